@@ -1,0 +1,121 @@
+"""The engine: run the selected rules over the evidence set and collect findings.
+
+Each rule runs on its own: a rule that raises becomes one ``error`` finding and the others
+still run; a rule whose evidence kinds are absent gives a ``skip`` finding ("insufficient
+evidence"), never a pass. Passing findings are counted always and kept only when asked for
+(``include_passed``): on large registers they are most of the outcomes.
+"""
+
+from __future__ import annotations
+
+import traceback
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+from capcheck.evidence import EvidenceSet
+from capcheck.models import EvidenceRef, Finding, Outcome, Severity, Status, Summary, fingerprint
+from capcheck.rules import Rule, RuleContext
+
+__all__ = ["Evaluation", "evaluate"]
+
+
+@dataclass
+class Evaluation:
+    """The findings of one evaluation, sorted, with counts of every status (passes included)."""
+
+    findings: list[Finding] = field(default_factory=list)
+    summary: Summary = field(default_factory=Summary)
+
+
+def evaluate(
+    rules: Sequence[Rule],
+    evidence: EvidenceSet,
+    *,
+    as_of: date,
+    options: Mapping[str, Mapping[str, Any]] | None = None,
+    severities: Mapping[str, Severity] | None = None,
+    include_passed: bool = False,
+    debug: bool = False,
+) -> Evaluation:
+    """Evaluate ``rules`` over ``evidence`` as of ``as_of``.
+
+    :param options: per rule id, option values that override the rule's defaults.
+    :param severities: per rule id, a severity that overrides the rule's own.
+    :param include_passed: keep passing findings (they are always counted).
+    :param debug: put the traceback of a raising rule in its error finding.
+    """
+    options = options or {}
+    severities = severities or {}
+    result = Evaluation()
+    for r in rules:
+        meta = r.meta
+        severity = severities.get(meta.id, meta.severity)
+        merged = {**meta.options, **options.get(meta.id, {})}
+        ctx = RuleContext(meta, evidence, as_of, merged)
+        emit = _Emitter(r, severity, evidence, result, include_passed)
+        missing = [k for k in meta.kinds if not evidence.has(k)]
+        if missing:
+            for kind in missing:
+                emit(Outcome(Status.SKIP, kind, None, f"insufficient evidence: no {kind!r} evidence was given"))
+            continue
+        try:
+            outcomes = list(r.check(evidence, ctx))
+        except Exception as exc:  # a rule's own failure must not stop the other rules
+            detail = "".join(traceback.format_exception(exc)) if debug else ""
+            message = f"the rule raised {type(exc).__name__}: {exc}"
+            emit(Outcome(Status.ERROR, meta.kinds[0], None, message + ("\n" + detail if detail else "")))
+            continue
+        if not outcomes:
+            emit(Outcome(Status.SKIP, meta.kinds[0], None, "no records in the rule's scope"))
+            continue
+        for outcome in outcomes:
+            emit(outcome)
+    result.findings.sort(key=Finding.sort_key)
+    return result
+
+
+class _Emitter:
+    """Turns one rule's outcomes into findings (adding provenance) and counts them."""
+
+    __slots__ = ("evidence", "include_passed", "meta", "result", "rule", "severity")
+
+    def __init__(
+        self, r: Rule, severity: Severity, evidence: EvidenceSet, result: Evaluation, include_passed: bool
+    ) -> None:
+        self.rule = r
+        self.meta = r.meta
+        self.severity = severity
+        self.evidence = evidence
+        self.result = result
+        self.include_passed = include_passed
+
+    def __call__(self, outcome: Outcome) -> None:
+        meta = self.meta
+        self.result.summary.add(outcome.status, self.severity, meta.area)
+        if outcome.status is Status.PASS and not self.include_passed:
+            return
+        kind = outcome.kind or meta.kinds[0]
+        if outcome.record_id is not None:
+            ref = self.evidence.ref(kind, outcome.record_id)
+        else:
+            ref = EvidenceRef(kind=kind, file=self.evidence.kind_file(kind))
+        related = tuple(self.evidence.ref(k, i) for k, i in outcome.related)
+        message = outcome.message or (meta.title if outcome.status is Status.PASS else "")
+        self.result.findings.append(
+            Finding(
+                rule_id=meta.id,
+                rule_version=meta.version,
+                status=outcome.status,
+                severity=self.severity,
+                area=meta.area,
+                title=meta.title,
+                message=message,
+                remediation=meta.remediation,
+                evidence=ref,
+                related=related,
+                group=outcome.group,
+                fingerprint=fingerprint(meta.id, kind, outcome.record_id, outcome.group),
+            )
+        )

@@ -1,0 +1,351 @@
+"""The evidence set: records by kind and id, with provenance (file, line, pointer) and hashes.
+
+:func:`load_evidence` finds evidence files under the given paths, reads each with the loader
+for its extension, validates every record against its kind's schema, checks ids, and returns
+an :class:`EvidenceSet`. Every problem is collected and raised together as one
+:class:`~capcheck.errors.EvidenceError`, each with its file, line and JSON pointer.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import stat
+from bisect import bisect_right
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from capcheck.errors import EvidenceError, Problem
+from capcheck.kinds import EvidenceKind
+from capcheck.loaders import Document, LoadContext, Loader, SourceFile
+from capcheck.models import EvidenceFileInfo, EvidenceRef, display_path
+
+__all__ = ["EvidenceSet", "find_evidence_files", "load_evidence"]
+
+#: Files bigger than this are refused (bounded memory); the config key max_file_mb changes it.
+DEFAULT_MAX_FILE_MB = 1024
+#: The most schema errors reported per file before the rest are only counted.
+MAX_ERRORS_PER_FILE = 50
+#: File names never read as evidence when a directory is walked.
+IGNORED_NAMES = frozenset({"pyproject.toml", "capcheck.toml", "package.json"})
+
+Record = Mapping[str, Any]
+
+
+@dataclass
+class _LoadedFile:
+    info: EvidenceFileInfo
+    document: Document
+
+
+class _KindTable:
+    """The records of one kind, in file order, with each record's file and index in it."""
+
+    __slots__ = ("_values", "ids", "records", "segment_files", "segment_starts")
+
+    def __init__(self) -> None:
+        self.records: list[Record] = []
+        self.ids: dict[str, int] = {}
+        self.segment_starts: list[int] = []
+        self.segment_files: list[int] = []
+        self._values: dict[str, frozenset[Any]] = {}
+
+    def origin(self, position: int) -> tuple[int, int]:
+        seg = bisect_right(self.segment_starts, position) - 1
+        return self.segment_files[seg], position - self.segment_starts[seg]
+
+    def values(self, field: str) -> frozenset[Any]:
+        cached = self._values.get(field)
+        if cached is None:
+            out: set[Any] = set()
+            for record in self.records:
+                value = record.get(field)
+                if isinstance(value, list):
+                    out.update(v for v in value if not isinstance(v, dict | list))
+                elif value is not None and not isinstance(value, dict):
+                    out.add(value)
+            cached = self._values[field] = frozenset(out)
+        return cached
+
+
+class EvidenceSet:
+    """All loaded evidence, indexed by kind and record id. Records are read-only mappings.
+
+    Rules receive this: ``records(kind)`` in file order, ``get(kind, id)``, ``values(kind,
+    field)`` for joins, and ``has(kind)`` to test whether a kind was given at all.
+    """
+
+    def __init__(self, files: Sequence[_LoadedFile], tables: Mapping[str, _KindTable]) -> None:
+        self._files = list(files)
+        self._tables = dict(tables)
+
+    @property
+    def files(self) -> tuple[EvidenceFileInfo, ...]:
+        """Every evidence file read, in the order read."""
+        return tuple(f.info for f in self._files)
+
+    def kinds(self) -> list[str]:
+        """The kinds present, sorted."""
+        return sorted(self._tables)
+
+    def has(self, kind: str) -> bool:
+        """Whether any evidence of ``kind`` was given (even a file with no records)."""
+        return kind in self._tables
+
+    def records(self, kind: str) -> Sequence[Record]:
+        """The records of ``kind`` in file order (empty if none were given)."""
+        table = self._tables.get(kind)
+        return table.records if table else ()
+
+    def count(self, kind: str) -> int:
+        """How many records of ``kind`` there are."""
+        table = self._tables.get(kind)
+        return len(table.records) if table else 0
+
+    def get(self, kind: str, record_id: str) -> Record | None:
+        """The record of ``kind`` with this id, or None."""
+        table = self._tables.get(kind)
+        if table is None:
+            return None
+        position = table.ids.get(record_id)
+        return None if position is None else table.records[position]
+
+    def values(self, kind: str, field: str) -> frozenset[Any]:
+        """Every value of ``field`` across the records of ``kind`` (list items flattened); cached."""
+        table = self._tables.get(kind)
+        return table.values(field) if table else frozenset()
+
+    def __iter__(self) -> Iterator[tuple[str, Record]]:
+        for kind in self.kinds():
+            for record in self._tables[kind].records:
+                yield kind, record
+
+    def ref(self, kind: str, record_id: str | None) -> EvidenceRef:
+        """Where a record is: file, line (and CSV row), JSON pointer. Lines are found lazily."""
+        table = self._tables.get(kind)
+        if table is None or record_id is None:
+            return EvidenceRef(kind=kind, record_id=record_id)
+        position = table.ids.get(record_id)
+        if position is None:
+            return EvidenceRef(kind=kind, record_id=record_id)
+        file_no, index = table.origin(position)
+        loaded = self._files[file_no]
+        doc = loaded.document
+        return EvidenceRef(
+            kind=kind,
+            record_id=record_id,
+            file=loaded.info.path,
+            line=doc.locate(index),
+            row=index + 1 if doc.rows else None,
+            pointer=f"/records/{index}",
+        )
+
+    def kind_file(self, kind: str) -> str | None:
+        """The first file that holds ``kind`` (for findings about a kind as a whole)."""
+        for loaded in self._files:
+            if loaded.info.kind == kind:
+                return loaded.info.path
+        return None
+
+
+def find_evidence_files(paths: Iterable[Path], extensions: Iterable[str]) -> tuple[list[Path], list[Problem]]:
+    """Expand files and directories (walked in sorted order) into evidence files.
+
+    A missing path, a file type no loader reads, a pipe or device, or a directory holding no
+    evidence file is a problem. Hidden files and directories are skipped while walking.
+    """
+    exts = tuple(sorted(set(extensions)))
+    files: list[Path] = []
+    problems: list[Problem] = []
+    for path in paths:
+        shown = path.as_posix()
+        try:
+            mode = path.stat().st_mode
+        except FileNotFoundError:
+            problems.append(Problem("no such file or directory", path=shown))
+            continue
+        except OSError as exc:
+            problems.append(Problem(f"cannot read: {exc.strerror}", path=shown))
+            continue
+        if stat.S_ISDIR(mode):
+            found = _walk(path, exts)
+            if not found:
+                problems.append(
+                    Problem(f"no evidence files here (looked for {', '.join(exts)})", path=shown)
+                )
+            files.extend(found)
+        elif stat.S_ISREG(mode):
+            if path.suffix.lower() not in exts:
+                problems.append(
+                    Problem(
+                        f"cannot read {path.suffix or 'extension-less'} files as evidence "
+                        f"(readable: {', '.join(exts)})",
+                        path=shown,
+                    )
+                )
+            else:
+                files.append(path)
+        else:
+            problems.append(Problem("not a regular file (a pipe, socket or device)", path=shown))
+    return files, problems
+
+
+def _walk(root: Path, exts: tuple[str, ...]) -> list[Path]:
+    found: list[Path] = []
+    for dirpath, dirnames, filenames in os.walk(root):
+        dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
+        for name in sorted(filenames):
+            if name.startswith(".") or name in IGNORED_NAMES:
+                continue
+            candidate = Path(dirpath, name)
+            if candidate.suffix.lower() in exts and stat.S_ISREG(candidate.stat().st_mode):
+                found.append(candidate)
+    return found
+
+
+def _read(path: Path, shown: str, max_bytes: int) -> SourceFile:
+    # Open without following into a device: stat the path first (find_evidence_files did),
+    # then read at most max_bytes + 1 so that an oversized file is refused without loading it.
+    with path.open("rb") as fh:
+        data = fh.read(max_bytes + 1)
+    if len(data) > max_bytes:
+        raise EvidenceError(
+            [Problem(f"larger than the {max_bytes >> 20} MiB limit (config max_file_mb)", path=shown)]
+        )
+    return SourceFile(path=path, display=shown, data=data)
+
+
+def load_evidence(
+    paths: Iterable[Path],
+    *,
+    loaders: Mapping[str, Loader],
+    kinds: Mapping[str, EvidenceKind],
+    kind_map: Mapping[str, str] | None = None,
+    max_file_mb: int = DEFAULT_MAX_FILE_MB,
+) -> EvidenceSet:
+    """Read, validate and index the evidence under ``paths``; raise EvidenceError on any problem.
+
+    :param loaders: loaders by lower-case extension (``".json"``).
+    :param kinds: the registered kinds by id.
+    :param kind_map: CSV file name (or glob) to kind id.
+    """
+    files, problems = find_evidence_files(paths, loaders)
+    context = LoadContext(kinds=kinds, kind_map=dict(kind_map or {}))
+    loaded: list[_LoadedFile] = []
+    tables: dict[str, _KindTable] = {}
+    for path in files:
+        shown = display_path(path)
+        try:
+            source = _read(path, shown, max_file_mb << 20)
+            digest = hashlib.sha256(source.data).hexdigest()
+            loader = loaders[path.suffix.lower()]
+            documents = loader.load(source, context)
+        except EvidenceError as exc:
+            problems.extend(exc.problems)
+            continue
+        except (OSError, MemoryError, RecursionError) as exc:
+            problems.append(Problem(f"cannot read: {type(exc).__name__}: {exc}", path=shown))
+            continue
+        for doc in documents:
+            file_problems = _validate(source, doc, kinds)
+            if file_problems:
+                problems.extend(file_problems)
+                continue
+            file_no = len(loaded)
+            loaded.append(
+                _LoadedFile(
+                    info=EvidenceFileInfo(
+                        path=shown,
+                        format=loader.name,
+                        kind=doc.kind,
+                        records=len(doc.records),
+                        sha256=digest,
+                        schema_version=doc.schema_version,
+                        source=doc.source,
+                        collected_on=doc.collected_on,
+                    ),
+                    document=doc,
+                )
+            )
+            table = tables.get(doc.kind)
+            if table is None:
+                table = tables[doc.kind] = _KindTable()
+            problems.extend(_index(table, doc, file_no, [f.info.path for f in loaded]))
+    if problems:
+        raise EvidenceError(problems)
+    return EvidenceSet(loaded, tables)
+
+
+def _validate(source: SourceFile, doc: Document, kinds: Mapping[str, EvidenceKind]) -> list[Problem]:
+    kind = kinds.get(doc.kind)
+    if kind is None:
+        known = ", ".join(sorted(kinds)) or "none"
+        return [source.problem(f"unknown evidence kind {doc.kind!r} (known kinds: {known})", pointer="/kind")]
+    records = doc.records
+    problems: list[Problem] = []
+    # Shape and ids first: cheap, and the messages are clearer than a schema's.
+    for index, record in enumerate(records):
+        if type(record) is not dict:
+            problems.append(
+                source.problem("each record must be an object", line=doc.locate(index), pointer=f"/records/{index}")
+            )
+        elif type(record.get("id")) is not str or not record["id"]:
+            problems.append(
+                source.problem(
+                    "each record needs a non-empty string 'id'",
+                    line=doc.locate(index),
+                    pointer=f"/records/{index}/id",
+                )
+            )
+        if len(problems) >= MAX_ERRORS_PER_FILE:
+            return problems
+    if problems:
+        return problems
+    validator = kind.records_validator
+    if validator.is_valid(records):
+        return problems
+    count = 0
+    for error in validator.iter_errors(records):
+        count += 1
+        if count > MAX_ERRORS_PER_FILE:
+            continue
+        path = list(error.instance_path)
+        index = path[0] if path and isinstance(path[0], int) else None
+        pointer = "/records" + "".join("/" + str(p).replace("~", "~0").replace("/", "~1") for p in path)
+        problems.append(
+            source.problem(
+                f"{error.message} (kind {doc.kind!r})",
+                line=doc.locate(index) if index is not None else doc.records_line,
+                pointer=pointer,
+            )
+        )
+    if count > MAX_ERRORS_PER_FILE:
+        problems.append(source.problem(f"... and {count - MAX_ERRORS_PER_FILE} more schema errors in this file"))
+    return problems
+
+
+def _index(table: _KindTable, doc: Document, file_no: int, file_names: Sequence[str]) -> list[Problem]:
+    problems: list[Problem] = []
+    start = len(table.records)
+    table.segment_starts.append(start)
+    table.segment_files.append(file_no)
+    ids = table.ids
+    for index, record in enumerate(doc.records):
+        record_id = record["id"]
+        if record_id in ids:
+            prev_file, prev_index = table.origin(ids[record_id])
+            problems.append(
+                Problem(
+                    f"duplicate {doc.kind} id {record_id!r}: already used at "
+                    f"{file_names[prev_file]} /records/{prev_index}",
+                    path=file_names[file_no],
+                    line=doc.locate(index),
+                    pointer=f"/records/{index}/id",
+                )
+            )
+            continue
+        ids[record_id] = start + index
+    table.records.extend(doc.records)
+    return problems

@@ -1,0 +1,215 @@
+"""The capcheck plugin contract: every hook a plugin can implement, in one module.
+
+capcheck is a small core that orchestrates plugins. Everything it knows how to do comes
+through these hooks, and the built-in areas, evidence kinds, loaders, rules and reporters are
+registered through them exactly like a third party's (see ``capcheck.plugins.DEFAULT_PLUGINS``).
+
+A plugin is a module (or object) with functions named like the hooks below, marked with
+:data:`hookimpl`. capcheck finds plugins in three places:
+
+* installed distributions that declare an entry point in the ``capcheck`` group::
+
+      [project.entry-points.capcheck]
+      nhs = "capcheck_nhs.plugin"
+
+* local modules named with ``--plugin my_module`` (or ``./my_rules.py``) or the config key
+  ``plugins = [...]`` (no packaging needed);
+* declarative rule files, which are not plugins but are found through
+  :func:`capcheck_rule_paths` and ``--rules DIR``.
+
+Every hook takes no arguments and returns a sequence of items. capcheck calls each plugin's
+implementation on its own, so that a failure or a duplicate id names the plugin responsible.
+Set ``CAPCHECK_TRACE_HOOKS=1`` to print every hook call to stderr.
+
+Example plugin::
+
+    from capcheck import hookimpl, rule
+
+    @rule(id="COMM-900", title="Contracts name a supplier", area="COMM", severity="low",
+          kinds=["supplier-contracts"], description="...", rationale="...", remediation="...")
+    def contracts_name_a_supplier(evidence, ctx):
+        for record in evidence.records("supplier-contracts"):
+            if record.get("supplier"):
+                yield ctx.passed(record)
+            else:
+                yield ctx.failed(record, "the contract names no supplier")
+
+    @hookimpl
+    def capcheck_rules():
+        return [contracts_name_a_supplier]
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import pluggy
+
+if TYPE_CHECKING:  # imported for annotations only: keeps `import capcheck` cheap
+    from capcheck.declarative import RuleFormat
+    from capcheck.kinds import EvidenceKind
+    from capcheck.loaders import Loader
+    from capcheck.models import Area
+    from capcheck.reporters import Reporter
+    from capcheck.rules import Rule
+
+__all__ = ["PROJECT_NAME", "hookimpl", "hookspec"]
+
+#: The pluggy project name and the entry-point group plugins register under.
+PROJECT_NAME = "capcheck"
+
+hookspec = pluggy.HookspecMarker(PROJECT_NAME)
+#: Mark a plugin function as an implementation of the hook of the same name.
+hookimpl = pluggy.HookimplMarker(PROJECT_NAME)
+
+
+# ---------------------------------------------------------------------------------------------
+# Capability areas
+# ---------------------------------------------------------------------------------------------
+
+
+@hookspec
+def capcheck_areas() -> Sequence[Area]:
+    """Register capability areas (``COMM``, ``INFRA`` ...) that rules belong to.
+
+    Called once when the registry is built. Every rule's ``area`` must be a registered area;
+    an area id registered twice stops the run (exit 2) naming both plugins.
+
+    :return: the areas this plugin adds.
+
+    Example::
+
+        @hookimpl
+        def capcheck_areas():
+            return [Area(id="CLIN", title="Clinical safety", order=120)]
+    """
+    raise NotImplementedError
+
+
+# ---------------------------------------------------------------------------------------------
+# Evidence: kinds and loaders
+# ---------------------------------------------------------------------------------------------
+
+
+@hookspec
+def capcheck_kinds() -> Sequence[EvidenceKind]:
+    """Register evidence kinds: a kind id and the JSON Schema (draft 2020-12) of one record.
+
+    Called once when the registry is built. Evidence files name their kind (``"kind":
+    "it-assets"``, or a CSV file's stem); a file of an unregistered kind is an input error.
+    The schema validates each record and types CSV cells (integer, number, boolean, array).
+
+    :return: the kinds this plugin adds.
+
+    Example::
+
+        @hookimpl
+        def capcheck_kinds():
+            return [EvidenceKind.from_file(Path(__file__).with_name("risk-log.schema.json"))]
+    """
+    raise NotImplementedError
+
+
+@hookspec
+def capcheck_loaders() -> Sequence[Loader]:
+    """Register loaders: readers of an evidence file type, chosen by file extension.
+
+    Called once when the registry is built. A loader turns a file's bytes into documents
+    (kind, records, per-record line numbers); capcheck then validates and indexes the records.
+    Two loaders claiming one extension stop the run naming both plugins.
+
+    :return: the loaders this plugin adds.
+
+    Example::
+
+        @hookimpl
+        def capcheck_loaders():
+            return [Loader(name="xlsx", extensions=(".xlsx",), load=load_workbook)]
+    """
+    raise NotImplementedError
+
+
+# ---------------------------------------------------------------------------------------------
+# Rules
+# ---------------------------------------------------------------------------------------------
+
+
+@hookspec
+def capcheck_rules() -> Sequence[Rule]:
+    """Register Python rules, each made with the :func:`capcheck.rule` decorator.
+
+    Called once when the registry is built. A rule receives the whole evidence set (every
+    kind, indexed by kind and id) and a context (``as_of`` date, options) and yields outcomes.
+    A rule id registered twice stops the run naming both sources.
+
+    :return: the rules this plugin adds.
+
+    Example::
+
+        @hookimpl
+        def capcheck_rules():
+            return [contracts_name_a_supplier, assets_have_owners]
+    """
+    raise NotImplementedError
+
+
+@hookspec
+def capcheck_rule_formats() -> Sequence[RuleFormat]:
+    """Register declarative rule file formats (the built-in one reads TOML), by extension.
+
+    Called once when the registry is built. A format compiles a rule file into rules once,
+    before any evidence is evaluated; a broken file stops the run with file, pointer and cause.
+
+    :return: the formats this plugin adds.
+
+    Example::
+
+        @hookimpl
+        def capcheck_rule_formats():
+            return [RuleFormat(name="toml", extensions=(".toml",), compile=compile_toml_rules)]
+    """
+    raise NotImplementedError
+
+
+@hookspec
+def capcheck_rule_paths() -> Sequence[Path]:
+    """Register declarative rule files or directories that a plugin ships (its rule pack).
+
+    Called once when the registry is built. Directories are walked in sorted order for files
+    of a registered rule format. ``--rules DIR`` and the config key ``rules`` add more.
+
+    :return: files or directories of declarative rules.
+
+    Example::
+
+        @hookimpl
+        def capcheck_rule_paths():
+            return [Path(__file__).with_name("rules")]
+    """
+    raise NotImplementedError
+
+
+# ---------------------------------------------------------------------------------------------
+# Output
+# ---------------------------------------------------------------------------------------------
+
+
+@hookspec
+def capcheck_reporters() -> Sequence[Reporter]:
+    """Register reporters: output formats chosen with ``--format NAME``.
+
+    Called once when the registry is built. A reporter renders a finished
+    :class:`capcheck.models.RunResult` to text; capcheck writes it to stdout or, atomically,
+    to ``--output FILE``. Two reporters with one name stop the run naming both plugins.
+
+    :return: the reporters this plugin adds.
+
+    Example::
+
+        @hookimpl
+        def capcheck_reporters():
+            return [Reporter(name="csv", description="one row per finding", render=render_csv)]
+    """
+    raise NotImplementedError

@@ -1,0 +1,102 @@
+"""Evidence kinds: a kind id plus the JSON Schema of one record; the built-in kinds plugin.
+
+A kind is data: one draft 2020-12 schema per kind, in ``schemas/evidence/<kind>.schema.json``.
+The schema's ``title`` and ``description`` document the kind; its ``properties`` type CSV cells.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+from capcheck.hookspecs import hookimpl
+from capcheck.resources import data_dir
+
+__all__ = ["EvidenceKind", "FieldType"]
+
+#: How a CSV cell is typed: one of these, from the schema property's ``type``.
+FieldType = str  # "string" | "integer" | "number" | "boolean" | "array:<item type>"
+
+
+@dataclass(frozen=True)
+class EvidenceKind:
+    """An evidence kind: ``id`` (``it-assets``), a title, and the JSON Schema of one record."""
+
+    id: str
+    title: str
+    schema: Mapping[str, Any]
+    description: str = ""
+    schema_file: str | None = field(default=None, compare=False)
+
+    @classmethod
+    def from_file(cls, path: Path) -> EvidenceKind:
+        """Read a kind from ``<kind-id>.schema.json`` (the id is the file name's first part)."""
+        with path.open("rb") as fh:
+            schema = json.load(fh)
+        kind_id = path.name.removesuffix(".schema.json")
+        return cls(
+            id=kind_id,
+            title=str(schema.get("title", kind_id)),
+            description=str(schema.get("description", "")),
+            schema=schema,
+            schema_file=str(path),
+        )
+
+    @cached_property
+    def records_validator(self) -> Any:
+        """A compiled (jsonschema-rs) validator of a *list* of records of this kind.
+
+        Validating the whole list in one call avoids a Python-to-Rust crossing per record; the
+        errors it reports carry the record index in their instance path.
+        """
+        import jsonschema_rs
+
+        item = {k: v for k, v in self.schema.items() if k != "$schema"}
+        wrapper = {
+            "$schema": "https://json-schema.org/draft/2020-12/schema",
+            "type": "array",
+            "items": item,
+        }
+        return jsonschema_rs.validator_for(wrapper, validate_formats=True)
+
+    @cached_property
+    def field_types(self) -> dict[str, FieldType]:
+        """The type of each declared field, for typing CSV cells (``array:string`` for lists)."""
+        types: dict[str, FieldType] = {}
+        props = self.schema.get("properties", {})
+        for name, spec in props.items():
+            types[name] = _field_type(spec)
+        return types
+
+    @property
+    def required(self) -> Sequence[str]:
+        """The fields every record must have."""
+        return tuple(self.schema.get("required", ()))
+
+
+def _field_type(spec: Mapping[str, Any]) -> FieldType:
+    t = spec.get("type", "string")
+    if isinstance(t, list):
+        t = next((x for x in t if x != "null"), "string")
+    if t == "array":
+        items = spec.get("items", {})
+        return "array:" + _field_type(items if isinstance(items, Mapping) else {})
+    if t in ("integer", "number", "boolean"):
+        return str(t)
+    return "string"
+
+
+def bundled_kinds() -> list[EvidenceKind]:
+    """The kinds shipped in ``schemas/evidence/``, in name order."""
+    directory = data_dir("schemas") / "evidence"
+    return [EvidenceKind.from_file(p) for p in sorted(directory.glob("*.schema.json"))]
+
+
+@hookimpl
+def capcheck_kinds() -> Sequence[EvidenceKind]:
+    """The built-in evidence kinds."""
+    return bundled_kinds()

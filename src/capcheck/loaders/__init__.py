@@ -1,0 +1,250 @@
+"""Evidence loaders: the loader type, what a loader returns, and helpers loaders share.
+
+A loader reads one file's bytes and returns :class:`Document` values: the kind, the records
+(plain dicts), the file's metadata and a way to find each record's line. It does not validate
+records against their kind's schema nor check ids: :mod:`capcheck.evidence` does that for every
+loader alike. A loader reports bad input by raising :class:`capcheck.errors.EvidenceError` with
+located problems.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime, time
+from fnmatch import fnmatch
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from capcheck.errors import EvidenceError, Problem
+
+if TYPE_CHECKING:
+    from capcheck.kinds import EvidenceKind
+
+__all__ = [
+    "MAX_DEPTH",
+    "Document",
+    "LoadContext",
+    "Loader",
+    "SourceFile",
+    "decode_text",
+    "from_envelope",
+    "normalise_values",
+]
+
+#: The deepest nesting of objects and arrays accepted in evidence (records are shallow).
+MAX_DEPTH = 64
+
+#: Top-level keys of an evidence document (JSON, YAML, TOML).
+ENVELOPE_KEYS = frozenset({"kind", "records", "schema_version", "source", "collected_on"})
+
+
+@dataclass(frozen=True)
+class SourceFile:
+    """An evidence file's bytes and the name it is shown under in messages and findings."""
+
+    path: Path
+    display: str
+    data: bytes
+
+    def problem(self, message: str, *, line: int | None = None, pointer: str | None = None) -> Problem:
+        """A problem located in this file."""
+        return Problem(message, path=self.display, line=line, pointer=pointer)
+
+    def fail(self, message: str, *, line: int | None = None, pointer: str | None = None) -> EvidenceError:
+        """An :class:`EvidenceError` for one problem in this file (raise it)."""
+        return EvidenceError([self.problem(message, line=line, pointer=pointer)])
+
+
+@dataclass(frozen=True)
+class LoadContext:
+    """What a loader may need beyond the file: the registered kinds and the CSV kind mapping."""
+
+    kinds: Mapping[str, EvidenceKind]
+    #: Maps a file name or glob (``assets-*.csv``) to a kind id, for files not named by kind.
+    kind_map: Mapping[str, str] = field(default_factory=dict)
+
+    def kind_for_file(self, path: Path) -> str:
+        """The kind a file with no ``kind`` key holds: from the mapping, else the file's stem."""
+        for pattern, kind in self.kind_map.items():
+            if fnmatch(path.name, pattern) or fnmatch(path.as_posix(), pattern):
+                return kind
+        return path.stem
+
+
+@dataclass
+class Document:
+    """One evidence document as a loader read it, before validation."""
+
+    kind: str
+    records: list[Any]
+    #: The line of record ``i`` (1-based), or None where the format cannot say. Called lazily.
+    locate: Callable[[int], int | None]
+    schema_version: str | None = None
+    source: str | None = None
+    collected_on: str | None = None
+    #: For CSV: record ``i`` is data row ``i + 1``. None for other formats.
+    rows: bool = False
+    #: The line of the ``records`` key, for problems about the list as a whole.
+    records_line: int | None = None
+
+
+LoadFunction = Callable[[SourceFile, LoadContext], Sequence[Document]]
+
+
+@dataclass(frozen=True)
+class Loader:
+    """A reader of one evidence file type, chosen by extension (``.json``)."""
+
+    name: str
+    extensions: tuple[str, ...]
+    load: LoadFunction
+    description: str = ""
+
+
+def decode_text(source: SourceFile) -> str:
+    """The file's text as UTF-8, a leading BOM dropped; a bad byte is a located problem."""
+    data = source.data
+    if data.startswith(b"\xef\xbb\xbf"):
+        data = data[3:]
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        raise source.fail(
+            f"not valid UTF-8 (byte 0x{data[exc.start]:02x} at offset {exc.start}); "
+            "save the file as UTF-8",
+            line=line,
+        ) from None
+
+
+def from_envelope(
+    source: SourceFile,
+    doc: Any,
+    locate: Callable[[int], int | None],
+    *,
+    key_line: Callable[[str], int | None] = lambda key: None,
+) -> Document:
+    """Check a parsed JSON/YAML/TOML document's top level and return it as a :class:`Document`.
+
+    The top level must be ``{"kind": str, "records": [...]}`` with optional ``schema_version``,
+    ``source`` and ``collected_on`` (an ISO date).
+    """
+    problems: list[Problem] = []
+    if not isinstance(doc, dict):
+        raise source.fail(
+            f"the top level must be an object with 'kind' and 'records', not {_type_name(doc)}",
+            line=1,
+            pointer="",
+        )
+    kind = doc.get("kind")
+    records = doc.get("records")
+    if not isinstance(kind, str) or not kind:
+        problems.append(
+            source.problem(
+                "missing 'kind': name the evidence kind, e.g. \"kind\": \"it-assets\""
+                if kind is None
+                else f"'kind' must be a string, not {_type_name(kind)}",
+                line=key_line("kind") or 1,
+                pointer="/kind",
+            )
+        )
+    if not isinstance(records, list):
+        problems.append(
+            source.problem(
+                "missing 'records': the records must be a list under 'records'"
+                if records is None
+                else f"'records' must be a list, not {_type_name(records)}",
+                line=key_line("records") or 1,
+                pointer="/records",
+            )
+        )
+    for key in sorted(set(doc) - ENVELOPE_KEYS):
+        problems.append(
+            source.problem(
+                f"unknown top-level key {key!r} (allowed: {', '.join(sorted(ENVELOPE_KEYS))})",
+                line=key_line(key),
+                pointer="/" + _escape(str(key)),
+            )
+        )
+    meta: dict[str, str | None] = {}
+    for key in ("schema_version", "source", "collected_on"):
+        value = doc.get(key)
+        if value is None:
+            meta[key] = None
+            continue
+        if key == "collected_on" and isinstance(value, date | datetime):
+            value = value.isoformat()[:10]
+        if not isinstance(value, str):
+            problems.append(
+                source.problem(f"'{key}' must be a string", line=key_line(key), pointer=f"/{key}")
+            )
+            continue
+        if key == "collected_on":
+            try:
+                date.fromisoformat(value)
+            except ValueError:
+                problems.append(
+                    source.problem(
+                        f"'collected_on' must be an ISO date (YYYY-MM-DD), not {value!r}",
+                        line=key_line(key),
+                        pointer="/collected_on",
+                    )
+                )
+        meta[key] = value
+    if problems:
+        raise EvidenceError(problems)
+    assert isinstance(kind, str) and isinstance(records, list)
+    return Document(
+        kind=kind,
+        records=records,
+        locate=locate,
+        schema_version=meta["schema_version"],
+        source=meta["source"],
+        collected_on=meta["collected_on"],
+        records_line=key_line("records"),
+    )
+
+
+def normalise_values(source: SourceFile, value: Any, pointer: str = "", depth: int = 0) -> Any:
+    """Make parsed YAML/TOML values JSON-like, in place where possible, and reject hostile ones.
+
+    Dates and times become ISO strings (as they are in JSON evidence); NaN and infinities are
+    rejected; nesting deeper than :data:`MAX_DEPTH` is rejected.
+    """
+    if depth > MAX_DEPTH:
+        raise source.fail(f"nested more than {MAX_DEPTH} levels deep", pointer=pointer)
+    if isinstance(value, dict):
+        for key in list(value):
+            if not isinstance(key, str):
+                raise source.fail(f"keys must be strings, not {_type_name(key)}", pointer=pointer)
+            value[key] = normalise_values(source, value[key], f"{pointer}/{_escape(key)}", depth + 1)
+        return value
+    if isinstance(value, list):
+        for i, item in enumerate(value):
+            value[i] = normalise_values(source, item, f"{pointer}/{i}", depth + 1)
+        return value
+    if isinstance(value, float) and not math.isfinite(value):
+        raise source.fail(f"{value} is not an allowed number", pointer=pointer)
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(value, date | time):
+        return value.isoformat()
+    if isinstance(value, str | int | float | bool) or value is None:
+        return value
+    raise source.fail(f"unsupported value of type {_type_name(value)}", pointer=pointer)
+
+
+def _escape(token: str) -> str:
+    return token.replace("~", "~0").replace("/", "~1")
+
+
+def _type_name(value: Any) -> str:
+    names = {dict: "an object", list: "a list", str: "a string", bool: "a boolean", type(None): "null"}
+    for t, name in names.items():
+        if type(value) is t:
+            return name
+    if isinstance(value, int | float):
+        return "a number"
+    return type(value).__name__

@@ -1,0 +1,154 @@
+"""The built-in CSV evidence loader: one record per row, cells typed by the kind's schema.
+
+The kind is the file's stem (``it-assets.csv``) unless the config's ``csv_kinds`` maps the
+file name to a kind. Cells are typed from the schema's property types: ``integer``,
+``number``, ``boolean`` (true/false, yes/no, 1/0), ``array`` (items separated by ``;``) and
+``string``. An empty cell means the field is absent. Columns the schema does not declare are
+kept as strings.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from capcheck.errors import EvidenceError, Problem
+from capcheck.hookspecs import hookimpl
+from capcheck.loaders import Document, LoadContext, Loader, SourceFile, decode_text
+
+__all__ = ["ARRAY_SEPARATOR", "load_csv"]
+
+#: The separator of list items inside one CSV cell.
+ARRAY_SEPARATOR = ";"
+#: The most problems one CSV file reports before it stops reading.
+MAX_PROBLEMS = 100
+
+_TRUE = frozenset({"true", "yes", "y", "1"})
+_FALSE = frozenset({"false", "no", "n", "0"})
+
+
+def _boolean(cell: str) -> bool:
+    low = cell.strip().lower()
+    if low in _TRUE:
+        return True
+    if low in _FALSE:
+        return False
+    raise ValueError(f"{cell!r} is not a boolean (true/false, yes/no, 1/0)")
+
+
+def _number(cell: str) -> int | float:
+    text = cell.strip().replace(",", "") if "," in cell else cell.strip()
+    try:
+        return int(text)
+    except ValueError:
+        value = float(text)
+        if value != value or value in (float("inf"), float("-inf")):
+            raise ValueError(f"{cell!r} is not a finite number") from None
+        return value
+
+
+def _integer(cell: str) -> int:
+    text = cell.strip().replace(",", "")
+    try:
+        return int(text)
+    except ValueError:
+        raise ValueError(f"{cell!r} is not a whole number") from None
+
+
+_SCALARS: dict[str, Callable[[str], Any]] = {
+    "string": lambda cell: cell,
+    "integer": _integer,
+    "number": _number,
+    "boolean": _boolean,
+}
+
+
+def _converter(field_type: str) -> Callable[[str], Any]:
+    if field_type.startswith("array:"):
+        item = _SCALARS.get(field_type[6:], _SCALARS["string"])
+        return lambda cell: [item(part.strip()) for part in cell.split(ARRAY_SEPARATOR) if part.strip()]
+    return _SCALARS.get(field_type, _SCALARS["string"])
+
+
+def load_csv(source: SourceFile, context: LoadContext) -> Sequence[Document]:
+    """Parse a CSV evidence file: header row, an ``id`` column, one record per row."""
+    text = decode_text(source)
+    kind_id = context.kind_for_file(source.path)
+    kind = context.kinds.get(kind_id)
+    if kind is None:
+        known = ", ".join(sorted(context.kinds)) or "none"
+        raise source.fail(
+            f"unknown evidence kind {kind_id!r} (from the file name; known kinds: {known}); "
+            "rename the file or map it with csv_kinds in the config",
+            line=1,
+        )
+    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+    try:
+        header = next(reader)
+    except StopIteration:
+        raise source.fail("the file is empty: expected a header row with an 'id' column", line=1) from None
+    except csv.Error as exc:
+        raise source.fail(f"malformed CSV: {exc}", line=1) from None
+    header = [h.strip() for h in header]
+    problems: list[Problem] = []
+    if "id" not in header:
+        raise source.fail("no 'id' column in the header row", line=1)
+    seen: set[str] = set()
+    for name in header:
+        if not name:
+            raise source.fail("a column in the header row has no name", line=1)
+        if name in seen:
+            raise source.fail(f"column {name!r} appears twice in the header row", line=1)
+        seen.add(name)
+    types = kind.field_types
+    converters = [(name, _converter(types.get(name, "string"))) for name in header]
+    width = len(header)
+    records: list[dict[str, Any]] = []
+    lines: list[int] = []
+    line = reader.line_num + 1
+    try:
+        for row in reader:
+            row_line = line
+            line = reader.line_num + 1
+            if not row:
+                continue  # a blank line
+            index = len(records)
+            if len(row) != width:
+                problems.append(
+                    source.problem(
+                        f"row has {len(row)} cells but the header has {width}",
+                        line=row_line,
+                        pointer=f"/records/{index}",
+                    )
+                )
+            record: dict[str, Any] = {}
+            for (name, convert), cell in zip(converters, row, strict=False):
+                if cell == "":
+                    continue
+                try:
+                    record[name] = convert(cell)
+                except ValueError as exc:
+                    problems.append(
+                        source.problem(str(exc), line=row_line, pointer=f"/records/{index}/{name}")
+                    )
+            records.append(record)
+            lines.append(row_line)
+            if len(problems) >= MAX_PROBLEMS:
+                break
+    except csv.Error as exc:
+        problems.append(source.problem(f"malformed CSV: {exc}", line=reader.line_num))
+    if problems:
+        raise EvidenceError(problems)
+
+    def locate(index: int) -> int | None:
+        return lines[index] if index < len(lines) else None
+
+    return [Document(kind=kind_id, records=records, locate=locate, rows=True, records_line=1)]
+
+
+@hookimpl
+def capcheck_loaders() -> Sequence[Loader]:
+    """The CSV loader."""
+    return [Loader(name="csv", extensions=(".csv",), load=load_csv, description="CSV register, one record a row")]

@@ -1,0 +1,342 @@
+"""The value types capcheck passes around: severities, statuses, rule metadata, findings, results.
+
+Metadata that is *validated once at load* (areas, rule metadata) is a frozen pydantic model, so
+that a bad value is caught with a clear message. Values made *per record* on the hot path
+(outcomes, evidence references, findings) are frozen slotted dataclasses: they are built a
+million times on large registers, and a dataclass costs a fraction of a validated model.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from enum import Enum
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+__all__ = [
+    "Area",
+    "EvidenceFileInfo",
+    "EvidenceRef",
+    "Finding",
+    "Outcome",
+    "RuleMeta",
+    "RuleSource",
+    "RunResult",
+    "Severity",
+    "Status",
+    "Summary",
+]
+
+
+class Severity(str, Enum):
+    """How much a failing finding matters, from ``info`` (lowest) to ``critical``."""
+
+    INFO = "info"
+    LOW = "low"
+    MEDIUM = "medium"
+    HIGH = "high"
+    CRITICAL = "critical"
+
+    @property
+    def rank(self) -> int:
+        """0 for info ... 4 for critical: compare severities with this."""
+        return _SEVERITY_RANK[self]
+
+
+_SEVERITY_RANK = {s: i for i, s in enumerate(Severity)}
+
+
+class Status(str, Enum):
+    """The outcome of one rule on one record (or group).
+
+    ``skip`` means the rule could not be evaluated (for example, the evidence it needs is absent):
+    it is never a pass. ``error`` means the rule raised: the check is incomplete.
+    """
+
+    PASS = "pass"
+    FAIL = "fail"
+    ERROR = "error"
+    SKIP = "skip"
+
+
+#: The order statuses are listed and sorted in.
+STATUS_ORDER: tuple[Status, ...] = (Status.ERROR, Status.FAIL, Status.SKIP, Status.PASS)
+
+_RULE_ID = r"^[A-Z][A-Z0-9]{1,9}-[0-9]{3,4}$"
+_AREA_ID = r"^[A-Z][A-Z0-9]{1,9}$"
+_KIND_ID = r"^[a-z][a-z0-9]*(-[a-z0-9]+)*$"
+
+
+class Area(BaseModel):
+    """A capability area of the review (``COMM``, ``INFRA`` ...), registered by a plugin."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    id: str = Field(pattern=_AREA_ID)
+    title: str = Field(min_length=1)
+    description: str = ""
+    order: int = 100
+
+
+class RuleMeta(BaseModel):
+    """A rule's metadata, complete at definition: validated when the rule is loaded."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    id: str = Field(pattern=_RULE_ID, description="Area prefix and number, e.g. COMM-001.")
+    title: str = Field(min_length=3, description="The passing state, e.g. 'Contracts have an owner'.")
+    area: str = Field(pattern=_AREA_ID)
+    severity: Severity
+    description: str = Field(min_length=1)
+    rationale: str = Field(min_length=1)
+    remediation: str = Field(min_length=1)
+    references: tuple[str, ...] = ()
+    tags: tuple[str, ...] = ()
+    version: str = Field(default="1.0.0", pattern=r"^[0-9]+(\.[0-9]+){0,2}$")
+    kinds: tuple[str, ...] = Field(min_length=1, description="The evidence kinds the rule reads.")
+    options: dict[str, Any] = Field(default_factory=dict, description="Options and their defaults.")
+
+    @field_validator("kinds")
+    @classmethod
+    def _kind_ids(cls, kinds: tuple[str, ...]) -> tuple[str, ...]:
+        for k in kinds:
+            if not re.match(_KIND_ID, k):
+                raise ValueError(f"{k!r} is not a kind id (lower-case words joined by '-')")
+        return kinds
+
+    @model_validator(mode="after")
+    def _id_matches_area(self) -> RuleMeta:
+        """The id's prefix is the rule's area: ``COMM-001`` belongs to ``COMM``."""
+        prefix = self.id.rsplit("-", 1)[0]
+        if prefix != self.area:
+            raise ValueError(f"rule id {self.id!r} must start with its area {self.area!r}")
+        return self
+
+
+@dataclass(frozen=True, slots=True)
+class RuleSource:
+    """Where a rule came from: a distribution (built-in or plugin), a local module, or a rule file."""
+
+    type: str  # "builtin" | "plugin" | "module" | "file"
+    name: str  # plugin name, module name or file path
+    distribution: str | None = None
+    version: str | None = None
+    path: str | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        """The JSON form (keys with no value are left out)."""
+        out: dict[str, Any] = {"type": self.type, "name": self.name}
+        for key in ("distribution", "version", "path"):
+            value = getattr(self, key)
+            if value is not None:
+                out[key] = value
+        return out
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    """What a rule yields: a status for one record (or group), before the engine adds provenance.
+
+    Rules make these through :class:`capcheck.rules.RuleContext` (``ctx.passed(record)``,
+    ``ctx.failed(record, message)`` ...), not by hand.
+    """
+
+    status: Status
+    kind: str | None = None
+    record_id: str | None = None
+    message: str = ""
+    related: tuple[tuple[str, str], ...] = ()
+    group: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class EvidenceRef:
+    """Where a finding's evidence is: file, kind, record id, line (and CSV row), JSON pointer."""
+
+    kind: str
+    record_id: str | None = None
+    file: str | None = None
+    line: int | None = None
+    row: int | None = None
+    pointer: str | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        """The JSON form (keys with no value are left out)."""
+        out: dict[str, Any] = {"kind": self.kind}
+        for key in ("record_id", "file", "line", "row", "pointer"):
+            value = getattr(self, key)
+            if value is not None:
+                out[key] = value
+        return out
+
+    def location(self) -> str:
+        """``file:line`` (or ``file``, or ``kind``) for people to read."""
+        if self.file is None:
+            return self.kind
+        return self.file if self.line is None else f"{self.file}:{self.line}"
+
+
+def fingerprint(rule_id: str, kind: str | None, record_id: str | None, group: str | None) -> str:
+    """A stable identity for a finding: it does not change when records move or lines shift.
+
+    It hashes only what names the finding (rule, kind, record id or group), never the file,
+    position or message, so baselines and diffs survive re-ordering and unrelated edits.
+    """
+    key = "\x1f".join((rule_id, kind or "", record_id or "", group or ""))
+    return hashlib.sha256(key.encode("utf-8")).hexdigest()[:32]
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    """One rule's verdict on one record (or group, or the absence of evidence)."""
+
+    rule_id: str
+    rule_version: str
+    status: Status
+    severity: Severity
+    area: str
+    title: str
+    message: str
+    remediation: str
+    evidence: EvidenceRef | None = None
+    related: tuple[EvidenceRef, ...] = ()
+    group: str | None = None
+    fingerprint: str = ""
+
+    def sort_key(self) -> tuple[Any, ...]:
+        """The one deterministic order of findings: area, severity (high first), rule, evidence."""
+        ev = self.evidence
+        return (
+            self.area,
+            -self.severity.rank,
+            self.rule_id,
+            ev.kind if ev else "",
+            ev.record_id or "" if ev else "",
+            self.group or "",
+            self.status.value,
+            self.message,
+        )
+
+    def as_dict(self) -> dict[str, Any]:
+        """The JSON form, in a fixed key order."""
+        out: dict[str, Any] = {
+            "rule_id": self.rule_id,
+            "rule_version": self.rule_version,
+            "status": self.status.value,
+            "severity": self.severity.value,
+            "area": self.area,
+            "title": self.title,
+            "message": self.message,
+        }
+        if self.evidence is not None:
+            out["evidence"] = self.evidence.as_dict()
+        if self.related:
+            out["related"] = [r.as_dict() for r in self.related]
+        if self.group is not None:
+            out["group"] = self.group
+        out["remediation"] = self.remediation
+        out["fingerprint"] = self.fingerprint
+        return out
+
+
+@dataclass(frozen=True, slots=True)
+class EvidenceFileInfo:
+    """One evidence file as loaded: its path, format, kind(s), record count and SHA-256."""
+
+    path: str
+    format: str
+    kind: str
+    records: int
+    sha256: str
+    schema_version: str | None = None
+    source: str | None = None
+    collected_on: str | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        """The JSON form (keys with no value are left out)."""
+        out: dict[str, Any] = {
+            "path": self.path,
+            "format": self.format,
+            "kind": self.kind,
+            "records": self.records,
+            "sha256": self.sha256,
+        }
+        for key in ("schema_version", "source", "collected_on"):
+            value = getattr(self, key)
+            if value is not None:
+                out[key] = value
+        return out
+
+
+@dataclass
+class Summary:
+    """Counts of findings by status, failing findings by severity, and statuses by area."""
+
+    by_status: dict[str, int] = field(default_factory=lambda: {s.value: 0 for s in STATUS_ORDER})
+    by_severity: dict[str, int] = field(default_factory=lambda: {s.value: 0 for s in Severity})
+    by_area: dict[str, dict[str, int]] = field(default_factory=dict)
+
+    def add(self, status: Status, severity: Severity, area: str, n: int = 1) -> None:
+        """Count ``n`` findings of this status, severity and area."""
+        self.by_status[status.value] += n
+        if status is Status.FAIL:
+            self.by_severity[severity.value] += n
+        per_area = self.by_area.get(area)
+        if per_area is None:
+            per_area = self.by_area[area] = {s.value: 0 for s in STATUS_ORDER}
+        per_area[status.value] += n
+
+    def as_dict(self) -> dict[str, Any]:
+        """The JSON form, areas sorted."""
+        return {
+            "total": sum(self.by_status.values()),
+            "by_status": dict(self.by_status),
+            "failures_by_severity": dict(self.by_severity),
+            "by_area": {a: dict(self.by_area[a]) for a in sorted(self.by_area)},
+        }
+
+
+@dataclass(frozen=True)
+class RunResult:
+    """Everything one ``capcheck check`` produced: every reporter renders this one value."""
+
+    tool_version: str
+    as_of: date
+    started: datetime
+    finished: datetime
+    evidence: tuple[EvidenceFileInfo, ...]
+    rules: tuple[Mapping[str, Any], ...]
+    areas: tuple[Area, ...]
+    findings: tuple[Finding, ...]
+    summary: Summary
+    fail_on: Severity | None
+    include_passed: bool = False
+    extras: Mapping[str, Any] = field(default_factory=dict)
+
+    @property
+    def exit_code(self) -> int:
+        """0 clean; 1 a failure at or above ``fail_on``; 2 any ``error`` finding (incomplete check)."""
+        if self.summary.by_status[Status.ERROR.value]:
+            return 2
+        if self.fail_on is None:
+            return 0
+        threshold = self.fail_on.rank
+        for sev in Severity:
+            if sev.rank >= threshold and self.summary.by_severity[sev.value]:
+                return 1
+        return 0
+
+
+def display_path(path: Path) -> str:
+    """A path as shown in findings: relative to the working directory when below it, POSIX style."""
+    try:
+        rel = path.resolve().relative_to(Path.cwd().resolve())
+    except ValueError:
+        return path.as_posix()
+    return rel.as_posix()

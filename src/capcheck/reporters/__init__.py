@@ -1,0 +1,57 @@
+"""Reporters: the :class:`Reporter` type and the atomic writer every output goes through.
+
+A reporter renders a finished :class:`~capcheck.models.RunResult` to a string. Reporters are
+plugins (``capcheck_reporters``); the built-in ones live in this package, one module each.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from capcheck.models import RunResult
+
+__all__ = ["RenderOptions", "Reporter", "write_atomic"]
+
+
+@dataclass(frozen=True)
+class RenderOptions:
+    """How to render: ``color`` only for a terminal; ``base_dir`` for relative URIs."""
+
+    color: bool = False
+    base_dir: Path | None = None
+
+
+@dataclass(frozen=True)
+class Reporter:
+    """An output format, chosen with ``--format NAME`` or ``--report NAME=PATH``."""
+
+    name: str
+    render: Callable[[RunResult, RenderOptions], str]
+    description: str = ""
+    #: The usual file extension of this format (``.sarif``), for docs and defaults.
+    extension: str = ".txt"
+
+
+def write_atomic(path: Path, text: str) -> None:
+    """Write ``text`` to ``path`` atomically: a temporary file in the same directory, then rename.
+
+    A reader never sees a half-written file, and a failure leaves any previous file intact.
+    """
+    directory = path.parent if str(path.parent) else Path(".")
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=directory)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
+            fh.write(text)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except FileNotFoundError:
+            pass
+        raise

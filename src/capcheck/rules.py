@@ -1,0 +1,184 @@
+"""Rules: the :class:`Rule` type, the ``@rule`` decorator for Python rules, the rule context,
+and rule selection (``--select`` / ``--ignore``).
+
+A rule is metadata (:class:`~capcheck.models.RuleMeta`) plus a *check*: a function that takes
+the whole :class:`~capcheck.evidence.EvidenceSet` and a :class:`RuleContext` and yields
+:class:`~capcheck.models.Outcome` values made with the context (``ctx.passed(record)``,
+``ctx.failed(record, message)``). Declarative rules compile to the same type.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import date
+from typing import TYPE_CHECKING, Any
+
+from capcheck.errors import UsageError
+from capcheck.models import Outcome, RuleMeta, RuleSource, Severity, Status
+
+if TYPE_CHECKING:
+    from capcheck.evidence import EvidenceSet
+
+__all__ = ["CheckFunction", "Rule", "RuleContext", "rule", "select_rules"]
+
+Record = Mapping[str, Any]
+CheckFunction = Callable[["EvidenceSet", "RuleContext"], Iterable[Outcome]]
+
+
+@dataclass(frozen=True)
+class Rule:
+    """A rule: validated metadata, the check that evaluates it, and where it came from."""
+
+    meta: RuleMeta
+    check: CheckFunction = field(repr=False)
+    source: RuleSource = field(default=RuleSource(type="builtin", name="capcheck"))
+
+    @property
+    def id(self) -> str:
+        """The rule id, e.g. ``COMM-001``."""
+        return self.meta.id
+
+    def with_source(self, source: RuleSource) -> Rule:
+        """The same rule, attributed to ``source``."""
+        return replace(self, source=source)
+
+
+def rule(
+    *,
+    id: str,
+    title: str,
+    area: str,
+    severity: str | Severity,
+    kinds: Sequence[str],
+    description: str,
+    rationale: str,
+    remediation: str,
+    references: Sequence[str] = (),
+    tags: Sequence[str] = (),
+    version: str = "1.0.0",
+    options: Mapping[str, Any] | None = None,
+) -> Callable[[CheckFunction], Rule]:
+    """Make a Python rule from a check function; the metadata is validated here, at import.
+
+    The check receives ``(evidence, ctx)`` and yields outcomes. Options are declared with their
+    defaults; users override them per rule in the config; the check reads ``ctx.options``.
+
+    Example::
+
+        @rule(id="INFRA-101", title="Assets are patched within 90 days", area="INFRA",
+              severity="high", kinds=["it-assets"], options={"max_days": 90},
+              description="...", rationale="...", remediation="...")
+        def assets_patched(evidence, ctx):
+            for asset in evidence.records("it-assets"):
+                ...
+    """
+    meta = RuleMeta(
+        id=id,
+        title=title,
+        area=area,
+        severity=Severity(severity),
+        kinds=tuple(kinds),
+        description=description,
+        rationale=rationale,
+        remediation=remediation,
+        references=tuple(references),
+        tags=tuple(tags),
+        version=version,
+        options=dict(options or {}),
+    )
+
+    def decorate(check: CheckFunction) -> Rule:
+        return Rule(meta=meta, check=check)
+
+    return decorate
+
+
+class RuleContext:
+    """What a rule's check receives beside the evidence: the as-of date, its options, and
+    constructors for outcomes. One context per rule per run.
+    """
+
+    __slots__ = ("_single_kind", "as_of", "evidence", "meta", "options")
+
+    def __init__(self, meta: RuleMeta, evidence: EvidenceSet, as_of: date, options: Mapping[str, Any]) -> None:
+        self.meta = meta
+        self.evidence = evidence
+        self.as_of = as_of
+        self.options = options
+        self._single_kind = meta.kinds[0] if len(meta.kinds) == 1 else None
+
+    def _kind_of(self, record: Record, kind: str | None) -> str:
+        if kind is not None:
+            return kind
+        if self._single_kind is not None:
+            return self._single_kind
+        record_id = record.get("id")
+        for candidate in self.meta.kinds:
+            if isinstance(record_id, str) and self.evidence.get(candidate, record_id) is record:
+                return candidate
+        raise ValueError(f"cannot tell which kind record {record_id!r} is: pass kind=")
+
+    def passed(self, record: Record, *, kind: str | None = None) -> Outcome:
+        """The record meets the rule."""
+        return Outcome(Status.PASS, self._kind_of(record, kind), record["id"])
+
+    def failed(
+        self,
+        record: Record,
+        message: str,
+        *,
+        kind: str | None = None,
+        related: Iterable[tuple[str, str]] = (),
+    ) -> Outcome:
+        """The record fails the rule; ``message`` says why in terms of the record's values.
+
+        ``related`` names other records the verdict rests on, as ``(kind, id)`` pairs.
+        """
+        return Outcome(Status.FAIL, self._kind_of(record, kind), record["id"], message, tuple(related))
+
+    def skipped(self, reason: str, *, kind: str | None = None, record: Record | None = None) -> Outcome:
+        """The rule cannot judge (insufficient evidence): never a pass."""
+        record_id = record["id"] if record is not None else None
+        return Outcome(Status.SKIP, kind or (self.meta.kinds[0]), record_id, reason)
+
+    def group_passed(self, kind: str, group: str, message: str = "") -> Outcome:
+        """An aggregate over ``group`` (e.g. an environment) meets the rule."""
+        return Outcome(Status.PASS, kind, None, message, group=group)
+
+    def group_failed(
+        self, kind: str, group: str, message: str, *, related: Iterable[tuple[str, str]] = ()
+    ) -> Outcome:
+        """An aggregate over ``group`` fails the rule; ``related`` names records behind it."""
+        return Outcome(Status.FAIL, kind, None, message, tuple(related), group=group)
+
+
+def select_rules(
+    rules: Mapping[str, Rule],
+    select: Sequence[str] = (),
+    ignore: Sequence[str] = (),
+) -> list[Rule]:
+    """The rules chosen by ``select`` (all when empty) less those matched by ``ignore``, by id.
+
+    Each selector is a rule id, an id prefix (``COMM``, ``COMM-00``), an area id or a tag. A
+    selector that matches no rule is a usage error, never a silent no-op.
+    """
+
+    def matches(selector: str, r: Rule) -> bool:
+        sel = selector.strip()
+        return (
+            r.meta.id == sel
+            or r.meta.id.startswith(sel.upper())
+            or r.meta.area == sel.upper()
+            or sel in r.meta.tags
+        )
+
+    unknown = [s for s in (*select, *ignore) if not any(matches(s, r) for r in rules.values())]
+    if unknown:
+        raise UsageError(
+            [f"unknown rule id, area or tag {s!r} (see 'capcheck rules list')" for s in unknown]
+        )
+    chosen = [r for r in rules.values() if not select or any(matches(s, r) for s in select)]
+    chosen = [r for r in chosen if not any(matches(s, r) for s in ignore)]
+    return sorted(chosen, key=lambda r: r.meta.id)
+
