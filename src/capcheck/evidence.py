@@ -172,9 +172,7 @@ def find_evidence_files(paths: Iterable[Path], extensions: Iterable[str]) -> tup
         if stat.S_ISDIR(mode):
             found = _walk(path, exts)
             if not found:
-                problems.append(
-                    Problem(f"no evidence files here (looked for {', '.join(exts)})", path=shown)
-                )
+                problems.append(Problem(f"no evidence files here (looked for {', '.join(exts)})", path=shown))
             files.extend(found)
         elif stat.S_ISREG(mode):
             if path.suffix.lower() not in exts:
@@ -211,9 +209,7 @@ def _read(path: Path, shown: str, max_bytes: int) -> SourceFile:
     with path.open("rb") as fh:
         data = fh.read(max_bytes + 1)
     if len(data) > max_bytes:
-        raise EvidenceError(
-            [Problem(f"larger than the {max_bytes >> 20} MiB limit (config max_file_mb)", path=shown)]
-        )
+        raise EvidenceError([Problem(f"larger than the {max_bytes >> 20} MiB limit (config max_file_mb)", path=shown)])
     return SourceFile(path=path, display=shown, data=data)
 
 

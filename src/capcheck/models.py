@@ -13,7 +13,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from enum import Enum
+from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
@@ -34,7 +34,7 @@ __all__ = [
 ]
 
 
-class Severity(str, Enum):
+class Severity(StrEnum):
     """How much a failing finding matters, from ``info`` (lowest) to ``critical``."""
 
     INFO = "info"
@@ -52,7 +52,7 @@ class Severity(str, Enum):
 _SEVERITY_RANK = {s: i for i, s in enumerate(Severity)}
 
 
-class Status(str, Enum):
+class Status(StrEnum):
     """The outcome of one rule on one record (or group).
 
     ``skip`` means the rule could not be evaluated (for example, the evidence it needs is absent):

@@ -146,9 +146,7 @@ class RuleContext:
         """An aggregate over ``group`` (e.g. an environment) meets the rule."""
         return Outcome(Status.PASS, kind, None, message, group=group)
 
-    def group_failed(
-        self, kind: str, group: str, message: str, *, related: Iterable[tuple[str, str]] = ()
-    ) -> Outcome:
+    def group_failed(self, kind: str, group: str, message: str, *, related: Iterable[tuple[str, str]] = ()) -> Outcome:
         """An aggregate over ``group`` fails the rule; ``related`` names records behind it."""
         return Outcome(Status.FAIL, kind, None, message, tuple(related), group=group)
 
@@ -166,19 +164,11 @@ def select_rules(
 
     def matches(selector: str, r: Rule) -> bool:
         sel = selector.strip()
-        return (
-            r.meta.id == sel
-            or r.meta.id.startswith(sel.upper())
-            or r.meta.area == sel.upper()
-            or sel in r.meta.tags
-        )
+        return r.meta.id == sel or r.meta.id.startswith(sel.upper()) or r.meta.area == sel.upper() or sel in r.meta.tags
 
     unknown = [s for s in (*select, *ignore) if not any(matches(s, r) for r in rules.values())]
     if unknown:
-        raise UsageError(
-            [f"unknown rule id, area or tag {s!r} (see 'capcheck rules list')" for s in unknown]
-        )
+        raise UsageError([f"unknown rule id, area or tag {s!r} (see 'capcheck rules list')" for s in unknown])
     chosen = [r for r in rules.values() if not select or any(matches(s, r) for s in select)]
     chosen = [r for r in chosen if not any(matches(s, r) for s in ignore)]
     return sorted(chosen, key=lambda r: r.meta.id)
-

@@ -113,8 +113,7 @@ def decode_text(source: SourceFile) -> str:
     except UnicodeDecodeError as exc:
         line = data.count(b"\n", 0, exc.start) + 1
         raise source.fail(
-            f"not valid UTF-8 (byte 0x{data[exc.start]:02x} at offset {exc.start}); "
-            "save the file as UTF-8",
+            f"not valid UTF-8 (byte 0x{data[exc.start]:02x} at offset {exc.start}); save the file as UTF-8",
             line=line,
         ) from None
 
@@ -143,7 +142,7 @@ def from_envelope(
     if not isinstance(kind, str) or not kind:
         problems.append(
             source.problem(
-                "missing 'kind': name the evidence kind, e.g. \"kind\": \"it-assets\""
+                'missing \'kind\': name the evidence kind, e.g. "kind": "it-assets"'
                 if kind is None
                 else f"'kind' must be a string, not {_type_name(kind)}",
                 line=key_line("kind") or 1,
@@ -177,9 +176,7 @@ def from_envelope(
         if key == "collected_on" and isinstance(value, date | datetime):
             value = value.isoformat()[:10]
         if not isinstance(value, str):
-            problems.append(
-                source.problem(f"'{key}' must be a string", line=key_line(key), pointer=f"/{key}")
-            )
+            problems.append(source.problem(f"'{key}' must be a string", line=key_line(key), pointer=f"/{key}"))
             continue
         if key == "collected_on":
             try:

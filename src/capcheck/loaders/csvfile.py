@@ -130,9 +130,7 @@ def load_csv(source: SourceFile, context: LoadContext) -> Sequence[Document]:
                 try:
                     record[name] = convert(cell)
                 except ValueError as exc:
-                    problems.append(
-                        source.problem(str(exc), line=row_line, pointer=f"/records/{index}/{name}")
-                    )
+                    problems.append(source.problem(str(exc), line=row_line, pointer=f"/records/{index}/{name}"))
             records.append(record)
             lines.append(row_line)
             if len(problems) >= MAX_PROBLEMS:

@@ -7,7 +7,15 @@ import tomllib
 from collections.abc import Sequence
 
 from capcheck.hookspecs import hookimpl
-from capcheck.loaders import Document, LoadContext, Loader, SourceFile, decode_text, from_envelope, normalise_values
+from capcheck.loaders import (
+    Document,
+    LoadContext,
+    Loader,
+    SourceFile,
+    decode_text,
+    from_envelope,
+    normalise_values,
+)
 
 __all__ = ["load_toml"]
 

@@ -43,9 +43,7 @@ def _check_events(source: SourceFile, text: str) -> None:
         if isinstance(event, yaml.CollectionStartEvent):
             depth += 1
             if depth > MAX_DEPTH:
-                raise source.fail(
-                    f"nested more than {MAX_DEPTH} levels deep", line=event.start_mark.line + 1
-                )
+                raise source.fail(f"nested more than {MAX_DEPTH} levels deep", line=event.start_mark.line + 1)
         elif isinstance(event, yaml.CollectionEndEvent):
             depth -= 1
         elif isinstance(event, yaml.DocumentStartEvent):
@@ -95,6 +93,4 @@ def load_yaml(source: SourceFile, context: LoadContext) -> Sequence[Document]:
 @hookimpl
 def capcheck_loaders() -> Sequence[Loader]:
     """The YAML loader."""
-    return [
-        Loader(name="yaml", extensions=(".yaml", ".yml"), load=load_yaml, description="YAML evidence document")
-    ]
+    return [Loader(name="yaml", extensions=(".yaml", ".yml"), load=load_yaml, description="YAML evidence document")]

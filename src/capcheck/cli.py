@@ -1,0 +1,424 @@
+"""The ``capcheck`` command line: parsing and printing only; the work is in :mod:`capcheck.runner`.
+
+Exit codes: 0 no failing finding at or above ``--fail-on``; 1 there is one; 2 a usage, input,
+config or plugin error, or an ``error`` finding (the check is incomplete). Errors are printed as
+``path:line: /pointer: cause``; a traceback only with ``--debug``.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import sys
+from collections.abc import Callable
+from datetime import date
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
+
+import click
+
+from capcheck._version import __version__
+
+if TYPE_CHECKING:
+    from capcheck.config import Config
+    from capcheck.errors import CapcheckError
+    from capcheck.models import RunResult
+    from capcheck.registry import Registry
+
+__all__ = ["main"]
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+#: The most problems printed for one error; the rest are counted.
+MAX_PROBLEMS_SHOWN = 50
+SEVERITY_CHOICES = ["info", "low", "medium", "high", "critical", "never"]
+
+
+def _print_error(exc: CapcheckError) -> None:
+    err = click.get_text_stream("stderr")
+    problems = exc.problems
+    click.echo(f"capcheck: {exc.kind}: {len(problems)} problem{'s' if len(problems) != 1 else ''}", file=err)
+    for problem in problems[:MAX_PROBLEMS_SHOWN]:
+        click.echo(f"  {problem}", file=err)
+    if len(problems) > MAX_PROBLEMS_SHOWN:
+        click.echo(f"  ... and {len(problems) - MAX_PROBLEMS_SHOWN} more", file=err)
+
+
+def handle_errors(func: F) -> F:
+    """Turn capcheck errors into messages and exit 2; other exceptions too, unless ``--debug``."""
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        from capcheck.errors import CapcheckError
+
+        debug = kwargs.get("debug", False) or bool(os.environ.get("CAPCHECK_DEBUG"))
+        try:
+            return func(*args, **kwargs)
+        except CapcheckError as exc:
+            if debug:
+                raise
+            _print_error(exc)
+            sys.exit(2)
+        except (click.exceptions.Exit, click.ClickException, SystemExit, KeyboardInterrupt):
+            raise
+        except Exception as exc:
+            if debug:
+                raise
+            click.echo(
+                f"capcheck: internal error: {type(exc).__name__}: {exc}\n"
+                "  (run again with --debug for the traceback, and please report it)",
+                err=True,
+            )
+            sys.exit(2)
+
+    return wrapper  # type: ignore[return-value]
+
+
+def debug_option(func: F) -> F:
+    """``--debug``: show tracebacks and put them in error findings."""
+    return click.option("--debug", is_flag=True, help="Show tracebacks instead of short messages.")(func)
+
+
+def config_option(func: F) -> F:
+    """``--config FILE``."""
+    return click.option(
+        "--config",
+        "config_path",
+        type=click.Path(dir_okay=False, path_type=Path),
+        help="Config file (default: capcheck.toml or pyproject.toml found upwards).",
+    )(func)
+
+
+def rules_plugins_options(func: F) -> F:
+    """``--rules DIR`` and ``--plugin MOD``."""
+    func = click.option(
+        "--plugin",
+        "plugins",
+        multiple=True,
+        metavar="MOD",
+        help="Load a local plugin module (my_rules or ./my_rules.py). Repeatable.",
+    )(func)
+    return click.option(
+        "--rules",
+        "rule_paths",
+        multiple=True,
+        type=click.Path(path_type=Path),
+        metavar="DIR",
+        help="Add declarative rule files or directories. Repeatable.",
+    )(func)
+
+
+def _load_config(config_path: Path | None) -> Config:
+    from capcheck.config import find_config, load_config
+
+    return load_config(config_path if config_path is not None else find_config())
+
+
+def _registry(config: Config, rule_paths: tuple[Path, ...] = (), plugins: tuple[str, ...] = ()) -> Registry:
+    from capcheck.runner import load_registry
+
+    return load_registry(config, rule_paths, plugins)
+
+
+def _usage(message: str) -> NoReturn:
+    from capcheck.errors import UsageError
+
+    raise UsageError(message)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.version_option(__version__, "--version", "-V", prog_name="capcheck", message="%(prog)s %(version)s")
+def cli() -> None:
+    """capcheck: capability assurance as code.
+
+    Runs capability rules over an organisation's registers (supplier contracts, IT assets,
+    governance registers ...) and reports pass/fail findings with a severity.
+    """
+
+
+@cli.command()
+@click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
+@rules_plugins_options
+@config_option
+@click.option("--format", "-f", "fmt", metavar="NAME", help="Output format: text (default), json, ...")
+@click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path), help="Write the output here.")
+@click.option(
+    "--report",
+    "reports",
+    multiple=True,
+    metavar="FORMAT=PATH",
+    help="Also write a report in FORMAT to PATH (atomically). Repeatable.",
+)
+@click.option(
+    "--fail-on",
+    type=click.Choice(SEVERITY_CHOICES),
+    help="Exit 1 on a failure of this severity or higher (default: low; 'never' to only report).",
+)
+@click.option("--select", multiple=True, metavar="X", help="Run only these rule ids, prefixes, areas or tags.")
+@click.option("--ignore", multiple=True, metavar="X", help="Skip these rule ids, prefixes, areas or tags.")
+@click.option("--as-of", "as_of", metavar="YYYY-MM-DD", help="Judge dates as of this day (default: today).")
+@click.option("--include-passed", is_flag=True, default=None, help="List passing findings too.")
+@debug_option
+@handle_errors
+def check(
+    paths: tuple[Path, ...],
+    rule_paths: tuple[Path, ...],
+    plugins: tuple[str, ...],
+    config_path: Path | None,
+    fmt: str | None,
+    output: Path | None,
+    reports: tuple[str, ...],
+    fail_on: str | None,
+    select: tuple[str, ...],
+    ignore: tuple[str, ...],
+    as_of: str | None,
+    include_passed: bool | None,
+    debug: bool,
+) -> None:
+    """Check evidence files or directories (PATH...) against the rules."""
+    from capcheck.models import Severity
+    from capcheck.runner import CheckRequest, run_check
+
+    config = _load_config(config_path)
+    as_of_date = None
+    if as_of is not None:
+        try:
+            as_of_date = date.fromisoformat(as_of)
+        except ValueError:
+            _usage(f"--as-of must be a date as YYYY-MM-DD, not {as_of!r}")
+    evidence_paths = list(paths) or [config.resolve(p) for p in config.paths]
+    if not evidence_paths:
+        _usage("no evidence given: name files or directories (or set 'paths' in the config)")
+    registry = _registry(config, rule_paths, plugins)
+    fmt = fmt or config.format or "text"
+    targets = _report_targets(registry, fmt, reports)
+    threshold = fail_on or config.fail_on or "low"
+    request = CheckRequest(
+        paths=evidence_paths,
+        config=config,
+        rule_paths=rule_paths,
+        plugins=plugins,
+        select=select,
+        ignore=ignore,
+        as_of=as_of_date,
+        include_passed=bool(include_passed if include_passed is not None else config.include_passed),
+        fail_on=None if threshold == "never" else Severity(threshold),
+        debug=debug,
+    )
+    result = run_check(request, registry)
+    _emit(registry, result, fmt, output)
+    for name, path in targets:
+        _emit(registry, result, name, path)
+    sys.exit(result.exit_code)
+
+
+def _report_targets(registry: Registry, fmt: str, reports: tuple[str, ...]) -> list[tuple[str, Path]]:
+    names = sorted(registry.reporters)
+    if fmt not in registry.reporters:
+        _usage(f"unknown format {fmt!r} (formats: {', '.join(names)})")
+    targets: list[tuple[str, Path]] = []
+    for spec in reports:
+        name, sep, path = spec.partition("=")
+        if not sep or not path:
+            _usage(f"--report takes FORMAT=PATH, not {spec!r}")
+        if name not in registry.reporters:
+            _usage(f"unknown report format {name!r} in --report (formats: {', '.join(names)})")
+        targets.append((name, Path(path)))
+    return targets
+
+
+def _emit(registry: Registry, result: RunResult, fmt: str, output: Path | None) -> None:
+    from capcheck.reporters import RenderOptions, write_atomic
+
+    reporter = registry.reporters[fmt]
+    if output is None:
+        stream = click.get_text_stream("stdout")
+        color = stream.isatty() and not os.environ.get("NO_COLOR")
+        click.echo(reporter.render(result, RenderOptions(color=color, base_dir=Path.cwd())), nl=False)
+        return
+    text = reporter.render(result, RenderOptions(color=False, base_dir=Path.cwd()))
+    try:
+        write_atomic(output, text)
+    except OSError as exc:
+        from capcheck.errors import Problem, UsageError
+
+        raise UsageError(Problem(f"cannot write: {exc.strerror or exc}", path=output.as_posix())) from None
+
+
+# ---------------------------------------------------------------------------------------------
+# rules
+# ---------------------------------------------------------------------------------------------
+
+
+@cli.group()
+def rules() -> None:
+    """List and show rules."""
+
+
+@rules.command("list")
+@rules_plugins_options
+@config_option
+@click.option("--format", "-f", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@click.option("--area", "areas", multiple=True, metavar="AREA", help="Only rules of this area. Repeatable.")
+@click.option("--select", multiple=True, metavar="X", help="Only these rule ids, prefixes, areas or tags.")
+@debug_option
+@handle_errors
+def rules_list(
+    rule_paths: tuple[Path, ...],
+    plugins: tuple[str, ...],
+    config_path: Path | None,
+    fmt: str,
+    areas: tuple[str, ...],
+    select: tuple[str, ...],
+    debug: bool,
+) -> None:
+    """List the registered rules."""
+    from capcheck.rules import select_rules
+    from capcheck.runner import rule_info
+
+    registry = _registry(_load_config(config_path), rule_paths, plugins)
+    for area in areas:
+        if area.upper() not in registry.areas:
+            _usage(f"unknown area {area!r} (areas: {', '.join(sorted(registry.areas))})")
+    chosen = select_rules(registry.rules, select)
+    if areas:
+        wanted = {a.upper() for a in areas}
+        chosen = [r for r in chosen if r.meta.area in wanted]
+    if fmt == "json":
+        import json
+
+        click.echo(json.dumps([rule_info(r) for r in chosen], indent=2))
+        return
+    for r in sorted(chosen, key=lambda r: (registry.area_order(r.meta.area), r.meta.id)):
+        m = r.meta
+        click.echo(f"{m.id:<10} {m.severity.value:<8} {', '.join(m.kinds):<40} {m.title}")
+    click.echo(f"{len(chosen)} rules")
+
+
+@rules.command("show")
+@click.argument("rule_id")
+@rules_plugins_options
+@config_option
+@debug_option
+@handle_errors
+def rules_show(
+    rule_id: str, rule_paths: tuple[Path, ...], plugins: tuple[str, ...], config_path: Path | None, debug: bool
+) -> None:
+    """Show one rule: what it checks, why it matters, how to fix it, its options and source."""
+    registry = _registry(_load_config(config_path), rule_paths, plugins)
+    r = registry.rules.get(rule_id.upper())
+    if r is None:
+        _usage(f"unknown rule {rule_id!r} (see 'capcheck rules list')")
+    m = r.meta
+    area = registry.areas[m.area]
+    lines = [
+        f"{m.id}  {m.title}",
+        f"area: {m.area} ({area.title})    severity: {m.severity.value}    version: {m.version}",
+        f"evidence kinds: {', '.join(m.kinds)}",
+        f"tags: {', '.join(m.tags) or '-'}",
+        f"source: {r.source.name}" + (f" ({r.source.path})" if r.source.path else ""),
+        "",
+        "What it checks",
+        f"  {m.description}",
+        "",
+        "Why it matters",
+        f"  {m.rationale}",
+        "",
+        "How to fix",
+        f"  {m.remediation}",
+    ]
+    if m.options:
+        lines += ["", 'Options (override in config: [options."' + m.id + '"])']
+        lines += [f"  {name} = {value!r}" for name, value in m.options.items()]
+    if m.references:
+        lines += ["", "References"] + [f"  {ref}" for ref in m.references]
+    click.echo("\n".join(lines))
+
+
+# ---------------------------------------------------------------------------------------------
+# kinds, schema, plugins, validate
+# ---------------------------------------------------------------------------------------------
+
+
+@cli.command()
+@rules_plugins_options
+@config_option
+@debug_option
+@handle_errors
+def kinds(rule_paths: tuple[Path, ...], plugins: tuple[str, ...], config_path: Path | None, debug: bool) -> None:
+    """List the evidence kinds and the rules that read each."""
+    registry = _registry(_load_config(config_path), rule_paths, plugins)
+    for kind_id in sorted(registry.kinds):
+        kind = registry.kinds[kind_id]
+        readers = sorted(r.meta.id for r in registry.rules.values() if kind_id in r.meta.kinds)
+        click.echo(f"{kind_id:<24} {kind.title}")
+        click.echo(f"{'':<24} required: {', '.join(kind.required) or '-'}; rules: {len(readers)}")
+
+
+@cli.command()
+@click.argument("name")
+@rules_plugins_options
+@config_option
+@debug_option
+@handle_errors
+def schema(
+    name: str, rule_paths: tuple[Path, ...], plugins: tuple[str, ...], config_path: Path | None, debug: bool
+) -> None:
+    """Print a JSON Schema: an evidence KIND, 'findings' or 'rule'."""
+    import json
+
+    from capcheck.resources import load_schema
+
+    if name in ("findings", "rule"):
+        click.echo(json.dumps(load_schema(name), indent=2))
+        return
+    registry = _registry(_load_config(config_path), rule_paths, plugins)
+    kind = registry.kinds.get(name)
+    if kind is None:
+        _usage(f"unknown schema {name!r} (findings, rule, or a kind: {', '.join(sorted(registry.kinds))})")
+    click.echo(json.dumps(kind.schema, indent=2))
+
+
+@cli.command()
+@rules_plugins_options
+@config_option
+@debug_option
+@handle_errors
+def plugins(rule_paths: tuple[Path, ...], plugins: tuple[str, ...], config_path: Path | None, debug: bool) -> None:
+    """List the loaded plugins and what each registered."""
+    registry = _registry(_load_config(config_path), rule_paths, plugins)
+    counts: dict[str, dict[str, int]] = {}
+    for (what, _key), owner in registry.owners.items():
+        counts.setdefault(owner, {}).setdefault(what, 0)
+        counts[owner][what] += 1
+    for info in registry.plugins:
+        dist = f" ({info.distribution} {info.version})" if info.distribution else ""
+        items = ", ".join(f"{n} {w}" for w, n in sorted(counts.get(info.name, {}).items()))
+        click.echo(f"{info.name:<36} {info.origin:<12}{dist}  {items}")
+
+
+@cli.command()
+@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
+@rules_plugins_options
+@config_option
+@debug_option
+@handle_errors
+def validate(
+    paths: tuple[Path, ...],
+    rule_paths: tuple[Path, ...],
+    plugins: tuple[str, ...],
+    config_path: Path | None,
+    debug: bool,
+) -> None:
+    """Validate evidence and rule files without running any rule."""
+    from capcheck.validation import validate_paths
+
+    config = _load_config(config_path)
+    registry = _registry(config, rule_paths, plugins)
+    report = validate_paths(registry, list(paths), config)
+    click.echo(report)
+
+
+def main(argv: list[str] | None = None) -> None:
+    """The console script's entry point."""
+    cli.main(args=argv, prog_name="capcheck")

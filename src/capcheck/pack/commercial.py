@@ -1,0 +1,91 @@
+"""Commercial capability (COMM): supplier and contract management rules that join registers."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+from capcheck.models import Outcome
+from capcheck.rules import RuleContext, rule
+
+__all__ = ["RULES"]
+
+GOVS_008 = "https://www.gov.uk/government/publications/commercial-operating-standards-for-government"
+CONTRACT_MGMT = "https://www.gov.uk/government/publications/the-sourcing-and-consultancy-playbooks"
+
+
+@rule(
+    id="COMM-003",
+    title="Contract owners hold an accountable role in the governance register",
+    area="COMM",
+    severity="medium",
+    kinds=["supplier-contracts", "governance-register"],
+    description=(
+        "Every live contract's owner (contract manager) appears as an owner in the governance "
+        "register, so that the person managing the supplier is visible to the governance that "
+        "oversees risks and decisions. Contracts with no owner at all are COMM-001's concern."
+    ),
+    rationale=(
+        "The capability review found supplier management weak where contract managers sat outside "
+        "governance: risks on a contract were not owned by anyone the boards could hold to account."
+    ),
+    remediation=(
+        "Record the contract owner in the governance register (as the owner of the contract's "
+        "supplier risk or a related decision), or move the contract to an owner who is."
+    ),
+    references=[GOVS_008, CONTRACT_MGMT],
+    tags=["supplier-management", "join"],
+    options={"statuses": ["active", "pipeline"]},
+)
+def contract_owner_in_governance(evidence: Any, ctx: RuleContext) -> Iterator[Outcome]:
+    """Join supplier-contracts.owner against governance-register.owner."""
+    owners = evidence.values("governance-register", "owner")
+    statuses = set(ctx.options["statuses"])
+    for contract in evidence.records("supplier-contracts"):
+        owner = contract.get("owner")
+        if contract.get("status") not in statuses or not owner:
+            continue
+        if owner in owners:
+            yield ctx.passed(contract)
+        else:
+            yield ctx.failed(contract, f"contract owner {owner!r} holds no role in the governance register")
+
+
+@rule(
+    id="COMM-004",
+    title="High-value contracts have an exit plan",
+    area="COMM",
+    severity="high",
+    kinds=["supplier-contracts"],
+    description=(
+        "Active or pipeline contracts worth at least the threshold (default GBP 1,000,000) record "
+        "an exit plan (exit_plan = true)."
+    ),
+    rationale=(
+        "Without an exit plan the organisation cannot leave a supplier without service loss, which "
+        "weakens its negotiating position and its resilience (GovS 008 contract management; GDS "
+        "guidance on managing cloud lock-in)."
+    ),
+    remediation="Write and approve an exit plan for the contract and record exit_plan = true.",
+    references=[GOVS_008, "https://www.gov.uk/guidance/managing-technical-lock-in-in-the-cloud"],
+    tags=["supplier-management", "lock-in"],
+    options={"value_threshold": 1_000_000, "statuses": ["active", "pipeline"]},
+)
+def high_value_exit_plan(evidence: Any, ctx: RuleContext) -> Iterator[Outcome]:
+    """Contracts at or above the value threshold need exit_plan true."""
+    threshold = ctx.options["value_threshold"]
+    statuses = set(ctx.options["statuses"])
+    for contract in evidence.records("supplier-contracts"):
+        value = contract.get("value")
+        if contract.get("status") not in statuses or not isinstance(value, int | float) or value < threshold:
+            continue
+        if contract.get("exit_plan") is True:
+            yield ctx.passed(contract)
+        else:
+            yield ctx.failed(
+                contract,
+                f"contract worth GBP {value:,.0f} with {contract.get('supplier', 'its supplier')} has no exit plan",
+            )
+
+
+RULES = (contract_owner_in_governance, high_value_exit_plan)

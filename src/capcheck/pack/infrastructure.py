@@ -1,0 +1,102 @@
+"""IT infrastructure (INFRA): out-of-date technology, as aggregates over the asset inventory."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+from capcheck.models import Outcome
+from capcheck.pack._dates import days_before
+from capcheck.rules import RuleContext, rule
+
+__all__ = ["RULES"]
+
+TCOP = "https://www.gov.uk/guidance/the-technology-code-of-practice"
+CAF_B4 = "https://www.ncsc.gov.uk/collection/cyber-assessment-framework/caf-objective-b-protecting-against-cyber-attack/principle-b4-system-security"
+
+
+@rule(
+    id="INFRA-003",
+    title="Each environment keeps end-of-life assets below the limit",
+    area="INFRA",
+    severity="high",
+    kinds=["it-assets"],
+    description=(
+        "Per environment, the share of in-service assets whose end_of_life date has passed stays "
+        "at or below the limit (default 10%). Environments with fewer assets than min_assets are "
+        "skipped as insufficient evidence."
+    ),
+    rationale=(
+        "The review found out-of-date technology across the estate. A single unsupported asset is "
+        "a finding for INFRA-001; a high share per environment shows a lifecycle process that does "
+        "not work (Technology Code of Practice point 5; NCSC CAF B4)."
+    ),
+    remediation="Plan and fund upgrades or replacements for the environment's end-of-life assets.",
+    references=[TCOP, CAF_B4],
+    tags=["lifecycle", "aggregate"],
+    options={"max_ratio": 0.1, "min_assets": 3},
+)
+def eol_share_per_environment(evidence: Any, ctx: RuleContext) -> Iterator[Outcome]:
+    """Group in-service assets by environment; compare the end-of-life share with the limit."""
+    kind = "it-assets"
+    groups: dict[str, list[Any]] = {}
+    for asset in evidence.records(kind):
+        if asset.get("status", "in-service") != "in-service":
+            continue
+        groups.setdefault(str(asset.get("environment", "unknown")), []).append(asset)
+    limit = float(ctx.options["max_ratio"])
+    for env in sorted(groups):
+        assets = groups[env]
+        if len(assets) < ctx.options["min_assets"]:
+            yield ctx.skipped(f"insufficient evidence: only {len(assets)} {env} assets", kind=kind)
+            continue
+        past = [a for a in assets if (d := days_before(a.get("end_of_life"), ctx.as_of)) is not None and d > 0]
+        ratio = len(past) / len(assets)
+        message = (
+            f"{len(past)} of {len(assets)} {env} assets ({ratio:.1%}) are past end of life; the limit is {limit:.1%}"
+        )
+        if ratio > limit:
+            yield ctx.group_failed(kind, env, message, related=[(kind, a["id"]) for a in past[:20]])
+        else:
+            yield ctx.group_passed(kind, env, message)
+
+
+@rule(
+    id="INFRA-004",
+    title="Internet-facing assets are patched within the patch window",
+    area="INFRA",
+    severity="critical",
+    kinds=["it-assets"],
+    description=(
+        "In-service assets with internet_facing = true were last patched no more than max_days "
+        "(default 14) before the as-of date. An internet-facing asset with no last_patched date fails."
+    ),
+    rationale=(
+        "Internet-facing systems are attacked first; NCSC guidance and Cyber Essentials expect "
+        "critical and high-risk updates within 14 days of release."
+    ),
+    remediation="Patch the asset (or take it off the internet) and record last_patched.",
+    references=[CAF_B4, "https://www.ncsc.gov.uk/cyberessentials/overview"],
+    tags=["patching", "cyber"],
+    options={"max_days": 14},
+)
+def internet_facing_patched(evidence: Any, ctx: RuleContext) -> Iterator[Outcome]:
+    """Compare last_patched with the as-of date for internet-facing assets."""
+    max_days = ctx.options["max_days"]
+    for asset in evidence.records("it-assets"):
+        if asset.get("internet_facing") is not True or asset.get("status", "in-service") != "in-service":
+            continue
+        age = days_before(asset.get("last_patched"), ctx.as_of)
+        if age is None:
+            yield ctx.failed(asset, f"internet-facing {asset.get('name', asset['id'])} has no last_patched date")
+        elif age > max_days:
+            yield ctx.failed(
+                asset,
+                f"internet-facing {asset.get('name', asset['id'])} last patched {age} days ago "
+                f"({asset['last_patched']}); the window is {max_days} days",
+            )
+        else:
+            yield ctx.passed(asset)
+
+
+RULES = (eol_share_per_environment, internet_facing_patched)

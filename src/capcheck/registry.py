@@ -1,0 +1,226 @@
+"""The registry: everything the plugins registered, checked for duplicates and bad references.
+
+Built from a plugin manager by calling each plugin's implementation of each hook on its own,
+so that every item is attributed to its plugin, and a duplicate id or a crashing hook names it.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, TypeVar
+
+import pluggy
+from pydantic import ValidationError
+
+from capcheck.declarative import CompileContext, RuleFormat
+from capcheck.errors import PluginError, Problem, RuleFileError
+from capcheck.kinds import EvidenceKind
+from capcheck.loaders import Loader
+from capcheck.models import Area, RuleSource, display_path
+from capcheck.plugins import PluginInfo
+from capcheck.reporters import Reporter
+from capcheck.rules import Rule
+
+__all__ = ["Registry", "build_registry"]
+
+#: File names in rule directories that are not rule files.
+NOT_RULE_FILES = frozenset({"areas.toml"})
+
+T = TypeVar("T")
+
+
+@dataclass
+class Registry:
+    """What the plugins registered, by id. Built once per run by :func:`build_registry`."""
+
+    plugins: list[PluginInfo]
+    areas: dict[str, Area] = field(default_factory=dict)
+    kinds: dict[str, EvidenceKind] = field(default_factory=dict)
+    loaders: dict[str, Loader] = field(default_factory=dict)
+    rule_formats: dict[str, RuleFormat] = field(default_factory=dict)
+    rules: dict[str, Rule] = field(default_factory=dict)
+    reporters: dict[str, Reporter] = field(default_factory=dict)
+    #: Which plugin registered what, e.g. ``("rule", "COMM-001") -> "capcheck.pack"``.
+    owners: dict[tuple[str, str], str] = field(default_factory=dict)
+
+    def area_order(self, area_id: str) -> tuple[int, str]:
+        """Sort key for areas: their registered order, then id."""
+        area = self.areas.get(area_id)
+        return (area.order if area else 1000, area_id)
+
+
+def _collect(pm: pluggy.PluginManager, hook_name: str, expected: type | tuple[type, ...]) -> Iterable[tuple[str, Any]]:
+    """Call each plugin's implementation of ``hook_name`` separately; yield (plugin, item)."""
+    caller = getattr(pm.hook, hook_name)
+    for impl in reversed(caller.get_hookimpls()):  # registration order: built-ins first
+        try:
+            items = impl.function()
+        except Exception as exc:
+            raise PluginError(
+                Problem(f"plugin {impl.plugin_name!r} failed in {hook_name}(): {type(exc).__name__}: {exc}")
+            ) from exc
+        if items is None:
+            continue
+        if not isinstance(items, Sequence | tuple | list) or isinstance(items, str):
+            raise PluginError(
+                Problem(f"plugin {impl.plugin_name!r}: {hook_name}() must return a list, not {type(items).__name__}")
+            )
+        for item in items:
+            if not isinstance(item, expected):
+                names = expected.__name__ if isinstance(expected, type) else "/".join(t.__name__ for t in expected)
+                raise PluginError(
+                    Problem(
+                        f"plugin {impl.plugin_name!r}: {hook_name}() returned a {type(item).__name__}, expected {names}"
+                    )
+                )
+            yield impl.plugin_name, item
+
+
+def _add(registry: Registry, table: dict[str, T], what: str, key: str, item: T, owner: str) -> None:
+    if key in table:
+        first = registry.owners.get((what, key), "?")
+        raise PluginError(Problem(f"{what} {key!r} is registered twice: by {first!r} and again by {owner!r}"))
+    table[key] = item
+    registry.owners[(what, key)] = owner
+
+
+def build_registry(
+    pm: pluggy.PluginManager,
+    plugins: list[PluginInfo],
+    *,
+    rule_paths: Sequence[Path] = (),
+) -> Registry:
+    """Collect the plugins' areas, kinds, loaders, rule formats, rules and reporters.
+
+    :param rule_paths: extra declarative rule files or directories (``--rules``, config).
+    :raises PluginError: a duplicate id, a crashing hook, a rule with an unknown area or kind.
+    :raises RuleFileError: a declarative rule file is broken.
+    """
+    reg = Registry(plugins=list(plugins))
+    infos = {p.name: p for p in plugins}
+    for owner, area in _collect(pm, "capcheck_areas", Area):
+        _add(reg, reg.areas, "area", area.id, area, owner)
+    for owner, kind in _collect(pm, "capcheck_kinds", EvidenceKind):
+        _add(reg, reg.kinds, "evidence kind", kind.id, kind, owner)
+    for owner, loader in _collect(pm, "capcheck_loaders", Loader):
+        for ext in loader.extensions:
+            _add(reg, reg.loaders, "loader for", ext.lower(), loader, owner)
+    for owner, fmt in _collect(pm, "capcheck_rule_formats", RuleFormat):
+        for ext in fmt.extensions:
+            _add(reg, reg.rule_formats, "rule format for", ext.lower(), fmt, owner)
+    for owner, reporter in _collect(pm, "capcheck_reporters", Reporter):
+        _add(reg, reg.reporters, "reporter", reporter.name, reporter, owner)
+
+    for owner, r in _collect(pm, "capcheck_rules", Rule):
+        info = infos.get(owner)
+        source = RuleSource(
+            type="builtin"
+            if info and info.origin == "builtin"
+            else ("plugin" if info and info.distribution else "module"),
+            name=owner,
+            distribution=info.distribution if info else None,
+            version=info.version if info else None,
+        )
+        _check_rule(reg, r, owner)
+        _add(reg, reg.rules, "rule", r.meta.id, r.with_source(source), owner)
+
+    compile_context = CompileContext(areas=frozenset(reg.areas), kinds=reg.kinds)
+    pack_paths = [(owner, Path(p)) for owner, p in _collect(pm, "capcheck_rule_paths", (Path, str))]
+    user_paths = [("--rules", Path(p)) for p in rule_paths]
+    problems: list[Problem] = []
+    for owner, path in [*pack_paths, *user_paths]:
+        info = infos.get(owner)
+        for rule_file in _rule_files(path, reg.rule_formats, problems):
+            fmt = reg.rule_formats[rule_file.suffix.lower()]
+            shown = display_path(rule_file)
+            try:
+                compiled = fmt.compile(rule_file, shown, compile_context)
+            except RuleFileError as exc:
+                problems.extend(exc.problems)
+                continue
+            except ValidationError as exc:
+                problems.extend(Problem(f"{e['msg']}", path=shown) for e in exc.errors())
+                continue
+            for r in compiled:
+                if info is not None and info.origin == "builtin":
+                    r = r.with_source(
+                        RuleSource(
+                            type="builtin",
+                            name=owner,
+                            distribution=info.distribution,
+                            version=info.version,
+                            path=_pack_relative(rule_file, path),
+                        )
+                    )
+                elif info is not None:
+                    r = r.with_source(
+                        RuleSource(
+                            type="plugin",
+                            name=owner,
+                            distribution=info.distribution,
+                            version=info.version,
+                            path=_pack_relative(rule_file, path),
+                        )
+                    )
+                try:
+                    _check_rule(reg, r, shown)
+                    _add(reg, reg.rules, "rule", r.meta.id, r, shown)
+                except PluginError as exc:
+                    problems.extend(Problem(p.message, path=shown) for p in exc.problems)
+    if problems:
+        raise RuleFileError(problems)
+    return reg
+
+
+def _pack_relative(rule_file: Path, root: Path) -> str:
+    try:
+        return rule_file.relative_to(root).as_posix()
+    except ValueError:
+        return rule_file.name
+
+
+def _check_rule(reg: Registry, r: Rule, owner: str) -> None:
+    if r.meta.area not in reg.areas:
+        raise PluginError(
+            Problem(
+                f"rule {r.meta.id!r} from {owner!r} names unknown area {r.meta.area!r} "
+                f"(areas: {', '.join(sorted(reg.areas))})"
+            )
+        )
+    for kind in r.meta.kinds:
+        if kind not in reg.kinds:
+            raise PluginError(
+                Problem(
+                    f"rule {r.meta.id!r} from {owner!r} reads unknown evidence kind {kind!r} "
+                    f"(kinds: {', '.join(sorted(reg.kinds))})"
+                )
+            )
+
+
+def _rule_files(path: Path, formats: dict[str, RuleFormat], problems: list[Problem]) -> list[Path]:
+    shown = path.as_posix()
+    if path.is_file():
+        if path.suffix.lower() not in formats:
+            problems.append(Problem(f"not a rule file type capcheck reads ({', '.join(sorted(formats))})", path=shown))
+            return []
+        return [path]
+    if not path.is_dir():
+        problems.append(Problem("no such rule file or directory", path=shown))
+        return []
+    found: list[Path] = []
+    for dirpath, dirnames, filenames in os.walk(path):
+        dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
+        for name in sorted(filenames):
+            candidate = Path(dirpath, name)
+            if name.startswith(".") or name in NOT_RULE_FILES or candidate.suffix.lower() not in formats:
+                continue
+            found.append(candidate)
+    return found
+
+
+def rules_matching(registry: Registry, predicate: Callable[[Rule], bool]) -> list[Rule]:
+    """The registered rules for which ``predicate`` holds, by id."""
+    return sorted((r for r in registry.rules.values() if predicate(r)), key=lambda r: r.meta.id)

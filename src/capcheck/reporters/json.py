@@ -1,0 +1,69 @@
+"""The built-in JSON reporter: the auditor's record, following ``schemas/findings.schema.json``.
+
+Byte-identical for the same evidence, rules and as-of date, apart from ``run.started`` and
+``run.finished``: every list is in a defined order and keys are written in a fixed order.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import orjson
+
+from capcheck.hookspecs import hookimpl
+from capcheck.models import RunResult
+from capcheck.reporters import RenderOptions, Reporter
+
+__all__ = ["FINDINGS_SCHEMA_VERSION", "render_json", "result_document"]
+
+#: The version of the findings document's shape (``schemas/findings.schema.json``).
+FINDINGS_SCHEMA_VERSION = "1.0"
+
+
+def _timestamp(value: Any) -> str:
+    return value.isoformat(timespec="seconds").replace("+00:00", "Z")
+
+
+def result_document(result: RunResult) -> dict[str, Any]:
+    """The findings document as plain data (what ``--format json`` writes)."""
+    doc: dict[str, Any] = {
+        "schema_version": FINDINGS_SCHEMA_VERSION,
+        "tool": {"name": "capcheck", "version": result.tool_version},
+        "as_of": result.as_of.isoformat(),
+        "run": {"started": _timestamp(result.started), "finished": _timestamp(result.finished)},
+        "settings": {
+            "fail_on": result.fail_on.value if result.fail_on else "never",
+            "include_passed": result.include_passed,
+        },
+        "result": {"exit_code": result.exit_code, "outcome": _outcome(result.exit_code)},
+        "evidence": [f.as_dict() for f in result.evidence],
+        "rules": [dict(r) for r in result.rules],
+        "findings": [f.as_dict() for f in result.findings],
+        "summary": result.summary.as_dict(),
+    }
+    for key in sorted(result.extras):
+        doc[key] = result.extras[key]
+    return doc
+
+
+def _outcome(code: int) -> str:
+    return {0: "passed", 1: "failed", 2: "incomplete"}[code]
+
+
+def render_json(result: RunResult, options: RenderOptions) -> str:
+    """Render the findings document as indented JSON."""
+    return orjson.dumps(result_document(result), option=orjson.OPT_INDENT_2).decode("utf-8") + "\n"
+
+
+@hookimpl
+def capcheck_reporters() -> Sequence[Reporter]:
+    """The JSON reporter."""
+    return [
+        Reporter(
+            name="json",
+            render=render_json,
+            description="findings document for auditors (schemas/findings.schema.json)",
+            extension=".json",
+        )
+    ]

@@ -1,0 +1,102 @@
+"""The built-in text reporter: findings grouped by area, then severity, and a summary line.
+
+Colour is used only when writing to a terminal (``RenderOptions.color``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from itertools import groupby
+
+from capcheck.hookspecs import hookimpl
+from capcheck.models import Finding, RunResult, Severity, Status
+from capcheck.reporters import RenderOptions, Reporter
+
+__all__ = ["render_text"]
+
+_STATUS_LABEL = {
+    Status.FAIL: "FAIL",
+    Status.ERROR: "ERROR",
+    Status.SKIP: "SKIP",
+    Status.PASS: "PASS",
+}
+_STATUS_COLOUR = {Status.FAIL: "31", Status.ERROR: "35", Status.SKIP: "33", Status.PASS: "32"}
+_SEVERITY_COLOUR = {
+    Severity.CRITICAL: "1;31",
+    Severity.HIGH: "31",
+    Severity.MEDIUM: "33",
+    Severity.LOW: "36",
+    Severity.INFO: "2",
+}
+
+
+def _paint(text: str, code: str, color: bool) -> str:
+    return f"\x1b[{code}m{text}\x1b[0m" if color else text
+
+
+def _clean(text: str) -> str:
+    # Evidence values reach messages: never let them move the cursor or forge colours.
+    return "".join(ch if ch.isprintable() or ch == " " else "\ufffd" for ch in text)
+
+
+def _finding_line(f: Finding, color: bool) -> str:
+    label = _paint(f"{_STATUS_LABEL.get(f.status, f.status.value.upper()):5}", _STATUS_COLOUR.get(f.status, "0"), color)
+    where = ""
+    if f.evidence is not None:
+        ev = f.evidence
+        loc = ev.location()
+        if ev.record_id is not None:
+            where = f"{loc} [{_clean(ev.record_id)}]"
+        elif f.group is not None:
+            where = f"{loc} [{ev.kind}: {_clean(f.group)}]"
+        else:
+            where = loc
+    return f"    {label} {f.rule_id}  {where}: {_clean(f.message)}"
+
+
+def render_text(result: RunResult, options: RenderOptions) -> str:
+    """Render the result for people: grouped findings and a one-line summary."""
+    color = options.color
+    lines: list[str] = []
+    records = sum(f.records for f in result.evidence)
+    lines.append(
+        f"capcheck {result.tool_version} · as of {result.as_of.isoformat()} · "
+        f"{len(result.evidence)} evidence files, {records} records · {len(result.rules)} rules"
+    )
+    titles = {a.id: a.title for a in result.areas}
+    order = {a.id: (a.order, a.id) for a in result.areas}
+    findings = sorted(result.findings, key=lambda f: (order.get(f.area, (1000, f.area)), f.sort_key()))
+    for area, in_area in groupby(findings, key=lambda f: f.area):
+        lines.append("")
+        lines.append(_paint(f"{area}  {titles.get(area, '')}".rstrip(), "1", color))
+        for severity, in_sev in groupby(in_area, key=lambda f: f.severity):
+            lines.append("  " + _paint(severity.value, _SEVERITY_COLOUR[severity], color))
+            lines.extend(_finding_line(f, color) for f in in_sev)
+    s = result.summary
+    failed = s.by_status["fail"]
+    by_sev = ", ".join(
+        f"{s.by_severity[sev.value]} {sev.value}" for sev in reversed(Severity) if s.by_severity[sev.value]
+    )
+    lines.append("")
+    lines.append(
+        f"Summary: {failed} failed"
+        + (f" ({by_sev})" if by_sev else "")
+        + f", {s.by_status['error']} errors, {s.by_status['skip']} skipped, {s.by_status['pass']} passed"
+        + ("" if result.include_passed or not s.by_status["pass"] else " (use --include-passed to list them)")
+    )
+    code = result.exit_code
+    threshold = result.fail_on.value if result.fail_on else "never"
+    if code == 2:
+        verdict = _paint("INCOMPLETE", "35", color) + " - a rule raised an error; the check is incomplete (exit 2)"
+    elif code == 1:
+        verdict = _paint("FAILED", "31", color) + f" - failures at or above '{threshold}' (exit 1)"
+    else:
+        verdict = _paint("PASSED", "32", color) + f" - no failures at or above '{threshold}' (exit 0)"
+    lines.append(f"Result: {verdict}")
+    return "\n".join(lines) + "\n"
+
+
+@hookimpl
+def capcheck_reporters() -> Sequence[Reporter]:
+    """The text reporter."""
+    return [Reporter(name="text", render=render_text, description="grouped findings for people", extension=".txt")]

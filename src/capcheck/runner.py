@@ -1,0 +1,164 @@
+"""One check, end to end: config + CLI options -> plugins -> registry -> evidence -> findings.
+
+The CLI parses options and prints; this module does the work, so that tests and other tools
+(a CI wrapper, a notebook) can run a check without the CLI.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any
+
+from capcheck._version import __version__
+from capcheck.config import Config
+from capcheck.engine import evaluate
+from capcheck.errors import ConfigError, Problem
+from capcheck.evidence import EvidenceSet, load_evidence
+from capcheck.models import RunResult, Severity
+from capcheck.plugins import build_plugin_manager
+from capcheck.registry import Registry, build_registry
+from capcheck.rules import Rule, select_rules
+
+__all__ = ["CheckRequest", "load_registry", "run_check"]
+
+
+@dataclass(frozen=True)
+class CheckRequest:
+    """What to check and how: the CLI's options merged over the config file's."""
+
+    paths: Sequence[Path]
+    config: Config = field(default_factory=Config)
+    rule_paths: Sequence[Path] = ()
+    plugins: Sequence[str] = ()
+    select: Sequence[str] = ()
+    ignore: Sequence[str] = ()
+    as_of: date | None = None
+    include_passed: bool = False
+    fail_on: Severity | None = Severity.LOW
+    debug: bool = False
+
+
+def load_registry(config: Config, rule_paths: Sequence[Path] = (), plugins: Sequence[str] = ()) -> Registry:
+    """Load the plugins (config + extra) and build the registry with every rule path."""
+    search = [Path.cwd()]
+    if config.source is not None:
+        search.append(config.source.parent)
+    modules = [*config.plugins, *plugins]
+    pm, infos = build_plugin_manager(modules, search_path=search)
+    paths = [config.resolve(p) for p in config.rules] + list(rule_paths)
+    return build_registry(pm, infos, rule_paths=paths)
+
+
+def _rule_settings(registry: Registry, config: Config) -> tuple[dict[str, dict[str, Any]], dict[str, Severity]]:
+    problems: list[Problem] = []
+    shown = config.source.as_posix() if config.source else None
+    for rule_id in (*config.severity, *config.options):
+        if rule_id not in registry.rules:
+            problems.append(Problem(f"unknown rule {rule_id!r}", path=shown, pointer=f"/{rule_id}"))
+    options: dict[str, dict[str, Any]] = {}
+    for rule_id, values in config.options.items():
+        r = registry.rules.get(rule_id)
+        if r is None:
+            continue
+        declared = r.meta.options
+        for name, value in values.items():
+            if name not in declared:
+                allowed = ", ".join(sorted(declared)) or "none"
+                problems.append(
+                    Problem(
+                        f"rule {rule_id} has no option {name!r} (options: {allowed})",
+                        path=shown,
+                        pointer=f"/options/{rule_id}/{name}",
+                    )
+                )
+            elif not _same_type(declared[name], value):
+                problems.append(
+                    Problem(
+                        f"option {name!r} of {rule_id} must be {type(declared[name]).__name__}, "
+                        f"like its default {declared[name]!r}",
+                        path=shown,
+                        pointer=f"/options/{rule_id}/{name}",
+                    )
+                )
+        options[rule_id] = dict(values)
+    if problems:
+        raise ConfigError(problems)
+    return options, dict(config.severity)
+
+
+def _same_type(default: Any, value: Any) -> bool:
+    if isinstance(default, bool) or isinstance(value, bool):
+        return isinstance(default, bool) and isinstance(value, bool)
+    if isinstance(default, int | float):
+        return isinstance(value, int | float)
+    return type(default) is type(value)
+
+
+def selected_rules(registry: Registry, request: CheckRequest) -> list[Rule]:
+    """The rules to run: CLI select/ignore, else the config's."""
+    select = list(request.select) or list(request.config.select)
+    ignore = [*request.config.ignore, *request.ignore]
+    return select_rules(registry.rules, select, ignore)
+
+
+def load_request_evidence(registry: Registry, request: CheckRequest) -> EvidenceSet:
+    """Load the evidence a request names."""
+    return load_evidence(
+        request.paths,
+        loaders=registry.loaders,
+        kinds=registry.kinds,
+        kind_map=request.config.csv_kinds,
+        max_file_mb=request.config.max_file_mb,
+    )
+
+
+def run_check(request: CheckRequest, registry: Registry | None = None) -> RunResult:
+    """Run one check and return its result (raises CapcheckError on bad input)."""
+    started = datetime.now(UTC)
+    if registry is None:
+        registry = load_registry(request.config, request.rule_paths, request.plugins)
+    rules = selected_rules(registry, request)
+    options, severities = _rule_settings(registry, request.config)
+    evidence = load_request_evidence(registry, request)
+    as_of = request.as_of or date.today()
+    evaluation = evaluate(
+        rules,
+        evidence,
+        as_of=as_of,
+        options=options,
+        severities=severities,
+        include_passed=request.include_passed,
+        debug=request.debug,
+    )
+    return RunResult(
+        tool_version=__version__,
+        as_of=as_of,
+        started=started,
+        finished=datetime.now(UTC),
+        evidence=evidence.files,
+        rules=tuple(rule_info(r, severities) for r in rules),
+        areas=tuple(sorted(registry.areas.values(), key=lambda a: (a.order, a.id))),
+        findings=tuple(evaluation.findings),
+        summary=evaluation.summary,
+        fail_on=request.fail_on,
+        include_passed=request.include_passed,
+    )
+
+
+def rule_info(r: Rule, severities: Mapping[str, Severity] | None = None) -> dict[str, Any]:
+    """A rule as listed in results and ``rules list --format json``."""
+    meta = r.meta
+    severity = (severities or {}).get(meta.id, meta.severity)
+    return {
+        "id": meta.id,
+        "version": meta.version,
+        "title": meta.title,
+        "area": meta.area,
+        "severity": severity.value,
+        "kinds": list(meta.kinds),
+        "tags": list(meta.tags),
+        "source": r.source.as_dict(),
+    }

@@ -1,0 +1,84 @@
+"""``capcheck validate``: check evidence and rule files without evaluating any rule."""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from pathlib import Path
+
+from capcheck.config import Config
+from capcheck.declarative import CompileContext
+from capcheck.errors import EvidenceError, Problem, RuleFileError
+from capcheck.evidence import IGNORED_NAMES, load_evidence
+from capcheck.models import display_path
+from capcheck.registry import NOT_RULE_FILES, Registry
+
+__all__ = ["validate_paths"]
+
+
+def _is_rule_file(path: Path, registry: Registry) -> bool:
+    """A file in a rule format whose top level holds rules (``[[rule]]``), not evidence."""
+    if path.suffix.lower() not in registry.rule_formats:
+        return False
+    if path.suffix.lower() != ".toml":
+        return path.suffix.lower() not in registry.loaders
+    try:
+        with path.open("rb") as fh:
+            return "rule" in tomllib.load(fh)
+    except (OSError, tomllib.TOMLDecodeError):
+        return False
+
+
+def _split(paths: list[Path], registry: Registry) -> tuple[list[Path], list[Path]]:
+    """Rule files and evidence paths. Named files always count; walked directories contribute
+    the files capcheck reads (rule files by content, evidence by extension)."""
+    rule_files: list[Path] = []
+    evidence: list[Path] = []
+
+    def sort(path: Path, named: bool) -> None:
+        if _is_rule_file(path, registry):
+            rule_files.append(path)
+        elif named or path.suffix.lower() in registry.loaders:
+            evidence.append(path)
+
+    for path in paths:
+        if not path.is_dir():
+            sort(path, named=True)
+            continue
+        for dirpath, dirnames, filenames in os.walk(path):
+            dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
+            for name in sorted(filenames):
+                if not name.startswith(".") and name not in NOT_RULE_FILES and name not in IGNORED_NAMES:
+                    sort(Path(dirpath, name), named=False)
+    return rule_files, evidence
+
+
+def validate_paths(registry: Registry, paths: list[Path], config: Config) -> str:
+    """Validate the files under ``paths``; return a summary or raise with every problem."""
+    rule_files, evidence_paths = _split(paths, registry)
+    problems: list[Problem] = []
+    context = CompileContext(areas=frozenset(registry.areas), kinds=registry.kinds)
+    rule_count = 0
+    for rule_file in rule_files:
+        fmt = registry.rule_formats[rule_file.suffix.lower()]
+        try:
+            rule_count += len(fmt.compile(rule_file, display_path(rule_file), context))
+        except RuleFileError as exc:
+            problems.extend(exc.problems)
+    files = records = 0
+    if evidence_paths:
+        try:
+            evidence = load_evidence(
+                evidence_paths,
+                loaders=registry.loaders,
+                kinds=registry.kinds,
+                kind_map=config.csv_kinds,
+                max_file_mb=config.max_file_mb,
+            )
+            files = len(evidence.files)
+            records = sum(f.records for f in evidence.files)
+        except EvidenceError as exc:
+            problems.extend(exc.problems)
+    if problems:
+        raise EvidenceError(problems)
+    return f"ok: {files} evidence files ({records} records), {len(rule_files)} rule files ({rule_count} rules)"
