@@ -160,5 +160,10 @@ def rule_info(r: Rule, severities: Mapping[str, Severity] | None = None) -> dict
         "severity": severity.value,
         "kinds": list(meta.kinds),
         "tags": list(meta.tags),
+        "description": meta.description,
+        "rationale": meta.rationale,
+        "remediation": meta.remediation,
+        "references": list(meta.references),
+        "options": dict(meta.options),
         "source": r.source.as_dict(),
     }
