@@ -51,35 +51,36 @@ def evaluate(
     result = Evaluation()
     for r in rules:
         meta = r.meta
-        severity = severities.get(meta.id, meta.severity)
         merged = {**meta.options, **options.get(meta.id, {})}
         ctx = RuleContext(meta, evidence, as_of, merged)
-        emit = _Emitter(r, severity, evidence, result, include_passed)
-        missing = [k for k in meta.kinds if not evidence.has(k)]
-        if missing:
-            for kind in missing:
-                emit(Outcome(Status.SKIP, kind, None, f"insufficient evidence: no {kind!r} evidence was given"))
-            continue
-        try:
-            outcomes = list(r.check(evidence, ctx))
-        except Exception as exc:  # a rule's own failure must not stop the other rules
-            detail = "".join(traceback.format_exception(exc)) if debug else ""
-            message = f"the rule raised {type(exc).__name__}: {exc}"
-            emit(Outcome(Status.ERROR, meta.kinds[0], None, message + ("\n" + detail if detail else "")))
-            continue
-        if not outcomes:
-            emit(Outcome(Status.SKIP, meta.kinds[0], None, "no records in the rule's scope"))
-            continue
-        for outcome in outcomes:
+        emit = _Emitter(r, severities.get(meta.id, meta.severity), evidence, result, include_passed)
+        for outcome in _outcomes(r, evidence, ctx, debug):
             emit(outcome)
+        emit.flush()
     result.findings.sort(key=Finding.sort_key)
     return result
+
+
+def _outcomes(r: Rule, evidence: EvidenceSet, ctx: RuleContext, debug: bool) -> list[Outcome]:
+    """Run one rule, isolated: absent evidence is a skip, an exception an error, nothing a skip."""
+    meta = r.meta
+    missing = [k for k in meta.kinds if not evidence.has(k)]
+    if missing:
+        return [Outcome(Status.SKIP, k, None, f"insufficient evidence: no {k!r} evidence was given") for k in missing]
+    try:
+        outcomes = list(r.check(evidence, ctx))
+    except Exception as exc:  # a rule's own failure must not stop the other rules
+        message = f"the rule raised {type(exc).__name__}: {exc}"
+        if debug:
+            message += "\n" + "".join(traceback.format_exception(exc))
+        return [Outcome(Status.ERROR, meta.kinds[0], None, message)]
+    return outcomes or [Outcome(Status.SKIP, meta.kinds[0], None, "no records in the rule's scope")]
 
 
 class _Emitter:
     """Turns one rule's outcomes into findings (adding provenance) and counts them."""
 
-    __slots__ = ("evidence", "include_passed", "meta", "result", "rule", "severity")
+    __slots__ = ("counts", "evidence", "include_passed", "meta", "result", "rule", "severity")
 
     def __init__(
         self, r: Rule, severity: Severity, evidence: EvidenceSet, result: Evaluation, include_passed: bool
@@ -90,12 +91,21 @@ class _Emitter:
         self.evidence = evidence
         self.result = result
         self.include_passed = include_passed
+        self.counts = dict.fromkeys(Status, 0)
+
+    def flush(self) -> None:
+        """Add this rule's counts to the summary."""
+        for status, n in self.counts.items():
+            if n:
+                self.result.summary.add(status, self.severity, self.meta.area, n)
+        self.counts = dict.fromkeys(Status, 0)
 
     def __call__(self, outcome: Outcome) -> None:
-        meta = self.meta
-        self.result.summary.add(outcome.status, self.severity, meta.area)
-        if outcome.status is Status.PASS and not self.include_passed:
+        status = outcome.status
+        self.counts[status] += 1
+        if status is Status.PASS and not self.include_passed:
             return
+        meta = self.meta
         kind = outcome.kind or meta.kinds[0]
         if outcome.record_id is not None:
             ref = self.evidence.ref(kind, outcome.record_id)
