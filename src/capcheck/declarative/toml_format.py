@@ -1,0 +1,629 @@
+"""The built-in declarative rule format: TOML files of ``[[rule]]`` tables, compiled once.
+
+:func:`compile_rule_file` parses a file with :mod:`tomllib`, validates it against
+``schemas/rule.schema.json``, checks what a schema cannot (areas, kinds, regular expressions,
+durations, option references, duplicate ids), validates each rule's metadata as a
+:class:`~capcheck.models.RuleMeta`, and compiles the conditions into closures. Every problem in
+the file is collected and raised together as one :class:`~capcheck.errors.RuleFileError`, each
+located by line and JSON pointer (``rules/infra.toml:12: /rule/0/require/older_than: ...``).
+
+A compiled rule's check is a :class:`RecordCheck` (``require``: one outcome per record in
+scope) or an :class:`AggregateCheck` (``aggregate``: one outcome per group of records).
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+import tomllib
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, time
+from functools import cache
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import jsonschema
+from pydantic import ValidationError
+
+from capcheck.declarative import CompileContext, RuleFormat
+from capcheck.declarative.conditions import (
+    Condition,
+    Env,
+    NotADate,
+    Operand,
+    compile_condition,
+    compile_operand,
+    format_value,
+    make_getter,
+)
+from capcheck.errors import Problem, RuleFileError
+from capcheck.hookspecs import hookimpl
+from capcheck.models import Outcome, RuleMeta, RuleSource, Status
+from capcheck.resources import data_dir, load_schema
+from capcheck.rules import Rule, RuleContext
+
+if TYPE_CHECKING:
+    from capcheck.evidence import EvidenceSet
+
+__all__ = [
+    "AggregateCheck",
+    "RecordCheck",
+    "Template",
+    "capcheck_rule_formats",
+    "capcheck_rule_paths",
+    "compile_rule_file",
+]
+
+Record = Mapping[str, Any]
+#: The largest rule file read (rule files are small; this bounds memory on a wrong path).
+MAX_RULE_FILE_BYTES = 1 << 20
+#: The deepest nesting of tables and arrays accepted in a rule file.
+MAX_NESTING = 80
+#: At most this many record ids are named as related to an aggregate finding.
+MAX_RELATED = 20
+#: The names an aggregate message template may use (beside the rule's options).
+AGGREGATE_NAMES = frozenset({"group", "group_by", "count", "total", "percent", "ratio", "limit", "as_of"})
+
+_TOML_AT = re.compile(r"\s*\(at line (\d+), column (\d+)\)\s*$")
+_RULE_HEADER = re.compile(r"^[ \t]*\[\[[ \t]*rule[ \t]*\]\][ \t]*(?:#.*)?$", re.M)
+_PLACEHOLDER = re.compile(r"\{\{|\}\}|\{([A-Za-z_][A-Za-z0-9_-]*(?:\.[A-Za-z_][A-Za-z0-9_-]*)*)\}")
+
+
+# ---------------------------------------------------------------------------------------------
+# Message templates: {name} substitution by regex, never str.format
+# ---------------------------------------------------------------------------------------------
+
+
+class Template:
+    """A message template: ``{field}`` (dotted allowed) and ``{{``/``}}`` escapes, nothing else.
+
+    Substitution is by regular expression over plain names and dictionary lookups only, so a
+    template can never reach an attribute (``{x.__class__}`` reads the key ``__class__``).
+    """
+
+    __slots__ = ("names", "parts")
+
+    def __init__(self, text: str) -> None:
+        self.parts: list[str | tuple[str]] = []
+        pos = 0
+        for match in _PLACEHOLDER.finditer(text):
+            self._literal(text[pos : match.start()])
+            token = match.group(0)
+            if match.group(1) is None:
+                self._literal(token[0])
+            else:
+                self.parts.append((match.group(1),))
+            pos = match.end()
+        self._literal(text[pos:])
+        self.names = frozenset(p[0] for p in self.parts if isinstance(p, tuple))
+
+    def _literal(self, text: str) -> None:
+        if not text:
+            return
+        if self.parts and isinstance(self.parts[-1], str):
+            self.parts[-1] += text
+        else:
+            self.parts.append(text)
+
+    def bind(self, fixed: Mapping[str, str]) -> Callable[[Record], str]:
+        """A renderer: names in ``fixed`` are constant for the run; others read the record."""
+        segments: list[str | Callable[[Record], Any]] = []
+        for part in self.parts:
+            if isinstance(part, str):
+                segments.append(part)
+            elif part[0] in fixed:
+                segments.append(fixed[part[0]])
+            else:
+                segments.append(make_getter(part[0]))
+        if all(isinstance(s, str) for s in segments):
+            constant = "".join(s for s in segments if isinstance(s, str))
+            return lambda record: constant
+        fmt = format_value
+
+        def render(record: Record) -> str:
+            return "".join(s if type(s) is str else fmt(s(record)) for s in segments)  # type: ignore[operator]
+
+        return render
+
+
+def _fixed_names(env: Env, options: Mapping[str, Any], extra: Mapping[str, str] | None = None) -> dict[str, str]:
+    """The template names constant for a run: the options' values and the as-of date."""
+    fixed = {name: format_value(env.options.get(name, default)) for name, default in options.items()}
+    fixed["as_of"] = env.as_of.isoformat()
+    fixed.update(extra or {})
+    return fixed
+
+
+# ---------------------------------------------------------------------------------------------
+# The checks a compiled rule runs
+# ---------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RecordCheck:
+    """``require``: a pass or a failure for each record of ``kind`` within ``where``."""
+
+    kind: str
+    require: Condition
+    where: Condition | None
+    template: Template | None
+    options: Mapping[str, Any]
+
+    def __call__(self, evidence: EvidenceSet, ctx: RuleContext) -> Iterator[Outcome]:
+        env = Env(ctx.as_of, ctx.options, evidence)
+        where = self.where.bind(env) if self.where is not None else None
+        require = self.require.bind(env)
+        message = self._messages(env)
+        kind = self.kind
+        passed, failed = ctx.passed, ctx.failed
+        for record in evidence.records(kind):
+            try:
+                if where is not None and not where(record):
+                    continue
+                if require(record):
+                    yield passed(record, kind=kind)
+                else:
+                    yield failed(record, message(record), kind=kind)
+            except NotADate as exc:
+                yield failed(record, str(exc), kind=kind)
+
+    def _messages(self, env: Env) -> Callable[[Record], str]:
+        if self.template is not None:
+            return self.template.bind(_fixed_names(env, self.options))
+        prefix = f"requirement not met: {self.require.describe(env)}"
+        fields = list(dict.fromkeys(self.require.fields()))[:5]
+        getters = [(f, make_getter(f)) for f in fields]
+        fmt = format_value
+
+        def default(record: Record) -> str:
+            found = ", ".join(f"{f}: {fmt(get(record), quote=True)}" for f, get in getters)
+            return f"{prefix} (found {found})"
+
+        return default
+
+
+def _group_name(value: Any) -> str:
+    return "<missing>" if value is None or value == "" else format_value(value)
+
+
+@dataclass(frozen=True)
+class AggregateCheck:
+    """``aggregate``: per group of records in scope, count those meeting ``count`` and limit it."""
+
+    kind: str
+    count: Condition
+    where: Condition | None
+    group_by: str | None
+    measure: str  # "count" | "ratio"
+    max: Operand | None
+    min: Operand | None
+    min_records: int | None
+    template: Template | None
+    options: Mapping[str, Any]
+
+    def __call__(self, evidence: EvidenceSet, ctx: RuleContext) -> Iterator[Outcome]:
+        env = Env(ctx.as_of, ctx.options, evidence)
+        where = self.where.bind(env) if self.where is not None else None
+        count = self.count.bind(env)
+        high = self.max.resolve(ctx.options) if self.max is not None else None
+        low = self.min.resolve(ctx.options) if self.min is not None else None
+        group_of = make_getter(self.group_by) if self.group_by else None
+        totals: dict[str, int] = {}
+        counted: dict[str, list[str]] = {}
+        errors: dict[str, list[tuple[str, str]]] = {}
+        for record in evidence.records(self.kind):
+            group = _group_name(group_of(record)) if group_of is not None else "all"
+            try:
+                if where is not None and not where(record):
+                    continue
+                hit = count(record)
+            except NotADate as exc:
+                errors.setdefault(group, []).append((record["id"], str(exc)))
+                totals[group] = totals.get(group, 0) + 1
+                continue
+            totals[group] = totals.get(group, 0) + 1
+            if hit:
+                counted.setdefault(group, []).append(record["id"])
+        description = self.count.describe(env) if totals else ""
+        for group in sorted(totals):
+            yield self._judge(
+                ctx, env, group, totals[group], counted.get(group, []), errors.get(group), high, low, description
+            )
+
+    def _judge(
+        self,
+        ctx: RuleContext,
+        env: Env,
+        group: str,
+        total: int,
+        ids: list[str],
+        errors: list[tuple[str, str]] | None,
+        high: float | None,
+        low: float | None,
+        description: str,
+    ) -> Outcome:
+        kind = self.kind
+        if errors:
+            first_id, first = errors[0]
+            more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
+            related = [(kind, i) for i, _ in errors[:MAX_RELATED]]
+            return ctx.group_failed(
+                kind, group, f"cannot judge the group: record {first_id}: {first}{more}", related=related
+            )
+        if self.min_records is not None and total < self.min_records:
+            reason = (
+                f"insufficient evidence: {total} record{'s' if total != 1 else ''} in the group, "
+                f"fewer than the {self.min_records} required (min_records)"
+            )
+            return Outcome(Status.SKIP, kind, None, reason, group=group)
+        n = len(ids)
+        ratio = n / total
+        measure = ratio if self.measure == "ratio" else n
+        too_high = high is not None and measure > high
+        too_low = low is not None and measure < low
+        show = (lambda x: f"{x * 100:.1f}%") if self.measure == "ratio" else (lambda x: f"{x:g}")
+        limits = [f"at most {show(high)}"] if high is not None else []
+        limits += [f"at least {show(low)}"] if low is not None else []
+        limit_text = " and ".join(limits)
+        if self.template is not None:
+            violated = high if too_high else low if too_low else high if high is not None else low
+            extra = {
+                "group": group,
+                "group_by": self.group_by or "",
+                "count": str(n),
+                "total": str(total),
+                "percent": f"{ratio * 100:.1f}%",
+                "ratio": f"{ratio:.3f}",
+                "limit": show(violated) if violated is not None else "",
+            }
+            message = self.template.bind(_fixed_names(env, self.options, extra))({})
+        else:
+            scope = f" with {self.group_by} {format_value(group, quote=True)}" if self.group_by else ""
+            share = f" ({ratio * 100:.1f}%)" if self.measure == "ratio" else ""
+            head = f"{n} of {total} {kind} records{scope}{share} match: {description}"
+            tail = f"the limit is {limit_text}" if too_high or too_low else f"within the limit ({limit_text})"
+            message = f"{head}; {tail}"
+        if too_high or too_low:
+            return ctx.group_failed(kind, group, message, related=[(kind, i) for i in ids[:MAX_RELATED]])
+        return ctx.group_passed(kind, group, message)
+
+
+def _limit(measure: str) -> Callable[[Any], float]:
+    def convert(value: Any) -> float:
+        if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
+            raise ValueError(f"{format_value(value, quote=True)} is not a number >= 0")
+        if measure == "ratio" and value > 1:
+            raise ValueError(f"a ratio limit is between 0 and 1 (0.1 is 10%), not {value!r}")
+        return value
+
+    return convert
+
+
+# ---------------------------------------------------------------------------------------------
+# Reading and checking a rule file
+# ---------------------------------------------------------------------------------------------
+
+#: A problem before it is located: (message, JSON pointer).
+_Found = tuple[str, str]
+
+
+def _escape(token: object) -> str:
+    return str(token).replace("~", "~0").replace("/", "~1")
+
+
+def _normalise(value: Any, depth: int = 0) -> Any:
+    """TOML dates and times as ISO strings (as in JSON); reject absurd nesting."""
+    if depth > MAX_NESTING:
+        raise RecursionError
+    if isinstance(value, dict):
+        return {k: _normalise(v, depth + 1) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_normalise(v, depth + 1) for v in value]
+    if isinstance(value, datetime | date | time):
+        return value.isoformat()
+    return value
+
+
+@cache
+def _validator() -> jsonschema.protocols.Validator:
+    schema = load_schema("rule")
+    cls = jsonschema.validators.validator_for(schema)
+    return cls(schema)
+
+
+def _type_words(value: Any) -> str:
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, int | float):
+        return "a number"
+    return {str: "a string", list: "a list", dict: "a table"}.get(type(value), type(value).__name__)
+
+
+def _schema_problems(error: jsonschema.ValidationError) -> list[_Found]:
+    """Readable problems for one schema error (one per unknown key)."""
+    pointer = "".join("/" + _escape(p) for p in error.absolute_path)
+    schema = error.schema if isinstance(error.schema, dict) else {}
+    custom = schema.get("x-messages", {}).get(error.validator)
+    instance = error.instance
+    if error.validator == "additionalProperties" and isinstance(instance, dict):
+        allowed = sorted(schema.get("properties", {}))
+        noun = schema.get("x-noun", "key")
+        out = []
+        for key in instance:
+            if key in allowed:
+                continue
+            close = difflib.get_close_matches(str(key), allowed, n=1)
+            hint = (
+                f"did you mean {close[0]!r}?"
+                if close
+                else ("see 'capcheck schema rule'" if noun == "operator" else f"allowed: {', '.join(allowed)}")
+            )
+            out.append((f"unknown {noun} {key!r} ({hint})", f"{pointer}/{_escape(key)}"))
+        return out
+    if error.validator in ("anyOf", "oneOf") and isinstance(instance, dict) and error.context:
+        # A table given where a value or { option = ... } goes: report inside the option reference.
+        deeper = [e for e in error.context if e.validator not in ("type", "required") or list(e.relative_path)]
+        if deeper:
+            return [p for e in deeper for p in _schema_problems(e)]
+    if custom:
+        return [(custom if error.validator != "pattern" else f"{instance!r}: {custom}", pointer)]
+    if error.validator == "required":
+        match = re.match(r"^'(.+)' is a required property", error.message)
+        name = match.group(1) if match else error.message
+        return [(f"missing required key {name!r}", pointer)]
+    if error.validator == "type":
+        expected = error.validator_value if isinstance(error.validator_value, list) else [error.validator_value]
+        words = " or ".join(
+            {"object": "a table", "array": "a list", "integer": "an integer"}.get(t, f"a {t}") for t in expected
+        )
+        return [(f"must be {words}, not {_type_words(instance)}", pointer)]
+    if error.validator == "enum":
+        return [(f"must be one of {', '.join(map(str, error.validator_value))}, not {instance!r}", pointer)]
+    if error.validator in ("minItems", "minProperties", "minLength") and error.validator_value == 1:
+        return [("must not be empty", pointer)]
+    return [(error.message, pointer)]
+
+
+class _Lines:
+    """Finds the line a JSON pointer into the rule file points at (best effort, by key text)."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.rule_starts = [m.start() for m in _RULE_HEADER.finditer(text)]
+
+    def _line(self, offset: int) -> int:
+        return self.text.count("\n", 0, offset) + 1
+
+    def _find(self, key: str, start: int, end: int) -> int | None:
+        pattern = re.compile(r'(?:^|[\s{,.\[])"?' + re.escape(key) + r'"?[ \t]*[=.\]]', re.M)
+        match = pattern.search(self.text, start, end)
+        return None if match is None else match.start() + (match.group(0)[0] in " \t\n{,.[")
+
+    def line(self, pointer: str) -> int | None:
+        """The line for ``pointer``: its rule's header, narrowed by each key along the pointer."""
+        parts = [p.replace("~1", "/").replace("~0", "~") for p in pointer.split("/")[1:]]
+        if not parts:
+            return 1
+        start, end = 0, len(self.text)
+        keys = parts
+        if parts[0] == "rule" and len(parts) > 1 and parts[1].isdigit() and int(parts[1]) < len(self.rule_starts):
+            index = int(parts[1])
+            start = self.rule_starts[index]
+            end = self.rule_starts[index + 1] if index + 1 < len(self.rule_starts) else end
+            keys = parts[2:]
+        found = start if keys is not parts else None
+        for key in keys:
+            if key.isdigit():
+                continue
+            at = self._find(key, start, end)
+            if at is None:
+                break
+            found = start = at
+        return None if found is None else self._line(found)
+
+
+def _parse(path: Path, display: str) -> tuple[str, Any]:
+    try:
+        with path.open("rb") as fh:
+            data = fh.read(MAX_RULE_FILE_BYTES + 1)
+    except OSError as exc:
+        raise RuleFileError(Problem(f"cannot read: {exc.strerror or exc}", path=display)) from None
+    if len(data) > MAX_RULE_FILE_BYTES:
+        raise RuleFileError(Problem(f"larger than {MAX_RULE_FILE_BYTES >> 20} MiB: not a rule file?", path=display))
+    try:
+        text = data.removeprefix(b"\xef\xbb\xbf").decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        raise RuleFileError(Problem("not valid UTF-8: save the file as UTF-8", path=display, line=line)) from None
+    try:
+        doc = _normalise(tomllib.loads(text))
+    except tomllib.TOMLDecodeError as exc:
+        message = str(exc)
+        match = _TOML_AT.search(message)
+        line = int(match.group(1)) if match else None
+        cause = _TOML_AT.sub("", message) if match else message
+        raise RuleFileError(Problem(f"invalid TOML: {cause}", path=display, line=line)) from None
+    except RecursionError:
+        raise RuleFileError(Problem(f"nested more than {MAX_NESTING} levels deep", path=display)) from None
+    return text, doc
+
+
+def compile_rule_file(path: Path, display: str, context: CompileContext) -> list[Rule]:
+    """Compile the rules of one TOML rule file; raise RuleFileError listing every problem."""
+    text, doc = _parse(path, display)
+    lines = _Lines(text)
+    if "rule" not in doc:
+        hint = " (it holds [[area]] tables: areas are not rules)" if "area" in doc else ""
+        raise RuleFileError(Problem(f"not a rule file: it has no [[rule]] tables{hint}", path=display, line=1))
+    schema_found: list[_Found] = []
+    for error in _validator().iter_errors(doc):
+        schema_found.extend(_schema_problems(error))
+    found = list(schema_found)
+    rules: list[Rule] = []
+    seen: dict[str, int] = {}
+    entries = doc["rule"] if isinstance(doc["rule"], list) else []
+    for index, entry in enumerate(entries):
+        if not isinstance(entry, dict):
+            continue
+        base = f"/rule/{index}"
+        rule_id = entry.get("id")
+        if isinstance(rule_id, str):
+            if rule_id in seen:
+                found.append(
+                    (f"duplicate rule id {rule_id!r}: also rule {seen[rule_id] + 1} of this file", base + "/id")
+                )
+            else:
+                seen[rule_id] = index
+        clean = not any(p == base or p.startswith(base + "/") for _, p in schema_found)
+        compiled = _compile_rule(entry, base, context, found, clean=clean)
+        if compiled is not None:
+            meta, check = compiled
+            rules.append(Rule(meta=meta, check=check, source=RuleSource(type="file", name=display, path=display)))
+    if found:
+        raise RuleFileError(_locate(found, schema_found, lines, display))
+    return rules
+
+
+def _locate(found: list[_Found], schema_found: list[_Found], lines: _Lines, display: str) -> list[Problem]:
+    """Located problems, in file order; a check's problem under a schema problem is dropped."""
+    schema_pointers = {p for _, p in schema_found}
+    problems: dict[tuple[str, str], Problem] = {}
+    for message, pointer in found:
+        if (message, pointer) not in schema_found and any(
+            pointer == p or pointer.startswith(p + "/") for p in schema_pointers
+        ):
+            continue
+        problems.setdefault(
+            (message, pointer), Problem(message, path=display, line=lines.line(pointer), pointer=pointer)
+        )
+    return sorted(problems.values(), key=lambda p: (p.line or 0, p.pointer or ""))
+
+
+def _compile_rule(
+    entry: Mapping[str, Any], base: str, context: CompileContext, found: list[_Found], *, clean: bool
+) -> tuple[RuleMeta, Callable[..., Iterator[Outcome]]] | None:
+    """Check and compile one rule table; None when it has problems (they are in ``found``)."""
+    before = len(found)
+    raw_options = entry.get("options")
+    options: dict[str, Any] = dict(raw_options) if isinstance(raw_options, dict) else {}
+    kind = entry.get("kind")
+    if isinstance(kind, str) and kind not in context.kinds:
+        known = ", ".join(sorted(context.kinds)) or "none"
+        found.append((f"unknown evidence kind {kind!r} (known kinds: {known})", base + "/kind"))
+    area = entry.get("area")
+    if isinstance(area, str) and area not in context.areas:
+        known = ", ".join(sorted(context.areas)) or "none"
+        found.append((f"unknown area {area!r} (known areas: {known})", base + "/area"))
+
+    def condition(node: Any, pointer: str) -> Condition | None:
+        return compile_condition(node, pointer, options=options, known_kinds=context.kinds.__contains__, problems=found)
+
+    where = condition(entry["where"], base + "/where") if "where" in entry else None
+    template = Template(entry["message"]) if isinstance(entry.get("message"), str) else None
+    check: Callable[..., Iterator[Outcome]] | None = None
+    conditions: list[Condition | None] = [where] if "where" in entry else []
+    if "require" in entry and "aggregate" not in entry:
+        require = condition(entry["require"], base + "/require")
+        conditions.append(require)
+        if require is not None and isinstance(kind, str):
+            check = RecordCheck(kind, require, where, template, options)
+    elif "aggregate" in entry and "require" not in entry and isinstance(entry["aggregate"], dict):
+        check = _compile_aggregate(entry["aggregate"], base, kind, where, template, options, condition, found)
+        conditions.append(check.count if isinstance(check, AggregateCheck) else None)
+    if len(found) > before or not clean or check is None or None in conditions:
+        return None
+    join_kinds = sorted({k for c in conditions if c is not None for k in c.join_kinds()} - {kind})
+    try:
+        meta = RuleMeta(
+            id=entry["id"],
+            title=entry["title"],
+            area=entry["area"],
+            severity=entry["severity"],
+            description=entry["description"],
+            rationale=entry["rationale"],
+            remediation=entry["remediation"],
+            references=tuple(entry.get("references", ())),
+            tags=tuple(entry.get("tags", ())),
+            version=entry.get("version", "1.0.0"),
+            kinds=(kind, *join_kinds),
+            options=options,
+        )
+    except ValidationError as exc:
+        for err in exc.errors():
+            loc = [str(p) for p in err["loc"]]
+            key = {"kinds": "kind"}.get(loc[0], loc[0]) if loc else "id"
+            found.append((str(err["msg"]).removeprefix("Value error, "), f"{base}/{key}"))
+        return None
+    return meta, check
+
+
+def _compile_aggregate(
+    spec: Mapping[str, Any],
+    base: str,
+    kind: Any,
+    where: Condition | None,
+    template: Template | None,
+    options: dict[str, Any],
+    condition: Callable[[Any, str], Condition | None],
+    found: list[_Found],
+) -> AggregateCheck | None:
+    ptr = base + "/aggregate"
+    count = condition(spec.get("count"), ptr + "/count")
+    measure = spec.get("measure")
+    if measure not in ("count", "ratio"):
+        return None
+    limits: dict[str, Operand | None] = {}
+    for name in ("max", "min"):
+        limits[name] = (
+            compile_operand(spec[name], _limit(measure), f"{ptr}/{name}", options, found) if name in spec else None
+        )
+    if template is not None:
+        unknown = sorted(template.names - AGGREGATE_NAMES - set(options))
+        if unknown:
+            names = ", ".join(sorted(AGGREGATE_NAMES | set(options)))
+            found.append((f"unknown name {{{unknown[0]}}} in an aggregate message (names: {names})", base + "/message"))
+    group_by = spec.get("group_by")
+    min_records = spec.get("min_records")
+    if (
+        count is None
+        or not isinstance(kind, str)
+        or any(spec.get(n) is not None and limits[n] is None for n in ("max", "min"))
+    ):
+        return None
+    return AggregateCheck(
+        kind=kind,
+        count=count,
+        where=where,
+        group_by=group_by if isinstance(group_by, str) else None,
+        measure=measure,
+        max=limits["max"],
+        min=limits["min"],
+        min_records=min_records if isinstance(min_records, int) else None,
+        template=template,
+        options=options,
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# Plugin hooks
+# ---------------------------------------------------------------------------------------------
+
+
+@hookimpl
+def capcheck_rule_formats() -> Sequence[RuleFormat]:
+    """The TOML rule format."""
+    return [
+        RuleFormat(
+            name="toml",
+            extensions=(".toml",),
+            compile=compile_rule_file,
+            description="TOML [[rule]] tables (schema: capcheck schema rule)",
+        )
+    ]
+
+
+@hookimpl
+def capcheck_rule_paths() -> Sequence[Path]:
+    """The bundled rule pack (``rules/``)."""
+    return [data_dir("rules")]
