@@ -20,6 +20,8 @@ from capcheck.rules import Rule, RuleContext
 
 __all__ = ["Evaluation", "evaluate"]
 
+_PASS = Status.PASS
+
 
 @dataclass
 class Evaluation:
@@ -80,7 +82,7 @@ def _outcomes(r: Rule, evidence: EvidenceSet, ctx: RuleContext, debug: bool) -> 
 class _Emitter:
     """Turns one rule's outcomes into findings (adding provenance) and counts them."""
 
-    __slots__ = ("counts", "evidence", "include_passed", "meta", "result", "rule", "severity")
+    __slots__ = ("counts", "evidence", "include_passed", "meta", "passes", "result", "rule", "severity")
 
     def __init__(
         self, r: Rule, severity: Severity, evidence: EvidenceSet, result: Evaluation, include_passed: bool
@@ -91,20 +93,28 @@ class _Emitter:
         self.evidence = evidence
         self.result = result
         self.include_passed = include_passed
-        self.counts = dict.fromkeys(Status, 0)
+        # Keyed by the status's string: an Enum's __hash__ is Python code, a str's is not.
+        self.counts: dict[str, int] = {}
+        self.passes = 0
 
     def flush(self) -> None:
         """Add this rule's counts to the summary."""
+        self.counts[Status.PASS.value] = self.counts.get(Status.PASS.value, 0) + self.passes
         for status, n in self.counts.items():
             if n:
-                self.result.summary.add(status, self.severity, self.meta.area, n)
-        self.counts = dict.fromkeys(Status, 0)
+                self.result.summary.add(Status(status), self.severity, self.meta.area, n)
+        self.counts = {}
+        self.passes = 0
 
     def __call__(self, outcome: Outcome) -> None:
         status = outcome.status
-        self.counts[status] += 1
-        if status is Status.PASS and not self.include_passed:
-            return
+        if status is _PASS:
+            self.passes += 1
+            if not self.include_passed:
+                return
+        else:
+            key = status.value
+            self.counts[key] = self.counts.get(key, 0) + 1
         meta = self.meta
         kind = outcome.kind or meta.kinds[0]
         if outcome.record_id is not None:

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from enum import StrEnum
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
@@ -139,12 +139,12 @@ class RuleSource:
         return out
 
 
-@dataclass(frozen=True, slots=True)
-class Outcome:
+class Outcome(NamedTuple):
     """What a rule yields: a status for one record (or group), before the engine adds provenance.
 
     Rules make these through :class:`capcheck.rules.RuleContext` (``ctx.passed(record)``,
-    ``ctx.failed(record, message)`` ...), not by hand.
+    ``ctx.failed(record, message)`` ...), not by hand. A named tuple: rules make one per record,
+    and a tuple is the cheapest immutable value to build.
     """
 
     status: Status
