@@ -137,10 +137,12 @@ class RuleContext:
         """
         return Outcome(Status.FAIL, self._kind_of(record, kind), record["id"], message, tuple(related))
 
-    def skipped(self, reason: str, *, kind: str | None = None, record: Record | None = None) -> Outcome:
-        """The rule cannot judge (insufficient evidence): never a pass."""
+    def skipped(
+        self, reason: str, *, kind: str | None = None, record: Record | None = None, group: str | None = None
+    ) -> Outcome:
+        """The rule cannot judge this record or group (insufficient evidence): never a pass."""
         record_id = record["id"] if record is not None else None
-        return Outcome(Status.SKIP, kind or (self.meta.kinds[0]), record_id, reason)
+        return Outcome(Status.SKIP, kind or (self.meta.kinds[0]), record_id, reason, group=group)
 
     def group_passed(self, kind: str, group: str, message: str = "") -> Outcome:
         """An aggregate over ``group`` (e.g. an environment) meets the rule."""

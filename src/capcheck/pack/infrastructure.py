@@ -48,7 +48,7 @@ def eol_share_per_environment(evidence: Any, ctx: RuleContext) -> Iterator[Outco
     for env in sorted(groups):
         assets = groups[env]
         if len(assets) < ctx.options["min_assets"]:
-            yield ctx.skipped(f"insufficient evidence: only {len(assets)} {env} assets", kind=kind)
+            yield ctx.skipped(f"insufficient evidence: only {len(assets)} {env} assets", kind=kind, group=env)
             continue
         past = [a for a in assets if (d := days_before(a.get("end_of_life"), ctx.as_of)) is not None and d > 0]
         ratio = len(past) / len(assets)
