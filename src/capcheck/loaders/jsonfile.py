@@ -9,7 +9,7 @@ from functools import cache
 import orjson
 
 from capcheck.hookspecs import hookimpl
-from capcheck.loaders import Document, LoadContext, Loader, SourceFile, from_envelope
+from capcheck.loaders import Document, LoadContext, Loader, SourceFile, decode_text, from_envelope
 
 __all__ = ["load_json", "record_lines"]
 
@@ -70,13 +70,21 @@ def load_json(source: SourceFile, context: LoadContext) -> Sequence[Document]:
     try:
         doc = orjson.loads(data)
     except orjson.JSONDecodeError as exc:
+        decode_text(source)  # bytes that are not UTF-8: say so (with the line), not orjson's message
         line = data.count(b"\n", 0, exc.pos) + 1 if exc.pos is not None else None
         cause = str(exc.msg).split(": line ")[0]
         raise source.fail(f"malformed JSON: {cause}", line=line) from None
 
     @cache
-    def lines() -> list[int]:
-        return record_lines(data)
+    def lines() -> list[int | None]:
+        # The scan finds the records that are objects; a record that is not (a string, a list)
+        # has no line, and must not shift the lines of the records after it.
+        found: list[int | None] = list(record_lines(data))
+        records = doc.get("records") if isinstance(doc, dict) else None
+        if isinstance(records, list) and any(type(r) is not dict for r in records):
+            objects = iter(found)
+            found = [next(objects, None) if type(r) is dict else None for r in records]
+        return found
 
     def locate(index: int) -> int | None:
         found = lines()
