@@ -306,6 +306,10 @@ def _limit(measure: str) -> Callable[[Any], float]:
 
 #: A problem before it is located: (message, JSON pointer).
 _Found = tuple[str, str]
+#: A schema problem: (message, JSON pointer, whether it covers the pointer's subtree).
+_SchemaFound = tuple[str, str, bool]
+#: Schema keywords whose failure on a table says nothing about the values inside it.
+_TABLE_LEVEL = frozenset({"required", "oneOf", "anyOf", "minProperties", "additionalProperties"})
 
 
 def _escape(token: object) -> str:
@@ -340,8 +344,13 @@ def _type_words(value: Any) -> str:
     return {str: "a string", list: "a list", dict: "a table"}.get(type(value), type(value).__name__)
 
 
-def _schema_problems(error: jsonschema.ValidationError) -> list[_Found]:
-    """Readable problems for one schema error (one per unknown key)."""
+def _schema_problems(error: jsonschema.ValidationError) -> list[_SchemaFound]:
+    """Readable problems for one schema error (one per unknown key).
+
+    Each says whether it *covers* its pointer's subtree: a wrong value does (the compiler's own
+    complaints below it would repeat it); a missing key or an unmet either-or on a table does not.
+    """
+    covers = not (isinstance(error.instance, dict) and error.validator in _TABLE_LEVEL)
     pointer = "".join("/" + _escape(p) for p in error.absolute_path)
     schema = error.schema if isinstance(error.schema, dict) else {}
     custom = schema.get("x-messages", {}).get(error.validator)
@@ -359,7 +368,7 @@ def _schema_problems(error: jsonschema.ValidationError) -> list[_Found]:
                 if close
                 else ("see 'capcheck schema rule'" if noun == "operator" else f"allowed: {', '.join(allowed)}")
             )
-            out.append((f"unknown {noun} {key!r} ({hint})", f"{pointer}/{_escape(key)}"))
+            out.append((f"unknown {noun} {key!r} ({hint})", f"{pointer}/{_escape(key)}", True))
         return out
     if error.validator in ("anyOf", "oneOf") and isinstance(instance, dict) and error.context:
         # A table given where a value or { option = ... } goes: report inside the option reference.
@@ -367,22 +376,24 @@ def _schema_problems(error: jsonschema.ValidationError) -> list[_Found]:
         if deeper:
             return [p for e in deeper for p in _schema_problems(e)]
     if custom:
-        return [(custom if error.validator != "pattern" else f"{instance!r}: {custom}", pointer)]
+        return [(custom if error.validator != "pattern" else f"{instance!r}: {custom}", pointer, covers)]
     if error.validator == "required":
         match = re.match(r"^'(.+)' is a required property", error.message)
         name = match.group(1) if match else error.message
-        return [(f"missing required key {name!r}", pointer)]
+        return [(f"missing required key {name!r}", pointer, covers)]
     if error.validator == "type":
         expected = error.validator_value if isinstance(error.validator_value, list) else [error.validator_value]
         words = " or ".join(
             {"object": "a table", "array": "a list", "integer": "an integer"}.get(t, f"a {t}") for t in expected
         )
-        return [(f"must be {words}, not {_type_words(instance)}", pointer)]
+        return [(f"must be {words}, not {_type_words(instance)}", pointer, covers)]
     if error.validator == "enum":
-        return [(f"must be one of {', '.join(map(str, error.validator_value))}, not {instance!r}", pointer)]
+        return [(f"must be one of {', '.join(map(str, error.validator_value))}, not {instance!r}", pointer, covers)]
     if error.validator in ("minItems", "minProperties", "minLength") and error.validator_value == 1:
-        return [("must not be empty", pointer)]
-    return [(error.message, pointer)]
+        return [("must not be empty", pointer, covers)]
+    if error.validator == "minLength":
+        return [(f"must be at least {error.validator_value} characters long", pointer, covers)]
+    return [(error.message, pointer, covers)]
 
 
 class _Lines:
@@ -456,10 +467,10 @@ def compile_rule_file(path: Path, display: str, context: CompileContext) -> list
     if "rule" not in doc:
         hint = " (it holds [[area]] tables: areas are not rules)" if "area" in doc else ""
         raise RuleFileError(Problem(f"not a rule file: it has no [[rule]] tables{hint}", path=display, line=1))
-    schema_found: list[_Found] = []
+    schema_found: list[_SchemaFound] = []
     for error in _validator().iter_errors(doc):
         schema_found.extend(_schema_problems(error))
-    found = list(schema_found)
+    found: list[_Found] = [(message, pointer) for message, pointer, _ in schema_found]
     rules: list[Rule] = []
     seen: dict[str, int] = {}
     entries = doc["rule"] if isinstance(doc["rule"], list) else []
@@ -475,8 +486,9 @@ def compile_rule_file(path: Path, display: str, context: CompileContext) -> list
                 )
             else:
                 seen[rule_id] = index
-        clean = not any(p == base or p.startswith(base + "/") for _, p in schema_found)
-        compiled = _compile_rule(entry, base, context, found, clean=clean)
+        meta_ptrs = tuple(f"{base}/{k}" for k in (*_META_KEYS, "references", "tags", "version", "options"))
+        meta_clean = not any(p == m or p.startswith(m + "/") for _, p, _ in schema_found for m in meta_ptrs)
+        compiled = _compile_rule(entry, base, context, found, meta_clean=meta_clean)
         if compiled is not None:
             meta, check = compiled
             rules.append(Rule(meta=meta, check=check, source=RuleSource(type="file", name=display, path=display)))
@@ -485,14 +497,13 @@ def compile_rule_file(path: Path, display: str, context: CompileContext) -> list
     return rules
 
 
-def _locate(found: list[_Found], schema_found: list[_Found], lines: _Lines, display: str) -> list[Problem]:
-    """Located problems, in file order; a check's problem under a schema problem is dropped."""
-    schema_pointers = {p for _, p in schema_found}
+def _locate(found: list[_Found], schema_found: list[_SchemaFound], lines: _Lines, display: str) -> list[Problem]:
+    """Located problems, in file order; a check's problem under a covering schema problem is dropped."""
+    from_schema = {(message, pointer) for message, pointer, _ in schema_found}
+    covered = {pointer for _, pointer, covers in schema_found if covers}
     problems: dict[tuple[str, str], Problem] = {}
     for message, pointer in found:
-        if (message, pointer) not in schema_found and any(
-            pointer == p or pointer.startswith(p + "/") for p in schema_pointers
-        ):
+        if (message, pointer) not in from_schema and any(pointer == p or pointer.startswith(p + "/") for p in covered):
             continue
         problems.setdefault(
             (message, pointer), Problem(message, path=display, line=lines.line(pointer), pointer=pointer)
@@ -501,7 +512,7 @@ def _locate(found: list[_Found], schema_found: list[_Found], lines: _Lines, disp
 
 
 def _compile_rule(
-    entry: Mapping[str, Any], base: str, context: CompileContext, found: list[_Found], *, clean: bool
+    entry: Mapping[str, Any], base: str, context: CompileContext, found: list[_Found], *, meta_clean: bool
 ) -> tuple[RuleMeta, Callable[..., Iterator[Outcome]]] | None:
     """Check and compile one rule table; None when it has problems (they are in ``found``)."""
     before = len(found)
@@ -531,11 +542,25 @@ def _compile_rule(
     elif "aggregate" in entry and "require" not in entry and isinstance(entry["aggregate"], dict):
         check = _compile_aggregate(entry["aggregate"], base, kind, where, template, options, condition, found)
         conditions.append(check.count if isinstance(check, AggregateCheck) else None)
-    if len(found) > before or not clean or check is None or None in conditions:
-        return None
     join_kinds = sorted({k for c in conditions if c is not None for k in c.join_kinds()} - {kind})
+    meta = _meta(entry, base, (kind, *join_kinds), options, found) if meta_clean else None
+    if len(found) > before or meta is None or check is None or None in conditions:
+        return None
+    return meta, check
+
+
+#: The keys of a rule table that make its RuleMeta.
+_META_KEYS = ("id", "title", "area", "severity", "description", "rationale", "remediation", "kind")
+
+
+def _meta(
+    entry: Mapping[str, Any], base: str, kinds: tuple[Any, ...], options: dict[str, Any], found: list[_Found]
+) -> RuleMeta | None:
+    """The rule's validated metadata; pydantic's objections become located problems."""
+    if any(key not in entry for key in _META_KEYS):
+        return None
     try:
-        meta = RuleMeta(
+        return RuleMeta(
             id=entry["id"],
             title=entry["title"],
             area=entry["area"],
@@ -546,7 +571,7 @@ def _compile_rule(
             references=tuple(entry.get("references", ())),
             tags=tuple(entry.get("tags", ())),
             version=entry.get("version", "1.0.0"),
-            kinds=(kind, *join_kinds),
+            kinds=kinds,
             options=options,
         )
     except ValidationError as exc:
@@ -555,7 +580,6 @@ def _compile_rule(
             key = {"kinds": "kind"}.get(loc[0], loc[0]) if loc else "id"
             found.append((str(err["msg"]).removeprefix("Value error, "), f"{base}/{key}"))
         return None
-    return meta, check
 
 
 def _compile_aggregate(
