@@ -22,7 +22,7 @@ from capcheck.kinds import EvidenceKind
 from capcheck.loaders import Document, LoadContext, Loader, SourceFile
 from capcheck.models import EvidenceFileInfo, EvidenceRef, display_path
 
-__all__ = ["EvidenceSet", "find_evidence_files", "load_evidence"]
+__all__ = ["EvidenceSet", "evidence_from_records", "find_evidence_files", "load_evidence"]
 
 #: Files bigger than this are refused (bounded memory); the config key max_file_mb changes it.
 DEFAULT_MAX_FILE_MB = 1024
@@ -269,6 +269,42 @@ def load_evidence(
             if table is None:
                 table = tables[doc.kind] = _KindTable()
             problems.extend(_index(table, doc, file_no, [f.info.path for f in loaded]))
+    if problems:
+        raise EvidenceError(problems)
+    return EvidenceSet(loaded, tables)
+
+
+def evidence_from_records(
+    records: Mapping[str, Sequence[Mapping[str, Any]]],
+    *,
+    kinds: Mapping[str, EvidenceKind],
+    name: str = "<memory>",
+) -> EvidenceSet:
+    """An evidence set from in-memory records by kind, validated like files are.
+
+    Used by the rule test harness (:mod:`capcheck.testing`) and by tools that build evidence in
+    code. Each kind is treated as one document named ``<name>/<kind>``.
+    """
+    loaded: list[_LoadedFile] = []
+    tables: dict[str, _KindTable] = {}
+    problems: list[Problem] = []
+    for kind_id in sorted(records):
+        shown = f"{name}/{kind_id}"
+        source = SourceFile(path=Path(shown), display=shown, data=b"")
+        doc = Document(kind=kind_id, records=[dict(r) for r in records[kind_id]], locate=lambda i: None)
+        file_problems = _validate(source, doc, kinds)
+        if file_problems:
+            problems.extend(file_problems)
+            continue
+        file_no = len(loaded)
+        loaded.append(
+            _LoadedFile(
+                info=EvidenceFileInfo(path=shown, format="memory", kind=kind_id, records=len(doc.records), sha256=""),
+                document=doc,
+            )
+        )
+        table = tables[kind_id] = _KindTable()
+        problems.extend(_index(table, doc, file_no, [f.info.path for f in loaded]))
     if problems:
         raise EvidenceError(problems)
     return EvidenceSet(loaded, tables)
