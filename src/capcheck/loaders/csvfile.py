@@ -43,7 +43,10 @@ def _number(cell: str) -> int | float:
     try:
         return int(text)
     except ValueError:
-        value = float(text)
+        try:
+            value = float(text)
+        except ValueError:
+            raise ValueError(f"{cell!r} is not a number") from None
         if value != value or value in (float("inf"), float("-inf")):
             raise ValueError(f"{cell!r} is not a finite number") from None
         return value
