@@ -1,0 +1,443 @@
+"""The built-in HTML reporter: one self-contained page that works offline.
+
+No external scripts, fonts, stylesheets or images: the CSS and a small vanilla script are inline,
+and a Content-Security-Policy allows exactly those two (by hash) and nothing remote. The page has
+summary cards, a per-area chart (the scorecard when one was computed, else fail/error/skip/pass
+counts as inline SVG), a findings table filterable by status, severity, area and rule plus a
+free-text search (the filters live in the URL fragment, e.g. ``report.html#status=fail&area=COMM``,
+so a filtered view can be bookmarked or shared), the evidence manifest and the rules that ran.
+
+Every value that comes from evidence or from plugins is HTML-escaped (``html.escape``, quotes
+included); the findings are rendered as table rows, so no data is handed to the script as code.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import html
+import re
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from capcheck.hookspecs import hookimpl
+from capcheck.models import STATUS_ORDER, Finding, RunResult, Severity, Status
+from capcheck.reporters import RenderOptions, Reporter
+
+__all__ = ["MAX_ROWS", "esc", "render_html"]
+
+#: The most findings put in the table; the rest are counted (use JSON or CSV for everything).
+MAX_ROWS = 20_000
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+
+
+def esc(value: object) -> str:
+    """HTML-escape an untrusted value (quotes too); control characters become U+FFFD."""
+    return html.escape(_CONTROL.sub("\ufffd", "" if value is None else str(value)), quote=True)
+
+
+_CSS = """
+:root{--fg:#1b1f24;--muted:#57606a;--bg:#fff;--panel:#f6f8fa;--line:#d0d7de;
+--fail:#cf222e;--error:#8250df;--skip:#bf8700;--pass:#1a7f37;--info:#0969da}
+@media (prefers-color-scheme:dark){:root{--fg:#e6edf3;--muted:#8d96a0;--bg:#0d1117;--panel:#161b22;
+--line:#30363d;--fail:#f85149;--error:#a371f7;--skip:#d29922;--pass:#3fb950;--info:#58a6ff}}
+*{box-sizing:border-box}
+body{margin:0;padding:24px 32px;font:14px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;
+color:var(--fg);background:var(--bg)}
+h1{font-size:22px;margin:0 0 4px}h2{font-size:17px;margin:28px 0 10px}
+.meta{color:var(--muted);margin:0 0 18px}
+.cards{display:flex;flex-wrap:wrap;gap:12px}
+.card{background:var(--panel);border:1px solid var(--line);border-radius:8px;padding:12px 16px;min-width:120px}
+.card .n{font-size:26px;font-weight:600}.card .l{color:var(--muted);font-size:12px;text-transform:uppercase}
+.card.result .n{font-size:20px}
+.r-passed{border-left:6px solid var(--pass)}.r-failed{border-left:6px solid var(--fail)}
+.r-incomplete{border-left:6px solid var(--error)}
+.sev-list{margin:4px 0 0;padding:0;list-style:none;font-size:12px}
+table{border-collapse:collapse;width:100%;font-size:13px}
+th,td{border-bottom:1px solid var(--line);padding:5px 8px;text-align:left;vertical-align:top}
+th{background:var(--panel);position:sticky;top:0}
+td.num,th.num{text-align:right}
+td.msg{max-width:520px;overflow-wrap:anywhere}
+code,.mono{font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;font-size:12px}
+td code{white-space:nowrap}
+.badge{display:inline-block;padding:1px 7px;border-radius:10px;font-size:11px;font-weight:600;color:#fff}
+.st-fail{background:var(--fail)}.st-error{background:var(--error)}.st-skip{background:var(--skip)}
+.st-pass{background:var(--pass)}
+.sv-critical{font-weight:700;color:var(--fail)}.sv-high{color:var(--fail)}.sv-medium{color:var(--skip)}
+.sv-low{color:var(--info)}.sv-info{color:var(--muted)}
+.filters{display:flex;flex-wrap:wrap;gap:10px;align-items:end;margin:0 0 10px}
+.filters label{display:flex;flex-direction:column;font-size:12px;color:var(--muted)}
+.filters select,.filters input,.filters button{font:inherit;padding:4px 6px;color:var(--fg);
+background:var(--bg);border:1px solid var(--line);border-radius:6px}
+.filters input{min-width:240px}
+#shown{color:var(--muted);margin:0 0 8px}
+svg text{fill:var(--fg);font-size:12px}svg .sub{fill:var(--muted)}
+.b-fail{fill:var(--fail)}.b-error{fill:var(--error)}.b-skip{fill:var(--skip)}.b-pass{fill:var(--pass)}
+.b-level{fill:var(--info)}.b-track{fill:var(--panel);stroke:var(--line)}
+.legend span{margin-right:14px}.legend i{display:inline-block;width:10px;height:10px;margin-right:4px}
+.l-fail{background:var(--fail)}.l-error{background:var(--error)}.l-skip{background:var(--skip)}
+.l-pass{background:var(--pass)}
+details summary{cursor:pointer}
+.note{color:var(--muted)}
+[hidden]{display:none!important}
+""".strip()
+
+_JS = """
+(function () {
+  "use strict";
+  var keys = ["status", "severity", "area", "rule"];
+  var form = document.getElementById("filters");
+  var table = document.getElementById("findings-table");
+  if (!form || !table) { return; }
+  var rows = Array.prototype.slice.call(table.tBodies[0].rows);
+  var shown = document.getElementById("shown");
+  var texts = rows.map(function (tr) { return tr.textContent.toLowerCase(); });
+  function hasOption(select, value) {
+    return Array.prototype.some.call(select.options, function (o) { return o.value === value; });
+  }
+  function readHash() {
+    var params = new URLSearchParams(window.location.hash.replace(/^#/, ""));
+    keys.forEach(function (k) {
+      var value = params.get(k) || "";
+      form.elements[k].value = hasOption(form.elements[k], value) ? value : "";
+    });
+    form.elements.q.value = params.get("q") || "";
+  }
+  function writeHash() {
+    var params = new URLSearchParams();
+    keys.forEach(function (k) { if (form.elements[k].value) { params.set(k, form.elements[k].value); } });
+    if (form.elements.q.value) { params.set("q", form.elements.q.value); }
+    var hash = params.toString();
+    var url = window.location.pathname + window.location.search + (hash ? "#" + hash : "");
+    try { window.history.replaceState(null, "", url); } catch (e) { window.location.hash = hash; }
+  }
+  function apply() {
+    var want = {};
+    keys.forEach(function (k) { want[k] = form.elements[k].value; });
+    var q = form.elements.q.value.trim().toLowerCase();
+    var n = 0;
+    rows.forEach(function (tr, i) {
+      var ok = keys.every(function (k) { return !want[k] || tr.getAttribute("data-" + k) === want[k]; });
+      ok = ok && (!q || texts[i].indexOf(q) !== -1);
+      tr.hidden = !ok;
+      if (ok) { n += 1; }
+    });
+    shown.textContent = n + " of " + rows.length + " findings shown";
+    document.body.setAttribute("data-filtered", "true");
+  }
+  function changed() { apply(); writeHash(); }
+  form.addEventListener("input", changed);
+  form.addEventListener("change", changed);
+  form.addEventListener("submit", function (e) { e.preventDefault(); });
+  form.addEventListener("reset", function () { window.setTimeout(changed, 0); });
+  window.addEventListener("hashchange", function () { readHash(); apply(); });
+  readHash();
+  apply();
+})();
+""".strip()
+
+
+def _csp_hash(text: str) -> str:
+    return "'sha256-" + base64.b64encode(hashlib.sha256(text.encode("utf-8")).digest()).decode("ascii") + "'"
+
+
+#: Nothing remote: only the inline style and script above (by hash) and a data: favicon.
+CONTENT_SECURITY_POLICY = (
+    f"default-src 'none'; style-src {_csp_hash(_CSS)}; script-src {_csp_hash(_JS)}; img-src data:; "
+    "base-uri 'none'; form-action 'none'"
+)
+
+_VERDICT = {0: ("PASSED", "r-passed"), 1: ("FAILED", "r-failed"), 2: ("INCOMPLETE", "r-incomplete")}
+
+
+def _cards(result: RunResult) -> str:
+    code = result.exit_code
+    word, cls = _VERDICT[code]
+    threshold = result.fail_on.value if result.fail_on else "never"
+    s = result.summary.by_status
+    sev = result.summary.by_severity
+    sev_items = "".join(
+        f'<li><span class="sv-{x.value}">{x.value}</span>: {sev[x.value]}</li>' for x in reversed(Severity)
+    )
+    cards = [
+        f'<div class="card result {cls}"><div class="l">Result (exit {code})</div><div class="n" id="verdict">'
+        f'{word}</div><div class="note">fail on: {esc(threshold)}</div></div>',
+        f'<div class="card"><div class="l">Failed</div><div class="n">{s["fail"]}</div>'
+        f'<ul class="sev-list">{sev_items}</ul></div>',
+        f'<div class="card"><div class="l">Errors</div><div class="n">{s["error"]}</div></div>',
+        f'<div class="card"><div class="l">Skipped</div><div class="n">{s["skip"]}</div></div>',
+        f'<div class="card"><div class="l">Passed</div><div class="n">{s["pass"]}</div>'
+        + ("" if result.include_passed or not s["pass"] else '<div class="note">counted, not listed</div>')
+        + "</div>",
+        f'<div class="card"><div class="l">Evidence</div><div class="n">{len(result.evidence)}</div>'
+        f'<div class="note">{sum(e.records for e in result.evidence)} records</div></div>',
+        f'<div class="card"><div class="l">Rules</div><div class="n">{len(result.rules)}</div></div>',
+    ]
+    return '<section class="cards" aria-label="Summary">' + "".join(cards) + "</section>"
+
+
+def scorecard_rows(extras: Mapping[str, Any]) -> list[Mapping[str, Any]] | None:
+    """The scorecard's per-area rows, if ``extras["scorecard"]`` is a list of dicts with area, level, name."""
+    card = extras.get("scorecard")
+    if isinstance(card, Mapping):
+        card = card.get("areas", card.get("rows"))
+    if not isinstance(card, list) or not card:
+        return None
+    if not all(isinstance(r, Mapping) and {"area", "level", "name"} <= set(r) for r in card):
+        return None
+    return card
+
+
+def _number(value: Any) -> float | None:
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int | float):
+        return float(value)
+    try:
+        return float(str(value))
+    except ValueError:
+        return None
+
+
+_LABEL_W = 300
+_BAR_W = 460
+_ROW_H = 26
+
+
+def _scorecard_chart(rows: Sequence[Mapping[str, Any]]) -> str:
+    levels = [n for r in rows if (n := _number(r.get("level"))) is not None]
+    top = max([5.0, *levels])
+    height = _ROW_H * len(rows) + 8
+    parts = [
+        f'<svg id="chart-svg" role="img" aria-label="Scorecard by area" width="{_LABEL_W + _BAR_W + 160}" '
+        f'height="{height}" viewBox="0 0 {_LABEL_W + _BAR_W + 160} {height}">'
+    ]
+    for i, r in enumerate(rows):
+        y = 4 + i * _ROW_H
+        level = _number(r.get("level"))
+        width = 0 if level is None else max(0.0, min(1.0, level / top)) * _BAR_W
+        label = f"{r.get('area', '')} {r.get('title', '')}".strip()
+        parts.append(
+            f'<g class="row"><title>{esc(label)}: level {esc(r.get("level"))} ({esc(r.get("name"))})</title>'
+            f'<text x="0" y="{y + 16}">{esc(label[:48])}</text>'
+            f'<rect class="b-track" x="{_LABEL_W}" y="{y + 3}" width="{_BAR_W}" height="16" rx="3"/>'
+            f'<rect class="b-level" x="{_LABEL_W}" y="{y + 3}" width="{width:.1f}" height="16" rx="3"/>'
+            f'<text class="sub" x="{_LABEL_W + _BAR_W + 8}" y="{y + 16}">{esc(r.get("level"))} '
+            f"{esc(str(r.get('name', ''))[:24])}</text></g>"
+        )
+    parts.append("</svg>")
+    return "".join(parts)
+
+
+def _area_chart(result: RunResult) -> str:
+    titles = {a.id: a.title for a in result.areas}
+    order = {a.id: (a.order, a.id) for a in result.areas}
+    by_area = result.summary.by_area
+    areas = sorted(by_area, key=lambda a: order.get(a, (1000, a)))
+    if not areas:
+        return '<p class="note">No findings.</p>'
+    statuses = (Status.FAIL, Status.ERROR, Status.SKIP, Status.PASS)
+    height = _ROW_H * len(areas) + 8
+    width_total = _LABEL_W + _BAR_W + 200
+    parts = [
+        '<p class="legend">' + "".join(f'<span><i class="l-{s.value}"></i>{s.value}</span>' for s in statuses) + "</p>",
+        f'<svg id="chart-svg" role="img" aria-label="Findings by area" width="{width_total}" height="{height}" '
+        f'viewBox="0 0 {width_total} {height}">',
+    ]
+    for i, area in enumerate(areas):
+        counts = by_area[area]
+        total = sum(counts.get(s.value, 0) for s in statuses)
+        y = 4 + i * _ROW_H
+        label = f"{area} {titles.get(area, '')}".strip()
+        summary = ", ".join(f"{counts.get(s.value, 0)} {s.value}" for s in statuses)
+        parts.append(f'<g class="row"><title>{esc(label)}: {esc(summary)}</title>')
+        parts.append(f'<text x="0" y="{y + 16}">{esc(label[:48])}</text>')
+        parts.append(f'<rect class="b-track" x="{_LABEL_W}" y="{y + 3}" width="{_BAR_W}" height="16" rx="3"/>')
+        x = float(_LABEL_W)
+        for s in statuses:
+            n = counts.get(s.value, 0)
+            if not n or not total:
+                continue
+            w = n / total * _BAR_W
+            parts.append(f'<rect class="b-{s.value}" x="{x:.1f}" y="{y + 3}" width="{w:.1f}" height="16"/>')
+            x += w
+        parts.append(f'<text class="sub" x="{_LABEL_W + _BAR_W + 8}" y="{y + 16}">{esc(summary)}</text></g>')
+    parts.append("</svg>")
+    return "".join(parts)
+
+
+def _chart(result: RunResult) -> str:
+    rows = scorecard_rows(result.extras)
+    if rows is not None:
+        return '<section id="chart"><h2>Scorecard</h2>' + _scorecard_chart(rows) + "</section>"
+    return '<section id="chart"><h2>Findings by area</h2>' + _area_chart(result) + "</section>"
+
+
+def _select(name: str, label: str, values: Sequence[tuple[str, str]]) -> str:
+    options = '<option value="">all</option>' + "".join(
+        f'<option value="{esc(v)}">{esc(text)}</option>' for v, text in values
+    )
+    return f'<label>{esc(label)}<select name="{name}" id="f-{name}">{options}</select></label>'
+
+
+def _finding_row(f: Finding) -> str:
+    ev = f.evidence
+    record = ""
+    location = ""
+    if ev is not None:
+        if ev.record_id is not None:
+            record = f'<span class="mono">{esc(ev.record_id)}</span>'
+        elif f.group is not None:
+            record = f'{esc(ev.kind)}: <span class="mono">{esc(f.group)}</span>'
+        else:
+            record = esc(ev.kind)
+        location = f'<span class="mono">{esc(ev.location())}</span>'
+        if ev.row is not None:
+            location += f' <span class="note">row {ev.row}</span>'
+        if ev.pointer is not None:
+            location += f' <span class="note mono">{esc(ev.pointer)}</span>'
+    return (
+        f'<tr data-status="{esc(f.status.value)}" data-severity="{esc(f.severity.value)}" '
+        f'data-area="{esc(f.area)}" data-rule="{esc(f.rule_id)}" data-fingerprint="{esc(f.fingerprint)}">'
+        f'<td><span class="badge st-{esc(f.status.value)}">{esc(f.status.value)}</span></td>'
+        f'<td class="sv-{esc(f.severity.value)}">{esc(f.severity.value)}</td>'
+        f"<td>{esc(f.area)}</td>"
+        f'<td><code title="{esc(f.title)}">{esc(f.rule_id)}</code></td>'
+        f"<td>{record}</td><td>{location}</td>"
+        f'<td class="msg">{esc(f.message)}</td></tr>'
+    )
+
+
+def _findings(result: RunResult) -> str:
+    findings = list(result.findings)
+    statuses = [s for s in STATUS_ORDER if any(f.status is s for f in findings)]
+    severities = [s for s in reversed(Severity) if any(f.severity is s for f in findings)]
+    titles = {a.id: a.title for a in result.areas}
+    areas = sorted({f.area for f in findings})
+    rules = sorted({f.rule_id for f in findings})
+    filters = (
+        '<form id="filters" class="filters" role="search" autocomplete="off">'
+        + _select("status", "Status", [(s.value, s.value) for s in statuses])
+        + _select("severity", "Severity", [(s.value, s.value) for s in severities])
+        + _select("area", "Area", [(a, f"{a} {titles.get(a, '')}".strip()) for a in areas])
+        + _select("rule", "Rule", [(r, r) for r in rules])
+        + '<label>Search<input type="search" name="q" id="f-q" placeholder="record, message, file..."></label>'
+        + '<button type="reset">Reset</button></form>'
+    )
+    shown = findings[:MAX_ROWS]
+    rows = "".join(_finding_row(f) for f in shown)
+    more = (
+        f'<p class="note">Only the first {MAX_ROWS} of {len(findings)} findings are listed; '
+        "use the JSON or CSV report for all of them.</p>"
+        if len(findings) > MAX_ROWS
+        else ""
+    )
+    passed_note = (
+        f'<p class="note">{result.summary.by_status["pass"]} passing findings are counted, not listed '
+        "(run with --include-passed to list them).</p>"
+        if not result.include_passed and result.summary.by_status["pass"]
+        else ""
+    )
+    return (
+        f'<section id="findings"><h2>Findings ({len(findings)})</h2>{filters}'
+        f'<p id="shown">{len(shown)} of {len(shown)} findings shown</p>{more}{passed_note}'
+        '<table id="findings-table"><thead><tr><th>Status</th><th>Severity</th><th>Area</th><th>Rule</th>'
+        "<th>Record / group</th><th>Location</th><th>Message</th></tr></thead>"
+        f"<tbody>{rows}</tbody></table></section>"
+    )
+
+
+def _evidence(result: RunResult) -> str:
+    rows = "".join(
+        f'<tr><td class="mono">{esc(e.path)}</td><td>{esc(e.format)}</td><td>{esc(e.kind)}</td>'
+        f'<td class="num">{e.records}</td><td class="mono">{esc(e.sha256)}</td>'
+        f"<td>{esc(e.source or '')}</td><td>{esc(e.collected_on or '')}</td></tr>"
+        for e in result.evidence
+    )
+    return (
+        f'<section id="evidence"><h2>Evidence ({len(result.evidence)} files)</h2>'
+        '<table id="evidence-table"><thead><tr><th>Path</th><th>Format</th><th>Kind</th><th class="num">Records</th>'
+        "<th>SHA-256</th><th>Source</th><th>Collected on</th></tr></thead>"
+        f"<tbody>{rows}</tbody></table></section>"
+    )
+
+
+def _rule_row(info: Mapping[str, Any]) -> str:
+    source = info.get("source") or {}
+    src = " ".join(str(source.get(k)) for k in ("name", "version", "path") if source.get(k))
+    detail = ""
+    description = info.get("description")
+    if description:
+        refs = "".join(f"<li>{esc(r)}</li>" for r in info.get("references") or ())
+        detail = (
+            f"<details><summary>{esc(info.get('title', ''))}</summary><p>{esc(description)}</p>"
+            + (f"<p><strong>Why:</strong> {esc(info['rationale'])}</p>" if info.get("rationale") else "")
+            + (f"<p><strong>Fix:</strong> {esc(info['remediation'])}</p>" if info.get("remediation") else "")
+            + (f"<ul>{refs}</ul>" if refs else "")
+            + "</details>"
+        )
+    title = detail or esc(info.get("title", ""))
+    return (
+        f"<tr><td><code>{esc(info.get('id'))}</code></td><td>{title}</td><td>{esc(info.get('area'))}</td>"
+        f'<td class="sv-{esc(info.get("severity"))}">{esc(info.get("severity"))}</td>'
+        f"<td>{esc(info.get('version', ''))}</td><td>{esc(', '.join(info.get('kinds') or ()))}</td>"
+        f'<td class="mono">{esc(src)}</td></tr>'
+    )
+
+
+def _rules(result: RunResult) -> str:
+    rules = sorted(result.rules, key=lambda r: str(r.get("id")))
+    rows = "".join(_rule_row(r) for r in rules)
+    return (
+        f'<section id="rules"><h2>Rules that ran ({len(rules)})</h2>'
+        '<table id="rules-table"><thead><tr><th>Id</th><th>Title</th><th>Area</th><th>Severity</th>'
+        "<th>Version</th><th>Kinds</th><th>Source</th></tr></thead>"
+        f"<tbody>{rows}</tbody></table></section>"
+    )
+
+
+def _timestamp(value: Any) -> str:
+    return str(value.isoformat(timespec="seconds").replace("+00:00", "Z"))
+
+
+def render_html(result: RunResult, options: RenderOptions) -> str:
+    """Render the result as one self-contained HTML page."""
+    word, _ = _VERDICT[result.exit_code]
+    head = (
+        "<!DOCTYPE html>\n"
+        '<html lang="en"><head><meta charset="utf-8">'
+        f'<meta http-equiv="Content-Security-Policy" content="{esc(CONTENT_SECURITY_POLICY)}">'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">'
+        '<meta name="referrer" content="no-referrer">'
+        '<link rel="icon" href="data:,">'
+        f"<title>capcheck report: {word} (as of {result.as_of.isoformat()})</title>"
+        f"<style>{_CSS}</style></head>"
+    )
+    body = (
+        "<body><header><h1>capcheck report</h1>"
+        f'<p class="meta">As of <strong>{result.as_of.isoformat()}</strong> \u00b7 capcheck '
+        f"{esc(result.tool_version)} \u00b7 run {esc(_timestamp(result.started))} to "
+        f"{esc(_timestamp(result.finished))}</p></header><main>"
+        + _cards(result)
+        + _chart(result)
+        + _findings(result)
+        + _evidence(result)
+        + _rules(result)
+        + '</main><footer><p class="note">Generated by capcheck. This page loads nothing from the network.</p>'
+        f"</footer><script>{_JS}</script></body></html>\n"
+    )
+    return head + body
+
+
+@hookimpl
+def capcheck_reporters() -> Sequence[Reporter]:
+    """The HTML reporter."""
+    return [
+        Reporter(
+            name="html",
+            render=render_html,
+            description="self-contained offline HTML report with filters and charts",
+            extension=".html",
+        )
+    ]

@@ -1,0 +1,169 @@
+"""The built-in JUnit XML reporter: findings as test results for CI dashboards.
+
+Valid against both the lenient Jenkins xUnit ``junit-10.xsd`` and the strict Apache Ant
+``JUnit.xsd``, so GitLab, Jenkins, Azure DevOps and GitHub test-report actions all read it:
+
+* ``<testsuites>`` (no attributes: the Ant schema allows none) holds one ``<testsuite>`` per
+  capability area that had rules run, named ``AREA Title``, with ``package`` ``capcheck.AREA`` and
+  ``id`` counting from 0;
+* each listed finding is a ``<testcase>``: ``classname`` ``capcheck.AREA.RULE-ID`` and ``name`` the
+  record id (or group, or evidence kind), made unique within the rule;
+* ``fail`` -> ``<failure message=... type=severity>``, ``error`` -> ``<error type="error">``,
+  ``skip`` -> ``<skipped message=...>``, ``pass`` -> a plain testcase (listed only with
+  ``--include-passed``); the text of each element holds the evidence location;
+* suite counts (``tests``, ``failures``, ``errors``, ``skipped``) count the testcases written.
+
+Evidence values are untrusted: characters XML 1.0 cannot carry are removed, and ElementTree
+escapes the rest.
+"""
+
+from __future__ import annotations
+
+import re
+import xml.etree.ElementTree as ET
+from collections.abc import Sequence
+
+from capcheck.hookspecs import hookimpl
+from capcheck.models import Finding, RunResult, Status
+from capcheck.reporters import RenderOptions, Reporter
+
+__all__ = ["render_junit", "xml_safe"]
+
+_ILLEGAL_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+_WHITESPACE = re.compile(r"\s+")
+
+
+def xml_safe(text: str) -> str:
+    """``text`` without the characters XML 1.0 cannot carry (most C0 controls, surrogates, U+FFFE/F)."""
+    return _ILLEGAL_XML.sub("", text)
+
+
+def _token(text: str) -> str:
+    """An ``xs:token`` value: XML-safe, whitespace collapsed, never empty."""
+    return _WHITESPACE.sub(" ", xml_safe(text)).strip() or "-"
+
+
+def _timestamp(result: RunResult) -> str:
+    # The Ant schema wants YYYY-MM-DDTHH:MM:SS with no fraction or zone: the start time in UTC.
+    return result.started.strftime("%Y-%m-%dT%H:%M:%S")
+
+
+def _case_name(f: Finding) -> str:
+    ev = f.evidence
+    if ev is not None and ev.record_id is not None:
+        return ev.record_id
+    if f.group is not None:
+        return f.group
+    return ev.kind if ev is not None else "evidence"
+
+
+def _details(f: Finding) -> str:
+    """The body of a failure / error / skipped element: message, location, pointer, remediation."""
+    lines = [f"{f.rule_id} {f.title}", f.message]
+    ev = f.evidence
+    if ev is not None:
+        where = ev.location()
+        if ev.row is not None:
+            where += f" (row {ev.row})"
+        lines.append(f"Evidence: {where}")
+        if ev.record_id is not None:
+            lines.append(f"Record: {ev.kind} {ev.record_id}")
+        if ev.pointer is not None:
+            lines.append(f"Pointer: {ev.pointer}")
+    if f.group is not None:
+        lines.append(f"Group: {f.group}")
+    for rel in f.related:
+        lines.append(f"Related: {rel.kind} {rel.record_id or ''} {rel.location() if rel.file else ''}".rstrip())
+    if f.status is Status.FAIL:
+        lines.append(f"Remediation: {f.remediation}")
+    lines.append(f"Fingerprint: {f.fingerprint}")
+    return xml_safe("\n".join(line for line in lines if line))
+
+
+def _property(parent: ET.Element, name: str, value: str) -> None:
+    ET.SubElement(parent, "property", {"name": name, "value": xml_safe(value)})
+
+
+def render_junit(result: RunResult, options: RenderOptions) -> str:
+    """Render the result as JUnit XML (one test suite per capability area)."""
+    titles = {a.id: a.title for a in result.areas}
+    order = {a.id: (a.order, a.id) for a in result.areas}
+    areas = {str(r["area"]) for r in result.rules} | {f.area for f in result.findings}
+    timestamp = _timestamp(result)
+    root = ET.Element("testsuites")
+    for suite_id, area in enumerate(sorted(areas, key=lambda a: order.get(a, (1000, a)))):
+        findings = sorted((f for f in result.findings if f.area == area), key=Finding.sort_key)
+        if not result.include_passed:
+            findings = [f for f in findings if f.status is not Status.PASS]
+        counts = {s: sum(1 for f in findings if f.status is s) for s in Status}
+        suite = ET.SubElement(
+            root,
+            "testsuite",
+            {
+                "name": _token(f"{area} {titles.get(area, '')}"),
+                "package": f"capcheck.{area}",
+                "id": str(suite_id),
+                "timestamp": timestamp,
+                "hostname": "localhost",
+                "tests": str(len(findings)),
+                "failures": str(counts[Status.FAIL]),
+                "errors": str(counts[Status.ERROR]),
+                "skipped": str(counts[Status.SKIP]),
+                "time": "0",
+            },
+        )
+        props = ET.SubElement(suite, "properties")
+        _property(props, "capcheck.version", result.tool_version)
+        _property(props, "capcheck.as_of", result.as_of.isoformat())
+        _property(props, "capcheck.fail_on", result.fail_on.value if result.fail_on else "never")
+        _property(props, "capcheck.area", area)
+        _property(props, "capcheck.rules", " ".join(sorted(str(r["id"]) for r in result.rules if r["area"] == area)))
+        by_area = result.summary.by_area.get(area, {})
+        passed_total = by_area.get(Status.PASS.value, 0)
+        _property(props, "capcheck.passed", str(passed_total))
+        if not result.include_passed:
+            _property(props, "capcheck.passed_not_listed", str(passed_total))
+
+        used: set[tuple[str, str]] = set()
+        for f in findings:
+            classname = f"capcheck.{f.area}.{f.rule_id}"
+            base = name = _token(_case_name(f))
+            n = 1
+            while (classname, name) in used:
+                n += 1
+                name = f"{base} ({n})"
+            used.add((classname, name))
+            case = ET.SubElement(suite, "testcase", {"name": name, "classname": classname, "time": "0"})
+            message = xml_safe(f.message or f.title)
+            if f.status is Status.FAIL:
+                el = ET.SubElement(case, "failure", {"message": message, "type": f.severity.value})
+                el.text = _details(f)
+            elif f.status is Status.ERROR:
+                el = ET.SubElement(case, "error", {"message": message, "type": "error"})
+                el.text = _details(f)
+            elif f.status is Status.SKIP:
+                el = ET.SubElement(case, "skipped", {"message": message})
+                el.text = _details(f)
+        out = ET.SubElement(suite, "system-out")
+        out.text = xml_safe(
+            f"capcheck {result.tool_version}, as of {result.as_of.isoformat()}: {area} "
+            + ", ".join(f"{by_area.get(s.value, 0)} {s.value}" for s in (Status.FAIL, Status.ERROR, Status.SKIP))
+            + f", {passed_total} pass"
+        )
+        ET.SubElement(suite, "system-err").text = ""
+    ET.indent(root, space="  ")
+    body = ET.tostring(root, encoding="unicode", short_empty_elements=True)
+    return '<?xml version="1.0" encoding="UTF-8"?>\n' + body + "\n"
+
+
+@hookimpl
+def capcheck_reporters() -> Sequence[Reporter]:
+    """The JUnit XML reporter."""
+    return [
+        Reporter(
+            name="junit",
+            render=render_junit,
+            description="JUnit XML test report for CI dashboards (one suite per area)",
+            extension=".xml",
+        )
+    ]

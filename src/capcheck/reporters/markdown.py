@@ -1,0 +1,244 @@
+"""The built-in Markdown reporter: a pull-request comment or GitHub job summary.
+
+GitHub-flavoured Markdown: a headline result, a status-by-severity table, a per-area table, the
+scorecard (when a scorecard has been computed), then the failures and errors grouped by area,
+capped at :data:`MAX_LISTED` so the report fits a PR comment (65,536 characters).
+
+Evidence values (record ids, groups, messages) are untrusted: :func:`md_escape` neutralises
+Markdown and HTML in them, keeps them on one line (so they cannot break a table) and stops
+``@mentions``.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from capcheck.hookspecs import hookimpl
+from capcheck.models import Finding, RunResult, Severity, Status
+from capcheck.reporters import RenderOptions, Reporter
+
+__all__ = ["MAX_LISTED", "md_escape", "render_markdown"]
+
+#: The most failing findings listed; the rest are counted.
+MAX_LISTED = 50
+#: Longest message shown in full; longer ones are cut.
+MAX_MESSAGE = 300
+
+_HTML = {"&": "&amp;", "<": "&lt;", ">": "&gt;"}
+_BACKSLASHED = set("\\`*_[]|#~!")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+
+
+def md_escape(value: object, limit: int | None = None) -> str:
+    """Untrusted text made inert in GitHub Markdown, on one line.
+
+    ``& < >`` become entities; ``\\ ` * _ [ ] | # ~ !`` are backslash-escaped; line breaks and
+    control characters become spaces; ``@`` is followed by a zero-width space, so that a value
+    like ``@org/team`` mentions nobody.
+    """
+    text = _CONTROL.sub(" ", "" if value is None else str(value))
+    if limit is not None and len(text) > limit:
+        text = text[: limit - 1] + "\u2026"
+    out = []
+    for ch in text:
+        if ch in _HTML:
+            out.append(_HTML[ch])
+        elif ch in _BACKSLASHED:
+            out.append("\\" + ch)
+        elif ch == "@":
+            out.append("@\u200b")
+        else:
+            out.append(ch)
+    return "".join(out)
+
+
+def _code(value: str) -> str:
+    """A trusted identifier (rule id, area id) in a code span."""
+    return f"`{value}`"
+
+
+_VERDICT = {
+    0: ("\u2705", "PASSED"),
+    1: ("\u274c", "FAILED"),
+    2: ("\u26a0\ufe0f", "INCOMPLETE"),
+}
+
+
+def _headline(result: RunResult) -> list[str]:
+    code = result.exit_code
+    icon, word = _VERDICT[code]
+    threshold = result.fail_on.value if result.fail_on else "never"
+    s = result.summary.by_status
+    if code == 2:
+        why = f"{s['error']} rule error{'s' if s['error'] != 1 else ''}: the check is incomplete"
+    elif code == 1:
+        why = f"failures at or above **{threshold}**"
+    else:
+        why = f"no failures at or above **{threshold}**"
+    records = sum(e.records for e in result.evidence)
+    return [
+        f"## {icon} capcheck: {word}",
+        "",
+        f"{why} (exit {code}). capcheck {md_escape(result.tool_version)}, as of {result.as_of.isoformat()}: "
+        f"{len(result.rules)} rules over {len(result.evidence)} evidence files ({records} records).",
+    ]
+
+
+def _counts_table(result: RunResult) -> list[str]:
+    listed: dict[tuple[str, str], int] = {}
+    for f in result.findings:
+        key = (f.status.value, f.severity.value)
+        listed[key] = listed.get(key, 0) + 1
+    statuses = (Status.FAIL, Status.ERROR, Status.SKIP, Status.PASS)
+    lines = [
+        "| Severity | Failed | Errors | Skipped | Passed |",
+        "|---|--:|--:|--:|--:|",
+    ]
+    for sev in reversed(Severity):
+        cells = []
+        for st in statuses:
+            if st is Status.PASS and not result.include_passed:
+                cells.append("\u2013")
+            else:
+                cells.append(str(listed.get((st.value, sev.value), 0)))
+        lines.append(f"| {sev.value} | " + " | ".join(cells) + " |")
+    total = [f"**{result.summary.by_status[st.value]}**" for st in statuses]
+    lines.append("| **total** | " + " | ".join(total) + " |")
+    return lines
+
+
+def _area_table(result: RunResult) -> list[str]:
+    titles = {a.id: a.title for a in result.areas}
+    order = {a.id: (a.order, a.id) for a in result.areas}
+    by_area = result.summary.by_area
+    if not by_area:
+        return []
+    lines = ["| Area | Failed | Errors | Skipped | Passed |", "|---|--:|--:|--:|--:|"]
+    for area in sorted(by_area, key=lambda a: order.get(a, (1000, a))):
+        c = by_area[area]
+        name = f"{_code(area)} {md_escape(titles.get(area, ''))}".rstrip()
+        lines.append(f"| {name} | {c['fail']} | {c['error']} | {c['skip']} | {c['pass']} |")
+    return lines
+
+
+def scorecard_rows(extras: Mapping[str, Any]) -> list[Mapping[str, Any]] | None:
+    """The scorecard's per-area rows, if ``extras["scorecard"]`` is a list of dicts with area, level, name."""
+    card = extras.get("scorecard")
+    if isinstance(card, Mapping):
+        card = card.get("areas", card.get("rows"))
+    if not isinstance(card, list) or not card:
+        return None
+    if not all(isinstance(r, Mapping) and {"area", "level", "name"} <= set(r) for r in card):
+        return None
+    return card
+
+
+def _scorecard(result: RunResult) -> list[str]:
+    rows = scorecard_rows(result.extras)
+    if rows is None:
+        return []
+    extra_keys = sorted({k for r in rows for k in r} - {"area", "level", "name"})
+    extra_keys = [k for k in extra_keys if all(not isinstance(r.get(k), dict | list) for r in rows)][:4]
+    head = ["Area", "Level", "Name", *extra_keys]
+    lines = ["| " + " | ".join(md_escape(h) for h in head) + " |", "|" + "---|" * len(head)]
+    for r in rows:
+        cells = [md_escape(r.get(k, ""), 200) for k in ("area", "level", "name", *extra_keys)]
+        lines.append("| " + " | ".join(cells) + " |")
+    return lines
+
+
+def _where(f: Finding) -> str:
+    ev = f.evidence
+    if ev is None:
+        return ""
+    parts = [md_escape(ev.location())]
+    if ev.record_id is not None:
+        parts.append(md_escape(ev.record_id, 120))
+    elif f.group is not None:
+        parts.append(f"{md_escape(ev.kind)}: {md_escape(f.group, 120)}")
+    return " \u00b7 ".join(parts)
+
+
+def _failures(result: RunResult) -> list[str]:
+    titles = {a.id: a.title for a in result.areas}
+    order = {a.id: (a.order, a.id) for a in result.areas}
+    bad = [f for f in result.findings if f.status in (Status.FAIL, Status.ERROR)]
+    if not bad:
+        return []
+    bad.sort(key=lambda f: (order.get(f.area, (1000, f.area)), f.status is not Status.ERROR, f.sort_key()))
+    lines = [f"### Failures and errors ({len(bad)})"]
+    current = None
+    for f in bad[:MAX_LISTED]:
+        if f.area != current:
+            current = f.area
+            lines += [
+                "",
+                f"#### {_code(f.area)} {md_escape(titles.get(f.area, ''))}".rstrip(),
+                "",
+                "| Status | Severity | Rule | Location | Message |",
+                "|---|---|---|---|---|",
+            ]
+        status = "**error**" if f.status is Status.ERROR else "fail"
+        message = md_escape(f.message, MAX_MESSAGE)
+        lines.append(f"| {status} | {f.severity.value} | {_code(f.rule_id)} | {_where(f)} | {message} |")
+    if len(bad) > MAX_LISTED:
+        lines += [
+            "",
+            f"\u2026 and {len(bad) - MAX_LISTED} more (see the full report: `--format json`, `html` or `csv`).",
+        ]
+    return lines
+
+
+def _skips(result: RunResult) -> list[str]:
+    skips = [f for f in result.findings if f.status is Status.SKIP]
+    if not skips:
+        return []
+    lines = [
+        "<details><summary>Skipped: "
+        f"{len(skips)} finding{'s' if len(skips) != 1 else ''} could not be evaluated</summary>",
+        "",
+        "| Rule | Location | Reason |",
+        "|---|---|---|",
+    ]
+    for f in skips[:MAX_LISTED]:
+        lines.append(f"| {_code(f.rule_id)} | {_where(f)} | {md_escape(f.message, MAX_MESSAGE)} |")
+    if len(skips) > MAX_LISTED:
+        lines.append(f"| \u2026 | | and {len(skips) - MAX_LISTED} more |")
+    lines += ["", "</details>"]
+    return lines
+
+
+def render_markdown(result: RunResult, options: RenderOptions) -> str:
+    """Render the result as a GitHub-flavoured Markdown report."""
+    lines = _headline(result)
+    lines += ["", "### Findings by severity", "", *_counts_table(result)]
+    areas = _area_table(result)
+    if areas:
+        lines += ["", "### By capability area", "", *areas]
+    card = _scorecard(result)
+    if card:
+        lines += ["", "### Scorecard", "", *card]
+    failures = _failures(result)
+    if failures:
+        lines += ["", *failures]
+    skips = _skips(result)
+    if skips:
+        lines += ["", *skips]
+    if not result.include_passed and result.summary.by_status["pass"]:
+        lines += ["", f"_{result.summary.by_status['pass']} passing findings are counted, not listed._"]
+    return "\n".join(lines) + "\n"
+
+
+@hookimpl
+def capcheck_reporters() -> Sequence[Reporter]:
+    """The Markdown reporter."""
+    return [
+        Reporter(
+            name="markdown",
+            render=render_markdown,
+            description="GitHub-flavoured Markdown for PR comments and job summaries",
+            extension=".md",
+        )
+    ]
