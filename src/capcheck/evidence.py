@@ -170,8 +170,9 @@ def find_evidence_files(paths: Iterable[Path], extensions: Iterable[str]) -> tup
             problems.append(Problem(f"cannot read: {exc.strerror}", path=shown))
             continue
         if stat.S_ISDIR(mode):
-            found = _walk(path, exts)
-            if not found:
+            before = len(problems)
+            found = _walk(path, exts, problems)
+            if not found and len(problems) == before:
                 problems.append(Problem(f"no evidence files here (looked for {', '.join(exts)})", path=shown))
             files.extend(found)
         elif stat.S_ISREG(mode):
@@ -190,7 +191,7 @@ def find_evidence_files(paths: Iterable[Path], extensions: Iterable[str]) -> tup
     return files, problems
 
 
-def _walk(root: Path, exts: tuple[str, ...]) -> list[Path]:
+def _walk(root: Path, exts: tuple[str, ...], problems: list[Problem]) -> list[Path]:
     found: list[Path] = []
     for dirpath, dirnames, filenames in os.walk(root):
         dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
@@ -198,7 +199,14 @@ def _walk(root: Path, exts: tuple[str, ...]) -> list[Path]:
             if name.startswith(".") or name in IGNORED_NAMES:
                 continue
             candidate = Path(dirpath, name)
-            if candidate.suffix.lower() in exts and stat.S_ISREG(candidate.stat().st_mode):
+            if candidate.suffix.lower() not in exts:
+                continue
+            try:
+                mode = candidate.stat().st_mode
+            except OSError as exc:  # a dangling symbolic link, or a file that went away
+                problems.append(Problem(f"cannot read: {exc.strerror}", path=candidate.as_posix()))
+                continue
+            if stat.S_ISREG(mode):
                 found.append(candidate)
     return found
 
