@@ -1,0 +1,85 @@
+"""What every document loader shares (``capcheck.loaders``): the envelope, UTF-8, JSON-like values."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+FORMATS = ["formats/pretty.json", "formats/oneline.json", "formats/records.yaml", "formats/records.toml"]
+
+
+@pytest.mark.parametrize("fixture", [*FORMATS, "formats/it-assets.csv"])
+def test_every_format_gives_the_same_records(load, copy_fixture: Callable[..., Path], fixture: str) -> None:
+    evidence = load(copy_fixture(f"evidence/{fixture}"))
+    assert list(evidence.records("it-assets")) == [
+        {
+            "id": "AST-1",
+            "name": "web-01",
+            "product": "nginx",
+            "environment": "production",
+            "criticality": "high",
+            "internet_facing": True,
+            "end_of_life": "2026-04-01",
+        },
+        {
+            "id": "AST-2",
+            "name": "{not [a bracket",
+            "product": "postgresql",
+            "environment": "staging",
+            "criticality": "low",
+            "internet_facing": False,
+        },
+    ]
+
+
+@pytest.mark.parametrize(
+    ("fixture", "expected"),
+    [
+        (
+            "top-level-list.json",
+            ["top-level-list.json:1: /: the top level must be an object with 'kind' and 'records', not a list"],
+        ),
+        (
+            "missing-kind.json",
+            ['missing-kind.json:1: /kind: missing \'kind\': name the evidence kind, e.g. "kind": "it-assets"'],
+        ),
+        ("records-not-list.yaml", ["records-not-list.yaml:2: /records: 'records' must be a list, not an object"]),
+        ("non-string-id.yaml", ["non-string-id.yaml:8: /records/1/id: each record needs a non-empty string 'id'"]),
+        (
+            "unknown-kind.json",
+            ["unknown-kind.json: /kind: unknown evidence kind 'risk-log' (known kinds: governance-register, "
+             "it-assets, supplier-contracts)"],
+        ),
+    ],
+)  # fmt: skip
+def test_wrong_shapes(load, copy_fixture: Callable[..., Path], fixture: str, expected: list[str]) -> None:
+    assert load.problems(copy_fixture(f"evidence/bad/{fixture}")) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ('{"kind": 3, "records": []}', "x.json:1: /kind: 'kind' must be a string, not a number"),
+        ('{"kind": "it-assets", "records": "AST-1"}', "x.json:1: /records: 'records' must be a list, not a string"),
+        ('{"kind": "it-assets", "records": [], "source": 1}', "x.json:1: /source: 'source' must be a string"),
+        (
+            '{"kind": "it-assets", "records": [],\n "collected_on": "last tuesday"}',
+            "x.json:2: /collected_on: 'collected_on' must be an ISO date (YYYY-MM-DD), not 'last tuesday'",
+        ),
+        ('{"kind": "it-assets", "records": [],\n "a/b~c": 1}', "x.json:2: /a~1b~0c: unknown top-level key 'a/b~c'"),
+        ('{"kind": "it-assets", "records": [{"id": ""}]}', "x.json:1: /records/0/id: each record needs"),
+    ],
+)
+def test_envelope_values(load, workdir: Path, text: str, expected: str) -> None:
+    (workdir / "x.json").write_text(text)
+    [problem] = load.problems("x.json")
+    assert problem.startswith(expected)
+
+
+def test_envelope_metadata_is_kept(load, copy_fixture: Callable[..., Path]) -> None:
+    evidence = load(copy_fixture("evidence/mixed/supplier-contracts.json"))
+    [info] = evidence.files
+    assert (info.schema_version, info.source, info.collected_on) == ("1.0", "commercial system export", "2025-03-31")
+    assert info.as_dict()["collected_on"] == "2025-03-31"

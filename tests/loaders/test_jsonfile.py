@@ -1,0 +1,105 @@
+"""The JSON loader: records, line numbers (pretty and one-line), BOM, malformed and hostile input."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from capcheck.loaders.jsonfile import record_lines
+
+
+def test_pretty_json_records_have_their_lines(load, copy_fixture: Callable[..., Path]) -> None:
+    path = copy_fixture("evidence/formats/pretty.json")
+    evidence = load(path)
+    first = evidence.ref("it-assets", "AST-1")
+    second = evidence.ref("it-assets", "AST-2")
+    assert (first.file, first.line, first.pointer) == ("pretty.json", 4, "/records/0")
+    assert (second.file, second.line, second.pointer) == ("pretty.json", 14, "/records/1")
+    assert first.row is None  # rows are for CSV
+
+
+def test_one_line_json_records_are_on_line_one(load, copy_fixture: Callable[..., Path]) -> None:
+    evidence = load(copy_fixture("evidence/formats/oneline.json"))
+    assert [evidence.ref("it-assets", i).line for i in ("AST-1", "AST-2")] == [1, 1]
+    assert evidence.ref("it-assets", "AST-2").pointer == "/records/1"
+
+
+def test_record_lines_ignores_brackets_inside_strings() -> None:
+    data = b'{"kind": "k", "note": "[{", "records": [\n{"a": "}{[\\"{"},\n\n  {"b": {"records": [{}]}}]}'
+    assert record_lines(data) == [2, 4]
+
+
+def test_record_lines_only_counts_the_top_level_records_key() -> None:
+    data = b'{"other": [{}, {}],\n "records": [{"records": [{}, {}]}\n, {}]}'
+    assert record_lines(data) == [2, 3]
+
+
+def test_utf8_bom_is_tolerated(load, copy_fixture: Callable[..., Path]) -> None:
+    evidence = load(copy_fixture("evidence/formats/bom.json"))
+    assert [r["id"] for r in evidence.records("it-assets")] == ["AST-1", "AST-2"]
+
+
+def test_malformed_json_names_the_line(load, copy_fixture: Callable[..., Path]) -> None:
+    [problem] = load.problems(copy_fixture("evidence/bad/malformed.json"))
+    assert problem.startswith("malformed.json:4: malformed JSON: ")
+    assert "trailing comma" in problem
+
+
+def test_latin1_bytes_are_a_clear_encoding_problem(load, copy_fixture: Callable[..., Path]) -> None:
+    [problem] = load.problems(copy_fixture("evidence/bad/latin1.json"))
+    assert problem.startswith("latin1.json:1: not valid UTF-8 (byte 0xe9")
+    assert "save the file as UTF-8" in problem
+
+
+def test_latin1_bytes_on_a_later_line(load, workdir: Path) -> None:
+    (workdir / "late.json").write_bytes(b'{\n  "kind": "it-assets",\n  "records": [{"id": "caf\xe9"}]\n}\n')
+    [problem] = load.problems("late.json")
+    assert problem.startswith("late.json:3: not valid UTF-8")
+
+
+def test_a_non_object_record_does_not_shift_later_lines(load, copy_fixture: Callable[..., Path]) -> None:
+    problems = load.problems(copy_fixture("evidence/bad/record-not-object.json"))
+    # Record 0 is a string: located by pointer; record 2 (no id) keeps its own line, 6.
+    assert problems[0].startswith("record-not-object.json") and problems[0].endswith(
+        "/records/0: each record must be an object"
+    )
+    assert ":5:" not in problems[0]
+    assert problems[1] == "record-not-object.json:6: /records/2/id: each record needs a non-empty string 'id'"
+
+
+def test_empty_json_file(load, copy_fixture: Callable[..., Path]) -> None:
+    [problem] = load.problems(copy_fixture("evidence/bad/empty.json"))
+    assert problem.startswith("empty.json:1: malformed JSON")
+    assert "empty" in problem
+
+
+def test_absurd_nesting_is_refused_quickly(load, workdir: Path) -> None:
+    (workdir / "deep.json").write_text('{"kind": "it-assets", "records": [' + "[" * 10_000 + "]" * 10_000 + "]}")
+    started = time.perf_counter()
+    [problem] = load.problems("deep.json")
+    assert time.perf_counter() - started < 5
+    assert problem.startswith("deep.json:1: malformed JSON")
+    assert "depth" in problem
+
+
+@pytest.mark.parametrize(
+    "number",
+    ["1e999", "-1e999", "9" * 5000],
+    ids=["huge-exponent", "negative-huge-exponent", "5000-digit-integer"],
+)
+def test_absurd_numbers_are_refused(load, workdir: Path, number: str) -> None:
+    record = '{"id": "AST-1", "name": "n", "product": "p", "environment": "production", "criticality": "low"'
+    (workdir / "numbers.json").write_text('{"kind": "it-assets",\n"records": [' + record + f', "x": {number}}}]}}')
+    started = time.perf_counter()
+    [problem] = load.problems("numbers.json")
+    assert time.perf_counter() - started < 5
+    assert problem.startswith("numbers.json:2: malformed JSON: ")
+
+
+def test_json_nan_is_not_json(load, workdir: Path) -> None:
+    (workdir / "nan.json").write_text('{"kind": "it-assets", "records": [{"id": "a", "x": NaN}]}')
+    [problem] = load.problems("nan.json")
+    assert problem.startswith("nan.json:1: malformed JSON")

@@ -1,0 +1,253 @@
+"""The engine: rules run on their own, errors and missing evidence become findings, passes are counted."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterator
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from capcheck.engine import evaluate
+from capcheck.evidence import EvidenceSet
+from capcheck.models import Finding, Outcome, Severity, Status
+from capcheck.rules import Rule, RuleContext, rule
+
+AS_OF = date(2025, 4, 1)
+TEXT = {"description": "What it checks.", "rationale": "Why it matters.", "remediation": "How to fix it."}
+
+
+def make_rule(rule_id: str, check: Callable[[Any, RuleContext], Iterator[Outcome]], **meta: Any) -> Rule:
+    area = rule_id.split("-")[0]
+    fields: dict[str, Any] = {"title": f"Rule {rule_id} holds", "severity": "medium", "kinds": ["it-assets"]}
+    fields.update(TEXT)
+    fields.update(meta)
+    return rule(id=rule_id, area=area, **fields)(check)
+
+
+def owners_present(evidence: Any, ctx: RuleContext) -> Iterator[Outcome]:
+    for asset in evidence.records("it-assets"):
+        if asset.get("owner"):
+            yield ctx.passed(asset)
+        else:
+            yield ctx.failed(asset, f"{asset['name']} has no owner")
+
+
+def explode(evidence: Any, ctx: RuleContext) -> Iterator[Outcome]:
+    yield ctx.passed(evidence.records("it-assets")[0])
+    raise RuntimeError("the register is haunted")
+
+
+def nothing(evidence: Any, ctx: RuleContext) -> Iterator[Outcome]:
+    return iter(())
+
+
+ASSETS = """{
+  "kind": "it-assets",
+  "records": [
+    {"id": "A-1", "name": "web", "product": "nginx", "environment": "production", "criticality": "high",
+     "owner": "ops"},
+    {"id": "A-2", "name": "db", "product": "postgresql", "environment": "production", "criticality": "high"},
+    {"id": "A-3", "name": "app", "product": "python", "environment": "test", "criticality": "low"}
+  ]
+}
+"""
+
+
+@pytest.fixture
+def assets(load, workdir: Path) -> EvidenceSet:
+    (workdir / "assets.json").write_text(ASSETS)
+    result: EvidenceSet = load("assets.json")
+    return result
+
+
+def statuses(findings: list[Finding]) -> list[tuple[str, str, str | None]]:
+    return [(f.rule_id, f.status.value, f.evidence.record_id if f.evidence else None) for f in findings]
+
+
+def test_failures_are_listed_with_provenance(assets: EvidenceSet) -> None:
+    result = evaluate([make_rule("INFRA-901", owners_present)], assets, as_of=AS_OF)
+    assert statuses(result.findings) == [("INFRA-901", "fail", "A-2"), ("INFRA-901", "fail", "A-3")]
+    finding = result.findings[0]
+    assert finding.message == "db has no owner"
+    assert (finding.severity, finding.area, finding.title) == (Severity.MEDIUM, "INFRA", "Rule INFRA-901 holds")
+    assert finding.remediation == "How to fix it."
+    assert finding.evidence is not None
+    assert finding.evidence.as_dict() == {
+        "kind": "it-assets",
+        "record_id": "A-2",
+        "file": "assets.json",
+        "line": 6,
+        "pointer": "/records/1",
+    }
+
+
+def test_passes_are_counted_but_listed_only_when_asked(assets: EvidenceSet) -> None:
+    rules = [make_rule("INFRA-901", owners_present)]
+    quiet = evaluate(rules, assets, as_of=AS_OF)
+    assert quiet.summary.by_status == {"error": 0, "fail": 2, "skip": 0, "pass": 1}
+    assert all(f.status is not Status.PASS for f in quiet.findings)
+    loud = evaluate(rules, assets, as_of=AS_OF, include_passed=True)
+    assert loud.summary.by_status == quiet.summary.by_status
+    [passed] = [f for f in loud.findings if f.status is Status.PASS]
+    assert passed.evidence is not None and passed.evidence.record_id == "A-1"
+    assert passed.message == "Rule INFRA-901 holds"  # a pass says the passing state
+
+
+def test_a_raising_rule_is_one_error_finding_and_others_still_run(assets: EvidenceSet) -> None:
+    rules = [make_rule("INFRA-900", explode), make_rule("INFRA-901", owners_present)]
+    result = evaluate(rules, assets, as_of=AS_OF, include_passed=True)
+    errors = [f for f in result.findings if f.status is Status.ERROR]
+    assert len(errors) == 1
+    assert errors[0].rule_id == "INFRA-900"
+    assert errors[0].message == "the rule raised RuntimeError: the register is haunted"
+    assert "Traceback" not in errors[0].message
+    # The raising rule's partial outcomes are dropped; the other rule ran in full.
+    assert [f.rule_id for f in result.findings if f.status is not Status.ERROR] == ["INFRA-901"] * 3
+    assert result.summary.by_status["error"] == 1
+
+
+def test_debug_puts_the_traceback_in_the_error_finding(assets: EvidenceSet) -> None:
+    result = evaluate([make_rule("INFRA-900", explode)], assets, as_of=AS_OF, debug=True)
+    [finding] = result.findings
+    assert finding.message.startswith("the rule raised RuntimeError: the register is haunted\nTraceback")
+    assert "in explode" in finding.message
+
+
+def test_missing_kinds_are_skips_never_passes(assets: EvidenceSet) -> None:
+    join = make_rule("COMM-901", owners_present, kinds=["supplier-contracts", "it-assets", "governance-register"])
+    result = evaluate([join], assets, as_of=AS_OF, include_passed=True)
+    assert [(f.status.value, f.evidence.kind if f.evidence else None) for f in result.findings] == [
+        ("skip", "governance-register"),
+        ("skip", "supplier-contracts"),
+    ]
+    assert {f.message for f in result.findings} == {
+        "insufficient evidence: no 'governance-register' evidence was given",
+        "insufficient evidence: no 'supplier-contracts' evidence was given",
+    }
+    assert result.summary.by_status["pass"] == 0
+
+
+def test_a_rule_with_no_records_in_scope_is_skipped(assets: EvidenceSet) -> None:
+    result = evaluate([make_rule("INFRA-902", nothing)], assets, as_of=AS_OF, include_passed=True)
+    [finding] = result.findings
+    assert (finding.status, finding.message) == (Status.SKIP, "no records in the rule's scope")
+    assert finding.evidence is not None and finding.evidence.file == "assets.json"
+
+
+def test_an_empty_file_of_the_kind_is_evidence_but_gives_a_skip(load, workdir: Path) -> None:
+    (workdir / "none.json").write_text('{"kind": "it-assets", "records": []}')
+    result = evaluate([make_rule("INFRA-901", owners_present)], load("none.json"), as_of=AS_OF)
+    assert [(f.status.value, f.message) for f in result.findings] == [("skip", "no records in the rule's scope")]
+
+
+def test_severity_override(assets: EvidenceSet) -> None:
+    result = evaluate(
+        [make_rule("INFRA-901", owners_present)], assets, as_of=AS_OF, severities={"INFRA-901": Severity.CRITICAL}
+    )
+    assert {f.severity for f in result.findings} == {Severity.CRITICAL}
+    assert result.summary.by_severity["critical"] == 2 and result.summary.by_severity["medium"] == 0
+
+
+def test_option_overrides_merge_over_defaults(assets: EvidenceSet) -> None:
+    seen: list[dict[str, Any]] = []
+
+    def record_options(evidence: Any, ctx: RuleContext) -> Iterator[Outcome]:
+        seen.append(dict(ctx.options))
+        assert ctx.as_of == AS_OF
+        yield from owners_present(evidence, ctx)
+
+    r = make_rule("INFRA-903", record_options, options={"max_days": 14, "envs": ["production"]})
+    evaluate([r], assets, as_of=AS_OF, options={"INFRA-903": {"max_days": 30}})
+    evaluate([r], assets, as_of=AS_OF)
+    assert seen == [{"max_days": 30, "envs": ["production"]}, {"max_days": 14, "envs": ["production"]}]
+
+
+def test_findings_are_sorted_whatever_the_rule_order(assets: EvidenceSet) -> None:
+    rules = [
+        make_rule("INFRA-901", owners_present, severity="low"),
+        make_rule("INFRA-904", owners_present, severity="high"),
+        make_rule("COMM-901", owners_present, severity="low"),
+        make_rule("INFRA-900", explode, severity="low"),
+    ]
+    forward = evaluate(rules, assets, as_of=AS_OF, include_passed=True).findings
+    backward = evaluate(list(reversed(rules)), assets, as_of=AS_OF, include_passed=True).findings
+    assert forward == backward
+    assert [f.rule_id for f in forward] == [
+        "COMM-901",  # areas by id
+        "COMM-901",
+        "COMM-901",
+        "INFRA-904",  # high before low
+        "INFRA-904",
+        "INFRA-904",
+        "INFRA-900",
+        "INFRA-901",
+        "INFRA-901",
+        "INFRA-901",
+    ]
+    assert [f.evidence.record_id for f in forward[:3] if f.evidence] == ["A-1", "A-2", "A-3"]
+
+
+def test_group_and_related_findings(assets: EvidenceSet) -> None:
+    def by_environment(evidence: Any, ctx: RuleContext) -> Iterator[Outcome]:
+        unowned = [a["id"] for a in evidence.records("it-assets") if not a.get("owner")]
+        yield ctx.group_failed("it-assets", "production", "1 of 2 unowned", related=[("it-assets", unowned[0])])
+        yield ctx.group_passed("it-assets", "test")
+
+    result = evaluate([make_rule("INFRA-905", by_environment)], assets, as_of=AS_OF, include_passed=True)
+    failed, passed = result.findings
+    assert (failed.status, failed.group, passed.status, passed.group) == (
+        Status.FAIL,
+        "production",
+        Status.PASS,
+        "test",
+    )
+    assert failed.evidence is not None and failed.evidence.record_id is None and failed.evidence.file == "assets.json"
+    assert [r.as_dict() for r in failed.related] == [
+        {"kind": "it-assets", "record_id": "A-2", "file": "assets.json", "line": 6, "pointer": "/records/1"}
+    ]
+    assert failed.fingerprint != passed.fingerprint
+
+
+def test_a_multi_kind_rule_must_name_the_kind_of_an_ambiguous_record(load, copy_fixture: Callable[..., Path]) -> None:
+    copy_fixture("evidence/mixed", "ev")
+    evidence = load("ev")
+
+    def both(ev: Any, ctx: RuleContext) -> Iterator[Outcome]:
+        yield ctx.failed(ev.records("supplier-contracts")[0], "found by identity")
+        yield ctx.failed({"id": "CON-001"}, "a copy cannot be told apart")
+
+    result = evaluate(
+        [make_rule("COMM-905", both, kinds=["supplier-contracts", "governance-register"])], evidence, as_of=AS_OF
+    )
+    [finding] = result.findings
+    assert finding.status is Status.ERROR
+    assert "cannot tell which kind record 'CON-001' is: pass kind=" in finding.message
+
+
+# --- fingerprints ---------------------------------------------------------------------------------
+
+
+def _fingerprints(load: Any, workdir: Path, text: str) -> dict[str, str]:
+    (workdir / "assets.json").write_text(text)
+    result = evaluate([make_rule("INFRA-901", owners_present)], load("assets.json"), as_of=AS_OF)
+    return {f.evidence.record_id: f.fingerprint for f in result.findings if f.evidence and f.evidence.record_id}
+
+
+def test_fingerprints_survive_reordering_and_shifted_lines(load, workdir: Path) -> None:
+    original = _fingerprints(load, workdir, ASSETS)
+    records = json.loads(ASSETS)["records"]
+    reordered = '{"kind": "it-assets",\n\n\n"records": [\n' + ",\n\n".join(json.dumps(r) for r in records[::-1]) + "]}"
+    shifted = _fingerprints(load, workdir, reordered)
+    assert set(original) == {"A-2", "A-3"}
+    assert shifted == original
+    assert len(set(original.values())) == 2  # one per record
+
+
+def test_fingerprints_differ_by_rule_and_have_the_documented_shape(assets: EvidenceSet) -> None:
+    a = evaluate([make_rule("INFRA-901", owners_present)], assets, as_of=AS_OF).findings
+    b = evaluate([make_rule("INFRA-902", owners_present)], assets, as_of=AS_OF).findings
+    assert {f.fingerprint for f in a}.isdisjoint({f.fingerprint for f in b})
+    assert all(len(f.fingerprint) == 32 and int(f.fingerprint, 16) >= 0 for f in a)

@@ -1,0 +1,243 @@
+"""The evidence set: finding files, validation against the kind schemas, ids, and the record index."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from capcheck.errors import EvidenceError
+
+RECORD = '{{"id": "{id}", "name": "n", "product": "p", "environment": "production", "criticality": "low"}}'
+
+
+def assets_json(*ids: str) -> str:
+    return '{"kind": "it-assets", "records": [' + ", ".join(RECORD.format(id=i) for i in ids) + "]}"
+
+
+# --- finding files ----------------------------------------------------------------------------
+
+
+def test_a_directory_is_walked_in_sorted_order(load, copy_fixture: Callable[..., Path]) -> None:
+    copy_fixture("evidence/mixed", "evidence")
+    evidence = load("evidence")
+    assert [f.path for f in evidence.files] == [
+        "evidence/governance-register.yaml",
+        "evidence/it-assets.csv",
+        "evidence/supplier-contracts.json",
+    ]
+    assert evidence.kinds() == ["governance-register", "it-assets", "supplier-contracts"]
+
+
+def test_hidden_files_config_files_and_other_types_are_skipped_in_a_directory(load, workdir: Path) -> None:
+    (workdir / "ev" / ".git").mkdir(parents=True)
+    (workdir / "ev" / ".git" / "x.json").write_text("not json")
+    (workdir / "ev" / ".draft.json").write_text("not json")
+    (workdir / "ev" / "pyproject.toml").write_text("[project]\nname = 'x'\n")
+    (workdir / "ev" / "capcheck.toml").write_text("fail_on = 'high'\n")
+    (workdir / "ev" / "README.md").write_text("# notes\n")
+    (workdir / "ev" / "assets.json").write_text(assets_json("A-1"))
+    assert [f.path for f in load("ev").files] == ["ev/assets.json"]
+
+
+def test_a_missing_path(load, workdir: Path) -> None:
+    assert load.problems("nowhere.json") == ["nowhere.json: no such file or directory"]
+
+
+def test_a_directory_holding_no_evidence(load, workdir: Path) -> None:
+    (workdir / "empty").mkdir()
+    (workdir / "empty" / "notes.txt").write_text("hello")
+    [problem] = load.problems("empty")
+    assert problem == "empty: no evidence files here (looked for .csv, .json, .toml, .yaml, .yml)"
+
+
+def test_an_unsupported_file_type(load, copy_fixture: Callable[..., Path]) -> None:
+    [problem] = load.problems(copy_fixture("evidence/bad/notes.txt"))
+    assert problem == "notes.txt: cannot read .txt files as evidence (readable: .csv, .json, .toml, .yaml, .yml)"
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="no FIFOs on this platform")
+def test_a_fifo_is_refused_without_blocking(load, workdir: Path) -> None:
+    os.mkfifo(workdir / "pipe.json")
+    started = time.perf_counter()
+    [problem] = load.problems("pipe.json")
+    assert time.perf_counter() - started < 5
+    assert problem == "pipe.json: not a regular file (a pipe, socket or device)"
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="no FIFOs on this platform")
+def test_a_fifo_inside_a_directory_is_not_read(load, workdir: Path) -> None:
+    (workdir / "ev").mkdir()
+    os.mkfifo(workdir / "ev" / "pipe.json")
+    (workdir / "ev" / "real.json").write_text(assets_json("A-1"))
+    assert [f.path for f in load("ev").files] == ["ev/real.json"]
+
+
+def test_a_dangling_symlink_inside_a_directory_is_a_problem(load, workdir: Path) -> None:
+    (workdir / "ev").mkdir()
+    (workdir / "ev" / "gone.json").symlink_to(workdir / "nowhere.json")
+    (workdir / "ev" / "real.json").write_text(assets_json("A-1"))
+    assert load.problems("ev") == ["ev/gone.json: cannot read: No such file or directory"]
+
+
+@pytest.mark.skipif(hasattr(os, "geteuid") and os.geteuid() == 0, reason="root can read a mode-000 file")
+def test_an_unreadable_file_by_permissions(load, workdir: Path) -> None:
+    path = workdir / "secret.json"
+    path.write_text(assets_json("A-1"))
+    path.chmod(0)
+    try:
+        [problem] = load.problems("secret.json")
+    finally:
+        path.chmod(0o600)
+    assert problem.startswith("secret.json: cannot read: PermissionError")
+
+
+def test_an_unreadable_file(load, workdir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The read fails with EACCES (simulated: tests may run as root, who can read anything)."""
+    (workdir / "secret.json").write_text(assets_json("A-1"))
+    (workdir / "fine.json").write_text(assets_json("A-2"))
+    real_open = Path.open
+
+    def guarded_open(self: Path, *args: Any, **kwargs: Any) -> Any:
+        if self.name == "secret.json":
+            raise PermissionError(13, "Permission denied", str(self))
+        return real_open(self, *args, **kwargs)
+
+    monkeypatch.setattr(Path, "open", guarded_open)
+    [problem] = load.problems("secret.json", "fine.json")
+    assert problem.startswith("secret.json: cannot read: PermissionError")
+    assert "Permission denied" in problem
+
+
+def test_a_file_over_the_size_limit_is_refused(load, workdir: Path) -> None:
+    (workdir / "big.json").write_text(assets_json("A-1") + " " * (1 << 20))
+    assert load.problems("big.json", max_file_mb=1) == ["big.json: larger than the 1 MiB limit (config max_file_mb)"]
+
+
+# --- validation ----------------------------------------------------------------------------------
+
+
+def test_schema_invalid_record_has_line_and_pointer(load, copy_fixture: Callable[..., Path]) -> None:
+    [problem] = load.problems(copy_fixture("evidence/bad/schema-invalid.json"))
+    assert problem == (
+        "schema-invalid.json:7: /records/3/value: -5 is less than the minimum of 0 (kind 'supplier-contracts')"
+    )
+
+
+def test_every_schema_problem_is_reported(load, workdir: Path) -> None:
+    (workdir / "x.json").write_text('{"kind": "it-assets", "records": [\n{"id": "A-1", "name": 1}]}')
+    problems = load.problems("x.json")
+    assert "x.json:2: /records/0/name: 1 is not of type \"string\" (kind 'it-assets')" in problems
+    missing = sorted(p for p in problems if "required property" in p)
+    assert missing == [
+        f"x.json:2: /records/0: \"{field}\" is a required property (kind 'it-assets')"
+        for field in ("criticality", "environment", "product")
+    ]
+
+
+def test_date_format_is_checked(load, workdir: Path) -> None:
+    record = RECORD.format(id="A-1")[:-1] + ', "end_of_life": "2024-02-30"}'
+    (workdir / "x.json").write_text('{"kind": "it-assets", "records": [' + record + "]}")
+    [problem] = load.problems("x.json")
+    assert problem.startswith('x.json:1: /records/0/end_of_life: "2024-02-30" is not a "date"')
+
+
+def test_many_schema_problems_are_capped_per_file(load, workdir: Path) -> None:
+    records = ",\n".join(f'{{"id": "A-{i}"}}' for i in range(200))  # each misses four required fields
+    (workdir / "many.json").write_text('{"kind": "it-assets", "records": [\n' + records + "\n]}")
+    problems = load.problems("many.json")
+    assert len(problems) == 51
+    assert problems[0].startswith("many.json:2: /records/0: ")
+    assert problems[-1] == "many.json: ... and 750 more schema errors in this file"
+
+
+def test_problems_from_every_file_are_reported_together(load, copy_fixture: Callable[..., Path]) -> None:
+    copy_fixture("evidence/bad/schema-invalid.json", "ev/a.json")
+    copy_fixture("evidence/bad/missing-kind.json", "ev/b.json")
+    copy_fixture("evidence/formats/pretty.json", "ev/c.json")
+    problems = load.problems("ev")
+    assert [p.split(":")[0] for p in problems] == ["ev/a.json", "ev/b.json"]
+
+
+# --- ids -------------------------------------------------------------------------------------
+
+
+def test_duplicate_ids_in_one_file(load, copy_fixture: Callable[..., Path]) -> None:
+    assert load.problems(copy_fixture("evidence/bad/duplicate-ids.json")) == [
+        "duplicate-ids.json:6: /records/2/id: duplicate it-assets id 'AST-1': already used at "
+        "duplicate-ids.json /records/0"
+    ]
+
+
+def test_duplicate_ids_across_files(load, copy_fixture: Callable[..., Path]) -> None:
+    assert load.problems(copy_fixture("evidence/bad/dup-across")) == [
+        "dup-across/second.yaml:8: /records/1/id: duplicate it-assets id 'AST-1': already used at "
+        "dup-across/first.json /records/0"
+    ]
+
+
+def test_the_same_id_in_two_kinds_is_fine(load, workdir: Path) -> None:
+    (workdir / "a.json").write_text(assets_json("X-1"))
+    (workdir / "governance-register.csv").write_text("id,title,entry_type,status\nX-1,t,risk,open\n")
+    evidence = load("a.json", "governance-register.csv")
+    assert evidence.get("it-assets", "X-1") is not None and evidence.get("governance-register", "X-1") is not None
+
+
+# --- the evidence set -----------------------------------------------------------------------------
+
+
+def test_records_are_indexed_by_kind_and_id_across_files(load, workdir: Path) -> None:
+    (workdir / "a.json").write_text(assets_json("A-1", "A-2"))
+    (workdir / "b.json").write_text('{"kind": "it-assets",\n"records": [\n' + RECORD.format(id="B-1") + "]}")
+    evidence = load("a.json", "b.json")
+    assert evidence.count("it-assets") == 3
+    assert [r["id"] for r in evidence.records("it-assets")] == ["A-1", "A-2", "B-1"]
+    ref = evidence.ref("it-assets", "B-1")
+    assert (ref.file, ref.line, ref.pointer) == ("b.json", 3, "/records/0")
+    assert evidence.ref("it-assets", "A-2").pointer == "/records/1"
+    assert evidence.kind_file("it-assets") == "a.json"
+    assert [(k, r["id"]) for k, r in evidence] == [("it-assets", "A-1"), ("it-assets", "A-2"), ("it-assets", "B-1")]
+
+
+def test_absent_kinds_and_ids(load, workdir: Path) -> None:
+    (workdir / "a.json").write_text('{"kind": "governance-register", "records": []}')
+    evidence = load("a.json")
+    assert evidence.has("governance-register") and evidence.count("governance-register") == 0
+    assert not evidence.has("it-assets")
+    assert evidence.records("it-assets") == ()
+    assert evidence.get("it-assets", "A-1") is None
+    assert evidence.values("it-assets", "owner") == frozenset()
+    assert evidence.kind_file("it-assets") is None
+    ref = evidence.ref("governance-register", "nope")
+    assert (ref.file, ref.line) == (None, None)
+
+
+def test_values_flattens_lists_for_joins(load, copy_fixture: Callable[..., Path]) -> None:
+    evidence = load(copy_fixture("evidence/mixed/governance-register.yaml"))
+    assert evidence.values("governance-register", "linked_controls") == {"CTL-001", "CTL-404"}
+    assert evidence.values("governance-register", "owner") == {"head-of-commercial", "chief-technology-officer"}
+
+
+def test_file_info_has_the_sha256_of_the_bytes(load, copy_fixture: Callable[..., Path]) -> None:
+    path = copy_fixture("evidence/formats/bom.csv", "it-assets.csv")
+    [info] = load(path).files
+    assert info.sha256 == hashlib.sha256(path.read_bytes()).hexdigest()
+    assert info.as_dict() == {
+        "path": "it-assets.csv",
+        "format": "csv",
+        "kind": "it-assets",
+        "records": 2,
+        "sha256": info.sha256,
+    }
+
+
+def test_an_evidence_error_lists_every_problem(load, workdir: Path) -> None:
+    with pytest.raises(EvidenceError) as info:
+        load("a.json", "b.json")
+    assert str(info.value) == "a.json: no such file or directory\nb.json: no such file or directory"
+    assert info.value.kind == "evidence error"
