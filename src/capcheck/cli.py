@@ -398,6 +398,58 @@ def plugins(rule_paths: tuple[Path, ...], plugins: tuple[str, ...], config_path:
 
 
 @cli.command()
+@click.argument("framework_id", required=False)
+@click.option("--format", "-f", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@rules_plugins_options
+@config_option
+@debug_option
+@handle_errors
+def frameworks(
+    framework_id: str | None,
+    fmt: str,
+    rule_paths: tuple[Path, ...],
+    plugins: tuple[str, ...],
+    config_path: Path | None,
+    debug: bool,
+) -> None:
+    """List frameworks, or show one: each criterion as automated (with its rules) or manual."""
+    from capcheck.frameworks import coverage
+
+    registry = _registry(_load_config(config_path), rule_paths, plugins)
+    criteria = {r.meta.id: r.meta.criteria for r in registry.rules.values()}
+    if framework_id is None:
+        rows = []
+        for fw in sorted(registry.frameworks.values(), key=lambda f: f.id):
+            cov = coverage(fw, criteria)
+            automated = sum(1 for c in cov if c.rules)
+            rows.append({"id": fw.id, "title": fw.title, "criteria": len(cov), "automated": automated})
+        if fmt == "json":
+            import json
+
+            click.echo(json.dumps(rows, indent=2))
+            return
+        for row in rows:
+            click.echo(f"{row['id']:<8} {row['automated']:>3}/{row['criteria']:<3} automated  {row['title']}")
+        return
+    fw = registry.frameworks.get(framework_id)
+    if fw is None:
+        _usage(f"unknown framework {framework_id!r} (frameworks: {', '.join(sorted(registry.frameworks))})")
+    cov = coverage(fw, criteria)
+    if fmt == "json":
+        import json
+
+        doc = {"id": fw.id, "title": fw.title, "url": fw.url, "criteria": [c.as_dict() for c in cov]}
+        click.echo(json.dumps(doc, indent=2))
+        return
+    click.echo(f"{fw.title} ({fw.url})")
+    for c in cov:
+        rules_text = ", ".join(c.rules) if c.rules else "manual"
+        click.echo(f"  {c.ref:<28} {c.title[:60]:<60} {rules_text}")
+    automated = sum(1 for c in cov if c.rules)
+    click.echo(f"{automated} of {len(cov)} criteria automated; the rest need manual assessment")
+
+
+@cli.command()
 @click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
 @rules_plugins_options
 @config_option

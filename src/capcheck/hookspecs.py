@@ -51,7 +51,7 @@ if TYPE_CHECKING:  # imported for annotations only: keeps `import capcheck` chea
     from capcheck.declarative import RuleFormat
     from capcheck.kinds import EvidenceKind
     from capcheck.loaders import Loader
-    from capcheck.models import Area
+    from capcheck.models import Area, Framework
     from capcheck.reporters import Reporter
     from capcheck.rules import Rule
 
@@ -187,6 +187,25 @@ def capcheck_rule_paths() -> Sequence[Path]:
         @hookimpl
         def capcheck_rule_paths():
             return [Path(__file__).with_name("rules")]
+    """
+    raise NotImplementedError
+
+
+@hookspec
+def capcheck_frameworks() -> Sequence[Framework]:
+    """Register public frameworks whose criteria rules encode (NCSC CAF, GDS Service Standard ...).
+
+    Called once when the registry is built. Rules name criteria in their ``criteria`` metadata as
+    ``"<framework>:<criterion>"``; naming a criterion that no registered framework has stops the
+    run. ``capcheck frameworks`` shows each criterion as automated (with its rules) or manual.
+
+    :return: the frameworks this plugin adds.
+
+    Example::
+
+        @hookimpl
+        def capcheck_frameworks():
+            return [load_framework(Path(__file__).with_name("iso27001.toml"))]
     """
     raise NotImplementedError
 

@@ -21,9 +21,11 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 __all__ = [
     "Area",
+    "Criterion",
     "EvidenceFileInfo",
     "EvidenceRef",
     "Finding",
+    "Framework",
     "Outcome",
     "RuleMeta",
     "RuleSource",
@@ -98,6 +100,9 @@ class RuleMeta(BaseModel):
     remediation: str = Field(min_length=1)
     references: tuple[str, ...] = ()
     tags: tuple[str, ...] = ()
+    criteria: tuple[str, ...] = Field(
+        default=(), description="Framework criteria the rule encodes, as '<framework>:<id>' (e.g. 'caf:B4.d')."
+    )
     version: str = Field(default="1.0.0", pattern=r"^[0-9]+(\.[0-9]+){0,2}$")
     kinds: tuple[str, ...] = Field(min_length=1, description="The evidence kinds the rule reads.")
     options: dict[str, Any] = Field(default_factory=dict, description="Options and their defaults.")
@@ -117,6 +122,29 @@ class RuleMeta(BaseModel):
         if prefix != self.area:
             raise ValueError(f"rule id {self.id!r} must start with its area {self.area!r}")
         return self
+
+
+class Criterion(BaseModel):
+    """One criterion of a public framework (a CAF contributing outcome, a Service Standard point ...)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    id: str = Field(min_length=1)
+    title: str = Field(min_length=1)
+    description: str = ""
+    group: str = ""
+
+
+class Framework(BaseModel):
+    """A public framework whose criteria rules encode; criteria no rule covers are ``manual``."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    id: str = Field(pattern=r"^[a-z][a-z0-9-]*$")
+    title: str = Field(min_length=1)
+    url: str = ""
+    licence: str = ""
+    criteria: tuple[Criterion, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

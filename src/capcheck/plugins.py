@@ -28,6 +28,7 @@ __all__ = ["DEFAULT_PLUGINS", "PluginInfo", "build_plugin_manager"]
 DEFAULT_PLUGINS: tuple[str, ...] = (
     "capcheck.areas",
     "capcheck.kinds",
+    "capcheck.frameworks",
     "capcheck.loaders.jsonfile",
     "capcheck.loaders.yamlfile",
     "capcheck.loaders.tomlfile",

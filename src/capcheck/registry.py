@@ -19,7 +19,7 @@ from capcheck.declarative import CompileContext, RuleFormat
 from capcheck.errors import PluginError, Problem, RuleFileError
 from capcheck.kinds import EvidenceKind
 from capcheck.loaders import Loader
-from capcheck.models import Area, RuleSource, display_path
+from capcheck.models import Area, Framework, RuleSource, display_path
 from capcheck.plugins import PluginInfo
 from capcheck.reporters import Reporter
 from capcheck.rules import Rule
@@ -28,6 +28,8 @@ __all__ = ["Registry", "build_registry"]
 
 #: File names in rule directories that are not rule files.
 NOT_RULE_FILES = frozenset({"areas.toml"})
+#: Directories in rule directories that hold data, not rules (framework criteria).
+NOT_RULE_DIRS = frozenset({"frameworks"})
 
 T = TypeVar("T")
 
@@ -43,6 +45,7 @@ class Registry:
     rule_formats: dict[str, RuleFormat] = field(default_factory=dict)
     rules: dict[str, Rule] = field(default_factory=dict)
     reporters: dict[str, Reporter] = field(default_factory=dict)
+    frameworks: dict[str, Framework] = field(default_factory=dict)
     #: Which plugin registered what, e.g. ``("rule", "COMM-001") -> "capcheck.pack"``.
     owners: dict[tuple[str, str], str] = field(default_factory=dict)
 
@@ -113,6 +116,8 @@ def build_registry(
             _add(reg, reg.rule_formats, "rule format for", ext.lower(), fmt, owner)
     for owner, reporter in _collect(pm, "capcheck_reporters", Reporter):
         _add(reg, reg.reporters, "reporter", reporter.name, reporter, owner)
+    for owner, framework in _collect(pm, "capcheck_frameworks", Framework):
+        _add(reg, reg.frameworks, "framework", framework.id, framework, owner)
 
     for owner, r in _collect(pm, "capcheck_rules", Rule):
         info = infos.get(owner)
@@ -190,6 +195,16 @@ def _check_rule(reg: Registry, r: Rule, owner: str) -> None:
                 f"(areas: {', '.join(sorted(reg.areas))})"
             )
         )
+    for ref in r.meta.criteria:
+        framework_id, _, criterion = ref.partition(":")
+        framework = reg.frameworks.get(framework_id)
+        if framework is None or not any(c.id == criterion for c in framework.criteria):
+            raise PluginError(
+                Problem(
+                    f"rule {r.meta.id!r} from {owner!r} names unknown criterion {ref!r} "
+                    f"(frameworks: {', '.join(sorted(reg.frameworks))}; see 'capcheck frameworks')"
+                )
+            )
     for kind in r.meta.kinds:
         if kind not in reg.kinds:
             raise PluginError(
@@ -212,7 +227,7 @@ def _rule_files(path: Path, formats: dict[str, RuleFormat], problems: list[Probl
         return []
     found: list[Path] = []
     for dirpath, dirnames, filenames in os.walk(path):
-        dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
+        dirnames[:] = sorted(d for d in dirnames if not d.startswith(".") and d not in NOT_RULE_DIRS)
         for name in sorted(filenames):
             candidate = Path(dirpath, name)
             if name.startswith(".") or name in NOT_RULE_FILES or candidate.suffix.lower() not in formats:

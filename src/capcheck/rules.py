@@ -56,6 +56,7 @@ def rule(
     remediation: str,
     references: Sequence[str] = (),
     tags: Sequence[str] = (),
+    criteria: Sequence[str] = (),
     version: str = "1.0.0",
     options: Mapping[str, Any] | None = None,
 ) -> Callable[[CheckFunction], Rule]:
@@ -84,6 +85,7 @@ def rule(
         remediation=remediation,
         references=tuple(references),
         tags=tuple(tags),
+        criteria=tuple(criteria),
         version=version,
         options=dict(options or {}),
     )

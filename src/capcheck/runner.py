@@ -160,6 +160,7 @@ def rule_info(r: Rule, severities: Mapping[str, Severity] | None = None) -> dict
         "severity": severity.value,
         "kinds": list(meta.kinds),
         "tags": list(meta.tags),
+        "criteria": list(meta.criteria),
         "description": meta.description,
         "rationale": meta.rationale,
         "remediation": meta.remediation,
