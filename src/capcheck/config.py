@@ -8,6 +8,7 @@ Relative paths in the file are relative to the file's directory.
 
 from __future__ import annotations
 
+import re
 import tomllib
 from pathlib import Path
 from typing import Any, Literal
@@ -48,12 +49,15 @@ class Config(BaseModel):
     @field_validator("severity", "options")
     @classmethod
     def _rule_ids(cls, value: dict[str, Any]) -> dict[str, Any]:
-        import re
-
         for key in value:
             if not re.match(r"^[A-Z][A-Z0-9]{1,9}-[0-9]{3,4}$", key):
                 raise ValueError(f"{key!r} is not a rule id (like COMM-001)")
         return value
+
+    @property
+    def pointer_prefix(self) -> str:
+        """Where the settings sit in their file: ``/tool/capcheck`` in ``pyproject.toml``, else the top."""
+        return "/tool/capcheck" if self.source is not None and self.source.name == "pyproject.toml" else ""
 
     def resolve(self, value: str) -> Path:
         """A path from the file, relative to the file's directory."""
@@ -97,7 +101,10 @@ def load_config(path: Path | None) -> Config:
     except OSError as exc:
         raise ConfigError(Problem(f"cannot read: {exc.strerror}", path=shown)) from None
     except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(Problem(f"malformed TOML: {exc}", path=shown)) from None
+        match = re.search(r" \(at line (\d+), column \d+\)", str(exc))
+        line = int(match.group(1)) if match else None
+        cause = str(exc).replace(match.group(0), "") if match else str(exc)
+        raise ConfigError(Problem(f"malformed TOML: {cause}", path=shown, line=line)) from None
     prefix = ""
     if path.name == "pyproject.toml":
         doc = doc.get("tool", {}).get("capcheck", {})

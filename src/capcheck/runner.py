@@ -6,6 +6,7 @@ The CLI parses options and prints; this module does the work, so that tests and 
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
@@ -46,18 +47,26 @@ def load_registry(config: Config, rule_paths: Sequence[Path] = (), plugins: Sequ
     search = [Path.cwd()]
     if config.source is not None:
         search.append(config.source.parent)
-    modules = [*config.plugins, *plugins]
+    # A plugin file named in the config is relative to the config file, like its other paths.
+    modules = [str(config.resolve(m)) if _is_plugin_file(m) else m for m in config.plugins] + list(plugins)
     pm, infos = build_plugin_manager(modules, search_path=search)
     paths = [config.resolve(p) for p in config.rules] + list(rule_paths)
     return build_registry(pm, infos, rule_paths=paths)
 
 
+def _is_plugin_file(name: str) -> bool:
+    """``./my_rules.py`` (a file) rather than ``my_rules`` (a module), as ``--plugin`` tells them apart."""
+    return name.endswith(".py") or "/" in name or os.sep in name
+
+
 def _rule_settings(registry: Registry, config: Config) -> tuple[dict[str, dict[str, Any]], dict[str, Severity]]:
     problems: list[Problem] = []
     shown = config.source.as_posix() if config.source else None
-    for rule_id in (*config.severity, *config.options):
-        if rule_id not in registry.rules:
-            problems.append(Problem(f"unknown rule {rule_id!r}", path=shown, pointer=f"/{rule_id}"))
+    prefix = config.pointer_prefix
+    for table in ("severity", "options"):
+        for rule_id in getattr(config, table):
+            if rule_id not in registry.rules:
+                problems.append(Problem(f"unknown rule {rule_id!r}", path=shown, pointer=f"{prefix}/{table}/{rule_id}"))
     options: dict[str, dict[str, Any]] = {}
     for rule_id, values in config.options.items():
         r = registry.rules.get(rule_id)
@@ -71,7 +80,7 @@ def _rule_settings(registry: Registry, config: Config) -> tuple[dict[str, dict[s
                     Problem(
                         f"rule {rule_id} has no option {name!r} (options: {allowed})",
                         path=shown,
-                        pointer=f"/options/{rule_id}/{name}",
+                        pointer=f"{prefix}/options/{rule_id}/{name}",
                     )
                 )
             elif not _same_type(declared[name], value):
@@ -80,7 +89,7 @@ def _rule_settings(registry: Registry, config: Config) -> tuple[dict[str, dict[s
                         f"option {name!r} of {rule_id} must be {type(declared[name]).__name__}, "
                         f"like its default {declared[name]!r}",
                         path=shown,
-                        pointer=f"/options/{rule_id}/{name}",
+                        pointer=f"{prefix}/options/{rule_id}/{name}",
                     )
                 )
         options[rule_id] = dict(values)
