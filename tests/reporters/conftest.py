@@ -1,0 +1,86 @@
+"""Fixtures for the reporter tests: real check results over small evidence with a hostile record.
+
+``fixtures/evidence/`` holds a contract register, an asset inventory (CSV) and a governance
+register. One contract and one asset carry hostile values (``</script>``, ``=HYPERLINK(...)``,
+pipes, Markdown, control characters); ``fixtures/raising_rules.py`` is a local plugin whose rule
+raises, so the full result has every status: error, fail, skip and pass.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from capcheck.models import RunResult, Severity, Summary
+from capcheck.reporters import RenderOptions
+from capcheck.runner import CheckRequest, run_check
+
+HERE = Path(__file__).parent
+EVIDENCE = HERE / "fixtures" / "evidence"
+RAISING_PLUGIN = HERE / "fixtures" / "raising_rules.py"
+SCHEMAS = HERE.parent / "data" / "external-schemas"
+AS_OF = date(2026, 11, 25)
+
+#: The hostile record ids in the fixture evidence.
+HOSTILE_CONTRACT_ID = '</script><script>alert(1)</script>|=HYPERLINK("http://evil.example","x")'
+HOSTILE_ASSET_ID = "=cmd|' /C calc'!A0"
+
+SCORECARD = [
+    {"area": "COMM", "title": "Commercial capability", "level": 2, "name": "Developing", "score": 0.4},
+    {"area": "GOV", "title": "Governance and assurance", "level": 3, "name": "Defined <b>", "score": 0.6},
+    {"area": "INFRA", "title": "IT infrastructure", "level": 1, "name": "Initial", "score": 0.2},
+]
+
+
+@pytest.fixture(scope="session")
+def full_result() -> RunResult:
+    """Every status (error, fail, skip, pass), passes listed; exit code 2 (a rule raised)."""
+    request = CheckRequest(
+        paths=[EVIDENCE], plugins=[str(RAISING_PLUGIN)], as_of=AS_OF, include_passed=True, fail_on=Severity.LOW
+    )
+    return run_check(request)
+
+
+@pytest.fixture(scope="session")
+def default_result() -> RunResult:
+    """The usual run: passes counted, not listed; exit code 1."""
+    return run_check(CheckRequest(paths=[EVIDENCE], as_of=AS_OF, fail_on=Severity.LOW))
+
+
+@pytest.fixture(scope="session")
+def scorecard_result(default_result: RunResult) -> RunResult:
+    """The usual run with a scorecard in ``extras`` (as a later feature will add)."""
+    return dataclasses.replace(default_result, extras={"scorecard": SCORECARD})
+
+
+@pytest.fixture(scope="session")
+def empty_result(default_result: RunResult) -> RunResult:
+    """A run with no findings at all."""
+    return dataclasses.replace(default_result, findings=(), summary=Summary(), rules=(), evidence=())
+
+
+@pytest.fixture(scope="session")
+def options() -> RenderOptions:
+    """Render options as the CLI passes them when writing a file."""
+    return RenderOptions(color=False, base_dir=Path.cwd())
+
+
+@pytest.fixture(scope="session")
+def schemas() -> Path:
+    """``tests/data/external-schemas``: the SARIF schema and the JUnit XSDs."""
+    return SCHEMAS
+
+
+@pytest.fixture(scope="session")
+def hostile_contract_id() -> str:
+    """The hostile contract id in the fixture evidence."""
+    return HOSTILE_CONTRACT_ID
+
+
+@pytest.fixture(scope="session")
+def hostile_asset_id() -> str:
+    """The hostile asset id (a CSV formula) in the fixture evidence."""
+    return HOSTILE_ASSET_ID

@@ -1,0 +1,96 @@
+"""The CSV reporter: one row per finding, fixed columns, formula injection neutralised."""
+
+from __future__ import annotations
+
+import csv
+import io
+
+import pytest
+
+from capcheck.models import RunResult
+from capcheck.reporters import RenderOptions
+from capcheck.reporters.csv import COLUMNS, neutralise, render_csv
+
+
+def _rows(text: str) -> list[list[str]]:
+    return list(csv.reader(io.StringIO(text, newline="")))
+
+
+def test_header_and_rows(full_result: RunResult, options: RenderOptions) -> None:
+    text = render_csv(full_result, options)
+    rows = _rows(text)
+    assert tuple(rows[0]) == COLUMNS
+    assert COLUMNS == (
+        "rule_id",
+        "rule_version",
+        "status",
+        "severity",
+        "area",
+        "title",
+        "message",
+        "kind",
+        "record_id",
+        "file",
+        "line",
+        "row",
+        "pointer",
+        "group",
+        "fingerprint",
+        "remediation",
+    )
+    assert len(rows) == len(full_result.findings) + 1
+    assert all(len(r) == len(COLUMNS) for r in rows)
+    for finding, row in zip(full_result.findings, rows[1:], strict=True):
+        cells = dict(zip(COLUMNS, row, strict=True))
+        assert cells["rule_id"] == finding.rule_id
+        assert cells["status"] == finding.status.value
+        assert cells["fingerprint"] == finding.fingerprint
+        if finding.evidence is not None and finding.evidence.line is not None:
+            assert cells["line"] == str(finding.evidence.line)
+    assert "\r\n" not in text.replace('"\r\n', "")  # line terminator is \n
+    assert text.endswith("\n")
+
+
+def test_csv_rows_carry_the_csv_row_number(full_result: RunResult, options: RenderOptions) -> None:
+    rows = [dict(zip(COLUMNS, r, strict=True)) for r in _rows(render_csv(full_result, options))[1:]]
+    asset_rows = [r for r in rows if r["kind"] == "it-assets" and r["record_id"]]
+    assert asset_rows and all(r["row"].isdigit() for r in asset_rows)
+    contract_rows = [r for r in rows if r["kind"] == "supplier-contracts" and r["record_id"]]
+    assert contract_rows and all(r["row"] == "" for r in contract_rows)
+
+
+def test_formula_injection_is_neutralised(
+    full_result: RunResult, options: RenderOptions, hostile_contract_id: str, hostile_asset_id: str
+) -> None:
+    rows = _rows(render_csv(full_result, options))
+    for row in rows:
+        for cell in row:
+            assert not cell.startswith(("=", "+", "-", "@", "\t", "\r")), cell
+    ids = {r[COLUMNS.index("record_id")] for r in rows[1:]}
+    assert "'" + hostile_asset_id in ids
+    assert hostile_contract_id in ids  # starts with '<': left alone, quoted by the csv module
+    messages = [r[COLUMNS.index("message")] for r in rows[1:]]
+    assert any(m.startswith("'+SUM(1;2)") for m in messages)
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("=1+1", "'=1+1"),
+        ("+1", "'+1"),
+        ("-1", "'-1"),
+        ("@SUM(A1)", "'@SUM(A1)"),
+        ("\tx", "'\tx"),
+        ("\rx", "'\rx"),
+        ("a=b", "a=b"),
+        ("", ""),
+        (None, ""),
+        (12, "12"),
+    ],
+)
+def test_neutralise(value: object, expected: str) -> None:
+    assert neutralise(value) == expected
+
+
+def test_empty(empty_result: RunResult, options: RenderOptions) -> None:
+    assert render_csv(empty_result, options) == ",".join(COLUMNS) + "\n"

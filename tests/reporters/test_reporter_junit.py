@@ -1,0 +1,116 @@
+"""The JUnit reporter: valid against the Jenkins (lenient) and Ant (strict) schemas, consistent counts."""
+
+from __future__ import annotations
+
+import xml.etree.ElementTree as ET
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+from capcheck.models import RunResult, Status
+from capcheck.reporters import RenderOptions
+from capcheck.reporters.junit import render_junit, xml_safe
+
+xmlschema = pytest.importorskip("xmlschema", reason="xmlschema is a test dependency (validates JUnit XML)")
+
+
+@pytest.mark.parametrize("xsd", ["junit-10.xsd", "JUnit.xsd"])
+@pytest.mark.parametrize("which", ["full_result", "default_result", "empty_result"])
+def test_valid_against_both_schemas(
+    xsd: str, which: str, request: pytest.FixtureRequest, options: RenderOptions, schemas: Path
+) -> None:
+    text = render_junit(request.getfixturevalue(which), options)
+    schema = xmlschema.XMLSchema(str(schemas / xsd))
+    schema.validate(text)
+
+
+def test_lxml_agrees(full_result: RunResult, options: RenderOptions, schemas: Path) -> None:
+    etree = pytest.importorskip("lxml.etree", reason="lxml is a test dependency")
+    doc = etree.fromstring(render_junit(full_result, options).encode("utf-8"))
+    for xsd in ("junit-10.xsd", "JUnit.xsd"):
+        etree.XMLSchema(etree.parse(str(schemas / xsd))).assertValid(doc)
+
+
+def test_schema_catches_a_broken_report(full_result: RunResult, options: RenderOptions, schemas: Path) -> None:
+    """The validation is real: a testcase without a name fails both schemas."""
+    root = ET.fromstring(render_junit(full_result, options))
+    case = root.find("./testsuite/testcase")
+    assert case is not None
+    del case.attrib["name"]
+    broken = ET.tostring(root, encoding="unicode")
+    for xsd in ("junit-10.xsd", "JUnit.xsd"):
+        assert not xmlschema.XMLSchema(str(schemas / xsd)).is_valid(broken)
+
+
+def test_structure_and_counts(full_result: RunResult, options: RenderOptions) -> None:
+    root = ET.fromstring(render_junit(full_result, options))
+    assert root.tag == "testsuites"
+    suites = root.findall("testsuite")
+    areas = {str(r["area"]) for r in full_result.rules}
+    assert {s.get("package") for s in suites} == {f"capcheck.{a}" for a in areas}
+    assert [s.get("id") for s in suites] == [str(i) for i in range(len(suites))]
+    total = Counter[str]()
+    for suite in suites:
+        area = suite.get("package", "").removeprefix("capcheck.")
+        assert suite.get("name", "").startswith(area + " ")
+        cases = suite.findall("testcase")
+        assert int(suite.get("tests", "-1")) == len(cases)
+        assert int(suite.get("failures", "-1")) == sum(1 for c in cases if c.find("failure") is not None)
+        assert int(suite.get("errors", "-1")) == sum(1 for c in cases if c.find("error") is not None)
+        assert int(suite.get("skipped", "-1")) == sum(1 for c in cases if c.find("skipped") is not None)
+        names = [(c.get("classname"), c.get("name")) for c in cases]
+        assert len(names) == len(set(names)), "testcase names are unique within a class"
+        for case in cases:
+            assert (case.get("classname") or "").startswith(f"capcheck.{area}.{area}-")
+            children = [child.tag for child in case]
+            assert len(children) <= 1
+            total[children[0] if children else "pass"] += 1
+    assert total["failure"] == full_result.summary.by_status["fail"]
+    assert total["error"] == full_result.summary.by_status["error"] == 1
+    assert total["skipped"] == full_result.summary.by_status["skip"]
+    assert total["pass"] == full_result.summary.by_status["pass"]
+
+
+def test_failure_details(full_result: RunResult, options: RenderOptions) -> None:
+    root = ET.fromstring(render_junit(full_result, options))
+    finding = next(f for f in full_result.findings if f.rule_id == "COMM-004" and f.status is Status.FAIL)
+    assert finding.evidence is not None and finding.evidence.record_id is not None
+    case = root.find(f".//testcase[@classname='capcheck.COMM.COMM-004'][@name='{finding.evidence.record_id}']")
+    assert case is not None
+    failure = case.find("failure")
+    assert failure is not None
+    assert failure.get("type") == finding.severity.value
+    assert failure.get("message") == finding.message
+    assert finding.evidence.location() in (failure.text or "")
+    error = root.find(".//testcase[@classname='capcheck.DATA.DATA-901']/error")
+    assert error is not None and "boom" in (error.get("message") or "")
+    skipped = root.findall(".//testcase/skipped")
+    assert skipped and all(s.get("message") for s in skipped)
+    groups = root.findall(".//testcase[@classname='capcheck.INFRA.INFRA-003']")
+    assert {c.get("name") for c in groups} == {"production", "test"}
+
+
+def test_passes_not_listed_are_counted_in_properties(default_result: RunResult, options: RenderOptions) -> None:
+    root = ET.fromstring(render_junit(default_result, options))
+    assert not [c for c in root.iter("testcase") if len(c) == 0]
+    comm = root.find("testsuite[@package='capcheck.COMM']")
+    assert comm is not None
+    props = {p.get("name"): p.get("value") for p in comm.iter("property")}
+    assert props["capcheck.passed_not_listed"] == str(default_result.summary.by_area["COMM"]["pass"])
+
+
+def test_hostile_values(
+    full_result: RunResult, options: RenderOptions, hostile_contract_id: str, hostile_asset_id: str
+) -> None:
+    text = render_junit(full_result, options)
+    assert "\x07" not in text and "\x1b" not in text
+    root = ET.fromstring(text)  # well-formed despite </script>, quotes and control characters
+    names = {c.get("name") for c in root.iter("testcase")}
+    assert hostile_contract_id in names
+    assert hostile_asset_id in names
+    assert "<script>" not in text  # escaped by ElementTree
+
+
+def test_xml_safe() -> None:
+    assert xml_safe("a\x00b\x07c\x1b[31m\ud800\ufffe\tz\n") == "abc[31m\tz\n"

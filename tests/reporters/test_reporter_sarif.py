@@ -1,0 +1,218 @@
+"""The SARIF reporter: valid SARIF 2.1.0, and what GitHub code scanning needs."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from jsonschema.validators import validator_for
+
+from capcheck.models import RunResult, Status
+from capcheck.reporters import RenderOptions
+from capcheck.reporters.sarif import SECURITY_SEVERITY, render_sarif
+
+
+@pytest.fixture(scope="module")
+def sarif_schema(schemas: Path) -> dict[str, Any]:
+    """The OASIS SARIF 2.1.0 schema (draft-04)."""
+    return json.loads((schemas / "sarif-schema-2.1.0.json").read_text(encoding="utf-8"))
+
+
+def _log(result: RunResult, options: RenderOptions) -> dict[str, Any]:
+    return json.loads(render_sarif(result, options))
+
+
+def _validate(schema: dict[str, Any], log: dict[str, Any]) -> None:
+    validator = validator_for(schema)(schema)
+    errors = sorted(validator.iter_errors(log), key=lambda e: list(e.path))
+    assert not errors, "\n".join(f"{list(e.path)}: {e.message}" for e in errors[:10])
+
+
+@pytest.mark.parametrize("which", ["full_result", "default_result", "empty_result"])
+def test_valid_against_the_oasis_schema(
+    which: str, request: pytest.FixtureRequest, sarif_schema: dict[str, Any], options: RenderOptions
+) -> None:
+    result = request.getfixturevalue(which)
+    _validate(sarif_schema, _log(result, options))
+    _validate(sarif_schema, _log(result, RenderOptions()))
+
+
+def test_schema_catches_a_broken_log(
+    sarif_schema: dict[str, Any], full_result: RunResult, options: RenderOptions
+) -> None:
+    """The validation is real: a result with a level SARIF does not know fails it."""
+    log = _log(full_result, options)
+    log["runs"][0]["results"][0]["level"] = "critical"
+    validator = validator_for(sarif_schema)(sarif_schema)
+    assert not validator.is_valid(log)
+
+
+def test_github_requirements(full_result: RunResult, options: RenderOptions) -> None:
+    log = _log(full_result, options)
+    assert log["version"] == "2.1.0"
+    assert log["$schema"].startswith("https://")
+    assert len(log["runs"]) == 1
+    run = log["runs"][0]
+    driver = run["tool"]["driver"]
+    assert driver["name"] == "capcheck"
+    assert driver["version"] == full_result.tool_version
+    assert driver["semanticVersion"] == full_result.tool_version
+    assert driver["informationUri"].startswith("https://")
+    rules = driver["rules"]
+    assert [r["id"] for r in rules] == sorted(str(r["id"]) for r in full_result.rules)
+    for rule in rules:
+        for key in ("shortDescription", "fullDescription", "help"):
+            text = rule[key]["text"]
+            assert text.strip()
+            assert key == "help" or len(text) <= 1024
+        assert rule["help"]["markdown"].strip()
+        assert rule["defaultConfiguration"]["level"] in {"error", "warning", "note"}
+        props = rule["properties"]
+        assert isinstance(props["security-severity"], str)
+        assert 0.0 <= float(props["security-severity"]) <= 10.0
+        assert "capcheck" in props["tags"]
+        assert props["area"] in props["tags"]
+        assert props["precision"] == "high"
+    ids = [r["id"] for r in rules]
+    for res in run["results"]:
+        assert res["message"]["text"].strip()
+        assert res["ruleId"] in ids
+        assert ids[res["ruleIndex"]] == res["ruleId"]
+        assert 1 <= len(res["locations"]) <= 10
+        physical = res["locations"][0]["physicalLocation"]
+        uri = physical["artifactLocation"]["uri"]
+        assert not uri.startswith("/") and "://" not in uri
+        assert physical["artifactLocation"]["uriBaseId"] == "%SRCROOT%"
+        assert physical["region"]["startLine"] >= 1
+        assert res["partialFingerprints"]["primaryLocationLineHash"]
+        assert res["partialFingerprints"]["capcheckFingerprint/v1"]
+    assert "%SRCROOT%" in run["originalUriBaseIds"]
+
+
+def test_rule_descriptors_use_rule_text(full_result: RunResult, options: RenderOptions) -> None:
+    rules = {r["id"]: r for r in _log(full_result, options)["runs"][0]["tool"]["driver"]["rules"]}
+    info = next(r for r in full_result.rules if r["id"] == "COMM-004")
+    rule = rules["COMM-004"]
+    assert rule["shortDescription"]["text"] == info["title"]
+    assert rule["fullDescription"]["text"] == info["description"]
+    assert info["rationale"] in rule["help"]["text"]
+    assert info["remediation"] in rule["help"]["markdown"]
+    assert rule["helpUri"] == info["references"][0]
+    assert rule["defaultConfiguration"]["level"] == "error"
+    assert rule["properties"]["security-severity"] == "8.0"
+    assert rules["INFRA-004"]["properties"]["security-severity"] == "9.5"
+    assert rules["COMM-003"]["properties"]["security-severity"] == "5.5"
+    assert rules["COMM-003"]["defaultConfiguration"]["level"] == "warning"
+
+
+def test_rule_without_description_falls_back_to_title(default_result: RunResult, options: RenderOptions) -> None:
+    keep = ("id", "version", "title", "area", "severity", "kinds", "tags", "source")
+    bare = tuple({k: r[k] for k in keep if k in r} for r in default_result.rules)
+    log = _log(dataclasses.replace(default_result, rules=bare), options)
+    for rule in log["runs"][0]["tool"]["driver"]["rules"]:
+        assert rule["fullDescription"]["text"] == rule["shortDescription"]["text"]
+        assert rule["help"]["text"]
+        assert "helpUri" not in rule
+
+
+def test_security_severity_table() -> None:
+    assert {k.value: v for k, v in SECURITY_SEVERITY.items()} == {
+        "critical": "9.5",
+        "high": "8.0",
+        "medium": "5.5",
+        "low": "3.0",
+        "info": "0.0",
+    }
+
+
+def test_status_mapping(full_result: RunResult, options: RenderOptions) -> None:
+    log = _log(full_result, options)
+    results = log["runs"][0]["results"]
+    assert len(results) == len(full_result.findings)
+    by_status: dict[str, list[dict[str, Any]]] = {}
+    for res in results:
+        by_status.setdefault(res["properties"]["status"], []).append(res)
+    assert set(by_status) == {"fail", "error", "skip", "pass"}
+    level = {"critical": "error", "high": "error", "medium": "warning", "low": "note", "info": "note"}
+    for res in by_status["fail"]:
+        assert res["kind"] == "fail"
+        assert res["level"] == level[res["properties"]["severity"]]
+    for res in by_status["error"]:
+        assert (res["kind"], res["level"]) == ("fail", "error")
+    for res in by_status["skip"]:
+        assert (res["kind"], res["level"]) == ("open", "none")
+    for res in by_status["pass"]:
+        assert (res["kind"], res["level"]) == ("pass", "none")
+    invocation = log["runs"][0]["invocations"][0]
+    assert full_result.exit_code == 2
+    assert invocation["executionSuccessful"] is False
+    assert invocation["exitCode"] == 2
+    notes = invocation["toolExecutionNotifications"]
+    assert [n["associatedRule"]["id"] for n in notes] == ["DATA-901"]
+
+
+def test_passes_are_left_out_unless_listed(default_result: RunResult, options: RenderOptions) -> None:
+    log = _log(default_result, options)
+    statuses = {r["properties"]["status"] for r in log["runs"][0]["results"]}
+    assert Status.PASS.value not in statuses
+    assert log["runs"][0]["invocations"][0]["executionSuccessful"] is True
+
+
+def test_locations_and_properties(full_result: RunResult, options: RenderOptions) -> None:
+    log = _log(full_result, options)
+    run = log["runs"][0]
+    artifacts = run["artifacts"]
+    assert {a["hashes"]["sha-256"] for a in artifacts} == {e.sha256 for e in full_result.evidence}
+    for finding, res in zip(full_result.findings, run["results"], strict=True):
+        ev = finding.evidence
+        assert ev is not None and ev.file is not None
+        loc = res["locations"][0]
+        art = loc["physicalLocation"]["artifactLocation"]
+        assert art["uri"].endswith(Path(ev.file).name)
+        assert artifacts[art["index"]]["location"]["uri"] == art["uri"]
+        assert loc["physicalLocation"]["region"]["startLine"] == (ev.line or 1)
+        assert res["partialFingerprints"]["capcheckFingerprint/v1"] == finding.fingerprint
+        logical = loc["logicalLocations"][0]
+        props = res["properties"]
+        assert props["area"] == finding.area
+        assert props["kind"] == ev.kind
+        if ev.record_id is not None:
+            assert logical["name"] == ev.record_id
+            assert props["recordId"] == ev.record_id
+            assert props["pointer"] == ev.pointer
+        elif finding.group is not None:
+            assert logical["name"] == finding.group
+            assert props["group"] == finding.group
+    grouped = [r for r in run["results"] if r["properties"].get("group") == "production" and r["kind"] == "fail"]
+    assert any(r.get("relatedLocations") for r in grouped)
+
+
+def test_uri_outside_base_dir_is_absolute_file_uri(full_result: RunResult, tmp_path: Path) -> None:
+    log = _log(full_result, RenderOptions(base_dir=tmp_path))
+    uris = {a["location"]["uri"] for a in log["runs"][0]["artifacts"]}
+    assert all(u.startswith("file:///") for u in uris)
+    assert all("uriBaseId" not in a["location"] for a in log["runs"][0]["artifacts"])
+
+
+def test_hostile_values_survive_as_data(
+    full_result: RunResult, options: RenderOptions, hostile_contract_id: str
+) -> None:
+    text = render_sarif(full_result, options)
+    log = json.loads(text)
+    ids = {r["properties"].get("recordId") for r in log["runs"][0]["results"]}
+    assert hostile_contract_id in ids
+    messages = [r["message"]["text"] for r in log["runs"][0]["results"]]
+    hostile = [m for m in messages if "HYPERLINK" in m and "no owner" in m]
+    assert hostile
+    # Literal brackets are escaped, so evidence cannot forge SARIF embedded links.
+    assert "\\[link\\](http://evil.example)" in hostile[0]
+    assert "\x07" not in text and "\x1b" not in text  # control characters are JSON-escaped
+
+
+def test_deterministic(full_result: RunResult, options: RenderOptions) -> None:
+    assert render_sarif(full_result, options) == render_sarif(full_result, options)
+    log = _log(full_result, options)
+    assert list(log) == ["$schema", "version", "runs"]
