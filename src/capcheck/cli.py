@@ -158,6 +158,13 @@ def cli() -> None:
 @click.option("--ignore", multiple=True, metavar="X", help="Skip these rule ids, prefixes, areas or tags.")
 @click.option("--as-of", "as_of", metavar="YYYY-MM-DD", help="Judge dates as of this day (default: today).")
 @click.option("--include-passed", is_flag=True, default=None, help="List passing findings too.")
+@click.option(
+    "--min-level",
+    "min_levels",
+    multiple=True,
+    metavar="[AREA=]N",
+    help="Scorecard gate: exit 1 when an area's maturity level is below N (all areas, or AREA=N). Repeatable.",
+)
 @debug_option
 @handle_errors
 def check(
@@ -173,6 +180,7 @@ def check(
     ignore: tuple[str, ...],
     as_of: str | None,
     include_passed: bool | None,
+    min_levels: tuple[str, ...],
     debug: bool,
 ) -> None:
     """Check evidence files or directories (PATH...) against the rules."""
@@ -204,12 +212,23 @@ def check(
         include_passed=bool(include_passed if include_passed is not None else config.include_passed),
         fail_on=None if threshold == "never" else Severity(threshold),
         debug=debug,
+        min_level=_min_levels(min_levels),
     )
     result = run_check(request, registry)
     _emit(registry, result, fmt, output)
     for name, path in targets:
         _emit(registry, result, name, path)
     sys.exit(result.exit_code)
+
+
+def _min_levels(values: tuple[str, ...]) -> dict[str, int]:
+    gate: dict[str, int] = {}
+    for value in values:
+        area, sep, level = value.rpartition("=")
+        if not level.isdigit() or not 1 <= int(level) <= 5:
+            _usage(f"--min-level takes N or AREA=N with N from 1 to 5, not {value!r}")
+        gate[area.upper() if sep else "*"] = int(level)
+    return gate
 
 
 def _report_targets(registry: Registry, fmt: str, reports: tuple[str, ...]) -> list[tuple[str, Path]]:

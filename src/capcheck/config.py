@@ -17,6 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from capcheck.errors import ConfigError, Problem
 from capcheck.models import Severity
+from capcheck.scorecard import ScorecardConfig
 
 __all__ = ["CONFIG_NAMES", "Config", "find_config", "load_config"]
 
@@ -42,6 +43,7 @@ class Config(BaseModel):
     options: dict[str, dict[str, Any]] = Field(default_factory=dict, description="Per rule id, option values.")
     csv_kinds: dict[str, str] = Field(default_factory=dict, description="CSV file name or glob -> kind id.")
     max_file_mb: int = Field(default=1024, ge=1, le=65536, description="The largest evidence file read, MiB.")
+    scorecard: ScorecardConfig = Field(default_factory=ScorecardConfig, description="The maturity scorecard method.")
 
     #: The file this came from (None when no file was found).
     source: Path | None = Field(default=None, exclude=True)

@@ -102,7 +102,7 @@ class _Emitter:
         self.counts[Status.PASS.value] = self.counts.get(Status.PASS.value, 0) + self.passes
         for status, n in self.counts.items():
             if n:
-                self.result.summary.add(Status(status), self.severity, self.meta.area, n)
+                self.result.summary.add(Status(status), self.severity, self.meta.area, n, rule_id=self.meta.id)
         self.counts = {}
         self.passes = 0
 

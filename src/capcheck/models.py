@@ -309,10 +309,21 @@ class Summary:
     by_status: dict[str, int] = field(default_factory=lambda: {s.value: 0 for s in STATUS_ORDER})
     by_severity: dict[str, int] = field(default_factory=lambda: {s.value: 0 for s in Severity})
     by_area: dict[str, dict[str, int]] = field(default_factory=dict)
+    #: Per rule id: counts by status, and the rule's effective severity and area.
+    by_rule: dict[str, dict[str, Any]] = field(default_factory=dict)
 
-    def add(self, status: Status, severity: Severity, area: str, n: int = 1) -> None:
-        """Count ``n`` findings of this status, severity and area."""
+    def add(self, status: Status, severity: Severity, area: str, n: int = 1, rule_id: str | None = None) -> None:
+        """Count ``n`` findings of this status, severity, area (and rule)."""
         self.by_status[status.value] += n
+        if rule_id is not None:
+            per_rule = self.by_rule.get(rule_id)
+            if per_rule is None:
+                per_rule = self.by_rule[rule_id] = {
+                    "area": area,
+                    "severity": severity.value,
+                    **{s.value: 0 for s in STATUS_ORDER},
+                }
+            per_rule[status.value] += n
         if status is Status.FAIL:
             self.by_severity[severity.value] += n
         per_area = self.by_area.get(area)
@@ -327,6 +338,7 @@ class Summary:
             "by_status": dict(self.by_status),
             "failures_by_severity": dict(self.by_severity),
             "by_area": {a: dict(self.by_area[a]) for a in sorted(self.by_area)},
+            "by_rule": {r: dict(self.by_rule[r]) for r in sorted(self.by_rule)},
         }
 
 
@@ -346,12 +358,16 @@ class RunResult:
     fail_on: Severity | None
     include_passed: bool = False
     extras: Mapping[str, Any] = field(default_factory=dict)
+    #: Why the scorecard gate failed, one message per area below its minimum level.
+    gate_failures: tuple[str, ...] = ()
 
     @property
     def exit_code(self) -> int:
-        """0 clean; 1 a failure at or above ``fail_on``; 2 any ``error`` finding (incomplete check)."""
+        """0 clean; 1 a failure at or above ``fail_on`` or a failed gate; 2 any ``error`` finding."""
         if self.summary.by_status[Status.ERROR.value]:
             return 2
+        if self.gate_failures:
+            return 1
         if self.fail_on is None:
             return 0
         threshold = self.fail_on.rank

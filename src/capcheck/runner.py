@@ -16,12 +16,13 @@ from typing import Any
 from capcheck._version import __version__
 from capcheck.config import Config
 from capcheck.engine import evaluate
-from capcheck.errors import ConfigError, Problem
+from capcheck.errors import ConfigError, Problem, UsageError
 from capcheck.evidence import EvidenceSet, load_evidence
 from capcheck.models import RunResult, Severity
 from capcheck.plugins import build_plugin_manager
 from capcheck.registry import Registry, build_registry
 from capcheck.rules import Rule, select_rules
+from capcheck.scorecard import compute_scorecard, gate_failures
 
 __all__ = ["CheckRequest", "load_registry", "run_check"]
 
@@ -40,6 +41,8 @@ class CheckRequest:
     include_passed: bool = False
     fail_on: Severity | None = Severity.LOW
     debug: bool = False
+    #: Scorecard gate from the CLI (area id or "*" -> minimum level); merged over the config's.
+    min_level: Mapping[str, int] = field(default_factory=dict)
 
 
 def load_registry(config: Config, rule_paths: Sequence[Path] = (), plugins: Sequence[str] = ()) -> Registry:
@@ -142,6 +145,18 @@ def run_check(request: CheckRequest, registry: Registry | None = None) -> RunRes
         include_passed=request.include_passed,
         debug=request.debug,
     )
+    scorecard = compute_scorecard(
+        evaluation.summary,
+        list(registry.areas.values()),
+        _rule_ids_by_area(rules),
+        request.config.scorecard,
+    )
+    gate = {**request.config.scorecard.min_level, **request.min_level}
+    unknown = sorted(a for a in gate if a != "*" and a not in registry.areas)
+    if unknown:
+        raise UsageError(
+            [f"unknown area {a!r} in the scorecard gate (areas: {', '.join(sorted(registry.areas))})" for a in unknown]
+        )
     return RunResult(
         tool_version=__version__,
         as_of=as_of,
@@ -154,7 +169,16 @@ def run_check(request: CheckRequest, registry: Registry | None = None) -> RunRes
         summary=evaluation.summary,
         fail_on=request.fail_on,
         include_passed=request.include_passed,
+        extras={"scorecard": [row.as_dict() for row in scorecard]},
+        gate_failures=tuple(gate_failures(scorecard, gate)),
     )
+
+
+def _rule_ids_by_area(rules: Sequence[Rule]) -> dict[str, list[str]]:
+    out: dict[str, list[str]] = {}
+    for r in rules:
+        out.setdefault(r.meta.area, []).append(r.meta.id)
+    return out
 
 
 def rule_info(r: Rule, severities: Mapping[str, Severity] | None = None) -> dict[str, Any]:

@@ -36,7 +36,11 @@ def result_document(result: RunResult) -> dict[str, Any]:
             "fail_on": result.fail_on.value if result.fail_on else "never",
             "include_passed": result.include_passed,
         },
-        "result": {"exit_code": result.exit_code, "outcome": _outcome(result.exit_code)},
+        "result": {
+            "exit_code": result.exit_code,
+            "outcome": _outcome(result.exit_code),
+            "gate_failures": list(result.gate_failures),
+        },
         "evidence": [f.as_dict() for f in result.evidence],
         "rules": [dict(r) for r in result.rules],
         "findings": [f.as_dict() for f in result.findings],

@@ -54,6 +54,27 @@ def _finding_line(f: Finding, color: bool) -> str:
     return f"    {label} {f.rule_id}  {where}: {_clean(f.message)}"
 
 
+_LEVEL_COLOUR = {1: "31", 2: "33", 3: "36", 4: "32", 5: "1;32"}
+
+
+def _scorecard_lines(rows: list[dict[str, object]], color: bool) -> list[str]:
+    out = [_paint("Maturity scorecard", "1", color)]
+    out.append(f"  {'area':<7} {'level':<22} {'score':>6}  {'rules':>5}  {'fail':>5}  {'pass':>5}  {'skip':>5}  note")
+    for row in rows:
+        level = row["level"]
+        label = f"{level} {row['name']}" if level is not None else str(row["name"])
+        bar = ("#" * int(level) + "." * (5 - int(level))) if isinstance(level, int) else "-----"
+        painted = _paint(f"{bar} {label:<16}", _LEVEL_COLOUR.get(level, "2") if isinstance(level, int) else "2", color)
+        score = f"{row['score']:.2f}" if isinstance(row["score"], float | int) else "-"
+        judged = f"{row['rules_judged']}/{row['rules']}"
+        note = str(row["cap"] or "")
+        out.append(
+            f"  {row['area']:<7} {painted} {score:>6}  {judged:>5}  {row['failed']:>5}  {row['passed']:>5}  "
+            f"{row['skipped']:>5}  {note}".rstrip()
+        )
+    return out
+
+
 def render_text(result: RunResult, options: RenderOptions) -> str:
     """Render the result for people: grouped findings and a one-line summary."""
     color = options.color
@@ -72,6 +93,10 @@ def render_text(result: RunResult, options: RenderOptions) -> str:
         for severity, in_sev in groupby(in_area, key=lambda f: f.severity):
             lines.append("  " + _paint(severity.value, _SEVERITY_COLOUR[severity], color))
             lines.extend(_finding_line(f, color) for f in in_sev)
+    scorecard = result.extras.get("scorecard")
+    if scorecard:
+        lines.append("")
+        lines.extend(_scorecard_lines(scorecard, color))
     s = result.summary
     failed = s.by_status["fail"]
     by_sev = ", ".join(
@@ -86,8 +111,12 @@ def render_text(result: RunResult, options: RenderOptions) -> str:
     )
     code = result.exit_code
     threshold = result.fail_on.value if result.fail_on else "never"
+    for message in result.gate_failures:
+        lines.append(f"Gate: {message}")
     if code == 2:
         verdict = _paint("INCOMPLETE", "35", color) + " - a rule raised an error; the check is incomplete (exit 2)"
+    elif code == 1 and result.gate_failures:
+        verdict = _paint("FAILED", "31", color) + " - an area is below its minimum maturity level (exit 1)"
     elif code == 1:
         verdict = _paint("FAILED", "31", color) + f" - failures at or above '{threshold}' (exit 1)"
     else:
