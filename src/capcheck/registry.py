@@ -58,7 +58,11 @@ class Registry:
 def _collect(pm: pluggy.PluginManager, hook_name: str, expected: type | tuple[type, ...]) -> Iterable[tuple[str, Any]]:
     """Call each plugin's implementation of ``hook_name`` separately; yield (plugin, item)."""
     caller = getattr(pm.hook, hook_name)
-    for impl in reversed(caller.get_hookimpls()):  # registration order: built-ins first
+    # The implementations are called one by one (not through the hook caller, which pluggy's
+    # tracing watches), so trace each call here: it prints only with CAPCHECK_TRACE_HOOKS set.
+    trace = pm.trace.root.get("hook")
+    for impl in caller.get_hookimpls():  # registration order: built-ins first
+        trace(f"{hook_name}() in {impl.plugin_name}")
         try:
             items = impl.function()
         except Exception as exc:
