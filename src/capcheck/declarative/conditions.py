@@ -247,9 +247,9 @@ def compile_operand(
 ) -> Operand | None:
     """Check one operand: a literal is converted now; an option reference must name a declared
     option whose default converts. Problems are appended; None when the operand is unusable."""
-    if isinstance(value, dict):
+    if allow_option and isinstance(value, dict):
         name = value.get("option")
-        if not allow_option or not isinstance(name, str):
+        if not isinstance(name, str):
             return None  # the schema reports the shape
         if name not in options:
             declared = ", ".join(sorted(options)) or "none"
@@ -493,7 +493,7 @@ def _describe_op(name: str, x: Any, field: str, env: Env) -> str:
     if name == "within_next":
         return f"{field} is between {as_of.isoformat()} and {(as_of + timedelta(days=x)).isoformat()}"
     negate = "not " if name == "not_found_in" else ""
-    return f"{field} is {negate}a {x['field']} of a {x['kind']} record"
+    return f"{field} is {negate}among the {x['kind']} {x['field']} values"
 
 
 # ---------------------------------------------------------------------------------------------

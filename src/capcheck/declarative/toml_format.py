@@ -424,14 +424,61 @@ class _Lines:
             end = self.rule_starts[index + 1] if index + 1 < len(self.rule_starts) else end
             keys = parts[2:]
         found = start if keys is not parts else None
+        previous = None
         for key in keys:
             if key.isdigit():
-                continue
-            at = self._find(key, start, end)
+                at = self._item(start, previous, int(key), end) if previous is not None else None
+            else:
+                at = self._find(key, start, end)
+                previous = key
             if at is None:
                 break
             found = start = at
         return None if found is None else self._line(found)
+
+    def _item(self, at: int, key: str, n: int, end: int) -> int | None:
+        """Where item ``n`` of the array ``key`` (found at ``at``) starts: the ``n``-th repeat of
+        an ``[[...key]]`` header, or the ``n``-th item of an inline ``key = [...]``."""
+        text = self.text
+        line_end = text.find("\n", at)
+        if "[[" in text[text.rfind("\n", 0, at) + 1 : line_end if line_end >= 0 else end]:
+            for _ in range(n):
+                nxt = self._find(key, at + len(key) + 1, end)
+                if nxt is None:
+                    return None
+                at = nxt
+            return at
+        i = text.find("[", at, end)
+        depth, count, expecting, quote = 0, -1, False, ""
+        while 0 <= i < end:
+            c = text[i]
+            if quote:
+                if c == "\\" and quote == '"':
+                    i += 1
+                elif c == quote:
+                    quote = ""
+            elif c == "#":
+                i = text.find("\n", i, end)
+                continue
+            elif depth == 1 and expecting and not c.isspace() and c not in ",]":
+                count += 1
+                expecting = False
+                if count == n:
+                    return i
+                continue  # look at the same character again, as part of the item
+            elif c in "\"'":
+                quote = c
+            elif c in "[{":
+                depth += 1
+                expecting = expecting or depth == 1
+            elif c in "]}":
+                depth -= 1
+                if depth == 0:
+                    return None
+            elif c == "," and depth == 1:
+                expecting = True
+            i += 1
+        return None
 
 
 def _parse(path: Path, display: str) -> tuple[str, Any]:
@@ -570,6 +617,7 @@ def _meta(
             remediation=entry["remediation"],
             references=tuple(entry.get("references", ())),
             tags=tuple(entry.get("tags", ())),
+            criteria=tuple(entry.get("criteria", ())),
             version=entry.get("version", "1.0.0"),
             kinds=kinds,
             options=options,

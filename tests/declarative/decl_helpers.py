@@ -1,0 +1,66 @@
+"""Helpers for the declarative rule tests: compile fixture rule files, load fixture evidence, run.
+
+Fixture files are under ``tests/declarative/fixtures/``: ``rules/`` (rule files that compile),
+``broken/`` (rule files that must not, each listing its expected problems in ``# expect:``
+comments), ``evidence/`` (JSON evidence) and ``operator_cases.toml`` (condition truth table).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from capcheck.areas import bundled_areas
+from capcheck.declarative import CompileContext
+from capcheck.declarative.toml_format import compile_rule_file
+from capcheck.engine import evaluate
+from capcheck.evidence import EvidenceSet, load_evidence
+from capcheck.kinds import bundled_kinds
+from capcheck.loaders import jsonfile
+from capcheck.models import Finding
+from capcheck.rules import Rule
+
+DECL_FIXTURES = Path(__file__).parent / "fixtures"
+#: The as-of date every fixture expectation is written for.
+AS_OF = date(2025, 1, 1)
+
+
+def make_context() -> CompileContext:
+    """The bundled areas and kinds."""
+    return CompileContext(areas=frozenset(a.id for a in bundled_areas()), kinds={k.id: k for k in bundled_kinds()})
+
+
+def load_fixture_evidence(context: CompileContext, *names: str) -> EvidenceSet:
+    """The fixture evidence files ``names`` (all of them when none are named)."""
+    folder = DECL_FIXTURES / "evidence"
+    paths = [folder / n for n in names] if names else [folder]
+    (loader,) = jsonfile.capcheck_loaders()
+    return load_evidence(paths, loaders={".json": loader}, kinds=context.kinds)
+
+
+def compile_fixture(context: CompileContext, name: str, folder: str = "rules") -> list[Rule]:
+    """Compile ``fixtures/<folder>/<name>``."""
+    path = DECL_FIXTURES / folder / name
+    return list(compile_rule_file(path, f"{folder}/{name}", context))
+
+
+def run(
+    rules: Sequence[Rule],
+    evidence: EvidenceSet,
+    options: Mapping[str, Mapping[str, Any]] | None = None,
+) -> list[Finding]:
+    """Evaluate ``rules`` as of :data:`AS_OF`, passes included."""
+    return evaluate(rules, evidence, as_of=AS_OF, options=options, include_passed=True).findings
+
+
+def by_record(findings: Sequence[Finding], rule_id: str) -> dict[str | None, Finding]:
+    """One rule's findings keyed by record id (or group, for aggregates)."""
+    out: dict[str | None, Finding] = {}
+    for f in findings:
+        if f.rule_id == rule_id:
+            key = f.group if f.group is not None else (f.evidence.record_id if f.evidence else None)
+            assert key not in out, f"two findings for {key!r}"
+            out[key] = f
+    return out

@@ -1,0 +1,147 @@
+"""The condition language: every operator on a truth table of records, options, missing values,
+dates that are not dates, durations, and value formatting."""
+
+from __future__ import annotations
+
+import tomllib
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from decl_helpers import AS_OF, DECL_FIXTURES
+
+from capcheck.declarative.conditions import (
+    LOGICAL,
+    OPERATORS,
+    Condition,
+    Env,
+    NotADate,
+    compile_condition,
+    format_value,
+    parse_duration,
+)
+
+with (DECL_FIXTURES / "operator_cases.toml").open("rb") as _fh:
+    CASES: list[dict[str, Any]] = tomllib.load(_fh)["case"]
+
+
+def compile_ok(node: Any, options: dict[str, Any] | None = None) -> Condition:
+    """Compile a condition that must have no problems."""
+    problems: list[tuple[str, str]] = []
+    condition = compile_condition(node, "/c", options=options or {}, known_kinds=lambda kind: True, problems=problems)
+    assert problems == []
+    assert condition is not None
+    return condition
+
+
+def operators_in(node: Any) -> Iterator[str]:
+    """The operators a condition uses."""
+    for key, value in node.items():
+        if key in LOGICAL:
+            yield key
+        if key in ("all", "any"):
+            for child in value:
+                yield from operators_in(child)
+        elif key == "not":
+            yield from operators_in(value)
+        elif key != "field":
+            yield key
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c["name"] for c in CASES])
+def test_operator_case(case: dict[str, Any]) -> None:
+    options = case.get("options", {})
+    condition = compile_ok(case["condition"], options)
+    predicate = condition.bind(Env(AS_OF, {**options, **case.get("values", {})}))
+    record = dict(case["record"])
+    if "pad" in case:
+        record["text"] = "x" * case["pad"] + record["text"]
+    assert predicate(record) is case["expect"]
+
+
+def test_every_operator_is_seen_both_passing_and_failing() -> None:
+    seen: dict[str, set[bool]] = {}
+    for case in CASES:
+        for op in operators_in(case["condition"]):
+            seen.setdefault(op, set()).add(case["expect"])
+    seen.pop("found_in", None), seen.pop("not_found_in", None)  # need evidence: see test_rules.py
+    missing = {op for op in OPERATORS if op not in ("found_in", "not_found_in") and seen.get(op) != {True, False}}
+    assert missing == set()
+    assert {"all", "any", "not"} <= set(seen)
+
+
+@pytest.mark.parametrize(
+    "node",
+    [
+        {"field": "d", "older_than": "1d"},
+        {"field": "d", "within": "1d"},
+        {"field": "d", "within_next": "1d"},
+        {"field": "d", "before_as_of": True},
+        {"field": "d", "after_as_of": True},
+        {"not": {"field": "d", "after_as_of": True}},
+    ],
+)
+@pytest.mark.parametrize("value", ["soon", "2024-13-01", "31/12/2024", 20240101, ["2024-01-01"]])
+def test_a_date_test_on_a_value_that_is_not_a_date_raises(node: dict[str, Any], value: Any) -> None:
+    predicate = compile_ok(node).bind(Env(AS_OF, {}))
+    with pytest.raises(NotADate, match=r"^d is .*, which is not a date \(YYYY-MM-DD\)$"):
+        predicate({"d": value})
+
+
+def test_found_in_without_evidence_finds_nothing() -> None:
+    node = {"field": "owner", "found_in": {"kind": "governance-register", "field": "owner"}}
+    assert compile_ok(node).bind(Env(AS_OF, {}))({"owner": "x"}) is False
+
+
+def test_an_overridden_option_that_does_not_convert_is_an_error_naming_it() -> None:
+    condition = compile_ok({"field": "d", "within": {"option": "window"}}, {"window": "90d"})
+    with pytest.raises(ValueError, match=r"option 'window': 'a while' is not a duration"):
+        condition.bind(Env(AS_OF, {"window": "a while"}))
+    regex = compile_ok({"field": "d", "matches": {"option": "p"}}, {"p": "x"})
+    with pytest.raises(ValueError, match=r"option 'p': bad regular expression"):
+        regex.bind(Env(AS_OF, {"p": "(unclosed"}))
+
+
+def test_conditions_nested_too_deep_are_refused() -> None:
+    node: dict[str, Any] = {"field": "a", "exists": True}
+    for _ in range(40):
+        node = {"not": node}
+    problems: list[tuple[str, str]] = []
+    assert compile_condition(node, "", options={}, known_kinds=lambda k: True, problems=problems) is None
+    assert problems and "nested more than" in problems[0][0]
+
+
+def test_describe_resolves_options_and_dates() -> None:
+    condition = compile_ok(
+        {"all": [{"field": "env", "in": ["production", "dr"]}, {"field": "d", "older_than": {"option": "p"}}]},
+        {"p": "10d"},
+    )
+    text = condition.describe(Env(AS_OF, {"p": "1d"}))
+    assert text == "env is one of 'production', 'dr' and d is before 2024-12-31 (more than 1 days before 2025-01-01)"
+    assert list(condition.fields()) == ["env", "d"]
+    assert set(LOGICAL) == {"all", "any", "not"}
+
+
+@pytest.mark.parametrize(
+    ("text", "days"), [("0d", 0), ("90d", 90), ("2w", 14), ("6m", 180), ("2y", 730), ("99999d", 99999)]
+)
+def test_parse_duration(text: str, days: int) -> None:
+    assert parse_duration(text) == days
+
+
+@pytest.mark.parametrize("text", ["", "90", "d", "1.5d", "90D", "-1d", "90 d", "100000d", 90, None])
+def test_parse_duration_refuses(text: Any) -> None:
+    with pytest.raises(ValueError, match="is not a duration"):
+        parse_duration(text)
+
+
+@pytest.mark.parametrize(
+    ("value", "shown"),
+    [(None, "<missing>"), (True, "true"), (3, "3"), (2.5, "2.5"), ("x", "x"), (["a", 1], "a, 1"), ({"a": 1}, "{...}")],
+)
+def test_format_value(value: Any, shown: str) -> None:
+    assert format_value(value) == shown
+
+
+def test_format_value_cuts_long_text() -> None:
+    assert len(format_value("y" * 5000)) == 200

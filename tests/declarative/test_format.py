@@ -1,0 +1,96 @@
+"""The rule file schema, the plugin hooks, the template engine, and the bundled rule pack."""
+
+from __future__ import annotations
+
+import tomllib
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+import pytest
+from decl_helpers import DECL_FIXTURES
+
+from capcheck.declarative import CompileContext, RuleFormat, toml_format
+from capcheck.declarative import conditions as conditions_module
+from capcheck.declarative.conditions import LOGICAL, OPERATORS
+from capcheck.declarative.toml_format import Template, compile_rule_file
+from capcheck.resources import data_dir, load_schema
+
+
+def walk(node: Any, path: str = "") -> Iterator[tuple[str, Any]]:
+    if isinstance(node, dict):
+        yield path, node
+        for key, value in node.items():
+            yield from walk(value, f"{path}/{key}")
+    elif isinstance(node, list):
+        for i, value in enumerate(node):
+            yield from walk(value, f"{path}/{i}")
+
+
+def test_the_schema_is_a_valid_2020_12_schema() -> None:
+    schema = load_schema("rule")
+    assert schema["$schema"] == "https://json-schema.org/draft/2020-12/schema"
+    jsonschema.Draft202012Validator.check_schema(schema)
+
+
+def test_every_property_and_definition_is_described() -> None:
+    schema = load_schema("rule")
+    undescribed = [
+        f"{path}/{name}"
+        for path, node in walk(schema)
+        if path.endswith("/properties")
+        for name, spec in node.items()
+        if not spec.get("description")
+    ]
+    undescribed += [f"/$defs/{n}" for n, spec in schema["$defs"].items() if not spec.get("description")]
+    assert undescribed == []
+
+
+def test_the_schema_lists_exactly_the_operators_the_compiler_knows() -> None:
+    props = set(load_schema("rule")["$defs"]["condition"]["properties"])
+    assert props == {"field", *LOGICAL, *OPERATORS}
+
+
+@pytest.mark.parametrize("path", sorted((DECL_FIXTURES / "rules").glob("*.toml")), ids=lambda p: p.name)
+def test_fixture_rule_files_compile(path: Path, compile_context: CompileContext) -> None:
+    assert compile_rule_file(path, path.name, compile_context)
+
+
+def test_bundled_rule_files_compile(compile_context: CompileContext) -> None:
+    # The pack also holds files that are not rules (areas.toml, framework mappings): only files
+    # with [[rule]] tables are rule files.
+    for path in sorted(data_dir("rules").rglob("*.toml")):
+        with path.open("rb") as fh:
+            if "rule" in tomllib.load(fh):
+                assert compile_rule_file(path, path.name, compile_context), path
+
+
+def test_hooks() -> None:
+    (fmt,) = toml_format.capcheck_rule_formats()
+    assert isinstance(fmt, RuleFormat)
+    assert (fmt.name, fmt.extensions, fmt.compile) == ("toml", (".toml",), compile_rule_file)
+    assert list(toml_format.capcheck_rule_paths()) == [data_dir("rules")]
+
+
+@pytest.mark.parametrize(
+    ("text", "record", "fixed", "out"),
+    [
+        ("{a} and {b.c}", {"a": 1, "b": {"c": "x"}}, {}, "1 and x"),
+        ("{{a}} {a}", {"a": "v"}, {}, "{a} v"),
+        ("{a.__class__} {__class__} {a.__len__}", {"a": "str"}, {}, "<missing> <missing> <missing>"),
+        ("{a[0]} {a!r} {a:>3} {0} {} { a }", {"a": [1]}, {}, "{a[0]} {a!r} {a:>3} {0} {} { a }"),
+        ("{as_of}: {a}", {"a": None, "as_of": "record's"}, {"as_of": "2025-01-01"}, "2025-01-01: <missing>"),
+        ("no names", {}, {}, "no names"),
+        ("{", {}, {}, "{"),
+    ],
+)
+def test_template(text: str, record: dict[str, Any], fixed: dict[str, str], out: str) -> None:
+    assert Template(text).bind(fixed)(record) == out
+
+
+def test_no_dynamic_code_in_the_rule_language() -> None:
+    for module in (conditions_module, toml_format):
+        source = Path(module.__file__).read_text()
+        for word in ("eval(", "exec(", "compile(source", ".format(", "format_map(", "getattr("):
+            assert word not in source, (module.__name__, word)

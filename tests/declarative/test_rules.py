@@ -1,0 +1,170 @@
+"""Compiled fixture rule files run through the engine on fixture evidence (as of 2025-01-01):
+record rules, message templates, options, joins, aggregates and metadata."""
+
+from __future__ import annotations
+
+import pytest
+from decl_helpers import by_record, compile_fixture, load_fixture_evidence, run
+
+from capcheck.declarative import CompileContext
+from capcheck.evidence import EvidenceSet
+from capcheck.models import Severity, Status
+
+PASS, FAIL, SKIP = Status.PASS, Status.FAIL, Status.SKIP
+
+
+@pytest.fixture(scope="module")
+def assets_rules(compile_context: CompileContext) -> dict[str, object]:
+    return {r.id: r for r in compile_fixture(compile_context, "assets.toml")}
+
+
+def statuses(findings: dict[str | None, object]) -> dict[str | None, Status]:
+    return {k: f.status for k, f in findings.items()}  # type: ignore[attr-defined]
+
+
+def test_rule_metadata_comes_from_the_file(compile_context: CompileContext) -> None:
+    rules = compile_fixture(compile_context, "assets.toml")
+    assert [r.id for r in rules] == ["INFRA-901", "INFRA-902", "INFRA-903", "INFRA-904", "INFRA-905", "INFRA-906"]
+    meta = rules[0].meta
+    assert meta.title == "Production assets are within vendor support"
+    assert meta.severity is Severity.HIGH
+    assert meta.version == "1.2.0"
+    assert meta.kinds == ("it-assets",)
+    assert meta.references == ("https://www.ncsc.gov.uk/collection/device-security-guidance",)
+    assert meta.tags == ("lifecycle",)
+    assert rules[1].meta.options == {"patch_window": "90d"}
+    assert rules[1].meta.version == "1.0.0"
+    assert rules[3].meta.kinds == ("it-assets", "supplier-contracts")
+    source = rules[0].source
+    assert (source.type, source.name, source.path) == ("file", "rules/assets.toml", "rules/assets.toml")
+
+
+def test_where_scopes_and_the_template_fills_in_values(compile_context, evidence: EvidenceSet) -> None:
+    findings = by_record(run(compile_fixture(compile_context, "assets.toml"), evidence), "INFRA-901")
+    assert statuses(findings) == {"A1": FAIL, "A2": PASS, "A4": PASS}
+    assert findings["A1"].message == "RHEL 7 reached end of life on 2024-06-30"
+    assert findings["A1"].evidence.line == 4
+
+
+def test_options_have_defaults_and_per_rule_overrides(compile_context, evidence: EvidenceSet) -> None:
+    rules = compile_fixture(compile_context, "assets.toml")
+    default = by_record(run(rules, evidence), "INFRA-902")
+    assert statuses(default) == {"A1": PASS, "A2": FAIL, "A4": PASS}
+    assert default["A2"].message == (
+        "requirement not met: last_patched is between 2024-10-03 and 2025-01-01 (found last_patched: '2023-01-15')"
+    )
+    narrow = by_record(run(rules, evidence, {"INFRA-902": {"patch_window": "35d"}}), "INFRA-902")
+    assert statuses(narrow) == {"A1": PASS, "A2": FAIL, "A4": FAIL}
+    assert "between 2024-11-27 and 2025-01-01" in narrow["A4"].message
+
+
+def test_a_bad_option_override_is_an_error_finding(compile_context, evidence: EvidenceSet) -> None:
+    rules = compile_fixture(compile_context, "assets.toml")
+    findings = by_record(run(rules, evidence, {"INFRA-902": {"patch_window": "soon"}}), "INFRA-902")
+    (finding,) = findings.values()
+    assert finding.status is Status.ERROR
+    assert "option 'patch_window': 'soon' is not a duration" in finding.message
+
+
+def test_a_value_that_is_not_a_date_fails_saying_so(compile_context, evidence: EvidenceSet) -> None:
+    findings = by_record(run(compile_fixture(compile_context, "assets.toml"), evidence), "INFRA-903")
+    assert statuses(findings) == {"A4": FAIL}
+    assert findings["A4"].message == "decommission_by is 'soon', which is not a date (YYYY-MM-DD)"
+
+
+def test_found_in_joins_another_kind(compile_context, evidence: EvidenceSet) -> None:
+    findings = by_record(run(compile_fixture(compile_context, "assets.toml"), evidence), "INFRA-904")
+    assert statuses(findings) == {"A1": PASS, "A2": FAIL}
+    assert findings["A2"].message == "contract C9 of db-01 is not in the contracts register"
+
+
+def test_a_join_without_the_other_kind_is_skipped(compile_context) -> None:
+    only_assets = load_fixture_evidence(compile_context, "assets.json")
+    skips = [f for f in run(compile_fixture(compile_context, "assets.toml"), only_assets) if f.rule_id == "INFRA-904"]
+    assert [(f.status, f.evidence.kind) for f in skips] == [(SKIP, "supplier-contracts")]
+
+
+def test_templates_substitute_plain_names_only(compile_context, evidence: EvidenceSet) -> None:
+    findings = by_record(run(compile_fixture(compile_context, "assets.toml"), evidence), "INFRA-905")
+    assert statuses(findings) == {"A1": PASS, "A2": FAIL}
+    # Attribute-style names read dictionary keys (absent here); format specs, conversions and
+    # positional fields are left as text; {{ }} are literal braces.
+    assert findings["A2"].message == (
+        "db-01 <missing> <missing> <missing> dba@example.com {literal} {0} {name!r} {name:>9} 2025-01-01 30 A2"
+    )
+
+
+def test_no_records_in_scope_is_a_skip(compile_context, evidence: EvidenceSet) -> None:
+    findings = [f for f in run(compile_fixture(compile_context, "assets.toml"), evidence) if f.rule_id == "INFRA-906"]
+    assert [f.status for f in findings] == [SKIP]
+
+
+def test_aggregate_ratio_per_group(compile_context, evidence: EvidenceSet) -> None:
+    rules = compile_fixture(compile_context, "aggregates.toml")
+    findings = by_record(run(rules, evidence), "INFRA-911")
+    assert statuses(findings) == {"production": FAIL, "test": FAIL, "development": PASS}
+    production = findings["production"]
+    assert production.message == (
+        "1 of 3 it-assets records with environment 'production' (33.3%) match: "
+        "end_of_life is before 2025-01-01; the limit is at most 25.0%"
+    )
+    assert [r.record_id for r in production.related] == ["A1"]
+    assert findings["development"].message.endswith(
+        "(0.0%) match: end_of_life is before 2025-01-01; within the limit (at most 25.0%)"
+    )
+    relaxed = by_record(run(rules, evidence, {"INFRA-911": {"max_ratio": 0.5}}), "INFRA-911")
+    assert statuses(relaxed) == {"production": PASS, "test": FAIL, "development": PASS}
+
+
+def test_aggregate_count_over_all_records(compile_context, evidence: EvidenceSet) -> None:
+    findings = by_record(run(compile_fixture(compile_context, "aggregates.toml"), evidence), "INFRA-912")
+    assert statuses(findings) == {"all": FAIL}
+    assert findings["all"].message == (
+        "2 of 5 it-assets records match: owner is missing or empty; the limit is at most 1"
+    )
+    assert [r.record_id for r in findings["all"].related] == ["A3", "A5"]
+
+
+def test_aggregate_min_and_min_records(compile_context, evidence: EvidenceSet) -> None:
+    findings = by_record(run(compile_fixture(compile_context, "aggregates.toml"), evidence), "INFRA-913")
+    assert statuses(findings) == {"production": PASS, "test": SKIP, "development": SKIP}
+    assert findings["test"].message == (
+        "insufficient evidence: 1 record in the group, fewer than the 2 required (min_records)"
+    )
+
+
+def test_aggregate_message_template(compile_context, evidence: EvidenceSet) -> None:
+    findings = by_record(run(compile_fixture(compile_context, "aggregates.toml"), evidence), "INFRA-914")
+    assert statuses(findings) == {"production": FAIL}
+    assert findings["production"].message == (
+        "1/3 in environment=production (33.3%, ratio 0.333) exceed 20.0% as of 2025-01-01; period 365d"
+    )
+
+
+def test_aggregate_with_a_value_that_is_not_a_date(compile_context, evidence: EvidenceSet) -> None:
+    findings = by_record(run(compile_fixture(compile_context, "aggregates.toml"), evidence), "INFRA-915")
+    assert statuses(findings) == {"all": FAIL}
+    assert findings["all"].message == (
+        "cannot judge the group: record A4: decommission_by is 'soon', which is not a date (YYYY-MM-DD)"
+    )
+
+
+def test_contract_rules(compile_context, evidence: EvidenceSet) -> None:
+    findings = run(compile_fixture(compile_context, "contracts.toml"), evidence)
+    owners = by_record(findings, "COMM-901")
+    assert statuses(owners) == {"C1": PASS, "C2": FAIL, "C3": FAIL}
+    assert owners["C3"].message == (
+        "requirement not met: owner is among the governance-register owner values (found owner: <missing>)"
+    )
+    dates = by_record(findings, "COMM-902")
+    assert statuses(dates) == {"C1": PASS, "C2": FAIL}
+    assert dates["C2"].message == "C2: ends 2023-12-31, before it starts (2024-01-01)"
+    assert statuses(by_record(findings, "COMM-903")) == {"C2": PASS}
+    links = by_record(findings, "GOV-901")
+    assert statuses(links) == {"G1": PASS, "G3": FAIL}
+
+
+def test_option_in_where(compile_context, evidence: EvidenceSet) -> None:
+    rules = compile_fixture(compile_context, "contracts.toml")
+    findings = by_record(run(rules, evidence, {"COMM-903": {"threshold": 10000}}), "COMM-903")
+    assert statuses(findings) == {"C1": PASS, "C2": PASS}
