@@ -31,6 +31,7 @@ __all__ = ["RULES"]
         "https://www.ncsc.gov.uk/collection/cyber-assessment-framework",
     ],
     tags=["risk-management", "join"],
+    criteria=["caf:A2.a", "govs:007-risk"],
     options={"min_score": 15},
 )
 def high_risks_linked_to_controls(evidence: Any, ctx: RuleContext) -> Iterator[Outcome]:

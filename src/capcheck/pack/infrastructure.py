@@ -34,6 +34,7 @@ CAF_B4 = "https://www.ncsc.gov.uk/collection/cyber-assessment-framework/caf-obje
     remediation="Plan and fund upgrades or replacements for the environment's end-of-life assets.",
     references=[TCOP, CAF_B4],
     tags=["lifecycle", "aggregate"],
+    criteria=["caf:B4.d", "dspt:8", "govs:005-technology-lifecycle"],
     options={"max_ratio": 0.1, "min_assets": 3},
 )
 def eol_share_per_environment(evidence: Any, ctx: RuleContext) -> Iterator[Outcome]:
@@ -78,6 +79,7 @@ def eol_share_per_environment(evidence: Any, ctx: RuleContext) -> Iterator[Outco
     remediation="Patch the asset (or take it off the internet) and record last_patched.",
     references=[CAF_B4, "https://www.ncsc.gov.uk/cyberessentials/overview"],
     tags=["patching", "cyber"],
+    criteria=["caf:B4.d", "dspt:9"],
     options={"max_days": 14},
 )
 def internet_facing_patched(evidence: Any, ctx: RuleContext) -> Iterator[Outcome]:
