@@ -35,7 +35,7 @@ SEVERITY_CHOICES = ["info", "low", "medium", "high", "critical", "never"]
 
 
 def _print_error(exc: CapcheckError) -> None:
-    err = click.get_text_stream("stderr")
+    err = sys.stderr
     problems = exc.problems
     click.echo(f"capcheck: {exc.kind}: {len(problems)} problem{'s' if len(problems) != 1 else ''}", file=err)
     for problem in problems[:MAX_PROBLEMS_SHOWN]:
@@ -251,7 +251,7 @@ def _emit(registry: Registry, result: RunResult, fmt: str, output: Path | None) 
 
     reporter = registry.reporters[fmt]
     if output is None:
-        stream = click.get_text_stream("stdout")
+        stream = sys.stdout
         color = stream.isatty() and not os.environ.get("NO_COLOR")
         click.echo(reporter.render(result, RenderOptions(color=color, base_dir=Path.cwd())), nl=False)
         return
