@@ -1,0 +1,222 @@
+"""Plugins: local modules (--plugin), installed entry points, and every way a plugin can be broken.
+
+Each broken plugin must stop the run with exit 2 and a message naming it, never a traceback.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from capcheck.plugins import DEFAULT_PLUGINS, build_plugin_manager
+from capcheck.registry import build_registry
+
+
+def _rule_source(run_cli, *args: str, rule_id: str) -> dict[str, str]:
+    result = run_cli("rules", "list", "--format", "json", *args)
+    assert result.exit_code == 0, result.stderr
+    [info] = [r for r in json.loads(result.stdout) if r["id"] == rule_id]
+    source: dict[str, str] = info["source"]
+    return source
+
+
+def test_builtins_are_registered_as_plugins_in_order() -> None:
+    pm, infos = build_plugin_manager(entry_points=False)
+    builtins = [i.name for i in infos if i.origin == "builtin"]
+    assert builtins[: len(DEFAULT_PLUGINS)] == list(DEFAULT_PLUGINS)
+    assert all(i.distribution == "capcheck" for i in infos)
+    registry = build_registry(pm, infos)
+    assert registry.rules["COMM-004"].source.as_dict()["type"] == "builtin"
+    assert registry.owners[("rule", "COMM-004")] == "capcheck.pack"
+
+
+def test_a_local_module_by_name(run_cli, copy_fixture: Callable[..., Path]) -> None:
+    copy_fixture("plugins/sample_plugin.py")
+    assert _rule_source(run_cli, "--plugin", "sample_plugin", rule_id="COMM-901") == {
+        "type": "module",
+        "name": "sample_plugin",
+    }
+
+
+def test_a_local_module_by_file(run_cli, copy_fixture: Callable[..., Path]) -> None:
+    copy_fixture("plugins/sample_plugin.py", "my_rules/contract_rules.py")
+    source = _rule_source(run_cli, "--plugin", "./my_rules/contract_rules.py", rule_id="COMM-901")
+    assert source == {"type": "module", "name": "./my_rules/contract_rules.py"}
+
+
+def test_a_local_plugin_rule_runs(run_cli, copy_fixture: Callable[..., Path]) -> None:
+    copy_fixture("plugins/sample_plugin.py")
+    copy_fixture("evidence/mixed/supplier-contracts.json")
+    result = run_cli("check", "supplier-contracts.json", "--plugin", "sample_plugin", "--select", "COMM-901")
+    assert result.exit_code == 1
+    assert "COMM-901  supplier-contracts.json:7 [CON-001]: contract CON-001 has no category" in result.stdout
+
+
+def test_plugins_command_lists_what_each_registered(run_cli, copy_fixture: Callable[..., Path]) -> None:
+    copy_fixture("plugins/sample_plugin.py")
+    result = run_cli("plugins", "--plugin", "sample_plugin")
+    assert result.exit_code == 0, result.stderr
+    lines = result.stdout.splitlines()
+    [pack] = [line for line in lines if line.startswith("capcheck.pack ")]
+    assert "builtin" in pack and "(capcheck " in pack and " rule" in pack
+    [sample] = [line for line in lines if line.startswith("sample_plugin ")]
+    assert "module" in sample and "1 rule" in sample
+
+
+@pytest.mark.parametrize(
+    ("plugin", "expected"),
+    [
+        ("broken_plugin", "plugin module 'broken_plugin' failed to import: ModuleNotFoundError: "),
+        ("no_such_plugin", "plugin module 'no_such_plugin' failed to import: ModuleNotFoundError: "),
+        ("./missing.py", "plugin module './missing.py' failed to import: ModuleNotFoundError: no such plugin file"),
+    ],
+)
+def test_a_plugin_that_fails_to_import(run_cli, copy_fixture: Callable[..., Path], plugin: str, expected: str) -> None:
+    copy_fixture("plugins/broken_plugin.py")
+    result = run_cli("rules", "list", "--plugin", plugin)
+    assert result.exit_code == 2
+    assert result.stderr.startswith("capcheck: plugin error: 1 problem\n")
+    assert expected in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("plugin", "expected"),
+    [
+        ("dup_rule_plugin", "rule 'COMM-004' is registered twice: by 'capcheck.pack' and again by 'dup_rule_plugin'"),
+        (
+            "dup_kind_plugin",
+            "evidence kind 'it-assets' is registered twice: by 'capcheck.kinds' and again by 'dup_kind_plugin'",
+        ),
+        (
+            "raising_hook_plugin",
+            "plugin 'raising_hook_plugin' failed in capcheck_rules(): RuntimeError: rule catalogue unavailable",
+        ),
+        ("unknown_area_plugin", "rule 'ZZZ-001' from 'unknown_area_plugin' names unknown area 'ZZZ' (areas: "),
+        (
+            "unknown_kind_plugin",
+            "rule 'GOV-901' from 'unknown_kind_plugin' reads unknown evidence kind 'risk-log' (kinds: ",
+        ),
+    ],
+)
+def test_a_plugin_that_registers_something_invalid(
+    run_cli, copy_fixture: Callable[..., Path], plugin: str, expected: str
+) -> None:
+    copy_fixture(f"plugins/{plugin}.py")
+    result = run_cli("rules", "list", "--plugin", plugin)
+    assert result.exit_code == 2
+    assert result.stderr.startswith("capcheck: plugin error: 1 problem\n")
+    assert expected in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_a_hook_returning_the_wrong_type(run_cli, workdir: Path) -> None:
+    (workdir / "wrong_type.py").write_text(
+        "from capcheck import hookimpl\n\n@hookimpl\ndef capcheck_rules():\n    return ['COMM-001']\n"
+    )
+    (workdir / "not_a_list.py").write_text(
+        "from capcheck import hookimpl\n\n@hookimpl\ndef capcheck_areas():\n    return 'COMM'\n"
+    )
+    first = run_cli("kinds", "--plugin", "wrong_type")
+    assert first.exit_code == 2
+    assert "plugin 'wrong_type': capcheck_rules() returned a str, expected Rule" in first.stderr
+    second = run_cli("kinds", "--plugin", "not_a_list")
+    assert second.exit_code == 2
+    assert "plugin 'not_a_list': capcheck_areas() must return a list, not str" in second.stderr
+
+
+def test_a_hook_with_a_misspelt_argument_is_refused(run_cli, workdir: Path) -> None:
+    (workdir / "bad_signature.py").write_text(
+        "from capcheck import hookimpl\n\n@hookimpl\ndef capcheck_rules(config):\n    return []\n"
+    )
+    result = run_cli("kinds", "--plugin", "bad_signature")
+    assert result.exit_code == 2
+    assert "plugin 'bad_signature' cannot be registered" in result.stderr
+
+
+def test_a_plugin_listed_in_the_config(run_cli, copy_fixture: Callable[..., Path], workdir: Path) -> None:
+    copy_fixture("plugins/sample_plugin.py", "project/plugins/contract_rules.py")
+    (workdir / "project" / "capcheck.toml").write_text('plugins = ["plugins/contract_rules.py"]\n')
+    (workdir / "project" / "sub").mkdir()
+    # Run from a subdirectory: the plugin file is relative to the config file, not the working directory.
+    os.chdir(workdir / "project" / "sub")
+    result = run_cli("rules", "list", "--select", "COMM-901")
+    assert result.exit_code == 0, result.stderr
+    assert result.stdout.startswith("COMM-901 ")
+
+
+# --- installed plugins: entry points --------------------------------------------------------------
+
+
+@pytest.fixture
+def installed_plugin(copy_fixture: Callable[..., Path], workdir: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """``capcheck-testplugin 0.1`` "installed": its dist-info and module on a temporary sys.path."""
+    site = workdir / copy_fixture("plugins/site", "site")
+    monkeypatch.syspath_prepend(str(site))
+    monkeypatch.delitem(sys.modules, "capcheck_testplugin", raising=False)  # import this copy, not a cached one
+    return site
+
+
+def test_an_entry_point_plugin_is_discovered_with_its_distribution(run_cli, installed_plugin: Path) -> None:
+    source = _rule_source(run_cli, rule_id="GOV-950")
+    assert source == {
+        "type": "plugin",
+        "name": "testplugin",
+        "distribution": "capcheck-testplugin",
+        "version": "0.1",
+    }
+    listing = run_cli("plugins")
+    [line] = [line for line in listing.stdout.splitlines() if line.startswith("testplugin ")]
+    assert "entry point" in line and "(capcheck-testplugin 0.1)" in line and "1 rule" in line
+
+
+def test_entry_point_rules_reach_the_findings(
+    run_cli, installed_plugin: Path, copy_fixture: Callable[..., Path]
+) -> None:
+    copy_fixture("evidence/mixed/governance-register.yaml")
+    result = run_cli("check", "governance-register.yaml", "--select", "GOV-950", "--format", "json")
+    doc = json.loads(result.stdout)
+    assert [r["source"]["distribution"] for r in doc["rules"]] == ["capcheck-testplugin"]
+    assert {f["rule_id"] for f in doc["findings"]} == {"GOV-950"}
+    assert result.exit_code == 0  # GOV-950 is severity info, below the default --fail-on low
+
+
+def test_an_entry_point_that_fails_to_import_names_its_distribution(run_cli, installed_plugin: Path) -> None:
+    (installed_plugin / "capcheck_testplugin.py").write_text("raise ImportError('needs libfoo')\n")
+    result = run_cli("kinds")
+    assert result.exit_code == 2
+    assert (
+        "plugin 'testplugin' (entry point 'capcheck_testplugin' from capcheck-testplugin 0.1) failed to import: "
+        "ImportError: needs libfoo"
+    ) in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_entry_points_are_not_loaded_when_disabled(installed_plugin: Path) -> None:
+    _pm, with_eps = build_plugin_manager()
+    _pm, without = build_plugin_manager(entry_points=False)
+    assert "testplugin" in [i.name for i in with_eps]
+    assert "testplugin" not in [i.name for i in without]
+
+
+# --- tracing ----------------------------------------------------------------------------------------
+
+
+def test_trace_hooks_prints_every_hook_call(run_cli, copy_fixture: Callable[..., Path]) -> None:
+    copy_fixture("plugins/sample_plugin.py")
+    quiet = run_cli("kinds", "--plugin", "sample_plugin")
+    assert quiet.stderr == ""
+    traced = run_cli("kinds", "--plugin", "sample_plugin", env={"CAPCHECK_TRACE_HOOKS": "1"})
+    assert traced.exit_code == 0
+    lines = traced.stderr.splitlines()
+    assert "capcheck_rules() in sample_plugin [hook]" in lines
+    assert "capcheck_kinds() in capcheck.kinds [hook]" in lines
+    # Built-ins first, in registration order.
+    loaders = [line for line in lines if line.startswith("capcheck_loaders()")]
+    assert loaders[0] == "capcheck_loaders() in capcheck.loaders.jsonfile [hook]"
+    assert traced.stdout == quiet.stdout
