@@ -30,7 +30,8 @@ def test_headline_and_tables(default_result: RunResult, options: RenderOptions) 
     cells = " | ".join(f"**{total[s]}**" for s in ("fail", "error", "skip", "pass"))
     assert f"| **total** | {cells} |" in text
     assert "counted, not listed" in text
-    assert "### Scorecard" not in text
+    assert "### Scorecard" in text  # the run computed a maturity scorecard
+    assert "| INFRA IT infrastructure | 1 | initial |" in text
 
 
 def test_incomplete_headline(full_result: RunResult, options: RenderOptions) -> None:
@@ -83,7 +84,7 @@ def test_md_escape(raw: str, escaped: str) -> None:
 def test_scorecard(scorecard_result: RunResult, options: RenderOptions) -> None:
     text = render_markdown(scorecard_result, options)
     assert "### Scorecard" in text
-    assert "| COMM | 2 | Developing |" in text
+    assert "| COMM Commercial capability | 2 | Developing | 0.40 |" in text
     assert "Defined &lt;b&gt;" in text
 
 

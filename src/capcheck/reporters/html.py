@@ -174,7 +174,9 @@ def _cards(result: RunResult) -> str:
         f'<div class="note">{sum(e.records for e in result.evidence)} records</div></div>',
         f'<div class="card"><div class="l">Rules</div><div class="n">{len(result.rules)}</div></div>',
     ]
-    return '<section class="cards" aria-label="Summary">' + "".join(cards) + "</section>"
+    gate = "".join(f"<li>{esc(m)}</li>" for m in result.gate_failures)
+    gate_html = f'<div id="gate" class="note"><strong>Gate failed:</strong><ul>{gate}</ul></div>' if gate else ""
+    return '<section class="cards" aria-label="Summary">' + "".join(cards) + "</section>" + gate_html
 
 
 def scorecard_rows(extras: Mapping[str, Any]) -> list[Mapping[str, Any]] | None:
@@ -210,21 +212,25 @@ def _scorecard_chart(rows: Sequence[Mapping[str, Any]]) -> str:
     top = max([5.0, *levels])
     height = _ROW_H * len(rows) + 8
     parts = [
-        f'<svg id="chart-svg" role="img" aria-label="Scorecard by area" width="{_LABEL_W + _BAR_W + 160}" '
-        f'height="{height}" viewBox="0 0 {_LABEL_W + _BAR_W + 160} {height}">'
+        f'<svg id="chart-svg" role="img" aria-label="Scorecard by area" width="{_LABEL_W + _BAR_W + 260}" '
+        f'height="{height}" viewBox="0 0 {_LABEL_W + _BAR_W + 260} {height}">'
     ]
     for i, r in enumerate(rows):
         y = 4 + i * _ROW_H
         level = _number(r.get("level"))
         width = 0 if level is None else max(0.0, min(1.0, level / top)) * _BAR_W
         label = f"{r.get('area', '')} {r.get('title', '')}".strip()
+        shown = str(r.get("name", ""))[:28] if level is None else f"{r.get('level')} {r.get('name', '')}"[:28]
+        score = _number(r.get("score"))
+        if score is not None:
+            shown += f" \u00b7 score {score:.2f}"
+        tip = f"{label}: {shown}" + (f" ({r['cap']})" if r.get("cap") else "")
         parts.append(
-            f'<g class="row"><title>{esc(label)}: level {esc(r.get("level"))} ({esc(r.get("name"))})</title>'
+            f'<g class="row"><title>{esc(tip)}</title>'
             f'<text x="0" y="{y + 16}">{esc(label[:48])}</text>'
             f'<rect class="b-track" x="{_LABEL_W}" y="{y + 3}" width="{_BAR_W}" height="16" rx="3"/>'
             f'<rect class="b-level" x="{_LABEL_W}" y="{y + 3}" width="{width:.1f}" height="16" rx="3"/>'
-            f'<text class="sub" x="{_LABEL_W + _BAR_W + 8}" y="{y + 16}">{esc(r.get("level"))} '
-            f"{esc(str(r.get('name', ''))[:24])}</text></g>"
+            f'<text class="sub" x="{_LABEL_W + _BAR_W + 8}" y="{y + 16}">{esc(shown)}</text></g>'
         )
     parts.append("</svg>")
     return "".join(parts)

@@ -11,6 +11,7 @@ Valid against both the lenient Jenkins xUnit ``junit-10.xsd`` and the strict Apa
 * ``fail`` -> ``<failure message=... type=severity>``, ``error`` -> ``<error type="error">``,
   ``skip`` -> ``<skipped message=...>``, ``pass`` -> a plain testcase (listed only with
   ``--include-passed``); the text of each element holds the evidence location;
+* a failed scorecard gate (``--min-level``) adds a failing testcase ``capcheck.AREA.gate``;
 * suite counts (``tests``, ``failures``, ``errors``, ``skipped``) count the testcases written.
 
 Evidence values are untrusted: characters XML 1.0 cannot carry are removed, and ElementTree
@@ -22,6 +23,7 @@ from __future__ import annotations
 import re
 import xml.etree.ElementTree as ET
 from collections.abc import Sequence
+from typing import Any
 
 from capcheck.hookspecs import hookimpl
 from capcheck.models import Finding, RunResult, Status
@@ -80,6 +82,16 @@ def _details(f: Finding) -> str:
     return xml_safe("\n".join(line for line in lines if line))
 
 
+def _scorecard_row(result: RunResult, area: str) -> dict[str, Any] | None:
+    rows = result.extras.get("scorecard")
+    if not isinstance(rows, list):
+        return None
+    for row in rows:
+        if isinstance(row, dict) and row.get("area") == area:
+            return row
+    return None
+
+
 def _property(parent: ET.Element, name: str, value: str) -> None:
     ET.SubElement(parent, "property", {"name": name, "value": xml_safe(value)})
 
@@ -95,7 +107,9 @@ def render_junit(result: RunResult, options: RenderOptions) -> str:
         findings = sorted((f for f in result.findings if f.area == area), key=Finding.sort_key)
         if not result.include_passed:
             findings = [f for f in findings if f.status is not Status.PASS]
+        gates = [m for m in result.gate_failures if m.startswith(f"{area}:")]
         counts = {s: sum(1 for f in findings if f.status is s) for s in Status}
+        counts[Status.FAIL] += len(gates)
         suite = ET.SubElement(
             root,
             "testsuite",
@@ -105,7 +119,7 @@ def render_junit(result: RunResult, options: RenderOptions) -> str:
                 "id": str(suite_id),
                 "timestamp": timestamp,
                 "hostname": "localhost",
-                "tests": str(len(findings)),
+                "tests": str(len(findings) + len(gates)),
                 "failures": str(counts[Status.FAIL]),
                 "errors": str(counts[Status.ERROR]),
                 "skipped": str(counts[Status.SKIP]),
@@ -123,6 +137,11 @@ def render_junit(result: RunResult, options: RenderOptions) -> str:
         _property(props, "capcheck.passed", str(passed_total))
         if not result.include_passed:
             _property(props, "capcheck.passed_not_listed", str(passed_total))
+        score = _scorecard_row(result, area)
+        if score is not None:
+            for key in ("level", "name", "score", "status", "cap"):
+                if score.get(key) is not None:
+                    _property(props, f"capcheck.scorecard.{key}", str(score[key]))
 
         used: set[tuple[str, str]] = set()
         for f in findings:
@@ -144,6 +163,10 @@ def render_junit(result: RunResult, options: RenderOptions) -> str:
             elif f.status is Status.SKIP:
                 el = ET.SubElement(case, "skipped", {"message": message})
                 el.text = _details(f)
+        for i, message in enumerate(gates, start=1):
+            name = "minimum maturity level" + (f" ({i})" if i > 1 else "")
+            case = ET.SubElement(suite, "testcase", {"name": name, "classname": f"capcheck.{area}.gate", "time": "0"})
+            ET.SubElement(case, "failure", {"message": xml_safe(message), "type": "gate"}).text = xml_safe(message)
         out = ET.SubElement(suite, "system-out")
         out.text = xml_safe(
             f"capcheck {result.tool_version}, as of {result.as_of.isoformat()}: {area} "

@@ -73,6 +73,8 @@ def _headline(result: RunResult) -> list[str]:
     s = result.summary.by_status
     if code == 2:
         why = f"{s['error']} rule error{'s' if s['error'] != 1 else ''}: the check is incomplete"
+    elif code == 1 and result.gate_failures:
+        why = "an area is below its minimum maturity level"
     elif code == 1:
         why = f"failures at or above **{threshold}**"
     else:
@@ -135,16 +137,30 @@ def scorecard_rows(extras: Mapping[str, Any]) -> list[Mapping[str, Any]] | None:
     return card
 
 
+#: Optional scorecard columns shown when the rows have them, in this order.
+_SCORECARD_EXTRA = ("score", "failed", "passed", "skipped", "errors", "cap")
+
+
 def _scorecard(result: RunResult) -> list[str]:
     rows = scorecard_rows(result.extras)
     if rows is None:
         return []
-    extra_keys = sorted({k for r in rows for k in r} - {"area", "level", "name"})
-    extra_keys = [k for k in extra_keys if all(not isinstance(r.get(k), dict | list) for r in rows)][:4]
-    head = ["Area", "Level", "Name", *extra_keys]
-    lines = ["| " + " | ".join(md_escape(h) for h in head) + " |", "|" + "---|" * len(head)]
+    extra = [k for k in _SCORECARD_EXTRA if any(k in r for r in rows)]
+    head = ["Area", "Level", "Name", *extra]
+    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     for r in rows:
-        cells = [md_escape(r.get(k, ""), 200) for k in ("area", "level", "name", *extra_keys)]
+        area = md_escape(r.get("area", ""), 40)
+        title = r.get("title")
+        if title:
+            area += f" {md_escape(title, 80)}"
+        level = r.get("level")
+        cells = [area, "\u2013" if level is None else md_escape(level, 20), md_escape(r.get("name", ""), 80)]
+        for key in extra:
+            value = r.get(key)
+            if isinstance(value, float):
+                cells.append(f"{value:.2f}")
+            else:
+                cells.append("" if value is None or isinstance(value, dict | list) else md_escape(value, 200))
         lines.append("| " + " | ".join(cells) + " |")
     return lines
 
@@ -213,6 +229,8 @@ def _skips(result: RunResult) -> list[str]:
 def render_markdown(result: RunResult, options: RenderOptions) -> str:
     """Render the result as a GitHub-flavoured Markdown report."""
     lines = _headline(result)
+    if result.gate_failures:
+        lines += ["", *(f"- **Gate:** {md_escape(m, MAX_MESSAGE)}" for m in result.gate_failures)]
     lines += ["", "### Findings by severity", "", *_counts_table(result)]
     areas = _area_table(result)
     if areas:

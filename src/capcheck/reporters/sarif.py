@@ -320,6 +320,10 @@ def sarif_document(result: RunResult, options: RenderOptions | None = None) -> d
         "includePassed": result.include_passed,
         "summary": result.summary.as_dict(),
     }
+    if result.gate_failures:
+        invocation["properties"]["gateFailures"] = list(result.gate_failures)
+    if result.extras.get("scorecard") is not None:
+        invocation["properties"]["scorecard"] = result.extras["scorecard"]
 
     run: dict[str, Any] = {
         "tool": {"driver": driver},

@@ -1,0 +1,257 @@
+"""The HTML reporter: a self-contained page, escaped evidence, and filters that work in a real browser."""
+
+from __future__ import annotations
+
+import base64
+import dataclasses
+import hashlib
+import re
+import shutil
+import subprocess
+from html.parser import HTMLParser
+from pathlib import Path
+
+import pytest
+
+from capcheck.models import RunResult
+from capcheck.reporters import RenderOptions
+from capcheck.reporters.html import MAX_ROWS, esc, render_html
+
+
+class _Page(HTMLParser):
+    """Collects elements, attributes, script and style bodies, and text."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.tags: list[tuple[str, dict[str, str | None]]] = []
+        self.scripts: list[tuple[dict[str, str | None], str]] = []
+        self.styles: list[str] = []
+        self.text: list[str] = []
+        self._in: str | None = None
+        self._attrs: dict[str, str | None] = {}
+        self._buffer: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.tags.append((tag, dict(attrs)))
+        if tag in ("script", "style"):
+            self._in, self._attrs, self._buffer = tag, dict(attrs), []
+
+    def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.tags.append((tag, dict(attrs)))
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == self._in:
+            body = "".join(self._buffer)
+            if tag == "script":
+                self.scripts.append((self._attrs, body))
+            else:
+                self.styles.append(body)
+            self._in = None
+
+    def handle_data(self, data: str) -> None:
+        if self._in is not None:
+            self._buffer.append(data)
+        else:
+            self.text.append(data)
+
+
+def _parse(text: str) -> _Page:
+    page = _Page()
+    page.feed(text)
+    page.close()
+    return page
+
+
+def _rows(page: _Page) -> list[dict[str, str | None]]:
+    return [attrs for tag, attrs in page.tags if tag == "tr" and "data-status" in attrs]
+
+
+def test_self_contained(full_result: RunResult, options: RenderOptions) -> None:
+    text = render_html(full_result, options)
+    assert text.startswith("<!DOCTYPE html>")
+    page = _parse(text)
+    assert len(page.scripts) == 1
+    attrs, _ = page.scripts[0]
+    assert "src" not in attrs
+    assert len(page.styles) == 1
+    for tag, attrs in page.tags:
+        assert tag not in ("link", "img", "iframe", "object", "embed") or (
+            tag == "link" and attrs.get("href") == "data:,"
+        ), tag
+        for name, value in attrs.items():
+            assert not name.startswith("on"), f"inline handler {name} on <{tag}>"
+            if name in ("src", "href", "action", "srcset"):
+                assert not re.match(r"(?i)\s*(https?:|//)", value or ""), f"remote {name} on <{tag}>"
+    assert "@import" not in page.styles[0] and "url(" not in page.styles[0]
+
+
+def test_content_security_policy_allows_only_the_inline_code(full_result: RunResult, options: RenderOptions) -> None:
+    page = _parse(render_html(full_result, options))
+    csp = "content-security-policy"
+    metas = [a for t, a in page.tags if t == "meta" and (a.get("http-equiv") or "").lower() == csp]
+    assert len(metas) == 1
+    policy = metas[0]["content"] or ""
+    directives = dict(d.strip().split(" ", 1) for d in policy.split(";"))
+    assert directives["default-src"] == "'none'"
+
+    def digest(body: str) -> str:
+        return "'sha256-" + base64.b64encode(hashlib.sha256(body.encode()).digest()).decode() + "'"
+
+    assert directives["script-src"] == digest(page.scripts[0][1])
+    assert directives["style-src"] == digest(page.styles[0])
+    assert "http" not in policy
+
+
+def test_sections_and_rows(full_result: RunResult, options: RenderOptions) -> None:
+    page = _parse(render_html(full_result, options))
+    ids = {a.get("id") for _, a in page.tags}
+    for section in ("chart", "findings", "evidence", "rules", "filters", "findings-table", "chart-svg"):
+        assert section in ids, section
+    rows = _rows(page)
+    assert len(rows) == len(full_result.findings)
+    assert {r["data-status"] for r in rows} == {"fail", "error", "skip", "pass"}
+    for finding, row in zip(full_result.findings, rows, strict=True):
+        assert row["data-rule"] == finding.rule_id
+        assert row["data-fingerprint"] == finding.fingerprint
+    selects = {a.get("name") for t, a in page.tags if t == "select"}
+    assert selects == {"status", "severity", "area", "rule"}
+    assert any(t == "input" and a.get("name") == "q" for t, a in page.tags)
+    text = "".join(page.text)
+    for ev in full_result.evidence:
+        assert ev.sha256 in text and ev.path in text
+    for rule in full_result.rules:
+        assert str(rule["id"]) in text
+    assert "Scorecard" in text  # the run computed a maturity scorecard
+
+
+def test_area_chart_without_scorecard(default_result: RunResult, options: RenderOptions) -> None:
+    text = render_html(dataclasses.replace(default_result, extras={}), options)
+    assert "<h2>Findings by area</h2>" in text
+    page = _parse(text)
+    bars = {a.get("class") for t, a in page.tags if t == "rect"}
+    assert {"b-fail", "b-pass"} <= bars
+
+
+def test_hostile_values_appear_only_escaped(
+    full_result: RunResult, options: RenderOptions, hostile_contract_id: str
+) -> None:
+    text = render_html(full_result, options)
+    assert "<script>alert(1)" not in text
+    assert "</script><script>" not in text
+    assert "<img" not in text
+    assert text.count("<script") == 1 and text.count("</script>") == 1
+    assert esc(hostile_contract_id) in text
+    assert "\x07" not in text and "\x1b" not in text
+    page = _parse(text)
+    records = [a.get("data-status") for t, a in page.tags if t == "tr"]
+    assert records  # parsed as a table, not swallowed by a broken-out script
+    assert hostile_contract_id in "".join(page.text)  # the text a reader sees is the original value
+
+
+def test_scorecard_chart(scorecard_result: RunResult, options: RenderOptions) -> None:
+    text = render_html(scorecard_result, options)
+    assert "<h2>Scorecard</h2>" in text
+    assert "Defined &lt;b&gt;" in text
+    assert "Findings by area" not in text
+    page = _parse(text)
+    bars = [a for t, a in page.tags if t == "rect" and a.get("class") == "b-level"]
+    assert len(bars) == 3
+
+
+def test_row_cap(default_result: RunResult, options: RenderOptions, monkeypatch: pytest.MonkeyPatch) -> None:
+    import capcheck.reporters.html as module
+
+    monkeypatch.setattr(module, "MAX_ROWS", 2)
+    page = _parse(module.render_html(default_result, options))
+    assert len(_rows(page)) == 2
+    assert "Only the first 2 of" in "".join(page.text)
+    assert MAX_ROWS >= 10_000
+
+
+def test_empty(empty_result: RunResult, options: RenderOptions) -> None:
+    page = _parse(render_html(empty_result, options))
+    assert _rows(page) == []
+    assert "PASSED" in "".join(page.text)
+
+
+def test_lxml_parses_it(full_result: RunResult, options: RenderOptions) -> None:
+    lxml_html = pytest.importorskip("lxml.html", reason="lxml is a test dependency")
+    doc = lxml_html.document_fromstring(render_html(full_result, options))
+    assert len(doc.xpath("//script")) == 1
+    assert len(doc.xpath("//table[@id='findings-table']/tbody/tr")) == len(full_result.findings)
+    assert not doc.xpath("//img")
+
+
+# ---------------------------------------------------------------------------------------------
+# A real browser: Debian's chromium, headless
+# ---------------------------------------------------------------------------------------------
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+needs_chromium = pytest.mark.skipif(
+    CHROMIUM is None, reason="no chromium binary on PATH (apt-get install chromium) - browser tests not run"
+)
+
+
+def _chromium(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    assert CHROMIUM is not None
+    profile = tmp_path / "chromium-profile"
+    profile.mkdir(exist_ok=True)
+    cmd = [
+        CHROMIUM,
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--no-first-run",
+        "--disable-dev-shm-usage",
+        f"--user-data-dir={profile}",
+        *args,
+    ]
+    return subprocess.run(cmd, capture_output=True, text=True, timeout=120, check=False)
+
+
+@needs_chromium
+def test_renders_in_chromium(full_result: RunResult, options: RenderOptions, tmp_path: Path) -> None:
+    report = tmp_path / "report.html"
+    report.write_text(render_html(full_result, options), encoding="utf-8")
+    shot = tmp_path / "report.png"
+    proc = _chromium(tmp_path, f"--screenshot={shot}", "--window-size=1280,900", report.as_uri())
+    assert shot.is_file(), proc.stderr[-2000:]
+    data = shot.read_bytes()
+    assert data.startswith(b"\x89PNG\r\n\x1a\n")
+    assert len(data) > 20_000, "the screenshot is suspiciously small: blank page?"
+    # A blank page compresses to almost nothing; a rendered report uses many distinct byte values.
+    assert len(set(data[1000:20_000])) > 200
+
+
+def _dump(tmp_path: Path, report: Path, fragment: str) -> _Page:
+    proc = _chromium(tmp_path, "--virtual-time-budget=5000", "--dump-dom", report.as_uri() + fragment)
+    assert "<tbody>" in proc.stdout, proc.stderr[-2000:]
+    return _parse(proc.stdout)
+
+
+@needs_chromium
+def test_filters_from_url_fragment_in_chromium(full_result: RunResult, options: RenderOptions, tmp_path: Path) -> None:
+    report = tmp_path / "report.html"
+    report.write_text(render_html(full_result, options), encoding="utf-8")
+
+    page = _dump(tmp_path, report, "#status=fail")
+    rows = _rows(page)
+    assert len(rows) == len(full_result.findings)
+    visible = [r for r in rows if "hidden" not in r]
+    hidden = [r for r in rows if "hidden" in r]
+    assert visible and hidden
+    assert all(r["data-status"] == "fail" for r in visible)
+    assert all(r["data-status"] != "fail" for r in hidden)
+    n_fail = full_result.summary.by_status["fail"]
+    assert f"{n_fail} of {len(rows)} findings shown" in "".join(page.text)
+    assert not [a for t, a in page.tags if t == "img"], "the hostile <img> was never created"
+
+    page = _dump(tmp_path, report, "#area=INFRA&severity=critical&q=web-02")
+    visible = [r for r in _rows(page) if "hidden" not in r]
+    assert [(r["data-area"], r["data-rule"]) for r in visible] == [("INFRA", "INFRA-004")]
+
+    page = _dump(tmp_path, report, "#status=nonsense")
+    assert not [r for r in _rows(page) if "hidden" in r], "an unknown filter value shows everything"

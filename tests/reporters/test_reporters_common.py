@@ -1,0 +1,83 @@
+"""All five reporters: registered as built-in plugins, written by the CLI, scorecard gate shown."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from capcheck.cli import cli
+from capcheck.config import Config
+from capcheck.models import RunResult
+from capcheck.reporters import RenderOptions
+from capcheck.reporters.csv import render_csv
+from capcheck.reporters.html import render_html
+from capcheck.reporters.junit import render_junit
+from capcheck.reporters.markdown import render_markdown
+from capcheck.reporters.sarif import render_sarif
+from capcheck.runner import load_registry
+
+FORMATS = {"sarif": ".sarif", "junit": ".xml", "markdown": ".md", "csv": ".csv", "html": ".html"}
+RENDERERS = (render_sarif, render_junit, render_markdown, render_csv, render_html)
+GATE = "COMM: level 2 (developing) is below the minimum level 3"
+
+
+def test_registered_as_built_in_plugins() -> None:
+    registry = load_registry(Config())
+    for name, extension in FORMATS.items():
+        reporter = registry.reporters[name]
+        assert reporter.extension == extension
+        assert reporter.description
+
+
+def test_cli_writes_every_format(tmp_path: Path) -> None:
+    evidence = Path(__file__).parent / "fixtures" / "evidence"
+    args = ["check", str(evidence), "--as-of", "2026-11-25", "--format", "sarif", "-o", str(tmp_path / "out.sarif")]
+    for name, extension in FORMATS.items():
+        args += ["--report", f"{name}={tmp_path / ('report' + extension)}"]
+    result = CliRunner().invoke(cli, args)
+    assert result.exit_code == 1, result.output
+    assert json.loads((tmp_path / "out.sarif").read_text(encoding="utf-8"))["version"] == "2.1.0"
+    assert json.loads((tmp_path / "report.sarif").read_text(encoding="utf-8"))["runs"][0]["results"]
+    ET.fromstring((tmp_path / "report.xml").read_text(encoding="utf-8"))
+    assert (tmp_path / "report.md").read_text(encoding="utf-8").startswith("## ")
+    assert (tmp_path / "report.csv").read_text(encoding="utf-8").startswith("rule_id,")
+    assert (tmp_path / "report.html").read_text(encoding="utf-8").startswith("<!DOCTYPE html>")
+
+
+@pytest.mark.parametrize("render", RENDERERS, ids=lambda r: r.__name__)
+def test_renders_every_result(
+    render: object, full_result: RunResult, default_result: RunResult, empty_result: RunResult, options: RenderOptions
+) -> None:
+    for result in (full_result, default_result, empty_result):
+        text = render(result, options)  # type: ignore[operator]
+        assert isinstance(text, str) and text.endswith("\n")
+
+
+@pytest.mark.parametrize("render", RENDERERS, ids=lambda r: r.__name__)
+def test_deterministic(render: object, default_result: RunResult, options: RenderOptions) -> None:
+    assert render(default_result, options) == render(default_result, options)  # type: ignore[operator]
+
+
+def test_gate_failures_are_shown(default_result: RunResult, options: RenderOptions, schemas: Path) -> None:
+    gated = dataclasses.replace(default_result, gate_failures=(GATE,))
+    assert GATE in render_markdown(gated, options)
+    assert "Gate failed" in render_html(gated, options)
+    sarif = json.loads(render_sarif(gated, options))
+    assert sarif["runs"][0]["invocations"][0]["properties"]["gateFailures"] == [GATE]
+    junit = render_junit(gated, options)
+    root = ET.fromstring(junit)
+    case = root.find(".//testcase[@classname='capcheck.COMM.gate']")
+    assert case is not None
+    failure = case.find("failure")
+    assert failure is not None and failure.get("type") == "gate"
+    suite = root.find("testsuite[@package='capcheck.COMM']")
+    assert suite is not None
+    assert int(suite.get("failures", "0")) == sum(1 for c in suite.iter("testcase") if c.find("failure") is not None)
+    xmlschema = pytest.importorskip("xmlschema", reason="xmlschema is a test dependency")
+    for xsd in ("junit-10.xsd", "JUnit.xsd"):
+        xmlschema.XMLSchema(str(schemas / xsd)).validate(junit)
