@@ -117,6 +117,8 @@ def parse_duration(text: Any) -> int:
 
 def format_value(value: Any, *, quote: bool = False, limit: int = 200) -> str:
     """A record value as shown in messages: lists joined, booleans lower-case, long text cut."""
+    if type(value) is str and not quote and len(value) <= limit:
+        return value  # the common case, first
     if value is None:
         return "<missing>"
     if isinstance(value, bool):

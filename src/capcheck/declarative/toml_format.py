@@ -107,24 +107,30 @@ class Template:
             self.parts.append(text)
 
     def bind(self, fixed: Mapping[str, str]) -> Callable[[Record], str]:
-        """A renderer: names in ``fixed`` are constant for the run; others read the record."""
-        segments: list[str | Callable[[Record], Any]] = []
+        """A renderer: names in ``fixed`` are constant for the run; others read the record.
+
+        The constant text becomes a ``%s``-only pattern (its own ``%`` doubled), filled with the
+        formatted record values: one C-level formatting call per message, no attribute access.
+        """
+        pattern: list[str] = []
+        getters: list[Callable[[Record], Any]] = []
         for part in self.parts:
             if isinstance(part, str):
-                segments.append(part)
+                pattern.append(part.replace("%", "%%"))
             elif part[0] in fixed:
-                segments.append(fixed[part[0]])
+                pattern.append(fixed[part[0]].replace("%", "%%"))
             else:
-                segments.append(make_getter(part[0]))
-        if all(isinstance(s, str) for s in segments):
-            constant = "".join(s for s in segments if isinstance(s, str))
+                pattern.append("%s")
+                getters.append(make_getter(part[0]))
+        text = "".join(pattern)
+        if not getters:
+            constant = text % ()
             return lambda record: constant
         fmt = format_value
-
-        def render(record: Record) -> str:
-            return "".join(s if type(s) is str else fmt(s(record)) for s in segments)  # type: ignore[operator]
-
-        return render
+        if len(getters) == 1:
+            (get,) = getters
+            return lambda record: text % (fmt(get(record)),)
+        return lambda record: text % tuple([fmt(get(record)) for get in getters])
 
 
 def _fixed_names(env: Env, options: Mapping[str, Any], extra: Mapping[str, str] | None = None) -> dict[str, str]:
