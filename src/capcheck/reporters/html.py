@@ -58,7 +58,7 @@ table{border-collapse:collapse;width:100%;font-size:13px}
 th,td{border-bottom:1px solid var(--line);padding:5px 8px;text-align:left;vertical-align:top}
 th{background:var(--panel);position:sticky;top:0}
 td.num,th.num{text-align:right}
-td.msg{max-width:520px;overflow-wrap:anywhere}
+td.msg{min-width:260px;max-width:520px;overflow-wrap:anywhere}
 code,.mono{font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;font-size:12px}
 td code{white-space:nowrap}
 .badge{display:inline-block;padding:1px 7px;border-radius:10px;font-size:11px;font-weight:600;color:#fff}
@@ -203,6 +203,12 @@ def _number(value: Any) -> float | None:
 
 
 _LABEL_W = 300
+
+
+def _clip(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "\u2026"
+
+
 _BAR_W = 460
 _ROW_H = 26
 
@@ -227,7 +233,7 @@ def _scorecard_chart(rows: Sequence[Mapping[str, Any]]) -> str:
         tip = f"{label}: {shown}" + (f" ({r['cap']})" if r.get("cap") else "")
         parts.append(
             f'<g class="row"><title>{esc(tip)}</title>'
-            f'<text x="0" y="{y + 16}">{esc(label[:48])}</text>'
+            f'<text x="0" y="{y + 16}">{esc(_clip(label, 40))}</text>'
             f'<rect class="b-track" x="{_LABEL_W}" y="{y + 3}" width="{_BAR_W}" height="16" rx="3"/>'
             f'<rect class="b-level" x="{_LABEL_W}" y="{y + 3}" width="{width:.1f}" height="16" rx="3"/>'
             f'<text class="sub" x="{_LABEL_W + _BAR_W + 8}" y="{y + 16}">{esc(shown)}</text></g>'
@@ -258,7 +264,7 @@ def _area_chart(result: RunResult) -> str:
         label = f"{area} {titles.get(area, '')}".strip()
         summary = ", ".join(f"{counts.get(s.value, 0)} {s.value}" for s in statuses)
         parts.append(f'<g class="row"><title>{esc(label)}: {esc(summary)}</title>')
-        parts.append(f'<text x="0" y="{y + 16}">{esc(label[:48])}</text>')
+        parts.append(f'<text x="0" y="{y + 16}">{esc(_clip(label, 40))}</text>')
         parts.append(f'<rect class="b-track" x="{_LABEL_W}" y="{y + 3}" width="{_BAR_W}" height="16" rx="3"/>')
         x = float(_LABEL_W)
         for s in statuses:
