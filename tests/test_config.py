@@ -1,0 +1,206 @@
+"""Configuration: capcheck.toml or [tool.capcheck], found upwards, validated with file and pointer;
+the CLI's options win over it."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from capcheck.config import Config, find_config, load_config
+from capcheck.errors import ConfigError
+from capcheck.models import Severity
+
+CONFIG = Path(__file__).parent / "fixtures" / "config"
+
+
+def config_problems(path: Path) -> list[str]:
+    with pytest.raises(ConfigError) as info:
+        load_config(path)
+    return [str(p) for p in info.value.problems]
+
+
+# --- reading ----------------------------------------------------------------------------------------
+
+
+def test_no_config_file_gives_the_defaults() -> None:
+    config = load_config(None)
+    assert config == Config()
+    assert (config.paths, config.fail_on, config.max_file_mb, config.source) == ([], None, 1024, None)
+
+
+def test_a_complete_capcheck_toml() -> None:
+    config = load_config(CONFIG / "capcheck.toml")
+    assert config.fail_on == "high"
+    assert config.select == ["COMM-004", "INFRA"] and config.ignore == ["INFRA-003"]
+    assert config.severity == {"COMM-004": Severity.CRITICAL}
+    assert config.options == {"COMM-004": {"value_threshold": 50000}}
+    assert config.csv_kinds == {"cmdb-*.csv": "it-assets"}
+    assert config.max_file_mb == 16
+    assert config.source == CONFIG / "capcheck.toml"
+    assert config.resolve("evidence") == CONFIG / "evidence"  # relative to the file
+    assert config.resolve("/abs/evidence") == Path("/abs/evidence")
+
+
+def test_tool_capcheck_in_pyproject() -> None:
+    config = load_config(CONFIG / "pyproject.toml")
+    assert (config.fail_on, config.select) == ("critical", ["COMM-004"])
+    assert config.options == {"COMM-004": {"statuses": ["active", "pipeline", "expired"]}}
+
+
+def test_found_from_the_working_directory_upwards(tmp_path: Path) -> None:
+    deep = tmp_path / "org" / "team" / "evidence"
+    deep.mkdir(parents=True)
+    outside = find_config(deep)
+    assert outside is None or not outside.is_relative_to(tmp_path)
+    (tmp_path / "org" / "capcheck.toml").write_text('fail_on = "high"\n')
+    assert find_config(deep) == (tmp_path / "org" / "capcheck.toml").resolve()
+    # A pyproject.toml without [tool.capcheck] is not a capcheck config: keep looking upwards.
+    (tmp_path / "org" / "team" / "pyproject.toml").write_text("[project]\nname = 'x'\n")
+    assert find_config(deep) == (tmp_path / "org" / "capcheck.toml").resolve()
+    # One with [tool.capcheck] is, and it is nearer.
+    (tmp_path / "org" / "team" / "pyproject.toml").write_text("[tool.capcheck]\nfail_on = 'low'\n")
+    assert find_config(deep) == (tmp_path / "org" / "team" / "pyproject.toml").resolve()
+    # In one directory, capcheck.toml wins over pyproject.toml.
+    (tmp_path / "org" / "team" / "capcheck.toml").write_text("")
+    assert find_config(deep) == (tmp_path / "org" / "team" / "capcheck.toml").resolve()
+
+
+def test_a_broken_pyproject_on_the_way_up_is_passed_over(tmp_path: Path) -> None:
+    (tmp_path / "a" / "b").mkdir(parents=True)
+    (tmp_path / "a" / "b" / "pyproject.toml").write_text("[tool.capcheck\n")
+    (tmp_path / "a" / "capcheck.toml").write_text("")
+    assert find_config(tmp_path / "a" / "b") == (tmp_path / "a" / "capcheck.toml").resolve()
+
+
+# --- invalid files -------------------------------------------------------------------------------------
+
+
+def test_unknown_keys_are_named_with_the_allowed_ones() -> None:
+    path = (CONFIG / "unknown-key.toml").as_posix()
+    [problem] = config_problems(CONFIG / "unknown-key.toml")
+    assert problem.startswith(f"{path}: /fail-on: unknown key (allowed: csv_kinds, fail_on, format, ")
+    allowed = problem.split("(allowed: ")[1].rstrip(")").split(", ")
+    assert allowed == sorted(allowed) and "fail-on" not in allowed and "source" not in allowed
+
+
+def test_bad_values_are_each_located() -> None:
+    problems = config_problems(CONFIG / "bad-values.toml")
+    pointers = sorted(p.split(": ")[1] for p in problems)
+    assert pointers == ["/fail_on", "/include_passed", "/max_file_mb", "/select", "/severity/COMM-004"]
+    assert any(
+        "/fail_on: Input should be 'info', 'low', 'medium', 'high', 'critical' or 'never'" in p for p in problems
+    )
+
+
+def test_severity_keys_must_be_rule_ids() -> None:
+    [problem] = config_problems(CONFIG / "not-a-rule-id.toml")
+    assert problem.endswith("/severity: Value error, 'comm-4' is not a rule id (like COMM-001)")
+
+
+def test_malformed_toml_names_the_line() -> None:
+    [problem] = config_problems(CONFIG / "malformed.toml")
+    assert problem.startswith(f"{(CONFIG / 'malformed.toml').as_posix()}:3: malformed TOML: ")
+
+
+def test_a_missing_config_file() -> None:
+    assert config_problems(CONFIG / "nope.toml") == [f"{(CONFIG / 'nope.toml').as_posix()}: no such config file"]
+
+
+def test_pointers_in_pyproject_start_at_tool_capcheck(tmp_path: Path) -> None:
+    (tmp_path / "pyproject.toml").write_text("[tool.capcheck]\nfail_on = 3\n")
+    [problem] = config_problems(tmp_path / "pyproject.toml")
+    assert ": /tool/capcheck/fail_on: " in problem
+
+
+# --- through the CLI: discovery, precedence, and checks against the registry ---------------------------------
+
+
+@pytest.fixture
+def project(copy_fixture: Callable[..., Path], workdir: Path) -> Path:
+    """A project: capcheck.toml, evidence/ (assets as cmdb-2025.csv, mapped by csv_kinds), and a subdirectory."""
+    copy_fixture("config/capcheck.toml", "project/capcheck.toml")
+    copy_fixture("evidence/mixed/supplier-contracts.json", "project/evidence/supplier-contracts.json")
+    copy_fixture("evidence/mixed/it-assets.csv", "project/evidence/cmdb-2025.csv")
+    (workdir / "project" / "docs").mkdir()
+    return workdir / "project"
+
+
+def test_the_config_is_found_and_applied(run_cli, project: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(project / "docs")  # no paths given: the config's, relative to the config file
+    result = run_cli("check", "--as-of", "2025-04-01", "--format", "json")
+    doc = json.loads(result.stdout)
+    rule_ids = [r["id"] for r in doc["rules"]]
+    assert "COMM-004" in rule_ids and "INFRA-004" in rule_ids
+    assert "INFRA-003" not in rule_ids  # ignored
+    assert all(r == "COMM-004" or r.startswith("INFRA-") for r in rule_ids)  # selected
+    comm = [f for f in doc["findings"] if f["rule_id"] == "COMM-004"]
+    # value_threshold 50000 brings the 80,000 contract in; the severity is overridden.
+    assert sorted(f["evidence"]["record_id"] for f in comm) == ["CON-002", "CON-003"]
+    assert {f["severity"] for f in comm} == {"critical"}
+    assert next(r for r in doc["rules"] if r["id"] == "COMM-004")["severity"] == "critical"
+    assert doc["settings"]["fail_on"] == "high"
+    assert {e["kind"] for e in doc["evidence"]} == {"supplier-contracts", "it-assets"}  # csv_kinds
+    assert result.exit_code == 1
+
+
+def test_cli_options_win_over_the_config(run_cli, project: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(project)
+    result = run_cli(
+        "check", "evidence", "--as-of", "2025-04-01", "--format", "json", "--select", "INFRA-004", "--fail-on", "never"
+    )
+    doc = json.loads(result.stdout)
+    assert [r["id"] for r in doc["rules"]] == ["INFRA-004"]
+    assert doc["settings"]["fail_on"] == "never"
+    assert result.exit_code == 0
+
+
+def test_an_explicit_config_file(run_cli, copy_fixture: Callable[..., Path], workdir: Path) -> None:
+    copy_fixture("evidence/mixed", "evidence")
+    copy_fixture("config/pyproject.toml", "settings/pyproject.toml")
+    result = run_cli("check", "evidence", "--config", "settings/pyproject.toml", "--as-of", "2025-04-01")
+    assert "[CON-004]" in result.stdout  # the expired contract is in scope through the options override
+    assert result.exit_code == 0  # COMM-004 is high; fail_on = critical
+
+
+@pytest.mark.parametrize(
+    ("fixture", "expected"),
+    [
+        ("unknown-rule.toml", [": /severity/COMM-999: unknown rule 'COMM-999'", ": /options/INFRA-999: unknown rule"]),
+        ("unknown-option.toml", [": /options/INFRA-004/max_dayz: rule INFRA-004 has no option 'max_dayz' (options:"]),
+        (
+            "wrong-option-type.toml",
+            [
+                ": /options/INFRA-004/max_days: option 'max_days' of INFRA-004 must be int, like its default 14",
+                ": /options/COMM-004/statuses: option 'statuses' of COMM-004 must be list",
+            ],
+        ),
+        ("unknown-key.toml", [": /fail-on: unknown key"]),
+        ("malformed.toml", [":3: malformed TOML: "]),
+    ],
+)
+def test_config_errors_stop_the_run(
+    run_cli, copy_fixture: Callable[..., Path], fixture: str, expected: list[str]
+) -> None:
+    copy_fixture(f"config/{fixture}", "capcheck.toml")
+    copy_fixture("evidence/clean", "evidence")
+    result = run_cli("check", "evidence")
+    assert result.exit_code == 2
+    assert result.stdout == ""
+    assert result.stderr.startswith(f"capcheck: config error: {len(expected)} problem")
+    for fragment in expected:
+        assert f"  {Path.cwd().resolve().as_posix()}/capcheck.toml{fragment}" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_rule_errors_in_pyproject_point_into_tool_capcheck(run_cli, copy_fixture: Callable[..., Path]) -> None:
+    copy_fixture("config/pyproject-unknown-rule.toml", "pyproject.toml")
+    copy_fixture("evidence/clean", "evidence")
+    result = run_cli("check", "evidence")
+    assert result.exit_code == 2
+    assert "pyproject.toml: /tool/capcheck/severity/GOV-999: unknown rule 'GOV-999'" in result.stderr
+    assert "pyproject.toml: /tool/capcheck/options/GOV-002/min_scor: rule GOV-002 has no option 'min_scor'" in (
+        result.stderr
+    )
