@@ -1,0 +1,140 @@
+"""Rules: the @rule decorator validates metadata at import; selection by id, prefix, area and tag."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from pydantic import ValidationError
+
+from capcheck.errors import UsageError
+from capcheck.models import Outcome, Severity
+from capcheck.rules import Rule, RuleContext, rule, select_rules
+
+TEXT = {"description": "d", "rationale": "r", "remediation": "m"}
+
+
+def noop(evidence: Any, ctx: RuleContext) -> Iterator[Outcome]:
+    return iter(())
+
+
+def make(rule_id: str, tags: tuple[str, ...] = (), **extra: Any) -> Rule:
+    fields: dict[str, Any] = {"title": f"{rule_id} holds", "severity": "low", "kinds": ["it-assets"], **TEXT}
+    fields.update(extra)
+    return rule(id=rule_id, area=rule_id.split("-")[0], tags=tags, **fields)(noop)
+
+
+RULES = {
+    r.id: r
+    for r in (
+        make("COMM-001", ("supplier-management",)),
+        make("COMM-004", ("supplier-management", "lock-in")),
+        make("COMM-012"),
+        make("GOV-002", ("risk-management",)),
+        make("INFRA-003", ("lifecycle",)),
+        make("INFRA-004", ("patching", "cyber")),
+    )
+}
+
+
+def ids(rules: list[Rule]) -> list[str]:
+    return [r.id for r in rules]
+
+
+def test_the_decorator_makes_a_rule_with_validated_metadata() -> None:
+    r = make("COMM-004", ("lock-in",), severity="high", options={"value_threshold": 1}, version="2.1")
+    assert r.id == "COMM-004" and r.check is noop
+    assert (r.meta.severity, r.meta.kinds, r.meta.tags, r.meta.version) == (
+        Severity.HIGH,
+        ("it-assets",),
+        ("lock-in",),
+        "2.1",
+    )
+    assert r.meta.options == {"value_threshold": 1}
+
+
+@pytest.mark.parametrize(
+    ("changes", "cause"),
+    [
+        ({"id": "COMM-1"}, "String should match pattern"),
+        ({"id": "GOV-001"}, "rule id 'GOV-001' must start with its area 'COMM'"),
+        ({"kinds": []}, "at least 1 item"),
+        ({"kinds": ["IT Assets"]}, "'IT Assets' is not a kind id"),
+        ({"title": "ok"}, "at least 3 characters"),
+        ({"version": "one"}, "String should match pattern"),
+        ({"remediation": ""}, "at least 1 character"),
+    ],
+)
+def test_bad_metadata_is_refused_at_definition(changes: dict[str, Any], cause: str) -> None:
+    fields: dict[str, Any] = {"id": "COMM-001", "title": "Holds", "area": "COMM", "severity": "low", "kinds": ["x"]}
+    fields.update(TEXT)
+    fields.update(changes)
+    with pytest.raises(ValidationError, match=cause):
+        rule(**fields)(noop)
+
+
+def test_an_unknown_severity_is_refused() -> None:
+    with pytest.raises(ValueError, match="'urgent' is not a valid Severity"):
+        make("COMM-001", severity="urgent")
+
+
+@pytest.mark.parametrize(
+    ("select", "ignore", "expected"),
+    [
+        ((), (), ["COMM-001", "COMM-004", "COMM-012", "GOV-002", "INFRA-003", "INFRA-004"]),
+        (("COMM-004",), (), ["COMM-004"]),
+        (("comm-004",), (), ["COMM-004"]),
+        (("COMM-00",), (), ["COMM-001", "COMM-004"]),
+        (("COMM",), (), ["COMM-001", "COMM-004", "COMM-012"]),
+        (("infra",), (), ["INFRA-003", "INFRA-004"]),
+        (("supplier-management",), (), ["COMM-001", "COMM-004"]),
+        (("lock-in", "GOV"), (), ["COMM-004", "GOV-002"]),
+        ((), ("COMM",), ["GOV-002", "INFRA-003", "INFRA-004"]),
+        (("COMM",), ("lock-in",), ["COMM-001", "COMM-012"]),
+        (("INFRA",), ("INFRA-003", "cyber"), []),
+    ],
+)
+def test_selection(select: tuple[str, ...], ignore: tuple[str, ...], expected: list[str]) -> None:
+    assert ids(select_rules(RULES, select, ignore)) == expected
+
+
+def test_an_unknown_selector_is_a_usage_error_never_a_silent_no_op() -> None:
+    with pytest.raises(UsageError) as info:
+        select_rules(RULES, ["COMM-999", "COMM"], ["no-such-tag"])
+    assert [str(p) for p in info.value.problems] == [
+        "unknown rule id, area or tag 'COMM-999' (see 'capcheck rules list')",
+        "unknown rule id, area or tag 'no-such-tag' (see 'capcheck rules list')",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        (["--select", "COMM-004"], {"COMM-004"}),
+        (["--select", "COMM"], {"COMM-003", "COMM-004"}),
+        (["--select", "INFRA", "--ignore", "INFRA-003"], {"INFRA-004"}),
+        (["--select", "join"], {"COMM-003", "GOV-002"}),
+        (["--select", "GOV-002", "--select", "aggregate"], {"GOV-002", "INFRA-003"}),
+    ],
+)
+def test_cli_selection(run_cli, copy_fixture: Callable[..., Path], args: list[str], expected: set[str]) -> None:
+    copy_fixture("evidence/mixed", "evidence")
+    result = run_cli("check", "evidence", "--format", "json", "--as-of", "2025-04-01", *args)
+    ran = {r["id"] for r in json.loads(result.stdout)["rules"]}
+    python_rules = {"COMM-003", "COMM-004", "GOV-002", "INFRA-003", "INFRA-004"}
+    assert ran & python_rules == expected
+    assert result.exit_code in (0, 1)
+
+
+@pytest.mark.parametrize("option", ["--select", "--ignore"])
+def test_cli_unknown_selector_exits_2(run_cli, copy_fixture: Callable[..., Path], option: str) -> None:
+    copy_fixture("evidence/clean", "evidence")
+    result = run_cli("check", "evidence", option, "COMM-999")
+    assert result.exit_code == 2
+    assert result.stdout == ""
+    assert result.stderr == (
+        "capcheck: usage error: 1 problem\n  unknown rule id, area or tag 'COMM-999' (see 'capcheck rules list')\n"
+    )
