@@ -81,3 +81,9 @@ def test_gate_failures_are_shown(default_result: RunResult, options: RenderOptio
     xmlschema = pytest.importorskip("xmlschema", reason="xmlschema is a test dependency")
     for xsd in ("junit-10.xsd", "JUnit.xsd"):
         xmlschema.XMLSchema(str(schemas / xsd)).validate(junit)
+
+
+def test_docs_cover_every_format() -> None:
+    docs = (Path(__file__).parents[2] / "docs" / "reporters.md").read_text(encoding="utf-8")
+    for name, extension in FORMATS.items():
+        assert f"`{name}`" in docs and f"`{extension}`" in docs

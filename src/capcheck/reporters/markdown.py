@@ -66,6 +66,10 @@ _VERDICT = {
 }
 
 
+def _plural(n: int, word: str) -> str:
+    return f"{n} {word}" if n == 1 else f"{n} {word}s"
+
+
 def _headline(result: RunResult) -> list[str]:
     code = result.exit_code
     icon, word = _VERDICT[code]
@@ -84,7 +88,8 @@ def _headline(result: RunResult) -> list[str]:
         f"## {icon} capcheck: {word}",
         "",
         f"{why} (exit {code}). capcheck {md_escape(result.tool_version)}, as of {result.as_of.isoformat()}: "
-        f"{len(result.rules)} rules over {len(result.evidence)} evidence files ({records} records).",
+        f"{_plural(len(result.rules), 'rule')} over {_plural(len(result.evidence), 'evidence file')} "
+        f"({_plural(records, 'record')}).",
     ]
 
 
@@ -146,9 +151,12 @@ def _scorecard(result: RunResult) -> list[str]:
     if rows is None:
         return []
     extra = [k for k in _SCORECARD_EXTRA if any(k in r for r in rows)]
-    head = ["Area", "Level", "Name", *extra]
+    head = ["Area", "Level", "Name", *(k.capitalize() for k in extra)]
     lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    unruled = [r for r in rows if r.get("status") == "no-rules"]
     for r in rows:
+        if r.get("status") == "no-rules":
+            continue
         area = md_escape(r.get("area", ""), 40)
         title = r.get("title")
         if title:
@@ -162,6 +170,9 @@ def _scorecard(result: RunResult) -> list[str]:
             else:
                 cells.append("" if value is None or isinstance(value, dict | list) else md_escape(value, 200))
         lines.append("| " + " | ".join(cells) + " |")
+    if unruled:
+        names = ", ".join(md_escape(r.get("area", ""), 40) for r in unruled)
+        lines += ["", f"_No rules ran for {names}._"]
     return lines
 
 
