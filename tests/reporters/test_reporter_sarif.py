@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from jsonschema.validators import validator_for
 
-from capcheck.models import RunResult, Status
+from capcheck.models import EvidenceRef, RunResult, Status
 from capcheck.reporters import RenderOptions
 from capcheck.reporters.sarif import SECURITY_SEVERITY, render_sarif
 
@@ -216,3 +216,21 @@ def test_deterministic(full_result: RunResult, options: RenderOptions) -> None:
     assert render_sarif(full_result, options) == render_sarif(full_result, options)
     log = _log(full_result, options)
     assert list(log) == ["$schema", "version", "runs"]
+
+
+def test_finding_without_a_file_has_no_location(
+    full_result: RunResult, options: RenderOptions, sarif_schema: dict[str, Any]
+) -> None:
+    """GitHub rejects a location with no physical location: such a finding gets no location at all."""
+    first = full_result.findings[0]
+    assert first.evidence is not None
+    orphan = dataclasses.replace(first, evidence=EvidenceRef(kind=first.evidence.kind), related=())
+    result = dataclasses.replace(full_result, findings=(orphan, *full_result.findings[1:]))
+    log = _log(result, options)
+    _validate(sarif_schema, log)
+    res = log["runs"][0]["results"][0]
+    assert "locations" not in res
+    assert res["properties"]["kind"] == first.evidence.kind
+    for other in log["runs"][0]["results"][1:]:
+        assert all("physicalLocation" in loc for loc in other["locations"])
+        assert all("physicalLocation" in loc for loc in other.get("relatedLocations", []))

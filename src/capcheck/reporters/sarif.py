@@ -232,12 +232,11 @@ def _result(f: Finding, rule_index: int, locator: _Locator) -> dict[str, Any]:
     }
     properties: dict[str, Any] = {"status": f.status.value, "severity": f.severity.value, "area": f.area}
     if ev is not None:
-        location: dict[str, Any] = {}
         physical = _physical_location(ev, locator)
         if physical is not None:
-            location["physicalLocation"] = physical
-        location["logicalLocations"] = [_logical_location(ev, f.group)]
-        out["locations"] = [location]
+            # GitHub rejects a location without a physical location ("expected a physical location"):
+            # a finding with no evidence file (its kind was not given) has no location at all.
+            out["locations"] = [{"physicalLocation": physical, "logicalLocations": [_logical_location(ev, f.group)]}]
         properties["kind"] = ev.kind
         if ev.record_id is not None:
             properties["recordId"] = ev.record_id
@@ -248,14 +247,20 @@ def _result(f: Finding, rule_index: int, locator: _Locator) -> dict[str, Any]:
     if f.group is not None:
         properties["group"] = f.group
     related = []
-    for i, rel in enumerate(f.related[:MAX_RELATED], start=1):
-        loc: dict[str, Any] = {"id": i}
+    for rel in f.related:
         physical = _physical_location(rel, locator)
-        if physical is not None:
-            loc["physicalLocation"] = physical
-        loc["logicalLocations"] = [_logical_location(rel, None)]
-        loc["message"] = {"text": _message_text(f"{rel.kind} {rel.record_id or ''}".strip())}
-        related.append(loc)
+        if physical is None:
+            continue
+        related.append(
+            {
+                "id": len(related) + 1,
+                "physicalLocation": physical,
+                "logicalLocations": [_logical_location(rel, None)],
+                "message": {"text": _message_text(f"{rel.kind} {rel.record_id or ''}".strip())},
+            }
+        )
+        if len(related) == MAX_RELATED:
+            break
     if related:
         out["relatedLocations"] = related
     if f.fingerprint:
