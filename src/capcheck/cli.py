@@ -136,11 +136,69 @@ def cli() -> None:
     """
 
 
+def selection_options(func: F) -> F:
+    """The options that say what to check, shared by ``check`` and ``baseline create``."""
+    for option in reversed(
+        [
+            click.argument("paths", nargs=-1, type=click.Path(path_type=Path)),
+            rules_plugins_options,
+            config_option,
+            click.option(
+                "--select", multiple=True, metavar="X", help="Run only these rule ids, prefixes, areas or tags."
+            ),
+            click.option("--ignore", multiple=True, metavar="X", help="Skip these rule ids, prefixes, areas or tags."),
+            click.option("--as-of", "as_of", metavar="YYYY-MM-DD", help="Judge dates as of this day (default: today)."),
+            click.option(
+                "--waivers",
+                "waivers_path",
+                type=click.Path(dir_okay=False, path_type=Path),
+                help="Governed waivers file (YAML or TOML; default: the config's 'waivers').",
+            ),
+        ]
+    ):
+        func = option(func)
+    return func
+
+
+def _request(
+    config: Config,
+    paths: tuple[Path, ...],
+    rule_paths: tuple[Path, ...],
+    plugins: tuple[str, ...],
+    select: tuple[str, ...],
+    ignore: tuple[str, ...],
+    as_of: str | None,
+    waivers_path: Path | None,
+    **extra: Any,
+) -> Any:
+    from capcheck.runner import CheckRequest
+
+    as_of_date = None
+    if as_of is not None:
+        try:
+            as_of_date = date.fromisoformat(as_of)
+        except ValueError:
+            _usage(f"--as-of must be a date as YYYY-MM-DD, not {as_of!r}")
+    evidence_paths = list(paths) or [config.resolve(p) for p in config.paths]
+    if not evidence_paths:
+        _usage("no evidence given: name files or directories (or set 'paths' in the config)")
+    waivers = waivers_path or (config.resolve(config.waivers) if config.waivers else None)
+    return CheckRequest(
+        paths=evidence_paths,
+        config=config,
+        rule_paths=rule_paths,
+        plugins=plugins,
+        select=select,
+        ignore=ignore,
+        as_of=as_of_date,
+        waivers=waivers,
+        **extra,
+    )
+
+
 @cli.command()
-@click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
-@rules_plugins_options
-@config_option
-@click.option("--format", "-f", "fmt", metavar="NAME", help="Output format: text (default), json, ...")
+@selection_options
+@click.option("--format", "-f", "fmt", metavar="NAME", help="Output format: text (default), json, sarif, ...")
 @click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path), help="Write the output here.")
 @click.option(
     "--report",
@@ -154,9 +212,6 @@ def cli() -> None:
     type=click.Choice(SEVERITY_CHOICES),
     help="Exit 1 on a failure of this severity or higher (default: low; 'never' to only report).",
 )
-@click.option("--select", multiple=True, metavar="X", help="Run only these rule ids, prefixes, areas or tags.")
-@click.option("--ignore", multiple=True, metavar="X", help="Skip these rule ids, prefixes, areas or tags.")
-@click.option("--as-of", "as_of", metavar="YYYY-MM-DD", help="Judge dates as of this day (default: today).")
 @click.option("--include-passed", is_flag=True, default=None, help="List passing findings too.")
 @click.option(
     "--min-level",
@@ -165,6 +220,12 @@ def cli() -> None:
     metavar="[AREA=]N",
     help="Scorecard gate: exit 1 when an area's maturity level is below N (all areas, or AREA=N). Repeatable.",
 )
+@click.option(
+    "--baseline",
+    "baseline_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Report failures already in this baseline as 'baselined'; only new failures fail the run.",
+)
 @debug_option
 @handle_errors
 def check(
@@ -172,53 +233,117 @@ def check(
     rule_paths: tuple[Path, ...],
     plugins: tuple[str, ...],
     config_path: Path | None,
+    select: tuple[str, ...],
+    ignore: tuple[str, ...],
+    as_of: str | None,
+    waivers_path: Path | None,
     fmt: str | None,
     output: Path | None,
     reports: tuple[str, ...],
     fail_on: str | None,
-    select: tuple[str, ...],
-    ignore: tuple[str, ...],
-    as_of: str | None,
     include_passed: bool | None,
     min_levels: tuple[str, ...],
+    baseline_path: Path | None,
     debug: bool,
 ) -> None:
     """Check evidence files or directories (PATH...) against the rules."""
     from capcheck.models import Severity
-    from capcheck.runner import CheckRequest, run_check
+    from capcheck.runner import run_check
 
     config = _load_config(config_path)
-    as_of_date = None
-    if as_of is not None:
-        try:
-            as_of_date = date.fromisoformat(as_of)
-        except ValueError:
-            _usage(f"--as-of must be a date as YYYY-MM-DD, not {as_of!r}")
-    evidence_paths = list(paths) or [config.resolve(p) for p in config.paths]
-    if not evidence_paths:
-        _usage("no evidence given: name files or directories (or set 'paths' in the config)")
-    registry = _registry(config, rule_paths, plugins)
-    fmt = fmt or config.format or "text"
-    targets = _report_targets(registry, fmt, reports)
     threshold = fail_on or config.fail_on or "low"
-    request = CheckRequest(
-        paths=evidence_paths,
-        config=config,
-        rule_paths=rule_paths,
-        plugins=plugins,
-        select=select,
-        ignore=ignore,
-        as_of=as_of_date,
+    baseline = baseline_path or (config.resolve(config.baseline) if config.baseline else None)
+    request = _request(
+        config,
+        paths,
+        rule_paths,
+        plugins,
+        select,
+        ignore,
+        as_of,
+        waivers_path,
         include_passed=bool(include_passed if include_passed is not None else config.include_passed),
         fail_on=None if threshold == "never" else Severity(threshold),
         debug=debug,
         min_level=_min_levels(min_levels),
+        baseline=baseline,
     )
+    registry = _registry(config, rule_paths, plugins)
+    fmt = fmt or config.format or "text"
+    targets = _report_targets(registry, fmt, reports)
     result = run_check(request, registry)
     _emit(registry, result, fmt, output)
     for name, path in targets:
         _emit(registry, result, name, path)
     sys.exit(result.exit_code)
+
+
+@cli.group()
+def baseline() -> None:
+    """Record today's failures so that only new ones fail the build."""
+
+
+@baseline.command("create")
+@selection_options
+@click.option(
+    "--output",
+    "-o",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=Path(".capcheck-baseline.json"),
+    show_default=True,
+    help="The baseline file to write (atomically).",
+)
+@debug_option
+@handle_errors
+def baseline_create(
+    paths: tuple[Path, ...],
+    rule_paths: tuple[Path, ...],
+    plugins: tuple[str, ...],
+    config_path: Path | None,
+    select: tuple[str, ...],
+    ignore: tuple[str, ...],
+    as_of: str | None,
+    waivers_path: Path | None,
+    output: Path,
+    debug: bool,
+) -> None:
+    """Check PATH... and write every failure's fingerprint to a baseline file."""
+    import json
+
+    from capcheck.baseline import baseline_document
+    from capcheck.reporters import write_atomic
+    from capcheck.runner import run_check
+
+    config = _load_config(config_path)
+    request = _request(
+        config, paths, rule_paths, plugins, select, ignore, as_of, waivers_path, fail_on=None, debug=debug
+    )
+    result = run_check(request, _registry(config, rule_paths, plugins))
+    if result.exit_code == 2:
+        _usage("a rule raised an error, so the check is incomplete: no baseline written (see --debug)")
+    doc = baseline_document(result)
+    write_atomic(output, json.dumps(doc, indent=2) + "\n")
+    click.echo(f"baseline: {len(doc['findings'])} failures recorded in {output}")
+
+
+@cli.command()
+@click.argument("old", type=click.Path(dir_okay=False, path_type=Path))
+@click.argument("new", type=click.Path(dir_okay=False, path_type=Path))
+@click.option(
+    "--format", "-f", "fmt", type=click.Choice(["text", "json", "markdown"]), default="text", show_default=True
+)
+@debug_option
+@handle_errors
+def diff(old: Path, new: Path, fmt: str, debug: bool) -> None:
+    """Compare two JSON findings documents: new, fixed, persisting, changed-severity, newly waived.
+
+    Exits 1 when NEW has failures OLD did not.
+    """
+    from capcheck.diff import diff_documents, load_findings_document, render_diff
+
+    result = diff_documents(load_findings_document(old), load_findings_document(new))
+    click.echo(render_diff(result, fmt), nl=False)
+    sys.exit(1 if result["counts"]["new"] else 0)
 
 
 def _min_levels(values: tuple[str, ...]) -> dict[str, int]:

@@ -43,6 +43,10 @@ class Config(BaseModel):
     options: dict[str, dict[str, Any]] = Field(default_factory=dict, description="Per rule id, option values.")
     csv_kinds: dict[str, str] = Field(default_factory=dict, description="CSV file name or glob -> kind id.")
     max_file_mb: int = Field(default=1024, ge=1, le=65536, description="The largest evidence file read, MiB.")
+    waivers: str | None = Field(default=None, description="The governed waivers file (YAML or TOML).")
+    waiver_max_days: int = Field(default=366, ge=1, le=3660, description="The longest a waiver may run, in days.")
+    waiver_warn_days: int = Field(default=30, ge=0, le=365, description="Flag waivers expiring within this many days.")
+    baseline: str | None = Field(default=None, description="The baseline file used by 'check'.")
     scorecard: ScorecardConfig = Field(default_factory=ScorecardConfig, description="The maturity scorecard method.")
 
     #: The file this came from (None when no file was found).

@@ -58,17 +58,30 @@ class Status(StrEnum):
     """The outcome of one rule on one record (or group).
 
     ``skip`` means the rule could not be evaluated (for example, the evidence it needs is absent):
-    it is never a pass. ``error`` means the rule raised: the check is incomplete.
+    it is never a pass. ``error`` means the rule raised: the check is incomplete. ``waived`` and
+    ``baselined`` are failures that a governed waiver or the baseline file accepts: they are
+    reported, and do not fail the run.
     """
 
     PASS = "pass"
     FAIL = "fail"
     ERROR = "error"
     SKIP = "skip"
+    WAIVED = "waived"
+    BASELINED = "baselined"
 
 
 #: The order statuses are listed and sorted in.
-STATUS_ORDER: tuple[Status, ...] = (Status.ERROR, Status.FAIL, Status.SKIP, Status.PASS)
+STATUS_ORDER: tuple[Status, ...] = (
+    Status.ERROR,
+    Status.FAIL,
+    Status.WAIVED,
+    Status.BASELINED,
+    Status.SKIP,
+    Status.PASS,
+)
+#: The statuses of a failing record, accepted or not (what the scorecard counts as failures).
+FAILING: frozenset[Status] = frozenset({Status.FAIL, Status.WAIVED, Status.BASELINED})
 
 _RULE_ID = r"^[A-Z][A-Z0-9]{1,9}-[0-9]{3,4}$"
 _AREA_ID = r"^[A-Z][A-Z0-9]{1,9}$"
@@ -236,6 +249,8 @@ class Finding:
     related: tuple[EvidenceRef, ...] = ()
     group: str | None = None
     fingerprint: str = ""
+    #: The waiver that accepted this failure (status ``waived``), as given in the waivers file.
+    waiver: Mapping[str, Any] | None = None
 
     def sort_key(self) -> tuple[Any, ...]:
         """The one deterministic order of findings: area, severity (high first), rule, evidence."""
@@ -270,6 +285,8 @@ class Finding:
             out["group"] = self.group
         out["remediation"] = self.remediation
         out["fingerprint"] = self.fingerprint
+        if self.waiver is not None:
+            out["waiver"] = dict(self.waiver)
         return out
 
 
@@ -330,6 +347,11 @@ class Summary:
         if per_area is None:
             per_area = self.by_area[area] = {s.value: 0 for s in STATUS_ORDER}
         per_area[status.value] += n
+
+    def move(self, finding: Finding, to: Status) -> None:
+        """Recount one finding that changes status (a failure waived or baselined)."""
+        for status, n in ((finding.status, -1), (to, 1)):
+            self.add(status, finding.severity, finding.area, n, rule_id=finding.rule_id)
 
     def as_dict(self) -> dict[str, Any]:
         """The JSON form, areas sorted."""

@@ -14,15 +14,17 @@ from pathlib import Path
 from typing import Any
 
 from capcheck._version import __version__
+from capcheck.baseline import apply_baseline, load_baseline
 from capcheck.config import Config
 from capcheck.engine import evaluate
 from capcheck.errors import ConfigError, Problem, UsageError
 from capcheck.evidence import EvidenceSet, load_evidence
-from capcheck.models import RunResult, Severity
+from capcheck.models import Finding, RunResult, Severity, display_path
 from capcheck.plugins import build_plugin_manager
 from capcheck.registry import Registry, build_registry
 from capcheck.rules import Rule, select_rules
 from capcheck.scorecard import compute_scorecard, gate_failures
+from capcheck.waivers import apply_waivers, load_waivers
 
 __all__ = ["CheckRequest", "load_registry", "run_check"]
 
@@ -43,6 +45,9 @@ class CheckRequest:
     debug: bool = False
     #: Scorecard gate from the CLI (area id or "*" -> minimum level); merged over the config's.
     min_level: Mapping[str, int] = field(default_factory=dict)
+    #: Governed waivers file, and baseline file (see capcheck.waivers and capcheck.baseline).
+    waivers: Path | None = None
+    baseline: Path | None = None
 
 
 def load_registry(config: Config, rule_paths: Sequence[Path] = (), plugins: Sequence[str] = ()) -> Registry:
@@ -145,6 +150,18 @@ def run_check(request: CheckRequest, registry: Registry | None = None) -> RunRes
         include_passed=request.include_passed,
         debug=request.debug,
     )
+    findings: list[Finding] = evaluation.findings
+    extras: dict[str, Any] = {}
+    if request.waivers is not None:
+        waivers = load_waivers(request.waivers, as_of=as_of, max_days=request.config.waiver_max_days)
+        findings, extras["waivers"] = apply_waivers(
+            findings, evaluation.summary, waivers, as_of=as_of, warn_days=request.config.waiver_warn_days
+        )
+    if request.baseline is not None:
+        findings, extras["baseline"] = apply_baseline(
+            findings, evaluation.summary, load_baseline(request.baseline), file=display_path(request.baseline)
+        )
+    findings.sort(key=Finding.sort_key)
     scorecard = compute_scorecard(
         evaluation.summary,
         list(registry.areas.values()),
@@ -165,11 +182,11 @@ def run_check(request: CheckRequest, registry: Registry | None = None) -> RunRes
         evidence=evidence.files,
         rules=tuple(rule_info(r, severities) for r in rules),
         areas=tuple(sorted(registry.areas.values(), key=lambda a: (a.order, a.id))),
-        findings=tuple(evaluation.findings),
+        findings=tuple(findings),
         summary=evaluation.summary,
         fail_on=request.fail_on,
         include_passed=request.include_passed,
-        extras={"scorecard": [row.as_dict() for row in scorecard]},
+        extras={"scorecard": [row.as_dict() for row in scorecard], **extras},
         gate_failures=tuple(gate_failures(scorecard, gate)),
     )
 

@@ -4,6 +4,7 @@ The method, each step configurable under ``[scorecard]`` in the config:
 
 1. **Rule score.** For every rule that ran in the area, its pass rate over what it judged:
    ``passed / (passed + failed)`` of its findings (records, or groups for aggregate rules).
+   Waived and baselined failures count as failures: accepting a risk does not remove it.
    A rule that judged nothing (only ``skip`` findings: insufficient evidence) has no score.
 2. **Area score.** The mean of the rule scores weighted by each rule's severity
    (``weights``, default info 0.5, low 1, medium 2, high 3, critical 5).
@@ -139,7 +140,7 @@ def compute_scorecard(
     rows: list[AreaScore] = []
     for area in sorted(areas, key=lambda a: (a.order, a.id)):
         rule_ids = sorted(rule_ids_by_area.get(area.id, ()))
-        totals = {"pass": 0, "fail": 0, "skip": 0, "error": 0}
+        totals = {"pass": 0, "fail": 0, "waived": 0, "baselined": 0, "skip": 0, "error": 0}
         weighted = weight_sum = 0.0
         judged = 0
         cap: tuple[int, str] | None = None
@@ -150,9 +151,10 @@ def compute_scorecard(
                 rule_scores[rule_id] = None
                 continue
             for key in totals:
-                totals[key] += counts[key]
+                totals[key] += counts.get(key, 0)
             severity = Severity(counts["severity"])
-            seen = counts["pass"] + counts["fail"]
+            failed = counts["fail"] + counts.get("waived", 0) + counts.get("baselined", 0)
+            seen = counts["pass"] + failed
             if seen == 0:
                 rule_scores[rule_id] = None
                 continue
@@ -163,7 +165,7 @@ def compute_scorecard(
             weighted += rate * weight
             weight_sum += weight
             limit = config.caps.get(severity)
-            if counts["fail"] and limit is not None and (cap is None or limit < cap[0]):
+            if failed and limit is not None and (cap is None or limit < cap[0]):
                 cap = (limit, f"a {severity.value} failure caps the level at {limit}")
         common = {
             "area": area.id,
@@ -171,7 +173,7 @@ def compute_scorecard(
             "rules": len(rule_ids),
             "rules_judged": judged,
             "passed": totals["pass"],
-            "failed": totals["fail"],
+            "failed": totals["fail"] + totals["waived"] + totals["baselined"],
             "skipped": totals["skip"],
             "errors": totals["error"],
             "rule_scores": rule_scores,

@@ -1,0 +1,97 @@
+"""Baselines: adopt capcheck on an organisation that already fails many checks.
+
+``capcheck baseline create`` records today's failures (by stable fingerprint) in a file;
+``capcheck check --baseline FILE`` then reports those failures as ``baselined`` — visible, but not
+failing the build — while new failures still fail it. Baseline entries that no longer fail are
+listed as *fixed*. Fingerprints ignore file positions and messages, so re-ordering records or
+editing unrelated fields does not break the match.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+from capcheck.errors import ConfigError, Problem
+from capcheck.models import Finding, RunResult, Status, Summary
+
+__all__ = ["BASELINE_VERSION", "apply_baseline", "baseline_document", "load_baseline"]
+
+BASELINE_VERSION = "1.0"
+
+
+def baseline_document(result: RunResult) -> dict[str, Any]:
+    """The baseline file's content: every current failure, keyed by fingerprint, sorted."""
+    entries = []
+    for f in result.findings:
+        if f.status is not Status.FAIL:
+            continue
+        ev = f.evidence
+        entries.append(
+            {
+                "fingerprint": f.fingerprint,
+                "rule_id": f.rule_id,
+                "severity": f.severity.value,
+                "kind": ev.kind if ev else None,
+                "record_id": ev.record_id if ev else None,
+                "group": f.group,
+                "message": f.message,
+            }
+        )
+    entries.sort(key=lambda e: (e["rule_id"], e["fingerprint"]))
+    return {
+        "capcheck_baseline": BASELINE_VERSION,
+        "tool": {"name": "capcheck", "version": result.tool_version},
+        "as_of": result.as_of.isoformat(),
+        "findings": entries,
+    }
+
+
+def load_baseline(path: Path) -> dict[str, dict[str, Any]]:
+    """Read a baseline file: fingerprint -> entry. A bad file is a ConfigError."""
+    shown = path.as_posix()
+    try:
+        doc = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError(Problem("no such baseline file", path=shown)) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(Problem(f"cannot read: {exc}", path=shown)) from None
+    except json.JSONDecodeError as exc:
+        raise ConfigError(Problem(f"malformed JSON: {exc.msg}", path=shown, line=exc.lineno)) from None
+    if not isinstance(doc, dict) or "capcheck_baseline" not in doc or not isinstance(doc.get("findings"), list):
+        raise ConfigError(
+            Problem("not a capcheck baseline (create one with 'capcheck baseline create')", path=shown, pointer="")
+        )
+    out: dict[str, dict[str, Any]] = {}
+    for i, entry in enumerate(doc["findings"]):
+        if not isinstance(entry, dict) or not isinstance(entry.get("fingerprint"), str):
+            raise ConfigError(Problem("each entry needs a 'fingerprint'", path=shown, pointer=f"/findings/{i}"))
+        out[entry["fingerprint"]] = entry
+    return out
+
+
+def apply_baseline(
+    findings: Sequence[Finding], summary: Summary, baseline: dict[str, dict[str, Any]], *, file: str
+) -> tuple[list[Finding], dict[str, Any]]:
+    """Mark failures found in the baseline as ``baselined``; list baseline entries now fixed."""
+    seen: set[str] = set()
+    out: list[Finding] = []
+    new = 0
+    for finding in findings:
+        if finding.status is Status.FAIL:
+            if finding.fingerprint in baseline:
+                seen.add(finding.fingerprint)
+                summary.move(finding, Status.BASELINED)
+                finding = replace(finding, status=Status.BASELINED)
+            else:
+                new += 1
+        elif finding.status is Status.WAIVED and finding.fingerprint in baseline:
+            seen.add(finding.fingerprint)
+        out.append(finding)
+    fixed = [baseline[fp] for fp in sorted(baseline) if fp not in seen]
+    fixed.sort(key=lambda e: (str(e.get("rule_id")), str(e.get("fingerprint"))))
+    report = {"file": file, "entries": len(baseline), "matched": len(seen), "new_failures": new, "fixed": fixed}
+    return out, report

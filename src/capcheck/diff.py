@@ -1,0 +1,140 @@
+"""``capcheck diff``: what changed between two JSON findings documents, keyed by fingerprint."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from capcheck.errors import Problem, UsageError
+
+__all__ = ["diff_documents", "load_findings_document", "render_diff"]
+
+_FAILING = {"fail", "waived", "baselined"}
+
+
+def load_findings_document(path: Path) -> dict[str, Any]:
+    """Read a ``capcheck check --format json`` document."""
+    shown = path.as_posix()
+    try:
+        doc = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise UsageError(Problem("no such findings file", path=shown)) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise UsageError(Problem(f"cannot read: {exc}", path=shown)) from None
+    except json.JSONDecodeError as exc:
+        raise UsageError(Problem(f"malformed JSON: {exc.msg}", path=shown, line=exc.lineno)) from None
+    if not isinstance(doc, dict) or not isinstance(doc.get("findings"), list) or "tool" not in doc:
+        raise UsageError(Problem("not a capcheck findings document (capcheck check --format json)", path=shown))
+    return doc
+
+
+def _entry(f: dict[str, Any]) -> dict[str, Any]:
+    ev = f.get("evidence") or {}
+    return {
+        "fingerprint": f["fingerprint"],
+        "rule_id": f["rule_id"],
+        "status": f["status"],
+        "severity": f["severity"],
+        "area": f.get("area"),
+        "kind": ev.get("kind"),
+        "record_id": ev.get("record_id"),
+        "group": f.get("group"),
+        "file": ev.get("file"),
+        "line": ev.get("line"),
+        "message": f.get("message", ""),
+    }
+
+
+def diff_documents(old: dict[str, Any], new: dict[str, Any]) -> dict[str, Any]:
+    """Classify every failing finding of either document.
+
+    * ``new``: failing now (status fail), not failing before;
+    * ``fixed``: failing before, not failing now (passed, or no longer reported);
+    * ``persisting``: failing in both;
+    * ``changed_severity``: failing in both with a different severity;
+    * ``newly_waived``: failing before, waived now.
+    """
+    before = {f["fingerprint"]: _entry(f) for f in old["findings"] if f.get("status") in _FAILING}
+    after = {f["fingerprint"]: _entry(f) for f in new["findings"] if f.get("status") in _FAILING}
+    out: dict[str, list[dict[str, Any]]] = {
+        "new": [],
+        "fixed": [],
+        "persisting": [],
+        "changed_severity": [],
+        "newly_waived": [],
+    }
+    for fp in sorted(after):
+        now = after[fp]
+        was = before.get(fp)
+        if was is None:
+            if now["status"] == "fail":
+                out["new"].append(now)
+            continue
+        out["persisting"].append(now)
+        if was["severity"] != now["severity"]:
+            out["changed_severity"].append({**now, "old_severity": was["severity"]})
+        if now["status"] == "waived" and was["status"] != "waived":
+            out["newly_waived"].append(now)
+    out["fixed"] = [before[fp] for fp in sorted(before) if fp not in after]
+    for items in out.values():
+        items.sort(key=lambda e: (e["rule_id"], str(e["record_id"] or e["group"] or ""), e["fingerprint"]))
+    return {
+        "before": {"as_of": old.get("as_of"), "tool": old.get("tool")},
+        "after": {"as_of": new.get("as_of"), "tool": new.get("tool")},
+        "counts": {k: len(v) for k, v in out.items()},
+        **out,
+    }
+
+
+def _where(e: dict[str, Any]) -> str:
+    key = e["record_id"] or e["group"] or e["kind"] or ""
+    loc = f"{e['file']}:{e['line']}" if e.get("file") and e.get("line") else (e.get("file") or "")
+    return f"{key} ({loc})" if loc else str(key)
+
+
+def _md(text: str) -> str:
+    import re
+
+    return re.sub(r"([\\`*_{}\[\]<>()#+\-.!|])", r"\\\1", text)
+
+
+def render_diff(diff: dict[str, Any], fmt: str) -> str:
+    """Render a diff as text, JSON or Markdown."""
+    if fmt == "json":
+        return json.dumps(diff, indent=2) + "\n"
+    sections = [
+        ("new", "New failures"),
+        ("fixed", "Fixed"),
+        ("changed_severity", "Changed severity"),
+        ("newly_waived", "Newly waived"),
+        ("persisting", "Persisting"),
+    ]
+    counts = diff["counts"]
+    lines: list[str] = []
+    if fmt == "markdown":
+        lines.append("## capcheck diff")
+        lines.append("")
+        lines.append("| " + " | ".join(title for _, title in sections) + " |")
+        lines.append("|" + "---|" * len(sections))
+        lines.append("| " + " | ".join(str(counts[key]) for key, _ in sections) + " |")
+        for key, title in sections[:4]:
+            if diff[key]:
+                lines += ["", f"### {title}", ""]
+                for e in diff[key]:
+                    extra = f" (was {e['old_severity']})" if key == "changed_severity" else ""
+                    lines.append(
+                        f"- **{_md(e['rule_id'])}** {_md(e['severity'])}{extra}: {_md(_where(e))}: {_md(e['message'])}"
+                    )
+        return "\n".join(lines) + "\n"
+    lines.append(
+        ", ".join(f"{counts[key]} {title.lower()}" for key, title in sections)
+        + f" (as of {diff['before']['as_of']} -> {diff['after']['as_of']})"
+    )
+    for key, title in sections[:4]:
+        if diff[key]:
+            lines += ["", f"{title}:"]
+            for e in diff[key]:
+                extra = f" (was {e['old_severity']})" if key == "changed_severity" else ""
+                lines.append(f"  {e['rule_id']:<10} {e['severity']:<8}{extra} {_where(e)}: {e['message']}")
+    return "\n".join(lines) + "\n"
