@@ -75,6 +75,28 @@ def _scorecard_lines(rows: list[dict[str, object]], color: bool) -> list[str]:
     return out
 
 
+_WAIVER_NOTE = {
+    "expired": "expired on {expires}: it no longer applies",
+    "unused": "matched no failure: remove it, or fix its rule or records",
+    "expiring": "expires on {expires} ({days_left} days)",
+}
+
+
+def _waiver_lines(report: list[dict[str, object]] | None, color: bool) -> list[str]:
+    if not report:
+        return []
+    active = sum(1 for w in report if w["state"] in ("active", "expiring"))
+    out = [f"Waivers: {active} of {len(report)} applied to {sum(int(str(w['matched'])) for w in report)} failures"]
+    for w in report:
+        note = _WAIVER_NOTE.get(str(w["state"]))
+        if note:
+            label = _paint(f"{w['state']:<8}", "33" if w["state"] != "expired" else "31", color)
+            where = f"{w['file']}:{w['line']}" if w.get("line") else str(w["file"])
+            text = note.format(expires=w["expires"], days_left=w["days_left"])
+            out.append(f"  {label} {where} {w['rule']} {w['ticket']}: {_clean(text)}")
+    return out
+
+
 def render_text(result: RunResult, options: RenderOptions) -> str:
     """Render the result for people: grouped findings and a one-line summary."""
     color = options.color
@@ -106,9 +128,17 @@ def render_text(result: RunResult, options: RenderOptions) -> str:
     lines.append(
         f"Summary: {failed} failed"
         + (f" ({by_sev})" if by_sev else "")
+        + "".join(f", {s.by_status[k]} {k}" for k in ("waived", "baselined") if s.by_status.get(k))
         + f", {s.by_status['error']} errors, {s.by_status['skip']} skipped, {s.by_status['pass']} passed"
         + ("" if result.include_passed or not s.by_status["pass"] else " (use --include-passed to list them)")
     )
+    lines.extend(_waiver_lines(result.extras.get("waivers"), color))
+    baseline = result.extras.get("baseline")
+    if baseline:
+        lines.append(
+            f"Baseline {baseline['file']}: {baseline['matched']} known failures baselined, "
+            f"{baseline['new_failures']} new, {len(baseline['fixed'])} fixed since the baseline"
+        )
     code = result.exit_code
     threshold = result.fail_on.value if result.fail_on else "never"
     for message in result.gate_failures:
