@@ -1,0 +1,85 @@
+"""Workforce strategy (WORK): whether the workforce plan lands, as aggregates over its posts."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+from capcheck.models import Outcome
+from capcheck.rules import RuleContext, rule
+
+__all__ = ["RULES"]
+
+GOVS_005 = "https://www.gov.uk/government/publications/government-functional-standard-govs-005-digital"
+DDAT = "https://www.gov.uk/government/collections/digital-data-and-technology-profession-capability-framework"
+KIND = "workforce-plan"
+
+
+def _fte(value: Any) -> float | None:
+    """A whole-time equivalent as a float, or None when absent or not a number."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    return float(value)
+
+
+@rule(
+    id="WORK-004",
+    title="Each team's actual capacity is within tolerance of its planned FTE",
+    area="WORK",
+    severity="medium",
+    kinds=[KIND],
+    description=(
+        "Per team, the sum of actual_fte over its posts is within `tolerance` (default 10%) of the sum of "
+        "planned_fte, in either direction. A vacant post with no actual_fte counts as 0. Posts with no "
+        "planned_fte are left out; a team with fewer than `min_posts` (default 3) planned posts, or with a "
+        "planned total of 0, is skipped as insufficient evidence."
+    ),
+    rationale=(
+        "The capability review asked whether workforce plans land. The plan's FTE is the capacity the "
+        "organisation decided it needs; a team running well below it is carrying vacancies the services "
+        "feel, and one well above it is working outside the plan (GovS 005 people and capability)."
+    ),
+    remediation=(
+        "Recruit or redeploy to close a shortfall; for an excess, bring the posts into the plan (or end them) "
+        "so the plan describes the team that actually exists."
+    ),
+    references=[GOVS_005, DDAT],
+    tags=["capacity", "aggregate"],
+    criteria=["govs:005-workforce"],
+    options={"tolerance": 0.1, "min_posts": 3},
+)
+def team_capacity_within_plan(evidence: Any, ctx: RuleContext) -> Iterator[Outcome]:
+    """Sum planned and actual FTE per team; compare their ratio with 1 +/- tolerance."""
+    teams: dict[str, list[tuple[Any, float, float]]] = {}
+    for post in evidence.records(KIND):
+        planned = _fte(post.get("planned_fte"))
+        if planned is None:
+            continue
+        actual = _fte(post.get("actual_fte"))
+        teams.setdefault(str(post.get("team", "<missing>")), []).append((post, planned, actual or 0.0))
+    tolerance = float(ctx.options["tolerance"])
+    min_posts = int(ctx.options["min_posts"])
+    for team in sorted(teams):
+        posts = teams[team]
+        planned_total = sum(p for _, p, _ in posts)
+        actual_total = sum(a for _, _, a in posts)
+        if len(posts) < min_posts or planned_total <= 0:
+            yield ctx.skipped(
+                f"insufficient evidence: {len(posts)} planned posts, {planned_total:g} planned FTE in {team}",
+                kind=KIND,
+                group=team,
+            )
+            continue
+        ratio = actual_total / planned_total
+        message = (
+            f"{team} has {actual_total:g} FTE in post against {planned_total:g} planned ({ratio:.0%}); "
+            f"the tolerance is {tolerance:.0%} either way"
+        )
+        if abs(ratio - 1.0) > tolerance + 1e-9:
+            off_plan = [post["id"] for post, planned, actual in posts if actual != planned]
+            yield ctx.group_failed(KIND, team, message, related=[(KIND, i) for i in off_plan[:20]])
+        else:
+            yield ctx.group_passed(KIND, team, message)
+
+
+RULES = (team_capacity_within_plan,)
