@@ -81,8 +81,9 @@ def test_a_broken_pyproject_on_the_way_up_is_passed_over(tmp_path: Path) -> None
 def test_unknown_keys_are_named_with_the_allowed_ones() -> None:
     path = (CONFIG / "unknown-key.toml").as_posix()
     [problem] = config_problems(CONFIG / "unknown-key.toml")
-    assert problem.startswith(f"{path}: /fail-on: unknown key (allowed: csv_kinds, fail_on, format, ")
+    assert problem.startswith(f"{path}: /fail-on: unknown key (allowed: ")
     allowed = problem.split("(allowed: ")[1].rstrip(")").split(", ")
+    assert {"csv_kinds", "fail_on", "options", "paths", "plugins", "rules", "select", "severity"} <= set(allowed)
     assert allowed == sorted(allowed) and "fail-on" not in allowed and "source" not in allowed
 
 

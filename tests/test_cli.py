@@ -1,0 +1,507 @@
+"""The command line, in-process through click's runner: every command, exit codes 0/1/2, output files.
+
+``check_argv(paths...)`` selects the pack's five Python rules and fixes ``--as-of``, so that results
+do not move when the declarative pack grows.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+import pytest
+
+from capcheck._version import __version__
+from capcheck.kinds import bundled_kinds
+from capcheck.resources import load_schema
+
+ANSI = re.compile(r"\x1b\[")
+
+
+@pytest.fixture
+def mixed(copy_fixture: Callable[..., Path]) -> Path:
+    """``evidence/``: the mixed fixture (passes and failures for every Python rule)."""
+    return copy_fixture("evidence/mixed", "evidence")
+
+
+@pytest.fixture
+def clean(copy_fixture: Callable[..., Path]) -> Path:
+    """``clean/``: evidence on which every Python rule passes."""
+    return copy_fixture("evidence/clean", "clean")
+
+
+def findings_schema_validator() -> Any:
+    schema = load_schema("findings")
+    cls = jsonschema.validators.validator_for(schema)
+    cls.check_schema(schema)
+    return cls(schema, format_checker=cls.FORMAT_CHECKER)
+
+
+# --- version and help ---------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("flag", ["--version", "-V"])
+def test_version(run_cli, flag: str) -> None:
+    result = run_cli(flag)
+    assert (result.exit_code, result.stdout) == (0, f"capcheck {__version__}\n")
+
+
+def test_help_lists_every_command(run_cli) -> None:
+    result = run_cli("--help")
+    assert result.exit_code == 0
+    for command in ("check", "rules", "kinds", "validate", "schema", "plugins"):
+        assert re.search(rf"^\s+{command}\s", result.stdout, re.M), command
+
+
+# --- check: text ------------------------------------------------------------------------------------------
+
+
+def test_check_text_lists_failures_and_exits_1(run_cli, mixed: Path, check_argv) -> None:
+    result = run_cli(*check_argv(mixed))
+    assert result.exit_code == 1
+    assert result.stderr == ""
+    out = result.stdout
+    assert out.startswith(f"capcheck {__version__} · as of 2025-04-01 · 3 evidence files, 20 records · 5 rules\n")
+    expected_lines = [
+        "FAIL  GOV-002  evidence/governance-register.yaml:12 [RSK-002]: risk scored 16 has no linked controls",
+        "FAIL  COMM-004  evidence/supplier-contracts.json:18 [CON-002]: contract worth GBP 1,200,000 with "
+        "Widget Health Systems has no exit plan",
+        "FAIL  COMM-003  evidence/supplier-contracts.json:28 [CON-003]: contract owner 'j.bloggs' holds no role "
+        "in the governance register",
+        "FAIL  INFRA-004  evidence/it-assets.csv:4 [AST-003]: internet-facing edge-01 has no last_patched date",
+        "SKIP  INFRA-003  evidence/it-assets.csv [it-assets: test]: insufficient evidence: only 2 test assets",
+    ]
+    for line in expected_lines:
+        assert f"    {line}\n" in out
+    assert "PASS " not in out
+    assert "Summary: 7 failed (2 critical, 4 high, 1 medium), 0 errors, 1 skipped, 6 passed" in out
+    assert out.rstrip().endswith("Result: FAILED - failures at or above 'low' (exit 1)")
+
+
+def test_text_output_has_no_ansi_codes_when_not_a_terminal(run_cli, mixed: Path, check_argv) -> None:
+    result = run_cli(*check_argv(mixed))
+    assert not ANSI.search(result.stdout)
+
+
+def test_include_passed_lists_passes(run_cli, mixed: Path, check_argv) -> None:
+    result = run_cli(*check_argv(mixed), "--include-passed")
+    passes = [line.strip() for line in result.stdout.splitlines() if line.strip().startswith("PASS ")]
+    assert len(passes) == 6
+    assert "PASS  COMM-004  evidence/supplier-contracts.json:7 [CON-001]: High-value contracts have an exit plan" in (
+        passes
+    )
+    assert "(use --include-passed" not in result.stdout
+
+
+def test_a_clean_check_exits_0(run_cli, clean: Path, check_argv) -> None:
+    result = run_cli(*check_argv(clean))
+    assert result.exit_code == 0, result.stdout
+    assert "Summary: 0 failed, 0 errors, 0 skipped" in result.stdout
+    assert "Result: PASSED - no failures at or above 'low' (exit 0)" in result.stdout
+
+
+@pytest.mark.parametrize(
+    ("fail_on", "code"),
+    [(None, 1), ("info", 1), ("low", 1), ("medium", 1), ("high", 0), ("critical", 0), ("never", 0)],
+)
+def test_fail_on_thresholds(run_cli, mixed: Path, check_argv, fail_on: str | None, code: int) -> None:
+    args = check_argv(mixed, rules=["COMM-003"])  # one medium failure
+    result = run_cli(*args, *(["--fail-on", fail_on] if fail_on else []))
+    assert result.exit_code == code
+    assert "FAIL  COMM-003" in result.stdout  # reported whatever the threshold
+
+
+def test_fail_on_counts_the_overridden_severity(run_cli, mixed: Path, check_argv, workdir: Path) -> None:
+    (workdir / "capcheck.toml").write_text('[severity]\n"COMM-003" = "critical"\n')
+    result = run_cli(*check_argv(mixed, rules=["COMM-003"]), "--fail-on", "critical")
+    assert result.exit_code == 1
+    assert "\n  critical\n    FAIL  COMM-003" in result.stdout
+
+
+def test_a_raising_rule_makes_the_check_incomplete(
+    run_cli, mixed: Path, check_argv, copy_fixture: Callable[..., Path]
+) -> None:
+    copy_fixture("plugins/raising_rule_plugin.py")
+    args = [*check_argv(mixed, rules=["COMM-902", "COMM-004"]), "--plugin", "raising_rule_plugin"]
+    result = run_cli(*args, "--fail-on", "never")
+    assert result.exit_code == 2  # even with --fail-on never: the check is incomplete
+    assert (
+        "ERROR COMM-902  evidence/supplier-contracts.json: the rule raised ZeroDivisionError: cannot share "
+        "8780000 between 0 suppliers"
+    ) in result.stdout
+    assert "FAIL  COMM-004" in result.stdout  # the other rule still ran
+    assert "Result: INCOMPLETE" in result.stdout
+    assert "Traceback" not in result.stdout + result.stderr
+    debug = run_cli(*args, "--debug")
+    assert debug.exit_code == 2
+    assert "Traceback (most recent call last)" in debug.stdout
+    assert "in divides_by_zero" in debug.stdout
+
+
+def test_control_characters_in_evidence_are_neutralised(run_cli, workdir: Path, check_argv) -> None:
+    evil = "\u001b[2J\u001b[32mAll good\u001b[0m\r\nPASS  COMM-004 \u0007\u009b31m"
+    contract = {
+        "id": "CON-\u001b[31mX",
+        "title": "t",
+        "supplier": evil,
+        "value": 2_000_000,
+        "start_date": "2024-01-01",
+        "status": "active",
+    }
+    (workdir / "contracts.json").write_text(json.dumps({"kind": "supplier-contracts", "records": [contract]}))
+    result = run_cli(*check_argv("contracts.json", rules=["COMM-004"]))
+    assert result.exit_code == 1
+    out = result.stdout
+    assert "\x1b" not in out and "\r" not in out and "\x07" not in out and "\x9b" not in out
+    [line] = [line for line in out.splitlines() if "COMM-004  contracts.json" in line]
+    assert "has no exit plan" in line  # one line: the CR/LF did not start a forged one
+    assert not any(line.startswith("PASS") for line in out.splitlines())
+
+
+def test_bad_as_of_date(run_cli, clean: Path) -> None:
+    result = run_cli("check", clean, "--as-of", "2025-02-30")
+    assert result.exit_code == 2
+    assert (
+        result.stderr == "capcheck: usage error: 1 problem\n  --as-of must be a date as YYYY-MM-DD, not '2025-02-30'\n"
+    )
+
+
+def test_as_of_changes_the_verdict(run_cli, mixed: Path, check_argv) -> None:
+    early = run_cli(*check_argv(mixed, rules=["INFRA-004"], as_of="2025-01-05"))
+    late = run_cli(*check_argv(mixed, rules=["INFRA-004"], as_of="2025-04-01"))
+    assert "[AST-002]" not in early.stdout  # patched 4 days before
+    assert "[AST-002]: internet-facing api-01 last patched 90 days ago" in late.stdout
+
+
+def test_no_evidence_given(run_cli) -> None:
+    result = run_cli("check")
+    assert result.exit_code == 2
+    assert "no evidence given: name files or directories (or set 'paths' in the config)" in result.stderr
+
+
+def test_unknown_format(run_cli, clean: Path) -> None:
+    result = run_cli("check", clean, "--format", "yaml")
+    assert result.exit_code == 2
+    assert "unknown format 'yaml' (formats: " in result.stderr and "json" in result.stderr
+
+
+def test_unknown_fail_on_value_is_a_click_usage_error(run_cli, clean: Path) -> None:
+    result = run_cli("check", clean, "--fail-on", "sometimes")
+    assert result.exit_code == 2
+    assert "Invalid value for '--fail-on'" in result.stderr
+
+
+# --- check: JSON -----------------------------------------------------------------------------------------
+
+
+def test_json_output_validates_against_the_findings_schema(run_cli, mixed: Path, check_argv) -> None:
+    result = run_cli(*check_argv(mixed), "--format", "json", "--include-passed")
+    assert result.exit_code == 1
+    doc = json.loads(result.stdout)
+    findings_schema_validator().validate(doc)
+    assert doc["as_of"] == "2025-04-01"
+    assert doc["result"]["exit_code"] == 1 and doc["result"]["outcome"] == "failed"
+    by_status = doc["summary"]["by_status"]
+    assert {s: by_status[s] for s in ("error", "fail", "skip", "pass")} == {"error": 0, "fail": 7, "skip": 1, "pass": 6}
+    assert len(doc["findings"]) == 14
+    assert [e["path"] for e in doc["evidence"]] == [
+        "evidence/governance-register.yaml",
+        "evidence/it-assets.csv",
+        "evidence/supplier-contracts.json",
+    ]
+    [con002] = [f for f in doc["findings"] if f["rule_id"] == "COMM-004" and f["status"] == "fail"]
+    assert con002["evidence"] == {
+        "kind": "supplier-contracts",
+        "record_id": "CON-002",
+        "file": "evidence/supplier-contracts.json",
+        "line": 18,
+        "pointer": "/records/1",
+    }
+    [ast003] = [f for f in doc["findings"] if f["rule_id"] == "INFRA-004" and f["evidence"]["record_id"] == "AST-003"]
+    assert (ast003["evidence"]["line"], ast003["evidence"]["row"]) == (4, 3)
+
+
+def test_the_schema_check_is_real(run_cli, mixed: Path, check_argv) -> None:
+    doc = json.loads(run_cli(*check_argv(mixed), "--format", "json").stdout)
+    doc["findings"][0]["status"] = "maybe"
+    doc["as_of"] = "2025-02-30"
+    errors = list(findings_schema_validator().iter_errors(doc))
+    assert {e.json_path for e in errors} == {"$.findings[0].status", "$.as_of"}
+
+
+def test_json_output_is_byte_identical_across_runs(run_cli, mixed: Path, check_argv) -> None:
+    def run() -> str:
+        out: str = run_cli(*check_argv(mixed), "--format", "json", "--include-passed").stdout
+        return re.sub(r'"(started|finished)": "[^"]*"', r'"\1": "-"', out)
+
+    first, second = run(), run()
+    assert first == second
+    assert first.count('"-"') == 2  # only the two timestamps were masked
+
+
+def test_json_findings_are_sorted_and_fingerprints_unique(run_cli, mixed: Path, check_argv) -> None:
+    doc = json.loads(run_cli(*check_argv(mixed), "--format", "json", "--include-passed").stdout)
+    prints = [f["fingerprint"] for f in doc["findings"]]
+    assert len(set(prints)) == len(prints)
+    rank = {s: i for i, s in enumerate(["info", "low", "medium", "high", "critical"])}
+
+    def order(f: dict[str, Any]) -> tuple[Any, ...]:
+        ev = f.get("evidence", {})
+        return (
+            f["area"],
+            -rank[f["severity"]],
+            f["rule_id"],
+            ev.get("kind", ""),
+            ev.get("record_id", ""),
+            f.get("group", ""),
+        )
+
+    keys = [order(f) for f in doc["findings"]]
+    assert keys == sorted(keys)
+    assert next(f["rule_id"] for f in doc["findings"] if f["area"] == "INFRA") == "INFRA-004"  # critical first
+
+
+# --- --output and --report: atomic files -------------------------------------------------------------------
+
+
+def test_output_file_is_written_and_stdout_stays_empty(run_cli, mixed: Path, check_argv, workdir: Path) -> None:
+    result = run_cli(*check_argv(mixed), "--format", "json", "--output", "out/findings.json")
+    assert result.stdout == ""
+    assert result.exit_code == 2  # out/ does not exist
+    assert "out/findings.json: cannot write" in result.stderr
+    (workdir / "out").mkdir()
+    result = run_cli(*check_argv(mixed), "--format", "json", "--output", "out/findings.json")
+    assert (result.exit_code, result.stdout) == (1, "")
+    assert json.loads((workdir / "out" / "findings.json").read_text())["result"]["exit_code"] == 1
+    assert sorted(p.name for p in (workdir / "out").iterdir()) == ["findings.json"]  # no temporary files left
+
+
+def test_a_failed_render_leaves_the_previous_output(
+    run_cli, mixed: Path, check_argv, workdir: Path, copy_fixture: Callable[..., Path]
+) -> None:
+    copy_fixture("plugins/failing_reporter_plugin.py")
+    (workdir / "report.txt").write_text("yesterday's report\n")
+    result = run_cli(
+        *check_argv(mixed), "--plugin", "failing_reporter_plugin", "--format", "boom", "--output", "report.txt"
+    )
+    assert result.exit_code == 2
+    assert "capcheck: internal error: RuntimeError: the printer is on fire" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert (workdir / "report.txt").read_text() == "yesterday's report\n"
+    assert sorted(p.name for p in workdir.iterdir() if p.is_file()) == ["failing_reporter_plugin.py", "report.txt"]
+
+
+def test_extra_reports(run_cli, mixed: Path, check_argv, workdir: Path) -> None:
+    result = run_cli(*check_argv(mixed), "--report", "json=findings.json", "--report", "text=findings.txt")
+    assert result.exit_code == 1
+    assert result.stdout.startswith("capcheck ")  # the main output still goes to stdout
+    assert json.loads((workdir / "findings.json").read_text())["summary"]["by_status"]["fail"] == 7
+    text = (workdir / "findings.txt").read_text()
+    assert "FAIL  COMM-004" in text and not ANSI.search(text)
+
+
+@pytest.mark.parametrize(
+    ("spec", "message"),
+    [("findings.json", "--report takes FORMAT=PATH, not 'findings.json'"), ("yaml=x.yaml", "unknown report format")],
+)
+def test_bad_report_specs(run_cli, clean: Path, spec: str, message: str) -> None:
+    result = run_cli("check", clean, "--report", spec)
+    assert result.exit_code == 2
+    assert message in result.stderr
+
+
+# --- bad evidence through the CLI ---------------------------------------------------------------------------
+
+BAD = [
+    ("bad/top-level-list.json", "top-level-list.json:1: /: the top level must be an object"),
+    ("bad/missing-kind.json", "missing-kind.json:1: /kind: missing 'kind'"),
+    ("bad/records-not-list.yaml", "records-not-list.yaml:2: /records: 'records' must be a list, not an object"),
+    ("bad/record-not-object.json", "record-not-object.json: /records/0: each record must be an object"),
+    ("bad/missing-id.toml", "missing-id.toml:10: /records/1/id: each record needs a non-empty string 'id'"),
+    ("bad/non-string-id.yaml", "non-string-id.yaml:8: /records/1/id: each record needs a non-empty string 'id'"),
+    ("bad/schema-invalid.json", "schema-invalid.json:7: /records/3/value: -5 is less than the minimum of 0"),
+    ("bad/duplicate-ids.json", "duplicate-ids.json:6: /records/2/id: duplicate it-assets id 'AST-1'"),
+    ("bad/dup-across", "dup-across/second.yaml:8: /records/1/id: duplicate it-assets id 'AST-1': already used at "),
+    ("bad/unknown-kind.json", "unknown-kind.json: /kind: unknown evidence kind 'risk-log'"),
+    ("bad/malformed.json", "malformed.json:4: malformed JSON: "),
+    ("bad/malformed.yaml", "malformed.yaml:5: malformed YAML: "),
+    ("bad/malformed.toml", "malformed.toml:5: malformed TOML: "),
+    ("bad/latin1.json", "latin1.json:1: not valid UTF-8"),
+    ("bad/latin1.yaml", "latin1.yaml:4: not valid UTF-8"),
+    ("bad/billion-laughs.yaml", "billion-laughs.yaml:3: YAML aliases (*name) are not allowed"),
+    ("bad/python-object.yaml", "python-object.yaml:4: malformed YAML: could not determine a constructor"),
+    ("bad/empty.json", "empty.json:1: malformed JSON"),
+    ("bad/empty.yaml", "empty.yaml:1: the file is empty"),
+    ("bad/notes.txt", "notes.txt: cannot read .txt files as evidence"),
+]
+
+
+@pytest.mark.parametrize(("fixture", "expected"), BAD, ids=[b[0].split("/", 1)[1] for b in BAD])
+def test_bad_evidence_exits_2_with_a_located_message(
+    run_cli, copy_fixture: Callable[..., Path], fixture: str, expected: str
+) -> None:
+    path = copy_fixture(f"evidence/{fixture}")
+    result = run_cli("check", path)
+    assert result.exit_code == 2
+    assert result.stdout == ""
+    assert result.stderr.startswith("capcheck: evidence error: ")
+    assert f"\n  {expected}" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_bad_csv_through_the_cli(run_cli, copy_fixture: Callable[..., Path], workdir: Path) -> None:
+    copy_fixture("evidence/bad/unterminated-quote.csv", "exports/cmdb.csv")
+    (workdir / "capcheck.toml").write_text('[csv_kinds]\n"cmdb.csv" = "it-assets"\n')
+    result = run_cli("check", "exports")
+    assert result.exit_code == 2
+    assert "\n  exports/cmdb.csv:3: malformed CSV: " in result.stderr
+
+
+def test_hostile_paths_through_the_cli(run_cli, workdir: Path) -> None:
+    os.mkfifo(workdir / "pipe.json")
+    (workdir / "empty-dir").mkdir()
+    result = run_cli("check", "pipe.json", "empty-dir", "missing.yaml")
+    assert result.exit_code == 2
+    assert result.stderr == (
+        "capcheck: evidence error: 3 problems\n"
+        "  pipe.json: not a regular file (a pipe, socket or device)\n"
+        "  empty-dir: no evidence files here (looked for .csv, .json, .toml, .yaml, .yml)\n"
+        "  missing.yaml: no such file or directory\n"
+    )
+
+
+def test_many_problems_are_capped(run_cli, workdir: Path) -> None:
+    for n in range(3):
+        records = ",\n".join(f'{{"id": "A-{n}-{i}"}}' for i in range(60))
+        (workdir / f"many-{n}.json").write_text('{"kind": "it-assets", "records": [\n' + records + "\n]}")
+    result = run_cli("check", ".")
+    assert result.exit_code == 2
+    lines = result.stderr.splitlines()
+    assert lines[0] == "capcheck: evidence error: 153 problems"  # 50 schema errors + 1 summary line per file
+    assert len(lines) == 1 + 50 + 1
+    assert lines[-1] == "  ... and 103 more"
+
+
+# --- rules, kinds, schema, plugins, validate ---------------------------------------------------------------------
+
+
+def test_rules_list_text(run_cli) -> None:
+    result = run_cli("rules", "list")
+    assert result.exit_code == 0
+    lines = result.stdout.splitlines()
+    assert lines[-1] == f"{len(lines) - 1} rules"
+    [comm4] = [line for line in lines if line.startswith("COMM-004 ")]
+    assert re.match(r"COMM-004\s+high\s+supplier-contracts\s+High-value contracts have an exit plan$", comm4)
+
+
+def test_rules_list_json_and_area_filter(run_cli) -> None:
+    everything = json.loads(run_cli("rules", "list", "--format", "json").stdout)
+    infra = json.loads(run_cli("rules", "list", "--format", "json", "--area", "infra").stdout)
+    assert {"COMM-003", "COMM-004", "GOV-002", "INFRA-003", "INFRA-004"} <= {r["id"] for r in everything}
+    assert [r["id"] for r in infra] == sorted(r["id"] for r in everything if r["area"] == "INFRA")
+    assert {"INFRA-003", "INFRA-004"} <= {r["id"] for r in infra}
+    [rule] = [r for r in everything if r["id"] == "INFRA-004"]
+    assert rule["options"] == {"max_days": 14} and rule["severity"] == "critical"
+    assert rule["source"] == {
+        "type": "builtin",
+        "name": "capcheck.pack",
+        "distribution": "capcheck",
+        "version": __version__,
+    }
+
+
+def test_rules_list_unknown_area(run_cli) -> None:
+    result = run_cli("rules", "list", "--area", "NOPE")
+    assert result.exit_code == 2
+    assert "unknown area 'NOPE' (areas: " in result.stderr
+
+
+def test_rules_show(run_cli) -> None:
+    result = run_cli("rules", "show", "infra-003")
+    assert result.exit_code == 0
+    out = result.stdout
+    assert out.startswith("INFRA-003  Each environment keeps end-of-life assets below the limit\n")
+    assert "severity: high" in out and "evidence kinds: it-assets" in out and "source: capcheck.pack" in out
+    for heading in (
+        "What it checks",
+        "Why it matters",
+        "How to fix",
+        'Options (override in config: [options."INFRA-003"])',
+    ):
+        assert f"\n{heading}\n" in out
+    assert "  max_ratio = 0.1\n" in out and "  min_assets = 3\n" in out
+
+
+def test_rules_show_unknown(run_cli) -> None:
+    result = run_cli("rules", "show", "COMM-999")
+    assert result.exit_code == 2
+    assert result.stderr == "capcheck: usage error: 1 problem\n  unknown rule 'COMM-999' (see 'capcheck rules list')\n"
+
+
+def test_kinds(run_cli) -> None:
+    result = run_cli("kinds")
+    assert result.exit_code == 0
+    out = result.stdout
+    for kind, title in [
+        ("governance-register", "Governance register"),
+        ("it-assets", "IT asset inventory"),
+        ("supplier-contracts", "Supplier contracts register"),
+    ]:
+        assert re.search(rf"^{kind}\s+{title}$", out, re.M)
+    assert "required: id, name, product, environment, criticality; rules: " in out
+
+
+@pytest.mark.parametrize("name", ["findings", "rule", "it-assets"])
+def test_schema(run_cli, name: str) -> None:
+    result = run_cli("schema", name)
+    assert result.exit_code == 0
+    schema = json.loads(result.stdout)
+    jsonschema.validators.validator_for(schema).check_schema(schema)
+    if name == "it-assets":
+        assert schema["required"] == ["id", "name", "product", "environment", "criticality"]
+    else:
+        assert schema == load_schema(name)
+
+
+def test_schema_unknown(run_cli) -> None:
+    result = run_cli("schema", "risk-log")
+    assert result.exit_code == 2
+    assert "unknown schema 'risk-log' (findings, rule, or a kind: " in result.stderr
+    assert ", it-assets, " in result.stderr
+
+
+def test_plugins(run_cli) -> None:
+    result = run_cli("plugins")
+    assert result.exit_code == 0
+    names = [line.split()[0] for line in result.stdout.splitlines()]
+    for builtin in ("capcheck.areas", "capcheck.kinds", "capcheck.loaders.jsonfile", "capcheck.pack"):
+        assert builtin in names
+    [kinds_line] = [line for line in result.stdout.splitlines() if line.startswith("capcheck.kinds ")]
+    assert f"{len(bundled_kinds())} evidence kind" in kinds_line
+
+
+def test_validate_good_evidence(run_cli, mixed: Path) -> None:
+    result = run_cli("validate", mixed)
+    assert (result.exit_code, result.stderr) == (0, "")
+    assert result.stdout == "ok: 3 evidence files (20 records), 0 rule files (0 rules)\n"
+
+
+def test_validate_bad_evidence(run_cli, copy_fixture: Callable[..., Path]) -> None:
+    copy_fixture("evidence/bad/schema-invalid.json", "ev/contracts.json")
+    copy_fixture("evidence/bad/duplicate-ids.json", "ev/assets.json")
+    result = run_cli("validate", "ev")
+    assert result.exit_code == 2
+    assert result.stdout == ""
+    assert "\n  ev/assets.json:6: /records/2/id: duplicate it-assets id 'AST-1'" in result.stderr
+    assert "\n  ev/contracts.json:7: /records/3/value: -5 is less than the minimum of 0" in result.stderr
+
+
+def test_validate_needs_a_path(run_cli) -> None:
+    result = run_cli("validate")
+    assert result.exit_code == 2
+    assert "Missing argument" in result.stderr
