@@ -1,0 +1,54 @@
+"""COMM-003 (contract owners in the governance register: a join) and COMM-004 (exit plans)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from capcheck.evidence import EvidenceSet
+
+
+def test_comm_003_joins_contract_owners_to_governance_owners(judge, mixed: EvidenceSet) -> None:
+    verdicts = judge("COMM-003", mixed)
+    assert {k: v[0] for k, v in verdicts.items()} == {"CON-001": "pass", "CON-002": "pass", "CON-003": "fail"}
+    assert verdicts["CON-003"][1] == "contract owner 'j.bloggs' holds no role in the governance register"
+
+
+def test_comm_003_statuses_option(judge, mixed: EvidenceSet) -> None:
+    verdicts = judge("COMM-003", mixed, statuses=["expired"])
+    assert {k: v[0] for k, v in verdicts.items()} == {"CON-004": "fail"}
+
+
+def test_comm_003_needs_both_registers(judge, load, copy_fixture) -> None:
+    evidence = load(copy_fixture("evidence/mixed/supplier-contracts.json"))
+    verdicts = judge("COMM-003", evidence)
+    assert verdicts == {
+        "-": ("skip", "insufficient evidence: no 'governance-register' evidence was given"),
+    }
+
+
+def test_comm_003_passes_when_every_owner_is_known(judge, load, copy_fixture) -> None:
+    evidence = load(copy_fixture("evidence/clean", "clean"))
+    assert {k: v[0] for k, v in judge("COMM-003", evidence).items()} == {"CON-101": "pass", "CON-102": "pass"}
+
+
+def test_comm_004_high_value_contracts_need_an_exit_plan(judge, mixed: EvidenceSet) -> None:
+    verdicts = judge("COMM-004", mixed)
+    assert {k: v[0] for k, v in verdicts.items()} == {"CON-001": "pass", "CON-002": "fail"}
+    assert verdicts["CON-002"][1] == "contract worth GBP 1,200,000 with Widget Health Systems has no exit plan"
+
+
+def test_comm_004_options(judge, mixed: EvidenceSet) -> None:
+    lower = judge("COMM-004", mixed, value_threshold=50_000)
+    assert {k: v[0] for k, v in lower.items()} == {"CON-001": "pass", "CON-002": "fail", "CON-003": "fail"}
+    everything = judge("COMM-004", mixed, statuses=["active", "pipeline", "expired"])
+    assert everything["CON-004"][0] == "fail"
+    higher = judge("COMM-004", mixed, value_threshold=10_000_000)
+    assert higher == {"-": ("skip", "no records in the rule's scope")}
+
+
+def test_comm_004_exit_plan_must_be_true_not_truthy(judge, load, workdir: Path) -> None:
+    (workdir / "c.json").write_text(
+        '{"kind": "supplier-contracts", "records": [{"id": "C-1", "title": "t", "supplier": "s", "value": 2000000,'
+        ' "start_date": "2024-01-01", "status": "active", "exit_plan_reviewed": "2024-06-01"}]}'
+    )
+    assert judge("COMM-004", load("c.json"))["C-1"][0] == "fail"
