@@ -131,11 +131,12 @@ def test_security_severity_table() -> None:
 def test_status_mapping(full_result: RunResult, options: RenderOptions) -> None:
     log = _log(full_result, options)
     results = log["runs"][0]["results"]
-    assert len(results) == len(full_result.findings)
+    located = [f for f in full_result.findings if f.evidence is not None and f.evidence.file]
+    assert len(results) == len(located)
     by_status: dict[str, list[dict[str, Any]]] = {}
     for res in results:
         by_status.setdefault(res["properties"]["status"], []).append(res)
-    assert set(by_status) == {"fail", "error", "skip", "pass"}
+    assert {"fail", "error", "pass"} <= set(by_status) <= {"fail", "error", "skip", "pass"}
     level = {"critical": "error", "high": "error", "medium": "warning", "low": "note", "info": "note"}
     for res in by_status["fail"]:
         assert res["kind"] == "fail"
@@ -166,7 +167,8 @@ def test_locations_and_properties(full_result: RunResult, options: RenderOptions
     run = log["runs"][0]
     artifacts = run["artifacts"]
     assert {a["hashes"]["sha-256"] for a in artifacts} == {e.sha256 for e in full_result.evidence}
-    for finding, res in zip(full_result.findings, run["results"], strict=True):
+    located = [f for f in full_result.findings if f.evidence is not None and f.evidence.file]
+    for finding, res in zip(located, run["results"], strict=True):
         ev = finding.evidence
         assert ev is not None and ev.file is not None
         loc = res["locations"][0]
@@ -218,19 +220,19 @@ def test_deterministic(full_result: RunResult, options: RenderOptions) -> None:
     assert list(log) == ["$schema", "version", "runs"]
 
 
-def test_finding_without_a_file_has_no_location(
+def test_finding_without_a_file_is_not_a_result(
     full_result: RunResult, options: RenderOptions, sarif_schema: dict[str, Any]
 ) -> None:
-    """GitHub rejects a location with no physical location: such a finding gets no location at all."""
-    first = full_result.findings[0]
+    """GitHub shows a result only at a location: a finding with no evidence file is left to the summary."""
+    first = next(f for f in full_result.findings if f.evidence is not None and f.evidence.file)
     assert first.evidence is not None
     orphan = dataclasses.replace(first, evidence=EvidenceRef(kind=first.evidence.kind), related=())
-    result = dataclasses.replace(full_result, findings=(orphan, *full_result.findings[1:]))
+    result = dataclasses.replace(full_result, findings=tuple(orphan if f is first else f for f in full_result.findings))
     log = _log(result, options)
     _validate(sarif_schema, log)
-    res = log["runs"][0]["results"][0]
-    assert "locations" not in res
-    assert res["properties"]["kind"] == first.evidence.kind
-    for other in log["runs"][0]["results"][1:]:
+    fingerprints = [r["partialFingerprints"]["capcheckFingerprint/v1"] for r in log["runs"][0]["results"]]
+    assert first.fingerprint not in fingerprints
+    assert log["runs"][0]["invocations"][0]["properties"]["summary"] == result.summary.as_dict()
+    for other in log["runs"][0]["results"]:
         assert all("physicalLocation" in loc for loc in other["locations"])
         assert all("physicalLocation" in loc for loc in other.get("relatedLocations", []))

@@ -206,8 +206,8 @@ def _physical_location(ev: EvidenceRef, locator: _Locator) -> dict[str, Any] | N
     return {"artifactLocation": locator.artifact(ev.file), "region": {"startLine": ev.line or 1}}
 
 
-def _result(f: Finding, rule_index: int, locator: _Locator) -> dict[str, Any]:
-    if f.status is Status.FAIL:
+def _result(f: Finding, rule_index: int, locator: _Locator, baselined_run: bool) -> dict[str, Any]:
+    if f.status in (Status.FAIL, Status.WAIVED, Status.BASELINED):
         kind, level = "fail", LEVEL[f.severity]
     elif f.status is Status.ERROR:
         kind, level = "fail", "error"
@@ -263,6 +263,20 @@ def _result(f: Finding, rule_index: int, locator: _Locator) -> dict[str, Any]:
             break
     if related:
         out["relatedLocations"] = related
+    if f.status is Status.WAIVED and f.waiver is not None:
+        # A governed waiver is an external suppression: GitHub shows the alert as dismissed, with why.
+        w = f.waiver
+        out["suppressions"] = [
+            {
+                "kind": "external",
+                "status": "accepted",
+                "justification": _message_text(
+                    f"{w['reason']} (approved by {w['approved_by']}, {w['ticket']}, expires {w['expires']})"
+                ),
+            }
+        ]
+    if baselined_run and f.status in (Status.FAIL, Status.BASELINED, Status.WAIVED):
+        out["baselineState"] = "new" if f.status is Status.FAIL else "unchanged"
     if f.fingerprint:
         # GitHub reads primaryLocationLineHash: giving it capcheck's stable identity (rule + record,
         # never the line) keeps an alert open across edits that move or change the record's line.
@@ -290,10 +304,13 @@ def sarif_document(result: RunResult, options: RenderOptions | None = None) -> d
             }
         )
 
+    # GitHub shows a result only at a location: findings with no evidence file (a skip because a kind
+    # was not given, an error) are counted in the invocation's summary and notifications instead.
+    baselined_run = "baseline" in result.extras
     results = [
-        _result(f, rule_index[f.rule_id], locator)
+        _result(f, rule_index[f.rule_id], locator, baselined_run)
         for f in result.findings
-        if f.status is not Status.PASS or result.include_passed
+        if (f.status is not Status.PASS or result.include_passed) and f.evidence is not None and f.evidence.file
     ]
 
     driver: dict[str, Any] = {"name": "capcheck", "version": result.tool_version}
