@@ -1,0 +1,73 @@
+"""Collaboration, gathering and analysing data (COLLAB): data products shared with partners,
+joined to the data sharing agreements that must cover them."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+from capcheck.models import Outcome
+from capcheck.rules import RuleContext, rule
+
+__all__ = ["RULES"]
+
+ICO_CODE = (
+    "https://ico.org.uk/for-organisations/uk-gdpr-guidance-and-resources/data-sharing/data-sharing-a-code-of-practice/"
+)
+TCOP_8 = "https://www.gov.uk/guidance/share-and-reuse-technology"
+
+
+@rule(
+    id="COLLAB-006",
+    title="Personal data shared with partners is covered by an active agreement",
+    area="COLLAB",
+    severity="high",
+    kinds=["data-products", "data-sharing-agreements"],
+    description=(
+        "For every data product with personal_data = true and status in statuses (default live), each "
+        "partner named in shared_with has an active data sharing agreement (same partner name, status "
+        "active) that lists the product in its data_products. Products shared with nobody are out of scope."
+    ),
+    rationale=(
+        "Collaboration rests on trust that partners' data is shared under agreed terms. Personal data "
+        "flowing to a partner with no agreement, or under an agreement that does not cover that data, "
+        "is the risk the organisation itself recorded (RSK-008) and a breach of the ICO data sharing "
+        "code's accountability principle (National Data Guardian standard 1)."
+    ),
+    remediation=(
+        "Stop the flow or put an agreement in place: add the product to the partner's active agreement "
+        "(with a DPIA if the data differs), or agree a new one; then record it in both registers."
+    ),
+    references=[ICO_CODE, TCOP_8, "https://www.dsptoolkit.nhs.uk/"],
+    tags=["data-sharing", "privacy", "join"],
+    criteria=["dspt:1", "tcop:8", "caf:B3.a"],
+    options={"statuses": ["live"]},
+)
+def shared_personal_data_covered(evidence: Any, ctx: RuleContext) -> Iterator[Outcome]:
+    """Join data-products.shared_with (partner names) to active agreements listing the product."""
+    kind = "data-products"
+    statuses = set(ctx.options["statuses"])
+    covering: dict[tuple[str, str], list[Mapping[str, Any]]] = {}
+    for agreement in evidence.records("data-sharing-agreements"):
+        if agreement.get("status") != "active":
+            continue
+        for product_id in agreement.get("data_products") or []:
+            covering.setdefault((str(agreement.get("partner")), str(product_id)), []).append(agreement)
+    for product in evidence.records(kind):
+        partners = product.get("shared_with") or []
+        if product.get("personal_data") is not True or product.get("status") not in statuses or not partners:
+            continue
+        uncovered = [p for p in partners if (p, product["id"]) not in covering]
+        related = [("data-sharing-agreements", a["id"]) for p in partners for a in covering.get((p, product["id"]), [])]
+        if uncovered:
+            yield ctx.failed(
+                product,
+                f"personal data shared with {', '.join(uncovered)} under no active agreement covering {product['id']}",
+                kind=kind,
+                related=related,
+            )
+        else:
+            yield ctx.passed(product, kind=kind)
+
+
+RULES = (shared_personal_data_covered,)
