@@ -439,6 +439,51 @@ def rules_list(
     click.echo(f"{len(chosen)} rules")
 
 
+@rules.command("docs")
+@click.option(
+    "--output",
+    "-o",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("docs/rules"),
+    show_default=True,
+    help="The directory to write the rule reference into.",
+)
+@click.option("--check", is_flag=True, help="Write nothing; exit 1 if the docs there are stale.")
+@rules_plugins_options
+@config_option
+@debug_option
+@handle_errors
+def rules_docs(
+    output: Path,
+    check: bool,
+    rule_paths: tuple[Path, ...],
+    plugins: tuple[str, ...],
+    config_path: Path | None,
+    debug: bool,
+) -> None:
+    """Generate the rule reference (one Markdown page per rule, and an index) from rule metadata."""
+    from capcheck.ruledocs import rule_doc_files, write_rule_docs
+
+    registry = _registry(_load_config(config_path), rule_paths, plugins)
+    if check:
+        files = rule_doc_files(registry)
+        present = {p.name for p in output.glob("*.md")} if output.is_dir() else set()
+        stale = sorted(
+            name
+            for name, text in files.items()
+            if not (output / name).is_file() or (output / name).read_text(encoding="utf-8") != text
+        )
+        stale += sorted(present - set(files))
+        if stale:
+            click.echo(f"{len(stale)} stale rule doc files in {output}: {', '.join(stale[:10])}", err=True)
+            click.echo("run 'capcheck rules docs' and commit the result", err=True)
+            sys.exit(1)
+        click.echo(f"rule docs in {output} are up to date ({len(files)} files)")
+        return
+    changed = write_rule_docs(registry, output)
+    click.echo(f"wrote {len(changed)} changed files to {output} ({len(registry.rules)} rules)")
+
+
 @rules.command("show")
 @click.argument("rule_id")
 @rules_plugins_options

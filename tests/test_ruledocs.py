@@ -1,0 +1,44 @@
+"""The rule reference in docs/rules/ is generated from rule metadata and must not be stale."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from click.testing import CliRunner
+
+from capcheck.cli import cli
+from capcheck.config import Config
+from capcheck.ruledocs import render_rule, rule_doc_files
+from capcheck.runner import load_registry
+
+DOCS = Path(__file__).resolve().parent.parent / "docs" / "rules"
+
+
+def test_committed_rule_docs_are_up_to_date() -> None:
+    files = rule_doc_files(load_registry(Config()))
+    stale = [name for name, text in files.items() if not (DOCS / name).is_file() or (DOCS / name).read_text() != text]
+    extra = sorted({p.name for p in DOCS.glob("*.md")} - set(files))
+    assert not stale and not extra, f"run 'capcheck rules docs': stale {stale[:10]}, removed {extra[:10]}"
+
+
+def test_every_rule_page_has_the_fixed_sections() -> None:
+    registry = load_registry(Config())
+    for rule in registry.rules.values():
+        page = render_rule(rule, registry)
+        for section in ("## What it checks", "## Why it matters", "## How to fix"):
+            assert section in page, (rule.meta.id, section)
+        assert rule.meta.title in page
+
+
+def test_check_mode_reports_stale_docs_and_write_mode_fixes_them(tmp_path: Path) -> None:
+    runner = CliRunner()
+    out = tmp_path / "rules"
+    stale = runner.invoke(cli, ["rules", "docs", "--output", str(out), "--check"])
+    assert stale.exit_code == 1
+    written = runner.invoke(cli, ["rules", "docs", "--output", str(out)])
+    assert written.exit_code == 0, written.output
+    (out / "ZZZ-999.md").write_text("a page for a rule that no longer exists\n")
+    assert runner.invoke(cli, ["rules", "docs", "--output", str(out), "--check"]).exit_code == 1
+    runner.invoke(cli, ["rules", "docs", "--output", str(out)])
+    assert not (out / "ZZZ-999.md").exists()
+    assert runner.invoke(cli, ["rules", "docs", "--output", str(out), "--check"]).exit_code == 0
