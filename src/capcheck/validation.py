@@ -6,12 +6,14 @@ import os
 import tomllib
 from pathlib import Path
 
+from pydantic import ValidationError
+
 from capcheck.config import Config
 from capcheck.declarative import CompileContext
-from capcheck.errors import EvidenceError, Problem, RuleFileError
+from capcheck.errors import EvidenceError, PluginError, Problem, RuleFileError
 from capcheck.evidence import IGNORED_NAMES, load_evidence
 from capcheck.models import display_path
-from capcheck.registry import NOT_RULE_FILES, Registry
+from capcheck.registry import NOT_RULE_DIRS, NOT_RULE_FILES, Registry, _check_rule
 
 __all__ = ["validate_paths"]
 
@@ -46,7 +48,7 @@ def _split(paths: list[Path], registry: Registry) -> tuple[list[Path], list[Path
             sort(path, named=True)
             continue
         for dirpath, dirnames, filenames in os.walk(path):
-            dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
+            dirnames[:] = sorted(d for d in dirnames if not d.startswith(".") and d not in NOT_RULE_DIRS)
             for name in sorted(filenames):
                 if not name.startswith(".") and name not in NOT_RULE_FILES and name not in IGNORED_NAMES:
                     sort(Path(dirpath, name), named=False)
@@ -56,15 +58,28 @@ def _split(paths: list[Path], registry: Registry) -> tuple[list[Path], list[Path
 def validate_paths(registry: Registry, paths: list[Path], config: Config) -> str:
     """Validate the files under ``paths``; return a summary or raise with every problem."""
     rule_files, evidence_paths = _split(paths, registry)
-    problems: list[Problem] = []
+    rule_problems: list[Problem] = []
     context = CompileContext(areas=frozenset(registry.areas), kinds=registry.kinds)
     rule_count = 0
     for rule_file in rule_files:
         fmt = registry.rule_formats[rule_file.suffix.lower()]
+        shown = display_path(rule_file)
         try:
-            rule_count += len(fmt.compile(rule_file, display_path(rule_file), context))
+            compiled = fmt.compile(rule_file, shown, context)
         except RuleFileError as exc:
-            problems.extend(exc.problems)
+            rule_problems.extend(exc.problems)
+            continue
+        except ValidationError as exc:
+            rule_problems.extend(Problem(f"{e['msg']}", path=shown) for e in exc.errors())
+            continue
+        # The checks a run makes when it registers the rules (area, kinds, framework criteria).
+        for r in compiled:
+            try:
+                _check_rule(registry, r, shown)
+            except PluginError as exc:
+                rule_problems.extend(Problem(p.message, path=shown) for p in exc.problems)
+        rule_count += len(compiled)
+    evidence_problems: list[Problem] = []
     files = records = 0
     if evidence_paths:
         try:
@@ -78,7 +93,9 @@ def validate_paths(registry: Registry, paths: list[Path], config: Config) -> str
             files = len(evidence.files)
             records = sum(f.records for f in evidence.files)
         except EvidenceError as exc:
-            problems.extend(exc.problems)
-    if problems:
-        raise EvidenceError(problems)
+            evidence_problems.extend(exc.problems)
+    if evidence_problems:
+        raise EvidenceError([*rule_problems, *evidence_problems])
+    if rule_problems:
+        raise RuleFileError(rule_problems)
     return f"ok: {files} evidence files ({records} records), {len(rule_files)} rule files ({rule_count} rules)"
