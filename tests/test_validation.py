@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from capcheck.config import Config
-from capcheck.errors import EvidenceError
+from capcheck.errors import EvidenceError, RuleFileError
 from capcheck.plugins import build_plugin_manager
 from capcheck.registry import Registry, build_registry
 from capcheck.validation import validate_paths
@@ -61,3 +61,48 @@ def test_every_problem_is_reported(registry: Registry, copy_fixture: Callable[..
     assert shown[1].startswith("ev/a.yaml:5: malformed YAML: ")
     assert shown[2] == "ev/b.toml:10: /records/1/id: each record needs a non-empty string 'id'"
     assert len(shown) == 3
+
+
+# --- rule files --------------------------------------------------------------------------------------
+
+
+def test_a_good_rule_file(registry: Registry, copy_fixture: Callable[..., Path]) -> None:
+    copy_fixture("rules/contract-currency.toml", "rules/contract-currency.toml")
+    copy_fixture("evidence/clean", "ev")
+    assert validate_paths(registry, [Path("rules"), Path("ev")], Config()) == (
+        "ok: 3 evidence files (7 records), 1 rule files (1 rules)"
+    )
+
+
+def test_a_broken_rule_file_is_a_rule_file_error(registry: Registry, copy_fixture: Callable[..., Path]) -> None:
+    copy_fixture("rules/broken-rule.toml")
+    with pytest.raises(RuleFileError) as info:
+        validate_paths(registry, [Path("broken-rule.toml")], Config())
+    shown = [str(p) for p in info.value.problems]
+    assert any(p.startswith("broken-rule.toml:5: /rule/0/severity: ") for p in shown), shown
+    assert all(p.startswith("broken-rule.toml") for p in shown)
+
+
+def test_a_rule_file_is_checked_as_a_run_would_register_it(
+    registry: Registry, copy_fixture: Callable[..., Path], run_cli
+) -> None:
+    """validate must not say ok to a rule file that check refuses (here: an unknown framework criterion)."""
+    copy_fixture("rules/unknown-criterion.toml")
+    copy_fixture("evidence/clean", "ev")
+    with pytest.raises(RuleFileError) as info:
+        validate_paths(registry, [Path("unknown-criterion.toml")], Config())
+    [problem] = [str(p) for p in info.value.problems]
+    assert problem.startswith("unknown-criterion.toml: rule 'COMM-802' from 'unknown-criterion.toml' names unknown ")
+    refused = run_cli("check", "ev", "--rules", "unknown-criterion.toml")
+    assert refused.exit_code == 2 and "names unknown criterion 'caf:Z9.z'" in refused.stderr
+    validated = run_cli("validate", "unknown-criterion.toml")
+    assert validated.exit_code == 2
+    assert validated.stderr.startswith("capcheck: rule file error: 1 problem\n")
+
+
+def test_the_bundled_rule_pack_validates(registry: Registry, run_cli) -> None:
+    from capcheck.resources import data_dir
+
+    result = run_cli("validate", data_dir("rules"))
+    assert result.exit_code == 0, result.stderr
+    assert result.stdout.startswith("ok: 0 evidence files (0 records), ")
