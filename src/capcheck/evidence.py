@@ -22,7 +22,7 @@ from capcheck.kinds import EvidenceKind
 from capcheck.loaders import Document, LoadContext, Loader, SourceFile
 from capcheck.models import EvidenceFileInfo, EvidenceRef, display_path
 
-__all__ = ["EvidenceSet", "evidence_from_records", "find_evidence_files", "load_evidence"]
+__all__ = ["EvidenceSet", "evidence_from_records", "find_evidence_files", "load_evidence", "loader_extension"]
 
 #: Files bigger than this are refused (bounded memory); the config key max_file_mb changes it.
 DEFAULT_MAX_FILE_MB = 1024
@@ -176,7 +176,7 @@ def find_evidence_files(paths: Iterable[Path], extensions: Iterable[str]) -> tup
                 problems.append(Problem(f"no evidence files here (looked for {', '.join(exts)})", path=shown))
             files.extend(found)
         elif stat.S_ISREG(mode):
-            if path.suffix.lower() not in exts:
+            if loader_extension(path, exts) is None:
                 problems.append(
                     Problem(
                         f"cannot read {path.suffix or 'extension-less'} files as evidence "
@@ -191,6 +191,16 @@ def find_evidence_files(paths: Iterable[Path], extensions: Iterable[str]) -> tup
     return files, problems
 
 
+def loader_extension(path: Path, extensions: Iterable[str]) -> str | None:
+    """The registered extension a file name ends with, the longest first (``.ocds.json`` before
+    ``.json``), so a plugin can claim a compound extension; None if no loader reads it."""
+    name = path.name.lower()
+    for ext in sorted(extensions, key=len, reverse=True):
+        if name.endswith(ext) and len(name) > len(ext):
+            return ext
+    return None
+
+
 def _walk(root: Path, exts: tuple[str, ...], problems: list[Problem]) -> list[Path]:
     found: list[Path] = []
     for dirpath, dirnames, filenames in os.walk(root):
@@ -199,7 +209,7 @@ def _walk(root: Path, exts: tuple[str, ...], problems: list[Problem]) -> list[Pa
             if name.startswith(".") or name in IGNORED_NAMES:
                 continue
             candidate = Path(dirpath, name)
-            if candidate.suffix.lower() not in exts:
+            if loader_extension(candidate, exts) is None:
                 continue
             try:
                 mode = candidate.stat().st_mode
@@ -244,7 +254,7 @@ def load_evidence(
         try:
             source = _read(path, shown, max_file_mb << 20)
             digest = hashlib.sha256(source.data).hexdigest()
-            loader = loaders[path.suffix.lower()]
+            loader = loaders[loader_extension(path, loaders) or path.suffix.lower()]
             documents = loader.load(source, context)
         except EvidenceError as exc:
             problems.extend(exc.problems)

@@ -11,7 +11,7 @@ from pydantic import ValidationError
 from capcheck.config import Config
 from capcheck.declarative import CompileContext
 from capcheck.errors import EvidenceError, PluginError, Problem, RuleFileError
-from capcheck.evidence import IGNORED_NAMES, load_evidence
+from capcheck.evidence import IGNORED_NAMES, load_evidence, loader_extension
 from capcheck.models import display_path
 from capcheck.registry import NOT_RULE_DIRS, NOT_RULE_FILES, Registry, _check_rule
 
@@ -40,7 +40,7 @@ def _split(paths: list[Path], registry: Registry) -> tuple[list[Path], list[Path
     def sort(path: Path, named: bool) -> None:
         if _is_rule_file(path, registry):
             rule_files.append(path)
-        elif named or path.suffix.lower() in registry.loaders:
+        elif named or loader_extension(path, registry.loaders) is not None:
             evidence.append(path)
 
     for path in paths:
