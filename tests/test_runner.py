@@ -1,0 +1,77 @@
+"""The runner: a check end to end without the CLI (for CI wrappers and notebooks)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from capcheck.config import Config, load_config
+from capcheck.errors import ConfigError, EvidenceError, UsageError
+from capcheck.models import Severity
+from capcheck.runner import CheckRequest, load_registry, run_check
+
+PY_RULES = ("COMM-003", "COMM-004", "GOV-002", "INFRA-003", "INFRA-004")
+
+
+@pytest.fixture
+def mixed(copy_fixture: Callable[..., Path]) -> Path:
+    return copy_fixture("evidence/mixed", "evidence")
+
+
+def test_run_check_returns_the_result(mixed: Path) -> None:
+    result = run_check(CheckRequest(paths=[mixed], select=PY_RULES, as_of=date(2025, 4, 1)))
+    assert result.as_of == date(2025, 4, 1)
+    assert [r["id"] for r in result.rules] == list(PY_RULES)
+    assert result.summary.by_status["fail"] == 7
+    assert result.exit_code == 1
+    assert result.started <= result.finished
+    assert [f.path for f in result.evidence] == [
+        "evidence/governance-register.yaml",
+        "evidence/it-assets.csv",
+        "evidence/supplier-contracts.json",
+    ]
+
+
+@pytest.mark.parametrize(("fail_on", "code"), [(Severity.CRITICAL, 1), (None, 0)])
+def test_fail_on(mixed: Path, fail_on: Severity | None, code: int) -> None:
+    request = CheckRequest(paths=[mixed], select=PY_RULES, as_of=date(2025, 4, 1), fail_on=fail_on)
+    assert run_check(request).exit_code == code
+
+
+def test_as_of_defaults_to_today(mixed: Path) -> None:
+    assert run_check(CheckRequest(paths=[mixed], select=["COMM-004"])).as_of == date.today()
+
+
+def test_a_registry_can_be_reused(mixed: Path) -> None:
+    registry = load_registry(Config())
+    first = run_check(CheckRequest(paths=[mixed], select=["GOV-002"], as_of=date(2025, 4, 1)), registry)
+    second = run_check(CheckRequest(paths=[mixed], select=["GOV-002"], as_of=date(2025, 4, 1)), registry)
+    assert first.findings == second.findings
+
+
+def test_config_overrides_reach_the_rules(mixed: Path, workdir: Path) -> None:
+    (workdir / "capcheck.toml").write_text('[severity]\n"GOV-002" = "low"\n\n[options."GOV-002"]\nmin_score = 8\n')
+    config = load_config(workdir / "capcheck.toml")
+    result = run_check(CheckRequest(paths=[mixed], config=config, select=["GOV-002"], as_of=date(2025, 4, 1)))
+    failed = sorted(f.evidence.record_id for f in result.findings if f.evidence and f.status.value == "fail")
+    assert failed == ["RSK-002", "RSK-003", "RSK-004"]
+    assert {f.severity for f in result.findings} == {Severity.LOW}
+    assert result.rules[0]["severity"] == "low"
+
+
+def test_select_from_the_request_wins_and_ignores_add_up(mixed: Path) -> None:
+    config = Config(select=["COMM"], ignore=["COMM-003"])
+    result = run_check(CheckRequest(paths=[mixed], config=config, select=["COMM-003", "COMM-004"], ignore=["COMM-004"]))
+    assert result.rules == ()  # COMM-003 ignored by the config, COMM-004 by the request
+
+
+def test_inputs_are_checked_before_any_rule_runs(workdir: Path) -> None:
+    with pytest.raises(UsageError):
+        run_check(CheckRequest(paths=[Path("nowhere")], select=["NOPE"]))
+    with pytest.raises(ConfigError):
+        run_check(CheckRequest(paths=[Path("nowhere")], config=Config(options={"COMM-999": {}})))
+    with pytest.raises(EvidenceError):
+        run_check(CheckRequest(paths=[Path("nowhere")]))
