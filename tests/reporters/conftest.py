@@ -4,6 +4,11 @@
 register. One contract and one asset carry hostile values (``</script>``, ``=HYPERLINK(...)``,
 pipes, Markdown, control characters); ``fixtures/raising_rules.py`` is a local plugin whose rule
 raises, so the full result has every status: error, fail, skip and pass.
+
+``fixtures/waivers.yaml`` has a waiver in each state (active, one with hostile values; expiring;
+unused; expired) and ``fixtures/baseline.json`` records three of today's failures plus two that are
+fixed (one with a hostile message): :func:`governed_result` uses both, so it has ``waived`` and
+``baselined`` findings and the waiver and baseline reports.
 """
 
 from __future__ import annotations
@@ -21,6 +26,8 @@ from capcheck.runner import CheckRequest, run_check
 HERE = Path(__file__).parent
 EVIDENCE = HERE / "fixtures" / "evidence"
 RAISING_PLUGIN = HERE / "fixtures" / "raising_rules.py"
+WAIVERS = HERE / "fixtures" / "waivers.yaml"
+BASELINE = HERE / "fixtures" / "baseline.json"
 SCHEMAS = HERE.parent / "data" / "external-schemas"
 AS_OF = date(2026, 11, 25)
 
@@ -48,6 +55,14 @@ def full_result() -> RunResult:
 def default_result() -> RunResult:
     """The usual run: passes counted, not listed; exit code 1."""
     return run_check(CheckRequest(paths=[EVIDENCE], as_of=AS_OF, fail_on=Severity.LOW))
+
+
+@pytest.fixture(scope="session")
+def governed_result() -> RunResult:
+    """The usual run with the fixture waivers and baseline: waived and baselined findings; exit code 1."""
+    return run_check(
+        CheckRequest(paths=[EVIDENCE], as_of=AS_OF, fail_on=Severity.LOW, waivers=WAIVERS, baseline=BASELINE)
+    )
 
 
 @pytest.fixture(scope="session")

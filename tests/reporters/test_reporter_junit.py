@@ -16,7 +16,7 @@ xmlschema = pytest.importorskip("xmlschema", reason="xmlschema is a test depende
 
 
 @pytest.mark.parametrize("xsd", ["junit-10.xsd", "JUnit.xsd"])
-@pytest.mark.parametrize("which", ["full_result", "default_result", "empty_result"])
+@pytest.mark.parametrize("which", ["full_result", "default_result", "empty_result", "governed_result"])
 def test_valid_against_both_schemas(
     xsd: str, which: str, request: pytest.FixtureRequest, options: RenderOptions, schemas: Path
 ) -> None:
@@ -25,9 +25,10 @@ def test_valid_against_both_schemas(
     schema.validate(text)
 
 
-def test_lxml_agrees(full_result: RunResult, options: RenderOptions, schemas: Path) -> None:
+@pytest.mark.parametrize("which", ["full_result", "governed_result"])
+def test_lxml_agrees(which: str, request: pytest.FixtureRequest, options: RenderOptions, schemas: Path) -> None:
     etree = pytest.importorskip("lxml.etree", reason="lxml is a test dependency")
-    doc = etree.fromstring(render_junit(full_result, options).encode("utf-8"))
+    doc = etree.fromstring(render_junit(request.getfixturevalue(which), options).encode("utf-8"))
     for xsd in ("junit-10.xsd", "JUnit.xsd"):
         etree.XMLSchema(etree.parse(str(schemas / xsd))).assertValid(doc)
 
@@ -114,3 +115,80 @@ def test_hostile_values(
 
 def test_xml_safe() -> None:
     assert xml_safe("a\x00b\x07c\x1b[31m\ud800\ufffe\tz\n") == "abc[31m\tz\n"
+
+
+def _case(root: ET.Element, rule_id: str, name: str) -> ET.Element:
+    area = rule_id.rsplit("-", 1)[0]
+    for case in root.iter("testcase"):
+        if case.get("classname") == f"capcheck.{area}.{rule_id}" and case.get("name") == name:
+            return case
+    raise AssertionError(f"no testcase {rule_id} {name}")
+
+
+def test_waived_failure_is_skipped_with_the_waiver(governed_result: RunResult, options: RenderOptions) -> None:
+    root = ET.fromstring(render_junit(governed_result, options))
+    case = _case(root, "COMM-004", "CON-001")
+    assert case.find("failure") is None
+    skipped = case.find("skipped")
+    assert skipped is not None
+    assert skipped.get("message") == (
+        "waived: Exit plan drafted; the supplier's step-in rights cover the gap until it is signed off. "
+        "(RISK-101, approved by Director of Commercial, expires 2027-06-30)"
+    )
+    body = skipped.text or ""
+    assert "Waiver: RISK-101, approved by Director of Commercial on 2026-09-01, expires 2027-06-30" in body
+    assert "waivers.yaml/waivers/0" in body
+    assert "Remediation:" in body  # it still fails: say how to fix it
+
+
+def test_baselined_failure_is_skipped_naming_the_baseline(governed_result: RunResult, options: RenderOptions) -> None:
+    root = ET.fromstring(render_junit(governed_result, options))
+    baseline_file = governed_result.extras["baseline"]["file"]
+    assert baseline_file.endswith("baseline.json")
+    for rule_id, name in (("GOV-001", "RSK-002"), ("INFRA-004", "CI-002")):  # INFRA-004's waiver has expired
+        case = _case(root, rule_id, name)
+        assert case.find("failure") is None
+        skipped = case.find("skipped")
+        assert skipped is not None
+        assert skipped.get("message") == f"baselined: known failure recorded in {baseline_file}"
+
+
+def test_new_failures_still_fail(governed_result: RunResult, options: RenderOptions) -> None:
+    root = ET.fromstring(render_junit(governed_result, options))
+    assert _case(root, "INFRA-001", "CI-003").find("skipped") is not None  # waived (expiring soon)
+    assert _case(root, "INFRA-004", "=cmd|' /C calc'!A0").find("failure") is not None  # neither waived nor known
+    assert _case(root, "COMM-004", "CON-001").find("failure") is None
+
+
+def test_counts_with_waived_and_baselined(governed_result: RunResult, options: RenderOptions) -> None:
+    root = ET.fromstring(render_junit(governed_result, options))
+    by_status = governed_result.summary.by_status
+    assert by_status["waived"] == 3 and by_status["baselined"] == 2
+    suites = root.findall("testsuite")
+    failures = sum(int(s.get("failures", "0")) for s in suites)
+    skipped = sum(int(s.get("skipped", "0")) for s in suites)
+    assert failures == by_status["fail"] == len(root.findall(".//testcase/failure"))
+    assert skipped == by_status["skip"] + by_status["waived"] + by_status["baselined"]
+    assert skipped == len(root.findall(".//testcase/skipped"))
+    for suite in suites:
+        cases = suite.findall("testcase")
+        assert int(suite.get("tests", "-1")) == len(cases)
+        assert int(suite.get("skipped", "-1")) == sum(1 for c in cases if c.find("skipped") is not None)
+    comm = root.find("testsuite[@package='capcheck.COMM']")
+    assert comm is not None
+    props = {p.get("name"): p.get("value") for p in comm.iter("property")}
+    assert props["capcheck.waived"] == str(governed_result.summary.by_area["COMM"]["waived"]) == "2"
+    assert "2 waived" in (comm.findtext("system-out") or "")
+
+
+def test_hostile_waiver_is_escaped(
+    governed_result: RunResult, options: RenderOptions, hostile_contract_id: str
+) -> None:
+    text = render_junit(governed_result, options)
+    assert "<script>" not in text
+    root = ET.fromstring(text)
+    skipped = _case(root, "COMM-001", hostile_contract_id).find("skipped")
+    assert skipped is not None
+    message = skipped.get("message") or ""
+    assert message.startswith("waived: </script><script>alert(9)</script> | ")
+    assert message.endswith("(+RISK-102 <b>, approved by =cmd|' /C calc'!A0, expires 2027-03-31)")

@@ -9,7 +9,7 @@ import pytest
 
 from capcheck.models import EvidenceRef, Finding, RunResult, Severity, Status, Summary
 from capcheck.reporters import RenderOptions
-from capcheck.reporters.markdown import MAX_LISTED, md_escape, render_markdown
+from capcheck.reporters.markdown import MAX_FIXED, MAX_LISTED, md_escape, render_markdown
 
 _UNESCAPED_PIPE = re.compile(r"(?<!\\)\|")
 
@@ -27,8 +27,10 @@ def test_headline_and_tables(default_result: RunResult, options: RenderOptions) 
     for area in default_result.summary.by_area:
         assert f"`{area}`" in text
     total = default_result.summary.by_status
-    cells = " | ".join(f"**{total[s]}**" for s in ("fail", "error", "skip", "pass"))
+    cells = " | ".join(f"**{total[s]}**" for s in ("fail", "waived", "baselined", "error", "skip", "pass"))
     assert f"| **total** | {cells} |" in text
+    assert "| Severity | Failed | Waived | Baselined | Errors | Skipped | Passed |" in text
+    assert "### Waivers" not in text and "**Baseline**" not in text and "Accepted failures" not in text
     assert "counted, not listed" in text
     assert "### Scorecard" in text  # the run computed a maturity scorecard
     assert "| INFRA IT infrastructure | 1 | initial |" in text
@@ -124,3 +126,89 @@ def test_empty(empty_result: RunResult, options: RenderOptions) -> None:
     text = render_markdown(empty_result, options)
     assert "PASSED" in text.splitlines()[0]
     assert "### Failures" not in text
+
+
+def _section(text: str, heading: str) -> str:
+    """The lines from ``heading`` up to the next heading of the same or a higher level, or a collapsed block."""
+    level = heading.split(" ", 1)[0]
+    out: list[str] = []
+    for line in text.splitlines():
+        if out and line.startswith("#") and len(line.split(" ", 1)[0]) <= len(level):
+            break
+        if out and (line.startswith("<details>") or line.startswith("**Baseline**")):
+            break
+        if out or line == heading:
+            out.append(line)
+    return "\n".join(out)
+
+
+def test_counts_include_waived_and_baselined(governed_result: RunResult, options: RenderOptions) -> None:
+    text = render_markdown(governed_result, options)
+    total = governed_result.summary.by_status
+    assert total["waived"] == 3 and total["baselined"] == 2
+    cells = " | ".join(f"**{total[s]}**" for s in ("fail", "waived", "baselined", "error", "skip", "pass"))
+    assert f"| **total** | {cells} |" in text
+    comm = governed_result.summary.by_area["COMM"]
+    row = next(line for line in text.splitlines() if line.startswith("| `COMM` "))
+    assert row.endswith(f"| {comm['fail']} | 2 | 0 | {comm['error']} | {comm['skip']} | {comm['pass']} |")
+    assert "3 waived and 2 baselined accepted" in text.splitlines()[2]
+
+
+def test_waivers_section_lists_expiring_unused_and_expired(governed_result: RunResult, options: RenderOptions) -> None:
+    text = render_markdown(governed_result, options)
+    section = _section(text, "### Waivers")
+    assert "3 of 5 waivers applied to 3 failures; 1 expiring; 1 unused; 1 expired." in section
+    rows = {line.split(" | ")[0]: line for line in _table_rows(section)[2:]}
+    assert set(rows) == {"| **expiring**", "| **unused**", "| **expired**"}
+    assert "INFRA-004 | CI-002 | RISK-200 | Head of Infrastructure | 2026-10-31 |" in rows["| **expired**"]
+    assert "expired 25 days ago" in rows["| **expired**"]
+    assert "waivers.yaml:31" in rows["| **expired**"]
+    assert "RSK-9\\*" in rows["| **unused**"]
+    assert "expires in 15 days" in rows["| **expiring**"]
+    assert "RISK-101" not in section  # active waivers are counted, not listed
+
+
+def test_baseline_line_and_fixed_entries(governed_result: RunResult, options: RenderOptions) -> None:
+    text = render_markdown(governed_result, options)
+    baseline = governed_result.extras["baseline"]
+    line = next(line for line in text.splitlines() if line.startswith("**Baseline**"))
+    assert f": 3 known failures matched, {baseline['new_failures']} new, 2 fixed since the baseline" in line
+    assert "| GOV-002 | RSK-777 | risk RSK-777 has no linked controls |" in text
+    assert "&lt;img src=x onerror=alert(4)&gt; \\| \\*old\\*" in text
+    assert "<img" not in text
+
+
+def test_fixed_entries_are_capped(governed_result: RunResult, options: RenderOptions) -> None:
+    fixed = [
+        {"fingerprint": f"{i:032x}", "rule_id": "GOV-002", "record_id": f"RSK-{i:03}", "message": "gone"}
+        for i in range(MAX_FIXED + 4)
+    ]
+    extras = {**governed_result.extras, "baseline": {**governed_result.extras["baseline"], "fixed": fixed}}
+    text = render_markdown(dataclasses.replace(governed_result, extras=extras), options)
+    assert len([row for row in _table_rows(text) if row.startswith("| GOV-002 | RSK-")]) == MAX_FIXED
+    assert "and 4 more" in text
+    assert f"{MAX_FIXED + 4} fixed since the baseline" in text
+
+
+def test_accepted_failures_are_not_among_failures_to_fix(governed_result: RunResult, options: RenderOptions) -> None:
+    text = render_markdown(governed_result, options)
+    failures = _section(text, f"### Failures and errors ({governed_result.summary.by_status['fail']})")
+    assert failures, "the failures section is headed with the count of failures only"
+    assert "CON-001 | contract worth GBP 2,000,000" not in failures  # COMM-004 CON-001 is waived
+    assert "`GOV-001`" not in failures  # baselined
+    accepted = text[text.index("<details><summary>Accepted failures: 5 waived or baselined") :]
+    accepted = accepted[: accepted.index("</details>")]
+    assert "| waived | high | `COMM-004` |" in accepted
+    assert "waiver RISK-101 (Director of Commercial), expires 2027-06-30" in accepted
+    assert "| baselined | high | `GOV-001` |" in accepted
+
+
+def test_hostile_waiver_is_escaped(governed_result: RunResult, options: RenderOptions) -> None:
+    text = render_markdown(governed_result, options)
+    assert "<script" not in text and "</script" not in text and "<b>" not in text
+    assert "+RISK-102 &lt;b&gt;" in text
+    assert "@security-team" not in text
+
+
+def test_governed_tables_keep_their_shape(governed_result: RunResult, options: RenderOptions) -> None:
+    test_every_table_row_has_the_header_column_count(governed_result, options)

@@ -11,8 +11,13 @@ Valid against both the lenient Jenkins xUnit ``junit-10.xsd`` and the strict Apa
 * ``fail`` -> ``<failure message=... type=severity>``, ``error`` -> ``<error type="error">``,
   ``skip`` -> ``<skipped message=...>``, ``pass`` -> a plain testcase (listed only with
   ``--include-passed``); the text of each element holds the evidence location;
+* an accepted failure is skipped, not failed: ``waived`` -> ``<skipped message="waived: REASON
+  (TICKET, approved by WHO, expires DATE)">``, ``baselined`` -> ``<skipped message="baselined:
+  known failure recorded in FILE">``; the body still says what fails and how to fix it;
 * a failed scorecard gate (``--min-level``) adds a failing testcase ``capcheck.AREA.gate``;
-* suite counts (``tests``, ``failures``, ``errors``, ``skipped``) count the testcases written.
+* suite counts (``tests``, ``failures``, ``errors``, ``skipped``) count the testcases written
+  (``skipped`` includes the waived and baselined ones; properties ``capcheck.waived`` and
+  ``capcheck.baselined`` count those apart).
 
 Evidence values are untrusted: characters XML 1.0 cannot carry are removed, and ElementTree
 escapes the rest.
@@ -76,10 +81,37 @@ def _details(f: Finding) -> str:
         lines.append(f"Group: {f.group}")
     for rel in f.related:
         lines.append(f"Related: {rel.kind} {rel.record_id or ''} {rel.location() if rel.file else ''}".rstrip())
-    if f.status is Status.FAIL:
+    if f.status in _ACCEPTED or f.status is Status.FAIL:
         lines.append(f"Remediation: {f.remediation}")
+    w = f.waiver
+    if f.status is Status.WAIVED and w is not None:
+        lines.append(
+            f"Waiver: {w.get('ticket', '')}, approved by {w.get('approved_by', '')}"
+            + (f" on {w['approved_on']}" if w.get("approved_on") else "")
+            + f", expires {w.get('expires', '')} ({w.get('file', '')}{w.get('pointer', '')})"
+        )
+        lines.append(f"Reason: {w.get('reason', '')}")
     lines.append(f"Fingerprint: {f.fingerprint}")
     return xml_safe("\n".join(line for line in lines if line))
+
+
+#: Failures that a waiver or the baseline accepts: reported as skipped, so they do not fail the build.
+_ACCEPTED = (Status.WAIVED, Status.BASELINED)
+
+
+def _skip_message(f: Finding, baseline_file: str) -> str:
+    """The ``<skipped message>`` of a finding: why it is not judged (skip) or not failed (accepted)."""
+    w = f.waiver
+    if f.status is Status.WAIVED and w is not None:
+        return xml_safe(
+            f"waived: {w.get('reason', '')} ({w.get('ticket', '')}, approved by {w.get('approved_by', '')}, "
+            f"expires {w.get('expires', '')})"
+        )
+    if f.status is Status.WAIVED:
+        return "waived"
+    if f.status is Status.BASELINED:
+        return xml_safe(f"baselined: known failure recorded in {baseline_file or 'the baseline'}")
+    return xml_safe(f.message or f.title)
 
 
 def _scorecard_row(result: RunResult, area: str) -> dict[str, Any] | None:
@@ -102,6 +134,8 @@ def render_junit(result: RunResult, options: RenderOptions) -> str:
     order = {a.id: (a.order, a.id) for a in result.areas}
     areas = {str(r["area"]) for r in result.rules} | {f.area for f in result.findings}
     timestamp = _timestamp(result)
+    baseline = result.extras.get("baseline")
+    baseline_file = str(baseline.get("file", "")) if isinstance(baseline, dict) else ""
     root = ET.Element("testsuites")
     for suite_id, area in enumerate(sorted(areas, key=lambda a: order.get(a, (1000, a)))):
         findings = sorted((f for f in result.findings if f.area == area), key=Finding.sort_key)
@@ -122,7 +156,7 @@ def render_junit(result: RunResult, options: RenderOptions) -> str:
                 "tests": str(len(findings) + len(gates)),
                 "failures": str(counts[Status.FAIL]),
                 "errors": str(counts[Status.ERROR]),
-                "skipped": str(counts[Status.SKIP]),
+                "skipped": str(counts[Status.SKIP] + counts[Status.WAIVED] + counts[Status.BASELINED]),
                 "time": "0",
             },
         )
@@ -137,6 +171,9 @@ def render_junit(result: RunResult, options: RenderOptions) -> str:
         _property(props, "capcheck.passed", str(passed_total))
         if not result.include_passed:
             _property(props, "capcheck.passed_not_listed", str(passed_total))
+        for accepted in _ACCEPTED:
+            if by_area.get(accepted.value):
+                _property(props, f"capcheck.{accepted.value}", str(by_area[accepted.value]))
         score = _scorecard_row(result, area)
         if score is not None:
             for key in ("level", "name", "score", "status", "cap"):
@@ -160,8 +197,8 @@ def render_junit(result: RunResult, options: RenderOptions) -> str:
             elif f.status is Status.ERROR:
                 el = ET.SubElement(case, "error", {"message": message, "type": "error"})
                 el.text = _details(f)
-            elif f.status is Status.SKIP:
-                el = ET.SubElement(case, "skipped", {"message": message})
+            elif f.status is Status.SKIP or f.status in _ACCEPTED:
+                el = ET.SubElement(case, "skipped", {"message": _skip_message(f, baseline_file)})
                 el.text = _details(f)
         for i, message in enumerate(gates, start=1):
             name = "minimum maturity level" + (f" ({i})" if i > 1 else "")
@@ -171,6 +208,7 @@ def render_junit(result: RunResult, options: RenderOptions) -> str:
         out.text = xml_safe(
             f"capcheck {result.tool_version}, as of {result.as_of.isoformat()}: {area} "
             + ", ".join(f"{by_area.get(s.value, 0)} {s.value}" for s in (Status.FAIL, Status.ERROR, Status.SKIP))
+            + "".join(f", {by_area[s.value]} {s.value}" for s in _ACCEPTED if by_area.get(s.value))
             + f", {passed_total} pass"
         )
         ET.SubElement(suite, "system-err").text = ""

@@ -1,8 +1,10 @@
 """The built-in Markdown reporter: a pull-request comment or GitHub job summary.
 
 GitHub-flavoured Markdown: a headline result, a status-by-severity table, a per-area table, the
-scorecard (when a scorecard has been computed), then the failures and errors grouped by area,
-capped at :data:`MAX_LISTED` so the report fits a PR comment (65,536 characters).
+scorecard (when a scorecard has been computed), the waivers that need attention (expiring, unused,
+expired) and the baseline's matched / new / fixed counts, then the failures and errors grouped by
+area, capped at :data:`MAX_LISTED` so the report fits a PR comment (65,536 characters). Waived and
+baselined failures are counted, and listed apart (collapsed), never among the failures to fix.
 
 Evidence values (record ids, groups, messages) are untrusted: :func:`md_escape` neutralises
 Markdown and HTML in them, keeps them on one line (so they cannot break a table) and stops
@@ -19,12 +21,14 @@ from capcheck.hookspecs import hookimpl
 from capcheck.models import Finding, RunResult, Severity, Status
 from capcheck.reporters import RenderOptions, Reporter
 
-__all__ = ["MAX_LISTED", "md_escape", "render_markdown"]
+__all__ = ["MAX_FIXED", "MAX_LISTED", "md_escape", "render_markdown"]
 
 #: The most failing findings listed; the rest are counted.
 MAX_LISTED = 50
 #: Longest message shown in full; longer ones are cut.
 MAX_MESSAGE = 300
+#: The most fixed baseline entries listed; the rest are counted.
+MAX_FIXED = 20
 
 _HTML = {"&": "&amp;", "<": "&lt;", ">": "&gt;"}
 _BACKSLASHED = set("\\`*_[]|#~!")
@@ -83,6 +87,9 @@ def _headline(result: RunResult) -> list[str]:
         why = f"failures at or above **{threshold}**"
     else:
         why = f"no failures at or above **{threshold}**"
+    accepted = [f"{s[k]} {k}" for k in ("waived", "baselined") if s.get(k)]
+    if accepted:
+        why += f"; {' and '.join(accepted)} accepted"
     records = sum(e.records for e in result.evidence)
     return [
         f"## {icon} capcheck: {word}",
@@ -93,15 +100,27 @@ def _headline(result: RunResult) -> list[str]:
     ]
 
 
+#: The status columns of the count tables, in order.
+_TABLE_STATUSES = (Status.FAIL, Status.WAIVED, Status.BASELINED, Status.ERROR, Status.SKIP, Status.PASS)
+_STATUS_HEADING = {
+    Status.FAIL: "Failed",
+    Status.WAIVED: "Waived",
+    Status.BASELINED: "Baselined",
+    Status.ERROR: "Errors",
+    Status.SKIP: "Skipped",
+    Status.PASS: "Passed",
+}
+
+
 def _counts_table(result: RunResult) -> list[str]:
     listed: dict[tuple[str, str], int] = {}
     for f in result.findings:
         key = (f.status.value, f.severity.value)
         listed[key] = listed.get(key, 0) + 1
-    statuses = (Status.FAIL, Status.ERROR, Status.SKIP, Status.PASS)
+    statuses = _TABLE_STATUSES
     lines = [
-        "| Severity | Failed | Errors | Skipped | Passed |",
-        "|---|--:|--:|--:|--:|",
+        "| Severity | " + " | ".join(_STATUS_HEADING[st] for st in statuses) + " |",
+        "|---|" + "--:|" * len(statuses),
     ]
     for sev in reversed(Severity):
         cells = []
@@ -122,11 +141,14 @@ def _area_table(result: RunResult) -> list[str]:
     by_area = result.summary.by_area
     if not by_area:
         return []
-    lines = ["| Area | Failed | Errors | Skipped | Passed |", "|---|--:|--:|--:|--:|"]
+    lines = [
+        "| Area | " + " | ".join(_STATUS_HEADING[st] for st in _TABLE_STATUSES) + " |",
+        "|---|" + "--:|" * len(_TABLE_STATUSES),
+    ]
     for area in sorted(by_area, key=lambda a: order.get(a, (1000, a))):
         c = by_area[area]
         name = f"{_code(area)} {md_escape(titles.get(area, ''))}".rstrip()
-        lines.append(f"| {name} | {c['fail']} | {c['error']} | {c['skip']} | {c['pass']} |")
+        lines.append(f"| {name} | " + " | ".join(str(c.get(st.value, 0)) for st in _TABLE_STATUSES) + " |")
     return lines
 
 
@@ -218,6 +240,121 @@ def _failures(result: RunResult) -> list[str]:
     return lines
 
 
+_WAIVER_NOTE = {
+    "expiring": "expires in {days_left} days: renew it through governance, or fix the failure",
+    "unused": "matched no failure: remove it, or correct its rule or records",
+    "expired": "expired {ago} days ago: it no longer applies, its failures count again",
+}
+
+
+def _waivers(result: RunResult) -> list[str]:
+    """The waiver report: one summary line, then the waivers that need attention."""
+    report = result.extras.get("waivers")
+    if not isinstance(report, list) or not report:
+        return []
+    applied = sum(1 for w in report if w.get("state") in ("active", "expiring"))
+    matched = sum(int(w.get("matched") or 0) for w in report)
+    states = {state: sum(1 for w in report if w.get("state") == state) for state in _WAIVER_NOTE}
+    lines = [
+        "### Waivers",
+        "",
+        f"{applied} of {_plural(len(report), 'waiver')} applied to {_plural(matched, 'failure')}"
+        + "".join(f"; {n} {state}" for state, n in states.items() if n)
+        + ".",
+    ]
+    attention = [w for w in report if w.get("state") in _WAIVER_NOTE]
+    if not attention:
+        return lines
+    order = list(_WAIVER_NOTE)
+    attention.sort(key=lambda w: (order.index(w["state"]), str(w.get("expires")), str(w.get("rule"))))
+    lines += [
+        "",
+        "| State | Rule | Records | Ticket | Approved by | Expires | Reason | Waiver | Note |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
+    for w in attention[:MAX_LISTED]:
+        days = int(w.get("days_left") or 0)
+        note = _WAIVER_NOTE[w["state"]].format(days_left=days, ago=-days)
+        where = f"{w.get('file', '')}:{w['line']}" if w.get("line") else str(w.get("file", ""))
+        records = ", ".join(str(r) for r in w.get("records") or ())
+        cells = [
+            f"**{w['state']}**",
+            md_escape(w.get("rule"), 20),
+            md_escape(records, 120),
+            md_escape(w.get("ticket"), 80),
+            md_escape(w.get("approved_by"), 80),
+            md_escape(w.get("expires"), 20),
+            md_escape(w.get("reason"), MAX_MESSAGE),
+            md_escape(where, 200),
+            note,
+        ]
+        lines.append("| " + " | ".join(cells) + " |")
+    if len(attention) > MAX_LISTED:
+        lines += ["", f"\u2026 and {len(attention) - MAX_LISTED} more."]
+    return lines
+
+
+def _baseline(result: RunResult) -> list[str]:
+    """The baseline line: matched, new and fixed, then the fixed entries (capped, collapsed)."""
+    report = result.extras.get("baseline")
+    if not isinstance(report, Mapping):
+        return []
+    fixed = list(report.get("fixed") or ())
+    lines = [
+        f"**Baseline** {md_escape(report.get('file'), 200)}: "
+        f"{_plural(int(report.get('matched') or 0), 'known failure')} matched, "
+        f"{int(report.get('new_failures') or 0)} new, {len(fixed)} fixed since the baseline "
+        f"({int(report.get('entries') or 0)} in the file)."
+    ]
+    if fixed:
+        lines += [
+            "",
+            f"<details><summary>Fixed since the baseline: {len(fixed)} (remove them with "
+            "<code>capcheck baseline create</code>)</summary>",
+            "",
+            "| Rule | Record / group | Message |",
+            "|---|---|---|",
+        ]
+        for e in fixed[:MAX_FIXED]:
+            key = e.get("record_id") or e.get("group") or e.get("kind") or ""
+            rule = md_escape(e.get("rule_id"), 20)
+            lines.append(f"| {rule} | {md_escape(key, 120)} | {md_escape(e.get('message'), MAX_MESSAGE)} |")
+        if len(fixed) > MAX_FIXED:
+            lines.append(f"| \u2026 | | and {len(fixed) - MAX_FIXED} more |")
+        lines += ["", "</details>"]
+    return lines
+
+
+def _accepted(result: RunResult) -> list[str]:
+    """Waived and baselined failures: counted, not to fix now; listed collapsed, for review."""
+    order = {a.id: (a.order, a.id) for a in result.areas}
+    accepted = [f for f in result.findings if f.status in (Status.WAIVED, Status.BASELINED)]
+    if not accepted:
+        return []
+    accepted.sort(key=lambda f: (order.get(f.area, (1000, f.area)), f.sort_key()))
+    lines = [
+        f"<details><summary>Accepted failures: {len(accepted)} waived or baselined (they do not fail the run)"
+        "</summary>",
+        "",
+        "| Status | Severity | Rule | Location | Accepted by |",
+        "|---|---|---|---|---|",
+    ]
+    for f in accepted[:MAX_LISTED]:
+        w = f.waiver
+        if f.status is Status.WAIVED and w is not None:
+            by = (
+                f"waiver {md_escape(w.get('ticket'), 80)} ({md_escape(w.get('approved_by'), 80)}), "
+                f"expires {md_escape(w.get('expires'), 20)}"
+            )
+        else:
+            by = "baseline"
+        lines.append(f"| {f.status.value} | {f.severity.value} | {_code(f.rule_id)} | {_where(f)} | {by} |")
+    if len(accepted) > MAX_LISTED:
+        lines.append(f"| \u2026 | | | | and {len(accepted) - MAX_LISTED} more |")
+    lines += ["", "</details>"]
+    return lines
+
+
 def _skips(result: RunResult) -> list[str]:
     skips = [f for f in result.findings if f.status is Status.SKIP]
     if not skips:
@@ -249,9 +386,18 @@ def render_markdown(result: RunResult, options: RenderOptions) -> str:
     card = _scorecard(result)
     if card:
         lines += ["", "### Scorecard", "", *card]
+    waivers = _waivers(result)
+    if waivers:
+        lines += ["", *waivers]
+    baseline = _baseline(result)
+    if baseline:
+        lines += ["", *baseline]
     failures = _failures(result)
     if failures:
         lines += ["", *failures]
+    accepted = _accepted(result)
+    if accepted:
+        lines += ["", *accepted]
     skips = _skips(result)
     if skips:
         lines += ["", *skips]
