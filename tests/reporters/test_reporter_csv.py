@@ -37,6 +37,9 @@ def test_header_and_rows(full_result: RunResult, options: RenderOptions) -> None
         "group",
         "fingerprint",
         "remediation",
+        "waiver_ticket",
+        "waiver_expires",
+        "waiver_approved_by",
     )
     assert len(rows) == len(full_result.findings) + 1
     assert all(len(r) == len(COLUMNS) for r in rows)
@@ -94,3 +97,35 @@ def test_neutralise(value: object, expected: str) -> None:
 
 def test_empty(empty_result: RunResult, options: RenderOptions) -> None:
     assert render_csv(empty_result, options) == ",".join(COLUMNS) + "\n"
+
+
+def test_waiver_columns(governed_result: RunResult, options: RenderOptions) -> None:
+    rows = [dict(zip(COLUMNS, r, strict=True)) for r in _rows(render_csv(governed_result, options))[1:]]
+    assert len(rows) == len(governed_result.findings)
+    waived = {(r["rule_id"], r["record_id"]): r for r in rows if r["status"] == "waived"}
+    assert len(waived) == governed_result.summary.by_status["waived"] == 3
+    comm = waived[("COMM-004", "CON-001")]
+    assert (comm["waiver_ticket"], comm["waiver_expires"], comm["waiver_approved_by"]) == (
+        "RISK-101",
+        "2027-06-30",
+        "Director of Commercial",
+    )
+    assert waived[("INFRA-001", "CI-003")]["waiver_ticket"] == "CHG-2001"
+    for r in rows:
+        if r["status"] != "waived":
+            assert r["waiver_ticket"] == r["waiver_expires"] == r["waiver_approved_by"] == "", r
+    assert {r["status"] for r in rows} >= {"fail", "waived", "baselined", "skip"}
+
+
+def test_hostile_waiver_is_neutralised(
+    governed_result: RunResult, options: RenderOptions, hostile_contract_id: str
+) -> None:
+    rows = _rows(render_csv(governed_result, options))
+    for row in rows:
+        for cell in row:
+            assert not cell.startswith(("=", "+", "-", "@", "\t", "\r")), cell
+    cells = [dict(zip(COLUMNS, r, strict=True)) for r in rows[1:]]
+    hostile = next(r for r in cells if r["rule_id"] == "COMM-001" and r["record_id"] == hostile_contract_id)
+    assert hostile["status"] == "waived"
+    assert hostile["waiver_ticket"] == "'+RISK-102 <b>"
+    assert hostile["waiver_approved_by"] == "'=cmd|' /C calc'!A0"

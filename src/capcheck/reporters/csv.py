@@ -1,8 +1,9 @@
 """The built-in CSV reporter: one row per finding, for spreadsheets and ad-hoc analysis.
 
 Columns (in this order): ``rule_id, rule_version, status, severity, area, title, message, kind,
-record_id, file, line, row, pointer, group, fingerprint, remediation``. Empty cells mean "not
-applicable" (a group finding has no record id, a JSON file has no CSV row).
+record_id, file, line, row, pointer, group, fingerprint, remediation, waiver_ticket, waiver_expires,
+waiver_approved_by``. Empty cells mean "not applicable" (a group finding has no record id, a JSON
+file has no CSV row, only a ``waived`` finding has a waiver).
 
 Evidence values are untrusted. A cell that a spreadsheet would run as a formula (one starting with
 ``=``, ``+``, ``-``, ``@``, a tab or a carriage return) gets a leading ``'``, so it is shown as text.
@@ -16,7 +17,7 @@ import io
 from collections.abc import Sequence
 
 from capcheck.hookspecs import hookimpl
-from capcheck.models import Finding, RunResult
+from capcheck.models import Finding, RunResult, Status
 from capcheck.reporters import RenderOptions, Reporter
 
 __all__ = ["COLUMNS", "neutralise", "render_csv"]
@@ -39,6 +40,9 @@ COLUMNS: tuple[str, ...] = (
     "group",
     "fingerprint",
     "remediation",
+    "waiver_ticket",
+    "waiver_expires",
+    "waiver_approved_by",
 )
 
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
@@ -52,6 +56,7 @@ def neutralise(value: object) -> str:
 
 def _row(f: Finding) -> list[str]:
     ev = f.evidence
+    w = f.waiver if f.status is Status.WAIVED else None
     cells: list[object] = [
         f.rule_id,
         f.rule_version,
@@ -69,6 +74,9 @@ def _row(f: Finding) -> list[str]:
         f.group,
         f.fingerprint,
         f.remediation,
+        w.get("ticket") if w else None,
+        w.get("expires") if w else None,
+        w.get("approved_by") if w else None,
     ]
     return [neutralise(c) for c in cells]
 
