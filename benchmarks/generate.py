@@ -454,6 +454,13 @@ _BOARDS = (
     ("Executive Management Team", 3.0),
     ("Design Authority", 2.0),
 )
+_ESCALATION = (
+    ("Board", 45.0),
+    ("Audit and Risk Assurance Committee", 37.0),
+    ("Technology and Cyber Committee", 8.0),
+    ("Executive Management Team", 6.0),
+    ("Commercial Assurance Board", 4.0),
+)
 _AREAS = ("ROLE", "COLLAB", "INNOV", "DATA", "GOV", "CYBER", "COMM", "WORK", "CULT", "INFRA", "DELIV")
 _ENTRY_TYPES = (
     ("risk", 45.0),
@@ -561,7 +568,7 @@ def supplier_contracts(n: int, seed: int) -> list[Record]:
     ]
     exit_draw = draw.pick(range(100), n)
     exit_plan = [
-        None if st == "pipeline" else (d < (80 if v >= 1_000_000 else 35))
+        None if st == "pipeline" else (d < (86 if v >= 1_000_000 else 35))
         for st, v, d in zip(status, value, exit_draw, strict=True)
     ]
     exit_age = draw.days_ago(((0, 365, 78.0), (365, 900, 22.0)), n)
@@ -618,9 +625,15 @@ def it_assets(n: int, seed: int) -> list[Record]:
     ]
     criticality = draw.weighted((("low", 25.0), ("medium", 38.0), ("high", 27.0), ("critical", 10.0)), n)
     owner = _owners(draw, n, missing=0.05, stray=0.05)
-    patch_age = draw.days_ago(((0, 45, 62.0), (45, 90, 16.0), (90, 240, 14.0), (240, 700, 8.0)), n)
-    last_patched = [None if p[4] == "saas" else _DAYS[a] for p, a in zip(product, patch_age, strict=True)]
     internet_facing = draw.flags(0.2, n)
+    # Internet-facing assets are patched on a tighter cycle than internal ones; SaaS is patched
+    # by its supplier and has no last_patched.
+    internal_age = draw.days_ago(((0, 45, 62.0), (45, 90, 16.0), (90, 240, 14.0), (240, 700, 8.0)), n)
+    exposed_age = draw.days_ago(((0, 15, 76.0), (15, 45, 12.0), (45, 180, 8.0), (180, 500, 4.0)), n)
+    last_patched = [
+        None if p[4] == "saas" else _DAYS[e if inet else a]
+        for p, inet, a, e in zip(product, internet_facing, internal_age, exposed_age, strict=True)
+    ]
     hosting_draws = {t: draw.weighted(table, n) for t, table in _HOSTING_BY_TYPE.items()}
     hosting_default = draw.weighted(_HOSTING_DEFAULT, n)
     hosting = [hosting_draws[p[4]][i] if p[4] in hosting_draws else hosting_default[i] for i, p in enumerate(product)]
@@ -677,7 +690,7 @@ def governance_register(n: int, seed: int) -> list[Record]:
         f"{p} ({s})" if t == "risk" else f"{_OTHER_PHRASES[t]}: {s}"
         for t, p, s in zip(etype, phrase, service, strict=True)
     ]
-    review_age = draw.days_ago(((0, 90, 62.0), (90, 365, 26.0), (365, 1000, 12.0)), n)
+    review_age = draw.days_ago(((0, 90, 78.0), (90, 365, 15.0), (365, 1000, 7.0)), n)
     raised_extra = draw.pick(range(2500), n)
     cycle = draw.pick((90, 180, 365, 365), n)
     next_review = [None if st == "closed" else _DAYS[a + c] for st, a, c in zip(status, review_age, cycle, strict=True)]
@@ -706,7 +719,11 @@ def governance_register(n: int, seed: int) -> list[Record]:
         if dang:
             links = [*links[:-1], f"CTL-{n + i + 1:08d}"]
         linked.append(sorted(set(links)))
-    board = draw.weighted(_BOARDS, n)
+    # The highest risks are mostly escalated to the board or its audit committee.
+    board = [
+        top if (score or 0) >= 20 else usual
+        for score, top, usual in zip(risk_score, draw.weighted(_ESCALATION, n), draw.weighted(_BOARDS, n), strict=True)
+    ]
     columns = (
         ids,
         title,
