@@ -15,7 +15,7 @@ from datetime import date
 from typing import Any
 
 from capcheck.evidence import EvidenceSet
-from capcheck.models import EvidenceRef, Finding, Outcome, Severity, Status, Summary, fingerprint
+from capcheck.models import EvidenceRef, Finding, Outcome, PassedRecords, Severity, Status, Summary, fingerprint
 from capcheck.rules import Rule, RuleContext
 
 __all__ = ["Evaluation", "evaluate"]
@@ -58,12 +58,14 @@ def evaluate(
         emit = _Emitter(r, severities.get(meta.id, meta.severity), evidence, result, include_passed)
         for outcome in _outcomes(r, evidence, ctx, debug):
             emit(outcome)
+        if not emit.judged:
+            emit(Outcome(Status.SKIP, meta.kinds[0], None, "no records in the rule's scope"))
         emit.flush()
     result.findings.sort(key=Finding.sort_key)
     return result
 
 
-def _outcomes(r: Rule, evidence: EvidenceSet, ctx: RuleContext, debug: bool) -> list[Outcome]:
+def _outcomes(r: Rule, evidence: EvidenceSet, ctx: RuleContext, debug: bool) -> list[Outcome | PassedRecords]:
     """Run one rule, isolated: absent evidence is a skip, an exception an error, nothing a skip."""
     meta = r.meta
     missing = [k for k in meta.kinds if not evidence.has(k)]
@@ -76,13 +78,13 @@ def _outcomes(r: Rule, evidence: EvidenceSet, ctx: RuleContext, debug: bool) -> 
         if debug:
             message += "\n" + "".join(traceback.format_exception(exc))
         return [Outcome(Status.ERROR, meta.kinds[0], None, message)]
-    return outcomes or [Outcome(Status.SKIP, meta.kinds[0], None, "no records in the rule's scope")]
+    return outcomes
 
 
 class _Emitter:
     """Turns one rule's outcomes into findings (adding provenance) and counts them."""
 
-    __slots__ = ("counts", "evidence", "include_passed", "meta", "passes", "result", "rule", "severity")
+    __slots__ = ("counts", "evidence", "include_passed", "judged", "meta", "passes", "result", "rule", "severity")
 
     def __init__(
         self, r: Rule, severity: Severity, evidence: EvidenceSet, result: Evaluation, include_passed: bool
@@ -96,6 +98,8 @@ class _Emitter:
         # Keyed by the status's string: an Enum's __hash__ is Python code, a str's is not.
         self.counts: dict[str, int] = {}
         self.passes = 0
+        #: How many outcomes (of any status) the rule gave: none means nothing was in its scope.
+        self.judged = 0
 
     def flush(self) -> None:
         """Add this rule's counts to the summary."""
@@ -106,7 +110,17 @@ class _Emitter:
         self.counts = {}
         self.passes = 0
 
-    def __call__(self, outcome: Outcome) -> None:
+    def __call__(self, outcome: Outcome | PassedRecords) -> None:
+        if type(outcome) is PassedRecords:
+            self.judged += len(outcome.record_ids)
+            if self.include_passed:
+                for record_id in outcome.record_ids:
+                    self(Outcome(_PASS, outcome.kind, record_id))
+            else:
+                self.passes += len(outcome.record_ids)
+            return
+        assert type(outcome) is Outcome
+        self.judged += 1
         status = outcome.status
         if status is _PASS:
             self.passes += 1

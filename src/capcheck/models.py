@@ -27,6 +27,7 @@ __all__ = [
     "Finding",
     "Framework",
     "Outcome",
+    "PassedRecords",
     "RuleMeta",
     "RuleSource",
     "RunResult",
@@ -194,6 +195,17 @@ class Outcome(NamedTuple):
     message: str = ""
     related: tuple[tuple[str, str], ...] = ()
     group: str | None = None
+
+
+class PassedRecords(NamedTuple):
+    """Many records of one kind that meet the rule, in one value (``ctx.passed_records``).
+
+    Rules that judge every record of a large register yield this once instead of one
+    :class:`Outcome` per pass: passes are counted, and only listed with ``--include-passed``.
+    """
+
+    kind: str
+    record_ids: list[str]
 
 
 @dataclass(frozen=True, slots=True)
