@@ -55,15 +55,24 @@ def stage_index(stage: Any) -> int | None:
 def stage_gates(evidence: Any, ctx: RuleContext) -> Iterator[Outcome]:
     """Check each gate the item's stage has reached."""
     gates = [
-        (ctx.options["benefits_from"], "no benefits case", lambda r: r.get("benefits_case") is True),
+        (
+            ctx.options["benefits_from"],
+            lambda r: None if r.get("benefits_case") is True else "no benefits case",
+        ),
         (
             ctx.options["assessed_from"],
-            "last service assessment not met",
-            lambda r: r.get("assessment_outcome") == "met",
+            lambda r: (
+                None
+                if r.get("assessment_outcome") == "met"
+                else f"service assessment outcome {r.get('assessment_outcome', 'not recorded')} (needs met)"
+            ),
         ),
-        (ctx.options["funded_from"], "funding not secured", lambda r: r.get("funding_secured") is True),
+        (
+            ctx.options["funded_from"],
+            lambda r: None if r.get("funding_secured") is True else "funding not secured",
+        ),
     ]
-    for name, _, _ in gates:
+    for name, _ in gates:
         if stage_index(name) is None:
             raise ValueError(f"option value {name!r} is not a pipeline stage ({', '.join(STAGES)})")
     discovery = STAGES.index("discovery")
@@ -71,9 +80,9 @@ def stage_gates(evidence: Any, ctx: RuleContext) -> Iterator[Outcome]:
         reached = stage_index(item.get("stage"))
         if reached is None or reached <= discovery:
             continue
-        missing = [why for gate, why, holds in gates if reached >= STAGES.index(gate) and not holds(item)]
-        if missing:
-            yield ctx.failed(item, f"{item['stage']} item: {'; '.join(missing)}")
+        problems = [p for gate, check in gates if reached >= STAGES.index(gate) and (p := check(item)) is not None]
+        if problems:
+            yield ctx.failed(item, f"{item['stage']} item: {'; '.join(problems)}")
         else:
             yield ctx.passed(item)
 
