@@ -94,7 +94,7 @@ def test_an_unknown_severity_is_refused() -> None:
         (("lock-in", "GOV"), (), ["COMM-004", "GOV-002"]),
         ((), ("COMM",), ["GOV-002", "INFRA-003", "INFRA-004"]),
         (("COMM",), ("lock-in",), ["COMM-001", "COMM-012"]),
-        (("INFRA",), ("INFRA-003", "cyber"), []),
+        (("INFRA",), ("INFRA-003",), ["INFRA-004"]),
     ],
 )
 def test_selection(select: tuple[str, ...], ignore: tuple[str, ...], expected: list[str]) -> None:
@@ -138,3 +138,15 @@ def test_cli_unknown_selector_exits_2(run_cli, copy_fixture: Callable[..., Path]
     assert result.stderr == (
         "capcheck: usage error: 1 problem\n  unknown rule id, area or tag 'COMM-999' (see 'capcheck rules list')\n"
     )
+
+
+
+def test_a_selection_that_leaves_no_rule_is_an_error() -> None:
+    with pytest.raises(UsageError, match="no rules left to run"):
+        select_rules(RULES, ["INFRA"], ["INFRA-003", "INFRA-004"])
+
+
+def test_an_area_selector_is_not_a_prefix_of_a_longer_area() -> None:
+    assert ids(select_rules(RULES, ["GOV-"])) == ["GOV-002"]
+    with pytest.raises(UsageError, match="'GO'"):
+        select_rules(RULES, ["GO"])

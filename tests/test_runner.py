@@ -64,8 +64,11 @@ def test_config_overrides_reach_the_rules(mixed: Path, workdir: Path) -> None:
 
 def test_select_from_the_request_wins_and_ignores_add_up(mixed: Path) -> None:
     config = Config(select=["COMM"], ignore=["COMM-003"])
-    result = run_check(CheckRequest(paths=[mixed], config=config, select=["COMM-003", "COMM-004"], ignore=["COMM-004"]))
-    assert result.rules == ()  # COMM-003 ignored by the config, COMM-004 by the request
+    # COMM-003 is ignored by the config, COMM-004 by the request: nothing is left, which is an error
+    with pytest.raises(UsageError, match="no rules left to run"):
+        run_check(CheckRequest(paths=[mixed], config=config, select=["COMM-003", "COMM-004"], ignore=["COMM-004"]))
+    result = run_check(CheckRequest(paths=[mixed], config=config, select=["COMM-003", "COMM-004"]))
+    assert [r["id"] for r in result.rules] == ["COMM-004"]
 
 
 def test_inputs_are_checked_before_any_rule_runs(workdir: Path) -> None:

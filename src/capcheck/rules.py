@@ -172,17 +172,26 @@ def select_rules(
 ) -> list[Rule]:
     """The rules chosen by ``select`` (all when empty) less those matched by ``ignore``, by id.
 
-    Each selector is a rule id, an id prefix (``COMM``, ``COMM-00``), an area id or a tag. A
-    selector that matches no rule is a usage error, never a silent no-op.
+    Each selector is a rule id (``COMM-001``), an id prefix with its hyphen (``COMM-00``), an area id
+    (``COMM``: never ``COMMS``) or a tag. A selector that matches no rule is a usage error, never a
+    silent no-op; so is a selection that leaves no rule to run.
     """
 
     def matches(selector: str, r: Rule) -> bool:
         sel = selector.strip()
-        return r.meta.id == sel or r.meta.id.startswith(sel.upper()) or r.meta.area == sel.upper() or sel in r.meta.tags
+        upper = sel.upper()
+        return (
+            r.meta.id == upper
+            or ("-" in upper and r.meta.id.startswith(upper))
+            or r.meta.area == upper
+            or sel in r.meta.tags
+        )
 
     unknown = [s for s in (*select, *ignore) if not any(matches(s, r) for r in rules.values())]
     if unknown:
         raise UsageError([f"unknown rule id, area or tag {s!r} (see 'capcheck rules list')" for s in unknown])
     chosen = [r for r in rules.values() if not select or any(matches(s, r) for s in select)]
     chosen = [r for r in chosen if not any(matches(s, r) for s in ignore)]
+    if not chosen and rules:
+        raise UsageError("no rules left to run: --ignore removes every rule that --select chose")
     return sorted(chosen, key=lambda r: r.meta.id)
