@@ -70,7 +70,8 @@ def eol_share_per_environment(evidence: Any, ctx: RuleContext) -> Iterator[Outco
     kinds=["it-assets"],
     description=(
         "In-service assets with internet_facing = true were last patched no more than max_days "
-        "(default 14) before the as-of date. An internet-facing asset with no last_patched date fails."
+        "(default 14) before the as-of date. An internet-facing asset with no last_patched date fails. "
+        "Assets hosted as one of exempt_hosting (default: saas) are out of scope: their supplier patches them."
     ),
     rationale=(
         "Internet-facing systems are attacked first; NCSC guidance and Cyber Essentials expect "
@@ -80,13 +81,17 @@ def eol_share_per_environment(evidence: Any, ctx: RuleContext) -> Iterator[Outco
     references=[CAF_B4, "https://www.ncsc.gov.uk/cyberessentials/overview"],
     tags=["patching", "cyber"],
     criteria=["caf:B4.d", "dspt:9"],
-    options={"max_days": 14},
+    options={"max_days": 14, "exempt_hosting": ["saas"]},
+    version="1.1.0",
 )
 def internet_facing_patched(evidence: Any, ctx: RuleContext) -> Iterator[Outcome]:
     """Compare last_patched with the as-of date for internet-facing assets."""
     max_days = ctx.options["max_days"]
+    exempt = set(ctx.options["exempt_hosting"])
     for asset in evidence.records("it-assets"):
         if asset.get("internet_facing") is not True or asset.get("status", "in-service") != "in-service":
+            continue
+        if asset.get("hosting") in exempt:
             continue
         age = days_before(asset.get("last_patched"), ctx.as_of)
         if age is None:
