@@ -54,7 +54,11 @@ def _name(level: int) -> str:
         "Close the gap with a funded plan: training and mentoring for a one-level step, recruitment, "
         "secondment or a supplier for larger gaps; reassess the levels afterwards."
     ),
-    references=[DDAT, GOVS_005, "https://www.gov.uk/service-manual/service-standard/point-6-have-a-multidisciplinary-team"],
+    references=[
+        DDAT,
+        GOVS_005,
+        "https://www.gov.uk/service-manual/service-standard/point-6-have-a-multidisciplinary-team",
+    ],
     tags=["skills-gap"],
     criteria=["govs:005-workforce", "gds-ss:6"],
     options={"max_gap": 1},
