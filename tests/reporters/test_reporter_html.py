@@ -255,3 +255,119 @@ def test_filters_from_url_fragment_in_chromium(full_result: RunResult, options: 
 
     page = _dump(tmp_path, report, "#status=nonsense")
     assert not [r for r in _rows(page) if "hidden" in r], "an unknown filter value shows everything"
+
+
+# ---------------------------------------------------------------------------------------------
+# Waivers and the baseline
+# ---------------------------------------------------------------------------------------------
+
+
+def _text_of(text: str, start: str, end: str) -> str:
+    """The raw HTML from ``start`` up to the next ``end``."""
+    i = text.index(start)
+    return text[i : text.index(end, i)]
+
+
+def test_status_filter_offers_every_status(default_result: RunResult, options: RenderOptions) -> None:
+    page = _parse(render_html(default_result, options))
+    options_ = [a.get("value") for t, a in page.tags if t == "option"]
+    for status in ("fail", "waived", "baselined", "error", "skip", "pass"):
+        assert status in options_, status
+
+
+def test_waived_and_baselined_rows(governed_result: RunResult, options: RenderOptions) -> None:
+    text = render_html(governed_result, options)
+    page = _parse(text)
+    rows = _rows(page)
+    assert len(rows) == len(governed_result.findings)
+    statuses = [r["data-status"] for r in rows]
+    assert statuses.count("waived") == 3 and statuses.count("baselined") == 2
+    row = _text_of(text, '<tr data-status="waived" data-severity="high" data-area="COMM" data-rule="COMM-004"', "</tr>")
+    assert '<span class="badge st-waived">waived</span>' in row
+    assert 'Waived: <span class="mono">RISK-101</span>, approved by Director of Commercial on 2026-09-01' in row
+    assert "expires 2027-06-30" in row
+    assert "Exit plan drafted; the supplier&#x27;s step-in rights cover the gap" in row
+    baseline_file = governed_result.extras["baseline"]["file"]
+    row = _text_of(
+        text, '<tr data-status="baselined" data-severity="high" data-area="GOV" data-rule="GOV-001"', "</tr>"
+    )
+    assert f'Baselined: a known failure recorded in <span class="mono">{esc(baseline_file)}</span>' in row
+
+
+def test_cards_count_waived_and_baselined(governed_result: RunResult, options: RenderOptions) -> None:
+    text = render_html(governed_result, options)
+    waived = _text_of(text, '<div class="card" id="card-waived">', "</div></div>")
+    assert '<div class="n">3</div>' in waived
+    assert "3 of 5 waivers applied; 1 expiring, 1 unused, 1 expired" in waived
+    baselined = _text_of(text, '<div class="card" id="card-baselined">', "</div></div>")
+    new = governed_result.extras["baseline"]["new_failures"]
+    assert '<div class="n">2</div>' in baselined and f"{new} new, 2 fixed" in baselined
+
+
+def test_waivers_table_has_every_state(governed_result: RunResult, options: RenderOptions) -> None:
+    text = render_html(governed_result, options)
+    page = _parse(text)
+    states = [a.get("data-state") for t, a in page.tags if t == "tr" and "data-state" in a]
+    assert states == ["expired", "expiring", "unused", "active", "active"]  # what needs attention first
+    table = _text_of(text, '<section id="waivers">', "</section>")
+    assert "3 of 5 waivers applied to 3 failures" in table
+    assert '<td class="ws-expired"' in table and "RISK-200" in table and "waivers.yaml:31" in table
+
+
+def test_baseline_summary_and_fixed_entries(governed_result: RunResult, options: RenderOptions) -> None:
+    text = render_html(governed_result, options)
+    section = _text_of(text, '<section id="baseline">', "</section>")
+    new = governed_result.extras["baseline"]["new_failures"]
+    assert (
+        f"5 known failures recorded; 3 matched (reported as baselined or waived), <strong>{new} new</strong>" in section
+    )
+    assert "2 fixed since the baseline" in section
+    page = _parse(section)
+    fixed = [a for t, a in page.tags if t == "tr"][1:]
+    assert len(fixed) == 2
+    assert "&lt;img src=x onerror=alert(4)&gt;" in section
+
+
+def test_no_waiver_or_baseline_sections_without_them(default_result: RunResult, options: RenderOptions) -> None:
+    text = render_html(default_result, options)
+    assert 'id="waivers"' not in text and 'id="baseline"' not in text
+    assert "no waivers file" in text and "no baseline" in text
+
+
+def test_hostile_waiver_is_escaped(governed_result: RunResult, options: RenderOptions) -> None:
+    text = render_html(governed_result, options)
+    assert text.count("<script") == 1 and text.count("</script>") == 1
+    assert "<script>alert(9)" not in text and "<img" not in text and "<b>" not in text
+    assert esc("</script><script>alert(9)</script> | *owner*") in text
+    assert esc("+RISK-102 <b>") in text
+    page = _parse(text)
+    seen = "".join(page.text)
+    assert "</script><script>alert(9)</script>" in seen  # a reader sees the reason as written
+    assert "=cmd|' /C calc'!A0" in seen
+
+
+def test_governed_page_keeps_its_guarantees(governed_result: RunResult, options: RenderOptions) -> None:
+    test_self_contained(governed_result, options)
+    test_content_security_policy_allows_only_the_inline_code(governed_result, options)
+
+
+def test_area_chart_shows_accepted_failures(governed_result: RunResult, options: RenderOptions) -> None:
+    extras = {k: v for k, v in governed_result.extras.items() if k != "scorecard"}
+    page = _parse(render_html(dataclasses.replace(governed_result, extras=extras), options))
+    bars = {a.get("class") for t, a in page.tags if t == "rect"}
+    assert {"b-fail", "b-waived", "b-baselined", "b-pass"} <= bars
+
+
+@needs_chromium
+def test_waived_filter_in_chromium(governed_result: RunResult, options: RenderOptions, tmp_path: Path) -> None:
+    report = tmp_path / "report.html"
+    report.write_text(render_html(governed_result, options), encoding="utf-8")
+    for status, n in (("waived", 3), ("baselined", 2)):
+        page = _dump(tmp_path, report, f"#status={status}")
+        visible = [r for r in _rows(page) if "hidden" not in r]
+        assert len(visible) == n
+        assert all(r["data-status"] == status for r in visible)
+    page = _dump(tmp_path, report, "#q=RISK-101")  # the search reaches the waiver shown in the row
+    visible = [r for r in _rows(page) if "hidden" not in r]
+    assert [(r["data-rule"], r["data-status"]) for r in visible] == [("COMM-004", "waived")]
+    assert not [a for t, a in page.tags if t in ("img", "b")], "no hostile markup was created"

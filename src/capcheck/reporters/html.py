@@ -2,10 +2,12 @@
 
 No external scripts, fonts, stylesheets or images: the CSS and a small vanilla script are inline,
 and a Content-Security-Policy allows exactly those two (by hash) and nothing remote. The page has
-summary cards, a per-area chart (the scorecard when one was computed, else fail/error/skip/pass
-counts as inline SVG), a findings table filterable by status, severity, area and rule plus a
-free-text search (the filters live in the URL fragment, e.g. ``report.html#status=fail&area=COMM``,
-so a filtered view can be bookmarked or shared), the evidence manifest and the rules that ran.
+summary cards, a per-area chart (the scorecard when one was computed, else counts by status as
+inline SVG), a findings table filterable by status, severity, area and rule plus a free-text search
+(the filters live in the URL fragment, e.g. ``report.html#status=fail&area=COMM``, so a filtered
+view can be bookmarked or shared), the governed waivers with their states and the baseline summary
+(when the run used them), the evidence manifest and the rules that ran. A waived finding's row
+shows its waiver (ticket, approver, expiry, reason).
 
 Every value that comes from evidence or from plugins is HTML-escaped (``html.escape``, quotes
 included); the findings are rendered as table rows, so no data is handed to the script as code.
@@ -24,10 +26,12 @@ from capcheck.hookspecs import hookimpl
 from capcheck.models import STATUS_ORDER, Finding, RunResult, Severity, Status
 from capcheck.reporters import RenderOptions, Reporter
 
-__all__ = ["MAX_ROWS", "esc", "render_html"]
+__all__ = ["MAX_FIXED", "MAX_ROWS", "esc", "render_html"]
 
 #: The most findings put in the table; the rest are counted (use JSON or CSV for everything).
 MAX_ROWS = 20_000
+#: The most fixed baseline entries listed; the rest are counted.
+MAX_FIXED = 500
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 
@@ -39,9 +43,10 @@ def esc(value: object) -> str:
 
 _CSS = """
 :root{--fg:#1b1f24;--muted:#57606a;--bg:#fff;--panel:#f6f8fa;--line:#d0d7de;
---fail:#cf222e;--error:#8250df;--skip:#bf8700;--pass:#1a7f37;--info:#0969da}
+--fail:#cf222e;--error:#8250df;--skip:#bf8700;--pass:#1a7f37;--info:#0969da;--waived:#1b7c83;--baselined:#6e7781}
 @media (prefers-color-scheme:dark){:root{--fg:#e6edf3;--muted:#8d96a0;--bg:#0d1117;--panel:#161b22;
---line:#30363d;--fail:#f85149;--error:#a371f7;--skip:#d29922;--pass:#3fb950;--info:#58a6ff}}
+--line:#30363d;--fail:#f85149;--error:#a371f7;--skip:#d29922;--pass:#3fb950;--info:#58a6ff;--waived:#39c5cf;
+--baselined:#8c959f}}
 *{box-sizing:border-box}
 body{margin:0;padding:24px 32px;font:14px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;
 color:var(--fg);background:var(--bg)}
@@ -49,6 +54,7 @@ h1{font-size:22px;margin:0 0 4px}h2{font-size:17px;margin:28px 0 10px}
 .meta{color:var(--muted);margin:0 0 18px}
 .cards{display:flex;flex-wrap:wrap;gap:12px}
 .card{background:var(--panel);border:1px solid var(--line);border-radius:8px;padding:12px 16px;min-width:120px}
+.card .note{max-width:230px}
 .card .n{font-size:26px;font-weight:600}.card .l{color:var(--muted);font-size:12px;text-transform:uppercase}
 .card.result .n{font-size:20px}
 .r-passed{border-left:6px solid var(--pass)}.r-failed{border-left:6px solid var(--fail)}
@@ -60,10 +66,14 @@ th{background:var(--panel);position:sticky;top:0}
 td.num,th.num{text-align:right}
 td.msg{min-width:260px;max-width:520px;overflow-wrap:anywhere}
 code,.mono{font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;font-size:12px}
-td code{white-space:nowrap}
+td code,.nowrap{white-space:nowrap}
 .badge{display:inline-block;padding:1px 7px;border-radius:10px;font-size:11px;font-weight:600;color:#fff}
 .st-fail{background:var(--fail)}.st-error{background:var(--error)}.st-skip{background:var(--skip)}
-.st-pass{background:var(--pass)}
+.st-pass{background:var(--pass)}.st-waived{background:var(--waived)}.st-baselined{background:var(--baselined)}
+.accepted{margin-top:4px;padding-left:8px;border-left:3px solid var(--waived);color:var(--muted);font-size:12px}
+.accepted.baselined{border-left-color:var(--baselined)}
+.ws-active{color:var(--pass)}.ws-expiring{color:var(--skip);font-weight:600}.ws-unused{color:var(--muted);font-weight:600}
+.ws-expired{color:var(--fail);font-weight:700}
 .sv-critical{font-weight:700;color:var(--fail)}.sv-high{color:var(--fail)}.sv-medium{color:var(--skip)}
 .sv-low{color:var(--info)}.sv-info{color:var(--muted)}
 .filters{display:flex;flex-wrap:wrap;gap:10px;align-items:end;margin:0 0 10px}
@@ -74,10 +84,11 @@ background:var(--bg);border:1px solid var(--line);border-radius:6px}
 #shown{color:var(--muted);margin:0 0 8px}
 svg text{fill:var(--fg);font-size:12px}svg .sub{fill:var(--muted)}
 .b-fail{fill:var(--fail)}.b-error{fill:var(--error)}.b-skip{fill:var(--skip)}.b-pass{fill:var(--pass)}
+.b-waived{fill:var(--waived)}.b-baselined{fill:var(--baselined)}
 .b-level{fill:var(--info)}.b-track{fill:var(--panel);stroke:var(--line)}
 .legend span{margin-right:14px}.legend i{display:inline-block;width:10px;height:10px;margin-right:4px}
 .l-fail{background:var(--fail)}.l-error{background:var(--error)}.l-skip{background:var(--skip)}
-.l-pass{background:var(--pass)}
+.l-pass{background:var(--pass)}.l-waived{background:var(--waived)}.l-baselined{background:var(--baselined)}
 details summary{cursor:pointer}
 .note{color:var(--muted)}
 [hidden]{display:none!important}
@@ -151,6 +162,45 @@ CONTENT_SECURITY_POLICY = (
 _VERDICT = {0: ("PASSED", "r-passed"), 1: ("FAILED", "r-failed"), 2: ("INCOMPLETE", "r-incomplete")}
 
 
+def _waiver_report(result: RunResult) -> list[Mapping[str, Any]]:
+    report = result.extras.get("waivers")
+    return [w for w in report if isinstance(w, Mapping)] if isinstance(report, list) else []
+
+
+def _baseline_report(result: RunResult) -> Mapping[str, Any] | None:
+    report = result.extras.get("baseline")
+    return report if isinstance(report, Mapping) else None
+
+
+def _accepted_card(result: RunResult, status: Status) -> str:
+    """The Waived or Baselined card: the count, and what needs attention."""
+    n = result.summary.by_status.get(status.value, 0)
+    note = ""
+    if status is Status.WAIVED:
+        report = _waiver_report(result)
+        if report:
+            applied = sum(1 for w in report if w.get("state") in ("active", "expiring"))
+            states = ", ".join(
+                f"{k} {state}"
+                for state in ("expiring", "unused", "expired")
+                if (k := sum(1 for w in report if w.get("state") == state))
+            )
+            note = f"{applied} of {len(report)} waivers applied" + (f"; {states}" if states else "")
+        else:
+            note = "no waivers file"
+    else:
+        baseline = _baseline_report(result)
+        if baseline is not None:
+            note = f"{int(baseline.get('new_failures') or 0)} new, {len(baseline.get('fixed') or ())} fixed"
+        else:
+            note = "no baseline"
+    label = "Waived" if status is Status.WAIVED else "Baselined"
+    return (
+        f'<div class="card" id="card-{status.value}"><div class="l">{label}</div><div class="n">{n}</div>'
+        f'<div class="note">{esc(note)}</div></div>'
+    )
+
+
 def _cards(result: RunResult) -> str:
     code = result.exit_code
     word, cls = _VERDICT[code]
@@ -165,6 +215,8 @@ def _cards(result: RunResult) -> str:
         f'{word}</div><div class="note">fail on: {esc(threshold)}</div></div>',
         f'<div class="card"><div class="l">Failed</div><div class="n">{s["fail"]}</div>'
         f'<ul class="sev-list">{sev_items}</ul></div>',
+        _accepted_card(result, Status.WAIVED),
+        _accepted_card(result, Status.BASELINED),
         f'<div class="card"><div class="l">Errors</div><div class="n">{s["error"]}</div></div>',
         f'<div class="card"><div class="l">Skipped</div><div class="n">{s["skip"]}</div></div>',
         f'<div class="card"><div class="l">Passed</div><div class="n">{s["pass"]}</div>'
@@ -242,6 +294,9 @@ def _scorecard_chart(rows: Sequence[Mapping[str, Any]]) -> str:
     return "".join(parts)
 
 
+_ACCEPTED = (Status.WAIVED, Status.BASELINED)
+
+
 def _area_chart(result: RunResult) -> str:
     titles = {a.id: a.title for a in result.areas}
     order = {a.id: (a.order, a.id) for a in result.areas}
@@ -249,7 +304,7 @@ def _area_chart(result: RunResult) -> str:
     areas = sorted(by_area, key=lambda a: order.get(a, (1000, a)))
     if not areas:
         return '<p class="note">No findings.</p>'
-    statuses = (Status.FAIL, Status.ERROR, Status.SKIP, Status.PASS)
+    statuses = (Status.FAIL, Status.WAIVED, Status.BASELINED, Status.ERROR, Status.SKIP, Status.PASS)
     height = _ROW_H * len(areas) + 8
     width_total = _LABEL_W + _BAR_W + 200
     parts = [
@@ -262,7 +317,9 @@ def _area_chart(result: RunResult) -> str:
         total = sum(counts.get(s.value, 0) for s in statuses)
         y = 4 + i * _ROW_H
         label = f"{area} {titles.get(area, '')}".strip()
-        summary = ", ".join(f"{counts.get(s.value, 0)} {s.value}" for s in statuses)
+        summary = ", ".join(
+            f"{counts.get(s.value, 0)} {s.value}" for s in statuses if counts.get(s.value) or s not in _ACCEPTED
+        )
         parts.append(f'<g class="row"><title>{esc(label)}: {esc(summary)}</title>')
         parts.append(f'<text x="0" y="{y + 16}">{esc(_clip(label, 40))}</text>')
         parts.append(f'<rect class="b-track" x="{_LABEL_W}" y="{y + 3}" width="{_BAR_W}" height="16" rx="3"/>')
@@ -293,7 +350,25 @@ def _select(name: str, label: str, values: Sequence[tuple[str, str]]) -> str:
     return f'<label>{esc(label)}<select name="{name}" id="f-{name}">{options}</select></label>'
 
 
-def _finding_row(f: Finding) -> str:
+def _accepted_note(f: Finding, baseline_file: str) -> str:
+    """What accepted a waived or baselined failure, under its message."""
+    w = f.waiver
+    if f.status is Status.WAIVED and w is not None:
+        approved = f" on {esc(w['approved_on'])}" if w.get("approved_on") else ""
+        return (
+            '<div class="accepted waiver">Waived: <span class="mono">'
+            f"{esc(w.get('ticket'))}</span>, approved by {esc(w.get('approved_by'))}{approved}, "
+            f'expires {esc(w.get("expires"))}. <span class="reason">{esc(w.get("reason"))}</span></div>'
+        )
+    if f.status is Status.BASELINED:
+        return (
+            '<div class="accepted baselined">Baselined: a known failure recorded in '
+            f'<span class="mono">{esc(baseline_file or "the baseline")}</span>.</div>'
+        )
+    return ""
+
+
+def _finding_row(f: Finding, baseline_file: str = "") -> str:
     ev = f.evidence
     record = ""
     location = ""
@@ -317,13 +392,14 @@ def _finding_row(f: Finding) -> str:
         f"<td>{esc(f.area)}</td>"
         f'<td><code title="{esc(f.title)}">{esc(f.rule_id)}</code></td>'
         f"<td>{record}</td><td>{location}</td>"
-        f'<td class="msg">{esc(f.message)}</td></tr>'
+        f'<td class="msg">{esc(f.message)}{_accepted_note(f, baseline_file)}</td></tr>'
     )
 
 
 def _findings(result: RunResult) -> str:
     findings = list(result.findings)
-    statuses = [s for s in STATUS_ORDER if any(f.status is s for f in findings)]
+    # Every status is offered, so a shared link (#status=waived) means the same in every report.
+    statuses = list(STATUS_ORDER)
     severities = [s for s in reversed(Severity) if any(f.severity is s for f in findings)]
     titles = {a.id: a.title for a in result.areas}
     areas = sorted({f.area for f in findings})
@@ -338,7 +414,9 @@ def _findings(result: RunResult) -> str:
         + '<button type="reset">Reset</button></form>'
     )
     shown = findings[:MAX_ROWS]
-    rows = "".join(_finding_row(f) for f in shown)
+    baseline = _baseline_report(result)
+    baseline_file = str(baseline.get("file", "")) if baseline is not None else ""
+    rows = "".join(_finding_row(f, baseline_file) for f in shown)
     more = (
         f'<p class="note">Only the first {MAX_ROWS} of {len(findings)} findings are listed; '
         "use the JSON or CSV report for all of them.</p>"
@@ -358,6 +436,84 @@ def _findings(result: RunResult) -> str:
         "<th>Record / group</th><th>Location</th><th>Message</th></tr></thead>"
         f"<tbody>{rows}</tbody></table></section>"
     )
+
+
+_STATE_ORDER = {"expired": 0, "expiring": 1, "unused": 2, "active": 3}
+_STATE_NOTE = {
+    "active": "applied",
+    "expiring": "applied; expires within the warning window: renew it, or fix the failure",
+    "unused": "matched no failure: remove it, or correct its rule or records",
+    "expired": "past its expiry: no longer applies, its failures count again",
+}
+
+
+def _waivers(result: RunResult) -> str:
+    report = _waiver_report(result)
+    if not report:
+        return ""
+    ordered = sorted(
+        report, key=lambda w: (_STATE_ORDER.get(str(w.get("state")), 9), str(w.get("expires")), str(w.get("rule")))
+    )
+    rows = []
+    for w in ordered:
+        state = str(w.get("state", ""))
+        where = f"{w.get('file', '')}:{w['line']}" if w.get("line") else str(w.get("file", ""))
+        records = ", ".join(str(r) for r in w.get("records") or ())
+        rows.append(
+            f'<tr data-state="{esc(state)}"><td class="ws-{esc(state)}" title="{esc(_STATE_NOTE.get(state, ""))}">'
+            f"{esc(state)}</td><td><code>{esc(w.get('rule'))}</code></td>"
+            f'<td class="mono">{esc(records)}</td><td class="mono nowrap">{esc(w.get("ticket"))}</td>'
+            f'<td>{esc(w.get("approved_by"))}</td><td class="nowrap">{esc(w.get("approved_on") or "")}</td>'
+            f'<td class="nowrap">{esc(w.get("expires"))}</td><td class="num">{esc(w.get("days_left"))}</td>'
+            f'<td class="num">{esc(w.get("matched"))}</td><td class="msg">{esc(w.get("reason"))}</td>'
+            f'<td class="mono">{esc(where)}</td></tr>'
+        )
+    applied = sum(1 for w in report if w.get("state") in ("active", "expiring"))
+    matched = sum(int(w.get("matched") or 0) for w in report)
+    return (
+        f'<section id="waivers"><h2>Waivers ({len(report)})</h2>'
+        f'<p class="note">{applied} of {len(report)} waivers applied to {matched} failures. Expired waivers no longer '
+        "apply; unused ones matched no failure.</p>"
+        '<table id="waivers-table"><thead><tr><th>State</th><th>Rule</th><th>Records</th><th>Ticket</th>'
+        '<th>Approved by</th><th>Approved on</th><th>Expires</th><th class="num">Days left</th>'
+        '<th class="num">Matched</th><th>Reason</th><th>Waiver</th></tr></thead>'
+        f"<tbody>{''.join(rows)}</tbody></table></section>"
+    )
+
+
+def _baseline(result: RunResult) -> str:
+    report = _baseline_report(result)
+    if report is None:
+        return ""
+    fixed = list(report.get("fixed") or ())
+    summary = (
+        f'<p id="baseline-summary"><span class="mono">{esc(report.get("file"))}</span>: '
+        f"{int(report.get('entries') or 0)} known failures recorded; {int(report.get('matched') or 0)} matched "
+        f"(reported as baselined or waived), <strong>{int(report.get('new_failures') or 0)} new</strong>, "
+        f"{len(fixed)} fixed since the baseline.</p>"
+    )
+    table = ""
+    if fixed:
+        rows = "".join(
+            f"<tr><td><code>{esc(e.get('rule_id'))}</code></td><td>{esc(e.get('severity') or '')}</td>"
+            f'<td class="mono">{esc(e.get("record_id") or e.get("group") or e.get("kind") or "")}</td>'
+            f'<td class="msg">{esc(e.get("message") or "")}</td><td class="mono">{esc(e.get("fingerprint"))}</td></tr>'
+            for e in fixed[:MAX_FIXED]
+            if isinstance(e, Mapping)
+        )
+        more = (
+            f'<p class="note">Only the first {MAX_FIXED} of {len(fixed)} fixed entries are listed.</p>'
+            if len(fixed) > MAX_FIXED
+            else ""
+        )
+        table = (
+            f"<details><summary>Fixed since the baseline ({len(fixed)}): refresh the baseline with "
+            "<code>capcheck baseline create</code></summary>"
+            '<table id="baseline-fixed"><thead><tr><th>Rule</th><th>Severity</th><th>Record / group</th>'
+            f"<th>Message (when recorded)</th><th>Fingerprint</th></tr></thead><tbody>{rows}</tbody></table>"
+            f"{more}</details>"
+        )
+    return f'<section id="baseline"><h2>Baseline</h2>{summary}{table}</section>'
 
 
 def _evidence(result: RunResult) -> str:
@@ -434,6 +590,8 @@ def render_html(result: RunResult, options: RenderOptions) -> str:
         + _cards(result)
         + _chart(result)
         + _findings(result)
+        + _waivers(result)
+        + _baseline(result)
         + _evidence(result)
         + _rules(result)
         + '</main><footer><p class="note">Generated by capcheck. This page loads nothing from the network.</p>'
