@@ -103,3 +103,43 @@ def test_json_nan_is_not_json(load, workdir: Path) -> None:
     (workdir / "nan.json").write_text('{"kind": "it-assets", "records": [{"id": "a", "x": NaN}]}')
     [problem] = load.problems("nan.json")
     assert problem.startswith("nan.json:1: malformed JSON")
+
+
+def _layouts(records: list[dict[str, object]]) -> dict[str, bytes]:
+    import json
+
+    import orjson
+
+    doc = {"kind": "it-assets", "records": records}
+    per_line = b'{"kind":"it-assets","records":[\n' + b",\n".join(orjson.dumps(r) for r in records) + b"\n]}"
+    return {
+        "indent-2": json.dumps(doc, indent=2).encode(),
+        "indent-tab": json.dumps(doc, indent="\t").encode(),
+        "one-line": json.dumps(doc).encode(),
+        "one-record-per-line": per_line,
+    }
+
+
+def test_the_layout_fast_path_agrees_with_the_bracket_scan() -> None:
+    from capcheck.loaders.jsonfile import record_lines, record_lines_by_layout
+
+    # nested objects on their own lines, brackets and newlines inside strings, ids of other records inside
+    records: list[dict[str, object]] = [
+        {"id": f"R-{i}", "s": "a\n{b} [c]", "nested": {"deep": [{"id": f"R-{i + 1}"}]}, "l": [{"x": i}]}
+        for i in range(30)
+    ]
+    used_fast = 0
+    for name, data in _layouts(records).items():
+        exact = record_lines(data)
+        fast = record_lines_by_layout(data, records)
+        if fast is not None:
+            used_fast += 1
+            assert fast == exact, name
+    assert used_fast >= 3  # pretty-printed and one-record-per-line files take the fast path
+
+
+def test_the_fast_path_declines_when_a_record_does_not_start_a_line() -> None:
+    from capcheck.loaders.jsonfile import record_lines_by_layout
+
+    data = b'{"kind":"k","records":[\n{"id":"A"}, {"id":"B"},\n{"id":"C"}\n]}'
+    assert record_lines_by_layout(data, [{"id": "A"}, {"id": "B"}, {"id": "C"}]) is None

@@ -5,13 +5,14 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Sequence
 from functools import cache
+from typing import Any
 
 import orjson
 
 from capcheck.hookspecs import hookimpl
 from capcheck.loaders import Document, LoadContext, Loader, SourceFile, decode_text, from_envelope
 
-__all__ = ["load_json", "record_lines"]
+__all__ = ["load_json", "record_lines", "record_lines_by_layout"]
 
 # One step of the scan: skip (possessively, so no backtracking) any run of non-bracket text and
 # whole strings (the "unrolled loop" form, fastest in `re`), then capture the next structural
@@ -50,6 +51,44 @@ def record_lines(data: bytes) -> list[int]:
     return lines
 
 
+_LINE_START_OBJECT = re.compile(rb"\n([ \t]*)\{")
+
+
+def record_lines_by_layout(data: bytes, records: Sequence[Any]) -> list[int] | None:
+    """The fast path: the lines of the records when each record starts its own line, else None.
+
+    Exports usually write one record per line, or pretty-print with every record's ``{`` on a line
+    of its own at one indent. In valid JSON a newline is never inside a string, so a line starting
+    with ``{`` starts an object. Take the lines that start an object, group them by indent, and
+    accept a group only if it has exactly one line per record and each record's own id appears
+    between its line and the next: then the group is the records. Anything else (one-line files,
+    records sharing lines) returns None and :func:`record_lines` scans the brackets instead.
+    """
+    if not records or any(type(r) is not dict or not isinstance(r.get("id"), str) for r in records):
+        return None
+    by_indent: dict[bytes, list[int]] = {}
+    for match in _LINE_START_OBJECT.finditer(data):
+        by_indent.setdefault(match.group(1), []).append(match.end() - 1)
+    tokens = [orjson.dumps(r["id"]) for r in records]
+    for group in by_indent.values():  # in order of first appearance: the records' indent comes first
+        if len(group) != len(records):
+            continue
+        ends = [*group[1:], len(data)]
+        if all(data.find(token, start, end) >= 0 for token, start, end in zip(tokens, group, ends, strict=True)):
+            return _lines_at(data, group)
+    return None
+
+
+def _lines_at(data: bytes, starts: list[int]) -> list[int]:
+    lines: list[int] = []
+    line, last = 1, 0
+    for start in starts:
+        line += data.count(b"\n", last, start)
+        last = start
+        lines.append(line)
+    return lines
+
+
 def _key_lines(data: bytes) -> Callable[[str], int | None]:
     """Find the line of a top-level key (used only to locate envelope problems)."""
 
@@ -79,8 +118,11 @@ def load_json(source: SourceFile, context: LoadContext) -> Sequence[Document]:
     def lines() -> list[int | None]:
         # The scan finds the records that are objects; a record that is not (a string, a list)
         # has no line, and must not shift the lines of the records after it.
-        found: list[int | None] = list(record_lines(data))
         records = doc.get("records") if isinstance(doc, dict) else None
+        fast = record_lines_by_layout(data, records) if isinstance(records, list) else None
+        if fast is not None:
+            return list(fast)
+        found: list[int | None] = list(record_lines(data))
         if isinstance(records, list) and any(type(r) is not dict for r in records):
             objects = iter(found)
             found = [next(objects, None) if type(r) is dict else None for r in records]
