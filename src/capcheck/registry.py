@@ -133,7 +133,7 @@ def build_registry(
             distribution=info.distribution if info else None,
             version=info.version if info else None,
         )
-        _check_rule(reg, r, owner)
+        check_rule(reg, r, owner)
         _add(reg, reg.rules, "rule", r.meta.id, r.with_source(source), owner)
 
     compile_context = CompileContext(areas=frozenset(reg.areas), kinds=reg.kinds)
@@ -175,7 +175,7 @@ def build_registry(
                         )
                     )
                 try:
-                    _check_rule(reg, r, shown)
+                    check_rule(reg, r, shown)
                     _add(reg, reg.rules, "rule", r.meta.id, r, shown)
                 except PluginError as exc:
                     problems.extend(Problem(p.message, path=shown) for p in exc.problems)
@@ -191,7 +191,7 @@ def _pack_relative(rule_file: Path, root: Path) -> str:
         return rule_file.name
 
 
-def _check_rule(reg: Registry, r: Rule, owner: str) -> None:
+def check_rule(reg: Registry, r: Rule, owner: str) -> None:
     if r.meta.area not in reg.areas:
         raise PluginError(
             Problem(

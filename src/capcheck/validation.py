@@ -13,7 +13,7 @@ from capcheck.declarative import CompileContext
 from capcheck.errors import EvidenceError, PluginError, Problem, RuleFileError
 from capcheck.evidence import IGNORED_NAMES, load_evidence, loader_extension
 from capcheck.models import display_path
-from capcheck.registry import NOT_RULE_DIRS, NOT_RULE_FILES, Registry, _check_rule
+from capcheck.registry import NOT_RULE_DIRS, NOT_RULE_FILES, Registry, check_rule
 
 __all__ = ["validate_paths"]
 
@@ -75,7 +75,7 @@ def validate_paths(registry: Registry, paths: list[Path], config: Config) -> str
         # The checks a run makes when it registers the rules (area, kinds, framework criteria).
         for r in compiled:
             try:
-                _check_rule(registry, r, shown)
+                check_rule(registry, r, shown)
             except PluginError as exc:
                 rule_problems.extend(Problem(p.message, path=shown) for p in exc.problems)
         rule_count += len(compiled)
