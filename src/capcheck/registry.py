@@ -192,6 +192,7 @@ def _pack_relative(rule_file: Path, root: Path) -> str:
 
 
 def check_rule(reg: Registry, r: Rule, owner: str) -> None:
+    """Refuse a rule whose area, evidence kinds or framework criteria are not registered."""
     if r.meta.area not in reg.areas:
         raise PluginError(
             Problem(
