@@ -406,7 +406,7 @@ def test_rules_list_json_and_area_filter(run_cli) -> None:
     assert [r["id"] for r in infra] == sorted(r["id"] for r in everything if r["area"] == "INFRA")
     assert {"INFRA-003", "INFRA-004"} <= {r["id"] for r in infra}
     [rule] = [r for r in everything if r["id"] == "INFRA-004"]
-    assert rule["options"] == {"max_days": 14} and rule["severity"] == "critical"
+    assert rule["options"] == {"max_days": 14, "exempt_hosting": ["saas"]} and rule["severity"] == "critical"
     assert rule["source"] == {
         "type": "builtin",
         "name": "capcheck.pack",
