@@ -64,19 +64,38 @@ def record_lines_by_layout(data: bytes, records: Sequence[Any]) -> list[int] | N
     between its line and the next: then the group is the records. Anything else (one-line files,
     records sharing lines) returns None and :func:`record_lines` scans the brackets instead.
     """
-    if not records or any(type(r) is not dict or not isinstance(r.get("id"), str) for r in records):
+    if not records:
         return None
+    try:
+        tokens = [_id_token(r["id"]) for r in records]
+    except (TypeError, KeyError):
+        return None  # not every record is an object with a string id: validation reports it
     by_indent: dict[bytes, list[int]] = {}
     for match in _LINE_START_OBJECT.finditer(data):
         by_indent.setdefault(match.group(1), []).append(match.end() - 1)
-    tokens = [orjson.dumps(r["id"]) for r in records]
+    find = data.find
     for group in by_indent.values():  # in order of first appearance: the records' indent comes first
         if len(group) != len(records):
             continue
         ends = [*group[1:], len(data)]
-        if all(data.find(token, start, end) >= 0 for token, start, end in zip(tokens, group, ends, strict=True)):
+        for token, start, end in zip(tokens, group, ends, strict=True):
+            if find(token, start, end) < 0:
+                break
+        else:
             return _lines_at(data, group)
     return None
+
+
+_PLAIN_ID = re.compile(r"[\x20\x21\x23-\x5b\x5d-\x7e]*")  # printable ASCII but " and \
+
+
+def _id_token(record_id: str) -> bytes:
+    """The id as a JSON string token; plain ASCII ids (nearly all) without calling the encoder."""
+    if type(record_id) is not str:
+        raise TypeError(record_id)
+    if _PLAIN_ID.fullmatch(record_id):
+        return b'"' + record_id.encode("ascii") + b'"'
+    return orjson.dumps(record_id)
 
 
 def _lines_at(data: bytes, starts: list[int]) -> list[int]:
