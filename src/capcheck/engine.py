@@ -127,7 +127,8 @@ class _Emitter:
             if not self.include_passed:
                 return
         else:
-            key = status.value
+            # `_value_` is a plain attribute; `.value` and hashing an Enum run Python code per call.
+            key = status._value_
             self.counts[key] = self.counts.get(key, 0) + 1
         meta = self.meta
         kind = outcome.kind or meta.kinds[0]

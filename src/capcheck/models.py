@@ -53,6 +53,7 @@ class Severity(StrEnum):
 
 
 _SEVERITY_RANK = {s: i for i, s in enumerate(Severity)}
+_RANK_BY_VALUE = {s.value: i for i, s in enumerate(Severity)}
 
 
 class Status(StrEnum):
@@ -269,12 +270,12 @@ class Finding:
         ev = self.evidence
         return (
             self.area,
-            -self.severity.rank,
+            -_RANK_BY_VALUE[self.severity._value_],  # `_value_`: a plain attribute, cheap in a sort key
             self.rule_id,
             ev.kind if ev else "",
             ev.record_id or "" if ev else "",
             self.group or "",
-            self.status.value,
+            self.status._value_,
             self.message,
         )
 
