@@ -553,18 +553,18 @@ def kinds(rule_paths: tuple[Path, ...], plugins: tuple[str, ...], config_path: P
 def schema(
     name: str, rule_paths: tuple[Path, ...], plugins: tuple[str, ...], config_path: Path | None, debug: bool
 ) -> None:
-    """Print a JSON Schema: an evidence KIND, 'findings' or 'rule'."""
+    """Print a JSON Schema: an evidence KIND, 'findings', 'rule' or 'waivers'."""
     import json
 
     from capcheck.resources import load_schema
 
-    if name in ("findings", "rule"):
+    if name in ("findings", "rule", "waivers"):
         click.echo(json.dumps(load_schema(name), indent=2))
         return
     registry = _registry(_load_config(config_path), rule_paths, plugins)
     kind = registry.kinds.get(name)
     if kind is None:
-        _usage(f"unknown schema {name!r} (findings, rule, or a kind: {', '.join(sorted(registry.kinds))})")
+        _usage(f"unknown schema {name!r} (findings, rule, waivers, or a kind: {', '.join(sorted(registry.kinds))})")
     click.echo(json.dumps(kind.schema, indent=2))
 
 
