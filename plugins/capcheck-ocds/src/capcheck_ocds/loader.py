@@ -254,7 +254,7 @@ class _Mapper:
     def record(self, found: _Award, contract: _Award | None) -> dict[str, Any]:
         """The record of one award; raises _Gap for a gap and EvidenceError for malformed OCDS."""
         award, release, path = found.award, found.release, found.path
-        tender = release.get("tender") if isinstance(release.get("tender"), dict) else {}
+        tender: Mapping[str, Any] = release["tender"] if isinstance(release.get("tender"), dict) else {}
         parties = _parties(release)
         suppliers = award.get("suppliers") or []
         if not isinstance(suppliers, list) or not all(isinstance(s, dict) for s in suppliers):

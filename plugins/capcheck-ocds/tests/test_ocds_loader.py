@@ -1,0 +1,361 @@
+"""The OCDS loader: the mapping on real Contracts Finder data, and every way an OCDS file can be wrong."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from capcheck.config import Config
+from capcheck.errors import EvidenceError
+from capcheck.evidence import load_evidence
+from capcheck.loaders import Document, LoadContext, SourceFile
+from capcheck.runner import load_registry
+
+from capcheck_ocds.loader import load_ocds, procurement_route, value_lines
+from conftest import EXTRACT, PLUGINS
+
+CF = "ocds-b5fd17-"
+
+
+def load(data: bytes | dict[str, Any] | list[Any], name: str = "x.ocds.json") -> Document:
+    """Run the loader on bytes (or a value written as JSON) and return its one document."""
+    raw = data if isinstance(data, bytes) else json.dumps(data, indent=1).encode()
+    [doc] = load_ocds(SourceFile(path=Path(name), display=name, data=raw), LoadContext(kinds={}))
+    return doc
+
+
+def problems(data: bytes | dict[str, Any] | list[Any]) -> list[str]:
+    """The located problems the loader raises, as ``path:line: /pointer: message`` strings."""
+    with pytest.raises(EvidenceError) as info:
+        load(data)
+    return [str(p) for p in info.value.problems]
+
+
+def award(award_id: str = "A1", **fields: Any) -> dict[str, Any]:
+    """A minimal mappable OCDS award."""
+    out: dict[str, Any] = {
+        "id": award_id,
+        "status": "active",
+        "value": {"amount": 1000, "currency": "GBP"},
+        "suppliers": [{"id": "S1", "name": "Acme Ltd"}],
+        "contractPeriod": {"startDate": "2025-01-01T00:00:00Z", "endDate": "2026-01-01T00:00:00Z"},
+    }
+    out.update(fields)
+    return {k: v for k, v in out.items() if v is not None}
+
+
+def release(
+    *awards: dict[str, Any], ocid: str = "ocds-x-1", date: str = "2025-01-01T00:00:00Z", **fields: Any
+) -> dict[str, Any]:
+    """A minimal release of ``awards`` with a tender title."""
+    out: dict[str, Any] = {"ocid": ocid, "id": f"{ocid}-r", "date": date, "tag": ["award"]}
+    out["tender"] = {"title": "Hosting"}
+    if awards:
+        out["awards"] = list(awards)
+    out.update(fields)
+    return out
+
+
+@pytest.fixture(scope="module")
+def extract() -> Document:
+    return load(EXTRACT.read_bytes(), EXTRACT.name)
+
+
+@pytest.fixture(scope="module")
+def by_id(extract: Document) -> dict[str, dict[str, Any]]:
+    return {r["id"]: r for r in extract.records}
+
+
+# ---------------------------------------------------------------------------------------------
+# The real extract
+# ---------------------------------------------------------------------------------------------
+
+
+def test_the_extract_maps_every_current_award_and_says_what_it_left_out(extract: Document) -> None:
+    # 19 releases: 17 with an award; 2 superseded by a later release of the same award; 1 without a supplier name.
+    assert len(extract.records) == 14
+    assert extract.kind == "supplier-contracts"
+    assert extract.collected_on == "2025-03-11"
+    assert extract.source is not None
+    for part in (
+        "OCDS release package (UK public procurement notices",
+        "14 awards mapped from 19 releases",
+        "2 releases without awards or contracts (planning, tender) not mapped",
+        "2 earlier award releases superseded by a later release of the award",
+        "1 award not mapped (1 no supplier): /releases/18/awards/0",
+    ):
+        assert part in extract.source
+
+
+def test_a_framework_call_off_to_an_sme(by_id: dict[str, dict[str, Any]]) -> None:
+    ocid = CF + "3cded792-703e-4049-9ec4-5d7bcd4790ff"
+    assert by_id[ocid + "-1"] == {
+        "id": ocid + "-1",  # Contracts Finder award ids start with the ocid already: kept as they are
+        "title": "Digital & Data Partner",
+        "supplier": "Solirius Ltd",
+        "suppliers": ["Solirius Ltd"],
+        "supplier_id": "06279757",
+        "value": 60000000,
+        "currency": "GBP",
+        "start_date": "2025-01-13",
+        "end_date": "2029-01-12",
+        "status": "active",
+        "procurement_route": "framework-call-off",
+        "sme": True,
+        "category": by_id[ocid + "-1"]["category"],
+        "buyer": "The Planning Inspectorate",
+        "ocid": ocid,
+        "notice_url": by_id[ocid + "-1"]["notice_url"],
+        "ocds_award_id": ocid + "-1",
+        "ocds_release_id": by_id[ocid + "-1"]["ocds_release_id"],
+        "ocds_method": "selective",
+        "ocds_method_details": "Call-off from a framework agreement",
+        "ocds_pointer": "/releases/2/awards/0",
+    }
+    assert by_id[ocid + "-1"]["notice_url"].startswith("https://www.contractsfinder.service.gov.uk/Notice/")
+
+
+def test_several_suppliers_the_first_is_the_supplier(by_id: dict[str, dict[str, Any]]) -> None:
+    record = by_id[CF + "76485a2b-4074-427a-8782-2a6c3f9a2cb4-1"]
+    assert record["supplier"] == "Hennessy Flooring Ltd"
+    assert record["suppliers"] == ["Hennessy Flooring Ltd", "LGM Limited", "McManus Flooring"]
+    assert "sme" not in record  # the supplier party gives no details.scale: unknown, not false
+    # Dates are the date part as published (01:00+01:00 is still 19 July), not shifted to UTC.
+    assert (record["start_date"], record["end_date"]) == ("2021-07-19", "2025-08-04")
+
+
+def test_the_latest_release_of_an_award_wins(by_id: dict[str, dict[str, Any]]) -> None:
+    # Two awardUpdates six minutes apart: the value was corrected from 10,932,000 to 109,320.
+    record = by_id[CF + "09a309a3-8541-48b9-91c4-411c52e5bd34-1"]
+    assert record["value"] == 109320
+    assert record["ocds_pointer"] == "/releases/13/awards/0"
+
+
+@pytest.mark.parametrize(
+    ("award_id", "route"),
+    [
+        ("3cded792-703e-4049-9ec4-5d7bcd4790ff-1", "framework-call-off"),
+        ("71b2b17c-1e8c-4a47-a886-0dd552b773a9-1", "framework-call-off"),  # Other - Direct Award from a Framework
+        ("2308e41d-9971-41d3-a88d-7b0023aab0eb-1", "dynamic-purchasing-system"),
+        ("c51f6270-417a-4270-9446-61267aa2b22f-1", "below-threshold"),  # Single tender action (below threshold)
+        ("194ee8dc-3539-4ac1-bdd6-8b36b014f525-1", "direct-award"),  # negotiated without prior publication
+        ("92b3f797-6cf1-4acf-bf68-efcb8c78590d-1", "direct-award"),
+        ("70dbee0a-df23-4911-b197-09b248426f52-1", "restricted"),
+        ("2e43e09b-f320-4305-a202-81f4a1a807b0-1", "open"),
+        ("ec967876-6c78-4d1e-a0bf-ca00ff06df42-1", "other"),  # "Other - "
+        ("fa17348a-cbe3-4779-8ee6-21a661ea80e6-1", None),  # "Not specified" and no method
+    ],
+)
+def test_procurement_routes_on_real_notices(by_id: dict[str, dict[str, Any]], award_id: str, route: str | None) -> None:
+    assert by_id[CF + award_id].get("procurement_route") == route
+
+
+def test_a_published_value_of_zero_is_kept(by_id: dict[str, dict[str, Any]]) -> None:
+    assert by_id[CF + "0680da09-fd30-4187-9f12-1bf4a7636747-1"]["value"] == 0
+
+
+def test_each_record_is_located_at_its_award(extract: Document) -> None:
+    lines = EXTRACT.read_text().splitlines()
+    for index, record in enumerate(extract.records):
+        line = extract.locate(index)
+        assert line is not None
+        assert lines[line - 1].strip() == "{", record["id"]
+        assert f'"id": "{record["ocds_award_id"]}"' in lines[line]  # the award's first key is its id
+
+
+def test_the_records_are_valid_supplier_contracts(tmp_path: Path) -> None:
+    registry = load_registry(Config(), [], list(PLUGINS))
+    assert registry.loaders[".ocds.json"].name == "ocds"
+    assert registry.loaders[".json"].name == "json"  # the core loader keeps plain JSON
+    evidence = load_evidence([EXTRACT], loaders=registry.loaders, kinds=registry.kinds)
+    assert evidence.count("supplier-contracts") == 14
+    [info] = evidence.files
+    assert (info.format, info.kind) == ("ocds", "supplier-contracts")
+
+
+# ---------------------------------------------------------------------------------------------
+# Mapping rules, on small packages
+# ---------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("method", "details", "route"),
+    [
+        ("selective", "Call-off from a framework agreement", "framework-call-off"),
+        (None, "Other - Further Competition - Framework", "framework-call-off"),
+        ("selective", "Call-off from a dynamic purchasing system", "dynamic-purchasing-system"),
+        ("selective", "Competitive dialogue", "competitive-dialogue"),
+        ("selective", "Competitive procedure with negotiation (above threshold)", "competitive-flexible"),
+        ("direct", "Single tender action (below threshold)", "below-threshold"),
+        ("limited", "Competitive quotation (below threshold)", "below-threshold"),
+        (None, "Other - Request for Quotation", "below-threshold"),
+        ("direct", "Direct award", "direct-award"),
+        ("limited", "Negotiated procedure without prior publication (above threshold)", "direct-award"),
+        ("selective", "Restricted procedure", "restricted"),
+        (None, "Other - Restricted procedure, below threshold", "restricted"),
+        ("open", "Open procedure (below threshold)", "open"),
+        ("open", "Open procedu    re", "open"),  # a real typo: the method decides
+        ("selective", None, "restricted"),
+        ("limited", "", "direct-award"),
+        ("direct", "Not specified", "direct-award"),
+        (None, "Other - ", "other"),
+        (None, "Negotiated procedure", "other"),
+        (None, "Not specified", None),
+        (None, "Not applicable", None),
+        (None, None, None),
+        ("something-else", None, None),
+    ],
+)
+def test_procurement_route(method: str | None, details: str | None, route: str | None) -> None:
+    assert procurement_route(method, details) == route
+
+
+@pytest.mark.parametrize(
+    ("status", "expected"),
+    [("active", "active"), ("pending", "pipeline"), ("cancelled", "terminated")],
+)
+def test_award_status(status: str, expected: str) -> None:
+    [record] = load({"releases": [release(award(status=status))]}).records
+    assert record["status"] == expected
+
+
+def test_unsuccessful_awards_are_not_contracts() -> None:
+    doc = load({"releases": [release(award("A1"), award("A2", status="unsuccessful"))]})
+    assert [r["ocds_award_id"] for r in doc.records] == ["A1"]
+    assert "1 unsuccessful award not mapped (not contracts)" in (doc.source or "")
+
+
+def test_ids_are_made_unique_with_the_ocid() -> None:
+    doc = load({"releases": [release(award("1"), ocid="ocds-a-1"), release(award("1"), ocid="ocds-a-2")]})
+    assert [r["id"] for r in doc.records] == ["ocds-a-1/1", "ocds-a-2/1"]
+
+
+def test_integer_ids_are_allowed() -> None:
+    [record] = load({"releases": [release(award(7))]}).records
+    assert record["id"] == "ocds-x-1/7"
+
+
+def test_a_later_release_supersedes_by_date_not_file_order() -> None:
+    later = release(award(value={"amount": 2, "currency": "GBP"}), date="2025-02-01T00:00:00+00:00")
+    earlier = release(award(value={"amount": 1, "currency": "GBP"}), date="2025-01-01T00:00:00Z")
+    doc = load({"releases": [later, earlier]})
+    assert [r["value"] for r in doc.records] == [2]
+    assert doc.records[0]["ocds_pointer"] == "/releases/0/awards/0"
+
+
+def test_a_contract_overrides_the_award_it_implements() -> None:
+    contract = {
+        "id": "C1",
+        "awardID": "A1",
+        "status": "terminated",
+        "value": {"amount": 900, "currency": "GBP"},
+        "period": {"startDate": "2025-02-01T00:00:00Z", "endDate": "2025-06-30T00:00:00Z"},
+    }
+    [record] = load({"releases": [release(award("A1"), contracts=[contract])]}).records
+    assert (record["status"], record["value"]) == ("expired", 900)
+    assert (record["start_date"], record["end_date"]) == ("2025-02-01", "2025-06-30")
+
+
+def test_a_contract_in_a_later_release_applies_and_keeps_the_award_value() -> None:
+    contract = {"id": "C1", "awardID": "A1", "status": "active"}
+    later = release(contracts=[contract], date="2025-03-01T00:00:00Z")
+    [record] = load({"releases": [release(award("A1", status="pending")), later]}).records
+    assert (record["status"], record["value"], record["start_date"]) == ("active", 1000, "2025-01-01")
+
+
+def test_sme_from_the_first_suppliers_party_scale() -> None:
+    parties = [
+        {"id": "S1", "name": "Acme Ltd", "roles": ["supplier"], "details": {"scale": "micro"}},
+        {"id": "B", "name": "Council", "roles": ["buyer"], "identifier": {"scheme": "GB-COH", "id": "123"}},
+    ]
+    [record] = load({"releases": [release(award(), parties=parties)]}).records
+    assert record["sme"] is True
+    assert record["buyer"] == "Council"  # from the party with the buyer role when there is no buyer
+    assert "supplier_id" not in record  # the supplier has no Companies House identifier
+
+
+def test_a_supplier_named_only_in_parties() -> None:
+    parties = [{"id": "S1", "name": "Acme Ltd", "roles": ["supplier"], "details": {"scale": "large"}}]
+    [record] = load({"releases": [release(award(suppliers=[{"id": "S1"}]), parties=parties)]}).records
+    assert (record["supplier"], record["sme"]) == ("Acme Ltd", False)
+
+
+def test_a_record_package_is_read_through_its_compiled_releases() -> None:
+    doc = load({"records": [{"ocid": "ocds-x-1", "compiledRelease": release(award())}]})
+    [record] = doc.records
+    assert record["ocds_pointer"] == "/records/0/compiledRelease/awards/0"
+    assert doc.source is not None and doc.source.startswith("OCDS record package")
+    assert doc.locate(0) == 16  # the award's "{", in the compiled release
+
+
+def test_a_package_without_awards_gives_no_contracts() -> None:
+    doc = load({"releases": [release(tag=["tender"])]})
+    assert doc.records == []
+    assert "1 release without awards or contracts" in (doc.source or "")
+
+
+def test_gaps_are_counted_while_some_awards_map() -> None:
+    gaps = [award("A2", value=None), award("A3", contractPeriod={"endDate": "2026-01-01T00:00:00Z"})]
+    doc = load({"releases": [release(award("A1"), *gaps)]})
+    assert len(doc.records) == 1
+    assert "2 awards not mapped (1 no contract start date; 1 no value): /releases/0/awards/1, /releases/0/awards/2" in (
+        doc.source or ""
+    )
+
+
+def test_when_no_award_maps_the_gaps_are_errors() -> None:
+    found = problems({"releases": [release(award("A1", value=None)), release(award("A2", title=None, suppliers=[]))]})
+    assert found == [
+        "x.ocds.json:14: /releases/0/awards/0: this award cannot be read as a contract: no value",
+        "x.ocds.json:41: /releases/1/awards/0: this award cannot be read as a contract: no supplier",
+    ]
+
+
+# ---------------------------------------------------------------------------------------------
+# Not OCDS, or malformed OCDS: located errors
+# ---------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("data", "expected"),
+    [
+        (b'{"releases": [\n  {"ocid": 1,\n}', "x.ocds.json:2: malformed JSON: trailing comma is not allowed"),
+        ([], "x.ocds.json:1: /: not an OCDS package: the top level must be an object"),
+        ({"name": "register"}, "x.ocds.json:1: /: not an OCDS package: expected 'releases' (a release package)"),
+        ({"releases": {}}, "x.ocds.json:2: /releases: 'releases' must be a list of releases"),
+        ({"kind": "supplier-contracts", "records": []}, "x.ocds.json:2: /kind: this is a capcheck evidence document"),
+        (release(award()), "x.ocds.json:1: /: this is a single OCDS release: wrap it in a release package"),
+        ({"releases": [1]}, "x.ocds.json: /releases/0: each release must be an object"),
+        ({"releases": [{"id": "r"}]}, "x.ocds.json:3: /releases/0/ocid: the release has no 'ocid'"),
+        ({"releases": [release(awards={})]}, "/releases/0/awards: 'awards' must be a list"),
+        ({"releases": [release("not an award")]}, "/releases/0/awards/0: each of 'awards' must be an object"),
+        ({"releases": [release({"status": "active"})]}, "x.ocds.json:14: /releases/0/awards/0: needs an 'id'"),
+        ({"releases": [release(award(), award())]}, "/releases/0/awards/1: award id 'A1' is used twice"),
+        ({"records": [{"ocid": "x", "releases": []}]}, "/records/0: an OCDS record without 'compiledRelease'"),
+        (
+            {"releases": [release(award(value={"amount": "1000"}))]},
+            '/releases/0/awards/0/value/amount: value amount "1000" is not a number',
+        ),
+        (
+            {"releases": [release(award(contractPeriod={"startDate": "next week"}))]},
+            '/releases/0/awards/0/contractPeriod/startDate: "next week" is not an OCDS date-time',
+        ),
+    ],
+)
+def test_bad_ocds_is_a_located_error(data: Any, expected: str) -> None:
+    found = problems(data)
+    assert any(expected in p for p in found), found
+
+
+def test_value_lines_ignores_brackets_in_strings() -> None:
+    data = b'{"releases": [\n {"title": "a [b] {c}",\n  "awards": [\n   {"id": "x\\"]"},\n   {"id": 2}]}]}'
+    found = value_lines(data, lambda path: path[:1] == ("releases",))
+    assert found == {
+        ("releases",): 1,
+        ("releases", 0): 2,
+        ("releases", 0, "awards"): 3,
+        ("releases", 0, "awards", 0): 4,
+        ("releases", 0, "awards", 1): 5,
+    }
