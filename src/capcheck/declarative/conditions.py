@@ -534,6 +534,15 @@ class _FieldTest(Condition):
 
     def bind(self, env: Env) -> Predicate:
         f = self.field
+        if len(self.ops) == 1 and "." not in f:
+            # The commonest scopes, `eq` a string and `exists`, as one call: a string equals only a string,
+            # so the strictness of `eq` holds without its type checks.
+            name, operand = self.ops[0]
+            value = operand.resolve(env.options)
+            if name == "eq" and type(value) is str:
+                return lambda r: r.get(f) == value
+            if name == "exists" and value is True:
+                return lambda r: r.get(f) is not None
         tests = [_bind_op(name, operand.resolve(env.options), f, env) for name, operand in self.ops]
         if len(tests) == 1 and "." not in f:
             test, key = tests[0], f
@@ -586,9 +595,26 @@ class _Logical(Condition):
         if len(preds) == 2:
             a, b = preds
             return (lambda r: a(r) and b(r)) if self.op == "all" else (lambda r: a(r) or b(r))
+        if len(preds) == 3:
+            a, b, c = preds
+            return (lambda r: a(r) and b(r) and c(r)) if self.op == "all" else (lambda r: a(r) or b(r) or c(r))
         if self.op == "all":
-            return lambda r: all(p(r) for p in preds)
-        return lambda r: any(p(r) for p in preds)
+
+            def all_of(r: Record) -> bool:
+                for p in preds:  # noqa: SIM110 - a loop is faster than all() over a generator
+                    if not p(r):
+                        return False
+                return True
+
+            return all_of
+
+        def any_of(r: Record) -> bool:
+            for p in preds:  # noqa: SIM110 - a loop is faster than any() over a generator
+                if p(r):
+                    return True
+            return False
+
+        return any_of
 
     def describe(self, env: Env) -> str:
         parts = [c.describe(env) for c in self.children]
