@@ -86,14 +86,11 @@ def record_lines_by_layout(data: bytes, records: Sequence[Any]) -> list[int] | N
     return None
 
 
-_PLAIN_ID = re.compile(r"[\x20\x21\x23-\x5b\x5d-\x7e]*")  # printable ASCII but " and \
-
-
 def _id_token(record_id: str) -> bytes:
-    """The id as a JSON string token; plain ASCII ids (nearly all) without calling the encoder."""
+    """The id as a JSON string token; plain printable ASCII ids (nearly all) without the encoder."""
     if type(record_id) is not str:
         raise TypeError(record_id)
-    if _PLAIN_ID.fullmatch(record_id):
+    if record_id.isascii() and record_id.isprintable() and '"' not in record_id and "\\" not in record_id:
         return b'"' + record_id.encode("ascii") + b'"'
     return orjson.dumps(record_id)
 
