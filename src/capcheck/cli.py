@@ -568,6 +568,18 @@ def schema(
     click.echo(json.dumps(kind.schema, indent=2))
 
 
+_SINGULAR = {"loader for": "loader extension", "rule format for": "rule file extension", "evidence kind": "kind"}
+_PLURAL = {
+    "area": "areas",
+    "evidence kind": "kinds",
+    "loader for": "loader extensions",
+    "rule format for": "rule file extensions",
+    "rule": "rules",
+    "reporter": "reporters",
+    "framework": "frameworks",
+}
+
+
 @cli.command()
 @rules_plugins_options
 @config_option
@@ -582,7 +594,10 @@ def plugins(rule_paths: tuple[Path, ...], plugins: tuple[str, ...], config_path:
         counts[owner][what] += 1
     for info in registry.plugins:
         dist = f" ({info.distribution} {info.version})" if info.distribution else ""
-        items = ", ".join(f"{n} {w}" for w, n in sorted(counts.get(info.name, {}).items()))
+        items = ", ".join(
+            f"{n} {_PLURAL.get(w, w)}" if n != 1 else f"1 {_SINGULAR.get(w, w)}"
+            for w, n in sorted(counts.get(info.name, {}).items())
+        )
         click.echo(f"{info.name:<36} {info.origin:<12}{dist}  {items}")
 
 

@@ -176,7 +176,8 @@ def build_registry(
                     )
                 try:
                     check_rule(reg, r, shown)
-                    _add(reg, reg.rules, "rule", r.meta.id, r, shown)
+                    # A plugin's rule pack is counted as the plugin's; --rules files as themselves.
+                    _add(reg, reg.rules, "rule", r.meta.id, r, owner if info is not None else shown)
                 except PluginError as exc:
                     problems.extend(Problem(p.message, path=shown) for p in exc.problems)
     if problems:
