@@ -482,7 +482,9 @@ def test_plugins(run_cli) -> None:
     for builtin in ("capcheck.areas", "capcheck.kinds", "capcheck.loaders.jsonfile", "capcheck.pack"):
         assert builtin in names
     [kinds_line] = [line for line in result.stdout.splitlines() if line.startswith("capcheck.kinds ")]
-    assert f"{len(bundled_kinds())} evidence kind" in kinds_line
+    assert f"{len(bundled_kinds())} kinds" in kinds_line
+    [pack_line] = [line for line in result.stdout.splitlines() if line.startswith("capcheck.declarative.toml_format ")]
+    assert " rules, " in pack_line  # the bundled TOML rule pack counts as the declarative plugin's
 
 
 def test_validate_good_evidence(run_cli, mixed: Path) -> None:
