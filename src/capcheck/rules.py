@@ -160,6 +160,10 @@ class RuleContext:
         """An aggregate over ``group`` (e.g. an environment) meets the rule."""
         return Outcome(Status.PASS, kind, None, message, group=group)
 
+    def group_skipped(self, kind: str, group: str, reason: str) -> Outcome:
+        """An aggregate cannot judge ``group`` (e.g. too few records): insufficient evidence, never a pass."""
+        return Outcome(Status.SKIP, kind, None, reason, group=group)
+
     def group_failed(self, kind: str, group: str, message: str, *, related: Iterable[tuple[str, str]] = ()) -> Outcome:
         """An aggregate over ``group`` fails the rule; ``related`` names records behind it."""
         return Outcome(Status.FAIL, kind, None, message, tuple(related), group=group)

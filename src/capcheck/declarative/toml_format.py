@@ -39,7 +39,7 @@ from capcheck.declarative.conditions import (
 )
 from capcheck.errors import Problem, RuleFileError
 from capcheck.hookspecs import hookimpl
-from capcheck.models import Outcome, RuleMeta, RuleSource, Status
+from capcheck.models import Outcome, RuleMeta, RuleSource
 from capcheck.resources import data_dir, load_schema
 from capcheck.rules import Rule, RuleContext
 
@@ -266,7 +266,7 @@ class AggregateCheck:
                 f"insufficient evidence: {total} record{'s' if total != 1 else ''} in the group, "
                 f"fewer than the {self.min_records} required (min_records)"
             )
-            return Outcome(Status.SKIP, kind, None, reason, group=group)
+            return ctx.group_skipped(kind, group, reason)
         n = len(ids)
         ratio = n / total
         measure = ratio if self.measure == "ratio" else n
