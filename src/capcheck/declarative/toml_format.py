@@ -23,7 +23,6 @@ from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import jsonschema
 from pydantic import ValidationError
 
 from capcheck.declarative import CompileContext, RuleFormat
@@ -44,6 +43,8 @@ from capcheck.resources import data_dir, load_schema
 from capcheck.rules import Rule, RuleContext
 
 if TYPE_CHECKING:
+    import jsonschema
+
     from capcheck.evidence import EvidenceSet
 
 __all__ = [
@@ -341,6 +342,8 @@ def _normalise(value: Any, depth: int = 0) -> Any:
 
 @cache
 def _validator() -> jsonschema.protocols.Validator:
+    import jsonschema  # only for files that are not valid: its messages are the clearer ones
+
     schema = load_schema("rule")
     cls = jsonschema.validators.validator_for(schema)
     return cls(schema)
