@@ -1,0 +1,85 @@
+"""Baselines: record today's failures; later only new failures fail; fixed ones are listed; moves don't matter."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+
+AS_OF = "2025-04-01"
+
+
+def _baseline(run_cli, evidence: Path, check_argv: Callable[..., list[str]], out: str = "base.json") -> dict:
+    args = check_argv(evidence, as_of=AS_OF)
+    args[0:1] = ["baseline", "create"]
+    result = run_cli(*args, "--output", out)
+    assert result.exit_code == 0, result.stderr
+    assert "failures recorded in" in result.stdout
+    return json.loads(Path(out).read_text())
+
+
+def test_known_failures_are_baselined_and_the_run_passes(
+    run_cli, copy_fixture, check_argv: Callable[..., list[str]]
+) -> None:
+    evidence = copy_fixture("evidence/mixed")
+    base = _baseline(run_cli, evidence, check_argv)
+    assert base["capcheck_baseline"] == "1.0"
+    assert len(base["findings"]) == 7
+    result = run_cli(*check_argv(evidence, as_of=AS_OF), "--baseline", "base.json", "-f", "json")
+    doc = json.loads(result.stdout)
+    assert result.exit_code == 0
+    assert doc["summary"]["by_status"]["fail"] == 0
+    assert doc["summary"]["by_status"]["baselined"] == 7
+    assert doc["baseline"] == {"file": "base.json", "entries": 7, "matched": 7, "new_failures": 0, "fixed": []}
+
+
+def test_new_failures_fail_and_fixed_ones_are_listed(
+    run_cli, copy_fixture, check_argv: Callable[..., list[str]]
+) -> None:
+    evidence = copy_fixture("evidence/mixed")
+    _baseline(run_cli, evidence, check_argv)
+    contracts = evidence / "supplier-contracts.json"
+    doc = json.loads(contracts.read_text())
+    for record in doc["records"]:
+        if record["id"] == "CON-002":
+            record["exit_plan"] = True  # fixes COMM-004 on CON-002
+        if record["id"] == "CON-001":
+            record["owner"] = "nobody-in-the-register"  # a new COMM-003 failure
+    contracts.write_text(json.dumps(doc, indent=2))
+    result = run_cli(*check_argv(evidence, as_of=AS_OF), "--baseline", "base.json", "-f", "json")
+    out = json.loads(result.stdout)
+    assert result.exit_code == 1
+    failing = [(f["rule_id"], f["evidence"]["record_id"]) for f in out["findings"] if f["status"] == "fail"]
+    assert failing == [("COMM-003", "CON-001")]
+    assert [(e["rule_id"], e["record_id"]) for e in out["baseline"]["fixed"]] == [("COMM-004", "CON-002")]
+    text = run_cli(*check_argv(evidence, as_of=AS_OF), "--baseline", "base.json").stdout
+    assert "6 known failures baselined, 1 new, 1 fixed since the baseline" in text
+
+
+def test_reordering_records_and_editing_unrelated_fields_keeps_the_match(
+    run_cli, copy_fixture, check_argv: Callable[..., list[str]]
+) -> None:
+    evidence = copy_fixture("evidence/mixed")
+    _baseline(run_cli, evidence, check_argv)
+    contracts = evidence / "supplier-contracts.json"
+    doc = json.loads(contracts.read_text())
+    doc["records"].reverse()
+    for record in doc["records"]:
+        record["title"] = record["title"] + " (renamed)"
+    contracts.write_text(json.dumps(doc, indent=4))
+    result = run_cli(*check_argv(evidence, as_of=AS_OF), "--baseline", "base.json", "-f", "json")
+    assert result.exit_code == 0, result.stdout
+    assert json.loads(result.stdout)["baseline"]["matched"] == 7
+
+
+def test_a_broken_baseline_is_exit_2(
+    run_cli, copy_fixture, check_argv: Callable[..., list[str]], workdir: Path
+) -> None:
+    evidence = copy_fixture("evidence/mixed")
+    (workdir / "base.json").write_text('{"findings": []}')
+    result = run_cli(*check_argv(evidence, as_of=AS_OF), "--baseline", "base.json")
+    assert result.exit_code == 2
+    assert "base.json: /: not a capcheck baseline" in result.stderr
+    (workdir / "base.json").write_text("{not json")
+    result = run_cli(*check_argv(evidence, as_of=AS_OF), "--baseline", "base.json")
+    assert result.exit_code == 2 and "base.json:1: malformed JSON" in result.stderr

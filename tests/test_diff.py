@@ -1,0 +1,71 @@
+"""``capcheck diff``: new, fixed, persisting, changed-severity and newly waived findings, keyed by fingerprint."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+
+AS_OF = "2025-04-01"
+
+
+def _findings(run_cli, args: list[str], out: str) -> None:
+    result = run_cli(*args, "-f", "json", "-o", out)
+    assert result.exit_code in (0, 1), result.stderr
+
+
+def test_diff_classifies_changes_and_exits_1_on_new_failures(
+    run_cli, copy_fixture, check_argv: Callable[..., list[str]], workdir: Path
+) -> None:
+    evidence = copy_fixture("evidence/mixed")
+    _findings(run_cli, check_argv(evidence, as_of=AS_OF), "old.json")
+    contracts = evidence / "supplier-contracts.json"
+    doc = json.loads(contracts.read_text())
+    for record in doc["records"]:
+        if record["id"] == "CON-002":
+            record["exit_plan"] = True
+        if record["id"] == "CON-001":
+            record["owner"] = "nobody-in-the-register"
+    contracts.write_text(json.dumps(doc))
+    (workdir / "capcheck.toml").write_text('[severity]\n"GOV-002" = "critical"\n')
+    (workdir / "waivers.yaml").write_text(
+        "waivers:\n  - rule: INFRA-004\n    records: [AST-002]\n    reason: Behind the WAF until patched\n"
+        "    approved_by: CISO\n    ticket: RISK-1\n    expires: 2025-05-01\n"
+    )
+    _findings(run_cli, [*check_argv(evidence, as_of=AS_OF), "--waivers", "waivers.yaml"], "new.json")
+
+    result = run_cli("diff", "old.json", "new.json", "-f", "json")
+    assert result.exit_code == 1
+    diff = json.loads(result.stdout)
+    pairs = {key: [(e["rule_id"], e["record_id"]) for e in diff[key]] for key in diff["counts"]}
+    assert pairs["new"] == [("COMM-003", "CON-001")]
+    assert pairs["fixed"] == [("COMM-004", "CON-002")]
+    assert pairs["newly_waived"] == [("INFRA-004", "AST-002")]
+    assert pairs["changed_severity"] == [("GOV-002", "RSK-002"), ("GOV-002", "RSK-003")]
+    assert diff["changed_severity"][0]["old_severity"] == "high"
+    assert ("INFRA-004", "AST-003") in pairs["persisting"]
+
+    text = run_cli("diff", "old.json", "new.json").stdout
+    assert text.startswith("1 new failures, 1 fixed, 2 changed severity, 1 newly waived")
+    markdown = run_cli("diff", "old.json", "new.json", "-f", "markdown").stdout
+    assert "| 1 | 1 | 2 | 1 |" in markdown and "### New failures" in markdown
+
+
+def test_no_new_failures_exits_0(run_cli, copy_fixture, check_argv: Callable[..., list[str]]) -> None:
+    evidence = copy_fixture("evidence/mixed")
+    _findings(run_cli, check_argv(evidence, as_of=AS_OF), "a.json")
+    _findings(run_cli, check_argv(evidence, as_of=AS_OF), "b.json")
+    result = run_cli("diff", "a.json", "b.json")
+    assert result.exit_code == 0
+    assert result.stdout.startswith("0 new failures, 0 fixed")
+
+
+def test_diff_refuses_what_is_not_a_findings_document(run_cli, workdir: Path) -> None:
+    (workdir / "a.json").write_text('{"findings": []}')
+    (workdir / "b.json").write_text("[1, 2")
+    result = run_cli("diff", "a.json", "b.json")
+    assert result.exit_code == 2
+    assert "a.json: not a capcheck findings document" in result.stderr
+    (workdir / "a.json").write_text('{"tool": {}, "findings": []}')
+    result = run_cli("diff", "a.json", "b.json")
+    assert result.exit_code == 2 and "b.json:1: malformed JSON" in result.stderr

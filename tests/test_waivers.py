@@ -1,0 +1,168 @@
+"""Governed waivers: validation (exit 2 with file, line and pointer), matching, states, the run's outcome."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from capcheck.errors import ConfigError
+from capcheck.waivers import load_waivers
+
+AS_OF = "2025-04-01"
+
+GOOD = """\
+waivers:
+  - rule: INFRA-004
+    records: ["AST-00*"]
+    reason: "Both gateways are behind the new WAF until the March patch window"
+    approved_by: Chief Information Security Officer
+    ticket: RISK-101
+    approved_on: 2025-03-01
+    expires: 2025-04-20
+  - rule: GOV
+    records: [RSK-002]
+    reason: "Controls for this risk are being designed in the Q2 programme"
+    approved_by: Head of Governance
+    ticket: RISK-102
+    expires: 2025-12-31
+  - rule: COMM-004
+    records: [CON-999]
+    reason: "A contract that does not exist: this waiver should be reported unused"
+    approved_by: Commercial Director
+    ticket: EX-7
+    expires: 2025-12-31
+  - rule: COMM-003
+    records: [CON-003]
+    reason: "An old waiver that has run out and must stop applying"
+    approved_by: Commercial Director
+    ticket: EX-1
+    expires: 2025-03-31
+"""
+
+
+def _write(workdir: Path, name: str, text: str) -> Path:
+    path = workdir / name
+    path.write_text(text)
+    return path
+
+
+def test_waived_failures_do_not_fail_the_run_and_carry_the_waiver(
+    run_cli, copy_fixture, check_argv: Callable[..., list[str]], workdir: Path
+) -> None:
+    evidence = copy_fixture("evidence/mixed")
+    waivers = _write(workdir, "waivers.yaml", GOOD)
+    rules = ("INFRA-004", "GOV-002", "COMM-003")
+    plain = run_cli(*check_argv(evidence, rules=rules, as_of=AS_OF), "-f", "json")
+    assert plain.exit_code == 1
+    result = run_cli(*check_argv(evidence, rules=rules, as_of=AS_OF), "--waivers", waivers, "-f", "json")
+    doc = json.loads(result.stdout)
+    waived = {f["evidence"]["record_id"]: f for f in doc["findings"] if f["status"] == "waived"}
+    assert set(waived) == {"AST-002", "AST-003", "RSK-002"}
+    assert waived["RSK-002"]["waiver"]["ticket"] == "RISK-102"
+    assert waived["AST-002"]["waiver"]["pointer"] == "/waivers/0"
+    # the expired waiver no longer applies: COMM-003 on CON-003 and GOV-002 on RSK-003 still fail the run
+    failing = {(f["rule_id"], f["evidence"]["record_id"]) for f in doc["findings"] if f["status"] == "fail"}
+    assert failing == {("COMM-003", "CON-003"), ("GOV-002", "RSK-003")}
+    assert result.exit_code == 1
+    states = {w["ticket"]: w["state"] for w in doc["waivers"]}
+    assert states == {"RISK-101": "expiring", "RISK-102": "active", "EX-7": "unused", "EX-1": "expired"}
+    assert doc["summary"]["by_status"]["waived"] == 3
+
+
+def test_a_run_whose_only_failures_are_waived_passes(
+    run_cli, copy_fixture, check_argv: Callable[..., list[str]], workdir: Path
+) -> None:
+    evidence = copy_fixture("evidence/mixed")
+    waivers = _write(workdir, "waivers.yaml", GOOD)
+    result = run_cli(*check_argv(evidence, rules=("INFRA-004",), as_of=AS_OF), "--waivers", waivers)
+    assert result.exit_code == 0, result.stdout
+    assert "expiring" in result.stdout and "RISK-101" in result.stdout
+
+
+def test_the_text_report_flags_unused_and_expired_waivers(
+    run_cli, copy_fixture, check_argv: Callable[..., list[str]], workdir: Path
+) -> None:
+    evidence = copy_fixture("evidence/mixed")
+    waivers = _write(workdir, "waivers.yaml", GOOD)
+    out = run_cli(*check_argv(evidence, as_of=AS_OF), "--waivers", waivers).stdout
+    assert "unused   waivers.yaml:15 COMM-004 EX-7" in out
+    assert "expired  waivers.yaml:21 COMM-003 EX-1: expired on 2025-03-31" in out
+
+
+@pytest.mark.parametrize(
+    ("change", "expected"),
+    [
+        (
+            ("    ticket: RISK-102\n", ""),
+            "waivers.yaml:9: /waivers/1: incomplete waiver: 'ticket' is a required property",
+        ),
+        (
+            ("    expires: 2025-12-31\n", "    expires: 31/12/2025\n"),
+            "/waivers/1/expires: '31/12/2025' is not a 'date'",
+        ),
+        (("  - rule: GOV\n", "  - rule: gov\n"), "/waivers/1/rule: 'gov' does not match"),
+        (("    records: [RSK-002]\n", "    records: []\n"), "/waivers/1/records: [] should be non-empty"),
+    ],
+)
+def test_an_incomplete_or_invalid_waiver_is_exit_2_with_file_and_pointer(
+    run_cli,
+    copy_fixture,
+    check_argv: Callable[..., list[str]],
+    workdir: Path,
+    change: tuple[str, str],
+    expected: str,
+) -> None:
+    evidence = copy_fixture("evidence/mixed")
+    waivers = _write(workdir, "waivers.yaml", GOOD.replace(*change, 1))
+    result = run_cli(*check_argv(evidence, as_of=AS_OF), "--waivers", waivers)
+    assert result.exit_code == 2
+    assert expected in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_a_waiver_longer_than_the_maximum_is_refused(workdir: Path) -> None:
+    path = _write(workdir, "waivers.yaml", GOOD)
+    with pytest.raises(ConfigError) as info:
+        load_waivers(path, as_of=date(2025, 4, 1), max_days=200)
+    # RISK-102 has no approved_on: it is measured from the as-of date, 274 days
+    assert [str(p) for p in info.value.problems] == [
+        "waivers.yaml:9: /waivers/1/expires: the waiver runs 274 days from 2025-04-01; "
+        "the longest allowed is 200 (config waiver_max_days)",
+        "waivers.yaml:15: /waivers/2/expires: the waiver runs 274 days from 2025-04-01; "
+        "the longest allowed is 200 (config waiver_max_days)",
+    ]
+
+
+def test_toml_waivers_and_the_config_key(
+    run_cli, copy_fixture, check_argv: Callable[..., list[str]], workdir: Path
+) -> None:
+    evidence = copy_fixture("evidence/mixed")
+    _write(
+        workdir,
+        "exceptions.toml",
+        '[[waivers]]\nrule = "INFRA-004"\nrecords = ["AST-002", "AST-003"]\n'
+        'reason = "Behind the WAF until the patch window"\napproved_by = "CISO"\nticket = "RISK-101"\n'
+        "expires = 2025-06-30\n",
+    )
+    _write(workdir, "capcheck.toml", 'waivers = "exceptions.toml"\n')
+    result = run_cli(*check_argv(evidence, rules=("INFRA-004",), as_of=AS_OF), "-f", "json")
+    doc = json.loads(result.stdout)
+    assert result.exit_code == 0
+    assert [w["state"] for w in doc["waivers"]] == ["active"]
+    assert doc["waivers"][0]["line"] == 1
+
+
+def test_a_hostile_or_broken_waivers_file(
+    run_cli, copy_fixture, check_argv: Callable[..., list[str]], workdir: Path
+) -> None:
+    evidence = copy_fixture("evidence/mixed")
+    _write(workdir, "bad.yaml", "waivers: !!python/object/apply:os.system ['echo hacked']\n")
+    result = run_cli(*check_argv(evidence, as_of=AS_OF), "--waivers", "bad.yaml")
+    assert result.exit_code == 2
+    assert "bad.yaml" in result.stderr and "malformed YAML" in result.stderr
+    missing = run_cli(*check_argv(evidence, as_of=AS_OF), "--waivers", "nowhere.yaml")
+    assert missing.exit_code == 2 and "nowhere.yaml: no such waivers file" in missing.stderr
