@@ -73,18 +73,19 @@ from capcheck.config import Config
 from capcheck.runner import load_registry, selected_rules, CheckRequest
 from capcheck.evidence import load_evidence
 from capcheck.engine import evaluate
+import gc
+gc.disable()  # as capcheck.runner.run_check does for a check
 registry = load_registry(Config())
 t1 = time.perf_counter()
 ev = load_evidence([d], loaders=registry.loaders, kinds=registry.kinds)
 t2 = time.perf_counter()
 rules = selected_rules(registry, CheckRequest(paths=[d]))
-result = evaluate(rules, ev, as_of=date.fromisoformat('%s'))
+result = evaluate(rules, ev, as_of=date.fromisoformat('AS_OF'))
 t3 = time.perf_counter()
 done(startup=t1 - t0, load_validate=t2 - t1, evaluate=t3 - t2, rules=len(rules),
      records=sum(f.records for f in ev.files), findings=len(result.findings),
      failed=result.summary.by_status['fail'], passed=result.summary.by_status['pass'])
-"""
-    % AS_OF,
+""".replace("AS_OF", AS_OF),
     "peers": _PRELUDE
     + """
 import jsonschema, jsonschema_rs, orjson
