@@ -69,3 +69,20 @@ def test_diff_refuses_what_is_not_a_findings_document(run_cli, workdir: Path) ->
     (workdir / "a.json").write_text('{"tool": {}, "findings": []}')
     result = run_cli("diff", "a.json", "b.json")
     assert result.exit_code == 2 and "b.json:1: malformed JSON" in result.stderr
+
+
+def test_diff_text_neutralises_control_characters(run_cli, workdir: Path) -> None:
+    finding = {
+        "rule_id": "COMM-001",
+        "status": "fail",
+        "severity": "high",
+        "area": "COMM",
+        "message": "owner \x1b[2Jcleared\x07",
+        "fingerprint": "f" * 32,
+        "evidence": {"kind": "supplier-contracts", "record_id": "C-\x1b[31m1"},
+    }
+    (workdir / "old.json").write_text(json.dumps({"tool": {}, "findings": []}))
+    (workdir / "new.json").write_text(json.dumps({"tool": {}, "findings": [finding]}))
+    out = run_cli("diff", "old.json", "new.json").stdout
+    assert "\x1b" not in out and "\x07" not in out
+    assert "owner \ufffd[2Jcleared\ufffd" in out

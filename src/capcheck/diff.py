@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from capcheck.errors import Problem, UsageError
+from capcheck.reporters import printable
 
 __all__ = ["diff_documents", "load_findings_document", "render_diff"]
 
@@ -136,5 +137,7 @@ def render_diff(diff: dict[str, Any], fmt: str) -> str:
             lines += ["", f"{title}:"]
             for e in diff[key]:
                 extra = f" (was {e['old_severity']})" if key == "changed_severity" else ""
-                lines.append(f"  {e['rule_id']:<10} {e['severity']:<8}{extra} {_where(e)}: {e['message']}")
+                lines.append(
+                    f"  {e['rule_id']:<10} {e['severity']:<8}{extra} {printable(_where(e))}: {printable(e['message'])}"
+                )
     return "\n".join(lines) + "\n"

@@ -15,7 +15,15 @@ from pathlib import Path
 
 from capcheck.models import RunResult
 
-__all__ = ["RenderOptions", "Reporter", "write_atomic"]
+__all__ = ["RenderOptions", "Reporter", "printable", "write_atomic"]
+
+
+def printable(text: str) -> str:
+    """``text`` safe for a terminal: evidence values reach messages, and must never move the cursor,
+    clear the screen or forge colours, so every non-printable character becomes U+FFFD."""
+    if text.isprintable():
+        return text
+    return "".join(ch if ch.isprintable() or ch == " " else "\ufffd" for ch in text)
 
 
 @dataclass(frozen=True)

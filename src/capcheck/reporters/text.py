@@ -10,7 +10,7 @@ from itertools import groupby
 
 from capcheck.hookspecs import hookimpl
 from capcheck.models import Finding, RunResult, Severity, Status
-from capcheck.reporters import RenderOptions, Reporter
+from capcheck.reporters import RenderOptions, Reporter, printable
 
 __all__ = ["render_text"]
 
@@ -34,11 +34,6 @@ def _paint(text: str, code: str, color: bool) -> str:
     return f"\x1b[{code}m{text}\x1b[0m" if color else text
 
 
-def _clean(text: str) -> str:
-    # Evidence values reach messages: never let them move the cursor or forge colours.
-    return "".join(ch if ch.isprintable() or ch == " " else "\ufffd" for ch in text)
-
-
 def _finding_line(f: Finding, color: bool) -> str:
     label = _paint(f"{_STATUS_LABEL.get(f.status, f.status.value.upper()):5}", _STATUS_COLOUR.get(f.status, "0"), color)
     where = ""
@@ -46,12 +41,12 @@ def _finding_line(f: Finding, color: bool) -> str:
         ev = f.evidence
         loc = ev.location()
         if ev.record_id is not None:
-            where = f"{loc} [{_clean(ev.record_id)}]"
+            where = f"{loc} [{printable(ev.record_id)}]"
         elif f.group is not None:
-            where = f"{loc} [{ev.kind}: {_clean(f.group)}]"
+            where = f"{loc} [{ev.kind}: {printable(f.group)}]"
         else:
             where = loc
-    return f"    {label} {f.rule_id}  {where}: {_clean(f.message)}"
+    return f"    {label} {f.rule_id}  {where}: {printable(f.message)}"
 
 
 _LEVEL_COLOUR = {1: "31", 2: "33", 3: "36", 4: "32", 5: "1;32"}
@@ -93,7 +88,7 @@ def _waiver_lines(report: list[dict[str, object]] | None, color: bool) -> list[s
             label = _paint(f"{w['state']:<8}", "33" if w["state"] != "expired" else "31", color)
             where = f"{w['file']}:{w['line']}" if w.get("line") else str(w["file"])
             text = note.format(expires=w["expires"], days_left=w["days_left"])
-            out.append(f"  {label} {where} {w['rule']} {w['ticket']}: {_clean(text)}")
+            out.append(f"  {label} {where} {w['rule']} {w['ticket']}: {printable(text)}")
     return out
 
 
