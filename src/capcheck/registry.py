@@ -143,17 +143,8 @@ def build_registry(
     for owner, path in [*pack_paths, *user_paths]:
         info = infos.get(owner)
         for rule_file in _rule_files(path, reg.rule_formats, problems):
-            fmt = reg.rule_formats[rule_file.suffix.lower()]
             shown = display_path(rule_file)
-            try:
-                compiled = fmt.compile(rule_file, shown, compile_context)
-            except RuleFileError as exc:
-                problems.extend(exc.problems)
-                continue
-            except ValidationError as exc:
-                problems.extend(Problem(f"{e['msg']}", path=shown) for e in exc.errors())
-                continue
-            for r in compiled:
+            for r in compile_rule_file(reg, rule_file, compile_context, problems):
                 if info is not None and info.origin == "builtin":
                     r = r.with_source(
                         RuleSource(
@@ -183,6 +174,22 @@ def build_registry(
     if problems:
         raise RuleFileError(problems)
     return reg
+
+
+def compile_rule_file(reg: Registry, rule_file: Path, context: CompileContext, problems: list[Problem]) -> list[Rule]:
+    """Compile one declarative rule file with the format registered for its extension.
+
+    Problems (a broken file, invalid metadata) are added to ``problems``, not raised, so that every
+    file's problems can be reported together.
+    """
+    shown = display_path(rule_file)
+    try:
+        return list(reg.rule_formats[rule_file.suffix.lower()].compile(rule_file, shown, context))
+    except RuleFileError as exc:
+        problems.extend(exc.problems)
+    except ValidationError as exc:
+        problems.extend(Problem(f"{e['msg']}", path=shown) for e in exc.errors())
+    return []
 
 
 def _pack_relative(rule_file: Path, root: Path) -> str:

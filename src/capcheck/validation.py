@@ -6,14 +6,12 @@ import os
 import tomllib
 from pathlib import Path
 
-from pydantic import ValidationError
-
 from capcheck.config import Config
 from capcheck.declarative import CompileContext
 from capcheck.errors import EvidenceError, PluginError, Problem, RuleFileError
 from capcheck.evidence import IGNORED_NAMES, load_evidence, loader_extension
 from capcheck.models import display_path
-from capcheck.registry import NOT_RULE_DIRS, NOT_RULE_FILES, Registry, check_rule
+from capcheck.registry import NOT_RULE_DIRS, NOT_RULE_FILES, Registry, check_rule, compile_rule_file
 
 __all__ = ["validate_paths"]
 
@@ -62,16 +60,8 @@ def validate_paths(registry: Registry, paths: list[Path], config: Config) -> str
     context = CompileContext(areas=frozenset(registry.areas), kinds=registry.kinds)
     rule_count = 0
     for rule_file in rule_files:
-        fmt = registry.rule_formats[rule_file.suffix.lower()]
         shown = display_path(rule_file)
-        try:
-            compiled = fmt.compile(rule_file, shown, context)
-        except RuleFileError as exc:
-            rule_problems.extend(exc.problems)
-            continue
-        except ValidationError as exc:
-            rule_problems.extend(Problem(f"{e['msg']}", path=shown) for e in exc.errors())
-            continue
+        compiled = compile_rule_file(registry, rule_file, context, rule_problems)
         # The checks a run makes when it registers the rules (area, kinds, framework criteria).
         for r in compiled:
             try:
