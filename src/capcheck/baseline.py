@@ -9,12 +9,12 @@ editing unrelated fields does not break the match.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+from capcheck.documents import read_json
 from capcheck.errors import ConfigError, Problem
 from capcheck.models import Finding, RunResult, Status, Summary
 
@@ -53,14 +53,7 @@ def baseline_document(result: RunResult) -> dict[str, Any]:
 def load_baseline(path: Path) -> dict[str, dict[str, Any]]:
     """Read a baseline file: fingerprint -> entry. A bad file is a ConfigError."""
     shown = path.as_posix()
-    try:
-        doc = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise ConfigError(Problem("no such baseline file", path=shown)) from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(Problem(f"cannot read: {exc}", path=shown)) from None
-    except json.JSONDecodeError as exc:
-        raise ConfigError(Problem(f"malformed JSON: {exc.msg}", path=shown, line=exc.lineno)) from None
+    doc = read_json(path, what="baseline file", error=ConfigError)
     if not isinstance(doc, dict) or "capcheck_baseline" not in doc or not isinstance(doc.get("findings"), list):
         raise ConfigError(
             Problem("not a capcheck baseline (create one with 'capcheck baseline create')", path=shown, pointer="")

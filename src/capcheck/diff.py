@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+from capcheck.documents import read_json
 from capcheck.errors import Problem, UsageError
 from capcheck.reporters import printable
 
@@ -17,14 +18,7 @@ _FAILING = {"fail", "waived", "baselined"}
 def load_findings_document(path: Path) -> dict[str, Any]:
     """Read a ``capcheck check --format json`` document."""
     shown = path.as_posix()
-    try:
-        doc = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise UsageError(Problem("no such findings file", path=shown)) from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise UsageError(Problem(f"cannot read: {exc}", path=shown)) from None
-    except json.JSONDecodeError as exc:
-        raise UsageError(Problem(f"malformed JSON: {exc.msg}", path=shown, line=exc.lineno)) from None
+    doc = read_json(path, what="findings file", error=UsageError)
     if not isinstance(doc, dict) or not isinstance(doc.get("findings"), list) or "tool" not in doc:
         raise UsageError(Problem("not a capcheck findings document (capcheck check --format json)", path=shown))
     return doc
