@@ -248,8 +248,7 @@ def load_evidence(
     """
     files, problems = find_evidence_files(paths, loaders)
     context = LoadContext(kinds=kinds, kind_map=dict(kind_map or {}))
-    loaded: list[_LoadedFile] = []
-    tables: dict[str, _KindTable] = {}
+    builder = _Builder(kinds, problems)
     for path in files:
         shown = display_path(path)
         try:
@@ -264,33 +263,8 @@ def load_evidence(
             problems.append(Problem(f"cannot read: {type(exc).__name__}: {exc}", path=shown))
             continue
         for doc in documents:
-            file_problems = _validate(source, doc, kinds)
-            if file_problems:
-                problems.extend(file_problems)
-                continue
-            file_no = len(loaded)
-            loaded.append(
-                _LoadedFile(
-                    info=EvidenceFileInfo(
-                        path=shown,
-                        format=loader.name,
-                        kind=doc.kind,
-                        records=len(doc.records),
-                        sha256=digest,
-                        schema_version=doc.schema_version,
-                        source=doc.source,
-                        collected_on=doc.collected_on,
-                    ),
-                    document=doc,
-                )
-            )
-            table = tables.get(doc.kind)
-            if table is None:
-                table = tables[doc.kind] = _KindTable()
-            problems.extend(_index(table, doc, file_no, [f.info.path for f in loaded]))
-    if problems:
-        raise EvidenceError(problems)
-    return EvidenceSet(loaded, tables)
+            builder.add(source, doc, loader.name, digest)
+    return builder.finish()
 
 
 def evidence_from_records(
@@ -304,29 +278,53 @@ def evidence_from_records(
     Used by the rule test harness (:mod:`capcheck.testing`) and by tools that build evidence in
     code. Each kind is treated as one document named ``<name>/<kind>``.
     """
-    loaded: list[_LoadedFile] = []
-    tables: dict[str, _KindTable] = {}
-    problems: list[Problem] = []
+    builder = _Builder(kinds, [])
     for kind_id in sorted(records):
         shown = f"{name}/{kind_id}"
         source = SourceFile(path=Path(shown), display=shown, data=b"")
         doc = Document(kind=kind_id, records=[dict(r) for r in records[kind_id]], locate=lambda i: None)
-        file_problems = _validate(source, doc, kinds)
+        builder.add(source, doc, "memory", "")
+    return builder.finish()
+
+
+class _Builder:
+    """Validates documents and indexes their records into an evidence set, collecting problems."""
+
+    def __init__(self, kinds: Mapping[str, EvidenceKind], problems: list[Problem]) -> None:
+        self.kinds = kinds
+        self.loaded: list[_LoadedFile] = []
+        self.tables: dict[str, _KindTable] = {}
+        #: Shared with the caller, so that problems stay in the order of the files.
+        self.problems = problems
+
+    def add(self, source: SourceFile, doc: Document, fmt: str, digest: str) -> None:
+        """Validate one document; index its records if it is valid."""
+        file_problems = _validate(source, doc, self.kinds)
         if file_problems:
-            problems.extend(file_problems)
-            continue
-        file_no = len(loaded)
-        loaded.append(
-            _LoadedFile(
-                info=EvidenceFileInfo(path=shown, format="memory", kind=kind_id, records=len(doc.records), sha256=""),
-                document=doc,
-            )
+            self.problems.extend(file_problems)
+            return
+        file_no = len(self.loaded)
+        info = EvidenceFileInfo(
+            path=source.display,
+            format=fmt,
+            kind=doc.kind,
+            records=len(doc.records),
+            sha256=digest,
+            schema_version=doc.schema_version,
+            source=doc.source,
+            collected_on=doc.collected_on,
         )
-        table = tables[kind_id] = _KindTable()
-        problems.extend(_index(table, doc, file_no, [f.info.path for f in loaded]))
-    if problems:
-        raise EvidenceError(problems)
-    return EvidenceSet(loaded, tables)
+        self.loaded.append(_LoadedFile(info=info, document=doc))
+        table = self.tables.get(doc.kind)
+        if table is None:
+            table = self.tables[doc.kind] = _KindTable()
+        self.problems.extend(_index(table, doc, file_no, [f.info.path for f in self.loaded]))
+
+    def finish(self) -> EvidenceSet:
+        """The evidence set, or an EvidenceError with every problem found."""
+        if self.problems:
+            raise EvidenceError(self.problems)
+        return EvidenceSet(self.loaded, self.tables)
 
 
 @cache
