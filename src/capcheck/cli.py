@@ -623,10 +623,10 @@ def frameworks(
     criteria = {r.meta.id: r.meta.criteria for r in registry.rules.values()}
     if framework_id is None:
         rows = []
-        for fw in sorted(registry.frameworks.values(), key=lambda f: f.id):
-            cov = coverage(fw, criteria)
+        for listed in sorted(registry.frameworks.values(), key=lambda f: f.id):
+            cov = coverage(listed, criteria)
             automated = sum(1 for c in cov if c.rules)
-            rows.append({"id": fw.id, "title": fw.title, "criteria": len(cov), "automated": automated})
+            rows.append({"id": listed.id, "title": listed.title, "criteria": len(cov), "automated": automated})
         if fmt == "json":
             import json
 

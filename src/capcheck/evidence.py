@@ -375,12 +375,12 @@ def _validate(source: SourceFile, doc: Document, kinds: Mapping[str, EvidenceKin
         if count > MAX_ERRORS_PER_FILE:
             continue
         path = list(error.instance_path)
-        index = path[0] if path and isinstance(path[0], int) else None
+        record_index = path[0] if path and isinstance(path[0], int) else None
         pointer = "/records" + "".join("/" + str(p).replace("~", "~0").replace("/", "~1") for p in path)
         problems.append(
             source.problem(
                 f"{error.message} (kind {doc.kind!r})",
-                line=doc.locate(index) if index is not None else doc.records_line,
+                line=doc.locate(record_index) if record_index is not None else doc.records_line,
                 pointer=pointer,
             )
         )

@@ -25,7 +25,7 @@ from __future__ import annotations
 import itertools
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypedDict
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
@@ -133,6 +133,20 @@ class AreaScore:
         }
 
 
+class _AreaFields(TypedDict):
+    """The fields of an :class:`AreaScore` that do not depend on its status."""
+
+    area: str
+    title: str
+    rules: int
+    rules_judged: int
+    passed: int
+    failed: int
+    skipped: int
+    errors: int
+    rule_scores: dict[str, float | None]
+
+
 def compute_scorecard(
     summary: Summary, areas: Sequence[Area], rule_ids_by_area: Mapping[str, Sequence[str]], config: ScorecardConfig
 ) -> list[AreaScore]:
@@ -167,7 +181,7 @@ def compute_scorecard(
             limit = config.caps.get(severity)
             if failed and limit is not None and (cap is None or limit < cap[0]):
                 cap = (limit, f"a {severity.value} failure caps the level at {limit}")
-        common = {
+        common: _AreaFields = {
             "area": area.id,
             "title": area.title,
             "rules": len(rule_ids),

@@ -38,9 +38,9 @@ from capcheck.declarative.conditions import (
 )
 from capcheck.errors import Problem, RuleFileError
 from capcheck.hookspecs import hookimpl
-from capcheck.models import Outcome, RuleMeta, RuleSource
+from capcheck.models import Outcome, PassedRecords, RuleMeta, RuleSource
 from capcheck.resources import data_dir, load_schema
-from capcheck.rules import Rule, RuleContext
+from capcheck.rules import CheckFunction, Rule, RuleContext
 
 if TYPE_CHECKING:
     import jsonschema
@@ -157,7 +157,7 @@ class RecordCheck:
     template: Template | None
     options: Mapping[str, Any]
 
-    def __call__(self, evidence: EvidenceSet, ctx: RuleContext) -> Iterator[Outcome]:
+    def __call__(self, evidence: EvidenceSet, ctx: RuleContext) -> Iterator[Outcome | PassedRecords]:
         env = Env(ctx.as_of, ctx.options, evidence)
         where = self.where.bind(env) if self.where is not None else None
         require = self.require.bind(env)
@@ -273,7 +273,9 @@ class AggregateCheck:
         measure = ratio if self.measure == "ratio" else n
         too_high = high is not None and measure > high
         too_low = low is not None and measure < low
-        show = (lambda x: f"{x * 100:.1f}%") if self.measure == "ratio" else (lambda x: f"{x:g}")
+        show: Callable[[float], str] = (
+            (lambda x: f"{x * 100:.1f}%") if self.measure == "ratio" else (lambda x: f"{x:g}")
+        )
         limits = [f"at most {show(high)}"] if high is not None else []
         limits += [f"at least {show(low)}"] if low is not None else []
         limit_text = " and ".join(limits)
@@ -363,7 +365,8 @@ def _type_words(value: Any) -> str:
         return "a boolean"
     if isinstance(value, int | float):
         return "a number"
-    return {str: "a string", list: "a list", dict: "a table"}.get(type(value), type(value).__name__)
+    words: dict[type, str] = {str: "a string", list: "a list", dict: "a table"}
+    return words.get(type(value), type(value).__name__)
 
 
 def _schema_problems(error: jsonschema.ValidationError) -> list[_SchemaFound]:
@@ -377,6 +380,8 @@ def _schema_problems(error: jsonschema.ValidationError) -> list[_SchemaFound]:
     schema = error.schema if isinstance(error.schema, dict) else {}
     custom = schema.get("x-messages", {}).get(error.validator)
     instance = error.instance
+    # An error from validation always has the keyword's value (the stubs also allow jsonschema's unset sentinel).
+    keyword_value: Any = error.validator_value
     if error.validator == "additionalProperties" and isinstance(instance, dict):
         allowed = sorted(schema.get("properties", {}))
         noun = schema.get("x-noun", "key")
@@ -404,17 +409,17 @@ def _schema_problems(error: jsonschema.ValidationError) -> list[_SchemaFound]:
         name = match.group(1) if match else error.message
         return [(f"missing required key {name!r}", pointer, covers)]
     if error.validator == "type":
-        expected = error.validator_value if isinstance(error.validator_value, list) else [error.validator_value]
+        expected = keyword_value if isinstance(keyword_value, list) else [keyword_value]
         words = " or ".join(
             {"object": "a table", "array": "a list", "integer": "an integer"}.get(t, f"a {t}") for t in expected
         )
         return [(f"must be {words}, not {_type_words(instance)}", pointer, covers)]
     if error.validator == "enum":
-        return [(f"must be one of {', '.join(map(str, error.validator_value))}, not {instance!r}", pointer, covers)]
-    if error.validator in ("minItems", "minProperties", "minLength") and error.validator_value == 1:
+        return [(f"must be one of {', '.join(map(str, keyword_value))}, not {instance!r}", pointer, covers)]
+    if error.validator in ("minItems", "minProperties", "minLength") and keyword_value == 1:
         return [("must not be empty", pointer, covers)]
     if error.validator == "minLength":
-        return [(f"must be at least {error.validator_value} characters long", pointer, covers)]
+        return [(f"must be at least {keyword_value} characters long", pointer, covers)]
     return [(error.message, pointer, covers)]
 
 
@@ -521,9 +526,9 @@ def _parse(path: Path, display: str) -> tuple[str, Any]:
     except tomllib.TOMLDecodeError as exc:
         message = str(exc)
         match = _TOML_AT.search(message)
-        line = int(match.group(1)) if match else None
+        toml_line = int(match.group(1)) if match else None
         cause = _TOML_AT.sub("", message) if match else message
-        raise RuleFileError(Problem(f"invalid TOML: {cause}", path=display, line=line)) from None
+        raise RuleFileError(Problem(f"invalid TOML: {cause}", path=display, line=toml_line)) from None
     except RecursionError:
         raise RuleFileError(Problem(f"nested more than {MAX_NESTING} levels deep", path=display)) from None
     return text, doc
@@ -583,7 +588,7 @@ def _locate(found: list[_Found], schema_found: list[_SchemaFound], lines: _Lines
 
 def _compile_rule(
     entry: Mapping[str, Any], base: str, context: CompileContext, found: list[_Found], *, meta_clean: bool
-) -> tuple[RuleMeta, Callable[..., Iterator[Outcome]]] | None:
+) -> tuple[RuleMeta, CheckFunction] | None:
     """Check and compile one rule table; None when it has problems (they are in ``found``)."""
     before = len(found)
     raw_options = entry.get("options")
@@ -602,7 +607,7 @@ def _compile_rule(
 
     where = condition(entry["where"], base + "/where") if "where" in entry else None
     template = Template(entry["message"]) if isinstance(entry.get("message"), str) else None
-    check: Callable[..., Iterator[Outcome]] | None = None
+    check: CheckFunction | None = None
     conditions: list[Condition | None] = [where] if "where" in entry else []
     if "require" in entry and "aggregate" not in entry:
         require = condition(entry["require"], base + "/require")

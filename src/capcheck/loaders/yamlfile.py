@@ -31,6 +31,12 @@ __all__ = ["load_yaml"]
 _SafeLoader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
+def _line(event: yaml.Event) -> int | None:
+    """The 1-based line an event starts on (the parser always sets it; the stubs allow None)."""
+    mark = event.start_mark
+    return None if mark is None else mark.line + 1
+
+
 def _check_events(source: SourceFile, text: str) -> None:
     depth = 0
     documents = 0
@@ -38,12 +44,12 @@ def _check_events(source: SourceFile, text: str) -> None:
         if isinstance(event, yaml.AliasEvent):
             raise source.fail(
                 "YAML aliases (*name) are not allowed in evidence: write the values out",
-                line=event.start_mark.line + 1,
+                line=_line(event),
             )
         if isinstance(event, yaml.CollectionStartEvent):
             depth += 1
             if depth > MAX_DEPTH:
-                raise source.fail(f"nested more than {MAX_DEPTH} levels deep", line=event.start_mark.line + 1)
+                raise source.fail(f"nested more than {MAX_DEPTH} levels deep", line=_line(event))
         elif isinstance(event, yaml.CollectionEndEvent):
             depth -= 1
         elif isinstance(event, yaml.DocumentStartEvent):
@@ -51,7 +57,7 @@ def _check_events(source: SourceFile, text: str) -> None:
             if documents > 1:
                 raise source.fail(
                     "more than one YAML document ('---'): put one evidence document in each file",
-                    line=event.start_mark.line + 1,
+                    line=_line(event),
                 )
 
 

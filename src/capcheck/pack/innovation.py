@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
 from capcheck.models import Outcome
@@ -54,7 +54,8 @@ def stage_index(stage: Any) -> int | None:
 )
 def stage_gates(evidence: Any, ctx: RuleContext) -> Iterator[Outcome]:
     """Check each gate the item's stage has reached."""
-    gates = [
+    # (the stage a gate applies from, and a check giving the problem or None)
+    gates: list[tuple[str, Callable[[Mapping[str, Any]], str | None]]] = [
         (
             ctx.options["benefits_from"],
             lambda r: None if r.get("benefits_case") is True else "no benefits case",

@@ -7,6 +7,7 @@ Byte-identical for the same evidence, rules and as-of date, apart from ``run.sta
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Any
 
 import orjson
@@ -21,7 +22,7 @@ __all__ = ["FINDINGS_SCHEMA_VERSION", "render_json", "result_document"]
 FINDINGS_SCHEMA_VERSION = "1.0"
 
 
-def _timestamp(value: Any) -> str:
+def _timestamp(value: datetime) -> str:
     return value.isoformat(timespec="seconds").replace("+00:00", "Z")
 
 

@@ -246,7 +246,7 @@ def _result(f: Finding, rule_index: int, locator: _Locator, baselined_run: bool)
             properties["row"] = ev.row
     if f.group is not None:
         properties["group"] = f.group
-    related = []
+    related: list[dict[str, Any]] = []
     for rel in f.related:
         physical = _physical_location(rel, locator)
         if physical is None:
