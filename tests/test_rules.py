@@ -140,7 +140,6 @@ def test_cli_unknown_selector_exits_2(run_cli, copy_fixture: Callable[..., Path]
     )
 
 
-
 def test_a_selection_that_leaves_no_rule_is_an_error() -> None:
     with pytest.raises(UsageError, match="no rules left to run"):
         select_rules(RULES, ["INFRA"], ["INFRA-003", "INFRA-004"])
