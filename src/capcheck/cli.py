@@ -657,6 +657,7 @@ def frameworks(
 @click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
 @rules_plugins_options
 @config_option
+@click.option("--strict", is_flag=True, help="Treat warnings (a rule reading an undeclared field) as errors.")
 @debug_option
 @handle_errors
 def validate(
@@ -664,14 +665,21 @@ def validate(
     rule_paths: tuple[Path, ...],
     plugins: tuple[str, ...],
     config_path: Path | None,
+    strict: bool,
     debug: bool,
 ) -> None:
     """Validate evidence and rule files without running any rule."""
+    from capcheck.errors import Problem, RuleFileError
     from capcheck.validation import validate_paths
 
     config = _load_config(config_path)
     registry = _registry(config, rule_paths, plugins)
-    report = validate_paths(registry, list(paths), config)
+    warnings: list[Problem] = []
+    report = validate_paths(registry, list(paths), config, warnings)
+    if warnings and strict:
+        raise RuleFileError(warnings)
+    for warning in warnings:
+        click.echo(f"warning: {warning}", err=True)
     click.echo(report)
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 import os
 import tomllib
 from pathlib import Path
@@ -12,6 +13,7 @@ from capcheck.errors import EvidenceError, PluginError, Problem, RuleFileError
 from capcheck.evidence import IGNORED_NAMES, load_evidence, loader_extension
 from capcheck.models import display_path
 from capcheck.registry import NOT_RULE_DIRS, NOT_RULE_FILES, Registry, check_rule, compile_rule_file
+from capcheck.rules import Rule
 
 __all__ = ["validate_paths"]
 
@@ -53,8 +55,33 @@ def _split(paths: list[Path], registry: Registry) -> tuple[list[Path], list[Path
     return rule_files, evidence
 
 
-def validate_paths(registry: Registry, paths: list[Path], config: Config) -> str:
-    """Validate the files under ``paths``; return a summary or raise with every problem."""
+def undeclared_fields(registry: Registry, rule: Rule) -> list[str]:
+    """Fields a declarative rule reads that its kind's schema does not declare: most often a typo.
+
+    Records may carry fields their schema does not name, so this is a warning, not an error; a
+    rule whose check cannot say what it reads (a Python rule) has none.
+    """
+    fields_read = getattr(rule.check, "fields_read", None)
+    if fields_read is None:
+        return []
+    out: list[str] = []
+    for kind_id, field in dict.fromkeys(fields_read()):
+        kind = registry.kinds.get(kind_id)
+        declared = set(kind.schema.get("properties", {})) if kind is not None else set()
+        top = field.split(".", 1)[0]
+        if kind is None or top in declared:
+            continue
+        close = difflib.get_close_matches(top, sorted(declared), n=1)
+        hint = f" (did you mean {close[0]!r}?)" if close else ""
+        out.append(f"{rule.meta.id} reads field {field!r}, which kind {kind_id!r} does not declare{hint}")
+    return out
+
+
+def validate_paths(registry: Registry, paths: list[Path], config: Config, warnings: list[Problem] | None = None) -> str:
+    """Validate the files under ``paths``; return a summary or raise with every problem.
+
+    :param warnings: collects what is suspicious but valid (a rule reading an undeclared field).
+    """
     rule_files, evidence_paths = _split(paths, registry)
     rule_problems: list[Problem] = []
     context = CompileContext(areas=frozenset(registry.areas), kinds=registry.kinds)
@@ -64,6 +91,8 @@ def validate_paths(registry: Registry, paths: list[Path], config: Config) -> str
         compiled = compile_rule_file(registry, rule_file, context, rule_problems)
         # The checks a run makes when it registers the rules (area, kinds, framework criteria).
         for r in compiled:
+            if warnings is not None:
+                warnings.extend(Problem(w, path=shown) for w in undeclared_fields(registry, r))
             try:
                 check_rule(registry, r, shown)
             except PluginError as exc:

@@ -179,6 +179,12 @@ class RecordCheck:
         if passing:
             yield ctx.passed_records(passing, kind=kind)
 
+    def fields_read(self) -> Iterator[tuple[str, str]]:
+        """The ``(kind, field)`` pairs the rule's conditions read, for linting rule files."""
+        for condition in (self.where, self.require):
+            if condition is not None:
+                yield from ((self.kind, f) for f in condition.fields())
+
     def _messages(self, env: Env) -> Callable[[Record], str]:
         if self.template is not None:
             return self.template.bind(_fixed_names(env, self.options))
@@ -212,6 +218,14 @@ class AggregateCheck:
     min_records: int | None
     template: Template | None
     options: Mapping[str, Any]
+
+    def fields_read(self) -> Iterator[tuple[str, str]]:
+        """The ``(kind, field)`` pairs the rule reads (scope, counted records, grouping), for linting."""
+        for condition in (self.where, self.count):
+            if condition is not None:
+                yield from ((self.kind, f) for f in condition.fields())
+        if self.group_by:
+            yield (self.kind, self.group_by)
 
     def __call__(self, evidence: EvidenceSet, ctx: RuleContext) -> Iterator[Outcome]:
         env = Env(ctx.as_of, ctx.options, evidence)
