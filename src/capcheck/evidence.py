@@ -124,7 +124,10 @@ class EvidenceSet:
                 yield kind, record
 
     def ref(self, kind: str, record_id: str | None) -> EvidenceRef:
-        """Where a record is: file, line (and CSV row), JSON pointer. Lines are found lazily."""
+        """Where a record is: file, line (and CSV row), JSON pointer. Lines are found lazily.
+
+        The pointer is the loader's (``Document.pointers``) for a derived record, else ``/records/{i}``.
+        """
         table = self._tables.get(kind)
         if table is None or record_id is None:
             return EvidenceRef(kind=kind, record_id=record_id)
@@ -140,7 +143,7 @@ class EvidenceSet:
             file=loaded.info.path,
             line=doc.locate(index),
             row=index + 1 if doc.rows else None,
-            pointer=f"/records/{index}",
+            pointer=doc.pointer(index),
         )
 
     def kind_file(self, kind: str) -> str | None:
@@ -313,12 +316,13 @@ class _Builder:
             schema_version=doc.schema_version,
             source=doc.source,
             collected_on=doc.collected_on,
+            notes=tuple(doc.notes),
         )
         self.loaded.append(_LoadedFile(info=info, document=doc))
         table = self.tables.get(doc.kind)
         if table is None:
             table = self.tables[doc.kind] = _KindTable()
-        self.problems.extend(_index(table, doc, file_no, [f.info.path for f in self.loaded]))
+        self.problems.extend(_index(table, doc, file_no, self.loaded))
 
     def finish(self) -> EvidenceSet:
         """The evidence set, or an EvidenceError with every problem found."""
@@ -342,11 +346,26 @@ def _shape_validator() -> Any:
 
 
 def _validate(source: SourceFile, doc: Document, kinds: Mapping[str, EvidenceKind]) -> list[Problem]:
+    """The document's problems: unknown kind, bad loader output, records that are not objects with an
+    id, schema errors. Each is located at the record's pointer (``Document.pointer``) and line; a
+    schema error inside a record appends its path in the record to the record's pointer."""
     kind = kinds.get(doc.kind)
     if kind is None:
         known = ", ".join(sorted(kinds)) or "none"
         return [source.problem(f"unknown evidence kind {doc.kind!r} (known kinds: {known})", pointer="/kind")]
     records = doc.records
+    pointers = doc.pointers
+    if pointers is not None:
+        # A bug in the loader, not in the file: say so rather than point at the wrong place.
+        if len(pointers) != len(records):
+            return [
+                source.problem(
+                    f"the loader gave {len(pointers)} record pointers for {len(records)} records (one per record)"
+                )
+            ]
+        for index, given in enumerate(pointers):
+            if not isinstance(given, str) or given[:1] not in ("", "/"):
+                return [source.problem(f"the loader gave record {index} the pointer {given!r}, not a JSON Pointer")]
     problems: list[Problem] = []
     validator = kind.records_validator
     if _shape_validator().is_valid(records) and validator.is_valid(records):
@@ -355,14 +374,14 @@ def _validate(source: SourceFile, doc: Document, kinds: Mapping[str, EvidenceKin
     for index, record in enumerate(records):
         if type(record) is not dict:
             problems.append(
-                source.problem("each record must be an object", line=doc.locate(index), pointer=f"/records/{index}")
+                source.problem("each record must be an object", line=doc.locate(index), pointer=doc.pointer(index))
             )
         elif type(record.get("id")) is not str or not record["id"]:
             problems.append(
                 source.problem(
                     "each record needs a non-empty string 'id'",
                     line=doc.locate(index),
-                    pointer=f"/records/{index}/id",
+                    pointer=doc.pointer(index) + "/id",
                 )
             )
         if len(problems) >= MAX_ERRORS_PER_FILE:
@@ -376,7 +395,14 @@ def _validate(source: SourceFile, doc: Document, kinds: Mapping[str, EvidenceKin
             continue
         path = list(error.instance_path)
         record_index = path[0] if path and isinstance(path[0], int) else None
-        pointer = "/records" + "".join("/" + str(p).replace("~", "~0").replace("/", "~1") for p in path)
+        tokens = ["/" + str(p).replace("~", "~0").replace("/", "~1") for p in path]
+        pointer: str | None
+        if record_index is not None:
+            pointer = doc.pointer(record_index) + "".join(tokens[1:])
+        elif pointers is None:
+            pointer = "/records" + "".join(tokens)
+        else:
+            pointer = None  # derived records: the list as a whole is not in the file
         problems.append(
             source.problem(
                 f"{error.message} (kind {doc.kind!r})",
@@ -389,7 +415,7 @@ def _validate(source: SourceFile, doc: Document, kinds: Mapping[str, EvidenceKin
     return problems
 
 
-def _index(table: _KindTable, doc: Document, file_no: int, file_names: Sequence[str]) -> list[Problem]:
+def _index(table: _KindTable, doc: Document, file_no: int, files: Sequence[_LoadedFile]) -> list[Problem]:
     problems: list[Problem] = []
     start = len(table.records)
     table.segment_starts.append(start)
@@ -402,10 +428,10 @@ def _index(table: _KindTable, doc: Document, file_no: int, file_names: Sequence[
             problems.append(
                 Problem(
                     f"duplicate {doc.kind} id {record_id!r}: already used at "
-                    f"{file_names[prev_file]} /records/{prev_index}",
-                    path=file_names[file_no],
+                    f"{files[prev_file].info.path} {files[prev_file].document.pointer(prev_index)}",
+                    path=files[file_no].info.path,
                     line=doc.locate(index),
-                    pointer=f"/records/{index}/id",
+                    pointer=doc.pointer(index) + "/id",
                 )
             )
             continue

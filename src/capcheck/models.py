@@ -315,9 +315,11 @@ class EvidenceFileInfo:
     schema_version: str | None = None
     source: str | None = None
     collected_on: str | None = None
+    #: What the loader wants the reader to know about the file (``Document.notes``).
+    notes: tuple[str, ...] = ()
 
     def as_dict(self) -> dict[str, Any]:
-        """The JSON form (keys with no value are left out)."""
+        """The JSON form (keys with no value, and empty notes, are left out)."""
         out: dict[str, Any] = {
             "path": self.path,
             "format": self.format,
@@ -329,6 +331,8 @@ class EvidenceFileInfo:
             value = getattr(self, key)
             if value is not None:
                 out[key] = value
+        if self.notes:
+            out["notes"] = list(self.notes)
         return out
 
 

@@ -75,7 +75,12 @@ class LoadContext:
 
 @dataclass
 class Document:
-    """One evidence document as a loader read it, before validation."""
+    """One evidence document as a loader read it, before validation.
+
+    A loader that *derives* records from another structure (an OCDS award becomes a contract)
+    says where each record really is with ``pointers``, and tells the reader what it left out
+    or assumed with ``notes``.
+    """
 
     kind: str
     records: list[Any]
@@ -88,6 +93,22 @@ class Document:
     rows: bool = False
     #: The line of the ``records`` key, for problems about the list as a whole.
     records_line: int | None = None
+    #: The JSON Pointer of record ``i`` in the file's own structure (``/releases/17/awards/0``), one
+    #: per record; None (the default) means the envelope's ``/records/{i}``. Findings, schema errors
+    #: and duplicate-id problems use it. A problem in a record's field appends the field's path *in
+    #: the derived record* (``/releases/17/awards/0/start_date``): it names the record's field, which
+    #: is the source's field only when the loader kept the name.
+    pointers: Sequence[str] | None = None
+    #: What the loader wants the reader to know about this file, one sentence each ("12 awards not
+    #: mapped: no value"). Shown in the text report and the findings document's evidence list.
+    notes: tuple[str, ...] = ()
+
+    def pointer(self, index: int) -> str:
+        """The JSON Pointer of record ``index``: from ``pointers``, else ``/records/{index}``."""
+        pointers = self.pointers
+        if pointers is not None and 0 <= index < len(pointers):
+            return pointers[index]
+        return f"/records/{index}"
 
 
 LoadFunction = Callable[[SourceFile, LoadContext], Sequence[Document]]

@@ -516,11 +516,18 @@ def _baseline(result: RunResult) -> str:
     return f'<section id="baseline"><h2>Baseline</h2>{summary}{table}</section>'
 
 
+def _notes(notes: Sequence[str]) -> str:
+    """The loader's notes on a file, as a list under its source (nothing when there are none)."""
+    if not notes:
+        return ""
+    return '<ul class="notes">' + "".join(f"<li>{esc(n)}</li>" for n in notes) + "</ul>"
+
+
 def _evidence(result: RunResult) -> str:
     rows = "".join(
         f'<tr><td class="mono">{esc(e.path)}</td><td>{esc(e.format)}</td><td>{esc(e.kind)}</td>'
         f'<td class="num">{e.records}</td><td class="mono">{esc(e.sha256)}</td>'
-        f"<td>{esc(e.source or '')}</td><td>{esc(e.collected_on or '')}</td></tr>"
+        f"<td>{esc(e.source or '')}{_notes(e.notes)}</td><td>{esc(e.collected_on or '')}</td></tr>"
         for e in result.evidence
     )
     return (

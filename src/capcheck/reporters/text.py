@@ -92,6 +92,14 @@ def _waiver_lines(report: list[dict[str, object]] | None, color: bool) -> list[s
     return out
 
 
+def _note_lines(result: RunResult, color: bool) -> list[str]:
+    """What loaders said about their files (``Document.notes``), one line per note."""
+    notes = [(e.path, note) for e in result.evidence for note in e.notes]
+    if not notes:
+        return []
+    return ["", _paint("Notes", "1", color), *(f"  {printable(path)}: {printable(note)}" for path, note in notes)]
+
+
 def render_text(result: RunResult, options: RenderOptions) -> str:
     """Render the result for people: grouped findings and a one-line summary."""
     color = options.color
@@ -114,6 +122,7 @@ def render_text(result: RunResult, options: RenderOptions) -> str:
     if scorecard:
         lines.append("")
         lines.extend(_scorecard_lines(scorecard, color))
+    lines.extend(_note_lines(result, color))
     s = result.summary
     failed = s.by_status["fail"]
     by_sev = ", ".join(
