@@ -79,14 +79,20 @@ def test_the_extract_maps_every_current_award_and_says_what_it_left_out(extract:
     assert extract.kind == "supplier-contracts"
     assert extract.collected_on == "2025-03-11"
     assert extract.source is not None
-    for part in (
-        "OCDS release package (UK public procurement notices",
-        "14 awards mapped from 19 releases",
+    assert extract.source.startswith("OCDS release package (UK public procurement notices")
+    assert extract.source.endswith("; 14 awards mapped from 19 releases")
+    assert extract.notes == (
         "2 releases without awards or contracts (planning, tender) not mapped",
         "2 earlier award releases superseded by a later release of the award",
         "1 award not mapped (1 no supplier): /releases/18/awards/0",
-    ):
-        assert part in extract.source
+    )
+
+
+def test_each_record_points_at_its_award(extract: Document) -> None:
+    assert extract.pointers is not None and len(extract.pointers) == len(extract.records)
+    for i, record in enumerate(extract.records):
+        assert extract.pointer(i) == record["ocds_pointer"]
+        assert extract.pointer(i).startswith("/releases/") and "/awards/" in extract.pointer(i)
 
 
 def test_a_framework_call_off_to_an_sme(by_id: dict[str, dict[str, Any]]) -> None:
@@ -173,6 +179,21 @@ def test_the_records_are_valid_supplier_contracts(tmp_path: Path) -> None:
     assert evidence.count("supplier-contracts") == 14
     [info] = evidence.files
     assert (info.format, info.kind) == ("ocds", "supplier-contracts")
+    assert info.notes[-1] == "1 award not mapped (1 no supplier): /releases/18/awards/0"
+    ref = evidence.ref("supplier-contracts", CF + "09a309a3-8541-48b9-91c4-411c52e5bd34-1")
+    assert ref.pointer == "/releases/13/awards/0"  # the award itself, not /records/<i>
+
+
+def test_a_contract_published_twice_is_a_duplicate_located_at_both_awards(tmp_path: Path) -> None:
+    registry = load_registry(Config(), [], list(PLUGINS))
+    first, second = tmp_path / "a.ocds.json", tmp_path / "b.ocds.json"
+    for path in (first, second):
+        path.write_bytes(EXTRACT.read_bytes())
+    with pytest.raises(EvidenceError) as info:
+        load_evidence([first, second], loaders=registry.loaders, kinds=registry.kinds)
+    problem = info.value.problems[0]
+    assert (problem.path, problem.pointer) == (second.as_posix(), "/releases/0/awards/0/id")
+    assert problem.message.endswith(f"already used at {first.as_posix()} /releases/0/awards/0")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -224,7 +245,7 @@ def test_award_status(status: str, expected: str) -> None:
 def test_unsuccessful_awards_are_not_contracts() -> None:
     doc = load({"releases": [release(award("A1"), award("A2", status="unsuccessful"))]})
     assert [r["ocds_award_id"] for r in doc.records] == ["A1"]
-    assert "1 unsuccessful award not mapped (not contracts)" in (doc.source or "")
+    assert doc.notes == ("1 unsuccessful award not mapped (not contracts)",)
 
 
 def test_ids_are_made_unique_with_the_ocid() -> None:
@@ -243,6 +264,8 @@ def test_a_later_release_supersedes_by_date_not_file_order() -> None:
     doc = load({"releases": [later, earlier]})
     assert [r["value"] for r in doc.records] == [2]
     assert doc.records[0]["ocds_pointer"] == "/releases/0/awards/0"
+    assert doc.pointers == ["/releases/0/awards/0"]
+    assert doc.notes == ("1 earlier award release superseded by a later release of the award",)
 
 
 def test_a_contract_overrides_the_award_it_implements() -> None:
@@ -286,22 +309,24 @@ def test_a_record_package_is_read_through_its_compiled_releases() -> None:
     doc = load({"records": [{"ocid": "ocds-x-1", "compiledRelease": release(award())}]})
     [record] = doc.records
     assert record["ocds_pointer"] == "/records/0/compiledRelease/awards/0"
-    assert doc.source is not None and doc.source.startswith("OCDS record package")
+    assert doc.pointers == ["/records/0/compiledRelease/awards/0"]
+    assert doc.source == "OCDS record package; 1 award mapped from 1 release"
+    assert doc.notes == ()
     assert doc.locate(0) == 16  # the award's "{", in the compiled release
 
 
 def test_a_package_without_awards_gives_no_contracts() -> None:
     doc = load({"releases": [release(tag=["tender"])]})
     assert doc.records == []
-    assert "1 release without awards or contracts" in (doc.source or "")
+    assert doc.notes == ("1 release without awards or contracts (planning, tender) not mapped",)
 
 
 def test_gaps_are_counted_while_some_awards_map() -> None:
     gaps = [award("A2", value=None), award("A3", contractPeriod={"endDate": "2026-01-01T00:00:00Z"})]
     doc = load({"releases": [release(award("A1"), *gaps)]})
     assert len(doc.records) == 1
-    assert "2 awards not mapped (1 no contract start date; 1 no value): /releases/0/awards/1, /releases/0/awards/2" in (
-        doc.source or ""
+    assert doc.notes == (
+        "2 awards not mapped (1 no contract start date; 1 no value): /releases/0/awards/1, /releases/0/awards/2",
     )
 
 

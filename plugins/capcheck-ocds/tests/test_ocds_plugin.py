@@ -56,7 +56,8 @@ def test_check_an_ocds_file_end_to_end(run_cli: RunCli) -> None:
         "supplier-contracts",
         14,
     )
-    assert "1 award not mapped (1 no supplier): /releases/18/awards/0" in info["source"]
+    assert info["source"].endswith("; 14 awards mapped from 19 releases")
+    assert info["notes"][-1] == "1 award not mapped (1 no supplier): /releases/18/awards/0"
     failed = {(f["rule_id"], f["evidence"]["record_id"]): f for f in doc["findings"] if f["status"] == "fail"}
     # COMM-911: five awards still published as active ended before 2026-01-01.
     ended = sorted(rid for rule_id, rid in failed if rule_id == "COMM-911")
@@ -68,7 +69,9 @@ def test_check_an_ocds_file_end_to_end(run_cli: RunCli) -> None:
     )
     evidence = kpmg["evidence"]
     assert evidence["file"] == "contracts.ocds.json"
-    assert evidence["pointer"].startswith("/records/")
+    assert evidence["pointer"] == "/releases/10/awards/0"  # the award in the OCDS file, not /records/<i>
+    published = json.loads(Path("contracts.ocds.json").read_bytes())
+    assert published["releases"][10]["awards"][0]["id"] == evidence["record_id"]
     lines = Path("contracts.ocds.json").read_text().splitlines()
     assert lines[evidence["line"] - 1].strip() == "{"
     assert '"id": "ocds-b5fd17-71b2b17c-1e8c-4a47-a886-0dd552b773a9-1"' in lines[evidence["line"]]
@@ -88,6 +91,9 @@ def test_text_output_shows_file_and_line(run_cli: RunCli) -> None:
         "FAIL  COMM-911  contracts.ocds.json:1505 [ocds-b5fd17-71b2b17c-1e8c-4a47-a886-0dd552b773a9-1]: "
         in result.stdout
     )
+    # What the loader did not map is listed under Notes, file by file.
+    assert "\nNotes\n  contracts.ocds.json: 2 releases without awards or contracts" in result.stdout
+    assert "\n  contracts.ocds.json: 1 award not mapped (1 no supplier): /releases/18/awards/0\n" in result.stdout
 
 
 def test_a_directory_is_walked_for_ocds_files(run_cli: RunCli, workdir: Path) -> None:

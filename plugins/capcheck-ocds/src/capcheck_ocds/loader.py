@@ -12,15 +12,18 @@ What counts as what:
   JSON, is not a release or record package, or a release/award/contract has the wrong JSON type
   (a release that is not an object, an award id that is a list, a date that is not a date).
 * **Gaps** are valid OCDS that lacks what a contract record needs (no value, no contract start
-  date, no supplier, no title). The award is not mapped, and the document's ``source`` says how
-  many were left out, why, and where (the first few pointers). If *no* award of a file can be
-  mapped, the gaps become errors: a file that yields no contracts must not pass as evidence.
+  date, no supplier, no title). The award is not mapped, and a note of the document
+  (``Document.notes``, shown in every report's evidence list) says how many were left out, why,
+  and where (the first few pointers). If *no* award of a file can be mapped, the gaps become
+  errors: a file that yields no contracts must not pass as evidence.
 * Releases without awards (planning, tender) are counted, not mapped. An award released again
   (``awardUpdate``) supersedes the earlier release of the same award: the latest release wins.
-  ``unsuccessful`` awards are not contracts and are counted, not mapped.
+  ``unsuccessful`` awards are not contracts and are counted, not mapped. Both counts are notes too.
 
-Each record keeps where it came from: ``ocds_pointer`` (``/releases/17/awards/0``) and the line of
-the award's ``{`` as the record's line.
+Each record keeps where it came from: the award's JSON pointer (``/releases/17/awards/0``) is the
+record's pointer (``Document.pointers``), so findings and schema errors point at the award, and the
+line of the award's ``{`` is the record's line. The pointer is also kept in the record's
+``ocds_pointer`` field, for rules and anyone reading the records.
 """
 
 from __future__ import annotations
@@ -48,7 +51,7 @@ __all__ = [
 JsonPath = tuple[str | int, ...]
 #: The core evidence kind the records belong to.
 KIND = "supplier-contracts"
-#: How many gap pointers the document's ``source`` note lists before it only counts.
+#: How many gap pointers the document's note on gaps lists before it only counts.
 MAX_LISTED_GAPS = 5
 
 #: OCDS award status -> the kind's status. ``unsuccessful`` is absent: no contract came of it.
@@ -584,24 +587,26 @@ def load_ocds(source: SourceFile, context: LoadContext) -> Sequence[Document]:
             kind=KIND,
             records=records,
             locate=locate,
-            source=_note(package, _text(publisher.get("name")), scan, len(records), unsuccessful, gaps),
+            source=_summary(package, _text(publisher.get("name")), scan, len(records)),
             collected_on=published[:10] if isinstance(published, str) and _DATE.match(published) else None,
             records_line=key_line("releases") or key_line("records"),
+            pointers=[_pointer(path) for path in paths],
+            notes=_notes(scan, unsuccessful, gaps),
         )
     ]
 
 
-def _note(
-    package: str,
-    publisher: str | None,
-    scan: _Scan,
-    mapped: int,
-    unsuccessful: int,
-    gaps: Sequence[tuple[str, JsonPath]],
-) -> str:
-    """The document's ``source``: what was read, and everything not mapped, with counts and reasons."""
-    parts = [f"OCDS {package}" + (f" ({publisher})" if publisher else "")]
-    parts.append(f"{_plural(mapped, 'award')} mapped from {_plural(scan.releases, 'release')}")
+def _summary(package: str, publisher: str | None, scan: _Scan, mapped: int) -> str:
+    """The document's ``source``: what was read, and how many awards were mapped from it."""
+    return (
+        f"OCDS {package}" + (f" ({publisher})" if publisher else "") + "; "
+        f"{_plural(mapped, 'award')} mapped from {_plural(scan.releases, 'release')}"
+    )
+
+
+def _notes(scan: _Scan, unsuccessful: int, gaps: Sequence[tuple[str, JsonPath]]) -> tuple[str, ...]:
+    """The document's notes: everything read but not mapped, with counts, reasons and pointers."""
+    parts: list[str] = []
     if scan.without_awards:
         parts.append(
             f"{_plural(scan.without_awards, 'release')} without awards or contracts (planning, tender) not mapped"
@@ -618,7 +623,7 @@ def _note(
         more = f" and {len(gaps) - MAX_LISTED_GAPS} more" if len(gaps) > MAX_LISTED_GAPS else ""
         why = "; ".join(f"{n} {reason}" for reason, n in sorted(reasons.items()))
         parts.append(f"{_plural(len(gaps), 'award')} not mapped ({why}): {listed}{more}")
-    return "; ".join(parts)
+    return tuple(parts)
 
 
 def _plural(count: int, noun: str) -> str:
