@@ -114,6 +114,9 @@ FIELDS: dict[str, tuple[str, ...]] = {
         "impact",
         "linked_controls",
         "board",
+        "last_tested",
+        "test_result",
+        "decided_on",
     ),
 }
 
@@ -470,6 +473,8 @@ _ENTRY_TYPES = (
     ("control", 17.0),
     ("action", 10.0),
 )
+_TEST_RESULTS = (("effective", 80.0), ("partially-effective", 15.0), ("ineffective", 5.0))
+
 _STATUS_BY_TYPE: dict[str, tuple[tuple[str, float], ...]] = {
     "risk": (("open", 45.0), ("in-progress", 20.0), ("accepted", 12.0), ("mitigated", 13.0), ("closed", 10.0)),
     "issue": (("open", 45.0), ("in-progress", 35.0), ("closed", 20.0)),
@@ -724,6 +729,11 @@ def governance_register(n: int, seed: int) -> list[Record]:
         top if (score or 0) >= 20 else usual
         for score, top, usual in zip(risk_score, draw.weighted(_ESCALATION, n), draw.weighted(_BOARDS, n), strict=True)
     ]
+    raised_on = [_DAYS[a - x] for a, x in zip(review_age, raised_extra, strict=True)]
+    # Controls are mostly tested within the year and effective; decisions record when they were taken.
+    tested_age = draw.days_ago(((0, 365, 85.0), (365, 900, 15.0)), n)
+    result = draw.weighted(_TEST_RESULTS, n)
+    is_control = [t == "control" for t in etype]
     columns = (
         ids,
         title,
@@ -731,7 +741,7 @@ def governance_register(n: int, seed: int) -> list[Record]:
         owner,
         status,
         area,
-        [_DAYS[a - x] for a, x in zip(review_age, raised_extra, strict=True)],
+        raised_on,
         _dates(review_age),
         next_review,
         risk_score,
@@ -739,6 +749,9 @@ def governance_register(n: int, seed: int) -> list[Record]:
         [im if r else None for r, im in zip(is_risk, impact, strict=True)],
         linked,
         board,
+        [_DAYS[a] if c else None for c, a in zip(is_control, tested_age, strict=True)],
+        [r if c else None for c, r in zip(is_control, result, strict=True)],
+        [d if t == "decision" else None for t, d in zip(etype, raised_on, strict=True)],
     )
     return _records(FIELDS["governance-register"], columns)
 
