@@ -9,13 +9,23 @@ from __future__ import annotations
 import contextlib
 import os
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from capcheck.models import RunResult
 
-__all__ = ["RenderOptions", "Reporter", "printable", "write_atomic"]
+__all__ = ["RenderOptions", "Reporter", "printable", "scorecard_rows", "write_atomic"]
+
+
+def scorecard_rows(extras: Mapping[str, Any]) -> list[Mapping[str, Any]] | None:
+    """The maturity scorecard's rows of a result (``result.extras["scorecard"]``: one dict per area with
+    ``area``, ``level``, ``name`` ...), or None when the result has none."""
+    rows = extras.get("scorecard")
+    if not isinstance(rows, list) or not rows:
+        return None
+    return rows
 
 
 def printable(text: str) -> str:

@@ -24,7 +24,7 @@ from typing import Any
 
 from capcheck.hookspecs import hookimpl
 from capcheck.models import STATUS_ORDER, Finding, RunResult, Severity, Status
-from capcheck.reporters import RenderOptions, Reporter
+from capcheck.reporters import RenderOptions, Reporter, scorecard_rows
 
 __all__ = ["MAX_FIXED", "MAX_ROWS", "esc", "render_html"]
 
@@ -229,18 +229,6 @@ def _cards(result: RunResult) -> str:
     gate = "".join(f"<li>{esc(m)}</li>" for m in result.gate_failures)
     gate_html = f'<div id="gate" class="note"><strong>Gate failed:</strong><ul>{gate}</ul></div>' if gate else ""
     return '<section class="cards" aria-label="Summary">' + "".join(cards) + "</section>" + gate_html
-
-
-def scorecard_rows(extras: Mapping[str, Any]) -> list[Mapping[str, Any]] | None:
-    """The scorecard's per-area rows, if ``extras["scorecard"]`` is a list of dicts with area, level, name."""
-    card = extras.get("scorecard")
-    if isinstance(card, Mapping):
-        card = card.get("areas", card.get("rows"))
-    if not isinstance(card, list) or not card:
-        return None
-    if not all(isinstance(r, Mapping) and {"area", "level", "name"} <= set(r) for r in card):
-        return None
-    return card
 
 
 def _number(value: Any) -> float | None:

@@ -15,11 +15,10 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
-from typing import Any
 
 from capcheck.hookspecs import hookimpl
 from capcheck.models import Finding, RunResult, Severity, Status
-from capcheck.reporters import RenderOptions, Reporter
+from capcheck.reporters import RenderOptions, Reporter, scorecard_rows
 
 __all__ = ["MAX_FIXED", "MAX_LISTED", "md_escape", "render_markdown"]
 
@@ -150,18 +149,6 @@ def _area_table(result: RunResult) -> list[str]:
         name = f"{_code(area)} {md_escape(titles.get(area, ''))}".rstrip()
         lines.append(f"| {name} | " + " | ".join(str(c.get(st.value, 0)) for st in _TABLE_STATUSES) + " |")
     return lines
-
-
-def scorecard_rows(extras: Mapping[str, Any]) -> list[Mapping[str, Any]] | None:
-    """The scorecard's per-area rows, if ``extras["scorecard"]`` is a list of dicts with area, level, name."""
-    card = extras.get("scorecard")
-    if isinstance(card, Mapping):
-        card = card.get("areas", card.get("rows"))
-    if not isinstance(card, list) or not card:
-        return None
-    if not all(isinstance(r, Mapping) and {"area", "level", "name"} <= set(r) for r in card):
-        return None
-    return card
 
 
 #: Optional scorecard columns shown when the rows have them, in this order.
