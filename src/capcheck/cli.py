@@ -7,6 +7,7 @@ config or plugin error, or an ``error`` finding (the check is incomplete). Error
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import os
 import sys
@@ -61,6 +62,12 @@ def handle_errors(func: F) -> F:
             sys.exit(2)
         except (click.exceptions.Exit, click.ClickException, SystemExit, KeyboardInterrupt):
             raise
+        except BrokenPipeError:
+            # The reader went away (`capcheck rules list | head`): stop quietly, as other tools do.
+            with contextlib.suppress(OSError):
+                devnull = os.open(os.devnull, os.O_WRONLY)
+                os.dup2(devnull, sys.stdout.fileno())
+            sys.exit(0)
         except Exception as exc:
             if debug:
                 raise
@@ -484,6 +491,12 @@ def rules_docs(
     click.echo(f"wrote {len(changed)} changed files to {output} ({len(registry.rules)} rules)")
 
 
+def _wrap(text: str) -> str:
+    import textwrap
+
+    return textwrap.fill(text, width=100, initial_indent="  ", subsequent_indent="  ")
+
+
 @rules.command("show")
 @click.argument("rule_id")
 @rules_plugins_options
@@ -508,17 +521,24 @@ def rules_show(
         f"source: {r.source.name}" + (f" ({r.source.path})" if r.source.path else ""),
         "",
         "What it checks",
-        f"  {m.description}",
+        _wrap(m.description),
         "",
         "Why it matters",
-        f"  {m.rationale}",
+        _wrap(m.rationale),
         "",
         "How to fix",
-        f"  {m.remediation}",
+        _wrap(m.remediation),
     ]
     if m.options:
         lines += ["", 'Options (override in config: [options."' + m.id + '"])']
         lines += [f"  {name} = {value!r}" for name, value in m.options.items()]
+    if m.criteria:
+        lines += ["", "Criteria (see 'capcheck frameworks')"]
+        for ref in m.criteria:
+            fw_id, _, crit_id = ref.partition(":")
+            fw = registry.frameworks.get(fw_id)
+            title = next((c.title for c in fw.criteria if c.id == crit_id), "") if fw else ""
+            lines.append(f"  {ref}  {title}".rstrip())
     if m.references:
         lines += ["", "References"] + [f"  {ref}" for ref in m.references]
     click.echo("\n".join(lines))
