@@ -49,3 +49,19 @@ def test_console_script_check(workdir: Path, copy_fixture: Callable[..., Path], 
     mixed = run([script, *check_argv("mixed"), "--format", "json"], workdir)
     assert mixed.returncode == 1
     assert json.loads(mixed.stdout)["summary"]["by_status"]["fail"] == 7
+
+
+def test_a_reader_that_has_gone_gets_no_error(workdir: Path) -> None:
+    """`capcheck kinds | head -1`: a closed pipe ends the command quietly, without an internal error."""
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "capcheck", "kinds"],
+        cwd=workdir,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    assert proc.stdout is not None and proc.stderr is not None
+    proc.stdout.close()  # the reader is gone before capcheck writes a line
+    stderr = proc.stderr.read().decode()
+    proc.wait(timeout=60)
+    assert "internal error" not in stderr and "Traceback" not in stderr
+    assert proc.returncode == 0
