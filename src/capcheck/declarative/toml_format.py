@@ -7,8 +7,9 @@ durations, option references, duplicate ids), validates each rule's metadata as 
 the file is collected and raised together as one :class:`~capcheck.errors.RuleFileError`, each
 located by line and JSON pointer (``rules/infra.toml:12: /rule/0/require/older_than: ...``).
 
-A compiled rule's check is a :class:`RecordCheck` (``require``: one outcome per record in
-scope) or an :class:`AggregateCheck` (``aggregate``: one outcome per group of records).
+A compiled rule's check is a :class:`~capcheck.declarative.checks.RecordCheck` (``require``: one
+outcome per record in scope) or an :class:`~capcheck.declarative.checks.AggregateCheck` (``aggregate``:
+one outcome per group of records); both live in :mod:`capcheck.declarative.checks`.
 """
 
 from __future__ import annotations
@@ -16,8 +17,7 @@ from __future__ import annotations
 import difflib
 import re
 import tomllib
-from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping, Sequence
 from datetime import date, datetime, time
 from functools import cache
 from pathlib import Path
@@ -26,26 +26,23 @@ from typing import TYPE_CHECKING, Any
 from pydantic import ValidationError
 
 from capcheck.declarative import CompileContext, RuleFormat
+from capcheck.declarative.checks import AGGREGATE_NAMES, AggregateCheck, RecordCheck, Template
 from capcheck.declarative.conditions import (
     Condition,
-    Env,
-    NotADate,
     Operand,
     compile_condition,
     compile_operand,
     format_value,
-    make_getter,
 )
 from capcheck.errors import Problem, RuleFileError
 from capcheck.hookspecs import hookimpl
-from capcheck.models import Outcome, PassedRecords, RuleMeta, RuleSource
+from capcheck.models import RuleMeta, RuleSource
 from capcheck.resources import data_dir, load_schema
-from capcheck.rules import CheckFunction, Rule, RuleContext
+from capcheck.rules import CheckFunction, Rule
 
 if TYPE_CHECKING:
     import jsonschema
 
-    from capcheck.evidence import EvidenceSet
 
 __all__ = [
     "AggregateCheck",
@@ -61,270 +58,9 @@ Record = Mapping[str, Any]
 MAX_RULE_FILE_BYTES = 1 << 20
 #: The deepest nesting of tables and arrays accepted in a rule file.
 MAX_NESTING = 80
-#: At most this many record ids are named as related to an aggregate finding.
-MAX_RELATED = 20
-#: The names an aggregate message template may use (beside the rule's options).
-AGGREGATE_NAMES = frozenset({"group", "group_by", "count", "total", "percent", "ratio", "limit", "as_of"})
 
 _TOML_AT = re.compile(r"\s*\(at line (\d+), column (\d+)\)\s*$")
 _RULE_HEADER = re.compile(r"^[ \t]*\[\[[ \t]*rule[ \t]*\]\][ \t]*(?:#.*)?$", re.M)
-_PLACEHOLDER = re.compile(r"\{\{|\}\}|\{([A-Za-z_][A-Za-z0-9_-]*(?:\.[A-Za-z_][A-Za-z0-9_-]*)*)\}")
-
-
-# ---------------------------------------------------------------------------------------------
-# Message templates: {name} substitution by regex, never str.format
-# ---------------------------------------------------------------------------------------------
-
-
-class Template:
-    """A message template: ``{field}`` (dotted allowed) and ``{{``/``}}`` escapes, nothing else.
-
-    Substitution is by regular expression over plain names and dictionary lookups only, so a
-    template can never reach an attribute (``{x.__class__}`` reads the key ``__class__``).
-    """
-
-    __slots__ = ("names", "parts")
-
-    def __init__(self, text: str) -> None:
-        self.parts: list[str | tuple[str]] = []
-        pos = 0
-        for match in _PLACEHOLDER.finditer(text):
-            self._literal(text[pos : match.start()])
-            token = match.group(0)
-            if match.group(1) is None:
-                self._literal(token[0])
-            else:
-                self.parts.append((match.group(1),))
-            pos = match.end()
-        self._literal(text[pos:])
-        self.names = frozenset(p[0] for p in self.parts if isinstance(p, tuple))
-
-    def _literal(self, text: str) -> None:
-        if not text:
-            return
-        if self.parts and isinstance(self.parts[-1], str):
-            self.parts[-1] += text
-        else:
-            self.parts.append(text)
-
-    def bind(self, fixed: Mapping[str, str]) -> Callable[[Record], str]:
-        """A renderer: names in ``fixed`` are constant for the run; others read the record.
-
-        The constant text becomes a ``%s``-only pattern (its own ``%`` doubled), filled with the
-        formatted record values: one C-level formatting call per message, no attribute access.
-        """
-        pattern: list[str] = []
-        getters: list[Callable[[Record], Any]] = []
-        for part in self.parts:
-            if isinstance(part, str):
-                pattern.append(part.replace("%", "%%"))
-            elif part[0] in fixed:
-                pattern.append(fixed[part[0]].replace("%", "%%"))
-            else:
-                pattern.append("%s")
-                getters.append(make_getter(part[0]))
-        text = "".join(pattern)
-        if not getters:
-            constant = text % ()
-            return lambda record: constant
-        fmt = format_value
-        if len(getters) == 1:
-            (get,) = getters
-            return lambda record: text % (fmt(get(record)),)
-        return lambda record: text % tuple([fmt(get(record)) for get in getters])
-
-
-def _fixed_names(env: Env, options: Mapping[str, Any], extra: Mapping[str, str] | None = None) -> dict[str, str]:
-    """The template names constant for a run: the options' values and the as-of date."""
-    fixed = {name: format_value(env.options.get(name, default)) for name, default in options.items()}
-    fixed["as_of"] = env.as_of.isoformat()
-    fixed.update(extra or {})
-    return fixed
-
-
-# ---------------------------------------------------------------------------------------------
-# The checks a compiled rule runs
-# ---------------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class RecordCheck:
-    """``require``: a pass or a failure for each record of ``kind`` within ``where``."""
-
-    kind: str
-    require: Condition
-    where: Condition | None
-    template: Template | None
-    options: Mapping[str, Any]
-
-    def __call__(self, evidence: EvidenceSet, ctx: RuleContext) -> Iterator[Outcome | PassedRecords]:
-        env = Env(ctx.as_of, ctx.options, evidence)
-        where = self.where.bind(env) if self.where is not None else None
-        require = self.require.bind(env)
-        message = self._messages(env)
-        kind = self.kind
-        failed = ctx.failed
-        passing: list[str] = []  # passes are yielded as one value: most records pass, and are only counted
-        keep = passing.append
-        for record in evidence.records(kind):
-            try:
-                if where is not None and not where(record):
-                    continue
-                if require(record):
-                    keep(record["id"])
-                else:
-                    yield failed(record, message(record), kind=kind)
-            except NotADate as exc:
-                yield failed(record, str(exc), kind=kind)
-        if passing:
-            yield ctx.passed_records(passing, kind=kind)
-
-    def fields_read(self) -> Iterator[tuple[str, str]]:
-        """The ``(kind, field)`` pairs the rule's conditions read, for linting rule files."""
-        for condition in (self.where, self.require):
-            if condition is not None:
-                yield from ((self.kind, f) for f in condition.fields())
-
-    def _messages(self, env: Env) -> Callable[[Record], str]:
-        if self.template is not None:
-            return self.template.bind(_fixed_names(env, self.options))
-        prefix = f"requirement not met: {self.require.describe(env)}"
-        fields = list(dict.fromkeys(self.require.fields()))[:5]
-        getters = [(f, make_getter(f)) for f in fields]
-        fmt = format_value
-
-        def default(record: Record) -> str:
-            found = ", ".join(f"{f}: {fmt(get(record), quote=True)}" for f, get in getters)
-            return f"{prefix} (found {found})"
-
-        return default
-
-
-def _group_name(value: Any) -> str:
-    return "<missing>" if value is None or value == "" else format_value(value)
-
-
-@dataclass(frozen=True)
-class AggregateCheck:
-    """``aggregate``: per group of records in scope, count those meeting ``count`` and limit it."""
-
-    kind: str
-    count: Condition
-    where: Condition | None
-    group_by: str | None
-    measure: str  # "count" | "ratio"
-    max: Operand | None
-    min: Operand | None
-    min_records: int | None
-    template: Template | None
-    options: Mapping[str, Any]
-
-    def fields_read(self) -> Iterator[tuple[str, str]]:
-        """The ``(kind, field)`` pairs the rule reads (scope, counted records, grouping), for linting."""
-        for condition in (self.where, self.count):
-            if condition is not None:
-                yield from ((self.kind, f) for f in condition.fields())
-        if self.group_by:
-            yield (self.kind, self.group_by)
-
-    def __call__(self, evidence: EvidenceSet, ctx: RuleContext) -> Iterator[Outcome]:
-        env = Env(ctx.as_of, ctx.options, evidence)
-        where = self.where.bind(env) if self.where is not None else None
-        count = self.count.bind(env)
-        high = self.max.resolve(ctx.options) if self.max is not None else None
-        low = self.min.resolve(ctx.options) if self.min is not None else None
-        group_of = make_getter(self.group_by) if self.group_by else None
-        totals: dict[str, int] = {}
-        counted: dict[str, list[str]] = {}
-        errors: dict[str, list[tuple[str, str]]] = {}
-        for record in evidence.records(self.kind):
-            group = _group_name(group_of(record)) if group_of is not None else "all"
-            try:
-                if where is not None and not where(record):
-                    continue
-                hit = count(record)
-            except NotADate as exc:
-                errors.setdefault(group, []).append((record["id"], str(exc)))
-                totals[group] = totals.get(group, 0) + 1
-                continue
-            totals[group] = totals.get(group, 0) + 1
-            if hit:
-                counted.setdefault(group, []).append(record["id"])
-        description = self.count.describe(env) if totals else ""
-        for group in sorted(totals):
-            yield self._judge(
-                ctx, env, group, totals[group], counted.get(group, []), errors.get(group), high, low, description
-            )
-
-    def _judge(
-        self,
-        ctx: RuleContext,
-        env: Env,
-        group: str,
-        total: int,
-        ids: list[str],
-        errors: list[tuple[str, str]] | None,
-        high: float | None,
-        low: float | None,
-        description: str,
-    ) -> Outcome:
-        kind = self.kind
-        if errors:
-            first_id, first = errors[0]
-            more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
-            related = [(kind, i) for i, _ in errors[:MAX_RELATED]]
-            return ctx.group_failed(
-                kind, group, f"cannot judge the group: record {first_id}: {first}{more}", related=related
-            )
-        if self.min_records is not None and total < self.min_records:
-            reason = (
-                f"insufficient evidence: {total} record{'s' if total != 1 else ''} in the group, "
-                f"fewer than the {self.min_records} required (min_records)"
-            )
-            return ctx.group_skipped(kind, group, reason)
-        n = len(ids)
-        ratio = n / total
-        measure = ratio if self.measure == "ratio" else n
-        too_high = high is not None and measure > high
-        too_low = low is not None and measure < low
-        show: Callable[[float], str] = (
-            (lambda x: f"{x * 100:.1f}%") if self.measure == "ratio" else (lambda x: f"{x:g}")
-        )
-        limits = [f"at most {show(high)}"] if high is not None else []
-        limits += [f"at least {show(low)}"] if low is not None else []
-        limit_text = " and ".join(limits)
-        if self.template is not None:
-            violated = high if too_high else low if too_low else high if high is not None else low
-            extra = {
-                "group": group,
-                "group_by": self.group_by or "",
-                "count": str(n),
-                "total": str(total),
-                "percent": f"{ratio * 100:.1f}%",
-                "ratio": f"{ratio:.3f}",
-                "limit": show(violated) if violated is not None else "",
-            }
-            message = self.template.bind(_fixed_names(env, self.options, extra))({})
-        else:
-            scope = f" with {self.group_by} {format_value(group, quote=True)}" if self.group_by else ""
-            share = f" ({ratio * 100:.1f}%)" if self.measure == "ratio" else ""
-            head = f"{n} of {total} {kind} records{scope}{share} match: {description}"
-            tail = f"the limit is {limit_text}" if too_high or too_low else f"within the limit ({limit_text})"
-            message = f"{head}; {tail}"
-        if too_high or too_low:
-            return ctx.group_failed(kind, group, message, related=[(kind, i) for i in ids[:MAX_RELATED]])
-        return ctx.group_passed(kind, group, message)
-
-
-def _limit(measure: str) -> Callable[[Any], float]:
-    def convert(value: Any) -> float:
-        if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
-            raise ValueError(f"{format_value(value, quote=True)} is not a number >= 0")
-        if measure == "ratio" and value > 1:
-            raise ValueError(f"a ratio limit is between 0 and 1 (0.1 is 10%), not {value!r}")
-        return value
-
-    return convert
 
 
 # ---------------------------------------------------------------------------------------------
@@ -670,6 +406,17 @@ def _meta(
             key = {"kinds": "kind"}.get(loc[0], loc[0]) if loc else "id"
             found.append((str(err["msg"]).removeprefix("Value error, "), f"{base}/{key}"))
         return None
+
+
+def _limit(measure: str) -> Callable[[Any], float]:
+    def convert(value: Any) -> float:
+        if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
+            raise ValueError(f"{format_value(value, quote=True)} is not a number >= 0")
+        if measure == "ratio" and value > 1:
+            raise ValueError(f"a ratio limit is between 0 and 1 (0.1 is 10%), not {value!r}")
+        return value
+
+    return convert
 
 
 def _compile_aggregate(
