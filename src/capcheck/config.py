@@ -16,7 +16,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from capcheck.errors import ConfigError, Problem
-from capcheck.models import Severity
+from capcheck.models import Severity, display_path
 from capcheck.scorecard import ScorecardConfig
 
 __all__ = ["CONFIG_NAMES", "Config", "find_config", "load_config"]
@@ -98,7 +98,7 @@ def load_config(path: Path | None) -> Config:
     """
     if path is None:
         return Config()
-    shown = path.as_posix()
+    shown = display_path(path)
     try:
         with path.open("rb") as fh:
             doc = tomllib.load(fh)

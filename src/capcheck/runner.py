@@ -70,7 +70,7 @@ def _is_plugin_file(name: str) -> bool:
 
 def _rule_settings(registry: Registry, config: Config) -> tuple[dict[str, dict[str, Any]], dict[str, Severity]]:
     problems: list[Problem] = []
-    shown = config.source.as_posix() if config.source else None
+    shown = display_path(config.source) if config.source else None
     prefix = config.pointer_prefix
     for table in ("severity", "options"):
         for rule_id in getattr(config, table):
