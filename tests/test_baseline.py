@@ -83,3 +83,15 @@ def test_a_broken_baseline_is_exit_2(
     (workdir / "base.json").write_text("{not json")
     result = run_cli(*check_argv(evidence, as_of=AS_OF), "--baseline", "base.json")
     assert result.exit_code == 2 and "base.json:1: malformed JSON" in result.stderr
+
+
+def test_no_baseline_overrides_the_config(
+    run_cli, copy_fixture, check_argv: Callable[..., list[str]], workdir: Path
+) -> None:
+    evidence = copy_fixture("evidence/mixed")
+    _baseline(run_cli, evidence, check_argv)
+    (workdir / "capcheck.toml").write_text('baseline = "base.json"\n')
+    assert run_cli(*check_argv(evidence, as_of=AS_OF)).exit_code == 0  # the config's baseline applies
+    assert run_cli(*check_argv(evidence, as_of=AS_OF), "--no-baseline").exit_code == 1
+    both = run_cli(*check_argv(evidence, as_of=AS_OF), "--no-baseline", "--baseline", "base.json")
+    assert both.exit_code == 2 and "contradict" in both.stderr

@@ -233,6 +233,7 @@ def _request(
     type=click.Path(dir_okay=False, path_type=Path),
     help="Report failures already in this baseline as 'baselined'; only new failures fail the run.",
 )
+@click.option("--no-baseline", is_flag=True, help="Ignore the baseline the config names.")
 @debug_option
 @handle_errors
 def check(
@@ -251,6 +252,7 @@ def check(
     include_passed: bool | None,
     min_levels: tuple[str, ...],
     baseline_path: Path | None,
+    no_baseline: bool,
     debug: bool,
 ) -> None:
     """Check evidence files or directories (PATH...) against the rules."""
@@ -259,7 +261,9 @@ def check(
 
     config = _load_config(config_path)
     threshold = fail_on or config.fail_on or "low"
-    baseline = baseline_path or (config.resolve(config.baseline) if config.baseline else None)
+    if no_baseline and baseline_path is not None:
+        _usage("--baseline and --no-baseline contradict each other")
+    baseline = baseline_path or (config.resolve(config.baseline) if config.baseline and not no_baseline else None)
     request = _request(
         config,
         paths,
