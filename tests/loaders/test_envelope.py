@@ -85,3 +85,16 @@ def test_envelope_metadata_is_kept(load, copy_fixture: Callable[..., Path]) -> N
     [info] = evidence.files
     assert (info.schema_version, info.source, info.collected_on) == ("1.0", "commercial system export", "2025-03-31")
     assert info.as_dict()["collected_on"] == "2025-03-31"
+
+
+def test_a_rule_file_given_as_evidence_says_so(load, tmp_path) -> None:
+    rule_file = tmp_path / "COMM-950.toml"
+    rule_file.write_text('[[rule]]\nid = "COMM-950"\n')
+    framework = tmp_path / "caf.toml"
+    framework.write_text('[framework]\nid = "caf"\n')
+    problems = load.problems(tmp_path)
+    assert any(
+        "COMM-950.toml:1: /: this is a declarative rule file, not evidence (give rule files with --rules)" in p
+        for p in problems
+    ), problems
+    assert any("caf.toml:1: /: this is a framework file, not evidence" in p for p in problems), problems

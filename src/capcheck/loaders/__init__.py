@@ -158,6 +158,15 @@ def from_envelope(
             line=1,
             pointer="",
         )
+    if "kind" not in doc and "records" not in doc:
+        for key, what in (
+            ("rule", "a declarative rule file"),
+            ("area", "an areas file"),
+            ("framework", "a framework file"),
+        ):
+            if key in doc:
+                hint = " (give rule files with --rules)" if key == "rule" else ""
+                raise source.fail(f"this is {what}, not evidence{hint}", line=key_line(key) or 1, pointer="")
     kind = doc.get("kind")
     records = doc.get("records")
     if not isinstance(kind, str) or not kind:
