@@ -290,7 +290,11 @@ def test_a_failed_render_leaves_the_previous_output(
         *check_argv(mixed), "--plugin", "failing_reporter_plugin", "--format", "boom", "--output", "report.txt"
     )
     assert result.exit_code == 2
-    assert "capcheck: internal error: RuntimeError: the printer is on fire" in result.stderr
+    assert "capcheck: plugin error: 1 problem" in result.stderr
+    assert (
+        "reporter 'boom' (plugin 'failing_reporter_plugin') failed: RuntimeError: the printer is on fire"
+        in result.stderr
+    )
     assert "Traceback" not in result.stderr
     assert (workdir / "report.txt").read_text() == "yesterday's report\n"
     assert sorted(p.name for p in workdir.iterdir() if p.is_file()) == ["failing_reporter_plugin.py", "report.txt"]

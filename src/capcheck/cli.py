@@ -385,19 +385,28 @@ def _report_targets(registry: Registry, fmt: str, reports: tuple[str, ...]) -> l
 def _emit(registry: Registry, result: RunResult, fmt: str, output: Path | None) -> None:
     from capcheck.reporters import RenderOptions, write_atomic
 
-    reporter = registry.reporters[fmt]
+    color = output is None and sys.stdout.isatty() and not os.environ.get("NO_COLOR")
+    text = _render(registry, result, fmt, RenderOptions(color=color, base_dir=Path.cwd()))
     if output is None:
-        stream = sys.stdout
-        color = stream.isatty() and not os.environ.get("NO_COLOR")
-        click.echo(reporter.render(result, RenderOptions(color=color, base_dir=Path.cwd())), nl=False)
+        click.echo(text, nl=False)
         return
-    text = reporter.render(result, RenderOptions(color=False, base_dir=Path.cwd()))
     try:
         write_atomic(output, text)
     except OSError as exc:
         from capcheck.errors import Problem, UsageError
 
         raise UsageError(Problem(f"cannot write: {exc.strerror or exc}", path=output.as_posix())) from None
+
+
+def _render(registry: Registry, result: RunResult, fmt: str, options: Any) -> str:
+    """Render with the reporter plugin for ``fmt``; a reporter that raises is the plugin's error, named."""
+    from capcheck.errors import PluginError, Problem
+
+    try:
+        return registry.reporters[fmt].render(result, options)
+    except Exception as exc:
+        owner = registry.owners.get(("reporter", fmt), "?")
+        raise PluginError(Problem(f"reporter {fmt!r} (plugin {owner!r}) failed: {type(exc).__name__}: {exc}")) from exc
 
 
 # ---------------------------------------------------------------------------------------------
