@@ -220,3 +220,23 @@ def test_trace_hooks_prints_every_hook_call(run_cli, copy_fixture: Callable[...,
     loaders = [line for line in lines if line.startswith("capcheck_loaders()")]
     assert loaders[0] == "capcheck_loaders() in capcheck.loaders.jsonfile [hook]"
     assert traced.stdout == quiet.stdout
+
+
+def test_a_loader_that_raises_is_named_with_the_file(run_cli, copy_fixture: Callable[..., Path], workdir: Path) -> None:
+    copy_fixture("plugins/buggy_loader_plugin.py")
+    (workdir / "risks.sheet").write_text("anything")
+    result = run_cli("check", "risks.sheet", "--plugin", "buggy_loader_plugin")
+    assert result.exit_code == 2
+    assert "risks.sheet: the 'sheet' loader failed: KeyError: 'sheet1'" in result.stderr
+    assert "internal error" not in result.stderr
+
+
+def test_a_kind_whose_schema_does_not_compile_is_a_plugin_error(
+    run_cli, copy_fixture: Callable[..., Path], workdir: Path
+) -> None:
+    copy_fixture("plugins/buggy_loader_plugin.py")
+    (workdir / "risk-log.json").write_text('{"kind": "risk-log", "records": [{"id": "R-1"}]}')
+    result = run_cli("check", "risk-log.json", "--plugin", "buggy_loader_plugin")
+    assert result.exit_code == 2
+    assert "plugin error" in result.stderr
+    assert "the schema of evidence kind 'risk-log' does not compile" in result.stderr

@@ -18,7 +18,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from capcheck.errors import EvidenceError, Problem
+from capcheck.errors import EvidenceError, PluginError, Problem
 from capcheck.kinds import EvidenceKind
 from capcheck.loaders import Document, LoadContext, Loader, SourceFile
 from capcheck.models import EvidenceFileInfo, EvidenceRef, display_path
@@ -265,6 +265,9 @@ def load_evidence(
         except (OSError, MemoryError, RecursionError) as exc:
             problems.append(Problem(f"cannot read: {type(exc).__name__}: {exc}", path=shown))
             continue
+        except Exception as exc:  # a loader plugin's own bug: name it, with the file it failed on
+            problems.append(Problem(f"the {loader.name!r} loader failed: {type(exc).__name__}: {exc}", path=shown))
+            continue
         for doc in documents:
             builder.add(source, doc, loader.name, digest)
     return builder.finish()
@@ -367,7 +370,12 @@ def _validate(source: SourceFile, doc: Document, kinds: Mapping[str, EvidenceKin
             if not isinstance(given, str) or given[:1] not in ("", "/"):
                 return [source.problem(f"the loader gave record {index} the pointer {given!r}, not a JSON Pointer")]
     problems: list[Problem] = []
-    validator = kind.records_validator
+    try:
+        validator = kind.records_validator
+    except Exception as exc:  # a plugin's kind whose schema does not compile
+        raise PluginError(
+            Problem(f"the schema of evidence kind {kind.id!r} does not compile: {type(exc).__name__}: {exc}")
+        ) from exc
     if _shape_validator().is_valid(records) and validator.is_valid(records):
         return problems  # the common case: two compiled passes, no Python loop over the records
     # Shape and ids first: their messages are clearer than a schema's.
