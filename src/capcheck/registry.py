@@ -189,6 +189,9 @@ def compile_rule_file(reg: Registry, rule_file: Path, context: CompileContext, p
         problems.extend(exc.problems)
     except ValidationError as exc:
         problems.extend(Problem(f"{e['msg']}", path=shown) for e in exc.errors())
+    except Exception as exc:  # a rule format plugin's own bug: name it, with the file it failed on
+        fmt = reg.rule_formats[rule_file.suffix.lower()]
+        problems.append(Problem(f"the {fmt.name!r} rule format failed: {type(exc).__name__}: {exc}", path=shown))
     return []
 
 
