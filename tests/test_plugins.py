@@ -240,3 +240,20 @@ def test_a_kind_whose_schema_does_not_compile_is_a_plugin_error(
     assert result.exit_code == 2
     assert "plugin error" in result.stderr
     assert "the schema of evidence kind 'risk-log' does not compile" in result.stderr
+
+
+def test_a_rule_format_that_raises_is_named_with_the_file(run_cli, workdir: Path) -> None:
+    (workdir / "yaml_rules_plugin.py").write_text(
+        "from capcheck import hookimpl\n"
+        "from capcheck.declarative import RuleFormat\n\n"
+        "def compile_yaml(path, display, context):\n"
+        "    raise ValueError('indentation is hard')\n\n"
+        "@hookimpl\n"
+        "def capcheck_rule_formats():\n"
+        "    return [RuleFormat(name='yaml-rules', extensions=('.rules',), compile=compile_yaml)]\n"
+    )
+    (workdir / "ours").mkdir()
+    (workdir / "ours" / "mine.rules").write_text("rule: nothing\n")
+    result = run_cli("rules", "list", "--plugin", "yaml_rules_plugin", "--rules", "ours")
+    assert result.exit_code == 2
+    assert "ours/mine.rules: the 'yaml-rules' rule format failed: ValueError: indentation is hard" in result.stderr
