@@ -256,3 +256,39 @@ def test_fingerprints_differ_by_rule_and_have_the_documented_shape(assets: Evide
     b = evaluate([make_rule("INFRA-902", owners_present)], assets, as_of=AS_OF).findings
     assert {f.fingerprint for f in a}.isdisjoint({f.fingerprint for f in b})
     assert all(len(f.fingerprint) == 32 and int(f.fingerprint, 16) >= 0 for f in a)
+
+
+def test_a_rule_that_yields_something_else_is_an_error_finding(load, workdir: Path) -> None:
+    from datetime import date
+
+    from capcheck.engine import evaluate
+    from capcheck.evidence import evidence_from_records
+    from capcheck.kinds import bundled_kinds
+    from capcheck.rules import rule
+
+    @rule(
+        id="COMM-960",
+        title="Contracts are fine",
+        area="COMM",
+        severity="low",
+        kinds=["supplier-contracts"],
+        description="d",
+        rationale="r",
+        remediation="m",
+    )
+    def sloppy(evidence, ctx):  # type: ignore[no-untyped-def]  # a deliberately wrong rule
+        yield "C-1 is fine"
+
+    kinds = {k.id: k for k in bundled_kinds()}
+    evidence = evidence_from_records(
+        {
+            "supplier-contracts": [
+                {"id": "C-1", "title": "t", "supplier": "s", "value": 1, "start_date": "2024-01-01", "status": "active"}
+            ]
+        },
+        kinds=kinds,
+    )
+    result = evaluate([sloppy], evidence, as_of=date(2025, 1, 1))
+    [finding] = result.findings
+    assert finding.status.value == "error"
+    assert "the rule yielded str 'C-1 is fine', not an outcome" in finding.message

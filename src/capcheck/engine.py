@@ -12,7 +12,7 @@ import traceback
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any
+from typing import Any, cast
 
 from capcheck.evidence import EvidenceSet
 from capcheck.models import EvidenceRef, Finding, Outcome, PassedRecords, Severity, Status, Summary, fingerprint
@@ -78,6 +78,13 @@ def _outcomes(r: Rule, evidence: EvidenceSet, ctx: RuleContext, debug: bool) -> 
         if debug:
             message += "\n" + "".join(traceback.format_exception(exc))
         return [Outcome(Status.ERROR, meta.kinds[0], None, message)]
+    for outcome in outcomes:
+        if type(outcome) is not Outcome and type(outcome) is not PassedRecords:
+            message = (
+                f"the rule yielded {type(outcome).__name__} {outcome!r:.60}, not an outcome "
+                "(make outcomes with ctx.passed, ctx.failed, ctx.skipped ...)"
+            )
+            return [Outcome(Status.ERROR, meta.kinds[0], None, message)]
     return outcomes
 
 
@@ -119,7 +126,7 @@ class _Emitter:
             else:
                 self.passes += len(outcome.record_ids)
             return
-        assert type(outcome) is Outcome
+        outcome = cast(Outcome, outcome)  # _outcomes let only outcomes through: no check per outcome here
         self.judged += 1
         status = outcome.status
         if status is _PASS:
