@@ -409,6 +409,71 @@ def _render(registry: Registry, result: RunResult, fmt: str, options: Any) -> st
         raise PluginError(Problem(f"reporter {fmt!r} (plugin {owner!r}) failed: {type(exc).__name__}: {exc}")) from exc
 
 
+@cli.group()
+def new() -> None:
+    """Start something new from a skeleton."""
+
+
+@new.command("rule")
+@click.option("--area", required=True, metavar="AREA", help="The capability area (COMM, INFRA ...).")
+@click.option("--kind", "kind_id", required=True, metavar="KIND", help="The evidence kind the rule reads.")
+@click.option("--id", "rule_id", metavar="ID", help="The rule id (default: the area's first free id from 100).")
+@click.option("--python", is_flag=True, help="A Python rule (a plugin module) instead of a TOML rule.")
+@click.option(
+    "--out",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("rules"),
+    show_default=True,
+    help="Where the rule file goes.",
+)
+@click.option(
+    "--cases",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("tests/rule_cases"),
+    show_default=True,
+    help="Where its case file goes.",
+)
+@click.option("--force", is_flag=True, help="Overwrite files that exist.")
+@rules_plugins_options
+@config_option
+@debug_option
+@handle_errors
+def new_rule(
+    area: str,
+    kind_id: str,
+    rule_id: str | None,
+    python: bool,
+    out: Path,
+    cases: Path,
+    force: bool,
+    rule_paths: tuple[Path, ...],
+    plugins: tuple[str, ...],
+    config_path: Path | None,
+    debug: bool,
+) -> None:
+    """Write a starter rule that validates, and a case file with a passing and a failing record."""
+    from capcheck.reporters import write_atomic
+    from capcheck.scaffold import scaffold_rule
+
+    registry = _registry(_load_config(config_path), rule_paths, plugins)
+    made = scaffold_rule(registry, area=area, kind_id=kind_id, out=out, cases=cases, python=python, rule_id=rule_id)
+    for path in (made.rule_path, made.case_path):
+        if path.exists() and not force:
+            _usage(f"{path.as_posix()} exists (use --force to overwrite)")
+    for path, text in ((made.rule_path, made.rule_text), (made.case_path, made.case_text)):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        write_atomic(path, text)
+    rule_file, case_file = made.rule_path.as_posix(), made.case_path.as_posix()
+    use = f"--plugin ./{rule_file}" if python else f"--rules {rule_file}"
+    first_check = f"capcheck rules show {made.rule_id} {use}" if python else f"capcheck validate --strict {rule_file}"
+    harness = f"plugins=['./{rule_file}']" if python else f"rule_paths=[Path('{rule_file}')]"
+    click.echo(f"wrote {rule_file} ({made.rule_id}) and {case_file}")
+    click.echo("next: edit the rule's condition and metadata and its cases, then")
+    click.echo(f"  {first_check}")
+    click.echo(f"  capcheck check EVIDENCE {use} --select {made.rule_id}")
+    click.echo(f"  in a test: capcheck.testing.run_case_file(Path('{case_file}'), {harness})")
+
+
 # ---------------------------------------------------------------------------------------------
 # rules
 # ---------------------------------------------------------------------------------------------

@@ -49,11 +49,18 @@ from capcheck.runner import load_registry
 
 __all__ = ["CaseResult", "case_files", "load_cases", "run_case", "run_case_file"]
 
-_REGISTRY: dict[tuple[tuple[str, ...], tuple[str, ...]], Registry] = {}
+_REGISTRY: dict[tuple[Any, ...], Registry] = {}
+
+
+def _fingerprint(path: Path) -> tuple[Any, ...]:
+    """Where a rule path is and what is in it now: a changed or moved rule file is compiled again."""
+    files = sorted(path.rglob("*")) if path.is_dir() else [path]
+    return (str(path.resolve()), *((str(f), f.stat().st_mtime_ns, f.stat().st_size) for f in files if f.is_file()))
 
 
 def _registry(rule_paths: Sequence[Path] = (), plugins: Sequence[str] = ()) -> Registry:
-    key = (tuple(str(p) for p in rule_paths), tuple(plugins))
+    """The registry for these rule paths and plugins, built once per content (rule compilation is costly)."""
+    key = (tuple(_fingerprint(Path(p)) for p in rule_paths), tuple(plugins), str(Path.cwd()))
     if key not in _REGISTRY:
         _REGISTRY[key] = load_registry(Config(), list(rule_paths), list(plugins))
     return _REGISTRY[key]
