@@ -78,3 +78,25 @@ def test_inputs_are_checked_before_any_rule_runs(workdir: Path) -> None:
         run_check(CheckRequest(paths=[Path("nowhere")], config=Config(options={"COMM-999": {}})))
     with pytest.raises(EvidenceError):
         run_check(CheckRequest(paths=[Path("nowhere")]))
+
+
+def test_rules_from_files_carry_the_file_hash(mixed: Path, workdir: Path) -> None:
+    import hashlib
+
+    rules = workdir / "ours"
+    rules.mkdir()
+    text = (
+        '[[rule]]\nid = "COMM-950"\ntitle = "Contracts have owners"\narea = "COMM"\nseverity = "low"\n'
+        'kind = "supplier-contracts"\ndescription = "d"\nrationale = "r"\nremediation = "m"\n'
+        'require = { field = "owner", exists = true }\n'
+    )
+    (rules / "COMM-950.toml").write_text(text)
+    result = run_check(CheckRequest(paths=[mixed], rule_paths=[rules], select=["COMM-950", "COMM-001"]))
+    sources = {r["id"]: r["source"] for r in result.rules}
+    assert sources["COMM-950"] == {
+        "type": "file",
+        "name": "ours/COMM-950.toml",
+        "path": "ours/COMM-950.toml",
+        "sha256": hashlib.sha256(text.encode()).hexdigest(),
+    }
+    assert sources["COMM-001"]["type"] == "builtin" and len(sources["COMM-001"]["sha256"]) == 64

@@ -171,11 +171,13 @@ class RuleSource:
     distribution: str | None = None
     version: str | None = None
     path: str | None = None
+    #: For a rule from a rule file: the file's SHA-256, so an auditor can tell exactly which text ran.
+    sha256: str | None = None
 
     def as_dict(self) -> dict[str, Any]:
         """The JSON form (keys with no value are left out)."""
         out: dict[str, Any] = {"type": self.type, "name": self.name}
-        for key in ("distribution", "version", "path"):
+        for key in ("distribution", "version", "path", "sha256"):
             value = getattr(self, key)
             if value is not None:
                 out[key] = value

@@ -6,6 +6,7 @@ so that every item is attributed to its plugin, and a duplicate id or a crashing
 
 from __future__ import annotations
 
+import hashlib
 import os
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -144,27 +145,20 @@ def build_registry(
         info = infos.get(owner)
         for rule_file in _rule_files(path, reg.rule_formats, problems):
             shown = display_path(rule_file)
+            digest = hashlib.sha256(rule_file.read_bytes()).hexdigest()
             for r in compile_rule_file(reg, rule_file, compile_context, problems):
-                if info is not None and info.origin == "builtin":
-                    r = r.with_source(
-                        RuleSource(
-                            type="builtin",
-                            name=owner,
-                            distribution=info.distribution,
-                            version=info.version,
-                            path=_pack_relative(rule_file, path),
-                        )
+                if info is None:
+                    source = RuleSource(type="file", name=shown, path=shown, sha256=digest)
+                else:
+                    source = RuleSource(
+                        type="builtin" if info.origin == "builtin" else "plugin",
+                        name=owner,
+                        distribution=info.distribution,
+                        version=info.version,
+                        path=_pack_relative(rule_file, path),
+                        sha256=digest,
                     )
-                elif info is not None:
-                    r = r.with_source(
-                        RuleSource(
-                            type="plugin",
-                            name=owner,
-                            distribution=info.distribution,
-                            version=info.version,
-                            path=_pack_relative(rule_file, path),
-                        )
-                    )
+                r = r.with_source(source)
                 try:
                     check_rule(reg, r, shown)
                     # A plugin's rule pack is counted as the plugin's; --rules files as themselves.
