@@ -106,10 +106,17 @@ def test_schema_is_documented(path: Path) -> None:
         assert "type" in spec, f"{name} has no type"
 
 
+#: Fields that are objects on purpose, with why. The organisation profile is one record whose estate is a
+#: map keyed by evidence kind (plugin kinds included): it is written in YAML or JSON, never as a CSV register.
+NESTED_FIELDS = {("organisation.schema.json", "estate")}
+
+
 @pytest.mark.parametrize("path", SCHEMA_FILES, ids=lambda p: p.name)
 def test_schema_property_types_are_csv_friendly(path: Path) -> None:
     """A single scalar type, or an array of scalars: what a CSV cell can be typed to."""
     for name, spec in _load_schema(path)["properties"].items():
+        if (path.name, name) in NESTED_FIELDS:
+            continue
         if spec["type"] == "array":
             assert spec["items"]["type"] in SIMPLE_TYPES, name
         else:
