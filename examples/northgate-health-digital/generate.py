@@ -1936,7 +1936,9 @@ def governance() -> list[Record]:
             area = d.weighted(AREA_WEIGHTS)
             risks, control_titles, policies = GOVERNANCE[area]
             scope = d.pick(SCOPES)
-            owner = d.owner(OWNERS[AREA_OWNERS[area]] + (OWNERS["corporate"][:3] if area == "GOV" else []))
+            # the register's owners are the accountable owners, so no team lead from outside the list here
+            pool = OWNERS[AREA_OWNERS[area]] + (OWNERS["corporate"][:3] if area == "GOV" else [])
+            owner = None if d.chance(RATES["owner_missing"]) else d.pick(pool)
             raised = d.days_ago(30, 2600)
             record: Record = {
                 "id": "",
