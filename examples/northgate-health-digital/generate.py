@@ -838,6 +838,8 @@ def contracts(products: list[str], saas: list[str], services: list[str]) -> list
             if day(last_review) < start:
                 last_review = iso(start + timedelta(days=d.between(30, 90)))
                 last_review = min(last_review, iso(EXPORT))
+            if status in ("expired", "terminated") and last_review > iso(end):  # no reviews after it ended
+                last_review = iso(end - timedelta(days=d.between(10, 120)))
         risk = (
             "critical"
             if value >= 5_000_000
@@ -1290,9 +1292,7 @@ def assets(eol: dict[str, dict[str, Any]], contract_ids: dict[str, list[str]]) -
                     contract = d.pick(pool)
                 if d.chance(RATES["dangling"]):
                     contract = f"CON-{d.between(2017, 2019)}-{d.between(101, 199)}"  # a contract the register lost
-            hosting_value: str | None = d.weighted(hosting)
-            if asset_type == "end-user":
-                hosting_value = None
+            hosting_value: str = d.weighted(hosting)
             if asset_type == "saas":
                 deployment = "automated"
             elif asset_type == "end-user":
@@ -1380,7 +1380,7 @@ def services(asset_records: list[Record], contract_ids: dict[str, list[str]]) ->
                     "audience": audience,
                     "support_model": support if d.chance(0.95) else None,
                     "hours": hours if d.chance(0.95) else None,
-                    "dependencies": deps or None,
+                    "dependencies": deps,  # [] when it depends on nothing: the catalogue says so
                     "supplier_contract": contract,
                     "it_assets": linked or None,
                     "last_reviewed": last,
@@ -1651,7 +1651,7 @@ def sharing_agreements(partners: list[dict[str, str]], products: list[Record]) -
                 clean(
                     {
                         "id": aid,
-                        "title": f"{purpose}: {row['Organisation Name'].title()}",
+                        "title": f"{purpose}: {row['Organisation Name']}",
                         "partner": row["Organisation Name"],
                         "partner_ods_code": row["Code"],
                         "partner_type": SECTORS[row["Primary Sector"]][0],
@@ -2159,7 +2159,7 @@ def incidents(asset_records: list[Record], contract_records: list[Record]) -> li
                     "contained_on": contained_on,
                     "resolved_on": resolved_on,
                     "status": status,
-                    "owner": d.owner(OWNERS["security"] + ["data-protection-officer"]),
+                    "owner": d.owner(OWNERS["security"] + (["data-protection-officer"] if breach else [])),
                     "personal_data_breach": breach,
                     "ico_reportable": reportable if breach else None,
                     "reported_to": reported_to,
@@ -2207,6 +2207,7 @@ IDEAS = [
     "Structured feedback from service users",
     "Automated test data masking",
 ]
+DELIVERY_TEAMS = ("Referrals platform", "Booking and appointments", "Integration services", "Public website and APIs")
 STAGE_WEIGHTS = {"idea": 22, "discovery": 20, "alpha": 14, "beta": 10, "live": 6, "adopted": 8, "stopped": 20}
 
 
@@ -2270,10 +2271,15 @@ def innovation(service_records: list[Record]) -> list[Record]:
 def delivery(asset_records: list[Record]) -> list[Record]:
     d = Draw("delivery-portfolio")
     records: list[Record] = []
-    teams = [t for t in TEAMS if any(p in t[3] for p in ("software-development", "data", "product-and-delivery"))]
+    #: the teams that build each kind of product
+    teams = {
+        "delivery": [t for t in TEAMS if t[0] in DELIVERY_TEAMS],
+        "data": [t for t in TEAMS if t[0].startswith("Data")],
+        "infra": [t for t in TEAMS if t[0] in ("Platform engineering", "Cloud operations", "Service management")],
+    }
     products = [s for s in SERVICES if s[4] in ("delivery", "data", "infra")][:40]
     for name, _code, _aud, _tier, group in products:
-        team, head = d.pick(teams)[:2]
+        team, head = d.pick(teams[group])[:2]
         phase = d.weighted({"discovery": 3, "alpha": 4, "private-beta": 4, "public-beta": 6, "live": 20, "retiring": 3})
         model = d.weighted({"agile": 80, "hybrid": 13, "waterfall": 7})
         slow = model != "agile"
@@ -2578,12 +2584,14 @@ def main(argv: list[str] | None = None) -> int:
     for stale in sorted(out.glob("*.json")):
         if stale.stem not in registers:
             stale.unlink()
+    hand = hand_written_ids()
     total = 0
+    print(f"{'kind':26} {'generated':>9} {'with the hand-written':>22}")
     for kind, records in registers.items():
         (out / f"{kind}.json").write_text(render(kind, records), encoding="utf-8", newline="\n")
         total += len(records)
-        print(f"{kind:26} {len(records):6}")
-    print(f"{'total':26} {total:6}  -> {out}")
+        print(f"{kind:26} {len(records):9} {len(records) + len(hand.get(kind, ())):22}")
+    print(f"{'total':26} {total:9}  -> {out}")
     return 0
 
 
