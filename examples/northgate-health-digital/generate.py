@@ -7,20 +7,20 @@ in ``evidence/estate/``, so that the example has the size of a real national hea
 ==========================  =========  =============================================================
 register                    generated  what it holds
 ==========================  =========  =============================================================
-workforce-plan              ~940       posts in 28 teams: filled (80%), vacant (8.5%), contractor (8%), interim
-training-records            ~1,300     every person in a post on the mandatory courses, plus some optional ones
-it-assets                   ~420       servers, databases, platforms, applications, network, SaaS, device groups
-supplier-contracts          170        ~110 suppliers, G-Cloud 12/13/14, TePAS 2, DOS 5/6, NS 2/3, CSS 3 ...
-governance-register         ~400       risks, controls, policies, issues, actions and decisions
+workforce-plan              910        posts in 28 teams: filled, vacant, contractor and interim
+training-records            1,313      every one of the 824 people in post on the mandatory courses, some optional
+it-assets                   420        servers, databases, platforms, applications, network, SaaS, device groups
+supplier-contracts          170        88 suppliers; G-Cloud 12/13/14, TePAS 2, DOS 5/6, NS 2/3, CSS 3, MCF3 ...
+governance-register         435        risks, controls, policies, issues, actions and decisions
 service-catalogue           60         national and corporate services, with their assets and contracts
-roles                       ~330       the RACI register for those services and for 24 processes
+roles                       423        RACI rows for those services, the data products and 24 processes
 data-products               45         datasets, extracts, APIs and dashboards
-data-sharing-agreements     60         with real NHS trusts, ICBs and CSUs (names and ODS codes)
-dspt-assessments            ~95        partners' real 2023 DSPT statuses and suppliers' (made-up) ones
-security-incidents          ~140       two years of incidents (2024-11 to 2026-11)
+data-sharing-agreements     72         with 60 real NHS trusts, ICBs and CSUs (names and ODS codes)
+dspt-assessments            101        partners' real 2023 DSPT statuses and suppliers' (made-up) ones
+security-incidents          140        two years of incidents (2024-11 to 2026-11)
 innovation-pipeline         50         ideas to adoption
 delivery-portfolio          40         products in delivery with DORA metrics
-procurement-pipeline        40         re-procurements and sourcing decisions for contracts ending soon
+procurement-pipeline        31         sourcing decisions for active contracts ending in the next 18 months
 skills-matrix               80         DDaT skills per team
 ==========================  =========  =============================================================
 
@@ -29,13 +29,18 @@ skills-matrix               80         DDaT skills per team
 **Realism.** Owners are role ids (``head-of-infrastructure``) as in the hand-written files; people are staff
 ids as the HR system (ESR) exports them (``NGH-1042``, contractors ``NGH-C-1007``). Cross-references resolve the
 way real registers do: assets name their backing contract, risks their controls, services their assets, RACI
-rows their services, and a few (``DANGLING``) do not. Most records are well kept; a minority has the gaps a
+rows their services, and a few (``RATES["dangling"]``) do not. Most records are well kept; a minority has the gaps a
 review finds, at the rates in :data:`RATES` (drawn per record, not tuned to any rule's result): stale reviews,
 missing owners, owners outside the governance register, expired contracts still marked active, internet-facing
 hosts behind on patches, lapsed training. Product versions are drawn from an estate mix (:data:`ASSET_FAMILIES`)
 and their end-of-life dates come from endoflife.date (``data/endoflife-date.json``, MIT licence); the partner
 DSPT statuses are NHS England's real snapshot of 16 November 2023 (``data/nhs-dspt-status-2023-11-16.csv``).
 Suppliers, people, contracts, risks and incidents are made up.
+
+**Data.** What the estate is made of (teams and their posts, job titles, services, the product and version mix of
+each family of configuration items, SaaS products, contract categories and their value medians, governance titles,
+incident types, ideas, skills) is in ``data/estate.toml``; this script holds the rates and the logic that draws
+records from it.
 
 **Determinism.** The output depends only on :data:`SEED`, the data files and this script: every date counts
 from the export day (2026-11-20), never from today, and each register has its own random stream, so running
@@ -92,209 +97,101 @@ RATES = {
     "call_off_without_framework": 0.03,  # call-off whose framework is not recorded
 }
 
-# --- the organisation ------------------------------------------------------------------------------------
 
-#: Accountable owners: role ids the governance register names (the generated register names every one).
-OWNERS = {
-    "infra": [
-        "head-of-infrastructure",
-        "head-of-platform-engineering",
-        "head-of-end-user-computing",
-        "network-services-manager",
-        "cloud-operations-lead",
-        "database-services-manager",
-        "hosting-services-manager",
-        "site-reliability-lead",
-        "head-of-service-management",
-        "identity-service-manager",
-    ],
-    "security": ["chief-information-security-officer", "security-operations-manager", "identity-service-manager"],
-    "commercial": [
-        "head-of-contract-management",
-        "director-of-commercial",
-        "category-manager-technology",
-        "category-manager-professional-services",
-        "contract-manager-hosting-and-networks",
-        "contract-manager-software",
-    ],
-    "data": [
-        "head-of-data-services",
-        "data-platform-lead",
-        "data-warehouse-manager",
-        "head-of-analytics",
-        "terminology-lead",
-        "data-quality-manager",
-    ],
-    "delivery": [
-        "head-of-digital-delivery",
-        "head-of-product",
-        "api-platform-lead",
-        "web-product-manager",
-        "booking-product-manager",
-        "head-of-user-centred-design",
-        "head-of-quality-engineering",
-        "head-of-portfolio",
-        "legacy-systems-manager",
-    ],
-    "corporate": [
-        "chief-executive",
-        "chief-technology-officer",
-        "chief-financial-officer",
-        "director-of-workforce",
-        "director-of-partnerships",
-        "head-of-governance",
-        "senior-information-risk-owner",
-        "data-protection-officer",
-        "caldicott-guardian",
-        "clinical-safety-officer",
-        "head-of-innovation",
-        "head-of-communications",
-    ],
-}
+# --- the organisation: data/estate.toml ------------------------------------------------------------------
+
+
+def _estate() -> dict[str, Any]:
+    """The estate's vocabulary and composition (teams, services, products, titles ...), a data file."""
+    with (DATA / "estate.toml").open("rb") as fh:
+        return tomllib.load(fh)
+
+
+ESTATE = _estate()
+#: Accountable owners (role ids) by group; the generated governance register names every one.
+OWNERS: dict[str, list[str]] = {k: v for k, v in ESTATE["owners"].items() if k != "unregistered"}
 ALL_OWNERS = sorted({o for group in OWNERS.values() for o in group})
 #: Team leads who own records in other registers but are not accountable owners in the governance register.
-UNREGISTERED_OWNERS = [
-    "infrastructure-team-lead",
-    "it-asset-manager",
-    "procurement-officer",
-    "service-desk-team-lead",
-    "data-engineering-team-lead",
-    "pmo-analyst",
-]
-BOARDS = {
-    "CYBER": "Technology and Cyber Committee",
-    "INFRA": "Technology and Cyber Committee",
-    "COMM": "Commercial Assurance Board",
-    "DATA": "Data and Information Governance Board",
-    "COLLAB": "Data and Information Governance Board",
-    "WORK": "People Committee",
-    "CULT": "People Committee",
-    "DELIV": "Design Authority",
-    "INNOV": "Executive Management Team",
-    "ROLE": "Executive Management Team",
-    "GOV": "Audit and Risk Assurance Committee",
-}
-
+UNREGISTERED_OWNERS: list[str] = ESTATE["owners"]["unregistered"]
+BOARDS: dict[str, str] = ESTATE["boards"]
 #: (team, head's role id, posts, {profession: weight}, critical team?)
 TEAMS: list[tuple[str, str, int, dict[str, int], bool]] = [
-    ("Infrastructure and hosting", "head-of-infrastructure", 60, {"it-operations": 9, "architecture": 1}, True),
-    ("Cloud operations", "cloud-operations-lead", 40, {"it-operations": 6, "software-development": 4}, True),
-    ("Platform engineering", "head-of-platform-engineering", 45, {"software-development": 6, "it-operations": 4}, True),
-    ("Network and telephony", "network-services-manager", 25, {"it-operations": 1}, True),
-    ("End user computing", "head-of-end-user-computing", 35, {"it-operations": 1}, False),
-    ("Service desk", "head-of-service-management", 55, {"it-operations": 1}, False),
-    ("Service management", "head-of-service-management", 25, {"it-operations": 3, "product-and-delivery": 1}, False),
-    ("Security operations", "chief-information-security-officer", 35, {"cyber-security": 1}, True),
-    ("Identity and access", "identity-service-manager", 15, {"cyber-security": 2, "it-operations": 1}, True),
-    ("Architecture", "head-of-architecture", 22, {"architecture": 1}, False),
-    (
-        "Referrals platform",
-        "head-of-digital-delivery",
-        60,
-        {
-            "software-development": 5,
-            "product-and-delivery": 2,
-            "user-centred-design": 1,
-            "quality-assurance-testing": 1,
-        },
-        True,
-    ),
-    (
-        "Booking and appointments",
-        "head-of-digital-delivery",
-        45,
-        {
-            "software-development": 5,
-            "product-and-delivery": 2,
-            "user-centred-design": 1,
-            "quality-assurance-testing": 1,
-        },
-        True,
-    ),
-    ("Integration services", "legacy-systems-manager", 30, {"software-development": 3, "it-operations": 1}, True),
-    (
-        "Public website and APIs",
-        "api-platform-lead",
-        40,
-        {"software-development": 4, "product-and-delivery": 1, "user-centred-design": 1},
-        False,
-    ),
-    ("User-centred design", "head-of-user-centred-design", 30, {"user-centred-design": 1}, False),
-    ("Quality assurance and testing", "head-of-quality-engineering", 30, {"quality-assurance-testing": 1}, False),
-    ("Delivery management office", "head-of-portfolio", 25, {"product-and-delivery": 1}, False),
-    ("Innovation", "head-of-innovation", 15, {"product-and-delivery": 1, "software-development": 1, "data": 1}, False),
-    ("Data services", "head-of-data-services", 40, {"data": 1}, True),
-    ("Data engineering", "data-platform-lead", 45, {"data": 3, "software-development": 1}, True),
-    ("Data analytics and statistics", "head-of-analytics", 40, {"data": 1}, False),
-    ("Clinical informatics and terminology", "terminology-lead", 20, {"data": 1, "other": 1}, False),
-    ("Information governance", "data-protection-officer", 18, {"other": 1}, False),
-    ("Commercial", "director-of-commercial", 25, {"other": 1}, False),
-    ("Finance", "chief-financial-officer", 30, {"other": 1}, False),
-    ("HR and workforce", "director-of-workforce", 28, {"other": 1}, False),
-    ("Corporate governance", "head-of-governance", 12, {"other": 1}, False),
-    ("Communications and engagement", "head-of-communications", 20, {"other": 3, "user-centred-design": 1}, False),
+    (t["name"], t["head"], t["posts"], t["professions"], t["critical"]) for t in ESTATE["teams"]
 ]
 #: Job titles by profession: (title, Agenda for Change band, weight).
 TITLES: dict[str, list[tuple[str, str, int]]] = {
-    "it-operations": [
-        ("Infrastructure engineer", "AfC 6", 6),
-        ("Senior infrastructure engineer", "AfC 7", 4),
-        ("IT support analyst", "AfC 4", 5),
-        ("Service desk analyst", "AfC 4", 5),
-        ("Operations manager", "AfC 8a", 2),
-        ("Lead infrastructure engineer", "AfC 8b", 1),
-    ],
-    "software-development": [
-        ("Software developer", "AfC 6", 6),
-        ("Senior software developer", "AfC 7", 5),
-        ("Lead developer", "AfC 8a", 2),
-        ("Principal engineer", "AfC 8b", 1),
-        ("DevOps engineer", "AfC 7", 3),
-    ],
-    "cyber-security": [
-        ("Security analyst", "AfC 6", 5),
-        ("Senior security analyst", "AfC 7", 3),
-        ("Security engineer", "AfC 7", 2),
-        ("Lead security architect", "AfC 8b", 1),
-    ],
-    "architecture": [
-        ("Solution architect", "AfC 8a", 4),
-        ("Technical architect", "AfC 8a", 3),
-        ("Enterprise architect", "AfC 8c", 1),
-    ],
-    "product-and-delivery": [
-        ("Delivery manager", "AfC 7", 4),
-        ("Product manager", "AfC 8a", 3),
-        ("Business analyst", "AfC 6", 4),
-        ("Programme manager", "AfC 8b", 1),
-        ("Project support officer", "AfC 4", 2),
-    ],
-    "user-centred-design": [
-        ("User researcher", "AfC 7", 3),
-        ("Interaction designer", "AfC 7", 3),
-        ("Content designer", "AfC 6", 3),
-        ("Lead designer", "AfC 8a", 1),
-    ],
-    "quality-assurance-testing": [
-        ("Test engineer", "AfC 6", 5),
-        ("Test automation engineer", "AfC 7", 3),
-        ("Test manager", "AfC 8a", 1),
-    ],
-    "data": [
-        ("Data analyst", "AfC 6", 5),
-        ("Data engineer", "AfC 7", 4),
-        ("Data scientist", "AfC 7", 2),
-        ("Senior data engineer", "AfC 8a", 2),
-        ("Information analyst", "AfC 5", 3),
-    ],
-    "other": [
-        ("Administrator", "AfC 3", 3),
-        ("Officer", "AfC 5", 5),
-        ("Senior officer", "AfC 6", 4),
-        ("Manager", "AfC 7", 3),
-        ("Senior manager", "AfC 8a", 1),
-    ],
+    k: [(t, band, w) for t, band, w in v] for k, v in ESTATE["titles"].items()
 }
+#: (course, code, mandatory)
+COURSES: dict[str, tuple[str, str, bool]] = {k: (c, code, m) for k, (c, code, m) in ESTATE["courses"].items()}
+#: Framework agreements and the days their call-offs could start.
+FRAMEWORKS: dict[str, tuple[str, str]] = {k: (a, b) for k, (a, b) in ESTATE["frameworks"].items()}
+#: category -> (median value, routes {route: weight}, frameworks, titles, chance of personal data processing)
+CATEGORIES: dict[str, tuple[int, dict[str, int], list[str], list[str], float]] = {
+    k: (c["median"], c["routes"], c["frameworks"], c["titles"], c["personal_data"])
+    for k, c in ESTATE["categories"].items()
+}
+CATEGORY_MIX: dict[str, int] = {k: c["share"] for k, c in ESTATE["categories"].items()}
+N_CONTRACTS: int = ESTATE["contracts"]["count"]
+N_SUPPLIERS: int = ESTATE["suppliers"]["count"]
+SUPPLIER_WORDS: list[str] = ESTATE["suppliers"]["words"]
+SUPPLIER_SECTORS: list[str] = ESTATE["suppliers"]["sectors"]
+TOPICS: list[str] = ESTATE["contracts"]["topics"]
+SITES: list[str] = ESTATE["contracts"]["sites"]
+SPECIALIST_ROLES: list[str] = ESTATE["contracts"]["specialist_roles"]
+#: (service, host-name code, audience, tier, owner group)
+SERVICES: list[tuple[str, str, str, str, str]] = [
+    (s["name"], s["code"], s["audience"], s["tier"], s["owners"]) for s in ESTATE["services"]
+]
+#: (count, asset type, name pattern, {(product, cycle): weight}, hosting weights, chance of being internet-facing
+#: in production, contract category, environment weights)
+ASSET_FAMILIES: list[tuple[int, str, str, dict[tuple[str, str], int], dict[str, int], float, str, dict[str, int]]] = [
+    (
+        f["count"],
+        f["type"],
+        f["name"],
+        {(k.split(" ", 1)[0], k.split(" ", 1)[1]): n for k, n in f.get("mix", {}).items()},
+        f["hosting"],
+        f["internet_facing"],
+        f["contract_category"],
+        f["environments"],
+    )
+    for f in ESTATE["asset_families"]
+]
+VENDORS: dict[str, str] = ESTATE["vendors"]
+#: (name, product id, vendor, criticality)
+SAAS: list[tuple[str, str, str, str]] = [
+    (s["name"], s["product"], s["vendor"], s["criticality"]) for s in ESTATE["saas"]
+]
+DEVICE_GROUPS: list[str] = ESTATE["devices"]["groups"]
+NETWORK_SITES: list[str] = ESTATE["devices"]["network_sites"]
+NETWORK_ROLES: list[str] = ESTATE["devices"]["network_roles"]
+ASSET_OWNERS: dict[str, list[str]] = ESTATE["asset_owners"]
+PROCESSES: list[str] = ESTATE["raci"]["processes"]
+#: (name, delivery, format, personal data)
+DATA_PRODUCTS: list[tuple[str, str, str, bool]] = [
+    (p["name"], p["delivery"], p["format"], p["personal_data"]) for p in ESTATE["data"]["products"]
+]
+OPEN_FORMATS: frozenset[str] = frozenset(ESTATE["data"]["open_formats"])
+STEWARDS: list[str] = ESTATE["data"]["stewards"]
+#: (purpose, data categories, direction)
+PURPOSES: list[tuple[str, list[str], str]] = [
+    (p["purpose"], p["data_categories"], p["direction"]) for p in ESTATE["sharing"]
+]
+#: area -> (risk titles, control titles, policy titles)
+GOVERNANCE: dict[str, tuple[list[str], list[str], list[str]]] = {
+    k: (a["risks"], a["controls"], a["policies"]) for k, a in ESTATE["governance"]["areas"].items()
+}
+AREA_WEIGHTS: dict[str, int] = ESTATE["governance"]["area_weights"]
+SCOPES: list[str] = ESTATE["governance"]["scopes"]
+COUNTS: dict[str, int] = ESTATE["governance"]["counts"]
+#: category -> (weight, titles, chance it is a personal data breach)
+INCIDENT_TYPES: dict[str, tuple[int, list[str], float]] = {
+    k: (i["weight"], i["titles"], i["personal_data_breach"]) for k, i in ESTATE["incidents"].items()
+}
+IDEAS: list[str] = ESTATE["innovation"]["ideas"]
+HISTORIC: frozenset[str] = frozenset(ESTATE["skills"]["historic"])
+SKILLS: dict[str, list[str]] = {k: v for k, v in ESTATE["skills"].items() if k != "historic"}
 #: Bands whose posts in a critical team are critical roles.
 SENIOR_BANDS = ("AfC 8a", "AfC 8b", "AfC 8c")
 
@@ -479,16 +376,6 @@ def workforce() -> list[Record]:
     return posts
 
 
-#: (course, code, renewal in days); mandatory courses are annual, as the hand-written export says.
-COURSES = {
-    "dsa": ("Data Security Awareness - Level 1", "DSA-L1", True),
-    "secdev": ("Secure development practices", "SEC-DEV-02", True),
-    "soc": ("Cyber incident response exercise", "SOC-IR-01", True),
-    "agile": ("Agile and user-centred delivery foundations", "DEL-AGL-01", False),
-    "itil": ("ITIL 4 Foundation", "ITSM-ITIL4-F", False),
-    "cloud": ("Cloud practitioner foundations", "CLD-FND-01", False),
-    "dpo": ("Information governance for practitioners", "IG-PRAC-01", False),
-}
 SECURE_DEVELOPMENT = ("software-development", "architecture", "quality-assurance-testing")
 
 
@@ -544,217 +431,6 @@ def training(posts: list[Record]) -> list[Record]:
 
 
 # --- contracts -------------------------------------------------------------------------------------------
-
-#: Framework agreements and the days their call-offs could start (the agreements' real live periods, roughly).
-FRAMEWORKS = {
-    "G-Cloud 12": ("2020-09-28", "2022-11-13"),
-    "G-Cloud 13": ("2022-11-14", "2024-11-11"),
-    "G-Cloud 14": ("2024-11-12", "2026-12-31"),
-    "Digital Outcomes and Specialists 5": ("2021-01-04", "2024-02-28"),
-    "Digital Outcomes 6": ("2024-02-29", "2026-12-31"),
-    "Technology Products & Associated Services 2": ("2021-04-01", "2026-12-31"),
-    "Network Services 2": ("2016-08-01", "2021-09-30"),
-    "Network Services 3": ("2021-10-01", "2026-12-31"),
-    "Cyber Security Services 3": ("2020-11-01", "2026-12-31"),
-    "Management Consultancy Framework Three": ("2021-09-01", "2026-12-31"),
-}
-#: category -> (median value in GBP, routes {route: weight}, frameworks in order of preference, titles,
-#: probability the supplier processes personal data).
-CATEGORIES: dict[str, tuple[int, dict[str, int], list[str], list[str], float]] = {
-    "cloud hosting": (
-        450_000,
-        {"framework-call-off": 9, "open": 1},
-        ["G-Cloud 14", "G-Cloud 13", "G-Cloud 12"],
-        ["Public cloud consumption for {svc}", "Managed hosting for {svc}", "Cloud landing zone support"],
-        0.9,
-    ),
-    "software licences": (
-        70_000,
-        {"framework-call-off": 6, "direct-award": 2, "below-threshold": 2},
-        ["Technology Products & Associated Services 2", "G-Cloud 14", "G-Cloud 13"],
-        ["{product} licences and support", "{product} subscription renewal", "Enterprise agreement: {product}"],
-        0.2,
-    ),
-    "SaaS subscription": (
-        60_000,
-        {"framework-call-off": 8, "direct-award": 1, "below-threshold": 1},
-        ["G-Cloud 14", "G-Cloud 13", "G-Cloud 12"],
-        ["{saas} subscription", "{saas} licences (SaaS)", "{saas} tenant and support"],
-        0.6,
-    ),
-    "application support": (
-        250_000,
-        {"framework-call-off": 7, "direct-award": 2, "open": 1},
-        ["G-Cloud 14", "G-Cloud 13", "G-Cloud 12"],
-        ["Application support for {svc}", "Third-line support and maintenance: {svc}"],
-        0.7,
-    ),
-    "digital outcomes": (
-        1_100_000,
-        {"framework-call-off": 9, "competitive-flexible": 1},
-        ["Digital Outcomes 6", "Digital Outcomes and Specialists 5"],
-        ["{svc}: discovery and alpha", "{svc}: beta build", "Development partner for {svc}"],
-        0.5,
-    ),
-    "digital specialists": (
-        450_000,
-        {"framework-call-off": 8, "direct-award": 2},
-        ["Digital Outcomes 6", "Digital Outcomes and Specialists 5"],
-        ["Specialist {role} capacity", "Interim {role} support"],
-        0.3,
-    ),
-    "network": (
-        600_000,
-        {"framework-call-off": 9, "direct-award": 1},
-        ["Network Services 3", "Network Services 2"],
-        [
-            "Wide area network and internet connectivity",
-            "HSCN connectivity for {site}",
-            "Managed LAN and Wi-Fi for {site}",
-        ],
-        0.1,
-    ),
-    "telephony": (
-        180_000,
-        {"framework-call-off": 9, "direct-award": 1},
-        ["Network Services 3", "Network Services 2"],
-        ["Contact centre telephony", "Mobile voice and data", "SIP trunking"],
-        0.4,
-    ),
-    "end-user devices": (
-        320_000,
-        {"framework-call-off": 9, "below-threshold": 1},
-        ["Technology Products & Associated Services 2"],
-        ["Laptop refresh {year}", "Device-as-a-service for staff", "Peripherals and accessories"],
-        0.05,
-    ),
-    "hardware maintenance": (
-        90_000,
-        {"framework-call-off": 6, "direct-award": 3, "below-threshold": 1},
-        ["Technology Products & Associated Services 2"],
-        ["Server and storage maintenance ({site})", "Hardware support for {product} hosts"],
-        0.1,
-    ),
-    "data centre": (
-        1_800_000,
-        {"open": 4, "restricted": 2, "direct-award": 1},
-        [],
-        ["Colocation at {site}", "Data centre facilities management"],
-        0.2,
-    ),
-    "cyber security services": (
-        160_000,
-        {"framework-call-off": 8, "direct-award": 2},
-        ["Cyber Security Services 3"],
-        ["Penetration testing {year}", "Managed detection and response", "CHECK IT health check"],
-        0.6,
-    ),
-    "professional services": (
-        150_000,
-        {"framework-call-off": 5, "direct-award": 4, "below-threshold": 1},
-        ["Management Consultancy Framework Three"],
-        ["Advisory support: {topic}", "Independent assurance of {svc}", "{topic} review"],
-        0.3,
-    ),
-    "training": (
-        25_000,
-        {"below-threshold": 7, "direct-award": 3},
-        [],
-        ["{topic} training", "Professional certification: {topic}"],
-        0.1,
-    ),
-}
-#: category -> share of the generated contracts.
-CATEGORY_MIX = {
-    "cloud hosting": 8,
-    "software licences": 26,
-    "SaaS subscription": 24,
-    "application support": 14,
-    "digital outcomes": 10,
-    "digital specialists": 8,
-    "network": 8,
-    "telephony": 4,
-    "end-user devices": 6,
-    "hardware maintenance": 10,
-    "data centre": 2,
-    "cyber security services": 10,
-    "professional services": 12,
-    "training": 8,
-}
-N_CONTRACTS = 170
-N_SUPPLIERS = 110
-SUPPLIER_WORDS = [
-    "Ashcombe",
-    "Bellhaven",
-    "Brackwater",
-    "Calder",
-    "Corran",
-    "Dunmore",
-    "Elmstead",
-    "Fairlight",
-    "Fenwick",
-    "Glenholme",
-    "Greyfriars",
-    "Harrowgate",
-    "Hollin",
-    "Kestrel",
-    "Kinross",
-    "Larchfield",
-    "Lowther",
-    "Marbury",
-    "Millbeck",
-    "Northwold",
-    "Oakhurst",
-    "Pemberley",
-    "Quarrybank",
-    "Redmire",
-    "Rosedale",
-    "Saltmarsh",
-    "Scarth",
-    "Thornbury",
-    "Tillside",
-    "Wendover",
-    "Whinfell",
-    "Wolds",
-    "Yarrow",
-    "Ambleside",
-    "Beckfoot",
-    "Coldharbour",
-]
-SUPPLIER_SECTORS = [
-    "Digital",
-    "Systems",
-    "Data",
-    "Networks",
-    "Consulting",
-    "Technology",
-    "Cloud",
-    "Solutions",
-    "Software",
-    "Security",
-    "Informatics",
-    "Services",
-]
-TOPICS = [
-    "cloud cost management",
-    "service design",
-    "agile coaching",
-    "technical debt",
-    "cyber resilience",
-    "data architecture",
-    "clinical safety",
-    "accessibility",
-    "FinOps",
-    "product management",
-]
-SITES = [
-    "Leeds head office",
-    "Newcastle office",
-    "Bristol office",
-    "the primary data centre",
-    "the secondary data centre",
-]
-SPECIALIST_ROLES = ["data engineer", "solution architect", "security engineer", "user researcher", "test engineer"]
 
 
 def suppliers(d: Draw) -> list[Record]:
@@ -884,69 +560,6 @@ def contracts(products: list[str], saas: list[str], services: list[str]) -> list
 
 # --- services and assets ---------------------------------------------------------------------------------
 
-#: (service, host-name code, audience, tier, owner group)
-SERVICES: list[tuple[str, str, str, str, str]] = [
-    ("Patient demographics lookup API", "pds", "clinical", "critical", "delivery"),
-    ("Electronic referral attachments store", "att", "clinical", "high", "delivery"),
-    ("Appointment reminders (SMS and email)", "rem", "public", "high", "delivery"),
-    ("Clinical terminology server (SNOMED CT)", "trm", "clinical", "critical", "data"),
-    ("Organisation reference data service", "ord", "partner", "high", "data"),
-    ("National waiting list minimum dataset collection", "wlm", "partner", "critical", "data"),
-    ("Secure data environment for researchers", "sde", "partner", "high", "data"),
-    ("Screening results portal", "scr", "clinical", "critical", "delivery"),
-    ("Care record summary viewer", "crs", "clinical", "critical", "delivery"),
-    ("Prescription tracking service", "rxt", "clinical", "high", "delivery"),
-    ("Public health dashboards", "phd", "public", "medium", "data"),
-    ("Developer portal and API catalogue", "dev", "partner", "medium", "delivery"),
-    ("Message exchange for trusts (MESH-compatible)", "msg", "partner", "critical", "delivery"),
-    ("Clinical coding quality audit tool", "cca", "clinical", "medium", "data"),
-    ("National workforce returns collection", "nwr", "partner", "high", "data"),
-    ("Data quality maturity index", "dqm", "partner", "medium", "data"),
-    ("Staff single sign-on", "sso", "internal", "critical", "security"),
-    ("Privileged access management", "pam", "internal", "critical", "security"),
-    ("Security information and event management", "siem", "internal", "critical", "security"),
-    ("Email and calendaring", "mail", "internal", "high", "infra"),
-    ("Collaboration and file sharing", "collab", "internal", "high", "infra"),
-    ("Telephony and contact centre", "tel", "internal", "high", "infra"),
-    ("Wide area network and remote access", "wan", "internal", "critical", "infra"),
-    ("Staff device management", "mdm", "internal", "high", "infra"),
-    ("Print and scan", "prt", "internal", "low", "infra"),
-    ("IT service management", "itsm", "internal", "high", "infra"),
-    ("Backup and recovery", "bkp", "internal", "critical", "infra"),
-    ("Container platform", "k8s", "internal", "critical", "infra"),
-    ("Virtualisation platform", "vm", "internal", "critical", "infra"),
-    ("Continuous integration and delivery", "cicd", "internal", "high", "delivery"),
-    ("Monitoring and alerting", "mon", "internal", "high", "infra"),
-    ("Finance and purchasing", "fin", "internal", "high", "corporate"),
-    ("HR, payroll and e-learning", "hr", "internal", "high", "corporate"),
-    ("Intranet", "intra", "internal", "low", "corporate"),
-    ("Document and records management", "edrm", "internal", "medium", "corporate"),
-    ("Freedom of information case management", "foi", "internal", "low", "corporate"),
-    ("Board papers and governance portal", "gov", "internal", "low", "corporate"),
-    ("Contract management system", "cms", "internal", "medium", "commercial"),
-    ("Enterprise data warehouse (next generation)", "edw", "internal", "high", "data"),
-    ("Data catalogue and metadata service", "cat", "internal", "medium", "data"),
-    ("Analytics workbench", "awb", "internal", "medium", "data"),
-    ("Data ingestion pipelines", "ing", "internal", "high", "data"),
-    ("Clinical safety case management", "csm", "internal", "medium", "corporate"),
-    ("Public website content management", "www", "public", "high", "delivery"),
-    ("Accessibility statement and feedback service", "fbk", "public", "low", "delivery"),
-    ("Service status page", "status", "public", "medium", "infra"),
-    ("Test environments service", "tst", "internal", "medium", "delivery"),
-    ("Synthetic data service", "syn", "partner", "low", "data"),
-    ("Identity verification for partners", "idv", "partner", "high", "security"),
-    ("Certificate and key management", "pki", "internal", "critical", "security"),
-    ("Vulnerability scanning", "vuln", "internal", "high", "security"),
-    ("Domain name and web application firewall service", "dns", "internal", "critical", "security"),
-    ("Legacy pathology results archive", "path", "clinical", "medium", "delivery"),
-    ("GP extract service", "gpx", "partner", "high", "data"),
-    ("Bed availability feed", "bed", "partner", "medium", "data"),
-    ("Clinical decision support content service", "cds", "clinical", "high", "delivery"),
-    ("Digital maturity assessment portal", "dma", "partner", "low", "delivery"),
-    ("Meeting rooms and visitor management", "vis", "internal", "low", "corporate"),
-    ("Staff survey platform", "svy", "internal", "low", "corporate"),
-    ("Innovation challenge platform", "inn", "partner", "low", "delivery"),
-]
 SERVICE_OWNERS = {
     **OWNERS,
     "corporate": [
@@ -959,279 +572,6 @@ SERVICE_OWNERS = {
     "commercial": ["director-of-commercial", "head-of-contract-management"],
 }
 
-#: Asset families: (count, asset_type, name pattern, {(product, cycle): weight}, vendor, hosting weights,
-#: chance of being internet-facing in production, contract category, environments).
-ServerMix = dict[tuple[str, str], int]
-PROD_HEAVY = {"production": 50, "staging": 12, "test": 15, "development": 13, "dr": 10}
-ASSET_FAMILIES: list[tuple[int, str, str, ServerMix, dict[str, int], float, str, dict[str, int]]] = [
-    (
-        75,
-        "server",
-        "ngh-{env}-{svc}-win-{n:02d}",
-        {
-            ("windows-server", "2022"): 40,
-            ("windows-server", "2019"): 32,
-            ("windows-server", "2016"): 16,
-            ("windows-server", "2012-r2"): 6,
-            ("windows-server", "2025"): 6,
-        },
-        {"on-premises": 5, "private-cloud": 3, "public-cloud": 2},
-        0.10,
-        "hardware maintenance",
-        PROD_HEAVY,
-    ),
-    (
-        80,
-        "server",
-        "ngh-{env}-{svc}-lnx-{n:02d}",
-        {
-            ("rhel", "9"): 30,
-            ("rhel", "8"): 25,
-            ("rhel", "7"): 6,
-            ("ubuntu", "22.04"): 18,
-            ("ubuntu", "24.04"): 14,
-            ("ubuntu", "20.04"): 5,
-            ("oracle-linux", "8"): 4,
-            ("sles", "15.6"): 3,
-            ("centos", "7"): 3,
-        },
-        {"public-cloud": 5, "private-cloud": 3, "on-premises": 2},
-        0.15,
-        "cloud hosting",
-        PROD_HEAVY,
-    ),
-    (
-        60,
-        "database",
-        "ngh-{env}-{svc}-db-{n:02d}",
-        {
-            ("mssqlserver", "16.0"): 14,
-            ("mssqlserver", "15.0"): 16,
-            ("mssqlserver", "14.0"): 8,
-            ("mssqlserver", "13.0-sp3"): 5,
-            ("postgresql", "16"): 14,
-            ("postgresql", "15"): 10,
-            ("postgresql", "14"): 6,
-            ("postgresql", "13"): 4,
-            ("oracle-database", "19"): 6,
-            ("mysql", "8.4"): 3,
-            ("mariadb", "11.4"): 3,
-            ("mongodb", "7.0"): 4,
-            ("redis", "7.2"): 4,
-            ("elasticsearch", "8.19"): 3,
-        },
-        {"public-cloud": 4, "private-cloud": 3, "on-premises": 3},
-        0.0,
-        "software licences",
-        PROD_HEAVY,
-    ),
-    (
-        30,
-        "platform",
-        "ngh-{env}-{svc}-plat-{n:02d}",
-        {
-            ("kubernetes", "1.34"): 6,
-            ("kubernetes", "1.33"): 5,
-            ("kubernetes", "1.32"): 3,
-            ("kubernetes", "1.35"): 3,
-            ("vmware-esxi", "8.0"): 6,
-            ("vmware-esxi", "7.0"): 3,
-            ("vmware-vcenter", "8.0"): 2,
-            ("docker-engine", "28"): 2,
-            ("jenkins", "2.555"): 2,
-        },
-        {"public-cloud": 4, "private-cloud": 4, "on-premises": 2},
-        0.0,
-        "cloud hosting",
-        PROD_HEAVY,
-    ),
-    (
-        45,
-        "application",
-        "ngh-{env}-{svc}-app-{n:02d}",
-        {
-            ("nginx", "1.29"): 6,
-            ("nginx", "1.28"): 4,
-            ("apache-http-server", "2.4"): 4,
-            ("tomcat", "9.0"): 5,
-            ("tomcat", "8.5"): 2,
-            ("nodejs", "22"): 6,
-            ("nodejs", "20"): 4,
-            ("nodejs", "24"): 3,
-            ("python", "3.12"): 5,
-            ("python", "3.11"): 3,
-            ("python", "3.9"): 2,
-            ("dotnet", "8"): 5,
-            ("dotnetfx", "4.8"): 3,
-            ("spring-boot", "3.5"): 3,
-            ("spring-boot", "2.7"): 2,
-            ("eclipse-temurin", "21"): 3,
-            ("php", "8.2"): 2,
-            ("django", "5.2"): 2,
-            ("sharepoint", "2019"): 1,
-            ("msexchange", "2019"): 1,
-        },
-        {"public-cloud": 5, "private-cloud": 3, "on-premises": 2},
-        0.30,
-        "application support",
-        PROD_HEAVY,
-    ),
-    (
-        45,
-        "network",
-        "ngh-{site}-{role}-{n:02d}",
-        {
-            ("cisco-ios-xe", "17.9"): 10,
-            ("cisco-ios-xe", "17.6"): 4,
-            ("nx-os", "10.2"): 6,
-            ("nx-os", "9.3"): 3,
-            ("panos", "11.1"): 5,
-            ("panos", "10.2"): 3,
-            ("fortios", "7.4"): 5,
-            ("fortios", "7.2"): 3,
-            ("f5-bigip", "17.1"): 3,
-            ("aruba-aos-cx", "10.13"): 3,
-        },
-        {"on-premises": 7, "colocation": 3},
-        0.25,
-        "network",
-        {"production": 85, "dr": 15},
-    ),
-    (45, "saas", "{saas}", {}, {"saas": 1}, 0.9, "SaaS subscription", {"production": 1}),
-    (
-        40,
-        "end-user",
-        "{group}",
-        {
-            ("windows", "11-24h2-e"): 14,
-            ("windows", "11-23h2-e"): 8,
-            ("windows", "11-25h2-e"): 4,
-            ("windows", "10-22h2"): 4,
-            ("macos", "15"): 3,
-            ("macos", "14"): 3,
-            ("macos", "13"): 1,
-            ("office", "2024-ltsc"): 2,
-            ("office", "2021"): 2,
-            ("office", "2016"): 1,
-        },
-        {"on-premises": 1},
-        0.0,
-        "end-user devices",
-        {"production": 1},
-    ),
-]
-#: Products endoflife.date does not cover in the snapshot used (network operating systems): (title, vendor).
-NETWORK_PRODUCTS = {
-    "cisco-ios-xe": "Cisco",
-    "nx-os": "Cisco",
-    "panos": "Palo Alto Networks",
-    "fortios": "Fortinet",
-    "f5-bigip": "F5",
-    "aruba-aos-cx": "HPE Aruba Networking",
-}
-VENDORS = {
-    "windows-server": "Microsoft",
-    "windows": "Microsoft",
-    "office": "Microsoft",
-    "mssqlserver": "Microsoft",
-    "sharepoint": "Microsoft",
-    "msexchange": "Microsoft",
-    "dotnet": "Microsoft",
-    "dotnetfx": "Microsoft",
-    "rhel": "Red Hat",
-    "ubuntu": "Canonical",
-    "oracle-linux": "Oracle",
-    "oracle-database": "Oracle",
-    "sles": "SUSE",
-    "centos": "CentOS Project",
-    "postgresql": "PostgreSQL Global Development Group",
-    "mysql": "Oracle",
-    "mariadb": "MariaDB Foundation",
-    "mongodb": "MongoDB",
-    "redis": "Redis",
-    "elasticsearch": "Elastic",
-    "kubernetes": "Cloud Native Computing Foundation",
-    "vmware-esxi": "Broadcom",
-    "vmware-vcenter": "Broadcom",
-    "docker-engine": "Docker",
-    "jenkins": "Jenkins project",
-    "nginx": "F5",
-    "apache-http-server": "Apache Software Foundation",
-    "tomcat": "Apache Software Foundation",
-    "nodejs": "OpenJS Foundation",
-    "python": "Python Software Foundation",
-    "spring-boot": "Broadcom",
-    "eclipse-temurin": "Eclipse Foundation",
-    "php": "PHP Group",
-    "django": "Django Software Foundation",
-    "macos": "Apple",
-    **NETWORK_PRODUCTS,
-}
-#: SaaS products: (name, product id, vendor, criticality).
-SAAS = [
-    ("Microsoft 365 E5", "microsoft-365", "Microsoft", "critical"),
-    ("ServiceNow ITSM", "servicenow-itsm", "ServiceNow", "high"),
-    ("Jira Software Cloud", "jira-cloud", "Atlassian", "high"),
-    ("Confluence Cloud", "confluence-cloud", "Atlassian", "medium"),
-    ("GitHub Enterprise Cloud", "github-enterprise-cloud", "GitHub", "critical"),
-    ("Slack Enterprise Grid", "slack", "Salesforce", "medium"),
-    ("Zoom Workplace", "zoom", "Zoom", "low"),
-    ("Miro", "miro", "Miro", "low"),
-    ("Okta Workforce Identity", "okta", "Okta", "critical"),
-    ("Splunk Cloud Platform", "splunk-cloud", "Cisco", "critical"),
-    ("Datadog", "datadog", "Datadog", "high"),
-    ("PagerDuty", "pagerduty", "PagerDuty", "high"),
-    ("Snyk", "snyk", "Snyk", "medium"),
-    ("Microsoft Defender for Endpoint", "defender-endpoint", "Microsoft", "critical"),
-    ("Cloudflare Zero Trust", "cloudflare-zero-trust", "Cloudflare", "critical"),
-    ("DocuSign eSignature", "docusign", "DocuSign", "medium"),
-    ("Smartsheet", "smartsheet", "Smartsheet", "low"),
-    ("Tableau Cloud", "tableau-cloud", "Salesforce", "medium"),
-    ("Power BI Pro", "power-bi", "Microsoft", "medium"),
-    ("Databricks", "databricks", "Databricks", "high"),
-    ("Snowflake", "snowflake", "Snowflake", "high"),
-    ("Qualtrics", "qualtrics", "Qualtrics", "low"),
-    ("Mailchimp", "mailchimp", "Intuit", "low"),
-    ("GOV.UK Notify", "govuk-notify", "Government Digital Service", "high"),
-    ("GOV.UK Pay", "govuk-pay", "Government Digital Service", "medium"),
-    ("Contentful", "contentful", "Contentful", "medium"),
-    ("Sentry", "sentry", "Sentry", "medium"),
-    ("1Password Business", "1password", "1Password", "high"),
-    ("Mimecast Email Security", "mimecast", "Mimecast", "critical"),
-    ("Workday HCM", "workday-hcm", "Workday", "high"),
-    ("Oracle Fusion Cloud ERP", "oracle-fusion-erp", "Oracle", "high"),
-    ("Adobe Acrobat Pro", "adobe-acrobat", "Adobe", "low"),
-    ("Figma", "figma", "Figma", "low"),
-    ("Lucid", "lucid", "Lucid Software", "low"),
-    ("Postman", "postman", "Postman", "low"),
-    ("Terraform Cloud", "terraform-cloud", "HashiCorp", "high"),
-    ("Grafana Cloud", "grafana-cloud", "Grafana Labs", "medium"),
-    ("Statuspage", "statuspage", "Atlassian", "medium"),
-    ("Egress Protect", "egress", "KnowBe4", "medium"),
-    ("KnowBe4 security awareness", "knowbe4", "KnowBe4", "low"),
-    ("Veeam Data Cloud", "veeam-data-cloud", "Veeam", "critical"),
-    ("Zscaler Internet Access", "zscaler-zia", "Zscaler", "critical"),
-    ("Trello", "trello", "Atlassian", "low"),
-    ("Webex Contact Center", "webex-contact-center", "Cisco", "high"),
-    ("Qualys VMDR", "qualys-vmdr", "Qualys", "high"),
-]
-DEVICE_GROUPS = [
-    "Staff laptops ({team})",
-    "Developer workstations ({team})",
-    "Kiosk and meeting room PCs ({site})",
-    "Mac laptops ({team})",
-    "Office suite ({team})",
-]
-NETWORK_SITES = ["lds", "ncl", "bri", "dc1", "dc2"]
-NETWORK_ROLES = ["core-sw", "acc-sw", "fw", "vpn", "lb", "wlc", "rtr"]
-#: Who owns configuration items of each type (applications and SaaS belong to their service's owners).
-ASSET_OWNERS = {
-    "server": ["head-of-infrastructure", "hosting-services-manager", "cloud-operations-lead", "site-reliability-lead"],
-    "database": ["database-services-manager", "data-platform-lead", "head-of-infrastructure"],
-    "platform": ["head-of-platform-engineering", "cloud-operations-lead", "site-reliability-lead"],
-    "network": ["network-services-manager", "head-of-infrastructure"],
-    "end-user": ["head-of-end-user-computing", "head-of-service-management"],
-}
 ENV_CODE = {"production": "prd", "staging": "stg", "test": "tst", "development": "dev", "dr": "dr"}
 
 
@@ -1390,34 +730,6 @@ def services(asset_records: list[Record], contract_ids: dict[str, list[str]]) ->
     return records
 
 
-PROCESSES = [
-    "Incident management",
-    "Problem management",
-    "Change management",
-    "Release management",
-    "Access recertification",
-    "Vulnerability management",
-    "Patch management",
-    "Backup and restore testing",
-    "Supplier performance review",
-    "Contract exit planning",
-    "Information asset register upkeep",
-    "Data protection impact assessment",
-    "Subject access requests",
-    "Freedom of information requests",
-    "Records disposal",
-    "Clinical safety case review",
-    "Service assessment preparation",
-    "Capacity planning",
-    "Disaster recovery testing",
-    "Starters and leavers",
-    "Mandatory training compliance",
-    "Risk register review",
-    "Policy review",
-    "Budget monitoring",
-]
-
-
 def roles(service_records: list[Record], product_records: list[Record]) -> list[Record]:
     d = Draw("roles")
     records: list[Record] = []
@@ -1489,65 +801,7 @@ def roles(service_records: list[Record], product_records: list[Record]) -> list[
     return records
 
 
-DATA_PRODUCTS = [
-    ("Referral-to-treatment waiting times (monthly)", "file-extract", "CSV", False),
-    ("Waiting list minimum dataset (weekly)", "file-extract", "CSV", True),
-    ("Patient demographics FHIR API", "api", "FHIR R4", True),
-    ("Organisation reference data API", "api", "FHIR R4", False),
-    ("SNOMED CT UK edition release", "file-extract", "RF2", False),
-    ("Bed availability feed", "stream", "JSON", False),
-    ("GP extract (pseudonymised)", "database", "Parquet", True),
-    ("Screening uptake dashboard", "dashboard", "Power BI", False),
-    ("Workforce returns dataset", "file-extract", "CSV", True),
-    ("Appointment utilisation statistics", "file-extract", "CSV", False),
-    ("Prescription tracking events", "stream", "JSON", True),
-    ("Clinical coding audit results", "database", "SQL", True),
-    ("Data quality maturity index", "dashboard", "HTML", False),
-    ("Public health indicators", "api", "OpenAPI 3 / JSON", False),
-    ("Synthetic patient records", "file-extract", "FHIR R4", False),
-    ("Service availability statistics", "dashboard", "HTML", False),
-    ("Emergency care attendances (pseudonymised)", "database", "Parquet", True),
-    ("Outpatient activity", "file-extract", "CSV", True),
-    ("Digital maturity survey results", "file-extract", "XLSX", False),
-    ("Cancer waiting times", "file-extract", "CSV", False),
-    ("Maternity services dataset (pseudonymised)", "database", "Parquet", True),
-    ("Mental health services dataset", "database", "Parquet", True),
-    ("Community services activity", "file-extract", "CSV", True),
-    ("Diagnostic imaging waiting times", "file-extract", "CSV", False),
-    ("Staff sickness absence statistics", "file-extract", "XLSX", False),
-    ("NHS 111 call volumes", "dashboard", "Power BI", False),
-    ("Ambulance response times", "file-extract", "CSV", False),
-    ("Immunisation uptake", "api", "OpenAPI 3 / JSON", False),
-    ("Hospital episode extract for researchers", "database", "Parquet", True),
-    ("Care home capacity tracker", "dashboard", "HTML", False),
-    ("Medicines dispensed in primary care", "file-extract", "CSV", False),
-    ("Patient experience survey results", "file-extract", "CSV", False),
-    ("Referral attachments metadata", "api", "FHIR R4", True),
-    ("Terminology mapping tables", "file-extract", "TSV", False),
-    ("Trust data submission tracker", "dashboard", "Power BI", False),
-    ("Audit trail of national record access", "database", "SQL", True),
-    ("Developer portal usage statistics", "dashboard", "HTML", False),
-    ("Discharge delays (daily)", "file-extract", "CSV", True),
-    ("Virtual ward occupancy", "api", "OpenAPI 3 / JSON", False),
-    ("Elective recovery forecasts", "file-extract", "XLSX", False),
-    ("Clinical decision support usage", "database", "SQL", True),
-    ("Screening invitations (identifiable)", "file-extract", "CSV", True),
-    ("Long-term conditions prevalence", "api", "OpenAPI 3 / JSON", False),
-    ("Organisation DSPT status feed", "api", "JSON", False),
-    ("Legacy pathology results archive extract", "file-extract", "HL7 v2", True),
-]
 DOCS_URL = "https://digital.northgate-health.example/data"
-OPEN_FORMATS = {"CSV", "FHIR R4", "RF2", "JSON", "Parquet", "HTML", "OpenAPI 3 / JSON", "TSV", "HL7 v2", "SQL"}
-STEWARDS = [
-    "data-quality-manager",
-    "referrals-data-steward",
-    "data-platform-steward",
-    "performance-analyst-lead",
-    "terminology-lead",
-    "data-warehouse-manager",
-    "workforce-data-steward",
-    "screening-data-steward",
-]
 
 
 def data_products(service_records: list[Record], partners: list[str]) -> list[Record]:
@@ -1606,15 +860,6 @@ SECTORS = {
     "CCG / Integrated Care Board (ICB)": ("icb", "icb"),
     "Commissioning Support Unit (CSU)": ("csu", "csu"),
 }
-PURPOSES = [
-    ("Referral and waiting list data for elective recovery", ["referral", "demographics"], "outbound"),
-    ("Submission of the waiting list minimum dataset", ["waiting-list", "demographics"], "inbound"),
-    ("Commissioning analysis (pseudonymised)", ["activity", "pseudonymised"], "outbound"),
-    ("Screening invitations and results", ["screening", "demographics"], "two-way"),
-    ("Workforce returns", ["workforce"], "inbound"),
-    ("Aggregate performance statistics", ["aggregate"], "outbound"),
-    ("Care record summary access for direct care", ["care-record", "demographics"], "outbound"),
-]
 
 
 def dspt_status(row: dict[str, str]) -> tuple[str, str | None, str | None]:
@@ -1765,164 +1010,6 @@ AREA_OWNERS = {
     "ROLE": "corporate",
     "GOV": "corporate",
 }
-#: area -> (risk titles, control titles, policy titles)
-GOVERNANCE: dict[str, tuple[list[str], list[str], list[str]]] = {
-    "CYBER": (
-        [
-            "Phishing leads to compromise of staff accounts",
-            "Unpatched vulnerability exploited on an internet-facing service",
-            "Insider misuse of privileged access",
-            "Third-party supplier breach exposes national data",
-            "Denial of service against public APIs",
-            "Loss of security monitoring coverage",
-        ],
-        [
-            "Multi-factor authentication for all staff and supplier accounts",
-            "Quarterly privileged access recertification",
-            "Vulnerability scanning of the external estate weekly",
-            "Email filtering and attachment sandboxing",
-            "Security event monitoring 24x7",
-            "Annual IT health check and remediation tracking",
-        ],
-        [
-            "Information security policy ({scope})",
-            "Access control standard",
-            "Vulnerability management standard",
-            "Cryptography and key management standard",
-        ],
-    ),
-    "INFRA": (
-        [
-            "End-of-life software in the {scope} estate",
-            "Single data centre failure disrupts services",
-            "Capacity shortfall on the virtualisation platform",
-            "Failed restore from backup",
-            "Configuration drift between environments",
-            "Certificate expiry takes a service offline",
-        ],
-        [
-            "Monthly patch cycle with compliance reporting",
-            "Backup restore testing each quarter",
-            "Configuration baselines enforced by automation",
-            "Technology lifecycle review each half year",
-            "Disaster recovery test each year",
-        ],
-        [
-            "Technology lifecycle and end-of-life policy",
-            "Hosting and cloud policy ({scope})",
-            "Backup and recovery standard",
-        ],
-    ),
-    "COMM": (
-        [
-            "Supplier failure interrupts a critical service",
-            "Contract expires without a replacement in place",
-            "Over-reliance on direct awards",
-            "Licence non-compliance found in a vendor audit",
-            "Supplier costs rise above budget at renewal",
-        ],
-        [
-            "Quarterly performance reviews for tier 1 suppliers",
-            "Contract expiry forecast reviewed each month",
-            "Exit plans for contracts over 1 million pounds",
-            "Spend controls approval for technology spend",
-        ],
-        ["Procurement and contract management policy", "Supplier assurance standard"],
-    ),
-    "DATA": (
-        [
-            "Poor data quality in {scope} misleads decisions",
-            "Data loss from the national data platform",
-            "Loss of access to historic records after a migration",
-            "Data products miss their availability targets",
-        ],
-        [
-            "Automated data quality checks on ingestion",
-            "Information asset register reviewed each quarter",
-            "Data retention and disposal schedule applied",
-        ],
-        ["Data quality policy", "Records management and retention policy ({scope})", "Data classification standard"],
-    ),
-    "COLLAB": (
-        [
-            "Personal data shared without a current agreement",
-            "Partner's weak security exposes shared data",
-            "Data sharing agreements not reviewed on time",
-        ],
-        ["Data sharing agreement register reviewed each quarter", "Partner DSPT status checked before sharing"],
-        ["Data sharing policy"],
-    ),
-    "DELIV": (
-        [
-            "Manual releases cause failed changes",
-            "Services fail their service assessment",
-            "Delivery teams lack key roles",
-            "Technical debt slows delivery of {scope}",
-        ],
-        ["Change advisory board for high-risk changes", "Automated testing gate in the delivery pipeline"],
-        ["Service standard and assessment policy", "Software development standard"],
-    ),
-    "INNOV": (
-        ["Pilots do not reach adoption", "Innovation funding is not renewed"],
-        ["Stage gate reviews for innovation projects"],
-        ["Innovation and research policy"],
-    ),
-    "WORK": (
-        [
-            "Hard-to-fill vacancies in {scope}",
-            "Reliance on contractors in critical roles",
-            "Loss of key staff without succession",
-        ],
-        ["Monthly establishment and vacancy review"],
-        ["Recruitment and retention policy", "Workforce plan ({scope})"],
-    ),
-    "CULT": (
-        ["Mandatory training compliance falls below target", "Legacy skills held by too few people"],
-        ["Training compliance reported to the People Committee each month"],
-        ["Learning and development policy"],
-    ),
-    "ROLE": (
-        ["Unclear ownership of {scope} services", "Accountabilities not updated after restructure"],
-        ["Annual confirmation of service owners"],
-        ["Scheme of delegation"],
-    ),
-    "GOV": (
-        [
-            "Board receives incomplete assurance on {scope}",
-            "Risk register entries not reviewed on time",
-            "Internal audit recommendations not implemented",
-        ],
-        ["Internal audit plan agreed by the audit committee", "Risk management framework review"],
-        ["Risk management policy", "Standing financial instructions", "Conflicts of interest policy"],
-    ),
-}
-AREA_WEIGHTS = {
-    "CYBER": 16,
-    "INFRA": 16,
-    "COMM": 10,
-    "DATA": 10,
-    "COLLAB": 5,
-    "DELIV": 9,
-    "INNOV": 4,
-    "WORK": 8,
-    "CULT": 5,
-    "ROLE": 4,
-    "GOV": 8,
-}
-SCOPES = [
-    "corporate",
-    "clinical services",
-    "the data platform",
-    "the referrals platform",
-    "booking",
-    "networks",
-    "end-user computing",
-    "public APIs",
-    "the data warehouse",
-    "cyber security",
-    "national services",
-]
-COUNTS = {"control": 90, "policy": 45, "risk": 140, "issue": 40, "action": 80, "decision": 40}
 PREFIX = {"control": "CTL", "policy": "POL", "risk": "RSK", "issue": "ISS", "action": "ACT"}
 
 
@@ -2039,61 +1126,6 @@ def governance() -> list[Record]:
 
 # --- incidents -------------------------------------------------------------------------------------------
 
-INCIDENT_TYPES: dict[str, tuple[int, list[str], float]] = {
-    # category: (weight, titles, chance it is a personal data breach)
-    "phishing": (
-        30,
-        [
-            "Credential phishing campaign against staff",
-            "Suspicious email reported by staff",
-            "Business email compromise attempt against finance",
-        ],
-        0.05,
-    ),
-    "misdirected-data": (
-        18,
-        [
-            "Extract emailed to the wrong recipient",
-            "Report sent to the wrong trust",
-            "Letter with patient details sent to the wrong address",
-        ],
-        0.95,
-    ),
-    "unauthorised-access": (
-        10,
-        [
-            "Unauthorised access to a shared mailbox",
-            "Leaver's account still active and used",
-            "Access to records without a legitimate reason",
-        ],
-        0.6,
-    ),
-    "malware": (8, ["Malware blocked on a staff laptop", "Infected USB device connected to a kiosk PC"], 0.0),
-    "vulnerability-exploitation": (
-        6,
-        ["Exploitation attempt against a public web server", "Web shell found on an internet-facing host"],
-        0.1,
-    ),
-    "misconfiguration": (
-        10,
-        [
-            "Storage bucket publicly readable",
-            "Firewall rule exposed a management port",
-            "Logging disabled on a production service",
-        ],
-        0.3,
-    ),
-    "supplier": (
-        7,
-        ["Supplier reported a breach of its own systems", "Supplier outage affected a national service"],
-        0.3,
-    ),
-    "data-loss": (5, ["Unencrypted laptop lost in transit", "Paper records left on a train"], 0.9),
-    "denial-of-service": (3, ["Volumetric attack against the public API gateway"], 0.0),
-    "ransomware": (1, ["Ransomware on a supplier's file server holding our documents"], 0.5),
-    "other": (2, ["Tailgating into the office", "Clear-desk breach found in audit"], 0.2),
-}
-
 
 def incidents(asset_records: list[Record], contract_records: list[Record]) -> list[Record]:
     d = Draw("security-incidents")
@@ -2175,38 +1207,6 @@ def incidents(asset_records: list[Record], contract_records: list[Record]) -> li
 
 # --- innovation, delivery, procurement, skills -----------------------------------------------------------
 
-IDEAS = [
-    "Ambient voice note-taking for clinicians",
-    "Predicting missed appointments",
-    "Chatbot for service desk requests",
-    "Automated coding of discharge summaries",
-    "Synthetic data for testing",
-    "Federated analytics with trusts",
-    "Low-code forms for data collections",
-    "Digital twin of the referral pathway",
-    "Robotic process automation in finance",
-    "Large language model search over policies",
-    "Accessibility checker in the delivery pipeline",
-    "Carbon reporting for cloud workloads",
-    "Self-service password reset by voice",
-    "Open-source terminology browser",
-    "Image de-identification service",
-    "Real-time bed state API",
-    "Smart triage of security alerts",
-    "Patient-facing wait time estimates",
-    "Data quality anomaly detection",
-    "Green software guidelines",
-    "Remote monitoring data ingestion",
-    "Trust data submission validator",
-    "Natural language analytics queries",
-    "Digital staff passport",
-    "Automated access recertification",
-    "FHIR facade for legacy pathology archive",
-    "Predictive capacity planning for the virtualisation platform",
-    "Cost anomaly alerts for cloud spend",
-    "Structured feedback from service users",
-    "Automated test data masking",
-]
 DELIVERY_TEAMS = ("Referrals platform", "Booking and appointments", "Integration services", "Public website and APIs")
 STAGE_WEIGHTS = {"idea": 22, "discovery": 20, "alpha": 14, "beta": 10, "live": 6, "adopted": 8, "stopped": 20}
 
@@ -2390,52 +1390,6 @@ def procurement(contract_records: list[Record]) -> list[Record]:
             )
         )
     return records
-
-
-SKILLS: dict[str, list[str]] = {
-    "it-operations": [
-        "Windows Server administration",
-        "Linux administration",
-        "VMware vSphere",
-        "Network engineering (Cisco)",
-        "Firewall management",
-        "Backup and recovery (Veeam)",
-        "IT service management (ITIL 4)",
-        "Microsoft Intune device management",
-    ],
-    "software-development": [
-        "Cloud-native development (Kubernetes)",
-        "Infrastructure as code (Terraform)",
-        "Java and Spring Boot",
-        "Node.js and TypeScript",
-        "Python",
-        ".NET",
-        "FHIR API development",
-        "HL7 v2 interfaces",
-    ],
-    "cyber-security": [
-        "Security monitoring (SIEM)",
-        "Threat intelligence",
-        "Penetration testing",
-        "Identity and access management",
-        "Cloud security",
-    ],
-    "data": [
-        "Data engineering (Spark)",
-        "SQL and data modelling",
-        "Statistical analysis (R)",
-        "Data visualisation",
-        "SNOMED CT terminology",
-        "Data quality management",
-        "Machine learning",
-    ],
-    "architecture": ["Solution architecture", "Enterprise architecture (TOGAF)", "Integration architecture"],
-    "product-and-delivery": ["Agile delivery", "Product management", "Business analysis", "Portfolio management"],
-    "user-centred-design": ["User research", "Interaction design", "Content design", "Accessibility"],
-    "quality-assurance-testing": ["Test automation", "Performance testing", "Accessibility testing"],
-    "other": ["Commercial contract management", "Information governance", "Clinical safety (DCB0129)"],
-}
-HISTORIC = {"HL7 v2 interfaces", "Windows Server administration", ".NET"}
 
 
 def skills() -> list[Record]:
