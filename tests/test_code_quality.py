@@ -17,7 +17,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 #: What ruff checks and formats: the Python code (and the Python examples in these folders' Markdown).
-RUFF_PATHS = ("src", "tests", "benchmarks", "plugins")
+RUFF_PATHS = ("src", "tests", "benchmarks", "plugins", "examples")
 
 
 def _ruff() -> str | None:

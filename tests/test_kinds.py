@@ -214,12 +214,13 @@ def test_example_has_enough_records_with_unique_ids(kind: str) -> None:
 
 
 def test_example_loads_through_capcheck(kinds: dict[str, EvidenceKind], loaders: dict[str, Any]) -> None:
-    """The three files load and validate through capcheck's own loaders, one kind per file."""
+    """The hand-written files and the generated estate load and validate through capcheck's own loaders."""
     from capcheck.evidence import load_evidence
 
     evidence = load_evidence([EXAMPLE], loaders=loaders, kinds=kinds)
     for kind in CORE_KINDS:
-        assert evidence.count(kind) == len(_example_records(kind))
+        estate = json.loads((EXAMPLE / "estate" / f"{kind}.json").read_text(encoding="utf-8"))["records"]
+        assert evidence.count(kind) == len(_example_records(kind)) + len(estate)
 
 
 def test_example_csv_cells_are_typed() -> None:
