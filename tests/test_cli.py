@@ -127,7 +127,7 @@ def test_a_raising_rule_makes_the_check_incomplete(
     run_cli, mixed: Path, check_argv, copy_fixture: Callable[..., Path]
 ) -> None:
     copy_fixture("plugins/raising_rule_plugin.py")
-    args = [*check_argv(mixed, rules=["COMM-902", "COMM-004"]), "--plugin", "raising_rule_plugin"]
+    args = [*check_argv(mixed, rules=["COMM-902", "COMM-004"]), "--plugin", "./raising_rule_plugin.py"]
     result = run_cli(*args, "--fail-on", "never")
     assert result.exit_code == 2  # even with --fail-on never: the check is incomplete
     assert (
@@ -287,12 +287,12 @@ def test_a_failed_render_leaves_the_previous_output(
     copy_fixture("plugins/failing_reporter_plugin.py")
     (workdir / "report.txt").write_text("yesterday's report\n")
     result = run_cli(
-        *check_argv(mixed), "--plugin", "failing_reporter_plugin", "--format", "boom", "--output", "report.txt"
+        *check_argv(mixed), "--plugin", "./failing_reporter_plugin.py", "--format", "boom", "--output", "report.txt"
     )
     assert result.exit_code == 2
     assert "capcheck: plugin error: 1 problem" in result.stderr
     assert (
-        "reporter 'boom' (plugin 'failing_reporter_plugin') failed: RuntimeError: the printer is on fire"
+        "reporter 'boom' (plugin './failing_reporter_plugin.py') failed: RuntimeError: the printer is on fire"
         in result.stderr
     )
     assert "Traceback" not in result.stderr

@@ -65,3 +65,63 @@ def test_a_reader_that_has_gone_gets_no_error(workdir: Path) -> None:
     proc.wait(timeout=60)
     assert "internal error" not in stderr and "Traceback" not in stderr
     assert proc.returncode == 0
+
+
+# --- the trust boundary: nothing is imported from the working or config directory ---------------------
+
+#: Libraries capcheck imports lazily (and, for `python -m`, what the package imports first): a file of
+#: one of these names in a checkout must never run.
+SHADOWS = ("jsonschema_rs", "orjson", "yaml", "typing", "__future__", "pydantic", "click")
+
+
+def _console_or_module() -> list[list[str]]:
+    launchers = [[sys.executable, "-m", "capcheck"]]
+    script = str(CONSOLE_SCRIPT) if CONSOLE_SCRIPT.exists() else shutil.which("capcheck")
+    if script:
+        launchers.append([script])
+    return launchers
+
+
+@pytest.mark.parametrize("launcher", _console_or_module(), ids=lambda argv: "python -m" if len(argv) > 1 else "script")
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["check", "../../evidence", "--as-of", "2025-04-01", "--fail-on", "never"],
+        ["validate", "../../evidence"],
+        ["rules", "list"],
+    ],
+    ids=lambda argv: argv[0] if argv[0] != "rules" else "rules list",
+)
+def test_no_module_is_imported_from_the_working_or_config_directory(
+    workdir: Path, copy_fixture: Callable[..., Path], launcher: list[str], command: list[str]
+) -> None:
+    copy_fixture("evidence/clean", "evidence")
+    project = workdir / "project"  # the config's directory, and the working directory below it
+    (project / "sub").mkdir(parents=True)
+    (project / "capcheck.toml").write_text('fail_on = "high"\n')
+    for directory in (project, project / "sub"):
+        for name in SHADOWS:
+            (directory / f"{name}.py").write_text(
+                f"open({str(workdir / 'ran')!r} + '-{name}', 'w').write('shadowed')\nraise SystemExit(99)\n"
+            )
+    result = run([*launcher, *command], project / "sub")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert sorted(p.name for p in workdir.iterdir() if p.name.startswith("ran")) == []
+
+
+def test_python_dash_m_keeps_an_explicit_pythonpath(workdir: Path, copy_fixture: Callable[..., Path]) -> None:
+    """Only the entry `python -m` adds is dropped: a module the user puts on PYTHONPATH still loads by name."""
+    copy_fixture("plugins/sample_plugin.py", "site/sample_plugin.py")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CAPCHECK_")}
+    env["PYTHONPATH"] = str(workdir / "site")
+    result = subprocess.run(
+        [sys.executable, "-m", "capcheck", "rules", "list", "--plugin", "sample_plugin", "--select", "COMM-901"],
+        cwd=workdir,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith("COMM-901 ")

@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from capcheck.config import Config
     from capcheck.errors import CapcheckError
     from capcheck.models import RunResult
+    from capcheck.plugins import PluginInfo
     from capcheck.registry import Registry
 
 __all__ = ["main"]
@@ -86,8 +87,23 @@ def debug_option(func: F) -> F:
     return click.option("--debug", is_flag=True, help="Show tracebacks instead of short messages.")(func)
 
 
+def _no_config_plugins(ctx: click.Context, _param: click.Parameter, value: bool) -> None:
+    ctx.meta[_NO_CONFIG_PLUGINS] = value
+
+
+_NO_CONFIG_PLUGINS = "capcheck.no_config_plugins"
+
+
 def config_option(func: F) -> F:
-    """``--config FILE``."""
+    """``--config FILE`` and ``--no-config-plugins``."""
+    func = click.option(
+        "--no-config-plugins",
+        is_flag=True,
+        expose_value=False,
+        callback=_no_config_plugins,
+        help="Refuse to run plugins the config file names (for checkouts you do not trust); "
+        "also CAPCHECK_NO_CONFIG_PLUGINS=1. See docs/security.md.",
+    )(func)
     return click.option(
         "--config",
         "config_path",
@@ -121,10 +137,33 @@ def _load_config(config_path: Path | None) -> Config:
     return load_config(config_path if config_path is not None else find_config())
 
 
-def _registry(config: Config, rule_paths: tuple[Path, ...] = (), plugins: tuple[str, ...] = ()) -> Registry:
+def _registry(
+    config: Config, rule_paths: tuple[Path, ...] = (), plugins: tuple[str, ...] = (), *, announce: bool = False
+) -> Registry:
+    """The registry for a command; ``announce``: say on stderr which code beyond capcheck's own runs."""
     from capcheck.runner import load_registry
 
-    return load_registry(config, rule_paths, plugins)
+    ctx = click.get_current_context(silent=True)
+    refuse = bool(ctx is not None and ctx.meta.get(_NO_CONFIG_PLUGINS))
+    registry = load_registry(config, rule_paths, plugins, config_plugins=False if refuse else None)
+    if announce:
+        for info in registry.plugins:
+            if info.origin != "builtin":
+                click.echo(f"capcheck: loaded {_plugin_origin(info)}", err=True)
+    return registry
+
+
+def _plugin_origin(info: PluginInfo) -> str:
+    """Where a plugin's code came from and who asked for it, for people deciding whether to trust it."""
+    from capcheck.models import display_path
+    from capcheck.plugins import is_plugin_path
+
+    if info.origin == "entry point":
+        dist = f" of {info.distribution} {info.version}" if info.distribution else ""
+        return f"plugin {info.name!r}: entry point {info.location}{dist} (installed)"
+    what = "file" if is_plugin_path(info.name) else "module"
+    where = display_path(Path(info.location)) if info.location else "?"
+    return f"plugin {info.name!r}: {what} {where}, named by {info.named_by}"
 
 
 def _usage(message: str) -> NoReturn:
@@ -279,7 +318,7 @@ def check(
         min_level=_min_levels(min_levels),
         baseline=baseline,
     )
-    registry = _registry(config, rule_paths, plugins)
+    registry = _registry(config, rule_paths, plugins, announce=True)
     fmt = fmt or config.format or "text"
     targets = _report_targets(registry, fmt, reports)
     result = run_check(request, registry)
@@ -329,7 +368,7 @@ def baseline_create(
     request = _request(
         config, paths, rule_paths, plugins, select, ignore, as_of, waivers_path, fail_on=None, debug=debug
     )
-    result = run_check(request, _registry(config, rule_paths, plugins))
+    result = run_check(request, _registry(config, rule_paths, plugins, announce=True))
     if result.exit_code == 2:
         _usage("a rule raised an error, so the check is incomplete: no baseline written (see --debug)")
     doc = baseline_document(result)
@@ -696,7 +735,8 @@ def plugins(rule_paths: tuple[Path, ...], plugins: tuple[str, ...], config_path:
             f"{n} {_PLURAL.get(w, w)}" if n != 1 else f"1 {_SINGULAR.get(w, w)}"
             for w, n in sorted(counts.get(info.name, {}).items())
         )
-        click.echo(f"{info.name:<36} {info.origin:<12}{dist}  {items}")
+        origin = f"  [{_plugin_origin(info)}]" if info.origin != "builtin" else ""
+        click.echo(f"{info.name:<36} {info.origin:<12}{dist}  {items}{origin}")
 
 
 @cli.command()
@@ -771,7 +811,7 @@ def validate(
     from capcheck.validation import validate_paths
 
     config = _load_config(config_path)
-    registry = _registry(config, rule_paths, plugins)
+    registry = _registry(config, rule_paths, plugins, announce=True)
     warnings: list[Problem] = []
     report = validate_paths(registry, list(paths), config, warnings)
     if warnings and strict:
