@@ -187,7 +187,27 @@ def test_no_evidence_given(run_cli) -> None:
 def test_unknown_format(run_cli, clean: Path) -> None:
     result = run_cli("check", clean, "--format", "yaml")
     assert result.exit_code == 2
-    assert "unknown format 'yaml' (formats: " in result.stderr and "json" in result.stderr
+    assert (
+        "  --format: unknown format 'yaml' (formats: csv, html, json, junit, markdown, sarif, text)\n" in result.stderr
+    )
+
+
+@pytest.mark.parametrize(
+    ("name", "text", "where"),
+    [
+        ("capcheck.toml", 'format = "yaml"\n', "capcheck.toml: /format"),
+        ("pyproject.toml", '[tool.capcheck]\nformat = "yaml"\n', "pyproject.toml: /tool/capcheck/format"),
+    ],
+)
+def test_an_unknown_format_from_the_config_names_the_file_and_key(
+    run_cli, clean: Path, workdir: Path, name: str, text: str, where: str
+) -> None:
+    (workdir / name).write_text(text)
+    result = run_cli("check", clean)
+    assert result.exit_code == 2
+    assert result.stderr.startswith("capcheck: config error: 1 problem\n")
+    assert f"  {where}: unknown format 'yaml' (formats: csv, html, json" in result.stderr
+    assert run_cli("check", clean, "--format", "json", "--fail-on", "never").exit_code == 0  # the option wins
 
 
 def test_unknown_fail_on_value_is_a_click_usage_error(run_cli, clean: Path) -> None:
@@ -511,3 +531,95 @@ def test_validate_needs_a_path(run_cli) -> None:
     result = run_cli("validate")
     assert result.exit_code == 2
     assert "Missing argument" in result.stderr
+
+
+# --- outputs never overwrite inputs, and a failed write is exit 2 naming the output -------------------
+
+
+@pytest.fixture
+def inputs(mixed: Path, workdir: Path, copy_fixture: Callable[..., Path]) -> dict[str, Path]:
+    """A check with one input of every sort: evidence, config, waivers, baseline, rule file, plugin file."""
+    copy_fixture("rules/contract-currency.toml", "ours/contract-currency.toml")
+    copy_fixture("plugins/sample_plugin.py", "ours/sample_plugin.py")
+    (workdir / "waivers.yaml").write_text("waivers: []\n")
+    (workdir / "capcheck.toml").write_text('rules = ["ours/contract-currency.toml"]\nwaivers = "waivers.yaml"\n')
+    created = run_cli_baseline(workdir)
+    return {
+        "evidence": workdir / mixed / "it-assets.csv",
+        "config": workdir / "capcheck.toml",
+        "waivers": workdir / "waivers.yaml",
+        "baseline": created,
+        "rule file": workdir / "ours" / "contract-currency.toml",
+        "plugin file": workdir / "ours" / "sample_plugin.py",
+    }
+
+
+def run_cli_baseline(workdir: Path) -> Path:
+    from click.testing import CliRunner
+
+    from capcheck.cli import cli
+
+    result = CliRunner().invoke(cli, ["baseline", "create", "evidence", "--output", "base.json"])
+    assert result.exit_code == 0, result.output
+    return workdir / "base.json"
+
+
+@pytest.mark.parametrize("what", ["evidence", "config", "waivers", "baseline", "rule file", "plugin file"])
+@pytest.mark.parametrize("how", ["--output", "--report"])
+def test_an_output_never_overwrites_an_input(
+    run_cli, inputs: dict[str, Path], workdir: Path, what: str, how: str
+) -> None:
+    target = inputs[what]
+    before = target.read_bytes()
+    spelled = f"ours/../{target.relative_to(workdir).as_posix()}"  # another spelling of the same file
+    out = ["--output", spelled] if how == "--output" else ["--report", f"json={spelled}"]
+    result = run_cli(
+        "check", "evidence", "--baseline", "base.json", "--plugin", "./ours/sample_plugin.py", "--format", "json", *out
+    )
+    assert result.exit_code == 2, result.stderr
+    option = "--output" if how == "--output" else "--report json"
+    assert result.stderr == (
+        "capcheck: loaded plugin './ours/sample_plugin.py': file ours/sample_plugin.py, named by --plugin\n"
+        "capcheck: output error: 1 problem\n"
+        f"  {spelled}: {option} would overwrite an input of this check: refused\n"
+    )
+    assert result.stdout == ""  # nothing written, not even the main output
+    assert target.read_bytes() == before
+
+
+def test_an_output_reached_through_a_symlink_is_the_same_file(run_cli, mixed: Path, workdir: Path, check_argv) -> None:
+    (workdir / "link.json").symlink_to(mixed / "supplier-contracts.json")
+    result = run_cli(*check_argv(mixed), "--output", "link.json")
+    assert result.exit_code == 2
+    assert "link.json: --output would overwrite an input of this check: refused" in result.stderr
+
+
+def test_two_outputs_to_one_file_are_refused(run_cli, mixed: Path, check_argv) -> None:
+    result = run_cli(*check_argv(mixed), "--output", "r.json", "--report", "sarif=./r.json")
+    assert result.exit_code == 2
+    assert "  r.json: --report sarif is also written by --output: refused\n" in result.stderr
+
+
+def test_baseline_create_may_rewrite_its_baseline_but_no_other_input(run_cli, mixed: Path, workdir: Path) -> None:
+    assert run_cli("baseline", "create", "evidence", "--output", "b.json").exit_code == 0
+    (workdir / "capcheck.toml").write_text('baseline = "b.json"\n')
+    assert run_cli("baseline", "create", "evidence", "--output", "b.json").exit_code == 0
+    before = (mixed / "supplier-contracts.json").read_bytes()
+    refused = run_cli("baseline", "create", "evidence", "--output", "evidence/supplier-contracts.json")
+    assert refused.exit_code == 2
+    assert (
+        "evidence/supplier-contracts.json: --output would overwrite an input of this check: refused" in refused.stderr
+    )
+    assert (mixed / "supplier-contracts.json").read_bytes() == before
+
+
+def test_baseline_create_into_a_missing_directory_is_exit_2_naming_the_file(
+    run_cli, mixed: Path, workdir: Path
+) -> None:
+    result = run_cli("baseline", "create", "evidence", "--output", "missing/b.json")
+    assert result.exit_code == 2
+    assert (
+        result.stderr
+        == "capcheck: output error: 1 problem\n  missing/b.json: cannot write: No such file or directory\n"
+    )
+    assert not (workdir / "missing").exists()

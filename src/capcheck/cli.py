@@ -1,8 +1,9 @@
 """The ``capcheck`` command line: parsing and printing only; the work is in :mod:`capcheck.runner`.
 
 Exit codes: 0 no failing finding at or above ``--fail-on``; 1 there is one; 2 a usage, input,
-config or plugin error, or an ``error`` finding (the check is incomplete). Errors are printed as
-``path:line: /pointer: cause``; a traceback only with ``--debug``.
+config, plugin or output error, or an ``error`` finding (the check is incomplete); 130 and 143
+interrupted by SIGINT and SIGTERM. Errors are printed as ``path:line: /pointer: cause``; a
+traceback only with ``--debug``.
 """
 
 from __future__ import annotations
@@ -319,9 +320,22 @@ def check(
         baseline=baseline,
     )
     registry = _registry(config, rule_paths, plugins, announce=True)
+    if fmt is None and config.format is not None and config.format not in registry.reporters:
+        from capcheck.errors import ConfigError, Problem
+        from capcheck.models import display_path
+
+        raise ConfigError(
+            Problem(
+                f"unknown format {config.format!r} (formats: {', '.join(sorted(registry.reporters))})",
+                path=display_path(config.source) if config.source else None,
+                pointer=f"{config.pointer_prefix}/format",
+            )
+        )
     fmt = fmt or config.format or "text"
     targets = _report_targets(registry, fmt, reports)
     result = run_check(request, registry)
+    outputs = ([("--output", output)] if output is not None else []) + [(f"--report {n}", p) for n, p in targets]
+    _refuse_overwriting_inputs(outputs, _inputs(registry, config, result, request.waivers, request.baseline))
     _emit(registry, result, fmt, output)
     for name, path in targets:
         _emit(registry, result, name, path)
@@ -361,18 +375,20 @@ def baseline_create(
     import json
 
     from capcheck.baseline import baseline_document
-    from capcheck.reporters import write_atomic
     from capcheck.runner import run_check
 
     config = _load_config(config_path)
     request = _request(
         config, paths, rule_paths, plugins, select, ignore, as_of, waivers_path, fail_on=None, debug=debug
     )
-    result = run_check(request, _registry(config, rule_paths, plugins, announce=True))
+    registry = _registry(config, rule_paths, plugins, announce=True)
+    result = run_check(request, registry)
     if result.exit_code == 2:
         _usage("a rule raised an error, so the check is incomplete: no baseline written (see --debug)")
+    # The baseline file itself is what this command rewrites; every other input is protected.
+    _refuse_overwriting_inputs([("--output", output)], _inputs(registry, config, result, request.waivers))
     doc = baseline_document(result)
-    write_atomic(output, json.dumps(doc, indent=2) + "\n")
+    _write_file(output, json.dumps(doc, indent=2) + "\n")
     click.echo(f"baseline: {len(doc['findings'])} failures recorded in {output}")
 
 
@@ -409,32 +425,74 @@ def _min_levels(values: tuple[str, ...]) -> dict[str, int]:
 def _report_targets(registry: Registry, fmt: str, reports: tuple[str, ...]) -> list[tuple[str, Path]]:
     names = sorted(registry.reporters)
     if fmt not in registry.reporters:
-        _usage(f"unknown format {fmt!r} (formats: {', '.join(names)})")
+        _usage(f"--format: unknown format {fmt!r} (formats: {', '.join(names)})")
     targets: list[tuple[str, Path]] = []
     for spec in reports:
         name, sep, path = spec.partition("=")
         if not sep or not path:
             _usage(f"--report takes FORMAT=PATH, not {spec!r}")
         if name not in registry.reporters:
-            _usage(f"unknown report format {name!r} in --report (formats: {', '.join(names)})")
+            _usage(f"--report: unknown report format {name!r} in {spec!r} (formats: {', '.join(names)})")
         targets.append((name, Path(path)))
     return targets
 
 
 def _emit(registry: Registry, result: RunResult, fmt: str, output: Path | None) -> None:
-    from capcheck.reporters import RenderOptions, write_atomic
+    from capcheck.reporters import RenderOptions
 
     color = output is None and sys.stdout.isatty() and not os.environ.get("NO_COLOR")
     text = _render(registry, result, fmt, RenderOptions(color=color, base_dir=Path.cwd()))
     if output is None:
         click.echo(text, nl=False)
+        sys.stdout.flush()  # a failure belongs to this output, not to the exit
         return
-    try:
-        write_atomic(output, text)
-    except OSError as exc:
-        from capcheck.errors import Problem, UsageError
+    _write_file(output, text)
 
-        raise UsageError(Problem(f"cannot write: {exc.strerror or exc}", path=output.as_posix())) from None
+
+def _write_file(path: Path, text: str) -> None:
+    """Write an output file atomically; a failure is exit 2 naming the file, never a traceback."""
+    from capcheck.process import output_error
+    from capcheck.reporters import write_atomic
+
+    try:
+        write_atomic(path, text)
+    except OSError as exc:
+        raise output_error(path.as_posix(), exc) from None
+
+
+def _inputs(registry: Registry, config: Config, result: RunResult, *others: Path | None) -> list[Path]:
+    """Every file a check read: evidence, config, waivers, baseline, rule files and plugin files."""
+    paths = [Path(f.path) for f in result.evidence]
+    paths += [p for p in (config.source, *others) if p is not None]
+    paths += [Path(r.source.path) for r in registry.rules.values() if r.source.path]
+    paths += [Path(i.location) for i in registry.plugins if i.origin == "module" and i.location]
+    return paths
+
+
+def _refuse_overwriting_inputs(outputs: list[tuple[str, Path]], inputs: list[Path]) -> None:
+    """Stop (exit 2, before anything is written) if an output would overwrite an input or another output.
+
+    Paths are compared as files (``os.path.samefile``), so ``./a.json``, ``a.json``, a symlink and a
+    hard link to it are all the same file."""
+    from capcheck.errors import OutputError, Problem
+
+    def same(a: Path, b: Path) -> bool:
+        try:
+            return os.path.samefile(a, b)
+        except OSError:  # one does not exist (yet): then it is no input, and compare by name
+            return os.path.abspath(a) == os.path.abspath(b)
+
+    problems: list[Problem] = []
+    seen: list[tuple[str, Path]] = []
+    for option, path in outputs:
+        if any(same(path, p) for p in inputs):
+            problems.append(Problem(f"{option} would overwrite an input of this check: refused", path=path.as_posix()))
+        for earlier_option, earlier in seen:
+            if same(path, earlier):
+                problems.append(Problem(f"{option} is also written by {earlier_option}: refused", path=path.as_posix()))
+        seen.append((option, path))
+    if problems:
+        raise OutputError(problems)
 
 
 def _render(registry: Registry, result: RunResult, fmt: str, options: Any) -> str:
@@ -491,7 +549,6 @@ def new_rule(
     debug: bool,
 ) -> None:
     """Write a starter rule that validates, and a case file with a passing and a failing record."""
-    from capcheck.reporters import write_atomic
     from capcheck.scaffold import scaffold_rule
 
     registry = _registry(_load_config(config_path), rule_paths, plugins)
@@ -501,7 +558,7 @@ def new_rule(
             _usage(f"{path.as_posix()} exists (use --force to overwrite)")
     for path, text in ((made.rule_path, made.rule_text), (made.case_path, made.case_text)):
         path.parent.mkdir(parents=True, exist_ok=True)
-        write_atomic(path, text)
+        _write_file(path, text)
     rule_file, case_file = made.rule_path.as_posix(), made.case_path.as_posix()
     use = f"--plugin ./{rule_file}" if python else f"--rules {rule_file}"
     first_check = f"capcheck rules show {made.rule_id} {use}" if python else f"capcheck validate --strict {rule_file}"
@@ -604,7 +661,12 @@ def rules_docs(
             sys.exit(1)
         click.echo(f"rule docs in {output} are up to date ({len(files)} files)")
         return
-    changed = write_rule_docs(registry, output)
+    try:
+        changed = write_rule_docs(registry, output)
+    except OSError as exc:
+        from capcheck.process import output_error
+
+        raise output_error(Path(exc.filename).as_posix() if exc.filename else output.as_posix(), exc) from None
     click.echo(f"wrote {len(changed)} changed files to {output} ({len(registry.rules)} rules)")
 
 
@@ -830,17 +892,30 @@ def _finish(code: int) -> NoReturn:
     of evidence objects one by one takes a third of a second on large registers, for nothing.
     Output is complete by now (files are written atomically and synced); streams are flushed."""
     if _STANDALONE:
-        try:
+        # The reader went away (`capcheck check ... | head`): nothing to report.
+        with contextlib.suppress(BrokenPipeError):
             sys.stdout.flush()
+        with contextlib.suppress(OSError):
             sys.stderr.flush()
-        except BrokenPipeError:  # the reader went away (`capcheck check ... | head`): nothing to report
-            pass
         os._exit(code)
     sys.exit(code)
 
 
 def main(argv: list[str] | None = None) -> None:
-    """The console script's entry point."""
+    """The console script's entry point: a checked standard output, and interrupts as exit codes
+    (130 for SIGINT, 143 for SIGTERM; see :mod:`capcheck.process`)."""
+    from capcheck.errors import CapcheckError
+    from capcheck.process import Interrupted, checked_stdout, interrupts
+
     global _STANDALONE
     _STANDALONE = argv is None
-    cli.main(args=argv, prog_name="capcheck")
+    with checked_stdout(), interrupts():
+        try:
+            cli.main(args=argv, prog_name="capcheck")
+        except Interrupted as exc:
+            with contextlib.suppress(OSError):
+                click.echo(f"capcheck: interrupted by {exc.name}: nothing more was written", err=True)
+            _finish(exc.exit_code)
+        except CapcheckError as exc:  # an output failure outside a command (--help, --version)
+            _print_error(exc)
+            _finish(2)
