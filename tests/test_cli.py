@@ -623,3 +623,28 @@ def test_baseline_create_into_a_missing_directory_is_exit_2_naming_the_file(
         == "capcheck: output error: 1 problem\n  missing/b.json: cannot write: No such file or directory\n"
     )
     assert not (workdir / "missing").exists()
+
+
+def test_an_output_over_a_named_input_is_refused_before_the_check_runs(
+    run_cli, copy_fixture: Callable[..., Path], mixed: Path
+) -> None:
+    """Known inputs are checked before any evidence is read: the bad file never gets its say."""
+    bad = copy_fixture("evidence/bad/schema-invalid.json")
+    result = run_cli("check", mixed / "supplier-contracts.json", bad, "-o", mixed / "supplier-contracts.json")
+    assert result.exit_code == 2
+    assert result.stderr == (
+        "capcheck: output error: 1 problem\n"
+        "  evidence/supplier-contracts.json: --output would overwrite an input of this check: refused\n"
+    )
+
+
+def test_an_interrupt_in_process_is_exit_130_not_a_result(run_cli, mixed: Path, workdir: Path, check_argv) -> None:
+    (workdir / "interrupting.py").write_text(
+        (Path(__file__).parent / "fixtures" / "plugins" / "raising_rule_plugin.py")
+        .read_text()
+        .replace("raise ZeroDivisionError", "raise KeyboardInterrupt")
+    )
+    result = run_cli(*check_argv(mixed, rules=["COMM-902"]), "--plugin", "./interrupting.py", "-o", "out.json")
+    assert result.exit_code == 130
+    assert result.stderr.endswith("capcheck: interrupted by SIGINT: nothing more was written\n")
+    assert not (workdir / "out.json").exists()

@@ -231,8 +231,12 @@ def test_a_plugin_named_on_the_command_line_is_reported_as_such(
 
 @pytest.mark.parametrize(
     ("args", "env"),
-    [(["--no-config-plugins"], {}), ([], {"CAPCHECK_NO_CONFIG_PLUGINS": "1"})],
-    ids=["flag", "environment"],
+    [
+        (["--no-config-plugins"], {}),
+        ([], {"CAPCHECK_NO_CONFIG_PLUGINS": "1"}),
+        ([], {"CAPCHECK_NO_CONFIG_PLUGINS": "y"}),  # fails closed: any value but 0/false/no/off
+    ],
+    ids=["flag", "environment", "environment-misspelt"],
 )
 @pytest.mark.parametrize("command", [["check", "supplier-contracts.json"], ["rules", "list"], ["validate", "."]])
 def test_config_plugins_are_refused_when_turned_off(
@@ -248,6 +252,18 @@ def test_config_plugins_are_refused_when_turned_off(
         "the switch if you trust this checkout, or name a trusted config with --config\n"
     )
     assert not (config_with_plugin / "ran-evil").exists()
+
+
+def test_config_plugins_run_when_the_environment_switch_says_0(run_cli, config_with_plugin: Path) -> None:
+    result = run_cli("rules", "list", env={"CAPCHECK_NO_CONFIG_PLUGINS": "0"})
+    assert result.exit_code == 0, result.stderr
+    assert (config_with_plugin / "ran-evil").exists()
+
+
+def test_the_plugins_command_says_where_each_local_plugin_came_from(run_cli, config_with_plugin: Path) -> None:
+    result = run_cli("plugins")
+    [line] = [line for line in result.stdout.splitlines() if line.startswith("./evil.py ")]
+    assert line.endswith("[plugin './evil.py': file evil.py, named by capcheck.toml]")
 
 
 def test_turning_config_plugins_off_leaves_command_line_plugins_and_plugin_free_configs_alone(

@@ -62,8 +62,13 @@ def handle_errors(func: F) -> F:
                 raise
             _print_error(exc)
             sys.exit(2)
-        except (click.exceptions.Exit, click.ClickException, SystemExit, KeyboardInterrupt):
+        except (click.exceptions.Exit, click.ClickException, SystemExit):
             raise
+        except KeyboardInterrupt:
+            # Without the console script's handlers (see capcheck.process): still an interrupt, not a result.
+            with contextlib.suppress(OSError):
+                click.echo("capcheck: interrupted by SIGINT: nothing more was written", err=True)
+            sys.exit(130)
         except BrokenPipeError:
             # The reader went away (`capcheck rules list | head`): stop quietly, as other tools do.
             with contextlib.suppress(OSError):
@@ -333,9 +338,13 @@ def check(
         )
     fmt = fmt or config.format or "text"
     targets = _report_targets(registry, fmt, reports)
-    result = run_check(request, registry)
     outputs = ([("--output", output)] if output is not None else []) + [(f"--report {n}", p) for n, p in targets]
-    _refuse_overwriting_inputs(outputs, _inputs(registry, config, result, request.waivers, request.baseline))
+    # Before the run, what is known: the named files; after it, every evidence file read as well.
+    known = [*request.paths, *(p for p in (request.waivers, request.baseline) if p is not None)]
+    _refuse_overwriting_inputs(outputs, _known_inputs(registry, config, known))
+    result = run_check(request, registry)
+    evidence = [Path(f.path) for f in result.evidence]
+    _refuse_overwriting_inputs(outputs, _known_inputs(registry, config, [*known, *evidence]))
     _emit(registry, result, fmt, output)
     for name, path in targets:
         _emit(registry, result, name, path)
@@ -386,7 +395,8 @@ def baseline_create(
     if result.exit_code == 2:
         _usage("a rule raised an error, so the check is incomplete: no baseline written (see --debug)")
     # The baseline file itself is what this command rewrites; every other input is protected.
-    _refuse_overwriting_inputs([("--output", output)], _inputs(registry, config, result, request.waivers))
+    read = [Path(f.path) for f in result.evidence] + ([request.waivers] if request.waivers else [])
+    _refuse_overwriting_inputs([("--output", output)], _known_inputs(registry, config, read))
     doc = baseline_document(result)
     _write_file(output, json.dumps(doc, indent=2) + "\n")
     click.echo(f"baseline: {len(doc['findings'])} failures recorded in {output}")
@@ -460,13 +470,12 @@ def _write_file(path: Path, text: str) -> None:
         raise output_error(path.as_posix(), exc) from None
 
 
-def _inputs(registry: Registry, config: Config, result: RunResult, *others: Path | None) -> list[Path]:
-    """Every file a check read: evidence, config, waivers, baseline, rule files and plugin files."""
-    paths = [Path(f.path) for f in result.evidence]
-    paths += [p for p in (config.source, *others) if p is not None]
-    paths += [Path(r.source.path) for r in registry.rules.values() if r.source.path]
-    paths += [Path(i.location) for i in registry.plugins if i.origin == "module" and i.location]
-    return paths
+def _known_inputs(registry: Registry, config: Config, paths: list[Path]) -> list[Path]:
+    """``paths`` and every other file a check reads: the config, rule files and plugin files."""
+    out = [*paths, *([config.source] if config.source is not None else [])]
+    out += [Path(r.source.path) for r in registry.rules.values() if r.source.path]
+    out += [Path(i.location) for i in registry.plugins if i.origin == "module" and i.location]
+    return out
 
 
 def _refuse_overwriting_inputs(outputs: list[tuple[str, Path]], inputs: list[Path]) -> None:

@@ -106,11 +106,10 @@ def _import_path(name: str, path: Path) -> ModuleType:
         what = "plugin package (no __init__.py)" if package else "plugin file"
         raise ModuleNotFoundError(f"no such {what}: {name}")
     resolved = init.resolve()
-    # A private, unique module name: two plugin files called rules.py must not replace each other.
+    # A private module name per file: two plugin files called rules.py must not replace each other.
+    # The file is executed again on every load, as an edited plugin should be.
     digest = hashlib.sha256(str(resolved).encode()).hexdigest()[:12]
     module_name = f"capcheck_local_{digest}_{(path.name if package else path.stem).replace('-', '_')}"
-    if module_name in sys.modules:
-        return sys.modules[module_name]
     spec = importlib.util.spec_from_file_location(
         module_name, resolved, submodule_search_locations=[str(resolved.parent)] if package else None
     )

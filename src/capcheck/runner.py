@@ -51,13 +51,16 @@ class CheckRequest:
     baseline: Path | None = None
 
 
-#: Set (to 1, true, yes) to refuse plugins named by a config file: for checkouts you do not trust.
+#: Set (to 1) to refuse plugins named by a config file: for checkouts you do not trust.
 NO_CONFIG_PLUGINS_ENV = "CAPCHECK_NO_CONFIG_PLUGINS"
 
 
 def config_plugins_disabled() -> bool:
-    """Whether the environment turns config-named plugins off (``CAPCHECK_NO_CONFIG_PLUGINS=1``)."""
-    return os.environ.get(NO_CONFIG_PLUGINS_ENV, "").strip().lower() in ("1", "true", "yes", "on")
+    """Whether the environment turns config-named plugins off (``CAPCHECK_NO_CONFIG_PLUGINS=1``).
+
+    It fails closed: any value but empty, ``0``, ``false``, ``no`` or ``off`` turns them off, so a
+    misspelt "yes" never lets a checkout's code run."""
+    return os.environ.get(NO_CONFIG_PLUGINS_ENV, "").strip().lower() not in ("", "0", "false", "no", "off")
 
 
 def load_registry(
