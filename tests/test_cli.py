@@ -594,10 +594,19 @@ def test_an_output_reached_through_a_symlink_is_the_same_file(run_cli, mixed: Pa
     assert "link.json: --output would overwrite an input of this check: refused" in result.stderr
 
 
-def test_two_outputs_to_one_file_are_refused(run_cli, mixed: Path, check_argv) -> None:
+def test_two_outputs_to_one_file_are_refused(run_cli, mixed: Path, check_argv, workdir: Path) -> None:
     result = run_cli(*check_argv(mixed), "--output", "r.json", "--report", "sarif=./r.json")
     assert result.exit_code == 2
     assert "  r.json: --report sarif is also written by --output: refused\n" in result.stderr
+    (workdir / "a.json").write_text("{}")
+    (workdir / "b.json").symlink_to(workdir / "a.json")
+    again = run_cli(*check_argv(mixed), "--report", "json=a.json", "--report", "json=b.json", "--report", "json=c.json")
+    assert again.exit_code == 2
+    assert (
+        again.stderr
+        == "capcheck: output error: 1 problem\n  b.json: --report json is also written by --report json: refused\n"
+    )
+    assert not (workdir / "c.json").exists()
 
 
 def test_baseline_create_may_rewrite_its_baseline_but_no_other_input(run_cli, mixed: Path, workdir: Path) -> None:

@@ -77,23 +77,21 @@ def test_a_reader_that_has_gone_gets_no_error(workdir: Path) -> None:
 SHADOWS = ("jsonschema_rs", "orjson", "yaml", "typing", "__future__", "pydantic", "click")
 
 
-def _console_or_module() -> list[list[str]]:
-    launchers = [[sys.executable, "-m", "capcheck"]]
-    script = str(CONSOLE_SCRIPT) if CONSOLE_SCRIPT.exists() else shutil.which("capcheck")
-    if script:
-        launchers.append([script])
-    return launchers
+PYTHON_M = [sys.executable, "-m", "capcheck"]
+SCRIPT = str(CONSOLE_SCRIPT) if CONSOLE_SCRIPT.exists() else shutil.which("capcheck")
 
 
-@pytest.mark.parametrize("launcher", _console_or_module(), ids=lambda argv: "python -m" if len(argv) > 1 else "script")
 @pytest.mark.parametrize(
-    "command",
+    ("launcher", "command"),
     [
-        ["check", "../../evidence", "--as-of", "2025-04-01", "--fail-on", "never"],
-        ["validate", "../../evidence"],
-        ["rules", "list"],
+        # python -m: the launcher whose sys.path[0] is the working directory, with every command ...
+        (PYTHON_M, ["check", "../../evidence", "--as-of", "2025-04-01", "--fail-on", "never"]),
+        (PYTHON_M, ["validate", "../../evidence"]),
+        (PYTHON_M, ["rules", "list"]),
+        # ... and the console script, which used to put the working and config directories on sys.path.
+        *([([SCRIPT], ["check", "../../evidence", "--as-of", "2025-04-01", "--fail-on", "never"])] if SCRIPT else []),
     ],
-    ids=lambda argv: argv[0] if argv[0] != "rules" else "rules list",
+    ids=["python -m check", "python -m validate", "python -m rules list", "script check"][: 3 + bool(SCRIPT)],
 )
 def test_no_module_is_imported_from_the_working_or_config_directory(
     workdir: Path, copy_fixture: Callable[..., Path], launcher: list[str], command: list[str]

@@ -481,25 +481,31 @@ def _known_inputs(registry: Registry, config: Config, paths: list[Path]) -> list
 def _refuse_overwriting_inputs(outputs: list[tuple[str, Path]], inputs: list[Path]) -> None:
     """Stop (exit 2, before anything is written) if an output would overwrite an input or another output.
 
-    Paths are compared as files (``os.path.samefile``), so ``./a.json``, ``a.json``, a symlink and a
-    hard link to it are all the same file."""
+    Files are compared by device and inode, so another spelling of a path, a symlink and a hard link
+    are all the same file; an output that does not exist yet cannot be an input. Each input is
+    looked at once, and only when some output exists."""
     from capcheck.errors import OutputError, Problem
 
-    def same(a: Path, b: Path) -> bool:
+    def identity(path: Path) -> tuple[int, int] | None:
         try:
-            return os.path.samefile(a, b)
-        except OSError:  # one does not exist (yet): then it is no input, and compare by name
-            return os.path.abspath(a) == os.path.abspath(b)
+            st = os.stat(path)
+        except OSError:
+            return None
+        return (st.st_dev, st.st_ino)
 
+    existing = [identity(path) for _, path in outputs]
+    read: set[tuple[int, int]] = set()
+    if any(existing):
+        read = {i for i in map(identity, inputs) if i is not None}
     problems: list[Problem] = []
-    seen: list[tuple[str, Path]] = []
-    for option, path in outputs:
-        if any(same(path, p) for p in inputs):
+    seen: dict[object, str] = {}
+    for (option, path), current in zip(outputs, existing, strict=True):
+        if current in read:
             problems.append(Problem(f"{option} would overwrite an input of this check: refused", path=path.as_posix()))
-        for earlier_option, earlier in seen:
-            if same(path, earlier):
-                problems.append(Problem(f"{option} is also written by {earlier_option}: refused", path=path.as_posix()))
-        seen.append((option, path))
+        key = current or os.path.abspath(path)
+        if key in seen:
+            problems.append(Problem(f"{option} is also written by {seen[key]}: refused", path=path.as_posix()))
+        seen.setdefault(key, option)
     if problems:
         raise OutputError(problems)
 
