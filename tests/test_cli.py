@@ -657,3 +657,19 @@ def test_an_interrupt_in_process_is_exit_130_not_a_result(run_cli, mixed: Path, 
     assert result.exit_code == 130
     assert result.stderr.endswith("capcheck: interrupted by SIGINT: nothing more was written\n")
     assert not (workdir / "out.json").exists()
+
+
+@pytest.mark.parametrize("command", [["check", "--as-of", "2025-04-01"], ["baseline", "create"]])
+def test_a_new_output_inside_an_evidence_directory_is_refused(
+    run_cli, mixed: Path, workdir: Path, command: list[str]
+) -> None:
+    """The next check would read it as evidence; a hidden file, or another extension, is fine."""
+    result = run_cli(*command, "evidence", "--output", "evidence/sub/../findings.json")
+    assert result.exit_code == 2
+    assert result.stderr == (
+        "capcheck: output error: 1 problem\n  evidence/sub/../findings.json: --output is inside the evidence directory "
+        "evidence: the next check would read it as evidence; write it elsewhere, or as a hidden file\n"
+    )
+    assert not (workdir / "evidence" / "findings.json").exists()
+    assert run_cli(*command, "evidence", "--output", "evidence/.findings.json").exit_code in (0, 1)
+    assert (workdir / "evidence" / ".findings.json").exists()

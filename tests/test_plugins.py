@@ -79,6 +79,20 @@ def test_a_plugin_package_directory_is_loaded_by_path_with_its_own_modules(run_c
     assert "helpers" not in sys.modules
 
 
+def test_a_plugin_file_importing_a_module_beside_it_is_told_to_become_a_package(run_cli, workdir: Path) -> None:
+    (workdir / "ours").mkdir()
+    (workdir / "ours" / "rules.py").write_text("import helpers\n")
+    (workdir / "ours" / "helpers.py").write_text("open('ran-helpers', 'w').write('x')\n")
+    result = run_cli("rules", "list", "--plugin", "./ours/rules.py")
+    assert result.exit_code == 2
+    assert (
+        "plugin module './ours/rules.py' failed to import: ModuleNotFoundError: No module named 'helpers': a plugin "
+        "file's directory is not put on sys.path; to import modules beside it, make the directory a package and "
+        "load it with --plugin ours/ (relative imports)"
+    ) in result.stderr
+    assert not (workdir / "ran-helpers").exists()
+
+
 def test_two_plugin_files_with_one_name_are_both_loaded(run_cli, copy_fixture: Callable[..., Path]) -> None:
     copy_fixture("plugins/sample_plugin.py", "a/rules.py")
     copy_fixture("plugins/dup_kind_plugin.py", "b/rules.py")

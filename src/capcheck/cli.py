@@ -342,6 +342,7 @@ def check(
     # Before the run, what is known: the named files; after it, every evidence file read as well.
     known = [*request.paths, *(p for p in (request.waivers, request.baseline) if p is not None)]
     _refuse_overwriting_inputs(outputs, _known_inputs(registry, config, known))
+    _refuse_outputs_read_as_evidence(outputs, registry, list(request.paths))
     result = run_check(request, registry)
     evidence = [Path(f.path) for f in result.evidence]
     _refuse_overwriting_inputs(outputs, _known_inputs(registry, config, [*known, *evidence]))
@@ -397,6 +398,7 @@ def baseline_create(
     # The baseline file itself is what this command rewrites; every other input is protected.
     read = [Path(f.path) for f in result.evidence] + ([request.waivers] if request.waivers else [])
     _refuse_overwriting_inputs([("--output", output)], _known_inputs(registry, config, read))
+    _refuse_outputs_read_as_evidence([("--output", output)], registry, list(request.paths))
     doc = baseline_document(result)
     _write_file(output, json.dumps(doc, indent=2) + "\n")
     click.echo(f"baseline: {len(doc['findings'])} failures recorded in {output}")
@@ -476,6 +478,35 @@ def _known_inputs(registry: Registry, config: Config, paths: list[Path]) -> list
     out += [Path(r.source.path) for r in registry.rules.values() if r.source.path]
     out += [Path(i.location) for i in registry.plugins if i.origin == "module" and i.location]
     return out
+
+
+def _refuse_outputs_read_as_evidence(outputs: list[tuple[str, Path]], registry: Registry, roots: list[Path]) -> None:
+    """Stop (exit 2) if a new output would land in an evidence directory where the next check would read
+    it as evidence (a file with a loader's extension, not hidden). An output that exists there already
+    is an evidence file of this check, refused as an input."""
+    from capcheck.errors import OutputError, Problem
+
+    dirs = [(root, Path(os.path.abspath(root))) for root in roots if root.is_dir()]
+    problems: list[Problem] = []
+    for option, path in outputs:
+        if path.suffix.lower() not in registry.loaders or os.path.lexists(path):
+            continue
+        where = Path(os.path.abspath(path))
+        for root, absolute in dirs:
+            if not where.is_relative_to(absolute):
+                continue
+            if any(part.startswith(".") for part in where.relative_to(absolute).parts):
+                continue  # hidden files and directories are not walked
+            problems.append(
+                Problem(
+                    f"{option} is inside the evidence directory {root.as_posix()}: the next check would read it "
+                    "as evidence; write it elsewhere, or as a hidden file",
+                    path=path.as_posix(),
+                )
+            )
+            break
+    if problems:
+        raise OutputError(problems)
 
 
 def _refuse_overwriting_inputs(outputs: list[tuple[str, Path]], inputs: list[Path]) -> None:

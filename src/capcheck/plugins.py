@@ -119,6 +119,16 @@ def _import_path(name: str, path: Path) -> ModuleType:
     sys.modules[module_name] = module
     try:
         spec.loader.exec_module(module)
+    except ModuleNotFoundError as exc:
+        del sys.modules[module_name]
+        beside = init.parent / (exc.name or "").split(".")[0]
+        if not package and exc.name and (beside.with_suffix(".py").is_file() or beside.is_dir()):
+            raise ModuleNotFoundError(
+                f"{exc}: a plugin file's directory is not put on sys.path; to import modules beside it, make the "
+                f"directory a package and load it with --plugin {path.parent.as_posix()}/ (relative imports)",
+                name=exc.name,
+            ) from None
+        raise
     except BaseException:
         del sys.modules[module_name]
         raise
