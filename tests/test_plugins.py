@@ -328,6 +328,16 @@ def test_an_entry_point_plugin_is_discovered_with_its_distribution(run_cli, inst
     assert "entry point" in line and "(capcheck-testplugin 0.1)" in line and "1 rule" in line
 
 
+def test_check_names_an_installed_plugin_on_stderr_and_the_switch_leaves_it_alone(
+    run_cli, installed_plugin: Path, copy_fixture: Callable[..., Path], check_argv
+) -> None:
+    copy_fixture("evidence/mixed/supplier-contracts.json")
+    result = run_cli(*check_argv("supplier-contracts.json"), "--no-config-plugins")
+    assert result.stderr == (
+        "capcheck: loaded plugin 'testplugin': entry point capcheck_testplugin of capcheck-testplugin 0.1 (installed)\n"
+    )
+
+
 def test_entry_point_rules_reach_the_findings(
     run_cli, installed_plugin: Path, copy_fixture: Callable[..., Path]
 ) -> None:
