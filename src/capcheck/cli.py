@@ -302,6 +302,7 @@ def check(
 ) -> None:
     """Check evidence files or directories (PATH...) against the rules."""
     from capcheck.models import Severity
+    from capcheck.outputs import inputs_of, refuse_outputs_read_as_evidence, refuse_overwriting_inputs
     from capcheck.runner import run_check
 
     config = _load_config(config_path)
@@ -341,11 +342,11 @@ def check(
     outputs = ([("--output", output)] if output is not None else []) + [(f"--report {n}", p) for n, p in targets]
     # Before the run, what is known: the named files; after it, every evidence file read as well.
     known = [*request.paths, *(p for p in (request.waivers, request.baseline) if p is not None)]
-    _refuse_overwriting_inputs(outputs, _known_inputs(registry, config, known))
-    _refuse_outputs_read_as_evidence(outputs, registry, list(request.paths))
+    refuse_overwriting_inputs(outputs, inputs_of(registry, config, known))
+    refuse_outputs_read_as_evidence(outputs, registry, list(request.paths))
     result = run_check(request, registry)
     evidence = [Path(f.path) for f in result.evidence]
-    _refuse_overwriting_inputs(outputs, _known_inputs(registry, config, [*known, *evidence]))
+    refuse_overwriting_inputs(outputs, inputs_of(registry, config, [*known, *evidence]))
     _emit(registry, result, fmt, output)
     for name, path in targets:
         _emit(registry, result, name, path)
@@ -385,6 +386,7 @@ def baseline_create(
     import json
 
     from capcheck.baseline import baseline_document
+    from capcheck.outputs import inputs_of, refuse_outputs_read_as_evidence, refuse_overwriting_inputs, write_file
     from capcheck.runner import run_check
 
     config = _load_config(config_path)
@@ -397,10 +399,10 @@ def baseline_create(
         _usage("a rule raised an error, so the check is incomplete: no baseline written (see --debug)")
     # The baseline file itself is what this command rewrites; every other input is protected.
     read = [Path(f.path) for f in result.evidence] + ([request.waivers] if request.waivers else [])
-    _refuse_overwriting_inputs([("--output", output)], _known_inputs(registry, config, read))
-    _refuse_outputs_read_as_evidence([("--output", output)], registry, list(request.paths))
+    refuse_overwriting_inputs([("--output", output)], inputs_of(registry, config, read))
+    refuse_outputs_read_as_evidence([("--output", output)], registry, list(request.paths))
     doc = baseline_document(result)
-    _write_file(output, json.dumps(doc, indent=2) + "\n")
+    write_file(output, json.dumps(doc, indent=2) + "\n")
     click.echo(f"baseline: {len(doc['findings'])} failures recorded in {output}")
 
 
@@ -450,6 +452,7 @@ def _report_targets(registry: Registry, fmt: str, reports: tuple[str, ...]) -> l
 
 
 def _emit(registry: Registry, result: RunResult, fmt: str, output: Path | None) -> None:
+    from capcheck.outputs import write_file
     from capcheck.reporters import RenderOptions
 
     color = output is None and sys.stdout.isatty() and not os.environ.get("NO_COLOR")
@@ -458,87 +461,7 @@ def _emit(registry: Registry, result: RunResult, fmt: str, output: Path | None) 
         click.echo(text, nl=False)
         sys.stdout.flush()  # a failure belongs to this output, not to the exit
         return
-    _write_file(output, text)
-
-
-def _write_file(path: Path, text: str) -> None:
-    """Write an output file atomically; a failure is exit 2 naming the file, never a traceback."""
-    from capcheck.process import output_error
-    from capcheck.reporters import write_atomic
-
-    try:
-        write_atomic(path, text)
-    except OSError as exc:
-        raise output_error(path.as_posix(), exc) from None
-
-
-def _known_inputs(registry: Registry, config: Config, paths: list[Path]) -> list[Path]:
-    """``paths`` and every other file a check reads: the config, rule files and plugin files."""
-    out = [*paths, *([config.source] if config.source is not None else [])]
-    out += [Path(r.source.path) for r in registry.rules.values() if r.source.path]
-    out += [Path(i.location) for i in registry.plugins if i.origin == "module" and i.location]
-    return out
-
-
-def _refuse_outputs_read_as_evidence(outputs: list[tuple[str, Path]], registry: Registry, roots: list[Path]) -> None:
-    """Stop (exit 2) if a new output would land in an evidence directory where the next check would read
-    it as evidence (a file with a loader's extension, not hidden). An output that exists there already
-    is an evidence file of this check, refused as an input."""
-    from capcheck.errors import OutputError, Problem
-
-    dirs = [(root, Path(os.path.abspath(root))) for root in roots if root.is_dir()]
-    problems: list[Problem] = []
-    for option, path in outputs:
-        if path.suffix.lower() not in registry.loaders or os.path.lexists(path):
-            continue
-        where = Path(os.path.abspath(path))
-        for root, absolute in dirs:
-            if not where.is_relative_to(absolute):
-                continue
-            if any(part.startswith(".") for part in where.relative_to(absolute).parts):
-                continue  # hidden files and directories are not walked
-            problems.append(
-                Problem(
-                    f"{option} is inside the evidence directory {root.as_posix()}: the next check would read it "
-                    "as evidence; write it elsewhere, or as a hidden file",
-                    path=path.as_posix(),
-                )
-            )
-            break
-    if problems:
-        raise OutputError(problems)
-
-
-def _refuse_overwriting_inputs(outputs: list[tuple[str, Path]], inputs: list[Path]) -> None:
-    """Stop (exit 2, before anything is written) if an output would overwrite an input or another output.
-
-    Files are compared by device and inode, so another spelling of a path, a symlink and a hard link
-    are all the same file; an output that does not exist yet cannot be an input. Each input is
-    looked at once, and only when some output exists."""
-    from capcheck.errors import OutputError, Problem
-
-    def identity(path: Path) -> tuple[int, int] | None:
-        try:
-            st = os.stat(path)
-        except OSError:
-            return None
-        return (st.st_dev, st.st_ino)
-
-    existing = [identity(path) for _, path in outputs]
-    read: set[tuple[int, int]] = set()
-    if any(existing):
-        read = {i for i in map(identity, inputs) if i is not None}
-    problems: list[Problem] = []
-    seen: dict[object, str] = {}
-    for (option, path), current in zip(outputs, existing, strict=True):
-        if current in read:
-            problems.append(Problem(f"{option} would overwrite an input of this check: refused", path=path.as_posix()))
-        key = current or os.path.abspath(path)
-        if key in seen:
-            problems.append(Problem(f"{option} is also written by {seen[key]}: refused", path=path.as_posix()))
-        seen.setdefault(key, option)
-    if problems:
-        raise OutputError(problems)
+    write_file(output, text)
 
 
 def _render(registry: Registry, result: RunResult, fmt: str, options: Any) -> str:
@@ -595,6 +518,7 @@ def new_rule(
     debug: bool,
 ) -> None:
     """Write a starter rule that validates, and a case file with a passing and a failing record."""
+    from capcheck.outputs import write_file
     from capcheck.scaffold import scaffold_rule
 
     registry = _registry(_load_config(config_path), rule_paths, plugins)
@@ -604,7 +528,7 @@ def new_rule(
             _usage(f"{path.as_posix()} exists (use --force to overwrite)")
     for path, text in ((made.rule_path, made.rule_text), (made.case_path, made.case_text)):
         path.parent.mkdir(parents=True, exist_ok=True)
-        _write_file(path, text)
+        write_file(path, text)
     rule_file, case_file = made.rule_path.as_posix(), made.case_path.as_posix()
     use = f"--plugin ./{rule_file}" if python else f"--rules {rule_file}"
     first_check = f"capcheck rules show {made.rule_id} {use}" if python else f"capcheck validate --strict {rule_file}"
