@@ -49,3 +49,12 @@ def test_write_file_names_the_file_it_cannot_write(workdir: Path) -> None:
     with pytest.raises(OutputError) as info:
         write_file(Path("no/such/dir/report.json"), "{}")
     assert _messages(info) == ["no/such/dir/report.json: cannot write: No such file or directory"]
+
+
+def test_write_file_can_make_its_directory_and_names_a_file_in_the_way(workdir: Path) -> None:
+    write_file(Path("made/here/report.json"), "{}", make_parents=True)
+    assert (workdir / "made" / "here" / "report.json").read_text() == "{}"
+    (workdir / "blocked").write_text("a file where a directory should be")
+    with pytest.raises(OutputError) as info:
+        write_file(Path("blocked/report.json"), "{}", make_parents=True)
+    assert _messages(info) == ["blocked/report.json: cannot write: File exists"]

@@ -527,8 +527,7 @@ def new_rule(
         if path.exists() and not force:
             _usage(f"{path.as_posix()} exists (use --force to overwrite)")
     for path, text in ((made.rule_path, made.rule_text), (made.case_path, made.case_text)):
-        path.parent.mkdir(parents=True, exist_ok=True)
-        write_file(path, text)
+        write_file(path, text, make_parents=True)
     rule_file, case_file = made.rule_path.as_posix(), made.case_path.as_posix()
     use = f"--plugin ./{rule_file}" if python else f"--rules {rule_file}"
     first_check = f"capcheck rules show {made.rule_id} {use}" if python else f"capcheck validate --strict {rule_file}"

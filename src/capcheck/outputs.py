@@ -27,9 +27,12 @@ __all__ = ["inputs_of", "refuse_outputs_read_as_evidence", "refuse_overwriting_i
 Output = tuple[str, Path]
 
 
-def write_file(path: Path, text: str) -> None:
-    """Write an output file atomically; a failure is an :class:`OutputError` naming the file."""
+def write_file(path: Path, text: str, *, make_parents: bool = False) -> None:
+    """Write an output file atomically (creating its directory if asked); a failure is an
+    :class:`OutputError` naming the file."""
     try:
+        if make_parents:
+            path.parent.mkdir(parents=True, exist_ok=True)
         write_atomic(path, text)
     except OSError as exc:
         raise output_error(path.as_posix(), exc) from None
