@@ -127,7 +127,7 @@ def test_a_raising_rule_makes_the_check_incomplete(
     run_cli, mixed: Path, check_argv, copy_fixture: Callable[..., Path]
 ) -> None:
     copy_fixture("plugins/raising_rule_plugin.py")
-    args = [*check_argv(mixed, rules=["COMM-902", "COMM-004"]), "--plugin", "raising_rule_plugin"]
+    args = [*check_argv(mixed, rules=["COMM-902", "COMM-004"]), "--plugin", "./raising_rule_plugin.py"]
     result = run_cli(*args, "--fail-on", "never")
     assert result.exit_code == 2  # even with --fail-on never: the check is incomplete
     assert (
@@ -187,7 +187,27 @@ def test_no_evidence_given(run_cli) -> None:
 def test_unknown_format(run_cli, clean: Path) -> None:
     result = run_cli("check", clean, "--format", "yaml")
     assert result.exit_code == 2
-    assert "unknown format 'yaml' (formats: " in result.stderr and "json" in result.stderr
+    assert (
+        "  --format: unknown format 'yaml' (formats: csv, html, json, junit, markdown, sarif, text)\n" in result.stderr
+    )
+
+
+@pytest.mark.parametrize(
+    ("name", "text", "where"),
+    [
+        ("capcheck.toml", 'format = "yaml"\n', "capcheck.toml: /format"),
+        ("pyproject.toml", '[tool.capcheck]\nformat = "yaml"\n', "pyproject.toml: /tool/capcheck/format"),
+    ],
+)
+def test_an_unknown_format_from_the_config_names_the_file_and_key(
+    run_cli, clean: Path, workdir: Path, name: str, text: str, where: str
+) -> None:
+    (workdir / name).write_text(text)
+    result = run_cli("check", clean)
+    assert result.exit_code == 2
+    assert result.stderr.startswith("capcheck: config error: 1 problem\n")
+    assert f"  {where}: unknown format 'yaml' (formats: csv, html, json" in result.stderr
+    assert run_cli("check", clean, "--format", "json", "--fail-on", "never").exit_code == 0  # the option wins
 
 
 def test_unknown_fail_on_value_is_a_click_usage_error(run_cli, clean: Path) -> None:
@@ -287,12 +307,12 @@ def test_a_failed_render_leaves_the_previous_output(
     copy_fixture("plugins/failing_reporter_plugin.py")
     (workdir / "report.txt").write_text("yesterday's report\n")
     result = run_cli(
-        *check_argv(mixed), "--plugin", "failing_reporter_plugin", "--format", "boom", "--output", "report.txt"
+        *check_argv(mixed), "--plugin", "./failing_reporter_plugin.py", "--format", "boom", "--output", "report.txt"
     )
     assert result.exit_code == 2
     assert "capcheck: plugin error: 1 problem" in result.stderr
     assert (
-        "reporter 'boom' (plugin 'failing_reporter_plugin') failed: RuntimeError: the printer is on fire"
+        "reporter 'boom' (plugin './failing_reporter_plugin.py') failed: RuntimeError: the printer is on fire"
         in result.stderr
     )
     assert "Traceback" not in result.stderr
@@ -511,3 +531,145 @@ def test_validate_needs_a_path(run_cli) -> None:
     result = run_cli("validate")
     assert result.exit_code == 2
     assert "Missing argument" in result.stderr
+
+
+# --- outputs never overwrite inputs, and a failed write is exit 2 naming the output -------------------
+
+
+@pytest.fixture
+def inputs(mixed: Path, workdir: Path, copy_fixture: Callable[..., Path]) -> dict[str, Path]:
+    """A check with one input of every sort: evidence, config, waivers, baseline, rule file, plugin file."""
+    copy_fixture("rules/contract-currency.toml", "ours/contract-currency.toml")
+    copy_fixture("plugins/sample_plugin.py", "ours/sample_plugin.py")
+    (workdir / "waivers.yaml").write_text("waivers: []\n")
+    (workdir / "capcheck.toml").write_text('rules = ["ours/contract-currency.toml"]\nwaivers = "waivers.yaml"\n')
+    created = run_cli_baseline(workdir)
+    return {
+        "evidence": workdir / mixed / "it-assets.csv",
+        "config": workdir / "capcheck.toml",
+        "waivers": workdir / "waivers.yaml",
+        "baseline": created,
+        "rule file": workdir / "ours" / "contract-currency.toml",
+        "plugin file": workdir / "ours" / "sample_plugin.py",
+    }
+
+
+def run_cli_baseline(workdir: Path) -> Path:
+    from click.testing import CliRunner
+
+    from capcheck.cli import cli
+
+    result = CliRunner().invoke(cli, ["baseline", "create", "evidence", "--output", "base.json"])
+    assert result.exit_code == 0, result.output
+    return workdir / "base.json"
+
+
+@pytest.mark.parametrize("what", ["evidence", "config", "waivers", "baseline", "rule file", "plugin file"])
+@pytest.mark.parametrize("how", ["--output", "--report"])
+def test_an_output_never_overwrites_an_input(
+    run_cli, inputs: dict[str, Path], workdir: Path, what: str, how: str
+) -> None:
+    target = inputs[what]
+    before = target.read_bytes()
+    spelled = f"ours/../{target.relative_to(workdir).as_posix()}"  # another spelling of the same file
+    out = ["--output", spelled] if how == "--output" else ["--report", f"json={spelled}"]
+    result = run_cli(
+        "check", "evidence", "--baseline", "base.json", "--plugin", "./ours/sample_plugin.py", "--format", "json", *out
+    )
+    assert result.exit_code == 2, result.stderr
+    option = "--output" if how == "--output" else "--report json"
+    assert result.stderr == (
+        "capcheck: loaded plugin './ours/sample_plugin.py': file ours/sample_plugin.py, named by --plugin\n"
+        "capcheck: output error: 1 problem\n"
+        f"  {spelled}: {option} would overwrite an input of this check: refused\n"
+    )
+    assert result.stdout == ""  # nothing written, not even the main output
+    assert target.read_bytes() == before
+
+
+def test_an_output_reached_through_a_symlink_is_the_same_file(run_cli, mixed: Path, workdir: Path, check_argv) -> None:
+    (workdir / "link.json").symlink_to(mixed / "supplier-contracts.json")
+    result = run_cli(*check_argv(mixed), "--output", "link.json")
+    assert result.exit_code == 2
+    assert "link.json: --output would overwrite an input of this check: refused" in result.stderr
+
+
+def test_two_outputs_to_one_file_are_refused(run_cli, mixed: Path, check_argv, workdir: Path) -> None:
+    result = run_cli(*check_argv(mixed), "--output", "r.json", "--report", "sarif=./r.json")
+    assert result.exit_code == 2
+    assert "  r.json: --report sarif is also written by --output: refused\n" in result.stderr
+    (workdir / "a.json").write_text("{}")
+    (workdir / "b.json").symlink_to(workdir / "a.json")
+    again = run_cli(*check_argv(mixed), "--report", "json=a.json", "--report", "json=b.json", "--report", "json=c.json")
+    assert again.exit_code == 2
+    assert (
+        again.stderr
+        == "capcheck: output error: 1 problem\n  b.json: --report json is also written by --report json: refused\n"
+    )
+    assert not (workdir / "c.json").exists()
+
+
+def test_baseline_create_may_rewrite_its_baseline_but_no_other_input(run_cli, mixed: Path, workdir: Path) -> None:
+    assert run_cli("baseline", "create", "evidence", "--output", "b.json").exit_code == 0
+    (workdir / "capcheck.toml").write_text('baseline = "b.json"\n')
+    assert run_cli("baseline", "create", "evidence", "--output", "b.json").exit_code == 0
+    before = (mixed / "supplier-contracts.json").read_bytes()
+    refused = run_cli("baseline", "create", "evidence", "--output", "evidence/supplier-contracts.json")
+    assert refused.exit_code == 2
+    assert (
+        "evidence/supplier-contracts.json: --output would overwrite an input of this check: refused" in refused.stderr
+    )
+    assert (mixed / "supplier-contracts.json").read_bytes() == before
+
+
+def test_baseline_create_into_a_missing_directory_is_exit_2_naming_the_file(
+    run_cli, mixed: Path, workdir: Path
+) -> None:
+    result = run_cli("baseline", "create", "evidence", "--output", "missing/b.json")
+    assert result.exit_code == 2
+    assert (
+        result.stderr
+        == "capcheck: output error: 1 problem\n  missing/b.json: cannot write: No such file or directory\n"
+    )
+    assert not (workdir / "missing").exists()
+
+
+def test_an_output_over_a_named_input_is_refused_before_the_check_runs(
+    run_cli, copy_fixture: Callable[..., Path], mixed: Path
+) -> None:
+    """Known inputs are checked before any evidence is read: the bad file never gets its say."""
+    bad = copy_fixture("evidence/bad/schema-invalid.json")
+    result = run_cli("check", mixed / "supplier-contracts.json", bad, "-o", mixed / "supplier-contracts.json")
+    assert result.exit_code == 2
+    assert result.stderr == (
+        "capcheck: output error: 1 problem\n"
+        "  evidence/supplier-contracts.json: --output would overwrite an input of this check: refused\n"
+    )
+
+
+def test_an_interrupt_in_process_is_exit_130_not_a_result(run_cli, mixed: Path, workdir: Path, check_argv) -> None:
+    (workdir / "interrupting.py").write_text(
+        (Path(__file__).parent / "fixtures" / "plugins" / "raising_rule_plugin.py")
+        .read_text()
+        .replace("raise ZeroDivisionError", "raise KeyboardInterrupt")
+    )
+    result = run_cli(*check_argv(mixed, rules=["COMM-902"]), "--plugin", "./interrupting.py", "-o", "out.json")
+    assert result.exit_code == 130
+    assert result.stderr.endswith("capcheck: interrupted by SIGINT: nothing more was written\n")
+    assert not (workdir / "out.json").exists()
+
+
+@pytest.mark.parametrize("command", [["check", "--as-of", "2025-04-01"], ["baseline", "create"]])
+def test_a_new_output_inside_an_evidence_directory_is_refused(
+    run_cli, mixed: Path, workdir: Path, command: list[str]
+) -> None:
+    """The next check would read it as evidence; a hidden file, or another extension, is fine."""
+    result = run_cli(*command, "evidence", "--output", "evidence/sub/../findings.json")
+    assert result.exit_code == 2
+    assert result.stderr == (
+        "capcheck: output error: 1 problem\n  evidence/sub/../findings.json: --output is inside the evidence directory "
+        "evidence: the next check would read it as evidence; write it elsewhere, or as a hidden file\n"
+    )
+    assert not (workdir / "evidence" / "findings.json").exists()
+    assert run_cli(*command, "evidence", "--output", "evidence/.findings.json").exit_code in (0, 1)
+    assert (workdir / "evidence" / ".findings.json").exists()

@@ -8,6 +8,7 @@ from capcheck.errors import (
     CapcheckError,
     ConfigError,
     EvidenceError,
+    OutputError,
     PluginError,
     Problem,
     RuleFileError,
@@ -47,6 +48,7 @@ def test_errors_hold_problems_from_strings_problems_or_lists() -> None:
         (PluginError, "plugin error"),
         (RuleFileError, "rule file error"),
         (EvidenceError, "evidence error"),
+        (OutputError, "output error"),
     ],
 )
 def test_every_error_is_a_capcheck_error_with_its_heading(cls: type[CapcheckError], heading: str) -> None:

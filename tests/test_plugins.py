@@ -16,6 +16,8 @@ import pytest
 from capcheck.plugins import DEFAULT_PLUGINS, build_plugin_manager
 from capcheck.registry import build_registry
 
+FIXTURES = Path(__file__).parent / "fixtures"
+
 
 def _rule_source(run_cli, *args: str, rule_id: str) -> dict[str, str]:
     result = run_cli("rules", "list", "--format", "json", *args)
@@ -35,12 +37,68 @@ def test_builtins_are_registered_as_plugins_in_order() -> None:
     assert registry.owners[("rule", "COMM-004")] == "capcheck.pack"
 
 
-def test_a_local_module_by_name(run_cli, copy_fixture: Callable[..., Path]) -> None:
-    copy_fixture("plugins/sample_plugin.py")
+def test_a_module_by_name_comes_from_the_python_path(
+    run_cli, copy_fixture: Callable[..., Path], workdir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    copy_fixture("plugins/sample_plugin.py", "site/sample_plugin.py")
+    monkeypatch.syspath_prepend(str(workdir / "site"))  # as PYTHONPATH=site would
+    monkeypatch.delitem(sys.modules, "sample_plugin", raising=False)
     assert _rule_source(run_cli, "--plugin", "sample_plugin", rule_id="COMM-901") == {
         "type": "module",
         "name": "sample_plugin",
     }
+
+
+def test_a_module_name_is_never_imported_from_the_working_directory(run_cli, workdir: Path) -> None:
+    """A module name is looked up on sys.path only: a file of that name beside the user is not run,
+    and the message says how to name it if it was meant."""
+    (workdir / "our_rules.py").write_text("open('ran', 'w').write('x')\n")
+    result = run_cli("rules", "list", "--plugin", "our_rules")
+    assert result.exit_code == 2
+    assert (
+        "plugin module 'our_rules' failed to import: ModuleNotFoundError: no module named 'our_rules' on the "
+        "Python path (installed or on PYTHONPATH); capcheck never imports from the working or config directory "
+        "implicitly: to load our_rules.py, name it './our_rules.py'"
+    ) in result.stderr.replace(str(workdir) + "/", "")
+    assert not (workdir / "ran").exists()
+
+
+def test_a_plugin_package_directory_is_loaded_by_path_with_its_own_modules(run_cli, workdir: Path) -> None:
+    """``--plugin ./ours/``: a package loaded from its path; its relative imports work, and its
+    directory is not put on sys.path (its helpers module does not become importable as ``helpers``)."""
+    (workdir / "ours").mkdir()
+    (workdir / "ours" / "__init__.py").write_text(
+        "from . import helpers\n"
+        + (FIXTURES / "plugins" / "sample_plugin.py").read_text().replace('"COMM-901"', "helpers.RULE_ID", 1)
+    )
+    (workdir / "ours" / "helpers.py").write_text('RULE_ID = "COMM-901"\n')
+    before = list(sys.path)
+    source = _rule_source(run_cli, "--plugin", "./ours/", rule_id="COMM-901")
+    assert source == {"type": "module", "name": "./ours/"}
+    assert sys.path == before
+    assert "helpers" not in sys.modules
+
+
+def test_a_plugin_file_importing_a_module_beside_it_is_told_to_become_a_package(run_cli, workdir: Path) -> None:
+    (workdir / "ours").mkdir()
+    (workdir / "ours" / "rules.py").write_text("import helpers\n")
+    (workdir / "ours" / "helpers.py").write_text("open('ran-helpers', 'w').write('x')\n")
+    result = run_cli("rules", "list", "--plugin", "./ours/rules.py")
+    assert result.exit_code == 2
+    assert (
+        "plugin module './ours/rules.py' failed to import: ModuleNotFoundError: No module named 'helpers': a plugin "
+        "file's directory is not put on sys.path; to import modules beside it, make the directory a package and "
+        "load it with --plugin ours/ (relative imports)"
+    ) in result.stderr
+    assert not (workdir / "ran-helpers").exists()
+
+
+def test_two_plugin_files_with_one_name_are_both_loaded(run_cli, copy_fixture: Callable[..., Path]) -> None:
+    copy_fixture("plugins/sample_plugin.py", "a/rules.py")
+    copy_fixture("plugins/dup_kind_plugin.py", "b/rules.py")
+    result = run_cli("rules", "list", "--plugin", "./a/rules.py", "--plugin", "./b/rules.py")
+    assert result.exit_code == 2  # b/rules.py was really loaded: its duplicate kind is refused
+    assert "again by './b/rules.py'" in result.stderr
 
 
 def test_a_local_module_by_file(run_cli, copy_fixture: Callable[..., Path]) -> None:
@@ -52,26 +110,26 @@ def test_a_local_module_by_file(run_cli, copy_fixture: Callable[..., Path]) -> N
 def test_a_local_plugin_rule_runs(run_cli, copy_fixture: Callable[..., Path]) -> None:
     copy_fixture("plugins/sample_plugin.py")
     copy_fixture("evidence/mixed/supplier-contracts.json")
-    result = run_cli("check", "supplier-contracts.json", "--plugin", "sample_plugin", "--select", "COMM-901")
+    result = run_cli("check", "supplier-contracts.json", "--plugin", "./sample_plugin.py", "--select", "COMM-901")
     assert result.exit_code == 1
     assert "COMM-901  supplier-contracts.json:7 [CON-001]: contract CON-001 has no category" in result.stdout
 
 
 def test_plugins_command_lists_what_each_registered(run_cli, copy_fixture: Callable[..., Path]) -> None:
     copy_fixture("plugins/sample_plugin.py")
-    result = run_cli("plugins", "--plugin", "sample_plugin")
+    result = run_cli("plugins", "--plugin", "./sample_plugin.py")
     assert result.exit_code == 0, result.stderr
     lines = result.stdout.splitlines()
     [pack] = [line for line in lines if line.startswith("capcheck.pack ")]
     assert "builtin" in pack and "(capcheck " in pack and " rule" in pack
-    [sample] = [line for line in lines if line.startswith("sample_plugin ")]
+    [sample] = [line for line in lines if line.startswith("./sample_plugin.py ")]
     assert "module" in sample and "1 rule" in sample
 
 
 @pytest.mark.parametrize(
     ("plugin", "expected"),
     [
-        ("broken_plugin", "plugin module 'broken_plugin' failed to import: ModuleNotFoundError: "),
+        ("./broken_plugin.py", "plugin module './broken_plugin.py' failed to import: ModuleNotFoundError: "),
         ("no_such_plugin", "plugin module 'no_such_plugin' failed to import: ModuleNotFoundError: "),
         ("./missing.py", "plugin module './missing.py' failed to import: ModuleNotFoundError: no such plugin file"),
     ],
@@ -88,19 +146,22 @@ def test_a_plugin_that_fails_to_import(run_cli, copy_fixture: Callable[..., Path
 @pytest.mark.parametrize(
     ("plugin", "expected"),
     [
-        ("dup_rule_plugin", "rule 'COMM-004' is registered twice: by 'capcheck.pack' and again by 'dup_rule_plugin'"),
+        (
+            "dup_rule_plugin",
+            "rule 'COMM-004' is registered twice: by 'capcheck.pack' and again by './dup_rule_plugin.py'",
+        ),
         (
             "dup_kind_plugin",
-            "evidence kind 'it-assets' is registered twice: by 'capcheck.kinds' and again by 'dup_kind_plugin'",
+            "evidence kind 'it-assets' is registered twice: by 'capcheck.kinds' and again by './dup_kind_plugin.py'",
         ),
         (
             "raising_hook_plugin",
-            "plugin 'raising_hook_plugin' failed in capcheck_rules(): RuntimeError: rule catalogue unavailable",
+            "plugin './raising_hook_plugin.py' failed in capcheck_rules(): RuntimeError: rule catalogue unavailable",
         ),
-        ("unknown_area_plugin", "rule 'ZZZ-001' from 'unknown_area_plugin' names unknown area 'ZZZ' (areas: "),
+        ("unknown_area_plugin", "rule 'ZZZ-001' from './unknown_area_plugin.py' names unknown area 'ZZZ' (areas: "),
         (
             "unknown_kind_plugin",
-            "rule 'GOV-901' from 'unknown_kind_plugin' reads unknown evidence kind 'risk-log' (kinds: ",
+            "rule 'GOV-901' from './unknown_kind_plugin.py' reads unknown evidence kind 'risk-log' (kinds: ",
         ),
     ],
 )
@@ -108,7 +169,7 @@ def test_a_plugin_that_registers_something_invalid(
     run_cli, copy_fixture: Callable[..., Path], plugin: str, expected: str
 ) -> None:
     copy_fixture(f"plugins/{plugin}.py")
-    result = run_cli("rules", "list", "--plugin", plugin)
+    result = run_cli("rules", "list", "--plugin", f"./{plugin}.py")
     assert result.exit_code == 2
     assert result.stderr.startswith("capcheck: plugin error: 1 problem\n")
     assert expected in result.stderr
@@ -122,21 +183,21 @@ def test_a_hook_returning_the_wrong_type(run_cli, workdir: Path) -> None:
     (workdir / "not_a_list.py").write_text(
         "from capcheck import hookimpl\n\n@hookimpl\ndef capcheck_areas():\n    return 'COMM'\n"
     )
-    first = run_cli("kinds", "--plugin", "wrong_type")
+    first = run_cli("kinds", "--plugin", "./wrong_type.py")
     assert first.exit_code == 2
-    assert "plugin 'wrong_type': capcheck_rules() returned a str, expected Rule" in first.stderr
-    second = run_cli("kinds", "--plugin", "not_a_list")
+    assert "plugin './wrong_type.py': capcheck_rules() returned a str, expected Rule" in first.stderr
+    second = run_cli("kinds", "--plugin", "./not_a_list.py")
     assert second.exit_code == 2
-    assert "plugin 'not_a_list': capcheck_areas() must return a list, not str" in second.stderr
+    assert "plugin './not_a_list.py': capcheck_areas() must return a list, not str" in second.stderr
 
 
 def test_a_hook_with_a_misspelt_argument_is_refused(run_cli, workdir: Path) -> None:
     (workdir / "bad_signature.py").write_text(
         "from capcheck import hookimpl\n\n@hookimpl\ndef capcheck_rules(config):\n    return []\n"
     )
-    result = run_cli("kinds", "--plugin", "bad_signature")
+    result = run_cli("kinds", "--plugin", "./bad_signature.py")
     assert result.exit_code == 2
-    assert "plugin 'bad_signature' cannot be registered" in result.stderr
+    assert "plugin './bad_signature.py' cannot be registered" in result.stderr
 
 
 def test_a_plugin_listed_in_the_config(run_cli, copy_fixture: Callable[..., Path], workdir: Path) -> None:
@@ -148,6 +209,98 @@ def test_a_plugin_listed_in_the_config(run_cli, copy_fixture: Callable[..., Path
     result = run_cli("rules", "list", "--select", "COMM-901")
     assert result.exit_code == 0, result.stderr
     assert result.stdout.startswith("COMM-901 ")
+
+
+# --- the trust boundary: code a config file names --------------------------------------------------
+
+EVIL = "open('ran-evil', 'w').write('the config ran me')\n"
+
+
+@pytest.fixture
+def config_with_plugin(workdir: Path, copy_fixture: Callable[..., Path]) -> Path:
+    """A checkout whose capcheck.toml names ``./evil.py``, which leaves a file ``ran-evil`` when run."""
+    (workdir / "evil.py").write_text(EVIL)
+    (workdir / "capcheck.toml").write_text('plugins = ["./evil.py"]\n')
+    copy_fixture("evidence/mixed/supplier-contracts.json")
+    return workdir
+
+
+def test_check_says_on_stderr_which_config_plugin_it_ran(run_cli, config_with_plugin: Path, check_argv) -> None:
+    result = run_cli(*check_argv("supplier-contracts.json"))
+    assert result.exit_code == 1, result.stderr
+    assert result.stderr == "capcheck: loaded plugin './evil.py': file evil.py, named by capcheck.toml\n"
+    assert (config_with_plugin / "ran-evil").exists()
+
+
+def test_a_plugin_named_on_the_command_line_is_reported_as_such(
+    run_cli, copy_fixture: Callable[..., Path], check_argv
+) -> None:
+    copy_fixture("plugins/sample_plugin.py", "ours/sample_plugin.py")
+    copy_fixture("evidence/mixed/supplier-contracts.json")
+    result = run_cli(*check_argv("supplier-contracts.json"), "--plugin", "./ours/sample_plugin.py")
+    assert result.stderr == (
+        "capcheck: loaded plugin './ours/sample_plugin.py': file ours/sample_plugin.py, named by --plugin\n"
+    )
+
+
+@pytest.mark.parametrize(
+    ("args", "env"),
+    [
+        (["--no-config-plugins"], {}),
+        ([], {"CAPCHECK_NO_CONFIG_PLUGINS": "1"}),
+        ([], {"CAPCHECK_NO_CONFIG_PLUGINS": "y"}),  # fails closed: any value but 0/false/no/off
+    ],
+    ids=["flag", "environment", "environment-misspelt"],
+)
+@pytest.mark.parametrize("command", [["check", "supplier-contracts.json"], ["rules", "list"], ["validate", "."]])
+def test_config_plugins_are_refused_when_turned_off(
+    run_cli, config_with_plugin: Path, command: list[str], args: list[str], env: dict[str, str]
+) -> None:
+    result = run_cli(*command, *args, env=env)
+    assert result.exit_code == 2
+    assert result.stdout == ""
+    assert result.stderr == (
+        "capcheck: plugin error: 1 problem\n"
+        "  capcheck.toml: /plugins: config plugins are turned off (--no-config-plugins or "
+        "CAPCHECK_NO_CONFIG_PLUGINS), and this config names './evil.py': Python code that would run. Run without "
+        "the switch if you trust this checkout, or name a trusted config with --config\n"
+    )
+    assert not (config_with_plugin / "ran-evil").exists()
+
+
+def test_config_plugins_run_when_the_environment_switch_says_0(run_cli, config_with_plugin: Path) -> None:
+    result = run_cli("rules", "list", env={"CAPCHECK_NO_CONFIG_PLUGINS": "0"})
+    assert result.exit_code == 0, result.stderr
+    assert (config_with_plugin / "ran-evil").exists()
+
+
+def test_the_plugins_command_says_where_each_local_plugin_came_from(run_cli, config_with_plugin: Path) -> None:
+    result = run_cli("plugins")
+    [line] = [line for line in result.stdout.splitlines() if line.startswith("./evil.py ")]
+    assert line.endswith("[plugin './evil.py': file evil.py, named by capcheck.toml]")
+
+
+def test_turning_config_plugins_off_leaves_command_line_plugins_and_plugin_free_configs_alone(
+    run_cli, workdir: Path, copy_fixture: Callable[..., Path]
+) -> None:
+    copy_fixture("plugins/sample_plugin.py")
+    (workdir / "capcheck.toml").write_text('fail_on = "high"\n')
+    result = run_cli("rules", "list", "--select", "COMM-901", "--plugin", "./sample_plugin.py", "--no-config-plugins")
+    assert result.exit_code == 0, result.stderr
+    assert result.stdout.startswith("COMM-901 ")
+
+
+def test_a_config_in_a_parent_directory_is_named_when_its_plugin_runs(
+    run_cli, config_with_plugin: Path, check_argv
+) -> None:
+    (config_with_plugin / "sub").mkdir()
+    os.chdir(config_with_plugin / "sub")
+    result = run_cli(*check_argv("../supplier-contracts.json"))
+    assert result.stderr == (
+        f"capcheck: loaded plugin './evil.py': file {config_with_plugin / 'evil.py'}, "
+        f"named by {config_with_plugin / 'capcheck.toml'}\n"
+    )
+    assert (config_with_plugin / "sub" / "ran-evil").exists()  # it ran, and the user was told where from
 
 
 # --- installed plugins: entry points --------------------------------------------------------------
@@ -173,6 +326,16 @@ def test_an_entry_point_plugin_is_discovered_with_its_distribution(run_cli, inst
     listing = run_cli("plugins")
     [line] = [line for line in listing.stdout.splitlines() if line.startswith("testplugin ")]
     assert "entry point" in line and "(capcheck-testplugin 0.1)" in line and "1 rule" in line
+
+
+def test_check_names_an_installed_plugin_on_stderr_and_the_switch_leaves_it_alone(
+    run_cli, installed_plugin: Path, copy_fixture: Callable[..., Path], check_argv
+) -> None:
+    copy_fixture("evidence/mixed/supplier-contracts.json")
+    result = run_cli(*check_argv("supplier-contracts.json"), "--no-config-plugins")
+    assert result.stderr == (
+        "capcheck: loaded plugin 'testplugin': entry point capcheck_testplugin of capcheck-testplugin 0.1 (installed)\n"
+    )
 
 
 def test_entry_point_rules_reach_the_findings(
@@ -209,12 +372,12 @@ def test_entry_points_are_not_loaded_when_disabled(installed_plugin: Path) -> No
 
 def test_trace_hooks_prints_every_hook_call(run_cli, copy_fixture: Callable[..., Path]) -> None:
     copy_fixture("plugins/sample_plugin.py")
-    quiet = run_cli("kinds", "--plugin", "sample_plugin")
+    quiet = run_cli("kinds", "--plugin", "./sample_plugin.py")
     assert quiet.stderr == ""
-    traced = run_cli("kinds", "--plugin", "sample_plugin", env={"CAPCHECK_TRACE_HOOKS": "1"})
+    traced = run_cli("kinds", "--plugin", "./sample_plugin.py", env={"CAPCHECK_TRACE_HOOKS": "1"})
     assert traced.exit_code == 0
     lines = traced.stderr.splitlines()
-    assert "capcheck_rules() in sample_plugin [hook]" in lines
+    assert "capcheck_rules() in ./sample_plugin.py [hook]" in lines
     assert "capcheck_kinds() in capcheck.kinds [hook]" in lines
     # Built-ins first, in registration order.
     loaders = [line for line in lines if line.startswith("capcheck_loaders()")]
@@ -225,7 +388,7 @@ def test_trace_hooks_prints_every_hook_call(run_cli, copy_fixture: Callable[...,
 def test_a_loader_that_raises_is_named_with_the_file(run_cli, copy_fixture: Callable[..., Path], workdir: Path) -> None:
     copy_fixture("plugins/buggy_loader_plugin.py")
     (workdir / "risks.sheet").write_text("anything")
-    result = run_cli("check", "risks.sheet", "--plugin", "buggy_loader_plugin")
+    result = run_cli("check", "risks.sheet", "--plugin", "./buggy_loader_plugin.py")
     assert result.exit_code == 2
     assert "risks.sheet: the 'sheet' loader failed: KeyError: 'sheet1'" in result.stderr
     assert "internal error" not in result.stderr
@@ -236,7 +399,7 @@ def test_a_kind_whose_schema_does_not_compile_is_a_plugin_error(
 ) -> None:
     copy_fixture("plugins/buggy_loader_plugin.py")
     (workdir / "risk-log.json").write_text('{"kind": "risk-log", "records": [{"id": "R-1"}]}')
-    result = run_cli("check", "risk-log.json", "--plugin", "buggy_loader_plugin")
+    result = run_cli("check", "risk-log.json", "--plugin", "./buggy_loader_plugin.py")
     assert result.exit_code == 2
     assert "plugin error" in result.stderr
     assert "the schema of evidence kind 'risk-log' does not compile" in result.stderr
@@ -254,6 +417,6 @@ def test_a_rule_format_that_raises_is_named_with_the_file(run_cli, workdir: Path
     )
     (workdir / "ours").mkdir()
     (workdir / "ours" / "mine.rules").write_text("rule: nothing\n")
-    result = run_cli("rules", "list", "--plugin", "yaml_rules_plugin", "--rules", "ours")
+    result = run_cli("rules", "list", "--plugin", "./yaml_rules_plugin.py", "--rules", "ours")
     assert result.exit_code == 2
     assert "ours/mine.rules: the 'yaml-rules' rule format failed: ValueError: indentation is hard" in result.stderr

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import json
 import os
+import resource
 import shutil
+import signal
 import subprocess
 import sys
+import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -65,3 +68,183 @@ def test_a_reader_that_has_gone_gets_no_error(workdir: Path) -> None:
     proc.wait(timeout=60)
     assert "internal error" not in stderr and "Traceback" not in stderr
     assert proc.returncode == 0
+
+
+# --- the trust boundary: nothing is imported from the working or config directory ---------------------
+
+#: Libraries capcheck imports lazily (and, for `python -m`, what the package imports first): a file of
+#: one of these names in a checkout must never run.
+SHADOWS = ("jsonschema_rs", "orjson", "yaml", "typing", "__future__", "pydantic", "click")
+
+
+PYTHON_M = [sys.executable, "-m", "capcheck"]
+SCRIPT = str(CONSOLE_SCRIPT) if CONSOLE_SCRIPT.exists() else shutil.which("capcheck")
+
+
+@pytest.mark.parametrize(
+    ("launcher", "command"),
+    [
+        # python -m: the launcher whose sys.path[0] is the working directory, with every command ...
+        (PYTHON_M, ["check", "../../evidence", "--as-of", "2025-04-01", "--fail-on", "never"]),
+        (PYTHON_M, ["validate", "../../evidence"]),
+        (PYTHON_M, ["rules", "list"]),
+        # ... and the console script, which used to put the working and config directories on sys.path.
+        *([([SCRIPT], ["check", "../../evidence", "--as-of", "2025-04-01", "--fail-on", "never"])] if SCRIPT else []),
+    ],
+    ids=["python -m check", "python -m validate", "python -m rules list", "script check"][: 3 + bool(SCRIPT)],
+)
+def test_no_module_is_imported_from_the_working_or_config_directory(
+    workdir: Path, copy_fixture: Callable[..., Path], launcher: list[str], command: list[str]
+) -> None:
+    copy_fixture("evidence/clean", "evidence")
+    project = workdir / "project"  # the config's directory, and the working directory below it
+    (project / "sub").mkdir(parents=True)
+    (project / "capcheck.toml").write_text('fail_on = "high"\n')
+    for directory in (project, project / "sub"):
+        for name in SHADOWS:
+            (directory / f"{name}.py").write_text(
+                f"open({str(workdir / 'ran')!r} + '-{name}', 'w').write('shadowed')\nraise SystemExit(99)\n"
+            )
+    result = run([*launcher, *command], project / "sub")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert sorted(p.name for p in workdir.iterdir() if p.name.startswith("ran")) == []
+
+
+def test_python_dash_m_keeps_an_explicit_pythonpath(workdir: Path, copy_fixture: Callable[..., Path]) -> None:
+    """Only the entry `python -m` adds is dropped: a module the user puts on PYTHONPATH still loads by name."""
+    copy_fixture("plugins/sample_plugin.py", "site/sample_plugin.py")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CAPCHECK_")}
+    env["PYTHONPATH"] = str(workdir / "site")
+    result = subprocess.run(
+        [sys.executable, "-m", "capcheck", "rules", "list", "--plugin", "sample_plugin", "--select", "COMM-901"],
+        cwd=workdir,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith("COMM-901 ")
+
+
+# --- nothing lost silently: checked writes, interrupts ------------------------------------------------
+
+
+def _limit_file_size(limit: int) -> Callable[[], None]:
+    def preexec() -> None:
+        resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
+
+    return preexec
+
+
+@pytest.mark.parametrize("unbuffered", ["1", ""], ids=["PYTHONUNBUFFERED", "buffered"])
+def test_stdout_cut_short_by_a_file_size_limit_is_exit_2_not_a_truncated_report(
+    workdir: Path, copy_fixture: Callable[..., Path], check_argv, unbuffered: str
+) -> None:
+    """`capcheck check --format json > out.json` under `ulimit -f`: Python alone drops the rest of a
+    short write without a word (unbuffered) and the run would exit 1 with half a document."""
+    copy_fixture("evidence/mixed", "mixed")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CAPCHECK_")}
+    env["PYTHONUNBUFFERED"] = unbuffered
+    limit = 2048
+    with (workdir / "out.json").open("wb") as out:
+        result = subprocess.run(
+            [sys.executable, "-m", "capcheck", *check_argv("mixed"), "--format", "json"],
+            cwd=workdir,
+            env=env,
+            stdout=out,
+            stderr=subprocess.PIPE,
+            text=True,
+            timeout=60,
+            check=False,
+            preexec_fn=_limit_file_size(limit),
+        )
+    assert result.returncode == 2
+    assert result.stderr == "capcheck: output error: 1 problem\n  <stdout>: cannot write: File too large\n"
+    assert (workdir / "out.json").stat().st_size == limit
+
+
+def test_an_output_file_cut_short_by_a_file_size_limit_leaves_the_previous_file(
+    workdir: Path, copy_fixture: Callable[..., Path], check_argv
+) -> None:
+    copy_fixture("evidence/mixed", "mixed")
+    (workdir / "out.json").write_text("yesterday\n")
+    result = subprocess.run(
+        [sys.executable, "-m", "capcheck", *check_argv("mixed"), "--format", "json", "-o", "out.json"],
+        cwd=workdir,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+        preexec_fn=_limit_file_size(2048),
+    )
+    assert result.returncode == 2
+    assert result.stderr == "capcheck: output error: 1 problem\n  out.json: cannot write: File too large\n"
+    assert (workdir / "out.json").read_text() == "yesterday\n"
+    assert sorted(p.name for p in workdir.iterdir() if p.is_file()) == ["out.json"]  # no temporary file
+
+
+@pytest.mark.skipif(not Path("/dev/full").exists(), reason="no /dev/full")
+@pytest.mark.parametrize(
+    "command", [["check", "mixed", "--format", "json"], ["rules", "list"], ["--help"]], ids=lambda a: a[0]
+)
+def test_a_full_disk_on_stdout_is_exit_2_naming_stdout(
+    workdir: Path, copy_fixture: Callable[..., Path], command: list[str]
+) -> None:
+    copy_fixture("evidence/mixed", "mixed")
+    with open("/dev/full", "w") as full:
+        result = subprocess.run(
+            [sys.executable, "-m", "capcheck", *command],
+            cwd=workdir,
+            stdout=full,
+            stderr=subprocess.PIPE,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+    assert result.returncode == 2
+    assert result.stderr == "capcheck: output error: 1 problem\n  <stdout>: cannot write: No space left on device\n"
+
+
+#: Runs capcheck with os.fsync slowed down, so that a signal reliably arrives while the atomic
+#: writer's temporary file exists; "ready" appears when it does.
+SLOW_WRITE = """
+import os, sys, time
+def slow_fsync(fd):
+    open("ready", "w").close()
+    time.sleep(30)
+os.fsync = slow_fsync
+from capcheck.cli import main
+sys.argv = ["capcheck", *sys.argv[1:]]
+main()
+"""
+
+
+@pytest.mark.parametrize(("signum", "code"), [(signal.SIGTERM, 143), (signal.SIGINT, 130)], ids=["TERM", "INT"])
+def test_a_signal_during_the_write_removes_the_temporary_file_and_exits_128_plus_n(
+    workdir: Path, copy_fixture: Callable[..., Path], check_argv, signum: int, code: int
+) -> None:
+    copy_fixture("evidence/mixed", "mixed")
+    (workdir / "out").mkdir()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CAPCHECK_")}
+    proc = subprocess.Popen(
+        [sys.executable, "-c", SLOW_WRITE, *check_argv("mixed"), "--format", "json", "-o", "out/findings.json"],
+        cwd=workdir,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    deadline = time.monotonic() + 60
+    while not (workdir / "ready").exists():
+        assert proc.poll() is None, proc.communicate()
+        assert time.monotonic() < deadline
+        time.sleep(0.02)
+    [temporary] = (workdir / "out").iterdir()
+    assert temporary.name.endswith(".tmp")  # the write is under way
+    proc.send_signal(signum)
+    _, stderr = proc.communicate(timeout=60)
+    assert proc.returncode == code  # never 1 ("failures found") or 0
+    assert stderr == f"capcheck: interrupted by {signal.Signals(signum).name}: nothing more was written\n"
+    assert list((workdir / "out").iterdir()) == []  # no temporary file, and no half-written output

@@ -4,14 +4,20 @@ The public API, re-exported lazily (PEP 562) so that ``import capcheck`` and ``c
 stay instant: pydantic and the engine are imported only when a name that needs them is used.
 """
 
-from __future__ import annotations
-
+# No `from __future__` and no `typing` here: under `python -m capcheck` the working directory is
+# still first on sys.path while this runs, and both would be imported from it. `importlib` is
+# already loaded by then; `_safepath` drops the working directory before anything else is imported.
 from importlib import import_module
-from typing import TYPE_CHECKING, Any
 
+from capcheck import _safepath
 from capcheck._version import __version__
 
+_safepath.drop_working_directory()
+
+TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from typing import Any
+
     from capcheck.errors import (
         CapcheckError,
         ConfigError,
@@ -109,7 +115,7 @@ _HOMES = {
 _WHERE = {name: module for module, names in _HOMES.items() for name in names}
 
 
-def __getattr__(name: str) -> Any:
+def __getattr__(name: str) -> "Any":
     module = _WHERE.get(name)
     if module is None:
         raise AttributeError(f"module 'capcheck' has no attribute {name!r}")

@@ -1,8 +1,9 @@
 """The ``capcheck`` command line: parsing and printing only; the work is in :mod:`capcheck.runner`.
 
 Exit codes: 0 no failing finding at or above ``--fail-on``; 1 there is one; 2 a usage, input,
-config or plugin error, or an ``error`` finding (the check is incomplete). Errors are printed as
-``path:line: /pointer: cause``; a traceback only with ``--debug``.
+config, plugin or output error, or an ``error`` finding (the check is incomplete); 130 and 143
+interrupted by SIGINT and SIGTERM. Errors are printed as ``path:line: /pointer: cause``; a
+traceback only with ``--debug``.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ if TYPE_CHECKING:
     from capcheck.config import Config
     from capcheck.errors import CapcheckError
     from capcheck.models import RunResult
+    from capcheck.plugins import PluginInfo
     from capcheck.registry import Registry
 
 __all__ = ["main"]
@@ -60,8 +62,13 @@ def handle_errors(func: F) -> F:
                 raise
             _print_error(exc)
             sys.exit(2)
-        except (click.exceptions.Exit, click.ClickException, SystemExit, KeyboardInterrupt):
+        except (click.exceptions.Exit, click.ClickException, SystemExit):
             raise
+        except KeyboardInterrupt:
+            # Without the console script's handlers (see capcheck.process): still an interrupt, not a result.
+            with contextlib.suppress(OSError):
+                click.echo("capcheck: interrupted by SIGINT: nothing more was written", err=True)
+            sys.exit(130)
         except BrokenPipeError:
             # The reader went away (`capcheck rules list | head`): stop quietly, as other tools do.
             with contextlib.suppress(OSError):
@@ -86,8 +93,23 @@ def debug_option(func: F) -> F:
     return click.option("--debug", is_flag=True, help="Show tracebacks instead of short messages.")(func)
 
 
+def _no_config_plugins(ctx: click.Context, _param: click.Parameter, value: bool) -> None:
+    ctx.meta[_NO_CONFIG_PLUGINS] = value
+
+
+_NO_CONFIG_PLUGINS = "capcheck.no_config_plugins"
+
+
 def config_option(func: F) -> F:
-    """``--config FILE``."""
+    """``--config FILE`` and ``--no-config-plugins``."""
+    func = click.option(
+        "--no-config-plugins",
+        is_flag=True,
+        expose_value=False,
+        callback=_no_config_plugins,
+        help="Refuse to run plugins the config file names (for checkouts you do not trust); "
+        "also CAPCHECK_NO_CONFIG_PLUGINS=1. See docs/security.md.",
+    )(func)
     return click.option(
         "--config",
         "config_path",
@@ -121,10 +143,33 @@ def _load_config(config_path: Path | None) -> Config:
     return load_config(config_path if config_path is not None else find_config())
 
 
-def _registry(config: Config, rule_paths: tuple[Path, ...] = (), plugins: tuple[str, ...] = ()) -> Registry:
+def _registry(
+    config: Config, rule_paths: tuple[Path, ...] = (), plugins: tuple[str, ...] = (), *, announce: bool = False
+) -> Registry:
+    """The registry for a command; ``announce``: say on stderr which code beyond capcheck's own runs."""
     from capcheck.runner import load_registry
 
-    return load_registry(config, rule_paths, plugins)
+    ctx = click.get_current_context(silent=True)
+    refuse = bool(ctx is not None and ctx.meta.get(_NO_CONFIG_PLUGINS))
+    registry = load_registry(config, rule_paths, plugins, config_plugins=False if refuse else None)
+    if announce:
+        for info in registry.plugins:
+            if info.origin != "builtin":
+                click.echo(f"capcheck: loaded {_plugin_origin(info)}", err=True)
+    return registry
+
+
+def _plugin_origin(info: PluginInfo) -> str:
+    """Where a plugin's code came from and who asked for it, for people deciding whether to trust it."""
+    from capcheck.models import display_path
+    from capcheck.plugins import is_plugin_path
+
+    if info.origin == "entry point":
+        dist = f" of {info.distribution} {info.version}" if info.distribution else ""
+        return f"plugin {info.name!r}: entry point {info.location}{dist} (installed)"
+    what = "file" if is_plugin_path(info.name) else "module"
+    where = display_path(Path(info.location)) if info.location else "?"
+    return f"plugin {info.name!r}: {what} {where}, named by {info.named_by}"
 
 
 def _usage(message: str) -> NoReturn:
@@ -257,6 +302,7 @@ def check(
 ) -> None:
     """Check evidence files or directories (PATH...) against the rules."""
     from capcheck.models import Severity
+    from capcheck.outputs import inputs_of, refuse_outputs_read_as_evidence, refuse_overwriting_inputs
     from capcheck.runner import run_check
 
     config = _load_config(config_path)
@@ -279,10 +325,28 @@ def check(
         min_level=_min_levels(min_levels),
         baseline=baseline,
     )
-    registry = _registry(config, rule_paths, plugins)
+    registry = _registry(config, rule_paths, plugins, announce=True)
+    if fmt is None and config.format is not None and config.format not in registry.reporters:
+        from capcheck.errors import ConfigError, Problem
+        from capcheck.models import display_path
+
+        raise ConfigError(
+            Problem(
+                f"unknown format {config.format!r} (formats: {', '.join(sorted(registry.reporters))})",
+                path=display_path(config.source) if config.source else None,
+                pointer=f"{config.pointer_prefix}/format",
+            )
+        )
     fmt = fmt or config.format or "text"
     targets = _report_targets(registry, fmt, reports)
+    outputs = ([("--output", output)] if output is not None else []) + [(f"--report {n}", p) for n, p in targets]
+    # Before the run, what is known: the named files; after it, every evidence file read as well.
+    known = [*request.paths, *(p for p in (request.waivers, request.baseline) if p is not None)]
+    refuse_overwriting_inputs(outputs, inputs_of(registry, config, known))
+    refuse_outputs_read_as_evidence(outputs, registry, list(request.paths))
     result = run_check(request, registry)
+    evidence = [Path(f.path) for f in result.evidence]
+    refuse_overwriting_inputs(outputs, inputs_of(registry, config, [*known, *evidence]))
     _emit(registry, result, fmt, output)
     for name, path in targets:
         _emit(registry, result, name, path)
@@ -322,18 +386,23 @@ def baseline_create(
     import json
 
     from capcheck.baseline import baseline_document
-    from capcheck.reporters import write_atomic
+    from capcheck.outputs import inputs_of, refuse_outputs_read_as_evidence, refuse_overwriting_inputs, write_file
     from capcheck.runner import run_check
 
     config = _load_config(config_path)
     request = _request(
         config, paths, rule_paths, plugins, select, ignore, as_of, waivers_path, fail_on=None, debug=debug
     )
-    result = run_check(request, _registry(config, rule_paths, plugins))
+    registry = _registry(config, rule_paths, plugins, announce=True)
+    result = run_check(request, registry)
     if result.exit_code == 2:
         _usage("a rule raised an error, so the check is incomplete: no baseline written (see --debug)")
+    # The baseline file itself is what this command rewrites; every other input is protected.
+    read = [Path(f.path) for f in result.evidence] + ([request.waivers] if request.waivers else [])
+    refuse_overwriting_inputs([("--output", output)], inputs_of(registry, config, read))
+    refuse_outputs_read_as_evidence([("--output", output)], registry, list(request.paths))
     doc = baseline_document(result)
-    write_atomic(output, json.dumps(doc, indent=2) + "\n")
+    write_file(output, json.dumps(doc, indent=2) + "\n")
     click.echo(f"baseline: {len(doc['findings'])} failures recorded in {output}")
 
 
@@ -370,32 +439,29 @@ def _min_levels(values: tuple[str, ...]) -> dict[str, int]:
 def _report_targets(registry: Registry, fmt: str, reports: tuple[str, ...]) -> list[tuple[str, Path]]:
     names = sorted(registry.reporters)
     if fmt not in registry.reporters:
-        _usage(f"unknown format {fmt!r} (formats: {', '.join(names)})")
+        _usage(f"--format: unknown format {fmt!r} (formats: {', '.join(names)})")
     targets: list[tuple[str, Path]] = []
     for spec in reports:
         name, sep, path = spec.partition("=")
         if not sep or not path:
             _usage(f"--report takes FORMAT=PATH, not {spec!r}")
         if name not in registry.reporters:
-            _usage(f"unknown report format {name!r} in --report (formats: {', '.join(names)})")
+            _usage(f"--report: unknown report format {name!r} in {spec!r} (formats: {', '.join(names)})")
         targets.append((name, Path(path)))
     return targets
 
 
 def _emit(registry: Registry, result: RunResult, fmt: str, output: Path | None) -> None:
-    from capcheck.reporters import RenderOptions, write_atomic
+    from capcheck.outputs import write_file
+    from capcheck.reporters import RenderOptions
 
     color = output is None and sys.stdout.isatty() and not os.environ.get("NO_COLOR")
     text = _render(registry, result, fmt, RenderOptions(color=color, base_dir=Path.cwd()))
     if output is None:
         click.echo(text, nl=False)
+        sys.stdout.flush()  # a failure belongs to this output, not to the exit
         return
-    try:
-        write_atomic(output, text)
-    except OSError as exc:
-        from capcheck.errors import Problem, UsageError
-
-        raise UsageError(Problem(f"cannot write: {exc.strerror or exc}", path=output.as_posix())) from None
+    write_file(output, text)
 
 
 def _render(registry: Registry, result: RunResult, fmt: str, options: Any) -> str:
@@ -452,7 +518,7 @@ def new_rule(
     debug: bool,
 ) -> None:
     """Write a starter rule that validates, and a case file with a passing and a failing record."""
-    from capcheck.reporters import write_atomic
+    from capcheck.outputs import write_file
     from capcheck.scaffold import scaffold_rule
 
     registry = _registry(_load_config(config_path), rule_paths, plugins)
@@ -461,8 +527,7 @@ def new_rule(
         if path.exists() and not force:
             _usage(f"{path.as_posix()} exists (use --force to overwrite)")
     for path, text in ((made.rule_path, made.rule_text), (made.case_path, made.case_text)):
-        path.parent.mkdir(parents=True, exist_ok=True)
-        write_atomic(path, text)
+        write_file(path, text, make_parents=True)
     rule_file, case_file = made.rule_path.as_posix(), made.case_path.as_posix()
     use = f"--plugin ./{rule_file}" if python else f"--rules {rule_file}"
     first_check = f"capcheck rules show {made.rule_id} {use}" if python else f"capcheck validate --strict {rule_file}"
@@ -565,7 +630,12 @@ def rules_docs(
             sys.exit(1)
         click.echo(f"rule docs in {output} are up to date ({len(files)} files)")
         return
-    changed = write_rule_docs(registry, output)
+    try:
+        changed = write_rule_docs(registry, output)
+    except OSError as exc:
+        from capcheck.process import output_error
+
+        raise output_error(Path(exc.filename).as_posix() if exc.filename else output.as_posix(), exc) from None
     click.echo(f"wrote {len(changed)} changed files to {output} ({len(registry.rules)} rules)")
 
 
@@ -696,7 +766,8 @@ def plugins(rule_paths: tuple[Path, ...], plugins: tuple[str, ...], config_path:
             f"{n} {_PLURAL.get(w, w)}" if n != 1 else f"1 {_SINGULAR.get(w, w)}"
             for w, n in sorted(counts.get(info.name, {}).items())
         )
-        click.echo(f"{info.name:<36} {info.origin:<12}{dist}  {items}")
+        origin = f"  [{_plugin_origin(info)}]" if info.origin != "builtin" else ""
+        click.echo(f"{info.name:<36} {info.origin:<12}{dist}  {items}{origin}")
 
 
 @cli.command()
@@ -771,7 +842,7 @@ def validate(
     from capcheck.validation import validate_paths
 
     config = _load_config(config_path)
-    registry = _registry(config, rule_paths, plugins)
+    registry = _registry(config, rule_paths, plugins, announce=True)
     warnings: list[Problem] = []
     report = validate_paths(registry, list(paths), config, warnings)
     if warnings and strict:
@@ -790,17 +861,30 @@ def _finish(code: int) -> NoReturn:
     of evidence objects one by one takes a third of a second on large registers, for nothing.
     Output is complete by now (files are written atomically and synced); streams are flushed."""
     if _STANDALONE:
-        try:
+        # The reader went away (`capcheck check ... | head`): nothing to report.
+        with contextlib.suppress(BrokenPipeError):
             sys.stdout.flush()
+        with contextlib.suppress(OSError):
             sys.stderr.flush()
-        except BrokenPipeError:  # the reader went away (`capcheck check ... | head`): nothing to report
-            pass
         os._exit(code)
     sys.exit(code)
 
 
 def main(argv: list[str] | None = None) -> None:
-    """The console script's entry point."""
+    """The console script's entry point: a checked standard output, and interrupts as exit codes
+    (130 for SIGINT, 143 for SIGTERM; see :mod:`capcheck.process`)."""
+    from capcheck.errors import CapcheckError
+    from capcheck.process import Interrupted, checked_stdout, interrupts
+
     global _STANDALONE
     _STANDALONE = argv is None
-    cli.main(args=argv, prog_name="capcheck")
+    with checked_stdout(), interrupts():
+        try:
+            cli.main(args=argv, prog_name="capcheck")
+        except Interrupted as exc:
+            with contextlib.suppress(OSError):
+                click.echo(f"capcheck: interrupted by {exc.name}: nothing more was written", err=True)
+            _finish(exc.exit_code)
+        except CapcheckError as exc:  # an output failure outside a command (--help, --version)
+            _print_error(exc)
+            _finish(2)

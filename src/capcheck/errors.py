@@ -7,7 +7,8 @@
     ├── ConfigError               capcheck.toml / [tool.capcheck] is unreadable or invalid
     ├── PluginError               a plugin failed to import or registered a duplicate or invalid item
     ├── RuleFileError             a declarative rule file is unreadable or invalid
-    └── EvidenceError             one or more evidence files are unreadable or invalid
+    ├── EvidenceError             one or more evidence files are unreadable or invalid
+    └── OutputError               an output (a report file, standard output) could not be written whole
 
 Each carries a list of :class:`Problem` values (file, line, JSON pointer, cause), so that
 the CLI can print ``path:line: /pointer: cause`` for every one of them. A rule that raises
@@ -23,6 +24,7 @@ __all__ = [
     "CapcheckError",
     "ConfigError",
     "EvidenceError",
+    "OutputError",
     "PluginError",
     "Problem",
     "RuleFileError",
@@ -90,3 +92,10 @@ class EvidenceError(CapcheckError):
     """Evidence cannot be loaded: unreadable, malformed, schema-invalid or duplicated."""
 
     kind = "evidence error"
+
+
+class OutputError(CapcheckError):
+    """An output could not be written whole (a full disk, a file size limit, an I/O error), or would
+    overwrite an input: nothing is left truncated or overwritten without exit 2."""
+
+    kind = "output error"

@@ -12,8 +12,9 @@ A plugin is a module (or object) with functions named like the hooks below, mark
       [project.entry-points.capcheck]
       nhs = "capcheck_nhs.plugin"
 
-* local modules named with ``--plugin my_module`` (or ``./my_rules.py``) or the config key
-  ``plugins = [...]`` (no packaging needed);
+* local plugins named with ``--plugin ./my_rules.py`` (a file or package directory, loaded from
+  that path) or ``--plugin my_module`` (a module on the Python path), or the config key
+  ``plugins = [...]`` (no packaging needed; never imported from the working directory implicitly);
 * declarative rule files, which are not plugins but are found through
   :func:`capcheck_rule_paths` and ``--rules DIR``.
 

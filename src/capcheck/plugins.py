@@ -1,17 +1,23 @@
-"""Build the plugin manager: the built-in plugins, installed entry points, and local modules.
+"""Build the plugin manager: the built-in plugins, installed entry points, and local plugins.
 
 Built-ins are registered through the same hooks as third-party plugins (``DEFAULT_PLUGINS``).
-Each entry point and local module is loaded on its own, so a plugin that fails to import
+Each entry point and local plugin is loaded on its own, so a plugin that fails to import
 stops the run with its name and the cause.
+
+The trust boundary (see docs/security.md): nothing is imported from the working directory or
+a config file's directory implicitly. A local plugin is either a module name, imported from
+``sys.path`` as it is (installed, or on ``PYTHONPATH``), or a file (``./my_rules.py``) or package
+directory (``./my_rules/``), loaded from that path alone; no directory is ever added to ``sys.path``.
 """
 
 from __future__ import annotations
 
+import hashlib
 import importlib
 import importlib.util
 import os
 import sys
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
@@ -22,7 +28,7 @@ import pluggy
 from capcheck import hookspecs
 from capcheck.errors import PluginError, Problem
 
-__all__ = ["DEFAULT_PLUGINS", "PluginInfo", "build_plugin_manager"]
+__all__ = ["DEFAULT_PLUGINS", "LocalPlugin", "PluginInfo", "build_plugin_manager", "is_plugin_path"]
 
 #: The built-in plugins, registered first, in this order.
 DEFAULT_PLUGINS: tuple[str, ...] = (
@@ -57,36 +63,125 @@ class PluginInfo:
     origin: str  # "builtin" | "entry point" | "module"
     distribution: str | None = None
     version: str | None = None
+    #: Where its code came from: the file of a local plugin, the ``module:attr`` of an entry point.
+    location: str | None = None
+    #: Who asked for a local plugin: ``--plugin``, or the config file that names it.
+    named_by: str | None = None
 
 
-def _import(name: str) -> ModuleType:
-    if name.endswith(".py") or os.sep in name or "/" in name:
-        path = Path(name)
-        if not path.is_file():
-            raise ModuleNotFoundError(f"no such plugin file: {name}")
-        spec = importlib.util.spec_from_file_location(f"capcheck_local_{path.stem}", path)
-        if spec is None or spec.loader is None:
-            raise ImportError(f"cannot import {name}")
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[spec.name] = module
+@dataclass(frozen=True)
+class LocalPlugin:
+    """A local plugin to load: a module name or a path, as written, and who named it.
+
+    A name that looks like a path (``./my_rules.py``, ``plugins/ours``, anything ending in ``.py``)
+    is loaded from that file or package directory; relative paths are relative to ``base``
+    (the config file's directory for the config's ``plugins``), else to the working directory.
+    """
+
+    name: str
+    named_by: str = "--plugin"
+    base: Path | None = None
+
+    @property
+    def path(self) -> Path | None:
+        """The file or directory to load, or None for a module name."""
+        if not is_plugin_path(self.name):
+            return None
+        path = Path(self.name)
+        return path if path.is_absolute() or self.base is None else self.base / path
+
+
+def is_plugin_path(name: str) -> bool:
+    """``./my_rules.py`` or ``./my_rules/`` (a path) rather than ``my_rules`` (a module name)."""
+    return name.endswith(".py") or "/" in name or os.sep in name
+
+
+def _import_path(name: str, path: Path) -> ModuleType:
+    """Load a plugin file, or a package directory, from its path alone: its directory is not put on
+    ``sys.path``, so nothing beside it can shadow a library (a package may import its own modules
+    relatively)."""
+    package = path.is_dir()
+    init = path / "__init__.py" if package else path
+    if not init.is_file():
+        what = "plugin package (no __init__.py)" if package else "plugin file"
+        raise ModuleNotFoundError(f"no such {what}: {name}")
+    resolved = init.resolve()
+    # A private module name per file: two plugin files called rules.py must not replace each other.
+    # The file is executed again on every load, as an edited plugin should be.
+    digest = hashlib.sha256(str(resolved).encode()).hexdigest()[:12]
+    module_name = f"capcheck_local_{digest}_{(path.name if package else path.stem).replace('-', '_')}"
+    spec = importlib.util.spec_from_file_location(
+        module_name, resolved, submodule_search_locations=[str(resolved.parent)] if package else None
+    )
+    if spec is None or spec.loader is None:
+        raise ImportError(f"cannot import {name}")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[module_name] = module
+    try:
         spec.loader.exec_module(module)
-        return module
-    return importlib.import_module(name)
+    except ModuleNotFoundError as exc:
+        del sys.modules[module_name]
+        beside = init.parent / (exc.name or "").split(".")[0]
+        if not package and exc.name and (beside.with_suffix(".py").is_file() or beside.is_dir()):
+            raise ModuleNotFoundError(
+                f"{exc}: a plugin file's directory is not put on sys.path; to import modules beside it, make the "
+                f"directory a package and load it with --plugin {path.parent.as_posix()}/ (relative imports)",
+                name=exc.name,
+            ) from None
+        raise
+    except BaseException:
+        del sys.modules[module_name]
+        raise
+    return module
+
+
+def _import(plugin: LocalPlugin) -> ModuleType:
+    path = plugin.path
+    if path is not None:
+        return _import_path(plugin.name, path)
+    try:
+        return importlib.import_module(plugin.name)
+    except ModuleNotFoundError as exc:
+        if exc.name is None or not (plugin.name == exc.name or plugin.name.startswith(exc.name + ".")):
+            raise  # the plugin was found; something it imports is missing
+        hint = _local_file_hint(plugin)
+        raise ModuleNotFoundError(
+            f"no module named {plugin.name!r} on the Python path (installed or on PYTHONPATH){hint}"
+        ) from None
+
+
+def _local_file_hint(plugin: LocalPlugin) -> str:
+    """When a module name matches a file beside the user, say how to load it (never load it silently)."""
+    stem = plugin.name.replace(".", "/")
+    for base in (plugin.base, Path.cwd()):
+        if base is None:
+            continue
+        for candidate in (base / f"{stem}.py", base / stem / "__init__.py"):
+            if candidate.is_file():
+                shown = f"./{stem}.py" if candidate.name != "__init__.py" else f"./{stem}/"
+                return (
+                    f"; capcheck never imports from the working or config directory implicitly: "
+                    f"to load {candidate.as_posix()}, name it {shown!r}"
+                )
+    return ""
+
+
+def _location(module: ModuleType) -> str | None:
+    file = getattr(module, "__file__", None)
+    return file if isinstance(file, str) else None
 
 
 def build_plugin_manager(
-    modules: Sequence[str] = (),
+    modules: Sequence[str | LocalPlugin] = (),
     *,
     entry_points: bool = True,
-    search_path: Iterable[Path] = (),
 ) -> tuple[pluggy.PluginManager, list[PluginInfo]]:
-    """A plugin manager with the built-ins, entry-point plugins and the named local modules.
+    """A plugin manager with the built-ins, entry-point plugins and the named local plugins.
 
-    :param modules: local plugin modules (``my_rules`` or ``./my_rules.py``), from ``--plugin``
-        and the config's ``plugins``.
+    :param modules: local plugins, from ``--plugin`` and the config's ``plugins``: a module name
+        (``my_rules``, imported from ``sys.path`` as it is) or a path (``./my_rules.py``, a file or
+        package directory, loaded from that path); a plain string counts as named by ``--plugin``.
     :param entry_points: load installed distributions' ``capcheck`` entry points.
-    :param search_path: directories put on ``sys.path`` to import local modules from (the working
-        directory and the config file's directory).
     :raises PluginError: a plugin failed to import or register.
     """
     from capcheck._version import __version__
@@ -134,19 +229,26 @@ def build_plugin_manager(
             register(
                 plugin,
                 ep.name,
-                PluginInfo(ep.name, "entry point", dist.name if dist else None, dist.version if dist else None),
+                PluginInfo(
+                    ep.name,
+                    "entry point",
+                    dist.name if dist else None,
+                    dist.version if dist else None,
+                    location=ep.value,
+                ),
             )
 
-    # Local modules stay importable for the whole run: their own lazy imports need the path.
-    for directory in search_path:
-        if str(directory) not in sys.path:
-            sys.path.insert(0, str(directory))
-    for name in modules:
-        if pm.has_plugin(name):
+    for item in modules:
+        plugin = item if isinstance(item, LocalPlugin) else LocalPlugin(item)
+        if pm.has_plugin(plugin.name):
             continue
         try:
-            module = _import(name)
+            module = _import(plugin)
         except Exception as exc:
-            raise PluginError(Problem(f"plugin module {name!r} failed to import: {type(exc).__name__}: {exc}")) from exc
-        register(module, name, PluginInfo(name, "module"))
+            raise PluginError(
+                Problem(f"plugin module {plugin.name!r} failed to import: {type(exc).__name__}: {exc}")
+            ) from exc
+        register(
+            module, plugin.name, PluginInfo(plugin.name, "module", location=_location(module), named_by=plugin.named_by)
+        )
     return pm, infos

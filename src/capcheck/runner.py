@@ -18,16 +18,16 @@ from capcheck._version import __version__
 from capcheck.baseline import apply_baseline, load_baseline
 from capcheck.config import Config
 from capcheck.engine import evaluate
-from capcheck.errors import ConfigError, Problem, UsageError
+from capcheck.errors import ConfigError, PluginError, Problem, UsageError
 from capcheck.evidence import EvidenceSet, load_evidence
 from capcheck.models import Finding, RunResult, Severity, display_path
-from capcheck.plugins import build_plugin_manager
+from capcheck.plugins import LocalPlugin, build_plugin_manager
 from capcheck.registry import Registry, build_registry
 from capcheck.rules import Rule, select_rules
 from capcheck.scorecard import compute_scorecard, gate_failures
 from capcheck.waivers import apply_waivers, load_waivers
 
-__all__ = ["CheckRequest", "load_registry", "run_check"]
+__all__ = ["NO_CONFIG_PLUGINS_ENV", "CheckRequest", "config_plugins_disabled", "load_registry", "run_check"]
 
 
 @dataclass(frozen=True)
@@ -51,21 +51,54 @@ class CheckRequest:
     baseline: Path | None = None
 
 
-def load_registry(config: Config, rule_paths: Sequence[Path] = (), plugins: Sequence[str] = ()) -> Registry:
-    """Load the plugins (config + extra) and build the registry with every rule path."""
-    search = [Path.cwd()]
-    if config.source is not None:
-        search.append(config.source.parent)
-    # A plugin file named in the config is relative to the config file, like its other paths.
-    modules = [str(config.resolve(m)) if _is_plugin_file(m) else m for m in config.plugins] + list(plugins)
-    pm, infos = build_plugin_manager(modules, search_path=search)
+#: Set (to 1) to refuse plugins named by a config file: for checkouts you do not trust.
+NO_CONFIG_PLUGINS_ENV = "CAPCHECK_NO_CONFIG_PLUGINS"
+
+
+def config_plugins_disabled() -> bool:
+    """Whether the environment turns config-named plugins off (``CAPCHECK_NO_CONFIG_PLUGINS=1``).
+
+    It fails closed: any value but empty, ``0``, ``false``, ``no`` or ``off`` turns them off, so a
+    misspelt "yes" never lets a checkout's code run."""
+    return os.environ.get(NO_CONFIG_PLUGINS_ENV, "").strip().lower() not in ("", "0", "false", "no", "off")
+
+
+def load_registry(
+    config: Config,
+    rule_paths: Sequence[Path] = (),
+    plugins: Sequence[str] = (),
+    *,
+    config_plugins: bool | None = None,
+) -> Registry:
+    """Load the plugins (the config's, then ``plugins``) and build the registry with every rule path.
+
+    Nothing is imported from the working directory or the config's directory implicitly: a plugin
+    the config names as a path (``./ours.py``) is loaded from that file, relative to the config.
+
+    :param config_plugins: whether the config's ``plugins`` may run; None: unless
+        ``CAPCHECK_NO_CONFIG_PLUGINS`` says no. When they may not and the config names some, the
+        run stops (exit 2) rather than silently run without them.
+    :raises PluginError: a plugin failed, or config plugins are named but turned off.
+    """
+    if config_plugins is None:
+        config_plugins = not config_plugins_disabled()
+    named_by = display_path(config.source) if config.source is not None else "the config"
+    if config.plugins and not config_plugins:
+        raise PluginError(
+            Problem(
+                f"config plugins are turned off (--no-config-plugins or {NO_CONFIG_PLUGINS_ENV}), and this "
+                f"config names {', '.join(repr(m) for m in config.plugins)}: Python code that would run. "
+                "Run without the switch if you trust this checkout, or name a trusted config with --config",
+                path=named_by if config.source is not None else None,
+                pointer=f"{config.pointer_prefix}/plugins",
+            )
+        )
+    base = config.source.parent if config.source is not None else None
+    modules = [LocalPlugin(m, named_by=named_by, base=base) for m in config.plugins]
+    modules += [LocalPlugin(m) for m in plugins]
+    pm, infos = build_plugin_manager(modules)
     paths = [config.resolve(p) for p in config.rules] + list(rule_paths)
     return build_registry(pm, infos, rule_paths=paths)
-
-
-def _is_plugin_file(name: str) -> bool:
-    """``./my_rules.py`` (a file) rather than ``my_rules`` (a module), as ``--plugin`` tells them apart."""
-    return name.endswith(".py") or "/" in name or os.sep in name
 
 
 def _rule_settings(registry: Registry, config: Config) -> tuple[dict[str, dict[str, Any]], dict[str, Severity]]:

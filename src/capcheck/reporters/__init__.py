@@ -58,23 +58,29 @@ class Reporter:
 def write_atomic(path: Path, text: str) -> None:
     """Write ``text`` to ``path`` atomically: a temporary file in the same directory, then rename.
 
-    A reader never sees a half-written file, and a failure leaves any previous file intact.
+    A reader never sees a half-written file, and a failure leaves any previous file intact. Every
+    byte is written or an ``OSError`` is raised (a short write is never taken for a whole one), and
+    the temporary file is removed on any failure, an interrupt included.
     """
+    from capcheck.process import write_all
+
+    data = text.encode("utf-8")
     directory = path.parent if str(path.parent) else Path(".")
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=directory)
     try:
-        # mkstemp makes the file private (0600); give it the mode a plain open() would, or keep the old file's.
         try:
-            mode = os.stat(path).st_mode & 0o7777
-        except FileNotFoundError:
-            umask = os.umask(0)
-            os.umask(umask)
-            mode = 0o666 & ~umask
-        os.chmod(tmp, mode)
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
-            fh.write(text)
-            fh.flush()
-            os.fsync(fh.fileno())
+            # mkstemp makes the file private (0600); give it the mode a plain open() would, or keep the old file's.
+            try:
+                mode = os.stat(path).st_mode & 0o7777
+            except FileNotFoundError:
+                umask = os.umask(0)
+                os.umask(umask)
+                mode = 0o666 & ~umask
+            os.chmod(tmp, mode)
+            write_all(fd, data)
+            os.fsync(fd)
+        finally:
+            os.close(fd)
         os.replace(tmp, path)
     except BaseException:
         with contextlib.suppress(FileNotFoundError):
