@@ -85,4 +85,4 @@ def test_diff_text_neutralises_control_characters(run_cli, workdir: Path) -> Non
     (workdir / "new.json").write_text(json.dumps({"tool": {}, "findings": [finding]}))
     out = run_cli("diff", "old.json", "new.json").stdout
     assert "\x1b" not in out and "\x07" not in out
-    assert "owner \ufffd[2Jcleared\ufffd" in out
+    assert "owner \u241b[2Jcleared\u2407" in out

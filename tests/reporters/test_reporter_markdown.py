@@ -7,9 +7,10 @@ import re
 
 import pytest
 
+from capcheck.escaping.markdown import md_escape
 from capcheck.models import EvidenceRef, Finding, RunResult, Severity, Status, Summary
 from capcheck.reporters import RenderOptions
-from capcheck.reporters.markdown import MAX_FIXED, MAX_LISTED, md_escape, render_markdown
+from capcheck.reporters.markdown import MAX_FIXED, MAX_LISTED, render_markdown
 
 _UNESCAPED_PIPE = re.compile(r"(?<!\\)\|")
 
@@ -117,7 +118,7 @@ def test_failures_are_capped(default_result: RunResult, options: RenderOptions) 
         summary.add(f.status, f.severity, f.area)
     text = render_markdown(dataclasses.replace(default_result, findings=findings, summary=summary), options)
     assert f"### Failures and errors ({MAX_LISTED + 7})" in text
-    assert "and 7 more" in text
+    assert "truncated: 7 more findings, see the full report" in text
     listed = [row for row in _table_rows(text) if "`COMM-004`" in row]
     assert len(listed) == MAX_LISTED
 
@@ -186,7 +187,7 @@ def test_fixed_entries_are_capped(governed_result: RunResult, options: RenderOpt
     extras = {**governed_result.extras, "baseline": {**governed_result.extras["baseline"], "fixed": fixed}}
     text = render_markdown(dataclasses.replace(governed_result, extras=extras), options)
     assert len([row for row in _table_rows(text) if row.startswith("| GOV-002 | RSK-")]) == MAX_FIXED
-    assert "and 4 more" in text
+    assert "truncated: 4 more, see the full report" in text
     assert f"{MAX_FIXED + 4} fixed since the baseline" in text
 
 

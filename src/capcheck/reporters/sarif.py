@@ -17,7 +17,8 @@ Status mapping (SARIF ``result.kind`` / ``result.level``):
 * ``pass``  -> ``kind: "pass"``, ``level: "none"`` (only when passes are listed).
 
 Output is deterministic for the same evidence, rules and as-of date, apart from the invocation's
-start and end times.
+start and end times. The JSON encoder escapes control characters; a lone surrogate (an undecodable
+byte in a file name) is written as its escape text (:func:`capcheck.escaping.json.json_safe`).
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 from urllib.parse import quote
 
+from capcheck.escaping.json import json_safe
 from capcheck.hookspecs import hookimpl
 from capcheck.models import EvidenceRef, Finding, RunResult, Severity, Status
 from capcheck.reporters import RenderOptions, Reporter
@@ -92,6 +94,11 @@ def _rule_name(title: str) -> str:
     return "".join(w[:1].upper() + w[1:] for w in words)[:255] or "Rule"
 
 
+def _uri_path(path: str) -> str:
+    """A relative URI for a path; an undecodable byte in a file name (a lone surrogate) becomes ``%FF``."""
+    return quote(path.encode("utf-8", "surrogateescape"), safe="/")
+
+
 class _Locator:
     """Turns evidence file paths (as shown in findings) into SARIF artifact locations."""
 
@@ -109,10 +116,10 @@ class _Locator:
                 rel = absolute.resolve().relative_to(self.base)
             except ValueError:
                 return {"uri": absolute.resolve().as_uri()}
-            return {"uri": quote(rel.as_posix(), safe="/"), "uriBaseId": SRCROOT}
+            return {"uri": _uri_path(rel.as_posix()), "uriBaseId": SRCROOT}
         if p.is_absolute():
             return {"uri": p.as_uri()}
-        return {"uri": quote(PurePosixPath(p.as_posix()).as_posix().lstrip("/"), safe="/"), "uriBaseId": SRCROOT}
+        return {"uri": _uri_path(PurePosixPath(p.as_posix()).as_posix().lstrip("/")), "uriBaseId": SRCROOT}
 
     def artifact(self, path: str) -> dict[str, Any]:
         """An artifact location that also points at the run's ``artifacts`` entry, if there is one."""
@@ -363,7 +370,12 @@ def sarif_document(result: RunResult, options: RenderOptions | None = None) -> d
 
 def render_sarif(result: RunResult, options: RenderOptions) -> str:
     """Render the SARIF 2.1.0 log as indented JSON."""
-    return json.dumps(sarif_document(result, options), indent=2, ensure_ascii=False, sort_keys=False) + "\n"
+    text = json.dumps(sarif_document(result, options), indent=2, ensure_ascii=False, sort_keys=False) + "\n"
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        text = json.dumps(json_safe(sarif_document(result, options)), indent=2, ensure_ascii=False) + "\n"
+    return text
 
 
 @hookimpl
