@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import dataclasses
 import io
 
 from capcheck.models import RunResult
@@ -108,3 +109,12 @@ def test_hostile_waiver_is_neutralised(
     assert hostile["status"] == "waived"
     assert hostile["waiver_ticket"] == "'+RISK-102 <b>"
     assert hostile["waiver_approved_by"] == "'=cmd|' /C calc'!A0"
+
+
+def test_bare_carriage_return_starts_no_row(default_result: RunResult, options: RenderOptions) -> None:
+    # The defect: "\r" was left unquoted, so "x\r=1+1" became a second row starting with a live "=1+1".
+    finding = dataclasses.replace(default_result.findings[0], message="x\r=1+1")
+    text = render_csv(dataclasses.replace(default_result, findings=(finding,)), options)
+    assert '"x\r=1+1"' in text
+    rows = _rows(text)
+    assert len(rows) == 2 and rows[1][COLUMNS.index("message")] == "x\r=1+1"

@@ -7,7 +7,7 @@ import re
 
 import pytest
 
-from capcheck.escaping.markdown import md_escape
+from capcheck.escaping.markdown import COMMENT_LIMIT, md_escape
 from capcheck.models import EvidenceRef, Finding, RunResult, Severity, Status, Summary
 from capcheck.reporters import RenderOptions
 from capcheck.reporters.markdown import MAX_FIXED, MAX_LISTED, render_markdown
@@ -213,3 +213,36 @@ def test_hostile_waiver_is_escaped(governed_result: RunResult, options: RenderOp
 
 def test_governed_tables_keep_their_shape(governed_result: RunResult, options: RenderOptions) -> None:
     test_every_table_row_has_the_header_column_count(governed_result, options)
+
+
+def _long_findings(n: int) -> tuple[Finding, ...]:
+    return tuple(
+        Finding(
+            rule_id="COMM-004",
+            rule_version="1.0.0",
+            status=Status.FAIL,
+            severity=Severity.HIGH,
+            area="COMM",
+            title="High-value contracts have an exit plan",
+            message="&<@|" * 200,  # escapes to several times its length, as hostile evidence can
+            remediation="Write one.",
+            evidence=EvidenceRef(kind="supplier-contracts", record_id=f"CON-{i:03}" + "&" * 120, file="&" * 300),
+            fingerprint=f"{i:032x}",
+        )
+        for i in range(n)
+    )
+
+
+def test_report_stays_under_the_markdown_limit(default_result: RunResult, options: RenderOptions) -> None:
+    findings = _long_findings(MAX_LISTED)
+    result = dataclasses.replace(default_result, findings=findings)
+    unlimited = render_markdown(result, dataclasses.replace(options, markdown_limit=0))
+    assert len(unlimited) > COMMENT_LIMIT  # 50 listed findings of hostile text: over GitHub's limit
+    text = render_markdown(result, options)
+    assert options.markdown_limit == 65_000
+    assert len(text) <= 65_000
+    listed = len([row for row in _table_rows(text) if "`COMM-004`" in row])
+    assert 0 < listed < MAX_LISTED
+    assert f"truncated: {MAX_LISTED - listed} more findings, see the full report" in text
+    small = render_markdown(result, dataclasses.replace(options, markdown_limit=20_000))
+    assert len(small) <= 20_000 and "truncated: " in small

@@ -14,9 +14,10 @@ from functools import lru_cache
 
 __all__ = ["reveal", "visible"]
 
-#: What every file format reveals: C0/C1 controls and DEL, surrogates (UTF-8 cannot encode them),
-#: the bidi controls (they reorder what a reader sees: "Trojan Source"), and the non-characters U+FFFE/F.
-_HIDDEN = "\x00-\x1f\x7f-\x9f\ud800-\udfff\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069\ufffe\uffff"
+#: What every file format reveals: C0/C1 controls and DEL, surrogates (UTF-8 cannot encode them), the
+#: line and paragraph separators (line breaks to some viewers), the bidi controls (they reorder what a
+#: reader sees: "Trojan Source"), and the non-characters U+FFFE/F.
+_HIDDEN = "\x00-\x1f\x7f-\x9f\ud800-\udfff\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069\ufffe\uffff"
 
 
 def visible(ch: str) -> str:

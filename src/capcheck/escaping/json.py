@@ -1,9 +1,12 @@
-"""JSON escaping: the encoder escapes every control character; what is left is text UTF-8 cannot carry.
+"""JSON escaping: what a JSON encoder leaves raw, escaped; what UTF-8 cannot carry, made visible.
 
-A lone surrogate (Python's stand-in for an undecodable byte in a file name, ``\\udcff``) makes
-``orjson`` refuse the document and a UTF-8 write fail. :func:`json_safe` writes each one as its
-escape text (``\\udcff``, as :mod:`capcheck.escaping.controls` shows it) in every string of a
-document, keys included. Reporters call it only when encoding failed, so the common case costs nothing.
+Encoders escape only ``\\x00``-``\\x1f``: DEL, the C1 controls (``\\x9b`` is a terminal's CSI), the
+line/paragraph separators and the bidi controls stay raw, and act on whoever prints or views
+the file. :func:`json_text` rewrites each as its ``\\uXXXX`` escape: outside strings JSON text is
+ASCII, so the document means exactly the same. A lone surrogate (Python's stand-in for an
+undecodable byte in a file name) makes ``orjson`` refuse the document and a UTF-8 write fail:
+:func:`json_safe` writes each as its escape text (``\\udcff``, :mod:`capcheck.escaping.controls`) in
+every string, keys included; reporters call it only when encoding failed, so the common case costs nothing.
 """
 
 from __future__ import annotations
@@ -13,9 +16,15 @@ from typing import Any
 
 from capcheck.escaping.controls import visible
 
-__all__ = ["json_safe"]
+__all__ = ["json_safe", "json_text"]
 
 _SURROGATE = re.compile("[\ud800-\udfff]")
+_RAW = re.compile("[\x7f-\x9f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069\ufffe\uffff]")
+
+
+def json_text(encoded: str) -> str:
+    """Encoded JSON with the characters encoders leave raw (DEL, C1, separators, bidi) as ``\\uXXXX``."""
+    return _RAW.sub(lambda m: f"\\u{ord(m.group()):04x}", encoded)
 
 
 def json_safe(data: Any) -> Any:

@@ -2,8 +2,9 @@
 
 Byte-identical for the same evidence, rules and as-of date, apart from ``run.started`` and
 ``run.finished``: every list is in a defined order and keys are written in a fixed order.
-The encoder escapes control characters (``\\u001b``); a lone surrogate (an undecodable byte in a file
-name) is written as its escape text (:func:`capcheck.escaping.json.json_safe`).
+Control characters, DEL, C1, separators and bidi controls are ``\\u``-escaped
+(:func:`capcheck.escaping.json.json_text`); a lone surrogate (an undecodable byte in a file name) is
+written as its escape text (:func:`capcheck.escaping.json.json_safe`).
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from typing import Any
 
 import orjson
 
-from capcheck.escaping.json import json_safe
+from capcheck.escaping.json import json_safe, json_text
 from capcheck.hookspecs import hookimpl
 from capcheck.models import RunResult
 from capcheck.reporters import RenderOptions, Reporter
@@ -66,7 +67,7 @@ def render_json(result: RunResult, options: RenderOptions) -> str:
         encoded = orjson.dumps(doc, option=orjson.OPT_INDENT_2)
     except orjson.JSONEncodeError:
         encoded = orjson.dumps(json_safe(doc), option=orjson.OPT_INDENT_2)
-    return encoded.decode("utf-8") + "\n"
+    return json_text(encoded.decode("utf-8")) + "\n"
 
 
 @hookimpl

@@ -17,8 +17,9 @@ Status mapping (SARIF ``result.kind`` / ``result.level``):
 * ``pass``  -> ``kind: "pass"``, ``level: "none"`` (only when passes are listed).
 
 Output is deterministic for the same evidence, rules and as-of date, apart from the invocation's
-start and end times. The JSON encoder escapes control characters; a lone surrogate (an undecodable
-byte in a file name) is written as its escape text (:func:`capcheck.escaping.json.json_safe`).
+start and end times. Control characters, DEL, C1, separators and bidi controls are ``\\u``-escaped
+(:func:`capcheck.escaping.json.json_text`); a lone surrogate (an undecodable byte in a file name) is
+written as its escape text (:func:`capcheck.escaping.json.json_safe`).
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 from urllib.parse import quote
 
-from capcheck.escaping.json import json_safe
+from capcheck.escaping.json import json_safe, json_text
 from capcheck.hookspecs import hookimpl
 from capcheck.models import EvidenceRef, Finding, RunResult, Severity, Status
 from capcheck.reporters import RenderOptions, Reporter
@@ -95,8 +96,12 @@ def _rule_name(title: str) -> str:
 
 
 def _uri_path(path: str) -> str:
-    """A relative URI for a path; an undecodable byte in a file name (a lone surrogate) becomes ``%FF``."""
-    return quote(path.encode("utf-8", "surrogateescape"), safe="/")
+    """A relative URI for a path; an undecodable byte in a file name (``\\udcff``) becomes ``%FF``."""
+    try:
+        raw = path.encode("utf-8", "surrogateescape")
+    except UnicodeEncodeError:  # a surrogate that stands for no byte: percent-encode its code units
+        raw = path.encode("utf-8", "surrogatepass")
+    return quote(raw, safe="/")
 
 
 class _Locator:
@@ -110,15 +115,16 @@ class _Locator:
     def location(self, path: str) -> dict[str, Any]:
         """``{"uri": ..., "uriBaseId": "%SRCROOT%"}`` for a path below the base, else a file URI."""
         p = Path(path)
-        if self.base is not None:
-            absolute = p if p.is_absolute() else self.cwd / p
-            try:
-                rel = absolute.resolve().relative_to(self.base)
-            except ValueError:
-                return {"uri": absolute.resolve().as_uri()}
-            return {"uri": _uri_path(rel.as_posix()), "uriBaseId": SRCROOT}
-        if p.is_absolute():
-            return {"uri": p.as_uri()}
+        try:
+            if self.base is not None:
+                absolute = (p if p.is_absolute() else self.cwd / p).resolve()
+                if not absolute.is_relative_to(self.base):
+                    return {"uri": absolute.as_uri()}
+                return {"uri": _uri_path(absolute.relative_to(self.base).as_posix()), "uriBaseId": SRCROOT}
+            if p.is_absolute():
+                return {"uri": p.as_uri()}
+        except ValueError:  # a NUL or a surrogate no file system can encode: a name, not a file to resolve
+            pass
         return {"uri": _uri_path(PurePosixPath(p.as_posix()).as_posix().lstrip("/")), "uriBaseId": SRCROOT}
 
     def artifact(self, path: str) -> dict[str, Any]:
@@ -375,7 +381,7 @@ def render_sarif(result: RunResult, options: RenderOptions) -> str:
         text.encode("utf-8")
     except UnicodeEncodeError:
         text = json.dumps(json_safe(sarif_document(result, options)), indent=2, ensure_ascii=False) + "\n"
-    return text
+    return json_text(text)
 
 
 @hookimpl
