@@ -5,13 +5,13 @@
 * :mod:`.markdown`: PR comments and job summaries (:func:`md_escape`), and the comment length limit;
 * :mod:`.csv`: spreadsheet cells (:func:`csv_line`: no live formula, no forged row);
 * :mod:`.html`: the HTML report (:func:`esc`); :mod:`.xml`: JUnit (:func:`xml_text`);
-* :mod:`.json`: JSON and SARIF documents (:func:`json_safe`: no lone surrogates).
+* :mod:`.json`: JSON and SARIF documents (:func:`json_text`: nothing raw; :func:`json_safe`: no lone surrogates).
 """
 
 from capcheck.escaping.controls import reveal, visible
 from capcheck.escaping.csv import csv_cell, csv_line
 from capcheck.escaping.html import esc
-from capcheck.escaping.json import json_safe
+from capcheck.escaping.json import json_safe, json_text
 from capcheck.escaping.markdown import fit_comment, md_escape, truncated_line
 from capcheck.escaping.terminal import terminal
 from capcheck.escaping.xml import xml_text
@@ -22,6 +22,7 @@ __all__ = [
     "esc",
     "fit_comment",
     "json_safe",
+    "json_text",
     "md_escape",
     "reveal",
     "terminal",
