@@ -11,7 +11,7 @@ from capcheck.escaping.controls import reveal, visible
 from capcheck.escaping.csv import csv_cell, csv_line
 from capcheck.escaping.html import esc
 from capcheck.escaping.json import json_safe
-from capcheck.escaping.markdown import comment_length, fit_comment, md_escape, truncated_line
+from capcheck.escaping.markdown import comment_length, fit_comment, md_escape, md_table_cell, truncated_line
 from capcheck.escaping.terminal import terminal
 from capcheck.escaping.xml import xml_text
 
@@ -181,3 +181,7 @@ def test_xml_text() -> None:
 def test_json_safe_reveals_only_lone_surrogates() -> None:
     doc = {"path\udcff": ["ev/sub\udcff/a.csv", 3, None, {"m": "ok\x1b"}]}
     assert json_safe(doc) == {"path\\udcff": ["ev/sub\\udcff/a.csv", 3, None, {"m": "ok\x1b"}]}
+
+
+def test_md_table_cell_keeps_authored_markdown_on_one_row() -> None:
+    assert md_table_cell("**Exit** plans | `code`\nnext") == "**Exit** plans \\| `code` next"

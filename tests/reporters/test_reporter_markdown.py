@@ -97,8 +97,11 @@ def test_unusable_scorecard_is_skipped(card: object, default_result: RunResult, 
     assert "### Scorecard" not in text
 
 
-def test_failures_are_capped(default_result: RunResult, options: RenderOptions) -> None:
-    findings = tuple(
+def _failures(
+    n: int, message: str = "contract {i} has no exit plan", pad: str = "", file: str = "c.json"
+) -> tuple[Finding, ...]:
+    """``n`` failing COMM-004 findings; ``pad`` lengthens each record id."""
+    return tuple(
         Finding(
             rule_id="COMM-004",
             rule_version="1.0.0",
@@ -106,13 +109,17 @@ def test_failures_are_capped(default_result: RunResult, options: RenderOptions) 
             severity=Severity.HIGH,
             area="COMM",
             title="High-value contracts have an exit plan",
-            message=f"contract {i} has no exit plan",
+            message=message.format(i=i),
             remediation="Write one.",
-            evidence=EvidenceRef(kind="supplier-contracts", record_id=f"CON-{i:03}", file="c.json", line=i + 1),
+            evidence=EvidenceRef(kind="supplier-contracts", record_id=f"CON-{i:03}{pad}", file=file, line=i + 1),
             fingerprint=f"{i:032x}",
         )
-        for i in range(MAX_LISTED + 7)
+        for i in range(n)
     )
+
+
+def test_failures_are_capped(default_result: RunResult, options: RenderOptions) -> None:
+    findings = _failures(MAX_LISTED + 7)
     summary = Summary()
     for f in findings:
         summary.add(f.status, f.severity, f.area)
@@ -215,29 +222,12 @@ def test_governed_tables_keep_their_shape(governed_result: RunResult, options: R
     test_every_table_row_has_the_header_column_count(governed_result, options)
 
 
-def _long_findings(n: int) -> tuple[Finding, ...]:
-    return tuple(
-        Finding(
-            rule_id="COMM-004",
-            rule_version="1.0.0",
-            status=Status.FAIL,
-            severity=Severity.HIGH,
-            area="COMM",
-            title="High-value contracts have an exit plan",
-            message="&<@|" * 200,  # escapes to several times its length, as hostile evidence can
-            remediation="Write one.",
-            evidence=EvidenceRef(kind="supplier-contracts", record_id=f"CON-{i:03}" + "&" * 120, file="&" * 300),
-            fingerprint=f"{i:032x}",
-        )
-        for i in range(n)
-    )
-
-
 def test_report_stays_under_the_markdown_limit(default_result: RunResult, options: RenderOptions) -> None:
-    findings = _long_findings(MAX_LISTED)
+    # Hostile text escapes to several times its length: 50 listed findings go over GitHub's limit.
+    findings = _failures(MAX_LISTED, message="&<@|" * 200, pad="&" * 120, file="&" * 300)
     result = dataclasses.replace(default_result, findings=findings)
     unlimited = render_markdown(result, dataclasses.replace(options, markdown_limit=0))
-    assert len(unlimited) > COMMENT_LIMIT  # 50 listed findings of hostile text: over GitHub's limit
+    assert len(unlimited) > COMMENT_LIMIT
     text = render_markdown(result, options)
     assert options.markdown_limit == 65_000
     assert len(text) <= 65_000

@@ -22,7 +22,15 @@ from collections.abc import Callable
 
 from capcheck.escaping.controls import reveal
 
-__all__ = ["COMMENT_LIMIT", "DEFAULT_LIMIT", "comment_length", "fit_comment", "md_escape", "truncated_line"]
+__all__ = [
+    "COMMENT_LIMIT",
+    "DEFAULT_LIMIT",
+    "comment_length",
+    "fit_comment",
+    "md_escape",
+    "md_table_cell",
+    "truncated_line",
+]
 
 #: GitHub's longest issue or pull-request comment, in characters.
 COMMENT_LIMIT = 65_536
@@ -51,6 +59,12 @@ def md_escape(value: object, limit: int | None = None) -> str:
         else:
             out.append(ch)
     return "".join(out)
+
+
+def md_table_cell(text: str) -> str:
+    """Trusted Markdown (rule metadata written by a rule's author) in a table cell: its formatting is
+    kept; only ``|`` is escaped and line breaks become spaces, so the row stays one row."""
+    return text.replace("|", "\\|").replace("\n", " ")
 
 
 def comment_length(text: str) -> int:
