@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
-__all__ = ["reveal", "visible"]
+__all__ = ["hidden_pattern", "reveal", "visible"]
 
 #: What every file format reveals: C0/C1 controls and DEL, surrogates (UTF-8 cannot encode them), the
 #: line and paragraph separators (line breaks to some viewers), the bidi controls (they reorder what a
@@ -35,11 +35,18 @@ def visible(ch: str) -> str:
 
 
 @lru_cache(maxsize=8)
-def _pattern(keep: str) -> re.Pattern[str]:
+def hidden_pattern(keep: str = "") -> re.Pattern[str]:
+    """The compiled class of hidden characters (see the module docstring) other than those in ``keep``."""
     allowed = "".join(re.escape(ch) for ch in keep)
     return re.compile(f"[{_HIDDEN}]" if not keep else f"(?![{allowed}])[{_HIDDEN}]")
 
 
+def _visible_match(match: re.Match[str]) -> str:
+    return visible(match.group())
+
+
 def reveal(text: str, keep: str = "") -> str:
     """``text`` with every hidden character (see the module docstring) but those in ``keep`` made visible."""
-    return _pattern(keep).sub(lambda m: visible(m.group()), text)
+    if text.isprintable():  # every hidden character is non-printable: the common case costs one C call
+        return text
+    return hidden_pattern(keep).sub(_visible_match, text)

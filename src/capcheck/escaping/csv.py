@@ -11,9 +11,10 @@ with a live formula. Other control characters are revealed (:mod:`capcheck.escap
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 
-from capcheck.escaping.controls import reveal
+from capcheck.escaping.controls import hidden_pattern, visible
 
 __all__ = ["FORMULA_START", "csv_cell", "csv_line"]
 
@@ -21,19 +22,28 @@ __all__ = ["FORMULA_START", "csv_cell", "csv_line"]
 FORMULA_START = ("=", "+", "-", "@", "\uff1d", "\uff0b", "\uff0d", "\uff20")
 #: Leading characters spreadsheets may skip before looking for a formula.
 _LEADING = " \t\r\n\"'\u00a0\u3000"
-_QUOTE_IF = frozenset(',"\r\n')
+#: First characters that need a closer look (a formula start, or a blank or quote before one).
+_SUSPECT = frozenset(FORMULA_START) | frozenset(_LEADING)
+_HIDDEN = hidden_pattern("\t\r\n")
+_QUOTE_IF = re.compile('[,"\r\n]')
 
 
 def csv_cell(value: object) -> str:
     """A cell's text that no spreadsheet will evaluate as a formula (CSV injection), before quoting."""
-    text = reveal("" if value is None else str(value), keep="\t\r\n")
-    if text.startswith(("\t", "\r")) or text.lstrip(_LEADING).startswith(FORMULA_START):
+    if value is None:
+        return ""
+    text = value if isinstance(value, str) else str(value)
+    if not text.isprintable():
+        text = _HIDDEN.sub(lambda m: visible(m.group()), text)
+    if text[:1] in _SUSPECT and (text.startswith(("\t", "\r")) or text.lstrip(_LEADING).startswith(FORMULA_START)):
         return "'" + text
     return text
 
 
 def _quoted(text: str) -> str:
-    if _QUOTE_IF.isdisjoint(text):
+    if text.isprintable() and "," not in text and '"' not in text:  # no CR/LF either: they are not printable
+        return text
+    if _QUOTE_IF.search(text) is None:
         return text
     return '"' + text.replace('"', '""') + '"'
 

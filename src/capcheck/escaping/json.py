@@ -19,12 +19,21 @@ from capcheck.escaping.controls import visible
 __all__ = ["json_safe", "json_text"]
 
 _SURROGATE = re.compile("[\ud800-\udfff]")
-_RAW = re.compile("[\x7f-\x9f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069\ufffe\uffff]")
+_RAW = re.compile("[\x7f-\x9f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069\ud800-\udfff\ufffe\uffff]")
+
+
+def _escaped(match: re.Match[str]) -> str:
+    code = ord(match.group())
+    # A surrogate cannot be written at all: the string gets its escape text, as json_safe gives it.
+    return f"\\\\u{code:04x}" if 0xD800 <= code <= 0xDFFF else f"\\u{code:04x}"
 
 
 def json_text(encoded: str) -> str:
-    """Encoded JSON with the characters encoders leave raw (DEL, C1, separators, bidi) as ``\\uXXXX``."""
-    return _RAW.sub(lambda m: f"\\u{ord(m.group()):04x}", encoded)
+    """Encoded JSON (``ensure_ascii=False``) with what encoders leave raw (DEL, C1, separators, bidi) as
+    ``\\uXXXX``, and each lone surrogate as its escape text (:func:`json_safe`), in one pass."""
+    if encoded.isascii() and "\x7f" not in encoded:  # the common case: nothing to rewrite, two C scans
+        return encoded
+    return _RAW.sub(_escaped, encoded)
 
 
 def json_safe(data: Any) -> Any:

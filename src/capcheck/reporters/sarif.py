@@ -17,9 +17,9 @@ Status mapping (SARIF ``result.kind`` / ``result.level``):
 * ``pass``  -> ``kind: "pass"``, ``level: "none"`` (only when passes are listed).
 
 Output is deterministic for the same evidence, rules and as-of date, apart from the invocation's
-start and end times. Control characters, DEL, C1, separators and bidi controls are ``\\u``-escaped
-(:func:`capcheck.escaping.json.json_text`); a lone surrogate (an undecodable byte in a file name) is
-written as its escape text (:func:`capcheck.escaping.json.json_safe`).
+start and end times. Control characters, DEL, C1, separators and bidi controls are ``\\u``-escaped,
+and a lone surrogate (an undecodable byte in a file name) is written as its escape text ``\\udcff``
+(:func:`capcheck.escaping.json.json_text`).
 """
 
 from __future__ import annotations
@@ -31,7 +31,7 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 from urllib.parse import quote
 
-from capcheck.escaping.json import json_safe, json_text
+from capcheck.escaping.json import json_text
 from capcheck.hookspecs import hookimpl
 from capcheck.models import EvidenceRef, Finding, RunResult, Severity, Status
 from capcheck.reporters import RenderOptions, Reporter
@@ -376,12 +376,7 @@ def sarif_document(result: RunResult, options: RenderOptions | None = None) -> d
 
 def render_sarif(result: RunResult, options: RenderOptions) -> str:
     """Render the SARIF 2.1.0 log as indented JSON."""
-    text = json.dumps(sarif_document(result, options), indent=2, ensure_ascii=False, sort_keys=False) + "\n"
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:
-        text = json.dumps(json_safe(sarif_document(result, options)), indent=2, ensure_ascii=False) + "\n"
-    return json_text(text)
+    return json_text(json.dumps(sarif_document(result, options), indent=2, ensure_ascii=False, sort_keys=False)) + "\n"
 
 
 @hookimpl
