@@ -423,12 +423,15 @@ def test_error_messages_show_control_characters_in_file_names(run_cli, workdir: 
 def test_markdown_limit(run_cli, mixed: Path, check_argv) -> None:
     full = run_cli(*check_argv(mixed), "--include-passed", "--format", "markdown")
     assert full.exit_code == 1 and "truncated" not in full.stdout
-    capped = run_cli(*check_argv(mixed), "--include-passed", "--format", "markdown", "--markdown-limit", "1500")
+    capped = run_cli(*check_argv(mixed), "--include-passed", "--format", "markdown", "--markdown-limit", "2500")
     assert capped.exit_code == 1
-    assert len(capped.stdout) <= 1500 < len(full.stdout)
+    assert len(capped.stdout) <= 2500 < len(full.stdout)
     assert "truncated: " in capped.stdout
-    bad = run_cli(*check_argv(mixed), "--format", "markdown", "--markdown-limit", "-1")
-    assert bad.exit_code == 2 and "--markdown-limit" in bad.stderr
+    for bad_limit in ("-1", "999"):
+        bad = run_cli(*check_argv(mixed), "--format", "markdown", "--markdown-limit", bad_limit)
+        assert bad.exit_code == 2 and "--markdown-limit" in bad.stderr
+    smallest = run_cli(*check_argv(mixed), "--include-passed", "--format", "markdown", "--markdown-limit", "1000")
+    assert smallest.exit_code == 1 and len(smallest.stdout) <= 1000
 
 
 # --- rules, kinds, schema, plugins, validate ---------------------------------------------------------------------

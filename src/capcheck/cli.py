@@ -35,6 +35,8 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 #: The most problems printed for one error; the rest are counted.
 MAX_PROBLEMS_SHOWN = 50
+#: The smallest --markdown-limit: room for the headline and the note that says the report was cut.
+MIN_MARKDOWN_LIMIT = 1000
 SEVERITY_CHOICES = ["info", "low", "medium", "high", "critical", "never"]
 
 
@@ -106,14 +108,21 @@ def _no_config_plugins(ctx: click.Context, _param: click.Parameter, value: bool)
 _NO_CONFIG_PLUGINS = "capcheck.no_config_plugins"
 
 
+def _markdown_limit(ctx: click.Context, param: click.Parameter, value: int | None) -> int | None:
+    if value is not None and 0 < value < MIN_MARKDOWN_LIMIT:
+        raise click.BadParameter(f"0 (no limit) or at least {MIN_MARKDOWN_LIMIT}, not {value}")
+    return value
+
+
 def markdown_limit_option(func: F) -> F:
     """``--markdown-limit CHARS``: the longest Markdown output (a PR comment), 0 for no limit."""
     return click.option(
         "--markdown-limit",
         type=click.IntRange(min=0),
         metavar="CHARS",
+        callback=_markdown_limit,
         help="Longest Markdown output in characters, lists cut to fit (default 65000: under GitHub's "
-        "65,536-character comment limit; 0 for no limit).",
+        f"65,536-character comment limit; 0 for no limit; at least {MIN_MARKDOWN_LIMIT}).",
     )(func)
 
 

@@ -96,7 +96,8 @@ def fit_comment(render: Callable[[int], str], most: int, limit: int | None) -> s
     """``render(n)`` (lists at most ``n`` items each) for the largest ``n <= most`` that fits ``limit``.
 
     No limit (None or 0), or a full rendering that fits, is returned as is. When even ``render(0)``
-    is too long, it is cut at a line end with a note saying so.
+    is too long, it is cut at a line end with a note saying so (a limit under ~400 characters
+    cannot hold that note: the CLI asks for at least 1000).
     """
     text = render(most)
     if not limit or comment_length(text) <= limit:
