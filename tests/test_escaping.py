@@ -113,6 +113,12 @@ def test_csv_cells_that_must_be_quoted(value: str) -> None:
 @pytest.mark.parametrize(
     ("raw", "escaped"),
     [
+        ("a|b", "a\\|b"),
+        ("`x`", "\\`x\\`"),
+        ("<b>&", "&lt;b&gt;&amp;"),
+        ("[a](b)", "\\[a\\](b)"),
+        ("*_x_*", "\\*\\_x\\_\\*"),
+        ("back\\slash", "back\\\\slash"),
         ("@team", "@\u200bteam"),
         ("@org/team", "@\u200borg/team"),
         ("x\n# Heading", "x \\# Heading"),

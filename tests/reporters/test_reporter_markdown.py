@@ -7,7 +7,7 @@ import re
 
 import pytest
 
-from capcheck.escaping.markdown import COMMENT_LIMIT, md_escape
+from capcheck.escaping.markdown import COMMENT_LIMIT
 from capcheck.models import EvidenceRef, Finding, RunResult, Severity, Status, Summary
 from capcheck.reporters import RenderOptions
 from capcheck.reporters.markdown import MAX_FIXED, MAX_LISTED, render_markdown
@@ -65,23 +65,6 @@ def test_hostile_values_are_escaped(full_result: RunResult, options: RenderOptio
     assert "\\[link\\](http://evil.example)" in text
     assert "\\*bold\\*" in text and "\\_it\\_" in text and "\\`tick\\`" in text
     assert "\x07" not in text and "\x1b" not in text
-
-
-@pytest.mark.parametrize(
-    ("raw", "escaped"),
-    [
-        ("a|b", "a\\|b"),
-        ("`x`", "\\`x\\`"),
-        ("<b>&", "&lt;b&gt;&amp;"),
-        ("[a](b)", "\\[a\\](b)"),
-        ("*_x_*", "\\*\\_x\\_\\*"),
-        ("line\nbreak", "line break"),
-        ("@team", "@\u200bteam"),
-        ("back\\slash", "back\\\\slash"),
-    ],
-)
-def test_md_escape(raw: str, escaped: str) -> None:
-    assert md_escape(raw) == escaped
 
 
 def test_scorecard(scorecard_result: RunResult, options: RenderOptions) -> None:
