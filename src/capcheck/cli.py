@@ -179,9 +179,12 @@ def _registry(
     refuse = bool(ctx is not None and ctx.meta.get(_NO_CONFIG_PLUGINS))
     registry = load_registry(config, rule_paths, plugins, config_plugins=False if refuse else None)
     if announce:
+        from capcheck.escaping.terminal import terminal
+
         for info in registry.plugins:
             if info.origin != "builtin":
-                click.echo(f"capcheck: loaded {_plugin_origin(info)}", err=True)
+                # A config file in an untrusted checkout names these paths: shown, never obeyed by the terminal.
+                click.echo(f"capcheck: loaded {terminal(_plugin_origin(info))}", err=True)
     return registry
 
 
