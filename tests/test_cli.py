@@ -411,6 +411,29 @@ def test_many_problems_are_capped(run_cli, workdir: Path) -> None:
     assert lines[-1] == "  ... and 103 more"
 
 
+def test_error_messages_show_control_characters_in_file_names(run_cli, workdir: Path) -> None:
+    # The defect: a problem naming an evidence file printed its name raw, so an OSC sequence set the terminal title.
+    (workdir / "x\x1b]0;owned\x07\rFAKE.csv").write_text("id\nA-1\n")
+    result = run_cli("check", ".")
+    assert result.exit_code == 2
+    assert "\x1b" not in result.stderr and "\x07" not in result.stderr and "\r" not in result.stderr
+    assert "\n  x\u241b]0;owned\u2407\u240dFAKE.csv:1: unknown evidence kind" in result.stderr
+
+
+def test_markdown_limit(run_cli, mixed: Path, check_argv) -> None:
+    full = run_cli(*check_argv(mixed), "--include-passed", "--format", "markdown")
+    assert full.exit_code == 1 and "truncated" not in full.stdout
+    capped = run_cli(*check_argv(mixed), "--include-passed", "--format", "markdown", "--markdown-limit", "2500")
+    assert capped.exit_code == 1
+    assert len(capped.stdout) <= 2500 < len(full.stdout)
+    assert "truncated: " in capped.stdout
+    for bad_limit in ("-1", "999"):
+        bad = run_cli(*check_argv(mixed), "--format", "markdown", "--markdown-limit", bad_limit)
+        assert bad.exit_code == 2 and "--markdown-limit" in bad.stderr
+    smallest = run_cli(*check_argv(mixed), "--include-passed", "--format", "markdown", "--markdown-limit", "1000")
+    assert smallest.exit_code == 1 and len(smallest.stdout) <= 1000
+
+
 # --- rules, kinds, schema, plugins, validate ---------------------------------------------------------------------
 
 

@@ -85,4 +85,48 @@ def test_diff_text_neutralises_control_characters(run_cli, workdir: Path) -> Non
     (workdir / "new.json").write_text(json.dumps({"tool": {}, "findings": [finding]}))
     out = run_cli("diff", "old.json", "new.json").stdout
     assert "\x1b" not in out and "\x07" not in out
-    assert "owner \ufffd[2Jcleared\ufffd" in out
+    assert "owner \u241b[2Jcleared\u2407" in out
+
+
+def _hostile_diff(workdir: Path, n: int = 1, message: str = "x") -> None:
+    findings = [
+        {
+            "rule_id": "COMM-001",
+            "status": "fail",
+            "severity": "high",
+            "area": "COMM",
+            "message": message,
+            "fingerprint": f"{i:032x}",
+            "evidence": {"kind": "supplier-contracts", "record_id": f"C-{i}", "file": "c.json", "line": i + 1},
+        }
+        for i in range(n)
+    ]
+    (workdir / "old.json").write_text(json.dumps({"tool": {}, "findings": []}))
+    (workdir / "new.json").write_text(json.dumps({"tool": {}, "findings": findings}))
+
+
+def test_diff_markdown_neutralises_mentions_lines_and_controls(run_cli, workdir: Path) -> None:
+    # The defect: diff's own Markdown escaper left @mentions live and passed newlines, ESC, CR and BEL through.
+    _hostile_diff(workdir, message="ping @org/security\n# Forged heading\n```\ncode\x1b[2J\r\x07")
+    out = run_cli("diff", "old.json", "new.json", "-f", "markdown").stdout
+    assert "@\u200borg/security" in out and "@org" not in out
+    assert not any(line.startswith(("# ", "```")) for line in out.splitlines())
+    assert "\x1b" not in out and "\r" not in out and "\x07" not in out
+    [item] = [line for line in out.splitlines() if line.startswith("- **COMM")]
+    assert item.endswith("ping @\u200borg/security \\# Forged heading \\`\\`\\` code\u241b\\[2J \u2407")
+
+
+def test_diff_markdown_fits_a_pr_comment(run_cli, workdir: Path) -> None:
+    # The defect: the comment had no cap (5.5 MB from a large register); GitHub refuses more than 65,536 characters.
+    _hostile_diff(workdir, n=2_000, message="contract has no exit plan " * 10)
+    result = run_cli("diff", "old.json", "new.json", "-f", "markdown")
+    assert result.exit_code == 1
+    out = result.stdout
+    assert len(out) <= 65_000
+    listed = sum(1 for line in out.splitlines() if line.startswith("- **COMM-001**"))
+    assert listed > 100
+    assert f"truncated: {2_000 - listed} more findings, see the full report" in out
+    assert "| 2000 | 0 | 0 | 0 | 0 |" in out  # the counts are of everything
+    unlimited = run_cli("diff", "old.json", "new.json", "-f", "markdown", "--markdown-limit", "0").stdout
+    assert len(unlimited) > 65_536
+    assert sum(1 for line in unlimited.splitlines() if line.startswith("- **COMM-001**")) == 2_000

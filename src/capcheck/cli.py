@@ -9,6 +9,7 @@ traceback only with ``--debug``.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import functools
 import os
 import sys
@@ -34,15 +35,20 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 #: The most problems printed for one error; the rest are counted.
 MAX_PROBLEMS_SHOWN = 50
+#: The smallest --markdown-limit: room for the headline and the note that says the report was cut.
+MIN_MARKDOWN_LIMIT = 1000
 SEVERITY_CHOICES = ["info", "low", "medium", "high", "critical", "never"]
 
 
 def _print_error(exc: CapcheckError) -> None:
+    from capcheck.escaping.terminal import terminal
+
     err = sys.stderr
     problems = exc.problems
     click.echo(f"capcheck: {exc.kind}: {len(problems)} problem{'s' if len(problems) != 1 else ''}", file=err)
     for problem in problems[:MAX_PROBLEMS_SHOWN]:
-        click.echo(f"  {problem}", file=err)
+        # Problems quote file names and values from evidence: shown, never obeyed by the terminal.
+        click.echo(f"  {terminal(problem)}", file=err)
     if len(problems) > MAX_PROBLEMS_SHOWN:
         click.echo(f"  ... and {len(problems) - MAX_PROBLEMS_SHOWN} more", file=err)
 
@@ -78,8 +84,10 @@ def handle_errors(func: F) -> F:
         except Exception as exc:
             if debug:
                 raise
+            from capcheck.escaping.terminal import terminal
+
             click.echo(
-                f"capcheck: internal error: {type(exc).__name__}: {exc}\n"
+                f"capcheck: internal error: {type(exc).__name__}: {terminal(exc)}\n"
                 "  (run again with --debug for the traceback, and please report it)",
                 err=True,
             )
@@ -98,6 +106,24 @@ def _no_config_plugins(ctx: click.Context, _param: click.Parameter, value: bool)
 
 
 _NO_CONFIG_PLUGINS = "capcheck.no_config_plugins"
+
+
+def _markdown_limit(ctx: click.Context, param: click.Parameter, value: int | None) -> int | None:
+    if value is not None and 0 < value < MIN_MARKDOWN_LIMIT:
+        raise click.BadParameter(f"0 (no limit) or at least {MIN_MARKDOWN_LIMIT}, not {value}")
+    return value
+
+
+def markdown_limit_option(func: F) -> F:
+    """``--markdown-limit CHARS``: the longest Markdown output (a PR comment), 0 for no limit."""
+    return click.option(
+        "--markdown-limit",
+        type=click.IntRange(min=0),
+        metavar="CHARS",
+        callback=_markdown_limit,
+        help="Longest Markdown output in characters, lists cut to fit (default 65000: under GitHub's "
+        f"65,536-character comment limit; 0 for no limit; at least {MIN_MARKDOWN_LIMIT}).",
+    )(func)
 
 
 def config_option(func: F) -> F:
@@ -153,9 +179,12 @@ def _registry(
     refuse = bool(ctx is not None and ctx.meta.get(_NO_CONFIG_PLUGINS))
     registry = load_registry(config, rule_paths, plugins, config_plugins=False if refuse else None)
     if announce:
+        from capcheck.escaping.terminal import terminal
+
         for info in registry.plugins:
             if info.origin != "builtin":
-                click.echo(f"capcheck: loaded {_plugin_origin(info)}", err=True)
+                # A config file in an untrusted checkout names these paths: shown, never obeyed by the terminal.
+                click.echo(f"capcheck: loaded {terminal(_plugin_origin(info))}", err=True)
     return registry
 
 
@@ -279,6 +308,7 @@ def _request(
     help="Report failures already in this baseline as 'baselined'; only new failures fail the run.",
 )
 @click.option("--no-baseline", is_flag=True, help="Ignore the baseline the config names.")
+@markdown_limit_option
 @debug_option
 @handle_errors
 def check(
@@ -298,6 +328,7 @@ def check(
     min_levels: tuple[str, ...],
     baseline_path: Path | None,
     no_baseline: bool,
+    markdown_limit: int | None,
     debug: bool,
 ) -> None:
     """Check evidence files or directories (PATH...) against the rules."""
@@ -347,9 +378,9 @@ def check(
     result = run_check(request, registry)
     evidence = [Path(f.path) for f in result.evidence]
     refuse_overwriting_inputs(outputs, inputs_of(registry, config, [*known, *evidence]))
-    _emit(registry, result, fmt, output)
+    _emit(registry, result, fmt, output, markdown_limit)
     for name, path in targets:
-        _emit(registry, result, name, path)
+        _emit(registry, result, name, path, markdown_limit)
     _finish(result.exit_code)
 
 
@@ -412,17 +443,19 @@ def baseline_create(
 @click.option(
     "--format", "-f", "fmt", type=click.Choice(["text", "json", "markdown"]), default="text", show_default=True
 )
+@markdown_limit_option
 @debug_option
 @handle_errors
-def diff(old: Path, new: Path, fmt: str, debug: bool) -> None:
+def diff(old: Path, new: Path, fmt: str, markdown_limit: int | None, debug: bool) -> None:
     """Compare two JSON findings documents: new, fixed, persisting, changed-severity, newly waived.
 
     Exits 1 when NEW has failures OLD did not.
     """
     from capcheck.diff import diff_documents, load_findings_document, render_diff
+    from capcheck.escaping.markdown import DEFAULT_LIMIT
 
     result = diff_documents(load_findings_document(old), load_findings_document(new))
-    click.echo(render_diff(result, fmt), nl=False)
+    click.echo(render_diff(result, fmt, DEFAULT_LIMIT if markdown_limit is None else markdown_limit), nl=False)
     sys.exit(1 if result["counts"]["new"] else 0)
 
 
@@ -451,12 +484,17 @@ def _report_targets(registry: Registry, fmt: str, reports: tuple[str, ...]) -> l
     return targets
 
 
-def _emit(registry: Registry, result: RunResult, fmt: str, output: Path | None) -> None:
+def _emit(
+    registry: Registry, result: RunResult, fmt: str, output: Path | None, markdown_limit: int | None = None
+) -> None:
     from capcheck.outputs import write_file
     from capcheck.reporters import RenderOptions
 
     color = output is None and sys.stdout.isatty() and not os.environ.get("NO_COLOR")
-    text = _render(registry, result, fmt, RenderOptions(color=color, base_dir=Path.cwd()))
+    options = RenderOptions(color=color, base_dir=Path.cwd())
+    if markdown_limit is not None:
+        options = dataclasses.replace(options, markdown_limit=markdown_limit)
+    text = _render(registry, result, fmt, options)
     if output is None:
         click.echo(text, nl=False)
         sys.stdout.flush()  # a failure belongs to this output, not to the exit
@@ -847,8 +885,10 @@ def validate(
     report = validate_paths(registry, list(paths), config, warnings)
     if warnings and strict:
         raise RuleFileError(warnings)
+    from capcheck.escaping.terminal import terminal
+
     for warning in warnings:
-        click.echo(f"warning: {warning}", err=True)
+        click.echo(f"warning: {terminal(warning)}", err=True)
     click.echo(report)
 
 

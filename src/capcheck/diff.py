@@ -8,7 +8,8 @@ from typing import Any
 
 from capcheck.documents import read_json
 from capcheck.errors import Problem, UsageError
-from capcheck.reporters import printable
+from capcheck.escaping.markdown import DEFAULT_LIMIT, fit_comment, md_escape, truncated_line
+from capcheck.escaping.terminal import terminal
 
 __all__ = ["diff_documents", "load_findings_document", "render_diff"]
 
@@ -88,50 +89,64 @@ def _where(e: dict[str, Any]) -> str:
     return f"{key} ({loc})" if loc else str(key)
 
 
-def _md(text: str) -> str:
-    import re
+_SECTIONS = (
+    ("new", "New failures"),
+    ("fixed", "Fixed"),
+    ("changed_severity", "Changed severity"),
+    ("newly_waived", "Newly waived"),
+    ("persisting", "Persisting"),
+)
+#: Longest message (and location) listed in a Markdown diff; longer ones are cut.
+MAX_MESSAGE = 300
 
-    return re.sub(r"([\\`*_{}\[\]<>()#+\-.!|])", r"\\\1", text)
 
-
-def render_diff(diff: dict[str, Any], fmt: str) -> str:
-    """Render a diff as text, JSON or Markdown."""
-    if fmt == "json":
-        return json.dumps(diff, indent=2) + "\n"
-    sections = [
-        ("new", "New failures"),
-        ("fixed", "Fixed"),
-        ("changed_severity", "Changed severity"),
-        ("newly_waived", "Newly waived"),
-        ("persisting", "Persisting"),
-    ]
+def _markdown(diff: dict[str, Any], most: int) -> str:
+    """The Markdown diff, listing at most ``most`` entries per section (the rest counted)."""
     counts = diff["counts"]
-    lines: list[str] = []
+    lines = [
+        "## capcheck diff",
+        "",
+        "| " + " | ".join(title for _, title in _SECTIONS) + " |",
+        "|" + "---|" * len(_SECTIONS),
+        "| " + " | ".join(str(counts[key]) for key, _ in _SECTIONS) + " |",
+    ]
+    for key, title in _SECTIONS[:4]:
+        if diff[key]:
+            lines += ["", f"### {title}", ""]
+            for e in diff[key][:most]:
+                extra = f" (was {md_escape(e['old_severity'], 20)})" if key == "changed_severity" else ""
+                lines.append(
+                    f"- **{md_escape(e['rule_id'], 40)}** {md_escape(e['severity'], 20)}{extra}: "
+                    f"{md_escape(_where(e), MAX_MESSAGE)}: {md_escape(e['message'], MAX_MESSAGE)}"
+                )
+            if len(diff[key]) > most:
+                lines += ["", truncated_line(len(diff[key]) - most)]
+    return "\n".join(lines) + "\n"
+
+
+def render_diff(diff: dict[str, Any], fmt: str, markdown_limit: int = DEFAULT_LIMIT) -> str:
+    """Render a diff as text, JSON or Markdown (kept under ``markdown_limit`` characters; 0: no limit).
+
+    Every value comes from the two findings documents, so it is escaped for the medium: the terminal
+    (:func:`~capcheck.escaping.terminal.terminal`) or Markdown (:func:`~capcheck.escaping.markdown.md_escape`).
+    """
+    if fmt == "json":
+        return json.dumps(diff, indent=2) + "\n"  # ASCII: control characters and surrogates are \u-escaped
     if fmt == "markdown":
-        lines.append("## capcheck diff")
-        lines.append("")
-        lines.append("| " + " | ".join(title for _, title in sections) + " |")
-        lines.append("|" + "---|" * len(sections))
-        lines.append("| " + " | ".join(str(counts[key]) for key, _ in sections) + " |")
-        for key, title in sections[:4]:
-            if diff[key]:
-                lines += ["", f"### {title}", ""]
-                for e in diff[key]:
-                    extra = f" (was {e['old_severity']})" if key == "changed_severity" else ""
-                    lines.append(
-                        f"- **{_md(e['rule_id'])}** {_md(e['severity'])}{extra}: {_md(_where(e))}: {_md(e['message'])}"
-                    )
-        return "\n".join(lines) + "\n"
-    lines.append(
-        ", ".join(f"{counts[key]} {title.lower()}" for key, title in sections)
-        + f" (as of {diff['before']['as_of']} -> {diff['after']['as_of']})"
-    )
-    for key, title in sections[:4]:
+        most = max((len(diff[key]) for key, _ in _SECTIONS[:4]), default=0)
+        return fit_comment(lambda n: _markdown(diff, n), most, markdown_limit)
+    counts = diff["counts"]
+    lines = [
+        ", ".join(f"{counts[key]} {title.lower()}" for key, title in _SECTIONS)
+        + f" (as of {terminal(diff['before']['as_of'])} -> {terminal(diff['after']['as_of'])})"
+    ]
+    for key, title in _SECTIONS[:4]:
         if diff[key]:
             lines += ["", f"{title}:"]
             for e in diff[key]:
-                extra = f" (was {e['old_severity']})" if key == "changed_severity" else ""
+                extra = f" (was {terminal(e['old_severity'])})" if key == "changed_severity" else ""
                 lines.append(
-                    f"  {e['rule_id']:<10} {e['severity']:<8}{extra} {printable(_where(e))}: {printable(e['message'])}"
+                    f"  {terminal(e['rule_id']):<10} {terminal(e['severity']):<8}{extra} "
+                    f"{terminal(_where(e))}: {terminal(e['message'])}"
                 )
     return "\n".join(lines) + "\n"

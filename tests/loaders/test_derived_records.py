@@ -227,8 +227,8 @@ def test_text_output_lists_the_notes_neutralised(run_cli: Any, plugin_dir: Path)
     assert "    FAIL  INFRA-990  teams.inv.json [A-2]: web-01 has no version\n" in result.stdout
     assert (
         "\nNotes\n"
-        "  teams.inv.json: 1 assets not mapped (no id): scratch\ufffd[2J (/teams/0/assets/1)\n"
-        "  teams.inv.json: inventory exported by\ufffd the CMDB\n"
+        "  teams.inv.json: 1 assets not mapped (no id): scratch\u241b[2J (/teams/0/assets/1)\n"
+        "  teams.inv.json: inventory exported by\u2407 the CMDB\n"
         "\nSummary: "
     ) in result.stdout
     assert "\x1b" not in result.stdout and "\x07" not in result.stdout
@@ -246,6 +246,6 @@ def test_html_output_lists_the_notes_under_the_source(run_cli: Any, plugin_dir: 
     result = check(run_cli, write(plugin_dir / "teams.inv.json", data), "--format", "html")
     assert result.exit_code == 1, result.stderr
     assert (
-        '<td>team inventory<ul class="notes"><li>1 assets not mapped (no id): scratch\ufffd[2J (/teams/0/assets/1)'
+        '<td>team inventory<ul class="notes"><li>1 assets not mapped (no id): scratch\u241b[2J (/teams/0/assets/1)'
         "</li><li>&lt;b&gt;not bold&lt;/b&gt;</li></ul></td>"
     ) in result.stdout

@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import csv
+import dataclasses
 import io
-
-import pytest
 
 from capcheck.models import RunResult
 from capcheck.reporters import RenderOptions
-from capcheck.reporters.csv import COLUMNS, neutralise, render_csv
+from capcheck.reporters.csv import COLUMNS, render_csv
 
 
 def _rows(text: str) -> list[list[str]]:
@@ -76,25 +75,6 @@ def test_formula_injection_is_neutralised(
     assert any(m.startswith("'+SUM(1;2)") for m in messages)
 
 
-@pytest.mark.parametrize(
-    ("value", "expected"),
-    [
-        ("=1+1", "'=1+1"),
-        ("+1", "'+1"),
-        ("-1", "'-1"),
-        ("@SUM(A1)", "'@SUM(A1)"),
-        ("\tx", "'\tx"),
-        ("\rx", "'\rx"),
-        ("a=b", "a=b"),
-        ("", ""),
-        (None, ""),
-        (12, "12"),
-    ],
-)
-def test_neutralise(value: object, expected: str) -> None:
-    assert neutralise(value) == expected
-
-
 def test_empty(empty_result: RunResult, options: RenderOptions) -> None:
     assert render_csv(empty_result, options) == ",".join(COLUMNS) + "\n"
 
@@ -129,3 +109,12 @@ def test_hostile_waiver_is_neutralised(
     assert hostile["status"] == "waived"
     assert hostile["waiver_ticket"] == "'+RISK-102 <b>"
     assert hostile["waiver_approved_by"] == "'=cmd|' /C calc'!A0"
+
+
+def test_bare_carriage_return_starts_no_row(default_result: RunResult, options: RenderOptions) -> None:
+    # The defect: "\r" was left unquoted, so "x\r=1+1" became a second row starting with a live "=1+1".
+    finding = dataclasses.replace(default_result.findings[0], message="x\r=1+1")
+    text = render_csv(dataclasses.replace(default_result, findings=(finding,)), options)
+    assert '"x\r=1+1"' in text
+    rows = _rows(text)
+    assert len(rows) == 2 and rows[1][COLUMNS.index("message")] == "x\r=1+1"

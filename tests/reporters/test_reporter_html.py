@@ -13,9 +13,10 @@ from pathlib import Path
 
 import pytest
 
+from capcheck.escaping.html import esc
 from capcheck.models import RunResult
 from capcheck.reporters import RenderOptions
-from capcheck.reporters.html import MAX_ROWS, esc, render_html
+from capcheck.reporters.html import MAX_ROWS, render_html
 
 
 class _Page(HTMLParser):

@@ -7,9 +7,10 @@ import re
 
 import pytest
 
+from capcheck.escaping.markdown import COMMENT_LIMIT
 from capcheck.models import EvidenceRef, Finding, RunResult, Severity, Status, Summary
 from capcheck.reporters import RenderOptions
-from capcheck.reporters.markdown import MAX_FIXED, MAX_LISTED, md_escape, render_markdown
+from capcheck.reporters.markdown import MAX_FIXED, MAX_LISTED, render_markdown
 
 _UNESCAPED_PIPE = re.compile(r"(?<!\\)\|")
 
@@ -66,23 +67,6 @@ def test_hostile_values_are_escaped(full_result: RunResult, options: RenderOptio
     assert "\x07" not in text and "\x1b" not in text
 
 
-@pytest.mark.parametrize(
-    ("raw", "escaped"),
-    [
-        ("a|b", "a\\|b"),
-        ("`x`", "\\`x\\`"),
-        ("<b>&", "&lt;b&gt;&amp;"),
-        ("[a](b)", "\\[a\\](b)"),
-        ("*_x_*", "\\*\\_x\\_\\*"),
-        ("line\nbreak", "line break"),
-        ("@team", "@\u200bteam"),
-        ("back\\slash", "back\\\\slash"),
-    ],
-)
-def test_md_escape(raw: str, escaped: str) -> None:
-    assert md_escape(raw) == escaped
-
-
 def test_scorecard(scorecard_result: RunResult, options: RenderOptions) -> None:
     text = render_markdown(scorecard_result, options)
     assert "### Scorecard" in text
@@ -96,8 +80,11 @@ def test_unusable_scorecard_is_skipped(card: object, default_result: RunResult, 
     assert "### Scorecard" not in text
 
 
-def test_failures_are_capped(default_result: RunResult, options: RenderOptions) -> None:
-    findings = tuple(
+def _failures(
+    n: int, message: str = "contract {i} has no exit plan", pad: str = "", file: str = "c.json"
+) -> tuple[Finding, ...]:
+    """``n`` failing COMM-004 findings; ``pad`` lengthens each record id."""
+    return tuple(
         Finding(
             rule_id="COMM-004",
             rule_version="1.0.0",
@@ -105,19 +92,23 @@ def test_failures_are_capped(default_result: RunResult, options: RenderOptions) 
             severity=Severity.HIGH,
             area="COMM",
             title="High-value contracts have an exit plan",
-            message=f"contract {i} has no exit plan",
+            message=message.format(i=i),
             remediation="Write one.",
-            evidence=EvidenceRef(kind="supplier-contracts", record_id=f"CON-{i:03}", file="c.json", line=i + 1),
+            evidence=EvidenceRef(kind="supplier-contracts", record_id=f"CON-{i:03}{pad}", file=file, line=i + 1),
             fingerprint=f"{i:032x}",
         )
-        for i in range(MAX_LISTED + 7)
+        for i in range(n)
     )
+
+
+def test_failures_are_capped(default_result: RunResult, options: RenderOptions) -> None:
+    findings = _failures(MAX_LISTED + 7)
     summary = Summary()
     for f in findings:
         summary.add(f.status, f.severity, f.area)
     text = render_markdown(dataclasses.replace(default_result, findings=findings, summary=summary), options)
     assert f"### Failures and errors ({MAX_LISTED + 7})" in text
-    assert "and 7 more" in text
+    assert "truncated: 7 more findings, see the full report" in text
     listed = [row for row in _table_rows(text) if "`COMM-004`" in row]
     assert len(listed) == MAX_LISTED
 
@@ -186,7 +177,7 @@ def test_fixed_entries_are_capped(governed_result: RunResult, options: RenderOpt
     extras = {**governed_result.extras, "baseline": {**governed_result.extras["baseline"], "fixed": fixed}}
     text = render_markdown(dataclasses.replace(governed_result, extras=extras), options)
     assert len([row for row in _table_rows(text) if row.startswith("| GOV-002 | RSK-")]) == MAX_FIXED
-    assert "and 4 more" in text
+    assert "truncated: 4 more, see the full report" in text
     assert f"{MAX_FIXED + 4} fixed since the baseline" in text
 
 
@@ -212,3 +203,19 @@ def test_hostile_waiver_is_escaped(governed_result: RunResult, options: RenderOp
 
 def test_governed_tables_keep_their_shape(governed_result: RunResult, options: RenderOptions) -> None:
     test_every_table_row_has_the_header_column_count(governed_result, options)
+
+
+def test_report_stays_under_the_markdown_limit(default_result: RunResult, options: RenderOptions) -> None:
+    # Hostile text escapes to several times its length: 50 listed findings go over GitHub's limit.
+    findings = _failures(MAX_LISTED, message="&<@|" * 200, pad="&" * 120, file="&" * 300)
+    result = dataclasses.replace(default_result, findings=findings)
+    unlimited = render_markdown(result, dataclasses.replace(options, markdown_limit=0))
+    assert len(unlimited) > COMMENT_LIMIT
+    text = render_markdown(result, options)
+    assert options.markdown_limit == 65_000
+    assert len(text) <= 65_000
+    listed = len([row for row in _table_rows(text) if "`COMM-004`" in row])
+    assert 0 < listed < MAX_LISTED
+    assert f"truncated: {MAX_LISTED - listed} more findings, see the full report" in text
+    small = render_markdown(result, dataclasses.replace(options, markdown_limit=20_000))
+    assert len(small) <= 20_000 and "truncated: " in small

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import os
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
@@ -87,3 +88,25 @@ def test_docs_cover_every_format() -> None:
     docs = (Path(__file__).parents[2] / "docs" / "reporters.md").read_text(encoding="utf-8")
     for name, extension in FORMATS.items():
         assert f"`{name}`" in docs and f"`{extension}`" in docs
+
+
+def test_an_undecodable_file_name_is_reported_not_fatal(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # The defect: a directory named with a non-UTF-8 byte gave paths with a lone surrogate ("\udcff"), and the
+    # JSON reporter failed ("surrogates not allowed"), as did writing SARIF, CSV or Markdown to a UTF-8 file.
+    evidence = Path(__file__).parent / "fixtures" / "evidence" / "it-assets.csv"
+    folder = os.fsencode(tmp_path) + b"/ev/sub\xff"
+    os.makedirs(folder)
+    with open(folder + b"/it-assets.csv", "wb") as fh:
+        fh.write(evidence.read_bytes())
+    monkeypatch.chdir(tmp_path)
+    args = ["check", "ev", "--as-of", "2026-11-25", "--format", "json", "-o", "out.json"]
+    for name, extension in FORMATS.items():
+        args += ["--report", f"{name}=report{extension}"]
+    result = CliRunner().invoke(cli, args)
+    assert result.exit_code == 1, result.output
+    doc = json.loads((tmp_path / "out.json").read_text(encoding="utf-8"))
+    assert doc["evidence"][0]["path"] == "ev/sub\\udcff/it-assets.csv"
+    sarif = json.loads((tmp_path / "report.sarif").read_text(encoding="utf-8"))
+    assert sarif["runs"][0]["artifacts"][0]["location"]["uri"] == "ev/sub%FF/it-assets.csv"
+    assert "ev/sub\\udcff/it-assets.csv" in (tmp_path / "report.csv").read_text(encoding="utf-8")
+    ET.fromstring((tmp_path / "report.xml").read_bytes())

@@ -14,9 +14,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from capcheck.escaping.markdown import DEFAULT_LIMIT as DEFAULT_MARKDOWN_LIMIT
 from capcheck.models import RunResult
 
-__all__ = ["RenderOptions", "Reporter", "printable", "scorecard_rows", "write_atomic"]
+__all__ = ["RenderOptions", "Reporter", "scorecard_rows", "write_atomic"]
 
 
 def scorecard_rows(extras: Mapping[str, Any]) -> list[Mapping[str, Any]] | None:
@@ -28,20 +29,14 @@ def scorecard_rows(extras: Mapping[str, Any]) -> list[Mapping[str, Any]] | None:
     return rows
 
 
-def printable(text: str) -> str:
-    """``text`` safe for a terminal: evidence values reach messages, and must never move the cursor,
-    clear the screen or forge colours, so every non-printable character becomes U+FFFD."""
-    if text.isprintable():
-        return text
-    return "".join(ch if ch.isprintable() or ch == " " else "\ufffd" for ch in text)
-
-
 @dataclass(frozen=True)
 class RenderOptions:
-    """How to render: ``color`` only for a terminal; ``base_dir`` for relative URIs."""
+    """How to render: ``color`` only for a terminal; ``base_dir`` for relative URIs; ``markdown_limit``
+    the longest Markdown output in characters (``--markdown-limit``; 0 for no limit)."""
 
     color: bool = False
     base_dir: Path | None = None
+    markdown_limit: int = DEFAULT_MARKDOWN_LIMIT
 
 
 @dataclass(frozen=True)

@@ -5,22 +5,23 @@ record_id, file, line, row, pointer, group, fingerprint, remediation, waiver_tic
 waiver_approved_by``. Empty cells mean "not applicable" (a group finding has no record id, a JSON
 file has no CSV row, only a ``waived`` finding has a waiver).
 
-Evidence values are untrusted. A cell that a spreadsheet would run as a formula (one starting with
-``=``, ``+``, ``-``, ``@``, a tab or a carriage return) gets a leading ``'``, so it is shown as text.
-Quoting follows RFC 4180 (the csv module); lines end with ``\\n``; the file is UTF-8 without a BOM.
+Evidence values are untrusted: every cell goes through :func:`capcheck.escaping.csv.csv_line`, so a
+cell a spreadsheet would run as a formula (``=``, ``+``, ``-``, ``@``, also after leading blanks or
+quotes, or starting with a tab or carriage return) gets a leading ``'`` and is shown as text, and a
+cell with a comma, quote, carriage return or line feed is quoted (RFC 4180). Lines end with ``\\n``;
+the file is UTF-8 without a BOM.
 """
 
 from __future__ import annotations
 
-import csv
-import io
 from collections.abc import Sequence
 
+from capcheck.escaping.csv import csv_line
 from capcheck.hookspecs import hookimpl
 from capcheck.models import Finding, RunResult, Status
 from capcheck.reporters import RenderOptions, Reporter
 
-__all__ = ["COLUMNS", "neutralise", "render_csv"]
+__all__ = ["COLUMNS", "render_csv"]
 
 #: The header row.
 COLUMNS: tuple[str, ...] = (
@@ -45,19 +46,11 @@ COLUMNS: tuple[str, ...] = (
     "waiver_approved_by",
 )
 
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
-
-def neutralise(value: object) -> str:
-    """A cell as text that no spreadsheet will evaluate as a formula (CSV injection)."""
-    text = "" if value is None else str(value)
-    return "'" + text if text.startswith(_FORMULA_START) else text
-
-
-def _row(f: Finding) -> list[str]:
+def _row(f: Finding) -> list[object]:
     ev = f.evidence
     w = f.waiver if f.status is Status.WAIVED else None
-    cells: list[object] = [
+    return [
         f.rule_id,
         f.rule_version,
         f.status.value,
@@ -78,16 +71,11 @@ def _row(f: Finding) -> list[str]:
         w.get("expires") if w else None,
         w.get("approved_by") if w else None,
     ]
-    return [neutralise(c) for c in cells]
 
 
 def render_csv(result: RunResult, options: RenderOptions) -> str:
     """Render one CSV row per finding (in the findings' order), after a header row."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n", quoting=csv.QUOTE_MINIMAL)
-    writer.writerow(COLUMNS)
-    writer.writerows(_row(f) for f in result.findings)
-    return buffer.getvalue()
+    return csv_line(COLUMNS) + "".join(csv_line(_row(f)) for f in result.findings)
 
 
 @hookimpl

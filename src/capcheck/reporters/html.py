@@ -9,37 +9,30 @@ view can be bookmarked or shared), the governed waivers with their states and th
 (when the run used them), the evidence manifest and the rules that ran. A waived finding's row
 shows its waiver (ticket, approver, expiry, reason).
 
-Every value that comes from evidence or from plugins is HTML-escaped (``html.escape``, quotes
-included); the findings are rendered as table rows, so no data is handed to the script as code.
+Every value that comes from evidence or from plugins is HTML-escaped with
+:func:`capcheck.escaping.html.esc` (``html.escape``, quotes included; hidden characters revealed);
+the findings are rendered as table rows, so no data is handed to the script as code, and no value
+can close the ``<script>`` element.
 """
 
 from __future__ import annotations
 
 import base64
 import hashlib
-import html
-import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from capcheck.escaping.html import esc
 from capcheck.hookspecs import hookimpl
 from capcheck.models import STATUS_ORDER, Finding, RunResult, Severity, Status
 from capcheck.reporters import RenderOptions, Reporter, scorecard_rows
 
-__all__ = ["MAX_FIXED", "MAX_ROWS", "esc", "render_html"]
+__all__ = ["MAX_FIXED", "MAX_ROWS", "render_html"]
 
 #: The most findings put in the table; the rest are counted (use JSON or CSV for everything).
 MAX_ROWS = 20_000
 #: The most fixed baseline entries listed; the rest are counted.
 MAX_FIXED = 500
-
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
-
-
-def esc(value: object) -> str:
-    """HTML-escape an untrusted value (quotes too); control characters become U+FFFD."""
-    return html.escape(_CONTROL.sub("\ufffd", "" if value is None else str(value)), quote=True)
-
 
 _CSS = """
 :root{--fg:#1b1f24;--muted:#57606a;--bg:#fff;--panel:#f6f8fa;--line:#d0d7de;

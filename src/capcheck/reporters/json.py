@@ -2,6 +2,9 @@
 
 Byte-identical for the same evidence, rules and as-of date, apart from ``run.started`` and
 ``run.finished``: every list is in a defined order and keys are written in a fixed order.
+Control characters, DEL, C1, separators and bidi controls are ``\\u``-escaped
+(:func:`capcheck.escaping.json.json_text`); a lone surrogate (an undecodable byte in a file name) is
+written as its escape text (:func:`capcheck.escaping.json.json_safe`).
 """
 
 from __future__ import annotations
@@ -12,6 +15,7 @@ from typing import Any
 
 import orjson
 
+from capcheck.escaping.json import json_safe, json_text
 from capcheck.hookspecs import hookimpl
 from capcheck.models import RunResult
 from capcheck.reporters import RenderOptions, Reporter
@@ -58,7 +62,12 @@ def _outcome(code: int) -> str:
 
 def render_json(result: RunResult, options: RenderOptions) -> str:
     """Render the findings document as indented JSON."""
-    return orjson.dumps(result_document(result), option=orjson.OPT_INDENT_2).decode("utf-8") + "\n"
+    doc = result_document(result)
+    try:
+        encoded = orjson.dumps(doc, option=orjson.OPT_INDENT_2)
+    except orjson.JSONEncodeError:
+        encoded = orjson.dumps(json_safe(doc), option=orjson.OPT_INDENT_2)
+    return json_text(encoded.decode("utf-8")) + "\n"
 
 
 @hookimpl

@@ -19,8 +19,8 @@ Valid against both the lenient Jenkins xUnit ``junit-10.xsd`` and the strict Apa
   (``skipped`` includes the waived and baselined ones; properties ``capcheck.waived`` and
   ``capcheck.baselined`` count those apart).
 
-Evidence values are untrusted: characters XML 1.0 cannot carry are removed, and ElementTree
-escapes the rest.
+Evidence values are untrusted: :func:`capcheck.escaping.xml.xml_text` reveals the characters XML
+1.0 cannot carry or discourages (``\\x1b`` -> ``␛``, ``\\r`` -> ``␍``), and ElementTree escapes the rest.
 """
 
 from __future__ import annotations
@@ -30,24 +30,19 @@ import xml.etree.ElementTree as ET
 from collections.abc import Sequence
 from typing import Any
 
+from capcheck.escaping.xml import xml_text
 from capcheck.hookspecs import hookimpl
 from capcheck.models import Finding, RunResult, Status
 from capcheck.reporters import RenderOptions, Reporter
 
-__all__ = ["render_junit", "xml_safe"]
+__all__ = ["render_junit"]
 
-_ILLEGAL_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 _WHITESPACE = re.compile(r"\s+")
-
-
-def xml_safe(text: str) -> str:
-    """``text`` without the characters XML 1.0 cannot carry (most C0 controls, surrogates, U+FFFE/F)."""
-    return _ILLEGAL_XML.sub("", text)
 
 
 def _token(text: str) -> str:
     """An ``xs:token`` value: XML-safe, whitespace collapsed, never empty."""
-    return _WHITESPACE.sub(" ", xml_safe(text)).strip() or "-"
+    return xml_text(_WHITESPACE.sub(" ", text)).strip() or "-"
 
 
 def _timestamp(result: RunResult) -> str:
@@ -92,7 +87,7 @@ def _details(f: Finding) -> str:
         )
         lines.append(f"Reason: {w.get('reason', '')}")
     lines.append(f"Fingerprint: {f.fingerprint}")
-    return xml_safe("\n".join(line for line in lines if line))
+    return xml_text("\n".join(line for line in lines if line))
 
 
 #: Failures that a waiver or the baseline accepts: reported as skipped, so they do not fail the build.
@@ -103,15 +98,15 @@ def _skip_message(f: Finding, baseline_file: str) -> str:
     """The ``<skipped message>`` of a finding: why it is not judged (skip) or not failed (accepted)."""
     w = f.waiver
     if f.status is Status.WAIVED and w is not None:
-        return xml_safe(
+        return xml_text(
             f"waived: {w.get('reason', '')} ({w.get('ticket', '')}, approved by {w.get('approved_by', '')}, "
             f"expires {w.get('expires', '')})"
         )
     if f.status is Status.WAIVED:
         return "waived"
     if f.status is Status.BASELINED:
-        return xml_safe(f"baselined: known failure recorded in {baseline_file or 'the baseline'}")
-    return xml_safe(f.message or f.title)
+        return xml_text(f"baselined: known failure recorded in {baseline_file or 'the baseline'}")
+    return xml_text(f.message or f.title)
 
 
 def _scorecard_row(result: RunResult, area: str) -> dict[str, Any] | None:
@@ -125,7 +120,7 @@ def _scorecard_row(result: RunResult, area: str) -> dict[str, Any] | None:
 
 
 def _property(parent: ET.Element, name: str, value: str) -> None:
-    ET.SubElement(parent, "property", {"name": name, "value": xml_safe(value)})
+    ET.SubElement(parent, "property", {"name": name, "value": xml_text(value)})
 
 
 def render_junit(result: RunResult, options: RenderOptions) -> str:
@@ -190,7 +185,7 @@ def render_junit(result: RunResult, options: RenderOptions) -> str:
                 name = f"{base} ({n})"
             used.add((classname, name))
             case = ET.SubElement(suite, "testcase", {"name": name, "classname": classname, "time": "0"})
-            message = xml_safe(f.message or f.title)
+            message = xml_text(f.message or f.title)
             if f.status is Status.FAIL:
                 el = ET.SubElement(case, "failure", {"message": message, "type": f.severity.value})
                 el.text = _details(f)
@@ -203,9 +198,9 @@ def render_junit(result: RunResult, options: RenderOptions) -> str:
         for i, message in enumerate(gates, start=1):
             name = "minimum maturity level" + (f" ({i})" if i > 1 else "")
             case = ET.SubElement(suite, "testcase", {"name": name, "classname": f"capcheck.{area}.gate", "time": "0"})
-            ET.SubElement(case, "failure", {"message": xml_safe(message), "type": "gate"}).text = xml_safe(message)
+            ET.SubElement(case, "failure", {"message": xml_text(message), "type": "gate"}).text = xml_text(message)
         out = ET.SubElement(suite, "system-out")
-        out.text = xml_safe(
+        out.text = xml_text(
             f"capcheck {result.tool_version}, as of {result.as_of.isoformat()}: {area} "
             + ", ".join(f"{by_area.get(s.value, 0)} {s.value}" for s in (Status.FAIL, Status.ERROR, Status.SKIP))
             + "".join(f", {by_area[s.value]} {s.value}" for s in _ACCEPTED if by_area.get(s.value))

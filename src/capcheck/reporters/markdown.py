@@ -3,24 +3,27 @@
 GitHub-flavoured Markdown: a headline result, a status-by-severity table, a per-area table, the
 scorecard (when a scorecard has been computed), the waivers that need attention (expiring, unused,
 expired) and the baseline's matched / new / fixed counts, then the failures and errors grouped by
-area, capped at :data:`MAX_LISTED` so the report fits a PR comment (65,536 characters). Waived and
-baselined failures are counted, and listed apart (collapsed), never among the failures to fix.
+area, capped at :data:`MAX_LISTED`. Waived and baselined failures are counted, and listed apart
+(collapsed), never among the failures to fix.
 
-Evidence values (record ids, groups, messages) are untrusted: :func:`md_escape` neutralises
-Markdown and HTML in them, keeps them on one line (so they cannot break a table) and stops
-``@mentions``.
+Evidence values (record ids, groups, messages) are untrusted:
+:func:`capcheck.escaping.markdown.md_escape` neutralises Markdown and HTML in them, keeps them on
+one line (so they cannot break a table), reveals control characters and stops ``@mentions``. The
+whole report stays under ``RenderOptions.markdown_limit`` characters (``--markdown-limit``, default
+65,000 against GitHub's 65,536): lists are shortened until it fits, each ending with a
+"truncated: N more findings, see the full report" line.
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping, Sequence
 
+from capcheck.escaping.markdown import fit_comment, md_escape, truncated_line
 from capcheck.hookspecs import hookimpl
 from capcheck.models import Finding, RunResult, Severity, Status
 from capcheck.reporters import RenderOptions, Reporter, scorecard_rows
 
-__all__ = ["MAX_FIXED", "MAX_LISTED", "md_escape", "render_markdown"]
+__all__ = ["MAX_FIXED", "MAX_LISTED", "render_markdown"]
 
 #: The most failing findings listed; the rest are counted.
 MAX_LISTED = 50
@@ -28,33 +31,6 @@ MAX_LISTED = 50
 MAX_MESSAGE = 300
 #: The most fixed baseline entries listed; the rest are counted.
 MAX_FIXED = 20
-
-_HTML = {"&": "&amp;", "<": "&lt;", ">": "&gt;"}
-_BACKSLASHED = set("\\`*_[]|#~!")
-_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
-
-
-def md_escape(value: object, limit: int | None = None) -> str:
-    """Untrusted text made inert in GitHub Markdown, on one line.
-
-    ``& < >`` become entities; ``\\ ` * _ [ ] | # ~ !`` are backslash-escaped; line breaks and
-    control characters become spaces; ``@`` is followed by a zero-width space, so that a value
-    like ``@org/team`` mentions nobody.
-    """
-    text = _CONTROL.sub(" ", "" if value is None else str(value))
-    if limit is not None and len(text) > limit:
-        text = text[: limit - 1] + "\u2026"
-    out = []
-    for ch in text:
-        if ch in _HTML:
-            out.append(_HTML[ch])
-        elif ch in _BACKSLASHED:
-            out.append("\\" + ch)
-        elif ch == "@":
-            out.append("@\u200b")
-        else:
-            out.append(ch)
-    return "".join(out)
 
 
 def _code(value: str) -> str:
@@ -189,7 +165,7 @@ def _where(f: Finding) -> str:
     ev = f.evidence
     if ev is None:
         return ""
-    parts = [md_escape(ev.location())]
+    parts = [md_escape(ev.location(), 200)]
     if ev.record_id is not None:
         parts.append(md_escape(ev.record_id, 120))
     elif f.group is not None:
@@ -197,7 +173,7 @@ def _where(f: Finding) -> str:
     return " \u00b7 ".join(parts)
 
 
-def _failures(result: RunResult) -> list[str]:
+def _failures(result: RunResult, most: int) -> list[str]:
     titles = {a.id: a.title for a in result.areas}
     order = {a.id: (a.order, a.id) for a in result.areas}
     bad = [f for f in result.findings if f.status in (Status.FAIL, Status.ERROR)]
@@ -206,7 +182,7 @@ def _failures(result: RunResult) -> list[str]:
     bad.sort(key=lambda f: (order.get(f.area, (1000, f.area)), f.status is not Status.ERROR, f.sort_key()))
     lines = [f"### Failures and errors ({len(bad)})"]
     current = None
-    for f in bad[:MAX_LISTED]:
+    for f in bad[:most]:
         if f.area != current:
             current = f.area
             lines += [
@@ -219,11 +195,8 @@ def _failures(result: RunResult) -> list[str]:
         status = "**error**" if f.status is Status.ERROR else "fail"
         message = md_escape(f.message, MAX_MESSAGE)
         lines.append(f"| {status} | {f.severity.value} | {_code(f.rule_id)} | {_where(f)} | {message} |")
-    if len(bad) > MAX_LISTED:
-        lines += [
-            "",
-            f"\u2026 and {len(bad) - MAX_LISTED} more (see the full report: `--format json`, `html` or `csv`).",
-        ]
+    if len(bad) > most:
+        lines += ["", truncated_line(len(bad) - most)]
     return lines
 
 
@@ -234,7 +207,7 @@ _WAIVER_NOTE = {
 }
 
 
-def _waivers(result: RunResult) -> list[str]:
+def _waivers(result: RunResult, most: int) -> list[str]:
     """The waiver report: one summary line, then the waivers that need attention."""
     report = result.extras.get("waivers")
     if not isinstance(report, list) or not report:
@@ -259,7 +232,7 @@ def _waivers(result: RunResult) -> list[str]:
         "| State | Rule | Records | Ticket | Approved by | Expires | Reason | Waiver | Note |",
         "|---|---|---|---|---|---|---|---|---|",
     ]
-    for w in attention[:MAX_LISTED]:
+    for w in attention[:most]:
         days = int(w.get("days_left") or 0)
         note = _WAIVER_NOTE[w["state"]].format(days_left=days, ago=-days)
         where = f"{w.get('file', '')}:{w['line']}" if w.get("line") else str(w.get("file", ""))
@@ -276,12 +249,12 @@ def _waivers(result: RunResult) -> list[str]:
             note,
         ]
         lines.append("| " + " | ".join(cells) + " |")
-    if len(attention) > MAX_LISTED:
-        lines += ["", f"\u2026 and {len(attention) - MAX_LISTED} more."]
+    if len(attention) > most:
+        lines += ["", f"\u2026 truncated: {len(attention) - most} more waivers, see the full report."]
     return lines
 
 
-def _baseline(result: RunResult) -> list[str]:
+def _baseline(result: RunResult, most: int) -> list[str]:
     """The baseline line: matched, new and fixed, then the fixed entries (capped, collapsed)."""
     report = result.extras.get("baseline")
     if not isinstance(report, Mapping):
@@ -302,17 +275,17 @@ def _baseline(result: RunResult) -> list[str]:
             "| Rule | Record / group | Message |",
             "|---|---|---|",
         ]
-        for e in fixed[:MAX_FIXED]:
+        for e in fixed[:most]:
             key = e.get("record_id") or e.get("group") or e.get("kind") or ""
             rule = md_escape(e.get("rule_id"), 20)
             lines.append(f"| {rule} | {md_escape(key, 120)} | {md_escape(e.get('message'), MAX_MESSAGE)} |")
-        if len(fixed) > MAX_FIXED:
-            lines.append(f"| \u2026 | | and {len(fixed) - MAX_FIXED} more |")
+        if len(fixed) > most:
+            lines.append(f"| \u2026 | | truncated: {len(fixed) - most} more, see the full report |")
         lines += ["", "</details>"]
     return lines
 
 
-def _accepted(result: RunResult) -> list[str]:
+def _accepted(result: RunResult, most: int) -> list[str]:
     """Waived and baselined failures: counted, not to fix now; listed collapsed, for review."""
     order = {a.id: (a.order, a.id) for a in result.areas}
     accepted = [f for f in result.findings if f.status in (Status.WAIVED, Status.BASELINED)]
@@ -326,7 +299,7 @@ def _accepted(result: RunResult) -> list[str]:
         "| Status | Severity | Rule | Location | Accepted by |",
         "|---|---|---|---|---|",
     ]
-    for f in accepted[:MAX_LISTED]:
+    for f in accepted[:most]:
         w = f.waiver
         if f.status is Status.WAIVED and w is not None:
             by = (
@@ -336,13 +309,13 @@ def _accepted(result: RunResult) -> list[str]:
         else:
             by = "baseline"
         lines.append(f"| {f.status.value} | {f.severity.value} | {_code(f.rule_id)} | {_where(f)} | {by} |")
-    if len(accepted) > MAX_LISTED:
-        lines.append(f"| \u2026 | | | | and {len(accepted) - MAX_LISTED} more |")
+    if len(accepted) > most:
+        lines.append(f"| \u2026 | | | | truncated: {len(accepted) - most} more findings, see the full report |")
     lines += ["", "</details>"]
     return lines
 
 
-def _skips(result: RunResult) -> list[str]:
+def _skips(result: RunResult, most: int) -> list[str]:
     skips = [f for f in result.findings if f.status is Status.SKIP]
     if not skips:
         return []
@@ -353,16 +326,21 @@ def _skips(result: RunResult) -> list[str]:
         "| Rule | Location | Reason |",
         "|---|---|---|",
     ]
-    for f in skips[:MAX_LISTED]:
+    for f in skips[:most]:
         lines.append(f"| {_code(f.rule_id)} | {_where(f)} | {md_escape(f.message, MAX_MESSAGE)} |")
-    if len(skips) > MAX_LISTED:
-        lines.append(f"| \u2026 | | and {len(skips) - MAX_LISTED} more |")
+    if len(skips) > most:
+        lines.append(f"| \u2026 | | truncated: {len(skips) - most} more findings, see the full report |")
     lines += ["", "</details>"]
     return lines
 
 
 def render_markdown(result: RunResult, options: RenderOptions) -> str:
-    """Render the result as a GitHub-flavoured Markdown report."""
+    """Render the result as a GitHub-flavoured Markdown report, under ``options.markdown_limit`` characters."""
+    return fit_comment(lambda most: _render(result, most), MAX_LISTED, options.markdown_limit)
+
+
+def _render(result: RunResult, most: int) -> str:
+    """The report listing at most ``most`` items per list (fixed baseline entries: at most :data:`MAX_FIXED`)."""
     lines = _headline(result)
     if result.gate_failures:
         lines += ["", *(f"- **Gate:** {md_escape(m, MAX_MESSAGE)}" for m in result.gate_failures)]
@@ -373,19 +351,19 @@ def render_markdown(result: RunResult, options: RenderOptions) -> str:
     card = _scorecard(result)
     if card:
         lines += ["", "### Scorecard", "", *card]
-    waivers = _waivers(result)
+    waivers = _waivers(result, most)
     if waivers:
         lines += ["", *waivers]
-    baseline = _baseline(result)
+    baseline = _baseline(result, min(most, MAX_FIXED))
     if baseline:
         lines += ["", *baseline]
-    failures = _failures(result)
+    failures = _failures(result, most)
     if failures:
         lines += ["", *failures]
-    accepted = _accepted(result)
+    accepted = _accepted(result, most)
     if accepted:
         lines += ["", *accepted]
-    skips = _skips(result)
+    skips = _skips(result, most)
     if skips:
         lines += ["", *skips]
     if not result.include_passed and result.summary.by_status["pass"]:

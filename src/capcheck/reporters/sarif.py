@@ -17,7 +17,9 @@ Status mapping (SARIF ``result.kind`` / ``result.level``):
 * ``pass``  -> ``kind: "pass"``, ``level: "none"`` (only when passes are listed).
 
 Output is deterministic for the same evidence, rules and as-of date, apart from the invocation's
-start and end times.
+start and end times. Control characters, DEL, C1, separators and bidi controls are ``\\u``-escaped,
+and a lone surrogate (an undecodable byte in a file name) is written as its escape text ``\\udcff``
+(:func:`capcheck.escaping.json.json_text`).
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 from urllib.parse import quote
 
+from capcheck.escaping.json import json_text
 from capcheck.hookspecs import hookimpl
 from capcheck.models import EvidenceRef, Finding, RunResult, Severity, Status
 from capcheck.reporters import RenderOptions, Reporter
@@ -92,6 +95,15 @@ def _rule_name(title: str) -> str:
     return "".join(w[:1].upper() + w[1:] for w in words)[:255] or "Rule"
 
 
+def _uri_path(path: str) -> str:
+    """A relative URI for a path; an undecodable byte in a file name (``\\udcff``) becomes ``%FF``."""
+    try:
+        raw = path.encode("utf-8", "surrogateescape")
+    except UnicodeEncodeError:  # a surrogate that stands for no byte: percent-encode its code units
+        raw = path.encode("utf-8", "surrogatepass")
+    return quote(raw, safe="/")
+
+
 class _Locator:
     """Turns evidence file paths (as shown in findings) into SARIF artifact locations."""
 
@@ -103,16 +115,17 @@ class _Locator:
     def location(self, path: str) -> dict[str, Any]:
         """``{"uri": ..., "uriBaseId": "%SRCROOT%"}`` for a path below the base, else a file URI."""
         p = Path(path)
-        if self.base is not None:
-            absolute = p if p.is_absolute() else self.cwd / p
-            try:
-                rel = absolute.resolve().relative_to(self.base)
-            except ValueError:
-                return {"uri": absolute.resolve().as_uri()}
-            return {"uri": quote(rel.as_posix(), safe="/"), "uriBaseId": SRCROOT}
-        if p.is_absolute():
-            return {"uri": p.as_uri()}
-        return {"uri": quote(PurePosixPath(p.as_posix()).as_posix().lstrip("/"), safe="/"), "uriBaseId": SRCROOT}
+        try:
+            if self.base is not None:
+                absolute = (p if p.is_absolute() else self.cwd / p).resolve()
+                if not absolute.is_relative_to(self.base):
+                    return {"uri": absolute.as_uri()}
+                return {"uri": _uri_path(absolute.relative_to(self.base).as_posix()), "uriBaseId": SRCROOT}
+            if p.is_absolute():
+                return {"uri": p.as_uri()}
+        except ValueError:  # a NUL or a surrogate no file system can encode: a name, not a file to resolve
+            pass
+        return {"uri": _uri_path(PurePosixPath(p.as_posix()).as_posix().lstrip("/")), "uriBaseId": SRCROOT}
 
     def artifact(self, path: str) -> dict[str, Any]:
         """An artifact location that also points at the run's ``artifacts`` entry, if there is one."""
@@ -363,7 +376,7 @@ def sarif_document(result: RunResult, options: RenderOptions | None = None) -> d
 
 def render_sarif(result: RunResult, options: RenderOptions) -> str:
     """Render the SARIF 2.1.0 log as indented JSON."""
-    return json.dumps(sarif_document(result, options), indent=2, ensure_ascii=False, sort_keys=False) + "\n"
+    return json_text(json.dumps(sarif_document(result, options), indent=2, ensure_ascii=False, sort_keys=False)) + "\n"
 
 
 @hookimpl

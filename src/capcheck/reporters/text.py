@@ -1,6 +1,8 @@
 """The built-in text reporter: findings grouped by area, then severity, and a summary line.
 
-Colour is used only when writing to a terminal (``RenderOptions.color``).
+Colour is used only when writing to a terminal (``RenderOptions.color``). Every value that comes
+from evidence, waivers, the baseline or plugins goes through :func:`capcheck.escaping.terminal.terminal`:
+control characters are shown (``␛[2J``), never obeyed, and each finding stays on one line.
 """
 
 from __future__ import annotations
@@ -8,9 +10,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from itertools import groupby
 
+from capcheck.escaping.terminal import terminal
 from capcheck.hookspecs import hookimpl
 from capcheck.models import Finding, RunResult, Severity, Status
-from capcheck.reporters import RenderOptions, Reporter, printable
+from capcheck.reporters import RenderOptions, Reporter
 
 __all__ = ["render_text"]
 
@@ -39,14 +42,14 @@ def _finding_line(f: Finding, color: bool) -> str:
     where = ""
     if f.evidence is not None:
         ev = f.evidence
-        loc = ev.location()
+        loc = terminal(ev.location())
         if ev.record_id is not None:
-            where = f"{loc} [{printable(ev.record_id)}]"
+            where = f"{loc} [{terminal(ev.record_id)}]"
         elif f.group is not None:
-            where = f"{loc} [{ev.kind}: {printable(f.group)}]"
+            where = f"{loc} [{terminal(ev.kind)}: {terminal(f.group)}]"
         else:
             where = loc
-    return f"    {label} {f.rule_id}  {where}: {printable(f.message)}"
+    return f"    {label} {terminal(f.rule_id)}  {where}: {terminal(f.message)}"
 
 
 _LEVEL_COLOUR = {1: "31", 2: "33", 3: "36", 4: "32", 5: "1;32"}
@@ -57,14 +60,14 @@ def _scorecard_lines(rows: list[dict[str, object]], color: bool) -> list[str]:
     out.append(f"  {'area':<7} {'level':<22} {'score':>6}  {'rules':>5}  {'fail':>5}  {'pass':>5}  {'skip':>5}  note")
     for row in rows:
         level = row["level"]
-        label = f"{level} {row['name']}" if level is not None else str(row["name"])
+        label = terminal(f"{level} {row['name']}" if level is not None else row["name"])
         bar = ("#" * int(level) + "." * (5 - int(level))) if isinstance(level, int) else "-----"
         painted = _paint(f"{bar} {label:<16}", _LEVEL_COLOUR.get(level, "2") if isinstance(level, int) else "2", color)
         score = f"{row['score']:.2f}" if isinstance(row["score"], float | int) else "-"
         judged = f"{row['rules_judged']}/{row['rules']}"
-        note = str(row["cap"] or "")
+        note = terminal(row["cap"] or "")
         out.append(
-            f"  {row['area']:<7} {painted} {score:>6}  {judged:>5}  {row['failed']:>5}  {row['passed']:>5}  "
+            f"  {terminal(row['area']):<7} {painted} {score:>6}  {judged:>5}  {row['failed']:>5}  {row['passed']:>5}  "
             f"{row['skipped']:>5}  {note}".rstrip()
         )
     return out
@@ -86,9 +89,9 @@ def _waiver_lines(report: list[dict[str, object]] | None, color: bool) -> list[s
         note = _WAIVER_NOTE.get(str(w["state"]))
         if note:
             label = _paint(f"{w['state']:<8}", "33" if w["state"] != "expired" else "31", color)
-            where = f"{w['file']}:{w['line']}" if w.get("line") else str(w["file"])
+            where = f"{w['file']}:{w['line']}" if w.get("line") else w["file"]
             text = note.format(expires=w["expires"], days_left=w["days_left"])
-            out.append(f"  {label} {where} {w['rule']} {w['ticket']}: {printable(text)}")
+            out.append(f"  {label} {terminal(where)} {terminal(w['rule'])} {terminal(w['ticket'])}: {terminal(text)}")
     return out
 
 
@@ -97,7 +100,7 @@ def _note_lines(result: RunResult, color: bool) -> list[str]:
     notes = [(e.path, note) for e in result.evidence for note in e.notes]
     if not notes:
         return []
-    return ["", _paint("Notes", "1", color), *(f"  {printable(path)}: {printable(note)}" for path, note in notes)]
+    return ["", _paint("Notes", "1", color), *(f"  {terminal(path)}: {terminal(note)}" for path, note in notes)]
 
 
 def render_text(result: RunResult, options: RenderOptions) -> str:
@@ -106,7 +109,7 @@ def render_text(result: RunResult, options: RenderOptions) -> str:
     lines: list[str] = []
     records = sum(f.records for f in result.evidence)
     lines.append(
-        f"capcheck {result.tool_version} · as of {result.as_of.isoformat()} · "
+        f"capcheck {terminal(result.tool_version)} · as of {result.as_of.isoformat()} · "
         f"{len(result.evidence)} evidence files, {records} records · {len(result.rules)} rules"
     )
     titles = {a.id: a.title for a in result.areas}
@@ -114,7 +117,7 @@ def render_text(result: RunResult, options: RenderOptions) -> str:
     findings = sorted(result.findings, key=lambda f: (order.get(f.area, (1000, f.area)), f.sort_key()))
     for area, in_area in groupby(findings, key=lambda f: f.area):
         lines.append("")
-        lines.append(_paint(f"{area}  {titles.get(area, '')}".rstrip(), "1", color))
+        lines.append(_paint(terminal(f"{area}  {titles.get(area, '')}".rstrip()), "1", color))
         for severity, in_sev in groupby(in_area, key=lambda f: f.severity):
             lines.append("  " + _paint(severity.value, _SEVERITY_COLOUR[severity], color))
             lines.extend(_finding_line(f, color) for f in in_sev)
@@ -140,13 +143,13 @@ def render_text(result: RunResult, options: RenderOptions) -> str:
     baseline = result.extras.get("baseline")
     if baseline:
         lines.append(
-            f"Baseline {baseline['file']}: {baseline['matched']} known failures baselined, "
+            f"Baseline {terminal(baseline['file'])}: {baseline['matched']} known failures baselined, "
             f"{baseline['new_failures']} new, {len(baseline['fixed'])} fixed since the baseline"
         )
     code = result.exit_code
     threshold = result.fail_on.value if result.fail_on else "never"
     for message in result.gate_failures:
-        lines.append(f"Gate: {message}")
+        lines.append(f"Gate: {terminal(message)}")
     if code == 2:
         verdict = _paint("INCOMPLETE", "35", color) + " - a rule raised an error; the check is incomplete (exit 2)"
     elif code == 1 and result.gate_failures:

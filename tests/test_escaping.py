@@ -1,0 +1,193 @@
+"""The escaping modules, one per output language: each defect they fix, and each one's contract."""
+
+from __future__ import annotations
+
+import csv
+import io
+
+import pytest
+
+from capcheck.escaping.controls import reveal, visible
+from capcheck.escaping.csv import csv_cell, csv_line
+from capcheck.escaping.html import esc
+from capcheck.escaping.json import json_safe
+from capcheck.escaping.markdown import comment_length, fit_comment, md_escape, md_table_cell, truncated_line
+from capcheck.escaping.terminal import terminal
+from capcheck.escaping.xml import xml_text
+
+# --- controls: one visible form everywhere ---------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("ch", "shown"),
+    [
+        ("\x1b", "\u241b"),
+        ("\x00", "\u2400"),
+        ("\n", "\u240a"),
+        ("\r", "\u240d"),
+        ("\x07", "\u2407"),
+        ("\x7f", "\u2421"),
+        ("\x9b", "\\x9b"),
+        ("\u202e", "\\u202e"),
+        ("\udcff", "\\udcff"),
+        ("\U000e0001", "\\U000e0001"),
+    ],
+)
+def test_visible(ch: str, shown: str) -> None:
+    assert visible(ch) == shown
+
+
+def test_reveal_keeps_what_it_is_told_and_ordinary_text() -> None:
+    assert reveal("a\tb\nc\x1bd", keep="\t\n") == "a\tb\nc\u241bd"
+    assert reveal("a\tb", keep="") == "a\u2409b"
+    assert reveal("Zoë 東京 \u00a0 ✓") == "Zoë 東京 \u00a0 ✓"
+
+
+# --- terminal -------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("raw", "shown"),
+    [
+        ("\x1b[2J\x1b[31mred", "\u241b[2J\u241b[31mred"),
+        ("\x1b]0;pwned\x07title", "\u241b]0;pwned\u2407title"),  # OSC window title
+        ("ok\rFAKE", "ok\u240dFAKE"),
+        ("one\ntwo", "one\u240atwo"),
+        ("\x9b31m", "\\x9b31m"),  # C1 CSI
+        ("abc\u202edef", "abc\\u202edef"),  # bidi override
+        ("zero\u200bwidth", "zero\\u200bwidth"),
+        ("para\u2029graph", "para\\u2029graph"),
+        ("bad\udcffname.csv", "bad\\udcffname.csv"),
+        ("plain text, Zoë 東京", "plain text, Zoë 東京"),
+        (None, ""),
+        (42, "42"),
+    ],
+)
+def test_terminal(raw: object, shown: str) -> None:
+    assert terminal(raw) == shown
+
+
+# --- CSV ------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("=1+1", "'=1+1"),
+        ("+1", "'+1"),
+        ("-1", "'-1"),
+        ("@SUM(A1)", "'@SUM(A1)"),
+        ("\tx", "'\tx"),
+        ("\rx", "'\rx"),
+        ("  =1+1", "'  =1+1"),  # after leading blanks
+        ('"=1+1', "'\"=1+1"),  # after a quote
+        ("'=1+1", "''=1+1"),
+        ("\n=1+1", "'\n=1+1"),
+        ("\uff1d1+1", "'\uff1d1+1"),  # full-width equals
+        ("a=b", "a=b"),
+        ("x\x1by", "x\u241by"),
+        ("", ""),
+        (None, ""),
+        (12, "12"),
+    ],
+)
+def test_csv_cell(value: object, expected: str) -> None:
+    assert csv_cell(value) == expected
+
+
+def test_csv_bare_carriage_return_is_quoted_and_starts_no_row() -> None:
+    # The defect: csv.writer(lineterminator="\n") left "x\r=1+1" unquoted, and a spreadsheet read a new row "=1+1".
+    line = csv_line(["a", "x\r=1+1", "b"])
+    assert line == 'a,"x\r=1+1",b\n'
+    assert list(csv.reader(io.StringIO(line, newline=""))) == [["a", "x\r=1+1", "b"]]
+
+
+@pytest.mark.parametrize("value", ["a,b", 'say "hi"', "two\nlines", "cr\ronly"])
+def test_csv_cells_that_must_be_quoted(value: str) -> None:
+    assert list(csv.reader(io.StringIO(csv_line([value, "z"]), newline=""))) == [[value, "z"]]
+
+
+# --- Markdown -------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("raw", "escaped"),
+    [
+        ("a|b", "a\\|b"),
+        ("`x`", "\\`x\\`"),
+        ("<b>&", "&lt;b&gt;&amp;"),
+        ("[a](b)", "\\[a\\](b)"),
+        ("*_x_*", "\\*\\_x\\_\\*"),
+        ("back\\slash", "back\\\\slash"),
+        ("@team", "@\u200bteam"),
+        ("@org/team", "@\u200borg/team"),
+        ("x\n# Heading", "x \\# Heading"),
+        ("x\r\n```\ncode", "x \\`\\`\\` code"),
+        ("<details><img src=x>", "&lt;details&gt;&lt;img src=x&gt;"),
+        ("\x1b[2J bell\x07", "\u241b\\[2J bell\u2407"),
+        ("$\\color{red}x$", "\\$\\\\color{red}x\\$"),
+        ("a\tb", "a b"),
+    ],
+)
+def test_md_escape(raw: str, escaped: str) -> None:
+    assert md_escape(raw) == escaped
+
+
+def test_md_escape_limit_counts_the_text_before_escaping() -> None:
+    assert md_escape("abcdef", 4) == "abc\u2026"
+
+
+def test_comment_length_counts_utf16_units() -> None:
+    assert comment_length("ab") == 2
+    assert comment_length("\U0001f600") == 2
+
+
+def _listing(n: int, items: int = 1000) -> str:
+    shown = ["- item " + "x" * 90 for _ in range(min(n, items))]
+    more = [truncated_line(items - n)] if n < items else []
+    return "\n".join(["## head", *shown, *more]) + "\n"
+
+
+def test_fit_comment_lists_fewer_items_to_fit() -> None:
+    text = fit_comment(_listing, 1000, 10_000)
+    assert comment_length(text) <= 10_000
+    listed = text.count("- item ")
+    assert 90 <= listed < 1000
+    assert f"truncated: {1000 - listed} more findings, see the full report" in text
+    assert comment_length(_listing(listed + 1)) > 10_000  # the most that fit, not fewer
+
+
+def test_fit_comment_without_a_limit_or_when_it_fits() -> None:
+    assert fit_comment(_listing, 1000, 0) == _listing(1000)
+    assert fit_comment(lambda n: _listing(n, 3), 3, 10_000) == _listing(3, 3)
+
+
+def test_fit_comment_cuts_lines_and_closes_details_as_a_last_resort() -> None:
+    def render(n: int) -> str:
+        return "<details><summary>s</summary>\n\n" + "| row |\n" * 5000 + "\n</details>\n"
+
+    text = fit_comment(render, 10, 2000)
+    assert comment_length(text) <= 2000
+    assert text.count("<details>") == text.count("</details>") == 1
+    assert "truncated: the report is longer than 2000 characters" in text
+
+
+# --- HTML, XML, JSON ------------------------------------------------------------------------------
+
+
+def test_esc() -> None:
+    assert esc("</script><b a=\"x\" b='y'>") == "&lt;/script&gt;&lt;b a=&quot;x&quot; b=&#x27;y&#x27;&gt;"
+    assert esc("a\x1bb\x9bc\td\ne") == "a\u241bb\\x9bc\td\ne"
+
+
+def test_xml_text() -> None:
+    assert xml_text("a\x00b\x07c\x1b[31m\ud800\ufffe\tz\n\r") == "a\u2400b\u2407c\u241b[31m\\ud800\\ufffe\tz\n\u240d"
+
+
+def test_json_safe_reveals_only_lone_surrogates() -> None:
+    doc = {"path\udcff": ["ev/sub\udcff/a.csv", 3, None, {"m": "ok\x1b"}]}
+    assert json_safe(doc) == {"path\\udcff": ["ev/sub\\udcff/a.csv", 3, None, {"m": "ok\x1b"}]}
+
+
+def test_md_table_cell_keeps_authored_markdown_on_one_row() -> None:
+    assert md_table_cell("**Exit** plans | `code`\nnext") == "**Exit** plans \\| `code` next"
