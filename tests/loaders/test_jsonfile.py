@@ -143,3 +143,28 @@ def test_the_fast_path_declines_when_a_record_does_not_start_a_line() -> None:
 
     data = b'{"kind":"k","records":[\n{"id":"A"}, {"id":"B"},\n{"id":"C"}\n]}'
     assert record_lines_by_layout(data, [{"id": "A"}, {"id": "B"}, {"id": "C"}]) is None
+
+
+@pytest.mark.parametrize(
+    ("text", "pointer"),
+    [
+        ('{"kind": "it-assets", "records": [{"id": "A-1", "id": "A-2"}]}', "/records/0/id"),
+        ('{"kind": "it-assets", "kind": "it-assets", "records": []}', "/kind"),
+        # Spacing and \u escapes take the exact path: the fast count is not trusted there.
+        ('{"kind" : "it-assets", "records" : [{"id" : "A-1", "i\\u0064" : "A-2"}]}', "/records/0/id"),
+        ('{"kind": "it-assets", "records": [{"id": "A-1", "x": {"a": "\\":", "a": 2}}]}', "/records/0/x/a"),
+    ],
+)
+def test_a_duplicate_key_is_an_error_with_its_pointer(load, workdir: Path, text: str, pointer: str) -> None:
+    (workdir / "dup.json").write_text(text)
+    [problem] = load.problems("dup.json")
+    assert problem.startswith(f"dup.json: {pointer}: duplicate key ")
+
+
+def test_a_quote_colon_inside_a_string_is_not_taken_for_a_key(load, workdir: Path) -> None:
+    """The fast count sees one `":` more in the file than keys (inside the value): exact path, no problem."""
+    (workdir / "ok.json").write_text(
+        '{"kind": "it-assets", "records": [{"id": "A-1", "name": "a\\":b", "product": "p",'
+        ' "environment": "production", "criticality": "low"}]}'
+    )
+    assert load("ok.json").get("it-assets", "A-1")["name"] == 'a":b'

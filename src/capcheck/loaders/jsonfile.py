@@ -11,6 +11,7 @@ import orjson
 
 from capcheck.hookspecs import hookimpl
 from capcheck.loaders import Document, LoadContext, Loader, SourceFile, decode_text, from_envelope
+from capcheck.side_inputs import parse_json
 
 __all__ = ["load_json", "record_lines", "record_lines_by_layout"]
 
@@ -117,11 +118,34 @@ def _key_lines(data: bytes) -> Callable[[str], int | None]:
     return find
 
 
+# Text in which a key's closing quote and its colon may not be adjacent bytes (`"key" :`), or a
+# quote or colon is written as a \u escape: there the fast count below cannot be trusted.
+_COUNT_UNSURE = re.compile(rb'"[ \t\r\n]+:|\\u00(?:22|3[aA])')
+#: Evidence nests at most this deep in JSON (orjson's own limit).
+_JSON_MAX_DEPTH = 1024
+
+
+def _refuse_duplicate_keys(source: SourceFile, data: bytes, doc: Any) -> None:
+    """Raise for a key that appears twice in one object (orjson keeps the last one silently).
+
+    The fast check, at C speed: every key ends with the two bytes ``":``, and so does every ``":``
+    inside a string (escaped as ``\":``) in the file and in orjson's re-serialisation alike; so the
+    file has more ``":`` than the parsed document exactly when a key was dropped as a duplicate.
+    Only a file that fails it (or holds ``" :`` or ``\u0022``) is parsed again, strictly, to name
+    the key and where it is.
+    """
+    if _COUNT_UNSURE.search(data) is None and data.count(b'":') == orjson.dumps(doc).count(b'":'):
+        return
+    parse_json(decode_text(source), source, max_depth=_JSON_MAX_DEPTH)
+
+
 def load_json(source: SourceFile, context: LoadContext) -> Sequence[Document]:
     """Parse a JSON evidence document."""
     data = source.data
     if data.startswith(b"\xef\xbb\xbf"):
         data = data[3:]
+    if b"\x00" in data:  # never valid in JSON: say where, before parsing
+        decode_text(source)
     try:
         doc = orjson.loads(data)
     except orjson.JSONDecodeError as exc:
@@ -129,6 +153,7 @@ def load_json(source: SourceFile, context: LoadContext) -> Sequence[Document]:
         line = data.count(b"\n", 0, exc.pos) + 1 if exc.pos is not None else None
         cause = str(exc.msg).split(": line ")[0]
         raise source.fail(f"malformed JSON: {cause}", line=line) from None
+    _refuse_duplicate_keys(source, data, doc)
 
     @cache
     def lines() -> list[int | None]:
