@@ -50,6 +50,7 @@ __all__ = [
     "parse_yaml",
     "read_bounded",
     "read_document",
+    "read_json",
     "shorten",
 ]
 
@@ -476,6 +477,17 @@ def read_document(
     node, value = parse_yaml(text, named, max_depth=max_depth, holds=f"a {what}")
     check_tree(named, value, max_depth=max_depth)
     return SideDocument(named, text, value, node)
+
+
+def read_json(path: Path, *, what: str, error: type[CapcheckError], limit: int) -> Any:
+    """A JSON side input of any extension (baselines, findings documents), parsed strictly.
+
+    :raises CapcheckError: (of class ``error``) naming the file, with a line or pointer.
+    """
+    from capcheck.models import display_path  # models imports pydantic: only when a file is read
+
+    named = Named(display_path(path), error)
+    return parse_json(decode_strict(read_bounded(path, named, what=what, limit=limit), named), named)
 
 
 def iso_dates(value: Any) -> Any:
