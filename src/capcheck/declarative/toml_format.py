@@ -38,7 +38,7 @@ from capcheck.hookspecs import hookimpl
 from capcheck.models import RuleMeta, RuleSource
 from capcheck.resources import data_dir, load_schema
 from capcheck.rules import CheckFunction, Rule
-from capcheck.side_inputs import RULE_FILE_MAX_BYTES, Named, decode_strict, parse_toml, read_bounded
+from capcheck.side_inputs import RULE_FILE_MAX_BYTES, Named, decode_strict, elide, parse_toml, read_bounded
 
 if TYPE_CHECKING:
     import jsonschema
@@ -311,7 +311,7 @@ def _locate(found: list[_Found], schema_found: list[_SchemaFound], lines: _Lines
         if (message, pointer) not in from_schema and any(pointer == p or pointer.startswith(p + "/") for p in covered):
             continue
         problems.setdefault(
-            (message, pointer), Problem(message, path=display, line=lines.line(pointer), pointer=pointer)
+            (message, pointer), Problem(elide(message), path=display, line=lines.line(pointer), pointer=pointer)
         )
     return sorted(problems.values(), key=lambda p: (p.line or 0, p.pointer or ""))
 
