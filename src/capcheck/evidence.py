@@ -22,7 +22,7 @@ from capcheck.errors import EvidenceError, PluginError, Problem
 from capcheck.kinds import EvidenceKind
 from capcheck.loaders import Document, LoadContext, Loader, SourceFile
 from capcheck.models import EvidenceFileInfo, EvidenceRef, display_path
-from capcheck.side_inputs import Named, elide, read_bounded
+from capcheck.side_inputs import Named, elide, read_bounded, shorten
 
 __all__ = ["EvidenceSet", "evidence_from_records", "find_evidence_files", "load_evidence", "loader_extension"]
 
@@ -398,7 +398,7 @@ def _validate(source: SourceFile, doc: Document, kinds: Mapping[str, EvidenceKin
     kind = kinds.get(doc.kind)
     if kind is None:
         known = ", ".join(sorted(kinds)) or "none"
-        return [source.problem(f"unknown evidence kind {doc.kind!r} (known kinds: {known})", pointer="/kind")]
+        return [source.problem(f"unknown evidence kind {shorten(doc.kind)} (known kinds: {known})", pointer="/kind")]
     records = doc.records
     pointers = doc.pointers
     if pointers is not None:
@@ -461,7 +461,7 @@ def _validate(source: SourceFile, doc: Document, kinds: Mapping[str, EvidenceKin
             pointer = None  # derived records: the list as a whole is not in the file
         problems.append(
             source.problem(
-                f"{elide(error.message)} (kind {doc.kind!r})",
+                f"{elide(error.message)} (kind {shorten(doc.kind)})",
                 line=doc.locate(record_index) if record_index is not None else doc.records_line,
                 pointer=pointer,
             )
@@ -483,7 +483,7 @@ def _index(table: _KindTable, doc: Document, file_no: int, files: Sequence[_Load
             prev_file, prev_index = table.origin(ids[record_id])
             problems.append(
                 Problem(
-                    f"duplicate {doc.kind} id {record_id!r}: already used at "
+                    f"duplicate {doc.kind} id {shorten(record_id)}: already used at "
                     f"{files[prev_file].info.path} {files[prev_file].document.pointer(prev_index)}",
                     path=files[file_no].info.path,
                     line=doc.locate(index),

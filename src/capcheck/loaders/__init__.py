@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from capcheck.errors import EvidenceError, Problem
-from capcheck.side_inputs import decode_strict
+from capcheck.side_inputs import decode_strict, shorten
 
 if TYPE_CHECKING:
     from capcheck.kinds import EvidenceKind
@@ -183,7 +183,7 @@ def from_envelope(
     for key in sorted(set(doc) - ENVELOPE_KEYS):
         problems.append(
             source.problem(
-                f"unknown top-level key {key!r} (allowed: {', '.join(sorted(ENVELOPE_KEYS))})",
+                f"unknown top-level key {shorten(key)} (allowed: {', '.join(sorted(ENVELOPE_KEYS))})",
                 line=key_line(key),
                 pointer="/" + _escape(str(key)),
             )
@@ -205,7 +205,7 @@ def from_envelope(
             except ValueError:
                 problems.append(
                     source.problem(
-                        f"'collected_on' must be an ISO date (YYYY-MM-DD), not {value!r}",
+                        f"'collected_on' must be an ISO date (YYYY-MM-DD), not {shorten(value)}",
                         line=key_line(key),
                         pointer="/collected_on",
                     )

@@ -17,6 +17,7 @@ from typing import Any
 from capcheck.errors import EvidenceError, Problem
 from capcheck.hookspecs import hookimpl
 from capcheck.loaders import Document, LoadContext, Loader, SourceFile, decode_text
+from capcheck.side_inputs import elide, shorten
 
 __all__ = ["ARRAY_SEPARATOR", "load_csv"]
 
@@ -111,7 +112,7 @@ def load_csv(source: SourceFile, context: LoadContext) -> Sequence[Document]:
         if not name:
             raise source.fail("a column in the header row has no name", line=1)
         if name in seen:
-            raise source.fail(f"column {name!r} appears twice in the header row", line=1)
+            raise source.fail(f"column {shorten(name)} appears twice in the header row", line=1)
         seen.add(name)
     types = kind.field_types
     converters = [(name, _converter(types.get(name, "string"))) for name in header]
@@ -141,7 +142,8 @@ def load_csv(source: SourceFile, context: LoadContext) -> Sequence[Document]:
                 if nul and "\x00" in cell:
                     problems.append(
                         source.problem(
-                            f"a NUL character in column {name!r} (at character {cell.index(chr(0)) + 1} of the cell)",
+                            f"a NUL character in column {shorten(name)}"
+                            f" (at character {cell.index(chr(0)) + 1} of the cell)",
                             line=row_line,
                             pointer=f"/records/{index}/{name}",
                         )
@@ -150,7 +152,7 @@ def load_csv(source: SourceFile, context: LoadContext) -> Sequence[Document]:
                 try:
                     record[name] = convert(cell)
                 except ValueError as exc:
-                    problems.append(source.problem(str(exc), line=row_line, pointer=f"/records/{index}/{name}"))
+                    problems.append(source.problem(elide(str(exc)), line=row_line, pointer=f"/records/{index}/{name}"))
             records.append(record)
             lines.append(row_line)
             if len(problems) >= MAX_PROBLEMS:
