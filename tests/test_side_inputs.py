@@ -256,3 +256,32 @@ def test_the_command_line_never_crashes_on_a_side_input(cli_in: Path, which: str
         "diff": ["diff", "old.json", name],
     }[which]
     _cli_property(lambda: CliRunner().invoke(cli, argv, catch_exceptions=False), name)
+
+
+# --- one real process: nothing waits on a FIFO, a foreign pyproject.toml above does not matter ----------
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="no FIFOs on this platform")
+def test_a_real_process_never_waits_on_a_fifo_side_input(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    (tmp_path / "pyproject.toml").write_bytes(b'[project]\nname = "caf\xe9"\n')  # Latin-1, another project's
+    work = tmp_path / "team"
+    shutil.copytree(FIXTURES / "evidence" / "mixed", work / "ev")
+    for name in ("w.yaml", "b.json", "c.toml"):
+        os.mkfifo(work / name)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CAPCHECK_")}
+    base = [sys.executable, "-m", "capcheck", "check", "ev", "--as-of", "2025-04-01", "--select", "INFRA-004"]
+    for extra, name in (
+        (["--waivers", "w.yaml"], "w.yaml"),
+        (["--baseline", "b.json"], "b.json"),
+        (["--config", "c.toml"], "c.toml"),
+    ):
+        result = subprocess.run(
+            [*base, *extra], cwd=work, env=env, capture_output=True, text=True, timeout=60, check=False
+        )
+        assert result.returncode == 2, result.stderr
+        assert f"{name}: not a regular file (a pipe, socket or device)" in result.stderr
+    plain = subprocess.run(base, cwd=work, env=env, capture_output=True, text=True, timeout=60, check=False)
+    assert plain.returncode in (0, 1) and plain.stderr == "", plain.stderr
