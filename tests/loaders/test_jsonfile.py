@@ -158,7 +158,8 @@ def test_the_fast_path_declines_when_a_record_does_not_start_a_line() -> None:
 def test_a_duplicate_key_is_an_error_with_its_pointer(load, workdir: Path, text: str, pointer: str) -> None:
     (workdir / "dup.json").write_text(text)
     [problem] = load.problems("dup.json")
-    assert problem.startswith(f"dup.json: {pointer}: duplicate key ")
+    line = ":1" if pointer.startswith("/records/") else ""  # a record's line, from the bracket scan
+    assert problem.startswith(f"dup.json{line}: {pointer}: duplicate key ")
 
 
 def test_a_quote_colon_inside_a_string_is_not_taken_for_a_key(load, workdir: Path) -> None:
@@ -168,3 +169,10 @@ def test_a_quote_colon_inside_a_string_is_not_taken_for_a_key(load, workdir: Pat
         ' "environment": "production", "criticality": "low"}]}'
     )
     assert load("ok.json").get("it-assets", "A-1")["name"] == 'a":b'
+
+
+def test_a_duplicate_key_in_a_record_has_the_record_line(load, workdir: Path) -> None:
+    (workdir / "dup.json").write_text(
+        '{"kind": "it-assets", "records": [\n  {"id": "A-1"},\n  {"id": "A-2",\n   "name": "x", "name": "y"}\n]}\n'
+    )
+    assert load.problems("dup.json") == ["dup.json:3: /records/1/name: duplicate key 'name'"]

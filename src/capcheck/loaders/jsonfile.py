@@ -9,6 +9,7 @@ from typing import Any
 
 import orjson
 
+from capcheck.errors import EvidenceError
 from capcheck.hookspecs import hookimpl
 from capcheck.loaders import Document, LoadContext, Loader, SourceFile, decode_text, from_envelope
 from capcheck.side_inputs import parse_json
@@ -118,6 +119,7 @@ def _key_lines(data: bytes) -> Callable[[str], int | None]:
     return find
 
 
+_RECORD_POINTER = re.compile(r"^/records/(\d+)(?:/|$)")
 #: Evidence nests at most this deep in JSON (orjson's own limit).
 _JSON_MAX_DEPTH = 1024
 
@@ -133,7 +135,18 @@ def _refuse_duplicate_keys(source: SourceFile, data: bytes, doc: Any) -> None:
     """
     if b"\\u003" not in data and data.count(b":") == orjson.dumps(doc).count(b":"):
         return
-    parse_json(decode_text(source), source, max_depth=_JSON_MAX_DEPTH)
+    try:
+        parse_json(decode_text(source), source, max_depth=_JSON_MAX_DEPTH)
+    except EvidenceError as exc:
+        # The strict parse knows the pointer; the record's line comes from the bracket scan.
+        [problem] = exc.problems
+        match = _RECORD_POINTER.match(problem.pointer or "")
+        if problem.line is None and match is not None:
+            lines = record_lines(data)
+            index = int(match.group(1))
+            if index < len(lines):
+                raise source.fail(problem.message, line=lines[index], pointer=problem.pointer) from None
+        raise
 
 
 def load_json(source: SourceFile, context: LoadContext) -> Sequence[Document]:
