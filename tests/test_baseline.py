@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Callable
 from pathlib import Path
+
+import pytest
 
 AS_OF = "2025-04-01"
 
@@ -95,3 +98,39 @@ def test_no_baseline_overrides_the_config(
     assert run_cli(*check_argv(evidence, as_of=AS_OF), "--no-baseline").exit_code == 1
     both = run_cli(*check_argv(evidence, as_of=AS_OF), "--no-baseline", "--baseline", "base.json")
     assert both.exit_code == 2 and "contradict" in both.stderr
+
+
+@pytest.mark.parametrize(
+    ("content", "expected"),
+    [
+        (
+            b'{"capcheck_baseline": "1.0", "capcheck_baseline": "1.0", "findings": []}',
+            "base.json: /capcheck_baseline: duplicate key",
+        ),
+        (b'{"capcheck_baseline": "1.0", "findings": [' + b"1" * 5000 + b"]}", "base.json:1: an integer of 5000 digits"),
+        (b'{"findings": ' + b"[" * 100_000 + b"]" * 100_000 + b"}", "base.json: nested more than 64 levels deep"),
+        (b'{"capcheck_baseline": "caf\xe9"}', "base.json:1: not valid UTF-8 (byte 0xe9 at offset 26)"),
+    ],
+)
+def test_a_hostile_baseline_is_a_located_error(
+    run_cli, copy_fixture, check_argv: Callable[..., list[str]], workdir: Path, content: bytes, expected: str
+) -> None:
+    evidence = copy_fixture("evidence/mixed")
+    (workdir / "base.json").write_bytes(content)
+    result = run_cli(*check_argv(evidence, as_of=AS_OF), "--baseline", "base.json")
+    assert result.exit_code == 2
+    assert expected in result.stderr and "internal error" not in result.stderr
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="no FIFOs on this platform")
+def test_a_fifo_or_sparse_huge_baseline_is_refused_without_reading(
+    run_cli, copy_fixture, check_argv: Callable[..., list[str]], workdir: Path
+) -> None:
+    evidence = copy_fixture("evidence/mixed")
+    os.mkfifo(workdir / "pipe.json")
+    result = run_cli(*check_argv(evidence, as_of=AS_OF), "--baseline", "pipe.json")
+    assert result.exit_code == 2 and "pipe.json: not a regular file" in result.stderr
+    with (workdir / "huge.json").open("wb") as fh:
+        fh.truncate(5 << 30)
+    result = run_cli(*check_argv(evidence, as_of=AS_OF), "--baseline", "huge.json")
+    assert result.exit_code == 2 and "huge.json: larger than the 256 MiB limit for a baseline file" in result.stderr

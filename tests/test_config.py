@@ -4,6 +4,7 @@ the CLI's options win over it."""
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Callable
 from pathlib import Path
 
@@ -68,11 +69,31 @@ def test_found_from_the_working_directory_upwards(tmp_path: Path) -> None:
     assert find_config(deep) == (tmp_path / "org" / "team" / "capcheck.toml").resolve()
 
 
-def test_a_broken_pyproject_on_the_way_up_is_passed_over(tmp_path: Path) -> None:
+def test_a_pyproject_on_the_way_up_that_does_not_mention_capcheck_is_passed_over_unparsed(tmp_path: Path) -> None:
     (tmp_path / "a" / "b").mkdir(parents=True)
-    (tmp_path / "a" / "b" / "pyproject.toml").write_text("[tool.capcheck\n")
+    (tmp_path / "a" / "b" / "pyproject.toml").write_bytes(b'[project]\nname = "caf\xe9"\n[tool.other\n')  # Latin-1, bad
     (tmp_path / "a" / "capcheck.toml").write_text("")
     assert find_config(tmp_path / "a" / "b") == (tmp_path / "a" / "capcheck.toml").resolve()
+
+
+@pytest.mark.parametrize(
+    ("content", "cause"),
+    [
+        (b"[tool.capcheck\n", ":1: malformed TOML: Expected ']' at the end of a table declaration"),
+        (b'[tool.capcheck]\nfail_on = "caf\xe9"\n', ":2: not valid UTF-8 (byte 0xe9 at offset 30)"),
+        (b"[tool.capcheck]\n" + b"\x00", ":2: a NUL byte at offset 16"),
+    ],
+)
+def test_a_broken_pyproject_that_may_configure_capcheck_is_an_error_naming_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, content: bytes, cause: str
+) -> None:
+    """Passing it over would run with other settings than the ones its author meant: say so instead."""
+    (tmp_path / "a" / "b").mkdir(parents=True)
+    (tmp_path / "a" / "pyproject.toml").write_bytes(content)
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(ConfigError) as info:
+        find_config(tmp_path / "a" / "b")
+    assert str(info.value).startswith("a/pyproject.toml" + cause)
 
 
 # --- invalid files -------------------------------------------------------------------------------------
@@ -205,3 +226,69 @@ def test_rule_errors_in_pyproject_point_into_tool_capcheck(run_cli, copy_fixture
     assert "pyproject.toml: /tool/capcheck/options/GOV-002/min_scor: rule GOV-002 has no option 'min_scor'" in (
         result.stderr
     )
+
+
+# --- strict types and hostile files ---------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("line", "expected"),
+    [
+        ('include_passed = "no"', "/include_passed: Input should be a valid boolean, not 'no'"),
+        ("include_passed = 1", "/include_passed: Input should be a valid boolean, not 1"),
+        ("max_file_mb = 2.5", "/max_file_mb: Input should be a valid integer, not 2.5"),
+        ('max_file_mb = "16"', "/max_file_mb: Input should be a valid integer, not '16'"),
+        ("paths = 3", "/paths: Input should be a valid array, not 3"),
+        (
+            'fail_on = "hgih"',
+            "/fail_on: Input should be 'info', 'low', 'medium', 'high', 'critical' or 'never', not 'hgih'",
+        ),
+        (
+            'fail_on = "' + "x" * 500 + '"',
+            "/fail_on: Input should be 'info', 'low', 'medium', 'high', 'critical' or 'never', not 'xxx",
+        ),
+        ("[scorecard]\nmin_coverage = true", "/scorecard/min_coverage: Input should be a valid number, not True"),
+    ],
+)
+def test_values_are_not_coerced_and_the_bad_value_is_echoed(workdir: Path, line: str, expected: str) -> None:
+    (workdir / "capcheck.toml").write_text(line + "\n")
+    [problem] = config_problems(workdir / "capcheck.toml")
+    assert problem.startswith("capcheck.toml: " + expected)
+    assert len(problem) < 200  # a long value is cut
+
+
+@pytest.mark.parametrize(
+    ("content", "expected"),
+    [
+        (b"max_file_mb = " + b"9" * 5000 + b"\n", "capcheck.toml:1: an integer of 5000 digits (at most 4300)"),
+        (b"paths = " + b"[" * 100_000 + b"]" * 100_000 + b"\n", "capcheck.toml: nested more than 64 levels deep"),
+        (
+            b"paths = " + b"[" * 70 + b"]" * 70 + b"\n",
+            "capcheck.toml: /paths/0/0/0/0/0/0/0/0/0/0/0/0/0/0/0/0/0/0/0/0/0/0/0/0",
+        ),
+        (b'fail_on = "low"\nfail_on = "high"\n', "capcheck.toml:2: malformed TOML: Cannot overwrite a value"),
+        (b'fail_on = "h\xe9"\n', "capcheck.toml:1: not valid UTF-8 (byte 0xe9 at offset 12)"),
+    ],
+)
+def test_hostile_config_files_are_located_errors(workdir: Path, content: bytes, expected: str) -> None:
+    (workdir / "capcheck.toml").write_bytes(content)
+    [problem] = config_problems(workdir / "capcheck.toml")
+    assert problem.startswith(expected)
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="no FIFOs on this platform")
+def test_a_fifo_config_is_refused_without_blocking(workdir: Path) -> None:
+    os.mkfifo(workdir / "capcheck.toml")
+    assert config_problems(workdir / "capcheck.toml") == [
+        "capcheck.toml: not a regular file (a pipe, socket or device), not a config file"
+    ]
+    with pytest.raises(ConfigError):  # found upwards: refused too, not waited on
+        load_config(find_config(workdir))
+
+
+def test_an_oversized_config_is_refused_before_reading(workdir: Path) -> None:
+    with (workdir / "capcheck.toml").open("wb") as fh:
+        fh.truncate(3 << 30)  # sparse: 3 GiB of nothing
+    assert config_problems(workdir / "capcheck.toml") == [
+        "capcheck.toml: larger than the 1 MiB limit for a config file"
+    ]

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Callable
 from pathlib import Path
+
+import pytest
 
 AS_OF = "2025-04-01"
 
@@ -130,3 +133,54 @@ def test_diff_markdown_fits_a_pr_comment(run_cli, workdir: Path) -> None:
     unlimited = run_cli("diff", "old.json", "new.json", "-f", "markdown", "--markdown-limit", "0").stdout
     assert len(unlimited) > 65_536
     assert sum(1 for line in unlimited.splitlines() if line.startswith("- **COMM-001**")) == 2_000
+
+
+def _finding(**changes: object) -> dict:
+    base = {"rule_id": "COMM-001", "status": "fail", "severity": "high", "fingerprint": "f" * 32}
+    return {k: v for k, v in {**base, **changes}.items() if v is not None}
+
+
+@pytest.mark.parametrize(
+    ("content", "expected"),
+    [
+        (
+            json.dumps({"tool": {}, "findings": [_finding(rule_id=None)]}),
+            "new.json: /findings/0/rule_id: 'rule_id' is missing",
+        ),
+        (
+            json.dumps({"tool": {}, "findings": [_finding(severity=3)]}),
+            "new.json: /findings/0/severity: 'severity' is not a string: 3",
+        ),
+        (
+            json.dumps({"tool": {}, "findings": [_finding(message=["x"])]}),
+            "new.json: /findings/0/message: 'message' must be",
+        ),
+        (
+            json.dumps({"tool": {}, "findings": [_finding(evidence={"line": "x"})]}),
+            "new.json: /findings/0/evidence/line: 'line' must be an integer or null, not 'x'",
+        ),
+        (json.dumps({"tool": {}, "findings": [7]}), "new.json: /findings/0: each finding must be an object"),
+        ('{"tool": {}, "tool": {}, "findings": []}', "new.json: /tool: duplicate key 'tool'"),
+        ('{"tool": {}, "findings": [' + "9" * 5000 + "]}", "new.json:1: an integer of 5000 digits (at most 4300)"),
+        (
+            '{"tool": {}, "findings": ' + "[" * 100_000 + "]" * 100_000 + "}",
+            "new.json: nested more than 64 levels deep",
+        ),
+        ('{"tool": {}, "findings": [NaN]}', "new.json:1: 'NaN' is not an allowed number"),
+    ],
+)
+def test_a_malformed_findings_document_is_a_located_error(run_cli, workdir: Path, content: str, expected: str) -> None:
+    (workdir / "old.json").write_text(json.dumps({"tool": {}, "findings": []}))
+    (workdir / "new.json").write_text(content)
+    result = run_cli("diff", "old.json", "new.json")
+    assert result.exit_code == 2
+    assert expected in result.stderr and "internal error" not in result.stderr
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="no FIFOs on this platform")
+def test_a_fifo_findings_document_is_refused_without_blocking(run_cli, workdir: Path) -> None:
+    (workdir / "old.json").write_text(json.dumps({"tool": {}, "findings": []}))
+    os.mkfifo(workdir / "new.json")
+    result = run_cli("diff", "old.json", "new.json")
+    assert result.exit_code == 2
+    assert "new.json: not a regular file (a pipe, socket or device), not a findings file" in result.stderr

@@ -94,24 +94,49 @@ def test_an_unreadable_file_by_permissions(load, workdir: Path) -> None:
         [problem] = load.problems("secret.json")
     finally:
         path.chmod(0o600)
-    assert problem.startswith("secret.json: cannot read: PermissionError")
+    assert problem == "secret.json: cannot read: Permission denied"
 
 
 def test_an_unreadable_file(load, workdir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """The read fails with EACCES (simulated: tests may run as root, who can read anything)."""
+    """The open fails with EACCES (simulated: tests may run as root, who can read anything)."""
     (workdir / "secret.json").write_text(assets_json("A-1"))
     (workdir / "fine.json").write_text(assets_json("A-2"))
-    real_open = Path.open
+    real_open = os.open
 
-    def guarded_open(self: Path, *args: Any, **kwargs: Any) -> Any:
-        if self.name == "secret.json":
-            raise PermissionError(13, "Permission denied", str(self))
-        return real_open(self, *args, **kwargs)
+    def guarded_open(path: Any, *args: Any, **kwargs: Any) -> Any:
+        if Path(path).name == "secret.json":
+            raise PermissionError(13, "Permission denied", str(path))
+        return real_open(path, *args, **kwargs)
 
-    monkeypatch.setattr(Path, "open", guarded_open)
-    [problem] = load.problems("secret.json", "fine.json")
-    assert problem.startswith("secret.json: cannot read: PermissionError")
-    assert "Permission denied" in problem
+    monkeypatch.setattr(os, "open", guarded_open)
+    assert load.problems("secret.json", "fine.json") == ["secret.json: cannot read: Permission denied"]
+
+
+def test_an_unreadable_directory_is_a_problem_not_skipped(load, workdir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A subdirectory that cannot be listed is named (simulated through os.scandir: tests may run as root)."""
+    (workdir / "ev" / "locked").mkdir(parents=True)
+    (workdir / "ev" / "locked" / "hidden.json").write_text(assets_json("A-1"))
+    (workdir / "ev" / "fine.json").write_text(assets_json("A-2"))
+    real_scandir = os.scandir
+
+    def guarded_scandir(path: Any = ".") -> Any:
+        if Path(path).name == "locked":
+            raise PermissionError(13, "Permission denied", str(path))
+        return real_scandir(path)
+
+    monkeypatch.setattr(os, "scandir", guarded_scandir)
+    assert load.problems("ev") == ["ev/locked: cannot read directory: Permission denied"]
+
+
+def test_the_size_is_checked_before_reading(load, workdir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A sparse 2 GiB file is refused from its size alone: not one byte of it is read."""
+    with (workdir / "sparse.json").open("wb") as fh:
+        fh.truncate(2 << 30)
+    real_read = os.read
+    read: list[int] = []
+    monkeypatch.setattr(os, "read", lambda fd, n: read.append(n) or real_read(fd, n))
+    assert load.problems("sparse.json") == ["sparse.json: larger than the 1024 MiB limit (config max_file_mb)"]
+    assert read == []
 
 
 def test_a_file_over_the_size_limit_is_refused(load, workdir: Path) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from pathlib import Path
 
@@ -126,3 +127,31 @@ def test_a_rule_reading_an_undeclared_field_is_a_warning_or_with_strict_an_error
     strict = run_cli("validate", "--strict", rules)
     assert strict.exit_code == 2
     assert "INFRA-950 reads field 'end_of_lfe'" in strict.stderr
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="no FIFOs on this platform")
+def test_a_fifo_or_a_huge_integer_toml_is_refused_not_waited_on_or_crashed(registry: Registry, workdir: Path) -> None:
+    os.mkfifo(workdir / "pipe.toml")
+    (workdir / "big.toml").write_text('kind = "it-assets"\nrecords = []\nn = ' + "9" * 5000 + "\n")
+    with pytest.raises(EvidenceError) as info:
+        validate_paths(registry, [Path("pipe.toml"), Path("big.toml")], Config())
+    assert [str(p) for p in info.value.problems] == [
+        "pipe.toml: not a regular file (a pipe, socket or device)",
+        "big.toml:3: an integer of 5000 digits (at most 4300)",
+    ]
+
+
+def test_an_unreadable_directory_is_named(registry: Registry, workdir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Simulated through os.scandir: tests may run as root."""
+    (workdir / "ev" / "locked").mkdir(parents=True)
+    real_scandir = os.scandir
+
+    def guarded_scandir(path: object = ".") -> object:
+        if Path(str(path)).name == "locked":
+            raise PermissionError(13, "Permission denied", str(path))
+        return real_scandir(path)  # type: ignore[call-overload]  # passed through as given
+
+    monkeypatch.setattr(os, "scandir", guarded_scandir)
+    with pytest.raises(EvidenceError) as info:
+        validate_paths(registry, [Path("ev")], Config())
+    assert "ev/locked: cannot read directory: Permission denied" in [str(p) for p in info.value.problems]

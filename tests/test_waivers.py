@@ -166,3 +166,80 @@ def test_a_hostile_or_broken_waivers_file(
     assert "bad.yaml" in result.stderr and "malformed YAML" in result.stderr
     missing = run_cli(*check_argv(evidence, as_of=AS_OF), "--waivers", "nowhere.yaml")
     assert missing.exit_code == 2 and "nowhere.yaml: no such waivers file" in missing.stderr
+
+
+# --- hostile waivers files --------------------------------------------------------------------------
+
+ONE = (
+    "waivers:\n  - rule: INFRA-004\n    records: [AST-001]\n    reason: Behind the WAF until patched\n"
+    "    approved_by: CISO\n    ticket: T-1\n    expires: {expires}\n"
+)
+
+
+def _problems(path: Path) -> list[str]:
+    with pytest.raises(ConfigError) as info:
+        load_waivers(path, as_of=date(2025, 4, 1))
+    return [str(p) for p in info.value.problems]
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "expected"),
+    [
+        (
+            "w.yaml",
+            ONE.format(expires="2027-02-30").encode(),
+            "w.yaml:7: malformed YAML: '2027-02-30' is not a valid date",
+        ),
+        (
+            "w.yaml",
+            ONE.format(expires="'2027-02-30'").encode(),
+            "w.yaml:2: /waivers/0/expires: '2027-02-30' is not a 'date'",
+        ),
+        ("w.toml", b"[[waivers]]\nexpires = 2027-02-30\n", "w.toml:2: malformed TOML: Invalid date or datetime"),
+        ("w.yaml", b"waivers:\n  - rule: " + b"9" * 5000 + b"\n", "w.yaml:2: malformed YAML: '99999"),
+        ("w.toml", b"x = " + b"9" * 5000 + b"\n", "w.toml:1: an integer of 5000 digits (at most 4300)"),
+        (
+            "w.yaml",
+            b"waivers: " + b"[" * 100_000 + b"]" * 100_000 + b"\n",
+            "w.yaml:1: malformed YAML: while increasing",
+        ),
+        ("w.yaml", b"waivers: " + b"[" * 70 + b"]" * 70 + b"\n", "w.yaml:1: nested more than 64 levels deep"),
+        ("w.toml", b"x = " + b"[" * 100_000 + b"]" * 100_000 + b"\n", "w.toml: nested more than 64 levels deep"),
+        ("w.yaml", b"waivers: []\nwaivers: []\n", "w.yaml:2: malformed YAML: duplicate key 'waivers'"),
+        ("w.yaml", b"waivers: [caf\xe9]\n", "w.yaml:1: not valid UTF-8 (byte 0xe9 at offset 13)"),
+    ],
+)
+def test_hostile_waivers_files_are_located_errors(workdir: Path, name: str, content: bytes, expected: str) -> None:
+    (workdir / name).write_bytes(content)
+    [problem] = _problems(workdir / name)
+    assert problem.startswith(expected)
+    assert len(problem) < 300
+
+
+def test_a_yaml_alias_bomb_is_refused_at_the_first_alias_and_nothing_is_expanded(workdir: Path) -> None:
+    levels = ['a0: &a0 ["lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol"]']
+    levels += [f"a{i}: &a{i} [{', '.join([f'*a{i - 1}'] * 9)}]" for i in range(1, 6)]
+    (workdir / "w.yaml").write_text("\n".join(levels) + "\nwaivers: *a5\n")
+    assert _problems(workdir / "w.yaml") == [
+        "w.yaml:2: YAML aliases (*name) are not allowed in a waivers file: write the values out"
+    ]
+
+
+def test_a_long_value_in_a_schema_error_is_cut(workdir: Path) -> None:
+    (workdir / "w.yaml").write_text("waivers: " + "x" * 100_000 + "\n")
+    [problem] = _problems(workdir / "w.yaml")
+    assert problem.startswith("w.yaml: /waivers: 'xxx") and problem.endswith("is not of type 'array'")
+    assert len(problem) < 300
+
+
+@pytest.mark.skipif(not hasattr(__import__("os"), "mkfifo"), reason="no FIFOs on this platform")
+def test_a_fifo_or_a_huge_file_is_refused_without_reading(workdir: Path) -> None:
+    import os
+
+    os.mkfifo(workdir / "pipe.yaml")
+    assert _problems(workdir / "pipe.yaml") == [
+        "pipe.yaml: not a regular file (a pipe, socket or device), not a waivers file"
+    ]
+    with (workdir / "huge.yaml").open("wb") as fh:
+        fh.truncate(4 << 30)
+    assert _problems(workdir / "huge.yaml") == ["huge.yaml: larger than the 16 MiB limit for a waivers file"]

@@ -14,9 +14,9 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from capcheck.documents import read_json
 from capcheck.errors import ConfigError, Problem
-from capcheck.models import Finding, RunResult, Status, Summary
+from capcheck.models import Finding, RunResult, Status, Summary, display_path
+from capcheck.side_inputs import BASELINE_MAX_BYTES, read_json
 
 __all__ = ["BASELINE_VERSION", "apply_baseline", "baseline_document", "load_baseline"]
 
@@ -52,8 +52,8 @@ def baseline_document(result: RunResult) -> dict[str, Any]:
 
 def load_baseline(path: Path) -> dict[str, dict[str, Any]]:
     """Read a baseline file: fingerprint -> entry. A bad file is a ConfigError."""
-    shown = path.as_posix()
-    doc = read_json(path, what="baseline file", error=ConfigError)
+    shown = display_path(path)
+    doc = read_json(path, what="baseline file", error=ConfigError, limit=BASELINE_MAX_BYTES)
     if not isinstance(doc, dict) or "capcheck_baseline" not in doc or not isinstance(doc.get("findings"), list):
         raise ConfigError(
             Problem("not a capcheck baseline (create one with 'capcheck baseline create')", path=shown, pointer="")

@@ -8,8 +8,9 @@ Relative paths in the file are relative to the file's directory.
 
 from __future__ import annotations
 
+import json
+import os
 import re
-import tomllib
 from pathlib import Path
 from typing import Any, Literal
 
@@ -18,6 +19,18 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from capcheck.errors import ConfigError, Problem
 from capcheck.models import Severity, display_path
 from capcheck.scorecard import ScorecardConfig
+from capcheck.side_inputs import (
+    CONFIG_MAX_BYTES,
+    SIDE_INPUT_MAX_DEPTH,
+    Named,
+    decode_strict,
+    escape_token,
+    iso_dates,
+    parse_toml,
+    read_bounded,
+    read_document,
+    shorten,
+)
 
 __all__ = ["CONFIG_NAMES", "Config", "find_config", "load_config"]
 
@@ -74,55 +87,72 @@ class Config(BaseModel):
 
 
 def find_config(start: Path | None = None) -> Path | None:
-    """The nearest ``capcheck.toml`` (or ``pyproject.toml`` with ``[tool.capcheck]``) upwards."""
+    """The nearest ``capcheck.toml`` (or ``pyproject.toml`` with ``[tool.capcheck]``) upwards.
+
+    A ``pyproject.toml`` that does not hold the word ``capcheck`` cannot configure it and is passed
+    over unread beyond that; one that does is parsed, and if it is not UTF-8 TOML that is an error
+    naming it (a broken ``[tool.capcheck]`` must not be skipped silently: the run would use other
+    settings). ``--config FILE`` names a file and skips the search.
+
+    :raises ConfigError: a ``capcheck.toml`` or ``pyproject.toml`` on the way cannot be read or parsed.
+    """
     directory = (start or Path.cwd()).resolve()
     for candidate_dir in (directory, *directory.parents):
         own = candidate_dir / "capcheck.toml"
-        if own.is_file():
+        if os.path.lexists(own):
             return own
         pyproject = candidate_dir / "pyproject.toml"
-        if pyproject.is_file():
-            try:
-                with pyproject.open("rb") as fh:
-                    if "capcheck" in tomllib.load(fh).get("tool", {}):
-                        return pyproject
-            except (OSError, tomllib.TOMLDecodeError):
-                continue
+        if not os.path.lexists(pyproject):
+            continue
+        named = Named(display_path(pyproject), ConfigError)
+        data = read_bounded(pyproject, named, what="config file", limit=CONFIG_MAX_BYTES)
+        if b"capcheck" not in data:
+            continue
+        doc = parse_toml(decode_strict(data, named), named, max_depth=SIDE_INPUT_MAX_DEPTH)
+        tool = doc.get("tool")
+        if isinstance(tool, dict) and "capcheck" in tool:
+            return pyproject
     return None
 
 
 def load_config(path: Path | None) -> Config:
     """Read and validate a config file; ``None`` gives the defaults.
 
+    Values are not coerced: ``include_passed = "no"`` is an error, as is ``max_file_mb = 2.5``.
+
     :raises ConfigError: unreadable file, bad TOML, unknown key or bad value (with its key path).
     """
     if path is None:
         return Config()
-    shown = display_path(path)
-    try:
-        with path.open("rb") as fh:
-            doc = tomllib.load(fh)
-    except FileNotFoundError:
-        raise ConfigError(Problem("no such config file", path=shown)) from None
-    except OSError as exc:
-        raise ConfigError(Problem(f"cannot read: {exc.strerror}", path=shown)) from None
-    except tomllib.TOMLDecodeError as exc:
-        match = re.search(r" \(at line (\d+), column \d+\)", str(exc))
-        line = int(match.group(1)) if match else None
-        cause = str(exc).replace(match.group(0), "") if match else str(exc)
-        raise ConfigError(Problem(f"malformed TOML: {cause}", path=shown, line=line)) from None
+    document = read_document(
+        path,
+        shown=display_path(path),
+        what="config file",
+        error=ConfigError,
+        limit=CONFIG_MAX_BYTES,
+        formats=(".toml",),
+    )
+    named, doc = document.named, document.value
     prefix = ""
     if path.name == "pyproject.toml":
-        doc = doc.get("tool", {}).get("capcheck", {})
+        tool = doc.get("tool", {})
+        doc = tool.get("capcheck", {}) if isinstance(tool, dict) else {}
         prefix = "/tool/capcheck"
+        if not isinstance(doc, dict):
+            raise named.fail("[tool.capcheck] must be a table", pointer=prefix)
     try:
-        return Config.model_validate({**doc, "source": path})
+        # JSON mode, strict: a TOML string is never taken for a boolean or a number for an integer.
+        config = Config.model_validate_json(json.dumps(iso_dates(doc)), strict=True)
     except ValidationError as exc:
         problems = []
         for err in exc.errors():
-            pointer = prefix + "".join(f"/{p}" for p in err["loc"])
+            pointer = prefix + "".join(f"/{escape_token(p)}" for p in err["loc"])
             message = err["msg"]
             if err["type"] == "extra_forbidden":
-                message = f"unknown key (allowed: {', '.join(sorted(k for k in Config.model_fields if k != 'source'))})"
-            problems.append(Problem(message, path=shown, pointer=pointer))
+                allowed = ", ".join(sorted(k for k in Config.model_fields if k != "source"))
+                message = f"unknown key (allowed: {allowed})"
+            elif "input" in err and not isinstance(err["input"], dict | list):
+                message = f"{message}, not {shorten(err['input'])}"
+            problems.append(Problem(message, path=named.shown, pointer=pointer))
         raise ConfigError(problems) from None
+    return config.model_copy(update={"source": path})

@@ -6,22 +6,74 @@ import json
 from pathlib import Path
 from typing import Any
 
-from capcheck.documents import read_json
 from capcheck.errors import Problem, UsageError
 from capcheck.escaping.markdown import DEFAULT_LIMIT, fit_comment, md_escape, truncated_line
 from capcheck.escaping.terminal import terminal
+from capcheck.models import display_path
+from capcheck.side_inputs import FINDINGS_MAX_BYTES, read_json, shorten
 
 __all__ = ["diff_documents", "load_findings_document", "render_diff"]
 
 _FAILING = {"fail", "waived", "baselined"}
+#: The keys every finding must have for a diff (strings).
+_REQUIRED = ("fingerprint", "rule_id", "status", "severity")
+#: Keys a finding may have, each a string or null.
+_OPTIONAL = ("area", "group", "message")
+#: Keys of a finding's evidence, each of this type or null.
+_EVIDENCE: dict[str, tuple[type, str]] = {
+    "kind": (str, "a string"),
+    "record_id": (str, "a string"),
+    "file": (str, "a string"),
+    "line": (int, "an integer"),
+}
+#: The most problems one findings document reports.
+_MAX_PROBLEMS = 50
 
 
 def load_findings_document(path: Path) -> dict[str, Any]:
     """Read a ``capcheck check --format json`` document."""
-    shown = path.as_posix()
-    doc = read_json(path, what="findings file", error=UsageError)
+    shown = display_path(path)
+    doc = read_json(path, what="findings file", error=UsageError, limit=FINDINGS_MAX_BYTES)
     if not isinstance(doc, dict) or not isinstance(doc.get("findings"), list) or "tool" not in doc:
         raise UsageError(Problem("not a capcheck findings document (capcheck check --format json)", path=shown))
+    problems: list[Problem] = []
+    for index, finding in enumerate(doc["findings"]):
+        if not isinstance(finding, dict):
+            problems.append(Problem("each finding must be an object", path=shown, pointer=f"/findings/{index}"))
+            continue
+        for key in _REQUIRED:
+            if not isinstance(finding.get(key), str):
+                got = "missing" if key not in finding else f"not a string: {shorten(finding[key])}"
+                problems.append(Problem(f"{key!r} is {got}", path=shown, pointer=f"/findings/{index}/{key}"))
+        for key in _OPTIONAL:
+            if finding.get(key) is not None and not isinstance(finding[key], str):
+                problems.append(
+                    Problem(
+                        f"{key!r} must be a string or null, not {shorten(finding[key])}",
+                        path=shown,
+                        pointer=f"/findings/{index}/{key}",
+                    )
+                )
+        evidence = finding.get("evidence")
+        if evidence is not None and not isinstance(evidence, dict):
+            problems.append(
+                Problem("'evidence' must be an object or null", path=shown, pointer=f"/findings/{index}/evidence")
+            )
+        elif evidence is not None:
+            for key, (expected, words) in _EVIDENCE.items():
+                value = evidence.get(key)
+                if value is not None and (not isinstance(value, expected) or isinstance(value, bool)):
+                    problems.append(
+                        Problem(
+                            f"{key!r} must be {words} or null, not {shorten(value)}",
+                            path=shown,
+                            pointer=f"/findings/{index}/evidence/{key}",
+                        )
+                    )
+        if len(problems) >= _MAX_PROBLEMS:
+            break
+    if problems:
+        raise UsageError(problems)
     return doc
 
 

@@ -22,6 +22,7 @@ from capcheck.errors import EvidenceError, PluginError, Problem
 from capcheck.kinds import EvidenceKind
 from capcheck.loaders import Document, LoadContext, Loader, SourceFile
 from capcheck.models import EvidenceFileInfo, EvidenceRef, display_path
+from capcheck.side_inputs import Named, elide, read_bounded, shorten
 
 __all__ = ["EvidenceSet", "evidence_from_records", "find_evidence_files", "load_evidence", "loader_extension"]
 
@@ -207,7 +208,12 @@ def loader_extension(path: Path, extensions: Iterable[str]) -> str | None:
 
 def _walk(root: Path, exts: tuple[str, ...], problems: list[Problem]) -> list[Path]:
     found: list[Path] = []
-    for dirpath, dirnames, filenames in os.walk(root):
+
+    def unreadable(exc: OSError) -> None:  # a directory that cannot be listed is never skipped silently
+        where = Path(exc.filename).as_posix() if exc.filename else root.as_posix()
+        problems.append(Problem(f"cannot read directory: {exc.strerror or exc}", path=where))
+
+    for dirpath, dirnames, filenames in os.walk(root, onerror=unreadable):
         dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
         for name in sorted(filenames):
             if name.startswith(".") or name in IGNORED_NAMES:
@@ -226,12 +232,11 @@ def _walk(root: Path, exts: tuple[str, ...], problems: list[Problem]) -> list[Pa
 
 
 def _read(path: Path, shown: str, max_bytes: int) -> SourceFile:
-    # Open without following into a device: stat the path first (find_evidence_files did),
-    # then read at most max_bytes + 1 so that an oversized file is refused without loading it.
-    with path.open("rb") as fh:
-        data = fh.read(max_bytes + 1)
-    if len(data) > max_bytes:
-        raise EvidenceError([Problem(f"larger than the {max_bytes >> 20} MiB limit (config max_file_mb)", path=shown)])
+    # The size is checked on the open file before anything is read, so an oversized file costs
+    # nothing; a file that is not regular (a FIFO swapped in after the walk) is refused, not waited on.
+    data = read_bounded(
+        path, Named(shown, EvidenceError), what="evidence file", limit=max_bytes, cap="(config max_file_mb)"
+    )
     return SourceFile(path=path, display=shown, data=data)
 
 
@@ -348,6 +353,44 @@ def _shape_validator() -> Any:
     )
 
 
+#: Strings longer than this are cut (for messages only) when an invalid file's errors are listed.
+_CLIP_CHARS = 4096
+
+
+@cache
+def _short_strings() -> Any:
+    """Every string in a list of records, at any depth, is at most ``_CLIP_CHARS`` characters."""
+    import jsonschema_rs
+
+    return jsonschema_rs.validator_for(
+        {
+            "$schema": "https://json-schema.org/draft/2020-12/schema",
+            "$defs": {
+                "value": {
+                    "anyOf": [
+                        {"type": "string", "maxLength": _CLIP_CHARS},
+                        {"type": ["number", "boolean", "null"]},
+                        {"type": "array", "items": {"$ref": "#/$defs/value"}},
+                        {"type": "object", "additionalProperties": {"$ref": "#/$defs/value"}},
+                    ]
+                }
+            },
+            "type": "array",
+            "items": {"$ref": "#/$defs/value"},
+        }
+    )
+
+
+def _clip(value: Any) -> Any:
+    if isinstance(value, str):
+        return value if len(value) <= _CLIP_CHARS else value[:_CLIP_CHARS] + "…"
+    if isinstance(value, dict):
+        return {k: _clip(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_clip(v) for v in value]
+    return value
+
+
 def _validate(source: SourceFile, doc: Document, kinds: Mapping[str, EvidenceKind]) -> list[Problem]:
     """The document's problems: unknown kind, bad loader output, records that are not objects with an
     id, schema errors. Each is located at the record's pointer (``Document.pointer``) and line; a
@@ -355,7 +398,7 @@ def _validate(source: SourceFile, doc: Document, kinds: Mapping[str, EvidenceKin
     kind = kinds.get(doc.kind)
     if kind is None:
         known = ", ".join(sorted(kinds)) or "none"
-        return [source.problem(f"unknown evidence kind {doc.kind!r} (known kinds: {known})", pointer="/kind")]
+        return [source.problem(f"unknown evidence kind {shorten(doc.kind)} (known kinds: {known})", pointer="/kind")]
     records = doc.records
     pointers = doc.pointers
     if pointers is not None:
@@ -397,6 +440,11 @@ def _validate(source: SourceFile, doc: Document, kinds: Mapping[str, EvidenceKin
     if problems:
         return problems
     count = 0
+    # jsonschema-rs builds every error (with a copy of its instance) before the first is read, and
+    # its messages quote values: a record holding a huge string is validated for messages as a
+    # copy with long strings cut, so the error path costs no more memory than the file did.
+    if not _short_strings().is_valid(records):
+        records = [r if _short_strings().is_valid([r]) else _clip(r) for r in records]
     for error in validator.iter_errors(records):
         count += 1
         if count > MAX_ERRORS_PER_FILE:
@@ -413,7 +461,7 @@ def _validate(source: SourceFile, doc: Document, kinds: Mapping[str, EvidenceKin
             pointer = None  # derived records: the list as a whole is not in the file
         problems.append(
             source.problem(
-                f"{error.message} (kind {doc.kind!r})",
+                f"{elide(error.message)} (kind {shorten(doc.kind)})",
                 line=doc.locate(record_index) if record_index is not None else doc.records_line,
                 pointer=pointer,
             )
@@ -435,7 +483,7 @@ def _index(table: _KindTable, doc: Document, file_no: int, files: Sequence[_Load
             prev_file, prev_index = table.origin(ids[record_id])
             problems.append(
                 Problem(
-                    f"duplicate {doc.kind} id {record_id!r}: already used at "
+                    f"duplicate {doc.kind} id {shorten(record_id)}: already used at "
                     f"{files[prev_file].info.path} {files[prev_file].document.pointer(prev_index)}",
                     path=files[file_no].info.path,
                     line=doc.locate(index),

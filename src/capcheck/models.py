@@ -9,6 +9,7 @@ million times on large registers, and a dataclass costs a fraction of a validate
 from __future__ import annotations
 
 import hashlib
+import os
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -421,7 +422,11 @@ class RunResult:
 def display_path(path: Path) -> str:
     """A path as shown in findings: relative to the working directory when below it, POSIX style."""
     try:
-        rel = path.resolve().relative_to(Path.cwd().resolve())
+        resolved = path.resolve()
+    except (OSError, RuntimeError):  # a symbolic link loop (RuntimeError before Python 3.13): name it as given
+        resolved = Path(os.path.abspath(path))
+    try:
+        rel = resolved.relative_to(Path.cwd().resolve())
     except ValueError:
         return path.as_posix()
     return rel.as_posix()

@@ -24,6 +24,7 @@ from capcheck.models import Area, Framework, RuleSource, display_path
 from capcheck.plugins import PluginInfo
 from capcheck.reporters import Reporter
 from capcheck.rules import Rule
+from capcheck.side_inputs import RULE_FILE_MAX_BYTES, Named, read_bounded
 
 __all__ = ["Registry", "build_registry"]
 
@@ -145,7 +146,12 @@ def build_registry(
         info = infos.get(owner)
         for rule_file in _rule_files(path, reg.rule_formats, problems):
             shown = display_path(rule_file)
-            digest = hashlib.sha256(rule_file.read_bytes()).hexdigest()
+            try:  # bounded like every side input: a FIFO, a loop or a huge file is a problem, not a hang
+                data = read_bounded(rule_file, Named(shown, RuleFileError), what="rule file", limit=RULE_FILE_MAX_BYTES)
+            except RuleFileError as exc:
+                problems.extend(exc.problems)
+                continue
+            digest = hashlib.sha256(data).hexdigest()
             for r in compile_rule_file(reg, rule_file, compile_context, problems):
                 if info is None:
                     source = RuleSource(type="file", name=shown, path=shown, sha256=digest)
@@ -227,16 +233,21 @@ def check_rule(reg: Registry, r: Rule, owner: str) -> None:
 
 def _rule_files(path: Path, formats: dict[str, RuleFormat], problems: list[Problem]) -> list[Path]:
     shown = path.as_posix()
-    if path.is_file():
+    if not path.is_dir():
+        if not os.path.lexists(path):
+            problems.append(Problem("no such rule file or directory", path=shown))
+            return []
         if path.suffix.lower() not in formats:
             problems.append(Problem(f"not a rule file type capcheck reads ({', '.join(sorted(formats))})", path=shown))
             return []
-        return [path]
-    if not path.is_dir():
-        problems.append(Problem("no such rule file or directory", path=shown))
-        return []
+        return [path]  # reading it says what is wrong if it is not a readable regular file
+
+    def unreadable(exc: OSError) -> None:  # a directory that cannot be listed is never skipped silently
+        where = Path(exc.filename).as_posix() if exc.filename else shown
+        problems.append(Problem(f"cannot read directory: {exc.strerror or exc}", path=where))
+
     found: list[Path] = []
-    for dirpath, dirnames, filenames in os.walk(path):
+    for dirpath, dirnames, filenames in os.walk(path, onerror=unreadable):
         dirnames[:] = sorted(d for d in dirnames if not d.startswith(".") and d not in NOT_RULE_DIRS)
         for name in sorted(filenames):
             candidate = Path(dirpath, name)

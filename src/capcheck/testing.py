@@ -36,16 +36,15 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from capcheck.config import Config
 from capcheck.engine import evaluate
-from capcheck.errors import EvidenceError
+from capcheck.errors import EvidenceError, RuleFileError
 from capcheck.evidence import evidence_from_records
 from capcheck.loaders import SourceFile, normalise_values
 from capcheck.models import Finding, Status
 from capcheck.registry import Registry
 from capcheck.runner import load_registry
+from capcheck.side_inputs import read_document
 
 __all__ = ["CaseResult", "case_files", "load_cases", "run_case", "run_case_file"]
 
@@ -75,17 +74,31 @@ class CaseResult:
     mismatches: list[str] = field(default_factory=list)
 
 
+#: The largest rule case file read.
+CASE_FILE_MAX_BYTES = 16 << 20
+
+
 def case_files(directory: Path) -> list[Path]:
     """The ``*.yaml`` case files under ``directory``, sorted."""
     return sorted(directory.rglob("*.yaml"))
 
 
 def load_cases(path: Path) -> dict[str, Any]:
-    """Read a case file safely; dates become ISO strings as in evidence files."""
-    with path.open("rb") as fh:
-        doc = yaml.safe_load(fh)
+    """Read a case file safely (the side-input reader: bounded, no aliases or duplicate keys); dates
+    become ISO strings as in evidence files.
+
+    :raises RuleFileError: the file cannot be read or parsed, with its line.
+    """
+    document = read_document(
+        path,
+        shown=path.as_posix(),
+        what="rule case file",
+        error=RuleFileError,
+        limit=CASE_FILE_MAX_BYTES,
+        formats=(".yaml", ".yml"),
+    )
     source = SourceFile(path=path, display=path.as_posix(), data=b"")
-    doc = normalise_values(source, doc)
+    doc = normalise_values(source, document.value)
     if not isinstance(doc, dict) or "rule" not in doc or not isinstance(doc.get("cases"), list):
         raise ValueError(f"{path}: a case file needs 'rule' and a list of 'cases'")
     return doc

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import difflib
 import os
-import tomllib
 from pathlib import Path
 
 from capcheck.config import Config
@@ -14,6 +13,7 @@ from capcheck.evidence import IGNORED_NAMES, load_evidence, loader_extension
 from capcheck.models import display_path
 from capcheck.registry import NOT_RULE_DIRS, NOT_RULE_FILES, Registry, check_rule, compile_rule_file
 from capcheck.rules import Rule
+from capcheck.side_inputs import RULE_FILE_MAX_BYTES, Named, decode_strict, parse_toml, read_bounded
 
 __all__ = ["validate_paths"]
 
@@ -24,18 +24,26 @@ def _is_rule_file(path: Path, registry: Registry) -> bool:
         return False
     if path.suffix.lower() != ".toml":
         return path.suffix.lower() not in registry.loaders
+    # Read like any rule file (bounded, never waiting on a FIFO); one that cannot be read as a rule file
+    # is taken for evidence, whose loader then says what is wrong with it.
+    named = Named(display_path(path), RuleFileError)
     try:
-        with path.open("rb") as fh:
-            return "rule" in tomllib.load(fh)
-    except (OSError, tomllib.TOMLDecodeError):
+        data = read_bounded(path, named, what="rule file", limit=RULE_FILE_MAX_BYTES)
+        return "rule" in parse_toml(decode_strict(data, named), named)
+    except RuleFileError:
         return False
 
 
-def _split(paths: list[Path], registry: Registry) -> tuple[list[Path], list[Path]]:
+def _split(paths: list[Path], registry: Registry, problems: list[Problem]) -> tuple[list[Path], list[Path]]:
     """Rule files and evidence paths. Named files always count; walked directories contribute
-    the files capcheck reads (rule files by content, evidence by extension)."""
+    the files capcheck reads (rule files by content, evidence by extension). A directory that cannot
+    be listed is a problem, never skipped."""
     rule_files: list[Path] = []
     evidence: list[Path] = []
+
+    def unreadable(exc: OSError) -> None:
+        where = Path(exc.filename).as_posix() if exc.filename else "."
+        problems.append(Problem(f"cannot read directory: {exc.strerror or exc}", path=where))
 
     def sort(path: Path, named: bool) -> None:
         if _is_rule_file(path, registry):
@@ -47,7 +55,7 @@ def _split(paths: list[Path], registry: Registry) -> tuple[list[Path], list[Path
         if not path.is_dir():
             sort(path, named=True)
             continue
-        for dirpath, dirnames, filenames in os.walk(path):
+        for dirpath, dirnames, filenames in os.walk(path, onerror=unreadable):
             dirnames[:] = sorted(d for d in dirnames if not d.startswith(".") and d not in NOT_RULE_DIRS)
             for name in sorted(filenames):
                 if not name.startswith(".") and name not in NOT_RULE_FILES and name not in IGNORED_NAMES:
@@ -82,7 +90,8 @@ def validate_paths(registry: Registry, paths: list[Path], config: Config, warnin
 
     :param warnings: collects what is suspicious but valid (a rule reading an undeclared field).
     """
-    rule_files, evidence_paths = _split(paths, registry)
+    evidence_problems: list[Problem] = []
+    rule_files, evidence_paths = _split(paths, registry, evidence_problems)
     rule_problems: list[Problem] = []
     context = CompileContext(areas=frozenset(registry.areas), kinds=registry.kinds)
     rule_count = 0
@@ -98,7 +107,6 @@ def validate_paths(registry: Registry, paths: list[Path], config: Config, warnin
             except PluginError as exc:
                 rule_problems.extend(Problem(p.message, path=shown) for p in exc.problems)
         rule_count += len(compiled)
-    evidence_problems: list[Problem] = []
     files = records = 0
     if evidence_paths:
         try:

@@ -17,7 +17,6 @@ when it has none) is refused as invalid, like an incomplete one: exit 2 with fil
 from __future__ import annotations
 
 import re
-import tomllib
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import date
@@ -27,6 +26,7 @@ from typing import Any
 
 from capcheck.errors import ConfigError, Problem
 from capcheck.models import Finding, Status, Summary
+from capcheck.side_inputs import WAIVERS_MAX_BYTES, SideDocument, elide, read_document
 
 __all__ = ["Waiver", "apply_waivers", "load_waivers"]
 
@@ -75,50 +75,21 @@ class Waiver:
         return out
 
 
-def _lines(text: str, suffix: str) -> list[int]:
+def _lines(document: SideDocument, suffix: str) -> list[int]:
     """The line each waiver starts on (YAML list items under ``waivers``, TOML ``[[waivers]]``)."""
     if suffix == ".toml":
+        text = document.text
         return [
             text.count("\n", 0, m.start()) + 1 for m in re.finditer(r"^[ \t]*\[\[[ \t]*waivers[ \t]*\]\]", text, re.M)
         ]
     import yaml
 
-    try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
-    except yaml.YAMLError:
-        return []
+    node = document.node
     if isinstance(node, yaml.MappingNode):
         for key, value in node.value:
             if key.value == "waivers" and isinstance(value, yaml.SequenceNode):
                 return [item.start_mark.line + 1 for item in value.value]
     return []
-
-
-def _parse(path: Path, shown: str) -> tuple[Any, str]:
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise ConfigError(Problem("no such waivers file", path=shown)) from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(Problem(f"cannot read: {exc}", path=shown)) from None
-    if path.suffix.lower() == ".toml":
-        try:
-            return tomllib.loads(text), text
-        except tomllib.TOMLDecodeError as exc:
-            raise ConfigError(Problem(f"malformed TOML: {exc}", path=shown)) from None
-    if path.suffix.lower() not in (".yaml", ".yml"):
-        raise ConfigError(Problem("a waivers file is .yaml, .yml or .toml", path=shown))
-    import yaml
-
-    try:
-        return yaml.safe_load(text), text
-    except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark
-        raise ConfigError(
-            Problem(f"malformed YAML: {exc.problem}", path=shown, line=mark.line + 1 if mark else None)
-        ) from None
-    except yaml.YAMLError as exc:
-        raise ConfigError(Problem(f"malformed YAML: {exc}", path=shown)) from None
 
 
 def _iso(value: Any) -> str:
@@ -137,18 +108,26 @@ def load_waivers(path: Path, *, as_of: date, max_days: int = DEFAULT_MAX_DAYS) -
     from capcheck.resources import load_schema
 
     shown = display_path(path)
-    doc, text = _parse(path, shown)
+    document = read_document(
+        path,
+        shown=shown,
+        what="waivers file",
+        error=ConfigError,
+        limit=WAIVERS_MAX_BYTES,
+        formats=(".yaml", ".yml", ".toml"),
+    )
+    doc = document.value
     if isinstance(doc, dict) and isinstance(doc.get("waivers"), list):
         # YAML and TOML dates arrive as date objects: the schema speaks of ISO strings.
         doc["waivers"] = [{k: _iso(v) for k, v in w.items()} if isinstance(w, dict) else w for w in doc["waivers"]]
-    lines = _lines(text, path.suffix.lower())
+    lines = _lines(document, path.suffix.lower())
     validator = jsonschema.Draft202012Validator(load_schema("waivers"), format_checker=jsonschema.FormatChecker())
     problems: list[Problem] = []
     for error in sorted(validator.iter_errors(doc), key=lambda e: [str(p) for p in e.absolute_path]):
         where = list(error.absolute_path)
         index = where[1] if len(where) > 1 and where[0] == "waivers" and isinstance(where[1], int) else None
         pointer = "".join(f"/{p}" for p in where)
-        message = error.message
+        message = elide(error.message)
         if error.validator == "required":
             message = f"incomplete waiver: {error.message}"
         problems.append(

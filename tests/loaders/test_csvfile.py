@@ -174,3 +174,16 @@ def test_many_bad_cells_stop_at_the_cap(load, workdir: Path) -> None:
     problems = load.problems("gov.csv", kind_map=GOV)
     assert 1 < len(problems) <= 101
     assert problems[0] == "gov.csv:2: /records/0/risk_score: 'x' is not a whole number"
+
+
+def test_a_nul_character_in_a_cell_is_an_error_with_row_and_column(load, workdir: Path) -> None:
+    (workdir / "it-assets.csv").write_bytes(b"id,name\nA-1,fine\nA-2,bad\x00name\n")
+    assert load.problems("it-assets.csv") == [
+        "it-assets.csv:3: /records/1/name: a NUL character in column 'name' (at character 4 of the cell)"
+    ]
+
+
+def test_a_bad_byte_is_located_though_the_text_is_decoded_row_by_row(load, workdir: Path) -> None:
+    (workdir / "it-assets.csv").write_bytes(b"id,name\n" + b"A-1,x\n" * 5000 + b"A-2,caf\xe9\n")
+    [problem] = load.problems("it-assets.csv")
+    assert problem == "it-assets.csv:5002: not valid UTF-8 (byte 0xe9 at offset 30015); save the file as UTF-8"

@@ -143,3 +143,36 @@ def test_the_fast_path_declines_when_a_record_does_not_start_a_line() -> None:
 
     data = b'{"kind":"k","records":[\n{"id":"A"}, {"id":"B"},\n{"id":"C"}\n]}'
     assert record_lines_by_layout(data, [{"id": "A"}, {"id": "B"}, {"id": "C"}]) is None
+
+
+@pytest.mark.parametrize(
+    ("text", "pointer"),
+    [
+        ('{"kind": "it-assets", "records": [{"id": "A-1", "id": "A-2"}]}', "/records/0/id"),
+        ('{"kind": "it-assets", "kind": "it-assets", "records": []}', "/kind"),
+        # Spacing and \u escapes take the exact path: the fast count is not trusted there.
+        ('{"kind" : "it-assets", "records" : [{"id" : "A-1", "i\\u0064" : "A-2"}]}', "/records/0/id"),
+        ('{"kind": "it-assets", "records": [{"id": "A-1", "x": {"a": "\\":", "a": 2}}]}', "/records/0/x/a"),
+    ],
+)
+def test_a_duplicate_key_is_an_error_with_its_pointer(load, workdir: Path, text: str, pointer: str) -> None:
+    (workdir / "dup.json").write_text(text)
+    [problem] = load.problems("dup.json")
+    line = ":1" if pointer.startswith("/records/") else ""  # a record's line, from the bracket scan
+    assert problem.startswith(f"dup.json{line}: {pointer}: duplicate key ")
+
+
+def test_a_quote_colon_inside_a_string_is_not_taken_for_a_key(load, workdir: Path) -> None:
+    """The fast count sees one `":` more in the file than keys (inside the value): exact path, no problem."""
+    (workdir / "ok.json").write_text(
+        '{"kind": "it-assets", "records": [{"id": "A-1", "name": "a\\":b", "product": "p",'
+        ' "environment": "production", "criticality": "low"}]}'
+    )
+    assert load("ok.json").get("it-assets", "A-1")["name"] == 'a":b'
+
+
+def test_a_duplicate_key_in_a_record_has_the_record_line(load, workdir: Path) -> None:
+    (workdir / "dup.json").write_text(
+        '{"kind": "it-assets", "records": [\n  {"id": "A-1"},\n  {"id": "A-2",\n   "name": "x", "name": "y"}\n]}\n'
+    )
+    assert load.problems("dup.json") == ["dup.json:3: /records/1/name: duplicate key 'name'"]

@@ -6,6 +6,8 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+import pytest
+
 
 def test_records_tables_have_their_header_lines(load, copy_fixture: Callable[..., Path]) -> None:
     evidence = load(copy_fixture("evidence/formats/records.toml"))
@@ -58,3 +60,24 @@ def test_unknown_top_level_key_names_its_line(load, workdir: Path) -> None:
     (workdir / "extra.toml").write_text('kind = "it-assets"\nrecords = []\nowner = "me"\n')
     [problem] = load.problems("extra.toml")
     assert problem.startswith("extra.toml:3: /owner: unknown top-level key 'owner'")
+
+
+@pytest.mark.parametrize(
+    ("body", "expected"),
+    [
+        (
+            'kind = "it-assets"\n[[records]]\nid = "A-1"\nn = ' + "9" * 5000 + "\n",
+            "big.toml:4: an integer of 5000 digits",
+        ),
+        (
+            'kind = "it-assets"\nx = ' + "[" * 100_000 + "]" * 100_000 + "\n",
+            "big.toml: nested more than 64 levels deep",
+        ),
+    ],
+)
+def test_huge_integers_and_deep_nesting_are_located_not_loader_failures(
+    load, workdir: Path, body: str, expected: str
+) -> None:
+    (workdir / "big.toml").write_text(body)
+    [problem] = load.problems("big.toml")
+    assert problem.startswith(expected)

@@ -106,3 +106,21 @@ def test_non_string_keys_are_refused(load, workdir: Path) -> None:
     (workdir / "keys.yaml").write_text("kind: it-assets\nrecords:\n  - {id: AST-1, 7: seven}\n")
     [problem] = load.problems("keys.yaml")
     assert problem == "keys.yaml: /records/0: keys must be strings, not a number"
+
+
+@pytest.mark.parametrize(
+    ("body", "expected"),
+    [
+        ("kind: it-assets\nrecords:\n- id: A-1\n  id: A-2\n", "dup.yaml:4: malformed YAML: duplicate key 'id'"),
+        ("kind: it-assets\nkind: it-assets\nrecords: []\n", "dup.yaml:2: malformed YAML: duplicate key 'kind'"),
+        ("kind: it-assets\nrecords:\n- id: A-1\n  n: " + "9" * 5000 + "\n", "dup.yaml:4: malformed YAML: '999"),
+        ("kind: it-assets\nrecords:\n- id: A-1\n  d: 2027-02-30\n", "dup.yaml:4: malformed YAML: '2027-02-30' is not"),
+    ],
+)
+def test_duplicate_keys_huge_integers_and_impossible_dates_are_located(
+    load, workdir: Path, body: str, expected: str
+) -> None:
+    (workdir / "dup.yaml").write_text(body)
+    [problem] = load.problems("dup.yaml")
+    assert problem.startswith(expected)
+    assert len(problem) < 200  # the 5000-digit value is not echoed whole

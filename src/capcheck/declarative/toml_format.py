@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import difflib
 import re
-import tomllib
 from collections.abc import Callable, Mapping, Sequence
 from datetime import date, datetime, time
 from functools import cache
@@ -39,6 +38,7 @@ from capcheck.hookspecs import hookimpl
 from capcheck.models import RuleMeta, RuleSource
 from capcheck.resources import data_dir, load_schema
 from capcheck.rules import CheckFunction, Rule
+from capcheck.side_inputs import RULE_FILE_MAX_BYTES, Named, decode_strict, elide, parse_toml, read_bounded
 
 if TYPE_CHECKING:
     import jsonschema
@@ -55,7 +55,7 @@ __all__ = [
 
 Record = Mapping[str, Any]
 #: The largest rule file read (rule files are small; this bounds memory on a wrong path).
-MAX_RULE_FILE_BYTES = 1 << 20
+MAX_RULE_FILE_BYTES = RULE_FILE_MAX_BYTES
 #: The deepest nesting of tables and arrays accepted in a rule file.
 MAX_NESTING = 80
 
@@ -259,29 +259,9 @@ class _Lines:
 
 
 def _parse(path: Path, display: str) -> tuple[str, Any]:
-    try:
-        with path.open("rb") as fh:
-            data = fh.read(MAX_RULE_FILE_BYTES + 1)
-    except OSError as exc:
-        raise RuleFileError(Problem(f"cannot read: {exc.strerror or exc}", path=display)) from None
-    if len(data) > MAX_RULE_FILE_BYTES:
-        raise RuleFileError(Problem(f"larger than {MAX_RULE_FILE_BYTES >> 20} MiB: not a rule file?", path=display))
-    try:
-        text = data.removeprefix(b"\xef\xbb\xbf").decode("utf-8")
-    except UnicodeDecodeError as exc:
-        line = data.count(b"\n", 0, exc.start) + 1
-        raise RuleFileError(Problem("not valid UTF-8: save the file as UTF-8", path=display, line=line)) from None
-    try:
-        doc = _normalise(tomllib.loads(text))
-    except tomllib.TOMLDecodeError as exc:
-        message = str(exc)
-        match = _TOML_AT.search(message)
-        toml_line = int(match.group(1)) if match else None
-        cause = _TOML_AT.sub("", message) if match else message
-        raise RuleFileError(Problem(f"invalid TOML: {cause}", path=display, line=toml_line)) from None
-    except RecursionError:
-        raise RuleFileError(Problem(f"nested more than {MAX_NESTING} levels deep", path=display)) from None
-    return text, doc
+    named = Named(display, RuleFileError)
+    text = decode_strict(read_bounded(path, named, what="rule file", limit=MAX_RULE_FILE_BYTES), named)
+    return text, _normalise(parse_toml(text, named, max_depth=MAX_NESTING, label="invalid TOML"))
 
 
 def compile_rule_file(path: Path, display: str, context: CompileContext) -> list[Rule]:
@@ -331,7 +311,7 @@ def _locate(found: list[_Found], schema_found: list[_SchemaFound], lines: _Lines
         if (message, pointer) not in from_schema and any(pointer == p or pointer.startswith(p + "/") for p in covered):
             continue
         problems.setdefault(
-            (message, pointer), Problem(message, path=display, line=lines.line(pointer), pointer=pointer)
+            (message, pointer), Problem(elide(message), path=display, line=lines.line(pointer), pointer=pointer)
         )
     return sorted(problems.values(), key=lambda p: (p.line or 0, p.pointer or ""))
 

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from capcheck.errors import EvidenceError, Problem
+from capcheck.side_inputs import decode_strict, shorten
 
 if TYPE_CHECKING:
     from capcheck.kinds import EvidenceKind
@@ -125,18 +126,8 @@ class Loader:
 
 
 def decode_text(source: SourceFile) -> str:
-    """The file's text as UTF-8, a leading BOM dropped; a bad byte is a located problem."""
-    data = source.data
-    if data.startswith(b"\xef\xbb\xbf"):
-        data = data[3:]
-    try:
-        return data.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        line = data.count(b"\n", 0, exc.start) + 1
-        raise source.fail(
-            f"not valid UTF-8 (byte 0x{data[exc.start]:02x} at offset {exc.start}); save the file as UTF-8",
-            line=line,
-        ) from None
+    """The file's text as UTF-8, a leading BOM dropped; a bad byte or a raw NUL byte is a located problem."""
+    return decode_strict(source.data, source)
 
 
 def from_envelope(
@@ -192,7 +183,7 @@ def from_envelope(
     for key in sorted(set(doc) - ENVELOPE_KEYS):
         problems.append(
             source.problem(
-                f"unknown top-level key {key!r} (allowed: {', '.join(sorted(ENVELOPE_KEYS))})",
+                f"unknown top-level key {shorten(key)} (allowed: {', '.join(sorted(ENVELOPE_KEYS))})",
                 line=key_line(key),
                 pointer="/" + _escape(str(key)),
             )
@@ -214,7 +205,7 @@ def from_envelope(
             except ValueError:
                 problems.append(
                     source.problem(
-                        f"'collected_on' must be an ISO date (YYYY-MM-DD), not {value!r}",
+                        f"'collected_on' must be an ISO date (YYYY-MM-DD), not {shorten(value)}",
                         line=key_line(key),
                         pointer="/collected_on",
                     )

@@ -17,6 +17,7 @@ from typing import Any
 from capcheck.errors import EvidenceError, Problem
 from capcheck.hookspecs import hookimpl
 from capcheck.loaders import Document, LoadContext, Loader, SourceFile, decode_text
+from capcheck.side_inputs import elide, shorten
 
 __all__ = ["ARRAY_SEPARATOR", "load_csv"]
 
@@ -77,7 +78,6 @@ def _converter(field_type: str) -> Callable[[str], Any]:
 
 def load_csv(source: SourceFile, context: LoadContext) -> Sequence[Document]:
     """Parse a CSV evidence file: header row, an ``id`` column, one record per row."""
-    text = decode_text(source)
     kind_id = context.kind_for_file(source.path)
     kind = context.kinds.get(kind_id)
     if kind is None:
@@ -87,13 +87,22 @@ def load_csv(source: SourceFile, context: LoadContext) -> Sequence[Document]:
             "rename the file or map it with csv_kinds in the config",
             line=1,
         )
-    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+    # The text is decoded line by line as the reader asks for it (not held whole: a str of a large
+    # file costs up to four times its bytes); a bad byte is then located by decoding it all once.
+    stream = io.TextIOWrapper(io.BytesIO(source.data), encoding="utf-8-sig", errors="strict", newline="")
+    reader = csv.reader(stream, strict=True)
+    nul = b"\x00" in source.data
     try:
         header = next(reader)
     except StopIteration:
         raise source.fail("the file is empty: expected a header row with an 'id' column", line=1) from None
     except csv.Error as exc:
         raise source.fail(f"malformed CSV: {exc}", line=1) from None
+    except UnicodeDecodeError:
+        decode_text(source)
+        raise
+    if nul and any("\x00" in name for name in header):
+        raise source.fail("a NUL character in the header row", line=1)
     header = [h.strip() for h in header]
     problems: list[Problem] = []
     if "id" not in header:
@@ -103,7 +112,7 @@ def load_csv(source: SourceFile, context: LoadContext) -> Sequence[Document]:
         if not name:
             raise source.fail("a column in the header row has no name", line=1)
         if name in seen:
-            raise source.fail(f"column {name!r} appears twice in the header row", line=1)
+            raise source.fail(f"column {shorten(name)} appears twice in the header row", line=1)
         seen.add(name)
     types = kind.field_types
     converters = [(name, _converter(types.get(name, "string"))) for name in header]
@@ -130,16 +139,29 @@ def load_csv(source: SourceFile, context: LoadContext) -> Sequence[Document]:
             for (name, convert), cell in zip(converters, row, strict=False):
                 if cell == "":
                     continue
+                if nul and "\x00" in cell:
+                    problems.append(
+                        source.problem(
+                            f"a NUL character in column {shorten(name)}"
+                            f" (at character {cell.index(chr(0)) + 1} of the cell)",
+                            line=row_line,
+                            pointer=f"/records/{index}/{name}",
+                        )
+                    )
+                    continue
                 try:
                     record[name] = convert(cell)
                 except ValueError as exc:
-                    problems.append(source.problem(str(exc), line=row_line, pointer=f"/records/{index}/{name}"))
+                    problems.append(source.problem(elide(str(exc)), line=row_line, pointer=f"/records/{index}/{name}"))
             records.append(record)
             lines.append(row_line)
             if len(problems) >= MAX_PROBLEMS:
                 break
     except csv.Error as exc:
         problems.append(source.problem(f"malformed CSV: {exc}", line=reader.line_num))
+    except UnicodeDecodeError:
+        decode_text(source)  # raises the located problem
+        raise
     if problems:
         raise EvidenceError(problems)
 

@@ -9,8 +9,10 @@ from typing import Any
 
 import orjson
 
+from capcheck.errors import EvidenceError
 from capcheck.hookspecs import hookimpl
 from capcheck.loaders import Document, LoadContext, Loader, SourceFile, decode_text, from_envelope
+from capcheck.side_inputs import parse_json
 
 __all__ = ["load_json", "record_lines", "record_lines_by_layout"]
 
@@ -117,11 +119,43 @@ def _key_lines(data: bytes) -> Callable[[str], int | None]:
     return find
 
 
+_RECORD_POINTER = re.compile(r"^/records/(\d+)(?:/|$)")
+#: Evidence nests at most this deep in JSON (orjson's own limit).
+_JSON_MAX_DEPTH = 1024
+
+
+def _refuse_duplicate_keys(source: SourceFile, data: bytes, doc: Any) -> None:
+    """Raise for a key that appears twice in one object (orjson keeps the last one silently).
+
+    The fast check, at C speed: every colon in JSON separates a key from its value or sits inside a
+    string. orjson writes a string's colons as they are, so unless the file escapes one (``\\u003a``),
+    its re-serialisation has exactly as many colons in strings as the file: the file has more colons
+    only when keys were dropped as duplicates. Only a file that fails this (or escapes a colon) is
+    parsed again, strictly, to name the key and where it is.
+    """
+    if b"\\u003" not in data and data.count(b":") == orjson.dumps(doc).count(b":"):
+        return
+    try:
+        parse_json(decode_text(source), source, max_depth=_JSON_MAX_DEPTH)
+    except EvidenceError as exc:
+        # The strict parse knows the pointer; the record's line comes from the bracket scan.
+        [problem] = exc.problems
+        match = _RECORD_POINTER.match(problem.pointer or "")
+        if problem.line is None and match is not None:
+            lines = record_lines(data)
+            index = int(match.group(1))
+            if index < len(lines):
+                raise source.fail(problem.message, line=lines[index], pointer=problem.pointer) from None
+        raise
+
+
 def load_json(source: SourceFile, context: LoadContext) -> Sequence[Document]:
     """Parse a JSON evidence document."""
     data = source.data
     if data.startswith(b"\xef\xbb\xbf"):
         data = data[3:]
+    if b"\x00" in data:  # never valid in JSON: say where, before parsing
+        decode_text(source)
     try:
         doc = orjson.loads(data)
     except orjson.JSONDecodeError as exc:
@@ -129,6 +163,7 @@ def load_json(source: SourceFile, context: LoadContext) -> Sequence[Document]:
         line = data.count(b"\n", 0, exc.pos) + 1 if exc.pos is not None else None
         cause = str(exc.msg).split(": line ")[0]
         raise source.fail(f"malformed JSON: {cause}", line=line) from None
+    _refuse_duplicate_keys(source, data, doc)
 
     @cache
     def lines() -> list[int | None]:

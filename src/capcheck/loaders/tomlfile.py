@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import re
-import tomllib
 from collections.abc import Sequence
 
 from capcheck.hookspecs import hookimpl
 from capcheck.loaders import (
+    MAX_DEPTH,
     Document,
     LoadContext,
     Loader,
@@ -16,26 +16,18 @@ from capcheck.loaders import (
     from_envelope,
     normalise_values,
 )
+from capcheck.side_inputs import parse_toml
 
 __all__ = ["load_toml"]
 
 _RECORD_HEADER = re.compile(r"^[ \t]*\[\[[ \t]*records[ \t]*\]\]", re.M)
-_AT_LINE = re.compile(r"\(at line (\d+), column \d+\)")
 
 
 def load_toml(source: SourceFile, context: LoadContext) -> Sequence[Document]:
     """Parse a TOML evidence document."""
     text = decode_text(source)
-    try:
-        doc = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        message = str(exc)
-        match = _AT_LINE.search(message)
-        cause = _AT_LINE.sub("", message).strip()
-        raise source.fail(f"malformed TOML: {cause}", line=int(match.group(1)) if match else None) from None
-    except RecursionError:
-        raise source.fail("malformed TOML: nested too deeply") from None
-    doc = normalise_values(source, doc)
+    # The strict TOML parser every input file shares: located errors for huge integers and deep nesting too.
+    doc = normalise_values(source, parse_toml(text, source, max_depth=MAX_DEPTH))
     headers = [text.count("\n", 0, m.start()) + 1 for m in _RECORD_HEADER.finditer(text)]
 
     def locate(index: int) -> int | None:

@@ -1,0 +1,53 @@
+"""Properties of the built-in loaders: arbitrary and mutated evidence is loaded or refused with located
+problems naming the file; a built-in loader never fails (which capcheck would report as the loader's bug)."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from capcheck.errors import EvidenceError
+from hostile import mutated
+
+FORMATS = Path(__file__).parent.parent / "fixtures" / "evidence" / "formats"
+SEEDS = {
+    "records.json": (FORMATS / "pretty.json").read_bytes(),
+    "records.yaml": (FORMATS / "records.yaml").read_bytes(),
+    "records.toml": (FORMATS / "records.toml").read_bytes(),
+    "it-assets.csv": (FORMATS / "it-assets.csv").read_bytes(),
+}
+EXAMPLES = 100 * int(os.environ.get("CAPCHECK_FUZZ_SCALE", "1"))
+
+
+@pytest.fixture(scope="module")
+def scratch() -> Iterator[Path]:
+    directory = Path(tempfile.mkdtemp(prefix="capcheck-loaders-"))
+    yield directory
+    shutil.rmtree(directory, ignore_errors=True)
+
+
+@settings(
+    max_examples=EXAMPLES,
+    deadline=None,
+    database=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(name=st.sampled_from(sorted(SEEDS)), data=st.data())
+def test_built_in_loaders_never_fail(load, scratch: Path, name: str, data: st.DataObject) -> None:
+    content = data.draw(st.one_of(st.binary(max_size=300), mutated(SEEDS[name])))
+    path = scratch / name
+    path.write_bytes(content)
+    try:
+        load(path)
+    except EvidenceError as exc:
+        for problem in exc.problems:
+            assert problem.path is not None and problem.path.endswith(name), problem
+            assert "loader failed" not in problem.message, problem
+            assert len(problem.message) < 1000, problem.message[:200]
