@@ -228,6 +228,8 @@ def _walk(root: Path, exts: tuple[str, ...], problems: list[Problem]) -> list[Pa
                 continue
             if stat.S_ISREG(mode):
                 found.append(candidate)
+            elif not stat.S_ISDIR(mode):  # named like evidence but never read: say so, never skip it silently
+                problems.append(Problem("not a regular file (a pipe, socket or device)", path=candidate.as_posix()))
     return found
 
 
