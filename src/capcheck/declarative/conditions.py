@@ -23,6 +23,8 @@ from typing import TYPE_CHECKING, Any
 
 import re2
 
+from capcheck.dates import DATE_SHAPE
+
 if TYPE_CHECKING:
     from capcheck.evidence import EvidenceSet
 
@@ -57,9 +59,7 @@ MAX_MATCH_CHARS = 10_000
 
 _DAYS = {"d": 1, "w": 7, "m": 30, "y": 365}
 _DURATION = re.compile(r"([0-9]{1,5})([dwmy])\Z")
-_IS_DATE = re.compile(
-    r"[0-9]{4}-(?:0[1-9]|1[0-2])-(?:0[1-9]|[12][0-9]|3[01])(?:[T ][0-9:.]+(?:Z|[+-][0-9:]+)?)?\Z"
-).match
+_IS_DATE = DATE_SHAPE.match
 _RE2_OPTIONS = re2.Options()
 _RE2_OPTIONS.log_errors = False
 _RE2_OPTIONS.never_capture = True
