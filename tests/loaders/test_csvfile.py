@@ -97,6 +97,12 @@ def test_bad_cells_are_located(load, workdir: Path, column: str, cell: str, caus
         ("value", "lots", "'lots' is not a number"),
         ("value", "nan", "'nan' is not a finite number"),
         ("value", "1e999", "'1e999' is not a finite number"),
+        ("value", "2,5", "'2,5' is ambiguous: a comma is accepted only as a thousands separator"),
+        ("value", "1,2,3", "'1,2,3' is ambiguous"),
+        ("value", "1,2345", "'1,2345' is ambiguous"),
+        ("value", "1_000", "'1_000' is not a number"),
+        ("notice_period_days", "12,34", "'12,34' is ambiguous"),
+        ("notice_period_days", "1.5", "'1.5' is not a whole number"),
     ],
 )
 def test_bad_typed_cells(load, workdir: Path, column: str, cell: str, cause: str) -> None:
@@ -107,10 +113,26 @@ def test_bad_typed_cells(load, workdir: Path, column: str, cell: str, cause: str
     else:
         header += f",{column}"
         row.append(cell)
-    (workdir / "c.csv").write_text(header + "\n" + ",".join(row) + "\n")
+    (workdir / "c.csv").write_text(header + "\n" + ",".join(f'"{c}"' for c in row) + "\n")
     [problem] = load.problems("c.csv", kind_map=CONTRACTS)
     assert problem.startswith(f"c.csv:2: /records/0/{column}: ")
     assert cause in problem
+
+
+@pytest.mark.parametrize(
+    ("cell", "value"),
+    [("1,234,567", 1_234_567), ("1,234,567.25", 1_234_567.25), ("999", 999), ("+1,000", 1000), (" 12 ", 12)],
+)
+def test_commas_group_thousands_correctly_or_not_at_all(load, workdir: Path, cell: str, value: float) -> None:
+    (workdir / "c.csv").write_text(f'id,title,supplier,value,start_date,status\nC-1,t,s,"{cell}",2024-01-01,active\n')
+    [record] = load("c.csv", kind_map=CONTRACTS).records("supplier-contracts")
+    assert record["value"] == value and type(record["value"]) is type(value)
+
+
+def test_a_cell_of_only_spaces_is_blank(load, workdir: Path) -> None:
+    (workdir / "gov.csv").write_text("id,title,entry_type,status,owner\nR-1,t,risk,open,   \n")
+    [record] = load("gov.csv", kind_map=GOV).records("governance-register")
+    assert "owner" not in record
 
 
 def test_schema_problems_point_at_the_row(load, workdir: Path) -> None:
