@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
+from capcheck.joins import join_key, join_keys
 from capcheck.models import Outcome
 from capcheck.rules import RuleContext, rule
 
@@ -37,16 +38,17 @@ CONTRACT_MGMT = "https://www.gov.uk/government/publications/the-sourcing-and-con
     tags=["supplier-management", "join"],
     criteria=["govs:008-supplier-management", "govs:005-governance"],
     options={"statuses": ["active", "pipeline"]},
+    version="1.1.0",
 )
 def contract_owner_in_governance(evidence: Any, ctx: RuleContext) -> Iterator[Outcome]:
     """Join supplier-contracts.owner against governance-register.owner."""
-    owners = evidence.values("governance-register", "owner")
+    owners = join_keys(evidence.values("governance-register", "owner"))
     statuses = set(ctx.options["statuses"])
     for contract in evidence.records("supplier-contracts"):
         owner = contract.get("owner")
         if contract.get("status") not in statuses or not owner:
             continue
-        if owner in owners:
+        if join_key(owner) in owners:
             yield ctx.passed(contract)
         else:
             yield ctx.failed(contract, f"contract owner {owner!r} holds no role in the governance register")
