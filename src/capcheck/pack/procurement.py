@@ -105,7 +105,8 @@ def direct_award_share(evidence: Any, ctx: RuleContext) -> Iterator[Outcome]:
         "horizon (default 180 days) after the as-of date, or has already passed while the contract "
         "is still active, is named as replaces_contract by a procurement-pipeline record that "
         "either is a live procurement (stage not cancelled) or records a decision (extend, lapse, "
-        "insource ...) with its decision_date."
+        "insource ...) with its decision_date. An active contract with no end_date fails: its "
+        "re-procurement cannot be planned."
     ),
     rationale=(
         "Re-procurement takes months; a contract that reaches its end with nothing in the pipeline "
@@ -121,6 +122,7 @@ def direct_award_share(evidence: Any, ctx: RuleContext) -> Iterator[Outcome]:
     tags=["procurement", "pipeline", "contract-expiry", "join"],
     criteria=["govs:008-procurement", "govs:008-supplier-management"],
     options={"horizon_days": 180, "min_value": 0},
+    version="1.1.0",
 )
 def expiring_contracts_in_pipeline(evidence: Any, ctx: RuleContext) -> Iterator[Outcome]:
     """Join contracts ending within the horizon to procurement-pipeline.replaces_contract."""
@@ -134,9 +136,17 @@ def expiring_contracts_in_pipeline(evidence: Any, ctx: RuleContext) -> Iterator[
     for contract in evidence.records(CONTRACTS):
         end = parse_date(contract.get("end_date"))
         value = _value(contract)
-        if contract.get("status") != "active" or end is None or end > horizon:
+        if contract.get("status") != "active" or (end is not None and end > horizon):
             continue
         if value is not None and value < min_value:
+            continue
+        if end is None:  # nobody can plan the re-procurement of a contract whose end is not recorded
+            yield ctx.failed(
+                contract,
+                f"active contract with {contract.get('supplier', 'its supplier')} has no end_date: its "
+                "re-procurement cannot be planned; record the end date (or the break date of a rolling contract)",
+                kind=CONTRACTS,
+            )
             continue
         items = covering.get(contract["id"], [])
         live = [i for i in items if i.get("stage") != "cancelled"]
