@@ -9,10 +9,11 @@ day the exporting system recorded is the day that is judged.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import date, datetime
 from typing import Any
 
-__all__ = ["DATE_SHAPE", "is_date", "parse_date"]
+__all__ = ["DATE_SHAPE", "impossible_dates", "is_date", "parse_date"]
 
 #: The shape of an evidence date: ``YYYY-MM-DD``, optionally followed by ``T`` (or a space) and a
 #: time with an optional offset. :func:`is_date` also checks that the date and time exist.
@@ -47,3 +48,21 @@ def parse_date(value: Any) -> date | None:
     if not is_date(value):
         return None
     return date.fromisoformat(value[:10])
+
+
+def impossible_dates(
+    record: Mapping[str, Any], order: Iterable[Sequence[str]], past: Iterable[str], as_of: date
+) -> list[str]:
+    """What is impossible about a record's dates: a pair given in the wrong order (each ``(earlier, later)``
+    pair of ``order``; the same day is allowed), or a date of a past event (``past``) after ``as_of``.
+    A kind declares both in its schema (``x-capcheck-date-order``, ``x-capcheck-past-dates``)."""
+    problems: list[str] = []
+    for earlier, later in order:
+        first, second = parse_date(record.get(earlier)), parse_date(record.get(later))
+        if first is not None and second is not None and second < first:
+            problems.append(f"{later} {second} is before {earlier} {first}")
+    for name in past:
+        day = parse_date(record.get(name))
+        if day is not None and day > as_of:
+            problems.append(f"{name} {day} is after the as-of date {as_of}")
+    return problems

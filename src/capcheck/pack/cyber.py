@@ -11,7 +11,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from capcheck.models import Outcome
-from capcheck.pack._dates import parse_date
+from capcheck.pack._dates import impossible, parse_date
 from capcheck.pack._dspt import current_edition, edition_of, is_current, latest_per_organisation
 from capcheck.rules import RuleContext, rule
 
@@ -52,6 +52,7 @@ GOVS_007 = "https://www.gov.uk/government/publications/government-functional-sta
     tags=["incident-management", "response"],
     criteria=["caf:D1.a", "caf:D1.b", "dspt:6", "govs:007-incidents"],
     options={"severities": ["high", "critical"], "max_days": 2},
+    version="1.1.0",
 )
 def incidents_contained_in_time(evidence: Any, ctx: RuleContext) -> Iterator[Outcome]:
     """Days from detected_on to contained_on (or to the as-of date when not contained) against max_days."""
@@ -59,6 +60,9 @@ def incidents_contained_in_time(evidence: Any, ctx: RuleContext) -> Iterator[Out
     max_days = int(ctx.options["max_days"])
     for incident in evidence.records(KIND):
         if incident.get("severity") not in severities:
+            continue
+        if (problem := impossible(incident, KIND, ctx.as_of)) is not None:
+            yield ctx.failed(incident, problem)
             continue
         detected = parse_date(incident.get("detected_on"))
         if detected is None:
@@ -122,12 +126,16 @@ def incidents_contained_in_time(evidence: Any, ctx: RuleContext) -> Iterator[Out
     tags=["incident-management", "data-protection", "legal"],
     criteria=["dspt:6", "caf:D1.a", "govs:007-incidents"],
     options={"max_days": 3},
+    version="1.1.0",
 )
 def breaches_reported_to_ico(evidence: Any, ctx: RuleContext) -> Iterator[Outcome]:
     """Days from detected_on to ico_reported_on for reportable personal data breaches."""
     max_days = int(ctx.options["max_days"])
     for incident in evidence.records(KIND):
         if incident.get("personal_data_breach") is not True or incident.get("ico_reportable") is False:
+            continue
+        if (problem := impossible(incident, KIND, ctx.as_of)) is not None:
+            yield ctx.failed(incident, problem)
             continue
         detected = parse_date(incident.get("detected_on"))
         if detected is None:

@@ -7,7 +7,7 @@ from datetime import date
 from typing import Any
 
 from capcheck.models import Outcome
-from capcheck.pack._dates import days_before
+from capcheck.pack._dates import days_before, impossible
 from capcheck.rules import RuleContext, rule
 
 __all__ = ["RULES"]
@@ -100,7 +100,7 @@ def _unsupported(asset: Any, as_of: date, exempt: set[str]) -> bool:
     tags=["patching", "cyber"],
     criteria=["caf:B4.d", "dspt:9"],
     options={"max_days": 14, "exempt_hosting": ["saas"]},
-    version="1.1.0",
+    version="1.2.0",
 )
 def internet_facing_patched(evidence: Any, ctx: RuleContext) -> Iterator[Outcome]:
     """Compare last_patched with the as-of date for internet-facing assets."""
@@ -110,6 +110,9 @@ def internet_facing_patched(evidence: Any, ctx: RuleContext) -> Iterator[Outcome
         if asset.get("internet_facing") is not True or asset.get("status", "in-service") != "in-service":
             continue
         if asset.get("hosting") in exempt:
+            continue
+        if (problem := impossible(asset, "it-assets", ctx.as_of)) is not None:
+            yield ctx.failed(asset, problem)
             continue
         age = days_before(asset.get("last_patched"), ctx.as_of)
         if age is None:

@@ -13,7 +13,7 @@ from functools import cache
 from typing import Any
 
 from capcheck.models import Outcome
-from capcheck.pack._dates import parse_date
+from capcheck.pack._dates import impossible, parse_date
 from capcheck.pack._money import money, no_rate_message
 from capcheck.resources import data_dir
 from capcheck.rules import RuleContext, rule
@@ -154,6 +154,9 @@ def expiring_contracts_in_pipeline(evidence: Any, ctx: RuleContext) -> Iterator[
             continue
         if value is not None and value < min_value:
             continue
+        if (problem := impossible(contract, CONTRACTS, ctx.as_of)) is not None:
+            yield ctx.failed(contract, problem, kind=CONTRACTS)
+            continue
         if end is None:  # nobody can plan the re-procurement of a contract whose end is not recorded
             yield ctx.failed(
                 contract,
@@ -163,8 +166,11 @@ def expiring_contracts_in_pipeline(evidence: Any, ctx: RuleContext) -> Iterator[
             )
             continue
         items = covering.get(contract["id"], [])
-        live = [i for i in items if i.get("stage") != "cancelled"]
-        decided = [i for i in items if i.get("decision") and parse_date(i.get("decision_date")) is not None]
+        live = [i for i in items if i.get("stage") not in ("cancelled", "decided")]  # "decided" counts as a decision
+        # A decision counts once it is taken: a decision_date after the as-of date is not one yet.
+        decided = [
+            i for i in items if i.get("decision") and (d := parse_date(i.get("decision_date"))) and d <= ctx.as_of
+        ]
         if live or decided:
             yield ctx.passed(contract, kind=CONTRACTS)
             continue

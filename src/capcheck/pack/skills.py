@@ -9,7 +9,7 @@ from typing import Any
 import re2
 
 from capcheck.models import Outcome
-from capcheck.pack._dates import days_before
+from capcheck.pack._dates import days_before, impossible
 from capcheck.rules import RuleContext, rule
 
 __all__ = ["RULES"]
@@ -91,9 +91,9 @@ _NOT_COUNTING = frozenset({"expired", "not-started"})
 
 def training_in_date(record: Any, as_of: date, period: int) -> bool:
     """Whether a training record shows an in-date completion on ``as_of``: completed within ``period`` days
-    before it (not after it), not past ``expires_on`` (the expiry day itself no longer counts), and not
-    recorded as expired or not started (CULT-003 judges each record the same way)."""
-    if record.get("status") in _NOT_COUNTING:
+    before it (not after it), not past ``expires_on`` (the expiry day itself no longer counts), not
+    recorded as expired or not started, and with possible dates (CULT-003 judges each record the same way)."""
+    if record.get("status") in _NOT_COUNTING or impossible(record, "training-records", as_of) is not None:
         return False
     age = days_before(record.get("completed_on"), as_of)
     if age is None or not 0 <= age <= period:
