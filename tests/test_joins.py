@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from capcheck.joins import join_key, join_keys, same_organisation
+from capcheck.joins import join_key, join_keys
 
 
 @pytest.mark.parametrize(
@@ -20,10 +20,3 @@ def test_different_text_and_other_types_do_not_match() -> None:
     assert join_key("alice") != join_key("alicia")
     assert join_key("al ice") != join_key("alice")
     assert join_key(1) == 1 and join_key(None) is None
-
-
-def test_organisations_match_on_their_code_when_both_have_one() -> None:
-    assert same_organisation("LEEDS TEACHING HOSPITALS NHS TRUST", "RR8", "Leeds Teaching Hospitals NHS Trust", "rr8")
-    assert not same_organisation("Leeds Teaching Hospitals", "RR8", "Leeds Teaching Hospitals", "RAE")
-    assert same_organisation("LEEDS TEACHING HOSPITALS", None, "Leeds  Teaching Hospitals", "RR8")
-    assert not same_organisation(None, None, None, None)

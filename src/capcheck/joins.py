@@ -3,9 +3,8 @@
 Registers are kept by different teams and exported by different systems: one writes
 ``LEEDS TEACHING HOSPITALS NHS TRUST``, another ``Leeds Teaching Hospitals NHS Trust``, a third
 ``" alice"``. Two text values *match* when they are equal after :func:`join_key`: surrounding
-spaces dropped, runs of white space made one space, case folded. Organisations are matched on
-their code (an ODS code) when both sides have one, and on the name only otherwise
-(:func:`same_organisation`).
+spaces dropped, runs of white space made one space, case folded. Where an organisation has a
+code (an ODS code), rules match on the code as well as the name (COLLAB-006).
 """
 
 from __future__ import annotations
@@ -13,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-__all__ = ["join_key", "join_keys", "same_organisation"]
+__all__ = ["join_key", "join_keys"]
 
 
 def join_key(value: Any) -> Any:
@@ -27,11 +26,3 @@ def join_key(value: Any) -> Any:
 def join_keys(values: Iterable[Any]) -> frozenset[Any]:
     """The join keys of ``values`` (for ``join_key(v) in join_keys(...)`` tests)."""
     return frozenset(join_key(v) for v in values)
-
-
-def same_organisation(name: Any, code: Any, other_name: Any, other_code: Any) -> bool:
-    """Whether two references name one organisation: by code when both give one (names then do not
-    matter: a trust is renamed, its ODS code stays), else by name, case- and space-insensitively."""
-    if code and other_code:
-        return bool(join_key(code) == join_key(other_code))
-    return bool(name) and join_key(name) == join_key(other_name)
