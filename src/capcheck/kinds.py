@@ -78,6 +78,16 @@ class EvidenceKind:
         return types
 
     @property
+    def date_order(self) -> tuple[tuple[str, str], ...]:
+        """The ``(earlier, later)`` date pairs of a record (schema ``x-capcheck-date-order``)."""
+        return tuple((str(a), str(b)) for a, b in self.schema.get("x-capcheck-date-order", ()))
+
+    @property
+    def past_dates(self) -> tuple[str, ...]:
+        """The date fields that record past events (schema ``x-capcheck-past-dates``)."""
+        return tuple(str(f) for f in self.schema.get("x-capcheck-past-dates", ()))
+
+    @property
     def required(self) -> Sequence[str]:
         """The fields every record must have."""
         return tuple(self.schema.get("required", ()))
