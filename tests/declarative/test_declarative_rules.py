@@ -189,7 +189,7 @@ def test_a_record_with_impossible_dates_among_the_fields_read_fails_instead_of_p
                 {"id": "I-1", **base, "detected_on": "2024-03-10", "ico_reported_on": "2024-01-29"},
                 {"id": "I-2", **base, "detected_on": "2024-03-10", "ico_reported_on": "2024-03-10"},
                 {"id": "I-3", **base, "detected_on": "2024-12-30", "ico_reported_on": "2025-01-02"},
-                # contained_on is not read by the rule: its impossible order is not this rule's finding
+                # contained_on contradicts detected_on, which the rule reads: the record fails
                 {
                     "id": "I-4",
                     **base,
@@ -197,11 +197,26 @@ def test_a_record_with_impossible_dates_among_the_fields_read_fails_instead_of_p
                     "ico_reported_on": "2024-03-11",
                     "contained_on": "2024-01-01",
                 },
+                # resolved_on before contained_on: the rule reads neither, so it is not this rule's finding
+                {
+                    "id": "I-5",
+                    **base,
+                    "detected_on": "2024-03-10",
+                    "ico_reported_on": "2024-03-11",
+                    "contained_on": "2024-03-12",
+                    "resolved_on": "2024-03-11",
+                },
             ]
         },
         kinds=context.kinds,
     )
     found = by_record(run(rules, evidence), "CYBER-901")
-    assert {k: f.status.value for k, f in found.items()} == {"I-1": "fail", "I-2": "pass", "I-3": "fail", "I-4": "pass"}
+    assert {k: f.status.value for k, f in found.items()} == {
+        "I-1": "fail",
+        "I-2": "pass",
+        "I-3": "fail",
+        "I-4": "fail",
+        "I-5": "pass",
+    }
     assert found["I-1"].message == "impossible dates: ico_reported_on 2024-01-29 is before detected_on 2024-03-10"
     assert found["I-3"].message == "impossible dates: ico_reported_on 2025-01-02 is after the as-of date 2025-01-01"

@@ -267,13 +267,14 @@ def _parse(path: Path, display: str) -> tuple[str, Any]:
 def _date_rules(
     context: CompileContext, kind: str, *conditions: Condition | None
 ) -> tuple[tuple[tuple[str, str], ...], tuple[str, ...]]:
-    """The kind's impossible-date rules over the fields the rule reads: a passing record whose dates are
-    impossible fails instead (capcheck.dates.impossible_dates)."""
+    """The kind's impossible-date rules that touch the fields the rule reads (a pair with either date read,
+    a past-event date read): a passing record whose dates are impossible fails instead
+    (capcheck.dates.impossible_dates)."""
     evidence_kind = context.kinds.get(kind)
     if evidence_kind is None:
         return (), ()
     read = {f for c in conditions if c is not None for f in c.fields()}
-    order = tuple(pair for pair in evidence_kind.date_order if set(pair) <= read)
+    order = tuple(pair for pair in evidence_kind.date_order if set(pair) & read)  # a date read, contradicted
     past = tuple(f for f in evidence_kind.past_dates if f in read)
     return order, past
 
