@@ -6,6 +6,10 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from capcheck.loaders.csvfile import _integer, _number
 
 GOV = {"*.csv": "governance-register"}
 CONTRACTS = {"*.csv": "supplier-contracts"}
@@ -209,3 +213,22 @@ def test_a_bad_byte_is_located_though_the_text_is_decoded_row_by_row(load, workd
     (workdir / "it-assets.csv").write_bytes(b"id,name\n" + b"A-1,x\n" * 5000 + b"A-2,caf\xe9\n")
     [problem] = load.problems("it-assets.csv")
     assert problem == "it-assets.csv:5002: not valid UTF-8 (byte 0xe9 at offset 30015); save the file as UTF-8"
+
+
+@given(st.integers(min_value=0, max_value=10**15))
+def test_any_correctly_grouped_number_is_read_as_written(n: int) -> None:
+    assert _number(f"{n:,}") == n and _integer(f"{n:,}") == n
+    assert _number(f"{n:,}.25") == n + 0.25
+
+
+@given(st.integers(min_value=1000, max_value=10**12), st.data())
+def test_a_comma_anywhere_but_a_thousands_boundary_is_refused(n: int, data: st.DataObject) -> None:
+    digits = str(n)
+    cut = data.draw(st.integers(min_value=1, max_value=len(digits) - 1))
+    if (len(digits) - cut) % 3 == 0:
+        cut = cut - 1 if cut > 1 else cut + 1  # move it off the thousands boundary
+    if (len(digits) - cut) % 3 == 0:
+        return
+    cell = digits[:cut] + "," + digits[cut:]
+    with pytest.raises(ValueError, match="ambiguous"):
+        _number(cell)
