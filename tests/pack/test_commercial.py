@@ -76,3 +76,7 @@ def test_money_shows_its_currency_and_converts_only_with_a_rate() -> None:
     assert converted is not None and converted.gbp == 1_700_000
     gbp = money({"value": 10}, "value", {})
     assert gbp is not None and (gbp.currency, gbp.gbp) == ("GBP", 10)
+    for rate in (0, -1, True, "0.85"):  # no usable rate: the value cannot be judged in GBP
+        assert money({"value": 10, "currency": "EUR"}, "value", {"EUR": rate}) == money(
+            {"value": 10, "currency": "EUR"}, "value", {}
+        )
