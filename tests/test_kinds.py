@@ -132,6 +132,30 @@ def test_ids_and_dates_are_constrained(kind: str) -> None:
             assert spec.get("format") == "date", f"{name} should be format: date"
 
 
+def _non_empty_strings(node: Any, where: str) -> list[tuple[str, dict[str, Any]]]:
+    found: list[tuple[str, dict[str, Any]]] = []
+    if isinstance(node, dict):
+        if node.get("type") == "string" and node.get("minLength", 0) >= 1:
+            found.append((where, node))
+        for key, child in node.items():
+            found.extend(_non_empty_strings(child, f"{where}/{key}"))
+    elif isinstance(node, list):
+        for i, child in enumerate(node):
+            found.extend(_non_empty_strings(child, f"{where}/{i}"))
+    return found
+
+
+@pytest.mark.parametrize("path", sorted(SCHEMAS.glob("*.schema.json")), ids=lambda p: p.stem)
+def test_text_that_must_not_be_empty_must_not_be_blank(path: Path) -> None:
+    # An owner of only spaces is no owner: every non-empty text field needs a non-space character.
+    blank_ok = [
+        where
+        for where, spec in _non_empty_strings(_load_schema(path), "")
+        if jsonschema.Draft202012Validator(spec).is_valid(" \t ")
+    ]
+    assert not blank_ok, f"{path.name}: these text fields accept a blank value: {blank_ok}"
+
+
 def test_kind_field_types_follow_the_schemas() -> None:
     kinds = {k.id: k for k in bundled_kinds()}
     assert kinds["supplier-contracts"].field_types["value"] == "number"
@@ -174,6 +198,20 @@ def test_kind_field_types_follow_the_schemas() -> None:
             },
         ),
         ("it-assets", {"id": "", "name": "n", "product": "p", "environment": "production", "criticality": "high"}),
+        ("it-assets", {"id": " ", "name": "n", "product": "p", "environment": "production", "criticality": "high"}),
+        ("governance-register", {"id": "R1", "title": "t", "entry_type": "risk", "status": "open", "owner": " \t"}),
+        (
+            "supplier-contracts",
+            {
+                "id": "C1",
+                "title": "t",
+                "supplier": "s",
+                "value": 1,
+                "start_date": "2026-01-01",
+                "status": "active",
+                "owner": "   ",
+            },
+        ),
         ("it-assets", {"id": "A1", "name": "n", "product": "p", "environment": "prod", "criticality": "high"}),
         ("it-assets", {"id": "A1", "name": "n", "product": "p", "environment": "production"}),
         ("governance-register", {"id": "R1", "title": "t", "entry_type": "risk", "status": "open", "risk_score": 26}),

@@ -243,3 +243,20 @@ def test_a_fifo_or_a_huge_file_is_refused_without_reading(workdir: Path) -> None
     with (workdir / "huge.yaml").open("wb") as fh:
         fh.truncate(4 << 30)
     assert _problems(workdir / "huge.yaml") == ["huge.yaml: larger than the 16 MiB limit for a waivers file"]
+
+
+@pytest.mark.parametrize(
+    ("as_of", "status"), [("2025-04-19", "waived"), ("2025-04-20", "waived"), ("2025-04-21", "fail")]
+)
+def test_a_waiver_applies_on_its_expiry_day_and_not_the_day_after(
+    run_cli, copy_fixture, check_argv: Callable[..., list[str]], workdir: Path, as_of: str, status: str
+) -> None:
+    # RISK-101 expires on 2025-04-20: the expiry day is the waiver's last day (pinned: a one-day shift fails).
+    evidence = copy_fixture("evidence/mixed")
+    waivers = _write(workdir, "waivers.yaml", GOOD)
+    result = run_cli(*check_argv(evidence, rules=("INFRA-004",), as_of=as_of), "--waivers", waivers, "-f", "json")
+    doc = json.loads(result.stdout)
+    statuses = {f["evidence"]["record_id"]: f["status"] for f in doc["findings"] if f["status"] != "pass"}
+    assert statuses["AST-002"] == status
+    state = {w["ticket"]: w["state"] for w in doc["waivers"]}["RISK-101"]
+    assert state == ("expired" if status == "fail" else "expiring")

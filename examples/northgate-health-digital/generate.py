@@ -95,6 +95,7 @@ RATES = {
     "training_never": 0.035,  # mandatory course not started or in progress
     "no_exit_plan_high_value": 0.22,  # contracts of 1m or more without an exit plan
     "call_off_without_framework": 0.03,  # call-off whose framework is not recorded
+    "skill_gap_stalled": 0.35,  # a target-state skill gap that has not moved since the previous assessment
 }
 
 
@@ -1394,6 +1395,9 @@ def procurement(contract_records: list[Record]) -> list[Record]:
 
 def skills() -> list[Record]:
     d = Draw("skills-matrix")
+    # Progress since the previous assessment is drawn from a stream of its own, so that adding it left every
+    # other generated value as it was.
+    progress = Draw("skills-matrix-progress")
     records: list[Record] = []
     pairs = [(team, head, profession) for team, head, _n, professions, _c in TEAMS for profession in professions]
     while len(records) < 80:
@@ -1408,6 +1412,9 @@ def skills() -> list[Record]:
         if single:
             have = 1
         gap = target > current or have < needed
+        previous = None
+        if target > current:  # a gap to the target state: closing (one level up) or stalled since last time
+            previous = current if current == 0 or progress.chance(RATES["skill_gap_stalled"]) else current - 1
         records.append(
             clean(
                 {
@@ -1416,6 +1423,7 @@ def skills() -> list[Record]:
                     "profession": profession,
                     "team": team,
                     "current_level": current,
+                    "previous_level": previous,
                     "target_level": target,
                     "people_with_skill": have,
                     "people_needed": needed,

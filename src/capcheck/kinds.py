@@ -13,6 +13,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any
 
+from capcheck.dates import is_date
 from capcheck.hookspecs import hookimpl
 from capcheck.resources import data_dir
 
@@ -50,7 +51,8 @@ class EvidenceKind:
     def records_validator(self) -> Any:
         """A compiled (jsonschema-rs) validator of a *list* of records of this kind.
 
-        Validating the whole list in one call avoids a Python-to-Rust crossing per record; the
+        Formats are validated; ``date`` is :func:`capcheck.dates.is_date`. Validating the whole list
+        in one call avoids a Python-to-Rust crossing per record; the
         errors it reports carry the record index in their instance path.
         """
         import jsonschema_rs
@@ -61,7 +63,10 @@ class EvidenceKind:
             "type": "array",
             "items": item,
         }
-        return jsonschema_rs.validator_for(wrapper, validate_formats=True)
+        strict = jsonschema_rs.validator_for(wrapper, validate_formats=True)
+        # "date" also accepts a date-time (its date part is the date): one definition, capcheck.dates.
+        lenient = jsonschema_rs.validator_for(wrapper, validate_formats=True, formats={"date": is_date})
+        return _RecordsValidator(strict, lenient)
 
     @cached_property
     def field_types(self) -> dict[str, FieldType]:
@@ -73,9 +78,39 @@ class EvidenceKind:
         return types
 
     @property
+    def date_order(self) -> tuple[tuple[str, str], ...]:
+        """The ``(earlier, later)`` date pairs of a record (schema ``x-capcheck-date-order``)."""
+        return tuple((str(a), str(b)) for a, b in self.schema.get("x-capcheck-date-order", ()))
+
+    @property
+    def past_dates(self) -> tuple[str, ...]:
+        """The date fields that record past events (schema ``x-capcheck-past-dates``)."""
+        return tuple(str(f) for f in self.schema.get("x-capcheck-past-dates", ()))
+
+    @property
     def required(self) -> Sequence[str]:
         """The fields every record must have."""
         return tuple(self.schema.get("required", ()))
+
+
+class _RecordsValidator:
+    """Validates with jsonschema-rs's own date format first (all in Rust) and only when that fails with
+    :func:`capcheck.dates.is_date` as the date format (a Python call per date value): files of plain
+    dates pay nothing for date-times being accepted."""
+
+    __slots__ = ("lenient", "strict")
+
+    def __init__(self, strict: Any, lenient: Any) -> None:
+        self.strict = strict
+        self.lenient = lenient
+
+    def is_valid(self, instance: Any) -> bool:
+        """Whether ``instance`` is valid (date-times accepted as dates)."""
+        return bool(self.strict.is_valid(instance) or self.lenient.is_valid(instance))
+
+    def iter_errors(self, instance: Any) -> Any:
+        """The errors of ``instance`` (date-times accepted as dates)."""
+        return self.lenient.iter_errors(instance)
 
 
 def _field_type(spec: Mapping[str, Any]) -> FieldType:

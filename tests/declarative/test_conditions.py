@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import tomllib
 from collections.abc import Iterator
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -145,3 +146,35 @@ def test_format_value(value: Any, shown: str) -> None:
 
 def test_format_value_cuts_long_text() -> None:
     assert len(format_value("y" * 5000)) == 200
+
+
+# Every date operator's bounds, day before / on / after each one, as offsets from decl_helpers.AS_OF.
+# Moving any bound by one day, or making one inclusive or exclusive,
+# fails a row here.
+_DATE_BOUNDS: list[tuple[dict[str, Any], int, bool]] = [
+    ({"older_than": "10d"}, -11, True),
+    ({"older_than": "10d"}, -10, False),
+    ({"older_than": "10d"}, -9, False),
+    ({"within": "10d"}, -11, False),
+    ({"within": "10d"}, -10, True),
+    ({"within": "10d"}, 0, True),
+    ({"within": "10d"}, 1, False),
+    ({"within_next": "10d"}, -1, False),
+    ({"within_next": "10d"}, 0, True),
+    ({"within_next": "10d"}, 10, True),
+    ({"within_next": "10d"}, 11, False),
+    ({"before_as_of": True}, -1, True),
+    ({"before_as_of": True}, 0, False),
+    ({"before_as_of": True}, 1, False),
+    ({"after_as_of": True}, -1, False),
+    ({"after_as_of": True}, 0, False),
+    ({"after_as_of": True}, 1, True),
+]
+
+
+@pytest.mark.parametrize(("operator", "offset", "expect"), _DATE_BOUNDS, ids=lambda v: str(v))
+def test_date_operator_bounds_are_pinned_to_the_day(operator: dict[str, Any], offset: int, expect: bool) -> None:
+    predicate = compile_ok({"field": "d", **operator}).bind(Env(AS_OF, {}))
+    day = (AS_OF + timedelta(days=offset)).isoformat()
+    assert predicate({"d": day}) is expect
+    assert predicate({"d": day + "T23:59:59Z"}) is expect  # a date-time is judged by its date part

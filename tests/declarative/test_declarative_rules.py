@@ -3,11 +3,14 @@ record rules, message templates, options, joins, aggregates and metadata."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
-from decl_helpers import by_record, compile_fixture, load_fixture_evidence, run
+from decl_helpers import by_record, compile_fixture, load_fixture_evidence, make_context, run
 
 from capcheck.declarative import CompileContext
-from capcheck.evidence import EvidenceSet
+from capcheck.declarative.toml_format import compile_rule_file
+from capcheck.evidence import EvidenceSet, evidence_from_records
 from capcheck.models import Severity, Status
 
 PASS, FAIL, SKIP = Status.PASS, Status.FAIL, Status.SKIP
@@ -168,3 +171,52 @@ def test_option_in_where(compile_context, evidence: EvidenceSet) -> None:
     rules = compile_fixture(compile_context, "contracts.toml")
     findings = by_record(run(rules, evidence, {"COMM-903": {"threshold": 10000}}), "COMM-903")
     assert statuses(findings) == {"C1": PASS, "C2": PASS}
+
+
+def test_a_record_with_impossible_dates_among_the_fields_read_fails_instead_of_passing(tmp_path: Path) -> None:
+    context = make_context()
+    rule_file = tmp_path / "r.toml"
+    rule_file.write_text(
+        '[[rule]]\nid = "CYBER-901"\ntitle = "Breaches are reported"\narea = "CYBER"\nseverity = "high"\n'
+        'kind = "security-incidents"\ndescription = "d"\nrationale = "r"\nremediation = "m"\n'
+        'require = { field = "ico_reported_on", exists = true }\nwhere = { field = "detected_on", exists = true }\n'
+    )
+    rules = list(compile_rule_file(rule_file, "r.toml", context))
+    base = {"title": "t", "severity": "high", "category": "data-loss", "status": "closed"}
+    evidence = evidence_from_records(
+        {
+            "security-incidents": [
+                {"id": "I-1", **base, "detected_on": "2024-03-10", "ico_reported_on": "2024-01-29"},
+                {"id": "I-2", **base, "detected_on": "2024-03-10", "ico_reported_on": "2024-03-10"},
+                {"id": "I-3", **base, "detected_on": "2024-12-30", "ico_reported_on": "2025-01-02"},
+                # contained_on contradicts detected_on, which the rule reads: the record fails
+                {
+                    "id": "I-4",
+                    **base,
+                    "detected_on": "2024-03-10",
+                    "ico_reported_on": "2024-03-11",
+                    "contained_on": "2024-01-01",
+                },
+                # resolved_on before contained_on: the rule reads neither, so it is not this rule's finding
+                {
+                    "id": "I-5",
+                    **base,
+                    "detected_on": "2024-03-10",
+                    "ico_reported_on": "2024-03-11",
+                    "contained_on": "2024-03-12",
+                    "resolved_on": "2024-03-11",
+                },
+            ]
+        },
+        kinds=context.kinds,
+    )
+    found = by_record(run(rules, evidence), "CYBER-901")
+    assert {k: f.status.value for k, f in found.items()} == {
+        "I-1": "fail",
+        "I-2": "pass",
+        "I-3": "fail",
+        "I-4": "fail",
+        "I-5": "pass",
+    }
+    assert found["I-1"].message == "impossible dates: ico_reported_on 2024-01-29 is before detected_on 2024-03-10"
+    assert found["I-3"].message == "impossible dates: ico_reported_on 2025-01-02 is after the as-of date 2025-01-01"

@@ -6,6 +6,10 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from capcheck.loaders.csvfile import _integer, _number
 
 GOV = {"*.csv": "governance-register"}
 CONTRACTS = {"*.csv": "supplier-contracts"}
@@ -97,6 +101,12 @@ def test_bad_cells_are_located(load, workdir: Path, column: str, cell: str, caus
         ("value", "lots", "'lots' is not a number"),
         ("value", "nan", "'nan' is not a finite number"),
         ("value", "1e999", "'1e999' is not a finite number"),
+        ("value", "2,5", "'2,5' is ambiguous: a comma is accepted only as a thousands separator"),
+        ("value", "1,2,3", "'1,2,3' is ambiguous"),
+        ("value", "1,2345", "'1,2345' is ambiguous"),
+        ("value", "1_000", "'1_000' is not a number"),
+        ("notice_period_days", "12,34", "'12,34' is ambiguous"),
+        ("notice_period_days", "1.5", "'1.5' is not a whole number"),
     ],
 )
 def test_bad_typed_cells(load, workdir: Path, column: str, cell: str, cause: str) -> None:
@@ -107,10 +117,26 @@ def test_bad_typed_cells(load, workdir: Path, column: str, cell: str, cause: str
     else:
         header += f",{column}"
         row.append(cell)
-    (workdir / "c.csv").write_text(header + "\n" + ",".join(row) + "\n")
+    (workdir / "c.csv").write_text(header + "\n" + ",".join(f'"{c}"' for c in row) + "\n")
     [problem] = load.problems("c.csv", kind_map=CONTRACTS)
     assert problem.startswith(f"c.csv:2: /records/0/{column}: ")
     assert cause in problem
+
+
+@pytest.mark.parametrize(
+    ("cell", "value"),
+    [("1,234,567", 1_234_567), ("1,234,567.25", 1_234_567.25), ("999", 999), ("+1,000", 1000), (" 12 ", 12)],
+)
+def test_commas_group_thousands_correctly_or_not_at_all(load, workdir: Path, cell: str, value: float) -> None:
+    (workdir / "c.csv").write_text(f'id,title,supplier,value,start_date,status\nC-1,t,s,"{cell}",2024-01-01,active\n')
+    [record] = load("c.csv", kind_map=CONTRACTS).records("supplier-contracts")
+    assert record["value"] == value and type(record["value"]) is type(value)
+
+
+def test_a_cell_of_only_spaces_is_blank(load, workdir: Path) -> None:
+    (workdir / "gov.csv").write_text("id,title,entry_type,status,owner\nR-1,t,risk,open,   \n")
+    [record] = load("gov.csv", kind_map=GOV).records("governance-register")
+    assert "owner" not in record
 
 
 def test_schema_problems_point_at_the_row(load, workdir: Path) -> None:
@@ -187,3 +213,22 @@ def test_a_bad_byte_is_located_though_the_text_is_decoded_row_by_row(load, workd
     (workdir / "it-assets.csv").write_bytes(b"id,name\n" + b"A-1,x\n" * 5000 + b"A-2,caf\xe9\n")
     [problem] = load.problems("it-assets.csv")
     assert problem == "it-assets.csv:5002: not valid UTF-8 (byte 0xe9 at offset 30015); save the file as UTF-8"
+
+
+@given(st.integers(min_value=0, max_value=10**15))
+def test_any_correctly_grouped_number_is_read_as_written(n: int) -> None:
+    assert _number(f"{n:,}") == n and _integer(f"{n:,}") == n
+    assert _number(f"{n:,}.25") == n + 0.25
+
+
+@given(st.integers(min_value=1000, max_value=10**12), st.data())
+def test_a_comma_anywhere_but_a_thousands_boundary_is_refused(n: int, data: st.DataObject) -> None:
+    digits = str(n)
+    cut = data.draw(st.integers(min_value=1, max_value=len(digits) - 1))
+    if (len(digits) - cut) % 3 == 0:
+        cut = cut - 1 if cut > 1 else cut + 1  # move it off the thousands boundary
+    if (len(digits) - cut) % 3 == 0:
+        return
+    cell = digits[:cut] + "," + digits[cut:]
+    with pytest.raises(ValueError, match="ambiguous"):
+        _number(cell)

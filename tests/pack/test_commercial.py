@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import date
 from pathlib import Path
 
 from capcheck.evidence import EvidenceSet
+from capcheck.pack._money import money
+from capcheck.pack.procurement import procurement_thresholds
 
 
 def test_comm_003_joins_contract_owners_to_governance_owners(judge, mixed: EvidenceSet) -> None:
@@ -52,3 +55,28 @@ def test_comm_004_exit_plan_must_be_true_not_truthy(judge, load, workdir: Path) 
         ' "start_date": "2024-01-01", "status": "active", "exit_plan_reviewed": "2024-06-01"}]}'
     )
     assert judge("COMM-004", load("c.json"))["C-1"][0] == "fail"
+
+
+def test_procurement_thresholds_are_the_procurement_act_figures() -> None:
+    periods = dict(procurement_thresholds())
+    assert periods[date(2024, 1, 1)]["central-government"] == {
+        "goods-services": 139688,
+        "works": 5372609,
+        "light-touch": 663540,
+    }
+    assert periods[date(2026, 1, 1)]["central-government"]["goods-services"] == 135018
+    assert periods[date(2026, 1, 1)]["sub-central"]["goods-services"] == 207720
+    assert periods[date(2026, 1, 1)]["sub-central"]["works"] == 5193000
+
+
+def test_money_shows_its_currency_and_converts_only_with_a_rate() -> None:
+    eur = money({"value": 2_000_000, "currency": "EUR"}, "value", {})
+    assert eur is not None and str(eur) == "EUR 2,000,000" and eur.gbp is None
+    converted = money({"value": 2_000_000, "currency": "EUR"}, "value", {"EUR": 0.85})
+    assert converted is not None and converted.gbp == 1_700_000
+    gbp = money({"value": 10}, "value", {})
+    assert gbp is not None and (gbp.currency, gbp.gbp) == ("GBP", 10)
+    for rate in (0, -1, True, "0.85"):  # no usable rate: the value cannot be judged in GBP
+        assert money({"value": 10, "currency": "EUR"}, "value", {"EUR": rate}) == money(
+            {"value": 10, "currency": "EUR"}, "value", {}
+        )

@@ -13,7 +13,9 @@ def test_infra_003_judges_each_environment(judge, mixed: EvidenceSet) -> None:
     verdicts = judge("INFRA-003", mixed)
     assert {k: v[0] for k, v in verdicts.items()} == {"production": "fail", "staging": "pass", "test": "skip"}
     # The retired asset past end of life is not counted.
-    assert verdicts["production"][1] == ("1 of 4 production assets (25.0%) are past end of life; the limit is 10.0%")
+    assert verdicts["production"][1] == (
+        "1 of 4 production assets (25.0%) are past end of life or have no end-of-life date; the limit is 10.0%"
+    )
     assert verdicts["test"][1] == "insufficient evidence: only 2 test assets"
 
 
@@ -31,7 +33,10 @@ def test_infra_003_options(judge, mixed: EvidenceSet) -> None:
     tolerant = judge("INFRA-003", mixed, max_ratio=0.3)
     assert tolerant["production"][0] == "pass"
     small = judge("INFRA-003", mixed, min_assets=2)
-    assert small["test"] == ("fail", "2 of 2 test assets (100.0%) are past end of life; the limit is 10.0%")
+    assert small["test"] == (
+        "fail",
+        "2 of 2 test assets (100.0%) are past end of life or have no end-of-life date; the limit is 10.0%",
+    )
 
 
 def test_infra_003_as_of_moves_end_of_life(judge, mixed: EvidenceSet) -> None:

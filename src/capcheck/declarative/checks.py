@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from capcheck.dates import impossible_dates
 from capcheck.declarative.conditions import Condition, Env, NotADate, Operand, format_value, make_getter
 from capcheck.models import Outcome, PassedRecords
 from capcheck.rules import RuleContext
@@ -116,9 +117,14 @@ class RecordCheck:
     where: Condition | None
     template: Template | None
     options: Mapping[str, Any]
+    #: The kind's ``(earlier, later)`` date pairs and past-event dates among the fields the rule reads: a
+    #: record that meets ``require`` with impossible dates fails instead (capcheck.dates.impossible_dates).
+    dates: tuple[tuple[tuple[str, str], ...], tuple[str, ...]] = ((), ())
 
     def __call__(self, evidence: EvidenceSet, ctx: RuleContext) -> Iterator[Outcome | PassedRecords]:
         env = Env(ctx.as_of, ctx.options, evidence)
+        order, past = self.dates
+        check_dates = bool(order or past)
         where = self.where.bind(env) if self.where is not None else None
         require = self.require.bind(env)
         message = self._messages(env)
@@ -131,7 +137,10 @@ class RecordCheck:
                 if where is not None and not where(record):
                     continue
                 if require(record):
-                    keep(record["id"])
+                    if check_dates and (wrong := impossible_dates(record, order, past, ctx.as_of)):
+                        yield failed(record, f"impossible dates: {'; '.join(wrong)}", kind=kind)
+                    else:
+                        keep(record["id"])
                 else:
                     yield failed(record, message(record), kind=kind)
             except NotADate as exc:

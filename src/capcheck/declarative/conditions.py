@@ -23,6 +23,9 @@ from typing import TYPE_CHECKING, Any
 
 import re2
 
+from capcheck.dates import DATE_SHAPE
+from capcheck.joins import join_key, join_keys
+
 if TYPE_CHECKING:
     from capcheck.evidence import EvidenceSet
 
@@ -57,9 +60,7 @@ MAX_MATCH_CHARS = 10_000
 
 _DAYS = {"d": 1, "w": 7, "m": 30, "y": 365}
 _DURATION = re.compile(r"([0-9]{1,5})([dwmy])\Z")
-_IS_DATE = re.compile(
-    r"[0-9]{4}-(?:0[1-9]|1[0-2])-(?:0[1-9]|[12][0-9]|3[01])(?:[T ][0-9:.]+(?:Z|[+-][0-9:]+)?)?\Z"
-).match
+_IS_DATE = DATE_SHAPE.match
 _RE2_OPTIONS = re2.Options()
 _RE2_OPTIONS.log_errors = False
 _RE2_OPTIONS.never_capture = True
@@ -392,17 +393,20 @@ def _nd(date_of: Callable[[Any], str], v: Any) -> bool:
 
 
 def _bind_found(values: frozenset[Any], negate: bool) -> Test:
+    """``found_in``: ``values`` are join keys (:func:`capcheck.joins.join_key`): text matches across
+    registers whatever its case and spacing."""
+
     def test(v: Any, r: Record) -> bool:
         if v is None:
             return False
         if type(v) is list:
             if not v:
                 return False
-            found = all(type(i) is not dict and type(i) is not list and i in values for i in v)
+            found = all(type(i) is not dict and type(i) is not list and join_key(i) in values for i in v)
         elif type(v) is dict:
             return False
         else:
-            found = v in values
+            found = join_key(v) in values
         return found is not negate
 
     return test
@@ -410,8 +414,8 @@ def _bind_found(values: frozenset[Any], negate: bool) -> Test:
 
 def _bind_field_compare(name: str, other: str) -> Test:
     get = make_getter(other)
-    if name == "eq_field":
-        return lambda v, r: v is not None and v == get(r)
+    if name == "eq_field":  # two people or names: matched as joins are (capcheck.joins)
+        return lambda v, r: v is not None and join_key(v) == join_key(get(r))
     op = _ORDER[name.removesuffix("_field")]
 
     def test(v: Any, r: Record) -> bool:
@@ -454,7 +458,7 @@ def _bind_op(name: str, x: Any, field: str, env: Env) -> Test:
     if name == "after_as_of":
         return _bind_dates(field, as_of.isoformat(), None, True, False)
     if name in ("found_in", "not_found_in"):
-        values = env.evidence.values(x["kind"], x["field"]) if env.evidence is not None else frozenset()
+        values = join_keys(env.evidence.values(x["kind"], x["field"])) if env.evidence is not None else frozenset()
         return _bind_found(values, name == "not_found_in")
     return _bind_field_compare(name, x)
 

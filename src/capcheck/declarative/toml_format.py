@@ -264,6 +264,21 @@ def _parse(path: Path, display: str) -> tuple[str, Any]:
     return text, _normalise(parse_toml(text, named, max_depth=MAX_NESTING, label="invalid TOML"))
 
 
+def _date_rules(
+    context: CompileContext, kind: str, *conditions: Condition | None
+) -> tuple[tuple[tuple[str, str], ...], tuple[str, ...]]:
+    """The kind's impossible-date rules that touch the fields the rule reads (a pair with either date read,
+    a past-event date read): a passing record whose dates are impossible fails instead
+    (capcheck.dates.impossible_dates)."""
+    evidence_kind = context.kinds.get(kind)
+    if evidence_kind is None:
+        return (), ()
+    read = {f for c in conditions if c is not None for f in c.fields()}
+    order = tuple(pair for pair in evidence_kind.date_order if set(pair) & read)  # a date read, contradicted
+    past = tuple(f for f in evidence_kind.past_dates if f in read)
+    return order, past
+
+
 def compile_rule_file(path: Path, display: str, context: CompileContext) -> list[Rule]:
     """Compile the rules of one TOML rule file; raise RuleFileError listing every problem."""
     text, doc = _parse(path, display)
@@ -343,7 +358,7 @@ def _compile_rule(
         require = condition(entry["require"], base + "/require")
         conditions.append(require)
         if require is not None and isinstance(kind, str):
-            check = RecordCheck(kind, require, where, template, options)
+            check = RecordCheck(kind, require, where, template, options, _date_rules(context, kind, where, require))
     elif "aggregate" in entry and "require" not in entry and isinstance(entry["aggregate"], dict):
         check = _compile_aggregate(entry["aggregate"], base, kind, where, template, options, condition, found)
         conditions.append(check.count if isinstance(check, AggregateCheck) else None)

@@ -3,14 +3,16 @@
 The kind is the file's stem (``it-assets.csv``) unless the config's ``csv_kinds`` maps the
 file name to a kind. Cells are typed from the schema's property types: ``integer``,
 ``number``, ``boolean`` (true/false, yes/no, 1/0), ``array`` (items separated by ``;``) and
-``string``. An empty cell means the field is absent. Columns the schema does not declare are
-kept as strings.
+``string``. An empty cell (or one of only spaces) means the field is absent. A number cell may group
+thousands with commas (``1,234,567``) but nothing else: ``2,5`` or ``1,2,3`` is refused as ambiguous.
+Columns the schema does not declare are kept as strings.
 """
 
 from __future__ import annotations
 
 import csv
 import io
+import re
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -39,26 +41,39 @@ def _boolean(cell: str) -> bool:
     raise ValueError(f"{cell!r} is not a boolean (true/false, yes/no, 1/0)")
 
 
+#: A number cell: digits with an optional fraction and exponent; a comma only as a thousands separator
+#: with groups of three (``1,234,567.5``). ``2,5`` (a decimal comma?) and ``1,2,3`` are ambiguous.
+_NUMBER = re.compile(r"[+-]?(?:[0-9]{1,3}(?:,[0-9]{3})+|[0-9]+)?(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?\Z")
+_INTEGER = re.compile(r"[+-]?(?:[0-9]{1,3}(?:,[0-9]{3})+|[0-9]+)\Z")
+
+
+def _numeric_text(cell: str, pattern: re.Pattern[str], what: str) -> str:
+    """The cell without thousands separators, or ValueError saying why it is not ``what``."""
+    text = cell.strip()
+    if not any(c.isdigit() for c in text) or pattern.match(text) is None or not text.isascii():
+        if "," in text and pattern.match(text.replace(",", "")) is not None:
+            raise ValueError(
+                f"{cell!r} is ambiguous: a comma is accepted only as a thousands separator between groups of "
+                "three digits (1,234,567); write the number without it, with '.' for a decimal point"
+            )
+        if what == "a number" and text.lower().lstrip("+-") in ("nan", "inf", "infinity"):
+            raise ValueError(f"{cell!r} is not a finite number")
+        raise ValueError(f"{cell!r} is not {what}")
+    return text.replace(",", "")
+
+
 def _number(cell: str) -> int | float:
-    text = cell.strip().replace(",", "") if "," in cell else cell.strip()
-    try:
+    text = _numeric_text(cell, _NUMBER, "a number")
+    if _INTEGER.match(text):
         return int(text)
-    except ValueError:
-        try:
-            value = float(text)
-        except ValueError:
-            raise ValueError(f"{cell!r} is not a number") from None
-        if value != value or value in (float("inf"), float("-inf")):
-            raise ValueError(f"{cell!r} is not a finite number") from None
-        return value
+    value = float(text)  # the pattern admits no nan or inf, but an exponent can overflow
+    if value in (float("inf"), float("-inf")):
+        raise ValueError(f"{cell!r} is not a finite number")
+    return value
 
 
 def _integer(cell: str) -> int:
-    text = cell.strip().replace(",", "")
-    try:
-        return int(text)
-    except ValueError:
-        raise ValueError(f"{cell!r} is not a whole number") from None
+    return int(_numeric_text(cell, _INTEGER, "a whole number"))
 
 
 _SCALARS: dict[str, Callable[[str], Any]] = {
@@ -137,8 +152,8 @@ def load_csv(source: SourceFile, context: LoadContext) -> Sequence[Document]:
                 )
             record: dict[str, Any] = {}
             for (name, convert), cell in zip(converters, row, strict=False):
-                if cell == "":
-                    continue
+                if cell == "" or cell.isspace():
+                    continue  # a blank cell: the field is absent
                 if nul and "\x00" in cell:
                     problems.append(
                         source.problem(

@@ -5,17 +5,20 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-__all__ = ["days_before", "parse_date"]
+from capcheck.dates import impossible_dates, parse_date
+from capcheck.resources import load_schema
+
+__all__ = ["days_before", "impossible", "parse_date"]
 
 
-def parse_date(value: Any) -> date | None:
-    """An ISO date (``2024-05-01``, or the date part of a timestamp), or None if not a date."""
-    if not isinstance(value, str) or len(value) < 10:
-        return None
-    try:
-        return date.fromisoformat(value[:10])
-    except ValueError:
-        return None
+def impossible(record: Any, kind: str, as_of: date) -> str | None:
+    """Why a record of a bundled ``kind`` has impossible dates (its schema's date order and past-event
+    fields, :func:`capcheck.dates.impossible_dates`), as a finding message; None when its dates are possible."""
+    schema = load_schema(f"evidence/{kind}")
+    problems = impossible_dates(
+        record, schema.get("x-capcheck-date-order", ()), schema.get("x-capcheck-past-dates", ()), as_of
+    )
+    return f"impossible dates: {'; '.join(problems)}" if problems else None
 
 
 def days_before(value: Any, as_of: date) -> int | None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from typing import Any
 
+from capcheck.joins import join_key
 from capcheck.models import Outcome
 from capcheck.rules import RuleContext, rule
 
@@ -42,23 +43,28 @@ TCOP_8 = "https://www.gov.uk/guidance/share-and-reuse-technology"
     tags=["data-sharing", "privacy", "join"],
     criteria=["dspt:1", "tcop:8", "caf:B3.a"],
     options={"statuses": ["live"]},
+    version="1.1.0",
 )
 def shared_personal_data_covered(evidence: Any, ctx: RuleContext) -> Iterator[Outcome]:
     """Join data-products.shared_with (partner names) to active agreements listing the product."""
     kind = "data-products"
     statuses = set(ctx.options["statuses"])
-    covering: dict[tuple[str, str], list[Mapping[str, Any]]] = {}
+    # A partner in shared_with is a name or an ODS code: an agreement covers it by either (capcheck.joins).
+    covering: dict[tuple[Any, str], list[Mapping[str, Any]]] = {}
     for agreement in evidence.records("data-sharing-agreements"):
         if agreement.get("status") != "active":
             continue
+        names = {join_key(agreement.get("partner")), join_key(agreement.get("partner_ods_code"))} - {None}
         for product_id in agreement.get("data_products") or []:
-            covering.setdefault((str(agreement.get("partner")), str(product_id)), []).append(agreement)
+            for name in names:
+                covering.setdefault((name, str(product_id)), []).append(agreement)
     for product in evidence.records(kind):
         partners = product.get("shared_with") or []
         if product.get("personal_data") is not True or product.get("status") not in statuses or not partners:
             continue
-        uncovered = [p for p in partners if (p, product["id"]) not in covering]
-        related = [("data-sharing-agreements", a["id"]) for p in partners for a in covering.get((p, product["id"]), [])]
+        found = {p: covering.get((join_key(p), product["id"]), []) for p in partners}
+        uncovered = [p for p in partners if not found[p]]
+        related = [("data-sharing-agreements", a["id"]) for p in partners for a in found[p]]
         if uncovered:
             yield ctx.failed(
                 product,

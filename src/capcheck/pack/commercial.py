@@ -5,7 +5,9 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
+from capcheck.joins import join_key, join_keys
 from capcheck.models import Outcome
+from capcheck.pack._money import money, no_rate_message
 from capcheck.rules import RuleContext, rule
 
 __all__ = ["RULES"]
@@ -37,16 +39,17 @@ CONTRACT_MGMT = "https://www.gov.uk/government/publications/the-sourcing-and-con
     tags=["supplier-management", "join"],
     criteria=["govs:008-supplier-management", "govs:005-governance"],
     options={"statuses": ["active", "pipeline"]},
+    version="1.1.0",
 )
 def contract_owner_in_governance(evidence: Any, ctx: RuleContext) -> Iterator[Outcome]:
     """Join supplier-contracts.owner against governance-register.owner."""
-    owners = evidence.values("governance-register", "owner")
+    owners = join_keys(evidence.values("governance-register", "owner"))
     statuses = set(ctx.options["statuses"])
     for contract in evidence.records("supplier-contracts"):
         owner = contract.get("owner")
         if contract.get("status") not in statuses or not owner:
             continue
-        if owner in owners:
+        if join_key(owner) in owners:
             yield ctx.passed(contract)
         else:
             yield ctx.failed(contract, f"contract owner {owner!r} holds no role in the governance register")
@@ -60,7 +63,8 @@ def contract_owner_in_governance(evidence: Any, ctx: RuleContext) -> Iterator[Ou
     kinds=["supplier-contracts"],
     description=(
         "Active or pipeline contracts worth at least the threshold (default GBP 1,000,000) record "
-        "an exit plan (exit_plan = true)."
+        "an exit plan (exit_plan = true). A value in another currency (the record's currency) is converted "
+        "with gbp_rates (GBP per unit, e.g. {EUR = 0.85}); without a rate the contract fails as not judgeable."
     ),
     rationale=(
         "Without an exit plan the organisation cannot leave a supplier without service loss, which "
@@ -71,22 +75,29 @@ def contract_owner_in_governance(evidence: Any, ctx: RuleContext) -> Iterator[Ou
     references=[GOVS_008, "https://www.gov.uk/guidance/managing-technical-lock-in-in-the-cloud"],
     tags=["supplier-management", "lock-in"],
     criteria=["govs:008-exit", "tcop:11"],
-    options={"value_threshold": 1_000_000, "statuses": ["active", "pipeline"]},
+    options={"value_threshold": 1_000_000, "statuses": ["active", "pipeline"], "gbp_rates": {}},
+    version="1.1.0",
 )
 def high_value_exit_plan(evidence: Any, ctx: RuleContext) -> Iterator[Outcome]:
     """Contracts at or above the value threshold need exit_plan true."""
     threshold = ctx.options["value_threshold"]
     statuses = set(ctx.options["statuses"])
+    rates = ctx.options["gbp_rates"]
     for contract in evidence.records("supplier-contracts"):
-        value = contract.get("value")
-        if contract.get("status") not in statuses or not isinstance(value, int | float) or value < threshold:
+        value = money(contract, "value", rates)
+        if contract.get("status") not in statuses or value is None:
+            continue
+        if value.gbp is None:
+            yield ctx.failed(contract, no_rate_message(value, "COMM-004"))
+            continue
+        if value.gbp < threshold:
             continue
         if contract.get("exit_plan") is True:
             yield ctx.passed(contract)
         else:
             yield ctx.failed(
                 contract,
-                f"contract worth GBP {value:,.0f} with {contract.get('supplier', 'its supplier')} has no exit plan",
+                f"contract worth {value} with {contract.get('supplier', 'its supplier')} has no exit plan",
             )
 
 

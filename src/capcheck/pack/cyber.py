@@ -1,4 +1,5 @@
-"""Cyber security (CYBER): incident handling rules that compare dates within a record.
+"""Cyber security (CYBER): incident handling rules that compare dates within a record, and the
+supply chain's DSPT statuses (each organisation's latest row, judged against the current edition).
 
 The declarative language compares a date with the as-of date, not two dates of one record with a
 limit between them; containment and breach-reporting deadlines need that, so they live here.
@@ -10,7 +11,8 @@ from collections.abc import Iterator
 from typing import Any
 
 from capcheck.models import Outcome
-from capcheck.pack._dates import parse_date
+from capcheck.pack._dates import impossible, parse_date
+from capcheck.pack._dspt import current_edition, edition_of, is_current, latest_per_organisation
 from capcheck.rules import RuleContext, rule
 
 __all__ = ["RULES"]
@@ -50,6 +52,7 @@ GOVS_007 = "https://www.gov.uk/government/publications/government-functional-sta
     tags=["incident-management", "response"],
     criteria=["caf:D1.a", "caf:D1.b", "dspt:6", "govs:007-incidents"],
     options={"severities": ["high", "critical"], "max_days": 2},
+    version="1.1.0",
 )
 def incidents_contained_in_time(evidence: Any, ctx: RuleContext) -> Iterator[Outcome]:
     """Days from detected_on to contained_on (or to the as-of date when not contained) against max_days."""
@@ -57,6 +60,9 @@ def incidents_contained_in_time(evidence: Any, ctx: RuleContext) -> Iterator[Out
     max_days = int(ctx.options["max_days"])
     for incident in evidence.records(KIND):
         if incident.get("severity") not in severities:
+            continue
+        if (problem := impossible(incident, KIND, ctx.as_of)) is not None:
+            yield ctx.failed(incident, problem)
             continue
         detected = parse_date(incident.get("detected_on"))
         if detected is None:
@@ -78,10 +84,8 @@ def incidents_contained_in_time(evidence: Any, ctx: RuleContext) -> Iterator[Out
                     f"the target is {max_days} days",
                 )
             continue
-        days = (contained - detected).days
-        if days < 0:
-            yield ctx.failed(incident, f"contained_on {contained} is before detected_on {detected}")
-        elif days > max_days:
+        days = (contained - detected).days  # never negative: impossible() failed such a record above
+        if days > max_days:
             yield ctx.failed(
                 incident,
                 f"{severity} incident was contained {days} days after detection ({detected} to {contained}); "
@@ -120,12 +124,16 @@ def incidents_contained_in_time(evidence: Any, ctx: RuleContext) -> Iterator[Out
     tags=["incident-management", "data-protection", "legal"],
     criteria=["dspt:6", "caf:D1.a", "govs:007-incidents"],
     options={"max_days": 3},
+    version="1.1.0",
 )
 def breaches_reported_to_ico(evidence: Any, ctx: RuleContext) -> Iterator[Outcome]:
     """Days from detected_on to ico_reported_on for reportable personal data breaches."""
     max_days = int(ctx.options["max_days"])
     for incident in evidence.records(KIND):
         if incident.get("personal_data_breach") is not True or incident.get("ico_reportable") is False:
+            continue
+        if (problem := impossible(incident, KIND, ctx.as_of)) is not None:
+            yield ctx.failed(incident, problem)
             continue
         detected = parse_date(incident.get("detected_on"))
         if detected is None:
@@ -163,4 +171,110 @@ def breaches_reported_to_ico(evidence: Any, ctx: RuleContext) -> Iterator[Outcom
             yield ctx.passed(incident)
 
 
-RULES = (incidents_contained_in_time, breaches_reported_to_ico)
+DSPT_KIND = "dspt-assessments"
+CAF_A4 = (
+    "https://www.ncsc.gov.uk/collection/cyber-assessment-framework/"
+    "caf-objective-a-managing-security-risk/principle-a4-supply-chain"
+)
+SUPPLY_CHAIN = ("partner", "supplier")
+
+
+def _who(record: Any) -> str:
+    return f"{record.get('relationship')} {record.get('organisation')} ({record.get('org_code')})"
+
+
+def _status(record: Any) -> str:
+    return str(record.get("status_text") or record.get("status"))
+
+
+@rule(
+    id="CYBER-004",
+    title="Partners and suppliers meet the DSPT standards",
+    area="CYBER",
+    severity="high",
+    kinds=[DSPT_KIND],
+    description=(
+        "Every partner NHS body and supplier in the DSPT register (relationship partner or supplier) has "
+        "a published status of Standards Met or Standards Exceeded (the accepted statuses are an option) "
+        "in its latest row: a register kept as history (a row per edition) is judged on each "
+        "organisation's latest row (by published_on), earlier rows are not judged. Approaching "
+        "Standards, Standards Not Met and Not Published fail. Whether the status is from the current "
+        "edition is CYBER-007's question."
+    ),
+    rationale=(
+        "Data shared with a partner or processed by a supplier is only as safe as that organisation's "
+        "controls. The DSPT status is the NHS's common evidence of them; relying on an organisation that "
+        "has not met the standards is a supply chain risk the board must know about (NCSC CAF A4.a "
+        "supply chain; DSPT standard 10 accountable suppliers)."
+    ),
+    remediation=(
+        "Ask the organisation for its DSPT improvement plan and target date, record the risk in the "
+        "governance register, and limit or condition data flows until it meets the standards."
+    ),
+    references=[DSPT, CAF_A4],
+    tags=["supply-chain", "dspt", "assurance"],
+    criteria=["caf:A4.a", "dspt:10"],
+    options={"accepted_statuses": ["standards-met", "standards-exceeded"]},
+    version="1.1.0",
+)
+def supply_chain_dspt_met(evidence: Any, ctx: RuleContext) -> Iterator[Outcome]:
+    """The latest row per partner or supplier has an accepted status."""
+    accepted = set(ctx.options["accepted_statuses"])
+    for record in latest_per_organisation(evidence.records(DSPT_KIND), SUPPLY_CHAIN):
+        if record.get("status") in accepted:
+            yield ctx.passed(record, kind=DSPT_KIND)
+        else:
+            yield ctx.failed(
+                record,
+                f"{_who(record)} has DSPT status '{_status(record)}' (published {record.get('published_on')})",
+                kind=DSPT_KIND,
+            )
+
+
+@rule(
+    id="CYBER-007",
+    title="Partners' and suppliers' DSPT statuses are current",
+    area="CYBER",
+    severity="medium",
+    kinds=[DSPT_KIND],
+    description=(
+        "Every partner and supplier in the DSPT register has, in its latest row, a status from the "
+        "current DSPT edition: from an edition's publication deadline (30 June after its financial year; "
+        "the editions and deadlines are data, rules/reference-data/dspt-editions.toml) a status from an "
+        "earlier edition is out of date. The edition is the record's edition field or the prefix of its "
+        'status_text ("24/25 Standards Met"); a row with neither fails. A register kept as history '
+        "is judged on each organisation's latest row."
+    ),
+    rationale=(
+        "Assurance over the supply chain is only as good as its latest evidence. A status from an earlier "
+        "edition of the toolkit says nothing about the organisation's controls today (NCSC CAF A4.a supply "
+        "chain and A2.c assurance; DSPT standard 10)."
+    ),
+    remediation=(
+        "Refresh the record from the DSPT portal's published status list; where no current assessment is "
+        "published, ask the organisation for its submission date and record the gap as a risk."
+    ),
+    references=[DSPT, CAF_A4],
+    tags=["supply-chain", "dspt", "assurance", "review"],
+    criteria=["caf:A4.a", "caf:A2.c", "dspt:10"],
+    version="2.0.0",
+)
+def supply_chain_dspt_current(evidence: Any, ctx: RuleContext) -> Iterator[Outcome]:
+    """The latest row per partner or supplier is from the edition current at the as-of date."""
+    current = current_edition(ctx.as_of)
+    for record in latest_per_organisation(evidence.records(DSPT_KIND), SUPPLY_CHAIN):
+        edition = edition_of(record)
+        if is_current(edition, current):
+            yield ctx.passed(record, kind=DSPT_KIND)
+            continue
+        assert current is not None  # is_current is true when no edition is due yet
+        shown = f"edition {edition}" if edition else "no edition"
+        yield ctx.failed(
+            record,
+            f"{_who(record)}: the latest DSPT status on record, '{_status(record)}', is from {shown}; "
+            f"since {current.deadline} the current edition is {current.name}",
+            kind=DSPT_KIND,
+        )
+
+
+RULES = (incidents_contained_in_time, breaches_reported_to_ico, supply_chain_dspt_met, supply_chain_dspt_current)

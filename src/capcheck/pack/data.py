@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
+from capcheck.joins import join_key, join_keys
 from capcheck.models import Outcome
 from capcheck.rules import RuleContext, rule
 
@@ -43,6 +44,7 @@ DQ_FRAMEWORK = "https://www.gov.uk/government/publications/the-government-data-q
     tags=["data", "ownership", "raci", "join"],
     criteria=["caf:B3.a", "caf:A1.b", "govs:005-data"],
     options={"statuses": ["live"]},
+    version="1.1.0",
 )
 def data_owner_in_roles(evidence: Any, ctx: RuleContext) -> Iterator[Outcome]:
     """Join data-products (id, owner) to accountable roles assignments on the product."""
@@ -52,12 +54,13 @@ def data_owner_in_roles(evidence: Any, ctx: RuleContext) -> Iterator[Outcome]:
     for a in evidence.records("roles"):
         if a.get("raci") == "accountable" and a.get("status") not in {"vacant", "ended"} and a.get("holder"):
             holders.setdefault(str(a.get("subject")), {})[str(a["holder"])] = str(a["id"])
+    keys = {subject: join_keys(held) for subject, held in holders.items()}
     for product in evidence.records(kind):
         owner = product.get("owner")
         if product.get("status") not in statuses or not owner:
             continue
         held = holders.get(product["id"], {})
-        if owner in held:
+        if join_key(owner) in keys.get(product["id"], ()):
             yield ctx.passed(product, kind=kind)
         elif held:
             others = ", ".join(f"{h} ({i})" for h, i in held.items())

@@ -6,6 +6,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from capcheck.models import Outcome
+from capcheck.pack._dspt import current_edition, edition_of, is_current, latest_per_organisation
 from capcheck.rules import RuleContext, rule
 
 __all__ = ["RULES"]
@@ -58,4 +59,63 @@ def high_risks_linked_to_controls(evidence: Any, ctx: RuleContext) -> Iterator[O
             yield ctx.passed(entry)
 
 
-RULES = (high_risks_linked_to_controls,)
+@rule(
+    id="GOV-006",
+    title="The organisation's own DSPT assessment is current and meets the standards",
+    area="GOV",
+    severity="high",
+    kinds=["dspt-assessments"],
+    description=(
+        "The organisation's own Data Security and Protection Toolkit record (relationship = self; the "
+        "latest row per organisation when the register keeps history) has a status of Standards Met or "
+        "Standards Exceeded (the accepted statuses are an option) from the current DSPT edition: from an "
+        "edition's publication deadline (30 June after its financial year; the editions are data, "
+        "rules/reference-data/dspt-editions.toml) last year's status no longer counts. The edition is "
+        "the record's edition field or the prefix of its status_text."
+    ),
+    rationale=(
+        "Every organisation with access to NHS patient data must publish a DSPT self-assessment each year; "
+        "it is the board's main independent-of-management assurance that the National Data Guardian's ten "
+        "data security standards are met. A stale or unmet assessment leaves the board without that "
+        "assurance (NCSC CAF A2.c assurance; DSPT, all standards)."
+    ),
+    remediation=(
+        "Complete and publish this year's DSPT assessment with the SIRO's sign-off; where standards are not "
+        "met, agree an improvement plan with NHS England and record the published status."
+    ),
+    references=[
+        "https://www.dsptoolkit.nhs.uk/",
+        "https://www.ncsc.gov.uk/collection/cyber-assessment-framework/"
+        "caf-objective-a-managing-security-risk/principle-a2-risk-management",
+    ],
+    tags=["assurance", "dspt"],
+    criteria=["caf:A2.c", "dspt:1", "dspt:5"],
+    options={"accepted_statuses": ["standards-met", "standards-exceeded"]},
+    version="2.0.0",
+)
+def own_dspt_current_and_met(evidence: Any, ctx: RuleContext) -> Iterator[Outcome]:
+    """The organisation's latest own row: an accepted status from the current edition."""
+    kind = "dspt-assessments"
+    accepted = set(ctx.options["accepted_statuses"])
+    current = current_edition(ctx.as_of)
+    for record in latest_per_organisation(evidence.records(kind), ("self",)):
+        edition = edition_of(record)
+        problems = []
+        if record.get("status") not in accepted:
+            problems.append(f"its status is not one of {', '.join(sorted(accepted))}")
+        if not is_current(edition, current):
+            assert current is not None  # is_current is true when no edition is due yet
+            problems.append(f"since {current.deadline} the current edition is {current.name}")
+        if not problems:
+            yield ctx.passed(record, kind=kind)
+            continue
+        status = record.get("status_text") or record.get("status")
+        yield ctx.failed(
+            record,
+            f"own DSPT assessment {record.get('org_code')}: '{status}' (edition {edition or 'none'}, published "
+            f"{record.get('published_on', '<missing>')}): {'; '.join(problems)}",
+            kind=kind,
+        )
+
+
+RULES = (high_risks_linked_to_controls, own_dspt_current_and_met)

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import date
 from typing import Any
 
 from capcheck.models import Outcome
-from capcheck.pack._dates import days_before
+from capcheck.pack._dates import days_before, impossible
 from capcheck.rules import RuleContext, rule
 
 __all__ = ["RULES"]
@@ -22,9 +23,12 @@ CAF_B4 = "https://www.ncsc.gov.uk/collection/cyber-assessment-framework/caf-obje
     severity="high",
     kinds=["it-assets"],
     description=(
-        "Per environment, the share of in-service assets whose end_of_life date has passed stays "
-        "at or below the limit (default 10%). Environments with fewer assets than min_assets are "
-        "skipped as insufficient evidence."
+        "Per environment, the share of in-service assets that are not known to be supported stays "
+        "at or below the limit (default 10%): an asset counts when its end_of_life date is on or "
+        "before the as-of date, or when it has no end_of_life date and does not record "
+        "end_of_life_announced = false (as INFRA-001 judges it; assets hosted as one of "
+        "exempt_hosting, default saas, count as supported). Environments with fewer assets than "
+        "min_assets are skipped as insufficient evidence."
     ),
     rationale=(
         "The review found out-of-date technology across the estate. A single unsupported asset is "
@@ -35,7 +39,8 @@ CAF_B4 = "https://www.ncsc.gov.uk/collection/cyber-assessment-framework/caf-obje
     references=[TCOP, CAF_B4],
     tags=["lifecycle", "aggregate"],
     criteria=["caf:B4.d", "dspt:8", "govs:005-technology-lifecycle"],
-    options={"max_ratio": 0.1, "min_assets": 3},
+    options={"max_ratio": 0.1, "min_assets": 3, "exempt_hosting": ["saas"]},
+    version="1.1.0",
 )
 def eol_share_per_environment(evidence: Any, ctx: RuleContext) -> Iterator[Outcome]:
     """Group in-service assets by environment; compare the end-of-life share with the limit."""
@@ -46,20 +51,33 @@ def eol_share_per_environment(evidence: Any, ctx: RuleContext) -> Iterator[Outco
             continue
         groups.setdefault(str(asset.get("environment", "unknown")), []).append(asset)
     limit = float(ctx.options["max_ratio"])
+    exempt = set(ctx.options["exempt_hosting"])
     for env in sorted(groups):
         assets = groups[env]
         if len(assets) < ctx.options["min_assets"]:
             yield ctx.skipped(f"insufficient evidence: only {len(assets)} {env} assets", kind=kind, group=env)
             continue
-        past = [a for a in assets if (d := days_before(a.get("end_of_life"), ctx.as_of)) is not None and d > 0]
+        past = [a for a in assets if _unsupported(a, ctx.as_of, exempt)]
         ratio = len(past) / len(assets)
         message = (
-            f"{len(past)} of {len(assets)} {env} assets ({ratio:.1%}) are past end of life; the limit is {limit:.1%}"
+            f"{len(past)} of {len(assets)} {env} assets ({ratio:.1%}) are past end of life or have no "
+            f"end-of-life date; the limit is {limit:.1%}"
         )
         if ratio > limit:
             yield ctx.group_failed(kind, env, message, related=[(kind, a["id"]) for a in past[:20]])
         else:
             yield ctx.group_passed(kind, env, message)
+
+
+def _unsupported(asset: Any, as_of: date, exempt: set[str]) -> bool:
+    """Whether an asset is not known to be supported on ``as_of`` (INFRA-001's judgement): its end of
+    life is on or before that day, or it has no end-of-life date without stating that none is announced."""
+    if asset.get("hosting") in exempt:
+        return asset.get("end_of_life_announced") is not False
+    age = days_before(asset.get("end_of_life"), as_of)
+    if age is None:
+        return asset.get("end_of_life_announced") is not False
+    return age >= 0
 
 
 @rule(
@@ -82,7 +100,7 @@ def eol_share_per_environment(evidence: Any, ctx: RuleContext) -> Iterator[Outco
     tags=["patching", "cyber"],
     criteria=["caf:B4.d", "dspt:9"],
     options={"max_days": 14, "exempt_hosting": ["saas"]},
-    version="1.1.0",
+    version="1.2.0",
 )
 def internet_facing_patched(evidence: Any, ctx: RuleContext) -> Iterator[Outcome]:
     """Compare last_patched with the as-of date for internet-facing assets."""
@@ -92,6 +110,9 @@ def internet_facing_patched(evidence: Any, ctx: RuleContext) -> Iterator[Outcome
         if asset.get("internet_facing") is not True or asset.get("status", "in-service") != "in-service":
             continue
         if asset.get("hosting") in exempt:
+            continue
+        if (problem := impossible(asset, "it-assets", ctx.as_of)) is not None:
+            yield ctx.failed(asset, problem)
             continue
         age = days_before(asset.get("last_patched"), ctx.as_of)
         if age is None:

@@ -1,12 +1,15 @@
-"""Culture and skills (CULT): skill gaps and the share of staff with in-date mandatory training."""
+"""Culture and skills (CULT): skill gaps and whether all staff have in-date IG and cyber security training."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import date
 from typing import Any
 
+import re2
+
 from capcheck.models import Outcome
-from capcheck.pack._dates import days_before
+from capcheck.pack._dates import days_before, impossible
 from capcheck.rules import RuleContext, rule
 
 __all__ = ["RULES"]
@@ -82,67 +85,107 @@ def skill_gaps_small(evidence: Any, ctx: RuleContext) -> Iterator[Outcome]:
             yield ctx.passed(skill)
 
 
+#: Statuses under which a completion no longer counts, whatever its date says.
+_NOT_COUNTING = frozenset({"expired", "not-started"})
+
+
+def training_in_date(record: Any, as_of: date, period: int) -> bool:
+    """Whether a training record shows an in-date completion on ``as_of``: completed within ``period`` days
+    before it (not after it), not past ``expires_on`` (the expiry day itself no longer counts), not
+    recorded as expired or not started, and with possible dates (CULT-003 judges each record the same way)."""
+    if record.get("status") in _NOT_COUNTING or impossible(record, "training-records", as_of) is not None:
+        return False
+    age = days_before(record.get("completed_on"), as_of)
+    if age is None or not 0 <= age <= period:
+        return False
+    left = days_before(record.get("expires_on"), as_of)
+    return left is None or left < 0
+
+
 @rule(
     id="CULT-004",
-    title="At least 95% of staff have in-date mandatory training",
+    title="All staff have in-date information governance and cyber security training",
     area="CULT",
     severity="medium",
     kinds=["training-records"],
     description=(
-        "Across all people in the training records, the share whose every mandatory course (mandatory = true, "
-        "not status = exempt; limited to `courses` by title or course code when that list is not empty) was "
-        "completed within `period_days` (default 365) of the as-of date is at least `min_ratio` (default 0.95, "
-        "the Data Security and Protection Toolkit's 95% staff training threshold). Fewer than `min_people` "
-        "(default 5) people is insufficient evidence. One finding, for the group 'all'."
+        "Every person in the training records has an in-date completion of an information governance or "
+        "cyber security course: a course listed in `courses` (titles or codes), or, when that list is empty, "
+        "one whose title or code matches `course_pattern` (default: data security, information governance, "
+        "cyber security). In date means completed within `period_days` (default 365) before the as-of date, "
+        "not past its expires_on, and not recorded as expired or not started. A person whose only such "
+        "records are exempt is excused; a person with no such record at all is not covered. There is no "
+        "95% allowance: since the 2023-24 edition the DSPT expects all staff to have an appropriate "
+        "understanding of information governance and cyber security. Fewer than `min_people` (default 5) "
+        "people is insufficient evidence. One finding, for the group 'all', naming the people not covered."
     ),
     rationale=(
-        "Training is a culture measure when it reaches everyone: the NHS Data Security and Protection Toolkit "
-        "asks organisations to show that at least 95% of staff completed data security awareness training in "
-        "the last twelve months (National Data Guardian standard 3). CULT-003 names each lapsed record; this "
-        "rule says whether the organisation as a whole meets the bar."
+        "Until July 2023 the Data Security and Protection Toolkit asked that at least 95% of staff complete "
+        "data security awareness training each year. From the 2023-24 edition that threshold was replaced: "
+        "all staff must have an appropriate understanding of information governance and cyber security "
+        "(National Data Guardian standard 3), shown by training matched to a training needs analysis. "
+        "Annual, in-date training for everyone is the evidence the training records can give; CULT-003 "
+        "names each lapsed mandatory record."
     ),
     remediation=(
-        "Chase lapsed and never-completed learners through their line managers, schedule completion before "
-        "the toolkit submission, and report the rate to the board until it holds above the threshold."
+        "Give each person not covered the information governance and cyber security training their role "
+        "needs (the national Data Security Awareness e-learning or a local equivalent), record completion "
+        "and expiry, and keep the training needs analysis that says what each role needs."
     ),
     references=[DSPT, CAF_B6],
     tags=["training", "mandatory-training", "dspt", "aggregate"],
     criteria=["dspt:3", "caf:B6.b"],
-    options={"min_ratio": 0.95, "period_days": 365, "min_people": 5, "courses": []},
+    options={
+        "period_days": 365,
+        "min_people": 5,
+        "courses": [],
+        "course_pattern": "(?i)data security|information governance|cyber security|\\bIG\\b",
+    },
+    version="2.0.0",
 )
-def staff_training_share(evidence: Any, ctx: RuleContext) -> Iterator[Outcome]:
-    """Group mandatory records by person; a person is in date when every such record is."""
+def staff_ig_training(evidence: Any, ctx: RuleContext) -> Iterator[Outcome]:
+    """Per person: at least one in-date IG or cyber security completion; every person must have one."""
     kind = "training-records"
     courses = {str(c) for c in ctx.options["courses"]}
+    pattern = re2.compile(str(ctx.options["course_pattern"]))
     period = int(ctx.options["period_days"])
-    people: dict[str, bool] = {}
-    lapsed: dict[str, str] = {}
+
+    def in_scope(record: Any) -> bool:
+        names = [str(v) for v in (record.get("course"), record.get("course_code")) if v is not None]
+        if courses:
+            return any(n in courses for n in names)
+        return any(pattern.search(n) is not None for n in names)
+
+    covered: dict[str, bool] = {}
+    excused: set[str] = set()
+    evidence_of: dict[str, str] = {}
     for record in evidence.records(kind):
-        if record.get("mandatory") is not True or record.get("status") == "exempt":
-            continue
-        if courses and record.get("course") not in courses and record.get("course_code") not in courses:
-            continue
         person = str(record.get("person"))
-        age = days_before(record.get("completed_on"), ctx.as_of)
-        in_date = age is not None and 0 <= age <= period
-        people[person] = people.get(person, True) and in_date
-        if not in_date:
-            lapsed.setdefault(person, record["id"])
+        covered.setdefault(person, False)
+        evidence_of.setdefault(person, record["id"])
+        if not in_scope(record):
+            continue
+        if record.get("status") == "exempt":
+            excused.add(person)
+            continue
+        if training_in_date(record, ctx.as_of, period):
+            covered[person] = True
+    people = {p: ok for p, ok in covered.items() if ok or p not in excused}
     total = len(people)
     if total < int(ctx.options["min_people"]):
-        yield ctx.skipped(f"insufficient evidence: mandatory training records for {total} people", group="all")
+        yield ctx.skipped(f"insufficient evidence: training records for {total} people", group="all")
         return
-    in_date_count = sum(people.values())
-    ratio = in_date_count / total
-    limit = float(ctx.options["min_ratio"])
+    missing = sorted(p for p, ok in people.items() if not ok)
     message = (
-        f"{in_date_count} of {total} people ({ratio:.1%}) have all mandatory training in date; "
-        f"the threshold is {limit:.0%}"
+        f"{total - len(missing)} of {total} people have in-date information governance and cyber security "
+        "training; the DSPT expects all staff to"
     )
-    if ratio < limit:
-        yield ctx.group_failed(kind, "all", message, related=[(kind, i) for _, i in sorted(lapsed.items())[:20]])
+    if missing:
+        shown = ", ".join(missing[:10]) + (f" and {len(missing) - 10} more" if len(missing) > 10 else "")
+        related = [(kind, evidence_of[p]) for p in missing[:20]]
+        yield ctx.group_failed(kind, "all", f"{message} (not covered: {shown})", related=related)
     else:
         yield ctx.group_passed(kind, "all", message)
 
 
-RULES = (skill_gaps_small, staff_training_share)
+RULES = (skill_gaps_small, staff_ig_training)

@@ -1,0 +1,68 @@
+"""Evidence dates, defined once: an ISO date, or an ISO date-time whose date part is the date.
+
+Service-management and CMDB exports write timestamps (``2026-10-01T00:01:00Z``) where a register
+means a day. Wherever a kind's schema says ``"format": "date"`` such a value is accepted, and every
+comparison uses its date part (the first ten characters) as written, with no time-zone shift: the
+day the exporting system recorded is the day that is judged.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import date, datetime
+from typing import Any
+
+__all__ = ["DATE_SHAPE", "impossible_dates", "is_date", "parse_date"]
+
+#: The shape of an evidence date: ``YYYY-MM-DD``, optionally followed by ``T`` (or a space) and a
+#: time with an optional offset. :func:`is_date` also checks that the date and time exist.
+DATE_SHAPE = re.compile(
+    r"[0-9]{4}-(?:0[1-9]|1[0-2])-(?:0[1-9]|[12][0-9]|3[01])"
+    r"(?:[T ][0-9]{2}:[0-9]{2}(?::[0-9]{2}(?:[.,][0-9]{1,9})?)?(?:Z|[+-][0-9]{2}(?::?[0-9]{2})?)?)?\Z"
+)
+
+
+def is_date(value: Any) -> bool:
+    """Whether ``value`` is an evidence date (a real ISO date, or a real ISO date-time)."""
+    if type(value) is str and len(value) == 10 and value[4] == "-" and value[7] == "-" and value[5] != "W":
+        try:  # the common case first: a plain date
+            date.fromisoformat(value)
+        except ValueError:
+            return False
+        return value[:4].isdigit()
+    if type(value) is not str or DATE_SHAPE.match(value) is None:
+        return False
+    try:
+        if len(value) == 10:
+            date.fromisoformat(value)
+        else:
+            datetime.fromisoformat(value[:-1] + "+00:00" if value.endswith("Z") else value.replace(",", "."))
+    except ValueError:
+        return False
+    return True
+
+
+def parse_date(value: Any) -> date | None:
+    """The date of an evidence date (the date part of a date-time), or None if ``value`` is not one."""
+    if not is_date(value):
+        return None
+    return date.fromisoformat(value[:10])
+
+
+def impossible_dates(
+    record: Mapping[str, Any], order: Iterable[Sequence[str]], past: Iterable[str], as_of: date
+) -> list[str]:
+    """What is impossible about a record's dates: a pair given in the wrong order (each ``(earlier, later)``
+    pair of ``order``; the same day is allowed), or a date of a past event (``past``) after ``as_of``.
+    A kind declares both in its schema (``x-capcheck-date-order``, ``x-capcheck-past-dates``)."""
+    problems: list[str] = []
+    for earlier, later in order:
+        first, second = parse_date(record.get(earlier)), parse_date(record.get(later))
+        if first is not None and second is not None and second < first:
+            problems.append(f"{later} {second} is before {earlier} {first}")
+    for name in past:
+        day = parse_date(record.get(name))
+        if day is not None and day > as_of:
+            problems.append(f"{name} {day} is after the as-of date {as_of}")
+    return problems

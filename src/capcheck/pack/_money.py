@@ -1,0 +1,56 @@
+"""Money in evidence: values carry a currency (ISO 4217, GBP when absent); thresholds are in GBP.
+
+A value in another currency is converted with the rule's ``gbp_rates`` option (GBP per unit of the
+currency, e.g. ``{EUR = 0.85}``); without a rate the record cannot be judged against a GBP threshold
+and the rule says so in a failing finding, never a silent pass.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+__all__ = ["GBP", "Money", "money", "no_rate_message", "shown"]
+
+GBP = "GBP"
+
+
+@dataclass(frozen=True, slots=True)
+class Money:
+    """A record's value as written (``amount`` in ``currency``) and, when it can be known, in GBP."""
+
+    amount: float
+    currency: str
+    gbp: float | None
+
+    def __str__(self) -> str:
+        return shown(self.amount, self.currency)
+
+
+def shown(amount: float, currency: str) -> str:
+    """An amount as messages show it: ``EUR 2,000,000``."""
+    return f"{currency} {amount:,.0f}"
+
+
+def money(record: Mapping[str, Any], field: str, rates: Mapping[str, Any]) -> Money | None:
+    """The record's ``field`` with its currency (``currency``, GBP when absent), converted to GBP with
+    ``rates`` (GBP per unit); None when the field is not a number. ``gbp`` is None when no rate is given."""
+    value = record.get(field)
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    currency = str(record.get("currency") or GBP)
+    if currency == GBP:
+        return Money(float(value), currency, float(value))
+    rate = rates.get(currency)
+    if isinstance(rate, bool) or not isinstance(rate, int | float) or rate <= 0:
+        return Money(float(value), currency, None)
+    return Money(float(value), currency, float(value) * float(rate))
+
+
+def no_rate_message(value: Money, rule_id: str) -> str:
+    """Why a value in another currency cannot be judged, and how to fix it."""
+    return (
+        f"cannot judge a {value.currency} value ({value}) against a GBP threshold: set "
+        f'gbp_rates = {{ {value.currency} = <GBP per {value.currency}> }} in [options."{rule_id}"]'
+    )

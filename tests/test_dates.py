@@ -1,0 +1,80 @@
+"""Evidence dates: ISO dates and ISO date-times (their date part), one definition used everywhere."""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from capcheck.dates import impossible_dates, is_date, parse_date
+
+SCHEMAS = Path(__file__).parent.parent / "schemas" / "evidence"
+
+HEADER = "id,name,product,environment,criticality,status,end_of_life,last_patched\n"
+
+
+@pytest.mark.parametrize(
+    ("value", "day"),
+    [
+        ("2026-10-01", date(2026, 10, 1)),
+        ("2026-10-01T00:01:00Z", date(2026, 10, 1)),
+        ("2026-10-01T23:59:59.123456+05:30", date(2026, 10, 1)),
+        ("2026-10-01 08:15", date(2026, 10, 1)),
+        ("2026-10-01T08:15:00-0100", date(2026, 10, 1)),
+    ],
+)
+def test_dates_and_date_times_give_their_date_part(value: str, day: date) -> None:
+    assert is_date(value)
+    assert parse_date(value) == day
+
+
+@pytest.mark.parametrize(
+    "value", ["2026-02-30", "2026-10-01T25:00", "2026-10-01T", "01/10/2026", "2026-10-1", "20261001", "", 20261001]
+)
+def test_impossible_or_other_shapes_are_not_dates(value: object) -> None:
+    assert not is_date(value)
+    assert parse_date(value) is None
+
+
+def test_a_csv_export_with_timestamps_loads_and_is_judged_by_the_day(load, workdir: Path) -> None:
+    (workdir / "it-assets.csv").write_text(
+        HEADER + "A-1,a,p,production,low,in-service,2026-10-01T00:01:00Z,2026-09-30T23:59:00+00:00\n"
+    )
+    evidence = load("it-assets.csv")
+    [record] = evidence.records("it-assets")
+    assert record["end_of_life"] == "2026-10-01T00:01:00Z"
+    assert parse_date(record["last_patched"]) == date(2026, 9, 30)
+
+
+def test_an_impossible_timestamp_is_still_refused_with_its_location(load, workdir: Path) -> None:
+    (workdir / "it-assets.csv").write_text(HEADER + "A-1,a,p,production,low,in-service,2026-10-01T24:30:00Z,\n")
+    [problem] = load.problems("it-assets.csv")
+    assert problem.startswith("it-assets.csv:2: /records/0/end_of_life: ")
+    assert "2026-10-01T24:30:00Z" in problem
+
+
+def test_impossible_dates_name_the_wrong_order_and_future_events() -> None:
+    record = {"detected_on": "2026-03-10", "ico_reported_on": "2026-01-29T09:00:00Z", "resolved_on": "2026-11-26"}
+    order = [("detected_on", "ico_reported_on"), ("detected_on", "resolved_on")]
+    assert impossible_dates(record, order, ["resolved_on"], date(2026, 11, 25)) == [
+        "ico_reported_on 2026-01-29 is before detected_on 2026-03-10",
+        "resolved_on 2026-11-26 is after the as-of date 2026-11-25",
+    ]
+    # The same day is possible; so is an event on the as-of date; a missing date is not judged.
+    same_day = {"detected_on": "2026-03-10", "ico_reported_on": "2026-03-10", "resolved_on": "2026-11-25"}
+    assert impossible_dates(same_day, order, ["resolved_on"], date(2026, 11, 25)) == []
+    assert impossible_dates({"detected_on": "2026-03-10"}, order, ["resolved_on"], date(2026, 11, 25)) == []
+
+
+@pytest.mark.parametrize("path", sorted(SCHEMAS.glob("*.schema.json")), ids=lambda p: p.stem)
+def test_kinds_declare_date_orders_and_past_events_over_their_date_fields(path: Path) -> None:
+    schema = json.loads(path.read_text(encoding="utf-8"))
+    dates = {name for name, spec in schema["properties"].items() if spec.get("format") == "date"}
+    pairs = schema.get("x-capcheck-date-order", [])
+    past = schema.get("x-capcheck-past-dates", [])
+    assert all(len(pair) == 2 and set(pair) <= dates for pair in pairs), pairs
+    assert set(past) <= dates, past
+    if dates:
+        assert "x-capcheck-past-dates" in schema, f"{path.name}: say which date fields record past events"
