@@ -160,6 +160,7 @@ ASSET_FAMILIES: list[tuple[int, str, str, dict[tuple[str, str], int], dict[str, 
     for f in ESTATE["asset_families"]
 ]
 VENDORS: dict[str, str] = ESTATE["vendors"]
+NO_EOL_ANNOUNCED: frozenset[str] = frozenset(ESTATE["lifecycle"]["no_end_of_life_announced"])
 #: (name, product id, vendor, criticality)
 SAAS: list[tuple[str, str, str, str]] = [
     (s["name"], s["product"], s["vendor"], s["criticality"]) for s in ESTATE["saas"]
@@ -668,6 +669,9 @@ def assets(eol: dict[str, dict[str, Any]], contract_ids: dict[str, list[str]]) -
                         "criticality": criticality,
                         "owner": d.owner(owner_group),
                         "end_of_life": end_of_life,
+                        "end_of_life_announced": (
+                            False if end_of_life is None and f"{product} {version}" in NO_EOL_ANNOUNCED else None
+                        ),
                         "last_patched": last_patched,
                         "internet_facing": internet,
                         "hosting": hosting_value,
