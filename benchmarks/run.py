@@ -241,14 +241,14 @@ def _capcheck_command() -> list[str]:
     return [str(script)] if script.is_file() else [sys.executable, "-m", "capcheck"]
 
 
-def _cli(directory: Path, out: Path, select: tuple[str, ...] = ()) -> tuple[float, int]:
-    """Wall time of the real command line (best of two runs), JSON findings written to a file."""
+def _cli(directory: Path, out: Path, select: tuple[str, ...] = (), runs: int = 2) -> tuple[float, int]:
+    """Wall time of the real command line (best of ``runs``), JSON findings written to a file."""
     cmd = [*_capcheck_command(), "check", str(directory), "--as-of", AS_OF, "-f", "json", "-o", str(out)]
     for rule_id in select:
         cmd += ["--select", rule_id]
     best = float("inf")
     code = 0
-    for _ in range(2):
+    for _ in range(runs):
         t = time.perf_counter()
         proc = subprocess.run(cmd, capture_output=True, text=True, check=False)
         best = min(best, time.perf_counter() - t)
@@ -301,7 +301,9 @@ def _has_polars() -> bool:
     return importlib.util.find_spec("polars") is not None
 
 
-def _measure(scenario: str, n: int, seed: int, data: Path, out: Path, *, with_polars: bool) -> dict[str, Any]:
+def _measure(
+    scenario: str, n: int, seed: int, data: Path, out: Path, *, with_polars: bool, runs: int
+) -> dict[str, Any]:
     directory = _generate(data, scenario, n, seed)
     tag = f"{scenario}-{n}"
     size_mb = sum(f.stat().st_size for f in directory.glob("*.json")) / 1e6
@@ -309,8 +311,8 @@ def _measure(scenario: str, n: int, seed: int, data: Path, out: Path, *, with_po
     fast = _phase("orjson.loads", directory)
     ids_file = out / f"failing-ids-{tag}-capcheck.json"
     cc = _phase("capcheck", directory, str(ids_file), ",".join(TYPICAL), str(out / f"findings-{tag}-inprocess.json"))
-    typical, code = _cli(directory, out / f"findings-{tag}-typical.json", TYPICAL)
-    everything, _ = _cli(directory, out / f"findings-{tag}.json")
+    typical, code = _cli(directory, out / f"findings-{tag}-typical.json", TYPICAL, runs)
+    everything, _ = _cli(directory, out / f"findings-{tag}.json", runs=runs)
     peers = _phase("peers", directory)
     records = cc["records"]
     in_process = cc["load"] + cc["evaluate"] + cc["materialise"] + cc["write"]
@@ -319,6 +321,8 @@ def _measure(scenario: str, n: int, seed: int, data: Path, out: Path, *, with_po
         "records_per_kind": n,
         "total_records": records,
         "input_mb": round(size_mb, 1),
+        # The machine may be shared: a load above its cores makes every figure of the row slower.
+        "load_average_1m": round(os.getloadavg()[0], 2),
         "rules": cc["rules"],
         "failing_findings": cc["failed"],
         "failing_findings_per_record": cc["failed"] / records if records else 0.0,
@@ -368,7 +372,7 @@ def _print(row: dict[str, Any]) -> None:
     s = row
     print(
         f"\n{s['scenario']}, N = {s['records_per_kind']:,} per kind ({s['total_records']:,} records, "
-        f"{s['input_mb']:.0f} MB JSON), {s['rules']} typical rules, JSON out"
+        f"{s['input_mb']:.0f} MB JSON), {s['rules']} typical rules, JSON out; load average {s['load_average_1m']}"
         f"\n  failing findings         {s['failing_findings']:,} ({s['failing_findings_per_record']:.2f} a record); "
         f"records failing at least one rule {s['failing_records']:,} ({s['share_of_records_failing']:.1%})"
         f"\n  json.loads (stdlib)      {s['json_loads_s']:8.2f} s   peak {s['json_loads_rss_mb']:7.0f} MB"
@@ -427,6 +431,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--sizes", default="10000,100000,1000000", help="records per kind, comma-separated")
     parser.add_argument("--scenarios", default=",".join(SCENARIOS), help="comma-separated: typical, high-failure")
     parser.add_argument("--seed", type=int, default=2017)
+    parser.add_argument("--runs", type=int, default=2, help="command-line runs per measure, the best kept (default 2)")
     parser.add_argument("--out", type=Path, default=HERE / "out", help="results directory (default benchmarks/out)")
     parser.add_argument("--data", type=Path, default=HERE / "data", help="generated evidence (default benchmarks/data)")
     args = parser.parse_args(argv)
@@ -448,7 +453,7 @@ def main(argv: list[str] | None = None) -> int:
     if not with_polars:
         print("polars is not installed: the vectorised peer and the cross-check are skipped")
     rows = [
-        _measure(scenario, n, args.seed, args.data, args.out, with_polars=with_polars)
+        _measure(scenario, n, args.seed, args.data, args.out, with_polars=with_polars, runs=max(args.runs, 1))
         for n in sizes
         for scenario in scenarios
     ]
