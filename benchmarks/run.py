@@ -412,13 +412,16 @@ def _ensure_capcheck(argv: list[str]) -> None:
     """Re-run under the project's virtualenv when capcheck is not importable here; else say how to fix it."""
     if importlib.util.find_spec("capcheck") is not None and importlib.util.find_spec("orjson") is not None:
         return
-    for candidate in (ROOT / ".venv" / "bin" / "python", ROOT / ".venv" / "Scripts" / "python.exe"):
-        if candidate.is_file() and Path(sys.executable).resolve() != candidate.resolve():
+    venv = ROOT / ".venv"
+    for candidate in (venv / "bin" / "python", venv / "Scripts" / "python.exe"):
+        # A venv's python is a link to the base interpreter: compare the environments, not the binaries.
+        if candidate.is_file() and Path(sys.prefix).resolve() != venv.resolve():
             print(f"capcheck is not importable from {sys.executable}; running under {candidate}", file=sys.stderr)
             sys.stdout.flush()
             os.execv(candidate, [str(candidate), str(Path(__file__).resolve()), *argv])
     raise SystemExit(
-        f"benchmarks/run.py: capcheck is not importable from {sys.executable} and there is no {ROOT / '.venv'}.\n"
+        f"benchmarks/run.py: capcheck is not importable from {sys.executable}, "
+        f"nor from a project virtualenv at {venv}.\n"
         "Install it first: python3 -m venv .venv && .venv/bin/pip install -e '.[bench]', "
         "then run .venv/bin/python benchmarks/run.py"
     )
