@@ -24,6 +24,11 @@ Usage::
 
     python benchmarks/generate.py --records 100000 --seed 7 --out /tmp/evidence
     python benchmarks/generate.py --records 1000 --format csv --out /tmp/evidence-csv
+    python benchmarks/generate.py --records 100000 --scenario high-failure --out /tmp/evidence-hf
+
+``--scenario high-failure`` turns the failure knobs (:class:`Scenario`) up to a register at the
+start of an assurance programme: about 0.9 failing findings a record over the ten typical rules
+(``typical``, the default, is byte-identical to the data before the knob existed).
 """
 
 from __future__ import annotations
@@ -36,6 +41,7 @@ import sys
 import time
 from array import array
 from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
 from datetime import date
 from itertools import accumulate, compress, repeat
 from operator import is_
@@ -44,7 +50,17 @@ from typing import Any
 
 import orjson
 
-__all__ = ["FIELDS", "KINDS", "generate", "generate_records", "main", "write_csv", "write_json"]
+__all__ = [
+    "FIELDS",
+    "KINDS",
+    "SCENARIOS",
+    "Scenario",
+    "generate",
+    "generate_records",
+    "main",
+    "write_csv",
+    "write_json",
+]
 
 #: The kinds written, in the order they are generated.
 KINDS = ("supplier-contracts", "it-assets", "governance-register")
@@ -507,6 +523,86 @@ _OTHER_PHRASES = {
 }
 
 
+# ------------------------------------------------------------------------------------ scenarios
+
+
+@dataclass(frozen=True)
+class Scenario:
+    """The knobs that set how often the generated records fail the usual rules.
+
+    ``typical`` is an established programme (about 15 % of findings fail); ``high-failure`` is a
+    register at the start of an assurance programme: owners missing or outside governance, reviews
+    and patches stale, unsupported products in production, high risks without controls (about 0.9
+    failing findings per record over the ten typical rules of ``benchmarks/run.py``).
+    """
+
+    contract_owner_missing: float = 0.06
+    contract_owner_stray: float = 0.05
+    #: (low, high, weight) bands of days before the reference day of a contract's last review.
+    contract_review_age: tuple[tuple[int, int, float], ...] = ((0, 180, 60.0), (180, 365, 22.0), (365, 1100, 18.0))
+    #: Percent of high-value (GBP 1m+) and of other contracts with an exit plan.
+    exit_plan_high_value: int = 86
+    exit_plan_other: int = 35
+    #: Percent of contracts past their end date still recorded as active.
+    ended_still_active: int = 12
+    asset_owner_missing: float = 0.05
+    asset_owner_stray: float = 0.05
+    #: Weight multiplier of products past end of life on the reference day (or with none published).
+    unsupported_product_weight: float = 1.0
+    internet_facing: float = 0.2
+    environments: tuple[tuple[str, float], ...] = (
+        ("production", 52.0),
+        ("staging", 10.0),
+        ("test", 14.0),
+        ("development", 14.0),
+        ("dr", 10.0),
+    )
+    exposed_patch_age: tuple[tuple[int, int, float], ...] = (
+        (0, 15, 76.0),
+        (15, 45, 12.0),
+        (45, 180, 8.0),
+        (180, 500, 4.0),
+    )
+    deployment: tuple[tuple[str, float], ...] = (("manual", 28.0), ("scripted", 30.0), ("automated", 42.0))
+    entry_types: tuple[tuple[str, float], ...] = _ENTRY_TYPES
+    register_owner_missing: float = 0.05
+    register_review_age: tuple[tuple[int, int, float], ...] = ((0, 90, 78.0), (90, 365, 15.0), (365, 1000, 7.0))
+    #: How many controls a risk or issue links (drawn uniformly from this tuple).
+    control_links: tuple[int, ...] = (0, 1, 1, 2, 2, 3)
+
+
+#: The scenarios ``--scenario`` chooses from.
+SCENARIOS: dict[str, Scenario] = {
+    "typical": Scenario(),
+    "high-failure": Scenario(
+        contract_owner_missing=0.30,
+        contract_owner_stray=0.55,
+        contract_review_age=((0, 180, 15.0), (180, 365, 10.0), (365, 1100, 75.0)),
+        exit_plan_high_value=15,
+        exit_plan_other=10,
+        asset_owner_missing=0.25,
+        asset_owner_stray=0.30,
+        unsupported_product_weight=6.0,
+        ended_still_active=45,
+        internet_facing=0.72,
+        environments=(("production", 75.0), ("staging", 5.0), ("test", 8.0), ("development", 7.0), ("dr", 5.0)),
+        exposed_patch_age=((0, 15, 10.0), (15, 45, 25.0), (45, 180, 40.0), (180, 500, 25.0)),
+        deployment=(("manual", 60.0), ("scripted", 25.0), ("automated", 15.0)),
+        entry_types=(
+            ("risk", 72.0),
+            ("issue", 6.0),
+            ("decision", 5.0),
+            ("policy", 3.0),
+            ("control", 10.0),
+            ("action", 4.0),
+        ),
+        register_owner_missing=0.30,
+        register_review_age=((0, 90, 20.0), (90, 365, 45.0), (365, 1000, 35.0)),
+        control_links=(0, 0, 0, 0, 1, 2),
+    ),
+}
+
+
 # ----------------------------------------------------------------------------------- generators
 
 
@@ -537,8 +633,9 @@ def _dates(indices: Iterable[int]) -> list[str]:
 _VALUES = [int(round(10 ** (4 + 3.6 * q * q), -3)) for q in ((j + 0.5) / 4096 for j in range(4096))]
 
 
-def supplier_contracts(n: int, seed: int) -> list[Record]:
+def supplier_contracts(n: int, seed: int, scenario: Scenario = SCENARIOS["typical"]) -> list[Record]:
     """``n`` supplier-contracts records."""
+    sc = scenario
     draw = _Draw(f"{seed}:supplier-contracts")
     suppliers = _suppliers()
     ids = [f"CON-{i:08d}" for i in range(1, n + 1)]
@@ -559,10 +656,14 @@ def supplier_contracts(n: int, seed: int) -> list[Record]:
         if s > _REF:
             status.append("pipeline")
         elif e < _REF:  # ended: mostly recorded as expired, some still shown as active
-            status.append("active" if d < 12 else ("terminated" if d < 18 else "expired"))
+            status.append(
+                "active"
+                if d < sc.ended_still_active
+                else ("terminated" if d < sc.ended_still_active + 6 else "expired")
+            )
         else:
             status.append("terminated" if d < 3 else "active")
-    owner = _owners(draw, n, missing=0.06, stray=0.05)
+    owner = _owners(draw, n, missing=sc.contract_owner_missing, stray=sc.contract_owner_stray)
     route = draw.weighted(_ROUTES, n)
     frameworks = draw.weighted(_FRAMEWORKS, n)
     dps = draw.pick(_DPS, n)
@@ -573,12 +674,12 @@ def supplier_contracts(n: int, seed: int) -> list[Record]:
     ]
     exit_draw = draw.pick(range(100), n)
     exit_plan = [
-        None if st == "pipeline" else (d < (86 if v >= 1_000_000 else 35))
+        None if st == "pipeline" else (d < (sc.exit_plan_high_value if v >= 1_000_000 else sc.exit_plan_other))
         for st, v, d in zip(status, value, exit_draw, strict=True)
     ]
     exit_age = draw.days_ago(((0, 365, 78.0), (365, 900, 22.0)), n)
     exit_reviewed = [_DAYS[a] if e else None for e, a in zip(exit_plan, exit_age, strict=True)]
-    review_age = draw.days_ago(((0, 180, 60.0), (180, 365, 22.0), (365, 1100, 18.0)), n)
+    review_age = draw.days_ago(sc.contract_review_age, n)
     last_review = [
         None if st == "pipeline" else _DAYS[max(a, s)] for st, a, s in zip(status, review_age, start, strict=True)
     ]
@@ -616,25 +717,31 @@ def supplier_contracts(n: int, seed: int) -> list[Record]:
     return _records(FIELDS["supplier-contracts"], columns)
 
 
-def it_assets(n: int, seed: int) -> list[Record]:
+def _unsupported(product: tuple[str, str | None, str, str | None, str, float]) -> bool:
+    """Whether a product is past end of life on the reference day, or has none published (not SaaS)."""
+    return product[4] != "saas" and (product[3] is None or product[3] <= REFERENCE_DAY.isoformat())
+
+
+def it_assets(n: int, seed: int, scenario: Scenario = SCENARIOS["typical"]) -> list[Record]:
     """``n`` it-assets records; ``supplier_contract`` points into a contract register of ``n``."""
+    sc = scenario
     draw = _Draw(f"{seed}:it-assets")
     ids = [f"CI-{i:08d}" for i in range(1, n + 1)]
-    product = draw.pick(PRODUCTS, n, [p[5] for p in PRODUCTS])
-    env = draw.weighted(
-        (("production", 52.0), ("staging", 10.0), ("test", 14.0), ("development", 14.0), ("dr", 10.0)), n
+    product = draw.pick(
+        PRODUCTS, n, [p[5] * (sc.unsupported_product_weight if _unsupported(p) else 1.0) for p in PRODUCTS]
     )
+    env = draw.weighted(sc.environments, n)
     name = [
         f"ngh-{_ENV_SHORT[e]}-{_NAME_ROLE[p[4]]}-{i:07d}"
         for i, (e, p) in enumerate(zip(env, product, strict=True), start=1)
     ]
     criticality = draw.weighted((("low", 25.0), ("medium", 38.0), ("high", 27.0), ("critical", 10.0)), n)
-    owner = _owners(draw, n, missing=0.05, stray=0.05)
-    internet_facing = draw.flags(0.2, n)
+    owner = _owners(draw, n, missing=sc.asset_owner_missing, stray=sc.asset_owner_stray)
+    internet_facing = draw.flags(sc.internet_facing, n)
     # Internet-facing assets are patched on a tighter cycle than internal ones; SaaS is patched
     # by its supplier and has no last_patched.
     internal_age = draw.days_ago(((0, 45, 62.0), (45, 90, 16.0), (90, 240, 14.0), (240, 700, 8.0)), n)
-    exposed_age = draw.days_ago(((0, 15, 76.0), (15, 45, 12.0), (45, 180, 8.0), (180, 500, 4.0)), n)
+    exposed_age = draw.days_ago(sc.exposed_patch_age, n)
     last_patched = [
         None if p[4] == "saas" else _DAYS[e if inet else a]
         for p, inet, a, e in zip(product, internet_facing, internal_age, exposed_age, strict=True)
@@ -649,7 +756,7 @@ def it_assets(n: int, seed: int) -> list[Record]:
         None if k is None else f"CON-{c + 1 + (n if k == 'dangling' else 0):08d}"
         for k, c in zip(link, contract_no, strict=True)
     ]
-    deployment = draw.weighted((("manual", 28.0), ("scripted", 30.0), ("automated", 42.0)), n)
+    deployment = draw.weighted(sc.deployment, n)
     backup = draw.weighted(((True, 85.0), (False, 12.0), (None, 3.0)), n)
     status = draw.weighted((("in-service", 85.0), ("planned", 3.0), ("decommissioning", 5.0), ("retired", 7.0)), n)
     columns = (
@@ -677,13 +784,14 @@ def it_assets(n: int, seed: int) -> list[Record]:
 _PREFIXES = {"risk": "RSK", "issue": "ISS", "decision": "DEC", "policy": "POL", "control": "CTL", "action": "ACT"}
 
 
-def governance_register(n: int, seed: int) -> list[Record]:
+def governance_register(n: int, seed: int, scenario: Scenario = SCENARIOS["typical"]) -> list[Record]:
     """``n`` governance-register records; the first ones name every core owner once."""
+    sc = scenario
     draw = _Draw(f"{seed}:governance-register")
-    etype = draw.weighted(_ENTRY_TYPES, n)
+    etype = draw.weighted(sc.entry_types, n)
     ids = [f"{_PREFIXES[t]}-{i:08d}" for i, t in enumerate(etype, start=1)]
     controls = [i for i, t in zip(ids, etype, strict=True) if t == "control"] or ["CTL-00000000"]
-    owner = _owners(draw, n, missing=0.05, stray=0.0)
+    owner = _owners(draw, n, missing=sc.register_owner_missing, stray=0.0)
     for i in range(min(n, len(CORE_OWNERS))):
         owner[i] = CORE_OWNERS[i]
     status_draws = {t: draw.weighted(table, n) for t, table in _STATUS_BY_TYPE.items()}
@@ -695,7 +803,7 @@ def governance_register(n: int, seed: int) -> list[Record]:
         f"{p} ({s})" if t == "risk" else f"{_OTHER_PHRASES[t]}: {s}"
         for t, p, s in zip(etype, phrase, service, strict=True)
     ]
-    review_age = draw.days_ago(((0, 90, 78.0), (90, 365, 15.0), (365, 1000, 7.0)), n)
+    review_age = draw.days_ago(sc.register_review_age, n)
     raised_extra = draw.pick(range(2500), n)
     cycle = draw.pick((90, 180, 365, 365), n)
     next_review = [None if st == "closed" else _DAYS[a + c] for st, a, c in zip(status, review_age, cycle, strict=True)]
@@ -708,7 +816,7 @@ def governance_register(n: int, seed: int) -> list[Record]:
         (min(25, li * im + 2) if off else li * im) if r else None
         for r, li, im, off in zip(is_risk, likelihood, impact, score_off, strict=True)
     ]
-    n_links = draw.pick((0, 1, 1, 2, 2, 3), n)
+    n_links = draw.pick(sc.control_links, n)
     link_pool = (
         draw.pick(controls, 3 * n)
         if len(controls) <= _SLOTS
@@ -756,16 +864,16 @@ def governance_register(n: int, seed: int) -> list[Record]:
     return _records(FIELDS["governance-register"], columns)
 
 
-_GENERATORS: dict[str, Callable[[int, int], list[Record]]] = {
+_GENERATORS: dict[str, Callable[[int, int, Scenario], list[Record]]] = {
     "supplier-contracts": supplier_contracts,
     "it-assets": it_assets,
     "governance-register": governance_register,
 }
 
 
-def generate_records(kind: str, n: int, seed: int) -> list[Record]:
-    """``n`` records of ``kind`` for ``seed`` (the same list every time)."""
-    return _GENERATORS[kind](n, seed)
+def generate_records(kind: str, n: int, seed: int, scenario: str = "typical") -> list[Record]:
+    """``n`` records of ``kind`` for ``seed`` and ``scenario`` (the same list every time)."""
+    return _GENERATORS[kind](n, seed, SCENARIOS[scenario])
 
 
 # ---------------------------------------------------------------------------------------- writers
@@ -812,7 +920,7 @@ def write_csv(path: Path, records: Sequence[Record], columns: Sequence[str]) -> 
         writer.writerows([_cell(r.get(c)) for c in columns] for r in records)
 
 
-def generate(n: int, seed: int, out: Path, fmt: str = "json") -> list[Path]:
+def generate(n: int, seed: int, out: Path, fmt: str = "json", scenario: str = "typical") -> list[Path]:
     """Write the three kinds at ``n`` records each to ``out`` and return the paths written."""
     out.mkdir(parents=True, exist_ok=True)
     written = []
@@ -821,7 +929,7 @@ def generate(n: int, seed: int, out: Path, fmt: str = "json") -> list[Path]:
         gc_was_enabled = gc.isenabled()
         gc.disable()
         try:
-            records = generate_records(kind, n, seed)
+            records = generate_records(kind, n, seed, scenario)
         finally:
             if gc_was_enabled:
                 gc.enable()
@@ -841,13 +949,22 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=1, help="random seed (default 1)")
     parser.add_argument("--out", type=Path, required=True, help="output directory")
     parser.add_argument("--format", choices=("json", "csv"), default="json", help="file format (default json)")
+    parser.add_argument(
+        "--scenario",
+        choices=tuple(SCENARIOS),
+        default="typical",
+        help="typical (about 15%% of findings fail) or high-failure (about 0.9 failing findings a record)",
+    )
     args = parser.parse_args(argv)
     if args.records < 0:
         parser.error("--records must be >= 0")
     started = time.perf_counter()
-    paths = generate(args.records, args.seed, args.out, args.format)
+    paths = generate(args.records, args.seed, args.out, args.format, args.scenario)
     elapsed = time.perf_counter() - started
-    print(f"wrote {len(paths)} files, {args.records} records each, in {elapsed:.1f}s to {args.out}", file=sys.stderr)
+    print(
+        f"wrote {len(paths)} files, {args.records} records each ({args.scenario}), in {elapsed:.1f}s to {args.out}",
+        file=sys.stderr,
+    )
     return 0
 
 

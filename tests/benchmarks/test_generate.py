@@ -159,3 +159,25 @@ def test_a_realistic_share_fails_typical_checks(tmp_path: Path) -> None:
     for check, share in shares.items():
         assert 0.03 < share < 0.4, f"{check}: {share:.2%}"
     assert Counter(c["status"] for c in contracts).keys() == {"pipeline", "active", "expired", "terminated"}
+
+
+def test_high_failure_scenario_validates_and_is_deterministic(generated: Path, tmp_path: Path) -> None:
+    assert gen.main(["--records", str(N), "--seed", "7", "--scenario", "high-failure", "--out", str(tmp_path)]) == 0
+    gen.generate(N, 7, tmp_path / "again", scenario="high-failure")
+    for kind in gen.KINDS:
+        records = _records(tmp_path, kind)
+        assert [e.message for r in records for e in _validator(kind).iter_errors(r)] == []
+        assert len({r["id"] for r in records}) == N
+        data = (tmp_path / f"{kind}.json").read_bytes()
+        assert data == (tmp_path / "again" / f"{kind}.json").read_bytes(), kind
+        assert data != (generated / f"{kind}.json").read_bytes(), kind
+
+
+def test_high_failure_owners_are_missing_far_more_often(tmp_path: Path) -> None:
+    """The knobs reach the data: a typical-scenario share becomes a high one (run.py measures the rest)."""
+    gen.generate(3000, 11, tmp_path / "typical")
+    gen.generate(3000, 11, tmp_path / "high", scenario="high-failure")
+    for kind in gen.KINDS:
+        typical = sum("owner" not in r for r in _records(tmp_path / "typical", kind)) / 3000
+        high = sum("owner" not in r for r in _records(tmp_path / "high", kind)) / 3000
+        assert typical < 0.1 < 0.2 < high, (kind, typical, high)

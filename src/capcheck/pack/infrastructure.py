@@ -40,7 +40,7 @@ CAF_B4 = "https://www.ncsc.gov.uk/collection/cyber-assessment-framework/caf-obje
     tags=["lifecycle", "aggregate"],
     criteria=["caf:B4.d", "dspt:8", "govs:005-technology-lifecycle"],
     options={"max_ratio": 0.1, "min_assets": 3, "exempt_hosting": ["saas"]},
-    version="1.1.0",
+    version="1.1.1",
 )
 def eol_share_per_environment(evidence: Any, ctx: RuleContext) -> Iterator[Outcome]:
     """Group in-service assets by environment; compare the end-of-life share with the limit."""
@@ -73,7 +73,7 @@ def _unsupported(asset: Any, as_of: date, exempt: set[str]) -> bool:
     """Whether an asset is not known to be supported on ``as_of`` (INFRA-001's judgement): its end of
     life is on or before that day, or it has no end-of-life date without stating that none is announced."""
     if asset.get("hosting") in exempt:
-        return asset.get("end_of_life_announced") is not False
+        return False  # its supplier supports it (as INFRA-001, which leaves it out of scope)
     age = days_before(asset.get("end_of_life"), as_of)
     if age is None:
         return asset.get("end_of_life_announced") is not False
