@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 from capcheck.dates import impossible_dates
 from capcheck.declarative.conditions import Condition, Env, NotADate, Operand, format_value, make_getter
 from capcheck.models import Outcome, PassedRecords
-from capcheck.rules import RuleContext
+from capcheck.rules import RuleContext, undetermined_message
 
 if TYPE_CHECKING:
     from capcheck.evidence import EvidenceSet
@@ -132,11 +132,16 @@ class RecordCheck:
         failed = ctx.failed
         passing: list[str] = []  # passes are yielded as one value: most records pass, and are only counted
         keep = passing.append
+        scope = self.where
         for record in evidence.records(kind):
             try:
-                if where is not None and not where(record):
-                    continue
-                if require(record):
+                if where is not None:
+                    in_scope = where(record)
+                    if not in_scope:
+                        if in_scope is None and scope is not None:  # unknown: never silently out of scope
+                            yield failed(record, undetermined_message(record, scope.missing_fields(record)), kind=kind)
+                        continue
+                if require(record):  # unknown (None) fails, like false
                     if check_dates and (wrong := impossible_dates(record, order, past, ctx.as_of)):
                         yield failed(record, f"impossible dates: {'; '.join(wrong)}", kind=kind)
                     else:
@@ -206,19 +211,31 @@ class AggregateCheck:
         totals: dict[str, int] = {}
         counted: dict[str, list[str]] = {}
         errors: dict[str, list[tuple[str, str]]] = {}
+        undetermined: list[Outcome] = []
         for record in evidence.records(self.kind):
             group = _group_name(group_of(record)) if group_of is not None else "all"
             try:
-                if where is not None and not where(record):
-                    continue
+                if where is not None:
+                    in_scope = where(record)
+                    if not in_scope:
+                        if in_scope is None and self.where is not None:  # unknown: never silently out of scope
+                            message = undetermined_message(record, self.where.missing_fields(record))
+                            undetermined.append(ctx.failed(record, message, kind=self.kind))
+                        continue
                 hit = count(record)
             except NotADate as exc:
                 errors.setdefault(group, []).append((record["id"], str(exc)))
                 totals[group] = totals.get(group, 0) + 1
                 continue
+            if hit is None:
+                # Neither counted nor not: judging the group without it could pass a group that fails.
+                message = undetermined_message(record, self.count.missing_fields(record), "counted")
+                undetermined.append(ctx.failed(record, message, kind=self.kind))
+                continue
             totals[group] = totals.get(group, 0) + 1
             if hit:
                 counted.setdefault(group, []).append(record["id"])
+        yield from undetermined
         description = self.count.describe(env) if totals else ""
         for group in sorted(totals):
             yield self._judge(
