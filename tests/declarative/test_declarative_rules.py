@@ -105,10 +105,15 @@ def test_no_records_in_scope_is_a_skip(compile_context, evidence: EvidenceSet) -
 def test_aggregate_ratio_per_group(compile_context, evidence: EvidenceSet) -> None:
     rules = compile_fixture(compile_context, "aggregates.toml")
     findings = by_record(run(rules, evidence), "INFRA-911")
-    # A5 (the only development asset) has no end_of_life: neither counted nor not, so undetermined, and its
-    # group has no record left to judge.
-    assert statuses(findings) == {"production": FAIL, "test": FAIL, "A5": FAIL}
-    assert findings["A5"].message == "cannot tell whether counted: `end_of_life` missing"
+    # A5 (the only development asset) has no end_of_life: neither counted nor not, so it counts against the
+    # limit, and the group fails.
+    assert statuses(findings) == {"production": FAIL, "test": FAIL, "development": FAIL}
+    assert findings["development"].message == (
+        "1 of 1 it-assets records with environment 'development' (100.0%) match: end_of_life is before "
+        "2025-01-01; the limit is at most 25.0% (1 record undetermined, counted against the limit: "
+        "A5: cannot tell whether counted: `end_of_life` missing)"
+    )
+    assert [r.record_id for r in findings["development"].related] == ["A5"]
     production = findings["production"]
     assert production.message == (
         "1 of 3 it-assets records with environment 'production' (33.3%) match: "
@@ -116,7 +121,7 @@ def test_aggregate_ratio_per_group(compile_context, evidence: EvidenceSet) -> No
     )
     assert [r.record_id for r in production.related] == ["A1"]
     relaxed = by_record(run(rules, evidence, {"INFRA-911": {"max_ratio": 0.5}}), "INFRA-911")
-    assert statuses(relaxed) == {"production": PASS, "test": FAIL, "A5": FAIL}
+    assert statuses(relaxed) == {"production": PASS, "test": FAIL, "development": FAIL}
     assert relaxed["production"].message.endswith(
         "(33.3%) match: end_of_life is before 2025-01-01; within the limit (at most 50.0%)"
     )

@@ -98,9 +98,11 @@ RECORDS = [
 ]
 
 
-def run_rules(tmp_path: Path, compile_context: CompileContext, records: list[dict[str, Any]]) -> list[Finding]:
+def run_rules(
+    tmp_path: Path, compile_context: CompileContext, records: list[dict[str, Any]], rules_text: str = RULES
+) -> list[Finding]:
     rule_file = tmp_path / "rules.toml"
-    rule_file.write_text(RULES, encoding="utf-8")
+    rule_file.write_text(rules_text, encoding="utf-8")
     evidence_file = tmp_path / "it-assets.json"
     evidence_file.write_text(json.dumps({"kind": "it-assets", "records": records}), encoding="utf-8")
     rules = compile_rule_file(rule_file, "rules.toml", compile_context)
@@ -137,14 +139,42 @@ def test_exists_in_scope_says_a_missing_field_is_out_of_scope(tmp_path: Path, co
     assert findings["A1"].status is Status.FAIL  # in scope (it has an end_of_life), and no owner
 
 
-def test_an_aggregate_reports_records_it_cannot_scope_or_count(tmp_path: Path, compile_context: CompileContext) -> None:
+def test_an_aggregate_counts_records_it_cannot_scope_or_count_against_the_limit(
+    tmp_path: Path, compile_context: CompileContext
+) -> None:
     findings = by_record(run_rules(tmp_path, compile_context, RECORDS), "INFRA-923")
-    assert findings["A2"].message == "cannot tell whether in scope: `status` missing"
-    assert findings["A6"].message == "cannot tell whether counted: `deployment` missing"
-    assert findings["A6"].status is Status.FAIL
-    # the group is judged on the records it can count: A1, A3 and A5 (automated); A7 is undetermined
+    # A1, A3, A5 are in service and automated; A2, A4, A7 (no status) and A6 (no deployment) are undetermined,
+    # so count as deployed by hand: the group fails although no known record breaks the limit.
+    assert set(findings) == {"all"}
+    assert findings["all"].status is Status.FAIL
+    assert findings["all"].message == (
+        "4 of 7 it-assets records match: deployment is 'manual'; the limit is at most 0 (4 records undetermined, "
+        "counted against the limit: A2: cannot tell whether in scope: `status` missing and 3 more)"
+    )
+    assert [r.record_id for r in findings["all"].related] == ["A2", "A4", "A6", "A7"]
+
+
+def test_an_aggregate_passes_when_the_worst_case_passes(tmp_path: Path, compile_context: CompileContext) -> None:
+    rules = RULES.replace('measure = "count", max = 0', 'measure = "count", max = 4')
+    assert rules != RULES
+    findings = by_record(run_rules(tmp_path, compile_context, RECORDS, rules), "INFRA-923")
     assert findings["all"].status is Status.PASS
-    assert findings["all"].message.startswith("0 of 3 it-assets records match")
+    assert findings["all"].message.startswith("4 of 7 it-assets records match")
+
+
+def test_a_min_limit_counts_undetermined_records_as_not_counted(
+    tmp_path: Path, compile_context: CompileContext
+) -> None:
+    rules = RULES.replace('measure = "count", max = 0', 'measure = "ratio", min = 0.4').replace(
+        'eq = "manual"', 'eq = "automated"'
+    )
+    findings = by_record(run_rules(tmp_path, compile_context, RECORDS, rules), "INFRA-923")
+    # 3 automated of 7 (the 4 undetermined as not automated): 42.9%, above the limit
+    assert findings["all"].status is Status.PASS
+    assert findings["all"].message.startswith("3 of 7 it-assets records (42.9%) match")
+    fewer = by_record(run_rules(tmp_path, compile_context, [*RECORDS, base("A9")], rules), "INFRA-923")
+    assert fewer["all"].status is Status.FAIL
+    assert fewer["all"].message.startswith("3 of 8 it-assets records (37.5%) match")
 
 
 def test_with_every_scope_field_present_nothing_is_undetermined(compile_context: CompileContext) -> None:
