@@ -667,20 +667,40 @@ def _kleene_not(p: Predicate) -> Predicate:
 
 
 def _kleene_all(preds: list[Predicate]) -> Predicate:
-    """False if any part is false, else unknown (None) if any part is unknown, else true."""
+    """False if any part is false, else unknown (None) if any part is unknown, else true.
+
+    Every predicate returns exactly True, False or None (the operators' tests return bools), so
+    ``is False`` is exact; ``x and y`` of parts that are each True or None is None if either is None.
+    """
     if len(preds) == 2:
         a, b = preds
 
         def both(r: Record) -> bool | None:
             x = a(r)
-            if x:
-                return b(r)
-            if x is None:
-                y = b(r)
-                return False if y is not None and not y else None
-            return False
+            if x is False:
+                return False
+            y = b(r)
+            if y is False:
+                return False
+            return x and y
 
         return both
+    if len(preds) == 3:
+        a, b, c = preds
+
+        def all_three(r: Record) -> bool | None:
+            x = a(r)
+            if x is False:
+                return False
+            y = b(r)
+            if y is False:
+                return False
+            z = c(r)
+            if z is False:
+                return False
+            return x and y and z
+
+        return all_three
 
     def all_of(r: Record) -> bool | None:
         unknown = False
@@ -688,7 +708,7 @@ def _kleene_all(preds: list[Predicate]) -> Predicate:
             x = p(r)
             if x is None:
                 unknown = True
-            elif not x:
+            elif x is False:
                 return False
         return None if unknown else True
 
