@@ -10,10 +10,10 @@ with the example README's ``--as-of``. Then:
 
 Evidence that no longer validates (exit 2) is fine too: the run cannot be gamed into passing.
 
-Speed: the registry is built once; each file's run selects only the areas whose rules read its kind
-and loads only the evidence files those rules read, so each removal costs one small check.
-The file is re-serialised (CSV by the csv module, other formats as JSON) for the baseline as well as
-for each removal, so that nothing but the removal differs between the two runs.
+Speed: the registry and each file's baseline are made once; each run selects only the areas whose rules
+read the file's kind and loads only the evidence files those rules read, so each removal costs one small
+check. Every file is re-serialised (CSV by the csv module, other formats as JSON) for the baseline as well
+as for each removal, so that nothing but the removal differs between the two runs.
 """
 
 from __future__ import annotations
@@ -140,54 +140,68 @@ def registry() -> Registry:
 
 
 @cache
-def full_run(evidence_dir: Path) -> RunResult:
-    return run_check(CheckRequest(paths=[evidence_dir], as_of=readme_as_of(evidence_dir)), registry())
-
-
-@cache
 def read(path: Path) -> EvidenceFile:
     return EvidenceFile.read(path)
 
 
-@dataclass(frozen=True)
-class Scope:
-    """What one file's removals re-run: the areas whose rules read its kind, and the files they read."""
+class Workspace:
+    """Re-serialised copies of the example files (the baseline's inputs), and the baseline runs, made once.
 
-    areas: tuple[str, ...]
-    others: tuple[Path, ...]
+    Every file is read from its re-serialised copy (CSV as CSV, the rest as JSON, which also spares each
+    run the YAML parser), so a removal run differs from its baseline only by the removed column.
+    """
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.copies: dict[Path, Path] = {}
+        self.baselines: dict[Path, RunResult] = {}
+        self.scopes: dict[Path, tuple[tuple[str, ...], tuple[Path, ...]]] = {}
+        self.serial = 0
+
+    def copy(self, path: Path) -> Path:
+        if path not in self.copies:
+            self.copies[path] = read(path).write(self.root / "copies" / path.parent.parent.name, None)
+        return self.copies[path]
+
+    def scope(self, path: Path) -> tuple[tuple[str, ...], tuple[Path, ...]]:
+        """The areas whose rules read the file's kind, and the other files those rules read (as copies)."""
+        if path not in self.scopes:
+            evidence_dir = path.parent
+            full = run_check(CheckRequest(paths=[evidence_dir], as_of=readme_as_of(evidence_dir)), registry())
+            kind_of = {Path(info.path).name: info.kind for info in full.evidence}
+            kind = kind_of[path.name]
+            rules = registry().rules.values()
+            areas = sorted({r.meta.area for r in rules if kind in r.meta.kinds})
+            kinds = {k for r in rules if r.meta.area in areas for k in r.meta.kinds}
+            others = [p for p in sorted(evidence_dir.iterdir()) if p != path and kind_of.get(p.name) in kinds]
+            self.scopes[path] = (tuple(areas), tuple(self.copy(p) for p in others))
+        return self.scopes[path]
+
+    def run(self, path: Path, column: str | None) -> RunResult | None:
+        """The check of the file's areas with ``column`` removed (None: nothing removed); None when the
+        evidence no longer loads (exit 2)."""
+        areas, others = self.scope(path)
+        self.serial += 1
+        rewritten = read(path).write(self.root / f"run-{self.serial}", column)
+        request = CheckRequest(
+            paths=[*others, rewritten], select=list(areas), as_of=readme_as_of(path.parent), fail_on=None
+        )
+        try:
+            return run_check(request, registry())
+        except CapcheckError:
+            return None
+
+    def baseline(self, path: Path) -> RunResult:
+        if path not in self.baselines:
+            result = self.run(path, None)
+            assert result is not None, f"{path}: the example does not load once re-serialised"
+            self.baselines[path] = result
+        return self.baselines[path]
 
 
-@cache
-def scope_of(path: Path) -> Scope:
-    evidence_dir = path.parent
-    kind_of = {Path(info.path).name: info.kind for info in full_run(evidence_dir).evidence}
-    kind = kind_of[path.name]
-    rules = registry().rules.values()
-    areas = sorted({r.meta.area for r in rules if kind in r.meta.kinds})
-    kinds = {k for r in rules if r.meta.area in areas for k in r.meta.kinds}
-    others = tuple(p for p in sorted(evidence_dir.iterdir()) if p != path and kind_of.get(p.name) in kinds)
-    return Scope(tuple(areas), others)
-
-
-def run_without(path: Path, column: str | None, folder: Path) -> RunResult | None:
-    """The check of the file's areas with ``column`` removed (None: nothing removed); None when the
-    evidence no longer loads (exit 2)."""
-    scope = scope_of(path)
-    rewritten = read(path).write(folder, column)
-    request = CheckRequest(
-        paths=[*scope.others, rewritten], select=list(scope.areas), as_of=readme_as_of(path.parent), fail_on=None
-    )
-    try:
-        return run_check(request, registry())
-    except CapcheckError:
-        return None
-
-
-@cache
-def baseline(path: Path, folder: Path) -> RunResult:
-    result = run_without(path, None, folder)
-    assert result is not None, f"{path}: the example does not load once re-serialised"
-    return result
+@pytest.fixture(scope="module")
+def workspace(tmp_path_factory: pytest.TempPathFactory) -> Workspace:
+    return Workspace(tmp_path_factory.mktemp("column-removal"))
 
 
 def levels(result: RunResult) -> dict[str, int]:
@@ -232,24 +246,23 @@ def test_every_example_has_columns_to_remove() -> None:
 
 
 @pytest.mark.parametrize(("path", "column"), CASES)
-def test_removing_a_column_never_improves_the_check(
-    path: Path, column: str, tmp_path_factory: pytest.TempPathFactory
-) -> None:
-    folder = tmp_path_factory.mktemp("removed")
-    before = baseline(path, tmp_path_factory.mktemp("baseline"))
-    after = run_without(path, column, folder)
+def test_removing_a_column_never_improves_the_check(path: Path, column: str, workspace: Workspace) -> None:
+    before = workspace.baseline(path)
+    after = workspace.run(path, column)
     if after is None:
         return  # the evidence no longer validates: exit 2, so nothing passes
     before_levels, after_levels = levels(before), levels(after)
     raised = {a: (before_levels.get(a, 0), lvl) for a, lvl in after_levels.items() if lvl > before_levels.get(a, 0)}
     assert not raised, f"removing {column!r} from {path.name} raised area levels (before, after): {raised}"
     still = failures(after)
-    lost = sorted(
+    lost = {
         fp for fp, severity in guarded_failures(before).items() if fp not in still or still[fp].rank < severity.rank
+    }
+    named = sorted(
+        {
+            f"{f.rule_id} {f.evidence.record_id if f.evidence else f.group}"
+            for f in before.findings
+            if f.fingerprint in lost
+        }
     )
-    named = [
-        f"{f.rule_id} {f.evidence.record_id if f.evidence else f.group}"
-        for f in before.findings
-        if f.fingerprint in lost
-    ]
-    assert not lost, f"removing {column!r} from {path.name} removed critical/high failures: {sorted(set(named))}"
+    assert not lost, f"removing {column!r} from {path.name} removed critical/high failures: {named}"
