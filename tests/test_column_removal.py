@@ -1,8 +1,9 @@
 """The column-removal property: deleting evidence can never make a check look better.
 
-For every column of every evidence file of every example under ``examples/`` (CSV columns, and the
-top-level fields of JSON/YAML/TOML records), remove it from every record and run the check in-process
-with the example README's ``--as-of``. Then:
+For every column of every evidence kind of every example under ``examples/`` (CSV columns, and the
+top-level fields of JSON/YAML/TOML records), remove it from every record of that kind, in every file that
+holds it (a register exported without the column), and run the check in-process with the example
+README's ``--as-of``. Then:
 
 - each area's level stays or drops (no level counts as the lowest, so "insufficient evidence" is fine);
 - every critical or high failure is still there: the same rule on the same record (or group) still
@@ -10,10 +11,10 @@ with the example README's ``--as-of``. Then:
 
 Evidence that no longer validates (exit 2) is fine too: the run cannot be gamed into passing.
 
-Speed: the registry and each file's baseline are made once; each run selects only the areas whose rules
-read the file's kind and loads only the evidence files those rules read, so each removal costs one small
-check. Every file is re-serialised (CSV by the csv module, other formats as JSON) for the baseline as well
-as for each removal, so that nothing but the removal differs between the two runs.
+Speed: the registry and each kind's baseline are made once; each run selects only the areas whose rules
+read the kind and loads only the evidence files those rules read, so each removal costs one check of a
+few areas. Every file is re-serialised (CSV by the csv module, other formats as JSON) for the baseline as
+well as for each removal, so that nothing but the removal differs between the two runs.
 """
 
 from __future__ import annotations
@@ -74,6 +75,7 @@ class EvidenceFile:
     """One evidence file, parsed once: its columns, and how to write it with a column removed."""
 
     path: Path
+    kind: str
     header: tuple[str, ...] = ()  # CSV
     rows: tuple[tuple[str, ...], ...] = ()  # CSV
     document: Mapping[str, Any] | None = None  # other formats, as JSON values
@@ -83,7 +85,7 @@ class EvidenceFile:
         text = path.read_text(encoding="utf-8-sig")
         if path.suffix == ".csv":
             header, *rows = list(csv.reader(io.StringIO(text, newline="")))
-            return EvidenceFile(path, tuple(header), tuple(tuple(r) for r in rows))
+            return EvidenceFile(path, path.stem, tuple(header), tuple(tuple(r) for r in rows))
         if path.suffix == ".json":
             doc = json.loads(text)
         elif path.suffix in (".yaml", ".yml"):
@@ -94,7 +96,7 @@ class EvidenceFile:
             raise AssertionError(f"{path}: no reader for this evidence format in the column-removal test")
         if isinstance(doc, list):
             doc = {"records": doc}
-        return EvidenceFile(path, document=doc)
+        return EvidenceFile(path, str(doc.get("kind", path.stem)), document=doc)
 
     def columns(self) -> list[str]:
         """CSV columns, or every top-level field of any record (``id`` included: removing it must not pass)."""
@@ -122,8 +124,7 @@ class EvidenceFile:
         doc["records"] = [
             {k: v for k, v in r.items() if k != without} if isinstance(r, dict) else r for r in doc.get("records", [])
         ]
-        if "kind" not in doc:  # a bare list took its kind from the file name
-            doc["kind"] = self.path.stem
+        doc["kind"] = self.kind
         target = folder / f"{self.path.stem}.json"
         target.write_text(json.dumps(doc), encoding="utf-8")
         return target
@@ -144,6 +145,11 @@ def read(path: Path) -> EvidenceFile:
     return EvidenceFile.read(path)
 
 
+def evidence_files(evidence_dir: Path) -> list[EvidenceFile]:
+    """Every evidence file of an example, nested folders included, in sorted order."""
+    return [read(p) for p in sorted(evidence_dir.rglob("*")) if p.is_file()]
+
+
 class Workspace:
     """Re-serialised copies of the example files (the baseline's inputs), and the baseline runs, made once.
 
@@ -154,49 +160,41 @@ class Workspace:
     def __init__(self, root: Path) -> None:
         self.root = root
         self.copies: dict[Path, Path] = {}
-        self.baselines: dict[Path, RunResult] = {}
-        self.scopes: dict[Path, tuple[tuple[str, ...], tuple[Path, ...]]] = {}
+        self.baselines: dict[tuple[Path, str], RunResult] = {}
         self.serial = 0
 
-    def copy(self, path: Path) -> Path:
-        if path not in self.copies:
-            self.copies[path] = read(path).write(self.root / "copies" / path.parent.parent.name, None)
-        return self.copies[path]
+    def copy(self, file: EvidenceFile) -> Path:
+        if file.path not in self.copies:
+            folder = self.root / "copies" / str(len(self.copies))
+            self.copies[file.path] = file.write(folder, None)
+        return self.copies[file.path]
 
-    def scope(self, path: Path) -> tuple[tuple[str, ...], tuple[Path, ...]]:
-        """The areas whose rules read the file's kind, and the other files those rules read (as copies)."""
-        if path not in self.scopes:
-            evidence_dir = path.parent
-            full = run_check(CheckRequest(paths=[evidence_dir], as_of=readme_as_of(evidence_dir)), registry())
-            kind_of = {Path(info.path).name: info.kind for info in full.evidence}
-            kind = kind_of[path.name]
-            rules = registry().rules.values()
-            areas = sorted({r.meta.area for r in rules if kind in r.meta.kinds})
-            kinds = {k for r in rules if r.meta.area in areas for k in r.meta.kinds}
-            others = [p for p in sorted(evidence_dir.iterdir()) if p != path and kind_of.get(p.name) in kinds]
-            self.scopes[path] = (tuple(areas), tuple(self.copy(p) for p in others))
-        return self.scopes[path]
-
-    def run(self, path: Path, column: str | None) -> RunResult | None:
-        """The check of the file's areas with ``column`` removed (None: nothing removed); None when the
-        evidence no longer loads (exit 2)."""
-        areas, others = self.scope(path)
+    def run(self, evidence_dir: Path, kind: str, column: str | None) -> RunResult | None:
+        """The check of the areas whose rules read ``kind``, with ``column`` removed from every record of
+        the kind (None: nothing removed); None when the evidence no longer loads (exit 2)."""
+        rules = registry().rules.values()
+        areas = sorted({r.meta.area for r in rules if kind in r.meta.kinds})
+        kinds = {k for r in rules if r.meta.area in areas for k in r.meta.kinds}
         self.serial += 1
-        rewritten = read(path).write(self.root / f"run-{self.serial}", column)
-        request = CheckRequest(
-            paths=[*others, rewritten], select=list(areas), as_of=readme_as_of(path.parent), fail_on=None
-        )
+        paths = []
+        for i, file in enumerate(evidence_files(evidence_dir)):
+            if file.kind == kind:
+                paths.append(file.write(self.root / f"run-{self.serial}" / str(i), column))
+            elif file.kind in kinds:
+                paths.append(self.copy(file))
+        request = CheckRequest(paths=paths, select=areas, as_of=readme_as_of(evidence_dir), fail_on=None)
         try:
             return run_check(request, registry())
         except CapcheckError:
             return None
 
-    def baseline(self, path: Path) -> RunResult:
-        if path not in self.baselines:
-            result = self.run(path, None)
-            assert result is not None, f"{path}: the example does not load once re-serialised"
-            self.baselines[path] = result
-        return self.baselines[path]
+    def baseline(self, evidence_dir: Path, kind: str) -> RunResult:
+        key = (evidence_dir, kind)
+        if key not in self.baselines:
+            result = self.run(evidence_dir, kind, None)
+            assert result is not None, f"{evidence_dir}: the example does not load once re-serialised"
+            self.baselines[key] = result
+        return self.baselines[key]
 
 
 @pytest.fixture(scope="module")
@@ -230,11 +228,12 @@ def failures(result: RunResult) -> dict[str, Severity]:
 
 def _cases() -> Iterator[Any]:
     for evidence_dir in EVIDENCE_DIRS:
-        for path in sorted(evidence_dir.iterdir()):
-            if path.is_file():
-                for column in read(path).columns():
-                    example = evidence_dir.parent.name
-                    yield pytest.param(path, column, id=f"{example}/{path.name}:{column}")
+        columns: dict[str, dict[str, None]] = {}
+        for file in evidence_files(evidence_dir):
+            columns.setdefault(file.kind, {}).update(dict.fromkeys(file.columns()))
+        for kind in sorted(columns):
+            for column in columns[kind]:
+                yield pytest.param(evidence_dir, kind, column, id=f"{evidence_dir.parent.name}/{kind}:{column}")
 
 
 CASES = list(_cases())
@@ -245,15 +244,17 @@ def test_every_example_has_columns_to_remove() -> None:
     assert len(CASES) > 50
 
 
-@pytest.mark.parametrize(("path", "column"), CASES)
-def test_removing_a_column_never_improves_the_check(path: Path, column: str, workspace: Workspace) -> None:
-    before = workspace.baseline(path)
-    after = workspace.run(path, column)
+@pytest.mark.parametrize(("evidence_dir", "kind", "column"), CASES)
+def test_removing_a_column_never_improves_the_check(
+    evidence_dir: Path, kind: str, column: str, workspace: Workspace
+) -> None:
+    before = workspace.baseline(evidence_dir, kind)
+    after = workspace.run(evidence_dir, kind, column)
     if after is None:
         return  # the evidence no longer validates: exit 2, so nothing passes
     before_levels, after_levels = levels(before), levels(after)
     raised = {a: (before_levels.get(a, 0), lvl) for a, lvl in after_levels.items() if lvl > before_levels.get(a, 0)}
-    assert not raised, f"removing {column!r} from {path.name} raised area levels (before, after): {raised}"
+    assert not raised, f"removing {kind} {column!r} raised area levels (before, after): {raised}"
     still = failures(after)
     lost = {
         fp for fp, severity in guarded_failures(before).items() if fp not in still or still[fp].rank < severity.rank
@@ -265,4 +266,4 @@ def test_removing_a_column_never_improves_the_check(path: Path, column: str, wor
             if f.fingerprint in lost
         }
     )
-    assert not lost, f"removing {column!r} from {path.name} removed critical/high failures: {named}"
+    assert not lost, f"removing {kind} {column!r} removed critical/high failures: {named}"
