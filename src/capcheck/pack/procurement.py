@@ -38,7 +38,6 @@ def _value(record: Any, rates: Mapping[str, Any]) -> float | None:
     title="Direct awards stay a small share of contract value",
     area="COMM",
     severity="medium",
-    version="1.1.0",
     kinds=[CONTRACTS],
     description=(
         "Across contracts with a status in scope (default active), the share of total contract "
@@ -70,7 +69,7 @@ def _value(record: Any, rates: Mapping[str, Any]) -> float | None:
         "min_contracts": 5,
         "gbp_rates": {},
     },
-    version="1.1.0",
+    version="1.2.0",
 )
 def direct_award_share(evidence: Any, ctx: RuleContext) -> Iterator[Outcome]:
     """Share of value (or count) procured by the routes in ``routes`` among contracts in scope."""
