@@ -69,7 +69,7 @@ kind = "it-assets"
 description = "d"
 rationale = "r"
 remediation = "m"
-where = { field = "owner", ne = "nobody" }
+where = { field = "site", ne = "closed" }
 require = { field = "name", exists = true }
 """
 
@@ -85,8 +85,8 @@ RECORDS = [
     base("A1", status="in-service", hosting="on-premises", end_of_life="2030-01-01", deployment="automated"),
     # status missing: cannot tell
     base("A2", hosting="on-premises", end_of_life="2030-01-01", deployment="automated"),
-    # owner blank (whitespace, which its schema allows): cannot tell for INFRA-924
-    base("A3", status="in-service", owner=" \t", hosting="saas", end_of_life="2030-01-01", deployment="automated"),
+    # site (a field the kind does not declare, so no schema refuses a blank) blank: cannot tell for INFRA-924
+    base("A3", status="in-service", site=" \t", hosting="saas", end_of_life="2030-01-01", deployment="automated"),
     # status missing, but another scope test is false: decidedly out of scope
     base("A4", environment="test", end_of_life="2030-01-01", deployment="automated"),
     # hosting missing under `not`: unknown, not "not saas"
@@ -128,8 +128,8 @@ def test_a_missing_scope_field_is_an_undetermined_failure(tmp_path: Path, compil
 def test_a_blank_scope_field_is_undetermined(tmp_path: Path, compile_context: CompileContext) -> None:
     findings = by_record(run_rules(tmp_path, compile_context, RECORDS), "INFRA-924")
     assert findings["A3"].status is Status.FAIL
-    assert findings["A3"].message == "cannot tell whether in scope: `owner` blank"
-    assert findings["A1"].message == "cannot tell whether in scope: `owner` missing"
+    assert findings["A3"].message == "cannot tell whether in scope: `site` blank"
+    assert findings["A1"].message == "cannot tell whether in scope: `site` missing"
 
 
 def test_exists_in_scope_says_a_missing_field_is_out_of_scope(tmp_path: Path, compile_context: CompileContext) -> None:

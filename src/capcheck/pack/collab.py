@@ -23,7 +23,6 @@ TCOP_8 = "https://www.gov.uk/guidance/share-and-reuse-technology"
     title="Personal data shared with partners is covered by an active agreement",
     area="COLLAB",
     severity="high",
-    version="1.1.0",
     kinds=["data-products", "data-sharing-agreements"],
     description=(
         "For every data product with personal_data = true and status in statuses (default live), each "
@@ -46,7 +45,7 @@ TCOP_8 = "https://www.gov.uk/guidance/share-and-reuse-technology"
     tags=["data-sharing", "privacy", "join"],
     criteria=["dspt:1", "tcop:8", "caf:B3.a"],
     options={"statuses": ["live"]},
-    version="1.1.0",
+    version="1.2.0",
 )
 def shared_personal_data_covered(evidence: Any, ctx: RuleContext) -> Iterator[Outcome]:
     """Join data-products.shared_with (partner names) to active agreements listing the product."""

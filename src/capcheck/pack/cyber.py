@@ -100,7 +100,6 @@ def incidents_contained_in_time(evidence: Any, ctx: RuleContext) -> Iterator[Out
     title="Reportable personal data breaches are reported to the ICO within 72 hours",
     area="CYBER",
     severity="critical",
-    version="1.1.0",
     kinds=[KIND],
     description=(
         "Every personal data breach (personal_data_breach = true) not assessed as unreportable "
@@ -126,7 +125,7 @@ def incidents_contained_in_time(evidence: Any, ctx: RuleContext) -> Iterator[Out
     tags=["incident-management", "data-protection", "legal"],
     criteria=["dspt:6", "caf:D1.a", "govs:007-incidents"],
     options={"max_days": 3},
-    version="1.1.0",
+    version="1.2.0",
 )
 def breaches_reported_to_ico(evidence: Any, ctx: RuleContext) -> Iterator[Outcome]:
     """Days from detected_on to ico_reported_on for reportable personal data breaches."""
