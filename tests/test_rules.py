@@ -149,3 +149,40 @@ def test_an_area_selector_is_not_a_prefix_of_a_longer_area() -> None:
     assert ids(select_rules(RULES, ["GOV-"])) == ["GOV-002"]
     with pytest.raises(UsageError, match="'GO'"):
         select_rules(RULES, ["GO"])
+
+
+# ---------------------------------------------------------------------------------------------
+# Scope integrity helpers
+# ---------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("value", "missing"),
+    [(None, True), ("", True), ("  \t\n", True), ("x", False), (" x ", False), (0, False), (False, False), ([], False)],
+)
+def test_is_missing(value: Any, missing: bool) -> None:
+    from capcheck.rules import is_missing
+
+    assert is_missing(value) is missing
+
+
+def test_missing_and_undetermined_name_the_fields_a_record_lacks() -> None:
+    from datetime import date
+
+    from capcheck.models import Status
+
+    meta = make("INFRA-004", severity="critical").meta
+    ctx = RuleContext(meta, evidence=None, as_of=date(2026, 11, 25), options={})  # type: ignore[arg-type]
+    record = {"id": "A-1", "status": " ", "internet_facing": False, "contact": {"email": ""}}
+    assert ctx.missing(record, "status", "internet_facing", "hosting", "contact.email", "contact.phone") == [
+        "status",
+        "hosting",
+        "contact.email",
+        "contact.phone",
+    ]
+    outcome = ctx.undetermined(record, ctx.missing(record, "status", "hosting"))
+    assert outcome == Outcome(
+        Status.FAIL, "it-assets", "A-1", "cannot tell whether in scope: `status` blank, `hosting` missing"
+    )
+    counted = ctx.undetermined(record, ["deployment"], what="counted")
+    assert counted.message == "cannot tell whether counted: `deployment` missing"

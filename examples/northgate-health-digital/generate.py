@@ -850,7 +850,8 @@ def data_products(service_records: list[Record], partners: list[str]) -> list[Re
                     )
                     if not personal or d.chance(0.88)
                     else None,
-                    "shared_with": sorted(d.rng.sample(partners, d.between(1, 3))) if d.chance(0.5) else None,
+                    # shared with nobody is the empty list: an absent shared_with would say "not recorded"
+                    "shared_with": sorted(d.rng.sample(partners, d.between(1, 3))) if d.chance(0.5) else [],
                     "source_service": d.pick(service_ids) if d.chance(0.85) else None,
                 }
             )

@@ -20,10 +20,35 @@ from capcheck.models import Outcome, PassedRecords, RuleMeta, RuleSource, Severi
 if TYPE_CHECKING:
     from capcheck.evidence import EvidenceSet
 
-__all__ = ["CheckFunction", "Rule", "RuleContext", "rule", "select_rules"]
+__all__ = ["CheckFunction", "Rule", "RuleContext", "is_missing", "rule", "select_rules", "undetermined_message"]
 
 Record = Mapping[str, Any]
 CheckFunction = Callable[["EvidenceSet", "RuleContext"], Iterable[Outcome | PassedRecords]]
+
+
+def is_missing(value: Any) -> bool:
+    """Whether a value cannot decide anything: absent (None), or a string that is empty or only
+    whitespace. A scope test on such a value is *unknown*, never false (docs/writing-rules.md)."""
+    return value is None or (type(value) is str and (value == "" or value.isspace()))
+
+
+def _field_value(record: Record, path: str) -> Any:
+    value: Any = record
+    for part in path.split("."):
+        if type(value) is not dict:
+            return None
+        value = value.get(part)
+    return value
+
+
+def undetermined_message(record: Record, fields: Iterable[str], what: str = "in scope") -> str:
+    """The message of an undetermined finding: ``cannot tell whether in scope: `status` missing``.
+
+    ``fields`` are the (dotted) fields the decision needed; each is named as ``missing`` (absent or
+    null) or ``blank`` (an empty or whitespace string).
+    """
+    parts = [f"`{f}` {'missing' if _field_value(record, f) is None else 'blank'}" for f in fields]
+    return f"cannot tell whether {what}: {', '.join(parts) or 'a field it needs is missing'}"
 
 
 @dataclass(frozen=True)
@@ -147,6 +172,37 @@ class RuleContext:
 
         ``related`` names other records the verdict rests on, as ``(kind, id)`` pairs.
         """
+        return Outcome(Status.FAIL, self._kind_of(record, kind), record["id"], message, tuple(related))
+
+    def missing(self, record: Record, *fields: str) -> list[str]:
+        """Those of ``fields`` (dotted allowed) the record lacks: absent, null or blank (:func:`is_missing`).
+
+        A Python rule checks the fields its scope depends on with this, and yields
+        :meth:`undetermined` for a record whose scope it cannot decide, instead of dropping it.
+        """
+        return [f for f in fields if is_missing(_field_value(record, f))]
+
+    def undetermined(
+        self,
+        record: Record,
+        fields: Iterable[str],
+        *,
+        kind: str | None = None,
+        what: str = "in scope",
+        related: Iterable[tuple[str, str]] = (),
+    ) -> Outcome:
+        """The rule cannot tell whether the record is in scope (or, with ``what``, whether it is
+        counted ...) because ``fields`` are missing: a ``fail`` at the rule's severity, so a
+        missing column can never take records out of a rule's reach.
+
+        Example::
+
+            gap = ctx.missing(asset, "status", "internet_facing")
+            if gap:
+                yield ctx.undetermined(asset, gap)
+                continue
+        """
+        message = undetermined_message(record, fields, what)
         return Outcome(Status.FAIL, self._kind_of(record, kind), record["id"], message, tuple(related))
 
     def skipped(

@@ -57,16 +57,19 @@ def test_operator_case(case: dict[str, Any]) -> None:
     record = dict(case["record"])
     if "pad" in case:
         record["text"] = "x" * case["pad"] + record["text"]
-    assert predicate(record) is case["expect"]
+    expected = None if case["expect"] == "unknown" else case["expect"]
+    assert predicate(record) is expected
 
 
 def test_every_operator_is_seen_both_passing_and_failing() -> None:
-    seen: dict[str, set[bool]] = {}
+    seen: dict[str, set[bool | str]] = {}
     for case in CASES:
         for op in operators_in(case["condition"]):
             seen.setdefault(op, set()).add(case["expect"])
     seen.pop("found_in", None), seen.pop("not_found_in", None)  # need evidence: see test_rules.py
-    missing = {op for op in OPERATORS if op not in ("found_in", "not_found_in") and seen.get(op) != {True, False}}
+    missing = {
+        op for op in OPERATORS if op not in ("found_in", "not_found_in") and not {True, False} <= seen.get(op, set())
+    }
     assert missing == set()
     assert {"all", "any", "not"} <= set(seen)
 
@@ -178,3 +181,67 @@ def test_date_operator_bounds_are_pinned_to_the_day(operator: dict[str, Any], of
     day = (AS_OF + timedelta(days=offset)).isoformat()
     assert predicate({"d": day}) is expect
     assert predicate({"d": day + "T23:59:59Z"}) is expect  # a date-time is judged by its date part
+
+
+# ---------------------------------------------------------------------------------------------
+# Three-valued logic: sound against every way of filling in the missing fields
+# ---------------------------------------------------------------------------------------------
+
+_FIELDS = ("a", "b", "c")
+_VALUES = ("x", "y", None, "", " ")  # None, "" and " " are missing
+
+
+def _conditions() -> Any:
+    from hypothesis import strategies as st
+
+    leaf = st.one_of(
+        st.builds(lambda f, v: {"field": f, "eq": v}, st.sampled_from(_FIELDS), st.sampled_from(("x", "y"))),
+        st.builds(lambda f, v: {"field": f, "ne": v}, st.sampled_from(_FIELDS), st.sampled_from(("x", "y"))),
+        st.builds(lambda f, b: {"field": f, "exists": b}, st.sampled_from(_FIELDS), st.booleans()),
+        st.builds(lambda f, o: {"field": f, "eq_field": o}, st.sampled_from(_FIELDS), st.sampled_from(_FIELDS)),
+    )
+    return st.recursive(
+        leaf,
+        lambda children: st.one_of(
+            st.builds(lambda c: {"not": c}, children),
+            st.builds(lambda cs: {"all": cs}, st.lists(children, min_size=1, max_size=4)),
+            st.builds(lambda cs: {"any": cs}, st.lists(children, min_size=1, max_size=4)),
+        ),
+        max_leaves=8,
+    )
+
+
+def test_three_valued_logic_is_sound_and_classical_when_nothing_is_missing() -> None:
+    """A definite verdict on a record with missing (absent or blank) fields is the verdict of every way of
+    filling them in, for conditions that compare values; with nothing missing, the verdict is never unknown."""
+    import itertools
+
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    @settings(max_examples=300, deadline=None)
+    @given(_conditions(), st.fixed_dictionaries({f: st.sampled_from(_VALUES) for f in _FIELDS}))
+    def check(node: dict[str, Any], values: dict[str, Any]) -> None:
+        predicate = compile_ok(node).bind(Env(AS_OF, {}))
+        record = {k: v for k, v in values.items() if v is not None}
+        verdict = predicate(record)
+        assert verdict in (True, False, None)
+        missing = [f for f in _FIELDS if values[f] in (None, "", " ")]
+        if not missing:
+            assert verdict is not None
+            return
+        if verdict is None or _uses_exists(node):
+            return  # `exists` tests presence itself: filling the field in is a different record for it
+        for filler in itertools.product(("x", "y"), repeat=len(missing)):
+            filled = {**record, **dict(zip(missing, filler, strict=True))}
+            assert predicate(filled) is verdict, (node, record, filled)
+
+    check()
+
+
+def _uses_exists(node: Any) -> bool:
+    if isinstance(node, dict):
+        return "exists" in node or any(_uses_exists(v) for v in node.values())
+    if isinstance(node, list):
+        return any(_uses_exists(v) for v in node)
+    return False

@@ -59,6 +59,7 @@ def test_an_empty_cell_means_absent(load, copy_fixture: Callable[..., Path]) -> 
         "title": "Unowned risk",
         "entry_type": "risk",
         "status": "open",
+        "linked_controls": [],  # except in a list column: an empty cell there is the empty list
     }
 
 

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 from capcheck.dates import impossible_dates
 from capcheck.declarative.conditions import Condition, Env, NotADate, Operand, format_value, make_getter
 from capcheck.models import Outcome, PassedRecords
-from capcheck.rules import RuleContext
+from capcheck.rules import RuleContext, undetermined_message
 
 if TYPE_CHECKING:
     from capcheck.evidence import EvidenceSet
@@ -132,11 +132,16 @@ class RecordCheck:
         failed = ctx.failed
         passing: list[str] = []  # passes are yielded as one value: most records pass, and are only counted
         keep = passing.append
+        scope = self.where
         for record in evidence.records(kind):
             try:
-                if where is not None and not where(record):
-                    continue
-                if require(record):
+                if where is not None:
+                    in_scope = where(record)
+                    if not in_scope:
+                        if in_scope is None and scope is not None:  # unknown: never silently out of scope
+                            yield failed(record, undetermined_message(record, scope.missing_fields(record)), kind=kind)
+                        continue
+                if require(record):  # unknown (None) fails, like false
                     if check_dates and (wrong := impossible_dates(record, order, past, ctx.as_of)):
                         yield failed(record, f"impossible dates: {'; '.join(wrong)}", kind=kind)
                     else:
@@ -206,23 +211,44 @@ class AggregateCheck:
         totals: dict[str, int] = {}
         counted: dict[str, list[str]] = {}
         errors: dict[str, list[tuple[str, str]]] = {}
+        #: Per group, the records whose scope or count is unknown (id, why): each counts against the limit.
+        unknown: dict[str, list[tuple[str, str]]] = {}
         for record in evidence.records(self.kind):
             group = _group_name(group_of(record)) if group_of is not None else "all"
             try:
-                if where is not None and not where(record):
-                    continue
+                if where is not None:
+                    in_scope = where(record)
+                    if not in_scope:
+                        if in_scope is None and self.where is not None:  # unknown: never silently out of scope
+                            why = undetermined_message(record, self.where.missing_fields(record))
+                            unknown.setdefault(group, []).append((record["id"], why))
+                        continue
                 hit = count(record)
             except NotADate as exc:
                 errors.setdefault(group, []).append((record["id"], str(exc)))
                 totals[group] = totals.get(group, 0) + 1
                 continue
+            if hit is None:
+                why = undetermined_message(record, self.count.missing_fields(record), "counted")
+                unknown.setdefault(group, []).append((record["id"], why))
+                continue
             totals[group] = totals.get(group, 0) + 1
             if hit:
                 counted.setdefault(group, []).append(record["id"])
-        description = self.count.describe(env) if totals else ""
-        for group in sorted(totals):
+        groups = sorted(set(totals) | set(unknown))
+        description = self.count.describe(env) if groups else ""
+        for group in groups:
             yield self._judge(
-                ctx, env, group, totals[group], counted.get(group, []), errors.get(group), high, low, description
+                ctx,
+                env,
+                group,
+                totals.get(group, 0),
+                counted.get(group, []),
+                errors.get(group),
+                unknown.get(group, []),
+                high,
+                low,
+                description,
             )
 
     def _judge(
@@ -230,13 +256,17 @@ class AggregateCheck:
         ctx: RuleContext,
         env: Env,
         group: str,
-        total: int,
+        known: int,
         ids: list[str],
         errors: list[tuple[str, str]] | None,
+        unknown: list[tuple[str, str]],
         high: float | None,
         low: float | None,
         description: str,
     ) -> Outcome:
+        """The group's verdict. Records whose scope or count is unknown are counted against the limit
+        (the worst case): against ``max`` as in scope and counted, against ``min`` as in scope and not
+        counted. So the verdict is a pass only if the group passes whatever the missing values are."""
         kind = self.kind
         if errors:
             first_id, first = errors[0]
@@ -245,6 +275,8 @@ class AggregateCheck:
             return ctx.group_failed(
                 kind, group, f"cannot judge the group: record {first_id}: {first}{more}", related=related
             )
+        u = len(unknown)
+        total = known + u
         if self.min_records is not None and total < self.min_records:
             reason = (
                 f"insufficient evidence: {total} record{'s' if total != 1 else ''} in the group, "
@@ -252,10 +284,15 @@ class AggregateCheck:
             )
             return ctx.group_skipped(kind, group, reason)
         n = len(ids)
-        ratio = n / total
-        measure = ratio if self.measure == "ratio" else n
-        too_high = high is not None and measure > high
-        too_low = low is not None and measure < low
+
+        def measure_of(count: int) -> float:
+            return count / total if self.measure == "ratio" else count
+
+        too_high = high is not None and measure_of(n + u) > high
+        too_low = low is not None and measure_of(n) < low
+        # The figures shown: the worst case for the limit broken (or, passing, for max if there is one).
+        shown_n = n + u if too_high or (not too_low and high is not None) else n
+        ratio = shown_n / total
         show: Callable[[float], str] = (
             (lambda x: f"{x * 100:.1f}%") if self.measure == "ratio" else (lambda x: f"{x:g}")
         )
@@ -267,7 +304,7 @@ class AggregateCheck:
             extra = {
                 "group": group,
                 "group_by": self.group_by or "",
-                "count": str(n),
+                "count": str(shown_n),
                 "total": str(total),
                 "percent": f"{ratio * 100:.1f}%",
                 "ratio": f"{ratio:.3f}",
@@ -277,9 +314,16 @@ class AggregateCheck:
         else:
             scope = f" with {self.group_by} {format_value(group, quote=True)}" if self.group_by else ""
             share = f" ({ratio * 100:.1f}%)" if self.measure == "ratio" else ""
-            head = f"{n} of {total} {kind} records{scope}{share} match: {description}"
+            head = f"{shown_n} of {total} {kind} records{scope}{share} match: {description}"
             tail = f"the limit is {limit_text}" if too_high or too_low else f"within the limit ({limit_text})"
             message = f"{head}; {tail}"
+        if u:
+            first_id, why = unknown[0]
+            message += (
+                f" ({u} record{'s' if u != 1 else ''} undetermined, counted against the limit: "
+                f"{first_id}: {why}{f' and {u - 1} more' if u > 1 else ''})"
+            )
         if too_high or too_low:
-            return ctx.group_failed(kind, group, message, related=[(kind, i) for i in ids[:MAX_RELATED]])
+            behind = [(kind, i) for i in ids] + [(kind, i) for i, _ in unknown]
+            return ctx.group_failed(kind, group, message, related=behind[:MAX_RELATED])
         return ctx.group_passed(kind, group, message)

@@ -7,9 +7,17 @@ references), and returns a :class:`Condition`. Each run, :meth:`Condition.bind` 
 as-of date and the option values and returns a plain ``Callable[[Mapping], bool]``: per record
 it does a dict lookup and a comparison. Nothing is ever ``eval``-ed.
 
-Missing values: a field that is absent or null is *missing*, and every comparison on it is
-false (``not`` of it is true). A date operator on a present value that is not an ISO date
-raises :class:`NotADate`, which the rule turns into a failure that says so.
+Missing values and three-valued logic: a field that is absent, null, or a string that is empty
+or only whitespace is *missing* (:func:`capcheck.rules.is_missing`), and a comparison on it is
+*unknown* (``None``), neither true nor false. ``exists`` and ``missing`` test for exactly that, so
+they are never unknown. ``all``/``any``/``not`` combine Kleene-style: ``all`` is false if any part
+is false, else unknown if any part is unknown; ``any`` is true if any part is true, else unknown if
+any part is unknown; ``not`` of unknown is unknown. A bound predicate returns True, False or None;
+what a check does with unknown (an undetermined finding, or a failed requirement) is
+:mod:`capcheck.declarative.checks`'s business. With no missing field, the logic is the classical one.
+
+A date operator on a present value that is not an ISO date raises :class:`NotADate`, which the
+rule turns into a failure that says so.
 """
 
 from __future__ import annotations
@@ -25,6 +33,7 @@ import re2
 
 from capcheck.dates import DATE_SHAPE
 from capcheck.joins import join_key, join_keys
+from capcheck.rules import is_missing
 
 if TYPE_CHECKING:
     from capcheck.evidence import EvidenceSet
@@ -45,9 +54,12 @@ __all__ = [
 ]
 
 Record = Mapping[str, Any]
-Predicate = Callable[[Record], bool]
-#: A bound operator: ``test(value, record)``; the record is read only by the ``*_field`` operators.
-Test = Callable[[Any, Record], bool]
+#: A bound condition: True, False, or None when a field it compares is missing (unknown).
+Predicate = Callable[[Record], bool | None]
+#: A bound operator: ``test(value, record)``; the record is read only by the ``*_field`` operators
+#: (which return None when the other field is missing). Never called with a missing value, except
+#: for ``exists``/``missing``.
+Test = Callable[[Any, Record], bool | None]
 #: Problems found while compiling: ``(message, JSON pointer)``.
 Problems = list[tuple[str, str]]
 
@@ -326,8 +338,8 @@ def _bind_contains(x: Any) -> Test:
 
 def _bind_missing(flag: bool) -> Test:
     if flag:
-        return lambda v, r: v is None or v == "" or v == []
-    return lambda v, r: v is not None and v != "" and v != []
+        return lambda v, r: is_missing(v) or v == []
+    return lambda v, r: not is_missing(v) and v != []
 
 
 def _searcher(pattern: Any) -> Callable[[str], bool]:
@@ -415,11 +427,18 @@ def _bind_found(values: frozenset[Any], negate: bool) -> Test:
 def _bind_field_compare(name: str, other: str) -> Test:
     get = make_getter(other)
     if name == "eq_field":  # two people or names: matched as joins are (capcheck.joins)
-        return lambda v, r: v is not None and join_key(v) == join_key(get(r))
+
+        def eq(v: Any, r: Record) -> bool | None:
+            w = get(r)
+            return None if is_missing(w) else join_key(v) == join_key(w)
+
+        return eq
     op = _ORDER[name.removesuffix("_field")]
 
-    def test(v: Any, r: Record) -> bool:
+    def test(v: Any, r: Record) -> bool | None:
         w = get(r)
+        if is_missing(w):
+            return None  # the other field decides as much as this one
         if type(v) is str:
             return type(w) is str and op(v, w)
         return _is_number(v) and _is_number(w) and op(v, w)
@@ -513,7 +532,8 @@ class Condition:
     __slots__ = ()
 
     def bind(self, env: Env) -> Predicate:
-        """The predicate for this run (options and the as-of date resolved)."""
+        """The predicate for this run (options and the as-of date resolved): True, False, or None
+        (unknown: a field it compares is missing)."""
         raise NotImplementedError
 
     def describe(self, env: Env) -> str:
@@ -524,9 +544,22 @@ class Condition:
         """The record fields the condition reads (in order, repeats possible)."""
         raise NotImplementedError
 
+    def compared_fields(self) -> Iterator[str]:
+        """The fields whose absence makes the condition unknown: those read by an operator other
+        than ``exists``/``missing`` (in order, repeats possible)."""
+        raise NotImplementedError
+
+    def missing_fields(self, record: Record) -> list[str]:
+        """The compared fields this record lacks (absent, null or blank), each once, in order."""
+        return [f for f in dict.fromkeys(self.compared_fields()) if is_missing(make_getter(f)(record))]
+
     def join_kinds(self) -> Iterator[str]:
         """The other evidence kinds the condition reads (``found_in``)."""
         raise NotImplementedError
+
+
+#: The operators that test for a missing value, so are never unknown.
+_PRESENCE = frozenset({"exists", "missing"})
 
 
 class _FieldTest(Condition):
@@ -540,28 +573,64 @@ class _FieldTest(Condition):
         f = self.field
         if len(self.ops) == 1 and "." not in f:
             # The commonest scopes, `eq` a string and `exists`, as one call: a string equals only a string,
-            # so the strictness of `eq` holds without its type checks.
+            # so the strictness of `eq` holds without its type checks; a value that is not equal is
+            # unknown only when missing (rules.is_missing, inlined: this runs once per record).
             name, operand = self.ops[0]
             value = operand.resolve(env.options)
-            if name == "eq" and type(value) is str:
-                return lambda r: r.get(f) == value
+            if name == "eq" and type(value) is str and not is_missing(value):
+
+                def eq(r: Record) -> bool | None:
+                    v = r.get(f)
+                    if v == value:
+                        return True
+                    if v is None or (type(v) is str and (v == "" or v.isspace())):
+                        return None
+                    return False
+
+                return eq
             if name == "exists" and value is True:
                 return lambda r: r.get(f) is not None
-        tests = [_bind_op(name, operand.resolve(env.options), f, env) for name, operand in self.ops]
-        if len(tests) == 1 and "." not in f:
-            test, key = tests[0], f
-            return lambda r: test(r.get(key), r)
         get = make_getter(f)
+        tests = [
+            (_bind_op(name, operand.resolve(env.options), f, env), name in _PRESENCE) for name, operand in self.ops
+        ]
         if len(tests) == 1:
-            test = tests[0]
-            return lambda r: test(get(r), r)
+            test, presence = tests[0]
+            if "." not in f:
+                if presence:
+                    return lambda r: test(r.get(f), r)
 
-        def all_hold(r: Record) -> bool:
+                def one_key(r: Record) -> bool | None:
+                    v = r.get(f)
+                    if v is None or (type(v) is str and (v == "" or v.isspace())):  # rules.is_missing, inlined
+                        return None
+                    return test(v, r)
+
+                return one_key
+            if presence:
+                return lambda r: test(get(r), r)
+            missing = is_missing
+
+            def one(r: Record) -> bool | None:
+                v = get(r)
+                return None if missing(v) else test(v, r)
+
+            return one
+
+        def all_hold(r: Record) -> bool | None:
             v = get(r)
-            for t in tests:  # noqa: SIM110 - a loop is faster than all() over a generator
-                if not t(v, r):
+            lacking = is_missing(v)
+            unknown = False
+            for t, presence in tests:
+                if lacking and not presence:
+                    unknown = True
+                    continue
+                x = t(v, r)
+                if x is None:
+                    unknown = True
+                elif not x:
                     return False
-            return True
+            return None if unknown else True
 
         return all_hold
 
@@ -576,10 +645,102 @@ class _FieldTest(Condition):
             if name.endswith("_field"):
                 yield operand.value
 
+    def compared_fields(self) -> Iterator[str]:
+        if any(name not in _PRESENCE for name, _ in self.ops):
+            yield self.field
+        for name, operand in self.ops:
+            if name.endswith("_field"):
+                yield operand.value
+
     def join_kinds(self) -> Iterator[str]:
         for name, operand in self.ops:
             if name in ("found_in", "not_found_in"):
                 yield operand.value["kind"]
+
+
+def _kleene_not(p: Predicate) -> Predicate:
+    def negate(r: Record) -> bool | None:
+        x = p(r)
+        return None if x is None else not x
+
+    return negate
+
+
+def _kleene_all(preds: list[Predicate]) -> Predicate:
+    """False if any part is false, else unknown (None) if any part is unknown, else true.
+
+    Every predicate returns exactly True, False or None (the operators' tests return bools), so
+    ``is False`` is exact; ``x and y`` of parts that are each True or None is None if either is None.
+    """
+    if len(preds) == 2:
+        a, b = preds
+
+        def both(r: Record) -> bool | None:
+            x = a(r)
+            if x is False:
+                return False
+            y = b(r)
+            if y is False:
+                return False
+            return x and y
+
+        return both
+    if len(preds) == 3:
+        a, b, c = preds
+
+        def all_three(r: Record) -> bool | None:
+            x = a(r)
+            if x is False:
+                return False
+            y = b(r)
+            if y is False:
+                return False
+            z = c(r)
+            if z is False:
+                return False
+            return x and y and z
+
+        return all_three
+
+    def all_of(r: Record) -> bool | None:
+        unknown = False
+        for p in preds:
+            x = p(r)
+            if x is None:
+                unknown = True
+            elif x is False:
+                return False
+        return None if unknown else True
+
+    return all_of
+
+
+def _kleene_any(preds: list[Predicate]) -> Predicate:
+    """True if any part is true, else unknown (None) if any part is unknown, else false."""
+    if len(preds) == 2:
+        a, b = preds
+
+        def either(r: Record) -> bool | None:
+            x = a(r)
+            if x:
+                return True
+            if x is None:
+                return True if b(r) else None
+            return b(r)
+
+        return either
+
+    def any_of(r: Record) -> bool | None:
+        unknown = False
+        for p in preds:
+            x = p(r)
+            if x:
+                return True
+            if x is None:
+                unknown = True
+        return None if unknown else False
+
+    return any_of
 
 
 class _Logical(Condition):
@@ -593,32 +754,10 @@ class _Logical(Condition):
         preds = [c.bind(env) for c in self.children]
         if self.op == "not":
             (p,) = preds
-            return lambda r: not p(r)
+            return _kleene_not(p)
         if len(preds) == 1:
             return preds[0]
-        if len(preds) == 2:
-            a, b = preds
-            return (lambda r: a(r) and b(r)) if self.op == "all" else (lambda r: a(r) or b(r))
-        if len(preds) == 3:
-            a, b, c = preds
-            return (lambda r: a(r) and b(r) and c(r)) if self.op == "all" else (lambda r: a(r) or b(r) or c(r))
-        if self.op == "all":
-
-            def all_of(r: Record) -> bool:
-                for p in preds:  # noqa: SIM110 - a loop is faster than all() over a generator
-                    if not p(r):
-                        return False
-                return True
-
-            return all_of
-
-        def any_of(r: Record) -> bool:
-            for p in preds:  # noqa: SIM110 - a loop is faster than any() over a generator
-                if p(r):
-                    return True
-            return False
-
-        return any_of
+        return _kleene_all(preds) if self.op == "all" else _kleene_any(preds)
 
     def describe(self, env: Env) -> str:
         parts = [c.describe(env) for c in self.children]
@@ -633,6 +772,10 @@ class _Logical(Condition):
     def fields(self) -> Iterator[str]:
         for c in self.children:
             yield from c.fields()
+
+    def compared_fields(self) -> Iterator[str]:
+        for c in self.children:
+            yield from c.compared_fields()
 
     def join_kinds(self) -> Iterator[str]:
         for c in self.children:

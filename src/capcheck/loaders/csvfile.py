@@ -3,9 +3,9 @@
 The kind is the file's stem (``it-assets.csv``) unless the config's ``csv_kinds`` maps the
 file name to a kind. Cells are typed from the schema's property types: ``integer``,
 ``number``, ``boolean`` (true/false, yes/no, 1/0), ``array`` (items separated by ``;``) and
-``string``. An empty cell (or one of only spaces) means the field is absent. A number cell may group
-thousands with commas (``1,234,567``) but nothing else: ``2,5`` or ``1,2,3`` is refused as ambiguous.
-Columns the schema does not declare are kept as strings.
+``string``. An empty cell (or one of only spaces) means the field is absent, except in a list column,
+where it is the empty list. A number cell may group thousands with commas (``1,234,567``) but nothing
+else: ``2,5`` or ``1,2,3`` is refused as ambiguous. Columns the schema does not declare are kept as strings.
 """
 
 from __future__ import annotations
@@ -131,6 +131,9 @@ def load_csv(source: SourceFile, context: LoadContext) -> Sequence[Document]:
         seen.add(name)
     types = kind.field_types
     converters = [(name, _converter(types.get(name, "string"))) for name in header]
+    # An empty cell of a list column is the empty list: a CSV cell cannot say "no items" otherwise, and a
+    # column left out of the file (the field absent) must stay distinguishable from it.
+    lists = frozenset(name for name in header if types.get(name, "string").startswith("array:"))
     width = len(header)
     records: list[dict[str, Any]] = []
     lines: list[int] = []
@@ -153,6 +156,8 @@ def load_csv(source: SourceFile, context: LoadContext) -> Sequence[Document]:
             record: dict[str, Any] = {}
             for (name, convert), cell in zip(converters, row, strict=False):
                 if cell == "" or cell.isspace():
+                    if name in lists:
+                        record[name] = []  # a blank list cell: no items
                     continue  # a blank cell: the field is absent
                 if nul and "\x00" in cell:
                     problems.append(

@@ -27,7 +27,9 @@ TCOP_8 = "https://www.gov.uk/guidance/share-and-reuse-technology"
     description=(
         "For every data product with personal_data = true and status in statuses (default live), each "
         "partner named in shared_with has an active data sharing agreement (same partner name, status "
-        "active) that lists the product in its data_products. Products shared with nobody are out of scope."
+        "active) that lists the product in its data_products. Products shared with nobody (an empty "
+        "shared_with) are out of scope; a product with no personal_data or shared_with value (and not "
+        "otherwise out of scope) fails as undetermined."
     ),
     rationale=(
         "Collaboration rests on trust that partners' data is shared under agreed terms. Personal data "
@@ -43,7 +45,7 @@ TCOP_8 = "https://www.gov.uk/guidance/share-and-reuse-technology"
     tags=["data-sharing", "privacy", "join"],
     criteria=["dspt:1", "tcop:8", "caf:B3.a"],
     options={"statuses": ["live"]},
-    version="1.1.0",
+    version="1.2.0",
 )
 def shared_personal_data_covered(evidence: Any, ctx: RuleContext) -> Iterator[Outcome]:
     """Join data-products.shared_with (partner names) to active agreements listing the product."""
@@ -59,8 +61,13 @@ def shared_personal_data_covered(evidence: Any, ctx: RuleContext) -> Iterator[Ou
             for name in names:
                 covering.setdefault((name, str(product_id)), []).append(agreement)
     for product in evidence.records(kind):
-        partners = product.get("shared_with") or []
-        if product.get("personal_data") is not True or product.get("status") not in statuses or not partners:
+        partners = product.get("shared_with")
+        status = product.get("status")
+        if product.get("personal_data") is False or partners == [] or (status not in statuses and status is not None):
+            continue
+        gap = ctx.missing(product, "personal_data", "status", "shared_with")
+        if gap:  # it may hold personal data shared with someone: never silently out of scope
+            yield ctx.undetermined(product, gap, kind=kind)
             continue
         found = {p: covering.get((join_key(p), product["id"]), []) for p in partners}
         uncovered = [p for p in partners if not found[p]]

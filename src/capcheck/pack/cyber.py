@@ -107,7 +107,8 @@ def incidents_contained_in_time(evidence: Any, ctx: RuleContext) -> Iterator[Out
         "72 hours, counted in whole days) after detection: ico_reported_on - detected_on. A breach "
         "not reported fails once max_days have passed, and is skipped while the deadline is open. "
         "A breach listed as reported to the ICO without an ico_reported_on date fails: the "
-        "deadline cannot be shown to have been met."
+        "deadline cannot be shown to have been met. An incident with no personal_data_breach value (and "
+        "not assessed as unreportable) fails as undetermined: it may be a breach."
     ),
     rationale=(
         "UK GDPR Article 33 requires a controller to report a personal data breach that risks "
@@ -124,13 +125,17 @@ def incidents_contained_in_time(evidence: Any, ctx: RuleContext) -> Iterator[Out
     tags=["incident-management", "data-protection", "legal"],
     criteria=["dspt:6", "caf:D1.a", "govs:007-incidents"],
     options={"max_days": 3},
-    version="1.1.0",
+    version="1.2.0",
 )
 def breaches_reported_to_ico(evidence: Any, ctx: RuleContext) -> Iterator[Outcome]:
     """Days from detected_on to ico_reported_on for reportable personal data breaches."""
     max_days = int(ctx.options["max_days"])
     for incident in evidence.records(KIND):
-        if incident.get("personal_data_breach") is not True or incident.get("ico_reportable") is False:
+        if incident.get("personal_data_breach") is False or incident.get("ico_reportable") is False:
+            continue
+        gap = ctx.missing(incident, "personal_data_breach")
+        if gap:
+            yield ctx.undetermined(incident, gap)
             continue
         if (problem := impossible(incident, KIND, ctx.as_of)) is not None:
             yield ctx.failed(incident, problem)

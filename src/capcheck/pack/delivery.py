@@ -19,12 +19,15 @@ ASSETS = "it-assets"
     title="Running products deploy to production without manual steps",
     area="DELIV",
     severity="medium",
+    version="1.1.0",
     kinds=[PORTFOLIO, ASSETS],
     description=(
         "For every product in a running phase (`phases`, default private-beta, public-beta, live), none of "
         "the in-service production assets it lists in `assets` (it-assets ids) has a deployment method in "
         "`manual_methods` (default: manual). A listed id missing from the asset inventory fails: the product's "
-        "estate is not known. A product that lists no production assets is skipped."
+        "estate is not known. A production asset with no status counts as in service; a product none of whose "
+        "assets is deployed by hand fails as undetermined if one has no deployment (or status) value. A product "
+        "that lists no production assets is skipped."
     ),
     rationale=(
         "Multi-speed IT often means a modern product team whose releases still wait on hand-built servers. "
@@ -57,7 +60,7 @@ def products_deploy_automatically(evidence: Any, ctx: RuleContext) -> Iterator[O
             for a in listed
             if (asset := evidence.get(ASSETS, a)) is not None
             and asset.get("environment") == "production"
-            and asset.get("status", "in-service") == "in-service"
+            and asset.get("status") in ("in-service", None)  # no status: it may be in service, so it is judged
         ]
         name = product.get("name", product["id"])
         if unknown:
@@ -71,7 +74,17 @@ def products_deploy_automatically(evidence: Any, ctx: RuleContext) -> Iterator[O
             yield ctx.skipped(f"{name} lists no in-service production assets", kind=PORTFOLIO, record=product)
             continue
         by_hand = [a for a in production if a.get("deployment") in manual]
-        if by_hand:
+        unsure = [a for a in production if ctx.missing(a, "deployment", "status")]
+        if unsure and not by_hand:
+            named = ", ".join(f"{a['id']} ({', '.join(ctx.missing(a, 'deployment', 'status'))})" for a in unsure[:5])
+            yield ctx.failed(
+                product,
+                f"{name}: cannot tell whether {len(unsure)} of {len(production)} production assets are in service "
+                f"and deployed automatically: missing {named}",
+                kind=PORTFOLIO,
+                related=[(ASSETS, a["id"]) for a in unsure[:20]],
+            )
+        elif by_hand:
             yield ctx.failed(
                 product,
                 f"{name}: {len(by_hand)} of {len(production)} production assets are deployed by hand "

@@ -7,7 +7,7 @@ from typing import Any
 
 from capcheck.models import Outcome
 from capcheck.pack._dspt import current_edition, edition_of, is_current, latest_per_organisation
-from capcheck.rules import RuleContext, rule
+from capcheck.rules import RuleContext, is_missing, rule
 
 __all__ = ["RULES"]
 
@@ -17,10 +17,12 @@ __all__ = ["RULES"]
     title="High risks are linked to controls that exist in the register",
     area="GOV",
     severity="high",
+    version="1.1.0",
     kinds=["governance-register"],
     description=(
         "Every open risk scoring at or above the threshold (default 15 of 25) lists at least one "
-        "linked control, and every linked control id is a control entry in the register."
+        "linked control, and every linked control id is a control entry in the register. An open risk "
+        "with no risk_score fails as undetermined: it may be a high one."
     ),
     rationale=(
         "A high risk with no control, or with a control that is not in the register, is an "
@@ -43,6 +45,9 @@ def high_risks_linked_to_controls(evidence: Any, ctx: RuleContext) -> Iterator[O
     for entry in evidence.records(kind):
         score = entry.get("risk_score")
         if entry.get("entry_type") != "risk" or entry.get("status") == "closed":
+            continue
+        if is_missing(score):
+            yield ctx.undetermined(entry, ["risk_score"])  # an open risk with no score may be a high one
             continue
         if not isinstance(score, int) or score < min_score:
             continue

@@ -8,7 +8,7 @@ from typing import Any
 
 from capcheck.models import Outcome
 from capcheck.pack._dates import days_before, impossible
-from capcheck.rules import RuleContext, rule
+from capcheck.rules import RuleContext, is_missing, rule, undetermined_message
 
 __all__ = ["RULES"]
 
@@ -27,8 +27,9 @@ CAF_B4 = "https://www.ncsc.gov.uk/collection/cyber-assessment-framework/caf-obje
         "at or below the limit (default 10%): an asset counts when its end_of_life date is on or "
         "before the as-of date, or when it has no end_of_life date and does not record "
         "end_of_life_announced = false (as INFRA-001 judges it; assets hosted as one of "
-        "exempt_hosting, default saas, count as supported). Environments with fewer assets than "
-        "min_assets are skipped as insufficient evidence."
+        "exempt_hosting, default saas, count as supported). An asset with no status counts as in service "
+        "and unsupported (the worst case: it may be). Environments with fewer assets than min_assets are "
+        "skipped as insufficient evidence."
     ),
     rationale=(
         "The review found out-of-date technology across the estate. A single unsupported asset is "
@@ -40,15 +41,16 @@ CAF_B4 = "https://www.ncsc.gov.uk/collection/cyber-assessment-framework/caf-obje
     tags=["lifecycle", "aggregate"],
     criteria=["caf:B4.d", "dspt:8", "govs:005-technology-lifecycle"],
     options={"max_ratio": 0.1, "min_assets": 3, "exempt_hosting": ["saas"]},
-    version="1.1.1",
+    version="1.2.0",
 )
 def eol_share_per_environment(evidence: Any, ctx: RuleContext) -> Iterator[Outcome]:
     """Group in-service assets by environment; compare the end-of-life share with the limit."""
     kind = "it-assets"
     groups: dict[str, list[Any]] = {}
     for asset in evidence.records(kind):
-        if asset.get("status", "in-service") != "in-service":
-            continue
+        status = asset.get("status")
+        if status != "in-service" and not is_missing(status):
+            continue  # a missing status is not a retired asset: it is counted, below, as undetermined
         groups.setdefault(str(asset.get("environment", "unknown")), []).append(asset)
     limit = float(ctx.options["max_ratio"])
     exempt = set(ctx.options["exempt_hosting"])
@@ -58,11 +60,18 @@ def eol_share_per_environment(evidence: Any, ctx: RuleContext) -> Iterator[Outco
             yield ctx.skipped(f"insufficient evidence: only {len(assets)} {env} assets", kind=kind, group=env)
             continue
         past = [a for a in assets if _unsupported(a, ctx.as_of, exempt)]
+        # An asset with no status may be in service and unsupported: it counts against the limit, so that a
+        # missing column can never pass an environment.
+        unsure = [a for a in assets if ctx.missing(a, "status") and a not in past]
+        past += unsure
         ratio = len(past) / len(assets)
         message = (
             f"{len(past)} of {len(assets)} {env} assets ({ratio:.1%}) are past end of life or have no "
             f"end-of-life date; the limit is {limit:.1%}"
         )
+        if unsure:
+            why = undetermined_message(unsure[0], ["status"], "in service and supported")
+            message += f" ({len(unsure)} undetermined, counted as unsupported: {unsure[0]['id']}: {why})"
         if ratio > limit:
             yield ctx.group_failed(kind, env, message, related=[(kind, a["id"]) for a in past[:20]])
         else:
@@ -89,7 +98,8 @@ def _unsupported(asset: Any, as_of: date, exempt: set[str]) -> bool:
     description=(
         "In-service assets with internet_facing = true were last patched no more than max_days "
         "(default 14) before the as-of date. An internet-facing asset with no last_patched date fails. "
-        "Assets hosted as one of exempt_hosting (default: saas) are out of scope: their supplier patches them."
+        "Assets hosted as one of exempt_hosting (default: saas) are out of scope: their supplier patches them. "
+        "An asset with no internet_facing or status value (and not otherwise out of scope) fails as undetermined."
     ),
     rationale=(
         "Internet-facing systems are attacked first; NCSC guidance and Cyber Essentials expect "
@@ -100,16 +110,21 @@ def _unsupported(asset: Any, as_of: date, exempt: set[str]) -> bool:
     tags=["patching", "cyber"],
     criteria=["caf:B4.d", "dspt:9"],
     options={"max_days": 14, "exempt_hosting": ["saas"]},
-    version="1.2.0",
+    version="1.3.0",
 )
 def internet_facing_patched(evidence: Any, ctx: RuleContext) -> Iterator[Outcome]:
     """Compare last_patched with the as-of date for internet-facing assets."""
     max_days = ctx.options["max_days"]
     exempt = set(ctx.options["exempt_hosting"])
     for asset in evidence.records("it-assets"):
-        if asset.get("internet_facing") is not True or asset.get("status", "in-service") != "in-service":
+        facing, status = asset.get("internet_facing"), asset.get("status")
+        if facing is False or (status != "in-service" and not is_missing(status)):
             continue
         if asset.get("hosting") in exempt:
+            continue
+        gap = ctx.missing(asset, "internet_facing", "status")
+        if gap:
+            yield ctx.undetermined(asset, gap)
             continue
         if (problem := impossible(asset, "it-assets", ctx.as_of)) is not None:
             yield ctx.failed(asset, problem)

@@ -43,6 +43,7 @@ def _value(record: Any, rates: Mapping[str, Any]) -> float | None:
         "Across contracts with a status in scope (default active), the share of total contract "
         "value awarded by the non-competitive routes (default direct-award) is at most max_ratio "
         '(default 10%). With measure = "count" the share of contracts is used instead of value. '
+        "A contract with no procurement_route counts as a direct award (it may be one). "
         "Fewer than min_contracts contracts in scope (default 5) is insufficient evidence. Values are "
         "summed in GBP: a value in another currency is converted with gbp_rates; a contract with no rate "
         "for its currency fails on its own (not judgeable) and is left out of the share."
@@ -68,7 +69,7 @@ def _value(record: Any, rates: Mapping[str, Any]) -> float | None:
         "min_contracts": 5,
         "gbp_rates": {},
     },
-    version="1.1.0",
+    version="1.2.0",
 )
 def direct_award_share(evidence: Any, ctx: RuleContext) -> Iterator[Outcome]:
     """Share of value (or count) procured by the routes in ``routes`` among contracts in scope."""
@@ -88,7 +89,9 @@ def direct_award_share(evidence: Any, ctx: RuleContext) -> Iterator[Outcome]:
     if len(scope) < int(ctx.options["min_contracts"]):
         yield ctx.skipped(f"insufficient evidence: only {len(scope)} contracts in scope", group=group)
         return
-    direct = [c for c in scope if c.get("procurement_route") in routes]
+    # A contract with no procurement_route may have been awarded directly: it counts as one (the worst case).
+    unsure = [c for c in scope if ctx.missing(c, "procurement_route")]
+    direct = [c for c in scope if c.get("procurement_route") in routes] + unsure
     if by_count:
         part, total = float(len(direct)), float(len(scope))
         what = f"{len(direct)} of {len(scope)} contracts"
@@ -101,6 +104,8 @@ def direct_award_share(evidence: Any, ctx: RuleContext) -> Iterator[Outcome]:
         return
     ratio = part / total
     message = f"{what}, {ratio:.1%}, were awarded by {', '.join(sorted(routes))}; the limit is {limit:.1%}"
+    if unsure:
+        message += f" ({len(unsure)} with no procurement_route counted as direct awards, e.g. {unsure[0]['id']})"
     if ratio > limit:
         biggest = sorted(direct, key=lambda c: _value(c, rates) or 0.0, reverse=True)[:20]
         yield ctx.group_failed(CONTRACTS, group, message, related=[(CONTRACTS, c["id"]) for c in biggest])

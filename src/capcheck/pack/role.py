@@ -7,7 +7,7 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 from capcheck.models import Outcome
-from capcheck.rules import RuleContext, rule
+from capcheck.rules import RuleContext, is_missing, rule
 
 __all__ = ["RULES"]
 
@@ -41,12 +41,14 @@ def accountable_by_subject(evidence: Any) -> dict[str, list[Mapping[str, Any]]]:
     title="Every live service has exactly one accountable role, held by its owner",
     area="ROLE",
     severity="high",
+    version="1.1.0",
     kinds=["service-catalogue", "roles"],
     description=(
         "Every service whose status is in statuses (default live) has exactly one accountable assignment "
         "in force in the roles register (subject = the service id, raci = accountable, a holder, status "
         "not vacant or ended). When the catalogue names an owner, the accountable holder is that owner. "
-        "No accountable role, several, or one held by someone other than the catalogue owner fails."
+        "No accountable role, several, or one held by someone other than the catalogue owner fails; so does "
+        "a service with no catalogue owner (undetermined: the holder cannot be checked against it)."
     ),
     rationale=(
         "The capability review asked for clear roles and operational boundaries: for every service, "
@@ -85,7 +87,10 @@ def one_accountable_per_service(evidence: Any, ctx: RuleContext) -> Iterator[Out
             yield ctx.failed(
                 service, f"{len(found)} accountable roles for one service: {holders}", kind=kind, related=related
             )
-        elif owner and found[0]["holder"] != owner:
+        elif is_missing(owner):
+            # the catalogue names nobody to check the holder against: the rule cannot tell if it is held by the owner
+            yield ctx.undetermined(service, ["owner"], kind=kind, what="the accountable role is held by the owner")
+        elif found[0]["holder"] != owner:
             yield ctx.failed(
                 service,
                 f"the catalogue owner is {owner} but the accountable role ({found[0]['id']}) "

@@ -27,12 +27,14 @@ def _fte(value: Any) -> float | None:
     title="Each team's actual capacity is within tolerance of its planned FTE",
     area="WORK",
     severity="medium",
+    version="1.1.0",
     kinds=[KIND],
     description=(
         "Per team, the sum of actual_fte over its posts is within `tolerance` (default 10%) of the sum of "
-        "planned_fte, in either direction. A vacant post with no actual_fte counts as 0. Posts with no "
-        "planned_fte are left out; a team with fewer than `min_posts` (default 3) planned posts, or with a "
-        "planned total of 0, is skipped as insufficient evidence."
+        "planned_fte, in either direction. A vacant post with no actual_fte counts as 0. A team with a post "
+        "that has no planned_fte fails as undetermined (the missing figure could put it anywhere against its "
+        "plan); a team with fewer than `min_posts` (default 3) posts, or with a planned total of 0, is skipped "
+        "as insufficient evidence."
     ),
     rationale=(
         "The capability review asked whether workforce plans land. The plan's FTE is the capacity the "
@@ -51,18 +53,33 @@ def _fte(value: Any) -> float | None:
 def team_capacity_within_plan(evidence: Any, ctx: RuleContext) -> Iterator[Outcome]:
     """Sum planned and actual FTE per team; compare their ratio with 1 +/- tolerance."""
     teams: dict[str, list[tuple[Any, float, float]]] = {}
+    unplanned: dict[str, list[str]] = {}  # per team, posts with no planned_fte: the plan cannot be judged
     for post in evidence.records(KIND):
+        team = str(post.get("team", "<missing>"))
         planned = _fte(post.get("planned_fte"))
         if planned is None:
+            if ctx.missing(post, "planned_fte"):
+                unplanned.setdefault(team, []).append(post["id"])
             continue
         actual = _fte(post.get("actual_fte"))
-        teams.setdefault(str(post.get("team", "<missing>")), []).append((post, planned, actual or 0.0))
+        teams.setdefault(team, []).append((post, planned, actual or 0.0))
     tolerance = float(ctx.options["tolerance"])
     min_posts = int(ctx.options["min_posts"])
-    for team in sorted(teams):
-        posts = teams[team]
+    for team in sorted(set(teams) | set(unplanned)):
+        posts = teams.get(team, [])
+        gaps = unplanned.get(team, [])
         planned_total = sum(p for _, p, _ in posts)
         actual_total = sum(a for _, _, a in posts)
+        if gaps and len(posts) + len(gaps) >= min_posts:
+            # the missing planned FTE could put the team anywhere against its plan: never silently left out
+            yield ctx.group_failed(
+                KIND,
+                team,
+                f"cannot tell whether {team} is within its plan: {len(gaps)} post{'s' if len(gaps) != 1 else ''} "
+                f"with no planned_fte ({', '.join(gaps[:5])}{', ...' if len(gaps) > 5 else ''})",
+                related=[(KIND, i) for i in gaps[:20]],
+            )
+            continue
         if len(posts) < min_posts or planned_total <= 0:
             yield ctx.skipped(
                 f"insufficient evidence: {len(posts)} planned posts, {planned_total:g} planned FTE in {team}",
