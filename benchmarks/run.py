@@ -170,7 +170,9 @@ c, a, g = frames['supplier-contracts'], frames['it-assets'], frames['governance-
 live = col('status').is_in(['active', 'pipeline'])
 owners = g.select(key(col('owner')).drop_nulls().unique())['owner']
 controls = g.filter(col('entry_type') == 'control')['id']
-high_risks = g.filter((col('entry_type') == 'risk') & (col('status') != 'closed') & true(col('risk_score') >= 15))
+open_risks = g.filter((col('entry_type') == 'risk') & ~true(col('status') == 'closed'))
+high_risks = open_risks.filter(true(col('risk_score') >= 15))
+unscored = open_risks.filter(col('risk_score').is_null())['id']  # undetermined: it may be a high risk
 bad_links = high_risks.select('id', 'linked_controls').explode('linked_controls').filter(
     col('linked_controls').is_null() | ~col('linked_controls').is_in(controls.implode()))
 in_service = a.filter(col('status').fill_null('in-service') == 'in-service')
@@ -191,7 +193,7 @@ fails = {
         (col('currency').fill_null('GBP') != 'GBP') | ((col('value') >= 1_000_000) & ~true(col('exit_plan'))))),
     'GOV-001': ids(g, (col('entry_type') == 'risk') & col('status').is_in(['open', 'in-progress', 'accepted'])
                    & ~(col('owner').is_not_null() & true(day('last_review').is_between(ago(90), A)))),
-    'GOV-002': bad_links['id'].unique(),
+    'GOV-002': pl.concat([bad_links['id'], unscored]).unique(),
     'INFRA-001': ids(a, (col('environment') == 'production') & (col('status') == 'in-service') & not_saas
                      & ~true(day('end_of_life') > A) & ~true(col('end_of_life_announced') == False)),  # noqa: E712
     'INFRA-002': groups(envs, col('deployment') == 'manual', 0.5, 3),
