@@ -43,7 +43,7 @@ TCOP_8 = "https://www.gov.uk/guidance/share-and-reuse-technology"
     ),
     references=[ICO_CODE, TCOP_8, "https://www.dsptoolkit.nhs.uk/"],
     tags=["data-sharing", "privacy", "join"],
-    criteria=["dspt:1", "tcop:8", "caf:B3.a"],
+    criteria=["ndg-2016:1", "tcop-2021-11:8", "caf-4.0:B3.a"],
     options={"statuses": ["live"]},
     version="1.2.0",
 )

@@ -37,7 +37,7 @@ CONTRACT_MGMT = "https://www.gov.uk/government/publications/the-sourcing-and-con
     ),
     references=[GOVS_008, CONTRACT_MGMT],
     tags=["supplier-management", "join"],
-    criteria=["govs:008-supplier-management", "govs:005-governance"],
+    criteria=["govs-topics-1:008-supplier-management", "govs-topics-1:005-governance"],
     options={"statuses": ["active", "pipeline"]},
     version="1.1.0",
 )
@@ -74,7 +74,7 @@ def contract_owner_in_governance(evidence: Any, ctx: RuleContext) -> Iterator[Ou
     remediation="Write and approve an exit plan for the contract and record exit_plan = true.",
     references=[GOVS_008, "https://www.gov.uk/guidance/managing-technical-lock-in-in-the-cloud"],
     tags=["supplier-management", "lock-in"],
-    criteria=["govs:008-exit", "tcop:11"],
+    criteria=["govs-topics-1:008-exit", "tcop-2021-11:11"],
     options={"value_threshold": 1_000_000, "statuses": ["active", "pipeline"], "gbp_rates": {}},
     version="1.1.0",
 )

@@ -50,7 +50,7 @@ GOVS_007 = "https://www.gov.uk/government/publications/government-functional-sta
     ),
     references=[CAF_D1, DSPT, GOVS_007],
     tags=["incident-management", "response"],
-    criteria=["caf:D1.a", "caf:D1.b", "dspt:6", "govs:007-incidents"],
+    criteria=["caf-4.0:D1.a", "caf-4.0:D1.b", "ndg-2016:6", "govs-topics-1:007-incidents"],
     options={"severities": ["high", "critical"], "max_days": 2},
     version="1.1.0",
 )
@@ -123,7 +123,7 @@ def incidents_contained_in_time(evidence: Any, ctx: RuleContext) -> Iterator[Out
     ),
     references=[ICO_BREACH, DSPT, CAF_D1],
     tags=["incident-management", "data-protection", "legal"],
-    criteria=["dspt:6", "caf:D1.a", "govs:007-incidents"],
+    criteria=["ndg-2016:6", "caf-4.0:D1.a", "govs-topics-1:007-incidents"],
     options={"max_days": 3},
     version="1.2.0",
 )
@@ -218,7 +218,7 @@ def _status(record: Any) -> str:
     ),
     references=[DSPT, CAF_A4],
     tags=["supply-chain", "dspt", "assurance"],
-    criteria=["caf:A4.a", "dspt:10"],
+    criteria=["caf-4.0:A4.a", "ndg-2016:10"],
     options={"accepted_statuses": ["standards-met", "standards-exceeded"]},
     version="1.1.0",
 )
@@ -261,7 +261,7 @@ def supply_chain_dspt_met(evidence: Any, ctx: RuleContext) -> Iterator[Outcome]:
     ),
     references=[DSPT, CAF_A4],
     tags=["supply-chain", "dspt", "assurance", "review"],
-    criteria=["caf:A4.a", "caf:A2.c", "dspt:10"],
+    criteria=["caf-4.0:A4.a", "caf-4.0:A2.c", "ndg-2016:10"],
     version="2.0.0",
 )
 def supply_chain_dspt_current(evidence: Any, ctx: RuleContext) -> Iterator[Outcome]:

@@ -42,7 +42,7 @@ DQ_FRAMEWORK = "https://www.gov.uk/government/publications/the-government-data-q
     ),
     references=[CAF_B3, DQ_FRAMEWORK],
     tags=["data", "ownership", "raci", "join"],
-    criteria=["caf:B3.a", "caf:A1.b", "govs:005-data"],
+    criteria=["caf-4.0:B3.a", "caf-4.0:A1.b", "govs-topics-1:005-data"],
     options={"statuses": ["live"]},
     version="1.1.0",
 )

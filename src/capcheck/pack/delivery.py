@@ -43,7 +43,7 @@ ASSETS = "it-assets"
         "https://www.gov.uk/guidance/the-technology-code-of-practice",
     ],
     tags=["automation", "join"],
-    criteria=["dora:deployment-automation", "tcop:9"],
+    criteria=["dora-2022:deployment-automation", "tcop-2021-11:9"],
     options={"phases": ["private-beta", "public-beta", "live"], "manual_methods": ["manual"]},
 )
 def products_deploy_automatically(evidence: Any, ctx: RuleContext) -> Iterator[Outcome]:

@@ -34,7 +34,7 @@ __all__ = ["RULES"]
         "https://www.ncsc.gov.uk/collection/cyber-assessment-framework",
     ],
     tags=["risk-management", "join"],
-    criteria=["caf:A2.a", "govs:007-risk"],
+    criteria=["caf-4.0:A2.a", "govs-topics-1:007-risk"],
     options={"min_score": 15},
 )
 def high_risks_linked_to_controls(evidence: Any, ctx: RuleContext) -> Iterator[Outcome]:
@@ -94,7 +94,7 @@ def high_risks_linked_to_controls(evidence: Any, ctx: RuleContext) -> Iterator[O
         "caf-objective-a-managing-security-risk/principle-a2-risk-management",
     ],
     tags=["assurance", "dspt"],
-    criteria=["caf:A2.c", "dspt:1", "dspt:5"],
+    criteria=["caf-4.0:A2.c", "ndg-2016:1", "ndg-2016:5"],
     options={"accepted_statuses": ["standards-met", "standards-exceeded"]},
     version="2.0.0",
 )

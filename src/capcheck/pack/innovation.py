@@ -49,7 +49,7 @@ def stage_index(stage: Any) -> int | None:
     ),
     references=[ASSESSMENTS, POINT_10, TCOP_12],
     tags=["innovation", "stage-gate"],
-    criteria=["gds-ss:10", "tcop:12"],
+    criteria=["gds-ss-2019:10", "tcop-2021-11:13"],
     options={"benefits_from": "alpha", "assessed_from": "beta", "funded_from": "live"},
 )
 def stage_gates(evidence: Any, ctx: RuleContext) -> Iterator[Outcome]:
@@ -110,7 +110,7 @@ def stage_gates(evidence: Any, ctx: RuleContext) -> Iterator[Outcome]:
     ),
     references=[POINT_14, ASSESSMENTS],
     tags=["innovation", "adoption", "join"],
-    criteria=["gds-ss:14", "govs:005-governance"],
+    criteria=["gds-ss-2019:14", "govs-topics-1:005-governance"],
     options={"stages": ["live", "adopted"]},
 )
 def adopted_into_live_service(evidence: Any, ctx: RuleContext) -> Iterator[Outcome]:

@@ -60,7 +60,7 @@ def _value(record: Any, rates: Mapping[str, Any]) -> float | None:
     ),
     references=[GOVS_008, TCOP, PROCUREMENT_ACT],
     tags=["procurement", "procurement-vehicles", "competition", "aggregate"],
-    criteria=["govs:008-procurement", "tcop:11"],
+    criteria=["govs-topics-1:008-procurement", "tcop-2021-11:11"],
     options={
         "max_ratio": 0.1,
         "routes": ["direct-award"],
@@ -139,7 +139,7 @@ def direct_award_share(evidence: Any, ctx: RuleContext) -> Iterator[Outcome]:
     ),
     references=[GOVS_008, PROCUREMENT_ACT],
     tags=["procurement", "pipeline", "contract-expiry", "join"],
-    criteria=["govs:008-procurement", "govs:008-supplier-management"],
+    criteria=["govs-topics-1:008-procurement", "govs-topics-1:008-supplier-management"],
     options={"horizon_days": 180, "min_value": 0, "gbp_rates": {}},
     version="1.1.0",
 )
@@ -276,7 +276,7 @@ def _authority(evidence: Any, option: str) -> tuple[str, str]:
         TCOP,
     ],
     tags=["procurement", "procurement-vehicles", "competition"],
-    criteria=["govs:008-procurement", "tcop:11"],
+    criteria=["govs-topics-1:008-procurement", "tcop-2021-11:11"],
     options={
         "value_threshold": 0,
         "authority": "",

@@ -62,7 +62,7 @@ def accountable_by_subject(evidence: Any) -> dict[str, list[Mapping[str, Any]]]:
     ),
     references=[CAF_A1, SERVICE_TEAM, NIST_CSF],
     tags=["ownership", "raci", "join"],
-    criteria=["caf:A1.b", "govs:005-governance"],
+    criteria=["caf-4.0:A1.b", "govs-topics-1:005-governance"],
     options={"statuses": ["live"]},
 )
 def one_accountable_per_service(evidence: Any, ctx: RuleContext) -> Iterator[Outcome]:
@@ -125,7 +125,7 @@ def one_accountable_per_service(evidence: Any, ctx: RuleContext) -> Iterator[Out
     ),
     references=[CAF_A1, SERVICE_TEAM],
     tags=["ownership", "key-person", "aggregate", "join"],
-    criteria=["caf:A1.b", "govs:005-workforce"],
+    criteria=["caf-4.0:A1.b", "govs-topics-1:005-workforce"],
     options={"max_services": 3, "tiers": ["critical"]},
 )
 def key_person_concentration(evidence: Any, ctx: RuleContext) -> Iterator[Outcome]:

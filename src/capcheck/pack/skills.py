@@ -63,7 +63,7 @@ def _name(level: int) -> str:
         "https://www.gov.uk/service-manual/service-standard/point-6-have-a-multidisciplinary-team",
     ],
     tags=["skills-gap"],
-    criteria=["govs:005-workforce", "gds-ss:6"],
+    criteria=["govs-topics-1:005-workforce", "gds-ss-2019:6"],
     options={"max_gap": 1},
 )
 def skill_gaps_small(evidence: Any, ctx: RuleContext) -> Iterator[Outcome]:
@@ -134,7 +134,7 @@ def training_in_date(record: Any, as_of: date, period: int) -> bool:
     ),
     references=[DSPT, CAF_B6],
     tags=["training", "mandatory-training", "dspt", "aggregate"],
-    criteria=["dspt:3", "caf:B6.b"],
+    criteria=["ndg-2016:3", "caf-4.0:B6.b"],
     options={
         "period_days": 365,
         "min_people": 5,

@@ -47,7 +47,7 @@ def _fte(value: Any) -> float | None:
     ),
     references=[GOVS_005, DDAT],
     tags=["capacity", "aggregate"],
-    criteria=["govs:005-workforce"],
+    criteria=["govs-topics-1:005-workforce"],
     options={"tolerance": 0.1, "min_posts": 3},
 )
 def team_capacity_within_plan(evidence: Any, ctx: RuleContext) -> Iterator[Outcome]:
