@@ -208,9 +208,10 @@ def _status(record: Any) -> str:
     ),
     rationale=(
         "Data shared with a partner or processed by a supplier is only as safe as that organisation's "
-        "controls. The DSPT status is the NHS's common evidence of them; relying on an organisation that "
-        "has not met the standards is a supply chain risk the board must know about (NCSC CAF A4.a "
-        "supply chain; DSPT standard 10 accountable suppliers)."
+        "controls. The DSPT status is the NHS's common evidence of them; relying on an organisation that has "
+        "not met the standards is a supply chain risk the board must know about (NCSC CAF A4.a supply chain; "
+        "National Data Guardian standard 10: IT suppliers are held accountable for protecting the personal "
+        "confidential data they process)."
     ),
     remediation=(
         "Ask the organisation for its DSPT improvement plan and target date, record the risk in the "
@@ -253,7 +254,8 @@ def supply_chain_dspt_met(evidence: Any, ctx: RuleContext) -> Iterator[Outcome]:
     rationale=(
         "Assurance over the supply chain is only as good as its latest evidence. A status from an earlier "
         "edition of the toolkit says nothing about the organisation's controls today (NCSC CAF A4.a supply "
-        "chain and A2.c assurance; DSPT standard 10)."
+        "chain; National Data Guardian standard 10: IT suppliers are held accountable for the data they "
+        "process)."
     ),
     remediation=(
         "Refresh the record from the DSPT portal's published status list; where no current assessment is "
@@ -261,7 +263,7 @@ def supply_chain_dspt_met(evidence: Any, ctx: RuleContext) -> Iterator[Outcome]:
     ),
     references=[DSPT, CAF_A4],
     tags=["supply-chain", "dspt", "assurance", "review"],
-    criteria=["caf-4.0:A4.a", "caf-4.0:A2.c", "ndg-2016:10"],
+    criteria=["caf-4.0:A4.a", "ndg-2016:10"],
     version="2.0.0",
 )
 def supply_chain_dspt_current(evidence: Any, ctx: RuleContext) -> Iterator[Outcome]:
