@@ -41,8 +41,10 @@ GOVS_007 = "https://www.gov.uk/government/publications/government-functional-sta
     ),
     rationale=(
         "The longer an attacker keeps access, the more systems and data are lost: ransomware "
-        "spreads in hours. NCSC CAF D1 expects a response plan and the capability to contain "
-        "incidents quickly; the days from detection to containment show whether they work."
+        "spreads in hours. NCSC CAF D1.a expects an incident response plan and D1.b the capability "
+        "to enact it, including effective limitation of impact; National Data Guardian standard 6 "
+        "expects action immediately after a breach. The days from detection to containment show "
+        "whether they work."
     ),
     remediation=(
         "Contain the incident now (isolate hosts, revoke access) and record contained_on; in the "
