@@ -118,3 +118,19 @@ def test_a_framework_file_that_is_not_toml_is_a_located_load_error(tmp_path: Pat
 def test_a_framework_with_its_edition_loads(tmp_path: Path) -> None:
     framework = load_framework(_framework_file(tmp_path, 'id = "iso27001-2022"\nedition = "2022"\ntitle = "ISO"'))
     assert (framework.id, framework.edition, framework.criteria[0].id) == ("iso27001-2022", "2022", "1")
+
+
+def test_a_plugin_framework_without_an_edition_stops_the_run_naming_its_file(run_cli, workdir: Path) -> None:
+    (workdir / "iso_plugin.py").write_text(
+        "from pathlib import Path\n"
+        "from capcheck.frameworks import load_framework\n"
+        "from capcheck.hookspecs import hookimpl\n\n\n"
+        "@hookimpl\n"
+        "def capcheck_frameworks():\n"
+        '    return [load_framework(Path(__file__).with_name("iso.toml"))]\n'
+    )
+    (workdir / "iso.toml").write_text('[framework]\nid = "iso27001"\ntitle = "ISO"\n')
+    result = run_cli("frameworks", "--plugin", "./iso_plugin.py")
+    assert result.exit_code == 2
+    assert "iso.toml: /framework/edition: Field required" in result.stderr
+    assert "Traceback" not in result.stderr and "failed in capcheck_frameworks" not in result.stderr
