@@ -134,3 +134,9 @@ def test_a_plugin_framework_without_an_edition_stops_the_run_naming_its_file(run
     assert result.exit_code == 2
     assert "iso.toml: /framework/edition: Field required" in result.stderr
     assert "Traceback" not in result.stderr and "failed in capcheck_frameworks" not in result.stderr
+
+
+def test_every_bundled_framework_edition_is_documented_for_rule_writers() -> None:
+    page = (Path(__file__).resolve().parents[1] / "docs" / "writing-rules.md").read_text(encoding="utf-8")
+    for framework in bundled_frameworks():
+        assert f"| `{framework.id}` | {framework.edition} |" in page, f"{framework.id} is not in docs/writing-rules.md"
