@@ -36,9 +36,11 @@ def test_every_framework_has_automated_and_manual_criteria_listed(registry: Regi
     criteria = {r.meta.id: r.meta.criteria for r in registry.rules.values()}
     for framework in registry.frameworks.values():
         rows = coverage(framework, criteria)
-        assert rows, framework.id
+        if not framework.criteria:  # an edition whose criteria are not in a bundled source says so
+            assert "not bundled" in framework.description, framework.id
+            continue
         assert any(row.mode == "automated" for row in rows), f"{framework.id}: no rule encodes any criterion"
-    caf = coverage(registry.frameworks["caf"], criteria)
+    caf = coverage(registry.frameworks["caf-4.0"], criteria)
     assert any(row.mode == "manual" for row in caf)  # the CAF is not fully automatable, and says so
 
 

@@ -95,7 +95,7 @@ def test_a_rule_file_is_checked_as_a_run_would_register_it(
     [problem] = [str(p) for p in info.value.problems]
     assert problem.startswith("unknown-criterion.toml: rule 'COMM-802' from 'unknown-criterion.toml' names unknown ")
     refused = run_cli("check", "ev", "--rules", "unknown-criterion.toml")
-    assert refused.exit_code == 2 and "names unknown criterion 'caf:Z9.z'" in refused.stderr
+    assert refused.exit_code == 2 and "names unknown criterion 'caf-4.0:Z9.z'" in refused.stderr
     validated = run_cli("validate", "unknown-criterion.toml")
     assert validated.exit_code == 2
     assert validated.stderr.startswith("capcheck: rule file error: 1 problem\n")

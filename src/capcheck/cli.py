@@ -833,14 +833,22 @@ def frameworks(
         for listed in sorted(registry.frameworks.values(), key=lambda f: f.id):
             cov = coverage(listed, criteria)
             automated = sum(1 for c in cov if c.rules)
-            rows.append({"id": listed.id, "title": listed.title, "criteria": len(cov), "automated": automated})
+            rows.append(
+                {
+                    "id": listed.id,
+                    "edition": listed.edition,
+                    "title": listed.title,
+                    "criteria": len(cov),
+                    "automated": automated,
+                }
+            )
         if fmt == "json":
             import json
 
             click.echo(json.dumps(rows, indent=2))
             return
         for row in rows:
-            click.echo(f"{row['id']:<8} {row['automated']:>3}/{row['criteria']:<3} automated  {row['title']}")
+            click.echo(f"{row['id']:<14} {row['automated']:>3}/{row['criteria']:<3} automated  {row['title']}")
         return
     fw = registry.frameworks.get(framework_id)
     if fw is None:
@@ -849,10 +857,21 @@ def frameworks(
     if fmt == "json":
         import json
 
-        doc = {"id": fw.id, "title": fw.title, "url": fw.url, "criteria": [c.as_dict() for c in cov]}
+        doc = {
+            "id": fw.id,
+            "edition": fw.edition,
+            "title": fw.title,
+            "url": fw.url,
+            "applies_to": list(fw.applies_to),
+            "criteria": [c.as_dict() for c in cov],
+        }
         click.echo(json.dumps(doc, indent=2))
         return
-    click.echo(f"{fw.title} ({fw.url})")
+    click.echo(f"{fw.title}, edition {fw.edition} ({fw.url})")
+    if fw.applies_to:
+        click.echo(f"Applies to: {'; '.join(fw.applies_to)}")
+    if not cov and fw.description:
+        click.echo(fw.description)
     for c in cov:
         rules_text = ", ".join(c.rules) if c.rules else "manual"
         click.echo(f"  {c.ref:<28} {c.title[:60]:<60} {rules_text}")

@@ -1,8 +1,9 @@
 """Frameworks: public criteria (NCSC CAF outcomes, Service Standard points ...) and their coverage.
 
-A framework is data (``rules/frameworks/<id>.toml``: a ``[framework]`` table and ``[[criterion]]``
-tables), registered by the built-in plugin here through ``capcheck_frameworks``. Rules name the
-criteria they encode in their ``criteria`` metadata (``"caf:B4.d"``); a criterion no rule names is
+A framework is one edition of a published text, as data (``rules/frameworks/<id>.toml``: a ``[framework]``
+table with its ``edition``, and ``[[criterion]]`` tables), registered by the built-in plugin here through
+``capcheck_frameworks``. The id ends with the edition (``caf-4.0``), so the criteria rules name in their
+``criteria`` metadata (``"caf-4.0:B4.d"``) say which text they cite; a criterion no rule names is
 *manual* — it needs a person's judgement, as Prowler lists uncovered requirements.
 """
 
@@ -14,18 +15,45 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from pydantic import ValidationError
+
+from capcheck.errors import PluginError, Problem
 from capcheck.hookspecs import hookimpl
-from capcheck.models import Framework
+from capcheck.models import Framework, display_path
 from capcheck.resources import data_dir
 
 __all__ = ["CriterionCoverage", "bundled_frameworks", "coverage", "load_framework"]
 
 
 def load_framework(path: Path) -> Framework:
-    """Read one framework file."""
-    with path.open("rb") as fh:
-        doc = tomllib.load(fh)
-    return Framework(**doc["framework"], criteria=tuple(doc.get("criterion", ())))
+    """Read one framework file: a ``[framework]`` table (with its ``edition``) and ``[[criterion]]`` tables.
+
+    :raises PluginError: the file is unreadable, not TOML, or not a valid framework (``file: cause``).
+    """
+    where = display_path(path)
+    try:
+        with path.open("rb") as fh:
+            doc = tomllib.load(fh)
+    except (OSError, tomllib.TOMLDecodeError) as exc:
+        raise PluginError(Problem(f"cannot read framework file: {exc}", path=where)) from exc
+    head = doc.get("framework")
+    if not isinstance(head, dict):
+        raise PluginError(Problem("a framework file needs a [framework] table", path=where))
+    criteria = doc.get("criterion", [])
+    try:
+        return Framework(**head, criteria=tuple(criteria) if isinstance(criteria, list) else criteria)
+    except ValidationError as exc:
+        problems = [
+            Problem(err["msg"], path=where, pointer=_pointer(err["loc"])) for err in exc.errors(include_url=False)
+        ]
+        raise PluginError(problems) from exc
+
+
+def _pointer(loc: tuple[int | str, ...]) -> str:
+    """A pydantic error location as a pointer into the file: ``/framework/edition``, ``/criterion/3/id``."""
+    if loc and loc[0] == "criteria":
+        return "/" + "/".join(["criterion", *(str(part) for part in loc[1:])])
+    return "/" + "/".join(["framework", *(str(part) for part in loc)])
 
 
 def bundled_frameworks() -> list[Framework]:

@@ -196,9 +196,11 @@ def capcheck_rule_paths() -> Sequence[Path]:
 def capcheck_frameworks() -> Sequence[Framework]:
     """Register public frameworks whose criteria rules encode (NCSC CAF, GDS Service Standard ...).
 
-    Called once when the registry is built. Rules name criteria in their ``criteria`` metadata as
-    ``"<framework>:<criterion>"``; naming a criterion that no registered framework has stops the
-    run. ``capcheck frameworks`` shows each criterion as automated (with its rules) or manual.
+    Called once when the registry is built. A framework is one edition of a published text: its
+    ``edition`` is required and its id ends with it (``iso27001-2022``). Rules name criteria in their
+    ``criteria`` metadata as ``"<framework>:<criterion>"`` (``"iso27001-2022:A.5.1"``); naming a
+    criterion that no registered framework has stops the run. ``capcheck frameworks`` shows each
+    criterion as automated (with its rules) or manual.
 
     :return: the frameworks this plugin adds.
 
@@ -206,7 +208,7 @@ def capcheck_frameworks() -> Sequence[Framework]:
 
         @hookimpl
         def capcheck_frameworks():
-            return [load_framework(Path(__file__).with_name("iso27001.toml"))]
+            return [load_framework(Path(__file__).with_name("iso27001-2022.toml"))]
     """
     raise NotImplementedError
 

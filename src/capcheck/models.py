@@ -117,7 +117,7 @@ class RuleMeta(BaseModel):
     references: tuple[str, ...] = ()
     tags: tuple[str, ...] = ()
     criteria: tuple[str, ...] = Field(
-        default=(), description="Framework criteria the rule encodes, as '<framework>:<id>' (e.g. 'caf:B4.d')."
+        default=(), description="Framework criteria the rule encodes, as '<framework>:<id>' (e.g. 'caf-4.0:B4.d')."
     )
     version: str = Field(default="1.0.0", pattern=r"^[0-9]+(\.[0-9]+){0,2}$")
     kinds: tuple[str, ...] = Field(min_length=1, description="The evidence kinds the rule reads.")
@@ -152,15 +152,39 @@ class Criterion(BaseModel):
 
 
 class Framework(BaseModel):
-    """A public framework whose criteria rules encode; criteria no rule covers are ``manual``."""
+    """A public framework whose criteria rules encode; criteria no rule covers are ``manual``.
+
+    A framework is one *edition* of a published text (CAF ``4.0``, the Service Standard of ``2019``):
+    criteria change between editions, so the id ends with the edition (``caf-4.0``) and a rule's
+    ``caf-4.0:B4.d`` always says which text it cites.
+    """
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    id: str = Field(pattern=r"^[a-z][a-z0-9-]*$")
+    id: str = Field(pattern=r"^[a-z][a-z0-9.-]*$")
     title: str = Field(min_length=1)
+    edition: str = Field(
+        pattern=r"^[a-z0-9][a-z0-9.-]*$",
+        description="The edition of the published text (a version or a date); the id ends with '-<edition>'.",
+    )
+    description: str = ""
+    #: Who the edition applies to, when the publisher says (e.g. the DSPT's organisation types).
+    applies_to: tuple[str, ...] = ()
     url: str = ""
     licence: str = ""
     criteria: tuple[Criterion, ...] = ()
+
+    @model_validator(mode="after")
+    def _id_names_edition(self) -> Framework:
+        """``caf-4.0`` is edition ``4.0``: a citation names the edition without a second lookup."""
+        if not self.id.endswith(f"-{self.edition}"):
+            raise ValueError(f"framework id {self.id!r} must end with its edition: '-{self.edition}'")
+        seen: set[str] = set()
+        for criterion in self.criteria:
+            if criterion.id in seen:
+                raise ValueError(f"criterion {criterion.id!r} is listed twice")
+            seen.add(criterion.id)
+        return self
 
 
 @dataclass(frozen=True, slots=True)

@@ -17,7 +17,7 @@ import pluggy
 from pydantic import ValidationError
 
 from capcheck.declarative import CompileContext, RuleFormat
-from capcheck.errors import PluginError, Problem, RuleFileError
+from capcheck.errors import CapcheckError, PluginError, Problem, RuleFileError
 from capcheck.kinds import EvidenceKind
 from capcheck.loaders import Loader
 from capcheck.models import Area, Framework, RuleSource, display_path
@@ -68,6 +68,8 @@ def _collect(pm: pluggy.PluginManager, hook_name: str, expected: type | tuple[ty
         trace(f"{hook_name}() in {impl.plugin_name}")
         try:
             items = impl.function()
+        except CapcheckError:  # already located (e.g. a plugin's framework file): keep its file and cause
+            raise
         except Exception as exc:
             raise PluginError(
                 Problem(f"plugin {impl.plugin_name!r} failed in {hook_name}(): {type(exc).__name__}: {exc}")

@@ -15,7 +15,6 @@ __all__ = ["RULES"]
 ICO_CODE = (
     "https://ico.org.uk/for-organisations/uk-gdpr-guidance-and-resources/data-sharing/data-sharing-a-code-of-practice/"
 )
-TCOP_8 = "https://www.gov.uk/guidance/share-and-reuse-technology"
 
 
 @rule(
@@ -32,18 +31,19 @@ TCOP_8 = "https://www.gov.uk/guidance/share-and-reuse-technology"
         "otherwise out of scope) fails as undetermined."
     ),
     rationale=(
-        "Collaboration rests on trust that partners' data is shared under agreed terms. Personal data "
-        "flowing to a partner with no agreement, or under an agreement that does not cover that data, "
-        "is the risk the organisation itself recorded (RSK-008) and a breach of the ICO data sharing "
-        "code's accountability principle (National Data Guardian standard 1)."
+        "Collaboration rests on trust that partners' data is shared under agreed terms. Personal data flowing"
+        " to a partner with no agreement, or under an agreement that does not cover that data, is sharing "
+        "nobody has shown to be lawful and appropriate (National Data Guardian standard 1; the ICO data "
+        "sharing code), and a flow the organisation may not know about: NCSC CAF B3.a expects a good "
+        "understanding of where important data is stored and where it travels."
     ),
     remediation=(
         "Stop the flow or put an agreement in place: add the product to the partner's active agreement "
         "(with a DPIA if the data differs), or agree a new one; then record it in both registers."
     ),
-    references=[ICO_CODE, TCOP_8, "https://www.dsptoolkit.nhs.uk/"],
+    references=[ICO_CODE, "https://www.dsptoolkit.nhs.uk/"],
     tags=["data-sharing", "privacy", "join"],
-    criteria=["dspt:1", "tcop:8", "caf:B3.a"],
+    criteria=["ndg-2016:1", "caf-4.0:B3.a"],
     options={"statuses": ["live"]},
     version="1.2.0",
 )

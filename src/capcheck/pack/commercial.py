@@ -28,8 +28,9 @@ CONTRACT_MGMT = "https://www.gov.uk/government/publications/the-sourcing-and-con
         "oversees risks and decisions. Contracts with no owner at all are COMM-001's concern."
     ),
     rationale=(
-        "The capability review found supplier management weak where contract managers sat outside "
-        "governance: risks on a contract were not owned by anyone the boards could hold to account."
+        "A contract manager outside governance cannot be held to account by the boards for the risks on the "
+        "contract, and those risks never reach them. Supplier management is part of the review's commercial "
+        "capability area (GovS 008 contract management; GovS 005 governance and accountabilities)."
     ),
     remediation=(
         "Record the contract owner in the governance register (as the owner of the contract's "
@@ -37,7 +38,7 @@ CONTRACT_MGMT = "https://www.gov.uk/government/publications/the-sourcing-and-con
     ),
     references=[GOVS_008, CONTRACT_MGMT],
     tags=["supplier-management", "join"],
-    criteria=["govs:008-supplier-management", "govs:005-governance"],
+    criteria=["govs-topics-1:008-supplier-management", "govs-topics-1:005-governance"],
     options={"statuses": ["active", "pipeline"]},
     version="1.1.0",
 )
@@ -67,14 +68,15 @@ def contract_owner_in_governance(evidence: Any, ctx: RuleContext) -> Iterator[Ou
         "with gbp_rates (GBP per unit, e.g. {EUR = 0.85}); without a rate the contract fails as not judgeable."
     ),
     rationale=(
-        "Without an exit plan the organisation cannot leave a supplier without service loss, which "
-        "weakens its negotiating position and its resilience (GovS 008 contract management; GDS "
-        "guidance on managing cloud lock-in)."
+        "Without an exit plan the organisation cannot leave a supplier without service loss, which weakens "
+        "its negotiating position and its resilience. Technology Code of Practice point 11 counts managing "
+        "contract exits successfully among the aims of a purchasing strategy (GovS 008 contract management; "
+        "GDS guidance on managing cloud lock-in)."
     ),
     remediation="Write and approve an exit plan for the contract and record exit_plan = true.",
     references=[GOVS_008, "https://www.gov.uk/guidance/managing-technical-lock-in-in-the-cloud"],
     tags=["supplier-management", "lock-in"],
-    criteria=["govs:008-exit", "tcop:11"],
+    criteria=["govs-topics-1:008-exit", "tcop-2021-11:11"],
     options={"value_threshold": 1_000_000, "statuses": ["active", "pipeline"], "gbp_rates": {}},
     version="1.1.0",
 )

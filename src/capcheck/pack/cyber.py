@@ -41,8 +41,10 @@ GOVS_007 = "https://www.gov.uk/government/publications/government-functional-sta
     ),
     rationale=(
         "The longer an attacker keeps access, the more systems and data are lost: ransomware "
-        "spreads in hours. NCSC CAF D1 expects a response plan and the capability to contain "
-        "incidents quickly; the days from detection to containment show whether they work."
+        "spreads in hours. NCSC CAF D1.a expects an incident response plan and D1.b the capability "
+        "to enact it, including effective limitation of impact; National Data Guardian standard 6 "
+        "expects action immediately after a breach. The days from detection to containment show "
+        "whether they work."
     ),
     remediation=(
         "Contain the incident now (isolate hosts, revoke access) and record contained_on; in the "
@@ -50,7 +52,7 @@ GOVS_007 = "https://www.gov.uk/government/publications/government-functional-sta
     ),
     references=[CAF_D1, DSPT, GOVS_007],
     tags=["incident-management", "response"],
-    criteria=["caf:D1.a", "caf:D1.b", "dspt:6", "govs:007-incidents"],
+    criteria=["caf-4.0:D1.a", "caf-4.0:D1.b", "ndg-2016:6", "govs-topics-1:007-incidents"],
     options={"severities": ["high", "critical"], "max_days": 2},
     version="1.1.0",
 )
@@ -123,7 +125,7 @@ def incidents_contained_in_time(evidence: Any, ctx: RuleContext) -> Iterator[Out
     ),
     references=[ICO_BREACH, DSPT, CAF_D1],
     tags=["incident-management", "data-protection", "legal"],
-    criteria=["dspt:6", "caf:D1.a", "govs:007-incidents"],
+    criteria=["ndg-2016:6", "caf-4.0:D1.a", "govs-topics-1:007-incidents"],
     options={"max_days": 3},
     version="1.2.0",
 )
@@ -208,9 +210,10 @@ def _status(record: Any) -> str:
     ),
     rationale=(
         "Data shared with a partner or processed by a supplier is only as safe as that organisation's "
-        "controls. The DSPT status is the NHS's common evidence of them; relying on an organisation that "
-        "has not met the standards is a supply chain risk the board must know about (NCSC CAF A4.a "
-        "supply chain; DSPT standard 10 accountable suppliers)."
+        "controls. The DSPT status is the NHS's common evidence of them; relying on an organisation that has "
+        "not met the standards is a supply chain risk the board must know about (NCSC CAF A4.a supply chain; "
+        "National Data Guardian standard 10: IT suppliers are held accountable for protecting the personal "
+        "confidential data they process)."
     ),
     remediation=(
         "Ask the organisation for its DSPT improvement plan and target date, record the risk in the "
@@ -218,7 +221,7 @@ def _status(record: Any) -> str:
     ),
     references=[DSPT, CAF_A4],
     tags=["supply-chain", "dspt", "assurance"],
-    criteria=["caf:A4.a", "dspt:10"],
+    criteria=["caf-4.0:A4.a", "ndg-2016:10"],
     options={"accepted_statuses": ["standards-met", "standards-exceeded"]},
     version="1.1.0",
 )
@@ -253,7 +256,8 @@ def supply_chain_dspt_met(evidence: Any, ctx: RuleContext) -> Iterator[Outcome]:
     rationale=(
         "Assurance over the supply chain is only as good as its latest evidence. A status from an earlier "
         "edition of the toolkit says nothing about the organisation's controls today (NCSC CAF A4.a supply "
-        "chain and A2.c assurance; DSPT standard 10)."
+        "chain; National Data Guardian standard 10: IT suppliers are held accountable for the data they "
+        "process)."
     ),
     remediation=(
         "Refresh the record from the DSPT portal's published status list; where no current assessment is "
@@ -261,7 +265,7 @@ def supply_chain_dspt_met(evidence: Any, ctx: RuleContext) -> Iterator[Outcome]:
     ),
     references=[DSPT, CAF_A4],
     tags=["supply-chain", "dspt", "assurance", "review"],
-    criteria=["caf:A4.a", "caf:A2.c", "dspt:10"],
+    criteria=["caf-4.0:A4.a", "ndg-2016:10"],
     version="2.0.0",
 )
 def supply_chain_dspt_current(evidence: Any, ctx: RuleContext) -> Iterator[Outcome]:

@@ -11,9 +11,9 @@ from capcheck.rules import RuleContext, rule
 
 __all__ = ["RULES"]
 
-CAF_B3 = (
+CAF_A3 = (
     "https://www.ncsc.gov.uk/collection/cyber-assessment-framework/"
-    "caf-objective-b-protecting-against-cyber-attack/principle-b3-data-security"
+    "caf-objective-a-managing-security-risk/principle-a3-asset-management"
 )
 DQ_FRAMEWORK = "https://www.gov.uk/government/publications/the-government-data-quality-framework"
 
@@ -32,17 +32,17 @@ DQ_FRAMEWORK = "https://www.gov.uk/government/publications/the-government-data-q
     ),
     rationale=(
         "Ownership written in the data catalogue but absent from the organisation's record of roles is "
-        "ownership nobody has agreed to: the named owner may not know, and nobody confirms it as people "
-        "move. Joining the two registers shows whether data ownership is real (NCSC CAF B3.a understanding "
-        "data, A1.b roles and responsibilities)."
+        "ownership nobody has agreed to: the named owner may not know, and nobody confirms it as people move."
+        " Joining the two registers shows whether data ownership is real (NCSC CAF A3.a: responsibility for "
+        "managing each asset is assigned; A1.b roles and responsibilities)."
     ),
     remediation=(
         "Record the owner's accountable assignment for the product in the roles register and have them "
         "confirm it, or correct the catalogue's owner to the person who holds the role."
     ),
-    references=[CAF_B3, DQ_FRAMEWORK],
+    references=[CAF_A3, DQ_FRAMEWORK],
     tags=["data", "ownership", "raci", "join"],
-    criteria=["caf:B3.a", "caf:A1.b", "govs:005-data"],
+    criteria=["caf-4.0:A3.a", "caf-4.0:A1.b", "govs-topics-1:005-data"],
     options={"statuses": ["live"]},
     version="1.1.0",
 )

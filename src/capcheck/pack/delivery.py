@@ -31,8 +31,9 @@ ASSETS = "it-assets"
     ),
     rationale=(
         "Multi-speed IT often means a modern product team whose releases still wait on hand-built servers. "
-        "Deployment automation is a DORA capability behind short lead times and low failure rates, and the "
-        "capability review named slow automation as a brake on delivery (Technology Code of Practice point 9)."
+        "Deployment automation is a DORA capability behind short lead times and low failure rates, and "
+        "Service Standard point 14 expects teams to be able to deploy software changes regularly without "
+        "significant downtime."
     ),
     remediation=(
         "Bring the product's manually deployed assets into the delivery pipeline (infrastructure as code, "
@@ -40,10 +41,10 @@ ASSETS = "it-assets"
     ),
     references=[
         "https://dora.dev/capabilities/deployment-automation/",
-        "https://www.gov.uk/guidance/the-technology-code-of-practice",
+        "https://www.gov.uk/service-manual/service-standard/point-14-operate-a-reliable-service",
     ],
     tags=["automation", "join"],
-    criteria=["dora:deployment-automation", "tcop:9"],
+    criteria=["dora-2022:deployment-automation", "gds-ss-2019:14"],
     options={"phases": ["private-beta", "public-beta", "live"], "manual_methods": ["manual"]},
 )
 def products_deploy_automatically(evidence: Any, ctx: RuleContext) -> Iterator[Outcome]:

@@ -25,8 +25,9 @@ __all__ = ["RULES"]
         "with no risk_score fails as undetermined: it may be a high one."
     ),
     rationale=(
-        "A high risk with no control, or with a control that is not in the register, is an "
-        "unmanaged risk: nobody can assure the control operates (GovS 007 security; NCSC CAF A.2)."
+        "A high risk with no control, or with a control that is not in the register, is an unmanaged risk: "
+        "nobody can assure the control operates (NCSC CAF A2.a risk management process; GovS 007 security "
+        "risk management)."
     ),
     remediation="Add or link the controls that treat the risk, and register each control.",
     references=[
@@ -34,7 +35,7 @@ __all__ = ["RULES"]
         "https://www.ncsc.gov.uk/collection/cyber-assessment-framework",
     ],
     tags=["risk-management", "join"],
-    criteria=["caf:A2.a", "govs:007-risk"],
+    criteria=["caf-4.0:A2.a", "govs-topics-1:007-risk"],
     options={"min_score": 15},
 )
 def high_risks_linked_to_controls(evidence: Any, ctx: RuleContext) -> Iterator[Outcome]:
@@ -79,10 +80,11 @@ def high_risks_linked_to_controls(evidence: Any, ctx: RuleContext) -> Iterator[O
         "the record's edition field or the prefix of its status_text."
     ),
     rationale=(
-        "Every organisation with access to NHS patient data must publish a DSPT self-assessment each year; "
-        "it is the board's main independent-of-management assurance that the National Data Guardian's ten "
-        "data security standards are met. A stale or unmet assessment leaves the board without that "
-        "assurance (NCSC CAF A2.c assurance; DSPT, all standards)."
+        "Every organisation with access to NHS patient data must publish a DSPT self-assessment each year: "
+        "against the National Data Guardian's ten standards or, from 2024-25 for NHS trusts, ICBs, CSUs and "
+        "arm's-length bodies, against the CAF-aligned outcomes. It is a self-assessment, not independent "
+        "assurance, but a stale or unmet one leaves the board without even that evidence (NCSC CAF A2.c: "
+        "confidence in the effectiveness of the security of your technology, people and processes)."
     ),
     remediation=(
         "Complete and publish this year's DSPT assessment with the SIRO's sign-off; where standards are not "
@@ -94,7 +96,7 @@ def high_risks_linked_to_controls(evidence: Any, ctx: RuleContext) -> Iterator[O
         "caf-objective-a-managing-security-risk/principle-a2-risk-management",
     ],
     tags=["assurance", "dspt"],
-    criteria=["caf:A2.c", "dspt:1", "dspt:5"],
+    criteria=["caf-4.0:A2.c"],
     options={"accepted_statuses": ["standards-met", "standards-exceeded"]},
     version="2.0.0",
 )

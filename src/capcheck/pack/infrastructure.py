@@ -12,7 +12,6 @@ from capcheck.rules import RuleContext, is_missing, rule, undetermined_message
 
 __all__ = ["RULES"]
 
-TCOP = "https://www.gov.uk/guidance/the-technology-code-of-practice"
 CAF_B4 = "https://www.ncsc.gov.uk/collection/cyber-assessment-framework/caf-objective-b-protecting-against-cyber-attack/principle-b4-system-security"
 
 
@@ -32,14 +31,15 @@ CAF_B4 = "https://www.ncsc.gov.uk/collection/cyber-assessment-framework/caf-obje
         "skipped as insufficient evidence."
     ),
     rationale=(
-        "The review found out-of-date technology across the estate. A single unsupported asset is "
-        "a finding for INFRA-001; a high share per environment shows a lifecycle process that does "
-        "not work (Technology Code of Practice point 5; NCSC CAF B4)."
+        "A single unsupported asset is a finding for INFRA-001; a high share per environment shows a "
+        "lifecycle process that does not work (NCSC CAF B4.d vulnerability management; National Data Guardian"
+        " standard 8; GovS 005 technology lifecycle). Out-of-date technology is one of the review's "
+        "capability areas."
     ),
     remediation="Plan and fund upgrades or replacements for the environment's end-of-life assets.",
-    references=[TCOP, CAF_B4],
+    references=[CAF_B4],
     tags=["lifecycle", "aggregate"],
-    criteria=["caf:B4.d", "dspt:8", "govs:005-technology-lifecycle"],
+    criteria=["caf-4.0:B4.d", "ndg-2016:8", "govs-topics-1:005-technology-lifecycle"],
     options={"max_ratio": 0.1, "min_assets": 3, "exempt_hosting": ["saas"]},
     version="1.2.0",
 )
@@ -108,7 +108,7 @@ def _unsupported(asset: Any, as_of: date, exempt: set[str]) -> bool:
     remediation="Patch the asset (or take it off the internet) and record last_patched.",
     references=[CAF_B4, "https://www.ncsc.gov.uk/cyberessentials/overview"],
     tags=["patching", "cyber"],
-    criteria=["caf:B4.d", "dspt:9"],
+    criteria=["caf-4.0:B4.d", "ndg-2016:9"],
     options={"max_days": 14, "exempt_hosting": ["saas"]},
     version="1.3.0",
 )

@@ -37,11 +37,12 @@ def stage_index(stage: Any) -> int | None:
         "the item's stage has reached must hold. Idea and discovery items, and stopped ones, are out of scope."
     ),
     rationale=(
-        "An industrialised process moves an idea forward only when it has earned it: a benefits case "
-        "before money is spent building (Service Standard point 10, define what success looks like), a "
-        "passed service assessment before real users rely on it (Technology Code of Practice point 12), "
-        "and secured funding before it goes live so that it can be run. Without gates, pilots drift into "
-        "live use unassessed and unfunded, which is the ad hoc innovation the review found."
+        "An industrialised process moves an idea forward only when it has earned it: a benefits case before "
+        "money is spent building (Service Standard point 10: identify measurements that show how well the "
+        "service solves the problem it is meant to solve), a passed service assessment before real users rely"
+        " on it (Technology Code of Practice point 13: meet the Service Standard), and secured funding before"
+        " it goes live so that it can be run. Without gates, pilots drift into live use unassessed and "
+        "unfunded."
     ),
     remediation=(
         "Hold the missing gate: write the benefits case, book the service assessment, or secure run "
@@ -49,7 +50,7 @@ def stage_index(stage: Any) -> int | None:
     ),
     references=[ASSESSMENTS, POINT_10, TCOP_12],
     tags=["innovation", "stage-gate"],
-    criteria=["gds-ss:10", "tcop:12"],
+    criteria=["gds-ss-2019:10", "tcop-2021-11:13"],
     options={"benefits_from": "alpha", "assessed_from": "beta", "funded_from": "live"},
 )
 def stage_gates(evidence: Any, ctx: RuleContext) -> Iterator[Outcome]:
@@ -99,10 +100,10 @@ def stage_gates(evidence: Any, ctx: RuleContext) -> Iterator[Outcome]:
         "service (target_service) that is a live service in the service catalogue."
     ),
     rationale=(
-        "Innovation that is not adopted into a service somebody runs dies when the pilot team moves on "
-        "(risk RSK-009: no funded adoption route). Landing each innovation in a catalogued live service, "
-        "with a named owner for its adoption, is what turns a pilot into business as usual (Service "
-        "Standard point 14, operate a reliable service)."
+        "Innovation that is not adopted into a service somebody runs dies when the pilot team moves on. "
+        "Landing each innovation in a catalogued live service, with a named owner for its adoption, is what "
+        "turns a pilot into business as usual (Service Standard point 14, operate a reliable service; GovS "
+        "005 accountable owners)."
     ),
     remediation=(
         "Agree with a service owner which live service will run the innovation, record it as "
@@ -110,7 +111,7 @@ def stage_gates(evidence: Any, ctx: RuleContext) -> Iterator[Outcome]:
     ),
     references=[POINT_14, ASSESSMENTS],
     tags=["innovation", "adoption", "join"],
-    criteria=["gds-ss:14", "govs:005-governance"],
+    criteria=["gds-ss-2019:14", "govs-topics-1:005-governance"],
     options={"stages": ["live", "adopted"]},
 )
 def adopted_into_live_service(evidence: Any, ctx: RuleContext) -> Iterator[Outcome]:

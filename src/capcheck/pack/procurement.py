@@ -49,10 +49,10 @@ def _value(record: Any, rates: Mapping[str, Any]) -> float | None:
         "for its currency fails on its own (not judgeable) and is left out of the share."
     ),
     rationale=(
-        "Direct awards and single tender actions skip competition. A few are justified (urgency, a "
-        "sole supplier); a large share shows procurement vehicles not being used and incumbents "
-        "locked in, which the capability review found (GovS 008 sourcing; Technology Code of "
-        "Practice point 11, use common government sourcing routes)."
+        "Direct awards and single tender actions skip competition. A few are justified (urgency, a sole "
+        "supplier); a large share shows procurement vehicles not being used and incumbents locked in. "
+        "Technology Code of Practice point 11 asks contracts to ensure competition from the widest possible "
+        "range of suppliers (GovS 008 sourcing)."
     ),
     remediation=(
         "Plan re-procurement of the largest direct awards through frameworks or competitive "
@@ -60,7 +60,7 @@ def _value(record: Any, rates: Mapping[str, Any]) -> float | None:
     ),
     references=[GOVS_008, TCOP, PROCUREMENT_ACT],
     tags=["procurement", "procurement-vehicles", "competition", "aggregate"],
-    criteria=["govs:008-procurement", "tcop:11"],
+    criteria=["govs-topics-1:008-procurement", "tcop-2021-11:11"],
     options={
         "max_ratio": 0.1,
         "routes": ["direct-award"],
@@ -128,18 +128,18 @@ def direct_award_share(evidence: Any, ctx: RuleContext) -> Iterator[Outcome]:
         "re-procurement cannot be planned."
     ),
     rationale=(
-        "Re-procurement takes months; a contract that reaches its end with nothing in the pipeline "
-        "is extended without competition, awarded directly, or leaves a service unsupported. GovS "
-        "008 requires a forward commercial pipeline and planned re-procurement; the review found "
-        "contracts rolling over for lack of it."
+        "Re-procurement takes months; a contract that reaches its end with nothing in the pipeline is "
+        "extended without competition, awarded directly, or leaves a service unsupported. Technology Code of "
+        "Practice point 11 says contracts cannot be extended automatically unless there are extenuating "
+        "circumstances; GovS 008 expects procurement planned ahead of need."
     ),
     remediation=(
         "Add the contract's re-procurement to the commercial pipeline, or take and record the "
         "decision to extend, let it lapse or bring it in-house, with the approving board."
     ),
-    references=[GOVS_008, PROCUREMENT_ACT],
+    references=[GOVS_008, TCOP, PROCUREMENT_ACT],
     tags=["procurement", "pipeline", "contract-expiry", "join"],
-    criteria=["govs:008-procurement", "govs:008-supplier-management"],
+    criteria=["govs-topics-1:008-procurement", "govs-topics-1:008-supplier-management", "tcop-2021-11:11"],
     options={"horizon_days": 180, "min_value": 0, "gbp_rates": {}},
     version="1.1.0",
 )
@@ -262,8 +262,8 @@ def _authority(evidence: Any, option: str) -> tuple[str, str]:
     ),
     rationale=(
         "Above the threshold, procurement law and GovS 008 expect competition: it tests value for money and "
-        "the market, and a string of direct awards locks the organisation into incumbents. The capability "
-        "review found contracts rolled over and awarded directly because re-procurement started too late."
+        "the market, and a string of direct awards locks the organisation into incumbents. Technology Code of"
+        " Practice point 11 asks contracts to ensure competition from the widest possible range of suppliers."
     ),
     remediation=(
         "Re-procure competitively at the next break or renewal; until then record the legal justification "
@@ -276,7 +276,7 @@ def _authority(evidence: Any, option: str) -> tuple[str, str]:
         TCOP,
     ],
     tags=["procurement", "procurement-vehicles", "competition"],
-    criteria=["govs:008-procurement", "tcop:11"],
+    criteria=["govs-topics-1:008-procurement", "tcop-2021-11:11"],
     options={
         "value_threshold": 0,
         "authority": "",

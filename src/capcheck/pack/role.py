@@ -16,7 +16,6 @@ CAF_A1 = (
     "caf-objective-a-managing-security-risk/principle-a1-governance"
 )
 SERVICE_TEAM = "https://www.gov.uk/service-manual/the-team/what-each-role-does-in-service-team"
-NIST_CSF = "https://www.nist.gov/cyberframework"
 
 #: Assignment statuses that are not in force: a vacant or ended assignment holds nobody to account.
 NOT_IN_FORCE = frozenset({"vacant", "ended"})
@@ -51,18 +50,19 @@ def accountable_by_subject(evidence: Any) -> dict[str, list[Mapping[str, Any]]]:
         "a service with no catalogue owner (undetermined: the holder cannot be checked against it)."
     ),
     rationale=(
-        "The capability review asked for clear roles and operational boundaries: for every service, "
-        "one person who answers for it. Two accountable owners means neither is; none means the "
-        "service is run by default. The organisation decided one accountable owner per live service "
-        "(DEC-2026-02); NCSC CAF A1.b and NIST CSF GV.RR-02 expect defined, single-point accountability."
+        "Two accountable owners means neither is; none means the service is run by default. NCSC CAF A1.b "
+        "expects clarity on who has overall accountability for the systems that support an essential "
+        "function, and key roles that are not left vacant or filled informally; GovS 005 expects accountable "
+        "owners for digital services. Role clarity and operational boundaries is one of the review's "
+        "capability areas."
     ),
     remediation=(
         "Agree who answers for the service, record one accountable assignment for it in the roles "
         "register (end the others, or make them responsible), and make the catalogue owner match."
     ),
-    references=[CAF_A1, SERVICE_TEAM, NIST_CSF],
+    references=[CAF_A1, SERVICE_TEAM],
     tags=["ownership", "raci", "join"],
-    criteria=["caf:A1.b", "govs:005-governance"],
+    criteria=["caf-4.0:A1.b", "govs-topics-1:005-governance"],
     options={"statuses": ["live"]},
 )
 def one_accountable_per_service(evidence: Any, ctx: RuleContext) -> Iterator[Outcome]:
@@ -114,10 +114,10 @@ def one_accountable_per_service(evidence: Any, ctx: RuleContext) -> Iterator[Out
         "holder of at least one such assignment."
     ),
     rationale=(
-        "Concentrating accountability for the most critical services in one person is a key-person risk: "
-        "they cannot give each service the attention it needs, and their absence leaves several national "
-        "services without an owner at once. Clear roles spread accountability (NCSC CAF A1.b; GovS 005 "
-        "people and capability)."
+        "Concentrating accountability for the most critical services in one person is a key-person risk: they"
+        " cannot give each service the attention it needs, and their absence leaves several national services"
+        " without an owner at once. NCSC CAF A1.b expects the people in key roles to be given the time, "
+        "authority and resources to carry out their duties (GovS 005 people and capability)."
     ),
     remediation=(
         "Move accountability for some of the holder's critical services to other senior owners, or "
@@ -125,7 +125,7 @@ def one_accountable_per_service(evidence: Any, ctx: RuleContext) -> Iterator[Out
     ),
     references=[CAF_A1, SERVICE_TEAM],
     tags=["ownership", "key-person", "aggregate", "join"],
-    criteria=["caf:A1.b", "govs:005-workforce"],
+    criteria=["caf-4.0:A1.b", "govs-topics-1:005-workforce"],
     options={"max_services": 3, "tiers": ["critical"]},
 )
 def key_person_concentration(evidence: Any, ctx: RuleContext) -> Iterator[Outcome]:

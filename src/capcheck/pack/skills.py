@@ -48,22 +48,17 @@ def _name(level: int) -> str:
         "above its target has no gap."
     ),
     rationale=(
-        "The capability review compared the skills the organisation has with those it needs. A one-level gap "
-        "closes with training and experience inside a year; a gap of two or more levels (awareness where "
-        "practitioners are needed) means the work cannot be done well without hiring or buying it in "
-        "(GovS 005 people and capability; Service Standard point 6)."
+        "A one-level gap usually closes with training and experience; a gap of two or more levels (awareness "
+        "where practitioners are needed) means the work cannot be done well without hiring or buying it in "
+        "(GovS 005 people and capability). Culture and skills is one of the review's capability areas."
     ),
     remediation=(
         "Close the gap with a funded plan: training and mentoring for a one-level step, recruitment, "
         "secondment or a supplier for larger gaps; reassess the levels afterwards."
     ),
-    references=[
-        DDAT,
-        GOVS_005,
-        "https://www.gov.uk/service-manual/service-standard/point-6-have-a-multidisciplinary-team",
-    ],
+    references=[DDAT, GOVS_005],
     tags=["skills-gap"],
-    criteria=["govs:005-workforce", "gds-ss:6"],
+    criteria=["govs-topics-1:005-workforce"],
     options={"max_gap": 1},
 )
 def skill_gaps_small(evidence: Any, ctx: RuleContext) -> Iterator[Outcome]:
@@ -134,7 +129,7 @@ def training_in_date(record: Any, as_of: date, period: int) -> bool:
     ),
     references=[DSPT, CAF_B6],
     tags=["training", "mandatory-training", "dspt", "aggregate"],
-    criteria=["dspt:3", "caf:B6.b"],
+    criteria=["ndg-2016:3", "caf-4.0:B6.b"],
     options={
         "period_days": 365,
         "min_people": 5,

@@ -37,9 +37,9 @@ def _fte(value: Any) -> float | None:
         "as insufficient evidence."
     ),
     rationale=(
-        "The capability review asked whether workforce plans land. The plan's FTE is the capacity the "
-        "organisation decided it needs; a team running well below it is carrying vacancies the services "
-        "feel, and one well above it is working outside the plan (GovS 005 people and capability)."
+        "The plan's FTE is the capacity the organisation decided it needs; a team running well below it is "
+        "carrying vacancies the services feel, and one well above it is working outside the plan (GovS 005 "
+        "people and capability). Workforce strategy is one of the review's capability areas."
     ),
     remediation=(
         "Recruit or redeploy to close a shortfall; for an excess, bring the posts into the plan (or end them) "
@@ -47,7 +47,7 @@ def _fte(value: Any) -> float | None:
     ),
     references=[GOVS_005, DDAT],
     tags=["capacity", "aggregate"],
-    criteria=["govs:005-workforce"],
+    criteria=["govs-topics-1:005-workforce"],
     options={"tolerance": 0.1, "min_posts": 3},
 )
 def team_capacity_within_plan(evidence: Any, ctx: RuleContext) -> Iterator[Outcome]:

@@ -56,7 +56,7 @@ def _value(record: Mapping[str, Any]) -> float | None:
     ),
     references=[NAO_SME, PROCUREMENT_ACT, GOVS_008],
     tags=["procurement", "sme", "aggregate", "ocds"],
-    criteria=["govs:008-procurement"],
+    criteria=["govs-topics-1:008-procurement"],
     version="1.0.0",
     options={"min_share": 0.33, "statuses": ["active"], "measure": "value", "min_contracts": 5},
 )
