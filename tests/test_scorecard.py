@@ -1,134 +1,417 @@
-"""The maturity scorecard: weighted pass rates, caps, insufficient evidence, the gate, and its config."""
+"""The scorecard: CAF-style criteria roll-up, levels, caps, sufficiency, plausibility, attestations, the gate."""
 
 from __future__ import annotations
 
-import json
-from collections.abc import Callable
+from collections.abc import Mapping, Sequence
+from datetime import date, timedelta
+from typing import Any
 
 import pytest
 from pydantic import ValidationError
 
+from capcheck.criteria import CriterionStatus as CS
+from capcheck.criteria import combine, read_attestations, rule_verdict
+from capcheck.frameworks import bundled_frameworks
 from capcheck.models import Area, Severity, Status, Summary
-from capcheck.scorecard import ScorecardConfig, compute_scorecard, gate_failures
+from capcheck.scorecard import (
+    Scorecard,
+    ScorecardConfig,
+    ScoredRule,
+    base_level,
+    compute_scorecard,
+    gate_failures,
+)
+from capcheck.sufficiency import AreaNeeds, Bound, Profile, ScorecardData, bundled_scorecard_data, read_organisation
 
+AS_OF = date(2026, 11, 25)
 AREAS = [Area(id="COMM", title="Commercial", order=1), Area(id="INFRA", title="Infrastructure", order=2)]
+FRAMEWORKS = {fw.id: fw for fw in bundled_frameworks()}
+#: Small test data: COMM needs 100 contracts' worth of evidence and one manual criterion.
+DATA = ScorecardData(
+    needs={
+        "COMM": AreaNeeds(kinds=("supplier-contracts",), fields={"supplier-contracts": ("owner",)}),
+        "INFRA": AreaNeeds(kinds=("it-assets",), manual=("capcheck:INFRA-M1",)),
+    },
+    bounds={"trust": {"it-assets": Bound(min=20, max=10000)}},
+    profiles={"trust": Profile(default=CS.PARTIALLY_ACHIEVED, expect={"caf:B4.d": CS.ACHIEVED})},
+)
 
 
-def _summary(rows: dict[str, tuple[str, str, dict[str, int]]]) -> Summary:
-    """rule id -> (area, severity, {status: count})."""
+def _org(**estate: int) -> dict[str, Any]:
+    return {"id": "RX1", "name": "Trust", "type": "trust", "headcount": 1000, "estate": estate}
+
+
+def _records(n: int, kind: str = "supplier-contracts", owner: bool = True) -> list[dict[str, Any]]:
+    return [{"id": f"{kind}-{i}", **({"owner": "x"} if owner else {})} for i in range(n)]
+
+
+def _att(criterion: str, outcome: str = "achieved", assessed: date = AS_OF, **extra: str) -> dict[str, Any]:
+    return {
+        "id": f"ATT-{criterion}",
+        "criterion": criterion,
+        "outcome": outcome,
+        "assessor": "auditor",
+        "assessed_on": assessed.isoformat(),
+        "evidence_ref": "doc-1",
+        **extra,
+    }
+
+
+def _card(
+    counts: Mapping[str, tuple[str, Mapping[str, int]]],
+    criteria: Mapping[str, Sequence[str]],
+    records: Mapping[str, Sequence[Mapping[str, Any]]],
+    config: ScorecardConfig | None = None,
+) -> Scorecard:
+    """rule id -> (severity, {status: n}); rule id -> criteria; kind -> records."""
     summary = Summary()
-    for rule_id, (area, severity, counts) in rows.items():
-        for status, n in counts.items():
+    rules = []
+    for rule_id, (severity, by_status) in counts.items():
+        area = rule_id.split("-")[0]
+        for status, n in by_status.items():
             summary.add(Status(status), Severity(severity), area, n, rule_id=rule_id)
-    return summary
-
-
-def _score(rows: dict[str, tuple[str, str, dict[str, int]]], config: ScorecardConfig | None = None) -> dict:
-    summary = _summary(rows)
-    by_area: dict[str, list[str]] = {}
-    for rule_id, (area, _, _) in rows.items():
-        by_area.setdefault(area, []).append(rule_id)
-    return {row.area: row for row in compute_scorecard(summary, AREAS, by_area, config or ScorecardConfig())}
-
-
-def test_levels_follow_the_severity_weighted_pass_rate() -> None:
-    rows = _score(
-        {
-            "COMM-001": ("COMM", "low", {"pass": 10, "fail": 0}),  # 1.0, weight 1
-            "COMM-002": ("COMM", "medium", {"pass": 5, "fail": 5}),  # 0.5, weight 2
-        }
+        kind = "supplier-contracts" if area == "COMM" else "it-assets"
+        rules.append(ScoredRule(rule_id, area, f"{rule_id} title", (kind,), tuple(criteria.get(rule_id, ()))))
+    return compute_scorecard(
+        summary,
+        AREAS,
+        rules,
+        config or ScorecardConfig(),
+        records=records,
+        frameworks=FRAMEWORKS,
+        as_of=AS_OF,
+        data=DATA,
     )
-    comm = rows["COMM"]
-    assert comm.score == pytest.approx((1.0 * 1 + 0.5 * 2) / 3)
-    assert (comm.level, comm.name, comm.status) == (2, "developing", "scored")
-    assert comm.cap is None
 
 
-def test_a_critical_failure_caps_the_level_however_good_the_rest() -> None:
-    rows = _score(
-        {
-            "COMM-001": ("COMM", "low", {"pass": 1000}),
-            "COMM-002": ("COMM", "critical", {"pass": 999, "fail": 1}),
-        }
+def _row(card: Scorecard, area: str = "COMM") -> Any:
+    return next(r for r in card.rows if r.area == area)
+
+
+#: A clean, fully covered COMM: 100 of 100 contracts, every rule passing.
+FULL = {"supplier-contracts": _records(100), "organisation": [_org(**{"supplier-contracts": 100})]}
+
+
+# --- the roll-up -------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("severity", "counts", "expected"),
+    [
+        ("high", {"pass": 99, "fail": 1}, CS.NOT_ACHIEVED),
+        ("critical", {"pass": 99, "waived": 1}, CS.NOT_ACHIEVED),  # accepting a risk does not remove it
+        ("medium", {"pass": 99, "fail": 1}, CS.PARTIALLY_ACHIEVED),
+        ("low", {"baselined": 1}, CS.PARTIALLY_ACHIEVED),
+        ("high", {"pass": 3}, CS.ACHIEVED),
+        ("high", {"pass": 3, "error": 1}, CS.NOT_ASSESSED),
+        ("high", {"skip": 2}, None),
+    ],
+)
+def test_a_rules_verdict(severity: str, counts: dict[str, int], expected: CS | None) -> None:
+    summary = Summary()
+    for status, n in counts.items():
+        summary.add(Status(status), Severity(severity), "COMM", n, rule_id="COMM-001")
+    assert rule_verdict("COMM-001", "COMM", summary.by_rule["COMM-001"], Severity.HIGH).status is expected
+
+
+def test_not_achieved_at_is_the_boundary_severity() -> None:
+    counts = {"severity": "medium", "pass": 5, "fail": 1}
+    assert rule_verdict("C-1", "C", counts, Severity.MEDIUM).status is CS.NOT_ACHIEVED
+    assert rule_verdict("C-1", "C", counts, Severity.HIGH).status is CS.PARTIALLY_ACHIEVED
+
+
+def test_a_criterion_takes_its_worst_part() -> None:
+    assert combine([CS.ACHIEVED, CS.NOT_ACHIEVED, CS.PARTIALLY_ACHIEVED]) is CS.NOT_ACHIEVED
+    assert combine([CS.ACHIEVED, CS.NOT_ASSESSED, CS.PARTIALLY_ACHIEVED]) is CS.NOT_ASSESSED
+    assert combine([CS.ACHIEVED, CS.PARTIALLY_ACHIEVED]) is CS.PARTIALLY_ACHIEVED
+    assert combine([CS.ACHIEVED]) is CS.ACHIEVED
+    assert combine([]) is CS.NOT_ASSESSED
+
+
+def test_one_high_failure_makes_the_criterion_not_achieved_however_many_pass() -> None:
+    card = _card(
+        {"COMM-001": ("low", {"pass": 1000}), "COMM-002": ("high", {"pass": 999, "fail": 1})},
+        {"COMM-001": ["caf:A4.a"], "COMM-002": ["caf:A4.a"]},
+        FULL,
     )
-    assert rows["COMM"].score > 0.99
-    assert rows["COMM"].level == 2
-    assert rows["COMM"].cap == "a critical failure caps the level at 2"
+    crit = {c.ref: c for c in card.criteria}["caf:A4.a"]
+    assert crit.status is CS.NOT_ACHIEVED
+    assert [r.rule_id for r in crit.rules] == ["COMM-001", "COMM-002"]
+    row = _row(card)
+    assert (row.level, row.name, row.basis) == (1, "below expectations", "1 of 1 criteria not achieved")
 
 
-def test_waived_and_baselined_failures_still_count_as_failures() -> None:
-    rows = _score({"COMM-001": ("COMM", "high", {"pass": 1, "waived": 1, "baselined": 2})})
-    assert rows["COMM"].score == pytest.approx(0.25)
-    assert rows["COMM"].failed == 3
+# --- levels --------------------------------------------------------------------------------------
 
 
-def test_insufficient_evidence_is_never_a_good_score() -> None:
-    rows = _score(
-        {
-            "INFRA-001": ("INFRA", "high", {"skip": 1}),
-            "INFRA-002": ("INFRA", "high", {"skip": 3}),
-            "INFRA-003": ("INFRA", "low", {"pass": 5}),
-        }
+def _statuses(achieved: int, partial: int = 0, assessed_not: int = 0, not_achieved: int = 0) -> list[CS]:
+    return (
+        [CS.ACHIEVED] * achieved
+        + [CS.PARTIALLY_ACHIEVED] * partial
+        + [CS.NOT_ASSESSED] * assessed_not
+        + [CS.NOT_ACHIEVED] * not_achieved
     )
-    infra = rows["INFRA"]
-    assert (infra.level, infra.status, infra.name) == (None, "insufficient-evidence", "insufficient evidence")
-    assert rows["COMM"].status == "no-rules"
+
+
+@pytest.mark.parametrize(
+    ("statuses", "level"),
+    [
+        (_statuses(8), 5),
+        (_statuses(7, 1), 4),  # 0.875
+        (_statuses(6, 2), 4),  # 0.75: the boundary is inclusive
+        (_statuses(5, 3), 3),  # 0.625
+        (_statuses(4, 4), 3),  # 0.5: inclusive
+        (_statuses(3, 5), 2),  # 0.375
+        (_statuses(5, 0, 3), 3),  # not assessed counts against the share
+        (_statuses(7, 0, 0, 1), 1),  # one not achieved outweighs seven achieved
+        (_statuses(0, 8), 2),
+    ],
+)
+def test_levels_from_criteria(statuses: list[CS], level: int) -> None:
+    assert base_level(statuses, [0.5, 0.75])[0] == level
+
+
+def test_level_shares_are_configurable_and_each_boundary_is_one_criterion() -> None:
+    # 100 criteria: 60 achieved reaches 0.6 but not 0.61.
+    statuses = _statuses(60, 40)
+    assert base_level(statuses, [0.6, 0.9])[0] == 3
+    assert base_level(statuses, [0.61, 0.9])[0] == 2
+    assert base_level(_statuses(90, 10), [0.6, 0.9])[0] == 4
+    assert base_level(_statuses(89, 11), [0.6, 0.9])[0] == 3
+
+
+def test_a_clean_fully_covered_area_with_attested_manual_criteria_is_exemplary() -> None:
+    records = {**FULL, "it-assets": _records(40, "it-assets")}
+    records["organisation"] = [_org(**{"supplier-contracts": 100, "it-assets": 40})]
+    records["attestations"] = [_att("capcheck:INFRA-M1")]
+    card = _card(
+        {"COMM-001": ("high", {"pass": 100}), "INFRA-001": ("high", {"pass": 40})},
+        {"COMM-001": ["caf:A4.a"], "INFRA-001": ["caf:B4.d"]},
+        records,
+    )
+    assert (_row(card).level, _row(card).name, _row(card).cap) == (5, "exemplary", None)
+    infra = _row(card, "INFRA")
+    assert infra.level == 5 and {c.ref for c in infra.criteria} == {"caf:B4.d", "capcheck:INFRA-M1"}
+    assert card.profile_dict() == {"type": "trust", "met": True, "criteria": 3, "gaps": []}
+
+
+# --- manual criteria and attestations --------------------------------------------------------------
+
+
+def _infra(attestations: list[dict[str, Any]]) -> Any:
+    records = {
+        "it-assets": _records(40, "it-assets"),
+        "organisation": [_org(**{"it-assets": 40})],
+        "attestations": attestations,
+    }
+    criteria = {"INFRA-001": ["caf:B4.d", "dspt:9", "tcop:6"]}
+    return _row(_card({"INFRA-001": ("high", {"pass": 40})}, criteria, records), "INFRA")
+
+
+def test_an_unattested_manual_criterion_is_not_assessed_and_caps_the_area_at_3() -> None:
+    row = _infra([])
+    statuses = {c.ref: c.status for c in row.criteria}
+    assert statuses["capcheck:INFRA-M1"] is CS.NOT_ASSESSED
+    assert row.basis == "3 of 4 criteria achieved (75%), none not achieved"  # level 4 by the share ...
+    assert row.level == 3  # ... held at 3
+    assert row.cap == "manual criteria not assessed (no current attestation): capcheck:INFRA-M1"
+
+
+def test_an_attested_not_achieved_manual_criterion_makes_level_1() -> None:
+    assert _infra([_att("capcheck:INFRA-M1", "not-achieved")]).level == 1
+
+
+@pytest.mark.parametrize(
+    ("assessed", "expires", "counts"),
+    [
+        (AS_OF, None, True),  # assessed on the as-of day: counts
+        (AS_OF + timedelta(days=1), None, False),  # dated after the as-of date
+        (AS_OF - timedelta(days=365), None, True),  # a year after assessed_on: the last day it counts
+        (AS_OF - timedelta(days=366), None, False),
+        (AS_OF - timedelta(days=10), AS_OF.isoformat(), True),  # expires_on is the last day it counts
+        (AS_OF - timedelta(days=10), (AS_OF - timedelta(days=1)).isoformat(), False),
+        (AS_OF - timedelta(days=400), (AS_OF + timedelta(days=1)).isoformat(), True),  # expires_on wins
+    ],
+)
+def test_attestation_expiry_boundaries(assessed: date, expires: str | None, counts: bool) -> None:
+    extra = {"expires_on": expires} if expires else {}
+    row = _infra([_att("capcheck:INFRA-M1", assessed=assessed, **extra)])
+    assert (row.level == 5) is counts
+    [att] = read_attestations([_att("x:y", assessed=assessed, **extra)], AS_OF, 365)
+    assert (att.state == "current") is counts
+
+
+def test_the_latest_current_attestation_counts() -> None:
+    older = {**_att("capcheck:INFRA-M1", "not-achieved", AS_OF - timedelta(days=30)), "id": "ATT-1"}
+    newer = {**_att("capcheck:INFRA-M1", "achieved", AS_OF - timedelta(days=2)), "id": "ATT-2"}
+    row = _infra([newer, older])
+    crit = {c.ref: c for c in row.criteria}["capcheck:INFRA-M1"]
+    assert crit.attestation is not None and crit.attestation.id == "ATT-2"
+    assert [a.id for a in crit.ignored] == ["ATT-1"]
+
+
+# --- sufficiency ----------------------------------------------------------------------------------
+
+
+def test_without_a_profile_levels_are_capped_at_2_and_the_reason_given() -> None:
+    card = _card({"COMM-001": ("high", {"pass": 100})}, {"COMM-001": ["caf:A4.a"]}, {"supplier-contracts": _records(3)})
+    row = _row(card)
+    assert (row.level, row.name) == (2, "basic")
+    assert row.cap == "no organisation profile: coverage of the estate cannot be shown"
+
+
+def test_more_than_one_organisation_record_caps_at_2() -> None:
+    records = {**FULL, "organisation": [_org(**{"supplier-contracts": 100}), {**_org(), "id": "RX2"}]}
+    row = _row(_card({"COMM-001": ("high", {"pass": 100})}, {"COMM-001": ["caf:A4.a"]}, records))
+    assert row.level == 2 and row.cap == "2 organisation records (RX1, RX2): the profile must be one record"
+
+
+@pytest.mark.parametrize(("usable", "status", "level"), [(50, "scored", 3), (49, "insufficient-evidence", None)])
+def test_a_register_well_under_the_declared_estate_is_insufficient(usable: int, status: str, level: int | None) -> None:
+    records = {"supplier-contracts": _records(usable), "organisation": [_org(**{"supplier-contracts": 100})]}
+    row = _row(_card({"COMM-001": ("high", {"pass": usable})}, {"COMM-001": ["caf:A4.a"]}, records))
+    assert (row.status, row.level) == (status, level)
+    if level is None:
+        assert row.basis == "supplier-contracts: 49 usable records of 100 declared (49%), below 50%"
+
+
+@pytest.mark.parametrize(("usable", "level"), [(95, 5), (94, 3)])
+def test_the_top_levels_need_full_coverage(usable: int, level: int) -> None:
+    records = {"supplier-contracts": _records(usable), "organisation": [_org(**{"supplier-contracts": 100})]}
+    row = _row(_card({"COMM-001": ("high", {"pass": usable})}, {"COMM-001": ["caf:A4.a"]}, records))
+    assert row.level == level
+    if level == 3:
+        assert row.cap == "supplier-contracts: 94 usable records of 100 declared (94%); levels 4-5 need 95%"
+
+
+def test_records_without_a_needed_field_do_not_count_towards_coverage() -> None:
+    records = {
+        "supplier-contracts": _records(60) + _records(40, "other", owner=False),
+        "organisation": [_org(**{"supplier-contracts": 100})],
+    }
+    row = _row(_card({"COMM-001": ("high", {"pass": 100})}, {"COMM-001": ["caf:A4.a"]}, records))
+    [cov] = row.coverage
+    assert (cov.records, cov.usable, dict(cov.missing_fields)) == (100, 60, {"owner": 40})
+    assert row.level == 3
+
+
+def test_an_absent_register_or_an_undeclared_one() -> None:
+    absent = _row(_card({"COMM-001": ("high", {"skip": 1})}, {}, {"organisation": [_org()]}))
+    assert (
+        absent.status == "insufficient-evidence" and "no supplier-contracts evidence was given" in absent.insufficient
+    )
+    undeclared = _row(
+        _card({"COMM-001": ("high", {"pass": 5})}, {}, {"supplier-contracts": _records(5), "organisation": [_org()]})
+    )
+    assert undeclared.level == 2
+    assert undeclared.cap == "supplier-contracts: no declared estate, so its coverage cannot be shown"
+
+
+def test_too_few_rules_judging_is_insufficient() -> None:
+    counts = {"COMM-001": ("high", {"pass": 100}), "COMM-002": ("high", {"skip": 1}), "COMM-003": ("low", {"skip": 1})}
+    row = _row(_card(counts, {}, FULL))
+    assert row.status == "insufficient-evidence"
+    assert row.insufficient == ("1 of 3 rules judged any record, below 50%",)
+    assert _row(_card(counts, {}, FULL, ScorecardConfig(min_coverage=0.3))).status == "scored"
 
 
 def test_an_error_makes_the_area_incomplete() -> None:
-    rows = _score({"COMM-001": ("COMM", "low", {"pass": 5}), "COMM-002": ("COMM", "low", {"error": 1})})
-    assert (rows["COMM"].level, rows["COMM"].status) == (None, "incomplete")
+    row = _row(_card({"COMM-001": ("low", {"pass": 5}), "COMM-002": ("low", {"error": 1})}, {}, FULL))
+    assert (row.level, row.status) == (None, "incomplete")
 
 
-def test_thresholds_weights_caps_and_coverage_are_configurable() -> None:
-    rows = {
-        "COMM-001": ("COMM", "high", {"pass": 9, "fail": 1}),
-        "COMM-002": ("COMM", "low", {"skip": 1}),
-    }
-    default = _score(rows)["COMM"]
-    assert (default.level, default.cap) == (3, "a high failure caps the level at 3")
-    relaxed = _score(rows, ScorecardConfig(caps={}, thresholds=[0.2, 0.4, 0.6, 0.8]))["COMM"]
-    assert relaxed.level == 5
-    strict = _score(rows, ScorecardConfig(min_coverage=1.0))["COMM"]
-    assert strict.status == "insufficient-evidence"
+# --- plausibility ---------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("declared", "flagged"), [(160, False), (159, True), (80000, False), (80001, True), (3, True)])
+def test_declared_sizes_are_checked_against_the_bounds(declared: int, flagged: bool) -> None:
+    # an 8,000-staff trust: it-assets 20 to 10,000 per 1,000 staff -> 160 to 80,000
+    org = {**_org(**{"it-assets": declared}), "headcount": 8000}
+    reading = read_organisation([org], DATA.bounds)
+    assert bool(reading.flags) is flagged
+    if declared == 3:
+        assert reading.flags == (
+            "implausible estate: 3 it-assets declared for a trust of 8000 staff (expected 160 to 80000: "
+            "20-10000 per 1,000 staff)",
+        )
+
+
+def test_an_implausible_profile_caps_every_area_at_2() -> None:
+    records = {**FULL, "it-assets": _records(3, "it-assets")}
+    records["organisation"] = [{**_org(**{"supplier-contracts": 100, "it-assets": 3}), "headcount": 8000}]
+    row = _row(_card({"COMM-001": ("high", {"pass": 100})}, {"COMM-001": ["caf:A4.a"]}, records))
+    assert row.level == 2 and row.cap is not None and row.cap.startswith("implausible estate: 3 it-assets")
+
+
+def test_config_bounds_override_the_bundled_ones() -> None:
+    config = ScorecardConfig(plausibility={"trust": {"it-assets": Bound(min=0.1)}})
+    org = {**_org(**{"it-assets": 3}), "headcount": 8000}
+    assert read_organisation([org], config.bounds(DATA.bounds)).flags == ()
+
+
+# --- the profile ----------------------------------------------------------------------------------
+
+
+def test_criteria_below_the_profile_are_the_gaps() -> None:
+    records = {"it-assets": _records(40, "it-assets"), "organisation": [_org(**{"it-assets": 40})]}
+    card = _card(
+        {"INFRA-001": ("medium", {"pass": 39, "fail": 1}), "INFRA-002": ("low", {"pass": 40})},
+        {"INFRA-001": ["caf:B4.d"], "INFRA-002": ["dspt:9"]},
+        records,
+    )
+    profile = card.profile_dict()
+    assert profile["met"] is False
+    assert [(g["id"], g["expected"], g["status"]) for g in profile["gaps"]] == [
+        ("caf:B4.d", "achieved", "partially-achieved"),
+        ("capcheck:INFRA-M1", "partially-achieved", "not-assessed"),
+    ]
+
+
+def test_bundled_scorecard_data_names_real_areas_kinds_and_criteria(kinds: dict[str, Any]) -> None:
+    data = bundled_scorecard_data()
+    refs = {f"{fw.id}:{c.id}" for fw in FRAMEWORKS.values() for c in fw.criteria}
+    from capcheck.areas import bundled_areas
+
+    assert set(data.needs) == {a.id for a in bundled_areas()}
+    for needs in data.needs.values():
+        assert set(needs.kinds) <= set(kinds) and needs.manual and set(needs.manual) <= refs
+        for kind, fields in needs.fields.items():
+            assert kind in needs.kinds and set(fields) <= set(kinds[kind].schema["properties"])
+    assert set(data.profiles) == set(data.bounds) == {"trust", "icb", "csu", "national-body", "supplier", "other"}
+    for profile in data.profiles.values():
+        assert set(profile.expect) <= refs
+    for bounds in data.bounds.values():
+        assert set(bounds) <= set(kinds)
+
+
+# --- config and the gate --------------------------------------------------------------------------
 
 
 @pytest.mark.parametrize(
     "bad",
-    [{"thresholds": [0.5, 0.4, 0.8, 0.9]}, {"thresholds": [0.5]}, {"caps": {"high": 7}}, {"weights": {"low": -1}}],
+    [
+        {"achieved_shares": [0.75, 0.5]},
+        {"achieved_shares": [0.5]},
+        {"min_level": {"COMM": 7}},
+        {"plausibility": {"hospital": {}}},
+        {"plausibility": {"trust": {"it-assets": {"min": 5, "max": 1}}}},
+        {"weights": {"low": 1}},  # the old method's keys are gone, and unknown keys are errors
+        {"min_estate_coverage": 1.5},
+    ],
 )
-def test_bad_scorecard_config_is_refused(bad: dict) -> None:
+def test_bad_scorecard_config_is_refused(bad: dict[str, Any]) -> None:
     with pytest.raises(ValidationError):
         ScorecardConfig(**bad)
 
 
 def test_the_gate_names_each_area_below_its_minimum() -> None:
-    rows = _score(
-        {"COMM-001": ("COMM", "low", {"pass": 1, "fail": 9}), "INFRA-001": ("INFRA", "low", {"skip": 1})}
-    ).values()
-    assert gate_failures(list(rows), {"*": 2}) == [
-        "COMM: level 1 (initial) is below the minimum level 2",
+    card = _card(
+        {"COMM-001": ("high", {"pass": 1, "fail": 9}), "INFRA-001": ("low", {"skip": 1})},
+        {},
+        {**FULL, "it-assets": []},
+    )
+    assert gate_failures(card.rows, {"*": 2}) == [
+        "COMM: level 1 (below expectations) is below the minimum level 2",
         "INFRA: insufficient evidence, so it cannot meet the minimum level 2",
     ]
-    assert gate_failures(list(rows), {"COMM": 1}) == []
-
-
-def test_the_scorecard_and_the_gate_through_the_cli(
-    run_cli, copy_fixture, check_argv: Callable[..., list[str]]
-) -> None:
-    evidence = copy_fixture("evidence/mixed")
-    args = [*check_argv(evidence, as_of="2025-04-01"), "--fail-on", "never"]
-    doc = json.loads(run_cli(*args, "-f", "json").stdout)
-    levels = {row["area"]: row["level"] for row in doc["scorecard"]}
-    assert len(levels) == 11 and levels["COMM"] is not None
-    passing = run_cli(*args, "--min-level", "1")
-    assert passing.exit_code == 0
-    gated = run_cli(*args, "--min-level", "COMM=5")
-    assert gated.exit_code == 1
-    assert "Gate: COMM: level" in gated.stdout
-    bad = run_cli(*args, "--min-level", "COMM=9")
-    assert bad.exit_code == 2 and "--min-level takes N or AREA=N" in bad.stderr
-    unknown = run_cli(*args, "--min-level", "NOPE=2")
-    assert unknown.exit_code == 2 and "unknown area 'NOPE'" in unknown.stderr
-    text = run_cli(*args).stdout
-    assert "Maturity scorecard" in text and "COMM" in text
+    assert gate_failures(card.rows, {"COMM": 1}) == []
