@@ -62,6 +62,8 @@ _CRITERION_LABEL = {
     "not-achieved": "NOT ACHIEVED",
     "not-assessed": "not assessed",
 }
+#: The most profile gaps the text lists; the rest are counted.
+_MAX_GAPS = 10
 _CRITERION_COLOUR = {"achieved": "32", "partially-achieved": "33", "not-achieved": "31", "not-assessed": "2"}
 
 
@@ -99,10 +101,14 @@ def _scorecard_lines(rows: list[dict[str, Any]], result: RunResult, color: bool)
             "met" if profile.get("met") else f"not met: {len(gaps)} of {profile.get('criteria', 0)} criteria below it"
         )
         out.append(f"  Profile ({terminal(str(profile['type']))}): {verdict}")
-        for gap in gaps:
+        for gap in gaps[:_MAX_GAPS]:
             out.append(
                 f"    gap {terminal(str(gap['id']))}: {gap['status']}, expected {gap['expected']}"
                 f" ({', '.join(gap['areas']) or 'no area'})"
+            )
+        if len(gaps) > _MAX_GAPS:
+            out.append(
+                f"    ... and {len(gaps) - _MAX_GAPS} more gaps (the JSON, Markdown and HTML reports list them all)"
             )
     return out
 
