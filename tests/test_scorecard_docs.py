@@ -1,0 +1,79 @@
+"""The worked examples in docs/scorecard.md are computed, not just written: each must give the level it states."""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from capcheck.areas import bundled_areas
+from capcheck.frameworks import bundled_frameworks
+from capcheck.models import Severity, Status, Summary
+from capcheck.scorecard import ScorecardConfig, ScoredRule, compute_scorecard
+from capcheck.sufficiency import bundled_scorecard_data
+
+DOC = Path(__file__).parents[1] / "docs" / "scorecard.md"
+AS_OF = date(2026, 11, 25)
+_BLOCK = re.compile(r"```toml\n# worked example: (?P<area>[A-Z]+)\n(?P<body>.*?)```", re.S)
+
+
+def _examples() -> list[tuple[str, dict[str, Any]]]:
+    return [(m["area"], tomllib.loads(m["body"])) for m in _BLOCK.finditer(DOC.read_text(encoding="utf-8"))]
+
+
+def test_the_page_has_worked_examples() -> None:
+    assert len(_examples()) >= 6
+
+
+@pytest.mark.parametrize(("area", "example"), _examples())
+def test_each_worked_example_gives_the_level_it_states(area: str, example: dict[str, Any]) -> None:
+    data = bundled_scorecard_data()
+    needs = data.needs[area]
+    summary = Summary()
+    rules = []
+    for r in example["rules"]:
+        for status in ("pass", "fail"):
+            if r.get(status):
+                summary.add(Status(status), Severity(r["severity"]), area, r[status], rule_id=r["id"])
+        rules.append(ScoredRule(r["id"], area, r["id"], needs.kinds, tuple(r["criteria"])))
+    fields = {k: {f: "x" for f in needs.fields.get(k, ())} for k in needs.kinds}
+    records: dict[str, list[dict[str, Any]]] = {
+        kind: [{"id": f"{kind}-{i}", **fields.get(kind, {})} for i in range(n)]
+        for kind, n in example["records"].items()
+    }
+    if "organisation" in example:
+        records["organisation"] = [{"id": "ORG", "name": "Example", **example["organisation"]}]
+    records["attestations"] = [
+        {"id": f"ATT-{i}", "assessor": "audit", "evidence_ref": "doc", **a}
+        for i, a in enumerate(example.get("attestations", ()))
+    ]
+    card = compute_scorecard(
+        summary,
+        [a for a in bundled_areas() if a.id == area],
+        rules,
+        ScorecardConfig(),
+        records=records,
+        frameworks={fw.id: fw for fw in bundled_frameworks()},
+        as_of=AS_OF,
+    )
+    [row] = card.rows
+    got = row.as_dict()
+    for key, wanted in example["expect"].items():
+        assert (got[key] or "") == wanted, (key, got)
+
+
+def test_the_configuration_example_is_valid() -> None:
+    text = DOC.read_text(encoding="utf-8")
+    section = text[text.index("## Configuration") :]
+    block = section[section.index("```toml\n") + 8 : section.index("```\n", section.index("```toml\n") + 8)]
+    config = ScorecardConfig(**tomllib.loads(block)["scorecard"])
+    assert config.min_level == {"*": 2, "COMM": 3}
+    assert config.plausibility["trust"]["it-assets"].min == 50
+    other = {"min_level", "plausibility"}
+    assert config.model_dump(exclude=other) == ScorecardConfig().model_dump(exclude=other)  # the defaults, shown
+    for key in ScorecardConfig.model_fields:
+        assert f"{key} =" in block or f"scorecard.{key}." in block, f"[scorecard] {key} is not in docs/scorecard.md"
