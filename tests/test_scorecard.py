@@ -474,3 +474,51 @@ def test_a_few_clean_records_per_register_never_rate_above_2(
     else:
         assert "Organisation: implausible estate: 5 it-assets declared for a trust of 6000 staff" in text
         assert any(r["level"] == 2 for r in rows)
+
+
+def test_each_rules_judged_population_is_shown_against_the_declared_estate() -> None:
+    records = {"supplier-contracts": _records(100), "organisation": [_org(**{"supplier-contracts": 400})]}
+    row = _row(_card({"COMM-001": ("high", {"pass": 30, "fail": 10})}, {}, records))
+    assert row.as_dict()["judged"] == [
+        {"rule": "COMM-001", "kind": "supplier-contracts", "judged": 40, "declared": 400, "share": 0.1}
+    ]
+    assert row.status == "insufficient-evidence"  # the register: 100 of 400
+
+
+def test_an_estate_naming_no_kind_is_flagged() -> None:
+    org = _org(**{"it-asset": 500})
+    assert read_organisation([org], {}, kinds={"it-assets"}).flags == (
+        "the estate declares 'it-asset', which is not an evidence kind (see 'capcheck kinds')",
+    )
+    assert read_organisation([org], {}).flags == ()  # kinds unknown: not checked
+
+
+def test_an_attestation_for_an_unknown_criterion_is_noted() -> None:
+    records = {**FULL, "attestations": [_att("caf:Z9.z")]}
+    card = _card({"COMM-001": ("high", {"pass": 100})}, {"COMM-001": ["caf:A4.a"]}, records)
+    assert card.notes == ("attestation ATT-caf:Z9.z names 'caf:Z9.z', which no framework defines",)
+    assert {c.ref: c.status for c in card.criteria}["caf:Z9.z"] is CS.ACHIEVED  # still listed, with its outcome
+
+
+def test_the_gate_and_the_scorecard_through_the_cli(run_cli: Any, copy_fixture: Callable[..., Path]) -> None:
+    evidence = copy_fixture("evidence/gaming")
+    args = ["check", str(evidence), "--as-of", "2026-11-25"]
+    assert run_cli(*args, "--min-level", "COMM=2").exit_code == 0
+    gated = run_cli(*args, "--min-level", "COMM=3")
+    assert gated.exit_code == 1
+    assert "Gate: COMM: level 2 (basic) is below the minimum level 3" in gated.stdout
+    insufficient = run_cli(*args, "--min-level", "2")
+    assert insufficient.exit_code == 1
+    assert "Gate: ROLE: insufficient evidence, so it cannot meet the minimum level 2" in insufficient.stdout
+    bad = run_cli(*args, "--min-level", "COMM=9")
+    assert bad.exit_code == 2 and "--min-level takes N or AREA=N" in bad.stderr
+    unknown = run_cli(*args, "--min-level", "NOPE=2")
+    assert unknown.exit_code == 2 and "unknown area 'NOPE'" in unknown.stderr
+
+
+def test_the_old_methods_config_keys_are_errors(run_cli: Any, copy_fixture: Callable[..., Path], workdir: Path) -> None:
+    evidence = copy_fixture("evidence/gaming")
+    (workdir / "capcheck.toml").write_text("[scorecard]\nthresholds = [0.5, 0.7, 0.85, 0.95]\n")
+    result = run_cli("check", str(evidence), "--as-of", "2026-11-25")
+    assert result.exit_code == 2
+    assert "capcheck.toml" in result.stderr and "/scorecard/thresholds" in result.stderr

@@ -219,6 +219,7 @@ def _run_check(request: CheckRequest, registry: Registry | None) -> RunResult:
         records={kind: evidence.records(kind) for kind in evidence.kinds()},
         frameworks=registry.frameworks,
         as_of=as_of,
+        kinds=registry.kinds,
     )
     gate = {**request.config.scorecard.min_level, **request.min_level}
     unknown = sorted(a for a in gate if a != "*" and a not in registry.areas)

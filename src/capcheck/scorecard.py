@@ -25,8 +25,9 @@ A **gate** (``[scorecard] min_level = {"*" = 2, COMM = 3}`` or ``--min-level``) 
 
 from __future__ import annotations
 
+import functools
 import itertools
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -180,6 +181,8 @@ class AreaScore:
     insufficient: tuple[str, ...] = ()
     criteria: tuple[CriterionResult, ...] = ()
     coverage: tuple[KindCoverage, ...] = ()
+    #: Per rule: (rule id, kind, records or groups judged, declared estate of the kind or None).
+    judged: tuple[tuple[str, str, int, int | None], ...] = ()
 
     @property
     def name(self) -> str:
@@ -210,6 +213,16 @@ class AreaScore:
             "criteria": self.counts(),
             "criteria_status": {c.ref: c.status.value for c in self.criteria},
             "coverage": [c.as_dict() for c in self.coverage],
+            "judged": [
+                {
+                    "rule": r,
+                    "kind": k,
+                    "judged": n,
+                    "declared": d,
+                    "share": None if not d else round(min(1.0, n / d), 4),
+                }
+                for r, k, n, d in self.judged
+            ],
             "rules": self.rules,
             "rules_judged": self.rules_judged,
             "passed": self.passed,
@@ -298,14 +311,16 @@ def compute_scorecard(
     frameworks: Mapping[str, Framework],
     as_of: date,
     data: ScorecardData | None = None,
+    kinds: Collection[str] | None = None,
 ) -> Scorecard:
     """The scorecard of one run.
 
     :param records: the evidence records by kind (a kind absent from the mapping was not given).
     :param data: the scorecard data files (default: the bundled ones).
+    :param kinds: the registered evidence kinds (an estate naming another kind is flagged).
     """
     data = data or bundled_scorecard_data()
-    org = read_organisation(records.get(ORGANISATION_KIND, ()), config.bounds(data.bounds))
+    org = read_organisation(records.get(ORGANISATION_KIND, ()), config.bounds(data.bounds), kinds)
     attestations = read_attestations(records.get(ATTESTATIONS_KIND, ()), as_of, config.attestation_days)
     by_criterion: dict[str, list[Attestation]] = {}
     for a in attestations:
@@ -318,6 +333,12 @@ def compute_scorecard(
         for a in attestations
         if a.criterion not in titles
     ]
+    estate = org.estate if org.record is not None else {}
+
+    @functools.cache  # a register two areas need (it-assets: CYBER and INFRA) is walked once
+    def cover(kind: str, fields: tuple[str, ...]) -> KindCoverage:
+        return kind_coverage(kind, records.get(kind), fields, estate.get(kind) if org.record is not None else None)
+
     rows: list[AreaScore] = []
     area_refs: dict[str, set[str]] = {}
     manual_refs: set[str] = set()
@@ -330,7 +351,7 @@ def compute_scorecard(
         for ref in needs.manual if in_area else ():
             if ref not in titles:
                 notes.append(f"area {area.id} lists manual criterion {ref!r}, which no framework defines")
-        rows.append(_area_row(area, in_area, needs, verdicts, by_criterion, titles, org, summary, config, records))
+        rows.append(_area_row(area, in_area, needs, verdicts, by_criterion, titles, org, config, cover))
     criteria = _global_criteria(rules, verdicts, by_criterion, titles, area_refs, manual_refs, profile)
     return Scorecard(tuple(rows), criteria, org, tuple(attestations), tuple(sorted(set(notes))))
 
@@ -373,9 +394,8 @@ def _area_row(
     attestations: Mapping[str, Sequence[Attestation]],
     titles: Mapping[str, str],
     org: OrganisationReading,
-    summary: Summary,
     config: ScorecardConfig,
-    records: Mapping[str, Sequence[Mapping[str, Any]]],
+    cover: Callable[[str, tuple[str, ...]], KindCoverage],
 ) -> AreaScore:
     mine = [verdicts[r.id] for r in in_area]
     judged = sum(1 for v in mine if v.passed or v.failed)
@@ -392,10 +412,7 @@ def _area_row(
     if not in_area:
         return AreaScore(level=None, status="no-rules", basis="no selected rule belongs to the area", **common)
     estate = org.estate
-    coverage = tuple(
-        kind_coverage(k, records.get(k), needs.fields.get(k, ()), estate.get(k) if org.record else None)
-        for k in needs.kinds
-    )
+    coverage = tuple(cover(k, tuple(needs.fields.get(k, ()))) for k in needs.kinds)
     by_ref: dict[str, list[RuleVerdict]] = {}
     for r in in_area:
         for ref in r.refs:
@@ -404,7 +421,17 @@ def _area_row(
         roll_up(ref, titles.get(ref, ""), by_ref.get(ref, ()), attestations.get(ref, ()), manual=ref in needs.manual)
         for ref in sorted(set(by_ref) | set(needs.manual))
     )
-    common.update(criteria=criteria, coverage=coverage)
+    judged_by_rule = tuple(
+        (
+            r.id,
+            r.kinds[0],
+            verdicts[r.id].passed + verdicts[r.id].failed,
+            estate.get(r.kinds[0]) if org.record else None,
+        )
+        for r in in_area
+        if r.kinds
+    )
+    common.update(criteria=criteria, coverage=coverage, judged=judged_by_rule)
     if common["errors"]:
         return AreaScore(level=None, status="incomplete", basis="a rule in the area raised an error", **common)
     insufficient = _insufficient(coverage, judged, len(in_area), config)

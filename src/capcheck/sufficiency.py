@@ -12,7 +12,7 @@ override the bounds (``[scorecard.plausibility]``).
 from __future__ import annotations
 
 import tomllib
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -142,9 +142,15 @@ class OrganisationReading:
 
 
 def read_organisation(
-    records: Sequence[Mapping[str, Any]], bounds: Mapping[str, Mapping[str, Bound]]
+    records: Sequence[Mapping[str, Any]],
+    bounds: Mapping[str, Mapping[str, Bound]],
+    kinds: Collection[str] | None = None,
 ) -> OrganisationReading:
-    """Read the organisation profile and check its declared sizes against ``bounds``."""
+    """Read the organisation profile and check its declared sizes against ``bounds``.
+
+    :param kinds: the known evidence kinds: a declared size for any other kind is flagged (a typo
+        would otherwise leave the intended register undeclared without a word).
+    """
     if not records:
         return OrganisationReading(None, ("no organisation profile: coverage of the estate cannot be shown",))
     if len(records) > 1:
@@ -156,6 +162,9 @@ def read_organisation(
     flags: list[str] = []
     checked: dict[str, tuple[int, float, float | None]] = {}
     estate: Mapping[str, int] = record.get("estate", {})
+    if kinds is not None:
+        for kind in sorted(set(estate) - set(kinds)):
+            flags.append(f"the estate declares {kind!r}, which is not an evidence kind (see 'capcheck kinds')")
     for kind, bound in sorted(bounds.get(str(record["type"]), {}).items()):
         if kind not in estate:
             continue
@@ -219,6 +228,8 @@ def kind_coverage(
     """Coverage of one register: ``records`` None means the kind was not given at all."""
     if records is None:
         return KindCoverage(kind, False, 0, 0, declared)
+    if not fields:
+        return KindCoverage(kind, True, len(records), len(records), declared)
     missing = {f: 0 for f in fields}
     usable = 0
     for record in records:
