@@ -522,3 +522,26 @@ def test_the_old_methods_config_keys_are_errors(run_cli: Any, copy_fixture: Call
     result = run_cli("check", str(evidence), "--as-of", "2026-11-25")
     assert result.exit_code == 2
     assert "capcheck.toml" in result.stderr and "/scorecard/thresholds" in result.stderr
+
+
+def test_the_bundled_example_has_a_profile_attestations_and_a_schema_valid_scorecard(run_cli: Any) -> None:
+    import jsonschema
+
+    from capcheck.resources import schema_path
+
+    example = Path(__file__).parents[1] / "examples" / "northgate-health-digital" / "evidence"
+    args = ["check", str(example), "--as-of", "2026-11-25", "--fail-on", "never", "-f", "json"]
+    out = run_cli(*args).stdout
+    doc = json.loads(out)
+    schema = json.loads(schema_path("findings").read_text())
+    jsonschema.Draft202012Validator(schema, format_checker=jsonschema.FormatChecker()).validate(doc)
+    assert doc["schema_version"] == "2.0"
+    assert doc["organisation"]["type"] == "national-body" and doc["organisation"]["flags"] == []
+    rows = {r["area"]: r for r in doc["scorecard"]}
+    assert rows["CULT"]["status"] == "insufficient-evidence"  # training records: an extract of 75 of 600
+    criteria = {c["id"]: c for c in doc["criteria"]}
+    assert criteria["capcheck:CYBER-M1"]["attestation"]["id"] == "ATT-002"
+    assert [a["state"] for a in criteria["capcheck:ROLE-M1"]["ignored_attestations"]] == ["expired"]
+    assert doc["profile"]["type"] == "national-body" and doc["profile"]["gaps"]
+    again = json.loads(run_cli(*args).stdout)
+    assert {k: v for k, v in again.items() if k != "run"} == {k: v for k, v in doc.items() if k != "run"}
