@@ -545,3 +545,34 @@ def test_the_bundled_example_has_a_profile_attestations_and_a_schema_valid_score
     assert doc["profile"]["type"] == "national-body" and doc["profile"]["gaps"]
     again = json.loads(run_cli(*args).stdout)
     assert {k: v for k, v in again.items() if k != "run"} == {k: v for k, v in doc.items() if k != "run"}
+
+
+HOSTILE = "<img src=x onerror=alert(1)>|*x*\x1b[2J"
+
+
+@pytest.mark.parametrize("fmt", ["text", "markdown", "html"])
+def test_reporters_show_criteria_profile_and_gaps_and_neutralise_evidence(
+    fmt: str, run_cli: Any, copy_fixture: Callable[..., Path]
+) -> None:
+    evidence = copy_fixture("evidence/gaming")
+    org = {"id": "RX1", "name": "Gaming Trust", "type": "trust", "headcount": 6000, "estate": REALISTIC}
+    att = {**_att("capcheck:WORK-M1", "partially-achieved", date(2026, 10, 1)), "id": HOSTILE}
+    (evidence / "organisation.json").write_text(json.dumps({"kind": "organisation", "records": [org]}))
+    (evidence / "attestations.json").write_text(json.dumps({"kind": "attestations", "records": [att]}))
+    out = run_cli("check", str(evidence), "--as-of", "2026-11-25", "-f", fmt).stdout
+    assert "\x1b[2J" not in out
+    assert fmt == "text" or "<img" not in out
+    if fmt == "text":
+        assert "Profile (trust): not met" in out and "capcheck:WORK-M1" in out and "until 2027-10-01" in out
+    elif fmt == "markdown":
+        assert "**Profile (trust):** not met" in out and "<details><summary>Criteria (" in out
+        assert "| caf:A1.a | Board Direction | achieved | not-assessed | GOV |" in out
+    else:
+        assert 'id="criteria-table"' in out and 'id="gaps-table"' in out
+        assert "&lt;img src=x" in out
+
+
+def test_min_coverage_is_inclusive() -> None:
+    counts = {"COMM-001": ("high", {"pass": 100}), "COMM-002": ("high", {"skip": 1})}  # 1 of 2 rules: 50%
+    assert _row(_card(counts, {}, FULL)).status == "scored"
+    assert _row(_card(counts, {}, FULL, ScorecardConfig(min_coverage=0.51))).status == "insufficient-evidence"
