@@ -52,6 +52,7 @@ from capcheck.sufficiency import (
     Bound,
     KindCoverage,
     OrganisationReading,
+    Profile,
     ScorecardData,
     bundled_scorecard_data,
     kind_coverage,
@@ -363,7 +364,7 @@ def _global_criteria(
     titles: Mapping[str, str],
     area_refs: Mapping[str, set[str]],
     manual_refs: set[str],
-    profile: Any,
+    profile: Profile | None,
 ) -> tuple[CriterionResult, ...]:
     rules_by_ref: dict[str, list[RuleVerdict]] = {}
     for r in rules:
