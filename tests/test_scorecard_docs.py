@@ -77,3 +77,16 @@ def test_the_configuration_example_is_valid() -> None:
     assert config.model_dump(exclude=other) == ScorecardConfig().model_dump(exclude=other)  # the defaults, shown
     for key in ScorecardConfig.model_fields:
         assert f"{key} =" in block or f"scorecard.{key}." in block, f"[scorecard] {key} is not in docs/scorecard.md"
+
+
+def test_every_area_page_says_what_the_scorecard_needs() -> None:
+    from capcheck.frameworks import bundled_frameworks as frameworks
+
+    titles = {f"{fw.id}:{c.id}": c.title for fw in frameworks() for c in fw.criteria}
+    for area, needs in bundled_scorecard_data().needs.items():
+        page = (DOC.parent / "areas" / f"{area.lower()}.md").read_text(encoding="utf-8")
+        section = " ".join(page[page.index("**For the scorecard**") :].split())
+        for kind in needs.kinds:
+            assert f"`{kind}`" in section, (area, kind)
+        for ref in needs.manual:
+            assert f"`{ref}` ({titles[ref]})" in section, (area, ref)
