@@ -288,7 +288,7 @@ def base_level(statuses: Sequence[CriterionStatus], achieved_shares: Sequence[fl
     if n and achieved == n:
         return 5, f"all {n} criteria achieved"
     share = achieved / n if n else 0.0
-    text = f"{achieved} of {n} criteria achieved ({share:.0%}), none not achieved"
+    text = f"{achieved} of {n} criteria achieved ({_pct(share)}), none not achieved"
     if share >= achieved_shares[1]:
         return 4, text
     if share >= achieved_shares[0]:
@@ -455,7 +455,8 @@ def _area_row(
 
 
 def _pct(value: float) -> str:
-    return f"{value:.0%}"
+    """A share as a percentage with one decimal when it has one (94.5%, not a rounded 95% under a 95% bar)."""
+    return f"{value * 100:.1f}".removesuffix(".0") + "%"
 
 
 def _insufficient(
