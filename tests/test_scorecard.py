@@ -578,3 +578,21 @@ def test_min_coverage_is_inclusive() -> None:
     counts = {"COMM-001": ("high", {"pass": 100}), "COMM-002": ("high", {"skip": 1})}  # 1 of 2 rules: 50%
     assert _row(_card(counts, {}, FULL)).status == "scored"
     assert _row(_card(counts, {}, FULL, ScorecardConfig(min_coverage=0.51))).status == "insufficient-evidence"
+
+
+def test_a_field_is_missing_when_absent_null_or_empty_but_false_and_0_are_values() -> None:
+    from capcheck.sufficiency import kind_coverage
+
+    records = [
+        {"id": "a", "f": False},
+        {"id": "b", "f": 0},
+        {"id": "c", "f": "x"},
+        {"id": "d", "f": None},
+        {"id": "e", "f": ""},
+        {"id": "g", "f": []},
+        {"id": "h"},
+    ]
+    cov = kind_coverage("k", records, ("f",), 10)
+    assert (cov.records, cov.usable, dict(cov.missing_fields), cov.share) == (7, 3, {"f": 4}, 0.3)
+    both = kind_coverage("k", [{"id": "a"}, {"id": "b", "f": 1}, {"id": "c", "g": 1}], ("f", "g"), None)
+    assert (both.usable, dict(both.missing_fields), both.share) == (0, {"f": 2, "g": 2}, None)
