@@ -140,7 +140,7 @@ def test_one_high_failure_makes_the_criterion_not_achieved_however_many_pass() -
     assert crit.status is CS.NOT_ACHIEVED
     assert [r.rule_id for r in crit.rules] == ["COMM-001", "COMM-002"]
     row = _row(card)
-    assert (row.level, row.name, row.basis) == (1, "below expectations", "1 of 1 criteria not achieved")
+    assert (row.level, row.name, row.basis) == (1, "below expectations", "1 of 1 criteria not achieved: caf:A4.a")
 
 
 # --- levels --------------------------------------------------------------------------------------
@@ -596,3 +596,11 @@ def test_a_field_is_missing_when_absent_null_or_empty_but_false_and_0_are_values
     assert (cov.records, cov.usable, dict(cov.missing_fields), cov.share) == (7, 3, {"f": 4}, 0.3)
     both = kind_coverage("k", [{"id": "a"}, {"id": "b", "f": 1}, {"id": "c", "g": 1}], ("f", "g"), None)
     assert (both.usable, dict(both.missing_fields), both.share) == (0, {"f": 2, "g": 2}, None)
+
+
+def test_a_level_1_names_its_criteria_not_achieved() -> None:
+    criteria = {"COMM-001": ["caf:A1.a"], "COMM-002": ["caf:A1.b"], "COMM-003": ["caf:A1.c"], "COMM-004": ["caf:A2.a"]}
+    counts = {r: ("high", {"pass": 50, "fail": 1}) for r in criteria}
+    assert _row(_card(counts, criteria, FULL)).basis == (
+        "4 of 4 criteria not achieved: caf:A1.a, caf:A1.b, caf:A1.c and 1 more"
+    )

@@ -76,6 +76,8 @@ LEVEL_NAMES = {1: "below expectations", 2: "basic", 3: "average", 4: "good", 5: 
 UNSHOWN_COVERAGE_CAP = 2
 #: The cap when coverage is partial or a manual criterion is not attested: the top levels need both.
 TOP_LEVELS_CAP = 3
+#: The most criteria a basis names.
+_NAMED = 3
 
 
 class ScorecardConfig(BaseModel):
@@ -445,6 +447,10 @@ def _area_row(
             **common,
         )
     level, basis = base_level([c.status for c in criteria], config.achieved_shares)
+    failing = [c.ref for c in criteria if c.status is CriterionStatus.NOT_ACHIEVED]
+    if failing:  # name them: the reason a level 1 must be checkable
+        shown = ", ".join(failing[:_NAMED])
+        basis += f": {shown}" + (f" and {len(failing) - _NAMED} more" if len(failing) > _NAMED else "")
     caps = _caps(coverage, criteria, needs, org, config)
     applied = None
     for cap_level, reason in sorted(caps):
