@@ -604,3 +604,24 @@ def test_a_level_1_names_its_criteria_not_achieved() -> None:
     assert _row(_card(counts, criteria, FULL)).basis == (
         "4 of 4 criteria not achieved: caf:A1.a, caf:A1.b, caf:A1.c and 1 more"
     )
+
+
+def test_the_config_replaces_a_types_profile() -> None:
+    records = {"it-assets": _records(40, "it-assets"), "organisation": [_org(**{"it-assets": 40})]}
+    counts = {"INFRA-001": ("medium", {"pass": 39, "fail": 1})}
+    bundled = _card(counts, {"INFRA-001": ["caf:B4.d"]}, records)
+    assert [g["id"] for g in bundled.profile_dict()["gaps"]] == ["caf:B4.d", "capcheck:INFRA-M1"]
+    mine = Profile(default=CS.PARTIALLY_ACHIEVED, expect={"caf:B4.d": CS.PARTIALLY_ACHIEVED})
+    relaxed = _card(counts, {"INFRA-001": ["caf:B4.d"]}, records, ScorecardConfig(profiles={"trust": mine}))
+    assert [g["id"] for g in relaxed.profile_dict()["gaps"]] == ["capcheck:INFRA-M1"]
+    with pytest.raises(ValidationError):
+        ScorecardConfig(profiles={"hospital": mine})
+    with pytest.raises(ValidationError):  # an expectation is achieved or partially achieved, nothing less
+        Profile(expect={"caf:B4.d": CS.NOT_ASSESSED})
+
+
+def test_a_profile_expecting_an_unknown_criterion_is_noted() -> None:
+    mine = Profile(expect={"caf:Z9.z": CS.ACHIEVED, "caf:B4.d": CS.ACHIEVED})
+    records = {**FULL, "organisation": [_org(**{"supplier-contracts": 100})]}
+    card = _card({"COMM-001": ("high", {"pass": 100})}, {}, records, ScorecardConfig(profiles={"trust": mine}))
+    assert card.notes == ("the trust profile expects 'caf:Z9.z', which no framework defines",)

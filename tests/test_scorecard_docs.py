@@ -73,7 +73,8 @@ def test_the_configuration_example_is_valid() -> None:
     config = ScorecardConfig(**tomllib.loads(block)["scorecard"])
     assert config.min_level == {"*": 2, "COMM": 3}
     assert config.plausibility["trust"]["it-assets"].min == 50
-    other = {"min_level", "plausibility"}
+    assert config.profiles["trust"].expected("caf:D1.a") == "achieved"
+    other = {"min_level", "plausibility", "profiles"}
     assert config.model_dump(exclude=other) == ScorecardConfig().model_dump(exclude=other)  # the defaults, shown
     for key in ScorecardConfig.model_fields:
         assert f"{key} =" in block or f"scorecard.{key}." in block, f"[scorecard] {key} is not in docs/scorecard.md"

@@ -110,6 +110,10 @@ class ScorecardConfig(BaseModel):
         default_factory=dict,
         description="Per organisation type and kind, records per 1,000 staff {min, max}; over the bundled bounds.",
     )
+    profiles: dict[str, Profile] = Field(
+        default_factory=dict,
+        description="Per organisation type, an expected-achievement profile replacing the bundled one.",
+    )
     min_level: dict[str, int] = Field(
         default_factory=dict, description="Gate: area id (or '*') -> the lowest acceptable level, 1-5."
     )
@@ -129,9 +133,9 @@ class ScorecardConfig(BaseModel):
                 raise ValueError(f"{key}: a level is 1 to 5, not {level}")
         return value
 
-    @field_validator("plausibility")
+    @field_validator("plausibility", "profiles")
     @classmethod
-    def _types(cls, value: dict[str, dict[str, Bound]]) -> dict[str, dict[str, Bound]]:
+    def _types(cls, value: dict[str, Any]) -> dict[str, Any]:
         for key in value:
             if key not in ORGANISATION_TYPES:
                 raise ValueError(f"{key!r} is not an organisation type ({', '.join(ORGANISATION_TYPES)})")
@@ -329,13 +333,19 @@ def compute_scorecard(
     for a in attestations:
         by_criterion.setdefault(a.criterion, []).append(a)
     titles = _titles(frameworks, rules)
-    profile = data.profiles.get(org.type) if org.type else None
+    profile = (config.profiles.get(org.type) or data.profiles.get(org.type)) if org.type else None
     verdicts = {r.id: rule_verdict(r.id, r.area, summary.by_rule.get(r.id), config.not_achieved_at) for r in rules}
     notes = [
         f"attestation {a.id} names {a.criterion!r}, which no framework defines"
         for a in attestations
         if a.criterion not in titles
     ]
+    if profile is not None:
+        notes += [
+            f"the {org.type} profile expects {ref!r}, which no framework defines"
+            for ref in profile.expect
+            if ref not in titles
+        ]
     estate = org.estate if org.record is not None else {}
 
     @functools.cache  # a register two areas need (it-assets: CYBER and INFRA) is walked once

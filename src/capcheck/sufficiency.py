@@ -72,6 +72,14 @@ class Profile(BaseModel):
     default: CriterionStatus = CriterionStatus.PARTIALLY_ACHIEVED
     expect: dict[str, CriterionStatus] = Field(default_factory=dict)
 
+    @model_validator(mode="after")
+    def _expectations(self) -> Profile:
+        allowed = (CriterionStatus.ACHIEVED, CriterionStatus.PARTIALLY_ACHIEVED)
+        for ref, status in {"default": self.default, **self.expect}.items():
+            if status not in allowed:
+                raise ValueError(f"{ref}: an expectation is achieved or partially-achieved, not {status.value}")
+        return self
+
     def expected(self, ref: str) -> CriterionStatus:
         """What this profile expects of the criterion ``ref``."""
         return self.expect.get(ref, self.default)
