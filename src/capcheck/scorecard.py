@@ -463,10 +463,9 @@ def _area_row(
         basis += f": {shown}" + (f" and {len(failing) - _NAMED} more" if len(failing) > _NAMED else "")
     caps = _caps(coverage, criteria, needs, org, config)
     applied = None
-    for cap_level, reason in sorted(caps):
-        if cap_level < level:
-            level, applied = cap_level, reason
-        break
+    lowest = min(caps, default=None)  # the lowest cap binds; ties go to the first reason in sort order
+    if lowest is not None and lowest[0] < level:
+        level, applied = lowest
     return AreaScore(level=level, status="scored", basis=basis, cap=applied, caps=caps, **common)
 
 
