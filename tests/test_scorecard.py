@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable, Mapping, Sequence
 from datetime import date, timedelta
 from pathlib import Path
@@ -625,3 +626,14 @@ def test_a_profile_expecting_an_unknown_criterion_is_noted() -> None:
     records = {**FULL, "organisation": [_org(**{"supplier-contracts": 100})]}
     card = _card({"COMM-001": ("high", {"pass": 100})}, {}, records, ScorecardConfig(profiles={"trust": mine}))
     assert card.notes == ("the trust profile expects 'caf:Z9.z', which no framework defines",)
+
+
+def test_the_markdown_criteria_table_shrinks_to_fit_the_comment_limit(run_cli: Any) -> None:
+    example = Path(__file__).parents[1] / "examples" / "northgate-health-digital" / "evidence"
+    args = ["check", str(example), "--as-of", "2026-11-25", "--fail-on", "never", "-f", "markdown"]
+    more = re.compile(r"truncated: (\d+) more criteria, see the full report")
+    full = run_cli(*args, "--markdown-limit", "0").stdout  # no length limit: lists stop at 50, like the others
+    assert "<details><summary>Criteria (69)" in full and more.findall(full) == ["19"]
+    cut = run_cli(*args, "--markdown-limit", "20000").stdout
+    assert len(cut) <= 20000 and "<details><summary>Criteria (69)" in cut
+    assert int(more.findall(cut)[0]) > 19
