@@ -66,11 +66,14 @@ def test_each_worked_example_gives_the_level_it_states(area: str, example: dict[
         assert (got[key] or "") == wanted, (key, got)
 
 
-def test_the_configuration_example_is_valid() -> None:
+def test_the_configuration_example_is_valid(tmp_path: Path) -> None:
+    from capcheck.config import load_config
+
     text = DOC.read_text(encoding="utf-8")
     section = text[text.index("## Configuration") :]
     block = section[section.index("```toml\n") + 8 : section.index("```\n", section.index("```toml\n") + 8)]
-    config = ScorecardConfig(**tomllib.loads(block)["scorecard"])
+    (tmp_path / "capcheck.toml").write_text(block, encoding="utf-8")
+    config = load_config(tmp_path / "capcheck.toml").scorecard  # the real, strict loader
     assert config.min_level == {"*": 2, "COMM": 3}
     assert config.plausibility["trust"]["it-assets"].min == 50
     assert config.profiles["trust"].expected("caf:D1.a") == "achieved"
