@@ -76,7 +76,7 @@ def test_the_configuration_example_is_valid(tmp_path: Path) -> None:
     config = load_config(tmp_path / "capcheck.toml").scorecard  # the real, strict loader
     assert config.min_level == {"*": 2, "COMM": 3}
     assert config.plausibility["trust"]["it-assets"].min == 50
-    assert config.profiles["trust"].expected("caf:D1.a") == "achieved"
+    assert config.profiles["trust"].expected("caf-4.0:D1.a") == "achieved"
     other = {"min_level", "plausibility", "profiles"}
     assert config.model_dump(exclude=other) == ScorecardConfig().model_dump(exclude=other)  # the defaults, shown
     for key in ScorecardConfig.model_fields:

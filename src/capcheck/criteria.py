@@ -1,7 +1,7 @@
 """Criteria roll-up, the way the NCSC CAF judges contributing outcomes.
 
-Each framework criterion a rule names (``caf:B4.d``), or an area lists as manual
-(``capcheck:WORK-M1``), gets one of four statuses from its *parts* — the rules that judged
+Each framework criterion a rule names (``caf-4.0:B4.d``), or an area lists as manual
+(``capcheck-1:WORK-M1``), gets one of four statuses from its *parts* — the rules that judged
 something for it, and a current attestation:
 
 * a rule with a failing finding of ``high`` severity or above (``not_achieved_at``) is
