@@ -140,3 +140,41 @@ def test_every_bundled_framework_edition_is_documented_for_rule_writers() -> Non
     page = (Path(__file__).resolve().parents[1] / "docs" / "writing-rules.md").read_text(encoding="utf-8")
     for framework in bundled_frameworks():
         assert f"| `{framework.id}` | {framework.edition} |" in page, f"{framework.id} is not in docs/writing-rules.md"
+
+
+def test_frameworks_with_evidence_show_each_criterions_status(run_cli, copy_fixture) -> None:
+    evidence = copy_fixture("evidence/mixed")
+    (evidence / "attestations.json").write_text(
+        json.dumps(
+            {
+                "kind": "attestations",
+                "records": [
+                    {
+                        "id": "ATT-1",
+                        "criterion": "caf-4.0:A1.a",
+                        "outcome": "partially-achieved",
+                        "assessor": "internal audit",
+                        "assessed_on": "2025-03-01",
+                        "evidence_ref": "board minutes 2025-02",
+                    }
+                ],
+            }
+        )
+    )
+    doc = json.loads(
+        run_cli("frameworks", "caf-4.0", "--evidence", evidence, "--as-of", "2025-04-01", "-f", "json").stdout
+    )
+    rows = {c["id"]: c for c in doc["criteria"]}
+    assert len(rows) == 41 and doc["as_of"] == "2025-04-01"
+    assert rows["caf-4.0:A1.a"]["status"] == "partially-achieved"  # the attestation, no rule
+    assert rows["caf-4.0:A1.a"]["attestation"]["id"] == "ATT-1"
+    b4d = rows["caf-4.0:B4.d"]  # the mixed assets include unpatched, out-of-support servers
+    assert b4d["status"] == "not-achieved" and any(r["status"] == "not-achieved" for r in b4d["rules"])
+    assert rows["caf-4.0:C2.a"]["status"] == "not-assessed"
+    text = run_cli("frameworks", "caf-4.0", "--evidence", evidence, "--as-of", "2025-04-01").stdout
+    assert "caf-4.0:A1.a" in text and "attested ATT-1 (partially-achieved, until 2026-03-01)" in text
+    assert text.rstrip().splitlines()[-1].endswith("not-assessed")
+    no_id = run_cli("frameworks", "--evidence", evidence)
+    assert no_id.exit_code == 2 and "--evidence needs a framework id" in no_id.stderr
+    missing = run_cli("frameworks", "caf-4.0", "--evidence", "nope")
+    assert missing.exit_code == 2 and "nope: no such file or directory" in missing.stderr

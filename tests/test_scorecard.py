@@ -1,134 +1,647 @@
-"""The maturity scorecard: weighted pass rates, caps, insufficient evidence, the gate, and its config."""
+"""The scorecard: CAF-style criteria roll-up, levels, caps, sufficiency, plausibility, attestations, the gate."""
 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+import re
+from collections.abc import Callable, Mapping, Sequence
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Any
 
 import pytest
 from pydantic import ValidationError
 
+from capcheck.criteria import CriterionStatus as CS
+from capcheck.criteria import combine, read_attestations, rule_verdict
+from capcheck.frameworks import bundled_frameworks
 from capcheck.models import Area, Severity, Status, Summary
-from capcheck.scorecard import ScorecardConfig, compute_scorecard, gate_failures
+from capcheck.scorecard import (
+    Scorecard,
+    ScorecardConfig,
+    ScoredRule,
+    base_level,
+    compute_scorecard,
+    gate_failures,
+)
+from capcheck.sufficiency import AreaNeeds, Bound, Profile, ScorecardData, bundled_scorecard_data, read_organisation
 
+AS_OF = date(2026, 11, 25)
 AREAS = [Area(id="COMM", title="Commercial", order=1), Area(id="INFRA", title="Infrastructure", order=2)]
+FRAMEWORKS = {fw.id: fw for fw in bundled_frameworks()}
+#: Small test data: COMM needs 100 contracts' worth of evidence and one manual criterion.
+DATA = ScorecardData(
+    needs={
+        "COMM": AreaNeeds(kinds=("supplier-contracts",), fields={"supplier-contracts": ("owner",)}),
+        "INFRA": AreaNeeds(kinds=("it-assets",), manual=("capcheck-1:INFRA-M1",)),
+    },
+    bounds={"trust": {"it-assets": Bound(min=20, max=10000)}},
+    profiles={"trust": Profile(default=CS.PARTIALLY_ACHIEVED, expect={"caf-4.0:B4.d": CS.ACHIEVED})},
+)
 
 
-def _summary(rows: dict[str, tuple[str, str, dict[str, int]]]) -> Summary:
-    """rule id -> (area, severity, {status: count})."""
+def _org(**estate: int) -> dict[str, Any]:
+    return {"id": "RX1", "name": "Trust", "type": "trust", "headcount": 1000, "estate": estate}
+
+
+def _records(n: int, kind: str = "supplier-contracts", owner: bool = True) -> list[dict[str, Any]]:
+    return [{"id": f"{kind}-{i}", **({"owner": "x"} if owner else {})} for i in range(n)]
+
+
+def _att(criterion: str, outcome: str = "achieved", assessed: date = AS_OF, **extra: str) -> dict[str, Any]:
+    return {
+        "id": f"ATT-{criterion}",
+        "criterion": criterion,
+        "outcome": outcome,
+        "assessor": "auditor",
+        "assessed_on": assessed.isoformat(),
+        "evidence_ref": "doc-1",
+        **extra,
+    }
+
+
+def _card(
+    counts: Mapping[str, tuple[str, Mapping[str, int]]],
+    criteria: Mapping[str, Sequence[str]],
+    records: Mapping[str, Sequence[Mapping[str, Any]]],
+    config: ScorecardConfig | None = None,
+) -> Scorecard:
+    """rule id -> (severity, {status: n}); rule id -> criteria; kind -> records."""
     summary = Summary()
-    for rule_id, (area, severity, counts) in rows.items():
-        for status, n in counts.items():
+    rules = []
+    for rule_id, (severity, by_status) in counts.items():
+        area = rule_id.split("-")[0]
+        for status, n in by_status.items():
             summary.add(Status(status), Severity(severity), area, n, rule_id=rule_id)
-    return summary
-
-
-def _score(rows: dict[str, tuple[str, str, dict[str, int]]], config: ScorecardConfig | None = None) -> dict:
-    summary = _summary(rows)
-    by_area: dict[str, list[str]] = {}
-    for rule_id, (area, _, _) in rows.items():
-        by_area.setdefault(area, []).append(rule_id)
-    return {row.area: row for row in compute_scorecard(summary, AREAS, by_area, config or ScorecardConfig())}
-
-
-def test_levels_follow_the_severity_weighted_pass_rate() -> None:
-    rows = _score(
-        {
-            "COMM-001": ("COMM", "low", {"pass": 10, "fail": 0}),  # 1.0, weight 1
-            "COMM-002": ("COMM", "medium", {"pass": 5, "fail": 5}),  # 0.5, weight 2
-        }
+        kind = "supplier-contracts" if area == "COMM" else "it-assets"
+        rules.append(ScoredRule(rule_id, area, f"{rule_id} title", (kind,), tuple(criteria.get(rule_id, ()))))
+    return compute_scorecard(
+        summary,
+        AREAS,
+        rules,
+        config or ScorecardConfig(),
+        records=records,
+        frameworks=FRAMEWORKS,
+        as_of=AS_OF,
+        data=DATA,
     )
-    comm = rows["COMM"]
-    assert comm.score == pytest.approx((1.0 * 1 + 0.5 * 2) / 3)
-    assert (comm.level, comm.name, comm.status) == (2, "developing", "scored")
-    assert comm.cap is None
 
 
-def test_a_critical_failure_caps_the_level_however_good_the_rest() -> None:
-    rows = _score(
-        {
-            "COMM-001": ("COMM", "low", {"pass": 1000}),
-            "COMM-002": ("COMM", "critical", {"pass": 999, "fail": 1}),
-        }
+def _row(card: Scorecard, area: str = "COMM") -> Any:
+    return next(r for r in card.rows if r.area == area)
+
+
+#: A clean, fully covered COMM: 100 of 100 contracts, every rule passing.
+FULL = {"supplier-contracts": _records(100), "organisation": [_org(**{"supplier-contracts": 100})]}
+
+
+# --- the roll-up -------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("severity", "counts", "expected"),
+    [
+        ("high", {"pass": 99, "fail": 1}, CS.NOT_ACHIEVED),
+        ("critical", {"pass": 99, "waived": 1}, CS.NOT_ACHIEVED),  # accepting a risk does not remove it
+        ("medium", {"pass": 99, "fail": 1}, CS.PARTIALLY_ACHIEVED),
+        ("low", {"baselined": 1}, CS.PARTIALLY_ACHIEVED),
+        ("high", {"pass": 3}, CS.ACHIEVED),
+        ("high", {"pass": 3, "error": 1}, CS.NOT_ASSESSED),
+        ("high", {"skip": 2}, None),
+    ],
+)
+def test_a_rules_verdict(severity: str, counts: dict[str, int], expected: CS | None) -> None:
+    summary = Summary()
+    for status, n in counts.items():
+        summary.add(Status(status), Severity(severity), "COMM", n, rule_id="COMM-001")
+    assert rule_verdict("COMM-001", "COMM", summary.by_rule["COMM-001"], Severity.HIGH).status is expected
+
+
+def test_not_achieved_at_is_the_boundary_severity() -> None:
+    counts = {"severity": "medium", "pass": 5, "fail": 1}
+    assert rule_verdict("C-1", "C", counts, Severity.MEDIUM).status is CS.NOT_ACHIEVED
+    assert rule_verdict("C-1", "C", counts, Severity.HIGH).status is CS.PARTIALLY_ACHIEVED
+
+
+def test_a_criterion_takes_its_worst_part() -> None:
+    assert combine([CS.ACHIEVED, CS.NOT_ACHIEVED, CS.PARTIALLY_ACHIEVED]) is CS.NOT_ACHIEVED
+    assert combine([CS.ACHIEVED, CS.NOT_ASSESSED, CS.PARTIALLY_ACHIEVED]) is CS.NOT_ASSESSED
+    assert combine([CS.ACHIEVED, CS.PARTIALLY_ACHIEVED]) is CS.PARTIALLY_ACHIEVED
+    assert combine([CS.ACHIEVED]) is CS.ACHIEVED
+    assert combine([]) is CS.NOT_ASSESSED
+
+
+def test_one_high_failure_makes_the_criterion_not_achieved_however_many_pass() -> None:
+    card = _card(
+        {"COMM-001": ("low", {"pass": 1000}), "COMM-002": ("high", {"pass": 999, "fail": 1})},
+        {"COMM-001": ["caf-4.0:A4.a"], "COMM-002": ["caf-4.0:A4.a"]},
+        FULL,
     )
-    assert rows["COMM"].score > 0.99
-    assert rows["COMM"].level == 2
-    assert rows["COMM"].cap == "a critical failure caps the level at 2"
+    crit = {c.ref: c for c in card.criteria}["caf-4.0:A4.a"]
+    assert crit.status is CS.NOT_ACHIEVED
+    assert [r.rule_id for r in crit.rules] == ["COMM-001", "COMM-002"]
+    row = _row(card)
+    assert (row.level, row.name, row.basis) == (1, "below expectations", "1 of 1 criteria not achieved: caf-4.0:A4.a")
 
 
-def test_waived_and_baselined_failures_still_count_as_failures() -> None:
-    rows = _score({"COMM-001": ("COMM", "high", {"pass": 1, "waived": 1, "baselined": 2})})
-    assert rows["COMM"].score == pytest.approx(0.25)
-    assert rows["COMM"].failed == 3
+# --- levels --------------------------------------------------------------------------------------
 
 
-def test_insufficient_evidence_is_never_a_good_score() -> None:
-    rows = _score(
-        {
-            "INFRA-001": ("INFRA", "high", {"skip": 1}),
-            "INFRA-002": ("INFRA", "high", {"skip": 3}),
-            "INFRA-003": ("INFRA", "low", {"pass": 5}),
-        }
+def _statuses(achieved: int, partial: int = 0, assessed_not: int = 0, not_achieved: int = 0) -> list[CS]:
+    return (
+        [CS.ACHIEVED] * achieved
+        + [CS.PARTIALLY_ACHIEVED] * partial
+        + [CS.NOT_ASSESSED] * assessed_not
+        + [CS.NOT_ACHIEVED] * not_achieved
     )
-    infra = rows["INFRA"]
-    assert (infra.level, infra.status, infra.name) == (None, "insufficient-evidence", "insufficient evidence")
-    assert rows["COMM"].status == "no-rules"
+
+
+@pytest.mark.parametrize(
+    ("statuses", "level"),
+    [
+        (_statuses(8), 5),
+        (_statuses(7, 1), 4),  # 0.875
+        (_statuses(6, 2), 4),  # 0.75: the boundary is inclusive
+        (_statuses(5, 3), 3),  # 0.625
+        (_statuses(4, 4), 3),  # 0.5: inclusive
+        (_statuses(3, 5), 2),  # 0.375
+        (_statuses(5, 0, 3), 3),  # not assessed counts against the share
+        (_statuses(7, 0, 0, 1), 1),  # one not achieved outweighs seven achieved
+        (_statuses(0, 8), 2),
+    ],
+)
+def test_levels_from_criteria(statuses: list[CS], level: int) -> None:
+    assert base_level(statuses, [0.5, 0.75])[0] == level
+
+
+def test_level_shares_are_configurable_and_each_boundary_is_one_criterion() -> None:
+    # 100 criteria: 60 achieved reaches 0.6 but not 0.61.
+    statuses = _statuses(60, 40)
+    assert base_level(statuses, [0.6, 0.9])[0] == 3
+    assert base_level(statuses, [0.61, 0.9])[0] == 2
+    assert base_level(_statuses(90, 10), [0.6, 0.9])[0] == 4
+    assert base_level(_statuses(89, 11), [0.6, 0.9])[0] == 3
+
+
+def test_a_clean_fully_covered_area_with_attested_manual_criteria_is_exemplary() -> None:
+    records = {**FULL, "it-assets": _records(40, "it-assets")}
+    records["organisation"] = [_org(**{"supplier-contracts": 100, "it-assets": 40})]
+    records["attestations"] = [_att("capcheck-1:INFRA-M1")]
+    card = _card(
+        {"COMM-001": ("high", {"pass": 100}), "INFRA-001": ("high", {"pass": 40})},
+        {"COMM-001": ["caf-4.0:A4.a"], "INFRA-001": ["caf-4.0:B4.d"]},
+        records,
+    )
+    assert (_row(card).level, _row(card).name, _row(card).cap) == (5, "exemplary", None)
+    infra = _row(card, "INFRA")
+    assert infra.level == 5 and {c.ref for c in infra.criteria} == {"caf-4.0:B4.d", "capcheck-1:INFRA-M1"}
+    assert card.profile_dict() == {"type": "trust", "met": True, "criteria": 3, "gaps": []}
+
+
+# --- manual criteria and attestations --------------------------------------------------------------
+
+
+def _infra(attestations: list[dict[str, Any]]) -> Any:
+    records = {
+        "it-assets": _records(40, "it-assets"),
+        "organisation": [_org(**{"it-assets": 40})],
+        "attestations": attestations,
+    }
+    criteria = {"INFRA-001": ["caf-4.0:B4.d", "ndg-2016:9", "tcop-2021-11:6"]}
+    return _row(_card({"INFRA-001": ("high", {"pass": 40})}, criteria, records), "INFRA")
+
+
+def test_an_unattested_manual_criterion_is_not_assessed_and_caps_the_area_at_3() -> None:
+    row = _infra([])
+    statuses = {c.ref: c.status for c in row.criteria}
+    assert statuses["capcheck-1:INFRA-M1"] is CS.NOT_ASSESSED
+    assert row.basis == "3 of 4 criteria achieved (75%), none not achieved"  # level 4 by the share ...
+    assert row.level == 3  # ... held at 3
+    assert row.cap == "manual criteria not assessed (no current attestation): capcheck-1:INFRA-M1"
+
+
+def test_an_attested_not_achieved_manual_criterion_makes_level_1() -> None:
+    assert _infra([_att("capcheck-1:INFRA-M1", "not-achieved")]).level == 1
+
+
+@pytest.mark.parametrize(
+    ("assessed", "expires", "counts"),
+    [
+        (AS_OF, None, True),  # assessed on the as-of day: counts
+        (AS_OF + timedelta(days=1), None, False),  # dated after the as-of date
+        (AS_OF - timedelta(days=365), None, True),  # a year after assessed_on: the last day it counts
+        (AS_OF - timedelta(days=366), None, False),
+        (AS_OF - timedelta(days=10), AS_OF.isoformat(), True),  # expires_on is the last day it counts
+        (AS_OF - timedelta(days=10), (AS_OF - timedelta(days=1)).isoformat(), False),
+        (AS_OF - timedelta(days=400), (AS_OF + timedelta(days=1)).isoformat(), True),  # expires_on wins
+    ],
+)
+def test_attestation_expiry_boundaries(assessed: date, expires: str | None, counts: bool) -> None:
+    extra = {"expires_on": expires} if expires else {}
+    row = _infra([_att("capcheck-1:INFRA-M1", assessed=assessed, **extra)])
+    assert (row.level == 5) is counts
+    [att] = read_attestations([_att("x:y", assessed=assessed, **extra)], AS_OF, 365)
+    assert (att.state == "current") is counts
+
+
+def test_the_latest_current_attestation_counts() -> None:
+    older = {**_att("capcheck-1:INFRA-M1", "not-achieved", AS_OF - timedelta(days=30)), "id": "ATT-1"}
+    newer = {**_att("capcheck-1:INFRA-M1", "achieved", AS_OF - timedelta(days=2)), "id": "ATT-2"}
+    row = _infra([newer, older])
+    crit = {c.ref: c for c in row.criteria}["capcheck-1:INFRA-M1"]
+    assert crit.attestation is not None and crit.attestation.id == "ATT-2"
+    assert [a.id for a in crit.ignored] == ["ATT-1"]
+
+
+# --- sufficiency ----------------------------------------------------------------------------------
+
+
+def test_without_a_profile_levels_are_capped_at_2_and_the_reason_given() -> None:
+    card = _card(
+        {"COMM-001": ("high", {"pass": 100})}, {"COMM-001": ["caf-4.0:A4.a"]}, {"supplier-contracts": _records(3)}
+    )
+    row = _row(card)
+    assert (row.level, row.name) == (2, "basic")
+    assert row.cap == "no organisation profile: coverage of the estate cannot be shown"
+
+
+def test_more_than_one_organisation_record_caps_at_2() -> None:
+    records = {**FULL, "organisation": [_org(**{"supplier-contracts": 100}), {**_org(), "id": "RX2"}]}
+    row = _row(_card({"COMM-001": ("high", {"pass": 100})}, {"COMM-001": ["caf-4.0:A4.a"]}, records))
+    assert row.level == 2 and row.cap == "2 organisation records (RX1, RX2): the profile must be one record"
+
+
+@pytest.mark.parametrize(("usable", "status", "level"), [(50, "scored", 3), (49, "insufficient-evidence", None)])
+def test_a_register_well_under_the_declared_estate_is_insufficient(usable: int, status: str, level: int | None) -> None:
+    records = {"supplier-contracts": _records(usable), "organisation": [_org(**{"supplier-contracts": 100})]}
+    row = _row(_card({"COMM-001": ("high", {"pass": usable})}, {"COMM-001": ["caf-4.0:A4.a"]}, records))
+    assert (row.status, row.level) == (status, level)
+    if level is None:
+        assert row.basis == "supplier-contracts: 49 usable records of 100 declared (49%), below 50%"
+
+
+@pytest.mark.parametrize(("usable", "level"), [(95, 5), (94, 3)])
+def test_the_top_levels_need_full_coverage(usable: int, level: int) -> None:
+    records = {"supplier-contracts": _records(usable), "organisation": [_org(**{"supplier-contracts": 100})]}
+    row = _row(_card({"COMM-001": ("high", {"pass": usable})}, {"COMM-001": ["caf-4.0:A4.a"]}, records))
+    assert row.level == level
+    if level == 3:
+        assert row.cap == "supplier-contracts: 94 usable records of 100 declared (94%); levels 4-5 need 95%"
+
+
+def test_records_without_a_needed_field_do_not_count_towards_coverage() -> None:
+    records = {
+        "supplier-contracts": _records(60) + _records(40, "other", owner=False),
+        "organisation": [_org(**{"supplier-contracts": 100})],
+    }
+    row = _row(_card({"COMM-001": ("high", {"pass": 100})}, {"COMM-001": ["caf-4.0:A4.a"]}, records))
+    [cov] = row.coverage
+    assert (cov.records, cov.usable, dict(cov.missing_fields)) == (100, 60, {"owner": 40})
+    assert row.level == 3
+
+
+def test_an_absent_register_or_an_undeclared_one() -> None:
+    absent = _row(_card({"COMM-001": ("high", {"skip": 1})}, {}, {"organisation": [_org()]}))
+    assert (
+        absent.status == "insufficient-evidence" and "no supplier-contracts evidence was given" in absent.insufficient
+    )
+    undeclared = _row(
+        _card({"COMM-001": ("high", {"pass": 5})}, {}, {"supplier-contracts": _records(5), "organisation": [_org()]})
+    )
+    assert undeclared.level == 2
+    assert undeclared.cap == "supplier-contracts: no declared estate, so its coverage cannot be shown"
+
+
+def test_too_few_rules_judging_is_insufficient() -> None:
+    counts = {"COMM-001": ("high", {"pass": 100}), "COMM-002": ("high", {"skip": 1}), "COMM-003": ("low", {"skip": 1})}
+    row = _row(_card(counts, {}, FULL))
+    assert row.status == "insufficient-evidence"
+    assert row.insufficient == ("1 of 3 rules judged any record, below 50%",)
+    assert _row(_card(counts, {}, FULL, ScorecardConfig(min_coverage=0.3))).status == "scored"
 
 
 def test_an_error_makes_the_area_incomplete() -> None:
-    rows = _score({"COMM-001": ("COMM", "low", {"pass": 5}), "COMM-002": ("COMM", "low", {"error": 1})})
-    assert (rows["COMM"].level, rows["COMM"].status) == (None, "incomplete")
+    row = _row(_card({"COMM-001": ("low", {"pass": 5}), "COMM-002": ("low", {"error": 1})}, {}, FULL))
+    assert (row.level, row.status) == (None, "incomplete")
 
 
-def test_thresholds_weights_caps_and_coverage_are_configurable() -> None:
-    rows = {
-        "COMM-001": ("COMM", "high", {"pass": 9, "fail": 1}),
-        "COMM-002": ("COMM", "low", {"skip": 1}),
-    }
-    default = _score(rows)["COMM"]
-    assert (default.level, default.cap) == (3, "a high failure caps the level at 3")
-    relaxed = _score(rows, ScorecardConfig(caps={}, thresholds=[0.2, 0.4, 0.6, 0.8]))["COMM"]
-    assert relaxed.level == 5
-    strict = _score(rows, ScorecardConfig(min_coverage=1.0))["COMM"]
-    assert strict.status == "insufficient-evidence"
+# --- plausibility ---------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("declared", "flagged"), [(160, False), (159, True), (80000, False), (80001, True), (3, True)])
+def test_declared_sizes_are_checked_against_the_bounds(declared: int, flagged: bool) -> None:
+    # an 8,000-staff trust: it-assets 20 to 10,000 per 1,000 staff -> 160 to 80,000
+    org = {**_org(**{"it-assets": declared}), "headcount": 8000}
+    reading = read_organisation([org], DATA.bounds)
+    assert bool(reading.flags) is flagged
+    if declared == 3:
+        assert reading.flags == (
+            "implausible estate: 3 it-assets declared for a trust of 8000 staff (expected 160 to 80000: "
+            "20-10000 per 1,000 staff)",
+        )
+
+
+def test_an_implausible_profile_caps_every_area_at_2() -> None:
+    records = {**FULL, "it-assets": _records(3, "it-assets")}
+    records["organisation"] = [{**_org(**{"supplier-contracts": 100, "it-assets": 3}), "headcount": 8000}]
+    row = _row(_card({"COMM-001": ("high", {"pass": 100})}, {"COMM-001": ["caf-4.0:A4.a"]}, records))
+    assert row.level == 2 and row.cap is not None and row.cap.startswith("implausible estate: 3 it-assets")
+
+
+def test_config_bounds_override_the_bundled_ones() -> None:
+    config = ScorecardConfig(plausibility={"trust": {"it-assets": Bound(min=0.1)}})
+    org = {**_org(**{"it-assets": 3}), "headcount": 8000}
+    assert read_organisation([org], config.bounds(DATA.bounds)).flags == ()
+
+
+# --- the profile ----------------------------------------------------------------------------------
+
+
+def test_criteria_below_the_profile_are_the_gaps() -> None:
+    records = {"it-assets": _records(40, "it-assets"), "organisation": [_org(**{"it-assets": 40})]}
+    card = _card(
+        {"INFRA-001": ("medium", {"pass": 39, "fail": 1}), "INFRA-002": ("low", {"pass": 40})},
+        {"INFRA-001": ["caf-4.0:B4.d"], "INFRA-002": ["ndg-2016:9"]},
+        records,
+    )
+    profile = card.profile_dict()
+    assert profile["met"] is False
+    assert [(g["id"], g["expected"], g["status"]) for g in profile["gaps"]] == [
+        ("caf-4.0:B4.d", "achieved", "partially-achieved"),
+        ("capcheck-1:INFRA-M1", "partially-achieved", "not-assessed"),
+    ]
+
+
+def test_bundled_scorecard_data_names_real_areas_kinds_and_criteria(kinds: dict[str, Any]) -> None:
+    data = bundled_scorecard_data()
+    refs = {f"{fw.id}:{c.id}" for fw in FRAMEWORKS.values() for c in fw.criteria}
+    from capcheck.areas import bundled_areas
+
+    assert set(data.needs) == {a.id for a in bundled_areas()}
+    for needs in data.needs.values():
+        assert set(needs.kinds) <= set(kinds) and needs.manual and set(needs.manual) <= refs
+        for kind, fields in needs.fields.items():
+            assert kind in needs.kinds and set(fields) <= set(kinds[kind].schema["properties"])
+    assert set(data.profiles) == set(data.bounds) == {"trust", "icb", "csu", "national-body", "supplier", "other"}
+    for profile in data.profiles.values():
+        assert set(profile.expect) <= refs
+    for bounds in data.bounds.values():
+        assert set(bounds) <= set(kinds)
+
+
+# --- config and the gate --------------------------------------------------------------------------
 
 
 @pytest.mark.parametrize(
     "bad",
-    [{"thresholds": [0.5, 0.4, 0.8, 0.9]}, {"thresholds": [0.5]}, {"caps": {"high": 7}}, {"weights": {"low": -1}}],
+    [
+        {"achieved_shares": [0.75, 0.5]},
+        {"achieved_shares": [0.5]},
+        {"min_level": {"COMM": 7}},
+        {"plausibility": {"hospital": {}}},
+        {"plausibility": {"trust": {"it-assets": {"min": 5, "max": 1}}}},
+        {"weights": {"low": 1}},  # the old method's keys are gone, and unknown keys are errors
+        {"min_estate_coverage": 1.5},
+    ],
 )
-def test_bad_scorecard_config_is_refused(bad: dict) -> None:
+def test_bad_scorecard_config_is_refused(bad: dict[str, Any]) -> None:
     with pytest.raises(ValidationError):
         ScorecardConfig(**bad)
 
 
 def test_the_gate_names_each_area_below_its_minimum() -> None:
-    rows = _score(
-        {"COMM-001": ("COMM", "low", {"pass": 1, "fail": 9}), "INFRA-001": ("INFRA", "low", {"skip": 1})}
-    ).values()
-    assert gate_failures(list(rows), {"*": 2}) == [
-        "COMM: level 1 (initial) is below the minimum level 2",
+    card = _card(
+        {"COMM-001": ("high", {"pass": 1, "fail": 9}), "INFRA-001": ("low", {"skip": 1})},
+        {},
+        {**FULL, "it-assets": []},
+    )
+    assert gate_failures(card.rows, {"*": 2}) == [
+        "COMM: level 1 (below expectations) is below the minimum level 2",
         "INFRA: insufficient evidence, so it cannot meet the minimum level 2",
     ]
-    assert gate_failures(list(rows), {"COMM": 1}) == []
+    assert gate_failures(card.rows, {"COMM": 1}) == []
 
 
-def test_the_scorecard_and_the_gate_through_the_cli(
-    run_cli, copy_fixture, check_argv: Callable[..., list[str]]
+# --- end to end: gaming by omission -----------------------------------------------------------------
+
+#: A realistic estate for a 6,000-staff trust (within every bundled plausibility bound).
+REALISTIC = {
+    "it-assets": 7000,
+    "supplier-contracts": 450,
+    "training-records": 60000,
+    "workforce-plan": 180,
+    "roles": 900,
+    "service-catalogue": 120,
+    "governance-register": 600,
+    "data-products": 40,
+    "data-sharing-agreements": 90,
+    "delivery-portfolio": 25,
+    "innovation-pipeline": 30,
+    "skills-matrix": 150,
+    "procurement-pipeline": 60,
+    "security-incidents": 40,
+    "dspt-assessments": 80,
+}
+
+
+def _gaming_run(run_cli: Any, evidence: Path, fmt: str) -> Any:
+    return run_cli("check", str(evidence), "--as-of", "2026-11-25", "-f", fmt)
+
+
+@pytest.mark.parametrize("profile", ["none", "realistic", "under-declared"])
+def test_a_few_clean_records_per_register_never_rate_above_2(
+    profile: str, run_cli: Any, copy_fixture: Callable[..., Path]
 ) -> None:
-    evidence = copy_fixture("evidence/mixed")
-    args = [*check_argv(evidence, as_of="2025-04-01"), "--fail-on", "never"]
-    doc = json.loads(run_cli(*args, "-f", "json").stdout)
-    levels = {row["area"]: row["level"] for row in doc["scorecard"]}
-    assert len(levels) == 11 and levels["COMM"] is not None
-    passing = run_cli(*args, "--min-level", "1")
-    assert passing.exit_code == 0
-    gated = run_cli(*args, "--min-level", "COMM=5")
+    """About 60 hand-picked clean records (2-5 per register): the old method rated 7 areas 5 of 5."""
+    evidence = copy_fixture("evidence/gaming")
+    if profile != "none":
+        counts = {p.stem: len(json.loads(p.read_text())["records"]) for p in evidence.glob("*.json")}
+        estate = REALISTIC if profile == "realistic" else counts
+        org = {"id": "RX1", "name": "Gaming Trust", "type": "trust", "headcount": 6000, "estate": estate}
+        (evidence / "organisation.json").write_text(json.dumps({"kind": "organisation", "records": [org]}))
+    result = _gaming_run(run_cli, evidence, "json")
+    assert result.exit_code == 0, result.stderr  # no failures at all: only the scorecard tells
+    doc = json.loads(result.stdout)
+    rows = doc["scorecard"]
+    assert len(rows) == 11
+    assert all(r["level"] is None or r["level"] <= 2 for r in rows), [(r["area"], r["level"]) for r in rows]
+    assert sum(r["failed"] for r in rows) == 0 and sum(r["passed"] for r in rows) > 50
+    text = _gaming_run(run_cli, evidence, "text").stdout
+    if profile == "none":
+        assert "Organisation: no organisation profile: coverage of the estate cannot be shown" in text
+        assert all(r["level"] == 2 or r["status"] == "insufficient-evidence" for r in rows)
+    elif profile == "realistic":
+        assert all(r["status"] == "insufficient-evidence" for r in rows)
+        assert "it-assets: 5 usable records of 7000 declared (0.1%), below 50%" in text
+        assert doc["organisation"]["flags"] == []
+    else:
+        assert "Organisation: implausible estate: 5 it-assets declared for a trust of 6000 staff" in text
+        assert any(r["level"] == 2 for r in rows)
+
+
+def test_each_rules_judged_population_is_shown_against_the_declared_estate() -> None:
+    records = {"supplier-contracts": _records(100), "organisation": [_org(**{"supplier-contracts": 400})]}
+    row = _row(_card({"COMM-001": ("high", {"pass": 30, "fail": 10})}, {}, records))
+    assert row.as_dict()["judged"] == [
+        {"rule": "COMM-001", "kind": "supplier-contracts", "judged": 40, "declared": 400, "share": 0.1}
+    ]
+    assert row.status == "insufficient-evidence"  # the register: 100 of 400
+
+
+def test_an_estate_naming_no_kind_is_flagged() -> None:
+    org = _org(**{"it-asset": 500})
+    assert read_organisation([org], {}, kinds={"it-assets"}).flags == (
+        "the estate declares 'it-asset', which is not an evidence kind (see 'capcheck kinds')",
+    )
+    assert read_organisation([org], {}).flags == ()  # kinds unknown: not checked
+
+
+def test_an_attestation_for_an_unknown_criterion_is_noted() -> None:
+    records = {**FULL, "attestations": [_att("caf:Z9.z")]}
+    card = _card({"COMM-001": ("high", {"pass": 100})}, {"COMM-001": ["caf-4.0:A4.a"]}, records)
+    assert card.notes == ("attestation ATT-caf:Z9.z names 'caf:Z9.z', which no framework defines",)
+    assert {c.ref: c.status for c in card.criteria}["caf:Z9.z"] is CS.ACHIEVED  # still listed, with its outcome
+
+
+def test_the_gate_and_the_scorecard_through_the_cli(run_cli: Any, copy_fixture: Callable[..., Path]) -> None:
+    evidence = copy_fixture("evidence/gaming")
+    args = ["check", str(evidence), "--as-of", "2026-11-25"]
+    assert run_cli(*args, "--min-level", "COMM=2").exit_code == 0
+    gated = run_cli(*args, "--min-level", "COMM=3")
     assert gated.exit_code == 1
-    assert "Gate: COMM: level" in gated.stdout
+    assert "Gate: COMM: level 2 (basic) is below the minimum level 3" in gated.stdout
+    insufficient = run_cli(*args, "--min-level", "2")
+    assert insufficient.exit_code == 1
+    assert "Gate: ROLE: insufficient evidence, so it cannot meet the minimum level 2" in insufficient.stdout
     bad = run_cli(*args, "--min-level", "COMM=9")
     assert bad.exit_code == 2 and "--min-level takes N or AREA=N" in bad.stderr
     unknown = run_cli(*args, "--min-level", "NOPE=2")
     assert unknown.exit_code == 2 and "unknown area 'NOPE'" in unknown.stderr
-    text = run_cli(*args).stdout
-    assert "Maturity scorecard" in text and "COMM" in text
+
+
+def test_the_old_methods_config_keys_are_errors(run_cli: Any, copy_fixture: Callable[..., Path], workdir: Path) -> None:
+    evidence = copy_fixture("evidence/gaming")
+    (workdir / "capcheck.toml").write_text("[scorecard]\nthresholds = [0.5, 0.7, 0.85, 0.95]\n")
+    result = run_cli("check", str(evidence), "--as-of", "2026-11-25")
+    assert result.exit_code == 2
+    assert "capcheck.toml" in result.stderr and "/scorecard/thresholds" in result.stderr
+
+
+def test_the_bundled_example_has_a_profile_attestations_and_a_schema_valid_scorecard(run_cli: Any) -> None:
+    import jsonschema
+
+    from capcheck.resources import schema_path
+
+    example = Path(__file__).parents[1] / "examples" / "northgate-health-digital" / "evidence"
+    args = ["check", str(example), "--as-of", "2026-11-25", "--fail-on", "never", "-f", "json"]
+    out = run_cli(*args).stdout
+    doc = json.loads(out)
+    schema = json.loads(schema_path("findings").read_text())
+    jsonschema.Draft202012Validator(schema, format_checker=jsonschema.FormatChecker()).validate(doc)
+    assert doc["schema_version"] == "2.0"
+    assert doc["organisation"]["type"] == "national-body" and doc["organisation"]["flags"] == []
+    rows = {r["area"]: r for r in doc["scorecard"]}
+    infra = {c["kind"]: c for c in rows["INFRA"]["coverage"]}["it-assets"]
+    assert infra["declared"] == 500 and infra["records"] == 476  # the CMDB misses some of the scanned estate
+    assert any(cap["level"] == 3 and cap["reason"].startswith("it-assets: ") for cap in rows["INFRA"]["caps"])
+    criteria = {c["id"]: c for c in doc["criteria"]}
+    assert criteria["capcheck-1:CYBER-M1"]["attestation"]["id"] == "ATT-002"
+    assert [a["state"] for a in criteria["capcheck-1:ROLE-M1"]["ignored_attestations"]] == ["expired"]
+    assert doc["profile"]["type"] == "national-body" and doc["profile"]["gaps"]
+    again = json.loads(run_cli(*args).stdout)
+    assert {k: v for k, v in again.items() if k != "run"} == {k: v for k, v in doc.items() if k != "run"}
+
+
+HOSTILE = "<img src=x onerror=alert(1)>|*x*\x1b[2J"
+
+
+@pytest.mark.parametrize("fmt", ["text", "markdown", "html"])
+def test_reporters_show_criteria_profile_and_gaps_and_neutralise_evidence(
+    fmt: str, run_cli: Any, copy_fixture: Callable[..., Path]
+) -> None:
+    evidence = copy_fixture("evidence/gaming")
+    org = {"id": "RX1", "name": "Gaming Trust", "type": "trust", "headcount": 6000, "estate": REALISTIC}
+    att = {**_att("capcheck-1:WORK-M1", "partially-achieved", date(2026, 10, 1)), "id": HOSTILE}
+    (evidence / "organisation.json").write_text(json.dumps({"kind": "organisation", "records": [org]}))
+    (evidence / "attestations.json").write_text(json.dumps({"kind": "attestations", "records": [att]}))
+    out = run_cli("check", str(evidence), "--as-of", "2026-11-25", "-f", fmt).stdout
+    assert "\x1b[2J" not in out
+    assert fmt == "text" or "<img" not in out
+    if fmt == "text":
+        assert "Profile (trust): not met" in out and "capcheck-1:WORK-M1" in out and "until 2027-10-01" in out
+    elif fmt == "markdown":
+        assert "**Profile (trust):** not met" in out and "<details><summary>Criteria (" in out
+        assert "| caf-4.0:A1.a | Board Direction | achieved | not-assessed | GOV |" in out
+    else:
+        assert 'id="criteria-table"' in out and 'id="gaps-table"' in out
+        assert "&lt;img src=x" in out
+
+
+def test_min_coverage_is_inclusive() -> None:
+    counts = {"COMM-001": ("high", {"pass": 100}), "COMM-002": ("high", {"skip": 1})}  # 1 of 2 rules: 50%
+    assert _row(_card(counts, {}, FULL)).status == "scored"
+    assert _row(_card(counts, {}, FULL, ScorecardConfig(min_coverage=0.51))).status == "insufficient-evidence"
+
+
+def test_a_field_is_missing_when_absent_null_or_empty_but_false_and_0_are_values() -> None:
+    from capcheck.sufficiency import kind_coverage
+
+    records = [
+        {"id": "a", "f": False},
+        {"id": "b", "f": 0},
+        {"id": "c", "f": "x"},
+        {"id": "d", "f": None},
+        {"id": "e", "f": ""},
+        {"id": "g", "f": []},
+        {"id": "h"},
+    ]
+    cov = kind_coverage("k", records, ("f",), 10)
+    assert (cov.records, cov.usable, dict(cov.missing_fields), cov.share) == (7, 3, {"f": 4}, 0.3)
+    both = kind_coverage("k", [{"id": "a"}, {"id": "b", "f": 1}, {"id": "c", "g": 1}], ("f", "g"), None)
+    assert (both.usable, dict(both.missing_fields), both.share) == (0, {"f": 2, "g": 2}, None)
+
+
+def test_a_level_1_names_its_criteria_not_achieved() -> None:
+    criteria = {
+        "COMM-001": ["caf-4.0:A1.a"],
+        "COMM-002": ["caf-4.0:A1.b"],
+        "COMM-003": ["caf-4.0:A1.c"],
+        "COMM-004": ["caf-4.0:A2.a"],
+    }
+    counts = {r: ("high", {"pass": 50, "fail": 1}) for r in criteria}
+    assert _row(_card(counts, criteria, FULL)).basis == (
+        "4 of 4 criteria not achieved: caf-4.0:A1.a, caf-4.0:A1.b, caf-4.0:A1.c and 1 more"
+    )
+
+
+def test_the_config_replaces_a_types_profile() -> None:
+    records = {"it-assets": _records(40, "it-assets"), "organisation": [_org(**{"it-assets": 40})]}
+    counts = {"INFRA-001": ("medium", {"pass": 39, "fail": 1})}
+    bundled = _card(counts, {"INFRA-001": ["caf-4.0:B4.d"]}, records)
+    assert [g["id"] for g in bundled.profile_dict()["gaps"]] == ["caf-4.0:B4.d", "capcheck-1:INFRA-M1"]
+    mine = Profile(default=CS.PARTIALLY_ACHIEVED, expect={"caf-4.0:B4.d": CS.PARTIALLY_ACHIEVED})
+    relaxed = _card(counts, {"INFRA-001": ["caf-4.0:B4.d"]}, records, ScorecardConfig(profiles={"trust": mine}))
+    assert [g["id"] for g in relaxed.profile_dict()["gaps"]] == ["capcheck-1:INFRA-M1"]
+    with pytest.raises(ValidationError):
+        ScorecardConfig(profiles={"hospital": mine})
+    with pytest.raises(ValidationError):  # an expectation is achieved or partially achieved, nothing less
+        Profile(expect={"caf-4.0:B4.d": CS.NOT_ASSESSED})
+
+
+def test_a_profile_expecting_an_unknown_criterion_is_noted() -> None:
+    mine = Profile(expect={"caf:Z9.z": CS.ACHIEVED, "caf-4.0:B4.d": CS.ACHIEVED})
+    records = {**FULL, "organisation": [_org(**{"supplier-contracts": 100})]}
+    card = _card({"COMM-001": ("high", {"pass": 100})}, {}, records, ScorecardConfig(profiles={"trust": mine}))
+    assert card.notes == ("the trust profile expects 'caf:Z9.z', which no framework defines",)
+
+
+def test_the_markdown_criteria_table_shrinks_to_fit_the_comment_limit(run_cli: Any) -> None:
+    example = Path(__file__).parents[1] / "examples" / "northgate-health-digital" / "evidence"
+    args = ["check", str(example), "--as-of", "2026-11-25", "--fail-on", "never", "-f", "markdown"]
+    more = re.compile(r"truncated: (\d+) more criteria, see the full report")
+    full = run_cli(*args, "--markdown-limit", "0").stdout  # no length limit: lists stop at 50, like the others
+    total = int(re.findall(r"<details><summary>Criteria \((\d+)\)", full)[0])
+    assert total > 50 and more.findall(full) == [str(total - 50)]
+    cut = run_cli(*args, "--markdown-limit", "20000").stdout
+    assert len(cut) <= 20000 and f"<details><summary>Criteria ({total})" in cut
+    assert int(more.findall(cut)[0]) > total - 50

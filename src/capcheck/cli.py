@@ -811,6 +811,15 @@ def plugins(rule_paths: tuple[Path, ...], plugins: tuple[str, ...], config_path:
 @cli.command()
 @click.argument("framework_id", required=False)
 @click.option("--format", "-f", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@click.option(
+    "--evidence",
+    "evidence_paths",
+    multiple=True,
+    type=click.Path(path_type=Path),
+    metavar="PATH",
+    help="Run the rules over this evidence and show each criterion's status (achieved ... not assessed). Repeatable.",
+)
+@click.option("--as-of", "as_of", metavar="YYYY-MM-DD", help="With --evidence: judge dates as of this day.")
 @rules_plugins_options
 @config_option
 @debug_option
@@ -818,16 +827,25 @@ def plugins(rule_paths: tuple[Path, ...], plugins: tuple[str, ...], config_path:
 def frameworks(
     framework_id: str | None,
     fmt: str,
+    evidence_paths: tuple[Path, ...],
+    as_of: str | None,
     rule_paths: tuple[Path, ...],
     plugins: tuple[str, ...],
     config_path: Path | None,
     debug: bool,
 ) -> None:
-    """List frameworks, or show one: each criterion as automated (with its rules) or manual."""
+    """List frameworks, or show one: each criterion as automated (with its rules) or manual.
+
+    With --evidence, show one framework's criteria as judged on that evidence: the CAF-style
+    status of each, and the rules and attestations behind it.
+    """
     from capcheck.frameworks import coverage
 
-    registry = _registry(_load_config(config_path), rule_paths, plugins)
+    config = _load_config(config_path)
+    registry = _registry(config, rule_paths, plugins)
     criteria = {r.meta.id: r.meta.criteria for r in registry.rules.values()}
+    if evidence_paths and framework_id is None:
+        _usage("--evidence needs a framework id: capcheck frameworks ID --evidence PATH")
     if framework_id is None:
         rows = []
         for listed in sorted(registry.frameworks.values(), key=lambda f: f.id):
@@ -853,6 +871,9 @@ def frameworks(
     fw = registry.frameworks.get(framework_id)
     if fw is None:
         _usage(f"unknown framework {framework_id!r} (frameworks: {', '.join(sorted(registry.frameworks))})")
+    if evidence_paths:
+        _framework_status(registry, config, fw, evidence_paths, as_of, rule_paths, plugins, fmt, debug)
+        return
     cov = coverage(fw, criteria)
     if fmt == "json":
         import json
@@ -877,6 +898,54 @@ def frameworks(
         click.echo(f"  {c.ref:<28} {c.title[:60]:<60} {rules_text}")
     automated = sum(1 for c in cov if c.rules)
     click.echo(f"{automated} of {len(cov)} criteria automated; the rest need manual assessment")
+
+
+def _framework_status(
+    registry: Registry,
+    config: Any,
+    fw: Any,
+    evidence_paths: tuple[Path, ...],
+    as_of: str | None,
+    rule_paths: tuple[Path, ...],
+    plugins: tuple[str, ...],
+    fmt: str,
+    debug: bool,
+) -> None:
+    """``frameworks ID --evidence PATH``: each criterion of ``fw`` as judged on the evidence."""
+    from capcheck.escaping.terminal import terminal
+    from capcheck.runner import run_check
+
+    request = _request(config, evidence_paths, rule_paths, plugins, (), (), as_of, None, fail_on=None, debug=debug)
+    result = run_check(request, registry)
+    judged = {c["id"]: c for c in result.extras.get("criteria", ())}
+    rows = []
+    for c in fw.criteria:
+        ref = f"{fw.id}:{c.id}"
+        found = judged.get(ref)
+        if found is None:  # no selected rule names it, no area lists it, nobody attested it
+            found = {"id": ref, "title": c.title, "status": "not-assessed", "mode": "manual", "rules": []}
+            found["attestation"] = None
+        rows.append(found)
+    if fmt == "json":
+        import json
+
+        doc = {"id": fw.id, "title": fw.title, "url": fw.url, "as_of": result.as_of.isoformat(), "criteria": rows}
+        click.echo(json.dumps(doc, indent=2))
+        return
+    click.echo(f"{fw.title}: criteria as judged on the evidence, as of {result.as_of.isoformat()}")
+    counts: dict[str, int] = {}
+    for row in rows:
+        counts[row["status"]] = counts.get(row["status"], 0) + 1
+        behind = [f"{r['id']} {r['status']}" for r in row["rules"] if r.get("status")]
+        att = row.get("attestation")
+        if att:
+            behind.append(f"attested {att['id']} ({att['outcome']}, until {att['last_day']})")
+        elif row.get("mode") == "manual":
+            behind.append("no current attestation")
+        shown = terminal("; ".join(behind) or "nothing judged")
+        click.echo(f"  {row['id']:<28} {row['status']:<19} {str(row['title'])[:50]:<50} {shown}".rstrip())
+    order = ("achieved", "partially-achieved", "not-achieved", "not-assessed")
+    click.echo(", ".join(f"{counts.get(s, 0)} {s}" for s in order))
 
 
 @cli.command()

@@ -31,8 +31,8 @@ __all__ = ["Registry", "build_registry"]
 #: File names in rule directories that are not rule files.
 NOT_RULE_FILES = frozenset({"areas.toml"})
 #: Directories in rule directories that hold data, not rules (framework criteria; reference data such as
-#: the DSPT editions).
-NOT_RULE_DIRS = frozenset({"frameworks", "reference-data"})
+#: the DSPT editions; scorecard data).
+NOT_RULE_DIRS = frozenset({"frameworks", "reference-data", "scorecard"})
 
 T = TypeVar("T")
 

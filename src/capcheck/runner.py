@@ -24,7 +24,7 @@ from capcheck.models import Finding, RunResult, Severity, display_path
 from capcheck.plugins import LocalPlugin, build_plugin_manager
 from capcheck.registry import Registry, build_registry
 from capcheck.rules import Rule, select_rules
-from capcheck.scorecard import compute_scorecard, gate_failures
+from capcheck.scorecard import ScoredRule, compute_scorecard, gate_failures
 from capcheck.waivers import apply_waivers, load_waivers
 
 __all__ = ["NO_CONFIG_PLUGINS_ENV", "CheckRequest", "config_plugins_disabled", "load_registry", "run_check"]
@@ -214,8 +214,12 @@ def _run_check(request: CheckRequest, registry: Registry | None) -> RunResult:
     scorecard = compute_scorecard(
         evaluation.summary,
         list(registry.areas.values()),
-        _rule_ids_by_area(rules),
+        [ScoredRule(r.meta.id, r.meta.area, r.meta.title, r.meta.kinds, r.meta.criteria) for r in rules],
         request.config.scorecard,
+        records={kind: evidence.records(kind) for kind in evidence.kinds()},
+        frameworks=registry.frameworks,
+        as_of=as_of,
+        kinds=registry.kinds,
     )
     gate = {**request.config.scorecard.min_level, **request.min_level}
     unknown = sorted(a for a in gate if a != "*" and a not in registry.areas)
@@ -235,16 +239,9 @@ def _run_check(request: CheckRequest, registry: Registry | None) -> RunResult:
         summary=evaluation.summary,
         fail_on=request.fail_on,
         include_passed=request.include_passed,
-        extras={"scorecard": [row.as_dict() for row in scorecard], **extras},
-        gate_failures=tuple(gate_failures(scorecard, gate)),
+        extras={**scorecard.extras(), **extras},
+        gate_failures=tuple(gate_failures(scorecard.rows, gate)),
     )
-
-
-def _rule_ids_by_area(rules: Sequence[Rule]) -> dict[str, list[str]]:
-    out: dict[str, list[str]] = {}
-    for r in rules:
-        out.setdefault(r.meta.area, []).append(r.meta.id)
-    return out
 
 
 def rule_info(r: Rule, severities: Mapping[str, Severity] | None = None) -> dict[str, Any]:

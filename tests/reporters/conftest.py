@@ -36,9 +36,21 @@ HOSTILE_CONTRACT_ID = '</script><script>alert(1)</script>|=HYPERLINK("http://evi
 HOSTILE_ASSET_ID = "=cmd|' /C calc'!A0"
 
 SCORECARD = [
-    {"area": "COMM", "title": "Commercial capability", "level": 2, "name": "Developing", "score": 0.4},
-    {"area": "GOV", "title": "Governance and assurance", "level": 3, "name": "Defined <b>", "score": 0.6},
-    {"area": "INFRA", "title": "IT infrastructure", "level": 1, "name": "Initial", "score": 0.2},
+    {
+        "area": "COMM",
+        "title": "Commercial capability",
+        "level": 2,
+        "name": "Basic",
+        "basis": "1 of 4 criteria achieved",
+    },
+    {"area": "GOV", "title": "Governance and assurance", "level": 3, "name": "Average <b>", "cap": "cap <i>"},
+    {
+        "area": "INFRA",
+        "title": "IT infrastructure",
+        "level": 1,
+        "name": "Below expectations",
+        "criteria": {"not-achieved": 2},
+    },
 ]
 
 

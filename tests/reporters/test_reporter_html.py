@@ -152,7 +152,7 @@ def test_hostile_values_appear_only_escaped(
 def test_scorecard_chart(scorecard_result: RunResult, options: RenderOptions) -> None:
     text = render_html(scorecard_result, options)
     assert "<h2>Scorecard</h2>" in text
-    assert "Defined &lt;b&gt;" in text
+    assert "Average &lt;b&gt;" in text and "cap &lt;i&gt;" in text
     assert "Findings by area" not in text
     page = _parse(text)
     bars = [a for t, a in page.tags if t == "rect" and a.get("class") == "b-level"]

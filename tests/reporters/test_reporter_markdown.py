@@ -34,7 +34,7 @@ def test_headline_and_tables(default_result: RunResult, options: RenderOptions) 
     assert "### Waivers" not in text and "**Baseline**" not in text and "Accepted failures" not in text
     assert "counted, not listed" in text
     assert "### Scorecard" in text  # the run computed a maturity scorecard
-    assert "| INFRA IT infrastructure | 1 | initial |" in text
+    assert "| INFRA IT infrastructure | 1 | below expectations |" in text
 
 
 def test_incomplete_headline(full_result: RunResult, options: RenderOptions) -> None:
@@ -70,8 +70,9 @@ def test_hostile_values_are_escaped(full_result: RunResult, options: RenderOptio
 def test_scorecard(scorecard_result: RunResult, options: RenderOptions) -> None:
     text = render_markdown(scorecard_result, options)
     assert "### Scorecard" in text
-    assert "| COMM Commercial capability | 2 | Developing | 0.40 |" in text
-    assert "Defined &lt;b&gt;" in text
+    assert "| COMM Commercial capability | 2 | Basic | 0/0/0/0 | 0/0 | 1 of 4 criteria achieved |" in text
+    assert "| INFRA IT infrastructure | 1 | Below expectations | 0/0/2/0 |" in text
+    assert "Average &lt;b&gt;" in text and "cap &lt;i&gt;" in text
 
 
 @pytest.mark.parametrize("card", [{"x": 1}, "text", [], None])

@@ -317,10 +317,76 @@ def _area_chart(result: RunResult) -> str:
     return "".join(parts)
 
 
+def _scorecard_why(result: RunResult, rows: Sequence[Mapping[str, Any]]) -> str:
+    """Why each area has its level (binding cap or basis), organisation flags and the profile's gaps."""
+    items = "".join(
+        f"<li><strong>{esc(r.get('area', ''))}</strong> {esc(r.get('name', ''))}: "
+        f"{esc(r.get('cap') or r.get('basis') or '')}</li>"
+        for r in rows
+        if r.get("status") != "no-rules"
+    )
+    org = result.extras.get("organisation")
+    flags = org.get("flags", ()) if isinstance(org, Mapping) else ()
+    out = f'<ul class="why">{items}</ul>'
+    if flags:
+        out += "".join(f'<p class="note">Organisation: {esc(f)} (caps every area at 2)</p>' for f in flags)
+    profile = result.extras.get("profile")
+    if isinstance(profile, Mapping) and profile.get("type"):
+        gaps = profile.get("gaps") or []
+        verdict = "met" if profile.get("met") else f"not met, {len(gaps)} gaps (the improvement plan starts here)"
+        out += f'<p class="note">Profile ({esc(profile["type"])}): {esc(verdict)}</p>'
+        if gaps:
+            out += (
+                '<table id="gaps-table"><thead><tr><th>Criterion</th><th>Title</th><th>Expected</th><th>Status</th>'
+                "<th>Areas</th></tr></thead><tbody>"
+                + "".join(
+                    f"<tr><td><code>{esc(g['id'])}</code></td><td>{esc(g['title'])}</td><td>{esc(g['expected'])}</td>"
+                    f"<td>{esc(g['status'])}</td><td>{esc(', '.join(g['areas']))}</td></tr>"
+                    for g in gaps
+                )
+                + "</tbody></table>"
+            )
+    return out
+
+
+def _criteria(result: RunResult) -> str:
+    """The per-criterion view: each criterion's status with the rules and attestation behind it."""
+    criteria = result.extras.get("criteria")
+    if not isinstance(criteria, list) or not criteria:
+        return ""
+    rows = []
+    for c in criteria:
+        behind = [f"{r['id']} {r['status']}" for r in c.get("rules", ()) if r.get("status")]
+        att = c.get("attestation")
+        if att:
+            behind.append(f"attested {att['id']} ({att['outcome']}, until {att['last_day']})")
+        elif c.get("mode") == "manual":
+            behind.append("no current attestation")
+        rows.append(
+            f'<tr data-criterion="{esc(c["status"])}"><td><code>{esc(c["id"])}</code></td>'
+            f"<td>{esc(c.get('title', ''))}</td>"
+            f"<td>{esc(c['status'])}</td><td>{esc(', '.join(c.get('areas', ())))}</td>"
+            f'<td class="msg">{esc("; ".join(behind))}</td></tr>'
+        )
+    return (
+        f'<section id="criteria"><h2>Criteria ({len(criteria)})</h2>'
+        '<p class="note">Rolled up CAF-style: a failing high or critical rule makes its criterion not achieved; '
+        "lower failures partially achieved; nothing judged, not assessed.</p>"
+        '<table id="criteria-table"><thead><tr><th>Criterion</th><th>Title</th><th>Status</th><th>Areas</th>'
+        f"<th>Behind it</th></tr></thead><tbody>{''.join(rows)}</tbody></table></section>"
+    )
+
+
 def _chart(result: RunResult) -> str:
     rows = scorecard_rows(result.extras)
     if rows is not None:
-        return '<section id="chart"><h2>Scorecard</h2>' + _scorecard_chart(rows) + "</section>"
+        return (
+            '<section id="chart"><h2>Scorecard</h2>'
+            + _scorecard_chart(rows)
+            + _scorecard_why(result, rows)
+            + "</section>"
+            + _criteria(result)
+        )
     return '<section id="chart"><h2>Findings by area</h2>' + _area_chart(result) + "</section>"
 
 

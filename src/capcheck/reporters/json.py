@@ -23,7 +23,7 @@ from capcheck.reporters import RenderOptions, Reporter
 __all__ = ["FINDINGS_SCHEMA_VERSION", "render_json", "result_document"]
 
 #: The version of the findings document's shape (``schemas/findings.schema.json``).
-FINDINGS_SCHEMA_VERSION = "1.0"
+FINDINGS_SCHEMA_VERSION = "2.0"
 
 
 def _timestamp(value: datetime) -> str:

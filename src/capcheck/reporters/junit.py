@@ -171,7 +171,7 @@ def render_junit(result: RunResult, options: RenderOptions) -> str:
                 _property(props, f"capcheck.{accepted.value}", str(by_area[accepted.value]))
         score = _scorecard_row(result, area)
         if score is not None:
-            for key in ("level", "name", "score", "status", "cap"):
+            for key in ("level", "name", "status", "basis", "cap"):
                 if score.get(key) is not None:
                     _property(props, f"capcheck.scorecard.{key}", str(score[key]))
 

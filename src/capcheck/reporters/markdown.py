@@ -17,6 +17,7 @@ whole report stays under ``RenderOptions.markdown_limit`` characters (``--markdo
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from typing import Any
 
 from capcheck.escaping.markdown import fit_comment, md_escape, truncated_line
 from capcheck.hookspecs import hookimpl
@@ -127,17 +128,14 @@ def _area_table(result: RunResult) -> list[str]:
     return lines
 
 
-#: Optional scorecard columns shown when the rows have them, in this order.
-_SCORECARD_EXTRA = ("score", "failed", "passed", "skipped", "errors", "cap")
+_CRITERIA_KEYS = ("achieved", "partially-achieved", "not-achieved", "not-assessed")
 
 
 def _scorecard(result: RunResult) -> list[str]:
     rows = scorecard_rows(result.extras)
     if rows is None:
         return []
-    extra = [k for k in _SCORECARD_EXTRA if any(k in r for r in rows)]
-    head = ["Area", "Level", "Name", *(k.capitalize() for k in extra)]
-    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    lines = ["| Area | Level | Name | Criteria A/P/N/\u2013 | Rules judged | Why |", "|---|---|---|---|---|---|"]
     unruled = [r for r in rows if r.get("status") == "no-rules"]
     for r in rows:
         if r.get("status") == "no-rules":
@@ -147,18 +145,68 @@ def _scorecard(result: RunResult) -> list[str]:
         if title:
             area += f" {md_escape(title, 80)}"
         level = r.get("level")
-        cells = [area, "\u2013" if level is None else md_escape(level, 20), md_escape(r.get("name", ""), 80)]
-        for key in extra:
-            value = r.get(key)
-            if isinstance(value, float):
-                cells.append(f"{value:.2f}")
-            else:
-                cells.append("" if value is None or isinstance(value, dict | list) else md_escape(value, 200))
+        found = r.get("criteria")
+        counts: Mapping[str, Any] = found if isinstance(found, Mapping) else {}
+        crit = "/".join(str(counts.get(k, 0)) for k in _CRITERIA_KEYS)
+        judged = f"{r.get('rules_judged', 0)}/{r.get('rules', 0)}"
+        why = r.get("cap") or r.get("basis") or ""
+        cells = [
+            area,
+            "\u2013" if level is None else md_escape(level, 20),
+            md_escape(r.get("name", ""), 80),
+            crit,
+            judged,
+            md_escape(why, MAX_MESSAGE),
+        ]
         lines.append("| " + " | ".join(cells) + " |")
     if unruled:
         names = ", ".join(md_escape(r.get("area", ""), 40) for r in unruled)
         lines += ["", f"_No rules ran for {names}._"]
+    org = result.extras.get("organisation")
+    if isinstance(org, Mapping):
+        lines += [""] + [
+            f"- **Organisation:** {md_escape(f, MAX_MESSAGE)} (caps every area at 2)" for f in org.get("flags", ())
+        ]
+    profile = result.extras.get("profile")
+    if isinstance(profile, Mapping) and profile.get("type"):
+        gaps = profile.get("gaps", [])
+        verdict = "met" if profile.get("met") else f"not met ({len(gaps)} gaps: the improvement plan starts here)"
+        lines += ["", f"**Profile ({md_escape(profile['type'], 40)}):** {verdict}"]
+        if gaps:
+            lines += ["", "| Criterion | Title | Expected | Status | Areas |", "|---|---|---|---|---|"]
+            for g in gaps:
+                lines.append(
+                    f"| {md_escape(g['id'], 60)} | {md_escape(g['title'], 120)} | {md_escape(g['expected'], 30)} "
+                    f"| {md_escape(g['status'], 30)} | {md_escape(', '.join(g['areas']), 120)} |"
+                )
     return lines
+
+
+def _criteria(result: RunResult, most: int) -> list[str]:
+    """The per-criterion view, collapsed: status, rules and attestation behind each criterion (at most ``most``)."""
+    criteria = result.extras.get("criteria")
+    if not isinstance(criteria, list) or not criteria:
+        return []
+    lines = [
+        f"<details><summary>Criteria ({len(criteria)}), rolled up CAF-style</summary>",
+        "",
+        "| Criterion | Title | Status | Behind it |",
+        "|---|---|---|---|",
+    ]
+    for c in criteria[:most]:
+        behind = [f"{r['id']} {r['status']}" for r in c.get("rules", ()) if r.get("status")]
+        att = c.get("attestation")
+        if att:
+            behind.append(f"attested {att['id']} ({att['outcome']}, until {att['last_day']})")
+        elif c.get("mode") == "manual":
+            behind.append("no current attestation")
+        lines.append(
+            f"| {md_escape(c['id'], 60)} | {md_escape(c.get('title', ''), 120)} | {md_escape(c['status'], 30)} "
+            f"| {md_escape('; '.join(behind), MAX_MESSAGE)} |"
+        )
+    if len(criteria) > most:
+        lines.append(f"| \u2026 | | | truncated: {len(criteria) - most} more criteria, see the full report |")
+    return [*lines, "", "</details>"]
 
 
 def _where(f: Finding) -> str:
@@ -351,6 +399,9 @@ def _render(result: RunResult, most: int) -> str:
     card = _scorecard(result)
     if card:
         lines += ["", "### Scorecard", "", *card]
+    criteria = _criteria(result, most)
+    if criteria:
+        lines += ["", *criteria]
     waivers = _waivers(result, most)
     if waivers:
         lines += ["", *waivers]

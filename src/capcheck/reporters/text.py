@@ -7,8 +7,9 @@ control characters are shown (``␛[2J``), never obeyed, and each finding stays 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from itertools import groupby
+from typing import Any
 
 from capcheck.escaping.terminal import terminal
 from capcheck.hookspecs import hookimpl
@@ -55,21 +56,83 @@ def _finding_line(f: Finding, color: bool) -> str:
 _LEVEL_COLOUR = {1: "31", 2: "33", 3: "36", 4: "32", 5: "1;32"}
 
 
-def _scorecard_lines(rows: list[dict[str, object]], color: bool) -> list[str]:
-    out = [_paint("Maturity scorecard", "1", color)]
-    out.append(f"  {'area':<7} {'level':<22} {'score':>6}  {'rules':>5}  {'fail':>5}  {'pass':>5}  {'skip':>5}  note")
+_CRITERION_LABEL = {
+    "achieved": "achieved",
+    "partially-achieved": "partial",
+    "not-achieved": "NOT ACHIEVED",
+    "not-assessed": "not assessed",
+}
+#: The most profile gaps the text lists; the rest are counted.
+_MAX_GAPS = 10
+_CRITERION_COLOUR = {"achieved": "32", "partially-achieved": "33", "not-achieved": "31", "not-assessed": "2"}
+
+
+def _scorecard_note(row: Mapping[str, Any]) -> str:
+    """Why an area's level is what it is: the binding cap, else the basis (with the figures)."""
+    return str(row.get("cap") or row.get("basis") or "")
+
+
+def _scorecard_lines(rows: list[dict[str, Any]], result: RunResult, color: bool) -> list[str]:
+    out = [
+        _paint("Scorecard", "1", color) + " (levels from framework criteria and evidence coverage; docs/scorecard.md)"
+    ]
+    out.append(f"  {'area':<7} {'level':<26} {'criteria A/P/N/-':>16}  {'rules':>5}  why")
     for row in rows:
         level = row["level"]
-        label = terminal(f"{level} {row['name']}" if level is not None else row["name"])
+        label = terminal(f"{level} {row['name']}" if level is not None else str(row["name"]))
         bar = ("#" * int(level) + "." * (5 - int(level))) if isinstance(level, int) else "-----"
-        painted = _paint(f"{bar} {label:<16}", _LEVEL_COLOUR.get(level, "2") if isinstance(level, int) else "2", color)
-        score = f"{row['score']:.2f}" if isinstance(row["score"], float | int) else "-"
-        judged = f"{row['rules_judged']}/{row['rules']}"
-        note = terminal(row["cap"] or "")
-        out.append(
-            f"  {terminal(row['area']):<7} {painted} {score:>6}  {judged:>5}  {row['failed']:>5}  {row['passed']:>5}  "
-            f"{row['skipped']:>5}  {note}".rstrip()
+        painted = _paint(f"{bar} {label:<20}", _LEVEL_COLOUR.get(level, "2") if isinstance(level, int) else "2", color)
+        counts = row.get("criteria") or {}
+        crit = "/".join(
+            str(counts.get(k, 0)) for k in ("achieved", "partially-achieved", "not-achieved", "not-assessed")
         )
+        judged = f"{row['rules_judged']}/{row['rules']}"
+        note = terminal(_scorecard_note(row))
+        out.append(f"  {terminal(str(row['area'])):<7} {painted} {crit:>16}  {judged:>5}  {note}".rstrip())
+    org = result.extras.get("organisation") or {}
+    for flag in org.get("flags", ()):
+        out.append(f"  Organisation: {terminal(str(flag))} (caps every area at 2)")
+    for note in org.get("notes", ()):
+        out.append(f"  Note: {terminal(str(note))}")
+    profile = result.extras.get("profile") or {}
+    if profile.get("type"):
+        gaps = profile.get("gaps", [])
+        verdict = (
+            "met" if profile.get("met") else f"not met: {len(gaps)} of {profile.get('criteria', 0)} criteria below it"
+        )
+        out.append(f"  Profile ({terminal(str(profile['type']))}): {verdict}")
+        for gap in gaps[:_MAX_GAPS]:
+            out.append(
+                f"    gap {terminal(str(gap['id']))}: {gap['status']}, expected {gap['expected']}"
+                f" ({', '.join(gap['areas']) or 'no area'})"
+            )
+        if len(gaps) > _MAX_GAPS:
+            out.append(
+                f"    ... and {len(gaps) - _MAX_GAPS} more gaps (the JSON, Markdown and HTML reports list them all)"
+            )
+    return out
+
+
+def _criteria_lines(criteria: Sequence[Mapping[str, Any]], color: bool) -> list[str]:
+    """The per-criterion view: each criterion's status with the rules and attestation behind it."""
+    if not criteria:
+        return []
+    out = ["", _paint("Criteria", "1", color) + " (CAF-style roll-up of rules and attestations)"]
+    for c in criteria:
+        status = str(c["status"])
+        label = _paint(f"{_CRITERION_LABEL.get(status, status):<12}", _CRITERION_COLOUR.get(status, "0"), color)
+        rules = c.get("rules", ())
+        behind = [f"{r['id']} {r['status']}" for r in rules if r["status"]]
+        idle = sum(1 for r in rules if not r["status"])
+        if idle:
+            behind.append(f"{idle} rule{'s' if idle > 1 else ''} judged nothing")
+        att = c.get("attestation")
+        if att:
+            behind.append(f"attested {att['id']} {att['outcome']} until {att['last_day']}")
+        elif c.get("mode") == "manual":
+            behind.append("no current attestation")
+        title = terminal(str(c.get("title", "")))[:50]
+        out.append(f"  {label} {terminal(str(c['id'])):<30} {title:<50} {terminal('; '.join(behind))}".rstrip())
     return out
 
 
@@ -123,8 +186,9 @@ def render_text(result: RunResult, options: RenderOptions) -> str:
             lines.extend(_finding_line(f, color) for f in in_sev)
     scorecard = result.extras.get("scorecard")
     if scorecard:
+        lines.extend(_criteria_lines(result.extras.get("criteria") or [], color))
         lines.append("")
-        lines.extend(_scorecard_lines(scorecard, color))
+        lines.extend(_scorecard_lines(scorecard, result, color))
     lines.extend(_note_lines(result, color))
     s = result.summary
     failed = s.by_status["fail"]
