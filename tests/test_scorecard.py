@@ -306,7 +306,7 @@ def test_an_absent_register_or_an_undeclared_one() -> None:
         absent.status == "insufficient-evidence" and "no supplier-contracts evidence was given" in absent.insufficient
     )
     undeclared = _row(
-        _card({"COMM-001": ("high", {"pass": 5})}, {}, {"supplier-contracts": _records(5), "organisation": [_org()]})
+        _card({"COMM-001": ("high", {"pass": 40})}, {}, {"supplier-contracts": _records(40), "organisation": [_org()]})
     )
     assert undeclared.level == 2
     assert undeclared.cap == "supplier-contracts: no declared estate, so its coverage cannot be shown"
@@ -448,7 +448,7 @@ def _gaming_run(run_cli: Any, evidence: Path, fmt: str) -> Any:
     return run_cli("check", str(evidence), "--as-of", "2026-11-25", "-f", fmt)
 
 
-@pytest.mark.parametrize("profile", ["none", "realistic", "under-declared"])
+@pytest.mark.parametrize("profile", ["none", "realistic", "under-declared", "tiny-body", "small-supplier"])
 def test_a_few_clean_records_per_register_never_rate_above_2(
     profile: str, run_cli: Any, copy_fixture: Callable[..., Path]
 ) -> None:
@@ -458,6 +458,10 @@ def test_a_few_clean_records_per_register_never_rate_above_2(
         counts = {p.stem: len(json.loads(p.read_text())["records"]) for p in evidence.glob("*.json")}
         estate = REALISTIC if profile == "realistic" else counts
         org = {"id": "RX1", "name": "Gaming Trust", "type": "trust", "headcount": 6000, "estate": estate}
+        if profile == "tiny-body":  # declares a body small enough for its handful of records to be the estate
+            org.update(type="national-body", headcount=20)
+        elif profile == "small-supplier":  # a plausible small body: only the sample size stops it
+            org.update(type="supplier", headcount=20)
         (evidence / "organisation.json").write_text(json.dumps({"kind": "organisation", "records": [org]}))
     result = _gaming_run(run_cli, evidence, "json")
     assert result.exit_code == 0, result.stderr  # no failures at all: only the scorecard tells
@@ -474,9 +478,47 @@ def test_a_few_clean_records_per_register_never_rate_above_2(
         assert all(r["status"] == "insufficient-evidence" for r in rows)
         assert "it-assets: 5 usable records of 7000 declared (0.1%), below 50%" in text
         assert doc["organisation"]["flags"] == []
-    else:
+    elif profile == "under-declared":
         assert "Organisation: implausible estate: 5 it-assets declared for a trust of 6000 staff" in text
         assert any(r["level"] == 2 for r in rows)
+    elif profile == "tiny-body":
+        assert "implausible headcount: 20 staff for a national-body (expected 25 or more)" in text
+        assert any(r["level"] == 2 for r in rows)
+    else:
+        assert doc["organisation"]["flags"] == []
+        assert "only 5 usable records in governance-register: levels above 2 need at least 30" in text
+        assert any(r["level"] == 2 for r in rows)
+
+
+@pytest.mark.parametrize(("usable", "level"), [(29, 2), (30, 5)])
+def test_levels_above_2_need_a_minimum_sample_of_records(usable: int, level: int) -> None:
+    records = {"supplier-contracts": _records(usable), "organisation": [_org(**{"supplier-contracts": usable})]}
+    row = _row(_card({"COMM-001": ("high", {"pass": usable})}, {"COMM-001": ["caf-4.0:A4.a"]}, records))
+    assert row.level == level
+    assert (row.cap is not None and "levels above 2 need at least 30" in row.cap) is (level == 2)
+
+
+def test_the_minimum_sample_is_configurable() -> None:
+    records = {"supplier-contracts": _records(10), "organisation": [_org(**{"supplier-contracts": 10})]}
+    counts = {"COMM-001": ("high", {"pass": 10})}
+    assert _row(_card(counts, {"COMM-001": ["caf-4.0:A4.a"]}, records, ScorecardConfig(min_records=10))).level == 5
+
+
+@pytest.mark.parametrize(
+    ("org_type", "headcount", "flagged"),
+    [
+        ("national-body", 24, True),
+        ("national-body", 25, False),
+        ("trust", 299, True),
+        ("trust", 300, False),
+        ("supplier", 1, False),
+    ],
+)
+def test_the_headcount_is_checked_against_the_bodys_type(org_type: str, headcount: int, flagged: bool) -> None:
+    data = bundled_scorecard_data()
+    org = {"id": "X", "name": "X", "type": org_type, "headcount": headcount, "estate": {}}
+    flags = read_organisation([org], {}, headcounts=data.headcounts).flags
+    assert any(f.startswith("implausible headcount") for f in flags) is flagged, flags
 
 
 def test_each_rules_judged_population_is_shown_against_the_declared_estate() -> None:

@@ -103,6 +103,11 @@ class ScorecardConfig(BaseModel):
     not_achieved_at: Severity = Field(
         default=Severity.HIGH, description="A failing rule of this severity or higher makes its criteria not achieved."
     )
+    min_records: int = Field(
+        default=30,
+        ge=0,
+        description="Levels above 2 need at least this many usable records in the registers an area needs.",
+    )
     attestation_days: int = Field(
         default=365, ge=1, le=3660, description="Days an attestation without expires_on counts after assessed_on."
     )
@@ -327,7 +332,7 @@ def compute_scorecard(
     :param kinds: the registered evidence kinds (an estate naming another kind is flagged).
     """
     data = data or bundled_scorecard_data()
-    org = read_organisation(records.get(ORGANISATION_KIND, ()), config.bounds(data.bounds), kinds)
+    org = read_organisation(records.get(ORGANISATION_KIND, ()), config.bounds(data.bounds), kinds, data.headcounts)
     attestations = read_attestations(records.get(ATTESTATIONS_KIND, ()), as_of, config.attestation_days)
     by_criterion: dict[str, list[Attestation]] = {}
     for a in attestations:
@@ -512,6 +517,15 @@ def _caps(
                     f"levels 4-5 need {_pct(config.full_estate_coverage)}",
                 )
             )
+    usable = sum(c.usable for c in coverage)
+    if coverage and usable < config.min_records:  # a handful of clean records shows no working process
+        caps.append(
+            (
+                UNSHOWN_COVERAGE_CAP,
+                f"only {usable} usable records in {', '.join(c.kind for c in coverage)}: "
+                f"levels above {UNSHOWN_COVERAGE_CAP} need at least {config.min_records}",
+            )
+        )
     unattested = [c.ref for c in criteria if c.ref in needs.manual and c.status is CriterionStatus.NOT_ASSESSED]
     if unattested:
         caps.append((TOP_LEVELS_CAP, f"manual criteria not assessed (no current attestation): {', '.join(unattested)}"))

@@ -92,6 +92,9 @@ class ScorecardData:
     needs: Mapping[str, AreaNeeds]
     bounds: Mapping[str, Mapping[str, Bound]]
     profiles: Mapping[str, Profile]
+    #: Per organisation type, the plausible headcount (staff, not per 1,000): a "national body of 20 staff"
+    #: would otherwise make a handful of records a plausible, fully covered estate.
+    headcounts: Mapping[str, Bound] = field(default_factory=dict)
 
 
 def _load(name: str) -> dict[str, Any]:
@@ -103,11 +106,13 @@ def bundled_scorecard_data() -> ScorecardData:
     """The bundled ``rules/scorecard/*.toml`` (areas' needs, plausibility bounds, profiles)."""
     try:
         needs = {a: AreaNeeds(**v) for a, v in _load("areas.toml").get("area", {}).items()}
-        bounds = {t: {k: Bound(**b) for k, b in v.items()} for t, v in _load("plausibility.toml").items()}
+        plausibility = _load("plausibility.toml")
+        headcounts = {t: Bound(**b) for t, b in plausibility.pop("headcount", {}).items()}
+        bounds = {t: {k: Bound(**b) for k, b in v.items()} for t, v in plausibility.items()}
         profiles = {t: Profile(**v) for t, v in _load("profiles.toml").items()}
     except (ValidationError, TypeError) as exc:  # a broken bundled data file is a packaging fault: say which
         raise ConfigError(Problem(f"bundled scorecard data is invalid: {exc}", path="rules/scorecard")) from exc
-    return ScorecardData(needs=needs, bounds=bounds, profiles=profiles)
+    return ScorecardData(needs=needs, bounds=bounds, profiles=profiles, headcounts=headcounts)
 
 
 @dataclass(frozen=True)
@@ -153,11 +158,13 @@ def read_organisation(
     records: Sequence[Mapping[str, Any]],
     bounds: Mapping[str, Mapping[str, Bound]],
     kinds: Collection[str] | None = None,
+    headcounts: Mapping[str, Bound] | None = None,
 ) -> OrganisationReading:
     """Read the organisation profile and check its declared sizes against ``bounds``.
 
     :param kinds: the known evidence kinds: a declared size for any other kind is flagged (a typo
         would otherwise leave the intended register undeclared without a word).
+    :param headcounts: per organisation type, the plausible headcount; one outside it is flagged.
     """
     if not records:
         return OrganisationReading(None, ("no organisation profile: coverage of the estate cannot be shown",))
@@ -170,6 +177,10 @@ def read_organisation(
     flags: list[str] = []
     checked: dict[str, tuple[int, float, float | None]] = {}
     estate: Mapping[str, int] = record.get("estate", {})
+    staff = (headcounts or {}).get(str(record["type"]))
+    if staff is not None and (headcount < staff.min or (staff.max is not None and headcount > staff.max)):
+        shown = f"{staff.min:g}" + (" or more" if staff.max is None else f" to {staff.max:g}")
+        flags.append(f"implausible headcount: {headcount} staff for a {record['type']} (expected {shown})")
     if kinds is not None:
         for kind in sorted(set(estate) - set(kinds)):
             flags.append(f"the estate declares {kind!r}, which is not an evidence kind (see 'capcheck kinds')")
