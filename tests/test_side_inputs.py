@@ -285,3 +285,12 @@ def test_a_real_process_never_waits_on_a_fifo_side_input(tmp_path: Path) -> None
         assert f"{name}: not a regular file (a pipe, socket or device)" in result.stderr
     plain = subprocess.run(base, cwd=work, env=env, capture_output=True, text=True, timeout=60, check=False)
     assert plain.returncode in (0, 1) and plain.stderr == "", plain.stderr
+
+
+def test_a_huge_rule_id_key_in_config_is_echoed_cut(scratch: Path) -> None:
+    """Found by the fuzzer in CI: a 4,000-digit key under [options] was echoed whole (4,456 characters)."""
+    (scratch / "capcheck.toml").write_text(f'[options]\n"{"9" * 4000}COMM-004" = {{}}\n')
+    with pytest.raises(ConfigError) as info:
+        load_config(scratch / "capcheck.toml")
+    [problem] = info.value.problems
+    assert "is not a rule id" in problem.message and len(problem.message) < 300, problem.message[:300]

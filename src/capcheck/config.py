@@ -24,6 +24,7 @@ from capcheck.side_inputs import (
     SIDE_INPUT_MAX_DEPTH,
     Named,
     decode_strict,
+    elide,
     escape_token,
     iso_dates,
     parse_toml,
@@ -70,7 +71,7 @@ class Config(BaseModel):
     def _rule_ids(cls, value: dict[str, Any]) -> dict[str, Any]:
         for key in value:
             if not re.match(r"^[A-Z][A-Z0-9]{1,9}-[0-9]{3,4}$", key):
-                raise ValueError(f"{key!r} is not a rule id (like COMM-001)")
+                raise ValueError(f"{shorten(key)} is not a rule id (like COMM-001)")
         return value
 
     @property
@@ -147,7 +148,7 @@ def load_config(path: Path | None) -> Config:
         problems = []
         for err in exc.errors():
             pointer = prefix + "".join(f"/{escape_token(p)}" for p in err["loc"])
-            message = err["msg"]
+            message = elide(err["msg"])  # a validator's message may embed a huge key or value
             if err["type"] == "extra_forbidden":
                 allowed = ", ".join(sorted(k for k in Config.model_fields if k != "source"))
                 message = f"unknown key (allowed: {allowed})"
