@@ -305,3 +305,19 @@ def test_example_mixes_passing_and_failing_records() -> None:
     risks = [r for r in register if r["entry_type"] == "risk"]
     assert sum("owner" not in r for r in register) >= 2
     assert sum(r.get("risk_score", 0) >= 15 and r.get("last_review", "") < year_before for r in risks) >= 2
+
+
+def test_declared_fields_follow_allof_extensions_and_local_refs() -> None:
+    base = {"$defs": {"core": {"properties": {"id": {}, "owner": {}}}}}
+    extended = EvidenceKind(
+        id="assets-plus",
+        title="t",
+        schema={**base, "allOf": [{"$ref": "#/$defs/core"}], "properties": {"site": {"type": "string"}}},
+    )
+    assert extended.declared_fields == frozenset({"id", "owner", "site"})
+
+
+def test_declared_fields_are_open_with_pattern_properties_or_no_properties() -> None:
+    open_names = EvidenceKind(id="a", title="t", schema={"properties": {"id": {}}, "patternProperties": {"^x-": {}}})
+    assert open_names.declared_fields is None
+    assert EvidenceKind(id="b", title="t", schema={"type": "object"}).declared_fields is None

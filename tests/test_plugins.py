@@ -420,3 +420,56 @@ def test_a_rule_format_that_raises_is_named_with_the_file(run_cli, workdir: Path
     result = run_cli("rules", "list", "--plugin", "./yaml_rules_plugin.py", "--rules", "ours")
     assert result.exit_code == 2
     assert "ours/mine.rules: the 'yaml-rules' rule format failed: ValueError: indentation is hard" in result.stderr
+
+
+def test_a_misspelt_hook_is_refused_naming_the_plugin_and_the_hook_meant(
+    run_cli, copy_fixture: Callable[..., Path]
+) -> None:
+    copy_fixture("plugins/misspelt_hook_plugin.py")
+    result = run_cli("rules", "list", "--plugin", "./misspelt_hook_plugin.py")
+    assert result.exit_code == 2
+    assert result.stderr.splitlines()[1].strip() == (
+        "misspelt_hook_plugin.py:9: plugin './misspelt_hook_plugin.py': capcheck_rule() is marked @hookimpl but "
+        "is not a capcheck hook (did you mean 'capcheck_rules'?)"
+    )
+    assert "Traceback" not in result.stderr
+
+
+def test_unmarked_capcheck_functions_in_a_plugin_are_refused(run_cli, copy_fixture: Callable[..., Path]) -> None:
+    copy_fixture("plugins/unmarked_hook_plugin.py")
+    result = run_cli("rules", "list", "--plugin", "./unmarked_hook_plugin.py")
+    assert result.exit_code == 2
+    lines = [line.strip() for line in result.stderr.splitlines()[1:]]
+    assert lines[0] == (
+        "unmarked_hook_plugin.py:8: plugin './unmarked_hook_plugin.py': capcheck_areas() is a capcheck hook but not "
+        "marked @hookimpl, so it would never be called (decorate it with @capcheck.hookimpl)"
+    )
+    assert lines[1].startswith(
+        "unmarked_hook_plugin.py:12: plugin './unmarked_hook_plugin.py': capcheck_helper() is not a capcheck hook "
+        "(hooks: capcheck_areas, "
+    )
+    assert len(lines) == 2
+
+
+def test_a_plugin_helper_without_the_hook_prefix_and_imported_names_are_left_alone(run_cli, workdir: Path) -> None:
+    (workdir / "helpers_plugin.py").write_text(
+        "from capcheck import hookimpl, rule\n\n"
+        "def make_rules():\n    return []\n\n"
+        "@hookimpl\ndef capcheck_rules():\n    return make_rules()\n"
+    )
+    result = run_cli("rules", "list", "--plugin", "./helpers_plugin.py")
+    assert result.exit_code == 0, result.stderr
+
+
+def test_a_plugin_rule_folder_reading_an_undeclared_field_stops_every_command(
+    run_cli, copy_fixture: Callable[..., Path]
+) -> None:
+    copy_fixture("plugins/typo_rules_plugin")
+    copy_fixture("evidence/clean", "evidence")
+    for args in (["rules", "list"], ["validate", "evidence"], ["check", "evidence", "--as-of", "2025-04-01"]):
+        result = run_cli(*args, "--plugin", "./typo_rules_plugin/")
+        assert result.exit_code == 2, (args, result.stderr)
+        assert (
+            "typo_rules_plugin/rules/COMM-960.toml:10: /rule/0/require/field: unknown field 'ownr': kind "
+            "'supplier-contracts' does not declare it (did you mean 'owner'?)"
+        ) in result.stderr, args

@@ -77,6 +77,44 @@ class EvidenceKind:
             types[name] = _field_type(spec)
         return types
 
+    @cached_property
+    def declared_fields(self) -> frozenset[str] | None:
+        """The top-level fields the schema declares, or None when it leaves field names open.
+
+        A field is declared by a ``properties`` entry of the schema or of a schema it is composed of
+        (``allOf``/``anyOf``/``oneOf``, ``if``/``then``/``else``, a local ``$ref``): a kind extending
+        another with ``allOf`` declares both's fields. ``patternProperties`` anywhere, or no
+        ``properties`` at all, leaves the names open (None): rules reading it are not checked.
+        """
+        found: set[str] = set()
+        seen: set[str] = set()
+
+        def walk(node: Any) -> bool:
+            if not isinstance(node, Mapping):
+                return True
+            if "patternProperties" in node:
+                return False
+            props = node.get("properties")
+            if isinstance(props, Mapping):
+                found.update(str(k) for k in props)
+            ref = node.get("$ref")
+            if isinstance(ref, str) and ref.startswith("#/") and ref not in seen:
+                seen.add(ref)
+                target: Any = self.schema
+                for part in ref[2:].split("/"):
+                    target = (
+                        target.get(part.replace("~1", "/").replace("~0", "~")) if isinstance(target, Mapping) else None
+                    )
+                if not walk(target):
+                    return False
+            subs = [node.get(k) for k in ("if", "then", "else")]
+            for key in ("allOf", "anyOf", "oneOf"):
+                value = node.get(key)
+                subs.extend(value if isinstance(value, list) else [])
+            return all(walk(sub) for sub in subs if sub is not None)
+
+        return frozenset(found) if walk(self.schema) and found else None
+
     @property
     def date_order(self) -> tuple[tuple[str, str], ...]:
         """The ``(earlier, later)`` date pairs of a record (schema ``x-capcheck-date-order``)."""

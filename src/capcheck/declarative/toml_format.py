@@ -44,8 +44,6 @@ from capcheck.side_inputs import RULE_FILE_MAX_BYTES, Named, decode_strict, elid
 if TYPE_CHECKING:
     import jsonschema
 
-    from capcheck.kinds import EvidenceKind
-
 
 __all__ = [
     "AggregateCheck",
@@ -374,15 +372,6 @@ def _compile_rule(
     return meta, check
 
 
-def declared_fields(kind: EvidenceKind) -> frozenset[str] | None:
-    """The top-level fields a kind's schema declares (``properties``), or None when it cannot say:
-    a schema with ``patternProperties`` or without ``properties`` leaves its field names open."""
-    props = kind.schema.get("properties")
-    if not isinstance(props, Mapping) or "patternProperties" in kind.schema:
-        return None
-    return frozenset(str(k) for k in props)
-
-
 def _field_reads(node: Any, pointer: str, kind: str) -> Iterator[tuple[str, str, str]]:
     """``(kind, field, pointer)`` for each record field a (compiled, so well-formed) condition reads."""
     if not isinstance(node, dict):
@@ -438,7 +427,7 @@ def _check_names(
             reads.append((kind, aggregate["group_by"], f"{base}/aggregate/group_by"))
     for read_kind, field, pointer in reads:
         evidence_kind = context.kinds.get(read_kind)
-        declared = declared_fields(evidence_kind) if evidence_kind is not None else None
+        declared = evidence_kind.declared_fields if evidence_kind is not None else None
         top = field.split(".", 1)[0]
         if declared is not None and top not in declared:
             found.append(
@@ -446,7 +435,7 @@ def _check_names(
             )
     if template is None or isinstance(aggregate, dict):
         return  # an aggregate's names are checked with the aggregate
-    declared = declared_fields(context.kinds[kind])
+    declared = context.kinds[kind].declared_fields
     if declared is None:
         return
     allowed = declared | set(options) | {"as_of"}
