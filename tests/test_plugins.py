@@ -473,3 +473,20 @@ def test_a_plugin_rule_folder_reading_an_undeclared_field_stops_every_command(
             "typo_rules_plugin/rules/COMM-960.toml:10: /rule/0/require/field: unknown field 'ownr': kind "
             "'supplier-contracts' does not declare it (did you mean 'owner'?)"
         ) in result.stderr, args
+
+
+def test_a_kind_with_a_bad_id_or_a_schema_that_is_no_json_schema_is_refused_at_registration(
+    run_cli, copy_fixture: Callable[..., Path]
+) -> None:
+    copy_fixture("plugins/bad_kind_plugin.py")
+    result = run_cli("rules", "list", "--plugin", "./bad_kind_plugin.py")
+    assert result.exit_code == 2
+    where = "plugin './bad_kind_plugin.py': evidence kind"
+    assert [line.strip() for line in result.stderr.splitlines()[1:]] == [
+        f"{where} 'risk log': the id must be lowercase words joined by hyphens (e.g. it-assets)",
+        f"{where} 'risk-register': schema /properties/owner/type: not a JSON Schema (draft 2020-12): "
+        "unknown type 'strin' (did you mean 'string'?)",
+        f"{where} 'risk-register': schema /properties/score/minimum: not a JSON Schema (draft 2020-12): "
+        "'high' is not of type 'number'",
+    ]
+    assert "Traceback" not in result.stderr
