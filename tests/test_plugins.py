@@ -490,3 +490,15 @@ def test_a_kind_with_a_bad_id_or_a_schema_that_is_no_json_schema_is_refused_at_r
         "'high' is not of type 'number'",
     ]
     assert "Traceback" not in result.stderr
+
+
+def test_bad_rule_metadata_is_located_at_the_rule_in_its_module(run_cli, copy_fixture: Callable[..., Path]) -> None:
+    copy_fixture("plugins/bad_rule_meta_plugin.py")
+    result = run_cli("check", ".", "--plugin", "./bad_rule_meta_plugin.py")
+    assert result.exit_code == 2
+    assert [line.strip() for line in result.stderr.splitlines()[1:]] == [
+        "bad_rule_meta_plugin.py:11: rule 'COMM-902': severity: Input should be 'info', 'low', 'medium', 'high' or "
+        "'critical'",
+        "bad_rule_meta_plugin.py:11: rule 'COMM-902': version: String should match pattern '^[0-9]+(\\.[0-9]+){0,2}$'",
+    ]
+    assert "Traceback" not in result.stderr and "ValidationError" not in result.stderr

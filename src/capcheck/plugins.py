@@ -29,7 +29,7 @@ from typing import Any
 import pluggy
 
 from capcheck import hookspecs
-from capcheck.errors import PluginError, Problem
+from capcheck.errors import CapcheckError, PluginError, Problem
 
 __all__ = ["DEFAULT_PLUGINS", "LocalPlugin", "PluginInfo", "build_plugin_manager", "check_hooks", "is_plugin_path"]
 
@@ -221,6 +221,8 @@ def build_plugin_manager(
             dist = ep.dist
             try:
                 plugin = ep.load()
+            except CapcheckError:  # already located (e.g. a @rule with bad metadata): keep its file and line
+                raise
             except Exception as exc:
                 raise PluginError(
                     Problem(
@@ -247,6 +249,8 @@ def build_plugin_manager(
             continue
         try:
             module = _import(plugin)
+        except CapcheckError:  # already located (e.g. a @rule with bad metadata): keep its file and line
+            raise
         except Exception as exc:
             raise PluginError(
                 Problem(f"plugin module {plugin.name!r} failed to import: {type(exc).__name__}: {exc}")
