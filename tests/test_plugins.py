@@ -502,3 +502,39 @@ def test_bad_rule_metadata_is_located_at_the_rule_in_its_module(run_cli, copy_fi
         "bad_rule_meta_plugin.py:11: rule 'COMM-902': version: String should match pattern '^[0-9]+(\\.[0-9]+){0,2}$'",
     ]
     assert "Traceback" not in result.stderr and "ValidationError" not in result.stderr
+
+
+_SITE_RULE = (
+    '[[rule]]\nid = "INFRA-950"\ntitle = "Assets name their owner"\narea = "INFRA"\nseverity = "low"\n'
+    'kind = "our-assets"\ndescription = "d"\nrationale = "r"\nremediation = "m"\n'
+    'message = "{name} at {site} has no owner"\nwhere = { field = "FIELD", exists = true }\n'
+    'require = { field = "owner", exists = true }\n'
+)
+
+
+def test_a_kind_extending_another_declares_both_kinds_fields(
+    run_cli, copy_fixture: Callable[..., Path], workdir: Path
+) -> None:
+    copy_fixture("plugins/extended_kind_plugin.py")
+    (workdir / "ev").mkdir()
+    record = {"id": "A1", "name": "db", "product": "p", "environment": "production", "criticality": "high"}
+    (workdir / "ev" / "a.json").write_text(json.dumps({"kind": "our-assets", "records": [{**record, "site": "Leeds"}]}))
+    (workdir / "site.toml").write_text(_SITE_RULE.replace("FIELD", "site"))
+    (workdir / "typo.toml").write_text(_SITE_RULE.replace("FIELD", "sit"))
+    plugin = ["--plugin", "./extended_kind_plugin.py", "--as-of", "2025-01-01", "--format", "json"]
+    ran = run_cli("check", "ev", "--rules", "site.toml", "--select", "INFRA-950", *plugin)
+    assert ran.exit_code == 1, ran.stderr
+    (finding,) = json.loads(ran.stdout)["findings"]
+    assert finding["message"] == "db at Leeds has no owner"
+    # The base schema still applies to the extension's records.
+    (workdir / "ev" / "a.json").write_text(
+        json.dumps({"kind": "our-assets", "records": [{**record, "criticality": 5}]})
+    )
+    refused = run_cli("check", "ev", "--rules", "site.toml", "--select", "INFRA-950", *plugin)
+    assert refused.exit_code == 2
+    assert "ev/a.json:1: /records/0/criticality:" in refused.stderr
+    typo = run_cli("check", "ev", "--rules", "typo.toml", "--select", "INFRA-950", *plugin)
+    assert typo.exit_code == 2
+    assert (
+        "typo.toml:11: /rule/0/where/field: unknown field 'sit': kind 'our-assets' does not declare it" in typo.stderr
+    )

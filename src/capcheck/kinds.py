@@ -61,6 +61,8 @@ class EvidenceKind:
         import jsonschema_rs
 
         item = {k: v for k, v in self.schema.items() if k != "$schema"}
+        # Its own resource, so that a local "#/$defs/..." reference resolves in the kind's schema, not the wrapper.
+        item.setdefault("$id", f"urn:capcheck:kind:{self.id}")
         wrapper = {
             "$schema": "https://json-schema.org/draft/2020-12/schema",
             "type": "array",
