@@ -533,6 +533,10 @@ def test_a_kind_extending_another_declares_both_kinds_fields(
     refused = run_cli("check", "ev", "--rules", "site.toml", "--select", "INFRA-950", *plugin)
     assert refused.exit_code == 2
     assert "ev/a.json:1: /records/0/criticality:" in refused.stderr
+    # validate --strict agrees: a field of the extended kind is declared.
+    strict = run_cli("validate", "--strict", "site.toml", "--plugin", "./extended_kind_plugin.py")
+    assert strict.exit_code == 0, strict.stderr
+    assert "warning" not in strict.stderr
     typo = run_cli("check", "ev", "--rules", "typo.toml", "--select", "INFRA-950", *plugin)
     assert typo.exit_code == 2
     assert (
