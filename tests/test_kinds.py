@@ -12,7 +12,7 @@ import jsonschema
 import pytest
 import yaml
 
-from capcheck.kinds import EvidenceKind, bundled_kinds
+from capcheck.kinds import EvidenceKind, bundled_kinds, kind_problems
 from capcheck.loaders import LoadContext, SourceFile
 from capcheck.loaders.csvfile import load_csv
 
@@ -305,3 +305,34 @@ def test_example_mixes_passing_and_failing_records() -> None:
     risks = [r for r in register if r["entry_type"] == "risk"]
     assert sum("owner" not in r for r in register) >= 2
     assert sum(r.get("risk_score", 0) >= 15 and r.get("last_review", "") < year_before for r in risks) >= 2
+
+
+def test_declared_fields_follow_allof_extensions_and_local_refs() -> None:
+    base = {"$defs": {"core": {"properties": {"id": {}, "owner": {}}}}}
+    extended = EvidenceKind(
+        id="assets-plus",
+        title="t",
+        schema={**base, "allOf": [{"$ref": "#/$defs/core"}], "properties": {"site": {"type": "string"}}},
+    )
+    assert extended.declared_fields == frozenset({"id", "owner", "site"})
+
+
+def test_declared_fields_are_open_with_pattern_properties_or_no_properties() -> None:
+    open_names = EvidenceKind(id="a", title="t", schema={"properties": {"id": {}}, "patternProperties": {"^x-": {}}})
+    assert open_names.declared_fields is None
+    assert EvidenceKind(id="b", title="t", schema={"type": "object"}).declared_fields is None
+
+
+def test_a_kind_schema_file_that_is_no_json_schema_is_located_in_its_file(tmp_path: Path) -> None:
+    path = tmp_path / "risk-log.schema.json"
+    path.write_text(json.dumps({"type": "object", "properties": {"owner": {"type": "strin"}}}))
+    (problem,) = kind_problems(EvidenceKind.from_file(path), "my_plugin")
+    assert (problem.path, problem.pointer) == (str(path), "/properties/owner/type")
+    assert problem.message == (
+        "plugin 'my_plugin': evidence kind 'risk-log': not a JSON Schema (draft 2020-12): "
+        "unknown type 'strin' (did you mean 'string'?)"
+    )
+
+
+def test_every_bundled_kind_is_a_json_schema_with_a_valid_id() -> None:
+    assert [p for k in bundled_kinds() for p in kind_problems(k, "capcheck.kinds")] == []

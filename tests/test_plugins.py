@@ -420,3 +420,125 @@ def test_a_rule_format_that_raises_is_named_with_the_file(run_cli, workdir: Path
     result = run_cli("rules", "list", "--plugin", "./yaml_rules_plugin.py", "--rules", "ours")
     assert result.exit_code == 2
     assert "ours/mine.rules: the 'yaml-rules' rule format failed: ValueError: indentation is hard" in result.stderr
+
+
+def test_a_misspelt_hook_is_refused_naming_the_plugin_and_the_hook_meant(
+    run_cli, copy_fixture: Callable[..., Path]
+) -> None:
+    copy_fixture("plugins/misspelt_hook_plugin.py")
+    result = run_cli("rules", "list", "--plugin", "./misspelt_hook_plugin.py")
+    assert result.exit_code == 2
+    assert result.stderr.splitlines()[1].strip() == (
+        "misspelt_hook_plugin.py:9: plugin './misspelt_hook_plugin.py': capcheck_rule() is marked @hookimpl but "
+        "is not a capcheck hook (did you mean 'capcheck_rules'?)"
+    )
+    assert "Traceback" not in result.stderr
+
+
+def test_unmarked_capcheck_functions_in_a_plugin_are_refused(run_cli, copy_fixture: Callable[..., Path]) -> None:
+    copy_fixture("plugins/unmarked_hook_plugin.py")
+    result = run_cli("rules", "list", "--plugin", "./unmarked_hook_plugin.py")
+    assert result.exit_code == 2
+    lines = [line.strip() for line in result.stderr.splitlines()[1:]]
+    assert lines[0] == (
+        "unmarked_hook_plugin.py:8: plugin './unmarked_hook_plugin.py': capcheck_areas() is a capcheck hook but not "
+        "marked @hookimpl, so it would never be called (decorate it with @capcheck.hookimpl)"
+    )
+    assert lines[1].startswith(
+        "unmarked_hook_plugin.py:12: plugin './unmarked_hook_plugin.py': capcheck_helper() is not a capcheck hook "
+        "(hooks: capcheck_areas, "
+    )
+    assert len(lines) == 2
+
+
+def test_a_plugin_helper_without_the_hook_prefix_and_imported_names_are_left_alone(run_cli, workdir: Path) -> None:
+    (workdir / "helpers_plugin.py").write_text(
+        "from capcheck import hookimpl, rule\n\n"
+        "def make_rules():\n    return []\n\n"
+        "@hookimpl\ndef capcheck_rules():\n    return make_rules()\n"
+    )
+    result = run_cli("rules", "list", "--plugin", "./helpers_plugin.py")
+    assert result.exit_code == 0, result.stderr
+
+
+def test_a_plugin_rule_folder_reading_an_undeclared_field_stops_every_command(
+    run_cli, copy_fixture: Callable[..., Path]
+) -> None:
+    copy_fixture("plugins/typo_rules_plugin")
+    copy_fixture("evidence/clean", "evidence")
+    for args in (["rules", "list"], ["validate", "evidence"], ["check", "evidence", "--as-of", "2025-04-01"]):
+        result = run_cli(*args, "--plugin", "./typo_rules_plugin/")
+        assert result.exit_code == 2, (args, result.stderr)
+        assert (
+            "typo_rules_plugin/rules/COMM-960.toml:10: /rule/0/require/field: unknown field 'ownr': kind "
+            "'supplier-contracts' does not declare it (did you mean 'owner'?)"
+        ) in result.stderr, args
+
+
+def test_a_kind_with_a_bad_id_or_a_schema_that_is_no_json_schema_is_refused_at_registration(
+    run_cli, copy_fixture: Callable[..., Path]
+) -> None:
+    copy_fixture("plugins/bad_kind_plugin.py")
+    result = run_cli("rules", "list", "--plugin", "./bad_kind_plugin.py")
+    assert result.exit_code == 2
+    where = "plugin './bad_kind_plugin.py': evidence kind"
+    assert [line.strip() for line in result.stderr.splitlines()[1:]] == [
+        f"{where} 'risk log': the id must be lowercase words joined by hyphens (e.g. it-assets)",
+        f"{where} 'risk-register': schema /properties/owner/type: not a JSON Schema (draft 2020-12): "
+        "unknown type 'strin' (did you mean 'string'?)",
+        f"{where} 'risk-register': schema /properties/score/minimum: not a JSON Schema (draft 2020-12): "
+        "'high' is not of type 'number'",
+    ]
+    assert "Traceback" not in result.stderr
+
+
+def test_bad_rule_metadata_is_located_at_the_rule_in_its_module(run_cli, copy_fixture: Callable[..., Path]) -> None:
+    copy_fixture("plugins/bad_rule_meta_plugin.py")
+    result = run_cli("check", ".", "--plugin", "./bad_rule_meta_plugin.py")
+    assert result.exit_code == 2
+    assert [line.strip() for line in result.stderr.splitlines()[1:]] == [
+        "bad_rule_meta_plugin.py:11: rule 'COMM-902': severity: Input should be 'info', 'low', 'medium', 'high' or "
+        "'critical'",
+        "bad_rule_meta_plugin.py:11: rule 'COMM-902': version: String should match pattern '^[0-9]+(\\.[0-9]+){0,2}$'",
+    ]
+    assert "Traceback" not in result.stderr and "ValidationError" not in result.stderr
+
+
+_SITE_RULE = (
+    '[[rule]]\nid = "INFRA-950"\ntitle = "Assets name their owner"\narea = "INFRA"\nseverity = "low"\n'
+    'kind = "our-assets"\ndescription = "d"\nrationale = "r"\nremediation = "m"\n'
+    'message = "{name} at {site} has no owner"\nwhere = { field = "FIELD", exists = true }\n'
+    'require = { field = "owner", exists = true }\n'
+)
+
+
+def test_a_kind_extending_another_declares_both_kinds_fields(
+    run_cli, copy_fixture: Callable[..., Path], workdir: Path
+) -> None:
+    copy_fixture("plugins/extended_kind_plugin.py")
+    (workdir / "ev").mkdir()
+    record = {"id": "A1", "name": "db", "product": "p", "environment": "production", "criticality": "high"}
+    (workdir / "ev" / "a.json").write_text(json.dumps({"kind": "our-assets", "records": [{**record, "site": "Leeds"}]}))
+    (workdir / "site.toml").write_text(_SITE_RULE.replace("FIELD", "site"))
+    (workdir / "typo.toml").write_text(_SITE_RULE.replace("FIELD", "sit"))
+    plugin = ["--plugin", "./extended_kind_plugin.py", "--as-of", "2025-01-01", "--format", "json"]
+    ran = run_cli("check", "ev", "--rules", "site.toml", "--select", "INFRA-950", *plugin)
+    assert ran.exit_code == 1, ran.stderr
+    (finding,) = json.loads(ran.stdout)["findings"]
+    assert finding["message"] == "db at Leeds has no owner"
+    # The base schema still applies to the extension's records.
+    (workdir / "ev" / "a.json").write_text(
+        json.dumps({"kind": "our-assets", "records": [{**record, "criticality": 5}]})
+    )
+    refused = run_cli("check", "ev", "--rules", "site.toml", "--select", "INFRA-950", *plugin)
+    assert refused.exit_code == 2
+    assert "ev/a.json:1: /records/0/criticality:" in refused.stderr
+    # validate --strict agrees: a field of the extended kind is declared.
+    strict = run_cli("validate", "--strict", "site.toml", "--plugin", "./extended_kind_plugin.py")
+    assert strict.exit_code == 0, strict.stderr
+    assert "warning" not in strict.stderr
+    typo = run_cli("check", "ev", "--rules", "typo.toml", "--select", "INFRA-950", *plugin)
+    assert typo.exit_code == 2
+    assert (
+        "typo.toml:11: /rule/0/where/field: unknown field 'sit': kind 'our-assets' does not declare it" in typo.stderr
+    )

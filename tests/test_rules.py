@@ -8,10 +8,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from pydantic import ValidationError
 
-from capcheck.errors import UsageError
-from capcheck.models import Outcome, Severity
+from capcheck.errors import PluginError, UsageError
+from capcheck.models import Outcome, Severity, display_path
 from capcheck.rules import Rule, RuleContext, rule, select_rules
 
 TEXT = {"description": "d", "rationale": "r", "remediation": "m"}
@@ -72,13 +71,23 @@ def test_bad_metadata_is_refused_at_definition(changes: dict[str, Any], cause: s
     fields: dict[str, Any] = {"id": "COMM-001", "title": "Holds", "area": "COMM", "severity": "low", "kinds": ["x"]}
     fields.update(TEXT)
     fields.update(changes)
-    with pytest.raises(ValidationError, match=cause):
+    with pytest.raises(PluginError) as info:
         rule(**fields)(noop)
+    (problem,) = info.value.problems
+    # Located at the rule(...) call above: this file and that line.
+    line = Path(__file__).read_text().splitlines().index("        rule(**fields)(noop)") + 1
+    assert (problem.path, problem.line) == (display_path(Path(__file__)), line)
+    assert problem.message.startswith(f"rule {fields['id']!r}: ")
+    assert cause in problem.message
 
 
-def test_an_unknown_severity_is_refused() -> None:
-    with pytest.raises(ValueError, match="'urgent' is not a valid Severity"):
+def test_an_unknown_severity_is_refused_naming_the_field() -> None:
+    with pytest.raises(PluginError) as info:
         make("COMM-001", severity="urgent")
+    (problem,) = info.value.problems
+    assert problem.message == (
+        "rule 'COMM-001': severity: Input should be 'info', 'low', 'medium', 'high' or 'critical'"
+    )
 
 
 @pytest.mark.parametrize(

@@ -109,24 +109,27 @@ def test_the_bundled_rule_pack_validates(registry: Registry, run_cli) -> None:
     assert result.stdout.startswith("ok: 0 evidence files (0 records), ")
 
 
-def test_a_rule_reading_an_undeclared_field_is_a_warning_or_with_strict_an_error(run_cli, workdir: Path) -> None:
+def test_a_rule_reading_an_undeclared_field_is_an_error_in_every_command(run_cli, workdir: Path) -> None:
     rules = workdir / "rules"
     rules.mkdir()
     (rules / "INFRA-950.toml").write_text(
         '[[rule]]\nid = "INFRA-950"\ntitle = "Assets are within support"\narea = "INFRA"\nseverity = "low"\n'
         'kind = "it-assets"\ndescription = "d"\nrationale = "r"\nremediation = "m"\n'
+        'message = "{nmae} is out of support"\n'
         'where = { field = "environment", eq = "production" }\n'
         'require = { field = "end_of_lfe", after_as_of = true }\n'
     )
-    result = run_cli("validate", rules)
-    assert result.exit_code == 0
-    assert (
-        "warning: rules/INFRA-950.toml: INFRA-950 reads field 'end_of_lfe', which kind 'it-assets' does not declare "
-        "(did you mean 'end_of_life'?)"
-    ) in result.stderr
-    strict = run_cli("validate", "--strict", rules)
-    assert strict.exit_code == 2
-    assert "INFRA-950 reads field 'end_of_lfe'" in strict.stderr
+    expected = [
+        "rules/INFRA-950.toml:10: /rule/0/message: unknown name {nmae} in the message: not a field of kind "
+        "'it-assets', an option or as_of (did you mean 'name'?)",
+        "rules/INFRA-950.toml:12: /rule/0/require/field: unknown field 'end_of_lfe': kind 'it-assets' does not "
+        "declare it (did you mean 'end_of_life'?)",
+    ]
+    for args in (["validate", "rules"], ["validate", "--strict", "rules"], ["rules", "list", "--rules", "rules"]):
+        result = run_cli(*args)
+        assert result.exit_code == 2, args
+        assert [line.strip() for line in result.stderr.splitlines()[1:]] == expected, args
+        assert "Traceback" not in result.stderr
 
 
 @pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="no FIFOs on this platform")

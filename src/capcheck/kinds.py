@@ -6,7 +6,9 @@ The schema's ``title`` and ``description`` document the kind; its ``properties``
 
 from __future__ import annotations
 
+import difflib
 import json
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -14,10 +16,11 @@ from pathlib import Path
 from typing import Any
 
 from capcheck.dates import is_date
+from capcheck.errors import Problem
 from capcheck.hookspecs import hookimpl
 from capcheck.resources import data_dir
 
-__all__ = ["EvidenceKind", "FieldType"]
+__all__ = ["KIND_ID", "EvidenceKind", "FieldType", "kind_problems"]
 
 #: How a CSV cell is typed: one of these, from the schema property's ``type``.
 FieldType = str  # "string" | "integer" | "number" | "boolean" | "array:<item type>"
@@ -58,6 +61,8 @@ class EvidenceKind:
         import jsonschema_rs
 
         item = {k: v for k, v in self.schema.items() if k != "$schema"}
+        # Its own resource, so that a local "#/$defs/..." reference resolves in the kind's schema, not the wrapper.
+        item.setdefault("$id", f"urn:capcheck:kind:{self.id}")
         wrapper = {
             "$schema": "https://json-schema.org/draft/2020-12/schema",
             "type": "array",
@@ -76,6 +81,44 @@ class EvidenceKind:
         for name, spec in props.items():
             types[name] = _field_type(spec)
         return types
+
+    @cached_property
+    def declared_fields(self) -> frozenset[str] | None:
+        """The top-level fields the schema declares, or None when it leaves field names open.
+
+        A field is declared by a ``properties`` entry of the schema or of a schema it is composed of
+        (``allOf``/``anyOf``/``oneOf``, ``if``/``then``/``else``, a local ``$ref``): a kind extending
+        another with ``allOf`` declares both's fields. ``patternProperties`` anywhere, or no
+        ``properties`` at all, leaves the names open (None): rules reading it are not checked.
+        """
+        found: set[str] = set()
+        seen: set[str] = set()
+
+        def walk(node: Any) -> bool:
+            if not isinstance(node, Mapping):
+                return True
+            if "patternProperties" in node:
+                return False
+            props = node.get("properties")
+            if isinstance(props, Mapping):
+                found.update(str(k) for k in props)
+            ref = node.get("$ref")
+            if isinstance(ref, str) and ref.startswith("#/") and ref not in seen:
+                seen.add(ref)
+                target: Any = self.schema
+                for part in ref[2:].split("/"):
+                    target = (
+                        target.get(part.replace("~1", "/").replace("~0", "~")) if isinstance(target, Mapping) else None
+                    )
+                if not walk(target):
+                    return False
+            subs = [node.get(k) for k in ("if", "then", "else")]
+            for key in ("allOf", "anyOf", "oneOf"):
+                value = node.get(key)
+                subs.extend(value if isinstance(value, list) else [])
+            return all(walk(sub) for sub in subs if sub is not None)
+
+        return frozenset(found) if walk(self.schema) and found else None
 
     @property
     def date_order(self) -> tuple[tuple[str, str], ...]:
@@ -111,6 +154,58 @@ class _RecordsValidator:
     def iter_errors(self, instance: Any) -> Any:
         """The errors of ``instance`` (date-times accepted as dates)."""
         return self.lenient.iter_errors(instance)
+
+
+#: A kind id: lowercase words joined by hyphens (``it-assets``); the rule schema's ``kind`` pattern.
+KIND_ID = re.compile(r"[a-z][a-z0-9]*(-[a-z0-9]+)*")
+#: The types a JSON Schema ``type`` may name.
+_JSON_TYPES = ("array", "boolean", "integer", "null", "number", "object", "string")
+
+
+def kind_problems(kind: EvidenceKind, owner: str) -> list[Problem]:
+    """What is wrong with a kind as registered by plugin ``owner``: an id off the pattern, a schema
+    that is not a draft 2020-12 JSON Schema object (checked against the meta-schema). Each problem
+    names the plugin and the kind; a schema problem also the schema file, when known, and the pointer.
+    """
+    problems: list[Problem] = []
+    where = f"plugin {owner!r}: evidence kind {kind.id!r}"
+    if not isinstance(kind.id, str) or not KIND_ID.fullmatch(kind.id):
+        problems.append(Problem(f"{where}: the id must be lowercase words joined by hyphens (e.g. it-assets)"))
+    if not isinstance(kind.schema, Mapping):
+        problems.append(Problem(f"{where}: the schema must be a JSON object, not {type(kind.schema).__name__}"))
+        return problems
+    import jsonschema_rs
+
+    try:
+        valid = jsonschema_rs.meta.is_valid(dict(kind.schema))
+    except Exception:  # not JSON at all (a Python object in it): the slow walk below says where
+        valid = False
+    if valid:
+        return problems
+    import jsonschema  # only for a schema that is not valid: its messages are the clearer ones
+
+    meta = jsonschema.Draft202012Validator(jsonschema.Draft202012Validator.META_SCHEMA)
+    try:
+        errors = sorted(meta.iter_errors(dict(kind.schema)), key=lambda e: list(map(str, e.absolute_path)))
+    except Exception as exc:  # e.g. a value jsonschema cannot walk
+        return [*problems, Problem(f"{where}: the schema is not a JSON Schema: {type(exc).__name__}: {exc}")]
+    for error in errors:
+        path = [str(part) for part in error.absolute_path]
+        pointer = "".join("/" + part.replace("~", "~0").replace("/", "~1") for part in path)
+        message = error.message
+        if path and path[-1] == "type" and isinstance(error.instance, str):
+            close = difflib.get_close_matches(error.instance, _JSON_TYPES, n=1)
+            hint = f"did you mean {close[0]!r}?" if close else f"types: {', '.join(_JSON_TYPES)}"
+            message = f"unknown type {error.instance!r} ({hint})"
+        if kind.schema_file is not None:  # a schema file: its path and the pointer locate the problem
+            problems.append(
+                Problem(
+                    f"{where}: not a JSON Schema (draft 2020-12): {message}", path=kind.schema_file, pointer=pointer
+                )
+            )
+        else:
+            problems.append(Problem(f"{where}: schema {pointer or '/'}: not a JSON Schema (draft 2020-12): {message}"))
+    return problems
 
 
 def _field_type(spec: Mapping[str, Any]) -> FieldType:

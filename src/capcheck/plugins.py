@@ -12,9 +12,11 @@ directory (``./my_rules/``), loaded from that path alone; no directory is ever a
 
 from __future__ import annotations
 
+import difflib
 import hashlib
 import importlib
 import importlib.util
+import inspect
 import os
 import sys
 from collections.abc import Sequence
@@ -22,13 +24,14 @@ from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
 from types import ModuleType
+from typing import Any
 
 import pluggy
 
 from capcheck import hookspecs
-from capcheck.errors import PluginError, Problem
+from capcheck.errors import CapcheckError, PluginError, Problem
 
-__all__ = ["DEFAULT_PLUGINS", "LocalPlugin", "PluginInfo", "build_plugin_manager", "is_plugin_path"]
+__all__ = ["DEFAULT_PLUGINS", "LocalPlugin", "PluginInfo", "build_plugin_manager", "check_hooks", "is_plugin_path"]
 
 #: The built-in plugins, registered first, in this order.
 DEFAULT_PLUGINS: tuple[str, ...] = (
@@ -218,6 +221,8 @@ def build_plugin_manager(
             dist = ep.dist
             try:
                 plugin = ep.load()
+            except CapcheckError:  # already located (e.g. a @rule with bad metadata): keep its file and line
+                raise
             except Exception as exc:
                 raise PluginError(
                     Problem(
@@ -244,6 +249,8 @@ def build_plugin_manager(
             continue
         try:
             module = _import(plugin)
+        except CapcheckError:  # already located (e.g. a @rule with bad metadata): keep its file and line
+            raise
         except Exception as exc:
             raise PluginError(
                 Problem(f"plugin module {plugin.name!r} failed to import: {type(exc).__name__}: {exc}")
@@ -251,4 +258,67 @@ def build_plugin_manager(
         register(
             module, plugin.name, PluginInfo(plugin.name, "module", location=_location(module), named_by=plugin.named_by)
         )
+    check_hooks(pm, [i.name for i in infos if i.origin != "builtin"])
     return pm, infos
+
+
+#: The prefix of every hook's name; in a plugin it is kept for hook implementations.
+HOOK_PREFIX = f"{hookspecs.PROJECT_NAME}_"
+
+
+def _hook_hint(name: str, hooks: list[str]) -> str:
+    close = difflib.get_close_matches(name, hooks, n=1, cutoff=0.8)
+    return f"did you mean {close[0]!r}?" if close else f"hooks: {', '.join(hooks)}"
+
+
+def _where(function: object) -> dict[str, Any]:
+    """``path`` and ``line`` of a function's definition, for a Problem (empty when unknown)."""
+    from capcheck.models import display_path  # lazily: pydantic is not needed to import this module
+
+    code = getattr(inspect.unwrap(function), "__code__", None)  # type: ignore[arg-type]  # any callable
+    if code is None:
+        return {}
+    return {"path": display_path(Path(code.co_filename)), "line": code.co_firstlineno}
+
+
+def check_hooks(pm: pluggy.PluginManager, names: Sequence[str]) -> None:
+    """Refuse what would otherwise be ignored: a ``@hookimpl`` that implements no hook (a misspelt
+    ``capcheck_rule``), and a ``capcheck_*`` function of a plugin not marked ``@hookimpl``.
+
+    pluggy's ``check_pending`` sees only marked functions, and names a plugin by its repr; this
+    names each by its plugin and says which hook was meant. The unmarked check looks at the plugin
+    object's own attributes (a module's top level), so the ``capcheck_`` prefix is reserved there
+    for hooks.
+
+    :param names: the plugins whose unmarked ``capcheck_*`` functions are looked for (not the built-ins).
+    :raises PluginError: every such function, one problem each.
+    """
+    hooks = sorted(n for n in vars(hookspecs) if n.startswith(HOOK_PREFIX))
+    problems: list[Problem] = []
+    for hook_name, caller in sorted(vars(pm.hook).items()):
+        if hook_name.startswith("_") or not isinstance(caller, pluggy.HookCaller) or caller.has_spec():
+            continue
+        for impl in caller.get_hookimpls():
+            if not impl.optionalhook:
+                problems.append(
+                    Problem(
+                        f"plugin {impl.plugin_name!r}: {hook_name}() is marked @hookimpl but is not a capcheck hook "
+                        f"({_hook_hint(hook_name, hooks)})",
+                        **_where(impl.function),
+                    )
+                )
+    marker = f"{hookspecs.PROJECT_NAME}_impl"  # the attribute pluggy's HookimplMarker sets
+    for name in names:
+        plugin = pm.get_plugin(name)
+        for attr, value in sorted(vars(plugin).items()) if hasattr(plugin, "__dict__") else ():
+            if not attr.startswith(HOOK_PREFIX) or not inspect.isfunction(value) or hasattr(value, marker):
+                continue
+            what = (
+                "is a capcheck hook but not marked @hookimpl, so it would never be called (decorate it with "
+                "@capcheck.hookimpl)"
+                if attr in hooks
+                else f"is not a capcheck hook ({_hook_hint(attr, hooks)}); the {HOOK_PREFIX} prefix is kept for hooks"
+            )
+            problems.append(Problem(f"plugin {name!r}: {attr}() {what}", **_where(value)))
+    if problems:
+        raise PluginError(problems)

@@ -18,7 +18,7 @@ from pydantic import ValidationError
 
 from capcheck.declarative import CompileContext, RuleFormat
 from capcheck.errors import CapcheckError, PluginError, Problem, RuleFileError
-from capcheck.kinds import EvidenceKind
+from capcheck.kinds import EvidenceKind, kind_problems
 from capcheck.loaders import Loader
 from capcheck.models import Area, Framework, RuleSource, display_path
 from capcheck.plugins import PluginInfo
@@ -115,8 +115,12 @@ def build_registry(
     infos = {p.name: p for p in plugins}
     for owner, area in _collect(pm, "capcheck_areas", Area):
         _add(reg, reg.areas, "area", area.id, area, owner)
+    kind_errors: list[Problem] = []
     for owner, kind in _collect(pm, "capcheck_kinds", EvidenceKind):
+        kind_errors.extend(kind_problems(kind, owner))
         _add(reg, reg.kinds, "evidence kind", kind.id, kind, owner)
+    if kind_errors:
+        raise PluginError(kind_errors)
     for owner, loader in _collect(pm, "capcheck_loaders", Loader):
         for ext in loader.extensions:
             _add(reg, reg.loaders, "loader for", ext.lower(), loader, owner)

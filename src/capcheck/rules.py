@@ -9,13 +9,15 @@ the whole :class:`~capcheck.evidence.EvidenceSet` and a :class:`RuleContext` and
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from capcheck.errors import UsageError
-from capcheck.models import Outcome, PassedRecords, RuleMeta, RuleSource, Severity, Status
+from capcheck.errors import PluginError, Problem, UsageError
+from capcheck.models import Outcome, PassedRecords, RuleMeta, RuleSource, Severity, Status, display_path
 
 if TYPE_CHECKING:
     from capcheck.evidence import EvidenceSet
@@ -87,6 +89,9 @@ def rule(
 ) -> Callable[[CheckFunction], Rule]:
     """Make a Python rule from a check function; the metadata is validated here, at import.
 
+    Invalid metadata raises :class:`~capcheck.errors.PluginError` located at the ``@rule(...)``
+    call (``my_rules.py:12: rule 'INFRA-101': severity: Input should be ...``).
+
     The check receives ``(evidence, ctx)`` and yields outcomes. Options are declared with their
     defaults; users override them per rule in the config; the check reads ``ctx.options``.
 
@@ -99,21 +104,36 @@ def rule(
             for asset in evidence.records("it-assets"):
                 ...
     """
-    meta = RuleMeta(
-        id=id,
-        title=title,
-        area=area,
-        severity=Severity(severity),
-        kinds=tuple(kinds),
-        description=description,
-        rationale=rationale,
-        remediation=remediation,
-        references=tuple(references),
-        tags=tuple(tags),
-        criteria=tuple(criteria),
-        version=version,
-        options=dict(options or {}),
-    )
+    from pydantic import ValidationError
+
+    try:
+        # A mapping, validated: pydantic turns a severity string into a Severity, or says what is allowed.
+        meta = RuleMeta.model_validate(
+            {
+                "id": id,
+                "title": title,
+                "area": area,
+                "severity": severity,
+                "kinds": tuple(kinds),
+                "description": description,
+                "rationale": rationale,
+                "remediation": remediation,
+                "references": tuple(references),
+                "tags": tuple(tags),
+                "criteria": tuple(criteria),
+                "version": version,
+                "options": dict(options or {}),
+            }
+        )
+    except ValidationError as exc:
+        caller = sys._getframe(1)  # the module that wrote @rule(...): where the metadata is to be fixed
+        path, line = display_path(Path(caller.f_code.co_filename)), caller.f_lineno
+        problems = []
+        for error in exc.errors():
+            field = ".".join(str(part) for part in error["loc"]) or "metadata"
+            cause = str(error["msg"]).removeprefix("Value error, ")
+            problems.append(Problem(f"rule {id!r}: {field}: {cause}", path=path, line=line))
+        raise PluginError(problems) from None
 
     def decorate(check: CheckFunction) -> Rule:
         return Rule(meta=meta, check=check)

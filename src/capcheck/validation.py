@@ -75,9 +75,9 @@ def undeclared_fields(registry: Registry, rule: Rule) -> list[str]:
     out: list[str] = []
     for kind_id, field in dict.fromkeys(fields_read()):
         kind = registry.kinds.get(kind_id)
-        declared = set(kind.schema.get("properties", {})) if kind is not None else set()
+        declared = kind.declared_fields if kind is not None else None  # one definition: kinds.py
         top = field.split(".", 1)[0]
-        if kind is None or top in declared:
+        if declared is None or top in declared:
             continue
         close = difflib.get_close_matches(top, sorted(declared), n=1)
         hint = f" (did you mean {close[0]!r}?)" if close else ""

@@ -93,7 +93,7 @@ def test_templates_substitute_plain_names_only(compile_context, evidence: Eviden
     # Attribute-style names read dictionary keys (absent here); format specs, conversions and
     # positional fields are left as text; {{ }} are literal braces.
     assert findings["A2"].message == (
-        "db-01 <missing> <missing> <missing> dba@example.com {literal} {0} {name!r} {name:>9} 2025-01-01 30 A2"
+        "db-01 <missing> <missing> dba@example.com {literal} {0} {name!r} {name:>9} 2025-01-01 30 A2"
     )
 
 

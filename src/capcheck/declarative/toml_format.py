@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import difflib
 import re
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from datetime import date, datetime, time
 from functools import cache
 from pathlib import Path
@@ -27,6 +27,7 @@ from pydantic import ValidationError
 from capcheck.declarative import CompileContext, RuleFormat
 from capcheck.declarative.checks import AGGREGATE_NAMES, AggregateCheck, RecordCheck, Template
 from capcheck.declarative.conditions import (
+    LOGICAL,
     Condition,
     Operand,
     compile_condition,
@@ -362,11 +363,91 @@ def _compile_rule(
     elif "aggregate" in entry and "require" not in entry and isinstance(entry["aggregate"], dict):
         check = _compile_aggregate(entry["aggregate"], base, kind, where, template, options, condition, found)
         conditions.append(check.count if isinstance(check, AggregateCheck) else None)
+    if isinstance(kind, str) and kind in context.kinds and None not in conditions:
+        _check_names(entry, base, context, kind, template, options, found)
     join_kinds = sorted({k for c in conditions if c is not None for k in c.join_kinds()} - {kind})
     meta = _meta(entry, base, (kind, *join_kinds), options, found) if meta_clean else None
     if len(found) > before or meta is None or check is None or None in conditions:
         return None
     return meta, check
+
+
+def _field_reads(node: Any, pointer: str, kind: str) -> Iterator[tuple[str, str, str]]:
+    """``(kind, field, pointer)`` for each record field a (compiled, so well-formed) condition reads."""
+    if not isinstance(node, dict):
+        return
+    for op in LOGICAL:
+        if op in node:
+            items = node[op]
+            if op == "not":
+                yield from _field_reads(items, f"{pointer}/not", kind)
+            elif isinstance(items, list):
+                for i, item in enumerate(items):
+                    yield from _field_reads(item, f"{pointer}/{op}/{i}", kind)
+            return
+    field = node.get("field")
+    if isinstance(field, str):
+        yield kind, field, f"{pointer}/field"
+    for name, value in node.items():
+        if name.endswith("_field") and isinstance(value, str):
+            yield kind, value, f"{pointer}/{name}"
+        elif name in ("found_in", "not_found_in") and isinstance(value, dict):
+            other, other_field = value.get("kind"), value.get("field")
+            if isinstance(other, str) and isinstance(other_field, str):
+                yield other, other_field, f"{pointer}/{name}/field"
+
+
+def _unknown(name: str, known: Iterable[str]) -> str:
+    close = difflib.get_close_matches(name, sorted(known), n=1)
+    return f" (did you mean {close[0]!r}?)" if close else ""
+
+
+def _check_names(
+    entry: Mapping[str, Any],
+    base: str,
+    context: CompileContext,
+    kind: str,
+    template: Template | None,
+    options: Mapping[str, Any],
+    found: list[_Found],
+) -> None:
+    """Fields the rule reads and names its message uses must be declared (strict at load).
+
+    A field is known when its kind's schema declares it (top level; the part after a dot is the
+    record's own business); a message name when it is such a field, an option or ``as_of``.
+    """
+    reads: list[tuple[str, str, str]] = []
+    for key in ("where", "require"):
+        if key in entry:
+            reads.extend(_field_reads(entry[key], f"{base}/{key}", kind))
+    aggregate = entry.get("aggregate")
+    if isinstance(aggregate, dict):
+        reads.extend(_field_reads(aggregate.get("count"), f"{base}/aggregate/count", kind))
+        if isinstance(aggregate.get("group_by"), str):
+            reads.append((kind, aggregate["group_by"], f"{base}/aggregate/group_by"))
+    for read_kind, field, pointer in reads:
+        evidence_kind = context.kinds.get(read_kind)
+        declared = evidence_kind.declared_fields if evidence_kind is not None else None
+        top = field.split(".", 1)[0]
+        if declared is not None and top not in declared:
+            found.append(
+                (f"unknown field {field!r}: kind {read_kind!r} does not declare it{_unknown(top, declared)}", pointer)
+            )
+    if template is None or isinstance(aggregate, dict):
+        return  # an aggregate's names are checked with the aggregate
+    declared = context.kinds[kind].declared_fields
+    if declared is None:
+        return
+    allowed = declared | set(options) | {"as_of"}
+    for name in sorted(template.names):
+        if name.split(".", 1)[0] not in allowed:
+            found.append(
+                (
+                    f"unknown name {{{name}}} in the message: not a field of kind {kind!r}, an option or "
+                    f"as_of{_unknown(name.split('.', 1)[0], allowed)}",
+                    base + "/message",
+                )
+            )
 
 
 #: The keys of a rule table that make its RuleMeta.
