@@ -65,6 +65,7 @@ def _card(
     criteria: Mapping[str, Sequence[str]],
     records: Mapping[str, Sequence[Mapping[str, Any]]],
     config: ScorecardConfig | None = None,
+    available: Mapping[str, int] | None = None,
 ) -> Scorecard:
     """rule id -> (severity, {status: n}); rule id -> criteria; kind -> records."""
     summary = Summary()
@@ -84,6 +85,7 @@ def _card(
         frameworks=FRAMEWORKS,
         as_of=AS_OF,
         data=DATA,
+        available=available,
     )
 
 
@@ -488,6 +490,18 @@ def test_a_few_clean_records_per_register_never_rate_above_2(
         assert doc["organisation"]["flags"] == []
         assert "only 5 usable records in governance-register: levels above 2 need at least 30" in text
         assert any(r["level"] == 2 for r in rows)
+
+
+@pytest.mark.parametrize(("available", "level"), [(None, 5), (1, 5), (2, 2)])
+def test_an_area_judged_on_only_some_of_its_rules_is_capped_at_2(available: int | None, level: int) -> None:
+    """Deselecting the rules that fail (--select/--ignore) must not raise an area's level."""
+    counts = {"COMM-001": ("high", {"pass": 100})}
+    card = _card(
+        counts, {"COMM-001": ["caf-4.0:A4.a"]}, FULL, available=None if available is None else {"COMM": available}
+    )
+    row = _row(card)
+    assert row.level == level
+    assert (row.cap is not None and "1 of 2 rules of the area not selected" in row.cap) is (level == 2)
 
 
 @pytest.mark.parametrize(("usable", "level"), [(29, 2), (30, 5)])

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import gc
 import os
+from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
@@ -220,6 +221,7 @@ def _run_check(request: CheckRequest, registry: Registry | None) -> RunResult:
         frameworks=registry.frameworks,
         as_of=as_of,
         kinds=registry.kinds,
+        available=Counter(r.meta.area for r in registry.rules.values()),
     )
     gate = {**request.config.scorecard.min_level, **request.min_level}
     unknown = sorted(a for a in gate if a != "*" and a not in registry.areas)

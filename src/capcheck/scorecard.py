@@ -25,6 +25,7 @@ A **gate** (``[scorecard] min_level = {"*" = 2, COMM = 3}`` or ``--min-level``) 
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import itertools
 from collections.abc import Callable, Collection, Mapping, Sequence
@@ -324,12 +325,15 @@ def compute_scorecard(
     as_of: date,
     data: ScorecardData | None = None,
     kinds: Collection[str] | None = None,
+    available: Mapping[str, int] | None = None,
 ) -> Scorecard:
     """The scorecard of one run.
 
     :param records: the evidence records by kind (a kind absent from the mapping was not given).
     :param data: the scorecard data files (default: the bundled ones).
     :param kinds: the registered evidence kinds (an estate naming another kind is flagged).
+    :param available: per area, how many rules are registered (selected or not): an area judged on only some
+        of its rules is capped at 2, so deselecting the rules that fail cannot raise a level.
     """
     data = data or bundled_scorecard_data()
     org = read_organisation(records.get(ORGANISATION_KIND, ()), config.bounds(data.bounds), kinds, data.headcounts)
@@ -369,7 +373,11 @@ def compute_scorecard(
         for ref in needs.manual if in_area else ():
             if ref not in titles:
                 notes.append(f"area {area.id} lists manual criterion {ref!r}, which no framework defines")
-        rows.append(_area_row(area, in_area, needs, verdicts, by_criterion, titles, org, config, cover))
+        row = _area_row(area, in_area, needs, verdicts, by_criterion, titles, org, config, cover)
+        left_out = (available or {}).get(area.id, 0) - len(in_area)
+        if in_area and left_out > 0:
+            row = _partial_selection(row, left_out, left_out + len(in_area))
+        rows.append(row)
     criteria = _global_criteria(rules, verdicts, by_criterion, titles, area_refs, manual_refs, profile)
     return Scorecard(tuple(rows), criteria, org, tuple(attestations), tuple(sorted(set(notes))))
 
@@ -402,6 +410,18 @@ def _global_criteria(
             )
         )
     return tuple(out)
+
+
+def _partial_selection(row: AreaScore, left_out: int, total: int) -> AreaScore:
+    """``row`` capped at 2: the area was judged on only some of its rules."""
+    reason = (
+        f"{left_out} of {total} rules of the area not selected (--select/--ignore): "
+        f"a partial selection cannot rate above {UNSHOWN_COVERAGE_CAP}"
+    )
+    caps = (*row.caps, (UNSHOWN_COVERAGE_CAP, reason))
+    if row.level is None or row.level <= UNSHOWN_COVERAGE_CAP:
+        return dataclasses.replace(row, caps=caps)
+    return dataclasses.replace(row, level=UNSHOWN_COVERAGE_CAP, cap=reason, caps=caps)
 
 
 def _area_row(
