@@ -74,6 +74,29 @@ def test_diff_refuses_what_is_not_a_findings_document(run_cli, workdir: Path) ->
     assert result.exit_code == 2 and "b.json:1: malformed JSON" in result.stderr
 
 
+def test_diff_refuses_other_capcheck_documents_naming_them(
+    run_cli, copy_fixture, check_argv: Callable[..., list[str]]
+) -> None:
+    evidence = copy_fixture("evidence/mixed")
+    _findings(run_cli, check_argv(evidence, as_of=AS_OF), "findings.json")
+    args = check_argv(evidence, as_of=AS_OF)
+    assert run_cli("baseline", "create", *args[1:], "-o", "base.json").exit_code == 0
+    assert run_cli(*args, "-f", "sarif", "-o", "log.sarif").exit_code == 1
+    Path("diff.json").write_text(run_cli("diff", "findings.json", "findings.json", "-f", "json").stdout)
+    for name, what in (
+        ("base.json", "a capcheck baseline"),
+        ("log.sarif", "a SARIF log"),
+        ("diff.json", "a diff"),
+    ):
+        for argv in (["findings.json", name], [name, "findings.json"]):
+            result = run_cli("diff", *argv)
+            assert result.exit_code == 2, (name, result.stdout)
+            assert result.stdout == ""
+            assert f"  {name}: {what} (from 'capcheck " in result.stderr
+            assert "not a findings document" in result.stderr
+            assert result.stderr.startswith("capcheck: usage error: 1 problem\n")
+
+
 def test_diff_text_neutralises_control_characters(run_cli, workdir: Path) -> None:
     finding = {
         "rule_id": "COMM-001",

@@ -30,10 +30,31 @@ _EVIDENCE: dict[str, tuple[type, str]] = {
 _MAX_PROBLEMS = 50
 
 
+def _other_document(doc: Any) -> str | None:
+    """What ``doc`` is when it is a document capcheck writes that is not findings (a baseline, SARIF ...)."""
+    if not isinstance(doc, dict):
+        return None
+    if "capcheck_baseline" in doc:
+        return "a capcheck baseline (from 'capcheck baseline create')"
+    if isinstance(doc.get("runs"), list) and ("sarif" in str(doc.get("$schema", "")).lower() or "version" in doc):
+        return "a SARIF log (from 'capcheck check --format sarif')"
+    if isinstance(doc.get("counts"), dict) and "new" in doc and "fixed" in doc:
+        return "a diff (from 'capcheck diff --format json')"
+    return None
+
+
 def load_findings_document(path: Path) -> dict[str, Any]:
     """Read a ``capcheck check --format json`` document."""
     shown = display_path(path)
     doc = read_json(path, what="findings file", error=UsageError, limit=FINDINGS_MAX_BYTES)
+    other = _other_document(doc)
+    if other is not None:
+        raise UsageError(
+            Problem(
+                f"{other}, not a findings document: diff compares two 'capcheck check --format json' outputs",
+                path=shown,
+            )
+        )
     if not isinstance(doc, dict) or not isinstance(doc.get("findings"), list) or "tool" not in doc:
         raise UsageError(Problem("not a capcheck findings document (capcheck check --format json)", path=shown))
     problems: list[Problem] = []
