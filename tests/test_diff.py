@@ -49,7 +49,7 @@ def test_diff_classifies_changes_and_exits_1_on_new_failures(
     assert ("INFRA-004", "AST-003") in pairs["persisting"]
 
     text = run_cli("diff", "old.json", "new.json").stdout
-    assert text.startswith("1 new failures, 1 fixed, 2 changed severity, 1 newly waived")
+    assert text.startswith("1 new failure, 1 fixed, 2 changed severity, 1 newly waived")
     markdown = run_cli("diff", "old.json", "new.json", "-f", "markdown").stdout
     assert "| 1 | 1 | 2 | 1 |" in markdown and "### New failures" in markdown
 

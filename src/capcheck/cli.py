@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 import click
 
 from capcheck._version import __version__
+from capcheck.wording import plural
 
 if TYPE_CHECKING:
     from capcheck.config import Config
@@ -46,7 +47,7 @@ def _print_error(exc: CapcheckError) -> None:
 
     err = sys.stderr
     problems = exc.problems
-    click.echo(f"capcheck: {exc.kind}: {len(problems)} problem{'s' if len(problems) != 1 else ''}", file=err)
+    click.echo(f"capcheck: {exc.kind}: {plural(len(problems), 'problem')}", file=err)
     for problem in problems[:MAX_PROBLEMS_SHOWN]:
         # Problems quote file names and values from evidence: shown, never obeyed by the terminal.
         click.echo(f"  {terminal(problem)}", file=err)
@@ -515,7 +516,7 @@ def baseline_create(
     refuse_outputs_read_as_evidence([("--output", output)], registry, list(request.paths))
     doc = baseline_document(result)
     write_file(output, json.dumps(doc, indent=2) + "\n")
-    click.echo(f"baseline: {len(doc['findings'])} failures recorded in {output}")
+    click.echo(f"baseline: {plural(len(doc['findings']), 'failure')} recorded in {output}")
 
 
 @cli.command(epilog=DIFF_EPILOG)
@@ -728,7 +729,7 @@ def rules_list(
     for r in sorted(chosen, key=lambda r: (registry.area_order(r.meta.area), r.meta.id)):
         m = r.meta
         click.echo(f"{m.id:<10} {m.severity.value:<8} {', '.join(m.kinds):<40} {m.title}")
-    click.echo(f"{len(chosen)} rules")
+    click.echo(plural(len(chosen), "rule"))
 
 
 @rules.command("docs")
@@ -767,10 +768,10 @@ def rules_docs(
         )
         stale += sorted(present - set(files))
         if stale:
-            click.echo(f"{len(stale)} stale rule doc files in {output}: {', '.join(stale[:10])}", err=True)
+            click.echo(f"{plural(len(stale), 'stale rule doc file')} in {output}: {', '.join(stale[:10])}", err=True)
             click.echo("run 'capcheck rules docs' and commit the result", err=True)
             sys.exit(1)
-        click.echo(f"rule docs in {output} are up to date ({len(files)} files)")
+        click.echo(f"rule docs in {output} are up to date ({plural(len(files), 'file')})")
         return
     try:
         changed = write_rule_docs(registry, output)
@@ -778,7 +779,7 @@ def rules_docs(
         from capcheck.process import output_error
 
         raise output_error(Path(exc.filename).as_posix() if exc.filename else output.as_posix(), exc) from None
-    click.echo(f"wrote {len(changed)} changed files to {output} ({len(registry.rules)} rules)")
+    click.echo(f"wrote {plural(len(changed), 'changed file')} to {output} ({plural(len(registry.rules), 'rule')})")
 
 
 def _wrap(text: str) -> str:
@@ -1027,7 +1028,7 @@ def frameworks(
         rules_text = ", ".join(c.rules) if c.rules else "manual"
         click.echo(f"  {c.ref:<28} {c.title[:60]:<60} {rules_text}")
     automated = sum(1 for c in cov if c.rules)
-    click.echo(f"{automated} of {len(cov)} criteria automated; the rest need manual assessment")
+    click.echo(f"{automated} of {plural(len(cov), 'criterion')} automated; the rest need manual assessment")
 
 
 def _framework_status(

@@ -11,6 +11,7 @@ from capcheck.escaping.markdown import DEFAULT_LIMIT, fit_comment, md_escape, tr
 from capcheck.escaping.terminal import terminal
 from capcheck.models import display_path
 from capcheck.side_inputs import FINDINGS_MAX_BYTES, read_json, shorten
+from capcheck.wording import plural
 
 __all__ = ["diff_documents", "load_findings_document", "render_diff"]
 
@@ -210,7 +211,10 @@ def render_diff(diff: dict[str, Any], fmt: str, markdown_limit: int = DEFAULT_LI
         return fit_comment(lambda n: _markdown(diff, n), most, markdown_limit)
     counts = diff["counts"]
     lines = [
-        ", ".join(f"{counts[key]} {title.lower()}" for key, title in _SECTIONS)
+        ", ".join(
+            plural(counts[key], "new failure") if key == "new" else f"{counts[key]} {title.lower()}"
+            for key, title in _SECTIONS
+        )
         + f" (as of {terminal(diff['before']['as_of'])} -> {terminal(diff['after']['as_of'])})"
     ]
     for key, title in _SECTIONS[:4]:
