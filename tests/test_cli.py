@@ -121,6 +121,12 @@ def test_list_commands_take_any_case(run_cli) -> None:
     assert json.loads(run_cli("schema", "FINDINGS").stdout)["title"]
 
 
+def test_new_rule_takes_a_kind_in_any_case(run_cli, workdir: Path) -> None:
+    result = run_cli("new", "rule", "--area", "comm", "--kind", "Supplier-Contracts", "--id", "COMM-900")
+    assert result.exit_code == 0, result.stderr
+    assert '\nkind = "supplier-contracts"\n' in (workdir / "rules" / "COMM-900.toml").read_text(encoding="utf-8")
+
+
 @pytest.mark.parametrize("name", ["CAF", "caf", "CAF-4.0", "Caf-4.0"])
 def test_frameworks_by_any_case_or_family(run_cli, name: str) -> None:
     result = run_cli("frameworks", name, "-f", "json")

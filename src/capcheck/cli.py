@@ -658,6 +658,7 @@ def new_rule(
     from capcheck.scaffold import scaffold_rule
 
     registry = _registry(_load_config(config_path), rule_paths, plugins)
+    kind_id = next((k for k in registry.kinds if k.casefold() == kind_id.casefold()), kind_id)  # any case
     made = scaffold_rule(registry, area=area, kind_id=kind_id, out=out, cases=cases, python=python, rule_id=rule_id)
     for path in (made.rule_path, made.case_path):
         if path.exists() and not force:
