@@ -100,6 +100,25 @@ def test_no_baseline_overrides_the_config(
     assert both.exit_code == 2 and "contradict" in both.stderr
 
 
+def test_a_configured_baseline_not_yet_created_is_empty_with_a_note(
+    run_cli, copy_fixture, check_argv: Callable[..., list[str]], workdir: Path
+) -> None:
+    evidence = copy_fixture("evidence/mixed")
+    (workdir / "capcheck.toml").write_text('baseline = "ci/base.json"\n')
+    first = run_cli(*check_argv(evidence, as_of=AS_OF), "-f", "json")
+    assert first.exit_code == 1  # every failure is new
+    assert json.loads(first.stdout)["summary"]["by_status"]["fail"] == 7
+    assert "capcheck: note: the config's baseline ci/base.json does not exist yet" in first.stderr
+    assert "capcheck baseline create -o ci/base.json" in first.stderr
+    (workdir / "ci").mkdir()
+    _baseline(run_cli, evidence, check_argv, out="ci/base.json")
+    second = run_cli(*check_argv(evidence, as_of=AS_OF))
+    assert second.exit_code == 0 and "note" not in second.stderr
+    # Named on the command line, a missing file is a typo until shown otherwise.
+    typo = run_cli(*check_argv(evidence, as_of=AS_OF), "--baseline", "ci/bsae.json")
+    assert typo.exit_code == 2 and "ci/bsae.json: no such baseline file" in typo.stderr
+
+
 @pytest.mark.parametrize(
     ("content", "expected"),
     [

@@ -58,6 +58,100 @@ def test_help_lists_every_command(run_cli) -> None:
         assert re.search(rf"^\s+{command}\s", result.stdout, re.M), command
 
 
+@pytest.mark.parametrize(
+    ("command", "example"),
+    [
+        (["check"], "capcheck check "),
+        (["diff"], "capcheck diff "),
+        (["baseline", "create"], "capcheck baseline create "),
+    ],
+)
+def test_help_lists_formats_exit_codes_and_two_examples(run_cli, command: list[str], example: str) -> None:
+    from capcheck.config import Config
+    from capcheck.runner import load_registry
+
+    result = run_cli(*command, "--help")
+    assert result.exit_code == 0
+    help_text = result.stdout
+    formats = sorted(load_registry(Config()).reporters) if command != ["diff"] else ["json", "markdown", "text"]
+    listed = re.search(r"Formats[^:]*: (.*?)(?:\n\n|$)", help_text, re.S)
+    assert listed is not None, help_text
+    for name in formats:  # by name, not "text, json, ..."
+        assert re.search(rf"\b{name}\b", listed.group(1)), name
+    exit_codes = help_text.split("Exit codes:", 1)[1].split("Examples:", 1)[0]
+    for code in ("0", "1", "2", "130", "143") if command != ["baseline", "create"] else ("0", "2", "130", "143"):
+        assert re.search(rf"(^|\s){code} ", exit_codes), code
+    assert help_text.split("Examples:", 1)[1].count(example) == 2
+
+
+def test_the_builtin_formats_in_help_are_the_builtin_reporters() -> None:
+    from capcheck.cli import BUILTIN_FORMATS
+    from capcheck.config import Config
+    from capcheck.runner import load_registry
+
+    registry = load_registry(Config())
+    builtin = {info.name for info in registry.plugins if info.origin == "builtin"}
+    assert builtin  # the test below would pass on nothing
+    formats = {name for name in registry.reporters if registry.owners[("reporter", name)] in builtin}
+    assert set(BUILTIN_FORMATS) == formats
+
+
+# --- choices in any case ----------------------------------------------------------------------------------
+
+
+def test_format_fail_on_and_report_take_any_case(run_cli, mixed: Path, check_argv, workdir: Path) -> None:
+    args = check_argv(mixed, rules=["COMM-003"])  # one medium failure
+    result = run_cli(*args, "-f", "JSON", "--fail-on", "HIGH", "--report", "MarkDown=r.md")
+    assert result.exit_code == 0, result.stderr
+    assert json.loads(result.stdout)["findings"][0]["rule_id"] == "COMM-003"
+    assert (workdir / "r.md").read_text(encoding="utf-8").startswith("## ")
+    assert run_cli(*args, "--fail-on", "Medium").exit_code == 1
+
+
+def test_config_choices_take_any_case(run_cli, mixed: Path, check_argv, workdir: Path) -> None:
+    (workdir / "capcheck.toml").write_text('fail_on = "CRITICAL"\nformat = "Json"\n[severity]\n"COMM-003" = "HIGH"\n')
+    result = run_cli(*check_argv(mixed, rules=["COMM-003"]))
+    assert result.exit_code == 0, result.stderr
+    assert json.loads(result.stdout)["findings"][0]["severity"] == "high"
+
+
+def test_list_commands_take_any_case(run_cli) -> None:
+    assert json.loads(run_cli("rules", "list", "-f", "JSON").stdout)
+    assert run_cli("frameworks", "-f", "Json").stdout.startswith("[")
+    assert json.loads(run_cli("schema", "FINDINGS").stdout)["title"]
+
+
+def test_new_rule_takes_a_kind_in_any_case(run_cli, workdir: Path) -> None:
+    result = run_cli("new", "rule", "--area", "comm", "--kind", "Supplier-Contracts", "--id", "COMM-900")
+    assert result.exit_code == 0, result.stderr
+    assert '\nkind = "supplier-contracts"\n' in (workdir / "rules" / "COMM-900.toml").read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize("name", ["CAF", "caf", "CAF-4.0", "Caf-4.0"])
+def test_frameworks_by_any_case_or_family(run_cli, name: str) -> None:
+    result = run_cli("frameworks", name, "-f", "json")
+    assert result.exit_code == 0, result.stderr
+    assert json.loads(result.stdout)["id"] == "caf-4.0"
+
+
+def test_a_family_with_two_editions_must_name_one(run_cli, workdir: Path) -> None:
+    (workdir / "caf_plugin.py").write_text(
+        "from pathlib import Path\n"
+        "from capcheck.frameworks import load_framework\n"
+        "from capcheck.hookspecs import hookimpl\n\n\n"
+        "@hookimpl\n"
+        "def capcheck_frameworks():\n"
+        '    return [load_framework(Path(__file__).with_name("caf3.toml"))]\n'
+    )
+    (workdir / "caf3.toml").write_text(
+        '[framework]\nid = "caf-3.2"\nedition = "3.2"\ntitle = "CAF 3.2"\n\n[[criterion]]\nid = "A1.a"\ntitle = "A"\n'
+    )
+    result = run_cli("frameworks", "CAF", "--plugin", "./caf_plugin.py")
+    assert result.exit_code == 2
+    assert "framework 'CAF' has several editions: name one of caf-3.2, caf-4.0" in result.stderr
+    assert run_cli("frameworks", "CAF-3.2", "--plugin", "./caf_plugin.py").stdout.startswith("CAF 3.2")
+
+
 # --- check: text ------------------------------------------------------------------------------------------
 
 

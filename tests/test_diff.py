@@ -49,7 +49,7 @@ def test_diff_classifies_changes_and_exits_1_on_new_failures(
     assert ("INFRA-004", "AST-003") in pairs["persisting"]
 
     text = run_cli("diff", "old.json", "new.json").stdout
-    assert text.startswith("1 new failures, 1 fixed, 2 changed severity, 1 newly waived")
+    assert text.startswith("1 new failure, 1 fixed, 2 changed severity, 1 newly waived")
     markdown = run_cli("diff", "old.json", "new.json", "-f", "markdown").stdout
     assert "| 1 | 1 | 2 | 1 |" in markdown and "### New failures" in markdown
 
@@ -72,6 +72,29 @@ def test_diff_refuses_what_is_not_a_findings_document(run_cli, workdir: Path) ->
     (workdir / "a.json").write_text('{"tool": {}, "findings": []}')
     result = run_cli("diff", "a.json", "b.json")
     assert result.exit_code == 2 and "b.json:1: malformed JSON" in result.stderr
+
+
+def test_diff_refuses_other_capcheck_documents_naming_them(
+    run_cli, copy_fixture, check_argv: Callable[..., list[str]]
+) -> None:
+    evidence = copy_fixture("evidence/mixed")
+    _findings(run_cli, check_argv(evidence, as_of=AS_OF), "findings.json")
+    args = check_argv(evidence, as_of=AS_OF)
+    assert run_cli("baseline", "create", *args[1:], "-o", "base.json").exit_code == 0
+    assert run_cli(*args, "-f", "sarif", "-o", "log.sarif").exit_code == 1
+    Path("diff.json").write_text(run_cli("diff", "findings.json", "findings.json", "-f", "json").stdout)
+    for name, what in (
+        ("base.json", "a capcheck baseline"),
+        ("log.sarif", "a SARIF log"),
+        ("diff.json", "a diff"),
+    ):
+        for argv in (["findings.json", name], [name, "findings.json"]):
+            result = run_cli("diff", *argv)
+            assert result.exit_code == 2, (name, result.stdout)
+            assert result.stdout == ""
+            assert f"  {name}: {what} (from 'capcheck " in result.stderr
+            assert "not a findings document" in result.stderr
+            assert result.stderr.startswith("capcheck: usage error: 1 problem\n")
 
 
 def test_diff_text_neutralises_control_characters(run_cli, workdir: Path) -> None:

@@ -49,7 +49,7 @@ def test_a_walked_directory_skips_files_capcheck_does_not_read(
 def test_csv_kinds_from_the_config_apply(registry: Registry, copy_fixture: Callable[..., Path]) -> None:
     copy_fixture("evidence/mixed/it-assets.csv", "cmdb.csv")
     config = Config(csv_kinds={"cmdb.csv": "it-assets"})
-    assert validate_paths(registry, [Path("cmdb.csv")], config).startswith("ok: 1 evidence files (10 records)")
+    assert validate_paths(registry, [Path("cmdb.csv")], config).startswith("ok: 1 evidence file (10 records)")
 
 
 def test_every_problem_is_reported(registry: Registry, copy_fixture: Callable[..., Path]) -> None:
@@ -71,7 +71,7 @@ def test_a_good_rule_file(registry: Registry, copy_fixture: Callable[..., Path])
     copy_fixture("rules/contract-currency.toml", "rules/contract-currency.toml")
     copy_fixture("evidence/clean", "ev")
     assert validate_paths(registry, [Path("rules"), Path("ev")], Config()) == (
-        "ok: 3 evidence files (7 records), 1 rule files (1 rules)"
+        "ok: 3 evidence files (7 records), 1 rule file (1 rule)"
     )
 
 

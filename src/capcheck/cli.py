@@ -12,6 +12,7 @@ import contextlib
 import dataclasses
 import functools
 import os
+import re
 import sys
 from collections.abc import Callable
 from datetime import date
@@ -21,6 +22,7 @@ from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 import click
 
 from capcheck._version import __version__
+from capcheck.wording import plural
 
 if TYPE_CHECKING:
     from capcheck.config import Config
@@ -45,7 +47,7 @@ def _print_error(exc: CapcheckError) -> None:
 
     err = sys.stderr
     problems = exc.problems
-    click.echo(f"capcheck: {exc.kind}: {len(problems)} problem{'s' if len(problems) != 1 else ''}", file=err)
+    click.echo(f"capcheck: {exc.kind}: {plural(len(problems), 'problem')}", file=err)
     for problem in problems[:MAX_PROBLEMS_SHOWN]:
         # Problems quote file names and values from evidence: shown, never obeyed by the terminal.
         click.echo(f"  {terminal(problem)}", file=err)
@@ -277,9 +279,69 @@ def _request(
     )
 
 
-@cli.command()
+#: The formats capcheck's own reporters write; plugins may add more (``capcheck plugins``).
+BUILTIN_FORMATS = ("text", "json", "sarif", "junit", "markdown", "csv", "html")
+_INTERRUPTED = "130 interrupted by SIGINT (Ctrl-C); 143 by SIGTERM (a CI job cancelled)."
+
+CHECK_EPILOG = f"""\b
+Formats (--format, --report; any case): {", ".join(BUILTIN_FORMATS)}
+and any a plugin adds (see 'capcheck plugins').
+
+\b
+Exit codes:
+  0 no failing finding at or above --fail-on;
+  1 there is one, or an area is below its --min-level;
+  2 a usage, input, config, plugin or output error, or a rule error (the check is incomplete);
+  {_INTERRUPTED}
+
+\b
+Examples:
+  capcheck check evidence/ --fail-on high
+  capcheck check evidence/ -f sarif -o capcheck.sarif --report markdown=summary.md
+"""
+
+DIFF_EPILOG = f"""\b
+Formats (--format; any case): text, json, markdown.
+
+\b
+Exit codes:
+  0 NEW has no failure that OLD did not have;
+  1 it has one;
+  2 a usage or input error (OLD or NEW is not a findings document);
+  {_INTERRUPTED}
+
+\b
+Examples:
+  capcheck diff main.json branch.json
+  capcheck diff main.json branch.json -f markdown > comment.md
+"""
+
+BASELINE_CREATE_EPILOG = f"""\b
+Formats: the baseline is JSON (see docs/ci.md); 'capcheck check --baseline FILE' then
+reports in {", ".join(BUILTIN_FORMATS)}, or a plugin's format.
+
+\b
+Exit codes:
+  0 the baseline was written;
+  2 a usage, input, config, plugin or output error, or a rule error (no baseline written);
+  {_INTERRUPTED}
+
+\b
+Examples:
+  capcheck baseline create evidence/
+  capcheck baseline create evidence/ --select COMM -o comm-baseline.json
+"""
+
+
+@cli.command(epilog=CHECK_EPILOG)
 @selection_options
-@click.option("--format", "-f", "fmt", metavar="NAME", help="Output format: text (default), json, sarif, ...")
+@click.option(
+    "--format",
+    "-f",
+    "fmt",
+    metavar="NAME",
+    help=f"Output format, any case: {', '.join(BUILTIN_FORMATS)} (default text), or a plugin's.",
+)
 @click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path), help="Write the output here.")
 @click.option(
     "--report",
@@ -290,7 +352,7 @@ def _request(
 )
 @click.option(
     "--fail-on",
-    type=click.Choice(SEVERITY_CHOICES),
+    type=click.Choice(SEVERITY_CHOICES, case_sensitive=False),
     help="Exit 1 on a failure of this severity or higher (default: low; 'never' to only report).",
 )
 @click.option("--include-passed", is_flag=True, default=None, help="List passing findings too.")
@@ -340,7 +402,7 @@ def check(
     threshold = fail_on or config.fail_on or "low"
     if no_baseline and baseline_path is not None:
         _usage("--baseline and --no-baseline contradict each other")
-    baseline = baseline_path or (config.resolve(config.baseline) if config.baseline and not no_baseline else None)
+    baseline = baseline_path or _configured_baseline(config, no_baseline)
     request = _request(
         config,
         paths,
@@ -357,7 +419,7 @@ def check(
         baseline=baseline,
     )
     registry = _registry(config, rule_paths, plugins, announce=True)
-    if fmt is None and config.format is not None and config.format not in registry.reporters:
+    if fmt is None and config.format is not None and _format_name(registry, config.format) is None:
         from capcheck.errors import ConfigError, Problem
         from capcheck.models import display_path
 
@@ -368,8 +430,7 @@ def check(
                 pointer=f"{config.pointer_prefix}/format",
             )
         )
-    fmt = fmt or config.format or "text"
-    targets = _report_targets(registry, fmt, reports)
+    fmt, targets = _report_targets(registry, fmt or config.format or "text", reports)
     outputs = ([("--output", output)] if output is not None else []) + [(f"--report {n}", p) for n, p in targets]
     # Before the run, what is known: the named files; after it, every evidence file read as well.
     known = [*request.paths, *(p for p in (request.waivers, request.baseline) if p is not None)]
@@ -384,12 +445,33 @@ def check(
     _finish(result.exit_code)
 
 
+def _configured_baseline(config: Config, no_baseline: bool) -> Path | None:
+    """The baseline the config names, if it exists yet. A named file that does not exist yet is an empty
+    baseline (every failure is new), said on stderr: the config can name it before the first
+    ``capcheck baseline create``. A missing ``--baseline FILE`` stays an error (a typo, most likely)."""
+    if not config.baseline or no_baseline:
+        return None
+    path = config.resolve(config.baseline)
+    if os.path.lexists(path):  # a dangling link is not "not yet": reading it says what is wrong
+        return path
+    from capcheck.escaping.terminal import terminal
+    from capcheck.models import display_path
+
+    shown = terminal(display_path(path))
+    click.echo(
+        f"capcheck: note: the config's baseline {shown} does not exist yet, so no failure is baselined "
+        f"(write it with 'capcheck baseline create -o {shown}')",
+        err=True,
+    )
+    return None
+
+
 @cli.group()
 def baseline() -> None:
     """Record today's failures so that only new ones fail the build."""
 
 
-@baseline.command("create")
+@baseline.command("create", epilog=BASELINE_CREATE_EPILOG)
 @selection_options
 @click.option(
     "--output",
@@ -434,14 +516,19 @@ def baseline_create(
     refuse_outputs_read_as_evidence([("--output", output)], registry, list(request.paths))
     doc = baseline_document(result)
     write_file(output, json.dumps(doc, indent=2) + "\n")
-    click.echo(f"baseline: {len(doc['findings'])} failures recorded in {output}")
+    click.echo(f"baseline: {plural(len(doc['findings']), 'failure')} recorded in {output}")
 
 
-@cli.command()
+@cli.command(epilog=DIFF_EPILOG)
 @click.argument("old", type=click.Path(dir_okay=False, path_type=Path))
 @click.argument("new", type=click.Path(dir_okay=False, path_type=Path))
 @click.option(
-    "--format", "-f", "fmt", type=click.Choice(["text", "json", "markdown"]), default="text", show_default=True
+    "--format",
+    "-f",
+    "fmt",
+    type=click.Choice(["text", "json", "markdown"], case_sensitive=False),
+    default="text",
+    show_default=True,
 )
 @markdown_limit_option
 @debug_option
@@ -469,19 +556,30 @@ def _min_levels(values: tuple[str, ...]) -> dict[str, int]:
     return gate
 
 
-def _report_targets(registry: Registry, fmt: str, reports: tuple[str, ...]) -> list[tuple[str, Path]]:
+def _format_name(registry: Registry, name: str) -> str | None:
+    """The registered format ``name`` names, in any case (``JSON`` is ``json``); None if none does."""
+    if name in registry.reporters:
+        return name
+    folded = [known for known in registry.reporters if known.casefold() == name.casefold()]
+    return folded[0] if len(folded) == 1 else None
+
+
+def _report_targets(registry: Registry, fmt: str, reports: tuple[str, ...]) -> tuple[str, list[tuple[str, Path]]]:
+    """The output format and the ``--report`` targets, their format names normalised."""
     names = sorted(registry.reporters)
-    if fmt not in registry.reporters:
+    chosen = _format_name(registry, fmt)
+    if chosen is None:
         _usage(f"--format: unknown format {fmt!r} (formats: {', '.join(names)})")
     targets: list[tuple[str, Path]] = []
     for spec in reports:
         name, sep, path = spec.partition("=")
         if not sep or not path:
             _usage(f"--report takes FORMAT=PATH, not {spec!r}")
-        if name not in registry.reporters:
+        report_format = _format_name(registry, name)
+        if report_format is None:
             _usage(f"--report: unknown report format {name!r} in {spec!r} (formats: {', '.join(names)})")
-        targets.append((name, Path(path)))
-    return targets
+        targets.append((report_format, Path(path)))
+    return chosen, targets
 
 
 def _emit(
@@ -560,6 +658,7 @@ def new_rule(
     from capcheck.scaffold import scaffold_rule
 
     registry = _registry(_load_config(config_path), rule_paths, plugins)
+    kind_id = next((k for k in registry.kinds if k.casefold() == kind_id.casefold()), kind_id)  # any case
     made = scaffold_rule(registry, area=area, kind_id=kind_id, out=out, cases=cases, python=python, rule_id=rule_id)
     for path in (made.rule_path, made.case_path):
         if path.exists() and not force:
@@ -590,7 +689,14 @@ def rules() -> None:
 @rules.command("list")
 @rules_plugins_options
 @config_option
-@click.option("--format", "-f", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@click.option(
+    "--format",
+    "-f",
+    "fmt",
+    type=click.Choice(["text", "json"], case_sensitive=False),
+    default="text",
+    show_default=True,
+)
 @click.option("--area", "areas", multiple=True, metavar="AREA", help="Only rules of this area. Repeatable.")
 @click.option("--select", multiple=True, metavar="X", help="Only these rule ids, prefixes, areas or tags.")
 @debug_option
@@ -624,7 +730,7 @@ def rules_list(
     for r in sorted(chosen, key=lambda r: (registry.area_order(r.meta.area), r.meta.id)):
         m = r.meta
         click.echo(f"{m.id:<10} {m.severity.value:<8} {', '.join(m.kinds):<40} {m.title}")
-    click.echo(f"{len(chosen)} rules")
+    click.echo(plural(len(chosen), "rule"))
 
 
 @rules.command("docs")
@@ -663,10 +769,10 @@ def rules_docs(
         )
         stale += sorted(present - set(files))
         if stale:
-            click.echo(f"{len(stale)} stale rule doc files in {output}: {', '.join(stale[:10])}", err=True)
+            click.echo(f"{plural(len(stale), 'stale rule doc file')} in {output}: {', '.join(stale[:10])}", err=True)
             click.echo("run 'capcheck rules docs' and commit the result", err=True)
             sys.exit(1)
-        click.echo(f"rule docs in {output} are up to date ({len(files)} files)")
+        click.echo(f"rule docs in {output} are up to date ({plural(len(files), 'file')})")
         return
     try:
         changed = write_rule_docs(registry, output)
@@ -674,7 +780,7 @@ def rules_docs(
         from capcheck.process import output_error
 
         raise output_error(Path(exc.filename).as_posix() if exc.filename else output.as_posix(), exc) from None
-    click.echo(f"wrote {len(changed)} changed files to {output} ({len(registry.rules)} rules)")
+    click.echo(f"wrote {plural(len(changed), 'changed file')} to {output} ({plural(len(registry.rules), 'rule')})")
 
 
 def _wrap(text: str) -> str:
@@ -764,11 +870,13 @@ def schema(
 
     from capcheck.resources import load_schema
 
-    if name in ("findings", "rule", "waivers"):
-        click.echo(json.dumps(load_schema(name), indent=2))
+    if name.lower() in ("findings", "rule", "waivers"):
+        click.echo(json.dumps(load_schema(name.lower()), indent=2))
         return
     registry = _registry(_load_config(config_path), rule_paths, plugins)
-    kind = registry.kinds.get(name)
+    kind = registry.kinds.get(name) or next(
+        (k for i, k in registry.kinds.items() if i.casefold() == name.casefold()), None
+    )
     if kind is None:
         _usage(f"unknown schema {name!r} (findings, rule, waivers, or a kind: {', '.join(sorted(registry.kinds))})")
     click.echo(json.dumps(kind.schema, indent=2))
@@ -808,9 +916,35 @@ def plugins(rule_paths: tuple[Path, ...], plugins: tuple[str, ...], config_path:
         click.echo(f"{info.name:<36} {info.origin:<12}{dist}  {items}{origin}")
 
 
+#: A framework id's edition suffix: ``-4.0`` of ``caf-4.0``, ``-2024-25`` of ``dspt-2024-25``.
+_FAMILY = re.compile(r"-\d.*$")
+
+
+def _framework_id(registry: Registry, name: str) -> str:
+    """The framework ``name`` names, in any case: its id (``CAF-4.0``) or, when one edition is bundled,
+    its family (``caf`` for ``caf-4.0``). Unknown or ambiguous names are usage errors."""
+    folded = name.casefold()
+    exact = [fw_id for fw_id in registry.frameworks if fw_id.casefold() == folded]
+    family = [fw_id for fw_id in registry.frameworks if _FAMILY.sub("", fw_id.casefold()) == folded]
+    if len(exact) == 1:
+        return exact[0]
+    if len(family) == 1:
+        return family[0]
+    if len(family) > 1:
+        _usage(f"framework {name!r} has several editions: name one of {', '.join(sorted(family))}")
+    _usage(f"unknown framework {name!r} (frameworks: {', '.join(sorted(registry.frameworks))})")
+
+
 @cli.command()
 @click.argument("framework_id", required=False)
-@click.option("--format", "-f", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@click.option(
+    "--format",
+    "-f",
+    "fmt",
+    type=click.Choice(["text", "json"], case_sensitive=False),
+    default="text",
+    show_default=True,
+)
 @click.option(
     "--evidence",
     "evidence_paths",
@@ -868,9 +1002,7 @@ def frameworks(
         for row in rows:
             click.echo(f"{row['id']:<14} {row['automated']:>3}/{row['criteria']:<3} automated  {row['title']}")
         return
-    fw = registry.frameworks.get(framework_id)
-    if fw is None:
-        _usage(f"unknown framework {framework_id!r} (frameworks: {', '.join(sorted(registry.frameworks))})")
+    fw = registry.frameworks[_framework_id(registry, framework_id)]
     if evidence_paths:
         _framework_status(registry, config, fw, evidence_paths, as_of, rule_paths, plugins, fmt, debug)
         return
@@ -897,7 +1029,7 @@ def frameworks(
         rules_text = ", ".join(c.rules) if c.rules else "manual"
         click.echo(f"  {c.ref:<28} {c.title[:60]:<60} {rules_text}")
     automated = sum(1 for c in cov if c.rules)
-    click.echo(f"{automated} of {len(cov)} criteria automated; the rest need manual assessment")
+    click.echo(f"{automated} of {plural(len(cov), 'criterion')} automated; the rest need manual assessment")
 
 
 def _framework_status(

@@ -66,6 +66,19 @@ class Config(BaseModel):
     #: The file this came from (None when no file was found).
     source: Path | None = Field(default=None, exclude=True)
 
+    @field_validator("fail_on", mode="before")
+    @classmethod
+    def _fold_choice(cls, value: Any) -> Any:
+        # Choices are case-insensitive everywhere, as on the command line ('HIGH' is 'high').
+        return value.lower() if isinstance(value, str) else value
+
+    @field_validator("severity", mode="before")
+    @classmethod
+    def _fold_severities(cls, value: Any) -> Any:
+        if isinstance(value, dict):
+            return {k: v.lower() if isinstance(v, str) else v for k, v in value.items()}
+        return value
+
     @field_validator("severity", "options")
     @classmethod
     def _rule_ids(cls, value: dict[str, Any]) -> dict[str, Any]:

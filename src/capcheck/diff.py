@@ -11,6 +11,7 @@ from capcheck.escaping.markdown import DEFAULT_LIMIT, fit_comment, md_escape, tr
 from capcheck.escaping.terminal import terminal
 from capcheck.models import display_path
 from capcheck.side_inputs import FINDINGS_MAX_BYTES, read_json, shorten
+from capcheck.wording import plural
 
 __all__ = ["diff_documents", "load_findings_document", "render_diff"]
 
@@ -30,10 +31,31 @@ _EVIDENCE: dict[str, tuple[type, str]] = {
 _MAX_PROBLEMS = 50
 
 
+def _other_document(doc: Any) -> str | None:
+    """What ``doc`` is when it is a document capcheck writes that is not findings (a baseline, SARIF ...)."""
+    if not isinstance(doc, dict):
+        return None
+    if "capcheck_baseline" in doc:
+        return "a capcheck baseline (from 'capcheck baseline create')"
+    if isinstance(doc.get("runs"), list) and ("sarif" in str(doc.get("$schema", "")).lower() or "version" in doc):
+        return "a SARIF log (from 'capcheck check --format sarif')"
+    if isinstance(doc.get("counts"), dict) and "new" in doc and "fixed" in doc:
+        return "a diff (from 'capcheck diff --format json')"
+    return None
+
+
 def load_findings_document(path: Path) -> dict[str, Any]:
     """Read a ``capcheck check --format json`` document."""
     shown = display_path(path)
     doc = read_json(path, what="findings file", error=UsageError, limit=FINDINGS_MAX_BYTES)
+    other = _other_document(doc)
+    if other is not None:
+        raise UsageError(
+            Problem(
+                f"{other}, not a findings document: diff compares two 'capcheck check --format json' outputs",
+                path=shown,
+            )
+        )
     if not isinstance(doc, dict) or not isinstance(doc.get("findings"), list) or "tool" not in doc:
         raise UsageError(Problem("not a capcheck findings document (capcheck check --format json)", path=shown))
     problems: list[Problem] = []
@@ -189,7 +211,10 @@ def render_diff(diff: dict[str, Any], fmt: str, markdown_limit: int = DEFAULT_LI
         return fit_comment(lambda n: _markdown(diff, n), most, markdown_limit)
     counts = diff["counts"]
     lines = [
-        ", ".join(f"{counts[key]} {title.lower()}" for key, title in _SECTIONS)
+        ", ".join(
+            plural(counts[key], "new failure") if key == "new" else f"{counts[key]} {title.lower()}"
+            for key, title in _SECTIONS
+        )
         + f" (as of {terminal(diff['before']['as_of'])} -> {terminal(diff['after']['as_of'])})"
     ]
     for key, title in _SECTIONS[:4]:

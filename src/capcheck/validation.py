@@ -14,6 +14,7 @@ from capcheck.models import display_path
 from capcheck.registry import NOT_RULE_DIRS, NOT_RULE_FILES, Registry, check_rule, compile_rule_file
 from capcheck.rules import Rule
 from capcheck.side_inputs import RULE_FILE_MAX_BYTES, Named, decode_strict, parse_toml, read_bounded
+from capcheck.wording import plural
 
 __all__ = ["validate_paths"]
 
@@ -125,4 +126,7 @@ def validate_paths(registry: Registry, paths: list[Path], config: Config, warnin
         raise EvidenceError([*rule_problems, *evidence_problems])
     if rule_problems:
         raise RuleFileError(rule_problems)
-    return f"ok: {files} evidence files ({records} records), {len(rule_files)} rule files ({rule_count} rules)"
+    return (
+        f"ok: {plural(files, 'evidence file')} ({plural(records, 'record')}), "
+        f"{plural(len(rule_files), 'rule file')} ({plural(rule_count, 'rule')})"
+    )

@@ -82,11 +82,30 @@ def test_hooks() -> None:
         ("{a[0]} {a!r} {a:>3} {0} {} { a }", {"a": [1]}, {}, "{a[0]} {a!r} {a:>3} {0} {} { a }"),
         ("{as_of}: {a}", {"a": None, "as_of": "record's"}, {"as_of": "2025-01-01"}, "2025-01-01: <missing>"),
         ("no names", {}, {}, "no names"),
+        ("held by {n:person}", {"n": 1}, {}, "held by 1 person"),
+        ("held by {n:person}", {"n": 0}, {}, "held by 0 people"),
+        ("takes {d:day}", {"d": 1.5}, {}, "takes 1.5 days"),
+        ("takes {d:day}", {"d": "1"}, {}, "takes 1 day"),  # a number written as text counts too
+        ("limit {max:day}", {}, {"max": "1"}, "limit 1 day"),  # options are counted as well
+        ("{n:key person}", {"n": 2}, {}, "2 key people"),
+        ("{n:person}", {"n": "some"}, {}, "some people"),
+        ("reviewed {d|never}", {"d": None}, {}, "reviewed never"),
+        ("reviewed {d|never}", {}, {}, "reviewed never"),
+        ("reviewed {d|never}", {"d": "  "}, {}, "reviewed never"),  # blank is absent, as in conditions
+        ("reviewed {d|never}", {"d": "2025-01-01"}, {}, "reviewed 2025-01-01"),
+        ("reviewed {d|never}", {"d": False}, {}, "reviewed false"),  # false is a value
+        ("{n:person|nobody counted}", {}, {}, "nobody counted"),
+        ("{n:person|nobody counted}", {"n": 1}, {}, "1 person"),
+        ("{n:Person} {n:person 2} {n|a|b} {n|}", {"n": 1}, {}, "{n:Person} {n:person 2} {n|a|b} {n|}"),
         ("{", {}, {}, "{"),
     ],
 )
 def test_template(text: str, record: dict[str, Any], fixed: dict[str, str], out: str) -> None:
     assert Template(text).bind(fixed)(record) == out
+
+
+def test_a_counted_or_defaulted_placeholder_still_names_its_field() -> None:
+    assert Template("{a:day} {b|never} {c:hour|none} {d}").names == {"a", "b", "c", "d"}
 
 
 def test_no_dynamic_code_in_the_rule_language() -> None:

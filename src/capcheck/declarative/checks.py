@@ -16,6 +16,7 @@ from capcheck.dates import impossible_dates
 from capcheck.declarative.conditions import Condition, Env, NotADate, Operand, format_value, make_getter
 from capcheck.models import Outcome, PassedRecords
 from capcheck.rules import RuleContext, undetermined_message
+from capcheck.wording import noun_for
 
 if TYPE_CHECKING:
     from capcheck.evidence import EvidenceSet
@@ -28,8 +29,44 @@ MAX_RELATED = 20
 #: The names an aggregate message template may use (beside the rule's options).
 AGGREGATE_NAMES = frozenset({"group", "group_by", "count", "total", "percent", "ratio", "limit", "as_of"})
 
-#: A ``{name}`` placeholder (dotted allowed) or an escaped brace, in a message template.
-PLACEHOLDER = re.compile(r"\{\{|\}\}|\{([A-Za-z_][A-Za-z0-9_-]*(?:\.[A-Za-z_][A-Za-z0-9_-]*)*)\}")
+#: A ``{name}`` placeholder (dotted allowed) or an escaped brace, in a message template. A placeholder
+#: may count a noun, ``{name:person}`` (``1 person``, ``3 people``), and give the wording for an absent
+#: value, ``{name|never}``; the noun is lower-case words, the wording any text without ``{}|``.
+PLACEHOLDER = re.compile(
+    r"\{\{|\}\}|\{([A-Za-z_][A-Za-z0-9_-]*(?:\.[A-Za-z_][A-Za-z0-9_-]*)*)"
+    r"(?::([a-z](?:[a-z -]*[a-z])?))?(?:\|([^{}|]+))?\}"
+)
+#: One placeholder: the name, the noun it counts (or None), the wording when absent (or None).
+Placeholder = tuple[str, str | None, str | None]
+
+
+def _absent(value: Any) -> bool:
+    return value is None or (isinstance(value, str) and not value.strip())
+
+
+def _counted(text: str, value: Any, noun: str) -> str:
+    """``text`` (the formatted value) followed by ``noun`` agreeing with it: ``1 person``, ``3 people``."""
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        count: float = value
+    else:
+        try:
+            count = float(text)
+        except ValueError:
+            count = 2  # not a number: the plural reads right ("several people", "<missing> days")
+    return f"{text} {noun_for(count, noun)}"
+
+
+def _placeholder_formatter(noun: str | None, absent: str | None) -> Callable[[Any], str]:
+    """How one placeholder shows a value: :func:`format_value`, counted, or the wording for absent."""
+    fmt = format_value
+
+    def show(value: Any) -> str:
+        if absent is not None and _absent(value):
+            return absent
+        text = fmt(value)
+        return _counted(text, value, noun) if noun is not None else text
+
+    return show
 
 
 # ---------------------------------------------------------------------------------------------
@@ -38,7 +75,9 @@ PLACEHOLDER = re.compile(r"\{\{|\}\}|\{([A-Za-z_][A-Za-z0-9_-]*(?:\.[A-Za-z_][A-
 
 
 class Template:
-    """A message template: ``{field}`` (dotted allowed) and ``{{``/``}}`` escapes, nothing else.
+    """A message template: ``{field}`` (dotted allowed), ``{field:noun}`` (the value and the noun,
+    agreeing: ``1 person``), ``{field|wording}`` (the wording when the value is absent or blank) and
+    ``{{``/``}}`` escapes, nothing else.
 
     Substitution is by regular expression over plain names and dictionary lookups only, so a
     template can never reach an attribute (``{x.__class__}`` reads the key ``__class__``).
@@ -47,7 +86,7 @@ class Template:
     __slots__ = ("names", "parts")
 
     def __init__(self, text: str) -> None:
-        self.parts: list[str | tuple[str]] = []
+        self.parts: list[str | Placeholder] = []
         pos = 0
         for match in PLACEHOLDER.finditer(text):
             self._literal(text[pos : match.start()])
@@ -55,7 +94,7 @@ class Template:
             if match.group(1) is None:
                 self._literal(token[0])
             else:
-                self.parts.append((match.group(1),))
+                self.parts.append((match.group(1), match.group(2), match.group(3)))
             pos = match.end()
         self._literal(text[pos:])
         self.names = frozenset(p[0] for p in self.parts if isinstance(p, tuple))
@@ -76,18 +115,28 @@ class Template:
         """
         pattern: list[str] = []
         getters: list[Callable[[Record], Any]] = []
+        shows: list[Callable[[Any], str]] = []
         for part in self.parts:
             if isinstance(part, str):
                 pattern.append(part.replace("%", "%%"))
-            elif part[0] in fixed:
-                pattern.append(fixed[part[0]].replace("%", "%%"))
+                continue
+            name, noun, absent = part
+            plain = noun is None and absent is None
+            if name in fixed:
+                value = fixed[name]
+                shown = value if plain else _placeholder_formatter(noun, absent)(value)
+                pattern.append(shown.replace("%", "%%"))
             else:
                 pattern.append("%s")
-                getters.append(make_getter(part[0]))
+                getters.append(make_getter(name))
+                shows.append(format_value if plain else _placeholder_formatter(noun, absent))
         text = "".join(pattern)
         if not getters:
             constant = text % ()
             return lambda record: constant
+        if any(show is not format_value for show in shows):
+            pairs = list(zip(getters, shows, strict=True))
+            return lambda record: text % tuple([show(get(record)) for get, show in pairs])
         fmt = format_value
         if len(getters) == 1:
             (get,) = getters

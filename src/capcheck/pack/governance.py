@@ -117,10 +117,12 @@ def own_dspt_current_and_met(evidence: Any, ctx: RuleContext) -> Iterator[Outcom
             yield ctx.passed(record, kind=kind)
             continue
         status = record.get("status_text") or record.get("status")
+        published = record.get("published_on")
+        when = f"published {published}" if published else "publication date not recorded"
         yield ctx.failed(
             record,
-            f"own DSPT assessment {record.get('org_code')}: '{status}' (edition {edition or 'none'}, published "
-            f"{record.get('published_on', '<missing>')}): {'; '.join(problems)}",
+            f"own DSPT assessment {record.get('org_code')}: '{status}' (edition {edition or 'none'}, {when}): "
+            f"{'; '.join(problems)}",
             kind=kind,
         )
 

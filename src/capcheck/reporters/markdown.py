@@ -23,6 +23,7 @@ from capcheck.escaping.markdown import fit_comment, md_escape, truncated_line
 from capcheck.hookspecs import hookimpl
 from capcheck.models import Finding, RunResult, Severity, Status
 from capcheck.reporters import RenderOptions, Reporter, scorecard_rows
+from capcheck.wording import plural
 
 __all__ = ["MAX_FIXED", "MAX_LISTED", "render_markdown"]
 
@@ -46,17 +47,13 @@ _VERDICT = {
 }
 
 
-def _plural(n: int, word: str) -> str:
-    return f"{n} {word}" if n == 1 else f"{n} {word}s"
-
-
 def _headline(result: RunResult) -> list[str]:
     code = result.exit_code
     icon, word = _VERDICT[code]
     threshold = result.fail_on.value if result.fail_on else "never"
     s = result.summary.by_status
     if code == 2:
-        why = f"{s['error']} rule error{'s' if s['error'] != 1 else ''}: the check is incomplete"
+        why = f"{plural(s['error'], 'rule error')}: the check is incomplete"
     elif code == 1 and result.gate_failures:
         why = "an area is below its minimum maturity level"
     elif code == 1:
@@ -71,8 +68,8 @@ def _headline(result: RunResult) -> list[str]:
         f"## {icon} capcheck: {word}",
         "",
         f"{why} (exit {code}). capcheck {md_escape(result.tool_version)}, as of {result.as_of.isoformat()}: "
-        f"{_plural(len(result.rules), 'rule')} over {_plural(len(result.evidence), 'evidence file')} "
-        f"({_plural(records, 'record')}).",
+        f"{plural(len(result.rules), 'rule')} over {plural(len(result.evidence), 'evidence file')} "
+        f"({plural(records, 'record')}).",
     ]
 
 
@@ -266,7 +263,7 @@ def _waivers(result: RunResult, most: int) -> list[str]:
     lines = [
         "### Waivers",
         "",
-        f"{applied} of {_plural(len(report), 'waiver')} applied to {_plural(matched, 'failure')}"
+        f"{applied} of {plural(len(report), 'waiver')} applied to {plural(matched, 'failure')}"
         + "".join(f"; {n} {state}" for state, n in states.items() if n)
         + ".",
     ]
@@ -310,7 +307,7 @@ def _baseline(result: RunResult, most: int) -> list[str]:
     fixed = list(report.get("fixed") or ())
     lines = [
         f"**Baseline** {md_escape(report.get('file'), 200)}: "
-        f"{_plural(int(report.get('matched') or 0), 'known failure')} matched, "
+        f"{plural(int(report.get('matched') or 0), 'known failure')} matched, "
         f"{int(report.get('new_failures') or 0)} new, {len(fixed)} fixed since the baseline "
         f"({int(report.get('entries') or 0)} in the file)."
     ]
@@ -368,8 +365,7 @@ def _skips(result: RunResult, most: int) -> list[str]:
     if not skips:
         return []
     lines = [
-        "<details><summary>Skipped: "
-        f"{len(skips)} finding{'s' if len(skips) != 1 else ''} could not be evaluated</summary>",
+        f"<details><summary>Skipped: {plural(len(skips), 'finding')} could not be evaluated</summary>",
         "",
         "| Rule | Location | Reason |",
         "|---|---|---|",

@@ -15,6 +15,7 @@ from capcheck.escaping.terminal import terminal
 from capcheck.hookspecs import hookimpl
 from capcheck.models import Finding, RunResult, Severity, Status
 from capcheck.reporters import RenderOptions, Reporter
+from capcheck.wording import plural
 
 __all__ = ["render_text"]
 
@@ -147,7 +148,8 @@ def _waiver_lines(report: list[dict[str, object]] | None, color: bool) -> list[s
     if not report:
         return []
     active = sum(1 for w in report if w["state"] in ("active", "expiring"))
-    out = [f"Waivers: {active} of {len(report)} applied to {sum(int(str(w['matched'])) for w in report)} failures"]
+    matched = sum(int(str(w["matched"])) for w in report)
+    out = [f"Waivers: {active} of {len(report)} applied to {plural(matched, 'failure')}"]
     for w in report:
         note = _WAIVER_NOTE.get(str(w["state"]))
         if note:
@@ -173,7 +175,8 @@ def render_text(result: RunResult, options: RenderOptions) -> str:
     records = sum(f.records for f in result.evidence)
     lines.append(
         f"capcheck {terminal(result.tool_version)} · as of {result.as_of.isoformat()} · "
-        f"{len(result.evidence)} evidence files, {records} records · {len(result.rules)} rules"
+        f"{plural(len(result.evidence), 'evidence file')}, {plural(records, 'record')} · "
+        f"{plural(len(result.rules), 'rule')}"
     )
     titles = {a.id: a.title for a in result.areas}
     order = {a.id: (a.order, a.id) for a in result.areas}
@@ -200,14 +203,14 @@ def render_text(result: RunResult, options: RenderOptions) -> str:
         f"Summary: {failed} failed"
         + (f" ({by_sev})" if by_sev else "")
         + "".join(f", {s.by_status[k]} {k}" for k in ("waived", "baselined") if s.by_status.get(k))
-        + f", {s.by_status['error']} errors, {s.by_status['skip']} skipped, {s.by_status['pass']} passed"
+        + f", {plural(s.by_status['error'], 'error')}, {s.by_status['skip']} skipped, {s.by_status['pass']} passed"
         + ("" if result.include_passed or not s.by_status["pass"] else " (use --include-passed to list them)")
     )
     lines.extend(_waiver_lines(result.extras.get("waivers"), color))
     baseline = result.extras.get("baseline")
     if baseline:
         lines.append(
-            f"Baseline {terminal(baseline['file'])}: {baseline['matched']} known failures baselined, "
+            f"Baseline {terminal(baseline['file'])}: {plural(baseline['matched'], 'known failure')} baselined, "
             f"{baseline['new_failures']} new, {len(baseline['fixed'])} fixed since the baseline"
         )
     code = result.exit_code
