@@ -1049,7 +1049,7 @@ def _framework_status(
 
     request = _request(config, evidence_paths, rule_paths, plugins, (), (), as_of, None, fail_on=None, debug=debug)
     result = run_check(request, registry)
-    judged = {c["id"]: c for c in result.extras.get("criteria", ())}
+    judged = {c.ref: c.as_dict() for c in (result.scorecard.criteria if result.scorecard else ())}
     rows = []
     for c in fw.criteria:
         ref = f"{fw.id}:{c.id}"

@@ -16,9 +16,14 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from enum import StrEnum
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+if TYPE_CHECKING:  # only for annotations: these modules import this one
+    from capcheck.baseline import BaselineReport
+    from capcheck.scorecard import Scorecard
+    from capcheck.waivers import WaiverState
 
 __all__ = [
     "Area",
@@ -410,7 +415,12 @@ class Summary:
 
 @dataclass(frozen=True)
 class RunResult:
-    """Everything one ``capcheck check`` produced: every reporter renders this one value."""
+    """Everything one ``capcheck check`` produced: every reporter renders this one value.
+
+    The contract between the core and its outputs: every member is typed, so a reporter reads
+    attributes (``result.scorecard.rows``, ``result.baseline.new_failures``) and mypy checks them.
+    The JSON forms come from each member's ``as_dict()`` (``Scorecard.blocks()``).
+    """
 
     tool_version: str
     as_of: date
@@ -423,7 +433,13 @@ class RunResult:
     summary: Summary
     fail_on: Severity | None
     include_passed: bool = False
-    extras: Mapping[str, Any] = field(default_factory=dict)
+    #: The maturity scorecard: area rows, the per-criterion view, the organisation and its profile.
+    #: None when the result has none (a result built by hand or by a plugin).
+    scorecard: Scorecard | None = None
+    #: Every waiver's state this run, in file order; None without ``--waivers``.
+    waivers: tuple[WaiverState, ...] | None = None
+    #: What the baseline matched and what is fixed; None without ``--baseline``.
+    baseline: BaselineReport | None = None
     #: Why the scorecard gate failed, one message per area below its minimum level.
     gate_failures: tuple[str, ...] = ()
 

@@ -28,7 +28,7 @@ from capcheck.errors import ConfigError, Problem
 from capcheck.models import Finding, Status, Summary
 from capcheck.side_inputs import WAIVERS_MAX_BYTES, SideDocument, elide, read_document
 
-__all__ = ["Waiver", "apply_waivers", "load_waivers"]
+__all__ = ["Waiver", "WaiverState", "apply_waivers", "load_waivers"]
 
 #: Default longest waiver, in days.
 DEFAULT_MAX_DAYS = 366
@@ -73,6 +73,22 @@ class Waiver:
         if self.approved_on is not None:
             out["approved_on"] = self.approved_on.isoformat()
         return out
+
+
+@dataclass(frozen=True)
+class WaiverState:
+    """One waiver's line of the waiver report: its state this run and how many failures it accepted."""
+
+    waiver: Waiver
+    state: str  # "active" | "expiring" | "unused" | "expired"
+    matched: int
+    #: Days from the as-of date to the expiry (negative once expired).
+    days_left: int
+
+    def as_dict(self) -> dict[str, Any]:
+        """The JSON form (an entry of the ``waivers`` block of the findings document)."""
+        w = self.waiver
+        return {**w.echo(), "line": w.line, "state": self.state, "matched": self.matched, "days_left": self.days_left}
 
 
 def _lines(document: SideDocument, suffix: str) -> list[int]:
@@ -183,7 +199,7 @@ def apply_waivers(
     *,
     as_of: date,
     warn_days: int = DEFAULT_WARN_DAYS,
-) -> tuple[list[Finding], list[dict[str, Any]]]:
+) -> tuple[list[Finding], tuple[WaiverState, ...]]:
     """Mark the failures that unexpired waivers cover as ``waived``; report every waiver's state.
 
     The summary is recounted in place. Returns the new findings and the waiver report.
@@ -199,7 +215,7 @@ def apply_waivers(
                 summary.move(finding, Status.WAIVED)
                 finding = replace(finding, status=Status.WAIVED, waiver=waiver.echo())
         out.append(finding)
-    report: list[dict[str, Any]] = []
+    report: list[WaiverState] = []
     for w in waivers:
         days_left = (w.expires - as_of).days
         if days_left < 0:
@@ -210,5 +226,5 @@ def apply_waivers(
             state = "expiring"
         else:
             state = "active"
-        report.append({**w.echo(), "line": w.line, "state": state, "matched": matched[w.index], "days_left": days_left})
-    return out, report
+        report.append(WaiverState(w, state, matched[w.index], days_left))
+    return out, tuple(report)

@@ -139,7 +139,8 @@ def test_waived_failure_is_skipped_with_the_waiver(governed_result: RunResult, o
 
 def test_baselined_failure_is_skipped_naming_the_baseline(governed_result: RunResult, options: RenderOptions) -> None:
     root = ET.fromstring(render_junit(governed_result, options))
-    baseline_file = governed_result.extras["baseline"]["file"]
+    assert governed_result.baseline is not None
+    baseline_file = governed_result.baseline.file
     assert baseline_file.endswith("baseline.json")
     for rule_id, name in (("GOV-001", "RSK-002"), ("INFRA-004", "CI-002")):  # INFRA-004's waiver has expired
         case = _case(root, rule_id, name)

@@ -28,12 +28,11 @@ from __future__ import annotations
 import re
 import xml.etree.ElementTree as ET
 from collections.abc import Sequence
-from typing import Any
 
 from capcheck.escaping.xml import xml_text
 from capcheck.hookspecs import hookimpl
 from capcheck.models import Finding, RunResult, Status
-from capcheck.reporters import RenderOptions, Reporter
+from capcheck.reporters import RenderOptions, Reporter, scorecard_rows
 
 __all__ = ["render_junit"]
 
@@ -109,14 +108,13 @@ def _skip_message(f: Finding, baseline_file: str) -> str:
     return xml_text(f.message or f.title)
 
 
-def _scorecard_row(result: RunResult, area: str) -> dict[str, Any] | None:
-    rows = result.extras.get("scorecard")
-    if not isinstance(rows, list):
-        return None
-    for row in rows:
-        if isinstance(row, dict) and row.get("area") == area:
-            return row
-    return None
+def _scorecard_properties(result: RunResult, area: str) -> list[tuple[str, str]]:
+    """The area's scorecard row as (name, value) properties: level, name, status, basis, cap (when set)."""
+    row = next((r for r in scorecard_rows(result) if r.area == area), None)
+    if row is None:
+        return []
+    fields = {"level": row.level, "name": row.name, "status": row.status, "basis": row.basis, "cap": row.cap}
+    return [(f"capcheck.scorecard.{key}", str(value)) for key, value in fields.items() if value is not None]
 
 
 def _property(parent: ET.Element, name: str, value: str) -> None:
@@ -129,8 +127,7 @@ def render_junit(result: RunResult, options: RenderOptions) -> str:
     order = {a.id: (a.order, a.id) for a in result.areas}
     areas = {str(r["area"]) for r in result.rules} | {f.area for f in result.findings}
     timestamp = _timestamp(result)
-    baseline = result.extras.get("baseline")
-    baseline_file = str(baseline.get("file", "")) if isinstance(baseline, dict) else ""
+    baseline_file = result.baseline.file if result.baseline is not None else ""
     root = ET.Element("testsuites")
     for suite_id, area in enumerate(sorted(areas, key=lambda a: order.get(a, (1000, a)))):
         findings = sorted((f for f in result.findings if f.area == area), key=Finding.sort_key)
@@ -169,11 +166,8 @@ def render_junit(result: RunResult, options: RenderOptions) -> str:
         for accepted in _ACCEPTED:
             if by_area.get(accepted.value):
                 _property(props, f"capcheck.{accepted.value}", str(by_area[accepted.value]))
-        score = _scorecard_row(result, area)
-        if score is not None:
-            for key in ("level", "name", "status", "basis", "cap"):
-                if score.get(key) is not None:
-                    _property(props, f"capcheck.scorecard.{key}", str(score[key]))
+        for name, value in _scorecard_properties(result, area):
+            _property(props, name, value)
 
         used: set[tuple[str, str]] = set()
         for f in findings:

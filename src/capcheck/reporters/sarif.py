@@ -319,7 +319,7 @@ def sarif_document(result: RunResult, options: RenderOptions | None = None) -> d
 
     # GitHub shows a result only at a location: findings with no evidence file (a skip because a kind
     # was not given, an error) are counted in the invocation's summary and notifications instead.
-    baselined_run = "baseline" in result.extras
+    baselined_run = result.baseline is not None
     results = [
         _result(f, rule_index[f.rule_id], locator, baselined_run)
         for f in result.findings
@@ -357,8 +357,8 @@ def sarif_document(result: RunResult, options: RenderOptions | None = None) -> d
     }
     if result.gate_failures:
         invocation["properties"]["gateFailures"] = list(result.gate_failures)
-    if result.extras.get("scorecard") is not None:
-        invocation["properties"]["scorecard"] = result.extras["scorecard"]
+    if result.scorecard is not None:
+        invocation["properties"]["scorecard"] = [row.as_dict() for row in result.scorecard.rows]
 
     run: dict[str, Any] = {
         "tool": {"driver": driver},
