@@ -23,7 +23,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 if TYPE_CHECKING:  # only for annotations: these modules import this one
     from capcheck.baseline import BaselineReport
     from capcheck.scorecard import Scorecard
-    from capcheck.waivers import WaiverState
+    from capcheck.waivers import Waiver, WaiverState
 
 __all__ = [
     "Area",
@@ -295,7 +295,7 @@ class Finding:
     group: str | None = None
     fingerprint: str = ""
     #: The waiver that accepted this failure (status ``waived``), as given in the waivers file.
-    waiver: Mapping[str, Any] | None = None
+    waiver: Waiver | None = None
 
     def sort_key(self) -> tuple[Any, ...]:
         """The one deterministic order of findings: area, severity (high first), rule, evidence."""
@@ -331,7 +331,7 @@ class Finding:
         out["remediation"] = self.remediation
         out["fingerprint"] = self.fingerprint
         if self.waiver is not None:
-            out["waiver"] = dict(self.waiver)
+            out["waiver"] = self.waiver.echo()
         return out
 
 

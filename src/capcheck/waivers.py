@@ -58,11 +58,16 @@ class Waiver:
         key = finding.evidence.record_id if finding.evidence and finding.evidence.record_id else finding.group
         return key is not None and any(fnmatchcase(key, pattern) for pattern in self.records)
 
+    @property
+    def pointer(self) -> str:
+        """Where the waiver is in its file, as a JSON pointer."""
+        return f"/waivers/{self.index}"
+
     def echo(self) -> dict[str, Any]:
-        """The waiver as echoed on every finding it accepts."""
+        """The waiver as echoed on every finding it accepts (its JSON form)."""
         out: dict[str, Any] = {
             "file": self.file,
-            "pointer": f"/waivers/{self.index}",
+            "pointer": self.pointer,
             "rule": self.rule,
             "records": list(self.records),
             "reason": self.reason,
@@ -213,7 +218,7 @@ def apply_waivers(
             if waiver is not None:
                 matched[waiver.index] += 1
                 summary.move(finding, Status.WAIVED)
-                finding = replace(finding, status=Status.WAIVED, waiver=waiver.echo())
+                finding = replace(finding, status=Status.WAIVED, waiver=waiver)
         out.append(finding)
     report: list[WaiverState] = []
     for w in waivers:

@@ -124,11 +124,22 @@ def _result(v: list[str]) -> RunResult:
     base = _governed()
     rule = next(r for r in base.rules if r["id"] == "COMM-004")
 
+    # The expiry and approval dates are typed dates now: fuzzed text cannot reach a report through them.
+    waiver = Waiver(
+        index=0,
+        rule=v[5],
+        records=(v[0],),
+        reason=v[6],
+        approved_by=v[4],
+        ticket=v[3],
+        expires=date(2026, 11, 28),
+        approved_on=date(2026, 1, 1),
+        file=v[7],
+        line=2,
+    )
+
     def finding(status: Status, i: int) -> Finding:
         ev = EvidenceRef(kind="supplier-contracts", record_id=v[i % 8], file=v[(i + 1) % 8], line=3, pointer=v[2])
-        waiver = None
-        if status is Status.WAIVED:
-            waiver = {"ticket": v[3], "approved_by": v[4], "expires": v[5], "reason": v[6], "file": v[7]}
         return Finding(
             rule_id="COMM-004",
             rule_version=str(rule["version"]),
@@ -142,7 +153,7 @@ def _result(v: list[str]) -> RunResult:
             related=(EvidenceRef(kind="supplier-contracts", record_id=v[i % 8], file=v[3], line=1),),
             group=v[(i + 3) % 8],
             fingerprint=f"{i:032x}",
-            waiver=waiver,
+            waiver=waiver if status is Status.WAIVED else None,
         )
 
     findings = tuple(finding(s, i) for i, s in enumerate(Status))
@@ -150,19 +161,6 @@ def _result(v: list[str]) -> RunResult:
         EvidenceFileInfo(
             path=v[0], format="json", kind="supplier-contracts", records=1, sha256="0" * 64, notes=(v[1],)
         ),
-    )
-    # The expiry and approval dates are typed dates now: fuzzed text cannot reach a report through them.
-    waiver = Waiver(
-        index=0,
-        rule="COMM-004",
-        records=(v[0],),
-        reason=v[6],
-        approved_by=v[4],
-        ticket=v[3],
-        expires=date(2026, 11, 28),
-        approved_on=date(2026, 1, 1),
-        file=v[7],
-        line=2,
     )
     waiver_report = tuple(WaiverState(waiver, state, 1, 3) for state in ("active", "expiring", "unused", "expired"))
     fixed = ({"rule_id": "GOV-002", "record_id": v[1], "message": v[2], "fingerprint": "f" * 32, "kind": "k"},)

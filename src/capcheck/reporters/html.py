@@ -376,11 +376,11 @@ def _accepted_note(f: Finding, baseline_file: str) -> str:
     """What accepted a waived or baselined failure, under its message."""
     w = f.waiver
     if f.status is Status.WAIVED and w is not None:
-        approved = f" on {esc(w['approved_on'])}" if w.get("approved_on") else ""
+        approved = f" on {esc(w.approved_on.isoformat())}" if w.approved_on else ""
         return (
             '<div class="accepted waiver">Waived: <span class="mono">'
-            f"{esc(w.get('ticket'))}</span>, approved by {esc(w.get('approved_by'))}{approved}, "
-            f'expires {esc(w.get("expires"))}. <span class="reason">{esc(w.get("reason"))}</span></div>'
+            f"{esc(w.ticket)}</span>, approved by {esc(w.approved_by)}{approved}, "
+            f'expires {esc(w.expires.isoformat())}. <span class="reason">{esc(w.reason)}</span></div>'
         )
     if f.status is Status.BASELINED:
         return (

@@ -80,11 +80,11 @@ def _details(f: Finding) -> str:
     w = f.waiver
     if f.status is Status.WAIVED and w is not None:
         lines.append(
-            f"Waiver: {w.get('ticket', '')}, approved by {w.get('approved_by', '')}"
-            + (f" on {w['approved_on']}" if w.get("approved_on") else "")
-            + f", expires {w.get('expires', '')} ({w.get('file', '')}{w.get('pointer', '')})"
+            f"Waiver: {w.ticket}, approved by {w.approved_by}"
+            + (f" on {w.approved_on.isoformat()}" if w.approved_on else "")
+            + f", expires {w.expires.isoformat()} ({w.file}{w.pointer})"
         )
-        lines.append(f"Reason: {w.get('reason', '')}")
+        lines.append(f"Reason: {w.reason}")
     lines.append(f"Fingerprint: {f.fingerprint}")
     return xml_text("\n".join(line for line in lines if line))
 
@@ -98,8 +98,7 @@ def _skip_message(f: Finding, baseline_file: str) -> str:
     w = f.waiver
     if f.status is Status.WAIVED and w is not None:
         return xml_text(
-            f"waived: {w.get('reason', '')} ({w.get('ticket', '')}, approved by {w.get('approved_by', '')}, "
-            f"expires {w.get('expires', '')})"
+            f"waived: {w.reason} ({w.ticket}, approved by {w.approved_by}, expires {w.expires.isoformat()})"
         )
     if f.status is Status.WAIVED:
         return "waived"

@@ -344,8 +344,8 @@ def _accepted(result: RunResult, most: int) -> list[str]:
         w = f.waiver
         if f.status is Status.WAIVED and w is not None:
             by = (
-                f"waiver {md_escape(w.get('ticket'), 80)} ({md_escape(w.get('approved_by'), 80)}), "
-                f"expires {md_escape(w.get('expires'), 20)}"
+                f"waiver {md_escape(w.ticket, 80)} ({md_escape(w.approved_by, 80)}), "
+                f"expires {md_escape(w.expires.isoformat(), 20)}"
             )
         else:
             by = "baseline"

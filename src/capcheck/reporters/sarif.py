@@ -284,7 +284,7 @@ def _result(f: Finding, rule_index: int, locator: _Locator, baselined_run: bool)
                 "kind": "external",
                 "status": "accepted",
                 "justification": _message_text(
-                    f"{w['reason']} (approved by {w['approved_by']}, {w['ticket']}, expires {w['expires']})"
+                    f"{w.reason} (approved by {w.approved_by}, {w.ticket}, expires {w.expires.isoformat()})"
                 ),
             }
         ]
