@@ -725,7 +725,7 @@ def rules_list(
     if fmt == "json":
         import json
 
-        click.echo(json.dumps([rule_info(r) for r in chosen], indent=2))
+        click.echo(json.dumps([rule_info(r).as_dict() for r in chosen], indent=2))
         return
     for r in sorted(chosen, key=lambda r: (registry.area_order(r.meta.area), r.meta.id)):
         m = r.meta

@@ -227,11 +227,12 @@ def capcheck_reporters() -> Sequence[Reporter]:
     to ``--output FILE``. Two reporters with one name stop the run naming both plugins.
 
     The result is fully typed: read its attributes, never string keys. Besides the findings,
-    summary, evidence and rules, it carries ``scorecard`` (a :class:`capcheck.scorecard.Scorecard`:
-    ``rows`` of ``AreaScore``, ``criteria``, ``organisation``, or None), ``waivers`` (a tuple of
-    :class:`capcheck.waivers.WaiverState`, or None without ``--waivers``), ``baseline`` (a
-    :class:`capcheck.baseline.BaselineReport`, or None without ``--baseline``) and
-    ``gate_failures``. Each typed member's ``as_dict()`` is its form in the JSON findings document.
+    summary and evidence, it carries ``rules`` (:class:`capcheck.models.RuleInfo`), ``scorecard``
+    (a :class:`capcheck.scorecard.Scorecard`: ``rows`` of ``AreaScore``, ``criteria``,
+    ``organisation``; or None), ``waivers`` (a tuple of :class:`capcheck.waivers.WaiverState`, or
+    None without ``--waivers``), ``baseline`` (a :class:`capcheck.baseline.BaselineReport`, or None
+    without ``--baseline``) and ``gate_failures``. Each typed member's ``as_dict()`` is its form in
+    the JSON findings document.
 
     :return: the reporters this plugin adds.
 

@@ -214,6 +214,47 @@ class RuleSource:
         return out
 
 
+@dataclass(frozen=True)
+class RuleInfo:
+    """A selected rule as a result lists it: its metadata, the severity it ran at, and its source."""
+
+    id: str
+    version: str
+    title: str
+    area: str
+    #: The severity it ran at (the config's per-rule severity, else its own).
+    severity: Severity
+    kinds: tuple[str, ...] = ()
+    tags: tuple[str, ...] = ()
+    criteria: tuple[str, ...] = ()
+    description: str = ""
+    rationale: str = ""
+    remediation: str = ""
+    references: tuple[str, ...] = ()
+    options: Mapping[str, Any] = field(default_factory=dict)
+    #: Where it came from (None for a rule known only from its findings).
+    source: RuleSource | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        """The JSON form (an entry of ``rules`` in the findings document and ``rules list --format json``)."""
+        return {
+            "id": self.id,
+            "version": self.version,
+            "title": self.title,
+            "area": self.area,
+            "severity": self.severity.value,
+            "kinds": list(self.kinds),
+            "tags": list(self.tags),
+            "criteria": list(self.criteria),
+            "description": self.description,
+            "rationale": self.rationale,
+            "remediation": self.remediation,
+            "references": list(self.references),
+            "options": dict(self.options),
+            "source": None if self.source is None else self.source.as_dict(),
+        }
+
+
 class Outcome(NamedTuple):
     """What a rule yields: a status for one record (or group), before the engine adds provenance.
 
@@ -427,7 +468,7 @@ class RunResult:
     started: datetime
     finished: datetime
     evidence: tuple[EvidenceFileInfo, ...]
-    rules: tuple[Mapping[str, Any], ...]
+    rules: tuple[RuleInfo, ...]
     areas: tuple[Area, ...]
     findings: tuple[Finding, ...]
     summary: Summary

@@ -21,7 +21,7 @@ from capcheck.config import Config
 from capcheck.engine import evaluate
 from capcheck.errors import ConfigError, PluginError, Problem, UsageError
 from capcheck.evidence import EvidenceSet, load_evidence
-from capcheck.models import Finding, RunResult, Severity, display_path
+from capcheck.models import Finding, RuleInfo, RunResult, Severity, display_path
 from capcheck.plugins import LocalPlugin, build_plugin_manager
 from capcheck.registry import Registry, build_registry
 from capcheck.rules import Rule, select_rules
@@ -249,23 +249,22 @@ def _run_check(request: CheckRequest, registry: Registry | None) -> RunResult:
     )
 
 
-def rule_info(r: Rule, severities: Mapping[str, Severity] | None = None) -> dict[str, Any]:
-    """A rule as listed in results and ``rules list --format json``."""
+def rule_info(r: Rule, severities: Mapping[str, Severity] | None = None) -> RuleInfo:
+    """A rule as listed in results and (its ``as_dict()``) in ``rules list --format json``."""
     meta = r.meta
-    severity = (severities or {}).get(meta.id, meta.severity)
-    return {
-        "id": meta.id,
-        "version": meta.version,
-        "title": meta.title,
-        "area": meta.area,
-        "severity": severity.value,
-        "kinds": list(meta.kinds),
-        "tags": list(meta.tags),
-        "criteria": list(meta.criteria),
-        "description": meta.description,
-        "rationale": meta.rationale,
-        "remediation": meta.remediation,
-        "references": list(meta.references),
-        "options": dict(meta.options),
-        "source": r.source.as_dict(),
-    }
+    return RuleInfo(
+        id=meta.id,
+        version=meta.version,
+        title=meta.title,
+        area=meta.area,
+        severity=(severities or {}).get(meta.id, meta.severity),
+        kinds=tuple(meta.kinds),
+        tags=tuple(meta.tags),
+        criteria=tuple(meta.criteria),
+        description=meta.description,
+        rationale=meta.rationale,
+        remediation=meta.remediation,
+        references=tuple(meta.references),
+        options=dict(meta.options),
+        source=r.source,
+    )

@@ -121,7 +121,7 @@ def test_sections_and_rows(full_result: RunResult, options: RenderOptions) -> No
     for ev in full_result.evidence:
         assert ev.sha256 in text and ev.path in text
     for rule in full_result.rules:
-        assert str(rule["id"]) in text
+        assert rule.id in text
     assert "Scorecard" in text  # the run computed a maturity scorecard
 
 

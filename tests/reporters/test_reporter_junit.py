@@ -48,7 +48,7 @@ def test_structure_and_counts(full_result: RunResult, options: RenderOptions) ->
     root = ET.fromstring(render_junit(full_result, options))
     assert root.tag == "testsuites"
     suites = root.findall("testsuite")
-    areas = {str(r["area"]) for r in full_result.rules}
+    areas = {r.area for r in full_result.rules}
     assert {s.get("package") for s in suites} == {f"capcheck.{a}" for a in areas}
     assert [s.get("id") for s in suites] == [str(i) for i in range(len(suites))]
     total = Counter[str]()

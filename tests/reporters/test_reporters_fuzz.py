@@ -122,7 +122,7 @@ values = st.lists(hostile, min_size=8, max_size=8)
 def _result(v: list[str]) -> RunResult:
     """The governed fixture run with ``v`` wherever evidence, waivers or the baseline reach a report."""
     base = _governed()
-    rule = next(r for r in base.rules if r["id"] == "COMM-004")
+    rule = next(r for r in base.rules if r.id == "COMM-004")
 
     # The expiry and approval dates are typed dates now: fuzzed text cannot reach a report through them.
     waiver = Waiver(
@@ -142,11 +142,11 @@ def _result(v: list[str]) -> RunResult:
         ev = EvidenceRef(kind="supplier-contracts", record_id=v[i % 8], file=v[(i + 1) % 8], line=3, pointer=v[2])
         return Finding(
             rule_id="COMM-004",
-            rule_version=str(rule["version"]),
+            rule_version=rule.version,
             status=status,
             severity=Severity.HIGH,
             area="COMM",
-            title=str(rule["title"]),
+            title=rule.title,
             message=v[(i + 2) % 8],
             remediation="fix it",
             evidence=ev,

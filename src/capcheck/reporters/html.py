@@ -19,12 +19,12 @@ from __future__ import annotations
 
 import base64
 import hashlib
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from capcheck.escaping.html import esc
 from capcheck.hookspecs import hookimpl
-from capcheck.models import STATUS_ORDER, Finding, RunResult, Severity, Status
+from capcheck.models import STATUS_ORDER, Finding, RuleInfo, RunResult, Severity, Status
 from capcheck.reporters import RenderOptions, Reporter
 
 if TYPE_CHECKING:  # annotations only: the result carries these
@@ -557,31 +557,32 @@ def _evidence(result: RunResult) -> str:
     )
 
 
-def _rule_row(info: Mapping[str, Any]) -> str:
-    source = info.get("source") or {}
-    src = " ".join(str(source.get(k)) for k in ("name", "version", "path") if source.get(k))
+def _rule_row(info: RuleInfo) -> str:
+    source = info.source
+    parts = (source.name, source.version, source.path) if source is not None else ()
+    src = " ".join(p for p in parts if p)
     detail = ""
-    description = info.get("description")
-    if description:
-        refs = "".join(f"<li>{esc(r)}</li>" for r in info.get("references") or ())
+    if info.description:
+        refs = "".join(f"<li>{esc(r)}</li>" for r in info.references)
         detail = (
-            f"<details><summary>{esc(info.get('title', ''))}</summary><p>{esc(description)}</p>"
-            + (f"<p><strong>Why:</strong> {esc(info['rationale'])}</p>" if info.get("rationale") else "")
-            + (f"<p><strong>Fix:</strong> {esc(info['remediation'])}</p>" if info.get("remediation") else "")
+            f"<details><summary>{esc(info.title)}</summary><p>{esc(info.description)}</p>"
+            + (f"<p><strong>Why:</strong> {esc(info.rationale)}</p>" if info.rationale else "")
+            + (f"<p><strong>Fix:</strong> {esc(info.remediation)}</p>" if info.remediation else "")
             + (f"<ul>{refs}</ul>" if refs else "")
             + "</details>"
         )
-    title = detail or esc(info.get("title", ""))
+    title = detail or esc(info.title)
+    severity = info.severity.value
     return (
-        f"<tr><td><code>{esc(info.get('id'))}</code></td><td>{title}</td><td>{esc(info.get('area'))}</td>"
-        f'<td class="sv-{esc(info.get("severity"))}">{esc(info.get("severity"))}</td>'
-        f"<td>{esc(info.get('version', ''))}</td><td>{esc(', '.join(info.get('kinds') or ()))}</td>"
+        f"<tr><td><code>{esc(info.id)}</code></td><td>{title}</td><td>{esc(info.area)}</td>"
+        f'<td class="sv-{esc(severity)}">{esc(severity)}</td>'
+        f"<td>{esc(info.version)}</td><td>{esc(', '.join(info.kinds))}</td>"
         f'<td class="mono">{esc(src)}</td></tr>'
     )
 
 
 def _rules(result: RunResult) -> str:
-    rules = sorted(result.rules, key=lambda r: str(r.get("id")))
+    rules = sorted(result.rules, key=lambda r: r.id)
     rows = "".join(_rule_row(r) for r in rules)
     return (
         f'<section id="rules"><h2>Rules that ran ({len(rules)})</h2>'

@@ -47,7 +47,7 @@ def result_document(result: RunResult) -> dict[str, Any]:
             "gate_failures": list(result.gate_failures),
         },
         "evidence": [f.as_dict() for f in result.evidence],
-        "rules": [dict(r) for r in result.rules],
+        "rules": [r.as_dict() for r in result.rules],
         "findings": [f.as_dict() for f in result.findings],
         "summary": result.summary.as_dict(),
     }

@@ -124,7 +124,7 @@ def render_junit(result: RunResult, options: RenderOptions) -> str:
     """Render the result as JUnit XML (one test suite per capability area)."""
     titles = {a.id: a.title for a in result.areas}
     order = {a.id: (a.order, a.id) for a in result.areas}
-    areas = {str(r["area"]) for r in result.rules} | {f.area for f in result.findings}
+    areas = {r.area for r in result.rules} | {f.area for f in result.findings}
     timestamp = _timestamp(result)
     baseline_file = result.baseline.file if result.baseline is not None else ""
     root = ET.Element("testsuites")
@@ -156,7 +156,7 @@ def render_junit(result: RunResult, options: RenderOptions) -> str:
         _property(props, "capcheck.as_of", result.as_of.isoformat())
         _property(props, "capcheck.fail_on", result.fail_on.value if result.fail_on else "never")
         _property(props, "capcheck.area", area)
-        _property(props, "capcheck.rules", " ".join(sorted(str(r["id"]) for r in result.rules if r["area"] == area)))
+        _property(props, "capcheck.rules", " ".join(sorted(r.id for r in result.rules if r.area == area)))
         by_area = result.summary.by_area.get(area, {})
         passed_total = by_area.get(Status.PASS.value, 0)
         _property(props, "capcheck.passed", str(passed_total))
