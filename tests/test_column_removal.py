@@ -212,17 +212,9 @@ def workspace(tmp_path_factory: pytest.TempPathFactory) -> Workspace:
 
 
 def levels(result: RunResult) -> dict[str, int]:
-    """Each area's level; no level (insufficient evidence, incomplete ...) is 0, below every level.
-
-    Read through the result's scorecard rows, whether they are mappings or objects, so that the test
-    survives a new scorecard model."""
-    rows: Any = getattr(result, "scorecard", None) or result.extras.get("scorecard", ())
-    out: dict[str, int] = {}
-    for row in rows:
-        area = row["area"] if isinstance(row, Mapping) else row.area
-        level = row["level"] if isinstance(row, Mapping) else row.level
-        out[area] = int(level) if level is not None else 0
-    return out
+    """Each area's level; no level (insufficient evidence, incomplete ...) is 0, below every level."""
+    rows = result.scorecard.rows if result.scorecard is not None else ()
+    return {row.area: row.level if row.level is not None else 0 for row in rows}
 
 
 def guarded_failures(result: RunResult) -> dict[str, Severity]:

@@ -24,7 +24,7 @@ def mixed(copy_fixture: Callable[..., Path]) -> Path:
 def test_run_check_returns_the_result(mixed: Path) -> None:
     result = run_check(CheckRequest(paths=[mixed], select=PY_RULES, as_of=date(2025, 4, 1)))
     assert result.as_of == date(2025, 4, 1)
-    assert [r["id"] for r in result.rules] == list(PY_RULES)
+    assert [r.id for r in result.rules] == list(PY_RULES)
     assert result.summary.by_status["fail"] == 7
     assert result.exit_code == 1
     assert result.started <= result.finished
@@ -59,7 +59,7 @@ def test_config_overrides_reach_the_rules(mixed: Path, workdir: Path) -> None:
     failed = sorted(f.evidence.record_id for f in result.findings if f.evidence and f.status.value == "fail")
     assert failed == ["RSK-002", "RSK-003", "RSK-004"]
     assert {f.severity for f in result.findings} == {Severity.LOW}
-    assert result.rules[0]["severity"] == "low"
+    assert result.rules[0].severity is Severity.LOW
 
 
 def test_select_from_the_request_wins_and_ignores_add_up(mixed: Path) -> None:
@@ -68,7 +68,7 @@ def test_select_from_the_request_wins_and_ignores_add_up(mixed: Path) -> None:
     with pytest.raises(UsageError, match="no rules left to run"):
         run_check(CheckRequest(paths=[mixed], config=config, select=["COMM-003", "COMM-004"], ignore=["COMM-004"]))
     result = run_check(CheckRequest(paths=[mixed], config=config, select=["COMM-003", "COMM-004"]))
-    assert [r["id"] for r in result.rules] == ["COMM-004"]
+    assert [r.id for r in result.rules] == ["COMM-004"]
 
 
 def test_inputs_are_checked_before_any_rule_runs(workdir: Path) -> None:
@@ -92,7 +92,7 @@ def test_rules_from_files_carry_the_file_hash(mixed: Path, workdir: Path) -> Non
     )
     (rules / "COMM-950.toml").write_text(text)
     result = run_check(CheckRequest(paths=[mixed], rule_paths=[rules], select=["COMM-950", "COMM-001"]))
-    sources = {r["id"]: r["source"] for r in result.rules}
+    sources = {r.id: r.source.as_dict() for r in result.rules if r.source is not None}
     assert sources["COMM-950"] == {
         "type": "file",
         "name": "ours/COMM-950.toml",

@@ -9,8 +9,8 @@ editing unrelated fields does not break the match.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import replace
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -18,9 +18,35 @@ from capcheck.errors import ConfigError, Problem
 from capcheck.models import Finding, RunResult, Status, Summary, display_path
 from capcheck.side_inputs import BASELINE_MAX_BYTES, read_json
 
-__all__ = ["BASELINE_VERSION", "apply_baseline", "baseline_document", "load_baseline"]
+__all__ = ["BASELINE_VERSION", "BaselineReport", "apply_baseline", "baseline_document", "load_baseline"]
 
 BASELINE_VERSION = "1.0"
+
+
+@dataclass(frozen=True)
+class BaselineReport:
+    """What a baseline did this run: the failures it matched, the new ones, its entries now fixed."""
+
+    #: The baseline file as shown in messages.
+    file: str
+    #: Entries in the file.
+    entries: int
+    #: Failures (or waived failures) the baseline recorded.
+    matched: int
+    #: Failures the baseline does not record: they still fail the run.
+    new_failures: int
+    #: The file's entries that no longer fail, as written in it (sorted by rule id, then fingerprint).
+    fixed: tuple[Mapping[str, Any], ...] = ()
+
+    def as_dict(self) -> dict[str, Any]:
+        """The JSON form (the ``baseline`` block of the findings document)."""
+        return {
+            "file": self.file,
+            "entries": self.entries,
+            "matched": self.matched,
+            "new_failures": self.new_failures,
+            "fixed": list(self.fixed),
+        }
 
 
 def baseline_document(result: RunResult) -> dict[str, Any]:
@@ -68,7 +94,7 @@ def load_baseline(path: Path) -> dict[str, dict[str, Any]]:
 
 def apply_baseline(
     findings: Sequence[Finding], summary: Summary, baseline: dict[str, dict[str, Any]], *, file: str
-) -> tuple[list[Finding], dict[str, Any]]:
+) -> tuple[list[Finding], BaselineReport]:
     """Mark failures found in the baseline as ``baselined``; list baseline entries now fixed."""
     seen: set[str] = set()
     out: list[Finding] = []
@@ -86,5 +112,4 @@ def apply_baseline(
         out.append(finding)
     fixed = [baseline[fp] for fp in sorted(baseline) if fp not in seen]
     fixed.sort(key=lambda e: (str(e.get("rule_id")), str(e.get("fingerprint"))))
-    report = {"file": file, "entries": len(baseline), "matched": len(seen), "new_failures": new, "fixed": fixed}
-    return out, report
+    return out, BaselineReport(file, len(baseline), len(seen), new, tuple(fixed))

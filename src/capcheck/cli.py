@@ -725,7 +725,7 @@ def rules_list(
     if fmt == "json":
         import json
 
-        click.echo(json.dumps([rule_info(r) for r in chosen], indent=2))
+        click.echo(json.dumps([rule_info(r).as_dict() for r in chosen], indent=2))
         return
     for r in sorted(chosen, key=lambda r: (registry.area_order(r.meta.area), r.meta.id)):
         m = r.meta
@@ -1049,7 +1049,7 @@ def _framework_status(
 
     request = _request(config, evidence_paths, rule_paths, plugins, (), (), as_of, None, fail_on=None, debug=debug)
     result = run_check(request, registry)
-    judged = {c["id"]: c for c in result.extras.get("criteria", ())}
+    judged = {c.ref: c.as_dict() for c in (result.scorecard.criteria if result.scorecard else ())}
     rows = []
     for c in fw.criteria:
         ref = f"{fw.id}:{c.id}"

@@ -226,6 +226,14 @@ def capcheck_reporters() -> Sequence[Reporter]:
     :class:`capcheck.models.RunResult` to text; capcheck writes it to stdout or, atomically,
     to ``--output FILE``. Two reporters with one name stop the run naming both plugins.
 
+    The result is fully typed: read its attributes, never string keys. Besides the findings,
+    summary and evidence, it carries ``rules`` (:class:`capcheck.models.RuleInfo`), ``scorecard``
+    (a :class:`capcheck.scorecard.Scorecard`: ``rows`` of ``AreaScore``, ``criteria``,
+    ``organisation``; or None), ``waivers`` (a tuple of :class:`capcheck.waivers.WaiverState`, or
+    None without ``--waivers``), ``baseline`` (a :class:`capcheck.baseline.BaselineReport`, or None
+    without ``--baseline``) and ``gate_failures``. Each typed member's ``as_dict()`` is its form in
+    the JSON findings document.
+
     :return: the reporters this plugin adds.
 
     Example::
@@ -233,5 +241,9 @@ def capcheck_reporters() -> Sequence[Reporter]:
         @hookimpl
         def capcheck_reporters():
             return [Reporter(name="csv", description="one row per finding", render=render_csv)]
+
+        def render_levels(result: RunResult, options: RenderOptions) -> str:
+            rows = result.scorecard.rows if result.scorecard else ()
+            return "".join(f"{row.area}: {row.name}\n" for row in rows)
     """
     raise NotImplementedError

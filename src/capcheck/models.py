@@ -16,9 +16,14 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from enum import StrEnum
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+if TYPE_CHECKING:  # only for annotations: these modules import this one
+    from capcheck.baseline import BaselineReport
+    from capcheck.scorecard import Scorecard
+    from capcheck.waivers import Waiver, WaiverState
 
 __all__ = [
     "Area",
@@ -209,6 +214,47 @@ class RuleSource:
         return out
 
 
+@dataclass(frozen=True)
+class RuleInfo:
+    """A selected rule as a result lists it: its metadata, the severity it ran at, and its source."""
+
+    id: str
+    version: str
+    title: str
+    area: str
+    #: The severity it ran at (the config's per-rule severity, else its own).
+    severity: Severity
+    kinds: tuple[str, ...] = ()
+    tags: tuple[str, ...] = ()
+    criteria: tuple[str, ...] = ()
+    description: str = ""
+    rationale: str = ""
+    remediation: str = ""
+    references: tuple[str, ...] = ()
+    options: Mapping[str, Any] = field(default_factory=dict)
+    #: Where it came from (None for a rule known only from its findings).
+    source: RuleSource | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        """The JSON form (an entry of ``rules`` in the findings document and ``rules list --format json``)."""
+        return {
+            "id": self.id,
+            "version": self.version,
+            "title": self.title,
+            "area": self.area,
+            "severity": self.severity.value,
+            "kinds": list(self.kinds),
+            "tags": list(self.tags),
+            "criteria": list(self.criteria),
+            "description": self.description,
+            "rationale": self.rationale,
+            "remediation": self.remediation,
+            "references": list(self.references),
+            "options": dict(self.options),
+            "source": None if self.source is None else self.source.as_dict(),
+        }
+
+
 class Outcome(NamedTuple):
     """What a rule yields: a status for one record (or group), before the engine adds provenance.
 
@@ -290,7 +336,7 @@ class Finding:
     group: str | None = None
     fingerprint: str = ""
     #: The waiver that accepted this failure (status ``waived``), as given in the waivers file.
-    waiver: Mapping[str, Any] | None = None
+    waiver: Waiver | None = None
 
     def sort_key(self) -> tuple[Any, ...]:
         """The one deterministic order of findings: area, severity (high first), rule, evidence."""
@@ -326,7 +372,7 @@ class Finding:
         out["remediation"] = self.remediation
         out["fingerprint"] = self.fingerprint
         if self.waiver is not None:
-            out["waiver"] = dict(self.waiver)
+            out["waiver"] = self.waiver.echo()
         return out
 
 
@@ -410,20 +456,31 @@ class Summary:
 
 @dataclass(frozen=True)
 class RunResult:
-    """Everything one ``capcheck check`` produced: every reporter renders this one value."""
+    """Everything one ``capcheck check`` produced: every reporter renders this one value.
+
+    The contract between the core and its outputs: every member is typed, so a reporter reads
+    attributes (``result.scorecard.rows``, ``result.baseline.new_failures``) and mypy checks them.
+    The JSON forms come from each member's ``as_dict()`` (``Scorecard.blocks()``).
+    """
 
     tool_version: str
     as_of: date
     started: datetime
     finished: datetime
     evidence: tuple[EvidenceFileInfo, ...]
-    rules: tuple[Mapping[str, Any], ...]
+    rules: tuple[RuleInfo, ...]
     areas: tuple[Area, ...]
     findings: tuple[Finding, ...]
     summary: Summary
     fail_on: Severity | None
     include_passed: bool = False
-    extras: Mapping[str, Any] = field(default_factory=dict)
+    #: The maturity scorecard: area rows, the per-criterion view, the organisation and its profile.
+    #: None when the result has none (a result built by hand or by a plugin).
+    scorecard: Scorecard | None = None
+    #: Every waiver's state this run, in file order; None without ``--waivers``.
+    waivers: tuple[WaiverState, ...] | None = None
+    #: What the baseline matched and what is fixed; None without ``--baseline``.
+    baseline: BaselineReport | None = None
     #: Why the scorecard gate failed, one message per area below its minimum level.
     gate_failures: tuple[str, ...] = ()
 

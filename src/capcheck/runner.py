@@ -16,17 +16,17 @@ from pathlib import Path
 from typing import Any
 
 from capcheck._version import __version__
-from capcheck.baseline import apply_baseline, load_baseline
+from capcheck.baseline import BaselineReport, apply_baseline, load_baseline
 from capcheck.config import Config
 from capcheck.engine import evaluate
 from capcheck.errors import ConfigError, PluginError, Problem, UsageError
 from capcheck.evidence import EvidenceSet, load_evidence
-from capcheck.models import Finding, RunResult, Severity, display_path
+from capcheck.models import Finding, RuleInfo, RunResult, Severity, display_path
 from capcheck.plugins import LocalPlugin, build_plugin_manager
 from capcheck.registry import Registry, build_registry
 from capcheck.rules import Rule, select_rules
 from capcheck.scorecard import ScoredRule, compute_scorecard, gate_failures
-from capcheck.waivers import apply_waivers, load_waivers
+from capcheck.waivers import WaiverState, apply_waivers, load_waivers
 
 __all__ = ["NO_CONFIG_PLUGINS_ENV", "CheckRequest", "config_plugins_disabled", "load_registry", "run_check"]
 
@@ -201,14 +201,15 @@ def _run_check(request: CheckRequest, registry: Registry | None) -> RunResult:
         debug=request.debug,
     )
     findings: list[Finding] = evaluation.findings
-    extras: dict[str, Any] = {}
+    waiver_report: tuple[WaiverState, ...] | None = None
+    baseline_report: BaselineReport | None = None
     if request.waivers is not None:
         waivers = load_waivers(request.waivers, as_of=as_of, max_days=request.config.waiver_max_days)
-        findings, extras["waivers"] = apply_waivers(
+        findings, waiver_report = apply_waivers(
             findings, evaluation.summary, waivers, as_of=as_of, warn_days=request.config.waiver_warn_days
         )
     if request.baseline is not None:
-        findings, extras["baseline"] = apply_baseline(
+        findings, baseline_report = apply_baseline(
             findings, evaluation.summary, load_baseline(request.baseline), file=display_path(request.baseline)
         )
     findings.sort(key=Finding.sort_key)
@@ -241,28 +242,29 @@ def _run_check(request: CheckRequest, registry: Registry | None) -> RunResult:
         summary=evaluation.summary,
         fail_on=request.fail_on,
         include_passed=request.include_passed,
-        extras={**scorecard.extras(), **extras},
+        scorecard=scorecard,
+        waivers=waiver_report,
+        baseline=baseline_report,
         gate_failures=tuple(gate_failures(scorecard.rows, gate)),
     )
 
 
-def rule_info(r: Rule, severities: Mapping[str, Severity] | None = None) -> dict[str, Any]:
-    """A rule as listed in results and ``rules list --format json``."""
+def rule_info(r: Rule, severities: Mapping[str, Severity] | None = None) -> RuleInfo:
+    """A rule as listed in results and (its ``as_dict()``) in ``rules list --format json``."""
     meta = r.meta
-    severity = (severities or {}).get(meta.id, meta.severity)
-    return {
-        "id": meta.id,
-        "version": meta.version,
-        "title": meta.title,
-        "area": meta.area,
-        "severity": severity.value,
-        "kinds": list(meta.kinds),
-        "tags": list(meta.tags),
-        "criteria": list(meta.criteria),
-        "description": meta.description,
-        "rationale": meta.rationale,
-        "remediation": meta.remediation,
-        "references": list(meta.references),
-        "options": dict(meta.options),
-        "source": r.source.as_dict(),
-    }
+    return RuleInfo(
+        id=meta.id,
+        version=meta.version,
+        title=meta.title,
+        area=meta.area,
+        severity=(severities or {}).get(meta.id, meta.severity),
+        kinds=tuple(meta.kinds),
+        tags=tuple(meta.tags),
+        criteria=tuple(meta.criteria),
+        description=meta.description,
+        rationale=meta.rationale,
+        remediation=meta.remediation,
+        references=tuple(meta.references),
+        options=dict(meta.options),
+        source=r.source,
+    )

@@ -260,14 +260,22 @@ class Scorecard:
         """Criteria below the profile's expectation: where the improvement plan starts."""
         return [c for c in self.criteria if c.meets is False]
 
+    @property
+    def expected(self) -> list[CriterionResult]:
+        """Criteria the organisation type's profile sets an expectation for."""
+        return [c for c in self.criteria if c.expected is not None]
+
+    @property
+    def profile_met(self) -> bool | None:
+        """Whether every expectation of the profile is met (None: no profile, or it expects nothing here)."""
+        return None if not self.expected else not self.gaps
+
     def profile_dict(self) -> dict[str, Any]:
         """The ``profile`` block: the organisation type's expectations, whether they are met, the gaps."""
-        org_type = self.organisation.type
-        judged = [c for c in self.criteria if c.expected is not None]
         return {
-            "type": org_type,
-            "met": None if not judged else not self.gaps,
-            "criteria": len(judged),
+            "type": self.organisation.type,
+            "met": self.profile_met,
+            "criteria": len(self.expected),
             "gaps": [
                 {
                     "id": c.ref,
@@ -280,12 +288,16 @@ class Scorecard:
             ],
         }
 
-    def extras(self) -> dict[str, Any]:
-        """The blocks the findings document carries: scorecard, criteria, organisation, profile."""
+    def organisation_dict(self) -> dict[str, Any]:
+        """The ``organisation`` block: the profile as read, its flags, and the scorecard's notes."""
+        return {**self.organisation.as_dict(), "notes": list(self.notes)}
+
+    def blocks(self) -> dict[str, Any]:
+        """The blocks the findings document carries, by name: scorecard, criteria, organisation, profile."""
         return {
             "scorecard": [row.as_dict() for row in self.rows],
             "criteria": [c.as_dict() for c in self.criteria],
-            "organisation": {**self.organisation.as_dict(), "notes": list(self.notes)},
+            "organisation": self.organisation_dict(),
             "profile": self.profile_dict(),
         }
 

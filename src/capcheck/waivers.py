@@ -28,7 +28,7 @@ from capcheck.errors import ConfigError, Problem
 from capcheck.models import Finding, Status, Summary
 from capcheck.side_inputs import WAIVERS_MAX_BYTES, SideDocument, elide, read_document
 
-__all__ = ["Waiver", "apply_waivers", "load_waivers"]
+__all__ = ["Waiver", "WaiverState", "apply_waivers", "load_waivers"]
 
 #: Default longest waiver, in days.
 DEFAULT_MAX_DAYS = 366
@@ -58,11 +58,16 @@ class Waiver:
         key = finding.evidence.record_id if finding.evidence and finding.evidence.record_id else finding.group
         return key is not None and any(fnmatchcase(key, pattern) for pattern in self.records)
 
+    @property
+    def pointer(self) -> str:
+        """Where the waiver is in its file, as a JSON pointer."""
+        return f"/waivers/{self.index}"
+
     def echo(self) -> dict[str, Any]:
-        """The waiver as echoed on every finding it accepts."""
+        """The waiver as echoed on every finding it accepts (its JSON form)."""
         out: dict[str, Any] = {
             "file": self.file,
-            "pointer": f"/waivers/{self.index}",
+            "pointer": self.pointer,
             "rule": self.rule,
             "records": list(self.records),
             "reason": self.reason,
@@ -73,6 +78,22 @@ class Waiver:
         if self.approved_on is not None:
             out["approved_on"] = self.approved_on.isoformat()
         return out
+
+
+@dataclass(frozen=True)
+class WaiverState:
+    """One waiver's line of the waiver report: its state this run and how many failures it accepted."""
+
+    waiver: Waiver
+    state: str  # "active" | "expiring" | "unused" | "expired"
+    matched: int
+    #: Days from the as-of date to the expiry (negative once expired).
+    days_left: int
+
+    def as_dict(self) -> dict[str, Any]:
+        """The JSON form (an entry of the ``waivers`` block of the findings document)."""
+        w = self.waiver
+        return {**w.echo(), "line": w.line, "state": self.state, "matched": self.matched, "days_left": self.days_left}
 
 
 def _lines(document: SideDocument, suffix: str) -> list[int]:
@@ -183,7 +204,7 @@ def apply_waivers(
     *,
     as_of: date,
     warn_days: int = DEFAULT_WARN_DAYS,
-) -> tuple[list[Finding], list[dict[str, Any]]]:
+) -> tuple[list[Finding], tuple[WaiverState, ...]]:
     """Mark the failures that unexpired waivers cover as ``waived``; report every waiver's state.
 
     The summary is recounted in place. Returns the new findings and the waiver report.
@@ -197,9 +218,9 @@ def apply_waivers(
             if waiver is not None:
                 matched[waiver.index] += 1
                 summary.move(finding, Status.WAIVED)
-                finding = replace(finding, status=Status.WAIVED, waiver=waiver.echo())
+                finding = replace(finding, status=Status.WAIVED, waiver=waiver)
         out.append(finding)
-    report: list[dict[str, Any]] = []
+    report: list[WaiverState] = []
     for w in waivers:
         days_left = (w.expires - as_of).days
         if days_left < 0:
@@ -210,5 +231,5 @@ def apply_waivers(
             state = "expiring"
         else:
             state = "active"
-        report.append({**w.echo(), "line": w.line, "state": state, "matched": matched[w.index], "days_left": days_left})
-    return out, report
+        report.append(WaiverState(w, state, matched[w.index], days_left))
+    return out, tuple(report)

@@ -19,9 +19,12 @@ from pathlib import Path
 
 import pytest
 
+from capcheck.criteria import CriterionResult, CriterionStatus
 from capcheck.models import RunResult, Severity, Summary
 from capcheck.reporters import RenderOptions
 from capcheck.runner import CheckRequest, run_check
+from capcheck.scorecard import AreaScore, Scorecard
+from capcheck.sufficiency import OrganisationReading
 
 HERE = Path(__file__).parent
 EVIDENCE = HERE / "fixtures" / "evidence"
@@ -35,23 +38,33 @@ AS_OF = date(2026, 11, 25)
 HOSTILE_CONTRACT_ID = '</script><script>alert(1)</script>|=HYPERLINK("http://evil.example","x")'
 HOSTILE_ASSET_ID = "=cmd|' /C calc'!A0"
 
-SCORECARD = [
-    {
-        "area": "COMM",
-        "title": "Commercial capability",
-        "level": 2,
-        "name": "Basic",
-        "basis": "1 of 4 criteria achieved",
-    },
-    {"area": "GOV", "title": "Governance and assurance", "level": 3, "name": "Average <b>", "cap": "cap <i>"},
-    {
-        "area": "INFRA",
-        "title": "IT infrastructure",
-        "level": 1,
-        "name": "Below expectations",
-        "criteria": {"not-achieved": 2},
-    },
-]
+
+def _not_achieved(ref: str) -> CriterionResult:
+    return CriterionResult(ref, "", CriterionStatus.NOT_ACHIEVED, manual=False, rules=(), attestation=None)
+
+
+#: A hand-built scorecard with a hostile title and cap: three scored areas.
+SCORECARD = Scorecard(
+    rows=(
+        AreaScore("COMM", "Commercial capability", 2, "scored", 0, 0, 0, 0, 0, 0, basis="1 of 4 criteria achieved"),
+        AreaScore("GOV", "Governance <b>", 3, "scored", 0, 0, 0, 0, 0, 0, cap="cap <i>"),
+        AreaScore(
+            "INFRA",
+            "IT infrastructure",
+            1,
+            "scored",
+            0,
+            0,
+            0,
+            0,
+            0,
+            0,
+            criteria=(_not_achieved("x:1"), _not_achieved("x:2")),
+        ),
+    ),
+    criteria=(),
+    organisation=OrganisationReading(record=None),
+)
 
 
 @pytest.fixture(scope="session")
@@ -79,8 +92,8 @@ def governed_result() -> RunResult:
 
 @pytest.fixture(scope="session")
 def scorecard_result(default_result: RunResult) -> RunResult:
-    """The usual run with a scorecard in ``extras`` (as a later feature will add)."""
-    return dataclasses.replace(default_result, extras={"scorecard": SCORECARD})
+    """The usual run with the hand-built :data:`SCORECARD` in place of the computed one."""
+    return dataclasses.replace(default_result, scorecard=SCORECARD)
 
 
 @pytest.fixture(scope="session")

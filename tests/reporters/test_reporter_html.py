@@ -121,12 +121,12 @@ def test_sections_and_rows(full_result: RunResult, options: RenderOptions) -> No
     for ev in full_result.evidence:
         assert ev.sha256 in text and ev.path in text
     for rule in full_result.rules:
-        assert str(rule["id"]) in text
+        assert rule.id in text
     assert "Scorecard" in text  # the run computed a maturity scorecard
 
 
 def test_area_chart_without_scorecard(default_result: RunResult, options: RenderOptions) -> None:
-    text = render_html(dataclasses.replace(default_result, extras={}), options)
+    text = render_html(dataclasses.replace(default_result, scorecard=None), options)
     assert "<h2>Findings by area</h2>" in text
     page = _parse(text)
     bars = {a.get("class") for t, a in page.tags if t == "rect"}
@@ -152,7 +152,7 @@ def test_hostile_values_appear_only_escaped(
 def test_scorecard_chart(scorecard_result: RunResult, options: RenderOptions) -> None:
     text = render_html(scorecard_result, options)
     assert "<h2>Scorecard</h2>" in text
-    assert "Average &lt;b&gt;" in text and "cap &lt;i&gt;" in text
+    assert "Governance &lt;b&gt;" in text and "cap &lt;i&gt;" in text
     assert "Findings by area" not in text
     page = _parse(text)
     bars = [a for t, a in page.tags if t == "rect" and a.get("class") == "b-level"]
@@ -288,7 +288,8 @@ def test_waived_and_baselined_rows(governed_result: RunResult, options: RenderOp
     assert 'Waived: <span class="mono">RISK-101</span>, approved by Director of Commercial on 2026-09-01' in row
     assert "expires 2027-06-30" in row
     assert "Exit plan drafted; the supplier&#x27;s step-in rights cover the gap" in row
-    baseline_file = governed_result.extras["baseline"]["file"]
+    assert governed_result.baseline is not None
+    baseline_file = governed_result.baseline.file
     row = _text_of(
         text, '<tr data-status="baselined" data-severity="high" data-area="GOV" data-rule="GOV-001"', "</tr>"
     )
@@ -301,7 +302,8 @@ def test_cards_count_waived_and_baselined(governed_result: RunResult, options: R
     assert '<div class="n">3</div>' in waived
     assert "3 of 5 waivers applied; 1 expiring, 1 unused, 1 expired" in waived
     baselined = _text_of(text, '<div class="card" id="card-baselined">', "</div></div>")
-    new = governed_result.extras["baseline"]["new_failures"]
+    assert governed_result.baseline is not None
+    new = governed_result.baseline.new_failures
     assert '<div class="n">2</div>' in baselined and f"{new} new, 2 fixed" in baselined
 
 
@@ -318,7 +320,8 @@ def test_waivers_table_has_every_state(governed_result: RunResult, options: Rend
 def test_baseline_summary_and_fixed_entries(governed_result: RunResult, options: RenderOptions) -> None:
     text = render_html(governed_result, options)
     section = _text_of(text, '<section id="baseline">', "</section>")
-    new = governed_result.extras["baseline"]["new_failures"]
+    assert governed_result.baseline is not None
+    new = governed_result.baseline.new_failures
     assert (
         f"5 known failures recorded; 3 matched (reported as baselined or waived), <strong>{new} new</strong>" in section
     )
@@ -353,8 +356,7 @@ def test_governed_page_keeps_its_guarantees(governed_result: RunResult, options:
 
 
 def test_area_chart_shows_accepted_failures(governed_result: RunResult, options: RenderOptions) -> None:
-    extras = {k: v for k, v in governed_result.extras.items() if k != "scorecard"}
-    page = _parse(render_html(dataclasses.replace(governed_result, extras=extras), options))
+    page = _parse(render_html(dataclasses.replace(governed_result, scorecard=None), options))
     bars = {a.get("class") for t, a in page.tags if t == "rect"}
     assert {"b-fail", "b-waived", "b-baselined", "b-pass"} <= bars
 

@@ -48,7 +48,7 @@ def test_structure_and_counts(full_result: RunResult, options: RenderOptions) ->
     root = ET.fromstring(render_junit(full_result, options))
     assert root.tag == "testsuites"
     suites = root.findall("testsuite")
-    areas = {str(r["area"]) for r in full_result.rules}
+    areas = {r.area for r in full_result.rules}
     assert {s.get("package") for s in suites} == {f"capcheck.{a}" for a in areas}
     assert [s.get("id") for s in suites] == [str(i) for i in range(len(suites))]
     total = Counter[str]()
@@ -139,7 +139,8 @@ def test_waived_failure_is_skipped_with_the_waiver(governed_result: RunResult, o
 
 def test_baselined_failure_is_skipped_naming_the_baseline(governed_result: RunResult, options: RenderOptions) -> None:
     root = ET.fromstring(render_junit(governed_result, options))
-    baseline_file = governed_result.extras["baseline"]["file"]
+    assert governed_result.baseline is not None
+    baseline_file = governed_result.baseline.file
     assert baseline_file.endswith("baseline.json")
     for rule_id, name in (("GOV-001", "RSK-002"), ("INFRA-004", "CI-002")):  # INFRA-004's waiver has expired
         case = _case(root, rule_id, name)

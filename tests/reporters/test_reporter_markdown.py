@@ -70,14 +70,16 @@ def test_hostile_values_are_escaped(full_result: RunResult, options: RenderOptio
 def test_scorecard(scorecard_result: RunResult, options: RenderOptions) -> None:
     text = render_markdown(scorecard_result, options)
     assert "### Scorecard" in text
-    assert "| COMM Commercial capability | 2 | Basic | 0/0/0/0 | 0/0 | 1 of 4 criteria achieved |" in text
-    assert "| INFRA IT infrastructure | 1 | Below expectations | 0/0/2/0 |" in text
-    assert "Average &lt;b&gt;" in text and "cap &lt;i&gt;" in text
+    assert "| COMM Commercial capability | 2 | basic | 0/0/0/0 | 0/0 | 1 of 4 criteria achieved |" in text
+    assert "| INFRA IT infrastructure | 1 | below expectations | 0/0/2/0 |" in text
+    assert "Governance &lt;b&gt;" in text and "cap &lt;i&gt;" in text
 
 
-@pytest.mark.parametrize("card", [{"x": 1}, "text", [], None])
-def test_unusable_scorecard_is_skipped(card: object, default_result: RunResult, options: RenderOptions) -> None:
-    text = render_markdown(dataclasses.replace(default_result, extras={"scorecard": card}), options)
+@pytest.mark.parametrize("empty", [True, False])
+def test_no_scorecard_section_without_rows(empty: bool, scorecard_result: RunResult, options: RenderOptions) -> None:
+    assert scorecard_result.scorecard is not None
+    card = dataclasses.replace(scorecard_result.scorecard, rows=()) if empty else None
+    text = render_markdown(dataclasses.replace(scorecard_result, scorecard=card), options)
     assert "### Scorecard" not in text
 
 
@@ -162,9 +164,10 @@ def test_waivers_section_lists_expiring_unused_and_expired(governed_result: RunR
 
 def test_baseline_line_and_fixed_entries(governed_result: RunResult, options: RenderOptions) -> None:
     text = render_markdown(governed_result, options)
-    baseline = governed_result.extras["baseline"]
+    baseline = governed_result.baseline
+    assert baseline is not None
     line = next(line for line in text.splitlines() if line.startswith("**Baseline**"))
-    assert f": 3 known failures matched, {baseline['new_failures']} new, 2 fixed since the baseline" in line
+    assert f": 3 known failures matched, {baseline.new_failures} new, 2 fixed since the baseline" in line
     assert "| GOV-002 | RSK-777 | risk RSK-777 has no linked controls |" in text
     assert "&lt;img src=x onerror=alert(4)&gt; \\| \\*old\\*" in text
     assert "<img" not in text
@@ -175,8 +178,9 @@ def test_fixed_entries_are_capped(governed_result: RunResult, options: RenderOpt
         {"fingerprint": f"{i:032x}", "rule_id": "GOV-002", "record_id": f"RSK-{i:03}", "message": "gone"}
         for i in range(MAX_FIXED + 4)
     ]
-    extras = {**governed_result.extras, "baseline": {**governed_result.extras["baseline"], "fixed": fixed}}
-    text = render_markdown(dataclasses.replace(governed_result, extras=extras), options)
+    assert governed_result.baseline is not None
+    baseline = dataclasses.replace(governed_result.baseline, fixed=tuple(fixed))
+    text = render_markdown(dataclasses.replace(governed_result, baseline=baseline), options)
     assert len([row for row in _table_rows(text) if row.startswith("| GOV-002 | RSK-")]) == MAX_FIXED
     assert "truncated: 4 more, see the full report" in text
     assert f"{MAX_FIXED + 4} fixed since the baseline" in text

@@ -62,7 +62,7 @@ def test_github_requirements(full_result: RunResult, options: RenderOptions) -> 
     assert driver["semanticVersion"] == full_result.tool_version
     assert driver["informationUri"].startswith("https://")
     rules = driver["rules"]
-    assert [r["id"] for r in rules] == sorted(str(r["id"]) for r in full_result.rules)
+    assert [r["id"] for r in rules] == sorted(r.id for r in full_result.rules)
     for rule in rules:
         for key in ("shortDescription", "fullDescription", "help"):
             text = rule[key]["text"]
@@ -94,13 +94,13 @@ def test_github_requirements(full_result: RunResult, options: RenderOptions) -> 
 
 def test_rule_descriptors_use_rule_text(full_result: RunResult, options: RenderOptions) -> None:
     rules = {r["id"]: r for r in _log(full_result, options)["runs"][0]["tool"]["driver"]["rules"]}
-    info = next(r for r in full_result.rules if r["id"] == "COMM-004")
+    info = next(r for r in full_result.rules if r.id == "COMM-004")
     rule = rules["COMM-004"]
-    assert rule["shortDescription"]["text"] == info["title"]
-    assert rule["fullDescription"]["text"] == info["description"]
-    assert info["rationale"] in rule["help"]["text"]
-    assert info["remediation"] in rule["help"]["markdown"]
-    assert rule["helpUri"] == info["references"][0]
+    assert rule["shortDescription"]["text"] == info.title
+    assert rule["fullDescription"]["text"] == info.description
+    assert info.rationale in rule["help"]["text"]
+    assert info.remediation in rule["help"]["markdown"]
+    assert rule["helpUri"] == info.references[0]
     assert rule["defaultConfiguration"]["level"] == "error"
     assert rule["properties"]["security-severity"] == "8.0"
     assert rules["INFRA-004"]["properties"]["security-severity"] == "9.5"
@@ -109,8 +109,10 @@ def test_rule_descriptors_use_rule_text(full_result: RunResult, options: RenderO
 
 
 def test_rule_without_description_falls_back_to_title(default_result: RunResult, options: RenderOptions) -> None:
-    keep = ("id", "version", "title", "area", "severity", "kinds", "tags", "source")
-    bare = tuple({k: r[k] for k in keep if k in r} for r in default_result.rules)
+    bare = tuple(
+        dataclasses.replace(r, description="", rationale="", remediation="", references=())
+        for r in default_result.rules
+    )
     log = _log(dataclasses.replace(default_result, rules=bare), options)
     for rule in log["runs"][0]["tool"]["driver"]["rules"]:
         assert rule["fullDescription"]["text"] == rule["shortDescription"]["text"]

@@ -13,12 +13,17 @@ OSC_TITLE = "\x1b]0;owned\x07"
 
 def test_waiver_ticket_and_file_reach_the_terminal_escaped(governed_result: RunResult, options: RenderOptions) -> None:
     # The defect: waiver tickets and file names were printed raw (ESC[2J, OSC window titles).
-    report = [
-        {**w, "ticket": f"RISK-1\x1b[2J{OSC_TITLE}", "file": "waivers\rFAKE.yaml", "state": "expiring"}
-        for w in governed_result.extras["waivers"]
-    ]
-    baseline = {**governed_result.extras["baseline"], "file": "base\x1b[31m.json"}
-    result = dataclasses.replace(governed_result, extras={"waivers": report, "baseline": baseline})
+    assert governed_result.waivers is not None and governed_result.baseline is not None
+    report = tuple(
+        dataclasses.replace(
+            w,
+            waiver=dataclasses.replace(w.waiver, ticket=f"RISK-1\x1b[2J{OSC_TITLE}", file="waivers\rFAKE.yaml"),
+            state="expiring",
+        )
+        for w in governed_result.waivers
+    )
+    baseline = dataclasses.replace(governed_result.baseline, file="base\x1b[31m.json")
+    result = dataclasses.replace(governed_result, waivers=report, baseline=baseline)
     text = render_text(result, options)
     assert "\x1b" not in text and "\x07" not in text and "\r" not in text
     assert "RISK-1\u241b[2J\u241b]0;owned\u2407" in text

@@ -29,6 +29,7 @@ from typing import Any
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from capcheck.baseline import BaselineReport
 from capcheck.diff import diff_documents, render_diff
 from capcheck.escaping.csv import FORMULA_START, csv_cell
 from capcheck.models import EvidenceFileInfo, EvidenceRef, Finding, RunResult, Severity, Status
@@ -41,6 +42,7 @@ from capcheck.reporters.markdown import render_markdown
 from capcheck.reporters.sarif import render_sarif
 from capcheck.reporters.text import render_text
 from capcheck.runner import CheckRequest, run_check
+from capcheck.waivers import Waiver, WaiverState
 
 #: Examples per property: enough to mix the pieces, small enough for a ~10 s run in all.
 EXAMPLES = 40
@@ -120,27 +122,38 @@ values = st.lists(hostile, min_size=8, max_size=8)
 def _result(v: list[str]) -> RunResult:
     """The governed fixture run with ``v`` wherever evidence, waivers or the baseline reach a report."""
     base = _governed()
-    rule = next(r for r in base.rules if r["id"] == "COMM-004")
+    rule = next(r for r in base.rules if r.id == "COMM-004")
+
+    # The expiry and approval dates are typed dates now: fuzzed text cannot reach a report through them.
+    waiver = Waiver(
+        index=0,
+        rule=v[5],
+        records=(v[0],),
+        reason=v[6],
+        approved_by=v[4],
+        ticket=v[3],
+        expires=date(2026, 11, 28),
+        approved_on=date(2026, 1, 1),
+        file=v[7],
+        line=2,
+    )
 
     def finding(status: Status, i: int) -> Finding:
         ev = EvidenceRef(kind="supplier-contracts", record_id=v[i % 8], file=v[(i + 1) % 8], line=3, pointer=v[2])
-        waiver = None
-        if status is Status.WAIVED:
-            waiver = {"ticket": v[3], "approved_by": v[4], "expires": v[5], "reason": v[6], "file": v[7]}
         return Finding(
             rule_id="COMM-004",
-            rule_version=str(rule["version"]),
+            rule_version=rule.version,
             status=status,
             severity=Severity.HIGH,
             area="COMM",
-            title=str(rule["title"]),
+            title=rule.title,
             message=v[(i + 2) % 8],
             remediation="fix it",
             evidence=ev,
             related=(EvidenceRef(kind="supplier-contracts", record_id=v[i % 8], file=v[3], line=1),),
             group=v[(i + 3) % 8],
             fingerprint=f"{i:032x}",
-            waiver=waiver,
+            waiver=waiver if status is Status.WAIVED else None,
         )
 
     findings = tuple(finding(s, i) for i, s in enumerate(Status))
@@ -149,32 +162,17 @@ def _result(v: list[str]) -> RunResult:
             path=v[0], format="json", kind="supplier-contracts", records=1, sha256="0" * 64, notes=(v[1],)
         ),
     )
-    waiver_report = [
-        {
-            "state": state,
-            "rule": "COMM-004",
-            "records": [v[0]],
-            "ticket": v[3],
-            "approved_by": v[4],
-            "approved_on": "2026-01-01",
-            "expires": v[5],
-            "reason": v[6],
-            "file": v[7],
-            "line": 2,
-            "matched": 1,
-            "days_left": 3,
-        }
-        for state in ("active", "expiring", "unused", "expired")
-    ]
-    fixed = [{"rule_id": "GOV-002", "record_id": v[1], "message": v[2], "fingerprint": "f" * 32, "kind": "k"}]
-    baseline = {"file": v[4], "entries": 1, "matched": 0, "new_failures": 1, "fixed": fixed}
+    waiver_report = tuple(WaiverState(waiver, state, 1, 3) for state in ("active", "expiring", "unused", "expired"))
+    fixed = ({"rule_id": "GOV-002", "record_id": v[1], "message": v[2], "fingerprint": "f" * 32, "kind": "k"},)
+    baseline = BaselineReport(file=v[4], entries=1, matched=0, new_failures=1, fixed=fixed)
     return dataclasses.replace(
         base,
         findings=findings,
         evidence=evidence,
         include_passed=True,
         gate_failures=(v[5],),
-        extras={"waivers": waiver_report, "baseline": baseline},
+        waivers=waiver_report,
+        baseline=baseline,
     )
 
 

@@ -9,24 +9,23 @@ from __future__ import annotations
 import contextlib
 import os
 import tempfile
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 from capcheck.escaping.markdown import DEFAULT_LIMIT as DEFAULT_MARKDOWN_LIMIT
 from capcheck.models import RunResult
 
+if TYPE_CHECKING:  # annotations only: the scorecard is imported when a run computes one
+    from capcheck.scorecard import AreaScore
+
 __all__ = ["RenderOptions", "Reporter", "scorecard_rows", "write_atomic"]
 
 
-def scorecard_rows(extras: Mapping[str, Any]) -> list[Mapping[str, Any]] | None:
-    """The maturity scorecard's rows of a result (``result.extras["scorecard"]``: one dict per area with
-    ``area``, ``level``, ``name`` ...), or None when the result has none."""
-    rows = extras.get("scorecard")
-    if not isinstance(rows, list) or not rows:
-        return None
-    return rows
+def scorecard_rows(result: RunResult) -> tuple[AreaScore, ...]:
+    """The maturity scorecard's rows of a result, one per area (empty when the result has no scorecard)."""
+    return () if result.scorecard is None else result.scorecard.rows
 
 
 @dataclass(frozen=True)

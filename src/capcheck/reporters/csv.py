@@ -67,9 +67,9 @@ def _row(f: Finding) -> list[object]:
         f.group,
         f.fingerprint,
         f.remediation,
-        w.get("ticket") if w else None,
-        w.get("expires") if w else None,
-        w.get("approved_by") if w else None,
+        w.ticket if w else None,
+        w.expires.isoformat() if w else None,
+        w.approved_by if w else None,
     ]
 
 

@@ -19,13 +19,16 @@ from __future__ import annotations
 
 import base64
 import hashlib
-from collections.abc import Mapping, Sequence
-from typing import Any
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
 
 from capcheck.escaping.html import esc
 from capcheck.hookspecs import hookimpl
-from capcheck.models import STATUS_ORDER, Finding, RunResult, Severity, Status
-from capcheck.reporters import RenderOptions, Reporter, scorecard_rows
+from capcheck.models import STATUS_ORDER, Finding, RuleInfo, RunResult, Severity, Status
+from capcheck.reporters import RenderOptions, Reporter
+
+if TYPE_CHECKING:  # annotations only: the result carries these
+    from capcheck.scorecard import AreaScore, Scorecard
 
 __all__ = ["MAX_FIXED", "MAX_ROWS", "render_html"]
 
@@ -155,38 +158,25 @@ CONTENT_SECURITY_POLICY = (
 _VERDICT = {0: ("PASSED", "r-passed"), 1: ("FAILED", "r-failed"), 2: ("INCOMPLETE", "r-incomplete")}
 
 
-def _waiver_report(result: RunResult) -> list[Mapping[str, Any]]:
-    report = result.extras.get("waivers")
-    return [w for w in report if isinstance(w, Mapping)] if isinstance(report, list) else []
-
-
-def _baseline_report(result: RunResult) -> Mapping[str, Any] | None:
-    report = result.extras.get("baseline")
-    return report if isinstance(report, Mapping) else None
-
-
 def _accepted_card(result: RunResult, status: Status) -> str:
     """The Waived or Baselined card: the count, and what needs attention."""
     n = result.summary.by_status.get(status.value, 0)
     note = ""
     if status is Status.WAIVED:
-        report = _waiver_report(result)
+        report = result.waivers
         if report:
-            applied = sum(1 for w in report if w.get("state") in ("active", "expiring"))
+            applied = sum(1 for w in report if w.state in ("active", "expiring"))
             states = ", ".join(
                 f"{k} {state}"
                 for state in ("expiring", "unused", "expired")
-                if (k := sum(1 for w in report if w.get("state") == state))
+                if (k := sum(1 for w in report if w.state == state))
             )
             note = f"{applied} of {len(report)} waivers applied" + (f"; {states}" if states else "")
         else:
             note = "no waivers file"
     else:
-        baseline = _baseline_report(result)
-        if baseline is not None:
-            note = f"{int(baseline.get('new_failures') or 0)} new, {len(baseline.get('fixed') or ())} fixed"
-        else:
-            note = "no baseline"
+        baseline = result.baseline
+        note = "no baseline" if baseline is None else f"{baseline.new_failures} new, {len(baseline.fixed)} fixed"
     label = "Waived" if status is Status.WAIVED else "Baselined"
     return (
         f'<div class="card" id="card-{status.value}"><div class="l">{label}</div><div class="n">{n}</div>'
@@ -224,17 +214,6 @@ def _cards(result: RunResult) -> str:
     return '<section class="cards" aria-label="Summary">' + "".join(cards) + "</section>" + gate_html
 
 
-def _number(value: Any) -> float | None:
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, int | float):
-        return float(value)
-    try:
-        return float(str(value))
-    except ValueError:
-        return None
-
-
 _LABEL_W = 300
 
 
@@ -246,8 +225,8 @@ _BAR_W = 460
 _ROW_H = 26
 
 
-def _scorecard_chart(rows: Sequence[Mapping[str, Any]]) -> str:
-    levels = [n for r in rows if (n := _number(r.get("level"))) is not None]
+def _scorecard_chart(rows: Sequence[AreaScore]) -> str:
+    levels = [float(r.level) for r in rows if r.level is not None]
     top = max([5.0, *levels])
     height = _ROW_H * len(rows) + 8
     parts = [
@@ -256,14 +235,11 @@ def _scorecard_chart(rows: Sequence[Mapping[str, Any]]) -> str:
     ]
     for i, r in enumerate(rows):
         y = 4 + i * _ROW_H
-        level = _number(r.get("level"))
+        level = r.level
         width = 0 if level is None else max(0.0, min(1.0, level / top)) * _BAR_W
-        label = f"{r.get('area', '')} {r.get('title', '')}".strip()
-        shown = str(r.get("name", ""))[:28] if level is None else f"{r.get('level')} {r.get('name', '')}"[:28]
-        score = _number(r.get("score"))
-        if score is not None:
-            shown += f" \u00b7 score {score:.2f}"
-        tip = f"{label}: {shown}" + (f" ({r['cap']})" if r.get("cap") else "")
+        label = f"{r.area} {r.title}".strip()
+        shown = r.name[:28] if level is None else f"{level} {r.name}"[:28]
+        tip = f"{label}: {shown}" + (f" ({r.cap})" if r.cap else "")
         parts.append(
             f'<g class="row"><title>{esc(tip)}</title>'
             f'<text x="0" y="{y + 16}">{esc(_clip(label, 40))}</text>'
@@ -317,31 +293,29 @@ def _area_chart(result: RunResult) -> str:
     return "".join(parts)
 
 
-def _scorecard_why(result: RunResult, rows: Sequence[Mapping[str, Any]]) -> str:
+def _scorecard_why(card: Scorecard) -> str:
     """Why each area has its level (binding cap or basis), organisation flags and the profile's gaps."""
     items = "".join(
-        f"<li><strong>{esc(r.get('area', ''))}</strong> {esc(r.get('name', ''))}: "
-        f"{esc(r.get('cap') or r.get('basis') or '')}</li>"
-        for r in rows
-        if r.get("status") != "no-rules"
+        f"<li><strong>{esc(r.area)}</strong> {esc(r.name)}: {esc(r.cap or r.basis)}</li>"
+        for r in card.rows
+        if r.status != "no-rules"
     )
-    org = result.extras.get("organisation")
-    flags = org.get("flags", ()) if isinstance(org, Mapping) else ()
     out = f'<ul class="why">{items}</ul>'
-    if flags:
-        out += "".join(f'<p class="note">Organisation: {esc(f)} (caps every area at 2)</p>' for f in flags)
-    profile = result.extras.get("profile")
-    if isinstance(profile, Mapping) and profile.get("type"):
-        gaps = profile.get("gaps") or []
-        verdict = "met" if profile.get("met") else f"not met, {len(gaps)} gaps (the improvement plan starts here)"
-        out += f'<p class="note">Profile ({esc(profile["type"])}): {esc(verdict)}</p>'
+    flags = card.organisation.flags
+    out += "".join(f'<p class="note">Organisation: {esc(f)} (caps every area at 2)</p>' for f in flags)
+    org_type = card.organisation.type
+    if org_type:
+        gaps = card.gaps
+        verdict = "met" if card.profile_met else f"not met, {len(gaps)} gaps (the improvement plan starts here)"
+        out += f'<p class="note">Profile ({esc(org_type)}): {esc(verdict)}</p>'
         if gaps:
             out += (
                 '<table id="gaps-table"><thead><tr><th>Criterion</th><th>Title</th><th>Expected</th><th>Status</th>'
                 "<th>Areas</th></tr></thead><tbody>"
                 + "".join(
-                    f"<tr><td><code>{esc(g['id'])}</code></td><td>{esc(g['title'])}</td><td>{esc(g['expected'])}</td>"
-                    f"<td>{esc(g['status'])}</td><td>{esc(', '.join(g['areas']))}</td></tr>"
+                    f"<tr><td><code>{esc(g.ref)}</code></td><td>{esc(g.title)}</td>"
+                    f"<td>{esc(g.expected.value if g.expected else None)}</td>"
+                    f"<td>{esc(g.status.value)}</td><td>{esc(', '.join(g.areas))}</td></tr>"
                     for g in gaps
                 )
                 + "</tbody></table>"
@@ -349,23 +323,24 @@ def _scorecard_why(result: RunResult, rows: Sequence[Mapping[str, Any]]) -> str:
     return out
 
 
-def _criteria(result: RunResult) -> str:
+def _criteria(card: Scorecard) -> str:
     """The per-criterion view: each criterion's status with the rules and attestation behind it."""
-    criteria = result.extras.get("criteria")
-    if not isinstance(criteria, list) or not criteria:
+    criteria = card.criteria
+    if not criteria:
         return ""
     rows = []
     for c in criteria:
-        behind = [f"{r['id']} {r['status']}" for r in c.get("rules", ()) if r.get("status")]
-        att = c.get("attestation")
+        behind = [f"{r.rule_id} {r.status.value}" for r in c.rules if r.status]
+        att = c.attestation
         if att:
-            behind.append(f"attested {att['id']} ({att['outcome']}, until {att['last_day']})")
-        elif c.get("mode") == "manual":
+            behind.append(f"attested {att.id} ({att.outcome.value}, until {att.last_day.isoformat()})")
+        elif c.manual:
             behind.append("no current attestation")
+        status = c.status.value
         rows.append(
-            f'<tr data-criterion="{esc(c["status"])}"><td><code>{esc(c["id"])}</code></td>'
-            f"<td>{esc(c.get('title', ''))}</td>"
-            f"<td>{esc(c['status'])}</td><td>{esc(', '.join(c.get('areas', ())))}</td>"
+            f'<tr data-criterion="{esc(status)}"><td><code>{esc(c.ref)}</code></td>'
+            f"<td>{esc(c.title)}</td>"
+            f"<td>{esc(status)}</td><td>{esc(', '.join(c.areas))}</td>"
             f'<td class="msg">{esc("; ".join(behind))}</td></tr>'
         )
     return (
@@ -378,14 +353,14 @@ def _criteria(result: RunResult) -> str:
 
 
 def _chart(result: RunResult) -> str:
-    rows = scorecard_rows(result.extras)
-    if rows is not None:
+    card = result.scorecard
+    if card is not None and card.rows:
         return (
             '<section id="chart"><h2>Scorecard</h2>'
-            + _scorecard_chart(rows)
-            + _scorecard_why(result, rows)
+            + _scorecard_chart(card.rows)
+            + _scorecard_why(card)
             + "</section>"
-            + _criteria(result)
+            + _criteria(card)
         )
     return '<section id="chart"><h2>Findings by area</h2>' + _area_chart(result) + "</section>"
 
@@ -401,11 +376,11 @@ def _accepted_note(f: Finding, baseline_file: str) -> str:
     """What accepted a waived or baselined failure, under its message."""
     w = f.waiver
     if f.status is Status.WAIVED and w is not None:
-        approved = f" on {esc(w['approved_on'])}" if w.get("approved_on") else ""
+        approved = f" on {esc(w.approved_on.isoformat())}" if w.approved_on else ""
         return (
             '<div class="accepted waiver">Waived: <span class="mono">'
-            f"{esc(w.get('ticket'))}</span>, approved by {esc(w.get('approved_by'))}{approved}, "
-            f'expires {esc(w.get("expires"))}. <span class="reason">{esc(w.get("reason"))}</span></div>'
+            f"{esc(w.ticket)}</span>, approved by {esc(w.approved_by)}{approved}, "
+            f'expires {esc(w.expires.isoformat())}. <span class="reason">{esc(w.reason)}</span></div>'
         )
     if f.status is Status.BASELINED:
         return (
@@ -461,8 +436,7 @@ def _findings(result: RunResult) -> str:
         + '<button type="reset">Reset</button></form>'
     )
     shown = findings[:MAX_ROWS]
-    baseline = _baseline_report(result)
-    baseline_file = str(baseline.get("file", "")) if baseline is not None else ""
+    baseline_file = result.baseline.file if result.baseline is not None else ""
     rows = "".join(_finding_row(f, baseline_file) for f in shown)
     more = (
         f'<p class="note">Only the first {MAX_ROWS} of {len(findings)} findings are listed; '
@@ -495,28 +469,27 @@ _STATE_NOTE = {
 
 
 def _waivers(result: RunResult) -> str:
-    report = _waiver_report(result)
+    report = result.waivers
     if not report:
         return ""
-    ordered = sorted(
-        report, key=lambda w: (_STATE_ORDER.get(str(w.get("state")), 9), str(w.get("expires")), str(w.get("rule")))
-    )
+    ordered = sorted(report, key=lambda w: (_STATE_ORDER.get(w.state, 9), w.waiver.expires.isoformat(), w.waiver.rule))
     rows = []
     for w in ordered:
-        state = str(w.get("state", ""))
-        where = f"{w.get('file', '')}:{w['line']}" if w.get("line") else str(w.get("file", ""))
-        records = ", ".join(str(r) for r in w.get("records") or ())
+        state = w.state
+        waiver = w.waiver
+        where = f"{waiver.file}:{waiver.line}" if waiver.line else waiver.file
+        approved_on = waiver.approved_on.isoformat() if waiver.approved_on else ""
         rows.append(
             f'<tr data-state="{esc(state)}"><td class="ws-{esc(state)}" title="{esc(_STATE_NOTE.get(state, ""))}">'
-            f"{esc(state)}</td><td><code>{esc(w.get('rule'))}</code></td>"
-            f'<td class="mono">{esc(records)}</td><td class="mono nowrap">{esc(w.get("ticket"))}</td>'
-            f'<td>{esc(w.get("approved_by"))}</td><td class="nowrap">{esc(w.get("approved_on") or "")}</td>'
-            f'<td class="nowrap">{esc(w.get("expires"))}</td><td class="num">{esc(w.get("days_left"))}</td>'
-            f'<td class="num">{esc(w.get("matched"))}</td><td class="msg">{esc(w.get("reason"))}</td>'
+            f"{esc(state)}</td><td><code>{esc(waiver.rule)}</code></td>"
+            f'<td class="mono">{esc(", ".join(waiver.records))}</td><td class="mono nowrap">{esc(waiver.ticket)}</td>'
+            f'<td>{esc(waiver.approved_by)}</td><td class="nowrap">{esc(approved_on)}</td>'
+            f'<td class="nowrap">{esc(waiver.expires.isoformat())}</td><td class="num">{esc(w.days_left)}</td>'
+            f'<td class="num">{esc(w.matched)}</td><td class="msg">{esc(waiver.reason)}</td>'
             f'<td class="mono">{esc(where)}</td></tr>'
         )
-    applied = sum(1 for w in report if w.get("state") in ("active", "expiring"))
-    matched = sum(int(w.get("matched") or 0) for w in report)
+    applied = sum(1 for w in report if w.state in ("active", "expiring"))
+    matched = sum(w.matched for w in report)
     return (
         f'<section id="waivers"><h2>Waivers ({len(report)})</h2>'
         f'<p class="note">{applied} of {len(report)} waivers applied to {matched} failures. Expired waivers no longer '
@@ -529,14 +502,14 @@ def _waivers(result: RunResult) -> str:
 
 
 def _baseline(result: RunResult) -> str:
-    report = _baseline_report(result)
+    report = result.baseline
     if report is None:
         return ""
-    fixed = list(report.get("fixed") or ())
+    fixed = report.fixed
     summary = (
-        f'<p id="baseline-summary"><span class="mono">{esc(report.get("file"))}</span>: '
-        f"{int(report.get('entries') or 0)} known failures recorded; {int(report.get('matched') or 0)} matched "
-        f"(reported as baselined or waived), <strong>{int(report.get('new_failures') or 0)} new</strong>, "
+        f'<p id="baseline-summary"><span class="mono">{esc(report.file)}</span>: '
+        f"{report.entries} known failures recorded; {report.matched} matched "
+        f"(reported as baselined or waived), <strong>{report.new_failures} new</strong>, "
         f"{len(fixed)} fixed since the baseline.</p>"
     )
     table = ""
@@ -546,7 +519,6 @@ def _baseline(result: RunResult) -> str:
             f'<td class="mono">{esc(e.get("record_id") or e.get("group") or e.get("kind") or "")}</td>'
             f'<td class="msg">{esc(e.get("message") or "")}</td><td class="mono">{esc(e.get("fingerprint"))}</td></tr>'
             for e in fixed[:MAX_FIXED]
-            if isinstance(e, Mapping)
         )
         more = (
             f'<p class="note">Only the first {MAX_FIXED} of {len(fixed)} fixed entries are listed.</p>'
@@ -585,31 +557,32 @@ def _evidence(result: RunResult) -> str:
     )
 
 
-def _rule_row(info: Mapping[str, Any]) -> str:
-    source = info.get("source") or {}
-    src = " ".join(str(source.get(k)) for k in ("name", "version", "path") if source.get(k))
+def _rule_row(info: RuleInfo) -> str:
+    source = info.source
+    parts = (source.name, source.version, source.path) if source is not None else ()
+    src = " ".join(p for p in parts if p)
     detail = ""
-    description = info.get("description")
-    if description:
-        refs = "".join(f"<li>{esc(r)}</li>" for r in info.get("references") or ())
+    if info.description:
+        refs = "".join(f"<li>{esc(r)}</li>" for r in info.references)
         detail = (
-            f"<details><summary>{esc(info.get('title', ''))}</summary><p>{esc(description)}</p>"
-            + (f"<p><strong>Why:</strong> {esc(info['rationale'])}</p>" if info.get("rationale") else "")
-            + (f"<p><strong>Fix:</strong> {esc(info['remediation'])}</p>" if info.get("remediation") else "")
+            f"<details><summary>{esc(info.title)}</summary><p>{esc(info.description)}</p>"
+            + (f"<p><strong>Why:</strong> {esc(info.rationale)}</p>" if info.rationale else "")
+            + (f"<p><strong>Fix:</strong> {esc(info.remediation)}</p>" if info.remediation else "")
             + (f"<ul>{refs}</ul>" if refs else "")
             + "</details>"
         )
-    title = detail or esc(info.get("title", ""))
+    title = detail or esc(info.title)
+    severity = info.severity.value
     return (
-        f"<tr><td><code>{esc(info.get('id'))}</code></td><td>{title}</td><td>{esc(info.get('area'))}</td>"
-        f'<td class="sv-{esc(info.get("severity"))}">{esc(info.get("severity"))}</td>'
-        f"<td>{esc(info.get('version', ''))}</td><td>{esc(', '.join(info.get('kinds') or ()))}</td>"
+        f"<tr><td><code>{esc(info.id)}</code></td><td>{title}</td><td>{esc(info.area)}</td>"
+        f'<td class="sv-{esc(severity)}">{esc(severity)}</td>'
+        f"<td>{esc(info.version)}</td><td>{esc(', '.join(info.kinds))}</td>"
         f'<td class="mono">{esc(src)}</td></tr>'
     )
 
 
 def _rules(result: RunResult) -> str:
-    rules = sorted(result.rules, key=lambda r: str(r.get("id")))
+    rules = sorted(result.rules, key=lambda r: r.id)
     rows = "".join(_rule_row(r) for r in rules)
     return (
         f'<section id="rules"><h2>Rules that ran ({len(rules)})</h2>'

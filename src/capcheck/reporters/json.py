@@ -47,12 +47,20 @@ def result_document(result: RunResult) -> dict[str, Any]:
             "gate_failures": list(result.gate_failures),
         },
         "evidence": [f.as_dict() for f in result.evidence],
-        "rules": [dict(r) for r in result.rules],
+        "rules": [r.as_dict() for r in result.rules],
         "findings": [f.as_dict() for f in result.findings],
         "summary": result.summary.as_dict(),
     }
-    for key in sorted(result.extras):
-        doc[key] = result.extras[key]
+    # The optional blocks follow in name order (baseline, criteria, organisation, profile, scorecard, waivers).
+    blocks: dict[str, Any] = {}
+    if result.scorecard is not None:
+        blocks.update(result.scorecard.blocks())
+    if result.waivers is not None:
+        blocks["waivers"] = [w.as_dict() for w in result.waivers]
+    if result.baseline is not None:
+        blocks["baseline"] = result.baseline.as_dict()
+    for key in sorted(blocks):
+        doc[key] = blocks[key]
     return doc
 
 

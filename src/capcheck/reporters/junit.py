@@ -28,12 +28,11 @@ from __future__ import annotations
 import re
 import xml.etree.ElementTree as ET
 from collections.abc import Sequence
-from typing import Any
 
 from capcheck.escaping.xml import xml_text
 from capcheck.hookspecs import hookimpl
 from capcheck.models import Finding, RunResult, Status
-from capcheck.reporters import RenderOptions, Reporter
+from capcheck.reporters import RenderOptions, Reporter, scorecard_rows
 
 __all__ = ["render_junit"]
 
@@ -81,11 +80,11 @@ def _details(f: Finding) -> str:
     w = f.waiver
     if f.status is Status.WAIVED and w is not None:
         lines.append(
-            f"Waiver: {w.get('ticket', '')}, approved by {w.get('approved_by', '')}"
-            + (f" on {w['approved_on']}" if w.get("approved_on") else "")
-            + f", expires {w.get('expires', '')} ({w.get('file', '')}{w.get('pointer', '')})"
+            f"Waiver: {w.ticket}, approved by {w.approved_by}"
+            + (f" on {w.approved_on.isoformat()}" if w.approved_on else "")
+            + f", expires {w.expires.isoformat()} ({w.file}{w.pointer})"
         )
-        lines.append(f"Reason: {w.get('reason', '')}")
+        lines.append(f"Reason: {w.reason}")
     lines.append(f"Fingerprint: {f.fingerprint}")
     return xml_text("\n".join(line for line in lines if line))
 
@@ -99,8 +98,7 @@ def _skip_message(f: Finding, baseline_file: str) -> str:
     w = f.waiver
     if f.status is Status.WAIVED and w is not None:
         return xml_text(
-            f"waived: {w.get('reason', '')} ({w.get('ticket', '')}, approved by {w.get('approved_by', '')}, "
-            f"expires {w.get('expires', '')})"
+            f"waived: {w.reason} ({w.ticket}, approved by {w.approved_by}, expires {w.expires.isoformat()})"
         )
     if f.status is Status.WAIVED:
         return "waived"
@@ -109,14 +107,13 @@ def _skip_message(f: Finding, baseline_file: str) -> str:
     return xml_text(f.message or f.title)
 
 
-def _scorecard_row(result: RunResult, area: str) -> dict[str, Any] | None:
-    rows = result.extras.get("scorecard")
-    if not isinstance(rows, list):
-        return None
-    for row in rows:
-        if isinstance(row, dict) and row.get("area") == area:
-            return row
-    return None
+def _scorecard_properties(result: RunResult, area: str) -> list[tuple[str, str]]:
+    """The area's scorecard row as (name, value) properties: level, name, status, basis, cap (when set)."""
+    row = next((r for r in scorecard_rows(result) if r.area == area), None)
+    if row is None:
+        return []
+    fields = {"level": row.level, "name": row.name, "status": row.status, "basis": row.basis, "cap": row.cap}
+    return [(f"capcheck.scorecard.{key}", str(value)) for key, value in fields.items() if value is not None]
 
 
 def _property(parent: ET.Element, name: str, value: str) -> None:
@@ -127,10 +124,9 @@ def render_junit(result: RunResult, options: RenderOptions) -> str:
     """Render the result as JUnit XML (one test suite per capability area)."""
     titles = {a.id: a.title for a in result.areas}
     order = {a.id: (a.order, a.id) for a in result.areas}
-    areas = {str(r["area"]) for r in result.rules} | {f.area for f in result.findings}
+    areas = {r.area for r in result.rules} | {f.area for f in result.findings}
     timestamp = _timestamp(result)
-    baseline = result.extras.get("baseline")
-    baseline_file = str(baseline.get("file", "")) if isinstance(baseline, dict) else ""
+    baseline_file = result.baseline.file if result.baseline is not None else ""
     root = ET.Element("testsuites")
     for suite_id, area in enumerate(sorted(areas, key=lambda a: order.get(a, (1000, a)))):
         findings = sorted((f for f in result.findings if f.area == area), key=Finding.sort_key)
@@ -160,7 +156,7 @@ def render_junit(result: RunResult, options: RenderOptions) -> str:
         _property(props, "capcheck.as_of", result.as_of.isoformat())
         _property(props, "capcheck.fail_on", result.fail_on.value if result.fail_on else "never")
         _property(props, "capcheck.area", area)
-        _property(props, "capcheck.rules", " ".join(sorted(str(r["id"]) for r in result.rules if r["area"] == area)))
+        _property(props, "capcheck.rules", " ".join(sorted(r.id for r in result.rules if r.area == area)))
         by_area = result.summary.by_area.get(area, {})
         passed_total = by_area.get(Status.PASS.value, 0)
         _property(props, "capcheck.passed", str(passed_total))
@@ -169,11 +165,8 @@ def render_junit(result: RunResult, options: RenderOptions) -> str:
         for accepted in _ACCEPTED:
             if by_area.get(accepted.value):
                 _property(props, f"capcheck.{accepted.value}", str(by_area[accepted.value]))
-        score = _scorecard_row(result, area)
-        if score is not None:
-            for key in ("level", "name", "status", "basis", "cap"):
-                if score.get(key) is not None:
-                    _property(props, f"capcheck.scorecard.{key}", str(score[key]))
+        for name, value in _scorecard_properties(result, area):
+            _property(props, name, value)
 
         used: set[tuple[str, str]] = set()
         for f in findings:

@@ -16,8 +16,7 @@ whole report stays under ``RenderOptions.markdown_limit`` characters (``--markdo
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from typing import Any
+from collections.abc import Sequence
 
 from capcheck.escaping.markdown import fit_comment, md_escape, truncated_line
 from capcheck.hookspecs import hookimpl
@@ -129,60 +128,57 @@ _CRITERIA_KEYS = ("achieved", "partially-achieved", "not-achieved", "not-assesse
 
 
 def _scorecard(result: RunResult) -> list[str]:
-    rows = scorecard_rows(result.extras)
-    if rows is None:
+    rows = scorecard_rows(result)
+    if not rows:
         return []
     lines = ["| Area | Level | Name | Criteria A/P/N/\u2013 | Rules judged | Why |", "|---|---|---|---|---|---|"]
-    unruled = [r for r in rows if r.get("status") == "no-rules"]
+    unruled = [r for r in rows if r.status == "no-rules"]
     for r in rows:
-        if r.get("status") == "no-rules":
+        if r.status == "no-rules":
             continue
-        area = md_escape(r.get("area", ""), 40)
-        title = r.get("title")
-        if title:
-            area += f" {md_escape(title, 80)}"
-        level = r.get("level")
-        found = r.get("criteria")
-        counts: Mapping[str, Any] = found if isinstance(found, Mapping) else {}
+        area = md_escape(r.area, 40)
+        if r.title:
+            area += f" {md_escape(r.title, 80)}"
+        counts = r.counts()
         crit = "/".join(str(counts.get(k, 0)) for k in _CRITERIA_KEYS)
-        judged = f"{r.get('rules_judged', 0)}/{r.get('rules', 0)}"
-        why = r.get("cap") or r.get("basis") or ""
         cells = [
             area,
-            "\u2013" if level is None else md_escape(level, 20),
-            md_escape(r.get("name", ""), 80),
+            "\u2013" if r.level is None else md_escape(r.level, 20),
+            md_escape(r.name, 80),
             crit,
-            judged,
-            md_escape(why, MAX_MESSAGE),
+            f"{r.rules_judged}/{r.rules}",
+            md_escape(r.cap or r.basis, MAX_MESSAGE),
         ]
         lines.append("| " + " | ".join(cells) + " |")
     if unruled:
-        names = ", ".join(md_escape(r.get("area", ""), 40) for r in unruled)
+        names = ", ".join(md_escape(r.area, 40) for r in unruled)
         lines += ["", f"_No rules ran for {names}._"]
-    org = result.extras.get("organisation")
-    if isinstance(org, Mapping):
-        lines += [""] + [
-            f"- **Organisation:** {md_escape(f, MAX_MESSAGE)} (caps every area at 2)" for f in org.get("flags", ())
-        ]
-    profile = result.extras.get("profile")
-    if isinstance(profile, Mapping) and profile.get("type"):
-        gaps = profile.get("gaps", [])
-        verdict = "met" if profile.get("met") else f"not met ({len(gaps)} gaps: the improvement plan starts here)"
-        lines += ["", f"**Profile ({md_escape(profile['type'], 40)}):** {verdict}"]
+    card = result.scorecard
+    if card is None:
+        return lines
+    lines += [""] + [
+        f"- **Organisation:** {md_escape(f, MAX_MESSAGE)} (caps every area at 2)" for f in card.organisation.flags
+    ]
+    org_type = card.organisation.type
+    if org_type:
+        gaps = card.gaps
+        verdict = "met" if card.profile_met else f"not met ({len(gaps)} gaps: the improvement plan starts here)"
+        lines += ["", f"**Profile ({md_escape(org_type, 40)}):** {verdict}"]
         if gaps:
             lines += ["", "| Criterion | Title | Expected | Status | Areas |", "|---|---|---|---|---|"]
             for g in gaps:
+                expected = g.expected.value if g.expected else None
                 lines.append(
-                    f"| {md_escape(g['id'], 60)} | {md_escape(g['title'], 120)} | {md_escape(g['expected'], 30)} "
-                    f"| {md_escape(g['status'], 30)} | {md_escape(', '.join(g['areas']), 120)} |"
+                    f"| {md_escape(g.ref, 60)} | {md_escape(g.title, 120)} | {md_escape(expected, 30)} "
+                    f"| {md_escape(g.status.value, 30)} | {md_escape(', '.join(g.areas), 120)} |"
                 )
     return lines
 
 
 def _criteria(result: RunResult, most: int) -> list[str]:
     """The per-criterion view, collapsed: status, rules and attestation behind each criterion (at most ``most``)."""
-    criteria = result.extras.get("criteria")
-    if not isinstance(criteria, list) or not criteria:
+    criteria = result.scorecard.criteria if result.scorecard is not None else ()
+    if not criteria:
         return []
     lines = [
         f"<details><summary>Criteria ({len(criteria)}), rolled up CAF-style</summary>",
@@ -191,14 +187,14 @@ def _criteria(result: RunResult, most: int) -> list[str]:
         "|---|---|---|---|",
     ]
     for c in criteria[:most]:
-        behind = [f"{r['id']} {r['status']}" for r in c.get("rules", ()) if r.get("status")]
-        att = c.get("attestation")
+        behind = [f"{r.rule_id} {r.status.value}" for r in c.rules if r.status]
+        att = c.attestation
         if att:
-            behind.append(f"attested {att['id']} ({att['outcome']}, until {att['last_day']})")
-        elif c.get("mode") == "manual":
+            behind.append(f"attested {att.id} ({att.outcome.value}, until {att.last_day.isoformat()})")
+        elif c.manual:
             behind.append("no current attestation")
         lines.append(
-            f"| {md_escape(c['id'], 60)} | {md_escape(c.get('title', ''), 120)} | {md_escape(c['status'], 30)} "
+            f"| {md_escape(c.ref, 60)} | {md_escape(c.title, 120)} | {md_escape(c.status.value, 30)} "
             f"| {md_escape('; '.join(behind), MAX_MESSAGE)} |"
         )
     if len(criteria) > most:
@@ -254,12 +250,12 @@ _WAIVER_NOTE = {
 
 def _waivers(result: RunResult, most: int) -> list[str]:
     """The waiver report: one summary line, then the waivers that need attention."""
-    report = result.extras.get("waivers")
-    if not isinstance(report, list) or not report:
+    report = result.waivers
+    if not report:
         return []
-    applied = sum(1 for w in report if w.get("state") in ("active", "expiring"))
-    matched = sum(int(w.get("matched") or 0) for w in report)
-    states = {state: sum(1 for w in report if w.get("state") == state) for state in _WAIVER_NOTE}
+    applied = sum(1 for w in report if w.state in ("active", "expiring"))
+    matched = sum(w.matched for w in report)
+    states = {state: sum(1 for w in report if w.state == state) for state in _WAIVER_NOTE}
     lines = [
         "### Waivers",
         "",
@@ -267,29 +263,29 @@ def _waivers(result: RunResult, most: int) -> list[str]:
         + "".join(f"; {n} {state}" for state, n in states.items() if n)
         + ".",
     ]
-    attention = [w for w in report if w.get("state") in _WAIVER_NOTE]
+    attention = [w for w in report if w.state in _WAIVER_NOTE]
     if not attention:
         return lines
     order = list(_WAIVER_NOTE)
-    attention.sort(key=lambda w: (order.index(w["state"]), str(w.get("expires")), str(w.get("rule"))))
+    attention.sort(key=lambda w: (order.index(w.state), w.waiver.expires.isoformat(), w.waiver.rule))
     lines += [
         "",
         "| State | Rule | Records | Ticket | Approved by | Expires | Reason | Waiver | Note |",
         "|---|---|---|---|---|---|---|---|---|",
     ]
     for w in attention[:most]:
-        days = int(w.get("days_left") or 0)
-        note = _WAIVER_NOTE[w["state"]].format(days_left=days, ago=-days)
-        where = f"{w.get('file', '')}:{w['line']}" if w.get("line") else str(w.get("file", ""))
-        records = ", ".join(str(r) for r in w.get("records") or ())
+        days = w.days_left
+        note = _WAIVER_NOTE[w.state].format(days_left=days, ago=-days)
+        waiver = w.waiver
+        where = f"{waiver.file}:{waiver.line}" if waiver.line else waiver.file
         cells = [
-            f"**{w['state']}**",
-            md_escape(w.get("rule"), 20),
-            md_escape(records, 120),
-            md_escape(w.get("ticket"), 80),
-            md_escape(w.get("approved_by"), 80),
-            md_escape(w.get("expires"), 20),
-            md_escape(w.get("reason"), MAX_MESSAGE),
+            f"**{w.state}**",
+            md_escape(waiver.rule, 20),
+            md_escape(", ".join(waiver.records), 120),
+            md_escape(waiver.ticket, 80),
+            md_escape(waiver.approved_by, 80),
+            md_escape(waiver.expires.isoformat(), 20),
+            md_escape(waiver.reason, MAX_MESSAGE),
             md_escape(where, 200),
             note,
         ]
@@ -301,15 +297,15 @@ def _waivers(result: RunResult, most: int) -> list[str]:
 
 def _baseline(result: RunResult, most: int) -> list[str]:
     """The baseline line: matched, new and fixed, then the fixed entries (capped, collapsed)."""
-    report = result.extras.get("baseline")
-    if not isinstance(report, Mapping):
+    report = result.baseline
+    if report is None:
         return []
-    fixed = list(report.get("fixed") or ())
+    fixed = report.fixed
     lines = [
-        f"**Baseline** {md_escape(report.get('file'), 200)}: "
-        f"{plural(int(report.get('matched') or 0), 'known failure')} matched, "
-        f"{int(report.get('new_failures') or 0)} new, {len(fixed)} fixed since the baseline "
-        f"({int(report.get('entries') or 0)} in the file)."
+        f"**Baseline** {md_escape(report.file, 200)}: "
+        f"{plural(report.matched, 'known failure')} matched, "
+        f"{report.new_failures} new, {len(fixed)} fixed since the baseline "
+        f"({report.entries} in the file)."
     ]
     if fixed:
         lines += [
@@ -348,8 +344,8 @@ def _accepted(result: RunResult, most: int) -> list[str]:
         w = f.waiver
         if f.status is Status.WAIVED and w is not None:
             by = (
-                f"waiver {md_escape(w.get('ticket'), 80)} ({md_escape(w.get('approved_by'), 80)}), "
-                f"expires {md_escape(w.get('expires'), 20)}"
+                f"waiver {md_escape(w.ticket, 80)} ({md_escape(w.approved_by, 80)}), "
+                f"expires {md_escape(w.expires.isoformat(), 20)}"
             )
         else:
             by = "baseline"

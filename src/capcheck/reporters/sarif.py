@@ -33,7 +33,7 @@ from urllib.parse import quote
 
 from capcheck.escaping.json import json_text
 from capcheck.hookspecs import hookimpl
-from capcheck.models import EvidenceRef, Finding, RunResult, Severity, Status
+from capcheck.models import EvidenceRef, Finding, RuleInfo, RunResult, Severity, Status
 from capcheck.reporters import RenderOptions, Reporter
 
 __all__ = [
@@ -136,17 +136,17 @@ class _Locator:
         return loc
 
 
-def _rule_descriptor(info: Mapping[str, Any]) -> dict[str, Any]:
-    title = str(info.get("title") or info["id"])
-    description = str(info.get("description") or title)
-    rationale = str(info.get("rationale") or "")
-    remediation = str(info.get("remediation") or "")
-    references = [str(r) for r in info.get("references") or ()]
-    severity = Severity(info.get("severity", "medium"))
-    area = str(info.get("area", ""))
+def _rule_descriptor(info: RuleInfo) -> dict[str, Any]:
+    title = info.title or info.id
+    description = info.description or title
+    rationale = info.rationale
+    remediation = info.remediation
+    references = list(info.references)
+    severity = info.severity
+    area = info.area
 
     text_parts = [description]
-    md_parts = [f"**{info['id']}: {title}**", "", description]
+    md_parts = [f"**{info.id}: {title}**", "", description]
     if rationale:
         text_parts.append(f"Why: {rationale}")
         md_parts += ["", f"**Why it matters.** {rationale}"]
@@ -156,25 +156,25 @@ def _rule_descriptor(info: Mapping[str, Any]) -> dict[str, Any]:
     if references:
         text_parts.append("References: " + " ".join(references))
         md_parts += ["", "**References**", ""] + [f"- <{r}>" for r in references]
-    options = info.get("options")
+    options = info.options
     if options:
         opts = ", ".join(f"{k} = {json.dumps(v, default=str)}" for k, v in sorted(options.items()))
         text_parts.append(f"Options: {opts}")
         md_parts += ["", f"**Options** (set in the config file): `{opts}`"]
 
-    tags = sorted({"capcheck", area, *(str(t) for t in info.get("tags") or ())} - {""})
+    tags = sorted({"capcheck", area, *info.tags} - {""})
     properties: dict[str, Any] = {
         "tags": tags,
         "area": area,
         "precision": "high",
         "security-severity": SECURITY_SEVERITY[severity],
         "capcheckSeverity": severity.value,
-        "kinds": [str(k) for k in info.get("kinds") or ()],
+        "kinds": list(info.kinds),
     }
-    if info.get("source"):
-        properties["source"] = dict(info["source"])
+    if info.source is not None:
+        properties["source"] = info.source.as_dict()
     descriptor: dict[str, Any] = {
-        "id": str(info["id"]),
+        "id": info.id,
         "name": _rule_name(title),
         "shortDescription": {"text": _truncate(title)},
         "fullDescription": {"text": _truncate(description)},
@@ -183,25 +183,25 @@ def _rule_descriptor(info: Mapping[str, Any]) -> dict[str, Any]:
     if references:
         descriptor["helpUri"] = references[0]
     descriptor["defaultConfiguration"] = {"level": LEVEL[severity]}
-    if info.get("version"):
-        properties["version"] = str(info["version"])
+    if info.version:
+        properties["version"] = info.version
     descriptor["properties"] = properties
     return descriptor
 
 
-def _rule_infos(result: RunResult) -> list[Mapping[str, Any]]:
+def _rule_infos(result: RunResult) -> list[RuleInfo]:
     """Every rule that ran, sorted by id; a rule only seen in findings is described from them."""
-    infos: dict[str, Mapping[str, Any]] = {str(r["id"]): r for r in result.rules}
+    infos: dict[str, RuleInfo] = {r.id: r for r in result.rules}
     for f in result.findings:
         if f.rule_id not in infos:
-            infos[f.rule_id] = {
-                "id": f.rule_id,
-                "version": f.rule_version,
-                "title": f.title,
-                "area": f.area,
-                "severity": f.severity.value,
-                "remediation": f.remediation,
-            }
+            infos[f.rule_id] = RuleInfo(
+                id=f.rule_id,
+                version=f.rule_version,
+                title=f.title,
+                area=f.area,
+                severity=f.severity,
+                remediation=f.remediation,
+            )
     return [infos[k] for k in sorted(infos)]
 
 
@@ -284,7 +284,7 @@ def _result(f: Finding, rule_index: int, locator: _Locator, baselined_run: bool)
                 "kind": "external",
                 "status": "accepted",
                 "justification": _message_text(
-                    f"{w['reason']} (approved by {w['approved_by']}, {w['ticket']}, expires {w['expires']})"
+                    f"{w.reason} (approved by {w.approved_by}, {w.ticket}, expires {w.expires.isoformat()})"
                 ),
             }
         ]
@@ -303,7 +303,7 @@ def sarif_document(result: RunResult, options: RenderOptions | None = None) -> d
     options = options or RenderOptions()
     locator = _Locator(options.base_dir)
     infos = _rule_infos(result)
-    rule_index = {str(info["id"]): i for i, info in enumerate(infos)}
+    rule_index = {info.id: i for i, info in enumerate(infos)}
 
     artifacts = []
     for i, ev in enumerate(result.evidence):
@@ -319,7 +319,7 @@ def sarif_document(result: RunResult, options: RenderOptions | None = None) -> d
 
     # GitHub shows a result only at a location: findings with no evidence file (a skip because a kind
     # was not given, an error) are counted in the invocation's summary and notifications instead.
-    baselined_run = "baseline" in result.extras
+    baselined_run = result.baseline is not None
     results = [
         _result(f, rule_index[f.rule_id], locator, baselined_run)
         for f in result.findings
@@ -357,8 +357,8 @@ def sarif_document(result: RunResult, options: RenderOptions | None = None) -> d
     }
     if result.gate_failures:
         invocation["properties"]["gateFailures"] = list(result.gate_failures)
-    if result.extras.get("scorecard") is not None:
-        invocation["properties"]["scorecard"] = result.extras["scorecard"]
+    if result.scorecard is not None:
+        invocation["properties"]["scorecard"] = [row.as_dict() for row in result.scorecard.rows]
 
     run: dict[str, Any] = {
         "tool": {"driver": driver},

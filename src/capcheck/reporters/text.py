@@ -7,15 +7,20 @@ control characters are shown (``␛[2J``), never obeyed, and each finding stays 
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from itertools import groupby
-from typing import Any
+from typing import TYPE_CHECKING
 
 from capcheck.escaping.terminal import terminal
 from capcheck.hookspecs import hookimpl
 from capcheck.models import Finding, RunResult, Severity, Status
 from capcheck.reporters import RenderOptions, Reporter
 from capcheck.wording import plural
+
+if TYPE_CHECKING:  # annotations only: the result carries these
+    from capcheck.criteria import CriterionResult
+    from capcheck.scorecard import AreaScore, Scorecard
+    from capcheck.waivers import WaiverState
 
 __all__ = ["render_text"]
 
@@ -68,44 +73,42 @@ _MAX_GAPS = 10
 _CRITERION_COLOUR = {"achieved": "32", "partially-achieved": "33", "not-achieved": "31", "not-assessed": "2"}
 
 
-def _scorecard_note(row: Mapping[str, Any]) -> str:
+def _scorecard_note(row: AreaScore) -> str:
     """Why an area's level is what it is: the binding cap, else the basis (with the figures)."""
-    return str(row.get("cap") or row.get("basis") or "")
+    return row.cap or row.basis
 
 
-def _scorecard_lines(rows: list[dict[str, Any]], result: RunResult, color: bool) -> list[str]:
+def _scorecard_lines(card: Scorecard, color: bool) -> list[str]:
     out = [
         _paint("Scorecard", "1", color) + " (levels from framework criteria and evidence coverage; docs/scorecard.md)"
     ]
     out.append(f"  {'area':<7} {'level':<26} {'criteria A/P/N/-':>16}  {'rules':>5}  why")
-    for row in rows:
-        level = row["level"]
-        label = terminal(f"{level} {row['name']}" if level is not None else str(row["name"]))
-        bar = ("#" * int(level) + "." * (5 - int(level))) if isinstance(level, int) else "-----"
-        painted = _paint(f"{bar} {label:<20}", _LEVEL_COLOUR.get(level, "2") if isinstance(level, int) else "2", color)
-        counts = row.get("criteria") or {}
+    for row in card.rows:
+        level = row.level
+        label = terminal(f"{level} {row.name}" if level is not None else row.name)
+        bar = ("#" * level + "." * (5 - level)) if level is not None else "-----"
+        painted = _paint(f"{bar} {label:<20}", _LEVEL_COLOUR.get(level, "2") if level is not None else "2", color)
+        counts = row.counts()
         crit = "/".join(
             str(counts.get(k, 0)) for k in ("achieved", "partially-achieved", "not-achieved", "not-assessed")
         )
-        judged = f"{row['rules_judged']}/{row['rules']}"
+        judged = f"{row.rules_judged}/{row.rules}"
         note = terminal(_scorecard_note(row))
-        out.append(f"  {terminal(str(row['area'])):<7} {painted} {crit:>16}  {judged:>5}  {note}".rstrip())
-    org = result.extras.get("organisation") or {}
-    for flag in org.get("flags", ()):
-        out.append(f"  Organisation: {terminal(str(flag))} (caps every area at 2)")
-    for note in org.get("notes", ()):
-        out.append(f"  Note: {terminal(str(note))}")
-    profile = result.extras.get("profile") or {}
-    if profile.get("type"):
-        gaps = profile.get("gaps", [])
-        verdict = (
-            "met" if profile.get("met") else f"not met: {len(gaps)} of {profile.get('criteria', 0)} criteria below it"
-        )
-        out.append(f"  Profile ({terminal(str(profile['type']))}): {verdict}")
+        out.append(f"  {terminal(row.area):<7} {painted} {crit:>16}  {judged:>5}  {note}".rstrip())
+    for flag in card.organisation.flags:
+        out.append(f"  Organisation: {terminal(flag)} (caps every area at 2)")
+    for note in card.notes:
+        out.append(f"  Note: {terminal(note)}")
+    org_type = card.organisation.type
+    if org_type:
+        gaps = card.gaps
+        verdict = "met" if card.profile_met else f"not met: {len(gaps)} of {len(card.expected)} criteria below it"
+        out.append(f"  Profile ({terminal(org_type)}): {verdict}")
         for gap in gaps[:_MAX_GAPS]:
+            expected = gap.expected.value if gap.expected else None
             out.append(
-                f"    gap {terminal(str(gap['id']))}: {gap['status']}, expected {gap['expected']}"
-                f" ({', '.join(gap['areas']) or 'no area'})"
+                f"    gap {terminal(gap.ref)}: {gap.status.value}, expected {expected}"
+                f" ({', '.join(gap.areas) or 'no area'})"
             )
         if len(gaps) > _MAX_GAPS:
             out.append(
@@ -114,26 +117,25 @@ def _scorecard_lines(rows: list[dict[str, Any]], result: RunResult, color: bool)
     return out
 
 
-def _criteria_lines(criteria: Sequence[Mapping[str, Any]], color: bool) -> list[str]:
+def _criteria_lines(criteria: Sequence[CriterionResult], color: bool) -> list[str]:
     """The per-criterion view: each criterion's status with the rules and attestation behind it."""
     if not criteria:
         return []
     out = ["", _paint("Criteria", "1", color) + " (CAF-style roll-up of rules and attestations)"]
     for c in criteria:
-        status = str(c["status"])
+        status = c.status.value
         label = _paint(f"{_CRITERION_LABEL.get(status, status):<12}", _CRITERION_COLOUR.get(status, "0"), color)
-        rules = c.get("rules", ())
-        behind = [f"{r['id']} {r['status']}" for r in rules if r["status"]]
-        idle = sum(1 for r in rules if not r["status"])
+        behind = [f"{r.rule_id} {r.status.value}" for r in c.rules if r.status]
+        idle = sum(1 for r in c.rules if not r.status)
         if idle:
             behind.append(f"{idle} rule{'s' if idle > 1 else ''} judged nothing")
-        att = c.get("attestation")
+        att = c.attestation
         if att:
-            behind.append(f"attested {att['id']} {att['outcome']} until {att['last_day']}")
-        elif c.get("mode") == "manual":
+            behind.append(f"attested {att.id} {att.outcome.value} until {att.last_day.isoformat()}")
+        elif c.manual:
             behind.append("no current attestation")
-        title = terminal(str(c.get("title", "")))[:50]
-        out.append(f"  {label} {terminal(str(c['id'])):<30} {title:<50} {terminal('; '.join(behind))}".rstrip())
+        title = terminal(c.title)[:50]
+        out.append(f"  {label} {terminal(c.ref):<30} {title:<50} {terminal('; '.join(behind))}".rstrip())
     return out
 
 
@@ -144,19 +146,22 @@ _WAIVER_NOTE = {
 }
 
 
-def _waiver_lines(report: list[dict[str, object]] | None, color: bool) -> list[str]:
+def _waiver_lines(report: Sequence[WaiverState] | None, color: bool) -> list[str]:
     if not report:
         return []
-    active = sum(1 for w in report if w["state"] in ("active", "expiring"))
-    matched = sum(int(str(w["matched"])) for w in report)
+    active = sum(1 for w in report if w.state in ("active", "expiring"))
+    matched = sum(w.matched for w in report)
     out = [f"Waivers: {active} of {len(report)} applied to {plural(matched, 'failure')}"]
     for w in report:
-        note = _WAIVER_NOTE.get(str(w["state"]))
+        note = _WAIVER_NOTE.get(w.state)
         if note:
-            label = _paint(f"{w['state']:<8}", "33" if w["state"] != "expired" else "31", color)
-            where = f"{w['file']}:{w['line']}" if w.get("line") else w["file"]
-            text = note.format(expires=w["expires"], days_left=w["days_left"])
-            out.append(f"  {label} {terminal(where)} {terminal(w['rule'])} {terminal(w['ticket'])}: {terminal(text)}")
+            label = _paint(f"{w.state:<8}", "33" if w.state != "expired" else "31", color)
+            waiver = w.waiver
+            where = f"{waiver.file}:{waiver.line}" if waiver.line else waiver.file
+            text = note.format(expires=waiver.expires.isoformat(), days_left=w.days_left)
+            out.append(
+                f"  {label} {terminal(where)} {terminal(waiver.rule)} {terminal(waiver.ticket)}: {terminal(text)}"
+            )
     return out
 
 
@@ -187,11 +192,11 @@ def render_text(result: RunResult, options: RenderOptions) -> str:
         for severity, in_sev in groupby(in_area, key=lambda f: f.severity):
             lines.append("  " + _paint(severity.value, _SEVERITY_COLOUR[severity], color))
             lines.extend(_finding_line(f, color) for f in in_sev)
-    scorecard = result.extras.get("scorecard")
-    if scorecard:
-        lines.extend(_criteria_lines(result.extras.get("criteria") or [], color))
+    scorecard = result.scorecard
+    if scorecard is not None and scorecard.rows:
+        lines.extend(_criteria_lines(scorecard.criteria, color))
         lines.append("")
-        lines.extend(_scorecard_lines(scorecard, result, color))
+        lines.extend(_scorecard_lines(scorecard, color))
     lines.extend(_note_lines(result, color))
     s = result.summary
     failed = s.by_status["fail"]
@@ -206,12 +211,12 @@ def render_text(result: RunResult, options: RenderOptions) -> str:
         + f", {plural(s.by_status['error'], 'error')}, {s.by_status['skip']} skipped, {s.by_status['pass']} passed"
         + ("" if result.include_passed or not s.by_status["pass"] else " (use --include-passed to list them)")
     )
-    lines.extend(_waiver_lines(result.extras.get("waivers"), color))
-    baseline = result.extras.get("baseline")
-    if baseline:
+    lines.extend(_waiver_lines(result.waivers, color))
+    baseline = result.baseline
+    if baseline is not None:
         lines.append(
-            f"Baseline {terminal(baseline['file'])}: {plural(baseline['matched'], 'known failure')} baselined, "
-            f"{baseline['new_failures']} new, {len(baseline['fixed'])} fixed since the baseline"
+            f"Baseline {terminal(baseline.file)}: {plural(baseline.matched, 'known failure')} baselined, "
+            f"{baseline.new_failures} new, {len(baseline.fixed)} fixed since the baseline"
         )
     code = result.exit_code
     threshold = result.fail_on.value if result.fail_on else "never"
