@@ -701,3 +701,15 @@ def test_the_markdown_criteria_table_shrinks_to_fit_the_comment_limit(run_cli: A
     cut = run_cli(*args, "--markdown-limit", "20000").stdout
     assert len(cut) <= 20000 and f"<details><summary>Criteria ({total})" in cut
     assert int(more.findall(cut)[0]) > total - 50
+
+
+def test_every_output_says_what_is_behind_a_criterion_the_same_way() -> None:
+    attested = _infra([_att("capcheck-1:INFRA-M1", "partially-achieved", AS_OF - timedelta(days=10))])
+    by_ref = {c.ref: c for c in attested.criteria}
+    assert by_ref["caf-4.0:B4.d"].behind() == ("INFRA-001 achieved",)
+    last = (AS_OF - timedelta(days=10) + timedelta(days=365)).isoformat()
+    assert by_ref["capcheck-1:INFRA-M1"].behind() == (
+        f"attested ATT-capcheck-1:INFRA-M1 (partially-achieved, until {last})",
+    )
+    unattested = {c.ref: c for c in _infra([]).criteria}
+    assert unattested["capcheck-1:INFRA-M1"].behind() == ("no current attestation",)

@@ -187,6 +187,20 @@ class CriterionResult:
     expected: CriterionStatus | None = None
     areas: tuple[str, ...] = ()
 
+    def behind(self) -> tuple[str, ...]:
+        """What decided the status, for every output: each rule's verdict, rules that judged nothing, and the
+        attestation that counted (or that a manual criterion has none)."""
+        out = [f"{r.rule_id} {r.status.value}" for r in self.rules if r.status]
+        idle = sum(1 for r in self.rules if not r.status)
+        if idle:
+            out.append(f"{idle} rule{'s' if idle > 1 else ''} judged nothing")
+        if self.attestation is not None:
+            att = self.attestation
+            out.append(f"attested {att.id} ({att.outcome.value}, until {att.last_day.isoformat()})")
+        elif self.manual:
+            out.append("no current attestation")
+        return tuple(out)
+
     @property
     def meets(self) -> bool | None:
         """Whether the status meets the profile's expectation (None: no expectation)."""

@@ -330,12 +330,7 @@ def _criteria(card: Scorecard) -> str:
         return ""
     rows = []
     for c in criteria:
-        behind = [f"{r.rule_id} {r.status.value}" for r in c.rules if r.status]
-        att = c.attestation
-        if att:
-            behind.append(f"attested {att.id} ({att.outcome.value}, until {att.last_day.isoformat()})")
-        elif c.manual:
-            behind.append("no current attestation")
+        behind = c.behind()
         status = c.status.value
         rows.append(
             f'<tr data-criterion="{esc(status)}"><td><code>{esc(c.ref)}</code></td>'

@@ -187,12 +187,7 @@ def _criteria(result: RunResult, most: int) -> list[str]:
         "|---|---|---|---|",
     ]
     for c in criteria[:most]:
-        behind = [f"{r.rule_id} {r.status.value}" for r in c.rules if r.status]
-        att = c.attestation
-        if att:
-            behind.append(f"attested {att.id} ({att.outcome.value}, until {att.last_day.isoformat()})")
-        elif c.manual:
-            behind.append("no current attestation")
+        behind = c.behind()
         lines.append(
             f"| {md_escape(c.ref, 60)} | {md_escape(c.title, 120)} | {md_escape(c.status.value, 30)} "
             f"| {md_escape('; '.join(behind), MAX_MESSAGE)} |"

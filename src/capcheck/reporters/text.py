@@ -125,15 +125,7 @@ def _criteria_lines(criteria: Sequence[CriterionResult], color: bool) -> list[st
     for c in criteria:
         status = c.status.value
         label = _paint(f"{_CRITERION_LABEL.get(status, status):<12}", _CRITERION_COLOUR.get(status, "0"), color)
-        behind = [f"{r.rule_id} {r.status.value}" for r in c.rules if r.status]
-        idle = sum(1 for r in c.rules if not r.status)
-        if idle:
-            behind.append(f"{idle} rule{'s' if idle > 1 else ''} judged nothing")
-        att = c.attestation
-        if att:
-            behind.append(f"attested {att.id} {att.outcome.value} until {att.last_day.isoformat()}")
-        elif c.manual:
-            behind.append("no current attestation")
+        behind = c.behind()
         title = terminal(c.title)[:50]
         out.append(f"  {label} {terminal(c.ref):<30} {title:<50} {terminal('; '.join(behind))}".rstrip())
     return out
