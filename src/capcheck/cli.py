@@ -1134,17 +1134,17 @@ def main(argv: list[str] | None = None) -> None:
     """The console script's entry point: a checked standard output, and interrupts as exit codes
     (130 for SIGINT, 143 for SIGTERM; see :mod:`capcheck.process`)."""
     from capcheck.errors import CapcheckError
-    from capcheck.process import Interrupted, checked_stdout, interrupts
+    from capcheck.process import Interrupted, checked_stderr, checked_stdout, interrupts
 
     global _STANDALONE
     _STANDALONE = argv is None
-    with checked_stdout(), interrupts():
+    with checked_stdout(), checked_stderr(), interrupts():
         try:
             cli.main(args=argv, prog_name="capcheck")
         except Interrupted as exc:
-            with contextlib.suppress(OSError):
+            with contextlib.suppress(OSError, CapcheckError):  # stderr may be gone: still the interrupt's code
                 click.echo(f"capcheck: interrupted by {exc.name}: nothing more was written", err=True)
             _finish(exc.exit_code)
-        except CapcheckError as exc:  # an output failure outside a command (--help, --version)
+        except CapcheckError as exc:  # an output failure outside a command (--help, --version, a usage error)
             _print_error(exc)
             _finish(2)
