@@ -69,6 +69,41 @@ def test_found_from_the_working_directory_upwards(tmp_path: Path) -> None:
     assert find_config(deep) == (tmp_path / "org" / "team" / "capcheck.toml").resolve()
 
 
+@pytest.mark.parametrize(("marker", "is_dir"), [(".git", True), (".git", False), (".hg", True)])
+def test_the_search_stops_at_the_repository_root(tmp_path: Path, marker: str, is_dir: bool) -> None:
+    """A config above the checkout (a home or shared directory) is not the project's: it could name
+    plugins. ``.git`` is a file in a worktree or a submodule."""
+    repo = tmp_path / "home" / "repo"
+    deep = repo / "evidence" / "2026"
+    deep.mkdir(parents=True)
+    (tmp_path / "home" / "capcheck.toml").write_text('plugins = ["evil.py"]\n')
+    assert find_config(deep) == (tmp_path / "home" / "capcheck.toml").resolve()  # no repository: found
+    if is_dir:
+        (repo / marker).mkdir()
+    else:
+        (repo / marker).write_text("gitdir: /elsewhere/.git/worktrees/repo\n")
+    assert find_config(deep) is None
+    assert find_config(repo) is None
+    # One inside the repository is found, at its root or below it.
+    (repo / "pyproject.toml").write_text("[tool.capcheck]\nfail_on = 'high'\n")
+    assert find_config(deep) == (repo / "pyproject.toml").resolve()
+    (repo / "evidence" / "capcheck.toml").write_text("")
+    assert find_config(deep) == (repo / "evidence" / "capcheck.toml").resolve()
+
+
+def test_a_config_above_the_repository_is_not_used_by_check(
+    workdir: Path, copy_fixture: Callable[..., Path], check_argv, run_cli, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (workdir / "capcheck.toml").write_text('fail_on = "never"\nplugins = ["no-such-plugin.py"]\n')
+    repo = workdir / "repo"
+    (repo / ".git").mkdir(parents=True)
+    copy_fixture("evidence/mixed", "repo/mixed")
+    monkeypatch.chdir(repo)
+    result = run_cli(*check_argv("mixed"))
+    assert result.exit_code == 1, result.output  # the failures count: fail_on = "never" above is not read
+    assert "no-such-plugin" not in result.output
+
+
 def test_a_pyproject_on_the_way_up_that_does_not_mention_capcheck_is_passed_over_unparsed(tmp_path: Path) -> None:
     (tmp_path / "a" / "b").mkdir(parents=True)
     (tmp_path / "a" / "b" / "pyproject.toml").write_bytes(b'[project]\nname = "caf\xe9"\n[tool.other\n')  # Latin-1, bad
