@@ -263,6 +263,20 @@ def test_rule_errors_in_pyproject_point_into_tool_capcheck(run_cli, copy_fixture
     )
 
 
+def test_a_huge_or_slashed_option_name_is_cut_and_escaped_in_the_message(
+    run_cli, copy_fixture: Callable[..., Path], workdir: Path
+) -> None:
+    """The pointer spells the key as JSON Pointer (``/`` is ``~1``), and both it and the message are cut."""
+    copy_fixture("evidence/clean", "evidence")
+    (workdir / "capcheck.toml").write_text(f'[options.COMM-001]\n"a/{"z" * 5000}" = 1\n')
+    result = run_cli("check", "evidence")
+    assert result.exit_code == 2
+    [line] = [ln for ln in result.stderr.splitlines() if "has no option" in ln]
+    assert line.startswith("  capcheck.toml: /options/COMM-001/a~1zzz")
+    assert "…" in line.split(": rule ")[0] and "…" in line.split(": rule ")[1]
+    assert len(line) < 400
+
+
 # --- strict types and hostile files ---------------------------------------------------------------
 
 
