@@ -69,6 +69,41 @@ def test_found_from_the_working_directory_upwards(tmp_path: Path) -> None:
     assert find_config(deep) == (tmp_path / "org" / "team" / "capcheck.toml").resolve()
 
 
+@pytest.mark.parametrize(("marker", "is_dir"), [(".git", True), (".git", False), (".hg", True)])
+def test_the_search_stops_at_the_repository_root(tmp_path: Path, marker: str, is_dir: bool) -> None:
+    """A config above the checkout (a home or shared directory) is not the project's: it could name
+    plugins. ``.git`` is a file in a worktree or a submodule."""
+    repo = tmp_path / "home" / "repo"
+    deep = repo / "evidence" / "2026"
+    deep.mkdir(parents=True)
+    (tmp_path / "home" / "capcheck.toml").write_text('plugins = ["evil.py"]\n')
+    assert find_config(deep) == (tmp_path / "home" / "capcheck.toml").resolve()  # no repository: found
+    if is_dir:
+        (repo / marker).mkdir()
+    else:
+        (repo / marker).write_text("gitdir: /elsewhere/.git/worktrees/repo\n")
+    assert find_config(deep) is None
+    assert find_config(repo) is None
+    # One inside the repository is found, at its root or below it.
+    (repo / "pyproject.toml").write_text("[tool.capcheck]\nfail_on = 'high'\n")
+    assert find_config(deep) == (repo / "pyproject.toml").resolve()
+    (repo / "evidence" / "capcheck.toml").write_text("")
+    assert find_config(deep) == (repo / "evidence" / "capcheck.toml").resolve()
+
+
+def test_a_config_above_the_repository_is_not_used_by_check(
+    workdir: Path, copy_fixture: Callable[..., Path], check_argv, run_cli, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (workdir / "capcheck.toml").write_text('fail_on = "never"\nplugins = ["no-such-plugin.py"]\n')
+    repo = workdir / "repo"
+    (repo / ".git").mkdir(parents=True)
+    copy_fixture("evidence/mixed", "repo/mixed")
+    monkeypatch.chdir(repo)
+    result = run_cli(*check_argv("mixed"))
+    assert result.exit_code == 1, result.output  # the failures count: fail_on = "never" above is not read
+    assert "no-such-plugin" not in result.output
+
+
 def test_a_pyproject_on_the_way_up_that_does_not_mention_capcheck_is_passed_over_unparsed(tmp_path: Path) -> None:
     (tmp_path / "a" / "b").mkdir(parents=True)
     (tmp_path / "a" / "b" / "pyproject.toml").write_bytes(b'[project]\nname = "caf\xe9"\n[tool.other\n')  # Latin-1, bad
@@ -226,6 +261,20 @@ def test_rule_errors_in_pyproject_point_into_tool_capcheck(run_cli, copy_fixture
     assert "pyproject.toml: /tool/capcheck/options/GOV-002/min_scor: rule GOV-002 has no option 'min_scor'" in (
         result.stderr
     )
+
+
+def test_a_huge_or_slashed_option_name_is_cut_and_escaped_in_the_message(
+    run_cli, copy_fixture: Callable[..., Path], workdir: Path
+) -> None:
+    """The pointer spells the key as JSON Pointer (``/`` is ``~1``), and both it and the message are cut."""
+    copy_fixture("evidence/clean", "evidence")
+    (workdir / "capcheck.toml").write_text(f'[options.COMM-001]\n"a/{"z" * 5000}" = 1\n')
+    result = run_cli("check", "evidence")
+    assert result.exit_code == 2
+    [line] = [ln for ln in result.stderr.splitlines() if "has no option" in ln]
+    assert line.startswith("  capcheck.toml: /options/COMM-001/a~1zzz")
+    assert "…" in line.split(": rule ")[0] and "…" in line.split(": rule ")[1]
+    assert len(line) < 400
 
 
 # --- strict types and hostile files ---------------------------------------------------------------

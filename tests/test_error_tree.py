@@ -55,3 +55,15 @@ def test_every_error_is_a_capcheck_error_with_its_heading(cls: type[CapcheckErro
     error = cls("x")
     assert isinstance(error, CapcheckError)
     assert error.kind == heading
+
+
+def test_a_huge_pointer_is_cut_in_the_middle_when_shown_and_kept_whole_in_the_value() -> None:
+    """A 5000-character key from an input must not make a 5000-character message line."""
+    pointer = "/records/0/" + "k" * 5000 + "/owner"
+    problem = Problem("is not of type 'string'", path="a.json", line=1, pointer=pointer)
+    shown = str(problem)
+    assert shown.startswith("a.json:1: /records/0/kkk")
+    assert shown.endswith("kkk/owner: is not of type 'string'")  # the last key and the cause stay
+    assert "…" in shown and len(shown) < 300
+    assert problem.pointer == pointer
+    assert str(Problem("cause", pointer="/" + "k" * 200)) == "/" + "k" * 200 + ": cause"  # short ones are whole

@@ -42,3 +42,19 @@ def test_check_mode_reports_stale_docs_and_write_mode_fixes_them(tmp_path: Path)
     runner.invoke(cli, ["rules", "docs", "--output", str(out)])
     assert not (out / "ZZZ-999.md").exists()
     assert runner.invoke(cli, ["rules", "docs", "--output", str(out), "--check"]).exit_code == 0
+
+
+def test_the_rule_reference_never_overwrites_an_input(tmp_path: Path, monkeypatch) -> None:
+    """A page that is the config (or a rule or plugin file) under another name is refused, as check refuses it."""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "capcheck.toml").write_text('fail_on = "high"\n')
+    out = tmp_path / "docs" / "rules"
+    out.mkdir(parents=True)
+    (out / "index.md").symlink_to(tmp_path / "capcheck.toml")
+    result = CliRunner().invoke(cli, ["rules", "docs"])
+    assert result.exit_code == 2
+    assert "docs/rules/index.md: --output would overwrite an input of this check: refused" in result.output
+    assert (tmp_path / "capcheck.toml").read_text() == 'fail_on = "high"\n'
+    assert [p.name for p in out.iterdir()] == ["index.md"]  # nothing written
+    (out / "index.md").unlink()
+    assert CliRunner().invoke(cli, ["rules", "docs"]).exit_code == 0

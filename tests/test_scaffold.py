@@ -44,3 +44,18 @@ def test_unknown_area_or_kind(run_cli, workdir: Path) -> None:
     assert area.exit_code == 2 and "unknown area 'NOPE'" in area.stderr
     kind = run_cli("new", "rule", "--area", "INFRA", "--kind", "risk-log")
     assert kind.exit_code == 2 and "unknown evidence kind 'risk-log'" in kind.stderr
+
+
+def test_a_starter_rule_never_overwrites_an_input_even_with_force(run_cli, workdir: Path) -> None:
+    """The plugin file named with --plugin is an input of the command: --force does not make it an output."""
+    plugin = workdir / "rules" / "comm_200_rule.py"
+    plugin.parent.mkdir()
+    plugin.write_text('"""A plugin of mine."""\n')
+    argv = ["new", "rule", "--area", "COMM", "--kind", "supplier-contracts", "--python", "--id", "COMM-200"]
+    result = run_cli(*argv, "--force", "--plugin", "./rules/comm_200_rule.py")
+    assert result.exit_code == 2
+    assert "rules/comm_200_rule.py: --out would overwrite an input of this check: refused" in result.stderr
+    assert plugin.read_text() == '"""A plugin of mine."""\n'
+    assert not (workdir / "tests").exists()  # nothing written, the case file neither
+    assert run_cli(*argv, "--force").exit_code == 0  # not an input: --force overwrites it
+    assert "COMM-200" in plugin.read_text()

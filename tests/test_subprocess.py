@@ -207,6 +207,42 @@ def test_a_full_disk_on_stdout_is_exit_2_naming_stdout(
     assert result.stderr == "capcheck: output error: 1 problem\n  <stdout>: cannot write: No space left on device\n"
 
 
+def _stderr_full(argv: list[str], cwd: Path) -> subprocess.CompletedProcess[str]:
+    with open("/dev/full", "w") as full:
+        return subprocess.run(
+            [sys.executable, "-m", "capcheck", *argv],
+            cwd=cwd,
+            stdout=subprocess.PIPE,
+            stderr=full,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+
+
+@pytest.mark.skipif(not Path("/dev/full").exists(), reason="no /dev/full")
+def test_a_full_disk_on_stderr_is_exit_2_not_a_traceback_nor_a_result(
+    workdir: Path, copy_fixture: Callable[..., Path], check_argv
+) -> None:
+    """Reporting an error, a usage error or a note on a full stderr: exit 2 (the run could not report).
+    Before, the error's own message raised, and the traceback's exit 1 read as "failures found"."""
+    copy_fixture("evidence/mixed", "mixed")
+    copy_fixture("evidence/bad/schema-invalid.json")
+    assert _stderr_full(["check", "schema-invalid.json"], workdir).returncode == 2
+    assert _stderr_full(["check", "--no-such-option"], workdir).returncode == 2
+    # A check with failures that has a note to give on stderr (the config's baseline does not exist yet).
+    (workdir / "capcheck.toml").write_text('baseline = "missing-baseline.json"\n')
+    noted = run([sys.executable, "-m", "capcheck", *check_argv("mixed")], workdir)
+    assert noted.returncode == 1
+    assert "missing-baseline.json" in noted.stderr  # the note this test depends on
+    assert _stderr_full(check_argv("mixed"), workdir).returncode == 2
+    # Nothing to say on stderr: a full stderr changes nothing.
+    (workdir / "capcheck.toml").unlink()
+    quiet = _stderr_full(check_argv("mixed"), workdir)
+    assert quiet.returncode == 1
+    assert "Result: FAILED" in quiet.stdout
+
+
 #: Runs capcheck with os.fsync slowed down, so that a signal reliably arrives while the atomic
 #: writer's temporary file exists; "ready" appears when it does.
 SLOW_WRITE = """
@@ -215,6 +251,12 @@ def slow_fsync(fd):
     open("ready", "w").close()
     time.sleep(30)
 os.fsync = slow_fsync
+unlink = os.unlink
+def slow_unlink(path, *args, **kwargs):
+    open("cleaning", "w").close()
+    time.sleep(1)
+    unlink(path, *args, **kwargs)
+os.unlink = slow_unlink
 from capcheck.cli import main
 sys.argv = ["capcheck", *sys.argv[1:]]
 main()
@@ -248,3 +290,32 @@ def test_a_signal_during_the_write_removes_the_temporary_file_and_exits_128_plus
     assert proc.returncode == code  # never 1 ("failures found") or 0
     assert stderr == f"capcheck: interrupted by {signal.Signals(signum).name}: nothing more was written\n"
     assert list((workdir / "out").iterdir()) == []  # no temporary file, and no half-written output
+
+
+def test_a_second_signal_during_the_clean_up_does_not_leave_the_temporary_file(
+    workdir: Path, copy_fixture: Callable[..., Path], check_argv
+) -> None:
+    """Ctrl-C twice: the second arrives while the temporary file is being removed, and is ignored
+    (before, it ended the process at once and left ``.findings.json.*.tmp`` behind)."""
+    copy_fixture("evidence/mixed", "mixed")
+    (workdir / "out").mkdir()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CAPCHECK_")}
+    proc = subprocess.Popen(
+        [sys.executable, "-c", SLOW_WRITE, *check_argv("mixed"), "--format", "json", "-o", "out/findings.json"],
+        cwd=workdir,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    deadline = time.monotonic() + 60
+    for marker in ("ready", "cleaning"):
+        while not (workdir / marker).exists():
+            assert proc.poll() is None, proc.communicate()
+            assert time.monotonic() < deadline
+            time.sleep(0.02)
+        proc.send_signal(signal.SIGINT)
+    _, stderr = proc.communicate(timeout=60)
+    assert proc.returncode == 130
+    assert stderr == "capcheck: interrupted by SIGINT: nothing more was written\n"
+    assert list((workdir / "out").iterdir()) == []

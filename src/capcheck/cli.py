@@ -654,15 +654,17 @@ def new_rule(
     debug: bool,
 ) -> None:
     """Write a starter rule that validates, and a case file with a passing and a failing record."""
-    from capcheck.outputs import write_file
+    from capcheck.outputs import inputs_of, refuse_overwriting_inputs, write_file
     from capcheck.scaffold import scaffold_rule
 
-    registry = _registry(_load_config(config_path), rule_paths, plugins)
+    config = _load_config(config_path)
+    registry = _registry(config, rule_paths, plugins)
     kind_id = next((k for k in registry.kinds if k.casefold() == kind_id.casefold()), kind_id)  # any case
     made = scaffold_rule(registry, area=area, kind_id=kind_id, out=out, cases=cases, python=python, rule_id=rule_id)
     for path in (made.rule_path, made.case_path):
         if path.exists() and not force:
             _usage(f"{path.as_posix()} exists (use --force to overwrite)")
+    refuse_overwriting_inputs([("--out", made.rule_path), ("--cases", made.case_path)], inputs_of(registry, config, []))
     for path, text in ((made.rule_path, made.rule_text), (made.case_path, made.case_text)):
         write_file(path, text, make_parents=True)
     rule_file, case_file = made.rule_path.as_posix(), made.case_path.as_posix()
@@ -756,9 +758,11 @@ def rules_docs(
     debug: bool,
 ) -> None:
     """Generate the rule reference (one Markdown page per rule, and an index) from rule metadata."""
-    from capcheck.ruledocs import rule_doc_files, write_rule_docs
+    from capcheck.outputs import inputs_of, refuse_overwriting_inputs
+    from capcheck.ruledocs import rule_doc_files, rule_doc_targets, write_rule_docs
 
-    registry = _registry(_load_config(config_path), rule_paths, plugins)
+    config = _load_config(config_path)
+    registry = _registry(config, rule_paths, plugins)
     if check:
         files = rule_doc_files(registry)
         present = {p.name for p in output.glob("*.md")} if output.is_dir() else set()
@@ -774,8 +778,11 @@ def rules_docs(
             sys.exit(1)
         click.echo(f"rule docs in {output} are up to date ({plural(len(files), 'file')})")
         return
+    files = rule_doc_files(registry)
+    targets = [("--output", path) for path in rule_doc_targets(files, output)]
+    refuse_overwriting_inputs(targets, inputs_of(registry, config, []))
     try:
-        changed = write_rule_docs(registry, output)
+        changed = write_rule_docs(registry, output, files)
     except OSError as exc:
         from capcheck.process import output_error
 
@@ -1134,17 +1141,17 @@ def main(argv: list[str] | None = None) -> None:
     """The console script's entry point: a checked standard output, and interrupts as exit codes
     (130 for SIGINT, 143 for SIGTERM; see :mod:`capcheck.process`)."""
     from capcheck.errors import CapcheckError
-    from capcheck.process import Interrupted, checked_stdout, interrupts
+    from capcheck.process import Interrupted, checked_stderr, checked_stdout, interrupts
 
     global _STANDALONE
     _STANDALONE = argv is None
-    with checked_stdout(), interrupts():
+    with checked_stdout(), checked_stderr(), interrupts():
         try:
             cli.main(args=argv, prog_name="capcheck")
         except Interrupted as exc:
-            with contextlib.suppress(OSError):
+            with contextlib.suppress(OSError, CapcheckError):  # stderr may be gone: still the interrupt's code
                 click.echo(f"capcheck: interrupted by {exc.name}: nothing more was written", err=True)
             _finish(exc.exit_code)
-        except CapcheckError as exc:  # an output failure outside a command (--help, --version)
+        except CapcheckError as exc:  # an output failure outside a command (--help, --version, a usage error)
             _print_error(exc)
             _finish(2)

@@ -1,9 +1,9 @@
 """Configuration: ``capcheck.toml`` or ``[tool.capcheck]`` in ``pyproject.toml``, merged with the CLI.
 
 The file is found from the working directory upwards (the first ``capcheck.toml``, or
-``pyproject.toml`` that has a ``[tool.capcheck]`` table). Keys mirror the CLI options; a CLI
-option wins over the file. Unknown keys and bad values are errors with the file and key.
-Relative paths in the file are relative to the file's directory.
+``pyproject.toml`` that has a ``[tool.capcheck]`` table), no further than the repository root.
+Keys mirror the CLI options; a CLI option wins over the file. Unknown keys and bad values are
+errors with the file and key. Relative paths in the file are relative to the file's directory.
 """
 
 from __future__ import annotations
@@ -33,9 +33,12 @@ from capcheck.side_inputs import (
     shorten,
 )
 
-__all__ = ["CONFIG_NAMES", "Config", "find_config", "load_config"]
+__all__ = ["CONFIG_NAMES", "REPOSITORY_MARKERS", "Config", "find_config", "load_config"]
 
 CONFIG_NAMES = ("capcheck.toml", "pyproject.toml")
+#: A directory holding one of these is a repository root: the search for a config file stops there.
+#: (``.git`` is a file in a worktree or submodule, a directory otherwise.)
+REPOSITORY_MARKERS = (".git", ".hg")
 
 FailOn = Literal["info", "low", "medium", "high", "critical", "never"]
 
@@ -101,7 +104,10 @@ class Config(BaseModel):
 
 
 def find_config(start: Path | None = None) -> Path | None:
-    """The nearest ``capcheck.toml`` (or ``pyproject.toml`` with ``[tool.capcheck]``) upwards.
+    """The nearest ``capcheck.toml`` (or ``pyproject.toml`` with ``[tool.capcheck]``) upwards, stopping
+    at the repository root (the first directory holding ``.git`` or ``.hg``), as black and pre-commit do:
+    a config above the checkout (in a home or shared directory) is not the project's, and could name
+    plugins, which are code.
 
     A ``pyproject.toml`` that does not hold the word ``capcheck`` cannot configure it and is passed
     over unread beyond that; one that does is parsed, and if it is not UTF-8 TOML that is an error
@@ -112,21 +118,29 @@ def find_config(start: Path | None = None) -> Path | None:
     """
     directory = (start or Path.cwd()).resolve()
     for candidate_dir in (directory, *directory.parents):
-        own = candidate_dir / "capcheck.toml"
-        if os.path.lexists(own):
-            return own
-        pyproject = candidate_dir / "pyproject.toml"
-        if not os.path.lexists(pyproject):
-            continue
-        named = Named(display_path(pyproject), ConfigError)
-        data = read_bounded(pyproject, named, what="config file", limit=CONFIG_MAX_BYTES)
-        if b"capcheck" not in data:
-            continue
-        doc = parse_toml(decode_strict(data, named), named, max_depth=SIDE_INPUT_MAX_DEPTH)
-        tool = doc.get("tool")
-        if isinstance(tool, dict) and "capcheck" in tool:
-            return pyproject
+        found = _config_in(candidate_dir)
+        if found is not None:
+            return found
+        if any(os.path.lexists(candidate_dir / marker) for marker in REPOSITORY_MARKERS):
+            break
     return None
+
+
+def _config_in(directory: Path) -> Path | None:
+    """The config file of one directory: ``capcheck.toml``, else a ``pyproject.toml`` with ``[tool.capcheck]``."""
+    own = directory / "capcheck.toml"
+    if os.path.lexists(own):
+        return own
+    pyproject = directory / "pyproject.toml"
+    if not os.path.lexists(pyproject):
+        return None
+    named = Named(display_path(pyproject), ConfigError)
+    data = read_bounded(pyproject, named, what="config file", limit=CONFIG_MAX_BYTES)
+    if b"capcheck" not in data:
+        return None
+    doc = parse_toml(decode_strict(data, named), named, max_depth=SIDE_INPUT_MAX_DEPTH)
+    tool = doc.get("tool")
+    return pyproject if isinstance(tool, dict) and "capcheck" in tool else None
 
 
 def load_config(path: Path | None) -> Config:

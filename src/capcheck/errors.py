@@ -29,7 +29,16 @@ __all__ = [
     "Problem",
     "RuleFileError",
     "UsageError",
+    "elide",
 ]
+
+
+def elide(message: str, limit: int = 240) -> str:
+    """A message (or a pointer) that may embed a value from an input, cut in the middle so that its
+    start and its end (a message's verdict, a pointer's last keys) stay. Also ``side_inputs.elide``."""
+    if len(message) <= limit:
+        return message
+    return message[: limit - 60] + "…" + message[-59:]
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,7 +55,8 @@ class Problem:
         if self.path is not None:
             parts.append(self.path if self.line is None else f"{self.path}:{self.line}")
         if self.pointer is not None:
-            parts.append(self.pointer or "/")
+            # A pointer spells keys from the input, of any length: cut like a message (the value keeps it whole).
+            parts.append(elide(self.pointer) or "/")
         parts.append(self.message)
         return ": ".join(parts)
 

@@ -8,14 +8,20 @@ never touch process-wide state.
   is reached), and reports a full disk only at exit; here every byte is written or the write
   raises :class:`~capcheck.errors.OutputError` naming ``<stdout>`` (exit 2). A closed pipe stays a
   ``BrokenPipeError``: the reader went away, which ends the command quietly.
+* Standard error is checked the same way: the first write to it that fails raises
+  :class:`~capcheck.errors.OutputError` naming ``<stderr>`` (exit 2: the run could not report, not
+  a result), and every later write to it is dropped, so that saying so cannot fail again and no
+  traceback follows.
 * SIGINT and SIGTERM raise :class:`Interrupted` in the main thread, so that ``finally`` blocks and
   the atomic writer's clean-up run on the way out (no temporary file is left behind); the command
-  then exits 130 or 143 (128 + the signal number), never a result code. A second signal ends the
-  process at once.
+  then exits 130 or 143 (128 + the signal number), never a result code. Further signals are
+  ignored from then on: a second Ctrl-C during the clean-up must not cut it short and leave a
+  temporary file behind (the clean-up is short; SIGKILL still ends the process).
 """
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import io
 import os
@@ -23,17 +29,28 @@ import signal
 import sys
 import threading
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from types import FrameType
 from typing import Any
 
 from capcheck.errors import OutputError, Problem
 
-__all__ = ["STDOUT", "Interrupted", "checked_stdout", "interrupts", "output_error", "write_all"]
+__all__ = [
+    "STDERR",
+    "STDOUT",
+    "Interrupted",
+    "checked_stderr",
+    "checked_stdout",
+    "interrupts",
+    "output_error",
+    "write_all",
+]
 
 
 #: How standard output is named in messages.
 STDOUT = "<stdout>"
+#: How standard error is named in messages.
+STDERR = "<stderr>"
 
 
 def output_error(target: str, exc: OSError) -> OutputError:
@@ -64,11 +81,16 @@ def write_all(fd: int, data: bytes) -> None:
 
 
 class _CheckedWriter(io.RawIOBase):
-    """File descriptor 1, written with :func:`write_all`; failures become :class:`OutputError`."""
+    """A standard stream's file descriptor, written with :func:`write_all`; failures become
+    :class:`OutputError` naming ``target``. With ``drop_after_failure`` (standard error, where the
+    error itself would be reported) only the first failure raises; later writes are dropped."""
 
-    def __init__(self, fd: int) -> None:
+    def __init__(self, fd: int, target: str = STDOUT, *, drop_after_failure: bool = False) -> None:
         super().__init__()
         self._fd = fd
+        self._target = target
+        self._drop_after_failure = drop_after_failure
+        self.failed = False
 
     def writable(self) -> bool:
         return True
@@ -81,44 +103,63 @@ class _CheckedWriter(io.RawIOBase):
 
     def write(self, data: object) -> int:
         chunk = bytes(data)  # type: ignore[call-overload]  # io hands bytes-like objects
+        if self.failed:
+            return len(chunk)
         try:
             write_all(self._fd, chunk)
         except BrokenPipeError:
-            raise
+            if not self._drop_after_failure:
+                raise
+            self.failed = True  # nobody reads standard error any more: not the reader of stdout going away
+            raise output_error(self._target, BrokenPipeError(errno.EPIPE, os.strerror(errno.EPIPE))) from None
         except OSError as exc:
-            raise output_error(STDOUT, exc) from None
+            self.failed = self._drop_after_failure
+            raise output_error(self._target, exc) from None
         return len(chunk)
 
-    def close(self) -> None:  # never close fd 1: it belongs to the process
+    def close(self) -> None:  # never close fd 1 or 2: they belong to the process
         self.flush()
 
 
 @contextmanager
-def checked_stdout() -> Iterator[None]:
-    """Replace ``sys.stdout`` with a checked, write-through stream on the same file descriptor
-    (when it is the process's own stdout with a descriptor; otherwise leave it alone)."""
-    original = sys.stdout
+def _checked(name: str) -> Iterator[None]:
+    """Replace ``sys.<name>`` (stdout or stderr) with a checked, write-through stream on the same file
+    descriptor (when it is the process's own stream with a descriptor; otherwise leave it alone)."""
+    original = getattr(sys, name)
     try:
-        fd = original.fileno() if original is sys.__stdout__ and original is not None else None
+        fd = original.fileno() if original is getattr(sys, f"__{name}__") and original is not None else None
     except (AttributeError, OSError, ValueError):
         fd = None
     if fd is None or original is None:
         yield
         return
-    original.flush()
+    with contextlib.suppress(OSError):  # a stream already failing fails again, checked, on its next write
+        original.flush()
+    stderr = name == "stderr"
     # A raw stream that never writes short is all TextIOWrapper needs (its typing asks for a buffered one).
-    raw: Any = _CheckedWriter(fd)
+    raw: Any = _CheckedWriter(fd, STDERR if stderr else STDOUT, drop_after_failure=stderr)
     stream = io.TextIOWrapper(
         raw,
         encoding=original.encoding,
         errors=original.errors,
         write_through=True,
     )
-    sys.stdout = stream
+    setattr(sys, name, stream)
     try:
         yield
     finally:
-        sys.stdout = original
+        setattr(sys, name, original)
+
+
+def checked_stdout() -> AbstractContextManager[None]:
+    """Standard output, checked: every byte written, or :class:`OutputError` naming ``<stdout>``."""
+    return _checked("stdout")
+
+
+def checked_stderr() -> AbstractContextManager[None]:
+    """Standard error, checked: its first failing write is :class:`OutputError` naming ``<stderr>``
+    (exit 2), and later writes are dropped, so reporting that error cannot fail in turn."""
+    return _checked("stderr")
 
 
 @contextmanager
@@ -131,8 +172,8 @@ def interrupts() -> Iterator[None]:
     received: list[int] = []
 
     def handler(signum: int, _frame: FrameType | None) -> None:
-        if received:  # a second signal while cleaning up: stop now
-            os._exit(128 + signum)
+        if received:  # a second signal while cleaning up: let the clean-up finish; the first one decides the code
+            return
         received.append(signum)
         raise Interrupted(signum)
 

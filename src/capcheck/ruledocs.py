@@ -98,12 +98,20 @@ def rule_doc_files(registry: Registry) -> dict[str, str]:
     return dict(sorted(files.items()))
 
 
-def write_rule_docs(registry: Registry, directory: Path) -> list[str]:
-    """Write the pages (removing pages of rules that no longer exist); return the stale file names."""
+def rule_doc_targets(files: dict[str, str], directory: Path) -> list[Path]:
+    """Every file :func:`write_rule_docs` may write or remove in ``directory``: the pages of ``files``
+    and the pages there of rules that no longer exist (to compare them with the inputs first)."""
+    stale = sorted(directory.glob("*.md")) if directory.is_dir() else []
+    return [*(directory / name for name in files), *(p for p in stale if p.name not in files)]
+
+
+def write_rule_docs(registry: Registry, directory: Path, files: dict[str, str] | None = None) -> list[str]:
+    """Write the pages (``files``, by default :func:`rule_doc_files`), removing pages of rules that no
+    longer exist; return the stale file names."""
     from capcheck.reporters import write_atomic
 
     directory.mkdir(parents=True, exist_ok=True)
-    files = rule_doc_files(registry)
+    files = rule_doc_files(registry) if files is None else files
     changed: list[str] = []
     for name, text in files.items():
         path = directory / name

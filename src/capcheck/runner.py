@@ -26,6 +26,7 @@ from capcheck.plugins import LocalPlugin, build_plugin_manager
 from capcheck.registry import Registry, build_registry
 from capcheck.rules import Rule, select_rules
 from capcheck.scorecard import ScoredRule, compute_scorecard, gate_failures
+from capcheck.side_inputs import escape_token, shorten
 from capcheck.waivers import WaiverState, apply_waivers, load_waivers
 
 __all__ = ["NO_CONFIG_PLUGINS_ENV", "CheckRequest", "config_plugins_disabled", "load_registry", "run_check"]
@@ -121,18 +122,18 @@ def _rule_settings(registry: Registry, config: Config) -> tuple[dict[str, dict[s
                 allowed = ", ".join(sorted(declared)) or "none"
                 problems.append(
                     Problem(
-                        f"rule {rule_id} has no option {name!r} (options: {allowed})",
+                        f"rule {rule_id} has no option {shorten(name)} (options: {allowed})",
                         path=shown,
-                        pointer=f"{prefix}/options/{rule_id}/{name}",
+                        pointer=f"{prefix}/options/{rule_id}/{escape_token(name)}",
                     )
                 )
             elif not _same_type(declared[name], value):
                 problems.append(
                     Problem(
-                        f"option {name!r} of {rule_id} must be {type(declared[name]).__name__}, "
+                        f"option {shorten(name)} of {rule_id} must be {type(declared[name]).__name__}, "
                         f"like its default {declared[name]!r}",
                         path=shown,
-                        pointer=f"{prefix}/options/{rule_id}/{name}",
+                        pointer=f"{prefix}/options/{rule_id}/{escape_token(name)}",
                     )
                 )
         options[rule_id] = dict(values)

@@ -28,7 +28,7 @@ from datetime import date, datetime, time
 from pathlib import Path
 from typing import Any, Protocol
 
-from capcheck.errors import CapcheckError, Problem
+from capcheck.errors import CapcheckError, Problem, elide
 
 __all__ = [
     "BASELINE_MAX_BYTES",
@@ -97,13 +97,6 @@ def shorten(value: object, limit: int = ECHO_CHARS) -> str:
     """A value as echoed in a message: ``repr`` for strings, cut to ``limit`` characters with "…"."""
     text = repr(value) if isinstance(value, str) else str(value)
     return text if len(text) <= limit else text[:limit] + "…"
-
-
-def elide(message: str, limit: int = 240) -> str:
-    """A library's message that may embed a value, cut in the middle so its verdict at the end stays."""
-    if len(message) <= limit:
-        return message
-    return message[: limit - 60] + "…" + message[-59:]
 
 
 def escape_token(token: object) -> str:
