@@ -145,7 +145,7 @@ def sarif_options(func: F) -> F:
     )(func)
     return click.option(
         "--sarif-max-results",
-        type=click.IntRange(min=0, max=25000),
+        type=click.IntRange(min=0, max=25000),  # GitHub rejects a run of more than 25,000 results
         metavar="N",
         help="Most SARIF results, the most severe kept (default 5000: GitHub keeps 5,000 per run and rejects "
         "more than 25,000; 0 for no limit).",

@@ -77,8 +77,6 @@ LEVEL: Mapping[Severity, str] = {
 MAX_DESCRIPTION = 1024
 #: GitHub reads at most 10 locations per result; related locations are capped too.
 MAX_RELATED = 10
-#: GitHub rejects a run with more results than this (``--sarif-max-results`` stays at or below it).
-GITHUB_MAX_RESULTS = 25000
 #: The ``automationDetails.id`` when no category is given (GitHub: ``category/run-id``).
 DEFAULT_CATEGORY = "capcheck/"
 #: Which results a cap keeps first: errors and new failures, then accepted failures, skips, passes.
