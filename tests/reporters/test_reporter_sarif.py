@@ -33,7 +33,7 @@ def _validate(schema: dict[str, Any], log: dict[str, Any]) -> None:
     assert not errors, "\n".join(f"{list(e.path)}: {e.message}" for e in errors[:10])
 
 
-@pytest.mark.parametrize("which", ["full_result", "default_result", "empty_result"])
+@pytest.mark.parametrize("which", ["full_result", "default_result", "empty_result", "governed_result"])
 def test_valid_against_the_oasis_schema(
     which: str, request: pytest.FixtureRequest, sarif_schema: dict[str, Any], options: RenderOptions
 ) -> None:
