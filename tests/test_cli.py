@@ -528,6 +528,39 @@ def test_markdown_limit(run_cli, mixed: Path, check_argv) -> None:
     assert smallest.exit_code == 1 and len(smallest.stdout) <= 1000
 
 
+def test_sarif_max_results_and_category(run_cli, mixed: Path, check_argv, copy_fixture) -> None:
+    full = json.loads(run_cli(*check_argv(mixed), "--include-passed", "--format", "sarif").stdout)["runs"][0]
+    total = len(full["results"])
+    assert total > 2
+    # The default category: capcheck/ and a hash of the PATH arguments, stable between runs ...
+    default_id = full["automationDetails"]["id"]
+    assert re.fullmatch(r"capcheck/[0-9a-f]{12}/", default_id)
+    again = json.loads(run_cli(*check_argv(mixed), "--format", "sarif").stdout)["runs"][0]
+    assert again["automationDetails"]["id"] == default_id
+    # ... and different for other paths.
+    other = copy_fixture("evidence/mixed", "other")
+    elsewhere = json.loads(run_cli(*check_argv(other), "--format", "sarif").stdout)["runs"][0]
+    assert elsewhere["automationDetails"]["id"] != default_id
+    capped = run_cli(
+        *check_argv(mixed), "--include-passed", "-f", "sarif", "--sarif-max-results", "2", "--sarif-category", "estate"
+    )
+    assert capped.exit_code == 1
+    run = json.loads(capped.stdout)["runs"][0]
+    assert len(run["results"]) == 2
+    assert run["automationDetails"]["id"] == "estate/"
+    note = run["invocations"][0]["toolExecutionNotifications"][-1]
+    assert note["properties"]["omittedResults"] == total - 2
+    unlimited = run_cli(*check_argv(mixed), "--include-passed", "-f", "sarif", "--sarif-max-results", "0")
+    assert len(json.loads(unlimited.stdout)["runs"][0]["results"]) == total
+    for option, bad_value in (
+        ("--sarif-max-results", "-1"),
+        ("--sarif-max-results", "25001"),
+        ("--sarif-category", "/"),
+    ):
+        bad = run_cli(*check_argv(mixed), "-f", "sarif", option, bad_value)
+        assert bad.exit_code == 2 and option in bad.stderr and "Traceback" not in bad.stderr
+
+
 # --- rules, kinds, schema, plugins, validate ---------------------------------------------------------------------
 
 

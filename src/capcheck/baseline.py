@@ -37,6 +37,8 @@ class BaselineReport:
     new_failures: int
     #: The file's entries that no longer fail, as written in it (sorted by rule id, then fingerprint).
     fixed: tuple[Mapping[str, Any], ...] = ()
+    #: Fingerprints of waived failures the file also records, sorted (SARIF's ``baselineState``).
+    waived_matched: tuple[str, ...] = ()
 
     def as_dict(self) -> dict[str, Any]:
         """The JSON form (the ``baseline`` block of the findings document)."""
@@ -46,6 +48,7 @@ class BaselineReport:
             "matched": self.matched,
             "new_failures": self.new_failures,
             "fixed": list(self.fixed),
+            "waived_matched": list(self.waived_matched),
         }
 
 
@@ -97,6 +100,7 @@ def apply_baseline(
 ) -> tuple[list[Finding], BaselineReport]:
     """Mark failures found in the baseline as ``baselined``; list baseline entries now fixed."""
     seen: set[str] = set()
+    waived: list[str] = []
     out: list[Finding] = []
     new = 0
     for finding in findings:
@@ -109,7 +113,8 @@ def apply_baseline(
                 new += 1
         elif finding.status is Status.WAIVED and finding.fingerprint in baseline:
             seen.add(finding.fingerprint)
+            waived.append(finding.fingerprint)
         out.append(finding)
     fixed = [baseline[fp] for fp in sorted(baseline) if fp not in seen]
     fixed.sort(key=lambda e: (str(e.get("rule_id")), str(e.get("fingerprint"))))
-    return out, BaselineReport(file, len(baseline), len(seen), new, tuple(fixed))
+    return out, BaselineReport(file, len(baseline), len(seen), new, tuple(fixed), tuple(sorted(set(waived))))

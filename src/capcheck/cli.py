@@ -14,7 +14,7 @@ import functools
 import os
 import re
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
@@ -125,6 +125,30 @@ def markdown_limit_option(func: F) -> F:
         callback=_markdown_limit,
         help="Longest Markdown output in characters, lists cut to fit (default 65000: under GitHub's "
         f"65,536-character comment limit; 0 for no limit; at least {MIN_MARKDOWN_LIMIT}).",
+    )(func)
+
+
+def _sarif_category(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    if value is not None and (not value.strip("/ ") or any(ord(c) < 32 or ord(c) == 127 for c in value)):
+        raise click.BadParameter(f"a name such as 'capcheck/production', not {value!r}")
+    return value
+
+
+def sarif_options(func: F) -> F:
+    """``--sarif-max-results N`` and ``--sarif-category NAME`` for the SARIF report."""
+    func = click.option(
+        "--sarif-category",
+        metavar="NAME",
+        callback=_sarif_category,
+        help="SARIF automationDetails.id category: GitHub replaces the analysis with the same category "
+        "(default: capcheck/ and a hash of the PATH arguments).",
+    )(func)
+    return click.option(
+        "--sarif-max-results",
+        type=click.IntRange(min=0, max=25000),  # GitHub rejects a run of more than 25,000 results
+        metavar="N",
+        help="Most SARIF results, the most severe kept (default 5000: GitHub keeps 5,000 per run and rejects "
+        "more than 25,000; 0 for no limit).",
     )(func)
 
 
@@ -371,6 +395,7 @@ Examples:
 )
 @click.option("--no-baseline", is_flag=True, help="Ignore the baseline the config names.")
 @markdown_limit_option
+@sarif_options
 @debug_option
 @handle_errors
 def check(
@@ -391,6 +416,8 @@ def check(
     baseline_path: Path | None,
     no_baseline: bool,
     markdown_limit: int | None,
+    sarif_max_results: int | None,
+    sarif_category: str | None,
     debug: bool,
 ) -> None:
     """Check evidence files or directories (PATH...) against the rules."""
@@ -439,10 +466,24 @@ def check(
     result = run_check(request, registry)
     evidence = [Path(f.path) for f in result.evidence]
     refuse_overwriting_inputs(outputs, inputs_of(registry, config, [*known, *evidence]))
-    _emit(registry, result, fmt, output, markdown_limit)
+    sarif: dict[str, Any] = {"sarif_category": sarif_category or _sarif_default(request.paths)}
+    if sarif_max_results is not None:
+        sarif["sarif_max_results"] = sarif_max_results
+    _emit(registry, result, fmt, output, markdown_limit, sarif)
     for name, path in targets:
-        _emit(registry, result, name, path, markdown_limit)
+        _emit(registry, result, name, path, markdown_limit, sarif)
     _finish(result.exit_code)
+
+
+def _sarif_default(paths: Sequence[Path]) -> str:
+    """``capcheck/`` and a short hash of the PATH arguments: stable between runs over the same paths,
+    distinct for runs over different ones (GitHub keeps one analysis per category)."""
+    import hashlib
+
+    from capcheck.models import display_path
+
+    named = "\0".join(sorted(display_path(p) for p in paths))
+    return f"capcheck/{hashlib.sha256(named.encode('utf-8', 'surrogateescape')).hexdigest()[:12]}/"
 
 
 def _configured_baseline(config: Config, no_baseline: bool) -> Path | None:
@@ -583,7 +624,12 @@ def _report_targets(registry: Registry, fmt: str, reports: tuple[str, ...]) -> t
 
 
 def _emit(
-    registry: Registry, result: RunResult, fmt: str, output: Path | None, markdown_limit: int | None = None
+    registry: Registry,
+    result: RunResult,
+    fmt: str,
+    output: Path | None,
+    markdown_limit: int | None = None,
+    sarif: Mapping[str, Any] | None = None,
 ) -> None:
     from capcheck.outputs import write_file
     from capcheck.reporters import RenderOptions
@@ -592,6 +638,8 @@ def _emit(
     options = RenderOptions(color=color, base_dir=Path.cwd())
     if markdown_limit is not None:
         options = dataclasses.replace(options, markdown_limit=markdown_limit)
+    if sarif is not None:
+        options = dataclasses.replace(options, **sarif)
     text = _render(registry, result, fmt, options)
     if output is None:
         click.echo(text, nl=False)

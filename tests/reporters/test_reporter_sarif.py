@@ -14,6 +14,8 @@ from capcheck.models import EvidenceRef, RunResult, Status
 from capcheck.reporters import RenderOptions
 from capcheck.reporters.sarif import SECURITY_SEVERITY, render_sarif
 
+BASELINE = Path(__file__).parent / "fixtures" / "baseline.json"
+
 
 @pytest.fixture(scope="module")
 def sarif_schema(schemas: Path) -> dict[str, Any]:
@@ -31,7 +33,7 @@ def _validate(schema: dict[str, Any], log: dict[str, Any]) -> None:
     assert not errors, "\n".join(f"{list(e.path)}: {e.message}" for e in errors[:10])
 
 
-@pytest.mark.parametrize("which", ["full_result", "default_result", "empty_result"])
+@pytest.mark.parametrize("which", ["full_result", "default_result", "empty_result", "governed_result"])
 def test_valid_against_the_oasis_schema(
     which: str, request: pytest.FixtureRequest, sarif_schema: dict[str, Any], options: RenderOptions
 ) -> None:
@@ -81,6 +83,9 @@ def test_github_requirements(full_result: RunResult, options: RenderOptions) -> 
         assert res["message"]["text"].strip()
         assert res["ruleId"] in ids
         assert ids[res["ruleIndex"]] == res["ruleId"]
+        if "locations" not in res:  # a finding with no evidence file: listed, but nowhere to show it
+            assert res["properties"]["status"] in {"skip", "error"}
+            continue
         assert 1 <= len(res["locations"]) <= 10
         physical = res["locations"][0]["physicalLocation"]
         uri = physical["artifactLocation"]["uri"]
@@ -133,8 +138,7 @@ def test_security_severity_table() -> None:
 def test_status_mapping(full_result: RunResult, options: RenderOptions) -> None:
     log = _log(full_result, options)
     results = log["runs"][0]["results"]
-    located = [f for f in full_result.findings if f.evidence is not None and f.evidence.file]
-    assert len(results) == len(located)
+    assert len(results) == len(full_result.findings)  # passes listed; under the default cap
     by_status: dict[str, list[dict[str, Any]]] = {}
     for res in results:
         by_status.setdefault(res["properties"]["status"], []).append(res)
@@ -170,7 +174,8 @@ def test_locations_and_properties(full_result: RunResult, options: RenderOptions
     artifacts = run["artifacts"]
     assert {a["hashes"]["sha-256"] for a in artifacts} == {e.sha256 for e in full_result.evidence}
     located = [f for f in full_result.findings if f.evidence is not None and f.evidence.file]
-    for finding, res in zip(located, run["results"], strict=True):
+    placed = [r for r in run["results"] if "locations" in r]
+    for finding, res in zip(located, placed, strict=True):
         ev = finding.evidence
         assert ev is not None and ev.file is not None
         loc = res["locations"][0]
@@ -222,19 +227,111 @@ def test_deterministic(full_result: RunResult, options: RenderOptions) -> None:
     assert list(log) == ["$schema", "version", "runs"]
 
 
-def test_finding_without_a_file_is_not_a_result(
+def test_finding_without_a_file_is_a_result_without_locations(
     full_result: RunResult, options: RenderOptions, sarif_schema: dict[str, Any]
 ) -> None:
-    """GitHub shows a result only at a location: a finding with no evidence file is left to the summary."""
+    """As the docs say: a skip with no evidence file is listed, with no location (GitHub rejects one
+    without a physical location)."""
     first = next(f for f in full_result.findings if f.evidence is not None and f.evidence.file)
     assert first.evidence is not None
-    orphan = dataclasses.replace(first, evidence=EvidenceRef(kind=first.evidence.kind), related=())
+    orphan = dataclasses.replace(first, status=Status.SKIP, evidence=EvidenceRef(kind=first.evidence.kind), related=())
     result = dataclasses.replace(full_result, findings=tuple(orphan if f is first else f for f in full_result.findings))
     log = _log(result, options)
     _validate(sarif_schema, log)
-    fingerprints = [r["partialFingerprints"]["capcheckFingerprint/v1"] for r in log["runs"][0]["results"]]
-    assert first.fingerprint not in fingerprints
-    assert log["runs"][0]["invocations"][0]["properties"]["summary"] == result.summary.as_dict()
+    listed = [
+        r for r in log["runs"][0]["results"] if r["partialFingerprints"]["capcheckFingerprint/v1"] == first.fingerprint
+    ]
+    assert len(listed) == 1
+    assert "locations" not in listed[0] and "relatedLocations" not in listed[0]
+    assert (listed[0]["kind"], listed[0]["level"]) == ("open", "none")
+    assert listed[0]["properties"]["kind"] == first.evidence.kind
     for other in log["runs"][0]["results"]:
-        assert all("physicalLocation" in loc for loc in other["locations"])
+        assert all("physicalLocation" in loc for loc in other.get("locations", []))
         assert all("physicalLocation" in loc for loc in other.get("relatedLocations", []))
+
+
+def _by_fingerprint(log: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    return {r["partialFingerprints"]["capcheckFingerprint/v1"]: r for r in log["runs"][0]["results"]}
+
+
+def test_baseline_state_for_every_combination(governed_result: RunResult, options: RenderOptions) -> None:
+    """The table in docs/reporters.md: new, baselined, waived in and out of the baseline, not comparable."""
+    baseline = json.loads(BASELINE.read_text(encoding="utf-8"))
+    recorded = {e["fingerprint"] for e in baseline["findings"]}
+    results = _by_fingerprint(_log(governed_result, options))
+    seen: set[tuple[str, bool]] = set()
+    for f in governed_result.findings:
+        res = results[f.fingerprint]
+        in_baseline = f.fingerprint in recorded
+        seen.add((f.status.value, in_baseline))
+        if f.status is Status.FAIL:
+            assert not in_baseline and res["baselineState"] == "new"
+        elif f.status is Status.BASELINED:
+            assert in_baseline and res["baselineState"] == "unchanged"
+        elif f.status is Status.WAIVED:
+            assert res["baselineState"] == ("unchanged" if in_baseline else "new")
+            assert res["suppressions"][0]["kind"] == "external"
+        else:
+            assert "baselineState" not in res
+    # The fixture holds every combination, so none of the branches above is vacuous.
+    assert {("fail", False), ("baselined", True), ("waived", True), ("waived", False), ("skip", False)} <= seen
+
+
+def test_no_baseline_state_without_a_baseline(default_result: RunResult, options: RenderOptions) -> None:
+    assert all("baselineState" not in r for r in _log(default_result, options)["runs"][0]["results"])
+
+
+def test_results_are_capped_most_severe_first(
+    full_result: RunResult, options: RenderOptions, sarif_schema: dict[str, Any]
+) -> None:
+    listed = list(full_result.findings)
+    limit = 5
+    log = _log(full_result, dataclasses.replace(options, sarif_max_results=limit))
+    _validate(sarif_schema, log)
+    results = log["runs"][0]["results"]
+    assert len(results) == limit
+    keep = {"error": 0, "fail": 1, "waived": 2, "baselined": 2, "skip": 3, "pass": 4}
+    ranked = sorted(listed, key=lambda f: (keep[f.status.value], -f.severity.rank))
+    worst_left_out = ranked[limit]
+    kept = [f for f in listed if f.fingerprint in _by_fingerprint(log)]
+    assert len(kept) == limit
+    for f in kept:  # nothing left out outranks anything kept
+        assert (keep[f.status.value], -f.severity.rank) <= (
+            keep[worst_left_out.status.value],
+            -worst_left_out.severity.rank,
+        )
+    # Kept results stay in the usual finding order.
+    assert [r["partialFingerprints"]["capcheckFingerprint/v1"] for r in results] == [f.fingerprint for f in kept]
+    invocation = log["runs"][0]["invocations"][0]
+    note = invocation["toolExecutionNotifications"][-1]
+    assert note["level"] == "warning"
+    assert note["properties"] == {
+        "omittedResults": len(listed) - limit,
+        "totalResults": len(listed),
+        "maxResults": limit,
+    }
+    assert f"{len(listed) - limit} of {len(listed)} results left out" in note["message"]["text"]
+    assert "JSON report" in note["message"]["text"]
+    assert invocation["properties"]["summary"] == full_result.summary.as_dict()  # the summary counts them all
+
+
+def test_no_cap_at_zero_or_under_the_limit(full_result: RunResult, options: RenderOptions) -> None:
+    total = len(full_result.findings)
+    for limit in (0, total):
+        log = _log(full_result, dataclasses.replace(options, sarif_max_results=limit))
+        assert len(log["runs"][0]["results"]) == total
+        notes = log["runs"][0]["invocations"][0].get("toolExecutionNotifications", [])
+        assert all("omittedResults" not in n.get("properties", {}) for n in notes)
+    capped = _log(full_result, dataclasses.replace(options, sarif_max_results=total - 1))
+    assert len(capped["runs"][0]["results"]) == total - 1
+
+
+def test_default_cap_is_githubs_display_limit() -> None:
+    assert RenderOptions().sarif_max_results == 5000
+
+
+def test_automation_details_id(full_result: RunResult, options: RenderOptions) -> None:
+    assert _log(full_result, options)["runs"][0]["automationDetails"] == {"id": "capcheck/"}
+    for category, expected in (("capcheck/prod", "capcheck/prod/"), ("estate/", "estate/")):
+        log = _log(full_result, dataclasses.replace(options, sarif_category=category))
+        assert log["runs"][0]["automationDetails"]["id"] == expected

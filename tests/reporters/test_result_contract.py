@@ -93,7 +93,9 @@ def _contract_result(base: RunResult) -> RunResult:
         base,
         scorecard=Scorecard(rows=(row,), criteria=(gap,), organisation=organisation, attestations=(attestation,)),
         waivers=(WaiverState(waiver, "expiring", 2, 6),),
-        baseline=BaselineReport(file=BASELINE_FILE, entries=3, matched=2, new_failures=1, fixed=fixed),
+        baseline=BaselineReport(
+            file=BASELINE_FILE, entries=3, matched=2, new_failures=1, fixed=fixed, waived_matched=("e" * 32,)
+        ),
     )
 
 
@@ -151,6 +153,7 @@ def test_json_blocks_are_the_members_json_forms(contract_result: RunResult) -> N
         "matched": 2,
         "new_failures": 1,
         "fixed": [dict(e) for e in contract_result.baseline.fixed],
+        "waived_matched": ["e" * 32],
     }
     json.dumps(doc)  # plain data all the way down
 

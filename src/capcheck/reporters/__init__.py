@@ -20,7 +20,11 @@ from capcheck.models import RunResult
 if TYPE_CHECKING:  # annotations only: the scorecard is imported when a run computes one
     from capcheck.scorecard import AreaScore
 
-__all__ = ["RenderOptions", "Reporter", "scorecard_rows", "write_atomic"]
+__all__ = ["DEFAULT_SARIF_MAX_RESULTS", "RenderOptions", "Reporter", "scorecard_rows", "write_atomic"]
+
+#: The most SARIF results by default: GitHub code scanning stores and shows only the 5,000 most severe
+#: results of a run (and rejects a run of more than 25,000), so more only makes the upload bigger.
+DEFAULT_SARIF_MAX_RESULTS = 5000
 
 
 def scorecard_rows(result: RunResult) -> tuple[AreaScore, ...]:
@@ -31,11 +35,15 @@ def scorecard_rows(result: RunResult) -> tuple[AreaScore, ...]:
 @dataclass(frozen=True)
 class RenderOptions:
     """How to render: ``color`` only for a terminal; ``base_dir`` for relative URIs; ``markdown_limit``
-    the longest Markdown output in characters (``--markdown-limit``; 0 for no limit)."""
+    the longest Markdown output in characters (``--markdown-limit``; 0 for no limit); ``sarif_max_results``
+    the most SARIF results (``--sarif-max-results``; 0 for no limit); ``sarif_category`` the SARIF run's
+    ``automationDetails.id`` category (``--sarif-category``; None: ``capcheck/``)."""
 
     color: bool = False
     base_dir: Path | None = None
     markdown_limit: int = DEFAULT_MARKDOWN_LIMIT
+    sarif_max_results: int = DEFAULT_SARIF_MAX_RESULTS
+    sarif_category: str | None = None
 
 
 @dataclass(frozen=True)

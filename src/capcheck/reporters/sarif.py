@@ -16,6 +16,11 @@ Status mapping (SARIF ``result.kind`` / ``result.level``):
   there is a problem", which is what a skip (insufficient evidence) means; never a pass;
 * ``pass``  -> ``kind: "pass"``, ``level: "none"`` (only when passes are listed).
 
+A run lists at most ``RenderOptions.sarif_max_results`` results (``--sarif-max-results``, default
+5,000: GitHub keeps only the 5,000 most severe of a run): the most important are kept, and a
+``toolExecutionNotification`` says how many were left out. ``automationDetails.id`` is the category
+(``--sarif-category``) followed by ``/``.
+
 Output is deterministic for the same evidence, rules and as-of date, apart from the invocation's
 start and end times. Control characters, DEL, C1, separators and bidi controls are ``\\u``-escaped,
 and a lone surrogate (an undecodable byte in a file name) is written as its escape text ``\\udcff``
@@ -41,6 +46,7 @@ __all__ = [
     "SARIF_SCHEMA_URI",
     "SECURITY_SEVERITY",
     "SRCROOT",
+    "automation_id",
     "render_sarif",
     "sarif_document",
 ]
@@ -71,6 +77,17 @@ LEVEL: Mapping[Severity, str] = {
 MAX_DESCRIPTION = 1024
 #: GitHub reads at most 10 locations per result; related locations are capped too.
 MAX_RELATED = 10
+#: The ``automationDetails.id`` when no category is given (GitHub: ``category/run-id``).
+DEFAULT_CATEGORY = "capcheck/"
+#: Which results a cap keeps first: errors and new failures, then accepted failures, skips, passes.
+_KEEP_ORDER: Mapping[Status, int] = {
+    Status.ERROR: 0,
+    Status.FAIL: 1,
+    Status.WAIVED: 2,
+    Status.BASELINED: 2,
+    Status.SKIP: 3,
+    Status.PASS: 4,
+}
 
 _FINGERPRINT_KEY = "capcheckFingerprint/v1"
 _SEMVER = re.compile(r"^\d+\.\d+\.\d+(?:-[0-9A-Za-z.-]+)?(?:\+[0-9A-Za-z.-]+)?$")
@@ -219,7 +236,25 @@ def _physical_location(ev: EvidenceRef, locator: _Locator) -> dict[str, Any] | N
     return {"artifactLocation": locator.artifact(ev.file), "region": {"startLine": ev.line or 1}}
 
 
-def _result(f: Finding, rule_index: int, locator: _Locator, baselined_run: bool) -> dict[str, Any]:
+def _baseline_state(f: Finding, waived_known: frozenset[str] | None) -> str | None:
+    """SARIF ``baselineState`` of a finding: None when the run had no baseline or it does not compare.
+
+    The baseline records failures, so a failure is ``unchanged`` when the baseline holds its
+    fingerprint and ``new`` when not; a waiver does not change that (it is a suppression, not
+    history). Errors, skips and passes are not failures the baseline could record: no state.
+    """
+    if waived_known is None:
+        return None
+    if f.status is Status.BASELINED:
+        return "unchanged"
+    if f.status is Status.FAIL:
+        return "new"
+    if f.status is Status.WAIVED:
+        return "unchanged" if f.fingerprint in waived_known else "new"
+    return None
+
+
+def _result(f: Finding, rule_index: int, locator: _Locator, waived_known: frozenset[str] | None) -> dict[str, Any]:
     if f.status in (Status.FAIL, Status.WAIVED, Status.BASELINED):
         kind, level = "fail", LEVEL[f.severity]
     elif f.status is Status.ERROR:
@@ -288,8 +323,9 @@ def _result(f: Finding, rule_index: int, locator: _Locator, baselined_run: bool)
                 ),
             }
         ]
-    if baselined_run and f.status in (Status.FAIL, Status.BASELINED, Status.WAIVED):
-        out["baselineState"] = "new" if f.status is Status.FAIL else "unchanged"
+    state = _baseline_state(f, waived_known)
+    if state is not None:
+        out["baselineState"] = state
     if f.fingerprint:
         # GitHub reads primaryLocationLineHash: giving it capcheck's stable identity (rule + record,
         # never the line) keeps an alert open across edits that move or change the record's line.
@@ -317,14 +353,13 @@ def sarif_document(result: RunResult, options: RenderOptions | None = None) -> d
             }
         )
 
-    # GitHub shows a result only at a location: findings with no evidence file (a skip because a kind
-    # was not given, an error) are counted in the invocation's summary and notifications instead.
-    baselined_run = result.baseline is not None
-    results = [
-        _result(f, rule_index[f.rule_id], locator, baselined_run)
-        for f in result.findings
-        if (f.status is not Status.PASS or result.include_passed) and f.evidence is not None and f.evidence.file
-    ]
+    # A finding with no evidence file (a skip because a kind was not given at all) is a result with no
+    # locations: GitHub rejects a location without a physical location, and shows such a result only
+    # in the run's data, but SARIF viewers and the API still see it.
+    waived_known = None if result.baseline is None else frozenset(result.baseline.waived_matched)
+    listed = [f for f in result.findings if f.status is not Status.PASS or result.include_passed]
+    kept, omitted = _cap(listed, options.sarif_max_results)
+    results = [_result(f, rule_index[f.rule_id], locator, waived_known) for f in kept]
 
     driver: dict[str, Any] = {"name": "capcheck", "version": result.tool_version}
     if _SEMVER.match(result.tool_version):
@@ -347,6 +382,18 @@ def sarif_document(result: RunResult, options: RenderOptions | None = None) -> d
         "startTimeUtc": _timestamp(result.started),
         "endTimeUtc": _timestamp(result.finished),
     }
+    if omitted:
+        notifications.append(
+            {
+                "level": "warning",
+                "message": {
+                    "text": f"{omitted} of {len(listed)} results left out (--sarif-max-results "
+                    f"{options.sarif_max_results}): the {len(kept)} most severe are listed. The full set is in "
+                    "the JSON report (--report json=FILE)."
+                },
+                "properties": {"omittedResults": omitted, "totalResults": len(listed), "maxResults": len(kept)},
+            }
+        )
     if notifications:
         invocation["toolExecutionNotifications"] = notifications
     invocation["properties"] = {
@@ -362,6 +409,7 @@ def sarif_document(result: RunResult, options: RenderOptions | None = None) -> d
 
     run: dict[str, Any] = {
         "tool": {"driver": driver},
+        "automationDetails": {"id": automation_id(options.sarif_category)},
         "invocations": [invocation],
         "originalUriBaseIds": {
             SRCROOT: {"description": {"text": "The directory capcheck ran in (normally the repository root)."}}
@@ -372,6 +420,33 @@ def sarif_document(result: RunResult, options: RenderOptions | None = None) -> d
         "properties": {"asOf": result.as_of.isoformat()},
     }
     return {"$schema": SARIF_SCHEMA_URI, "version": "2.1.0", "runs": [run]}
+
+
+def _cap(findings: Sequence[Finding], limit: int) -> tuple[list[Finding], int]:
+    """The findings to list under ``limit`` (0: all), in their usual order, and how many are left out.
+
+    The kept ones are the most important: errors and new failures before accepted ones, skips and
+    passes, and within each the most severe first (ties keep the usual finding order).
+    """
+    if limit <= 0 or len(findings) <= limit:
+        return list(findings), 0
+    ranked = sorted(
+        range(len(findings)), key=lambda i: (_KEEP_ORDER[findings[i].status], -findings[i].severity.rank, i)
+    )
+    keep = sorted(ranked[:limit])
+    return [findings[i] for i in keep], len(findings) - limit
+
+
+def automation_id(category: str | None) -> str:
+    """``run.automationDetails.id``: the category followed by ``/`` (so the whole of it is the category).
+
+    GitHub keeps one analysis per tool and category for a commit, and a new upload replaces the one
+    with the same category: a fixed id lets a re-run replace the last one, and a distinct category
+    per run keeps several capcheck runs over different evidence side by side.
+    """
+    if not category:
+        return DEFAULT_CATEGORY
+    return category if category.endswith("/") else category + "/"
 
 
 def render_sarif(result: RunResult, options: RenderOptions) -> str:
