@@ -96,7 +96,9 @@ class _Cell:
             return self.text(_number_text(float(cell)))
         if isinstance(cell, date):  # a datetime is a date too
             if kind not in ("string", "array:string"):
-                raise ValueError(f"a date cell ({_date_text(cell)}) where {kind.replace('array:', 'a list of ')} is expected")
+                raise ValueError(
+                    f"a date cell ({_date_text(cell)}) where {kind.replace('array:', 'a list of ')} is expected"
+                )
             return self.text(_date_text(cell))
         if isinstance(cell, time | timedelta):
             raise ValueError(f"a time-of-day or duration cell ({cell}) is not an evidence value")
@@ -112,9 +114,7 @@ def _date_fields(kind: EvidenceKind) -> frozenset[str]:
     props = kind.schema.get("properties", {})
     if not isinstance(props, Mapping):
         return frozenset()
-    return frozenset(
-        name for name, spec in props.items() if isinstance(spec, Mapping) and spec.get("format") == "date"
-    )
+    return frozenset(name for name, spec in props.items() if isinstance(spec, Mapping) and spec.get("format") == "date")
 
 
 def _load_sheet(
@@ -137,9 +137,17 @@ def _load_sheet(
         if _empty(cell):
             header.append(None)  # an unnamed column: its cells must stay empty (checked below)
             continue
-        name = cell.strip() if isinstance(cell, str) else _number_text(float(cell)) if isinstance(cell, float) else str(cell)
+        name = (
+            cell.strip()
+            if isinstance(cell, str)
+            else _number_text(float(cell))
+            if isinstance(cell, float)
+            else str(cell)
+        )
         if name in seen:
-            raise EvidenceError([cell_problem(f"column {shorten(name)} appears twice in the header row", header_at + 1, column)])
+            raise EvidenceError(
+                [cell_problem(f"column {shorten(name)} appears twice in the header row", header_at + 1, column)]
+            )
         seen.add(name)
         header.append(name)
     types = kind.field_types
@@ -157,19 +165,19 @@ def _load_sheet(
             continue  # a blank row (empty trailing rows, spacing)
         record: dict[str, Any] = {}
         for column, cell in enumerate(row):
-            name = header[column] if column < len(header) else None
-            if name is None:
+            field = header[column] if column < len(header) else None
+            if field is None:
                 if not _empty(cell):
                     problems.append(cell_problem("a value in a column with no name in the header row", row_no, column))
                 continue
             if _empty(cell):
                 if lists[column]:
-                    record[name] = []  # a blank list cell: no items
+                    record[field] = []  # a blank list cell: no items
                 continue
             convert = cells[column]
             assert convert is not None
             try:
-                record[name] = convert(cell)
+                record[field] = convert(cell)
             except ValueError as exc:
                 problems.append(cell_problem(elide(str(exc)), row_no, column))
         records.append(record)
@@ -208,8 +216,9 @@ def load_workbook(source: SourceFile, context: LoadContext) -> Sequence[Document
         if kind_id not in context.kinds:
             known = ", ".join(sorted(context.kinds)) or "none"
             raise source.fail(
-                f"unknown evidence kind {kind_id!r} (from the file name; its one sheet {shorten(visible[0])} is not named "
-                f"like a kind either; known kinds: {known}); rename the sheet or the file, or map it with csv_kinds"
+                f"unknown evidence kind {kind_id!r} (from the file name; its one sheet {shorten(visible[0])} "
+                f"is not named like a kind either; known kinds: {known}); rename the sheet or the file, "
+                "or map it with csv_kinds"
             )
         chosen, unnamed = [(visible[0], kind_id)], []
     if not chosen:
@@ -252,4 +261,3 @@ def capcheck_loaders() -> Sequence[Loader]:
             description="spreadsheet workbook (xlsx, xlsm, xls, ods), one register a sheet",
         )
     ]
-

@@ -1,0 +1,133 @@
+"""The spreadsheet loader: a register a sheet, kind from the sheet or file name, typed cells, sheet!row locations."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+import openpyxl
+import pytest
+
+from capcheck.loaders.xlsxfile import column_letters, sheet_kind
+
+HEADER = ["id", "title", "entry_type", "status", "risk_score", "next_review", "linked_controls", "owner"]
+
+
+def workbook(path: Path, sheets: dict[str, list[list[Any]]], *, hidden: tuple[str, ...] = ()) -> Path:
+    """Write a workbook with one sheet per entry (rows as given) and return its path."""
+    book = openpyxl.Workbook()
+    book.remove(book.active)
+    for name, rows in sheets.items():
+        sheet = book.create_sheet(name)
+        for row in rows:
+            sheet.append(row)
+        if name in hidden:
+            sheet.sheet_state = "hidden"
+    book.save(path)
+    return path
+
+
+def risk(rid: str, **cells: Any) -> list[Any]:
+    values = {"id": rid, "title": f"Risk {rid}", "entry_type": "risk", "status": "open", **cells}
+    return [values.get(name) for name in HEADER]
+
+
+def test_sheet_names_read_as_kind_ids() -> None:
+    assert sheet_kind("Governance Register") == "governance-register"
+    assert sheet_kind(" IT_assets ") == "it-assets"
+    assert [column_letters(i) for i in (0, 9, 25, 26, 701, 702)] == ["A", "J", "Z", "AA", "ZZ", "AAA"]
+
+
+def test_header_below_title_rows_and_typed_cells(load, workdir: Path) -> None:
+    rows = [
+        ["Corporate risk register"],
+        ["Exported 2026-10-01"],
+        [],
+        HEADER,
+        risk("RSK-1", risk_score=20.0, next_review=date(2027, 1, 31), linked_controls="CTL-1; CTL-2", owner=1042),
+        risk("RSK-2", next_review=datetime(2027, 2, 1, 9, 30)),
+        [],
+        [],
+    ]
+    evidence = load(workbook(workdir / "register.xlsx", {"Governance register": rows}))
+    assert evidence.get("governance-register", "RSK-1") == {
+        "id": "RSK-1",
+        "title": "Risk RSK-1",
+        "entry_type": "risk",
+        "status": "open",
+        "risk_score": 20,  # an integer, not 20.0
+        "next_review": "2027-01-31",  # a date cell: an ISO date
+        "linked_controls": ["CTL-1", "CTL-2"],
+        "owner": "1042",  # a number cell in a string field: its text, no ".0"
+    }
+    assert evidence.get("governance-register", "RSK-2")["next_review"] == "2027-02-01T09:30:00"
+    [info] = evidence.files
+    assert (info.path, info.format, info.kind, info.records) == (
+        "register.xlsx!Governance register",
+        "xlsx",
+        "governance-register",
+        2,
+    )
+    ref = evidence.ref("governance-register", "RSK-2")
+    assert (ref.file, ref.line, ref.row) == ("register.xlsx!Governance register", 6, None)
+
+
+def test_a_bad_cell_is_named_by_sheet_and_cell(load, workdir: Path) -> None:
+    rows = [["Title"], HEADER, risk("RSK-1"), risk("RSK-2", next_review="not a date", risk_score="high")]
+    path = workbook(workdir / "register.xlsx", {"governance_register": rows})
+    assert load.problems(path) == [
+        "register.xlsx!governance_register!E4: 'high' is not a whole number",
+        "register.xlsx!governance_register!F4: 'not a date' is not a date (YYYY-MM-DD, or a date cell)",
+    ]
+
+
+def test_schema_problems_are_located_by_sheet_and_row(load, workdir: Path) -> None:
+    rows = [HEADER, risk("RSK-1"), risk("RSK-1")]
+    [problem] = load.problems(workbook(workdir / "r.xlsx", {"Governance register": rows}))
+    assert problem.startswith("r.xlsx!Governance register:3: /records/1/id: ")
+
+
+def test_one_sheet_not_named_like_a_kind_takes_the_file_name(load, workdir: Path) -> None:
+    evidence = load(workbook(workdir / "governance-register.xlsx", {"Sheet1": [HEADER, risk("RSK-1")]}))
+    assert evidence.kinds() == ["governance-register"]
+    mapped = load(
+        workbook(workdir / "export.xlsm", {"Sheet1": [HEADER, risk("RSK-9")]}),
+        kind_map={"export.*": "governance-register"},
+    )
+    assert mapped.get("governance-register", "RSK-9") is not None
+
+
+def test_other_and_hidden_sheets_are_noted_not_dropped_silently(load, workdir: Path) -> None:
+    path = workbook(
+        workdir / "book.xlsx",
+        {"Governance register": [HEADER, risk("RSK-1")], "Read me": [["notes"]], "it-assets": [["id"], ["X"]]},
+        hidden=("it-assets",),
+    )
+    [info] = load(path).files
+    assert info.notes == (
+        "sheets not named like an evidence kind, not read: 'Read me'",
+        "hidden sheets, not read: 'it-assets'",
+    )
+
+
+@pytest.mark.parametrize(
+    ("sheets", "expected"),
+    [
+        (
+            {"One": [HEADER], "Two": [HEADER]},
+            "no visible sheet is named like an evidence kind (sheets: 'One', 'Two'; known kinds:",
+        ),
+        ({"Governance register": [["title"], ["x"]]}, "register.xlsx!Governance register:1: no header row"),
+        ({"Sheet1": [HEADER]}, "unknown evidence kind 'register' (from the file name; its one sheet 'Sheet1'"),
+    ],
+)
+def test_workbooks_that_cannot_be_read_say_why(load, workdir: Path, sheets: dict[str, Any], expected: str) -> None:
+    [problem] = load.problems(workbook(workdir / "register.xlsx", sheets))
+    assert expected in problem
+
+
+def test_a_damaged_workbook_is_a_located_problem(load, workdir: Path) -> None:
+    (workdir / "bad.xlsx").write_bytes(b"PK\x03\x04 not really a zip")
+    [problem] = load.problems(workdir / "bad.xlsx")
+    assert problem.startswith("bad.xlsx: not a readable workbook: ")
