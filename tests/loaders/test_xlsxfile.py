@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import zipfile
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
@@ -131,3 +132,78 @@ def test_a_damaged_workbook_is_a_located_problem(load, workdir: Path) -> None:
     (workdir / "bad.xlsx").write_bytes(b"PK\x03\x04 not really a zip")
     [problem] = load.problems(workdir / "bad.xlsx")
     assert problem.startswith("bad.xlsx: not a readable workbook: ")
+
+
+def test_the_header_is_the_first_row_naming_id_and_another_field(load, workdir: Path) -> None:
+    rows = [["id", "see the notes sheet"], HEADER, risk("RSK-1")]
+    evidence = load(workbook(workdir / "r.xlsx", {"Governance register": rows}))
+    assert evidence.ref("governance-register", "RSK-1").line == 3
+
+
+def test_merged_booleans_and_unnamed_columns(load, workdir: Path) -> None:
+    rows = [
+        ["id", "name", "product", "environment", "criticality", "owner", "status", "backup"],
+        ["CI-1", "n", "p", "production", "high", "alice", None, True],
+        ["CI-2", "n", "p", "test", "low", "bob", "in-service", False],
+    ]
+    path = workdir / "assets.xlsx"
+    workbook(path, {"IT Assets": rows})
+    book = openpyxl.load_workbook(path)
+    book["IT Assets"].merge_cells("F2:G2")  # the value stays in F2; G2 reads as empty
+    book.save(path)
+    evidence = load(path)
+    assert evidence.get("it-assets", "CI-1") == {
+        "id": "CI-1",
+        "name": "n",
+        "product": "p",
+        "environment": "production",
+        "criticality": "high",
+        "owner": "alice",
+        "backup": True,
+    }
+    assert evidence.get("it-assets", "CI-2")["backup"] is False
+    unnamed = [["Notes"], [*HEADER[:4], None], [*risk("RSK-1")[:4], "stray"], [*risk("RSK-2")[:4], 20.5]]
+    assert load.problems(workbook(workdir / "g.xlsx", {"Governance register": unnamed})) == [
+        "g.xlsx!Governance register!E3: a value in a column with no name in the header row",
+        "g.xlsx!Governance register!E4: a value in a column with no name in the header row",
+    ]
+    fraction = [HEADER, risk("RSK-1", risk_score=20.5, next_review=True)]
+    assert load.problems(workbook(workdir / "h.xlsx", {"Governance register": fraction})) == [
+        "h.xlsx!Governance register!E2: 20.5 is not a whole number",
+        "h.xlsx!Governance register!F2: a bool cell (true) is not a date (YYYY-MM-DD, or a date cell)",
+    ]
+
+
+_ODS_CONTENT = """<?xml version="1.0" encoding="UTF-8"?>
+<office:document-content xmlns:office="urn:oasis:names:tc:opendocument:xmlns:office:1.0"
+ xmlns:table="urn:oasis:names:tc:opendocument:xmlns:table:1.0"
+ xmlns:text="urn:oasis:names:tc:opendocument:xmlns:text:1.0" office:version="1.2">
+<office:body><office:spreadsheet><table:table table:name="Governance register">
+<table:table-row>{header}</table:table-row>
+<table:table-row>{cells}<table:table-cell office:value-type="date" office:date-value="2027-01-31">
+<text:p>31/01/2027</text:p></table:table-cell></table:table-row>
+</table:table></office:spreadsheet></office:body></office:document-content>"""
+
+
+_ODS_MANIFEST = """<?xml version="1.0" encoding="UTF-8"?>
+<manifest:manifest xmlns:manifest="urn:oasis:names:tc:opendocument:xmlns:manifest:1.0">
+<manifest:file-entry manifest:full-path="/" manifest:media-type="application/vnd.oasis.opendocument.spreadsheet"/>
+<manifest:file-entry manifest:full-path="content.xml" manifest:media-type="text/xml"/></manifest:manifest>"""
+
+
+def _ods_text(value: str) -> str:
+    return f'<table:table-cell office:value-type="string"><text:p>{value}</text:p></table:table-cell>'
+
+
+def test_an_ods_workbook_is_read_too(load, workdir: Path) -> None:
+    content = _ODS_CONTENT.format(
+        header="".join(_ods_text(v) for v in [*HEADER[:4], "next_review"]),
+        cells="".join(_ods_text(v) for v in ["RSK-1", "Risk", "risk", "open"]),
+    )
+    path = workdir / "register.ods"
+    with zipfile.ZipFile(path, "w") as archive:
+        archive.writestr("mimetype", "application/vnd.oasis.opendocument.spreadsheet")
+        archive.writestr("META-INF/manifest.xml", _ODS_MANIFEST)
+        archive.writestr("content.xml", content)
+    record = load(path).get("governance-register", "RSK-1")
+    assert record is not None and record["next_review"] == "2027-01-31"

@@ -6,7 +6,7 @@ kind its file name says, as a CSV file does (the config's ``csv_kinds`` mapping,
 Visible sheets not named like a kind are listed in a note, never dropped silently; hidden sheets (lookup
 lists, scratch work) are skipped and listed in a note too.
 
-The header row is the first row whose non-empty cells include ``id`` (title rows above it are
+The header row is the first row whose cells include ``id`` and another field of the kind (title rows above it are
 skipped). Below it each non-empty row is a record; a merged cell's value is in its top-left cell
 (the others are empty). Typed cells become the schema's types: a date cell is an ISO date
 (``2026-01-31``, or a date-time where it has a time of day), a number cell in a string field is its
@@ -81,6 +81,13 @@ class _Cell:
         self.text = cell_converter(field_type)
 
     def __call__(self, cell: Any) -> Any:
+        value = self._value(cell)
+        if self.date_field and isinstance(value, str) and not is_date(value.strip()):
+            shown = shorten(cell) if isinstance(cell, str) else f"a {type(cell).__name__} cell ({value})"
+            raise ValueError(f"{shown} is not a date (YYYY-MM-DD, or a date cell)")
+        return value
+
+    def _value(self, cell: Any) -> Any:
         kind = self.field_type
         if isinstance(cell, bool):
             if kind in ("boolean", "array:boolean"):
@@ -104,10 +111,7 @@ class _Cell:
             raise ValueError(f"a time-of-day or duration cell ({cell}) is not an evidence value")
         if not isinstance(cell, str):
             raise ValueError(f"unsupported cell value of type {type(cell).__name__}")
-        value = self.text(cell)
-        if self.date_field and isinstance(value, str) and not is_date(value.strip()):
-            raise ValueError(f"{shorten(value)} is not a date (YYYY-MM-DD, or a date cell)")
-        return value
+        return self.text(cell)
 
 
 def _date_fields(kind: EvidenceKind) -> frozenset[str]:
@@ -115,6 +119,23 @@ def _date_fields(kind: EvidenceKind) -> frozenset[str]:
     if not isinstance(props, Mapping):
         return frozenset()
     return frozenset(name for name, spec in props.items() if isinstance(spec, Mapping) and spec.get("format") == "date")
+
+
+def _header_row(rows: list[list[Any]], kind: EvidenceKind) -> int | None:
+    """The first row naming ``id`` and another field of the kind (a title row may say "id" alone), else the
+    first row naming ``id``; None if no row does."""
+    fields = kind.declared_fields
+    first: int | None = None
+    for index, row in enumerate(rows):
+        names = {c.strip() for c in row if isinstance(c, str)}
+        if "id" not in names:
+            continue
+        others = names - {"id", ""}
+        if others and (fields is None or others & fields):
+            return index
+        if first is None:
+            first = index
+    return first
 
 
 def _load_sheet(
@@ -126,9 +147,7 @@ def _load_sheet(
         where = f"{shown}!{column_letters(column)}{row}" if column is not None else shown
         return Problem(message, path=where, line=None if column is not None else row)
 
-    header_at = next(
-        (i for i, row in enumerate(rows) if any(isinstance(c, str) and c.strip() == "id" for c in row)), None
-    )
+    header_at = _header_row(rows, kind)
     if header_at is None:
         raise EvidenceError([cell_problem("no header row with an 'id' column", 1)])
     header: list[str | None] = []
