@@ -10,6 +10,7 @@ from typing import Any
 import openpyxl
 import pytest
 
+from capcheck.loaders import xlsxfile
 from capcheck.loaders.xlsxfile import column_letters, sheet_kind
 
 HEADER = ["id", "title", "entry_type", "status", "risk_score", "next_review", "linked_controls", "owner"]
@@ -132,6 +133,16 @@ def test_a_damaged_workbook_is_a_located_problem(load, workdir: Path) -> None:
     (workdir / "bad.xlsx").write_bytes(b"PK\x03\x04 not really a zip")
     [problem] = load.problems(workdir / "bad.xlsx")
     assert problem.startswith("bad.xlsx: not a readable workbook: ")
+
+
+def test_a_workbook_that_expands_too_far_is_refused_unread(load, workdir: Path) -> None:
+    path = workbook(workdir / "register.xlsx", {"Governance register": [HEADER, risk("RSK-1")]})
+    with zipfile.ZipFile(path, "a") as archive:  # 2 MB of zeros, declared as what they expand to
+        archive.writestr("xl/padding.bin", bytes(2 << 20), compress_type=zipfile.ZIP_DEFLATED)
+    assert load(path).get("governance-register", "RSK-1") is not None
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(xlsxfile, "MAX_EXPANDED_BYTES", 1 << 20)
+        assert load.problems(path) == ["register.xlsx: the workbook expands to 2 MB, more than 1 MB (not read)"]
 
 
 def test_the_header_is_the_first_row_naming_id_and_another_field(load, workdir: Path) -> None:

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import io
 import math
+import zipfile
 from collections.abc import Mapping, Sequence
 from datetime import date, datetime, time, timedelta
 from typing import TYPE_CHECKING, Any
@@ -212,8 +213,28 @@ def _load_sheet(
     return Document(kind=kind_id, records=records, locate=locate, rows=False, records_line=header_at + 1, display=shown)
 
 
+#: The most a zipped workbook (.xlsx, .xlsm, .ods) may expand to: its parts are read whole, and a small
+#: archive can declare gigabytes of XML (a zip bomb). Far above any register (a 50,000-row sheet is ~20 MB).
+MAX_EXPANDED_BYTES = 1 << 30
+
+
+def _check_expansion(source: SourceFile) -> None:
+    if not source.data.startswith(b"PK"):
+        return  # not a zip archive (.xls is an OLE file): calamine says what it is
+    try:
+        with zipfile.ZipFile(io.BytesIO(source.data)) as archive:
+            expanded = sum(info.file_size for info in archive.infolist())
+    except (zipfile.BadZipFile, ValueError, OSError) as exc:
+        raise source.fail(f"not a readable workbook: {elide(str(exc))}") from None
+    if expanded > MAX_EXPANDED_BYTES:
+        raise source.fail(
+            f"the workbook expands to {expanded >> 20} MB, more than {MAX_EXPANDED_BYTES >> 20} MB (not read)"
+        )
+
+
 def load_workbook(source: SourceFile, context: LoadContext) -> Sequence[Document]:
     """Read every visible sheet named like a kind (or the only sheet, kind from the file name)."""
+    _check_expansion(source)
     try:
         book = CalamineWorkbook.from_filelike(io.BytesIO(source.data))
     except CalamineError as exc:
