@@ -239,7 +239,7 @@ def load_workbook(source: SourceFile, context: LoadContext) -> Sequence[Document
         book = CalamineWorkbook.from_filelike(io.BytesIO(source.data))
     except CalamineError as exc:
         raise source.fail(f"not a readable workbook: {elide(str(exc))}") from None
-    except Exception as exc:  # calamine raises plain errors for some damaged archives
+    except Exception as exc:  # anything else the native reader raises on a damaged file: still this file's problem
         raise source.fail(f"not a readable workbook: {type(exc).__name__}: {elide(str(exc))}") from None
     visible = [m.name for m in book.sheets_metadata if m.visible == SheetVisibleEnum.Visible]
     hidden = [m.name for m in book.sheets_metadata if m.visible != SheetVisibleEnum.Visible]
@@ -275,7 +275,7 @@ def load_workbook(source: SourceFile, context: LoadContext) -> Sequence[Document
     for name, kind_id in chosen:
         try:
             rows = book.get_sheet_by_name(name).to_python(skip_empty_area=False)
-        except CalamineError as exc:
+        except Exception as exc:  # CalamineError, or anything else the native reader raises on a damaged sheet
             problems.append(Problem(f"cannot read the sheet: {elide(str(exc))}", path=f"{source.display}!{name}"))
             continue
         try:
