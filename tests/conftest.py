@@ -21,7 +21,7 @@ from hypothesis import settings
 from capcheck.errors import EvidenceError
 from capcheck.evidence import EvidenceSet, load_evidence
 from capcheck.kinds import EvidenceKind, bundled_kinds
-from capcheck.loaders import Loader, csvfile, jsonfile, tomlfile, yamlfile
+from capcheck.loaders import Loader, csvfile, jsonfile, tomlfile, xlsxfile, yamlfile
 
 # CI runs the property tests derandomised (the same examples on every run), so whether a submission lands is
 # never decided by chance; a run without CI set explores new examples each time, and what it finds becomes a
@@ -58,7 +58,7 @@ def kinds() -> dict[str, EvidenceKind]:
 def loaders() -> dict[str, Loader]:
     """The built-in loaders by extension, straight from their plugin hooks (no plugin manager)."""
     table: dict[str, Loader] = {}
-    for module in (jsonfile, yamlfile, tomlfile, csvfile):
+    for module in (jsonfile, yamlfile, tomlfile, csvfile, xlsxfile):
         for loader in module.capcheck_loaders():
             for ext in loader.extensions:
                 table[ext] = loader

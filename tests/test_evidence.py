@@ -53,12 +53,18 @@ def test_a_directory_holding_no_evidence(load, workdir: Path) -> None:
     (workdir / "empty").mkdir()
     (workdir / "empty" / "notes.txt").write_text("hello")
     [problem] = load.problems("empty")
-    assert problem == "empty: no evidence files here (looked for .csv, .json, .toml, .yaml, .yml)"
+    assert (
+        problem
+        == "empty: no evidence files here (looked for .csv, .json, .ods, .toml, .xls, .xlsm, .xlsx, .yaml, .yml)"
+    )
 
 
 def test_an_unsupported_file_type(load, copy_fixture: Callable[..., Path]) -> None:
     [problem] = load.problems(copy_fixture("evidence/bad/notes.txt"))
-    assert problem == "notes.txt: cannot read .txt files as evidence (readable: .csv, .json, .toml, .yaml, .yml)"
+    assert (
+        problem == "notes.txt: cannot read .txt files as evidence "
+        "(readable: .csv, .json, .ods, .toml, .xls, .xlsm, .xlsx, .yaml, .yml)"
+    )
 
 
 @pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="no FIFOs on this platform")

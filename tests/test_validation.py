@@ -33,7 +33,8 @@ def test_named_files_of_any_type_are_checked(registry: Registry, copy_fixture: C
     with pytest.raises(EvidenceError) as info:
         validate_paths(registry, [Path("notes.txt")], Config())
     assert [str(p) for p in info.value.problems] == [
-        "notes.txt: cannot read .txt files as evidence (readable: .csv, .json, .toml, .yaml, .yml)"
+        "notes.txt: cannot read .txt files as evidence "
+        "(readable: .csv, .json, .ods, .toml, .xls, .xlsm, .xlsx, .yaml, .yml)"
     ]
 
 

@@ -13,7 +13,7 @@ import os
 import stat
 from bisect import bisect_right
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -312,6 +312,8 @@ class _Builder:
 
     def add(self, source: SourceFile, doc: Document, fmt: str, digest: str) -> None:
         """Validate one document; index its records if it is valid."""
+        if doc.display is not None:  # one of several documents in the file (a workbook's sheet)
+            source = replace(source, display=doc.display)
         file_problems = _validate(source, doc, self.kinds)
         if file_problems:
             self.problems.extend(file_problems)

@@ -127,7 +127,7 @@ def capcheck_loaders() -> Sequence[Loader]:
 
         @hookimpl
         def capcheck_loaders():
-            return [Loader(name="xlsx", extensions=(".xlsx",), load=load_workbook)]
+            return [Loader(name="parquet", extensions=(".parquet",), load=load_parquet)]
     """
     raise NotImplementedError
 

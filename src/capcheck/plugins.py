@@ -42,6 +42,7 @@ DEFAULT_PLUGINS: tuple[str, ...] = (
     "capcheck.loaders.yamlfile",
     "capcheck.loaders.tomlfile",
     "capcheck.loaders.csvfile",
+    "capcheck.loaders.xlsxfile",
     "capcheck.declarative.toml_format",
     "capcheck.pack",
     "capcheck.reporters.text",

@@ -103,6 +103,9 @@ class Document:
     #: What the loader wants the reader to know about this file, one sentence each ("12 awards not
     #: mapped: no value"). Shown in the text report and the findings document's evidence list.
     notes: tuple[str, ...] = ()
+    #: The name the document is shown under, where one file holds several (a workbook's sheet:
+    #: ``register.xlsx!Assets``); None means the file's own name.
+    display: str | None = None
 
     def pointer(self, index: int) -> str:
         """The JSON Pointer of record ``index``: from ``pointers``, else ``/records/{index}``."""

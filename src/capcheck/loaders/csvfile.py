@@ -21,7 +21,7 @@ from capcheck.hookspecs import hookimpl
 from capcheck.loaders import Document, LoadContext, Loader, SourceFile, decode_text
 from capcheck.side_inputs import elide, shorten
 
-__all__ = ["ARRAY_SEPARATOR", "load_csv"]
+__all__ = ["ARRAY_SEPARATOR", "cell_converter", "load_csv"]
 
 #: The separator of list items inside one CSV cell.
 ARRAY_SEPARATOR = ";"
@@ -84,7 +84,8 @@ _SCALARS: dict[str, Callable[[str], Any]] = {
 }
 
 
-def _converter(field_type: str) -> Callable[[str], Any]:
+def cell_converter(field_type: str) -> Callable[[str], Any]:
+    """The function typing one text cell as ``field_type`` (a kind's field type); ValueError says why not."""
     if field_type.startswith("array:"):
         item = _SCALARS.get(field_type[6:], _SCALARS["string"])
         return lambda cell: [item(part.strip()) for part in cell.split(ARRAY_SEPARATOR) if part.strip()]
@@ -130,7 +131,7 @@ def load_csv(source: SourceFile, context: LoadContext) -> Sequence[Document]:
             raise source.fail(f"column {shorten(name)} appears twice in the header row", line=1)
         seen.add(name)
     types = kind.field_types
-    converters = [(name, _converter(types.get(name, "string"))) for name in header]
+    converters = [(name, cell_converter(types.get(name, "string"))) for name in header]
     # An empty cell of a list column is the empty list: a CSV cell cannot say "no items" otherwise, and a
     # column left out of the file (the field absent) must stay distinguishable from it.
     lists = frozenset(name for name in header if types.get(name, "string").startswith("array:"))

@@ -1,0 +1,303 @@
+"""The built-in spreadsheet loader (``.xlsx``, ``.xlsm``, ``.xls``, ``.ods``): each sheet is a register.
+
+A sheet's kind is its name as a kind id (case-insensitive, spaces and underscores as hyphens:
+``IT Assets`` holds ``it-assets``). A workbook with one visible sheet not named like a kind holds the
+kind its file name says, as a CSV file does (the config's ``csv_kinds`` mapping, else the file's stem).
+Visible sheets not named like a kind are listed in a note, never dropped silently; hidden sheets (lookup
+lists, scratch work) are skipped and listed in a note too.
+
+The header row is the first row whose cells include ``id`` and another field of the kind (title rows above it are
+skipped). Below it each non-empty row is a record; a merged cell's value is in its top-left cell
+(the others are empty). Typed cells become the schema's types: a date cell is an ISO date
+(``2026-01-31``, or a date-time where it has a time of day), a number cell in a string field is its
+text (``1042``, not ``1042.0``), text cells are typed like CSV cells (:mod:`capcheck.loaders.csvfile`).
+A record is located by sheet and row (``register.xlsx!Assets:6``), a bad cell by its reference
+(``register.xlsx!Assets!J6``).
+
+The reader is python-calamine (Rust): see docs/performance.md for its measurement against openpyxl.
+"""
+
+from __future__ import annotations
+
+import io
+import math
+import zipfile
+from collections.abc import Mapping, Sequence
+from datetime import date, datetime, time, timedelta
+from typing import TYPE_CHECKING, Any
+
+from python_calamine import CalamineError, CalamineWorkbook, SheetVisibleEnum
+
+from capcheck.dates import is_date
+from capcheck.errors import EvidenceError, Problem
+from capcheck.hookspecs import hookimpl
+from capcheck.loaders import Document, LoadContext, Loader, SourceFile
+from capcheck.loaders.csvfile import MAX_PROBLEMS, cell_converter
+from capcheck.side_inputs import elide, shorten
+
+if TYPE_CHECKING:
+    from capcheck.kinds import EvidenceKind
+
+__all__ = ["column_letters", "load_workbook", "sheet_kind"]
+
+
+def sheet_kind(name: str) -> str:
+    """The kind id a sheet name reads as: lower case, spaces and underscores as hyphens."""
+    return "-".join(name.strip().lower().replace("_", " ").split())
+
+
+def column_letters(index: int) -> str:
+    """The spreadsheet column of 0-based ``index``: 0 is ``A``, 25 ``Z``, 26 ``AA``."""
+    letters = ""
+    index += 1
+    while index:
+        index, rest = divmod(index - 1, 26)
+        letters = chr(ord("A") + rest) + letters
+    return letters
+
+
+def _empty(cell: Any) -> bool:
+    return cell is None or (isinstance(cell, str) and (cell == "" or cell.isspace()))
+
+
+def _number_text(value: float) -> str:
+    """A number cell's text: ``1042`` for a whole number (Excel stores every number as a float)."""
+    if value.is_integer() and abs(value) < 2**53:
+        return str(int(value))
+    return repr(value)
+
+
+def _date_text(value: date | datetime) -> str:
+    if isinstance(value, datetime):
+        return value.date().isoformat() if value.time() == time(0) else value.isoformat()
+    return value.isoformat()
+
+
+class _Cell:
+    """Types one column's cells for one field of the kind."""
+
+    def __init__(self, field_type: str, date_field: bool) -> None:
+        self.field_type = field_type
+        self.date_field = date_field
+        self.text = cell_converter(field_type)
+
+    def __call__(self, cell: Any) -> Any:
+        value = self._value(cell)
+        if self.date_field and isinstance(value, str) and not is_date(value.strip()):
+            shown = shorten(cell) if isinstance(cell, str) else f"a {type(cell).__name__} cell ({value})"
+            raise ValueError(f"{shown} is not a date (YYYY-MM-DD, or a date cell)")
+        return value
+
+    def _value(self, cell: Any) -> Any:
+        kind = self.field_type
+        if isinstance(cell, bool):
+            if kind in ("boolean", "array:boolean"):
+                return cell if kind == "boolean" else [cell]
+            return self.text("true" if cell else "false")
+        if isinstance(cell, int | float):
+            if not math.isfinite(cell):
+                raise ValueError(f"{cell} is not a finite number")
+            if kind == "number":
+                return int(cell) if float(cell).is_integer() and abs(cell) < 2**53 else float(cell)
+            if kind == "integer" and not float(cell).is_integer():
+                raise ValueError(f"{cell!r} is not a whole number")
+            return self.text(_number_text(float(cell)))
+        if isinstance(cell, date):  # a datetime is a date too
+            if kind not in ("string", "array:string"):
+                raise ValueError(
+                    f"a date cell ({_date_text(cell)}) where {kind.replace('array:', 'a list of ')} is expected"
+                )
+            return self.text(_date_text(cell))
+        if isinstance(cell, time | timedelta):
+            raise ValueError(f"a time-of-day or duration cell ({cell}) is not an evidence value")
+        if not isinstance(cell, str):
+            raise ValueError(f"unsupported cell value of type {type(cell).__name__}")
+        return self.text(cell)
+
+
+def _date_fields(kind: EvidenceKind) -> frozenset[str]:
+    props = kind.schema.get("properties", {})
+    if not isinstance(props, Mapping):
+        return frozenset()
+    return frozenset(name for name, spec in props.items() if isinstance(spec, Mapping) and spec.get("format") == "date")
+
+
+def _header_row(rows: list[list[Any]], kind: EvidenceKind) -> int | None:
+    """The first row naming ``id`` and another field of the kind (a title row may say "id" alone), else the
+    first row naming ``id``; None if no row does."""
+    fields = kind.declared_fields
+    first: int | None = None
+    for index, row in enumerate(rows):
+        names = {c.strip() for c in row if isinstance(c, str)}
+        if "id" not in names:
+            continue
+        others = names - {"id", ""}
+        if others and (fields is None or others & fields):
+            return index
+        if first is None:
+            first = index
+    return first
+
+
+def _load_sheet(
+    source: SourceFile, sheet_name: str, rows: list[list[Any]], kind_id: str, kind: EvidenceKind
+) -> Document:
+    shown = f"{source.display}!{sheet_name}"
+
+    def cell_problem(message: str, row: int, column: int | None = None) -> Problem:
+        where = f"{shown}!{column_letters(column)}{row}" if column is not None else shown
+        return Problem(message, path=where, line=None if column is not None else row)
+
+    header_at = _header_row(rows, kind)
+    if header_at is None:
+        raise EvidenceError([cell_problem("no header row with an 'id' column", 1)])
+    header: list[str | None] = []
+    seen: set[str] = set()
+    for column, cell in enumerate(rows[header_at]):
+        if _empty(cell):
+            header.append(None)  # an unnamed column: its cells must stay empty (checked below)
+            continue
+        name = (
+            cell.strip()
+            if isinstance(cell, str)
+            else _number_text(float(cell))
+            if isinstance(cell, float)
+            else str(cell)
+        )
+        if name in seen:
+            raise EvidenceError(
+                [cell_problem(f"column {shorten(name)} appears twice in the header row", header_at + 1, column)]
+            )
+        seen.add(name)
+        header.append(name)
+    types = kind.field_types
+    dates = _date_fields(kind)
+    cells: list[_Cell | None] = [
+        None if name is None else _Cell(types.get(name, "string"), name in dates) for name in header
+    ]
+    lists = [name is not None and types.get(name, "string").startswith("array:") for name in header]
+    records: list[dict[str, Any]] = []
+    lines: list[int] = []
+    problems: list[Problem] = []
+    for offset, row in enumerate(rows[header_at + 1 :]):
+        row_no = header_at + offset + 2
+        if all(_empty(c) for c in row):
+            continue  # a blank row (empty trailing rows, spacing)
+        record: dict[str, Any] = {}
+        for column, cell in enumerate(row):
+            field = header[column] if column < len(header) else None
+            if field is None:
+                if not _empty(cell):
+                    problems.append(cell_problem("a value in a column with no name in the header row", row_no, column))
+                continue
+            if _empty(cell):
+                if lists[column]:
+                    record[field] = []  # a blank list cell: no items
+                continue
+            convert = cells[column]
+            assert convert is not None
+            try:
+                record[field] = convert(cell)
+            except ValueError as exc:
+                problems.append(cell_problem(elide(str(exc)), row_no, column))
+        records.append(record)
+        lines.append(row_no)
+        if len(problems) >= MAX_PROBLEMS:
+            break
+    if problems:
+        raise EvidenceError(problems)
+
+    def locate(index: int) -> int | None:
+        return lines[index] if index < len(lines) else None
+
+    return Document(kind=kind_id, records=records, locate=locate, rows=False, records_line=header_at + 1, display=shown)
+
+
+#: The most a zipped workbook (.xlsx, .xlsm, .ods) may expand to: its parts are read whole, and a small
+#: archive can declare gigabytes of XML (a zip bomb). Far above any register (a 50,000-row sheet is ~20 MB).
+MAX_EXPANDED_BYTES = 1 << 30
+
+
+def _check_expansion(source: SourceFile) -> None:
+    if not source.data.startswith(b"PK"):
+        return  # not a zip archive (.xls is an OLE file): calamine says what it is
+    try:
+        with zipfile.ZipFile(io.BytesIO(source.data)) as archive:
+            expanded = sum(info.file_size for info in archive.infolist())
+    except (zipfile.BadZipFile, ValueError, OSError) as exc:
+        raise source.fail(f"not a readable workbook: {elide(str(exc))}") from None
+    if expanded > MAX_EXPANDED_BYTES:
+        raise source.fail(
+            f"the workbook expands to {expanded >> 20} MB, more than {MAX_EXPANDED_BYTES >> 20} MB (not read)"
+        )
+
+
+def load_workbook(source: SourceFile, context: LoadContext) -> Sequence[Document]:
+    """Read every visible sheet named like a kind (or the only sheet, kind from the file name)."""
+    _check_expansion(source)
+    try:
+        book = CalamineWorkbook.from_filelike(io.BytesIO(source.data))
+    except CalamineError as exc:
+        raise source.fail(f"not a readable workbook: {elide(str(exc))}") from None
+    except Exception as exc:  # anything else the native reader raises on a damaged file: still this file's problem
+        raise source.fail(f"not a readable workbook: {type(exc).__name__}: {elide(str(exc))}") from None
+    visible = [m.name for m in book.sheets_metadata if m.visible == SheetVisibleEnum.Visible]
+    hidden = [m.name for m in book.sheets_metadata if m.visible != SheetVisibleEnum.Visible]
+    chosen: list[tuple[str, str]] = []
+    unnamed: list[str] = []
+    for name in visible:
+        kind_id = sheet_kind(name)
+        if kind_id in context.kinds:
+            chosen.append((name, kind_id))
+        else:
+            unnamed.append(name)
+    if not chosen and len(visible) == 1:
+        kind_id = context.kind_for_file(source.path)
+        if kind_id not in context.kinds:
+            known = ", ".join(sorted(context.kinds)) or "none"
+            raise source.fail(
+                f"unknown evidence kind {kind_id!r} (from the file name; its one sheet {shorten(visible[0])} "
+                f"is not named like a kind either; known kinds: {known}); rename the sheet or the file, "
+                "or map it with csv_kinds"
+            )
+        chosen, unnamed = [(visible[0], kind_id)], []
+    if not chosen:
+        known = ", ".join(sorted(context.kinds)) or "none"
+        listed = ", ".join(shorten(n) for n in visible) or "none"
+        raise source.fail(f"no visible sheet is named like an evidence kind (sheets: {listed}; known kinds: {known})")
+    notes: list[str] = []
+    if unnamed:
+        notes.append("sheets not named like an evidence kind, not read: " + ", ".join(shorten(n) for n in unnamed))
+    if hidden:
+        notes.append("hidden sheets, not read: " + ", ".join(shorten(n) for n in hidden))
+    documents: list[Document] = []
+    problems: list[Problem] = []
+    for name, kind_id in chosen:
+        try:
+            rows = book.get_sheet_by_name(name).to_python(skip_empty_area=False)
+        except Exception as exc:  # CalamineError, or anything else the native reader raises on a damaged sheet
+            problems.append(Problem(f"cannot read the sheet: {elide(str(exc))}", path=f"{source.display}!{name}"))
+            continue
+        try:
+            doc = _load_sheet(source, name, rows, kind_id, context.kinds[kind_id])
+        except EvidenceError as exc:
+            problems.extend(exc.problems)
+            continue
+        doc.notes = tuple(notes) if not documents else ()
+        documents.append(doc)
+    if problems:
+        raise EvidenceError(problems)
+    return documents
+
+
+@hookimpl
+def capcheck_loaders() -> Sequence[Loader]:
+    """The spreadsheet loader."""
+    return [
+        Loader(
+            name="xlsx",
+            extensions=(".xlsx", ".xlsm", ".xls", ".ods"),
+            load=load_workbook,
+            description="spreadsheet workbook (xlsx, xlsm, xls, ods), one register a sheet",
+        )
+    ]
