@@ -583,6 +583,19 @@ def test_the_old_methods_config_keys_are_errors(run_cli: Any, copy_fixture: Call
     assert "capcheck.toml" in result.stderr and "/scorecard/thresholds" in result.stderr
 
 
+def test_the_findings_document_shows_a_loosened_method_and_the_selection(
+    run_cli: Any, copy_fixture: Callable[..., Path], workdir: Path
+) -> None:
+    """An auditor reading the JSON must see that the method was loosened or rules left out, not only the levels."""
+    evidence = copy_fixture("evidence/gaming")
+    (workdir / "capcheck.toml").write_text('ignore = ["INFRA-002"]\n[scorecard]\nnot_achieved_at = "critical"\n')
+    result = run_cli("check", str(evidence), "--as-of", "2026-11-25", "-f", "json", "--ignore", "COMM-001")
+    settings = json.loads(result.stdout)["settings"]
+    assert settings["ignore"] == ["INFRA-002", "COMM-001"] and settings["select"] == []
+    assert settings["scorecard"]["not_achieved_at"] == "critical"
+    assert settings["scorecard"]["min_records"] == ScorecardConfig().min_records
+
+
 def test_the_bundled_example_has_a_profile_attestations_and_a_schema_valid_scorecard(run_cli: Any) -> None:
     import jsonschema
 

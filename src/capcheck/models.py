@@ -22,7 +22,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 if TYPE_CHECKING:  # only for annotations: these modules import this one
     from capcheck.baseline import BaselineReport
-    from capcheck.scorecard import Scorecard
+    from capcheck.scorecard import Scorecard, ScorecardConfig
     from capcheck.waivers import Waiver, WaiverState
 
 __all__ = [
@@ -483,6 +483,11 @@ class RunResult:
     baseline: BaselineReport | None = None
     #: Why the scorecard gate failed, one message per area below its minimum level.
     gate_failures: tuple[str, ...] = ()
+    #: The rule selection in force (CLI over config), so an auditor can see what was left out.
+    select: tuple[str, ...] = ()
+    ignore: tuple[str, ...] = ()
+    #: The scorecard method in force (config [scorecard] over the defaults): a loosened method is visible.
+    scorecard_method: ScorecardConfig | None = None
 
     @property
     def exit_code(self) -> int:

@@ -247,6 +247,9 @@ def _run_check(request: CheckRequest, registry: Registry | None) -> RunResult:
         waivers=waiver_report,
         baseline=baseline_report,
         gate_failures=tuple(gate_failures(scorecard.rows, gate)),
+        select=tuple(request.select) or tuple(request.config.select),
+        ignore=(*request.config.ignore, *request.ignore),
+        scorecard_method=request.config.scorecard,
     )
 
 

@@ -30,6 +30,19 @@ def _timestamp(value: datetime) -> str:
     return value.isoformat(timespec="seconds").replace("+00:00", "Z")
 
 
+def _settings(result: RunResult) -> dict[str, Any]:
+    """What decided the verdicts besides evidence and rules: thresholds, selection, the scorecard method."""
+    out: dict[str, Any] = {
+        "fail_on": result.fail_on.value if result.fail_on else "never",
+        "include_passed": result.include_passed,
+        "select": list(result.select),
+        "ignore": list(result.ignore),
+    }
+    if result.scorecard_method is not None:
+        out["scorecard"] = result.scorecard_method.model_dump(mode="json")
+    return out
+
+
 def result_document(result: RunResult) -> dict[str, Any]:
     """The findings document as plain data (what ``--format json`` writes)."""
     doc: dict[str, Any] = {
@@ -37,10 +50,7 @@ def result_document(result: RunResult) -> dict[str, Any]:
         "tool": {"name": "capcheck", "version": result.tool_version},
         "as_of": result.as_of.isoformat(),
         "run": {"started": _timestamp(result.started), "finished": _timestamp(result.finished)},
-        "settings": {
-            "fail_on": result.fail_on.value if result.fail_on else "never",
-            "include_passed": result.include_passed,
-        },
+        "settings": _settings(result),
         "result": {
             "exit_code": result.exit_code,
             "outcome": _outcome(result.exit_code),
