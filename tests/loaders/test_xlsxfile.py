@@ -218,3 +218,20 @@ def test_an_ods_workbook_is_read_too(load, workdir: Path) -> None:
         archive.writestr("content.xml", content)
     record = load(path).get("governance-register", "RSK-1")
     assert record is not None and record["next_review"] == "2027-01-31"
+
+
+def test_sarif_points_at_the_workbook_and_names_the_sheet(run_cli: Any, workdir: Path) -> None:
+    """A sheet is shown as ``register.xlsx!Governance register``; SARIF needs a file that exists, so its artifact
+    is the workbook and the region names the sheet and row."""
+    import json
+
+    rows = [HEADER, risk("RSK-1", risk_score=20.0, owner="cro")]  # a high risk with no linked controls: GOV-002
+    workbook(workdir / "register.xlsx", {"Governance register": rows})
+    result = run_cli("check", "register.xlsx", "--as-of", "2026-11-25", "--select", "GOV-002", "-f", "sarif")
+    run = json.loads(result.stdout)["runs"][0]
+    uris = {a["location"]["uri"] for a in run["artifacts"]}
+    assert uris == {"register.xlsx"}, uris
+    [failed] = [r for r in run["results"] if r["kind"] == "fail"]
+    physical = failed["locations"][0]["physicalLocation"]
+    assert physical["artifactLocation"]["uri"] == "register.xlsx"
+    assert physical["region"] == {"startLine": 2, "message": {"text": "sheet Governance register, row 2"}}

@@ -30,6 +30,7 @@ and a lone surrogate (an undecodable byte in a file name) is written as its esca
 from __future__ import annotations
 
 import json
+import os
 import re
 from collections.abc import Mapping, Sequence
 from pathlib import Path, PurePosixPath
@@ -129,9 +130,23 @@ class _Locator:
         self.cwd = Path.cwd().resolve()
         self.artifacts: dict[str, int] = {}
 
+    @staticmethod
+    def split(path: str) -> tuple[str, str | None]:
+        """A document shown as ``file!part`` (a workbook's sheet) as (the file on disk, the part); else (path, None).
+
+        Only when ``path`` is not itself a file and the part before ``!`` is: a file name may contain ``!``.
+        """
+        head, sep, part = path.partition("!")
+        try:
+            if sep and head and not os.path.lexists(path) and os.path.isfile(head):
+                return head, part
+        except ValueError:  # a NUL in the name: not a path on disk
+            pass
+        return path, None
+
     def location(self, path: str) -> dict[str, Any]:
         """``{"uri": ..., "uriBaseId": "%SRCROOT%"}`` for a path below the base, else a file URI."""
-        p = Path(path)
+        p = Path(self.split(path)[0])
         try:
             if self.base is not None:
                 absolute = (p if p.is_absolute() else self.cwd / p).resolve()
@@ -233,7 +248,11 @@ def _logical_location(ev: EvidenceRef, group: str | None) -> dict[str, Any]:
 def _physical_location(ev: EvidenceRef, locator: _Locator) -> dict[str, Any] | None:
     if ev.file is None:
         return None
-    return {"artifactLocation": locator.artifact(ev.file), "region": {"startLine": ev.line or 1}}
+    region: dict[str, Any] = {"startLine": ev.line or 1}
+    part = locator.split(ev.file)[1]
+    if part is not None:  # SARIF has no sheet: the line is the sheet's row, and the region says which sheet
+        region["message"] = {"text": f"sheet {part}, row {ev.line or 1}"}
+    return {"artifactLocation": locator.artifact(ev.file), "region": region}
 
 
 def _baseline_state(f: Finding, waived_known: frozenset[str] | None) -> str | None:
