@@ -1104,7 +1104,8 @@ def _framework_status(
 
     request = _request(config, evidence_paths, rule_paths, plugins, (), (), as_of, None, fail_on=None, debug=debug)
     result = run_check(request, registry)
-    judged = {c.ref: c.as_dict() for c in (result.scorecard.criteria if result.scorecard else ())}
+    results = {c.ref: c for c in (result.scorecard.criteria if result.scorecard else ())}
+    judged = {ref: c.as_dict() for ref, c in results.items()}
     rows = []
     for c in fw.criteria:
         ref = f"{fw.id}:{c.id}"
@@ -1123,12 +1124,8 @@ def _framework_status(
     counts: dict[str, int] = {}
     for row in rows:
         counts[row["status"]] = counts.get(row["status"], 0) + 1
-        behind = [f"{r['id']} {r['status']}" for r in row["rules"] if r.get("status")]
-        att = row.get("attestation")
-        if att:
-            behind.append(f"attested {att['id']} ({att['outcome']}, until {att['last_day']})")
-        elif row.get("mode") == "manual":
-            behind.append("no current attestation")
+        judged_by = results.get(row["id"])
+        behind = judged_by.behind() if judged_by is not None else ("no current attestation",)
         shown = terminal("; ".join(behind) or "nothing judged")
         click.echo(f"  {row['id']:<28} {row['status']:<19} {str(row['title'])[:50]:<50} {shown}".rstrip())
     order = ("achieved", "partially-achieved", "not-achieved", "not-assessed")
