@@ -5,14 +5,17 @@ from __future__ import annotations
 import base64
 import dataclasses
 import hashlib
+import json
 import re
 import shutil
 import subprocess
 from html.parser import HTMLParser
 from pathlib import Path
+from typing import Any
 
 import pytest
 
+from capcheck.escaping.controls import reveal
 from capcheck.escaping.html import esc
 from capcheck.models import RunResult
 from capcheck.reporters import RenderOptions
@@ -31,6 +34,11 @@ class _Page(HTMLParser):
         self._in: str | None = None
         self._attrs: dict[str, str | None] = {}
         self._buffer: list[str] = []
+        self.raw: list[str] = []
+
+    def feed(self, data: str) -> None:
+        self.raw.append(data)
+        super().feed(data)
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         self.tags.append((tag, dict(attrs)))
@@ -56,6 +64,36 @@ class _Page(HTMLParser):
             self.text.append(data)
 
 
+class _Cells(HTMLParser):
+    """The text of each cell of the findings table's body."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.cells: list[str] = []
+        self._table = False
+        self._body = False
+        self._cell: list[str] | None = None
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag == "table":
+            self._table = dict(attrs).get("id") == "findings-table"
+        elif tag == "tbody" and self._table:
+            self._body = True
+        elif tag == "td" and self._body:
+            self._cell = []
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "td" and self._cell is not None:
+            self.cells.append("".join(self._cell))
+            self._cell = None
+        elif tag == "tbody":
+            self._body = False
+
+    def handle_data(self, data: str) -> None:
+        if self._cell is not None:
+            self._cell.append(data)
+
+
 def _parse(text: str) -> _Page:
     page = _Page()
     page.feed(text)
@@ -67,13 +105,32 @@ def _rows(page: _Page) -> list[dict[str, str | None]]:
     return [attrs for tag, attrs in page.tags if tag == "tr" and "data-status" in attrs]
 
 
+def _code(page: _Page) -> list[str]:
+    """The page's executable scripts (data blocks are not code)."""
+    return [body for attrs, body in page.scripts if attrs.get("type") != "application/json"]
+
+
+def _data(page: _Page) -> dict[str, Any]:
+    [body] = [body for attrs, body in page.scripts if attrs.get("type") == "application/json"]
+    data: dict[str, Any] = json.loads(body)
+    return data
+
+
+def _data_rows(page: _Page) -> list[dict[str, Any]]:
+    """The findings in the page's data block, as dicts by column name."""
+    data = _data(page)
+    names = sorted(data["columns"], key=data["columns"].get)
+    return [dict(zip(names, row, strict=True)) for row in data["rows"]]
+
+
 def test_self_contained(full_result: RunResult, options: RenderOptions) -> None:
     text = render_html(full_result, options)
     assert text.startswith("<!DOCTYPE html>")
     page = _parse(text)
-    assert len(page.scripts) == 1
-    attrs, _ = page.scripts[0]
-    assert "src" not in attrs
+    assert len(page.scripts) == 2  # the code and the findings' data block
+    assert len(_code(page)) == 1
+    for attrs, _ in page.scripts:
+        assert "src" not in attrs
     assert len(page.styles) == 1
     for tag, attrs in page.tags:
         assert tag not in ("link", "img", "iframe", "object", "embed") or (
@@ -81,7 +138,7 @@ def test_self_contained(full_result: RunResult, options: RenderOptions) -> None:
         ), tag
         for name, value in attrs.items():
             assert not name.startswith("on"), f"inline handler {name} on <{tag}>"
-            if name in ("src", "href", "action", "srcset"):
+            if name in ("src", "href", "action", "srcset") and tag != "a":  # a link loads nothing unless followed
                 assert not re.match(r"(?i)\s*(https?:|//)", value or ""), f"remote {name} on <{tag}>"
     assert "@import" not in page.styles[0] and "url(" not in page.styles[0]
 
@@ -98,7 +155,7 @@ def test_content_security_policy_allows_only_the_inline_code(full_result: RunRes
     def digest(body: str) -> str:
         return "'sha256-" + base64.b64encode(hashlib.sha256(body.encode()).digest()).decode() + "'"
 
-    assert directives["script-src"] == digest(page.scripts[0][1])
+    assert directives["script-src"] == digest(_code(page)[0])
     assert directives["style-src"] == digest(page.styles[0])
     assert "http" not in policy
 
@@ -109,11 +166,14 @@ def test_sections_and_rows(full_result: RunResult, options: RenderOptions) -> No
     for section in ("chart", "findings", "evidence", "rules", "filters", "findings-table", "chart-svg"):
         assert section in ids, section
     rows = _rows(page)
-    assert len(rows) == len(full_result.findings)
+    assert len(rows) == len(full_result.findings)  # fewer than a page: all of them are markup too
     assert {r["data-status"] for r in rows} == {"fail", "error", "skip", "pass"}
-    for finding, row in zip(full_result.findings, rows, strict=True):
-        assert row["data-rule"] == finding.rule_id
-        assert row["data-fingerprint"] == finding.fingerprint
+    data_rows = _data_rows(page)
+    for finding, row, data in zip(full_result.findings, rows, data_rows, strict=True):
+        assert row["data-rule"] == finding.rule_id == data["rule"]
+        assert row["data-fingerprint"] == finding.fingerprint == data["fingerprint"]
+        assert data["status"] == finding.status.value
+        assert data["message"] == reveal(finding.message, keep="\t\n")  # hidden characters shown, as in markup
     selects = {a.get("name") for t, a in page.tags if t == "select"}
     assert selects == {"status", "severity", "area", "rule"}
     assert any(t == "input" and a.get("name") == "q" for t, a in page.tags)
@@ -140,13 +200,17 @@ def test_hostile_values_appear_only_escaped(
     assert "<script>alert(1)" not in text
     assert "</script><script>" not in text
     assert "<img" not in text
-    assert text.count("<script") == 1 and text.count("</script>") == 1
+    assert text.count("<script") == 2 and text.count("</script>") == 2  # the code and the data block
     assert esc(hostile_contract_id) in text
+    block = text[text.index('<script type="application/json"') :]
+    block = block[: block.index("</script>")]
+    assert "<" not in block.split(">", 1)[1] and "&" not in block  # no value can end or alter the block
     assert "\x07" not in text and "\x1b" not in text
     page = _parse(text)
     records = [a.get("data-status") for t, a in page.tags if t == "tr"]
     assert records  # parsed as a table, not swallowed by a broken-out script
     assert hostile_contract_id in "".join(page.text)  # the text a reader sees is the original value
+    assert hostile_contract_id in [r["record"] for r in _data_rows(page)]  # and the script gets it as data
 
 
 def test_scorecard_chart(scorecard_result: RunResult, options: RenderOptions) -> None:
@@ -165,8 +229,66 @@ def test_row_cap(default_result: RunResult, options: RenderOptions, monkeypatch:
     monkeypatch.setattr(module, "MAX_ROWS", 2)
     page = _parse(module.render_html(default_result, options))
     assert len(_rows(page)) == 2
+    assert len(_data_rows(page)) == 2
     assert "Only the first 2 of" in "".join(page.text)
     assert MAX_ROWS >= 10_000
+
+
+def test_markup_holds_the_first_page_and_the_data_block_every_row(
+    default_result: RunResult, options: RenderOptions, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Without a script a reader still sees the first page; the script pages through the data block."""
+    import capcheck.reporters.html as module
+
+    full = _parse(render_html(default_result, options))
+    [more] = [a for t, a in full.tags if t == "button" and a.get("id") == "more"]
+    assert "hidden" in more  # everything fits in one page: no "Show more"
+    assert len(default_result.findings) > 3
+    monkeypatch.setattr(module, "PAGE", 3)
+    text = module.render_html(default_result, options)
+    page = _parse(text)
+    assert [r["data-fingerprint"] for r in _rows(page)] == [f.fingerprint for f in default_result.findings[:3]]
+    assert [r["fingerprint"] for r in _data_rows(page)] == [f.fingerprint for f in default_result.findings]
+    n = len(default_result.findings)
+    assert f"{n} of {n} findings match; the first 3 are listed" in "".join(page.text)
+    [more] = [a for t, a in page.tags if t == "button" and a.get("id") == "more"]
+    assert "hidden" not in more
+
+
+def test_data_block_reveals_hidden_characters_like_the_markup(empty_result: RunResult, options: RenderOptions) -> None:
+    from capcheck.models import EvidenceRef, Finding, Severity, Status, Summary
+
+    record = "C-1\u202e<b>&\x07"
+    finding = Finding(
+        rule_id="COMM-001", rule_version="1", status=Status.FAIL, severity=Severity.HIGH, area="COMM",
+        title="T", message="m\u200b", remediation="r",
+        evidence=EvidenceRef(kind="supplier-contracts", record_id=record, file="a.json", line=3),
+        fingerprint="f" * 32,
+    )  # fmt: skip
+    result = dataclasses.replace(empty_result, findings=(finding,), summary=Summary())
+    page = _parse(render_html(result, options))
+    [row] = _data_rows(page)
+    assert row["record"] == reveal(record, keep="\t\n") != record
+    assert row["message"] == reveal("m\u200b", keep="\t\n")
+    assert "".join(page.text).count(row["record"]) == 1  # the markup shows the same revealed text
+
+
+def test_references_are_links_only_for_web_addresses(full_result: RunResult, options: RenderOptions) -> None:
+    from capcheck.reporters.html import _reference
+
+    link = _reference("https://www.ncsc.gov.uk/collection/caf")
+    assert link == (
+        '<a href="https://www.ncsc.gov.uk/collection/caf" rel="noopener noreferrer" target="_blank">'
+        "https://www.ncsc.gov.uk/collection/caf</a>"
+    )
+    assert _reference("javascript:alert(1)") == "javascript:alert(1)"
+    assert "<a" not in _reference("NCSC CAF v4.0, B4.d")
+    mixed = _reference('See <https://example.org/x"onmouseover=1>, section 2.')
+    assert 'href="https://example.org/x"' in mixed and "onmouseover" not in mixed.split(">")[0]
+    page = _parse(render_html(full_result, options))
+    links = [a for t, a in page.tags if t == "a"]
+    assert links and all(a.get("rel") == "noopener noreferrer" for a in links)
+    assert all((a.get("href") or "").startswith(("https://", "http://")) for a in links)
 
 
 def test_empty(empty_result: RunResult, options: RenderOptions) -> None:
@@ -178,7 +300,8 @@ def test_empty(empty_result: RunResult, options: RenderOptions) -> None:
 def test_lxml_parses_it(full_result: RunResult, options: RenderOptions) -> None:
     lxml_html = pytest.importorskip("lxml.html", reason="lxml is a test dependency")
     doc = lxml_html.document_fromstring(render_html(full_result, options))
-    assert len(doc.xpath("//script")) == 1
+    assert len(doc.xpath("//script[not(@type)]")) == 1
+    assert len(doc.xpath("//script[@type='application/json']")) == 1
     assert len(doc.xpath("//table[@id='findings-table']/tbody/tr")) == len(full_result.findings)
     assert not doc.xpath("//img")
 
@@ -230,32 +353,83 @@ def test_renders_in_chromium(full_result: RunResult, options: RenderOptions, tmp
 def _dump(tmp_path: Path, report: Path, fragment: str) -> _Page:
     proc = _chromium(tmp_path, "--virtual-time-budget=5000", "--dump-dom", report.as_uri() + fragment)
     assert "<tbody>" in proc.stdout, proc.stderr[-2000:]
+    assert 'data-ready-ms="' in proc.stdout, "the page's script did not run:\n" + proc.stderr[-2000:]
     return _parse(proc.stdout)
+
+
+def _shown(page: _Page) -> str:
+    [line] = [t for t in page.text if " findings " in t and " of " in t]
+    return line
 
 
 @needs_chromium
 def test_filters_from_url_fragment_in_chromium(full_result: RunResult, options: RenderOptions, tmp_path: Path) -> None:
+    """After the script runs the table holds exactly the matching rows, rendered from the data block."""
     report = tmp_path / "report.html"
     report.write_text(render_html(full_result, options), encoding="utf-8")
+    total = len(full_result.findings)
+
+    page = _dump(tmp_path, report, "")
+    assert [r["data-fingerprint"] for r in _rows(page)] == [f.fingerprint for f in full_result.findings]
+    markup = _parse(report.read_text(encoding="utf-8"))
+    assert _cells(page) == _cells(markup), "the script renders a row exactly as the markup does"
 
     page = _dump(tmp_path, report, "#status=fail")
     rows = _rows(page)
-    assert len(rows) == len(full_result.findings)
-    visible = [r for r in rows if "hidden" not in r]
-    hidden = [r for r in rows if "hidden" in r]
-    assert visible and hidden
-    assert all(r["data-status"] == "fail" for r in visible)
-    assert all(r["data-status"] != "fail" for r in hidden)
     n_fail = full_result.summary.by_status["fail"]
-    assert f"{n_fail} of {len(rows)} findings shown" in "".join(page.text)
+    assert len(rows) == n_fail and all(r["data-status"] == "fail" for r in rows)
+    assert _shown(page) == f"{n_fail} of {total} findings shown"
     assert not [a for t, a in page.tags if t == "img"], "the hostile <img> was never created"
 
     page = _dump(tmp_path, report, "#area=INFRA&severity=critical&q=web-02")
-    visible = [r for r in _rows(page) if "hidden" not in r]
-    assert [(r["data-area"], r["data-rule"]) for r in visible] == [("INFRA", "INFRA-004")]
+    assert [(r["data-area"], r["data-rule"]) for r in _rows(page)] == [("INFRA", "INFRA-004")]
 
     page = _dump(tmp_path, report, "#status=nonsense")
-    assert not [r for r in _rows(page) if "hidden" in r], "an unknown filter value shows everything"
+    assert len(_rows(page)) == total, "an unknown filter value shows everything"
+
+
+def _cells(page: _Page) -> list[str]:
+    """The findings table's text, cell by cell (what a reader sees)."""
+    parser = _Cells()
+    parser.feed("".join(page.raw))
+    return parser.cells
+
+
+@needs_chromium
+def test_sort_by_column_from_url_fragment_in_chromium(
+    full_result: RunResult, options: RenderOptions, tmp_path: Path
+) -> None:
+    report = tmp_path / "report.html"
+    report.write_text(render_html(full_result, options), encoding="utf-8")
+    rank = {"critical": 4, "high": 3, "medium": 2, "low": 1, "info": 0}
+
+    page = _dump(tmp_path, report, "#sort=severity")  # most severe first
+    severities = [rank[r["data-severity"] or ""] for r in _rows(page)]
+    assert severities == sorted(severities, reverse=True) and len(set(severities)) > 1
+    [th] = [a for t, a in page.tags if t == "th" and a.get("data-sort") == "severity"]
+    assert th["aria-sort"] == "ascending"
+
+    page = _dump(tmp_path, report, "#sort=-rule&status=fail")
+    rules = [r["data-rule"] or "" for r in _rows(page)]
+    assert rules == sorted(rules, reverse=True) and len(set(rules)) > 1
+    assert all(r["data-status"] == "fail" for r in _rows(page))
+
+
+@needs_chromium
+def test_pages_of_a_large_report_in_chromium(
+    default_result: RunResult, options: RenderOptions, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Beyond a page the table holds the first page of matches and says how many match."""
+    import capcheck.reporters.html as module
+
+    monkeypatch.setattr(module, "PAGE", 3)
+    report = tmp_path / "report.html"
+    report.write_text(module.render_html(default_result, options), encoding="utf-8")
+    page = _dump(tmp_path, report, "")
+    # The page size lives in the script too: the script's own page is 200 rows.
+    total = len(default_result.findings)
+    assert len(_rows(page)) == min(200, total)
+    assert _shown(page).startswith(f"{total} of {total} findings")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -340,7 +514,7 @@ def test_no_waiver_or_baseline_sections_without_them(default_result: RunResult, 
 
 def test_hostile_waiver_is_escaped(governed_result: RunResult, options: RenderOptions) -> None:
     text = render_html(governed_result, options)
-    assert text.count("<script") == 1 and text.count("</script>") == 1
+    assert text.count("<script") == 2 and text.count("</script>") == 2  # the code and the data block
     assert "<script>alert(9)" not in text and "<img" not in text and "<b>" not in text
     assert esc("</script><script>alert(9)</script> | *owner*") in text
     assert esc("+RISK-102 <b>") in text

@@ -284,10 +284,10 @@ class _Tags(HTMLParser):
 def test_html(v: list[str]) -> None:
     text = render_html(_result(v), OPTIONS)
     assert not _controls(text, allowed="\n\t")
-    assert text.count("<script") == text.count("</script") == 1  # only the report's own script
+    assert text.count("<script") == text.count("</script") == 2  # only the report's own script and its data block
     parser = _Tags()
     parser.feed(text)
-    assert parser.tags.count("script") == 1 and "img" not in parser.tags and "details" in parser.tags
+    assert parser.tags.count("script") == 2 and "img" not in parser.tags and "details" in parser.tags
     assert parser.handlers == []
     text.encode("utf-8")
 

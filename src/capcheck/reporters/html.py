@@ -3,26 +3,34 @@
 No external scripts, fonts, stylesheets or images: the CSS and a small vanilla script are inline,
 and a Content-Security-Policy allows exactly those two (by hash) and nothing remote. The page has
 summary cards, a per-area chart (the scorecard when one was computed, else counts by status as
-inline SVG), a findings table filterable by status, severity, area and rule plus a free-text search
-(the filters live in the URL fragment, e.g. ``report.html#status=fail&area=COMM``, so a filtered
-view can be bookmarked or shared), the governed waivers with their states and the baseline summary
+inline SVG), a findings table filterable by status, severity, area and rule plus a free-text search,
+sortable by column (filters and sort live in the URL fragment, e.g. ``report.html#status=fail&area=COMM``,
+so a view can be bookmarked or shared), the governed waivers with their states and the baseline summary
 (when the run used them), the evidence manifest and the rules that ran. A waived finding's row
 shows its waiver (ticket, approver, expiry, reason).
 
 Every value that comes from evidence or from plugins is HTML-escaped with
-:func:`capcheck.escaping.html.esc` (``html.escape``, quotes included; hidden characters revealed);
-the findings are rendered as table rows, so no data is handed to the script as code, and no value
-can close the ``<script>`` element.
+:func:`capcheck.escaping.html.esc` (``html.escape``, quotes included; hidden characters revealed).
+At scale (20,000 findings) a table of every row takes seconds to lay out, so the findings also travel
+as one JSON data block (``<script type="application/json">``, never run; ``< > &`` written as
+``\\u`` escapes so no value can end it, hidden characters revealed as in the markup), and the script
+renders only the rows on show, with ``textContent``. Without a script the first :data:`PAGE` rows are
+there as markup.
 """
 
 from __future__ import annotations
 
 import base64
 import hashlib
+import re
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
+import orjson
+
+from capcheck.escaping.controls import reveal
 from capcheck.escaping.html import esc
+from capcheck.escaping.json import json_safe
 from capcheck.hookspecs import hookimpl
 from capcheck.models import STATUS_ORDER, Finding, RuleInfo, RunResult, Severity, Status
 from capcheck.reporters import RenderOptions, Reporter
@@ -30,7 +38,7 @@ from capcheck.reporters import RenderOptions, Reporter
 if TYPE_CHECKING:  # annotations only: the result carries these
     from capcheck.scorecard import AreaScore, Scorecard
 
-__all__ = ["MAX_FIXED", "MAX_ROWS", "render_html"]
+__all__ = ["MAX_FIXED", "MAX_ROWS", "PAGE", "render_html"]
 
 #: The most findings put in the table; the rest are counted (use JSON or CSV for everything).
 MAX_ROWS = 20_000
@@ -88,18 +96,41 @@ svg text{fill:var(--fg);font-size:12px}svg .sub{fill:var(--muted)}
 details summary{cursor:pointer}
 .note{color:var(--muted)}
 [hidden]{display:none!important}
+.scroll{overflow-x:auto;max-width:100%}
+#chart-svg{max-width:100%;height:auto}
+th button.sort{all:unset;cursor:pointer;font-weight:600}
+th button.sort:focus-visible{outline:2px solid var(--info)}
+th[aria-sort=ascending] button.sort::after{content:" \\25B2"}
+th[aria-sort=descending] button.sort::after{content:" \\25BC"}
+button.more{margin-top:8px;font:inherit;padding:4px 10px;color:var(--fg);background:var(--panel);
+border:1px solid var(--line);border-radius:6px;cursor:pointer}
+@media (max-width:700px){body{padding:12px}td.msg{min-width:180px}.filters input{min-width:0}}
 """.strip()
 
 _JS = """
 (function () {
   "use strict";
-  var keys = ["status", "severity", "area", "rule"];
   var form = document.getElementById("filters");
   var table = document.getElementById("findings-table");
-  if (!form || !table) { return; }
-  var rows = Array.prototype.slice.call(table.tBodies[0].rows);
+  var source = document.getElementById("findings-data");
+  if (!form || !table || !source) { return; }
+  var keys = ["status", "severity", "area", "rule"];
+  var data = JSON.parse(source.textContent);
+  var rows = data.rows;
+  var C = data.columns;
+  var rank = data.rank;
+  var titles = data.titles;
+  var tbody = table.tBodies[0];
   var shown = document.getElementById("shown");
-  var texts = rows.map(function (tr) { return tr.textContent.toLowerCase(); });
+  var more = document.getElementById("more");
+  var PAGE = 200;
+  var limit = PAGE;
+  var matches = [];
+  var texts = null;
+  var sortColumn = "";
+  var sortDirection = 1;
+  var sortKeys = {};
+  var timer = 0;
   function hasOption(select, value) {
     return Array.prototype.some.call(select.options, function (o) { return o.value === value; });
   }
@@ -110,37 +141,175 @@ _JS = """
       form.elements[k].value = hasOption(form.elements[k], value) ? value : "";
     });
     form.elements.q.value = params.get("q") || "";
+    var sort = params.get("sort") || "";
+    sortDirection = sort.charAt(0) === "-" ? -1 : 1;
+    sortColumn = sort.replace(/^-/, "");
+    if (!Object.prototype.hasOwnProperty.call(SORTS, sortColumn)) { sortColumn = ""; sortDirection = 1; }
   }
   function writeHash() {
     var params = new URLSearchParams();
     keys.forEach(function (k) { if (form.elements[k].value) { params.set(k, form.elements[k].value); } });
     if (form.elements.q.value) { params.set("q", form.elements.q.value); }
+    if (sortColumn) { params.set("sort", (sortDirection < 0 ? "-" : "") + sortColumn); }
     var hash = params.toString();
     var url = window.location.pathname + window.location.search + (hash ? "#" + hash : "");
     try { window.history.replaceState(null, "", url); } catch (e) { window.location.hash = hash; }
   }
-  function apply() {
-    var want = {};
-    keys.forEach(function (k) { want[k] = form.elements[k].value; });
+  function text(r) {
+    var parts = [r[C.status], r[C.severity], r[C.area], r[C.rule], titles[r[C.rule]], r[C.kind], r[C.record] || "",
+      r[C.group] || "", r[C.location], r[C.pointer] || "", r[C.message]];
+    var a = r[C.accepted];
+    if (a) { parts = parts.concat(a); }
+    return parts.join("\\n").toLowerCase();
+  }
+  var SORTS = {
+    status: function (r) { return rank.status[r[C.status]]; },
+    severity: function (r) { return -rank.severity[r[C.severity]]; },
+    area: function (r) { return rank.area[r[C.area]]; },
+    rule: function (r) { return r[C.rule]; },
+    record: function (r) { return r[C.record] || r[C.group] || r[C.kind]; },
+    location: function (r) { return r[C.location]; },
+    message: function (r) { return r[C.message]; }
+  };
+  function sortKey(column) {
+    if (!sortKeys[column]) { sortKeys[column] = rows.map(SORTS[column]); }
+    return sortKeys[column];
+  }
+  function filter() {
+    var want = keys.map(function (k) { return form.elements[k].value; });
+    var cols = [C.status, C.severity, C.area, C.rule];
     var q = form.elements.q.value.trim().toLowerCase();
-    var n = 0;
-    rows.forEach(function (tr, i) {
-      var ok = keys.every(function (k) { return !want[k] || tr.getAttribute("data-" + k) === want[k]; });
-      ok = ok && (!q || texts[i].indexOf(q) !== -1);
-      tr.hidden = !ok;
-      if (ok) { n += 1; }
+    if (q && !texts) { texts = rows.map(text); }
+    matches = [];
+    for (var i = 0; i < rows.length; i += 1) {
+      var r = rows[i];
+      var ok = true;
+      for (var k = 0; k < 4 && ok; k += 1) { ok = !want[k] || r[cols[k]] === want[k]; }
+      if (ok && q) { ok = texts[i].indexOf(q) !== -1; }
+      if (ok) { matches.push(i); }
+    }
+    if (sortColumn) {
+      var key = sortKey(sortColumn);
+      var d = sortDirection;
+      matches.sort(function (a, b) {
+        var x = key[a];
+        var y = key[b];
+        return x < y ? -d : x > y ? d : a - b;
+      });
+    }
+  }
+  function el(tag, cls, value) {
+    var e = document.createElement(tag);
+    if (cls) { e.className = cls; }
+    if (value !== undefined && value !== null) { e.textContent = value; }
+    return e;
+  }
+  function cell(tr, cls) { return tr.appendChild(el("td", cls)); }
+  function accepted(a) {
+    var div;
+    if (a[0] === "waived") {
+      div = el("div", "accepted waiver", "Waived: ");
+      div.appendChild(el("span", "mono", a[1]));
+      div.appendChild(document.createTextNode(", approved by " + a[2] + (a[3] ? " on " + a[3] : "") +
+        ", expires " + a[4] + ". "));
+      div.appendChild(el("span", "reason", a[5]));
+    } else {
+      div = el("div", "accepted baselined", "Baselined: a known failure recorded in ");
+      div.appendChild(el("span", "mono", a[1] || "the baseline"));
+      div.appendChild(document.createTextNode("."));
+    }
+    return div;
+  }
+  function row(r) {
+    var tr = document.createElement("tr");
+    tr.setAttribute("data-status", r[C.status]);
+    tr.setAttribute("data-severity", r[C.severity]);
+    tr.setAttribute("data-area", r[C.area]);
+    tr.setAttribute("data-rule", r[C.rule]);
+    tr.setAttribute("data-fingerprint", r[C.fingerprint]);
+    cell(tr).appendChild(el("span", "badge st-" + r[C.status], r[C.status]));
+    cell(tr, "sv-" + r[C.severity]).textContent = r[C.severity];
+    cell(tr).textContent = r[C.area];
+    var code = cell(tr).appendChild(el("code", "", r[C.rule]));
+    code.title = titles[r[C.rule]];
+    var td = cell(tr);
+    if (r[C.record] !== null) {
+      td.appendChild(el("span", "mono", r[C.record]));
+    } else if (r[C.group] !== null) {
+      td.textContent = r[C.kind] + ": ";
+      td.appendChild(el("span", "mono", r[C.group]));
+    } else {
+      td.textContent = r[C.kind];
+    }
+    td = cell(tr);
+    if (r[C.location] !== null) {
+      td.appendChild(el("span", "mono", r[C.location]));
+      if (r[C.row] !== null) {
+        td.appendChild(document.createTextNode(" "));
+        td.appendChild(el("span", "note", "row " + r[C.row]));
+      }
+      if (r[C.pointer] !== null) {
+        td.appendChild(document.createTextNode(" "));
+        td.appendChild(el("span", "note mono", r[C.pointer]));
+      }
+    }
+    td = cell(tr, "msg");
+    td.textContent = r[C.message];
+    if (r[C.accepted]) { td.appendChild(accepted(r[C.accepted])); }
+    return tr;
+  }
+  function render() {
+    var fragment = document.createDocumentFragment();
+    var n = Math.min(limit, matches.length);
+    for (var i = 0; i < n; i += 1) { fragment.appendChild(row(rows[matches[i]])); }
+    tbody.replaceChildren(fragment);
+    var label = matches.length + " of " + rows.length + " findings shown";
+    if (n < matches.length) {
+      label = matches.length + " of " + rows.length + " findings match; the first " + n + " are listed";
+    }
+    shown.textContent = label;
+    more.hidden = n >= matches.length;
+    Array.prototype.forEach.call(table.tHead.querySelectorAll("th[data-sort]"), function (th) {
+      var column = th.getAttribute("data-sort");
+      th.setAttribute("aria-sort", column !== sortColumn ? "none" : sortDirection > 0 ? "ascending" : "descending");
     });
-    shown.textContent = n + " of " + rows.length + " findings shown";
+  }
+  function apply() {
+    var t = performance.now();
+    limit = PAGE;
+    filter();
+    render();
+    shown.setAttribute("data-ms", (performance.now() - t).toFixed(1));
     document.body.setAttribute("data-filtered", "true");
   }
-  function changed() { apply(); writeHash(); }
+  function changed(event) {
+    window.clearTimeout(timer);
+    if (event && event.target === form.elements.q) {
+      timer = window.setTimeout(function () { apply(); writeHash(); }, 120);
+      return;
+    }
+    apply();
+    writeHash();
+  }
   form.addEventListener("input", changed);
   form.addEventListener("change", changed);
   form.addEventListener("submit", function (e) { e.preventDefault(); });
   form.addEventListener("reset", function () { window.setTimeout(changed, 0); });
   window.addEventListener("hashchange", function () { readHash(); apply(); });
+  more.addEventListener("click", function () { limit += PAGE; render(); });
+  table.tHead.addEventListener("click", function (e) {
+    var th = e.target.closest("th[data-sort]");
+    if (!th) { return; }
+    var column = th.getAttribute("data-sort");
+    if (column === sortColumn) { sortDirection = -sortDirection; } else { sortColumn = column; sortDirection = 1; }
+    apply();
+    writeHash();
+  });
   readHash();
   apply();
+  document.body.setAttribute("data-ready-ms", performance.now().toFixed(1));
+  // The search text of every row, built once the first page is shown, so that typing finds it ready.
+  window.setTimeout(function () { if (!texts) { texts = rows.map(text); } }, 0);
 })();
 """.strip()
 
@@ -413,13 +582,67 @@ def _finding_row(f: Finding, baseline_file: str = "") -> str:
     )
 
 
+#: The findings' fields in the page's data block, in the order of each row's array.
+_COLUMNS = (
+    "status", "severity", "area", "rule", "kind", "record", "group",
+    "location", "row", "pointer", "message", "accepted", "fingerprint",
+)  # fmt: skip
+#: How many rows are in the table at first (the rest come with "Show more"): layout time grows with rows.
+PAGE = 200
+
+
+def _text(value: str | None) -> str | None:
+    """An untrusted value for the data block: hidden characters revealed, as ``esc`` does for markup."""
+    return None if value is None else reveal(value, keep="\t\n")
+
+
+def _accepted_data(f: Finding, baseline_file: str) -> list[str | None] | None:
+    w = f.waiver
+    if f.status is Status.WAIVED and w is not None:
+        approved = w.approved_on.isoformat() if w.approved_on else None
+        return ["waived", _text(w.ticket), _text(w.approved_by), approved, w.expires.isoformat(), _text(w.reason)]
+    if f.status is Status.BASELINED:
+        return ["baselined", _text(baseline_file) or None]
+    return None
+
+
+def _finding_data(f: Finding, baseline_file: str) -> list[Any]:
+    ev = f.evidence
+    return [
+        f.status.value,
+        f.severity.value,
+        _text(f.area),
+        _text(f.rule_id),
+        _text(ev.kind) if ev is not None else "",
+        _text(ev.record_id) if ev is not None else None,
+        _text(f.group) if ev is not None and ev.record_id is None else None,
+        _text(ev.location()) if ev is not None else None,
+        ev.row if ev is not None else None,
+        _text(ev.pointer) if ev is not None else None,
+        _text(f.message),
+        _accepted_data(f, baseline_file),
+        f.fingerprint,
+    ]
+
+
+def _data_block(element_id: str, value: Any) -> str:
+    """A JSON data block (never executed): ``<``, ``>`` and ``&`` are escaped, so no value can end it."""
+    try:
+        encoded = orjson.dumps(value)
+    except orjson.JSONEncodeError:  # a lone surrogate (an undecodable byte in a file name)
+        encoded = orjson.dumps(json_safe(value))
+    text = encoded.decode("utf-8").replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+    return f'<script type="application/json" id="{element_id}">{text}</script>'
+
+
 def _findings(result: RunResult) -> str:
     findings = list(result.findings)
     # Every status is offered, so a shared link (#status=waived) means the same in every report.
     statuses = list(STATUS_ORDER)
     severities = [s for s in reversed(Severity) if any(f.severity is s for f in findings)]
     titles = {a.id: a.title for a in result.areas}
-    areas = sorted({f.area for f in findings})
+    review = {a.id: i for i, a in enumerate(result.areas)}
+    areas = sorted({f.area for f in findings}, key=lambda a: (review.get(a, len(review)), a))
     rules = sorted({f.rule_id for f in findings})
     filters = (
         '<form id="filters" class="filters" role="search" autocomplete="off">'
@@ -430,11 +653,23 @@ def _findings(result: RunResult) -> str:
         + '<label>Search<input type="search" name="q" id="f-q" placeholder="record, message, file..."></label>'
         + '<button type="reset">Reset</button></form>'
     )
-    shown = findings[:MAX_ROWS]
+    listed = findings[:MAX_ROWS]
     baseline_file = result.baseline.file if result.baseline is not None else ""
-    rows = "".join(_finding_row(f, baseline_file) for f in shown)
+    # Without a script the first page is there as markup; the script renders every page from the data block.
+    rows = "".join(_finding_row(f, baseline_file) for f in listed[:PAGE])
+    data = {
+        "columns": {name: i for i, name in enumerate(_COLUMNS)},
+        "rank": {
+            "status": {s.value: i for i, s in enumerate(STATUS_ORDER)},
+            "severity": {s.value: s.rank for s in Severity},
+            "area": {a: i for i, a in enumerate(areas)},
+        },
+        # A rule's title once, not on every row: the block is most of the page's bytes.
+        "titles": {f.rule_id: _text(f.title) for f in listed},
+        "rows": [_finding_data(f, baseline_file) for f in listed],
+    }
     more = (
-        f'<p class="note">Only the first {MAX_ROWS} of {len(findings)} findings are listed; '
+        f'<p class="note">Only the first {MAX_ROWS} of {len(findings)} findings are in this page; '
         "use the JSON or CSV report for all of them.</p>"
         if len(findings) > MAX_ROWS
         else ""
@@ -445,12 +680,31 @@ def _findings(result: RunResult) -> str:
         if not result.include_passed and result.summary.by_status["pass"]
         else ""
     )
+    first = min(PAGE, len(listed))
+    shown = (
+        f"{len(listed)} of {len(listed)} findings shown"
+        if first == len(listed)
+        else f"{len(listed)} of {len(listed)} findings match; the first {first} are listed"
+    )
+    headers = "".join(
+        f'<th data-sort="{key}" aria-sort="none"><button type="button" class="sort">{label}</button></th>'
+        for key, label in (
+            ("status", "Status"),
+            ("severity", "Severity"),
+            ("area", "Area"),
+            ("rule", "Rule"),
+            ("record", "Record / group"),
+            ("location", "Location"),
+            ("message", "Message"),
+        )
+    )
     return (
         f'<section id="findings"><h2>Findings ({len(findings)})</h2>{filters}'
-        f'<p id="shown">{len(shown)} of {len(shown)} findings shown</p>{more}{passed_note}'
-        '<table id="findings-table"><thead><tr><th>Status</th><th>Severity</th><th>Area</th><th>Rule</th>'
-        "<th>Record / group</th><th>Location</th><th>Message</th></tr></thead>"
-        f"<tbody>{rows}</tbody></table></section>"
+        f'<p id="shown">{shown}</p>{more}{passed_note}'
+        f'<div class="scroll"><table id="findings-table"><thead><tr>{headers}</tr></thead>'
+        f"<tbody>{rows}</tbody></table></div>"
+        f'<button type="button" id="more" class="more"{"" if first < len(listed) else " hidden"}>'
+        f"Show {PAGE} more</button>" + _data_block("findings-data", data) + "</section>"
     )
 
 
@@ -552,13 +806,25 @@ def _evidence(result: RunResult) -> str:
     )
 
 
+def _reference(text: str) -> str:
+    """A rule's reference: a link when it is an http(s) URL (opened without access to this page), else text."""
+    if re.fullmatch(r"https?://[^\s<>\"']+", text):
+        return f'<a href="{esc(text)}" rel="noopener noreferrer" target="_blank">{esc(text)}</a>'
+    match = re.search(r"https?://[^\s<>\"']+", text)
+    if match is None:
+        return esc(text)
+    url = match.group(0).rstrip(".,;:)")
+    head, tail = text[: match.start()], text[match.start() + len(url) :]
+    return f'{esc(head)}<a href="{esc(url)}" rel="noopener noreferrer" target="_blank">{esc(url)}</a>{esc(tail)}'
+
+
 def _rule_row(info: RuleInfo) -> str:
     source = info.source
     parts = (source.name, source.version, source.path) if source is not None else ()
     src = " ".join(p for p in parts if p)
     detail = ""
     if info.description:
-        refs = "".join(f"<li>{esc(r)}</li>" for r in info.references)
+        refs = "".join(f"<li>{_reference(r)}</li>" for r in info.references)
         detail = (
             f"<details><summary>{esc(info.title)}</summary><p>{esc(info.description)}</p>"
             + (f"<p><strong>Why:</strong> {esc(info.rationale)}</p>" if info.rationale else "")
