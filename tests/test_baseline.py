@@ -160,3 +160,46 @@ def test_a_fifo_or_sparse_huge_baseline_is_refused_without_reading(
         fh.truncate(5 << 30)
     result = run_cli(*check_argv(evidence, as_of=AS_OF), "--baseline", "huge.json")
     assert result.exit_code == 2 and "huge.json: larger than the 256 MiB limit for a baseline file" in result.stderr
+
+
+def test_a_created_baseline_follows_its_published_schema(
+    run_cli, copy_fixture, check_argv: Callable[..., list[str]]
+) -> None:
+    import jsonschema
+
+    base = _baseline(run_cli, copy_fixture("evidence/mixed"), check_argv)
+    printed = run_cli("schema", "baseline")
+    assert printed.exit_code == 0
+    schema = json.loads(printed.stdout)
+    assert schema["title"] == "capcheck baseline file"
+    jsonschema.Draft202012Validator(schema, format_checker=jsonschema.FormatChecker()).validate(base)
+
+
+@pytest.mark.parametrize(
+    ("edit", "expected"),
+    [
+        (lambda d: d["findings"][0].pop("fingerprint"), "base.json: /findings/0: 'fingerprint' is a required property"),
+        (
+            lambda d: d["findings"][1].update(fingerprint="not-hex"),
+            "base.json: /findings/1/fingerprint: 'not-hex' does not match",
+        ),
+        (lambda d: d["findings"][0].update(owner="x"), "base.json: /findings/0: Additional properties are not allowed"),
+        (lambda d: d.update(capcheck_baseline="2.0"), "base.json: /capcheck_baseline: '2.0' does not match"),
+        (lambda d: d.update(as_of="2025-02-30"), "base.json: /as_of: '2025-02-30' is not a 'date'"),
+        (
+            lambda d: d["findings"].append(dict(d["findings"][0])),
+            "is listed twice",
+        ),
+    ],
+)
+def test_a_baseline_against_its_schema_is_a_located_error(
+    run_cli, copy_fixture, check_argv: Callable[..., list[str]], workdir: Path, edit, expected: str
+) -> None:
+    """A hand-edited baseline that would quietly match nothing stops the run instead."""
+    evidence = copy_fixture("evidence/mixed")
+    base = _baseline(run_cli, evidence, check_argv)
+    edit(base)
+    (workdir / "base.json").write_text(json.dumps(base))
+    result = run_cli(*check_argv(evidence, as_of=AS_OF), "--baseline", "base.json")
+    assert result.exit_code == 2, result.stdout
+    assert expected in result.stderr and "internal error" not in result.stderr

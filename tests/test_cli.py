@@ -17,8 +17,10 @@ import jsonschema
 import pytest
 
 from capcheck._version import __version__
+from capcheck.config import Config
 from capcheck.kinds import bundled_kinds
 from capcheck.resources import load_schema
+from capcheck.runner import load_registry
 
 ANSI = re.compile(r"\x1b\[")
 
@@ -627,10 +629,21 @@ def test_kinds(run_cli) -> None:
         ("supplier-contracts", "Supplier contracts register"),
     ]:
         assert re.search(rf"^{kind}\s+{title}$", out, re.M)
-    assert "required: id, name, product, environment, criticality; rules: " in out
+    assert "required: id, name, product, environment, criticality\n" in out
+    # Every rule is listed under each kind it reads, by id (wrapped lines joined back).
+    blocks = re.split(r"\n(?=\S)", out)
+    listed = {b.split()[0]: set(re.findall(r"\b[A-Z]+-\d{3}\b", b)) for b in blocks}
+    registry = load_registry(Config())
+    for rule in registry.rules.values():
+        for kind in rule.meta.kinds:
+            assert rule.meta.id in listed[kind], (rule.meta.id, kind)
+    for block in blocks:  # and only once
+        ids = re.findall(r"\b[A-Z]+-\d{3}\b", block)
+        assert len(ids) == len(set(ids)), block
+    assert "attestations" in listed and not listed["attestations"]
 
 
-@pytest.mark.parametrize("name", ["findings", "rule", "it-assets"])
+@pytest.mark.parametrize("name", ["findings", "rule", "it-assets", "baseline", "diff", "WAIVERS"])
 def test_schema(run_cli, name: str) -> None:
     result = run_cli("schema", name)
     assert result.exit_code == 0
@@ -639,13 +652,13 @@ def test_schema(run_cli, name: str) -> None:
     if name == "it-assets":
         assert schema["required"] == ["id", "name", "product", "environment", "criticality"]
     else:
-        assert schema == load_schema(name)
+        assert schema == load_schema(name.lower())
 
 
 def test_schema_unknown(run_cli) -> None:
     result = run_cli("schema", "risk-log")
     assert result.exit_code == 2
-    assert "unknown schema 'risk-log' (findings, rule, waivers, or a kind: " in result.stderr
+    assert "unknown schema 'risk-log' (findings, rule, waivers, baseline, diff, or a kind: " in result.stderr
     assert ", it-assets, " in result.stderr
 
 

@@ -48,6 +48,12 @@ def test_diff_classifies_changes_and_exits_1_on_new_failures(
     assert diff["changed_severity"][0]["old_severity"] == "high"
     assert ("INFRA-004", "AST-003") in pairs["persisting"]
 
+    import jsonschema
+
+    schema = json.loads(run_cli("schema", "diff").stdout)
+    assert schema["title"] == "capcheck diff document"
+    jsonschema.Draft202012Validator(schema).validate(diff)
+
     text = run_cli("diff", "old.json", "new.json").stdout
     assert text.startswith("1 new failure, 1 fixed, 2 changed severity, 1 newly waived")
     markdown = run_cli("diff", "old.json", "new.json", "-f", "markdown").stdout
@@ -183,6 +189,10 @@ def _finding(**changes: object) -> dict:
             "new.json: /findings/0/evidence/line: 'line' must be an integer or null, not 'x'",
         ),
         (json.dumps({"tool": {}, "findings": [7]}), "new.json: /findings/0: each finding must be an object"),
+        (
+            json.dumps({"tool": {}, "findings": [_finding(severity="urgent")]}),
+            "new.json: /findings/0/severity: 'severity' is 'urgent', not one of info, low, medium, high, critical",
+        ),
         ('{"tool": {}, "tool": {}, "findings": []}', "new.json: /tool: duplicate key 'tool'"),
         ('{"tool": {}, "findings": [' + "9" * 5000 + "]}", "new.json:1: an integer of 5000 digits (at most 4300)"),
         (

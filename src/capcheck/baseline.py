@@ -16,11 +16,13 @@ from typing import Any
 
 from capcheck.errors import ConfigError, Problem
 from capcheck.models import Finding, RunResult, Status, Summary, display_path
-from capcheck.side_inputs import BASELINE_MAX_BYTES, read_json
+from capcheck.side_inputs import BASELINE_MAX_BYTES, elide, read_json
 
 __all__ = ["BASELINE_VERSION", "BaselineReport", "apply_baseline", "baseline_document", "load_baseline"]
 
 BASELINE_VERSION = "1.0"
+#: The most problems one baseline file reports.
+_MAX_PROBLEMS = 50
 
 
 @dataclass(frozen=True)
@@ -80,18 +82,37 @@ def baseline_document(result: RunResult) -> dict[str, Any]:
 
 
 def load_baseline(path: Path) -> dict[str, dict[str, Any]]:
-    """Read a baseline file: fingerprint -> entry. A bad file is a ConfigError."""
+    """Read a baseline file: fingerprint -> entry.
+
+    :raises ConfigError: unreadable or malformed, not a baseline, or not valid against
+        ``schemas/baseline.schema.json`` (every problem, each with its JSON pointer).
+    """
+    import jsonschema
+
+    from capcheck.resources import load_schema
+
     shown = display_path(path)
     doc = read_json(path, what="baseline file", error=ConfigError, limit=BASELINE_MAX_BYTES)
-    if not isinstance(doc, dict) or "capcheck_baseline" not in doc or not isinstance(doc.get("findings"), list):
+    if not isinstance(doc, dict) or "capcheck_baseline" not in doc:
         raise ConfigError(
             Problem("not a capcheck baseline (create one with 'capcheck baseline create')", path=shown, pointer="")
         )
+    validator = jsonschema.Draft202012Validator(load_schema("baseline"), format_checker=jsonschema.FormatChecker())
+    problems = [
+        Problem(elide(error.message), path=shown, pointer="".join(f"/{p}" for p in error.absolute_path))
+        for error in sorted(validator.iter_errors(doc), key=lambda e: [str(p) for p in e.absolute_path])
+    ]
+    if problems:
+        raise ConfigError(problems[:_MAX_PROBLEMS])
     out: dict[str, dict[str, Any]] = {}
     for i, entry in enumerate(doc["findings"]):
-        if not isinstance(entry, dict) or not isinstance(entry.get("fingerprint"), str):
-            raise ConfigError(Problem("each entry needs a 'fingerprint'", path=shown, pointer=f"/findings/{i}"))
+        if entry["fingerprint"] in out:
+            problems.append(
+                Problem(f"fingerprint {entry['fingerprint']} is listed twice", path=shown, pointer=f"/findings/{i}")
+            )
         out[entry["fingerprint"]] = entry
+    if problems:
+        raise ConfigError(problems[:_MAX_PROBLEMS])
     return out
 
 

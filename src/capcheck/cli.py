@@ -903,12 +903,22 @@ def rules_show(
 @handle_errors
 def kinds(rule_paths: tuple[Path, ...], plugins: tuple[str, ...], config_path: Path | None, debug: bool) -> None:
     """List the evidence kinds and the rules that read each."""
+    import textwrap
+
+    from capcheck.escaping.terminal import terminal
+
     registry = _registry(_load_config(config_path), rule_paths, plugins)
+    indent = " " * 25
     for kind_id in sorted(registry.kinds):
         kind = registry.kinds[kind_id]
         readers = sorted(r.meta.id for r in registry.rules.values() if kind_id in r.meta.kinds)
-        click.echo(f"{kind_id:<24} {kind.title}")
-        click.echo(f"{'':<24} required: {', '.join(kind.required) or '-'}; rules: {len(readers)}")
+        click.echo(terminal(f"{kind_id:<24} {kind.title}"))
+        click.echo(terminal(f"{indent}required: {', '.join(kind.required) or '-'}"))
+        listed = f"{plural(len(readers), 'rule')}: {', '.join(readers)}" if readers else "no rule reads it"
+        if kind_id in _SCORECARD_KINDS:
+            listed += f"; {_SCORECARD_KINDS[kind_id]}"
+        for line in textwrap.wrap(listed, width=100, initial_indent=indent, subsequent_indent=indent + "  "):
+            click.echo(terminal(line))
 
 
 @cli.command()
@@ -920,12 +930,12 @@ def kinds(rule_paths: tuple[Path, ...], plugins: tuple[str, ...], config_path: P
 def schema(
     name: str, rule_paths: tuple[Path, ...], plugins: tuple[str, ...], config_path: Path | None, debug: bool
 ) -> None:
-    """Print a JSON Schema: an evidence KIND, 'findings', 'rule' or 'waivers'."""
+    """Print a JSON Schema: an evidence KIND, 'findings', 'rule', 'waivers', 'baseline' or 'diff'."""
     import json
 
     from capcheck.resources import load_schema
 
-    if name.lower() in ("findings", "rule", "waivers"):
+    if name.lower() in _DOCUMENT_SCHEMAS:
         click.echo(json.dumps(load_schema(name.lower()), indent=2))
         return
     registry = _registry(_load_config(config_path), rule_paths, plugins)
@@ -933,9 +943,19 @@ def schema(
         (k for i, k in registry.kinds.items() if i.casefold() == name.casefold()), None
     )
     if kind is None:
-        _usage(f"unknown schema {name!r} (findings, rule, waivers, or a kind: {', '.join(sorted(registry.kinds))})")
+        documents = ", ".join(_DOCUMENT_SCHEMAS)
+        _usage(f"unknown schema {name!r} ({documents}, or a kind: {', '.join(sorted(registry.kinds))})")
     click.echo(json.dumps(kind.schema, indent=2))
 
+
+#: Kinds the scorecard itself reads (docs/scorecard.md), whether or not a rule does.
+_SCORECARD_KINDS = {
+    "organisation": "the scorecard reads it (the organisation profile)",
+    "attestations": "the scorecard reads it (manual criteria)",
+}
+
+#: The documents capcheck reads or writes that have a published schema (schemas/<name>.schema.json).
+_DOCUMENT_SCHEMAS = ("findings", "rule", "waivers", "baseline", "diff")
 
 _SINGULAR = {"loader for": "loader extension", "rule format for": "rule file extension", "evidence kind": "kind"}
 _PLURAL = {

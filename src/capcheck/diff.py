@@ -9,7 +9,7 @@ from typing import Any
 from capcheck.errors import Problem, UsageError
 from capcheck.escaping.markdown import DEFAULT_LIMIT, fit_comment, md_escape, truncated_line
 from capcheck.escaping.terminal import terminal
-from capcheck.models import display_path
+from capcheck.models import Severity, display_path
 from capcheck.side_inputs import FINDINGS_MAX_BYTES, read_json, shorten
 from capcheck.wording import plural
 
@@ -27,6 +27,7 @@ _EVIDENCE: dict[str, tuple[type, str]] = {
     "file": (str, "a string"),
     "line": (int, "an integer"),
 }
+_SEVERITIES = tuple(s.value for s in Severity)
 #: The most problems one findings document reports.
 _MAX_PROBLEMS = 50
 
@@ -67,6 +68,15 @@ def load_findings_document(path: Path) -> dict[str, Any]:
             if not isinstance(finding.get(key), str):
                 got = "missing" if key not in finding else f"not a string: {shorten(finding[key])}"
                 problems.append(Problem(f"{key!r} is {got}", path=shown, pointer=f"/findings/{index}/{key}"))
+        severity = finding.get("severity")
+        if isinstance(severity, str) and severity not in _SEVERITIES:
+            problems.append(
+                Problem(
+                    f"'severity' is {shorten(severity)}, not one of {', '.join(_SEVERITIES)}",
+                    path=shown,
+                    pointer=f"/findings/{index}/severity",
+                )
+            )
         for key in _OPTIONAL:
             if finding.get(key) is not None and not isinstance(finding[key], str):
                 problems.append(
