@@ -191,3 +191,25 @@ def test_json_safe_reveals_only_lone_surrogates() -> None:
 
 def test_md_table_cell_keeps_authored_markdown_on_one_row() -> None:
     assert md_table_cell("**Exit** plans | `code`\nnext") == "**Exit** plans \\| `code` next"
+
+
+# --- terminal columns: aligned whatever the evidence holds --------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "columns"),
+    [("abc", 3), ("データ", 6), ("e\u0301", 1), ("a\u200bb", 2), ("🔥x", 3), ("", 0)],
+)
+def test_width_counts_terminal_columns(text: str, columns: int) -> None:
+    from capcheck.escaping.terminal import width
+
+    assert width(text) == columns
+
+
+def test_pad_and_clip_fit_columns() -> None:
+    from capcheck.escaping.terminal import clip, pad, width
+
+    assert pad("データ", 8) == "データ  " and width(pad("データ", 8)) == 8
+    assert pad("toolong", 3) == "toolong"  # never cut by padding
+    assert clip("データベース", 5) == "デー\u2026" and width(clip("データベース", 5)) <= 5
+    assert clip("short", 5) == "short"
