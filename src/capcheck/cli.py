@@ -30,6 +30,7 @@ if TYPE_CHECKING:
     from capcheck.models import RunResult
     from capcheck.plugins import PluginInfo
     from capcheck.registry import Registry
+    from capcheck.reporters import RenderOptions
 
 __all__ = ["main"]
 
@@ -395,7 +396,7 @@ def _request(
 
 
 #: The formats capcheck's own reporters write; plugins may add more (``capcheck plugins``).
-BUILTIN_FORMATS = ("text", "json", "sarif", "junit", "markdown", "csv", "html")
+BUILTIN_FORMATS = ("text", "json", "sarif", "junit", "markdown", "csv", "html", "github", "azure-devops", "gitlab")
 _INTERRUPTED = "130 interrupted by SIGINT (Ctrl-C); 143 by SIGTERM (a CI job cancelled)."
 
 CHECK_EPILOG = f"""\b
@@ -564,6 +565,10 @@ def check(
     _emit(registry, result, fmt, output, markdown_limit, sarif)
     for name, path in targets:
         _emit(registry, result, name, path, markdown_limit, sarif)
+    if "github" in (fmt, *(name for name, _ in targets)):
+        from capcheck.reporters.github import append_step_summary
+
+        append_step_summary(result, _render_options(output, markdown_limit, sarif))
     if output is not None:  # the report went to a file: still say how the run went
         from capcheck.reporters.text import render_summary_line
 
@@ -729,6 +734,20 @@ def _emit(
     sarif: Mapping[str, Any] | None = None,
 ) -> None:
     from capcheck.outputs import write_file
+
+    options = _render_options(output, markdown_limit, sarif)
+    text = _render(registry, result, fmt, options)
+    if output is None:
+        click.echo(text, nl=False, color=options.color or None)  # click would strip forced colour
+        sys.stdout.flush()  # a failure belongs to this output, not to the exit
+        return
+    write_file(output, text)
+
+
+def _render_options(
+    output: Path | None, markdown_limit: int | None = None, sarif: Mapping[str, Any] | None = None
+) -> RenderOptions:
+    """The render options for an output (standard output when ``output`` is None)."""
     from capcheck.reporters import RenderOptions
 
     options = RenderOptions(color=_color(output is None), base_dir=Path.cwd(), **_display_settings(output is None))
@@ -736,12 +755,7 @@ def _emit(
         options = dataclasses.replace(options, markdown_limit=markdown_limit)
     if sarif is not None:
         options = dataclasses.replace(options, **sarif)
-    text = _render(registry, result, fmt, options)
-    if output is None:
-        click.echo(text, nl=False, color=options.color or None)  # click would strip forced colour
-        sys.stdout.flush()  # a failure belongs to this output, not to the exit
-        return
-    write_file(output, text)
+    return options
 
 
 def _display_settings(to_terminal: bool) -> dict[str, Any]:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -26,6 +27,7 @@ __all__ = [
     "RenderOptions",
     "Reporter",
     "finding_subject",
+    "first_sentence",
     "scorecard_rows",
     "write_atomic",
 ]
@@ -36,6 +38,25 @@ DEFAULT_SARIF_MAX_RESULTS = 5000
 #: The most failing rules the text report details by default (each with a few records): the example's
 #: 66 failing rules would otherwise fill 400 lines; the rest are named, one line per severity.
 DEFAULT_TEXT_LIMIT = 7
+#: The end of a sentence or clause in a remediation.
+_SENTENCE_END = re.compile(r"(?<=[.;])\s")
+_ABBREVIATIONS = ("e.g.", "i.e.", "etc.", "vs.", "cf.")
+
+
+def first_sentence(text: str) -> str:
+    """A remediation's first sentence (or clause), whole: the one-line fix the text and CI formats show.
+
+    It ends at a full stop or semicolon followed by a space, outside parentheses and not after an
+    abbreviation (``e.g.``, ``i.e.``, ``etc.``)."""
+    text = text.strip()
+    first = text
+    for match in _SENTENCE_END.finditer(text):
+        head = text[: match.start()]
+        if head.count("(") == head.count(")") and not head.endswith(_ABBREVIATIONS):
+            first = head
+            break
+    first = first.rstrip(";")
+    return first if first.endswith((".", "!", "?")) else first + "."
 
 
 def finding_subject(finding: Finding) -> str:

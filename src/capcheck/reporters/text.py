@@ -20,7 +20,6 @@ finding stays on one line; columns are measured with :func:`~capcheck.escaping.t
 from __future__ import annotations
 
 import os
-import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
@@ -28,7 +27,7 @@ from typing import TYPE_CHECKING
 from capcheck.escaping.terminal import clip, pad, terminal, width
 from capcheck.hookspecs import hookimpl
 from capcheck.models import STATUS_ORDER, Finding, RunResult, Severity, Status
-from capcheck.reporters import RenderOptions, Reporter, finding_subject
+from capcheck.reporters import RenderOptions, Reporter, finding_subject, first_sentence
 from capcheck.wording import plural
 
 if TYPE_CHECKING:  # annotations only: the result carries these
@@ -70,8 +69,6 @@ _CRITERION_COLOUR = {"achieved": "32", "partially-achieved": "33", "not-achieved
 _MAX_GAPS = 10
 #: The widest location or record column in a rule's block; longer ones push the message right.
 _MAX_COLUMN = 40
-#: The end of a remediation's first sentence.
-_SENTENCE_END = re.compile(r"(?<=[.;])\s")
 
 
 def _paint(text: str, code: str, color: bool) -> str:
@@ -214,9 +211,8 @@ class _Text:
         ]
 
     def _fix(self, remediation: str) -> str:
-        """The remediation's first sentence (or clause), whole: a fix cut mid-word helps nobody."""
-        first = _SENTENCE_END.split(remediation.strip(), maxsplit=1)[0].rstrip(";")
-        return terminal(first if first.endswith((".", "!", "?")) else first + ".")
+        """The remediation's first sentence, whole: a fix cut mid-word helps nobody."""
+        return terminal(first_sentence(remediation))
 
     def _rules(self) -> list[_Rule]:
         rules: dict[str, _Rule] = {}
