@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 import shlex
+import textwrap
 from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
@@ -114,10 +115,29 @@ def _hook_commands(doc: list[dict[str, Any]]) -> list[list[str]]:
     return out
 
 
+def _scripts(node: Any) -> Iterator[str]:
+    """The shell scripts of a parsed CI snippet: GitHub's and Azure's ``run``/``script``, GitLab's ``script``."""
+    if isinstance(node, dict):
+        for key, value in node.items():
+            if key in ("run", "script"):
+                yield from [value] if isinstance(value, str) else [v for v in value if isinstance(v, str)]
+            else:
+                yield from _scripts(value)
+    elif isinstance(node, list):
+        for value in node:
+            yield from _scripts(value)
+
+
 def _doc_commands() -> list[list[str]]:
     text = DOC.read_text(encoding="utf-8")
     blocks = re.findall(r"```(?:sh|console|bash)\n(.*?)```", text, flags=re.S)
-    return [cmd for block in blocks for cmd in capcheck_commands(block)]
+    commands = [cmd for block in blocks for cmd in capcheck_commands(block)]
+    # The GitHub Actions, Azure Pipelines and GitLab CI snippets (indented under list items).
+    for block in re.findall(r"```yaml\n(.*?)```", text, flags=re.S):
+        commands += [
+            cmd for script in _scripts(yaml.safe_load(textwrap.dedent(block))) for cmd in capcheck_commands(script)
+        ]
+    return commands
 
 
 def _all_commands() -> list[tuple[str, list[str]]]:

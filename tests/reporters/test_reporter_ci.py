@@ -13,7 +13,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
+from capcheck.escaping.ci import defuse
 from capcheck.models import EvidenceRef, RunResult, Severity, Status
 from capcheck.reporters import RenderOptions, first_sentence
 from capcheck.reporters.azure import MAX_PER_TYPE, render_azure
@@ -206,3 +209,52 @@ def test_every_ci_format_lists_only_failures(full_result: RunResult, options: Re
     assert len(json.loads(render_gitlab(full_result, options))) == len(failing)
     errors = [f for f in failing if f.status is Status.ERROR]
     assert json.loads(render_gitlab(full_result, options))[0]["check_name"] == errors[0].rule_id
+
+
+_PIECES = [
+    "\n",
+    "\r",
+    "\r\n",
+    "%",
+    "%0A",
+    "%25",
+    "::",
+    ",",
+    ":",
+    ";",
+    "]",
+    "[",
+    "##",
+    "##vso[",
+    "##[error]",
+    "=",
+    "\x1b[2J",
+]
+hostile = st.lists(st.one_of(st.sampled_from(_PIECES), st.characters()), min_size=1, max_size=12).map("".join)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(record=hostile, message=hostile, file=hostile, title=hostile)
+def test_no_value_forges_a_ci_command(
+    default_result: RunResult, options: RenderOptions, record: str, message: str, file: str, title: str
+) -> None:
+    f = next(f for f in default_result.findings if f.status is Status.FAIL)
+    ev = EvidenceRef(kind="k", record_id=record, file=file, line=3)
+    result = dataclasses.replace(
+        default_result, findings=(dataclasses.replace(f, evidence=ev, message=message, title=title),)
+    )
+    harmless = dataclasses.replace(
+        default_result,
+        findings=(dataclasses.replace(f, evidence=dataclasses.replace(ev, record_id="r", file="f"), message="m"),),
+    )
+    for render, line_start in ((render_github, GITHUB_LINE), (render_azure, AZURE_LINE)):
+        text = render(result, options)
+        assert text.count("\n") == render(harmless, options).count("\n")  # no value started a line
+        for line in text.splitlines():
+            assert line_start.match(line), line
+            assert line.count("##") == (1 if line.startswith("##") else 0)
+            assert "\r" not in line and "\x1b" not in line
+    [(_, props, data)] = [c for c in _github_commands(render_github(result, options)) if c[0] == "error"]
+    assert set(props) == {"file", "line", "title"}  # no value added a property
+    assert props["line"] == "3" and props["file"] == defuse(file)  # the runner reads back the value, shown safe
+    assert data.startswith(defuse(record) + ": ")
