@@ -297,7 +297,8 @@ def test_unknown_format(run_cli, clean: Path) -> None:
     result = run_cli("check", clean, "--format", "yaml")
     assert result.exit_code == 2
     assert (
-        "  --format: unknown format 'yaml' (formats: csv, html, json, junit, markdown, sarif, text)\n" in result.stderr
+        "  --format: unknown format 'yaml' (formats: azure-devops, csv, github, gitlab, html, json, junit, markdown, "
+        "sarif, text)\n" in result.stderr
     )
 
 
@@ -315,7 +316,7 @@ def test_an_unknown_format_from_the_config_names_the_file_and_key(
     result = run_cli("check", clean)
     assert result.exit_code == 2
     assert result.stderr.startswith("capcheck: config error: 1 problem\n")
-    assert f"  {where}: unknown format 'yaml' (formats: csv, html, json" in result.stderr
+    assert f"  {where}: unknown format 'yaml' (formats: azure-devops, csv, github, gitlab, html, json" in result.stderr
     assert run_cli("check", clean, "--format", "json", "--fail-on", "never").exit_code == 0  # the option wins
 
 

@@ -191,7 +191,7 @@ def display_options(func: F) -> F:
             is_flag=True,
             expose_value=False,
             callback=_display,
-            help="Text: print the summary only.",
+            help="Text: print the summary only (over --compact).",
         ),
         click.option(
             "--compact",
