@@ -216,8 +216,9 @@ def test_github_workflow() -> None:
     sarif = next(s for s in steps if s.get("uses", "").startswith("github/codeql-action/upload-sarif@"))
     assert sarif["with"]["sarif_file"] == reports["sarif"]
     assert check["permissions"]["security-events"] == "write"
-    summary = next(s for s in steps if "GITHUB_STEP_SUMMARY" in s.get("run", ""))
-    assert reports["markdown"] in summary["run"]
+    # --format github annotates the files and appends the Markdown report to the job summary itself.
+    assert cmd[cmd.index("--format") + 1] == "github"
+    assert not [s for s in steps if "GITHUB_STEP_SUMMARY" in s.get("run", "")], "the summary would be there twice"
     published = " ".join(str(s.get("with", {})) for s in steps[index + 1 :])
     assert reports["junit"] in published
     assert doc["permissions"] == {"contents": "read"}, "least privilege by default"
@@ -239,6 +240,7 @@ def test_gitlab_job() -> None:
     (cmd,) = [c for s in _gitlab_scripts({"capcheck-check": job}) for c in capcheck_commands(s) if c[0] == "check"]
     reports = dict(cmd[i + 1].split("=", 1) for i, a in enumerate(cmd) if a == "--report")
     assert job["artifacts"]["reports"]["junit"] == reports["junit"]
+    assert job["artifacts"]["reports"]["codequality"] == reports["gitlab"]
     assert job["artifacts"]["when"] == "always"
     assert {reports["markdown"], reports["html"]} <= set(job["artifacts"]["paths"])
     assert any("pip install" in line and "capcheck" in line for line in doc[".capcheck"]["before_script"])
