@@ -136,7 +136,7 @@ def test_skips_for_absent_evidence_are_one_line_per_kind_with_what_to_do(
     block = text.split("\nNot checked: ", 1)[1].split("\n\n", 1)[0].splitlines()[1:]
     assert [line.split()[0] for line in block] == sorted(missing)
     roles = next(line for line in block if line.split()[0] == "roles")
-    assert "give roles evidence ('capcheck schema roles')" in roles
+    assert "add it ('capcheck schema roles'), or narrow --select" in roles
     workforce = next(line for line in block if line.split()[0] == "workforce-plan")
     assert workforce.endswith("or --ignore WORK")  # every WORK rule needs it: leave the area out
     assert "insufficient evidence: no 'roles' evidence was given" not in text
@@ -184,9 +184,9 @@ def test_quiet_is_the_summary_only(governed_result: RunResult, options: RenderOp
 # --- the scorecard ---------------------------------------------------------------------------------
 
 
-def _row(area: str, title: str, level: int | None, rules: int, note: str) -> AreaScore:
+def _row(area: str, title: str, level: int | None, rules: int, note: str, judged: int | None = None) -> AreaScore:
     status = "scored" if level else ("no-rules" if not rules else "insufficient-evidence")
-    return AreaScore(area, title, level, status, rules, rules, 0, 0, 0, 0, basis=note)
+    return AreaScore(area, title, level, status, rules, rules if judged is None else judged, 0, 0, 0, 0, basis=note)
 
 
 def test_scorecard_shows_the_selected_areas_in_aligned_columns(
@@ -197,6 +197,7 @@ def test_scorecard_shows_the_selected_areas_in_aligned_columns(
         _row("COMM", "Commercial", 2, 8, "wide 商業 value"),
         _row("DATA", "データ", None, 3, "カード"),  # wide characters: two columns each
         _row("ROLE", "Role clarity", None, 0, ""),
+        _row("WORK", "Workforce", None, 5, "no workforce-plan evidence was given", judged=0),
     )
     result = dataclasses.replace(scorecard_result, scorecard=dataclasses.replace(scorecard_result.scorecard, rows=rows))
     text = render_text(result, options)
@@ -205,7 +206,8 @@ def test_scorecard_shows_the_selected_areas_in_aligned_columns(
     ends = {width(line.split("  8/8  ")[0] if "8/8" in line else line.split("  3/3  ")[0]) for line in table[1:]}
     assert len(ends) == 1  # the rules column ends at the same column whatever the labels hold
     assert "(no rule selected for ROLE)" in text
-    assert not any(line.split()[:1] == ["ROLE"] for line in text.split("\nScorecard ", 1)[1].splitlines())
+    assert "(nothing judged for WORK: no evidence their rules read)" in text  # one line, not a row of dashes
+    assert not any(line.split()[:1] in (["ROLE"], ["WORK"]) for line in text.split("\nScorecard ", 1)[1].splitlines())
 
 
 def test_the_criteria_view_is_shown_when_asked(scorecard_result: RunResult, options: RenderOptions) -> None:

@@ -309,8 +309,8 @@ class _Text:
             ids.sort()
             shown = ", ".join(terminal(i) for i in ids[:3]) + (f" and {len(ids) - 3} more" if len(ids) > 3 else "")
             out.append(
-                f"  {pad(terminal(kind), kind_w)}  {plural(len(ids), 'rule')} ({shown}): give {terminal(kind)} "
-                f"evidence ('capcheck schema {terminal(kind)}'), or {self._leave_out(ids)}"
+                f"  {pad(terminal(kind), kind_w)}  {plural(len(ids), 'rule')} ({shown}): add it "
+                f"('capcheck schema {terminal(kind)}'), or {self._leave_out(ids)}"
             )
         return out
 
@@ -320,7 +320,7 @@ class _Text:
         whole = all({r.id for r in self.result.rules if r.area == a} <= set(ids) for a in areas)
         if whole and areas:
             return " ".join(f"--ignore {terminal(a)}" for a in areas)
-        return "--select what your evidence covers"
+        return "narrow --select"
 
     def scorecard(self) -> list[str]:
         card = self.result.scorecard
@@ -387,8 +387,9 @@ def _wrap(items: Iterable[str], first: str, rest: str, columns: int) -> list[str
 
 def _scorecard_lines(card: Scorecard, color: bool) -> list[str]:
     """The selected areas' rows in aligned columns; areas no selected rule judges are named in one line."""
-    rows = [row for row in card.rows if row.rules]
+    rows = [row for row in card.rows if row.rules_judged or row.level is not None]
     unselected = [row.area for row in card.rows if not row.rules]
+    unjudged = [row.area for row in card.rows if row.rules and not row.rules_judged and row.level is None]
     out = [
         _paint("Scorecard", "1", color) + " (levels from framework criteria and evidence coverage; docs/scorecard.md)"
     ]
@@ -413,6 +414,8 @@ def _scorecard_lines(card: Scorecard, color: bool) -> list[str]:
     for (area, label, crit, judged, note), level in zip(table, levels, strict=True):
         painted = _paint(pad(label, widths[1]), _LEVEL_COLOUR.get(level, "2") if level is not None else "2", color)
         out.append(f"  {pad(area, widths[0])}  {painted}  {crit:>{widths[2]}}  {judged:>{widths[3]}}  {note}".rstrip())
+    if unjudged:
+        out.append(f"  (nothing judged for {', '.join(terminal(a) for a in unjudged)}: no evidence their rules read)")
     if unselected:
         out.append(f"  (no rule selected for {', '.join(terminal(a) for a in unselected)})")
     for flag in card.organisation.flags:
