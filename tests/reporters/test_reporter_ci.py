@@ -258,3 +258,20 @@ def test_no_value_forges_a_ci_command(
     assert set(props) == {"file", "line", "title"}  # no value added a property
     assert props["line"] == "3" and props["file"] == defuse(file)  # the runner reads back the value, shown safe
     assert data.startswith(defuse(record) + ": ")
+
+
+def test_a_sheets_findings_point_at_the_workbook(
+    default_result: RunResult, options: RenderOptions, tmp_path: Path
+) -> None:
+    workbook = tmp_path / "register.xlsx"
+    workbook.write_bytes(b"PK")  # a file on disk: the sheet is part of it
+    f = next(f for f in default_result.findings if f.status is Status.FAIL)
+    ev = EvidenceRef(kind="it-assets", record_id="CI-9", file=f"{workbook}!Assets", line=4)
+    result = dataclasses.replace(default_result, findings=(dataclasses.replace(f, evidence=ev),))
+    [(_, props, data)] = [c for c in _github_commands(render_github(result, options)) if c[0] == "error"]
+    assert props["file"] == str(workbook) and "line" not in props  # GitHub cannot place a line in a workbook
+    assert data.startswith("CI-9 (sheet Assets, row 4): ")
+    [issue] = json.loads(render_gitlab(result, options))
+    assert issue["location"] == {"path": str(workbook), "lines": {"begin": 1}}
+    azure = render_azure(result, options)
+    assert f"sourcepath={workbook};code=" in azure and "linenumber" not in azure

@@ -26,6 +26,7 @@ __all__ = [
     "DEFAULT_TEXT_LIMIT",
     "RenderOptions",
     "Reporter",
+    "document_file",
     "finding_subject",
     "first_sentence",
     "scorecard_rows",
@@ -41,6 +42,21 @@ DEFAULT_TEXT_LIMIT = 7
 #: The end of a sentence or clause in a remediation.
 _SENTENCE_END = re.compile(r"(?<=[.;])\s")
 _ABBREVIATIONS = ("e.g.", "i.e.", "etc.", "vs.", "cf.")
+
+
+def document_file(path: str) -> tuple[str, str | None]:
+    """A document shown as ``file!part`` (a workbook's sheet) as (the file on disk, the part); else (path, None).
+
+    Only when ``path`` is not itself a file and the part before ``!`` is: a file name may contain ``!``.
+    Formats that point a viewer at a file (SARIF, the CI annotations) point at the workbook.
+    """
+    head, sep, part = path.partition("!")
+    try:
+        if sep and head and not os.path.lexists(path) and os.path.isfile(head):
+            return head, part
+    except ValueError:  # a NUL in the name: not a path on disk
+        pass
+    return path, None
 
 
 def first_sentence(text: str) -> str:

@@ -10,10 +10,12 @@ shows the ones that matter; :func:`capped` keeps the first ``cap`` of each level
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from typing import NamedTuple
 
 from capcheck.models import Finding, RunResult, Status
+from capcheck.reporters import document_file, finding_subject
 
-__all__ = ["annotated", "capped"]
+__all__ = ["Place", "annotated", "capped", "place"]
 
 
 def annotated(result: RunResult) -> list[Finding]:
@@ -38,3 +40,25 @@ def capped(findings: Sequence[Finding], level: Callable[[Finding], str], cap: in
         if seen[lv] <= cap:
             kept.append(f)
     return kept, len(findings) - len(kept)
+
+
+class Place(NamedTuple):
+    """Where an annotation points: the file on disk and the line (None: the run, not a file), and what it is
+    about for the message (the record; with the sheet and row for a workbook's sheet)."""
+
+    file: str | None
+    line: int | None
+    subject: str
+
+
+def place(f: Finding) -> Place:
+    """Where a finding's annotation points. A spreadsheet's sheet (``register.xlsx!Assets``) is the workbook,
+    a file the CI system can open, with the sheet and row named in the message instead of a line."""
+    ev = f.evidence
+    subject = finding_subject(f)
+    if ev is None or ev.file is None:
+        return Place(None, None, subject)
+    path, part = document_file(ev.file)
+    if part is not None:
+        return Place(path, None, f"{subject} (sheet {part}, row {ev.line or '?'})")
+    return Place(path, ev.line or 1, subject)

@@ -20,7 +20,7 @@ from capcheck.escaping.ci import azure_data, azure_property, defuse
 from capcheck.hookspecs import hookimpl
 from capcheck.models import Finding, RunResult, Severity, Status
 from capcheck.reporters import RenderOptions, Reporter, finding_subject
-from capcheck.reporters.annotations import annotated, capped
+from capcheck.reporters.annotations import annotated, capped, place
 from capcheck.reporters.text import summary_line, verdict_line
 from capcheck.wording import plural
 
@@ -37,12 +37,13 @@ def issue_type(f: Finding) -> str:
 
 def _command(f: Finding) -> str:
     properties = [f"type={issue_type(f)}"]
-    ev = f.evidence
-    if ev is not None and ev.file is not None:
-        properties.append(f"sourcepath={azure_property(ev.file)}")
-        properties.append(f"linenumber={ev.line or 1}")
+    at = place(f)
+    if at.file is not None:
+        properties.append(f"sourcepath={azure_property(at.file)}")
+    if at.line is not None:
+        properties.append(f"linenumber={at.line}")
     properties.append(f"code={azure_property(f.rule_id)}")
-    message = f"{f.rule_id} {f.title}: {finding_subject(f)}: {f.message}"
+    message = f"{f.rule_id} {f.title}: {at.subject}: {f.message}"
     return f"##vso[task.logissue {';'.join(properties)}]{azure_data(message)}"
 
 

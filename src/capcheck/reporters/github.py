@@ -26,7 +26,7 @@ from capcheck.escaping.ci import defuse, github_data, github_property
 from capcheck.hookspecs import hookimpl
 from capcheck.models import Finding, RunResult, Severity, Status
 from capcheck.reporters import RenderOptions, Reporter, finding_subject, first_sentence
-from capcheck.reporters.annotations import annotated, capped
+from capcheck.reporters.annotations import annotated, capped, place
 from capcheck.reporters.text import summary_line, verdict_line
 from capcheck.wording import plural
 
@@ -47,12 +47,13 @@ def level(f: Finding) -> str:
 
 def _command(f: Finding) -> str:
     properties = []
-    ev = f.evidence
-    if ev is not None and ev.file is not None:
-        properties.append(f"file={github_property(ev.file)}")
-        properties.append(f"line={ev.line or 1}")
+    at = place(f)
+    if at.file is not None:
+        properties.append(f"file={github_property(at.file)}")
+    if at.line is not None:
+        properties.append(f"line={at.line}")
     properties.append(f"title={github_property(f'{f.rule_id} {f.title}')}")
-    message = f"{finding_subject(f)}: {f.message}"
+    message = f"{at.subject}: {f.message}"
     if f.status is Status.FAIL:
         message_data = github_data(message) + "%0A" + github_data(f"Fix: {first_sentence(f.remediation)}")
     else:

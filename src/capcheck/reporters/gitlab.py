@@ -27,8 +27,8 @@ from typing import Any
 from capcheck.escaping.json import json_safe, json_text
 from capcheck.hookspecs import hookimpl
 from capcheck.models import Finding, RunResult, Severity, Status
-from capcheck.reporters import RenderOptions, Reporter, finding_subject
-from capcheck.reporters.annotations import annotated
+from capcheck.reporters import RenderOptions, Reporter
+from capcheck.reporters.annotations import annotated, place
 
 __all__ = ["GITLAB_SEVERITY", "render_gitlab"]
 
@@ -43,14 +43,14 @@ GITLAB_SEVERITY = {
 
 
 def _issue(f: Finding, fingerprint: str) -> dict[str, Any]:
-    ev = f.evidence
-    path = ev.file if ev is not None and ev.file is not None else "."
+    at = place(f)
     return {
-        "description": f"{f.rule_id} {f.title}: {finding_subject(f)}: {f.message}",
+        "description": f"{f.rule_id} {f.title}: {at.subject}: {f.message}",
         "check_name": f.rule_id,
         "fingerprint": fingerprint,
         "severity": "blocker" if f.status is Status.ERROR else GITLAB_SEVERITY[f.severity],
-        "location": {"path": path, "lines": {"begin": (ev.line if ev is not None else None) or 1}},
+        # GitLab needs a path and a line: the repository's root and line 1 for a finding about no file.
+        "location": {"path": at.file or ".", "lines": {"begin": at.line or 1}},
     }
 
 
