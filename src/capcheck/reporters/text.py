@@ -234,7 +234,9 @@ class _Text:
         return sorted(rules.values(), key=lambda r: r.rank(self.area_order))
 
     def _rule_header(self, rule: _Rule) -> str:
-        if rule.failing():
+        if any(f.status is Status.ERROR for f in rule.findings):  # the rule raised: that comes before severity
+            sev = _paint(f"{'ERROR':<8}", _STATUS_COLOUR[Status.ERROR], self.color)
+        elif rule.failing():
             sev = _paint(f"{rule.severity.value.upper():<8}", _SEVERITY_COLOUR[rule.severity], self.color)
         else:  # skips or passes only: its severity would read as a failure
             status = rule.findings[0].status
@@ -249,7 +251,7 @@ class _Text:
         for rule in detailed:
             out.append("")
             out.append(self._rule_header(rule))
-            if rule.failing():
+            if any(f.status in (Status.FAIL, Status.WAIVED, Status.BASELINED) for f in rule.findings):
                 out.append(_paint("    fix: ", "2", self.color) + self._fix(rule.remediation))
             shown = rule.findings if limit <= 0 else rule.findings[:RECORDS_PER_RULE]
             out.extend(self._record_lines(rule, shown))
