@@ -307,3 +307,14 @@ def test_the_readme_sample_is_what_capcheck_prints(run_cli: Any, monkeypatch: py
     assert f"What it prints ({len(lines)} lines;" in readme
     missing = [line for line in block.group(1).splitlines() if line != "..." and line not in lines]
     assert not missing, f"README lines capcheck no longer prints: {missing}"
+
+
+def test_a_rule_that_raised_comes_first_labelled_error(full_result: RunResult, options: RenderOptions) -> None:
+    text = render_text(full_result, options)
+    headers = _headers(text)
+    errors = {f.rule_id for f in full_result.findings if f.status is Status.ERROR}
+    assert errors and {h.split()[1] for h in headers[: len(errors)]} == errors
+    assert all(h.startswith("ERROR    ") for h in headers[: len(errors)])
+    block = text.split(headers[0], 1)[1].split("\n\n", 1)[0]
+    assert "fix:" not in block  # the fix is for the rule's failures, not for its crash
+    assert text.rstrip().endswith("(exit 2)")
