@@ -560,4 +560,11 @@ def render_text(result: RunResult, options: RenderOptions) -> str:
 @hookimpl
 def capcheck_reporters() -> Sequence[Reporter]:
     """The text reporter."""
-    return [Reporter(name="text", render=render_text, description="grouped findings for people", extension=".txt")]
+    return [
+        Reporter(
+            name="text",
+            render=render_text,
+            description="for people: failing rules most severe first, with the fix; the scorecard; the verdict",
+            extension=".txt",
+        )
+    ]
