@@ -1,4 +1,4 @@
-"""The CI examples (GitHub Actions, GitLab CI, pre-commit hooks, docs/ci.md) run real capcheck commands.
+"""The CI examples (GitHub Actions, GitLab CI, pre-commit hooks, docs/ci.md, docs/reporters.md) run real commands.
 
 Each file is parsed with ``yaml.safe_load``; every ``capcheck ...`` command in its shell steps is
 parsed by the real click command line (the subcommand and every option must exist and take the
@@ -30,6 +30,7 @@ GITHUB = ROOT / "examples" / "ci" / "github-actions.yml"
 GITLAB = ROOT / "examples" / "ci" / "gitlab-ci.yml"
 HOOKS = ROOT / ".pre-commit-hooks.yaml"
 DOC = ROOT / "docs" / "ci.md"
+REPORTERS_DOC = ROOT / "docs" / "reporters.md"
 EXAMPLE_EVIDENCE = ROOT / "examples" / "northgate-health-digital" / "evidence"
 
 #: Shell operators that end a command (and redirections, whose target is not an argument).
@@ -128,8 +129,8 @@ def _scripts(node: Any) -> Iterator[str]:
             yield from _scripts(value)
 
 
-def _doc_commands() -> list[list[str]]:
-    text = DOC.read_text(encoding="utf-8")
+def _doc_commands(doc: Path = DOC) -> list[list[str]]:
+    text = doc.read_text(encoding="utf-8")
     blocks = re.findall(r"```(?:sh|console|bash)\n(.*?)```", text, flags=re.S)
     commands = [cmd for block in blocks for cmd in capcheck_commands(block)]
     # The GitHub Actions, Azure Pipelines and GitLab CI snippets (indented under list items).
@@ -148,6 +149,7 @@ def _all_commands() -> list[tuple[str, list[str]]]:
         cases += [("gitlab-ci.yml", c) for c in capcheck_commands(script)]
     cases += [(".pre-commit-hooks.yaml", c) for c in _hook_commands(_load(HOOKS))]
     cases += [("docs/ci.md", c) for c in _doc_commands()]
+    cases += [("docs/reporters.md", c) for c in _doc_commands(REPORTERS_DOC)]
     return cases
 
 
@@ -174,7 +176,7 @@ def _resolve(args: list[str]) -> tuple[list[str], click.Command, list[str]]:
 
 def test_the_examples_have_capcheck_commands() -> None:
     where = {name for name, _ in COMMANDS}
-    assert where == {"github-actions.yml", "gitlab-ci.yml", ".pre-commit-hooks.yaml", "docs/ci.md"}
+    assert where == {"github-actions.yml", "gitlab-ci.yml", ".pre-commit-hooks.yaml", "docs/ci.md", "docs/reporters.md"}
     subcommands = {args[0] for _, args in COMMANDS}
     assert {"check", "validate", "diff", "baseline"} <= subcommands
 
