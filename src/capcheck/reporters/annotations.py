@@ -9,13 +9,17 @@ shows the ones that matter; :func:`capped` keeps the first ``cap`` of each level
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from itertools import groupby
 from typing import NamedTuple
 
+from capcheck.escaping.ci import defuse
 from capcheck.models import Finding, RunResult, Status
 from capcheck.reporters import document_file, finding_subject
+from capcheck.reporters.text import summary_line, verdict_line
+from capcheck.wording import plural
 
-__all__ = ["Place", "annotated", "capped", "place"]
+__all__ = ["Place", "annotated", "area_groups", "capped", "closing_lines", "place"]
 
 
 def annotated(result: RunResult) -> list[Finding]:
@@ -62,3 +66,33 @@ def place(f: Finding) -> Place:
     if part is not None:
         return Place(path, None, f"{subject} (sheet {part}, row {ev.line or '?'})")
     return Place(path, ev.line or 1, subject)
+
+
+def _log_line(f: Finding) -> str:
+    """A finding as a plain log line: it starts with ``- ``, so no runner reads it as a command."""
+    ev = f.evidence
+    where = ev.location() if ev is not None else "-"
+    subject = defuse(finding_subject(f))
+    return f"- {defuse(where)}: {defuse(f.rule_id)} {f.severity.value} {subject}: {defuse(f.message)}"
+
+
+def area_groups(result: RunResult, findings: Sequence[Finding]) -> Iterator[tuple[str, list[str]]]:
+    """Every finding as a plain log line, grouped per area in review order: (the group's title, its lines).
+
+    The title is not escaped (each format escapes it for its group command); the lines are defused.
+    """
+    titles = {a.id: a.title for a in result.areas}
+    order = {a.id: (a.order, a.id) for a in result.areas}
+    for area, in_area in groupby(sorted(findings, key=lambda f: order.get(f.area, (1000, f.area))), lambda f: f.area):
+        listed = list(in_area)
+        title = f"{area} {titles.get(area, '')}".rstrip() + f": {plural(len(listed), 'failure')}"
+        yield title, [_log_line(f) for f in listed]
+
+
+def closing_lines(result: RunResult) -> list[str]:
+    """The end of a CI log: the counts, the gate failures and the verdict, as the text report ends."""
+    return [
+        defuse(summary_line(result)),
+        *(f"Gate: {defuse(message)}" for message in result.gate_failures),
+        verdict_line(result, color=False),
+    ]

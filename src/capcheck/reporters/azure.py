@@ -14,14 +14,12 @@ hold one, or end the command's properties early.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from itertools import groupby
 
 from capcheck.escaping.ci import azure_data, azure_property, defuse
 from capcheck.hookspecs import hookimpl
 from capcheck.models import Finding, RunResult, Severity, Status
-from capcheck.reporters import RenderOptions, Reporter, finding_subject
-from capcheck.reporters.annotations import annotated, capped, place
-from capcheck.reporters.text import summary_line, verdict_line
+from capcheck.reporters import RenderOptions, Reporter
+from capcheck.reporters.annotations import annotated, area_groups, capped, closing_lines, place
 from capcheck.wording import plural
 
 __all__ = ["MAX_PER_TYPE", "render_azure"]
@@ -47,14 +45,6 @@ def _command(f: Finding) -> str:
     return f"##vso[task.logissue {';'.join(properties)}]{azure_data(message)}"
 
 
-def _log_line(f: Finding) -> str:
-    ev = f.evidence
-    where = ev.location() if ev is not None else "-"
-    return (
-        f"- {defuse(where)}: {defuse(f.rule_id)} {f.severity.value} {defuse(finding_subject(f))}: {defuse(f.message)}"
-    )
-
-
 def render_azure(result: RunResult, options: RenderOptions) -> str:
     """Render the result as Azure Pipelines logging commands: issues, and the log grouped per area."""
     findings = annotated(result)
@@ -66,17 +56,9 @@ def render_azure(result: RunResult, options: RenderOptions) -> str:
             f"capcheck: {plural(left_out, 'more failure')} not raised as issues (at most {MAX_PER_TYPE} of each "
             "type, the most severe above): every one is listed below"
         )
-    titles = {a.id: a.title for a in result.areas}
-    order = {a.id: (a.order, a.id) for a in result.areas}
-    for area, in_area in groupby(sorted(findings, key=lambda f: order.get(f.area, (1000, f.area))), lambda f: f.area):
-        listed = list(in_area)
-        title = f"{area} {titles.get(area, '')}".rstrip() + f": {plural(len(listed), 'failure')}"
-        lines.append(f"##[group]{defuse(title)}")
-        lines.extend(_log_line(f) for f in listed)
-        lines.append("##[endgroup]")
-    lines.append(defuse(summary_line(result)))
-    lines.extend(f"Gate: {defuse(message)}" for message in result.gate_failures)
-    lines.append(verdict_line(result, color=False))
+    for title, group in area_groups(result, findings):
+        lines.extend([f"##[group]{defuse(title)}", *group, "##[endgroup]"])
+    lines.extend(closing_lines(result))
     return "\n".join(lines) + "\n"
 
 

@@ -19,15 +19,13 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping, Sequence
-from itertools import groupby
 from pathlib import Path
 
 from capcheck.escaping.ci import defuse, github_data, github_property
 from capcheck.hookspecs import hookimpl
 from capcheck.models import Finding, RunResult, Severity, Status
-from capcheck.reporters import RenderOptions, Reporter, finding_subject, first_sentence
-from capcheck.reporters.annotations import annotated, capped, place
-from capcheck.reporters.text import summary_line, verdict_line
+from capcheck.reporters import RenderOptions, Reporter, first_sentence
+from capcheck.reporters.annotations import annotated, area_groups, capped, closing_lines, place
 from capcheck.wording import plural
 
 __all__ = ["MAX_PER_LEVEL", "STEP_SUMMARY", "append_step_summary", "render_github"]
@@ -61,15 +59,6 @@ def _command(f: Finding) -> str:
     return f"::{level(f)} {','.join(properties)}::{message_data}"
 
 
-def _log_line(f: Finding) -> str:
-    """A finding as a plain log line: it starts with ``- ``, so no runner reads it as a command."""
-    ev = f.evidence
-    where = ev.location() if ev is not None else "-"
-    return (
-        f"- {defuse(where)}: {defuse(f.rule_id)} {f.severity.value} {defuse(finding_subject(f))}: {defuse(f.message)}"
-    )
-
-
 def render_github(result: RunResult, options: RenderOptions) -> str:
     """Render the result as GitHub Actions workflow commands: annotations, and the log grouped per area."""
     findings = annotated(result)
@@ -81,17 +70,9 @@ def render_github(result: RunResult, options: RenderOptions) -> str:
             f"capcheck: {plural(left_out, 'more failure')} not annotated (GitHub shows {MAX_PER_LEVEL} of each "
             "level per step; the most severe are above): every one is listed below and in the job summary"
         )
-    titles = {a.id: a.title for a in result.areas}
-    order = {a.id: (a.order, a.id) for a in result.areas}
-    for area, in_area in groupby(sorted(findings, key=lambda f: order.get(f.area, (1000, f.area))), lambda f: f.area):
-        listed = list(in_area)
-        title = f"{area} {titles.get(area, '')}".rstrip() + f": {plural(len(listed), 'failure')}"
-        lines.append(f"::group::{github_data(title)}")
-        lines.extend(_log_line(f) for f in listed)
-        lines.append("::endgroup::")
-    lines.append(defuse(summary_line(result)))
-    lines.extend(f"Gate: {defuse(message)}" for message in result.gate_failures)
-    lines.append(verdict_line(result, color=False))
+    for title, group in area_groups(result, findings):
+        lines.extend([f"::group::{github_data(title)}", *group, "::endgroup::"])
+    lines.extend(closing_lines(result))
     return "\n".join(lines) + "\n"
 
 
