@@ -1,4 +1,4 @@
-"""The CI examples (GitHub Actions, GitLab CI, pre-commit hooks, docs/ci.md) run real capcheck commands.
+"""The CI examples (GitHub Actions, GitLab CI, pre-commit hooks, docs/ci.md, docs/reporters.md) run real commands.
 
 Each file is parsed with ``yaml.safe_load``; every ``capcheck ...`` command in its shell steps is
 parsed by the real click command line (the subcommand and every option must exist and take the
@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 import shlex
+import textwrap
 from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
@@ -29,6 +30,7 @@ GITHUB = ROOT / "examples" / "ci" / "github-actions.yml"
 GITLAB = ROOT / "examples" / "ci" / "gitlab-ci.yml"
 HOOKS = ROOT / ".pre-commit-hooks.yaml"
 DOC = ROOT / "docs" / "ci.md"
+REPORTERS_DOC = ROOT / "docs" / "reporters.md"
 EXAMPLE_EVIDENCE = ROOT / "examples" / "northgate-health-digital" / "evidence"
 
 #: Shell operators that end a command (and redirections, whose target is not an argument).
@@ -114,10 +116,29 @@ def _hook_commands(doc: list[dict[str, Any]]) -> list[list[str]]:
     return out
 
 
-def _doc_commands() -> list[list[str]]:
-    text = DOC.read_text(encoding="utf-8")
+def _scripts(node: Any) -> Iterator[str]:
+    """The shell scripts of a parsed CI snippet: GitHub's and Azure's ``run``/``script``, GitLab's ``script``."""
+    if isinstance(node, dict):
+        for key, value in node.items():
+            if key in ("run", "script"):
+                yield from [value] if isinstance(value, str) else [v for v in value if isinstance(v, str)]
+            else:
+                yield from _scripts(value)
+    elif isinstance(node, list):
+        for value in node:
+            yield from _scripts(value)
+
+
+def _doc_commands(doc: Path = DOC) -> list[list[str]]:
+    text = doc.read_text(encoding="utf-8")
     blocks = re.findall(r"```(?:sh|console|bash)\n(.*?)```", text, flags=re.S)
-    return [cmd for block in blocks for cmd in capcheck_commands(block)]
+    commands = [cmd for block in blocks for cmd in capcheck_commands(block)]
+    # The GitHub Actions, Azure Pipelines and GitLab CI snippets (indented under list items).
+    for block in re.findall(r"```yaml\n(.*?)```", text, flags=re.S):
+        commands += [
+            cmd for script in _scripts(yaml.safe_load(textwrap.dedent(block))) for cmd in capcheck_commands(script)
+        ]
+    return commands
 
 
 def _all_commands() -> list[tuple[str, list[str]]]:
@@ -128,6 +149,7 @@ def _all_commands() -> list[tuple[str, list[str]]]:
         cases += [("gitlab-ci.yml", c) for c in capcheck_commands(script)]
     cases += [(".pre-commit-hooks.yaml", c) for c in _hook_commands(_load(HOOKS))]
     cases += [("docs/ci.md", c) for c in _doc_commands()]
+    cases += [("docs/reporters.md", c) for c in _doc_commands(REPORTERS_DOC)]
     return cases
 
 
@@ -154,7 +176,7 @@ def _resolve(args: list[str]) -> tuple[list[str], click.Command, list[str]]:
 
 def test_the_examples_have_capcheck_commands() -> None:
     where = {name for name, _ in COMMANDS}
-    assert where == {"github-actions.yml", "gitlab-ci.yml", ".pre-commit-hooks.yaml", "docs/ci.md"}
+    assert where == {"github-actions.yml", "gitlab-ci.yml", ".pre-commit-hooks.yaml", "docs/ci.md", "docs/reporters.md"}
     subcommands = {args[0] for _, args in COMMANDS}
     assert {"check", "validate", "diff", "baseline"} <= subcommands
 
@@ -196,8 +218,9 @@ def test_github_workflow() -> None:
     sarif = next(s for s in steps if s.get("uses", "").startswith("github/codeql-action/upload-sarif@"))
     assert sarif["with"]["sarif_file"] == reports["sarif"]
     assert check["permissions"]["security-events"] == "write"
-    summary = next(s for s in steps if "GITHUB_STEP_SUMMARY" in s.get("run", ""))
-    assert reports["markdown"] in summary["run"]
+    # --format github annotates the files and appends the Markdown report to the job summary itself.
+    assert cmd[cmd.index("--format") + 1] == "github"
+    assert not [s for s in steps if "GITHUB_STEP_SUMMARY" in s.get("run", "")], "the summary would be there twice"
     published = " ".join(str(s.get("with", {})) for s in steps[index + 1 :])
     assert reports["junit"] in published
     assert doc["permissions"] == {"contents": "read"}, "least privilege by default"
@@ -219,6 +242,7 @@ def test_gitlab_job() -> None:
     (cmd,) = [c for s in _gitlab_scripts({"capcheck-check": job}) for c in capcheck_commands(s) if c[0] == "check"]
     reports = dict(cmd[i + 1].split("=", 1) for i, a in enumerate(cmd) if a == "--report")
     assert job["artifacts"]["reports"]["junit"] == reports["junit"]
+    assert job["artifacts"]["reports"]["codequality"] == reports["gitlab"]
     assert job["artifacts"]["when"] == "always"
     assert {reports["markdown"], reports["html"]} <= set(job["artifacts"]["paths"])
     assert any("pip install" in line and "capcheck" in line for line in doc[".capcheck"]["before_script"])

@@ -162,19 +162,27 @@ def test_check_text_lists_failures_and_exits_1(run_cli, mixed: Path, check_argv)
     assert result.exit_code == 1
     assert result.stderr == ""
     out = result.stdout
-    assert out.startswith(f"capcheck {__version__} · as of 2025-04-01 · 3 evidence files, 20 records · 5 rules\n")
-    expected_lines = [
-        "FAIL  GOV-002  evidence/governance-register.yaml:12 [RSK-002]: risk scored 16 has no linked controls",
-        "FAIL  COMM-004  evidence/supplier-contracts.json:18 [CON-002]: contract worth GBP 1,200,000 with "
-        "Widget Health Systems has no exit plan",
-        "FAIL  COMM-003  evidence/supplier-contracts.json:28 [CON-003]: contract owner 'j.bloggs' holds no role "
-        "in the governance register",
-        "FAIL  INFRA-004  evidence/it-assets.csv:4 [AST-003]: internet-facing edge-01 has no last_patched date",
-        "SKIP  INFRA-003  evidence/it-assets.csv [it-assets: test]: insufficient evidence: only 2 test assets",
+    assert out.startswith(
+        f"capcheck {__version__} · as of 2025-04-01 · 3 evidence files in evidence/ (20 records) · 5 rules\n"
+    )
+    # Each failing rule once, most severe first, with its title, counts and fix; its records beneath.
+    headers = [line for line in out.splitlines() if line[:1].isupper() and "  · " in line]
+    assert headers == [
+        "CRITICAL INFRA-004  Internet-facing assets are patched within the patch window  · 2 failed",
+        "HIGH     GOV-002  High risks are linked to controls that exist in the register  · 2 failed",
+        "HIGH     COMM-004  High-value contracts have an exit plan  · 1 failed",
+        "HIGH     INFRA-003  Each environment keeps end-of-life assets below the limit  · 1 failed, 1 skipped",
+        "MEDIUM   COMM-003  Contract owners hold an accountable role in the governance register  · 1 failed",
     ]
-    for line in expected_lines:
-        assert f"    {line}\n" in out
-    assert "PASS " not in out
+    expected_block = [
+        "HIGH     COMM-004  High-value contracts have an exit plan  · 1 failed",
+        "    fix: Write and approve an exit plan for the contract and record exit_plan = true.",
+        "    supplier-contracts.json:18  CON-002  contract worth GBP 1,200,000 with Widget Health Systems has no "
+        "exit plan",
+    ]
+    assert "\n".join(expected_block) + "\n" in out
+    assert "    it-assets.csv  test        SKIP insufficient evidence: only 2 test assets\n" in out
+    assert "PASS" not in out
     assert "Summary: 7 failed (2 critical, 4 high, 1 medium), 0 errors, 1 skipped, 6 passed" in out
     assert out.rstrip().endswith("Result: FAILED - failures at or above 'low' (exit 1)")
 
@@ -186,12 +194,15 @@ def test_text_output_has_no_ansi_codes_when_not_a_terminal(run_cli, mixed: Path,
 
 def test_include_passed_lists_passes(run_cli, mixed: Path, check_argv) -> None:
     result = run_cli(*check_argv(mixed), "--include-passed")
-    passes = [line.strip() for line in result.stdout.splitlines() if line.strip().startswith("PASS ")]
+    compact = run_cli(*check_argv(mixed), "--include-passed", "--compact").stdout
+    passes = [line for line in compact.splitlines() if " pass " in line]
     assert len(passes) == 6
-    assert "PASS  COMM-004  evidence/supplier-contracts.json:7 [CON-001]: High-value contracts have an exit plan" in (
+    assert "evidence/supplier-contracts.json:7: COMM-004 high pass CON-001: High-value contracts have an exit plan" in (
         passes
     )
-    assert "(use --include-passed" not in result.stdout
+    # grouped under its rule, after the failures
+    assert "CON-001  PASS High-value contracts have an exit plan" in result.stdout
+    assert "--include-passed lists" not in result.stdout
 
 
 def test_a_clean_check_exits_0(run_cli, clean: Path, check_argv) -> None:
@@ -209,14 +220,14 @@ def test_fail_on_thresholds(run_cli, mixed: Path, check_argv, fail_on: str | Non
     args = check_argv(mixed, rules=["COMM-003"])  # one medium failure
     result = run_cli(*args, *(["--fail-on", fail_on] if fail_on else []))
     assert result.exit_code == code
-    assert "FAIL  COMM-003" in result.stdout  # reported whatever the threshold
+    assert "MEDIUM   COMM-003  " in result.stdout  # reported whatever the threshold
 
 
 def test_fail_on_counts_the_overridden_severity(run_cli, mixed: Path, check_argv, workdir: Path) -> None:
     (workdir / "capcheck.toml").write_text('[severity]\n"COMM-003" = "critical"\n')
     result = run_cli(*check_argv(mixed, rules=["COMM-003"]), "--fail-on", "critical")
     assert result.exit_code == 1
-    assert "\n  critical\n    FAIL  COMM-003" in result.stdout
+    assert "\nCRITICAL COMM-003  " in result.stdout
 
 
 def test_a_raising_rule_makes_the_check_incomplete(
@@ -226,11 +237,13 @@ def test_a_raising_rule_makes_the_check_incomplete(
     args = [*check_argv(mixed, rules=["COMM-902", "COMM-004"]), "--plugin", "./raising_rule_plugin.py"]
     result = run_cli(*args, "--fail-on", "never")
     assert result.exit_code == 2  # even with --fail-on never: the check is incomplete
+    # The error comes first, whatever its severity: the check is incomplete.
+    assert result.stdout.split("\n\n")[1].splitlines()[0].split()[1] == "COMM-902"
     assert (
-        "ERROR COMM-902  evidence/supplier-contracts.json: the rule raised ZeroDivisionError: cannot share "
+        "    supplier-contracts.json  supplier-contracts evidence  the rule raised ZeroDivisionError: cannot share "
         "8780000 between 0 suppliers"
     ) in result.stdout
-    assert "FAIL  COMM-004" in result.stdout  # the other rule still ran
+    assert "HIGH     COMM-004  " in result.stdout  # the other rule still ran
     assert "Result: INCOMPLETE" in result.stdout
     assert "Traceback" not in result.stdout + result.stderr
     debug = run_cli(*args, "--debug")
@@ -254,7 +267,7 @@ def test_control_characters_in_evidence_are_neutralised(run_cli, workdir: Path, 
     assert result.exit_code == 1
     out = result.stdout
     assert "\x1b" not in out and "\r" not in out and "\x07" not in out and "\x9b" not in out
-    [line] = [line for line in out.splitlines() if "COMM-004  contracts.json" in line]
+    [line] = [line for line in out.splitlines() if line.startswith("    contracts.json:")]
     assert "has no exit plan" in line  # one line: the CR/LF did not start a forged one
     assert not any(line.startswith("PASS") for line in out.splitlines())
 
@@ -270,8 +283,8 @@ def test_bad_as_of_date(run_cli, clean: Path) -> None:
 def test_as_of_changes_the_verdict(run_cli, mixed: Path, check_argv) -> None:
     early = run_cli(*check_argv(mixed, rules=["INFRA-004"], as_of="2025-01-05"))
     late = run_cli(*check_argv(mixed, rules=["INFRA-004"], as_of="2025-04-01"))
-    assert "[AST-002]" not in early.stdout  # patched 4 days before
-    assert "[AST-002]: internet-facing api-01 last patched 90 days ago" in late.stdout
+    assert "AST-002" not in early.stdout  # patched 4 days before
+    assert "it-assets.csv:3  AST-002  internet-facing api-01 last patched 90 days ago" in late.stdout
 
 
 def test_no_evidence_given(run_cli) -> None:
@@ -284,7 +297,8 @@ def test_unknown_format(run_cli, clean: Path) -> None:
     result = run_cli("check", clean, "--format", "yaml")
     assert result.exit_code == 2
     assert (
-        "  --format: unknown format 'yaml' (formats: csv, html, json, junit, markdown, sarif, text)\n" in result.stderr
+        "  --format: unknown format 'yaml' (formats: azure-devops, csv, github, gitlab, html, json, junit, markdown, "
+        "sarif, text)\n" in result.stderr
     )
 
 
@@ -302,7 +316,7 @@ def test_an_unknown_format_from_the_config_names_the_file_and_key(
     result = run_cli("check", clean)
     assert result.exit_code == 2
     assert result.stderr.startswith("capcheck: config error: 1 problem\n")
-    assert f"  {where}: unknown format 'yaml' (formats: csv, html, json" in result.stderr
+    assert f"  {where}: unknown format 'yaml' (formats: azure-devops, csv, github, gitlab, html, json" in result.stderr
     assert run_cli("check", clean, "--format", "json", "--fail-on", "never").exit_code == 0  # the option wins
 
 
@@ -385,14 +399,19 @@ def test_json_findings_are_sorted_and_fingerprints_unique(run_cli, mixed: Path, 
 # --- --output and --report: atomic files -------------------------------------------------------------------
 
 
-def test_output_file_is_written_and_stdout_stays_empty(run_cli, mixed: Path, check_argv, workdir: Path) -> None:
+def test_output_file_is_written_and_the_terminal_gets_one_line(run_cli, mixed: Path, check_argv, workdir: Path) -> None:
     result = run_cli(*check_argv(mixed), "--format", "json", "--output", "out/findings.json")
     assert result.stdout == ""
     assert result.exit_code == 2  # out/ does not exist
     assert "out/findings.json: cannot write" in result.stderr
     (workdir / "out").mkdir()
     result = run_cli(*check_argv(mixed), "--format", "json", "--output", "out/findings.json")
-    assert (result.exit_code, result.stdout) == (1, "")
+    assert result.exit_code == 1
+    # The terminal still says how the run went, in one line.
+    assert result.stdout == (
+        "capcheck: FAILED - failures at or above 'low' (exit 1): 7 failed (2 critical, 4 high, 1 medium), "
+        "0 errors, 1 skipped, 6 passed\n"
+    )
     assert json.loads((workdir / "out" / "findings.json").read_text())["result"]["exit_code"] == 1
     assert sorted(p.name for p in (workdir / "out").iterdir()) == ["findings.json"]  # no temporary files left
 
@@ -422,7 +441,7 @@ def test_extra_reports(run_cli, mixed: Path, check_argv, workdir: Path) -> None:
     assert result.stdout.startswith("capcheck ")  # the main output still goes to stdout
     assert json.loads((workdir / "findings.json").read_text())["summary"]["by_status"]["fail"] == 7
     text = (workdir / "findings.txt").read_text()
-    assert "FAIL  COMM-004" in text and not ANSI.search(text)
+    assert "HIGH     COMM-004  " in text and not ANSI.search(text)
 
 
 @pytest.mark.parametrize(

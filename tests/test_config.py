@@ -218,7 +218,7 @@ def test_an_explicit_config_file(run_cli, copy_fixture: Callable[..., Path], wor
     copy_fixture("evidence/mixed", "evidence")
     copy_fixture("config/pyproject.toml", "settings/pyproject.toml")
     result = run_cli("check", "evidence", "--config", "settings/pyproject.toml", "--as-of", "2025-04-01")
-    assert "[CON-004]" in result.stdout  # the expired contract is in scope through the options override
+    assert "  CON-004  " in result.stdout  # the expired contract is in scope through the options override
     assert result.exit_code == 0  # COMM-004 is high; fail_on = critical
 
 

@@ -191,3 +191,58 @@ def test_json_safe_reveals_only_lone_surrogates() -> None:
 
 def test_md_table_cell_keeps_authored_markdown_on_one_row() -> None:
     assert md_table_cell("**Exit** plans | `code`\nnext") == "**Exit** plans \\| `code` next"
+
+
+# --- terminal columns: aligned whatever the evidence holds --------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "columns"),
+    [("abc", 3), ("データ", 6), ("e\u0301", 1), ("a\u200bb", 2), ("🔥x", 3), ("", 0)],
+)
+def test_width_counts_terminal_columns(text: str, columns: int) -> None:
+    from capcheck.escaping.terminal import width
+
+    assert width(text) == columns
+
+
+def test_pad_and_clip_fit_columns() -> None:
+    from capcheck.escaping.terminal import clip, pad, width
+
+    assert pad("データ", 8) == "データ  " and width(pad("データ", 8)) == 8
+    assert pad("toolong", 3) == "toolong"  # never cut by padding
+    assert clip("データベース", 5) == "デー\u2026" and width(clip("データベース", 5)) <= 5
+    assert clip("short", 5) == "short"
+
+
+# --- CI logs: nothing a runner would obey -----------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("value", "data", "prop"),
+    [
+        ("50% done", "50%25 done", "50%25 done"),
+        ("a\nb\rc", "a\u240ab\u240dc", "a\u240ab\u240dc"),  # shown on the line, never a new one
+        ("k=v,x:y", "k=v,x:y", "k=v%2Cx%3Ay"),
+        ("##[error]x ##vso[", "#%2523[error]x #%2523vso[", "#%2523[error]x #%2523vso["),
+        ("%0A", "%250A", "%250A"),
+    ],
+)
+def test_github_escaping(value: str, data: str, prop: str) -> None:
+    from capcheck.escaping.ci import github_data, github_property
+
+    assert github_data(value) == data and github_property(value) == prop
+
+
+@pytest.mark.parametrize(
+    ("value", "data", "prop"),
+    [
+        ("50% done", "50%AZP25 done", "50%AZP25 done"),
+        ("a;b]c", "a;b]c", "a%3Bb%5Dc"),
+        ("x ##vso[task.complete]", "x #%AZP2523vso[task.complete]", "x #%AZP2523vso[task.complete%5D"),
+    ],
+)
+def test_azure_escaping(value: str, data: str, prop: str) -> None:
+    from capcheck.escaping.ci import azure_data, azure_property
+
+    assert azure_data(value) == data and azure_property(value) == prop

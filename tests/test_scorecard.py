@@ -633,7 +633,8 @@ def test_reporters_show_criteria_profile_and_gaps_and_neutralise_evidence(
     att = {**_att("capcheck-1:WORK-M1", "partially-achieved", date(2026, 10, 1)), "id": HOSTILE}
     (evidence / "organisation.json").write_text(json.dumps({"kind": "organisation", "records": [org]}))
     (evidence / "attestations.json").write_text(json.dumps({"kind": "attestations", "records": [att]}))
-    out = run_cli("check", str(evidence), "--as-of", "2026-11-25", "-f", fmt).stdout
+    show = ["--show", "criteria"] if fmt == "text" else []  # the text report's criteria view is asked for
+    out = run_cli("check", str(evidence), "--as-of", "2026-11-25", "-f", fmt, *show).stdout
     assert "\x1b[2J" not in out
     assert fmt == "text" or "<img" not in out
     if fmt == "text":

@@ -30,6 +30,7 @@ if TYPE_CHECKING:
     from capcheck.models import RunResult
     from capcheck.plugins import PluginInfo
     from capcheck.registry import Registry
+    from capcheck.reporters import RenderOptions
 
 __all__ = ["main"]
 
@@ -150,6 +151,97 @@ def sarif_options(func: F) -> F:
         help="Most SARIF results, the most severe kept (default 5000: GitHub keeps 5,000 per run and rejects "
         "more than 25,000; 0 for no limit).",
     )(func)
+
+
+_DISPLAY = "capcheck.display"
+
+
+def _display(ctx: click.Context, param: click.Parameter, value: Any) -> None:
+    """Collect the text report's display flags in the context (they change what is shown, nothing else)."""
+    from capcheck.reporters.text import SHOW_CHOICES
+
+    if param.name == "show":
+        if not value:
+            return
+        chosen = {part.strip().lower() for item in value for part in item.split(",") if part.strip()}
+        unknown = sorted(chosen - set(SHOW_CHOICES))
+        if unknown or not chosen:
+            raise click.BadParameter(
+                f"{', '.join(map(repr, unknown)) or 'nothing'} is not one of {', '.join(SHOW_CHOICES)}"
+            )
+        value = frozenset(chosen)
+    elif param.name == "min_severity":
+        if value is None:
+            return
+        from capcheck.models import Severity
+
+        value = Severity(value.lower())
+    elif value is None or value is False:
+        return
+    ctx.meta.setdefault(_DISPLAY, {})[param.name] = value
+
+
+def display_options(func: F) -> F:
+    """``--quiet``, ``--compact``, ``--show``, ``--min-severity``, ``--limit``: what the text report shows."""
+    options = [
+        click.option(
+            "--quiet",
+            "-q",
+            "quiet",
+            is_flag=True,
+            expose_value=False,
+            callback=_display,
+            help="Text: print the summary only (over --compact).",
+        ),
+        click.option(
+            "--compact",
+            "compact",
+            is_flag=True,
+            expose_value=False,
+            callback=_display,
+            help="Text: one line per finding (path:line: RULE severity record: message).",
+        ),
+        click.option(
+            "--show",
+            "show",
+            multiple=True,
+            metavar="LIST",
+            expose_value=False,
+            callback=_display,
+            help="Text: list these, comma-separated: fail, error, skip, waived, baselined, pass, criteria "
+            "(default fail,error,skip; pass with --include-passed). Never changes the exit code or other formats.",
+        ),
+        click.option(
+            "--min-severity",
+            "min_severity",
+            type=click.Choice(SEVERITY_CHOICES[:-1], case_sensitive=False),
+            expose_value=False,
+            callback=_display,
+            help="Text: list findings of this severity or higher only (errors always). Never changes the exit code.",
+        ),
+        click.option(
+            "--limit",
+            "limit",
+            type=click.IntRange(min=0),
+            metavar="N",
+            expose_value=False,
+            callback=_display,
+            help="Text: detail the N most severe failing rules, 3 records each (default 7); 0 lists every rule "
+            "and record.",
+        ),
+    ]
+    for option in reversed(options):
+        func = option(func)
+    return func
+
+
+def _color(to_terminal: bool) -> bool:
+    """Colour for standard output: on a terminal, or forced by FORCE_COLOR; never with NO_COLOR or TERM=dumb."""
+    if not to_terminal or os.environ.get("NO_COLOR"):
+        return False
+    if os.environ.get("FORCE_COLOR"):
+        return True
+    return sys.stdout.isatty() and os.environ.get("TERM") != "dumb"
 
 
 def config_option(func: F) -> F:
@@ -304,7 +396,7 @@ def _request(
 
 
 #: The formats capcheck's own reporters write; plugins may add more (``capcheck plugins``).
-BUILTIN_FORMATS = ("text", "json", "sarif", "junit", "markdown", "csv", "html")
+BUILTIN_FORMATS = ("text", "json", "sarif", "junit", "markdown", "csv", "html", "github", "azure-devops", "gitlab")
 _INTERRUPTED = "130 interrupted by SIGINT (Ctrl-C); 143 by SIGTERM (a CI job cancelled)."
 
 CHECK_EPILOG = f"""\b
@@ -394,6 +486,7 @@ Examples:
     help="Report failures already in this baseline as 'baselined'; only new failures fail the run.",
 )
 @click.option("--no-baseline", is_flag=True, help="Ignore the baseline the config names.")
+@display_options
 @markdown_limit_option
 @sarif_options
 @debug_option
@@ -472,6 +565,15 @@ def check(
     _emit(registry, result, fmt, output, markdown_limit, sarif)
     for name, path in targets:
         _emit(registry, result, name, path, markdown_limit, sarif)
+    if "github" in (fmt, *(name for name, _ in targets)):
+        from capcheck.reporters.github import append_step_summary
+
+        append_step_summary(result, _render_options(output, markdown_limit, sarif))
+    if output is not None:  # the report went to a file: still say how the run went
+        from capcheck.reporters.text import render_summary_line
+
+        color = _color(True)
+        click.echo(render_summary_line(result, color), nl=False, color=color or None)
     _finish(result.exit_code)
 
 
@@ -632,20 +734,46 @@ def _emit(
     sarif: Mapping[str, Any] | None = None,
 ) -> None:
     from capcheck.outputs import write_file
+
+    options = _render_options(output, markdown_limit, sarif)
+    text = _render(registry, result, fmt, options)
+    if output is None:
+        click.echo(text, nl=False, color=options.color or None)  # click would strip forced colour
+        sys.stdout.flush()  # a failure belongs to this output, not to the exit
+        return
+    write_file(output, text)
+
+
+def _render_options(
+    output: Path | None, markdown_limit: int | None = None, sarif: Mapping[str, Any] | None = None
+) -> RenderOptions:
+    """The render options for an output (standard output when ``output`` is None)."""
     from capcheck.reporters import RenderOptions
 
-    color = output is None and sys.stdout.isatty() and not os.environ.get("NO_COLOR")
-    options = RenderOptions(color=color, base_dir=Path.cwd())
+    options = RenderOptions(color=_color(output is None), base_dir=Path.cwd(), **_display_settings(output is None))
     if markdown_limit is not None:
         options = dataclasses.replace(options, markdown_limit=markdown_limit)
     if sarif is not None:
         options = dataclasses.replace(options, **sarif)
-    text = _render(registry, result, fmt, options)
-    if output is None:
-        click.echo(text, nl=False)
-        sys.stdout.flush()  # a failure belongs to this output, not to the exit
-        return
-    write_file(output, text)
+    return options
+
+
+def _display_settings(to_terminal: bool) -> dict[str, Any]:
+    """The display flags given to this command, as :class:`~capcheck.reporters.RenderOptions` fields."""
+    import shutil
+
+    ctx = click.get_current_context(silent=True)
+    given: dict[str, Any] = dict(ctx.meta.get(_DISPLAY, {})) if ctx is not None else {}
+    settings: dict[str, Any] = {}
+    if given.pop("quiet", False):
+        settings["layout"] = "quiet"
+    elif given.pop("compact", False):
+        settings["layout"] = "compact"
+    given.pop("compact", None)
+    settings.update(given)
+    if to_terminal and sys.stdout.isatty():
+        settings["width"] = max(60, shutil.get_terminal_size((100, 24)).columns)
+    return settings
 
 
 def _render(registry: Registry, result: RunResult, fmt: str, options: Any) -> str:

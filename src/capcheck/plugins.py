@@ -56,6 +56,9 @@ OPTIONAL_PLUGINS: tuple[str, ...] = (
     "capcheck.reporters.markdown",
     "capcheck.reporters.csv",
     "capcheck.reporters.html",
+    "capcheck.reporters.github",
+    "capcheck.reporters.azure",
+    "capcheck.reporters.gitlab",
 )
 
 

@@ -224,7 +224,8 @@ def test_text_output_lists_the_notes_neutralised(run_cli: Any, plugin_dir: Path)
     data = {**INVENTORY, "notes": ["inventory exported by\x07 the CMDB"]}
     result = check(run_cli, write(plugin_dir / "teams.inv.json", data))
     assert result.exit_code == 1, result.stderr
-    assert "    FAIL  INFRA-990  teams.inv.json [A-2]: web-01 has no version\n" in result.stdout
+    assert "\nHIGH     INFRA-990  " in result.stdout
+    assert "    teams.inv.json  A-2  web-01 has no version\n" in result.stdout
     assert (
         "\nNotes\n"
         "  teams.inv.json: 1 assets not mapped (no id): scratch\u241b[2J (/teams/0/assets/1)\n"

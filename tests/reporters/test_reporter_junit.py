@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import xml.etree.ElementTree as ET
 from collections import Counter
 from pathlib import Path
@@ -77,7 +78,8 @@ def test_failure_details(full_result: RunResult, options: RenderOptions) -> None
     root = ET.fromstring(render_junit(full_result, options))
     finding = next(f for f in full_result.findings if f.rule_id == "COMM-004" and f.status is Status.FAIL)
     assert finding.evidence is not None and finding.evidence.record_id is not None
-    case = root.find(f".//testcase[@classname='capcheck.COMM.COMM-004'][@name='{finding.evidence.record_id}']")
+    name = f"COMM-004 {finding.title}: {finding.evidence.record_id}"  # reads on its own: rule, title, record
+    case = root.find(f".//testcase[@classname='capcheck.COMM.COMM-004'][@name='{name}']")
     assert case is not None
     failure = case.find("failure")
     assert failure is not None
@@ -89,7 +91,8 @@ def test_failure_details(full_result: RunResult, options: RenderOptions) -> None
     skipped = root.findall(".//testcase/skipped")
     assert skipped and all(s.get("message") for s in skipped)
     groups = root.findall(".//testcase[@classname='capcheck.INFRA.INFRA-003']")
-    assert {c.get("name") for c in groups} == {"production", "test"}
+    title = next(r.title for r in full_result.rules if r.id == "INFRA-003")
+    assert {c.get("name") for c in groups} == {f"INFRA-003 {title}: production", f"INFRA-003 {title}: test"}
 
 
 def test_passes_not_listed_are_counted_in_properties(default_result: RunResult, options: RenderOptions) -> None:
@@ -107,7 +110,7 @@ def test_hostile_values(
     text = render_junit(full_result, options)
     assert "\x07" not in text and "\x1b" not in text
     root = ET.fromstring(text)  # well-formed despite </script>, quotes and control characters
-    names = {c.get("name") for c in root.iter("testcase")}
+    names = {(c.get("name") or "").split(": ", 1)[-1] for c in root.iter("testcase")}
     assert hostile_contract_id in names
     assert hostile_asset_id in names
     assert "<script>" not in text  # escaped by ElementTree
@@ -116,7 +119,8 @@ def test_hostile_values(
 def _case(root: ET.Element, rule_id: str, name: str) -> ET.Element:
     area = rule_id.rsplit("-", 1)[0]
     for case in root.iter("testcase"):
-        if case.get("classname") == f"capcheck.{area}.{rule_id}" and case.get("name") == name:
+        named = (case.get("name") or "").startswith(f"{rule_id} ") and (case.get("name") or "").endswith(f": {name}")
+        if case.get("classname") == f"capcheck.{area}.{rule_id}" and named:
             return case
     raise AssertionError(f"no testcase {rule_id} {name}")
 
@@ -189,3 +193,22 @@ def test_hostile_waiver_is_escaped(
     message = skipped.get("message") or ""
     assert message.startswith("waived: </script><script>alert(9)</script> | ")
     assert message.endswith("(+RISK-102 <b>, approved by =cmd|' /C calc'!A0, expires 2027-03-31)")
+
+
+def test_test_names_read_on_their_own_and_groups_are_named_by_their_label(
+    full_result: RunResult, options: RenderOptions
+) -> None:
+    whole = next(f for f in full_result.findings if f.evidence is not None and f.evidence.record_id is not None)
+    assert whole.evidence is not None
+    register = dataclasses.replace(
+        whole, group="all", evidence=dataclasses.replace(whole.evidence, record_id=None), fingerprint="g" * 32
+    )
+    result = dataclasses.replace(full_result, findings=(*full_result.findings, register))
+    root = ET.fromstring(render_junit(result, options))
+    names = [c.get("name") or "" for c in root.iter("testcase") if not (c.get("classname") or "").endswith(".gate")]
+    titles = {r.id: r.title for r in full_result.rules} | {whole.rule_id: whole.title}
+    for name in names:
+        rule_id = name.split(" ", 1)[0]
+        assert name.startswith(f"{rule_id} {titles.get(rule_id, '')}: "), name
+    assert f"{whole.rule_id} {whole.title}: all {whole.evidence.kind} records" in names
+    assert not any(name.endswith(": all") for name in names)

@@ -38,7 +38,7 @@ GAP = "caf-4.0:Z9.z"
 #: Which markers each built-in format shows (SARIF and JUnit carry the scorecard rows only;
 #: CSV is one row per finding and shows none of these members).
 SHOWN = {
-    "text": {BASIS, CRITERION_TITLE, FLAG, TICKET, BASELINE_FILE, ATTESTATION, GAP},
+    "text": {BASIS, FLAG, TICKET, BASELINE_FILE},  # the criteria view and the gaps: with --show criteria
     "markdown": {BASIS, CRITERION_TITLE, FLAG, TICKET, BASELINE_FILE, FIXED_MESSAGE, ATTESTATION, GAP},
     "html": {BASIS, CRITERION_TITLE, FLAG, TICKET, BASELINE_FILE, FIXED_MESSAGE, ATTESTATION, GAP},
     "json": {BASIS, CRITERION_TITLE, FLAG, TICKET, BASELINE_FILE, FIXED_MESSAGE, ATTESTATION, GAP},
@@ -110,6 +110,14 @@ def test_every_format_renders_the_typed_members(name: str, contract_result: RunR
     text = reporter.render(contract_result, options)
     shown = {m for m in MARKERS if m in text}
     assert shown == SHOWN[name]
+
+
+def test_the_text_reports_criteria_view_renders_the_typed_members(
+    contract_result: RunResult, options: RenderOptions
+) -> None:
+    reporter = load_registry(Config()).reporters["text"]
+    text = reporter.render(contract_result, dataclasses.replace(options, show=frozenset({"criteria"})))
+    assert {m for m in MARKERS if m in text} == SHOWN["text"] | {CRITERION_TITLE, ATTESTATION, GAP}
 
 
 def test_every_registered_reporter_renders_without_the_optional_members(

@@ -85,10 +85,10 @@ def test_check_an_ocds_file_end_to_end(run_cli: RunCli) -> None:
 
 
 def test_text_output_shows_file_and_line(run_cli: RunCli) -> None:
-    result = run_cli("check", "contracts.ocds.json", "--as-of", "2026-01-01", "--select", "COMM-911")
+    result = run_cli("check", "contracts.ocds.json", "--as-of", "2026-01-01", "--select", "COMM-911", "--compact")
     assert result.exit_code == 1, result.stderr
     assert (
-        "FAIL  COMM-911  contracts.ocds.json:1505 [ocds-b5fd17-71b2b17c-1e8c-4a47-a886-0dd552b773a9-1]: "
+        "contracts.ocds.json:1505: COMM-911 medium ocds-b5fd17-71b2b17c-1e8c-4a47-a886-0dd552b773a9-1: "
         in result.stdout
     )
     # What the loader did not map is listed under Notes, file by file.

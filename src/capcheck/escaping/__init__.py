@@ -6,8 +6,10 @@
 * :mod:`.csv`: spreadsheet cells (:func:`csv_line`: no live formula, no forged row);
 * :mod:`.html`: the HTML report (:func:`esc`); :mod:`.xml`: JUnit (:func:`xml_text`);
 * :mod:`.json`: JSON and SARIF documents (:func:`json_text`: nothing raw; :func:`json_safe`: no lone surrogates).
+* :mod:`.ci`: GitHub Actions and Azure Pipelines logs (:func:`github_data`, :func:`azure_data` ...: no forged command).
 """
 
+from capcheck.escaping.ci import azure_data, azure_property, defuse, github_data, github_property
 from capcheck.escaping.controls import reveal, visible
 from capcheck.escaping.csv import csv_cell, csv_line
 from capcheck.escaping.html import esc
@@ -17,10 +19,15 @@ from capcheck.escaping.terminal import terminal
 from capcheck.escaping.xml import xml_text
 
 __all__ = [
+    "azure_data",
+    "azure_property",
     "csv_cell",
     "csv_line",
+    "defuse",
     "esc",
     "fit_comment",
+    "github_data",
+    "github_property",
     "json_safe",
     "json_text",
     "md_escape",

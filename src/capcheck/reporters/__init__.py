@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -15,16 +16,77 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from capcheck.escaping.markdown import DEFAULT_LIMIT as DEFAULT_MARKDOWN_LIMIT
-from capcheck.models import RunResult
+from capcheck.models import Finding, RunResult, Severity
 
 if TYPE_CHECKING:  # annotations only: the scorecard is imported when a run computes one
     from capcheck.scorecard import AreaScore
 
-__all__ = ["DEFAULT_SARIF_MAX_RESULTS", "RenderOptions", "Reporter", "scorecard_rows", "write_atomic"]
+__all__ = [
+    "DEFAULT_SARIF_MAX_RESULTS",
+    "DEFAULT_TEXT_LIMIT",
+    "RenderOptions",
+    "Reporter",
+    "document_file",
+    "finding_subject",
+    "first_sentence",
+    "scorecard_rows",
+    "write_atomic",
+]
 
 #: The most SARIF results by default: GitHub code scanning stores and shows only the 5,000 most severe
 #: results of a run (and rejects a run of more than 25,000), so more only makes the upload bigger.
 DEFAULT_SARIF_MAX_RESULTS = 5000
+#: The most failing rules the text report details by default (each with a few records): the example's
+#: 66 failing rules would otherwise fill 400 lines; the rest are named, one line per severity.
+DEFAULT_TEXT_LIMIT = 7
+#: The end of a sentence or clause in a remediation.
+_SENTENCE_END = re.compile(r"(?<=[.;])\s")
+_ABBREVIATIONS = ("e.g.", "i.e.", "etc.", "vs.", "cf.")
+
+
+def document_file(path: str) -> tuple[str, str | None]:
+    """A document shown as ``file!part`` (a workbook's sheet) as (the file on disk, the part); else (path, None).
+
+    Only when ``path`` is not itself a file and the part before ``!`` is: a file name may contain ``!``.
+    Formats that point a viewer at a file (SARIF, the CI annotations) point at the workbook.
+    """
+    head, sep, part = path.partition("!")
+    try:
+        if sep and head and not os.path.lexists(path) and os.path.isfile(head):
+            return head, part
+    except ValueError:  # a NUL in the name: not a path on disk
+        pass
+    return path, None
+
+
+def first_sentence(text: str) -> str:
+    """A remediation's first sentence (or clause), whole: the one-line fix the text and CI formats show.
+
+    It ends at a full stop or semicolon followed by a space, outside parentheses and not after an
+    abbreviation (``e.g.``, ``i.e.``, ``etc.``)."""
+    text = text.strip()
+    first = text
+    for match in _SENTENCE_END.finditer(text):
+        head = text[: match.start()]
+        if head.count("(") == head.count(")") and not head.endswith(_ABBREVIATIONS):
+            first = head
+            break
+    first = first.rstrip(";")
+    return first if first.endswith((".", "!", "?")) else first + "."
+
+
+def finding_subject(finding: Finding) -> str:
+    """What a finding is about, for people: the record id, the group's label (``all KIND records`` for a
+    rule judging a whole register at once), or the evidence kind it lacked. Not escaped."""
+    ev = finding.evidence
+    kind = ev.kind if ev is not None else "evidence"
+    if ev is not None and ev.record_id is not None:
+        return ev.record_id
+    if finding.group == "all":
+        return f"all {kind} records"
+    if finding.group is not None:
+        return finding.group
+    return f"{kind} evidence"
 
 
 def scorecard_rows(result: RunResult) -> tuple[AreaScore, ...]:
@@ -37,13 +99,25 @@ class RenderOptions:
     """How to render: ``color`` only for a terminal; ``base_dir`` for relative URIs; ``markdown_limit``
     the longest Markdown output in characters (``--markdown-limit``; 0 for no limit); ``sarif_max_results``
     the most SARIF results (``--sarif-max-results``; 0 for no limit); ``sarif_category`` the SARIF run's
-    ``automationDetails.id`` category (``--sarif-category``; None: ``capcheck/``)."""
+    ``automationDetails.id`` category (``--sarif-category``; None: ``capcheck/``).
+
+    The display options change what the text report *shows*, never the result, the exit code or another
+    format: ``layout`` ``grouped`` (by rule, the default), ``compact`` (one line per finding, ``--compact``)
+    or ``quiet`` (the summary only, ``--quiet``); ``show`` the statuses listed (``--show``; None: failures,
+    errors and skips, and passes when the run lists them); ``min_severity`` the lowest severity listed
+    (``--min-severity``; errors are always listed); ``limit`` the most failing rules detailed (``--limit``;
+    0 for every rule and record); ``width`` the terminal's columns."""
 
     color: bool = False
     base_dir: Path | None = None
     markdown_limit: int = DEFAULT_MARKDOWN_LIMIT
     sarif_max_results: int = DEFAULT_SARIF_MAX_RESULTS
     sarif_category: str | None = None
+    layout: str = "grouped"
+    show: frozenset[str] | None = None
+    min_severity: Severity | None = None
+    limit: int = DEFAULT_TEXT_LIMIT
+    width: int = 100
 
 
 @dataclass(frozen=True)

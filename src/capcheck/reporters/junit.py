@@ -6,8 +6,9 @@ Valid against both the lenient Jenkins xUnit ``junit-10.xsd`` and the strict Apa
 * ``<testsuites>`` (no attributes: the Ant schema allows none) holds one ``<testsuite>`` per
   capability area that had rules run, named ``AREA Title``, with ``package`` ``capcheck.AREA`` and
   ``id`` counting from 0;
-* each listed finding is a ``<testcase>``: ``classname`` ``capcheck.AREA.RULE-ID`` and ``name`` the
-  record id (or group, or evidence kind), made unique within the rule;
+* each listed finding is a ``<testcase>``: ``classname`` ``capcheck.AREA.RULE-ID`` and ``name`` that
+  reads on its own, ``RULE-ID Title: RECORD`` (the record id; a group's label, ``all KIND records`` for a
+  whole register; ``KIND evidence`` when none was given), made unique within the rule;
 * ``fail`` -> ``<failure message=... type=severity>``, ``error`` -> ``<error type="error">``,
   ``skip`` -> ``<skipped message=...>``, ``pass`` -> a plain testcase (listed only with
   ``--include-passed``); the text of each element holds the evidence location;
@@ -32,7 +33,7 @@ from collections.abc import Sequence
 from capcheck.escaping.xml import xml_text
 from capcheck.hookspecs import hookimpl
 from capcheck.models import Finding, RunResult, Status
-from capcheck.reporters import RenderOptions, Reporter, scorecard_rows
+from capcheck.reporters import RenderOptions, Reporter, finding_subject, scorecard_rows
 
 __all__ = ["render_junit"]
 
@@ -50,12 +51,8 @@ def _timestamp(result: RunResult) -> str:
 
 
 def _case_name(f: Finding) -> str:
-    ev = f.evidence
-    if ev is not None and ev.record_id is not None:
-        return ev.record_id
-    if f.group is not None:
-        return f.group
-    return ev.kind if ev is not None else "evidence"
+    """A name that reads on its own (some viewers hide the classname): rule id, title and what it is about."""
+    return f"{f.rule_id} {f.title}: {finding_subject(f)}"
 
 
 def _details(f: Finding) -> str:

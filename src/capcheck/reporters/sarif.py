@@ -30,7 +30,6 @@ and a lone surrogate (an undecodable byte in a file name) is written as its esca
 from __future__ import annotations
 
 import json
-import os
 import re
 from collections.abc import Mapping, Sequence
 from pathlib import Path, PurePosixPath
@@ -40,7 +39,7 @@ from urllib.parse import quote
 from capcheck.escaping.json import json_text
 from capcheck.hookspecs import hookimpl
 from capcheck.models import EvidenceRef, Finding, RuleInfo, RunResult, Severity, Status
-from capcheck.reporters import RenderOptions, Reporter
+from capcheck.reporters import RenderOptions, Reporter, document_file
 
 __all__ = [
     "INFORMATION_URI",
@@ -132,17 +131,9 @@ class _Locator:
 
     @staticmethod
     def split(path: str) -> tuple[str, str | None]:
-        """A document shown as ``file!part`` (a workbook's sheet) as (the file on disk, the part); else (path, None).
-
-        Only when ``path`` is not itself a file and the part before ``!`` is: a file name may contain ``!``.
-        """
-        head, sep, part = path.partition("!")
-        try:
-            if sep and head and not os.path.lexists(path) and os.path.isfile(head):
-                return head, part
-        except ValueError:  # a NUL in the name: not a path on disk
-            pass
-        return path, None
+        """A document shown as ``file!part`` (a workbook's sheet) as (the file on disk, the part): see
+        :func:`capcheck.reporters.document_file`."""
+        return document_file(path)
 
     def location(self, path: str) -> dict[str, Any]:
         """``{"uri": ..., "uriBaseId": "%SRCROOT%"}`` for a path below the base, else a file URI."""
