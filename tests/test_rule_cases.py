@@ -38,5 +38,5 @@ def test_harness_reports_a_wrong_expectation(tmp_path: Path) -> None:
         "        - {id: C-1, title: A, supplier: S, value: 1, start_date: 2024-01-01, status: active}\n"
         "    expect: {C-1: pass}\n"
     )
-    with pytest.raises(AssertionError, match="C-1 expected pass, got fail"):
+    with pytest.raises(AssertionError, match="wrong.yaml:4: wrong: C-1: expected pass, got fail: contract C-1"):
         run_case_file(case)

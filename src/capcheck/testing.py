@@ -1,7 +1,8 @@
 """The rule test harness: rule behaviour tested as data, for capcheck's rules and plugin authors'.
 
-A *case file* (YAML) holds the cases of one rule: evidence records by kind, the as-of date,
-option overrides, and the status expected for each record id (or aggregate group)::
+A *case file* (YAML, ``schemas/rule-cases.schema.json``) holds the cases of one rule: evidence
+records by kind (or fixture files), the as-of date, option overrides, and the status expected for
+each record id (or aggregate group)::
 
     rule: COMM-001
     as_of: 2026-11-25
@@ -14,22 +15,23 @@ option overrides, and the status expected for each record id (or aggregate group
         expect: {C-1: pass}
       - name: a short review period makes it fail
         options: {review_period: "30d"}
-        evidence: {...}
-        expect: {C-1: fail}
+        evidence_files: [fixtures/contracts.csv]
+        expect: {C-1: {status: fail, severity: high, message: "no owner"}}
 
-``expect`` maps each record id (or group name) the rule judges to ``pass``, ``fail``, ``skip``
-or ``error``; every finding must be expected and every expectation met. ``expect_skip: true``
-expects a rule-wide skip (insufficient evidence). Use it from pytest::
+A case fails when an expected finding is missing or different, and when the rule reports a
+``fail`` or ``error`` (or skips as a whole) where nothing was expected; passes of records the
+case does not name are allowed. ``expect_skip: true`` expects a rule-wide skip.
 
-    from capcheck.testing import case_files, run_case_file
+The harness loads the built-ins and the plugins it is given, and no installed plugin unless
+``autoload=True``: another plugin in the environment cannot break a plugin's tests. Use it
+through ``capcheck test``, the pytest plugin (:mod:`capcheck.pytest_plugin`), or directly::
 
-    @pytest.mark.parametrize("path", case_files(Path("tests/rule_cases")), ids=lambda p: p.stem)
-    def test_rule_cases(path):
-        run_case_file(path)   # raises AssertionError listing every mismatch
+    run_case_file(Path("tests/rule_cases/ACME-001.yaml"), plugins=["acme_rules"])  # AssertionError on a mismatch
 """
 
 from __future__ import annotations
 
+import difflib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
@@ -38,15 +40,37 @@ from typing import Any
 
 from capcheck.config import Config
 from capcheck.engine import evaluate
-from capcheck.errors import EvidenceError, RuleFileError
-from capcheck.evidence import evidence_from_records
+from capcheck.errors import EvidenceError, Problem, RuleFileError
+from capcheck.evidence import EvidenceSet, evidence_from_records, load_evidence
 from capcheck.loaders import SourceFile, normalise_values
-from capcheck.models import Finding, Status
+from capcheck.models import Finding, Severity, Status, display_path
 from capcheck.registry import Registry
+from capcheck.rules import Rule
 from capcheck.runner import load_registry
-from capcheck.side_inputs import read_document
+from capcheck.side_inputs import escape_token, read_document, shorten
 
-__all__ = ["CaseResult", "case_files", "load_cases", "run_case", "run_case_file"]
+__all__ = [
+    "CASE_FILE_MAX_BYTES",
+    "Case",
+    "CaseFile",
+    "CaseResult",
+    "Expectation",
+    "case_files",
+    "harness_registry",
+    "load_case_file",
+    "load_cases",
+    "run_case",
+    "run_case_file",
+    "run_cases",
+    "run_rule",
+]
+
+#: The largest rule case file read.
+CASE_FILE_MAX_BYTES = 16 << 20
+#: The extensions of case files.
+CASE_FILE_SUFFIXES = (".yaml", ".yml")
+#: The statuses a case may expect.
+EXPECTED_STATUSES = ("pass", "fail", "skip", "error")
 
 _REGISTRY: dict[tuple[Any, ...], Registry] = {}
 
@@ -57,12 +81,243 @@ def _fingerprint(path: Path) -> tuple[Any, ...]:
     return (str(path.resolve()), *((str(f), f.stat().st_mtime_ns, f.stat().st_size) for f in files if f.is_file()))
 
 
-def _registry(rule_paths: Sequence[Path] = (), plugins: Sequence[str] = ()) -> Registry:
-    """The registry for these rule paths and plugins, built once per content (rule compilation is costly)."""
-    key = (tuple(_fingerprint(Path(p)) for p in rule_paths), tuple(plugins), str(Path.cwd()))
+def harness_registry(
+    rule_paths: Sequence[Path] = (), plugins: Sequence[str] = (), *, autoload: bool = False, coverage: bool = False
+) -> Registry:
+    """The registry cases run against: the built-ins, ``plugins`` and ``rule_paths``; installed
+    (entry-point) plugins only with ``autoload``. Built once per content (rule compilation is costly).
+
+    :param coverage: compile declarative conditions traced (:func:`capcheck.declarative.conditions.tracing`),
+        for :mod:`capcheck.testreport`'s coverage; never cached, since it records outcomes.
+    :raises CapcheckError: a plugin or rule file is broken.
+    """
+    if coverage:
+        from capcheck.declarative.conditions import tracing
+
+        with tracing():
+            return load_registry(Config(), list(rule_paths), list(plugins), entry_points=autoload)
+    key = (tuple(_fingerprint(Path(p)) for p in rule_paths), tuple(plugins), autoload, str(Path.cwd()))
     if key not in _REGISTRY:
-        _REGISTRY[key] = load_registry(Config(), list(rule_paths), list(plugins))
+        _REGISTRY[key] = load_registry(Config(), list(rule_paths), list(plugins), entry_points=autoload)
     return _REGISTRY[key]
+
+
+# ---------------------------------------------------------------------------------------------
+# Case files
+# ---------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Expectation:
+    """What a case expects of one record (or group): a status, optionally a severity and a message part."""
+
+    status: Status
+    severity: Severity | None = None
+    message: str | None = None
+
+    def describe(self) -> str:
+        """``fail`` or ``fail (high, message containing 'x')``."""
+        extra = [
+            e
+            for e in (self.severity and self.severity.value, self.message and f"message containing {self.message!r}")
+            if e
+        ]
+        return f"{self.status.value} ({', '.join(extra)})" if extra else self.status.value
+
+
+@dataclass(frozen=True)
+class Case:
+    """One case of a case file, validated."""
+
+    name: str
+    index: int
+    line: int | None
+    as_of: date
+    options: Mapping[str, Any]
+    evidence: Mapping[str, Sequence[Mapping[str, Any]]] | None
+    evidence_files: tuple[Path, ...]
+    expect: Mapping[str, Expectation]
+    expect_skip: bool
+
+    @property
+    def pointer(self) -> str:
+        """The case's JSON pointer in its file."""
+        return f"/cases/{self.index}"
+
+
+@dataclass(frozen=True)
+class CaseFile:
+    """A case file, validated against ``schemas/rule-cases.schema.json``."""
+
+    path: Path
+    shown: str
+    rule: str
+    cases: tuple[Case, ...]
+    #: The line of a JSON pointer into the file (best effort), for located problems.
+    lines: Mapping[str, int] = field(default_factory=dict, repr=False)
+
+    def problem(self, message: str, pointer: str) -> Problem:
+        """A problem located at ``pointer`` in this file."""
+        return Problem(message, path=self.shown, line=_line_for(self.lines, pointer), pointer=pointer)
+
+
+def _line_for(lines: Mapping[str, int], pointer: str) -> int | None:
+    while pointer:
+        if pointer in lines:
+            return lines[pointer]
+        pointer = pointer.rpartition("/")[0]
+    return lines.get("")
+
+
+def _node_lines(node: Any, pointer: str = "", out: dict[str, int] | None = None) -> dict[str, int]:
+    """The first line of every value in a YAML node tree, by JSON pointer."""
+    import yaml
+
+    out = {} if out is None else out
+    if node is None:
+        return out
+    out[pointer] = node.start_mark.line + 1
+    if isinstance(node, yaml.MappingNode):
+        for key, value in node.value:
+            child = f"{pointer}/{escape_token(key.value)}"
+            out[child] = key.start_mark.line + 1
+            _node_lines(value, child, out)
+            out[child] = key.start_mark.line + 1
+    elif isinstance(node, yaml.SequenceNode):
+        for i, item in enumerate(node.value):
+            _node_lines(item, f"{pointer}/{i}", out)
+    return out
+
+
+def case_files(directory: Path) -> list[Path]:
+    """The case files (``*.yaml``, ``*.yml``) under ``directory`` (or ``directory`` itself), sorted."""
+    if directory.is_file():
+        return [directory]
+    return sorted(p for p in directory.rglob("*") if p.suffix.lower() in CASE_FILE_SUFFIXES and p.is_file())
+
+
+def load_cases(path: Path) -> dict[str, Any]:
+    """Read a case file safely (the side-input reader: bounded, no aliases or duplicate keys) and
+    validate it against its schema; dates become ISO strings as in evidence files.
+
+    :raises RuleFileError: the file cannot be read, parsed or validated, with its line and pointer.
+    """
+    return _read(path)[0]
+
+
+def _read(path: Path) -> tuple[dict[str, Any], dict[str, int], str]:
+    import jsonschema
+
+    from capcheck.resources import load_schema
+
+    shown = display_path(path)
+    document = read_document(
+        path,
+        shown=shown,
+        what="rule case file",
+        error=RuleFileError,
+        limit=CASE_FILE_MAX_BYTES,
+        formats=CASE_FILE_SUFFIXES,
+    )
+    source = SourceFile(path=path, display=shown, data=b"")
+    try:
+        doc = normalise_values(source, document.value)
+    except EvidenceError as exc:
+        raise RuleFileError(exc.problems) from None
+    lines = _node_lines(document.node)
+    validator = jsonschema.Draft202012Validator(load_schema("rule-cases"), format_checker=jsonschema.FormatChecker())
+    problems = [
+        Problem(message, path=shown, line=_line_for(lines, pointer), pointer=pointer or None)
+        for pointer, message in sorted(_schema_problems(validator, doc))
+    ]
+    if problems:
+        raise RuleFileError(problems)
+    return doc, lines, shown
+
+
+def _schema_problems(validator: Any, doc: Any) -> set[tuple[str, str]]:
+    """``(pointer, message)`` for each schema error, said for a person (allowed statuses, did you mean)."""
+    found: set[tuple[str, str]] = set()
+    for error in validator.iter_errors(doc):
+        where = list(error.absolute_path)
+        pointer = "".join(f"/{escape_token(p)}" for p in where)
+        if error.validator == "additionalProperties":
+            allowed = sorted(error.schema.get("properties", {}))
+            for key in sorted(set(error.instance) - set(allowed)):
+                close = difflib.get_close_matches(key, allowed, n=1)
+                hint = f"did you mean {close[0]!r}?" if close else f"keys: {', '.join(allowed)}"
+                found.add((f"{pointer}/{escape_token(key)}", f"unknown key {shorten(key)} ({hint})"))
+        elif len(where) >= 4 and where[2] == "expect" and error.validator in ("anyOf", "enum"):
+            if isinstance(error.instance, dict) and error.validator == "anyOf":
+                for sub in error.context or ():
+                    if sub.schema_path and sub.schema_path[0] == 1:  # the table form's own errors
+                        ptr = pointer + "".join(f"/{escape_token(p)}" for p in sub.relative_path)
+                        found.add((ptr, _message(sub)))
+            else:
+                found.add(
+                    (
+                        pointer,
+                        f"{shorten(error.instance)} is not a status: expect {', '.join(EXPECTED_STATUSES)}, or a "
+                        "table {status, severity, message}",
+                    )
+                )
+        elif error.validator == "anyOf" and len(where) == 2 and where[0] == "cases":
+            found.add((pointer, "a case needs 'expect' (record id -> status) or 'expect_skip: true'"))
+        elif error.validator == "not" and len(where) == 2:
+            found.add((pointer, "a case has 'evidence' or 'evidence_files', not both"))
+        else:
+            found.add((pointer, _message(error)))
+    return found
+
+
+def _message(error: Any) -> str:
+    from capcheck.errors import elide
+
+    if error.validator == "additionalProperties":
+        allowed = sorted(error.schema.get("properties", {}))
+        extra = sorted(set(error.instance) - set(allowed))
+        return f"unknown key {', '.join(shorten(k) for k in extra)} (keys: {', '.join(allowed)})"
+    return elide(error.message)
+
+
+def load_case_file(path: Path) -> CaseFile:
+    """A case file, read and validated (schema, dates), with its cases typed.
+
+    :raises RuleFileError: every problem, with line and pointer.
+    """
+    doc, lines, shown = _read(path)
+    default_as_of = date.fromisoformat(doc["as_of"]) if "as_of" in doc else date.today()
+    cases: list[Case] = []
+    for index, raw in enumerate(doc["cases"]):
+        expect = {
+            str(key): Expectation(Status(value))
+            if isinstance(value, str)
+            else Expectation(
+                Status(value["status"]),
+                Severity(value["severity"]) if "severity" in value else None,
+                value.get("message"),
+            )
+            for key, value in (raw.get("expect") or {}).items()
+        }
+        cases.append(
+            Case(
+                name=raw["name"],
+                index=index,
+                line=lines.get(f"/cases/{index}"),
+                as_of=date.fromisoformat(raw["as_of"]) if "as_of" in raw else default_as_of,
+                options=dict(raw.get("options", {})),
+                evidence=raw.get("evidence"),
+                evidence_files=tuple(path.parent / p for p in raw.get("evidence_files", ())),
+                expect=expect,
+                expect_skip=bool(raw.get("expect_skip")),
+            )
+        )
+    return CaseFile(path=path, shown=shown, rule=doc["rule"], cases=tuple(cases), lines=lines)
+
+
+# ---------------------------------------------------------------------------------------------
+# Running cases
+# ---------------------------------------------------------------------------------------------
 
 
 @dataclass
@@ -72,36 +327,81 @@ class CaseResult:
     name: str
     findings: list[Finding] = field(default_factory=list)
     mismatches: list[str] = field(default_factory=list)
+    #: Where the case is: ``file:line``.
+    location: str = ""
+    #: The statuses the case expected (for coverage: does a rule have passing and failing cases).
+    expected: frozenset[Status] = frozenset()
+    #: The day the case judged dates as of.
+    as_of: date | None = None
+
+    @property
+    def passed(self) -> bool:
+        """No mismatch."""
+        return not self.mismatches
 
 
-#: The largest rule case file read.
-CASE_FILE_MAX_BYTES = 16 << 20
+def _same_type(default: Any, value: Any) -> bool:
+    from capcheck.runner import _same_type as same  # one definition of "an option value of its default's type"
+
+    return same(default, value)
 
 
-def case_files(directory: Path) -> list[Path]:
-    """The ``*.yaml`` case files under ``directory``, sorted."""
-    return sorted(directory.rglob("*.yaml"))
+def check_case_file(case_file: CaseFile, registry: Registry) -> list[Problem]:
+    """What makes a case file unrunnable against ``registry``: an unknown rule, an option the rule
+    does not declare or of the wrong type, a fixture file that does not exist."""
+    rule = registry.rules.get(case_file.rule)
+    if rule is None:
+        close = difflib.get_close_matches(case_file.rule, sorted(registry.rules), n=1)
+        hint = f"did you mean {close[0]!r}?" if close else "is the plugin that defines it loaded? (--plugin MOD)"
+        return [case_file.problem(f"unknown rule {shorten(case_file.rule)} ({hint})", "/rule")]
+    problems: list[Problem] = []
+    declared = rule.meta.options
+    for case in case_file.cases:
+        for name, value in case.options.items():
+            pointer = f"{case.pointer}/options/{escape_token(name)}"
+            if name not in declared:
+                close = difflib.get_close_matches(name, sorted(declared), n=1)
+                allowed = (
+                    f"did you mean {close[0]!r}?" if close else f"options: {', '.join(sorted(declared)) or 'none'}"
+                )
+                problems.append(
+                    case_file.problem(f"rule {rule.meta.id} has no option {shorten(name)} ({allowed})", pointer)
+                )
+            elif not _same_type(declared[name], value):
+                problems.append(
+                    case_file.problem(
+                        f"option {shorten(name)} of {rule.meta.id} must be {type(declared[name]).__name__}, "
+                        f"like its default {declared[name]!r}",
+                        pointer,
+                    )
+                )
+        for i, fixture in enumerate(case.evidence_files):
+            if not fixture.exists():
+                problems.append(
+                    case_file.problem("no such evidence file or directory", f"{case.pointer}/evidence_files/{i}")
+                )
+    return problems
 
 
-def load_cases(path: Path) -> dict[str, Any]:
-    """Read a case file safely (the side-input reader: bounded, no aliases or duplicate keys); dates
-    become ISO strings as in evidence files.
-
-    :raises RuleFileError: the file cannot be read or parsed, with its line.
-    """
-    document = read_document(
-        path,
-        shown=path.as_posix(),
-        what="rule case file",
-        error=RuleFileError,
-        limit=CASE_FILE_MAX_BYTES,
-        formats=(".yaml", ".yml"),
-    )
-    source = SourceFile(path=path, display=path.as_posix(), data=b"")
-    doc = normalise_values(source, document.value)
-    if not isinstance(doc, dict) or "rule" not in doc or not isinstance(doc.get("cases"), list):
-        raise ValueError(f"{path}: a case file needs 'rule' and a list of 'cases'")
-    return doc
+def _evidence(case_file: CaseFile, case: Case, registry: Registry) -> EvidenceSet:
+    try:
+        if case.evidence_files:
+            return load_evidence(case.evidence_files, loaders=registry.loaders, kinds=registry.kinds)
+        return evidence_from_records(
+            case.evidence or {}, kinds=registry.kinds, name=f"{case_file.shown}#{case.pointer}"
+        )
+    except EvidenceError as exc:
+        if case.evidence_files:
+            raise
+        # in-memory records: say where in the case file they are
+        raise RuleFileError(
+            [
+                case_file.problem(
+                    p.message, f"{case.pointer}/evidence/{(p.path or '').rpartition('/')[2]}{p.pointer or ''}"
+                )
+                for p in exc.problems
+            ]
+        ) from None
 
 
 def _key(f: Finding) -> str:
@@ -112,48 +412,141 @@ def _key(f: Finding) -> str:
     return "*"
 
 
-def run_case(rule_id: str, case: Mapping[str, Any], *, as_of: date, registry: Registry) -> CaseResult:
-    """Evaluate one case of ``rule_id`` and compare the findings with ``case['expect']``."""
-    rule = registry.rules.get(rule_id)
-    name = str(case.get("name", "unnamed case"))
-    result = CaseResult(name=name)
-    if rule is None:
-        result.mismatches.append(f"unknown rule {rule_id}")
-        return result
-    try:
-        evidence = evidence_from_records(case.get("evidence", {}), kinds=registry.kinds, name=f"case:{name}")
-    except EvidenceError as exc:
-        result.mismatches.extend(f"{name}: invalid evidence: {p}" for p in exc.problems)
-        return result
-    options = {rule_id: dict(case.get("options", {}))}
-    case_as_of = date.fromisoformat(case["as_of"]) if "as_of" in case else as_of
-    evaluation = evaluate([rule], evidence, as_of=case_as_of, options=options, include_passed=True)
-    result.findings = evaluation.findings
-    expect = {str(k): Status(v) for k, v in (case.get("expect") or {}).items()}
-    if case.get("expect_skip"):
-        expect["*"] = Status.SKIP
-    seen: dict[str, Status] = {}
-    for f in evaluation.findings:
+def compare(expect: Mapping[str, Expectation], findings: Sequence[Finding]) -> list[str]:
+    """Every difference between what a case expects and the findings, one sentence each: a missing or
+    different expected finding, and an unexpected ``fail``/``error`` (or a rule-wide skip)."""
+    mismatches: list[str] = []
+    seen: set[str] = set()
+    for f in findings:
         key = _key(f)
-        seen[key] = f.status
+        seen.add(key)
         wanted = expect.get(key)
+        got = f"{f.status.value}: {f.message}"
         if wanted is None:
-            result.mismatches.append(f"{name}: unexpected {f.status.value} for {key}: {f.message}")
-        elif wanted is not f.status:
-            result.mismatches.append(f"{name}: {key} expected {wanted.value}, got {f.status.value}: {f.message}")
+            if f.status in (Status.FAIL, Status.ERROR) or key == "*":
+                what = (
+                    "the rule skipped as a whole"
+                    if key == "*" and f.status is Status.SKIP
+                    else f"unexpected {f.status.value}"
+                )
+                mismatches.append(f"{key}: {what}: {f.message}" if key != "*" else f"{what}: {f.message}")
+        elif wanted.status is not f.status:
+            mismatches.append(f"{key}: expected {wanted.describe()}, got {got}")
+        elif wanted.severity is not None and wanted.severity is not f.severity:
+            mismatches.append(f"{key}: expected severity {wanted.severity.value}, got {f.severity.value}: {f.message}")
+        elif wanted.message is not None and wanted.message not in f.message:
+            mismatches.append(f"{key}: expected a message containing {wanted.message!r}, got {f.message!r}")
     for key, wanted in expect.items():
         if key not in seen:
-            result.mismatches.append(f"{name}: expected {wanted.value} for {key}, but the rule did not judge it")
-    return result
+            mismatches.append(f"{key}: expected {wanted.describe()}, but the rule did not judge it")
+    return mismatches
 
 
-def run_case_file(path: Path, *, rule_paths: Sequence[Path] = (), plugins: Sequence[str] = ()) -> list[CaseResult]:
-    """Run every case in a case file; raise AssertionError listing all mismatches."""
-    doc = load_cases(path)
-    registry = _registry(rule_paths, plugins)
-    as_of = date.fromisoformat(str(doc.get("as_of", date.today().isoformat())))
-    results = [run_case(str(doc["rule"]), case, as_of=as_of, registry=registry) for case in doc["cases"]]
-    problems = [m for r in results for m in r.mismatches]
+def _run(rule: Rule, case_file: CaseFile, case: Case, registry: Registry) -> CaseResult:
+    evidence = _evidence(case_file, case, registry)
+    options = {rule.meta.id: dict(case.options)}
+    evaluation = evaluate([rule], evidence, as_of=case.as_of, options=options, include_passed=True)
+    expect = dict(case.expect)
+    if case.expect_skip:
+        expect["*"] = Expectation(Status.SKIP)
+    location = case_file.shown if case.line is None else f"{case_file.shown}:{case.line}"
+    return CaseResult(
+        name=case.name,
+        findings=list(evaluation.findings),
+        mismatches=compare(expect, evaluation.findings),
+        location=location,
+        expected=frozenset(e.status for e in expect.values()),
+        as_of=case.as_of,
+    )
+
+
+def run_cases(case_file: CaseFile, registry: Registry) -> list[CaseResult]:
+    """Run every case of a loaded case file.
+
+    :raises CapcheckError: the file cannot run (:func:`check_case_file`), or its evidence is invalid.
+    """
+    problems = check_case_file(case_file, registry)
     if problems:
-        raise AssertionError(f"{path}:\n  " + "\n  ".join(problems))
+        raise RuleFileError(problems)
+    rule = registry.rules[case_file.rule]
+    return [_run(rule, case_file, case, registry) for case in case_file.cases]
+
+
+def run_case(rule_id: str, case: Mapping[str, Any], *, as_of: date, registry: Registry) -> CaseResult:
+    """Evaluate one case (a mapping as in a case file) of ``rule_id`` and compare the findings with
+    its expectation; an unknown rule or invalid evidence is a mismatch."""
+    rule = registry.rules.get(rule_id)
+    name = str(case.get("name", "unnamed case"))
+    if rule is None:
+        return CaseResult(name=name, mismatches=[f"unknown rule {rule_id}"])
+    expect = {
+        str(k): Expectation(Status(v)) if isinstance(v, str) else Expectation(Status(v["status"]), None, None)
+        for k, v in (case.get("expect") or {}).items()
+    }
+    typed = Case(
+        name=name,
+        index=0,
+        line=None,
+        as_of=date.fromisoformat(case["as_of"]) if "as_of" in case else as_of,
+        options=dict(case.get("options", {})),
+        evidence=case.get("evidence", {}),
+        evidence_files=(),
+        expect=expect,
+        expect_skip=bool(case.get("expect_skip")),
+    )
+    case_file = CaseFile(path=Path("<memory>"), shown=f"case:{name}", rule=rule_id, cases=(typed,))
+    try:
+        return _run(rule, case_file, typed, registry)
+    except RuleFileError as exc:
+        return CaseResult(name=name, mismatches=[f"{name}: invalid evidence: {p}" for p in exc.problems])
+
+
+def run_case_file(
+    path: Path, *, rule_paths: Sequence[Path] = (), plugins: Sequence[str] = (), autoload: bool = False
+) -> list[CaseResult]:
+    """Run every case in a case file against the built-ins plus ``plugins`` and ``rule_paths`` (and the
+    installed plugins only with ``autoload``).
+
+    :raises AssertionError: listing every mismatch of every case.
+    :raises CapcheckError: the case file is invalid or cannot run (file, line and pointer).
+    """
+    case_file = load_case_file(path)
+    results = run_cases(case_file, harness_registry(rule_paths, plugins, autoload=autoload))
+    problems = [f"{r.location}: {r.name}: {m}" for r in results for m in r.mismatches]
+    if problems:
+        raise AssertionError(f"{case_file.shown}: {case_file.rule}:\n  " + "\n  ".join(problems))
     return results
+
+
+def run_rule(
+    rule: Rule | str,
+    records: Mapping[str, Sequence[Mapping[str, Any]]],
+    *,
+    as_of: date,
+    options: Mapping[str, Any] | None = None,
+    registry: Registry | None = None,
+    include_passed: bool = True,
+) -> list[Finding]:
+    """Run one rule over in-memory records (by kind), validated like evidence files; the typed findings.
+
+    For a Python rule's unit tests (the pytest plugin's ``capcheck_run`` fixture)::
+
+        findings = run_rule(my_rule, {"supplier-contracts": [{"id": "C-1", ...}]}, as_of=date(2026, 11, 25))
+        assert [f.status.value for f in findings] == ["fail"]
+
+    :param rule: a :class:`Rule` (a ``@rule`` function) or a rule id in ``registry``.
+    :param registry: the kinds to validate against and the rules to look ids up in (default: the built-ins).
+    :raises EvidenceError: a record does not validate against its kind.
+    :raises KeyError: an unknown rule id.
+    """
+    registry = registry if registry is not None else harness_registry()
+    resolved = registry.rules[rule] if isinstance(rule, str) else rule
+    evidence = evidence_from_records(records, kinds=registry.kinds, name=f"run_rule:{resolved.meta.id}")
+    evaluation = evaluate(
+        [resolved],
+        evidence,
+        as_of=as_of,
+        options={resolved.meta.id: dict(options or {})},
+        include_passed=include_passed,
+    )
+    return list(evaluation.findings)
