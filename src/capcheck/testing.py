@@ -56,12 +56,14 @@ __all__ = [
     "CaseResult",
     "Expectation",
     "case_files",
+    "check_case_file",
     "harness_registry",
     "load_case_file",
     "load_cases",
     "run_case",
     "run_case_file",
     "run_cases",
+    "run_one_case",
     "run_rule",
 ]
 
@@ -346,9 +348,9 @@ def _same_type(default: Any, value: Any) -> bool:
     return same(default, value)
 
 
-def check_case_file(case_file: CaseFile, registry: Registry) -> list[Problem]:
-    """What makes a case file unrunnable against ``registry``: an unknown rule, an option the rule
-    does not declare or of the wrong type, a fixture file that does not exist."""
+def check_case_file(case_file: CaseFile, registry: Registry, cases: Sequence[Case] | None = None) -> list[Problem]:
+    """What makes a case file (or some of its ``cases``) unrunnable against ``registry``: an unknown
+    rule, an option the rule does not declare or of the wrong type, a fixture file that does not exist."""
     rule = registry.rules.get(case_file.rule)
     if rule is None:
         close = difflib.get_close_matches(case_file.rule, sorted(registry.rules), n=1)
@@ -356,16 +358,14 @@ def check_case_file(case_file: CaseFile, registry: Registry) -> list[Problem]:
         return [case_file.problem(f"unknown rule {shorten(case_file.rule)} ({hint})", "/rule")]
     problems: list[Problem] = []
     declared = rule.meta.options
-    for case in case_file.cases:
+    for case in case_file.cases if cases is None else cases:
         for name, value in case.options.items():
             pointer = f"{case.pointer}/options/{escape_token(name)}"
             if name not in declared:
                 close = difflib.get_close_matches(name, sorted(declared), n=1)
-                allowed = (
-                    f"did you mean {close[0]!r}?" if close else f"options: {', '.join(sorted(declared)) or 'none'}"
-                )
+                known = f"did you mean {close[0]!r}?" if close else f"options: {', '.join(sorted(declared)) or 'none'}"
                 problems.append(
-                    case_file.problem(f"rule {rule.meta.id} has no option {shorten(name)} ({allowed})", pointer)
+                    case_file.problem(f"rule {rule.meta.id} has no option {shorten(name)} ({known})", pointer)
                 )
             elif not _same_type(declared[name], value):
                 problems.append(
@@ -440,6 +440,17 @@ def compare(expect: Mapping[str, Expectation], findings: Sequence[Finding]) -> l
         if key not in seen:
             mismatches.append(f"{key}: expected {wanted.describe()}, but the rule did not judge it")
     return mismatches
+
+
+def run_one_case(case_file: CaseFile, case: Case, registry: Registry) -> CaseResult:
+    """Run one case of a case file and compare its findings with the expectation.
+
+    :raises CapcheckError: the case cannot run (:func:`check_case_file`), or its evidence is invalid.
+    """
+    problems = check_case_file(case_file, registry, [case])
+    if problems:
+        raise RuleFileError(problems)
+    return _run(registry.rules[case_file.rule], case_file, case, registry)
 
 
 def _run(rule: Rule, case_file: CaseFile, case: Case, registry: Registry) -> CaseResult:
