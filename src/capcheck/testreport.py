@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -111,6 +111,8 @@ class TestRun:
     min_coverage: float | None = None
     require_tests: bool = False
     gate_failures: tuple[str, ...] = field(default=())
+    #: When the run started (UTC), for the JUnit timestamp.
+    started: datetime = field(default_factory=lambda: datetime.now(UTC))
 
     @property
     def failed_cases(self) -> int:
@@ -314,60 +316,66 @@ def render_json(run: TestRun) -> str:
 
 
 def render_junit(run: TestRun) -> str:
-    """JUnit XML: a test suite per case file, a test case per case, a failure listing its mismatches;
-    failed gates as failures of a ``capcheck.coverage`` suite."""
+    """JUnit XML (valid against the Ant and JUnit 10 schemas): a test suite per case file, a test case
+    per case, a failure listing its mismatches; failed gates as failures of a ``capcheck.coverage`` suite."""
+    import re
     import xml.etree.ElementTree as ET
 
+    from capcheck._version import __version__
     from capcheck.escaping.xml import xml_text
 
+    def token(text: str) -> str:  # an xs:token: whitespace collapsed, never empty
+        return xml_text(re.sub(r"\s+", " ", text)).strip() or "-"
+
     root = ET.Element("testsuites")
-    for i, f in enumerate(run.files):
-        failures = sum(not c.passed for c in f.cases)
-        suite = ET.SubElement(
+    stamp = run.started.strftime("%Y-%m-%dT%H:%M:%S")  # the Ant schema: no fraction, no zone (UTC)
+
+    def suite(index: int, name: str, package: str, tests: int, failures: int) -> ET.Element:
+        el = ET.SubElement(
             root,
             "testsuite",
             {
-                "name": xml_text(f.path),
-                "id": str(i),
-                "tests": str(len(f.cases)),
+                "name": token(name),
+                "package": token(package),
+                "id": str(index),
+                "timestamp": stamp,
+                "hostname": "localhost",
+                "tests": str(tests),
                 "failures": str(failures),
                 "errors": "0",
                 "skipped": "0",
                 "time": "0",
             },
         )
+        props = ET.SubElement(el, "properties")
+        ET.SubElement(props, "property", {"name": "capcheck.version", "value": __version__})
+        return el
+
+    def close(el: ET.Element) -> None:
+        ET.SubElement(el, "system-out").text = ""
+        ET.SubElement(el, "system-err").text = ""
+
+    for i, f in enumerate(run.files):
+        el = suite(i, f.path, f"capcheck.{f.rule}", len(f.cases), sum(not c.passed for c in f.cases))
         used: set[str] = set()
         for c in f.cases:
-            name, n = c.name, 1
+            name = base = token(c.name)
+            n = 1
             while name in used:
                 n += 1
-                name = f"{c.name} ({n})"
+                name = f"{base} ({n})"
             used.add(name)
-            case = ET.SubElement(
-                suite, "testcase", {"name": xml_text(name), "classname": xml_text(f"capcheck.{f.rule}"), "time": "0"}
-            )
+            case = ET.SubElement(el, "testcase", {"name": name, "classname": token(f"capcheck.{f.rule}"), "time": "0"})
             if not c.passed:
-                el = ET.SubElement(case, "failure", {"message": xml_text(c.mismatches[0]), "type": "mismatch"})
-                el.text = xml_text(f"{c.location}\n" + "\n".join(c.mismatches))
+                failure = ET.SubElement(case, "failure", {"message": xml_text(c.mismatches[0]), "type": "mismatch"})
+                failure.text = xml_text(f"{c.location}\n" + "\n".join(c.mismatches))
+        close(el)
     if run.gate_failures:
-        suite = ET.SubElement(
-            root,
-            "testsuite",
-            {
-                "name": "capcheck.coverage",
-                "id": str(len(run.files)),
-                "tests": str(len(run.gate_failures)),
-                "failures": str(len(run.gate_failures)),
-                "errors": "0",
-                "skipped": "0",
-                "time": "0",
-            },
-        )
+        el = suite(len(run.files), "capcheck.coverage", "capcheck.coverage", *(len(run.gate_failures),) * 2)
         for g in run.gate_failures:
-            case = ET.SubElement(
-                suite, "testcase", {"name": xml_text(g), "classname": "capcheck.coverage", "time": "0"}
-            )
+            case = ET.SubElement(el, "testcase", {"name": token(g), "classname": "capcheck.coverage", "time": "0"})
             ET.SubElement(case, "failure", {"message": xml_text(g), "type": "gate"}).text = xml_text(g)
+        close(el)
     ET.indent(root, space="  ")
     return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, encoding="unicode") + "\n"
 

@@ -1,0 +1,121 @@
+"""The pytest plugin: case files collected as items with readable failures, fixtures for Python rules, and no cost
+or effect on a pytest run without case files."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from importlib import metadata
+from pathlib import Path
+
+import pytest
+
+pytest_plugins = ["pytester"]
+
+FIXTURES = Path(__file__).parent / "fixtures"
+#: Load the plugin by name when this environment's install predates its entry point.
+PLUGIN_ARGS = (
+    ()
+    if any(ep.value == "capcheck.pytest_plugin" for ep in metadata.entry_points(group="pytest11"))
+    else (
+        "-p",
+        "capcheck.pytest_plugin",
+    )
+)
+RECORD = "{id: C-1, title: A, supplier: S, value: 1, start_date: 2020-01-01, status: active, last_review: 2026-01-10}"
+
+
+@pytest.fixture
+def cases(pytester: pytest.Pytester) -> Path:
+    """``tests/rule_cases/COMM-002.yaml`` in a scratch project: one passing case, one wrong."""
+    folder = pytester.path / "tests" / "rule_cases"
+    folder.mkdir(parents=True)
+    (folder / "COMM-002.yaml").write_text(
+        "rule: COMM-002\nas_of: 2026-11-25\ncases:\n"
+        f"  - name: reviewed this year\n    evidence: {{supplier-contracts: [{RECORD}]}}\n    expect: {{C-1: pass}}\n"
+        f"  - name: wrongly expected to fail\n    evidence: {{supplier-contracts: [{RECORD}]}}\n"
+        "    expect: {C-1: fail}\n"
+    )
+    (pytester.path / "tests" / "evidence.yaml").write_text("not: a case file\n")  # outside rule_cases: not collected
+    return folder
+
+
+def test_each_case_is_an_item_and_a_failure_says_expected_and_got(pytester: pytest.Pytester, cases: Path) -> None:
+    result = pytester.runpytest(*PLUGIN_ARGS, "-p", "no:cacheprovider", "-v", "tests")
+    result.assert_outcomes(passed=1, failed=1)
+    result.stdout.fnmatch_lines(
+        [
+            "*tests/rule_cases/COMM-002.yaml::reviewed this year PASSED*",
+            "*tests/rule_cases/COMM-002.yaml::wrongly expected to fail FAILED*",
+            "COMM-002: wrongly expected to fail (tests/rule_cases/COMM-002.yaml:7)",
+            "  C-1: expected fail, got pass: Live contracts were reviewed within the review period",
+        ]
+    )
+    assert "Traceback" not in result.stdout.str()
+
+
+def test_an_invalid_case_file_is_a_collection_error_with_its_location(pytester: pytest.Pytester, cases: Path) -> None:
+    (cases / "COMM-001.yaml").write_text("rule: COMM-001\ncases:\n  - name: x\n    expected: {C-1: pass}\n")
+    result = pytester.runpytest(*PLUGIN_ARGS, "-p", "no:cacheprovider", "tests")
+    result.stdout.fnmatch_lines(
+        ["*capcheck rule file error:*", "*COMM-001.yaml:4: /cases/0/expected: unknown key 'expected' (did you mean*"]
+    )
+    assert result.ret == pytest.ExitCode.INTERRUPTED  # a collection error stops the run, as pytest does
+
+
+def test_the_plugin_under_test_comes_from_the_ini_options_and_nothing_else_is_autoloaded(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    site = pytester.path / "site"
+    site.mkdir()
+    (site / "capcheck_testplugin.py").write_text((FIXTURES / "plugins" / "site" / "capcheck_testplugin.py").read_text())
+    broken = site / "capcheck_broken-0.1.dist-info"
+    broken.mkdir()
+    (broken / "METADATA").write_text("Metadata-Version: 2.1\nName: capcheck-broken\nVersion: 0.1\n")
+    (broken / "entry_points.txt").write_text("[capcheck]\nbroken = capcheck_broken_module\n")  # cannot import
+    pytester.makeini("[pytest]\ncapcheck_plugins = capcheck_testplugin\n")
+    folder = pytester.path / "rule_cases"
+    folder.mkdir()
+    (folder / "GOV-950.yaml").write_text(
+        "rule: GOV-950\nas_of: 2026-11-25\ncases:\n  - name: no board fails\n    evidence:\n"
+        "      governance-register: [{id: G-1, title: T, entry_type: risk, owner: o, status: open}]\n"
+        "    expect: {G-1: fail}\n"
+    )
+    pytester.makepyfile(
+        test_python_rule="""
+from datetime import date
+
+from capcheck_testplugin import entries_have_a_board
+
+def test_one_rule(capcheck_run):
+    records = {"governance-register": [
+        {"id": "G-1", "title": "T", "entry_type": "risk", "owner": "o", "status": "open", "board": "Audit"},
+        {"id": "G-2", "title": "T", "entry_type": "risk", "owner": "o", "status": "open"},
+    ]}
+    findings = capcheck_run(entries_have_a_board, records, as_of=date(2026, 11, 25))
+    assert [(f.evidence.record_id, f.status.value) for f in findings] == [("G-1", "pass"), ("G-2", "fail")]
+    assert [f.status.value for f in capcheck_run("GOV-950", records, as_of="2026-11-25", include_passed=False)] == [
+        "fail"
+    ]
+
+def test_evidence(capcheck_evidence):
+    evidence = capcheck_evidence({"governance-register": [
+        {"id": "G-1", "title": "T", "entry_type": "risk", "owner": "o", "status": "open"}]})
+    assert [r["id"] for r in evidence.records("governance-register")] == ["G-1"]
+"""
+    )
+    monkeypatch.syspath_prepend(str(site))  # "installed": the test plugin and a broken one
+    result = pytester.runpytest(*PLUGIN_ARGS, "-p", "no:cacheprovider")
+    result.assert_outcomes(passed=3)
+    pytester.makeini("[pytest]\ncapcheck_plugins = capcheck_testplugin\ncapcheck_autoload = true\n")
+    autoloaded = pytester.runpytest(*PLUGIN_ARGS, "-p", "no:cacheprovider")
+    autoloaded.stdout.fnmatch_lines(["*plugin 'broken' (entry point 'capcheck_broken_module'*failed to import*"])
+
+
+def test_importing_the_plugin_imports_nothing_of_capcheck() -> None:
+    code = (
+        "import sys, capcheck, pytest; before = set(sys.modules); import capcheck.pytest_plugin; "
+        "print(sorted(set(sys.modules) - before))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "['capcheck.pytest_plugin']"

@@ -1,0 +1,180 @@
+"""``capcheck test``: exit codes, the three renderings, coverage of cases and condition branches, the gates."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+import xmlschema
+
+from capcheck.testing import harness_registry
+from capcheck.testreport import render_text, run_tests
+
+SCHEMAS = Path(__file__).parent / "data" / "external-schemas"
+
+# A rule of our own, so that coverage and selection are about it alone (not the built-in pack).
+RULE = """[[rule]]
+id = "COMM-950"
+title = "Live contracts have an owner or a framework"
+area = "COMM"
+severity = "high"
+kind = "supplier-contracts"
+description = "d"
+rationale = "r"
+remediation = "m"
+where = { field = "status", eq = "active" }
+require = { any = [{ field = "owner", exists = true }, { field = "framework", exists = true }] }
+"""
+RECORD = "{{id: {id}, title: A, supplier: S, value: 1, start_date: 2020-01-01, status: {status}{extra}}}"
+
+
+def _record(id: str, status: str = "active", extra: str = "") -> str:
+    return RECORD.format(id=id, status=status, extra=extra)
+
+
+def _cases(*cases: tuple[str, list[str], str]) -> str:
+    out = "rule: COMM-950\nas_of: 2026-11-25\ncases:\n"
+    for name, records, expect in cases:
+        out += f"  - name: {name}\n    evidence:\n      supplier-contracts:\n"
+        out += "".join(f"        - {r}\n" for r in records)
+        out += f"    expect: {expect}\n"
+    return out
+
+
+@pytest.fixture
+def project(workdir: Path) -> Path:
+    """A rule folder and a case folder in the working directory."""
+    (workdir / "rules").mkdir()
+    (workdir / "rules" / "COMM-950.toml").write_text(RULE)
+    (workdir / "cases").mkdir()
+    (workdir / "cases" / "COMM-950.yaml").write_text(
+        _cases(
+            (
+                "an owner passes, nobody fails",
+                [_record("C-1", extra=", owner: o"), _record("C-2")],
+                "{C-1: pass, C-2: fail}",
+            )
+        )
+    )
+    return workdir
+
+
+def test_passing_cases_exit_0_and_say_how_many(run_cli, project: Path) -> None:
+    result = run_cli("test", "--rules", "rules", "cases")
+    assert (result.exit_code, result.stdout) == (0, "1 case file, 1 case: 1 passed, 0 failed\n")
+
+
+def test_a_failing_case_exits_1_naming_the_case_and_each_mismatch(run_cli, project: Path) -> None:
+    (project / "cases" / "COMM-950.yaml").write_text(
+        _cases(("nobody is expected to pass", [_record("C-1"), _record("C-2", extra=", framework: d")], "{C-1: pass}"))
+    )
+    result = run_cli("test", "--rules", "rules", "cases")
+    assert result.exit_code == 1
+    assert result.stdout.splitlines() == [
+        "FAIL COMM-950 cases/COMM-950.yaml:4: nobody is expected to pass",
+        "  C-1: expected pass, got fail: requirement not met: owner is present or framework is present "
+        "(found owner: <missing>, framework: <missing>)",
+        "1 case file, 1 case: 0 passed, 1 failed",
+    ]
+
+
+def test_an_invalid_case_file_exits_2_with_every_problem_located(run_cli, project: Path) -> None:
+    (project / "cases" / "bad.yaml").write_text("rule: COMM-950\ncases:\n  - name: x\n    expect: {C-1: passed}\n")
+    (project / "cases" / "other.yaml").write_text("rule: COMM-905\ncases:\n  - {name: y, expect: {}}\n")
+    result = run_cli("test", "--rules", "rules", "cases")
+    assert result.exit_code == 2
+    assert "cases/bad.yaml:4: /cases/0/expect/C-1: 'passed' is not a status: expect pass, fail, skip, error" in (
+        result.stderr
+    )
+    assert "cases/other.yaml:1: /rule: unknown rule 'COMM-905' (did you mean 'COMM-950'?)" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_a_missing_path_is_exit_2(run_cli, project: Path) -> None:
+    result = run_cli("test", "--rules", "rules", "nowhere")
+    assert result.exit_code == 2 and "nowhere: no such case file or directory" in result.stderr
+
+
+def test_coverage_names_each_condition_branch_never_true_or_false(run_cli, project: Path) -> None:
+    result = run_cli("test", "--rules", "rules", "cases", "--coverage")
+    assert result.exit_code == 0, result.stderr
+    # where: never false (no inactive contract); the `any`: both ways; owner: both; framework: never true
+    assert result.stdout.splitlines()[1:] == [
+        "coverage: 80.0% of 1 rule",
+        "  COMM-950 /rule/0/where (status is 'active'): never false",
+        "  COMM-950 /rule/0/require/any/1 (framework is present): never true",
+    ]
+    (project / "cases" / "more.yaml").write_text(
+        _cases(
+            (
+                "a framework will do; a closed contract is out of scope",
+                [_record("C-3", extra=", framework: d"), _record("C-4", status="expired")],
+                "{C-3: pass}",
+            )
+        )
+    )
+    covered = run_cli("test", "--rules", "rules", "cases", "--coverage", "--min-coverage", "100")
+    assert (covered.exit_code, covered.stdout.splitlines()[1:]) == (0, ["coverage: 100.0% of 1 rule"])
+
+
+def test_min_coverage_and_require_tests_gate_with_exit_1(run_cli, project: Path) -> None:
+    below = run_cli("test", "--rules", "rules", "cases", "--min-coverage", "80.5")
+    assert below.exit_code == 1
+    assert below.stdout.splitlines()[-1] == "gate failed: coverage 80.0% is below --min-coverage 80.5%"
+    (project / "rules" / "COMM-951.toml").write_text(RULE.replace("COMM-950", "COMM-951"))
+    untested = run_cli("test", "--rules", "rules", "cases", "--require-tests")
+    assert untested.exit_code == 1
+    assert untested.stdout.splitlines()[-1] == "gate failed: 1 rule without a case: COMM-951"
+    assert run_cli("test", "--rules", "rules", "cases", "--require-tests", "--select", "COMM-950").exit_code == 0
+
+
+def test_json_output(run_cli, project: Path) -> None:
+    result = run_cli("test", "--rules", "rules", "cases", "--coverage", "-f", "json")
+    doc = json.loads(result.stdout)
+    assert doc["summary"] == {"files": 1, "cases": 1, "failed": 0}
+    assert doc["files"][0]["cases"][0] == {
+        "name": "an owner passes, nobody fails",
+        "location": "cases/COMM-950.yaml:4",
+        "passed": True,
+        "mismatches": [],
+    }
+    [rule] = doc["coverage"]["rules"]
+    assert (rule["rule"], rule["has_pass"], rule["has_fail"], rule["covered"], rule["total"]) == (
+        "COMM-950",
+        True,
+        True,
+        8,
+        10,
+    )
+    assert {"pointer": "/rule/0/require/any/1", "condition": "framework is present", "true": False, "false": True} in (
+        rule["nodes"]
+    )
+
+
+@pytest.mark.parametrize("xsd", ["junit-10.xsd", "JUnit.xsd"])
+def test_junit_output_validates_and_carries_the_mismatches(run_cli, project: Path, xsd: str) -> None:
+    (project / "cases" / "COMM-950.yaml").write_text(
+        _cases(("wrong", [_record("C-1")], "{C-1: pass}"), ("right", [_record("C-1")], "{C-1: fail}"))
+    )
+    result = run_cli("test", "--rules", "rules", "cases", "-f", "junit", "--min-coverage", "99")
+    assert result.exit_code == 1
+    xmlschema.XMLSchema(str(SCHEMAS / xsd)).validate(result.stdout)
+    assert '<testcase name="wrong" classname="capcheck.COMM-950" time="0">' in result.stdout
+    assert "C-1: expected pass, got fail" in result.stdout
+    assert 'name="capcheck.coverage"' in result.stdout
+
+
+def test_output_file_and_never_over_a_case_file(run_cli, project: Path) -> None:
+    assert run_cli("test", "--rules", "rules", "cases", "-o", "out.txt").exit_code == 0
+    assert (project / "out.txt").read_text() == "1 case file, 1 case: 1 passed, 0 failed\n"
+    refused = run_cli("test", "--rules", "rules", "cases", "-o", "cases/COMM-950.yaml")
+    assert refused.exit_code == 2 and "would overwrite an input" in refused.stderr
+
+
+def test_the_built_ins_are_not_under_test_when_rules_are_named(project: Path) -> None:
+    registry = harness_registry([project / "rules"], coverage=True)
+    under_test = [r for r in registry.rules.values() if r.source.type != "builtin"]
+    run = run_tests([project / "cases"], registry, under_test=under_test, coverage=True)
+    assert run.coverage is not None and [r.rule_id for r in run.coverage.rules] == ["COMM-950"]
+    assert "coverage: 80.0% of 1 rule" in render_text(run)
