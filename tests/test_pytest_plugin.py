@@ -3,6 +3,7 @@ or effect on a pytest run without case files."""
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 from importlib import metadata
@@ -119,3 +120,11 @@ def test_importing_the_plugin_imports_nothing_of_capcheck() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "['capcheck.pytest_plugin']"
+
+
+def test_the_guides_fixture_example_passes(pytester: pytest.Pytester) -> None:
+    guide = (Path(__file__).resolve().parent.parent / "docs" / "writing-rules.md").read_text()
+    found = re.search(r"```python\n(from datetime import date\n\n\ndef test_an_active_contract.*?)```", guide, re.S)
+    assert found is not None
+    pytester.makepyfile(test_guide=found.group(1))
+    pytester.runpytest(*PLUGIN_ARGS, "-p", "no:cacheprovider").assert_outcomes(passed=1)

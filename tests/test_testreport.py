@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -178,3 +179,42 @@ def test_the_built_ins_are_not_under_test_when_rules_are_named(project: Path) ->
     run = run_tests([project / "cases"], registry, under_test=under_test, coverage=True)
     assert run.coverage is not None and [r.rule_id for r in run.coverage.rules] == ["COMM-950"]
     assert "coverage: 80.0% of 1 rule" in render_text(run)
+
+
+# --- the examples in docs/writing-rules.md ----------------------------------------------------------
+
+GUIDE = Path(__file__).resolve().parent.parent / "docs" / "writing-rules.md"
+
+
+def _block(lang: str, first_line: str) -> str:
+    found = re.search(rf"```{lang}\n({re.escape(first_line)}\n.*?)```", GUIDE.read_text(), re.S)
+    assert found is not None, f"no ```{lang} block starting {first_line!r} in {GUIDE.name}"
+    return found.group(1)
+
+
+@pytest.fixture
+def documented(workdir: Path) -> Path:
+    """The guide's case file, with the fixture file it names."""
+    folder = workdir / "tests" / "rule_cases"
+    (folder / "fixtures").mkdir(parents=True)
+    (folder / "COMM-002.yaml").write_text(_block("yaml", "# tests/rule_cases/COMM-002.yaml"))
+    (folder / "fixtures" / "supplier-contracts.csv").write_text(
+        "id,title,supplier,value,start_date,status,last_review\nC-1,Hosting,Acme,10,2020-01-01,active,2026-01-10\n"
+    )
+    return folder / "COMM-002.yaml"
+
+
+def test_the_guides_case_file_passes_and_its_failure_output_is_what_capcheck_prints(run_cli, documented: Path) -> None:
+    assert run_cli("test", "tests/rule_cases").stdout == "1 case file, 3 cases: 3 passed, 0 failed\n"
+    documented.write_text(documented.read_text().replace("message: last review not recorded", "message: no review"))
+    result = run_cli("test", "tests/rule_cases")
+    assert result.exit_code == 1
+    assert result.stdout == _block(
+        "", "FAIL COMM-002 tests/rule_cases/COMM-002.yaml:5: reviewed within the year passes; never reviewed fails"
+    )
+
+
+def test_the_guides_coverage_output_is_what_capcheck_prints(run_cli, project: Path) -> None:
+    shown = _block("", "coverage: 80.0% of 1 rule")
+    result = run_cli("test", "--rules", "rules", "cases", "--coverage")
+    assert result.stdout.split("\n", 1)[1] == shown

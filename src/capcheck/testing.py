@@ -191,11 +191,22 @@ def _node_lines(node: Any, pointer: str = "", out: dict[str, int] | None = None)
     return out
 
 
+#: The folder beside case files for their evidence files (``evidence_files``): never searched for case files.
+FIXTURES_DIR = "fixtures"
+
+
 def case_files(directory: Path) -> list[Path]:
-    """The case files (``*.yaml``, ``*.yml``) under ``directory`` (or ``directory`` itself), sorted."""
+    """The case files (``*.yaml``, ``*.yml``) under ``directory`` (or ``directory`` itself), sorted;
+    ``fixtures/`` folders hold evidence, not cases."""
     if directory.is_file():
         return [directory]
-    return sorted(p for p in directory.rglob("*") if p.suffix.lower() in CASE_FILE_SUFFIXES and p.is_file())
+    return sorted(
+        p
+        for p in directory.rglob("*")
+        if p.suffix.lower() in CASE_FILE_SUFFIXES
+        and FIXTURES_DIR not in p.relative_to(directory).parts[:-1]
+        and p.is_file()
+    )
 
 
 def load_cases(path: Path) -> dict[str, Any]:
