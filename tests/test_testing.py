@@ -197,6 +197,7 @@ def test_the_harness_loads_no_installed_plugin_unless_asked(
     shutil.copytree(fixtures / "plugins" / "site", site)
     (site / "capcheck_testplugin.py").write_text("raise ImportError('broken, and not the plugin under test')\n")
     monkeypatch.syspath_prepend(str(site))
+    monkeypatch.delitem(sys.modules, "capcheck_testplugin", raising=False)  # import this copy, not a cached one
     path = _case_file(tmp_path, "    expect: {C-1: pass}\n")
     assert [r.passed for r in run_case_file(path)] == [True]
     with pytest.raises(PluginError, match="broken, and not the plugin under test"):

@@ -10,7 +10,7 @@ import pytest
 import xmlschema
 
 from capcheck.testing import harness_registry
-from capcheck.testreport import render_text, run_tests
+from capcheck.testreport import render_text, run_tests, shown_percent
 
 SCHEMAS = Path(__file__).parent / "data" / "external-schemas"
 
@@ -218,3 +218,8 @@ def test_the_guides_coverage_output_is_what_capcheck_prints(run_cli, project: Pa
     shown = _block("", "coverage: 80.0% of 1 rule")
     result = run_cli("test", "--rules", "rules", "cases", "--coverage")
     assert result.stdout.split("\n", 1)[1] == shown
+
+
+@pytest.mark.parametrize(("value", "shown"), [(99.96, "99.9"), (100.0, "100.0"), (80.0, "80.0"), (0.04, "0.0")])
+def test_a_percentage_is_shown_rounded_down_so_a_failed_gate_never_shows_the_gate(value: float, shown: str) -> None:
+    assert shown_percent(value) == shown

@@ -98,7 +98,15 @@ def harness_registry(
 
         with tracing():
             return load_registry(Config(), list(rule_paths), list(plugins), entry_points=autoload)
-    key = (tuple(_fingerprint(Path(p)) for p in rule_paths), tuple(plugins), autoload, str(Path.cwd()))
+    installed: tuple[str, ...] = ()
+    if autoload:  # which plugins would load, and from where: another environment is another registry
+        from importlib import metadata
+
+        from capcheck.hookspecs import PROJECT_NAME
+
+        eps = metadata.entry_points(group=PROJECT_NAME)
+        installed = tuple(sorted(f"{ep.name}={ep.value}@{ep.dist.locate_file('') if ep.dist else ''}" for ep in eps))
+    key = (tuple(_fingerprint(Path(p)) for p in rule_paths), tuple(plugins), autoload, installed, str(Path.cwd()))
     if key not in _REGISTRY:
         _REGISTRY[key] = load_registry(Config(), list(rule_paths), list(plugins), entry_points=autoload)
     return _REGISTRY[key]
