@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import json
+import os
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -223,3 +226,13 @@ def test_the_guides_coverage_output_is_what_capcheck_prints(run_cli, project: Pa
 @pytest.mark.parametrize(("value", "shown"), [(99.96, "99.9"), (100.0, "100.0"), (80.0, "80.0"), (0.04, "0.0")])
 def test_a_percentage_is_shown_rounded_down_so_a_failed_gate_never_shows_the_gate(value: float, shown: str) -> None:
     assert shown_percent(value) == shown
+
+
+def test_the_console_script_exits_1_with_the_whole_report(project: Path) -> None:
+    (project / "cases" / "COMM-950.yaml").write_text(_cases(("wrong", [_record("C-1")], "{C-1: pass}")))
+    script = Path(sys.executable).with_name("capcheck")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CAPCHECK_")}
+    argv = [str(script), "test", "--rules", "rules", "cases", "-f", "json"]
+    result = subprocess.run(argv, cwd=project, env=env, capture_output=True, text=True, timeout=60, check=False)
+    assert (result.returncode, result.stderr) == (1, "")
+    assert json.loads(result.stdout)["summary"] == {"files": 1, "cases": 1, "failed": 1}  # flushed before the exit
