@@ -233,3 +233,11 @@ def test_run_rule_gives_typed_findings_of_one_rule() -> None:
         Status.FAIL,
         "C-1",
     )
+
+
+def test_a_misspelt_key_in_an_expectation_table_is_named_with_a_hint(tmp_path: Path) -> None:
+    with pytest.raises(RuleFileError) as info:
+        load_case_file(_case_file(tmp_path, "    expect: {C-1: {status: fail, sevrity: high}}\n"))
+    assert [f"{p.pointer}: {p.message}" for p in info.value.problems] == [
+        "/cases/0/expect/C-1/sevrity: unknown key 'sevrity' (did you mean 'severity'?)"
+    ]

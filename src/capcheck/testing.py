@@ -71,6 +71,8 @@ __all__ = [
 CASE_FILE_MAX_BYTES = 16 << 20
 #: The extensions of case files.
 CASE_FILE_SUFFIXES = (".yaml", ".yml")
+#: The folder beside case files for their evidence files (``evidence_files``): never searched for case files.
+FIXTURES_DIR = "fixtures"
 #: The statuses a case may expect.
 EXPECTED_STATUSES = ("pass", "fail", "skip", "error")
 
@@ -190,17 +192,12 @@ def _node_lines(node: Any, pointer: str = "", out: dict[str, int] | None = None)
     if isinstance(node, yaml.MappingNode):
         for key, value in node.value:
             child = f"{pointer}/{escape_token(key.value)}"
-            out[child] = key.start_mark.line + 1
             _node_lines(value, child, out)
-            out[child] = key.start_mark.line + 1
+            out[child] = key.start_mark.line + 1  # a key's problem is on the key's line (a value may start below)
     elif isinstance(node, yaml.SequenceNode):
         for i, item in enumerate(node.value):
             _node_lines(item, f"{pointer}/{i}", out)
     return out
-
-
-#: The folder beside case files for their evidence files (``evidence_files``): never searched for case files.
-FIXTURES_DIR = "fixtures"
 
 
 def case_files(directory: Path) -> list[Path]:
@@ -258,47 +255,38 @@ def _read(path: Path) -> tuple[dict[str, Any], dict[str, int], str]:
 
 def _schema_problems(validator: Any, doc: Any) -> set[tuple[str, str]]:
     """``(pointer, message)`` for each schema error, said for a person (allowed statuses, did you mean)."""
-    found: set[tuple[str, str]] = set()
-    for error in validator.iter_errors(doc):
-        where = list(error.absolute_path)
-        pointer = "".join(f"/{escape_token(p)}" for p in where)
-        if error.validator == "additionalProperties":
-            allowed = sorted(error.schema.get("properties", {}))
-            for key in sorted(set(error.instance) - set(allowed)):
-                close = difflib.get_close_matches(key, allowed, n=1)
-                hint = f"did you mean {close[0]!r}?" if close else f"keys: {', '.join(allowed)}"
-                found.add((f"{pointer}/{escape_token(key)}", f"unknown key {shorten(key)} ({hint})"))
-        elif len(where) >= 4 and where[2] == "expect" and error.validator in ("anyOf", "enum"):
-            if isinstance(error.instance, dict) and error.validator == "anyOf":
-                for sub in error.context or ():
-                    if sub.schema_path and sub.schema_path[0] == 1:  # the table form's own errors
-                        ptr = pointer + "".join(f"/{escape_token(p)}" for p in sub.relative_path)
-                        found.add((ptr, _message(sub)))
-            else:
-                found.add(
-                    (
-                        pointer,
-                        f"{shorten(error.instance)} is not a status: expect {', '.join(EXPECTED_STATUSES)}, or a "
-                        "table {status, severity, message}",
-                    )
-                )
-        elif error.validator == "anyOf" and len(where) == 2 and where[0] == "cases":
-            found.add((pointer, "a case needs 'expect' (record id -> status) or 'expect_skip: true'"))
-        elif error.validator == "not" and len(where) == 2:
-            found.add((pointer, "a case has 'evidence' or 'evidence_files', not both"))
-        else:
-            found.add((pointer, _message(error)))
-    return found
+    return {found for error in validator.iter_errors(doc) for found in _explain(error)}
 
 
-def _message(error: Any) -> str:
+def _explain(error: Any) -> list[tuple[str, str]]:
     from capcheck.errors import elide
 
+    where = list(error.absolute_path)
+    pointer = "".join(f"/{escape_token(p)}" for p in where)
     if error.validator == "additionalProperties":
         allowed = sorted(error.schema.get("properties", {}))
-        extra = sorted(set(error.instance) - set(allowed))
-        return f"unknown key {', '.join(shorten(k) for k in extra)} (keys: {', '.join(allowed)})"
-    return elide(error.message)
+        out = []
+        for key in sorted(set(error.instance) - set(allowed)):
+            close = difflib.get_close_matches(key, allowed, n=1)
+            hint = f"did you mean {close[0]!r}?" if close else f"keys: {', '.join(allowed)}"
+            out.append((f"{pointer}/{escape_token(key)}", f"unknown key {shorten(key)} ({hint})"))
+        return out
+    if error.validator == "anyOf" and len(where) == 4 and where[2] == "expect":
+        if isinstance(error.instance, dict):  # the table form's own errors (schema_path 1: its branch)
+            return [found for sub in error.context or () if sub.schema_path[0] == 1 for found in _explain(sub)]
+        statuses = ", ".join(EXPECTED_STATUSES)
+        return [
+            (
+                pointer,
+                f"{shorten(error.instance)} is not a status: expect {statuses}, "
+                "or a table {status, severity, message}",
+            )
+        ]
+    if error.validator == "anyOf" and len(where) == 2:
+        return [(pointer, "a case needs 'expect' (record id -> status) or 'expect_skip: true'")]
+    if error.validator == "not" and len(where) == 2:
+        return [(pointer, "a case has 'evidence' or 'evidence_files', not both")]
+    return [(pointer, elide(error.message))]
 
 
 def load_case_file(path: Path) -> CaseFile:
