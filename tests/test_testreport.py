@@ -236,3 +236,15 @@ def test_the_console_script_exits_1_with_the_whole_report(project: Path) -> None
     result = subprocess.run(argv, cwd=project, env=env, capture_output=True, text=True, timeout=60, check=False)
     assert (result.returncode, result.stderr) == (1, "")
     assert json.loads(result.stdout)["summary"] == {"files": 1, "cases": 1, "failed": 1}  # flushed before the exit
+
+
+def test_a_rule_that_is_not_loaded_says_how_to_load_it(run_cli, project: Path) -> None:
+    (project / "cases" / "COMM-950.yaml").write_text(
+        _cases(("x", [_record("C-1")], "{C-1: fail}")).replace("COMM-950", "ACME-7")
+    )
+    result = run_cli("test", "cases")
+    assert result.exit_code == 2
+    assert (
+        "cases/COMM-950.yaml:1: /rule: unknown rule 'ACME-7' (name the plugin that defines it (--plugin MOD) or its "
+        "rule files (--rules DIR))"
+    ) in result.stderr

@@ -361,7 +361,11 @@ def check_case_file(case_file: CaseFile, registry: Registry, cases: Sequence[Cas
     rule = registry.rules.get(case_file.rule)
     if rule is None:
         close = difflib.get_close_matches(case_file.rule, sorted(registry.rules), n=1)
-        hint = f"did you mean {close[0]!r}?" if close else "is the plugin that defines it loaded? (--plugin MOD)"
+        hint = (
+            f"did you mean {close[0]!r}?"
+            if close
+            else "name the plugin that defines it (--plugin MOD) or its rule files (--rules DIR)"
+        )
         return [case_file.problem(f"unknown rule {shorten(case_file.rule)} ({hint})", "/rule")]
     problems: list[Problem] = []
     declared = rule.meta.options
