@@ -677,8 +677,9 @@ def test_schema(run_cli, name: str) -> None:
 def test_schema_unknown(run_cli) -> None:
     result = run_cli("schema", "risk-log")
     assert result.exit_code == 2
-    assert "unknown schema 'risk-log' (findings, rule, rule-cases, waivers, baseline, diff, or a kind: " in (
-        result.stderr
+    assert (
+        "unknown schema 'risk-log' (findings, rule, rule-cases, test-results, waivers, baseline, diff, or a kind: "
+        in (result.stderr)
     )
     assert ", it-assets, " in result.stderr
 

@@ -9,9 +9,11 @@ import subprocess
 import sys
 from pathlib import Path
 
+import jsonschema
 import pytest
 import xmlschema
 
+from capcheck.resources import load_schema
 from capcheck.testing import harness_registry
 from capcheck.testreport import render_text, run_tests, shown_percent
 
@@ -136,6 +138,10 @@ def test_min_coverage_and_require_tests_gate_with_exit_1(run_cli, project: Path)
 def test_json_output(run_cli, project: Path) -> None:
     result = run_cli("test", "--rules", "rules", "cases", "--coverage", "-f", "json")
     doc = json.loads(result.stdout)
+    jsonschema.Draft202012Validator(load_schema("test-results")).validate(doc)
+    failing = json.loads(run_cli("test", "--rules", "rules", "cases", "-f", "json", "--min-coverage", "90").stdout)
+    jsonschema.Draft202012Validator(load_schema("test-results")).validate(failing)  # gates failed, no coverage block
+    assert (failing["exit_code"], "coverage" in failing) == (1, False)
     assert doc["summary"] == {"files": 1, "cases": 1, "failed": 0}
     assert doc["files"][0]["cases"][0] == {
         "name": "an owner passes, nobody fails",

@@ -1069,7 +1069,8 @@ def kinds(rule_paths: tuple[Path, ...], plugins: tuple[str, ...], config_path: P
 def schema(
     name: str, rule_paths: tuple[Path, ...], plugins: tuple[str, ...], config_path: Path | None, debug: bool
 ) -> None:
-    """Print a JSON Schema: an evidence KIND, 'findings', 'rule', 'rule-cases', 'waivers', 'baseline' or 'diff'."""
+    """Print a JSON Schema: an evidence KIND, or a document: 'findings', 'rule', 'rule-cases', 'test-results',
+    'waivers', 'baseline' or 'diff'."""
     import json
 
     from capcheck.resources import load_schema
@@ -1094,7 +1095,7 @@ _SCORECARD_KINDS = {
 }
 
 #: The documents capcheck reads or writes that have a published schema (schemas/<name>.schema.json).
-_DOCUMENT_SCHEMAS = ("findings", "rule", "rule-cases", "waivers", "baseline", "diff")
+_DOCUMENT_SCHEMAS = ("findings", "rule", "rule-cases", "test-results", "waivers", "baseline", "diff")
 
 _SINGULAR = {"loader for": "loader extension", "rule format for": "rule file extension", "evidence kind": "kind"}
 _PLURAL = {

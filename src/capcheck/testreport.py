@@ -273,8 +273,11 @@ def render_text(run: TestRun) -> str:
 
 
 def as_dict(run: TestRun) -> dict[str, Any]:
-    """The JSON form, in a fixed key order."""
+    """The JSON form (``schemas/test-results.schema.json``), in a fixed key order."""
+    from capcheck._version import __version__
+
     out: dict[str, Any] = {
+        "tool": {"name": "capcheck", "version": __version__},
         "files": [
             {
                 "path": f.path,
