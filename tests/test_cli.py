@@ -662,7 +662,9 @@ def test_kinds(run_cli) -> None:
     assert "attestations" in listed and not listed["attestations"]
 
 
-@pytest.mark.parametrize("name", ["findings", "rule", "rule-cases", "test-results", "it-assets", "baseline", "diff", "WAIVERS"])
+@pytest.mark.parametrize(
+    "name", ["findings", "rule", "rule-cases", "test-results", "it-assets", "baseline", "diff", "WAIVERS"]
+)
 def test_schema(run_cli, name: str) -> None:
     result = run_cli("schema", name)
     assert result.exit_code == 0
