@@ -12,6 +12,8 @@ from pathlib import Path
 import jsonschema
 import pytest
 import xmlschema
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from capcheck.resources import load_schema
 from capcheck.testing import harness_registry
@@ -254,3 +256,31 @@ def test_a_rule_that_is_not_loaded_says_how_to_load_it(run_cli, project: Path) -
         "cases/COMM-950.yaml:1: /rule: unknown rule 'ACME-7' (name the plugin that defines it (--plugin MOD) or its "
         "rule files (--rules DIR))"
     ) in result.stderr
+
+
+# --- hostile names and messages (a case name or a record id is anyone's text) ------------------------
+
+_hostile = st.lists(
+    st.one_of(
+        st.sampled_from(["\x1b[2J", "\x1b]0;pwned\x07", "\r", "\n", "\u202e", "<!--", "]]>", "&"]), st.characters()
+    ),
+    min_size=1,
+    max_size=8,
+).map("".join)
+
+
+@settings(max_examples=60, deadline=None)
+@given(name=_hostile, mismatch=_hostile)
+def test_reports_carry_hostile_text_safely(name: str, mismatch: str) -> None:
+    from lxml import etree
+
+    from capcheck.testing import CaseResult
+    from capcheck.testreport import FileResult, TestRun, render_json, render_junit
+
+    case = CaseResult(name=name, mismatches=[mismatch], location="c.yaml:4")
+    run = TestRun((FileResult("c.yaml", "COMM-950", (case,)),))
+    text = render_text(run)
+    assert "\x1b" not in text and "\r" not in text and "\u202e" not in text
+    assert len(text.splitlines()) == 3  # the FAIL line, the one mismatch, the summary: nothing split
+    etree.fromstring(render_junit(run).encode())  # well-formed XML 1.0 whatever the text
+    assert json.loads(render_json(run))["files"][0]["cases"][0]["name"] == name
