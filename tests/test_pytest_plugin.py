@@ -128,3 +128,47 @@ def test_the_guides_fixture_example_passes(pytester: pytest.Pytester) -> None:
     assert found is not None
     pytester.makepyfile(test_guide=found.group(1))
     pytester.runpytest(*PLUGIN_ARGS, "-p", "no:cacheprovider").assert_outcomes(passed=1)
+
+
+RULE = """[[rule]]
+id = "COMM-950"
+title = "Live contracts have an owner or a framework"
+area = "COMM"
+severity = "high"
+kind = "supplier-contracts"
+description = "d"
+rationale = "r"
+remediation = "m"
+where = { field = "status", eq = "active" }
+require = { any = [{ field = "owner", exists = true }, { field = "framework", exists = true }] }
+"""
+
+
+def test_coverage_is_reported_after_the_run_and_gates_it(pytester: pytest.Pytester) -> None:
+    (pytester.path / "rules").mkdir()
+    (pytester.path / "rules" / "COMM-950.toml").write_text(RULE)
+    pytester.makeini("[pytest]\ncapcheck_rules = rules\n")
+    (pytester.path / "rule_cases").mkdir()
+    (pytester.path / "rule_cases" / "COMM-950.yaml").write_text(
+        "rule: COMM-950\nas_of: 2026-11-25\ncases:\n  - name: an owner passes, nobody fails\n    evidence:\n"
+        "      supplier-contracts:\n"
+        "        - {id: C-1, title: A, supplier: S, value: 1, start_date: 2020-01-01, status: active, owner: o}\n"
+        "        - {id: C-2, title: A, supplier: S, value: 1, start_date: 2020-01-01, status: active}\n"
+        "    expect: {C-1: pass, C-2: fail}\n"
+    )
+    plain = pytester.runpytest(*PLUGIN_ARGS, "-p", "no:cacheprovider")
+    assert "capcheck rule coverage" not in plain.stdout.str()
+    reported = pytester.runpytest(*PLUGIN_ARGS, "-p", "no:cacheprovider", "--capcheck-coverage")
+    assert reported.ret == pytest.ExitCode.OK
+    reported.stdout.fnmatch_lines(
+        [
+            "*capcheck rule coverage*",
+            "coverage: 80.0% of 1 rule",
+            "  COMM-950 /rule/0/where (status is 'active'): never false",
+            "  COMM-950 /rule/0/require/any/1 (framework is present): never true",
+        ]
+    )
+    gated = pytester.runpytest(*PLUGIN_ARGS, "-p", "no:cacheprovider", "--capcheck-min-coverage", "90")
+    gated.assert_outcomes(passed=1)
+    assert gated.ret == pytest.ExitCode.TESTS_FAILED
+    gated.stdout.fnmatch_lines(["gate failed: coverage 80.0% is below --capcheck-min-coverage 90%"])

@@ -8,6 +8,9 @@ against got, per record). Cases run against the built-ins plus the plugins and r
 capcheck plugins are not loaded unless ``capcheck_autoload = true``, so another plugin in the
 environment cannot break these tests.
 
+``--capcheck-coverage`` reports rule coverage after the run (as ``capcheck test --coverage``), and
+``--capcheck-min-coverage PCT`` fails the run below PCT percent.
+
 Fixtures: ``capcheck_registry`` (that registry), ``capcheck_evidence(records)`` (an evidence set from
 dicts by kind, validated like files) and ``capcheck_run(rule, records, as_of=...)`` (run one rule,
 get its typed findings).
@@ -36,6 +39,12 @@ __all__ = ["CaseFileCollector", "CaseItem", "capcheck_evidence", "capcheck_regis
 #: The directory name whose YAML files are case files.
 CASES_DIR = "rule_cases"
 _REGISTRY_KEY = pytest.StashKey["Registry"]()
+_RESULTS_KEY = pytest.StashKey[list[tuple[str, str, "CaseResult"]]]()
+_COVERAGE_KEY = pytest.StashKey[list[str]]()
+
+
+def _coverage_wanted(config: pytest.Config) -> bool:
+    return bool(config.getoption("capcheck_coverage")) or config.getoption("capcheck_min_coverage") is not None
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -47,6 +56,18 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         default=[],
         metavar="MOD",
         help="A capcheck plugin (module or ./path.py) whose rules the case files test. Repeatable.",
+    )
+    group.addoption(
+        "--capcheck-coverage",
+        action="store_true",
+        help="Report capcheck rule coverage (cases both ways, condition branches) after the run.",
+    )
+    group.addoption(
+        "--capcheck-min-coverage",
+        type=float,
+        metavar="PCT",
+        default=None,
+        help="Fail the run when capcheck rule coverage is below PCT percent (implies --capcheck-coverage).",
     )
     parser.addini("capcheck_plugins", "capcheck plugins (modules or paths) whose rules the cases test", "linelist")
     parser.addini("capcheck_rules", "declarative rule files or directories the cases test", "linelist")
@@ -70,7 +91,9 @@ def _registry(config: pytest.Config) -> Registry:
         root = config.rootpath
         plugins = [*config.getini("capcheck_plugins"), *config.getoption("capcheck_plugin")]
         rules = [root / p for p in config.getini("capcheck_rules")]
-        registry = harness_registry(rules, plugins, autoload=bool(config.getini("capcheck_autoload")))
+        registry = harness_registry(
+            rules, plugins, autoload=bool(config.getini("capcheck_autoload")), coverage=_coverage_wanted(config)
+        )
         config.stash[_REGISTRY_KEY] = registry
     return registry
 
@@ -129,6 +152,7 @@ class CaseItem(pytest.Item):
         from capcheck.testing import run_one_case
 
         result = run_one_case(self.case_file, self.case, _registry(self.config))
+        self.config.stash.setdefault(_RESULTS_KEY, []).append((self.case_file.shown, self.case_file.rule, result))
         if result.mismatches:
             raise CaseMismatch(result)
 
@@ -146,6 +170,43 @@ class CaseItem(pytest.Item):
         """Where the case is, for pytest's report."""
         line = self.case.line - 1 if self.case.line is not None else None
         return self.path, line, f"{self.case_file.rule}: {self.case.name}"
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """With ``--capcheck-coverage``: compute coverage of the rules under test (those of the named plugins and
+    rules, else the built-ins) from the cases that ran; below ``--capcheck-min-coverage`` the run fails."""
+    config = session.config
+    results = config.stash.get(_RESULTS_KEY, None)
+    if not _coverage_wanted(config) or results is None:
+        return
+    from capcheck.testreport import FileResult, compute_coverage, coverage_lines, gate_failures
+
+    registry = _registry(config)
+    named = bool(
+        config.getini("capcheck_plugins") or config.getoption("capcheck_plugin") or config.getini("capcheck_rules")
+    )
+    under_test = [r for r in registry.rules.values() if (r.source.type != "builtin") == named]
+    by_file: dict[tuple[str, str], list[CaseResult]] = {}
+    for shown, rule, result in results:
+        by_file.setdefault((shown, rule), []).append(result)
+    cov = compute_coverage(under_test, [FileResult(f, r, tuple(cs)) for (f, r), cs in sorted(by_file.items())])
+    gates = gate_failures(
+        cov, config.getoption("capcheck_min_coverage"), require_tests=False, option="--capcheck-min-coverage"
+    )
+    config.stash[_COVERAGE_KEY] = [*coverage_lines(cov), *(f"gate failed: {g}" for g in gates)]
+    if gates and session.exitstatus == pytest.ExitCode.OK:
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+
+def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pytest.Config) -> None:
+    """The coverage report, after the test results."""
+    lines = config.stash.get(_COVERAGE_KEY, None)
+    if lines:
+        from capcheck.escaping.terminal import terminal
+
+        terminalreporter.section("capcheck rule coverage")
+        for line in lines:
+            terminalreporter.write_line(terminal(line))
 
 
 @pytest.fixture(scope="session")

@@ -26,7 +26,18 @@ from capcheck.rules import Rule
 from capcheck.testing import CaseFile, CaseResult, case_files, load_case_file, run_cases
 from capcheck.wording import plural
 
-__all__ = ["Coverage", "FileResult", "NodeCoverage", "RuleCoverage", "TestRun", "collect_case_files", "run_tests"]
+__all__ = [
+    "Coverage",
+    "FileResult",
+    "NodeCoverage",
+    "RuleCoverage",
+    "TestRun",
+    "collect_case_files",
+    "compute_coverage",
+    "coverage_lines",
+    "gate_failures",
+    "run_tests",
+]
 
 #: Report formats of ``capcheck test``.
 FORMATS = ("text", "json", "junit")
@@ -184,12 +195,20 @@ def run_tests(
     if problems:
         raise RuleFileError(problems)
     cov = compute_coverage(under_test, results) if coverage or min_coverage is not None or require_tests else None
-    gates: list[str] = []
-    if cov is not None and require_tests and cov.untested:
-        gates.append(f"{plural(len(cov.untested), 'rule')} without a case: {', '.join(cov.untested)}")
-    if cov is not None and min_coverage is not None and cov.percent < min_coverage:
-        gates.append(f"coverage {shown_percent(cov.percent)}% is below --min-coverage {min_coverage:g}%")
+    gates = gate_failures(cov, min_coverage, require_tests) if cov is not None else []
     return TestRun(tuple(results), cov if coverage else None, min_coverage, require_tests, tuple(gates))
+
+
+def gate_failures(
+    cov: Coverage, min_coverage: float | None, require_tests: bool, *, option: str = "--min-coverage"
+) -> list[str]:
+    """The ``--min-coverage`` (named ``option``) and ``--require-tests`` gates ``cov`` fails, one sentence each."""
+    gates: list[str] = []
+    if require_tests and cov.untested:
+        gates.append(f"{plural(len(cov.untested), 'rule')} without a case: {', '.join(cov.untested)}")
+    if min_coverage is not None and cov.percent < min_coverage:
+        gates.append(f"coverage {shown_percent(cov.percent)}% is below {option} {min_coverage:g}%")
+    return gates
 
 
 def _nodes(condition: Condition | None) -> Iterator[Traced]:
@@ -253,23 +272,28 @@ def render_text(run: TestRun) -> str:
         f"{cases - run.failed_cases} passed, {run.failed_cases} failed"
     )
     if run.coverage is not None:
-        cov = run.coverage
-        lines.append(f"coverage: {shown_percent(cov.percent)}% of {plural(len(cov.rules), 'rule')}")
-        for r in cov.rules:
-            gaps = []
-            if r.cases == 0:
-                gaps.append("no case")
-            else:
-                gaps += [f"no {s} case" for s, has in (("passing", r.has_pass), ("failing", r.has_fail)) if not has]
-            if gaps:
-                lines.append(f"  {r.rule_id} ({r.source}): {', '.join(gaps)}")
-            for n in r.nodes:
-                if n.missing:
-                    lines.append(f"  {r.rule_id} {n.pointer} ({n.text}): never {' or '.join(n.missing)}")
+        lines.extend(coverage_lines(run.coverage))
     lines.extend(f"gate failed: {g}" for g in run.gate_failures)
     from capcheck.escaping.terminal import terminal
 
     return "".join(f"{terminal(line)}\n" for line in lines)
+
+
+def coverage_lines(cov: Coverage) -> list[str]:
+    """The percentage, then each rule lacking a case either way and each condition node never true or false."""
+    lines = [f"coverage: {shown_percent(cov.percent)}% of {plural(len(cov.rules), 'rule')}"]
+    for r in cov.rules:
+        gaps = []
+        if r.cases == 0:
+            gaps.append("no case")
+        else:
+            gaps += [f"no {s} case" for s, has in (("passing", r.has_pass), ("failing", r.has_fail)) if not has]
+        if gaps:
+            lines.append(f"  {r.rule_id} ({r.source}): {', '.join(gaps)}")
+        for n in r.nodes:
+            if n.missing:
+                lines.append(f"  {r.rule_id} {n.pointer} ({n.text}): never {' or '.join(n.missing)}")
+    return lines
 
 
 def as_dict(run: TestRun) -> dict[str, Any]:
