@@ -38,7 +38,13 @@ PY_RULES = ("COMM-003", "COMM-004", "GOV-002", "INFRA-003", "INFRA-004")
 @pytest.fixture(autouse=True)
 def _clean_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     """No developer setting leaks into a test."""
-    for name in ("CAPCHECK_DEBUG", "CAPCHECK_TRACE_HOOKS", "CAPCHECK_NO_CONFIG_PLUGINS", "NO_COLOR"):
+    for name in (
+        "CAPCHECK_DEBUG",
+        "CAPCHECK_TRACE_HOOKS",
+        "CAPCHECK_NO_CONFIG_PLUGINS",
+        "CAPCHECK_DISABLE_PLUGIN_AUTOLOAD",
+        "NO_COLOR",
+    ):
         monkeypatch.delenv(name, raising=False)
 
 

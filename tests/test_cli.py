@@ -662,7 +662,9 @@ def test_kinds(run_cli) -> None:
     assert "attestations" in listed and not listed["attestations"]
 
 
-@pytest.mark.parametrize("name", ["findings", "rule", "it-assets", "baseline", "diff", "WAIVERS"])
+@pytest.mark.parametrize(
+    "name", ["findings", "rule", "rule-cases", "test-results", "it-assets", "baseline", "diff", "WAIVERS"]
+)
 def test_schema(run_cli, name: str) -> None:
     result = run_cli("schema", name)
     assert result.exit_code == 0
@@ -677,7 +679,10 @@ def test_schema(run_cli, name: str) -> None:
 def test_schema_unknown(run_cli) -> None:
     result = run_cli("schema", "risk-log")
     assert result.exit_code == 2
-    assert "unknown schema 'risk-log' (findings, rule, waivers, baseline, diff, or a kind: " in result.stderr
+    assert (
+        "unknown schema 'risk-log' (findings, rule, rule-cases, test-results, waivers, baseline, diff, or a kind: "
+        in (result.stderr)
+    )
     assert ", it-assets, " in result.stderr
 
 

@@ -368,6 +368,46 @@ def test_entry_points_are_not_loaded_when_disabled(installed_plugin: Path) -> No
     assert "testplugin" not in [i.name for i in without]
 
 
+def _listed(run_cli, *args: str) -> list[str]:
+    result = run_cli(*args, "plugins")
+    assert result.exit_code == 0, result.stderr
+    return [line.split()[0] for line in result.stdout.splitlines() if line.strip()]
+
+
+@pytest.mark.parametrize(("value", "loaded"), [("1", False), ("yes", False), ("0", True), ("", True)])
+def test_the_environment_switch_turns_entry_point_autoloading_off_for_any_command(
+    run_cli, installed_plugin: Path, monkeypatch: pytest.MonkeyPatch, value: str, loaded: bool
+) -> None:
+    monkeypatch.setenv("CAPCHECK_DISABLE_PLUGIN_AUTOLOAD", value)
+    assert ("testplugin" in _listed(run_cli)) is loaded
+    assert ("GOV-950" in run_cli("rules", "list").stdout) is loaded
+
+
+def test_the_global_flag_turns_autoloading_off_for_that_command_only(run_cli, installed_plugin: Path) -> None:
+    assert "testplugin" not in _listed(run_cli, "--no-plugin-autoload")
+    assert "testplugin" in _listed(run_cli)  # the next command is not affected
+    named = run_cli("--no-plugin-autoload", "rules", "list", "--plugin", "capcheck_testplugin")
+    assert "GOV-950" in named.stdout  # a plugin named explicitly still loads
+
+
+def test_an_installed_plugin_named_again_with_plugin_is_loaded_once(run_cli, installed_plugin: Path) -> None:
+    result = run_cli("rules", "list", "--plugin", "capcheck_testplugin", "--format", "json")
+    assert result.exit_code == 0, result.stderr
+    assert [r["id"] for r in json.loads(result.stdout)].count("GOV-950") == 1
+
+
+def test_a_plugins_own_rule_folder_named_with_rules_is_not_a_duplicate(
+    run_cli, copy_fixture: Callable[..., Path], workdir: Path
+) -> None:
+    copy_fixture("plugins/typo_rules_plugin", "ours")
+    rule = workdir / "ours" / "rules" / "COMM-960.toml"
+    rule.write_text(rule.read_text().replace('"ownr"', '"owner"'))
+    twice = run_cli("rules", "list", "--plugin", "./ours/", "--rules", "ours/rules", "--format", "json")
+    assert twice.exit_code == 0, twice.stderr
+    [listed] = [r for r in json.loads(twice.stdout) if r["id"] == "COMM-960"]
+    assert listed["source"]["name"] == "./ours/"  # the plugin's, as when named once
+
+
 # --- tracing ----------------------------------------------------------------------------------------
 
 

@@ -1,42 +1,36 @@
-"""Every built-in rule's behaviour, as data: one case file per rule in tests/rule_cases/."""
+"""Every built-in rule's behaviour, as data: one case file per rule in tests/rule_cases/, run through
+``capcheck test`` (with capcheck installed, the pytest plugin also collects each case as its own item)."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
-import pytest
+from click.testing import CliRunner
 
-from capcheck.config import Config
-from capcheck.runner import load_registry
-from capcheck.testing import case_files, load_cases, run_case_file
+from capcheck.cli import cli
 
 CASES = Path(__file__).parent / "rule_cases"
+#: The floor for the pack's coverage (cases both ways, every condition branch true and false): every branch of
+#: every built-in rule is exercised both ways; a new rule's cases must do the same (the failure lists what is not).
+MIN_COVERAGE = "100"
 
 
-@pytest.mark.parametrize("path", case_files(CASES), ids=lambda p: p.stem)
-def test_rule_case_file(path: Path) -> None:
-    run_case_file(path)
-
-
-def test_every_builtin_rule_has_passing_and_failing_cases() -> None:
-    registry = load_registry(Config())
-    covered: dict[str, set[str]] = {}
-    for path in case_files(CASES):
-        doc = load_cases(path)
-        statuses = covered.setdefault(str(doc["rule"]), set())
-        for case in doc["cases"]:
-            statuses.update(str(s) for s in (case.get("expect") or {}).values())
-    builtin = {r.meta.id for r in registry.rules.values() if r.source.type == "builtin"}
-    missing = sorted(rule_id for rule_id in builtin if not {"pass", "fail"} <= covered.get(rule_id, set()))
-    assert not missing, f"rules without both a passing and a failing case: {missing}"
-
-
-def test_harness_reports_a_wrong_expectation(tmp_path: Path) -> None:
-    case = tmp_path / "wrong.yaml"
-    case.write_text(
-        "rule: COMM-001\nas_of: 2026-11-25\ncases:\n  - name: wrong\n    evidence:\n      supplier-contracts:\n"
-        "        - {id: C-1, title: A, supplier: S, value: 1, start_date: 2024-01-01, status: active}\n"
-        "    expect: {C-1: pass}\n"
+def test_the_pack_cases_pass_and_every_builtin_rule_has_passing_and_failing_cases() -> None:
+    result = CliRunner().invoke(
+        cli, ["test", str(CASES), "--require-tests", "--coverage", "--min-coverage", MIN_COVERAGE, "-f", "json"]
     )
-    with pytest.raises(AssertionError, match="C-1 expected pass, got fail"):
-        run_case_file(case)
+    doc = json.loads(result.stdout)
+    failed = [f"{c['location']}: {m}" for f in doc["files"] for c in f["cases"] for m in c["mismatches"]]
+    assert not failed, "\n".join(failed)
+    gaps = [
+        f"{r['rule']} {n['pointer']} ({n['condition']}): never {'true' if not n['true'] else 'false'}"
+        for r in doc["coverage"]["rules"]
+        for n in r["nodes"]
+        if not (n["true"] and n["false"])
+    ]
+    assert doc["gate_failures"] == [], "condition branches no case exercises both ways:\n" + "\n".join(gaps)
+    rules = doc["coverage"]["rules"]
+    missing = [r["rule"] for r in rules if not (r["has_pass"] and r["has_fail"])]
+    assert not missing, f"rules without both a passing and a failing case: {missing}"
+    assert result.exit_code == 0, result.stderr

@@ -327,12 +327,23 @@ def _usage(message: str) -> NoReturn:
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
 @click.version_option(__version__, "--version", "-V", prog_name="capcheck", message="%(prog)s %(version)s")
-def cli() -> None:
+@click.option(
+    "--no-plugin-autoload",
+    is_flag=True,
+    help="Load no installed plugin through its entry point, for any command (also "
+    "CAPCHECK_DISABLE_PLUGIN_AUTOLOAD=1); plugins named with --plugin or by the config still load.",
+)
+@click.pass_context
+def cli(ctx: click.Context, no_plugin_autoload: bool) -> None:
     """capcheck: capability assurance as code.
 
     Runs capability rules over an organisation's registers (supplier contracts, IT assets,
     governance registers ...) and reports pass/fail findings with a severity.
     """
+    if no_plugin_autoload:
+        from capcheck.plugins import no_autoload
+
+        ctx.with_resource(no_autoload())  # until the command has finished
 
 
 def selection_options(func: F) -> F:
@@ -1058,7 +1069,8 @@ def kinds(rule_paths: tuple[Path, ...], plugins: tuple[str, ...], config_path: P
 def schema(
     name: str, rule_paths: tuple[Path, ...], plugins: tuple[str, ...], config_path: Path | None, debug: bool
 ) -> None:
-    """Print a JSON Schema: an evidence KIND, 'findings', 'rule', 'waivers', 'baseline' or 'diff'."""
+    """Print a JSON Schema: an evidence KIND, or a document: 'findings', 'rule', 'rule-cases', 'test-results',
+    'waivers', 'baseline' or 'diff'."""
     import json
 
     from capcheck.resources import load_schema
@@ -1083,7 +1095,7 @@ _SCORECARD_KINDS = {
 }
 
 #: The documents capcheck reads or writes that have a published schema (schemas/<name>.schema.json).
-_DOCUMENT_SCHEMAS = ("findings", "rule", "waivers", "baseline", "diff")
+_DOCUMENT_SCHEMAS = ("findings", "rule", "rule-cases", "test-results", "waivers", "baseline", "diff")
 
 _SINGULAR = {"loader for": "loader extension", "rule format for": "rule file extension", "evidence kind": "kind"}
 _PLURAL = {
@@ -1314,6 +1326,91 @@ def validate(
 
 #: Set by the console script: a finished check may leave without tearing down its objects.
 _STANDALONE = False
+
+
+# ---------------------------------------------------------------------------------------------
+# test
+# ---------------------------------------------------------------------------------------------
+
+TEST_EPILOG = """\b
+Examples:
+  capcheck test tests/rule_cases
+  capcheck test --plugin acme_rules tests/rule_cases --coverage --min-coverage 90 --require-tests
+  capcheck test --rules rules/ tests/rule_cases -f junit -o rule-tests.xml
+
+Exit codes: 0 every case passed (and the coverage gates hold), 1 a case failed or a gate, 2 a case
+file is invalid or cannot run. Only the built-ins and the plugins named with --plugin are loaded,
+unless --autoload-plugins. Case files: docs/writing-rules.md#testing-rules."""
+
+
+@cli.command("test", epilog=TEST_EPILOG)
+@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
+@rules_plugins_options
+@click.option(
+    "--autoload-plugins", is_flag=True, help="Also load installed plugins (entry points), as other commands do."
+)
+@click.option(
+    "--select",
+    multiple=True,
+    metavar="X",
+    help="The rules under test, for coverage and --require-tests (default: those of --plugin and --rules, "
+    "else the built-ins).",
+)
+@click.option("--format", "-f", "fmt", type=click.Choice(["text", "json", "junit"]), default="text", show_default=True)
+@click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path), help="Write the output here.")
+@click.option("--coverage", is_flag=True, help="Report, per rule, passing and failing cases and condition branches.")
+@click.option(
+    "--min-coverage",
+    type=click.FloatRange(0, 100),
+    metavar="PCT",
+    help="Exit 1 when coverage is below PCT percent.",
+)
+@click.option("--require-tests", is_flag=True, help="Exit 1 when a rule under test has no case.")
+@debug_option
+@handle_errors
+def test_rules(
+    paths: tuple[Path, ...],
+    rule_paths: tuple[Path, ...],
+    plugins: tuple[str, ...],
+    autoload_plugins: bool,
+    select: tuple[str, ...],
+    fmt: str,
+    output: Path | None,
+    coverage: bool,
+    min_coverage: float | None,
+    require_tests: bool,
+    debug: bool,
+) -> None:
+    """Run rule case files (PATH: files, or directories of *.yaml) and report every mismatch."""
+    from capcheck.outputs import refuse_overwriting_inputs, write_file
+    from capcheck.rules import select_rules
+    from capcheck.testing import harness_registry
+    from capcheck.testreport import RENDERERS, collect_case_files, run_tests
+
+    if output is not None:
+        refuse_overwriting_inputs([("--output", output)], [*collect_case_files(paths), *rule_paths])
+    traced = coverage or min_coverage is not None
+    registry = harness_registry(rule_paths, plugins, autoload=autoload_plugins, coverage=traced)
+    if select:
+        under_test = select_rules(registry.rules, select)
+    else:
+        named = rule_paths or plugins
+        under_test = [r for r in registry.rules.values() if (r.source.type != "builtin") == bool(named)]
+    run = run_tests(
+        paths,
+        registry,
+        under_test=under_test,
+        coverage=coverage,
+        min_coverage=min_coverage,
+        require_tests=require_tests,
+    )
+    text = RENDERERS[fmt](run)
+    if output is None:
+        click.echo(text, nl=False)
+        sys.stdout.flush()
+    else:
+        write_file(output, text)
+    _finish(run.exit_code)
 
 
 def _finish(code: int) -> NoReturn:

@@ -19,7 +19,9 @@ import importlib.util
 import inspect
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
@@ -31,7 +33,42 @@ import pluggy
 from capcheck import hookspecs
 from capcheck.errors import CapcheckError, PluginError, Problem
 
-__all__ = ["DEFAULT_PLUGINS", "LocalPlugin", "PluginInfo", "build_plugin_manager", "check_hooks", "is_plugin_path"]
+__all__ = [
+    "DEFAULT_PLUGINS",
+    "DISABLE_AUTOLOAD_ENV",
+    "LocalPlugin",
+    "PluginInfo",
+    "autoload_disabled",
+    "build_plugin_manager",
+    "check_hooks",
+    "is_plugin_path",
+    "no_autoload",
+]
+
+#: Set (to 1) to load no installed plugin through its entry point, for any command (like pytest's
+#: PYTEST_DISABLE_PLUGIN_AUTOLOAD); plugins named with --plugin or by the config still load.
+DISABLE_AUTOLOAD_ENV = "CAPCHECK_DISABLE_PLUGIN_AUTOLOAD"
+
+_NO_AUTOLOAD: ContextVar[bool] = ContextVar("capcheck_no_plugin_autoload", default=False)
+
+
+def autoload_disabled() -> bool:
+    """Whether entry-point plugins are off: ``capcheck --no-plugin-autoload`` (:func:`no_autoload`), or
+    ``CAPCHECK_DISABLE_PLUGIN_AUTOLOAD`` set to anything but empty, ``0``, ``false``, ``no`` or ``off``."""
+    if _NO_AUTOLOAD.get():
+        return True
+    return os.environ.get(DISABLE_AUTOLOAD_ENV, "").strip().lower() not in ("", "0", "false", "no", "off")
+
+
+@contextmanager
+def no_autoload() -> Iterator[None]:
+    """Plugin managers built inside load no entry-point plugin (``capcheck --no-plugin-autoload``)."""
+    token = _NO_AUTOLOAD.set(True)
+    try:
+        yield
+    finally:
+        _NO_AUTOLOAD.reset(token)
+
 
 #: The built-in plugins, registered first, in this order.
 DEFAULT_PLUGINS: tuple[str, ...] = (
@@ -181,18 +218,21 @@ def _location(module: ModuleType) -> str | None:
 def build_plugin_manager(
     modules: Sequence[str | LocalPlugin] = (),
     *,
-    entry_points: bool = True,
+    entry_points: bool | None = None,
 ) -> tuple[pluggy.PluginManager, list[PluginInfo]]:
     """A plugin manager with the built-ins, entry-point plugins and the named local plugins.
 
     :param modules: local plugins, from ``--plugin`` and the config's ``plugins``: a module name
         (``my_rules``, imported from ``sys.path`` as it is) or a path (``./my_rules.py``, a file or
         package directory, loaded from that path); a plain string counts as named by ``--plugin``.
-    :param entry_points: load installed distributions' ``capcheck`` entry points.
+    :param entry_points: load installed distributions' ``capcheck`` entry points; None: unless
+        :func:`autoload_disabled`.
     :raises PluginError: a plugin failed to import or register.
     """
     from capcheck._version import __version__
 
+    if entry_points is None:
+        entry_points = not autoload_disabled()
     pm = pluggy.PluginManager(hookspecs.PROJECT_NAME)
     pm.add_hookspecs(hookspecs)
     if os.environ.get("CAPCHECK_TRACE_HOOKS"):
@@ -259,6 +299,8 @@ def build_plugin_manager(
             raise PluginError(
                 Problem(f"plugin module {plugin.name!r} failed to import: {type(exc).__name__}: {exc}")
             ) from exc
+        if pm.is_registered(module):  # the installed plugin named again (the test harness): loaded once
+            continue
         register(
             module, plugin.name, PluginInfo(plugin.name, "module", location=_location(module), named_by=plugin.named_by)
         )

@@ -149,9 +149,14 @@ def build_registry(
     pack_paths = [(owner, Path(p)) for owner, p in _collect(pm, "capcheck_rule_paths", (Path, str))]
     user_paths = [("--rules", Path(p)) for p in rule_paths]
     problems: list[Problem] = []
+    compiled: set[str] = set()  # a plugin's own rule folder named again with --rules is loaded once, as the plugin's
     for owner, path in [*pack_paths, *user_paths]:
         info = infos.get(owner)
         for rule_file in _rule_files(path, reg.rule_formats, problems):
+            real = os.path.realpath(rule_file)  # never raises, even on a symlink loop (named when read)
+            if real in compiled:
+                continue
+            compiled.add(real)
             shown = display_path(rule_file)
             try:  # bounded like every side input: a FIFO, a loop or a huge file is a problem, not a hang
                 data = read_bounded(rule_file, Named(shown, RuleFileError), what="rule file", limit=RULE_FILE_MAX_BYTES)

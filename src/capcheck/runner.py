@@ -71,6 +71,7 @@ def load_registry(
     plugins: Sequence[str] = (),
     *,
     config_plugins: bool | None = None,
+    entry_points: bool | None = None,
 ) -> Registry:
     """Load the plugins (the config's, then ``plugins``) and build the registry with every rule path.
 
@@ -80,6 +81,8 @@ def load_registry(
     :param config_plugins: whether the config's ``plugins`` may run; None: unless
         ``CAPCHECK_NO_CONFIG_PLUGINS`` says no. When they may not and the config names some, the
         run stops (exit 2) rather than silently run without them.
+    :param entry_points: whether installed plugins load through their entry points; None: unless
+        autoloading is turned off (``--no-plugin-autoload``, ``CAPCHECK_DISABLE_PLUGIN_AUTOLOAD``).
     :raises PluginError: a plugin failed, or config plugins are named but turned off.
     """
     if config_plugins is None:
@@ -98,7 +101,7 @@ def load_registry(
     base = config.source.parent if config.source is not None else None
     modules = [LocalPlugin(m, named_by=named_by, base=base) for m in config.plugins]
     modules += [LocalPlugin(m) for m in plugins]
-    pm, infos = build_plugin_manager(modules)
+    pm, infos = build_plugin_manager(modules, entry_points=entry_points)
     paths = [config.resolve(p) for p in config.rules] + list(rule_paths)
     return build_registry(pm, infos, rule_paths=paths)
 

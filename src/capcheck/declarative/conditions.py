@@ -25,6 +25,8 @@ from __future__ import annotations
 import operator
 import re
 from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import TYPE_CHECKING, Any
@@ -47,10 +49,12 @@ __all__ = [
     "Env",
     "NotADate",
     "Operand",
+    "Traced",
     "compile_condition",
     "format_value",
     "make_getter",
     "parse_duration",
+    "tracing",
 ]
 
 Record = Mapping[str, Any]
@@ -767,7 +771,7 @@ class _Logical(Condition):
             return parts[0]
         joiner = " and " if self.op == "all" else " or "
         pairs = zip(self.children, parts, strict=True)
-        return joiner.join(f"({p})" if isinstance(c, _Logical) else p for c, p in pairs)
+        return joiner.join(f"({p})" if isinstance(_untraced(c), _Logical) else p for c, p in pairs)
 
     def fields(self) -> Iterator[str]:
         for c in self.children:
@@ -780,6 +784,58 @@ class _Logical(Condition):
     def join_kinds(self) -> Iterator[str]:
         for c in self.children:
             yield from c.join_kinds()
+
+
+class Traced(Condition):
+    """A node compiled under :func:`tracing`: its predicate records each outcome (True, False, None)
+    in ``outcomes``, for ``capcheck test --coverage``. Compiled only there: a check never pays for it."""
+
+    __slots__ = ("inner", "outcomes", "pointer")
+
+    def __init__(self, inner: Condition, pointer: str) -> None:
+        self.inner = inner
+        self.pointer = pointer
+        self.outcomes: set[bool | None] = set()
+
+    def bind(self, env: Env) -> Predicate:
+        predicate = self.inner.bind(env)
+        seen = self.outcomes.add
+
+        def traced(r: Record) -> bool | None:
+            x = predicate(r)
+            seen(x)
+            return x
+
+        return traced
+
+    def describe(self, env: Env) -> str:
+        return self.inner.describe(env)
+
+    def fields(self) -> Iterator[str]:
+        return self.inner.fields()
+
+    def compared_fields(self) -> Iterator[str]:
+        return self.inner.compared_fields()
+
+    def join_kinds(self) -> Iterator[str]:
+        return self.inner.join_kinds()
+
+
+def _untraced(c: Condition) -> Condition:
+    return c.inner if isinstance(c, Traced) else c
+
+
+_TRACING: ContextVar[bool] = ContextVar("capcheck_condition_tracing", default=False)
+
+
+@contextmanager
+def tracing() -> Iterator[None]:
+    """Conditions compiled inside are :class:`Traced`, each node recording its outcomes."""
+    token = _TRACING.set(True)
+    try:
+        yield
+    finally:
+        _TRACING.reset(token)
 
 
 def compile_condition(
@@ -796,7 +852,21 @@ def compile_condition(
     Shapes and types are the schema's to report; this adds what the schema cannot say (one
     logical key per table, a field with operators, regexes, durations, options, kinds). Returns
     None when the condition is unusable (a problem has then been reported, here or by the schema).
+    Under :func:`tracing`, every node is wrapped in a :class:`Traced`.
     """
+    compiled = _compile_node(node, pointer, options=options, known_kinds=known_kinds, problems=problems, depth=depth)
+    return Traced(compiled, pointer) if compiled is not None and _TRACING.get() else compiled
+
+
+def _compile_node(
+    node: Any,
+    pointer: str,
+    *,
+    options: Mapping[str, Any],
+    known_kinds: Callable[[str], bool],
+    problems: Problems,
+    depth: int = 0,
+) -> Condition | None:
     if not isinstance(node, dict) or not node:
         return None
     if depth > MAX_DEPTH:
