@@ -117,6 +117,7 @@ def validate_paths(registry: Registry, paths: list[Path], config: Config, warnin
                 kinds=registry.kinds,
                 kind_map=config.csv_kinds,
                 max_file_mb=config.max_file_mb,
+                mappings=config.mappings(),
             )
             files = len(evidence.files)
             records = sum(f.records for f in evidence.files)

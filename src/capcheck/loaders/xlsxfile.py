@@ -22,7 +22,7 @@ from __future__ import annotations
 import io
 import math
 import zipfile
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from datetime import date, datetime, time, timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -33,10 +33,12 @@ from capcheck.errors import EvidenceError, Problem
 from capcheck.hookspecs import hookimpl
 from capcheck.loaders import Document, LoadContext, Loader, SourceFile
 from capcheck.loaders.csvfile import MAX_PROBLEMS, cell_converter
+from capcheck.mapping import MappingValueError, SkipCounter, date_fields
 from capcheck.side_inputs import elide, shorten
 
 if TYPE_CHECKING:
     from capcheck.kinds import EvidenceKind
+    from capcheck.mapping import FileMapping
 
 __all__ = ["column_letters", "load_workbook", "sheet_kind"]
 
@@ -115,23 +117,20 @@ class _Cell:
         return self.text(cell)
 
 
-def _date_fields(kind: EvidenceKind) -> frozenset[str]:
-    props = kind.schema.get("properties", {})
-    if not isinstance(props, Mapping):
-        return frozenset()
-    return frozenset(name for name, spec in props.items() if isinstance(spec, Mapping) and spec.get("format") == "date")
-
-
-def _header_row(rows: list[list[Any]], kind: EvidenceKind) -> int | None:
+def _header_row(rows: list[list[Any]], kind: EvidenceKind, mapping: FileMapping | None = None) -> int | None:
     """The first row naming ``id`` and another field of the kind (a title row may say "id" alone), else the
-    first row naming ``id``; None if no row does."""
+    first row naming ``id``; None if no row does. With a mapping, names are read after its ``rename``, and
+    the columns its ``id`` names stand for ``id``."""
     fields = kind.declared_fields
     first: int | None = None
+    needed = set(mapping.id_fields()) if mapping is not None and mapping.id else {"id"}
     for index, row in enumerate(rows):
         names = {c.strip() for c in row if isinstance(c, str)}
-        if "id" not in names:
+        if mapping is not None:
+            names = {mapping.header_name(n) for n in names}
+        if not needed <= names:
             continue
-        others = names - {"id", ""}
+        others = names - needed - {"id", ""}
         if others and (fields is None or others & fields):
             return index
         if first is None:
@@ -140,7 +139,12 @@ def _header_row(rows: list[list[Any]], kind: EvidenceKind) -> int | None:
 
 
 def _load_sheet(
-    source: SourceFile, sheet_name: str, rows: list[list[Any]], kind_id: str, kind: EvidenceKind
+    source: SourceFile,
+    sheet_name: str,
+    rows: list[list[Any]],
+    kind_id: str,
+    kind: EvidenceKind,
+    mapping: FileMapping | None = None,
 ) -> Document:
     shown = f"{source.display}!{sheet_name}"
 
@@ -148,8 +152,19 @@ def _load_sheet(
         where = f"{shown}!{column_letters(column)}{row}" if column is not None else shown
         return Problem(message, path=where, line=None if column is not None else row)
 
-    header_at = _header_row(rows, kind)
+    if mapping is not None and mapping.header_row is not None:
+        header_at: int | None = mapping.header_row - 1
+        if mapping.header_row > len(rows):
+            raise EvidenceError(
+                [cell_problem(f"no row {mapping.header_row} (the header_row of {mapping.source})", len(rows) or 1)]
+            )
+    else:
+        header_at = _header_row(rows, kind, mapping)
     if header_at is None:
+        if mapping is not None and mapping.id:
+            raise EvidenceError(
+                [cell_problem(f"no header row with the columns {mapping.source} id {mapping.id!r} names", 1)]
+            )
         raise EvidenceError([cell_problem("no header row with an 'id' column", 1)])
     header: list[str | None] = []
     seen: set[str] = set()
@@ -164,17 +179,48 @@ def _load_sheet(
             if isinstance(cell, float)
             else str(cell)
         )
+        if mapping is not None:
+            name = mapping.header_name(name)
         if name in seen:
             raise EvidenceError(
                 [cell_problem(f"column {shorten(name)} appears twice in the header row", header_at + 1, column)]
             )
         seen.add(name)
         header.append(name)
+    plan = mapping.plan(kind) if mapping is not None else None
+    counter = SkipCounter(mapping) if mapping is not None else None
+    skips: list[tuple[int, int]] = []
+    if mapping is not None:
+        for number, rule in enumerate(mapping.skip_rows):
+            if rule.field not in header:
+                raise EvidenceError(
+                    [
+                        cell_problem(
+                            f"no {rule.field!r} column in the header row"
+                            f" (named by {mapping.source} skip_rows {number + 1})",
+                            header_at + 1,
+                        )
+                    ]
+                )
+            skips.append((number, header.index(rule.field)))
+        if mapping.id:
+            missing = [n for n in mapping.id_fields() if n not in header]
+            if missing:
+                raise EvidenceError(
+                    [
+                        cell_problem(
+                            f"no {missing[0]!r} column in the header row (named by {mapping.source} id {mapping.id!r})",
+                            header_at + 1,
+                        )
+                    ]
+                )
+    trim = plan is not None and plan.trim
     types = kind.field_types
-    dates = _date_fields(kind)
+    dates = date_fields(kind)
     cells: list[_Cell | None] = [
         None if name is None else _Cell(types.get(name, "string"), name in dates) for name in header
     ]
+    mapped = [None if name is None or plan is None else plan.converter(name) for name in header]
     lists = [name is not None and types.get(name, "string").startswith("array:") for name in header]
     records: list[dict[str, Any]] = []
     lines: list[int] = []
@@ -183,9 +229,17 @@ def _load_sheet(
         row_no = header_at + offset + 2
         if all(_empty(c) for c in row):
             continue  # a blank row (empty trailing rows, spacing)
+        if skips:
+            assert mapping is not None and counter is not None
+            skipped = next((n for n, c in skips if mapping.skip_rows[n](row[c] if c < len(row) else None)), None)
+            if skipped is not None:
+                counter.add(skipped)
+                continue
         record: dict[str, Any] = {}
         for column, cell in enumerate(row):
             field = header[column] if column < len(header) else None
+            if trim and isinstance(cell, str):
+                cell = cell.strip()
             if field is None:
                 if not _empty(cell):
                     problems.append(cell_problem("a value in a column with no name in the header row", row_no, column))
@@ -197,9 +251,22 @@ def _load_sheet(
             convert = cells[column]
             assert convert is not None
             try:
-                record[field] = convert(cell)
-            except ValueError as exc:
+                step = mapped[column]
+                if step is None:
+                    record[field] = convert(cell)
+                    continue
+                value = step(cell)
+                if value is cell:  # no mapping step took it: typed as any cell
+                    value = convert(cell)
+                if value is not None:
+                    record[field] = value
+            except ValueError as exc:  # a MappingValueError names the mapping key
                 problems.append(cell_problem(elide(str(exc)), row_no, column))
+        if mapping is not None and mapping.id:
+            try:
+                record["id"] = mapping.make_id(record)
+            except MappingValueError as exc:
+                problems.append(cell_problem(elide(str(exc)), row_no))
         records.append(record)
         lines.append(row_no)
         if len(problems) >= MAX_PROBLEMS:
@@ -210,7 +277,11 @@ def _load_sheet(
     def locate(index: int) -> int | None:
         return lines[index] if index < len(lines) else None
 
-    return Document(kind=kind_id, records=records, locate=locate, rows=False, records_line=header_at + 1, display=shown)
+    doc = Document(kind=kind_id, records=records, locate=locate, rows=False, records_line=header_at + 1, display=shown)
+    if mapping is not None and counter is not None:
+        doc.notes = counter.notes()
+        doc.mapping = mapping.manifest(counter.total)
+    return doc
 
 
 #: The most a zipped workbook (.xlsx, .xlsm, .ods) may expand to: its parts are read whole, and a small
@@ -246,9 +317,10 @@ def load_workbook(source: SourceFile, context: LoadContext) -> Sequence[Document
     chosen: list[tuple[str, str]] = []
     unnamed: list[str] = []
     for name in visible:
-        kind_id = sheet_kind(name)
-        if kind_id in context.kinds:
-            chosen.append((name, kind_id))
+        mapping = context.mapping_for(source.path, name)
+        kind_id = mapping.kind if mapping is not None and mapping.kind else sheet_kind(name)
+        if kind_id in context.kinds or (mapping is not None and mapping.kind):
+            chosen.append((name, kind_id))  # an unknown kind a mapping names: validation names it
         else:
             unnamed.append(name)
     if not chosen and len(visible) == 1:
@@ -279,11 +351,23 @@ def load_workbook(source: SourceFile, context: LoadContext) -> Sequence[Document
             problems.append(Problem(f"cannot read the sheet: {elide(str(exc))}", path=f"{source.display}!{name}"))
             continue
         try:
-            doc = _load_sheet(source, name, rows, kind_id, context.kinds[kind_id])
+            kind = context.kinds.get(kind_id)
+            if kind is None:
+                mapping = context.mapping_for(source.path, name)
+                raise EvidenceError(
+                    [
+                        Problem(
+                            f"unknown evidence kind {kind_id!r} (from {mapping.source if mapping else 'the sheet'};"
+                            f" known kinds: {', '.join(sorted(context.kinds)) or 'none'})",
+                            path=f"{source.display}!{name}",
+                        )
+                    ]
+                )
+            doc = _load_sheet(source, name, rows, kind_id, kind, context.mapping_for(source.path, name))
         except EvidenceError as exc:
             problems.extend(exc.problems)
             continue
-        doc.notes = tuple(notes) if not documents else ()
+        doc.notes = (*(notes if not documents else ()), *doc.notes)
         documents.append(doc)
     if problems:
         raise EvidenceError(problems)
@@ -299,5 +383,6 @@ def capcheck_loaders() -> Sequence[Loader]:
             extensions=(".xlsx", ".xlsm", ".xls", ".ods"),
             load=load_workbook,
             description="spreadsheet workbook (xlsx, xlsm, xls, ods), one register a sheet",
+            applies_mapping=True,
         )
     ]
