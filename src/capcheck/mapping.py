@@ -554,7 +554,7 @@ def _key_line(text: str, start: int | None, end: int | None, key: str) -> int | 
     pattern = re.compile(
         rf"^[ \t]*(?:{name}|\"{name}\")[ \t]*=|^[ \t]*\[[ \t]*(?:tool\.capcheck\.)?mapping\.{name}[ \t]*\]"
     )
-    for number in range(start, stop):
+    for number in range(start, stop + 1):
         if number - 1 < len(lines) and pattern.match(lines[number - 1]):
             return number
     return start
