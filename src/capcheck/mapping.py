@@ -50,6 +50,7 @@ __all__ = [
     "check_mappings",
     "compile_mappings",
     "date_fields",
+    "parse_number",
 ]
 
 #: Every key a ``[[mapping]]`` table may hold (docs/bring-your-own-registers.md documents each).
@@ -341,7 +342,7 @@ def _number_step(key: str, style: str, *, integer: bool) -> Callable[[Any], tupl
         if isinstance(value, int | float):
             number = Decimal(repr(value)) if isinstance(value, float) else Decimal(value)
         else:
-            parsed = _parse_number(value, thousands, decimal)
+            parsed = parse_number(value, thousands, decimal)
             if parsed is None:
                 raise MappingValueError(f"mapping {key} {style!r}: {_quoted(value)} is not a number")
             number = parsed
@@ -356,7 +357,8 @@ def _number_step(key: str, style: str, *, integer: bool) -> Callable[[Any], tupl
     return step
 
 
-def _parse_number(text: str, thousands: str, decimal: str) -> Decimal | None:
+def parse_number(text: str, thousands: str, decimal: str) -> Decimal | None:
+    """A formatted number (currency, thousands, ``k``/``m``/``bn``, accounting brackets), or None if it is not one."""
     s = text.strip().replace("\u00a0", " ")
     negative = False
     if s.startswith("(") and s.endswith(")"):  # accounting: (1,200) is -1200

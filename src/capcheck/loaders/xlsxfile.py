@@ -40,7 +40,7 @@ if TYPE_CHECKING:
     from capcheck.kinds import EvidenceKind
     from capcheck.mapping import FileMapping
 
-__all__ = ["column_letters", "load_workbook", "sheet_kind"]
+__all__ = ["check_expansion", "column_letters", "load_workbook", "sheet_kind"]
 
 
 def sheet_kind(name: str) -> str:
@@ -289,7 +289,8 @@ def _load_sheet(
 MAX_EXPANDED_BYTES = 1 << 30
 
 
-def _check_expansion(source: SourceFile) -> None:
+def check_expansion(source: SourceFile) -> None:
+    """Refuse a zipped workbook declaring more than :data:`MAX_EXPANDED_BYTES` expanded (a zip bomb)."""
     if not source.data.startswith(b"PK"):
         return  # not a zip archive (.xls is an OLE file): calamine says what it is
     try:
@@ -305,7 +306,7 @@ def _check_expansion(source: SourceFile) -> None:
 
 def load_workbook(source: SourceFile, context: LoadContext) -> Sequence[Document]:
     """Read every visible sheet named like a kind (or the only sheet, kind from the file name)."""
-    _check_expansion(source)
+    check_expansion(source)
     try:
         book = CalamineWorkbook.from_filelike(io.BytesIO(source.data))
     except CalamineError as exc:
