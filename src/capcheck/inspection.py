@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any
 
 from capcheck.errors import EvidenceError
 from capcheck.mapping import NUMBER_STYLES, date_fields, parse_number
+from capcheck.wording import plural
 
 if TYPE_CHECKING:
     from capcheck.kinds import EvidenceKind
@@ -117,6 +118,8 @@ class Table:
     columns: list[Column]
     kinds: list[KindMatch] = field(default_factory=list)
     mapping: str = ""
+    #: Rows with a value in at most a quarter of the columns (a "Total" row, a note): (column, first value).
+    sparse: list[tuple[str, str]] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
         """The JSON form."""
@@ -295,7 +298,14 @@ def _table(name: str | None, visible: bool, rows: list[list[Any]], header_at: in
         column.filled = sum(1 for r in body if index < len(r) and not _empty(r[index]))
         _infer(column, values)
         columns.append(column)
-    return Table(name, visible, len(body), header_at + 1, columns)
+    table = Table(name, visible, len(body), header_at + 1, columns)
+    named = [i for i, c in enumerate(header) if not _empty(c)]
+    if len(named) >= 4:
+        for row in body:
+            filled = [i for i in named if i < len(row) and not _empty(row[i])]
+            if filled and len(filled) <= len(named) // 4:
+                table.sparse.append((str(header[filled[0]]).strip(), _display(row[filled[0]]).strip()))
+    return table
 
 
 def _infer(column: Column, values: list[Any]) -> None:
@@ -492,6 +502,15 @@ def suggest_mapping(result: Inspection, table: Table, kind: EvidenceKind) -> str
             lines.append(f'id = {_toml_string(unique.header)}  # or a template from columns: "{{a}}-{{b}}"')
         else:
             lines.append('# id = "{column_a}-{column_b}"  # no column holds a unique id: name one, or a template')
+    if table.sparse:
+        skips: dict[str, list[str]] = {}
+        for header, value in table.sparse:
+            skips.setdefault(field_of.get(header, header), []).append(value)
+        entries = [
+            f"{{ field = {_toml_string(f)}, equals = [{', '.join(map(_toml_string, dict.fromkeys(v)))}] }}"
+            for f, v in skips.items()
+        ]
+        lines.append(f"skip_rows = [{', '.join(entries)}]  # {plural(len(table.sparse), 'row')} with few values")
     renames = [(c, f) for c, f in match.matched if c != f]
     if renames:
         lines.append("[mapping.rename]")
@@ -540,7 +559,6 @@ def suggest_mapping(result: Inspection, table: Table, kind: EvidenceKind) -> str
 def render_text(result: Inspection) -> str:
     """The terminal rendering: every value from the file escaped for the terminal."""
     from capcheck.escaping.terminal import terminal
-    from capcheck.wording import plural
 
     def esc(value: str, limit: int = 40) -> str:
         text = terminal(value)

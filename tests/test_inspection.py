@@ -1,0 +1,148 @@
+"""``capcheck inspect``: what capcheck sees in a file, and a mapping suggested from it that really loads."""
+
+from __future__ import annotations
+
+import json
+import tomllib
+from collections.abc import Callable
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import openpyxl
+import pytest
+
+from capcheck.config import load_config
+from capcheck.mapping import compile_mappings
+
+EXPORT = [
+    ["Northgate IT asset register"],
+    ["Exported from ServiceDesk 01/11/2026 09:14"],
+    [],
+    ["Asset Tag", "Hostname ", "Product", "Env", "Criticality", "Owner", "EoL", "Internet facing", "Patched"],
+    ["CI-1", "web-01 ", "rhel", "Production", "High", "infra ", "31/05/2024", "Y", "2026-10-01 14:22:05"],
+    [
+        "CI-2",
+        "db-01",
+        "postgresql",
+        "Production",
+        "Critical",
+        "infra",
+        datetime(2024, 3, 1),
+        "N",
+        "2026-10-02 08:00:00",
+    ],
+    ["CI-3", "old-01", "windows-server", "Test", "Low", "infra", "30/06/2023", "N", "2026-10-01 08:00:00"],
+    [],
+]
+
+
+def write_book(path: Path) -> Path:
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.title = "Export"
+    for row in EXPORT:
+        sheet.append(row)
+    lists = book.create_sheet("Lists")
+    lists.append(["Env"])
+    lists.append(["Production"])
+    lists.sheet_state = "hidden"
+    book.save(path)
+    return path
+
+
+def inspect_json(run_cli, path: str | Path) -> dict[str, Any]:
+    result = run_cli("inspect", path, "--format", "json")
+    assert result.exit_code == 0, result.stderr
+    document: dict[str, Any] = json.loads(result.stdout)
+    return document
+
+
+def test_a_workbook_export_is_seen_sheet_by_sheet(run_cli, workdir: Path) -> None:
+    write_book(workdir / "assets.xlsx")
+    seen = inspect_json(run_cli, "assets.xlsx")
+    assert seen["format"] == "xlsx"
+    export, lists = seen["tables"]
+    assert (export["sheet"], export["visible"], export["rows"], export["header_row"]) == ("Export", True, 3, 4)
+    assert (lists["sheet"], lists["visible"], lists["kinds"]) == ("Lists", False, [])
+    columns = {c["header"]: c for c in export["columns"]}
+    assert columns["EoL"]["type"] == "date" and columns["EoL"]["format"] == "%d/%m/%Y|iso"
+    assert columns["EoL"]["column"] == "G"
+    assert columns["Internet facing"]["type"] == "boolean"
+    assert columns["Hostname"]["padded"] is True
+    assert columns["Env"]["distinct"] == ["Production", "Test"]
+    best = export["kinds"][0]
+    assert best["kind"] == "it-assets" and best["missing_required"] == []
+    assert {"column": "EoL", "field": "end_of_life"} in best["matched"]
+    assert {"column": "Env", "field": "environment"} in best["matched"]
+    assert all(m["field"] != "asset_type" for m in best["matched"])  # "Asset Tag" holds none of its choices
+
+
+def test_the_suggested_mapping_loads_the_workbook(run_cli, workdir: Path, load) -> None:
+    write_book(workdir / "assets.xlsx")
+    suggestion = inspect_json(run_cli, "assets.xlsx")["tables"][0]["suggested_mapping"]
+    (workdir / "capcheck.toml").write_text(suggestion)
+    assert tomllib.loads(suggestion)["mapping"][0]["id"] == "Asset Tag"
+    evidence = load("assets.xlsx", mappings=load_config(workdir / "capcheck.toml").mappings())
+    record = evidence.get("it-assets", "CI-2")
+    assert record is not None
+    assert (record["name"], record["environment"], record["criticality"]) == ("db-01", "production", "critical")
+    assert (record["end_of_life"], record["last_patched"]) == ("2024-03-01", "2026-10-02")  # date-times as dates
+    assert evidence.get("it-assets", "CI-1")["name"] == "web-01"  # type: ignore[index]  # trimmed
+
+
+def test_a_cp1252_csv_with_title_rows(run_cli, copy_fixture: Callable[..., Path]) -> None:
+    path = copy_fixture("mapping/contracts-cp1252.csv")
+    seen = inspect_json(run_cli, path)
+    assert seen["encoding"] == "cp1252"
+    [table] = seen["tables"]
+    assert table["header_row"] == 3 and table["rows"] == 3
+    columns = {c["header"]: c for c in table["columns"]}
+    assert (columns["Annual Value"]["type"], columns["Annual Value"]["format"]) == ("number", "1,234.5")
+    assert columns["Title"]["samples"][0] == "Café services"
+    assert table["kinds"][0]["kind"] == "supplier-contracts"
+    mapping = tomllib.loads(table["suggested_mapping"])["mapping"][0]
+    assert mapping["encoding"] == "cp1252" and mapping["header_row"] == 3
+    assert mapping["rename"]["Start"] == "start_date" and mapping["numbers"] == {"value": "1,234.5"}
+    compile_mappings([mapping])  # valid as it stands
+
+
+def test_text_output_escapes_what_the_file_holds(run_cli, workdir: Path) -> None:
+    (workdir / "it-assets.csv").write_text("id,name\nA-1,evil\x1b[2Jname\nA-2,x\n")
+    result = run_cli("inspect", "it-assets.csv")
+    assert result.exit_code == 0, result.stderr
+    assert "\x1b" not in result.stdout and "evil␛[2Jname" in result.stdout
+    assert "table: 2 data rows, header at row 1" in result.stdout
+    assert "suggested mapping (paste into capcheck.toml, then check it):" in result.stdout
+
+
+def test_a_json_evidence_file_shows_its_keys(run_cli, workdir: Path) -> None:
+    records = [{"id": "C-1", "title": "x", "supplier": "y", "value": 5}, {"id": "C-2", "supplier": "z"}]
+    (workdir / "c.json").write_text(json.dumps({"kind": "contracts-export", "records": records}))
+    seen = inspect_json(run_cli, "c.json")
+    assert (seen["format"], seen["kind"]) == ("json", "contracts-export")
+    [table] = seen["tables"]
+    assert [c["header"] for c in table["columns"]] == ["id", "title", "supplier", "value"]
+    assert table["kinds"][0]["kind"] == "supplier-contracts"
+    assert 'kind = "supplier-contracts"' in table["suggested_mapping"]
+
+
+@pytest.mark.parametrize(
+    ("name", "data", "expected"),
+    [
+        ("broken.xlsx", b"PK\x03\x04 not really", "broken.xlsx: not a readable workbook"),
+        ("x.pdf", b"%PDF", "x.pdf: cannot read .pdf files"),
+        ("bad.json", b"{", "bad.json:1: malformed JSON"),
+    ],
+)
+def test_bad_input_exits_2_naming_the_file(run_cli, workdir: Path, name: str, data: bytes, expected: str) -> None:
+    (workdir / name).write_bytes(data)
+    result = run_cli("inspect", name)
+    assert result.exit_code == 2
+    assert expected in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_a_missing_file_exits_2(run_cli, workdir: Path) -> None:
+    result = run_cli("inspect", "nope.xlsx")
+    assert result.exit_code == 2 and "nope.xlsx" in result.stderr
