@@ -106,7 +106,7 @@ def load_csv(source: SourceFile, context: LoadContext) -> Sequence[Document]:
         known = ", ".join(sorted(context.kinds)) or "none"
         raise source.fail(
             f"unknown evidence kind {kind_id!r} (from the file name; known kinds: {known}); "
-            "rename the file or map it with csv_kinds in the config"
+            "rename the file, or map it in the config (csv_kinds, or a [[mapping]]: capcheck inspect FILE suggests one)"
             if mapping is None or not mapping.kind
             else f"unknown evidence kind {kind_id!r} (from {mapping.source}; known kinds: {known})",
             line=1,

@@ -331,13 +331,16 @@ def load_workbook(source: SourceFile, context: LoadContext) -> Sequence[Document
             raise source.fail(
                 f"unknown evidence kind {kind_id!r} (from the file name; its one sheet {shorten(visible[0])} "
                 f"is not named like a kind either; known kinds: {known}); rename the sheet or the file, "
-                "or map it with csv_kinds"
+                "or map it in the config (csv_kinds, or a [[mapping]]: capcheck inspect FILE suggests one)"
             )
         chosen, unnamed = [(visible[0], kind_id)], []
     if not chosen:
         known = ", ".join(sorted(context.kinds)) or "none"
         listed = ", ".join(shorten(n) for n in visible) or "none"
-        raise source.fail(f"no visible sheet is named like an evidence kind (sheets: {listed}; known kinds: {known})")
+        raise source.fail(
+            f"no visible sheet is named like an evidence kind (sheets: {listed}; known kinds: {known}); "
+            "name a sheet in a [[mapping]] of the config (capcheck inspect FILE suggests one)"
+        )
     notes: list[str] = []
     if unnamed:
         notes.append("sheets not named like an evidence kind, not read: " + ", ".join(shorten(n) for n in unnamed))
