@@ -449,3 +449,29 @@ def test_check_with_a_bad_mapping_exits_2_naming_the_config_line(run_cli, mapped
     assert (
         "capcheck.toml:8: /mapping/0/trimm: [[mapping]] 1: unknown key 'trimm' (did you mean 'trim'?)" in result.stderr
     )
+
+
+def test_an_unnamed_index_column_is_renamed_and_an_id_made_from_a_template(load, workdir: Path) -> None:
+    (workdir / "dspt-export.csv").write_text(
+        ",Code,Organisation Name,Status\n0,R0A,Manchester,22/23 Standards Met\n1,RBS,Alder Hey,Approaching Standards\n"
+    )
+    table = {
+        "files": "dspt-*.csv",
+        "kind": "it-assets",  # any kind: the loader's work is the same
+        "id": "DSPT-{org_code}",
+        "rename": {"": "row", "Code": "org_code", "Organisation Name": "name", "Status": "status_text"},
+        "values": {"status_text": {"22/23 Standards Met": "standards-met"}},
+    }
+    problems = load.problems("dspt-export.csv", mappings=compile_mappings([table], shown="c.toml"))
+    assert all("is a required property" in p for p in problems)  # the schema still judges mapped records
+    from capcheck.kinds import bundled_kinds
+    from capcheck.loaders import LoadContext, SourceFile
+    from capcheck.loaders.csvfile import load_csv
+
+    kinds = {k.id: k for k in bundled_kinds()}
+    source = SourceFile(Path("dspt-export.csv"), "dspt-export.csv", (workdir / "dspt-export.csv").read_bytes())
+    [doc] = load_csv(source, LoadContext(kinds=kinds, mappings=compile_mappings([table], shown="c.toml")))
+    assert doc.records == [
+        {"row": "0", "org_code": "R0A", "name": "Manchester", "status_text": "standards-met", "id": "DSPT-R0A"},
+        {"row": "1", "org_code": "RBS", "name": "Alder Hey", "status_text": "Approaching Standards", "id": "DSPT-RBS"},
+    ]
