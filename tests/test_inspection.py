@@ -146,3 +146,11 @@ def test_bad_input_exits_2_naming_the_file(run_cli, workdir: Path, name: str, da
 def test_a_missing_file_exits_2(run_cli, workdir: Path) -> None:
     result = run_cli("inspect", "nope.xlsx")
     assert result.exit_code == 2 and "nope.xlsx" in result.stderr
+
+
+def test_inspect_says_which_mapping_is_in_force(run_cli, copy_fixture: Callable[..., Path]) -> None:
+    copy_fixture("mapping/capcheck.toml")
+    path = copy_fixture("mapping/contracts-cp1252.csv")
+    assert inspect_json(run_cli, path)["mapped_by"] == "capcheck.toml:[[mapping]] 1"
+    text = run_cli("inspect", path).stdout
+    assert "capcheck.toml:[[mapping]] 1 maps it when capcheck reads it" in text

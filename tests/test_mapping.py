@@ -475,3 +475,11 @@ def test_an_unnamed_index_column_is_renamed_and_an_id_made_from_a_template(load,
         {"row": "0", "org_code": "R0A", "name": "Manchester", "status_text": "standards-met", "id": "DSPT-R0A"},
         {"row": "1", "org_code": "RBS", "name": "Alder Hey", "status_text": "Approaching Standards", "id": "DSPT-RBS"},
     ]
+
+
+def test_a_header_row_past_the_end_of_a_csv_is_named(load, mapped: Path) -> None:
+    [m] = compile_mappings(
+        [{"files": "*.csv", "kind": "supplier-contracts", "encoding": "cp1252", "header_row": 40}], shown="c.toml"
+    )
+    [problem] = load.problems("contracts-cp1252.csv", mappings=[m])
+    assert problem == "contracts-cp1252.csv:6: no row 40 (the header_row of c.toml:[[mapping]] 1)"

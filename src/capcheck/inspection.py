@@ -144,6 +144,8 @@ class Inspection:
     tables: list[Table]
     encoding: str | None = None
     kind: str | None = None
+    #: The config mapping already in force for the file (``capcheck.toml:[[mapping]] 1``), if any.
+    mapped_by: str | None = None
 
     def as_dict(self) -> dict[str, Any]:
         """The JSON form (``capcheck inspect --format json``)."""
@@ -152,6 +154,8 @@ class Inspection:
             out["encoding"] = self.encoding
         if self.kind is not None:
             out["kind"] = self.kind
+        if self.mapped_by is not None:
+            out["mapped_by"] = self.mapped_by
         out["tables"] = [t.as_dict() for t in self.tables]
         return out
 
@@ -567,6 +571,8 @@ def render_text(result: Inspection) -> str:
     lines = [f"{esc(result.path, 200)}: {result.format}" + (f", encoding {result.encoding}" if result.encoding else "")]
     if result.kind is not None:
         lines[0] += f", kind {esc(result.kind)}"
+    if result.mapped_by is not None:
+        lines.append(f"(what the file holds as written; {esc(result.mapped_by, 200)} maps it when capcheck reads it)")
     for table in result.tables:
         lines.append("")
         where = f"sheet {esc(table.name)!r}" if table.name is not None else "records" if result.kind else "table"

@@ -123,6 +123,10 @@ def load_csv(source: SourceFile, context: LoadContext) -> Sequence[Document]:
             for _ in range(mapping.header_row - 1):  # title rows above the header
                 header = next(reader)
     except StopIteration:
+        if mapping is not None and mapping.header_row and source.data.strip():
+            raise source.fail(
+                f"no row {mapping.header_row} (the header_row of {mapping.source})", line=reader.line_num
+            ) from None
         raise source.fail("the file is empty: expected a header row with an 'id' column", line=1) from None
     except csv.Error as exc:
         raise source.fail(f"malformed CSV: {exc}", line=1) from None
