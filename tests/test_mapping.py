@@ -5,17 +5,20 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from datetime import date, datetime
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 import jsonschema
 import openpyxl
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from capcheck.config import load_config
 from capcheck.errors import ConfigError
 from capcheck.kinds import EvidenceKind
-from capcheck.mapping import FileMapping, MappingValueError, compile_mappings
+from capcheck.mapping import NUMBER_STYLES, FileMapping, MappingValueError, compile_mappings, parse_number
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -483,3 +486,13 @@ def test_a_header_row_past_the_end_of_a_csv_is_named(load, mapped: Path) -> None
     )
     [problem] = load.problems("contracts-cp1252.csv", mappings=[m])
     assert problem == "contracts-cp1252.csv:6: no row 40 (the header_row of c.toml:[[mapping]] 1)"
+
+
+@given(st.integers(-(10**15), 10**15), st.integers(0, 99), st.sampled_from(sorted(NUMBER_STYLES)))
+def test_a_number_written_in_its_style_reads_back(whole: int, cents: int, style: str) -> None:
+    thousands, decimal = NUMBER_STYLES[style]
+    digits = f"{abs(whole):,}".replace(",", thousands)
+    text = ("-" if whole < 0 else "") + f"{digits}{decimal}{cents:02d}"
+    expected = Decimal(f"{whole}.{cents:02d}") if whole >= 0 else -Decimal(f"{-whole}.{cents:02d}")
+    assert parse_number(text, thousands, decimal) == expected
+    assert parse_number("£" + text.lstrip("-") + "k", thousands, decimal) == abs(expected) * 1000
