@@ -496,3 +496,26 @@ def test_a_number_written_in_its_style_reads_back(whole: int, cents: int, style:
     expected = Decimal(f"{whole}.{cents:02d}") if whole >= 0 else -Decimal(f"{-whole}.{cents:02d}")
     assert parse_number(text, thousands, decimal) == expected
     assert parse_number("£" + text.lstrip("-") + "k", thousands, decimal) == abs(expected) * 1000
+
+
+def test_a_misspelt_column_in_a_mapping_is_named_not_left_unmapped(load, mapped: Path, workdir: Path) -> None:
+    config = mapped / "capcheck.toml"
+    config.write_text(
+        config.read_text()
+        .replace('"Supplier" = "supplier"', '"Suplier" = "supplier"')
+        .replace("numbers.value", "numbers.valeu")
+    )
+    problems = load.problems("contracts-cp1252.csv", mappings=load_config(config).mappings())
+    assert problems == [
+        "contracts-cp1252.csv:3: capcheck.toml:[[mapping]] 1 rename: no column 'Suplier' in the header"
+        " (did you mean 'Supplier'?)",
+        "contracts-cp1252.csv:3: capcheck.toml:[[mapping]] 1 numbers.valeu: no column 'valeu' (after rename)"
+        " (did you mean 'value'?)",
+    ]
+    write_book(workdir / "assets.xlsx", {"Export": EXPORT})
+    table = {**XLSX_MAPPING, "dates": {"end_of_lif": "%d/%m/%Y"}}
+    [problem] = load.problems("assets.xlsx", mappings=compile_mappings([table], shown="c.toml"))
+    assert problem == (
+        "assets.xlsx!Export:4: c.toml:[[mapping]] 1 dates.end_of_lif: no column 'end_of_lif' (after rename)"
+        " (did you mean 'end_of_life'?)"
+    )

@@ -142,6 +142,23 @@ class FileMapping:
         """The findings document's record of this mapping on one file."""
         return {"source": self.source, "sha256": self.sha256, "skipped_rows": skipped}
 
+    def header_problems(self, columns: Sequence[str]) -> list[str]:
+        """What the mapping names that a table's header lacks (``columns`` as written): a column to rename, or a
+        field to convert, that is not there. A misspelt name would otherwise leave a column unmapped silently."""
+        problems = []
+        written = set(columns)
+        fields = {self.header_name(c) for c in columns}
+        for name in self.rename:
+            if name not in written:
+                problems.append(f"{self.source} rename: no column {name!r} in the header{_close(name, columns)}")
+        for key, table in (("values", self.values), ("dates", self.dates), ("numbers", self.numbers)):
+            for name in table:
+                if name != "*" and name not in fields:
+                    problems.append(
+                        f"{self.source} {key}.{name}: no column {name!r} (after rename){_close(name, sorted(fields))}"
+                    )
+        return problems
+
     def header_name(self, name: str) -> str:
         """The field a header (or a JSON key) becomes."""
         return self.rename.get(name, name)
@@ -560,6 +577,11 @@ def _key_line(text: str, start: int | None, end: int | None, key: str) -> int | 
         if number - 1 < len(lines) and pattern.match(lines[number - 1]):
             return number
     return start
+
+
+def _close(name: str, names: Sequence[str]) -> str:
+    close = difflib.get_close_matches(name, list(names), n=1, cutoff=0.6)
+    return f" (did you mean {close[0]!r}?)" if close else ""
 
 
 def _did_you_mean(key: str, allowed: Sequence[str]) -> str:

@@ -138,6 +138,10 @@ def load_csv(source: SourceFile, context: LoadContext) -> Sequence[Document]:
         raise source.fail("a NUL character in the header row", line=header_line)
     columns = [h.strip() for h in header]
     header = [mapping.header_name(h) for h in columns] if mapping is not None else columns
+    if mapping is not None:
+        unmapped = mapping.header_problems(columns)
+        if unmapped:
+            raise EvidenceError([source.problem(elide(m), line=header_line) for m in unmapped])
     problems: list[Problem] = []
     needed = mapping.id_fields() if mapping is not None and mapping.id else ("id",)
     for name in needed:

@@ -187,6 +187,15 @@ def _load_sheet(
             )
         seen.add(name)
         header.append(name)
+    if mapping is not None:
+        written = [
+            c.strip() if isinstance(c, str) else _number_text(float(c)) if isinstance(c, float) else str(c)
+            for c in rows[header_at]
+            if not _empty(c)
+        ]
+        unmapped = mapping.header_problems(written)
+        if unmapped:
+            raise EvidenceError([cell_problem(elide(m), header_at + 1) for m in unmapped])
     plan = mapping.plan(kind) if mapping is not None else None
     counter = SkipCounter(mapping) if mapping is not None else None
     skips: list[tuple[int, int]] = []
