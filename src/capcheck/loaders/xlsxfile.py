@@ -84,6 +84,10 @@ class _Cell:
         self.text = cell_converter(field_type)
 
     def __call__(self, cell: Any) -> Any:
+        if self.date_field and self.field_type == "string" and (type(cell) is date or type(cell) is datetime):
+            return _date_text(cell)  # a date cell in a date field: always a date (the common case, without checks)
+        if type(cell) is bool and self.field_type == "boolean":
+            return cell
         value = self._value(cell)
         if self.date_field and isinstance(value, str) and not is_date(value.strip()):
             shown = shorten(cell) if isinstance(cell, str) else f"a {type(cell).__name__} cell ({value})"
@@ -231,6 +235,12 @@ def _load_sheet(
     ]
     mapped = [None if name is None or plan is None else plan.converter(name) for name in header]
     lists = [name is not None and types.get(name, "string").startswith("array:") for name in header]
+    # Columns whose text cells are kept as they are (what _Cell does for them, without the call per cell).
+    plain = [
+        name is not None and types.get(name, "string") == "string" and name not in dates and step is None
+        for name, step in zip(header, mapped, strict=True)
+    ]
+    width = len(header)
     records: list[dict[str, Any]] = []
     lines: list[int] = []
     problems: list[Problem] = []
@@ -246,7 +256,13 @@ def _load_sheet(
                 continue
         record: dict[str, Any] = {}
         for column, cell in enumerate(row):
-            field = header[column] if column < len(header) else None
+            if type(cell) is str and column < width and plain[column]:  # the common cell: text in a text field
+                if trim:
+                    cell = cell.strip()
+                if cell and not cell.isspace():
+                    record[header[column]] = cell  # type: ignore[index]  # plain columns have a name
+                continue
+            field = header[column] if column < width else None
             if trim and isinstance(cell, str):
                 cell = cell.strip()
             if field is None:
