@@ -154,3 +154,10 @@ def test_inspect_says_which_mapping_is_in_force(run_cli, copy_fixture: Callable[
     assert inspect_json(run_cli, path)["mapped_by"] == "capcheck.toml:[[mapping]] 1"
     text = run_cli("inspect", path).stdout
     assert "capcheck.toml:[[mapping]] 1 maps it when capcheck reads it" in text
+
+
+def test_a_register_already_in_its_kind_s_shape_needs_no_mapping(run_cli, copy_fixture: Callable[..., Path]) -> None:
+    path = copy_fixture("evidence/formats/it-assets.csv")
+    [table] = inspect_json(run_cli, path)["tables"]
+    assert table["kinds"][0]["kind"] == "it-assets" and table["suggested_mapping"] == ""
+    assert "no mapping needed: capcheck reads it as it-assets as it is" in run_cli("inspect", path).stdout

@@ -492,8 +492,12 @@ def suggest_mapping(result: Inspection, table: Table, kind: EvidenceKind) -> str
     lines.append(f"files = {_toml_string(Path(result.path).name)}")
     if table.name is not None:
         lines.append(f"sheet = {_toml_string(table.name)}")
-    if result.kind != kind.id:
+    from capcheck.loaders.xlsxfile import sheet_kind
+
+    natural = result.kind or (sheet_kind(table.name) if table.name is not None else Path(result.path).stem)
+    if natural != kind.id:
         lines.append(f"kind = {_toml_string(kind.id)}")
+    essential = len(lines)
     if result.encoding not in (None, "utf-8-sig"):
         lines.append(f"encoding = {_toml_string(result.encoding or '')}  # not UTF-8: check accented letters and £")
     if table.header_row not in (None, 1):
@@ -554,6 +558,8 @@ def suggest_mapping(result: Inspection, table: Table, kind: EvidenceKind) -> str
         lines.append("# not matched (kept as extra fields): " + ", ".join(_toml_string(u) for u in unmatched))
     if match.missing:
         lines.append(f"# required by {kind.id} and not found: " + ", ".join(match.missing))
+    if len(lines) == essential and "id" in field_of.values():
+        return ""  # read as it is: nothing to map
     return "\n".join(lines) + "\n"
 
 
@@ -595,6 +601,9 @@ def render_text(result: Inspection) -> str:
                 missing = ", ".join(match.missing) or "none"
                 matched = plural(len(match.matched), "column")
                 lines.append(f"    {match.kind:<26} {matched} matched; required fields missing: {missing}")
+            if not table.mapping:
+                lines.append(f"  no mapping needed: capcheck reads it as {table.kinds[0].kind} as it is")
+                continue
             lines.append("  suggested mapping (paste into capcheck.toml, then check it):")
             lines.extend("    " + terminal(line) for line in table.mapping.splitlines())
     return "\n".join(lines) + "\n"
