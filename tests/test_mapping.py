@@ -519,3 +519,29 @@ def test_a_misspelt_column_in_a_mapping_is_named_not_left_unmapped(load, mapped:
         "assets.xlsx!Export:4: c.toml:[[mapping]] 1 dates.end_of_lif: no column 'end_of_lif' (after rename)"
         " (did you mean 'end_of_life'?)"
     )
+
+
+@given(st.one_of(st.text(max_size=30), st.integers(), st.floats(allow_nan=True), st.booleans()))
+def test_a_conversion_either_converts_or_says_why_never_crashes(value: object) -> None:
+    from capcheck.kinds import bundled_kinds
+
+    kind = next(k for k in bundled_kinds() if k.id == "supplier-contracts")
+    plan = mapping(
+        dates={"*": ["%d/%m/%Y %H:%M", "excel", "iso"]}, numbers={"*": "1.234,5"}, values={"sme": {"Y": True}}
+    ).plan(kind)
+    for name in ("start_date", "value", "notice_period_days", "sme"):
+        convert = plan.converter(name)
+        assert convert is not None
+        try:
+            convert(value)
+        except MappingValueError as exc:
+            assert str(exc).startswith("mapping ")
+
+
+def test_a_huge_number_is_refused(contracts: EvidenceKind) -> None:
+    convert = mapping(numbers={"value": "1234.5"}).plan(contracts).converter("value")
+    assert convert is not None
+    assert convert("999999999999999999") == 999_999_999_999_999_999
+    for value in ("1" * 5000, "1000000000bn", 1e308):
+        with pytest.raises(MappingValueError, match="is too large"):
+            convert(value)

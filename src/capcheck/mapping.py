@@ -83,6 +83,8 @@ _EXCEL_MAX = 2_958_465  # 9999-12-31
 _CURRENCY = re.compile(r"^(?:[£$€¥]|GBP|USD|EUR)\s*|\s*(?:[£$€¥]|GBP|USD|EUR)$", re.IGNORECASE)
 _SUFFIXES = {"k": 3, "m": 6, "mn": 6, "bn": 9, "b": 9}
 _SUFFIX = re.compile(r"(?i)\s*(k|mn|m|bn|b)\Z")
+#: Numbers a mapping reads are below this: larger ones are no register's value, and huge integers cannot be written out.
+_MAX_NUMBER = Decimal(10) ** 18
 _TEMPLATE = re.compile(r"\{([^{}]*)\}")
 _RE2_OPTIONS = re2.Options()
 _RE2_OPTIONS.log_errors = False
@@ -365,6 +367,8 @@ def _number_step(key: str, style: str, *, integer: bool) -> Callable[[Any], tupl
             number = parsed
         if not number.is_finite():
             raise MappingValueError(f"mapping {key} {style!r}: {_quoted(value)} is not a finite number")
+        if abs(number) >= _MAX_NUMBER:
+            raise MappingValueError(f"mapping {key} {style!r}: {_quoted(value)} is too large (18 digits at most)")
         if number == number.to_integral_value():
             return True, int(number)
         if integer:
