@@ -23,7 +23,7 @@ from datetime import date, datetime, time, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from capcheck.errors import EvidenceError
+from capcheck.errors import EvidenceError, Problem, elide
 from capcheck.mapping import NUMBER_STYLES, date_fields, parse_number
 from capcheck.wording import plural
 
@@ -201,11 +201,11 @@ def _csv_rows(shown: str, data: bytes) -> tuple[str, list[list[Any]]]:
             continue
         break
     if "\x00" in text:
-        raise EvidenceError(f"{shown}: a NUL byte: not a CSV text file")
+        raise EvidenceError(Problem("a NUL byte: not a CSV text file", path=shown))
     try:
         rows: list[list[Any]] = list(csv.reader(io.StringIO(text, newline=""), strict=True))
     except csv.Error as exc:
-        raise EvidenceError(f"{shown}: malformed CSV: {exc}") from None
+        raise EvidenceError(Problem(f"malformed CSV: {exc}", path=shown)) from None
     return encoding, rows
 
 
@@ -219,13 +219,17 @@ def _workbook_tables(shown: str, data: bytes) -> list[Table]:
     try:
         book = CalamineWorkbook.from_filelike(io.BytesIO(data))
     except Exception as exc:  # CalamineError or anything the native reader raises on a damaged file
-        raise EvidenceError(f"{shown}: not a readable workbook: {type(exc).__name__}: {exc}") from None
+        raise EvidenceError(
+            Problem(f"not a readable workbook: {type(exc).__name__}: {elide(str(exc))}", path=shown)
+        ) from None
     tables = []
     for meta in book.sheets_metadata:
         try:
             rows = book.get_sheet_by_name(meta.name).to_python(skip_empty_area=False)
-        except Exception as exc:  # a damaged sheet: say so, inspect the others
-            raise EvidenceError(f"{shown}!{meta.name}: cannot read the sheet: {exc}") from None
+        except Exception as exc:  # CalamineError, or anything the native reader raises on a damaged sheet
+            raise EvidenceError(
+                Problem(f"cannot read the sheet: {elide(str(exc))}", path=f"{shown}!{meta.name}")
+            ) from None
         tables.append(_table(meta.name, meta.visible == SheetVisibleEnum.Visible, rows))
     return tables
 
@@ -238,8 +242,10 @@ def _records_inspection(
 
     ext = loader_extension(path, loaders)
     if ext is None:
-        raise EvidenceError(f"{shown}: cannot read {path.suffix or 'extension-less'} files (readable: "
-                            f"{', '.join(sorted(loaders))})")  # fmt: skip
+        readable = ", ".join(sorted(loaders))
+        raise EvidenceError(
+            Problem(f"cannot read {path.suffix or 'extension-less'} files (readable: {readable})", path=shown)
+        )
     loader = loaders[ext]
     documents = loader.load(SourceFile(path, shown, data), LoadContext(kinds=kinds))
     tables = []
