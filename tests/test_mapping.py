@@ -545,3 +545,9 @@ def test_a_huge_number_is_refused(contracts: EvidenceKind) -> None:
     for value in ("1" * 5000, "1000000000bn", 1e308):
         with pytest.raises(MappingValueError, match="is too large"):
             convert(value)
+
+
+def test_validate_counts_the_rows_mappings_skipped(run_cli, mapped: Path) -> None:
+    result = run_cli("validate", "contracts-cp1252.csv")
+    assert result.exit_code == 0, result.stderr
+    assert result.stdout.startswith("ok: 1 evidence file (2 records; 1 row skipped by config mappings)")
