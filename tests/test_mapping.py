@@ -551,3 +551,26 @@ def test_validate_counts_the_rows_mappings_skipped(run_cli, mapped: Path) -> Non
     result = run_cli("validate", "contracts-cp1252.csv")
     assert result.exit_code == 0, result.stderr
     assert result.stdout.startswith("ok: 1 evidence file (2 records; 1 row skipped by config mappings)")
+
+
+def test_a_sheet_a_mapping_names_is_read_even_hidden_and_a_missing_one_is_an_error(load, workdir: Path) -> None:
+    path = write_book(workdir / "assets.xlsx", {"Export": EXPORT, "Notes": [["Read me"]]})
+    book = openpyxl.load_workbook(path)
+    book["Export"].sheet_state = "hidden"
+    book.save(path)
+    evidence = load("assets.xlsx", mappings=compile_mappings([XLSX_MAPPING], shown="c.toml"))
+    assert evidence.count("it-assets") == 3  # hidden, but named by the mapping
+    missing = {**XLSX_MAPPING, "sheet": "Exprot"}
+    [problem] = load.problems("assets.xlsx", mappings=compile_mappings([missing], shown="c.toml"))
+    assert (
+        problem
+        == "assets.xlsx: c.toml:[[mapping]] 1 names the sheet 'Exprot', which is not here (sheets: 'Export', 'Notes')"
+    )
+    kindless = {k: v for k, v in XLSX_MAPPING.items() if k != "kind"}
+    book["Export"].sheet_state = "visible"
+    book.save(path)
+    [problem] = load.problems("assets.xlsx", mappings=compile_mappings([kindless], shown="c.toml"))
+    assert (
+        problem
+        == "assets.xlsx: c.toml:[[mapping]] 1 names the sheet 'Export', which is not named like a kind: give it a kind"
+    )

@@ -339,17 +339,39 @@ def load_workbook(source: SourceFile, context: LoadContext) -> Sequence[Document
     except Exception as exc:  # anything else the native reader raises on a damaged file: still this file's problem
         raise source.fail(f"not a readable workbook: {type(exc).__name__}: {elide(str(exc))}") from None
     visible = [m.name for m in book.sheets_metadata if m.visible == SheetVisibleEnum.Visible]
-    hidden = [m.name for m in book.sheets_metadata if m.visible != SheetVisibleEnum.Visible]
+    hidden: list[str] = []
     chosen: list[tuple[str, str]] = []
     unnamed: list[str] = []
-    for name in visible:
+    problems: list[Problem] = []
+    folded = {m.name.strip().casefold() for m in book.sheets_metadata}
+    for m in context.mappings:  # a mapping naming a sheet the workbook lacks would do nothing, silently
+        if m.sheet is not None and m.matches(source.path, m.sheet) and m.sheet.strip().casefold() not in folded:
+            listed = ", ".join(shorten(s.name) for s in book.sheets_metadata) or "none"
+            problems.append(
+                source.problem(f"{m.source} names the sheet {m.sheet!r}, which is not here (sheets: {listed})")
+            )
+    for meta in book.sheets_metadata:
+        name = meta.name
         mapping = context.mapping_for(source.path, name)
+        named = mapping is not None and mapping.sheet is not None  # a mapping for this sheet: read, even if hidden
+        if meta.visible != SheetVisibleEnum.Visible and not named:
+            hidden.append(name)
+            continue
         kind_id = mapping.kind if mapping is not None and mapping.kind else sheet_kind(name)
         if kind_id in context.kinds or (mapping is not None and mapping.kind):
             chosen.append((name, kind_id))  # an unknown kind a mapping names: validation names it
+        elif named and len(visible) > 1:
+            assert mapping is not None
+            problems.append(
+                source.problem(
+                    f"{mapping.source} names the sheet {name!r}, which is not named like a kind: give it a kind"
+                )
+            )
         else:
             unnamed.append(name)
-    if not chosen and len(visible) == 1:
+    if problems:
+        raise EvidenceError(problems)
+    if not chosen and len(visible) == 1 and unnamed == visible:
         kind_id = context.kind_for_file(source.path)
         if kind_id not in context.kinds:
             known = ", ".join(sorted(context.kinds)) or "none"
@@ -372,7 +394,6 @@ def load_workbook(source: SourceFile, context: LoadContext) -> Sequence[Document
     if hidden:
         notes.append("hidden sheets, not read: " + ", ".join(shorten(n) for n in hidden))
     documents: list[Document] = []
-    problems: list[Problem] = []
     for name, kind_id in chosen:
         try:
             rows = book.get_sheet_by_name(name).to_python(skip_empty_area=False)
