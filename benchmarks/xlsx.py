@@ -52,7 +52,7 @@ from capcheck.runner import load_registry
 registry = load_registry(Config())
 mappings = ()
 if len(sys.argv) > 2:
-    from capcheck.mapping import compile_mappings
+    from capcheck.mapping_config import compile_mappings
     mappings = compile_mappings(json.loads(sys.argv[2]), shown='bench.toml')
 t, c = time.perf_counter(), cpu()
 evidence = load_evidence([path], loaders=registry.loaders, kinds=registry.kinds, mappings=mappings)

@@ -13,7 +13,7 @@ import openpyxl
 import pytest
 
 from capcheck.config import load_config
-from capcheck.mapping import compile_mappings
+from capcheck.mapping_config import compile_mappings
 
 EXPORT = [
     ["Northgate IT asset register"],

@@ -18,7 +18,8 @@ from hypothesis import strategies as st
 from capcheck.config import load_config
 from capcheck.errors import ConfigError
 from capcheck.kinds import EvidenceKind
-from capcheck.mapping import NUMBER_STYLES, FileMapping, MappingValueError, compile_mappings, parse_number
+from capcheck.mapping import NUMBER_STYLES, FileMapping, MappingValueError, parse_number
+from capcheck.mapping_config import compile_mappings
 
 ROOT = Path(__file__).resolve().parent.parent
 

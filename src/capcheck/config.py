@@ -105,7 +105,7 @@ class Config(BaseModel):
         """The ``[[mapping]]`` tables compiled (already validated when the file was loaded)."""
         if not self.mapping:
             return ()
-        from capcheck.mapping import compile_mappings
+        from capcheck.mapping_config import compile_mappings
 
         shown = display_path(self.source) if self.source is not None else "<config>"
         base = self.source.parent if self.source is not None else None
@@ -200,7 +200,7 @@ def load_config(path: Path | None) -> Config:
             problems.append(Problem(message, path=named.shown, pointer=pointer))
         raise ConfigError(problems) from None
     if config.mapping:  # checked here, so that a mistake in one is a config error with its line
-        from capcheck.mapping import compile_mappings
+        from capcheck.mapping_config import compile_mappings
 
         compile_mappings(config.mapping, shown=named.shown, text=document.text, prefix=prefix)
     return config.model_copy(update={"source": path})
