@@ -161,3 +161,25 @@ def test_a_register_already_in_its_kind_s_shape_needs_no_mapping(run_cli, copy_f
     [table] = inspect_json(run_cli, path)["tables"]
     assert table["kinds"][0]["kind"] == "it-assets" and table["suggested_mapping"] == ""
     assert "no mapping needed: capcheck reads it as it-assets as it is" in run_cli("inspect", path).stdout
+
+
+def test_the_real_dspt_icb_export(run_cli, copy_fixture: Callable[..., Path], load) -> None:
+    """NHS DSPT status of 42 ICBs (nhsx/open-cyber, MIT; see tests/fixtures/mapping/README.md): an unnamed pandas
+    index column, UK dates, "22/23 Standards Met" for standards-met."""
+    path = copy_fixture("mapping/nhs-dspt-icb-status-2023-11-16.csv", "icb.csv")
+    [table] = inspect_json(run_cli, path)["tables"]
+    assert (table["rows"], table["header_row"]) == (42, 1)
+    best = table["kinds"][0]
+    assert best["kind"] == "dspt-assessments" and best["missing_required"] == ["relationship"]
+    mapping = tomllib.loads(table["suggested_mapping"])["mapping"][0]
+    assert mapping["rename"][""] == "row"  # the index column, named so that the CSV loader takes it
+    assert mapping["rename"]["Status"] == "status" and mapping["rename"]["Date Of Publication"] == "published_on"
+    assert mapping["values"]["status"] == {
+        "22/23 Approaching Standards": "approaching-standards",
+        "22/23 Standards Exceeded": "standards-exceeded",
+        "22/23 Standards Met": "standards-met",
+    }
+    assert mapping["dates"] == {"published_on": "%d/%m/%Y"}
+    # Loaded through it, each record is right but for the one field no column holds (a mapping cannot invent it).
+    problems = load.problems(path, mappings=compile_mappings([mapping], shown="capcheck.toml"))
+    assert len(problems) == 42 and all('"relationship" is a required property' in p for p in problems)

@@ -407,12 +407,23 @@ def _norm(name: str) -> str:
     return "_".join(re.findall(r"[a-z0-9]+", name.lower()))
 
 
+def _choice(value: str, enum: Sequence[Any]) -> str | None:
+    """The choice of an enumeration a register's value reads as: the same words (``Production`` for
+    ``production``), else the longest choice its words end with (``22/23 Standards Met`` for ``standards-met``)."""
+    words = _norm(value)
+    choices = [e for e in enum if isinstance(e, str) and _norm(e)]
+    exact = next((e for e in choices if _norm(e) == words), None)
+    if exact is not None:
+        return exact
+    ending = [e for e in choices if words.endswith("_" + _norm(e))]
+    return max(ending, key=len) if ending else None
+
+
 def _fits(column: Column, field_type: str, is_date: bool, enum: Any = None) -> bool:
     if column.type == "empty":
         return True
     if isinstance(enum, list):  # some of its values must read as the field's choices
-        choices = {_norm(str(e)) for e in enum}
-        return any(_norm(v) in choices for v in column.distinct)
+        return any(_choice(v, enum) is not None for v in column.distinct)
     if is_date:
         return column.type in ("date", "text")
     if field_type in ("integer", "number"):
@@ -422,6 +433,17 @@ def _fits(column: Column, field_type: str, is_date: bool, enum: Any = None) -> b
     return column.type != "boolean" or field_type.startswith("array")
 
 
+#: Words that say little about which field a column is ("Date of publication" is published_on).
+_FILLER = frozenset({"a", "an", "and", "at", "by", "date", "for", "in", "of", "on", "the", "to"})
+
+
+def _stems(name: str) -> set[str]:
+    """A name's words cut to five letters (``publication`` and ``published`` agree), filler words left out."""
+    words = [w for w in name.split("_") if w]
+    kept = [w for w in words if w not in _FILLER] or words
+    return {w[:5] for w in kept}
+
+
 def _similarity(header: str, field_name: str) -> float:
     a, b = _norm(header), field_name.lower()
     if not a:
@@ -429,7 +451,7 @@ def _similarity(header: str, field_name: str) -> float:
     if a == b:
         return 1.0
     ratio = difflib.SequenceMatcher(None, a, b).ratio()
-    words_a, words_b = set(a.split("_")), set(b.split("_"))
+    words_a, words_b = _stems(a), _stems(b)
     shared = len(words_a & words_b)
     # "Supplier name" for supplier (the field's words all there), "Start" for start_date (the header's)
     score = max(ratio, 0.9 * shared / len(words_b), 0.8 * shared / len(words_a))
@@ -526,6 +548,9 @@ def suggest_mapping(result: Inspection, table: Table, kind: EvidenceKind) -> str
         ]
         lines.append(f"skip_rows = [{', '.join(entries)}]  # {plural(len(table.sparse), 'row')} with few values")
     renames = [(c, f) for c, f in match.matched if c != f]
+    unnamed = [c for c in table.columns if not c.header]
+    if len(unnamed) == 1 and table.name is None:  # an exported index (a CSV needs every column named)
+        renames.insert(0, ("", "row"))
     if renames:
         lines.append("[mapping.rename]")
         lines.extend(f"{_toml_key(c)} = {_toml_string(f)}" for c, f in renames)
@@ -541,7 +566,7 @@ def suggest_mapping(result: Inspection, table: Table, kind: EvidenceKind) -> str
             pairs = []
             unknown = []
             for value in column.distinct:
-                target = next((e for e in enum if isinstance(e, str) and _norm(e) == _norm(value)), None)
+                target = _choice(value, enum)
                 if target is None:
                     unknown.append(value)
                 elif target != value:
