@@ -613,7 +613,7 @@ def render_text(result: Inspection) -> str:
     for table in result.tables:
         lines.append("")
         where = f"sheet {esc(table.name)!r}" if table.name is not None else "records" if result.kind else "table"
-        hidden = "" if table.visible else " (hidden: capcheck does not read it)"
+        hidden = "" if table.visible else " (hidden: read only when a [[mapping]] names the sheet)"
         header = f", header at row {table.header_row}" if table.header_row else ""
         lines.append(f"{where}{hidden}: {plural(table.rows, 'data row')}{header}")
         if not table.columns:
