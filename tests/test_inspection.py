@@ -183,3 +183,22 @@ def test_the_real_dspt_icb_export(run_cli, copy_fixture: Callable[..., Path], lo
     # Loaded through it, each record is right but for the one field no column holds (a mapping cannot invent it).
     problems = load.problems(path, mappings=compile_mappings([mapping], shown="capcheck.toml"))
     assert len(problems) == 42 and all('"relationship" is a required property' in p for p in problems)
+
+
+def test_a_semicolon_separated_export_with_decimal_commas(run_cli, workdir: Path, load) -> None:
+    (workdir / "contracts.csv").write_bytes(
+        b"Vertragsregister\r\nRef;Title;Supplier;Annual Value;Start;Status\r\n"
+        b"C-1;Caf\xe9;Acme;\xa31.234,50;01.03.2024;Active\r\nC-2;Hosting;Beta;2.500;02.03.2024;Active\r\n"
+    )
+    seen = inspect_json(run_cli, "contracts.csv")
+    assert (seen["delimiter"], seen["encoding"]) == (";", "cp1252")
+    mapping = tomllib.loads(seen["tables"][0]["suggested_mapping"])["mapping"][0]
+    assert (mapping["delimiter"], mapping["numbers"], mapping["dates"]) == (
+        ";",
+        {"value": "1.234,5"},
+        {"start_date": "%d.%m.%Y"},
+    )
+    evidence = load("contracts.csv", mappings=compile_mappings([mapping]))
+    first = evidence.get("supplier-contracts", "C-1")
+    assert first is not None and (first["value"], first["start_date"], first["title"]) == (1234.5, "2024-03-01", "Café")
+    assert "separator ';'" in run_cli("inspect", "contracts.csv").stdout

@@ -575,3 +575,20 @@ def test_a_sheet_a_mapping_names_is_read_even_hidden_and_a_missing_one_is_an_err
         problem
         == "assets.xlsx: c.toml:[[mapping]] 1 names the sheet 'Export', which is not named like a kind: give it a kind"
     )
+
+
+@pytest.mark.parametrize(
+    ("given", "ok"), [(";", True), ("\t", True), ("|", True), (",", True), (":", False), ("", False)]
+)
+def test_delimiter_choices(given: str, ok: bool) -> None:
+    if ok:
+        assert mapping(delimiter=given).delimiter == given
+    else:
+        with pytest.raises(ConfigError, match="'delimiter' must be one of"):
+            mapping(delimiter=given)
+
+
+def test_a_delimiter_on_a_json_file_is_refused(load, workdir: Path) -> None:
+    (workdir / "x.json").write_text('{"kind": "it-assets", "records": []}')
+    [problem] = load.problems("x.json", mappings=compile_mappings([{"files": "x.json", "delimiter": ";"}]))
+    assert "'delimiter' applies to CSV files and spreadsheets" in problem

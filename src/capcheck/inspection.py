@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from capcheck.errors import EvidenceError, Problem, elide
-from capcheck.mapping import NUMBER_STYLES, date_fields, parse_number
+from capcheck.mapping import DELIMITERS, NUMBER_STYLES, date_fields, parse_number
 from capcheck.wording import plural
 
 if TYPE_CHECKING:
@@ -143,6 +143,8 @@ class Inspection:
     format: str
     tables: list[Table]
     encoding: str | None = None
+    #: A CSV file's separator.
+    delimiter: str | None = None
     kind: str | None = None
     #: The config mapping already in force for the file (``capcheck.toml:[[mapping]] 1``), if any.
     mapped_by: str | None = None
@@ -152,6 +154,8 @@ class Inspection:
         out: dict[str, Any] = {"path": self.path, "format": self.format}
         if self.encoding is not None:
             out["encoding"] = self.encoding
+        if self.delimiter is not None:
+            out["delimiter"] = self.delimiter
         if self.kind is not None:
             out["kind"] = self.kind
         if self.mapped_by is not None:
@@ -174,9 +178,9 @@ def inspect_file(
     """
     suffix = path.suffix.lower()
     if suffix == ".csv":
-        encoding, rows = _csv_rows(shown, data)
+        encoding, delimiter, rows = _csv_rows(shown, data)
         tables = [_table(None, True, rows)]
-        result = Inspection(shown, "csv", tables, encoding=encoding)
+        result = Inspection(shown, "csv", tables, encoding=encoding, delimiter=delimiter)
     elif suffix in (".xlsx", ".xlsm", ".xls", ".ods"):
         result = Inspection(shown, suffix[1:], _workbook_tables(shown, data))
     else:
@@ -193,7 +197,7 @@ def inspect_file(
 # ---------------------------------------------------------------- reading raw rows
 
 
-def _csv_rows(shown: str, data: bytes) -> tuple[str, list[list[Any]]]:
+def _csv_rows(shown: str, data: bytes) -> tuple[str, str, list[list[Any]]]:
     for encoding in ("utf-8-sig", "cp1252", "latin-1"):
         try:
             text = data.decode(encoding)
@@ -202,11 +206,26 @@ def _csv_rows(shown: str, data: bytes) -> tuple[str, list[list[Any]]]:
         break
     if "\x00" in text:
         raise EvidenceError(Problem("a NUL byte: not a CSV text file", path=shown))
+    delimiter = _delimiter(text)
     try:
-        rows: list[list[Any]] = list(csv.reader(io.StringIO(text, newline=""), strict=True))
+        rows: list[list[Any]] = list(csv.reader(io.StringIO(text, newline=""), strict=True, delimiter=delimiter))
     except csv.Error as exc:
         raise EvidenceError(Problem(f"malformed CSV: {exc}", path=shown)) from None
-    return encoding, rows
+    return encoding, delimiter, rows
+
+
+def _delimiter(text: str) -> str:
+    """The separator of a CSV text: the one of :data:`~capcheck.mapping.DELIMITERS` that splits the first lines
+    into the most cells, as evenly (a title row above the header has fewer); a comma when none does."""
+    lines = [line for line in text.splitlines()[:HEADER_SEARCH_ROWS] if line.strip()]
+    best, best_score = ",", 0
+    for candidate in DELIMITERS:
+        counts = [line.count(candidate) for line in lines]
+        widest = max(counts, default=0)
+        score = widest * sum(1 for c in counts if c == widest)
+        if score > best_score:
+            best, best_score = candidate, score
+    return best
 
 
 def _workbook_tables(shown: str, data: bytes) -> list[Table]:
@@ -345,8 +364,8 @@ def _infer(column: Column, values: list[Any]) -> None:
         column.type, column.format = "date", fmt or None
     elif len(texts) == len(values) and all(_PLAIN_NUMBER.match(t.replace(",", "")) for t in texts):
         column.type = "integer" if all("." not in t for t in texts) else "number"
-    elif len(texts) == len(values) and any(not _PLAIN_NUMBER.match(t) for t in texts) and _money(texts):
-        column.type, column.format = "number", "1,234.5"
+    elif len(texts) == len(values) and any(not _PLAIN_NUMBER.match(t) for t in texts) and (style := _style(texts)):
+        column.type, column.format = "number", style
     else:
         column.type = "text"
 
@@ -383,9 +402,13 @@ def _text_date_format(texts: list[str]) -> str | None:
     return None
 
 
-def _money(texts: list[str]) -> bool:
-    thousands, decimal = NUMBER_STYLES["1,234.5"]
-    return all(parse_number(t, thousands, decimal) is not None for t in texts)
+def _style(texts: list[str]) -> str | None:
+    """The first number style that reads every text (currency, thousands, k/m suffixes), or None."""
+    for style in ("1,234.5", "1.234,5", "1 234,5"):
+        thousands, decimal = NUMBER_STYLES[style]
+        if all(parse_number(t, thousands, decimal) is not None for t in texts):
+            return style
+    return None
 
 
 def _display(value: Any) -> str:
@@ -528,6 +551,8 @@ def suggest_mapping(result: Inspection, table: Table, kind: EvidenceKind) -> str
     essential = len(lines)
     if result.encoding not in (None, "utf-8-sig"):
         lines.append(f"encoding = {_toml_string(result.encoding or '')}  # not UTF-8: check accented letters and £")
+    if result.delimiter not in (None, ","):
+        lines.append(f"delimiter = {_toml_string(result.delimiter or '')}")
     if table.header_row not in (None, 1):
         lines.append(f"header_row = {table.header_row}")
     if any(c.padded for c in table.columns):
@@ -606,6 +631,8 @@ def render_text(result: Inspection) -> str:
         return text if len(text) <= limit else text[: limit - 1] + "…"
 
     lines = [f"{esc(result.path, 200)}: {result.format}" + (f", encoding {result.encoding}" if result.encoding else "")]
+    if result.delimiter not in (None, ","):
+        lines[0] += f", separator {result.delimiter!r}"
     if result.kind is not None:
         lines[0] += f", kind {esc(result.kind)}"
     if result.mapped_by is not None:

@@ -36,6 +36,7 @@ if TYPE_CHECKING:
     from capcheck.loaders import Document, SourceFile
 
 __all__ = [
+    "DELIMITERS",
     "MAPPING_KEYS",
     "NUMBER_STYLES",
     "SKIP_KEYS",
@@ -58,6 +59,7 @@ MAPPING_KEYS = (
     "kind",
     "header_row",
     "encoding",
+    "delimiter",
     "trim",
     "id",
     "rename",
@@ -68,6 +70,8 @@ MAPPING_KEYS = (
 )
 #: The keys of one ``skip_rows`` entry: ``field`` and one test.
 SKIP_KEYS = ("field", "equals", "empty", "matches")
+#: The separators a CSV mapping's ``delimiter`` may name (``"\t"`` for tab-separated exports).
+DELIMITERS = (",", ";", "\t", "|")
 #: How a number is written: the thousands separator and the decimal mark, shown by example.
 NUMBER_STYLES = {"1,234.5": (",", "."), "1.234,5": (".", ","), "1 234,5": (" ", ","), "1234.5": ("", ".")}
 #: The ``strftime`` directives a date format may use (those that read a date or a time of day).
@@ -114,6 +118,7 @@ class FileMapping:
     kind: str | None = None
     header_row: int | None = None
     encoding: str | None = None
+    delimiter: str | None = None
     trim: bool = False
     id: str | None = None
     rename: Mapping[str, str] = field(default_factory=dict)
@@ -424,7 +429,7 @@ def apply_to_document(
 
     :raises EvidenceError: every value the mapping cannot convert, located by record and field.
     """
-    for key in ("sheet", "header_row", "encoding"):
+    for key in ("sheet", "header_row", "encoding", "delimiter"):
         if getattr(mapping, key) is not None:
             raise source.fail(f"{mapping.source}: '{key}' applies to CSV files and spreadsheets, not to this file")
     if mapping.kind is not None:

@@ -17,6 +17,7 @@ import re2
 
 from capcheck.errors import ConfigError, Problem
 from capcheck.mapping import (
+    DELIMITERS,
     MAPPING_KEYS,
     NUMBER_STYLES,
     SKIP_KEYS,
@@ -140,6 +141,13 @@ def _compile_table(table: Any, number: int, shown: str, base: Path | None, fail:
                 raise LookupError
         except LookupError:
             fail(f"unknown text encoding {shorten(encoding)} (e.g. utf-8, utf-8-sig, cp1252, latin-1)", "encoding")
+    delimiter = table.get("delimiter")  # not _optional: a tab is all space
+    if delimiter is not None and delimiter not in DELIMITERS:
+        fail(
+            f"'delimiter' must be one of {', '.join(map(json.dumps, DELIMITERS))}, not {shorten(delimiter)}",
+            "delimiter",
+        )
+        delimiter = None
     trim = table.get("trim", False)
     if type(trim) is not bool:
         fail(f"'trim' must be true or false, not {shorten(trim)}", "trim")
@@ -226,6 +234,7 @@ def _compile_table(table: Any, number: int, shown: str, base: Path | None, fail:
         kind=kind,
         header_row=header_row,
         encoding=encoding,
+        delimiter=delimiter,
         trim=trim,
         id=id_,
         rename=rename,

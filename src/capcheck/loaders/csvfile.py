@@ -115,7 +115,8 @@ def load_csv(source: SourceFile, context: LoadContext) -> Sequence[Document]:
     # The text is decoded line by line as the reader asks for it (not held whole: a str of a large
     # file costs up to four times its bytes); a bad byte is then located by decoding it all once.
     stream = io.TextIOWrapper(io.BytesIO(source.data), encoding=encoding, errors="strict", newline="")
-    reader = csv.reader(stream, strict=True)
+    delimiter = mapping.delimiter if mapping is not None and mapping.delimiter else ","
+    reader = csv.reader(stream, strict=True, delimiter=delimiter)
     nul = b"\x00" in source.data
     try:
         header = next(reader)
