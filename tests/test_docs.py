@@ -90,3 +90,19 @@ def test_every_area_page_names_its_rules() -> None:
         text = page.read_text()
         missing = sorted(r.meta.id for r in registry.rules.values() if r.meta.area == area.id and r.meta.id not in text)
         assert not missing, f"{page.name} does not mention {missing}"
+
+
+def test_every_mapping_key_is_in_the_mapping_reference_and_its_examples_are_valid() -> None:
+    import tomllib
+
+    from capcheck.mapping import MAPPING_KEYS
+    from capcheck.mapping_config import compile_mappings
+
+    page = (DOCS / "bring-your-own-registers.md").read_text()
+    for key in MAPPING_KEYS:
+        assert f"| `{key}` |" in page, f"mapping key {key!r} is missing from docs/bring-your-own-registers.md"
+    examples = re.findall(r"```toml\n(.*?)```", page, re.S)
+    assert len(examples) >= 2
+    for example in examples:
+        tables = tomllib.loads(example)["mapping"]
+        assert tables and compile_mappings(tables)

@@ -1031,6 +1031,52 @@ def rules_show(
 
 
 # ---------------------------------------------------------------------------------------------
+# inspect
+# ---------------------------------------------------------------------------------------------
+
+
+@cli.command("inspect")
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@click.option(
+    "--format",
+    "-f",
+    "fmt",
+    type=click.Choice(["text", "json"], case_sensitive=False),
+    default="text",
+    show_default=True,
+    help="text, or json for tools.",
+)
+@rules_plugins_options
+@config_option
+@debug_option
+@handle_errors
+def inspect_command(
+    file: Path, fmt: str, rule_paths: tuple[Path, ...], plugins: tuple[str, ...], config_path: Path | None, debug: bool
+) -> None:
+    """Show what capcheck sees in FILE (sheets, header row, columns, types) and suggest a mapping."""
+    import json
+
+    from capcheck.errors import EvidenceError
+    from capcheck.inspection import inspect_file, render_text
+    from capcheck.models import display_path
+    from capcheck.side_inputs import Named, read_bounded
+
+    config = _load_config(config_path)
+    registry = _registry(config, rule_paths, plugins)
+    shown = display_path(file)
+    data = read_bounded(
+        file, Named(shown, EvidenceError), what="file", limit=config.max_file_mb << 20, cap="(config max_file_mb)"
+    )
+    result = inspect_file(file, shown, data, kinds=registry.kinds, loaders=registry.loaders)
+    in_force = [m.source for m in config.mappings() if m.matches(file, m.sheet)]
+    result.mapped_by = ", ".join(in_force) or None
+    if fmt.lower() == "json":
+        click.echo(json.dumps(result.as_dict(), indent=2, ensure_ascii=False))
+    else:
+        click.echo(render_text(result), nl=False)
+
+
+# ---------------------------------------------------------------------------------------------
 # kinds, schema, plugins, validate
 # ---------------------------------------------------------------------------------------------
 

@@ -12,7 +12,7 @@ import json
 import os
 import re
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
@@ -32,6 +32,9 @@ from capcheck.side_inputs import (
     read_document,
     shorten,
 )
+
+if TYPE_CHECKING:
+    from capcheck.mapping import FileMapping
 
 __all__ = ["CONFIG_NAMES", "REPOSITORY_MARKERS", "Config", "find_config", "load_config"]
 
@@ -59,6 +62,9 @@ class Config(BaseModel):
     severity: dict[str, Severity] = Field(default_factory=dict, description="Per rule id, a severity override.")
     options: dict[str, dict[str, Any]] = Field(default_factory=dict, description="Per rule id, option values.")
     csv_kinds: dict[str, str] = Field(default_factory=dict, description="CSV file name or glob -> kind id.")
+    mapping: list[dict[str, Any]] = Field(
+        default_factory=list, description="[[mapping]] tables: how a register's columns and values become records."
+    )
     max_file_mb: int = Field(default=1024, ge=1, le=65536, description="The largest evidence file read, MiB.")
     waivers: str | None = Field(default=None, description="The governed waivers file (YAML or TOML).")
     waiver_max_days: int = Field(default=366, ge=1, le=3660, description="The longest a waiver may run, in days.")
@@ -94,6 +100,16 @@ class Config(BaseModel):
     def pointer_prefix(self) -> str:
         """Where the settings sit in their file: ``/tool/capcheck`` in ``pyproject.toml``, else the top."""
         return "/tool/capcheck" if self.source is not None and self.source.name == "pyproject.toml" else ""
+
+    def mappings(self) -> tuple[FileMapping, ...]:
+        """The ``[[mapping]]`` tables compiled (already validated when the file was loaded)."""
+        if not self.mapping:
+            return ()
+        from capcheck.mapping_config import compile_mappings
+
+        shown = display_path(self.source) if self.source is not None else "<config>"
+        base = self.source.parent if self.source is not None else None
+        return compile_mappings(self.mapping, shown=shown, prefix=self.pointer_prefix, base=base)
 
     def resolve(self, value: str) -> Path:
         """A path from the file, relative to the file's directory."""
@@ -183,4 +199,8 @@ def load_config(path: Path | None) -> Config:
                 message = f"{message}, not {shorten(err['input'])}"
             problems.append(Problem(message, path=named.shown, pointer=pointer))
         raise ConfigError(problems) from None
+    if config.mapping:  # checked here, so that a mistake in one is a config error with its line
+        from capcheck.mapping_config import compile_mappings
+
+        compile_mappings(config.mapping, shown=named.shown, text=document.text, prefix=prefix)
     return config.model_copy(update={"source": path})

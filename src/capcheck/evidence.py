@@ -21,6 +21,7 @@ from typing import Any
 from capcheck.errors import EvidenceError, PluginError, Problem
 from capcheck.kinds import EvidenceKind
 from capcheck.loaders import Document, LoadContext, Loader, SourceFile
+from capcheck.mapping import FileMapping, apply_to_document
 from capcheck.models import EvidenceFileInfo, EvidenceRef, display_path
 from capcheck.side_inputs import Named, elide, read_bounded, shorten
 
@@ -249,15 +250,17 @@ def load_evidence(
     kinds: Mapping[str, EvidenceKind],
     kind_map: Mapping[str, str] | None = None,
     max_file_mb: int = DEFAULT_MAX_FILE_MB,
+    mappings: Sequence[FileMapping] = (),
 ) -> EvidenceSet:
     """Read, validate and index the evidence under ``paths``; raise EvidenceError on any problem.
 
     :param loaders: loaders by lower-case extension (``".json"``).
     :param kinds: the registered kinds by id.
     :param kind_map: CSV file name (or glob) to kind id.
+    :param mappings: the config's ``[[mapping]]`` tables (:mod:`capcheck.mapping`), first match wins.
     """
     files, problems = find_evidence_files(paths, loaders)
-    context = LoadContext(kinds=kinds, kind_map=dict(kind_map or {}))
+    context = LoadContext(kinds=kinds, kind_map=dict(kind_map or {}), mappings=tuple(mappings))
     builder = _Builder(kinds, problems)
     for path in files:
         shown = display_path(path)
@@ -266,6 +269,10 @@ def load_evidence(
             digest = hashlib.sha256(source.data).hexdigest()
             loader = loaders[loader_extension(path, loaders) or path.suffix.lower()]
             documents = loader.load(source, context)
+            mapping = None if loader.applies_mapping else context.mapping_for(path)
+            if mapping is not None:  # a loader reading whole records: the mapping applies to them
+                for doc in documents:
+                    apply_to_document(source, doc, mapping, kinds)
         except EvidenceError as exc:
             problems.extend(exc.problems)
             continue
@@ -329,6 +336,7 @@ class _Builder:
             source=doc.source,
             collected_on=doc.collected_on,
             notes=tuple(doc.notes),
+            mapping=doc.mapping,
         )
         self.loaded.append(_LoadedFile(info=info, document=doc))
         table = self.tables.get(doc.kind)

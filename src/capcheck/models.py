@@ -390,6 +390,8 @@ class EvidenceFileInfo:
     collected_on: str | None = None
     #: What the loader wants the reader to know about the file (``Document.notes``).
     notes: tuple[str, ...] = ()
+    #: The config mapping applied to the file (``source``, ``sha256``, ``skipped_rows``), if any.
+    mapping: Mapping[str, Any] | None = None
 
     def as_dict(self) -> dict[str, Any]:
         """The JSON form (keys with no value, and empty notes, are left out)."""
@@ -406,6 +408,8 @@ class EvidenceFileInfo:
                 out[key] = value
         if self.notes:
             out["notes"] = list(self.notes)
+        if self.mapping is not None:
+            out["mapping"] = dict(self.mapping)
         return out
 
 

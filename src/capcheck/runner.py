@@ -168,6 +168,7 @@ def load_request_evidence(registry: Registry, request: CheckRequest) -> Evidence
         kinds=registry.kinds,
         kind_map=request.config.csv_kinds,
         max_file_mb=request.config.max_file_mb,
+        mappings=request.config.mappings(),
     )
 
 

@@ -108,7 +108,7 @@ def validate_paths(registry: Registry, paths: list[Path], config: Config, warnin
             except PluginError as exc:
                 rule_problems.extend(Problem(p.message, path=shown) for p in exc.problems)
         rule_count += len(compiled)
-    files = records = 0
+    files = records = skipped = 0
     if evidence_paths:
         try:
             evidence = load_evidence(
@@ -117,9 +117,11 @@ def validate_paths(registry: Registry, paths: list[Path], config: Config, warnin
                 kinds=registry.kinds,
                 kind_map=config.csv_kinds,
                 max_file_mb=config.max_file_mb,
+                mappings=config.mappings(),
             )
             files = len(evidence.files)
             records = sum(f.records for f in evidence.files)
+            skipped = sum(f.mapping["skipped_rows"] for f in evidence.files if f.mapping is not None)
         except EvidenceError as exc:
             evidence_problems.extend(exc.problems)
     if evidence_problems:
@@ -127,6 +129,8 @@ def validate_paths(registry: Registry, paths: list[Path], config: Config, warnin
     if rule_problems:
         raise RuleFileError(rule_problems)
     return (
-        f"ok: {plural(files, 'evidence file')} ({plural(records, 'record')}), "
+        f"ok: {plural(files, 'evidence file')} ({plural(records, 'record')}"
+        + (f"; {plural(skipped, 'row')} skipped by config mappings" if skipped else "")
+        + "), "
         f"{plural(len(rule_files), 'rule file')} ({plural(rule_count, 'rule')})"
     )

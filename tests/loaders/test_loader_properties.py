@@ -51,3 +51,52 @@ def test_built_in_loaders_never_fail(load, scratch: Path, name: str, data: st.Da
             assert problem.path is not None and problem.path.endswith(name), problem
             assert "loader failed" not in problem.message, problem
             assert len(problem.message) < 1000, problem.message[:200]
+
+
+MAPPING_DIR = Path(__file__).parent.parent / "fixtures" / "mapping"
+#: A seed per format, with a mapping using every key its format allows.
+MAPPED = {
+    "c.csv": (
+        (MAPPING_DIR / "contracts-cp1252.csv").read_bytes(),
+        {
+            "kind": "supplier-contracts", "encoding": "cp1252", "header_row": 3, "trim": True, "id": "Ref",
+            "rename": {"Title": "title", "Supplier": "supplier", "Annual Value": "value", "Start": "start_date",
+                       "End": "end_date", "Exit plan?": "exit_plan", "Status": "status"},
+            "values": {"exit_plan": {"Y": True, "N": False}, "status": {"Active": "active"}},
+            "dates": {"*": ["%d/%m/%Y", "excel", "iso"]}, "numbers": {"value": "1,234.5"},
+            "skip_rows": [{"field": "Ref", "equals": "TOTAL"}, {"field": "title", "matches": "^x"}],
+        },
+    ),
+    "c.json": (
+        SEEDS["records.json"],
+        {
+            "kind": "it-assets", "trim": True, "id": "{name}-{product}", "rename": {"criticality": "crit"},
+            "values": {"environment": {"staging": "test"}}, "dates": {"end_of_life": ["%d/%m/%Y", "iso"]},
+            "numbers": {"name": "1.234,5"}, "skip_rows": [{"field": "product", "empty": True}],
+        },
+    ),
+}  # fmt: skip
+
+
+@settings(
+    max_examples=EXAMPLES,
+    deadline=None,
+    database=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(name=st.sampled_from(sorted(MAPPED)), data=st.data())
+def test_a_mapping_on_mutated_evidence_never_fails(load, scratch: Path, name: str, data: st.DataObject) -> None:
+    """Through a mapping, mutated evidence is loaded or refused with problems naming the file."""
+    from capcheck.mapping_config import compile_mappings
+
+    seed, table = MAPPED[name]
+    mappings = compile_mappings([{**table, "files": name}], shown="capcheck.toml")
+    path = scratch / name
+    path.write_bytes(data.draw(st.one_of(st.binary(max_size=300), mutated(seed))))
+    try:
+        load(path, mappings=mappings)
+    except EvidenceError as exc:
+        for problem in exc.problems:
+            assert problem.path is not None and problem.path.endswith(name), problem
+            assert "loader failed" not in problem.message, problem
+            assert len(problem.message) < 1000, problem.message[:200]

@@ -22,6 +22,7 @@ from capcheck.side_inputs import decode_strict, shorten
 
 if TYPE_CHECKING:
     from capcheck.kinds import EvidenceKind
+    from capcheck.mapping import FileMapping
 
 __all__ = [
     "MAX_DEPTH",
@@ -60,11 +61,24 @@ class SourceFile:
 
 @dataclass(frozen=True)
 class LoadContext:
-    """What a loader may need beyond the file: the registered kinds and the CSV kind mapping."""
+    """What a loader may need beyond the file: the registered kinds, the CSV kind mapping, the mappings."""
 
     kinds: Mapping[str, EvidenceKind]
     #: Maps a file name or glob (``assets-*.csv``) to a kind id, for files not named by kind.
     kind_map: Mapping[str, str] = field(default_factory=dict)
+    #: The config's ``[[mapping]]`` tables, in order (:mod:`capcheck.mapping`).
+    mappings: Sequence[FileMapping] = ()
+
+    def mapping_for(self, path: Path, sheet: str | None = None) -> FileMapping | None:
+        """The first mapping for this file (and sheet: one naming the sheet, else one for the whole file)."""
+        if sheet is not None:
+            for mapping in self.mappings:
+                if mapping.sheet is not None and mapping.matches(path, sheet):
+                    return mapping
+        for mapping in self.mappings:
+            if mapping.sheet is None and mapping.matches(path):
+                return mapping
+        return None
 
     def kind_for_file(self, path: Path) -> str:
         """The kind a file with no ``kind`` key holds: from the mapping, else the file's stem."""
@@ -106,6 +120,9 @@ class Document:
     #: The name the document is shown under, where one file holds several (a workbook's sheet:
     #: ``register.xlsx!Assets``); None means the file's own name.
     display: str | None = None
+    #: The mapping applied to the document, as the findings document records it (``source``, ``sha256``,
+    #: ``skipped_rows``); None when none was.
+    mapping: dict[str, Any] | None = None
 
     def pointer(self, index: int) -> str:
         """The JSON Pointer of record ``index``: from ``pointers``, else ``/records/{index}``."""
@@ -126,6 +143,9 @@ class Loader:
     extensions: tuple[str, ...]
     load: LoadFunction
     description: str = ""
+    #: True when the loader applies the config's mappings itself, cell by cell (CSV, spreadsheets);
+    #: otherwise a matching mapping is applied to the records it returns.
+    applies_mapping: bool = False
 
 
 def decode_text(source: SourceFile) -> str:

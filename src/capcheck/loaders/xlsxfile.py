@@ -22,7 +22,7 @@ from __future__ import annotations
 import io
 import math
 import zipfile
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from datetime import date, datetime, time, timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -33,12 +33,14 @@ from capcheck.errors import EvidenceError, Problem
 from capcheck.hookspecs import hookimpl
 from capcheck.loaders import Document, LoadContext, Loader, SourceFile
 from capcheck.loaders.csvfile import MAX_PROBLEMS, cell_converter
+from capcheck.mapping import MappingValueError, SkipCounter, date_fields
 from capcheck.side_inputs import elide, shorten
 
 if TYPE_CHECKING:
     from capcheck.kinds import EvidenceKind
+    from capcheck.mapping import FileMapping
 
-__all__ = ["column_letters", "load_workbook", "sheet_kind"]
+__all__ = ["check_expansion", "column_letters", "load_workbook", "sheet_kind"]
 
 
 def sheet_kind(name: str) -> str:
@@ -82,6 +84,10 @@ class _Cell:
         self.text = cell_converter(field_type)
 
     def __call__(self, cell: Any) -> Any:
+        if self.date_field and self.field_type == "string" and (type(cell) is date or type(cell) is datetime):
+            return _date_text(cell)  # a date cell in a date field: always a date (the common case, without checks)
+        if type(cell) is bool and self.field_type == "boolean":
+            return cell
         value = self._value(cell)
         if self.date_field and isinstance(value, str) and not is_date(value.strip()):
             shown = shorten(cell) if isinstance(cell, str) else f"a {type(cell).__name__} cell ({value})"
@@ -115,23 +121,20 @@ class _Cell:
         return self.text(cell)
 
 
-def _date_fields(kind: EvidenceKind) -> frozenset[str]:
-    props = kind.schema.get("properties", {})
-    if not isinstance(props, Mapping):
-        return frozenset()
-    return frozenset(name for name, spec in props.items() if isinstance(spec, Mapping) and spec.get("format") == "date")
-
-
-def _header_row(rows: list[list[Any]], kind: EvidenceKind) -> int | None:
+def _header_row(rows: list[list[Any]], kind: EvidenceKind, mapping: FileMapping | None = None) -> int | None:
     """The first row naming ``id`` and another field of the kind (a title row may say "id" alone), else the
-    first row naming ``id``; None if no row does."""
+    first row naming ``id``; None if no row does. With a mapping, names are read after its ``rename``, and
+    the columns its ``id`` names stand for ``id``."""
     fields = kind.declared_fields
     first: int | None = None
+    needed = set(mapping.id_fields()) if mapping is not None and mapping.id else {"id"}
     for index, row in enumerate(rows):
         names = {c.strip() for c in row if isinstance(c, str)}
-        if "id" not in names:
+        if mapping is not None:
+            names = {mapping.header_name(n) for n in names}
+        if not needed <= names:
             continue
-        others = names - {"id", ""}
+        others = names - needed - {"id", ""}
         if others and (fields is None or others & fields):
             return index
         if first is None:
@@ -140,7 +143,12 @@ def _header_row(rows: list[list[Any]], kind: EvidenceKind) -> int | None:
 
 
 def _load_sheet(
-    source: SourceFile, sheet_name: str, rows: list[list[Any]], kind_id: str, kind: EvidenceKind
+    source: SourceFile,
+    sheet_name: str,
+    rows: list[list[Any]],
+    kind_id: str,
+    kind: EvidenceKind,
+    mapping: FileMapping | None = None,
 ) -> Document:
     shown = f"{source.display}!{sheet_name}"
 
@@ -148,8 +156,19 @@ def _load_sheet(
         where = f"{shown}!{column_letters(column)}{row}" if column is not None else shown
         return Problem(message, path=where, line=None if column is not None else row)
 
-    header_at = _header_row(rows, kind)
+    if mapping is not None and mapping.header_row is not None:
+        header_at: int | None = mapping.header_row - 1
+        if mapping.header_row > len(rows):
+            raise EvidenceError(
+                [cell_problem(f"no row {mapping.header_row} (the header_row of {mapping.source})", len(rows) or 1)]
+            )
+    else:
+        header_at = _header_row(rows, kind, mapping)
     if header_at is None:
+        if mapping is not None and mapping.id:
+            raise EvidenceError(
+                [cell_problem(f"no header row with the columns {mapping.source} id {mapping.id!r} names", 1)]
+            )
         raise EvidenceError([cell_problem("no header row with an 'id' column", 1)])
     header: list[str | None] = []
     seen: set[str] = set()
@@ -164,18 +183,64 @@ def _load_sheet(
             if isinstance(cell, float)
             else str(cell)
         )
+        if mapping is not None:
+            name = mapping.header_name(name)
         if name in seen:
             raise EvidenceError(
                 [cell_problem(f"column {shorten(name)} appears twice in the header row", header_at + 1, column)]
             )
         seen.add(name)
         header.append(name)
+    if mapping is not None:
+        written = [
+            c.strip() if isinstance(c, str) else _number_text(float(c)) if isinstance(c, float) else str(c)
+            for c in rows[header_at]
+            if not _empty(c)
+        ]
+        unmapped = mapping.header_problems(written)
+        if unmapped:
+            raise EvidenceError([cell_problem(elide(m), header_at + 1) for m in unmapped])
+    plan = mapping.plan(kind) if mapping is not None else None
+    counter = SkipCounter(mapping) if mapping is not None else None
+    skips: list[tuple[int, int]] = []
+    if mapping is not None:
+        for number, rule in enumerate(mapping.skip_rows):
+            if rule.field not in header:
+                raise EvidenceError(
+                    [
+                        cell_problem(
+                            f"no {rule.field!r} column in the header row"
+                            f" (named by {mapping.source} skip_rows {number + 1})",
+                            header_at + 1,
+                        )
+                    ]
+                )
+            skips.append((number, header.index(rule.field)))
+        if mapping.id:
+            missing = [n for n in mapping.id_fields() if n not in header]
+            if missing:
+                raise EvidenceError(
+                    [
+                        cell_problem(
+                            f"no {missing[0]!r} column in the header row (named by {mapping.source} id {mapping.id!r})",
+                            header_at + 1,
+                        )
+                    ]
+                )
+    trim = plan is not None and plan.trim
     types = kind.field_types
-    dates = _date_fields(kind)
+    dates = date_fields(kind)
     cells: list[_Cell | None] = [
         None if name is None else _Cell(types.get(name, "string"), name in dates) for name in header
     ]
+    mapped = [None if name is None or plan is None else plan.converter(name) for name in header]
     lists = [name is not None and types.get(name, "string").startswith("array:") for name in header]
+    # Columns whose text cells are kept as they are (what _Cell does for them, without the call per cell).
+    plain = [
+        name is not None and types.get(name, "string") == "string" and name not in dates and step is None
+        for name, step in zip(header, mapped, strict=True)
+    ]
+    width = len(header)
     records: list[dict[str, Any]] = []
     lines: list[int] = []
     problems: list[Problem] = []
@@ -183,9 +248,23 @@ def _load_sheet(
         row_no = header_at + offset + 2
         if all(_empty(c) for c in row):
             continue  # a blank row (empty trailing rows, spacing)
+        if skips:
+            assert mapping is not None and counter is not None
+            skipped = next((n for n, c in skips if mapping.skip_rows[n](row[c] if c < len(row) else None)), None)
+            if skipped is not None:
+                counter.add(skipped)
+                continue
         record: dict[str, Any] = {}
         for column, cell in enumerate(row):
-            field = header[column] if column < len(header) else None
+            if type(cell) is str and column < width and plain[column]:  # the common cell: text in a text field
+                if trim:
+                    cell = cell.strip()
+                if cell and not cell.isspace():
+                    record[header[column]] = cell  # type: ignore[index]  # plain columns have a name
+                continue
+            field = header[column] if column < width else None
+            if trim and isinstance(cell, str):
+                cell = cell.strip()
             if field is None:
                 if not _empty(cell):
                     problems.append(cell_problem("a value in a column with no name in the header row", row_no, column))
@@ -197,9 +276,22 @@ def _load_sheet(
             convert = cells[column]
             assert convert is not None
             try:
-                record[field] = convert(cell)
-            except ValueError as exc:
+                step = mapped[column]
+                if step is None:
+                    record[field] = convert(cell)
+                    continue
+                value = step(cell)
+                if value is cell:  # no mapping step took it: typed as any cell
+                    value = convert(cell)
+                if value is not None:
+                    record[field] = value
+            except ValueError as exc:  # a MappingValueError names the mapping key
                 problems.append(cell_problem(elide(str(exc)), row_no, column))
+        if mapping is not None and mapping.id:
+            try:
+                record["id"] = mapping.make_id(record)
+            except MappingValueError as exc:
+                problems.append(cell_problem(elide(str(exc)), row_no))
         records.append(record)
         lines.append(row_no)
         if len(problems) >= MAX_PROBLEMS:
@@ -210,7 +302,11 @@ def _load_sheet(
     def locate(index: int) -> int | None:
         return lines[index] if index < len(lines) else None
 
-    return Document(kind=kind_id, records=records, locate=locate, rows=False, records_line=header_at + 1, display=shown)
+    doc = Document(kind=kind_id, records=records, locate=locate, rows=False, records_line=header_at + 1, display=shown)
+    if mapping is not None and counter is not None:
+        doc.notes = counter.notes()
+        doc.mapping = mapping.manifest(counter.total)
+    return doc
 
 
 #: The most a zipped workbook (.xlsx, .xlsm, .ods) may expand to: its parts are read whole, and a small
@@ -218,7 +314,8 @@ def _load_sheet(
 MAX_EXPANDED_BYTES = 1 << 30
 
 
-def _check_expansion(source: SourceFile) -> None:
+def check_expansion(source: SourceFile) -> None:
+    """Refuse a zipped workbook declaring more than :data:`MAX_EXPANDED_BYTES` expanded (a zip bomb)."""
     if not source.data.startswith(b"PK"):
         return  # not a zip archive (.xls is an OLE file): calamine says what it is
     try:
@@ -234,7 +331,7 @@ def _check_expansion(source: SourceFile) -> None:
 
 def load_workbook(source: SourceFile, context: LoadContext) -> Sequence[Document]:
     """Read every visible sheet named like a kind (or the only sheet, kind from the file name)."""
-    _check_expansion(source)
+    check_expansion(source)
     try:
         book = CalamineWorkbook.from_filelike(io.BytesIO(source.data))
     except CalamineError as exc:
@@ -242,36 +339,61 @@ def load_workbook(source: SourceFile, context: LoadContext) -> Sequence[Document
     except Exception as exc:  # anything else the native reader raises on a damaged file: still this file's problem
         raise source.fail(f"not a readable workbook: {type(exc).__name__}: {elide(str(exc))}") from None
     visible = [m.name for m in book.sheets_metadata if m.visible == SheetVisibleEnum.Visible]
-    hidden = [m.name for m in book.sheets_metadata if m.visible != SheetVisibleEnum.Visible]
+    hidden: list[str] = []
     chosen: list[tuple[str, str]] = []
     unnamed: list[str] = []
-    for name in visible:
-        kind_id = sheet_kind(name)
-        if kind_id in context.kinds:
-            chosen.append((name, kind_id))
+    problems: list[Problem] = []
+    folded = {m.name.strip().casefold() for m in book.sheets_metadata}
+    for m in context.mappings:  # a mapping naming a sheet the workbook lacks would do nothing, silently
+        if m.sheet is not None and m.matches(source.path, m.sheet) and m.sheet.strip().casefold() not in folded:
+            listed = ", ".join(shorten(s.name) for s in book.sheets_metadata) or "none"
+            problems.append(
+                source.problem(f"{m.source} names the sheet {m.sheet!r}, which is not here (sheets: {listed})")
+            )
+    for meta in book.sheets_metadata:
+        name = meta.name
+        mapping = context.mapping_for(source.path, name)
+        named = mapping is not None and mapping.sheet is not None  # a mapping for this sheet: read, even if hidden
+        if meta.visible != SheetVisibleEnum.Visible and not named:
+            hidden.append(name)
+            continue
+        kind_id = mapping.kind if mapping is not None and mapping.kind else sheet_kind(name)
+        if kind_id in context.kinds or (mapping is not None and mapping.kind):
+            chosen.append((name, kind_id))  # an unknown kind a mapping names: validation names it
+        elif named and len(visible) > 1:
+            assert mapping is not None
+            problems.append(
+                source.problem(
+                    f"{mapping.source} names the sheet {name!r}, which is not named like a kind: give it a kind"
+                )
+            )
         else:
             unnamed.append(name)
-    if not chosen and len(visible) == 1:
+    if problems:
+        raise EvidenceError(problems)
+    if not chosen and len(visible) == 1 and unnamed == visible:
         kind_id = context.kind_for_file(source.path)
         if kind_id not in context.kinds:
             known = ", ".join(sorted(context.kinds)) or "none"
             raise source.fail(
                 f"unknown evidence kind {kind_id!r} (from the file name; its one sheet {shorten(visible[0])} "
                 f"is not named like a kind either; known kinds: {known}); rename the sheet or the file, "
-                "or map it with csv_kinds"
+                "or map it in the config (csv_kinds, or a [[mapping]]: capcheck inspect FILE suggests one)"
             )
         chosen, unnamed = [(visible[0], kind_id)], []
     if not chosen:
         known = ", ".join(sorted(context.kinds)) or "none"
         listed = ", ".join(shorten(n) for n in visible) or "none"
-        raise source.fail(f"no visible sheet is named like an evidence kind (sheets: {listed}; known kinds: {known})")
+        raise source.fail(
+            f"no visible sheet is named like an evidence kind (sheets: {listed}; known kinds: {known}); "
+            "name a sheet in a [[mapping]] of the config (capcheck inspect FILE suggests one)"
+        )
     notes: list[str] = []
     if unnamed:
         notes.append("sheets not named like an evidence kind, not read: " + ", ".join(shorten(n) for n in unnamed))
     if hidden:
         notes.append("hidden sheets, not read: " + ", ".join(shorten(n) for n in hidden))
     documents: list[Document] = []
-    problems: list[Problem] = []
     for name, kind_id in chosen:
         try:
             rows = book.get_sheet_by_name(name).to_python(skip_empty_area=False)
@@ -279,11 +401,23 @@ def load_workbook(source: SourceFile, context: LoadContext) -> Sequence[Document
             problems.append(Problem(f"cannot read the sheet: {elide(str(exc))}", path=f"{source.display}!{name}"))
             continue
         try:
-            doc = _load_sheet(source, name, rows, kind_id, context.kinds[kind_id])
+            kind = context.kinds.get(kind_id)
+            if kind is None:
+                mapping = context.mapping_for(source.path, name)
+                raise EvidenceError(
+                    [
+                        Problem(
+                            f"unknown evidence kind {kind_id!r} (from {mapping.source if mapping else 'the sheet'};"
+                            f" known kinds: {', '.join(sorted(context.kinds)) or 'none'})",
+                            path=f"{source.display}!{name}",
+                        )
+                    ]
+                )
+            doc = _load_sheet(source, name, rows, kind_id, kind, context.mapping_for(source.path, name))
         except EvidenceError as exc:
             problems.extend(exc.problems)
             continue
-        doc.notes = tuple(notes) if not documents else ()
+        doc.notes = (*(notes if not documents else ()), *doc.notes)
         documents.append(doc)
     if problems:
         raise EvidenceError(problems)
@@ -299,5 +433,6 @@ def capcheck_loaders() -> Sequence[Loader]:
             extensions=(".xlsx", ".xlsm", ".xls", ".ods"),
             load=load_workbook,
             description="spreadsheet workbook (xlsx, xlsm, xls, ods), one register a sheet",
+            applies_mapping=True,
         )
     ]

@@ -1,0 +1,203 @@
+"""Reading a spreadsheet register, measured beside the same records as CSV and JSON and beside the reader alone.
+
+One kind (``it-assets``), N records (default 100,000), from ``benchmarks/generate.py`` (seeded). The same
+records are written as JSON, CSV and an ``.xlsx`` workbook (typed cells: dates as date cells, booleans as
+booleans; written once with openpyxl, the test extra's writer, and kept under ``--data``). Each measure runs
+in a fresh process (its own peak RSS):
+
+* ``calamine`` - python-calamine alone: open the workbook and read the sheet's rows (what the loader starts from);
+* ``xlsx``, ``csv``, ``json`` - capcheck's ``load_evidence`` on each file: read, parse, type, validate, index;
+* ``xlsx+mapping`` - the workbook through a ``[[mapping]]`` (trim, a value map, ``dates."*"``): the mapping's cost.
+
+Each measure is the best of ``--runs`` by CPU time (user + system: on a shared machine wall time counts the
+other processes too; both are reported). The figure to quote is the ratio ``xlsx / calamine`` (what capcheck
+adds to the reader), beside ``xlsx / csv`` and ``xlsx / json``. Usage::
+
+    python benchmarks/xlsx.py                 # N = 100,000 (writing the workbook takes about a minute, once)
+    python benchmarks/xlsx.py --records 2000  # quicker
+
+Figures are printed and written to ``benchmarks/out/xlsx.json`` (``--out``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+import time
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+HERE = Path(__file__).resolve().parent
+KIND = "it-assets"
+
+_PRELUDE = """
+import json, resource, sys, time
+from pathlib import Path
+path = Path(sys.argv[1])
+def cpu():
+    u = resource.getrusage(resource.RUSAGE_SELF)
+    return u.ru_utime + u.ru_stime
+def done(**kw):
+    kw['max_rss_mb'] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    kw['cpu_seconds'] = cpu() - kw['cpu_seconds']
+    print(json.dumps(kw))
+"""
+_LOAD = """
+from capcheck.config import Config
+from capcheck.evidence import load_evidence
+from capcheck.runner import load_registry
+registry = load_registry(Config())
+mappings = ()
+if len(sys.argv) > 2:
+    from capcheck.mapping_config import compile_mappings
+    mappings = compile_mappings(json.loads(sys.argv[2]), shown='bench.toml')
+t, c = time.perf_counter(), cpu()
+evidence = load_evidence([path], loaders=registry.loaders, kinds=registry.kinds, mappings=mappings)
+done(seconds=time.perf_counter() - t, cpu_seconds=c, records=evidence.count('it-assets'))
+"""
+PHASES = {
+    "calamine": _PRELUDE
+    + """
+from python_calamine import CalamineWorkbook
+t, c = time.perf_counter(), cpu()
+book = CalamineWorkbook.from_path(str(path))
+rows = book.get_sheet_by_index(0).to_python(skip_empty_area=False)
+done(seconds=time.perf_counter() - t, cpu_seconds=c, records=len(rows) - 1)
+""",
+    "load": _PRELUDE + _LOAD,
+}
+#: The mapping measured: every text cell trimmed, a value map on a column, every date field through formats.
+MAPPING = [
+    {
+        "files": "*.xlsx",
+        "trim": True,
+        "values": {"environment": {"Production": "production", "Prod": "production"}},
+        "dates": {"*": ["%d/%m/%Y", "iso"]},
+    }
+]
+
+
+def _generator() -> Any:
+    sys.path.insert(0, str(HERE))
+    import generate
+
+    return generate
+
+
+def write_workbook(path: Path, records: list[dict[str, Any]], columns: list[str], dates: frozenset[str]) -> None:
+    """The records as one sheet named after the kind, typed cells, with openpyxl's write-only mode."""
+    import openpyxl
+
+    book = openpyxl.Workbook(write_only=True)
+    sheet = book.create_sheet(KIND)
+    sheet.append(columns)
+    for record in records:
+        row: list[Any] = []
+        for column in columns:
+            value = record.get(column)
+            if isinstance(value, list):
+                value = "; ".join(value)
+            elif column in dates and isinstance(value, str):
+                value = date.fromisoformat(value[:10])
+            row.append(value)
+        sheet.append(row)
+    tmp = path.with_suffix(".tmp.xlsx")
+    book.save(tmp)
+    tmp.replace(path)
+
+
+def prepare(data: Path, n: int, seed: int) -> dict[str, Path]:
+    """The same records as JSON, CSV and XLSX under ``data`` (kept: the workbook is slow to write)."""
+    generate = _generator()
+    directory = data / f"xlsx-n{n}-s{seed}"
+    directory.mkdir(parents=True, exist_ok=True)
+    paths = {fmt: directory / f"{KIND}.{fmt}" for fmt in ("json", "csv", "xlsx")}
+    if all(p.exists() for p in paths.values()):
+        return paths
+    records = generate.generate_records(KIND, n, seed)
+    columns = list(generate.FIELDS[KIND])
+    generate.write_json(paths["json"], KIND, records, seed)
+    generate.write_csv(paths["csv"], records, columns)
+    from capcheck.kinds import bundled_kinds
+    from capcheck.mapping import date_fields
+
+    kind = next(k for k in bundled_kinds() if k.id == KIND)
+    write_workbook(paths["xlsx"], records, columns, date_fields(kind))
+    return paths
+
+
+def _phase(name: str, path: Path, *args: str) -> dict[str, Any]:
+    proc = subprocess.run([sys.executable, "-c", PHASES[name], str(path), *args], capture_output=True, text=True)
+    if proc.returncode != 0:
+        raise SystemExit(f"{name} on {path.name} failed:\n{proc.stderr}")
+    result: dict[str, Any] = json.loads(proc.stdout.strip().splitlines()[-1])
+    return result
+
+
+def measure(paths: dict[str, Path], runs: int = 3) -> dict[str, Any]:
+    """Best of ``runs`` for each measure, and the ratios."""
+
+    def best(name: str, path: Path, *args: str) -> dict[str, Any]:
+        results = [_phase(name, path, *args) for _ in range(runs)]
+        return min(results, key=lambda r: float(r["cpu_seconds"]))
+
+    rows = {
+        "calamine": best("calamine", paths["xlsx"]),
+        "xlsx": best("load", paths["xlsx"]),
+        "xlsx+mapping": best("load", paths["xlsx"], json.dumps(MAPPING)),
+        "csv": best("load", paths["csv"]),
+        "json": best("load", paths["json"]),
+    }
+    records = {r["records"] for r in rows.values()}
+    if len(records) != 1:
+        raise SystemExit(f"the measures read different record counts: {rows}")
+    # Ratios of CPU time (user + system): on a shared machine wall time also counts the other processes.
+    seconds = {name: float(r["cpu_seconds"]) for name, r in rows.items()}
+    return {
+        "records": records.pop(),
+        "measures": rows,
+        "ratios": {
+            "xlsx/calamine": seconds["xlsx"] / seconds["calamine"],
+            "xlsx/csv": seconds["xlsx"] / seconds["csv"],
+            "xlsx/json": seconds["xlsx"] / seconds["json"],
+            "xlsx+mapping/xlsx": seconds["xlsx+mapping"] / seconds["xlsx"],
+        },
+        "bytes": {fmt: p.stat().st_size for fmt, p in paths.items()},
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the measures and print them."""
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--records", type=int, default=100_000, help="records (default 100000)")
+    parser.add_argument("--seed", type=int, default=2017)
+    parser.add_argument("--runs", type=int, default=3, help="runs per measure, the best kept (default 3)")
+    parser.add_argument("--out", type=Path, default=HERE / "out", help="results directory (default benchmarks/out)")
+    parser.add_argument("--data", type=Path, default=HERE / "data", help="generated files (default benchmarks/data)")
+    args = parser.parse_args(argv)
+    t = time.perf_counter()
+    paths = prepare(args.data, args.records, args.seed)
+    prepared = time.perf_counter() - t
+    result = measure(paths, args.runs)
+    result["prepare_seconds"] = prepared
+    args.out.mkdir(parents=True, exist_ok=True)
+    (args.out / "xlsx.json").write_text(json.dumps(result, indent=2) + "\n")
+    print(
+        f"{result['records']:,} {KIND} records; files: "
+        + ", ".join(f"{k} {v / 1e6:.1f} MB" for k, v in result["bytes"].items())
+    )
+    for name, row in result["measures"].items():
+        print(
+            f"  {name:<14} {row['cpu_seconds']:7.2f} s CPU  {row['seconds']:7.2f} s wall"
+            f"   peak RSS {row['max_rss_mb']:6.0f} MB"
+        )
+    for name, ratio in result["ratios"].items():
+        print(f"  {name:<18} {ratio:5.2f}x (CPU time)")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
