@@ -214,6 +214,47 @@ def test_duplicate_ids_across_files(load, copy_fixture: Callable[..., Path]) -> 
     ]
 
 
+def test_records_of_one_kind_from_several_files_are_indexed_at_their_own_files(load, workdir: Path) -> None:
+    (workdir / "ev").mkdir()
+    (workdir / "ev" / "a.json").write_text(assets_json("A-1", "A-2"))
+    (workdir / "ev" / "b.json").write_text(assets_json("B-1"))
+    (workdir / "ev" / "c.json").write_text(assets_json("C-1", "C-2", "C-3"))
+    evidence = load("ev")
+    assert [r["id"] for r in evidence.records("it-assets")] == ["A-1", "A-2", "B-1", "C-1", "C-2", "C-3"]
+    assert evidence.get("it-assets", "C-2") is evidence.records("it-assets")[4]
+    ref = evidence.ref("it-assets", "C-3")
+    assert (ref.file, ref.pointer) == ("ev/c.json", "/records/2")
+
+
+def test_a_duplicate_in_a_later_file_keeps_the_first_use(load, workdir: Path) -> None:
+    (workdir / "ev").mkdir()
+    (workdir / "ev" / "a.json").write_text(assets_json("A-1", "A-2"))
+    (workdir / "ev" / "b.json").write_text(assets_json("B-1", "A-2", "B-2"))
+    assert load.problems("ev") == [
+        "ev/b.json:1: /records/1/id: duplicate it-assets id 'A-2': already used at ev/a.json /records/1"
+    ]
+
+
+@pytest.mark.parametrize(
+    "schema",
+    [
+        {"type": "object"},  # says nothing of the id
+        {"type": "object", "required": ["id"], "properties": {"id": {"type": "string"}}},  # allows ""
+        {"required": ["id"], "properties": {"id": {"type": "string", "minLength": 1}}},  # allows a non-object
+    ],
+)
+def test_a_kind_schema_that_does_not_require_an_id_still_gets_the_id_check(schema: dict[str, Any]) -> None:
+    from capcheck.evidence import evidence_from_records
+    from capcheck.kinds import EvidenceKind
+
+    kinds = {"loose": EvidenceKind(id="loose", title="t", schema=schema)}
+    with pytest.raises(EvidenceError) as info:
+        evidence_from_records({"loose": [{"id": "L-1"}, {"id": ""}]}, kinds=kinds)
+    assert [str(p) for p in info.value.problems] == [
+        "<memory>/loose: /records/1/id: each record needs a non-empty string 'id'"
+    ]
+
+
 def test_the_same_id_in_two_kinds_is_fine(load, workdir: Path) -> None:
     (workdir / "a.json").write_text(assets_json("X-1"))
     (workdir / "governance-register.csv").write_text("id,title,entry_type,status\nX-1,t,risk,open\n")
