@@ -51,18 +51,28 @@ def eol_share_per_environment(evidence: Any, ctx: RuleContext) -> Iterator[Outco
         status = asset.get("status")
         if status != "in-service" and not is_missing(status):
             continue  # a missing status is not a retired asset: it is counted, below, as undetermined
-        groups.setdefault(str(asset.get("environment", "unknown")), []).append(asset)
+        environment = asset.get("environment", "unknown")
+        group = groups.get(environment) if type(environment) is str else None
+        if group is None:
+            group = groups.setdefault(str(environment), [])
+        group.append(asset)
     limit = float(ctx.options["max_ratio"])
     exempt = set(ctx.options["exempt_hosting"])
+    as_of = ctx.as_of
     for env in sorted(groups):
         assets = groups[env]
         if len(assets) < ctx.options["min_assets"]:
             yield ctx.skipped(f"insufficient evidence: only {len(assets)} {env} assets", kind=kind, group=env)
             continue
-        past = [a for a in assets if _unsupported(a, ctx.as_of, exempt)]
+        past: list[Any] = []
         # An asset with no status may be in service and unsupported: it counts against the limit, so that a
-        # missing column can never pass an environment.
-        unsure = [a for a in assets if ctx.missing(a, "status") and a not in past]
+        # missing column can never pass an environment. Listed after the unsupported ones.
+        unsure: list[Any] = []
+        for a in assets:
+            if _unsupported(a, as_of, exempt):
+                past.append(a)
+            elif is_missing(a.get("status")):
+                unsure.append(a)
         past += unsure
         ratio = len(past) / len(assets)
         message = (
@@ -116,20 +126,22 @@ def internet_facing_patched(evidence: Any, ctx: RuleContext) -> Iterator[Outcome
     """Compare last_patched with the as-of date for internet-facing assets."""
     max_days = ctx.options["max_days"]
     exempt = set(ctx.options["exempt_hosting"])
+    as_of = ctx.as_of
     for asset in evidence.records("it-assets"):
         facing, status = asset.get("internet_facing"), asset.get("status")
         if facing is False or (status != "in-service" and not is_missing(status)):
             continue
         if asset.get("hosting") in exempt:
             continue
-        gap = ctx.missing(asset, "internet_facing", "status")
-        if gap:
-            yield ctx.undetermined(asset, gap)
-            continue
-        if (problem := impossible(asset, "it-assets", ctx.as_of)) is not None:
+        if facing is not True or status != "in-service":  # both present is the common case: no gap
+            gap = ctx.missing(asset, "internet_facing", "status")
+            if gap:
+                yield ctx.undetermined(asset, gap)
+                continue
+        if (problem := impossible(asset, "it-assets", as_of)) is not None:
             yield ctx.failed(asset, problem)
             continue
-        age = days_before(asset.get("last_patched"), ctx.as_of)
+        age = days_before(asset.get("last_patched"), as_of)
         if age is None:
             yield ctx.failed(asset, f"internet-facing {asset.get('name', asset['id'])} has no last_patched date")
         elif age > max_days:
