@@ -303,8 +303,13 @@ class AggregateCheck:
         errors: dict[str, list[tuple[str, str]]] = {}
         #: Per group, the records whose scope or count is unknown (id, why): each counts against the limit.
         unknown: dict[str, list[tuple[str, str]]] = {}
+        limit = _SHOWN_AS_IS
         for record in evidence.records(self.kind):
-            group = _group_name(group_of(record)) if group_of is not None else "all"
+            if group_of is None:
+                group = "all"
+            else:  # _group_name, with a short non-empty string (the common case) as it is
+                value = group_of(record)
+                group = value if type(value) is str and value and len(value) <= limit else _group_name(value)
             try:
                 if where is not None:
                     in_scope = where(record)
