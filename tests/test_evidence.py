@@ -152,6 +152,30 @@ def test_a_file_over_the_size_limit_is_refused(load, workdir: Path) -> None:
     assert load.problems("big.json", max_file_mb=1) == ["big.json: larger than the 1 MiB limit (config max_file_mb)"]
 
 
+def test_problems_reading_some_files_keep_the_order_of_the_files(load, workdir: Path) -> None:
+    # Files are read one ahead, in a worker thread: a file's read problem is still reported in its place.
+    (workdir / "ev").mkdir()
+    (workdir / "ev" / "a.json").write_text(assets_json("A-1") + " " * (1 << 20))
+    (workdir / "ev" / "b.json").write_text('{"kind": "it-assets", "records": [')
+    (workdir / "ev" / "c.json").write_text(assets_json("C-1") + " " * (1 << 20))
+    (workdir / "ev" / "d.json").write_text(assets_json("D-1"))
+    assert load.problems("ev", max_file_mb=1) == [
+        "ev/a.json: larger than the 1 MiB limit (config max_file_mb)",
+        "ev/b.json:1: malformed JSON: unexpected end of data",
+        "ev/c.json: larger than the 1 MiB limit (config max_file_mb)",
+    ]
+
+
+def test_each_file_is_hashed_as_read(load, workdir: Path) -> None:
+    (workdir / "ev").mkdir()
+    for name in ("a", "b", "c"):
+        (workdir / "ev" / f"{name}.json").write_text(assets_json(f"{name.upper()}-1"))
+    evidence = load("ev")
+    assert [f.sha256 for f in evidence.files] == [
+        hashlib.sha256((workdir / "ev" / f"{name}.json").read_bytes()).hexdigest() for name in ("a", "b", "c")
+    ]
+
+
 # --- validation ----------------------------------------------------------------------------------
 
 

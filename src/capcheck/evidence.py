@@ -288,6 +288,7 @@ def load_evidence(
             try:
                 loader = loaders[loader_extension(path, loaders) or path.suffix.lower()]
                 documents = loader.load(source, context)
+                sha256 = digest.result()
             except EvidenceError as exc:
                 problems.extend(exc.problems)
                 continue
@@ -298,7 +299,7 @@ def load_evidence(
                 problems.append(Problem(f"the {loader.name!r} loader failed: {type(exc).__name__}: {exc}", path=shown))
                 continue
             for doc in documents:
-                builder.add(source, doc, loader.name, digest.result())
+                builder.add(source, doc, loader.name, sha256)
     return builder.finish()
 
 
