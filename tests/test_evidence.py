@@ -321,6 +321,22 @@ def test_values_flattens_lists_for_joins(load, copy_fixture: Callable[..., Path]
     assert evidence.values("governance-register", "owner") == {"head-of-commercial", "chief-technology-officer"}
 
 
+@pytest.mark.parametrize(
+    ("values", "expected"),
+    [
+        (["a", None, "b", "a", 3, True], {"a", "b", 3, True}),  # no list or object: the fast path
+        (["a", ["b", {"c": 1}, ["d"]], {"e": 1}, None, 2], {"a", "b", 2}),  # lists flattened, objects left out
+    ],
+)
+def test_values_of_a_field(values: list[Any], expected: set[Any]) -> None:
+    from capcheck.evidence import evidence_from_records
+    from capcheck.kinds import EvidenceKind
+
+    kinds = {"loose": EvidenceKind(id="loose", title="t", schema={"type": "object"})}
+    records = [{"id": f"L-{i}", "f": v} for i, v in enumerate(values)] + [{"id": "L-none"}]
+    assert evidence_from_records({"loose": records}, kinds=kinds).values("loose", "f") == expected
+
+
 def test_file_info_has_the_sha256_of_the_bytes(load, copy_fixture: Callable[..., Path]) -> None:
     path = copy_fixture("evidence/formats/bom.csv", "it-assets.csv")
     [info] = load(path).files

@@ -16,7 +16,7 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from functools import cache
-from operator import itemgetter
+from operator import itemgetter, methodcaller
 from pathlib import Path
 from typing import Any
 
@@ -64,12 +64,17 @@ class _KindTable:
         cached = self._values.get(field)
         if cached is None:
             out: set[Any] = set()
-            for record in self.records:
-                value = record.get(field)
-                if isinstance(value, list):
-                    out.update(v for v in value if not isinstance(v, dict | list))
-                elif value is not None and not isinstance(value, dict):
-                    out.add(value)
+            try:  # at C speed when no value is a list or an object (they are unhashable: TypeError)
+                out.update(map(methodcaller("get", field), self.records))
+                out.discard(None)
+            except TypeError:
+                out = set()
+                for record in self.records:
+                    value = record.get(field)
+                    if isinstance(value, list):
+                        out.update(v for v in value if not isinstance(v, dict | list))
+                    elif value is not None and not isinstance(value, dict):
+                        out.add(value)
             cached = self._values[field] = frozenset(out)
         return cached
 
