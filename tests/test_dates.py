@@ -38,6 +38,19 @@ def test_impossible_or_other_shapes_are_not_dates(value: object) -> None:
     assert parse_date(value) is None
 
 
+def test_parsed_dates_are_remembered_boundedly_and_stay_right(monkeypatch: pytest.MonkeyPatch) -> None:
+    import capcheck.dates as dates
+
+    monkeypatch.setattr(dates, "_PARSED", {})
+    monkeypatch.setattr(dates, "_PARSED_MAX", 2)
+    values = ["2026-10-01", "2026-02-30", "2026-10-01T08:15:00Z", "2026-10-01", "x" * 50, "2026-02-30"]
+    expected = [date(2026, 10, 1), None, date(2026, 10, 1), date(2026, 10, 1), None, None]
+    assert [parse_date(v) for v in values] == expected
+    assert [parse_date(v) for v in values] == expected  # the second time from the memo, where kept
+    assert len(dates._PARSED) <= 2  # cleared when full
+    assert "x" * 50 not in dates._PARSED  # long strings are never kept
+
+
 def test_a_csv_export_with_timestamps_loads_and_is_judged_by_the_day(load, workdir: Path) -> None:
     (workdir / "it-assets.csv").write_text(
         HEADER + "A-1,a,p,production,low,in-service,2026-10-01T00:01:00Z,2026-09-30T23:59:00+00:00\n"

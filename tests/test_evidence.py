@@ -152,6 +152,30 @@ def test_a_file_over_the_size_limit_is_refused(load, workdir: Path) -> None:
     assert load.problems("big.json", max_file_mb=1) == ["big.json: larger than the 1 MiB limit (config max_file_mb)"]
 
 
+def test_problems_reading_some_files_keep_the_order_of_the_files(load, workdir: Path) -> None:
+    # Files are read one ahead, in a worker thread: a file's read problem is still reported in its place.
+    (workdir / "ev").mkdir()
+    (workdir / "ev" / "a.json").write_text(assets_json("A-1") + " " * (1 << 20))
+    (workdir / "ev" / "b.json").write_text('{"kind": "it-assets", "records": [')
+    (workdir / "ev" / "c.json").write_text(assets_json("C-1") + " " * (1 << 20))
+    (workdir / "ev" / "d.json").write_text(assets_json("D-1"))
+    assert load.problems("ev", max_file_mb=1) == [
+        "ev/a.json: larger than the 1 MiB limit (config max_file_mb)",
+        "ev/b.json:1: malformed JSON: unexpected end of data",
+        "ev/c.json: larger than the 1 MiB limit (config max_file_mb)",
+    ]
+
+
+def test_each_file_is_hashed_as_read(load, workdir: Path) -> None:
+    (workdir / "ev").mkdir()
+    for name in ("a", "b", "c"):
+        (workdir / "ev" / f"{name}.json").write_text(assets_json(f"{name.upper()}-1"))
+    evidence = load("ev")
+    assert [f.sha256 for f in evidence.files] == [
+        hashlib.sha256((workdir / "ev" / f"{name}.json").read_bytes()).hexdigest() for name in ("a", "b", "c")
+    ]
+
+
 # --- validation ----------------------------------------------------------------------------------
 
 
@@ -214,6 +238,47 @@ def test_duplicate_ids_across_files(load, copy_fixture: Callable[..., Path]) -> 
     ]
 
 
+def test_records_of_one_kind_from_several_files_are_indexed_at_their_own_files(load, workdir: Path) -> None:
+    (workdir / "ev").mkdir()
+    (workdir / "ev" / "a.json").write_text(assets_json("A-1", "A-2"))
+    (workdir / "ev" / "b.json").write_text(assets_json("B-1"))
+    (workdir / "ev" / "c.json").write_text(assets_json("C-1", "C-2", "C-3"))
+    evidence = load("ev")
+    assert [r["id"] for r in evidence.records("it-assets")] == ["A-1", "A-2", "B-1", "C-1", "C-2", "C-3"]
+    assert evidence.get("it-assets", "C-2") is evidence.records("it-assets")[4]
+    ref = evidence.ref("it-assets", "C-3")
+    assert (ref.file, ref.pointer) == ("ev/c.json", "/records/2")
+
+
+def test_a_duplicate_in_a_later_file_keeps_the_first_use(load, workdir: Path) -> None:
+    (workdir / "ev").mkdir()
+    (workdir / "ev" / "a.json").write_text(assets_json("A-1", "A-2"))
+    (workdir / "ev" / "b.json").write_text(assets_json("B-1", "A-2", "B-2"))
+    assert load.problems("ev") == [
+        "ev/b.json:1: /records/1/id: duplicate it-assets id 'A-2': already used at ev/a.json /records/1"
+    ]
+
+
+@pytest.mark.parametrize(
+    "schema",
+    [
+        {"type": "object"},  # says nothing of the id
+        {"type": "object", "required": ["id"], "properties": {"id": {"type": "string"}}},  # allows ""
+        {"required": ["id"], "properties": {"id": {"type": "string", "minLength": 1}}},  # allows a non-object
+    ],
+)
+def test_a_kind_schema_that_does_not_require_an_id_still_gets_the_id_check(schema: dict[str, Any]) -> None:
+    from capcheck.evidence import evidence_from_records
+    from capcheck.kinds import EvidenceKind
+
+    kinds = {"loose": EvidenceKind(id="loose", title="t", schema=schema)}
+    with pytest.raises(EvidenceError) as info:
+        evidence_from_records({"loose": [{"id": "L-1"}, {"id": ""}]}, kinds=kinds)
+    assert [str(p) for p in info.value.problems] == [
+        "<memory>/loose: /records/1/id: each record needs a non-empty string 'id'"
+    ]
+
+
 def test_the_same_id_in_two_kinds_is_fine(load, workdir: Path) -> None:
     (workdir / "a.json").write_text(assets_json("X-1"))
     (workdir / "governance-register.csv").write_text("id,title,entry_type,status\nX-1,t,risk,open\n")
@@ -254,6 +319,22 @@ def test_values_flattens_lists_for_joins(load, copy_fixture: Callable[..., Path]
     evidence = load(copy_fixture("evidence/mixed/governance-register.yaml"))
     assert evidence.values("governance-register", "linked_controls") == {"CTL-001", "CTL-404"}
     assert evidence.values("governance-register", "owner") == {"head-of-commercial", "chief-technology-officer"}
+
+
+@pytest.mark.parametrize(
+    ("values", "expected"),
+    [
+        (["a", None, "b", "a", 3, True], {"a", "b", 3, True}),  # no list or object: the fast path
+        (["a", ["b", {"c": 1}, ["d"]], {"e": 1}, None, 2], {"a", "b", 2}),  # lists flattened, objects left out
+    ],
+)
+def test_values_of_a_field(values: list[Any], expected: set[Any]) -> None:
+    from capcheck.evidence import evidence_from_records
+    from capcheck.kinds import EvidenceKind
+
+    kinds = {"loose": EvidenceKind(id="loose", title="t", schema={"type": "object"})}
+    records = [{"id": f"L-{i}", "f": v} for i, v in enumerate(values)] + [{"id": "L-none"}]
+    assert evidence_from_records({"loose": records}, kinds=kinds).values("loose", "f") == expected
 
 
 def test_file_info_has_the_sha256_of_the_bytes(load, copy_fixture: Callable[..., Path]) -> None:

@@ -195,3 +195,18 @@ def test_missing_and_undetermined_name_the_fields_a_record_lacks() -> None:
     )
     counted = ctx.undetermined(record, ["deployment"], what="counted")
     assert counted.message == "cannot tell whether counted: `deployment` missing"
+
+
+def test_outcome_constructors_build_whole_outcomes() -> None:
+    from datetime import date
+
+    from capcheck.models import Status
+
+    meta = make("INFRA-004", severity="critical").meta
+    ctx = RuleContext(meta, evidence=None, as_of=date(2026, 11, 25), options={})  # type: ignore[arg-type]
+    record = {"id": "A-1"}
+    assert ctx.passed(record) == Outcome(Status.PASS, "it-assets", "A-1")
+    assert ctx.passed(record, kind="other") == Outcome(Status.PASS, "other", "A-1")
+    failed = ctx.failed(record, "why", related=iter([("k", "B-2")]))
+    assert failed == Outcome(Status.FAIL, "it-assets", "A-1", "why", (("k", "B-2"),))
+    assert type(failed) is Outcome and failed.group is None and failed.related == (("k", "B-2"),)

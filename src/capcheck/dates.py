@@ -43,11 +43,26 @@ def is_date(value: Any) -> bool:
     return True
 
 
+#: Parsed dates by their text: registers repeat a few thousand dates across millions of records, and
+#: rules parse the same columns again and again. Bounded (cleared when full); short strings only.
+_PARSED: dict[str, date | None] = {}
+_PARSED_MAX = 1 << 16
+_DATE_TEXT_MAX = 40
+_UNSET: Any = object()
+
+
 def parse_date(value: Any) -> date | None:
     """The date of an evidence date (the date part of a date-time), or None if ``value`` is not one."""
-    if not is_date(value):
+    if type(value) is not str:
         return None
-    return date.fromisoformat(value[:10])
+    found = _PARSED.get(value, _UNSET)
+    if found is _UNSET:
+        found = date.fromisoformat(value[:10]) if is_date(value) else None
+        if len(value) <= _DATE_TEXT_MAX:
+            if len(_PARSED) >= _PARSED_MAX:
+                _PARSED.clear()
+            _PARSED[value] = found
+    return found  # type: ignore[no-any-return]  # _PARSED holds only dates and None
 
 
 def impossible_dates(

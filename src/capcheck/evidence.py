@@ -13,8 +13,10 @@ import os
 import stat
 from bisect import bisect_right
 from collections.abc import Iterable, Iterator, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from functools import cache
+from operator import itemgetter, methodcaller
 from pathlib import Path
 from typing import Any
 
@@ -63,12 +65,17 @@ class _KindTable:
         cached = self._values.get(field)
         if cached is None:
             out: set[Any] = set()
-            for record in self.records:
-                value = record.get(field)
-                if isinstance(value, list):
-                    out.update(v for v in value if not isinstance(v, dict | list))
-                elif value is not None and not isinstance(value, dict):
-                    out.add(value)
+            try:  # at C speed when no value is a list or an object (they are unhashable: TypeError)
+                out.update(map(methodcaller("get", field), self.records))
+                out.discard(None)
+            except TypeError:
+                out = set()
+                for record in self.records:
+                    value = record.get(field)
+                    if isinstance(value, list):
+                        out.update(v for v in value if not isinstance(v, dict | list))
+                    elif value is not None and not isinstance(value, dict):
+                        out.add(value)
             cached = self._values[field] = frozenset(out)
         return cached
 
@@ -262,29 +269,54 @@ def load_evidence(
     files, problems = find_evidence_files(paths, loaders)
     context = LoadContext(kinds=kinds, kind_map=dict(kind_map or {}), mappings=tuple(mappings))
     builder = _Builder(kinds, problems)
-    for path in files:
-        shown = display_path(path)
-        try:
-            source = _read(path, shown, max_file_mb << 20)
-            digest = hashlib.sha256(source.data).hexdigest()
-            loader = loaders[loader_extension(path, loaders) or path.suffix.lower()]
-            documents = loader.load(source, context)
-            mapping = None if loader.applies_mapping else context.mapping_for(path)
-            if mapping is not None:  # a loader reading whole records: the mapping applies to them
-                for doc in documents:
-                    apply_to_document(source, doc, mapping, kinds)
-        except EvidenceError as exc:
-            problems.extend(exc.problems)
-            continue
-        except (OSError, MemoryError, RecursionError) as exc:
-            problems.append(Problem(f"cannot read: {type(exc).__name__}: {exc}", path=shown))
-            continue
-        except Exception as exc:  # a loader plugin's own bug: name it, with the file it failed on
-            problems.append(Problem(f"the {loader.name!r} loader failed: {type(exc).__name__}: {exc}", path=shown))
-            continue
-        for doc in documents:
-            builder.add(source, doc, loader.name, digest)
+    max_bytes = max_file_mb << 20
+    shown_names = [display_path(path) for path in files]
+    # Reading a file and hashing it release the GIL: a worker thread reads the next file and hashes
+    # the current one while this thread parses and validates it (GIL-holding work), so on two cores
+    # both cost next to nothing. Only one file is read ahead: at most one more file's bytes are held.
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="capcheck-read") as pool:
+        reading = pool.submit(_read, files[0], shown_names[0], max_bytes) if files else None
+        for i, path in enumerate(files):
+            shown = shown_names[i]
+            this_read, reading = reading, None
+            assert this_read is not None
+            try:
+                source = this_read.result()
+            except EvidenceError as exc:
+                problems.extend(exc.problems)
+                source = None
+            except (OSError, MemoryError) as exc:
+                problems.append(Problem(f"cannot read: {type(exc).__name__}: {exc}", path=shown))
+                source = None
+            digest = pool.submit(_sha256, source.data) if source is not None else None
+            if i + 1 < len(files):
+                reading = pool.submit(_read, files[i + 1], shown_names[i + 1], max_bytes)
+            if source is None or digest is None:
+                continue
+            try:
+                loader = loaders[loader_extension(path, loaders) or path.suffix.lower()]
+                documents = loader.load(source, context)
+                mapping = None if loader.applies_mapping else context.mapping_for(path)
+                if mapping is not None:  # a loader reading whole records: the mapping applies to them
+                    for doc in documents:
+                        apply_to_document(source, doc, mapping, kinds)
+                sha256 = digest.result()
+            except EvidenceError as exc:
+                problems.extend(exc.problems)
+                continue
+            except (OSError, MemoryError, RecursionError) as exc:
+                problems.append(Problem(f"cannot read: {type(exc).__name__}: {exc}", path=shown))
+                continue
+            except Exception as exc:  # a loader plugin's own bug: name it, with the file it failed on
+                problems.append(Problem(f"the {loader.name!r} loader failed: {type(exc).__name__}: {exc}", path=shown))
+                continue
+            for doc in documents:
+                builder.add(source, doc, loader.name, sha256)
     return builder.finish()
+
+
+def _sha256(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
 
 
 def evidence_from_records(
@@ -365,6 +397,23 @@ def _shape_validator() -> Any:
     )
 
 
+def _shape_implied(schema: Mapping[str, Any]) -> bool:
+    """Whether a kind's schema itself requires what the shape validator checks (an object with a
+    non-empty string ``id``), written plainly at its top level: then one pass validates both (the
+    bundled kinds all say so). Anything less plain keeps the separate shape pass."""
+    id_schema = schema.get("properties", {}).get("id") if isinstance(schema.get("properties"), dict) else None
+    required = schema.get("required")
+    return (
+        schema.get("type") == "object"
+        and isinstance(required, list)
+        and "id" in required
+        and isinstance(id_schema, dict)
+        and id_schema.get("type") == "string"
+        and type(id_schema.get("minLength")) is int
+        and id_schema["minLength"] >= 1
+    )
+
+
 #: Strings longer than this are cut (for messages only) when an invalid file's errors are listed.
 _CLIP_CHARS = 4096
 
@@ -431,8 +480,8 @@ def _validate(source: SourceFile, doc: Document, kinds: Mapping[str, EvidenceKin
         raise PluginError(
             Problem(f"the schema of evidence kind {kind.id!r} does not compile: {type(exc).__name__}: {exc}")
         ) from exc
-    if _shape_validator().is_valid(records) and validator.is_valid(records):
-        return problems  # the common case: two compiled passes, no Python loop over the records
+    if (_shape_implied(kind.schema) or _shape_validator().is_valid(records)) and validator.is_valid(records):
+        return problems  # the common case: one or two compiled passes, no Python loop over the records
     # Shape and ids first: their messages are clearer than a schema's.
     for index, record in enumerate(records):
         if type(record) is not dict:
@@ -488,8 +537,19 @@ def _index(table: _KindTable, doc: Document, file_no: int, files: Sequence[_Load
     start = len(table.records)
     table.segment_starts.append(start)
     table.segment_files.append(file_no)
+    records = doc.records
+    # The common case at C speed: ids unique in the file and new to the kind. Only when that fails is
+    # the file walked record by record, to name each duplicate (the first use of an id keeps it).
+    fresh = dict(zip(map(itemgetter("id"), records), range(start, start + len(records)), strict=True))
+    if len(fresh) == len(records) and table.ids.keys().isdisjoint(fresh):
+        if table.ids:
+            table.ids.update(fresh)
+        else:
+            table.ids = fresh
+        table.records.extend(records)
+        return problems
     ids = table.ids
-    for index, record in enumerate(doc.records):
+    for index, record in enumerate(records):
         record_id = record["id"]
         if record_id in ids:
             prev_file, prev_index = table.origin(ids[record_id])

@@ -141,6 +141,12 @@ def rule(
     return decorate
 
 
+#: Outcomes are built as plain tuples of all their fields (``Outcome(...)`` runs the named tuple's
+#: Python ``__new__``): the constructors below run once per record judged.
+_new = tuple.__new__
+_PASS, _FAIL = Status.PASS, Status.FAIL
+
+
 class RuleContext:
     """What a rule's check receives beside the evidence: the as-of date, its options, and
     constructors for outcomes. One context per rule per run.
@@ -168,7 +174,9 @@ class RuleContext:
 
     def passed(self, record: Record, *, kind: str | None = None) -> Outcome:
         """The record meets the rule."""
-        return Outcome(Status.PASS, self._kind_of(record, kind), record["id"])
+        if kind is None:
+            kind = self._single_kind or self._kind_of(record, None)
+        return _new(Outcome, (_PASS, kind, record["id"], "", (), None))
 
     def passed_records(self, records: Iterable[Record | str], *, kind: str | None = None) -> PassedRecords:
         """Many records (or record ids) that meet the rule, as one value: cheaper than a
@@ -192,7 +200,9 @@ class RuleContext:
 
         ``related`` names other records the verdict rests on, as ``(kind, id)`` pairs.
         """
-        return Outcome(Status.FAIL, self._kind_of(record, kind), record["id"], message, tuple(related))
+        if kind is None:
+            kind = self._single_kind or self._kind_of(record, None)
+        return _new(Outcome, (_FAIL, kind, record["id"], message, tuple(related), None))
 
     def missing(self, record: Record, *fields: str) -> list[str]:
         """Those of ``fields`` (dotted allowed) the record lacks: absent, null or blank (:func:`is_missing`).
@@ -200,7 +210,14 @@ class RuleContext:
         A Python rule checks the fields its scope depends on with this, and yields
         :meth:`undetermined` for a record whose scope it cannot decide, instead of dropping it.
         """
-        return [f for f in fields if is_missing(_field_value(record, f))]
+        get = record.get
+        # A plain field name (nearly all) is one lookup; is_missing inlined: this runs per record.
+        return [
+            f
+            for f in fields
+            if ((v := get(f)) if "." not in f else (v := _field_value(record, f))) is None
+            or (type(v) is str and (v == "" or v.isspace()))
+        ]
 
     def undetermined(
         self,
@@ -223,7 +240,9 @@ class RuleContext:
                 continue
         """
         message = undetermined_message(record, fields, what)
-        return Outcome(Status.FAIL, self._kind_of(record, kind), record["id"], message, tuple(related))
+        if kind is None:
+            kind = self._single_kind or self._kind_of(record, None)
+        return _new(Outcome, (_FAIL, kind, record["id"], message, tuple(related), None))
 
     def skipped(
         self, reason: str, *, kind: str | None = None, record: Record | None = None, group: str | None = None

@@ -183,6 +183,39 @@ def test_date_operator_bounds_are_pinned_to_the_day(operator: dict[str, Any], of
     assert predicate({"d": day + "T23:59:59Z"}) is expect  # a date-time is judged by its date part
 
 
+@pytest.mark.parametrize(("operator", "offset", "expect"), _DATE_BOUNDS, ids=lambda v: str(v))
+def test_date_bounds_are_the_same_on_a_nested_field_and_beside_another_operator(
+    operator: dict[str, Any], offset: int, expect: bool
+) -> None:
+    # A plain field with one operator is compiled to one predicate; these take the general path.
+    day = (AS_OF + timedelta(days=offset)).isoformat()
+    nested = compile_ok({"field": "x.d", **operator}).bind(Env(AS_OF, {}))
+    assert nested({"x": {"d": day}}) is expect
+    assert nested({"x": {"d": " "}}) is None
+    paired = compile_ok({"field": "d", **operator, "exists": True}).bind(Env(AS_OF, {}))
+    assert paired({"d": day}) is expect
+
+
+@pytest.mark.parametrize(
+    ("among", "value", "expect"),
+    [
+        (["a", "b"], "a", True),
+        (["a", "b"], "c", False),
+        (["a", "b"], " ", None),
+        (["a", "b"], None, None),
+        (["a", "b"], 1, False),
+        (["a", "b"], ["a"], False),
+        (["a", ""], "", None),  # a blank value is missing even when the list names a blank
+        (["a", ""], "c", False),
+        (["a", 1], 1, True),
+        (["a", 1], True, False),
+    ],
+)
+def test_in_is_three_valued(among: list[Any], value: Any, expect: bool | None) -> None:
+    predicate = compile_ok({"field": "f", "in": among}).bind(Env(AS_OF, {}))
+    assert predicate({"f": value}) is expect
+
+
 # ---------------------------------------------------------------------------------------------
 # Three-valued logic: sound against every way of filling in the missing fields
 # ---------------------------------------------------------------------------------------------

@@ -98,6 +98,13 @@ def test_hooks() -> None:
         ("{n:person|nobody counted}", {"n": 1}, {}, "1 person"),
         ("{n:Person} {n:person 2} {n|a|b} {n|}", {"n": 1}, {}, "{n:Person} {n:person 2} {n|a|b} {n|}"),
         ("{", {}, {}, "{"),
+        ("{a}", {"a": "x" * 201}, {}, "x" * 199 + "…"),  # long text is cut, as format_value cuts it
+        ("{a|none}", {"a": "x" * 201}, {}, "x" * 199 + "…"),
+        ("{a|none}", {"a": "\u3000"}, {}, "none"),  # any Unicode whitespace is blank
+        ("{a|none} {b}", {"a": 0, "b": True}, {}, "0 true"),
+        ("{a} {b} {c} {d} {e}", {"a": 1, "c": "3", "e": "5"}, {}, "1 <missing> 3 <missing> 5"),
+        ("{a}{b}{c}{d}", {"a": "1", "b": "2", "c": "3", "d": "4"}, {}, "1234"),
+        ("100% {a}", {"a": "%s"}, {}, "100% %s"),
     ],
 )
 def test_template(text: str, record: dict[str, Any], fixed: dict[str, str], out: str) -> None:

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from capcheck.dates import impossible_dates
 from capcheck.declarative.conditions import Condition, Env, NotADate, Operand, format_value, make_getter
-from capcheck.models import Outcome, PassedRecords
+from capcheck.models import Outcome, PassedRecords, Status
 from capcheck.rules import RuleContext, undetermined_message
 from capcheck.wording import noun_for
 
@@ -114,8 +114,7 @@ class Template:
         formatted record values: one C-level formatting call per message, no attribute access.
         """
         pattern: list[str] = []
-        getters: list[Callable[[Record], Any]] = []
-        shows: list[Callable[[Any], str]] = []
+        cells: list[Callable[[Record], str]] = []
         for part in self.parts:
             if isinstance(part, str):
                 pattern.append(part.replace("%", "%%"))
@@ -128,20 +127,57 @@ class Template:
                 pattern.append(shown.replace("%", "%%"))
             else:
                 pattern.append("%s")
-                getters.append(make_getter(name))
-                shows.append(format_value if plain else _placeholder_formatter(noun, absent))
+                cells.append(_cell(name, noun, absent))
         text = "".join(pattern)
-        if not getters:
+        # Rules fail hundreds of thousands of records on some registers: a message is one call per
+        # placeholder and one C-level formatting, no list built, for up to four placeholders.
+        if not cells:
             constant = text % ()
             return lambda record: constant
-        if any(show is not format_value for show in shows):
-            pairs = list(zip(getters, shows, strict=True))
-            return lambda record: text % tuple([show(get(record)) for get, show in pairs])
+        if len(cells) == 1:
+            (a,) = cells
+            return lambda record: text % (a(record),)
+        if len(cells) == 2:
+            a, b = cells
+            return lambda record: text % (a(record), b(record))
+        if len(cells) == 3:
+            a, b, c = cells
+            return lambda record: text % (a(record), b(record), c(record))
+        if len(cells) == 4:
+            a, b, c, d = cells
+            return lambda record: text % (a(record), b(record), c(record), d(record))
+        return lambda record: text % tuple([cell(record) for cell in cells])
+
+
+#: format_value's limit: a string up to this long is shown as it is.
+_SHOWN_AS_IS = 200
+
+
+def _cell(name: str, noun: str | None, absent: str | None) -> Callable[[Record], str]:
+    """One placeholder's text from a record: what :func:`_placeholder_formatter` gives for the value of
+    ``name``, with the commonest case (a short, non-blank string, shown as it is) answered inline."""
+    show = _placeholder_formatter(noun, absent)
+    limit = _SHOWN_AS_IS
+    if "." in name:
+        get = make_getter(name)
+        return lambda record: show(get(record))
+    if noun is not None:
+        return lambda record: show(record.get(name))
+    if absent is None:
         fmt = format_value
-        if len(getters) == 1:
-            (get,) = getters
-            return lambda record: text % (fmt(get(record)),)
-        return lambda record: text % tuple([fmt(get(record)) for get in getters])
+
+        def plain(record: Record) -> str:
+            v = record.get(name)
+            return v if type(v) is str and len(v) <= limit else fmt(v)
+
+        return plain
+
+    def or_absent(record: Record) -> str:
+        v = record.get(name)
+        # A non-blank string (v.strip() is non-empty exactly when v is not empty nor all whitespace).
+        return v if type(v) is str and len(v) <= limit and v and not v.isspace() else show(v)
+
+    return or_absent
 
 
 def _fixed_names(env: Env, options: Mapping[str, Any], extra: Mapping[str, str] | None = None) -> dict[str, str]:
@@ -178,7 +214,10 @@ class RecordCheck:
         require = self.require.bind(env)
         message = self._messages(env)
         kind = self.kind
-        failed = ctx.failed
+        as_of = ctx.as_of
+        # A failure is ctx.failed(record, why, kind=kind), built here as the tuple it is (once per
+        # failing record: hundreds of thousands on some registers).
+        new, fail = tuple.__new__, Status.FAIL
         passing: list[str] = []  # passes are yielded as one value: most records pass, and are only counted
         keep = passing.append
         scope = self.where
@@ -188,17 +227,19 @@ class RecordCheck:
                     in_scope = where(record)
                     if not in_scope:
                         if in_scope is None and scope is not None:  # unknown: never silently out of scope
-                            yield failed(record, undetermined_message(record, scope.missing_fields(record)), kind=kind)
+                            why = undetermined_message(record, scope.missing_fields(record))
+                            yield new(Outcome, (fail, kind, record["id"], why, (), None))
                         continue
                 if require(record):  # unknown (None) fails, like false
-                    if check_dates and (wrong := impossible_dates(record, order, past, ctx.as_of)):
-                        yield failed(record, f"impossible dates: {'; '.join(wrong)}", kind=kind)
+                    if check_dates and (wrong := impossible_dates(record, order, past, as_of)):
+                        why = f"impossible dates: {'; '.join(wrong)}"
+                        yield new(Outcome, (fail, kind, record["id"], why, (), None))
                     else:
                         keep(record["id"])
                 else:
-                    yield failed(record, message(record), kind=kind)
+                    yield new(Outcome, (fail, kind, record["id"], message(record), (), None))
             except NotADate as exc:
-                yield failed(record, str(exc), kind=kind)
+                yield new(Outcome, (fail, kind, record["id"], str(exc), (), None))
         if passing:
             yield ctx.passed_records(passing, kind=kind)
 
@@ -262,8 +303,13 @@ class AggregateCheck:
         errors: dict[str, list[tuple[str, str]]] = {}
         #: Per group, the records whose scope or count is unknown (id, why): each counts against the limit.
         unknown: dict[str, list[tuple[str, str]]] = {}
+        limit = _SHOWN_AS_IS
         for record in evidence.records(self.kind):
-            group = _group_name(group_of(record)) if group_of is not None else "all"
+            if group_of is None:
+                group = "all"
+            else:  # _group_name, with a short non-empty string (the common case) as it is
+                value = group_of(record)
+                group = value if type(value) is str and value and len(value) <= limit else _group_name(value)
             try:
                 if where is not None:
                     in_scope = where(record)

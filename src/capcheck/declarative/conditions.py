@@ -373,14 +373,21 @@ def _bind_matches(pattern: Any) -> Test:
     return lambda v, r: type(v) is str and search(v[:limit])
 
 
-def _bind_dates(field: str, low: str | None, high: str | None, low_open: bool, high_open: bool) -> Test:
+def _bind_dates(
+    field: str, low: str | None, high: str | None, low_open: bool, high_open: bool, *, key: str | None = None
+) -> Any:
     """A date test: ``low <(=) value <(=) high`` on the value's first 10 characters (ISO dates
-    compare correctly as strings). Each distinct string is checked for being a date only once."""
+    compare correctly as strings). Each distinct string is checked for being a date only once.
+
+    With ``key`` (a plain field name) it is the whole field test as a record predicate: unknown
+    (None) when the field is missing (absent, null, blank), so one call per record."""
     assert low is not None or high is not None
     checked: dict[str, str] = {}  # value -> its date part; registers repeat dates a lot
     is_date = _IS_DATE
-    lo = low if low is not None else ""
-    hi = high if high is not None else "\uffff"
+    # One comparison form, lo <= d < hi: the first string after s is s + "\0", so ``lo < d`` is
+    # ``lo + "\0" <= d`` and ``d <= hi`` is ``d < hi + "\0"``.
+    lo = (low + "\0" if low_open else low) if low is not None else ""
+    hi = (high if high_open else high + "\0") if high is not None else "\uffff"
     # What a missing value compares as: something outside the bounds, so that the test is false.
     miss = "" if low is not None else "\uffff"
 
@@ -393,13 +400,21 @@ def _bind_dates(field: str, low: str | None, high: str | None, low_open: bool, h
         return d
 
     get = checked.get
-    if low_open and high_open:
-        return lambda v, r: lo < (get(v) or date_of(v)) < hi if type(v) is str else _nd(date_of, v)
-    if low_open:
-        return lambda v, r: lo < (get(v) or date_of(v)) <= hi if type(v) is str else _nd(date_of, v)
-    if high_open:
+    if key is None:
         return lambda v, r: lo <= (get(v) or date_of(v)) < hi if type(v) is str else _nd(date_of, v)
-    return lambda v, r: lo <= (get(v) or date_of(v)) <= hi if type(v) is str else _nd(date_of, v)
+
+    def predicate(r: Record) -> bool | None:
+        v = r.get(key)
+        if type(v) is str:
+            d = get(v)
+            if d is None:
+                if v == "" or v.isspace():  # rules.is_missing, inlined
+                    return None
+                d = date_of(v)
+            return lo <= d < hi
+        return None if v is None else _nd(date_of, v)
+
+    return predicate
 
 
 def _nd(date_of: Callable[[Any], str], v: Any) -> bool:
@@ -450,6 +465,21 @@ def _bind_field_compare(name: str, other: str) -> Test:
     return test
 
 
+def _date_bounds(name: str, x: Any, as_of: date) -> tuple[str | None, str | None, bool, bool] | None:
+    """A date operator's bounds (low, high, low open, high open) as ISO dates; None for other operators."""
+    if name == "older_than":
+        return None, (as_of - timedelta(days=x)).isoformat(), False, True
+    if name == "within":
+        return (as_of - timedelta(days=x)).isoformat(), as_of.isoformat(), False, False
+    if name == "within_next":
+        return as_of.isoformat(), (as_of + timedelta(days=x)).isoformat(), False, False
+    if name == "before_as_of":
+        return None, as_of.isoformat(), False, True
+    if name == "after_as_of":
+        return as_of.isoformat(), None, True, False
+    return None
+
+
 def _bind_op(name: str, x: Any, field: str, env: Env) -> Test:
     """The test of operator ``name`` with resolved operand ``x`` on ``field``."""
     as_of = env.as_of
@@ -470,16 +500,9 @@ def _bind_op(name: str, x: Any, field: str, env: Env) -> Test:
         return _bind_missing(bool(x))
     if name == "matches":
         return _bind_matches(x)
-    if name == "older_than":
-        return _bind_dates(field, None, (as_of - timedelta(days=x)).isoformat(), False, True)
-    if name == "within":
-        return _bind_dates(field, (as_of - timedelta(days=x)).isoformat(), as_of.isoformat(), False, False)
-    if name == "within_next":
-        return _bind_dates(field, as_of.isoformat(), (as_of + timedelta(days=x)).isoformat(), False, False)
-    if name == "before_as_of":
-        return _bind_dates(field, None, as_of.isoformat(), False, True)
-    if name == "after_as_of":
-        return _bind_dates(field, as_of.isoformat(), None, True, False)
+    bounds = _date_bounds(name, x, as_of)
+    if bounds is not None:
+        return _bind_dates(field, *bounds)  # type: ignore[no-any-return]  # without key=: a Test
     if name in ("found_in", "not_found_in"):
         values = join_keys(env.evidence.values(x["kind"], x["field"])) if env.evidence is not None else frozenset()
         return _bind_found(values, name == "not_found_in")
@@ -594,6 +617,21 @@ class _FieldTest(Condition):
                 return eq
             if name == "exists" and value is True:
                 return lambda r: r.get(f) is not None
+            if name == "in" and all(type(x) is str and not is_missing(x) for x in value):
+                strings = frozenset(value)
+
+                def among(r: Record) -> bool | None:  # `in` strings: only a string is among them
+                    v = r.get(f)
+                    if type(v) is str:
+                        if v in strings:
+                            return True
+                        return None if v == "" or v.isspace() else False
+                    return None if v is None else False
+
+                return among
+            bounds = _date_bounds(name, value, env.as_of)
+            if bounds is not None:
+                return _bind_dates(f, *bounds, key=f)  # type: ignore[no-any-return]  # with key=: a Predicate
         get = make_getter(f)
         tests = [
             (_bind_op(name, operand.resolve(env.options), f, env), name in _PRESENCE) for name, operand in self.ops

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
+from functools import cache
 from typing import Any
 
 from capcheck.dates import impossible_dates, parse_date
@@ -14,11 +15,17 @@ __all__ = ["days_before", "impossible", "parse_date"]
 def impossible(record: Any, kind: str, as_of: date) -> str | None:
     """Why a record of a bundled ``kind`` has impossible dates (its schema's date order and past-event
     fields, :func:`capcheck.dates.impossible_dates`), as a finding message; None when its dates are possible."""
-    schema = load_schema(f"evidence/{kind}")
-    problems = impossible_dates(
-        record, schema.get("x-capcheck-date-order", ()), schema.get("x-capcheck-past-dates", ()), as_of
-    )
+    order, past = _date_rules(kind)
+    problems = impossible_dates(record, order, past, as_of)
     return f"impossible dates: {'; '.join(problems)}" if problems else None
+
+
+@cache
+def _date_rules(kind: str) -> tuple[tuple[tuple[str, str], ...], tuple[str, ...]]:
+    """A bundled kind's date order pairs and past-event fields (read once: rules ask per record)."""
+    schema = load_schema(f"evidence/{kind}")
+    order = tuple((str(a), str(b)) for a, b in schema.get("x-capcheck-date-order", ()))
+    return order, tuple(schema.get("x-capcheck-past-dates", ()))
 
 
 def days_before(value: Any, as_of: date) -> int | None:

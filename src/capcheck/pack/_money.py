@@ -8,17 +8,17 @@ and the rule says so in a failing finding, never a silent pass.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 __all__ = ["GBP", "Money", "money", "no_rate_message", "shown"]
 
 GBP = "GBP"
 
 
-@dataclass(frozen=True, slots=True)
-class Money:
-    """A record's value as written (``amount`` in ``currency``) and, when it can be known, in GBP."""
+class Money(NamedTuple):
+    """A record's value as written (``amount`` in ``currency``) and, when it can be known, in GBP.
+
+    A named tuple: rules read one per record (a frozen dataclass costs three attribute sets)."""
 
     amount: float
     currency: str
@@ -40,12 +40,16 @@ def money(record: Mapping[str, Any], field: str, rates: Mapping[str, Any]) -> Mo
     if isinstance(value, bool) or not isinstance(value, int | float):
         return None
     currency = str(record.get("currency") or GBP)
+    amount = float(value)
     if currency == GBP:
-        return Money(float(value), currency, float(value))
+        return _new(Money, (amount, currency, amount))
     rate = rates.get(currency)
     if isinstance(rate, bool) or not isinstance(rate, int | float) or rate <= 0:
-        return Money(float(value), currency, None)
-    return Money(float(value), currency, float(value) * float(rate))
+        return _new(Money, (amount, currency, None))
+    return _new(Money, (amount, currency, amount * float(rate)))
+
+
+_new = tuple.__new__  # Money(...) runs the named tuple's Python __new__: this is the tuple, built at once
 
 
 def no_rate_message(value: Money, rule_id: str) -> str:

@@ -6,7 +6,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from capcheck.joins import join_key, join_keys
-from capcheck.models import Outcome
+from capcheck.models import Outcome, PassedRecords
 from capcheck.pack._money import money, no_rate_message
 from capcheck.rules import RuleContext, rule
 
@@ -42,18 +42,30 @@ CONTRACT_MGMT = "https://www.gov.uk/government/publications/the-sourcing-and-con
     options={"statuses": ["active", "pipeline"]},
     version="1.1.0",
 )
-def contract_owner_in_governance(evidence: Any, ctx: RuleContext) -> Iterator[Outcome]:
+def contract_owner_in_governance(evidence: Any, ctx: RuleContext) -> Iterator[Outcome | PassedRecords]:
     """Join supplier-contracts.owner against governance-register.owner."""
     owners = join_keys(evidence.values("governance-register", "owner"))
     statuses = set(ctx.options["statuses"])
-    for contract in evidence.records("supplier-contracts"):
+    kind = "supplier-contracts"
+    failed = ctx.failed
+    passing: list[str] = []  # yielded as one value (ctx.passed_records): passes are only counted
+    keep = passing.append
+    held: dict[str, bool] = {}  # owner as written -> holds a role: a register names few owners many times
+    for contract in evidence.records(kind):
         owner = contract.get("owner")
         if contract.get("status") not in statuses or not owner:
             continue
-        if join_key(owner) in owners:
-            yield ctx.passed(contract)
+        found = held.get(owner) if type(owner) is str else None
+        if found is None:
+            found = join_key(owner) in owners
+            if type(owner) is str:
+                held[owner] = found
+        if found:
+            keep(contract["id"])
         else:
-            yield ctx.failed(contract, f"contract owner {owner!r} holds no role in the governance register")
+            yield failed(contract, f"contract owner {owner!r} holds no role in the governance register", kind=kind)
+    if passing:
+        yield ctx.passed_records(passing, kind=kind)
 
 
 @rule(
@@ -80,11 +92,12 @@ def contract_owner_in_governance(evidence: Any, ctx: RuleContext) -> Iterator[Ou
     options={"value_threshold": 1_000_000, "statuses": ["active", "pipeline"], "gbp_rates": {}},
     version="1.1.0",
 )
-def high_value_exit_plan(evidence: Any, ctx: RuleContext) -> Iterator[Outcome]:
+def high_value_exit_plan(evidence: Any, ctx: RuleContext) -> Iterator[Outcome | PassedRecords]:
     """Contracts at or above the value threshold need exit_plan true."""
     threshold = ctx.options["value_threshold"]
     statuses = set(ctx.options["statuses"])
     rates = ctx.options["gbp_rates"]
+    passing: list[str] = []  # yielded as one value (ctx.passed_records): passes are only counted
     for contract in evidence.records("supplier-contracts"):
         value = money(contract, "value", rates)
         if contract.get("status") not in statuses or value is None:
@@ -95,12 +108,14 @@ def high_value_exit_plan(evidence: Any, ctx: RuleContext) -> Iterator[Outcome]:
         if value.gbp < threshold:
             continue
         if contract.get("exit_plan") is True:
-            yield ctx.passed(contract)
+            passing.append(contract["id"])
         else:
             yield ctx.failed(
                 contract,
                 f"contract worth {value} with {contract.get('supplier', 'its supplier')} has no exit plan",
             )
+    if passing:
+        yield ctx.passed_records(passing)
 
 
 RULES = (contract_owner_in_governance, high_value_exit_plan)

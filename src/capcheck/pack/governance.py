@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from capcheck.models import Outcome
+from capcheck.models import Outcome, PassedRecords
 from capcheck.pack._dspt import current_edition, edition_of, is_current, latest_per_organisation
 from capcheck.rules import RuleContext, is_missing, rule
 
@@ -38,11 +38,12 @@ __all__ = ["RULES"]
     criteria=["caf-4.0:A2.a", "govs-topics-1:007-risk"],
     options={"min_score": 15},
 )
-def high_risks_linked_to_controls(evidence: Any, ctx: RuleContext) -> Iterator[Outcome]:
+def high_risks_linked_to_controls(evidence: Any, ctx: RuleContext) -> Iterator[Outcome | PassedRecords]:
     """Check linked_controls of high open risks against the register's control entries."""
     kind = "governance-register"
     controls = {r["id"] for r in evidence.records(kind) if r.get("entry_type") == "control"}
     min_score = ctx.options["min_score"]
+    passing: list[str] = []  # yielded as one value (ctx.passed_records): passes are only counted
     for entry in evidence.records(kind):
         score = entry.get("risk_score")
         if entry.get("entry_type") != "risk" or entry.get("status") == "closed":
@@ -62,7 +63,9 @@ def high_risks_linked_to_controls(evidence: Any, ctx: RuleContext) -> Iterator[O
                 f"risk scored {score} links controls not in the register: {', '.join(missing)}",
             )
         else:
-            yield ctx.passed(entry)
+            passing.append(entry["id"])
+    if passing:
+        yield ctx.passed_records(passing, kind=kind)
 
 
 @rule(

@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import date
 from typing import Any
 
-from capcheck.models import Outcome
-from capcheck.pack._dates import days_before, impossible
+from capcheck.models import Outcome, PassedRecords
+from capcheck.pack._dates import days_before, impossible, parse_date
 from capcheck.rules import RuleContext, is_missing, rule, undetermined_message
 
 __all__ = ["RULES"]
@@ -51,18 +50,37 @@ def eol_share_per_environment(evidence: Any, ctx: RuleContext) -> Iterator[Outco
         status = asset.get("status")
         if status != "in-service" and not is_missing(status):
             continue  # a missing status is not a retired asset: it is counted, below, as undetermined
-        groups.setdefault(str(asset.get("environment", "unknown")), []).append(asset)
+        environment = asset.get("environment", "unknown")
+        group = groups.get(environment) if type(environment) is str else None
+        if group is None:
+            group = groups.setdefault(str(environment), [])
+        group.append(asset)
     limit = float(ctx.options["max_ratio"])
     exempt = set(ctx.options["exempt_hosting"])
+    as_of = ctx.as_of
     for env in sorted(groups):
         assets = groups[env]
         if len(assets) < ctx.options["min_assets"]:
             yield ctx.skipped(f"insufficient evidence: only {len(assets)} {env} assets", kind=kind, group=env)
             continue
-        past = [a for a in assets if _unsupported(a, ctx.as_of, exempt)]
+        past: list[Any] = []
         # An asset with no status may be in service and unsupported: it counts against the limit, so that a
-        # missing column can never pass an environment.
-        unsure = [a for a in assets if ctx.missing(a, "status") and a not in past]
+        # missing column can never pass an environment. Listed after the unsupported ones.
+        unsure: list[Any] = []
+        for a in assets:
+            # Not known to be supported on the as-of day (INFRA-001's judgement): its end of life is on or
+            # before that day, or it has no end-of-life date without stating that none is announced. An
+            # exempt hosting is supported by its supplier (as INFRA-001, which leaves it out of scope).
+            if a.get("hosting") in exempt:
+                unsupported = False
+            elif (end := parse_date(a.get("end_of_life"))) is None:
+                unsupported = a.get("end_of_life_announced") is not False
+            else:
+                unsupported = end <= as_of
+            if unsupported:
+                past.append(a)
+            elif is_missing(a.get("status")):
+                unsure.append(a)
         past += unsure
         ratio = len(past) / len(assets)
         message = (
@@ -76,17 +94,6 @@ def eol_share_per_environment(evidence: Any, ctx: RuleContext) -> Iterator[Outco
             yield ctx.group_failed(kind, env, message, related=[(kind, a["id"]) for a in past[:20]])
         else:
             yield ctx.group_passed(kind, env, message)
-
-
-def _unsupported(asset: Any, as_of: date, exempt: set[str]) -> bool:
-    """Whether an asset is not known to be supported on ``as_of`` (INFRA-001's judgement): its end of
-    life is on or before that day, or it has no end-of-life date without stating that none is announced."""
-    if asset.get("hosting") in exempt:
-        return False  # its supplier supports it (as INFRA-001, which leaves it out of scope)
-    age = days_before(asset.get("end_of_life"), as_of)
-    if age is None:
-        return asset.get("end_of_life_announced") is not False
-    return age >= 0
 
 
 @rule(
@@ -112,24 +119,27 @@ def _unsupported(asset: Any, as_of: date, exempt: set[str]) -> bool:
     options={"max_days": 14, "exempt_hosting": ["saas"]},
     version="1.3.0",
 )
-def internet_facing_patched(evidence: Any, ctx: RuleContext) -> Iterator[Outcome]:
+def internet_facing_patched(evidence: Any, ctx: RuleContext) -> Iterator[Outcome | PassedRecords]:
     """Compare last_patched with the as-of date for internet-facing assets."""
     max_days = ctx.options["max_days"]
     exempt = set(ctx.options["exempt_hosting"])
+    as_of = ctx.as_of
+    passing: list[str] = []  # yielded as one value (ctx.passed_records): passes are only counted
     for asset in evidence.records("it-assets"):
         facing, status = asset.get("internet_facing"), asset.get("status")
         if facing is False or (status != "in-service" and not is_missing(status)):
             continue
         if asset.get("hosting") in exempt:
             continue
-        gap = ctx.missing(asset, "internet_facing", "status")
-        if gap:
-            yield ctx.undetermined(asset, gap)
-            continue
-        if (problem := impossible(asset, "it-assets", ctx.as_of)) is not None:
+        if facing is not True or status != "in-service":  # both present is the common case: no gap
+            gap = ctx.missing(asset, "internet_facing", "status")
+            if gap:
+                yield ctx.undetermined(asset, gap)
+                continue
+        if (problem := impossible(asset, "it-assets", as_of)) is not None:
             yield ctx.failed(asset, problem)
             continue
-        age = days_before(asset.get("last_patched"), ctx.as_of)
+        age = days_before(asset.get("last_patched"), as_of)
         if age is None:
             yield ctx.failed(asset, f"internet-facing {asset.get('name', asset['id'])} has no last_patched date")
         elif age > max_days:
@@ -139,7 +149,9 @@ def internet_facing_patched(evidence: Any, ctx: RuleContext) -> Iterator[Outcome
                 f"({asset['last_patched']}); the window is {max_days} days",
             )
         else:
-            yield ctx.passed(asset)
+            passing.append(asset["id"])
+    if passing:
+        yield ctx.passed_records(passing)
 
 
 RULES = (eol_share_per_environment, internet_facing_patched)
