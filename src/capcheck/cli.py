@@ -993,8 +993,10 @@ def rules_show(
     rule_id: str, rule_paths: tuple[Path, ...], plugins: tuple[str, ...], config_path: Path | None, debug: bool
 ) -> None:
     """Show one rule: what it checks, why it matters, how to fix it, its options and source."""
+    from capcheck.ids import normalise_rule_id
+
     registry = _registry(_load_config(config_path), rule_paths, plugins)
-    r = registry.rules.get(rule_id.upper())
+    r = registry.rules.get(normalise_rule_id(rule_id))
     if r is None:
         _usage(f"unknown rule {rule_id!r} (see 'capcheck rules list')")
     m = r.meta

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from capcheck.errors import ConfigError, Problem
+from capcheck.ids import NAMESPACE, RULE_ID
 from capcheck.models import Severity, display_path
 from capcheck.scorecard import ScorecardConfig
 from capcheck.side_inputs import (
@@ -91,9 +92,11 @@ class Config(BaseModel):
     @field_validator("severity", "options")
     @classmethod
     def _rule_ids(cls, value: dict[str, Any]) -> dict[str, Any]:
-        for key in value:
-            if not re.match(r"^[A-Z][A-Z0-9]{1,9}-[0-9]{3,4}$", key):
-                raise ValueError(f"{shorten(key)} is not a rule id (like COMM-001)")
+        for key, setting in value.items():
+            if not re.match(RULE_ID, key):
+                if isinstance(setting, dict) and re.fullmatch(NAMESPACE, key):  # TOML split acme.CULT-101 at its dot
+                    raise ValueError(f'a namespaced rule id is quoted in TOML: "{key}.<ID>"')
+                raise ValueError(f"{shorten(key)} is not a rule id (like COMM-001, or acme.CULT-101 for a plugin's)")
         return value
 
     @property

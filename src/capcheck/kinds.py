@@ -15,6 +15,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any
 
+from capcheck import ids
 from capcheck.dates import is_date
 from capcheck.errors import Problem
 from capcheck.hookspecs import hookimpl
@@ -156,8 +157,9 @@ class _RecordsValidator:
         return self.lenient.iter_errors(instance)
 
 
-#: A kind id: lowercase words joined by hyphens (``it-assets``); the rule schema's ``kind`` pattern.
-KIND_ID = re.compile(r"[a-z][a-z0-9]*(-[a-z0-9]+)*")
+#: A kind id: lowercase words joined by hyphens (``it-assets``), a third party's after its namespace
+#: (``acme.staff-roster``); the rule schema's ``kind`` pattern (one definition: :mod:`capcheck.ids`).
+KIND_ID = re.compile(ids.KIND_ID)
 #: The types a JSON Schema ``type`` may name.
 _JSON_TYPES = ("array", "boolean", "integer", "null", "number", "object", "string")
 
@@ -170,7 +172,12 @@ def kind_problems(kind: EvidenceKind, owner: str) -> list[Problem]:
     problems: list[Problem] = []
     where = f"plugin {owner!r}: evidence kind {kind.id!r}"
     if not isinstance(kind.id, str) or not KIND_ID.fullmatch(kind.id):
-        problems.append(Problem(f"{where}: the id must be lowercase words joined by hyphens (e.g. it-assets)"))
+        problems.append(
+            Problem(
+                f"{where}: the id must be lowercase words joined by hyphens (e.g. it-assets), "
+                "after a namespace and a dot for a third party's kind (e.g. acme.staff-roster)"
+            )
+        )
     if not isinstance(kind.schema, Mapping):
         problems.append(Problem(f"{where}: the schema must be a JSON object, not {type(kind.schema).__name__}"))
         return problems

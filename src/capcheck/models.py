@@ -20,6 +20,8 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from capcheck.ids import AREA_ID, KIND_ID, RULE_ID, local_id
+
 if TYPE_CHECKING:  # only for annotations: these modules import this one
     from capcheck.baseline import BaselineReport
     from capcheck.scorecard import Scorecard, ScorecardConfig
@@ -91,9 +93,9 @@ STATUS_ORDER: tuple[Status, ...] = (
 #: The statuses of a failing record, accepted or not (what the scorecard counts as failures).
 FAILING: frozenset[Status] = frozenset({Status.FAIL, Status.WAIVED, Status.BASELINED})
 
-_RULE_ID = r"^[A-Z][A-Z0-9]{1,9}-[0-9]{3,4}$"
-_AREA_ID = r"^[A-Z][A-Z0-9]{1,9}$"
-_KIND_ID = r"^[a-z][a-z0-9]*(-[a-z0-9]+)*$"
+_RULE_ID = RULE_ID
+_AREA_ID = AREA_ID
+_KIND_ID = KIND_ID
 
 
 class Area(BaseModel):
@@ -112,7 +114,10 @@ class RuleMeta(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    id: str = Field(pattern=_RULE_ID, description="Area prefix and number, e.g. COMM-001.")
+    id: str = Field(
+        pattern=_RULE_ID,
+        description="Area prefix and number, e.g. COMM-001; a third party's with its namespace: acme.CULT-101.",
+    )
     title: str = Field(min_length=3, description="The passing state, e.g. 'Contracts have an owner'.")
     area: str = Field(pattern=_AREA_ID)
     severity: Severity
@@ -133,13 +138,13 @@ class RuleMeta(BaseModel):
     def _kind_ids(cls, kinds: tuple[str, ...]) -> tuple[str, ...]:
         for k in kinds:
             if not re.match(_KIND_ID, k):
-                raise ValueError(f"{k!r} is not a kind id (lower-case words joined by '-')")
+                raise ValueError(f"{k!r} is not a kind id (lower-case words joined by '-', optionally namespace.kind)")
         return kinds
 
     @model_validator(mode="after")
     def _id_matches_area(self) -> RuleMeta:
         """The id's prefix is the rule's area: ``COMM-001`` belongs to ``COMM``."""
-        prefix = self.id.rsplit("-", 1)[0]
+        prefix = local_id(self.id).rsplit("-", 1)[0]
         if prefix != self.area:
             raise ValueError(f"rule id {self.id!r} must start with its area {self.area!r}")
         return self

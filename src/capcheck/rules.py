@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from capcheck.errors import PluginError, Problem, UsageError
+from capcheck.ids import namespace_of, normalise_rule_id
 from capcheck.models import Outcome, PassedRecords, RuleMeta, RuleSource, Severity, Status, display_path
 
 if TYPE_CHECKING:
@@ -271,24 +272,42 @@ def select_rules(
 ) -> list[Rule]:
     """The rules chosen by ``select`` (all when empty) less those matched by ``ignore``, by id.
 
-    Each selector is a rule id (``COMM-001``), an id prefix with its hyphen (``COMM-00``), an area id
-    (``COMM``: never ``COMMS``) or a tag. A selector that matches no rule is a usage error, never a
-    silent no-op; so is a selection that leaves no rule to run.
+    Each selector is a rule id (``COMM-001``, ``acme.CULT-101``), an id prefix with its hyphen
+    (``COMM-00``, ``acme.CULT-1``), an area id (``COMM``: never ``COMMS``; a third party's rules of
+    the area too), a namespace with its dot (``acme.``), a namespace and an area (``acme.CULT``) or a
+    tag. An id prefix never reaches into a namespace: ``CULT-1`` is the pack's rules only. A selector
+    that matches no rule is a usage error, never a silent no-op; so is a selection that leaves no
+    rule to run.
     """
 
     def matches(selector: str, r: Rule) -> bool:
         sel = selector.strip()
-        upper = sel.upper()
-        return (
-            r.meta.id == upper
-            or ("-" in upper and r.meta.id.startswith(upper))
-            or r.meta.area == upper
-            or sel in r.meta.tags
-        )
+        wanted = normalise_rule_id(sel)
+        rid = r.meta.id
+        if rid == wanted or sel in r.meta.tags:
+            return True
+        if wanted.endswith("."):  # a namespace
+            return rid.startswith(wanted)
+        if "-" in wanted:  # an id prefix
+            return rid.startswith(wanted)
+        if "." in wanted:  # a namespace's rules of one area
+            return rid.startswith(wanted + "-")
+        return r.meta.area == wanted
 
     unknown = [s for s in (*select, *ignore) if not any(matches(s, r) for r in rules.values())]
     if unknown:
-        raise UsageError([f"unknown rule id, area or tag {s!r} (see 'capcheck rules list')" for s in unknown])
+        namespaces = {ns for r in rules.values() if (ns := namespace_of(r.meta.id)) is not None}
+        raise UsageError(
+            [
+                f"unknown rule id, area or tag {s!r} (see 'capcheck rules list')"
+                + (
+                    f"; a namespace is selected with its dot: '{s.strip().lower()}.'"
+                    if s.strip().lower() in namespaces
+                    else ""
+                )
+                for s in unknown
+            ]
+        )
     chosen = [r for r in rules.values() if not select or any(matches(s, r) for s in select)]
     chosen = [r for r in chosen if not any(matches(s, r) for s in ignore)]
     if not chosen and rules:
