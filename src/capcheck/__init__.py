@@ -29,7 +29,7 @@ if TYPE_CHECKING:
     )
     from capcheck.evidence import EvidenceSet, evidence_from_records, load_evidence
     from capcheck.hookspecs import hookimpl, hookspec
-    from capcheck.kinds import EvidenceKind
+    from capcheck.kinds import EvidenceKind, KindExtension
     from capcheck.loaders import Document, Loader, SourceFile
     from capcheck.models import (
         Area,
@@ -57,6 +57,7 @@ __all__ = [
     "EvidenceRef",
     "EvidenceSet",
     "Finding",
+    "KindExtension",
     "Loader",
     "Outcome",
     "PluginError",
@@ -95,7 +96,7 @@ _HOMES = {
     ),
     "capcheck.evidence": ("EvidenceSet", "evidence_from_records", "load_evidence"),
     "capcheck.hookspecs": ("hookimpl", "hookspec"),
-    "capcheck.kinds": ("EvidenceKind",),
+    "capcheck.kinds": ("EvidenceKind", "KindExtension"),
     "capcheck.loaders": ("Document", "Loader", "SourceFile"),
     "capcheck.models": (
         "Area",

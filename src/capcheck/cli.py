@@ -1084,23 +1084,39 @@ def inspect_command(
 
 
 @cli.command()
+@click.option("--show", "show", metavar="KIND", help="One kind's fields: type, required, and which plugin added each.")
 @rules_plugins_options
 @config_option
 @debug_option
 @handle_errors
-def kinds(rule_paths: tuple[Path, ...], plugins: tuple[str, ...], config_path: Path | None, debug: bool) -> None:
+def kinds(
+    show: str | None, rule_paths: tuple[Path, ...], plugins: tuple[str, ...], config_path: Path | None, debug: bool
+) -> None:
     """List the evidence kinds and the rules that read each."""
     import textwrap
 
     from capcheck.escaping.terminal import terminal
 
     registry = _registry(_load_config(config_path), rule_paths, plugins)
+    if show is not None:
+        from capcheck.kinds import describe_kind
+
+        kind = registry.kinds.get(show) or next(
+            (k for i, k in registry.kinds.items() if i.casefold() == show.casefold()), None
+        )
+        if kind is None:
+            _usage(f"unknown evidence kind {show!r} (kinds: {', '.join(sorted(registry.kinds))})")
+        owner = registry.owners.get(("evidence kind", kind.id), "?")
+        click.echo("\n".join(terminal(line) for line in describe_kind(kind, owner)))
+        return
     indent = " " * 25
     for kind_id in sorted(registry.kinds):
         kind = registry.kinds[kind_id]
         readers = sorted(r.meta.id for r in registry.rules.values() if kind_id in r.meta.kinds)
         click.echo(terminal(f"{kind_id:<24} {kind.title}"))
         click.echo(terminal(f"{indent}required: {', '.join(kind.required) or '-'}"))
+        if kind.extended_by:
+            click.echo(terminal(f"{indent}extended by: {', '.join(sorted(set(kind.extended_by.values())))}"))
         listed = f"{plural(len(readers), 'rule')}: {', '.join(readers)}" if readers else "no rule reads it"
         if kind_id in _SCORECARD_KINDS:
             listed += f"; {_SCORECARD_KINDS[kind_id]}"
@@ -1149,6 +1165,7 @@ _SINGULAR = {"loader for": "loader extension", "rule format for": "rule file ext
 _PLURAL = {
     "area": "areas",
     "evidence kind": "kinds",
+    "kind field": "kind fields",
     "loader for": "loader extensions",
     "rule format for": "rule file extensions",
     "rule": "rules",

@@ -50,7 +50,7 @@ import pluggy
 
 if TYPE_CHECKING:  # imported for annotations only: keeps `import capcheck` cheap
     from capcheck.declarative import RuleFormat
-    from capcheck.kinds import EvidenceKind
+    from capcheck.kinds import EvidenceKind, KindExtension
     from capcheck.loaders import Loader
     from capcheck.models import Area, Framework
     from capcheck.reporters import Reporter
@@ -109,6 +109,27 @@ def capcheck_kinds() -> Sequence[EvidenceKind]:
         @hookimpl
         def capcheck_kinds():
             return [EvidenceKind.from_file(Path(__file__).with_name("risk-log.schema.json"))]
+    """
+    raise NotImplementedError
+
+
+@hookspec
+def capcheck_kind_extensions() -> Sequence[KindExtension]:
+    """Add fields to a registered kind (a built-in one, or another plugin's) without re-registering it.
+
+    Called once when the registry is built, after every kind is registered; extensions apply in
+    plugin order. The fields join the kind's top-level ``properties``: records are validated against
+    them, CSV cells of them are typed, and declarative rules may read them. An unknown kind, or a
+    field the kind or another extension already defines differently, stops the run (exit 2) naming
+    both sides; ``capcheck kinds --show KIND`` lists each field with where it came from.
+
+    :return: the extensions this plugin makes, one :class:`capcheck.KindExtension` per kind.
+
+    Example::
+
+        @hookimpl
+        def capcheck_kind_extensions():
+            return [KindExtension(kind="it-assets", fields={"acme_site": {"type": "string"}})]
     """
     raise NotImplementedError
 

@@ -10,7 +10,7 @@ import difflib
 import json
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cached_property
 from pathlib import Path
 from typing import Any
@@ -21,7 +21,7 @@ from capcheck.errors import Problem
 from capcheck.hookspecs import hookimpl
 from capcheck.resources import data_dir
 
-__all__ = ["KIND_ID", "EvidenceKind", "FieldType", "kind_problems"]
+__all__ = ["KIND_ID", "EvidenceKind", "FieldType", "KindExtension", "describe_kind", "extend_kinds", "kind_problems"]
 
 #: How a CSV cell is typed: one of these, from the schema property's ``type``.
 FieldType = str  # "string" | "integer" | "number" | "boolean" | "array:<item type>"
@@ -36,6 +36,8 @@ class EvidenceKind:
     schema: Mapping[str, Any]
     description: str = ""
     schema_file: str | None = field(default=None, compare=False)
+    #: The fields added by kind extensions, and the plugin that added each (``extend_kinds`` fills it).
+    extended_by: Mapping[str, str] = field(default_factory=dict, compare=False)
 
     @classmethod
     def from_file(cls, path: Path) -> EvidenceKind:
@@ -181,21 +183,27 @@ def kind_problems(kind: EvidenceKind, owner: str) -> list[Problem]:
     if not isinstance(kind.schema, Mapping):
         problems.append(Problem(f"{where}: the schema must be a JSON object, not {type(kind.schema).__name__}"))
         return problems
+    return problems + _schema_problems(kind.schema, where, kind.schema_file)
+
+
+def _schema_problems(schema: Mapping[str, Any], where: str, schema_file: str | None) -> list[Problem]:
+    """The ways ``schema`` is not a draft 2020-12 JSON Schema, each after ``where``."""
     import jsonschema_rs
 
     try:
-        valid = jsonschema_rs.meta.is_valid(dict(kind.schema))
+        valid = jsonschema_rs.meta.is_valid(dict(schema))
     except Exception:  # not JSON at all (a Python object in it): the slow walk below says where
         valid = False
     if valid:
-        return problems
+        return []
     import jsonschema  # only for a schema that is not valid: its messages are the clearer ones
 
     meta = jsonschema.Draft202012Validator(jsonschema.Draft202012Validator.META_SCHEMA)
     try:
-        errors = sorted(meta.iter_errors(dict(kind.schema)), key=lambda e: list(map(str, e.absolute_path)))
+        errors = sorted(meta.iter_errors(dict(schema)), key=lambda e: list(map(str, e.absolute_path)))
     except Exception as exc:  # e.g. a value jsonschema cannot walk
-        return [*problems, Problem(f"{where}: the schema is not a JSON Schema: {type(exc).__name__}: {exc}")]
+        return [Problem(f"{where}: the schema is not a JSON Schema: {type(exc).__name__}: {exc}")]
+    problems: list[Problem] = []
     for error in errors:
         path = [str(part) for part in error.absolute_path]
         pointer = "".join("/" + part.replace("~", "~0").replace("/", "~1") for part in path)
@@ -204,15 +212,153 @@ def kind_problems(kind: EvidenceKind, owner: str) -> list[Problem]:
             close = difflib.get_close_matches(error.instance, _JSON_TYPES, n=1)
             hint = f"did you mean {close[0]!r}?" if close else f"types: {', '.join(_JSON_TYPES)}"
             message = f"unknown type {error.instance!r} ({hint})"
-        if kind.schema_file is not None:  # a schema file: its path and the pointer locate the problem
+        if schema_file is not None:  # a schema file: its path and the pointer locate the problem
             problems.append(
-                Problem(
-                    f"{where}: not a JSON Schema (draft 2020-12): {message}", path=kind.schema_file, pointer=pointer
-                )
+                Problem(f"{where}: not a JSON Schema (draft 2020-12): {message}", path=schema_file, pointer=pointer)
             )
         else:
             problems.append(Problem(f"{where}: schema {pointer or '/'}: not a JSON Schema (draft 2020-12): {message}"))
     return problems
+
+
+@dataclass(frozen=True)
+class KindExtension:
+    """Fields a plugin adds to a registered kind (``it-assets``) without registering a kind of its own.
+
+    ``fields`` maps each new field's name to its JSON Schema (``{"site": {"type": "string"}}``);
+    ``required`` names those of them every record must have (an organisation's own columns; a
+    published plugin should leave its fields optional, so that others' evidence stays valid).
+    The fields are added to the kind's top-level ``properties``: declarative rules may read them
+    and CSV cells of them are typed. A field the kind or another extension already defines
+    differently is an error naming both.
+    """
+
+    kind: str
+    fields: Mapping[str, Mapping[str, Any]]
+    required: Sequence[str] = ()
+    description: str = ""
+
+
+#: What a field name may be (the rule schema's ``fieldName``, undotted).
+_FIELD_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_-]*")
+
+
+def extend_kinds(
+    kinds: Mapping[str, EvidenceKind], owners: Mapping[str, str], extensions: Sequence[tuple[str, KindExtension]]
+) -> tuple[dict[str, EvidenceKind], list[Problem]]:
+    """The kinds with the ``(plugin, extension)`` pairs applied in order, and what is wrong with them.
+
+    :param owners: the plugin that registered each kind, to name in a conflict.
+    :return: every kind (extended ones replaced by their merged copies) and the problems: an unknown
+        kind, a field name or schema that is not one, a required field the extension does not add,
+        a field defined twice differently (naming both sides).
+    """
+    out = dict(kinds)
+    problems: list[Problem] = []
+    added: dict[tuple[str, str], tuple[str, Mapping[str, Any]]] = {}  # (kind, field) -> (plugin, schema)
+    for owner, ext in extensions:
+        where = f"plugin {owner!r}: extension of evidence kind {ext.kind!r}"
+        kind = out.get(ext.kind)
+        if kind is None:
+            close = difflib.get_close_matches(str(ext.kind), list(out), n=1)
+            hint = f"did you mean {close[0]!r}?" if close else "see 'capcheck kinds'"
+            problems.append(Problem(f"{where}: no such kind ({hint})"))
+            continue
+        if not isinstance(ext.fields, Mapping) or not ext.fields:
+            problems.append(Problem(f"{where}: 'fields' must map at least one field name to its JSON Schema"))
+            continue
+        bad = [
+            f"{where}: field {name!r} is not a field name (letters, digits, '_' and '-')"
+            for name in ext.fields
+            if not isinstance(name, str) or not _FIELD_NAME.fullmatch(name)
+        ]
+        bad += [
+            f"{where}: field {name!r}: its schema must be a JSON object, not {type(spec).__name__}"
+            for name, spec in ext.fields.items()
+            if not isinstance(spec, Mapping)
+        ]
+        bad += [
+            f"{where}: required field {name!r} is not one of the fields it adds"
+            for name in ext.required
+            if name not in ext.fields
+        ]
+        if bad:
+            problems.extend(Problem(text) for text in bad)
+            continue
+        schema_errors = _schema_problems({"properties": dict(ext.fields)}, where, None)
+        if schema_errors:
+            problems.extend(schema_errors)
+            continue
+        properties = dict(kind.schema.get("properties", {}))
+        declared = kind.declared_fields or frozenset()
+        new_fields: dict[str, str] = {}
+        for name, spec in ext.fields.items():
+            earlier = added.get((kind.id, name))
+            if earlier is not None:
+                if dict(earlier[1]) != dict(spec):
+                    problems.append(
+                        Problem(
+                            f"{where}: field {name!r} is defined twice: as {_shown(spec)} by {owner!r} and as "
+                            f"{_shown(earlier[1])} by {earlier[0]!r}"
+                        )
+                    )
+                continue
+            if name in declared:
+                own = properties.get(name)
+                if own is None or dict(own) != dict(spec):
+                    theirs = _shown(own) if own is not None else "part of its schema"
+                    problems.append(
+                        Problem(
+                            f"{where}: field {name!r} is defined twice: as {_shown(spec)} by {owner!r} and as "
+                            f"{theirs} by the kind itself (registered by {owners.get(kind.id, '?')!r})"
+                        )
+                    )
+                continue  # the kind's own, identical: nothing to add
+            added[(kind.id, name)] = (owner, spec)
+            properties[name] = dict(spec)
+            new_fields[name] = owner
+        if not new_fields:
+            continue
+        schema = dict(kind.schema)
+        schema["properties"] = properties
+        required = [*kind.required, *(f for f in ext.required if f in new_fields and f not in kind.required)]
+        if required:
+            schema["required"] = required
+        out[kind.id] = replace(kind, schema=schema, extended_by={**kind.extended_by, **new_fields})
+    return out, problems
+
+
+def _shown(spec: Any) -> str:
+    """A field's schema, compactly, for a message."""
+    return json.dumps(spec, sort_keys=True, default=str)
+
+
+def describe_kind(kind: EvidenceKind, owner: str) -> list[str]:
+    """``capcheck kinds --show``: the kind and each field of its (merged) schema, its type, whether it is
+    required, and where it came from (the kind's plugin, or the extension that added it)."""
+    lines = [f"{kind.id}  {kind.title}", f"registered by: {owner}"]
+    if kind.description:
+        lines.append(kind.description)
+    lines.append("")
+    props = kind.schema.get("properties", {})
+    rows = [("field", "type", "required", "from")]
+    for name in props:
+        rows.append(
+            (
+                name,
+                kind.field_types.get(name, "string"),
+                "yes" if name in kind.required else "",
+                kind.extended_by.get(name, owner) + (" (extension)" if name in kind.extended_by else ""),
+            )
+        )
+    widths = [max(len(r[i]) for r in rows) for i in range(3)]
+    lines.extend(f"{r[0]:<{widths[0]}}  {r[1]:<{widths[1]}}  {r[2]:<{widths[2]}}  {r[3]}".rstrip() for r in rows)
+    undeclared = sorted((kind.declared_fields or frozenset()) - set(props))
+    if undeclared:
+        lines.append(f"declared by composed schemas: {', '.join(undeclared)}")
+    lines.append("")
+    lines.append(f"the merged JSON Schema: capcheck schema {kind.id}")
+    return lines
 
 
 def _field_type(spec: Mapping[str, Any]) -> FieldType:
