@@ -1004,7 +1004,8 @@ def rules_show(
     lines = [
         f"{m.id}  {m.title}",
         f"area: {m.area} ({area.title})    severity: {m.severity.value}    version: {m.version}",
-        f"evidence kinds: {', '.join(m.kinds)}",
+        f"evidence kinds: {', '.join(m.required_kinds) or '-'}"
+        + (f"; and any one of: {', '.join(m.any_of)}" if m.any_of else ""),
         f"tags: {', '.join(m.tags) or '-'}",
         f"source: {r.source.name}" + (f" ({r.source.path})" if r.source.path else ""),
         "",

@@ -131,6 +131,9 @@ class RuleMeta(BaseModel):
     )
     version: str = Field(default="1.0.0", pattern=r"^[0-9]+(\.[0-9]+){0,2}$")
     kinds: tuple[str, ...] = Field(min_length=1, description="The evidence kinds the rule reads.")
+    any_of: tuple[str, ...] = Field(
+        default=(), description="Those of ``kinds`` of which one is enough: the others are all required."
+    )
     options: dict[str, Any] = Field(default_factory=dict, description="Options and their defaults.")
 
     @field_validator("kinds")
@@ -139,7 +142,26 @@ class RuleMeta(BaseModel):
         for k in kinds:
             if not re.match(_KIND_ID, k):
                 raise ValueError(f"{k!r} is not a kind id (lower-case words joined by '-', optionally namespace.kind)")
+        twice = sorted({k for k in kinds if kinds.count(k) > 1})
+        if twice:
+            raise ValueError(f"{', '.join(map(repr, twice))} named twice (a kind is in kinds or in any_of, not both)")
         return kinds
+
+    @model_validator(mode="after")
+    def _any_of_in_kinds(self) -> RuleMeta:
+        """``any_of`` names two or more of the rule's kinds (one alone would simply be required)."""
+        if self.any_of:
+            if len(set(self.any_of)) < 2:
+                raise ValueError("any_of names two or more kinds, one of which is enough (one alone goes in kinds)")
+            outside = [k for k in self.any_of if k not in self.kinds]
+            if outside:
+                raise ValueError(f"any_of names kinds the rule does not read: {', '.join(outside)}")
+        return self
+
+    @property
+    def required_kinds(self) -> tuple[str, ...]:
+        """The kinds that must all be present for the rule to run (``kinds`` less ``any_of``)."""
+        return tuple(k for k in self.kinds if k not in self.any_of)
 
     @model_validator(mode="after")
     def _id_matches_area(self) -> RuleMeta:

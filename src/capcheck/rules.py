@@ -23,8 +23,18 @@ from capcheck.models import Outcome, PassedRecords, RuleMeta, RuleSource, Severi
 if TYPE_CHECKING:
     from capcheck.evidence import EvidenceSet
 
-__all__ = ["CheckFunction", "Rule", "RuleContext", "is_missing", "rule", "select_rules", "undetermined_message"]
+__all__ = [
+    "CheckFunction",
+    "Record",
+    "Rule",
+    "RuleContext",
+    "is_missing",
+    "rule",
+    "select_rules",
+    "undetermined_message",
+]
 
+#: One evidence record as a rule reads it: a read-only mapping of field names to JSON values.
 Record = Mapping[str, Any]
 CheckFunction = Callable[["EvidenceSet", "RuleContext"], Iterable[Outcome | PassedRecords]]
 
@@ -78,7 +88,8 @@ def rule(
     title: str,
     area: str,
     severity: str | Severity,
-    kinds: Sequence[str],
+    kinds: Sequence[str] = (),
+    any_of: Sequence[str] = (),
     description: str,
     rationale: str,
     remediation: str,
@@ -95,6 +106,12 @@ def rule(
 
     The check receives ``(evidence, ctx)`` and yields outcomes. Options are declared with their
     defaults; users override them per rule in the config; the check reads ``ctx.options``.
+
+    ``kinds`` are the evidence kinds the rule needs, all of them; ``any_of`` names two or more kinds
+    of which one is enough (a join over "the governance register *or* the asset register"). The rule
+    is skipped (insufficient evidence) when a kind of ``kinds`` is absent, or every kind of
+    ``any_of`` is; otherwise it runs, and reads ``evidence.has(kind)`` to see which were given.
+    ``meta.kinds`` lists both (the required first); ``meta.required_kinds`` the required alone.
 
     Example::
 
@@ -115,7 +132,8 @@ def rule(
                 "title": title,
                 "area": area,
                 "severity": severity,
-                "kinds": tuple(kinds),
+                "kinds": (*kinds, *any_of),
+                "any_of": tuple(any_of),
                 "description": description,
                 "rationale": rationale,
                 "remediation": remediation,
