@@ -56,10 +56,18 @@ if TYPE_CHECKING:  # imported for annotations only: keeps `import capcheck` chea
     from capcheck.reporters import Reporter
     from capcheck.rules import Rule
 
-__all__ = ["PROJECT_NAME", "hookimpl", "hookspec"]
+__all__ = ["PLUGIN_API_VERSION", "PROJECT_NAME", "hookimpl", "hookspec"]
 
 #: The pluggy project name and the entry-point group plugins register under.
 PROJECT_NAME = "capcheck"
+
+#: The version of the plugin API (these hooks and the names in ``capcheck.__all__``), ``MAJOR.MINOR``:
+#: MINOR grows when something is added (a hook, a name, an optional argument), MAJOR when something a
+#: plugin may use changes or goes. A plugin declares the version it was written for as
+#: ``CAPCHECK_PLUGIN_API = "1.1"`` at its top level, and is refused, with its name, by a capcheck whose
+#: major differs or whose minor is lower. History: 1.0 the hooks and names before namespaces; 1.1
+#: namespaced ids, ``capcheck_kind_extensions``, ``any_of`` kinds and this version check.
+PLUGIN_API_VERSION = "1.1"
 
 hookspec = pluggy.HookspecMarker(PROJECT_NAME)
 #: Mark a plugin function as an implementation of the hook of the same name.
@@ -265,6 +273,6 @@ def capcheck_reporters() -> Sequence[Reporter]:
 
         def render_levels(result: RunResult, options: RenderOptions) -> str:
             rows = result.scorecard.rows if result.scorecard else ()
-            return "".join(f"{row.area}: {row.name}\n" for row in rows)
+            return "".join(f"{row.area}: {row.name}\\n" for row in rows)
     """
     raise NotImplementedError
