@@ -807,20 +807,17 @@ def new() -> None:
 @click.option("--area", required=True, metavar="AREA", help="The capability area (COMM, INFRA ...).")
 @click.option("--kind", "kind_id", required=True, metavar="KIND", help="The evidence kind the rule reads.")
 @click.option("--id", "rule_id", metavar="ID", help="The rule id (default: the area's first free id from 100).")
+@click.option("--namespace", metavar="NS", help="Your publisher namespace: ids like NS.AREA-100 (docs/plugins.md).")
 @click.option("--python", is_flag=True, help="A Python rule (a plugin module) instead of a TOML rule.")
 @click.option(
     "--out",
     type=click.Path(file_okay=False, path_type=Path),
-    default=Path("rules"),
-    show_default=True,
-    help="Where the rule file goes.",
+    help="Where the rule file goes.  [default: rules/ beside the config file, else here]",
 )
 @click.option(
     "--cases",
     type=click.Path(file_okay=False, path_type=Path),
-    default=Path("tests/rule_cases"),
-    show_default=True,
-    help="Where its case file goes.",
+    help="Where its case file goes.  [default: tests/rule_cases/ beside the config file, else here]",
 )
 @click.option("--force", is_flag=True, help="Overwrite files that exist.")
 @rules_plugins_options
@@ -831,9 +828,10 @@ def new_rule(
     area: str,
     kind_id: str,
     rule_id: str | None,
+    namespace: str | None,
     python: bool,
-    out: Path,
-    cases: Path,
+    out: Path | None,
+    cases: Path | None,
     force: bool,
     rule_paths: tuple[Path, ...],
     plugins: tuple[str, ...],
@@ -842,12 +840,26 @@ def new_rule(
 ) -> None:
     """Write a starter rule that validates, and a case file with a passing and a failing record."""
     from capcheck.outputs import inputs_of, refuse_overwriting_inputs, write_file
-    from capcheck.scaffold import scaffold_rule
+    from capcheck.scaffold import refuse_builtin_pack, scaffold_rule
 
     config = _load_config(config_path)
     registry = _registry(config, rule_paths, plugins)
+    project = _project_dir(config)
+    out = out if out is not None else project / "rules"
+    cases = cases if cases is not None else project / "tests" / "rule_cases"
+    refuse_builtin_pack(out, "--out")
+    refuse_builtin_pack(cases, "--cases")
     kind_id = next((k for k in registry.kinds if k.casefold() == kind_id.casefold()), kind_id)  # any case
-    made = scaffold_rule(registry, area=area, kind_id=kind_id, out=out, cases=cases, python=python, rule_id=rule_id)
+    made = scaffold_rule(
+        registry,
+        area=area,
+        kind_id=kind_id,
+        out=out,
+        cases=cases,
+        python=python,
+        rule_id=rule_id,
+        namespace=namespace,
+    )
     for path in (made.rule_path, made.case_path):
         if path.exists() and not force:
             _usage(f"{path.as_posix()} exists (use --force to overwrite)")
@@ -863,6 +875,54 @@ def new_rule(
     click.echo(f"  {first_check}")
     click.echo(f"  capcheck check EVIDENCE {use} --select {made.rule_id}")
     click.echo(f"  in a test: capcheck.testing.run_case_file(Path('{case_file}'), {harness})")
+
+
+def _project_dir(config: Config) -> Path:
+    """Where a new file goes by default: beside the config file, else in the working directory (as given,
+    so that messages show the short relative path)."""
+    if config.source is None:
+        return Path()
+    return Path(os.path.relpath(config.source.parent))
+
+
+@new.command("plugin")
+@click.argument("name")
+@click.option("--area", default="GOV", show_default=True, metavar="AREA", help="The area of the starter rules.")
+@click.option(
+    "--out",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path(),
+    help="The folder capcheck-NAME/ is written in.  [default: the working directory]",
+)
+@rules_plugins_options
+@config_option
+@debug_option
+@handle_errors
+def new_plugin(
+    name: str,
+    area: str,
+    out: Path,
+    rule_paths: tuple[Path, ...],
+    plugins: tuple[str, ...],
+    config_path: Path | None,
+    debug: bool,
+) -> None:
+    """Write a pip-installable plugin package NAME: a kind, two rules, their cases and tests that pass."""
+    from capcheck.outputs import write_file
+    from capcheck.scaffold import scaffold_plugin
+
+    registry = _registry(_load_config(config_path), rule_paths, plugins)
+    files = scaffold_plugin(registry, name, area=area)
+    root = out / f"capcheck-{name}"
+    if root.exists():
+        _usage(f"{root.as_posix()} exists: choose another NAME or --out")
+    for relative, text in files.items():
+        write_file(out / relative, text, make_parents=True)
+    shown = root.as_posix()
+    click.echo(f"wrote {shown}/ ({len(files)} files): the plugin {name!r}, namespace {name}.")
+    click.echo("next:")
+    click.echo(f"  cd {shown} && pip install -e '.[test]' && pytest && mypy")
+    click.echo(f"  capcheck plugins; capcheck kinds --show {name}.register; capcheck rules list --select {name}.")
 
 
 # ---------------------------------------------------------------------------------------------
