@@ -117,7 +117,7 @@ def test_never_into_the_built_in_pack_in_capchecks_own_repository(
     assert not (root / "elsewhere").exists()
 
 
-def test_the_python_starter_and_the_plugin_skeleton_pass_mypy_strict(run_cli, workdir: Path) -> None:
+def test_the_python_starter_and_the_plugin_skeleton_pass_mypy_strict_and_ruff(run_cli, workdir: Path) -> None:
     assert run_cli("new", "rule", "--area", "INFRA", "--kind", "it-assets", "--python", "--out", "ours").exit_code == 0
     assert run_cli("new", "plugin", "acme").exit_code == 0
     result = subprocess.run(
@@ -138,6 +138,12 @@ def test_the_python_starter_and_the_plugin_skeleton_pass_mypy_strict(run_cli, wo
         timeout=300,
     )
     assert result.returncode == 0, result.stdout + result.stderr
+    ruff = str(Path(sys.executable).with_name("ruff"))
+    for command in (["check"], ["format", "--check"]):  # with the plugin's own ruff settings (its pyproject)
+        linted = subprocess.run(
+            [ruff, *command, "--no-cache", "capcheck-acme"], cwd=workdir, capture_output=True, text=True
+        )
+        assert linted.returncode == 0, linted.stdout + linted.stderr
 
 
 def test_a_new_plugin_is_a_package_whose_tests_pass_straight_away(run_cli, workdir: Path) -> None:
