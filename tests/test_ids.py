@@ -210,3 +210,12 @@ def test_an_unquoted_namespaced_id_in_the_config_says_to_quote_it(run_cli, roste
     result = run_cli("check", "evidence", *PLUGIN)
     assert result.exit_code == 2
     assert 'a namespaced rule id is quoted in TOML: "acme.<ID>"' in result.stderr
+
+
+def test_the_built_in_pack_and_kinds_stay_unprefixed() -> None:
+    from capcheck.config import Config
+    from capcheck.runner import load_registry
+
+    registry = load_registry(Config())
+    assert [r.id for r in registry.rules.values() if ids.namespace_of(r.id) is not None] == []
+    assert [k for k in registry.kinds if ids.namespace_of(k) is not None] == []

@@ -976,9 +976,10 @@ def rules_list(
 
         click.echo(json.dumps([rule_info(r).as_dict() for r in chosen], indent=2))
         return
+    width = max([10, *(len(r.meta.id) for r in chosen)])  # a namespaced id (acme.CULT-101) is longer
     for r in sorted(chosen, key=lambda r: (registry.area_order(r.meta.area), r.meta.id)):
         m = r.meta
-        click.echo(f"{m.id:<10} {m.severity.value:<8} {', '.join(m.kinds):<40} {m.title}")
+        click.echo(f"{m.id:<{width}} {m.severity.value:<8} {', '.join(m.kinds):<40} {m.title}")
     click.echo(plural(len(chosen), "rule"))
 
 
