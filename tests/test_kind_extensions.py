@@ -65,13 +65,13 @@ def test_the_same_definition_twice_is_no_conflict() -> None:
                 ("beta", KindExtension("risks", {"site": {"type": "integer"}})),
             ],
             "plugin 'beta': extension of evidence kind 'risks': field 'site' is defined twice: as "
-            '{"type": "integer"} by \'beta\' and as {"type": "string"} by \'acme\'',
+            '{"type": "integer"} by plugin \'beta\' and as {"type": "string"} by plugin \'acme\'',
         ),
         (
             [("acme", KindExtension("risks", {"score": {"type": "string"}}))],
             "plugin 'acme': extension of evidence kind 'risks': field 'score' is defined twice: as "
-            '{"type": "string"} by \'acme\' and as {"type": "integer"} by the kind itself '
-            "(registered by 'capcheck.kinds')",
+            '{"type": "string"} by plugin \'acme\' and as {"type": "integer"} by the kind itself '
+            "(registered by plugin 'capcheck.kinds')",
         ),
         (
             [("acme", KindExtension("risk", {"site": {"type": "string"}}))],
@@ -159,10 +159,44 @@ def test_a_conflict_through_the_hook_stops_the_run(run_cli, workdir: Path) -> No
         "plugin './clash.py': extension of evidence kind 'it-assets': field 'end_of_life' is defined twice"
         in result.stderr
     )
-    assert "by the kind itself (registered by 'capcheck.kinds')" in result.stderr
+    assert "by the kind itself (registered by plugin 'capcheck.kinds')" in result.stderr
 
 
 def test_describe_kind_lists_composed_fields_apart() -> None:
     composed = EvidenceKind(id="k", title="K", schema={"allOf": [{"properties": {"a": {}}}], "properties": {"b": {}}})
     text = describe_kind(composed, "p")
     assert "declared by composed schemas: a" in text
+
+
+def test_a_config_file_extends_a_kind_without_a_plugin(run_cli, workdir: Path) -> None:
+    (workdir / "capcheck.toml").write_text(
+        '[kinds.it-assets]\nfields = { site = { type = "string" }, cost_centre = { type = "integer" } }\n'
+        'required = ["cost_centre"]\n'
+    )
+    shown = run_cli("kinds", "--show", "it-assets")
+    assert shown.exit_code == 0, shown.stderr
+    row = next(line.split() for line in shown.stdout.splitlines() if line.startswith("cost_centre "))
+    assert row == ["cost_centre", "integer", "yes", "config", "capcheck.toml", "(extension)"]
+    (workdir / "it-assets.csv").write_text(
+        "id,name,product,environment,criticality,site,cost_centre\nA-1,web,nginx,production,high,Leeds,41\n"
+        "A-2,db,postgresql,production,high,Leeds,\n"
+    )
+    result = run_cli("validate", "it-assets.csv")
+    assert result.exit_code == 2
+    assert "it-assets.csv:3" in result.stderr and "cost_centre" in result.stderr  # required by the config
+
+
+def test_a_config_extension_that_clashes_names_the_config_file(run_cli, workdir: Path) -> None:
+    (workdir / "capcheck.toml").write_text("[kinds.it-assets]\nfields = { end_of_life = { type = 'integer' } }\n")
+    result = run_cli("kinds")
+    assert result.exit_code == 2
+    assert (
+        "config capcheck.toml: extension of evidence kind 'it-assets': field 'end_of_life' is defined twice: "
+        'as {"type": "integer"} by config capcheck.toml' in result.stderr
+    )
+    (workdir / "capcheck.toml").write_text("[kinds.it-asset]\nfields = { site = { type = 'string' } }\n")
+    typo = run_cli("kinds")
+    assert typo.exit_code == 2
+    assert "config capcheck.toml: extension of evidence kind 'it-asset': no such kind (did you mean 'it-assets'?)" in (
+        typo.stderr
+    )

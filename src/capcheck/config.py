@@ -18,6 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from capcheck.errors import ConfigError, Problem
 from capcheck.ids import NAMESPACE, RULE_ID
+from capcheck.kinds import KindFields
 from capcheck.models import Severity, display_path
 from capcheck.scorecard import ScorecardConfig
 from capcheck.side_inputs import (
@@ -72,6 +73,9 @@ class Config(BaseModel):
     waiver_warn_days: int = Field(default=30, ge=0, le=365, description="Flag waivers expiring within this many days.")
     baseline: str | None = Field(default=None, description="The baseline file used by 'check'.")
     scorecard: ScorecardConfig = Field(default_factory=ScorecardConfig, description="The maturity scorecard method.")
+    kinds: dict[str, KindFields] = Field(
+        default_factory=dict, description="Per kind id, the fields this organisation adds to it (kind extensions)."
+    )
 
     #: The file this came from (None when no file was found).
     source: Path | None = Field(default=None, exclude=True)

@@ -15,13 +15,25 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any
 
+from pydantic import BaseModel, ConfigDict, Field
+
 from capcheck import ids
 from capcheck.dates import is_date
 from capcheck.errors import Problem
 from capcheck.hookspecs import hookimpl
 from capcheck.resources import data_dir
 
-__all__ = ["KIND_ID", "EvidenceKind", "FieldType", "KindExtension", "describe_kind", "extend_kinds", "kind_problems"]
+__all__ = [
+    "CONFIG_OWNER",
+    "KIND_ID",
+    "EvidenceKind",
+    "FieldType",
+    "KindExtension",
+    "KindFields",
+    "describe_kind",
+    "extend_kinds",
+    "kind_problems",
+]
 
 #: How a CSV cell is typed: one of these, from the schema property's ``type``.
 FieldType = str  # "string" | "integer" | "number" | "boolean" | "array:<item type>"
@@ -257,7 +269,7 @@ def extend_kinds(
     problems: list[Problem] = []
     added: dict[tuple[str, str], tuple[str, Mapping[str, Any]]] = {}  # (kind, field) -> (plugin, schema)
     for owner, ext in extensions:
-        where = f"plugin {owner!r}: extension of evidence kind {ext.kind!r}"
+        where = f"{_who(owner)}: extension of evidence kind {ext.kind!r}"
         kind = out.get(ext.kind)
         if kind is None:
             close = difflib.get_close_matches(str(ext.kind), list(out), n=1)
@@ -298,8 +310,8 @@ def extend_kinds(
                 if dict(earlier[1]) != dict(spec):
                     problems.append(
                         Problem(
-                            f"{where}: field {name!r} is defined twice: as {_shown(spec)} by {owner!r} and as "
-                            f"{_shown(earlier[1])} by {earlier[0]!r}"
+                            f"{where}: field {name!r} is defined twice: as {_shown(spec)} by {_who(owner)} and as "
+                            f"{_shown(earlier[1])} by {_who(earlier[0])}"
                         )
                     )
                 continue
@@ -309,8 +321,8 @@ def extend_kinds(
                     theirs = _shown(own) if own is not None else "part of its schema"
                     problems.append(
                         Problem(
-                            f"{where}: field {name!r} is defined twice: as {_shown(spec)} by {owner!r} and as "
-                            f"{theirs} by the kind itself (registered by {owners.get(kind.id, '?')!r})"
+                            f"{where}: field {name!r} is defined twice: as {_shown(spec)} by {_who(owner)} and as "
+                            f"{theirs} by the kind itself (registered by {_who(owners.get(kind.id, '?'))})"
                         )
                     )
                 continue  # the kind's own, identical: nothing to add
@@ -326,6 +338,31 @@ def extend_kinds(
             schema["required"] = required
         out[kind.id] = replace(kind, schema=schema, extended_by={**kind.extended_by, **new_fields})
     return out, problems
+
+
+#: How a config file is named as the owner of the kind extensions it declares (``[kinds.<id>]``).
+CONFIG_OWNER = "config "
+
+
+def _who(owner: str) -> str:
+    """A plugin, or a config file, as a message names it."""
+    return owner if owner.startswith(CONFIG_OWNER) else f"plugin {owner!r}"
+
+
+class KindFields(BaseModel):
+    """A config file's ``[kinds."<id>"]`` table: the fields an organisation adds to a registered kind
+    (its own columns), as a :class:`KindExtension` owned by the config file."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    fields: dict[str, dict[str, Any]] = Field(
+        min_length=1, description='Field name -> its JSON Schema, e.g. site = { type = "string" }.'
+    )
+    required: list[str] = Field(default_factory=list, description="Those of the fields every record must have.")
+
+    def extension(self, kind: str) -> KindExtension:
+        """The extension this table declares for ``kind``."""
+        return KindExtension(kind=kind, fields=self.fields, required=tuple(self.required))
 
 
 def _shown(spec: Any) -> str:

@@ -104,10 +104,13 @@ def build_registry(
     plugins: list[PluginInfo],
     *,
     rule_paths: Sequence[Path] = (),
+    kind_extensions: Sequence[tuple[str, KindExtension]] = (),
 ) -> Registry:
     """Collect the plugins' areas, kinds, loaders, rule formats, rules and reporters.
 
     :param rule_paths: extra declarative rule files or directories (``--rules``, config).
+    :param kind_extensions: ``(owner, extension)`` pairs applied after the plugins' (the config's
+        ``[kinds.<id>]`` tables, owned by ``"config <file>"``).
     :raises PluginError: a duplicate id, a crashing hook, a rule with an unknown area or kind.
     :raises RuleFileError: a declarative rule file is broken.
     """
@@ -121,7 +124,7 @@ def build_registry(
         _add(reg, reg.kinds, "evidence kind", kind.id, kind, owner)
     if kind_errors:
         raise PluginError(kind_errors)
-    extensions = list(_collect(pm, "capcheck_kind_extensions", KindExtension))
+    extensions = [*_collect(pm, "capcheck_kind_extensions", KindExtension), *kind_extensions]
     if extensions:
         kind_owners = {key: owner for (what, key), owner in reg.owners.items() if what == "evidence kind"}
         reg.kinds, kind_errors = extend_kinds(reg.kinds, kind_owners, extensions)
