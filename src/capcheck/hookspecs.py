@@ -26,7 +26,7 @@ Example plugin::
 
     from capcheck import hookimpl, rule
 
-    @rule(id="COMM-900", title="Contracts name a supplier", area="COMM", severity="low",
+    @rule(id="acme.COMM-900", title="Contracts name a supplier", area="COMM", severity="low",
           kinds=["supplier-contracts"], description="...", rationale="...", remediation="...")
     def contracts_name_a_supplier(evidence, ctx):
         for record in evidence.records("supplier-contracts"):
