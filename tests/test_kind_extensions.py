@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 from capcheck.config import Config
+from capcheck.errors import PluginError
 from capcheck.kinds import EvidenceKind, KindExtension, describe_kind, extend_kinds
 from capcheck.runner import load_registry
 
@@ -200,3 +201,33 @@ def test_a_config_extension_that_clashes_names_the_config_file(run_cli, workdir:
     assert "config capcheck.toml: extension of evidence kind 'it-asset': no such kind (did you mean 'it-assets'?)" in (
         typo.stderr
     )
+
+
+def test_an_extension_kept_as_data_is_read_from_its_file(tmp_path: Path) -> None:
+    path = tmp_path / "it-assets.extension.json"
+    path.write_text(json.dumps({"extends": "it-assets", "properties": {"site": {"type": "string"}}, "required": []}))
+    ext = KindExtension.from_file(path)
+    assert (ext.kind, dict(ext.fields), tuple(ext.required)) == ("it-assets", {"site": {"type": "string"}}, ())
+
+
+@pytest.mark.parametrize(
+    ("content", "where", "cause"),
+    [
+        ("[]", "", "the file holds a JSON object with 'extends' and 'properties'"),
+        ('{"extend": "it-assets"}', "/extend", "unknown key 'extend' (did you mean 'extends'?)"),
+        ('{"properties": {}}', "/extends", "'extends' names the kind"),
+        ('{"extends": "it-assets", "properties": []}', "/properties", "'properties' maps each field"),
+        ('{"extends": "it-assets", "properties": {}, "required": "site"}', "/required", "a list of field names"),
+        ('{"extends": "it-assets", "extends": "x", "properties": {}}', "", "duplicate"),
+    ],
+)
+def test_a_bad_extension_file_is_located(tmp_path: Path, content: str, where: str, cause: str) -> None:
+    path = tmp_path / "x.extension.json"
+    path.write_text(content)
+    with pytest.raises(PluginError) as info:
+        KindExtension.from_file(path)
+    [problem] = info.value.problems
+    assert problem.path is not None and problem.path.endswith("x.extension.json")
+    assert cause in problem.message
+    if where:
+        assert problem.pointer == where

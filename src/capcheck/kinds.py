@@ -250,6 +250,54 @@ class KindExtension:
     required: Sequence[str] = ()
     description: str = ""
 
+    @classmethod
+    def from_file(cls, path: Path) -> KindExtension:
+        """Read an extension kept as data: a JSON file such as ``it-assets.extension.json``::
+
+            {"extends": "it-assets", "description": "...",
+             "properties": {"acme_site": {"type": "string"}}, "required": []}
+
+        :raises PluginError: the file cannot be read, is not JSON, or is not of that shape (file and pointer).
+        """
+        from capcheck.errors import PluginError
+        from capcheck.models import display_path
+        from capcheck.side_inputs import RULE_FILE_MAX_BYTES, read_document
+
+        shown = display_path(path)
+        doc = read_document(
+            path,
+            shown=shown,
+            what="kind extension file",
+            error=PluginError,
+            limit=RULE_FILE_MAX_BYTES,
+            formats=(".json",),
+        ).value
+
+        def bad(pointer: str, cause: str) -> PluginError:
+            return PluginError(Problem(f"kind extension: {cause}", path=shown, pointer=pointer))
+
+        if not isinstance(doc, dict):
+            raise bad("", "the file holds a JSON object with 'extends' and 'properties'")
+        allowed = ("$schema", "description", "extends", "properties", "required", "title")
+        for key in doc:
+            if key not in allowed:
+                close = difflib.get_close_matches(key, allowed, n=1)
+                hint = f"did you mean {close[0]!r}?" if close else f"keys: {', '.join(allowed)}"
+                raise bad(f"/{key}", f"unknown key {key!r} ({hint})")
+        if not isinstance(doc.get("extends"), str):
+            raise bad("/extends", "'extends' names the kind the fields are added to (e.g. \"it-assets\")")
+        if not isinstance(doc.get("properties"), dict):
+            raise bad("/properties", "'properties' maps each field it adds to its JSON Schema")
+        required = doc.get("required", [])
+        if not isinstance(required, list) or not all(isinstance(r, str) for r in required):
+            raise bad("/required", "'required' is a list of field names")
+        return cls(
+            kind=doc["extends"],
+            fields=doc["properties"],
+            required=tuple(required),
+            description=str(doc.get("description", "")),
+        )
+
 
 #: What a field name may be (the rule schema's ``fieldName``, undotted).
 _FIELD_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_-]*")

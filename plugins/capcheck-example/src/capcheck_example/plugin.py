@@ -24,14 +24,9 @@ def capcheck_kinds() -> Sequence[EvidenceKind]:
 
 @hookimpl
 def capcheck_kind_extensions() -> Sequence[KindExtension]:
-    """One more column for capcheck's built-in it-assets kind: the site an asset runs at. Named after the
-    namespace, so that another publisher's `site` can never clash with it."""
-    return [
-        KindExtension(
-            kind="it-assets",
-            fields={"example_site": {"type": "string", "description": "The site the asset runs at."}},
-        )
-    ]
+    """Fields the plugin adds to kinds it does not own: one JSON file per extended kind in kinds/
+    (it-assets.extension.json adds the column example_site to capcheck's it-assets)."""
+    return [KindExtension.from_file(path) for path in sorted((HERE / "kinds").glob("*.extension.json"))]
 
 
 @hookimpl
