@@ -113,3 +113,13 @@ def test_the_cli_says_which_plugin_needs_what(run_cli, workdir: Path) -> None:
     result = run_cli("plugins", "--plugin", "./future.py")
     assert result.exit_code == 2
     assert "plugin './future.py' needs capcheck plugin API 99.0" in result.stderr
+
+
+def test_capcheck_plugins_shows_the_api_a_plugin_declares(run_cli, workdir: Path) -> None:
+    (workdir / "fits.py").write_text(f"CAPCHECK_PLUGIN_API = {hookspecs.PLUGIN_API_VERSION!r}\n")
+    (workdir / "silent.py").write_text("")
+    result = run_cli("plugins", "--plugin", "./fits.py", "--plugin", "./silent.py")
+    assert result.exit_code == 0, result.stderr
+    lines = {line.split()[0]: line for line in result.stdout.splitlines()}
+    assert lines["./fits.py"].endswith(f"[plugin API {hookspecs.PLUGIN_API_VERSION}]")
+    assert "plugin API" not in lines["./silent.py"]

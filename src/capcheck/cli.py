@@ -1255,6 +1255,7 @@ def plugins(rule_paths: tuple[Path, ...], plugins: tuple[str, ...], config_path:
             for w, n in sorted(counts.get(info.name, {}).items())
         )
         origin = f"  [{_plugin_origin(info)}]" if info.origin != "builtin" else ""
+        origin += f"  [plugin API {info.api}]" if info.api else ""
         click.echo(f"{info.name:<36} {info.origin:<12}{dist}  {items}{origin}")
 
 

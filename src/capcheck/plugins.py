@@ -12,6 +12,7 @@ directory (``./my_rules/``), loaded from that path alone; no directory is ever a
 
 from __future__ import annotations
 
+import dataclasses
 import difflib
 import hashlib
 import importlib
@@ -112,6 +113,8 @@ class PluginInfo:
     location: str | None = None
     #: Who asked for a local plugin: ``--plugin``, or the config file that names it.
     named_by: str | None = None
+    #: The plugin API version the plugin declares it was written for (``CAPCHECK_PLUGIN_API``), if any.
+    api: str | None = None
 
 
 @dataclass(frozen=True)
@@ -247,7 +250,8 @@ def build_plugin_manager(
             pm.register(module, name=name)
         except (ValueError, pluggy.PluginValidationError) as exc:
             raise PluginError(Problem(f"plugin {name!r} cannot be registered: {exc}")) from None
-        infos.append(info)
+        api = getattr(module, API_ATTRIBUTE, None)
+        infos.append(dataclasses.replace(info, api=api) if isinstance(api, str) else info)
 
     for name in DEFAULT_PLUGINS:
         register(importlib.import_module(name), name, PluginInfo(name, "builtin", "capcheck", __version__))
