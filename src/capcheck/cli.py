@@ -762,6 +762,9 @@ def _render_options(
     from capcheck.reporters import RenderOptions
 
     options = RenderOptions(color=_color(output is None), base_dir=Path.cwd(), **_display_settings(output is None))
+    ctx = click.get_current_context(silent=True)
+    if ctx is not None and ctx.params.get("debug"):  # --debug: a rule error's traceback, line by line
+        options = dataclasses.replace(options, debug=True)
     if markdown_limit is not None:
         options = dataclasses.replace(options, markdown_limit=markdown_limit)
     if sarif is not None:
