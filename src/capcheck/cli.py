@@ -872,12 +872,11 @@ def new_rule(
     rule_file, case_file = made.rule_path.as_posix(), made.case_path.as_posix()
     use = f"--plugin ./{rule_file}" if python else f"--rules {rule_file}"
     first_check = f"capcheck rules show {made.rule_id} {use}" if python else f"capcheck validate --strict {rule_file}"
-    harness = f"plugins=['./{rule_file}']" if python else f"rule_paths=[Path('{rule_file}')]"
     click.echo(f"wrote {rule_file} ({made.rule_id}) and {case_file}")
     click.echo("next: edit the rule's condition and metadata and its cases, then")
     click.echo(f"  {first_check}")
+    click.echo(f"  capcheck test {case_file} {use}")
     click.echo(f"  capcheck check EVIDENCE {use} --select {made.rule_id}")
-    click.echo(f"  in a test: capcheck.testing.run_case_file(Path('{case_file}'), {harness})")
 
 
 def _project_dir(config: Config) -> Path:

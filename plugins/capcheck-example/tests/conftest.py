@@ -15,5 +15,6 @@ except ModuleNotFoundError:  # a source checkout without the install step
 
 #: Whether the installed distribution declares the entry point (then capcheck loads the plugin itself).
 INSTALLED = any(ep.value == MODULE for ep in metadata.entry_points(group="capcheck"))
-#: What to pass as ``plugins=`` to capcheck.testing: nothing when the entry point loads it already.
-PLUGINS: tuple[str, ...] = () if INSTALLED else (MODULE,)
+#: What to pass as ``plugins=`` to capcheck.testing: always the module, installed or not (the harness loads
+#: no installed plugin by itself, so another plugin in the environment cannot break these tests).
+PLUGINS: tuple[str, ...] = (MODULE,)
