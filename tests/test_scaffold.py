@@ -187,3 +187,18 @@ def test_a_new_plugin_refuses_a_bad_name_and_an_existing_folder(run_cli, workdir
     (workdir / "capcheck-acme").mkdir()
     taken = run_cli("new", "plugin", "acme")
     assert taken.exit_code == 2 and "capcheck-acme exists" in taken.stderr
+
+
+def test_a_starter_on_a_plugins_kind_says_to_load_that_plugin_too(run_cli, workdir: Path, fixtures: Path) -> None:
+    plugin = str(fixtures / "plugins" / "namespaced_plugin.py")
+    made = run_cli(
+        "new", "rule", "--area", "CULT", "--kind", "acme.staff-roster", "--namespace", "acme", "--plugin", plugin
+    )
+    assert made.exit_code == 0, made.stderr
+    assert "(acme.CULT-100)" in made.stdout  # acme.CULT-101 is the plugin's: 100 is free
+    hint = next(line.strip() for line in made.stdout.splitlines() if line.strip().startswith("capcheck test "))
+    assert (
+        hint == f"capcheck test tests/rule_cases/acme.CULT-100.yaml --rules rules/acme.CULT-100.toml --plugin {plugin}"
+    )
+    tested = run_cli(*hint.split()[1:])
+    assert tested.exit_code == 0, tested.stdout + tested.stderr

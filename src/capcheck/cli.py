@@ -871,6 +871,8 @@ def new_rule(
         write_file(path, text, make_parents=True)
     rule_file, case_file = made.rule_path.as_posix(), made.case_path.as_posix()
     use = f"--plugin ./{rule_file}" if python else f"--rules {rule_file}"
+    # what this command loaded besides (the plugin owning the kind, say): the next commands need it too
+    use += "".join(f" --plugin {p}" for p in plugins) + "".join(f" --rules {p.as_posix()}" for p in rule_paths)
     first_check = f"capcheck rules show {made.rule_id} {use}" if python else f"capcheck validate --strict {rule_file}"
     click.echo(f"wrote {rule_file} ({made.rule_id}) and {case_file}")
     click.echo("next: edit the rule's condition and metadata and its cases, then")
