@@ -53,8 +53,10 @@ def test_the_same_definition_twice_is_no_conflict() -> None:
     kinds, problems = _extend(("acme", KindExtension("risks", same)), ("beta", KindExtension("risks", dict(same))))
     assert problems == []
     assert dict(kinds["risks"].extended_by) == {"site": "acme"}
-    _, problems = _extend(("acme", KindExtension("risks", {"score": {"type": "integer"}})))
+    kinds, problems = _extend(("acme", KindExtension("risks", {"score": {"type": "integer"}}, ["score"])))
     assert problems == []
+    assert kinds["risks"].required == ("id", "score")  # the kind's own optional field made compulsory
+    assert dict(kinds["risks"].extended_by) == {}  # still the kind's field
 
 
 @pytest.mark.parametrize(

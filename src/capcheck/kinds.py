@@ -377,13 +377,15 @@ def extend_kinds(
             added[(kind.id, name)] = (owner, spec)
             properties[name] = dict(spec)
             new_fields[name] = owner
-        if not new_fields:
+        # a required field may be one the extension adds or one the kind has, defined identically: "our
+        # records must state their owner" makes an optional field of the kind compulsory
+        newly_required = [f for f in dict.fromkeys(ext.required) if f not in kind.required]
+        if not new_fields and not newly_required:
             continue
         schema = dict(kind.schema)
         schema["properties"] = properties
-        required = [*kind.required, *(f for f in ext.required if f in new_fields and f not in kind.required)]
-        if required:
-            schema["required"] = required
+        if newly_required:
+            schema["required"] = [*kind.required, *newly_required]
         out[kind.id] = replace(kind, schema=schema, extended_by={**kind.extended_by, **new_fields})
     return out, problems
 
