@@ -154,7 +154,9 @@ def test_bad_values_are_each_located() -> None:
 
 def test_severity_keys_must_be_rule_ids() -> None:
     [problem] = config_problems(CONFIG / "not-a-rule-id.toml")
-    assert problem.endswith("/severity: Value error, 'comm-4' is not a rule id (like COMM-001)")
+    assert problem.endswith(
+        "/severity: Value error, 'comm-4' is not a rule id (like COMM-001, or acme.CULT-101 for a plugin's)"
+    )
 
 
 def test_malformed_toml_names_the_line() -> None:

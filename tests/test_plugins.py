@@ -524,7 +524,8 @@ def test_a_kind_with_a_bad_id_or_a_schema_that_is_no_json_schema_is_refused_at_r
     assert result.exit_code == 2
     where = "plugin './bad_kind_plugin.py': evidence kind"
     assert [line.strip() for line in result.stderr.splitlines()[1:]] == [
-        f"{where} 'risk log': the id must be lowercase words joined by hyphens (e.g. it-assets)",
+        f"{where} 'risk log': the id must be lowercase words joined by hyphens (e.g. it-assets), "
+        "after a namespace and a dot for a third party's kind (e.g. acme.staff-roster)",
         f"{where} 'risk-register': schema /properties/owner/type: not a JSON Schema (draft 2020-12): "
         "unknown type 'strin' (did you mean 'string'?)",
         f"{where} 'risk-register': schema /properties/score/minimum: not a JSON Schema (draft 2020-12): "

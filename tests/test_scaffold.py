@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+import tomllib
 from pathlib import Path
 
 import pytest
@@ -59,3 +63,142 @@ def test_a_starter_rule_never_overwrites_an_input_even_with_force(run_cli, workd
     assert not (workdir / "tests").exists()  # nothing written, the case file neither
     assert run_cli(*argv, "--force").exit_code == 0  # not an input: --force overwrites it
     assert "COMM-200" in plugin.read_text()
+
+
+def test_a_python_starter_after_a_toml_one_takes_the_next_id(run_cli, workdir: Path) -> None:
+    """The TOML scaffold's case file holds INFRA-100: a Python scaffold in another folder must not take it."""
+    assert run_cli("new", "rule", "--area", "INFRA", "--kind", "it-assets").exit_code == 0
+    second = run_cli("new", "rule", "--area", "INFRA", "--kind", "it-assets", "--python", "--out", "ours")
+    assert second.exit_code == 0, second.stderr
+    assert "wrote ours/infra_101_rule.py (INFRA-101) and tests/rule_cases/INFRA-101.yaml" in second.stdout
+    third = run_cli("new", "rule", "--area", "INFRA", "--kind", "it-assets", "--out", "ours")
+    assert "(INFRA-102)" in third.stdout  # ours/infra_101_rule.py holds INFRA-101 whatever the cases say
+
+
+def test_namespaced_starters(run_cli, workdir: Path) -> None:
+    toml = run_cli("new", "rule", "--area", "CULT", "--kind", "it-assets", "--namespace", "acme")
+    assert toml.exit_code == 0, toml.stderr
+    assert "wrote rules/acme.CULT-100.toml (acme.CULT-100) and tests/rule_cases/acme.CULT-100.yaml" in toml.stdout
+    [case] = run_case_file(Path("tests/rule_cases/acme.CULT-100.yaml"), rule_paths=[Path("rules/acme.CULT-100.toml")])
+    assert sorted(f.status.value for f in case.findings) == ["fail", "pass"]
+    python = run_cli("new", "rule", "--area", "CULT", "--kind", "it-assets", "--namespace", "acme", "--python")
+    assert "wrote rules/acme_cult_101_rule.py (acme.CULT-101)" in python.stdout
+    bad = run_cli("new", "rule", "--area", "CULT", "--kind", "it-assets", "--namespace", "acme", "--id", "CULT-300")
+    assert bad.exit_code == 2 and "'CULT-300' is not a free id of area CULT (like acme.CULT-100)" in bad.stderr
+    worse = run_cli("new", "rule", "--area", "CULT", "--kind", "it-assets", "--namespace", "Acme Corp")
+    assert worse.exit_code == 2 and "'Acme Corp' is not a namespace" in worse.stderr
+
+
+def test_default_folders_are_beside_the_config_file(run_cli, workdir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    (workdir / "capcheck.toml").write_text("")
+    (workdir / "sub").mkdir()
+    monkeypatch.chdir(workdir / "sub")
+    result = run_cli("new", "rule", "--area", "GOV", "--kind", "it-assets")
+    assert result.exit_code == 0, result.stderr
+    assert "wrote ../rules/GOV-100.toml (GOV-100) and ../tests/rule_cases/GOV-100.yaml" in result.stdout
+    assert (workdir / "rules" / "GOV-100.toml").is_file() and not (workdir / "sub" / "rules").exists()
+
+
+@pytest.mark.parametrize("args", [[], ["--out", "rules"], ["--out", "elsewhere", "--cases", "tests/rule_cases/x"]])
+def test_never_into_the_built_in_pack_in_capchecks_own_repository(
+    run_cli, monkeypatch: pytest.MonkeyPatch, args: list[str]
+) -> None:
+    from capcheck.resources import data_dir
+
+    root = data_dir("rules").parent
+    if not (root / "pyproject.toml").is_file():
+        pytest.skip("an installed capcheck: its pack is not a folder a user works in")
+    monkeypatch.chdir(root)
+    before = sorted(p.name for p in (root / "rules" / "GOV").iterdir())
+    result = run_cli("new", "rule", "--area", "GOV", "--kind", "it-assets", *args)
+    assert result.exit_code == 2
+    assert "is capcheck's built-in rule pack: a new rule goes in a folder of your own" in result.stderr
+    assert sorted(p.name for p in (root / "rules" / "GOV").iterdir()) == before
+    assert not (root / "elsewhere").exists()
+
+
+def test_the_python_starter_and_the_plugin_skeleton_pass_mypy_strict_and_ruff(run_cli, workdir: Path) -> None:
+    assert run_cli("new", "rule", "--area", "INFRA", "--kind", "it-assets", "--python", "--out", "ours").exit_code == 0
+    assert run_cli("new", "plugin", "acme").exit_code == 0
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "mypy",
+            "--strict",
+            "--no-error-summary",
+            "--cache-dir",
+            str(workdir / ".mypy"),
+            "ours/infra_100_rule.py",
+            "capcheck-acme/src",
+        ],
+        cwd=workdir,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    ruff = str(Path(sys.executable).with_name("ruff"))
+    for command in (["check"], ["format", "--check"]):  # with the plugin's own ruff settings (its pyproject)
+        linted = subprocess.run(
+            [ruff, *command, "--no-cache", "capcheck-acme"], cwd=workdir, capture_output=True, text=True
+        )
+        assert linted.returncode == 0, linted.stdout + linted.stderr
+
+
+def test_a_new_plugin_is_a_package_whose_tests_pass_straight_away(run_cli, workdir: Path) -> None:
+    result = run_cli("new", "plugin", "nhs-digital", "--area", "CYBER")
+    assert result.exit_code == 0, result.stderr
+    root = workdir / "capcheck-nhs-digital"
+    project = tomllib.loads((root / "pyproject.toml").read_text())
+    assert project["project"]["name"] == "capcheck-nhs-digital"
+    assert project["project"]["entry-points"]["capcheck"] == {"nhs-digital": "capcheck_nhs_digital.plugin"}
+    assert (root / "src" / "capcheck_nhs_digital" / "py.typed").is_file()
+    assert sorted(p.name for p in (root / "tests" / "cases").iterdir()) == [
+        "nhs-digital.CYBER-100.yaml",
+        "nhs-digital.CYBER-101.yaml",
+    ]
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("CAPCHECK_", "PYTEST_"))}
+    tests = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "--basetemp", str(workdir / "t")],
+        cwd=root,
+        env={**env, "PYTHONDONTWRITEBYTECODE": "1"},
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert tests.returncode == 0, tests.stdout[-3000:] + tests.stderr[-2000:]
+    assert "3 passed" in tests.stdout
+    # the plugin loads by its module name and registers its namespaced kind and rules
+    sys.path.insert(0, str(root / "src"))
+    try:
+        listed = run_cli("rules", "list", "--select", "nhs-digital.", "--plugin", "capcheck_nhs_digital.plugin")
+    finally:
+        sys.path.remove(str(root / "src"))
+        for name in [m for m in sys.modules if m.startswith("capcheck_nhs_digital")]:
+            del sys.modules[name]
+    assert listed.exit_code == 0, listed.stderr
+    assert "nhs-digital.CYBER-100" in listed.stdout and "nhs-digital.CYBER-101" in listed.stdout
+
+
+def test_a_new_plugin_refuses_a_bad_name_and_an_existing_folder(run_cli, workdir: Path) -> None:
+    bad = run_cli("new", "plugin", "Acme_Corp")
+    assert bad.exit_code == 2 and "'Acme_Corp' is not a plugin name" in bad.stderr
+    (workdir / "capcheck-acme").mkdir()
+    taken = run_cli("new", "plugin", "acme")
+    assert taken.exit_code == 2 and "capcheck-acme exists" in taken.stderr
+
+
+def test_a_starter_on_a_plugins_kind_says_to_load_that_plugin_too(run_cli, workdir: Path, fixtures: Path) -> None:
+    plugin = str(fixtures / "plugins" / "namespaced_plugin.py")
+    made = run_cli(
+        "new", "rule", "--area", "CULT", "--kind", "acme.staff-roster", "--namespace", "acme", "--plugin", plugin
+    )
+    assert made.exit_code == 0, made.stderr
+    assert "(acme.CULT-100)" in made.stdout  # acme.CULT-101 is the plugin's: 100 is free
+    hint = next(line.strip() for line in made.stdout.splitlines() if line.strip().startswith("capcheck test "))
+    assert (
+        hint == f"capcheck test tests/rule_cases/acme.CULT-100.yaml --rules rules/acme.CULT-100.toml --plugin {plugin}"
+    )
+    tested = run_cli(*hint.split()[1:])
+    assert tested.exit_code == 0, tested.stdout + tested.stderr

@@ -762,6 +762,9 @@ def _render_options(
     from capcheck.reporters import RenderOptions
 
     options = RenderOptions(color=_color(output is None), base_dir=Path.cwd(), **_display_settings(output is None))
+    ctx = click.get_current_context(silent=True)
+    if ctx is not None and ctx.params.get("debug"):  # --debug: a rule error's traceback, line by line
+        options = dataclasses.replace(options, debug=True)
     if markdown_limit is not None:
         options = dataclasses.replace(options, markdown_limit=markdown_limit)
     if sarif is not None:
@@ -807,20 +810,17 @@ def new() -> None:
 @click.option("--area", required=True, metavar="AREA", help="The capability area (COMM, INFRA ...).")
 @click.option("--kind", "kind_id", required=True, metavar="KIND", help="The evidence kind the rule reads.")
 @click.option("--id", "rule_id", metavar="ID", help="The rule id (default: the area's first free id from 100).")
+@click.option("--namespace", metavar="NS", help="Your publisher namespace: ids like NS.AREA-100 (docs/plugins.md).")
 @click.option("--python", is_flag=True, help="A Python rule (a plugin module) instead of a TOML rule.")
 @click.option(
     "--out",
     type=click.Path(file_okay=False, path_type=Path),
-    default=Path("rules"),
-    show_default=True,
-    help="Where the rule file goes.",
+    help="Where the rule file goes.  [default: rules/ beside the config file, else here]",
 )
 @click.option(
     "--cases",
     type=click.Path(file_okay=False, path_type=Path),
-    default=Path("tests/rule_cases"),
-    show_default=True,
-    help="Where its case file goes.",
+    help="Where its case file goes.  [default: tests/rule_cases/ beside the config file, else here]",
 )
 @click.option("--force", is_flag=True, help="Overwrite files that exist.")
 @rules_plugins_options
@@ -831,9 +831,10 @@ def new_rule(
     area: str,
     kind_id: str,
     rule_id: str | None,
+    namespace: str | None,
     python: bool,
-    out: Path,
-    cases: Path,
+    out: Path | None,
+    cases: Path | None,
     force: bool,
     rule_paths: tuple[Path, ...],
     plugins: tuple[str, ...],
@@ -842,12 +843,26 @@ def new_rule(
 ) -> None:
     """Write a starter rule that validates, and a case file with a passing and a failing record."""
     from capcheck.outputs import inputs_of, refuse_overwriting_inputs, write_file
-    from capcheck.scaffold import scaffold_rule
+    from capcheck.scaffold import refuse_builtin_pack, scaffold_rule
 
     config = _load_config(config_path)
     registry = _registry(config, rule_paths, plugins)
+    project = _project_dir(config)
+    out = out if out is not None else project / "rules"
+    cases = cases if cases is not None else project / "tests" / "rule_cases"
+    refuse_builtin_pack(out, "--out")
+    refuse_builtin_pack(cases, "--cases")
     kind_id = next((k for k in registry.kinds if k.casefold() == kind_id.casefold()), kind_id)  # any case
-    made = scaffold_rule(registry, area=area, kind_id=kind_id, out=out, cases=cases, python=python, rule_id=rule_id)
+    made = scaffold_rule(
+        registry,
+        area=area,
+        kind_id=kind_id,
+        out=out,
+        cases=cases,
+        python=python,
+        rule_id=rule_id,
+        namespace=namespace,
+    )
     for path in (made.rule_path, made.case_path):
         if path.exists() and not force:
             _usage(f"{path.as_posix()} exists (use --force to overwrite)")
@@ -856,13 +871,62 @@ def new_rule(
         write_file(path, text, make_parents=True)
     rule_file, case_file = made.rule_path.as_posix(), made.case_path.as_posix()
     use = f"--plugin ./{rule_file}" if python else f"--rules {rule_file}"
+    # what this command loaded besides (the plugin owning the kind, say): the next commands need it too
+    use += "".join(f" --plugin {p}" for p in plugins) + "".join(f" --rules {p.as_posix()}" for p in rule_paths)
     first_check = f"capcheck rules show {made.rule_id} {use}" if python else f"capcheck validate --strict {rule_file}"
-    harness = f"plugins=['./{rule_file}']" if python else f"rule_paths=[Path('{rule_file}')]"
     click.echo(f"wrote {rule_file} ({made.rule_id}) and {case_file}")
     click.echo("next: edit the rule's condition and metadata and its cases, then")
     click.echo(f"  {first_check}")
+    click.echo(f"  capcheck test {case_file} {use}")
     click.echo(f"  capcheck check EVIDENCE {use} --select {made.rule_id}")
-    click.echo(f"  in a test: capcheck.testing.run_case_file(Path('{case_file}'), {harness})")
+
+
+def _project_dir(config: Config) -> Path:
+    """Where a new file goes by default: beside the config file, else in the working directory (as given,
+    so that messages show the short relative path)."""
+    if config.source is None:
+        return Path()
+    return Path(os.path.relpath(config.source.parent))
+
+
+@new.command("plugin")
+@click.argument("name")
+@click.option("--area", default="GOV", show_default=True, metavar="AREA", help="The area of the starter rules.")
+@click.option(
+    "--out",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path(),
+    help="The folder capcheck-NAME/ is written in.  [default: the working directory]",
+)
+@rules_plugins_options
+@config_option
+@debug_option
+@handle_errors
+def new_plugin(
+    name: str,
+    area: str,
+    out: Path,
+    rule_paths: tuple[Path, ...],
+    plugins: tuple[str, ...],
+    config_path: Path | None,
+    debug: bool,
+) -> None:
+    """Write a pip-installable plugin package NAME: a kind, two rules, their cases and tests that pass."""
+    from capcheck.outputs import write_file
+    from capcheck.scaffold import scaffold_plugin
+
+    registry = _registry(_load_config(config_path), rule_paths, plugins)
+    files = scaffold_plugin(registry, name, area=area)
+    root = out / f"capcheck-{name}"
+    if root.exists():
+        _usage(f"{root.as_posix()} exists: choose another NAME or --out")
+    for relative, text in files.items():
+        write_file(out / relative, text, make_parents=True)
+    shown = root.as_posix()
+    click.echo(f"wrote {shown}/ ({len(files)} files): the plugin {name!r}, namespace {name}.")
+    click.echo("next:")
+    click.echo(f"  cd {shown} && pip install -e '.[test]' && pytest && mypy")
+    click.echo(f"  capcheck plugins; capcheck kinds --show {name}.register; capcheck rules list --select {name}.")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -916,9 +980,10 @@ def rules_list(
 
         click.echo(json.dumps([rule_info(r).as_dict() for r in chosen], indent=2))
         return
+    width = max([10, *(len(r.meta.id) for r in chosen)])  # a namespaced id (acme.CULT-101) is longer
     for r in sorted(chosen, key=lambda r: (registry.area_order(r.meta.area), r.meta.id)):
         m = r.meta
-        click.echo(f"{m.id:<10} {m.severity.value:<8} {', '.join(m.kinds):<40} {m.title}")
+        click.echo(f"{m.id:<{width}} {m.severity.value:<8} {', '.join(m.kinds):<40} {m.title}")
     click.echo(plural(len(chosen), "rule"))
 
 
@@ -993,8 +1058,10 @@ def rules_show(
     rule_id: str, rule_paths: tuple[Path, ...], plugins: tuple[str, ...], config_path: Path | None, debug: bool
 ) -> None:
     """Show one rule: what it checks, why it matters, how to fix it, its options and source."""
+    from capcheck.ids import normalise_rule_id
+
     registry = _registry(_load_config(config_path), rule_paths, plugins)
-    r = registry.rules.get(rule_id.upper())
+    r = registry.rules.get(normalise_rule_id(rule_id))
     if r is None:
         _usage(f"unknown rule {rule_id!r} (see 'capcheck rules list')")
     m = r.meta
@@ -1002,7 +1069,8 @@ def rules_show(
     lines = [
         f"{m.id}  {m.title}",
         f"area: {m.area} ({area.title})    severity: {m.severity.value}    version: {m.version}",
-        f"evidence kinds: {', '.join(m.kinds)}",
+        f"evidence kinds: {', '.join(m.required_kinds) or '-'}"
+        + (f"; and any one of: {', '.join(m.any_of)}" if m.any_of else ""),
         f"tags: {', '.join(m.tags) or '-'}",
         f"source: {r.source.name}" + (f" ({r.source.path})" if r.source.path else ""),
         "",
@@ -1082,23 +1150,39 @@ def inspect_command(
 
 
 @cli.command()
+@click.option("--show", "show", metavar="KIND", help="One kind's fields: type, required, and which plugin added each.")
 @rules_plugins_options
 @config_option
 @debug_option
 @handle_errors
-def kinds(rule_paths: tuple[Path, ...], plugins: tuple[str, ...], config_path: Path | None, debug: bool) -> None:
+def kinds(
+    show: str | None, rule_paths: tuple[Path, ...], plugins: tuple[str, ...], config_path: Path | None, debug: bool
+) -> None:
     """List the evidence kinds and the rules that read each."""
     import textwrap
 
     from capcheck.escaping.terminal import terminal
 
     registry = _registry(_load_config(config_path), rule_paths, plugins)
+    if show is not None:
+        from capcheck.kinds import describe_kind
+
+        kind = registry.kinds.get(show) or next(
+            (k for i, k in registry.kinds.items() if i.casefold() == show.casefold()), None
+        )
+        if kind is None:
+            _usage(f"unknown evidence kind {show!r} (kinds: {', '.join(sorted(registry.kinds))})")
+        owner = registry.owners.get(("evidence kind", kind.id), "?")
+        click.echo("\n".join(terminal(line) for line in describe_kind(kind, owner)))
+        return
     indent = " " * 25
     for kind_id in sorted(registry.kinds):
         kind = registry.kinds[kind_id]
         readers = sorted(r.meta.id for r in registry.rules.values() if kind_id in r.meta.kinds)
         click.echo(terminal(f"{kind_id:<24} {kind.title}"))
         click.echo(terminal(f"{indent}required: {', '.join(kind.required) or '-'}"))
+        if kind.extended_by:
+            click.echo(terminal(f"{indent}extended by: {', '.join(sorted(set(kind.extended_by.values())))}"))
         listed = f"{plural(len(readers), 'rule')}: {', '.join(readers)}" if readers else "no rule reads it"
         if kind_id in _SCORECARD_KINDS:
             listed += f"; {_SCORECARD_KINDS[kind_id]}"
@@ -1147,6 +1231,7 @@ _SINGULAR = {"loader for": "loader extension", "rule format for": "rule file ext
 _PLURAL = {
     "area": "areas",
     "evidence kind": "kinds",
+    "kind field": "kind fields",
     "loader for": "loader extensions",
     "rule format for": "rule file extensions",
     "rule": "rules",
@@ -1174,6 +1259,7 @@ def plugins(rule_paths: tuple[Path, ...], plugins: tuple[str, ...], config_path:
             for w, n in sorted(counts.get(info.name, {}).items())
         )
         origin = f"  [{_plugin_origin(info)}]" if info.origin != "builtin" else ""
+        origin += f"  [plugin API {info.api}]" if info.api else ""
         click.echo(f"{info.name:<36} {info.origin:<12}{dist}  {items}{origin}")
 
 

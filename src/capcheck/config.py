@@ -17,6 +17,8 @@ from typing import TYPE_CHECKING, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from capcheck.errors import ConfigError, Problem
+from capcheck.ids import NAMESPACE, RULE_ID
+from capcheck.kinds import KindFields
 from capcheck.models import Severity, display_path
 from capcheck.scorecard import ScorecardConfig
 from capcheck.side_inputs import (
@@ -71,6 +73,9 @@ class Config(BaseModel):
     waiver_warn_days: int = Field(default=30, ge=0, le=365, description="Flag waivers expiring within this many days.")
     baseline: str | None = Field(default=None, description="The baseline file used by 'check'.")
     scorecard: ScorecardConfig = Field(default_factory=ScorecardConfig, description="The maturity scorecard method.")
+    kinds: dict[str, KindFields] = Field(
+        default_factory=dict, description="Per kind id, the fields this organisation adds to it (kind extensions)."
+    )
 
     #: The file this came from (None when no file was found).
     source: Path | None = Field(default=None, exclude=True)
@@ -91,9 +96,11 @@ class Config(BaseModel):
     @field_validator("severity", "options")
     @classmethod
     def _rule_ids(cls, value: dict[str, Any]) -> dict[str, Any]:
-        for key in value:
-            if not re.match(r"^[A-Z][A-Z0-9]{1,9}-[0-9]{3,4}$", key):
-                raise ValueError(f"{shorten(key)} is not a rule id (like COMM-001)")
+        for key, setting in value.items():
+            if not re.match(RULE_ID, key):
+                if isinstance(setting, dict) and re.fullmatch(NAMESPACE, key):  # TOML split acme.CULT-101 at its dot
+                    raise ValueError(f'a namespaced rule id is quoted in TOML: "{key}.<ID>"')
+                raise ValueError(f"{shorten(key)} is not a rule id (like COMM-001, or acme.CULT-101 for a plugin's)")
         return value
 
     @property

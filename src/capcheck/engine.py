@@ -68,9 +68,12 @@ def evaluate(
 def _outcomes(r: Rule, evidence: EvidenceSet, ctx: RuleContext, debug: bool) -> list[Outcome | PassedRecords]:
     """Run one rule, isolated: absent evidence is a skip, an exception an error, nothing a skip."""
     meta = r.meta
-    missing = [k for k in meta.kinds if not evidence.has(k)]
+    missing = [k for k in meta.required_kinds if not evidence.has(k)]
     if missing:
         return [Outcome(Status.SKIP, k, None, f"insufficient evidence: no {k!r} evidence was given") for k in missing]
+    if meta.any_of and not any(evidence.has(k) for k in meta.any_of):
+        wanted = " or ".join(repr(k) for k in meta.any_of)
+        return [Outcome(Status.SKIP, meta.any_of[0], None, f"insufficient evidence: no {wanted} evidence was given")]
     try:
         outcomes = list(r.check(evidence, ctx))
     except Exception as exc:  # a rule's own failure must not stop the other rules
@@ -86,6 +89,17 @@ def _outcomes(r: Rule, evidence: EvidenceSet, ctx: RuleContext, debug: bool) -> 
             )
             return [Outcome(Status.ERROR, meta.kinds[0], None, message)]
     return outcomes
+
+
+def _group_file(evidence: EvidenceSet, kind: str, related: tuple[EvidenceRef, ...]) -> str | None:
+    """The file a group's (or a whole kind's) finding names: where its related records of the kind are
+    (the first of them when they span several files; each related record names its own), else the
+    kind's file when it came from one file; None when it came from several and no record says which."""
+    for ref in related:
+        if ref.kind == kind and ref.file is not None:
+            return ref.file
+    files = {f.path for f in evidence.files if f.kind == kind}
+    return files.pop() if len(files) == 1 else None
 
 
 class _Emitter:
@@ -139,11 +153,11 @@ class _Emitter:
             self.counts[key] = self.counts.get(key, 0) + 1
         meta = self.meta
         kind = outcome.kind or meta.kinds[0]
+        related = tuple(self.evidence.ref(k, i) for k, i in outcome.related)
         if outcome.record_id is not None:
             ref = self.evidence.ref(kind, outcome.record_id)
         else:
-            ref = EvidenceRef(kind=kind, file=self.evidence.kind_file(kind))
-        related = tuple(self.evidence.ref(k, i) for k, i in outcome.related)
+            ref = EvidenceRef(kind=kind, file=_group_file(self.evidence, kind, related))
         message = outcome.message or (meta.title if outcome.status is Status.PASS else "")
         self.result.findings.append(
             Finding(

@@ -26,7 +26,7 @@ Example plugin::
 
     from capcheck import hookimpl, rule
 
-    @rule(id="COMM-900", title="Contracts name a supplier", area="COMM", severity="low",
+    @rule(id="acme.COMM-900", title="Contracts name a supplier", area="COMM", severity="low",
           kinds=["supplier-contracts"], description="...", rationale="...", remediation="...")
     def contracts_name_a_supplier(evidence, ctx):
         for record in evidence.records("supplier-contracts"):
@@ -50,16 +50,24 @@ import pluggy
 
 if TYPE_CHECKING:  # imported for annotations only: keeps `import capcheck` cheap
     from capcheck.declarative import RuleFormat
-    from capcheck.kinds import EvidenceKind
+    from capcheck.kinds import EvidenceKind, KindExtension
     from capcheck.loaders import Loader
     from capcheck.models import Area, Framework
     from capcheck.reporters import Reporter
     from capcheck.rules import Rule
 
-__all__ = ["PROJECT_NAME", "hookimpl", "hookspec"]
+__all__ = ["PLUGIN_API_VERSION", "PROJECT_NAME", "hookimpl", "hookspec"]
 
 #: The pluggy project name and the entry-point group plugins register under.
 PROJECT_NAME = "capcheck"
+
+#: The version of the plugin API (these hooks and the names in ``capcheck.__all__``), ``MAJOR.MINOR``:
+#: MINOR grows when something is added (a hook, a name, an optional argument), MAJOR when something a
+#: plugin may use changes or goes. A plugin declares the version it was written for as
+#: ``CAPCHECK_PLUGIN_API = "1.1"`` at its top level, and is refused, with its name, by a capcheck whose
+#: major differs or whose minor is lower. History: 1.0 the hooks and names before namespaces; 1.1
+#: namespaced ids, ``capcheck_kind_extensions``, ``any_of`` kinds and this version check.
+PLUGIN_API_VERSION = "1.1"
 
 hookspec = pluggy.HookspecMarker(PROJECT_NAME)
 #: Mark a plugin function as an implementation of the hook of the same name.
@@ -109,6 +117,27 @@ def capcheck_kinds() -> Sequence[EvidenceKind]:
         @hookimpl
         def capcheck_kinds():
             return [EvidenceKind.from_file(Path(__file__).with_name("risk-log.schema.json"))]
+    """
+    raise NotImplementedError
+
+
+@hookspec
+def capcheck_kind_extensions() -> Sequence[KindExtension]:
+    """Add fields to a registered kind (a built-in one, or another plugin's) without re-registering it.
+
+    Called once when the registry is built, after every kind is registered; extensions apply in
+    plugin order. The fields join the kind's top-level ``properties``: records are validated against
+    them, CSV cells of them are typed, and declarative rules may read them. An unknown kind, or a
+    field the kind or another extension already defines differently, stops the run (exit 2) naming
+    both sides; ``capcheck kinds --show KIND`` lists each field with where it came from.
+
+    :return: the extensions this plugin makes, one :class:`capcheck.KindExtension` per kind.
+
+    Example::
+
+        @hookimpl
+        def capcheck_kind_extensions():
+            return [KindExtension(kind="it-assets", fields={"acme_site": {"type": "string"}})]
     """
     raise NotImplementedError
 
@@ -244,6 +273,6 @@ def capcheck_reporters() -> Sequence[Reporter]:
 
         def render_levels(result: RunResult, options: RenderOptions) -> str:
             rows = result.scorecard.rows if result.scorecard else ()
-            return "".join(f"{row.area}: {row.name}\n" for row in rows)
+            return "".join(f"{row.area}: {row.name}\\n" for row in rows)
     """
     raise NotImplementedError

@@ -10,17 +10,30 @@ import difflib
 import json
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cached_property
 from pathlib import Path
 from typing import Any
 
+from pydantic import BaseModel, ConfigDict, Field
+
+from capcheck import ids
 from capcheck.dates import is_date
 from capcheck.errors import Problem
 from capcheck.hookspecs import hookimpl
 from capcheck.resources import data_dir
 
-__all__ = ["KIND_ID", "EvidenceKind", "FieldType", "kind_problems"]
+__all__ = [
+    "CONFIG_OWNER",
+    "KIND_ID",
+    "EvidenceKind",
+    "FieldType",
+    "KindExtension",
+    "KindFields",
+    "describe_kind",
+    "extend_kinds",
+    "kind_problems",
+]
 
 #: How a CSV cell is typed: one of these, from the schema property's ``type``.
 FieldType = str  # "string" | "integer" | "number" | "boolean" | "array:<item type>"
@@ -35,6 +48,8 @@ class EvidenceKind:
     schema: Mapping[str, Any]
     description: str = ""
     schema_file: str | None = field(default=None, compare=False)
+    #: The fields added by kind extensions, and the plugin that added each (``extend_kinds`` fills it).
+    extended_by: Mapping[str, str] = field(default_factory=dict, compare=False)
 
     @classmethod
     def from_file(cls, path: Path) -> EvidenceKind:
@@ -156,8 +171,9 @@ class _RecordsValidator:
         return self.lenient.iter_errors(instance)
 
 
-#: A kind id: lowercase words joined by hyphens (``it-assets``); the rule schema's ``kind`` pattern.
-KIND_ID = re.compile(r"[a-z][a-z0-9]*(-[a-z0-9]+)*")
+#: A kind id: lowercase words joined by hyphens (``it-assets``), a third party's after its namespace
+#: (``acme.staff-roster``); the rule schema's ``kind`` pattern (one definition: :mod:`capcheck.ids`).
+KIND_ID = re.compile(ids.KIND_ID)
 #: The types a JSON Schema ``type`` may name.
 _JSON_TYPES = ("array", "boolean", "integer", "null", "number", "object", "string")
 
@@ -170,25 +186,36 @@ def kind_problems(kind: EvidenceKind, owner: str) -> list[Problem]:
     problems: list[Problem] = []
     where = f"plugin {owner!r}: evidence kind {kind.id!r}"
     if not isinstance(kind.id, str) or not KIND_ID.fullmatch(kind.id):
-        problems.append(Problem(f"{where}: the id must be lowercase words joined by hyphens (e.g. it-assets)"))
+        problems.append(
+            Problem(
+                f"{where}: the id must be lowercase words joined by hyphens (e.g. it-assets), "
+                "after a namespace and a dot for a third party's kind (e.g. acme.staff-roster)"
+            )
+        )
     if not isinstance(kind.schema, Mapping):
         problems.append(Problem(f"{where}: the schema must be a JSON object, not {type(kind.schema).__name__}"))
         return problems
+    return problems + _schema_problems(kind.schema, where, kind.schema_file)
+
+
+def _schema_problems(schema: Mapping[str, Any], where: str, schema_file: str | None) -> list[Problem]:
+    """The ways ``schema`` is not a draft 2020-12 JSON Schema, each after ``where``."""
     import jsonschema_rs
 
     try:
-        valid = jsonschema_rs.meta.is_valid(dict(kind.schema))
+        valid = jsonschema_rs.meta.is_valid(dict(schema))
     except Exception:  # not JSON at all (a Python object in it): the slow walk below says where
         valid = False
     if valid:
-        return problems
+        return []
     import jsonschema  # only for a schema that is not valid: its messages are the clearer ones
 
     meta = jsonschema.Draft202012Validator(jsonschema.Draft202012Validator.META_SCHEMA)
     try:
-        errors = sorted(meta.iter_errors(dict(kind.schema)), key=lambda e: list(map(str, e.absolute_path)))
+        errors = sorted(meta.iter_errors(dict(schema)), key=lambda e: list(map(str, e.absolute_path)))
     except Exception as exc:  # e.g. a value jsonschema cannot walk
-        return [*problems, Problem(f"{where}: the schema is not a JSON Schema: {type(exc).__name__}: {exc}")]
+        return [Problem(f"{where}: the schema is not a JSON Schema: {type(exc).__name__}: {exc}")]
+    problems: list[Problem] = []
     for error in errors:
         path = [str(part) for part in error.absolute_path]
         pointer = "".join("/" + part.replace("~", "~0").replace("/", "~1") for part in path)
@@ -197,15 +224,228 @@ def kind_problems(kind: EvidenceKind, owner: str) -> list[Problem]:
             close = difflib.get_close_matches(error.instance, _JSON_TYPES, n=1)
             hint = f"did you mean {close[0]!r}?" if close else f"types: {', '.join(_JSON_TYPES)}"
             message = f"unknown type {error.instance!r} ({hint})"
-        if kind.schema_file is not None:  # a schema file: its path and the pointer locate the problem
+        if schema_file is not None:  # a schema file: its path and the pointer locate the problem
             problems.append(
-                Problem(
-                    f"{where}: not a JSON Schema (draft 2020-12): {message}", path=kind.schema_file, pointer=pointer
-                )
+                Problem(f"{where}: not a JSON Schema (draft 2020-12): {message}", path=schema_file, pointer=pointer)
             )
         else:
             problems.append(Problem(f"{where}: schema {pointer or '/'}: not a JSON Schema (draft 2020-12): {message}"))
     return problems
+
+
+@dataclass(frozen=True)
+class KindExtension:
+    """Fields a plugin adds to a registered kind (``it-assets``) without registering a kind of its own.
+
+    ``fields`` maps each new field's name to its JSON Schema (``{"site": {"type": "string"}}``);
+    ``required`` names those of them every record must have (an organisation's own columns; a
+    published plugin should leave its fields optional, so that others' evidence stays valid).
+    The fields are added to the kind's top-level ``properties``: declarative rules may read them
+    and CSV cells of them are typed. A field the kind or another extension already defines
+    differently is an error naming both.
+    """
+
+    kind: str
+    fields: Mapping[str, Mapping[str, Any]]
+    required: Sequence[str] = ()
+    description: str = ""
+
+    @classmethod
+    def from_file(cls, path: Path) -> KindExtension:
+        """Read an extension kept as data: a JSON file such as ``it-assets.extension.json``::
+
+            {"extends": "it-assets", "description": "...",
+             "properties": {"acme_site": {"type": "string"}}, "required": []}
+
+        :raises PluginError: the file cannot be read, is not JSON, or is not of that shape (file and pointer).
+        """
+        from capcheck.errors import PluginError
+        from capcheck.models import display_path
+        from capcheck.side_inputs import RULE_FILE_MAX_BYTES, read_document
+
+        shown = display_path(path)
+        doc = read_document(
+            path,
+            shown=shown,
+            what="kind extension file",
+            error=PluginError,
+            limit=RULE_FILE_MAX_BYTES,
+            formats=(".json",),
+        ).value
+
+        def bad(pointer: str, cause: str) -> PluginError:
+            return PluginError(Problem(f"kind extension: {cause}", path=shown, pointer=pointer))
+
+        if not isinstance(doc, dict):
+            raise bad("", "the file holds a JSON object with 'extends' and 'properties'")
+        allowed = ("$schema", "description", "extends", "properties", "required", "title")
+        for key in doc:
+            if key not in allowed:
+                close = difflib.get_close_matches(key, allowed, n=1)
+                hint = f"did you mean {close[0]!r}?" if close else f"keys: {', '.join(allowed)}"
+                raise bad(f"/{key}", f"unknown key {key!r} ({hint})")
+        if not isinstance(doc.get("extends"), str):
+            raise bad("/extends", "'extends' names the kind the fields are added to (e.g. \"it-assets\")")
+        if not isinstance(doc.get("properties"), dict):
+            raise bad("/properties", "'properties' maps each field it adds to its JSON Schema")
+        required = doc.get("required", [])
+        if not isinstance(required, list) or not all(isinstance(r, str) for r in required):
+            raise bad("/required", "'required' is a list of field names")
+        return cls(
+            kind=doc["extends"],
+            fields=doc["properties"],
+            required=tuple(required),
+            description=str(doc.get("description", "")),
+        )
+
+
+#: What a field name may be (the rule schema's ``fieldName``, undotted).
+_FIELD_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_-]*")
+
+
+def extend_kinds(
+    kinds: Mapping[str, EvidenceKind], owners: Mapping[str, str], extensions: Sequence[tuple[str, KindExtension]]
+) -> tuple[dict[str, EvidenceKind], list[Problem]]:
+    """The kinds with the ``(plugin, extension)`` pairs applied in order, and what is wrong with them.
+
+    :param owners: the plugin that registered each kind, to name in a conflict.
+    :return: every kind (extended ones replaced by their merged copies) and the problems: an unknown
+        kind, a field name or schema that is not one, a required field the extension does not add,
+        a field defined twice differently (naming both sides).
+    """
+    out = dict(kinds)
+    problems: list[Problem] = []
+    added: dict[tuple[str, str], tuple[str, Mapping[str, Any]]] = {}  # (kind, field) -> (plugin, schema)
+    for owner, ext in extensions:
+        where = f"{_who(owner)}: extension of evidence kind {ext.kind!r}"
+        kind = out.get(ext.kind)
+        if kind is None:
+            close = difflib.get_close_matches(str(ext.kind), list(out), n=1)
+            hint = f"did you mean {close[0]!r}?" if close else "see 'capcheck kinds'"
+            problems.append(Problem(f"{where}: no such kind ({hint})"))
+            continue
+        if not isinstance(ext.fields, Mapping) or not ext.fields:
+            problems.append(Problem(f"{where}: 'fields' must map at least one field name to its JSON Schema"))
+            continue
+        bad = [
+            f"{where}: field {name!r} is not a field name (letters, digits, '_' and '-')"
+            for name in ext.fields
+            if not isinstance(name, str) or not _FIELD_NAME.fullmatch(name)
+        ]
+        bad += [
+            f"{where}: field {name!r}: its schema must be a JSON object, not {type(spec).__name__}"
+            for name, spec in ext.fields.items()
+            if not isinstance(spec, Mapping)
+        ]
+        bad += [
+            f"{where}: required field {name!r} is not one of the fields it adds"
+            for name in ext.required
+            if name not in ext.fields
+        ]
+        if bad:
+            problems.extend(Problem(text) for text in bad)
+            continue
+        schema_errors = _schema_problems({"properties": dict(ext.fields)}, where, None)
+        if schema_errors:
+            problems.extend(schema_errors)
+            continue
+        properties = dict(kind.schema.get("properties", {}))
+        declared = kind.declared_fields or frozenset()
+        new_fields: dict[str, str] = {}
+        for name, spec in ext.fields.items():
+            earlier = added.get((kind.id, name))
+            if earlier is not None:
+                if dict(earlier[1]) != dict(spec):
+                    problems.append(
+                        Problem(
+                            f"{where}: field {name!r} is defined twice: as {_shown(spec)} by {_who(owner)} and as "
+                            f"{_shown(earlier[1])} by {_who(earlier[0])}"
+                        )
+                    )
+                continue
+            if name in declared:
+                own = properties.get(name)
+                if own is None or dict(own) != dict(spec):
+                    theirs = _shown(own) if own is not None else "part of its schema"
+                    problems.append(
+                        Problem(
+                            f"{where}: field {name!r} is defined twice: as {_shown(spec)} by {_who(owner)} and as "
+                            f"{theirs} by the kind itself (registered by {_who(owners.get(kind.id, '?'))})"
+                        )
+                    )
+                continue  # the kind's own, identical: nothing to add
+            added[(kind.id, name)] = (owner, spec)
+            properties[name] = dict(spec)
+            new_fields[name] = owner
+        # a required field may be one the extension adds or one the kind has, defined identically: "our
+        # records must state their owner" makes an optional field of the kind compulsory
+        newly_required = [f for f in dict.fromkeys(ext.required) if f not in kind.required]
+        if not new_fields and not newly_required:
+            continue
+        schema = dict(kind.schema)
+        schema["properties"] = properties
+        if newly_required:
+            schema["required"] = [*kind.required, *newly_required]
+        out[kind.id] = replace(kind, schema=schema, extended_by={**kind.extended_by, **new_fields})
+    return out, problems
+
+
+#: How a config file is named as the owner of the kind extensions it declares (``[kinds.<id>]``).
+CONFIG_OWNER = "config "
+
+
+def _who(owner: str) -> str:
+    """A plugin, or a config file, as a message names it."""
+    return owner if owner.startswith(CONFIG_OWNER) else f"plugin {owner!r}"
+
+
+class KindFields(BaseModel):
+    """A config file's ``[kinds."<id>"]`` table: the fields an organisation adds to a registered kind
+    (its own columns), as a :class:`KindExtension` owned by the config file."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    fields: dict[str, dict[str, Any]] = Field(
+        min_length=1, description='Field name -> its JSON Schema, e.g. site = { type = "string" }.'
+    )
+    required: list[str] = Field(default_factory=list, description="Those of the fields every record must have.")
+
+    def extension(self, kind: str) -> KindExtension:
+        """The extension this table declares for ``kind``."""
+        return KindExtension(kind=kind, fields=self.fields, required=tuple(self.required))
+
+
+def _shown(spec: Any) -> str:
+    """A field's schema, compactly, for a message."""
+    return json.dumps(spec, sort_keys=True, default=str)
+
+
+def describe_kind(kind: EvidenceKind, owner: str) -> list[str]:
+    """``capcheck kinds --show``: the kind and each field of its (merged) schema, its type, whether it is
+    required, and where it came from (the kind's plugin, or the extension that added it)."""
+    lines = [f"{kind.id}  {kind.title}", f"registered by: {owner}"]
+    if kind.description:
+        lines.append(kind.description)
+    lines.append("")
+    props = kind.schema.get("properties", {})
+    rows = [("field", "type", "required", "from")]
+    for name in props:
+        rows.append(
+            (
+                name,
+                kind.field_types.get(name, "string"),
+                "yes" if name in kind.required else "",
+                kind.extended_by.get(name, owner) + (" (extension)" if name in kind.extended_by else ""),
+            )
+        )
+    widths = [max(len(r[i]) for r in rows) for i in range(3)]
+    lines.extend(f"{r[0]:<{widths[0]}}  {r[1]:<{widths[1]}}  {r[2]:<{widths[2]}}  {r[3]}".rstrip() for r in rows)
+    undeclared = sorted((kind.declared_fields or frozenset()) - set(props))
+    if undeclared:
+        lines.append(f"declared by composed schemas: {', '.join(undeclared)}")
+    lines.append("")
+    lines.append(f"the merged JSON Schema: capcheck schema {kind.id}")
+    return lines
 
 
 def _field_type(spec: Mapping[str, Any]) -> FieldType:

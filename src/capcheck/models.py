@@ -20,6 +20,8 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from capcheck.ids import AREA_ID, KIND_ID, RULE_ID, local_id
+
 if TYPE_CHECKING:  # only for annotations: these modules import this one
     from capcheck.baseline import BaselineReport
     from capcheck.scorecard import Scorecard, ScorecardConfig
@@ -91,9 +93,9 @@ STATUS_ORDER: tuple[Status, ...] = (
 #: The statuses of a failing record, accepted or not (what the scorecard counts as failures).
 FAILING: frozenset[Status] = frozenset({Status.FAIL, Status.WAIVED, Status.BASELINED})
 
-_RULE_ID = r"^[A-Z][A-Z0-9]{1,9}-[0-9]{3,4}$"
-_AREA_ID = r"^[A-Z][A-Z0-9]{1,9}$"
-_KIND_ID = r"^[a-z][a-z0-9]*(-[a-z0-9]+)*$"
+_RULE_ID = RULE_ID
+_AREA_ID = AREA_ID
+_KIND_ID = KIND_ID
 
 
 class Area(BaseModel):
@@ -112,7 +114,10 @@ class RuleMeta(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    id: str = Field(pattern=_RULE_ID, description="Area prefix and number, e.g. COMM-001.")
+    id: str = Field(
+        pattern=_RULE_ID,
+        description="Area prefix and number, e.g. COMM-001; a third party's with its namespace: acme.CULT-101.",
+    )
     title: str = Field(min_length=3, description="The passing state, e.g. 'Contracts have an owner'.")
     area: str = Field(pattern=_AREA_ID)
     severity: Severity
@@ -126,6 +131,9 @@ class RuleMeta(BaseModel):
     )
     version: str = Field(default="1.0.0", pattern=r"^[0-9]+(\.[0-9]+){0,2}$")
     kinds: tuple[str, ...] = Field(min_length=1, description="The evidence kinds the rule reads.")
+    any_of: tuple[str, ...] = Field(
+        default=(), description="Those of ``kinds`` of which one is enough: the others are all required."
+    )
     options: dict[str, Any] = Field(default_factory=dict, description="Options and their defaults.")
 
     @field_validator("kinds")
@@ -133,13 +141,32 @@ class RuleMeta(BaseModel):
     def _kind_ids(cls, kinds: tuple[str, ...]) -> tuple[str, ...]:
         for k in kinds:
             if not re.match(_KIND_ID, k):
-                raise ValueError(f"{k!r} is not a kind id (lower-case words joined by '-')")
+                raise ValueError(f"{k!r} is not a kind id (lower-case words joined by '-', optionally namespace.kind)")
+        twice = sorted({k for k in kinds if kinds.count(k) > 1})
+        if twice:
+            raise ValueError(f"{', '.join(map(repr, twice))} named twice (a kind is in kinds or in any_of, not both)")
         return kinds
+
+    @model_validator(mode="after")
+    def _any_of_in_kinds(self) -> RuleMeta:
+        """``any_of`` names two or more of the rule's kinds (one alone would simply be required)."""
+        if self.any_of:
+            if len(set(self.any_of)) < 2:
+                raise ValueError("any_of names two or more kinds, one of which is enough (one alone goes in kinds)")
+            outside = [k for k in self.any_of if k not in self.kinds]
+            if outside:
+                raise ValueError(f"any_of names kinds the rule does not read: {', '.join(outside)}")
+        return self
+
+    @property
+    def required_kinds(self) -> tuple[str, ...]:
+        """The kinds that must all be present for the rule to run (``kinds`` less ``any_of``)."""
+        return tuple(k for k in self.kinds if k not in self.any_of)
 
     @model_validator(mode="after")
     def _id_matches_area(self) -> RuleMeta:
         """The id's prefix is the rule's area: ``COMM-001`` belongs to ``COMM``."""
-        prefix = self.id.rsplit("-", 1)[0]
+        prefix = local_id(self.id).rsplit("-", 1)[0]
         if prefix != self.area:
             raise ValueError(f"rule id {self.id!r} must start with its area {self.area!r}")
         return self

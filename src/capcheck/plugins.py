@@ -12,6 +12,7 @@ directory (``./my_rules/``), loaded from that path alone; no directory is ever a
 
 from __future__ import annotations
 
+import dataclasses
 import difflib
 import hashlib
 import importlib
@@ -40,6 +41,7 @@ __all__ = [
     "PluginInfo",
     "autoload_disabled",
     "build_plugin_manager",
+    "check_api_version",
     "check_hooks",
     "is_plugin_path",
     "no_autoload",
@@ -111,6 +113,8 @@ class PluginInfo:
     location: str | None = None
     #: Who asked for a local plugin: ``--plugin``, or the config file that names it.
     named_by: str | None = None
+    #: The plugin API version the plugin declares it was written for (``CAPCHECK_PLUGIN_API``), if any.
+    api: str | None = None
 
 
 @dataclass(frozen=True)
@@ -241,11 +245,13 @@ def build_plugin_manager(
     infos: list[PluginInfo] = []
 
     def register(module: object, name: str, info: PluginInfo) -> None:
+        check_api_version(module, name, info)
         try:
             pm.register(module, name=name)
         except (ValueError, pluggy.PluginValidationError) as exc:
             raise PluginError(Problem(f"plugin {name!r} cannot be registered: {exc}")) from None
-        infos.append(info)
+        api = getattr(module, API_ATTRIBUTE, None)
+        infos.append(dataclasses.replace(info, api=api) if isinstance(api, str) else info)
 
     for name in DEFAULT_PLUGINS:
         register(importlib.import_module(name), name, PluginInfo(name, "builtin", "capcheck", __version__))
@@ -306,6 +312,48 @@ def build_plugin_manager(
         )
     check_hooks(pm, [i.name for i in infos if i.origin != "builtin"])
     return pm, infos
+
+
+#: The attribute a plugin declares the plugin API version it was written for with (``"1.1"``).
+API_ATTRIBUTE = "CAPCHECK_PLUGIN_API"
+
+
+def check_api_version(plugin: object, name: str, info: PluginInfo | None = None) -> None:
+    """Refuse a plugin written for a plugin API this capcheck does not provide.
+
+    A plugin declares ``CAPCHECK_PLUGIN_API = "MAJOR.MINOR"`` (optional; without it, it is trusted to
+    fit). It fits when the major equals ``PLUGIN_API_VERSION``'s and its minor is not higher: a minor
+    version only adds. Checked before the plugin's hooks are registered, so an incompatible plugin
+    is named for what it is, not for a hook signature it gets wrong.
+
+    :raises PluginError: the declaration is malformed, or names an API this capcheck lacks.
+    """
+    from capcheck._version import __version__
+
+    wanted = getattr(plugin, API_ATTRIBUTE, None)
+    if wanted is None:
+        return
+    where = f"plugin {name!r}" + (f" ({info.distribution} {info.version})" if info and info.distribution else "")
+    parts = wanted.split(".") if isinstance(wanted, str) else []
+    if len(parts) != 2 or not all(p.isdigit() and p.isascii() for p in parts):
+        raise PluginError(
+            Problem(f"{where}: {API_ATTRIBUTE} must be a 'MAJOR.MINOR' string such as '1.0', not {wanted!r}")
+        )
+    major, minor = (int(p) for p in parts)
+    have_major, have_minor = (int(p) for p in hookspecs.PLUGIN_API_VERSION.split("."))
+    if major == have_major and minor <= have_minor:
+        return
+    if major > have_major or (major == have_major and minor > have_minor):
+        fix = "upgrade capcheck, or use a release of the plugin written for this API"
+    else:
+        fix = "upgrade the plugin to a release written for this API"
+    raise PluginError(
+        Problem(
+            f"{where} needs capcheck plugin API {wanted}; capcheck {__version__} provides "
+            f"{hookspecs.PLUGIN_API_VERSION} (a plugin fits the same major version at the same or a lower "
+            f"minor): {fix}"
+        )
+    )
 
 
 #: The prefix of every hook's name; in a plugin it is kept for hook implementations.

@@ -18,7 +18,7 @@ from pydantic import ValidationError
 
 from capcheck.declarative import CompileContext, RuleFormat
 from capcheck.errors import CapcheckError, PluginError, Problem, RuleFileError
-from capcheck.kinds import EvidenceKind, kind_problems
+from capcheck.kinds import EvidenceKind, KindExtension, extend_kinds, kind_problems
 from capcheck.loaders import Loader
 from capcheck.models import Area, Framework, RuleSource, display_path
 from capcheck.plugins import PluginInfo
@@ -104,10 +104,13 @@ def build_registry(
     plugins: list[PluginInfo],
     *,
     rule_paths: Sequence[Path] = (),
+    kind_extensions: Sequence[tuple[str, KindExtension]] = (),
 ) -> Registry:
     """Collect the plugins' areas, kinds, loaders, rule formats, rules and reporters.
 
     :param rule_paths: extra declarative rule files or directories (``--rules``, config).
+    :param kind_extensions: ``(owner, extension)`` pairs applied after the plugins' (the config's
+        ``[kinds.<id>]`` tables, owned by ``"config <file>"``).
     :raises PluginError: a duplicate id, a crashing hook, a rule with an unknown area or kind.
     :raises RuleFileError: a declarative rule file is broken.
     """
@@ -121,6 +124,15 @@ def build_registry(
         _add(reg, reg.kinds, "evidence kind", kind.id, kind, owner)
     if kind_errors:
         raise PluginError(kind_errors)
+    extensions = [*_collect(pm, "capcheck_kind_extensions", KindExtension), *kind_extensions]
+    if extensions:
+        kind_owners = {key: owner for (what, key), owner in reg.owners.items() if what == "evidence kind"}
+        reg.kinds, kind_errors = extend_kinds(reg.kinds, kind_owners, extensions)
+        if kind_errors:
+            raise PluginError(kind_errors)
+        for kind in reg.kinds.values():
+            for name, owner in kind.extended_by.items():
+                reg.owners[("kind field", f"{kind.id}.{name}")] = owner
     for owner, loader in _collect(pm, "capcheck_loaders", Loader):
         for ext in loader.extensions:
             _add(reg, reg.loaders, "loader for", ext.lower(), loader, owner)

@@ -17,13 +17,24 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from capcheck.errors import PluginError, Problem, UsageError
+from capcheck.ids import namespace_of, normalise_rule_id
 from capcheck.models import Outcome, PassedRecords, RuleMeta, RuleSource, Severity, Status, display_path
 
 if TYPE_CHECKING:
     from capcheck.evidence import EvidenceSet
 
-__all__ = ["CheckFunction", "Rule", "RuleContext", "is_missing", "rule", "select_rules", "undetermined_message"]
+__all__ = [
+    "CheckFunction",
+    "Record",
+    "Rule",
+    "RuleContext",
+    "is_missing",
+    "rule",
+    "select_rules",
+    "undetermined_message",
+]
 
+#: One evidence record as a rule reads it: a read-only mapping of field names to JSON values.
 Record = Mapping[str, Any]
 CheckFunction = Callable[["EvidenceSet", "RuleContext"], Iterable[Outcome | PassedRecords]]
 
@@ -77,7 +88,8 @@ def rule(
     title: str,
     area: str,
     severity: str | Severity,
-    kinds: Sequence[str],
+    kinds: Sequence[str] = (),
+    any_of: Sequence[str] = (),
     description: str,
     rationale: str,
     remediation: str,
@@ -94,6 +106,12 @@ def rule(
 
     The check receives ``(evidence, ctx)`` and yields outcomes. Options are declared with their
     defaults; users override them per rule in the config; the check reads ``ctx.options``.
+
+    ``kinds`` are the evidence kinds the rule needs, all of them; ``any_of`` names two or more kinds
+    of which one is enough (a join over "the governance register *or* the asset register"). The rule
+    is skipped (insufficient evidence) when a kind of ``kinds`` is absent, or every kind of
+    ``any_of`` is; otherwise it runs, and reads ``evidence.has(kind)`` to see which were given.
+    ``meta.kinds`` lists both (the required first); ``meta.required_kinds`` the required alone.
 
     Example::
 
@@ -114,7 +132,8 @@ def rule(
                 "title": title,
                 "area": area,
                 "severity": severity,
-                "kinds": tuple(kinds),
+                "kinds": (*kinds, *any_of),
+                "any_of": tuple(any_of),
                 "description": description,
                 "rationale": rationale,
                 "remediation": remediation,
@@ -271,24 +290,42 @@ def select_rules(
 ) -> list[Rule]:
     """The rules chosen by ``select`` (all when empty) less those matched by ``ignore``, by id.
 
-    Each selector is a rule id (``COMM-001``), an id prefix with its hyphen (``COMM-00``), an area id
-    (``COMM``: never ``COMMS``) or a tag. A selector that matches no rule is a usage error, never a
-    silent no-op; so is a selection that leaves no rule to run.
+    Each selector is a rule id (``COMM-001``, ``acme.CULT-101``), an id prefix with its hyphen
+    (``COMM-00``, ``acme.CULT-1``), an area id (``COMM``: never ``COMMS``; a third party's rules of
+    the area too), a namespace with its dot (``acme.``), a namespace and an area (``acme.CULT``) or a
+    tag. An id prefix never reaches into a namespace: ``CULT-1`` is the pack's rules only. A selector
+    that matches no rule is a usage error, never a silent no-op; so is a selection that leaves no
+    rule to run.
     """
 
     def matches(selector: str, r: Rule) -> bool:
         sel = selector.strip()
-        upper = sel.upper()
-        return (
-            r.meta.id == upper
-            or ("-" in upper and r.meta.id.startswith(upper))
-            or r.meta.area == upper
-            or sel in r.meta.tags
-        )
+        wanted = normalise_rule_id(sel)
+        rid = r.meta.id
+        if rid == wanted or sel in r.meta.tags:
+            return True
+        if wanted.endswith("."):  # a namespace
+            return rid.startswith(wanted)
+        if "-" in wanted:  # an id prefix
+            return rid.startswith(wanted)
+        if "." in wanted:  # a namespace's rules of one area
+            return rid.startswith(wanted + "-")
+        return r.meta.area == wanted
 
     unknown = [s for s in (*select, *ignore) if not any(matches(s, r) for r in rules.values())]
     if unknown:
-        raise UsageError([f"unknown rule id, area or tag {s!r} (see 'capcheck rules list')" for s in unknown])
+        namespaces = {ns for r in rules.values() if (ns := namespace_of(r.meta.id)) is not None}
+        raise UsageError(
+            [
+                f"unknown rule id, area or tag {s!r} (see 'capcheck rules list')"
+                + (
+                    f"; a namespace is selected with its dot: '{s.strip().lower()}.'"
+                    if s.strip().lower() in namespaces
+                    else ""
+                )
+                for s in unknown
+            ]
+        )
     chosen = [r for r in rules.values() if not select or any(matches(s, r) for s in select)]
     chosen = [r for r in chosen if not any(matches(s, r) for s in ignore)]
     if not chosen and rules:

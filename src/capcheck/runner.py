@@ -21,6 +21,7 @@ from capcheck.config import Config
 from capcheck.engine import evaluate
 from capcheck.errors import ConfigError, PluginError, Problem, UsageError
 from capcheck.evidence import EvidenceSet, load_evidence
+from capcheck.kinds import CONFIG_OWNER
 from capcheck.models import Finding, RuleInfo, RunResult, Severity, display_path
 from capcheck.plugins import LocalPlugin, build_plugin_manager
 from capcheck.registry import Registry, build_registry
@@ -103,7 +104,9 @@ def load_registry(
     modules += [LocalPlugin(m) for m in plugins]
     pm, infos = build_plugin_manager(modules, entry_points=entry_points)
     paths = [config.resolve(p) for p in config.rules] + list(rule_paths)
-    return build_registry(pm, infos, rule_paths=paths)
+    owner = f"{CONFIG_OWNER}{named_by}"  # the config's [kinds.<id>] tables extend kinds after the plugins
+    extensions = [(owner, fields.extension(kind)) for kind, fields in config.kinds.items()]
+    return build_registry(pm, infos, rule_paths=paths, kind_extensions=extensions)
 
 
 def _rule_settings(registry: Registry, config: Config) -> tuple[dict[str, dict[str, Any]], dict[str, Severity]]:

@@ -1,8 +1,9 @@
-"""``capcheck new rule``: a rule skeleton that validates and a case file that passes, to start from.
+"""``capcheck new rule`` and ``capcheck new plugin``: skeletons that validate and cases that pass, to start from.
 
-The skeleton checks one optional field of the kind (it ``exists``); the case file holds one record that
-passes and one that fails, built from the kind's schema. The author then edits the condition, the
-metadata and the cases.
+A rule skeleton checks one optional field of the kind (it ``exists``); its case file holds one record
+that passes and one that fails, built from the kind's schema. A plugin skeleton is a pip-installable
+package (templates in ``templates/plugin/``): a namespaced kind, a declarative and a Python rule, their
+case files and a test that runs them. The author then edits the conditions, the metadata and the cases.
 """
 
 from __future__ import annotations
@@ -14,10 +15,11 @@ from pathlib import Path
 from typing import Any
 
 from capcheck.errors import UsageError
+from capcheck.ids import NAMESPACE, local_id
 from capcheck.kinds import EvidenceKind
 from capcheck.registry import Registry
 
-__all__ = ["Scaffold", "next_rule_id", "scaffold_rule"]
+__all__ = ["Scaffold", "module_name", "next_rule_id", "refuse_builtin_pack", "scaffold_plugin", "scaffold_rule"]
 
 #: Numbers below this are left to the built-in pack; new rules start here.
 FIRST_LOCAL_NUMBER = 100
@@ -34,15 +36,43 @@ class Scaffold:
     case_text: str
 
 
-def next_rule_id(registry: Registry, area: str, taken_in: Path) -> str:
-    """The first free ``AREA-NNN`` from 100 up: not registered, and no file of that name in ``taken_in``."""
-    used = {r.meta.id for r in registry.rules.values()}
-    if taken_in.is_dir():
-        used |= {p.stem.upper() for p in taken_in.iterdir()}
+def module_name(rule_id: str) -> str:
+    """The Python module a ``--python`` starter rule is written to: ``infra_100_rule`` for ``INFRA-100``,
+    ``acme_cult_100_rule`` for ``acme.CULT-100``."""
+    return re.sub(r"[^a-z0-9]+", "_", f"{rule_id.lower()}_rule")
+
+
+def _taken(rule_id: str, out: Path, cases: Path) -> bool:
+    """Whether a file of the id is in the rules or the cases folder already, in either style (so that a
+    ``--python`` scaffold after a TOML one does not take the TOML one's case file)."""
+    return any(
+        p.exists() for p in (out / f"{rule_id}.toml", out / f"{module_name(rule_id)}.py", cases / f"{rule_id}.yaml")
+    )
+
+
+def next_rule_id(registry: Registry, area: str, out: Path, cases: Path, namespace: str | None = None) -> str:
+    """The first free id of ``area`` from 100 up (``AREA-NNN``, or ``namespace.AREA-NNN``): not
+    registered, and no rule file (TOML or Python) in ``out`` nor case file in ``cases`` of that id."""
+    prefix = f"{namespace}.{area}" if namespace else area
     number = FIRST_LOCAL_NUMBER
-    while f"{area}-{number:03d}" in used:
+    while f"{prefix}-{number:03d}" in registry.rules or _taken(f"{prefix}-{number:03d}", out, cases):
         number += 1
-    return f"{area}-{number:03d}"
+    return f"{prefix}-{number:03d}"
+
+
+def refuse_builtin_pack(path: Path, option: str) -> None:
+    """Refuse to write a starter into capcheck's own rule pack (or its case files): run in capcheck's
+    repository, the default ``./rules`` *is* the pack, and a rule there would ship as a built-in."""
+    from capcheck.resources import data_dir
+
+    pack = data_dir("rules").resolve()
+    target = path.resolve()
+    for builtin in (pack, pack.parent / "tests" / "rule_cases"):
+        if target == builtin or builtin in target.parents:
+            raise UsageError(
+                f"{path.as_posix()} is capcheck's built-in rule pack: a new rule goes in a folder of your own "
+                f"({option} DIR, e.g. {option} ./my-rules)"
+            )
 
 
 def _example(name: str, spec: dict[str, Any]) -> Any:
@@ -99,21 +129,30 @@ def scaffold_rule(
     cases: Path,
     python: bool = False,
     rule_id: str | None = None,
+    namespace: str | None = None,
 ) -> Scaffold:
-    """Build (not write) a starter rule of ``area`` reading ``kind_id``, and its case file."""
+    """Build (not write) a starter rule of ``area`` reading ``kind_id``, and its case file.
+
+    :param namespace: the publisher namespace of the new id (``acme`` makes ``acme.GOV-100``).
+    """
     area = area.upper()
     if area not in registry.areas:
         raise UsageError(f"unknown area {area!r} (areas: {', '.join(sorted(registry.areas))})")
     kind = registry.kinds.get(kind_id)
     if kind is None:
         raise UsageError(f"unknown evidence kind {kind_id!r} (see 'capcheck kinds')")
+    if namespace is not None and not re.fullmatch(NAMESPACE, namespace):
+        raise UsageError(f"{namespace!r} is not a namespace (lowercase words joined by hyphens, e.g. acme)")
     if rule_id is None:
-        rule_id = next_rule_id(registry, area, out)
-    elif not re.fullmatch(rf"{area}-[0-9]{{3,4}}", rule_id) or rule_id in registry.rules:
-        raise UsageError(f"{rule_id!r} is not a free id of area {area} (like {area}-100)")
+        rule_id = next_rule_id(registry, area, out, cases, namespace)
+    else:
+        ns_part = rf"{re.escape(namespace)}\." if namespace else rf"(?:{NAMESPACE}\.)?"
+        if not re.fullmatch(rf"{ns_part}{area}-[0-9]{{3,4}}", rule_id) or rule_id in registry.rules:
+            like = f"{namespace}.{area}-100" if namespace else f"{area}-100"
+            raise UsageError(f"{rule_id!r} is not a free id of area {area} (like {like})")
     field = _checked_field(kind)
     title = f"{kind.title} records name their {field.replace('_', ' ')}"
-    prefix = rule_id.split("-")[1]
+    prefix = local_id(rule_id).split("-")[1]
     passing = _record(kind, f"{prefix}-PASS", field)
     failing = _record(kind, f"{prefix}-FAIL", None)
     case_text = (
@@ -138,18 +177,18 @@ def scaffold_rule(
         "remediation": f"TODO: how to fix a failing record (e.g. record its {field}).",
     }
     if python:
-        module = re.sub(r"[^a-z0-9]+", "_", f"{area.lower()}_{prefix}_rule")
-        rule_path = out / f"{module}.py"
-        function = f"{kind.id.replace('-', '_')}_have_{field}"
+        rule_path = out / f"{module_name(rule_id)}.py"
+        function = f"{kind.id.replace('-', '_').replace('.', '_')}_have_{field}"
         rule_text = (
             f'"""{rule_id}: {title} (a starter rule from `capcheck new rule`)."""\n\n'
-            "from capcheck import hookimpl, rule\n\n\n"
+            "from collections.abc import Iterator, Sequence\n\n"
+            "from capcheck import EvidenceSet, Outcome, Rule, RuleContext, hookimpl, rule\n\n\n"
             "@rule(\n"
             + "".join(f"    {key}={json.dumps(value)},\n" for key, value in metadata.items())
             + f"    kinds=[{json.dumps(kind.id)}],\n"
             "    references=[],  # TODO: the public criteria it encodes (URLs)\n"
             ")\n"
-            f"def {function}(evidence, ctx):\n"
+            f"def {function}(evidence: EvidenceSet, ctx: RuleContext) -> Iterator[Outcome]:\n"
             f'    """Pass the records that state {field}; fail the others."""\n'
             f"    for record in evidence.records({json.dumps(kind.id)}):\n"
             f"        if record.get({json.dumps(field)}) is not None:\n"
@@ -157,7 +196,8 @@ def scaffold_rule(
             "        else:\n"
             f"            yield ctx.failed(record, f\"record {{record['id']}} has no {field}\")\n\n\n"
             "@hookimpl\n"
-            "def capcheck_rules():\n"
+            "def capcheck_rules() -> Sequence[Rule]:\n"
+            '    """The rules of this plugin module."""\n'
             f"    return [{function}]\n"
         )
     else:
@@ -180,3 +220,53 @@ def scaffold_rule(
         case_path=cases / f"{rule_id}.yaml",
         case_text=case_text,
     )
+
+
+#: The plugin skeleton's files: ``string.Template`` text (``.tmpl``), with ``__name__`` tokens in their paths.
+PLUGIN_TEMPLATES = Path(__file__).resolve().parent / "templates" / "plugin"
+
+
+def scaffold_plugin(registry: Registry, name: str, *, area: str = "GOV") -> dict[Path, str]:
+    """Build (not write) the files of a pip-installable plugin ``capcheck-<name>``, by path relative to
+    the folder it goes in: a kind ``<name>.register``, a declarative rule ``<name>.<AREA>-100``, a Python
+    rule ``<name>.<AREA>-101``, their case files, a test that runs them, a README and a pyproject naming
+    the ``capcheck`` entry point. ``name`` is the plugin's namespace (lowercase words joined by hyphens).
+    """
+    from string import Template
+
+    from capcheck._version import __version__
+    from capcheck.hookspecs import PLUGIN_API_VERSION
+
+    if not re.fullmatch(NAMESPACE, name):
+        raise UsageError(
+            f"{name!r} is not a plugin name: lowercase words joined by hyphens (e.g. acme, nhs-digital); it is "
+            "also the namespace of the plugin's ids (acme.GOV-100)"
+        )
+    area = area.upper()
+    if area not in registry.areas:
+        raise UsageError(f"unknown area {area!r} (areas: {', '.join(sorted(registry.areas))})")
+    package = "capcheck_" + name.replace("-", "_")
+    values = {
+        "ns": name,
+        "dist": f"capcheck-{name}",
+        "package": package,
+        "area": area,
+        "kind": f"{name}.register",
+        "rule_toml": f"{name}.{area}-100",
+        "rule_py": f"{name}.{area}-101",
+        "api": PLUGIN_API_VERSION,
+        "capcheck_version": ".".join(__version__.split(".")[:2]),
+    }
+    tokens = {"__package__": package, "__kind__": values["kind"], "__rule_toml__": values["rule_toml"]}
+    tokens["__rule_py__"] = values["rule_py"]
+    files: dict[Path, str] = {}
+    for template in sorted(p for p in PLUGIN_TEMPLATES.rglob("*") if p.is_file()):
+        relative = template.relative_to(PLUGIN_TEMPLATES).as_posix()
+        for token, value in tokens.items():
+            relative = relative.replace(token, value)
+        text = template.read_text(encoding="utf-8")
+        if relative.endswith(".tmpl"):
+            relative = relative.removesuffix(".tmpl")
+            text = Template(text).substitute(values)
+        files[Path(f"capcheck-{name}") / relative] = text
+    return files

@@ -106,7 +106,9 @@ class RenderOptions:
     or ``quiet`` (the summary only, ``--quiet``); ``show`` the statuses listed (``--show``; None: failures,
     errors and skips, and passes when the run lists them); ``min_severity`` the lowest severity listed
     (``--min-severity``; errors are always listed); ``limit`` the most failing rules detailed (``--limit``;
-    0 for every rule and record); ``width`` the terminal's columns."""
+    0 for every rule and record); ``width`` the terminal's columns; ``debug`` is ``--debug``: the grouped
+    layout then shows a rule error's traceback line by line, each line escaped (without it a newline in a
+    message is shown as a visible character, so that no value can start a line of its own)."""
 
     color: bool = False
     base_dir: Path | None = None
@@ -118,6 +120,7 @@ class RenderOptions:
     min_severity: Severity | None = None
     limit: int = DEFAULT_TEXT_LIMIT
     width: int = 100
+    debug: bool = False
 
 
 @dataclass(frozen=True)

@@ -203,12 +203,20 @@ class _Text:
             if mixed or f.status not in (Status.FAIL, Status.ERROR):
                 label = f"{f.status.value.upper():<{label_w}}"
                 status = _paint(label, _STATUS_COLOUR.get(f.status, "0"), self.color) + " "
-            rows.append((self._where(f, self.root), terminal(finding_subject(f)), status, terminal(f.message)))
+            message, *traceback = f.message.rstrip("\n").split("\n") if self._traceback(f) else [f.message]
+            rows.append((self._where(f, self.root), terminal(finding_subject(f)), status, terminal(message), traceback))
         where_w = min(_MAX_COLUMN, max((width(w) for w, *_ in rows), default=0))
         subject_w = min(_MAX_COLUMN, max((width(s) for _, s, *_ in rows), default=0))
-        return [
-            f"    {pad(w, where_w)}  {pad(s, subject_w)}  {status}{message}".rstrip() for w, s, status, message in rows
-        ]
+        lines = []
+        for w, s, status, message, traceback in rows:
+            lines.append(f"    {pad(w, where_w)}  {pad(s, subject_w)}  {status}{message}".rstrip())
+            lines.extend(f"        {terminal(line)}".rstrip() for line in traceback)
+        return lines
+
+    def _traceback(self, f: Finding) -> bool:
+        """Whether to show a rule error's message line by line: its traceback, under ``--debug`` only (each
+        line escaped). Otherwise a newline in a message is shown visibly: no value starts a line of its own."""
+        return self.options.debug and f.status is Status.ERROR and "\n" in f.message
 
     def _fix(self, remediation: str) -> str:
         """The remediation's first sentence, whole: a fix cut mid-word helps nobody."""
