@@ -82,6 +82,7 @@ DEFAULT_PLUGINS: tuple[str, ...] = (
     "capcheck.loaders.tomlfile",
     "capcheck.loaders.csvfile",
     "capcheck.loaders.xlsxfile",
+    "capcheck.loaders.dspt",
     "capcheck.declarative.toml_format",
     "capcheck.pack",
     "capcheck.reporters.text",

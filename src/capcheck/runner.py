@@ -168,6 +168,7 @@ def load_request_evidence(registry: Registry, request: CheckRequest) -> Evidence
     return load_evidence(
         request.paths,
         loaders=registry.loaders,
+        content_loaders=registry.content_loaders,
         kinds=registry.kinds,
         kind_map=request.config.csv_kinds,
         max_file_mb=request.config.max_file_mb,

@@ -218,6 +218,10 @@ class RecordCheck:
         # A failure is ctx.failed(record, why, kind=kind), built here as the tuple it is (once per
         # failing record: hundreds of thousands on some registers).
         new, fail = tuple.__new__, Status.FAIL
+        # Fields a source format cannot carry (Document.not_provided) make a record insufficient evidence
+        # instead of a failure; asked only when some file of the kind declares such fields.
+        not_provided = ctx.not_provided if evidence.declares_not_provided(kind) else None
+        required = tuple(dict.fromkeys(self.require.fields()))
         passing: list[str] = []  # passes are yielded as one value: most records pass, and are only counted
         keep = passing.append
         scope = self.where
@@ -227,8 +231,10 @@ class RecordCheck:
                     in_scope = where(record)
                     if not in_scope:
                         if in_scope is None and scope is not None:  # unknown: never silently out of scope
-                            why = undetermined_message(record, scope.missing_fields(record))
-                            yield new(Outcome, (fail, kind, record["id"], why, (), None))
+                            gap = scope.missing_fields(record)
+                            why = undetermined_message(record, gap)
+                            skip = not_provided(record, gap, kind=kind) if not_provided is not None else None
+                            yield skip or new(Outcome, (fail, kind, record["id"], why, (), None))
                         continue
                 if require(record):  # unknown (None) fails, like false
                     if check_dates and (wrong := impossible_dates(record, order, past, as_of)):
@@ -236,8 +242,9 @@ class RecordCheck:
                         yield new(Outcome, (fail, kind, record["id"], why, (), None))
                     else:
                         keep(record["id"])
-                else:
-                    yield new(Outcome, (fail, kind, record["id"], message(record), (), None))
+                else:  # a field the source format cannot carry is insufficient evidence, not a failure
+                    skip = not_provided(record, required, kind=kind) if not_provided is not None else None
+                    yield skip or new(Outcome, (fail, kind, record["id"], message(record), (), None))
             except NotADate as exc:
                 yield new(Outcome, (fail, kind, record["id"], str(exc), (), None))
         if passing:
