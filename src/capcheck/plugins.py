@@ -83,6 +83,8 @@ DEFAULT_PLUGINS: tuple[str, ...] = (
     "capcheck.loaders.csvfile",
     "capcheck.loaders.xlsxfile",
     "capcheck.loaders.dspt",
+    "capcheck.loaders.ocds",
+    "capcheck.loaders.cyclonedx",
     "capcheck.declarative.toml_format",
     "capcheck.pack",
     "capcheck.reporters.text",
