@@ -22,6 +22,7 @@ from typing import Any
 
 from capcheck.errors import EvidenceError, PluginError, Problem
 from capcheck.kinds import EvidenceKind
+from capcheck.lifecycle import fill_end_of_life
 from capcheck.loaders import HEAD_BYTES, Document, LoadContext, Loader, SourceFile
 from capcheck.mapping import FileMapping, apply_to_document
 from capcheck.models import EvidenceFileInfo, EvidenceRef, display_path
@@ -273,12 +274,15 @@ def load_evidence(
     max_file_mb: int = DEFAULT_MAX_FILE_MB,
     mappings: Sequence[FileMapping] = (),
     content_loaders: Sequence[Loader] = (),
+    product_names: Mapping[str, str] | None = None,
 ) -> EvidenceSet:
     """Read, validate and index the evidence under ``paths``; raise EvidenceError on any problem.
 
     :param loaders: loaders by lower-case extension (``".json"``).
     :param content_loaders: loaders that recognise a file by its content (``Loader.claims``), asked in
         order before the extension's loader, unless a mapping names the file.
+    :param product_names: local product names -> endoflife.date product ids (config ``endoflife_products``),
+        for filling in assets' end of life from the bundled snapshot (:mod:`capcheck.lifecycle`).
     :param kinds: the registered kinds by id.
     :param kind_map: CSV file name (or glob) to kind id.
     :param mappings: the config's ``[[mapping]]`` tables (:mod:`capcheck.mapping`), first match wins.
@@ -331,6 +335,7 @@ def load_evidence(
                 problems.append(Problem(f"the {loader.name!r} loader failed: {type(exc).__name__}: {exc}", path=shown))
                 continue
             for doc in documents:
+                fill_end_of_life(doc, product_names)  # it-assets only: end of life from the bundled snapshot
                 builder.add(source, doc, loader.name, sha256)
     return builder.finish()
 
