@@ -135,8 +135,10 @@ def build_registry(
         for kind in reg.kinds.values():
             for name, owner in kind.extended_by.items():
                 reg.owners[("kind field", f"{kind.id}.{name}")] = owner
+    content: dict[str, Loader] = {}
     for owner, loader in _collect(pm, "capcheck_loaders", Loader):
         if loader.claims is not None:  # by content: it shares its extensions with their own loaders
+            _add(reg, content, "content loader", loader.name, loader, owner)
             reg.content_loaders.append(loader)
             continue
         for ext in loader.extensions:
