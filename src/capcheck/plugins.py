@@ -85,6 +85,7 @@ DEFAULT_PLUGINS: tuple[str, ...] = (
     "capcheck.loaders.dspt",
     "capcheck.loaders.ocds",
     "capcheck.loaders.cyclonedx",
+    "capcheck.loaders.spdx",
     "capcheck.declarative.toml_format",
     "capcheck.pack",
     "capcheck.reporters.text",
