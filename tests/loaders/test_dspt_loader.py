@@ -138,3 +138,33 @@ def test_the_edition_is_judged_by_its_deadline(workdir: Path, run_cli, as_of: st
     result = run_cli("check", "trusts.csv", "--as-of", as_of, "--format", "json", "--select", "CYBER-007")
     doc = json.loads(result.stdout)
     assert sum(f["status"] == "fail" for f in doc["findings"]) == stale
+
+
+def test_the_organisations_own_row_in_an_export_is_judged_as_its_own(workdir: Path, run_cli) -> None:
+    """With the organisation profile naming its ODS code, its row of the national export is GOV-006's."""
+    shutil.copyfile(TRUSTS, workdir / "trusts.csv")
+    (workdir / "organisation.json").write_text(
+        json.dumps(
+            {
+                "kind": "organisation",
+                "records": [
+                    {
+                        "id": "R0D",
+                        "name": "University Hospitals Dorset",
+                        "org_code": "r0d",  # any case: codes are compared as join keys
+                        "type": "trust",
+                        "headcount": 9000,
+                        "estate": {"dspt-assessments": 211},
+                    }
+                ],
+            }
+        )
+    )
+    args = ["check", "trusts.csv", "organisation.json", "--as-of", "2023-11-16", "--format", "json"]
+    result = run_cli(*args, "--select", "GOV-006", "--select", "CYBER-004")
+    assert result.exit_code == 1, result.stderr
+    doc = json.loads(result.stdout)
+    judged = {(f["rule_id"], f["evidence"].get("record_id")): f["status"] for f in doc["findings"]}
+    assert judged[("GOV-006", "R0D")] == "fail"  # its own 22/23 Approaching Standards
+    assert ("CYBER-004", "R0D") not in judged  # not judged as a partner of itself
+    assert sum(status == "fail" for (rule, _), status in judged.items() if rule == "CYBER-004") == 57

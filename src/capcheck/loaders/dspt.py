@@ -11,8 +11,8 @@ file by its header (whatever the file is called) and maps each row to one record
 * ``status`` ("standards-met" ...) and ``edition`` ("22/23") split from the status text, which is
   kept whole in ``status_text``; ``published_on`` as an ISO date;
 * ``relationship``: the export does not say whose assessments these are, so every row is taken as a
-  ``partner`` (a note of the document says so); rules about the organisation's own assessment
-  (``relationship = self``) do not judge an export.
+  ``partner`` (a note of the document says so); the DSPT rules treat the row whose code is the
+  organisation profile's ``org_code`` as the organisation's own (GOV-006), not a partner's.
 
 Columns the kind has no field for (coordinates, regional codes) are not kept. A status or date the
 loader cannot read stops the run with the file, row and column.
@@ -226,8 +226,8 @@ def load_dspt(source: SourceFile, context: LoadContext) -> Sequence[Document]:
         raise EvidenceError(problems)
     editions = sorted({r["edition"] for r in records if "edition" in r})
     notes = [
-        "DSPT status export: every organisation is taken as a partner (relationship); the export does not "
-        "say which is your own",
+        "DSPT status export: every organisation is taken as a partner (relationship); the row with the "
+        "organisation profile's org_code, if any, is judged as your own",
     ]
     dropped = [name for name in header if name and name.lower() not in (*COLUMNS, "primary sector")]
     dropped = [name for name in dropped if not name.lower().startswith("integrated care board")]
