@@ -140,3 +140,23 @@ def test_an_sbom_runs_through_check_without_failing_on_what_it_cannot_say(workdi
     one = next(f for f in doc["findings"] if f["rule_id"] == "INFRA-004")
     assert one["message"].startswith("insufficient evidence: the cyclonedx source does not carry `")
     assert one["evidence"]["pointer"].startswith("/components/")
+
+
+def test_an_end_of_life_component_fails_infra_006_citing_the_snapshot(workdir: Path, run_cli: Any) -> None:
+    old = {
+        "type": "library",
+        "name": "log4j",
+        "group": "log4j",
+        "version": "1.2.17",
+        "purl": "pkg:maven/log4j/log4j@1.2.17",
+    }
+    (workdir / "bom.json").write_text(json.dumps(bom(old)))
+    result = run_cli("check", "bom.json", "--as-of", "2026-11-25", "--select", "INFRA", "--format", "json")
+    assert result.exit_code == 1, result.stderr
+    [failure] = [f for f in json.loads(result.stdout)["findings"] if f["status"] == "fail"]
+    assert failure["rule_id"] == "INFRA-006"
+    assert failure["message"] == (
+        "Referrals@3.1: log4j/log4j 1.2.17: end of life 2015-10-15 (endoflife.date snapshot of 2026-08-22: log4j 1); "
+        "it must be after 2026-11-25"
+    )
+    assert (failure["evidence"]["pointer"], failure["evidence"]["line"]) == ("/components/0", 1)  # one-line JSON
