@@ -9,10 +9,12 @@ from pathlib import Path
 
 import pytest
 
+from capcheck.errors import EvidenceError
 from capcheck.evidence import EvidenceSet, load_evidence
 from capcheck.kinds import EvidenceKind
 from capcheck.loaders import Loader, dspt
 from capcheck.loaders.dspt import claims_dspt, parse_status
+from capcheck.mapping_config import compile_mappings
 
 REAL = Path(__file__).resolve().parent.parent / "data" / "real"
 TRUSTS = REAL / "nhs-dspt-trusts-status-2023-11-16.csv"
@@ -168,3 +170,24 @@ def test_the_organisations_own_row_in_an_export_is_judged_as_its_own(workdir: Pa
     assert judged[("GOV-006", "R0D")] == "fail"  # its own 22/23 Approaching Standards
     assert ("CYBER-004", "R0D") not in judged  # not judged as a partner of itself
     assert sum(status == "fail" for (rule, _), status in judged.items() if rule == "CYBER-004") == 57
+
+
+def test_a_mapping_that_names_the_export_wins_over_content_recognition(
+    kinds: dict[str, EvidenceKind], loaders: dict[str, Loader], workdir: Path
+) -> None:
+    shutil.copyfile(REAL / "nhs-dspt-csu-status-2023-11-16.csv", workdir / "csu.csv")
+    table = {
+        "files": "csu.csv",
+        "kind": "dspt-assessments",
+        "id": "org_code",
+        "rename": {"Code": "org_code", "Organisation Name": "organisation", "Status": "status_text"},
+        "values": {"status_text": {"22/23 Standards Exceeded": "22/23 Standards Exceeded"}},
+    }
+    mappings = compile_mappings([table], shown="capcheck.toml")
+    with pytest.raises(EvidenceError) as info:  # read by the CSV loader as mapped: its records lack fields
+        load_evidence(
+            [Path("csu.csv")], loaders=loaders, kinds=kinds, content_loaders=dspt.capcheck_loaders(), mappings=mappings
+        )
+    assert any("is a required property (kind 'dspt-assessments')" in str(p) for p in info.value.problems)
+    recognised = load_evidence([Path("csu.csv")], loaders=loaders, kinds=kinds, content_loaders=dspt.capcheck_loaders())
+    assert recognised.files[0].format == "dspt"
