@@ -320,3 +320,10 @@ def test_a_rule_that_raised_comes_first_labelled_error(full_result: RunResult, o
     block = text.split(headers[0], 1)[1].split("\n\n", 1)[0]
     assert "fix:" not in block  # the fix is for the rule's failures, not for its crash
     assert text.rstrip().endswith("(exit 2)")
+
+
+def test_a_rule_with_nothing_in_scope_of_a_given_kind_is_not_reported_as_missing_evidence(run_cli: Any) -> None:
+    result = run_cli("check", str(EXAMPLE), "--as-of", "2026-11-25", "--select", "INFRA")
+    # INFRA-006 judges SBOM components; the example's assets name no system: nothing in its scope
+    assert "INFRA-006  Software components of a system are within vendor support  · 1 skipped" in result.stdout
+    assert "Not checked" not in result.stdout  # it-assets was given: not "no evidence of 1 kind"
