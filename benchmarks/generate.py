@@ -107,6 +107,7 @@ FIELDS: dict[str, tuple[str, ...]] = {
         "criticality",
         "owner",
         "end_of_life",
+        "end_of_life_announced",
         "last_patched",
         "internet_facing",
         "hosting",
@@ -718,8 +719,10 @@ def supplier_contracts(n: int, seed: int, scenario: Scenario = SCENARIOS["typica
 
 
 def _unsupported(product: tuple[str, str | None, str, str | None, str, float]) -> bool:
-    """Whether a product is past end of life on the reference day, or has none published (not SaaS)."""
-    return product[4] != "saas" and (product[3] is None or product[3] <= REFERENCE_DAY.isoformat())
+    """Whether a product is past end of life on the reference day (not SaaS). A product with none published
+    (endoflife.date ``eol: false``) is recorded as ``end_of_life_announced = false``, as capcheck's bundled
+    end-of-life snapshot would fill it in: supported."""
+    return product[4] != "saas" and product[3] is not None and product[3] <= REFERENCE_DAY.isoformat()
 
 
 def it_assets(n: int, seed: int, scenario: Scenario = SCENARIOS["typical"]) -> list[Record]:
@@ -770,6 +773,7 @@ def it_assets(n: int, seed: int, scenario: Scenario = SCENARIOS["typical"]) -> l
         criticality,
         owner,
         [p[3] for p in product],
+        [False if p[3] is None else None for p in product],
         last_patched,
         internet_facing,
         hosting,

@@ -6,12 +6,14 @@ import hashlib
 import os
 import time
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from capcheck.errors import EvidenceError
+from capcheck.loaders import Document, LoadContext, Loader, SourceFile
 
 RECORD = '{{"id": "{id}", "name": "n", "product": "p", "environment": "production", "criticality": "low"}}'
 
@@ -355,3 +357,60 @@ def test_an_evidence_error_lists_every_problem(load, workdir: Path) -> None:
         load("a.json", "b.json")
     assert str(info.value) == "a.json: no such file or directory\nb.json: no such file or directory"
     assert info.value.kind == "evidence error"
+
+
+def _content_loader(claims: Callable[[bytes], bool]) -> Loader:
+    def load_claimed(source: SourceFile, context: LoadContext) -> list[Document]:
+        record = {"id": "R1", "name": "n", "product": "p", "environment": "production", "criticality": "low"}
+        return [Document(kind="it-assets", records=[record], locate=lambda i: None)]
+
+    return Loader(name="claimer", extensions=(".csv",), load=load_claimed, claims=claims)
+
+
+def test_a_content_loader_is_asked_before_the_extension_loader(load, workdir: Path) -> None:
+    (workdir / "it-assets.csv").write_text("id,name,product,environment,criticality\nA9,n,p,test,low\n")
+    (workdir / "other.csv").write_text("MARKER\n")
+    heads: list[bytes] = []
+
+    def claims(head: bytes) -> bool:
+        heads.append(head)
+        return head.startswith(b"MARKER")
+
+    evidence = load("it-assets.csv", "other.csv", content_loaders=[_content_loader(claims)])
+    assert [(f.path, f.format) for f in evidence.files] == [("it-assets.csv", "csv"), ("other.csv", "claimer")]
+    assert heads == [b"id,name,product,environment,criticality\nA9,n,p,test,low\n", b"MARKER\n"]
+
+
+def test_a_content_test_that_raises_is_a_located_problem(load, workdir: Path) -> None:
+    (workdir / "roles.csv").write_text("id,role\n")
+
+    def claims(head: bytes) -> bool:
+        raise KeyError("oops")
+
+    [problem] = load.problems("roles.csv", content_loaders=[_content_loader(claims)])
+    assert problem == "roles.csv: the 'claimer' loader's content test failed: KeyError: 'oops'"
+
+
+def test_required_fields_the_source_cannot_carry_are_not_required(load, workdir: Path) -> None:
+    def load_partial(source: SourceFile, context: LoadContext) -> list[Document]:
+        records = [{"id": "A1", "name": "lib", "product": "lib"}]  # no environment, no criticality
+        return [
+            Document(kind="it-assets", records=records, locate=lambda i: None, not_provided=frozenset({"environment"}))
+        ]
+
+    (workdir / "bom.csv").write_text("x\n")
+    partial = Loader(name="partial", extensions=(".csv",), load=load_partial, claims=lambda head: True)
+    [problem] = load.problems("bom.csv", content_loaders=[partial])
+    # environment is not provided by the source, so not required; criticality could be: still required
+    assert problem.endswith("\"criticality\" is a required property (kind 'it-assets')")
+    evidence = load("bom.csv", content_loaders=[replace(partial, load=_with_both(load_partial))])
+    assert evidence.not_provided("it-assets", "A1") == ("partial", frozenset({"environment", "criticality"}))
+    assert evidence.not_provided("it-assets", "nope") == ("", frozenset())
+
+
+def _with_both(load_partial: Callable[..., list[Document]]) -> Callable[..., list[Document]]:
+    def load_both(source: SourceFile, context: LoadContext) -> list[Document]:
+        [doc] = load_partial(source, context)
+        return [replace(doc, not_provided=frozenset({"environment", "criticality"}))]
+
+    return load_both

@@ -7,13 +7,15 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import sys
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
-from capcheck.plugins import DEFAULT_PLUGINS, build_plugin_manager
+from capcheck import hookimpl
+from capcheck.plugins import DEFAULT_PLUGINS, PluginInfo, build_plugin_manager
 from capcheck.registry import build_registry
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -125,6 +127,25 @@ def test_plugins_command_lists_what_each_registered(run_cli, copy_fixture: Calla
     assert "builtin" in pack and "(capcheck " in pack and " rule" in pack
     [sample] = [line for line in lines if line.startswith("./sample_plugin.py ")]
     assert "module" in sample and "1 rule" in sample
+    [ocds] = [line for line in lines if line.startswith("capcheck.loaders.ocds ")]
+    assert ocds.endswith("1 content loader, 1 loader extension")  # .json by content, .ocds.json by name
+
+
+def test_two_content_loaders_of_one_name_stop_the_run() -> None:
+    from capcheck.errors import PluginError
+    from capcheck.loaders import Loader
+
+    class Twin:
+        @hookimpl
+        def capcheck_loaders(self) -> list[Loader]:
+            return [Loader(name="ocds", extensions=(".json",), load=lambda s, c: [], claims=lambda head: False)]
+
+    pm, infos = build_plugin_manager(entry_points=False)
+    pm.register(Twin(), name="twin")
+    with pytest.raises(
+        PluginError, match=re.escape("content loader 'ocds' is registered twice: by 'capcheck.loaders.ocds'")
+    ):
+        build_registry(pm, [*infos, PluginInfo(name="twin", origin="module")])
 
 
 @pytest.mark.parametrize(

@@ -1233,6 +1233,7 @@ _PLURAL = {
     "evidence kind": "kinds",
     "kind field": "kind fields",
     "loader for": "loader extensions",
+    "content loader": "content loaders",
     "rule format for": "rule file extensions",
     "rule": "rules",
     "reporter": "reporters",

@@ -67,6 +67,9 @@ class Config(BaseModel):
     mapping: list[dict[str, Any]] = Field(
         default_factory=list, description="[[mapping]] tables: how a register's columns and values become records."
     )
+    endoflife_products: dict[str, str] = Field(
+        default_factory=dict, description="Local product name -> endoflife.date product id (end-of-life matching)."
+    )
     max_file_mb: int = Field(default=1024, ge=1, le=65536, description="The largest evidence file read, MiB.")
     waivers: str | None = Field(default=None, description="The governed waivers file (YAML or TOML).")
     waiver_max_days: int = Field(default=366, ge=1, le=3660, description="The longest a waiver may run, in days.")

@@ -22,7 +22,8 @@ from typing import Any
 
 from capcheck.errors import EvidenceError, PluginError, Problem
 from capcheck.kinds import EvidenceKind
-from capcheck.loaders import Document, LoadContext, Loader, SourceFile
+from capcheck.lifecycle import fill_end_of_life
+from capcheck.loaders import HEAD_BYTES, Document, LoadContext, Loader, SourceFile
 from capcheck.mapping import FileMapping, apply_to_document
 from capcheck.models import EvidenceFileInfo, EvidenceRef, display_path
 from capcheck.side_inputs import Named, elide, read_bounded, shorten
@@ -155,6 +156,20 @@ class EvidenceSet:
             pointer=doc.pointer(index),
         )
 
+    def declares_not_provided(self, kind: str) -> bool:
+        """Whether any document of ``kind`` declares fields its source cannot carry (``Document.not_provided``)."""
+        return any(f.info.kind == kind and f.document.not_provided for f in self._files)
+
+    def not_provided(self, kind: str, record_id: str | None) -> tuple[str, frozenset[str]]:
+        """The fields the record's source format cannot carry (``Document.not_provided``), with the name
+        of the loader that read it (``"ocds"``); no fields for a record of an ordinary register."""
+        table = self._tables.get(kind)
+        position = table.ids.get(record_id) if table is not None and record_id is not None else None
+        if table is None or position is None:
+            return "", frozenset()
+        loaded = self._files[table.origin(position)[0]]
+        return loaded.info.format, loaded.document.not_provided
+
     def kind_file(self, kind: str) -> str | None:
         """The first file that holds ``kind`` (for findings about a kind as a whole)."""
         for loaded in self._files:
@@ -258,15 +273,23 @@ def load_evidence(
     kind_map: Mapping[str, str] | None = None,
     max_file_mb: int = DEFAULT_MAX_FILE_MB,
     mappings: Sequence[FileMapping] = (),
+    content_loaders: Sequence[Loader] = (),
+    product_names: Mapping[str, str] | None = None,
 ) -> EvidenceSet:
     """Read, validate and index the evidence under ``paths``; raise EvidenceError on any problem.
 
     :param loaders: loaders by lower-case extension (``".json"``).
+    :param content_loaders: loaders that recognise a file by its content (``Loader.claims``), asked in
+        order before the extension's loader, unless a mapping names the file.
+    :param product_names: local product names -> endoflife.date product ids (config ``endoflife_products``),
+        for filling in assets' end of life from the bundled snapshot (:mod:`capcheck.lifecycle`).
     :param kinds: the registered kinds by id.
     :param kind_map: CSV file name (or glob) to kind id.
     :param mappings: the config's ``[[mapping]]`` tables (:mod:`capcheck.mapping`), first match wins.
     """
-    files, problems = find_evidence_files(paths, loaders)
+    files, problems = find_evidence_files(
+        paths, {*loaders, *(ext.lower() for c in content_loaders for ext in c.extensions)}
+    )
     context = LoadContext(kinds=kinds, kind_map=dict(kind_map or {}), mappings=tuple(mappings))
     builder = _Builder(kinds, problems)
     max_bytes = max_file_mb << 20
@@ -294,7 +317,8 @@ def load_evidence(
             if source is None or digest is None:
                 continue
             try:
-                loader = loaders[loader_extension(path, loaders) or path.suffix.lower()]
+                # A file a [[mapping]] names is read as the user mapped it, not recognised by content.
+                loader = _loader_for(source, loaders, () if context.mapping_for(path) else content_loaders)
                 documents = loader.load(source, context)
                 mapping = None if loader.applies_mapping else context.mapping_for(path)
                 if mapping is not None:  # a loader reading whole records: the mapping applies to them
@@ -311,12 +335,31 @@ def load_evidence(
                 problems.append(Problem(f"the {loader.name!r} loader failed: {type(exc).__name__}: {exc}", path=shown))
                 continue
             for doc in documents:
+                fill_end_of_life(doc, product_names)  # it-assets only: end of life from the bundled snapshot
                 builder.add(source, doc, loader.name, sha256)
     return builder.finish()
 
 
 def _sha256(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
+
+
+def _loader_for(source: SourceFile, loaders: Mapping[str, Loader], content_loaders: Sequence[Loader]) -> Loader:
+    """The first content loader that claims the file (by its first bytes), else the extension's loader."""
+    path = source.path
+    head = source.data[:HEAD_BYTES]
+    for candidate in content_loaders:
+        claims = candidate.claims
+        if claims is None or loader_extension(path, candidate.extensions) is None:
+            continue
+        try:
+            claimed = claims(head)
+        except Exception as exc:  # a loader plugin's own bug: name it, with the file it failed on
+            failure = f"the {candidate.name!r} loader's content test failed: {type(exc).__name__}: {exc}"
+            raise source.fail(failure) from exc
+        if claimed:
+            return candidate
+    return loaders[loader_extension(path, loaders) or path.suffix.lower()]
 
 
 def evidence_from_records(
@@ -381,6 +424,26 @@ class _Builder:
         if self.problems:
             raise EvidenceError(self.problems)
         return EvidenceSet(self.loaded, self.tables)
+
+
+def _validator_without(kind: EvidenceKind, optional: frozenset[str]) -> Any:
+    """The kind's records validator with ``optional`` no longer required: fields the document's source
+    format cannot carry (``Document.not_provided``). Compiled once per kind and set of fields."""
+    key = (id(kind), optional)
+    cached = _RELAXED.get(key)
+    if cached is not None and cached[0] is kind:
+        return cached[1]
+    schema = dict(kind.schema)
+    schema["required"] = [f for f in kind.required if f not in optional]
+    relaxed = EvidenceKind(id=kind.id, title=kind.title, description=kind.description, schema=schema)
+    validator = relaxed.records_validator
+    _RELAXED[key] = (kind, validator)
+    return validator
+
+
+#: Relaxed validators by kind (identity: a plugin may register another schema under the same id) and
+#: the fields no longer required (see _validator_without).
+_RELAXED: dict[tuple[int, frozenset[str]], tuple[EvidenceKind, Any]] = {}
 
 
 @cache
@@ -475,7 +538,11 @@ def _validate(source: SourceFile, doc: Document, kinds: Mapping[str, EvidenceKin
                 return [source.problem(f"the loader gave record {index} the pointer {given!r}, not a JSON Pointer")]
     problems: list[Problem] = []
     try:
-        validator = kind.records_validator
+        validator = (
+            _validator_without(kind, doc.not_provided & set(kind.required))
+            if doc.not_provided & set(kind.required)
+            else kind.records_validator
+        )
     except Exception as exc:  # a plugin's kind whose schema does not compile
         raise PluginError(
             Problem(f"the schema of evidence kind {kind.id!r} does not compile: {type(exc).__name__}: {exc}")

@@ -148,7 +148,9 @@ def capcheck_loaders() -> Sequence[Loader]:
 
     Called once when the registry is built. A loader turns a file's bytes into documents
     (kind, records, per-record line numbers); capcheck then validates and indexes the records.
-    Two loaders claiming one extension stop the run naming both plugins.
+    Two loaders claiming one extension stop the run naming both plugins. A loader with ``claims``
+    (a test of the file's first bytes) recognises its files by content instead: it is asked before
+    the extension's loader and takes no extension from it (the DSPT, OCDS and CycloneDX adapters).
 
     :return: the loaders this plugin adds.
 
@@ -156,7 +158,10 @@ def capcheck_loaders() -> Sequence[Loader]:
 
         @hookimpl
         def capcheck_loaders():
-            return [Loader(name="parquet", extensions=(".parquet",), load=load_parquet)]
+            return [
+                Loader(name="parquet", extensions=(".parquet",), load=load_parquet),
+                Loader(name="cmdb", extensions=(".csv",), load=load_cmdb, claims=lambda h: h.startswith(b"CI_ID,")),
+            ]
     """
     raise NotImplementedError
 

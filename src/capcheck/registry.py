@@ -45,6 +45,8 @@ class Registry:
     areas: dict[str, Area] = field(default_factory=dict)
     kinds: dict[str, EvidenceKind] = field(default_factory=dict)
     loaders: dict[str, Loader] = field(default_factory=dict)
+    #: Loaders that recognise their files by content (``Loader.claims``), asked before ``loaders``.
+    content_loaders: list[Loader] = field(default_factory=list)
     rule_formats: dict[str, RuleFormat] = field(default_factory=dict)
     rules: dict[str, Rule] = field(default_factory=dict)
     reporters: dict[str, Reporter] = field(default_factory=dict)
@@ -133,7 +135,12 @@ def build_registry(
         for kind in reg.kinds.values():
             for name, owner in kind.extended_by.items():
                 reg.owners[("kind field", f"{kind.id}.{name}")] = owner
+    content: dict[str, Loader] = {}
     for owner, loader in _collect(pm, "capcheck_loaders", Loader):
+        if loader.claims is not None:  # by content: it shares its extensions with their own loaders
+            _add(reg, content, "content loader", loader.name, loader, owner)
+            reg.content_loaders.append(loader)
+            continue
         for ext in loader.extensions:
             _add(reg, reg.loaders, "loader for", ext.lower(), loader, owner)
     for owner, fmt in _collect(pm, "capcheck_rule_formats", RuleFormat):

@@ -263,6 +263,24 @@ class RuleContext:
             kind = self._single_kind or self._kind_of(record, None)
         return _new(Outcome, (_FAIL, kind, record["id"], message, tuple(related), None))
 
+    def not_provided(self, record: Record, fields: Iterable[str], *, kind: str | None = None) -> Outcome | None:
+        """Insufficient evidence when the record lacks one of ``fields`` *because its source format cannot
+        carry it* (``Document.not_provided``: an OCDS award has no contract owner): a ``skip`` saying so
+        ("the ocds source does not carry `owner`"), else None. A rule calls it before failing a record
+        for a missing field; a field missing from a register that could hold it stays a failure.
+        """
+        kind = self._kind_of(record, kind)
+        fmt, absent = self.evidence.not_provided(kind, record.get("id"))
+        if not absent:
+            return None
+        lacking = [
+            f for f in dict.fromkeys(fields) if f.split(".")[0] in absent and is_missing(_field_value(record, f))
+        ]
+        if not lacking:
+            return None
+        named = ", ".join(f"`{f}`" for f in lacking)
+        return self.skipped(f"insufficient evidence: the {fmt} source does not carry {named}", kind=kind, record=record)
+
     def skipped(
         self, reason: str, *, kind: str | None = None, record: Record | None = None, group: str | None = None
     ) -> Outcome:

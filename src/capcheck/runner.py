@@ -168,8 +168,10 @@ def load_request_evidence(registry: Registry, request: CheckRequest) -> Evidence
     return load_evidence(
         request.paths,
         loaders=registry.loaders,
+        content_loaders=registry.content_loaders,
         kinds=registry.kinds,
         kind_map=request.config.csv_kinds,
+        product_names=request.config.endoflife_products,
         max_file_mb=request.config.max_file_mb,
         mappings=request.config.mappings(),
     )

@@ -87,7 +87,7 @@ PLUGIN_ARG = "./derive_plugin.py"
 
 
 def asset(asset_id: str | int | None, name: str = "db", **fields: Any) -> dict[str, Any]:
-    out: dict[str, Any] = {"name": name, "product": "postgresql", "environment": "production", "criticality": "high"}
+    out: dict[str, Any] = {"name": name, "product": "ledgerdb", "environment": "production", "criticality": "high"}
     if asset_id is not None:
         out["id"] = asset_id
     out.update(fields)

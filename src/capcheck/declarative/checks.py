@@ -218,6 +218,10 @@ class RecordCheck:
         # A failure is ctx.failed(record, why, kind=kind), built here as the tuple it is (once per
         # failing record: hundreds of thousands on some registers).
         new, fail = tuple.__new__, Status.FAIL
+        # Fields a source format cannot carry (Document.not_provided) make a record insufficient evidence
+        # instead of a failure; asked only when some file of the kind declares such fields.
+        not_provided = ctx.not_provided if evidence.declares_not_provided(kind) else None
+        required = tuple(dict.fromkeys(self.require.fields()))
         passing: list[str] = []  # passes are yielded as one value: most records pass, and are only counted
         keep = passing.append
         scope = self.where
@@ -227,8 +231,10 @@ class RecordCheck:
                     in_scope = where(record)
                     if not in_scope:
                         if in_scope is None and scope is not None:  # unknown: never silently out of scope
-                            why = undetermined_message(record, scope.missing_fields(record))
-                            yield new(Outcome, (fail, kind, record["id"], why, (), None))
+                            gap = scope.missing_fields(record)
+                            why = undetermined_message(record, gap)
+                            skip = not_provided(record, gap, kind=kind) if not_provided is not None else None
+                            yield skip or new(Outcome, (fail, kind, record["id"], why, (), None))
                         continue
                 if require(record):  # unknown (None) fails, like false
                     if check_dates and (wrong := impossible_dates(record, order, past, as_of)):
@@ -236,8 +242,9 @@ class RecordCheck:
                         yield new(Outcome, (fail, kind, record["id"], why, (), None))
                     else:
                         keep(record["id"])
-                else:
-                    yield new(Outcome, (fail, kind, record["id"], message(record), (), None))
+                else:  # a field the source format cannot carry is insufficient evidence, not a failure
+                    skip = not_provided(record, required, kind=kind) if not_provided is not None else None
+                    yield skip or new(Outcome, (fail, kind, record["id"], message(record), (), None))
             except NotADate as exc:
                 yield new(Outcome, (fail, kind, record["id"], str(exc), (), None))
         if passing:
@@ -304,6 +311,9 @@ class AggregateCheck:
         #: Per group, the records whose scope or count is unknown (id, why): each counts against the limit.
         unknown: dict[str, list[tuple[str, str]]] = {}
         limit = _SHOWN_AS_IS
+        #: Per group, why records could not be judged: a field they need is one their source cannot carry
+        #: (Document.not_provided). They are left out of the count; a group of only such records is a skip.
+        not_carried: dict[str, list[str]] = {}
         for record in evidence.records(self.kind):
             if group_of is None:
                 group = "all"
@@ -315,8 +325,11 @@ class AggregateCheck:
                     in_scope = where(record)
                     if not in_scope:
                         if in_scope is None and self.where is not None:  # unknown: never silently out of scope
-                            why = undetermined_message(record, self.where.missing_fields(record))
-                            unknown.setdefault(group, []).append((record["id"], why))
+                            gap = self.where.missing_fields(record)
+                            if (skip := ctx.not_provided(record, gap, kind=self.kind)) is not None:
+                                not_carried.setdefault(group, []).append(skip.message)
+                            else:
+                                unknown.setdefault(group, []).append((record["id"], undetermined_message(record, gap)))
                         continue
                 hit = count(record)
             except NotADate as exc:
@@ -324,15 +337,23 @@ class AggregateCheck:
                 totals[group] = totals.get(group, 0) + 1
                 continue
             if hit is None:
-                why = undetermined_message(record, self.count.missing_fields(record), "counted")
-                unknown.setdefault(group, []).append((record["id"], why))
+                gap = self.count.missing_fields(record)
+                if (skip := ctx.not_provided(record, gap, kind=self.kind)) is not None:
+                    not_carried.setdefault(group, []).append(skip.message)
+                else:
+                    unknown.setdefault(group, []).append((record["id"], undetermined_message(record, gap, "counted")))
                 continue
             totals[group] = totals.get(group, 0) + 1
             if hit:
                 counted.setdefault(group, []).append(record["id"])
-        groups = sorted(set(totals) | set(unknown))
+        groups = sorted(set(totals) | set(unknown) | set(not_carried))
         description = self.count.describe(env) if groups else ""
         for group in groups:
+            if group not in totals and group not in unknown:
+                reasons = not_carried[group]
+                more = f" ({len(reasons)} records)" if len(reasons) > 1 else ""
+                yield ctx.group_skipped(self.kind, group, reasons[0] + more)
+                continue
             yield self._judge(
                 ctx,
                 env,

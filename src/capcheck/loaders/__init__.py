@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     from capcheck.mapping import FileMapping
 
 __all__ = [
+    "HEAD_BYTES",
     "MAX_DEPTH",
     "Document",
     "LoadContext",
@@ -123,6 +124,11 @@ class Document:
     #: The mapping applied to the document, as the findings document records it (``source``, ``sha256``,
     #: ``skipped_rows``); None when none was.
     mapping: dict[str, Any] | None = None
+    #: Fields of the kind that the source *format* cannot carry (an OCDS award has no contract owner):
+    #: rules that need one of them report insufficient evidence (a ``skip``) for this document's records
+    #: instead of failing them, and the kind's schema does not require them here. A field missing from a
+    #: register that could have held it stays an undetermined ``fail``.
+    not_provided: frozenset[str] = frozenset()
 
     def pointer(self, index: int) -> str:
         """The JSON Pointer of record ``index``: from ``pointers``, else ``/records/{index}``."""
@@ -135,9 +141,19 @@ class Document:
 LoadFunction = Callable[[SourceFile, LoadContext], Sequence[Document]]
 
 
+#: How many leading bytes of a file a loader's ``claims`` test sees.
+HEAD_BYTES = 65536
+
+
 @dataclass(frozen=True)
 class Loader:
-    """A reader of one evidence file type, chosen by extension (``.json``)."""
+    """A reader of one evidence file type, chosen by extension (``.json``), or by content.
+
+    A loader with ``claims`` recognises its files by their content: for a file whose name ends with
+    one of its ``extensions``, ``claims(head)`` (the first :data:`HEAD_BYTES` bytes) is asked first,
+    before the extension's own loader, so that an NHS DSPT export named ``trusts.csv`` is read as one
+    without a flag. Such a loader does not take the extension from the loader registered for it.
+    """
 
     name: str
     extensions: tuple[str, ...]
@@ -146,6 +162,8 @@ class Loader:
     #: True when the loader applies the config's mappings itself, cell by cell (CSV, spreadsheets);
     #: otherwise a matching mapping is applied to the records it returns.
     applies_mapping: bool = False
+    #: Content recognition: whether the file (its first bytes) is this loader's format. None: by extension only.
+    claims: Callable[[bytes], bool] | None = None
 
 
 def decode_text(source: SourceFile) -> str:

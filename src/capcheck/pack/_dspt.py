@@ -28,6 +28,7 @@ __all__ = [
     "editions",
     "is_current",
     "latest_per_organisation",
+    "own_codes",
 ]
 
 #: The editions data file, under the bundled rules directory.
@@ -97,15 +98,23 @@ def is_current(name: str | None, current: Edition | None) -> bool:
     return name is not None and _age(name) >= _age(current.name)
 
 
+def own_codes(evidence: Any) -> frozenset[Any]:
+    """The organisation's own codes (join keys of the ``organisation`` profile's ``org_code``): a DSPT row
+    with one of them is the organisation's own assessment whatever its ``relationship`` says (a national
+    status export lists every organisation as a partner, the reader's own among them)."""
+    return frozenset(join_key(r.get("org_code")) for r in evidence.records("organisation")) - {None}
+
+
 def latest_per_organisation(
-    records: Iterable[Mapping[str, Any]], relationships: Sequence[str]
+    records: Iterable[Mapping[str, Any]], relationships: Sequence[str], own: frozenset[Any] = frozenset()
 ) -> list[Mapping[str, Any]]:
     """Each organisation's latest row (by published_on; on a tie, or with no dates, the later row in the
     file) among the rows with one of ``relationships``, in file order. Organisations are one by their
-    ``org_code`` (capcheck.joins)."""
+    ``org_code`` (capcheck.joins). A row whose code is one of ``own`` (:func:`own_codes`) counts as ``self``."""
     latest: dict[Any, tuple[tuple[date, int], Mapping[str, Any]]] = {}
     for index, record in enumerate(records):
-        if record.get("relationship") not in relationships:
+        relationship = "self" if own and join_key(record.get("org_code")) in own else record.get("relationship")
+        if relationship not in relationships:
             continue
         published = parse_date(record.get("published_on")) or date.min
         key = (published, index)

@@ -8,6 +8,7 @@ from typing import Any
 
 from capcheck.joins import join_key
 from capcheck.models import Outcome
+from capcheck.pack._dspt import current_edition, is_current
 from capcheck.rules import RuleContext, rule
 
 __all__ = ["RULES"]
@@ -83,4 +84,54 @@ def shared_personal_data_covered(evidence: Any, ctx: RuleContext) -> Iterator[Ou
             yield ctx.passed(product, kind=kind)
 
 
-RULES = (shared_personal_data_covered,)
+@rule(
+    id="COLLAB-005",
+    title="Partners' DSPT assessments are current",
+    area="COLLAB",
+    severity="medium",
+    kinds=["data-sharing-agreements"],
+    description=(
+        "For every active agreement that shares personal data, the partner's DSPT status on record "
+        "(partner_dspt_edition) is from the current DSPT edition: from an edition's publication deadline "
+        "(30 June after its financial year; the editions and deadlines are data, "
+        "rules/reference-data/dspt-editions.toml) a status from an earlier edition is out of date, however "
+        "recently it was published. No edition recorded fails."
+    ),
+    rationale=(
+        "The DSPT is an annual self-assessment: once this year's deadline has passed, last year's status says "
+        "nothing about how the partner protects the data today, and before it a status published last summer "
+        "is still the latest there can be. Judging by the edition and its deadline, not by the publication "
+        "date's age, matches how the toolkit works. Sharing personal confidential data only where it is "
+        "appropriate (National Data Guardian standard 1) needs evidence that is current."
+    ),
+    remediation=(
+        "Look up the partner's latest published DSPT status on the toolkit's organisation search and record "
+        "the status, edition and publication date; if it has not published for the current edition, treat it "
+        "as not meeting the standards."
+    ),
+    references=["https://www.dsptoolkit.nhs.uk/OrganisationSearch"],
+    tags=["data-sharing", "dspt", "assurance"],
+    criteria=["ndg-2016:1"],
+    version="2.0.0",
+)
+def partner_dspt_current(evidence: Any, ctx: RuleContext) -> Iterator[Outcome]:
+    """Active personal-data agreements: the partner's DSPT edition is the current one (by deadline)."""
+    current = current_edition(ctx.as_of)
+    for agreement in evidence.records("data-sharing-agreements"):
+        # status and personal_data are required by the kind's schema: never unknown here.
+        if agreement.get("status") != "active" or agreement.get("personal_data") is not True:
+            continue
+        edition = agreement.get("partner_dspt_edition")
+        edition = edition.strip() if isinstance(edition, str) else None
+        if edition and is_current(edition, current):
+            yield ctx.passed(agreement)
+            continue
+        due = f"since {current.deadline} the current edition is {current.name}" if current else "no edition is due"
+        yield ctx.failed(
+            agreement,
+            f"agreement {agreement['id']}: {agreement.get('partner')}'s DSPT status on record is "
+            f"{'from edition ' + edition if edition else 'of no recorded edition'}; {due}",
+        )
+
+
+RULES = (shared_personal_data_covered, partner_dspt_current)

@@ -12,7 +12,7 @@ from typing import Any
 
 from capcheck.models import Outcome
 from capcheck.pack._dates import impossible, parse_date
-from capcheck.pack._dspt import current_edition, edition_of, is_current, latest_per_organisation
+from capcheck.pack._dspt import current_edition, edition_of, is_current, latest_per_organisation, own_codes
 from capcheck.rules import RuleContext, rule
 
 __all__ = ["RULES"]
@@ -206,7 +206,8 @@ def _status(record: Any) -> str:
         "in its latest row: a register kept as history (a row per edition) is judged on each "
         "organisation's latest row (by published_on), earlier rows are not judged. Approaching "
         "Standards, Standards Not Met and Not Published fail. Whether the status is from the current "
-        "edition is CYBER-007's question."
+        "edition is CYBER-007's question. The organisation's own row (its org_code is the organisation "
+        "profile's) is GOV-006's, not a partner's, whatever its relationship says."
     ),
     rationale=(
         "Data shared with a partner or processed by a supplier is only as safe as that organisation's "
@@ -223,12 +224,12 @@ def _status(record: Any) -> str:
     tags=["supply-chain", "dspt", "assurance"],
     criteria=["caf-4.0:A4.a", "ndg-2016:10"],
     options={"accepted_statuses": ["standards-met", "standards-exceeded"]},
-    version="1.1.0",
+    version="1.2.0",
 )
 def supply_chain_dspt_met(evidence: Any, ctx: RuleContext) -> Iterator[Outcome]:
     """The latest row per partner or supplier has an accepted status."""
     accepted = set(ctx.options["accepted_statuses"])
-    for record in latest_per_organisation(evidence.records(DSPT_KIND), SUPPLY_CHAIN):
+    for record in latest_per_organisation(evidence.records(DSPT_KIND), SUPPLY_CHAIN, own_codes(evidence)):
         if record.get("status") in accepted:
             yield ctx.passed(record, kind=DSPT_KIND)
         else:
@@ -251,7 +252,8 @@ def supply_chain_dspt_met(evidence: Any, ctx: RuleContext) -> Iterator[Outcome]:
         "the editions and deadlines are data, rules/reference-data/dspt-editions.toml) a status from an "
         "earlier edition is out of date. The edition is the record's edition field or the prefix of its "
         'status_text ("24/25 Standards Met"); a row with neither fails. A register kept as history '
-        "is judged on each organisation's latest row."
+        "is judged on each organisation's latest row; the organisation's own row (its org_code is the "
+        "organisation profile's) is GOV-006's."
     ),
     rationale=(
         "Assurance over the supply chain is only as good as its latest evidence. A status from an earlier "
@@ -266,12 +268,12 @@ def supply_chain_dspt_met(evidence: Any, ctx: RuleContext) -> Iterator[Outcome]:
     references=[DSPT, CAF_A4],
     tags=["supply-chain", "dspt", "assurance", "review"],
     criteria=["caf-4.0:A4.a", "ndg-2016:10"],
-    version="2.0.0",
+    version="2.1.0",
 )
 def supply_chain_dspt_current(evidence: Any, ctx: RuleContext) -> Iterator[Outcome]:
     """The latest row per partner or supplier is from the edition current at the as-of date."""
     current = current_edition(ctx.as_of)
-    for record in latest_per_organisation(evidence.records(DSPT_KIND), SUPPLY_CHAIN):
+    for record in latest_per_organisation(evidence.records(DSPT_KIND), SUPPLY_CHAIN, own_codes(evidence)):
         edition = edition_of(record)
         if is_current(edition, current):
             yield ctx.passed(record, kind=DSPT_KIND)

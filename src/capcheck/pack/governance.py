@@ -6,7 +6,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from capcheck.models import Outcome, PassedRecords
-from capcheck.pack._dspt import current_edition, edition_of, is_current, latest_per_organisation
+from capcheck.pack._dspt import current_edition, edition_of, is_current, latest_per_organisation, own_codes
 from capcheck.rules import RuleContext, is_missing, rule
 
 __all__ = ["RULES"]
@@ -80,7 +80,9 @@ def high_risks_linked_to_controls(evidence: Any, ctx: RuleContext) -> Iterator[O
         "Standards Exceeded (the accepted statuses are an option) from the current DSPT edition: from an "
         "edition's publication deadline (30 June after its financial year; the editions are data, "
         "rules/reference-data/dspt-editions.toml) last year's status no longer counts. The edition is "
-        "the record's edition field or the prefix of its status_text."
+        "the record's edition field or the prefix of its status_text. A row whose org_code is the "
+        "organisation profile's org_code is its own whatever its relationship says (a national status "
+        "export lists every organisation as a partner)."
     ),
     rationale=(
         "Every organisation with access to NHS patient data must publish a DSPT self-assessment each year: "
@@ -101,14 +103,14 @@ def high_risks_linked_to_controls(evidence: Any, ctx: RuleContext) -> Iterator[O
     tags=["assurance", "dspt"],
     criteria=["caf-4.0:A2.c"],
     options={"accepted_statuses": ["standards-met", "standards-exceeded"]},
-    version="2.0.0",
+    version="2.1.0",
 )
 def own_dspt_current_and_met(evidence: Any, ctx: RuleContext) -> Iterator[Outcome]:
     """The organisation's latest own row: an accepted status from the current edition."""
     kind = "dspt-assessments"
     accepted = set(ctx.options["accepted_statuses"])
     current = current_edition(ctx.as_of)
-    for record in latest_per_organisation(evidence.records(kind), ("self",)):
+    for record in latest_per_organisation(evidence.records(kind), ("self",), own_codes(evidence)):
         edition = edition_of(record)
         problems = []
         if record.get("status") not in accepted:

@@ -40,21 +40,29 @@ CAF_B4 = "https://www.ncsc.gov.uk/collection/cyber-assessment-framework/caf-obje
     tags=["lifecycle", "aggregate"],
     criteria=["caf-4.0:B4.d", "ndg-2016:8", "govs-topics-1:005-technology-lifecycle"],
     options={"max_ratio": 0.1, "min_assets": 3, "exempt_hosting": ["saas"]},
-    version="1.2.0",
+    version="1.3.0",
 )
 def eol_share_per_environment(evidence: Any, ctx: RuleContext) -> Iterator[Outcome]:
     """Group in-service assets by environment; compare the end-of-life share with the limit."""
     kind = "it-assets"
     groups: dict[str, list[Any]] = {}
+    not_carried: list[str] = []  # assets whose source format cannot say their environment or status (an SBOM)
+    lacking = evidence.declares_not_provided(kind)
     for asset in evidence.records(kind):
         status = asset.get("status")
         if status != "in-service" and not is_missing(status):
             continue  # a missing status is not a retired asset: it is counted, below, as undetermined
+        if lacking and (skip := ctx.not_provided(asset, ["environment", "status"], kind=kind)) is not None:
+            not_carried.append(skip.message)
+            continue
         environment = asset.get("environment", "unknown")
         group = groups.get(environment) if type(environment) is str else None
         if group is None:
             group = groups.setdefault(str(environment), [])
         group.append(asset)
+    if not_carried:
+        count = f" ({len(not_carried)} assets)" if len(not_carried) > 1 else ""
+        yield ctx.skipped(not_carried[0] + count, kind=kind, group="not provided by the source")
     limit = float(ctx.options["max_ratio"])
     exempt = set(ctx.options["exempt_hosting"])
     as_of = ctx.as_of
@@ -117,7 +125,7 @@ def eol_share_per_environment(evidence: Any, ctx: RuleContext) -> Iterator[Outco
     tags=["patching", "cyber"],
     criteria=["caf-4.0:B4.d", "ndg-2016:9"],
     options={"max_days": 14, "exempt_hosting": ["saas"]},
-    version="1.3.0",
+    version="1.4.0",
 )
 def internet_facing_patched(evidence: Any, ctx: RuleContext) -> Iterator[Outcome | PassedRecords]:
     """Compare last_patched with the as-of date for internet-facing assets."""
@@ -134,7 +142,8 @@ def internet_facing_patched(evidence: Any, ctx: RuleContext) -> Iterator[Outcome
         if facing is not True or status != "in-service":  # both present is the common case: no gap
             gap = ctx.missing(asset, "internet_facing", "status")
             if gap:
-                yield ctx.undetermined(asset, gap)
+                # an SBOM cannot say: insufficient evidence; a register that could: undetermined
+                yield ctx.not_provided(asset, gap) or ctx.undetermined(asset, gap)
                 continue
         if (problem := impossible(asset, "it-assets", as_of)) is not None:
             yield ctx.failed(asset, problem)

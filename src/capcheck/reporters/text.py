@@ -84,10 +84,18 @@ def _shown(result: RunResult, options: RenderOptions) -> frozenset[str]:
     return options.show
 
 
-def _missing_kind(f: Finding) -> bool:
-    """A skip because no evidence of a kind was given at all (not about a record, group or file)."""
+def _missing_kind(f: Finding, given: frozenset[str]) -> bool:
+    """A skip because no evidence of a kind was given at all (not about a record, group or file; a rule
+    with no record in its scope of a kind that was given is not one)."""
     ev = f.evidence
-    return f.status is Status.SKIP and ev is not None and ev.file is None and ev.record_id is None and f.group is None
+    return (
+        f.status is Status.SKIP
+        and ev is not None
+        and ev.file is None
+        and ev.record_id is None
+        and f.group is None
+        and ev.kind not in given
+    )
 
 
 def _evidence_root(result: RunResult) -> str:
@@ -163,8 +171,9 @@ class _Text:
         self.root = _evidence_root(result)
         self.area_order = {a.id: (a.order, a.id) for a in result.areas}
         listed = [f for f in result.findings if self._listed(f)]
-        self.missing = [f for f in listed if _missing_kind(f)]
-        self.listed = [f for f in listed if not _missing_kind(f)]
+        given = frozenset(e.kind for e in result.evidence)
+        self.missing = [f for f in listed if _missing_kind(f, given)]
+        self.listed = [f for f in listed if not _missing_kind(f, given)]
 
     def _listed(self, f: Finding) -> bool:
         if f.status.value not in self.show:

@@ -1,9 +1,9 @@
-"""capcheck-ocds: read OCDS release packages as supplier contracts, and two commercial rules.
+"""capcheck-ocds: two commercial rules for contract registers, such as those read from OCDS packages.
 
-The example third-party plugin for capcheck (and the model to copy). It adds:
+The example third-party plugin for capcheck (and the model to copy). capcheck itself reads OCDS
+release and record packages as ``supplier-contracts`` (the built-in ``ocds`` loader, which began in
+this plugin). The plugin adds:
 
-* a loader for ``*.ocds.json`` files (:mod:`capcheck_ocds.loader`): the awards of an OCDS 1.1
-  release or record package become records of capcheck's core ``supplier-contracts`` kind;
 * a Python rule, ``COMM-910`` (:mod:`capcheck_ocds.rules`): a fair share of contract value goes to SMEs;
 * a declarative TOML rule, ``COMM-911`` (``toml_rules/``): contracts shown as active have not passed
   their end date.
@@ -13,4 +13,4 @@ capcheck finds it through the entry point ``ocds = "capcheck_ocds.plugin"`` in t
 
 __all__ = ["__version__"]
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"

@@ -10,29 +10,14 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from capcheck import hookimpl
-from capcheck.loaders import Loader
 from capcheck.rules import Rule
 
-from capcheck_ocds.loader import load_ocds
 from capcheck_ocds.rules import RULES
 
-__all__ = ["RULE_DIR", "capcheck_loaders", "capcheck_rule_paths", "capcheck_rules"]
+__all__ = ["RULE_DIR", "capcheck_rule_paths", "capcheck_rules"]
 
 #: The plugin's declarative rules, shipped inside the package (see ``[tool.hatch.build]``).
 RULE_DIR = Path(__file__).resolve().with_name("toml_rules")
-
-
-@hookimpl
-def capcheck_loaders() -> Sequence[Loader]:
-    """The OCDS loader. ``.ocds.json`` is longer than the core's ``.json``, so it wins for those files."""
-    return [
-        Loader(
-            name="ocds",
-            extensions=(".ocds.json",),
-            load=load_ocds,
-            description="OCDS 1.1 release or record package: awards as supplier-contracts",
-        )
-    ]
 
 
 @hookimpl

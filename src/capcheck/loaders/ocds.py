@@ -1,10 +1,12 @@
-"""Read OCDS release and record packages (``*.ocds.json``) as ``supplier-contracts`` records.
+"""Read OCDS release and record packages as ``supplier-contracts`` records (a built-in adapter).
 
 An organisation that publishes its contract notices in the Open Contracting Data Standard (OCDS 1.1,
 as Contracts Finder and Sell2Wales do) already has a contracts register: each award is one contract.
 This loader maps every award, overlaid with its contract when the package carries one, to one record
-of capcheck's core ``supplier-contracts`` kind. capcheck then validates the records against the
-kind's schema and indexes them like any other evidence.
+of capcheck's ``supplier-contracts`` kind. capcheck then validates the records against the kind's
+schema and indexes them like any other evidence. It reads files named ``*.ocds.json``, and any
+``.json`` file whose content is an OCDS package (``"releases": [`` with an ``"ocid"``: see
+:func:`claims_ocds`).
 
 What counts as what:
 
@@ -19,6 +21,9 @@ What counts as what:
 * Releases without awards (planning, tender) are counted, not mapped. An award released again
   (``awardUpdate``) supersedes the earlier release of the same award: the latest release wins.
   ``unsuccessful`` awards are not contracts and are counted, not mapped. Both counts are notes too.
+* **Fields OCDS cannot carry** (a contract owner, a review date, an exit plan: :data:`NOT_PROVIDED`)
+  are declared on the document (``Document.not_provided``): rules that need them report
+  insufficient evidence for these records, not failures (docs/findings.md).
 
 Each record keeps where it came from: the award's JSON pointer (``/releases/17/awards/0``) is the
 record's pointer (``Document.pointers``), so findings and schema errors point at the award, and the
@@ -36,12 +41,16 @@ from functools import cache
 from typing import Any
 
 import orjson
+
 from capcheck.errors import EvidenceError, Problem
-from capcheck.loaders import Document, LoadContext, SourceFile, decode_text
+from capcheck.hookspecs import hookimpl
+from capcheck.loaders import Document, LoadContext, Loader, SourceFile, decode_text
 
 __all__ = [
     "KIND",
+    "NOT_PROVIDED",
     "JsonPath",
+    "claims_ocds",
     "load_ocds",
     "procurement_route",
     "value_lines",
@@ -51,6 +60,23 @@ __all__ = [
 JsonPath = tuple[str | int, ...]
 #: The core evidence kind the records belong to.
 KIND = "supplier-contracts"
+#: The kind's fields an OCDS 1.1 package has no place for: who manages the contract, its reviews, exit plan,
+#: risk rating, notice period, whether the supplier processes personal data, and the framework a call-off
+#: uses (OCDS 1.1 has no structured field for it; publishers write it in free text).
+NOT_PROVIDED = frozenset(
+    {
+        "owner",
+        "last_review",
+        "exit_plan",
+        "exit_plan_reviewed",
+        "risk_rating",
+        "notice_period_days",
+        "data_processing",
+        "framework",
+    }
+)
+#: ``tender.mainProcurementCategory`` -> the kind's ``contract_type``.
+CATEGORIES: Mapping[str, str] = {"goods": "goods", "services": "services", "works": "works"}
 #: How many gap pointers the document's note on gaps lists before it only counts.
 MAX_LISTED_GAPS = 5
 
@@ -326,6 +352,7 @@ class _Mapper:
                 tender.get("procurementMethod"), tender.get("procurementMethodDetails")
             ),
             "sme": _sme(first),
+            "contract_type": CATEGORIES.get(str(tender.get("mainProcurementCategory"))),
             "supplier_id": _companies_house(first),
             "category": _text((tender.get("classification") or {}).get("description"))
             if isinstance(tender.get("classification"), dict)
@@ -591,7 +618,12 @@ def load_ocds(source: SourceFile, context: LoadContext) -> Sequence[Document]:
             collected_on=published[:10] if isinstance(published, str) and _DATE.match(published) else None,
             records_line=key_line("releases") or key_line("records"),
             pointers=[_pointer(path) for path in paths],
-            notes=_notes(scan, unsuccessful, gaps),
+            notes=(
+                *_notes(scan, unsuccessful, gaps),
+                "not provided by OCDS (rules that need them report insufficient evidence): "
+                + ", ".join(sorted(NOT_PROVIDED)),
+            ),
+            not_provided=NOT_PROVIDED,
         )
     ]
 
@@ -628,3 +660,30 @@ def _notes(scan: _Scan, unsuccessful: int, gaps: Sequence[tuple[str, JsonPath]])
 
 def _plural(count: int, noun: str) -> str:
     return f"{count} {noun}{'' if count == 1 else 's'}"
+
+
+_PACKAGE = re.compile(rb'"releases"\s*:\s*\[')
+_OCID = re.compile(rb'"ocid"\s*:')
+
+
+def claims_ocds(head: bytes) -> bool:
+    """Whether a JSON file's first bytes are an OCDS release or record package: an object with a
+    ``"releases": [`` list (a record package's records hold one too) and an ``"ocid"``."""
+    start = head.lstrip(b"\xef\xbb\xbf \t\r\n")
+    return start[:1] == b"{" and _PACKAGE.search(head) is not None and _OCID.search(head) is not None
+
+
+@hookimpl
+def capcheck_loaders() -> Sequence[Loader]:
+    """The OCDS loader: ``*.ocds.json`` by name, and any ``.json`` file holding an OCDS package."""
+    description = "OCDS 1.1 release or record package: awards as supplier-contracts"
+    return [
+        Loader(name="ocds", extensions=(".ocds.json",), load=load_ocds, description=description),
+        Loader(
+            name="ocds",
+            extensions=(".json",),
+            load=load_ocds,
+            description=description + ", recognised by its content",
+            claims=claims_ocds,
+        ),
+    ]

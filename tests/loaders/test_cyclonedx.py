@@ -1,0 +1,162 @@
+"""The CycloneDX adapter: components as it-assets, recognised by content, located by pointer and line."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from capcheck.errors import EvidenceError
+from capcheck.loaders import Document, LoadContext, SourceFile
+from capcheck.loaders.cyclonedx import NOT_PROVIDED, claims_cyclonedx, load_cyclonedx
+
+REAL = Path(__file__).resolve().parent.parent / "data" / "real"
+LARAVEL = REAL / "cyclonedx-laravel-7.12.0-bom.1.4.json"
+CBOM = REAL / "cyclonedx-CBOM_Certificate-bom.json"
+SYSTEM = "cyclonedx-php-composer-demo@dev-master"
+
+
+def load(data: bytes | dict[str, Any], name: str = "bom.json") -> Document:
+    raw = data if isinstance(data, bytes) else json.dumps(data, indent=1).encode()
+    [doc] = load_cyclonedx(SourceFile(path=Path(name), display=name, data=raw), LoadContext(kinds={}))
+    return doc
+
+
+def problems(data: bytes | dict[str, Any]) -> list[str]:
+    with pytest.raises(EvidenceError) as info:
+        load(data)
+    return [str(p) for p in info.value.problems]
+
+
+def bom(*components: Any, spec: str = "1.5") -> dict[str, Any]:
+    return {
+        "bomFormat": "CycloneDX",
+        "specVersion": spec,
+        "metadata": {"component": {"type": "application", "name": "Referrals", "version": "3.1"}},
+        "components": list(components),
+    }
+
+
+def test_the_real_sbom_maps_every_component() -> None:
+    doc = load(LARAVEL.read_bytes(), LARAVEL.name)
+    assert (doc.kind, len(doc.records)) == ("it-assets", 62)
+    first = doc.records[0]
+    assert first == {
+        "id": f"{SYSTEM}/pkg:composer/asm89/stack-cors@1.3.0",
+        "name": "asm89/stack-cors",
+        "product": "stack-cors",
+        "version": "1.3.0",
+        "purl": "pkg:composer/asm89/stack-cors@1.3.0",
+        "vendor": "Alexander",  # no supplier or publisher: the author
+        "licences": ["MIT"],
+        "asset_type": "other",
+        "cyclonedx_type": "library",
+        "system": SYSTEM,
+        "sbom_pointer": "/components/0",
+    }
+    assert doc.pointer(0) == "/components/0"
+    assert doc.locate(0) == 53  # the component's "{"
+    assert LARAVEL.read_text().splitlines()[52].strip() == "{"
+    assert all(r["purl"].startswith("pkg:composer/") for r in doc.records)
+    assert doc.not_provided == NOT_PROVIDED
+    assert doc.source == f"CycloneDX 1.4 SBOM of {SYSTEM}; 62 components"
+
+
+def test_components_that_are_not_assets_are_counted_not_mapped() -> None:
+    doc = load(CBOM.read_bytes())
+    assert doc.records == []
+    assert doc.notes[0] == "components that are not IT assets, not mapped: 4 cryptographic-asset"
+
+
+def test_nested_components_are_read_with_their_pointer() -> None:
+    doc = load(
+        bom(
+            {
+                "type": "application",
+                "name": "portal",
+                "version": "2",
+                "components": [{"type": "library", "name": "log4j-core", "group": "org.apache.logging.log4j"}],
+            }
+        )
+    )
+    assert [(r["id"], r["name"], doc.pointer(i)) for i, r in enumerate(doc.records)] == [
+        ("Referrals@3.1/portal@2", "portal", "/components/0"),
+        (
+            "Referrals@3.1/org.apache.logging.log4j/log4j-core@",
+            "org.apache.logging.log4j/log4j-core",
+            "/components/0/components/0",
+        ),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("head", "claimed"),
+    [
+        (b'{"bomFormat": "CycloneDX", "specVersion": "1.6"', True),
+        (b'{\n  "$schema": "http://cyclonedx.org/schema/bom-1.4.schema.json",\n  "bomFormat":"CycloneDX"', True),
+        (b'{"kind": "it-assets", "records": []}', False),
+        (b'{"spdxVersion": "SPDX-2.3"}', False),
+    ],
+)
+def test_the_content_test(head: bytes, claimed: bool) -> None:
+    assert claims_cyclonedx(head) is claimed
+
+
+@pytest.mark.parametrize(
+    ("document", "expected"),
+    [
+        (bom({"type": "library", "version": "1"}), "bom.json:12: /components/0: the component has no 'name'"),
+        (bom("lodash"), "bom.json:11: /components/0: each component must be an object"),
+        (
+            bom({"type": "library", "name": "x", "version": 2}),
+            "bom.json:12: /components/0/version: 'version' must be a string",
+        ),
+        (bom(spec="2.0"), "bom.json:1: /specVersion: unsupported CycloneDX specVersion '2.0'"),
+        (
+            {"bomFormat": "CycloneDX", "specVersion": "1.4", "components": {"a": 1}},
+            "bom.json:4: /components: 'components' must be a list",
+        ),
+    ],
+)
+def test_bad_input_is_located(document: dict[str, Any], expected: str) -> None:
+    [problem] = problems(document)
+    assert problem.startswith(expected)
+
+
+def test_an_sbom_runs_through_check_without_failing_on_what_it_cannot_say(workdir: Path, run_cli: Any) -> None:
+    shutil.copyfile(LARAVEL, workdir / "bom.json")
+    result = run_cli("check", "bom.json", "--as-of", "2026-11-25", "--select", "INFRA", "--format", "json")
+    assert result.exit_code == 0, result.stderr
+    doc = json.loads(result.stdout)
+    assert [(e["format"], e["kind"], e["records"]) for e in doc["evidence"]] == [("cyclonedx", "it-assets", 62)]
+    statuses = Counter((f["rule_id"], f["status"]) for f in doc["findings"])
+    assert statuses[("INFRA-001", "skip")] == 62
+    assert statuses[("INFRA-004", "skip")] == 62
+    assert not [f for f in doc["findings"] if f["status"] == "fail"]
+    one = next(f for f in doc["findings"] if f["rule_id"] == "INFRA-004")
+    assert one["message"].startswith("insufficient evidence: the cyclonedx source does not carry `")
+    assert one["evidence"]["pointer"].startswith("/components/")
+
+
+def test_an_end_of_life_component_fails_infra_006_citing_the_snapshot(workdir: Path, run_cli: Any) -> None:
+    old = {
+        "type": "library",
+        "name": "log4j",
+        "group": "log4j",
+        "version": "1.2.17",
+        "purl": "pkg:maven/log4j/log4j@1.2.17",
+    }
+    (workdir / "bom.json").write_text(json.dumps(bom(old)))
+    result = run_cli("check", "bom.json", "--as-of", "2026-11-25", "--select", "INFRA", "--format", "json")
+    assert result.exit_code == 1, result.stderr
+    [failure] = [f for f in json.loads(result.stdout)["findings"] if f["status"] == "fail"]
+    assert failure["rule_id"] == "INFRA-006"
+    assert failure["message"] == (
+        "Referrals@3.1: log4j/log4j 1.2.17: end of life 2015-10-15 (endoflife.date snapshot of 2026-08-22: log4j 1); "
+        "it must be after 2026-11-25"
+    )
+    assert (failure["evidence"]["pointer"], failure["evidence"]["line"]) == ("/components/0", 1)  # one-line JSON

@@ -1,0 +1,193 @@
+"""The NHS DSPT export loader: claimed by its header, rows as dspt-assessments, judged by edition deadline."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+from capcheck.errors import EvidenceError
+from capcheck.evidence import EvidenceSet, load_evidence
+from capcheck.kinds import EvidenceKind
+from capcheck.loaders import Loader, dspt
+from capcheck.loaders.dspt import claims_dspt, parse_status
+from capcheck.mapping_config import compile_mappings
+
+REAL = Path(__file__).resolve().parent.parent / "data" / "real"
+TRUSTS = REAL / "nhs-dspt-trusts-status-2023-11-16.csv"
+HEADER = "Code,Organisation Name,Status,Date Of Publication,Primary Sector\n"
+
+
+def _load(path: Path, kinds: dict[str, EvidenceKind], loaders: dict[str, Loader]) -> EvidenceSet:
+    return load_evidence([path], loaders=loaders, kinds=kinds, content_loaders=dspt.capcheck_loaders())
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("22/23 Standards Met", ("22/23", "standards-met")),
+        ("  23/24   Approaching  Standards ", ("23/24", "approaching-standards")),
+        ("22/23 Standards Exceeded", ("22/23", "standards-exceeded")),
+        ("24/25 Standards Not Met", ("24/25", "standards-not-met")),
+        ("Not Published", (None, "not-published")),
+        ("99/00 Standards Met", ("99/00", "standards-met")),
+        ("22/24 Standards Met", None),  # not one financial year
+        ("22/23 Compliant", None),
+        ("Standards Mostly Met", None),
+    ],
+)
+def test_status_text_splits_into_edition_and_status(text: str, expected: tuple[str | None, str] | None) -> None:
+    assert parse_status(text) == expected
+
+
+def test_the_export_is_claimed_by_its_header_not_its_name() -> None:
+    assert claims_dspt(TRUSTS.read_bytes()[:4096])
+    assert claims_dspt(b"\xef\xbb\xbf" + HEADER.encode())
+    assert claims_dspt((REAL / "nhs-dspt-icb-status-2023-11-16.csv").read_bytes())
+    # A capcheck register of the kind has an id column: the plain CSV loader reads it.
+    assert not claims_dspt(b"id,Code,Organisation Name,Status,Date Of Publication\n")
+    assert not claims_dspt(b"Code,Organisation Name,Status\n")  # no publication date: not the export
+    assert not claims_dspt(b"\x00\xff garbage")
+
+
+def test_the_real_trusts_export_reads_as_one_record_per_trust(
+    kinds: dict[str, EvidenceKind], loaders: dict[str, Loader]
+) -> None:
+    evidence = _load(TRUSTS, kinds, loaders)
+    records = evidence.records("dspt-assessments")
+    assert len(records) == 211
+    assert Counter(r["status"] for r in records) == {
+        "standards-met": 138,
+        "approaching-standards": 57,
+        "standards-exceeded": 15,
+        "not-published": 1,
+    }
+    assert dict(records[0]) == {
+        "id": "R0A",
+        "org_code": "R0A",
+        "organisation": "MANCHESTER UNIVERSITY NHS FOUNDATION TRUST",
+        "relationship": "partner",
+        "status": "standards-met",
+        "status_text": "22/23 Standards Met",
+        "edition": "22/23",
+        "published_on": "2023-06-30",
+        "org_type": "nhs-trust",
+        "integrated_care_board": "NHS GREATER MANCHESTER INTEGRATED CARE BOARD",
+    }
+    unpublished = evidence.get("dspt-assessments", "RA4")
+    assert unpublished is not None and "edition" not in unpublished
+    assert unpublished["published_on"] == "2022-06-28"
+    (info,) = evidence.files
+    assert (info.format, info.kind, info.records) == ("dspt", "dspt-assessments", 211)
+    assert any("unnamed column" in note for note in info.notes)
+    ref = evidence.ref("dspt-assessments", "RA4")
+    assert ref.line is not None
+    assert TRUSTS.read_text().splitlines()[ref.line - 1].startswith("11,RA4,")
+    assert ref.row == 12
+
+
+def test_sectors_map_to_org_types(kinds: dict[str, EvidenceKind], loaders: dict[str, Loader]) -> None:
+    icb = _load(REAL / "nhs-dspt-icb-status-2023-11-16.csv", kinds, loaders).records("dspt-assessments")
+    csu = _load(REAL / "nhs-dspt-csu-status-2023-11-16.csv", kinds, loaders).records("dspt-assessments")
+    assert {r["org_type"] for r in icb} == {"icb"}
+    assert {r["org_type"] for r in csu} == {"csu"}
+    assert icb[0]["org_code"] == "QRV"  # the Code column, not the ONS code before it
+
+
+@pytest.mark.parametrize(
+    ("row", "message"),
+    [
+        (
+            "R0A,Trust A,22/23 Standards Met,31/02/2023,NHS Trust",
+            "'Date Of Publication': '31/02/2023' is not a date (dd/mm/yyyy)",
+        ),
+        (
+            "R0A,Trust A,22/23 Standards Met,2023-06-30,NHS Trust",
+            "'Date Of Publication': '2023-06-30' is not a date (dd/mm/yyyy)",
+        ),
+        ("R0A,Trust A,22/23 Mostly Fine,30/06/2023,NHS Trust", "'Status': '22/23 Mostly Fine' is not a DSPT status"),
+        (",Trust A,22/23 Standards Met,30/06/2023,NHS Trust", "'Code': no ODS code"),
+    ],
+)
+def test_a_bad_cell_names_the_file_row_and_column(workdir: Path, run_cli, row: str, message: str) -> None:
+    (workdir / "trusts.csv").write_text(HEADER + "R0B,Trust B,22/23 Standards Met,30/06/2023,NHS Trust\n" + row + "\n")
+    result = run_cli("check", "trusts.csv", "--as-of", "2023-11-16")
+    assert result.exit_code == 2
+    assert f"trusts.csv:3: /records/1: column {message}" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_the_real_export_runs_with_row_locations(workdir: Path, run_cli) -> None:
+    shutil.copyfile(TRUSTS, workdir / "trusts.csv")
+    args = ["check", "trusts.csv", "--as-of", "2023-11-16", "--format", "json", "--select", "CYBER"]
+    result = run_cli(*args)
+    assert result.exit_code == 1, result.stderr
+    doc = json.loads(result.stdout)
+    failed = Counter(f["rule_id"] for f in doc["findings"] if f["status"] == "fail")
+    # 57 approaching standards and 1 not published; only the unpublished trust is not on the 22/23 edition.
+    assert failed == {"CYBER-004": 58, "CYBER-007": 1}
+    dorset = next(f for f in doc["findings"] if f["evidence"].get("record_id") == "R0D")
+    assert (dorset["evidence"]["file"], dorset["evidence"]["line"], dorset["evidence"]["row"]) == ("trusts.csv", 4, 3)
+    assert doc["evidence"][0]["format"] == "dspt"
+
+
+@pytest.mark.parametrize(("as_of", "stale"), [("2024-06-29", 1), ("2024-06-30", 211)])
+def test_the_edition_is_judged_by_its_deadline(workdir: Path, run_cli, as_of: str, stale: int) -> None:
+    shutil.copyfile(TRUSTS, workdir / "trusts.csv")
+    result = run_cli("check", "trusts.csv", "--as-of", as_of, "--format", "json", "--select", "CYBER-007")
+    doc = json.loads(result.stdout)
+    assert sum(f["status"] == "fail" for f in doc["findings"]) == stale
+
+
+def test_the_organisations_own_row_in_an_export_is_judged_as_its_own(workdir: Path, run_cli) -> None:
+    """With the organisation profile naming its ODS code, its row of the national export is GOV-006's."""
+    shutil.copyfile(TRUSTS, workdir / "trusts.csv")
+    (workdir / "organisation.json").write_text(
+        json.dumps(
+            {
+                "kind": "organisation",
+                "records": [
+                    {
+                        "id": "R0D",
+                        "name": "University Hospitals Dorset",
+                        "org_code": "r0d",  # any case: codes are compared as join keys
+                        "type": "trust",
+                        "headcount": 9000,
+                        "estate": {"dspt-assessments": 211},
+                    }
+                ],
+            }
+        )
+    )
+    args = ["check", "trusts.csv", "organisation.json", "--as-of", "2023-11-16", "--format", "json"]
+    result = run_cli(*args, "--select", "GOV-006", "--select", "CYBER-004")
+    assert result.exit_code == 1, result.stderr
+    doc = json.loads(result.stdout)
+    judged = {(f["rule_id"], f["evidence"].get("record_id")): f["status"] for f in doc["findings"]}
+    assert judged[("GOV-006", "R0D")] == "fail"  # its own 22/23 Approaching Standards
+    assert ("CYBER-004", "R0D") not in judged  # not judged as a partner of itself
+    assert sum(status == "fail" for (rule, _), status in judged.items() if rule == "CYBER-004") == 57
+
+
+def test_a_mapping_that_names_the_export_wins_over_content_recognition(
+    kinds: dict[str, EvidenceKind], loaders: dict[str, Loader], workdir: Path
+) -> None:
+    shutil.copyfile(REAL / "nhs-dspt-csu-status-2023-11-16.csv", workdir / "csu.csv")
+    table = {
+        "files": "csu.csv",
+        "kind": "dspt-assessments",
+        "id": "org_code",
+        "rename": {"Code": "org_code", "Organisation Name": "organisation", "Status": "status_text"},
+        "values": {"status_text": {"22/23 Standards Exceeded": "22/23 Standards Exceeded"}},
+    }
+    mappings = compile_mappings([table], shown="capcheck.toml")
+    with pytest.raises(EvidenceError) as info:  # read by the CSV loader as mapped: its records lack fields
+        load_evidence(
+            [Path("csu.csv")], loaders=loaders, kinds=kinds, content_loaders=dspt.capcheck_loaders(), mappings=mappings
+        )
+    assert any("is a required property (kind 'dspt-assessments')" in str(p) for p in info.value.problems)
+    recognised = load_evidence([Path("csu.csv")], loaders=loaders, kinds=kinds, content_loaders=dspt.capcheck_loaders())
+    assert recognised.files[0].format == "dspt"

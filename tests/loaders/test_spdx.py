@@ -1,0 +1,114 @@
+"""The SPDX adapter: packages as it-assets, recognised by content, located by pointer and line.
+
+The documents here are synthetic, written for these tests in the shape of SPDX 2.3 JSON (the
+specification's own examples are not copied into the repository).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from capcheck.errors import EvidenceError
+from capcheck.loaders import Document, LoadContext, SourceFile
+from capcheck.loaders.spdx import claims_spdx, load_spdx
+
+DOCUMENT: dict[str, Any] = {
+    "spdxVersion": "SPDX-2.3",
+    "SPDXID": "SPDXRef-DOCUMENT",
+    "name": "referrals-sbom",
+    "creationInfo": {"created": "2026-09-01T10:00:00Z", "creators": ["Tool: example"]},
+    "documentDescribes": ["SPDXRef-app"],
+    "packages": [
+        {"SPDXID": "SPDXRef-app", "name": "referrals", "versionInfo": "3.1", "supplier": "Organization: Trust IT"},
+        {
+            "SPDXID": "SPDXRef-log4j",
+            "name": "log4j-core",
+            "versionInfo": "2.14.1",
+            "supplier": "Organization: Apache Software Foundation (info@apache.org)",
+            "licenseConcluded": "Apache-2.0",
+            "externalRefs": [
+                {
+                    "referenceCategory": "PACKAGE-MANAGER",
+                    "referenceType": "purl",
+                    "referenceLocator": "pkg:maven/org.apache.logging.log4j/log4j-core@2.14.1",
+                }
+            ],
+        },
+        {"SPDXID": "SPDXRef-x", "name": "x", "licenseConcluded": "NOASSERTION", "supplier": "NOASSERTION"},
+    ],
+}
+
+
+def load(data: dict[str, Any]) -> Document:
+    raw = json.dumps(data, indent=1).encode()
+    [doc] = load_spdx(SourceFile(path=Path("sbom.json"), display="sbom.json", data=raw), LoadContext(kinds={}))
+    return doc
+
+
+def test_packages_become_assets_of_the_described_system() -> None:
+    doc = load(DOCUMENT)
+    app, log4j, bare = doc.records
+    assert log4j == {
+        "id": "referrals@3.1/pkg:maven/org.apache.logging.log4j/log4j-core@2.14.1",
+        "name": "log4j-core",
+        "product": "log4j-core",
+        "version": "2.14.1",
+        "purl": "pkg:maven/org.apache.logging.log4j/log4j-core@2.14.1",
+        "vendor": "Apache Software Foundation",
+        "licences": ["Apache-2.0"],
+        "asset_type": "other",
+        "system": "referrals@3.1",
+        "sbom_pointer": "/packages/1",
+    }
+    assert app["asset_type"] == "application" and app["vendor"] == "Trust IT"
+    assert bare == {  # NOASSERTION says nothing: no licence, no vendor
+        "id": "referrals@3.1/SPDXRef-x",
+        "name": "x",
+        "product": "x",
+        "asset_type": "other",
+        "system": "referrals@3.1",
+        "sbom_pointer": "/packages/2",
+    }
+    assert doc.pointer(1) == "/packages/1"
+    assert doc.locate(1) is not None and doc.locate(1) > (doc.locate(0) or 0)
+    assert doc.collected_on == "2026-09-01"
+    assert doc.source == "SPDX-2.3 SBOM of referrals@3.1; 3 packages"
+    assert "environment" in doc.not_provided
+
+
+@pytest.mark.parametrize(
+    ("head", "claimed"),
+    [(b'{"spdxVersion": "SPDX-2.3", "SPDXID"', True), (b'{"spdxVersion":"SPDX-3.0"', False), (b'{"kind": "x"}', False)],
+)
+def test_the_content_test(head: bytes, claimed: bool) -> None:
+    assert claims_spdx(head) is claimed
+
+
+@pytest.mark.parametrize(
+    ("packages", "expected"),
+    [
+        ([{"SPDXID": "SPDXRef-a"}], "sbom.json:4: /packages/0: the package has no 'name' (required by SPDX)"),
+        (["lodash"], "sbom.json:3: /packages/0: each package must be an object"),
+    ],
+)
+def test_bad_packages_are_located(packages: list[Any], expected: str) -> None:
+    with pytest.raises(EvidenceError) as info:
+        load({"spdxVersion": "SPDX-2.3", "packages": packages})
+    assert [str(p) for p in info.value.problems] == [expected]
+
+
+def test_an_spdx_sbom_gets_its_end_of_life_from_the_snapshot(workdir: Path, run_cli: Any) -> None:
+    (workdir / "sbom.json").write_text(json.dumps(DOCUMENT))
+    result = run_cli("check", "sbom.json", "--as-of", "2026-11-25", "--select", "INFRA", "--format", "json")
+    assert result.exit_code == 0, result.stderr  # nothing fails on what an SBOM cannot say
+    doc = json.loads(result.stdout)
+    [entry] = doc["evidence"]
+    assert (entry["format"], entry["records"]) == ("spdx", 3)
+    assert entry["source"] == "SPDX-2.3 SBOM of referrals@3.1; 3 packages"
+    # log4j-core 2.14.1 is matched by its purl to log4j's cycle "2": no end of life announced
+    notes = " ".join(entry["notes"])
+    assert "end of life from the endoflife.date snapshot of 2026-08-22: 0 dated, 1 with none announced" in notes
