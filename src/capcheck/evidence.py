@@ -12,7 +12,7 @@ import hashlib
 import os
 import stat
 from bisect import bisect_right
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from functools import cache
@@ -169,6 +169,52 @@ class EvidenceSet:
             return "", frozenset()
         loaded = self._files[table.origin(position)[0]]
         return loaded.info.format, loaded.document.not_provided
+
+    def place(self, kind: str) -> Callable[[str | None], dict[str, Any]]:
+        """For one kind, a function from a record id to the JSON form of where it is.
+
+        ``place(kind)(record_id)`` equals ``ref(kind, record_id).as_dict()``, and for no record id
+        the kind's first file (a finding about the kind as a whole). The findings writer's path:
+        the kind's file and document are looked up once, not per finding; lines are still found
+        lazily, one scan per file, on the first record asked for.
+        """
+        table = self._tables.get(kind)
+        file = self.kind_file(kind)
+
+        def nowhere(record_id: str | None) -> dict[str, Any]:
+            if record_id is not None:
+                return {"kind": kind, "record_id": record_id}
+            return {"kind": kind} if file is None else {"kind": kind, "file": file}
+
+        if table is None:
+            return nowhere
+        ids = table.ids
+        if len(table.segment_files) == 1:  # one file holds the kind: positions are its indexes
+            loaded = self._files[table.segment_files[0]]
+            path, doc = loaded.info.path, loaded.document
+            locate, pointer, rows = doc.locate, doc.pointer, doc.rows
+
+            def one_file(record_id: str | None) -> dict[str, Any]:
+                position = ids.get(record_id) if record_id is not None else None
+                if position is None:
+                    return nowhere(record_id)
+                out: dict[str, Any] = {"kind": kind, "record_id": record_id, "file": path}
+                line = locate(position)
+                if line is not None:
+                    out["line"] = line
+                if rows:
+                    out["row"] = position + 1
+                out["pointer"] = pointer(position)
+                return out
+
+            return one_file
+
+        def any_file(record_id: str | None) -> dict[str, Any]:
+            return (
+                nowhere(record_id) if record_id is None or record_id not in ids else self.ref(kind, record_id).as_dict()
+            )
+
+        return any_file
 
     def kind_file(self, kind: str) -> str | None:
         """The first file that holds ``kind`` (for findings about a kind as a whole)."""
