@@ -28,7 +28,14 @@ from capcheck.mapping import FileMapping, apply_to_document
 from capcheck.models import EvidenceFileInfo, EvidenceRef, display_path
 from capcheck.side_inputs import Named, elide, read_bounded, shorten
 
-__all__ = ["EvidenceSet", "evidence_from_records", "find_evidence_files", "load_evidence", "loader_extension"]
+__all__ = [
+    "EvidenceSet",
+    "RecordPlaces",
+    "evidence_from_records",
+    "find_evidence_files",
+    "load_evidence",
+    "loader_extension",
+]
 
 #: Files bigger than this are refused (bounded memory); the config key max_file_mb changes it.
 DEFAULT_MAX_FILE_MB = 1024
@@ -79,6 +86,22 @@ class _KindTable:
                         out.add(value)
             cached = self._values[field] = frozenset(out)
         return cached
+
+
+@dataclass(frozen=True, slots=True)
+class RecordPlaces:
+    """Where the records of one kind are, when one file holds them all (:meth:`EvidenceSet.places`).
+
+    Record ``ids[record_id]`` is at ``locate(i)`` (its line, found lazily; None where the format
+    cannot say) and ``pointer(i)`` in ``file``; with ``rows`` (CSV) it is data row ``i + 1``.
+    """
+
+    kind: str
+    file: str
+    ids: Mapping[str, int]
+    locate: Callable[[int], int | None]
+    pointer: Callable[[int], str]
+    rows: bool
 
 
 class EvidenceSet:
@@ -170,15 +193,23 @@ class EvidenceSet:
         loaded = self._files[table.origin(position)[0]]
         return loaded.info.format, loaded.document.not_provided
 
+    def places(self, kind: str) -> RecordPlaces | None:
+        """Where the records of ``kind`` are, when one file holds them all (else None): for writers that
+        place many findings, with the file and document looked up once, not per finding."""
+        table = self._tables.get(kind)
+        if table is None or len(table.segment_files) != 1:
+            return None
+        loaded = self._files[table.segment_files[0]]
+        doc = loaded.document
+        return RecordPlaces(kind, loaded.info.path, table.ids, doc.locate, doc.pointer, doc.rows)
+
     def place(self, kind: str) -> Callable[[str | None], dict[str, Any]]:
         """For one kind, a function from a record id to the JSON form of where it is.
 
         ``place(kind)(record_id)`` equals ``ref(kind, record_id).as_dict()``, and for no record id
-        the kind's first file (a finding about the kind as a whole). The findings writer's path:
-        the kind's file and document are looked up once, not per finding; lines are still found
-        lazily, one scan per file, on the first record asked for.
+        the kind's first file (a finding about the kind as a whole). Lines are still found lazily,
+        one scan per file, on the first record asked for.
         """
-        table = self._tables.get(kind)
         file = self.kind_file(kind)
 
         def nowhere(record_id: str | None) -> dict[str, Any]:
@@ -186,35 +217,33 @@ class EvidenceSet:
                 return {"kind": kind, "record_id": record_id}
             return {"kind": kind} if file is None else {"kind": kind, "file": file}
 
-        if table is None:
-            return nowhere
-        ids = table.ids
-        if len(table.segment_files) == 1:  # one file holds the kind: positions are its indexes
-            loaded = self._files[table.segment_files[0]]
-            path, doc = loaded.info.path, loaded.document
-            locate, pointer, rows = doc.locate, doc.pointer, doc.rows
+        one = self.places(kind)
+        if one is None:
+            table = self._tables.get(kind)
+            known: Mapping[str, int] = table.ids if table is not None else {}
 
-            def one_file(record_id: str | None) -> dict[str, Any]:
-                position = ids.get(record_id) if record_id is not None else None
-                if position is None:
+            def any_file(record_id: str | None) -> dict[str, Any]:
+                if record_id is None or record_id not in known:
                     return nowhere(record_id)
-                out: dict[str, Any] = {"kind": kind, "record_id": record_id, "file": path}
-                line = locate(position)
-                if line is not None:
-                    out["line"] = line
-                if rows:
-                    out["row"] = position + 1
-                out["pointer"] = pointer(position)
-                return out
+                return self.ref(kind, record_id).as_dict()
 
-            return one_file
+            return any_file
+        path, ids, locate, pointer, rows = one.file, one.ids, one.locate, one.pointer, one.rows
 
-        def any_file(record_id: str | None) -> dict[str, Any]:
-            return (
-                nowhere(record_id) if record_id is None or record_id not in ids else self.ref(kind, record_id).as_dict()
-            )
+        def one_file(record_id: str | None) -> dict[str, Any]:
+            position = ids.get(record_id) if record_id is not None else None
+            if position is None:
+                return nowhere(record_id)
+            out: dict[str, Any] = {"kind": kind, "record_id": record_id, "file": path}
+            line = locate(position)
+            if line is not None:
+                out["line"] = line
+            if rows:
+                out["row"] = position + 1
+            out["pointer"] = pointer(position)
+            return out
 
-        return any_file
+        return one_file
 
     def kind_file(self, kind: str) -> str | None:
         """The first file that holds ``kind`` (for findings about a kind as a whole)."""

@@ -31,7 +31,7 @@ if TYPE_CHECKING:  # annotations only: these modules import models, which must n
     from capcheck.evidence import EvidenceSet
     from capcheck.waivers import Waiver
 
-__all__ = ["Findings", "RuleOutcomes"]
+__all__ = ["Findings", "RuleOutcomes", "fingerprint_prefix", "row_fingerprint"]
 
 _PASS = Status.PASS
 _KIND = itemgetter(1)
@@ -78,7 +78,7 @@ class RuleOutcomes:
 
     def fingerprint(self, outcome: Outcome) -> str:
         """The row's stable identity (:func:`capcheck.models.fingerprint`)."""
-        return _fingerprint(f"{self.rule_id}\x1f{self.kind_of(outcome)}\x1f", outcome)
+        return row_fingerprint(fingerprint_prefix(self.rule_id, self.kind_of(outcome)), outcome)
 
     def sort(self) -> None:
         """Put the rows in the findings' order (stable: equal rows keep the order the rule gave)."""
@@ -107,8 +107,13 @@ class RuleOutcomes:
             self.waivers = {new: moved[old] for new, old in enumerate(order) if old in moved}
 
 
-def _fingerprint(prefix: str, outcome: Outcome) -> str:
-    # capcheck.models.fingerprint, with the rule and kind joined once per block.
+def fingerprint_prefix(rule_id: str, kind: str) -> str:
+    """What :func:`row_fingerprint` hashes first: the rule and the kind, joined once per rule and kind."""
+    return f"{rule_id}\x1f{kind}\x1f"
+
+
+def row_fingerprint(prefix: str, outcome: Outcome) -> str:
+    """:func:`capcheck.models.fingerprint` of a row, its rule and kind given as :func:`fingerprint_prefix`."""
     key = f"{prefix}{outcome.record_id or ''}\x1f{outcome.group or ''}"
     return hashlib.sha256(key.encode("utf-8")).hexdigest()[:32]
 
@@ -134,6 +139,16 @@ class Findings(Sequence[Finding]):
             total += len(block.rows)
         starts.append(total)
         self._starts = starts
+
+    @property
+    def blocks(self) -> tuple[RuleOutcomes, ...]:
+        """The rules' blocks, in order, each's rows in order: for writers that encode rows themselves."""
+        return tuple(self._blocks)
+
+    @property
+    def evidence(self) -> EvidenceSet:
+        """The evidence the rows name (for their locations)."""
+        return self._evidence
 
     def __len__(self) -> int:
         return self._starts[-1]
@@ -180,7 +195,7 @@ class Findings(Sequence[Finding]):
             kind = o.kind or block.default_kind
             prefix = prefixes.get(kind)
             if prefix is None:
-                prefix = prefixes[kind] = f"{block.rule_id}\x1f{kind}\x1f"
+                prefix = prefixes[kind] = fingerprint_prefix(block.rule_id, kind)
             status = o.status
             yield Finding(
                 rule_id=block.rule_id,
@@ -196,58 +211,50 @@ class Findings(Sequence[Finding]):
                 else EvidenceRef(kind=kind, file=kind_file(kind)),
                 related=tuple(ref(k, i) for k, i in o.related),
                 group=o.group,
-                fingerprint=_fingerprint(prefix, o),
+                fingerprint=row_fingerprint(prefix, o),
                 waiver=waivers.get(position) if waivers else None,
             )
 
     def json_forms(self) -> Iterator[dict[str, Any]]:
-        """Each finding's JSON form (:meth:`Finding.as_dict`), in order, made straight from the rows.
-
-        The streaming JSON writer's path: the same dictionaries as ``[f.as_dict() for f in self]``
-        (a test holds them equal), without a ``Finding`` or ``EvidenceRef`` per row.
-        """
-        evidence = self._evidence
+        """Each finding's JSON form (:meth:`Finding.as_dict`), in order, made straight from the rows:
+        the same dictionaries as ``[f.as_dict() for f in self]`` (a test holds them equal), without a
+        ``Finding`` or ``EvidenceRef`` per row."""
         places: dict[str, Callable[[str | None], dict[str, Any]]] = {}
+        for block in self._blocks:
+            for position in range(len(block.rows)):
+                yield self.json_form(block, position, places)
+
+    def json_form(
+        self, block: RuleOutcomes, position: int, places: dict[str, Callable[[str | None], dict[str, Any]]]
+    ) -> dict[str, Any]:
+        """The JSON form of one row of ``block`` (``places``: a cache of :meth:`EvidenceSet.place` by kind)."""
 
         def place(kind: str) -> Callable[[str | None], dict[str, Any]]:
             found = places.get(kind)
             if found is None:
-                found = places[kind] = evidence.place(kind)
+                found = places[kind] = self._evidence.place(kind)
             return found
 
-        for block in self._blocks:
-            rule_id, version, area, title = block.rule_id, block.rule_version, block.area, block.title
-            severity, remediation, default_kind = block.severity.value, block.remediation, block.default_kind
-            waivers = block.waivers
-            echoes: dict[int, dict[str, Any]] = {}
-            prefixes: dict[str, str] = {}
-            for position, o in enumerate(block.rows):
-                kind = o.kind or default_kind
-                prefix = prefixes.get(kind)
-                if prefix is None:
-                    prefix = prefixes[kind] = f"{rule_id}\x1f{kind}\x1f"
-                status = o.status._value_
-                out: dict[str, Any] = {
-                    "rule_id": rule_id,
-                    "rule_version": version,
-                    "status": status,
-                    "severity": severity,
-                    "area": area,
-                    "title": title,
-                    "message": o.message or (title if status == "pass" else ""),
-                    "evidence": place(kind)(o.record_id),
-                }
-                if o.related:
-                    out["related"] = [place(k)(i) for k, i in o.related]
-                if o.group is not None:
-                    out["group"] = o.group
-                out["remediation"] = remediation
-                out["fingerprint"] = _fingerprint(prefix, o)
-                if waivers:
-                    waiver = waivers.get(position)
-                    if waiver is not None:
-                        echo = echoes.get(waiver.index)
-                        if echo is None:
-                            echo = echoes[waiver.index] = waiver.echo()
-                        out["waiver"] = echo
-                yield out
+        o = block.rows[position]
+        kind = o.kind or block.default_kind
+        status = o.status._value_
+        out: dict[str, Any] = {
+            "rule_id": block.rule_id,
+            "rule_version": block.rule_version,
+            "status": status,
+            "severity": block.severity._value_,
+            "area": block.area,
+            "title": block.title,
+            "message": o.message or (block.title if status == "pass" else ""),
+            "evidence": place(kind)(o.record_id),
+        }
+        if o.related:
+            out["related"] = [place(k)(i) for k, i in o.related]
+        if o.group is not None:
+            out["group"] = o.group
+        out["remediation"] = block.remediation
+        out["fingerprint"] = row_fingerprint(fingerprint_prefix(block.rule_id, kind), o)
+        waiver = block.waivers.get(position) if block.waivers else None
+        if waiver is not None:
+            out["waiver"] = waiver.echo()
+        return out

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import io
 from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from itertools import islice
 from typing import Any
@@ -24,9 +25,10 @@ from typing import Any
 import orjson
 
 from capcheck.escaping.json import json_safe, json_text
+from capcheck.evidence import EvidenceSet, RecordPlaces
 from capcheck.hookspecs import hookimpl
 from capcheck.models import Finding, RunResult
-from capcheck.outcomes import Findings
+from capcheck.outcomes import Findings, fingerprint_prefix, row_fingerprint
 from capcheck.reporters import ByteStream, RenderOptions, Reporter
 
 __all__ = ["FINDINGS_SCHEMA_VERSION", "finding_forms", "render_json", "result_document", "write_json"]
@@ -104,32 +106,32 @@ def _outcome(code: int) -> str:
 #: Where the findings go in the document encoded with none: at the top level, the one raw newline
 #: followed by exactly two spaces and this key (a string's newline is escaped; nested keys are indented more).
 _FINDINGS_SLOT = b'\n  "findings": []'
-#: Findings encoded per orjson call: big enough to keep the calls few, small enough to keep memory flat.
+#: Findings encoded per chunk: big enough to keep the calls few, small enough to keep memory flat.
 _CHUNK = 2048
 
 
-def _encode(data: Any) -> bytes:
-    """``data`` as indented JSON, escaped (:func:`json_text`), lone surrogates made visible (:func:`json_safe`)."""
+def _dumps(data: Any) -> str:
+    """``data`` as orjson writes it indented, lone surrogates made visible (:func:`json_safe`), not yet escaped."""
     try:
         encoded = orjson.dumps(data, option=orjson.OPT_INDENT_2)
     except orjson.JSONEncodeError:
         encoded = orjson.dumps(json_safe(data), option=orjson.OPT_INDENT_2)
-    if encoded.isascii() and b"\x7f" not in encoded:  # the common case: nothing to rewrite
-        return encoded
-    return json_text(encoded.decode("utf-8")).encode("utf-8")
+    return encoded.decode("utf-8")
+
+
+def _escaped(text: str) -> bytes:
+    """Encoded JSON text with what encoders leave raw escaped (:func:`json_text`), as UTF-8."""
+    return json_text(text).encode("utf-8")
 
 
 def write_json(result: RunResult, options: RenderOptions, stream: ByteStream) -> None:
     """Write the findings document to ``stream``, the findings in chunks (the streaming entry point)."""
-    head, tail = _encode(_document(result)).split(_FINDINGS_SLOT)
+    head, tail = _escaped(_dumps(_document(result))).split(_FINDINGS_SLOT)
     stream.write(head)
     stream.write(b'\n  "findings": [')
-    forms = finding_forms(result.findings)
     written = False
-    while chunk := list(islice(forms, _CHUNK)):
-        # `[\n  {...},\n  {...}\n]` -> `\n    {...},\n    {...}`: one level deeper, brackets dropped.
-        encoded = _encode(chunk)[1:-2].replace(b"\n", b"\n  ")
-        stream.write(b"," + encoded if written else encoded)
+    for chunk in _finding_chunks(result.findings):
+        stream.write(b"," + chunk if written else chunk)
         written = True
     stream.write(b"\n  ]" if written else b"]")
     stream.write(tail)
@@ -141,6 +143,134 @@ def render_json(result: RunResult, options: RenderOptions) -> str:
     out = io.BytesIO()
     write_json(result, options, out)
     return out.getvalue().decode("utf-8")
+
+
+def _finding_chunks(findings: Sequence[Finding]) -> Iterator[bytes]:
+    """The findings as the document's list items, ``\n    {...},\n    {...}``, a chunk at a time."""
+    if isinstance(findings, Findings):
+        for chunk in _row_items(findings):
+            yield _escaped(",".join(chunk))
+        return
+    forms = (f.as_dict() for f in findings)
+    while forms_chunk := list(islice(forms, _CHUNK)):
+        yield _escaped(_items(forms_chunk))
+
+
+def _items(forms: list[dict[str, Any]]) -> str:
+    # `[\n  {...},\n  {...}\n]` -> `\n    {...},\n    {...}`: one level deeper, the brackets dropped.
+    return _dumps(forms)[1:-2].replace("\n", "\n  ")
+
+
+def _token(value: str) -> str:
+    """A string as orjson writes it, a lone surrogate as its escape text (as :func:`_dumps` writes it)."""
+    try:
+        return orjson.dumps(value).decode("utf-8")
+    except orjson.JSONEncodeError:
+        return orjson.dumps(json_safe(value)).decode("utf-8")
+
+
+def _row_items(findings: Findings) -> Iterator[list[str]]:
+    """The rows as list items, written from a template per rule: byte for byte what :func:`_items` writes
+    for :meth:`Findings.json_forms` (a test holds them equal), without a dictionary per finding. A row
+    with related records or a waiver, of a kind spread over several files, or holding a lone surrogate
+    (orjson refuses it) takes the dictionary path.
+    """
+    evidence = findings.evidence
+    places: dict[str, Any] = {}  # the json_form cache of EvidenceSet.place
+    kinds: dict[str, _KindTemplate] = {}
+    chunk: list[str] = []
+    dumps = orjson.dumps
+    for block in findings.blocks:
+        head = (
+            f'\n    {{\n      "rule_id": {_token(block.rule_id)},\n      "rule_version": {_token(block.rule_version)},'
+            '\n      "status": "'
+        )
+        middle = (
+            f'",\n      "severity": "{block.severity._value_}",\n      "area": {_token(block.area)},'
+            f'\n      "title": {_token(block.title)},\n      "message": '
+        )
+        tail = f',\n      "remediation": {_token(block.remediation)},\n      "fingerprint": "'
+        title = block.title
+        waivers = block.waivers
+        prefixes: dict[str, str] = {}
+        for position, o in enumerate(block.rows):
+            kind = o.kind or block.default_kind
+            template = kinds.get(kind)
+            if template is None:
+                template = kinds[kind] = _KindTemplate.of(evidence, kind)
+            one = template.places
+            if o.related or (waivers and position in waivers) or template.spread:
+                chunk.append(_items([findings.json_form(block, position, places)]))
+            else:
+                prefix = prefixes.get(kind)
+                if prefix is None:
+                    prefix = prefixes[kind] = fingerprint_prefix(block.rule_id, kind)
+                status = o.status._value_
+                record_id = o.record_id
+                try:
+                    if record_id is None:
+                        ev = template.nowhere
+                    else:
+                        index = one.ids.get(record_id) if one is not None else None
+                        if index is None or one is None:  # not a record of the evidence
+                            ev = f"{template.record_head}{dumps(record_id).decode()}\n      }}"
+                        else:
+                            line = one.locate(index)
+                            ev = (
+                                f"{template.record_head}{dumps(record_id).decode()}{template.file}"
+                                f"{'' if line is None else _LINE + str(line)}"
+                                f"{_ROW + str(index + 1) if one.rows else ''}"
+                                f"{_POINTER}{dumps(one.pointer(index)).decode()}\n      }}"
+                            )
+                    message = dumps(o.message or (title if status == "pass" else "")).decode()
+                    group = "" if o.group is None else f"{_GROUP}{dumps(o.group).decode()}"
+                except orjson.JSONEncodeError:  # a lone surrogate: the dictionary path makes it visible
+                    chunk.append(_items([findings.json_form(block, position, places)]))
+                else:
+                    chunk.append(
+                        f'{head}{status}{middle}{message},\n      "evidence": {ev}{group}'
+                        f'{tail}{row_fingerprint(prefix, o)}"\n    }}'
+                    )
+            if len(chunk) >= _CHUNK:
+                yield chunk
+                chunk = []
+    if chunk:
+        yield chunk
+
+
+_LINE = ',\n        "line": '
+_ROW = ',\n        "row": '
+_POINTER = ',\n        "pointer": '
+_GROUP = ',\n      "group": '
+
+
+@dataclass(frozen=True, slots=True)
+class _KindTemplate:
+    """The parts of a finding's evidence that one kind fixes, encoded once."""
+
+    #: Where its records are, when one file holds them all.
+    places: RecordPlaces | None
+    #: Its records are spread over several files (such rows take the dictionary path).
+    spread: bool
+    #: The evidence of a finding about the kind as a whole (no record id).
+    nowhere: str
+    #: The evidence up to a record id's value.
+    record_head: str
+    #: The ``file`` member of a record's evidence.
+    file: str
+
+    @classmethod
+    def of(cls, evidence: EvidenceSet, kind: str) -> _KindTemplate:
+        places = evidence.places(kind)
+        first = evidence.kind_file(kind)
+        where = f'{{\n        "kind": {_token(kind)}'
+        return cls(
+            places=places,
+            spread=places is None and evidence.has(kind),
+            nowhere=where + ("\n      }" if first is None else f',\n        "file": {_token(first)}\n      }}'),
+            record_head=f'{where},\n        "record_id": ',
+            file="" if places is None else f',\n        "file": {_token(places.file)}',
+        )
 
 
 @hookimpl
