@@ -99,12 +99,21 @@ class RuleOutcomes:
         ):
             keys = ids  # the record id decides: kind and group are the same for every row, and ids differ
         else:
-            keys = [(o.kind or default, o.record_id or "", o.group or "", o.status._value_, o.message) for o in rows]
+            title = self.title  # a pass without a message says the rule's title, and sorts by what it says
+            keys = [
+                (o.kind or default, o.record_id or "", o.group or "", o.status._value_, o.message or _said(o, title))
+                for o in rows
+            ]
         order = sorted(range(len(rows)), key=keys.__getitem__)
         self.rows = [rows[i] for i in order]
         if self.waivers:
             moved = self.waivers
             self.waivers = {new: moved[old] for new, old in enumerate(order) if old in moved}
+
+
+def _said(outcome: Outcome, title: str) -> str:
+    """What a row without a message says: the rule's title for a pass, else nothing."""
+    return title if outcome.status is _PASS else ""
 
 
 def fingerprint_prefix(rule_id: str, kind: str) -> str:
