@@ -88,27 +88,29 @@ class RuleOutcomes:
         rows = self.rows
         if len(rows) < 2:
             return
-        default = self.default_kind
+        default, title = self.default_kind, self.title
         ids = list(map(_RECORD_ID, rows))
-        keys: list[Any]
-        if (
+        decides = (
             None not in ids
             and len({k or default for k in set(map(_KIND, rows))}) == 1
             and not any(map(_GROUP, rows))
             and len(set(ids)) == len(ids)
-        ):
-            keys = ids  # the record id decides: kind and group are the same for every row, and ids differ
-        else:
-            title = self.title  # a pass without a message says the rule's title, and sorts by what it says
-            keys = [
-                (o.kind or default, o.record_id or "", o.group or "", o.status._value_, o.message or _said(o, title))
-                for o in rows
-            ]
-        order = sorted(range(len(rows)), key=keys.__getitem__)
+        )
+        del ids
+
+        def remainder(o: Outcome) -> tuple[str, str, str, str, str]:
+            # A pass without a message says the rule's title, and sorts by what it says.
+            return (o.kind or default, o.record_id or "", o.group or "", o.status._value_, o.message or _said(o, title))
+
+        # The record id decides when kind and group are the same for every row and ids differ.
+        key: Callable[[Outcome], Any] = _RECORD_ID if decides else remainder
+        if not self.waivers:
+            rows.sort(key=key)  # in place: no list of positions
+            return
+        order = sorted(range(len(rows)), key=lambda i: key(rows[i]))
         self.rows = [rows[i] for i in order]
-        if self.waivers:
-            moved = self.waivers
-            self.waivers = {new: moved[old] for new, old in enumerate(order) if old in moved}
+        moved = self.waivers  # a waiver is kept by its row's position: it moves with the row
+        self.waivers = {new: moved[old] for new, old in enumerate(order) if old in moved}
 
 
 def _said(outcome: Outcome, title: str) -> str:
