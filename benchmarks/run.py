@@ -90,7 +90,7 @@ t0 = time.perf_counter()
 import capcheck.runner as runner
 from capcheck.config import Config
 from capcheck.models import Status
-from capcheck.reporters import RenderOptions, stream_atomic
+from capcheck.reporters import RenderOptions, write_atomic
 registry = runner.load_registry(Config())
 startup = time.perf_counter() - t0
 # Wall time, and CPU time (the process's own: steadier than wall time on a shared machine).
@@ -125,7 +125,11 @@ check, check_cpu = time.perf_counter() - t, cpu() - c
 rss_materialise = rss()
 t, c = time.perf_counter(), cpu()
 reporter = registry.reporters['json']
-stream_atomic(Path(sys.argv[4]), lambda stream: reporter.write(result, RenderOptions(), stream))
+if getattr(reporter, 'write', None) is not None:  # streamed, as the CLI writes it
+    from capcheck.reporters import stream_atomic
+    stream_atomic(Path(sys.argv[4]), lambda stream: reporter.write(result, RenderOptions(), stream))
+else:  # a capcheck from before streaming writers (to measure it with this script)
+    write_atomic(Path(sys.argv[4]), reporter.render(result, RenderOptions()))
 write, write_cpu = time.perf_counter() - t, cpu() - c
 rss_write = rss()
 # Read once, holding only ids: a list of the findings would raise the peak this phase reports.
