@@ -94,6 +94,7 @@ class RecordPlaces:
 
     Record ``ids[record_id]`` is at ``locate(i)`` (its line, found lazily; None where the format
     cannot say) and ``pointer(i)`` in ``file``; with ``rows`` (CSV) it is data row ``i + 1``.
+    ``pointers`` is None when every pointer is the envelope's ``/records/{i}``.
     """
 
     kind: str
@@ -102,6 +103,7 @@ class RecordPlaces:
     locate: Callable[[int], int | None]
     pointer: Callable[[int], str]
     rows: bool
+    pointers: Sequence[str] | None = None
 
 
 class EvidenceSet:
@@ -201,7 +203,7 @@ class EvidenceSet:
             return None
         loaded = self._files[table.segment_files[0]]
         doc = loaded.document
-        return RecordPlaces(kind, loaded.info.path, table.ids, doc.locate, doc.pointer, doc.rows)
+        return RecordPlaces(kind, loaded.info.path, table.ids, doc.locate, doc.pointer, doc.rows, doc.pointers)
 
     def place(self, kind: str) -> Callable[[str | None], dict[str, Any]]:
         """For one kind, a function from a record id to the JSON form of where it is.

@@ -216,11 +216,11 @@ def _row_items(findings: Findings) -> Iterator[list[str]]:
                             ev = f"{template.record_head}{dumps(record_id).decode()}\n      }}"
                         else:
                             line = one.locate(index)
+                            pointer = _RECORDS_POINTER % index if one.pointers is None else _token(one.pointer(index))
                             ev = (
                                 f"{template.record_head}{dumps(record_id).decode()}{template.file}"
                                 f"{'' if line is None else _LINE + str(line)}"
-                                f"{_ROW + str(index + 1) if one.rows else ''}"
-                                f"{_POINTER}{dumps(one.pointer(index)).decode()}\n      }}"
+                                f"{_ROW + str(index + 1) if one.rows else ''}{_POINTER}{pointer}\n      }}"
                             )
                     message = dumps(o.message or (title if status == "pass" else "")).decode()
                     group = "" if o.group is None else f"{_GROUP}{dumps(o.group).decode()}"
@@ -242,6 +242,8 @@ _LINE = ',\n        "line": '
 _ROW = ',\n        "row": '
 _POINTER = ',\n        "pointer": '
 _GROUP = ',\n      "group": '
+#: The envelope's pointer of record i, as a JSON string (digits need no escaping).
+_RECORDS_POINTER = '"/records/%d"'
 
 
 @dataclass(frozen=True, slots=True)
