@@ -1,9 +1,11 @@
-"""The engine: run the selected rules over the evidence set and collect findings.
+"""The engine: run the selected rules over the evidence set and keep their outcomes, compact.
 
 Each rule runs on its own: a rule that raises becomes one ``error`` finding and the others
 still run; a rule whose evidence kinds are absent gives a ``skip`` finding ("insufficient
 evidence"), never a pass. Passing findings are counted always and kept only when asked for
-(``include_passed``): on large registers they are most of the outcomes.
+(``include_passed``): on large registers they are most of the outcomes. What is kept is each
+rule's ``Outcome`` tuples (:class:`~capcheck.outcomes.RuleOutcomes`); findings are made from
+them only when a reporter reads them (:class:`~capcheck.outcomes.Findings`).
 """
 
 from __future__ import annotations
