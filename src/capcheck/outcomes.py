@@ -113,6 +113,28 @@ class RuleOutcomes:
         self.waivers = {new: moved[old] for new, old in enumerate(order) if old in moved}
 
 
+def _locator(evidence: EvidenceSet, kind: str) -> Callable[[str | None], EvidenceRef]:
+    """For one kind, record id -> its ``EvidenceRef`` (``EvidenceSet.ref``; no record id: the kind's
+    first file), the kind's file and document looked up once."""
+    one = evidence.places(kind)
+    if one is None:
+        first = evidence.kind_file(kind)
+        return lambda record_id: (
+            evidence.ref(kind, record_id) if record_id is not None else EvidenceRef(kind=kind, file=first)
+        )
+    first, ids, locate, pointer, rows = evidence.kind_file(kind), one.ids, one.locate, one.pointer, one.rows
+
+    def ref(record_id: str | None) -> EvidenceRef:
+        if record_id is None:
+            return EvidenceRef(kind, None, first)
+        index = ids.get(record_id)
+        if index is None:
+            return EvidenceRef(kind, record_id)
+        return EvidenceRef(kind, record_id, one.file, locate(index), index + 1 if rows else None, pointer(index))
+
+    return ref
+
+
 def _said(outcome: Outcome, title: str) -> str:
     """What a row without a message says: the rule's title for a pass, else nothing."""
     return title if outcome.status is _PASS else ""
@@ -197,33 +219,43 @@ class Findings(Sequence[Finding]):
         return f"<Findings: {len(self)}>"
 
     def _block_findings(self, block: RuleOutcomes, start: int, stop: int) -> Iterator[Finding]:
-        ref = self._evidence.ref
-        kind_file = self._evidence.kind_file
+        evidence = self._evidence
+        refs: dict[str, Callable[[str | None], EvidenceRef]] = {}
         prefixes: dict[str, str] = {}
+        rule_id, version, severity, area, title = (
+            block.rule_id,
+            block.rule_version,
+            block.severity,
+            block.area,
+            block.title,
+        )
+        remediation = block.remediation
         rows, waivers = block.rows, block.waivers
         for position in range(start, stop):
             o = rows[position]
             kind = o.kind or block.default_kind
             prefix = prefixes.get(kind)
             if prefix is None:
-                prefix = prefixes[kind] = fingerprint_prefix(block.rule_id, kind)
+                prefix = prefixes[kind] = fingerprint_prefix(rule_id, kind)
+            locate = refs.get(kind)
+            if locate is None:
+                locate = refs[kind] = _locator(evidence, kind)
             status = o.status
+            # Positional, in the field order: a frozen dataclass's keyword __init__ costs more per finding.
             yield Finding(
-                rule_id=block.rule_id,
-                rule_version=block.rule_version,
-                status=status,
-                severity=block.severity,
-                area=block.area,
-                title=block.title,
-                message=o.message or (block.title if status is _PASS else ""),
-                remediation=block.remediation,
-                evidence=ref(kind, o.record_id)
-                if o.record_id is not None
-                else EvidenceRef(kind=kind, file=kind_file(kind)),
-                related=tuple(ref(k, i) for k, i in o.related),
-                group=o.group,
-                fingerprint=row_fingerprint(prefix, o),
-                waiver=waivers.get(position) if waivers else None,
+                rule_id,
+                version,
+                status,
+                severity,
+                area,
+                title,
+                o.message or (title if status is _PASS else ""),
+                remediation,
+                locate(o.record_id),
+                tuple(evidence.ref(k, i) for k, i in o.related) if o.related else (),
+                o.group,
+                row_fingerprint(prefix, o),
+                waivers.get(position) if waivers else None,
             )
 
     def json_forms(self) -> Iterator[dict[str, Any]]:
