@@ -142,3 +142,33 @@ def test_stdout_and_file_hold_the_same_document(run_cli: Any, workdir: Path) -> 
         return [line for line in text.splitlines() if '"started":' not in line and '"finished":' not in line]
 
     assert stable(printed) == stable((workdir / "out.json").read_text(encoding="utf-8"))
+
+
+STREAMING_PLUGIN = """
+from capcheck.hookspecs import hookimpl
+from capcheck.reporters import Reporter
+
+def render(result, options):
+    return "whole\\n"
+
+def write(result, options, stream):
+    stream.write(b"half")
+    raise ValueError("the writer broke")
+
+@hookimpl
+def capcheck_reporters():
+    return [Reporter(name="halfway", render=render, write=write)]
+"""
+
+
+def test_a_streaming_reporter_that_raises_is_the_plugins_error(run_cli: Any, workdir: Path) -> None:
+    """A plugin's ``write`` that raises stops the run naming the reporter and its plugin (exit 2), and
+    leaves no file behind; without ``write`` the same plugin's ``render`` would have been used."""
+    (workdir / "halfway.py").write_text(STREAMING_PLUGIN)
+    common = ["check", str(EVIDENCE), "--as-of", AS_OF.isoformat(), "--plugin", "./halfway.py", "-f", "halfway"]
+    result = run_cli(*common, "-o", "out.txt")
+    assert result.exit_code == 2
+    assert "reporter 'halfway'" in result.stderr and "ValueError: the writer broke" in result.stderr
+    assert sorted(p.name for p in workdir.iterdir() if p.is_file()) == ["halfway.py"]  # no report, no temporary file
+    result = run_cli(*common)
+    assert result.exit_code == 2 and "the writer broke" in result.stderr
