@@ -66,6 +66,7 @@ def _eager(rules: list[tuple[Rule, list[Outcome | PassedRecords]]], evidence: Ev
             if o.status is Status.PASS and not include_passed:
                 continue
             kind = o.kind or meta.kinds[0]
+            related = tuple(evidence.ref(k, i) for k, i in o.related)
             ref = evidence.ref(kind, o.record_id) if o.record_id is not None else None
             f = Finding(
                 rule_id=meta.id,
@@ -76,8 +77,8 @@ def _eager(rules: list[tuple[Rule, list[Outcome | PassedRecords]]], evidence: Ev
                 title=meta.title,
                 message=o.message or (meta.title if o.status is Status.PASS else ""),
                 remediation=meta.remediation,
-                evidence=ref or EvidenceRef(kind=kind, file=evidence.kind_file(kind)),
-                related=tuple(evidence.ref(k, i) for k, i in o.related),
+                evidence=ref or EvidenceRef(kind=kind, file=_group_file(evidence, kind, related)),
+                related=related,
                 group=o.group,
                 fingerprint=fingerprint(meta.id, kind, o.record_id, o.group),
             )
@@ -89,6 +90,16 @@ def _eager(rules: list[tuple[Rule, list[Outcome | PassedRecords]]], evidence: Ev
                     f = dataclasses.replace(f, status=Status.BASELINED)
             out.append(f)
     return sorted(out, key=Finding.sort_key)
+
+
+def _group_file(evidence: EvidenceSet, kind: str, related: tuple[EvidenceRef, ...]) -> str | None:
+    """A group's file, as the eager engine found it: its first related record's of the kind, else the
+    kind's file when one file holds the kind."""
+    for ref in related:
+        if ref.kind == kind and ref.file is not None:
+            return ref.file
+    files = {f.path for f in evidence.files if f.kind == kind}
+    return files.pop() if len(files) == 1 else None
 
 
 def _waiver(index: int, rule_id: str, records: tuple[str, ...]) -> Waiver:

@@ -121,9 +121,12 @@ def _collect(outcomes: list[Outcome | PassedRecords], rows: list[Outcome], inclu
 def _outcomes(r: Rule, evidence: EvidenceSet, ctx: RuleContext, debug: bool) -> list[Outcome | PassedRecords]:
     """Run one rule, isolated: absent evidence is a skip, an exception an error, nothing a skip."""
     meta = r.meta
-    missing = [k for k in meta.kinds if not evidence.has(k)]
+    missing = [k for k in meta.required_kinds if not evidence.has(k)]
     if missing:
         return [Outcome(Status.SKIP, k, None, f"insufficient evidence: no {k!r} evidence was given") for k in missing]
+    if meta.any_of and not any(evidence.has(k) for k in meta.any_of):
+        wanted = " or ".join(repr(k) for k in meta.any_of)
+        return [Outcome(Status.SKIP, meta.any_of[0], None, f"insufficient evidence: no {wanted} evidence was given")]
     try:
         outcomes = list(r.check(evidence, ctx))
     except Exception as exc:  # a rule's own failure must not stop the other rules

@@ -209,10 +209,10 @@ class EvidenceSet:
         """For one kind, a function from a record id to the JSON form of where it is.
 
         ``place(kind)(record_id)`` equals ``ref(kind, record_id).as_dict()``, and for no record id
-        the kind's first file (a finding about the kind as a whole). Lines are still found lazily,
+        the kind's file when one file holds it (:meth:`sole_file`). Lines are still found lazily,
         one scan per file, on the first record asked for.
         """
-        file = self.kind_file(kind)
+        file = self.sole_file(kind)
 
         def nowhere(record_id: str | None) -> dict[str, Any]:
             if record_id is not None:
@@ -246,6 +246,12 @@ class EvidenceSet:
             return out
 
         return one_file
+
+    def sole_file(self, kind: str) -> str | None:
+        """The file that holds ``kind`` when one file does, else None (none, or several: a finding about
+        the kind as a whole then names no file, rather than one of them at random)."""
+        files = {f.info.path for f in self._files if f.info.kind == kind}
+        return files.pop() if len(files) == 1 else None
 
     def kind_file(self, kind: str) -> str | None:
         """The first file that holds ``kind`` (for findings about a kind as a whole)."""

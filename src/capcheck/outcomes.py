@@ -31,7 +31,7 @@ if TYPE_CHECKING:  # annotations only: these modules import models, which must n
     from capcheck.evidence import EvidenceSet
     from capcheck.waivers import Waiver
 
-__all__ = ["Findings", "RuleOutcomes", "fingerprint_prefix", "row_fingerprint"]
+__all__ = ["Findings", "RuleOutcomes", "fingerprint_prefix", "group_file", "row_fingerprint"]
 
 _PASS = Status.PASS
 _KIND = itemgetter(1)
@@ -113,16 +113,26 @@ class RuleOutcomes:
         self.waivers = {new: moved[old] for new, old in enumerate(order) if old in moved}
 
 
+def group_file(evidence: EvidenceSet, kind: str, related: Sequence[EvidenceRef]) -> str | None:
+    """The file a group's (or a whole kind's) finding names: where its related records of the kind are
+    (the first of them when they span several files; each related record names its own), else the
+    kind's file when it came from one file; None when it came from several and no record says which."""
+    for ref in related:
+        if ref.kind == kind and ref.file is not None:
+            return ref.file
+    return evidence.sole_file(kind)
+
+
 def _locator(evidence: EvidenceSet, kind: str) -> Callable[[str | None], EvidenceRef]:
     """For one kind, record id -> its ``EvidenceRef`` (``EvidenceSet.ref``; no record id: the kind's
     first file), the kind's file and document looked up once."""
     one = evidence.places(kind)
     if one is None:
-        first = evidence.kind_file(kind)
+        first = evidence.sole_file(kind)
         return lambda record_id: (
             evidence.ref(kind, record_id) if record_id is not None else EvidenceRef(kind=kind, file=first)
         )
-    first, ids, locate, pointer, rows = evidence.kind_file(kind), one.ids, one.locate, one.pointer, one.rows
+    first, ids, locate, pointer, rows = evidence.sole_file(kind), one.ids, one.locate, one.pointer, one.rows
 
     def ref(record_id: str | None) -> EvidenceRef:
         if record_id is None:
@@ -220,6 +230,10 @@ class Findings(Sequence[Finding]):
 
     def _block_findings(self, block: RuleOutcomes, start: int, stop: int) -> Iterator[Finding]:
         evidence = self._evidence
+
+        def group(kind: str, related: tuple[EvidenceRef, ...]) -> EvidenceRef:
+            return EvidenceRef(kind=kind, file=group_file(evidence, kind, related))
+
         refs: dict[str, Callable[[str | None], EvidenceRef]] = {}
         prefixes: dict[str, str] = {}
         rule_id, version, severity, area, title = (
@@ -241,6 +255,7 @@ class Findings(Sequence[Finding]):
             if locate is None:
                 locate = refs[kind] = _locator(evidence, kind)
             status = o.status
+            related = tuple(evidence.ref(k, i) for k, i in o.related) if o.related else ()
             # Positional, in the field order: a frozen dataclass's keyword __init__ costs more per finding.
             yield Finding(
                 rule_id,
@@ -251,8 +266,8 @@ class Findings(Sequence[Finding]):
                 title,
                 o.message or (title if status is _PASS else ""),
                 remediation,
-                locate(o.record_id),
-                tuple(evidence.ref(k, i) for k, i in o.related) if o.related else (),
+                locate(o.record_id) if o.record_id is not None or not related else group(kind, related),
+                related,
                 o.group,
                 row_fingerprint(prefix, o),
                 waivers.get(position) if waivers else None,
@@ -293,6 +308,9 @@ class Findings(Sequence[Finding]):
         }
         if o.related:
             out["related"] = [place(k)(i) for k, i in o.related]
+            if o.record_id is None:  # a group's finding names the file of its related records of the kind
+                refs = [self._evidence.ref(k, i) for k, i in o.related]
+                out["evidence"] = EvidenceRef(kind=kind, file=group_file(self._evidence, kind, refs)).as_dict()
         if o.group is not None:
             out["group"] = o.group
         out["remediation"] = block.remediation

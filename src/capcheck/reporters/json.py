@@ -264,7 +264,7 @@ class _KindTemplate:
     @classmethod
     def of(cls, evidence: EvidenceSet, kind: str) -> _KindTemplate:
         places = evidence.places(kind)
-        first = evidence.kind_file(kind)
+        first = evidence.sole_file(kind)
         where = f'{{\n        "kind": {_token(kind)}'
         return cls(
             places=places,
