@@ -35,6 +35,7 @@ import argparse
 import importlib.util
 import json
 import os
+import resource
 import subprocess
 import sys
 import time
@@ -68,16 +69,16 @@ def done(**kw):
 PHASES = {
     "json.loads": _PRELUDE
     + """
-t = time.perf_counter()
+t, c = time.perf_counter(), time.process_time()
 docs = [json.loads(f.read_bytes()) for f in files]
-done(seconds=time.perf_counter() - t, records=sum(len(x['records']) for x in docs))
+done(seconds=time.perf_counter() - t, cpu=time.process_time() - c, records=sum(len(x['records']) for x in docs))
 """,
     "orjson.loads": _PRELUDE
     + """
 import orjson
-t = time.perf_counter()
+t, c = time.perf_counter(), time.process_time()
 docs = [orjson.loads(f.read_bytes()) for f in files]
-done(seconds=time.perf_counter() - t, records=sum(len(x['records']) for x in docs))
+done(seconds=time.perf_counter() - t, cpu=time.process_time() - c, records=sum(len(x['records']) for x in docs))
 """,
     # One check as the CLI runs it (runner.run_check, GC paused), with the load and evaluate steps it
     # calls timed by wrapping them: a rule's check is timed alone (its outcomes listed), so what
@@ -92,20 +93,23 @@ from capcheck.models import Status
 from capcheck.reporters import RenderOptions, write_atomic
 registry = runner.load_registry(Config())
 startup = time.perf_counter() - t0
-marks = {'check': 0.0}
+# Wall time, and CPU time (the process's own: steadier than wall time on a shared machine).
+cpu = time.process_time
+marks = {'check': 0.0, 'check_cpu': 0.0}
 real_load, real_evaluate = runner.load_request_evidence, runner.evaluate
 def timed_load(*args, **kwargs):
-    t = time.perf_counter()
+    t, c = time.perf_counter(), cpu()
     evidence = real_load(*args, **kwargs)
-    marks['load'], marks['rss_load'] = time.perf_counter() - t, rss()
+    marks['load'], marks['load_cpu'], marks['rss_load'] = time.perf_counter() - t, cpu() - c, rss()
     return evidence
 class Timed:
     def __init__(self, rule):
         self.meta, self.rule = rule.meta, rule
     def check(self, evidence, ctx):
-        t = time.perf_counter()
+        t, c = time.perf_counter(), cpu()
         outcomes = list(self.rule.check(evidence, ctx))
         marks['check'] += time.perf_counter() - t
+        marks['check_cpu'] += cpu() - c
         return outcomes
 def timed_evaluate(rules, evidence, **kwargs):
     t = time.perf_counter()
@@ -115,25 +119,37 @@ def timed_evaluate(rules, evidence, **kwargs):
 runner.load_request_evidence, runner.evaluate = timed_load, timed_evaluate
 select = [s for s in sys.argv[3].split(',') if s]
 request = runner.CheckRequest(paths=[d], as_of=date.fromisoformat('AS_OF'), select=select)
-t = time.perf_counter()
+t, c = time.perf_counter(), cpu()
 result = runner.run_check(request, registry)
-check = time.perf_counter() - t
+check, check_cpu = time.perf_counter() - t, cpu() - c
 rss_materialise = rss()
-t = time.perf_counter()
-write_atomic(Path(sys.argv[4]), registry.reporters['json'].render(result, RenderOptions()))
-write = time.perf_counter() - t
-failing = [f for f in result.findings if f.status is Status.FAIL]
-ids = {}
-for f in failing:
-    ids.setdefault(f.rule_id, []).append(f.group if f.group is not None else f.evidence.record_id)
+t, c = time.perf_counter(), cpu()
+reporter = registry.reporters['json']
+if getattr(reporter, 'write', None) is not None:  # streamed, as the CLI writes it
+    from capcheck.reporters import stream_atomic
+    stream_atomic(Path(sys.argv[4]), lambda stream: reporter.write(result, RenderOptions(), stream))
+else:  # a capcheck from before streaming writers (to measure it with this script)
+    write_atomic(Path(sys.argv[4]), reporter.render(result, RenderOptions()))
+write, write_cpu = time.perf_counter() - t, cpu() - c
+rss_write = rss()
+# Read once, holding only ids: a list of the findings would raise the peak this phase reports.
+ids, failing_keys, failed = {}, set(), 0
+for f in result.findings:
+    if f.status is Status.FAIL:
+        failed += 1
+        ids.setdefault(f.rule_id, []).append(f.group if f.group is not None else f.evidence.record_id)
+        if f.evidence.record_id is not None:
+            failing_keys.add((f.evidence.kind, f.evidence.record_id))
 Path(sys.argv[2]).write_text(json.dumps({k: sorted(v) for k, v in sorted(ids.items())}))
 records = sum(f.records for f in result.evidence)
-failing_records = len({(f.evidence.kind, f.evidence.record_id) for f in failing if f.evidence.record_id is not None})
+failing_records = len(failing_keys)
 done(startup=startup, load=marks['load'], evaluate=marks['check'],
      materialise=check - marks['load'] - marks['check'],
      materialise_in_engine=marks['evaluate_all'] - marks['check'], write=write,
-     rss_load_mb=marks['rss_load'], rss_materialise_mb=rss_materialise,
-     rules=len(result.rules), records=records, findings=len(result.findings), failed=len(failing),
+     load_cpu=marks['load_cpu'], evaluate_cpu=marks['check_cpu'],
+     materialise_cpu=check_cpu - marks['load_cpu'] - marks['check_cpu'], write_cpu=write_cpu,
+     rss_load_mb=marks['rss_load'], rss_materialise_mb=rss_materialise, rss_write_mb=rss_write,
+     rules=len(result.rules), records=records, findings=len(result.findings), failed=failed,
      failing_records=failing_records, errors=result.summary.by_status.get('error', 0),
      passed=result.summary.by_status.get('pass', 0))
 """.replace("AS_OF", AS_OF),
@@ -244,21 +260,28 @@ def _capcheck_command() -> list[str]:
     return [str(script)] if script.is_file() else [sys.executable, "-m", "capcheck"]
 
 
-def _cli(directory: Path, out: Path, select: tuple[str, ...] = (), runs: int = 2) -> tuple[float, int]:
-    """Wall time of the real command line (best of ``runs``), JSON findings written to a file."""
+def _children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def _cli(directory: Path, out: Path, select: tuple[str, ...] = (), runs: int = 2) -> tuple[float, float, int]:
+    """Wall time and CPU time (user + system) of the real command line, each the best of ``runs``, JSON
+    findings written to a file."""
     cmd = [*_capcheck_command(), "check", str(directory), "--as-of", AS_OF, "-f", "json", "-o", str(out)]
     for rule_id in select:
         cmd += ["--select", rule_id]
-    best = float("inf")
+    best = best_cpu = float("inf")
     code = 0
     for _ in range(runs):
-        t = time.perf_counter()
+        t, c = time.perf_counter(), _children_cpu()
         proc = subprocess.run(cmd, capture_output=True, text=True, check=False)
         best = min(best, time.perf_counter() - t)
+        best_cpu = min(best_cpu, _children_cpu() - c)
         code = proc.returncode
         if code not in (0, 1):
             raise SystemExit(f"capcheck check failed ({code}):\n{proc.stderr}")
-    return best, code
+    return best, best_cpu, code
 
 
 def _generate(data: Path, scenario: str, n: int, seed: int) -> Path:
@@ -314,8 +337,8 @@ def _measure(
     fast = _phase("orjson.loads", directory)
     ids_file = out / f"failing-ids-{tag}-capcheck.json"
     cc = _phase("capcheck", directory, str(ids_file), ",".join(TYPICAL), str(out / f"findings-{tag}-inprocess.json"))
-    typical, code = _cli(directory, out / f"findings-{tag}-typical.json", TYPICAL, runs)
-    everything, _ = _cli(directory, out / f"findings-{tag}.json", runs=runs)
+    typical, typical_cpu, code = _cli(directory, out / f"findings-{tag}-typical.json", TYPICAL, runs)
+    everything, everything_cpu, _ = _cli(directory, out / f"findings-{tag}.json", runs=runs)
     peers = _phase("peers", directory)
     records = cc["records"]
     in_process = cc["load"] + cc["evaluate"] + cc["materialise"] + cc["write"]
@@ -333,8 +356,10 @@ def _measure(
         "share_of_records_failing": cc["failing_records"] / records if records else 0.0,
         "error_findings": cc["errors"],
         "json_loads_s": stdlib["seconds"],
+        "json_loads_cpu_s": stdlib["cpu"],
         "json_loads_rss_mb": stdlib["max_rss_mb"],
         "orjson_loads_s": fast["seconds"],
+        "orjson_loads_cpu_s": fast["cpu"],
         "orjson_loads_rss_mb": fast["max_rss_mb"],
         "startup_s": cc["startup"],
         "load_s": cc["load"],
@@ -342,15 +367,22 @@ def _measure(
         "materialise_s": cc["materialise"],
         "materialise_in_engine_s": cc["materialise_in_engine"],
         "write_s": cc["write"],
+        "load_cpu_s": cc["load_cpu"],
+        "evaluate_cpu_s": cc["evaluate_cpu"],
+        "materialise_cpu_s": cc["materialise_cpu"],
+        "write_cpu_s": cc["write_cpu"],
         "in_process_s": in_process,
         "rss_after_load_mb": cc["rss_load_mb"],
         "rss_after_materialise_mb": cc["rss_materialise_mb"],
-        "capcheck_rss_mb": cc["max_rss_mb"],
+        "capcheck_rss_mb": cc["rss_write_mb"],
         "check_typical_wall_s": typical,
         "check_exit": code,
         "ratio_typical_to_json_loads": typical / stdlib["seconds"],
+        "check_typical_cpu_s": typical_cpu,
+        "ratio_typical_cpu_to_json_loads_cpu": typical_cpu / max(stdlib["cpu"], 1e-9),
         "check_all_wall_s": everything,
         "ratio_all_to_json_loads": everything / stdlib["seconds"],
+        "check_all_cpu_s": everything_cpu,
         "peers_us_per_record": peers["per_record"],
         "polars": None,
         "cross_check": None,
@@ -377,18 +409,24 @@ def _print(row: dict[str, Any]) -> None:
         f"{s['input_mb']:.0f} MB JSON), {s['rules']} typical rules, JSON out; load average {s['load_average_1m']}"
         f"\n  failing findings         {s['failing_findings']:,} ({s['failing_findings_per_record']:.2f} a record); "
         f"records failing at least one rule {s['failing_records']:,} ({s['share_of_records_failing']:.1%})"
-        f"\n  json.loads (stdlib)      {s['json_loads_s']:8.2f} s   peak {s['json_loads_rss_mb']:7.0f} MB"
-        f"\n  orjson.loads             {s['orjson_loads_s']:8.2f} s   peak {s['orjson_loads_rss_mb']:7.0f} MB"
+        f"\n  (wall seconds, then CPU seconds: the steadier figure on a shared machine)"
+        f"\n  json.loads (stdlib)      {s['json_loads_s']:8.2f} s {s['json_loads_cpu_s']:6.2f} cpu"
+        f"   peak {s['json_loads_rss_mb']:7.0f} MB"
+        f"\n  orjson.loads             {s['orjson_loads_s']:8.2f} s {s['orjson_loads_cpu_s']:6.2f} cpu"
+        f"   peak {s['orjson_loads_rss_mb']:7.0f} MB"
         f"\n  capcheck start-up        {s['startup_s']:8.2f} s"
-        f"\n  capcheck load+validate   {s['load_s']:8.2f} s   peak {s['rss_after_load_mb']:7.0f} MB"
-        f"\n  capcheck evaluate        {s['evaluate_s']:8.2f} s"
-        f"\n  capcheck materialise     {s['materialise_s']:8.2f} s   peak {s['rss_after_materialise_mb']:7.0f} MB"
-        f"   (in the engine {s['materialise_in_engine_s']:.2f} s)"
-        f"\n  capcheck write JSON      {s['write_s']:8.2f} s   peak {s['capcheck_rss_mb']:7.0f} MB"
+        f"\n  capcheck load+validate   {s['load_s']:8.2f} s {s['load_cpu_s']:6.2f} cpu"
+        f"   peak {s['rss_after_load_mb']:7.0f} MB"
+        f"\n  capcheck evaluate        {s['evaluate_s']:8.2f} s {s['evaluate_cpu_s']:6.2f} cpu"
+        f"\n  capcheck materialise     {s['materialise_s']:8.2f} s {s['materialise_cpu_s']:6.2f} cpu"
+        f"   peak {s['rss_after_materialise_mb']:7.0f} MB   (in the engine {s['materialise_in_engine_s']:.2f} s)"
+        f"\n  capcheck write JSON      {s['write_s']:8.2f} s {s['write_cpu_s']:6.2f} cpu"
+        f"   peak {s['capcheck_rss_mb']:7.0f} MB"
         f"\n  capcheck check, 10 typical rules (CLI) {s['check_typical_wall_s']:6.2f} s = "
-        f"{s['ratio_typical_to_json_loads']:.2f} x json.loads"
+        f"{s['ratio_typical_to_json_loads']:.2f} x json.loads; {s['check_typical_cpu_s']:.2f} cpu = "
+        f"{s['ratio_typical_cpu_to_json_loads_cpu']:.2f} x its cpu"
         f"\n  capcheck check, all rules (CLI)        {s['check_all_wall_s']:6.2f} s = "
-        f"{s['ratio_all_to_json_loads']:.2f} x json.loads"
+        f"{s['ratio_all_to_json_loads']:.2f} x json.loads; {s['check_all_cpu_s']:.2f} cpu"
     )
     if s["polars"] is None:
         print("  polars                   not installed: skipped (pip install -e '.[bench]'), no cross-check")

@@ -10,13 +10,16 @@ editing unrelated fields does not break the match.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from capcheck.errors import ConfigError, Problem
-from capcheck.models import Finding, RunResult, Status, Summary, display_path
+from capcheck.models import RunResult, Status, Summary, display_path
 from capcheck.side_inputs import BASELINE_MAX_BYTES, elide, read_json
+
+if TYPE_CHECKING:  # annotations only
+    from capcheck.outcomes import RuleOutcomes
 
 __all__ = ["BASELINE_VERSION", "BaselineReport", "apply_baseline", "baseline_document", "load_baseline"]
 
@@ -117,25 +120,35 @@ def load_baseline(path: Path) -> dict[str, dict[str, Any]]:
 
 
 def apply_baseline(
-    findings: Sequence[Finding], summary: Summary, baseline: dict[str, dict[str, Any]], *, file: str
-) -> tuple[list[Finding], BaselineReport]:
-    """Mark failures found in the baseline as ``baselined``; list baseline entries now fixed."""
+    outcomes: Sequence[RuleOutcomes], summary: Summary, baseline: dict[str, dict[str, Any]], *, file: str
+) -> BaselineReport:
+    """Mark failures found in the baseline as ``baselined``; list baseline entries now fixed.
+
+    Works on the compact outcomes, in place, and recounts the summary; a fingerprint is computed
+    only for a failing or waived row.
+    """
     seen: set[str] = set()
     waived: list[str] = []
-    out: list[Finding] = []
     new = 0
-    for finding in findings:
-        if finding.status is Status.FAIL:
-            if finding.fingerprint in baseline:
-                seen.add(finding.fingerprint)
-                summary.move(finding, Status.BASELINED)
-                finding = replace(finding, status=Status.BASELINED)
-            else:
-                new += 1
-        elif finding.status is Status.WAIVED and finding.fingerprint in baseline:
-            seen.add(finding.fingerprint)
-            waived.append(finding.fingerprint)
-        out.append(finding)
+    for block in outcomes:
+        moved = 0
+        for position, outcome in enumerate(block.rows):
+            status = outcome.status
+            if status is Status.FAIL:
+                fingerprint = block.fingerprint(outcome)
+                if fingerprint in baseline:
+                    seen.add(fingerprint)
+                    block.set_status(position, Status.BASELINED)
+                    moved += 1
+                else:
+                    new += 1
+            elif status is Status.WAIVED:
+                fingerprint = block.fingerprint(outcome)
+                if fingerprint in baseline:
+                    seen.add(fingerprint)
+                    waived.append(fingerprint)
+        if moved:
+            summary.move(block.rule_id, block.severity, block.area, Status.FAIL, Status.BASELINED, moved)
     fixed = [baseline[fp] for fp in sorted(baseline) if fp not in seen]
     fixed.sort(key=lambda e: (str(e.get("rule_id")), str(e.get("fingerprint"))))
-    return out, BaselineReport(file, len(baseline), len(seen), new, tuple(fixed), tuple(sorted(set(waived))))
+    return BaselineReport(file, len(baseline), len(seen), new, tuple(fixed), tuple(sorted(set(waived))))

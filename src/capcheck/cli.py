@@ -747,12 +747,41 @@ def _emit(
     from capcheck.outputs import write_file
 
     options = _render_options(output, markdown_limit, sarif)
+    write = registry.reporters[fmt].write
+    binary = getattr(sys.stdout, "buffer", None) if output is None else None
+    if write is not None and (output is not None or binary is not None):  # streamed: never held whole
+        if output is None:
+            sys.stdout.flush()
+            _write(registry, fmt, write, result, options, binary)
+            sys.stdout.flush()  # a failure belongs to this output, not to the exit
+            return
+        write_file(output, lambda stream: _write(registry, fmt, write, result, options, stream))
+        return
     text = _render(registry, result, fmt, options)
     if output is None:
         click.echo(text, nl=False, color=options.color or None)  # click would strip forced colour
         sys.stdout.flush()  # a failure belongs to this output, not to the exit
         return
     write_file(output, text)
+
+
+def _write(
+    registry: Registry, fmt: str, write: Callable[..., None], result: RunResult, options: Any, stream: Any
+) -> None:
+    """Stream with the reporter plugin for ``fmt``; a reporter that raises is the plugin's error, named
+    (a failing write is the output's own error: an ``OSError``, or the checked stdout's ``OutputError``)."""
+    from capcheck.errors import CapcheckError, PluginError, Problem
+
+    try:
+        write(result, options, stream)
+    except (OSError, CapcheckError):
+        raise
+    except Exception as exc:
+        owner = registry.owners.get(("reporter", fmt), "?")
+        raise PluginError(Problem(f"reporter {fmt!r} (plugin {owner!r}) failed: {type(exc).__name__}: {exc}")) from exc
+    flush = getattr(stream, "flush", None)
+    if flush is not None:
+        flush()
 
 
 def _render_options(

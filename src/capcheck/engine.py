@@ -1,9 +1,11 @@
-"""The engine: run the selected rules over the evidence set and collect findings.
+"""The engine: run the selected rules over the evidence set and keep their outcomes, compact.
 
 Each rule runs on its own: a rule that raises becomes one ``error`` finding and the others
 still run; a rule whose evidence kinds are absent gives a ``skip`` finding ("insufficient
 evidence"), never a pass. Passing findings are counted always and kept only when asked for
-(``include_passed``): on large registers they are most of the outcomes.
+(``include_passed``): on large registers they are most of the outcomes. What is kept is each
+rule's ``Outcome`` tuples (:class:`~capcheck.outcomes.RuleOutcomes`); findings are made from
+them only when a reporter reads them (:class:`~capcheck.outcomes.Findings`).
 """
 
 from __future__ import annotations
@@ -15,7 +17,8 @@ from datetime import date
 from typing import Any, cast
 
 from capcheck.evidence import EvidenceSet
-from capcheck.models import EvidenceRef, Finding, Outcome, PassedRecords, Severity, Status, Summary, fingerprint
+from capcheck.models import Outcome, PassedRecords, Severity, Status, Summary
+from capcheck.outcomes import Findings, RuleOutcomes
 from capcheck.rules import Rule, RuleContext
 
 __all__ = ["Evaluation", "evaluate"]
@@ -25,10 +28,20 @@ _PASS = Status.PASS
 
 @dataclass
 class Evaluation:
-    """The findings of one evaluation, sorted, with counts of every status (passes included)."""
+    """One evaluation: each rule's listed outcomes, compact, and counts of every status (passes included).
 
-    findings: list[Finding] = field(default_factory=list)
+    ``outcomes`` holds a block per rule (:class:`~capcheck.outcomes.RuleOutcomes`); waivers and the
+    baseline change their statuses in place. ``findings`` reads them as findings, sorted.
+    """
+
+    evidence: EvidenceSet
+    outcomes: list[RuleOutcomes] = field(default_factory=list)
     summary: Summary = field(default_factory=Summary)
+
+    @property
+    def findings(self) -> Findings:
+        """The findings, in the one order, made lazily from ``outcomes`` (statuses as they are now)."""
+        return Findings(self.outcomes, self.evidence)
 
 
 def evaluate(
@@ -45,24 +58,64 @@ def evaluate(
 
     :param options: per rule id, option values that override the rule's defaults.
     :param severities: per rule id, a severity that overrides the rule's own.
-    :param include_passed: keep passing findings (they are always counted).
+    :param include_passed: keep passing outcomes (they are always counted).
     :param debug: put the traceback of a raising rule in its error finding.
     """
     options = options or {}
     severities = severities or {}
-    result = Evaluation()
+    result = Evaluation(evidence)
     for r in rules:
         meta = r.meta
         merged = {**meta.options, **options.get(meta.id, {})}
         ctx = RuleContext(meta, evidence, as_of, merged)
-        emit = _Emitter(r, severities.get(meta.id, meta.severity), evidence, result, include_passed)
-        for outcome in _outcomes(r, evidence, ctx, debug):
-            emit(outcome)
-        if not emit.judged:
-            emit(Outcome(Status.SKIP, meta.kinds[0], None, "no records in the rule's scope"))
-        emit.flush()
-    result.findings.sort(key=Finding.sort_key)
+        severity = severities.get(meta.id, meta.severity)
+        block = RuleOutcomes(
+            rule_id=meta.id,
+            rule_version=meta.version,
+            severity=severity,
+            area=meta.area,
+            title=meta.title,
+            remediation=meta.remediation,
+            default_kind=meta.kinds[0],
+        )
+        counts = _collect(_outcomes(r, evidence, ctx, debug), block.rows, include_passed)
+        if not sum(counts.values()):  # nothing was in the rule's scope
+            block.rows.append(Outcome(Status.SKIP, meta.kinds[0], None, "no records in the rule's scope"))
+            counts = {Status.SKIP.value: 1}
+        for status, n in counts.items():
+            if n:
+                result.summary.add(Status(status), severity, meta.area, n, rule_id=meta.id)
+        result.outcomes.append(block)
     return result
+
+
+def _collect(outcomes: list[Outcome | PassedRecords], rows: list[Outcome], include_passed: bool) -> dict[str, int]:
+    """Keep the rows to list (every non-pass; passes only with ``include_passed``) and count every status.
+
+    Counts are keyed by the status's string: an Enum's ``__hash__`` is Python code, a str's is not.
+    """
+    counts: dict[str, int] = {}
+    passes = 0
+    for outcome in outcomes:
+        if type(outcome) is PassedRecords:
+            passes += len(outcome.record_ids)
+            if include_passed:
+                rows.extend(Outcome(_PASS, outcome.kind, record_id) for record_id in outcome.record_ids)
+            continue
+        outcome = cast(Outcome, outcome)  # _outcomes let only outcomes through: no check per outcome here
+        status = outcome.status
+        if status is _PASS:
+            passes += 1
+            if not include_passed:
+                continue
+        else:
+            # `_value_` is a plain attribute; `.value` and hashing an Enum run Python code per call.
+            key = status._value_
+            counts[key] = counts.get(key, 0) + 1
+        rows.append(outcome)
+    if passes:
+        counts[_PASS._value_] = passes
+    return counts
 
 
 def _outcomes(r: Rule, evidence: EvidenceSet, ctx: RuleContext, debug: bool) -> list[Outcome | PassedRecords]:
@@ -89,89 +142,3 @@ def _outcomes(r: Rule, evidence: EvidenceSet, ctx: RuleContext, debug: bool) -> 
             )
             return [Outcome(Status.ERROR, meta.kinds[0], None, message)]
     return outcomes
-
-
-def _group_file(evidence: EvidenceSet, kind: str, related: tuple[EvidenceRef, ...]) -> str | None:
-    """The file a group's (or a whole kind's) finding names: where its related records of the kind are
-    (the first of them when they span several files; each related record names its own), else the
-    kind's file when it came from one file; None when it came from several and no record says which."""
-    for ref in related:
-        if ref.kind == kind and ref.file is not None:
-            return ref.file
-    files = {f.path for f in evidence.files if f.kind == kind}
-    return files.pop() if len(files) == 1 else None
-
-
-class _Emitter:
-    """Turns one rule's outcomes into findings (adding provenance) and counts them."""
-
-    __slots__ = ("counts", "evidence", "include_passed", "judged", "meta", "passes", "result", "rule", "severity")
-
-    def __init__(
-        self, r: Rule, severity: Severity, evidence: EvidenceSet, result: Evaluation, include_passed: bool
-    ) -> None:
-        self.rule = r
-        self.meta = r.meta
-        self.severity = severity
-        self.evidence = evidence
-        self.result = result
-        self.include_passed = include_passed
-        # Keyed by the status's string: an Enum's __hash__ is Python code, a str's is not.
-        self.counts: dict[str, int] = {}
-        self.passes = 0
-        #: How many outcomes (of any status) the rule gave: none means nothing was in its scope.
-        self.judged = 0
-
-    def flush(self) -> None:
-        """Add this rule's counts to the summary."""
-        self.counts[Status.PASS.value] = self.counts.get(Status.PASS.value, 0) + self.passes
-        for status, n in self.counts.items():
-            if n:
-                self.result.summary.add(Status(status), self.severity, self.meta.area, n, rule_id=self.meta.id)
-        self.counts = {}
-        self.passes = 0
-
-    def __call__(self, outcome: Outcome | PassedRecords) -> None:
-        if type(outcome) is PassedRecords:
-            self.judged += len(outcome.record_ids)
-            if self.include_passed:
-                for record_id in outcome.record_ids:
-                    self(Outcome(_PASS, outcome.kind, record_id))
-            else:
-                self.passes += len(outcome.record_ids)
-            return
-        outcome = cast(Outcome, outcome)  # _outcomes let only outcomes through: no check per outcome here
-        self.judged += 1
-        status = outcome.status
-        if status is _PASS:
-            self.passes += 1
-            if not self.include_passed:
-                return
-        else:
-            # `_value_` is a plain attribute; `.value` and hashing an Enum run Python code per call.
-            key = status._value_
-            self.counts[key] = self.counts.get(key, 0) + 1
-        meta = self.meta
-        kind = outcome.kind or meta.kinds[0]
-        related = tuple(self.evidence.ref(k, i) for k, i in outcome.related)
-        if outcome.record_id is not None:
-            ref = self.evidence.ref(kind, outcome.record_id)
-        else:
-            ref = EvidenceRef(kind=kind, file=_group_file(self.evidence, kind, related))
-        message = outcome.message or (meta.title if outcome.status is Status.PASS else "")
-        self.result.findings.append(
-            Finding(
-                rule_id=meta.id,
-                rule_version=meta.version,
-                status=outcome.status,
-                severity=self.severity,
-                area=meta.area,
-                title=meta.title,
-                message=message,
-                remediation=meta.remediation,
-                evidence=ref,
-                related=related,
-                group=outcome.group,
-                fingerprint=fingerprint(meta.id, kind, outcome.record_id, outcome.group),
-            )
-        )

@@ -12,7 +12,7 @@ import hashlib
 import os
 import stat
 from bisect import bisect_right
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from functools import cache
@@ -28,7 +28,14 @@ from capcheck.mapping import FileMapping, apply_to_document
 from capcheck.models import EvidenceFileInfo, EvidenceRef, display_path
 from capcheck.side_inputs import Named, elide, read_bounded, shorten
 
-__all__ = ["EvidenceSet", "evidence_from_records", "find_evidence_files", "load_evidence", "loader_extension"]
+__all__ = [
+    "EvidenceSet",
+    "RecordPlaces",
+    "evidence_from_records",
+    "find_evidence_files",
+    "load_evidence",
+    "loader_extension",
+]
 
 #: Files bigger than this are refused (bounded memory); the config key max_file_mb changes it.
 DEFAULT_MAX_FILE_MB = 1024
@@ -79,6 +86,24 @@ class _KindTable:
                         out.add(value)
             cached = self._values[field] = frozenset(out)
         return cached
+
+
+@dataclass(frozen=True, slots=True)
+class RecordPlaces:
+    """Where the records of one kind are, when one file holds them all (:meth:`EvidenceSet.places`).
+
+    Record ``ids[record_id]`` is at ``locate(i)`` (its line, found lazily; None where the format
+    cannot say) and ``pointer(i)`` in ``file``; with ``rows`` (CSV) it is data row ``i + 1``.
+    ``pointers`` is None when every pointer is the envelope's ``/records/{i}``.
+    """
+
+    kind: str
+    file: str
+    ids: Mapping[str, int]
+    locate: Callable[[int], int | None]
+    pointer: Callable[[int], str]
+    rows: bool
+    pointers: Sequence[str] | None = None
 
 
 class EvidenceSet:
@@ -169,6 +194,64 @@ class EvidenceSet:
             return "", frozenset()
         loaded = self._files[table.origin(position)[0]]
         return loaded.info.format, loaded.document.not_provided
+
+    def places(self, kind: str) -> RecordPlaces | None:
+        """Where the records of ``kind`` are, when one file holds them all (else None): for writers that
+        place many findings, with the file and document looked up once, not per finding."""
+        table = self._tables.get(kind)
+        if table is None or len(table.segment_files) != 1:
+            return None
+        loaded = self._files[table.segment_files[0]]
+        doc = loaded.document
+        return RecordPlaces(kind, loaded.info.path, table.ids, doc.locate, doc.pointer, doc.rows, doc.pointers)
+
+    def place(self, kind: str) -> Callable[[str | None], dict[str, Any]]:
+        """For one kind, a function from a record id to the JSON form of where it is.
+
+        ``place(kind)(record_id)`` equals ``ref(kind, record_id).as_dict()``, and for no record id
+        the kind's file when one file holds it (:meth:`sole_file`). Lines are still found lazily,
+        one scan per file, on the first record asked for.
+        """
+        file = self.sole_file(kind)
+
+        def nowhere(record_id: str | None) -> dict[str, Any]:
+            if record_id is not None:
+                return {"kind": kind, "record_id": record_id}
+            return {"kind": kind} if file is None else {"kind": kind, "file": file}
+
+        one = self.places(kind)
+        if one is None:
+            table = self._tables.get(kind)
+            known: Mapping[str, int] = table.ids if table is not None else {}
+
+            def any_file(record_id: str | None) -> dict[str, Any]:
+                if record_id is None or record_id not in known:
+                    return nowhere(record_id)
+                return self.ref(kind, record_id).as_dict()
+
+            return any_file
+        path, ids, locate, pointer, rows = one.file, one.ids, one.locate, one.pointer, one.rows
+
+        def one_file(record_id: str | None) -> dict[str, Any]:
+            position = ids.get(record_id) if record_id is not None else None
+            if position is None:
+                return nowhere(record_id)
+            out: dict[str, Any] = {"kind": kind, "record_id": record_id, "file": path}
+            line = locate(position)
+            if line is not None:
+                out["line"] = line
+            if rows:
+                out["row"] = position + 1
+            out["pointer"] = pointer(position)
+            return out
+
+        return one_file
+
+    def sole_file(self, kind: str) -> str | None:
+        """The file that holds ``kind`` when one file does, else None (none, or several: a finding about
+        the kind as a whole then names no file, rather than one of them at random)."""
+        files = {f.info.path for f in self._files if f.info.kind == kind}
+        return files.pop() if len(files) == 1 else None
 
     def kind_file(self, kind: str) -> str | None:
         """The first file that holds ``kind`` (for findings about a kind as a whole)."""

@@ -258,7 +258,10 @@ def capcheck_reporters() -> Sequence[Reporter]:
 
     Called once when the registry is built. A reporter renders a finished
     :class:`capcheck.models.RunResult` to text; capcheck writes it to stdout or, atomically,
-    to ``--output FILE``. Two reporters with one name stop the run naming both plugins.
+    to ``--output FILE``. Two reporters with one name stop the run naming both plugins. A reporter
+    may also give ``write(result, options, stream)``, the same output as UTF-8 bytes written to a
+    byte stream in pieces: capcheck then streams it and never holds it whole (the JSON reporter
+    does). A run's ``findings`` are made lazily, once per pass: iterate them once where you can.
 
     The result is fully typed: read its attributes, never string keys. Besides the findings,
     summary and evidence, it carries ``rules`` (:class:`capcheck.models.RuleInfo`), ``scorecard``

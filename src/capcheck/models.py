@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 import os
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from enum import StrEnum
@@ -469,10 +469,10 @@ class Summary:
             per_area = self.by_area[area] = {s.value: 0 for s in STATUS_ORDER}
         per_area[status.value] += n
 
-    def move(self, finding: Finding, to: Status) -> None:
-        """Recount one finding that changes status (a failure waived or baselined)."""
-        for status, n in ((finding.status, -1), (to, 1)):
-            self.add(status, finding.severity, finding.area, n, rule_id=finding.rule_id)
+    def move(self, rule_id: str, severity: Severity, area: str, was: Status, to: Status, n: int = 1) -> None:
+        """Recount ``n`` findings of one rule that change status (failures waived or baselined)."""
+        self.add(was, severity, area, -n, rule_id=rule_id)
+        self.add(to, severity, area, n, rule_id=rule_id)
 
     def as_dict(self) -> dict[str, Any]:
         """The JSON form, areas sorted."""
@@ -501,7 +501,9 @@ class RunResult:
     evidence: tuple[EvidenceFileInfo, ...]
     rules: tuple[RuleInfo, ...]
     areas: tuple[Area, ...]
-    findings: tuple[Finding, ...]
+    #: In the one order (``Finding.sort_key``); a run's are :class:`capcheck.outcomes.Findings`, made
+    #: lazily from compact outcomes as a reporter reads them (re-iterable; indexing works).
+    findings: Sequence[Finding]
     summary: Summary
     fail_on: Severity | None
     include_passed: bool = False

@@ -9,13 +9,13 @@ every evidence file the run read.
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from capcheck.errors import OutputError, Problem
 from capcheck.process import output_error
-from capcheck.reporters import write_atomic
+from capcheck.reporters import ByteStream, stream_atomic, write_atomic
 
 if TYPE_CHECKING:
     from capcheck.config import Config
@@ -27,13 +27,17 @@ __all__ = ["inputs_of", "refuse_outputs_read_as_evidence", "refuse_overwriting_i
 Output = tuple[str, Path]
 
 
-def write_file(path: Path, text: str, *, make_parents: bool = False) -> None:
+def write_file(path: Path, text: str | Callable[[ByteStream], object], *, make_parents: bool = False) -> None:
     """Write an output file atomically (creating its directory if asked); a failure is an
-    :class:`OutputError` naming the file."""
+    :class:`OutputError` naming the file. ``text`` is the content, or a function writing it to a
+    byte stream in pieces (a streaming reporter's ``write``)."""
     try:
         if make_parents:
             path.parent.mkdir(parents=True, exist_ok=True)
-        write_atomic(path, text)
+        if isinstance(text, str):
+            write_atomic(path, text)
+        else:
+            stream_atomic(path, text)
     except OSError as exc:
         raise output_error(path.as_posix(), exc) from None
 

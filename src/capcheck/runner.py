@@ -22,7 +22,8 @@ from capcheck.engine import evaluate
 from capcheck.errors import ConfigError, PluginError, Problem, UsageError
 from capcheck.evidence import EvidenceSet, load_evidence
 from capcheck.kinds import CONFIG_OWNER
-from capcheck.models import Finding, RuleInfo, RunResult, Severity, display_path
+from capcheck.models import RuleInfo, RunResult, Severity, display_path
+from capcheck.outcomes import Findings
 from capcheck.plugins import LocalPlugin, build_plugin_manager
 from capcheck.registry import Registry, build_registry
 from capcheck.rules import Rule, select_rules
@@ -210,19 +211,20 @@ def _run_check(request: CheckRequest, registry: Registry | None) -> RunResult:
         include_passed=request.include_passed,
         debug=request.debug,
     )
-    findings: list[Finding] = evaluation.findings
+    outcomes = evaluation.outcomes
     waiver_report: tuple[WaiverState, ...] | None = None
     baseline_report: BaselineReport | None = None
     if request.waivers is not None:
         waivers = load_waivers(request.waivers, as_of=as_of, max_days=request.config.waiver_max_days)
-        findings, waiver_report = apply_waivers(
-            findings, evaluation.summary, waivers, as_of=as_of, warn_days=request.config.waiver_warn_days
+        waiver_report = apply_waivers(
+            outcomes, evaluation.summary, waivers, as_of=as_of, warn_days=request.config.waiver_warn_days
         )
     if request.baseline is not None:
-        findings, baseline_report = apply_baseline(
-            findings, evaluation.summary, load_baseline(request.baseline), file=display_path(request.baseline)
+        baseline_report = apply_baseline(
+            outcomes, evaluation.summary, load_baseline(request.baseline), file=display_path(request.baseline)
         )
-    findings.sort(key=Finding.sort_key)
+    # Compact until output: the findings are made (in order) only as a reporter reads them.
+    findings = Findings(outcomes, evidence)
     scorecard = compute_scorecard(
         evaluation.summary,
         list(registry.areas.values()),
@@ -248,7 +250,7 @@ def _run_check(request: CheckRequest, registry: Registry | None) -> RunResult:
         evidence=evidence.files,
         rules=tuple(rule_info(r, severities) for r in rules),
         areas=tuple(sorted(registry.areas.values(), key=lambda a: (a.order, a.id))),
-        findings=tuple(findings),
+        findings=findings,
         summary=evaluation.summary,
         fail_on=request.fail_on,
         include_passed=request.include_passed,

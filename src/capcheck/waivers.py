@@ -18,15 +18,18 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import date
 from fnmatch import fnmatchcase
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from capcheck.errors import ConfigError, Problem
 from capcheck.models import Finding, Status, Summary
 from capcheck.side_inputs import WAIVERS_MAX_BYTES, SideDocument, elide, read_document
+
+if TYPE_CHECKING:  # annotations only
+    from capcheck.outcomes import RuleOutcomes
 
 __all__ = ["Waiver", "WaiverState", "apply_waivers", "load_waivers"]
 
@@ -53,9 +56,15 @@ class Waiver:
 
     def covers(self, finding: Finding) -> bool:
         """Whether this waiver names the finding's rule and record (or group)."""
-        if not (finding.rule_id == self.rule or finding.rule_id.startswith(self.rule)):
-            return False
         key = finding.evidence.record_id if finding.evidence and finding.evidence.record_id else finding.group
+        return self.names_rule(finding.rule_id) and self.names(key)
+
+    def names_rule(self, rule_id: str) -> bool:
+        """Whether this waiver names the rule (its id, or a prefix of it)."""
+        return rule_id == self.rule or rule_id.startswith(self.rule)
+
+    def names(self, key: str | None) -> bool:
+        """Whether this waiver names a record id (or, for a finding without one, its group)."""
         return key is not None and any(fnmatchcase(key, pattern) for pattern in self.records)
 
     @property
@@ -198,28 +207,37 @@ def load_waivers(path: Path, *, as_of: date, max_days: int = DEFAULT_MAX_DAYS) -
 
 
 def apply_waivers(
-    findings: Sequence[Finding],
+    outcomes: Sequence[RuleOutcomes],
     summary: Summary,
     waivers: Sequence[Waiver],
     *,
     as_of: date,
     warn_days: int = DEFAULT_WARN_DAYS,
-) -> tuple[list[Finding], tuple[WaiverState, ...]]:
+) -> tuple[WaiverState, ...]:
     """Mark the failures that unexpired waivers cover as ``waived``; report every waiver's state.
 
-    The summary is recounted in place. Returns the new findings and the waiver report.
+    Works on the compact outcomes, in place: each rule's block is matched against the waivers
+    naming its rule (the first in file order wins), and the summary is recounted. Returns the
+    waiver report.
     """
     live = [w for w in waivers if w.expires >= as_of]
     matched = {w.index: 0 for w in waivers}
-    out: list[Finding] = []
-    for finding in findings:
-        if finding.status is Status.FAIL:
-            waiver = next((w for w in live if w.covers(finding)), None)
+    for block in outcomes:
+        candidates = [w for w in live if w.names_rule(block.rule_id)]
+        if not candidates:
+            continue
+        moved = 0
+        for position, outcome in enumerate(block.rows):
+            if outcome.status is not Status.FAIL:
+                continue
+            key = outcome.record_id or outcome.group
+            waiver = next((w for w in candidates if w.names(key)), None)
             if waiver is not None:
                 matched[waiver.index] += 1
-                summary.move(finding, Status.WAIVED)
-                finding = replace(finding, status=Status.WAIVED, waiver=waiver)
-        out.append(finding)
+                block.set_status(position, Status.WAIVED, waiver)
+                moved += 1
+        if moved:
+            summary.move(block.rule_id, block.severity, block.area, Status.FAIL, Status.WAIVED, moved)
     report: list[WaiverState] = []
     for w in waivers:
         days_left = (w.expires - as_of).days
@@ -232,4 +250,4 @@ def apply_waivers(
         else:
             state = "active"
         report.append(WaiverState(w, state, matched[w.index], days_left))
-    return out, tuple(report)
+    return tuple(report)

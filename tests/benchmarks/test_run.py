@@ -46,6 +46,8 @@ def test_one_row_per_scenario_with_every_phase(results: dict[str, Any]) -> None:
         assert row["rules"] == len(bench.TYPICAL)
         for phase in ("json_loads_s", "startup_s", "load_s", "evaluate_s", "materialise_s", "write_s"):
             assert row[phase] > 0, phase
+        for phase in ("json_loads_cpu_s", "load_cpu_s", "evaluate_cpu_s", "write_cpu_s", "check_typical_cpu_s"):
+            assert row[phase] > 0, phase  # CPU time beside wall time: the steadier figure on a shared machine
         assert 0 < row["rss_after_load_mb"] <= row["rss_after_materialise_mb"] <= row["capcheck_rss_mb"]
         assert row["check_exit"] == 1, "the generated registers fail some rules"
         assert row["error_findings"] == 0

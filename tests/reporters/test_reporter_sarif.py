@@ -235,7 +235,7 @@ def test_finding_without_a_file_is_a_result_without_locations(
     first = next(f for f in full_result.findings if f.evidence is not None and f.evidence.file)
     assert first.evidence is not None
     orphan = dataclasses.replace(first, status=Status.SKIP, evidence=EvidenceRef(kind=first.evidence.kind), related=())
-    result = dataclasses.replace(full_result, findings=tuple(orphan if f is first else f for f in full_result.findings))
+    result = dataclasses.replace(full_result, findings=tuple(orphan if f == first else f for f in full_result.findings))
     log = _log(result, options)
     _validate(sarif_schema, log)
     listed = [

@@ -1,7 +1,9 @@
 """Reporters: the :class:`Reporter` type and the atomic writer every output goes through.
 
-A reporter renders a finished :class:`~capcheck.models.RunResult` to a string. Reporters are
-plugins (``capcheck_reporters``); the built-in ones live in this package, one module each.
+A reporter renders a finished :class:`~capcheck.models.RunResult` to a string; one that can also
+*write* it to a byte stream, piece by piece (``Reporter.write``), is streamed to its file or to
+standard output, so that a large report is never held whole. Reporters are plugins
+(``capcheck_reporters``); the built-in ones live in this package, one module each.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 from capcheck.escaping.markdown import DEFAULT_LIMIT as DEFAULT_MARKDOWN_LIMIT
 from capcheck.models import Finding, RunResult, Severity
@@ -24,12 +26,14 @@ if TYPE_CHECKING:  # annotations only: the scorecard is imported when a run comp
 __all__ = [
     "DEFAULT_SARIF_MAX_RESULTS",
     "DEFAULT_TEXT_LIMIT",
+    "ByteStream",
     "RenderOptions",
     "Reporter",
     "document_file",
     "finding_subject",
     "first_sentence",
     "scorecard_rows",
+    "stream_atomic",
     "write_atomic",
 ]
 
@@ -123,6 +127,13 @@ class RenderOptions:
     debug: bool = False
 
 
+class ByteStream(Protocol):
+    """Where a streaming reporter writes: anything with ``write(bytes)`` (a file, ``sys.stdout.buffer``)."""
+
+    def write(self, data: bytes, /) -> object:
+        """Write every byte of ``data`` (or raise ``OSError``)."""
+
+
 @dataclass(frozen=True)
 class Reporter:
     """An output format, chosen with ``--format NAME`` or ``--report NAME=PATH``."""
@@ -132,6 +143,38 @@ class Reporter:
     description: str = ""
     #: The usual file extension of this format (``.sarif``), for docs and defaults.
     extension: str = ".txt"
+    #: Optional: write the same output as ``render`` returns, UTF-8 encoded, to a byte stream in
+    #: pieces (the findings one chunk at a time), so that a large report is never held whole. When
+    #: set, the CLI streams the output with it; ``render`` must still work (tests and callers use it).
+    write: Callable[[RunResult, RenderOptions, ByteStream], None] | None = None
+
+
+#: Bytes gathered before each write to the temporary file.
+_FLUSH_BYTES = 1 << 20
+
+
+class _FileSink:
+    """A byte stream over a file descriptor: pieces gathered to about a megabyte, each written whole."""
+
+    def __init__(self, fd: int) -> None:
+        self._fd = fd
+        self._parts: list[bytes] = []
+        self._size = 0
+
+    def write(self, data: bytes, /) -> int:
+        self._parts.append(data)
+        self._size += len(data)
+        if self._size >= _FLUSH_BYTES:
+            self.flush()
+        return len(data)
+
+    def flush(self) -> None:
+        from capcheck.process import write_all
+
+        if self._parts:
+            data = b"".join(self._parts)
+            self._parts, self._size = [], 0
+            write_all(self._fd, data)
 
 
 def write_atomic(path: Path, text: str) -> None:
@@ -141,9 +184,15 @@ def write_atomic(path: Path, text: str) -> None:
     byte is written or an ``OSError`` is raised (a short write is never taken for a whole one), and
     the temporary file is removed on any failure, an interrupt included.
     """
-    from capcheck.process import write_all
-
     data = text.encode("utf-8")
+    stream_atomic(path, lambda stream: stream.write(data))
+
+
+def stream_atomic(path: Path, write: Callable[[ByteStream], object]) -> None:
+    """Like :func:`write_atomic`, the content written by ``write(stream)`` in pieces (a streaming reporter).
+
+    Whatever ``write`` raises, the temporary file is removed and the previous file left intact.
+    """
     directory = path.parent if str(path.parent) else Path(".")
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=directory)
     try:
@@ -156,7 +205,9 @@ def write_atomic(path: Path, text: str) -> None:
                 os.umask(umask)
                 mode = 0o666 & ~umask
             os.chmod(tmp, mode)
-            write_all(fd, data)
+            sink = _FileSink(fd)
+            write(sink)
+            sink.flush()
             os.fsync(fd)
         finally:
             os.close(fd)

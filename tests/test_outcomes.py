@@ -1,0 +1,208 @@
+"""Compact outcomes and the lazy findings: the same findings, in the same order, as building them eagerly.
+
+The reference below is the eager pipeline capcheck had before outcomes were kept compact: a
+``Finding`` per outcome (provenance from ``EvidenceSet.ref``, ``models.fingerprint``), waivers
+applied with ``Waiver.covers``, the baseline by fingerprint, then one sort by ``Finding.sort_key``.
+Hypothesis drives rules whose outcomes mix statuses, kinds, record ids (present, absent, none),
+groups, related records and hostile messages, over a kind in one file or spread over two.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import tempfile
+from collections import Counter
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import orjson
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from capcheck.baseline import apply_baseline
+from capcheck.engine import evaluate
+from capcheck.evidence import EvidenceSet
+from capcheck.models import EvidenceRef, Finding, Outcome, PassedRecords, Status, fingerprint
+from capcheck.outcomes import Findings, fingerprint_prefix, row_fingerprint
+from capcheck.reporters.json import _finding_chunks
+from capcheck.rules import Rule, rule
+from capcheck.waivers import Waiver, apply_waivers
+
+AS_OF = date(2026, 11, 25)
+TEXT = {"description": "What it checks.", "rationale": "Why it matters.", "remediation": "How to fix it."}
+#: Ids the generated evidence may hold (a record id a rule names may also be absent from it).
+IDS = ["A-1", "A-2", "a-10", "B-1", "é-1", 'q"\\-1', "Z-9"]
+
+
+def _asset(record_id: str) -> dict[str, Any]:
+    return {"id": record_id, "name": "n", "product": "p", "environment": "production", "criticality": "high"}
+
+
+def _rule(rule_id: str, outcomes: list[Outcome | PassedRecords]) -> Rule:
+    def check(evidence: Any, ctx: Any) -> Any:
+        return iter(outcomes)
+
+    return rule(id=rule_id, area=rule_id.split("-")[0], title=f"Rule {rule_id} holds", severity="high",
+                kinds=["it-assets"], **TEXT)(check)  # fmt: skip
+
+
+def _eager(rules: list[tuple[Rule, list[Outcome | PassedRecords]]], evidence: EvidenceSet, include_passed: bool,
+           waivers: list[Waiver], baseline: set[str]) -> list[Finding]:  # fmt: skip
+    """The findings as the eager pipeline made them (see the module docstring)."""
+    out: list[Finding] = []
+    for r, outcomes in rules:
+        meta = r.meta
+        rows: list[Outcome] = []
+        for o in outcomes:
+            if isinstance(o, PassedRecords):
+                rows += [Outcome(Status.PASS, o.kind, i) for i in o.record_ids]
+            else:
+                rows.append(o)
+        if not rows:
+            rows = [Outcome(Status.SKIP, meta.kinds[0], None, "no records in the rule's scope")]
+        for o in rows:
+            if o.status is Status.PASS and not include_passed:
+                continue
+            kind = o.kind or meta.kinds[0]
+            related = tuple(evidence.ref(k, i) for k, i in o.related)
+            ref = evidence.ref(kind, o.record_id) if o.record_id is not None else None
+            f = Finding(
+                rule_id=meta.id,
+                rule_version=meta.version,
+                status=o.status,
+                severity=meta.severity,
+                area=meta.area,
+                title=meta.title,
+                message=o.message or (meta.title if o.status is Status.PASS else ""),
+                remediation=meta.remediation,
+                evidence=ref or EvidenceRef(kind=kind, file=_group_file(evidence, kind, related)),
+                related=related,
+                group=o.group,
+                fingerprint=fingerprint(meta.id, kind, o.record_id, o.group),
+            )
+            if f.status is Status.FAIL:
+                waiver = next((w for w in waivers if w.covers(f)), None)
+                if waiver is not None:
+                    f = dataclasses.replace(f, status=Status.WAIVED, waiver=waiver)
+                elif f.fingerprint in baseline:
+                    f = dataclasses.replace(f, status=Status.BASELINED)
+            out.append(f)
+    return sorted(out, key=Finding.sort_key)
+
+
+def _group_file(evidence: EvidenceSet, kind: str, related: tuple[EvidenceRef, ...]) -> str | None:
+    """A group's file, as the eager engine found it: its first related record's of the kind, else the
+    kind's file when one file holds the kind."""
+    for ref in related:
+        if ref.kind == kind and ref.file is not None:
+            return ref.file
+    files = {f.path for f in evidence.files if f.kind == kind}
+    return files.pop() if len(files) == 1 else None
+
+
+def _waiver(index: int, rule_id: str, records: tuple[str, ...]) -> Waiver:
+    return Waiver(index, rule_id, records, "accepted", "someone", "T-1", date(2027, 1, 1), None, "w.yaml", index + 1)
+
+
+def _evidence(load: Any, directory: Path, ids: list[str], spread: bool) -> EvidenceSet:
+    halves = [ids[: len(ids) // 2], ids[len(ids) // 2 :]] if spread else [ids]
+    paths = []
+    for n, half in enumerate(halves):
+        path = directory / f"assets-{n}.json"
+        lines = b",\n".join(b"  " + orjson.dumps(_asset(i)) for i in half)
+        path.write_bytes(b'{"kind": "it-assets", "records": [\n' + lines + b"\n]}\n")
+        paths.append(path)
+    result: EvidenceSet = load(*paths)
+    return result
+
+
+_text = st.text(st.sampled_from(["a", "b", " ", "é", "\x9b", "\u2028", '"', "\\", "\x00", "\ud800", "😀"]), max_size=4)
+_outcome = st.builds(
+    Outcome,
+    status=st.sampled_from([Status.FAIL, Status.FAIL, Status.ERROR, Status.SKIP, Status.PASS]),
+    kind=st.sampled_from([None, None, "it-assets", "supplier-contracts"]),
+    record_id=st.sampled_from([*IDS[:4], None, "ghost"]),
+    message=st.sampled_from(["", "m", "z"]) | _text,
+    related=st.sampled_from([(), (("it-assets", "A-2"),), (("governance-register", "X"),)]),
+    group=st.none() | st.sampled_from(["g1", "g2"]),
+)
+_outcomes = st.lists(_outcome | st.builds(PassedRecords, st.just("it-assets"), st.just(["A-1", "B-1"])), max_size=9)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    per_rule=st.lists(_outcomes, min_size=1, max_size=3),
+    include_passed=st.booleans(),
+    spread=st.booleans(),
+    waived=st.lists(st.sampled_from(["A-*", "g1", "ghost", "*"]), max_size=2),
+    baselined=st.sets(st.sampled_from(IDS[:4])),
+)
+def test_lazy_findings_are_the_eager_findings(
+    load: Any,
+    per_rule: list[list[Outcome | PassedRecords]],
+    include_passed: bool,
+    spread: bool,
+    waived: list[str],
+    baselined: set[str],
+) -> None:
+    """Order, every field, waived and baselined statuses, passes listed or not; and the JSON rows."""
+    rules = [(_rule(f"INFRA-9{n:02d}", outcomes), outcomes) for n, outcomes in enumerate(per_rule)]
+    waivers = [_waiver(i, "INFRA-90", (pattern,)) for i, pattern in enumerate(waived)]
+    with tempfile.TemporaryDirectory() as tmp:
+        evidence = _evidence(load, Path(tmp), IDS, spread)
+        baseline = {
+            fingerprint(r.meta.id, "it-assets", i, g) for r, _ in rules for i in sorted(baselined) for g in (None, "g1")
+        }
+        expected = _eager(rules, evidence, include_passed, waivers, baseline)
+        evaluation = evaluate([r for r, _ in rules], evidence, as_of=AS_OF, include_passed=include_passed)
+        apply_waivers(evaluation.outcomes, evaluation.summary, waivers, as_of=AS_OF)
+        apply_baseline(evaluation.outcomes, evaluation.summary, {fp: {} for fp in baseline}, file="b.json")
+        findings = Findings(evaluation.outcomes, evidence)
+
+        assert list(findings) == expected
+        assert len(findings) == len(expected)
+        assert list(findings) == list(findings)  # re-iterable
+        assert findings == tuple(expected)
+        assert [f.as_dict() for f in expected] == list(findings.json_forms())
+        # The template path writes what orjson writes for the dictionaries (the eager findings' path).
+        assert b"".join(_finding_chunks(findings)) == b"".join(_finding_chunks(tuple(expected)))
+        counted = Counter(f.status.value for f in expected)
+        for status in (Status.FAIL, Status.WAIVED, Status.BASELINED, Status.ERROR, Status.SKIP):
+            assert evaluation.summary.by_status[status.value] == counted[status.value], status
+
+
+def test_findings_index_slice_and_compare(load: Any, tmp_path: Path) -> None:
+    outcomes: list[Outcome | PassedRecords] = [
+        Outcome(Status.FAIL, None, record_id, f"m{record_id}") for record_id in ("B-1", "A-2", "A-1")
+    ]
+    evidence = _evidence(load, tmp_path, IDS, spread=False)
+    findings = evaluate([_rule("INFRA-901", outcomes)], evidence, as_of=AS_OF).findings
+    ids = [f.evidence.record_id for f in findings if f.evidence]
+    assert ids == ["A-1", "A-2", "B-1"]
+    assert findings[0] == findings[-3] == next(iter(findings))
+    assert findings[1:] == tuple(list(findings)[1:])
+    assert findings[::-1][0] == findings[2]
+    with pytest.raises(IndexError):
+        findings[3]
+    assert findings != list(findings)[:2]
+    assert repr(findings) == "<Findings: 3>"
+    first = findings[0]
+    assert first.evidence is not None and first.evidence.line == 2 and first.evidence.pointer == "/records/0"
+
+
+@pytest.mark.parametrize(
+    ("rule_id", "kind", "record_id", "group"),
+    [("COMM-001", "supplier-contracts", "C-1", None), ("INFRA-002", "it-assets", None, "production"),
+     ("GOV-001", "k", "\ud800é", "g\x1f")],
+)  # fmt: skip
+def test_row_fingerprint_is_the_fingerprint(rule_id: str, kind: str, record_id: str | None, group: str | None) -> None:
+    if "\ud800" in (record_id or ""):
+        with pytest.raises(UnicodeEncodeError):  # neither can hash a lone surrogate: no evidence holds one
+            fingerprint(rule_id, kind, record_id, group)
+        return
+    expected = fingerprint(rule_id, kind, record_id, group)
+    assert row_fingerprint(fingerprint_prefix(rule_id, kind), Outcome(Status.FAIL, kind, record_id, "", (), group)) == (
+        expected
+    )
