@@ -506,7 +506,7 @@ _DECLARED = (
         "<=",
         "is less than or equal to the value (see `lt`)",
         "The value is less than or equal to this (see `lt`).",
-        '{ field = "risk_score", le = { option = "max_score" } }',
+        '{ field = "risk_score", le = 12 }',
     ),
     _order(
         "gt",
@@ -623,7 +623,7 @@ _DECLARED = (
             "The date value is no more than this duration before the as-of date and not after it (as_of - duration <="
             " value <= as_of)."
         ),
-        example='{ field = "last_review", within = { option = "review_period" } }',
+        example='{ field = "last_review", within = "90d" }',
         operand=_DURATION,
         option_words='a duration such as "90d"',
         convert=parse_duration,
