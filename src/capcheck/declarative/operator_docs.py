@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from capcheck.declarative.conditions import LOGICAL
-from capcheck.declarative.operators import OPERATORS, Operator
+from capcheck.declarative.operators import OPERATORS, Operator, missing_words
 
 __all__ = [
     "DOC_BEGIN",
@@ -49,12 +49,13 @@ _DOC = Path("docs/writing-rules.md")
 def operator_property(op: Operator) -> dict[str, Any]:
     """The schema property of one operator: its operand (or ``{ option = "name" }`` when it takes
     options, with the error's words) and its description."""
+    description = f"{op.description} {missing_words(op)}"
     if op.option_words is None:
-        return {**op.operand, "description": op.description}
+        return {**op.operand, "description": description}
     return {
         "anyOf": [dict(op.operand), {"$ref": "#/$defs/optionRef"}],
         "x-messages": {"anyOf": f'must be {op.option_words}, or {{ option = "name" }}'},
-        "description": op.description,
+        "description": description,
     }
 
 
@@ -89,11 +90,15 @@ def _cell(text: str) -> str:
 
 
 def render_table(operators: Mapping[str, Operator] = OPERATORS) -> str:
-    """The docs' operator table: one row per operator, its summary and its example."""
+    """The docs' operator table: one row per operator, its summary and its example (an operator that
+    tests for presence says it is never unknown: every other one is, on a missing field)."""
     rows = [
         "| operator | holds when the field ... | example |",
         "|---|---|---|",
-        *(f"| `{name}` | {_cell(op.summary)} | `{_cell(op.example)}` |" for name, op in operators.items()),
+        *(
+            f"| `{name}` | {_cell(op.summary)}{'; never unknown' if op.presence else ''} | `{_cell(op.example)}` |"
+            for name, op in operators.items()
+        ),
     ]
     return "\n".join(rows) + "\n"
 

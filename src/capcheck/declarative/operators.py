@@ -37,7 +37,7 @@ from capcheck.declarative.values import (
 from capcheck.joins import join_key, join_keys
 from capcheck.rules import is_missing
 
-__all__ = ["MAX_MATCH_CHARS", "OPERATORS", "Operator"]
+__all__ = ["MAX_MATCH_CHARS", "OPERATORS", "Operator", "missing_words"]
 
 #: ``matches`` searches at most this many characters of a value.
 MAX_MATCH_CHARS = 10_000
@@ -63,7 +63,8 @@ class Operator:
     name: str
     #: The docs table's cell: what the field does when the test holds ("equals the value").
     summary: str
-    #: The schema's description of the operand (``capcheck schema rule`` shows it).
+    #: The schema's description of the operand (``capcheck schema rule`` shows it); what a missing field
+    #: gives is added from ``presence`` and ``reads`` (:func:`missing_words`).
     description: str
     #: A field test using it, in TOML, for the docs (a test compiles every example).
     example: str
@@ -93,6 +94,14 @@ class Operator:
     def takes_option(self) -> bool:
         """Whether the operand may be ``{ option = "name" }``."""
         return self.option_words is not None
+
+
+def missing_words(op: Operator) -> str:
+    """What the operator gives on a missing field, in words: the three-valued rule, from its declaration."""
+    if op.presence:
+        return "Never unknown: it tests for a missing value."
+    either = "either field is" if op.reads == "field" else "the field is"
+    return f"Unknown (neither true nor false) when {either} missing: absent, null or blank."
 
 
 # ---------------------------------------------------------------------------------------------
@@ -463,10 +472,7 @@ _DECLARED = (
     Operator(
         name="eq",
         summary="equals the value (strict on type: `true` never equals `1`)",
-        description=(
-            "The value equals this (strings exactly, numbers numerically; a boolean only equals a boolean). False "
-            "when the field is missing."
-        ),
+        description=("The value equals this (strings exactly, numbers numerically; a boolean only equals a boolean)."),
         example='{ field = "environment", eq = "production" }',
         operand=_SCALAR,
         option_words="a string, number or boolean",
@@ -478,10 +484,7 @@ _DECLARED = (
     Operator(
         name="ne",
         summary="is present and does not equal the value",
-        description=(
-            "The value is present and does not equal this. False when the field is missing (use `missing` to test for"
-            " absence)."
-        ),
+        description=("The value does not equal this (use `missing` to test for absence)."),
         example='{ field = "status", ne = "retired" }',
         operand=_SCALAR,
         option_words="a string, number or boolean",
@@ -496,7 +499,7 @@ _DECLARED = (
         "is less than the value (numbers; strings and ISO dates compare as strings)",
         (
             "The value is less than this: numbers numerically, strings (and ISO dates) as strings. A value of the "
-            "other type, or a missing field, is false."
+            "other type is false."
         ),
         '{ field = "open_findings", lt = 5 }',
     ),
@@ -527,7 +530,7 @@ _DECLARED = (
     Operator(
         name="in",
         summary="is one of a list",
-        description="The value is one of these. False when the field is missing or is a list or object.",
+        description="The value is one of these. A list or object value is false.",
         example='{ field = "environment", in = ["production", "dr"] }',
         operand=_SCALAR_LIST,
         option_words="a list of strings, numbers or booleans",
@@ -539,7 +542,7 @@ _DECLARED = (
     Operator(
         name="not_in",
         summary="is present and none of a list",
-        description="The value is present and is none of these. False when the field is missing.",
+        description="The value is none of these. A list or object value is false.",
         example='{ field = "status", not_in = ["retired", "disposed"] }',
         operand=_SCALAR_LIST,
         option_words="a list of strings, numbers or booleans",
@@ -550,9 +553,7 @@ _DECLARED = (
     Operator(
         name="contains",
         summary="(a list) has the item, or (a string) has the substring",
-        description=(
-            "A list field has this as an item; a string field has this (a string) as a substring. False when missing."
-        ),
+        description=("A list field has this as an item; a string field has this (a string) as a substring."),
         example='{ field = "tags", contains = "critical" }',
         operand=_SCALAR,
         option_words="a string, number or boolean",
@@ -562,7 +563,7 @@ _DECLARED = (
     ),
     Operator(
         name="exists",
-        summary="is present and not null (`exists = true`; `false`: absent or null); never unknown",
+        summary="is present and not null (`exists = true`; `false`: absent or null)",
         description="true: the field is present and not null; false: the field is absent or null.",
         example='{ field = "owner", exists = true }',
         operand=_FLAG,
@@ -574,7 +575,7 @@ _DECLARED = (
     ),
     Operator(
         name="missing",
-        summary="is absent, null, blank or `[]` (`missing = true`; `false`: has a value); never unknown",
+        summary="is absent, null, blank or `[]` (`missing = true`; `false`: has a value)",
         description=(
             "true: the field is absent, null, an empty string or an empty list; false: it has a non-empty value."
         ),
@@ -592,8 +593,8 @@ _DECLARED = (
         ),
         description=(
             "A string value matches this regular expression anywhere (RE2 syntax: linear time, no back-references or "
-            "look-around; anchor with ^ and $). Only the first 10,000 characters are searched. A non-string or "
-            "missing value is false. A pattern that does not compile is a rule file error."
+            "look-around; anchor with ^ and $). Only the first 10,000 characters are searched. A non-string "
+            "value is false. A pattern that does not compile is a rule file error."
         ),
         example='{ field = "email", matches = "@example\\\\.org$" }',
         operand={"type": "string", "minLength": 1, "maxLength": 1000},
@@ -687,8 +688,8 @@ _DECLARED = (
         name="not_found_in",
         summary="is present and not among the values of a field of another kind (a list: some item is not)",
         description=(
-            "The value is present and not among the values of `field` across the records of `kind` (for a list value:"
-            " some item is not found)."
+            "The value is not among the values of `field` across the records of `kind` (for a list value: some item "
+            "is not found)."
         ),
         example='{ field = "supplier", not_found_in = { kind = "supplier-contracts", field = "supplier" } }',
         operand=_JOIN,
@@ -701,10 +702,7 @@ _DECLARED = (
         "lt_field",
         "<",
         "is less than another field of the same record",
-        (
-            "The value is less than that of this other field of the same record (both numbers or both "
-            "strings/dates; false when either is missing)."
-        ),
+        ("The value is less than that of this other field of the same record (both numbers or both strings/dates)."),
         '{ field = "start", lt_field = "end" }',
     ),
     _field_order(
@@ -732,7 +730,8 @@ _DECLARED = (
         "eq_field",
         "=",
         "equals another field of the same record (text as joins match it: case and spacing aside)",
-        "The value equals that of this other field of the same record (false when either is missing).",
+        "The value equals that of this other field of the same record (text matched as joins match it: case and "
+        "spacing aside).",
         '{ field = "approver", eq_field = "owner" }',
     ),
 )
