@@ -286,3 +286,28 @@ def _uses_exists(node: Any) -> bool:
     if isinstance(node, list):
         return any(_uses_exists(v) for v in node)
     return False
+
+
+_VALUES = [None, "", " ", "x", "production", "dr", 0, 1, 1.0, True, False, [], ["x"], {}, "2024-12-31", "2025-01-01"]
+
+
+def _outcome(predicate: Any, record: dict[str, Any]) -> Any:
+    try:
+        return predicate(record)
+    except NotADate as exc:
+        return ("not a date", exc.value)
+
+
+@pytest.mark.parametrize("name", [name for name, op in OPERATORS.items() if op.fast is not None])
+def test_a_fast_path_agrees_with_the_general_path(name: str) -> None:
+    # A plain field tested by one operator may take the operator's fast path; a dotted field never does.
+    cases = [c for c in CASES if set(c["condition"]) == {"field", name} and "." not in c["condition"]["field"]]
+    assert cases
+    for case in cases:
+        plain = compile_ok(case["condition"], case.get("options", {})).bind(case_env(case))
+        nested = compile_ok({**case["condition"], "field": "w." + case["condition"]["field"]}, case.get("options", {}))
+        general = nested.bind(case_env(case))
+        field = case["condition"]["field"]
+        for value in [case["record"].get(field), *_VALUES]:
+            record = {} if value is None else {field: value}
+            assert _outcome(plain, record) == _outcome(general, {"w": record}), (case["name"], value)

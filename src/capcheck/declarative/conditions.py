@@ -5,7 +5,8 @@ test ``{ field = "name", <operator> = operand, ... }``. :func:`compile_condition
 condition once, when the rule file is loaded (operators, regular expressions, durations, option
 references), and returns a :class:`Condition`. Each run, :meth:`Condition.bind` resolves the
 as-of date and the option values and returns a plain ``Callable[[Mapping], bool]``: per record
-it does a dict lookup and a comparison. Nothing is ever ``eval``-ed.
+it does a dict lookup and a comparison. Nothing is ever ``eval``-ed. Each operator is declared once,
+in :mod:`capcheck.declarative.operators`; this module dispatches through those declarations.
 
 Missing values and three-valued logic: a field that is absent, null, or a string that is empty
 or only whitespace is *missing* (:func:`capcheck.rules.is_missing`), and a comparison on it is
