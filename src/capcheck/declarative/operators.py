@@ -9,7 +9,8 @@ compiles and binds through it, ``schemas/rule.schema.json``'s operator propertie
 table in ``docs/writing-rules.md`` are generated from it (:mod:`capcheck.declarative.operator_docs`),
 and a test requires passing and failing cases for each (``tests/declarative/fixtures/operator_cases.toml``).
 
-Adding an operator is one :class:`Operator` in :data:`OPERATORS` plus its cases; see
+The tests themselves (pure functions) are in :mod:`capcheck.declarative.predicates`. Adding an operator
+is one :class:`Operator` in :data:`OPERATORS` plus its cases; see
 ``docs/writing-rules.md`` ("Adding an operator").
 """
 
@@ -21,31 +22,29 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any, Literal
 
-import re2
-
-from capcheck.dates import DATE_SHAPE
-from capcheck.declarative.values import (
-    Env,
-    NotADate,
-    Predicate,
-    Record,
-    Test,
-    format_value,
-    make_getter,
-    parse_duration,
+from capcheck.declarative.predicates import (
+    MAX_MATCH_CHARS,
+    bind_contains,
+    bind_dates,
+    bind_eq,
+    bind_field_compare,
+    bind_found,
+    bind_in,
+    bind_matches,
+    bind_missing,
+    bind_order,
+    fast_eq,
+    fast_exists,
+    fast_in,
+    ordered,
+    regex,
+    scalar,
+    scalar_list,
 )
-from capcheck.joins import join_key, join_keys
-from capcheck.rules import is_missing
+from capcheck.declarative.values import Env, Predicate, Test, format_value, parse_duration
+from capcheck.joins import join_keys
 
 __all__ = ["MAX_MATCH_CHARS", "OPERATORS", "Operator", "missing_words"]
-
-#: ``matches`` searches at most this many characters of a value.
-MAX_MATCH_CHARS = 10_000
-
-_IS_DATE = DATE_SHAPE.match
-_RE2_OPTIONS = re2.Options()
-_RE2_OPTIONS.log_errors = False
-_RE2_OPTIONS.never_capture = True
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,218 +103,6 @@ def missing_words(op: Operator) -> str:
     return f"Unknown (neither true nor false) when {either} missing: absent, null or blank."
 
 
-# ---------------------------------------------------------------------------------------------
-# Operand converters
-# ---------------------------------------------------------------------------------------------
-
-
-def _scalar(value: Any) -> Any:
-    if isinstance(value, str | int | float):
-        return value
-    raise ValueError(f"{format_value(value, quote=True)} is not a string, number or boolean")
-
-
-def _ordered(value: Any) -> Any:
-    if isinstance(value, str | int | float) and not isinstance(value, bool):
-        return value
-    raise ValueError(f"{format_value(value, quote=True)} is not a number or a string")
-
-
-def _scalar_list(value: Any) -> tuple[Any, ...]:
-    if isinstance(value, list | tuple) and all(isinstance(v, str | int | float) for v in value):
-        return tuple(value)
-    raise ValueError(f"{format_value(value, quote=True)} is not a list of strings, numbers or booleans")
-
-
-def _regex(value: Any) -> Any:
-    if not isinstance(value, str) or not value:
-        raise ValueError(f"{format_value(value, quote=True)} is not a regular expression")
-    try:
-        return re2.compile(value, _RE2_OPTIONS)
-    except re2.error as exc:
-        cause = exc.args[0].decode("utf-8", "replace") if exc.args and isinstance(exc.args[0], bytes) else exc
-        raise ValueError(f"bad regular expression {value!r}: {cause} (RE2 syntax)") from None
-
-
-# ---------------------------------------------------------------------------------------------
-# Tests: converted operand -> test(value, record)
-# ---------------------------------------------------------------------------------------------
-
-
-def _is_number(v: Any) -> bool:
-    t = type(v)
-    return t is int or t is float
-
-
-def _bind_eq(x: Any) -> Test:
-    if type(x) is bool:
-        return lambda v, r: v is x
-    if type(x) is str:
-        return lambda v, r: v == x
-    return lambda v, r: v == x and type(v) is not bool
-
-
-_ORDER = {"lt": operator.lt, "le": operator.le, "gt": operator.gt, "ge": operator.ge}
-
-
-def _bind_order(op: Callable[[Any, Any], bool], x: Any) -> Test:
-    if type(x) is str:
-        return lambda v, r: type(v) is str and op(v, x)
-    return lambda v, r: (type(v) is int or type(v) is float) and op(v, x)
-
-
-def _typed(v: Any) -> tuple[bool, Any]:
-    return (type(v) is bool, v)
-
-
-def _bind_in(xs: Sequence[Any], negate: bool) -> Test:
-    if all(type(x) is str for x in xs):
-        strings = frozenset(xs)
-        if negate:
-            return lambda v, r: v is not None and type(v) is not list and type(v) is not dict and v not in strings
-        return lambda v, r: type(v) is str and v in strings
-    keys = frozenset(_typed(x) for x in xs)
-
-    def test(v: Any, r: Record) -> bool:
-        if v is None or type(v) is list or type(v) is dict:
-            return False
-        return (_typed(v) in keys) is not negate
-
-    return test
-
-
-def _bind_contains(x: Any) -> Test:
-    if type(x) is str:
-        return lambda v, r: (type(v) is list or type(v) is str) and x in v
-    key = _typed(x)
-    return lambda v, r: type(v) is list and any(_typed(i) == key for i in v if type(i) is not dict)
-
-
-def _bind_missing(flag: bool) -> Test:
-    if flag:
-        return lambda v, r: is_missing(v) or v == []
-    return lambda v, r: not is_missing(v) and v != []
-
-
-def _searcher(pattern: Any) -> Callable[[str], bool]:
-    """Whether ``pattern`` (compiled re2) occurs in a string.
-
-    re2's ``search`` builds a match object with character offsets (several microseconds); the
-    underlying ``RE2.Match`` on UTF-8 bytes answers the same question about ten times faster.
-    It is internal to google-re2, so the public ``search`` is used when it is absent.
-    """
-    try:
-        match = pattern._regexp.Match
-        anchor = re2._Anchor.UNANCHORED
-        null = re2._NULL_SPAN
-    except AttributeError:  # pragma: no cover - another google-re2 layout
-        return lambda s: pattern.search(s) is not None
-
-    def search(s: str) -> bool:
-        b = s.encode("utf-8", "surrogatepass")
-        return bool(match(anchor, b, 0, len(b))[0] != null)
-
-    return search
-
-
-def _bind_matches(pattern: Any) -> Test:
-    search = _searcher(pattern)
-    limit = MAX_MATCH_CHARS
-    return lambda v, r: type(v) is str and search(v[:limit])
-
-
-def _bind_dates(
-    field: str, low: str | None, high: str | None, low_open: bool, high_open: bool, *, key: str | None = None
-) -> Any:
-    """A date test: ``low <(=) value <(=) high`` on the value's first 10 characters (ISO dates
-    compare correctly as strings). Each distinct string is checked for being a date only once.
-
-    With ``key`` (a plain field name) it is the whole field test as a record predicate: unknown
-    (None) when the field is missing (absent, null, blank), so one call per record."""
-    assert low is not None or high is not None
-    checked: dict[str, str] = {}  # value -> its date part; registers repeat dates a lot
-    is_date = _IS_DATE
-    # One comparison form, lo <= d < hi: the first string after s is s + "\0", so ``lo < d`` is
-    # ``lo + "\0" <= d`` and ``d <= hi`` is ``d < hi + "\0"``.
-    lo = (low + "\0" if low_open else low) if low is not None else ""
-    hi = (high if high_open else high + "\0") if high is not None else "\uffff"
-    # What a missing value compares as: something outside the bounds, so that the test is false.
-    miss = "" if low is not None else "\uffff"
-
-    def date_of(v: Any) -> str:
-        if v is None or v == "":
-            return miss
-        if type(v) is not str or is_date(v) is None:
-            raise NotADate(field, v)
-        d = checked[v] = v[:10]
-        return d
-
-    get = checked.get
-    if key is None:
-        return lambda v, r: lo <= (get(v) or date_of(v)) < hi if type(v) is str else _nd(date_of, v)
-
-    def predicate(r: Record) -> bool | None:
-        v = r.get(key)
-        if type(v) is str:
-            d = get(v)
-            if d is None:
-                if v == "" or v.isspace():  # rules.is_missing, inlined
-                    return None
-                d = date_of(v)
-            return lo <= d < hi
-        return None if v is None else _nd(date_of, v)
-
-    return predicate
-
-
-def _nd(date_of: Callable[[Any], str], v: Any) -> bool:
-    """A non-string value in a date test: false when missing, else :class:`NotADate`."""
-    date_of(v)
-    return False
-
-
-def _bind_found(values: frozenset[Any], negate: bool) -> Test:
-    """``found_in``: ``values`` are join keys (:func:`capcheck.joins.join_key`): text matches across
-    registers whatever its case and spacing."""
-
-    def test(v: Any, r: Record) -> bool:
-        if v is None:
-            return False
-        if type(v) is list:
-            if not v:
-                return False
-            found = all(type(i) is not dict and type(i) is not list and join_key(i) in values for i in v)
-        elif type(v) is dict:
-            return False
-        else:
-            found = join_key(v) in values
-        return found is not negate
-
-    return test
-
-
-def _bind_field_compare(name: str, other: str) -> Test:
-    get = make_getter(other)
-    if name == "eq_field":  # two people or names: matched as joins are (capcheck.joins)
-
-        def eq(v: Any, r: Record) -> bool | None:
-            w = get(r)
-            return None if is_missing(w) else join_key(v) == join_key(w)
-
-        return eq
-    op = _ORDER[name.removesuffix("_field")]
-
-    def test(v: Any, r: Record) -> bool | None:
-        w = get(r)
-        if is_missing(w):
-            return None  # the other field decides as much as this one
-        if type(v) is str:
-            return type(w) is str and op(v, w)
-        return _is_number(v) and _is_number(w) and op(v, w)
-
-    return test
-
-
 def _date_bounds(
     bounds: Callable[[int | bool, date], tuple[str | None, str | None, bool, bool]],
 ) -> tuple[Callable[[Any, str, Env], Test], Callable[[str, Any, Env], Predicate | None]]:
@@ -323,54 +110,16 @@ def _date_bounds(
     as ISO dates, given the operand and the as-of date."""
 
     def bind(x: Any, field: str, env: Env) -> Test:
-        return _bind_dates(field, *bounds(x, env.as_of))  # type: ignore[no-any-return]  # without key=: a Test
+        return bind_dates(field, *bounds(x, env.as_of))  # type: ignore[no-any-return]  # without key=: a Test
 
     def fast(field: str, x: Any, env: Env) -> Predicate | None:
-        return _bind_dates(field, *bounds(x, env.as_of), key=field)  # type: ignore[no-any-return]  # with key=: a Predicate
+        return bind_dates(field, *bounds(x, env.as_of), key=field)  # type: ignore[no-any-return]  # with key=: a Predicate
 
     return bind, fast
 
 
-def _fast_eq(field: str, x: Any, env: Env) -> Predicate | None:
-    """``eq`` a string as one call: a string equals only a string, so the strictness of ``eq`` holds
-    without its type checks; a value that is not equal is unknown only when missing
-    (rules.is_missing, inlined: this runs once per record)."""
-    if type(x) is not str or is_missing(x):
-        return None
-
-    def eq(r: Record) -> bool | None:
-        v = r.get(field)
-        if v == x:
-            return True
-        if v is None or (type(v) is str and (v == "" or v.isspace())):
-            return None
-        return False
-
-    return eq
-
-
-def _fast_exists(field: str, x: Any, env: Env) -> Predicate | None:
-    return (lambda r: r.get(field) is not None) if x is True else None
-
-
-def _fast_in(field: str, x: Any, env: Env) -> Predicate | None:
-    if not all(type(i) is str and not is_missing(i) for i in x):
-        return None
-    strings = frozenset(x)
-
-    def among(r: Record) -> bool | None:  # `in` strings: only a string is among them
-        v = r.get(field)
-        if type(v) is str:
-            if v in strings:
-                return True
-            return None if v == "" or v.isspace() else False
-        return None if v is None else False
-
-    return among
-
-
 def _ne(x: Any, field: str, env: Env) -> Test:
-    eq = _bind_eq(x)
+    eq = bind_eq(x)
     return lambda v, r: v is not None and not eq(v, r)
 
 
@@ -381,7 +130,7 @@ def _exists(x: Any, field: str, env: Env) -> Test:
 def _found(negate: bool) -> Callable[[Any, str, Env], Test]:
     def bind(x: Any, field: str, env: Env) -> Test:
         values = join_keys(env.evidence.values(x["kind"], x["field"])) if env.evidence is not None else frozenset()
-        return _bind_found(values, negate)
+        return bind_found(values, negate)
 
     return bind
 
@@ -448,8 +197,8 @@ def _order(
         example=example,
         operand=_ORDERED,
         option_words="a number or a string",
-        convert=_ordered,
-        bind=lambda x, field, env: _bind_order(op, x),
+        convert=ordered,
+        bind=lambda x, field, env: bind_order(op, x),
         describe=lambda field, x, as_of: f"{field} {sign} {_shown(x)}",
     )
 
@@ -463,7 +212,7 @@ def _field_order(name: str, sign: str, summary: str, description: str, example: 
         operand=_FIELD_NAME,
         shape=_is_str,
         reads="field",
-        bind=lambda x, field, env: _bind_field_compare(name, x),
+        bind=lambda x, field, env: bind_field_compare(name, x),
         describe=lambda field, x, as_of: f"{field} {sign} {x}",
     )
 
@@ -476,9 +225,9 @@ _DECLARED = (
         example='{ field = "environment", eq = "production" }',
         operand=_SCALAR,
         option_words="a string, number or boolean",
-        convert=_scalar,
-        bind=lambda x, field, env: _bind_eq(x),
-        fast=_fast_eq,
+        convert=scalar,
+        bind=lambda x, field, env: bind_eq(x),
+        fast=fast_eq,
         describe=lambda field, x, as_of: f"{field} is {_shown(x)}",
     ),
     Operator(
@@ -488,7 +237,7 @@ _DECLARED = (
         example='{ field = "status", ne = "retired" }',
         operand=_SCALAR,
         option_words="a string, number or boolean",
-        convert=_scalar,
+        convert=scalar,
         bind=_ne,
         describe=lambda field, x, as_of: f"{field} is not {_shown(x)}",
     ),
@@ -534,9 +283,9 @@ _DECLARED = (
         example='{ field = "environment", in = ["production", "dr"] }',
         operand=_SCALAR_LIST,
         option_words="a list of strings, numbers or booleans",
-        convert=_scalar_list,
-        bind=lambda x, field, env: _bind_in(x, False),
-        fast=_fast_in,
+        convert=scalar_list,
+        bind=lambda x, field, env: bind_in(x, False),
+        fast=fast_in,
         describe=lambda field, x, as_of: f"{field} is one of {_listed(x)}",
     ),
     Operator(
@@ -546,8 +295,8 @@ _DECLARED = (
         example='{ field = "status", not_in = ["retired", "disposed"] }',
         operand=_SCALAR_LIST,
         option_words="a list of strings, numbers or booleans",
-        convert=_scalar_list,
-        bind=lambda x, field, env: _bind_in(x, True),
+        convert=scalar_list,
+        bind=lambda x, field, env: bind_in(x, True),
         describe=lambda field, x, as_of: f"{field} is not one of {_listed(x)}",
     ),
     Operator(
@@ -557,8 +306,8 @@ _DECLARED = (
         example='{ field = "tags", contains = "critical" }',
         operand=_SCALAR,
         option_words="a string, number or boolean",
-        convert=_scalar,
-        bind=lambda x, field, env: _bind_contains(x),
+        convert=scalar,
+        bind=lambda x, field, env: bind_contains(x),
         describe=lambda field, x, as_of: f"{field} contains {_shown(x)}",
     ),
     Operator(
@@ -570,7 +319,7 @@ _DECLARED = (
         shape=_is_flag,
         presence=True,
         bind=_exists,
-        fast=_fast_exists,
+        fast=fast_exists,
         describe=lambda field, x, as_of: f"{field} is {'present' if x else 'absent'}",
     ),
     Operator(
@@ -583,7 +332,7 @@ _DECLARED = (
         operand=_FLAG,
         shape=_is_flag,
         presence=True,
-        bind=lambda x, field, env: _bind_missing(bool(x)),
+        bind=lambda x, field, env: bind_missing(bool(x)),
         describe=lambda field, x, as_of: f"{field} is {'missing or empty' if x else 'given'}",
     ),
     Operator(
@@ -599,8 +348,8 @@ _DECLARED = (
         example='{ field = "email", matches = "@example\\\\.org$" }',
         operand={"type": "string", "minLength": 1, "maxLength": 1000},
         option_words="a regular expression string",
-        convert=_regex,
-        bind=lambda x, field, env: _bind_matches(x),
+        convert=regex,
+        bind=lambda x, field, env: bind_matches(x),
         describe=lambda field, x, as_of: f"{field} matches /{x.pattern}/",
     ),
     Operator(
