@@ -7,7 +7,8 @@ comments), ``evidence/`` (JSON evidence) and ``operator_cases.toml`` (condition 
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import tomllib
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import replace
 from datetime import date
 from pathlib import Path
@@ -15,10 +16,11 @@ from typing import Any
 
 from capcheck.areas import bundled_areas
 from capcheck.declarative import CompileContext
+from capcheck.declarative.conditions import LOGICAL, Env
 from capcheck.declarative.toml_format import compile_rule_file
 from capcheck.engine import evaluate
-from capcheck.evidence import EvidenceSet, load_evidence
-from capcheck.kinds import bundled_kinds
+from capcheck.evidence import EvidenceSet, evidence_from_records, load_evidence
+from capcheck.kinds import EvidenceKind, bundled_kinds
 from capcheck.loaders import jsonfile
 from capcheck.models import Finding
 from capcheck.rules import Rule
@@ -78,3 +80,60 @@ def by_record(findings: Sequence[Finding], rule_id: str) -> dict[str | None, Fin
             assert key not in out, f"two findings for {key!r}"
             out[key] = f
     return out
+
+
+# ---------------------------------------------------------------------------------------------
+# Operator cases (fixtures/operator_cases.toml)
+# ---------------------------------------------------------------------------------------------
+
+#: The other evidence kind operator cases look in (``people = [...]`` in a case).
+PEOPLE = EvidenceKind(
+    id="people",
+    title="People",
+    schema={"type": "object", "required": ["id"], "properties": {"id": {"type": "string"}}},
+)
+
+
+def operator_cases() -> list[dict[str, Any]]:
+    """The cases of ``fixtures/operator_cases.toml``."""
+    with (DECL_FIXTURES / "operator_cases.toml").open("rb") as fh:
+        cases: list[dict[str, Any]] = tomllib.load(fh)["case"]
+    return cases
+
+
+def case_env(case: Mapping[str, Any]) -> Env:
+    """The environment a case is bound in: its options overridden by its values, its ``people``."""
+    evidence = evidence_from_records({"people": case["people"]}, kinds={"people": PEOPLE}) if "people" in case else None
+    return Env(AS_OF, {**case.get("options", {}), **case.get("values", {})}, evidence)
+
+
+def field_tests(node: Any) -> Iterator[dict[str, Any]]:
+    """The field tests of a condition, nested ones included."""
+    for key in LOGICAL:
+        if key in node:
+            children = [node[key]] if key == "not" else node[key]
+            for child in children:
+                yield from field_tests(child)
+            return
+    yield node
+
+
+def operator_case_gaps(cases: Sequence[Mapping[str, Any]], operators: Iterable[str]) -> list[str]:
+    """What the cases lack: each declared operator needs a case expecting true and one expecting false
+    in which it is the only operator of a condition that is a single field test; no case may name an
+    operator that is not declared."""
+    declared = list(operators)
+    alone: dict[str, set[Any]] = {}
+    gaps: list[str] = []
+    for case in cases:
+        tests = list(field_tests(case["condition"]))
+        for test in tests:
+            unknown = [n for n in test if n != "field" and n not in declared]
+            gaps += [f"case {case['name']!r}: unknown operator {n!r}" for n in unknown]
+        names = [n for n in tests[0] if n != "field"] if tests == [case["condition"]] else []
+        if len(names) == 1:
+            alone.setdefault(names[0], set()).add(case["expect"])
+    for name in declared:
+        seen = alone.get(name, set())
+        gaps += [f"{name}: no {w} case" for w, want in (("passing", True), ("failing", False)) if want not in seen]
+    return gaps

@@ -3,13 +3,12 @@ dates that are not dates, durations, and value formatting."""
 
 from __future__ import annotations
 
-import tomllib
 from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
 
 import pytest
-from decl_helpers import AS_OF, DECL_FIXTURES
+from decl_helpers import AS_OF, case_env, operator_case_gaps, operator_cases
 
 from capcheck.declarative.conditions import (
     LOGICAL,
@@ -22,8 +21,7 @@ from capcheck.declarative.conditions import (
     parse_duration,
 )
 
-with (DECL_FIXTURES / "operator_cases.toml").open("rb") as _fh:
-    CASES: list[dict[str, Any]] = tomllib.load(_fh)["case"]
+CASES = operator_cases()
 
 
 def compile_ok(node: Any, options: dict[str, Any] | None = None) -> Condition:
@@ -35,25 +33,10 @@ def compile_ok(node: Any, options: dict[str, Any] | None = None) -> Condition:
     return condition
 
 
-def operators_in(node: Any) -> Iterator[str]:
-    """The operators a condition uses."""
-    for key, value in node.items():
-        if key in LOGICAL:
-            yield key
-        if key in ("all", "any"):
-            for child in value:
-                yield from operators_in(child)
-        elif key == "not":
-            yield from operators_in(value)
-        elif key != "field":
-            yield key
-
-
 @pytest.mark.parametrize("case", CASES, ids=[c["name"] for c in CASES])
 def test_operator_case(case: dict[str, Any]) -> None:
-    options = case.get("options", {})
-    condition = compile_ok(case["condition"], options)
-    predicate = condition.bind(Env(AS_OF, {**options, **case.get("values", {})}))
+    condition = compile_ok(case["condition"], case.get("options", {}))
+    predicate = condition.bind(case_env(case))
     record = dict(case["record"])
     if "pad" in case:
         record["text"] = "x" * case["pad"] + record["text"]
@@ -61,17 +44,42 @@ def test_operator_case(case: dict[str, Any]) -> None:
     assert predicate(record) is expected
 
 
-def test_every_operator_is_seen_both_passing_and_failing() -> None:
-    seen: dict[str, set[bool | str]] = {}
-    for case in CASES:
-        for op in operators_in(case["condition"]):
-            seen.setdefault(op, set()).add(case["expect"])
-    seen.pop("found_in", None), seen.pop("not_found_in", None)  # need evidence: see test_rules.py
-    missing = {
-        op for op in OPERATORS if op not in ("found_in", "not_found_in") and not {True, False} <= seen.get(op, set())
-    }
-    assert missing == set()
-    assert {"all", "any", "not"} <= set(seen)
+def test_every_declared_operator_has_passing_and_failing_cases_and_no_case_an_undeclared_one() -> None:
+    assert operator_case_gaps(CASES, OPERATORS) == []
+    assert {"all", "any", "not"} <= {key for case in CASES for key in _logical_keys(case["condition"])}
+
+
+def _logical_keys(node: Any) -> Iterator[str]:
+    for key in LOGICAL:
+        if key in node:
+            yield key
+            for child in [node[key]] if key == "not" else node[key]:
+                yield from _logical_keys(child)
+
+
+def test_the_case_check_names_what_is_lacking() -> None:
+    cases = [
+        {"name": "a", "condition": {"field": "x", "eq": 1}, "expect": True},
+        {"name": "b", "condition": {"all": [{"field": "x", "eq": 2}]}, "expect": False},  # not alone: not counted
+        {"name": "c", "condition": {"field": "x", "equals": 1}, "expect": True},
+    ]
+    assert operator_case_gaps(cases, ["eq"]) == ["case 'c': unknown operator 'equals'", "eq: no failing case"]
+
+
+@pytest.mark.parametrize("name", list(OPERATORS))
+def test_an_operator_is_unknown_on_a_missing_field_unless_it_tests_for_presence(name: str) -> None:
+    # Each operator's passing case, on the record without the field: unknown, except for the
+    # operators declared `presence`, which are never unknown. Checks the declaration against the behaviour.
+    case = next(
+        c for c in CASES if c["expect"] is True and c["condition"].get(name) is not None and len(c["condition"]) == 2
+    )
+    top = case["condition"]["field"].split(".")[0]
+    record = {k: v for k, v in case["record"].items() if k != top}
+    outcome = compile_ok(case["condition"], case.get("options", {})).bind(case_env(case))(record)
+    if OPERATORS[name].presence:
+        assert outcome is not None
+    else:
+        assert outcome is None
 
 
 @pytest.mark.parametrize(
@@ -278,3 +286,28 @@ def _uses_exists(node: Any) -> bool:
     if isinstance(node, list):
         return any(_uses_exists(v) for v in node)
     return False
+
+
+_VALUES = [None, "", " ", "x", "production", "dr", 0, 1, 1.0, True, False, [], ["x"], {}, "2024-12-31", "2025-01-01"]
+
+
+def _outcome(predicate: Any, record: dict[str, Any]) -> Any:
+    try:
+        return predicate(record)
+    except NotADate as exc:
+        return ("not a date", exc.value)
+
+
+@pytest.mark.parametrize("name", [name for name, op in OPERATORS.items() if op.fast is not None])
+def test_a_fast_path_agrees_with_the_general_path(name: str) -> None:
+    # A plain field tested by one operator may take the operator's fast path; a dotted field never does.
+    cases = [c for c in CASES if set(c["condition"]) == {"field", name} and "." not in c["condition"]["field"]]
+    assert cases
+    for case in cases:
+        plain = compile_ok(case["condition"], case.get("options", {})).bind(case_env(case))
+        nested = compile_ok({**case["condition"], "field": "w." + case["condition"]["field"]}, case.get("options", {}))
+        general = nested.bind(case_env(case))
+        field = case["condition"]["field"]
+        for value in [case["record"].get(field), *_VALUES]:
+            record = {} if value is None else {field: value}
+            assert _outcome(plain, record) == _outcome(general, {"w": record}), (case["name"], value)

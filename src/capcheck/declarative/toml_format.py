@@ -28,6 +28,7 @@ from capcheck.declarative import CompileContext, RuleFormat
 from capcheck.declarative.checks import AGGREGATE_NAMES, AggregateCheck, RecordCheck, Template
 from capcheck.declarative.conditions import (
     LOGICAL,
+    OPERATORS,
     Condition,
     Operand,
     compile_condition,
@@ -389,9 +390,10 @@ def _field_reads(node: Any, pointer: str, kind: str) -> Iterator[tuple[str, str,
     if isinstance(field, str):
         yield kind, field, f"{pointer}/field"
     for name, value in node.items():
-        if name.endswith("_field") and isinstance(value, str):
+        reads = OPERATORS[name].reads if name in OPERATORS else None
+        if reads == "field" and isinstance(value, str):
             yield kind, value, f"{pointer}/{name}"
-        elif name in ("found_in", "not_found_in") and isinstance(value, dict):
+        elif reads == "join" and isinstance(value, dict):
             other, other_field = value.get("kind"), value.get("field")
             if isinstance(other, str) and isinstance(other_field, str):
                 yield other, other_field, f"{pointer}/{name}/field"
