@@ -224,7 +224,9 @@ def _run_check(request: CheckRequest, registry: Registry | None) -> RunResult:
             outcomes, evaluation.summary, load_baseline(request.baseline), file=display_path(request.baseline)
         )
     # Compact until output: the findings are made (in order) only as a reporter reads them.
-    findings = Findings(outcomes, evidence)
+    review_order = tuple(a.id for a in sorted(registry.areas.values(), key=lambda a: (a.order, a.id)))
+    evaluation.summary.area_order = review_order
+    findings = Findings(outcomes, evidence, review_order)
     scorecard = compute_scorecard(
         evaluation.summary,
         list(registry.areas.values()),
