@@ -464,6 +464,16 @@ def output_options(func: F) -> F:
     return func
 
 
+def no_progress_option(func: F) -> F:
+    """``--no-progress``: no progress display on standard error."""
+    return click.option(
+        "--no-progress",
+        is_flag=True,
+        help="No progress display on standard error (shown only on a terminal; also CAPCHECK_NO_PROGRESS=1, "
+        "CI or TERM=dumb).",
+    )(func)
+
+
 def run_options(func: F) -> F:
     """The options that say how a check judges, shared by ``check`` and ``config show``."""
     for option in reversed(
@@ -489,12 +499,7 @@ def run_options(func: F) -> F:
                 help="Report failures already in this baseline as 'baselined'; only new failures fail the run.",
             ),
             click.option("--no-baseline", is_flag=True, help="Ignore the baseline the config names."),
-            click.option(
-                "--no-progress",
-                is_flag=True,
-                help="No progress display on standard error (shown only on a terminal; also CAPCHECK_NO_PROGRESS=1, "
-                "CI or TERM=dumb).",
-            ),
+            no_progress_option,
         ]
     ):
         func = option(func)
@@ -519,7 +524,6 @@ def _cli_options(
     baseline_path: Path | None = None,
     no_baseline: bool = False,
     no_progress: bool = False,
-    **_display: Any,
 ) -> CliOptions:
     """The parsed options of ``check`` (and the commands sharing them), handed to :mod:`capcheck.settings`."""
     from capcheck.settings import CliOptions
@@ -647,6 +651,7 @@ def baseline() -> None:
     show_default=True,
     help="The baseline file to write (atomically).",
 )
+@no_progress_option
 @debug_option
 @handle_errors
 def baseline_create(
@@ -659,6 +664,7 @@ def baseline_create(
     as_of: str | None,
     waivers_path: Path | None,
     output: Path,
+    no_progress: bool,
     debug: bool,
 ) -> None:
     """Check PATH... and write every failure's fingerprint to a baseline file."""
@@ -671,7 +677,18 @@ def baseline_create(
     from capcheck.settings import check_usage
 
     # No baseline is applied while one is made, and any failure is recorded (nothing is gated).
-    cli_options = _cli_options(paths, rule_paths, plugins, select, ignore, as_of, waivers_path, debug, no_baseline=True)
+    cli_options = _cli_options(
+        paths,
+        rule_paths,
+        plugins,
+        select,
+        ignore,
+        as_of,
+        waivers_path,
+        debug,
+        no_baseline=True,
+        no_progress=no_progress,
+    )
     settings = _settings(config_path, dataclasses.replace(cli_options, fail_on="never"))
     settings.require_paths()
     config = settings.config
@@ -1491,13 +1508,15 @@ def _framework_status(
 ) -> None:
     """``frameworks ID --evidence PATH``: each criterion of ``fw`` as judged on the evidence."""
     from capcheck.escaping.terminal import terminal
+    from capcheck.progress import progress_display
     from capcheck.runner import run_check
     from capcheck.settings import check_usage
 
     options = _cli_options(evidence_paths, rule_paths, plugins, (), (), as_of, None, debug, no_baseline=True)
     settings = _settings(config_path, options)
     check_usage(registry, settings)
-    result = run_check(settings.request(), registry)
+    with progress_display(settings.progress.value) as progress:
+        result = run_check(settings.request(), registry, progress=progress)
     results = {c.ref: c for c in (result.scorecard.criteria if result.scorecard else ())}
     judged = {ref: c.as_dict() for ref, c in results.items()}
     rows = []

@@ -19,6 +19,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
+from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, Generic, Literal, TypeVar
 
 from capcheck.config import Config, ConfigSearch
@@ -395,13 +396,13 @@ def resolve_settings(
         if cli.output is not None
         else Value(None, Origin("default", "stdout")),
         reports=tuple(reports),
-        gate=gate,
+        gate=MappingProxyType(gate),
         waivers=waivers,
         baseline=baseline,
         debug=debug,
         progress=progress,
         notes=tuple(notes),
-        file_only=file_only,
+        file_only=MappingProxyType(file_only),
     )
 
 
