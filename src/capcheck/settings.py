@@ -439,18 +439,25 @@ def _did_you_mean(word: str, choices: Iterable[str]) -> str:
 
 
 def selector_problems(registry: Registry, selectors: Iterable[Value[str]]) -> list[Problem]:
-    """A problem for each selector that names no rule id, id prefix, area or tag, with a did-you-mean."""
+    """A problem for each selector that names no rule id, id prefix, area or tag, with a did-you-mean.
+
+    What a selector matches is :func:`capcheck.rules.select_rules`' to say (one definition), asked
+    one selector at a time."""
+    from capcheck.rules import select_rules
+
     rules = registry.rules.values()
-    ids = {r.meta.id for r in rules}
-    areas = {r.meta.area for r in rules}
-    tags = {t for r in rules for t in r.meta.tags}
+    choices = sorted(
+        {r.meta.id for r in rules} | {r.meta.area for r in rules} | {t for r in rules for t in r.meta.tags}
+    )
     problems = []
     for v in selectors:
         sel = v.value.strip()
-        upper = sel.upper()
-        if upper in ids or upper in areas or sel in tags or ("-" in upper and any(i.startswith(upper) for i in ids)):
+        try:
+            select_rules(registry.rules, [sel])
             continue
-        hint = _did_you_mean(sel, sorted(ids | areas | tags))
+        except UsageError:
+            pass
+        hint = _did_you_mean(sel, choices)
         problems.append(
             v.origin.problem(f"unknown rule id, area or tag {shorten(sel)}{hint} (see 'capcheck rules list')")
         )
@@ -568,15 +575,12 @@ def check_usage(registry: Registry, settings: Settings) -> None:
 
     :raises UsageError: or :class:`ConfigError` when every problem is in the config file.
     """
-    config_select = (
-        []
-        if settings.select and settings.select[0].origin.source == "config"
-        else [
-            Value(s, Origin("config", f"{settings.config.pointer_prefix}/select/{i}", _shown(settings.config)))
-            for i, s in enumerate(settings.config.select)
-        ]
-    )
-    problems = selector_problems(registry, [*config_select, *settings.select, *settings.ignore])
+    # The config's selection is checked even when --select replaces it: the file is wrong either way.
+    replaced = [] if any(v.origin.source == "config" for v in settings.select) else settings.config.select
+    shown = _shown(settings.config)
+    prefix = settings.config.pointer_prefix
+    replaced_values = [Value(s, Origin("config", f"{prefix}/select/{i}", shown)) for i, s in enumerate(replaced)]
+    problems = selector_problems(registry, [*replaced_values, *settings.select, *settings.ignore])
     problems += gate_problems(registry, settings.gate)
     problems += rule_setting_problems(registry, settings.config)
     problems += format_problems(registry, settings)
