@@ -333,3 +333,17 @@ def test_config_show_notes_a_baseline_not_created_yet(run_cli, workdir: Path) ->
     result = run_cli("config", "show")
     assert "note: the config's baseline b.json does not exist yet" in result.stdout
     assert "baseline          null  [capcheck.toml: /baseline (not created yet)]" in result.stdout
+
+
+def test_config_show_under_no_config_plugins_lists_them_unloaded(run_cli, workdir: Path) -> None:
+    # An untrusted checkout's settings can be read without running its code.
+    (workdir / "evil.py").write_text("raise SystemExit('the plugin ran')\n")
+    (workdir / "capcheck.toml").write_text('plugins = ["./evil.py"]\n')
+    result = run_cli("config", "show", "--no-config-plugins")
+    assert result.exit_code == 0, result.stderr
+    assert "  not loaded (--no-config-plugins; check would stop): ./evil.py" in result.stdout
+    assert "the plugin ran" not in result.stdout + result.stderr
+    doc = json.loads(run_cli("config", "show", "-f", "json", "--no-config-plugins").stdout)
+    assert doc["config_plugins_not_loaded"] == ["./evil.py"]
+    assert doc["settings"]["config_plugins"] == {"value": False, "origin": "--no-config-plugins"}
+    assert run_cli("check", ".", "--no-config-plugins").exit_code == 2  # as the note says

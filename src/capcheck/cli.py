@@ -753,7 +753,11 @@ def config_show(
     settings = _settings(
         config_path, _cli_options(paths, rule_paths, plugins, select, ignore, as_of, waivers_path, debug, **options)
     )
-    registry = _registry(settings.config, rule_paths, plugins)
+    config = settings.config
+    # Looking at an untrusted checkout's settings must not run its code: with config plugins refused,
+    # they are listed (as named) but not loaded, where check would stop.
+    unloaded = list(config.plugins) if not settings.config_plugins.value else []
+    registry = _registry(config.model_copy(update={"plugins": []}) if unloaded else config, rule_paths, plugins)
     check_usage(registry, settings)
     request = settings.request()
     chosen = [r.meta.id for r in select_rules(registry.rules, request.select, request.ignore)]
@@ -772,6 +776,7 @@ def config_show(
             "plugins": loaded,
             "rules": {"selected": chosen, "available": len(registry.rules)},
             "notes": list(settings.notes),
+            "config_plugins_not_loaded": unloaded,
         }
         click.echo(json.dumps(doc, indent=2))
         return
@@ -783,6 +788,9 @@ def config_show(
     builtin = sum(1 for i in registry.plugins if i.origin == "builtin")
     lines += ["", f"plugins: {builtin} built in"]
     lines += [f"  {p['from']}" for p in loaded if p["origin"] != "builtin"]
+    if unloaded:
+        why = str(settings.config_plugins.origin)
+        lines.append(f"  not loaded ({why}; check would stop): {', '.join(unloaded)}")
     lines.append(f"rules selected: {len(chosen)} of {len(registry.rules)}")
     lines += [f"note: {note}" for note in settings.notes]
     # Values and paths come from the config file and the command line: shown, never obeyed by the terminal.
