@@ -347,3 +347,24 @@ def test_config_show_under_no_config_plugins_lists_them_unloaded(run_cli, workdi
     assert doc["config_plugins_not_loaded"] == ["./evil.py"]
     assert doc["settings"]["config_plugins"] == {"value": False, "origin": "--no-config-plugins"}
     assert run_cli("check", ".", "--no-config-plugins").exit_code == 2  # as the note says
+
+
+def test_pyproject_problems_name_the_tool_table(
+    run_cli, workdir: Path, evidence: Path, evidence_reads: list[str]
+) -> None:
+    (workdir / "pyproject.toml").write_text(
+        '[tool.capcheck]\nselect = ["GOVV"]\n[tool.capcheck.scorecard]\nmin_level = {X = 2}\n'
+    )
+    result = run_cli("check", evidence)
+    assert result.exit_code == 2 and result.stderr.startswith("capcheck: config error: 2 problems\n")
+    assert "pyproject.toml: /tool/capcheck/select/0: unknown rule id, area or tag 'GOVV'" in result.stderr
+    assert "pyproject.toml: /tool/capcheck/scorecard/min_level/X: unknown area 'X'" in result.stderr
+    assert evidence_reads == []
+
+
+def test_config_show_names_an_environment_origin(run_cli, workdir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CAPCHECK_DEBUG", "1")
+    monkeypatch.setenv("CAPCHECK_NO_PROGRESS", "1")
+    doc = json.loads(run_cli("config", "show", "-f", "json").stdout)
+    assert doc["settings"]["debug"] == {"value": True, "origin": "CAPCHECK_DEBUG"}
+    assert doc["settings"]["progress"] == {"value": False, "origin": "CAPCHECK_NO_PROGRESS"}
