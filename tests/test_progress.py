@@ -113,3 +113,26 @@ def test_check_draws_no_progress_when_standard_error_is_not_a_terminal(run_cli, 
     result = run_cli("check", evidence, "--select", "COMM-004", "--fail-on", "never")
     assert result.exit_code == 0 and "\r" not in result.stderr
     assert run_cli("check", evidence, "--select", "COMM-004", "--fail-on", "never", "--no-progress").exit_code == 0
+
+
+def test_quiet_turns_the_progress_display_off(run_cli, copy_fixture, monkeypatch: pytest.MonkeyPatch) -> None:
+    # --quiet (the text report's summary only) is handed to the settings, where it turns the display off.
+    import capcheck.settings
+
+    real = capcheck.settings.resolve_settings
+    seen: list[bool] = []
+
+    def spy(cli: capcheck.settings.CliOptions, *args: object, **kwargs: object) -> capcheck.settings.Settings:
+        settings = real(cli, *args, stderr_isatty=True, **{k: v for k, v in kwargs.items() if k != "stderr_isatty"})
+        seen.append(settings.progress.value)
+        return settings
+
+    monkeypatch.setattr(capcheck.settings, "resolve_settings", spy)
+    monkeypatch.delenv("CI", raising=False)
+    monkeypatch.delenv("CAPCHECK_NO_PROGRESS", raising=False)
+    monkeypatch.setenv("TERM", "xterm")
+    evidence = copy_fixture("evidence/mixed", "evidence")
+    for flags in ([], ["--quiet"], ["-q"], ["--no-progress"]):
+        result = run_cli("check", evidence, "--select", "COMM-004", "--fail-on", "never", *flags)
+        assert result.exit_code == 0, result.stderr
+    assert seen == [True, False, False, False]

@@ -297,6 +297,8 @@ def _settings(config_path: Path | None, options: CliOptions) -> Settings:
     ctx = click.get_current_context(silent=True)
     if ctx is not None and ctx.meta.get(_NO_CONFIG_PLUGINS):
         options = dataclasses.replace(options, no_config_plugins=True)
+    if ctx is not None and ctx.meta.get(_DISPLAY, {}).get("quiet"):  # --quiet: the summary only, no progress
+        options = dataclasses.replace(options, quiet=True)
     return resolve_settings(options, config, search, stderr_isatty=sys.stderr.isatty)
 
 
