@@ -368,3 +368,14 @@ def test_config_show_names_an_environment_origin(run_cli, workdir: Path, monkeyp
     doc = json.loads(run_cli("config", "show", "-f", "json").stdout)
     assert doc["settings"]["debug"] == {"value": True, "origin": "CAPCHECK_DEBUG"}
     assert doc["settings"]["progress"] == {"value": False, "origin": "CAPCHECK_NO_PROGRESS"}
+
+
+def test_config_show_names_where_plugin_autoload_was_turned_off(run_cli, workdir: Path, monkeypatch) -> None:
+    doc = json.loads(run_cli("--no-plugin-autoload", "config", "show", "-f", "json").stdout)
+    assert doc["settings"]["plugin_autoload"] == {"value": False, "origin": "capcheck --no-plugin-autoload"}
+    monkeypatch.setenv("CAPCHECK_DISABLE_PLUGIN_AUTOLOAD", "1")
+    doc = json.loads(run_cli("config", "show", "-f", "json").stdout)
+    assert doc["settings"]["plugin_autoload"] == {"value": False, "origin": "CAPCHECK_DISABLE_PLUGIN_AUTOLOAD"}
+    monkeypatch.delenv("CAPCHECK_DISABLE_PLUGIN_AUTOLOAD")
+    doc = json.loads(run_cli("config", "show", "-f", "json").stdout)
+    assert doc["settings"]["plugin_autoload"] == {"value": True, "origin": "default"}

@@ -299,6 +299,8 @@ def _settings(config_path: Path | None, options: CliOptions) -> Settings:
         options = dataclasses.replace(options, no_config_plugins=True)
     if ctx is not None and ctx.meta.get(_DISPLAY, {}).get("quiet"):  # --quiet: the summary only, no progress
         options = dataclasses.replace(options, quiet=True)
+    if ctx is not None and ctx.find_root().params.get("no_plugin_autoload"):
+        options = dataclasses.replace(options, no_plugin_autoload=True)
     return resolve_settings(options, config, search, stderr_isatty=sys.stderr.isatty)
 
 

@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any, Generic, Literal, TypeVar
 from capcheck.config import Config, ConfigSearch
 from capcheck.errors import ConfigError, Problem, UsageError
 from capcheck.models import Severity, display_path
+from capcheck.plugins import DISABLE_AUTOLOAD_ENV
 from capcheck.side_inputs import escape_token, shorten
 
 if TYPE_CHECKING:
@@ -43,6 +44,7 @@ __all__ = [
     "env_switch",
     "resolve_settings",
     "rule_setting_problems",
+    "same_type",
 ]
 
 T = TypeVar("T")
@@ -112,6 +114,7 @@ class CliOptions:
     baseline: Path | None = None
     no_baseline: bool = False
     no_config_plugins: bool = False
+    no_plugin_autoload: bool = False
     debug: bool = False
     no_progress: bool = False
     quiet: bool = False
@@ -127,6 +130,8 @@ class Settings:
     rule_paths: tuple[Value[Path], ...]
     plugins: tuple[Value[str], ...]
     config_plugins: Value[bool]
+    #: Whether installed plugins (entry points) load: ``capcheck --no-plugin-autoload`` or the environment.
+    plugin_autoload: Value[bool]
     select: tuple[Value[str], ...]
     ignore: tuple[Value[str], ...]
     as_of: Value[date | None]
@@ -188,6 +193,7 @@ class Settings:
             many("rules", self.rule_paths, "default (none)"),
             many("plugins", self.plugins, "default (none)"),
             one("config_plugins", self.config_plugins),
+            one("plugin_autoload", self.plugin_autoload),
             many("select", self.select, "default (all rules)"),
             many("ignore", self.ignore, "default (none)"),
             one("as_of", self.as_of),
@@ -275,6 +281,12 @@ def resolve_settings(
         config_plugins = Value(False, Origin("environment", NO_CONFIG_PLUGINS_ENV))
     else:
         config_plugins = Value(True)
+    if cli.no_plugin_autoload:
+        plugin_autoload = Value(False, flag("capcheck --no-plugin-autoload"))
+    elif env_switch(env, DISABLE_AUTOLOAD_ENV):
+        plugin_autoload = Value(False, Origin("environment", DISABLE_AUTOLOAD_ENV))
+    else:
+        plugin_autoload = Value(True)
 
     if cli.select:
         select = tuple(Value(s, flag("--select")) for s in cli.select)
@@ -386,6 +398,7 @@ def resolve_settings(
         rule_paths=rule_paths,
         plugins=plugins,
         config_plugins=config_plugins,
+        plugin_autoload=plugin_autoload,
         select=select,
         ignore=ignore,
         as_of=as_of,
@@ -539,7 +552,7 @@ def rule_setting_problems(registry: Registry, config: Config) -> list[Problem]:
                         pointer=pointer,
                     )
                 )
-            elif not _same_type(declared[name], value):
+            elif not same_type(declared[name], value):
                 problems.append(
                     Problem(
                         f"option {shorten(name)} of {rule_id} must be {type(declared[name]).__name__}, "
@@ -551,7 +564,8 @@ def rule_setting_problems(registry: Registry, config: Config) -> list[Problem]:
     return problems
 
 
-def _same_type(default: Any, value: Any) -> bool:
+def same_type(default: Any, value: Any) -> bool:
+    """Whether ``value`` may replace a rule option's ``default``: the same JSON type (an int for a float too)."""
     if isinstance(default, bool) or isinstance(value, bool):
         return isinstance(default, bool) and isinstance(value, bool)
     if isinstance(default, int | float):
