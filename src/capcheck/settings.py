@@ -386,7 +386,15 @@ def resolve_settings(
 
     file_only = {
         name: from_file(name, getattr(config, name))
-        for name in ("severity", "options", "csv_kinds", "max_file_mb", "waiver_max_days", "waiver_warn_days")
+        for name in (
+            "severity",
+            "options",
+            "csv_kinds",
+            "mapping",
+            "max_file_mb",
+            "waiver_max_days",
+            "waiver_warn_days",
+        )
     }
     method = config.scorecard.model_dump(mode="json", exclude={"min_level"})
     method_set = config.scorecard.model_fields_set - {"min_level"}  # the gate is shown as min_level
