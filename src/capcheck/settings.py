@@ -384,17 +384,9 @@ def resolve_settings(
         value = getattr(config, name)
         return Value(value, key(name)) if name in config.model_fields_set else Value(default)
 
+    # Every other key of the file (per-rule tables, limits, a plugin branch's key): listed as the file has it.
     file_only = {
-        name: from_file(name, getattr(config, name))
-        for name in (
-            "severity",
-            "options",
-            "csv_kinds",
-            "mapping",
-            "max_file_mb",
-            "waiver_max_days",
-            "waiver_warn_days",
-        )
+        name: from_file(name, getattr(config, name)) for name in Config.model_fields if name not in _WITH_A_TWIN
     }
     method = config.scorecard.model_dump(mode="json", exclude={"min_level"})
     method_set = config.scorecard.model_fields_set - {"min_level"}  # the gate is shown as min_level
@@ -425,6 +417,13 @@ def resolve_settings(
         notes=tuple(notes),
         file_only=MappingProxyType(file_only),
     )
+
+
+#: Config keys with a command-line twin (shown above with their merged value), and ``source`` (not a key).
+_WITH_A_TWIN = frozenset(
+    {"paths", "rules", "plugins", "fail_on", "select", "ignore", "format", "include_passed", "waivers", "baseline"}
+    | {"scorecard", "source"}
+)
 
 
 def _progress(cli: CliOptions, env: Mapping[str, str], isatty: bool | Callable[[], bool]) -> Value[bool]:
