@@ -861,3 +861,22 @@ def test_a_new_output_inside_an_evidence_directory_is_refused(
     assert not (workdir / "evidence" / "findings.json").exists()
     assert run_cli(*command, "evidence", "--output", "evidence/.findings.json").exit_code in (0, 1)
     assert (workdir / "evidence" / ".findings.json").exists()
+
+
+def test_shell_completion_scripts_are_produced_as_documented() -> None:
+    # docs/configuration.md tells users to eval this: it must work for each shell it names.
+    import subprocess
+    import sys
+
+    page = (Path(__file__).resolve().parent.parent / "docs" / "configuration.md").read_text()
+    for shell in ("bash", "zsh", "fish"):
+        assert f"_CAPCHECK_COMPLETE={shell}_source capcheck" in page
+        script = subprocess.run(
+            [sys.executable, "-c", "from capcheck.cli import main; main()"],
+            env={**os.environ, "_CAPCHECK_COMPLETE": f"{shell}_source"},
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        assert script.returncode == 0, script.stderr
+        assert "_CAPCHECK_COMPLETE" in script.stdout and "capcheck" in script.stdout

@@ -228,7 +228,15 @@ def test_an_explicit_config_file(run_cli, copy_fixture: Callable[..., Path], wor
     ("fixture", "expected"),
     [
         ("unknown-rule.toml", [": /severity/COMM-999: unknown rule 'COMM-999'", ": /options/INFRA-999: unknown rule"]),
-        ("unknown-option.toml", [": /options/INFRA-004/max_dayz: rule INFRA-004 has no option 'max_dayz' (options:"]),
+        (
+            "unknown-option.toml",
+            [
+                (
+                    ": /options/INFRA-004/max_dayz: rule INFRA-004 has no option 'max_dayz' (did you mean 'max_days'?) "
+                    "(options: exempt_hosting, max_days)"
+                )
+            ],
+        ),
         (
             "wrong-option-type.toml",
             [

@@ -145,7 +145,8 @@ def test_cli_unknown_selector_exits_2(run_cli, copy_fixture: Callable[..., Path]
     assert result.exit_code == 2
     assert result.stdout == ""
     assert result.stderr == (
-        "capcheck: usage error: 1 problem\n  unknown rule id, area or tag 'COMM-999' (see 'capcheck rules list')\n"
+        f"capcheck: usage error: 1 problem\n  {option}: unknown rule id, area or tag 'COMM-999' "
+        "(did you mean 'COMM'?) (see 'capcheck rules list')\n"
     )
 
 

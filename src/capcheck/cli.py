@@ -15,7 +15,6 @@ import os
 import re
 import sys
 from collections.abc import Callable, Mapping, Sequence
-from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 
@@ -31,6 +30,7 @@ if TYPE_CHECKING:
     from capcheck.plugins import PluginInfo
     from capcheck.registry import Registry
     from capcheck.reporters import RenderOptions
+    from capcheck.settings import CliOptions, Settings
 
 __all__ = ["main"]
 
@@ -287,6 +287,23 @@ def _load_config(config_path: Path | None) -> Config:
     return load_config(config_path if config_path is not None else find_config())
 
 
+def _settings(config_path: Path | None, options: CliOptions) -> Settings:
+    """The effective settings: the config file (named, or found upwards), the environment and ``options``."""
+    from capcheck.config import ConfigSearch, load_config, search_config
+    from capcheck.settings import resolve_settings
+
+    search = ConfigSearch(config_path, named=True) if config_path is not None else search_config()
+    config = load_config(search.found)
+    ctx = click.get_current_context(silent=True)
+    if ctx is not None and ctx.meta.get(_NO_CONFIG_PLUGINS):
+        options = dataclasses.replace(options, no_config_plugins=True)
+    if ctx is not None and ctx.meta.get(_DISPLAY, {}).get("quiet"):  # --quiet: the summary only, no progress
+        options = dataclasses.replace(options, quiet=True)
+    if ctx is not None and ctx.find_root().params.get("no_plugin_autoload"):
+        options = dataclasses.replace(options, no_plugin_autoload=True)
+    return resolve_settings(options, config, search, stderr_isatty=sys.stderr.isatty)
+
+
 def _registry(
     config: Config, rule_paths: tuple[Path, ...] = (), plugins: tuple[str, ...] = (), *, announce: bool = False
 ) -> Registry:
@@ -370,42 +387,6 @@ def selection_options(func: F) -> F:
     return func
 
 
-def _request(
-    config: Config,
-    paths: tuple[Path, ...],
-    rule_paths: tuple[Path, ...],
-    plugins: tuple[str, ...],
-    select: tuple[str, ...],
-    ignore: tuple[str, ...],
-    as_of: str | None,
-    waivers_path: Path | None,
-    **extra: Any,
-) -> Any:
-    from capcheck.runner import CheckRequest
-
-    as_of_date = None
-    if as_of is not None:
-        try:
-            as_of_date = date.fromisoformat(as_of)
-        except ValueError:
-            _usage(f"--as-of must be a date as YYYY-MM-DD, not {as_of!r}")
-    evidence_paths = list(paths) or [config.resolve(p) for p in config.paths]
-    if not evidence_paths:
-        _usage("no evidence given: name files or directories (or set 'paths' in the config)")
-    waivers = waivers_path or (config.resolve(config.waivers) if config.waivers else None)
-    return CheckRequest(
-        paths=evidence_paths,
-        config=config,
-        rule_paths=rule_paths,
-        plugins=plugins,
-        select=select,
-        ignore=ignore,
-        as_of=as_of_date,
-        waivers=waivers,
-        **extra,
-    )
-
-
 #: The formats capcheck's own reporters write; plugins may add more (``capcheck plugins``).
 BUILTIN_FORMATS = ("text", "json", "sarif", "junit", "markdown", "csv", "html", "github", "azure-devops", "gitlab")
 _INTERRUPTED = "130 interrupted by SIGINT (Ctrl-C); 143 by SIGTERM (a CI job cancelled)."
@@ -460,43 +441,129 @@ Examples:
 """
 
 
+def output_options(func: F) -> F:
+    """``--format``, ``--output`` and ``--report``: what ``check`` writes."""
+    for option in reversed(
+        [
+            click.option(
+                "--format",
+                "-f",
+                "fmt",
+                metavar="NAME",
+                help=f"Output format, any case: {', '.join(BUILTIN_FORMATS)} (default text), or a plugin's.",
+            ),
+            click.option(
+                "--output", "-o", type=click.Path(dir_okay=False, path_type=Path), help="Write the output here."
+            ),
+            click.option(
+                "--report",
+                "reports",
+                multiple=True,
+                metavar="FORMAT=PATH",
+                help="Also write a report in FORMAT to PATH (atomically). Repeatable.",
+            ),
+        ]
+    ):
+        func = option(func)
+    return func
+
+
+def no_progress_option(func: F) -> F:
+    """``--no-progress``: no progress display on standard error."""
+    return click.option(
+        "--no-progress",
+        is_flag=True,
+        help="No progress display on standard error (shown only on a terminal; also CAPCHECK_NO_PROGRESS=1, "
+        "CI or TERM=dumb).",
+    )(func)
+
+
+def run_options(func: F) -> F:
+    """The options that say how a check judges, shared by ``check`` and ``config show``."""
+    for option in reversed(
+        [
+            click.option(
+                "--fail-on",
+                type=click.Choice(SEVERITY_CHOICES, case_sensitive=False),
+                help="Exit 1 on a failure of this severity or higher (default: low; 'never' to only report).",
+            ),
+            click.option("--include-passed", is_flag=True, default=None, help="List passing findings too."),
+            click.option(
+                "--min-level",
+                "min_levels",
+                multiple=True,
+                metavar="[AREA=]N",
+                help="Scorecard gate: exit 1 when an area's maturity level is below N (all areas, or AREA=N). "
+                "Repeatable.",
+            ),
+            click.option(
+                "--baseline",
+                "baseline_path",
+                type=click.Path(dir_okay=False, path_type=Path),
+                help="Report failures already in this baseline as 'baselined'; only new failures fail the run.",
+            ),
+            click.option("--no-baseline", is_flag=True, help="Ignore the baseline the config names."),
+            no_progress_option,
+        ]
+    ):
+        func = option(func)
+    return func
+
+
+def _cli_options(
+    paths: tuple[Path, ...],
+    rule_paths: tuple[Path, ...],
+    plugins: tuple[str, ...],
+    select: tuple[str, ...],
+    ignore: tuple[str, ...],
+    as_of: str | None,
+    waivers_path: Path | None,
+    debug: bool,
+    fmt: str | None = None,
+    output: Path | None = None,
+    reports: tuple[str, ...] = (),
+    fail_on: str | None = None,
+    include_passed: bool | None = None,
+    min_levels: tuple[str, ...] = (),
+    baseline_path: Path | None = None,
+    no_baseline: bool = False,
+    no_progress: bool = False,
+) -> CliOptions:
+    """The parsed options of ``check`` (and the commands sharing them), handed to :mod:`capcheck.settings`."""
+    from capcheck.settings import CliOptions
+
+    return CliOptions(
+        paths=paths,
+        rule_paths=rule_paths,
+        plugins=plugins,
+        select=select,
+        ignore=ignore,
+        as_of=as_of,
+        waivers=waivers_path,
+        format=fmt,
+        output=output,
+        reports=reports,
+        fail_on=fail_on,
+        include_passed=include_passed,
+        min_levels=min_levels,
+        baseline=baseline_path,
+        no_baseline=no_baseline,
+        debug=debug,
+        no_progress=no_progress,
+    )
+
+
+def _say_notes(settings: Settings) -> None:
+    from capcheck.escaping.terminal import terminal
+
+    for note in settings.notes:
+        click.echo(f"capcheck: note: {terminal(note)}", err=True)
+
+
 @cli.command(epilog=CHECK_EPILOG)
 @selection_options
-@click.option(
-    "--format",
-    "-f",
-    "fmt",
-    metavar="NAME",
-    help=f"Output format, any case: {', '.join(BUILTIN_FORMATS)} (default text), or a plugin's.",
-)
-@click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path), help="Write the output here.")
-@click.option(
-    "--report",
-    "reports",
-    multiple=True,
-    metavar="FORMAT=PATH",
-    help="Also write a report in FORMAT to PATH (atomically). Repeatable.",
-)
-@click.option(
-    "--fail-on",
-    type=click.Choice(SEVERITY_CHOICES, case_sensitive=False),
-    help="Exit 1 on a failure of this severity or higher (default: low; 'never' to only report).",
-)
-@click.option("--include-passed", is_flag=True, default=None, help="List passing findings too.")
-@click.option(
-    "--min-level",
-    "min_levels",
-    multiple=True,
-    metavar="[AREA=]N",
-    help="Scorecard gate: exit 1 when an area's maturity level is below N (all areas, or AREA=N). Repeatable.",
-)
-@click.option(
-    "--baseline",
-    "baseline_path",
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="Report failures already in this baseline as 'baselined'; only new failures fail the run.",
-)
-@click.option("--no-baseline", is_flag=True, help="Ignore the baseline the config names.")
+@output_options
+@run_options
 @display_options
 @markdown_limit_option
 @sarif_options
@@ -511,65 +578,39 @@ def check(
     ignore: tuple[str, ...],
     as_of: str | None,
     waivers_path: Path | None,
-    fmt: str | None,
-    output: Path | None,
-    reports: tuple[str, ...],
-    fail_on: str | None,
-    include_passed: bool | None,
-    min_levels: tuple[str, ...],
-    baseline_path: Path | None,
-    no_baseline: bool,
     markdown_limit: int | None,
     sarif_max_results: int | None,
     sarif_category: str | None,
     debug: bool,
+    **options: Any,
 ) -> None:
     """Check evidence files or directories (PATH...) against the rules."""
-    from capcheck.models import Severity
     from capcheck.outputs import inputs_of, refuse_outputs_read_as_evidence, refuse_overwriting_inputs
+    from capcheck.progress import progress_display
     from capcheck.runner import run_check
+    from capcheck.settings import check_usage, format_name
 
-    config = _load_config(config_path)
-    threshold = fail_on or config.fail_on or "low"
-    if no_baseline and baseline_path is not None:
-        _usage("--baseline and --no-baseline contradict each other")
-    baseline = baseline_path or _configured_baseline(config, no_baseline)
-    request = _request(
-        config,
-        paths,
-        rule_paths,
-        plugins,
-        select,
-        ignore,
-        as_of,
-        waivers_path,
-        include_passed=bool(include_passed if include_passed is not None else config.include_passed),
-        fail_on=None if threshold == "never" else Severity(threshold),
-        debug=debug,
-        min_level=_min_levels(min_levels),
-        baseline=baseline,
+    settings = _settings(
+        config_path, _cli_options(paths, rule_paths, plugins, select, ignore, as_of, waivers_path, debug, **options)
     )
-    registry = _registry(config, rule_paths, plugins, announce=True)
-    if fmt is None and config.format is not None and _format_name(registry, config.format) is None:
-        from capcheck.errors import ConfigError, Problem
-        from capcheck.models import display_path
-
-        raise ConfigError(
-            Problem(
-                f"unknown format {config.format!r} (formats: {', '.join(sorted(registry.reporters))})",
-                path=display_path(config.source) if config.source else None,
-                pointer=f"{config.pointer_prefix}/format",
-            )
-        )
-    fmt, targets = _report_targets(registry, fmt or config.format or "text", reports)
+    settings.require_paths()
+    _say_notes(settings)
+    registry = _registry(settings.config, rule_paths, plugins, announce=True)
+    # Every usage error that needs no evidence is found here, before any evidence file is opened.
+    check_usage(registry, settings)
+    fmt = format_name(registry, settings.format.value) or settings.format.value
+    targets = [(format_name(registry, r.value[0]) or r.value[0], r.value[1]) for r in settings.reports]
+    output = settings.output.value
     outputs = ([("--output", output)] if output is not None else []) + [(f"--report {n}", p) for n, p in targets]
+    request = settings.request()
     # Before the run, what is known: the named files; after it, every evidence file read as well.
     known = [*request.paths, *(p for p in (request.waivers, request.baseline) if p is not None)]
-    refuse_overwriting_inputs(outputs, inputs_of(registry, config, known))
+    refuse_overwriting_inputs(outputs, inputs_of(registry, settings.config, known))
     refuse_outputs_read_as_evidence(outputs, registry, list(request.paths))
-    result = run_check(request, registry)
+    with progress_display(settings.progress.value) as progress:
+        result = run_check(request, registry, progress=progress)
     evidence = [Path(f.path) for f in result.evidence]
-    refuse_overwriting_inputs(outputs, inputs_of(registry, config, [*known, *evidence]))
+    refuse_overwriting_inputs(outputs, inputs_of(registry, settings.config, [*known, *evidence]))
     sarif: dict[str, Any] = {"sarif_category": sarif_category or _sarif_default(request.paths)}
     if sarif_max_results is not None:
         sarif["sarif_max_results"] = sarif_max_results
@@ -599,27 +640,6 @@ def _sarif_default(paths: Sequence[Path]) -> str:
     return f"capcheck/{hashlib.sha256(named.encode('utf-8', 'surrogateescape')).hexdigest()[:12]}/"
 
 
-def _configured_baseline(config: Config, no_baseline: bool) -> Path | None:
-    """The baseline the config names, if it exists yet. A named file that does not exist yet is an empty
-    baseline (every failure is new), said on stderr: the config can name it before the first
-    ``capcheck baseline create``. A missing ``--baseline FILE`` stays an error (a typo, most likely)."""
-    if not config.baseline or no_baseline:
-        return None
-    path = config.resolve(config.baseline)
-    if os.path.lexists(path):  # a dangling link is not "not yet": reading it says what is wrong
-        return path
-    from capcheck.escaping.terminal import terminal
-    from capcheck.models import display_path
-
-    shown = terminal(display_path(path))
-    click.echo(
-        f"capcheck: note: the config's baseline {shown} does not exist yet, so no failure is baselined "
-        f"(write it with 'capcheck baseline create -o {shown}')",
-        err=True,
-    )
-    return None
-
-
 @cli.group()
 def baseline() -> None:
     """Record today's failures so that only new ones fail the build."""
@@ -635,6 +655,7 @@ def baseline() -> None:
     show_default=True,
     help="The baseline file to write (atomically).",
 )
+@no_progress_option
 @debug_option
 @handle_errors
 def baseline_create(
@@ -647,6 +668,7 @@ def baseline_create(
     as_of: str | None,
     waivers_path: Path | None,
     output: Path,
+    no_progress: bool,
     debug: bool,
 ) -> None:
     """Check PATH... and write every failure's fingerprint to a baseline file."""
@@ -654,14 +676,31 @@ def baseline_create(
 
     from capcheck.baseline import baseline_document
     from capcheck.outputs import inputs_of, refuse_outputs_read_as_evidence, refuse_overwriting_inputs, write_file
+    from capcheck.progress import progress_display
     from capcheck.runner import run_check
+    from capcheck.settings import check_usage
 
-    config = _load_config(config_path)
-    request = _request(
-        config, paths, rule_paths, plugins, select, ignore, as_of, waivers_path, fail_on=None, debug=debug
+    # No baseline is applied while one is made, and any failure is recorded (nothing is gated).
+    cli_options = _cli_options(
+        paths,
+        rule_paths,
+        plugins,
+        select,
+        ignore,
+        as_of,
+        waivers_path,
+        debug,
+        no_baseline=True,
+        no_progress=no_progress,
     )
+    settings = _settings(config_path, dataclasses.replace(cli_options, fail_on="never"))
+    settings.require_paths()
+    config = settings.config
     registry = _registry(config, rule_paths, plugins, announce=True)
-    result = run_check(request, registry)
+    check_usage(registry, settings)
+    request = settings.request()
+    with progress_display(settings.progress.value) as progress:
+        result = run_check(request, registry, progress=progress)
     if result.exit_code == 2:
         _usage("a rule raised an error, so the check is incomplete: no baseline written (see --debug)")
     # The baseline file itself is what this command rewrites; every other input is protected.
@@ -671,6 +710,101 @@ def baseline_create(
     doc = baseline_document(result)
     write_file(output, json.dumps(doc, indent=2) + "\n")
     click.echo(f"baseline: {plural(len(doc['findings']), 'failure')} recorded in {output}")
+
+
+@cli.group()
+def config() -> None:
+    """Show the configuration in force."""
+
+
+@config.command("show")
+@selection_options
+@run_options
+@click.option(
+    "--format",
+    "-f",
+    "show_format",
+    type=click.Choice(["text", "json"], case_sensitive=False),
+    default="text",
+    show_default=True,
+    help="How to print the settings.",
+)
+@debug_option
+@handle_errors
+def config_show(
+    paths: tuple[Path, ...],
+    rule_paths: tuple[Path, ...],
+    plugins: tuple[str, ...],
+    config_path: Path | None,
+    select: tuple[str, ...],
+    ignore: tuple[str, ...],
+    as_of: str | None,
+    waivers_path: Path | None,
+    show_format: str,
+    debug: bool,
+    **options: Any,
+) -> None:
+    """Print the settings 'capcheck check' would use with these options, and where each comes from.
+
+    Takes check's options (so that their effect is shown too); reads no evidence.
+    """
+    import json
+
+    from capcheck.escaping.terminal import terminal
+    from capcheck.rules import select_rules
+    from capcheck.settings import check_usage
+
+    settings = _settings(
+        config_path, _cli_options(paths, rule_paths, plugins, select, ignore, as_of, waivers_path, debug, **options)
+    )
+    config = settings.config
+    # Looking at an untrusted checkout's settings must not run its code: with config plugins refused,
+    # they are listed (as named) but not loaded, where check would stop.
+    unloaded = list(config.plugins) if not settings.config_plugins.value else []
+    registry = _registry(config.model_copy(update={"plugins": []}) if unloaded else config, rule_paths, plugins)
+    check_usage(registry, settings)
+    request = settings.request()
+    chosen = [r.meta.id for r in select_rules(registry.rules, request.select, request.ignore)]
+    found = settings.search.found
+    loaded = [
+        {"name": i.name, "origin": i.origin, "from": _plugin_origin(i) if i.origin != "builtin" else "capcheck"}
+        for i in registry.plugins
+    ]
+    if show_format == "json":
+        doc = {
+            "config_file": {
+                "path": None if found is None else _shown_path(found),
+                "how": settings.search.explanation,
+            },
+            "settings": {name: {"value": value, "origin": origin} for name, value, origin in settings.rows()},
+            "plugins": loaded,
+            "rules": {"selected": chosen, "available": len(registry.rules)},
+            "notes": list(settings.notes),
+            "config_plugins_not_loaded": unloaded,
+        }
+        click.echo(json.dumps(doc, indent=2))
+        return
+    lines = [f"config file: {_shown_path(found) if found else 'none'} ({settings.search.explanation})", ""]
+    rows = settings.rows()
+    width = max(len(name) for name, _, _ in rows)
+    for name, value, origin in rows:
+        lines.append(f"{name:<{width}}  {json.dumps(value, ensure_ascii=False)}  [{origin}]")
+    builtin = sum(1 for i in registry.plugins if i.origin == "builtin")
+    lines += ["", f"plugins: {builtin} built in"]
+    lines += [f"  {p['from']}" for p in loaded if p["origin"] != "builtin"]
+    if unloaded:
+        why = str(settings.config_plugins.origin)
+        lines.append(f"  not loaded ({why}; check would stop): {', '.join(unloaded)}")
+    lines.append(f"rules selected: {len(chosen)} of {len(registry.rules)}")
+    lines += [f"note: {note}" for note in settings.notes]
+    # Values and paths come from the config file and the command line: shown, never obeyed by the terminal.
+    click.echo("\n".join(terminal(line) for line in lines))
+
+
+def _shown_path(path: Path) -> str:
+    from capcheck.models import display_path
+
+    return display_path(path)
 
 
 @cli.command(epilog=DIFF_EPILOG)
@@ -698,42 +832,6 @@ def diff(old: Path, new: Path, fmt: str, markdown_limit: int | None, debug: bool
     result = diff_documents(load_findings_document(old), load_findings_document(new))
     click.echo(render_diff(result, fmt, DEFAULT_LIMIT if markdown_limit is None else markdown_limit), nl=False)
     sys.exit(1 if result["counts"]["new"] else 0)
-
-
-def _min_levels(values: tuple[str, ...]) -> dict[str, int]:
-    gate: dict[str, int] = {}
-    for value in values:
-        area, sep, level = value.rpartition("=")
-        if not level.isdigit() or not 1 <= int(level) <= 5:
-            _usage(f"--min-level takes N or AREA=N with N from 1 to 5, not {value!r}")
-        gate[area.upper() if sep else "*"] = int(level)
-    return gate
-
-
-def _format_name(registry: Registry, name: str) -> str | None:
-    """The registered format ``name`` names, in any case (``JSON`` is ``json``); None if none does."""
-    if name in registry.reporters:
-        return name
-    folded = [known for known in registry.reporters if known.casefold() == name.casefold()]
-    return folded[0] if len(folded) == 1 else None
-
-
-def _report_targets(registry: Registry, fmt: str, reports: tuple[str, ...]) -> tuple[str, list[tuple[str, Path]]]:
-    """The output format and the ``--report`` targets, their format names normalised."""
-    names = sorted(registry.reporters)
-    chosen = _format_name(registry, fmt)
-    if chosen is None:
-        _usage(f"--format: unknown format {fmt!r} (formats: {', '.join(names)})")
-    targets: list[tuple[str, Path]] = []
-    for spec in reports:
-        name, sep, path = spec.partition("=")
-        if not sep or not path:
-            _usage(f"--report takes FORMAT=PATH, not {spec!r}")
-        report_format = _format_name(registry, name)
-        if report_format is None:
-            _usage(f"--report: unknown report format {name!r} in {spec!r} (formats: {', '.join(names)})")
-        targets.append((report_format, Path(path)))
-    return chosen, targets
 
 
 def _emit(
@@ -1381,7 +1479,7 @@ def frameworks(
         return
     fw = registry.frameworks[_framework_id(registry, framework_id)]
     if evidence_paths:
-        _framework_status(registry, config, fw, evidence_paths, as_of, rule_paths, plugins, fmt, debug)
+        _framework_status(registry, config_path, fw, evidence_paths, as_of, rule_paths, plugins, fmt, debug)
         return
     cov = coverage(fw, criteria)
     if fmt == "json":
@@ -1411,7 +1509,7 @@ def frameworks(
 
 def _framework_status(
     registry: Registry,
-    config: Any,
+    config_path: Path | None,
     fw: Any,
     evidence_paths: tuple[Path, ...],
     as_of: str | None,
@@ -1422,10 +1520,15 @@ def _framework_status(
 ) -> None:
     """``frameworks ID --evidence PATH``: each criterion of ``fw`` as judged on the evidence."""
     from capcheck.escaping.terminal import terminal
+    from capcheck.progress import progress_display
     from capcheck.runner import run_check
+    from capcheck.settings import check_usage
 
-    request = _request(config, evidence_paths, rule_paths, plugins, (), (), as_of, None, fail_on=None, debug=debug)
-    result = run_check(request, registry)
+    options = _cli_options(evidence_paths, rule_paths, plugins, (), (), as_of, None, debug, no_baseline=True)
+    settings = _settings(config_path, options)
+    check_usage(registry, settings)
+    with progress_display(settings.progress.value) as progress:
+        result = run_check(settings.request(), registry, progress=progress)
     results = {c.ref: c for c in (result.scorecard.criteria if result.scorecard else ())}
     judged = {ref: c.as_dict() for ref, c in results.items()}
     rows = []

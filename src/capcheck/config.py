@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import os
 import re
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -38,7 +39,15 @@ from capcheck.side_inputs import (
 if TYPE_CHECKING:
     from capcheck.mapping import FileMapping
 
-__all__ = ["CONFIG_NAMES", "REPOSITORY_MARKERS", "Config", "find_config", "load_config"]
+__all__ = [
+    "CONFIG_NAMES",
+    "REPOSITORY_MARKERS",
+    "Config",
+    "ConfigSearch",
+    "find_config",
+    "load_config",
+    "search_config",
+]
 
 CONFIG_NAMES = ("capcheck.toml", "pyproject.toml")
 #: A directory holding one of these is a repository root: the search for a config file stops there.
@@ -142,14 +151,47 @@ def find_config(start: Path | None = None) -> Path | None:
 
     :raises ConfigError: a ``capcheck.toml`` or ``pyproject.toml`` on the way cannot be read or parsed.
     """
+    return search_config(start).found
+
+
+@dataclass(frozen=True)
+class ConfigSearch:
+    """Where the config file came from: named with ``--config``, found upwards, or not found (and why)."""
+
+    found: Path | None
+    #: The directories looked in, nearest first (empty when ``--config`` named the file).
+    looked_in: tuple[Path, ...] = ()
+    #: The repository root where the search stopped, if it reached one.
+    repository_root: Path | None = None
+    named: bool = False
+
+    @property
+    def explanation(self) -> str:
+        """How the file was chosen, or why there is none, in one sentence."""
+        if self.named:
+            return "named with --config"
+        if self.found is not None:
+            return f"found searching upwards from {display_path(self.looked_in[0])}"
+        start = display_path(self.looked_in[0]) if self.looked_in else "."
+        names = "no capcheck.toml, nor a pyproject.toml with [tool.capcheck]"
+        if self.repository_root is not None:
+            root = display_path(self.repository_root)
+            return f"{names}, from {start} up to the repository root {root} (the search stops there)"
+        return f"{names}, from {start} up to the file-system root (no repository root on the way)"
+
+
+def search_config(start: Path | None = None) -> ConfigSearch:
+    """Search upwards from ``start`` (the working directory) as :func:`find_config` does, recording where."""
     directory = (start or Path.cwd()).resolve()
+    looked: list[Path] = []
     for candidate_dir in (directory, *directory.parents):
+        looked.append(candidate_dir)
         found = _config_in(candidate_dir)
         if found is not None:
-            return found
+            return ConfigSearch(found, tuple(looked))
         if any(os.path.lexists(candidate_dir / marker) for marker in REPOSITORY_MARKERS):
-            break
-    return None
+            return ConfigSearch(None, tuple(looked), repository_root=candidate_dir)
+    return ConfigSearch(None, tuple(looked))
 
 
 def _config_in(directory: Path) -> Path | None:

@@ -14,12 +14,15 @@ import traceback
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
 from capcheck.evidence import EvidenceSet
 from capcheck.models import Outcome, PassedRecords, Severity, Status, Summary
 from capcheck.outcomes import Findings, RuleOutcomes
 from capcheck.rules import Rule, RuleContext
+
+if TYPE_CHECKING:
+    from capcheck.progress import Progress
 
 __all__ = ["Evaluation", "evaluate"]
 
@@ -53,6 +56,7 @@ def evaluate(
     severities: Mapping[str, Severity] | None = None,
     include_passed: bool = False,
     debug: bool = False,
+    progress: Progress | None = None,
 ) -> Evaluation:
     """Evaluate ``rules`` over ``evidence`` as of ``as_of``.
 
@@ -60,6 +64,7 @@ def evaluate(
     :param severities: per rule id, a severity that overrides the rule's own.
     :param include_passed: keep passing outcomes (they are always counted).
     :param debug: put the traceback of a raising rule in its error finding.
+    :param progress: told when each rule is done.
     """
     options = options or {}
     severities = severities or {}
@@ -86,6 +91,8 @@ def evaluate(
             if n:
                 result.summary.add(Status(status), severity, meta.area, n, rule_id=meta.id)
         result.outcomes.append(block)
+        if progress is not None:
+            progress.rule_done(sum(counts.values()))
     return result
 
 

@@ -18,7 +18,7 @@ from dataclasses import dataclass, replace
 from functools import cache
 from operator import itemgetter, methodcaller
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from capcheck.errors import EvidenceError, PluginError, Problem
 from capcheck.kinds import EvidenceKind
@@ -27,6 +27,9 @@ from capcheck.loaders import HEAD_BYTES, Document, LoadContext, Loader, SourceFi
 from capcheck.mapping import FileMapping, apply_to_document
 from capcheck.models import EvidenceFileInfo, EvidenceRef, display_path
 from capcheck.side_inputs import Named, elide, read_bounded, shorten
+
+if TYPE_CHECKING:
+    from capcheck.progress import Progress
 
 __all__ = [
     "EvidenceSet",
@@ -358,6 +361,7 @@ def load_evidence(
     mappings: Sequence[FileMapping] = (),
     content_loaders: Sequence[Loader] = (),
     product_names: Mapping[str, str] | None = None,
+    progress: Progress | None = None,
 ) -> EvidenceSet:
     """Read, validate and index the evidence under ``paths``; raise EvidenceError on any problem.
 
@@ -369,10 +373,13 @@ def load_evidence(
     :param kinds: the registered kinds by id.
     :param kind_map: CSV file name (or glob) to kind id.
     :param mappings: the config's ``[[mapping]]`` tables (:mod:`capcheck.mapping`), first match wins.
+    :param progress: told how many files there are and when each is loaded.
     """
     files, problems = find_evidence_files(
         paths, {*loaders, *(ext.lower() for c in content_loaders for ext in c.extensions)}
     )
+    if progress is not None:
+        progress.files_found(len(files))
     context = LoadContext(kinds=kinds, kind_map=dict(kind_map or {}), mappings=tuple(mappings))
     builder = _Builder(kinds, problems)
     max_bytes = max_file_mb << 20
@@ -420,6 +427,8 @@ def load_evidence(
             for doc in documents:
                 fill_end_of_life(doc, product_names)  # it-assets only: end of life from the bundled snapshot
                 builder.add(source, doc, loader.name, sha256)
+            if progress is not None:
+                progress.file_loaded(sum(len(doc.records) for doc in documents))
     return builder.finish()
 
 

@@ -82,13 +82,14 @@ def refuse_overwriting_inputs(outputs: Sequence[Output], inputs: Sequence[Path])
 
 
 def refuse_outputs_read_as_evidence(outputs: Sequence[Output], registry: Registry, roots: Sequence[Path]) -> None:
-    """Raise :class:`OutputError` if a new output would land in an evidence directory where the next
+    """Raise :class:`OutputError` if an output would land in an evidence directory where the next
     check would read it as evidence (a file with a loader's extension, not hidden). An output that
-    exists there already is an evidence file of this check, refused as an input."""
+    exists there already is an evidence file of this check: refused as an input, here, before any
+    evidence is read."""
     dirs = [(root, Path(os.path.abspath(root))) for root in roots if root.is_dir()]
     problems: list[Problem] = []
     for option, path in outputs:
-        if path.suffix.lower() not in registry.loaders or os.path.lexists(path):
+        if path.suffix.lower() not in registry.loaders:
             continue
         where = Path(os.path.abspath(path))
         for root, absolute in dirs:
@@ -96,6 +97,11 @@ def refuse_outputs_read_as_evidence(outputs: Sequence[Output], registry: Registr
                 continue
             if any(part.startswith(".") for part in where.relative_to(absolute).parts):
                 continue  # hidden files and directories are not walked
+            if os.path.lexists(path):
+                problems.append(
+                    Problem(f"{option} would overwrite an input of this check: refused", path=path.as_posix())
+                )
+                break
             problems.append(
                 Problem(
                     f"{option} is inside the evidence directory {root.as_posix()}: the next check would read it "

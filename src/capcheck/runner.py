@@ -1,7 +1,9 @@
-"""One check, end to end: config + CLI options -> plugins -> registry -> evidence -> findings.
+"""One check, end to end: effective settings -> plugins -> registry -> evidence -> findings.
 
-The CLI parses options and prints; this module does the work, so that tests and other tools
-(a CI wrapper, a notebook) can run a check without the CLI.
+The CLI parses options and prints; :mod:`capcheck.settings` merges the config file, the environment
+and the options into a :class:`CheckRequest` of effective values; this module does the work, so that
+tests and other tools (a CI wrapper, a notebook) can run a check without the CLI. It decides no
+precedence: what the request says is what runs.
 """
 
 from __future__ import annotations
@@ -13,13 +15,13 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from capcheck._version import __version__
 from capcheck.baseline import BaselineReport, apply_baseline, load_baseline
 from capcheck.config import Config
 from capcheck.engine import evaluate
-from capcheck.errors import ConfigError, PluginError, Problem, UsageError
+from capcheck.errors import ConfigError, PluginError, Problem
 from capcheck.evidence import EvidenceSet, load_evidence
 from capcheck.kinds import CONFIG_OWNER
 from capcheck.models import RuleInfo, RunResult, Severity, display_path
@@ -28,15 +30,29 @@ from capcheck.plugins import LocalPlugin, build_plugin_manager
 from capcheck.registry import Registry, build_registry
 from capcheck.rules import Rule, select_rules
 from capcheck.scorecard import ScoredRule, compute_scorecard, gate_failures
-from capcheck.side_inputs import escape_token, shorten
+from capcheck.settings import (
+    NO_CONFIG_PLUGINS_ENV,
+    Value,
+    env_switch,
+    gate_problems,
+    raise_problems,
+    rule_setting_problems,
+)
 from capcheck.waivers import WaiverState, apply_waivers, load_waivers
+
+if TYPE_CHECKING:
+    from capcheck.progress import Progress
 
 __all__ = ["NO_CONFIG_PLUGINS_ENV", "CheckRequest", "config_plugins_disabled", "load_registry", "run_check"]
 
 
 @dataclass(frozen=True)
 class CheckRequest:
-    """What to check and how: the CLI's options merged over the config file's."""
+    """What to check and how, as effective values: ``select``, ``ignore``, ``fail_on``, ``min_level``,
+    ``waivers`` and ``baseline`` are used as given, whatever the config says (build a request from a
+    config file and options with :func:`capcheck.settings.resolve_settings`, which merges them).
+    The config supplies what has no option: its rule and plugin paths, per-rule severities and
+    options, CSV kinds, the file size limit, waiver limits and the scorecard method."""
 
     paths: Sequence[Path]
     config: Config = field(default_factory=Config)
@@ -48,15 +64,11 @@ class CheckRequest:
     include_passed: bool = False
     fail_on: Severity | None = Severity.LOW
     debug: bool = False
-    #: Scorecard gate from the CLI (area id or "*" -> minimum level); merged over the config's.
+    #: The scorecard gate (area id or "*" -> minimum level); the config's ``min_level`` is not added.
     min_level: Mapping[str, int] = field(default_factory=dict)
     #: Governed waivers file, and baseline file (see capcheck.waivers and capcheck.baseline).
     waivers: Path | None = None
     baseline: Path | None = None
-
-
-#: Set (to 1) to refuse plugins named by a config file: for checkouts you do not trust.
-NO_CONFIG_PLUGINS_ENV = "CAPCHECK_NO_CONFIG_PLUGINS"
 
 
 def config_plugins_disabled() -> bool:
@@ -64,7 +76,7 @@ def config_plugins_disabled() -> bool:
 
     It fails closed: any value but empty, ``0``, ``false``, ``no`` or ``off`` turns them off, so a
     misspelt "yes" never lets a checkout's code run."""
-    return os.environ.get(NO_CONFIG_PLUGINS_ENV, "").strip().lower() not in ("", "0", "false", "no", "off")
+    return env_switch(os.environ, NO_CONFIG_PLUGINS_ENV)
 
 
 def load_registry(
@@ -111,60 +123,18 @@ def load_registry(
 
 
 def _rule_settings(registry: Registry, config: Config) -> tuple[dict[str, dict[str, Any]], dict[str, Severity]]:
-    problems: list[Problem] = []
-    shown = display_path(config.source) if config.source else None
-    prefix = config.pointer_prefix
-    for table in ("severity", "options"):
-        for rule_id in getattr(config, table):
-            if rule_id not in registry.rules:
-                problems.append(Problem(f"unknown rule {rule_id!r}", path=shown, pointer=f"{prefix}/{table}/{rule_id}"))
-    options: dict[str, dict[str, Any]] = {}
-    for rule_id, values in config.options.items():
-        r = registry.rules.get(rule_id)
-        if r is None:
-            continue
-        declared = r.meta.options
-        for name, value in values.items():
-            if name not in declared:
-                allowed = ", ".join(sorted(declared)) or "none"
-                problems.append(
-                    Problem(
-                        f"rule {rule_id} has no option {shorten(name)} (options: {allowed})",
-                        path=shown,
-                        pointer=f"{prefix}/options/{rule_id}/{escape_token(name)}",
-                    )
-                )
-            elif not _same_type(declared[name], value):
-                problems.append(
-                    Problem(
-                        f"option {shorten(name)} of {rule_id} must be {type(declared[name]).__name__}, "
-                        f"like its default {declared[name]!r}",
-                        path=shown,
-                        pointer=f"{prefix}/options/{rule_id}/{escape_token(name)}",
-                    )
-                )
-        options[rule_id] = dict(values)
+    problems = rule_setting_problems(registry, config)
     if problems:
         raise ConfigError(problems)
-    return options, dict(config.severity)
-
-
-def _same_type(default: Any, value: Any) -> bool:
-    if isinstance(default, bool) or isinstance(value, bool):
-        return isinstance(default, bool) and isinstance(value, bool)
-    if isinstance(default, int | float):
-        return isinstance(value, int | float)
-    return type(default) is type(value)
+    return {rule_id: dict(values) for rule_id, values in config.options.items()}, dict(config.severity)
 
 
 def selected_rules(registry: Registry, request: CheckRequest) -> list[Rule]:
-    """The rules to run: CLI select/ignore, else the config's."""
-    select = list(request.select) or list(request.config.select)
-    ignore = [*request.config.ignore, *request.ignore]
-    return select_rules(registry.rules, select, ignore)
+    """The rules the request selects (all when it selects none), less those it ignores."""
+    return select_rules(registry.rules, request.select, request.ignore)
 
 
-def load_request_evidence(registry: Registry, request: CheckRequest) -> EvidenceSet:
+def load_request_evidence(registry: Registry, request: CheckRequest, progress: Progress | None = None) -> EvidenceSet:
     """Load the evidence a request names."""
     return load_evidence(
         request.paths,
@@ -175,11 +145,18 @@ def load_request_evidence(registry: Registry, request: CheckRequest) -> Evidence
         product_names=request.config.endoflife_products,
         max_file_mb=request.config.max_file_mb,
         mappings=request.config.mappings(),
+        progress=progress,
     )
 
 
-def run_check(request: CheckRequest, registry: Registry | None = None) -> RunResult:
+def run_check(
+    request: CheckRequest, registry: Registry | None = None, *, progress: Progress | None = None
+) -> RunResult:
     """Run one check and return its result (raises CapcheckError on bad input).
+
+    Every usage error that needs no evidence (selectors, per-rule settings, the gate's areas, the
+    waivers and baseline files) is found before any evidence file is opened. ``progress`` is told
+    of each evidence file loaded and each rule evaluated (see :mod:`capcheck.progress`).
 
     The cyclic garbage collector is paused for the run: evidence is millions of acyclic objects
     (freed by reference counting), and each full collection would walk all of them again: on
@@ -188,20 +165,29 @@ def run_check(request: CheckRequest, registry: Registry | None = None) -> RunRes
     was_enabled = gc.isenabled()
     gc.disable()
     try:
-        return _run_check(request, registry)
+        return _run_check(request, registry, progress)
     finally:
         if was_enabled:
             gc.enable()
 
 
-def _run_check(request: CheckRequest, registry: Registry | None) -> RunResult:
+def _run_check(request: CheckRequest, registry: Registry | None, progress: Progress | None) -> RunResult:
     started = datetime.now(UTC)
     if registry is None:
         registry = load_registry(request.config, request.rule_paths, request.plugins)
+    # Everything that needs no evidence is checked before any evidence file is opened.
     rules = selected_rules(registry, request)
     options, severities = _rule_settings(registry, request.config)
-    evidence = load_request_evidence(registry, request)
+    gate = dict(request.min_level)
+    raise_problems(gate_problems(registry, {area: Value(level) for area, level in gate.items()}))
     as_of = request.as_of or date.today()
+    waivers = None
+    if request.waivers is not None:
+        waivers = load_waivers(request.waivers, as_of=as_of, max_days=request.config.waiver_max_days)
+    baseline = load_baseline(request.baseline) if request.baseline is not None else None
+    evidence = load_request_evidence(registry, request, progress)
+    if progress is not None:
+        progress.rules_found(len(rules))
     evaluation = evaluate(
         rules,
         evidence,
@@ -210,19 +196,17 @@ def _run_check(request: CheckRequest, registry: Registry | None) -> RunResult:
         severities=severities,
         include_passed=request.include_passed,
         debug=request.debug,
+        progress=progress,
     )
     outcomes = evaluation.outcomes
     waiver_report: tuple[WaiverState, ...] | None = None
     baseline_report: BaselineReport | None = None
-    if request.waivers is not None:
-        waivers = load_waivers(request.waivers, as_of=as_of, max_days=request.config.waiver_max_days)
+    if request.waivers is not None and waivers is not None:
         waiver_report = apply_waivers(
             outcomes, evaluation.summary, waivers, as_of=as_of, warn_days=request.config.waiver_warn_days
         )
-    if request.baseline is not None:
-        baseline_report = apply_baseline(
-            outcomes, evaluation.summary, load_baseline(request.baseline), file=display_path(request.baseline)
-        )
+    if request.baseline is not None and baseline is not None:
+        baseline_report = apply_baseline(outcomes, evaluation.summary, baseline, file=display_path(request.baseline))
     # Compact until output: the findings are made (in order) only as a reporter reads them.
     review_order = tuple(a.id for a in sorted(registry.areas.values(), key=lambda a: (a.order, a.id)))
     evaluation.summary.area_order = review_order
@@ -238,12 +222,6 @@ def _run_check(request: CheckRequest, registry: Registry | None) -> RunResult:
         kinds=registry.kinds,
         available=Counter(r.meta.area for r in registry.rules.values()),
     )
-    gate = {**request.config.scorecard.min_level, **request.min_level}
-    unknown = sorted(a for a in gate if a != "*" and a not in registry.areas)
-    if unknown:
-        raise UsageError(
-            [f"unknown area {a!r} in the scorecard gate (areas: {', '.join(sorted(registry.areas))})" for a in unknown]
-        )
     return RunResult(
         tool_version=__version__,
         as_of=as_of,
@@ -260,8 +238,8 @@ def _run_check(request: CheckRequest, registry: Registry | None) -> RunResult:
         waivers=waiver_report,
         baseline=baseline_report,
         gate_failures=tuple(gate_failures(scorecard.rows, gate)),
-        select=tuple(request.select) or tuple(request.config.select),
-        ignore=(*request.config.ignore, *request.ignore),
+        select=tuple(request.select),
+        ignore=tuple(request.ignore),
         scorecard_method=request.config.scorecard,
     )
 

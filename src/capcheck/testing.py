@@ -139,7 +139,7 @@ class CaseResult:
 
 
 def _same_type(default: Any, value: Any) -> bool:
-    from capcheck.runner import _same_type as same  # one definition of "an option value of its default's type"
+    from capcheck.settings import same_type as same  # one definition of "an option value of its default's type"
 
     return same(default, value)
 

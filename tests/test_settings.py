@@ -1,0 +1,389 @@
+"""The effective settings: precedence (command line > environment > config file > default), each value's
+origin, and the usage errors found before any evidence file is opened."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import capcheck.evidence
+from capcheck.config import Config, ConfigSearch, load_config, search_config
+from capcheck.errors import ConfigError, UsageError
+from capcheck.models import Severity
+from capcheck.runner import load_registry
+from capcheck.settings import CliOptions, check_usage, resolve_settings
+
+
+def _config(workdir: Path, text: str) -> Config:
+    (workdir / "capcheck.toml").write_text(text)
+    return load_config(workdir / "capcheck.toml")
+
+
+def test_defaults_have_the_default_origin() -> None:
+    settings = resolve_settings(CliOptions(), Config(), environ={})
+    assert settings.fail_on.value is Severity.LOW and str(settings.fail_on.origin) == "default"
+    assert settings.format.value == "text" and settings.include_passed.value is False
+    assert settings.as_of.value is None and str(settings.as_of.origin) == "default (today)"
+    assert settings.select == () and settings.ignore == () and dict(settings.gate) == {}
+    assert settings.waivers.value is None and settings.baseline.value is None
+    assert settings.debug.value is False and settings.config_plugins.value is True
+
+
+def test_the_config_file_beats_the_default_and_names_its_key(workdir: Path) -> None:
+    config = _config(
+        workdir,
+        'fail_on = "high"\nformat = "json"\ninclude_passed = true\nselect = ["COMM"]\nignore = ["COMM-003"]\n'
+        'waivers = "w.yaml"\npaths = ["evidence"]\n[scorecard]\nmin_level = { COMM = 3 }\n',
+    )
+    settings = resolve_settings(CliOptions(), config, environ={})
+    assert settings.fail_on.value is Severity.HIGH and str(settings.fail_on.origin) == "capcheck.toml: /fail_on"
+    assert settings.format.value == "json" and str(settings.format.origin) == "capcheck.toml: /format"
+    assert settings.include_passed.value is True
+    assert [(v.value, str(v.origin)) for v in settings.select] == [("COMM", "capcheck.toml: /select/0")]
+    assert [(v.value, str(v.origin)) for v in settings.ignore] == [("COMM-003", "capcheck.toml: /ignore/0")]
+    assert settings.gate["COMM"].value == 3
+    assert str(settings.gate["COMM"].origin) == "capcheck.toml: /scorecard/min_level/COMM"
+    assert settings.waivers.value == workdir / "w.yaml"  # relative to the file
+    assert settings.paths.value == (workdir / "evidence",)
+
+
+def test_the_command_line_beats_the_config_file(workdir: Path) -> None:
+    config = _config(
+        workdir,
+        'fail_on = "high"\nformat = "json"\ninclude_passed = true\nselect = ["COMM"]\nignore = ["COMM-003"]\n'
+        'paths = ["evidence"]\n[scorecard]\nmin_level = { COMM = 3, GOV = 2 }\n',
+    )
+    cli = CliOptions(
+        paths=(Path("other"),),
+        fail_on="CRITICAL",
+        format="sarif",
+        include_passed=False,
+        select=("GOV",),
+        ignore=("GOV-001",),
+        min_levels=("comm=1", "4"),
+        as_of="2025-04-01",
+    )
+    settings = resolve_settings(cli, config, environ={})
+    assert settings.fail_on.value is Severity.CRITICAL and str(settings.fail_on.origin) == "--fail-on"
+    assert settings.format.value == "sarif" and str(settings.format.origin) == "--format"
+    assert settings.include_passed.value is False
+    assert settings.paths.value == (Path("other"),)
+    assert settings.as_of.value == date(2025, 4, 1)
+    # --select replaces the config's selection; --ignore adds to the config's
+    assert [v.value for v in settings.select] == ["GOV"]
+    assert [(v.value, str(v.origin)) for v in settings.ignore] == [
+        ("COMM-003", "capcheck.toml: /ignore/0"),
+        ("GOV-001", "--ignore"),
+    ]
+    # --min-level replaces the config's gate area by area
+    assert {a: (v.value, str(v.origin)) for a, v in settings.gate.items()} == {
+        "COMM": (1, "--min-level"),
+        "GOV": (2, "capcheck.toml: /scorecard/min_level/GOV"),
+        "*": (4, "--min-level"),
+    }
+    request = settings.request()
+    assert request.select == ("GOV",) and request.ignore == ("COMM-003", "GOV-001")
+    assert request.fail_on is Severity.CRITICAL and request.min_level == {"COMM": 1, "GOV": 2, "*": 4}
+
+
+def test_fail_on_never_is_none(workdir: Path) -> None:
+    config = _config(workdir, 'fail_on = "never"\n')
+    assert resolve_settings(CliOptions(), config, environ={}).request().fail_on is None
+    assert resolve_settings(CliOptions(fail_on="medium"), config, environ={}).fail_on.value is Severity.MEDIUM
+
+
+def test_baseline_precedence(workdir: Path) -> None:
+    config = _config(workdir, 'baseline = "base.json"\n')
+    missing = resolve_settings(CliOptions(), config, environ={})
+    assert missing.baseline.value is None and "does not exist yet" in missing.notes[0]
+    (workdir / "base.json").write_text("{}")
+    assert resolve_settings(CliOptions(), config, environ={}).baseline.value == workdir / "base.json"
+    off = resolve_settings(CliOptions(no_baseline=True), config, environ={})
+    assert off.baseline.value is None and str(off.baseline.origin) == "--no-baseline"
+    named = resolve_settings(CliOptions(baseline=Path("other.json")), config, environ={})
+    assert named.baseline.value == Path("other.json") and str(named.baseline.origin) == "--baseline"
+    with pytest.raises(UsageError, match="contradict"):
+        resolve_settings(CliOptions(baseline=Path("x.json"), no_baseline=True), config, environ={})
+
+
+def test_the_environment_sits_between_the_command_line_and_the_default() -> None:
+    env = {"CAPCHECK_DEBUG": "1", "CAPCHECK_NO_CONFIG_PLUGINS": "yes"}
+    settings = resolve_settings(CliOptions(), Config(), environ=env)
+    assert settings.debug.value is True and str(settings.debug.origin) == "CAPCHECK_DEBUG"
+    assert (
+        settings.config_plugins.value is False and str(settings.config_plugins.origin) == "CAPCHECK_NO_CONFIG_PLUGINS"
+    )
+    flagged = resolve_settings(CliOptions(debug=True, no_config_plugins=True), Config(), environ=env)
+    assert str(flagged.debug.origin) == "--debug" and str(flagged.config_plugins.origin) == "--no-config-plugins"
+    assert resolve_settings(CliOptions(), Config(), environ={"CAPCHECK_NO_CONFIG_PLUGINS": "off"}).config_plugins.value
+
+
+@pytest.mark.parametrize(
+    ("cli", "env", "tty", "on", "origin"),
+    [
+        (CliOptions(), {}, True, True, "default (standard error is a terminal)"),
+        (CliOptions(), {}, False, False, "default (standard error is not a terminal)"),
+        (CliOptions(no_progress=True), {}, True, False, "--no-progress"),
+        (CliOptions(quiet=True), {}, True, False, "--quiet"),
+        (CliOptions(), {"CAPCHECK_NO_PROGRESS": "1"}, True, False, "CAPCHECK_NO_PROGRESS"),
+        (CliOptions(), {"CAPCHECK_NO_PROGRESS": "0"}, True, True, "default (standard error is a terminal)"),
+        (CliOptions(), {"CI": "true"}, True, False, "CI"),
+        (CliOptions(), {"TERM": "dumb"}, True, False, "TERM=dumb"),
+        (CliOptions(), {"TERM": "xterm-256color"}, True, True, "default (standard error is a terminal)"),
+    ],
+)
+def test_the_progress_display_setting(cli: CliOptions, env: dict[str, str], tty: bool, on: bool, origin: str) -> None:
+    settings = resolve_settings(cli, Config(), environ=env, stderr_isatty=tty)
+    assert settings.progress.value is on and str(settings.progress.origin) == origin
+
+
+@pytest.mark.parametrize(
+    ("cli", "message"),
+    [
+        (CliOptions(as_of="2025-02-30"), "--as-of must be a date as YYYY-MM-DD, not '2025-02-30'"),
+        (CliOptions(min_levels=("COMM=9",)), "--min-level takes N or AREA=N with N from 1 to 5, not 'COMM=9'"),
+        (CliOptions(reports=("x.json",)), "--report takes FORMAT=PATH, not 'x.json'"),
+    ],
+)
+def test_malformed_options_are_usage_errors(cli: CliOptions, message: str) -> None:
+    with pytest.raises(UsageError) as raised:
+        resolve_settings(cli, Config(), environ={})
+    assert [str(p) for p in raised.value.problems] == [message]
+
+
+def test_the_config_search_says_why_there_is_no_file(tmp_path: Path) -> None:
+    repo = tmp_path / "repo"
+    (repo / "sub").mkdir(parents=True)
+    (repo / ".git").mkdir()
+    (tmp_path / "capcheck.toml").write_text("")  # above the repository: not the project's
+    search = search_config(repo / "sub")
+    assert search.found is None and search.repository_root == repo.resolve()
+    assert search.looked_in == ((repo / "sub").resolve(), repo.resolve())
+    assert "up to the repository root" in search.explanation and "the search stops there" in search.explanation
+    (repo / "capcheck.toml").write_text("")
+    assert search_config(repo / "sub").found == repo.resolve() / "capcheck.toml"
+    assert ConfigSearch(Path("x.toml"), named=True).explanation == "named with --config"
+
+
+# --- usage errors before any evidence is read -----------------------------------------------------------------
+
+
+@pytest.fixture
+def evidence_reads(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Every evidence path the reader walks or opens, recorded: a usage error must leave this empty."""
+    seen: list[str] = []
+    real_find, real_read = capcheck.evidence.find_evidence_files, capcheck.evidence._read
+
+    def find(paths: Any, extensions: Any) -> Any:
+        paths = list(paths)
+        seen.extend(f"walk {p}" for p in paths)
+        return real_find(paths, extensions)
+
+    def read(path: Path, shown: str, max_bytes: int) -> Any:
+        seen.append(f"read {shown}")
+        return real_read(path, shown, max_bytes)
+
+    monkeypatch.setattr(capcheck.evidence, "find_evidence_files", find)
+    monkeypatch.setattr(capcheck.evidence, "_read", read)
+    return seen
+
+
+@pytest.fixture
+def evidence(copy_fixture: Callable[..., Path]) -> Path:
+    return copy_fixture("evidence/mixed", "evidence")
+
+
+def test_a_good_check_reads_the_evidence(run_cli, evidence: Path, evidence_reads: list[str]) -> None:
+    # The recorder sees the reads: the tests below that find it empty are not vacuous.
+    result = run_cli("check", evidence, "--select", "COMM-004", "--fail-on", "never")
+    assert result.exit_code == 0, result.stderr
+    assert "walk evidence" in evidence_reads and "read evidence/supplier-contracts.json" in evidence_reads
+
+
+@pytest.mark.parametrize(
+    ("config", "args", "expected"),
+    [
+        ("", ["--select", "COMS"], "--select: unknown rule id, area or tag 'COMS' (did you mean 'COMM'?)"),
+        ("", ["--ignore", "infra-0004"], "--ignore: unknown rule id, area or tag 'infra-0004' (did you mean"),
+        (
+            'select = ["GOVV"]\n',
+            [],
+            "capcheck.toml: /select/0: unknown rule id, area or tag 'GOVV' (did you mean 'GOV'?)",
+        ),
+        ('ignore = ["x", "COMM"]\n', [], "capcheck.toml: /ignore/0: unknown rule id, area or tag 'x'"),
+        # a config selection the command line replaces is still checked: the file is wrong either way
+        ('select = ["GOVV"]\n', ["--select", "GOV"], "capcheck.toml: /select/0: unknown rule id, area or tag 'GOVV'"),
+        (
+            "",
+            ["--min-level", "COMS=2"],
+            "--min-level: unknown area 'COMS' in the scorecard gate (did you mean 'COMM'?)",
+        ),
+        (
+            "[scorecard]\nmin_level = { NOPE = 2 }\n",
+            [],
+            "capcheck.toml: /scorecard/min_level/NOPE: unknown area 'NOPE' in the scorecard gate (areas: ",
+        ),
+        ('[options."COMM-999"]\nx = 1\n', [], "capcheck.toml: /options/COMM-999: unknown rule 'COMM-999'"),
+        (
+            '[options."INFRA-004"]\nmax_dayz = 1\n',
+            [],
+            "rule INFRA-004 has no option 'max_dayz' (did you mean 'max_days'?)",
+        ),
+        ("", ["--format", "jsn"], "--format: unknown format 'jsn' (did you mean 'json'?)"),
+        ('format = "yaml"\n', [], "capcheck.toml: /format: unknown format 'yaml'"),
+        ("", ["--report", "sarf=x.sarif"], "--report: unknown report format 'sarf' (did you mean 'sarif'?)"),
+        ("", ["--as-of", "2025-13-01"], "--as-of must be a date as YYYY-MM-DD"),
+        ("", ["-o", "evidence/out.json"], "--output is inside the evidence directory evidence"),
+        ("", ["--report", "json=evidence/supplier-contracts.json"], "would overwrite an input of this check"),
+        ("", ["--waivers", "missing.yaml"], "missing.yaml"),
+        ("", ["--baseline", "missing.json"], "missing.json"),
+        ('waivers = "w.yaml"\n', [], "w.yaml"),
+    ],
+)
+def test_usage_errors_stop_the_run_before_evidence_is_read(
+    run_cli, workdir: Path, evidence: Path, evidence_reads: list[str], config: str, args: list[str], expected: str
+) -> None:
+    if config:
+        (workdir / "capcheck.toml").write_text(config)
+    result = run_cli("check", evidence, *args)
+    assert result.exit_code == 2
+    assert expected in result.stderr, result.stderr
+    assert "internal error" not in result.stderr
+    assert evidence_reads == []
+
+
+def test_every_usage_problem_is_reported_at_once(
+    run_cli, workdir: Path, evidence: Path, evidence_reads: list[str]
+) -> None:
+    (workdir / "capcheck.toml").write_text('select = ["NOPE"]\n[options."COMM-999"]\nx = 1\n')
+    result = run_cli("check", evidence, "--ignore", "ZZZ", "--min-level", "QQQ=2", "-f", "yaml")
+    assert result.exit_code == 2 and result.stderr.startswith("capcheck: usage error: 5 problems\n")
+    assert evidence_reads == []
+
+
+def test_config_problems_alone_are_a_config_error(run_cli, workdir: Path, evidence: Path) -> None:
+    (workdir / "capcheck.toml").write_text('select = ["NOPE"]\n')
+    result = run_cli("check", evidence)
+    assert result.exit_code == 2 and result.stderr.startswith("capcheck: config error: 1 problem\n")
+
+
+def test_baseline_create_and_frameworks_check_usage_before_evidence(
+    run_cli, evidence: Path, evidence_reads: list[str]
+) -> None:
+    made = run_cli("baseline", "create", evidence, "--select", "COMS")
+    assert made.exit_code == 2 and "--select: unknown rule id, area or tag 'COMS'" in made.stderr
+    judged = run_cli("frameworks", "caf", "--evidence", evidence, "--as-of", "someday")
+    assert judged.exit_code == 2 and "--as-of must be a date" in judged.stderr
+    assert evidence_reads == []
+
+
+def test_check_usage_against_the_registry_directly() -> None:
+    registry = load_registry(Config())
+    check_usage(registry, resolve_settings(CliOptions(select=("comm", "INFRA-00")), Config(), environ={}))
+    with pytest.raises(ConfigError):
+        check_usage(registry, resolve_settings(CliOptions(), Config(select=["QQ"], source=Path("c.toml")), environ={}))
+
+
+# --- config show ------------------------------------------------------------------------------------------------
+
+
+def test_config_show_text_names_each_origin(run_cli, workdir: Path) -> None:
+    (workdir / ".git").mkdir()
+    (workdir / "capcheck.toml").write_text('fail_on = "high"\nselect = ["COMM"]\n[scorecard]\nmin_coverage = 0.6\n')
+    result = run_cli("config", "show", "--ignore", "COMM-003", "--format", "TEXT")
+    assert result.exit_code == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert lines[0] == "config file: capcheck.toml (found searching upwards from .)"
+    rows = {line.split()[0]: line for line in lines[2:] if line and not line.startswith(("plugins", "  ", "rules"))}
+    assert rows["fail_on"].endswith('"high"  [capcheck.toml: /fail_on]')
+    assert rows["select"].endswith('["COMM"]  [capcheck.toml: /select]')
+    assert rows["ignore"].endswith('["COMM-003"]  [--ignore]')
+    assert rows["format"].endswith('"text"  [default]')
+    assert '"min_coverage": 0.6' in rows["scorecard"] and rows["scorecard"].endswith("[capcheck.toml: /scorecard]")
+    selected = [line for line in lines if line.startswith("rules selected: ")]
+    assert selected and not selected[0].startswith("rules selected: 0 ")
+
+
+def test_config_show_json_and_no_config_file(run_cli, workdir: Path) -> None:
+    (workdir / ".git").mkdir()
+    result = run_cli("config", "show", "-f", "json", "--fail-on", "never", "--plugin", "nonexistent_xyz_mod")
+    assert result.exit_code == 2  # the plugin cannot be loaded: as check would say
+    result = run_cli("config", "show", "-f", "json", "--fail-on", "never", "--select", "GOV-002")
+    assert result.exit_code == 0, result.stderr
+    doc = json.loads(result.stdout)
+    assert doc["config_file"]["path"] is None
+    assert "up to the repository root . (the search stops there)" in doc["config_file"]["how"]
+    assert doc["settings"]["fail_on"] == {"value": None, "origin": "--fail-on"}
+    assert doc["rules"]["selected"] == ["GOV-002"]
+    assert all(p["origin"] == "builtin" for p in doc["plugins"])
+
+
+def test_config_show_reports_usage_errors_as_check_does(run_cli, workdir: Path) -> None:
+    result = run_cli("config", "show", "--select", "COMS")
+    assert result.exit_code == 2 and "--select: unknown rule id, area or tag 'COMS'" in result.stderr
+
+
+def test_config_show_notes_a_baseline_not_created_yet(run_cli, workdir: Path) -> None:
+    (workdir / "capcheck.toml").write_text('baseline = "b.json"\n')
+    result = run_cli("config", "show")
+    assert "note: the config's baseline b.json does not exist yet" in result.stdout
+    assert re.search(r"^baseline +null  \[capcheck.toml: /baseline \(not created yet\)\]$", result.stdout, re.M)
+
+
+def test_config_show_under_no_config_plugins_lists_them_unloaded(run_cli, workdir: Path) -> None:
+    # An untrusted checkout's settings can be read without running its code.
+    (workdir / "evil.py").write_text("raise SystemExit('the plugin ran')\n")
+    (workdir / "capcheck.toml").write_text('plugins = ["./evil.py"]\n')
+    result = run_cli("config", "show", "--no-config-plugins")
+    assert result.exit_code == 0, result.stderr
+    assert "  not loaded (--no-config-plugins; check would stop): ./evil.py" in result.stdout
+    assert "the plugin ran" not in result.stdout + result.stderr
+    doc = json.loads(run_cli("config", "show", "-f", "json", "--no-config-plugins").stdout)
+    assert doc["config_plugins_not_loaded"] == ["./evil.py"]
+    assert doc["settings"]["config_plugins"] == {"value": False, "origin": "--no-config-plugins"}
+    assert run_cli("check", ".", "--no-config-plugins").exit_code == 2  # as the note says
+
+
+def test_pyproject_problems_name_the_tool_table(
+    run_cli, workdir: Path, evidence: Path, evidence_reads: list[str]
+) -> None:
+    (workdir / "pyproject.toml").write_text(
+        '[tool.capcheck]\nselect = ["GOVV"]\n[tool.capcheck.scorecard]\nmin_level = {X = 2}\n'
+    )
+    result = run_cli("check", evidence)
+    assert result.exit_code == 2 and result.stderr.startswith("capcheck: config error: 2 problems\n")
+    assert "pyproject.toml: /tool/capcheck/select/0: unknown rule id, area or tag 'GOVV'" in result.stderr
+    assert "pyproject.toml: /tool/capcheck/scorecard/min_level/X: unknown area 'X'" in result.stderr
+    assert evidence_reads == []
+
+
+def test_config_show_names_an_environment_origin(run_cli, workdir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CAPCHECK_DEBUG", "1")
+    monkeypatch.setenv("CAPCHECK_NO_PROGRESS", "1")
+    doc = json.loads(run_cli("config", "show", "-f", "json").stdout)
+    assert doc["settings"]["debug"] == {"value": True, "origin": "CAPCHECK_DEBUG"}
+    assert doc["settings"]["progress"] == {"value": False, "origin": "CAPCHECK_NO_PROGRESS"}
+
+
+def test_config_show_names_where_plugin_autoload_was_turned_off(run_cli, workdir: Path, monkeypatch) -> None:
+    doc = json.loads(run_cli("--no-plugin-autoload", "config", "show", "-f", "json").stdout)
+    assert doc["settings"]["plugin_autoload"] == {"value": False, "origin": "capcheck --no-plugin-autoload"}
+    monkeypatch.setenv("CAPCHECK_DISABLE_PLUGIN_AUTOLOAD", "1")
+    doc = json.loads(run_cli("config", "show", "-f", "json").stdout)
+    assert doc["settings"]["plugin_autoload"] == {"value": False, "origin": "CAPCHECK_DISABLE_PLUGIN_AUTOLOAD"}
+    monkeypatch.delenv("CAPCHECK_DISABLE_PLUGIN_AUTOLOAD")
+    doc = json.loads(run_cli("config", "show", "-f", "json").stdout)
+    assert doc["settings"]["plugin_autoload"] == {"value": True, "origin": "default"}
+
+
+def test_config_show_lists_every_config_key() -> None:
+    # A key added to Config later shows up in config show without anyone remembering to add it.
+    names = {name for name, _, _ in resolve_settings(CliOptions(), Config(), environ={}).rows()}
+    keys = set(Config.model_fields) - {"source"}
+    assert keys <= names and "min_level" in names
