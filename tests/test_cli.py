@@ -379,11 +379,12 @@ def test_json_findings_are_sorted_and_fingerprints_unique(run_cli, mixed: Path, 
     prints = [f["fingerprint"] for f in doc["findings"]]
     assert len(set(prints)) == len(prints)
     rank = {s: i for i, s in enumerate(["info", "low", "medium", "high", "critical"])}
+    review = {a.id: (a.order, a.id) for a in load_registry(Config()).areas.values()}
 
     def order(f: dict[str, Any]) -> tuple[Any, ...]:
         ev = f.get("evidence", {})
         return (
-            f["area"],
+            review[f["area"]],
             -rank[f["severity"]],
             f["rule_id"],
             ev.get("kind", ""),

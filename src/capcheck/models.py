@@ -449,6 +449,8 @@ class Summary:
     by_area: dict[str, dict[str, int]] = field(default_factory=dict)
     #: Per rule id: counts by status, and the rule's effective severity and area.
     by_rule: dict[str, dict[str, Any]] = field(default_factory=dict)
+    #: The areas in the review's order (the runner sets it from ``Area.order``); ``by_area`` is listed in it.
+    area_order: tuple[str, ...] = ()
 
     def add(self, status: Status, severity: Severity, area: str, n: int = 1, rule_id: str | None = None) -> None:
         """Count ``n`` findings of this status, severity, area (and rule)."""
@@ -474,13 +476,18 @@ class Summary:
         self.add(was, severity, area, -n, rule_id=rule_id)
         self.add(to, severity, area, n, rule_id=rule_id)
 
+    def _areas_in_order(self) -> list[str]:
+        """The areas counted, in the review's order (``area_order``), then any others by id."""
+        rank = {area: i for i, area in enumerate(self.area_order)}
+        return sorted(self.by_area, key=lambda a: (rank.get(a, len(rank)), a))
+
     def as_dict(self) -> dict[str, Any]:
-        """The JSON form, areas sorted."""
+        """The JSON form, areas in the review's order."""
         return {
             "total": sum(self.by_status.values()),
             "by_status": dict(self.by_status),
             "failures_by_severity": dict(self.by_severity),
-            "by_area": {a: dict(self.by_area[a]) for a in sorted(self.by_area)},
+            "by_area": {a: dict(self.by_area[a]) for a in self._areas_in_order()},
             "by_rule": {r: dict(self.by_rule[r]) for r in sorted(self.by_rule)},
         }
 

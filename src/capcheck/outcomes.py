@@ -10,10 +10,11 @@ summary and the scorecard only count. Nothing per outcome is built until a repor
 reached, and :meth:`Findings.json_forms` gives the JSON form of each without making a ``Finding``
 at all, for the streaming JSON writer.
 
-The one order of findings (:meth:`~capcheck.models.Finding.sort_key`: area, severity high first,
-rule, kind, record id, group, status, message) is kept by sorting the blocks by their constant
-prefix (area, severity, rule) and each block's rows by the rest: by record id alone when it
-decides (one kind, no groups, ids distinct), else by the whole remainder.
+The one order of findings (areas in the review's order, then
+:meth:`~capcheck.models.Finding.sort_key`: area, severity high first, rule, kind, record id, group,
+status, message) is kept by sorting the blocks by their constant prefix (area, severity, rule)
+and each block's rows by the rest: by record id alone when it decides (one kind, no groups, ids
+distinct), else by the whole remainder.
 """
 
 from __future__ import annotations
@@ -171,10 +172,13 @@ class Findings(Sequence[Finding]):
 
     __slots__ = ("_blocks", "_evidence", "_starts")
 
-    def __init__(self, blocks: Sequence[RuleOutcomes], evidence: EvidenceSet) -> None:
+    def __init__(self, blocks: Sequence[RuleOutcomes], evidence: EvidenceSet, area_order: Sequence[str] = ()) -> None:
+        """``area_order``: the areas in the review's order (``Area.order``); others follow, by id."""
         for block in blocks:
             block.sort()
-        self._blocks = sorted((b for b in blocks if b.rows), key=RuleOutcomes.block_key)
+        rank = {area: i for i, area in enumerate(area_order)}
+        last = len(rank)
+        self._blocks = sorted((b for b in blocks if b.rows), key=lambda b: (rank.get(b.area, last), *b.block_key()))
         self._evidence = evidence
         starts, total = [], 0
         for block in self._blocks:

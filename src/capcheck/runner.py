@@ -208,7 +208,9 @@ def _run_check(request: CheckRequest, registry: Registry | None, progress: Progr
     if request.baseline is not None and baseline is not None:
         baseline_report = apply_baseline(outcomes, evaluation.summary, baseline, file=display_path(request.baseline))
     # Compact until output: the findings are made (in order) only as a reporter reads them.
-    findings = Findings(outcomes, evidence)
+    review_order = tuple(a.id for a in sorted(registry.areas.values(), key=lambda a: (a.order, a.id)))
+    evaluation.summary.area_order = review_order
+    findings = Findings(outcomes, evidence, review_order)
     scorecard = compute_scorecard(
         evaluation.summary,
         list(registry.areas.values()),
