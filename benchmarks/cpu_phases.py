@@ -53,9 +53,9 @@ import gc, json, sys, time
 from datetime import date
 from pathlib import Path
 gc.disable()  # as runner.run_check does
-import capcheck.runner as runner
-from capcheck.config import Config
-from capcheck.rules import RuleContext
+import capcheck.app.runner as runner
+from capcheck.app.config import Config
+from capcheck.core.rules import RuleContext
 as_of = date.fromisoformat(sys.argv[2])
 registry = runner.load_registry(Config())
 request = runner.CheckRequest(paths=[Path(sys.argv[1])], as_of=as_of, select=sys.argv[3].split(','))

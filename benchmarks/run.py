@@ -87,10 +87,10 @@ done(seconds=time.perf_counter() - t, cpu=time.process_time() - c, records=sum(l
     + """
 from datetime import date
 t0 = time.perf_counter()
-import capcheck.runner as runner
-from capcheck.config import Config
-from capcheck.models import Status
-from capcheck.reporters import RenderOptions, write_atomic
+import capcheck.app.runner as runner
+from capcheck.app.config import Config
+from capcheck.core.models import Status
+from capcheck.core.reporting import RenderOptions, write_atomic
 registry = runner.load_registry(Config())
 startup = time.perf_counter() - t0
 # Wall time, and CPU time (the process's own: steadier than wall time on a shared machine).
@@ -126,7 +126,7 @@ rss_materialise = rss()
 t, c = time.perf_counter(), cpu()
 reporter = registry.reporters['json']
 if getattr(reporter, 'write', None) is not None:  # streamed, as the CLI writes it
-    from capcheck.reporters import stream_atomic
+    from capcheck.core.reporting import stream_atomic
     stream_atomic(Path(sys.argv[4]), lambda stream: reporter.write(result, RenderOptions(), stream))
 else:  # a capcheck from before streaming writers (to measure it with this script)
     write_atomic(Path(sys.argv[4]), reporter.render(result, RenderOptions()))
@@ -178,7 +178,7 @@ t = time.perf_counter()
 col = pl.col
 def day(name):  # capcheck compares a date's first ten characters
     return col(name).str.slice(0, 10)
-def key(e):  # capcheck.joins.join_key
+def key(e):  # capcheck.core.joins.join_key
     return e.str.strip_chars().str.replace_all(r'\\s+', ' ').str.to_lowercase()
 def true(e):  # a test on a missing value is false
     return e.fill_null(False)
@@ -225,7 +225,7 @@ done(read=read, evaluate=evaluate, rss_read_mb=rss_read, version=pl.__version__,
     "peers": _PRELUDE
     + """
 import jsonschema, jsonschema_rs, orjson
-from capcheck.kinds import bundled_kinds
+from capcheck.core.kinds import bundled_kinds
 kinds = {k.id: k for k in bundled_kinds()}
 out = {}
 for f in files:

@@ -46,13 +46,13 @@ def done(**kw):
     print(json.dumps(kw))
 """
 _LOAD = """
-from capcheck.config import Config
-from capcheck.evidence import load_evidence
-from capcheck.runner import load_registry
+from capcheck.app.config import Config
+from capcheck.core.evidence import load_evidence
+from capcheck.app.runner import load_registry
 registry = load_registry(Config())
 mappings = ()
 if len(sys.argv) > 2:
-    from capcheck.mapping_config import compile_mappings
+    from capcheck.core.mapping_config import compile_mappings
     mappings = compile_mappings(json.loads(sys.argv[2]), shown='bench.toml')
 t, c = time.perf_counter(), cpu()
 evidence = load_evidence([path], loaders=registry.loaders, kinds=registry.kinds, mappings=mappings)
@@ -121,8 +121,8 @@ def prepare(data: Path, n: int, seed: int) -> dict[str, Path]:
     columns = list(generate.FIELDS[KIND])
     generate.write_json(paths["json"], KIND, records, seed)
     generate.write_csv(paths["csv"], records, columns)
-    from capcheck.kinds import bundled_kinds
-    from capcheck.mapping import date_fields
+    from capcheck.core.kinds import bundled_kinds
+    from capcheck.core.mapping import date_fields
 
     kind = next(k for k in bundled_kinds() if k.id == KIND)
     write_workbook(paths["xlsx"], records, columns, date_fields(kind))

@@ -18,10 +18,11 @@ import pytest
 from click.testing import CliRunner, Result
 from hypothesis import settings
 
-from capcheck.errors import EvidenceError
-from capcheck.evidence import EvidenceSet, load_evidence
-from capcheck.kinds import EvidenceKind, bundled_kinds
-from capcheck.loaders import Loader, csvfile, jsonfile, tomlfile, xlsxfile, yamlfile
+from capcheck.builtins.loaders import csvfile, jsonfile, tomlfile, xlsxfile, yamlfile
+from capcheck.core.errors import EvidenceError
+from capcheck.core.evidence import EvidenceSet, load_evidence
+from capcheck.core.kinds import EvidenceKind, bundled_kinds
+from capcheck.core.loading import Loader
 
 # CI runs the property tests derandomised (the same examples on every run), so whether a submission lands is
 # never decided by chance; a run without CI set explores new examples each time, and what it finds becomes a
@@ -31,7 +32,7 @@ if os.environ.get("CI"):
     settings.load_profile("ci")
 
 FIXTURES = Path(__file__).parent / "fixtures"
-#: The Python rules of the built-in pack (``capcheck.pack``).
+#: The Python rules of the built-in pack (``capcheck.builtins.pack``).
 PY_RULES = ("COMM-003", "COMM-004", "GOV-002", "INFRA-003", "INFRA-004")
 
 

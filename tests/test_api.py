@@ -11,10 +11,10 @@ from pathlib import Path
 import pytest
 
 import capcheck
-from capcheck import hookspecs
-from capcheck.errors import PluginError
-from capcheck.hookdocs import render_hook_reference
-from capcheck.plugins import LocalPlugin, build_plugin_manager
+from capcheck.app.hookdocs import render_hook_reference
+from capcheck.app.plugins import LocalPlugin, build_plugin_manager
+from capcheck.core import hookspecs
+from capcheck.core.errors import PluginError
 
 ROOT = Path(__file__).resolve().parent.parent
 INIT = ROOT / "src" / "capcheck" / "__init__.py"
@@ -54,7 +54,7 @@ def test_every_public_name_is_in_the_stability_section_of_the_plugin_guide() -> 
 
 def test_the_hook_reference_is_generated_from_the_hookspecs() -> None:
     page = (ROOT / "docs" / "hooks.md").read_text()
-    assert page == render_hook_reference(), "docs/hooks.md is stale: python -m capcheck.hookdocs docs/hooks.md"
+    assert page == render_hook_reference(), "docs/hooks.md is stale: python -m capcheck.app.hookdocs docs/hooks.md"
     hooks = [n for n, f in inspect.getmembers(hookspecs, inspect.isfunction) if n.startswith("capcheck_")]
     for name in hooks:
         assert f"### `{name}()`" in page

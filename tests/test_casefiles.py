@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from capcheck.casefiles import load_case_file, load_cases
-from capcheck.errors import RuleFileError
+from capcheck.app.casefiles import load_case_file, load_cases
+from capcheck.core.errors import RuleFileError
 
 CONTRACT = "{id: C-1, title: A, supplier: S, value: 1, start_date: 2020-01-01, status: active, last_review: 2026-01-10}"
 

@@ -20,10 +20,10 @@ import pytest
 import yaml
 from click.testing import CliRunner
 
+from capcheck.app.config import Config
+from capcheck.app.runner import load_registry
+from capcheck.assessment.waivers import load_waivers
 from capcheck.cli import cli
-from capcheck.config import Config
-from capcheck.runner import load_registry
-from capcheck.waivers import load_waivers
 
 ROOT = Path(__file__).resolve().parent.parent
 GITHUB = ROOT / "examples" / "ci" / "github-actions.yml"
@@ -290,7 +290,7 @@ def test_waivers_example_in_the_docs_is_valid(tmp_path: Path) -> None:
 
 
 def test_config_example_in_the_docs_is_valid(tmp_path: Path) -> None:
-    from capcheck.config import load_config
+    from capcheck.app.config import load_config
 
     match = re.search(r"```toml\n(.*?)```", DOC.read_text(encoding="utf-8"), flags=re.S)
     assert match is not None

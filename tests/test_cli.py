@@ -17,10 +17,10 @@ import jsonschema
 import pytest
 
 from capcheck._version import __version__
-from capcheck.config import Config
-from capcheck.kinds import bundled_kinds
-from capcheck.resources import load_schema
-from capcheck.runner import load_registry
+from capcheck.app.config import Config
+from capcheck.app.runner import load_registry
+from capcheck.core.kinds import bundled_kinds
+from capcheck.core.resources import load_schema
 
 ANSI = re.compile(r"\x1b\[")
 
@@ -69,8 +69,8 @@ def test_help_lists_every_command(run_cli) -> None:
     ],
 )
 def test_help_lists_formats_exit_codes_and_two_examples(run_cli, command: list[str], example: str) -> None:
-    from capcheck.config import Config
-    from capcheck.runner import load_registry
+    from capcheck.app.config import Config
+    from capcheck.app.runner import load_registry
 
     result = run_cli(*command, "--help")
     assert result.exit_code == 0
@@ -87,9 +87,9 @@ def test_help_lists_formats_exit_codes_and_two_examples(run_cli, command: list[s
 
 
 def test_the_builtin_formats_in_help_are_the_builtin_reporters() -> None:
+    from capcheck.app.config import Config
+    from capcheck.app.runner import load_registry
     from capcheck.cli import BUILTIN_FORMATS
-    from capcheck.config import Config
-    from capcheck.runner import load_registry
 
     registry = load_registry(Config())
     builtin = {info.name for info in registry.plugins if info.origin == "builtin"}
@@ -139,8 +139,8 @@ def test_frameworks_by_any_case_or_family(run_cli, name: str) -> None:
 def test_a_family_with_two_editions_must_name_one(run_cli, workdir: Path) -> None:
     (workdir / "caf_plugin.py").write_text(
         "from pathlib import Path\n"
-        "from capcheck.frameworks import load_framework\n"
-        "from capcheck.hookspecs import hookimpl\n\n\n"
+        "from capcheck.builtins.frameworks import load_framework\n"
+        "from capcheck.core.hookspecs import hookimpl\n\n\n"
         "@hookimpl\n"
         "def capcheck_frameworks():\n"
         '    return [load_framework(Path(__file__).with_name("caf3.toml"))]\n'
@@ -606,7 +606,7 @@ def test_rules_list_json_and_area_filter(run_cli) -> None:
     assert rule["options"] == {"max_days": 14, "exempt_hosting": ["saas"]} and rule["severity"] == "critical"
     assert rule["source"] == {
         "type": "builtin",
-        "name": "capcheck.pack",
+        "name": "capcheck.builtins.pack",
         "distribution": "capcheck",
         "version": __version__,
     }
@@ -623,7 +623,7 @@ def test_rules_show(run_cli) -> None:
     assert result.exit_code == 0
     out = result.stdout
     assert out.startswith("INFRA-003  Each environment keeps end-of-life assets below the limit\n")
-    assert "severity: high" in out and "evidence kinds: it-assets" in out and "source: capcheck.pack" in out
+    assert "severity: high" in out and "evidence kinds: it-assets" in out and "source: capcheck.builtins.pack" in out
     for heading in (
         "What it checks",
         "Why it matters",
@@ -692,11 +692,18 @@ def test_plugins(run_cli) -> None:
     result = run_cli("plugins")
     assert result.exit_code == 0
     names = [line.split()[0] for line in result.stdout.splitlines()]
-    for builtin in ("capcheck.areas", "capcheck.kinds", "capcheck.loaders.jsonfile", "capcheck.pack"):
+    for builtin in (
+        "capcheck.builtins.areas",
+        "capcheck.core.kinds",
+        "capcheck.builtins.loaders.jsonfile",
+        "capcheck.builtins.pack",
+    ):
         assert builtin in names
-    [kinds_line] = [line for line in result.stdout.splitlines() if line.startswith("capcheck.kinds ")]
+    [kinds_line] = [line for line in result.stdout.splitlines() if line.startswith("capcheck.core.kinds ")]
     assert f"{len(bundled_kinds())} kinds" in kinds_line
-    [pack_line] = [line for line in result.stdout.splitlines() if line.startswith("capcheck.declarative.toml_format ")]
+    [pack_line] = [
+        line for line in result.stdout.splitlines() if line.startswith("capcheck.builtins.declarative.toml_format ")
+    ]
     assert " rules, " in pack_line  # the bundled TOML rule pack counts as the declarative plugin's
 
 

@@ -34,11 +34,11 @@ from typing import Any
 import pytest
 import yaml
 
-from capcheck.config import Config
-from capcheck.errors import CapcheckError
-from capcheck.models import FAILING, RunResult, Severity
-from capcheck.registry import Registry
-from capcheck.runner import CheckRequest, load_registry, run_check
+from capcheck.app.config import Config
+from capcheck.app.registry import Registry
+from capcheck.app.runner import CheckRequest, load_registry, run_check
+from capcheck.core.errors import CapcheckError
+from capcheck.core.models import FAILING, RunResult, Severity
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 EVIDENCE_DIRS = sorted(p for p in EXAMPLES.glob("*/evidence") if p.is_dir())

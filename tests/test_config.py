@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from capcheck.config import Config, find_config, load_config
-from capcheck.errors import ConfigError
-from capcheck.models import Severity, display_path
+from capcheck.app.config import Config, find_config, load_config
+from capcheck.core.errors import ConfigError
+from capcheck.core.models import Severity, display_path
 
 CONFIG = Path(__file__).parent / "fixtures" / "config"
 

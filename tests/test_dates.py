@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from capcheck.dates import impossible_dates, is_date, parse_date
+from capcheck.core.dates import impossible_dates, is_date, parse_date
 
 SCHEMAS = Path(__file__).parent.parent / "schemas" / "evidence"
 
@@ -39,7 +39,7 @@ def test_impossible_or_other_shapes_are_not_dates(value: object) -> None:
 
 
 def test_parsed_dates_are_remembered_boundedly_and_stay_right(monkeypatch: pytest.MonkeyPatch) -> None:
-    import capcheck.dates as dates
+    import capcheck.core.dates as dates
 
     monkeypatch.setattr(dates, "_PARSED", {})
     monkeypatch.setattr(dates, "_PARSED_MAX", 2)

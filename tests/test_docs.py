@@ -10,11 +10,11 @@ import click
 import pytest
 from click.testing import CliRunner
 
-from capcheck import hookspecs
+from capcheck.app.config import Config
+from capcheck.app.runner import load_registry
 from capcheck.cli import cli
-from capcheck.config import Config
-from capcheck.kinds import bundled_kinds
-from capcheck.runner import load_registry
+from capcheck.core import hookspecs
+from capcheck.core.kinds import bundled_kinds
 
 ROOT = Path(__file__).resolve().parent.parent
 README = (ROOT / "README.md").read_text()
@@ -95,8 +95,8 @@ def test_every_area_page_names_its_rules() -> None:
 def test_every_mapping_key_is_in_the_mapping_reference_and_its_examples_are_valid() -> None:
     import tomllib
 
-    from capcheck.mapping import MAPPING_KEYS
-    from capcheck.mapping_config import compile_mappings
+    from capcheck.core.mapping import MAPPING_KEYS
+    from capcheck.core.mapping_config import compile_mappings
 
     page = (DOCS / "bring-your-own-registers.md").read_text()
     for key in MAPPING_KEYS:

@@ -10,10 +10,10 @@ from typing import Any
 
 import pytest
 
-from capcheck.engine import evaluate
-from capcheck.evidence import EvidenceSet
-from capcheck.models import Finding, Outcome, Severity, Status
-from capcheck.rules import Rule, RuleContext, rule
+from capcheck.core.engine import evaluate
+from capcheck.core.evidence import EvidenceSet
+from capcheck.core.models import Finding, Outcome, Severity, Status
+from capcheck.core.rules import Rule, RuleContext, rule
 
 AS_OF = date(2025, 4, 1)
 TEXT = {"description": "What it checks.", "rationale": "Why it matters.", "remediation": "How to fix it."}
@@ -261,10 +261,10 @@ def test_fingerprints_differ_by_rule_and_have_the_documented_shape(assets: Evide
 def test_a_rule_that_yields_something_else_is_an_error_finding(load, workdir: Path) -> None:
     from datetime import date
 
-    from capcheck.engine import evaluate
-    from capcheck.evidence import evidence_from_records
-    from capcheck.kinds import bundled_kinds
-    from capcheck.rules import rule
+    from capcheck.core.engine import evaluate
+    from capcheck.core.evidence import evidence_from_records
+    from capcheck.core.kinds import bundled_kinds
+    from capcheck.core.rules import rule
 
     @rule(
         id="COMM-960",

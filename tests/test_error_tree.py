@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from capcheck.errors import (
+from capcheck.core.errors import (
     CapcheckError,
     ConfigError,
     EvidenceError,

@@ -7,13 +7,13 @@ import io
 
 import pytest
 
-from capcheck.escaping.controls import reveal, visible
-from capcheck.escaping.csv import csv_cell, csv_line
-from capcheck.escaping.html import esc
-from capcheck.escaping.json import json_safe
-from capcheck.escaping.markdown import comment_length, fit_comment, md_escape, md_table_cell, truncated_line
-from capcheck.escaping.terminal import terminal
-from capcheck.escaping.xml import xml_text
+from capcheck.core.escaping.controls import reveal, visible
+from capcheck.core.escaping.csv import csv_cell, csv_line
+from capcheck.core.escaping.html import esc
+from capcheck.core.escaping.json import json_safe
+from capcheck.core.escaping.markdown import comment_length, fit_comment, md_escape, md_table_cell, truncated_line
+from capcheck.core.escaping.terminal import terminal
+from capcheck.core.escaping.xml import xml_text
 
 # --- controls: one visible form everywhere ---------------------------------------------------------
 
@@ -201,13 +201,13 @@ def test_md_table_cell_keeps_authored_markdown_on_one_row() -> None:
     [("abc", 3), ("データ", 6), ("e\u0301", 1), ("a\u200bb", 2), ("🔥x", 3), ("", 0)],
 )
 def test_width_counts_terminal_columns(text: str, columns: int) -> None:
-    from capcheck.escaping.terminal import width
+    from capcheck.core.escaping.terminal import width
 
     assert width(text) == columns
 
 
 def test_pad_and_clip_fit_columns() -> None:
-    from capcheck.escaping.terminal import clip, pad, width
+    from capcheck.core.escaping.terminal import clip, pad, width
 
     assert pad("データ", 8) == "データ  " and width(pad("データ", 8)) == 8
     assert pad("toolong", 3) == "toolong"  # never cut by padding
@@ -229,7 +229,7 @@ def test_pad_and_clip_fit_columns() -> None:
     ],
 )
 def test_github_escaping(value: str, data: str, prop: str) -> None:
-    from capcheck.escaping.ci import github_data, github_property
+    from capcheck.core.escaping.ci import github_data, github_property
 
     assert github_data(value) == data and github_property(value) == prop
 
@@ -243,6 +243,6 @@ def test_github_escaping(value: str, data: str, prop: str) -> None:
     ],
 )
 def test_azure_escaping(value: str, data: str, prop: str) -> None:
-    from capcheck.escaping.ci import azure_data, azure_property
+    from capcheck.core.escaping.ci import azure_data, azure_property
 
     assert azure_data(value) == data and azure_property(value) == prop

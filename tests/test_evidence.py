@@ -12,8 +12,8 @@ from typing import Any
 
 import pytest
 
-from capcheck.errors import EvidenceError
-from capcheck.loaders import Document, LoadContext, Loader, SourceFile
+from capcheck.core.errors import EvidenceError
+from capcheck.core.loading import Document, LoadContext, Loader, SourceFile
 
 RECORD = '{{"id": "{id}", "name": "n", "product": "p", "environment": "production", "criticality": "low"}}'
 
@@ -270,8 +270,8 @@ def test_a_duplicate_in_a_later_file_keeps_the_first_use(load, workdir: Path) ->
     ],
 )
 def test_a_kind_schema_that_does_not_require_an_id_still_gets_the_id_check(schema: dict[str, Any]) -> None:
-    from capcheck.evidence import evidence_from_records
-    from capcheck.kinds import EvidenceKind
+    from capcheck.core.evidence import evidence_from_records
+    from capcheck.core.kinds import EvidenceKind
 
     kinds = {"loose": EvidenceKind(id="loose", title="t", schema=schema)}
     with pytest.raises(EvidenceError) as info:
@@ -331,8 +331,8 @@ def test_values_flattens_lists_for_joins(load, copy_fixture: Callable[..., Path]
     ],
 )
 def test_values_of_a_field(values: list[Any], expected: set[Any]) -> None:
-    from capcheck.evidence import evidence_from_records
-    from capcheck.kinds import EvidenceKind
+    from capcheck.core.evidence import evidence_from_records
+    from capcheck.core.kinds import EvidenceKind
 
     kinds = {"loose": EvidenceKind(id="loose", title="t", schema={"type": "object"})}
     records = [{"id": f"L-{i}", "f": v} for i, v in enumerate(values)] + [{"id": "L-none"}]

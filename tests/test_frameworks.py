@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from capcheck.errors import PluginError
-from capcheck.frameworks import bundled_frameworks, coverage, load_framework
+from capcheck.builtins.frameworks import bundled_frameworks, coverage, load_framework
+from capcheck.core.errors import PluginError
 
 
 def test_bundled_frameworks_load_with_their_criteria() -> None:
@@ -123,8 +123,8 @@ def test_a_framework_with_its_edition_loads(tmp_path: Path) -> None:
 def test_a_plugin_framework_without_an_edition_stops_the_run_naming_its_file(run_cli, workdir: Path) -> None:
     (workdir / "iso_plugin.py").write_text(
         "from pathlib import Path\n"
-        "from capcheck.frameworks import load_framework\n"
-        "from capcheck.hookspecs import hookimpl\n\n\n"
+        "from capcheck.builtins.frameworks import load_framework\n"
+        "from capcheck.core.hookspecs import hookimpl\n\n\n"
         "@hookimpl\n"
         "def capcheck_frameworks():\n"
         '    return [load_framework(Path(__file__).with_name("iso.toml"))]\n'

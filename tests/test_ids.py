@@ -1,5 +1,5 @@
 """Ids and namespaces: ``acme.CULT-101`` and ``acme.staff-roster`` are accepted wherever an id is, never
-collide with the pack's, and the JSON Schemas repeat the one definition in ``capcheck.ids``."""
+collide with the pack's, and the JSON Schemas repeat the one definition in ``capcheck.core.ids``."""
 
 from __future__ import annotations
 
@@ -10,11 +10,11 @@ from typing import Any
 
 import pytest
 
-from capcheck import ids
-from capcheck.errors import UsageError
-from capcheck.models import RuleMeta, fingerprint
-from capcheck.resources import load_schema
-from capcheck.rules import Rule, RuleContext, rule, select_rules
+from capcheck.core import ids
+from capcheck.core.errors import UsageError
+from capcheck.core.models import RuleMeta, fingerprint
+from capcheck.core.resources import load_schema
+from capcheck.core.rules import Rule, RuleContext, rule, select_rules
 
 FIXTURES = Path(__file__).parent / "fixtures"
 PLUGIN = ["--plugin", str(FIXTURES / "plugins" / "namespaced_plugin.py")]
@@ -213,8 +213,8 @@ def test_an_unquoted_namespaced_id_in_the_config_says_to_quote_it(run_cli, roste
 
 
 def test_the_built_in_pack_and_kinds_stay_unprefixed() -> None:
-    from capcheck.config import Config
-    from capcheck.runner import load_registry
+    from capcheck.app.config import Config
+    from capcheck.app.runner import load_registry
 
     registry = load_registry(Config())
     assert [r.id for r in registry.rules.values() if ids.namespace_of(r.id) is not None] == []

@@ -12,8 +12,8 @@ from typing import Any
 import openpyxl
 import pytest
 
-from capcheck.config import load_config
-from capcheck.mapping_config import compile_mappings
+from capcheck.app.config import load_config
+from capcheck.core.mapping_config import compile_mappings
 
 EXPORT = [
     ["Northgate IT asset register"],

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from capcheck.joins import join_key, join_keys
+from capcheck.core.joins import join_key, join_keys
 
 
 @pytest.mark.parametrize(

@@ -8,10 +8,10 @@ from typing import Any
 
 import pytest
 
-from capcheck.config import Config
-from capcheck.errors import PluginError
-from capcheck.kinds import EvidenceKind, KindExtension, describe_kind, extend_kinds
-from capcheck.runner import load_registry
+from capcheck.app.config import Config
+from capcheck.app.runner import load_registry
+from capcheck.core.errors import PluginError
+from capcheck.core.kinds import EvidenceKind, KindExtension, describe_kind, extend_kinds
 
 FIXTURES = Path(__file__).parent / "fixtures"
 PLUGIN = str(FIXTURES / "plugins" / "kind_extension_plugin.py")
@@ -28,7 +28,7 @@ BASE = EvidenceKind(
 
 
 def _extend(*extensions: tuple[str, KindExtension]) -> tuple[dict[str, EvidenceKind], list[str]]:
-    kinds, problems = extend_kinds({"risks": BASE}, {"risks": "capcheck.kinds"}, list(extensions))
+    kinds, problems = extend_kinds({"risks": BASE}, {"risks": "capcheck.core.kinds"}, list(extensions))
     return kinds, [str(p) for p in problems]
 
 
@@ -74,7 +74,7 @@ def test_the_same_definition_twice_is_no_conflict() -> None:
             [("acme", KindExtension("risks", {"score": {"type": "string"}}))],
             "plugin 'acme': extension of evidence kind 'risks': field 'score' is defined twice: as "
             '{"type": "string"} by plugin \'acme\' and as {"type": "integer"} by the kind itself '
-            "(registered by plugin 'capcheck.kinds')",
+            "(registered by plugin 'capcheck.core.kinds')",
         ),
         (
             [("acme", KindExtension("risk", {"site": {"type": "string"}}))],
@@ -141,11 +141,11 @@ def test_an_extension_through_the_hook_reaches_rules_csv_typing_and_kinds_show(r
     shown = run_cli("kinds", "--show", "IT-ASSETS", "--plugin", PLUGIN)
     assert shown.exit_code == 0, shown.stderr
     lines = shown.stdout.splitlines()
-    assert lines[0].startswith("it-assets  ") and lines[1] == "registered by: capcheck.kinds"
+    assert lines[0].startswith("it-assets  ") and lines[1] == "registered by: capcheck.core.kinds"
     row = next(line.split() for line in lines if line.startswith("cost_centre "))
     assert row == ["cost_centre", "integer", "yes", PLUGIN, "(extension)"]
     own = next(line.split() for line in lines if line.startswith("end_of_life "))
-    assert own[-1] == "capcheck.kinds"
+    assert own[-1] == "capcheck.core.kinds"
     listed = run_cli("kinds", "--plugin", PLUGIN).stdout
     assert f"extended by: {PLUGIN}" in listed.replace("\n", " ")
 
@@ -162,7 +162,7 @@ def test_a_conflict_through_the_hook_stops_the_run(run_cli, workdir: Path) -> No
         "plugin './clash.py': extension of evidence kind 'it-assets': field 'end_of_life' is defined twice"
         in result.stderr
     )
-    assert "by the kind itself (registered by plugin 'capcheck.kinds')" in result.stderr
+    assert "by the kind itself (registered by plugin 'capcheck.core.kinds')" in result.stderr
 
 
 def test_describe_kind_lists_composed_fields_apart() -> None:

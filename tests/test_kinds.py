@@ -12,9 +12,9 @@ import jsonschema
 import pytest
 import yaml
 
-from capcheck.kinds import EvidenceKind, bundled_kinds, kind_problems
-from capcheck.loaders import LoadContext, SourceFile
-from capcheck.loaders.csvfile import load_csv
+from capcheck.builtins.loaders.csvfile import load_csv
+from capcheck.core.kinds import EvidenceKind, bundled_kinds, kind_problems
+from capcheck.core.loading import LoadContext, SourceFile
 
 ROOT = Path(__file__).resolve().parents[1]
 SCHEMAS = ROOT / "schemas" / "evidence"
@@ -253,7 +253,7 @@ def test_example_has_enough_records_with_unique_ids(kind: str) -> None:
 
 def test_example_loads_through_capcheck(kinds: dict[str, EvidenceKind], loaders: dict[str, Any]) -> None:
     """The hand-written files and the generated estate load and validate through capcheck's own loaders."""
-    from capcheck.evidence import load_evidence
+    from capcheck.core.evidence import load_evidence
 
     evidence = load_evidence([EXAMPLE], loaders=loaders, kinds=kinds)
     for kind in CORE_KINDS:
@@ -335,4 +335,4 @@ def test_a_kind_schema_file_that_is_no_json_schema_is_located_in_its_file(tmp_pa
 
 
 def test_every_bundled_kind_is_a_json_schema_with_a_valid_id() -> None:
-    assert [p for k in bundled_kinds() for p in kind_problems(k, "capcheck.kinds")] == []
+    assert [p for k in bundled_kinds() for p in kind_problems(k, "capcheck.core.kinds")] == []

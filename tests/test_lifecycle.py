@@ -11,8 +11,8 @@ from typing import Any
 
 import pytest
 
-from capcheck.lifecycle import fill_end_of_life, purl_base, snapshot
-from capcheck.loaders import Document
+from capcheck.core.lifecycle import fill_end_of_life, purl_base, snapshot
+from capcheck.core.loading import Document
 
 ROOT = Path(__file__).resolve().parent.parent
 SNAPSHOT = ROOT / "rules" / "reference-data" / "endoflife.json"

@@ -15,11 +15,11 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from capcheck.config import load_config
-from capcheck.errors import ConfigError
-from capcheck.kinds import EvidenceKind
-from capcheck.mapping import NUMBER_STYLES, FileMapping, MappingValueError, parse_number
-from capcheck.mapping_config import compile_mappings
+from capcheck.app.config import load_config
+from capcheck.core.errors import ConfigError
+from capcheck.core.kinds import EvidenceKind
+from capcheck.core.mapping import NUMBER_STYLES, FileMapping, MappingValueError, parse_number
+from capcheck.core.mapping_config import compile_mappings
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -468,9 +468,9 @@ def test_an_unnamed_index_column_is_renamed_and_an_id_made_from_a_template(load,
     }
     problems = load.problems("dspt-export.csv", mappings=compile_mappings([table], shown="c.toml"))
     assert all("is a required property" in p for p in problems)  # the schema still judges mapped records
-    from capcheck.kinds import bundled_kinds
-    from capcheck.loaders import LoadContext, SourceFile
-    from capcheck.loaders.csvfile import load_csv
+    from capcheck.builtins.loaders.csvfile import load_csv
+    from capcheck.core.kinds import bundled_kinds
+    from capcheck.core.loading import LoadContext, SourceFile
 
     kinds = {k.id: k for k in bundled_kinds()}
     source = SourceFile(Path("dspt-export.csv"), "dspt-export.csv", (workdir / "dspt-export.csv").read_bytes())
@@ -524,7 +524,7 @@ def test_a_misspelt_column_in_a_mapping_is_named_not_left_unmapped(load, mapped:
 
 @given(st.one_of(st.text(max_size=30), st.integers(), st.floats(allow_nan=True), st.booleans()))
 def test_a_conversion_either_converts_or_says_why_never_crashes(value: object) -> None:
-    from capcheck.kinds import bundled_kinds
+    from capcheck.core.kinds import bundled_kinds
 
     kind = next(k for k in bundled_kinds() if k.id == "supplier-contracts")
     plan = mapping(

@@ -11,11 +11,11 @@ from typing import Any
 
 import pytest
 
-from capcheck.engine import evaluate
-from capcheck.errors import PluginError
-from capcheck.evidence import EvidenceSet
-from capcheck.models import Outcome, Status
-from capcheck.rules import Rule, RuleContext, rule
+from capcheck.core.engine import evaluate
+from capcheck.core.errors import PluginError
+from capcheck.core.evidence import EvidenceSet
+from capcheck.core.models import Outcome, Status
+from capcheck.core.rules import Rule, RuleContext, rule
 
 AS_OF = date(2026, 1, 1)
 TEXT = {"description": "d", "rationale": "r", "remediation": "m"}

@@ -21,14 +21,14 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from capcheck.baseline import apply_baseline
-from capcheck.engine import evaluate
-from capcheck.evidence import EvidenceSet
-from capcheck.models import EvidenceRef, Finding, Outcome, PassedRecords, Status, fingerprint
-from capcheck.outcomes import Findings, fingerprint_prefix, row_fingerprint
-from capcheck.reporters.json import _finding_chunks
-from capcheck.rules import Rule, rule
-from capcheck.waivers import Waiver, apply_waivers
+from capcheck.assessment.baseline import apply_baseline
+from capcheck.assessment.waivers import Waiver, apply_waivers
+from capcheck.builtins.reporters.json import _finding_chunks
+from capcheck.core.engine import evaluate
+from capcheck.core.evidence import EvidenceSet
+from capcheck.core.models import EvidenceRef, Finding, Outcome, PassedRecords, Status, fingerprint
+from capcheck.core.outcomes import Findings, fingerprint_prefix, row_fingerprint
+from capcheck.core.rules import Rule, rule
 
 AS_OF = date(2026, 11, 25)
 TEXT = {"description": "What it checks.", "rationale": "Why it matters.", "remediation": "How to fix it."}

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from capcheck.errors import OutputError
-from capcheck.outputs import refuse_overwriting_inputs, write_file
+from capcheck.app.outputs import refuse_overwriting_inputs, write_file
+from capcheck.core.errors import OutputError
 
 
 def _messages(exc: pytest.ExceptionInfo[OutputError]) -> list[str]:

@@ -13,11 +13,11 @@ from pathlib import Path
 import pytest
 import yaml
 
-from capcheck.config import Config
-from capcheck.frameworks import bundled_frameworks
-from capcheck.models import Framework, RuleMeta
-from capcheck.registry import Registry
-from capcheck.runner import load_registry
+from capcheck.app.config import Config
+from capcheck.app.registry import Registry
+from capcheck.app.runner import load_registry
+from capcheck.builtins.frameworks import bundled_frameworks
+from capcheck.core.models import Framework, RuleMeta
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLES = ROOT / "examples"
@@ -195,7 +195,7 @@ def test_no_built_in_rule_names_a_record_of_the_example() -> None:
     ids = _example_record_ids()
     assert {"DEC-2026-02", "RSK-008", "CTL-007"} <= ids  # the example's own ids: the scan reads them
     pattern = re.compile(r"\b(" + "|".join(re.escape(i) for i in sorted(ids, key=len, reverse=True)) + r")\b")
-    sources = [*ROOT.glob("rules/*/*.toml"), *ROOT.glob("src/capcheck/pack/*.py")]
+    sources = [*ROOT.glob("rules/*/*.toml"), *ROOT.glob("src/capcheck/builtins/pack/*.py")]
     named = {
         p.relative_to(ROOT).as_posix(): sorted(set(pattern.findall(p.read_text(encoding="utf-8")))) for p in sources
     }

@@ -6,10 +6,10 @@ from collections import Counter
 
 import pytest
 
-from capcheck.config import Config
-from capcheck.frameworks import coverage
-from capcheck.registry import Registry
-from capcheck.runner import load_registry
+from capcheck.app.config import Config
+from capcheck.app.registry import Registry
+from capcheck.app.runner import load_registry
+from capcheck.builtins.frameworks import coverage
 
 
 @pytest.fixture(scope="module")
@@ -48,7 +48,7 @@ def test_every_framework_has_automated_and_manual_criteria_listed(registry: Regi
 
 
 def test_rule_options_are_documented_in_the_rule_reference(registry: Registry) -> None:
-    from capcheck.ruledocs import render_rule
+    from capcheck.app.ruledocs import render_rule
 
     for rule in registry.rules.values():
         page = render_rule(rule, registry)

@@ -15,8 +15,8 @@ from pathlib import Path
 import pytest
 
 from capcheck import hookimpl
-from capcheck.plugins import DEFAULT_PLUGINS, PluginInfo, build_plugin_manager
-from capcheck.registry import build_registry
+from capcheck.app.plugins import DEFAULT_PLUGINS, PluginInfo, build_plugin_manager
+from capcheck.app.registry import build_registry
 
 FIXTURES = Path(__file__).parent / "fixtures"
 
@@ -36,7 +36,7 @@ def test_builtins_are_registered_as_plugins_in_order() -> None:
     assert all(i.distribution == "capcheck" for i in infos)
     registry = build_registry(pm, infos)
     assert registry.rules["COMM-004"].source.as_dict()["type"] == "builtin"
-    assert registry.owners[("rule", "COMM-004")] == "capcheck.pack"
+    assert registry.owners[("rule", "COMM-004")] == "capcheck.builtins.pack"
 
 
 def test_a_module_by_name_comes_from_the_python_path(
@@ -123,17 +123,17 @@ def test_plugins_command_lists_what_each_registered(run_cli, copy_fixture: Calla
     result = run_cli("plugins", "--plugin", "./sample_plugin.py")
     assert result.exit_code == 0, result.stderr
     lines = result.stdout.splitlines()
-    [pack] = [line for line in lines if line.startswith("capcheck.pack ")]
+    [pack] = [line for line in lines if line.startswith("capcheck.builtins.pack ")]
     assert "builtin" in pack and "(capcheck " in pack and " rule" in pack
     [sample] = [line for line in lines if line.startswith("./sample_plugin.py ")]
     assert "module" in sample and "1 rule" in sample
-    [ocds] = [line for line in lines if line.startswith("capcheck.loaders.ocds ")]
+    [ocds] = [line for line in lines if line.startswith("capcheck.builtins.loaders.ocds ")]
     assert ocds.endswith("1 content loader, 1 loader extension")  # .json by content, .ocds.json by name
 
 
 def test_two_content_loaders_of_one_name_stop_the_run() -> None:
-    from capcheck.errors import PluginError
-    from capcheck.loaders import Loader
+    from capcheck.core.errors import PluginError
+    from capcheck.core.loading import Loader
 
     class Twin:
         @hookimpl
@@ -143,7 +143,7 @@ def test_two_content_loaders_of_one_name_stop_the_run() -> None:
     pm, infos = build_plugin_manager(entry_points=False)
     pm.register(Twin(), name="twin")
     with pytest.raises(
-        PluginError, match=re.escape("content loader 'ocds' is registered twice: by 'capcheck.loaders.ocds'")
+        PluginError, match=re.escape("content loader 'ocds' is registered twice: by 'capcheck.builtins.loaders.ocds'")
     ):
         build_registry(pm, [*infos, PluginInfo(name="twin", origin="module")])
 
@@ -170,11 +170,12 @@ def test_a_plugin_that_fails_to_import(run_cli, copy_fixture: Callable[..., Path
     [
         (
             "dup_rule_plugin",
-            "rule 'COMM-004' is registered twice: by 'capcheck.pack' and again by './dup_rule_plugin.py'",
+            "rule 'COMM-004' is registered twice: by 'capcheck.builtins.pack' and again by './dup_rule_plugin.py'",
         ),
         (
             "dup_kind_plugin",
-            "evidence kind 'it-assets' is registered twice: by 'capcheck.kinds' and again by './dup_kind_plugin.py'",
+            "evidence kind 'it-assets' is registered twice: by 'capcheck.core.kinds' "
+            "and again by './dup_kind_plugin.py'",
         ),
         (
             "raising_hook_plugin",
@@ -440,10 +441,10 @@ def test_trace_hooks_prints_every_hook_call(run_cli, copy_fixture: Callable[...,
     assert traced.exit_code == 0
     lines = traced.stderr.splitlines()
     assert "capcheck_rules() in ./sample_plugin.py [hook]" in lines
-    assert "capcheck_kinds() in capcheck.kinds [hook]" in lines
+    assert "capcheck_kinds() in capcheck.core.kinds [hook]" in lines
     # Built-ins first, in registration order.
     loaders = [line for line in lines if line.startswith("capcheck_loaders()")]
-    assert loaders[0] == "capcheck_loaders() in capcheck.loaders.jsonfile [hook]"
+    assert loaders[0] == "capcheck_loaders() in capcheck.builtins.loaders.jsonfile [hook]"
     assert traced.stdout == quiet.stdout
 
 
@@ -470,7 +471,7 @@ def test_a_kind_whose_schema_does_not_compile_is_a_plugin_error(
 def test_a_rule_format_that_raises_is_named_with_the_file(run_cli, workdir: Path) -> None:
     (workdir / "yaml_rules_plugin.py").write_text(
         "from capcheck import hookimpl\n"
-        "from capcheck.declarative import RuleFormat\n\n"
+        "from capcheck.builtins.declarative import RuleFormat\n\n"
         "def compile_yaml(path, display, context):\n"
         "    raise ValueError('indentation is hard')\n\n"
         "@hookimpl\n"

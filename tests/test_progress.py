@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from capcheck.progress import FIRST_DRAW_AFTER, REDRAW_INTERVAL, Progress, progress_display
-from capcheck.runner import CheckRequest, run_check
+from capcheck.app.progress import FIRST_DRAW_AFTER, REDRAW_INTERVAL, Progress, progress_display
+from capcheck.app.runner import CheckRequest, run_check
 
 
 class Clock:
@@ -117,17 +117,17 @@ def test_check_draws_no_progress_when_standard_error_is_not_a_terminal(run_cli, 
 
 def test_quiet_turns_the_progress_display_off(run_cli, copy_fixture, monkeypatch: pytest.MonkeyPatch) -> None:
     # --quiet (the text report's summary only) is handed to the settings, where it turns the display off.
-    import capcheck.settings
+    import capcheck.app.settings
 
-    real = capcheck.settings.resolve_settings
+    real = capcheck.app.settings.resolve_settings
     seen: list[bool] = []
 
-    def spy(cli: capcheck.settings.CliOptions, *args: object, **kwargs: object) -> capcheck.settings.Settings:
+    def spy(cli: capcheck.app.settings.CliOptions, *args: object, **kwargs: object) -> capcheck.app.settings.Settings:
         settings = real(cli, *args, stderr_isatty=True, **{k: v for k, v in kwargs.items() if k != "stderr_isatty"})
         seen.append(settings.progress.value)
         return settings
 
-    monkeypatch.setattr(capcheck.settings, "resolve_settings", spy)
+    monkeypatch.setattr(capcheck.app.settings, "resolve_settings", spy)
     monkeypatch.delenv("CI", raising=False)
     monkeypatch.delenv("CAPCHECK_NO_PROGRESS", raising=False)
     monkeypatch.setenv("TERM", "xterm")

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from capcheck.side_inputs import RULE_FILE_MAX_BYTES
+from capcheck.core.side_inputs import RULE_FILE_MAX_BYTES
 
 RULES = Path(__file__).parent / "fixtures" / "rules"
 

@@ -6,10 +6,10 @@ from pathlib import Path
 
 from click.testing import CliRunner
 
+from capcheck.app.config import Config
+from capcheck.app.ruledocs import render_rule, rule_doc_files
+from capcheck.app.runner import load_registry
 from capcheck.cli import cli
-from capcheck.config import Config
-from capcheck.ruledocs import render_rule, rule_doc_files
-from capcheck.runner import load_registry
 
 DOCS = Path(__file__).resolve().parent.parent / "docs" / "rules"
 

@@ -9,9 +9,9 @@ from typing import Any
 
 import pytest
 
-from capcheck.errors import PluginError, UsageError
-from capcheck.models import Outcome, Severity, display_path
-from capcheck.rules import Rule, RuleContext, rule, select_rules
+from capcheck.core.errors import PluginError, UsageError
+from capcheck.core.models import Outcome, Severity, display_path
+from capcheck.core.rules import Rule, RuleContext, rule, select_rules
 
 TEXT = {"description": "d", "rationale": "r", "remediation": "m"}
 
@@ -171,7 +171,7 @@ def test_an_area_selector_is_not_a_prefix_of_a_longer_area() -> None:
     [(None, True), ("", True), ("  \t\n", True), ("x", False), (" x ", False), (0, False), (False, False), ([], False)],
 )
 def test_is_missing(value: Any, missing: bool) -> None:
-    from capcheck.rules import is_missing
+    from capcheck.core.rules import is_missing
 
     assert is_missing(value) is missing
 
@@ -179,7 +179,7 @@ def test_is_missing(value: Any, missing: bool) -> None:
 def test_missing_and_undetermined_name_the_fields_a_record_lacks() -> None:
     from datetime import date
 
-    from capcheck.models import Status
+    from capcheck.core.models import Status
 
     meta = make("INFRA-004", severity="critical").meta
     ctx = RuleContext(meta, evidence=None, as_of=date(2026, 11, 25), options={})  # type: ignore[arg-type]
@@ -201,7 +201,7 @@ def test_missing_and_undetermined_name_the_fields_a_record_lacks() -> None:
 def test_outcome_constructors_build_whole_outcomes() -> None:
     from datetime import date
 
-    from capcheck.models import Status
+    from capcheck.core.models import Status
 
     meta = make("INFRA-004", severity="critical").meta
     ctx = RuleContext(meta, evidence=None, as_of=date(2026, 11, 25), options={})  # type: ignore[arg-type]

@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from capcheck.config import Config, load_config
-from capcheck.errors import ConfigError, EvidenceError, UsageError
-from capcheck.models import Severity
-from capcheck.runner import CheckRequest, load_registry, run_check
+from capcheck.app.config import Config, load_config
+from capcheck.app.runner import CheckRequest, load_registry, run_check
+from capcheck.core.errors import ConfigError, EvidenceError, UsageError
+from capcheck.core.models import Severity
 
 PY_RULES = ("COMM-003", "COMM-004", "GOV-002", "INFRA-003", "INFRA-004")
 
@@ -63,7 +63,7 @@ def test_config_overrides_reach_the_rules(mixed: Path, workdir: Path) -> None:
 
 
 def test_the_request_is_taken_as_given_and_the_config_decides_no_precedence(mixed: Path) -> None:
-    # The config's select/ignore are merged by capcheck.settings; the runner runs what the request says.
+    # The config's select/ignore are merged by capcheck.app.settings; the runner runs what the request says.
     config = Config(select=["COMM"], ignore=["COMM-003"])
     result = run_check(CheckRequest(paths=[mixed], config=config, select=["COMM-003", "GOV-002"]))
     assert [r.id for r in result.rules] == ["COMM-003", "GOV-002"]

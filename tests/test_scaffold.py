@@ -103,7 +103,7 @@ def test_default_folders_are_beside_the_config_file(run_cli, workdir: Path, monk
 def test_never_into_the_built_in_pack_in_capchecks_own_repository(
     run_cli, monkeypatch: pytest.MonkeyPatch, args: list[str]
 ) -> None:
-    from capcheck.resources import data_dir
+    from capcheck.core.resources import data_dir
 
     root = data_dir("rules").parent
     if not (root / "pyproject.toml").is_file():

@@ -12,11 +12,9 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
-from capcheck.criteria import CriterionStatus as CS
-from capcheck.criteria import combine, read_attestations, rule_verdict
-from capcheck.frameworks import bundled_frameworks
-from capcheck.models import Area, Severity, Status, Summary
-from capcheck.scorecard import (
+from capcheck.assessment.criteria import CriterionStatus as CS
+from capcheck.assessment.criteria import combine, read_attestations, rule_verdict
+from capcheck.assessment.scorecard import (
     Scorecard,
     ScorecardConfig,
     ScoredRule,
@@ -24,7 +22,16 @@ from capcheck.scorecard import (
     compute_scorecard,
     gate_failures,
 )
-from capcheck.sufficiency import AreaNeeds, Bound, Profile, ScorecardData, bundled_scorecard_data, read_organisation
+from capcheck.assessment.sufficiency import (
+    AreaNeeds,
+    Bound,
+    Profile,
+    ScorecardData,
+    bundled_scorecard_data,
+    read_organisation,
+)
+from capcheck.builtins.frameworks import bundled_frameworks
+from capcheck.core.models import Area, Severity, Status, Summary
 
 AS_OF = date(2026, 11, 25)
 AREAS = [Area(id="COMM", title="Commercial", order=1), Area(id="INFRA", title="Infrastructure", order=2)]
@@ -377,7 +384,7 @@ def test_criteria_below_the_profile_are_the_gaps() -> None:
 def test_bundled_scorecard_data_names_real_areas_kinds_and_criteria(kinds: dict[str, Any]) -> None:
     data = bundled_scorecard_data()
     refs = {f"{fw.id}:{c.id}" for fw in FRAMEWORKS.values() for c in fw.criteria}
-    from capcheck.areas import bundled_areas
+    from capcheck.builtins.areas import bundled_areas
 
     assert set(data.needs) == {a.id for a in bundled_areas()}
     for needs in data.needs.values():
@@ -599,7 +606,7 @@ def test_the_findings_document_shows_a_loosened_method_and_the_selection(
 def test_the_bundled_example_has_a_profile_attestations_and_a_schema_valid_scorecard(run_cli: Any) -> None:
     import jsonschema
 
-    from capcheck.resources import schema_path
+    from capcheck.core.resources import schema_path
 
     example = Path(__file__).parents[1] / "examples" / "northgate-health-digital" / "evidence"
     args = ["check", str(example), "--as-of", "2026-11-25", "--fail-on", "never", "-f", "json"]
@@ -654,7 +661,7 @@ def test_min_coverage_is_inclusive() -> None:
 
 
 def test_a_field_is_missing_when_absent_null_or_empty_but_false_and_0_are_values() -> None:
-    from capcheck.sufficiency import kind_coverage
+    from capcheck.assessment.sufficiency import kind_coverage
 
     records = [
         {"id": "a", "f": False},

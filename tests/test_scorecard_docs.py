@@ -10,11 +10,11 @@ from typing import Any
 
 import pytest
 
-from capcheck.areas import bundled_areas
-from capcheck.frameworks import bundled_frameworks
-from capcheck.models import Severity, Status, Summary
-from capcheck.scorecard import ScorecardConfig, ScoredRule, compute_scorecard
-from capcheck.sufficiency import bundled_scorecard_data
+from capcheck.assessment.scorecard import ScorecardConfig, ScoredRule, compute_scorecard
+from capcheck.assessment.sufficiency import bundled_scorecard_data
+from capcheck.builtins.areas import bundled_areas
+from capcheck.builtins.frameworks import bundled_frameworks
+from capcheck.core.models import Severity, Status, Summary
 
 DOC = Path(__file__).parents[1] / "docs" / "scorecard.md"
 AS_OF = date(2026, 11, 25)
@@ -67,7 +67,7 @@ def test_each_worked_example_gives_the_level_it_states(area: str, example: dict[
 
 
 def test_the_configuration_example_is_valid(tmp_path: Path) -> None:
-    from capcheck.config import load_config
+    from capcheck.app.config import load_config
 
     text = DOC.read_text(encoding="utf-8")
     section = text[text.index("## Configuration") :]
@@ -84,7 +84,7 @@ def test_the_configuration_example_is_valid(tmp_path: Path) -> None:
 
 
 def test_every_area_page_says_what_the_scorecard_needs() -> None:
-    from capcheck.frameworks import bundled_frameworks as frameworks
+    from capcheck.builtins.frameworks import bundled_frameworks as frameworks
 
     titles = {f"{fw.id}:{c.id}": c.title for fw in frameworks() for c in fw.criteria}
     for area, needs in bundled_scorecard_data().needs.items():

@@ -12,12 +12,12 @@ from typing import Any
 
 import pytest
 
-import capcheck.evidence
-from capcheck.config import Config, ConfigSearch, load_config, search_config
-from capcheck.errors import ConfigError, UsageError
-from capcheck.models import Severity
-from capcheck.runner import load_registry
-from capcheck.settings import CliOptions, check_usage, resolve_settings
+import capcheck.core.evidence
+from capcheck.app.config import Config, ConfigSearch, load_config, search_config
+from capcheck.app.runner import load_registry
+from capcheck.app.settings import CliOptions, check_usage, resolve_settings
+from capcheck.core.errors import ConfigError, UsageError
+from capcheck.core.models import Severity
 
 
 def _config(workdir: Path, text: str) -> Config:
@@ -178,7 +178,7 @@ def test_the_config_search_says_why_there_is_no_file(tmp_path: Path) -> None:
 def evidence_reads(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     """Every evidence path the reader walks or opens, recorded: a usage error must leave this empty."""
     seen: list[str] = []
-    real_find, real_read = capcheck.evidence.find_evidence_files, capcheck.evidence._read
+    real_find, real_read = capcheck.core.evidence.find_evidence_files, capcheck.core.evidence._read
 
     def find(paths: Any, extensions: Any) -> Any:
         paths = list(paths)
@@ -189,8 +189,8 @@ def evidence_reads(monkeypatch: pytest.MonkeyPatch) -> list[str]:
         seen.append(f"read {shown}")
         return real_read(path, shown, max_bytes)
 
-    monkeypatch.setattr(capcheck.evidence, "find_evidence_files", find)
-    monkeypatch.setattr(capcheck.evidence, "_read", read)
+    monkeypatch.setattr(capcheck.core.evidence, "find_evidence_files", find)
+    monkeypatch.setattr(capcheck.core.evidence, "_read", read)
     return seen
 
 

@@ -16,14 +16,14 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from capcheck.baseline import load_baseline
-from capcheck.config import load_config
-from capcheck.declarative import CompileContext
-from capcheck.declarative.toml_format import compile_rule_file
-from capcheck.diff import load_findings_document
-from capcheck.errors import CapcheckError, ConfigError, RuleFileError, UsageError
-from capcheck.side_inputs import Named, elide, read_bounded, shorten
-from capcheck.waivers import load_waivers
+from capcheck.app.config import load_config
+from capcheck.app.diff import load_findings_document
+from capcheck.assessment.baseline import load_baseline
+from capcheck.assessment.waivers import load_waivers
+from capcheck.builtins.declarative import CompileContext
+from capcheck.builtins.declarative.toml_format import compile_rule_file
+from capcheck.core.errors import CapcheckError, ConfigError, RuleFileError, UsageError
+from capcheck.core.side_inputs import Named, elide, read_bounded, shorten
 from hostile import mutated
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -121,8 +121,8 @@ CLI = settings(max_examples=CLI_EXAMPLES, **_SHARED)
 @pytest.fixture(scope="module")
 def compile_context() -> CompileContext:
     """The bundled areas and kinds, as rule files are compiled against."""
-    from capcheck.areas import bundled_areas
-    from capcheck.kinds import bundled_kinds
+    from capcheck.builtins.areas import bundled_areas
+    from capcheck.core.kinds import bundled_kinds
 
     return CompileContext(areas=frozenset(a.id for a in bundled_areas()), kinds={k.id: k for k in bundled_kinds()})
 
@@ -180,7 +180,7 @@ def test_baselines_never_crash(scratch: Path, data: bytes) -> None:
 @LIBRARY
 @given(data=_inputs(FINDINGS))
 def test_findings_documents_never_crash(scratch: Path, data: bytes) -> None:
-    from capcheck.diff import diff_documents, render_diff
+    from capcheck.app.diff import diff_documents, render_diff
 
     (scratch / "new.json").write_bytes(data)
     _only_named_errors(scratch / "new.json", UsageError, load_findings_document)

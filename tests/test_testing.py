@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from capcheck.errors import PluginError, RuleFileError
-from capcheck.models import Status
+from capcheck.core.errors import PluginError, RuleFileError
+from capcheck.core.models import Status
 from capcheck.testing import run_case_file, run_rule
 
 # --- what makes a case file unrunnable -----------------------------------------------------------

@@ -15,9 +15,9 @@ import xmlschema
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from capcheck.resources import load_schema
+from capcheck.app.testreport import render_text, run_tests, shown_percent
+from capcheck.core.resources import load_schema
 from capcheck.testing import harness_registry
-from capcheck.testreport import render_text, run_tests, shown_percent
 
 SCHEMAS = Path(__file__).parent / "data" / "external-schemas"
 
@@ -274,8 +274,8 @@ _hostile = st.lists(
 def test_reports_carry_hostile_text_safely(name: str, mismatch: str) -> None:
     from lxml import etree
 
+    from capcheck.app.testreport import FileResult, TestRun, render_json, render_junit
     from capcheck.testing import CaseResult
-    from capcheck.testreport import FileResult, TestRun, render_json, render_junit
 
     case = CaseResult(name=name, mismatches=[mismatch], location="c.yaml:4")
     run = TestRun((FileResult("c.yaml", "COMM-950", (case,)),))

@@ -8,11 +8,11 @@ from pathlib import Path
 
 import pytest
 
-from capcheck.config import Config
-from capcheck.errors import EvidenceError, RuleFileError
-from capcheck.plugins import build_plugin_manager
-from capcheck.registry import Registry, build_registry
-from capcheck.validation import validate_paths
+from capcheck.app.config import Config
+from capcheck.app.plugins import build_plugin_manager
+from capcheck.app.registry import Registry, build_registry
+from capcheck.app.validation import validate_paths
+from capcheck.core.errors import EvidenceError, RuleFileError
 
 
 @pytest.fixture(scope="module")
@@ -103,7 +103,7 @@ def test_a_rule_file_is_checked_as_a_run_would_register_it(
 
 
 def test_the_bundled_rule_pack_validates(registry: Registry, run_cli) -> None:
-    from capcheck.resources import data_dir
+    from capcheck.core.resources import data_dir
 
     result = run_cli("validate", data_dir("rules"))
     assert result.exit_code == 0, result.stderr

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from capcheck.errors import ConfigError
-from capcheck.waivers import load_waivers
+from capcheck.assessment.waivers import load_waivers
+from capcheck.core.errors import ConfigError
 
 AS_OF = "2025-04-01"
 

@@ -1,10 +1,10 @@
-"""Counted nouns agree with their count, everywhere text outputs print one (``capcheck.wording``)."""
+"""Counted nouns agree with their count, everywhere text outputs print one (``capcheck.core.wording``)."""
 
 from __future__ import annotations
 
 import pytest
 
-from capcheck.wording import noun_for, plural
+from capcheck.core.wording import noun_for, plural
 
 
 @pytest.mark.parametrize(

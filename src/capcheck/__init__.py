@@ -3,7 +3,7 @@
 The public API: everything a plugin, a rule or a tool built on capcheck needs is importable from here
 (``from capcheck import rule, hookimpl, KindExtension``), and what is in ``__all__`` follows the plugin
 API's semantic versioning (``PLUGIN_API_VERSION``; docs/plugins.md, "Stability"). Modules themselves
-are implementation: a name imported from ``capcheck.engine`` may move without notice.
+are implementation: a name imported from ``capcheck.core.engine`` may move without notice.
 
 The names are re-exported lazily (PEP 562) so that ``import capcheck`` and ``capcheck --version``
 stay instant: pydantic and the engine are imported only when a name that needs them is used.
@@ -23,11 +23,15 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any
 
-    from capcheck.baseline import BaselineReport
-    from capcheck.config import Config
-    from capcheck.criteria import CriterionResult, CriterionStatus
-    from capcheck.declarative import CompileContext, RuleFormat
-    from capcheck.errors import (
+    from capcheck.app.config import Config
+    from capcheck.app.runner import CheckRequest, load_registry, run_check
+    from capcheck.assessment.baseline import BaselineReport
+    from capcheck.assessment.criteria import CriterionResult, CriterionStatus
+    from capcheck.assessment.scorecard import AreaScore, Scorecard, ScorecardConfig
+    from capcheck.assessment.sufficiency import OrganisationReading
+    from capcheck.assessment.waivers import Waiver, WaiverState
+    from capcheck.builtins.declarative import CompileContext, RuleFormat
+    from capcheck.core.errors import (
         CapcheckError,
         ConfigError,
         EvidenceError,
@@ -36,16 +40,16 @@ if TYPE_CHECKING:
         RuleFileError,
         UsageError,
     )
-    from capcheck.evidence import EvidenceSet, evidence_from_records, load_evidence
-    from capcheck.hookspecs import PLUGIN_API_VERSION, hookimpl, hookspec
-    from capcheck.kinds import EvidenceKind, KindExtension
-    from capcheck.loaders import (
+    from capcheck.core.evidence import EvidenceSet, evidence_from_records, load_evidence
+    from capcheck.core.hookspecs import PLUGIN_API_VERSION, hookimpl, hookspec
+    from capcheck.core.kinds import EvidenceKind, KindExtension
+    from capcheck.core.loading import (
         Document,
         LoadContext,
         Loader,
         SourceFile,
     )
-    from capcheck.models import (
+    from capcheck.core.models import (
         Area,
         Criterion,
         EvidenceFileInfo,
@@ -62,18 +66,14 @@ if TYPE_CHECKING:
         Status,
         Summary,
     )
-    from capcheck.reporters import RenderOptions, Reporter
-    from capcheck.rules import (
+    from capcheck.core.reporting import RenderOptions, Reporter
+    from capcheck.core.rules import (
         Record,
         Rule,
         RuleContext,
         is_missing,
         rule,
     )
-    from capcheck.runner import CheckRequest, load_registry, run_check
-    from capcheck.scorecard import AreaScore, Scorecard, ScorecardConfig
-    from capcheck.sufficiency import OrganisationReading
-    from capcheck.waivers import Waiver, WaiverState
 
 __all__ = [
     "PLUGIN_API_VERSION",
@@ -137,11 +137,11 @@ __all__ = [
 
 #: Where each public name lives: ``capcheck.X`` is imported from there on first use.
 _HOMES = {
-    "capcheck.baseline": ("BaselineReport",),
-    "capcheck.config": ("Config",),
-    "capcheck.criteria": ("CriterionResult", "CriterionStatus"),
-    "capcheck.declarative": ("CompileContext", "RuleFormat"),
-    "capcheck.errors": (
+    "capcheck.assessment.baseline": ("BaselineReport",),
+    "capcheck.app.config": ("Config",),
+    "capcheck.assessment.criteria": ("CriterionResult", "CriterionStatus"),
+    "capcheck.builtins.declarative": ("CompileContext", "RuleFormat"),
+    "capcheck.core.errors": (
         "CapcheckError",
         "ConfigError",
         "EvidenceError",
@@ -150,11 +150,11 @@ _HOMES = {
         "RuleFileError",
         "UsageError",
     ),
-    "capcheck.evidence": ("EvidenceSet", "evidence_from_records", "load_evidence"),
-    "capcheck.hookspecs": ("PLUGIN_API_VERSION", "hookimpl", "hookspec"),
-    "capcheck.kinds": ("EvidenceKind", "KindExtension"),
-    "capcheck.loaders": ("Document", "LoadContext", "Loader", "SourceFile"),
-    "capcheck.models": (
+    "capcheck.core.evidence": ("EvidenceSet", "evidence_from_records", "load_evidence"),
+    "capcheck.core.hookspecs": ("PLUGIN_API_VERSION", "hookimpl", "hookspec"),
+    "capcheck.core.kinds": ("EvidenceKind", "KindExtension"),
+    "capcheck.core.loading": ("Document", "LoadContext", "Loader", "SourceFile"),
+    "capcheck.core.models": (
         "Area",
         "Criterion",
         "EvidenceFileInfo",
@@ -171,12 +171,12 @@ _HOMES = {
         "Status",
         "Summary",
     ),
-    "capcheck.reporters": ("RenderOptions", "Reporter"),
-    "capcheck.rules": ("Record", "Rule", "RuleContext", "is_missing", "rule"),
-    "capcheck.runner": ("CheckRequest", "load_registry", "run_check"),
-    "capcheck.scorecard": ("AreaScore", "Scorecard", "ScorecardConfig"),
-    "capcheck.sufficiency": ("OrganisationReading",),
-    "capcheck.waivers": ("Waiver", "WaiverState"),
+    "capcheck.core.reporting": ("RenderOptions", "Reporter"),
+    "capcheck.core.rules": ("Record", "Rule", "RuleContext", "is_missing", "rule"),
+    "capcheck.app.runner": ("CheckRequest", "load_registry", "run_check"),
+    "capcheck.assessment.scorecard": ("AreaScore", "Scorecard", "ScorecardConfig"),
+    "capcheck.assessment.sufficiency": ("OrganisationReading",),
+    "capcheck.assessment.waivers": ("Waiver", "WaiverState"),
 }
 _WHERE = {name: module for module, names in _HOMES.items() for name in names}
 

@@ -1,4 +1,4 @@
-"""The ``capcheck`` command line: parsing and printing only; the work is in :mod:`capcheck.runner`.
+"""The ``capcheck`` command line: parsing and printing only; the work is in :mod:`capcheck.app.runner`.
 
 Exit codes: 0 no failing finding at or above ``--fail-on``; 1 there is one; 2 a usage, input,
 config, plugin or output error, or an ``error`` finding (the check is incomplete); 130 and 143
@@ -21,16 +21,16 @@ from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 import click
 
 from capcheck._version import __version__
-from capcheck.wording import plural
+from capcheck.core.wording import plural
 
 if TYPE_CHECKING:
-    from capcheck.config import Config
-    from capcheck.errors import CapcheckError
-    from capcheck.models import RunResult
-    from capcheck.plugins import PluginInfo
-    from capcheck.registry import Registry
-    from capcheck.reporters import RenderOptions
-    from capcheck.settings import CliOptions, Settings
+    from capcheck.app.config import Config
+    from capcheck.app.plugins import PluginInfo
+    from capcheck.app.registry import Registry
+    from capcheck.app.settings import CliOptions, Settings
+    from capcheck.core.errors import CapcheckError
+    from capcheck.core.models import RunResult
+    from capcheck.core.reporting import RenderOptions
 
 __all__ = ["main"]
 
@@ -44,7 +44,7 @@ SEVERITY_CHOICES = ["info", "low", "medium", "high", "critical", "never"]
 
 
 def _print_error(exc: CapcheckError) -> None:
-    from capcheck.escaping.terminal import terminal
+    from capcheck.core.escaping.terminal import terminal
 
     err = sys.stderr
     problems = exc.problems
@@ -61,7 +61,7 @@ def handle_errors(func: F) -> F:
 
     @functools.wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
-        from capcheck.errors import CapcheckError
+        from capcheck.core.errors import CapcheckError
 
         debug = kwargs.get("debug", False) or bool(os.environ.get("CAPCHECK_DEBUG"))
         try:
@@ -74,7 +74,7 @@ def handle_errors(func: F) -> F:
         except (click.exceptions.Exit, click.ClickException, SystemExit):
             raise
         except KeyboardInterrupt:
-            # Without the console script's handlers (see capcheck.process): still an interrupt, not a result.
+            # Without the console script's handlers (see capcheck.core.process): still an interrupt, not a result.
             with contextlib.suppress(OSError):
                 click.echo("capcheck: interrupted by SIGINT: nothing more was written", err=True)
             sys.exit(130)
@@ -87,7 +87,7 @@ def handle_errors(func: F) -> F:
         except Exception as exc:
             if debug:
                 raise
-            from capcheck.escaping.terminal import terminal
+            from capcheck.core.escaping.terminal import terminal
 
             click.echo(
                 f"capcheck: internal error: {type(exc).__name__}: {terminal(exc)}\n"
@@ -158,7 +158,7 @@ _DISPLAY = "capcheck.display"
 
 def _display(ctx: click.Context, param: click.Parameter, value: Any) -> None:
     """Collect the text report's display flags in the context (they change what is shown, nothing else)."""
-    from capcheck.reporters.text import SHOW_CHOICES
+    from capcheck.builtins.reporters.text import SHOW_CHOICES
 
     if param.name == "show":
         if not value:
@@ -173,7 +173,7 @@ def _display(ctx: click.Context, param: click.Parameter, value: Any) -> None:
     elif param.name == "min_severity":
         if value is None:
             return
-        from capcheck.models import Severity
+        from capcheck.core.models import Severity
 
         value = Severity(value.lower())
     elif value is None or value is False:
@@ -282,15 +282,15 @@ def rules_plugins_options(func: F) -> F:
 
 
 def _load_config(config_path: Path | None) -> Config:
-    from capcheck.config import find_config, load_config
+    from capcheck.app.config import find_config, load_config
 
     return load_config(config_path if config_path is not None else find_config())
 
 
 def _settings(config_path: Path | None, options: CliOptions) -> Settings:
     """The effective settings: the config file (named, or found upwards), the environment and ``options``."""
-    from capcheck.config import ConfigSearch, load_config, search_config
-    from capcheck.settings import resolve_settings
+    from capcheck.app.config import ConfigSearch, load_config, search_config
+    from capcheck.app.settings import resolve_settings
 
     search = ConfigSearch(config_path, named=True) if config_path is not None else search_config()
     config = load_config(search.found)
@@ -308,13 +308,13 @@ def _registry(
     config: Config, rule_paths: tuple[Path, ...] = (), plugins: tuple[str, ...] = (), *, announce: bool = False
 ) -> Registry:
     """The registry for a command; ``announce``: say on stderr which code beyond capcheck's own runs."""
-    from capcheck.runner import load_registry
+    from capcheck.app.runner import load_registry
 
     ctx = click.get_current_context(silent=True)
     refuse = bool(ctx is not None and ctx.meta.get(_NO_CONFIG_PLUGINS))
     registry = load_registry(config, rule_paths, plugins, config_plugins=False if refuse else None)
     if announce:
-        from capcheck.escaping.terminal import terminal
+        from capcheck.core.escaping.terminal import terminal
 
         for info in registry.plugins:
             if info.origin != "builtin":
@@ -325,8 +325,8 @@ def _registry(
 
 def _plugin_origin(info: PluginInfo) -> str:
     """Where a plugin's code came from and who asked for it, for people deciding whether to trust it."""
-    from capcheck.models import display_path
-    from capcheck.plugins import is_plugin_path
+    from capcheck.app.plugins import is_plugin_path
+    from capcheck.core.models import display_path
 
     if info.origin == "entry point":
         dist = f" of {info.distribution} {info.version}" if info.distribution else ""
@@ -337,7 +337,7 @@ def _plugin_origin(info: PluginInfo) -> str:
 
 
 def _usage(message: str) -> NoReturn:
-    from capcheck.errors import UsageError
+    from capcheck.core.errors import UsageError
 
     raise UsageError(message)
 
@@ -358,7 +358,7 @@ def cli(ctx: click.Context, no_plugin_autoload: bool) -> None:
     governance registers ...) and reports pass/fail findings with a severity.
     """
     if no_plugin_autoload:
-        from capcheck.plugins import no_autoload
+        from capcheck.app.plugins import no_autoload
 
         ctx.with_resource(no_autoload())  # until the command has finished
 
@@ -529,8 +529,8 @@ def _cli_options(
     no_baseline: bool = False,
     no_progress: bool = False,
 ) -> CliOptions:
-    """The parsed options of ``check`` (and the commands sharing them), handed to :mod:`capcheck.settings`."""
-    from capcheck.settings import CliOptions
+    """The parsed options of ``check`` (and the commands sharing them), handed to :mod:`capcheck.app.settings`."""
+    from capcheck.app.settings import CliOptions
 
     return CliOptions(
         paths=paths,
@@ -554,7 +554,7 @@ def _cli_options(
 
 
 def _say_notes(settings: Settings) -> None:
-    from capcheck.escaping.terminal import terminal
+    from capcheck.core.escaping.terminal import terminal
 
     for note in settings.notes:
         click.echo(f"capcheck: note: {terminal(note)}", err=True)
@@ -585,10 +585,10 @@ def check(
     **options: Any,
 ) -> None:
     """Check evidence files or directories (PATH...) against the rules."""
-    from capcheck.outputs import inputs_of, refuse_outputs_read_as_evidence, refuse_overwriting_inputs
-    from capcheck.progress import progress_display
-    from capcheck.runner import run_check
-    from capcheck.settings import check_usage, format_name
+    from capcheck.app.outputs import inputs_of, refuse_outputs_read_as_evidence, refuse_overwriting_inputs
+    from capcheck.app.progress import progress_display
+    from capcheck.app.runner import run_check
+    from capcheck.app.settings import check_usage, format_name
 
     settings = _settings(
         config_path, _cli_options(paths, rule_paths, plugins, select, ignore, as_of, waivers_path, debug, **options)
@@ -618,11 +618,11 @@ def check(
     for name, path in targets:
         _emit(registry, result, name, path, markdown_limit, sarif)
     if "github" in (fmt, *(name for name, _ in targets)):
-        from capcheck.reporters.github import append_step_summary
+        from capcheck.builtins.reporters.github import append_step_summary
 
         append_step_summary(result, _render_options(output, markdown_limit, sarif))
     if output is not None:  # the report went to a file: still say how the run went
-        from capcheck.reporters.text import render_summary_line
+        from capcheck.builtins.reporters.text import render_summary_line
 
         color = _color(True)
         click.echo(render_summary_line(result, color), nl=False, color=color or None)
@@ -634,7 +634,7 @@ def _sarif_default(paths: Sequence[Path]) -> str:
     distinct for runs over different ones (GitHub keeps one analysis per category)."""
     import hashlib
 
-    from capcheck.models import display_path
+    from capcheck.core.models import display_path
 
     named = "\0".join(sorted(display_path(p) for p in paths))
     return f"capcheck/{hashlib.sha256(named.encode('utf-8', 'surrogateescape')).hexdigest()[:12]}/"
@@ -674,11 +674,11 @@ def baseline_create(
     """Check PATH... and write every failure's fingerprint to a baseline file."""
     import json
 
-    from capcheck.baseline import baseline_document
-    from capcheck.outputs import inputs_of, refuse_outputs_read_as_evidence, refuse_overwriting_inputs, write_file
-    from capcheck.progress import progress_display
-    from capcheck.runner import run_check
-    from capcheck.settings import check_usage
+    from capcheck.app.outputs import inputs_of, refuse_outputs_read_as_evidence, refuse_overwriting_inputs, write_file
+    from capcheck.app.progress import progress_display
+    from capcheck.app.runner import run_check
+    from capcheck.app.settings import check_usage
+    from capcheck.assessment.baseline import baseline_document
 
     # No baseline is applied while one is made, and any failure is recorded (nothing is gated).
     cli_options = _cli_options(
@@ -750,9 +750,9 @@ def config_show(
     """
     import json
 
-    from capcheck.escaping.terminal import terminal
-    from capcheck.rules import select_rules
-    from capcheck.settings import check_usage
+    from capcheck.app.settings import check_usage
+    from capcheck.core.escaping.terminal import terminal
+    from capcheck.core.rules import select_rules
 
     settings = _settings(
         config_path, _cli_options(paths, rule_paths, plugins, select, ignore, as_of, waivers_path, debug, **options)
@@ -802,7 +802,7 @@ def config_show(
 
 
 def _shown_path(path: Path) -> str:
-    from capcheck.models import display_path
+    from capcheck.core.models import display_path
 
     return display_path(path)
 
@@ -826,8 +826,8 @@ def diff(old: Path, new: Path, fmt: str, markdown_limit: int | None, debug: bool
 
     Exits 1 when NEW has failures OLD did not.
     """
-    from capcheck.diff import diff_documents, load_findings_document, render_diff
-    from capcheck.escaping.markdown import DEFAULT_LIMIT
+    from capcheck.app.diff import diff_documents, load_findings_document, render_diff
+    from capcheck.core.escaping.markdown import DEFAULT_LIMIT
 
     result = diff_documents(load_findings_document(old), load_findings_document(new))
     click.echo(render_diff(result, fmt, DEFAULT_LIMIT if markdown_limit is None else markdown_limit), nl=False)
@@ -842,7 +842,7 @@ def _emit(
     markdown_limit: int | None = None,
     sarif: Mapping[str, Any] | None = None,
 ) -> None:
-    from capcheck.outputs import write_file
+    from capcheck.app.outputs import write_file
 
     options = _render_options(output, markdown_limit, sarif)
     write = registry.reporters[fmt].write
@@ -868,7 +868,7 @@ def _write(
 ) -> None:
     """Stream with the reporter plugin for ``fmt``; a reporter that raises is the plugin's error, named
     (a failing write is the output's own error: an ``OSError``, or the checked stdout's ``OutputError``)."""
-    from capcheck.errors import CapcheckError, PluginError, Problem
+    from capcheck.core.errors import CapcheckError, PluginError, Problem
 
     try:
         write(result, options, stream)
@@ -886,7 +886,7 @@ def _render_options(
     output: Path | None, markdown_limit: int | None = None, sarif: Mapping[str, Any] | None = None
 ) -> RenderOptions:
     """The render options for an output (standard output when ``output`` is None)."""
-    from capcheck.reporters import RenderOptions
+    from capcheck.core.reporting import RenderOptions
 
     options = RenderOptions(color=_color(output is None), base_dir=Path.cwd(), **_display_settings(output is None))
     ctx = click.get_current_context(silent=True)
@@ -900,7 +900,7 @@ def _render_options(
 
 
 def _display_settings(to_terminal: bool) -> dict[str, Any]:
-    """The display flags given to this command, as :class:`~capcheck.reporters.RenderOptions` fields."""
+    """The display flags given to this command, as :class:`~capcheck.core.reporting.RenderOptions` fields."""
     import shutil
 
     ctx = click.get_current_context(silent=True)
@@ -919,7 +919,7 @@ def _display_settings(to_terminal: bool) -> dict[str, Any]:
 
 def _render(registry: Registry, result: RunResult, fmt: str, options: Any) -> str:
     """Render with the reporter plugin for ``fmt``; a reporter that raises is the plugin's error, named."""
-    from capcheck.errors import PluginError, Problem
+    from capcheck.core.errors import PluginError, Problem
 
     try:
         return registry.reporters[fmt].render(result, options)
@@ -969,8 +969,8 @@ def new_rule(
     debug: bool,
 ) -> None:
     """Write a starter rule that validates, and a case file with a passing and a failing record."""
-    from capcheck.outputs import inputs_of, refuse_overwriting_inputs, write_file
-    from capcheck.scaffold import refuse_builtin_pack, scaffold_rule
+    from capcheck.app.outputs import inputs_of, refuse_overwriting_inputs, write_file
+    from capcheck.app.scaffold import refuse_builtin_pack, scaffold_rule
 
     config = _load_config(config_path)
     registry = _registry(config, rule_paths, plugins)
@@ -1039,8 +1039,8 @@ def new_plugin(
     debug: bool,
 ) -> None:
     """Write a pip-installable plugin package NAME: a kind, two rules, their cases and tests that pass."""
-    from capcheck.outputs import write_file
-    from capcheck.scaffold import scaffold_plugin
+    from capcheck.app.outputs import write_file
+    from capcheck.app.scaffold import scaffold_plugin
 
     registry = _registry(_load_config(config_path), rule_paths, plugins)
     files = scaffold_plugin(registry, name, area=area)
@@ -1091,8 +1091,8 @@ def rules_list(
     debug: bool,
 ) -> None:
     """List the registered rules."""
-    from capcheck.rules import select_rules
-    from capcheck.runner import rule_info
+    from capcheck.app.runner import rule_info
+    from capcheck.core.rules import select_rules
 
     registry = _registry(_load_config(config_path), rule_paths, plugins)
     for area in areas:
@@ -1137,8 +1137,8 @@ def rules_docs(
     debug: bool,
 ) -> None:
     """Generate the rule reference (one Markdown page per rule, and an index) from rule metadata."""
-    from capcheck.outputs import inputs_of, refuse_overwriting_inputs
-    from capcheck.ruledocs import rule_doc_files, rule_doc_targets, write_rule_docs
+    from capcheck.app.outputs import inputs_of, refuse_overwriting_inputs
+    from capcheck.app.ruledocs import rule_doc_files, rule_doc_targets, write_rule_docs
 
     config = _load_config(config_path)
     registry = _registry(config, rule_paths, plugins)
@@ -1163,7 +1163,7 @@ def rules_docs(
     try:
         changed = write_rule_docs(registry, output, files)
     except OSError as exc:
-        from capcheck.process import output_error
+        from capcheck.core.process import output_error
 
         raise output_error(Path(exc.filename).as_posix() if exc.filename else output.as_posix(), exc) from None
     click.echo(f"wrote {plural(len(changed), 'changed file')} to {output} ({plural(len(registry.rules), 'rule')})")
@@ -1185,7 +1185,7 @@ def rules_show(
     rule_id: str, rule_paths: tuple[Path, ...], plugins: tuple[str, ...], config_path: Path | None, debug: bool
 ) -> None:
     """Show one rule: what it checks, why it matters, how to fix it, its options and source."""
-    from capcheck.ids import normalise_rule_id
+    from capcheck.core.ids import normalise_rule_id
 
     registry = _registry(_load_config(config_path), rule_paths, plugins)
     r = registry.rules.get(normalise_rule_id(rule_id))
@@ -1251,10 +1251,10 @@ def inspect_command(
     """Show what capcheck sees in FILE (sheets, header row, columns, types) and suggest a mapping."""
     import json
 
-    from capcheck.errors import EvidenceError
-    from capcheck.inspection import inspect_file, render_text
-    from capcheck.models import display_path
-    from capcheck.side_inputs import Named, read_bounded
+    from capcheck.app.inspection import inspect_file, render_text
+    from capcheck.core.errors import EvidenceError
+    from capcheck.core.models import display_path
+    from capcheck.core.side_inputs import Named, read_bounded
 
     config = _load_config(config_path)
     registry = _registry(config, rule_paths, plugins)
@@ -1288,11 +1288,11 @@ def kinds(
     """List the evidence kinds and the rules that read each."""
     import textwrap
 
-    from capcheck.escaping.terminal import terminal
+    from capcheck.core.escaping.terminal import terminal
 
     registry = _registry(_load_config(config_path), rule_paths, plugins)
     if show is not None:
-        from capcheck.kinds import describe_kind
+        from capcheck.core.kinds import describe_kind
 
         kind = registry.kinds.get(show) or next(
             (k for i, k in registry.kinds.items() if i.casefold() == show.casefold()), None
@@ -1330,7 +1330,7 @@ def schema(
     'waivers', 'baseline' or 'diff'."""
     import json
 
-    from capcheck.resources import load_schema
+    from capcheck.core.resources import load_schema
 
     if name.lower() in _DOCUMENT_SCHEMAS:
         click.echo(json.dumps(load_schema(name.lower()), indent=2))
@@ -1448,7 +1448,7 @@ def frameworks(
     With --evidence, show one framework's criteria as judged on that evidence: the CAF-style
     status of each, and the rules and attestations behind it.
     """
-    from capcheck.frameworks import coverage
+    from capcheck.builtins.frameworks import coverage
 
     config = _load_config(config_path)
     registry = _registry(config, rule_paths, plugins)
@@ -1519,10 +1519,10 @@ def _framework_status(
     debug: bool,
 ) -> None:
     """``frameworks ID --evidence PATH``: each criterion of ``fw`` as judged on the evidence."""
-    from capcheck.escaping.terminal import terminal
-    from capcheck.progress import progress_display
-    from capcheck.runner import run_check
-    from capcheck.settings import check_usage
+    from capcheck.app.progress import progress_display
+    from capcheck.app.runner import run_check
+    from capcheck.app.settings import check_usage
+    from capcheck.core.escaping.terminal import terminal
 
     options = _cli_options(evidence_paths, rule_paths, plugins, (), (), as_of, None, debug, no_baseline=True)
     settings = _settings(config_path, options)
@@ -1573,8 +1573,8 @@ def validate(
     debug: bool,
 ) -> None:
     """Validate evidence and rule files without running any rule."""
-    from capcheck.errors import Problem, RuleFileError
-    from capcheck.validation import validate_paths
+    from capcheck.app.validation import validate_paths
+    from capcheck.core.errors import Problem, RuleFileError
 
     config = _load_config(config_path)
     registry = _registry(config, rule_paths, plugins, announce=True)
@@ -1582,7 +1582,7 @@ def validate(
     report = validate_paths(registry, list(paths), config, warnings)
     if warnings and strict:
         raise RuleFileError(warnings)
-    from capcheck.escaping.terminal import terminal
+    from capcheck.core.escaping.terminal import terminal
 
     for warning in warnings:
         click.echo(f"warning: {terminal(warning)}", err=True)
@@ -1647,10 +1647,10 @@ def test_rules(
     debug: bool,
 ) -> None:
     """Run rule case files (PATH: files, or directories of *.yaml) and report every mismatch."""
-    from capcheck.outputs import refuse_overwriting_inputs, write_file
-    from capcheck.rules import select_rules
-    from capcheck.testing import harness_registry
-    from capcheck.testreport import RENDERERS, collect_case_files, run_tests
+    from capcheck.app.harness import harness_registry
+    from capcheck.app.outputs import refuse_overwriting_inputs, write_file
+    from capcheck.app.testreport import RENDERERS, collect_case_files, run_tests
+    from capcheck.core.rules import select_rules
 
     if output is not None:
         refuse_overwriting_inputs([("--output", output)], [*collect_case_files(paths), *rule_paths])
@@ -1694,9 +1694,9 @@ def _finish(code: int) -> NoReturn:
 
 def main(argv: list[str] | None = None) -> None:
     """The console script's entry point: a checked standard output, and interrupts as exit codes
-    (130 for SIGINT, 143 for SIGTERM; see :mod:`capcheck.process`)."""
-    from capcheck.errors import CapcheckError
-    from capcheck.process import Interrupted, checked_stderr, checked_stdout, interrupts
+    (130 for SIGINT, 143 for SIGTERM; see :mod:`capcheck.core.process`)."""
+    from capcheck.core.errors import CapcheckError
+    from capcheck.core.process import Interrupted, checked_stderr, checked_stdout, interrupts
 
     global _STANDALONE
     _STANDALONE = argv is None

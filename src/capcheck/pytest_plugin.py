@@ -28,11 +28,11 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 if TYPE_CHECKING:
-    from capcheck.evidence import EvidenceSet
-    from capcheck.models import Finding
-    from capcheck.registry import Registry
-    from capcheck.rules import Rule
-    from capcheck.testing import Case, CaseFile, CaseResult
+    from capcheck.app.harness import Case, CaseFile, CaseResult
+    from capcheck.app.registry import Registry
+    from capcheck.core.evidence import EvidenceSet
+    from capcheck.core.models import Finding
+    from capcheck.core.rules import Rule
 
 __all__ = ["CaseFileCollector", "CaseItem", "capcheck_evidence", "capcheck_registry", "capcheck_run"]
 
@@ -86,7 +86,7 @@ def _registry(config: pytest.Config) -> Registry:
     """The registry cases and fixtures run against, built once per session."""
     registry = config.stash.get(_REGISTRY_KEY, None)
     if registry is None:
-        from capcheck.testing import harness_registry
+        from capcheck.app.harness import harness_registry
 
         root = config.rootpath
         plugins = [*config.getini("capcheck_plugins"), *config.getoption("capcheck_plugin")]
@@ -99,7 +99,7 @@ def _registry(config: pytest.Config) -> Registry:
 
 
 def _capcheck_error(excinfo: pytest.ExceptionInfo[BaseException]) -> str | None:
-    from capcheck.errors import CapcheckError
+    from capcheck.core.errors import CapcheckError
 
     if isinstance(excinfo.value, CapcheckError):
         return f"capcheck {excinfo.value.kind}:\n" + "\n".join(f"  {p}" for p in excinfo.value.problems)
@@ -119,7 +119,7 @@ class CaseFileCollector(pytest.File):
 
     def collect(self) -> Iterator[CaseItem]:
         """The cases, named by their ``name`` (a repeated name gets `` (2)``)."""
-        from capcheck.testing import load_case_file
+        from capcheck.app.harness import load_case_file
 
         case_file = load_case_file(self.path)
         used: set[str] = set()
@@ -149,7 +149,7 @@ class CaseItem(pytest.Item):
 
     def runtest(self) -> None:
         """Run the case; raise :class:`CaseMismatch` with every mismatch."""
-        from capcheck.testing import run_one_case
+        from capcheck.app.harness import run_one_case
 
         result = run_one_case(self.case_file, self.case, _registry(self.config))
         self.config.stash.setdefault(_RESULTS_KEY, []).append((self.case_file.shown, self.case_file.rule, result))
@@ -179,7 +179,7 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     results = config.stash.get(_RESULTS_KEY, None)
     if not _coverage_wanted(config) or results is None:
         return
-    from capcheck.testreport import FileResult, compute_coverage, coverage_lines, gate_failures
+    from capcheck.app.testreport import FileResult, compute_coverage, coverage_lines, gate_failures
 
     registry = _registry(config)
     named = bool(
@@ -202,7 +202,7 @@ def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pyte
     """The coverage report, after the test results."""
     lines = config.stash.get(_COVERAGE_KEY, None)
     if lines:
-        from capcheck.escaping.terminal import terminal
+        from capcheck.core.escaping.terminal import terminal
 
         terminalreporter.section("capcheck rule coverage")
         for line in lines:
@@ -221,7 +221,7 @@ def capcheck_evidence(
 ) -> Callable[[Mapping[str, Sequence[Mapping[str, Any]]]], EvidenceSet]:
     """``capcheck_evidence({"it-assets": [{...}]})``: an evidence set from records by kind, validated
     against the kinds like files are (an invalid record raises ``EvidenceError``)."""
-    from capcheck.evidence import evidence_from_records
+    from capcheck.core.evidence import evidence_from_records
 
     def build(records: Mapping[str, Sequence[Mapping[str, Any]]]) -> EvidenceSet:
         return evidence_from_records(records, kinds=capcheck_registry.kinds, name="capcheck_evidence")
@@ -233,7 +233,7 @@ def capcheck_evidence(
 def capcheck_run(capcheck_registry: Registry) -> Callable[..., list[Finding]]:
     """``capcheck_run(rule, records, as_of=date(2026, 11, 25), options=None)``: run one rule (a ``Rule``,
     e.g. a ``@rule`` function, or a rule id) over records by kind; its findings, passes included."""
-    from capcheck.testing import run_rule
+    from capcheck.app.harness import run_rule
 
     def run(
         rule: Rule | str,

@@ -13,9 +13,9 @@ from typing import Any
 import jsonschema
 import pytest
 
-from capcheck.kinds import bundled_kinds
-from capcheck.loaders import LoadContext, SourceFile
-from capcheck.loaders.csvfile import load_csv
+from capcheck.builtins.loaders.csvfile import load_csv
+from capcheck.core.kinds import bundled_kinds
+from capcheck.core.loading import LoadContext, SourceFile
 
 ROOT = Path(__file__).resolve().parents[2]
 SCHEMAS = ROOT / "schemas" / "evidence"

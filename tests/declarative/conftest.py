@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from decl_helpers import load_fixture_evidence, make_context
 
-from capcheck.declarative import CompileContext
-from capcheck.evidence import EvidenceSet
+from capcheck.builtins.declarative import CompileContext
+from capcheck.core.evidence import EvidenceSet
 
 
 @pytest.fixture(scope="session")

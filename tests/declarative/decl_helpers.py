@@ -14,16 +14,16 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from capcheck.areas import bundled_areas
-from capcheck.declarative import CompileContext
-from capcheck.declarative.conditions import LOGICAL, Env
-from capcheck.declarative.toml_format import compile_rule_file
-from capcheck.engine import evaluate
-from capcheck.evidence import EvidenceSet, evidence_from_records, load_evidence
-from capcheck.kinds import EvidenceKind, bundled_kinds
-from capcheck.loaders import jsonfile
-from capcheck.models import Finding
-from capcheck.rules import Rule
+from capcheck.builtins.areas import bundled_areas
+from capcheck.builtins.declarative import CompileContext
+from capcheck.builtins.declarative.conditions import LOGICAL, Env
+from capcheck.builtins.declarative.toml_format import compile_rule_file
+from capcheck.builtins.loaders import jsonfile
+from capcheck.core.engine import evaluate
+from capcheck.core.evidence import EvidenceSet, evidence_from_records, load_evidence
+from capcheck.core.kinds import EvidenceKind, bundled_kinds
+from capcheck.core.models import Finding
+from capcheck.core.rules import Rule
 
 DECL_FIXTURES = Path(__file__).parent / "fixtures"
 #: The as-of date every fixture expectation is written for.

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from decl_helpers import AS_OF, case_env, operator_case_gaps, operator_cases
 
-from capcheck.declarative.conditions import (
+from capcheck.builtins.declarative.conditions import (
     LOGICAL,
     OPERATORS,
     Condition,

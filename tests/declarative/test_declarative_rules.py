@@ -8,10 +8,10 @@ from pathlib import Path
 import pytest
 from decl_helpers import by_record, compile_fixture, load_fixture_evidence, make_context, run
 
-from capcheck.declarative import CompileContext
-from capcheck.declarative.toml_format import compile_rule_file
-from capcheck.evidence import EvidenceSet, evidence_from_records
-from capcheck.models import Severity, Status
+from capcheck.builtins.declarative import CompileContext
+from capcheck.builtins.declarative.toml_format import compile_rule_file
+from capcheck.core.evidence import EvidenceSet, evidence_from_records
+from capcheck.core.models import Severity, Status
 
 PASS, FAIL, SKIP = Status.PASS, Status.FAIL, Status.SKIP
 

@@ -13,9 +13,9 @@ from pathlib import Path
 import pytest
 from decl_helpers import DECL_FIXTURES
 
-from capcheck.declarative import CompileContext
-from capcheck.declarative.toml_format import compile_rule_file
-from capcheck.errors import Problem, RuleFileError
+from capcheck.builtins.declarative import CompileContext
+from capcheck.builtins.declarative.toml_format import compile_rule_file
+from capcheck.core.errors import Problem, RuleFileError
 
 BROKEN = sorted((DECL_FIXTURES / "broken").glob("*.toml"))
 _EXPECT = re.compile(r"^# expect: (\d+) (\S+) \| (.+)$", re.M)

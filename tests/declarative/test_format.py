@@ -11,11 +11,11 @@ import jsonschema
 import pytest
 from decl_helpers import DECL_FIXTURES
 
-from capcheck.declarative import CompileContext, RuleFormat, toml_format
-from capcheck.declarative import conditions as conditions_module
-from capcheck.declarative.conditions import LOGICAL, OPERATORS
-from capcheck.declarative.toml_format import Template, compile_rule_file
-from capcheck.resources import data_dir, load_schema
+from capcheck.builtins.declarative import CompileContext, RuleFormat, toml_format
+from capcheck.builtins.declarative import conditions as conditions_module
+from capcheck.builtins.declarative.conditions import LOGICAL, OPERATORS
+from capcheck.builtins.declarative.toml_format import Template, compile_rule_file
+from capcheck.core.resources import data_dir, load_schema
 
 
 def walk(node: Any, path: str = "") -> Iterator[tuple[str, Any]]:

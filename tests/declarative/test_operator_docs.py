@@ -11,17 +11,17 @@ import jsonschema
 import pytest
 from decl_helpers import AS_OF, operator_case_gaps, operator_cases
 
-from capcheck.declarative import operator_docs
-from capcheck.declarative.conditions import Env, compile_condition
-from capcheck.declarative.operator_docs import (
+from capcheck.builtins.declarative import operator_docs
+from capcheck.builtins.declarative.conditions import Env, compile_condition
+from capcheck.builtins.declarative.operator_docs import (
     render_doc,
     render_schema,
     render_table,
     stale_doc,
     stale_schema_operators,
 )
-from capcheck.declarative.operators import OPERATORS, Operator
-from capcheck.resources import schema_path
+from capcheck.builtins.declarative.operators import OPERATORS, Operator
+from capcheck.core.resources import schema_path
 
 DOC = Path(__file__).parents[2] / "docs" / "writing-rules.md"
 SCHEMA = schema_path("rule")
@@ -41,13 +41,13 @@ def _compile(node: Any) -> Any:
 
 def test_the_schema_operators_are_the_declarations() -> None:
     text = SCHEMA.read_text(encoding="utf-8")
-    assert stale_schema_operators(text) == [], "run python -m capcheck.declarative.operator_docs"
+    assert stale_schema_operators(text) == [], "run python -m capcheck.builtins.declarative.operator_docs"
     assert render_schema(text) == text
 
 
 def test_the_docs_operator_table_is_the_declarations() -> None:
     text = DOC.read_text(encoding="utf-8")
-    assert stale_doc(text) == [], "run python -m capcheck.declarative.operator_docs"
+    assert stale_doc(text) == [], "run python -m capcheck.builtins.declarative.operator_docs"
     assert render_doc(text) == text
 
 

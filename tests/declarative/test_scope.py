@@ -9,12 +9,12 @@ from typing import Any
 
 from decl_helpers import AS_OF, by_record, load_fixture_evidence
 
-from capcheck.declarative import CompileContext
-from capcheck.declarative.toml_format import compile_rule_file
-from capcheck.engine import evaluate
-from capcheck.evidence import EvidenceSet, load_evidence
-from capcheck.loaders import jsonfile
-from capcheck.models import Finding, Severity, Status
+from capcheck.builtins.declarative import CompileContext
+from capcheck.builtins.declarative.toml_format import compile_rule_file
+from capcheck.builtins.loaders import jsonfile
+from capcheck.core.engine import evaluate
+from capcheck.core.evidence import EvidenceSet, load_evidence
+from capcheck.core.models import Finding, Severity, Status
 
 RULES = """
 [[rule]]

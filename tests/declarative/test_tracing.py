@@ -5,9 +5,9 @@ from __future__ import annotations
 from datetime import date
 from pathlib import Path
 
-from capcheck.config import Config
-from capcheck.declarative.conditions import Traced, compile_condition, tracing
-from capcheck.runner import CheckRequest, run_check
+from capcheck.app.config import Config
+from capcheck.app.runner import CheckRequest, run_check
+from capcheck.builtins.declarative.conditions import Traced, compile_condition, tracing
 from capcheck.testing import harness_registry
 
 EVIDENCE = Path(__file__).resolve().parents[2] / "examples" / "northgate-health-digital" / "evidence"
@@ -38,7 +38,7 @@ def test_only_conditions_compiled_inside_tracing_are_traced() -> None:
 
     walk(traced)
     assert [n.pointer for n in nodes] == ["/c", "/c/any/0", "/c/any/1", "/c/any/1/not"]
-    from capcheck.declarative.conditions import Env
+    from capcheck.builtins.declarative.conditions import Env
 
     predicate = traced.bind(Env(date(2026, 11, 25), {}))
     assert predicate({"a": "x", "b": 1}) is True  # `any` stops at its first part
@@ -56,7 +56,7 @@ def test_a_traced_registry_gives_the_same_findings_and_messages() -> None:
 
 
 def test_a_traced_condition_is_described_like_the_plain_one() -> None:
-    from capcheck.declarative.conditions import Condition, Env
+    from capcheck.builtins.declarative.conditions import Condition, Env
 
     node = {"all": [{"any": [{"field": "a", "eq": "x"}, {"field": "b", "eq": "y"}]}, {"field": "c", "exists": True}]}
     plain = _compile(node)

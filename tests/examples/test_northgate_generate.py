@@ -15,7 +15,7 @@ import pytest
 from click.testing import CliRunner
 
 from capcheck.cli import cli
-from capcheck.kinds import bundled_kinds
+from capcheck.core.kinds import bundled_kinds
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE = ROOT / "examples" / "northgate-health-digital"

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from capcheck.loaders.csvfile import _integer, _number
+from capcheck.builtins.loaders.csvfile import _integer, _number
 
 GOV = {"*.csv": "governance-register"}
 CONTRACTS = {"*.csv": "supplier-contracts"}

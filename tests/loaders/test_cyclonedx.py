@@ -10,9 +10,9 @@ from typing import Any
 
 import pytest
 
-from capcheck.errors import EvidenceError
-from capcheck.loaders import Document, LoadContext, SourceFile
-from capcheck.loaders.cyclonedx import NOT_PROVIDED, claims_cyclonedx, load_cyclonedx
+from capcheck.builtins.loaders.cyclonedx import NOT_PROVIDED, claims_cyclonedx, load_cyclonedx
+from capcheck.core.errors import EvidenceError
+from capcheck.core.loading import Document, LoadContext, SourceFile
 
 REAL = Path(__file__).resolve().parent.parent / "data" / "real"
 LARAVEL = REAL / "cyclonedx-laravel-7.12.0-bom.1.4.json"

@@ -16,12 +16,12 @@ from typing import Any
 import jsonschema
 import pytest
 
-from capcheck.config import Config
-from capcheck.errors import EvidenceError
-from capcheck.evidence import EvidenceSet, load_evidence
-from capcheck.models import EvidenceFileInfo
-from capcheck.resources import load_schema
-from capcheck.runner import load_registry
+from capcheck.app.config import Config
+from capcheck.app.runner import load_registry
+from capcheck.core.errors import EvidenceError
+from capcheck.core.evidence import EvidenceSet, load_evidence
+from capcheck.core.models import EvidenceFileInfo
+from capcheck.core.resources import load_schema
 
 PLUGIN = '''
 """Derives it-assets records from a team inventory; INFRA-990 fails assets without a version."""
@@ -29,7 +29,7 @@ PLUGIN = '''
 import json
 
 from capcheck import hookimpl, rule
-from capcheck.loaders import Document, Loader
+from capcheck.core.loading import Document, Loader
 
 
 def load_inventory(source, context):

@@ -9,12 +9,13 @@ from pathlib import Path
 
 import pytest
 
-from capcheck.errors import EvidenceError
-from capcheck.evidence import EvidenceSet, load_evidence
-from capcheck.kinds import EvidenceKind
-from capcheck.loaders import Loader, dspt
-from capcheck.loaders.dspt import claims_dspt, parse_status
-from capcheck.mapping_config import compile_mappings
+from capcheck.builtins.loaders import dspt
+from capcheck.builtins.loaders.dspt import claims_dspt, parse_status
+from capcheck.core.errors import EvidenceError
+from capcheck.core.evidence import EvidenceSet, load_evidence
+from capcheck.core.kinds import EvidenceKind
+from capcheck.core.loading import Loader
+from capcheck.core.mapping_config import compile_mappings
 
 REAL = Path(__file__).resolve().parent.parent / "data" / "real"
 TRUSTS = REAL / "nhs-dspt-trusts-status-2023-11-16.csv"

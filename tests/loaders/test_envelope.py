@@ -1,4 +1,4 @@
-"""What every document loader shares (``capcheck.loaders``): the envelope, UTF-8, JSON-like values."""
+"""What every document loader shares (``capcheck.core.loading``): the envelope, UTF-8, JSON-like values."""
 
 from __future__ import annotations
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from capcheck.loaders.jsonfile import record_lines
+from capcheck.builtins.loaders.jsonfile import record_lines
 
 
 def test_pretty_json_records_have_their_lines(load, copy_fixture: Callable[..., Path]) -> None:
@@ -121,7 +121,7 @@ def _layouts(records: list[dict[str, object]]) -> dict[str, bytes]:
 
 
 def test_the_layout_fast_path_agrees_with_the_bracket_scan() -> None:
-    from capcheck.loaders.jsonfile import record_lines, record_lines_by_layout
+    from capcheck.builtins.loaders.jsonfile import record_lines, record_lines_by_layout
 
     # nested objects on their own lines, brackets and newlines inside strings, ids of other records inside
     records: list[dict[str, object]] = [
@@ -139,7 +139,7 @@ def test_the_layout_fast_path_agrees_with_the_bracket_scan() -> None:
 
 
 def test_the_fast_path_declines_when_a_record_does_not_start_a_line() -> None:
-    from capcheck.loaders.jsonfile import record_lines_by_layout
+    from capcheck.builtins.loaders.jsonfile import record_lines_by_layout
 
     data = b'{"kind":"k","records":[\n{"id":"A"}, {"id":"B"},\n{"id":"C"}\n]}'
     assert record_lines_by_layout(data, [{"id": "A"}, {"id": "B"}, {"id": "C"}]) is None

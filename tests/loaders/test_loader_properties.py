@@ -13,7 +13,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from capcheck.errors import EvidenceError
+from capcheck.core.errors import EvidenceError
 from hostile import mutated
 
 FORMATS = Path(__file__).parent.parent / "fixtures" / "evidence" / "formats"
@@ -87,7 +87,7 @@ MAPPED = {
 @given(name=st.sampled_from(sorted(MAPPED)), data=st.data())
 def test_a_mapping_on_mutated_evidence_never_fails(load, scratch: Path, name: str, data: st.DataObject) -> None:
     """Through a mapping, mutated evidence is loaded or refused with problems naming the file."""
-    from capcheck.mapping_config import compile_mappings
+    from capcheck.core.mapping_config import compile_mappings
 
     seed, table = MAPPED[name]
     mappings = compile_mappings([{**table, "files": name}], shown="capcheck.toml")

@@ -8,12 +8,13 @@ from typing import Any
 
 import pytest
 
-from capcheck.config import Config
-from capcheck.errors import EvidenceError
-from capcheck.evidence import load_evidence
-from capcheck.loaders import Document, LoadContext, SourceFile, ocds
-from capcheck.loaders.ocds import load_ocds, procurement_route, value_lines
-from capcheck.runner import load_registry
+from capcheck.app.config import Config
+from capcheck.app.runner import load_registry
+from capcheck.builtins.loaders import ocds
+from capcheck.builtins.loaders.ocds import load_ocds, procurement_route, value_lines
+from capcheck.core.errors import EvidenceError
+from capcheck.core.evidence import load_evidence
+from capcheck.core.loading import Document, LoadContext, SourceFile
 
 #: 19 real Contracts Finder and Sell2Wales releases (OGL v3.0; see tests/data/real/README.md).
 EXTRACT = Path(__file__).resolve().parent.parent / "data" / "real" / "contracts-finder-extract.ocds.json"

@@ -12,9 +12,9 @@ from typing import Any
 
 import pytest
 
-from capcheck.errors import EvidenceError
-from capcheck.loaders import Document, LoadContext, SourceFile
-from capcheck.loaders.spdx import claims_spdx, load_spdx
+from capcheck.builtins.loaders.spdx import claims_spdx, load_spdx
+from capcheck.core.errors import EvidenceError
+from capcheck.core.loading import Document, LoadContext, SourceFile
 
 DOCUMENT: dict[str, Any] = {
     "spdxVersion": "SPDX-2.3",

@@ -10,8 +10,8 @@ from typing import Any
 import openpyxl
 import pytest
 
-from capcheck.loaders import xlsxfile
-from capcheck.loaders.xlsxfile import column_letters, sheet_kind
+from capcheck.builtins.loaders import xlsxfile
+from capcheck.builtins.loaders.xlsxfile import column_letters, sheet_kind
 
 HEADER = ["id", "title", "entry_type", "status", "risk_score", "next_review", "linked_controls", "owner"]
 

@@ -9,11 +9,11 @@ from typing import Any
 
 import pytest
 
-from capcheck.engine import evaluate
-from capcheck.evidence import EvidenceSet
-from capcheck.models import Finding
-from capcheck.pack import pack_rules
-from capcheck.rules import Rule
+from capcheck.builtins.pack import pack_rules
+from capcheck.core.engine import evaluate
+from capcheck.core.evidence import EvidenceSet
+from capcheck.core.models import Finding
+from capcheck.core.rules import Rule
 
 AS_OF = date(2025, 4, 1)
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 from datetime import date
 from pathlib import Path
 
-from capcheck.evidence import EvidenceSet
-from capcheck.pack._money import money
-from capcheck.pack.procurement import procurement_thresholds
+from capcheck.builtins.pack._money import money
+from capcheck.builtins.pack.procurement import procurement_thresholds
+from capcheck.core.evidence import EvidenceSet
 
 
 def test_comm_003_joins_contract_owners_to_governance_owners(judge, mixed: EvidenceSet) -> None:

@@ -6,7 +6,7 @@ from datetime import date
 
 import pytest
 
-from capcheck.pack._dspt import current_edition, edition_of, editions, latest_per_organisation
+from capcheck.builtins.pack._dspt import current_edition, edition_of, editions, latest_per_organisation
 
 
 def test_the_editions_are_data_with_their_june_deadlines() -> None:

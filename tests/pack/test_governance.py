@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from capcheck.evidence import EvidenceSet
+from capcheck.core.evidence import EvidenceSet
 
 
 def test_gov_002_pass_and_both_kinds_of_failure(judge, mixed: EvidenceSet) -> None:

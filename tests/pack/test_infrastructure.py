@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from datetime import date
 
-from capcheck.engine import evaluate
-from capcheck.evidence import EvidenceSet
-from capcheck.pack import pack_rules
+from capcheck.builtins.pack import pack_rules
+from capcheck.core.engine import evaluate
+from capcheck.core.evidence import EvidenceSet
 
 
 def test_infra_003_judges_each_environment(judge, mixed: EvidenceSet) -> None:

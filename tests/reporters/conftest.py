@@ -19,12 +19,12 @@ from pathlib import Path
 
 import pytest
 
-from capcheck.criteria import CriterionResult, CriterionStatus
-from capcheck.models import RunResult, Severity, Summary
-from capcheck.reporters import RenderOptions
-from capcheck.runner import CheckRequest, run_check
-from capcheck.scorecard import AreaScore, Scorecard
-from capcheck.sufficiency import OrganisationReading
+from capcheck.app.runner import CheckRequest, run_check
+from capcheck.assessment.criteria import CriterionResult, CriterionStatus
+from capcheck.assessment.scorecard import AreaScore, Scorecard
+from capcheck.assessment.sufficiency import OrganisationReading
+from capcheck.core.models import RunResult, Severity, Summary
+from capcheck.core.reporting import RenderOptions
 
 HERE = Path(__file__).parent
 EVIDENCE = HERE / "fixtures" / "evidence"

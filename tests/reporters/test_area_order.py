@@ -19,9 +19,9 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+from capcheck.app.config import Config
+from capcheck.app.runner import load_registry
 from capcheck.cli import cli
-from capcheck.config import Config
-from capcheck.runner import load_registry
 
 ROOT = Path(__file__).resolve().parents[2]
 EVIDENCE = ROOT / "examples" / "northgate-health-digital" / "evidence"

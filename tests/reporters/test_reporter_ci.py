@@ -16,12 +16,12 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from capcheck.escaping.ci import defuse
-from capcheck.models import EvidenceRef, RunResult, Severity, Status
-from capcheck.reporters import RenderOptions, first_sentence
-from capcheck.reporters.azure import MAX_PER_TYPE, render_azure
-from capcheck.reporters.github import MAX_PER_LEVEL, append_step_summary, render_github
-from capcheck.reporters.gitlab import render_gitlab
+from capcheck.builtins.reporters.azure import MAX_PER_TYPE, render_azure
+from capcheck.builtins.reporters.github import MAX_PER_LEVEL, append_step_summary, render_github
+from capcheck.builtins.reporters.gitlab import render_gitlab
+from capcheck.core.escaping.ci import defuse
+from capcheck.core.models import EvidenceRef, RunResult, Severity, Status
+from capcheck.core.reporting import RenderOptions, first_sentence
 
 HOSTILE_ID = "A-1\n::add-mask::secret\r\n##vso[task.setvariable variable=x]1"
 HOSTILE_MESSAGE = "m%0A::warning file=x::forged, a:b ##[error]old ##vso[task.complete result=Succeeded]done"

@@ -6,9 +6,9 @@ import csv
 import dataclasses
 import io
 
-from capcheck.models import RunResult
-from capcheck.reporters import RenderOptions
-from capcheck.reporters.csv import COLUMNS, render_csv
+from capcheck.builtins.reporters.csv import COLUMNS, render_csv
+from capcheck.core.models import RunResult
+from capcheck.core.reporting import RenderOptions
 
 
 def _rows(text: str) -> list[list[str]]:

@@ -15,11 +15,11 @@ from typing import Any
 
 import pytest
 
-from capcheck.escaping.controls import reveal
-from capcheck.escaping.html import esc
-from capcheck.models import RunResult
-from capcheck.reporters import RenderOptions
-from capcheck.reporters.html import MAX_ROWS, render_html
+from capcheck.builtins.reporters.html import MAX_ROWS, render_html
+from capcheck.core.escaping.controls import reveal
+from capcheck.core.escaping.html import esc
+from capcheck.core.models import RunResult
+from capcheck.core.reporting import RenderOptions
 
 
 class _Page(HTMLParser):
@@ -224,7 +224,7 @@ def test_scorecard_chart(scorecard_result: RunResult, options: RenderOptions) ->
 
 
 def test_row_cap(default_result: RunResult, options: RenderOptions, monkeypatch: pytest.MonkeyPatch) -> None:
-    import capcheck.reporters.html as module
+    import capcheck.builtins.reporters.html as module
 
     monkeypatch.setattr(module, "MAX_ROWS", 2)
     page = _parse(module.render_html(default_result, options))
@@ -238,7 +238,7 @@ def test_markup_holds_the_first_page_and_the_data_block_every_row(
     default_result: RunResult, options: RenderOptions, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Without a script a reader still sees the first page; the script pages through the data block."""
-    import capcheck.reporters.html as module
+    import capcheck.builtins.reporters.html as module
 
     full = _parse(render_html(default_result, options))
     [more] = [a for t, a in full.tags if t == "button" and a.get("id") == "more"]
@@ -256,7 +256,7 @@ def test_markup_holds_the_first_page_and_the_data_block_every_row(
 
 
 def test_data_block_reveals_hidden_characters_like_the_markup(empty_result: RunResult, options: RenderOptions) -> None:
-    from capcheck.models import EvidenceRef, Finding, Severity, Status, Summary
+    from capcheck.core.models import EvidenceRef, Finding, Severity, Status, Summary
 
     record = "C-1\u202e<b>&\x07"
     finding = Finding(
@@ -274,7 +274,7 @@ def test_data_block_reveals_hidden_characters_like_the_markup(empty_result: RunR
 
 
 def test_references_are_links_only_for_web_addresses(full_result: RunResult, options: RenderOptions) -> None:
-    from capcheck.reporters.html import _reference
+    from capcheck.builtins.reporters.html import _reference
 
     link = _reference("https://www.ncsc.gov.uk/collection/caf")
     assert link == (
@@ -420,7 +420,7 @@ def test_pages_of_a_large_report_in_chromium(
     default_result: RunResult, options: RenderOptions, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Beyond a page the table holds the first page of matches and says how many match."""
-    import capcheck.reporters.html as module
+    import capcheck.builtins.reporters.html as module
 
     monkeypatch.setattr(module, "PAGE", 3)
     report = tmp_path / "report.html"

@@ -18,16 +18,16 @@ from typing import Any
 import orjson
 import pytest
 
-from capcheck.config import Config
-from capcheck.engine import evaluate
-from capcheck.escaping.json import json_safe, json_text
-from capcheck.models import Outcome, RunResult, Status
-from capcheck.outcomes import Findings
-from capcheck.reporters import RenderOptions, stream_atomic
-from capcheck.reporters import json as json_reporter
-from capcheck.reporters.json import render_json, result_document, write_json
-from capcheck.rules import rule
-from capcheck.runner import CheckRequest, load_registry, load_request_evidence
+from capcheck.app.config import Config
+from capcheck.app.runner import CheckRequest, load_registry, load_request_evidence
+from capcheck.builtins.reporters import json as json_reporter
+from capcheck.builtins.reporters.json import render_json, result_document, write_json
+from capcheck.core.engine import evaluate
+from capcheck.core.escaping.json import json_safe, json_text
+from capcheck.core.models import Outcome, RunResult, Status
+from capcheck.core.outcomes import Findings
+from capcheck.core.reporting import RenderOptions, stream_atomic
+from capcheck.core.rules import rule
 
 EVIDENCE = Path(__file__).parent / "fixtures" / "evidence"
 AS_OF = date(2026, 11, 25)
@@ -145,8 +145,8 @@ def test_stdout_and_file_hold_the_same_document(run_cli: Any, workdir: Path) -> 
 
 
 STREAMING_PLUGIN = """
-from capcheck.hookspecs import hookimpl
-from capcheck.reporters import Reporter
+from capcheck.core.hookspecs import hookimpl
+from capcheck.core.reporting import Reporter
 
 def render(result, options):
     return "whole\\n"

@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from capcheck.models import RunResult, Status
-from capcheck.reporters import RenderOptions
-from capcheck.reporters.junit import render_junit
+from capcheck.builtins.reporters.junit import render_junit
+from capcheck.core.models import RunResult, Status
+from capcheck.core.reporting import RenderOptions
 
 xmlschema = pytest.importorskip("xmlschema", reason="xmlschema is a test dependency (validates JUnit XML)")
 

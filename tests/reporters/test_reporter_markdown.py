@@ -7,10 +7,10 @@ import re
 
 import pytest
 
-from capcheck.escaping.markdown import COMMENT_LIMIT
-from capcheck.models import EvidenceRef, Finding, RunResult, Severity, Status, Summary
-from capcheck.reporters import RenderOptions
-from capcheck.reporters.markdown import MAX_FIXED, MAX_LISTED, render_markdown
+from capcheck.builtins.reporters.markdown import MAX_FIXED, MAX_LISTED, render_markdown
+from capcheck.core.escaping.markdown import COMMENT_LIMIT
+from capcheck.core.models import EvidenceRef, Finding, RunResult, Severity, Status, Summary
+from capcheck.core.reporting import RenderOptions
 
 _UNESCAPED_PIPE = re.compile(r"(?<!\\)\|")
 

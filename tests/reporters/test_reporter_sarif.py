@@ -10,9 +10,9 @@ from typing import Any
 import pytest
 from jsonschema.validators import validator_for
 
-from capcheck.models import EvidenceRef, RunResult, Status
-from capcheck.reporters import RenderOptions
-from capcheck.reporters.sarif import SECURITY_SEVERITY, render_sarif
+from capcheck.builtins.reporters.sarif import SECURITY_SEVERITY, render_sarif
+from capcheck.core.models import EvidenceRef, RunResult, Status
+from capcheck.core.reporting import RenderOptions
 
 BASELINE = Path(__file__).parent / "fixtures" / "baseline.json"
 

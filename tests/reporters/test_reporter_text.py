@@ -10,11 +10,11 @@ from typing import Any
 
 import pytest
 
-from capcheck.escaping.terminal import width
-from capcheck.models import RunResult, Severity, Status
-from capcheck.reporters import RenderOptions
-from capcheck.reporters.text import render_text
-from capcheck.scorecard import AreaScore
+from capcheck.assessment.scorecard import AreaScore
+from capcheck.builtins.reporters.text import render_text
+from capcheck.core.escaping.terminal import width
+from capcheck.core.models import RunResult, Severity, Status
+from capcheck.core.reporting import RenderOptions
 
 OSC_TITLE = "\x1b]0;owned\x07"
 HERE = Path(__file__).parent

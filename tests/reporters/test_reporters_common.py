@@ -11,16 +11,16 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+from capcheck.app.config import Config
+from capcheck.app.runner import load_registry
+from capcheck.builtins.reporters.csv import render_csv
+from capcheck.builtins.reporters.html import render_html
+from capcheck.builtins.reporters.junit import render_junit
+from capcheck.builtins.reporters.markdown import render_markdown
+from capcheck.builtins.reporters.sarif import render_sarif
 from capcheck.cli import cli
-from capcheck.config import Config
-from capcheck.models import RunResult
-from capcheck.reporters import RenderOptions
-from capcheck.reporters.csv import render_csv
-from capcheck.reporters.html import render_html
-from capcheck.reporters.junit import render_junit
-from capcheck.reporters.markdown import render_markdown
-from capcheck.reporters.sarif import render_sarif
-from capcheck.runner import load_registry
+from capcheck.core.models import RunResult
+from capcheck.core.reporting import RenderOptions
 
 FORMATS = {"sarif": ".sarif", "junit": ".xml", "markdown": ".md", "csv": ".csv", "html": ".html"}
 RENDERERS = (render_sarif, render_junit, render_markdown, render_csv, render_html)

@@ -29,20 +29,20 @@ from typing import Any
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from capcheck.baseline import BaselineReport
-from capcheck.diff import diff_documents, render_diff
-from capcheck.escaping.csv import FORMULA_START, csv_cell
-from capcheck.models import EvidenceFileInfo, EvidenceRef, Finding, RunResult, Severity, Status
-from capcheck.reporters import RenderOptions
-from capcheck.reporters.csv import COLUMNS, render_csv
-from capcheck.reporters.html import render_html
-from capcheck.reporters.json import render_json
-from capcheck.reporters.junit import render_junit
-from capcheck.reporters.markdown import render_markdown
-from capcheck.reporters.sarif import render_sarif
-from capcheck.reporters.text import render_text
-from capcheck.runner import CheckRequest, run_check
-from capcheck.waivers import Waiver, WaiverState
+from capcheck.app.diff import diff_documents, render_diff
+from capcheck.app.runner import CheckRequest, run_check
+from capcheck.assessment.baseline import BaselineReport
+from capcheck.assessment.waivers import Waiver, WaiverState
+from capcheck.builtins.reporters.csv import COLUMNS, render_csv
+from capcheck.builtins.reporters.html import render_html
+from capcheck.builtins.reporters.json import render_json
+from capcheck.builtins.reporters.junit import render_junit
+from capcheck.builtins.reporters.markdown import render_markdown
+from capcheck.builtins.reporters.sarif import render_sarif
+from capcheck.builtins.reporters.text import render_text
+from capcheck.core.escaping.csv import FORMULA_START, csv_cell
+from capcheck.core.models import EvidenceFileInfo, EvidenceRef, Finding, RunResult, Severity, Status
+from capcheck.core.reporting import RenderOptions
 
 #: Examples per property: enough to mix the pieces, small enough for a ~10 s run in all.
 EXAMPLES = 40

@@ -15,16 +15,16 @@ from pathlib import Path
 
 import pytest
 
-from capcheck.baseline import BaselineReport
-from capcheck.config import Config
-from capcheck.criteria import Attestation, CriterionResult, CriterionStatus, RuleVerdict
-from capcheck.models import RunResult, Severity
-from capcheck.reporters import RenderOptions
-from capcheck.reporters.json import result_document
-from capcheck.runner import load_registry
-from capcheck.scorecard import AreaScore, Scorecard
-from capcheck.sufficiency import OrganisationReading
-from capcheck.waivers import Waiver, WaiverState
+from capcheck.app.config import Config
+from capcheck.app.runner import load_registry
+from capcheck.assessment.baseline import BaselineReport
+from capcheck.assessment.criteria import Attestation, CriterionResult, CriterionStatus, RuleVerdict
+from capcheck.assessment.scorecard import AreaScore, Scorecard
+from capcheck.assessment.sufficiency import OrganisationReading
+from capcheck.assessment.waivers import Waiver, WaiverState
+from capcheck.builtins.reporters.json import result_document
+from capcheck.core.models import RunResult, Severity
+from capcheck.core.reporting import RenderOptions
 
 BASIS = "basis-marker-1"
 CRITERION_TITLE = "criterion-marker-2"

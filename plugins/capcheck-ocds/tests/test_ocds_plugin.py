@@ -8,7 +8,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from capcheck.plugins import build_plugin_manager
+from capcheck.app.plugins import build_plugin_manager
 from click.testing import Result
 
 from conftest import INSTALLED, MODULE

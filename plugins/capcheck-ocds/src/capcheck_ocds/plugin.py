@@ -9,8 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
-from capcheck import hookimpl
-from capcheck.rules import Rule
+from capcheck import Rule, hookimpl
 
 from capcheck_ocds.rules import RULES
 

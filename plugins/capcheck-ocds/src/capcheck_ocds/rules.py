@@ -11,9 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from capcheck.evidence import EvidenceSet
-from capcheck.models import Outcome
-from capcheck.rules import RuleContext, rule
+from capcheck import EvidenceSet, Outcome, RuleContext, rule
 
 __all__ = ["RULES", "sme_share_of_contract_value"]
 

@@ -1,0 +1,293 @@
+"""The registry: everything the plugins registered, checked for duplicates and bad references.
+
+Built from a plugin manager by calling each plugin's implementation of each hook on its own,
+so that every item is attributed to its plugin, and a duplicate id or a crashing hook names it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, TypeVar
+
+import pluggy
+from pydantic import ValidationError
+
+from capcheck.app.plugins import PluginInfo
+from capcheck.builtins.declarative import CompileContext, RuleFormat
+from capcheck.core.errors import CapcheckError, PluginError, Problem, RuleFileError
+from capcheck.core.kinds import EvidenceKind, KindExtension, extend_kinds, kind_problems
+from capcheck.core.loading import Loader
+from capcheck.core.models import Area, Framework, RuleSource, display_path
+from capcheck.core.reporting import Reporter
+from capcheck.core.rules import Rule
+from capcheck.core.side_inputs import RULE_FILE_MAX_BYTES, Named, read_bounded
+
+__all__ = ["Registry", "build_registry"]
+
+#: File names in rule directories that are not rule files.
+NOT_RULE_FILES = frozenset({"areas.toml"})
+#: Directories in rule directories that hold data, not rules (framework criteria; reference data such as
+#: the DSPT editions; scorecard data).
+NOT_RULE_DIRS = frozenset({"frameworks", "reference-data", "scorecard"})
+
+T = TypeVar("T")
+
+
+@dataclass
+class Registry:
+    """What the plugins registered, by id. Built once per run by :func:`build_registry`."""
+
+    plugins: list[PluginInfo]
+    areas: dict[str, Area] = field(default_factory=dict)
+    kinds: dict[str, EvidenceKind] = field(default_factory=dict)
+    loaders: dict[str, Loader] = field(default_factory=dict)
+    #: Loaders that recognise their files by content (``Loader.claims``), asked before ``loaders``.
+    content_loaders: list[Loader] = field(default_factory=list)
+    rule_formats: dict[str, RuleFormat] = field(default_factory=dict)
+    rules: dict[str, Rule] = field(default_factory=dict)
+    reporters: dict[str, Reporter] = field(default_factory=dict)
+    frameworks: dict[str, Framework] = field(default_factory=dict)
+    #: Which plugin registered what, e.g. ``("rule", "COMM-001") -> "capcheck.builtins.pack"``.
+    owners: dict[tuple[str, str], str] = field(default_factory=dict)
+
+    def area_order(self, area_id: str) -> tuple[int, str]:
+        """Sort key for areas: their registered order, then id."""
+        area = self.areas.get(area_id)
+        return (area.order if area else 1000, area_id)
+
+
+def _collect(pm: pluggy.PluginManager, hook_name: str, expected: type | tuple[type, ...]) -> Iterable[tuple[str, Any]]:
+    """Call each plugin's implementation of ``hook_name`` separately; yield (plugin, item)."""
+    caller = getattr(pm.hook, hook_name)
+    # The implementations are called one by one (not through the hook caller, which pluggy's
+    # tracing watches), so trace each call here: it prints only with CAPCHECK_TRACE_HOOKS set.
+    trace = pm.trace.root.get("hook")
+    for impl in caller.get_hookimpls():  # registration order: built-ins first
+        trace(f"{hook_name}() in {impl.plugin_name}")
+        try:
+            items = impl.function()
+        except CapcheckError:  # already located (e.g. a plugin's framework file): keep its file and cause
+            raise
+        except Exception as exc:
+            raise PluginError(
+                Problem(f"plugin {impl.plugin_name!r} failed in {hook_name}(): {type(exc).__name__}: {exc}")
+            ) from exc
+        if items is None:
+            continue
+        if not isinstance(items, Sequence | tuple | list) or isinstance(items, str):
+            raise PluginError(
+                Problem(f"plugin {impl.plugin_name!r}: {hook_name}() must return a list, not {type(items).__name__}")
+            )
+        for item in items:
+            if not isinstance(item, expected):
+                names = expected.__name__ if isinstance(expected, type) else "/".join(t.__name__ for t in expected)
+                raise PluginError(
+                    Problem(
+                        f"plugin {impl.plugin_name!r}: {hook_name}() returned a {type(item).__name__}, expected {names}"
+                    )
+                )
+            yield impl.plugin_name, item
+
+
+def _add(registry: Registry, table: dict[str, T], what: str, key: str, item: T, owner: str) -> None:
+    if key in table:
+        first = registry.owners.get((what, key), "?")
+        raise PluginError(Problem(f"{what} {key!r} is registered twice: by {first!r} and again by {owner!r}"))
+    table[key] = item
+    registry.owners[(what, key)] = owner
+
+
+def build_registry(
+    pm: pluggy.PluginManager,
+    plugins: list[PluginInfo],
+    *,
+    rule_paths: Sequence[Path] = (),
+    kind_extensions: Sequence[tuple[str, KindExtension]] = (),
+) -> Registry:
+    """Collect the plugins' areas, kinds, loaders, rule formats, rules and reporters.
+
+    :param rule_paths: extra declarative rule files or directories (``--rules``, config).
+    :param kind_extensions: ``(owner, extension)`` pairs applied after the plugins' (the config's
+        ``[kinds.<id>]`` tables, owned by ``"config <file>"``).
+    :raises PluginError: a duplicate id, a crashing hook, a rule with an unknown area or kind.
+    :raises RuleFileError: a declarative rule file is broken.
+    """
+    reg = Registry(plugins=list(plugins))
+    infos = {p.name: p for p in plugins}
+    for owner, area in _collect(pm, "capcheck_areas", Area):
+        _add(reg, reg.areas, "area", area.id, area, owner)
+    kind_errors: list[Problem] = []
+    for owner, kind in _collect(pm, "capcheck_kinds", EvidenceKind):
+        kind_errors.extend(kind_problems(kind, owner))
+        _add(reg, reg.kinds, "evidence kind", kind.id, kind, owner)
+    if kind_errors:
+        raise PluginError(kind_errors)
+    extensions = [*_collect(pm, "capcheck_kind_extensions", KindExtension), *kind_extensions]
+    if extensions:
+        kind_owners = {key: owner for (what, key), owner in reg.owners.items() if what == "evidence kind"}
+        reg.kinds, kind_errors = extend_kinds(reg.kinds, kind_owners, extensions)
+        if kind_errors:
+            raise PluginError(kind_errors)
+        for kind in reg.kinds.values():
+            for name, owner in kind.extended_by.items():
+                reg.owners[("kind field", f"{kind.id}.{name}")] = owner
+    content: dict[str, Loader] = {}
+    for owner, loader in _collect(pm, "capcheck_loaders", Loader):
+        if loader.claims is not None:  # by content: it shares its extensions with their own loaders
+            _add(reg, content, "content loader", loader.name, loader, owner)
+            reg.content_loaders.append(loader)
+            continue
+        for ext in loader.extensions:
+            _add(reg, reg.loaders, "loader for", ext.lower(), loader, owner)
+    for owner, fmt in _collect(pm, "capcheck_rule_formats", RuleFormat):
+        for ext in fmt.extensions:
+            _add(reg, reg.rule_formats, "rule format for", ext.lower(), fmt, owner)
+    for owner, reporter in _collect(pm, "capcheck_reporters", Reporter):
+        _add(reg, reg.reporters, "reporter", reporter.name, reporter, owner)
+    for owner, framework in _collect(pm, "capcheck_frameworks", Framework):
+        _add(reg, reg.frameworks, "framework", framework.id, framework, owner)
+
+    for owner, r in _collect(pm, "capcheck_rules", Rule):
+        info = infos.get(owner)
+        source = RuleSource(
+            type="builtin"
+            if info and info.origin == "builtin"
+            else ("plugin" if info and info.distribution else "module"),
+            name=owner,
+            distribution=info.distribution if info else None,
+            version=info.version if info else None,
+        )
+        check_rule(reg, r, owner)
+        _add(reg, reg.rules, "rule", r.meta.id, r.with_source(source), owner)
+
+    compile_context = CompileContext(areas=frozenset(reg.areas), kinds=reg.kinds)
+    pack_paths = [(owner, Path(p)) for owner, p in _collect(pm, "capcheck_rule_paths", (Path, str))]
+    user_paths = [("--rules", Path(p)) for p in rule_paths]
+    problems: list[Problem] = []
+    compiled: set[str] = set()  # a plugin's own rule folder named again with --rules is loaded once, as the plugin's
+    for owner, path in [*pack_paths, *user_paths]:
+        info = infos.get(owner)
+        for rule_file in _rule_files(path, reg.rule_formats, problems):
+            real = os.path.realpath(rule_file)  # never raises, even on a symlink loop (named when read)
+            if real in compiled:
+                continue
+            compiled.add(real)
+            shown = display_path(rule_file)
+            try:  # bounded like every side input: a FIFO, a loop or a huge file is a problem, not a hang
+                data = read_bounded(rule_file, Named(shown, RuleFileError), what="rule file", limit=RULE_FILE_MAX_BYTES)
+            except RuleFileError as exc:
+                problems.extend(exc.problems)
+                continue
+            digest = hashlib.sha256(data).hexdigest()
+            for r in compile_rule_file(reg, rule_file, compile_context, problems):
+                if info is None:
+                    source = RuleSource(type="file", name=shown, path=shown, sha256=digest)
+                else:
+                    source = RuleSource(
+                        type="builtin" if info.origin == "builtin" else "plugin",
+                        name=owner,
+                        distribution=info.distribution,
+                        version=info.version,
+                        path=_pack_relative(rule_file, path),
+                        sha256=digest,
+                    )
+                r = r.with_source(source)
+                try:
+                    check_rule(reg, r, shown)
+                    # A plugin's rule pack is counted as the plugin's; --rules files as themselves.
+                    _add(reg, reg.rules, "rule", r.meta.id, r, owner if info is not None else shown)
+                except PluginError as exc:
+                    problems.extend(Problem(p.message, path=shown) for p in exc.problems)
+    if problems:
+        raise RuleFileError(problems)
+    return reg
+
+
+def compile_rule_file(reg: Registry, rule_file: Path, context: CompileContext, problems: list[Problem]) -> list[Rule]:
+    """Compile one declarative rule file with the format registered for its extension.
+
+    Problems (a broken file, invalid metadata) are added to ``problems``, not raised, so that every
+    file's problems can be reported together.
+    """
+    shown = display_path(rule_file)
+    try:
+        return list(reg.rule_formats[rule_file.suffix.lower()].compile(rule_file, shown, context))
+    except RuleFileError as exc:
+        problems.extend(exc.problems)
+    except ValidationError as exc:
+        problems.extend(Problem(f"{e['msg']}", path=shown) for e in exc.errors())
+    except Exception as exc:  # a rule format plugin's own bug: name it, with the file it failed on
+        fmt = reg.rule_formats[rule_file.suffix.lower()]
+        problems.append(Problem(f"the {fmt.name!r} rule format failed: {type(exc).__name__}: {exc}", path=shown))
+    return []
+
+
+def _pack_relative(rule_file: Path, root: Path) -> str:
+    try:
+        return rule_file.relative_to(root).as_posix()
+    except ValueError:
+        return rule_file.name
+
+
+def check_rule(reg: Registry, r: Rule, owner: str) -> None:
+    """Refuse a rule whose area, evidence kinds or framework criteria are not registered."""
+    if r.meta.area not in reg.areas:
+        raise PluginError(
+            Problem(
+                f"rule {r.meta.id!r} from {owner!r} names unknown area {r.meta.area!r} "
+                f"(areas: {', '.join(sorted(reg.areas))})"
+            )
+        )
+    for ref in r.meta.criteria:
+        framework_id, _, criterion = ref.partition(":")
+        framework = reg.frameworks.get(framework_id)
+        if framework is None or not any(c.id == criterion for c in framework.criteria):
+            raise PluginError(
+                Problem(
+                    f"rule {r.meta.id!r} from {owner!r} names unknown criterion {ref!r} "
+                    f"(frameworks: {', '.join(sorted(reg.frameworks))}; see 'capcheck frameworks')"
+                )
+            )
+    for kind in r.meta.kinds:
+        if kind not in reg.kinds:
+            raise PluginError(
+                Problem(
+                    f"rule {r.meta.id!r} from {owner!r} reads unknown evidence kind {kind!r} "
+                    f"(kinds: {', '.join(sorted(reg.kinds))})"
+                )
+            )
+
+
+def _rule_files(path: Path, formats: dict[str, RuleFormat], problems: list[Problem]) -> list[Path]:
+    shown = path.as_posix()
+    if not path.is_dir():
+        if not os.path.lexists(path):
+            problems.append(Problem("no such rule file or directory", path=shown))
+            return []
+        if path.suffix.lower() not in formats:
+            problems.append(Problem(f"not a rule file type capcheck reads ({', '.join(sorted(formats))})", path=shown))
+            return []
+        return [path]  # reading it says what is wrong if it is not a readable regular file
+
+    def unreadable(exc: OSError) -> None:  # a directory that cannot be listed is never skipped silently
+        where = Path(exc.filename).as_posix() if exc.filename else shown
+        problems.append(Problem(f"cannot read directory: {exc.strerror or exc}", path=where))
+
+    found: list[Path] = []
+    for dirpath, dirnames, filenames in os.walk(path, onerror=unreadable):
+        dirnames[:] = sorted(d for d in dirnames if not d.startswith(".") and d not in NOT_RULE_DIRS)
+        for name in sorted(filenames):
+            candidate = Path(dirpath, name)
+            if name.startswith(".") or name in NOT_RULE_FILES or candidate.suffix.lower() not in formats:
+                continue
+            found.append(candidate)
+    return found
+
+
+def rules_matching(registry: Registry, predicate: Callable[[Rule], bool]) -> list[Rule]:
+    """The registered rules for which ``predicate`` holds, by id."""
+    return sorted((r for r in registry.rules.values() if predicate(r)), key=lambda r: r.meta.id)

@@ -1,0 +1,265 @@
+"""One check, end to end: effective settings -> plugins -> registry -> evidence -> findings.
+
+The CLI parses options and prints; :mod:`capcheck.app.settings` merges the config file, the environment
+and the options into a :class:`CheckRequest` of effective values; this module does the work, so that
+tests and other tools (a CI wrapper, a notebook) can run a check without the CLI. It decides no
+precedence: what the request says is what runs.
+"""
+
+from __future__ import annotations
+
+import gc
+import os
+from collections import Counter
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from capcheck._version import __version__
+from capcheck.app.config import Config
+from capcheck.app.plugins import LocalPlugin, build_plugin_manager
+from capcheck.app.registry import Registry, build_registry
+from capcheck.app.settings import (
+    NO_CONFIG_PLUGINS_ENV,
+    Value,
+    env_switch,
+    gate_problems,
+    raise_problems,
+    rule_setting_problems,
+)
+from capcheck.assessment.baseline import BaselineReport, apply_baseline, load_baseline
+from capcheck.assessment.scorecard import ScoredRule, compute_scorecard, gate_failures
+from capcheck.assessment.waivers import WaiverState, apply_waivers, load_waivers
+from capcheck.core.engine import evaluate
+from capcheck.core.errors import ConfigError, PluginError, Problem
+from capcheck.core.evidence import EvidenceSet, load_evidence
+from capcheck.core.kinds import CONFIG_OWNER
+from capcheck.core.models import RuleInfo, RunResult, Severity, display_path
+from capcheck.core.outcomes import Findings
+from capcheck.core.rules import Rule, select_rules
+
+if TYPE_CHECKING:
+    from capcheck.app.progress import Progress
+
+__all__ = ["NO_CONFIG_PLUGINS_ENV", "CheckRequest", "config_plugins_disabled", "load_registry", "run_check"]
+
+
+@dataclass(frozen=True)
+class CheckRequest:
+    """What to check and how, as effective values: ``select``, ``ignore``, ``fail_on``, ``min_level``,
+    ``waivers`` and ``baseline`` are used as given, whatever the config says (build a request from a
+    config file and options with :func:`capcheck.app.settings.resolve_settings`, which merges them).
+    The config supplies what has no option: its rule and plugin paths, per-rule severities and
+    options, CSV kinds, the file size limit, waiver limits and the scorecard method."""
+
+    paths: Sequence[Path]
+    config: Config = field(default_factory=Config)
+    rule_paths: Sequence[Path] = ()
+    plugins: Sequence[str] = ()
+    select: Sequence[str] = ()
+    ignore: Sequence[str] = ()
+    as_of: date | None = None
+    include_passed: bool = False
+    fail_on: Severity | None = Severity.LOW
+    debug: bool = False
+    #: The scorecard gate (area id or "*" -> minimum level); the config's ``min_level`` is not added.
+    min_level: Mapping[str, int] = field(default_factory=dict)
+    #: Governed waivers file, and baseline file (see capcheck.assessment.waivers and capcheck.assessment.baseline).
+    waivers: Path | None = None
+    baseline: Path | None = None
+
+
+def config_plugins_disabled() -> bool:
+    """Whether the environment turns config-named plugins off (``CAPCHECK_NO_CONFIG_PLUGINS=1``).
+
+    It fails closed: any value but empty, ``0``, ``false``, ``no`` or ``off`` turns them off, so a
+    misspelt "yes" never lets a checkout's code run."""
+    return env_switch(os.environ, NO_CONFIG_PLUGINS_ENV)
+
+
+def load_registry(
+    config: Config,
+    rule_paths: Sequence[Path] = (),
+    plugins: Sequence[str] = (),
+    *,
+    config_plugins: bool | None = None,
+    entry_points: bool | None = None,
+) -> Registry:
+    """Load the plugins (the config's, then ``plugins``) and build the registry with every rule path.
+
+    Nothing is imported from the working directory or the config's directory implicitly: a plugin
+    the config names as a path (``./ours.py``) is loaded from that file, relative to the config.
+
+    :param config_plugins: whether the config's ``plugins`` may run; None: unless
+        ``CAPCHECK_NO_CONFIG_PLUGINS`` says no. When they may not and the config names some, the
+        run stops (exit 2) rather than silently run without them.
+    :param entry_points: whether installed plugins load through their entry points; None: unless
+        autoloading is turned off (``--no-plugin-autoload``, ``CAPCHECK_DISABLE_PLUGIN_AUTOLOAD``).
+    :raises PluginError: a plugin failed, or config plugins are named but turned off.
+    """
+    if config_plugins is None:
+        config_plugins = not config_plugins_disabled()
+    named_by = display_path(config.source) if config.source is not None else "the config"
+    if config.plugins and not config_plugins:
+        raise PluginError(
+            Problem(
+                f"config plugins are turned off (--no-config-plugins or {NO_CONFIG_PLUGINS_ENV}), and this "
+                f"config names {', '.join(repr(m) for m in config.plugins)}: Python code that would run. "
+                "Run without the switch if you trust this checkout, or name a trusted config with --config",
+                path=named_by if config.source is not None else None,
+                pointer=f"{config.pointer_prefix}/plugins",
+            )
+        )
+    base = config.source.parent if config.source is not None else None
+    modules = [LocalPlugin(m, named_by=named_by, base=base) for m in config.plugins]
+    modules += [LocalPlugin(m) for m in plugins]
+    pm, infos = build_plugin_manager(modules, entry_points=entry_points)
+    paths = [config.resolve(p) for p in config.rules] + list(rule_paths)
+    owner = f"{CONFIG_OWNER}{named_by}"  # the config's [kinds.<id>] tables extend kinds after the plugins
+    extensions = [(owner, fields.extension(kind)) for kind, fields in config.kinds.items()]
+    return build_registry(pm, infos, rule_paths=paths, kind_extensions=extensions)
+
+
+def _rule_settings(registry: Registry, config: Config) -> tuple[dict[str, dict[str, Any]], dict[str, Severity]]:
+    problems = rule_setting_problems(registry, config)
+    if problems:
+        raise ConfigError(problems)
+    return {rule_id: dict(values) for rule_id, values in config.options.items()}, dict(config.severity)
+
+
+def selected_rules(registry: Registry, request: CheckRequest) -> list[Rule]:
+    """The rules the request selects (all when it selects none), less those it ignores."""
+    return select_rules(registry.rules, request.select, request.ignore)
+
+
+def load_request_evidence(registry: Registry, request: CheckRequest, progress: Progress | None = None) -> EvidenceSet:
+    """Load the evidence a request names."""
+    return load_evidence(
+        request.paths,
+        loaders=registry.loaders,
+        content_loaders=registry.content_loaders,
+        kinds=registry.kinds,
+        kind_map=request.config.csv_kinds,
+        product_names=request.config.endoflife_products,
+        max_file_mb=request.config.max_file_mb,
+        mappings=request.config.mappings(),
+        progress=progress,
+    )
+
+
+def run_check(
+    request: CheckRequest, registry: Registry | None = None, *, progress: Progress | None = None
+) -> RunResult:
+    """Run one check and return its result (raises CapcheckError on bad input).
+
+    Every usage error that needs no evidence (selectors, per-rule settings, the gate's areas, the
+    waivers and baseline files) is found before any evidence file is opened. ``progress`` is told
+    of each evidence file loaded and each rule evaluated (see :mod:`capcheck.app.progress`).
+
+    The cyclic garbage collector is paused for the run: evidence is millions of acyclic objects
+    (freed by reference counting), and each full collection would walk all of them again: on
+    3 million records that costs more than parsing them. It is restored afterwards.
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        return _run_check(request, registry, progress)
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
+def _run_check(request: CheckRequest, registry: Registry | None, progress: Progress | None) -> RunResult:
+    started = datetime.now(UTC)
+    if registry is None:
+        registry = load_registry(request.config, request.rule_paths, request.plugins)
+    # Everything that needs no evidence is checked before any evidence file is opened.
+    rules = selected_rules(registry, request)
+    options, severities = _rule_settings(registry, request.config)
+    gate = dict(request.min_level)
+    raise_problems(gate_problems(registry, {area: Value(level) for area, level in gate.items()}))
+    as_of = request.as_of or date.today()
+    waivers = None
+    if request.waivers is not None:
+        waivers = load_waivers(request.waivers, as_of=as_of, max_days=request.config.waiver_max_days)
+    baseline = load_baseline(request.baseline) if request.baseline is not None else None
+    evidence = load_request_evidence(registry, request, progress)
+    if progress is not None:
+        progress.rules_found(len(rules))
+    evaluation = evaluate(
+        rules,
+        evidence,
+        as_of=as_of,
+        options=options,
+        severities=severities,
+        include_passed=request.include_passed,
+        debug=request.debug,
+        progress=progress,
+    )
+    outcomes = evaluation.outcomes
+    waiver_report: tuple[WaiverState, ...] | None = None
+    baseline_report: BaselineReport | None = None
+    if request.waivers is not None and waivers is not None:
+        waiver_report = apply_waivers(
+            outcomes, evaluation.summary, waivers, as_of=as_of, warn_days=request.config.waiver_warn_days
+        )
+    if request.baseline is not None and baseline is not None:
+        baseline_report = apply_baseline(outcomes, evaluation.summary, baseline, file=display_path(request.baseline))
+    # Compact until output: the findings are made (in order) only as a reporter reads them.
+    review_order = tuple(a.id for a in sorted(registry.areas.values(), key=lambda a: (a.order, a.id)))
+    evaluation.summary.area_order = review_order
+    findings = Findings(outcomes, evidence, review_order)
+    scorecard = compute_scorecard(
+        evaluation.summary,
+        list(registry.areas.values()),
+        [ScoredRule(r.meta.id, r.meta.area, r.meta.title, r.meta.kinds, r.meta.criteria) for r in rules],
+        request.config.scorecard,
+        records={kind: evidence.records(kind) for kind in evidence.kinds()},
+        frameworks=registry.frameworks,
+        as_of=as_of,
+        kinds=registry.kinds,
+        available=Counter(r.meta.area for r in registry.rules.values()),
+    )
+    return RunResult(
+        tool_version=__version__,
+        as_of=as_of,
+        started=started,
+        finished=datetime.now(UTC),
+        evidence=evidence.files,
+        rules=tuple(rule_info(r, severities) for r in rules),
+        areas=tuple(sorted(registry.areas.values(), key=lambda a: (a.order, a.id))),
+        findings=findings,
+        summary=evaluation.summary,
+        fail_on=request.fail_on,
+        include_passed=request.include_passed,
+        scorecard=scorecard,
+        waivers=waiver_report,
+        baseline=baseline_report,
+        gate_failures=tuple(gate_failures(scorecard.rows, gate)),
+        select=tuple(request.select),
+        ignore=tuple(request.ignore),
+        scorecard_method=request.config.scorecard,
+    )
+
+
+def rule_info(r: Rule, severities: Mapping[str, Severity] | None = None) -> RuleInfo:
+    """A rule as listed in results and (its ``as_dict()``) in ``rules list --format json``."""
+    meta = r.meta
+    return RuleInfo(
+        id=meta.id,
+        version=meta.version,
+        title=meta.title,
+        area=meta.area,
+        severity=(severities or {}).get(meta.id, meta.severity),
+        kinds=tuple(meta.kinds),
+        tags=tuple(meta.tags),
+        criteria=tuple(meta.criteria),
+        description=meta.description,
+        rationale=meta.rationale,
+        remediation=meta.remediation,
+        references=tuple(meta.references),
+        options=dict(meta.options),
+        source=r.source,
+    )

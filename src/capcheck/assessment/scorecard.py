@@ -1,0 +1,579 @@
+"""The scorecard: a level per capability area, derived from framework criteria and evidence sufficiency.
+
+The method (docs/scorecard.md has worked examples), each threshold configurable under ``[scorecard]``:
+
+1. **Sufficiency first.** An area whose registers (``rules/scorecard/areas.toml``) are absent, cover
+   less than ``min_estate_coverage`` of the estate the organisation profile declares, or where fewer
+   than ``min_coverage`` of its rules judged anything, gets no level: *insufficient evidence*, with
+   the figures. A rule that raised makes it *incomplete*.
+2. **Criteria.** Each criterion the area's rules name, and each manual criterion it lists, is rolled
+   up CAF-style (:mod:`capcheck.assessment.criteria`): achieved, partially achieved, not achieved, not assessed.
+3. **Level** (compliance bands, not CMMI): 1 *below expectations* if any criterion is not achieved;
+   else 5 *exemplary* when every criterion is achieved; else 4 *good* when at least
+   ``achieved_shares[1]`` of them are, 3 *average* at ``achieved_shares[0]``, and 2 *basic* below that.
+   Not-assessed criteria count against the share: missing evidence never helps.
+4. **Caps.** No single plausible organisation profile (absent, several, or an implausible declared
+   size), or a needed register with no declared size, caps every affected area at 2: coverage cannot
+   be shown. A register under ``full_estate_coverage``, or a manual criterion with no current
+   attestation, caps at 3: the top levels need coverage shown and every manual criterion attested.
+5. **Profile.** Criteria are judged against the expected-achievement profile of the organisation's
+   type (``rules/scorecard/profiles.toml``); the gaps are the improvement plan's starting point.
+
+A **gate** (``[scorecard] min_level = {"*" = 2, COMM = 3}`` or ``--min-level``) fails the run
+(exit 1) when an area's level is below its minimum; an area with no level never meets a gate.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+import itertools
+from collections.abc import Callable, Collection, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from capcheck.assessment.criteria import (
+    Attestation,
+    CriterionResult,
+    CriterionStatus,
+    RuleVerdict,
+    read_attestations,
+    roll_up,
+    rule_verdict,
+)
+from capcheck.assessment.sufficiency import (
+    ATTESTATIONS_KIND,
+    ORGANISATION_KIND,
+    ORGANISATION_TYPES,
+    AreaNeeds,
+    Bound,
+    KindCoverage,
+    OrganisationReading,
+    Profile,
+    ScorecardData,
+    bundled_scorecard_data,
+    kind_coverage,
+    read_organisation,
+)
+from capcheck.core.models import Area, Framework, Severity, Summary
+
+__all__ = [
+    "LEVEL_NAMES",
+    "AreaScore",
+    "Scorecard",
+    "ScorecardConfig",
+    "ScoredRule",
+    "base_level",
+    "compute_scorecard",
+    "gate_failures",
+]
+
+#: What each level measures: how fully the area's criteria are achieved on evidence shown to cover the estate.
+LEVEL_NAMES = {1: "below expectations", 2: "basic", 3: "average", 4: "good", 5: "exemplary"}
+#: The cap when coverage cannot be shown (no, several or an implausible profile; an undeclared register).
+UNSHOWN_COVERAGE_CAP = 2
+#: The cap when coverage is partial or a manual criterion is not attested: the top levels need both.
+TOP_LEVELS_CAP = 3
+#: The most criteria a basis names.
+_NAMED = 3
+
+
+class ScorecardConfig(BaseModel):
+    """How levels are derived (the ``[scorecard]`` config table)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    min_coverage: float = Field(
+        default=0.5, ge=0.0, le=1.0, description="Share of an area's rules that must judge something."
+    )
+    min_estate_coverage: float = Field(
+        default=0.5, ge=0.0, le=1.0, description="Below this share of its declared estate, a register is insufficient."
+    )
+    full_estate_coverage: float = Field(
+        default=0.95, ge=0.0, le=1.0, description="Levels 4 and 5 need every register at or above this share."
+    )
+    achieved_shares: list[float] = Field(
+        default_factory=lambda: [0.5, 0.75],
+        min_length=2,
+        max_length=2,
+        description="The lowest share of an area's criteria achieved for levels 3 and 4.",
+    )
+    not_achieved_at: Severity = Field(
+        default=Severity.HIGH, description="A failing rule of this severity or higher makes its criteria not achieved."
+    )
+    min_records: int = Field(
+        default=30,
+        ge=0,
+        description="Levels above 2 need at least this many usable records in the registers an area needs.",
+    )
+    attestation_days: int = Field(
+        default=365, ge=1, le=3660, description="Days an attestation without expires_on counts after assessed_on."
+    )
+    plausibility: dict[str, dict[str, Bound]] = Field(
+        default_factory=dict,
+        description="Per organisation type and kind, records per 1,000 staff {min, max}; over the bundled bounds.",
+    )
+    profiles: dict[str, Profile] = Field(
+        default_factory=dict,
+        description="Per organisation type, an expected-achievement profile replacing the bundled one.",
+    )
+    min_level: dict[str, int] = Field(
+        default_factory=dict, description="Gate: area id (or '*') -> the lowest acceptable level, 1-5."
+    )
+
+    @field_validator("achieved_shares")
+    @classmethod
+    def _ascending(cls, value: list[float]) -> list[float]:
+        if any(b <= a for a, b in itertools.pairwise(value)) or not all(0 < v <= 1 for v in value):
+            raise ValueError("achieved_shares must rise strictly, each in (0, 1]")
+        return value
+
+    @field_validator("min_level")
+    @classmethod
+    def _levels(cls, value: dict[str, int]) -> dict[str, int]:
+        for key, level in value.items():
+            if not 1 <= level <= 5:
+                raise ValueError(f"{key}: a level is 1 to 5, not {level}")
+        return value
+
+    @field_validator("plausibility", "profiles")
+    @classmethod
+    def _types(cls, value: dict[str, Any]) -> dict[str, Any]:
+        for key in value:
+            if key not in ORGANISATION_TYPES:
+                raise ValueError(f"{key!r} is not an organisation type ({', '.join(ORGANISATION_TYPES)})")
+        return value
+
+    def bounds(self, bundled: Mapping[str, Mapping[str, Bound]]) -> dict[str, dict[str, Bound]]:
+        """The bundled plausibility bounds with this config's over them (per type, per kind)."""
+        merged = {t: dict(b) for t, b in bundled.items()}
+        for org_type, kinds in self.plausibility.items():
+            merged.setdefault(org_type, {}).update(kinds)
+        return merged
+
+
+@dataclass(frozen=True)
+class ScoredRule:
+    """What the scorecard needs of a selected rule."""
+
+    id: str
+    area: str
+    title: str
+    kinds: tuple[str, ...]
+    criteria: tuple[str, ...]
+
+    @property
+    def refs(self) -> tuple[str, ...]:
+        """The criteria it stands for: its own, or (naming none) a criterion of its own, ``rule:<id>``."""
+        return self.criteria or (f"rule:{self.id}",)
+
+
+@dataclass(frozen=True)
+class AreaScore:
+    """One area's row of the scorecard."""
+
+    area: str
+    title: str
+    level: int | None
+    status: str  # "scored" | "insufficient-evidence" | "incomplete" | "no-rules"
+    rules: int
+    rules_judged: int
+    passed: int
+    failed: int
+    skipped: int
+    errors: int
+    #: Why the level is what it is (the criteria behind it), or why there is none.
+    basis: str = ""
+    #: The binding cap's reason, when a cap lowered the level.
+    cap: str | None = None
+    #: Every cap that applies, as (level, reason), and every reason the evidence is insufficient.
+    caps: tuple[tuple[int, str], ...] = ()
+    insufficient: tuple[str, ...] = ()
+    criteria: tuple[CriterionResult, ...] = ()
+    coverage: tuple[KindCoverage, ...] = ()
+    #: Per rule: (rule id, kind, records or groups judged, declared estate of the kind or None).
+    judged: tuple[tuple[str, str, int, int | None], ...] = ()
+
+    @property
+    def name(self) -> str:
+        """The level's name, or what stands in for it."""
+        if self.level is not None:
+            return LEVEL_NAMES[self.level]
+        return self.status.replace("-", " ")
+
+    def counts(self) -> dict[str, int]:
+        """How many of the area's criteria have each status."""
+        out = {s.value: 0 for s in CriterionStatus}
+        for c in self.criteria:
+            out[c.status.value] += 1
+        return out
+
+    def as_dict(self) -> dict[str, Any]:
+        """The JSON form (a row of the ``scorecard`` block of the findings document)."""
+        return {
+            "area": self.area,
+            "title": self.title,
+            "level": self.level,
+            "name": self.name,
+            "status": self.status,
+            "basis": self.basis,
+            "cap": self.cap,
+            "caps": [{"level": lv, "reason": r} for lv, r in self.caps],
+            "insufficient": list(self.insufficient),
+            "criteria": self.counts(),
+            "criteria_status": {c.ref: c.status.value for c in self.criteria},
+            "coverage": [c.as_dict() for c in self.coverage],
+            "judged": [
+                {
+                    "rule": r,
+                    "kind": k,
+                    "judged": n,
+                    "declared": d,
+                    "share": None if not d else round(min(1.0, n / d), 4),
+                }
+                for r, k, n, d in self.judged
+            ],
+            "rules": self.rules,
+            "rules_judged": self.rules_judged,
+            "passed": self.passed,
+            "failed": self.failed,
+            "skipped": self.skipped,
+            "errors": self.errors,
+        }
+
+
+@dataclass(frozen=True)
+class Scorecard:
+    """The whole scorecard: area rows, the per-criterion view, the profile and its gaps."""
+
+    rows: tuple[AreaScore, ...]
+    criteria: tuple[CriterionResult, ...]
+    organisation: OrganisationReading
+    attestations: tuple[Attestation, ...] = ()
+    notes: tuple[str, ...] = ()
+
+    @property
+    def gaps(self) -> list[CriterionResult]:
+        """Criteria below the profile's expectation: where the improvement plan starts."""
+        return [c for c in self.criteria if c.meets is False]
+
+    @property
+    def expected(self) -> list[CriterionResult]:
+        """Criteria the organisation type's profile sets an expectation for."""
+        return [c for c in self.criteria if c.expected is not None]
+
+    @property
+    def profile_met(self) -> bool | None:
+        """Whether every expectation of the profile is met (None: no profile, or it expects nothing here)."""
+        return None if not self.expected else not self.gaps
+
+    def profile_dict(self) -> dict[str, Any]:
+        """The ``profile`` block: the organisation type's expectations, whether they are met, the gaps."""
+        return {
+            "type": self.organisation.type,
+            "met": self.profile_met,
+            "criteria": len(self.expected),
+            "gaps": [
+                {
+                    "id": c.ref,
+                    "title": c.title,
+                    "expected": c.expected.value if c.expected else None,
+                    "status": c.status.value,
+                    "areas": list(c.areas),
+                }
+                for c in self.gaps
+            ],
+        }
+
+    def organisation_dict(self) -> dict[str, Any]:
+        """The ``organisation`` block: the profile as read, its flags, and the scorecard's notes."""
+        return {**self.organisation.as_dict(), "notes": list(self.notes)}
+
+    def blocks(self) -> dict[str, Any]:
+        """The blocks the findings document carries, by name: scorecard, criteria, organisation, profile."""
+        return {
+            "scorecard": [row.as_dict() for row in self.rows],
+            "criteria": [c.as_dict() for c in self.criteria],
+            "organisation": self.organisation_dict(),
+            "profile": self.profile_dict(),
+        }
+
+
+def base_level(statuses: Sequence[CriterionStatus], achieved_shares: Sequence[float]) -> tuple[int, str]:
+    """The level the criteria alone give, and why (before caps)."""
+    n = len(statuses)
+    achieved = sum(1 for s in statuses if s is CriterionStatus.ACHIEVED)
+    not_achieved = sum(1 for s in statuses if s is CriterionStatus.NOT_ACHIEVED)
+    if not_achieved:
+        return 1, f"{not_achieved} of {n} criteria not achieved"
+    if n and achieved == n:
+        return 5, f"all {n} criteria achieved"
+    share = achieved / n if n else 0.0
+    text = f"{achieved} of {n} criteria achieved ({_pct(share)}), none not achieved"
+    if share >= achieved_shares[1]:
+        return 4, text
+    if share >= achieved_shares[0]:
+        return 3, text
+    return 2, text
+
+
+def _titles(frameworks: Mapping[str, Framework], rules: Sequence[ScoredRule]) -> dict[str, str]:
+    titles = {f"{fw.id}:{c.id}": c.title for fw in frameworks.values() for c in fw.criteria}
+    titles.update({f"rule:{r.id}": r.title for r in rules if not r.criteria})
+    return titles
+
+
+def compute_scorecard(
+    summary: Summary,
+    areas: Sequence[Area],
+    rules: Sequence[ScoredRule],
+    config: ScorecardConfig,
+    *,
+    records: Mapping[str, Sequence[Mapping[str, Any]]],
+    frameworks: Mapping[str, Framework],
+    as_of: date,
+    data: ScorecardData | None = None,
+    kinds: Collection[str] | None = None,
+    available: Mapping[str, int] | None = None,
+) -> Scorecard:
+    """The scorecard of one run.
+
+    :param records: the evidence records by kind (a kind absent from the mapping was not given).
+    :param data: the scorecard data files (default: the bundled ones).
+    :param kinds: the registered evidence kinds (an estate naming another kind is flagged).
+    :param available: per area, how many rules are registered (selected or not): an area judged on only some
+        of its rules is capped at 2, so deselecting the rules that fail cannot raise a level.
+    """
+    data = data or bundled_scorecard_data()
+    org = read_organisation(records.get(ORGANISATION_KIND, ()), config.bounds(data.bounds), kinds, data.headcounts)
+    attestations = read_attestations(records.get(ATTESTATIONS_KIND, ()), as_of, config.attestation_days)
+    by_criterion: dict[str, list[Attestation]] = {}
+    for a in attestations:
+        by_criterion.setdefault(a.criterion, []).append(a)
+    titles = _titles(frameworks, rules)
+    profile = (config.profiles.get(org.type) or data.profiles.get(org.type)) if org.type else None
+    verdicts = {r.id: rule_verdict(r.id, r.area, summary.by_rule.get(r.id), config.not_achieved_at) for r in rules}
+    notes = [
+        f"attestation {a.id} names {a.criterion!r}, which no framework defines"
+        for a in attestations
+        if a.criterion not in titles
+    ]
+    if profile is not None:
+        notes += [
+            f"the {org.type} profile expects {ref!r}, which no framework defines"
+            for ref in profile.expect
+            if ref not in titles
+        ]
+    estate = org.estate if org.record is not None else {}
+
+    @functools.cache  # a register two areas need (it-assets: CYBER and INFRA) is walked once
+    def cover(kind: str, fields: tuple[str, ...]) -> KindCoverage:
+        return kind_coverage(kind, records.get(kind), fields, estate.get(kind) if org.record is not None else None)
+
+    rows: list[AreaScore] = []
+    area_refs: dict[str, set[str]] = {}
+    manual_refs: set[str] = set()
+    for area in sorted(areas, key=lambda a: (a.order, a.id)):
+        in_area = sorted((r for r in rules if r.area == area.id), key=lambda r: r.id)
+        needs = data.needs.get(area.id) or AreaNeeds(kinds=tuple(sorted({k for r in in_area for k in r.kinds})))
+        if in_area:
+            area_refs[area.id] = {ref for r in in_area for ref in r.refs} | set(needs.manual)
+            manual_refs.update(needs.manual)
+        for ref in needs.manual if in_area else ():
+            if ref not in titles:
+                notes.append(f"area {area.id} lists manual criterion {ref!r}, which no framework defines")
+        row = _area_row(area, in_area, needs, verdicts, by_criterion, titles, org, config, cover)
+        left_out = (available or {}).get(area.id, 0) - len(in_area)
+        if in_area and left_out > 0:
+            row = _partial_selection(row, left_out, left_out + len(in_area))
+        rows.append(row)
+    criteria = _global_criteria(rules, verdicts, by_criterion, titles, area_refs, manual_refs, profile)
+    return Scorecard(tuple(rows), criteria, org, tuple(attestations), tuple(sorted(set(notes))))
+
+
+def _global_criteria(
+    rules: Sequence[ScoredRule],
+    verdicts: Mapping[str, RuleVerdict],
+    attestations: Mapping[str, Sequence[Attestation]],
+    titles: Mapping[str, str],
+    area_refs: Mapping[str, set[str]],
+    manual_refs: set[str],
+    profile: Profile | None,
+) -> tuple[CriterionResult, ...]:
+    rules_by_ref: dict[str, list[RuleVerdict]] = {}
+    for r in rules:
+        for ref in r.refs:
+            rules_by_ref.setdefault(ref, []).append(verdicts[r.id])
+    refs = set(rules_by_ref) | manual_refs | set(attestations)
+    out = []
+    for ref in sorted(refs):
+        out.append(
+            roll_up(
+                ref,
+                titles.get(ref, ""),
+                rules_by_ref.get(ref, ()),
+                attestations.get(ref, ()),
+                manual=ref not in rules_by_ref,
+                expected=None if profile is None else profile.expected(ref),
+                areas=[a for a, in_view in area_refs.items() if ref in in_view],
+            )
+        )
+    return tuple(out)
+
+
+def _partial_selection(row: AreaScore, left_out: int, total: int) -> AreaScore:
+    """``row`` capped at 2: the area was judged on only some of its rules."""
+    reason = (
+        f"{left_out} of {total} rules of the area not selected (--select/--ignore): "
+        f"a partial selection cannot rate above {UNSHOWN_COVERAGE_CAP}"
+    )
+    caps = (*row.caps, (UNSHOWN_COVERAGE_CAP, reason))
+    if row.level is None or row.level <= UNSHOWN_COVERAGE_CAP:
+        return dataclasses.replace(row, caps=caps)
+    return dataclasses.replace(row, level=UNSHOWN_COVERAGE_CAP, cap=reason, caps=caps)
+
+
+def _area_row(
+    area: Area,
+    in_area: Sequence[ScoredRule],
+    needs: AreaNeeds,
+    verdicts: Mapping[str, RuleVerdict],
+    attestations: Mapping[str, Sequence[Attestation]],
+    titles: Mapping[str, str],
+    org: OrganisationReading,
+    config: ScorecardConfig,
+    cover: Callable[[str, tuple[str, ...]], KindCoverage],
+) -> AreaScore:
+    mine = [verdicts[r.id] for r in in_area]
+    judged = sum(1 for v in mine if v.passed or v.failed)
+    common: dict[str, Any] = {
+        "area": area.id,
+        "title": area.title,
+        "rules": len(in_area),
+        "rules_judged": judged,
+        "passed": sum(v.passed for v in mine),
+        "failed": sum(v.failed for v in mine),
+        "skipped": sum(v.skipped for v in mine),
+        "errors": sum(v.errors for v in mine),
+    }
+    if not in_area:
+        return AreaScore(level=None, status="no-rules", basis="no selected rule belongs to the area", **common)
+    estate = org.estate
+    coverage = tuple(cover(k, tuple(needs.fields.get(k, ()))) for k in needs.kinds)
+    by_ref: dict[str, list[RuleVerdict]] = {}
+    for r in in_area:
+        for ref in r.refs:
+            by_ref.setdefault(ref, []).append(verdicts[r.id])
+    criteria = tuple(
+        roll_up(ref, titles.get(ref, ""), by_ref.get(ref, ()), attestations.get(ref, ()), manual=ref in needs.manual)
+        for ref in sorted(set(by_ref) | set(needs.manual))
+    )
+    judged_by_rule = tuple(
+        (
+            r.id,
+            r.kinds[0],
+            verdicts[r.id].passed + verdicts[r.id].failed,
+            estate.get(r.kinds[0]) if org.record else None,
+        )
+        for r in in_area
+        if r.kinds
+    )
+    common.update(criteria=criteria, coverage=coverage, judged=judged_by_rule)
+    if common["errors"]:
+        return AreaScore(level=None, status="incomplete", basis="a rule in the area raised an error", **common)
+    insufficient = _insufficient(coverage, judged, len(in_area), config)
+    if insufficient:
+        return AreaScore(
+            level=None,
+            status="insufficient-evidence",
+            basis="; ".join(insufficient),
+            insufficient=insufficient,
+            **common,
+        )
+    level, basis = base_level([c.status for c in criteria], config.achieved_shares)
+    failing = [c.ref for c in criteria if c.status is CriterionStatus.NOT_ACHIEVED]
+    if failing:  # name them: the reason a level 1 must be checkable
+        shown = ", ".join(failing[:_NAMED])
+        basis += f": {shown}" + (f" and {len(failing) - _NAMED} more" if len(failing) > _NAMED else "")
+    caps = _caps(coverage, criteria, needs, org, config)
+    applied = None
+    lowest = min(caps, default=None)  # the lowest cap binds; ties go to the first reason in sort order
+    if lowest is not None and lowest[0] < level:
+        level, applied = lowest
+    return AreaScore(level=level, status="scored", basis=basis, cap=applied, caps=caps, **common)
+
+
+def _pct(value: float) -> str:
+    """A share as a percentage with one decimal when it has one (94.5%, not a rounded 95% under a 95% bar)."""
+    return f"{value * 100:.1f}".removesuffix(".0") + "%"
+
+
+def _insufficient(
+    coverage: Sequence[KindCoverage], judged: int, rules: int, config: ScorecardConfig
+) -> tuple[str, ...]:
+    out: list[str] = []
+    for c in coverage:
+        share = c.share
+        if not c.present:
+            out.append(f"no {c.kind} evidence was given")
+        elif share is not None and share < config.min_estate_coverage:
+            out.append(
+                f"{c.kind}: {c.usable} usable records of {c.declared} declared ({_pct(share)}), "
+                f"below {_pct(config.min_estate_coverage)}"
+            )
+    if judged == 0 or judged / rules < config.min_coverage:
+        out.append(f"{judged} of {rules} rules judged any record, below {_pct(config.min_coverage)}")
+    return tuple(out)
+
+
+def _caps(
+    coverage: Sequence[KindCoverage],
+    criteria: Sequence[CriterionResult],
+    needs: AreaNeeds,
+    org: OrganisationReading,
+    config: ScorecardConfig,
+) -> tuple[tuple[int, str], ...]:
+    caps: list[tuple[int, str]] = [(UNSHOWN_COVERAGE_CAP, flag) for flag in org.flags]
+    for c in coverage:
+        share = c.share
+        if org.record is not None and c.declared is None:
+            caps.append((UNSHOWN_COVERAGE_CAP, f"{c.kind}: no declared estate, so its coverage cannot be shown"))
+        elif share is not None and share < config.full_estate_coverage:
+            caps.append(
+                (
+                    TOP_LEVELS_CAP,
+                    f"{c.kind}: {c.usable} usable records of {c.declared} declared ({_pct(share)}); "
+                    f"levels 4-5 need {_pct(config.full_estate_coverage)}",
+                )
+            )
+    usable = sum(c.usable for c in coverage)
+    if coverage and usable < config.min_records:  # a handful of clean records shows no working process
+        caps.append(
+            (
+                UNSHOWN_COVERAGE_CAP,
+                f"only {usable} usable records in {', '.join(c.kind for c in coverage)}: "
+                f"levels above {UNSHOWN_COVERAGE_CAP} need at least {config.min_records}",
+            )
+        )
+    unattested = [c.ref for c in criteria if c.ref in needs.manual and c.status is CriterionStatus.NOT_ASSESSED]
+    if unattested:
+        caps.append((TOP_LEVELS_CAP, f"manual criteria not assessed (no current attestation): {', '.join(unattested)}"))
+    return tuple(caps)
+
+
+def gate_failures(rows: Sequence[AreaScore], min_level: Mapping[str, int]) -> list[str]:
+    """Messages for each area below its minimum level (``"*"`` is the default minimum)."""
+    failures: list[str] = []
+    default = min_level.get("*")
+    for row in rows:
+        wanted = min_level.get(row.area, default)
+        if wanted is None or row.status == "no-rules":
+            continue
+        if row.level is None:
+            failures.append(f"{row.area}: {row.name}, so it cannot meet the minimum level {wanted}")
+        elif row.level < wanted:
+            failures.append(f"{row.area}: level {row.level} ({row.name}) is below the minimum level {wanted}")
+    return failures

@@ -1,0 +1,253 @@
+"""Governed waivers: accepted failures, each with a reason, an approver, a ticket and an expiry.
+
+A waivers file (YAML or TOML, ``schemas/waivers.schema.json``) lists waivers; each names a rule
+(id or prefix) and records (ids or globs, or aggregate group names). After evaluation, a failing
+finding that an unexpired waiver covers becomes ``waived`` and carries the waiver; it no longer
+fails the run. Every waiver is reported with its state:
+
+* ``active``   - it applied to at least one failure;
+* ``expiring`` - active, and it expires within the warning window (``waiver_warn_days``);
+* ``unused``   - it matched no failure (the problem is fixed, or the waiver is wrong);
+* ``expired``  - its expiry date has passed: it no longer applies, the failures count again.
+
+A waiver lasting longer than ``waiver_max_days`` (from ``approved_on``, or from the as-of date
+when it has none) is refused as invalid, like an incomplete one: exit 2 with file and pointer.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
+from fnmatch import fnmatchcase
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from capcheck.core.errors import ConfigError, Problem
+from capcheck.core.models import Finding, Status, Summary
+from capcheck.core.side_inputs import WAIVERS_MAX_BYTES, SideDocument, elide, read_document
+
+if TYPE_CHECKING:  # annotations only
+    from capcheck.core.outcomes import RuleOutcomes
+
+__all__ = ["Waiver", "WaiverState", "apply_waivers", "load_waivers"]
+
+#: Default longest waiver, in days.
+DEFAULT_MAX_DAYS = 366
+#: Default warning window before expiry, in days.
+DEFAULT_WARN_DAYS = 30
+
+
+@dataclass(frozen=True)
+class Waiver:
+    """One validated waiver."""
+
+    index: int
+    rule: str
+    records: tuple[str, ...]
+    reason: str
+    approved_by: str
+    ticket: str
+    expires: date
+    approved_on: date | None
+    file: str
+    line: int | None
+
+    def covers(self, finding: Finding) -> bool:
+        """Whether this waiver names the finding's rule and record (or group)."""
+        key = finding.evidence.record_id if finding.evidence and finding.evidence.record_id else finding.group
+        return self.names_rule(finding.rule_id) and self.names(key)
+
+    def names_rule(self, rule_id: str) -> bool:
+        """Whether this waiver names the rule (its id, or a prefix of it)."""
+        return rule_id == self.rule or rule_id.startswith(self.rule)
+
+    def names(self, key: str | None) -> bool:
+        """Whether this waiver names a record id (or, for a finding without one, its group)."""
+        return key is not None and any(fnmatchcase(key, pattern) for pattern in self.records)
+
+    @property
+    def pointer(self) -> str:
+        """Where the waiver is in its file, as a JSON pointer."""
+        return f"/waivers/{self.index}"
+
+    def echo(self) -> dict[str, Any]:
+        """The waiver as echoed on every finding it accepts (its JSON form)."""
+        out: dict[str, Any] = {
+            "file": self.file,
+            "pointer": self.pointer,
+            "rule": self.rule,
+            "records": list(self.records),
+            "reason": self.reason,
+            "approved_by": self.approved_by,
+            "ticket": self.ticket,
+            "expires": self.expires.isoformat(),
+        }
+        if self.approved_on is not None:
+            out["approved_on"] = self.approved_on.isoformat()
+        return out
+
+
+@dataclass(frozen=True)
+class WaiverState:
+    """One waiver's line of the waiver report: its state this run and how many failures it accepted."""
+
+    waiver: Waiver
+    state: str  # "active" | "expiring" | "unused" | "expired"
+    matched: int
+    #: Days from the as-of date to the expiry (negative once expired).
+    days_left: int
+
+    def as_dict(self) -> dict[str, Any]:
+        """The JSON form (an entry of the ``waivers`` block of the findings document)."""
+        w = self.waiver
+        return {**w.echo(), "line": w.line, "state": self.state, "matched": self.matched, "days_left": self.days_left}
+
+
+def _lines(document: SideDocument, suffix: str) -> list[int]:
+    """The line each waiver starts on (YAML list items under ``waivers``, TOML ``[[waivers]]``)."""
+    if suffix == ".toml":
+        text = document.text
+        return [
+            text.count("\n", 0, m.start()) + 1 for m in re.finditer(r"^[ \t]*\[\[[ \t]*waivers[ \t]*\]\]", text, re.M)
+        ]
+    import yaml
+
+    node = document.node
+    if isinstance(node, yaml.MappingNode):
+        for key, value in node.value:
+            if key.value == "waivers" and isinstance(value, yaml.SequenceNode):
+                return [item.start_mark.line + 1 for item in value.value]
+    return []
+
+
+def _iso(value: Any) -> str:
+    return value.isoformat() if isinstance(value, date) else value
+
+
+def load_waivers(path: Path, *, as_of: date, max_days: int = DEFAULT_MAX_DAYS) -> list[Waiver]:
+    """Read and validate a waivers file.
+
+    :raises ConfigError: unreadable, malformed, schema-invalid or over-long waivers, each with
+        file, line and pointer.
+    """
+    import jsonschema
+
+    from capcheck.core.models import display_path
+    from capcheck.core.resources import load_schema
+
+    shown = display_path(path)
+    document = read_document(
+        path,
+        shown=shown,
+        what="waivers file",
+        error=ConfigError,
+        limit=WAIVERS_MAX_BYTES,
+        formats=(".yaml", ".yml", ".toml"),
+    )
+    doc = document.value
+    if isinstance(doc, dict) and isinstance(doc.get("waivers"), list):
+        # YAML and TOML dates arrive as date objects: the schema speaks of ISO strings.
+        doc["waivers"] = [{k: _iso(v) for k, v in w.items()} if isinstance(w, dict) else w for w in doc["waivers"]]
+    lines = _lines(document, path.suffix.lower())
+    validator = jsonschema.Draft202012Validator(load_schema("waivers"), format_checker=jsonschema.FormatChecker())
+    problems: list[Problem] = []
+    for error in sorted(validator.iter_errors(doc), key=lambda e: [str(p) for p in e.absolute_path]):
+        where = list(error.absolute_path)
+        index = where[1] if len(where) > 1 and where[0] == "waivers" and isinstance(where[1], int) else None
+        pointer = "".join(f"/{p}" for p in where)
+        message = elide(error.message)
+        if error.validator == "required":
+            message = f"incomplete waiver: {error.message}"
+        problems.append(
+            Problem(
+                message,
+                path=shown,
+                line=lines[index] if index is not None and index < len(lines) else None,
+                pointer=pointer,
+            )
+        )
+    if problems:
+        raise ConfigError(problems)
+    waivers: list[Waiver] = []
+    for index, entry in enumerate(doc["waivers"]):
+        expires = date.fromisoformat(entry["expires"])
+        approved_on = date.fromisoformat(entry["approved_on"]) if "approved_on" in entry else None
+        start = approved_on or as_of
+        line = lines[index] if index < len(lines) else None
+        if (expires - start).days > max_days:
+            problems.append(
+                Problem(
+                    f"the waiver runs {(expires - start).days} days from {start.isoformat()}; the longest allowed is "
+                    f"{max_days} (config waiver_max_days)",
+                    path=shown,
+                    line=line,
+                    pointer=f"/waivers/{index}/expires",
+                )
+            )
+            continue
+        waivers.append(
+            Waiver(
+                index=index,
+                rule=entry["rule"],
+                records=tuple(entry["records"]),
+                reason=entry["reason"],
+                approved_by=entry["approved_by"],
+                ticket=entry["ticket"],
+                expires=expires,
+                approved_on=approved_on,
+                file=shown,
+                line=line,
+            )
+        )
+    if problems:
+        raise ConfigError(problems)
+    return waivers
+
+
+def apply_waivers(
+    outcomes: Sequence[RuleOutcomes],
+    summary: Summary,
+    waivers: Sequence[Waiver],
+    *,
+    as_of: date,
+    warn_days: int = DEFAULT_WARN_DAYS,
+) -> tuple[WaiverState, ...]:
+    """Mark the failures that unexpired waivers cover as ``waived``; report every waiver's state.
+
+    Works on the compact outcomes, in place: each rule's block is matched against the waivers
+    naming its rule (the first in file order wins), and the summary is recounted. Returns the
+    waiver report.
+    """
+    live = [w for w in waivers if w.expires >= as_of]
+    matched = {w.index: 0 for w in waivers}
+    for block in outcomes:
+        candidates = [w for w in live if w.names_rule(block.rule_id)]
+        if not candidates:
+            continue
+        moved = 0
+        for position, outcome in enumerate(block.rows):
+            if outcome.status is not Status.FAIL:
+                continue
+            key = outcome.record_id or outcome.group
+            waiver = next((w for w in candidates if w.names(key)), None)
+            if waiver is not None:
+                matched[waiver.index] += 1
+                block.set_status(position, Status.WAIVED, waiver)
+                moved += 1
+        if moved:
+            summary.move(block.rule_id, block.severity, block.area, Status.FAIL, Status.WAIVED, moved)
+    report: list[WaiverState] = []
+    for w in waivers:
+        days_left = (w.expires - as_of).days
+        if days_left < 0:
+            state = "expired"
+        elif not matched[w.index]:
+            state = "unused"
+        elif days_left <= warn_days:
+            state = "expiring"
+        else:
+            state = "active"
+        report.append(WaiverState(w, state, matched[w.index], days_left))
+    return tuple(report)

@@ -1,0 +1,1 @@
+"""The built-in evidence loaders, one module per file format."""

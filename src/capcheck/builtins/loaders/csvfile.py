@@ -1,0 +1,297 @@
+"""The built-in CSV evidence loader: one record per row, cells typed by the kind's schema.
+
+The kind is the file's stem (``it-assets.csv``) unless the config's ``csv_kinds`` maps the
+file name to a kind. Cells are typed from the schema's property types: ``integer``,
+``number``, ``boolean`` (true/false, yes/no, 1/0), ``array`` (items separated by ``;``) and
+``string``. An empty cell (or one of only spaces) means the field is absent, except in a list column,
+where it is the empty list. A number cell may group thousands with commas (``1,234,567``) but nothing
+else: ``2,5`` or ``1,2,3`` is refused as ambiguous. Columns the schema does not declare are kept as strings.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from capcheck.core.errors import EvidenceError, Problem
+from capcheck.core.hookspecs import hookimpl
+from capcheck.core.loading import Document, LoadContext, Loader, SourceFile, decode_text
+from capcheck.core.mapping import MappingValueError, SkipCounter
+from capcheck.core.side_inputs import elide, shorten
+
+__all__ = ["ARRAY_SEPARATOR", "cell_converter", "load_csv"]
+
+#: The separator of list items inside one CSV cell.
+ARRAY_SEPARATOR = ";"
+#: The most problems one CSV file reports before it stops reading.
+MAX_PROBLEMS = 100
+
+_TRUE = frozenset({"true", "yes", "y", "1"})
+_FALSE = frozenset({"false", "no", "n", "0"})
+
+
+def _boolean(cell: str) -> bool:
+    low = cell.strip().lower()
+    if low in _TRUE:
+        return True
+    if low in _FALSE:
+        return False
+    raise ValueError(f"{cell!r} is not a boolean (true/false, yes/no, 1/0)")
+
+
+#: A number cell: digits with an optional fraction and exponent; a comma only as a thousands separator
+#: with groups of three (``1,234,567.5``). ``2,5`` (a decimal comma?) and ``1,2,3`` are ambiguous.
+_NUMBER = re.compile(r"[+-]?(?:[0-9]{1,3}(?:,[0-9]{3})+|[0-9]+)?(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?\Z")
+_INTEGER = re.compile(r"[+-]?(?:[0-9]{1,3}(?:,[0-9]{3})+|[0-9]+)\Z")
+
+
+def _numeric_text(cell: str, pattern: re.Pattern[str], what: str) -> str:
+    """The cell without thousands separators, or ValueError saying why it is not ``what``."""
+    text = cell.strip()
+    if not any(c.isdigit() for c in text) or pattern.match(text) is None or not text.isascii():
+        if "," in text and pattern.match(text.replace(",", "")) is not None:
+            raise ValueError(
+                f"{cell!r} is ambiguous: a comma is accepted only as a thousands separator between groups of "
+                "three digits (1,234,567); write the number without it, with '.' for a decimal point"
+            )
+        if what == "a number" and text.lower().lstrip("+-") in ("nan", "inf", "infinity"):
+            raise ValueError(f"{cell!r} is not a finite number")
+        raise ValueError(f"{cell!r} is not {what}")
+    return text.replace(",", "")
+
+
+def _number(cell: str) -> int | float:
+    text = _numeric_text(cell, _NUMBER, "a number")
+    if _INTEGER.match(text):
+        return int(text)
+    value = float(text)  # the pattern admits no nan or inf, but an exponent can overflow
+    if value in (float("inf"), float("-inf")):
+        raise ValueError(f"{cell!r} is not a finite number")
+    return value
+
+
+def _integer(cell: str) -> int:
+    return int(_numeric_text(cell, _INTEGER, "a whole number"))
+
+
+_SCALARS: dict[str, Callable[[str], Any]] = {
+    "string": lambda cell: cell,
+    "integer": _integer,
+    "number": _number,
+    "boolean": _boolean,
+}
+
+
+def cell_converter(field_type: str) -> Callable[[str], Any]:
+    """The function typing one text cell as ``field_type`` (a kind's field type); ValueError says why not."""
+    if field_type.startswith("array:"):
+        item = _SCALARS.get(field_type[6:], _SCALARS["string"])
+        return lambda cell: [item(part.strip()) for part in cell.split(ARRAY_SEPARATOR) if part.strip()]
+    return _SCALARS.get(field_type, _SCALARS["string"])
+
+
+def load_csv(source: SourceFile, context: LoadContext) -> Sequence[Document]:
+    """Parse a CSV evidence file: header row, an ``id`` column, one record per row.
+
+    A config mapping for the file (:mod:`capcheck.core.mapping`) may name the kind, the encoding, the header
+    row, renames, value conversions, the id and rows to skip; it is applied here, cell by cell.
+    """
+    mapping = context.mapping_for(source.path)
+    kind_id = mapping.kind if mapping is not None and mapping.kind else context.kind_for_file(source.path)
+    kind = context.kinds.get(kind_id)
+    if kind is None:
+        known = ", ".join(sorted(context.kinds)) or "none"
+        raise source.fail(
+            f"unknown evidence kind {kind_id!r} (from the file name; known kinds: {known}); "
+            "rename the file, or map it in the config (csv_kinds, or a [[mapping]]: capcheck inspect FILE suggests one)"
+            if mapping is None or not mapping.kind
+            else f"unknown evidence kind {kind_id!r} (from {mapping.source}; known kinds: {known})",
+            line=1,
+        )
+    encoding = mapping.encoding if mapping is not None and mapping.encoding else "utf-8-sig"
+    # The text is decoded line by line as the reader asks for it (not held whole: a str of a large
+    # file costs up to four times its bytes); a bad byte is then located by decoding it all once.
+    stream = io.TextIOWrapper(io.BytesIO(source.data), encoding=encoding, errors="strict", newline="")
+    delimiter = mapping.delimiter if mapping is not None and mapping.delimiter else ","
+    reader = csv.reader(stream, strict=True, delimiter=delimiter)
+    nul = b"\x00" in source.data
+    try:
+        header = next(reader)
+        if mapping is not None and mapping.header_row:
+            for _ in range(mapping.header_row - 1):  # title rows above the header
+                header = next(reader)
+    except StopIteration:
+        if mapping is not None and mapping.header_row and source.data.strip():
+            raise source.fail(
+                f"no row {mapping.header_row} (the header_row of {mapping.source})", line=reader.line_num
+            ) from None
+        raise source.fail("the file is empty: expected a header row with an 'id' column", line=1) from None
+    except csv.Error as exc:
+        raise source.fail(f"malformed CSV: {exc}", line=1) from None
+    except UnicodeDecodeError:
+        _bad_encoding(source, encoding)
+        raise
+    header_line = reader.line_num
+    if nul and any("\x00" in name for name in header):
+        raise source.fail("a NUL character in the header row", line=header_line)
+    columns = [h.strip() for h in header]
+    header = [mapping.header_name(h) for h in columns] if mapping is not None else columns
+    if mapping is not None:
+        unmapped = mapping.header_problems(columns)
+        if unmapped:
+            raise EvidenceError([source.problem(elide(m), line=header_line) for m in unmapped])
+    problems: list[Problem] = []
+    needed = mapping.id_fields() if mapping is not None and mapping.id else ("id",)
+    for name in needed:
+        if name not in header:
+            raise source.fail(
+                f"no {name!r} column in the header row"
+                + (f" (named by {mapping.source} id {mapping.id!r})" if mapping is not None and mapping.id else ""),
+                line=header_line,
+            )
+    seen: set[str] = set()
+    for name in header:
+        if not name:
+            raise source.fail("a column in the header row has no name", line=header_line)
+        if name in seen:
+            raise source.fail(f"column {shorten(name)} appears twice in the header row", line=header_line)
+        seen.add(name)
+    plan = mapping.plan(kind) if mapping is not None else None
+    skips: list[tuple[int, int]] = []
+    counter = SkipCounter(mapping) if mapping is not None else None
+    if mapping is not None:
+        for number, rule in enumerate(mapping.skip_rows):
+            if rule.field not in header:
+                raise source.fail(
+                    f"no {rule.field!r} column in the header row (named by {mapping.source} skip_rows {number + 1})",
+                    line=header_line,
+                )
+            skips.append((number, header.index(rule.field)))
+    trim = plan is not None and plan.trim
+    types = kind.field_types
+    converters = [
+        (name, cell_converter(types.get(name, "string")), plan.converter(name) if plan is not None else None, column)
+        for name, column in zip(header, columns, strict=True)
+    ]
+    # An empty cell of a list column is the empty list: a CSV cell cannot say "no items" otherwise, and a
+    # column left out of the file (the field absent) must stay distinguishable from it.
+    lists = frozenset(name for name in header if types.get(name, "string").startswith("array:"))
+    width = len(header)
+    records: list[dict[str, Any]] = []
+    lines: list[int] = []
+    line = reader.line_num + 1
+    try:
+        for row in reader:
+            row_line = line
+            line = reader.line_num + 1
+            if not row:
+                continue  # a blank line
+            if skips:
+                assert mapping is not None and counter is not None
+                skipped = next((n for n, c in skips if mapping.skip_rows[n](row[c] if c < len(row) else "")), None)
+                if skipped is not None:
+                    counter.add(skipped)
+                    continue
+            index = len(records)
+            if len(row) != width:
+                problems.append(
+                    source.problem(
+                        f"row has {len(row)} cells but the header has {width}",
+                        line=row_line,
+                        pointer=f"/records/{index}",
+                    )
+                )
+            record: dict[str, Any] = {}
+            for (name, convert, mapped, column), cell in zip(converters, row, strict=False):
+                if trim:
+                    cell = cell.strip()
+                if cell == "" or cell.isspace():
+                    if name in lists:
+                        record[name] = []  # a blank list cell: no items
+                    continue  # a blank cell: the field is absent
+                if nul and "\x00" in cell:
+                    problems.append(
+                        source.problem(
+                            f"a NUL character in column {shorten(name)}"
+                            f" (at character {cell.index(chr(0)) + 1} of the cell)",
+                            line=row_line,
+                            pointer=f"/records/{index}/{name}",
+                        )
+                    )
+                    continue
+                try:
+                    if mapped is None:
+                        record[name] = convert(cell)
+                        continue
+                    value = mapped(cell)
+                    if value is cell:  # no mapping step took it: typed as any cell
+                        value = convert(cell)
+                    if value is not None:
+                        record[name] = value
+                except MappingValueError as exc:
+                    problems.append(
+                        source.problem(
+                            f"{elide(str(exc))} (column {shorten(column)})",
+                            line=row_line,
+                            pointer=f"/records/{index}/{name}",
+                        )
+                    )
+                except ValueError as exc:
+                    problems.append(source.problem(elide(str(exc)), line=row_line, pointer=f"/records/{index}/{name}"))
+            if mapping is not None and mapping.id:
+                try:
+                    record["id"] = mapping.make_id(record)
+                except MappingValueError as exc:
+                    problems.append(source.problem(elide(str(exc)), line=row_line, pointer=f"/records/{index}"))
+            records.append(record)
+            lines.append(row_line)
+            if len(problems) >= MAX_PROBLEMS:
+                break
+    except csv.Error as exc:
+        problems.append(source.problem(f"malformed CSV: {exc}", line=reader.line_num))
+    except UnicodeDecodeError:
+        _bad_encoding(source, encoding)  # raises the located problem
+        raise
+    if problems:
+        raise EvidenceError(problems)
+
+    def locate(index: int) -> int | None:
+        return lines[index] if index < len(lines) else None
+
+    doc = Document(kind=kind_id, records=records, locate=locate, rows=True, records_line=header_line)
+    if mapping is not None and counter is not None:
+        doc.notes = counter.notes()
+        doc.mapping = mapping.manifest(counter.total)
+    return [doc]
+
+
+def _bad_encoding(source: SourceFile, encoding: str) -> None:
+    """Raise the located problem of a file that is not text in ``encoding`` (UTF-8 by default)."""
+    if encoding == "utf-8-sig":
+        decode_text(source)
+        return
+    try:
+        source.data.decode(encoding)
+    except UnicodeDecodeError as exc:
+        raise source.fail(
+            f"not {encoding} text: byte 0x{source.data[exc.start]:02x} at offset {exc.start} has no character"
+            " in that encoding (the config mapping's 'encoding')",
+            line=source.data.count(b"\n", 0, exc.start) + 1,
+        ) from None
+
+
+@hookimpl
+def capcheck_loaders() -> Sequence[Loader]:
+    """The CSV loader."""
+    return [
+        Loader(
+            name="csv",
+            extensions=(".csv",),
+            load=load_csv,
+            description="CSV register, one record a row",
+            applies_mapping=True,
+        )
+    ]

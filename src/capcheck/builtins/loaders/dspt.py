@@ -1,0 +1,266 @@
+"""NHS DSPT status exports (the portal's published status list, as CSV) read as ``dspt-assessments``.
+
+The Data Security and Protection Toolkit portal publishes each organisation's status as a table:
+``Code`` (the ODS code), ``Organisation Name``, ``Status`` ("22/23 Standards Met", "Not Published"),
+``Date Of Publication`` (dd/mm/yyyy), ``Primary Sector`` and, in NHS England's snapshots, an
+unnamed index column, the integrated care board and map coordinates. No ``id`` column, UK dates and
+an edition inside the status text: the plain CSV loader cannot read it, so this loader claims such a
+file by its header (whatever the file is called) and maps each row to one record:
+
+* ``id`` and ``org_code``: the ODS code; ``organisation``: the name; ``org_type`` from the sector;
+* ``status`` ("standards-met" ...) and ``edition`` ("22/23") split from the status text, which is
+  kept whole in ``status_text``; ``published_on`` as an ISO date;
+* ``relationship``: the export does not say whose assessments these are, so every row is taken as a
+  ``partner`` (a note of the document says so); the DSPT rules treat the row whose code is the
+  organisation profile's ``org_code`` as the organisation's own (GOV-006), not a partner's.
+
+Columns the kind has no field for (coordinates, regional codes) are not kept. A status or date the
+loader cannot read stops the run with the file, row and column.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from collections.abc import Mapping, Sequence
+from datetime import date
+from typing import Any
+
+from capcheck.core.errors import EvidenceError, Problem
+from capcheck.core.hookspecs import hookimpl
+from capcheck.core.loading import Document, LoadContext, Loader, SourceFile, decode_text
+from capcheck.core.side_inputs import shorten
+
+__all__ = ["KIND", "claims_dspt", "load_dspt", "parse_status"]
+
+#: The kind the records belong to.
+KIND = "dspt-assessments"
+#: The columns that make a CSV a DSPT status export (compared without case or surrounding spaces).
+COLUMNS = ("code", "organisation name", "status", "date of publication")
+#: The most problems one file reports before it stops reading.
+MAX_PROBLEMS = 100
+#: Status text (without its edition) -> the kind's status.
+STATUSES: Mapping[str, str] = {
+    "standards exceeded": "standards-exceeded",
+    "standards met": "standards-met",
+    "approaching standards": "approaching-standards",
+    "standards not met": "standards-not-met",
+    "not published": "not-published",
+}
+#: ``Primary Sector`` -> the kind's ``org_type``, first match (a word in the text) wins.
+SECTORS: tuple[tuple[re.Pattern[str], str], ...] = tuple(
+    (re.compile(pattern, re.IGNORECASE), org_type)
+    for pattern, org_type in (
+        (r"\bcommissioning support\b|\bcsu\b", "csu"),
+        (r"\bintegrated care board\b|\bicb\b|\bccg\b", "icb"),
+        (r"\btrust\b", "nhs-trust"),
+        (r"\barm'?s[- ]length\b", "arms-length-body"),
+        (r"\blocal authority\b|\bcouncil\b", "local-authority"),
+        (r"\bgp\b|\bgeneral practice\b", "gp-practice"),
+        (r"\bcompany\b|\bcommercial\b|\bsupplier\b", "company"),
+    )
+)
+_STATUS = re.compile(r"\s*(?:([0-9]{2})/([0-9]{2})\s+)?(.+?)\s*\Z")
+_DATE = re.compile(r"\s*([0-9]{1,2})/([0-9]{1,2})/([0-9]{4})\s*\Z")
+
+
+def _header(head: bytes) -> list[str] | None:
+    """The first row's column names (lower case, stripped), or None if the head is not CSV text."""
+    text = head.decode("utf-8-sig", errors="replace")
+    first = text.split("\n", 1)[0]
+    try:
+        return [name.strip().lower() for name in next(csv.reader([first]))]
+    except (csv.Error, StopIteration):
+        return None
+
+
+def claims_dspt(head: bytes) -> bool:
+    """Whether a CSV file's first row is a DSPT status export's header (Code, Organisation Name, Status,
+    Date Of Publication), and it has no ``id`` column (a capcheck register of the kind has one)."""
+    header = _header(head)
+    return header is not None and "id" not in header and all(column in header for column in COLUMNS)
+
+
+def parse_status(text: str) -> tuple[str | None, str] | None:
+    """``("22/23", "standards-met")`` from "22/23 Standards Met"; ``(None, "not-published")`` from
+    "Not Published"; None when the text is not a DSPT status or the edition's years are not consecutive."""
+    match = _STATUS.match(text)
+    if match is None:
+        return None
+    first, second, words = match.groups()
+    status = STATUSES.get(" ".join(words.lower().split()))
+    if status is None:
+        return None
+    if first is None:
+        return None, status
+    if int(second) != (int(first) + 1) % 100:
+        return None
+    return f"{first}/{second}", status
+
+
+def _date(text: str) -> str | None:
+    match = _DATE.match(text)
+    if match is None:
+        return None
+    day, month, year = (int(part) for part in match.groups())
+    try:
+        return date(year, month, day).isoformat()
+    except ValueError:
+        return None
+
+
+def _org_type(sector: str) -> str:
+    for pattern, org_type in SECTORS:
+        if pattern.search(sector):
+            return org_type
+    return "other"
+
+
+class _Row:
+    """Maps one row to a record, collecting located problems."""
+
+    def __init__(self, source: SourceFile, columns: Mapping[str, int], problems: list[Problem]) -> None:
+        self.source = source
+        self.columns = columns
+        self.problems = problems
+
+    def cell(self, row: Sequence[str], column: str) -> str | None:
+        index = self.columns.get(column)
+        if index is None or index >= len(row):
+            return None
+        value = row[index].strip()
+        return value or None
+
+    def problem(self, message: str, line: int, index: int, column: str) -> None:
+        self.problems.append(
+            self.source.problem(f"column {column!r}: {message}", line=line, pointer=f"/records/{index}")
+        )
+
+    def record(self, row: Sequence[str], line: int, index: int, names: Mapping[str, str]) -> dict[str, Any]:
+        record: dict[str, Any] = {"relationship": "partner"}
+        code = self.cell(row, "code")
+        if code is not None:
+            record["id"] = record["org_code"] = code
+        else:
+            self.problem("no ODS code: every organisation needs its code", line, index, names["code"])
+        name = self.cell(row, "organisation name")
+        if name is not None:
+            record["organisation"] = name
+        else:
+            self.problem("no organisation name", line, index, names["organisation name"])
+        status_text = self.cell(row, "status")
+        parsed = parse_status(status_text) if status_text is not None else None
+        if status_text is None:
+            self.problem("no status", line, index, names["status"])
+        elif parsed is None:
+            self.problem(
+                f"{shorten(status_text)} is not a DSPT status (an edition such as 22/23 and Standards Exceeded, "
+                "Standards Met, Approaching Standards or Standards Not Met; or Not Published)",
+                line,
+                index,
+                names["status"],
+            )
+        else:
+            record["status_text"] = status_text
+            edition, record["status"] = parsed
+            if edition is not None:
+                record["edition"] = edition
+        published = self.cell(row, "date of publication")
+        if published is not None:
+            iso = _date(published)
+            if iso is None:
+                self.problem(
+                    f"{shorten(published)} is not a date (dd/mm/yyyy)", line, index, names["date of publication"]
+                )
+            else:
+                record["published_on"] = iso
+        sector = self.cell(row, "primary sector")
+        if sector is not None:
+            record["org_type"] = _org_type(sector)
+        board = self.cell(row, "integrated care board")
+        if board is not None:
+            record["integrated_care_board"] = board
+        return record
+
+
+def load_dspt(source: SourceFile, context: LoadContext) -> Sequence[Document]:
+    """Read a DSPT status export: one ``dspt-assessments`` record per organisation (row).
+
+    :raises EvidenceError: a row without a code, name or status, a status that is not a DSPT status, or
+        a date that is not dd/mm/yyyy; each problem names the file, line, record and column.
+    """
+    text = decode_text(source)
+    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+    try:
+        raw = next(reader)
+    except (StopIteration, csv.Error) as exc:
+        raise source.fail(f"not a DSPT status export: {exc or 'the file is empty'}", line=1) from None
+    header = [name.strip() for name in raw]
+    columns: dict[str, int] = {}
+    names: dict[str, str] = {}
+    for position, name in enumerate(header):
+        low = name.lower()
+        # NHS England's snapshots call it "Integrated Care Board (where available, from ODS)".
+        key = "integrated care board" if low.startswith("integrated care board") else low
+        if key and key not in columns:
+            columns[key] = position
+            names[key] = name
+    problems: list[Problem] = []
+    mapper = _Row(source, columns, problems)
+    records: list[dict[str, Any]] = []
+    lines: list[int] = []
+    line = reader.line_num + 1
+    try:
+        for row in reader:
+            row_line, line = line, reader.line_num + 1
+            if not any(cell.strip() for cell in row):
+                continue  # a blank line
+            records.append(mapper.record(row, row_line, len(records), names))
+            lines.append(row_line)
+            if len(problems) >= MAX_PROBLEMS:
+                break
+    except csv.Error as exc:
+        problems.append(source.problem(f"malformed CSV: {exc}", line=reader.line_num))
+    if problems:
+        raise EvidenceError(problems)
+    editions = sorted({r["edition"] for r in records if "edition" in r})
+    notes = [
+        "DSPT status export: every organisation is taken as a partner (relationship); the row with the "
+        "organisation profile's org_code, if any, is judged as your own",
+    ]
+    dropped = [name for name in header if name and name.lower() not in (*COLUMNS, "primary sector")]
+    dropped = [name for name in dropped if not name.lower().startswith("integrated care board")]
+    if dropped:
+        notes.append(f"columns not kept (no field of {KIND}): {', '.join(dropped)}")
+    if not header[0]:
+        notes.append("the first, unnamed column (a row index) is not kept")
+
+    def locate(index: int) -> int | None:
+        return lines[index] if index < len(lines) else None
+
+    return [
+        Document(
+            kind=KIND,
+            records=records,
+            locate=locate,
+            rows=True,
+            records_line=1,
+            source=f"NHS DSPT status export; editions {', '.join(editions) or 'none'}",
+            notes=tuple(notes),
+        )
+    ]
+
+
+@hookimpl
+def capcheck_loaders() -> Sequence[Loader]:
+    """The DSPT export loader: claims a ``.csv`` file by its header."""
+    return [
+        Loader(
+            name="dspt",
+            extensions=(".csv",),
+            load=load_dspt,
+            description="NHS DSPT published status export (CSV), recognised by its header",
+            claims=claims_dspt,
+        )
+    ]

@@ -1,0 +1,192 @@
+"""The built-in JSON evidence loader: orjson to parse, a lazy bracket scan for record lines."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+from functools import cache
+from typing import Any
+
+import orjson
+
+from capcheck.core.errors import EvidenceError
+from capcheck.core.hookspecs import hookimpl
+from capcheck.core.loading import Document, LoadContext, Loader, SourceFile, decode_text, from_envelope
+from capcheck.core.side_inputs import parse_json
+
+__all__ = ["load_json", "record_lines", "record_lines_by_layout"]
+
+# One step of the scan: skip (possessively, so no backtracking) any run of non-bracket text and
+# whole strings (the "unrolled loop" form, fastest in `re`), then capture the next structural
+# bracket. Brackets inside strings never count.
+_NEXT_BRACKET = re.compile(rb'[^"\[\]{}]*+(?:"[^"\\]*+(?:\\.[^"\\]*+)*+"[^"\[\]{}]*+)*+([\[\]{}])', re.S)
+_RECORDS_KEY = re.compile(rb'"records"\s*:\s*$')
+_KEY = re.compile(rb'"((?:[^"\\]|\\.)*)"\s*:')
+
+
+def record_lines(data: bytes) -> list[int]:
+    """The 1-based line of each object in the top-level ``records`` array, in order.
+
+    One pass over the bytes at C speed per bracket, so it costs a few brackets per record;
+    capcheck runs it only for files whose records appear in the output.
+    """
+    lines: list[int] = []
+    depth = 0
+    in_records = False
+    line = 1
+    last = 0
+    for match in _NEXT_BRACKET.finditer(data):
+        pos = match.start(1)
+        char = data[pos]
+        if char in b"[{":
+            depth += 1
+            if depth == 2 and char == 0x5B and _RECORDS_KEY.search(data, max(0, pos - 256), pos):
+                in_records = True
+            elif depth == 3 and in_records and char == 0x7B:
+                line += data.count(b"\n", last, pos)
+                last = pos
+                lines.append(line)
+        else:
+            depth -= 1
+            if depth == 1:
+                in_records = False
+    return lines
+
+
+_LINE_START_OBJECT = re.compile(rb"\n([ \t]*)\{")
+
+
+def record_lines_by_layout(data: bytes, records: Sequence[Any]) -> list[int] | None:
+    """The fast path: the lines of the records when each record starts its own line, else None.
+
+    Exports usually write one record per line, or pretty-print with every record's ``{`` on a line
+    of its own at one indent. In valid JSON a newline is never inside a string, so a line starting
+    with ``{`` starts an object. Take the lines that start an object, group them by indent, and
+    accept a group only if it has exactly one line per record and each record's own id appears
+    between its line and the next: then the group is the records. Anything else (one-line files,
+    records sharing lines) returns None and :func:`record_lines` scans the brackets instead.
+    """
+    if not records:
+        return None
+    try:
+        tokens = [_id_token(r["id"]) for r in records]
+    except (TypeError, KeyError):
+        return None  # not every record is an object with a string id: validation reports it
+    by_indent: dict[bytes, list[int]] = {}
+    for match in _LINE_START_OBJECT.finditer(data):
+        by_indent.setdefault(match.group(1), []).append(match.end() - 1)
+    find = data.find
+    for group in by_indent.values():  # in order of first appearance: the records' indent comes first
+        if len(group) != len(records):
+            continue
+        ends = [*group[1:], len(data)]
+        for token, start, end in zip(tokens, group, ends, strict=True):
+            if find(token, start, end) < 0:
+                break
+        else:
+            return _lines_at(data, group)
+    return None
+
+
+def _id_token(record_id: str) -> bytes:
+    """The id as a JSON string token; plain printable ASCII ids (nearly all) without the encoder."""
+    if type(record_id) is not str:
+        raise TypeError(record_id)
+    if record_id.isascii() and record_id.isprintable() and '"' not in record_id and "\\" not in record_id:
+        return b'"' + record_id.encode("ascii") + b'"'
+    return orjson.dumps(record_id)
+
+
+def _lines_at(data: bytes, starts: list[int]) -> list[int]:
+    lines: list[int] = []
+    line, last = 1, 0
+    for start in starts:
+        line += data.count(b"\n", last, start)
+        last = start
+        lines.append(line)
+    return lines
+
+
+def _key_lines(data: bytes) -> Callable[[str], int | None]:
+    """Find the line of a top-level key (used only to locate envelope problems)."""
+
+    def find(key: str) -> int | None:
+        for match in _KEY.finditer(data):
+            if match.group(1).decode("utf-8", "replace") == key:
+                return data.count(b"\n", 0, match.start()) + 1
+        return None
+
+    return find
+
+
+_RECORD_POINTER = re.compile(r"^/records/(\d+)(?:/|$)")
+#: Evidence nests at most this deep in JSON (orjson's own limit).
+_JSON_MAX_DEPTH = 1024
+
+
+def _refuse_duplicate_keys(source: SourceFile, data: bytes, doc: Any) -> None:
+    """Raise for a key that appears twice in one object (orjson keeps the last one silently).
+
+    The fast check, at C speed: every colon in JSON separates a key from its value or sits inside a
+    string. orjson writes a string's colons as they are, so unless the file escapes one (``\\u003a``),
+    its re-serialisation has exactly as many colons in strings as the file: the file has more colons
+    only when keys were dropped as duplicates. Only a file that fails this (or escapes a colon) is
+    parsed again, strictly, to name the key and where it is.
+    """
+    if b"\\u003" not in data and data.count(b":") == orjson.dumps(doc).count(b":"):
+        return
+    try:
+        parse_json(decode_text(source), source, max_depth=_JSON_MAX_DEPTH)
+    except EvidenceError as exc:
+        # The strict parse knows the pointer; the record's line comes from the bracket scan.
+        [problem] = exc.problems
+        match = _RECORD_POINTER.match(problem.pointer or "")
+        if problem.line is None and match is not None:
+            lines = record_lines(data)
+            index = int(match.group(1))
+            if index < len(lines):
+                raise source.fail(problem.message, line=lines[index], pointer=problem.pointer) from None
+        raise
+
+
+def load_json(source: SourceFile, context: LoadContext) -> Sequence[Document]:
+    """Parse a JSON evidence document."""
+    data = source.data
+    if data.startswith(b"\xef\xbb\xbf"):
+        data = data[3:]
+    if b"\x00" in data:  # never valid in JSON: say where, before parsing
+        decode_text(source)
+    try:
+        doc = orjson.loads(data)
+    except orjson.JSONDecodeError as exc:
+        decode_text(source)  # bytes that are not UTF-8: say so (with the line), not orjson's message
+        line = data.count(b"\n", 0, exc.pos) + 1 if exc.pos is not None else None
+        cause = str(exc.msg).split(": line ")[0]
+        raise source.fail(f"malformed JSON: {cause}", line=line) from None
+    _refuse_duplicate_keys(source, data, doc)
+
+    @cache
+    def lines() -> list[int | None]:
+        # The scan finds the records that are objects; a record that is not (a string, a list)
+        # has no line, and must not shift the lines of the records after it.
+        records = doc.get("records") if isinstance(doc, dict) else None
+        fast = record_lines_by_layout(data, records) if isinstance(records, list) else None
+        if fast is not None:
+            return list(fast)
+        found: list[int | None] = list(record_lines(data))
+        if isinstance(records, list) and any(type(r) is not dict for r in records):
+            objects = iter(found)
+            found = [next(objects, None) if type(r) is dict else None for r in records]
+        return found
+
+    def locate(index: int) -> int | None:
+        found = lines()
+        return found[index] if index < len(found) else None
+
+    return [from_envelope(source, doc, locate, key_line=_key_lines(data))]
+
+
+@hookimpl
+def capcheck_loaders() -> Sequence[Loader]:
+    """The JSON loader."""
+    return [Loader(name="json", extensions=(".json",), load=load_json, description="JSON evidence document")]

@@ -1,0 +1,689 @@
+"""Read OCDS release and record packages as ``supplier-contracts`` records (a built-in adapter).
+
+An organisation that publishes its contract notices in the Open Contracting Data Standard (OCDS 1.1,
+as Contracts Finder and Sell2Wales do) already has a contracts register: each award is one contract.
+This loader maps every award, overlaid with its contract when the package carries one, to one record
+of capcheck's ``supplier-contracts`` kind. capcheck then validates the records against the kind's
+schema and indexes them like any other evidence. It reads files named ``*.ocds.json``, and any
+``.json`` file whose content is an OCDS package (``"releases": [`` with an ``"ocid"``: see
+:func:`claims_ocds`).
+
+What counts as what:
+
+* **Structural errors** stop the run (exit 2) with the file, line and JSON pointer: the file is not
+  JSON, is not a release or record package, or a release/award/contract has the wrong JSON type
+  (a release that is not an object, an award id that is a list, a date that is not a date).
+* **Gaps** are valid OCDS that lacks what a contract record needs (no value, no contract start
+  date, no supplier, no title). The award is not mapped, and a note of the document
+  (``Document.notes``, shown in every report's evidence list) says how many were left out, why,
+  and where (the first few pointers). If *no* award of a file can be mapped, the gaps become
+  errors: a file that yields no contracts must not pass as evidence.
+* Releases without awards (planning, tender) are counted, not mapped. An award released again
+  (``awardUpdate``) supersedes the earlier release of the same award: the latest release wins.
+  ``unsuccessful`` awards are not contracts and are counted, not mapped. Both counts are notes too.
+* **Fields OCDS cannot carry** (a contract owner, a review date, an exit plan: :data:`NOT_PROVIDED`)
+  are declared on the document (``Document.not_provided``): rules that need them report
+  insufficient evidence for these records, not failures (docs/findings.md).
+
+Each record keeps where it came from: the award's JSON pointer (``/releases/17/awards/0``) is the
+record's pointer (``Document.pointers``), so findings and schema errors point at the award, and the
+line of the award's ``{`` is the record's line. The pointer is also kept in the record's
+``ocds_pointer`` field, for rules and anyone reading the records.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from functools import cache
+from typing import Any
+
+import orjson
+
+from capcheck.core.errors import EvidenceError, Problem
+from capcheck.core.hookspecs import hookimpl
+from capcheck.core.loading import Document, LoadContext, Loader, SourceFile, decode_text
+
+__all__ = [
+    "KIND",
+    "NOT_PROVIDED",
+    "JsonPath",
+    "claims_ocds",
+    "load_ocds",
+    "procurement_route",
+    "value_lines",
+]
+
+#: A location in the JSON document as keys and indexes: ``("releases", 17, "awards", 0)``.
+JsonPath = tuple[str | int, ...]
+#: The core evidence kind the records belong to.
+KIND = "supplier-contracts"
+#: The kind's fields an OCDS 1.1 package has no place for: who manages the contract, its reviews, exit plan,
+#: risk rating, notice period, whether the supplier processes personal data, and the framework a call-off
+#: uses (OCDS 1.1 has no structured field for it; publishers write it in free text).
+NOT_PROVIDED = frozenset(
+    {
+        "owner",
+        "last_review",
+        "exit_plan",
+        "exit_plan_reviewed",
+        "risk_rating",
+        "notice_period_days",
+        "data_processing",
+        "framework",
+    }
+)
+#: ``tender.mainProcurementCategory`` -> the kind's ``contract_type``.
+CATEGORIES: Mapping[str, str] = {"goods": "goods", "services": "services", "works": "works"}
+#: How many gap pointers the document's note on gaps lists before it only counts.
+MAX_LISTED_GAPS = 5
+
+#: OCDS award status -> the kind's status. ``unsuccessful`` is absent: no contract came of it.
+AWARD_STATUS: Mapping[str, str] = {"pending": "pipeline", "active": "active", "cancelled": "terminated"}
+#: OCDS contract status -> the kind's status. OCDS "terminated" means the contract has come to a close,
+#: usually by running its course, so it maps to expired (capcheck's "terminated" is ended early).
+CONTRACT_STATUS: Mapping[str, str] = {
+    "pending": "pipeline",
+    "active": "active",
+    "cancelled": "terminated",
+    "terminated": "expired",
+}
+#: ``tender.procurementMethod`` -> route, used when ``procurementMethodDetails`` says nothing more.
+METHOD_ROUTES: Mapping[str, str] = {
+    "open": "open",
+    "selective": "restricted",
+    "limited": "direct-award",
+    "direct": "direct-award",
+}
+#: ``tender.procurementMethodDetails`` (free text on UK portals) -> route, first match wins.
+DETAIL_ROUTES: tuple[tuple[re.Pattern[str], str], ...] = tuple(
+    (re.compile(pattern), route)
+    for pattern, route in (
+        (r"\bframework\b", "framework-call-off"),  # call-off, further competition or direct award from one
+        (r"dynamic purchasing", "dynamic-purchasing-system"),
+        (r"competitive dialogue", "competitive-dialogue"),
+        (r"competitive (?:procedure with negotiation|flexible)", "competitive-flexible"),
+        (r"(?:single tender|direct award|without prior publication).*below threshold", "below-threshold"),
+        (r"single tender|direct award|without prior publication", "direct-award"),
+        (r"quotation", "below-threshold"),
+        (r"\brestricted\b", "restricted"),
+        (r"\bopen\b", "open"),
+    )
+)
+_NO_DETAILS = ("not specified", "not applicable", "n/a", "none")
+_DATE = re.compile(r"[0-9]{4}-(?:0[1-9]|1[0-2])-(?:0[1-9]|[12][0-9]|3[01])")
+_TOKEN = re.compile(rb'"[^"\\]*+(?:\\.[^"\\]*+)*+"|[\[\]{}:,]')
+
+
+class _Gap(Exception):
+    """An award that is valid OCDS but cannot become a contract record (says why)."""
+
+
+@dataclass
+class _Award:
+    """One award as found: where it is and the release it came in."""
+
+    key: tuple[str, str]
+    award: dict[str, Any]
+    release: dict[str, Any]
+    path: JsonPath
+    order: int
+    released: datetime | None
+
+
+@dataclass
+class _Scan:
+    """What walking the package found, before mapping."""
+
+    awards: dict[tuple[str, str], _Award] = field(default_factory=dict)
+    contracts: dict[tuple[str, str], _Award] = field(default_factory=dict)
+    releases: int = 0
+    without_awards: int = 0
+    superseded: int = 0
+    problems: list[Problem] = field(default_factory=list)
+
+
+# ---------------------------------------------------------------------------------------------
+# Line numbers: a token scan that finds the line of selected containers by their JSON path
+# ---------------------------------------------------------------------------------------------
+
+
+def value_lines(data: bytes, wanted: Callable[[JsonPath], bool]) -> dict[JsonPath, int]:
+    """The 1-based line of each object or array whose path (``("releases", 17, "awards", 0)``) is wanted.
+
+    One pass over the tokens (strings whole, so brackets inside strings never count). The loader
+    runs it lazily: only when a finding or a problem needs a line.
+    """
+    found: dict[JsonPath, int] = {}
+    # Each frame: [is_object, current key or index, expecting a key].
+    stack: list[list[Any]] = []
+    line, last = 1, 0
+    for match in _TOKEN.finditer(data):
+        token = match.group()
+        first = token[0]
+        if first == 0x22:  # a string: an object key if one is expected
+            if stack and stack[-1][0] and stack[-1][2]:
+                stack[-1][1] = orjson.loads(token)
+            continue
+        if first in b"{[":
+            path = tuple(frame[1] for frame in stack)
+            if wanted(path):
+                pos = match.start()
+                line += data.count(b"\n", last, pos)
+                last = pos
+                found[path] = line
+            stack.append([first == 0x7B, None if first == 0x7B else 0, first == 0x7B])
+        elif first in b"}]":
+            if stack:
+                stack.pop()
+        elif first == 0x2C:  # ","
+            if stack:
+                if stack[-1][0]:
+                    stack[-1][2] = True
+                else:
+                    stack[-1][1] += 1
+        elif stack:  # ":"
+            stack[-1][2] = False
+    return found
+
+
+def _pointer(path: Sequence[str | int]) -> str:
+    return "".join("/" + str(part).replace("~", "~0").replace("/", "~1") for part in path)
+
+
+# ---------------------------------------------------------------------------------------------
+# Mapping helpers
+# ---------------------------------------------------------------------------------------------
+
+
+def procurement_route(method: Any, details: Any) -> str | None:
+    """The kind's ``procurement_route`` from ``tender.procurementMethod`` and ``procurementMethodDetails``.
+
+    The details (UK portals write e.g. "Call-off from a framework agreement" or "Single tender action
+    (below threshold)") are more specific than the method, so they are read first; then the method
+    (open, selective, limited, direct); then any other stated details give ``other``; nothing stated
+    gives None (the field is left out: the route is unknown, not "other").
+    """
+    text = " ".join(details.lower().split()) if isinstance(details, str) else ""
+    for pattern, route in DETAIL_ROUTES:
+        if pattern.search(text):
+            return route
+    if isinstance(method, str) and method in METHOD_ROUTES:
+        return METHOD_ROUTES[method]
+    if text.strip(" -") and not text.startswith(_NO_DETAILS):
+        return "other"
+    return None
+
+
+def _released(release: Mapping[str, Any]) -> datetime | None:
+    value = release.get("date")
+    if not isinstance(value, str):
+        return None
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        return None
+    return parsed if parsed.tzinfo is not None else None  # naive and aware times do not compare
+
+
+def _text(value: Any) -> str | None:
+    return value.strip() or None if isinstance(value, str) else None
+
+
+def _id(value: Any) -> str | None:
+    """An OCDS id: a string or an integer (both are allowed), as a string."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return str(value)
+    return _text(value)
+
+
+class _Mapper:
+    """Maps one award (with its release, and its contract if any) to a supplier-contracts record."""
+
+    def __init__(self, source: SourceFile, lines: Callable[[JsonPath], int | None]) -> None:
+        self.source = source
+        self.lines = lines
+
+    def error(self, message: str, path: Sequence[str | int]) -> EvidenceError:
+        return EvidenceError([self.problem(message, path)])
+
+    def problem(self, message: str, path: Sequence[str | int]) -> Problem:
+        return self.source.problem(message, line=self.lines(tuple(path)), pointer=_pointer(path))
+
+    def date(self, value: Any, path: Sequence[str | int]) -> str | None:
+        """The date part of an OCDS date-time (as published: no time-zone shift), or None if absent."""
+        if value is None:
+            return None
+        if not isinstance(value, str) or not _DATE.match(value):
+            raise self.error(f"{_show(value)} is not an OCDS date-time (YYYY-MM-DDThh:mm:ssZ)", path)
+        return value[:10]
+
+    def value(self, holder: Mapping[str, Any], path: Sequence[str | int]) -> tuple[float | int, str | None]:
+        value = holder.get("value")
+        if value is None:
+            raise _Gap("no value")
+        if not isinstance(value, dict):
+            raise self.error("'value' must be an object with 'amount' and 'currency'", [*path, "value"])
+        amount = value.get("amount")
+        if amount is None:
+            raise _Gap("no value amount")
+        if isinstance(amount, bool) or not isinstance(amount, int | float):
+            raise self.error(f"value amount {_show(amount)} is not a number", [*path, "value", "amount"])
+        if amount < 0:
+            raise _Gap(f"negative value {amount}")
+        currency = value.get("currency")
+        if currency is not None and not (isinstance(currency, str) and re.fullmatch(r"[A-Z]{3}", currency)):
+            raise self.error(f"currency {_show(currency)} is not an ISO 4217 code", [*path, "value", "currency"])
+        return amount, currency
+
+    def record(self, found: _Award, contract: _Award | None) -> dict[str, Any]:
+        """The record of one award; raises _Gap for a gap and EvidenceError for malformed OCDS."""
+        award, release, path = found.award, found.release, found.path
+        tender: Mapping[str, Any] = release["tender"] if isinstance(release.get("tender"), dict) else {}
+        parties = _parties(release)
+        suppliers = award.get("suppliers") or []
+        if not isinstance(suppliers, list) or not all(isinstance(s, dict) for s in suppliers):
+            raise self.error("'suppliers' must be a list of organisation references", [*path, "suppliers"])
+        names = [n for n in (_text(s.get("name")) or _party_name(parties, s.get("id")) for s in suppliers) if n]
+        if not names:
+            raise _Gap("no supplier")
+
+        # The contract, when there is one, is the signed state: its status, value and period win.
+        held: Mapping[str, Any] = award
+        held_path: Sequence[str | int] = path
+        status_map, status_from = AWARD_STATUS, "award"
+        period_key = "contractPeriod"
+        if contract is not None:
+            held, held_path, status_map, status_from, period_key = (
+                contract.award,
+                contract.path,
+                CONTRACT_STATUS,
+                "contract",
+                "period",
+            )
+        status = held.get("status")
+        if status is None:
+            raise _Gap(f"no {status_from} status")
+        if status not in status_map:
+            raise _Gap(f"{status_from} status {_show(status)}")
+        # A contract that does not repeat the value or period keeps the award's.
+        if held.get("value") is not None:
+            amount, currency = self.value(held, held_path)
+        else:
+            amount, currency = self.value(award, path)
+        period_path: list[str | int] = [*held_path, period_key]
+        period = held.get(period_key)
+        if period is None and contract is not None:
+            period, period_path = award.get("contractPeriod"), [*path, "contractPeriod"]
+        if period is None:
+            raise _Gap("no contract period")
+        if not isinstance(period, dict):
+            raise self.error(f"'{period_path[-1]}' must be an object", period_path)
+        start = self.date(period.get("startDate"), [*period_path, "startDate"])
+        end = self.date(period.get("endDate"), [*period_path, "endDate"])
+        if start is None:
+            raise _Gap("no contract start date")
+        title = _text(award.get("title")) or _text(held.get("title")) or _text(tender.get("title"))
+        if title is None:
+            raise _Gap("no title")
+
+        ocid, award_id = found.key
+        record: dict[str, Any] = {
+            # Contracts Finder award ids already start with the ocid (globally unique); others are
+            # unique only within their ocid, so the ocid is prefixed.
+            "id": award_id if award_id.startswith(ocid) else f"{ocid}/{award_id}",
+            "title": title,
+            "supplier": names[0],
+            "suppliers": names,
+            "value": amount,
+            "start_date": start,
+            "status": status_map[status],
+            "ocid": ocid,
+        }
+        first = _party(parties, suppliers[0].get("id"))
+        optional = {
+            "currency": currency,
+            "end_date": end,
+            "procurement_route": procurement_route(
+                tender.get("procurementMethod"), tender.get("procurementMethodDetails")
+            ),
+            "sme": _sme(first),
+            "contract_type": CATEGORIES.get(str(tender.get("mainProcurementCategory"))),
+            "supplier_id": _companies_house(first),
+            "category": _text((tender.get("classification") or {}).get("description"))
+            if isinstance(tender.get("classification"), dict)
+            else None,
+            "buyer": _buyer(release, parties),
+            "notice_url": _notice_url(award),
+            "ocds_award_id": award_id,
+            "ocds_release_id": _id(release.get("id")),
+            "ocds_method": _text(tender.get("procurementMethod")),
+            "ocds_method_details": _text(tender.get("procurementMethodDetails")),
+            "ocds_pointer": _pointer(path),
+        }
+        record.update({k: v for k, v in optional.items() if v is not None})
+        return record
+
+
+def _show(value: Any) -> str:
+    text = orjson.dumps(value).decode() if not isinstance(value, bytes) else repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def _parties(release: Mapping[str, Any]) -> list[Mapping[str, Any]]:
+    parties = release.get("parties")
+    return [p for p in parties if isinstance(p, dict)] if isinstance(parties, list) else []
+
+
+def _party(parties: Sequence[Mapping[str, Any]], party_id: Any) -> Mapping[str, Any] | None:
+    if party_id is None:
+        return None
+    return next((p for p in parties if p.get("id") == party_id), None)
+
+
+def _party_name(parties: Sequence[Mapping[str, Any]], party_id: Any) -> str | None:
+    party = _party(parties, party_id)
+    return _text(party.get("name")) if party else None
+
+
+def _sme(party: Mapping[str, Any] | None) -> bool | None:
+    """``details.scale``: micro and sme are SMEs, large is not; anything else is unknown."""
+    details = party.get("details") if party else None
+    scale = details.get("scale") if isinstance(details, dict) else None
+    return {"micro": True, "sme": True, "large": False}.get(scale) if isinstance(scale, str) else None
+
+
+def _companies_house(party: Mapping[str, Any] | None) -> str | None:
+    identifier = party.get("identifier") if party else None
+    if isinstance(identifier, dict) and identifier.get("scheme") == "GB-COH":
+        return _id(identifier.get("id"))
+    return None
+
+
+def _buyer(release: Mapping[str, Any], parties: Sequence[Mapping[str, Any]]) -> str | None:
+    buyer = release.get("buyer")
+    if isinstance(buyer, dict):
+        return _text(buyer.get("name")) or _party_name(parties, buyer.get("id"))
+    for party in parties:
+        roles = party.get("roles")
+        if isinstance(roles, list) and "buyer" in roles:
+            return _text(party.get("name"))
+    return None
+
+
+def _notice_url(award: Mapping[str, Any]) -> str | None:
+    documents = award.get("documents")
+    for document in documents if isinstance(documents, list) else []:
+        if isinstance(document, dict) and document.get("documentType") == "awardNotice":
+            return _text(document.get("url"))
+    return None
+
+
+# ---------------------------------------------------------------------------------------------
+# Walking the package
+# ---------------------------------------------------------------------------------------------
+
+
+def _releases(
+    source: SourceFile, doc: Any, key_line: Callable[[str], int | None]
+) -> tuple[str, Iterator[tuple[Any, JsonPath]]]:
+    """What kind of package this is, and its releases with their paths; a located error if neither."""
+    if not isinstance(doc, dict):
+        raise source.fail(
+            "not an OCDS package: the top level must be an object with 'releases' (a release package) "
+            "or 'records' (a record package)",
+            line=1,
+            pointer="",
+        )
+    if isinstance(doc.get("releases"), list):
+        releases = doc["releases"]
+        return "release package", ((r, ("releases", i)) for i, r in enumerate(releases))
+    if "releases" in doc:
+        raise source.fail("'releases' must be a list of releases", line=key_line("releases"), pointer="/releases")
+    if "kind" in doc:
+        raise source.fail(
+            "this is a capcheck evidence document ('kind' and 'records'), not OCDS: name it *.json, not *.ocds.json",
+            line=key_line("kind"),
+            pointer="/kind",
+        )
+    if isinstance(doc.get("records"), list):
+        return "record package", _compiled(source, doc["records"])
+    if "ocid" in doc:
+        raise source.fail(
+            'this is a single OCDS release: wrap it in a release package, {"releases": [ ... ]}',
+            line=1,
+            pointer="",
+        )
+    raise source.fail(
+        "not an OCDS package: expected 'releases' (a release package) or 'records' (a record package) "
+        f"at the top level; found {', '.join(repr(k) for k in list(doc)[:6]) or 'an empty object'}",
+        line=1,
+        pointer="",
+    )
+
+
+def _compiled(source: SourceFile, records: list[Any]) -> Iterator[tuple[Any, JsonPath]]:
+    """A record package's compiled releases (each record's current state)."""
+    for i, record in enumerate(records):
+        if isinstance(record, dict) and "compiledRelease" in record:
+            yield record["compiledRelease"], ("records", i, "compiledRelease")
+        else:
+            # Without compiledRelease the releases would have to be merged: not done here.
+            yield None, ("records", i)
+
+
+def _scan(mapper: _Mapper, releases: Iterator[tuple[Any, JsonPath]]) -> _Scan:
+    scan = _Scan()
+    order = 0
+    for release, path in releases:
+        scan.releases += 1
+        if release is None:
+            scan.problems.append(
+                mapper.problem("an OCDS record without 'compiledRelease': publish compiled releases", path)
+            )
+            continue
+        if not isinstance(release, dict):
+            scan.problems.append(mapper.problem("each release must be an object", path))
+            continue
+        ocid = _id(release.get("ocid"))
+        if ocid is None:
+            scan.problems.append(mapper.problem("the release has no 'ocid' (required by OCDS)", [*path, "ocid"]))
+            continue
+        released = _released(release)
+        has_awards = False
+        for name, table in (("awards", scan.awards), ("contracts", scan.contracts)):
+            items = release.get(name)
+            if items is None:
+                continue
+            if not isinstance(items, list):
+                scan.problems.append(mapper.problem(f"'{name}' must be a list", [*path, name]))
+                continue
+            seen: set[str] = set()
+            for j, item in enumerate(items):
+                item_path = (*path, name, j)
+                if not isinstance(item, dict):
+                    scan.problems.append(mapper.problem(f"each of '{name}' must be an object", item_path))
+                    continue
+                ref = _id(item.get("id" if name == "awards" else "awardID"))
+                if ref is None:
+                    what = "an 'id'" if name == "awards" else "an 'awardID' (the award it implements)"
+                    scan.problems.append(mapper.problem(f"needs {what}", item_path))
+                    continue
+                if name == "awards" and ref in seen:
+                    scan.problems.append(mapper.problem(f"award id {ref!r} is used twice in this release", item_path))
+                    continue
+                seen.add(ref)
+                has_awards = True
+                order += 1
+                found = _Award((ocid, ref), item, release, item_path, order, released)
+                earlier = table.get(found.key)
+                if earlier is None:
+                    table[found.key] = found
+                    continue
+                if name == "awards":
+                    scan.superseded += 1
+                if _newer(found, earlier):
+                    table[found.key] = found
+        if not has_awards:
+            scan.without_awards += 1
+    return scan
+
+
+def _newer(a: _Award, b: _Award) -> bool:
+    """Whether ``a`` is a later release of the same award than ``b`` (release date, then file order)."""
+    if a.released is not None and b.released is not None and a.released != b.released:
+        return a.released > b.released
+    return a.order > b.order
+
+
+def _load_bytes(source: SourceFile) -> tuple[bytes, Any]:
+    data = source.data[3:] if source.data.startswith(b"\xef\xbb\xbf") else source.data
+    try:
+        return data, orjson.loads(data)
+    except orjson.JSONDecodeError as exc:
+        decode_text(source)  # bytes that are not UTF-8: say so, with the line
+        line = data.count(b"\n", 0, exc.pos) + 1 if exc.pos is not None else None
+        raise source.fail(f"malformed JSON: {str(exc.msg).split(': line ')[0]}", line=line) from None
+
+
+def load_ocds(source: SourceFile, context: LoadContext) -> Sequence[Document]:
+    """Read an OCDS release or record package as one ``supplier-contracts`` document.
+
+    :raises EvidenceError: the file is not an OCDS package, is malformed, or has awards none of which
+        can be mapped; every problem carries the file, line and JSON pointer.
+    """
+    data, doc = _load_bytes(source)
+
+    @cache
+    def all_lines() -> dict[JsonPath, int]:
+        return value_lines(data, lambda path: 2 <= len(path) <= 6 and path[0] in ("releases", "records"))
+
+    def line_of(path: JsonPath) -> int | None:
+        # The line of the value itself, else of the nearest enclosing object that was scanned.
+        lines = all_lines()
+        for end in range(len(path), 0, -1):
+            if path[:end] in lines:
+                return lines[path[:end]]
+        return None
+
+    def key_line(key: str) -> int | None:
+        match = re.search(rb'"' + re.escape(key.encode()) + rb'"\s*:', data)
+        return data.count(b"\n", 0, match.start()) + 1 if match else None
+
+    mapper = _Mapper(source, line_of)
+    package, releases = _releases(source, doc, key_line)
+    scan = _scan(mapper, releases)
+    if scan.problems:
+        raise EvidenceError(scan.problems)
+
+    records: list[dict[str, Any]] = []
+    paths: list[JsonPath] = []
+    gaps: list[tuple[str, JsonPath]] = []
+    unsuccessful = 0
+    for found in sorted(scan.awards.values(), key=lambda a: a.order):
+        contract = scan.contracts.get(found.key)
+        if contract is None and found.award.get("status") == "unsuccessful":
+            unsuccessful += 1
+            continue
+        try:
+            record = mapper.record(found, contract)
+        except _Gap as gap:
+            gaps.append((str(gap), found.path))
+            continue
+        records.append(record)
+        paths.append(found.path)
+    orphans = [c for key, c in scan.contracts.items() if key not in scan.awards]
+    gaps.extend(("a contract whose award is not in this file", c.path) for c in orphans)
+
+    if gaps and not records:
+        raise EvidenceError(
+            [mapper.problem(f"this award cannot be read as a contract: {why}", path) for why, path in gaps]
+        )
+
+    def locate(index: int) -> int | None:
+        return line_of(paths[index]) if index < len(paths) else None
+
+    publisher = doc.get("publisher") if isinstance(doc.get("publisher"), dict) else {}
+    published = doc.get("publishedDate")
+    return [
+        Document(
+            kind=KIND,
+            records=records,
+            locate=locate,
+            source=_summary(package, _text(publisher.get("name")), scan, len(records)),
+            collected_on=published[:10] if isinstance(published, str) and _DATE.match(published) else None,
+            records_line=key_line("releases") or key_line("records"),
+            pointers=[_pointer(path) for path in paths],
+            notes=(
+                *_notes(scan, unsuccessful, gaps),
+                "not provided by OCDS (rules that need them report insufficient evidence): "
+                + ", ".join(sorted(NOT_PROVIDED)),
+            ),
+            not_provided=NOT_PROVIDED,
+        )
+    ]
+
+
+def _summary(package: str, publisher: str | None, scan: _Scan, mapped: int) -> str:
+    """The document's ``source``: what was read, and how many awards were mapped from it."""
+    return (
+        f"OCDS {package}" + (f" ({publisher})" if publisher else "") + "; "
+        f"{_plural(mapped, 'award')} mapped from {_plural(scan.releases, 'release')}"
+    )
+
+
+def _notes(scan: _Scan, unsuccessful: int, gaps: Sequence[tuple[str, JsonPath]]) -> tuple[str, ...]:
+    """The document's notes: everything read but not mapped, with counts, reasons and pointers."""
+    parts: list[str] = []
+    if scan.without_awards:
+        parts.append(
+            f"{_plural(scan.without_awards, 'release')} without awards or contracts (planning, tender) not mapped"
+        )
+    if scan.superseded:
+        parts.append(f"{_plural(scan.superseded, 'earlier award release')} superseded by a later release of the award")
+    if unsuccessful:
+        parts.append(f"{_plural(unsuccessful, 'unsuccessful award')} not mapped (not contracts)")
+    if gaps:
+        reasons: dict[str, int] = {}
+        for why, _path in gaps:
+            reasons[why] = reasons.get(why, 0) + 1
+        listed = ", ".join(_pointer(path) for _why, path in gaps[:MAX_LISTED_GAPS])
+        more = f" and {len(gaps) - MAX_LISTED_GAPS} more" if len(gaps) > MAX_LISTED_GAPS else ""
+        why = "; ".join(f"{n} {reason}" for reason, n in sorted(reasons.items()))
+        parts.append(f"{_plural(len(gaps), 'award')} not mapped ({why}): {listed}{more}")
+    return tuple(parts)
+
+
+def _plural(count: int, noun: str) -> str:
+    return f"{count} {noun}{'' if count == 1 else 's'}"
+
+
+_PACKAGE = re.compile(rb'"releases"\s*:\s*\[')
+_OCID = re.compile(rb'"ocid"\s*:')
+
+
+def claims_ocds(head: bytes) -> bool:
+    """Whether a JSON file's first bytes are an OCDS release or record package: an object with a
+    ``"releases": [`` list (a record package's records hold one too) and an ``"ocid"``."""
+    start = head.lstrip(b"\xef\xbb\xbf \t\r\n")
+    return start[:1] == b"{" and _PACKAGE.search(head) is not None and _OCID.search(head) is not None
+
+
+@hookimpl
+def capcheck_loaders() -> Sequence[Loader]:
+    """The OCDS loader: ``*.ocds.json`` by name, and any ``.json`` file holding an OCDS package."""
+    description = "OCDS 1.1 release or record package: awards as supplier-contracts"
+    return [
+        Loader(name="ocds", extensions=(".ocds.json",), load=load_ocds, description=description),
+        Loader(
+            name="ocds",
+            extensions=(".json",),
+            load=load_ocds,
+            description=description + ", recognised by its content",
+            claims=claims_ocds,
+        ),
+    ]

@@ -1,0 +1,438 @@
+"""The built-in spreadsheet loader (``.xlsx``, ``.xlsm``, ``.xls``, ``.ods``): each sheet is a register.
+
+A sheet's kind is its name as a kind id (case-insensitive, spaces and underscores as hyphens:
+``IT Assets`` holds ``it-assets``). A workbook with one visible sheet not named like a kind holds the
+kind its file name says, as a CSV file does (the config's ``csv_kinds`` mapping, else the file's stem).
+Visible sheets not named like a kind are listed in a note, never dropped silently; hidden sheets (lookup
+lists, scratch work) are skipped and listed in a note too.
+
+The header row is the first row whose cells include ``id`` and another field of the kind (title rows above it are
+skipped). Below it each non-empty row is a record; a merged cell's value is in its top-left cell
+(the others are empty). Typed cells become the schema's types: a date cell is an ISO date
+(``2026-01-31``, or a date-time where it has a time of day), a number cell in a string field is its
+text (``1042``, not ``1042.0``), text cells are typed like CSV cells (:mod:`capcheck.builtins.loaders.csvfile`).
+A record is located by sheet and row (``register.xlsx!Assets:6``), a bad cell by its reference
+(``register.xlsx!Assets!J6``).
+
+The reader is python-calamine (Rust): see docs/performance.md for its measurement against openpyxl.
+"""
+
+from __future__ import annotations
+
+import io
+import math
+import zipfile
+from collections.abc import Sequence
+from datetime import date, datetime, time, timedelta
+from typing import TYPE_CHECKING, Any
+
+from python_calamine import CalamineError, CalamineWorkbook, SheetVisibleEnum
+
+from capcheck.builtins.loaders.csvfile import MAX_PROBLEMS, cell_converter
+from capcheck.core.dates import is_date
+from capcheck.core.errors import EvidenceError, Problem
+from capcheck.core.hookspecs import hookimpl
+from capcheck.core.loading import Document, LoadContext, Loader, SourceFile
+from capcheck.core.mapping import MappingValueError, SkipCounter, date_fields
+from capcheck.core.side_inputs import elide, shorten
+
+if TYPE_CHECKING:
+    from capcheck.core.kinds import EvidenceKind
+    from capcheck.core.mapping import FileMapping
+
+__all__ = ["check_expansion", "column_letters", "load_workbook", "sheet_kind"]
+
+
+def sheet_kind(name: str) -> str:
+    """The kind id a sheet name reads as: lower case, spaces and underscores as hyphens."""
+    return "-".join(name.strip().lower().replace("_", " ").split())
+
+
+def column_letters(index: int) -> str:
+    """The spreadsheet column of 0-based ``index``: 0 is ``A``, 25 ``Z``, 26 ``AA``."""
+    letters = ""
+    index += 1
+    while index:
+        index, rest = divmod(index - 1, 26)
+        letters = chr(ord("A") + rest) + letters
+    return letters
+
+
+def _empty(cell: Any) -> bool:
+    return cell is None or (isinstance(cell, str) and (cell == "" or cell.isspace()))
+
+
+def _number_text(value: float) -> str:
+    """A number cell's text: ``1042`` for a whole number (Excel stores every number as a float)."""
+    if value.is_integer() and abs(value) < 2**53:
+        return str(int(value))
+    return repr(value)
+
+
+def _date_text(value: date | datetime) -> str:
+    if isinstance(value, datetime):
+        return value.date().isoformat() if value.time() == time(0) else value.isoformat()
+    return value.isoformat()
+
+
+class _Cell:
+    """Types one column's cells for one field of the kind."""
+
+    def __init__(self, field_type: str, date_field: bool) -> None:
+        self.field_type = field_type
+        self.date_field = date_field
+        self.text = cell_converter(field_type)
+
+    def __call__(self, cell: Any) -> Any:
+        if self.date_field and self.field_type == "string" and (type(cell) is date or type(cell) is datetime):
+            return _date_text(cell)  # a date cell in a date field: always a date (the common case, without checks)
+        if type(cell) is bool and self.field_type == "boolean":
+            return cell
+        value = self._value(cell)
+        if self.date_field and isinstance(value, str) and not is_date(value.strip()):
+            shown = shorten(cell) if isinstance(cell, str) else f"a {type(cell).__name__} cell ({value})"
+            raise ValueError(f"{shown} is not a date (YYYY-MM-DD, or a date cell)")
+        return value
+
+    def _value(self, cell: Any) -> Any:
+        kind = self.field_type
+        if isinstance(cell, bool):
+            if kind in ("boolean", "array:boolean"):
+                return cell if kind == "boolean" else [cell]
+            return self.text("true" if cell else "false")
+        if isinstance(cell, int | float):
+            if not math.isfinite(cell):
+                raise ValueError(f"{cell} is not a finite number")
+            if kind == "number":
+                return int(cell) if float(cell).is_integer() and abs(cell) < 2**53 else float(cell)
+            if kind == "integer" and not float(cell).is_integer():
+                raise ValueError(f"{cell!r} is not a whole number")
+            return self.text(_number_text(float(cell)))
+        if isinstance(cell, date):  # a datetime is a date too
+            if kind not in ("string", "array:string"):
+                raise ValueError(
+                    f"a date cell ({_date_text(cell)}) where {kind.replace('array:', 'a list of ')} is expected"
+                )
+            return self.text(_date_text(cell))
+        if isinstance(cell, time | timedelta):
+            raise ValueError(f"a time-of-day or duration cell ({cell}) is not an evidence value")
+        if not isinstance(cell, str):
+            raise ValueError(f"unsupported cell value of type {type(cell).__name__}")
+        return self.text(cell)
+
+
+def _header_row(rows: list[list[Any]], kind: EvidenceKind, mapping: FileMapping | None = None) -> int | None:
+    """The first row naming ``id`` and another field of the kind (a title row may say "id" alone), else the
+    first row naming ``id``; None if no row does. With a mapping, names are read after its ``rename``, and
+    the columns its ``id`` names stand for ``id``."""
+    fields = kind.declared_fields
+    first: int | None = None
+    needed = set(mapping.id_fields()) if mapping is not None and mapping.id else {"id"}
+    for index, row in enumerate(rows):
+        names = {c.strip() for c in row if isinstance(c, str)}
+        if mapping is not None:
+            names = {mapping.header_name(n) for n in names}
+        if not needed <= names:
+            continue
+        others = names - needed - {"id", ""}
+        if others and (fields is None or others & fields):
+            return index
+        if first is None:
+            first = index
+    return first
+
+
+def _load_sheet(
+    source: SourceFile,
+    sheet_name: str,
+    rows: list[list[Any]],
+    kind_id: str,
+    kind: EvidenceKind,
+    mapping: FileMapping | None = None,
+) -> Document:
+    shown = f"{source.display}!{sheet_name}"
+
+    def cell_problem(message: str, row: int, column: int | None = None) -> Problem:
+        where = f"{shown}!{column_letters(column)}{row}" if column is not None else shown
+        return Problem(message, path=where, line=None if column is not None else row)
+
+    if mapping is not None and mapping.header_row is not None:
+        header_at: int | None = mapping.header_row - 1
+        if mapping.header_row > len(rows):
+            raise EvidenceError(
+                [cell_problem(f"no row {mapping.header_row} (the header_row of {mapping.source})", len(rows) or 1)]
+            )
+    else:
+        header_at = _header_row(rows, kind, mapping)
+    if header_at is None:
+        if mapping is not None and mapping.id:
+            raise EvidenceError(
+                [cell_problem(f"no header row with the columns {mapping.source} id {mapping.id!r} names", 1)]
+            )
+        raise EvidenceError([cell_problem("no header row with an 'id' column", 1)])
+    header: list[str | None] = []
+    seen: set[str] = set()
+    for column, cell in enumerate(rows[header_at]):
+        if _empty(cell):
+            header.append(None)  # an unnamed column: its cells must stay empty (checked below)
+            continue
+        name = (
+            cell.strip()
+            if isinstance(cell, str)
+            else _number_text(float(cell))
+            if isinstance(cell, float)
+            else str(cell)
+        )
+        if mapping is not None:
+            name = mapping.header_name(name)
+        if name in seen:
+            raise EvidenceError(
+                [cell_problem(f"column {shorten(name)} appears twice in the header row", header_at + 1, column)]
+            )
+        seen.add(name)
+        header.append(name)
+    if mapping is not None:
+        written = [
+            c.strip() if isinstance(c, str) else _number_text(float(c)) if isinstance(c, float) else str(c)
+            for c in rows[header_at]
+            if not _empty(c)
+        ]
+        unmapped = mapping.header_problems(written)
+        if unmapped:
+            raise EvidenceError([cell_problem(elide(m), header_at + 1) for m in unmapped])
+    plan = mapping.plan(kind) if mapping is not None else None
+    counter = SkipCounter(mapping) if mapping is not None else None
+    skips: list[tuple[int, int]] = []
+    if mapping is not None:
+        for number, rule in enumerate(mapping.skip_rows):
+            if rule.field not in header:
+                raise EvidenceError(
+                    [
+                        cell_problem(
+                            f"no {rule.field!r} column in the header row"
+                            f" (named by {mapping.source} skip_rows {number + 1})",
+                            header_at + 1,
+                        )
+                    ]
+                )
+            skips.append((number, header.index(rule.field)))
+        if mapping.id:
+            missing = [n for n in mapping.id_fields() if n not in header]
+            if missing:
+                raise EvidenceError(
+                    [
+                        cell_problem(
+                            f"no {missing[0]!r} column in the header row (named by {mapping.source} id {mapping.id!r})",
+                            header_at + 1,
+                        )
+                    ]
+                )
+    trim = plan is not None and plan.trim
+    types = kind.field_types
+    dates = date_fields(kind)
+    cells: list[_Cell | None] = [
+        None if name is None else _Cell(types.get(name, "string"), name in dates) for name in header
+    ]
+    mapped = [None if name is None or plan is None else plan.converter(name) for name in header]
+    lists = [name is not None and types.get(name, "string").startswith("array:") for name in header]
+    # Columns whose text cells are kept as they are (what _Cell does for them, without the call per cell).
+    plain = [
+        name is not None and types.get(name, "string") == "string" and name not in dates and step is None
+        for name, step in zip(header, mapped, strict=True)
+    ]
+    width = len(header)
+    records: list[dict[str, Any]] = []
+    lines: list[int] = []
+    problems: list[Problem] = []
+    for offset, row in enumerate(rows[header_at + 1 :]):
+        row_no = header_at + offset + 2
+        if all(_empty(c) for c in row):
+            continue  # a blank row (empty trailing rows, spacing)
+        if skips:
+            assert mapping is not None and counter is not None
+            skipped = next((n for n, c in skips if mapping.skip_rows[n](row[c] if c < len(row) else None)), None)
+            if skipped is not None:
+                counter.add(skipped)
+                continue
+        record: dict[str, Any] = {}
+        for column, cell in enumerate(row):
+            if type(cell) is str and column < width and plain[column]:  # the common cell: text in a text field
+                if trim:
+                    cell = cell.strip()
+                if cell and not cell.isspace():
+                    record[header[column]] = cell  # type: ignore[index]  # plain columns have a name
+                continue
+            field = header[column] if column < width else None
+            if trim and isinstance(cell, str):
+                cell = cell.strip()
+            if field is None:
+                if not _empty(cell):
+                    problems.append(cell_problem("a value in a column with no name in the header row", row_no, column))
+                continue
+            if _empty(cell):
+                if lists[column]:
+                    record[field] = []  # a blank list cell: no items
+                continue
+            convert = cells[column]
+            assert convert is not None
+            try:
+                step = mapped[column]
+                if step is None:
+                    record[field] = convert(cell)
+                    continue
+                value = step(cell)
+                if value is cell:  # no mapping step took it: typed as any cell
+                    value = convert(cell)
+                if value is not None:
+                    record[field] = value
+            except ValueError as exc:  # a MappingValueError names the mapping key
+                problems.append(cell_problem(elide(str(exc)), row_no, column))
+        if mapping is not None and mapping.id:
+            try:
+                record["id"] = mapping.make_id(record)
+            except MappingValueError as exc:
+                problems.append(cell_problem(elide(str(exc)), row_no))
+        records.append(record)
+        lines.append(row_no)
+        if len(problems) >= MAX_PROBLEMS:
+            break
+    if problems:
+        raise EvidenceError(problems)
+
+    def locate(index: int) -> int | None:
+        return lines[index] if index < len(lines) else None
+
+    doc = Document(kind=kind_id, records=records, locate=locate, rows=False, records_line=header_at + 1, display=shown)
+    if mapping is not None and counter is not None:
+        doc.notes = counter.notes()
+        doc.mapping = mapping.manifest(counter.total)
+    return doc
+
+
+#: The most a zipped workbook (.xlsx, .xlsm, .ods) may expand to: its parts are read whole, and a small
+#: archive can declare gigabytes of XML (a zip bomb). Far above any register (a 50,000-row sheet is ~20 MB).
+MAX_EXPANDED_BYTES = 1 << 30
+
+
+def check_expansion(source: SourceFile) -> None:
+    """Refuse a zipped workbook declaring more than :data:`MAX_EXPANDED_BYTES` expanded (a zip bomb)."""
+    if not source.data.startswith(b"PK"):
+        return  # not a zip archive (.xls is an OLE file): calamine says what it is
+    try:
+        with zipfile.ZipFile(io.BytesIO(source.data)) as archive:
+            expanded = sum(info.file_size for info in archive.infolist())
+    except (zipfile.BadZipFile, ValueError, OSError) as exc:
+        raise source.fail(f"not a readable workbook: {elide(str(exc))}") from None
+    if expanded > MAX_EXPANDED_BYTES:
+        raise source.fail(
+            f"the workbook expands to {expanded >> 20} MB, more than {MAX_EXPANDED_BYTES >> 20} MB (not read)"
+        )
+
+
+def load_workbook(source: SourceFile, context: LoadContext) -> Sequence[Document]:
+    """Read every visible sheet named like a kind (or the only sheet, kind from the file name)."""
+    check_expansion(source)
+    try:
+        book = CalamineWorkbook.from_filelike(io.BytesIO(source.data))
+    except CalamineError as exc:
+        raise source.fail(f"not a readable workbook: {elide(str(exc))}") from None
+    except Exception as exc:  # anything else the native reader raises on a damaged file: still this file's problem
+        raise source.fail(f"not a readable workbook: {type(exc).__name__}: {elide(str(exc))}") from None
+    visible = [m.name for m in book.sheets_metadata if m.visible == SheetVisibleEnum.Visible]
+    hidden: list[str] = []
+    chosen: list[tuple[str, str]] = []
+    unnamed: list[str] = []
+    problems: list[Problem] = []
+    folded = {m.name.strip().casefold() for m in book.sheets_metadata}
+    for m in context.mappings:  # a mapping naming a sheet the workbook lacks would do nothing, silently
+        if m.sheet is not None and m.matches(source.path, m.sheet) and m.sheet.strip().casefold() not in folded:
+            listed = ", ".join(shorten(s.name) for s in book.sheets_metadata) or "none"
+            problems.append(
+                source.problem(f"{m.source} names the sheet {m.sheet!r}, which is not here (sheets: {listed})")
+            )
+    for meta in book.sheets_metadata:
+        name = meta.name
+        mapping = context.mapping_for(source.path, name)
+        named = mapping is not None and mapping.sheet is not None  # a mapping for this sheet: read, even if hidden
+        if meta.visible != SheetVisibleEnum.Visible and not named:
+            hidden.append(name)
+            continue
+        kind_id = mapping.kind if mapping is not None and mapping.kind else sheet_kind(name)
+        if kind_id in context.kinds or (mapping is not None and mapping.kind):
+            chosen.append((name, kind_id))  # an unknown kind a mapping names: validation names it
+        elif named and len(visible) > 1:
+            assert mapping is not None
+            problems.append(
+                source.problem(
+                    f"{mapping.source} names the sheet {name!r}, which is not named like a kind: give it a kind"
+                )
+            )
+        else:
+            unnamed.append(name)
+    if problems:
+        raise EvidenceError(problems)
+    if not chosen and len(visible) == 1 and unnamed == visible:
+        kind_id = context.kind_for_file(source.path)
+        if kind_id not in context.kinds:
+            known = ", ".join(sorted(context.kinds)) or "none"
+            raise source.fail(
+                f"unknown evidence kind {kind_id!r} (from the file name; its one sheet {shorten(visible[0])} "
+                f"is not named like a kind either; known kinds: {known}); rename the sheet or the file, "
+                "or map it in the config (csv_kinds, or a [[mapping]]: capcheck inspect FILE suggests one)"
+            )
+        chosen, unnamed = [(visible[0], kind_id)], []
+    if not chosen:
+        known = ", ".join(sorted(context.kinds)) or "none"
+        listed = ", ".join(shorten(n) for n in visible) or "none"
+        raise source.fail(
+            f"no visible sheet is named like an evidence kind (sheets: {listed}; known kinds: {known}); "
+            "name a sheet in a [[mapping]] of the config (capcheck inspect FILE suggests one)"
+        )
+    notes: list[str] = []
+    if unnamed:
+        notes.append("sheets not named like an evidence kind, not read: " + ", ".join(shorten(n) for n in unnamed))
+    if hidden:
+        notes.append("hidden sheets, not read: " + ", ".join(shorten(n) for n in hidden))
+    documents: list[Document] = []
+    for name, kind_id in chosen:
+        try:
+            rows = book.get_sheet_by_name(name).to_python(skip_empty_area=False)
+        except Exception as exc:  # CalamineError, or anything else the native reader raises on a damaged sheet
+            problems.append(Problem(f"cannot read the sheet: {elide(str(exc))}", path=f"{source.display}!{name}"))
+            continue
+        try:
+            kind = context.kinds.get(kind_id)
+            if kind is None:
+                mapping = context.mapping_for(source.path, name)
+                raise EvidenceError(
+                    [
+                        Problem(
+                            f"unknown evidence kind {kind_id!r} (from {mapping.source if mapping else 'the sheet'};"
+                            f" known kinds: {', '.join(sorted(context.kinds)) or 'none'})",
+                            path=f"{source.display}!{name}",
+                        )
+                    ]
+                )
+            doc = _load_sheet(source, name, rows, kind_id, kind, context.mapping_for(source.path, name))
+        except EvidenceError as exc:
+            problems.extend(exc.problems)
+            continue
+        doc.notes = (*(notes if not documents else ()), *doc.notes)
+        documents.append(doc)
+    if problems:
+        raise EvidenceError(problems)
+    return documents
+
+
+@hookimpl
+def capcheck_loaders() -> Sequence[Loader]:
+    """The spreadsheet loader."""
+    return [
+        Loader(
+            name="xlsx",
+            extensions=(".xlsx", ".xlsm", ".xls", ".ods"),
+            load=load_workbook,
+            description="spreadsheet workbook (xlsx, xlsm, xls, ods), one register a sheet",
+            applies_mapping=True,
+        )
+    ]

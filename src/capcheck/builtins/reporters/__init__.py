@@ -1,0 +1,1 @@
+"""The built-in reporters, one module per output format."""

@@ -1,0 +1,91 @@
+"""The built-in CSV reporter: one row per finding, for spreadsheets and ad-hoc analysis.
+
+Columns (in this order): ``rule_id, rule_version, status, severity, area, title, message, kind,
+record_id, file, line, row, pointer, group, fingerprint, remediation, waiver_ticket, waiver_expires,
+waiver_approved_by``. Empty cells mean "not applicable" (a group finding has no record id, a JSON
+file has no CSV row, only a ``waived`` finding has a waiver).
+
+Evidence values are untrusted: every cell goes through :func:`capcheck.core.escaping.csv.csv_line`, so a
+cell a spreadsheet would run as a formula (``=``, ``+``, ``-``, ``@``, also after leading blanks or
+quotes, or starting with a tab or carriage return) gets a leading ``'`` and is shown as text, and a
+cell with a comma, quote, carriage return or line feed is quoted (RFC 4180). Lines end with ``\\n``;
+the file is UTF-8 without a BOM.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from capcheck.core.escaping.csv import csv_line
+from capcheck.core.hookspecs import hookimpl
+from capcheck.core.models import Finding, RunResult, Status
+from capcheck.core.reporting import RenderOptions, Reporter
+
+__all__ = ["COLUMNS", "render_csv"]
+
+#: The header row.
+COLUMNS: tuple[str, ...] = (
+    "rule_id",
+    "rule_version",
+    "status",
+    "severity",
+    "area",
+    "title",
+    "message",
+    "kind",
+    "record_id",
+    "file",
+    "line",
+    "row",
+    "pointer",
+    "group",
+    "fingerprint",
+    "remediation",
+    "waiver_ticket",
+    "waiver_expires",
+    "waiver_approved_by",
+)
+
+
+def _row(f: Finding) -> list[object]:
+    ev = f.evidence
+    w = f.waiver if f.status is Status.WAIVED else None
+    return [
+        f.rule_id,
+        f.rule_version,
+        f.status.value,
+        f.severity.value,
+        f.area,
+        f.title,
+        f.message,
+        ev.kind if ev else None,
+        ev.record_id if ev else None,
+        ev.file if ev else None,
+        ev.line if ev else None,
+        ev.row if ev else None,
+        ev.pointer if ev else None,
+        f.group,
+        f.fingerprint,
+        f.remediation,
+        w.ticket if w else None,
+        w.expires.isoformat() if w else None,
+        w.approved_by if w else None,
+    ]
+
+
+def render_csv(result: RunResult, options: RenderOptions) -> str:
+    """Render one CSV row per finding (in the findings' order), after a header row."""
+    return csv_line(COLUMNS) + "".join(csv_line(_row(f)) for f in result.findings)
+
+
+@hookimpl
+def capcheck_reporters() -> Sequence[Reporter]:
+    """The CSV reporter."""
+    return [
+        Reporter(
+            name="csv",
+            render=render_csv,
+            description="one row per finding for spreadsheets (formula injection neutralised)",
+            extension=".csv",
+        )
+    ]

@@ -1,0 +1,151 @@
+"""The engine: run the selected rules over the evidence set and keep their outcomes, compact.
+
+Each rule runs on its own: a rule that raises becomes one ``error`` finding and the others
+still run; a rule whose evidence kinds are absent gives a ``skip`` finding ("insufficient
+evidence"), never a pass. Passing findings are counted always and kept only when asked for
+(``include_passed``): on large registers they are most of the outcomes. What is kept is each
+rule's ``Outcome`` tuples (:class:`~capcheck.core.outcomes.RuleOutcomes`); findings are made from
+them only when a reporter reads them (:class:`~capcheck.core.outcomes.Findings`).
+"""
+
+from __future__ import annotations
+
+import traceback
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from typing import TYPE_CHECKING, Any, cast
+
+from capcheck.core.evidence import EvidenceSet
+from capcheck.core.models import Outcome, PassedRecords, Severity, Status, Summary
+from capcheck.core.outcomes import Findings, RuleOutcomes
+from capcheck.core.rules import Rule, RuleContext
+
+if TYPE_CHECKING:
+    from capcheck.app.progress import Progress
+
+__all__ = ["Evaluation", "evaluate"]
+
+_PASS = Status.PASS
+
+
+@dataclass
+class Evaluation:
+    """One evaluation: each rule's listed outcomes, compact, and counts of every status (passes included).
+
+    ``outcomes`` holds a block per rule (:class:`~capcheck.core.outcomes.RuleOutcomes`); waivers and the
+    baseline change their statuses in place. ``findings`` reads them as findings, sorted.
+    """
+
+    evidence: EvidenceSet
+    outcomes: list[RuleOutcomes] = field(default_factory=list)
+    summary: Summary = field(default_factory=Summary)
+
+    @property
+    def findings(self) -> Findings:
+        """The findings, in the one order, made lazily from ``outcomes`` (statuses as they are now)."""
+        return Findings(self.outcomes, self.evidence)
+
+
+def evaluate(
+    rules: Sequence[Rule],
+    evidence: EvidenceSet,
+    *,
+    as_of: date,
+    options: Mapping[str, Mapping[str, Any]] | None = None,
+    severities: Mapping[str, Severity] | None = None,
+    include_passed: bool = False,
+    debug: bool = False,
+    progress: Progress | None = None,
+) -> Evaluation:
+    """Evaluate ``rules`` over ``evidence`` as of ``as_of``.
+
+    :param options: per rule id, option values that override the rule's defaults.
+    :param severities: per rule id, a severity that overrides the rule's own.
+    :param include_passed: keep passing outcomes (they are always counted).
+    :param debug: put the traceback of a raising rule in its error finding.
+    :param progress: told when each rule is done.
+    """
+    options = options or {}
+    severities = severities or {}
+    result = Evaluation(evidence)
+    for r in rules:
+        meta = r.meta
+        merged = {**meta.options, **options.get(meta.id, {})}
+        ctx = RuleContext(meta, evidence, as_of, merged)
+        severity = severities.get(meta.id, meta.severity)
+        block = RuleOutcomes(
+            rule_id=meta.id,
+            rule_version=meta.version,
+            severity=severity,
+            area=meta.area,
+            title=meta.title,
+            remediation=meta.remediation,
+            default_kind=meta.kinds[0],
+        )
+        counts = _collect(_outcomes(r, evidence, ctx, debug), block.rows, include_passed)
+        if not sum(counts.values()):  # nothing was in the rule's scope
+            block.rows.append(Outcome(Status.SKIP, meta.kinds[0], None, "no records in the rule's scope"))
+            counts = {Status.SKIP.value: 1}
+        for status, n in counts.items():
+            if n:
+                result.summary.add(Status(status), severity, meta.area, n, rule_id=meta.id)
+        result.outcomes.append(block)
+        if progress is not None:
+            progress.rule_done(sum(counts.values()))
+    return result
+
+
+def _collect(outcomes: list[Outcome | PassedRecords], rows: list[Outcome], include_passed: bool) -> dict[str, int]:
+    """Keep the rows to list (every non-pass; passes only with ``include_passed``) and count every status.
+
+    Counts are keyed by the status's string: an Enum's ``__hash__`` is Python code, a str's is not.
+    """
+    counts: dict[str, int] = {}
+    passes = 0
+    for outcome in outcomes:
+        if type(outcome) is PassedRecords:
+            passes += len(outcome.record_ids)
+            if include_passed:
+                rows.extend(Outcome(_PASS, outcome.kind, record_id) for record_id in outcome.record_ids)
+            continue
+        outcome = cast(Outcome, outcome)  # _outcomes let only outcomes through: no check per outcome here
+        status = outcome.status
+        if status is _PASS:
+            passes += 1
+            if not include_passed:
+                continue
+        else:
+            # `_value_` is a plain attribute; `.value` and hashing an Enum run Python code per call.
+            key = status._value_
+            counts[key] = counts.get(key, 0) + 1
+        rows.append(outcome)
+    if passes:
+        counts[_PASS._value_] = passes
+    return counts
+
+
+def _outcomes(r: Rule, evidence: EvidenceSet, ctx: RuleContext, debug: bool) -> list[Outcome | PassedRecords]:
+    """Run one rule, isolated: absent evidence is a skip, an exception an error, nothing a skip."""
+    meta = r.meta
+    missing = [k for k in meta.required_kinds if not evidence.has(k)]
+    if missing:
+        return [Outcome(Status.SKIP, k, None, f"insufficient evidence: no {k!r} evidence was given") for k in missing]
+    if meta.any_of and not any(evidence.has(k) for k in meta.any_of):
+        wanted = " or ".join(repr(k) for k in meta.any_of)
+        return [Outcome(Status.SKIP, meta.any_of[0], None, f"insufficient evidence: no {wanted} evidence was given")]
+    try:
+        outcomes = list(r.check(evidence, ctx))
+    except Exception as exc:  # a rule's own failure must not stop the other rules
+        message = f"the rule raised {type(exc).__name__}: {exc}"
+        if debug:
+            message += "\n" + "".join(traceback.format_exception(exc))
+        return [Outcome(Status.ERROR, meta.kinds[0], None, message)]
+    for outcome in outcomes:
+        if type(outcome) is not Outcome and type(outcome) is not PassedRecords:
+            message = (
+                f"the rule yielded {type(outcome).__name__} {outcome!r:.60}, not an outcome "
+                "(make outcomes with ctx.passed, ctx.failed, ctx.skipped ...)"
+            )
+            return [Outcome(Status.ERROR, meta.kinds[0], None, message)]
+    return outcomes

@@ -1,0 +1,727 @@
+"""The evidence set: records by kind and id, with provenance (file, line, pointer) and hashes.
+
+:func:`load_evidence` finds evidence files under the given paths, reads each with the loader
+for its extension, validates every record against its kind's schema, checks ids, and returns
+an :class:`EvidenceSet`. Every problem is collected and raised together as one
+:class:`~capcheck.core.errors.EvidenceError`, each with its file, line and JSON pointer.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import stat
+from bisect import bisect_right
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, replace
+from functools import cache
+from operator import itemgetter, methodcaller
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from capcheck.core.errors import EvidenceError, PluginError, Problem
+from capcheck.core.kinds import EvidenceKind
+from capcheck.core.lifecycle import fill_end_of_life
+from capcheck.core.loading import HEAD_BYTES, Document, LoadContext, Loader, SourceFile
+from capcheck.core.mapping import FileMapping, apply_to_document
+from capcheck.core.models import EvidenceFileInfo, EvidenceRef, display_path
+from capcheck.core.side_inputs import Named, elide, read_bounded, shorten
+
+if TYPE_CHECKING:
+    from capcheck.app.progress import Progress
+
+__all__ = [
+    "EvidenceSet",
+    "RecordPlaces",
+    "evidence_from_records",
+    "find_evidence_files",
+    "load_evidence",
+    "loader_extension",
+]
+
+#: Files bigger than this are refused (bounded memory); the config key max_file_mb changes it.
+DEFAULT_MAX_FILE_MB = 1024
+#: The most schema errors reported per file before the rest are only counted.
+MAX_ERRORS_PER_FILE = 50
+#: File names never read as evidence when a directory is walked.
+IGNORED_NAMES = frozenset({"pyproject.toml", "capcheck.toml", "package.json"})
+
+Record = Mapping[str, Any]
+
+
+@dataclass
+class _LoadedFile:
+    info: EvidenceFileInfo
+    document: Document
+
+
+class _KindTable:
+    """The records of one kind, in file order, with each record's file and index in it."""
+
+    __slots__ = ("_values", "ids", "records", "segment_files", "segment_starts")
+
+    def __init__(self) -> None:
+        self.records: list[Record] = []
+        self.ids: dict[str, int] = {}
+        self.segment_starts: list[int] = []
+        self.segment_files: list[int] = []
+        self._values: dict[str, frozenset[Any]] = {}
+
+    def origin(self, position: int) -> tuple[int, int]:
+        seg = bisect_right(self.segment_starts, position) - 1
+        return self.segment_files[seg], position - self.segment_starts[seg]
+
+    def values(self, field: str) -> frozenset[Any]:
+        cached = self._values.get(field)
+        if cached is None:
+            out: set[Any] = set()
+            try:  # at C speed when no value is a list or an object (they are unhashable: TypeError)
+                out.update(map(methodcaller("get", field), self.records))
+                out.discard(None)
+            except TypeError:
+                out = set()
+                for record in self.records:
+                    value = record.get(field)
+                    if isinstance(value, list):
+                        out.update(v for v in value if not isinstance(v, dict | list))
+                    elif value is not None and not isinstance(value, dict):
+                        out.add(value)
+            cached = self._values[field] = frozenset(out)
+        return cached
+
+
+@dataclass(frozen=True, slots=True)
+class RecordPlaces:
+    """Where the records of one kind are, when one file holds them all (:meth:`EvidenceSet.places`).
+
+    Record ``ids[record_id]`` is at ``locate(i)`` (its line, found lazily; None where the format
+    cannot say) and ``pointer(i)`` in ``file``; with ``rows`` (CSV) it is data row ``i + 1``.
+    ``pointers`` is None when every pointer is the envelope's ``/records/{i}``.
+    """
+
+    kind: str
+    file: str
+    ids: Mapping[str, int]
+    locate: Callable[[int], int | None]
+    pointer: Callable[[int], str]
+    rows: bool
+    pointers: Sequence[str] | None = None
+
+
+class EvidenceSet:
+    """All loaded evidence, indexed by kind and record id. Records are read-only mappings.
+
+    Rules receive this: ``records(kind)`` in file order, ``get(kind, id)``, ``values(kind,
+    field)`` for joins, and ``has(kind)`` to test whether a kind was given at all.
+    """
+
+    def __init__(self, files: Sequence[_LoadedFile], tables: Mapping[str, _KindTable]) -> None:
+        self._files = list(files)
+        self._tables = dict(tables)
+
+    @property
+    def files(self) -> tuple[EvidenceFileInfo, ...]:
+        """Every evidence file read, in the order read."""
+        return tuple(f.info for f in self._files)
+
+    def kinds(self) -> list[str]:
+        """The kinds present, sorted."""
+        return sorted(self._tables)
+
+    def has(self, kind: str) -> bool:
+        """Whether any evidence of ``kind`` was given (even a file with no records)."""
+        return kind in self._tables
+
+    def records(self, kind: str) -> Sequence[Record]:
+        """The records of ``kind`` in file order (empty if none were given)."""
+        table = self._tables.get(kind)
+        return table.records if table else ()
+
+    def count(self, kind: str) -> int:
+        """How many records of ``kind`` there are."""
+        table = self._tables.get(kind)
+        return len(table.records) if table else 0
+
+    def get(self, kind: str, record_id: str) -> Record | None:
+        """The record of ``kind`` with this id, or None."""
+        table = self._tables.get(kind)
+        if table is None:
+            return None
+        position = table.ids.get(record_id)
+        return None if position is None else table.records[position]
+
+    def values(self, kind: str, field: str) -> frozenset[Any]:
+        """Every value of ``field`` across the records of ``kind`` (list items flattened); cached."""
+        table = self._tables.get(kind)
+        return table.values(field) if table else frozenset()
+
+    def __iter__(self) -> Iterator[tuple[str, Record]]:
+        for kind in self.kinds():
+            for record in self._tables[kind].records:
+                yield kind, record
+
+    def ref(self, kind: str, record_id: str | None) -> EvidenceRef:
+        """Where a record is: file, line (and CSV row), JSON pointer. Lines are found lazily.
+
+        The pointer is the loader's (``Document.pointers``) for a derived record, else ``/records/{i}``.
+        """
+        table = self._tables.get(kind)
+        if table is None or record_id is None:
+            return EvidenceRef(kind=kind, record_id=record_id)
+        position = table.ids.get(record_id)
+        if position is None:
+            return EvidenceRef(kind=kind, record_id=record_id)
+        file_no, index = table.origin(position)
+        loaded = self._files[file_no]
+        doc = loaded.document
+        return EvidenceRef(
+            kind=kind,
+            record_id=record_id,
+            file=loaded.info.path,
+            line=doc.locate(index),
+            row=index + 1 if doc.rows else None,
+            pointer=doc.pointer(index),
+        )
+
+    def declares_not_provided(self, kind: str) -> bool:
+        """Whether any document of ``kind`` declares fields its source cannot carry (``Document.not_provided``)."""
+        return any(f.info.kind == kind and f.document.not_provided for f in self._files)
+
+    def not_provided(self, kind: str, record_id: str | None) -> tuple[str, frozenset[str]]:
+        """The fields the record's source format cannot carry (``Document.not_provided``), with the name
+        of the loader that read it (``"ocds"``); no fields for a record of an ordinary register."""
+        table = self._tables.get(kind)
+        position = table.ids.get(record_id) if table is not None and record_id is not None else None
+        if table is None or position is None:
+            return "", frozenset()
+        loaded = self._files[table.origin(position)[0]]
+        return loaded.info.format, loaded.document.not_provided
+
+    def places(self, kind: str) -> RecordPlaces | None:
+        """Where the records of ``kind`` are, when one file holds them all (else None): for writers that
+        place many findings, with the file and document looked up once, not per finding."""
+        table = self._tables.get(kind)
+        if table is None or len(table.segment_files) != 1:
+            return None
+        loaded = self._files[table.segment_files[0]]
+        doc = loaded.document
+        return RecordPlaces(kind, loaded.info.path, table.ids, doc.locate, doc.pointer, doc.rows, doc.pointers)
+
+    def place(self, kind: str) -> Callable[[str | None], dict[str, Any]]:
+        """For one kind, a function from a record id to the JSON form of where it is.
+
+        ``place(kind)(record_id)`` equals ``ref(kind, record_id).as_dict()``, and for no record id
+        the kind's file when one file holds it (:meth:`sole_file`). Lines are still found lazily,
+        one scan per file, on the first record asked for.
+        """
+        file = self.sole_file(kind)
+
+        def nowhere(record_id: str | None) -> dict[str, Any]:
+            if record_id is not None:
+                return {"kind": kind, "record_id": record_id}
+            return {"kind": kind} if file is None else {"kind": kind, "file": file}
+
+        one = self.places(kind)
+        if one is None:
+            table = self._tables.get(kind)
+            known: Mapping[str, int] = table.ids if table is not None else {}
+
+            def any_file(record_id: str | None) -> dict[str, Any]:
+                if record_id is None or record_id not in known:
+                    return nowhere(record_id)
+                return self.ref(kind, record_id).as_dict()
+
+            return any_file
+        path, ids, locate, pointer, rows = one.file, one.ids, one.locate, one.pointer, one.rows
+
+        def one_file(record_id: str | None) -> dict[str, Any]:
+            position = ids.get(record_id) if record_id is not None else None
+            if position is None:
+                return nowhere(record_id)
+            out: dict[str, Any] = {"kind": kind, "record_id": record_id, "file": path}
+            line = locate(position)
+            if line is not None:
+                out["line"] = line
+            if rows:
+                out["row"] = position + 1
+            out["pointer"] = pointer(position)
+            return out
+
+        return one_file
+
+    def sole_file(self, kind: str) -> str | None:
+        """The file that holds ``kind`` when one file does, else None (none, or several: a finding about
+        the kind as a whole then names no file, rather than one of them at random)."""
+        files = {f.info.path for f in self._files if f.info.kind == kind}
+        return files.pop() if len(files) == 1 else None
+
+    def kind_file(self, kind: str) -> str | None:
+        """The first file that holds ``kind`` (for findings about a kind as a whole)."""
+        for loaded in self._files:
+            if loaded.info.kind == kind:
+                return loaded.info.path
+        return None
+
+
+def find_evidence_files(paths: Iterable[Path], extensions: Iterable[str]) -> tuple[list[Path], list[Problem]]:
+    """Expand files and directories (walked in sorted order) into evidence files.
+
+    A missing path, a file type no loader reads, a pipe or device, or a directory holding no
+    evidence file is a problem. Hidden files and directories are skipped while walking.
+    """
+    exts = tuple(sorted(set(extensions)))
+    files: list[Path] = []
+    problems: list[Problem] = []
+    for path in paths:
+        shown = path.as_posix()
+        try:
+            mode = path.stat().st_mode
+        except FileNotFoundError:
+            problems.append(Problem("no such file or directory", path=shown))
+            continue
+        except OSError as exc:
+            problems.append(Problem(f"cannot read: {exc.strerror}", path=shown))
+            continue
+        if stat.S_ISDIR(mode):
+            before = len(problems)
+            found = _walk(path, exts, problems)
+            if not found and len(problems) == before:
+                problems.append(Problem(f"no evidence files here (looked for {', '.join(exts)})", path=shown))
+            files.extend(found)
+        elif stat.S_ISREG(mode):
+            if loader_extension(path, exts) is None:
+                problems.append(
+                    Problem(
+                        f"cannot read {path.suffix or 'extension-less'} files as evidence "
+                        f"(readable: {', '.join(exts)})",
+                        path=shown,
+                    )
+                )
+            else:
+                files.append(path)
+        else:
+            problems.append(Problem("not a regular file (a pipe, socket or device)", path=shown))
+    return files, problems
+
+
+def loader_extension(path: Path, extensions: Iterable[str]) -> str | None:
+    """The registered extension a file name ends with, the longest first (``.ocds.json`` before
+    ``.json``), so a plugin can claim a compound extension; None if no loader reads it."""
+    name = path.name.lower()
+    for ext in sorted(extensions, key=len, reverse=True):
+        if name.endswith(ext) and len(name) > len(ext):
+            return ext
+    return None
+
+
+def _walk(root: Path, exts: tuple[str, ...], problems: list[Problem]) -> list[Path]:
+    found: list[Path] = []
+
+    def unreadable(exc: OSError) -> None:  # a directory that cannot be listed is never skipped silently
+        where = Path(exc.filename).as_posix() if exc.filename else root.as_posix()
+        problems.append(Problem(f"cannot read directory: {exc.strerror or exc}", path=where))
+
+    for dirpath, dirnames, filenames in os.walk(root, onerror=unreadable):
+        dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
+        for name in sorted(filenames):
+            if name.startswith(".") or name in IGNORED_NAMES:
+                continue
+            candidate = Path(dirpath, name)
+            if loader_extension(candidate, exts) is None:
+                continue
+            try:
+                mode = candidate.stat().st_mode
+            except OSError as exc:  # a dangling symbolic link, or a file that went away
+                problems.append(Problem(f"cannot read: {exc.strerror}", path=candidate.as_posix()))
+                continue
+            if stat.S_ISREG(mode):
+                found.append(candidate)
+            elif not stat.S_ISDIR(mode):  # named like evidence but never read: say so, never skip it silently
+                problems.append(Problem("not a regular file (a pipe, socket or device)", path=candidate.as_posix()))
+    return found
+
+
+def _read(path: Path, shown: str, max_bytes: int) -> SourceFile:
+    # The size is checked on the open file before anything is read, so an oversized file costs
+    # nothing; a file that is not regular (a FIFO swapped in after the walk) is refused, not waited on.
+    data = read_bounded(
+        path, Named(shown, EvidenceError), what="evidence file", limit=max_bytes, cap="(config max_file_mb)"
+    )
+    return SourceFile(path=path, display=shown, data=data)
+
+
+def load_evidence(
+    paths: Iterable[Path],
+    *,
+    loaders: Mapping[str, Loader],
+    kinds: Mapping[str, EvidenceKind],
+    kind_map: Mapping[str, str] | None = None,
+    max_file_mb: int = DEFAULT_MAX_FILE_MB,
+    mappings: Sequence[FileMapping] = (),
+    content_loaders: Sequence[Loader] = (),
+    product_names: Mapping[str, str] | None = None,
+    progress: Progress | None = None,
+) -> EvidenceSet:
+    """Read, validate and index the evidence under ``paths``; raise EvidenceError on any problem.
+
+    :param loaders: loaders by lower-case extension (``".json"``).
+    :param content_loaders: loaders that recognise a file by its content (``Loader.claims``), asked in
+        order before the extension's loader, unless a mapping names the file.
+    :param product_names: local product names -> endoflife.date product ids (config ``endoflife_products``),
+        for filling in assets' end of life from the bundled snapshot (:mod:`capcheck.core.lifecycle`).
+    :param kinds: the registered kinds by id.
+    :param kind_map: CSV file name (or glob) to kind id.
+    :param mappings: the config's ``[[mapping]]`` tables (:mod:`capcheck.core.mapping`), first match wins.
+    :param progress: told how many files there are and when each is loaded.
+    """
+    files, problems = find_evidence_files(
+        paths, {*loaders, *(ext.lower() for c in content_loaders for ext in c.extensions)}
+    )
+    if progress is not None:
+        progress.files_found(len(files))
+    context = LoadContext(kinds=kinds, kind_map=dict(kind_map or {}), mappings=tuple(mappings))
+    builder = _Builder(kinds, problems)
+    max_bytes = max_file_mb << 20
+    shown_names = [display_path(path) for path in files]
+    # Reading a file and hashing it release the GIL: a worker thread reads the next file and hashes
+    # the current one while this thread parses and validates it (GIL-holding work), so on two cores
+    # both cost next to nothing. Only one file is read ahead: at most one more file's bytes are held.
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="capcheck-read") as pool:
+        reading = pool.submit(_read, files[0], shown_names[0], max_bytes) if files else None
+        for i, path in enumerate(files):
+            shown = shown_names[i]
+            this_read, reading = reading, None
+            assert this_read is not None
+            try:
+                source = this_read.result()
+            except EvidenceError as exc:
+                problems.extend(exc.problems)
+                source = None
+            except (OSError, MemoryError) as exc:
+                problems.append(Problem(f"cannot read: {type(exc).__name__}: {exc}", path=shown))
+                source = None
+            digest = pool.submit(_sha256, source.data) if source is not None else None
+            if i + 1 < len(files):
+                reading = pool.submit(_read, files[i + 1], shown_names[i + 1], max_bytes)
+            if source is None or digest is None:
+                continue
+            try:
+                # A file a [[mapping]] names is read as the user mapped it, not recognised by content.
+                loader = _loader_for(source, loaders, () if context.mapping_for(path) else content_loaders)
+                documents = loader.load(source, context)
+                mapping = None if loader.applies_mapping else context.mapping_for(path)
+                if mapping is not None:  # a loader reading whole records: the mapping applies to them
+                    for doc in documents:
+                        apply_to_document(source, doc, mapping, kinds)
+                sha256 = digest.result()
+            except EvidenceError as exc:
+                problems.extend(exc.problems)
+                continue
+            except (OSError, MemoryError, RecursionError) as exc:
+                problems.append(Problem(f"cannot read: {type(exc).__name__}: {exc}", path=shown))
+                continue
+            except Exception as exc:  # a loader plugin's own bug: name it, with the file it failed on
+                problems.append(Problem(f"the {loader.name!r} loader failed: {type(exc).__name__}: {exc}", path=shown))
+                continue
+            for doc in documents:
+                fill_end_of_life(doc, product_names)  # it-assets only: end of life from the bundled snapshot
+                builder.add(source, doc, loader.name, sha256)
+            if progress is not None:
+                progress.file_loaded(sum(len(doc.records) for doc in documents))
+    return builder.finish()
+
+
+def _sha256(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def _loader_for(source: SourceFile, loaders: Mapping[str, Loader], content_loaders: Sequence[Loader]) -> Loader:
+    """The first content loader that claims the file (by its first bytes), else the extension's loader."""
+    path = source.path
+    head = source.data[:HEAD_BYTES]
+    for candidate in content_loaders:
+        claims = candidate.claims
+        if claims is None or loader_extension(path, candidate.extensions) is None:
+            continue
+        try:
+            claimed = claims(head)
+        except Exception as exc:  # a loader plugin's own bug: name it, with the file it failed on
+            failure = f"the {candidate.name!r} loader's content test failed: {type(exc).__name__}: {exc}"
+            raise source.fail(failure) from exc
+        if claimed:
+            return candidate
+    return loaders[loader_extension(path, loaders) or path.suffix.lower()]
+
+
+def evidence_from_records(
+    records: Mapping[str, Sequence[Mapping[str, Any]]],
+    *,
+    kinds: Mapping[str, EvidenceKind],
+    name: str = "<memory>",
+) -> EvidenceSet:
+    """An evidence set from in-memory records by kind, validated like files are.
+
+    Used by the rule test harness (:mod:`capcheck.testing`) and by tools that build evidence in
+    code. Each kind is treated as one document named ``<name>/<kind>``.
+    """
+    builder = _Builder(kinds, [])
+    for kind_id in sorted(records):
+        shown = f"{name}/{kind_id}"
+        source = SourceFile(path=Path(shown), display=shown, data=b"")
+        doc = Document(kind=kind_id, records=[dict(r) for r in records[kind_id]], locate=lambda i: None)
+        builder.add(source, doc, "memory", "")
+    return builder.finish()
+
+
+class _Builder:
+    """Validates documents and indexes their records into an evidence set, collecting problems."""
+
+    def __init__(self, kinds: Mapping[str, EvidenceKind], problems: list[Problem]) -> None:
+        self.kinds = kinds
+        self.loaded: list[_LoadedFile] = []
+        self.tables: dict[str, _KindTable] = {}
+        #: Shared with the caller, so that problems stay in the order of the files.
+        self.problems = problems
+
+    def add(self, source: SourceFile, doc: Document, fmt: str, digest: str) -> None:
+        """Validate one document; index its records if it is valid."""
+        if doc.display is not None:  # one of several documents in the file (a workbook's sheet)
+            source = replace(source, display=doc.display)
+        file_problems = _validate(source, doc, self.kinds)
+        if file_problems:
+            self.problems.extend(file_problems)
+            return
+        file_no = len(self.loaded)
+        info = EvidenceFileInfo(
+            path=source.display,
+            format=fmt,
+            kind=doc.kind,
+            records=len(doc.records),
+            sha256=digest,
+            schema_version=doc.schema_version,
+            source=doc.source,
+            collected_on=doc.collected_on,
+            notes=tuple(doc.notes),
+            mapping=doc.mapping,
+        )
+        self.loaded.append(_LoadedFile(info=info, document=doc))
+        table = self.tables.get(doc.kind)
+        if table is None:
+            table = self.tables[doc.kind] = _KindTable()
+        self.problems.extend(_index(table, doc, file_no, self.loaded))
+
+    def finish(self) -> EvidenceSet:
+        """The evidence set, or an EvidenceError with every problem found."""
+        if self.problems:
+            raise EvidenceError(self.problems)
+        return EvidenceSet(self.loaded, self.tables)
+
+
+def _validator_without(kind: EvidenceKind, optional: frozenset[str]) -> Any:
+    """The kind's records validator with ``optional`` no longer required: fields the document's source
+    format cannot carry (``Document.not_provided``). Compiled once per kind and set of fields."""
+    key = (id(kind), optional)
+    cached = _RELAXED.get(key)
+    if cached is not None and cached[0] is kind:
+        return cached[1]
+    schema = dict(kind.schema)
+    schema["required"] = [f for f in kind.required if f not in optional]
+    relaxed = EvidenceKind(id=kind.id, title=kind.title, description=kind.description, schema=schema)
+    validator = relaxed.records_validator
+    _RELAXED[key] = (kind, validator)
+    return validator
+
+
+#: Relaxed validators by kind (identity: a plugin may register another schema under the same id) and
+#: the fields no longer required (see _validator_without).
+_RELAXED: dict[tuple[int, frozenset[str]], tuple[EvidenceKind, Any]] = {}
+
+
+@cache
+def _shape_validator() -> Any:
+    """Every record is an object with a non-empty string ``id``, whatever its kind's schema says."""
+    import jsonschema_rs
+
+    return jsonschema_rs.validator_for(
+        {
+            "$schema": "https://json-schema.org/draft/2020-12/schema",
+            "type": "array",
+            "items": {"type": "object", "required": ["id"], "properties": {"id": {"type": "string", "minLength": 1}}},
+        }
+    )
+
+
+def _shape_implied(schema: Mapping[str, Any]) -> bool:
+    """Whether a kind's schema itself requires what the shape validator checks (an object with a
+    non-empty string ``id``), written plainly at its top level: then one pass validates both (the
+    bundled kinds all say so). Anything less plain keeps the separate shape pass."""
+    id_schema = schema.get("properties", {}).get("id") if isinstance(schema.get("properties"), dict) else None
+    required = schema.get("required")
+    return (
+        schema.get("type") == "object"
+        and isinstance(required, list)
+        and "id" in required
+        and isinstance(id_schema, dict)
+        and id_schema.get("type") == "string"
+        and type(id_schema.get("minLength")) is int
+        and id_schema["minLength"] >= 1
+    )
+
+
+#: Strings longer than this are cut (for messages only) when an invalid file's errors are listed.
+_CLIP_CHARS = 4096
+
+
+@cache
+def _short_strings() -> Any:
+    """Every string in a list of records, at any depth, is at most ``_CLIP_CHARS`` characters."""
+    import jsonschema_rs
+
+    return jsonschema_rs.validator_for(
+        {
+            "$schema": "https://json-schema.org/draft/2020-12/schema",
+            "$defs": {
+                "value": {
+                    "anyOf": [
+                        {"type": "string", "maxLength": _CLIP_CHARS},
+                        {"type": ["number", "boolean", "null"]},
+                        {"type": "array", "items": {"$ref": "#/$defs/value"}},
+                        {"type": "object", "additionalProperties": {"$ref": "#/$defs/value"}},
+                    ]
+                }
+            },
+            "type": "array",
+            "items": {"$ref": "#/$defs/value"},
+        }
+    )
+
+
+def _clip(value: Any) -> Any:
+    if isinstance(value, str):
+        return value if len(value) <= _CLIP_CHARS else value[:_CLIP_CHARS] + "…"
+    if isinstance(value, dict):
+        return {k: _clip(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_clip(v) for v in value]
+    return value
+
+
+def _validate(source: SourceFile, doc: Document, kinds: Mapping[str, EvidenceKind]) -> list[Problem]:
+    """The document's problems: unknown kind, bad loader output, records that are not objects with an
+    id, schema errors. Each is located at the record's pointer (``Document.pointer``) and line; a
+    schema error inside a record appends its path in the record to the record's pointer."""
+    kind = kinds.get(doc.kind)
+    if kind is None:
+        known = ", ".join(sorted(kinds)) or "none"
+        return [source.problem(f"unknown evidence kind {shorten(doc.kind)} (known kinds: {known})", pointer="/kind")]
+    records = doc.records
+    pointers = doc.pointers
+    if pointers is not None:
+        # A bug in the loader, not in the file: say so rather than point at the wrong place.
+        if len(pointers) != len(records):
+            return [
+                source.problem(
+                    f"the loader gave {len(pointers)} record pointers for {len(records)} records (one per record)"
+                )
+            ]
+        for index, given in enumerate(pointers):
+            if not isinstance(given, str) or given[:1] not in ("", "/"):
+                return [source.problem(f"the loader gave record {index} the pointer {given!r}, not a JSON Pointer")]
+    problems: list[Problem] = []
+    try:
+        validator = (
+            _validator_without(kind, doc.not_provided & set(kind.required))
+            if doc.not_provided & set(kind.required)
+            else kind.records_validator
+        )
+    except Exception as exc:  # a plugin's kind whose schema does not compile
+        raise PluginError(
+            Problem(f"the schema of evidence kind {kind.id!r} does not compile: {type(exc).__name__}: {exc}")
+        ) from exc
+    if (_shape_implied(kind.schema) or _shape_validator().is_valid(records)) and validator.is_valid(records):
+        return problems  # the common case: one or two compiled passes, no Python loop over the records
+    # Shape and ids first: their messages are clearer than a schema's.
+    for index, record in enumerate(records):
+        if type(record) is not dict:
+            problems.append(
+                source.problem("each record must be an object", line=doc.locate(index), pointer=doc.pointer(index))
+            )
+        elif type(record.get("id")) is not str or not record["id"]:
+            problems.append(
+                source.problem(
+                    "each record needs a non-empty string 'id'",
+                    line=doc.locate(index),
+                    pointer=doc.pointer(index) + "/id",
+                )
+            )
+        if len(problems) >= MAX_ERRORS_PER_FILE:
+            return problems
+    if problems:
+        return problems
+    count = 0
+    # jsonschema-rs builds every error (with a copy of its instance) before the first is read, and
+    # its messages quote values: a record holding a huge string is validated for messages as a
+    # copy with long strings cut, so the error path costs no more memory than the file did.
+    if not _short_strings().is_valid(records):
+        records = [r if _short_strings().is_valid([r]) else _clip(r) for r in records]
+    for error in validator.iter_errors(records):
+        count += 1
+        if count > MAX_ERRORS_PER_FILE:
+            continue
+        path = list(error.instance_path)
+        record_index = path[0] if path and isinstance(path[0], int) else None
+        tokens = ["/" + str(p).replace("~", "~0").replace("/", "~1") for p in path]
+        pointer: str | None
+        if record_index is not None:
+            pointer = doc.pointer(record_index) + "".join(tokens[1:])
+        elif pointers is None:
+            pointer = "/records" + "".join(tokens)
+        else:
+            pointer = None  # derived records: the list as a whole is not in the file
+        problems.append(
+            source.problem(
+                f"{elide(error.message)} (kind {shorten(doc.kind)})",
+                line=doc.locate(record_index) if record_index is not None else doc.records_line,
+                pointer=pointer,
+            )
+        )
+    if count > MAX_ERRORS_PER_FILE:
+        problems.append(source.problem(f"... and {count - MAX_ERRORS_PER_FILE} more schema errors in this file"))
+    return problems
+
+
+def _index(table: _KindTable, doc: Document, file_no: int, files: Sequence[_LoadedFile]) -> list[Problem]:
+    problems: list[Problem] = []
+    start = len(table.records)
+    table.segment_starts.append(start)
+    table.segment_files.append(file_no)
+    records = doc.records
+    # The common case at C speed: ids unique in the file and new to the kind. Only when that fails is
+    # the file walked record by record, to name each duplicate (the first use of an id keeps it).
+    fresh = dict(zip(map(itemgetter("id"), records), range(start, start + len(records)), strict=True))
+    if len(fresh) == len(records) and table.ids.keys().isdisjoint(fresh):
+        if table.ids:
+            table.ids.update(fresh)
+        else:
+            table.ids = fresh
+        table.records.extend(records)
+        return problems
+    ids = table.ids
+    for index, record in enumerate(records):
+        record_id = record["id"]
+        if record_id in ids:
+            prev_file, prev_index = table.origin(ids[record_id])
+            problems.append(
+                Problem(
+                    f"duplicate {doc.kind} id {shorten(record_id)}: already used at "
+                    f"{files[prev_file].info.path} {files[prev_file].document.pointer(prev_index)}",
+                    path=files[file_no].info.path,
+                    line=doc.locate(index),
+                    pointer=doc.pointer(index) + "/id",
+                )
+            )
+            continue
+        ids[record_id] = start + index
+    table.records.extend(doc.records)
+    return problems

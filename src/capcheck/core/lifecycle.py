@@ -1,0 +1,156 @@
+"""End-of-life data: the bundled endoflife.date snapshot, and filling in an asset's end of life from it.
+
+The snapshot (``rules/reference-data/endoflife.json``, refreshed by ``tools/refresh_endoflife.py``) gives,
+per product, its package URLs and, per release cycle, the end of security support: a date, ``false``
+(no end of life announced: supported with no published end) or ``true`` (ended, no date published).
+
+:func:`fill_end_of_life` runs on every ``it-assets`` document as it is loaded. An asset whose register
+records neither ``end_of_life`` nor ``end_of_life_announced`` is matched to a release cycle, by its
+``purl`` (an SBOM component) or by its ``product`` (an endoflife.date product id, its title, or a local
+name mapped by the config's ``endoflife_products``) and ``version``; a match fills in ``end_of_life`` (a
+date) or ``end_of_life_announced = false``, and ``end_of_life_source`` cites the snapshot and its date.
+Nothing else changes: what the register states always wins, an asset the snapshot does not know stays
+unknown (INFRA-001 fails it as before), and a document note counts what was filled and what was not.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Mapping, MutableMapping, Sequence
+from dataclasses import dataclass
+from functools import cache
+from typing import TYPE_CHECKING, Any
+
+from capcheck.core.resources import data_dir
+
+if TYPE_CHECKING:
+    from capcheck.core.loading import Document
+
+__all__ = ["KIND", "SNAPSHOT_FILE", "Cycle", "Snapshot", "fill_end_of_life", "snapshot"]
+
+#: The kind whose records are filled in.
+KIND = "it-assets"
+#: The snapshot, under the bundled rules directory.
+SNAPSHOT_FILE = "reference-data/endoflife.json"
+_SEPARATORS = re.compile(r"[\s_]+")
+
+
+@dataclass(frozen=True)
+class Cycle:
+    """One release cycle of a product: ``eol`` is a date (ISO), True (ended, no date) or False (none announced)."""
+
+    product: str
+    cycle: str
+    eol: str | bool | None
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """The products of the snapshot and the date it was taken (cited by findings)."""
+
+    date: str
+    products: Mapping[str, Sequence[Cycle]]
+    #: Product id by normalised package URL (no version, qualifiers or subpath).
+    purls: Mapping[str, str]
+    #: Product id by lower-case title ("microsoft windows server").
+    titles: Mapping[str, str]
+
+    def cycle(self, product: str, version: str) -> Cycle | None:
+        """The release cycle ``version`` belongs to: the cycle it equals or starts with (``3.8.20`` is
+        in ``3.8``; ``2012 R2`` is ``2012-r2``), the longest such; None if none."""
+        wanted = _norm_version(version)
+        best: Cycle | None = None
+        for cycle in self.products.get(product, ()):
+            name = cycle.cycle.lower()
+            fits = wanted == name or wanted.startswith((name + ".", name + "-"))
+            if fits and (best is None or len(name) > len(best.cycle)):
+                best = cycle
+        return best
+
+
+def _norm_version(version: str) -> str:
+    text = _SEPARATORS.sub("-", version.strip().lower())
+    return text[1:] if text[:1] == "v" and text[1:2].isdigit() else text
+
+
+def purl_base(purl: str) -> tuple[str, str | None]:
+    """A package URL without its version, qualifiers and subpath (lower case), and its version if any:
+    ``pkg:maven/org.apache.logging.log4j/log4j-core@2.14.1?type=jar`` -> (``pkg:maven/org.apache.logging.log4j/
+    log4j-core``, ``2.14.1``)."""
+    text = purl.split("#", 1)[0].split("?", 1)[0]
+    base, _, version = text.partition("@")
+    return base.lower().replace("%40", "@"), version or None
+
+
+@cache
+def snapshot() -> Snapshot:
+    """The bundled snapshot; ValueError (naming the file) when it is malformed."""
+    path = data_dir("rules") / SNAPSHOT_FILE
+    doc = json.loads(path.read_text(encoding="utf-8"))
+    try:
+        date = str(doc["source"]["date"])
+        products: dict[str, list[Cycle]] = {}
+        purls: dict[str, str] = {}
+        titles: dict[str, str] = {}
+        for pid, product in doc["products"].items():
+            products[pid] = [Cycle(pid, str(c["cycle"]), c.get("eol")) for c in product["cycles"]]
+            titles[str(product["title"]).lower()] = pid
+            for purl in product["purls"]:
+                purls.setdefault(purl_base(purl)[0], pid)
+    except (KeyError, TypeError, AttributeError) as exc:
+        raise ValueError(f"{path}: not an end-of-life snapshot ({type(exc).__name__}: {exc})") from exc
+    return Snapshot(date=date, products=products, purls=purls, titles=titles)
+
+
+def _match(record: Mapping[str, Any], data: Snapshot, names: Mapping[str, str]) -> Cycle | None:
+    version = record.get("version")
+    purl = record.get("purl")
+    if isinstance(purl, str) and purl.startswith("pkg:"):
+        base, purl_version = purl_base(purl)
+        product = data.purls.get(base)
+        if product is not None and (purl_version or isinstance(version, str)):
+            return data.cycle(product, purl_version or str(version))
+    name = record.get("product")
+    if not isinstance(name, str) or not isinstance(version, str) or not version.strip():
+        return None
+    key = name.strip().lower()
+    product = names.get(key) or (key if key in data.products else None) or data.titles.get(key)
+    return data.cycle(product, version) if product is not None else None
+
+
+def fill_end_of_life(doc: Document, names: Mapping[str, str] | None = None) -> None:
+    """Fill in the end of life of the document's assets that record none, from the snapshot (see the module).
+
+    :param names: local product names (any case) -> endoflife.date product ids, from the config.
+    """
+    if doc.kind != KIND or not doc.records:
+        return
+    data = snapshot()
+    local = {k.strip().lower(): v for k, v in (names or {}).items()}
+    filled = unannounced = ended = unknown = 0
+    for record in doc.records:
+        if not isinstance(record, MutableMapping) or "end_of_life" in record or "end_of_life_announced" in record:
+            continue
+        cycle = _match(record, data, local)
+        if cycle is None or cycle.eol is None:
+            unknown += 1
+            continue
+        cited = f"endoflife.date snapshot of {data.date}: {cycle.product} {cycle.cycle}"
+        if cycle.eol is False:
+            record["end_of_life_announced"] = False
+            unannounced += 1
+            cited += ", no end of life announced"
+        elif cycle.eol is True:
+            ended += 1
+            cited += ", ended (no date published)"
+        else:
+            record["end_of_life"] = cycle.eol
+            filled += 1
+        record["end_of_life_source"] = cited
+    if filled or unannounced or ended:
+        doc.notes = (
+            *doc.notes,
+            f"end of life from the endoflife.date snapshot of {data.date}: {filled} dated, {unannounced} with none "
+            f"announced, {ended} ended with no date; {unknown} not in the snapshot (unknown)",
+        )

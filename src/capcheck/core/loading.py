@@ -1,0 +1,309 @@
+"""Evidence loaders: the loader type, what a loader returns, and helpers loaders share.
+
+A loader reads one file's bytes and returns :class:`Document` values: the kind, the records
+(plain dicts), the file's metadata and a way to find each record's line. It does not validate
+records against their kind's schema nor check ids: :mod:`capcheck.core.evidence` does that for every
+loader alike. A loader reports bad input by raising :class:`capcheck.core.errors.EvidenceError` with
+located problems.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime, time
+from fnmatch import fnmatch
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from capcheck.core.errors import EvidenceError, Problem
+from capcheck.core.side_inputs import decode_strict, shorten
+
+if TYPE_CHECKING:
+    from capcheck.core.kinds import EvidenceKind
+    from capcheck.core.mapping import FileMapping
+
+__all__ = [
+    "HEAD_BYTES",
+    "MAX_DEPTH",
+    "Document",
+    "LoadContext",
+    "Loader",
+    "SourceFile",
+    "decode_text",
+    "from_envelope",
+    "normalise_values",
+]
+
+#: The deepest nesting of objects and arrays accepted in evidence (records are shallow).
+MAX_DEPTH = 64
+
+#: Top-level keys of an evidence document (JSON, YAML, TOML).
+ENVELOPE_KEYS = frozenset({"kind", "records", "schema_version", "source", "collected_on"})
+
+
+@dataclass(frozen=True)
+class SourceFile:
+    """An evidence file's bytes and the name it is shown under in messages and findings."""
+
+    path: Path
+    display: str
+    data: bytes
+
+    def problem(self, message: str, *, line: int | None = None, pointer: str | None = None) -> Problem:
+        """A problem located in this file."""
+        return Problem(message, path=self.display, line=line, pointer=pointer)
+
+    def fail(self, message: str, *, line: int | None = None, pointer: str | None = None) -> EvidenceError:
+        """An :class:`EvidenceError` for one problem in this file (raise it)."""
+        return EvidenceError([self.problem(message, line=line, pointer=pointer)])
+
+
+@dataclass(frozen=True)
+class LoadContext:
+    """What a loader may need beyond the file: the registered kinds, the CSV kind mapping, the mappings."""
+
+    kinds: Mapping[str, EvidenceKind]
+    #: Maps a file name or glob (``assets-*.csv``) to a kind id, for files not named by kind.
+    kind_map: Mapping[str, str] = field(default_factory=dict)
+    #: The config's ``[[mapping]]`` tables, in order (:mod:`capcheck.core.mapping`).
+    mappings: Sequence[FileMapping] = ()
+
+    def mapping_for(self, path: Path, sheet: str | None = None) -> FileMapping | None:
+        """The first mapping for this file (and sheet: one naming the sheet, else one for the whole file)."""
+        if sheet is not None:
+            for mapping in self.mappings:
+                if mapping.sheet is not None and mapping.matches(path, sheet):
+                    return mapping
+        for mapping in self.mappings:
+            if mapping.sheet is None and mapping.matches(path):
+                return mapping
+        return None
+
+    def kind_for_file(self, path: Path) -> str:
+        """The kind a file with no ``kind`` key holds: from the mapping, else the file's stem."""
+        for pattern, kind in self.kind_map.items():
+            if fnmatch(path.name, pattern) or fnmatch(path.as_posix(), pattern):
+                return kind
+        return path.stem
+
+
+@dataclass
+class Document:
+    """One evidence document as a loader read it, before validation.
+
+    A loader that *derives* records from another structure (an OCDS award becomes a contract)
+    says where each record really is with ``pointers``, and tells the reader what it left out
+    or assumed with ``notes``.
+    """
+
+    kind: str
+    records: list[Any]
+    #: The line of record ``i`` (1-based), or None where the format cannot say. Called lazily.
+    locate: Callable[[int], int | None]
+    schema_version: str | None = None
+    source: str | None = None
+    collected_on: str | None = None
+    #: For CSV: record ``i`` is data row ``i + 1``. None for other formats.
+    rows: bool = False
+    #: The line of the ``records`` key, for problems about the list as a whole.
+    records_line: int | None = None
+    #: The JSON Pointer of record ``i`` in the file's own structure (``/releases/17/awards/0``), one
+    #: per record; None (the default) means the envelope's ``/records/{i}``. Findings, schema errors
+    #: and duplicate-id problems use it. A problem in a record's field appends the field's path *in
+    #: the derived record* (``/releases/17/awards/0/start_date``): it names the record's field, which
+    #: is the source's field only when the loader kept the name.
+    pointers: Sequence[str] | None = None
+    #: What the loader wants the reader to know about this file, one sentence each ("12 awards not
+    #: mapped: no value"). Shown in the text report and the findings document's evidence list.
+    notes: tuple[str, ...] = ()
+    #: The name the document is shown under, where one file holds several (a workbook's sheet:
+    #: ``register.xlsx!Assets``); None means the file's own name.
+    display: str | None = None
+    #: The mapping applied to the document, as the findings document records it (``source``, ``sha256``,
+    #: ``skipped_rows``); None when none was.
+    mapping: dict[str, Any] | None = None
+    #: Fields of the kind that the source *format* cannot carry (an OCDS award has no contract owner):
+    #: rules that need one of them report insufficient evidence (a ``skip``) for this document's records
+    #: instead of failing them, and the kind's schema does not require them here. A field missing from a
+    #: register that could have held it stays an undetermined ``fail``.
+    not_provided: frozenset[str] = frozenset()
+
+    def pointer(self, index: int) -> str:
+        """The JSON Pointer of record ``index``: from ``pointers``, else ``/records/{index}``."""
+        pointers = self.pointers
+        if pointers is not None and 0 <= index < len(pointers):
+            return pointers[index]
+        return f"/records/{index}"
+
+
+LoadFunction = Callable[[SourceFile, LoadContext], Sequence[Document]]
+
+
+#: How many leading bytes of a file a loader's ``claims`` test sees.
+HEAD_BYTES = 65536
+
+
+@dataclass(frozen=True)
+class Loader:
+    """A reader of one evidence file type, chosen by extension (``.json``), or by content.
+
+    A loader with ``claims`` recognises its files by their content: for a file whose name ends with
+    one of its ``extensions``, ``claims(head)`` (the first :data:`HEAD_BYTES` bytes) is asked first,
+    before the extension's own loader, so that an NHS DSPT export named ``trusts.csv`` is read as one
+    without a flag. Such a loader does not take the extension from the loader registered for it.
+    """
+
+    name: str
+    extensions: tuple[str, ...]
+    load: LoadFunction
+    description: str = ""
+    #: True when the loader applies the config's mappings itself, cell by cell (CSV, spreadsheets);
+    #: otherwise a matching mapping is applied to the records it returns.
+    applies_mapping: bool = False
+    #: Content recognition: whether the file (its first bytes) is this loader's format. None: by extension only.
+    claims: Callable[[bytes], bool] | None = None
+
+
+def decode_text(source: SourceFile) -> str:
+    """The file's text as UTF-8, a leading BOM dropped; a bad byte or a raw NUL byte is a located problem."""
+    return decode_strict(source.data, source)
+
+
+def from_envelope(
+    source: SourceFile,
+    doc: Any,
+    locate: Callable[[int], int | None],
+    *,
+    key_line: Callable[[str], int | None] = lambda key: None,
+) -> Document:
+    """Check a parsed JSON/YAML/TOML document's top level and return it as a :class:`Document`.
+
+    The top level must be ``{"kind": str, "records": [...]}`` with optional ``schema_version``,
+    ``source`` and ``collected_on`` (an ISO date).
+    """
+    problems: list[Problem] = []
+    if not isinstance(doc, dict):
+        raise source.fail(
+            f"the top level must be an object with 'kind' and 'records', not {_type_name(doc)}",
+            line=1,
+            pointer="",
+        )
+    if "kind" not in doc and "records" not in doc:
+        for key, what in (
+            ("rule", "a declarative rule file"),
+            ("area", "an areas file"),
+            ("framework", "a framework file"),
+        ):
+            if key in doc:
+                hint = " (give rule files with --rules)" if key == "rule" else ""
+                raise source.fail(f"this is {what}, not evidence{hint}", line=key_line(key) or 1, pointer="")
+    kind = doc.get("kind")
+    records = doc.get("records")
+    if not isinstance(kind, str) or not kind:
+        problems.append(
+            source.problem(
+                'missing \'kind\': name the evidence kind, e.g. "kind": "it-assets"'
+                if kind is None
+                else f"'kind' must be a string, not {_type_name(kind)}",
+                line=key_line("kind") or 1,
+                pointer="/kind",
+            )
+        )
+    if not isinstance(records, list):
+        problems.append(
+            source.problem(
+                "missing 'records': the records must be a list under 'records'"
+                if records is None
+                else f"'records' must be a list, not {_type_name(records)}",
+                line=key_line("records") or 1,
+                pointer="/records",
+            )
+        )
+    for key in sorted(set(doc) - ENVELOPE_KEYS):
+        problems.append(
+            source.problem(
+                f"unknown top-level key {shorten(key)} (allowed: {', '.join(sorted(ENVELOPE_KEYS))})",
+                line=key_line(key),
+                pointer="/" + _escape(str(key)),
+            )
+        )
+    meta: dict[str, str | None] = {}
+    for key in ("schema_version", "source", "collected_on"):
+        value = doc.get(key)
+        if value is None:
+            meta[key] = None
+            continue
+        if key == "collected_on" and isinstance(value, date | datetime):
+            value = value.isoformat()[:10]
+        if not isinstance(value, str):
+            problems.append(source.problem(f"'{key}' must be a string", line=key_line(key), pointer=f"/{key}"))
+            continue
+        if key == "collected_on":
+            try:
+                date.fromisoformat(value)
+            except ValueError:
+                problems.append(
+                    source.problem(
+                        f"'collected_on' must be an ISO date (YYYY-MM-DD), not {shorten(value)}",
+                        line=key_line(key),
+                        pointer="/collected_on",
+                    )
+                )
+        meta[key] = value
+    if problems:
+        raise EvidenceError(problems)
+    assert isinstance(kind, str) and isinstance(records, list)
+    return Document(
+        kind=kind,
+        records=records,
+        locate=locate,
+        schema_version=meta["schema_version"],
+        source=meta["source"],
+        collected_on=meta["collected_on"],
+        records_line=key_line("records"),
+    )
+
+
+def normalise_values(source: SourceFile, value: Any, pointer: str = "", depth: int = 0) -> Any:
+    """Make parsed YAML/TOML values JSON-like, in place where possible, and reject hostile ones.
+
+    Dates and times become ISO strings (as they are in JSON evidence); NaN and infinities are
+    rejected; nesting deeper than :data:`MAX_DEPTH` is rejected.
+    """
+    if depth > MAX_DEPTH:
+        raise source.fail(f"nested more than {MAX_DEPTH} levels deep", pointer=pointer)
+    if isinstance(value, dict):
+        for key in list(value):
+            if not isinstance(key, str):
+                raise source.fail(f"keys must be strings, not {_type_name(key)}", pointer=pointer)
+            value[key] = normalise_values(source, value[key], f"{pointer}/{_escape(key)}", depth + 1)
+        return value
+    if isinstance(value, list):
+        for i, item in enumerate(value):
+            value[i] = normalise_values(source, item, f"{pointer}/{i}", depth + 1)
+        return value
+    if isinstance(value, float) and not math.isfinite(value):
+        raise source.fail(f"{value} is not an allowed number", pointer=pointer)
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(value, date | time):
+        return value.isoformat()
+    if isinstance(value, str | int | float | bool) or value is None:
+        return value
+    raise source.fail(f"unsupported value of type {_type_name(value)}", pointer=pointer)
+
+
+def _escape(token: str) -> str:
+    return token.replace("~", "~0").replace("/", "~1")
+
+
+def _type_name(value: Any) -> str:
+    names = {dict: "an object", list: "a list", str: "a string", bool: "a boolean", type(None): "null"}
+    for t, name in names.items():
+        if type(value) is t:
+            return name
+    if isinstance(value, int | float):
+        return "a number"
+    return type(value).__name__

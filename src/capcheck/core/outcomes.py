@@ -1,0 +1,325 @@
+"""Compact outcomes, kept from evaluation until output, and the lazy findings made from them.
+
+The engine keeps, per rule, the :class:`~capcheck.core.models.Outcome` tuples its rule yielded (every
+non-pass, and passes only with ``--include-passed``) in a :class:`RuleOutcomes` block, beside the
+rule's constant fields (id, version, severity, area, title, remediation) held once. Waivers and the
+baseline change a row's status in place (:mod:`capcheck.assessment.waivers`, :mod:`capcheck.assessment.baseline`); the
+summary and the scorecard only count. Nothing per outcome is built until a reporter asks:
+:class:`Findings` is the result's lazy, re-iterable, sorted sequence of
+:class:`~capcheck.core.models.Finding` values, each made (evidence location, fingerprint) when it is
+reached, and :meth:`Findings.json_forms` gives the JSON form of each without making a ``Finding``
+at all, for the streaming JSON writer.
+
+The one order of findings (areas in the review's order, then
+:meth:`~capcheck.core.models.Finding.sort_key`: area, severity high first, rule, kind, record id, group,
+status, message) is kept by sorting the blocks by their constant prefix (area, severity, rule)
+and each block's rows by the rest: by record id alone when it decides (one kind, no groups, ids
+distinct), else by the whole remainder.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from bisect import bisect_right
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from operator import itemgetter
+from typing import TYPE_CHECKING, Any, overload
+
+from capcheck.core.models import EvidenceRef, Finding, Outcome, Severity, Status
+
+if TYPE_CHECKING:  # annotations only: these modules import models, which must not import them back
+    from capcheck.assessment.waivers import Waiver
+    from capcheck.core.evidence import EvidenceSet
+
+__all__ = ["Findings", "RuleOutcomes", "fingerprint_prefix", "group_file", "row_fingerprint"]
+
+_PASS = Status.PASS
+_KIND = itemgetter(1)
+_RECORD_ID = itemgetter(2)
+_GROUP = itemgetter(5)
+
+
+@dataclass(eq=False)
+class RuleOutcomes:
+    """One rule's listed outcomes, compact: its constant fields once, then one ``Outcome`` per row.
+
+    A row's status is the outcome's (``waived`` and ``baselined`` rows are outcomes re-made with
+    that status); the waiver that accepted a row is in ``waivers``, by the row's position.
+    """
+
+    rule_id: str
+    rule_version: str
+    severity: Severity
+    area: str
+    title: str
+    remediation: str
+    #: The kind of an outcome that names none: the rule's first kind.
+    default_kind: str
+    rows: list[Outcome] = field(default_factory=list)
+    #: Row position -> the waiver that accepted it (its row's status is ``waived``).
+    waivers: dict[int, Waiver] = field(default_factory=dict)
+    #: Whether ``rows`` is in the findings' order (statuses changed since make it False).
+    ordered: bool = False
+
+    def block_key(self) -> tuple[str, int, str]:
+        """The part of :meth:`Finding.sort_key` every row of the block shares."""
+        return (self.area, -self.severity.rank, self.rule_id)
+
+    def kind_of(self, outcome: Outcome) -> str:
+        """The kind a row's finding names."""
+        return outcome.kind or self.default_kind
+
+    def set_status(self, position: int, status: Status, waiver: Waiver | None = None) -> None:
+        """Change one row's status (a failure waived or baselined); the summary is the caller's to recount."""
+        self.rows[position] = self.rows[position]._replace(status=status)
+        if waiver is not None:
+            self.waivers[position] = waiver
+        self.ordered = False
+
+    def fingerprint(self, outcome: Outcome) -> str:
+        """The row's stable identity (:func:`capcheck.core.models.fingerprint`)."""
+        return row_fingerprint(fingerprint_prefix(self.rule_id, self.kind_of(outcome)), outcome)
+
+    def sort(self) -> None:
+        """Put the rows in the findings' order (stable: equal rows keep the order the rule gave)."""
+        if self.ordered:
+            return
+        self.ordered = True
+        rows = self.rows
+        if len(rows) < 2:
+            return
+        default, title = self.default_kind, self.title
+        ids = list(map(_RECORD_ID, rows))
+        decides = (
+            None not in ids
+            and len({k or default for k in set(map(_KIND, rows))}) == 1
+            and not any(map(_GROUP, rows))
+            and len(set(ids)) == len(ids)
+        )
+        del ids
+
+        def remainder(o: Outcome) -> tuple[str, str, str, str, str]:
+            # A pass without a message says the rule's title, and sorts by what it says.
+            return (o.kind or default, o.record_id or "", o.group or "", o.status._value_, o.message or _said(o, title))
+
+        # The record id decides when kind and group are the same for every row and ids differ.
+        key: Callable[[Outcome], Any] = _RECORD_ID if decides else remainder
+        if not self.waivers:
+            rows.sort(key=key)  # in place: no list of positions
+            return
+        order = sorted(range(len(rows)), key=lambda i: key(rows[i]))
+        self.rows = [rows[i] for i in order]
+        moved = self.waivers  # a waiver is kept by its row's position: it moves with the row
+        self.waivers = {new: moved[old] for new, old in enumerate(order) if old in moved}
+
+
+def group_file(evidence: EvidenceSet, kind: str, related: Sequence[EvidenceRef]) -> str | None:
+    """The file a group's (or a whole kind's) finding names: where its related records of the kind are
+    (the first of them when they span several files; each related record names its own), else the
+    kind's file when it came from one file; None when it came from several and no record says which."""
+    for ref in related:
+        if ref.kind == kind and ref.file is not None:
+            return ref.file
+    return evidence.sole_file(kind)
+
+
+def _locator(evidence: EvidenceSet, kind: str) -> Callable[[str | None], EvidenceRef]:
+    """For one kind, record id -> its ``EvidenceRef`` (``EvidenceSet.ref``; no record id: the kind's
+    first file), the kind's file and document looked up once."""
+    one = evidence.places(kind)
+    if one is None:
+        first = evidence.sole_file(kind)
+        return lambda record_id: (
+            evidence.ref(kind, record_id) if record_id is not None else EvidenceRef(kind=kind, file=first)
+        )
+    first, ids, locate, pointer, rows = evidence.sole_file(kind), one.ids, one.locate, one.pointer, one.rows
+
+    def ref(record_id: str | None) -> EvidenceRef:
+        if record_id is None:
+            return EvidenceRef(kind, None, first)
+        index = ids.get(record_id)
+        if index is None:
+            return EvidenceRef(kind, record_id)
+        return EvidenceRef(kind, record_id, one.file, locate(index), index + 1 if rows else None, pointer(index))
+
+    return ref
+
+
+def _said(outcome: Outcome, title: str) -> str:
+    """What a row without a message says: the rule's title for a pass, else nothing."""
+    return title if outcome.status is _PASS else ""
+
+
+def fingerprint_prefix(rule_id: str, kind: str) -> str:
+    """What :func:`row_fingerprint` hashes first: the rule and the kind, joined once per rule and kind."""
+    return f"{rule_id}\x1f{kind}\x1f"
+
+
+def row_fingerprint(prefix: str, outcome: Outcome) -> str:
+    """:func:`capcheck.core.models.fingerprint` of a row, its rule and kind given as :func:`fingerprint_prefix`."""
+    key = f"{prefix}{outcome.record_id or ''}\x1f{outcome.group or ''}"
+    return hashlib.sha256(key.encode("utf-8")).hexdigest()[:32]
+
+
+class Findings(Sequence[Finding]):
+    """The findings of a run, in the one deterministic order, made when they are read.
+
+    A sequence (``len``, iteration, indexing, slicing) of :class:`~capcheck.core.models.Finding`: it is
+    re-iterable, and each pass makes the findings again, so reading a million of them holds one at
+    a time. Equal to any sequence of the same findings in the same order.
+    """
+
+    __slots__ = ("_blocks", "_evidence", "_starts")
+
+    def __init__(self, blocks: Sequence[RuleOutcomes], evidence: EvidenceSet, area_order: Sequence[str] = ()) -> None:
+        """``area_order``: the areas in the review's order (``Area.order``); others follow, by id."""
+        for block in blocks:
+            block.sort()
+        rank = {area: i for i, area in enumerate(area_order)}
+        last = len(rank)
+        self._blocks = sorted((b for b in blocks if b.rows), key=lambda b: (rank.get(b.area, last), *b.block_key()))
+        self._evidence = evidence
+        starts, total = [], 0
+        for block in self._blocks:
+            starts.append(total)
+            total += len(block.rows)
+        starts.append(total)
+        self._starts = starts
+
+    @property
+    def blocks(self) -> tuple[RuleOutcomes, ...]:
+        """The rules' blocks, in order, each's rows in order: for writers that encode rows themselves."""
+        return tuple(self._blocks)
+
+    @property
+    def evidence(self) -> EvidenceSet:
+        """The evidence the rows name (for their locations)."""
+        return self._evidence
+
+    def __len__(self) -> int:
+        return self._starts[-1]
+
+    def __iter__(self) -> Iterator[Finding]:
+        for block in self._blocks:
+            yield from self._block_findings(block, 0, len(block.rows))
+
+    @overload
+    def __getitem__(self, index: int) -> Finding: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> tuple[Finding, ...]: ...
+
+    def __getitem__(self, index: int | slice) -> Finding | tuple[Finding, ...]:
+        if isinstance(index, slice):
+            return tuple(self[i] for i in range(*index.indices(len(self))))
+        if index < 0:
+            index += len(self)
+        if not 0 <= index < len(self):
+            raise IndexError("findings index out of range")
+        b = bisect_right(self._starts, index) - 1
+        block = self._blocks[b]
+        position = index - self._starts[b]
+        return next(self._block_findings(block, position, position + 1))
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, Findings | list | tuple):
+            return len(self) == len(other) and all(a == b for a, b in zip(self, other, strict=True))
+        return NotImplemented
+
+    __hash__ = None  # type: ignore[assignment]  # a sequence compared by value is not hashable
+
+    def __repr__(self) -> str:
+        return f"<Findings: {len(self)}>"
+
+    def _block_findings(self, block: RuleOutcomes, start: int, stop: int) -> Iterator[Finding]:
+        evidence = self._evidence
+
+        def group(kind: str, related: tuple[EvidenceRef, ...]) -> EvidenceRef:
+            return EvidenceRef(kind=kind, file=group_file(evidence, kind, related))
+
+        refs: dict[str, Callable[[str | None], EvidenceRef]] = {}
+        prefixes: dict[str, str] = {}
+        rule_id, version, severity, area, title = (
+            block.rule_id,
+            block.rule_version,
+            block.severity,
+            block.area,
+            block.title,
+        )
+        remediation = block.remediation
+        rows, waivers = block.rows, block.waivers
+        for position in range(start, stop):
+            o = rows[position]
+            kind = o.kind or block.default_kind
+            prefix = prefixes.get(kind)
+            if prefix is None:
+                prefix = prefixes[kind] = fingerprint_prefix(rule_id, kind)
+            locate = refs.get(kind)
+            if locate is None:
+                locate = refs[kind] = _locator(evidence, kind)
+            status = o.status
+            related = tuple(evidence.ref(k, i) for k, i in o.related) if o.related else ()
+            # Positional, in the field order: a frozen dataclass's keyword __init__ costs more per finding.
+            yield Finding(
+                rule_id,
+                version,
+                status,
+                severity,
+                area,
+                title,
+                o.message or (title if status is _PASS else ""),
+                remediation,
+                locate(o.record_id) if o.record_id is not None or not related else group(kind, related),
+                related,
+                o.group,
+                row_fingerprint(prefix, o),
+                waivers.get(position) if waivers else None,
+            )
+
+    def json_forms(self) -> Iterator[dict[str, Any]]:
+        """Each finding's JSON form (:meth:`Finding.as_dict`), in order, made straight from the rows:
+        the same dictionaries as ``[f.as_dict() for f in self]`` (a test holds them equal), without a
+        ``Finding`` or ``EvidenceRef`` per row."""
+        places: dict[str, Callable[[str | None], dict[str, Any]]] = {}
+        for block in self._blocks:
+            for position in range(len(block.rows)):
+                yield self.json_form(block, position, places)
+
+    def json_form(
+        self, block: RuleOutcomes, position: int, places: dict[str, Callable[[str | None], dict[str, Any]]]
+    ) -> dict[str, Any]:
+        """The JSON form of one row of ``block`` (``places``: a cache of :meth:`EvidenceSet.place` by kind)."""
+
+        def place(kind: str) -> Callable[[str | None], dict[str, Any]]:
+            found = places.get(kind)
+            if found is None:
+                found = places[kind] = self._evidence.place(kind)
+            return found
+
+        o = block.rows[position]
+        kind = o.kind or block.default_kind
+        status = o.status._value_
+        out: dict[str, Any] = {
+            "rule_id": block.rule_id,
+            "rule_version": block.rule_version,
+            "status": status,
+            "severity": block.severity._value_,
+            "area": block.area,
+            "title": block.title,
+            "message": o.message or (block.title if status == "pass" else ""),
+            "evidence": place(kind)(o.record_id),
+        }
+        if o.related:
+            out["related"] = [place(k)(i) for k, i in o.related]
+            if o.record_id is None:  # a group's finding names the file of its related records of the kind
+                refs = [self._evidence.ref(k, i) for k, i in o.related]
+                out["evidence"] = EvidenceRef(kind=kind, file=group_file(self._evidence, kind, refs)).as_dict()
+        if o.group is not None:
+            out["group"] = o.group
+        out["remediation"] = block.remediation
+        out["fingerprint"] = row_fingerprint(fingerprint_prefix(block.rule_id, kind), o)
+        waiver = block.waivers.get(position) if block.waivers else None
+        if waiver is not None:
+            out["waiver"] = waiver.echo()
+        return out

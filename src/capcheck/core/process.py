@@ -1,0 +1,191 @@
+"""The process boundary: a standard output that loses nothing silently, and interrupts as exit codes.
+
+Used by the console script (:func:`capcheck.cli.main`) only; the library and click's test runner
+never touch process-wide state.
+
+* Every write to standard output is checked. Python's own text stream can drop the rest of a
+  short write without an error (unbuffered, as under ``PYTHONUNBUFFERED``, when a file size limit
+  is reached), and reports a full disk only at exit; here every byte is written or the write
+  raises :class:`~capcheck.core.errors.OutputError` naming ``<stdout>`` (exit 2). A closed pipe stays a
+  ``BrokenPipeError``: the reader went away, which ends the command quietly.
+* Standard error is checked the same way: the first write to it that fails raises
+  :class:`~capcheck.core.errors.OutputError` naming ``<stderr>`` (exit 2: the run could not report, not
+  a result), and every later write to it is dropped, so that saying so cannot fail again and no
+  traceback follows.
+* SIGINT and SIGTERM raise :class:`Interrupted` in the main thread, so that ``finally`` blocks and
+  the atomic writer's clean-up run on the way out (no temporary file is left behind); the command
+  then exits 130 or 143 (128 + the signal number), never a result code. Further signals are
+  ignored from then on: a second Ctrl-C during the clean-up must not cut it short and leave a
+  temporary file behind (the clean-up is short; SIGKILL still ends the process).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import io
+import os
+import signal
+import sys
+import threading
+from collections.abc import Iterator
+from contextlib import AbstractContextManager, contextmanager
+from types import FrameType
+from typing import Any
+
+from capcheck.core.errors import OutputError, Problem
+
+__all__ = [
+    "STDERR",
+    "STDOUT",
+    "Interrupted",
+    "checked_stderr",
+    "checked_stdout",
+    "interrupts",
+    "output_error",
+    "write_all",
+]
+
+
+#: How standard output is named in messages.
+STDOUT = "<stdout>"
+#: How standard error is named in messages.
+STDERR = "<stderr>"
+
+
+def output_error(target: str, exc: OSError) -> OutputError:
+    """The error for a failed write to ``target`` (a path as shown, or :data:`STDOUT`)."""
+    return OutputError(Problem(f"cannot write: {exc.strerror or exc}", path=target))
+
+
+class Interrupted(BaseException):
+    """A signal asked the run to stop. A BaseException, so that no rule or plugin swallows it."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signum)
+        self.signum = signum
+        self.name = signal.Signals(signum).name
+        #: The shell convention: 128 + the signal number (130 for SIGINT, 143 for SIGTERM).
+        self.exit_code = 128 + signum
+
+
+def write_all(fd: int, data: bytes) -> None:
+    """Write every byte of ``data`` to ``fd``, or raise: ``os.write`` may write less than asked (a
+    file size limit, a signal), and the rest must be written or reported, never dropped."""
+    view = memoryview(data)
+    while view:
+        written = os.write(fd, view)
+        if written == 0:  # pragma: no cover - POSIX write() returns 0 only for a 0-byte request
+            raise OSError(errno.EIO, os.strerror(errno.EIO))
+        view = view[written:]
+
+
+class _CheckedWriter(io.RawIOBase):
+    """A standard stream's file descriptor, written with :func:`write_all`; failures become
+    :class:`OutputError` naming ``target``. With ``drop_after_failure`` (standard error, where the
+    error itself would be reported) only the first failure raises; later writes are dropped."""
+
+    def __init__(self, fd: int, target: str = STDOUT, *, drop_after_failure: bool = False) -> None:
+        super().__init__()
+        self._fd = fd
+        self._target = target
+        self._drop_after_failure = drop_after_failure
+        self.failed = False
+
+    def writable(self) -> bool:
+        return True
+
+    def fileno(self) -> int:
+        return self._fd
+
+    def isatty(self) -> bool:
+        return os.isatty(self._fd)
+
+    def write(self, data: object) -> int:
+        chunk = bytes(data)  # type: ignore[call-overload]  # io hands bytes-like objects
+        if self.failed:
+            return len(chunk)
+        try:
+            write_all(self._fd, chunk)
+        except BrokenPipeError:
+            if not self._drop_after_failure:
+                raise
+            self.failed = True  # nobody reads standard error any more: not the reader of stdout going away
+            raise output_error(self._target, BrokenPipeError(errno.EPIPE, os.strerror(errno.EPIPE))) from None
+        except OSError as exc:
+            self.failed = self._drop_after_failure
+            raise output_error(self._target, exc) from None
+        return len(chunk)
+
+    def close(self) -> None:  # never close fd 1 or 2: they belong to the process
+        self.flush()
+
+
+@contextmanager
+def _checked(name: str) -> Iterator[None]:
+    """Replace ``sys.<name>`` (stdout or stderr) with a checked, write-through stream on the same file
+    descriptor (when it is the process's own stream with a descriptor; otherwise leave it alone)."""
+    original = getattr(sys, name)
+    try:
+        fd = original.fileno() if original is getattr(sys, f"__{name}__") and original is not None else None
+    except (AttributeError, OSError, ValueError):
+        fd = None
+    if fd is None or original is None:
+        yield
+        return
+    with contextlib.suppress(OSError):  # a stream already failing fails again, checked, on its next write
+        original.flush()
+    stderr = name == "stderr"
+    # A raw stream that never writes short is all TextIOWrapper needs (its typing asks for a buffered one).
+    raw: Any = _CheckedWriter(fd, STDERR if stderr else STDOUT, drop_after_failure=stderr)
+    stream = io.TextIOWrapper(
+        raw,
+        encoding=original.encoding,
+        errors=original.errors,
+        write_through=True,
+    )
+    setattr(sys, name, stream)
+    try:
+        yield
+    finally:
+        setattr(sys, name, original)
+
+
+def checked_stdout() -> AbstractContextManager[None]:
+    """Standard output, checked: every byte written, or :class:`OutputError` naming ``<stdout>``."""
+    return _checked("stdout")
+
+
+def checked_stderr() -> AbstractContextManager[None]:
+    """Standard error, checked: its first failing write is :class:`OutputError` naming ``<stderr>``
+    (exit 2), and later writes are dropped, so reporting that error cannot fail in turn."""
+    return _checked("stderr")
+
+
+@contextmanager
+def interrupts() -> Iterator[None]:
+    """While inside, SIGINT and SIGTERM raise :class:`Interrupted` (main thread only; a signal the
+    parent set to be ignored stays ignored). The previous handlers are restored on the way out."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    received: list[int] = []
+
+    def handler(signum: int, _frame: FrameType | None) -> None:
+        if received:  # a second signal while cleaning up: let the clean-up finish; the first one decides the code
+            return
+        received.append(signum)
+        raise Interrupted(signum)
+
+    previous: dict[int, object] = {}
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        current = signal.getsignal(signum)
+        if current is signal.SIG_IGN:
+            continue
+        previous[signum] = current
+        signal.signal(signum, handler)
+    try:
+        yield
+    finally:
+        for number, old in previous.items():
+            signal.signal(number, old)  # type: ignore[arg-type]  # what getsignal returned

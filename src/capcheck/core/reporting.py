@@ -1,0 +1,218 @@
+"""Reporters: the :class:`Reporter` type and the atomic writer every output goes through.
+
+A reporter renders a finished :class:`~capcheck.core.models.RunResult` to a string; one that can also
+*write* it to a byte stream, piece by piece (``Reporter.write``), is streamed to its file or to
+standard output, so that a large report is never held whole. Reporters are plugins
+(``capcheck_reporters``); the built-in ones live in this package, one module each.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import re
+import tempfile
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Protocol
+
+from capcheck.core.escaping.markdown import DEFAULT_LIMIT as DEFAULT_MARKDOWN_LIMIT
+from capcheck.core.models import Finding, RunResult, Severity
+
+if TYPE_CHECKING:  # annotations only: the scorecard is imported when a run computes one
+    from capcheck.assessment.scorecard import AreaScore
+
+__all__ = [
+    "DEFAULT_SARIF_MAX_RESULTS",
+    "DEFAULT_TEXT_LIMIT",
+    "ByteStream",
+    "RenderOptions",
+    "Reporter",
+    "document_file",
+    "finding_subject",
+    "first_sentence",
+    "scorecard_rows",
+    "stream_atomic",
+    "write_atomic",
+]
+
+#: The most SARIF results by default: GitHub code scanning stores and shows only the 5,000 most severe
+#: results of a run (and rejects a run of more than 25,000), so more only makes the upload bigger.
+DEFAULT_SARIF_MAX_RESULTS = 5000
+#: The most failing rules the text report details by default (each with a few records): the example's
+#: 66 failing rules would otherwise fill 400 lines; the rest are named, one line per severity.
+DEFAULT_TEXT_LIMIT = 7
+#: The end of a sentence or clause in a remediation.
+_SENTENCE_END = re.compile(r"(?<=[.;])\s")
+_ABBREVIATIONS = ("e.g.", "i.e.", "etc.", "vs.", "cf.")
+
+
+def document_file(path: str) -> tuple[str, str | None]:
+    """A document shown as ``file!part`` (a workbook's sheet) as (the file on disk, the part); else (path, None).
+
+    Only when ``path`` is not itself a file and the part before ``!`` is: a file name may contain ``!``.
+    Formats that point a viewer at a file (SARIF, the CI annotations) point at the workbook.
+    """
+    head, sep, part = path.partition("!")
+    try:
+        if sep and head and not os.path.lexists(path) and os.path.isfile(head):
+            return head, part
+    except ValueError:  # a NUL in the name: not a path on disk
+        pass
+    return path, None
+
+
+def first_sentence(text: str) -> str:
+    """A remediation's first sentence (or clause), whole: the one-line fix the text and CI formats show.
+
+    It ends at a full stop or semicolon followed by a space, outside parentheses and not after an
+    abbreviation (``e.g.``, ``i.e.``, ``etc.``)."""
+    text = text.strip()
+    first = text
+    for match in _SENTENCE_END.finditer(text):
+        head = text[: match.start()]
+        if head.count("(") == head.count(")") and not head.endswith(_ABBREVIATIONS):
+            first = head
+            break
+    first = first.rstrip(";")
+    return first if first.endswith((".", "!", "?")) else first + "."
+
+
+def finding_subject(finding: Finding) -> str:
+    """What a finding is about, for people: the record id, the group's label (``all KIND records`` for a
+    rule judging a whole register at once), or the evidence kind it lacked. Not escaped."""
+    ev = finding.evidence
+    kind = ev.kind if ev is not None else "evidence"
+    if ev is not None and ev.record_id is not None:
+        return ev.record_id
+    if finding.group == "all":
+        return f"all {kind} records"
+    if finding.group is not None:
+        return finding.group
+    return f"{kind} evidence"
+
+
+def scorecard_rows(result: RunResult) -> tuple[AreaScore, ...]:
+    """The maturity scorecard's rows of a result, one per area (empty when the result has no scorecard)."""
+    return () if result.scorecard is None else result.scorecard.rows
+
+
+@dataclass(frozen=True)
+class RenderOptions:
+    """How to render: ``color`` only for a terminal; ``base_dir`` for relative URIs; ``markdown_limit``
+    the longest Markdown output in characters (``--markdown-limit``; 0 for no limit); ``sarif_max_results``
+    the most SARIF results (``--sarif-max-results``; 0 for no limit); ``sarif_category`` the SARIF run's
+    ``automationDetails.id`` category (``--sarif-category``; None: ``capcheck/``).
+
+    The display options change what the text report *shows*, never the result, the exit code or another
+    format: ``layout`` ``grouped`` (by rule, the default), ``compact`` (one line per finding, ``--compact``)
+    or ``quiet`` (the summary only, ``--quiet``); ``show`` the statuses listed (``--show``; None: failures,
+    errors and skips, and passes when the run lists them); ``min_severity`` the lowest severity listed
+    (``--min-severity``; errors are always listed); ``limit`` the most failing rules detailed (``--limit``;
+    0 for every rule and record); ``width`` the terminal's columns; ``debug`` is ``--debug``: the grouped
+    layout then shows a rule error's traceback line by line, each line escaped (without it a newline in a
+    message is shown as a visible character, so that no value can start a line of its own)."""
+
+    color: bool = False
+    base_dir: Path | None = None
+    markdown_limit: int = DEFAULT_MARKDOWN_LIMIT
+    sarif_max_results: int = DEFAULT_SARIF_MAX_RESULTS
+    sarif_category: str | None = None
+    layout: str = "grouped"
+    show: frozenset[str] | None = None
+    min_severity: Severity | None = None
+    limit: int = DEFAULT_TEXT_LIMIT
+    width: int = 100
+    debug: bool = False
+
+
+class ByteStream(Protocol):
+    """Where a streaming reporter writes: anything with ``write(bytes)`` (a file, ``sys.stdout.buffer``)."""
+
+    def write(self, data: bytes, /) -> object:
+        """Write every byte of ``data`` (or raise ``OSError``)."""
+
+
+@dataclass(frozen=True)
+class Reporter:
+    """An output format, chosen with ``--format NAME`` or ``--report NAME=PATH``."""
+
+    name: str
+    render: Callable[[RunResult, RenderOptions], str]
+    description: str = ""
+    #: The usual file extension of this format (``.sarif``), for docs and defaults.
+    extension: str = ".txt"
+    #: Optional: write the same output as ``render`` returns, UTF-8 encoded, to a byte stream in
+    #: pieces (the findings one chunk at a time), so that a large report is never held whole. When
+    #: set, the CLI streams the output with it; ``render`` must still work (tests and callers use it).
+    write: Callable[[RunResult, RenderOptions, ByteStream], None] | None = None
+
+
+#: Bytes gathered before each write to the temporary file.
+_FLUSH_BYTES = 1 << 20
+
+
+class _FileSink:
+    """A byte stream over a file descriptor: pieces gathered to about a megabyte, each written whole."""
+
+    def __init__(self, fd: int) -> None:
+        self._fd = fd
+        self._parts: list[bytes] = []
+        self._size = 0
+
+    def write(self, data: bytes, /) -> int:
+        self._parts.append(data)
+        self._size += len(data)
+        if self._size >= _FLUSH_BYTES:
+            self.flush()
+        return len(data)
+
+    def flush(self) -> None:
+        from capcheck.core.process import write_all
+
+        if self._parts:
+            data = b"".join(self._parts)
+            self._parts, self._size = [], 0
+            write_all(self._fd, data)
+
+
+def write_atomic(path: Path, text: str) -> None:
+    """Write ``text`` to ``path`` atomically: a temporary file in the same directory, then rename.
+
+    A reader never sees a half-written file, and a failure leaves any previous file intact. Every
+    byte is written or an ``OSError`` is raised (a short write is never taken for a whole one), and
+    the temporary file is removed on any failure, an interrupt included.
+    """
+    data = text.encode("utf-8")
+    stream_atomic(path, lambda stream: stream.write(data))
+
+
+def stream_atomic(path: Path, write: Callable[[ByteStream], object]) -> None:
+    """Like :func:`write_atomic`, the content written by ``write(stream)`` in pieces (a streaming reporter).
+
+    Whatever ``write`` raises, the temporary file is removed and the previous file left intact.
+    """
+    directory = path.parent if str(path.parent) else Path(".")
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=directory)
+    try:
+        try:
+            # mkstemp makes the file private (0600); give it the mode a plain open() would, or keep the old file's.
+            try:
+                mode = os.stat(path).st_mode & 0o7777
+            except FileNotFoundError:
+                umask = os.umask(0)
+                os.umask(umask)
+                mode = 0o666 & ~umask
+            os.chmod(tmp, mode)
+            sink = _FileSink(fd)
+            write(sink)
+            sink.flush()
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
+        raise
