@@ -264,12 +264,11 @@ def namespace_warnings(reg: Registry, *, strict: bool = False) -> list[str]:
         info = infos.get(owner)
         namespace = suggest_namespace(_plugin_name(info) if info is not None else owner)
         shown = ", ".join(ids[:_SHOWN_IDS]) + (f" and {len(ids) - _SHOWN_IDS} more" if len(ids) > _SHOWN_IDS else "")
-        count = plural(len(ids), "rule or kind id")
-        how = "set strict_namespaces = false to allow it" if strict else "strict_namespaces = true makes this an error"
+        count = plural(len(ids), "id")
+        why = "and strict_namespaces is on" if strict else "which capcheck's own ids may take later"
         messages.append(
-            f"plugin {owner!r} registers {count} without a namespace ({shown}), which capcheck's own ids may take "
-            f"later: put its publisher's namespace first, e.g. '{namespace}.{ids[0]}' (docs/plugins.md, Namespaces; "
-            f"{how})"
+            f"plugin {owner!r} registers {count} without a namespace ({shown}), {why}: put a namespace first, "
+            f"e.g. '{namespace}.{ids[0]}' (docs/plugins.md#namespaces)"
         )
     return messages
 
