@@ -232,5 +232,5 @@ def test_only_a_built_in_may_register_in_the_reserved_namespace(origin: str) -> 
     if origin == "builtin":
         assert "capcheck.future-kind" in build_registry(pm, infos).kinds
         return
-    with pytest.raises(PluginError, match="'capcheck.future-kind' from 'reserved': the 'capcheck' namespace"):
+    with pytest.raises(PluginError, match=r"'capcheck\.future-kind' from 'reserved': the 'capcheck' namespace"):
         build_registry(pm, infos)
