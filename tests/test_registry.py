@@ -200,7 +200,7 @@ def test_the_capcheck_namespace_is_reserved_for_the_built_ins(
     assert result.exit_code == 2
     assert (
         f"{what} 'capcheck.{local}' from './unnamespaced_pack/': the 'capcheck' namespace is reserved for capcheck's "
-        f"own ids; use your own (e.g. 'unnamespaced-pack.{local}'; docs/plugins.md, Namespaces)"
+        f"own ids; use your own (e.g. 'unnamespaced-pack.{local}'; docs/plugins.md#namespaces)"
     ) in result.stderr
     assert "Traceback" not in result.stderr
 

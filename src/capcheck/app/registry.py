@@ -238,7 +238,7 @@ def _claim_id(reg: Registry, what: str, item_id: str, owner: str, info: PluginIn
         return [
             Problem(
                 f"{what} {item_id!r} from {owner!r}: the {RESERVED_NAMESPACE!r} namespace is reserved for capcheck's "
-                f"own ids; use your own (e.g. '{suggestion}.{item_id.partition('.')[2]}'; docs/plugins.md, Namespaces)"
+                f"own ids; use your own (e.g. '{suggestion}.{item_id.partition('.')[2]}'; docs/plugins.md#namespaces)"
             )
         ]
     if namespace is None and info is not None:
