@@ -213,10 +213,10 @@ def build_registry(
                 r = r.with_source(source)
                 try:
                     check_rule(reg, r, shown)
-                    # A plugin's pack is the plugin's (named); a --rules file is the organisation's own.
+                    # A plugin's rule pack is counted as the plugin's (and warned about as the plugin's); --rules
+                    # files as themselves (the organisation's own: never warned about, but not in capcheck.).
                     if reserved := _claim_id(reg, "rule", r.meta.id, owner if info is not None else shown, info):
                         raise PluginError(reserved)
-                    # A plugin's rule pack is counted as the plugin's; --rules files as themselves.
                     _add(reg, reg.rules, "rule", r.meta.id, r, owner if info is not None else shown)
                 except PluginError as exc:
                     problems.extend(Problem(p.message, path=shown) for p in exc.problems)
