@@ -776,6 +776,9 @@ def test_an_output_never_overwrites_an_input(
     option = "--output" if how == "--output" else "--report json"
     assert result.stderr == (
         "capcheck: loaded plugin './ours/sample_plugin.py': file ours/sample_plugin.py, named by --plugin\n"
+        "capcheck: warning: plugin './ours/sample_plugin.py' registers 1 id without a namespace (COMM-901), which "
+        "capcheck's own ids may take later: put a namespace first, e.g. 'sample-plugin.COMM-901' "
+        "(docs/plugins.md#namespaces)\n"
         "capcheck: output error: 1 problem\n"
         f"  {spelled}: {option} would overwrite an input of this check: refused\n"
     )

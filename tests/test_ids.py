@@ -54,6 +54,24 @@ def test_kind_id_pattern(some_id: str, ok: bool) -> None:
     assert bool(re.match(ids.KIND_ID, some_id)) is ok
 
 
+@pytest.mark.parametrize(
+    ("plugin", "suggested"),
+    [
+        ("capcheck-acme", "acme"),  # a distribution: its capcheck- prefix dropped
+        ("capcheck_testplugin", "testplugin"),
+        ("NHS Digital", "nhs-digital"),
+        ("./our_rules.py", "our-rules"),  # a plugin file: its stem
+        ("plugins/ours/", "ours"),  # a package directory
+        ("acme_rules.checks", "acme-rules"),  # a module: its top package
+        ("capcheck", "acme"),  # never the reserved namespace
+        ("9lives", "acme"),  # never one the pattern refuses
+    ],
+)
+def test_a_namespace_is_suggested_from_a_plugins_name(plugin: str, suggested: str) -> None:
+    assert ids.suggest_namespace(plugin) == suggested
+    assert re.fullmatch(ids.NAMESPACE, suggested) and suggested != ids.RESERVED_NAMESPACE
+
+
 def _patterns(node: Any, key: str) -> list[str]:
     found: list[str] = []
     if isinstance(node, dict):

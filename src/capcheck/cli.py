@@ -320,7 +320,17 @@ def _registry(
             if info.origin != "builtin":
                 # A config file in an untrusted checkout names these paths: shown, never obeyed by the terminal.
                 click.echo(f"capcheck: loaded {terminal(_plugin_origin(info))}", err=True)
+        _warn_namespaces(registry)
     return registry
+
+
+def _warn_namespaces(registry: Registry) -> None:
+    """One line on stderr per third-party plugin whose rule or kind ids have no namespace."""
+    from capcheck.app.registry import namespace_warnings
+    from capcheck.core.escaping.terminal import terminal
+
+    for message in namespace_warnings(registry):  # plugin names and ids are the plugin's: shown, never obeyed
+        click.echo(f"capcheck: warning: {terminal(message)}", err=True)
 
 
 def _plugin_origin(info: PluginInfo) -> str:
@@ -1376,6 +1386,7 @@ _PLURAL = {
 def plugins(rule_paths: tuple[Path, ...], plugins: tuple[str, ...], config_path: Path | None, debug: bool) -> None:
     """List the loaded plugins and what each registered."""
     registry = _registry(_load_config(config_path), rule_paths, plugins)
+    _warn_namespaces(registry)
     counts: dict[str, dict[str, int]] = {}
     for (what, _key), owner in registry.owners.items():
         counts.setdefault(owner, {}).setdefault(what, 0)
@@ -1388,6 +1399,8 @@ def plugins(rule_paths: tuple[Path, ...], plugins: tuple[str, ...], config_path:
         )
         origin = f"  [{_plugin_origin(info)}]" if info.origin != "builtin" else ""
         origin += f"  [plugin API {info.api}]" if info.api else ""
+        unnamespaced = registry.unnamespaced.get(info.name, [])
+        origin += f"  [{plural(len(unnamespaced), 'id')} without a namespace]" if unnamespaced else ""
         click.echo(f"{info.name:<36} {info.origin:<12}{dist}  {items}{origin}")
 
 

@@ -65,6 +65,9 @@ class Config(BaseModel):
     paths: list[str] = Field(default_factory=list, description="Evidence paths used when none are given.")
     rules: list[str] = Field(default_factory=list, description="Declarative rule files or directories.")
     plugins: list[str] = Field(default_factory=list, description="Local plugin modules to load.")
+    strict_namespaces: bool = Field(
+        default=False, description="Refuse a plugin's rule or kind ids without a namespace, instead of warning."
+    )
     fail_on: FailOn | None = Field(default=None, description="The lowest failing severity that fails the run.")
     select: list[str] = Field(default_factory=list, description="Rule ids, id prefixes, areas or tags to run.")
     ignore: list[str] = Field(default_factory=list, description="Rule ids, id prefixes, areas or tags to skip.")

@@ -2,6 +2,10 @@
 
 Built from a plugin manager by calling each plugin's implementation of each hook on its own,
 so that every item is attributed to its plugin, and a duplicate id or a crashing hook names it.
+
+Namespaces (docs/plugins.md, "Namespaces"): only a built-in registers an id in the reserved ``capcheck.``
+namespace; a third-party plugin's rule or kind id without a namespace is noted per plugin
+(:func:`namespace_warnings`), or refused under ``strict_namespaces``.
 """
 
 from __future__ import annotations
@@ -19,14 +23,16 @@ from pydantic import ValidationError
 from capcheck.app.plugins import PluginInfo
 from capcheck.builtins.declarative import CompileContext, RuleFormat
 from capcheck.core.errors import CapcheckError, PluginError, Problem, RuleFileError
+from capcheck.core.ids import RESERVED_NAMESPACE, namespace_of, suggest_namespace
 from capcheck.core.kinds import EvidenceKind, KindExtension, extend_kinds, kind_problems
 from capcheck.core.loading import Loader
 from capcheck.core.models import Area, Framework, RuleSource, display_path
 from capcheck.core.reporting import Reporter
 from capcheck.core.rules import Rule
 from capcheck.core.side_inputs import RULE_FILE_MAX_BYTES, Named, read_bounded
+from capcheck.core.wording import plural
 
-__all__ = ["Registry", "build_registry"]
+__all__ = ["Registry", "build_registry", "namespace_warnings"]
 
 #: File names in rule directories that are not rule files.
 NOT_RULE_FILES = frozenset({"areas.toml"})
@@ -53,6 +59,8 @@ class Registry:
     frameworks: dict[str, Framework] = field(default_factory=dict)
     #: Which plugin registered what, e.g. ``("rule", "COMM-001") -> "capcheck.builtins.pack"``.
     owners: dict[tuple[str, str], str] = field(default_factory=dict)
+    #: A third-party plugin's rule and kind ids without a namespace, by plugin, in registration order.
+    unnamespaced: dict[str, list[str]] = field(default_factory=dict)
 
     def area_order(self, area_id: str) -> tuple[int, str]:
         """Sort key for areas: their registered order, then id."""
@@ -107,13 +115,17 @@ def build_registry(
     *,
     rule_paths: Sequence[Path] = (),
     kind_extensions: Sequence[tuple[str, KindExtension]] = (),
+    strict_namespaces: bool = False,
 ) -> Registry:
     """Collect the plugins' areas, kinds, loaders, rule formats, rules and reporters.
 
     :param rule_paths: extra declarative rule files or directories (``--rules``, config).
     :param kind_extensions: ``(owner, extension)`` pairs applied after the plugins' (the config's
         ``[kinds.<id>]`` tables, owned by ``"config <file>"``).
-    :raises PluginError: a duplicate id, a crashing hook, a rule with an unknown area or kind.
+    :param strict_namespaces: refuse a third-party plugin's ids without a namespace (the config's
+        ``strict_namespaces``) instead of noting them in ``Registry.unnamespaced``.
+    :raises PluginError: a duplicate id, a crashing hook, a rule with an unknown area or kind, an id in
+        the reserved namespace from anything but a built-in, an un-namespaced id under ``strict_namespaces``.
     :raises RuleFileError: a declarative rule file is broken.
     """
     reg = Registry(plugins=list(plugins))
@@ -123,6 +135,7 @@ def build_registry(
     kind_errors: list[Problem] = []
     for owner, kind in _collect(pm, "capcheck_kinds", EvidenceKind):
         kind_errors.extend(kind_problems(kind, owner))
+        kind_errors.extend(_claim_id(reg, "evidence kind", kind.id, owner, infos.get(owner)))
         _add(reg, reg.kinds, "evidence kind", kind.id, kind, owner)
     if kind_errors:
         raise PluginError(kind_errors)
@@ -162,6 +175,8 @@ def build_registry(
             version=info.version if info else None,
         )
         check_rule(reg, r, owner)
+        if reserved := _claim_id(reg, "rule", r.meta.id, owner, info):
+            raise PluginError(reserved)
         _add(reg, reg.rules, "rule", r.meta.id, r.with_source(source), owner)
 
     compile_context = CompileContext(areas=frozenset(reg.areas), kinds=reg.kinds)
@@ -198,13 +213,64 @@ def build_registry(
                 r = r.with_source(source)
                 try:
                     check_rule(reg, r, shown)
-                    # A plugin's rule pack is counted as the plugin's; --rules files as themselves.
+                    # A plugin's rule pack is counted as the plugin's (and warned about as the plugin's); --rules
+                    # files as themselves (the organisation's own: never warned about, but not in capcheck.).
+                    if reserved := _claim_id(reg, "rule", r.meta.id, owner if info is not None else shown, info):
+                        raise PluginError(reserved)
                     _add(reg, reg.rules, "rule", r.meta.id, r, owner if info is not None else shown)
                 except PluginError as exc:
                     problems.extend(Problem(p.message, path=shown) for p in exc.problems)
     if problems:
         raise RuleFileError(problems)
+    if strict_namespaces and reg.unnamespaced:
+        raise PluginError([Problem(m) for m in namespace_warnings(reg, strict=True)])
     return reg
+
+
+def _claim_id(reg: Registry, what: str, item_id: str, owner: str, info: PluginInfo | None) -> list[Problem]:
+    """Refuse an id in the reserved namespace unless a built-in registers it; note a third-party plugin's
+    id without a namespace in ``reg.unnamespaced`` (``info`` is None for a ``--rules`` file: not noted)."""
+    if info is not None and info.origin == "builtin":
+        return []
+    namespace = namespace_of(item_id)
+    if namespace == RESERVED_NAMESPACE:
+        suggestion = suggest_namespace(_plugin_name(info) if info is not None else owner)
+        return [
+            Problem(
+                f"{what} {item_id!r} from {owner!r}: the {RESERVED_NAMESPACE!r} namespace is reserved for capcheck's "
+                f"own ids; use your own (e.g. '{suggestion}.{item_id.partition('.')[2]}'; docs/plugins.md#namespaces)"
+            )
+        ]
+    if namespace is None and info is not None:
+        reg.unnamespaced.setdefault(owner, []).append(item_id)
+    return []
+
+
+def _plugin_name(info: PluginInfo) -> str:
+    """What a plugin is called by its publisher: its distribution's name, else its own."""
+    return info.distribution or info.name
+
+
+#: How many of a plugin's un-namespaced ids its warning lists.
+_SHOWN_IDS = 3
+
+
+def namespace_warnings(reg: Registry, *, strict: bool = False) -> list[str]:
+    """One message per third-party plugin that registered rule or kind ids without a namespace, naming the
+    plugin and suggesting one (``strict``: worded as the error ``strict_namespaces`` makes of it)."""
+    infos = {p.name: p for p in reg.plugins}
+    messages = []
+    for owner, ids in reg.unnamespaced.items():
+        info = infos.get(owner)
+        namespace = suggest_namespace(_plugin_name(info) if info is not None else owner)
+        shown = ", ".join(ids[:_SHOWN_IDS]) + (f" and {len(ids) - _SHOWN_IDS} more" if len(ids) > _SHOWN_IDS else "")
+        count = plural(len(ids), "id")
+        why = "and strict_namespaces is on" if strict else "which capcheck's own ids may take later"
+        messages.append(
+            f"plugin {owner!r} registers {count} without a namespace ({shown}), {why}: put a namespace first, "
+            f"e.g. '{namespace}.{ids[0]}' (docs/plugins.md#namespaces)"
+        )
+    return messages
 
 
 def compile_rule_file(reg: Registry, rule_file: Path, context: CompileContext, problems: list[Problem]) -> list[Rule]:

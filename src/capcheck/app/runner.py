@@ -97,7 +97,8 @@ def load_registry(
         run stops (exit 2) rather than silently run without them.
     :param entry_points: whether installed plugins load through their entry points; None: unless
         autoloading is turned off (``--no-plugin-autoload``, ``CAPCHECK_DISABLE_PLUGIN_AUTOLOAD``).
-    :raises PluginError: a plugin failed, or config plugins are named but turned off.
+    :raises PluginError: a plugin failed, or config plugins are named but turned off, or (the config's
+        ``strict_namespaces``) a plugin registered ids without a namespace.
     """
     if config_plugins is None:
         config_plugins = not config_plugins_disabled()
@@ -119,7 +120,9 @@ def load_registry(
     paths = [config.resolve(p) for p in config.rules] + list(rule_paths)
     owner = f"{CONFIG_OWNER}{named_by}"  # the config's [kinds.<id>] tables extend kinds after the plugins
     extensions = [(owner, fields.extension(kind)) for kind, fields in config.kinds.items()]
-    return build_registry(pm, infos, rule_paths=paths, kind_extensions=extensions)
+    return build_registry(
+        pm, infos, rule_paths=paths, kind_extensions=extensions, strict_namespaces=config.strict_namespaces
+    )
 
 
 def _rule_settings(registry: Registry, config: Config) -> tuple[dict[str, dict[str, Any]], dict[str, Severity]]:

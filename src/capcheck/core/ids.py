@@ -13,14 +13,18 @@ rule from a sub-rule; a dot is neither (Semgrep's dotted rule ids are read the s
 
 from __future__ import annotations
 
+import re
+
 __all__ = [
     "AREA_ID",
     "KIND_ID",
     "NAMESPACE",
+    "RESERVED_NAMESPACE",
     "RULE_ID",
     "local_id",
     "namespace_of",
     "normalise_rule_id",
+    "suggest_namespace",
 ]
 
 #: A publisher namespace: lowercase words joined by hyphens (``acme``, ``nhs-digital``).
@@ -32,6 +36,11 @@ AREA_ID = r"^[A-Z][A-Z0-9]{1,9}$"
 RULE_ID = rf"^(?:{NAMESPACE}\.)?[A-Z][A-Z0-9]{{1,9}}-[0-9]{{3,4}}$"
 #: A kind id: optionally a namespace and a dot, then lowercase words joined by hyphens (``it-assets``).
 KIND_ID = rf"^(?:{NAMESPACE}\.)?{_LOCAL_KIND}$"
+#: The namespace kept for capcheck itself: no plugin may register an id in it (``capcheck.COMM-001`` would
+#: pass for one of capcheck's own).
+RESERVED_NAMESPACE = "capcheck"
+#: Said when nothing better can be made of a plugin's name.
+_EXAMPLE_NAMESPACE = "acme"
 
 
 def namespace_of(some_id: str) -> str | None:
@@ -50,3 +59,12 @@ def normalise_rule_id(text: str) -> str:
     (``ACME.cult-101`` is ``acme.CULT-101``; ``comm-001`` is ``COMM-001``)."""
     namespace, dot, rest = text.strip().rpartition(".")
     return f"{namespace.lower()}.{rest.upper()}" if dot else rest.upper()
+
+
+def suggest_namespace(name: str) -> str:
+    """A namespace to suggest to a plugin called ``name`` (a distribution, module or file name):
+    ``capcheck-acme`` and ``./acme_rules.py`` give ``acme`` and ``acme-rules``; never the reserved one."""
+    stem = name.replace("\\", "/").rstrip("/").rpartition("/")[2].removesuffix(".py").partition(".")[0]
+    words = re.sub(r"[^a-z0-9]+", "-", stem.lower()).strip("-")
+    words = re.sub(r"^capcheck-", "", words)
+    return words if re.fullmatch(NAMESPACE, words) and words != RESERVED_NAMESPACE else _EXAMPLE_NAMESPACE
