@@ -73,8 +73,8 @@ def test_an_ocds_file_is_checked_end_to_end(run_cli, workdir: Path, plugin_args:
         ("contracts.ocds.json", "ocds", "supplier-contracts", 14)
     ]
     rules = {r["id"] for r in doc["rules"]}
-    assert {"COMM-910", "COMM-911"} <= rules
-    ended = [f for f in doc["findings"] if f["rule_id"] == "COMM-911" and f["status"] == "fail"]
+    assert {"ocds.COMM-910", "ocds.COMM-911"} <= rules
+    ended = [f for f in doc["findings"] if f["rule_id"] == "ocds.COMM-911" and f["status"] == "fail"]
     assert len(ended) == 5
     lines = (workdir / "contracts.ocds.json").read_text().splitlines()
     for finding in ended:

@@ -26,9 +26,9 @@ def test_the_installed_plugin_is_discovered_through_its_entry_point(run_cli: Run
     [line] = [line for line in listing.stdout.splitlines() if line.startswith("ocds ")]
     assert "entry point" in line and "(capcheck-ocds " in line
     rules = json.loads(run_cli("rules", "list", "--format", "json").stdout)
-    sources = {r["id"]: r["source"] for r in rules if r["id"] in ("COMM-910", "COMM-911")}
-    assert sources["COMM-910"]["distribution"] == "capcheck-ocds"
-    assert sources["COMM-911"]["type"] != "builtin"
+    sources = {r["id"]: r["source"] for r in rules if r["id"] in ("ocds.COMM-910", "ocds.COMM-911")}
+    assert sources["ocds.COMM-910"]["distribution"] == "capcheck-ocds"
+    assert sources["ocds.COMM-911"]["type"] != "builtin"
 
 
 def test_the_plugin_registers_its_rules(run_cli: RunCli) -> None:
@@ -37,8 +37,8 @@ def test_the_plugin_registers_its_rules(run_cli: RunCli) -> None:
     [line] = [line for line in listing.stdout.splitlines() if line.startswith(("ocds ", f"{MODULE} "))]
     assert "1 rule" in line or "rules" in line
     rules = {r["id"]: r for r in json.loads(run_cli("rules", "list", "--format", "json").stdout)}
-    assert rules["COMM-910"]["title"] == "A fair share of contract value goes to SMEs"
-    assert rules["COMM-911"]["title"] == "Contracts shown as active have not passed their end date"
+    assert rules["ocds.COMM-910"]["title"] == "A fair share of contract value goes to SMEs"
+    assert rules["ocds.COMM-911"]["title"] == "Contracts shown as active have not passed their end date"
 
 
 def _check(run_cli: RunCli, *args: str) -> dict:
@@ -49,7 +49,9 @@ def _check(run_cli: RunCli, *args: str) -> dict:
 
 
 def test_check_an_ocds_file_end_to_end(run_cli: RunCli) -> None:
-    doc = _check(run_cli, "--select", "COMM-911", "--select", "COMM-008", "--select", "COMM-910", "--include-passed")
+    doc = _check(
+        run_cli, "--select", "ocds.COMM-911", "--select", "COMM-008", "--select", "ocds.COMM-910", "--include-passed"
+    )
     [info] = doc["evidence"]
     assert (info["path"], info["format"], info["kind"], info["records"]) == (
         "contracts.ocds.json",
@@ -60,10 +62,10 @@ def test_check_an_ocds_file_end_to_end(run_cli: RunCli) -> None:
     assert info["source"].endswith("; 14 awards mapped from 19 releases")
     assert "1 award not mapped (1 no supplier): /releases/18/awards/0" in info["notes"]
     failed = {(f["rule_id"], f["evidence"]["record_id"]): f for f in doc["findings"] if f["status"] == "fail"}
-    # COMM-911: five awards still published as active ended before 2026-01-01.
-    ended = sorted(rid for rule_id, rid in failed if rule_id == "COMM-911")
+    # ocds.COMM-911: five awards still published as active ended before 2026-01-01.
+    ended = sorted(rid for rule_id, rid in failed if rule_id == "ocds.COMM-911")
     assert len(ended) == 5
-    kpmg = failed[("COMM-911", "ocds-b5fd17-71b2b17c-1e8c-4a47-a886-0dd552b773a9-1")]
+    kpmg = failed[("ocds.COMM-911", "ocds-b5fd17-71b2b17c-1e8c-4a47-a886-0dd552b773a9-1")]
     assert kpmg["message"] == (
         "contract ocds-b5fd17-71b2b17c-1e8c-4a47-a886-0dd552b773a9-1 (CCS RM6187 Direct Award - LD Fresh Eyes "
         "Review) with KPMG LLP is recorded as active but ended on 2024-04-30"
@@ -79,17 +81,17 @@ def test_check_an_ocds_file_end_to_end(run_cli: RunCli) -> None:
     # The core rule pack judges the OCDS records too: COMM-008, a direct award above the threshold.
     webex = failed[("COMM-008", "ocds-b5fd17-92b3f797-6cf1-4acf-bf68-efcb8c78590d-1")]
     assert "was procured by direct-award, not a competitive route" in webex["message"]
-    # COMM-910: one aggregate over the register; SME suppliers hold most of the value here.
-    [sme] = [f for f in doc["findings"] if f["rule_id"] == "COMM-910"]
+    # ocds.COMM-910: one aggregate over the register; SME suppliers hold most of the value here.
+    [sme] = [f for f in doc["findings"] if f["rule_id"] == "ocds.COMM-910"]
     assert sme["status"] == "pass"
     assert "went to SMEs; the target is 33%" in sme["message"]
 
 
 def test_text_output_shows_file_and_line(run_cli: RunCli) -> None:
-    result = run_cli("check", "contracts.ocds.json", "--as-of", "2026-01-01", "--select", "COMM-911", "--compact")
+    result = run_cli("check", "contracts.ocds.json", "--as-of", "2026-01-01", "--select", "ocds.COMM-911", "--compact")
     assert result.exit_code == 1, result.stderr
     assert (
-        "contracts.ocds.json:1505: COMM-911 medium ocds-b5fd17-71b2b17c-1e8c-4a47-a886-0dd552b773a9-1: "
+        "contracts.ocds.json:1505: ocds.COMM-911 medium ocds-b5fd17-71b2b17c-1e8c-4a47-a886-0dd552b773a9-1: "
         in result.stdout
     )
     # What the loader did not map is listed under Notes, file by file.
@@ -100,7 +102,7 @@ def test_text_output_shows_file_and_line(run_cli: RunCli) -> None:
 def test_a_directory_is_walked_for_ocds_files(run_cli: RunCli, workdir: Path) -> None:
     (workdir / "published").mkdir()
     (workdir / "contracts.ocds.json").rename(workdir / "published" / "contracts.ocds.json")
-    result = run_cli("check", "published", "--as-of", "2026-01-01", "--select", "COMM-911", "--format", "json")
+    result = run_cli("check", "published", "--as-of", "2026-01-01", "--select", "ocds.COMM-911", "--format", "json")
     assert result.exit_code == 1, result.stderr
     assert [e["format"] for e in json.loads(result.stdout)["evidence"]] == ["ocds"]
 

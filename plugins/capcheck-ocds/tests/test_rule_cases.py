@@ -18,4 +18,4 @@ def test_rule_cases(path: Path) -> None:
 
 
 def test_every_plugin_rule_has_a_case_file() -> None:
-    assert {p.stem for p in case_files(CASES)} == {"COMM-910", "COMM-911"}
+    assert {p.stem for p in case_files(CASES)} == {"ocds.COMM-910", "ocds.COMM-911"}

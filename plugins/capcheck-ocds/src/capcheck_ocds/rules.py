@@ -27,7 +27,7 @@ def _value(record: Mapping[str, Any]) -> float | None:
 
 
 @rule(
-    id="COMM-910",
+    id="ocds.COMM-910",
     title="A fair share of contract value goes to SMEs",
     area="COMM",
     severity="low",
