@@ -1102,12 +1102,21 @@ def rules_list(
 ) -> None:
     """List the registered rules."""
     from capcheck.app.runner import rule_info
+    from capcheck.app.settings import Origin, Value, raise_problems, selector_problems
+    from capcheck.core.errors import Problem
     from capcheck.core.rules import select_rules
+    from capcheck.core.wording import did_you_mean
 
     registry = _registry(_load_config(config_path), rule_paths, plugins)
-    for area in areas:
-        if area.upper() not in registry.areas:
-            _usage(f"unknown area {area!r} (areas: {', '.join(sorted(registry.areas))})")
+    known = sorted(registry.areas)
+    problems = [
+        Problem(f"--area: unknown area {area!r}{did_you_mean(area, known)} (areas: {', '.join(known)})")
+        for area in areas
+        if area.upper() not in registry.areas
+    ]
+    # The same words as check --select: what a selector matches is select_rules' to say, asked once.
+    problems += selector_problems(registry, [Value(s, Origin("command line", "--select")) for s in select])
+    raise_problems(problems)
     chosen = select_rules(registry.rules, select)
     if areas:
         wanted = {a.upper() for a in areas}
@@ -1195,12 +1204,24 @@ def rules_show(
     rule_id: str, rule_paths: tuple[Path, ...], plugins: tuple[str, ...], config_path: Path | None, debug: bool
 ) -> None:
     """Show one rule: what it checks, why it matters, how to fix it, its options and source."""
+    from capcheck.core.errors import UsageError
     from capcheck.core.ids import normalise_rule_id
+    from capcheck.core.rules import select_rules
+    from capcheck.core.wording import did_you_mean
 
     registry = _registry(_load_config(config_path), rule_paths, plugins)
     r = registry.rules.get(normalise_rule_id(rule_id))
     if r is None:
-        _usage(f"unknown rule {rule_id!r} (see 'capcheck rules list')")
+        try:  # an area, an id prefix or a tag names rules, not a rule: say how to list them
+            several = select_rules(registry.rules, [rule_id])
+        except UsageError:
+            several = []
+        if several:
+            _usage(
+                f"{rule_id!r} selects {plural(len(several), 'rule')}, not one: "
+                f"see 'capcheck rules list --select {rule_id.strip()}'"
+            )
+        _usage(f"unknown rule {rule_id!r}{did_you_mean(rule_id, registry.rules)} (see 'capcheck rules list')")
     m = r.meta
     area = registry.areas[m.area]
     lines = [
