@@ -299,6 +299,9 @@ def _settings(config_path: Path | None, options: CliOptions) -> Settings:
         options = dataclasses.replace(options, no_config_plugins=True)
     if ctx is not None and ctx.meta.get(_DISPLAY, {}).get("quiet"):  # --quiet: the summary only, no progress
         options = dataclasses.replace(options, quiet=True)
+    if ctx is not None:  # --show and --limit: merged with the config's [display] there
+        display = ctx.meta.get(_DISPLAY, {})
+        options = dataclasses.replace(options, show=display.get("show"), limit=display.get("limit"))
     if ctx is not None and ctx.find_root().params.get("no_plugin_autoload"):
         options = dataclasses.replace(options, no_plugin_autoload=True)
     return resolve_settings(options, config, search, stderr_isatty=sys.stderr.isatty)
@@ -624,13 +627,13 @@ def check(
     sarif: dict[str, Any] = {"sarif_category": sarif_category or _sarif_default(request.paths)}
     if sarif_max_results is not None:
         sarif["sarif_max_results"] = sarif_max_results
-    _emit(registry, result, fmt, output, markdown_limit, sarif)
+    _emit(registry, result, fmt, output, markdown_limit, sarif, settings)
     for name, path in targets:
-        _emit(registry, result, name, path, markdown_limit, sarif)
+        _emit(registry, result, name, path, markdown_limit, sarif, settings)
     if "github" in (fmt, *(name for name, _ in targets)):
         from capcheck.builtins.reporters.github import append_step_summary
 
-        append_step_summary(result, _render_options(output, markdown_limit, sarif))
+        append_step_summary(result, _render_options(output, markdown_limit, sarif, settings))
     if output is not None:  # the report went to a file: still say how the run went
         from capcheck.builtins.reporters.text import render_summary_line
 
@@ -730,6 +733,7 @@ def config() -> None:
 @config.command("show")
 @selection_options
 @run_options
+@display_options
 @click.option(
     "--format",
     "-f",
@@ -851,10 +855,11 @@ def _emit(
     output: Path | None,
     markdown_limit: int | None = None,
     sarif: Mapping[str, Any] | None = None,
+    settings: Settings | None = None,
 ) -> None:
     from capcheck.app.outputs import write_file
 
-    options = _render_options(output, markdown_limit, sarif)
+    options = _render_options(output, markdown_limit, sarif, settings)
     write = registry.reporters[fmt].write
     binary = getattr(sys.stdout, "buffer", None) if output is None else None
     if write is not None and (output is not None or binary is not None):  # streamed: never held whole
@@ -893,12 +898,17 @@ def _write(
 
 
 def _render_options(
-    output: Path | None, markdown_limit: int | None = None, sarif: Mapping[str, Any] | None = None
+    output: Path | None,
+    markdown_limit: int | None = None,
+    sarif: Mapping[str, Any] | None = None,
+    settings: Settings | None = None,
 ) -> RenderOptions:
     """The render options for an output (standard output when ``output`` is None)."""
     from capcheck.core.reporting import RenderOptions
 
-    options = RenderOptions(color=_color(output is None), base_dir=Path.cwd(), **_display_settings(output is None))
+    options = RenderOptions(
+        color=_color(output is None), base_dir=Path.cwd(), **_display_settings(output is None, settings)
+    )
     ctx = click.get_current_context(silent=True)
     if ctx is not None and ctx.params.get("debug"):  # --debug: a rule error's traceback, line by line
         options = dataclasses.replace(options, debug=True)
@@ -909,12 +919,18 @@ def _render_options(
     return options
 
 
-def _display_settings(to_terminal: bool) -> dict[str, Any]:
-    """The display flags given to this command, as :class:`~capcheck.core.reporting.RenderOptions` fields."""
+def _display_settings(to_terminal: bool, effective: Settings | None = None) -> dict[str, Any]:
+    """The display flags given to this command, as :class:`~capcheck.core.reporting.RenderOptions` fields;
+    ``show`` and ``limit`` as ``effective`` merged them with the config's ``[display]``."""
     import shutil
 
     ctx = click.get_current_context(silent=True)
     given: dict[str, Any] = dict(ctx.meta.get(_DISPLAY, {})) if ctx is not None else {}
+    if effective is not None:
+        given.pop("show", None)
+        if effective.show.value is not None:
+            given["show"] = effective.show.value
+        given["limit"] = effective.limit.value
     settings: dict[str, Any] = {}
     if given.pop("quiet", False):
         settings["layout"] = "quiet"

@@ -25,6 +25,7 @@ from capcheck.app.config import Config, ConfigSearch
 from capcheck.app.plugins import DISABLE_AUTOLOAD_ENV
 from capcheck.core.errors import ConfigError, Problem, UsageError
 from capcheck.core.models import Severity, display_path
+from capcheck.core.reporting import DEFAULT_TEXT_LIMIT
 from capcheck.core.side_inputs import escape_token, shorten
 from capcheck.core.wording import did_you_mean
 
@@ -118,6 +119,9 @@ class CliOptions:
     debug: bool = False
     no_progress: bool = False
     quiet: bool = False
+    #: ``--show`` (the statuses and sections the text report lists) and ``--limit``.
+    show: frozenset[str] | None = None
+    limit: int | None = None
 
 
 @dataclass(frozen=True)
@@ -145,6 +149,10 @@ class Settings:
     baseline: Value[Path | None]
     debug: Value[bool]
     progress: Value[bool]
+    #: What the text report lists (``--show``, ``[display] show``; None: its default) and how many failing
+    #: rules it details (``--limit``, ``[display] limit``). Display only: never the result or the exit code.
+    show: Value[frozenset[str] | None] = Value(None, Origin("default", "fail, error, skip; pass when listed"))
+    limit: Value[int] = Value(DEFAULT_TEXT_LIMIT)
     #: Things worth saying on stderr before the run (a configured baseline that does not exist yet).
     notes: tuple[str, ...] = ()
     #: Config values with no command-line twin, each with its origin (for ``config show``).
@@ -207,6 +215,8 @@ class Settings:
             one("baseline", self.baseline),
             one("debug", self.debug),
             one("progress", self.progress),
+            one("show", self.show),
+            one("limit", self.limit),
         ]
         out += [one(name, v) for name, v in self.file_only.items()]
         return out
@@ -219,6 +229,8 @@ def _jsonable(value: Any) -> Any:
         return value.value
     if isinstance(value, date):
         return value.isoformat()
+    if isinstance(value, frozenset):  # a set of choices: in a fixed order
+        return sorted(_jsonable(v) for v in value)
     if isinstance(value, tuple | list):
         return [_jsonable(v) for v in value]
     if isinstance(value, dict):
@@ -376,6 +388,16 @@ def resolve_settings(
         debug = Value(False)
 
     progress = _progress(cli, env, stderr_isatty)
+    show: Value[frozenset[str] | None] = Settings.show
+    if cli.show is not None:
+        show = Value(cli.show, flag("--show"))
+    elif config.display.show is not None:
+        show = Value(frozenset(config.display.show), key("display/show"))
+    limit: Value[int] = Settings.limit
+    if cli.limit is not None:
+        limit = Value(cli.limit, flag("--limit"))
+    elif config.display.limit is not None:
+        limit = Value(config.display.limit, key("display/limit"))
 
     if problems:
         raise UsageError(problems)
@@ -414,6 +436,8 @@ def resolve_settings(
         baseline=baseline,
         debug=debug,
         progress=progress,
+        show=show,
+        limit=limit,
         notes=tuple(notes),
         file_only=MappingProxyType(file_only),
     )
@@ -422,7 +446,7 @@ def resolve_settings(
 #: Config keys with a command-line twin (shown above with their merged value), and ``source`` (not a key).
 _WITH_A_TWIN = frozenset(
     {"paths", "rules", "plugins", "fail_on", "select", "ignore", "format", "include_passed", "waivers", "baseline"}
-    | {"scorecard", "source"}
+    | {"scorecard", "display", "source"}
 )
 
 
