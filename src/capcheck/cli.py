@@ -158,18 +158,15 @@ _DISPLAY = "capcheck.display"
 
 def _display(ctx: click.Context, param: click.Parameter, value: Any) -> None:
     """Collect the text report's display flags in the context (they change what is shown, nothing else)."""
-    from capcheck.builtins.reporters.text import SHOW_CHOICES
+    from capcheck.builtins.reporters.text import parse_show
 
     if param.name == "show":
         if not value:
             return
-        chosen = {part.strip().lower() for item in value for part in item.split(",") if part.strip()}
-        unknown = sorted(chosen - set(SHOW_CHOICES))
-        if unknown or not chosen:
-            raise click.BadParameter(
-                f"{', '.join(map(repr, unknown)) or 'nothing'} is not one of {', '.join(SHOW_CHOICES)}"
-            )
-        value = frozenset(chosen)
+        try:
+            value = parse_show(value)
+        except ValueError as exc:
+            raise click.BadParameter(str(exc)) from None
     elif param.name == "min_severity":
         if value is None:
             return

@@ -71,24 +71,13 @@ class DisplayConfig(BaseModel):
         default=None, ge=0, description="The most failing rules the text report details; 0 for all (as --limit)."
     )
 
-    @field_validator("show", mode="before")
-    @classmethod
-    def _fold_show(cls, value: Any) -> Any:
-        # Choices are case-insensitive everywhere, as on the command line ('FAIL' is 'fail').
-        return [v.strip().lower() if isinstance(v, str) else v for v in value] if isinstance(value, list) else value
-
     @field_validator("show")
     @classmethod
     def _show_choices(cls, value: list[str] | None) -> list[str] | None:
-        from capcheck.builtins.reporters.text import SHOW_CHOICES  # the text report says what it can list
+        # The text report says what it can list, in any case and comma-separated as on the command line.
+        from capcheck.builtins.reporters.text import parse_show
 
-        if value is None:
-            return None
-        unknown = [v for v in value if v not in SHOW_CHOICES]
-        if unknown or not value:
-            shown = ", ".join(shorten(v) for v in unknown) or "nothing"
-            raise ValueError(f"{shown} is not one of {', '.join(SHOW_CHOICES)}")
-        return value
+        return None if value is None else sorted(parse_show(value))
 
 
 class Config(BaseModel):
