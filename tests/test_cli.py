@@ -615,7 +615,24 @@ def test_rules_list_json_and_area_filter(run_cli) -> None:
 def test_rules_list_unknown_area(run_cli) -> None:
     result = run_cli("rules", "list", "--area", "NOPE")
     assert result.exit_code == 2
-    assert "unknown area 'NOPE' (areas: " in result.stderr
+    assert "--area: unknown area 'NOPE' (areas: " in result.stderr
+    result = run_cli("rules", "list", "--area", "INFRE")
+    assert result.exit_code == 2
+    assert "--area: unknown area 'INFRE' (did you mean 'INFRA'?) (areas: " in result.stderr
+
+
+def test_rules_list_unknown_selector_says_what_check_says(run_cli, copy_fixture: Callable[..., Path]) -> None:
+    copy_fixture("evidence/clean", "evidence")
+    listed = run_cli("rules", "list", "--select", "COMM-0O4", "--select", "INFRE", "--select", "zzzz")
+    assert listed.exit_code == 2 and listed.stdout == ""
+    assert listed.stderr == (
+        "capcheck: usage error: 3 problems\n"
+        "  --select: unknown rule id, area or tag 'COMM-0O4' (did you mean 'COMM-004'?) (see 'capcheck rules list')\n"
+        "  --select: unknown rule id, area or tag 'INFRE' (did you mean 'INFRA'?) (see 'capcheck rules list')\n"
+        "  --select: unknown rule id, area or tag 'zzzz' (see 'capcheck rules list')\n"
+    )
+    checked = run_cli("check", "evidence", "--select", "COMM-0O4", "--select", "INFRE", "--select", "zzzz")
+    assert checked.exit_code == 2 and checked.stderr == listed.stderr
 
 
 def test_rules_show(run_cli) -> None:
@@ -634,10 +651,20 @@ def test_rules_show(run_cli) -> None:
     assert "  max_ratio = 0.1\n" in out and "  min_assets = 3\n" in out
 
 
-def test_rules_show_unknown(run_cli) -> None:
-    result = run_cli("rules", "show", "COMM-999")
-    assert result.exit_code == 2
-    assert result.stderr == "capcheck: usage error: 1 problem\n  unknown rule 'COMM-999' (see 'capcheck rules list')\n"
+@pytest.mark.parametrize(
+    ("rule_id", "problem"),
+    [
+        ("COMM-0O4", "unknown rule 'COMM-0O4' (did you mean 'COMM-004'?) (see 'capcheck rules list')"),
+        ("infra-03", "unknown rule 'infra-03' (did you mean 'INFRA-003'?) (see 'capcheck rules list')"),
+        ("ZZZZ-999", "unknown rule 'ZZZZ-999' (see 'capcheck rules list')"),
+        ("COMM", "'COMM' selects {n} rules, not one: see 'capcheck rules list --select COMM'"),
+    ],
+)
+def test_rules_show_unknown(run_cli, rule_id: str, problem: str) -> None:
+    result = run_cli("rules", "show", rule_id)
+    assert result.exit_code == 2 and result.stdout == ""
+    n = sum(1 for r in load_registry(Config()).rules.values() if r.meta.area == "COMM")
+    assert result.stderr == f"capcheck: usage error: 1 problem\n  {problem.format(n=n)}\n"
 
 
 def test_kinds(run_cli) -> None:

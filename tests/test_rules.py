@@ -114,9 +114,29 @@ def test_an_unknown_selector_is_a_usage_error_never_a_silent_no_op() -> None:
     with pytest.raises(UsageError) as info:
         select_rules(RULES, ["COMM-999", "COMM"], ["no-such-tag"])
     assert [str(p) for p in info.value.problems] == [
-        "unknown rule id, area or tag 'COMM-999' (see 'capcheck rules list')",
+        "unknown rule id, area or tag 'COMM-999' (did you mean 'COMM'?) (see 'capcheck rules list')",
         "unknown rule id, area or tag 'no-such-tag' (see 'capcheck rules list')",
     ]
+
+
+@pytest.mark.parametrize(
+    ("selector", "hint"),
+    [
+        ("COMM-0O4", " (did you mean 'COMM-004'?)"),  # a rule id
+        ("infra", ""),  # an area in any case is no typo: it selects
+        ("INFRE", " (did you mean 'INFRA'?)"),  # an area
+        ("lock-ni", " (did you mean 'lock-in'?)"),  # a tag
+        ("zzzz", ""),  # nothing near: no guess
+    ],
+)
+def test_an_unknown_selector_names_the_nearest_id_area_or_tag(selector: str, hint: str) -> None:
+    try:
+        select_rules(RULES, [selector])
+    except UsageError as exc:
+        [problem] = exc.problems
+        assert problem.message == f"unknown rule id, area or tag {selector!r}{hint} (see 'capcheck rules list')"
+    else:
+        assert selector == "infra"
 
 
 @pytest.mark.parametrize(

@@ -13,11 +13,12 @@ from typing import Any
 import pytest
 
 import capcheck.core.evidence
-from capcheck.app.config import Config, ConfigSearch, load_config, search_config
+from capcheck.app.config import Config, ConfigSearch, DisplayConfig, load_config, search_config
 from capcheck.app.runner import load_registry
 from capcheck.app.settings import CliOptions, check_usage, resolve_settings
 from capcheck.core.errors import ConfigError, UsageError
 from capcheck.core.models import Severity
+from capcheck.core.reporting import DEFAULT_TEXT_LIMIT
 
 
 def _config(workdir: Path, text: str) -> Config:
@@ -385,5 +386,72 @@ def test_config_show_names_where_plugin_autoload_was_turned_off(run_cli, workdir
 def test_config_show_lists_every_config_key() -> None:
     # A key added to Config later shows up in config show without anyone remembering to add it.
     names = {name for name, _, _ in resolve_settings(CliOptions(), Config(), environ={}).rows()}
-    keys = set(Config.model_fields) - {"source"}
+    keys = set(Config.model_fields) - {"source", "display"}  # [display]'s keys are rows of their own
     assert keys <= names and "min_level" in names
+    assert set(DisplayConfig.model_fields) <= names
+
+
+# --- [display]: the text report's show and limit ------------------------------------------------------------------
+
+
+def test_display_settings_precedence(workdir: Path) -> None:
+    default = resolve_settings(CliOptions(), Config(), environ={})
+    assert default.show.value is None and default.limit.value == DEFAULT_TEXT_LIMIT
+    assert str(default.limit.origin) == "default"
+    config = _config(workdir, '[display]\nshow = ["FAIL", "waived"]\nlimit = 0\n')
+    from_file = resolve_settings(CliOptions(), config, environ={})
+    assert from_file.show.value == {"fail", "waived"} and str(from_file.show.origin) == "capcheck.toml: /display/show"
+    assert from_file.limit.value == 0 and str(from_file.limit.origin) == "capcheck.toml: /display/limit"
+    given = resolve_settings(CliOptions(show=frozenset({"skip"}), limit=2), config, environ={})
+    assert given.show.value == {"skip"} and str(given.show.origin) == "--show"
+    assert given.limit.value == 2 and str(given.limit.origin) == "--limit"
+
+
+@pytest.mark.parametrize(
+    ("text", "problem"),
+    [
+        ('[display]\nshow = ["fail", "nope"]\n', "capcheck.toml: /display/show: Value error, 'nope' is not one of"),
+        ("[display]\nshow = []\n", "capcheck.toml: /display/show: Value error, nothing is not one of"),
+        ('[display]\nshow = "fail"\n', "capcheck.toml: /display/show: Input should be a valid array, not 'fail'"),
+        ("[display]\nlimit = -1\n", "capcheck.toml: /display/limit: Input should be greater than or equal to 0"),
+        ('[display]\nlimit = "3"\n', "capcheck.toml: /display/limit: Input should be a valid integer"),
+        ("[display]\nlimt = 3\n", "capcheck.toml: /display/limt: unknown key (allowed: limit, show)"),
+        ("[scorecard]\nfoo = 1\n", "capcheck.toml: /scorecard/foo: unknown key (allowed: achieved_shares,"),
+    ],
+)
+def test_a_bad_display_table_is_a_config_error(run_cli, workdir: Path, evidence: Path, text: str, problem: str) -> None:
+    (workdir / "capcheck.toml").write_text(text)
+    result = run_cli("check", evidence)
+    assert result.exit_code == 2 and result.stdout == ""
+    assert problem in result.stderr
+
+
+def test_the_config_display_table_shapes_the_text_report_and_the_flags_win(
+    run_cli, workdir: Path, copy_fixture: Callable[..., Path]
+) -> None:
+    (workdir / ".git").mkdir()
+    evidence = copy_fixture("evidence/mixed", "evidence")
+    args = ("check", evidence, "--as-of", "2025-04-01", "--no-progress")
+    default = run_cli(*args)
+    assert default.exit_code == 1 and "more rules (--limit N details more" in default.stdout
+
+    (workdir / "capcheck.toml").write_text("[display]\nlimit = 0\n")
+    every = run_cli(*args)
+    assert every.exit_code == 1 and "more rules (--limit N" not in every.stdout
+    assert every.stdout.count("\n    fix: ") > default.stdout.count("\n    fix: ")
+    assert run_cli(*args, "--limit", "7").stdout == default.stdout  # the flag wins over the file
+
+    def listed(stdout: str) -> list[str]:  # the compact layout's findings: "file:line: RULE severity [status] ..."
+        return re.findall(r"^\S+: [A-Z]+-\d{3} \w+ (skip )?", stdout, re.M)
+
+    assert {"", "skip "} <= set(listed(run_cli(*args, "--compact").stdout))
+    (workdir / "capcheck.toml").write_text('[display]\nshow = ["skip"]\n')
+    skips = run_cli(*args, "--compact")
+    assert skips.exit_code == 1 and set(listed(skips.stdout)) == {"skip "}  # the failures are not listed
+    assert "" in set(listed(run_cli(*args, "--compact", "--show", "fail").stdout))  # the flag wins
+
+    shown = run_cli("config", "show", "--limit", "3", "-f", "json")
+    assert shown.exit_code == 0, shown.stderr
+    settings = json.loads(shown.stdout)["settings"]
+    assert settings["show"] == {"value": ["skip"], "origin": "capcheck.toml: /display/show"}
+    assert settings["limit"] == {"value": 3, "origin": "--limit"}

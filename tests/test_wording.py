@@ -1,10 +1,10 @@
-"""Counted nouns agree with their count, everywhere text outputs print one (``capcheck.core.wording``)."""
+"""Wording of messages (``capcheck.core.wording``): counted nouns agree with their count; the did-you-mean hint."""
 
 from __future__ import annotations
 
 import pytest
 
-from capcheck.core.wording import noun_for, plural
+from capcheck.core.wording import did_you_mean, noun_for, plural
 
 
 @pytest.mark.parametrize(
@@ -44,3 +44,16 @@ def test_one_of_each_through_the_cli(run_cli, copy_fixture, check_argv) -> None:
     assert listed.endswith("\n1 rule\n")
     error = run_cli("check", "evidence", "--as-of", "someday")
     assert error.stderr.startswith("capcheck: usage error: 1 problem\n")
+
+
+@pytest.mark.parametrize(
+    ("word", "hint"),
+    [
+        ("COMS", " (did you mean 'COMM'?)"),
+        ("coms", " (did you mean 'COMM'?)"),  # any case; the choice is named as spelt
+        (" infre ", " (did you mean 'INFRA'?)"),  # spaces around are not part of the word
+        ("ZZZZ", ""),  # nothing near: no guess
+    ],
+)
+def test_did_you_mean_names_the_nearest_choice_or_nothing(word: str, hint: str) -> None:
+    assert did_you_mean(word, ["COMM", "INFRA", "GOV"]) == hint

@@ -158,18 +158,15 @@ _DISPLAY = "capcheck.display"
 
 def _display(ctx: click.Context, param: click.Parameter, value: Any) -> None:
     """Collect the text report's display flags in the context (they change what is shown, nothing else)."""
-    from capcheck.builtins.reporters.text import SHOW_CHOICES
+    from capcheck.builtins.reporters.text import parse_show
 
     if param.name == "show":
         if not value:
             return
-        chosen = {part.strip().lower() for item in value for part in item.split(",") if part.strip()}
-        unknown = sorted(chosen - set(SHOW_CHOICES))
-        if unknown or not chosen:
-            raise click.BadParameter(
-                f"{', '.join(map(repr, unknown)) or 'nothing'} is not one of {', '.join(SHOW_CHOICES)}"
-            )
-        value = frozenset(chosen)
+        try:
+            value = parse_show(value)
+        except ValueError as exc:
+            raise click.BadParameter(str(exc)) from None
     elif param.name == "min_severity":
         if value is None:
             return
@@ -299,6 +296,9 @@ def _settings(config_path: Path | None, options: CliOptions) -> Settings:
         options = dataclasses.replace(options, no_config_plugins=True)
     if ctx is not None and ctx.meta.get(_DISPLAY, {}).get("quiet"):  # --quiet: the summary only, no progress
         options = dataclasses.replace(options, quiet=True)
+    if ctx is not None:  # --show and --limit: merged with the config's [display] there
+        display = ctx.meta.get(_DISPLAY, {})
+        options = dataclasses.replace(options, show=display.get("show"), limit=display.get("limit"))
     if ctx is not None and ctx.find_root().params.get("no_plugin_autoload"):
         options = dataclasses.replace(options, no_plugin_autoload=True)
     return resolve_settings(options, config, search, stderr_isatty=sys.stderr.isatty)
@@ -624,13 +624,13 @@ def check(
     sarif: dict[str, Any] = {"sarif_category": sarif_category or _sarif_default(request.paths)}
     if sarif_max_results is not None:
         sarif["sarif_max_results"] = sarif_max_results
-    _emit(registry, result, fmt, output, markdown_limit, sarif)
+    _emit(registry, result, fmt, output, markdown_limit, sarif, settings)
     for name, path in targets:
-        _emit(registry, result, name, path, markdown_limit, sarif)
+        _emit(registry, result, name, path, markdown_limit, sarif, settings)
     if "github" in (fmt, *(name for name, _ in targets)):
         from capcheck.builtins.reporters.github import append_step_summary
 
-        append_step_summary(result, _render_options(output, markdown_limit, sarif))
+        append_step_summary(result, _render_options(output, markdown_limit, sarif, settings))
     if output is not None:  # the report went to a file: still say how the run went
         from capcheck.builtins.reporters.text import render_summary_line
 
@@ -730,6 +730,7 @@ def config() -> None:
 @config.command("show")
 @selection_options
 @run_options
+@display_options
 @click.option(
     "--format",
     "-f",
@@ -851,10 +852,11 @@ def _emit(
     output: Path | None,
     markdown_limit: int | None = None,
     sarif: Mapping[str, Any] | None = None,
+    settings: Settings | None = None,
 ) -> None:
     from capcheck.app.outputs import write_file
 
-    options = _render_options(output, markdown_limit, sarif)
+    options = _render_options(output, markdown_limit, sarif, settings)
     write = registry.reporters[fmt].write
     binary = getattr(sys.stdout, "buffer", None) if output is None else None
     if write is not None and (output is not None or binary is not None):  # streamed: never held whole
@@ -893,12 +895,17 @@ def _write(
 
 
 def _render_options(
-    output: Path | None, markdown_limit: int | None = None, sarif: Mapping[str, Any] | None = None
+    output: Path | None,
+    markdown_limit: int | None = None,
+    sarif: Mapping[str, Any] | None = None,
+    settings: Settings | None = None,
 ) -> RenderOptions:
     """The render options for an output (standard output when ``output`` is None)."""
     from capcheck.core.reporting import RenderOptions
 
-    options = RenderOptions(color=_color(output is None), base_dir=Path.cwd(), **_display_settings(output is None))
+    options = RenderOptions(
+        color=_color(output is None), base_dir=Path.cwd(), **_display_settings(output is None, settings)
+    )
     ctx = click.get_current_context(silent=True)
     if ctx is not None and ctx.params.get("debug"):  # --debug: a rule error's traceback, line by line
         options = dataclasses.replace(options, debug=True)
@@ -909,12 +916,18 @@ def _render_options(
     return options
 
 
-def _display_settings(to_terminal: bool) -> dict[str, Any]:
-    """The display flags given to this command, as :class:`~capcheck.core.reporting.RenderOptions` fields."""
+def _display_settings(to_terminal: bool, effective: Settings | None = None) -> dict[str, Any]:
+    """The display flags given to this command, as :class:`~capcheck.core.reporting.RenderOptions` fields;
+    ``show`` and ``limit`` as ``effective`` merged them with the config's ``[display]``."""
     import shutil
 
     ctx = click.get_current_context(silent=True)
     given: dict[str, Any] = dict(ctx.meta.get(_DISPLAY, {})) if ctx is not None else {}
+    if effective is not None:
+        given.pop("show", None)
+        if effective.show.value is not None:
+            given["show"] = effective.show.value
+        given["limit"] = effective.limit.value
     settings: dict[str, Any] = {}
     if given.pop("quiet", False):
         settings["layout"] = "quiet"
@@ -1102,12 +1115,21 @@ def rules_list(
 ) -> None:
     """List the registered rules."""
     from capcheck.app.runner import rule_info
+    from capcheck.app.settings import Origin, Value, raise_problems, selector_problems
+    from capcheck.core.errors import Problem
     from capcheck.core.rules import select_rules
+    from capcheck.core.wording import did_you_mean
 
     registry = _registry(_load_config(config_path), rule_paths, plugins)
-    for area in areas:
-        if area.upper() not in registry.areas:
-            _usage(f"unknown area {area!r} (areas: {', '.join(sorted(registry.areas))})")
+    known = sorted(registry.areas)
+    problems = [
+        Problem(f"--area: unknown area {area!r}{did_you_mean(area, known)} (areas: {', '.join(known)})")
+        for area in areas
+        if area.upper() not in registry.areas
+    ]
+    # The same words as check --select: what a selector matches is select_rules' to say, asked once.
+    problems += selector_problems(registry, [Value(s, Origin("command line", "--select")) for s in select])
+    raise_problems(problems)
     chosen = select_rules(registry.rules, select)
     if areas:
         wanted = {a.upper() for a in areas}
@@ -1195,12 +1217,24 @@ def rules_show(
     rule_id: str, rule_paths: tuple[Path, ...], plugins: tuple[str, ...], config_path: Path | None, debug: bool
 ) -> None:
     """Show one rule: what it checks, why it matters, how to fix it, its options and source."""
+    from capcheck.core.errors import UsageError
     from capcheck.core.ids import normalise_rule_id
+    from capcheck.core.rules import select_rules
+    from capcheck.core.wording import did_you_mean
 
     registry = _registry(_load_config(config_path), rule_paths, plugins)
     r = registry.rules.get(normalise_rule_id(rule_id))
     if r is None:
-        _usage(f"unknown rule {rule_id!r} (see 'capcheck rules list')")
+        try:  # an area, an id prefix or a tag names rules, not a rule: say how to list them
+            several = select_rules(registry.rules, [rule_id])
+        except UsageError:
+            several = []
+        if several:
+            _usage(
+                f"{rule_id!r} selects {plural(len(several), 'rule')}, not one: "
+                f"see 'capcheck rules list --select {rule_id.strip()}'"
+            )
+        _usage(f"unknown rule {rule_id!r}{did_you_mean(rule_id, registry.rules)} (see 'capcheck rules list')")
     m = r.meta
     area = registry.areas[m.area]
     lines = [

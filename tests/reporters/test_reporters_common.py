@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import csv
 import dataclasses
+import io
 import json
 import os
 import xml.etree.ElementTree as ET
@@ -15,12 +17,14 @@ from capcheck.app.config import Config
 from capcheck.app.runner import load_registry
 from capcheck.builtins.reporters.csv import render_csv
 from capcheck.builtins.reporters.html import render_html
+from capcheck.builtins.reporters.json import render_json
 from capcheck.builtins.reporters.junit import render_junit
 from capcheck.builtins.reporters.markdown import render_markdown
 from capcheck.builtins.reporters.sarif import render_sarif
+from capcheck.builtins.reporters.text import render_text
 from capcheck.cli import cli
-from capcheck.core.models import RunResult
-from capcheck.core.reporting import RenderOptions
+from capcheck.core.models import Finding, RunResult, Status
+from capcheck.core.reporting import RenderOptions, finding_subject, subject_label
 
 FORMATS = {"sarif": ".sarif", "junit": ".xml", "markdown": ".md", "csv": ".csv", "html": ".html"}
 RENDERERS = (render_sarif, render_junit, render_markdown, render_csv, render_html)
@@ -110,3 +114,88 @@ def test_an_undecodable_file_name_is_reported_not_fatal(tmp_path: Path, monkeypa
     assert sarif["runs"][0]["artifacts"][0]["location"]["uri"] == "ev/sub%FF/it-assets.csv"
     assert "ev/sub\\udcff/it-assets.csv" in (tmp_path / "report.csv").read_text(encoding="utf-8")
     ET.fromstring((tmp_path / "report.xml").read_bytes())
+
+
+def _whole_register(result: RunResult) -> tuple[RunResult, Finding]:
+    """``result`` with one failure about a whole register (group ``all``) beside one about a record."""
+    record = next(
+        f for f in result.findings if f.status is Status.FAIL and f.evidence is not None and f.evidence.record_id
+    )
+    assert record.evidence is not None
+    whole = dataclasses.replace(
+        record, group="all", evidence=dataclasses.replace(record.evidence, record_id=None), fingerprint="a" * 32
+    )
+    return dataclasses.replace(result, findings=(record, whole)), whole
+
+
+def test_a_whole_register_is_named_all_kind_records_for_people_and_all_in_the_data(
+    default_result: RunResult, options: RenderOptions
+) -> None:
+    result, whole = _whole_register(default_result)
+    assert whole.evidence is not None
+    kind = whole.evidence.kind
+    label = f"all {kind} records"
+    assert finding_subject(whole) == label
+
+    markdown = render_markdown(result, options)
+    [row] = [line for line in markdown.splitlines() if f"`{whole.rule_id}`" in line and label in line]
+    assert row.count(" \u00b7 ") == 1 and f" \u00b7 {label} | " in row, row
+    assert f"{kind}: all" not in markdown
+
+    page = render_html(result, options)
+    assert f"<td>{label}</td>" in page
+    block = page[page.index('id="findings-data">') :]
+    data = json.loads(block[block.index(">") + 1 : block.index("</script>")])
+    rows = [dict(zip(sorted(data["columns"], key=data["columns"].get), r, strict=True)) for r in data["rows"]]
+    [shown] = [r for r in rows if r["fingerprint"] == whole.fingerprint]
+    assert shown["subject"] == label and shown["record"] is None
+
+    text = render_text(result, dataclasses.replace(options, layout="compact", limit=0))
+    assert f" {label}: " in text
+
+    sarif = json.loads(render_sarif(result, options))
+    results = sarif["runs"][0]["results"]
+    [sarif_result] = [r for r in results if r["partialFingerprints"]["capcheckFingerprint/v1"] == whole.fingerprint]
+    assert sarif_result["message"]["text"].startswith(f"{label}: ")
+    assert sarif_result["properties"]["group"] == "all"
+    assert sarif_result["locations"][0]["logicalLocations"][0]["name"] == "all"
+
+    # The data keeps the value: JSON's group, CSV's group column (CSV has no human "record" column).
+    [doc] = [f for f in json.loads(render_json(result, options))["findings"] if f["fingerprint"] == whole.fingerprint]
+    assert doc["group"] == "all" and "record_id" not in doc["evidence"]
+    [csv_row] = [r for r in csv.DictReader(io.StringIO(render_csv(result, options))) if r["fingerprint"] == "a" * 32]
+    assert csv_row["group"] == "all" and csv_row["record_id"] == ""
+
+
+def test_a_fixed_baseline_entry_about_a_whole_register_is_named_like_a_finding(
+    governed_result: RunResult, options: RenderOptions
+) -> None:
+    assert governed_result.baseline is not None
+    entry = {
+        "rule_id": "DELIV-008",
+        "severity": "medium",
+        "kind": "products",
+        "record_id": None,
+        "group": "all",
+        "message": "too much waterfall",
+        "fingerprint": "f" * 32,
+    }
+    baseline = dataclasses.replace(governed_result.baseline, fixed=(entry,))
+    result = dataclasses.replace(governed_result, baseline=baseline)
+    assert "| DELIV-008 | all products records | too much waterfall |" in render_markdown(result, options)
+    assert '<td class="mono">all products records</td>' in render_html(result, options)
+
+
+@pytest.mark.parametrize(
+    ("kind", "record_id", "group", "label"),
+    [
+        ("it-assets", "WEB-01", "all", "WEB-01"),  # a record id wins over any group
+        ("it-assets", None, "all", "all it-assets records"),
+        ("it-assets", None, "production", "production"),
+        ("it-assets", None, None, "it-assets evidence"),
+        (None, None, "all", "all records"),
+        (None, None, None, "evidence"),
+    ],
+)
+def test_subject_label(kind: str | None, record_id: str | None, group: str | None, label: str) -> None:
+    assert subject_label(kind, record_id, group) == label

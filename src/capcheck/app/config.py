@@ -44,6 +44,7 @@ __all__ = [
     "REPOSITORY_MARKERS",
     "Config",
     "ConfigSearch",
+    "DisplayConfig",
     "find_config",
     "load_config",
     "search_config",
@@ -55,6 +56,28 @@ CONFIG_NAMES = ("capcheck.toml", "pyproject.toml")
 REPOSITORY_MARKERS = (".git", ".hg")
 
 FailOn = Literal["info", "low", "medium", "high", "critical", "never"]
+
+
+class DisplayConfig(BaseModel):
+    """``[display]``: what the text report lists by default; ``--show`` and ``--limit`` win over it."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    show: list[str] | None = Field(
+        default=None,
+        description="What the text report lists: fail, error, skip, waived, baselined, pass, criteria (as --show).",
+    )
+    limit: int | None = Field(
+        default=None, ge=0, description="The most failing rules the text report details; 0 for all (as --limit)."
+    )
+
+    @field_validator("show")
+    @classmethod
+    def _show_choices(cls, value: list[str] | None) -> list[str] | None:
+        # The text report says what it can list, in any case and comma-separated as on the command line.
+        from capcheck.builtins.reporters.text import parse_show
+
+        return None if value is None else sorted(parse_show(value))
 
 
 class Config(BaseModel):
@@ -90,6 +113,9 @@ class Config(BaseModel):
     scorecard: ScorecardConfig = Field(default_factory=ScorecardConfig, description="The maturity scorecard method.")
     kinds: dict[str, KindFields] = Field(
         default_factory=dict, description="Per kind id, the fields this organisation adds to it (kind extensions)."
+    )
+    display: DisplayConfig = Field(
+        default_factory=DisplayConfig, description="What the text report lists by default (--show, --limit)."
     )
 
     #: The file this came from (None when no file was found).
@@ -139,6 +165,19 @@ class Config(BaseModel):
         if self.source is not None and not path.is_absolute():
             return self.source.parent / path
         return path
+
+
+def _table_model(loc: tuple[int | str, ...]) -> type[BaseModel]:
+    """The model of the table at ``loc`` (``[display]``'s for ``("display",)``), for its allowed keys;
+    the top level's when the table is not a model of its own."""
+    model: type[BaseModel] = Config
+    for part in loc:
+        field = model.model_fields.get(str(part))
+        annotation = field.annotation if field is not None else None
+        if not (isinstance(annotation, type) and issubclass(annotation, BaseModel)):
+            return Config
+        model = annotation
+    return model
 
 
 def find_config(start: Path | None = None) -> Path | None:
@@ -248,7 +287,7 @@ def load_config(path: Path | None) -> Config:
             pointer = prefix + "".join(f"/{escape_token(p)}" for p in err["loc"])
             message = elide(err["msg"])  # a validator's message may embed a huge key or value
             if err["type"] == "extra_forbidden":
-                allowed = ", ".join(sorted(k for k in Config.model_fields if k != "source"))
+                allowed = ", ".join(sorted(k for k in _table_model(err["loc"][:-1]).model_fields if k != "source"))
                 message = f"unknown key (allowed: {allowed})"
             elif "input" in err and not isinstance(err["input"], dict | list):
                 message = f"{message}, not {shorten(err['input'])}"

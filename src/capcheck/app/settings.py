@@ -12,7 +12,6 @@ settings, gate areas, format names) once the registry is built, before any evide
 
 from __future__ import annotations
 
-import difflib
 import os
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -26,7 +25,9 @@ from capcheck.app.config import Config, ConfigSearch
 from capcheck.app.plugins import DISABLE_AUTOLOAD_ENV
 from capcheck.core.errors import ConfigError, Problem, UsageError
 from capcheck.core.models import Severity, display_path
+from capcheck.core.reporting import DEFAULT_TEXT_LIMIT
 from capcheck.core.side_inputs import escape_token, shorten
+from capcheck.core.wording import did_you_mean
 
 if TYPE_CHECKING:
     from capcheck.app.registry import Registry
@@ -118,6 +119,9 @@ class CliOptions:
     debug: bool = False
     no_progress: bool = False
     quiet: bool = False
+    #: ``--show`` (the statuses and sections the text report lists) and ``--limit``.
+    show: frozenset[str] | None = None
+    limit: int | None = None
 
 
 @dataclass(frozen=True)
@@ -145,6 +149,10 @@ class Settings:
     baseline: Value[Path | None]
     debug: Value[bool]
     progress: Value[bool]
+    #: What the text report lists (``--show``, ``[display] show``; None: its default) and how many failing
+    #: rules it details (``--limit``, ``[display] limit``). Display only: never the result or the exit code.
+    show: Value[frozenset[str] | None] = Value(None, Origin("default", "fail, error, skip; pass when listed"))
+    limit: Value[int] = Value(DEFAULT_TEXT_LIMIT)
     #: Things worth saying on stderr before the run (a configured baseline that does not exist yet).
     notes: tuple[str, ...] = ()
     #: Config values with no command-line twin, each with its origin (for ``config show``).
@@ -207,6 +215,8 @@ class Settings:
             one("baseline", self.baseline),
             one("debug", self.debug),
             one("progress", self.progress),
+            one("show", self.show),
+            one("limit", self.limit),
         ]
         out += [one(name, v) for name, v in self.file_only.items()]
         return out
@@ -219,6 +229,8 @@ def _jsonable(value: Any) -> Any:
         return value.value
     if isinstance(value, date):
         return value.isoformat()
+    if isinstance(value, frozenset):  # a set of choices: in a fixed order
+        return sorted(_jsonable(v) for v in value)
     if isinstance(value, tuple | list):
         return [_jsonable(v) for v in value]
     if isinstance(value, dict):
@@ -376,6 +388,16 @@ def resolve_settings(
         debug = Value(False)
 
     progress = _progress(cli, env, stderr_isatty)
+    show: Value[frozenset[str] | None] = Settings.show
+    if cli.show is not None:
+        show = Value(cli.show, flag("--show"))
+    elif config.display.show is not None:
+        show = Value(frozenset(config.display.show), key("display/show"))
+    limit: Value[int] = Settings.limit
+    if cli.limit is not None:
+        limit = Value(cli.limit, flag("--limit"))
+    elif config.display.limit is not None:
+        limit = Value(config.display.limit, key("display/limit"))
 
     if problems:
         raise UsageError(problems)
@@ -414,6 +436,8 @@ def resolve_settings(
         baseline=baseline,
         debug=debug,
         progress=progress,
+        show=show,
+        limit=limit,
         notes=tuple(notes),
         file_only=MappingProxyType(file_only),
     )
@@ -422,7 +446,7 @@ def resolve_settings(
 #: Config keys with a command-line twin (shown above with their merged value), and ``source`` (not a key).
 _WITH_A_TWIN = frozenset(
     {"paths", "rules", "plugins", "fail_on", "select", "ignore", "format", "include_passed", "waivers", "baseline"}
-    | {"scorecard", "source"}
+    | {"scorecard", "display", "source"}
 )
 
 
@@ -451,36 +475,19 @@ def _progress(cli: CliOptions, env: Mapping[str, str], isatty: bool | Callable[[
 # ---------------------------------------------------------------------------------------------
 
 
-def _did_you_mean(word: str, choices: Iterable[str]) -> str:
-    """`` (did you mean 'COMM'?)`` for the closest choice, in any case; empty when none is close."""
-    folded = {c.casefold(): c for c in choices}
-    close = difflib.get_close_matches(word.strip().casefold(), folded, n=1, cutoff=0.6)
-    return f" (did you mean {folded[close[0]]!r}?)" if close else ""
-
-
 def selector_problems(registry: Registry, selectors: Iterable[Value[str]]) -> list[Problem]:
     """A problem for each selector that names no rule id, id prefix, area or tag, with a did-you-mean.
 
-    What a selector matches is :func:`capcheck.core.rules.select_rules`' to say (one definition), asked
-    one selector at a time."""
+    What a selector matches, and what the problem says, is :func:`capcheck.core.rules.select_rules`' to
+    say (one definition), asked one selector at a time; here each problem is placed at its origin."""
     from capcheck.core.rules import select_rules
 
-    rules = registry.rules.values()
-    choices = sorted(
-        {r.meta.id for r in rules} | {r.meta.area for r in rules} | {t for r in rules for t in r.meta.tags}
-    )
     problems = []
     for v in selectors:
-        sel = v.value.strip()
         try:
-            select_rules(registry.rules, [sel])
-            continue
-        except UsageError:
-            pass
-        hint = _did_you_mean(sel, choices)
-        problems.append(
-            v.origin.problem(f"unknown rule id, area or tag {shorten(sel)}{hint} (see 'capcheck rules list')")
-        )
+            select_rules(registry.rules, [v.value])
+        except UsageError as exc:
+            problems += [v.origin.problem(p.message) for p in exc.problems]
     return problems
 
 
@@ -489,7 +496,7 @@ def gate_problems(registry: Registry, gate: Mapping[str, Value[int]]) -> list[Pr
     areas = sorted(registry.areas)
     return [
         v.origin.problem(
-            f"unknown area {area!r} in the scorecard gate{_did_you_mean(area, areas)} (areas: {', '.join(areas)})"
+            f"unknown area {area!r} in the scorecard gate{did_you_mean(area, areas)} (areas: {', '.join(areas)})"
         )
         for area, v in gate.items()
         if area != "*" and area not in registry.areas
@@ -509,7 +516,7 @@ def format_problems(registry: Registry, settings: Settings) -> list[Problem]:
     names = sorted(registry.reporters)
     problems = []
     if format_name(registry, settings.format.value) is None:
-        hint = _did_you_mean(settings.format.value, names)
+        hint = did_you_mean(settings.format.value, names)
         problems.append(
             settings.format.origin.problem(
                 f"unknown format {shorten(settings.format.value)}{hint} (formats: {', '.join(names)})"
@@ -518,7 +525,7 @@ def format_problems(registry: Registry, settings: Settings) -> list[Problem]:
     for report in settings.reports:
         name = report.value[0]
         if format_name(registry, name) is None:
-            hint = _did_you_mean(name, names)
+            hint = did_you_mean(name, names)
             problems.append(
                 report.origin.problem(f"unknown report format {shorten(name)}{hint} (formats: {', '.join(names)})")
             )
@@ -537,7 +544,7 @@ def rule_setting_problems(registry: Registry, config: Config) -> list[Problem]:
             if rule_id not in registry.rules:
                 problems.append(
                     Problem(
-                        f"unknown rule {rule_id!r}{_did_you_mean(rule_id, ids)}",
+                        f"unknown rule {rule_id!r}{did_you_mean(rule_id, ids)}",
                         path=shown,
                         pointer=f"{prefix}/{table}/{rule_id}",
                     )
@@ -551,7 +558,7 @@ def rule_setting_problems(registry: Registry, config: Config) -> list[Problem]:
             pointer = f"{prefix}/options/{rule_id}/{escape_token(name)}"
             if name not in declared:
                 allowed = ", ".join(sorted(declared)) or "none"
-                hint = _did_you_mean(name, declared)
+                hint = did_you_mean(name, declared)
                 problems.append(
                     Problem(
                         f"rule {rule_id} has no option {shorten(name)}{hint} (options: {allowed})",

@@ -34,6 +34,7 @@ __all__ = [
     "first_sentence",
     "scorecard_rows",
     "stream_atomic",
+    "subject_label",
     "write_atomic",
 ]
 
@@ -81,16 +82,25 @@ def first_sentence(text: str) -> str:
 
 def finding_subject(finding: Finding) -> str:
     """What a finding is about, for people: the record id, the group's label (``all KIND records`` for a
-    rule judging a whole register at once), or the evidence kind it lacked. Not escaped."""
+    rule judging a whole register at once), or the evidence kind it lacked. Not escaped.
+
+    Every human-readable format names a finding with it (text, Markdown, HTML, JUnit, CI annotations);
+    the data formats keep the group's value (``all``) as it is."""
     ev = finding.evidence
-    kind = ev.kind if ev is not None else "evidence"
-    if ev is not None and ev.record_id is not None:
-        return ev.record_id
-    if finding.group == "all":
-        return f"all {kind} records"
-    if finding.group is not None:
-        return finding.group
-    return f"{kind} evidence"
+    return subject_label(ev.kind if ev is not None else None, ev.record_id if ev is not None else None, finding.group)
+
+
+def subject_label(kind: str | None, record_id: str | None, group: str | None) -> str:
+    """:func:`finding_subject` from its parts, for what names a finding without being one (a baseline's
+    entry): the record id, else the group's label (``all KIND records`` for the whole register), else
+    ``KIND evidence`` (``evidence`` with no kind). Not escaped."""
+    if record_id is not None:
+        return record_id
+    if group == "all":
+        return f"all {kind} records" if kind else "all records"
+    if group is not None:
+        return group
+    return f"{kind} evidence" if kind else "evidence"
 
 
 def scorecard_rows(result: RunResult) -> tuple[AreaScore, ...]:

@@ -19,6 +19,8 @@ from typing import TYPE_CHECKING, Any
 from capcheck.core.errors import PluginError, Problem, UsageError
 from capcheck.core.ids import namespace_of, normalise_rule_id
 from capcheck.core.models import Outcome, PassedRecords, RuleMeta, RuleSource, Severity, Status, display_path
+from capcheck.core.side_inputs import shorten
+from capcheck.core.wording import did_you_mean
 
 if TYPE_CHECKING:
     from capcheck.core.evidence import EvidenceSet
@@ -312,8 +314,8 @@ def select_rules(
     (``COMM-00``, ``acme.CULT-1``), an area id (``COMM``: never ``COMMS``; a third party's rules of
     the area too), a namespace with its dot (``acme.``), a namespace and an area (``acme.CULT``) or a
     tag. An id prefix never reaches into a namespace: ``CULT-1`` is the pack's rules only. A selector
-    that matches no rule is a usage error, never a silent no-op; so is a selection that leaves no
-    rule to run.
+    that matches no rule is a usage error (with the nearest id, area or tag as a did-you-mean), never a
+    silent no-op; so is a selection that leaves no rule to run.
     """
 
     def matches(selector: str, r: Rule) -> bool:
@@ -333,9 +335,12 @@ def select_rules(
     unknown = [s for s in (*select, *ignore) if not any(matches(s, r) for r in rules.values())]
     if unknown:
         namespaces = {ns for r in rules.values() if (ns := namespace_of(r.meta.id)) is not None}
+        metas = [r.meta for r in rules.values()]
+        choices = sorted({m.id for m in metas} | {m.area for m in metas} | {t for m in metas for t in m.tags})
         raise UsageError(
             [
-                f"unknown rule id, area or tag {s!r} (see 'capcheck rules list')"
+                f"unknown rule id, area or tag {shorten(s.strip())}{did_you_mean(s, choices)} "
+                "(see 'capcheck rules list')"
                 + (
                     f"; a namespace is selected with its dot: '{s.strip().lower()}.'"
                     if s.strip().lower() in namespaces

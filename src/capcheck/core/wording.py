@@ -1,12 +1,16 @@
-"""Counted nouns in messages: ``plural(1, "person")`` is ``1 person``, ``plural(2, "person")`` ``2 people``.
+"""Wording of messages: counted nouns (``plural(2, "person")`` is ``2 people``) and the did-you-mean hint.
 
 The one place text outputs (the CLI, the text, Markdown and diff reports, rule message templates) get a
-count and its noun to agree.
+count and its noun to agree, and the one did-you-mean of usage errors (an unknown selector, rule id, area,
+format or option: ``unknown rule 'COMM-0O1' (did you mean 'COMM-001'?)``).
 """
 
 from __future__ import annotations
 
-__all__ = ["noun_for", "plural"]
+import difflib
+from collections.abc import Iterable
+
+__all__ = ["did_you_mean", "noun_for", "plural"]
 
 #: Nouns whose plural is not made by adding -s/-es/-ies.
 _IRREGULAR = {"person": "people", "criterion": "criteria", "child": "children", "analysis": "analyses"}
@@ -33,3 +37,10 @@ def noun_for(count: float, noun: str) -> str:
 def plural(count: float, noun: str) -> str:
     """``count`` and ``noun`` agreeing: ``1 rule``, ``2 rules``, ``0 people``, ``1 evidence file``."""
     return f"{count} {noun_for(count, noun)}"
+
+
+def did_you_mean(word: str, choices: Iterable[str]) -> str:
+    """`` (did you mean 'COMM'?)`` for the closest choice, in any case; empty when none is close."""
+    folded = {c.casefold(): c for c in choices}
+    close = difflib.get_close_matches(word.strip().casefold(), folded, n=1, cutoff=0.6)
+    return f" (did you mean {folded[close[0]]!r}?)" if close else ""

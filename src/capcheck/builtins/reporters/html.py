@@ -33,7 +33,7 @@ from capcheck.core.escaping.html import esc
 from capcheck.core.escaping.json import json_safe
 from capcheck.core.hookspecs import hookimpl
 from capcheck.core.models import STATUS_ORDER, Finding, RuleInfo, RunResult, Severity, Status
-from capcheck.core.reporting import RenderOptions, Reporter
+from capcheck.core.reporting import RenderOptions, Reporter, finding_subject, subject_label
 
 if TYPE_CHECKING:  # annotations only: the result carries these
     from capcheck.assessment.scorecard import AreaScore, Scorecard
@@ -157,7 +157,7 @@ _JS = """
   }
   function text(r) {
     var parts = [r[C.status], r[C.severity], r[C.area], r[C.rule], titles[r[C.rule]], r[C.kind], r[C.record] || "",
-      r[C.group] || "", r[C.location], r[C.pointer] || "", r[C.message]];
+      r[C.subject] || "", r[C.location], r[C.pointer] || "", r[C.message]];
     var a = r[C.accepted];
     if (a) { parts = parts.concat(a); }
     return parts.join("\\n").toLowerCase();
@@ -167,7 +167,7 @@ _JS = """
     severity: function (r) { return -rank.severity[r[C.severity]]; },
     area: function (r) { return rank.area[r[C.area]]; },
     rule: function (r) { return r[C.rule]; },
-    record: function (r) { return r[C.record] || r[C.group] || r[C.kind]; },
+    record: function (r) { return r[C.record] || r[C.subject] || r[C.kind]; },
     location: function (r) { return r[C.location]; },
     message: function (r) { return r[C.message]; }
   };
@@ -235,9 +235,8 @@ _JS = """
     var td = cell(tr);
     if (r[C.record] !== null) {
       td.appendChild(el("span", "mono", r[C.record]));
-    } else if (r[C.group] !== null) {
-      td.textContent = r[C.kind] + ": ";
-      td.appendChild(el("span", "mono", r[C.group]));
+    } else if (r[C.subject] !== null) {
+      td.textContent = r[C.subject];
     } else {
       td.textContent = r[C.kind];
     }
@@ -561,10 +560,8 @@ def _finding_row(f: Finding, baseline_file: str = "") -> str:
     if ev is not None:
         if ev.record_id is not None:
             record = f'<span class="mono">{esc(ev.record_id)}</span>'
-        elif f.group is not None:
-            record = f'{esc(ev.kind)}: <span class="mono">{esc(f.group)}</span>'
-        else:
-            record = esc(ev.kind)
+        else:  # a group's label (all KIND records for a whole register), or the kind it lacked
+            record = esc(finding_subject(f))
         location = f'<span class="mono">{esc(ev.location())}</span>'
         if ev.row is not None:
             location += f' <span class="note">row {ev.row}</span>'
@@ -584,7 +581,7 @@ def _finding_row(f: Finding, baseline_file: str = "") -> str:
 
 #: The findings' fields in the page's data block, in the order of each row's array.
 _COLUMNS = (
-    "status", "severity", "area", "rule", "kind", "record", "group",
+    "status", "severity", "area", "rule", "kind", "record", "subject",
     "location", "row", "pointer", "message", "accepted", "fingerprint",
 )  # fmt: skip
 #: How many rows are in the table at first (the rest come with "Show more"): layout time grows with rows.
@@ -615,7 +612,7 @@ def _finding_data(f: Finding, baseline_file: str) -> list[Any]:
         _text(f.rule_id),
         _text(ev.kind) if ev is not None else "",
         _text(ev.record_id) if ev is not None else None,
-        _text(f.group) if ev is not None and ev.record_id is None else None,
+        _text(finding_subject(f)) if ev is not None and ev.record_id is None else None,
         _text(ev.location()) if ev is not None else None,
         ev.row if ev is not None else None,
         _text(ev.pointer) if ev is not None else None,
@@ -765,7 +762,7 @@ def _baseline(result: RunResult) -> str:
     if fixed:
         rows = "".join(
             f"<tr><td><code>{esc(e.get('rule_id'))}</code></td><td>{esc(e.get('severity') or '')}</td>"
-            f'<td class="mono">{esc(e.get("record_id") or e.get("group") or e.get("kind") or "")}</td>'
+            f'<td class="mono">{esc(subject_label(e.get("kind"), e.get("record_id"), e.get("group")))}</td>'
             f'<td class="msg">{esc(e.get("message") or "")}</td><td class="mono">{esc(e.get("fingerprint"))}</td></tr>'
             for e in fixed[:MAX_FIXED]
         )

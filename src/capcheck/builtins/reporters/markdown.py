@@ -21,7 +21,7 @@ from collections.abc import Sequence
 from capcheck.core.escaping.markdown import fit_comment, md_escape, truncated_line
 from capcheck.core.hookspecs import hookimpl
 from capcheck.core.models import Finding, RunResult, Severity, Status
-from capcheck.core.reporting import RenderOptions, Reporter, scorecard_rows
+from capcheck.core.reporting import RenderOptions, Reporter, finding_subject, scorecard_rows, subject_label
 from capcheck.core.wording import plural
 
 __all__ = ["MAX_FIXED", "MAX_LISTED", "render_markdown"]
@@ -202,10 +202,8 @@ def _where(f: Finding) -> str:
     if ev is None:
         return ""
     parts = [md_escape(ev.location(), 200)]
-    if ev.record_id is not None:
-        parts.append(md_escape(ev.record_id, 120))
-    elif f.group is not None:
-        parts.append(f"{md_escape(ev.kind)}: {md_escape(f.group, 120)}")
+    if ev.record_id is not None or f.group is not None:
+        parts.append(md_escape(finding_subject(f), 120))
     return " \u00b7 ".join(parts)
 
 
@@ -312,7 +310,7 @@ def _baseline(result: RunResult, most: int) -> list[str]:
             "|---|---|---|",
         ]
         for e in fixed[:most]:
-            key = e.get("record_id") or e.get("group") or e.get("kind") or ""
+            key = subject_label(e.get("kind"), e.get("record_id"), e.get("group"))
             rule = md_escape(e.get("rule_id"), 20)
             lines.append(f"| {rule} | {md_escape(key, 120)} | {md_escape(e.get('message'), MAX_MESSAGE)} |")
         if len(fixed) > most:

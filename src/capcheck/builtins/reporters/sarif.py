@@ -39,7 +39,7 @@ from urllib.parse import quote
 from capcheck.core.escaping.json import json_text
 from capcheck.core.hookspecs import hookimpl
 from capcheck.core.models import EvidenceRef, Finding, RuleInfo, RunResult, Severity, Status
-from capcheck.core.reporting import RenderOptions, Reporter, document_file
+from capcheck.core.reporting import RenderOptions, Reporter, document_file, finding_subject
 
 __all__ = [
     "INFORMATION_URI",
@@ -275,10 +275,8 @@ def _result(f: Finding, rule_index: int, locator: _Locator, waived_known: frozen
         kind, level = "pass", "none"
     ev = f.evidence
     text = f.message or f.title
-    if ev is not None and ev.record_id is not None:
-        text = f"{ev.record_id}: {text}"
-    elif f.group is not None:
-        text = f"{f.group}: {text}"
+    if (ev is not None and ev.record_id is not None) or f.group is not None:
+        text = f"{finding_subject(f)}: {text}"  # a group's label: all KIND records for a whole register
     if f.status is Status.ERROR:
         text = f"{f.rule_id} could not be evaluated: {text}"
     out: dict[str, Any] = {

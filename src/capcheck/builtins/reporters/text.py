@@ -35,12 +35,23 @@ if TYPE_CHECKING:  # annotations only: the result carries these
     from capcheck.assessment.scorecard import Scorecard
     from capcheck.assessment.waivers import WaiverState
 
-__all__ = ["SHOW_CHOICES", "render_summary_line", "render_text", "summary_line", "verdict_line"]
+__all__ = ["SHOW_CHOICES", "parse_show", "render_summary_line", "render_text", "summary_line", "verdict_line"]
 
 #: What ``--show`` takes: the statuses to list, and ``criteria`` for the per-criterion view.
 SHOW_CHOICES = ("fail", "error", "skip", "waived", "baselined", "pass", "criteria")
 #: Records detailed per rule within ``--limit`` (all of them with ``--limit 0``).
 RECORDS_PER_RULE = 3
+
+
+def parse_show(items: Iterable[str]) -> frozenset[str]:
+    """What to list, from ``--show`` values or ``[display] show`` items (each may be comma-separated, any
+    case): the one check of both. :raises ValueError: an item is not in :data:`SHOW_CHOICES`, or none is given."""
+    chosen = {part.strip().lower() for item in items for part in item.split(",") if part.strip()}
+    unknown = sorted(chosen - set(SHOW_CHOICES))
+    if unknown or not chosen:
+        raise ValueError(f"{', '.join(map(repr, unknown)) or 'nothing'} is not one of {', '.join(SHOW_CHOICES)}")
+    return frozenset(chosen)
+
 
 _STATUS_COLOUR = {
     Status.FAIL: "31",
