@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from capcheck.core.lifecycle import fill_end_of_life, purl_base, snapshot
+from capcheck.builtins.lifecycle import fill_end_of_life, purl_base, snapshot
 from capcheck.core.loading import Document
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -45,6 +45,7 @@ if TYPE_CHECKING:
     from capcheck.core.kinds import EvidenceKind, KindExtension
     from capcheck.core.loading import (
         Document,
+        Enricher,
         LoadContext,
         Loader,
         SourceFile,
@@ -89,6 +90,7 @@ __all__ = [
     "CriterionResult",
     "CriterionStatus",
     "Document",
+    "Enricher",
     "EvidenceError",
     "EvidenceFileInfo",
     "EvidenceKind",
@@ -153,7 +155,7 @@ _HOMES = {
     "capcheck.core.evidence": ("EvidenceSet", "evidence_from_records", "load_evidence"),
     "capcheck.core.hookspecs": ("PLUGIN_API_VERSION", "hookimpl", "hookspec"),
     "capcheck.core.kinds": ("EvidenceKind", "KindExtension"),
-    "capcheck.core.loading": ("Document", "LoadContext", "Loader", "SourceFile"),
+    "capcheck.core.loading": ("Document", "Enricher", "LoadContext", "Loader", "SourceFile"),
     "capcheck.core.models": (
         "Area",
         "Criterion",

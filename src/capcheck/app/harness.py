@@ -157,7 +157,9 @@ def check_case_file(case_file: CaseFile, registry: Registry, cases: Sequence[Cas
 def _evidence(case_file: CaseFile, case: Case, registry: Registry) -> EvidenceSet:
     try:
         if case.evidence_files:
-            return load_evidence(case.evidence_files, loaders=registry.loaders, kinds=registry.kinds)
+            return load_evidence(
+                case.evidence_files, loaders=registry.loaders, kinds=registry.kinds, enrichers=registry.enrichers
+            )
         return evidence_from_records(
             case.evidence or {}, kinds=registry.kinds, name=f"{case_file.shown}#{case.pointer}"
         )

@@ -86,6 +86,7 @@ DEFAULT_PLUGINS: tuple[str, ...] = (
     "capcheck.builtins.loaders.ocds",
     "capcheck.builtins.loaders.cyclonedx",
     "capcheck.builtins.loaders.spdx",
+    "capcheck.builtins.lifecycle",
     "capcheck.builtins.declarative.toml_format",
     "capcheck.builtins.pack",
     "capcheck.builtins.reporters.text",

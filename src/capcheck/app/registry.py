@@ -25,7 +25,7 @@ from capcheck.builtins.declarative import CompileContext, RuleFormat
 from capcheck.core.errors import CapcheckError, PluginError, Problem, RuleFileError
 from capcheck.core.ids import RESERVED_NAMESPACE, namespace_of, suggest_namespace
 from capcheck.core.kinds import EvidenceKind, KindExtension, extend_kinds, kind_problems
-from capcheck.core.loading import Loader
+from capcheck.core.loading import Enricher, Loader
 from capcheck.core.models import Area, Framework, RuleSource, display_path
 from capcheck.core.reporting import Reporter
 from capcheck.core.rules import Rule
@@ -53,6 +53,8 @@ class Registry:
     loaders: dict[str, Loader] = field(default_factory=dict)
     #: Loaders that recognise their files by content (``Loader.claims``), asked before ``loaders``.
     content_loaders: list[Loader] = field(default_factory=list)
+    #: Enrichers (``capcheck_enrichers``), run on loaded documents in registration order.
+    enrichers: list[Enricher] = field(default_factory=list)
     rule_formats: dict[str, RuleFormat] = field(default_factory=dict)
     rules: dict[str, Rule] = field(default_factory=dict)
     reporters: dict[str, Reporter] = field(default_factory=dict)
@@ -156,6 +158,10 @@ def build_registry(
             continue
         for ext in loader.extensions:
             _add(reg, reg.loaders, "loader for", ext.lower(), loader, owner)
+    named: dict[str, Enricher] = {}
+    for owner, enricher in _collect(pm, "capcheck_enrichers", Enricher):
+        _add(reg, named, "enricher", enricher.name, enricher, owner)
+        reg.enrichers.append(enricher)
     for owner, fmt in _collect(pm, "capcheck_rule_formats", RuleFormat):
         for ext in fmt.extensions:
             _add(reg, reg.rule_formats, "rule format for", ext.lower(), fmt, owner)

@@ -117,7 +117,8 @@ def validate_paths(registry: Registry, paths: list[Path], config: Config, warnin
                 kinds=registry.kinds,
                 kind_map=config.csv_kinds,
                 content_loaders=registry.content_loaders,
-                product_names=config.endoflife_products,
+                enrichers=registry.enrichers,
+                options={"endoflife_products": config.endoflife_products},
                 max_file_mb=config.max_file_mb,
                 mappings=config.mappings(),
             )

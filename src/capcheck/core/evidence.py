@@ -22,8 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 from capcheck.core.errors import EvidenceError, PluginError, Problem
 from capcheck.core.kinds import EvidenceKind
-from capcheck.core.lifecycle import fill_end_of_life
-from capcheck.core.loading import HEAD_BYTES, Document, LoadContext, Loader, SourceFile
+from capcheck.core.loading import HEAD_BYTES, Document, Enricher, LoadContext, Loader, SourceFile
 from capcheck.core.mapping import FileMapping, apply_to_document
 from capcheck.core.models import EvidenceFileInfo, EvidenceRef, display_path
 from capcheck.core.side_inputs import Named, elide, read_bounded, shorten
@@ -360,7 +359,8 @@ def load_evidence(
     max_file_mb: int = DEFAULT_MAX_FILE_MB,
     mappings: Sequence[FileMapping] = (),
     content_loaders: Sequence[Loader] = (),
-    product_names: Mapping[str, str] | None = None,
+    enrichers: Sequence[Enricher] = (),
+    options: Mapping[str, Any] | None = None,
     progress: Progress | None = None,
 ) -> EvidenceSet:
     """Read, validate and index the evidence under ``paths``; raise EvidenceError on any problem.
@@ -368,8 +368,9 @@ def load_evidence(
     :param loaders: loaders by lower-case extension (``".json"``).
     :param content_loaders: loaders that recognise a file by its content (``Loader.claims``), asked in
         order before the extension's loader, unless a mapping names the file.
-    :param product_names: local product names -> endoflife.date product ids (config ``endoflife_products``),
-        for filling in assets' end of life from the bundled snapshot (:mod:`capcheck.core.lifecycle`).
+    :param enrichers: the plugins' enrichers (``capcheck_enrichers``), run on each document of their kinds
+        after loading and mapping, before validation (the bundled end-of-life snapshot is one).
+    :param options: config values loaders and enrichers read (``LoadContext.options``).
     :param kinds: the registered kinds by id.
     :param kind_map: CSV file name (or glob) to kind id.
     :param mappings: the config's ``[[mapping]]`` tables (:mod:`capcheck.core.mapping`), first match wins.
@@ -380,7 +381,9 @@ def load_evidence(
     )
     if progress is not None:
         progress.files_found(len(files))
-    context = LoadContext(kinds=kinds, kind_map=dict(kind_map or {}), mappings=tuple(mappings))
+    context = LoadContext(
+        kinds=kinds, kind_map=dict(kind_map or {}), mappings=tuple(mappings), options=dict(options or {})
+    )
     builder = _Builder(kinds, problems)
     max_bytes = max_file_mb << 20
     shown_names = [display_path(path) for path in files]
@@ -424,8 +427,20 @@ def load_evidence(
             except Exception as exc:  # a loader plugin's own bug: name it, with the file it failed on
                 problems.append(Problem(f"the {loader.name!r} loader failed: {type(exc).__name__}: {exc}", path=shown))
                 continue
+            try:
+                for doc in documents:
+                    for enricher in enrichers:
+                        if not enricher.kinds or doc.kind in enricher.kinds:
+                            enricher.enrich(doc, context)
+            except EvidenceError as exc:
+                problems.extend(exc.problems)
+                continue
+            except Exception as exc:  # an enricher plugin's own bug: name it, with the file it failed on
+                problems.append(
+                    Problem(f"the {enricher.name!r} enricher failed: {type(exc).__name__}: {exc}", path=shown)
+                )
+                continue
             for doc in documents:
-                fill_end_of_life(doc, product_names)  # it-assets only: end of life from the bundled snapshot
                 builder.add(source, doc, loader.name, sha256)
             if progress is not None:
                 progress.file_loaded(sum(len(doc.records) for doc in documents))

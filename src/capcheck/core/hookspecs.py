@@ -51,7 +51,7 @@ import pluggy
 if TYPE_CHECKING:  # imported for annotations only: keeps `import capcheck` cheap
     from capcheck.builtins.declarative import RuleFormat
     from capcheck.core.kinds import EvidenceKind, KindExtension
-    from capcheck.core.loading import Loader
+    from capcheck.core.loading import Enricher, Loader
     from capcheck.core.models import Area, Framework
     from capcheck.core.reporting import Reporter
     from capcheck.core.rules import Rule
@@ -67,7 +67,7 @@ PROJECT_NAME = "capcheck"
 #: ``CAPCHECK_PLUGIN_API = "1.1"`` at its top level, and is refused, with its name, by a capcheck whose
 #: major differs or whose minor is lower. History: 1.0 the hooks and names before namespaces; 1.1
 #: namespaced ids, ``capcheck_kind_extensions``, ``any_of`` kinds and this version check.
-PLUGIN_API_VERSION = "1.1"
+PLUGIN_API_VERSION = "1.2"
 
 hookspec = pluggy.HookspecMarker(PROJECT_NAME)
 #: Mark a plugin function as an implementation of the hook of the same name.
@@ -162,6 +162,35 @@ def capcheck_loaders() -> Sequence[Loader]:
                 Loader(name="parquet", extensions=(".parquet",), load=load_parquet),
                 Loader(name="cmdb", extensions=(".csv",), load=load_cmdb, claims=lambda h: h.startswith(b"CI_ID,")),
             ]
+    """
+    raise NotImplementedError
+
+
+@hookspec
+def capcheck_enrichers() -> Sequence[Enricher]:
+    """Register enrichers: steps that complete loaded documents from reference data, before validation.
+
+    Called once when the registry is built. An enricher's ``enrich(document, context)`` runs on
+    every loaded document of its ``kinds`` (all kinds when empty), after the loader and any
+    ``[[mapping]]``, before schema validation, in registration order. It fills in what the register
+    left out and says so (a field naming its source, a note on the document); it must not overwrite
+    a value the register gives. ``context.options`` holds config values (``endoflife_products``).
+    An exception from it stops the run naming the enricher and the file; two enrichers with one
+    name stop the run naming both plugins. The bundled end-of-life snapshot is one.
+
+    :return: the enrichers this plugin adds.
+
+    Example::
+
+        @hookimpl
+        def capcheck_enrichers():
+            def owners(doc, context):
+                for record in doc.records:
+                    if not record.get("owner") and record.get("team") in TEAM_LEADS:
+                        record["owner"] = TEAM_LEADS[record["team"]]
+                        record["owner_source"] = "team leads register"
+
+            return [Enricher(name="team-leads", enrich=owners, kinds=("it-assets",))]
     """
     raise NotImplementedError
 

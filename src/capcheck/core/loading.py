@@ -28,6 +28,7 @@ __all__ = [
     "HEAD_BYTES",
     "MAX_DEPTH",
     "Document",
+    "Enricher",
     "LoadContext",
     "Loader",
     "SourceFile",
@@ -69,6 +70,8 @@ class LoadContext:
     kind_map: Mapping[str, str] = field(default_factory=dict)
     #: The config's ``[[mapping]]`` tables, in order (:mod:`capcheck.core.mapping`).
     mappings: Sequence[FileMapping] = ()
+    #: Config values for loaders and enrichers, by config key (``endoflife_products`` ...).
+    options: Mapping[str, Any] = field(default_factory=dict)
 
     def mapping_for(self, path: Path, sheet: str | None = None) -> FileMapping | None:
         """The first mapping for this file (and sheet: one naming the sheet, else one for the whole file)."""
@@ -164,6 +167,26 @@ class Loader:
     applies_mapping: bool = False
     #: Content recognition: whether the file (its first bytes) is this loader's format. None: by extension only.
     claims: Callable[[bytes], bool] | None = None
+
+
+#: What an enricher does to one loaded document, in place (records, notes).
+EnrichFunction = Callable[["Document", LoadContext], None]
+
+
+@dataclass(frozen=True)
+class Enricher:
+    """Completes loaded documents of some kinds before they are validated, from reference data.
+
+    Called on every document of its ``kinds`` (all kinds when empty), after the loader and any
+    mapping, before schema validation and indexing: the bundled end-of-life snapshot fills in an
+    asset's end of life this way. It must leave a value the register gives untouched, say what it
+    filled in (a field naming its source, a note on the document), and never open a path evidence names.
+    """
+
+    name: str
+    enrich: EnrichFunction
+    kinds: tuple[str, ...] = ()
+    description: str = ""
 
 
 def decode_text(source: SourceFile) -> str:

@@ -22,10 +22,12 @@ from dataclasses import dataclass
 from functools import cache
 from typing import TYPE_CHECKING, Any
 
+from capcheck.core.hookspecs import hookimpl
+from capcheck.core.loading import Enricher
 from capcheck.core.resources import data_dir
 
 if TYPE_CHECKING:
-    from capcheck.core.loading import Document
+    from capcheck.core.loading import Document, LoadContext
 
 __all__ = ["KIND", "SNAPSHOT_FILE", "Cycle", "Snapshot", "fill_end_of_life", "snapshot"]
 
@@ -154,3 +156,21 @@ def fill_end_of_life(doc: Document, names: Mapping[str, str] | None = None) -> N
             f"end of life from the endoflife.date snapshot of {data.date}: {filled} dated, {unannounced} with none "
             f"announced, {ended} ended with no date; {unknown} not in the snapshot (unknown)",
         )
+
+
+def _enrich(doc: Document, context: LoadContext) -> None:
+    names = context.options.get("endoflife_products")
+    fill_end_of_life(doc, names if isinstance(names, Mapping) else None)
+
+
+@hookimpl
+def capcheck_enrichers() -> Sequence[Enricher]:
+    """The end-of-life enricher: assets' end of life from the bundled endoflife.date snapshot."""
+    return [
+        Enricher(
+            name="endoflife",
+            enrich=_enrich,
+            kinds=(KIND,),
+            description="fills in it-assets' end of life from the bundled endoflife.date snapshot",
+        )
+    ]
