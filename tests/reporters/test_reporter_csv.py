@@ -6,6 +6,8 @@ import csv
 import dataclasses
 import io
 
+import pytest
+
 from capcheck.builtins.reporters.csv import COLUMNS, render_csv
 from capcheck.core.models import RunResult
 from capcheck.core.reporting import RenderOptions
@@ -118,3 +120,18 @@ def test_bare_carriage_return_starts_no_row(default_result: RunResult, options: 
     assert '"x\r=1+1"' in text
     rows = _rows(text)
     assert len(rows) == 2 and rows[1][COLUMNS.index("message")] == "x\r=1+1"
+
+
+def test_the_streamed_file_equals_the_rendered_text(
+    full_result: RunResult, options: RenderOptions, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``write_csv`` (what ``-o``/``--report`` use) writes exactly what ``render_csv`` returns, in any chunk size."""
+    import capcheck.builtins.reporters.csv as module
+
+    text = module.render_csv(full_result, options)
+    assert len(list(csv.reader(io.StringIO(text)))) == len(full_result.findings) + 1
+    for chunk in (1, 3, 2048):
+        monkeypatch.setattr(module, "_CHUNK", chunk)
+        out = io.BytesIO()
+        module.write_csv(full_result, options, out)
+        assert out.getvalue().decode("utf-8") == text

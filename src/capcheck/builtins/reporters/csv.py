@@ -14,14 +14,20 @@ the file is UTF-8 without a BOM.
 
 from __future__ import annotations
 
+import io
 from collections.abc import Sequence
+from itertools import islice
 
 from capcheck.core.escaping.csv import csv_line
 from capcheck.core.hookspecs import hookimpl
 from capcheck.core.models import Finding, RunResult, Status
-from capcheck.core.reporting import RenderOptions, Reporter
+from capcheck.core.reporting import ByteStream, RenderOptions, Reporter
 
-__all__ = ["COLUMNS", "render_csv"]
+__all__ = ["COLUMNS", "render_csv", "write_csv"]
+
+#: Rows encoded and written at a time: a run's findings are made as they are read, so the file is
+#: written without holding them all (or their text) at once.
+_CHUNK = 2048
 
 #: The header row.
 COLUMNS: tuple[str, ...] = (
@@ -73,9 +79,19 @@ def _row(f: Finding) -> list[object]:
     ]
 
 
+def write_csv(result: RunResult, options: RenderOptions, stream: ByteStream) -> None:
+    """Write the header row, then one row per finding in the findings' order, a chunk at a time."""
+    stream.write(csv_line(COLUMNS).encode("utf-8"))
+    findings = iter(result.findings)
+    while chunk := list(islice(findings, _CHUNK)):
+        stream.write("".join(csv_line(_row(f)) for f in chunk).encode("utf-8"))
+
+
 def render_csv(result: RunResult, options: RenderOptions) -> str:
-    """Render one CSV row per finding (in the findings' order), after a header row."""
-    return csv_line(COLUMNS) + "".join(csv_line(_row(f)) for f in result.findings)
+    """Render one CSV row per finding (in the findings' order), after a header row (what :func:`write_csv` writes)."""
+    out = io.BytesIO()
+    write_csv(result, options, out)
+    return out.getvalue().decode("utf-8")
 
 
 @hookimpl
@@ -85,6 +101,7 @@ def capcheck_reporters() -> Sequence[Reporter]:
         Reporter(
             name="csv",
             render=render_csv,
+            write=write_csv,
             description="one row per finding for spreadsheets (formula injection neutralised)",
             extension=".csv",
         )
