@@ -123,7 +123,7 @@ _JS = """
   var tbody = table.tBodies[0];
   var shown = document.getElementById("shown");
   var more = document.getElementById("more");
-  var PAGE = 200;
+  var PAGE = data.page;
   var limit = PAGE;
   var matches = [];
   var texts = null;
@@ -664,6 +664,8 @@ def _findings(result: RunResult) -> str:
         # A rule's title once, not on every row: the block is most of the page's bytes.
         "titles": {f.rule_id: _text(f.title) for f in listed},
         "rows": [_finding_data(f, baseline_file) for f in listed],
+        # The page size, defined once: the markup's first page and the script's pages are the same size.
+        "page": PAGE,
     }
     more = (
         f'<p class="note">Only the first {MAX_ROWS} of {len(findings)} findings are in this page; '
