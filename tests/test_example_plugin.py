@@ -49,18 +49,22 @@ def plugin_args(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[str]]:
 
 
 def test_the_example_plugins_own_test_suite_passes(tmp_path: Path) -> None:
+    """Both bundled plugins' suites, collected in one pytest session as a user running several plugins'
+    tests would: each passes, and neither imports the other's ``conftest`` or test modules."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("CAPCHECK_", "PYTEST_"))}
     env["PYTHONDONTWRITEBYTECODE"] = "1"
+    suites = [str(PLUGIN / "tests"), str(ROOT / "plugins" / "capcheck-example" / "tests")]
     result = subprocess.run(
-        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "--basetemp", str(tmp_path / "t"), "tests"],
-        cwd=PLUGIN,
+        [sys.executable, "-m", "pytest", "-v", "-p", "no:cacheprovider", "--basetemp", str(tmp_path / "t"), *suites],
+        cwd=ROOT,
         env=env,
         capture_output=True,
         text=True,
         timeout=300,
     )
     assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-2000:]
-    assert " passed" in result.stdout
+    passed = {line.split("::")[0].rsplit("/", 1)[-1] for line in result.stdout.splitlines() if " PASSED" in line}
+    assert {"test_ocds_rule_cases.py", "test_ocds_plugin.py", "test_example_rule_cases.py", "test_plugin.py"} <= passed
 
 
 def test_an_ocds_file_is_checked_end_to_end(run_cli, workdir: Path, plugin_args: list[str]) -> None:

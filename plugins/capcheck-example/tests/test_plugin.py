@@ -2,23 +2,24 @@
 merged into capcheck's it-assets, its namespaced rules run by `capcheck check`."""
 
 import json
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 from capcheck.cli import cli
 from click.testing import CliRunner, Result
 
-from conftest import INSTALLED
 
-PLUGIN_ARGS = () if INSTALLED else ("--plugin", "capcheck_example.plugin")
+@pytest.fixture
+def run(plugin_args: tuple[str, ...]) -> Callable[..., Result]:
+    def invoke(*args: str) -> Result:
+        return CliRunner().invoke(cli, [*args, *plugin_args], catch_exceptions=False)
+
+    return invoke
 
 
-def run(*args: str) -> Result:
-    return CliRunner().invoke(cli, [*args, *PLUGIN_ARGS], catch_exceptions=False)
-
-
-@pytest.mark.skipif(not INSTALLED, reason="not installed: capcheck finds it only when named with --plugin")
-def test_capcheck_finds_the_installed_plugin_through_its_entry_point() -> None:
+@pytest.mark.usefixtures("installed_plugin")
+def test_capcheck_finds_the_installed_plugin_through_its_entry_point(run: Callable[..., Result]) -> None:
     listing = run("plugins")
     assert listing.exit_code == 0, listing.stderr
     [line] = [line for line in listing.stdout.splitlines() if line.startswith("example ")]
@@ -26,14 +27,16 @@ def test_capcheck_finds_the_installed_plugin_through_its_entry_point() -> None:
     assert "1 kind" in line and "1 kind field" in line and "3 rules" in line
 
 
-def test_the_kind_extension_is_merged_into_it_assets() -> None:
+def test_the_kind_extension_is_merged_into_it_assets(run: Callable[..., Result]) -> None:
     shown = run("kinds", "--show", "it-assets")
     assert shown.exit_code == 0, shown.stderr
     [row] = [line.split() for line in shown.stdout.splitlines() if line.startswith("example_site ")]
     assert row[1] == "string" and row[-1] == "(extension)"
 
 
-def test_a_check_runs_the_plugins_rules(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_check_runs_the_plugins_rules(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, run: Callable[..., Result]
+) -> None:
     monkeypatch.chdir(tmp_path)
     Path("it-assets.csv").write_text(
         "id,name,product,environment,criticality,example_site\n"

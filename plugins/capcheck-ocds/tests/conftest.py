@@ -38,6 +38,20 @@ PLUGIN_ARGS: tuple[str, ...] = () if INSTALLED else ("--plugin", MODULE)
 
 
 @pytest.fixture
+def plugin_modules() -> tuple[str, ...]:
+    """What to pass as ``plugins=`` to capcheck.testing (a fixture, not an import from conftest: two
+    plugins' test folders collected in one pytest session would share one ``conftest`` module name)."""
+    return PLUGINS
+
+
+@pytest.fixture
+def installed_plugin() -> None:
+    """Skip a test that needs the plugin installed (found through its entry point)."""
+    if not INSTALLED:
+        pytest.skip("capcheck-ocds is not installed (pip install -e plugins/capcheck-ocds)")
+
+
+@pytest.fixture
 def workdir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """A scratch working directory holding a copy of the extract (messages show paths relative to it)."""
     monkeypatch.chdir(tmp_path)

@@ -11,12 +11,11 @@ import pytest
 from capcheck.app.plugins import build_plugin_manager
 from click.testing import Result
 
-from conftest import INSTALLED, MODULE
-
 RunCli = Callable[..., Result]
+MODULE = "capcheck_ocds.plugin"
 
 
-@pytest.mark.skipif(not INSTALLED, reason="capcheck-ocds is not installed (pip install -e plugins/capcheck-ocds)")
+@pytest.mark.usefixtures("installed_plugin")
 def test_the_installed_plugin_is_discovered_through_its_entry_point(run_cli: RunCli) -> None:
     _pm, infos = build_plugin_manager()
     [info] = [i for i in infos if i.name == "ocds"]

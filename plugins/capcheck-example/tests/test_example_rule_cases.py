@@ -5,14 +5,12 @@ from pathlib import Path
 import pytest
 from capcheck.testing import case_files, run_case_file
 
-from conftest import PLUGINS
-
 CASES = Path(__file__).parent / "cases"
 
 
 @pytest.mark.parametrize("path", case_files(CASES), ids=lambda p: p.stem)
-def test_rule_cases(path: Path) -> None:
-    run_case_file(path, plugins=PLUGINS)
+def test_rule_cases(path: Path, plugin_modules: tuple[str, ...]) -> None:
+    run_case_file(path, plugins=plugin_modules)
 
 
 def test_every_rule_has_a_case_file() -> None:
