@@ -407,6 +407,21 @@ def test_display_settings_precedence(workdir: Path) -> None:
     assert given.limit.value == 2 and str(given.limit.origin) == "--limit"
 
 
+def test_layout_and_min_severity_precedence(workdir: Path) -> None:
+    default = resolve_settings(CliOptions(), Config(), environ={})
+    assert default.layout.value == "grouped" and default.min_severity.value is None
+    config = _config(workdir, '[display]\nlayout = "compact"\nmin_severity = "high"\n')
+    from_file = resolve_settings(CliOptions(), config, environ={})
+    assert from_file.layout.value == "compact" and str(from_file.layout.origin) == "capcheck.toml: /display/layout"
+    assert from_file.min_severity.value is Severity.HIGH
+    assert str(from_file.min_severity.origin) == "capcheck.toml: /display/min_severity"
+    quiet = resolve_settings(CliOptions(quiet=True, compact=True, min_severity=Severity.LOW), config, environ={})
+    assert quiet.layout.value == "quiet" and str(quiet.layout.origin) == "--quiet"  # --quiet over --compact
+    assert quiet.min_severity.value is Severity.LOW and str(quiet.min_severity.origin) == "--min-severity"
+    compact = resolve_settings(CliOptions(compact=True), _config(workdir, '[display]\nlayout = "quiet"\n'), environ={})
+    assert compact.layout.value == "compact" and str(compact.layout.origin) == "--compact"
+
+
 @pytest.mark.parametrize(
     ("text", "problem"),
     [
@@ -415,7 +430,9 @@ def test_display_settings_precedence(workdir: Path) -> None:
         ('[display]\nshow = "fail"\n', "capcheck.toml: /display/show: Input should be a valid array, not 'fail'"),
         ("[display]\nlimit = -1\n", "capcheck.toml: /display/limit: Input should be greater than or equal to 0"),
         ('[display]\nlimit = "3"\n', "capcheck.toml: /display/limit: Input should be a valid integer"),
-        ("[display]\nlimt = 3\n", "capcheck.toml: /display/limt: unknown key (allowed: limit, show)"),
+        ("[display]\nlimt = 3\n", "/display/limt: unknown key (allowed: layout, limit, min_severity, show)"),
+        ('[display]\nlayout = "tiny"\n', "/display/layout: Input should be 'grouped', 'compact' or 'quiet'"),
+        ('[display]\nmin_severity = "severe"\n', "/display/min_severity: Input should be 'info', 'low',"),
         ("[scorecard]\nfoo = 1\n", "capcheck.toml: /scorecard/foo: unknown key (allowed: achieved_shares,"),
     ],
 )
@@ -450,6 +467,19 @@ def test_the_config_display_table_shapes_the_text_report_and_the_flags_win(
     assert skips.exit_code == 1 and set(listed(skips.stdout)) == {"skip "}  # the failures are not listed
     assert "" in set(listed(run_cli(*args, "--compact", "--show", "fail").stdout))  # the flag wins
 
+    # layout and min_severity: the file as the flags would, the flags winning
+    (workdir / "capcheck.toml").unlink()
+    compact_high, compact, quiet = (
+        run_cli(*args, *flags).stdout for flags in (("--compact", "--min-severity", "high"), ("--compact",), ("-q",))
+    )
+    assert len(compact_high) < len(compact)  # the fixture has findings below high
+    (workdir / "capcheck.toml").write_text('[display]\nlayout = "compact"\nmin_severity = "high"\n')
+    from_file = run_cli(*args)
+    assert from_file.exit_code == 1 and from_file.stdout == compact_high
+    assert run_cli(*args, "--quiet").stdout == quiet
+    assert run_cli(*args, "--min-severity", "info").stdout == compact
+
+    (workdir / "capcheck.toml").write_text('[display]\nshow = ["skip"]\n')
     shown = run_cli("config", "show", "--limit", "3", "-f", "json")
     assert shown.exit_code == 0, shown.stderr
     settings = json.loads(shown.stdout)["settings"]

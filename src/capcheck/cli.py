@@ -296,9 +296,15 @@ def _settings(config_path: Path | None, options: CliOptions) -> Settings:
         options = dataclasses.replace(options, no_config_plugins=True)
     if ctx is not None and ctx.meta.get(_DISPLAY, {}).get("quiet"):  # --quiet: the summary only, no progress
         options = dataclasses.replace(options, quiet=True)
-    if ctx is not None:  # --show and --limit: merged with the config's [display] there
+    if ctx is not None:  # --show, --limit, --compact, --min-severity: merged with the config's [display] there
         display = ctx.meta.get(_DISPLAY, {})
-        options = dataclasses.replace(options, show=display.get("show"), limit=display.get("limit"))
+        options = dataclasses.replace(
+            options,
+            show=display.get("show"),
+            limit=display.get("limit"),
+            compact=bool(display.get("compact")),
+            min_severity=display.get("min_severity"),
+        )
     if ctx is not None and ctx.find_root().params.get("no_plugin_autoload"):
         options = dataclasses.replace(options, no_plugin_autoload=True)
     return resolve_settings(options, config, search, stderr_isatty=sys.stderr.isatty)
@@ -918,7 +924,8 @@ def _render_options(
 
 def _display_settings(to_terminal: bool, effective: Settings | None = None) -> dict[str, Any]:
     """The display flags given to this command, as :class:`~capcheck.core.reporting.RenderOptions` fields;
-    ``show`` and ``limit`` as ``effective`` merged them with the config's ``[display]``."""
+    ``show``, ``limit``, the layout and ``min_severity`` as ``effective`` merged them with the config's
+    ``[display]``."""
     import shutil
 
     ctx = click.get_current_context(silent=True)
@@ -928,6 +935,10 @@ def _display_settings(to_terminal: bool, effective: Settings | None = None) -> d
         if effective.show.value is not None:
             given["show"] = effective.show.value
         given["limit"] = effective.limit.value
+        given.pop("quiet", None)
+        given.pop("compact", None)
+        given["layout"] = effective.layout.value
+        given["min_severity"] = effective.min_severity.value
     settings: dict[str, Any] = {}
     if given.pop("quiet", False):
         settings["layout"] = "quiet"

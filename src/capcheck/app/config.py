@@ -59,7 +59,8 @@ FailOn = Literal["info", "low", "medium", "high", "critical", "never"]
 
 
 class DisplayConfig(BaseModel):
-    """``[display]``: what the text report lists by default; ``--show`` and ``--limit`` win over it."""
+    """``[display]``: what the text report lists by default; ``--show``, ``--limit``, ``--compact``, ``--quiet``
+    and ``--min-severity`` win over it."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -69,6 +70,14 @@ class DisplayConfig(BaseModel):
     )
     limit: int | None = Field(
         default=None, ge=0, description="The most failing rules the text report details; 0 for all (as --limit)."
+    )
+    layout: Literal["grouped", "compact", "quiet"] | None = Field(
+        default=None,
+        description="The text report's layout: grouped by rule (the default), compact (one line per finding, as "
+        "--compact) or quiet (the summary only, as --quiet).",
+    )
+    min_severity: Literal["info", "low", "medium", "high", "critical"] | None = Field(
+        default=None, description="The lowest severity the text report lists; errors always (as --min-severity)."
     )
 
     @field_validator("show")

@@ -122,6 +122,9 @@ class CliOptions:
     #: ``--show`` (the statuses and sections the text report lists) and ``--limit``.
     show: frozenset[str] | None = None
     limit: int | None = None
+    #: ``--compact`` (``quiet`` above is ``--quiet``) and ``--min-severity``.
+    compact: bool = False
+    min_severity: Severity | None = None
 
 
 @dataclass(frozen=True)
@@ -153,6 +156,10 @@ class Settings:
     #: rules it details (``--limit``, ``[display] limit``). Display only: never the result or the exit code.
     show: Value[frozenset[str] | None] = Value(None, Origin("default", "fail, error, skip; pass when listed"))
     limit: Value[int] = Value(DEFAULT_TEXT_LIMIT)
+    #: The text report's layout (``--quiet``, ``--compact``, ``[display] layout``) and the lowest severity it
+    #: lists (``--min-severity``, ``[display] min_severity``). Display only, as ``show`` and ``limit``.
+    layout: Value[str] = Value("grouped")
+    min_severity: Value[Severity | None] = Value(None, Origin("default", "every severity"))
     #: Things worth saying on stderr before the run (a configured baseline that does not exist yet).
     notes: tuple[str, ...] = ()
     #: Config values with no command-line twin, each with its origin (for ``config show``).
@@ -217,6 +224,8 @@ class Settings:
             one("progress", self.progress),
             one("show", self.show),
             one("limit", self.limit),
+            one("layout", self.layout),
+            one("min_severity", self.min_severity),
         ]
         out += [one(name, v) for name, v in self.file_only.items()]
         return out
@@ -398,6 +407,18 @@ def resolve_settings(
         limit = Value(cli.limit, flag("--limit"))
     elif config.display.limit is not None:
         limit = Value(config.display.limit, key("display/limit"))
+    layout: Value[str] = Settings.layout
+    if cli.quiet:
+        layout = Value("quiet", flag("--quiet"))
+    elif cli.compact:
+        layout = Value("compact", flag("--compact"))
+    elif config.display.layout is not None:
+        layout = Value(config.display.layout, key("display/layout"))
+    min_severity: Value[Severity | None] = Settings.min_severity
+    if cli.min_severity is not None:
+        min_severity = Value(cli.min_severity, flag("--min-severity"))
+    elif config.display.min_severity is not None:
+        min_severity = Value(Severity(config.display.min_severity), key("display/min_severity"))
 
     if problems:
         raise UsageError(problems)
@@ -438,6 +459,8 @@ def resolve_settings(
         progress=progress,
         show=show,
         limit=limit,
+        layout=layout,
+        min_severity=min_severity,
         notes=tuple(notes),
         file_only=MappingProxyType(file_only),
     )
