@@ -1,0 +1,176 @@
+"""Start-up in CPU seconds: ``capcheck --version``, ``check --help``, and ``check`` up to its first evidence read.
+
+Each measure runs the console script's entry point (``capcheck.cli:main``) in a fresh process, best of
+``--runs``, as CPU time (user + system) so that a shared machine's load does not blur it:
+
+* ``--version`` and ``check --help``: the whole process (``resource.getrusage`` of the child);
+* ``check`` start-up: the process's CPU time when it first opens a file of the evidence directory (an audit
+  hook on ``open`` notes ``time.process_time()`` and ends the process): interpreter start, imports, config,
+  plugin discovery, registry build, rule-pack compile and the usage checks, nothing of the evidence;
+* ``check``, whole: the same command to the end, on the tiny evidence given (by default the test suite's
+  ``tests/fixtures/evidence/clean``: three registers, a few records each), JSON to a temporary file.
+
+The source tree is measured twice: as it is (this environment sets ``PYTHONDONTWRITEBYTECODE=1``, so an
+editable checkout's modules are compiled at every start) and from a byte-compiled copy (``compileall`` into a
+temporary directory, as an installed wheel has ``.pyc`` files), unless ``--no-pyc-copy``.
+
+Usage::
+
+    python benchmarks/startup.py [--runs 3] [--evidence DIR] [--src SRC] [--importtime]
+
+``--src`` measures another checkout's ``src`` (the data directories ``rules/`` and ``schemas/`` beside it).
+``--importtime`` prints the 25 slowest imports (``-X importtime``, cumulative) of the start-up.
+"""
+
+from __future__ import annotations
+
+import argparse
+import compileall
+import json
+import os
+import resource
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+AS_OF = "2026-11-25"
+
+#: Run in the child before the entry point: the first open of an evidence file ends the process.
+_PROBE = """
+import os, sys, time
+evidence = sys.argv[1] + os.sep  # absolute: the command is given the same path
+def hook(event, args):
+    if event == 'open' and isinstance(args[0], (str, bytes, os.PathLike)):
+        if os.fsdecode(args[0]).startswith(evidence):
+            t = time.process_time()
+            sys.stderr.write(f'STARTUP {t:.6f} {len(sys.modules)}\\n')
+            sys.stderr.flush()
+            os._exit(0)
+sys.addaudithook(hook)
+sys.argv = ['capcheck', *sys.argv[2:]]
+from capcheck.cli import main
+main()
+"""
+
+_MAIN = "import sys\nsys.argv = ['capcheck', *sys.argv[1:]]\nfrom capcheck.cli import main\nmain()\n"
+
+
+def _env(src: Path) -> dict[str, str]:
+    env = dict(os.environ)
+    env["PYTHONPATH"] = str(src)
+    env.pop("CAPCHECK_DEBUG", None)
+    return env
+
+
+def _child_cpu(args: list[str], env: dict[str, str]) -> float:
+    """The CPU seconds of one child process running ``args``."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    subprocess.run(args, env=env, capture_output=True, check=False)
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+
+
+def _startup_cpu(src: Path, evidence: Path, out: Path) -> tuple[float, int]:
+    proc = subprocess.run(
+        [sys.executable, "-c", _PROBE, str(evidence), *_check_args(evidence, out)],
+        env=_env(src),
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    for line in proc.stderr.splitlines():
+        if line.startswith("STARTUP "):
+            _, seconds, modules = line.split()
+            return float(seconds), int(modules)
+    raise SystemExit(f"the probe never opened an evidence file:\n{proc.stderr}")
+
+
+def _check_args(evidence: Path, out: Path) -> list[str]:
+    return ["check", str(evidence), "--as-of", AS_OF, "-f", "json", "-o", str(out), "--no-progress"]
+
+
+def measure(src: Path, evidence: Path, runs: int) -> dict[str, Any]:
+    """Best-of-``runs`` CPU seconds of each measure, for the source tree ``src``."""
+    env = _env(src)
+    py = sys.executable
+    with tempfile.TemporaryDirectory() as tmp:
+        out = Path(tmp) / "findings.json"
+        version = min(_child_cpu([py, "-c", _MAIN, "--version"], env) for _ in range(runs))
+        help_ = min(_child_cpu([py, "-c", _MAIN, "check", "--help"], env) for _ in range(runs))
+        startups = [_startup_cpu(src, evidence, out) for _ in range(runs)]
+        whole = min(_child_cpu([py, "-c", _MAIN, *_check_args(evidence, out)], env) for _ in range(runs))
+    return {
+        "version": version,
+        "check_help": help_,
+        "check_startup": min(s for s, _ in startups),
+        "modules_at_first_read": startups[0][1],
+        "check_whole": whole,
+    }
+
+
+def _compiled_copy(src: Path, into: Path) -> Path:
+    """A byte-compiled copy of ``src`` (and links to the data beside it), as an installed package has."""
+    copy = into / "src"
+    shutil.copytree(src, copy, ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+    for data in ("rules", "schemas"):
+        if (src.parent / data).is_dir():
+            (into / data).symlink_to(src.parent / data)
+    if not compileall.compile_dir(copy, quiet=1):
+        raise SystemExit(f"compileall failed for {copy}")
+    return copy
+
+
+def importtime(src: Path, evidence: Path, top: int = 25) -> list[tuple[int, str]]:
+    """The slowest imports (cumulative microseconds) of the start-up."""
+    with tempfile.TemporaryDirectory() as tmp:
+        proc = subprocess.run(
+            [sys.executable, "-X", "importtime", "-c", _PROBE, str(evidence), *_check_args(evidence, Path(tmp) / "o")],
+            env=_env(src),
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+    rows = []
+    for line in proc.stderr.splitlines():
+        if line.startswith("import time:") and "|" in line and "cumulative" not in line:
+            _, cumulative, name = line[len("import time:") :].split("|")
+            rows.append((int(cumulative), name.rstrip()))
+    return sorted(rows, reverse=True)[:top]
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Measure and print; the figures as JSON on the last line."""
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--runs", type=int, default=3, help="fresh processes per measure, the best kept")
+    parser.add_argument("--evidence", type=Path, default=ROOT / "tests" / "fixtures" / "evidence" / "clean")
+    parser.add_argument("--src", type=Path, default=ROOT / "src", help="the source tree to measure")
+    parser.add_argument("--no-pyc-copy", action="store_true", help="measure the source tree as it is only")
+    parser.add_argument("--importtime", action="store_true", help="print the slowest imports of the start-up")
+    args = parser.parse_args(argv)
+    src, evidence = args.src.resolve(), args.evidence.resolve()
+    results: dict[str, Any] = {"source": measure(src, evidence, args.runs)}
+    if not args.no_pyc_copy:
+        with tempfile.TemporaryDirectory() as tmp:
+            results["compiled"] = measure(_compiled_copy(src, Path(tmp)), evidence, args.runs)
+    print(f"{src}: CPU seconds, best of {args.runs} (load average {os.getloadavg()[0]:.1f})")
+    for label, figures in results.items():
+        print(f"  {label}{' (.pyc)' if label == 'compiled' else ' (no .pyc)'}")
+        print(f"    --version                      {figures['version']:6.3f}")
+        print(f"    check --help                   {figures['check_help']:6.3f}")
+        print(f"    check, to first evidence read  {figures['check_startup']:6.3f}"
+              f"   ({figures['modules_at_first_read']} modules)")  # fmt: skip
+        print(f"    check, whole (tiny evidence)   {figures['check_whole']:6.3f}")
+    if args.importtime:
+        print("  slowest imports of the start-up (cumulative ms, no .pyc):")
+        for micros, name in importtime(src, evidence):
+            print(f"    {micros / 1000:7.1f}  {name}")
+    print(json.dumps(results))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
