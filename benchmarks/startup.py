@@ -10,9 +10,10 @@ Each measure runs the console script's entry point (``capcheck.cli:main``) in a 
 * ``check``, whole: the same command to the end, on the tiny evidence given (by default the test suite's
   ``tests/fixtures/evidence/clean``: three registers, a few records each), JSON to a temporary file.
 
-The source tree is measured twice: as it is (this environment sets ``PYTHONDONTWRITEBYTECODE=1``, so an
-editable checkout's modules are compiled at every start) and from a byte-compiled copy (``compileall`` into a
-temporary directory, as an installed wheel has ``.pyc`` files), unless ``--no-pyc-copy``.
+The source tree is measured twice, both as copies (so that a ``__pycache__`` left in the tree cannot blur
+the first): as it is (this environment sets ``PYTHONDONTWRITEBYTECODE=1``, so an editable checkout's modules
+are compiled at every start), and byte-compiled (``compileall``, as an installed wheel has ``.pyc`` files),
+unless ``--no-pyc-copy``.
 
 Usage::
 
@@ -112,14 +113,15 @@ def measure(src: Path, evidence: Path, runs: int) -> dict[str, Any]:
     }
 
 
-def _compiled_copy(src: Path, into: Path) -> Path:
-    """A byte-compiled copy of ``src`` (and links to the data beside it), as an installed package has."""
+def _copy(src: Path, into: Path, *, compile_: bool) -> Path:
+    """A copy of ``src`` without its ``.pyc`` files (and links to the data beside it); byte-compiled if
+    ``compile_``, as an installed package is."""
     copy = into / "src"
     shutil.copytree(src, copy, ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
     for data in ("rules", "schemas"):
         if (src.parent / data).is_dir():
             (into / data).symlink_to(src.parent / data)
-    if not compileall.compile_dir(copy, quiet=1):
+    if compile_ and not compileall.compile_dir(copy, quiet=1):
         raise SystemExit(f"compileall failed for {copy}")
     return copy
 
@@ -152,10 +154,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--importtime", action="store_true", help="print the slowest imports of the start-up")
     args = parser.parse_args(argv)
     src, evidence = args.src.resolve(), args.evidence.resolve()
-    results: dict[str, Any] = {"source": measure(src, evidence, args.runs)}
-    if not args.no_pyc_copy:
-        with tempfile.TemporaryDirectory() as tmp:
-            results["compiled"] = measure(_compiled_copy(src, Path(tmp)), evidence, args.runs)
+    results: dict[str, Any] = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        # Copies, so that a __pycache__ left in the tree by another run cannot make "no .pyc" use .pyc files.
+        results["source"] = measure(_copy(src, Path(tmp) / "plain", compile_=False), evidence, args.runs)
+        if not args.no_pyc_copy:
+            results["compiled"] = measure(_copy(src, Path(tmp) / "compiled", compile_=True), evidence, args.runs)
     print(f"{src}: CPU seconds, best of {args.runs} (load average {os.getloadavg()[0]:.1f})")
     for label, figures in results.items():
         print(f"  {label}{' (.pyc)' if label == 'compiled' else ' (no .pyc)'}")
@@ -165,7 +169,7 @@ def main(argv: list[str] | None = None) -> int:
               f"   ({figures['modules_at_first_read']} modules)")  # fmt: skip
         print(f"    check, whole (tiny evidence)   {figures['check_whole']:6.3f}")
     if args.importtime:
-        print("  slowest imports of the start-up (cumulative ms, no .pyc):")
+        print("  slowest imports of the start-up (cumulative ms, the tree as it is):")
         for micros, name in importtime(src, evidence):
             print(f"    {micros / 1000:7.1f}  {name}")
     print(json.dumps(results))

@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import functools
+import gc
 import os
 import re
 import sys
@@ -319,6 +320,9 @@ def _registry(
     ctx = click.get_current_context(silent=True)
     refuse = bool(ctx is not None and ctx.meta.get(_NO_CONFIG_PLUGINS))
     registry = load_registry(config, rule_paths, plugins, config_plugins=False if refuse else None)
+    if _STANDALONE:  # start-up is over: what it made lives to the end, so collections need not walk it again
+        gc.freeze()
+        gc.enable()
     if announce:
         from capcheck.core.escaping.terminal import terminal
 
@@ -1758,6 +1762,12 @@ def main(argv: list[str] | None = None) -> None:
 
     global _STANDALONE
     _STANDALONE = argv is None
+    if _STANDALONE:
+        # Start-up (imports, plugins, the rule pack) makes ~200,000 objects that live to the end, which each
+        # collection would walk again: the collector is paused until _registry() has built the registry, and
+        # they are then frozen out of its way (docs/performance.md). A command that builds no registry (diff,
+        # test, --help) runs paused: it is short and makes no cycles worth collecting.
+        gc.disable()
     with checked_stdout(), checked_stderr(), interrupts():
         try:
             cli.main(args=argv, prog_name="capcheck")
