@@ -17,9 +17,10 @@ unless ``--no-pyc-copy``.
 
 Usage::
 
-    python benchmarks/startup.py [--runs 3] [--evidence DIR] [--src SRC] [--importtime]
+    python benchmarks/startup.py [--runs 3] [--evidence DIR] [--src SRC] [--against OLD_SRC] [--importtime]
 
-``--src`` measures another checkout's ``src`` (the data directories ``rules/`` and ``schemas/`` beside it).
+``--src`` measures another checkout's ``src`` (the data directories ``rules/`` and ``schemas/`` beside it);
+``--against OLD_SRC`` measures a second tree in the same runs, taking turns (before and after, compared fairly).
 ``--importtime`` prints the 25 slowest imports (``-X importtime``, cumulative) of the start-up.
 """
 
@@ -94,23 +95,37 @@ def _check_args(evidence: Path, out: Path) -> list[str]:
     return ["check", str(evidence), "--as-of", AS_OF, "-f", "json", "-o", str(out), "--no-progress"]
 
 
-def measure(src: Path, evidence: Path, runs: int) -> dict[str, Any]:
-    """Best-of-``runs`` CPU seconds of each measure, for the source tree ``src``."""
+#: The measures, in the order printed.
+MEASURES = ("version", "check_help", "check_startup", "check_whole")
+
+
+def _once(src: Path, evidence: Path, out: Path) -> dict[str, Any]:
+    """Each measure once, for the source tree ``src``."""
     env = _env(src)
     py = sys.executable
+    startup, modules = _startup_cpu(src, evidence, out)
+    return {
+        "version": _child_cpu([py, "-c", _MAIN, "--version"], env),
+        "check_help": _child_cpu([py, "-c", _MAIN, "check", "--help"], env),
+        "check_startup": startup,
+        "modules_at_first_read": modules,
+        "check_whole": _child_cpu([py, "-c", _MAIN, *_check_args(evidence, out)], env),
+    }
+
+
+def measure(trees: dict[str, Path], evidence: Path, runs: int) -> dict[str, dict[str, Any]]:
+    """Best-of-``runs`` CPU seconds of each measure, per tree; the trees take turns within each run, so that
+    a change in the machine's load falls on all of them alike."""
+    best: dict[str, dict[str, Any]] = {}
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp) / "findings.json"
-        version = min(_child_cpu([py, "-c", _MAIN, "--version"], env) for _ in range(runs))
-        help_ = min(_child_cpu([py, "-c", _MAIN, "check", "--help"], env) for _ in range(runs))
-        startups = [_startup_cpu(src, evidence, out) for _ in range(runs)]
-        whole = min(_child_cpu([py, "-c", _MAIN, *_check_args(evidence, out)], env) for _ in range(runs))
-    return {
-        "version": version,
-        "check_help": help_,
-        "check_startup": min(s for s, _ in startups),
-        "modules_at_first_read": startups[0][1],
-        "check_whole": whole,
-    }
+        for _ in range(runs):
+            for label, src in trees.items():
+                figures = _once(src, evidence, out)
+                kept = best.setdefault(label, figures)
+                for key in MEASURES:
+                    kept[key] = min(kept[key], figures[key])
+    return best
 
 
 def _copy(src: Path, into: Path, *, compile_: bool) -> Path:
@@ -150,27 +165,36 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--runs", type=int, default=3, help="fresh processes per measure, the best kept")
     parser.add_argument("--evidence", type=Path, default=ROOT / "tests" / "fixtures" / "evidence" / "clean")
     parser.add_argument("--src", type=Path, default=ROOT / "src", help="the source tree to measure")
-    parser.add_argument("--no-pyc-copy", action="store_true", help="measure the source tree as it is only")
+    parser.add_argument("--against", type=Path, help="another source tree (before), measured in turn with --src")
+    parser.add_argument("--no-pyc-copy", action="store_true", help="measure the source trees as they are only")
     parser.add_argument("--importtime", action="store_true", help="print the slowest imports of the start-up")
     args = parser.parse_args(argv)
-    src, evidence = args.src.resolve(), args.evidence.resolve()
-    results: dict[str, Any] = {}
+    evidence = args.evidence.resolve()
+    sources = {"src": args.src.resolve()} | ({"against": args.against.resolve()} if args.against else {})
+    trees: dict[str, Path] = {}
     with tempfile.TemporaryDirectory() as tmp:
-        # Copies, so that a __pycache__ left in the tree by another run cannot make "no .pyc" use .pyc files.
-        results["source"] = measure(_copy(src, Path(tmp) / "plain", compile_=False), evidence, args.runs)
-        if not args.no_pyc_copy:
-            results["compiled"] = measure(_copy(src, Path(tmp) / "compiled", compile_=True), evidence, args.runs)
-    print(f"{src}: CPU seconds, best of {args.runs} (load average {os.getloadavg()[0]:.1f})")
-    for label, figures in results.items():
-        print(f"  {label}{' (.pyc)' if label == 'compiled' else ' (no .pyc)'}")
-        print(f"    --version                      {figures['version']:6.3f}")
-        print(f"    check --help                   {figures['check_help']:6.3f}")
-        print(f"    check, to first evidence read  {figures['check_startup']:6.3f}"
-              f"   ({figures['modules_at_first_read']} modules)")  # fmt: skip
-        print(f"    check, whole (tiny evidence)   {figures['check_whole']:6.3f}")
+        for name, src in sources.items():
+            # Copies, so that a __pycache__ left in a tree by another run cannot make "no .pyc" use .pyc files.
+            trees[f"{name}, no .pyc"] = _copy(src, Path(tmp) / name / "plain", compile_=False)
+            if not args.no_pyc_copy:
+                trees[f"{name}, .pyc"] = _copy(src, Path(tmp) / name / "compiled", compile_=True)
+        results = measure(trees, evidence, args.runs)
+    print(f"CPU seconds, best of {args.runs} (load average {os.getloadavg()[0]:.1f}); " + ", ".join(
+        f"{name}: {src}" for name, src in sources.items()))  # fmt: skip
+    print(f"  {'':32}" + "".join(f"{label:>20}" for label in results))
+    rows = {
+        "version": "--version",
+        "check_help": "check --help",
+        "check_startup": "check, to first evidence read",
+        "check_whole": "check, whole (tiny evidence)",
+    }
+    for key, row in rows.items():
+        print(f"  {row:32}" + "".join(f"{figures[key]:20.3f}" for figures in results.values()))
+    print(f"  {'modules at first evidence read':32}" + "".join(
+        f"{figures['modules_at_first_read']:20d}" for figures in results.values()))  # fmt: skip
     if args.importtime:
-        print("  slowest imports of the start-up (cumulative ms, the tree as it is):")
-        for micros, name in importtime(src, evidence):
+        print("  slowest imports of the start-up (cumulative ms, --src as it is):")
+        for micros, name in importtime(sources["src"], evidence):
             print(f"    {micros / 1000:7.1f}  {name}")
     print(json.dumps(results))
     return 0
