@@ -111,11 +111,16 @@ def test_a_json_check_imports_no_yaml_nor_jsonschema(workdir: Path, copy_fixture
     assert _heavy(whole["modules"], NOT_FOR_A_JSON_CHECK) == []
 
 
-def test_the_collector_runs_again_after_start_up(workdir: Path, copy_fixture: Callable[..., Path]) -> None:
-    """The console script pauses the cyclic GC for start-up only: the registry built, the start-up's
-    objects are frozen out of its way and it runs again (``run_check`` pauses it for the check itself)."""
-    copy_fixture("evidence/clean/supplier-contracts.json")
-    probe = _probe(workdir, "rules", "list")
+#: A rule case file of the suite's own, for ``capcheck test``.
+RULE_CASES = Path(__file__).parent / "rule_cases" / "COMM-001.yaml"
+
+
+@pytest.mark.parametrize("argv", [("rules", "list"), ("test", str(RULE_CASES))], ids=["registry", "harness"])
+def test_the_collector_runs_again_after_start_up(workdir: Path, argv: tuple[str, ...]) -> None:
+    """The console script pauses the cyclic GC for start-up only: the registry built (by the command, or by
+    the rule-case harness), the start-up's objects are frozen out of its way and it runs again (``run_check``
+    pauses it for the check itself)."""
+    probe = _probe(workdir, *argv)
     assert probe["when"] == "exit"
     assert probe["gc_enabled"] is True
     assert probe["frozen"] > 10_000
