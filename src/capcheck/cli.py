@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import functools
+import gc
 import os
 import re
 import sys
@@ -319,6 +320,7 @@ def _registry(
     ctx = click.get_current_context(silent=True)
     refuse = bool(ctx is not None and ctx.meta.get(_NO_CONFIG_PLUGINS))
     registry = load_registry(config, rule_paths, plugins, config_plugins=False if refuse else None)
+    _started()
     if announce:
         from capcheck.core.escaping.terminal import terminal
 
@@ -328,6 +330,16 @@ def _registry(
                 click.echo(f"capcheck: loaded {terminal(_plugin_origin(info))}", err=True)
         _warn_namespaces(registry)
     return registry
+
+
+def _started() -> None:
+    """Start-up is over (the registry is built): resume the collector if :func:`main` paused it, first
+    freezing what start-up made (modules, classes, the registry: it lives to the end) out of its way."""
+    global _GC_PAUSED
+    if _GC_PAUSED:
+        _GC_PAUSED = False
+        gc.freeze()
+        gc.enable()
 
 
 def _warn_namespaces(registry: Registry) -> None:
@@ -1649,6 +1661,8 @@ def validate(
 
 #: Set by the console script: a finished check may leave without tearing down its objects.
 _STANDALONE = False
+#: Whether main() paused the cyclic GC for start-up (see _started).
+_GC_PAUSED = False
 
 
 # ---------------------------------------------------------------------------------------------
@@ -1714,6 +1728,7 @@ def test_rules(
         refuse_overwriting_inputs([("--output", output)], [*collect_case_files(paths), *rule_paths])
     traced = coverage or min_coverage is not None
     registry = harness_registry(rule_paths, plugins, autoload=autoload_plugins, coverage=traced)
+    _started()
     if select:
         under_test = select_rules(registry.rules, select)
     else:
@@ -1756,8 +1771,15 @@ def main(argv: list[str] | None = None) -> None:
     from capcheck.core.errors import CapcheckError
     from capcheck.core.process import Interrupted, checked_stderr, checked_stdout, interrupts
 
-    global _STANDALONE
+    global _STANDALONE, _GC_PAUSED
     _STANDALONE = argv is None
+    if _STANDALONE and gc.isenabled():
+        # Start-up (imports, plugins, the rule pack) makes ~200,000 objects that live to the end, which each
+        # collection would walk again: the collector is paused until the registry is built (_started), and
+        # they are then frozen out of its way (docs/performance.md). A command that builds no registry
+        # (diff, --help) runs paused: it is short and makes no cycles worth collecting.
+        gc.disable()
+        _GC_PAUSED = True
     with checked_stdout(), checked_stderr(), interrupts():
         try:
             cli.main(args=argv, prog_name="capcheck")

@@ -26,7 +26,7 @@ from contextvars import ContextVar
 from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
-from types import ModuleType
+from types import FunctionType, MethodType, ModuleType
 from typing import Any
 
 import pluggy
@@ -104,6 +104,26 @@ OPTIONAL_PLUGINS: tuple[str, ...] = (
     "capcheck.builtins.reporters.azure",
     "capcheck.builtins.reporters.gitlab",
 )
+
+
+#: What pluggy can register as a hook implementation; any other attribute of a module is skipped.
+_HOOKABLE = (FunctionType, staticmethod, classmethod, MethodType)
+
+
+class _PluginManager(pluggy.PluginManager):
+    """pluggy's manager, looking through a module plugin's attributes faster.
+
+    pluggy examines every attribute of a plugin with ``inspect.getattr_static`` (so that no descriptor
+    runs): about 1,100 attributes for the built-ins, a fifth of the plugin manager's start-up. A plain
+    module's attributes are its ``__dict__``, where no descriptor runs either: an attribute that is not
+    a function (or a static, class or bound method) cannot be a hook implementation, and is skipped
+    without the lookup. Anything else goes through pluggy's own lookup, so what is registered is the same.
+    """
+
+    def parse_hookimpl_opts(self, plugin: Any, name: str) -> pluggy.HookimplOpts | None:
+        if type(plugin) is ModuleType and not isinstance(plugin.__dict__.get(name), _HOOKABLE):
+            return None
+        return super().parse_hookimpl_opts(plugin, name)
 
 
 @dataclass(frozen=True)
@@ -242,7 +262,7 @@ def build_plugin_manager(
 
     if entry_points is None:
         entry_points = not autoload_disabled()
-    pm = pluggy.PluginManager(hookspecs.PROJECT_NAME)
+    pm = _PluginManager(hookspecs.PROJECT_NAME)
     pm.add_hookspecs(hookspecs)
     if os.environ.get("CAPCHECK_TRACE_HOOKS"):
         pm.trace.root.setwriter(sys.stderr.write)

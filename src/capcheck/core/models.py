@@ -15,6 +15,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from enum import StrEnum
+from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
 
@@ -545,6 +546,13 @@ class RunResult:
         return 0
 
 
+@lru_cache(maxsize=4)
+def _resolved_cwd(cwd: str) -> Path:
+    # Keyed by the working directory's name, so a chdir is seen; resolving it (an lstat per component) once
+    # rather than for each of the ~100 paths shown while the registry is built.
+    return Path(cwd).resolve()
+
+
 def display_path(path: Path) -> str:
     """A path as shown in findings: relative to the working directory when below it, POSIX style."""
     try:
@@ -552,7 +560,7 @@ def display_path(path: Path) -> str:
     except (OSError, RuntimeError):  # a symbolic link loop (RuntimeError before Python 3.13): name it as given
         resolved = Path(os.path.abspath(path))
     try:
-        rel = resolved.relative_to(Path.cwd().resolve())
+        rel = resolved.relative_to(_resolved_cwd(os.getcwd()))
     except ValueError:
         return path.as_posix()
     return rel.as_posix()

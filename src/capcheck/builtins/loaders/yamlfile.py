@@ -11,8 +11,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-import yaml
-
 from capcheck.core.hookspecs import hookimpl
 from capcheck.core.loading import (
     MAX_DEPTH,
@@ -31,6 +29,8 @@ __all__ = ["load_yaml"]
 
 def load_yaml(source: SourceFile, context: LoadContext) -> Sequence[Document]:
     """Parse a YAML evidence document."""
+    import yaml  # lazily: PyYAML costs start-up time, and only a YAML file needs it
+
     decode_text(source)  # strict UTF-8 with the bad byte's offset; the text itself is not kept
     # libyaml reads the bytes as they are: holding a decoded copy too would cost up to 4x their size.
     node, doc = parse_yaml(source.data, source, max_depth=MAX_DEPTH, holds="evidence")
