@@ -12,10 +12,11 @@ import contextlib
 import os
 import re
 import tempfile
+from bisect import bisect_right
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar
 
 from capcheck.core.escaping.markdown import DEFAULT_LIMIT as DEFAULT_MARKDOWN_LIMIT
 from capcheck.core.models import Finding, RunResult, Severity, Status
@@ -29,6 +30,7 @@ __all__ = [
     "DEFAULT_TEXT_LIMIT",
     "ByteStream",
     "FindingRun",
+    "FirstFew",
     "RenderOptions",
     "Reporter",
     "document_file",
@@ -138,6 +140,48 @@ def finding_runs(findings: Sequence[Finding]) -> Iterator[FindingRun]:
         return
     for i, f in enumerate(findings):
         yield FindingRun(f.rule_id, f.area, f.severity, (f.status,), i)
+
+
+_T = TypeVar("_T")
+
+
+class FirstFew(Generic[_T]):
+    """The first ``n`` of the items added by ``key`` (what ``sorted(items, key=key)[:n]`` gives: equal keys
+    keep the order they came in), holding no more than ``n``; ``n`` None keeps them all. ``count`` is how
+    many were added. For a reporter that shows a few of many findings, read once."""
+
+    def __init__(self, n: int | None, key: Callable[[_T], Any]) -> None:
+        self.n = n
+        self.key = key
+        self.count = 0
+        self._keys: list[Any] = []
+        self._items: list[_T] = []
+
+    def add(self, item: _T) -> None:
+        """Count an item, and keep it if it is among the first ``n`` so far."""
+        self.count += 1
+        n = self.n
+        if n is None:
+            self._items.append(item)
+            return
+        if n <= 0:
+            return
+        key = self.key(item)
+        keys = self._keys
+        if len(keys) >= n and not key < keys[-1]:
+            return  # an equal key sorts after the kept ones
+        at = bisect_right(keys, key)
+        keys.insert(at, key)
+        self._items.insert(at, item)
+        if len(keys) > n:
+            keys.pop()
+            self._items.pop()
+
+    def items(self) -> list[_T]:
+        """The kept items, in key order."""
+        if self.n is None:
+            self._items.sort(key=self.key)
+        return self._items
 
 
 @dataclass(frozen=True)

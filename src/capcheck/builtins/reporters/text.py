@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import io
 import os
-from bisect import bisect_right
 from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -34,6 +33,7 @@ from capcheck.core.models import STATUS_ORDER, Finding, RunResult, Severity, Sta
 from capcheck.core.outcomes import Findings
 from capcheck.core.reporting import (
     ByteStream,
+    FirstFew,
     RenderOptions,
     Reporter,
     finding_runs,
@@ -145,37 +145,39 @@ def _relative(path: str, root: str) -> str:
     return path[len(root) + 1 :] if root and path.startswith(root + "/") else path
 
 
+def _shown_first(f: Finding) -> tuple[object, ...]:
+    """The order of a rule's records: failures before the rest, each status in the one order of findings."""
+    return (STATUS_ORDER.index(f.status), f.sort_key())
+
+
 @dataclass
 class _Rule:
-    """One rule's listed findings, for the grouped layout: how many of each status, and the first
-    ``keep`` of them in the order they are shown (failures before the rest, each status in the one
-    order of findings); ``keep`` None keeps them all."""
+    """One rule's listed findings, for the grouped layout: how many of each status, and the first few in
+    the order they are shown."""
 
     rule_id: str
     title: str
     area: str
     severity: Severity
     remediation: str
-    keep: int | None = RECORDS_PER_RULE
-    findings: list[Finding] = field(default_factory=list)
+    #: The findings shown first (``keep`` of them, failures before the rest, each status in the one order).
+    first: FirstFew[Finding] = field(default_factory=lambda: FirstFew(RECORDS_PER_RULE, _shown_first))
     by: dict[Status, int] = field(default_factory=dict)
-    total: int = 0
-    _keys: list[tuple[object, ...]] = field(default_factory=list)
+
+    @property
+    def total(self) -> int:
+        """How many findings it lists."""
+        return self.first.count
+
+    @property
+    def findings(self) -> list[Finding]:
+        """The findings it shows first, in order."""
+        return self.first.items()
 
     def add(self, f: Finding) -> None:
         """Count a listed finding, and keep it when it is among the first shown."""
         self.by[f.status] = self.by.get(f.status, 0) + 1
-        self.total += 1
-        keys = self._keys
-        key = (STATUS_ORDER.index(f.status), f.sort_key())
-        if self.keep is not None and len(keys) >= self.keep and not key < keys[-1]:
-            return  # an equal key would sort after the kept ones (the sort is stable)
-        at = bisect_right(keys, key)
-        keys.insert(at, key)
-        self.findings.insert(at, f)
-        if self.keep is not None and len(keys) > self.keep:
-            keys.pop()
-            self.findings.pop()
+        self.first.add(f)
 
     def rank(self, area_order: dict[str, tuple[int, str]]) -> tuple[object, ...]:
         """Errors first, then failures (accepted ones too) most severe first, then skips, then passes."""
@@ -247,7 +249,7 @@ class _Text:
                     f.area,
                     meta.severity if meta else f.severity,
                     meta.remediation if meta else f.remediation,
-                    keep,
+                    FirstFew(keep, _shown_first),
                 )
             rule.add(f)
         self.rules = sorted(rules.values(), key=lambda r: r.rank(self.area_order))
