@@ -53,7 +53,9 @@ _WHITESPACE = re.compile(r"\s+")
 
 def _token(text: str) -> str:
     """An ``xs:token`` value: XML-safe, whitespace collapsed, never empty."""
-    return xml_text(_WHITESPACE.sub(" ", text)).strip() or "-"
+    if not text.isprintable() or "  " in text:  # printable text has no whitespace but the space
+        text = _WHITESPACE.sub(" ", text)
+    return xml_text(text).strip() or "-"
 
 
 def _timestamp(result: RunResult) -> str:
@@ -94,7 +96,8 @@ def _details(f: Finding) -> str:
         )
         lines.append(f"Reason: {w.reason}")
     lines.append(f"Fingerprint: {f.fingerprint}")
-    return xml_text("\n".join(line for line in lines if line))
+    # Line by line: each is usually printable, which xml_text passes through at once (a line feed is kept).
+    return "\n".join(xml_text(line) for line in lines if line)
 
 
 #: Failures that a waiver or the baseline accepts: reported as skipped, so they do not fail the build.
