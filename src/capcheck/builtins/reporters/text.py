@@ -223,44 +223,75 @@ class _Text:
         self.root = _evidence_root(result)
         self.area_order = {a.id: (a.order, a.id) for a in result.areas}
         self.given = frozenset(e.kind for e in result.evidence)
+        self.info = {r.id: r for r in result.rules}
         #: The listed skips for kinds nobody gave, in the findings' order (gathered by a pass over them).
         self.missing: list[Finding] = []
         #: The listed findings' rules (the grouped layout's pass gathers them).
         self.rules: list[_Rule] = []
 
     def gather(self) -> None:
-        """One pass over the findings: each listed one counted under its rule (the first few kept, all of
-        them with ``--limit 0``), and the skips for kinds nobody gave set apart."""
-        rules: dict[str, _Rule] = {}
-        info = {r.id: r for r in self.result.rules}
+        """Read the findings once: each listed one counted under its rule (the first few kept, all of them
+        with ``--limit 0``), and the skips for kinds nobody gave set apart.
+
+        Of a run's findings (each rule's in the one order) only those that may be shown are made: a rule's
+        first few of each status, found by status, and its skips (to tell those for kinds nobody gave)."""
+        findings = self.result.findings
         keep = None if self.options.limit <= 0 else RECORDS_PER_RULE
-        for f in self.result.findings:
-            if not self._listed(f):
-                continue
-            if _missing_kind(f, self.given):
-                self.missing.append(f)
-                continue
-            rule = rules.get(f.rule_id)
-            if rule is None:
-                meta = info.get(f.rule_id)
-                rule = rules[f.rule_id] = _Rule(
-                    f.rule_id,
-                    meta.title if meta else f.title,
-                    f.area,
-                    meta.severity if meta else f.severity,
-                    meta.remediation if meta else f.remediation,
-                    FirstFew(keep, _shown_first),
-                )
-            rule.add(f)
+        rules: dict[str, _Rule] = {}
+        if keep is None or not isinstance(findings, Findings):
+            for f in findings:
+                if self._listed(f.status, f.severity):
+                    self._take(rules, f, keep)
+        else:
+            for run in finding_runs(findings):
+                firsts: dict[Status, list[int]] = {}
+                counted: Counter[Status] = Counter()
+                for k, status in enumerate(run.statuses):
+                    if not self._listed(status, run.severity):
+                        continue
+                    if status is Status.SKIP and _missing_kind(f := findings[run.start + k], self.given):
+                        self.missing.append(f)
+                        continue
+                    counted[status] += 1
+                    few = firsts.setdefault(status, [])
+                    if len(few) < keep:
+                        few.append(run.start + k)
+                for status in STATUS_ORDER:  # each status's first few, made; the rule keeps the first overall
+                    for i in firsts.get(status, ()):
+                        self._take(rules, findings[i], keep)
+                for status, n in counted.items():  # the rest are counted, not made
+                    rest = n - len(firsts[status])
+                    rule = rules[run.rule_id]
+                    rule.by[status] += rest
+                    rule.first.count += rest
         self.rules = sorted(rules.values(), key=lambda r: r.rank(self.area_order))
 
-    def _listed(self, f: Finding) -> bool:
-        if f.status.value not in self.show:
+    def _take(self, rules: dict[str, _Rule], f: Finding, keep: int | None) -> None:
+        """A listed finding: set apart when its kind was not given, else counted under its rule."""
+        if _missing_kind(f, self.given):
+            self.missing.append(f)
+            return
+        rule = rules.get(f.rule_id)
+        if rule is None:
+            meta = self.info.get(f.rule_id)
+            rule = rules[f.rule_id] = _Rule(
+                f.rule_id,
+                meta.title if meta else f.title,
+                f.area,
+                meta.severity if meta else f.severity,
+                meta.remediation if meta else f.remediation,
+                FirstFew(keep, _shown_first),
+            )
+        rule.add(f)
+
+    def _listed(self, status: Status, severity: Severity) -> bool:
+        """Whether a finding of this status and severity is listed (``--show``, ``--min-severity``)."""
+        if status.value not in self.show:
             return False
-        if f.status is Status.ERROR:  # the check is incomplete: always said
+        if status is Status.ERROR:  # the check is incomplete: always said
             return True
         floor = self.options.min_severity
-        return floor is None or f.severity.rank >= floor.rank
+        return floor is None or severity.rank >= floor.rank
 
     # -- pieces ---------------------------------------------------------------------------------
 
@@ -355,7 +386,7 @@ class _Text:
         """One line per listed finding, most severe first, then by area and in the one order of findings;
         the skips for kinds nobody gave are set apart (``missing``) as they are passed."""
         for f in self._by_severity():
-            if not self._listed(f):
+            if not self._listed(f.status, f.severity):
                 continue
             if _missing_kind(f, self.given):
                 self.missing.append(f)
