@@ -96,8 +96,8 @@ def _details(f: Finding) -> str:
         )
         lines.append(f"Reason: {w.reason}")
     lines.append(f"Fingerprint: {f.fingerprint}")
-    # Line by line: each is usually printable, which xml_text passes through at once (a line feed is kept).
-    return "\n".join(xml_text(line) for line in lines if line)
+    # Line by line: each is usually printable, passed through at once (xml_text keeps a line feed).
+    return "\n".join(_safe(line) for line in lines if line)
 
 
 #: Failures that a waiver or the baseline accepts: reported as skipped, so they do not fail the build.
@@ -195,7 +195,7 @@ def write_junit(result: RunResult, options: RenderOptions, stream: ByteStream) -
         stream.write(b"<testsuites />\n")
         return
     stream.write(b"<testsuites>")
-    by_area = _in_area_order(result, runs, areas)
+    by_area, by_rule = _in_area_order(result, runs, areas)
     timestamp = _timestamp(result)
     baseline_file = result.baseline.file if result.baseline is not None else ""
     for suite_id, area in enumerate(areas):
@@ -219,7 +219,7 @@ def write_junit(result: RunResult, options: RenderOptions, stream: ByteStream) -
         stream.write(f"{_INDENT[1]}{suite[:-3]}>{_INDENT[2]}<properties>".encode())
         stream.write("".join(_INDENT[3] + p for p in _properties(result, area)).encode("utf-8"))
         stream.write(f"{_INDENT[2]}</properties>".encode())
-        cases = _cases(by_area(area), baseline_file)
+        cases = _cases(by_area(area), baseline_file, by_rule)
         while chunk := "".join(islice(cases, _CHUNK)):
             stream.write(chunk.encode("utf-8"))
         parts = []
@@ -236,11 +236,13 @@ def write_junit(result: RunResult, options: RenderOptions, stream: ByteStream) -
 
 def _in_area_order(
     result: RunResult, runs: Sequence[FindingRun], areas: Sequence[str]
-) -> Callable[[str], Iterable[Finding]]:
-    """For each area in turn, its listed findings in :meth:`Finding.sort_key` order.
+) -> tuple[Callable[[str], Iterable[Finding]], bool]:
+    """For each area in turn, its listed findings in :meth:`Finding.sort_key` order; and whether they
+    come rule after rule (a rule's findings together).
 
-    A run's findings are already in that order, area after area: when their areas come in the suites'
-    order, one pass over them serves every suite. Otherwise each area's findings are gathered and sorted.
+    A run's findings are already in that order, area after area, rule after rule: when their areas come
+    in the suites' order, one pass over them serves every suite. Otherwise each area's findings are
+    gathered and sorted (a rule given two severities by hand would come in two places).
     """
     findings = result.findings
     include_passed = result.include_passed
@@ -263,38 +265,53 @@ def _in_area_order(
                 if f.status is not Status.PASS or include_passed:
                     yield f
 
-        return next_area
+        return next_area, True
 
     def sorted_area(area: str) -> Iterable[Finding]:
         chosen = sorted((f for f in findings if f.area == area), key=Finding.sort_key)
         return [f for f in chosen if f.status is not Status.PASS or include_passed]
 
-    return sorted_area
+    return sorted_area, False
 
 
-def _cases(findings: Iterable[Finding], baseline_file: str) -> Iterator[str]:
-    """Each finding's ``<testcase>``, indented, its name made unique within its rule."""
+def _cases(findings: Iterable[Finding], baseline_file: str, by_rule: bool) -> Iterator[str]:
+    """Each finding's ``<testcase>``, indented, its name made unique within its rule (``by_rule``: the
+    findings come rule after rule, so only the current rule's names are remembered)."""
     used: set[tuple[str, str]] = set()
+    current = ""
     for f in findings:
         classname = f"capcheck.{f.area}.{f.rule_id}"
+        if by_rule and classname != current:
+            used.clear()
+            current = classname
         base = name = _token(_case_name(f))
         n = 1
         while (classname, name) in used:
             n += 1
             name = f"{base} ({n})"
         used.add((classname, name))
-        case = _element("testcase", {"name": name, "classname": classname, "time": "0"})
-        message = xml_text(f.message or f.title)
-        if f.status is Status.FAIL:
-            inner = _element("failure", {"message": message, "type": f.severity.value}, _details(f))
-        elif f.status is Status.ERROR:
-            inner = _element("error", {"message": message, "type": "error"}, _details(f))
-        elif f.status is Status.SKIP or f.status in _ACCEPTED:
-            inner = _element("skipped", {"message": _skip_message(f, baseline_file)}, _details(f))
-        else:
-            yield _INDENT[2] + case
+        case = f'{_INDENT[2]}<testcase name="{_attribute(name)}" classname="{_attribute(classname)}" time="0"'
+        status = f.status
+        if status is Status.PASS:
+            yield case + " />"
             continue
-        yield f"{_INDENT[2]}{case[:-3]}>{_INDENT[3]}{inner}{_INDENT[2]}</testcase>"
+        if status is Status.FAIL:
+            tag, attributes = (
+                "failure",
+                f' message="{_attribute(_safe(f.message or f.title))}" type="{f.severity._value_}"',
+            )
+        elif status is Status.ERROR:
+            tag, attributes = "error", f' message="{_attribute(_safe(f.message or f.title))}" type="error"'
+        else:  # a skip, or an accepted failure
+            tag, attributes = "skipped", f' message="{_attribute(_skip_message(f, baseline_file))}"'
+        details = _details(f)
+        inner = f"<{tag}{attributes}>{_text(details)}</{tag}>" if details else f"<{tag}{attributes} />"
+        yield f"{case}>{_INDENT[3]}{inner}{_INDENT[2]}</testcase>"
+
+
+def _safe(text: str) -> str:
+    """:func:`xml_text` of a string, the usual printable one passed through at once."""
+    return text if text.isprintable() else xml_text(text)
 
 
 def _properties(result: RunResult, area: str) -> list[str]:
