@@ -202,4 +202,3 @@ def render_junit(result: RunResult, options: RenderOptions) -> str:
     ET.indent(root, space="  ")
     body = ET.tostring(root, encoding="unicode", short_empty_elements=True)
     return '<?xml version="1.0" encoding="UTF-8"?>\n' + body + "\n"
-

@@ -406,4 +406,3 @@ def _render(result: RunResult, most: int) -> str:
     if not result.include_passed and result.summary.by_status["pass"]:
         lines += ["", f"_{result.summary.by_status['pass']} passing findings are counted, not listed._"]
     return "\n".join(lines) + "\n"
-

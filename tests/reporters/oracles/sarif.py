@@ -463,4 +463,3 @@ def automation_id(category: str | None) -> str:
 def render_sarif(result: RunResult, options: RenderOptions) -> str:
     """Render the SARIF 2.1.0 log as indented JSON."""
     return json_text(json.dumps(sarif_document(result, options), indent=2, ensure_ascii=False, sort_keys=False)) + "\n"
-

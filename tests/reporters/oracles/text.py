@@ -586,4 +586,3 @@ def render_text(result: RunResult, options: RenderOptions) -> str:
         lines.extend(text.display_note())
         lines.extend(text.summary())
     return "\n".join(lines) + "\n"
-
