@@ -142,12 +142,23 @@ class _Locator:
         self.base = base_dir.resolve() if base_dir is not None else None
         self.cwd = Path.cwd().resolve()
         self.artifacts: dict[str, int] = {}
+        # Per path, worked out once (a path's resolution is file system calls; a run names few files).
+        self._located: dict[str, dict[str, Any]] = {}
+        self._parts: dict[str, str | None] = {}
 
     @staticmethod
     def split(path: str) -> tuple[str, str | None]:
         """A document shown as ``file!part`` (a workbook's sheet) as (the file on disk, the part): see
         :func:`capcheck.core.reporting.document_file`."""
         return document_file(path)
+
+    def part(self, path: str) -> str | None:
+        """The part of a ``file!part`` document (a workbook's sheet); None for a file."""
+        try:
+            return self._parts[path]
+        except KeyError:
+            part = self._parts[path] = self.split(path)[1]
+            return part
 
     def location(self, path: str) -> dict[str, Any]:
         """``{"uri": ..., "uriBaseId": "%SRCROOT%"}`` for a path below the base, else a file URI."""
@@ -165,12 +176,15 @@ class _Locator:
         return {"uri": _uri_path(PurePosixPath(p.as_posix()).as_posix().lstrip("/")), "uriBaseId": SRCROOT}
 
     def artifact(self, path: str) -> dict[str, Any]:
-        """An artifact location that also points at the run's ``artifacts`` entry, if there is one."""
-        loc = self.location(path)
-        index = self.artifacts.get(path)
-        if index is not None:
-            loc["index"] = index
-        return loc
+        """An artifact location that also points at the run's ``artifacts`` entry, if there is one (the
+        entries are all known before the first result is made)."""
+        loc = self._located.get(path)
+        if loc is None:
+            loc = self._located[path] = self.location(path)
+            index = self.artifacts.get(path)
+            if index is not None:
+                loc["index"] = index
+        return dict(loc)  # a copy: the plain data of :func:`sarif_document` shares no dictionary
 
 
 def _rule_descriptor(info: RuleInfo) -> dict[str, Any]:
@@ -255,7 +269,7 @@ def _physical_location(ev: EvidenceRef, locator: _Locator) -> dict[str, Any] | N
     if ev.file is None:
         return None
     region: dict[str, Any] = {"startLine": ev.line or 1}
-    part = locator.split(ev.file)[1]
+    part = locator.part(ev.file)
     if part is not None:  # SARIF has no sheet: the line is the sheet's row, and the region says which sheet
         region["message"] = {"text": f"sheet {part}, row {ev.line or 1}"}
     return {"artifactLocation": locator.artifact(ev.file), "region": region}
