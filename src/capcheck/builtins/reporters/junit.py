@@ -96,8 +96,10 @@ def _details(f: Finding) -> str:
         )
         lines.append(f"Reason: {w.reason}")
     lines.append(f"Fingerprint: {f.fingerprint}")
-    # Line by line: each is usually printable, passed through at once (xml_text keeps a line feed).
-    return "\n".join(_safe(line) for line in lines if line)
+    lines = [line for line in lines if line]
+    if "".join(lines).isprintable():  # the usual case: nothing to reveal, one check of all the lines
+        return "\n".join(lines)
+    return "\n".join(_safe(line) for line in lines)  # line by line: xml_text keeps a line feed
 
 
 #: Failures that a waiver or the baseline accepts: reported as skipped, so they do not fail the build.
