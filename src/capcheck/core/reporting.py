@@ -156,6 +156,7 @@ class FirstFew(Generic[_T]):
         self.count = 0
         self._keys: list[Any] = []
         self._items: list[_T] = []
+        self._sorted = True
 
     def add(self, item: _T) -> None:
         """Count an item, and keep it if it is among the first ``n`` so far."""
@@ -163,6 +164,7 @@ class FirstFew(Generic[_T]):
         n = self.n
         if n is None:
             self._items.append(item)
+            self._sorted = False
             return
         if n <= 0:
             return
@@ -179,8 +181,9 @@ class FirstFew(Generic[_T]):
 
     def items(self) -> list[_T]:
         """The kept items, in key order."""
-        if self.n is None:
+        if not self._sorted:  # all of them kept: sorted when first asked for after an add
             self._items.sort(key=self.key)
+            self._sorted = True
         return self._items
 
 
