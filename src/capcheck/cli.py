@@ -876,7 +876,8 @@ def _emit(
 
     options = _render_options(output, markdown_limit, sarif, settings)
     write = registry.reporters[fmt].write
-    binary = getattr(sys.stdout, "buffer", None) if output is None else None
+    # A terminal gets click's echo as before (the Windows console takes text, not UTF-8 bytes); pipes get bytes.
+    binary = getattr(sys.stdout, "buffer", None) if output is None and not sys.stdout.isatty() else None
     if write is not None and (output is not None or binary is not None):  # streamed: never held whole
         if output is None:
             sys.stdout.flush()

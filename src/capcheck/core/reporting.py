@@ -12,13 +12,15 @@ import contextlib
 import os
 import re
 import tempfile
-from collections.abc import Callable
+from bisect import bisect_right
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar
 
 from capcheck.core.escaping.markdown import DEFAULT_LIMIT as DEFAULT_MARKDOWN_LIMIT
-from capcheck.core.models import Finding, RunResult, Severity
+from capcheck.core.models import Finding, RunResult, Severity, Status
+from capcheck.core.outcomes import Findings
 
 if TYPE_CHECKING:  # annotations only: the scorecard is imported when a run computes one
     from capcheck.assessment.scorecard import AreaScore
@@ -27,9 +29,12 @@ __all__ = [
     "DEFAULT_SARIF_MAX_RESULTS",
     "DEFAULT_TEXT_LIMIT",
     "ByteStream",
+    "FindingRun",
+    "FirstFew",
     "RenderOptions",
     "Reporter",
     "document_file",
+    "finding_runs",
     "finding_subject",
     "first_sentence",
     "scorecard_rows",
@@ -106,6 +111,80 @@ def subject_label(kind: str | None, record_id: str | None, group: str | None) ->
 def scorecard_rows(result: RunResult) -> tuple[AreaScore, ...]:
     """The maturity scorecard's rows of a result, one per area (empty when the result has no scorecard)."""
     return () if result.scorecard is None else result.scorecard.rows
+
+
+@dataclass(frozen=True, slots=True)
+class FindingRun:
+    """Consecutive findings of one rule, as their statuses: what a streaming reporter counts or ranks
+    before it writes (``findings[start + i]`` is the finding of ``statuses[i]``)."""
+
+    rule_id: str
+    area: str
+    severity: Severity
+    #: Each finding's status, in the findings' order.
+    statuses: Sequence[Status]
+    #: The index of the first of them in the findings.
+    start: int
+
+
+def finding_runs(findings: Sequence[Finding]) -> Iterator[FindingRun]:
+    """The findings as runs of one rule each, in order, without making them when they are a run's lazy
+    :class:`~capcheck.core.outcomes.Findings` (one run per rule: its statuses read from the compact rows);
+    any other sequence gives one run per finding."""
+    if isinstance(findings, Findings):
+        start = 0
+        for block in findings.blocks:
+            statuses = [o.status for o in block.rows]
+            yield FindingRun(block.rule_id, block.area, block.severity, statuses, start)
+            start += len(statuses)
+        return
+    for i, f in enumerate(findings):
+        yield FindingRun(f.rule_id, f.area, f.severity, (f.status,), i)
+
+
+_T = TypeVar("_T")
+
+
+class FirstFew(Generic[_T]):
+    """The first ``n`` of the items added by ``key`` (what ``sorted(items, key=key)[:n]`` gives: equal keys
+    keep the order they came in), holding no more than ``n``; ``n`` None keeps them all. ``count`` is how
+    many were added. For a reporter that shows a few of many findings, read once."""
+
+    def __init__(self, n: int | None, key: Callable[[_T], Any]) -> None:
+        self.n = n
+        self.key = key
+        self.count = 0
+        self._keys: list[Any] = []
+        self._items: list[_T] = []
+        self._sorted = True
+
+    def add(self, item: _T) -> None:
+        """Count an item, and keep it if it is among the first ``n`` so far."""
+        self.count += 1
+        n = self.n
+        if n is None:
+            self._items.append(item)
+            self._sorted = False
+            return
+        if n <= 0:
+            return
+        key = self.key(item)
+        keys = self._keys
+        if len(keys) >= n and not key < keys[-1]:
+            return  # an equal key sorts after the kept ones
+        at = bisect_right(keys, key)
+        keys.insert(at, key)
+        self._items.insert(at, item)
+        if len(keys) > n:
+            keys.pop()
+            self._items.pop()
+
+    def items(self) -> list[_T]:
+        """The kept items, in key order."""
+        if not self._sorted:  # all of them kept: sorted when first asked for after an add
+            self._items.sort(key=self.key)
+            self._sorted = True
+        return self._items
 
 
 @dataclass(frozen=True)

@@ -26,23 +26,36 @@ Evidence values are untrusted: :func:`capcheck.core.escaping.xml.xml_text` revea
 
 from __future__ import annotations
 
+import io
 import re
-import xml.etree.ElementTree as ET
-from collections.abc import Sequence
+from collections import Counter
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from itertools import islice, pairwise
 
 from capcheck.core.escaping.xml import xml_text
 from capcheck.core.hookspecs import hookimpl
 from capcheck.core.models import Finding, RunResult, Status
-from capcheck.core.reporting import RenderOptions, Reporter, finding_subject, scorecard_rows
+from capcheck.core.outcomes import Findings
+from capcheck.core.reporting import (
+    ByteStream,
+    FindingRun,
+    RenderOptions,
+    Reporter,
+    finding_runs,
+    finding_subject,
+    scorecard_rows,
+)
 
-__all__ = ["render_junit"]
+__all__ = ["render_junit", "write_junit"]
 
 _WHITESPACE = re.compile(r"\s+")
 
 
 def _token(text: str) -> str:
     """An ``xs:token`` value: XML-safe, whitespace collapsed, never empty."""
-    return xml_text(_WHITESPACE.sub(" ", text)).strip() or "-"
+    if not text.isprintable() or "  " in text:  # printable text has no whitespace but the space
+        text = _WHITESPACE.sub(" ", text)
+    return xml_text(text).strip() or "-"
 
 
 def _timestamp(result: RunResult) -> str:
@@ -83,7 +96,10 @@ def _details(f: Finding) -> str:
         )
         lines.append(f"Reason: {w.reason}")
     lines.append(f"Fingerprint: {f.fingerprint}")
-    return xml_text("\n".join(line for line in lines if line))
+    lines = [line for line in lines if line]
+    if "".join(lines).isprintable():  # the usual case: nothing to reveal, one check of all the lines
+        return "\n".join(lines)
+    return "\n".join(_safe(line) for line in lines)  # line by line: xml_text keeps a line feed
 
 
 #: Failures that a waiver or the baseline accepts: reported as skipped, so they do not fail the build.
@@ -113,27 +129,81 @@ def _scorecard_properties(result: RunResult, area: str) -> list[tuple[str, str]]
     return [(f"capcheck.assessment.scorecard.{key}", str(value)) for key, value in fields.items() if value is not None]
 
 
-def _property(parent: ET.Element, name: str, value: str) -> None:
-    ET.SubElement(parent, "property", {"name": name, "value": xml_text(value)})
+def _attribute(value: str) -> str:
+    """An attribute value as ElementTree writes it: ``& < > "`` and CR, LF, tab as references."""
+    if "&" in value:
+        value = value.replace("&", "&amp;")
+    if "<" in value:
+        value = value.replace("<", "&lt;")
+    if ">" in value:
+        value = value.replace(">", "&gt;")
+    if '"' in value:
+        value = value.replace('"', "&quot;")
+    if "\r" in value:
+        value = value.replace("\r", "&#13;")
+    if "\n" in value:
+        value = value.replace("\n", "&#10;")
+    if "\t" in value:
+        value = value.replace("\t", "&#09;")
+    return value
 
 
-def render_junit(result: RunResult, options: RenderOptions) -> str:
-    """Render the result as JUnit XML (one test suite per capability area)."""
+def _text(value: str) -> str:
+    """Character data as ElementTree writes it: ``& < >`` as references."""
+    if "&" in value:
+        value = value.replace("&", "&amp;")
+    if "<" in value:
+        value = value.replace("<", "&lt;")
+    if ">" in value:
+        value = value.replace(">", "&gt;")
+    return value
+
+
+def _element(tag: str, attributes: dict[str, str], text: str | None = None) -> str:
+    """A leaf element as ElementTree writes it (``short_empty_elements``: ``<tag ... />`` when it has no text)."""
+    attrs = "".join(f' {name}="{_attribute(value)}"' for name, value in attributes.items())
+    return f"<{tag}{attrs}>{_text(text)}</{tag}>" if text else f"<{tag}{attrs} />"
+
+
+def _property(name: str, value: str) -> str:
+    return _element("property", {"name": name, "value": xml_text(value)})
+
+
+#: The indentation of a line at each depth (``ET.indent`` with two spaces).
+_INDENT = ["\n" + "  " * depth for depth in range(4)]
+#: Test cases written at a time.
+_CHUNK = 1024
+
+
+def write_junit(result: RunResult, options: RenderOptions, stream: ByteStream) -> None:
+    """Write the result as JUnit XML (one test suite per capability area), the test cases as they are made.
+
+    The suites' counts come from the findings' statuses (:func:`finding_runs`) before any finding is made;
+    a run's findings (in the one order: area by area, each area's in :meth:`Finding.sort_key` order) are
+    then read once. Findings in another order (a result built by hand) are read area by area and sorted.
+    """
     titles = {a.id: a.title for a in result.areas}
     order = {a.id: (a.order, a.id) for a in result.areas}
-    areas = {r.area for r in result.rules} | {f.area for f in result.findings}
+    runs = list(finding_runs(result.findings))
+    areas = sorted({r.area for r in result.rules} | {run.area for run in runs}, key=lambda a: order.get(a, (1000, a)))
+    listed: dict[str, dict[Status, int]] = {area: dict.fromkeys(Status, 0) for area in areas}
+    for run in runs:
+        counts = listed[run.area]
+        for status, n in Counter(run.statuses).items():
+            if status is not Status.PASS or result.include_passed:
+                counts[status] += n
+    stream.write(b'<?xml version="1.0" encoding="UTF-8"?>\n')
+    if not areas:
+        stream.write(b"<testsuites />\n")
+        return
+    stream.write(b"<testsuites>")
+    by_area, by_rule = _in_area_order(result, runs, areas)
     timestamp = _timestamp(result)
     baseline_file = result.baseline.file if result.baseline is not None else ""
-    root = ET.Element("testsuites")
-    for suite_id, area in enumerate(sorted(areas, key=lambda a: order.get(a, (1000, a)))):
-        findings = sorted((f for f in result.findings if f.area == area), key=Finding.sort_key)
-        if not result.include_passed:
-            findings = [f for f in findings if f.status is not Status.PASS]
+    for suite_id, area in enumerate(areas):
+        counts = listed[area]
         gates = [m for m in result.gate_failures if m.startswith(f"{area}:")]
-        counts = {s: sum(1 for f in findings if f.status is s) for s in Status}
-        counts[Status.FAIL] += len(gates)
-        suite = ET.SubElement(
-            root,
+        suite = _element(
             "testsuite",
             {
                 "name": _token(f"{area} {titles.get(area, '')}"),
@@ -141,65 +211,147 @@ def render_junit(result: RunResult, options: RenderOptions) -> str:
                 "id": str(suite_id),
                 "timestamp": timestamp,
                 "hostname": "localhost",
-                "tests": str(len(findings) + len(gates)),
-                "failures": str(counts[Status.FAIL]),
+                "tests": str(sum(counts.values()) + len(gates)),
+                "failures": str(counts[Status.FAIL] + len(gates)),
                 "errors": str(counts[Status.ERROR]),
                 "skipped": str(counts[Status.SKIP] + counts[Status.WAIVED] + counts[Status.BASELINED]),
                 "time": "0",
             },
         )
-        props = ET.SubElement(suite, "properties")
-        _property(props, "capcheck.version", result.tool_version)
-        _property(props, "capcheck.as_of", result.as_of.isoformat())
-        _property(props, "capcheck.fail_on", result.fail_on.value if result.fail_on else "never")
-        _property(props, "capcheck.area", area)
-        _property(props, "capcheck.core.rules", " ".join(sorted(r.id for r in result.rules if r.area == area)))
-        by_area = result.summary.by_area.get(area, {})
-        passed_total = by_area.get(Status.PASS.value, 0)
-        _property(props, "capcheck.passed", str(passed_total))
-        if not result.include_passed:
-            _property(props, "capcheck.passed_not_listed", str(passed_total))
-        for accepted in _ACCEPTED:
-            if by_area.get(accepted.value):
-                _property(props, f"capcheck.{accepted.value}", str(by_area[accepted.value]))
-        for name, value in _scorecard_properties(result, area):
-            _property(props, name, value)
-
-        used: set[tuple[str, str]] = set()
-        for f in findings:
-            classname = f"capcheck.{f.area}.{f.rule_id}"
-            base = name = _token(_case_name(f))
-            n = 1
-            while (classname, name) in used:
-                n += 1
-                name = f"{base} ({n})"
-            used.add((classname, name))
-            case = ET.SubElement(suite, "testcase", {"name": name, "classname": classname, "time": "0"})
-            message = xml_text(f.message or f.title)
-            if f.status is Status.FAIL:
-                el = ET.SubElement(case, "failure", {"message": message, "type": f.severity.value})
-                el.text = _details(f)
-            elif f.status is Status.ERROR:
-                el = ET.SubElement(case, "error", {"message": message, "type": "error"})
-                el.text = _details(f)
-            elif f.status is Status.SKIP or f.status in _ACCEPTED:
-                el = ET.SubElement(case, "skipped", {"message": _skip_message(f, baseline_file)})
-                el.text = _details(f)
+        stream.write(f"{_INDENT[1]}{suite[:-3]}>{_INDENT[2]}<properties>".encode())
+        stream.write("".join(_INDENT[3] + p for p in _properties(result, area)).encode("utf-8"))
+        stream.write(f"{_INDENT[2]}</properties>".encode())
+        cases = _cases(by_area(area), baseline_file, by_rule)
+        while chunk := "".join(islice(cases, _CHUNK)):
+            stream.write(chunk.encode("utf-8"))
+        parts = []
         for i, message in enumerate(gates, start=1):
             name = "minimum maturity level" + (f" ({i})" if i > 1 else "")
-            case = ET.SubElement(suite, "testcase", {"name": name, "classname": f"capcheck.{area}.gate", "time": "0"})
-            ET.SubElement(case, "failure", {"message": xml_text(message), "type": "gate"}).text = xml_text(message)
-        out = ET.SubElement(suite, "system-out")
-        out.text = xml_text(
-            f"capcheck {result.tool_version}, as of {result.as_of.isoformat()}: {area} "
-            + ", ".join(f"{by_area.get(s.value, 0)} {s.value}" for s in (Status.FAIL, Status.ERROR, Status.SKIP))
-            + "".join(f", {by_area[s.value]} {s.value}" for s in _ACCEPTED if by_area.get(s.value))
-            + f", {passed_total} pass"
-        )
-        ET.SubElement(suite, "system-err").text = ""
-    ET.indent(root, space="  ")
-    body = ET.tostring(root, encoding="unicode", short_empty_elements=True)
-    return '<?xml version="1.0" encoding="UTF-8"?>\n' + body + "\n"
+            failure = _element("failure", {"message": xml_text(message), "type": "gate"}, xml_text(message))
+            case = {"name": name, "classname": f"capcheck.{area}.gate", "time": "0"}
+            parts.append(f"{_INDENT[2]}{_element('testcase', case)[:-3]}>{_INDENT[3]}{failure}{_INDENT[2]}</testcase>")
+        parts.append(_INDENT[2] + _element("system-out", {}, _system_out(result, area)))
+        parts.append(f"{_INDENT[2]}<system-err />{_INDENT[1]}</testsuite>")
+        stream.write("".join(parts).encode("utf-8"))
+    stream.write(b"\n</testsuites>\n")
+
+
+def _in_area_order(
+    result: RunResult, runs: Sequence[FindingRun], areas: Sequence[str]
+) -> tuple[Callable[[str], Iterable[Finding]], bool]:
+    """For each area in turn, its listed findings in :meth:`Finding.sort_key` order; and whether they
+    come rule after rule (a rule's findings together).
+
+    A run's findings are already in that order, area after area, rule after rule: when their areas come
+    in the suites' order, one pass over them serves every suite. Otherwise each area's findings are
+    gathered and sorted (a rule given two severities by hand would come in two places).
+    """
+    findings = result.findings
+    include_passed = result.include_passed
+    rank = {area: i for i, area in enumerate(areas)}
+    seen = [rank[run.area] for run in runs]
+    if isinstance(findings, Findings) and all(a <= b for a, b in pairwise(seen)):
+        stream = iter(findings)
+        ahead: list[Finding] = []  # the first finding of the next area, once read
+
+        def next_area(area: str) -> Iterator[Finding]:
+            while True:
+                if not ahead:
+                    f = next(stream, None)
+                    if f is None:
+                        return
+                    ahead.append(f)
+                if ahead[0].area != area:
+                    return
+                f = ahead.pop()
+                if f.status is not Status.PASS or include_passed:
+                    yield f
+
+        return next_area, True
+
+    def sorted_area(area: str) -> Iterable[Finding]:
+        chosen = sorted((f for f in findings if f.area == area), key=Finding.sort_key)
+        return [f for f in chosen if f.status is not Status.PASS or include_passed]
+
+    return sorted_area, False
+
+
+def _cases(findings: Iterable[Finding], baseline_file: str, by_rule: bool) -> Iterator[str]:
+    """Each finding's ``<testcase>``, indented, its name made unique within its rule (``by_rule``: the
+    findings come rule after rule, so only the current rule's names are remembered)."""
+    used: set[tuple[str, str]] = set()
+    current = ""
+    for f in findings:
+        classname = f"capcheck.{f.area}.{f.rule_id}"
+        if by_rule and classname != current:
+            used.clear()
+            current = classname
+        base = name = _token(_case_name(f))
+        n = 1
+        while (classname, name) in used:
+            n += 1
+            name = f"{base} ({n})"
+        used.add((classname, name))
+        case = f'{_INDENT[2]}<testcase name="{_attribute(name)}" classname="{_attribute(classname)}" time="0"'
+        status = f.status
+        if status is Status.PASS:
+            yield case + " />"
+            continue
+        if status is Status.FAIL:
+            tag, attributes = (
+                "failure",
+                f' message="{_attribute(_safe(f.message or f.title))}" type="{f.severity._value_}"',
+            )
+        elif status is Status.ERROR:
+            tag, attributes = "error", f' message="{_attribute(_safe(f.message or f.title))}" type="error"'
+        else:  # a skip, or an accepted failure
+            tag, attributes = "skipped", f' message="{_attribute(_skip_message(f, baseline_file))}"'
+        details = _details(f)
+        inner = f"<{tag}{attributes}>{_text(details)}</{tag}>" if details else f"<{tag}{attributes} />"
+        yield f"{case}>{_INDENT[3]}{inner}{_INDENT[2]}</testcase>"
+
+
+def _safe(text: str) -> str:
+    """:func:`xml_text` of a string, the usual printable one passed through at once."""
+    return text if text.isprintable() else xml_text(text)
+
+
+def _properties(result: RunResult, area: str) -> list[str]:
+    """The suite's ``<property>`` elements: the run, the area, its counts and its scorecard row."""
+    props = [
+        _property("capcheck.version", result.tool_version),
+        _property("capcheck.as_of", result.as_of.isoformat()),
+        _property("capcheck.fail_on", result.fail_on.value if result.fail_on else "never"),
+        _property("capcheck.area", area),
+        _property("capcheck.core.rules", " ".join(sorted(r.id for r in result.rules if r.area == area))),
+    ]
+    by_area = result.summary.by_area.get(area, {})
+    passed_total = by_area.get(Status.PASS.value, 0)
+    props.append(_property("capcheck.passed", str(passed_total)))
+    if not result.include_passed:
+        props.append(_property("capcheck.passed_not_listed", str(passed_total)))
+    for accepted in _ACCEPTED:
+        if by_area.get(accepted.value):
+            props.append(_property(f"capcheck.{accepted.value}", str(by_area[accepted.value])))
+    props.extend(_property(name, value) for name, value in _scorecard_properties(result, area))
+    return props
+
+
+def _system_out(result: RunResult, area: str) -> str:
+    by_area = result.summary.by_area.get(area, {})
+    return xml_text(
+        f"capcheck {result.tool_version}, as of {result.as_of.isoformat()}: {area} "
+        + ", ".join(f"{by_area.get(s.value, 0)} {s.value}" for s in (Status.FAIL, Status.ERROR, Status.SKIP))
+        + "".join(f", {by_area[s.value]} {s.value}" for s in _ACCEPTED if by_area.get(s.value))
+        + f", {by_area.get(Status.PASS.value, 0)} pass"
+    )
+
+
+def render_junit(result: RunResult, options: RenderOptions) -> str:
+    """Render the result as JUnit XML (the text :func:`write_junit` writes)."""
+    out = io.BytesIO()
+    write_junit(result, options, out)
+    return out.getvalue().decode("utf-8")
 
 
 @hookimpl
@@ -209,6 +361,7 @@ def capcheck_reporters() -> Sequence[Reporter]:
         Reporter(
             name="junit",
             render=render_junit,
+            write=write_junit,
             description="JUnit XML test report for CI dashboards (one suite per area)",
             extension=".xml",
         )

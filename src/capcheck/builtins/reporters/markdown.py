@@ -16,15 +16,29 @@ whole report stays under ``RenderOptions.markdown_limit`` characters (``--markdo
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Sequence
+from dataclasses import dataclass
+from itertools import pairwise
 
 from capcheck.core.escaping.markdown import fit_comment, md_escape, truncated_line
 from capcheck.core.hookspecs import hookimpl
 from capcheck.core.models import Finding, RunResult, Severity, Status
-from capcheck.core.reporting import RenderOptions, Reporter, finding_subject, scorecard_rows, subject_label
+from capcheck.core.outcomes import Findings
+from capcheck.core.reporting import (
+    ByteStream,
+    FindingRun,
+    FirstFew,
+    RenderOptions,
+    Reporter,
+    finding_runs,
+    finding_subject,
+    scorecard_rows,
+    subject_label,
+)
 from capcheck.core.wording import plural
 
-__all__ = ["MAX_FIXED", "MAX_LISTED", "render_markdown"]
+__all__ = ["MAX_FIXED", "MAX_LISTED", "render_markdown", "write_markdown"]
 
 #: The most failing findings listed; the rest are counted.
 MAX_LISTED = 50
@@ -84,11 +98,7 @@ _STATUS_HEADING = {
 }
 
 
-def _counts_table(result: RunResult) -> list[str]:
-    listed: dict[tuple[str, str], int] = {}
-    for f in result.findings:
-        key = (f.status.value, f.severity.value)
-        listed[key] = listed.get(key, 0) + 1
+def _counts_table(result: RunResult, listed: dict[tuple[str, str], int]) -> list[str]:
     statuses = _TABLE_STATUSES
     lines = [
         "| Severity | " + " | ".join(_STATUS_HEADING[st] for st in statuses) + " |",
@@ -207,16 +217,13 @@ def _where(f: Finding) -> str:
     return " \u00b7 ".join(parts)
 
 
-def _failures(result: RunResult, most: int) -> list[str]:
+def _failures(result: RunResult, bad: _Few, most: int) -> list[str]:
     titles = {a.id: a.title for a in result.areas}
-    order = {a.id: (a.order, a.id) for a in result.areas}
-    bad = [f for f in result.findings if f.status in (Status.FAIL, Status.ERROR)]
-    if not bad:
+    if not bad.count:
         return []
-    bad.sort(key=lambda f: (order.get(f.area, (1000, f.area)), f.status is not Status.ERROR, f.sort_key()))
-    lines = [f"### Failures and errors ({len(bad)})"]
+    lines = [f"### Failures and errors ({bad.count})"]
     current = None
-    for f in bad[:most]:
+    for f in bad.items[:most]:
         if f.area != current:
             current = f.area
             lines += [
@@ -229,8 +236,8 @@ def _failures(result: RunResult, most: int) -> list[str]:
         status = "**error**" if f.status is Status.ERROR else "fail"
         message = md_escape(f.message, MAX_MESSAGE)
         lines.append(f"| {status} | {f.severity.value} | {_code(f.rule_id)} | {_where(f)} | {message} |")
-    if len(bad) > most:
-        lines += ["", truncated_line(len(bad) - most)]
+    if bad.count > most:
+        lines += ["", truncated_line(bad.count - most)]
     return lines
 
 
@@ -319,21 +326,18 @@ def _baseline(result: RunResult, most: int) -> list[str]:
     return lines
 
 
-def _accepted(result: RunResult, most: int) -> list[str]:
+def _accepted(accepted: _Few, most: int) -> list[str]:
     """Waived and baselined failures: counted, not to fix now; listed collapsed, for review."""
-    order = {a.id: (a.order, a.id) for a in result.areas}
-    accepted = [f for f in result.findings if f.status in (Status.WAIVED, Status.BASELINED)]
-    if not accepted:
+    if not accepted.count:
         return []
-    accepted.sort(key=lambda f: (order.get(f.area, (1000, f.area)), f.sort_key()))
     lines = [
-        f"<details><summary>Accepted failures: {len(accepted)} waived or baselined (they do not fail the run)"
+        f"<details><summary>Accepted failures: {accepted.count} waived or baselined (they do not fail the run)"
         "</summary>",
         "",
         "| Status | Severity | Rule | Location | Accepted by |",
         "|---|---|---|---|---|",
     ]
-    for f in accepted[:most]:
+    for f in accepted.items[:most]:
         w = f.waiver
         if f.status is Status.WAIVED and w is not None:
             by = (
@@ -343,41 +347,140 @@ def _accepted(result: RunResult, most: int) -> list[str]:
         else:
             by = "baseline"
         lines.append(f"| {f.status.value} | {f.severity.value} | {_code(f.rule_id)} | {_where(f)} | {by} |")
-    if len(accepted) > most:
-        lines.append(f"| \u2026 | | | | truncated: {len(accepted) - most} more findings, see the full report |")
+    if accepted.count > most:
+        lines.append(f"| \u2026 | | | | truncated: {accepted.count - most} more findings, see the full report |")
     lines += ["", "</details>"]
     return lines
 
 
-def _skips(result: RunResult, most: int) -> list[str]:
-    skips = [f for f in result.findings if f.status is Status.SKIP]
-    if not skips:
+def _skips(skips: _Few, most: int) -> list[str]:
+    if not skips.count:
         return []
     lines = [
-        f"<details><summary>Skipped: {plural(len(skips), 'finding')} could not be evaluated</summary>",
+        f"<details><summary>Skipped: {plural(skips.count, 'finding')} could not be evaluated</summary>",
         "",
         "| Rule | Location | Reason |",
         "|---|---|---|",
     ]
-    for f in skips[:most]:
+    for f in skips.items[:most]:
         lines.append(f"| {_code(f.rule_id)} | {_where(f)} | {md_escape(f.message, MAX_MESSAGE)} |")
-    if len(skips) > most:
-        lines.append(f"| \u2026 | | truncated: {len(skips) - most} more findings, see the full report |")
+    if skips.count > most:
+        lines.append(f"| \u2026 | | truncated: {skips.count - most} more findings, see the full report |")
     lines += ["", "</details>"]
     return lines
 
 
+@dataclass(frozen=True)
+class _Few:
+    """The first findings of a list (at most :data:`MAX_LISTED`, in the order listed), and how many it has."""
+
+    items: list[Finding]
+    count: int
+
+
+@dataclass(frozen=True)
+class _Listed:
+    """What the report lists of the findings, gathered once: counts by (status, severity), the failures and
+    errors (area by area, errors first), the accepted failures (area by area) and the skips (in order)."""
+
+    counts: dict[tuple[str, str], int]
+    bad: _Few
+    accepted: _Few
+    skips: _Few
+
+
+def _gather(result: RunResult) -> _Listed:
+    """The counts from the findings' statuses. A run's findings are in area order, each area's in the one
+    order, so the first of each list are found by their statuses and only they are made; other findings
+    are read once, the first of each list kept."""
+    order = {a.id: (a.order, a.id) for a in result.areas}
+    findings = result.findings
+    runs = list(finding_runs(findings))
+    counts: dict[tuple[str, str], int] = {}
+    for run in runs:
+        for status, n in Counter(run.statuses).items():
+            key = (status.value, run.severity.value)
+            counts[key] = counts.get(key, 0) + n
+    ranks = [order.get(run.area, (1000, run.area)) for run in runs]
+    if isinstance(findings, Findings) and all(a <= b for a, b in pairwise(ranks)):
+        return _from_statuses(findings, runs, counts)
+
+    def area(f: Finding) -> tuple[int, str]:
+        return order.get(f.area, (1000, f.area))
+
+    bad: FirstFew[Finding] = FirstFew(MAX_LISTED, lambda f: (area(f), f.status is not Status.ERROR, f.sort_key()))
+    accepted: FirstFew[Finding] = FirstFew(MAX_LISTED, lambda f: (area(f), f.sort_key()))
+    skips: FirstFew[Finding] = FirstFew(MAX_LISTED, lambda f: 0)  # the same key: in the findings' order
+    for f in findings:
+        status = f.status
+        if status in (Status.FAIL, Status.ERROR):
+            bad.add(f)
+        elif status in _ACCEPTED:
+            accepted.add(f)
+        elif status is Status.SKIP:
+            skips.add(f)
+    return _Listed(counts, *(_Few(few.items(), few.count) for few in (bad, accepted, skips)))
+
+
+_ACCEPTED = (Status.WAIVED, Status.BASELINED)
+
+
+def _from_statuses(findings: Findings, runs: Sequence[FindingRun], counts: dict[tuple[str, str], int]) -> _Listed:
+    """:func:`_gather` for a run's findings: the indices of the first of each list from the statuses."""
+    most = MAX_LISTED
+    bad: list[int] = []
+    accepted: list[int] = []
+    skips: list[int] = []
+    errors: list[int] = []  # of the area being read: they come before its failures
+    failures: list[int] = []
+    for run, following in zip(runs, [*runs[1:], None], strict=True):
+        start = run.start
+        for k, status in enumerate(run.statuses):
+            if status is Status.FAIL:
+                if len(failures) < most:
+                    failures.append(start + k)
+            elif status is Status.ERROR:
+                if len(errors) < most:
+                    errors.append(start + k)
+            elif status in _ACCEPTED:
+                if len(accepted) < most:
+                    accepted.append(start + k)
+            elif status is Status.SKIP and len(skips) < most:
+                skips.append(start + k)
+        if following is None or following.area != run.area:
+            bad.extend((errors + failures)[: most - len(bad)])
+            errors.clear()
+            failures.clear()
+
+    def total(*statuses: Status) -> int:
+        return sum(n for (status, _), n in counts.items() if status in {s.value for s in statuses})
+
+    return _Listed(
+        counts,
+        _Few([findings[i] for i in bad], total(Status.FAIL, Status.ERROR)),
+        _Few([findings[i] for i in accepted], total(*_ACCEPTED)),
+        _Few([findings[i] for i in skips], total(Status.SKIP)),
+    )
+
+
 def render_markdown(result: RunResult, options: RenderOptions) -> str:
     """Render the result as a GitHub-flavoured Markdown report, under ``options.markdown_limit`` characters."""
-    return fit_comment(lambda most: _render(result, most), MAX_LISTED, options.markdown_limit)
+    listed = _gather(result)
+    return fit_comment(lambda most: _render(result, listed, most), MAX_LISTED, options.markdown_limit)
 
 
-def _render(result: RunResult, most: int) -> str:
+def write_markdown(result: RunResult, options: RenderOptions, stream: ByteStream) -> None:
+    """Write the Markdown report (at most ``options.markdown_limit`` characters: it is made whole, then
+    written; the findings are read once, not once per list and per attempt to fit)."""
+    stream.write(render_markdown(result, options).encode("utf-8"))
+
+
+def _render(result: RunResult, listed: _Listed, most: int) -> str:
     """The report listing at most ``most`` items per list (fixed baseline entries: at most :data:`MAX_FIXED`)."""
     lines = _headline(result)
     if result.gate_failures:
         lines += ["", *(f"- **Gate:** {md_escape(m, MAX_MESSAGE)}" for m in result.gate_failures)]
-    lines += ["", "### Findings by severity", "", *_counts_table(result)]
+    lines += ["", "### Findings by severity", "", *_counts_table(result, listed.counts)]
     areas = _area_table(result)
     if areas:
         lines += ["", "### By capability area", "", *areas]
@@ -393,13 +496,13 @@ def _render(result: RunResult, most: int) -> str:
     baseline = _baseline(result, min(most, MAX_FIXED))
     if baseline:
         lines += ["", *baseline]
-    failures = _failures(result, most)
+    failures = _failures(result, listed.bad, most)
     if failures:
         lines += ["", *failures]
-    accepted = _accepted(result, most)
+    accepted = _accepted(listed.accepted, most)
     if accepted:
         lines += ["", *accepted]
-    skips = _skips(result, most)
+    skips = _skips(listed.skips, most)
     if skips:
         lines += ["", *skips]
     if not result.include_passed and result.summary.by_status["pass"]:
@@ -414,6 +517,7 @@ def capcheck_reporters() -> Sequence[Reporter]:
         Reporter(
             name="markdown",
             render=render_markdown,
+            write=write_markdown,
             description="GitHub-flavoured Markdown for PR comments and job summaries",
             extension=".md",
         )

@@ -29,17 +29,30 @@ and a lone surrogate (an undecodable byte in a file name) is written as its esca
 
 from __future__ import annotations
 
+import io
 import json
 import re
-from collections.abc import Mapping, Sequence
+from collections import Counter
+from collections.abc import Iterator, Mapping, Sequence
+from itertools import islice
 from pathlib import Path, PurePosixPath
 from typing import Any
 from urllib.parse import quote
 
-from capcheck.core.escaping.json import json_text
+import orjson
+
+from capcheck.core.escaping.json import json_safe, json_text
 from capcheck.core.hookspecs import hookimpl
 from capcheck.core.models import EvidenceRef, Finding, RuleInfo, RunResult, Severity, Status
-from capcheck.core.reporting import RenderOptions, Reporter, document_file, finding_subject
+from capcheck.core.reporting import (
+    ByteStream,
+    FindingRun,
+    RenderOptions,
+    Reporter,
+    document_file,
+    finding_runs,
+    finding_subject,
+)
 
 __all__ = [
     "INFORMATION_URI",
@@ -49,6 +62,7 @@ __all__ = [
     "automation_id",
     "render_sarif",
     "sarif_document",
+    "write_sarif",
 ]
 
 #: The ``$schema`` written into every log (the URI GitHub's documentation uses).
@@ -128,12 +142,23 @@ class _Locator:
         self.base = base_dir.resolve() if base_dir is not None else None
         self.cwd = Path.cwd().resolve()
         self.artifacts: dict[str, int] = {}
+        # Per path, worked out once (a path's resolution is file system calls; a run names few files).
+        self._located: dict[str, dict[str, Any]] = {}
+        self._parts: dict[str, str | None] = {}
 
     @staticmethod
     def split(path: str) -> tuple[str, str | None]:
         """A document shown as ``file!part`` (a workbook's sheet) as (the file on disk, the part): see
         :func:`capcheck.core.reporting.document_file`."""
         return document_file(path)
+
+    def part(self, path: str) -> str | None:
+        """The part of a ``file!part`` document (a workbook's sheet); None for a file."""
+        try:
+            return self._parts[path]
+        except KeyError:
+            part = self._parts[path] = self.split(path)[1]
+            return part
 
     def location(self, path: str) -> dict[str, Any]:
         """``{"uri": ..., "uriBaseId": "%SRCROOT%"}`` for a path below the base, else a file URI."""
@@ -151,12 +176,15 @@ class _Locator:
         return {"uri": _uri_path(PurePosixPath(p.as_posix()).as_posix().lstrip("/")), "uriBaseId": SRCROOT}
 
     def artifact(self, path: str) -> dict[str, Any]:
-        """An artifact location that also points at the run's ``artifacts`` entry, if there is one."""
-        loc = self.location(path)
-        index = self.artifacts.get(path)
-        if index is not None:
-            loc["index"] = index
-        return loc
+        """An artifact location that also points at the run's ``artifacts`` entry, if there is one (the
+        entries are all known before the first result is made)."""
+        loc = self._located.get(path)
+        if loc is None:
+            loc = self._located[path] = self.location(path)
+            index = self.artifacts.get(path)
+            if index is not None:
+                loc["index"] = index
+        return dict(loc)  # a copy: the plain data of :func:`sarif_document` shares no dictionary
 
 
 def _rule_descriptor(info: RuleInfo) -> dict[str, Any]:
@@ -212,11 +240,12 @@ def _rule_descriptor(info: RuleInfo) -> dict[str, Any]:
     return descriptor
 
 
-def _rule_infos(result: RunResult) -> list[RuleInfo]:
-    """Every rule that ran, sorted by id; a rule only seen in findings is described from them."""
+def _rule_infos(result: RunResult, runs: Sequence[FindingRun]) -> list[RuleInfo]:
+    """Every rule that ran, sorted by id; a rule only seen in findings is described from its first finding."""
     infos: dict[str, RuleInfo] = {r.id: r for r in result.rules}
-    for f in result.findings:
-        if f.rule_id not in infos:
+    for run in runs:
+        if run.rule_id not in infos:
+            f = result.findings[run.start]
             infos[f.rule_id] = RuleInfo(
                 id=f.rule_id,
                 version=f.rule_version,
@@ -240,7 +269,7 @@ def _physical_location(ev: EvidenceRef, locator: _Locator) -> dict[str, Any] | N
     if ev.file is None:
         return None
     region: dict[str, Any] = {"startLine": ev.line or 1}
-    part = locator.split(ev.file)[1]
+    part = locator.part(ev.file)
     if part is not None:  # SARIF has no sheet: the line is the sheet's row, and the region says which sheet
         region["message"] = {"text": f"sheet {part}, row {ev.line or 1}"}
     return {"artifactLocation": locator.artifact(ev.file), "region": region}
@@ -343,106 +372,169 @@ def _result(f: Finding, rule_index: int, locator: _Locator, waived_known: frozen
 
 
 def sarif_document(result: RunResult, options: RenderOptions | None = None) -> dict[str, Any]:
-    """The SARIF log as plain data (what ``--format sarif`` writes)."""
+    """The SARIF log as plain data (what ``--format sarif`` writes; :func:`write_sarif` streams its text)."""
     options = options or RenderOptions()
-    locator = _Locator(options.base_dir)
-    infos = _rule_infos(result)
-    rule_index = {info.id: i for i, info in enumerate(infos)}
+    log = _Log(result, options)
+    return log.document([log.result(f) for f in log.kept()])
 
-    artifacts = []
-    for i, ev in enumerate(result.evidence):
-        locator.artifacts.setdefault(ev.path, i)
-        artifacts.append(
-            {
-                "location": locator.location(ev.path),
-                "roles": ["analysisTarget"],
-                "hashes": {"sha-256": ev.sha256},
-                "properties": {"kind": ev.kind, "format": ev.format, "records": ev.records},
-            }
-        )
 
-    # A finding with no evidence file (a skip because a kind was not given at all) is a result with no
-    # locations: GitHub rejects a location without a physical location, and shows such a result only
-    # in the run's data, but SARIF viewers and the API still see it.
-    waived_known = None if result.baseline is None else frozenset(result.baseline.waived_matched)
-    listed = [f for f in result.findings if f.status is not Status.PASS or result.include_passed]
-    kept, omitted = _cap(listed, options.sarif_max_results)
-    results = [_result(f, rule_index[f.rule_id], locator, waived_known) for f in kept]
+class _Log:
+    """One SARIF log: what precedes its results, worked out from the findings' statuses before any
+    finding is made (which rules ran, which results the cap keeps, the errors' notifications)."""
 
-    driver: dict[str, Any] = {"name": "capcheck", "version": result.tool_version}
-    if _SEMVER.match(result.tool_version):
-        driver["semanticVersion"] = result.tool_version
-    driver["informationUri"] = INFORMATION_URI
-    driver["rules"] = [_rule_descriptor(info) for info in infos]
+    def __init__(self, result: RunResult, options: RenderOptions) -> None:
+        self.run = result
+        self.options = options
+        self.locator = _Locator(options.base_dir)
+        runs = list(finding_runs(result.findings))
+        self.infos = _rule_infos(result, runs)
+        self.rule_index = {info.id: i for i, info in enumerate(self.infos)}
+        self.waived_known = None if result.baseline is None else frozenset(result.baseline.waived_matched)
+        self.listed, self.chosen, self.errors = _plan(runs, result.include_passed, options.sarif_max_results)
+        self.artifacts = []  # before any result: a result's location points at its file's entry
+        for i, ev in enumerate(result.evidence):
+            self.locator.artifacts.setdefault(ev.path, i)
+            self.artifacts.append(
+                {
+                    "location": self.locator.location(ev.path),
+                    "roles": ["analysisTarget"],
+                    "hashes": {"sha-256": ev.sha256},
+                    "properties": {"kind": ev.kind, "format": ev.format, "records": ev.records},
+                }
+            )
 
-    notifications = [
-        {
-            "level": "error",
-            "message": {"text": _message_text(f.message or f"{f.rule_id} raised an error")},
-            "associatedRule": {"id": f.rule_id, "index": rule_index[f.rule_id]},
+    def kept(self) -> Iterator[Finding]:
+        """The findings listed as results, in order (the cap's most important, or every listed one)."""
+        findings = self.run.findings
+        chosen = self.chosen
+        if chosen is None:
+            include_passed = self.run.include_passed
+            return (f for f in findings if f.status is not Status.PASS or include_passed)
+        if len(chosen) * 4 < len(findings):  # few kept (the usual cap): make only those
+            return (findings[i] for i in chosen)
+        keep = set(chosen)
+        return (f for i, f in enumerate(findings) if i in keep)
+
+    def result(self, f: Finding) -> dict[str, Any]:
+        """The SARIF result of a finding."""
+        return _result(f, self.rule_index[f.rule_id], self.locator, self.waived_known)
+
+    def document(self, results: list[dict[str, Any]]) -> dict[str, Any]:
+        """The log with these results (none: the document :func:`write_sarif` writes them into)."""
+        result, options, rule_index = self.run, self.options, self.rule_index
+        # A finding with no evidence file (a skip because a kind was not given at all) is a result with no
+        # locations: GitHub rejects a location without a physical location, and shows such a result only
+        # in the run's data, but SARIF viewers and the API still see it.
+        driver: dict[str, Any] = {"name": "capcheck", "version": result.tool_version}
+        if _SEMVER.match(result.tool_version):
+            driver["semanticVersion"] = result.tool_version
+        driver["informationUri"] = INFORMATION_URI
+        driver["rules"] = [_rule_descriptor(info) for info in self.infos]
+
+        findings = result.findings
+        notifications: list[dict[str, Any]] = []
+        for i in self.errors:
+            f = findings[i]
+            notifications.append(
+                {
+                    "level": "error",
+                    "message": {"text": _message_text(f.message or f"{f.rule_id} raised an error")},
+                    "associatedRule": {"id": f.rule_id, "index": rule_index[f.rule_id]},
+                }
+            )
+        invocation: dict[str, Any] = {
+            "executionSuccessful": result.exit_code != 2,
+            "exitCode": result.exit_code,
+            "startTimeUtc": _timestamp(result.started),
+            "endTimeUtc": _timestamp(result.finished),
         }
-        for f in result.findings
-        if f.status is Status.ERROR
-    ]
-    invocation: dict[str, Any] = {
-        "executionSuccessful": result.exit_code != 2,
-        "exitCode": result.exit_code,
-        "startTimeUtc": _timestamp(result.started),
-        "endTimeUtc": _timestamp(result.finished),
-    }
-    if omitted:
-        notifications.append(
-            {
-                "level": "warning",
-                "message": {
-                    "text": f"{omitted} of {len(listed)} results left out (--sarif-max-results "
-                    f"{options.sarif_max_results}): the {len(kept)} most severe are listed. The full set is in "
-                    "the JSON report (--report json=FILE)."
-                },
-                "properties": {"omittedResults": omitted, "totalResults": len(listed), "maxResults": len(kept)},
-            }
-        )
-    if notifications:
-        invocation["toolExecutionNotifications"] = notifications
-    invocation["properties"] = {
-        "asOf": result.as_of.isoformat(),
-        "failOn": result.fail_on.value if result.fail_on else "never",
-        "includePassed": result.include_passed,
-        "summary": result.summary.as_dict(),
-    }
-    if result.gate_failures:
-        invocation["properties"]["gateFailures"] = list(result.gate_failures)
-    if result.scorecard is not None:
-        invocation["properties"]["scorecard"] = [row.as_dict() for row in result.scorecard.rows]
+        kept = self.listed if self.chosen is None else len(self.chosen)
+        omitted = self.listed - kept
+        if omitted:
+            notifications.append(
+                {
+                    "level": "warning",
+                    "message": {
+                        "text": f"{omitted} of {self.listed} results left out (--sarif-max-results "
+                        f"{options.sarif_max_results}): the {kept} most severe are listed. The full set is in "
+                        "the JSON report (--report json=FILE)."
+                    },
+                    "properties": {"omittedResults": omitted, "totalResults": self.listed, "maxResults": kept},
+                }
+            )
+        if notifications:
+            invocation["toolExecutionNotifications"] = notifications
+        invocation["properties"] = {
+            "asOf": result.as_of.isoformat(),
+            "failOn": result.fail_on.value if result.fail_on else "never",
+            "includePassed": result.include_passed,
+            "summary": result.summary.as_dict(),
+        }
+        if result.gate_failures:
+            invocation["properties"]["gateFailures"] = list(result.gate_failures)
+        if result.scorecard is not None:
+            invocation["properties"]["scorecard"] = [row.as_dict() for row in result.scorecard.rows]
 
-    run: dict[str, Any] = {
-        "tool": {"driver": driver},
-        "automationDetails": {"id": automation_id(options.sarif_category)},
-        "invocations": [invocation],
-        "originalUriBaseIds": {
-            SRCROOT: {"description": {"text": "The directory capcheck ran in (normally the repository root)."}}
-        },
-        "artifacts": artifacts,
-        "results": results,
-        "columnKind": "unicodeCodePoints",
-        "properties": {"asOf": result.as_of.isoformat()},
-    }
-    return {"$schema": SARIF_SCHEMA_URI, "version": "2.1.0", "runs": [run]}
+        run: dict[str, Any] = {
+            "tool": {"driver": driver},
+            "automationDetails": {"id": automation_id(options.sarif_category)},
+            "invocations": [invocation],
+            "originalUriBaseIds": {
+                SRCROOT: {"description": {"text": "The directory capcheck ran in (normally the repository root)."}}
+            },
+            "artifacts": self.artifacts,
+            "results": results,
+            "columnKind": "unicodeCodePoints",
+            "properties": {"asOf": result.as_of.isoformat()},
+        }
+        return {"$schema": SARIF_SCHEMA_URI, "version": "2.1.0", "runs": [run]}
 
 
-def _cap(findings: Sequence[Finding], limit: int) -> tuple[list[Finding], int]:
-    """The findings to list under ``limit`` (0: all), in their usual order, and how many are left out.
+def _plan(runs: Sequence[FindingRun], include_passed: bool, limit: int) -> tuple[int, list[int] | None, list[int]]:
+    """From the findings' statuses: how many are listed, the indices of those kept under ``limit`` (0: all;
+    None when every listed one is kept), and the indices of the errors.
 
     The kept ones are the most important: errors and new failures before accepted ones, skips and
-    passes, and within each the most severe first (ties keep the usual finding order).
+    passes, and within each the most severe first; ties keep the usual finding order, and the kept
+    ones are listed in it. Counting the findings of each (status, severity) class says which classes
+    are kept whole and how many of the first of one that is not, so no finding is made to rank it.
     """
-    if limit <= 0 or len(findings) <= limit:
-        return list(findings), 0
-    ranked = sorted(
-        range(len(findings)), key=lambda i: (_KEEP_ORDER[findings[i].status], -findings[i].severity.rank, i)
-    )
-    keep = sorted(ranked[:limit])
-    return [findings[i] for i in keep], len(findings) - limit
+    counts: dict[tuple[int, int], int] = {}
+    errors: list[int] = []
+    listed = 0
+    for run in runs:
+        rank = -run.severity.rank
+        for status, n in Counter(run.statuses).items():
+            if status is Status.ERROR:
+                errors.extend(run.start + k for k, s in enumerate(run.statuses) if s is status)
+            if status is Status.PASS and not include_passed:
+                continue
+            key = (_KEEP_ORDER[status], rank)
+            counts[key] = counts.get(key, 0) + n
+            listed += n
+    errors.sort()
+    if limit <= 0 or listed <= limit:
+        return listed, None, errors
+    room, whole, part = limit, set(), None
+    for key in sorted(counts):
+        if counts[key] > room:
+            part = key
+            break
+        whole.add(key)
+        room -= counts[key]
+    chosen: list[int] = []
+    for run in runs:
+        rank = -run.severity.rank
+        for k, status in enumerate(run.statuses):
+            if status is Status.PASS and not include_passed:
+                continue
+            key = (_KEEP_ORDER[status], rank)
+            if key in whole:
+                chosen.append(run.start + k)
+            elif key == part and room:
+                chosen.append(run.start + k)
+                room -= 1
+    return listed, chosen, errors
 
 
 def automation_id(category: str | None) -> str:
@@ -457,9 +549,50 @@ def automation_id(category: str | None) -> str:
     return category if category.endswith("/") else category + "/"
 
 
+#: Where the results go in the log encoded with none: the one raw newline followed by exactly six spaces
+#: and this key (a string's newline is escaped; other keys are indented otherwise).
+_RESULTS_SLOT = '\n      "results": []'
+#: Results encoded per chunk.
+_CHUNK = 512
+
+
+def write_sarif(result: RunResult, options: RenderOptions, stream: ByteStream) -> None:
+    """Write the SARIF 2.1.0 log as indented JSON, its results a chunk at a time as they are made."""
+    log = _Log(result, options)
+    head, tail = _encode(log.document([])).split(_RESULTS_SLOT)
+    stream.write(head.encode("utf-8"))
+    stream.write(b'\n      "results": [')
+    written = False
+    kept = log.kept()
+    while chunk := [log.result(f) for f in islice(kept, _CHUNK)]:
+        # `[\n  {...},\n  {...}\n]` -> `\n        {...},\n        {...}`: three levels deeper, no brackets.
+        items = _items(chunk)[1:-2].replace("\n", "\n      ")
+        stream.write(("," if written else "").encode("utf-8") + json_text(items).encode("utf-8"))
+        written = True
+    stream.write(b"\n      ]" if written else b"]")
+    stream.write(tail.encode("utf-8"))
+    stream.write(b"\n")
+
+
+def _encode(document: dict[str, Any]) -> str:
+    """The log's text: indented JSON with what encoders leave raw escaped (:func:`json_text`)."""
+    return json_text(json.dumps(document, indent=2, ensure_ascii=False, sort_keys=False))
+
+
+def _items(results: list[dict[str, Any]]) -> str:
+    """Results as ``json.dumps(results, indent=2, ensure_ascii=False)`` writes them (orjson writes the same
+    for strings, integers and booleans, faster), a lone surrogate as its escape text (as :func:`json_text`)."""
+    try:
+        return orjson.dumps(results, option=orjson.OPT_INDENT_2).decode("utf-8")
+    except orjson.JSONEncodeError:  # a lone surrogate
+        return orjson.dumps(json_safe(results), option=orjson.OPT_INDENT_2).decode("utf-8")
+
+
 def render_sarif(result: RunResult, options: RenderOptions) -> str:
-    """Render the SARIF 2.1.0 log as indented JSON."""
-    return json_text(json.dumps(sarif_document(result, options), indent=2, ensure_ascii=False, sort_keys=False)) + "\n"
+    """Render the SARIF 2.1.0 log as indented JSON (the text :func:`write_sarif` writes)."""
+    out = io.BytesIO()
+    write_sarif(result, options, out)
+    return out.getvalue().decode("utf-8")
 
 
 @hookimpl
@@ -469,6 +602,7 @@ def capcheck_reporters() -> Sequence[Reporter]:
         Reporter(
             name="sarif",
             render=render_sarif,
+            write=write_sarif,
             description="SARIF 2.1.0 log for GitHub code scanning and other SARIF viewers",
             extension=".sarif",
         )

@@ -19,15 +19,27 @@ finding stays on one line; columns are measured with :func:`~capcheck.core.escap
 
 from __future__ import annotations
 
+import io
 import os
-from collections.abc import Iterable, Sequence
+from collections import Counter
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
+from itertools import chain, islice, pairwise
 from typing import TYPE_CHECKING
 
 from capcheck.core.escaping.terminal import clip, pad, terminal, width
 from capcheck.core.hookspecs import hookimpl
 from capcheck.core.models import STATUS_ORDER, Finding, RunResult, Severity, Status
-from capcheck.core.reporting import RenderOptions, Reporter, finding_subject, first_sentence
+from capcheck.core.outcomes import Findings
+from capcheck.core.reporting import (
+    ByteStream,
+    FirstFew,
+    RenderOptions,
+    Reporter,
+    finding_runs,
+    finding_subject,
+    first_sentence,
+)
 from capcheck.core.wording import plural
 
 if TYPE_CHECKING:  # annotations only: the result carries these
@@ -35,7 +47,15 @@ if TYPE_CHECKING:  # annotations only: the result carries these
     from capcheck.assessment.scorecard import Scorecard
     from capcheck.assessment.waivers import WaiverState
 
-__all__ = ["SHOW_CHOICES", "parse_show", "render_summary_line", "render_text", "summary_line", "verdict_line"]
+__all__ = [
+    "SHOW_CHOICES",
+    "parse_show",
+    "render_summary_line",
+    "render_text",
+    "summary_line",
+    "verdict_line",
+    "write_text",
+]
 
 #: What ``--show`` takes: the statuses to list, and ``criteria`` for the per-criterion view.
 SHOW_CHOICES = ("fail", "error", "skip", "waived", "baselined", "pass", "criteria")
@@ -125,20 +145,43 @@ def _relative(path: str, root: str) -> str:
     return path[len(root) + 1 :] if root and path.startswith(root + "/") else path
 
 
+def _shown_first(f: Finding) -> tuple[object, ...]:
+    """The order of a rule's records: failures before the rest, each status in the one order of findings."""
+    return (STATUS_ORDER.index(f.status), f.sort_key())
+
+
 @dataclass
 class _Rule:
-    """One rule's listed findings and its counts, for the grouped layout."""
+    """One rule's listed findings, for the grouped layout: how many of each status, and the first few in
+    the order they are shown."""
 
     rule_id: str
     title: str
     area: str
     severity: Severity
     remediation: str
-    findings: list[Finding] = field(default_factory=list)
+    #: The findings shown first (``keep`` of them, failures before the rest, each status in the one order).
+    first: FirstFew[Finding] = field(default_factory=lambda: FirstFew(RECORDS_PER_RULE, _shown_first))
+    by: dict[Status, int] = field(default_factory=dict)
+
+    @property
+    def total(self) -> int:
+        """How many findings it lists."""
+        return self.first.count
+
+    @property
+    def findings(self) -> list[Finding]:
+        """The findings it shows first, in order."""
+        return self.first.items()
+
+    def add(self, f: Finding) -> None:
+        """Count a listed finding, and keep it when it is among the first shown."""
+        self.by[f.status] = self.by.get(f.status, 0) + 1
+        self.first.add(f)
 
     def rank(self, area_order: dict[str, tuple[int, str]]) -> tuple[object, ...]:
         """Errors first, then failures (accepted ones too) most severe first, then skips, then passes."""
-        statuses = {f.status for f in self.findings}
+        statuses = set(self.by)
         if Status.ERROR in statuses:
             klass = 0
         elif statuses & {Status.FAIL, Status.WAIVED, Status.BASELINED}:
@@ -151,17 +194,15 @@ class _Rule:
 
     def failing(self) -> bool:
         """Whether it lists a failure (accepted or not) or an error."""
-        return any(f.status in (Status.FAIL, Status.ERROR, Status.WAIVED, Status.BASELINED) for f in self.findings)
+        return any(s in (Status.FAIL, Status.ERROR, Status.WAIVED, Status.BASELINED) for s in self.by)
 
     def count(self) -> int:
         """Its failures and errors, or (a rule with neither) all its listed findings."""
-        failing = sum(1 for f in self.findings if f.status in (Status.FAIL, Status.ERROR))
-        return failing or len(self.findings)
+        failing = self.by.get(Status.FAIL, 0) + self.by.get(Status.ERROR, 0)
+        return failing or self.total
 
     def counts(self) -> str:
-        by: dict[Status, int] = {}
-        for f in self.findings:
-            by[f.status] = by.get(f.status, 0) + 1
+        by = self.by
         words = {Status.FAIL: "failed", Status.SKIP: "skipped", Status.PASS: "passed"}
         order = (Status.ERROR, Status.FAIL, Status.WAIVED, Status.BASELINED, Status.SKIP, Status.PASS)
         return ", ".join(
@@ -181,18 +222,76 @@ class _Text:
         self.show = _shown(result, options)
         self.root = _evidence_root(result)
         self.area_order = {a.id: (a.order, a.id) for a in result.areas}
-        listed = [f for f in result.findings if self._listed(f)]
-        given = frozenset(e.kind for e in result.evidence)
-        self.missing = [f for f in listed if _missing_kind(f, given)]
-        self.listed = [f for f in listed if not _missing_kind(f, given)]
+        self.given = frozenset(e.kind for e in result.evidence)
+        self.info = {r.id: r for r in result.rules}
+        #: The listed skips for kinds nobody gave, in the findings' order (gathered by a pass over them).
+        self.missing: list[Finding] = []
+        #: The listed findings' rules (the grouped layout's pass gathers them).
+        self.rules: list[_Rule] = []
 
-    def _listed(self, f: Finding) -> bool:
-        if f.status.value not in self.show:
+    def gather(self) -> None:
+        """Read the findings once: each listed one counted under its rule (the first few kept, all of them
+        with ``--limit 0``), and the skips for kinds nobody gave set apart.
+
+        Of a run's findings (each rule's in the one order) only those that may be shown are made: a rule's
+        first few of each status, found by status, and its skips (to tell those for kinds nobody gave)."""
+        findings = self.result.findings
+        keep = None if self.options.limit <= 0 else RECORDS_PER_RULE
+        rules: dict[str, _Rule] = {}
+        if keep is None or not isinstance(findings, Findings):
+            for f in findings:
+                if self._listed(f.status, f.severity):
+                    self._take(rules, f, keep)
+        else:
+            for run in finding_runs(findings):
+                firsts: dict[Status, list[int]] = {}
+                counted: Counter[Status] = Counter()
+                for k, status in enumerate(run.statuses):
+                    if not self._listed(status, run.severity):
+                        continue
+                    if status is Status.SKIP and _missing_kind(f := findings[run.start + k], self.given):
+                        self.missing.append(f)
+                        continue
+                    counted[status] += 1
+                    few = firsts.setdefault(status, [])
+                    if len(few) < keep:
+                        few.append(run.start + k)
+                for status in STATUS_ORDER:  # each status's first few, made; the rule keeps the first overall
+                    for i in firsts.get(status, ()):
+                        self._take(rules, findings[i], keep)
+                for status, n in counted.items():  # the rest are counted, not made
+                    rest = n - len(firsts[status])
+                    rule = rules[run.rule_id]
+                    rule.by[status] += rest
+                    rule.first.count += rest
+        self.rules = sorted(rules.values(), key=lambda r: r.rank(self.area_order))
+
+    def _take(self, rules: dict[str, _Rule], f: Finding, keep: int | None) -> None:
+        """A listed finding: set apart when its kind was not given, else counted under its rule."""
+        if _missing_kind(f, self.given):
+            self.missing.append(f)
+            return
+        rule = rules.get(f.rule_id)
+        if rule is None:
+            meta = self.info.get(f.rule_id)
+            rule = rules[f.rule_id] = _Rule(
+                f.rule_id,
+                meta.title if meta else f.title,
+                f.area,
+                meta.severity if meta else f.severity,
+                meta.remediation if meta else f.remediation,
+                FirstFew(keep, _shown_first),
+            )
+        rule.add(f)
+
+    def _listed(self, status: Status, severity: Severity) -> bool:
+        """Whether a finding of this status and severity is listed (``--show``, ``--min-severity``)."""
+        if status.value not in self.show:
             return False
-        if f.status is Status.ERROR:  # the check is incomplete: always said
+        if status is Status.ERROR:  # the check is incomplete: always said
             return True
         floor = self.options.min_severity
-        return floor is None or f.severity.rank >= floor.rank
+        return floor is None or severity.rank >= floor.rank
 
     # -- pieces ---------------------------------------------------------------------------------
 
@@ -215,7 +314,7 @@ class _Text:
 
     def _record_lines(self, rule: _Rule, findings: Sequence[Finding]) -> list[str]:
         rows = []
-        statuses = {f.status for f in rule.findings}
+        statuses = set(rule.by)
         mixed = len(statuses) > 1
         label_w = max(len(s.value) for s in statuses) if mixed else 0
         for f in findings:
@@ -242,27 +341,8 @@ class _Text:
         """The remediation's first sentence, whole: a fix cut mid-word helps nobody."""
         return terminal(first_sentence(remediation))
 
-    def _rules(self) -> list[_Rule]:
-        rules: dict[str, _Rule] = {}
-        info = {r.id: r for r in self.result.rules}
-        for f in self.listed:
-            rule = rules.get(f.rule_id)
-            if rule is None:
-                meta = info.get(f.rule_id)
-                rule = rules[f.rule_id] = _Rule(
-                    f.rule_id,
-                    meta.title if meta else f.title,
-                    f.area,
-                    meta.severity if meta else f.severity,
-                    meta.remediation if meta else f.remediation,
-                )
-            rule.findings.append(f)
-        for rule in rules.values():  # failures before the rest, each status in the one order of findings
-            rule.findings.sort(key=lambda f: (STATUS_ORDER.index(f.status), f.sort_key()))
-        return sorted(rules.values(), key=lambda r: r.rank(self.area_order))
-
     def _rule_header(self, rule: _Rule) -> str:
-        if any(f.status is Status.ERROR for f in rule.findings):  # the rule raised: that comes before severity
+        if Status.ERROR in rule.by:  # the rule raised: that comes before severity
             sev = _paint(f"{'ERROR':<8}", _STATUS_COLOUR[Status.ERROR], self.color)
         elif rule.failing():
             sev = _paint(f"{rule.severity.value.upper():<8}", _SEVERITY_COLOUR[rule.severity], self.color)
@@ -272,19 +352,19 @@ class _Text:
         return f"{sev} {_paint(terminal(rule.rule_id), '1', self.color)}  {terminal(rule.title)}  · {rule.counts()}"
 
     def grouped(self) -> list[str]:
-        rules = self._rules()
+        rules = self.rules
         limit = self.options.limit
         detailed = rules if limit <= 0 else rules[:limit]
         out: list[str] = []
         for rule in detailed:
             out.append("")
             out.append(self._rule_header(rule))
-            if any(f.status in (Status.FAIL, Status.WAIVED, Status.BASELINED) for f in rule.findings):
+            if any(s in (Status.FAIL, Status.WAIVED, Status.BASELINED) for s in rule.by):
                 out.append(_paint("    fix: ", "2", self.color) + self._fix(rule.remediation))
             shown = rule.findings if limit <= 0 else rule.findings[:RECORDS_PER_RULE]
             out.extend(self._record_lines(rule, shown))
-            if len(shown) < len(rule.findings):
-                out.append(f"    … {len(rule.findings) - len(shown)} more (--limit 0 or --compact lists them all)")
+            if len(shown) < rule.total:
+                out.append(f"    … {rule.total - len(shown)} more (--limit 0 or --compact lists them all)")
         out.extend(self._more(rules[len(detailed) :]))
         return out
 
@@ -302,21 +382,37 @@ class _Text:
             out.extend(_wrap(by_severity[severity], f"  {label} ", " " * 11, self.options.width))
         return out
 
-    def compact(self) -> list[str]:
-        area_order = self.area_order
-        findings = sorted(
-            self.listed,
-            key=lambda f: (-f.severity.rank, area_order.get(f.area, (1000, f.area)), f.sort_key()),
-        )
-        out = []
-        for f in findings:
+    def compact(self) -> Iterator[str]:
+        """One line per listed finding, most severe first, then by area and in the one order of findings;
+        the skips for kinds nobody gave are set apart (``missing``) as they are passed."""
+        for f in self._by_severity():
+            if not self._listed(f.status, f.severity):
+                continue
+            if _missing_kind(f, self.given):
+                self.missing.append(f)
+                continue
             where = self._where(f, "")
             status = "" if f.status is Status.FAIL else f" {f.status.value}"
             sev = _paint(f.severity.value, _SEVERITY_COLOUR[f.severity], self.color)
-            out.append(
-                f"{where}: {terminal(f.rule_id)} {sev}{status} {terminal(finding_subject(f))}: {terminal(f.message)}"
-            )
-        return out
+            yield f"{where}: {terminal(f.rule_id)} {sev}{status} {terminal(finding_subject(f))}: {terminal(f.message)}"
+
+    def _by_severity(self) -> Iterable[Finding]:
+        """The findings most severe first, then by area, then in the one order of findings.
+
+        A run's findings are in area order, each area's most severe first: read one severity at a time
+        (its rules' rows, still in order), none is held. Findings in another order are sorted."""
+        findings = self.result.findings
+        area_order = self.area_order
+        if isinstance(findings, Findings):
+            blocks = findings.blocks
+            ranks = [area_order.get(b.area, (1000, b.area)) for b in blocks]
+            if all(a <= b for a, b in pairwise(ranks)):
+                areas = list(dict.fromkeys(b.area for b in blocks))
+                return chain.from_iterable(
+                    Findings([b for b in blocks if b.severity is severity], findings.evidence, areas)
+                    for severity in sorted(Severity, key=lambda s: -s.rank)
+                )
+        return sorted(findings, key=lambda f: (-f.severity.rank, area_order.get(f.area, (1000, f.area)), f.sort_key()))
 
     def not_checked(self) -> list[str]:
         """Skips for kinds nobody gave: one line per kind, with what to add or leave out."""
@@ -389,14 +485,29 @@ class _Text:
         """Say what the display options left out, so a filtered report is never mistaken for the whole."""
         hidden = []
         counts = self.result.summary.by_status
+        listed_by = self._listed_counts()
         for status in ("fail", "error", "waived", "baselined"):
-            listed = sum(1 for f in self.listed if f.status.value == status)
+            listed = listed_by.get(status, 0)
             if counts.get(status, 0) > listed:
                 n = counts[status] - listed
                 hidden.append(plural(n, "error") if status == "error" else f"{n} {_DONE.get(status, status)}")
         if not hidden:
             return []
         return [f"Not listed: {', '.join(hidden)} (--show and --min-severity choose what is listed)"]
+
+    def _listed_counts(self) -> dict[str, int]:
+        """How many findings of each status are listed (what ``--show`` and ``--min-severity`` keep), from
+        the findings' statuses: a rule's severity decides for all of its findings."""
+        counts: dict[str, int] = {}
+        shown, floor = self.show, self.options.min_severity
+        for run in finding_runs(self.result.findings):
+            for status, n in Counter(run.statuses).items():
+                if status.value not in shown:
+                    continue
+                if status is not Status.ERROR and floor is not None and run.severity.rank < floor.rank:
+                    continue
+                counts[status.value] = counts.get(status.value, 0) + n
+        return counts
 
 
 def _wrap(items: Iterable[str], first: str, rest: str, columns: int) -> list[str]:
@@ -563,26 +674,47 @@ def render_summary_line(result: RunResult, color: bool = False) -> str:
     return f"capcheck: {verdict_line(result, color).removeprefix('Result: ')}: {counts}\n"
 
 
-def render_text(result: RunResult, options: RenderOptions) -> str:
-    """Render the result for people: failing rules most severe first, the scorecard, then the summary."""
+#: Lines written at a time.
+_CHUNK = 2048
+
+
+def write_text(result: RunResult, options: RenderOptions, stream: ByteStream) -> None:
+    """Write the report for people: failing rules most severe first, the scorecard, then the summary.
+
+    The grouped layout reads the findings once (:meth:`_Text.gather`); the compact layout writes its
+    lines as the findings are read, a chunk at a time; the quiet layout reads none."""
     text = _Text(result, options)
+
+    def put(lines: Iterable[str]) -> None:
+        stream.write("".join(line + "\n" for line in lines).encode("utf-8"))
+
     if options.layout == "quiet":
-        lines = text.summary()
+        put(text.summary())
+        return
+    put(text.header())
+    if options.layout == "compact":
+        body = text.compact()
+        first = True
+        while chunk := list(islice(body, _CHUNK)):
+            put(["", *chunk] if first else chunk)
+            first = False
     else:
-        lines = text.header()
-        if options.layout == "compact":
-            body = text.compact()
-            lines.extend(["", *body] if body else [])
-        else:
-            lines.extend(text.grouped())
-        lines.extend(text.not_checked())
-        lines.extend(text.scorecard())
-        lines.extend(text.criteria())
-        lines.extend(text.notes())
-        lines.append("")
-        lines.extend(text.display_note())
-        lines.extend(text.summary())
-    return "\n".join(lines) + "\n"
+        text.gather()
+        put(text.grouped())
+    put(text.not_checked())
+    put(text.scorecard())
+    put(text.criteria())
+    put(text.notes())
+    put([""])
+    put(text.display_note())
+    put(text.summary())
+
+
+def render_text(result: RunResult, options: RenderOptions) -> str:
+    """Render the report for people (the text :func:`write_text` writes)."""
+    out = io.BytesIO()
+    write_text(result, options, out)
+    return out.getvalue().decode("utf-8")
 
 
 @hookimpl
@@ -592,6 +724,7 @@ def capcheck_reporters() -> Sequence[Reporter]:
         Reporter(
             name="text",
             render=render_text,
+            write=write_text,
             description="for people: failing rules most severe first, with the fix; the scorecard; the verdict",
             extension=".txt",
         )

@@ -1,0 +1,465 @@
+"""The oracle: the sarif reporter as it rendered before it streamed (main at 372a027), kept verbatim.
+
+The streaming writer is held byte-identical to it (tests/reporters/test_streaming.py).
+
+The built-in SARIF 2.1.0 reporter: findings as a static-analysis log for GitHub code scanning.
+
+The log is valid against the OASIS SARIF 2.1.0 (errata 01) schema and carries what GitHub code
+scanning reads: one run, ``tool.driver`` with every rule that ran (descriptions, help, default
+level, ``security-severity``), and one result per ``fail``, ``error`` and ``skip`` finding (and per
+listed ``pass``). Locations are evidence files relative to ``%SRCROOT%`` (the directory capcheck
+ran in, normally the repository root), with the record's line.
+
+Status mapping (SARIF ``result.kind`` / ``result.level``):
+
+* ``fail``  -> ``kind: "fail"``, level from severity (critical/high ``error``, medium ``warning``,
+  low/info ``note``);
+* ``error`` -> ``kind: "fail"``, ``level: "error"`` (the rule raised: the check is incomplete), and a
+  ``toolExecutionNotification`` in the invocation, whose ``executionSuccessful`` is false;
+* ``skip``  -> ``kind: "open"``, ``level: "none"``: SARIF's "the tool could not determine whether
+  there is a problem", which is what a skip (insufficient evidence) means; never a pass;
+* ``pass``  -> ``kind: "pass"``, ``level: "none"`` (only when passes are listed).
+
+A run lists at most ``RenderOptions.sarif_max_results`` results (``--sarif-max-results``, default
+5,000: GitHub keeps only the 5,000 most severe of a run): the most important are kept, and a
+``toolExecutionNotification`` says how many were left out. ``automationDetails.id`` is the category
+(``--sarif-category``) followed by ``/``.
+
+Output is deterministic for the same evidence, rules and as-of date, apart from the invocation's
+start and end times. Control characters, DEL, C1, separators and bidi controls are ``\\u``-escaped,
+and a lone surrogate (an undecodable byte in a file name) is written as its escape text ``\\udcff``
+(:func:`capcheck.core.escaping.json.json_text`).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Mapping, Sequence
+from pathlib import Path, PurePosixPath
+from typing import Any
+from urllib.parse import quote
+
+from capcheck.core.escaping.json import json_text
+from capcheck.core.models import EvidenceRef, Finding, RuleInfo, RunResult, Severity, Status
+from capcheck.core.reporting import RenderOptions, document_file, finding_subject
+
+__all__ = [
+    "INFORMATION_URI",
+    "SARIF_SCHEMA_URI",
+    "SECURITY_SEVERITY",
+    "SRCROOT",
+    "automation_id",
+    "render_sarif",
+    "sarif_document",
+]
+
+#: The ``$schema`` written into every log (the URI GitHub's documentation uses).
+SARIF_SCHEMA_URI = "https://json.schemastore.org/sarif-2.1.0.json"
+#: Where people find out about the tool (``tool.driver.informationUri``).
+INFORMATION_URI = "https://github.com/capcheck/capcheck"
+#: The base every relative artifact URI is resolved against: the directory capcheck ran in.
+SRCROOT = "%SRCROOT%"
+#: GitHub's security severity (a string holding a number in 0.0-10.0) for each severity.
+SECURITY_SEVERITY: Mapping[Severity, str] = {
+    Severity.CRITICAL: "9.5",
+    Severity.HIGH: "8.0",
+    Severity.MEDIUM: "5.5",
+    Severity.LOW: "3.0",
+    Severity.INFO: "0.0",
+}
+#: SARIF level of a failing result, by severity.
+LEVEL: Mapping[Severity, str] = {
+    Severity.CRITICAL: "error",
+    Severity.HIGH: "error",
+    Severity.MEDIUM: "warning",
+    Severity.LOW: "note",
+    Severity.INFO: "note",
+}
+#: GitHub shows at most this many characters of a rule's short and full description.
+MAX_DESCRIPTION = 1024
+#: GitHub reads at most 10 locations per result; related locations are capped too.
+MAX_RELATED = 10
+#: The ``automationDetails.id`` when no category is given (GitHub: ``category/run-id``).
+DEFAULT_CATEGORY = "capcheck/"
+#: Which results a cap keeps first: errors and new failures, then accepted failures, skips, passes.
+_KEEP_ORDER: Mapping[Status, int] = {
+    Status.ERROR: 0,
+    Status.FAIL: 1,
+    Status.WAIVED: 2,
+    Status.BASELINED: 2,
+    Status.SKIP: 3,
+    Status.PASS: 4,
+}
+
+_FINGERPRINT_KEY = "capcheckFingerprint/v1"
+_SEMVER = re.compile(r"^\d+\.\d+\.\d+(?:-[0-9A-Za-z.-]+)?(?:\+[0-9A-Za-z.-]+)?$")
+
+
+def _timestamp(value: Any) -> str:
+    return str(value.isoformat(timespec="seconds").replace("+00:00", "Z"))
+
+
+def _truncate(text: str, limit: int = MAX_DESCRIPTION) -> str:
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "\u2026"
+
+
+def _message_text(text: str) -> str:
+    """Plain-text SARIF message: literal brackets are escaped so evidence cannot forge embedded links."""
+    return text.replace("[", "\\[").replace("]", "\\]")
+
+
+def _rule_name(title: str) -> str:
+    """A PascalCase identifier from a title (``reportingDescriptor.name``)."""
+    words = re.findall(r"[A-Za-z0-9]+", title)
+    return "".join(w[:1].upper() + w[1:] for w in words)[:255] or "Rule"
+
+
+def _uri_path(path: str) -> str:
+    """A relative URI for a path; an undecodable byte in a file name (``\\udcff``) becomes ``%FF``."""
+    try:
+        raw = path.encode("utf-8", "surrogateescape")
+    except UnicodeEncodeError:  # a surrogate that stands for no byte: percent-encode its code units
+        raw = path.encode("utf-8", "surrogatepass")
+    return quote(raw, safe="/")
+
+
+class _Locator:
+    """Turns evidence file paths (as shown in findings) into SARIF artifact locations."""
+
+    def __init__(self, base_dir: Path | None) -> None:
+        self.base = base_dir.resolve() if base_dir is not None else None
+        self.cwd = Path.cwd().resolve()
+        self.artifacts: dict[str, int] = {}
+
+    @staticmethod
+    def split(path: str) -> tuple[str, str | None]:
+        """A document shown as ``file!part`` (a workbook's sheet) as (the file on disk, the part): see
+        :func:`capcheck.core.reporting.document_file`."""
+        return document_file(path)
+
+    def location(self, path: str) -> dict[str, Any]:
+        """``{"uri": ..., "uriBaseId": "%SRCROOT%"}`` for a path below the base, else a file URI."""
+        p = Path(self.split(path)[0])
+        try:
+            if self.base is not None:
+                absolute = (p if p.is_absolute() else self.cwd / p).resolve()
+                if not absolute.is_relative_to(self.base):
+                    return {"uri": absolute.as_uri()}
+                return {"uri": _uri_path(absolute.relative_to(self.base).as_posix()), "uriBaseId": SRCROOT}
+            if p.is_absolute():
+                return {"uri": p.as_uri()}
+        except ValueError:  # a NUL or a surrogate no file system can encode: a name, not a file to resolve
+            pass
+        return {"uri": _uri_path(PurePosixPath(p.as_posix()).as_posix().lstrip("/")), "uriBaseId": SRCROOT}
+
+    def artifact(self, path: str) -> dict[str, Any]:
+        """An artifact location that also points at the run's ``artifacts`` entry, if there is one."""
+        loc = self.location(path)
+        index = self.artifacts.get(path)
+        if index is not None:
+            loc["index"] = index
+        return loc
+
+
+def _rule_descriptor(info: RuleInfo) -> dict[str, Any]:
+    title = info.title or info.id
+    description = info.description or title
+    rationale = info.rationale
+    remediation = info.remediation
+    references = list(info.references)
+    severity = info.severity
+    area = info.area
+
+    text_parts = [description]
+    md_parts = [f"**{info.id}: {title}**", "", description]
+    if rationale:
+        text_parts.append(f"Why: {rationale}")
+        md_parts += ["", f"**Why it matters.** {rationale}"]
+    if remediation:
+        text_parts.append(f"How to fix: {remediation}")
+        md_parts += ["", f"**How to fix.** {remediation}"]
+    if references:
+        text_parts.append("References: " + " ".join(references))
+        md_parts += ["", "**References**", ""] + [f"- <{r}>" for r in references]
+    options = info.options
+    if options:
+        opts = ", ".join(f"{k} = {json.dumps(v, default=str)}" for k, v in sorted(options.items()))
+        text_parts.append(f"Options: {opts}")
+        md_parts += ["", f"**Options** (set in the config file): `{opts}`"]
+
+    tags = sorted({"capcheck", area, *info.tags} - {""})
+    properties: dict[str, Any] = {
+        "tags": tags,
+        "area": area,
+        "precision": "high",
+        "security-severity": SECURITY_SEVERITY[severity],
+        "capcheckSeverity": severity.value,
+        "kinds": list(info.kinds),
+    }
+    if info.source is not None:
+        properties["source"] = info.source.as_dict()
+    descriptor: dict[str, Any] = {
+        "id": info.id,
+        "name": _rule_name(title),
+        "shortDescription": {"text": _truncate(title)},
+        "fullDescription": {"text": _truncate(description)},
+        "help": {"text": "\n\n".join(text_parts), "markdown": "\n".join(md_parts)},
+    }
+    if references:
+        descriptor["helpUri"] = references[0]
+    descriptor["defaultConfiguration"] = {"level": LEVEL[severity]}
+    if info.version:
+        properties["version"] = info.version
+    descriptor["properties"] = properties
+    return descriptor
+
+
+def _rule_infos(result: RunResult) -> list[RuleInfo]:
+    """Every rule that ran, sorted by id; a rule only seen in findings is described from them."""
+    infos: dict[str, RuleInfo] = {r.id: r for r in result.rules}
+    for f in result.findings:
+        if f.rule_id not in infos:
+            infos[f.rule_id] = RuleInfo(
+                id=f.rule_id,
+                version=f.rule_version,
+                title=f.title,
+                area=f.area,
+                severity=f.severity,
+                remediation=f.remediation,
+            )
+    return [infos[k] for k in sorted(infos)]
+
+
+def _logical_location(ev: EvidenceRef, group: str | None) -> dict[str, Any]:
+    if ev.record_id is not None:
+        return {"name": ev.record_id, "fullyQualifiedName": f"{ev.kind}/{ev.record_id}", "kind": "object"}
+    if group is not None:
+        return {"name": group, "fullyQualifiedName": f"{ev.kind}[{group}]", "kind": "object"}
+    return {"name": ev.kind, "fullyQualifiedName": ev.kind, "kind": "resource"}
+
+
+def _physical_location(ev: EvidenceRef, locator: _Locator) -> dict[str, Any] | None:
+    if ev.file is None:
+        return None
+    region: dict[str, Any] = {"startLine": ev.line or 1}
+    part = locator.split(ev.file)[1]
+    if part is not None:  # SARIF has no sheet: the line is the sheet's row, and the region says which sheet
+        region["message"] = {"text": f"sheet {part}, row {ev.line or 1}"}
+    return {"artifactLocation": locator.artifact(ev.file), "region": region}
+
+
+def _baseline_state(f: Finding, waived_known: frozenset[str] | None) -> str | None:
+    """SARIF ``baselineState`` of a finding: None when the run had no baseline or it does not compare.
+
+    The baseline records failures, so a failure is ``unchanged`` when the baseline holds its
+    fingerprint and ``new`` when not; a waiver does not change that (it is a suppression, not
+    history). Errors, skips and passes are not failures the baseline could record: no state.
+    """
+    if waived_known is None:
+        return None
+    if f.status is Status.BASELINED:
+        return "unchanged"
+    if f.status is Status.FAIL:
+        return "new"
+    if f.status is Status.WAIVED:
+        return "unchanged" if f.fingerprint in waived_known else "new"
+    return None
+
+
+def _result(f: Finding, rule_index: int, locator: _Locator, waived_known: frozenset[str] | None) -> dict[str, Any]:
+    if f.status in (Status.FAIL, Status.WAIVED, Status.BASELINED):
+        kind, level = "fail", LEVEL[f.severity]
+    elif f.status is Status.ERROR:
+        kind, level = "fail", "error"
+    elif f.status is Status.SKIP:
+        kind, level = "open", "none"
+    else:
+        kind, level = "pass", "none"
+    ev = f.evidence
+    text = f.message or f.title
+    if (ev is not None and ev.record_id is not None) or f.group is not None:
+        text = f"{finding_subject(f)}: {text}"  # a group's label: all KIND records for a whole register
+    if f.status is Status.ERROR:
+        text = f"{f.rule_id} could not be evaluated: {text}"
+    out: dict[str, Any] = {
+        "ruleId": f.rule_id,
+        "ruleIndex": rule_index,
+        "kind": kind,
+        "level": level,
+        "message": {"text": _message_text(text)},
+    }
+    properties: dict[str, Any] = {"status": f.status.value, "severity": f.severity.value, "area": f.area}
+    if ev is not None:
+        physical = _physical_location(ev, locator)
+        if physical is not None:
+            # GitHub rejects a location without a physical location ("expected a physical location"):
+            # a finding with no evidence file (its kind was not given) has no location at all.
+            out["locations"] = [{"physicalLocation": physical, "logicalLocations": [_logical_location(ev, f.group)]}]
+        properties["kind"] = ev.kind
+        if ev.record_id is not None:
+            properties["recordId"] = ev.record_id
+        if ev.pointer is not None:
+            properties["pointer"] = ev.pointer
+        if ev.row is not None:
+            properties["row"] = ev.row
+    if f.group is not None:
+        properties["group"] = f.group
+    related: list[dict[str, Any]] = []
+    for rel in f.related:
+        physical = _physical_location(rel, locator)
+        if physical is None:
+            continue
+        related.append(
+            {
+                "id": len(related) + 1,
+                "physicalLocation": physical,
+                "logicalLocations": [_logical_location(rel, None)],
+                "message": {"text": _message_text(f"{rel.kind} {rel.record_id or ''}".strip())},
+            }
+        )
+        if len(related) == MAX_RELATED:
+            break
+    if related:
+        out["relatedLocations"] = related
+    if f.status is Status.WAIVED and f.waiver is not None:
+        # A governed waiver is an external suppression: GitHub shows the alert as dismissed, with why.
+        w = f.waiver
+        out["suppressions"] = [
+            {
+                "kind": "external",
+                "status": "accepted",
+                "justification": _message_text(
+                    f"{w.reason} (approved by {w.approved_by}, {w.ticket}, expires {w.expires.isoformat()})"
+                ),
+            }
+        ]
+    state = _baseline_state(f, waived_known)
+    if state is not None:
+        out["baselineState"] = state
+    if f.fingerprint:
+        # GitHub reads primaryLocationLineHash: giving it capcheck's stable identity (rule + record,
+        # never the line) keeps an alert open across edits that move or change the record's line.
+        out["partialFingerprints"] = {_FINGERPRINT_KEY: f.fingerprint, "primaryLocationLineHash": f.fingerprint}
+    out["properties"] = properties
+    return out
+
+
+def sarif_document(result: RunResult, options: RenderOptions | None = None) -> dict[str, Any]:
+    """The SARIF log as plain data (what ``--format sarif`` writes)."""
+    options = options or RenderOptions()
+    locator = _Locator(options.base_dir)
+    infos = _rule_infos(result)
+    rule_index = {info.id: i for i, info in enumerate(infos)}
+
+    artifacts = []
+    for i, ev in enumerate(result.evidence):
+        locator.artifacts.setdefault(ev.path, i)
+        artifacts.append(
+            {
+                "location": locator.location(ev.path),
+                "roles": ["analysisTarget"],
+                "hashes": {"sha-256": ev.sha256},
+                "properties": {"kind": ev.kind, "format": ev.format, "records": ev.records},
+            }
+        )
+
+    # A finding with no evidence file (a skip because a kind was not given at all) is a result with no
+    # locations: GitHub rejects a location without a physical location, and shows such a result only
+    # in the run's data, but SARIF viewers and the API still see it.
+    waived_known = None if result.baseline is None else frozenset(result.baseline.waived_matched)
+    listed = [f for f in result.findings if f.status is not Status.PASS or result.include_passed]
+    kept, omitted = _cap(listed, options.sarif_max_results)
+    results = [_result(f, rule_index[f.rule_id], locator, waived_known) for f in kept]
+
+    driver: dict[str, Any] = {"name": "capcheck", "version": result.tool_version}
+    if _SEMVER.match(result.tool_version):
+        driver["semanticVersion"] = result.tool_version
+    driver["informationUri"] = INFORMATION_URI
+    driver["rules"] = [_rule_descriptor(info) for info in infos]
+
+    notifications = [
+        {
+            "level": "error",
+            "message": {"text": _message_text(f.message or f"{f.rule_id} raised an error")},
+            "associatedRule": {"id": f.rule_id, "index": rule_index[f.rule_id]},
+        }
+        for f in result.findings
+        if f.status is Status.ERROR
+    ]
+    invocation: dict[str, Any] = {
+        "executionSuccessful": result.exit_code != 2,
+        "exitCode": result.exit_code,
+        "startTimeUtc": _timestamp(result.started),
+        "endTimeUtc": _timestamp(result.finished),
+    }
+    if omitted:
+        notifications.append(
+            {
+                "level": "warning",
+                "message": {
+                    "text": f"{omitted} of {len(listed)} results left out (--sarif-max-results "
+                    f"{options.sarif_max_results}): the {len(kept)} most severe are listed. The full set is in "
+                    "the JSON report (--report json=FILE)."
+                },
+                "properties": {"omittedResults": omitted, "totalResults": len(listed), "maxResults": len(kept)},
+            }
+        )
+    if notifications:
+        invocation["toolExecutionNotifications"] = notifications
+    invocation["properties"] = {
+        "asOf": result.as_of.isoformat(),
+        "failOn": result.fail_on.value if result.fail_on else "never",
+        "includePassed": result.include_passed,
+        "summary": result.summary.as_dict(),
+    }
+    if result.gate_failures:
+        invocation["properties"]["gateFailures"] = list(result.gate_failures)
+    if result.scorecard is not None:
+        invocation["properties"]["scorecard"] = [row.as_dict() for row in result.scorecard.rows]
+
+    run: dict[str, Any] = {
+        "tool": {"driver": driver},
+        "automationDetails": {"id": automation_id(options.sarif_category)},
+        "invocations": [invocation],
+        "originalUriBaseIds": {
+            SRCROOT: {"description": {"text": "The directory capcheck ran in (normally the repository root)."}}
+        },
+        "artifacts": artifacts,
+        "results": results,
+        "columnKind": "unicodeCodePoints",
+        "properties": {"asOf": result.as_of.isoformat()},
+    }
+    return {"$schema": SARIF_SCHEMA_URI, "version": "2.1.0", "runs": [run]}
+
+
+def _cap(findings: Sequence[Finding], limit: int) -> tuple[list[Finding], int]:
+    """The findings to list under ``limit`` (0: all), in their usual order, and how many are left out.
+
+    The kept ones are the most important: errors and new failures before accepted ones, skips and
+    passes, and within each the most severe first (ties keep the usual finding order).
+    """
+    if limit <= 0 or len(findings) <= limit:
+        return list(findings), 0
+    ranked = sorted(
+        range(len(findings)), key=lambda i: (_KEEP_ORDER[findings[i].status], -findings[i].severity.rank, i)
+    )
+    keep = sorted(ranked[:limit])
+    return [findings[i] for i in keep], len(findings) - limit
+
+
+def automation_id(category: str | None) -> str:
+    """``run.automationDetails.id``: the category followed by ``/`` (so the whole of it is the category).
+
+    GitHub keeps one analysis per tool and category for a commit, and a new upload replaces the one
+    with the same category: a fixed id lets a re-run replace the last one, and a distinct category
+    per run keeps several capcheck runs over different evidence side by side.
+    """
+    if not category:
+        return DEFAULT_CATEGORY
+    return category if category.endswith("/") else category + "/"
+
+
+def render_sarif(result: RunResult, options: RenderOptions) -> str:
+    """Render the SARIF 2.1.0 log as indented JSON."""
+    return json_text(json.dumps(sarif_document(result, options), indent=2, ensure_ascii=False, sort_keys=False)) + "\n"

@@ -1,0 +1,588 @@
+"""The oracle: the text reporter as it rendered before it streamed (main at 372a027), kept verbatim.
+
+The streaming writer is held byte-identical to it (tests/reporters/test_streaming.py).
+
+The built-in text reporter: a report people read at a terminal.
+
+The default (``grouped``) layout lists failing rules most severe first: each rule once, with its title and a
+one-line fix, its records beneath (paths relative to the evidence root, with the line). The first
+``--limit`` rules are detailed with a few records each; the rest are named on one line per severity. Skips
+for evidence that was not given at all are one line per missing kind, with what to add. Waived and
+baselined findings are counted, and listed only when ``--show`` asks. The scorecard shows the selected
+areas in aligned columns, and the summary ends the report: failures by severity, then the verdict.
+
+``compact`` is one line per finding (``path:line: RULE severity record: message``, for grep and editors);
+``quiet`` is the summary alone. These display options (:class:`RenderOptions`) never change the result, the
+exit code or any other format.
+
+Colour is used only when asked (``RenderOptions.color``: a terminal, or ``FORCE_COLOR``). Every value that
+comes from evidence, waivers, the baseline or plugins goes through
+:func:`capcheck.core.escaping.terminal.terminal`: control characters are shown (``␛[2J``), never obeyed, and each
+finding stays on one line; columns are measured with :func:`~capcheck.core.escaping.terminal.width`.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from capcheck.core.escaping.terminal import clip, pad, terminal, width
+from capcheck.core.models import STATUS_ORDER, Finding, RunResult, Severity, Status
+from capcheck.core.reporting import RenderOptions, finding_subject, first_sentence
+from capcheck.core.wording import plural
+
+if TYPE_CHECKING:  # annotations only: the result carries these
+    from capcheck.assessment.criteria import CriterionResult
+    from capcheck.assessment.scorecard import Scorecard
+    from capcheck.assessment.waivers import WaiverState
+
+__all__ = ["SHOW_CHOICES", "parse_show", "render_summary_line", "render_text", "summary_line", "verdict_line"]
+
+#: What ``--show`` takes: the statuses to list, and ``criteria`` for the per-criterion view.
+SHOW_CHOICES = ("fail", "error", "skip", "waived", "baselined", "pass", "criteria")
+#: Records detailed per rule within ``--limit`` (all of them with ``--limit 0``).
+RECORDS_PER_RULE = 3
+
+
+def parse_show(items: Iterable[str]) -> frozenset[str]:
+    """What to list, from ``--show`` values or ``[display] show`` items (each may be comma-separated, any
+    case): the one check of both. :raises ValueError: an item is not in :data:`SHOW_CHOICES`, or none is given."""
+    chosen = {part.strip().lower() for item in items for part in item.split(",") if part.strip()}
+    unknown = sorted(chosen - set(SHOW_CHOICES))
+    if unknown or not chosen:
+        raise ValueError(f"{', '.join(map(repr, unknown)) or 'nothing'} is not one of {', '.join(SHOW_CHOICES)}")
+    return frozenset(chosen)
+
+
+_STATUS_COLOUR = {
+    Status.FAIL: "31",
+    Status.ERROR: "35",
+    Status.SKIP: "33",
+    Status.PASS: "32",
+    Status.WAIVED: "2",
+    Status.BASELINED: "2",
+}
+_SEVERITY_COLOUR = {
+    Severity.CRITICAL: "1;31",
+    Severity.HIGH: "31",
+    Severity.MEDIUM: "33",
+    Severity.LOW: "36",
+    Severity.INFO: "2",
+}
+_LEVEL_COLOUR = {1: "31", 2: "33", 3: "36", 4: "32", 5: "1;32"}
+_CRITERION_LABEL = {
+    "achieved": "achieved",
+    "partially-achieved": "partial",
+    "not-achieved": "NOT ACHIEVED",
+    "not-assessed": "not assessed",
+}
+_CRITERION_COLOUR = {"achieved": "32", "partially-achieved": "33", "not-achieved": "31", "not-assessed": "2"}
+#: The most profile gaps listed with ``--show criteria``; the rest are counted.
+_MAX_GAPS = 10
+#: The widest location or record column in a rule's block; longer ones push the message right.
+_MAX_COLUMN = 40
+
+
+def _paint(text: str, code: str, color: bool) -> str:
+    return f"\x1b[{code}m{text}\x1b[0m" if color else text
+
+
+def _shown(result: RunResult, options: RenderOptions) -> frozenset[str]:
+    default = {"fail", "error", "skip"} | ({"pass"} if result.include_passed else set())
+    if options.show is None:
+        return frozenset(default)
+    if options.show <= {"criteria"}:  # `--show criteria` adds a view; it does not hide the findings
+        return frozenset(default | options.show)
+    return options.show
+
+
+def _missing_kind(f: Finding, given: frozenset[str]) -> bool:
+    """A skip because no evidence of a kind was given at all (not about a record, group or file; a rule
+    with no record in its scope of a kind that was given is not one)."""
+    ev = f.evidence
+    return (
+        f.status is Status.SKIP
+        and ev is not None
+        and ev.file is None
+        and ev.record_id is None
+        and f.group is None
+        and ev.kind not in given
+    )
+
+
+def _evidence_root(result: RunResult) -> str:
+    """The deepest directory holding every evidence file ('' when they share none)."""
+    dirs = [os.path.dirname(e.path) for e in result.evidence]
+    if not dirs:
+        return ""
+    try:
+        root = os.path.commonpath(dirs)
+    except ValueError:  # absolute and relative paths, or different drives
+        return ""
+    return "" if root in (".", "") else root.replace(os.sep, "/")
+
+
+def _relative(path: str, root: str) -> str:
+    return path[len(root) + 1 :] if root and path.startswith(root + "/") else path
+
+
+@dataclass
+class _Rule:
+    """One rule's listed findings and its counts, for the grouped layout."""
+
+    rule_id: str
+    title: str
+    area: str
+    severity: Severity
+    remediation: str
+    findings: list[Finding] = field(default_factory=list)
+
+    def rank(self, area_order: dict[str, tuple[int, str]]) -> tuple[object, ...]:
+        """Errors first, then failures (accepted ones too) most severe first, then skips, then passes."""
+        statuses = {f.status for f in self.findings}
+        if Status.ERROR in statuses:
+            klass = 0
+        elif statuses & {Status.FAIL, Status.WAIVED, Status.BASELINED}:
+            klass = 1
+        elif Status.SKIP in statuses:
+            klass = 2
+        else:
+            klass = 3
+        return (klass, -self.severity.rank, area_order.get(self.area, (1000, self.area)), self.rule_id)
+
+    def failing(self) -> bool:
+        """Whether it lists a failure (accepted or not) or an error."""
+        return any(f.status in (Status.FAIL, Status.ERROR, Status.WAIVED, Status.BASELINED) for f in self.findings)
+
+    def count(self) -> int:
+        """Its failures and errors, or (a rule with neither) all its listed findings."""
+        failing = sum(1 for f in self.findings if f.status in (Status.FAIL, Status.ERROR))
+        return failing or len(self.findings)
+
+    def counts(self) -> str:
+        by: dict[Status, int] = {}
+        for f in self.findings:
+            by[f.status] = by.get(f.status, 0) + 1
+        words = {Status.FAIL: "failed", Status.SKIP: "skipped", Status.PASS: "passed"}
+        order = (Status.ERROR, Status.FAIL, Status.WAIVED, Status.BASELINED, Status.SKIP, Status.PASS)
+        return ", ".join(
+            plural(by[s], "error") if s is Status.ERROR else f"{by[s]} {words.get(s, s.value)}"
+            for s in order
+            if by.get(s)
+        )
+
+
+class _Text:
+    """The pieces of the report, from one result and the display options."""
+
+    def __init__(self, result: RunResult, options: RenderOptions) -> None:
+        self.result = result
+        self.options = options
+        self.color = options.color
+        self.show = _shown(result, options)
+        self.root = _evidence_root(result)
+        self.area_order = {a.id: (a.order, a.id) for a in result.areas}
+        listed = [f for f in result.findings if self._listed(f)]
+        given = frozenset(e.kind for e in result.evidence)
+        self.missing = [f for f in listed if _missing_kind(f, given)]
+        self.listed = [f for f in listed if not _missing_kind(f, given)]
+
+    def _listed(self, f: Finding) -> bool:
+        if f.status.value not in self.show:
+            return False
+        if f.status is Status.ERROR:  # the check is incomplete: always said
+            return True
+        floor = self.options.min_severity
+        return floor is None or f.severity.rank >= floor.rank
+
+    # -- pieces ---------------------------------------------------------------------------------
+
+    def header(self) -> list[str]:
+        r = self.result
+        records = sum(f.records for f in r.evidence)
+        where = f" in {terminal(self.root)}/" if self.root else ""
+        return [
+            f"capcheck {terminal(r.tool_version)} · as of {r.as_of.isoformat()} · "
+            f"{plural(len(r.evidence), 'evidence file')}{where} ({plural(records, 'record')}) · "
+            f"{plural(len(r.rules), 'rule')}"
+        ]
+
+    def _where(self, f: Finding, root: str) -> str:
+        ev = f.evidence
+        if ev is None or ev.file is None:
+            return terminal(ev.kind if ev is not None else "-")
+        path = terminal(_relative(ev.file, root))
+        return path if ev.line is None else f"{path}:{ev.line}"
+
+    def _record_lines(self, rule: _Rule, findings: Sequence[Finding]) -> list[str]:
+        rows = []
+        statuses = {f.status for f in rule.findings}
+        mixed = len(statuses) > 1
+        label_w = max(len(s.value) for s in statuses) if mixed else 0
+        for f in findings:
+            status = ""
+            if mixed or f.status not in (Status.FAIL, Status.ERROR):
+                label = f"{f.status.value.upper():<{label_w}}"
+                status = _paint(label, _STATUS_COLOUR.get(f.status, "0"), self.color) + " "
+            message, *traceback = f.message.rstrip("\n").split("\n") if self._traceback(f) else [f.message]
+            rows.append((self._where(f, self.root), terminal(finding_subject(f)), status, terminal(message), traceback))
+        where_w = min(_MAX_COLUMN, max((width(w) for w, *_ in rows), default=0))
+        subject_w = min(_MAX_COLUMN, max((width(s) for _, s, *_ in rows), default=0))
+        lines = []
+        for w, s, status, message, traceback in rows:
+            lines.append(f"    {pad(w, where_w)}  {pad(s, subject_w)}  {status}{message}".rstrip())
+            lines.extend(f"        {terminal(line)}".rstrip() for line in traceback)
+        return lines
+
+    def _traceback(self, f: Finding) -> bool:
+        """Whether to show a rule error's message line by line: its traceback, under ``--debug`` only (each
+        line escaped). Otherwise a newline in a message is shown visibly: no value starts a line of its own."""
+        return self.options.debug and f.status is Status.ERROR and "\n" in f.message
+
+    def _fix(self, remediation: str) -> str:
+        """The remediation's first sentence, whole: a fix cut mid-word helps nobody."""
+        return terminal(first_sentence(remediation))
+
+    def _rules(self) -> list[_Rule]:
+        rules: dict[str, _Rule] = {}
+        info = {r.id: r for r in self.result.rules}
+        for f in self.listed:
+            rule = rules.get(f.rule_id)
+            if rule is None:
+                meta = info.get(f.rule_id)
+                rule = rules[f.rule_id] = _Rule(
+                    f.rule_id,
+                    meta.title if meta else f.title,
+                    f.area,
+                    meta.severity if meta else f.severity,
+                    meta.remediation if meta else f.remediation,
+                )
+            rule.findings.append(f)
+        for rule in rules.values():  # failures before the rest, each status in the one order of findings
+            rule.findings.sort(key=lambda f: (STATUS_ORDER.index(f.status), f.sort_key()))
+        return sorted(rules.values(), key=lambda r: r.rank(self.area_order))
+
+    def _rule_header(self, rule: _Rule) -> str:
+        if any(f.status is Status.ERROR for f in rule.findings):  # the rule raised: that comes before severity
+            sev = _paint(f"{'ERROR':<8}", _STATUS_COLOUR[Status.ERROR], self.color)
+        elif rule.failing():
+            sev = _paint(f"{rule.severity.value.upper():<8}", _SEVERITY_COLOUR[rule.severity], self.color)
+        else:  # skips or passes only: its severity would read as a failure
+            status = rule.findings[0].status
+            sev = _paint(f"{status.value.upper():<8}", _STATUS_COLOUR.get(status, "0"), self.color)
+        return f"{sev} {_paint(terminal(rule.rule_id), '1', self.color)}  {terminal(rule.title)}  · {rule.counts()}"
+
+    def grouped(self) -> list[str]:
+        rules = self._rules()
+        limit = self.options.limit
+        detailed = rules if limit <= 0 else rules[:limit]
+        out: list[str] = []
+        for rule in detailed:
+            out.append("")
+            out.append(self._rule_header(rule))
+            if any(f.status in (Status.FAIL, Status.WAIVED, Status.BASELINED) for f in rule.findings):
+                out.append(_paint("    fix: ", "2", self.color) + self._fix(rule.remediation))
+            shown = rule.findings if limit <= 0 else rule.findings[:RECORDS_PER_RULE]
+            out.extend(self._record_lines(rule, shown))
+            if len(shown) < len(rule.findings):
+                out.append(f"    … {len(rule.findings) - len(shown)} more (--limit 0 or --compact lists them all)")
+        out.extend(self._more(rules[len(detailed) :]))
+        return out
+
+    def _more(self, rules: Sequence[_Rule]) -> list[str]:
+        """The rules beyond ``--limit``: their ids and counts, one line (wrapped) per severity."""
+        if not rules:
+            return []
+        out = ["", f"{plural(len(rules), 'more rule')} (--limit N details more; --compact lists every finding):"]
+        by_severity: dict[Severity, list[str]] = {}
+        for rule in rules:
+            counted = str(rule.count()) if rule.failing() else rule.counts()  # "1 skipped": not a failure
+            by_severity.setdefault(rule.severity, []).append(f"{terminal(rule.rule_id)} ({counted})")
+        for severity in sorted(by_severity, key=lambda s: -s.rank):
+            label = _paint(f"{severity.value:<8}", _SEVERITY_COLOUR[severity], self.color)
+            out.extend(_wrap(by_severity[severity], f"  {label} ", " " * 11, self.options.width))
+        return out
+
+    def compact(self) -> list[str]:
+        area_order = self.area_order
+        findings = sorted(
+            self.listed,
+            key=lambda f: (-f.severity.rank, area_order.get(f.area, (1000, f.area)), f.sort_key()),
+        )
+        out = []
+        for f in findings:
+            where = self._where(f, "")
+            status = "" if f.status is Status.FAIL else f" {f.status.value}"
+            sev = _paint(f.severity.value, _SEVERITY_COLOUR[f.severity], self.color)
+            out.append(
+                f"{where}: {terminal(f.rule_id)} {sev}{status} {terminal(finding_subject(f))}: {terminal(f.message)}"
+            )
+        return out
+
+    def not_checked(self) -> list[str]:
+        """Skips for kinds nobody gave: one line per kind, with what to add or leave out."""
+        if not self.missing:
+            return []
+        by_kind: dict[str, list[str]] = {}
+        for f in self.missing:
+            kind = f.evidence.kind if f.evidence is not None else "?"
+            ids = by_kind.setdefault(kind, [])
+            if f.rule_id not in ids:
+                ids.append(f.rule_id)
+        skipped = {rule_id for ids in by_kind.values() for rule_id in ids}
+        out = [
+            "",
+            _paint("Not checked", "1", self.color)
+            + f": {plural(len(skipped), 'rule')} skipped, no evidence of {plural(len(by_kind), 'kind')} was given",
+        ]
+        kind_w = min(_MAX_COLUMN, max(width(terminal(k)) for k in by_kind))
+        for kind, ids in sorted(by_kind.items()):
+            ids.sort()
+            shown = ", ".join(terminal(i) for i in ids[:3]) + (f" and {len(ids) - 3} more" if len(ids) > 3 else "")
+            out.append(
+                f"  {pad(terminal(kind), kind_w)}  {plural(len(ids), 'rule')} ({shown}): add it "
+                f"('capcheck schema {terminal(kind)}'), or {self._leave_out(ids)}"
+            )
+        return out
+
+    def _leave_out(self, ids: Sequence[str]) -> str:
+        """How to leave rules out: their areas when the rules are whole areas, else --select."""
+        areas = sorted({r.area for r in self.result.rules if r.id in ids}, key=lambda a: self.area_order.get(a, (0, a)))
+        whole = all({r.id for r in self.result.rules if r.area == a} <= set(ids) for a in areas)
+        if whole and areas:
+            return " ".join(f"--ignore {terminal(a)}" for a in areas)
+        return "narrow --select"
+
+    def scorecard(self) -> list[str]:
+        card = self.result.scorecard
+        if card is None or not card.rows:
+            return []
+        return ["", *_scorecard_lines(card, self.color)]
+
+    def criteria(self) -> list[str]:
+        card = self.result.scorecard
+        if card is None or "criteria" not in self.show:
+            return []
+        return _criteria_lines(card.criteria, self.color) + _gap_lines(card)
+
+    def notes(self) -> list[str]:
+        """What loaders said about their files (``Document.notes``), one line per note."""
+        notes = [(e.path, note) for e in self.result.evidence for note in e.notes]
+        if not notes:
+            return []
+        return ["", _paint("Notes", "1", self.color), *(f"  {terminal(p)}: {terminal(n)}" for p, n in notes)]
+
+    def summary(self) -> list[str]:
+        r = self.result
+        lines = [summary_line(r)]
+        lines.extend(_waiver_lines(r.waivers, self.color))
+        baseline = r.baseline
+        if baseline is not None:
+            lines.append(
+                f"Baseline {terminal(baseline.file)}: {plural(baseline.matched, 'known failure')} baselined, "
+                f"{baseline.new_failures} new, {len(baseline.fixed)} fixed since the baseline"
+            )
+        lines.extend(f"Gate: {terminal(message)}" for message in r.gate_failures)
+        lines.append(verdict_line(r, self.color))
+        return lines
+
+    def display_note(self) -> list[str]:
+        """Say what the display options left out, so a filtered report is never mistaken for the whole."""
+        hidden = []
+        counts = self.result.summary.by_status
+        for status in ("fail", "error", "waived", "baselined"):
+            listed = sum(1 for f in self.listed if f.status.value == status)
+            if counts.get(status, 0) > listed:
+                n = counts[status] - listed
+                hidden.append(plural(n, "error") if status == "error" else f"{n} {_DONE.get(status, status)}")
+        if not hidden:
+            return []
+        return [f"Not listed: {', '.join(hidden)} (--show and --min-severity choose what is listed)"]
+
+
+def _wrap(items: Iterable[str], first: str, rest: str, columns: int) -> list[str]:
+    lines: list[str] = []
+    current = first
+    start = True
+    for item in items:
+        piece = item if start else f", {item}"
+        if not start and width(current) + width(piece) > columns:
+            lines.append(current + ",")
+            current = rest + item
+        else:
+            current += piece
+        start = False
+    lines.append(current)
+    return lines
+
+
+def _scorecard_lines(card: Scorecard, color: bool) -> list[str]:
+    """The selected areas' rows in aligned columns; areas no selected rule judges are named in one line."""
+    rows = [row for row in card.rows if row.rules_judged or row.level is not None]
+    unselected = [row.area for row in card.rows if not row.rules]
+    unjudged = [row.area for row in card.rows if row.rules and not row.rules_judged and row.level is None]
+    out = [
+        _paint("Scorecard", "1", color) + " (levels from framework criteria and evidence coverage; docs/scorecard.md)"
+    ]
+    table: list[tuple[str, str, str, str, str]] = []
+    levels: list[int | None] = []
+    for row in rows:
+        level = row.level
+        bar = ("#" * level + "." * (5 - level)) if level is not None else "-----"
+        label = f"{bar} {level} {row.name}" if level is not None else f"{bar} {row.name}"
+        counts = row.counts()
+        crit = "/".join(
+            str(counts.get(k, 0)) for k in ("achieved", "partially-achieved", "not-achieved", "not-assessed")
+        )
+        note = row.cap or row.basis
+        table.append((terminal(row.area), terminal(label), crit, f"{row.rules_judged}/{row.rules}", terminal(note)))
+        levels.append(level)
+    head = ("area", "level", "criteria A/P/N/-", "rules", "why")
+    widths = [max([width(head[i])] + [width(t[i]) for t in table]) for i in range(4)]
+    out.append(
+        f"  {pad(head[0], widths[0])}  {pad(head[1], widths[1])}  {head[2]:>{widths[2]}}  {head[3]:>{widths[3]}}  why"
+    )
+    for (area, label, crit, judged, note), level in zip(table, levels, strict=True):
+        painted = _paint(pad(label, widths[1]), _LEVEL_COLOUR.get(level, "2") if level is not None else "2", color)
+        out.append(f"  {pad(area, widths[0])}  {painted}  {crit:>{widths[2]}}  {judged:>{widths[3]}}  {note}".rstrip())
+    if unjudged:
+        out.append(f"  (nothing judged for {', '.join(terminal(a) for a in unjudged)}: no evidence their rules read)")
+    if unselected:
+        out.append(f"  (no rule selected for {', '.join(terminal(a) for a in unselected)})")
+    for flag in card.organisation.flags:
+        out.append(f"  Organisation: {terminal(flag)} (caps every area at 2)")
+    for note in card.notes:
+        out.append(f"  Note: {terminal(note)}")
+    org_type = card.organisation.type
+    if org_type:
+        gaps = card.gaps
+        verdict = (
+            "met"
+            if card.profile_met
+            else f"not met: {len(gaps)} of {len(card.expected)} criteria below it (--show criteria lists them)"
+        )
+        out.append(f"  Profile ({terminal(org_type)}): {verdict}")
+    return out
+
+
+def _gap_lines(card: Scorecard) -> list[str]:
+    if not card.organisation.type or not card.gaps:
+        return []
+    gaps = card.gaps
+    out = ["", f"Profile gaps ({terminal(card.organisation.type)})"]
+    for gap in gaps[:_MAX_GAPS]:
+        expected = gap.expected.value if gap.expected else None
+        out.append(
+            f"  {terminal(gap.ref)}: {gap.status.value}, expected {expected} ({', '.join(gap.areas) or 'no area'})"
+        )
+    if len(gaps) > _MAX_GAPS:
+        out.append(f"  ... and {len(gaps) - _MAX_GAPS} more gaps (the JSON, Markdown and HTML reports list them all)")
+    return out
+
+
+def _criteria_lines(criteria: Sequence[CriterionResult], color: bool) -> list[str]:
+    """The per-criterion view: each criterion's status with the rules and attestation behind it."""
+    if not criteria:
+        return []
+    out = ["", _paint("Criteria", "1", color) + " (CAF-style roll-up of rules and attestations)"]
+    ref_w = min(_MAX_COLUMN, max(width(terminal(c.ref)) for c in criteria))
+    for c in criteria:
+        status = c.status.value
+        label = _paint(f"{_CRITERION_LABEL.get(status, status):<12}", _CRITERION_COLOUR.get(status, "0"), color)
+        title = pad(clip(terminal(c.title), 50), 50)
+        out.append(f"  {label} {pad(terminal(c.ref), ref_w)} {title} {terminal('; '.join(c.behind()))}".rstrip())
+    return out
+
+
+_DONE = {"fail": "failed"}
+
+_WAIVER_NOTE = {
+    "expired": "expired on {expires}: it no longer applies",
+    "unused": "matched no failure: remove it, or fix its rule or records",
+    "expiring": "expires on {expires} ({days_left} days)",
+}
+
+
+def _waiver_lines(report: Sequence[WaiverState] | None, color: bool) -> list[str]:
+    if not report:
+        return []
+    active = sum(1 for w in report if w.state in ("active", "expiring"))
+    matched = sum(w.matched for w in report)
+    out = [f"Waivers: {active} of {len(report)} applied to {plural(matched, 'failure')}"]
+    for w in report:
+        note = _WAIVER_NOTE.get(w.state)
+        if note:
+            label = _paint(f"{w.state:<8}", "33" if w.state != "expired" else "31", color)
+            waiver = w.waiver
+            where = f"{waiver.file}:{waiver.line}" if waiver.line else waiver.file
+            text = note.format(expires=waiver.expires.isoformat(), days_left=w.days_left)
+            out.append(
+                f"  {label} {terminal(where)} {terminal(waiver.rule)} {terminal(waiver.ticket)}: {terminal(text)}"
+            )
+    return out
+
+
+def summary_line(result: RunResult) -> str:
+    """``Summary: N failed (by severity), ... waived, baselined, errors, skipped, passed``: the counts."""
+    s = result.summary
+    by_sev = ", ".join(
+        f"{s.by_severity[sev.value]} {sev.value}" for sev in reversed(Severity) if s.by_severity[sev.value]
+    )
+    return (
+        f"Summary: {s.by_status['fail']} failed"
+        + (f" ({by_sev})" if by_sev else "")
+        + "".join(f", {s.by_status[k]} {k}" for k in ("waived", "baselined") if s.by_status.get(k))
+        + f", {plural(s.by_status['error'], 'error')}, {s.by_status['skip']} skipped, {s.by_status['pass']} passed"
+        + ("" if result.include_passed or not s.by_status["pass"] else " (--include-passed lists them)")
+    )
+
+
+def verdict_line(result: RunResult, color: bool) -> str:
+    """``Result: PASSED|FAILED|INCOMPLETE - why (exit N)``."""
+    code = result.exit_code
+    threshold = result.fail_on.value if result.fail_on else "never"
+    if code == 2:
+        verdict = _paint("INCOMPLETE", "35", color) + " - a rule raised an error; the check is incomplete (exit 2)"
+    elif code == 1 and result.gate_failures:
+        verdict = _paint("FAILED", "31", color) + " - an area is below its minimum maturity level (exit 1)"
+    elif code == 1:
+        verdict = _paint("FAILED", "31", color) + f" - failures at or above '{threshold}' (exit 1)"
+    else:
+        verdict = _paint("PASSED", "32", color) + f" - no failures at or above '{threshold}' (exit 0)"
+    return f"Result: {verdict}"
+
+
+def render_summary_line(result: RunResult, color: bool = False) -> str:
+    """One line for the terminal when the report went to a file: the verdict and the counts."""
+    s = result.summary
+    by_sev = ", ".join(
+        f"{s.by_severity[sev.value]} {sev.value}" for sev in reversed(Severity) if s.by_severity[sev.value]
+    )
+    counts = f"{s.by_status['fail']} failed" + (f" ({by_sev})" if by_sev else "")
+    counts += "".join(f", {s.by_status[k]} {k}" for k in ("waived", "baselined") if s.by_status.get(k))
+    counts += f", {plural(s.by_status['error'], 'error')}, {s.by_status['skip']} skipped, {s.by_status['pass']} passed"
+    return f"capcheck: {verdict_line(result, color).removeprefix('Result: ')}: {counts}\n"
+
+
+def render_text(result: RunResult, options: RenderOptions) -> str:
+    """Render the result for people: failing rules most severe first, the scorecard, then the summary."""
+    text = _Text(result, options)
+    if options.layout == "quiet":
+        lines = text.summary()
+    else:
+        lines = text.header()
+        if options.layout == "compact":
+            body = text.compact()
+            lines.extend(["", *body] if body else [])
+        else:
+            lines.extend(text.grouped())
+        lines.extend(text.not_checked())
+        lines.extend(text.scorecard())
+        lines.extend(text.criteria())
+        lines.extend(text.notes())
+        lines.append("")
+        lines.extend(text.display_note())
+        lines.extend(text.summary())
+    return "\n".join(lines) + "\n"

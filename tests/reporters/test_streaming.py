@@ -1,0 +1,236 @@
+"""The streaming writers of SARIF, JUnit, text and Markdown: byte for byte what they rendered before.
+
+The oracle is each reporter as it was before it streamed (``oracles/``, kept verbatim): ``write`` (and
+``render``, which writes into memory) must give its bytes for the example, the fixture runs, runs made
+of lazy findings, and hand-built results with hostile values (Hypothesis) at every display option that
+changes the output.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+import io
+import os
+import re
+from collections.abc import Callable, Iterator
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from oracles import junit as junit_oracle
+from oracles import markdown as markdown_oracle
+from oracles import sarif as sarif_oracle
+from oracles import text as text_oracle
+from test_reporters_fuzz import _result as hostile_result
+from test_reporters_fuzz import values
+
+from capcheck.app.config import Config
+from capcheck.app.runner import CheckRequest, load_registry, load_request_evidence, run_check
+from capcheck.builtins.reporters import junit, markdown, sarif, text
+from capcheck.core.engine import evaluate
+from capcheck.core.models import Outcome, RunResult, Severity, Status
+from capcheck.core.outcomes import Findings
+from capcheck.core.reporting import ByteStream, RenderOptions, stream_atomic
+from capcheck.core.rules import rule
+
+HERE = Path(__file__).parent
+EVIDENCE = HERE / "fixtures" / "evidence"
+EXAMPLE = HERE.parent.parent / "examples" / "northgate-health-digital" / "evidence"
+AS_OF = date(2026, 11, 25)
+
+Writer = Callable[[RunResult, RenderOptions, ByteStream], None]
+Render = Callable[[RunResult, RenderOptions], str]
+
+#: (name, the streaming writer, the renderer before streaming).
+REPORTERS: list[tuple[str, Writer, Render]] = [
+    ("sarif", sarif.write_sarif, sarif_oracle.render_sarif),
+    ("junit", junit.write_junit, junit_oracle.render_junit),
+    ("text", text.write_text, text_oracle.render_text),
+    ("markdown", markdown.write_markdown, markdown_oracle.render_markdown),
+]
+IDS = [name for name, *_ in REPORTERS]
+
+#: Display options that change what a format writes.
+OPTIONS = [
+    RenderOptions(base_dir=Path.cwd()),
+    RenderOptions(sarif_max_results=3, limit=0, layout="compact", markdown_limit=2000),
+    RenderOptions(sarif_max_results=1, limit=2, show=frozenset({"fail", "waived", "pass", "criteria"}), debug=True),
+    RenderOptions(sarif_max_results=0, layout="quiet", min_severity=Severity.HIGH, color=True, markdown_limit=0),
+]
+
+
+def written(write: Writer, result: RunResult, options: RenderOptions) -> bytes:
+    out = io.BytesIO()
+    write(result, options, out)
+    return out.getvalue()
+
+
+def same(write: Writer, oracle: Render, result: RunResult, options: RenderOptions) -> None:
+    expected = oracle(result, options)
+    assert written(write, result, options).decode("utf-8") == expected
+
+
+@functools.cache
+def _run(paths: tuple[Path, ...], **kwargs: Any) -> RunResult:
+    return run_check(CheckRequest(paths=list(paths), as_of=AS_OF, fail_on=Severity.LOW, **kwargs))
+
+
+@pytest.mark.parametrize(("name", "write", "oracle"), REPORTERS, ids=IDS)
+@pytest.mark.parametrize("options", OPTIONS)
+def test_the_fixture_runs(
+    name: str,
+    write: Writer,
+    oracle: Render,
+    options: RenderOptions,
+    full_result: RunResult,
+    default_result: RunResult,
+    governed_result: RunResult,
+    scorecard_result: RunResult,
+    empty_result: RunResult,
+) -> None:
+    for result in (full_result, default_result, governed_result, scorecard_result, empty_result):
+        same(write, oracle, result, options)
+
+
+@pytest.mark.parametrize(("name", "write", "oracle"), REPORTERS, ids=IDS)
+@pytest.mark.parametrize("options", OPTIONS[:3])
+def test_the_example(name: str, write: Writer, oracle: Render, options: RenderOptions) -> None:
+    result = _run((EXAMPLE,), include_passed=True)
+    assert len(result.findings) > 100
+    same(write, oracle, result, options)
+
+
+@pytest.mark.parametrize(("name", "write", "oracle"), REPORTERS, ids=IDS)
+def test_render_is_the_written_text(name: str, write: Writer, oracle: Render, full_result: RunResult) -> None:
+    reporter = {"sarif": sarif.render_sarif, "junit": junit.render_junit, "text": text.render_text}.get(
+        name, markdown.render_markdown
+    )
+    options = RenderOptions()
+    assert reporter(full_result, options).encode("utf-8") == written(write, full_result, options)
+
+
+FUZZ = settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+
+
+@pytest.mark.parametrize(("name", "write", "oracle"), REPORTERS, ids=IDS)
+@FUZZ
+@given(v=values, pick=st.integers(0, len(OPTIONS) - 1))
+def test_hostile_values(name: str, write: Writer, oracle: Render, v: list[str], pick: int) -> None:
+    same(write, oracle, hostile_result(v), OPTIONS[pick])
+
+
+# -- lazy findings (a run's) with hostile values ---------------------------------------------------------
+
+#: Statuses a generated rule gives its outcomes (passes are listed by the fixture run).
+_STATUSES = [Status.FAIL, Status.FAIL, Status.ERROR, Status.SKIP, Status.PASS]
+
+
+@functools.cache
+def _evidence() -> Any:
+    return load_request_evidence(load_registry(Config()), CheckRequest(paths=[EVIDENCE]))
+
+
+def _lazy(base: RunResult, v: list[str], statuses: list[int]) -> RunResult:
+    """``base`` with the findings of three generated rules (three areas, three severities): their
+    messages, record ids and groups are ``v``'s hostile values, their statuses ``statuses`` (their
+    titles and fixes are hostile too, but fixed: rule metadata refuses a lone surrogate)."""
+    evidence = _evidence()
+    records = [r["id"] for r in evidence.records("supplier-contracts")]
+    # A lone surrogate names no finding: the fingerprint (UTF-8) refuses one in a record id or group.
+    names = [re.sub("[\ud800-\udfff]", "?", value) for value in v]
+
+    def check(n: int) -> Callable[[Any, Any], Iterator[Outcome]]:
+        def outcomes(evidence: Any, ctx: Any) -> Iterator[Outcome]:
+            for i, pick in enumerate(statuses):
+                record = records[i % len(records)] if (i + n) % 3 else names[i % len(v)]
+                group = names[(i + 1) % len(v)] if (i + n) % 4 == 0 else None
+                status = _STATUSES[(pick + n) % len(_STATUSES)]
+                yield Outcome(status, "supplier-contracts", None if group else record, v[(i + n) % len(v)], group=group)
+
+        return outcomes
+
+    rules = [
+        rule(id=f"{area}-99{n}", area=area, title=f"Generated <b>|{n}`\x1b[2J", severity=severity,
+             kinds=["supplier-contracts"], description="d", rationale="r", remediation="fix &amp; \u202e it. Then")(
+            check(n))
+        for n, (area, severity) in enumerate([("COMM", "high"), ("GOV", "low"), ("INFRA", "critical")])
+    ]  # fmt: skip
+    evaluation = evaluate(rules, evidence, as_of=AS_OF, include_passed=True)
+    order = tuple(a.id for a in sorted(base.areas, key=lambda a: (a.order, a.id)))
+    findings = Findings(evaluation.outcomes, evidence, order)
+    return dataclasses.replace(base, findings=findings, summary=evaluation.summary, include_passed=True)
+
+
+@pytest.mark.parametrize(("name", "write", "oracle"), REPORTERS, ids=IDS)
+@FUZZ
+@given(v=values, statuses=st.lists(st.integers(0, 4), min_size=1, max_size=30), pick=st.integers(0, len(OPTIONS) - 1))
+def test_lazy_findings_with_hostile_values(
+    name: str, write: Writer, oracle: Render, v: list[str], statuses: list[int], pick: int
+) -> None:
+    result = _lazy(_run((EVIDENCE,)), v, statuses)
+    assert isinstance(result.findings, Findings)
+    same(write, oracle, result, OPTIONS[pick])
+    # The same findings as plain values (a plugin's result) take the other path: the same bytes.
+    same(write, oracle, dataclasses.replace(result, findings=tuple(result.findings)), OPTIONS[pick])
+
+
+@pytest.mark.parametrize(("module", "write", "oracle"), [(sarif, *REPORTERS[0][1:]), (junit, *REPORTERS[1][1:]),
+                                                         (text, *REPORTERS[2][1:])], ids=IDS[:3])  # fmt: skip
+def test_chunks_join_at_any_size(
+    module: Any, write: Writer, oracle: Render, full_result: RunResult, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    options = RenderOptions(sarif_max_results=0, layout="compact")
+    for size in (1, 2, 7):
+        monkeypatch.setattr(module, "_CHUNK", size)
+        same(write, oracle, full_result, options)
+
+
+# -- atomic writes ---------------------------------------------------------------------------------------
+
+
+class _Breaking:
+    """A stream that passes ``after`` writes on, then fails (a full disk, a crash mid-report)."""
+
+    def __init__(self, stream: ByteStream, after: int) -> None:
+        self.stream = stream
+        self.after = after
+
+    def write(self, data: bytes) -> object:
+        if self.after <= 0:
+            raise OSError(28, "No space left on device")
+        self.after -= 1
+        return self.stream.write(data)
+
+
+@pytest.mark.parametrize(("name", "write", "oracle"), REPORTERS, ids=IDS)
+def test_a_write_that_fails_midway_leaves_the_previous_file(
+    name: str, write: Writer, oracle: Render, full_result: RunResult, tmp_path: Path
+) -> None:
+    options = RenderOptions(sarif_max_results=0, layout="compact")
+    target = tmp_path / f"report.{name}"
+    target.write_text("previous")
+    writes = io.BytesIO()
+    counter = _Counting(writes)
+    write(full_result, options, counter)
+    assert counter.writes >= (1 if name == "markdown" else 3)  # the streaming ones write in pieces
+    for after in sorted({0, counter.writes // 2, counter.writes - 1}):
+        with pytest.raises(OSError, match="No space"):
+            stream_atomic(target, lambda stream, after=after: write(full_result, options, _Breaking(stream, after)))
+        assert target.read_text() == "previous"
+        assert os.listdir(tmp_path) == [target.name]
+    stream_atomic(target, lambda stream: write(full_result, options, stream))
+    assert target.read_bytes() == writes.getvalue()
+
+
+class _Counting:
+    def __init__(self, stream: io.BytesIO) -> None:
+        self.stream = stream
+        self.writes = 0
+
+    def write(self, data: bytes) -> object:
+        self.writes += 1
+        return self.stream.write(data)
