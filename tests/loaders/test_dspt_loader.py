@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 import shutil
 from collections import Counter
@@ -90,6 +92,67 @@ def test_the_real_trusts_export_reads_as_one_record_per_trust(
     assert ref.row == 12
 
 
+def _saved_again(text: str, *, delimiter: str = ",", iso: bool = False) -> str:
+    """The real export as a spreadsheet saves it again: another separator, ISO dates, Windows line ends."""
+    rows = list(csv.reader(io.StringIO(text)))
+    column = rows[0].index("Date Of Publication")
+    if iso:
+        for row in rows[1:]:
+            day, month, year = row[column].split("/")
+            row[column] = f"{year}-{month}-{day} 00:00:00"
+    out = io.StringIO()
+    csv.writer(out, delimiter=delimiter, lineterminator="\r\n").writerows(rows)
+    return out.getvalue()
+
+
+@pytest.mark.parametrize(
+    ("name", "delimiter", "iso", "encoding", "bom", "note"),
+    [
+        ("semicolon", ";", False, "utf-8", b"", "semicolon-separated"),
+        ("tab", "\t", False, "utf-8", b"", "tab-separated"),
+        ("iso-dates", ",", True, "utf-8", b"", None),
+        ("cp1252", ",", False, "cp1252", b"", "read as Windows-1252 (cp1252)"),
+        ("cp1252-after-a-bom", ",", False, "cp1252", b"\xef\xbb\xbf", "read as Windows-1252 (cp1252)"),
+        ("utf-8-bom", ",", False, "utf-8", b"\xef\xbb\xbf", None),
+    ],
+)
+def test_the_export_saved_again_by_a_spreadsheet_reads_the_same(
+    tmp_path: Path,
+    kinds: dict[str, EvidenceKind],
+    loaders: dict[str, Loader],
+    name: str,
+    delimiter: str,
+    iso: bool,
+    encoding: str,
+    bom: bytes,
+    note: str | None,
+) -> None:
+    text = TRUSTS.read_text(encoding="utf-8").replace(
+        "MANCHESTER UNIVERSITY NHS FOUNDATION TRUST,", "MANCHESTER UNIVERSITY NHS FOUNDATION TRUST – Café £,", 1
+    )
+    path = tmp_path / f"{name}.csv"
+    path.write_bytes(bom + _saved_again(text, delimiter=delimiter, iso=iso).encode(encoding))
+    assert claims_dspt(path.read_bytes()[:4096])
+    evidence = _load(path, kinds, loaders)
+    records = evidence.records("dspt-assessments")
+    original = _load(TRUSTS, kinds, loaders).records("dspt-assessments")
+    assert len(records) == 211
+    assert records[0]["organisation"] == "MANCHESTER UNIVERSITY NHS FOUNDATION TRUST – Café £"
+    assert [dict(r) for r in records[1:]] == [dict(r) for r in original[1:]]
+    (info,) = evidence.files
+    extra = [n for n in info.notes if n not in _load(TRUSTS, kinds, loaders).files[0].notes]
+    assert [note in n for n in extra] == ([] if note is None else [True])  # each difference said, once
+
+
+def test_an_export_in_no_known_encoding_is_refused_with_its_location(workdir: Path, run_cli) -> None:
+    # 0x81 has no character in cp1252 either: refused, never read as something else
+    (workdir / "trusts.csv").write_bytes(HEADER.encode() + b"R0A,Trust \x81,22/23 Standards Met,30/06/2023,NHS Trust\n")
+    result = run_cli("check", "trusts.csv", "--as-of", "2023-11-16")
+    assert result.exit_code == 2
+    assert "trusts.csv:1: neither UTF-8 nor Windows-1252 (cp1252) text" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
 def test_sectors_map_to_org_types(kinds: dict[str, EvidenceKind], loaders: dict[str, Loader]) -> None:
     icb = _load(REAL / "nhs-dspt-icb-status-2023-11-16.csv", kinds, loaders).records("dspt-assessments")
     csu = _load(REAL / "nhs-dspt-csu-status-2023-11-16.csv", kinds, loaders).records("dspt-assessments")
@@ -103,11 +166,15 @@ def test_sectors_map_to_org_types(kinds: dict[str, EvidenceKind], loaders: dict[
     [
         (
             "R0A,Trust A,22/23 Standards Met,31/02/2023,NHS Trust",
-            "'Date Of Publication': '31/02/2023' is not a date (dd/mm/yyyy)",
+            "'Date Of Publication': '31/02/2023' is not a date (dd/mm/yyyy or yyyy-mm-dd)",
         ),
         (
-            "R0A,Trust A,22/23 Standards Met,2023-06-30,NHS Trust",
-            "'Date Of Publication': '2023-06-30' is not a date (dd/mm/yyyy)",
+            "R0A,Trust A,22/23 Standards Met,2023-02-31,NHS Trust",
+            "'Date Of Publication': '2023-02-31' is not a date (dd/mm/yyyy or yyyy-mm-dd)",
+        ),
+        (  # an Excel serial day number: a spreadsheet's date cell written out unformatted
+            "R0A,Trust A,22/23 Standards Met,45107,NHS Trust",
+            "'Date Of Publication': '45107' is not a date (dd/mm/yyyy or yyyy-mm-dd)",
         ),
         ("R0A,Trust A,22/23 Mostly Fine,30/06/2023,NHS Trust", "'Status': '22/23 Mostly Fine' is not a DSPT status"),
         (",Trust A,22/23 Standards Met,30/06/2023,NHS Trust", "'Code': no ODS code"),

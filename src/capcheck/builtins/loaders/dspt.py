@@ -16,6 +16,11 @@ file by its header (whatever the file is called) and maps each row to one record
 
 Columns the kind has no field for (coordinates, regional codes) are not kept. A status or date the
 loader cannot read stops the run with the file, row and column.
+
+The export as a user's spreadsheet software saves it again is read too, each difference named in a note:
+semicolon- or tab-separated (Excel in a language with decimal commas), Windows-1252 text (Excel's "CSV"
+on Windows; a file that is not UTF-8 is read as cp1252 when every byte is one of its characters) and ISO
+dates (``2023-06-30``, a time of day after a date dropped).
 """
 
 from __future__ import annotations
@@ -62,24 +67,53 @@ SECTORS: tuple[tuple[re.Pattern[str], str], ...] = tuple(
     )
 )
 _STATUS = re.compile(r"\s*(?:([0-9]{2})/([0-9]{2})\s+)?(.+?)\s*\Z")
-_DATE = re.compile(r"\s*([0-9]{1,2})/([0-9]{1,2})/([0-9]{4})\s*\Z")
+_DATE = re.compile(r"\s*([0-9]{1,2})/([0-9]{1,2})/([0-9]{4})(?:[ T][0-9]{1,2}:[0-9]{2}(?::[0-9]{2})?)?\s*\Z")
+_ISO_DATE = re.compile(r"\s*([0-9]{4})-([0-9]{2})-([0-9]{2})(?:[ T][0-9]{1,2}:[0-9]{2}(?::[0-9]{2})?)?\s*\Z")
+#: The separators a saved-again export may use, in the order they are tried on the header line.
+DELIMITERS = (",", ";", "\t", "|")
+#: The names of the separators, for the note saying which one a file uses.
+_DELIMITER_NAMES = {";": "semicolon", "\t": "tab", "|": "vertical bar"}
 
 
-def _header(head: bytes) -> list[str] | None:
-    """The first row's column names (lower case, stripped), or None if the head is not CSV text."""
-    text = head.decode("utf-8-sig", errors="replace")
-    first = text.split("\n", 1)[0]
+def _split(first: str, delimiter: str) -> list[str] | None:
     try:
-        return [name.strip().lower() for name in next(csv.reader([first]))]
+        return [name.strip().lower() for name in next(csv.reader([first], delimiter=delimiter))]
     except (csv.Error, StopIteration):
         return None
 
 
+def _delimiter(first: str) -> str | None:
+    """The separator with which ``first`` (a header line) names every DSPT column, or None."""
+    for delimiter in DELIMITERS:
+        header = _split(first, delimiter)
+        if header is not None and "id" not in header and all(column in header for column in COLUMNS):
+            return delimiter
+    return None
+
+
 def claims_dspt(head: bytes) -> bool:
     """Whether a CSV file's first row is a DSPT status export's header (Code, Organisation Name, Status,
-    Date Of Publication), and it has no ``id`` column (a capcheck register of the kind has one)."""
-    header = _header(head)
-    return header is not None and "id" not in header and all(column in header for column in COLUMNS)
+    Date Of Publication, separated by commas, semicolons, tabs or bars), and it has no ``id`` column (a
+    capcheck register of the kind has one)."""
+    first = head.decode("utf-8-sig", errors="replace").split("\n", 1)[0].rstrip("\r")
+    return _delimiter(first) is not None
+
+
+def _text(source: SourceFile) -> tuple[str, str | None]:
+    """The file's text and, when it is not UTF-8 but Windows-1252, the note saying so."""
+    try:
+        return decode_text(source), None
+    except EvidenceError:
+        data = source.data.removeprefix(b"\xef\xbb\xbf")  # a BOM before cp1252 text: Excel's mix-ups
+        if b"\x00" in data:
+            raise  # not text at all: decode_text's located problem
+        try:
+            text = data.decode("cp1252")
+        except UnicodeDecodeError:
+            raise EvidenceError(
+                [source.problem("neither UTF-8 nor Windows-1252 (cp1252) text; save the file as UTF-8", line=1)]
+            ) from None
+        return text, "not UTF-8: read as Windows-1252 (cp1252), the encoding Excel saves CSV in on Windows"
 
 
 def parse_status(text: str) -> tuple[str | None, str] | None:
@@ -101,9 +135,13 @@ def parse_status(text: str) -> tuple[str | None, str] | None:
 
 def _date(text: str) -> str | None:
     match = _DATE.match(text)
-    if match is None:
-        return None
-    day, month, year = (int(part) for part in match.groups())
+    if match is not None:
+        day, month, year = (int(part) for part in match.groups())
+    else:
+        match = _ISO_DATE.match(text)
+        if match is None:
+            return None
+        year, month, day = (int(part) for part in match.groups())
     try:
         return date(year, month, day).isoformat()
     except ValueError:
@@ -171,7 +209,7 @@ class _Row:
             iso = _date(published)
             if iso is None:
                 self.problem(
-                    f"{shorten(published)} is not a date (dd/mm/yyyy)", line, index, names["date of publication"]
+                    f"{shorten(published)} is not a date (dd/mm/yyyy or yyyy-mm-dd)", line, index, names["date of publication"]
                 )
             else:
                 record["published_on"] = iso
@@ -188,10 +226,11 @@ def load_dspt(source: SourceFile, context: LoadContext) -> Sequence[Document]:
     """Read a DSPT status export: one ``dspt-assessments`` record per organisation (row).
 
     :raises EvidenceError: a row without a code, name or status, a status that is not a DSPT status, or
-        a date that is not dd/mm/yyyy; each problem names the file, line, record and column.
+        a date that is neither dd/mm/yyyy nor ISO; each problem names the file, line, record and column.
     """
-    text = decode_text(source)
-    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+    text, encoding_note = _text(source)
+    delimiter = _delimiter(text.split("\n", 1)[0].rstrip("\r")) or ","
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
     try:
         raw = next(reader)
     except (StopIteration, csv.Error) as exc:
@@ -235,6 +274,10 @@ def load_dspt(source: SourceFile, context: LoadContext) -> Sequence[Document]:
         notes.append(f"columns not kept (no field of {KIND}): {', '.join(dropped)}")
     if not header[0]:
         notes.append("the first, unnamed column (a row index) is not kept")
+    if delimiter != ",":
+        notes.append(f"{_DELIMITER_NAMES[delimiter]}-separated")
+    if encoding_note is not None:
+        notes.append(encoding_note)
 
     def locate(index: int) -> int | None:
         return lines[index] if index < len(lines) else None
