@@ -173,16 +173,27 @@ def test_the_real_dspt_icb_export(run_cli, copy_fixture: Callable[..., Path], lo
     assert best["kind"] == "dspt-assessments" and best["missing_required"] == ["relationship"]
     mapping = tomllib.loads(table["suggested_mapping"])["mapping"][0]
     assert mapping["rename"][""] == "row"  # the index column, named so that the CSV loader takes it
-    assert mapping["rename"]["Status"] == "status" and mapping["rename"]["Date Of Publication"] == "published_on"
-    assert mapping["values"]["status"] == {
-        "22/23 Approaching Standards": "approaching-standards",
-        "22/23 Standards Exceeded": "standards-exceeded",
-        "22/23 Standards Met": "standards-met",
-    }
+    # the whole status text, so that the edition is kept: the DSPT enricher reads status and edition from it
+    assert mapping["rename"]["Status"] == "status_text" and mapping["rename"]["Date Of Publication"] == "published_on"
+    assert "status" not in mapping.get("values", {})
     assert mapping["dates"] == {"published_on": "%d/%m/%Y"}
-    # Loaded through it, each record is right but for the one field no column holds (a mapping cannot invent it).
-    problems = load.problems(path, mappings=compile_mappings([mapping], shown="capcheck.toml"))
-    assert len(problems) == 42 and all('"relationship" is a required property' in p for p in problems)
+    assert mapping["set"] == {"relationship": "partner"}  # no column holds it: what the DSPT adapter takes
+    assert mapping["id"] == "org_code"  # the id key names fields after rename
+    # Loaded through it, the records are what the DSPT adapter reads from the same file.
+    from capcheck.builtins.loaders import dspt
+
+    mappings = compile_mappings([mapping], shown="capcheck.toml")
+    evidence = load(path, mappings=mappings, enrichers=dspt.capcheck_enrichers())
+    records = evidence.records("dspt-assessments")
+    assert len(records) == 42
+    first = records[0]
+    assert (first["id"], first["status"], first["edition"], first["relationship"], first["published_on"]) == (
+        "QRV",
+        "standards-exceeded",
+        "22/23",
+        "partner",
+        "2023-06-26",
+    )
 
 
 def test_a_semicolon_separated_export_with_decimal_commas(run_cli, workdir: Path, load) -> None:

@@ -7,6 +7,7 @@ import io
 import json
 import shutil
 from collections import Counter
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -127,9 +128,9 @@ def test_the_export_saved_again_by_a_spreadsheet_reads_the_same(
     bom: bytes,
     note: str | None,
 ) -> None:
-    text = TRUSTS.read_text(encoding="utf-8").replace(
-        "MANCHESTER UNIVERSITY NHS FOUNDATION TRUST,", "MANCHESTER UNIVERSITY NHS FOUNDATION TRUST – Café £,", 1
-    )
+    # an en dash (0x96 in cp1252, a C1 control in Latin-1), an accent and a pound sign: read right, or not at all
+    renamed = "MANCHESTER UNIVERSITY NHS FOUNDATION TRUST \u2013 Café £"
+    text = TRUSTS.read_text(encoding="utf-8").replace("MANCHESTER UNIVERSITY NHS FOUNDATION TRUST,", renamed + ",", 1)
     path = tmp_path / f"{name}.csv"
     path.write_bytes(bom + _saved_again(text, delimiter=delimiter, iso=iso).encode(encoding))
     assert claims_dspt(path.read_bytes()[:4096])
@@ -137,7 +138,7 @@ def test_the_export_saved_again_by_a_spreadsheet_reads_the_same(
     records = evidence.records("dspt-assessments")
     original = _load(TRUSTS, kinds, loaders).records("dspt-assessments")
     assert len(records) == 211
-    assert records[0]["organisation"] == "MANCHESTER UNIVERSITY NHS FOUNDATION TRUST – Café £"
+    assert records[0]["organisation"] == renamed
     assert [dict(r) for r in records[1:]] == [dict(r) for r in original[1:]]
     (info,) = evidence.files
     extra = [n for n in info.notes if n not in _load(TRUSTS, kinds, loaders).files[0].notes]
@@ -259,3 +260,72 @@ def test_a_mapping_that_names_the_export_wins_over_content_recognition(
     assert any("is a required property (kind 'dspt-assessments')" in str(p) for p in info.value.problems)
     recognised = load_evidence([Path("csu.csv")], loaders=loaders, kinds=kinds, content_loaders=dspt.capcheck_loaders())
     assert recognised.files[0].format == "dspt"
+
+
+def _workbook(path: Path) -> Path:
+    """The real export as a user keeps it in Excel: a merged title cell and a note above the header, the
+    publication dates as date cells, a hidden lookup sheet, empty rows after the table."""
+    import openpyxl
+
+    rows = list(csv.reader(io.StringIO(TRUSTS.read_text(encoding="utf-8"))))
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.title = "DSPT status"
+    sheet["A1"] = "NHS DSPT status of trusts, snapshot 16/11/2023"
+    sheet.merge_cells("A1:K1")
+    sheet["A2"] = "Source: DSPT portal"
+    sheet.append([])
+    sheet.append(rows[0])
+    published = rows[0].index("Date Of Publication")
+    for row in rows[1:]:
+        day, month, year = (int(part) for part in row[published].split("/"))
+        sheet.append([int(row[0]), *row[1:published], date(year, month, day), *row[published + 1 :]])
+    sheet.append([])
+    lists = book.create_sheet("Lookups")
+    lists.append(["Status"])
+    lists.append(["22/23 Standards Met"])
+    lists.sheet_state = "hidden"
+    book.save(path)
+    return path
+
+
+def test_a_workbook_made_from_the_export_runs_with_the_mapping_inspect_suggests(workdir: Path, run_cli) -> None:
+    _workbook(workdir / "dspt-trusts.xlsx")
+    shown = run_cli("inspect", "dspt-trusts.xlsx", "--format", "json")
+    assert shown.exit_code == 0, shown.stderr
+    (table,) = (t for t in json.loads(shown.stdout)["tables"] if t["sheet"] == "DSPT status")
+    (workdir / "capcheck.toml").write_text(table["suggested_mapping"])
+    assert 'set = { relationship = "partner" }' in table["suggested_mapping"]
+    assert 'Status = "status_text"' in table["suggested_mapping"]  # the edition is kept
+    result = run_cli("check", "dspt-trusts.xlsx", "--as-of", "2023-11-16", "--format", "json", "--select", "CYBER")
+    assert result.exit_code == 1, result.stderr
+    doc = json.loads(result.stdout)
+    failed = Counter(f["rule_id"] for f in doc["findings"] if f["status"] == "fail")
+    assert failed == {"CYBER-004": 58, "CYBER-007": 1}  # as the CSV export reads (above)
+    dorset = next(f for f in doc["findings"] if f["evidence"].get("record_id") == "R0D")
+    assert (dorset["evidence"]["file"], dorset["evidence"]["line"]) == ("dspt-trusts.xlsx!DSPT status", 7)
+    (info,) = doc["evidence"]
+    assert info["mapping"]["source"] == "capcheck.toml:[[mapping]] 1" and info["mapping"]["skipped_rows"] == 0
+    assert "status and edition read from status_text for 211 records" in info["notes"]
+
+
+def test_status_text_fills_status_and_edition_and_never_replaces_them(kinds: dict[str, EvidenceKind]) -> None:
+    from capcheck.core.loading import Document, LoadContext
+
+    records = [
+        {"status_text": "23/24 Approaching Standards"},
+        {"status_text": "Not Published"},
+        {"status_text": "22/23 Standards Met", "status": "standards-exceeded"},  # given: kept, edition too
+        {"status_text": "23/24 Standards Met", "edition": "22/23"},
+        {"status_text": "mostly fine"},  # not a DSPT status: left for validation to name
+    ]
+    doc = Document(kind="dspt-assessments", records=records, locate=lambda index: None)
+    dspt.fill_from_status_text(doc, LoadContext(kinds=kinds))
+    assert [(r.get("status"), r.get("edition")) for r in doc.records] == [
+        ("approaching-standards", "23/24"),
+        ("not-published", None),
+        ("standards-exceeded", None),
+        ("standards-met", "22/23"),
+        (None, None),
+    ]
+    assert doc.notes == ("status and edition read from status_text for 3 records",)

@@ -557,10 +557,30 @@ def suggest_mapping(result: Inspection, table: Table, kind: EvidenceKind) -> str
         lines.append(f"header_row = {table.header_row}")
     if any(c.padded for c in table.columns):
         lines.append("trim = true  # some values have leading or trailing spaces")
+    status_text = _dspt_status_text(kind, table, field_of)
+    if status_text is not None:  # "22/23 Standards Met": status and edition are read from the whole text
+        field_of[status_text] = "status_text"
+    missing = [f for f in match.missing if f not in _DEFAULTS.get(kind.id, {})]
+    constants = {f: v for f, v in _DEFAULTS.get(kind.id, {}).items() if f in match.missing}
+    if constants:
+        given = ", ".join(f"{_toml_key(f)} = {_toml_string(v)}" for f, v in constants.items())
+        lines.append(f"set = {{ {given} }}  # not in the file: the same for every row (check it)")
+    for name in missing:
+        spec = props.get(name, {}) if isinstance(props, Mapping) else {}
+        enum = spec.get("enum") if isinstance(spec, Mapping) else None
+        if isinstance(enum, list) and enum:
+            shown = ", ".join(_toml_string(str(e)) for e in enum)
+            lines.append(f'# set = {{ {_toml_key(name)} = "..." }}  # required, not in the file: one of {shown}')
     if "id" not in field_of.values():
-        unique = next((c for c in table.columns if c.filled == table.rows and c.header and c.unique), None)
+        candidates = [c for c in table.columns if c.filled == table.rows and c.header and c.unique]
+        # one named like an identifier (Asset Tag, Code, Ref) before any other (a name, a census code)
+        unique = next((c for c in candidates if _ID_WORDS & set(_norm(c.header).split("_"))), None) or next(
+            iter(candidates), None
+        )
         if unique is not None:
-            lines.append(f'id = {_toml_string(unique.header)}  # or a template from columns: "{{a}}-{{b}}"')
+            # the id key names fields after rename: a renamed column by its field
+            named = field_of.get(unique.header, unique.header)
+            lines.append(f'id = {_toml_string(named)}  # or a template from columns: "{{a}}-{{b}}"')
         else:
             lines.append('# id = "{column_a}-{column_b}"  # no column holds a unique id: name one, or a template')
     if table.sparse:
@@ -572,9 +592,10 @@ def suggest_mapping(result: Inspection, table: Table, kind: EvidenceKind) -> str
             for f, v in skips.items()
         ]
         lines.append(f"skip_rows = [{', '.join(entries)}]  # {plural(len(table.sparse), 'row')} with few values")
-    renames = [(c, f) for c, f in match.matched if c != f]
+    renames = [(c, field_of[c]) for c, _ in match.matched if c != field_of[c]]
     unnamed = [c for c in table.columns if not c.header]
-    if len(unnamed) == 1 and table.name is None:  # an exported index (a CSV needs every column named)
+    # an exported index: a CSV needs every column named, a sheet every column with values
+    if len(unnamed) == 1 and (table.name is None or unnamed[0].filled):
         renames.insert(0, ("", "row"))
     if renames:
         lines.append("[mapping.rename]")
@@ -583,7 +604,8 @@ def suggest_mapping(result: Inspection, table: Table, kind: EvidenceKind) -> str
     dates: list[str] = []
     numbers: list[str] = []
     by_header = {c.header: c for c in table.columns}
-    for header, name in match.matched:
+    for header, _ in match.matched:
+        name = field_of[header]
         column = by_header[header]
         spec = props.get(name, {}) if isinstance(props, Mapping) else {}
         enum = spec.get("enum") if isinstance(spec, Mapping) else None
@@ -612,11 +634,35 @@ def suggest_mapping(result: Inspection, table: Table, kind: EvidenceKind) -> str
     unmatched = [c.header for c in table.columns if c.header and c.header not in field_of]
     if unmatched:
         lines.append("# not matched (kept as extra fields): " + ", ".join(_toml_string(u) for u in unmatched))
-    if match.missing:
-        lines.append(f"# required by {kind.id} and not found: " + ", ".join(match.missing))
+    if missing:
+        lines.append(f"# required by {kind.id} and not found: " + ", ".join(missing))
     if len(lines) == essential and "id" in field_of.values():
         return ""  # read as it is: nothing to map
     return "\n".join(lines) + "\n"
+
+
+#: Words that name a column holding identifiers.
+_ID_WORDS = frozenset({"id", "code", "ref", "reference", "tag", "number", "no", "key"})
+#: Fields a kind requires that a register of it commonly leaves out, with the value its built-in adapter
+#: takes (a DSPT status list says nothing of whose assessments they are: the adapter takes partners).
+_DEFAULTS: Mapping[str, Mapping[str, str]] = {"dspt-assessments": {"relationship": "partner"}}
+
+
+def _dspt_status_text(kind: EvidenceKind, table: Table, field_of: Mapping[str, str]) -> str | None:
+    """The column matched to a DSPT status whose values carry the edition ("22/23 Standards Met"), if any:
+    read as ``status_text``, the DSPT enricher gives the status and the edition, a value map only the status."""
+    from capcheck.builtins.loaders.dspt import KIND, parse_status
+
+    if kind.id != KIND:
+        return None
+    header = next((h for h, f in field_of.items() if f == "status"), None)
+    column = next((c for c in table.columns if c.header == header), None)
+    if column is None or not column.distinct:
+        return None
+    parsed = [parse_status(v) for v in column.distinct]
+    if all(p is not None for p in parsed) and any(p is not None and p[0] is not None for p in parsed):
+        return header
+    return None
 
 
 # ---------------------------------------------------------------- text

@@ -140,7 +140,7 @@ def load_csv(source: SourceFile, context: LoadContext) -> Sequence[Document]:
     columns = [h.strip() for h in header]
     header = [mapping.header_name(h) for h in columns] if mapping is not None else columns
     if mapping is not None:
-        unmapped = mapping.header_problems(columns)
+        unmapped = mapping.header_problems(columns) + mapping.set_problems(header)
         if unmapped:
             raise EvidenceError([source.problem(elide(m), line=header_line) for m in unmapped])
     problems: list[Problem] = []
@@ -241,9 +241,9 @@ def load_csv(source: SourceFile, context: LoadContext) -> Sequence[Document]:
                     )
                 except ValueError as exc:
                     problems.append(source.problem(elide(str(exc)), line=row_line, pointer=f"/records/{index}/{name}"))
-            if mapping is not None and mapping.id:
+            if mapping is not None and mapping.completes:
                 try:
-                    record["id"] = mapping.make_id(record)
+                    mapping.complete(record)
                 except MappingValueError as exc:
                     problems.append(source.problem(elide(str(exc)), line=row_line, pointer=f"/records/{index}"))
             records.append(record)

@@ -34,10 +34,10 @@ from typing import Any
 
 from capcheck.core.errors import EvidenceError, Problem
 from capcheck.core.hookspecs import hookimpl
-from capcheck.core.loading import Document, LoadContext, Loader, SourceFile, decode_text
+from capcheck.core.loading import Document, Enricher, LoadContext, Loader, SourceFile, decode_text
 from capcheck.core.side_inputs import shorten
 
-__all__ = ["KIND", "claims_dspt", "load_dspt", "parse_status"]
+__all__ = ["KIND", "claims_dspt", "fill_from_status_text", "load_dspt", "parse_status"]
 
 #: The kind the records belong to.
 KIND = "dspt-assessments"
@@ -209,7 +209,10 @@ class _Row:
             iso = _date(published)
             if iso is None:
                 self.problem(
-                    f"{shorten(published)} is not a date (dd/mm/yyyy or yyyy-mm-dd)", line, index, names["date of publication"]
+                    f"{shorten(published)} is not a date (dd/mm/yyyy or yyyy-mm-dd)",
+                    line,
+                    index,
+                    names["date of publication"],
                 )
             else:
                 record["published_on"] = iso
@@ -291,6 +294,41 @@ def load_dspt(source: SourceFile, context: LoadContext) -> Sequence[Document]:
             records_line=1,
             source=f"NHS DSPT status export; editions {', '.join(editions) or 'none'}",
             notes=tuple(notes),
+        )
+    ]
+
+
+def fill_from_status_text(doc: Document, context: LoadContext) -> None:
+    """Give ``dspt-assessments`` records that record only the published ``status_text`` ("22/23 Standards
+    Met") their ``status`` and ``edition`` from it, as the export's loader does: a workbook or register
+    mapped with ``Status = "status_text"`` keeps the edition a value map to ``status`` would lose. A value the
+    record gives is never replaced; a text that is not a DSPT status is left for validation to name."""
+    del context  # no options
+    filled = 0
+    for record in doc.records:
+        if type(record) is not dict or "status" in record or not isinstance(record.get("status_text"), str):
+            continue
+        parsed = parse_status(record["status_text"])
+        if parsed is None:
+            continue
+        edition, record["status"] = parsed
+        if edition is not None and "edition" not in record:
+            record["edition"] = edition
+        filled += 1
+    if filled:
+        records = "1 record" if filled == 1 else f"{filled} records"
+        doc.notes = (*doc.notes, f"status and edition read from status_text for {records}")
+
+
+@hookimpl
+def capcheck_enrichers() -> Sequence[Enricher]:
+    """The DSPT status-text enricher: status and edition from the published status text."""
+    return [
+        Enricher(
+            name="dspt-status-text",
+            enrich=fill_from_status_text,
+            kinds=(KIND,),
+            description="fills in dspt-assessments' status and edition from the published status_text",
         )
     ]
 
