@@ -471,3 +471,35 @@ def test_the_same_gaps_in_a_register_that_can_hold_them_fail(workdir: Path, run_
     assert found[("COMM-002", solirius)][0] == "fail"
     assert found[("COMM-004", solirius)][0] == "fail"
     assert found[("COMM-006", solirius)][0] == "fail"
+
+
+@pytest.mark.parametrize(
+    ("name", "original", "twice"),
+    [
+        ("contracts.ocds.json", '"tag": [', '"tag": "planning", "tag": ['),
+        ("bom.json", '"version": "dev-master"', '"version": "dev-master", "version": "1.0.0"'),
+        ("portal.spdx.json", '"versionInfo": "2.31.0",', '"versionInfo": "2.31.0", "versionInfo": "2.32.0",'),
+    ],
+)
+def test_a_key_given_twice_in_a_published_format_is_located_not_dropped(
+    workdir: Path, run_cli, name: str, original: str, twice: str
+) -> None:
+    """orjson keeps the last of two equal keys silently: each adapter refuses the file, naming the key."""
+    fixtures = Path(__file__).resolve().parent.parent
+    source = {
+        "contracts.ocds.json": fixtures / "data" / "real" / "contracts-finder-extract.ocds.json",
+        "bom.json": fixtures / "data" / "real" / "cyclonedx-laravel-7.12.0-bom.1.4.json",
+        "portal.spdx.json": fixtures / "fixtures" / "sbom" / "referrals-portal.spdx.json",
+    }[name]
+    text = source.read_text(encoding="utf-8")
+    assert original in text
+    (workdir / name).write_text(text.replace(original, twice, 1), encoding="utf-8")
+    result = run_cli("check", name, "--as-of", "2026-01-01")
+    assert result.exit_code == 2
+    key = twice.split('"')[1]
+    line = next(i for i, ln in enumerate(text.splitlines(), 1) if original in ln)
+    (problem,) = [ln.strip() for ln in result.stderr.splitlines() if "duplicate key" in ln]
+    # the line of the object holding the key, the key's pointer
+    assert problem.startswith(f"{name}:") and problem.endswith(f"/{key}: duplicate key {key!r}")
+    at = int(problem.split(":")[1])
+    assert at <= line and "{" in text.splitlines()[at - 1]

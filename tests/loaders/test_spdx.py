@@ -112,3 +112,25 @@ def test_an_spdx_sbom_gets_its_end_of_life_from_the_snapshot(workdir: Path, run_
     # log4j-core 2.14.1 is matched by its purl to log4j's cycle "2": no end of life announced
     notes = " ".join(entry["notes"])
     assert "end of life from the endoflife.date snapshot of 2026-08-22: 0 dated, 1 with none announced" in notes
+
+
+FIXTURE = Path(__file__).resolve().parent.parent / "fixtures" / "sbom" / "referrals-portal.spdx.json"
+
+
+def test_a_real_looking_spdx_sbom_runs_with_pointer_and_line_per_package(workdir: Path, run_cli) -> None:
+    import shutil
+
+    shutil.copyfile(FIXTURE, workdir / "referrals-portal.spdx.json")
+    result = run_cli(
+        "check", "referrals-portal.spdx.json", "--as-of", "2026-11-25", "--select", "INFRA-006", "--format", "json"
+    )
+    assert result.exit_code == 1, result.stderr
+    doc = json.loads(result.stdout)
+    failed = {f["evidence"]["pointer"]: f for f in doc["findings"] if f["status"] == "fail"}
+    assert sorted(failed) == ["/packages/1", "/packages/2"]  # Django 3.2 and Python 3.8: past their end of life
+    lines = FIXTURE.read_text().splitlines()
+    for finding in failed.values():
+        line = finding["evidence"]["line"]
+        assert lines[line - 1].strip() == "{" and '"name"' in lines[line]  # the package object's own line
+    (info,) = doc["evidence"]
+    assert (info["format"], info["kind"], info["records"]) == ("spdx", "it-assets", 5)

@@ -22,10 +22,10 @@ from typing import Any
 
 import orjson
 
-from capcheck.builtins.loaders.ocds import JsonPath, value_lines
+from capcheck.builtins.loaders.ocds import JsonPath, load_json_bytes, value_lines
 from capcheck.core.errors import EvidenceError, Problem
 from capcheck.core.hookspecs import hookimpl
-from capcheck.core.loading import Document, LoadContext, Loader, SourceFile, decode_text
+from capcheck.core.loading import Document, LoadContext, Loader, SourceFile
 from capcheck.core.side_inputs import shorten
 
 __all__ = ["KIND", "NOT_PROVIDED", "claims_cyclonedx", "load_cyclonedx"]
@@ -177,13 +177,7 @@ def load_cyclonedx(source: SourceFile, context: LoadContext) -> Sequence[Documen
     :raises EvidenceError: not JSON, not a CycloneDX 1.x BOM, or a malformed component; each problem
         names the file, line and JSON pointer.
     """
-    data = source.data[3:] if source.data.startswith(b"\xef\xbb\xbf") else source.data
-    try:
-        doc = orjson.loads(data)
-    except orjson.JSONDecodeError as exc:
-        decode_text(source)  # bytes that are not UTF-8: say so, with the line
-        line = data.count(b"\n", 0, exc.pos) + 1 if exc.pos is not None else None
-        raise source.fail(f"malformed JSON: {str(exc.msg).split(': line ')[0]}", line=line) from None
+    data, doc = load_json_bytes(source)
     if not isinstance(doc, dict) or doc.get("bomFormat") != "CycloneDX":
         raise source.fail('not a CycloneDX BOM: the top level must be an object with "bomFormat": "CycloneDX"', line=1)
     spec = doc.get("specVersion")

@@ -16,13 +16,11 @@ from collections.abc import Mapping, Sequence
 from functools import cache
 from typing import Any
 
-import orjson
-
 from capcheck.builtins.loaders.cyclonedx import NOT_PROVIDED
-from capcheck.builtins.loaders.ocds import JsonPath, value_lines
+from capcheck.builtins.loaders.ocds import JsonPath, load_json_bytes, value_lines
 from capcheck.core.errors import EvidenceError, Problem
 from capcheck.core.hookspecs import hookimpl
-from capcheck.core.loading import Document, LoadContext, Loader, SourceFile, decode_text
+from capcheck.core.loading import Document, LoadContext, Loader, SourceFile
 
 __all__ = ["KIND", "claims_spdx", "load_spdx"]
 
@@ -64,13 +62,7 @@ def load_spdx(source: SourceFile, context: LoadContext) -> Sequence[Document]:
     :raises EvidenceError: not JSON, not SPDX 2.x, or a malformed package; each problem names the file,
         line and JSON pointer (``/packages/3``).
     """
-    data = source.data[3:] if source.data.startswith(b"\xef\xbb\xbf") else source.data
-    try:
-        doc = orjson.loads(data)
-    except orjson.JSONDecodeError as exc:
-        decode_text(source)
-        line = data.count(b"\n", 0, exc.pos) + 1 if exc.pos is not None else None
-        raise source.fail(f"malformed JSON: {str(exc.msg).split(': line ')[0]}", line=line) from None
+    data, doc = load_json_bytes(source)
     version = doc.get("spdxVersion") if isinstance(doc, dict) else None
     if not isinstance(version, str) or not version.startswith("SPDX-2."):
         raise source.fail(
