@@ -571,8 +571,8 @@ def load_json_bytes(source: SourceFile) -> tuple[bytes, Any]:
             int(token) if token.isdigit() else token.replace("~1", "/").replace("~0", "~")
             for token in problem.pointer.split("/")[1:-1]
         )
-        line = value_lines(data, lambda path: path == parent).get(parent)
-        raise source.fail(problem.message, line=line, pointer=problem.pointer) from None
+        at = value_lines(data, lambda path: path == parent).get(parent)
+        raise source.fail(problem.message, line=at, pointer=problem.pointer) from None
     return data, doc
 
 
