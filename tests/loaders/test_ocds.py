@@ -319,6 +319,29 @@ def test_sme_from_the_first_suppliers_party_scale() -> None:
     assert "supplier_id" not in record  # the supplier has no Companies House identifier
 
 
+def test_a_record_package_of_embedded_releases_reads_as_its_release_package_does() -> None:
+    """OCDS records need not carry a compiledRelease: with the releases embedded, the latest release of each
+    award wins, as in a release package. The real extract, regrouped by ocid into records."""
+    package = json.loads(EXTRACT.read_text(encoding="utf-8"))
+    by_ocid: dict[str, list[Any]] = {}
+    for item in package["releases"]:
+        by_ocid.setdefault(item["ocid"], []).append(item)
+    records = [{"ocid": ocid, "releases": items} for ocid, items in by_ocid.items()]
+    as_releases = load(package)
+    as_records = load({"uri": package["uri"], "version": "1.1", "records": records})
+    assert len(as_records.records) == len(as_releases.records) > 5
+    strip = ("ocds_pointer",)
+    assert sorted(({k: v for k, v in r.items() if k not in strip} for r in as_records.records), key=str) == sorted(
+        ({k: v for k, v in r.items() if k not in strip} for r in as_releases.records), key=str
+    )
+    assert all(p.startswith("/records/") and "/releases/" in p and "/awards/" in p for p in as_records.pointers)
+    assert as_records.source.startswith("OCDS record package;")
+    linked = {"ocid": "x", "releases": [{"url": "https://example.org/r1.json", "date": "2025-01-01", "tag": ["award"]}]}
+    with pytest.raises(EvidenceError) as info:
+        load({"records": [linked]})
+    assert "/records/0: an OCDS record without 'compiledRelease' or embedded releases" in str(info.value.problems[0])
+
+
 def test_a_supplier_named_only_in_parties() -> None:
     parties = [{"id": "S1", "name": "Acme Ltd", "roles": ["supplier"], "details": {"scale": "large"}}]
     [record] = load({"releases": [release(award(suppliers=[{"id": "S1"}]), parties=parties)]}).records

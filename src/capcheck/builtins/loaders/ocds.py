@@ -468,13 +468,23 @@ def _releases(
 
 
 def _compiled(source: SourceFile, records: list[Any]) -> Iterator[tuple[Any, JsonPath]]:
-    """A record package's compiled releases (each record's current state)."""
+    """A record package's compiled releases (each record's current state); for a record without one, its
+    embedded releases, read as a release package's are (a later release of an award supersedes an earlier)."""
     for i, record in enumerate(records):
         if isinstance(record, dict) and "compiledRelease" in record:
             yield record["compiledRelease"], ("records", i, "compiledRelease")
+            continue
+        releases = record.get("releases") if isinstance(record, dict) else None
+        if isinstance(releases, list) and releases and all(_embedded(r) for r in releases):
+            yield from ((r, ("records", i, "releases", j)) for j, r in enumerate(releases))
         else:
-            # Without compiledRelease the releases would have to be merged: not done here.
+            # Linked releases (a url each) would have to be fetched and merged: not done here.
             yield None, ("records", i)
+
+
+def _embedded(release: Any) -> bool:
+    """Whether a record's release is embedded (the release itself), not linked (a url, a date and a tag)."""
+    return isinstance(release, dict) and "ocid" in release and "id" in release
 
 
 def _scan(mapper: _Mapper, releases: Iterator[tuple[Any, JsonPath]]) -> _Scan:
@@ -484,7 +494,11 @@ def _scan(mapper: _Mapper, releases: Iterator[tuple[Any, JsonPath]]) -> _Scan:
         scan.releases += 1
         if release is None:
             scan.problems.append(
-                mapper.problem("an OCDS record without 'compiledRelease': publish compiled releases", path)
+                mapper.problem(
+                    "an OCDS record without 'compiledRelease' or embedded releases (linked releases are not"
+                    " fetched): publish compiled releases",
+                    path,
+                )
             )
             continue
         if not isinstance(release, dict):
