@@ -213,3 +213,18 @@ def test_a_semicolon_separated_export_with_decimal_commas(run_cli, workdir: Path
     first = evidence.get("supplier-contracts", "C-1")
     assert first is not None and (first["value"], first["start_date"], first["title"]) == (1234.5, "2024-03-01", "Café")
     assert "separator ';'" in run_cli("inspect", "contracts.csv").stdout
+
+
+def test_long_headers_are_cut_so_the_columns_stay_in_line(run_cli, copy_fixture: Callable[..., Path]) -> None:
+    """The real ICB export's headers ("Integrated Care Board (where available, from ODS)") are longer than the
+    name column: cut with an ellipsis, the type of every column starts at the same place."""
+    path = copy_fixture("mapping/nhs-dspt-icb-status-2023-11-16.csv", "icb.csv")
+    result = run_cli("inspect", str(path))
+    assert result.exit_code == 0, result.stderr
+    lines = result.stdout.splitlines()
+    start = next(i for i, line in enumerate(lines) if line.strip().startswith("column"))
+    header = lines[start]
+    rows = lines[start + 1 : start + 1 + 10]
+    assert any("…" in row for row in rows)  # a long header, cut
+    at = header.index("type")
+    assert all(row[at - 1] == " " and row[at] != " " for row in rows), rows

@@ -694,7 +694,9 @@ def render_text(result: Inspection) -> str:
         width = min(28, max(len(esc(c.header)) for c in table.columns) + 4)
         lines.append(f"  {'column':<{width}} {'type':<18} {'filled':>7}  samples")
         for column in table.columns:
-            name = (f"{column.letter} " if column.letter else "") + esc(column.header or "(no name)")
+            letter = f"{column.letter} " if column.letter else ""
+            # cut to the column's width, so that a long header does not push the type out of line
+            name = letter + esc(column.header or "(no name)", width - len(letter) - 1)
             kind = column.type + (f" {column.format}" if column.format else "")
             samples = ", ".join(repr(esc(s, 24)) for s in column.samples)
             padded = "  (spaces around values)" if column.padded else ""
