@@ -224,7 +224,9 @@ def test_long_headers_are_cut_so_the_columns_stay_in_line(run_cli, copy_fixture:
     lines = result.stdout.splitlines()
     start = next(i for i, line in enumerate(lines) if line.strip().startswith("column"))
     header = lines[start]
-    rows = lines[start + 1 : start + 1 + 10]
+    end = next(i for i, line in enumerate(lines) if line.strip().startswith("closest kinds"))
+    rows = lines[start + 1 : end]
+    assert len(rows) == 10
     assert any("…" in row for row in rows)  # a long header, cut
     at = header.index("type")
     assert all(row[at - 1] == " " and row[at] != " " for row in rows), rows
