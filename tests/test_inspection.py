@@ -229,4 +229,5 @@ def test_long_headers_are_cut_so_the_columns_stay_in_line(run_cli, copy_fixture:
     assert len(rows) == 10
     assert any("…" in row for row in rows)  # a long header, cut
     at = header.index("type")
-    assert all(row[at - 1] == " " and row[at] != " " for row in rows), rows
+    types = {"text", "integer", "number", "boolean", "date", "empty"}
+    assert all(row[at - 1] == " " and row[at:].split()[0] in types for row in rows), rows
