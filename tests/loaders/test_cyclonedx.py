@@ -72,6 +72,13 @@ def test_components_that_are_not_assets_are_counted_not_mapped() -> None:
     assert doc.notes[0] == "components that are not IT assets, not mapped: 4 cryptographic-asset"
 
 
+def test_services_and_vulnerabilities_are_counted_as_not_read() -> None:
+    doc = load(
+        {**json.loads(LARAVEL.read_text()), "services": [{"name": "api"}, {"name": "db"}], "vulnerabilities": [{}]}
+    )
+    assert "not read: 2 services, 1 vulnerability" in doc.notes
+
+
 def test_nested_components_are_read_with_their_pointer() -> None:
     doc = load(
         bom(

@@ -27,6 +27,7 @@ from capcheck.core.errors import EvidenceError, Problem
 from capcheck.core.hookspecs import hookimpl
 from capcheck.core.loading import Document, LoadContext, Loader, SourceFile
 from capcheck.core.side_inputs import shorten
+from capcheck.core.wording import plural
 
 __all__ = ["KIND", "NOT_PROVIDED", "claims_cyclonedx", "load_cyclonedx"]
 
@@ -212,9 +213,13 @@ def load_cyclonedx(source: SourceFile, context: LoadContext) -> Sequence[Documen
     if walk.not_assets:
         counted = ", ".join(f"{n} {kind}" for kind, n in sorted(walk.not_assets.items()))
         notes.append(f"components that are not IT assets, not mapped: {counted}")
-    unread = [key for key in ("services", "vulnerabilities") if doc.get(key)]
+    unread = [
+        plural(len(doc[key]), noun) if isinstance(doc[key], list) else key
+        for key, noun in (("services", "service"), ("vulnerabilities", "vulnerability"))
+        if doc.get(key)
+    ]
     if unread:
-        notes.append(f"not read: {', '.join(unread)}")
+        notes.append(f"not read: {', '.join(unread)}")  # counted: nothing is dropped without a number
     notes.append(
         "not provided by an SBOM (rules that need them report insufficient evidence): "
         + ", ".join(sorted(NOT_PROVIDED))
