@@ -167,6 +167,8 @@ def test_the_real_dspt_icb_export(run_cli, copy_fixture: Callable[..., Path], lo
     """NHS DSPT status of 42 ICBs (nhsx/open-cyber, MIT; see tests/fixtures/mapping/README.md): an unnamed pandas
     index column, UK dates, "22/23 Standards Met" for standards-met."""
     path = copy_fixture("mapping/nhs-dspt-icb-status-2023-11-16.csv", "icb.csv")
+    # a mapping naming the file turns the DSPT adapter off (in check and in inspect): the table as written
+    Path("capcheck.toml").write_text('[[mapping]]\nfiles = "icb.csv"\n')
     [table] = inspect_json(run_cli, path)["tables"]
     assert (table["rows"], table["header_row"]) == (42, 1)
     best = table["kinds"][0]
@@ -219,6 +221,7 @@ def test_long_headers_are_cut_so_the_columns_stay_in_line(run_cli, copy_fixture:
     """The real ICB export's headers ("Integrated Care Board (where available, from ODS)") are longer than the
     name column: cut with an ellipsis, the type of every column starts at the same place."""
     path = copy_fixture("mapping/nhs-dspt-icb-status-2023-11-16.csv", "icb.csv")
+    Path("capcheck.toml").write_text('[[mapping]]\nfiles = "icb.csv"\n')  # the table as written, not the adapter's
     result = run_cli("inspect", str(path))
     assert result.exit_code == 0, result.stderr
     lines = result.stdout.splitlines()
@@ -231,3 +234,26 @@ def test_long_headers_are_cut_so_the_columns_stay_in_line(run_cli, copy_fixture:
     at = header.index("type")
     types = {"text", "integer", "number", "boolean", "date", "empty"}
     assert all(row[at - 1] == " " and row[at:].split()[0] in types for row in rows), rows
+
+
+@pytest.mark.parametrize(
+    ("name", "fmt", "kind", "records"),
+    [
+        ("nhs-dspt-trusts-status-2023-11-16.csv", "dspt", "dspt-assessments", 211),
+        ("contracts-finder-extract.ocds.json", "ocds", "supplier-contracts", None),
+        ("cyclonedx-laravel-7.12.0-bom.1.4.json", "cyclonedx", "it-assets", 62),
+    ],
+)
+def test_a_file_an_adapter_reads_is_shown_as_read_with_no_mapping_suggested(
+    run_cli, workdir: Path, name: str, fmt: str, kind: str, records: int | None
+) -> None:
+    """The real DSPT export, OCDS package and CycloneDX BOM need no mapping: inspect shows the adapter's records
+    (as check reads them), and suggests none (a mapping naming the file would turn the adapter off)."""
+    real = Path(__file__).resolve().parent / "data" / "real" / name
+    (workdir / name).write_bytes(real.read_bytes())
+    seen = inspect_json(run_cli, name)
+    assert (seen["format"], seen["kind"]) == (fmt, kind)
+    [table] = seen["tables"]
+    assert table["suggested_mapping"] == ""
+    assert records is None or table["rows"] == records
+    assert f"no mapping needed: capcheck reads it as {kind} as it is" in run_cli("inspect", name).stdout

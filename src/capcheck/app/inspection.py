@@ -171,13 +171,20 @@ def inspect_file(
     *,
     kinds: Mapping[str, EvidenceKind],
     loaders: Mapping[str, Loader],
+    content_loaders: Sequence[Loader] = (),
 ) -> Inspection:
     """Inspect one file's bytes (``shown`` is its name in messages and in the suggested ``files``).
+
+    A file a content loader claims (a DSPT export, an OCDS package, an SBOM: ``check`` reads it by its
+    content) is shown as that loader reads it; pass no ``content_loaders`` for a file a mapping names.
 
     :raises EvidenceError: a file capcheck cannot read at all (not a workbook, malformed CSV ...).
     """
     suffix = path.suffix.lower()
-    if suffix == ".csv":
+    claimant = _claimant(path, shown, data, content_loaders)
+    if claimant is not None:
+        result = _records_inspection(path, shown, data, kinds, {suffix: claimant})
+    elif suffix == ".csv":
         encoding, delimiter, rows = _csv_rows(shown, data)
         tables = [_table(None, True, rows)]
         result = Inspection(shown, "csv", tables, encoding=encoding, delimiter=delimiter)
@@ -189,9 +196,28 @@ def inspect_file(
         if not table.visible:
             continue  # never read as evidence: nothing to suggest
         table.kinds = rank_kinds(table.columns, kinds)
-        if table.kinds:
+        # an adapter's records need no mapping, and one naming the file would turn the adapter off
+        if table.kinds and claimant is None:
             table.mapping = suggest_mapping(result, table, kinds[table.kinds[0].kind])
     return result
+
+
+def _claimant(path: Path, shown: str, data: bytes, content_loaders: Sequence[Loader]) -> Loader | None:
+    """The content loader ``check`` would read the file with (the first that claims its first bytes), if any."""
+    from capcheck.core.evidence import loader_extension
+    from capcheck.core.loading import HEAD_BYTES
+
+    head = data[:HEAD_BYTES]
+    for candidate in content_loaders:
+        if candidate.claims is None or loader_extension(path, candidate.extensions) is None:
+            continue
+        try:
+            if candidate.claims(head):
+                return candidate
+        except Exception as exc:  # a loader plugin's own bug: name it, with the file it failed on
+            message = f"the {candidate.name!r} loader's content test failed: {type(exc).__name__}: {elide(str(exc))}"
+            raise EvidenceError(Problem(message, path=shown)) from None
+    return None
 
 
 # ---------------------------------------------------------------- reading raw rows
@@ -708,7 +734,8 @@ def render_text(result: Inspection) -> str:
                 matched = plural(len(match.matched), "column")
                 lines.append(f"    {match.kind:<26} {matched} matched; required fields missing: {missing}")
             if not table.mapping:
-                lines.append(f"  no mapping needed: capcheck reads it as {table.kinds[0].kind} as it is")
+                read_as = result.kind or table.kinds[0].kind
+                lines.append(f"  no mapping needed: capcheck reads it as {read_as} as it is")
                 continue
             lines.append("  suggested mapping (paste into capcheck.toml, then check it):")
             lines.extend("    " + terminal(line) for line in table.mapping.splitlines())
