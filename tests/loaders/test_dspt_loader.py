@@ -93,28 +93,32 @@ def test_the_real_trusts_export_reads_as_one_record_per_trust(
     assert ref.row == 12
 
 
-def _saved_again(text: str, *, delimiter: str = ",", iso: bool = False) -> str:
-    """The real export as a spreadsheet saves it again: another separator, ISO dates, Windows line ends."""
+def _saved_again(text: str, *, delimiter: str = ",", dates: str = "uk") -> str:
+    """The real export as a spreadsheet saves it again: another separator, ISO dates or Excel serial day
+    numbers, Windows line ends."""
     rows = list(csv.reader(io.StringIO(text)))
     column = rows[0].index("Date Of Publication")
-    if iso:
-        for row in rows[1:]:
-            day, month, year = row[column].split("/")
+    for row in rows[1:]:
+        day, month, year = row[column].split("/")
+        if dates == "iso":
             row[column] = f"{year}-{month}-{day} 00:00:00"
+        elif dates == "serial":
+            row[column] = str((date(int(year), int(month), int(day)) - date(1899, 12, 30)).days)
     out = io.StringIO()
     csv.writer(out, delimiter=delimiter, lineterminator="\r\n").writerows(rows)
     return out.getvalue()
 
 
 @pytest.mark.parametrize(
-    ("name", "delimiter", "iso", "encoding", "bom", "note"),
+    ("name", "delimiter", "dates", "encoding", "bom", "note"),
     [
-        ("semicolon", ";", False, "utf-8", b"", "semicolon-separated"),
-        ("tab", "\t", False, "utf-8", b"", "tab-separated"),
-        ("iso-dates", ",", True, "utf-8", b"", None),
-        ("cp1252", ",", False, "cp1252", b"", "read as Windows-1252 (cp1252)"),
-        ("cp1252-after-a-bom", ",", False, "cp1252", b"\xef\xbb\xbf", "read as Windows-1252 (cp1252)"),
-        ("utf-8-bom", ",", False, "utf-8", b"\xef\xbb\xbf", None),
+        ("semicolon", ";", "uk", "utf-8", b"", "semicolon-separated"),
+        ("tab", "\t", "uk", "utf-8", b"", "tab-separated"),
+        ("iso-dates", ",", "iso", "utf-8", b"", None),
+        ("excel-serials", ",", "serial", "utf-8", b"", "211 dates of publication written as Excel serial day numbers"),
+        ("cp1252", ",", "uk", "cp1252", b"", "read as Windows-1252 (cp1252)"),
+        ("cp1252-after-a-bom", ",", "uk", "cp1252", b"\xef\xbb\xbf", "read as Windows-1252 (cp1252)"),
+        ("utf-8-bom", ",", "uk", "utf-8", b"\xef\xbb\xbf", None),
     ],
 )
 def test_the_export_saved_again_by_a_spreadsheet_reads_the_same(
@@ -123,7 +127,7 @@ def test_the_export_saved_again_by_a_spreadsheet_reads_the_same(
     loaders: dict[str, Loader],
     name: str,
     delimiter: str,
-    iso: bool,
+    dates: str,
     encoding: str,
     bom: bytes,
     note: str | None,
@@ -132,7 +136,8 @@ def test_the_export_saved_again_by_a_spreadsheet_reads_the_same(
     renamed = "MANCHESTER UNIVERSITY NHS FOUNDATION TRUST \u2013 Café £"
     text = TRUSTS.read_text(encoding="utf-8").replace("MANCHESTER UNIVERSITY NHS FOUNDATION TRUST,", renamed + ",", 1)
     path = tmp_path / f"{name}.csv"
-    path.write_bytes(bom + _saved_again(text, delimiter=delimiter, iso=iso).encode(encoding))
+    saved = _saved_again(text, delimiter=delimiter, dates=dates)
+    path.write_bytes(bom + saved.encode(encoding))
     assert claims_dspt(path.read_bytes()[:4096])
     evidence = _load(path, kinds, loaders)
     records = evidence.records("dspt-assessments")
@@ -173,9 +178,9 @@ def test_sectors_map_to_org_types(kinds: dict[str, EvidenceKind], loaders: dict[
             "R0A,Trust A,22/23 Standards Met,2023-02-31,NHS Trust",
             "'Date Of Publication': '2023-02-31' is not a date (dd/mm/yyyy or yyyy-mm-dd)",
         ),
-        (  # an Excel serial day number: a spreadsheet's date cell written out unformatted
-            "R0A,Trust A,22/23 Standards Met,45107,NHS Trust",
-            "'Date Of Publication': '45107' is not a date (dd/mm/yyyy or yyyy-mm-dd)",
+        (  # a number that is no Excel serial day number of a plausible date
+            "R0A,Trust A,22/23 Standards Met,4510,NHS Trust",
+            "'Date Of Publication': '4510' is not a date (dd/mm/yyyy or yyyy-mm-dd)",
         ),
         ("R0A,Trust A,22/23 Mostly Fine,30/06/2023,NHS Trust", "'Status': '22/23 Mostly Fine' is not a DSPT status"),
         (",Trust A,22/23 Standards Met,30/06/2023,NHS Trust", "'Code': no ODS code"),

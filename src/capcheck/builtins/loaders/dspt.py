@@ -19,8 +19,9 @@ loader cannot read stops the run with the file, row and column.
 
 The export as a user's spreadsheet software saves it again is read too, each difference named in a note:
 semicolon- or tab-separated (Excel in a language with decimal commas), Windows-1252 text (Excel's "CSV"
-on Windows; a file that is not UTF-8 is read as cp1252 when every byte is one of its characters) and ISO
-dates (``2023-06-30``, a time of day after a date dropped).
+on Windows; a file that is not UTF-8 is read as cp1252 when every byte is one of its characters), ISO
+dates (``2023-06-30``, a time of day after a date dropped) and Excel serial day numbers (``45107``, a
+date column saved unformatted).
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ import csv
 import io
 import re
 from collections.abc import Mapping, Sequence
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 from capcheck.core.errors import EvidenceError, Problem
@@ -69,6 +70,10 @@ SECTORS: tuple[tuple[re.Pattern[str], str], ...] = tuple(
 _STATUS = re.compile(r"\s*(?:([0-9]{2})/([0-9]{2})\s+)?(.+?)\s*\Z")
 _DATE = re.compile(r"\s*([0-9]{1,2})/([0-9]{1,2})/([0-9]{4})(?:[ T][0-9]{1,2}:[0-9]{2}(?::[0-9]{2})?)?\s*\Z")
 _ISO_DATE = re.compile(r"\s*([0-9]{4})-([0-9]{2})-([0-9]{2})(?:[ T][0-9]{1,2}:[0-9]{2}(?::[0-9]{2})?)?\s*\Z")
+#: An Excel serial day number of a date from 1954 to 2119 (a five-digit whole number): a date column saved with
+#: the "General" format. Other numbers are not dates.
+_SERIAL = re.compile(r"\s*[2-7][0-9]{4}\s*\Z")
+_EXCEL_EPOCH = date(1899, 12, 30)
 #: The separators a saved-again export may use, in the order they are tried on the header line.
 DELIMITERS = (",", ";", "\t", "|")
 #: The names of the separators, for the note saying which one a file uses.
@@ -134,6 +139,8 @@ def parse_status(text: str) -> tuple[str | None, str] | None:
 
 
 def _date(text: str) -> str | None:
+    if _SERIAL.match(text):  # a date cell Excel wrote out unformatted: days since 1899-12-30
+        return (_EXCEL_EPOCH + timedelta(days=int(text))).isoformat()
     match = _DATE.match(text)
     if match is not None:
         day, month, year = (int(part) for part in match.groups())
@@ -162,6 +169,8 @@ class _Row:
         self.source = source
         self.columns = columns
         self.problems = problems
+        #: How many dates were Excel serial day numbers (said in a note).
+        self.serials = 0
 
     def cell(self, row: Sequence[str], column: str) -> str | None:
         index = self.columns.get(column)
@@ -216,6 +225,8 @@ class _Row:
                 )
             else:
                 record["published_on"] = iso
+                if _SERIAL.match(published):
+                    self.serials += 1
         sector = self.cell(row, "primary sector")
         if sector is not None:
             record["org_type"] = _org_type(sector)
@@ -281,6 +292,9 @@ def load_dspt(source: SourceFile, context: LoadContext) -> Sequence[Document]:
         notes.append(f"{_DELIMITER_NAMES[delimiter]}-separated")
     if encoding_note is not None:
         notes.append(encoding_note)
+    if mapper.serials:
+        dates = "1 date" if mapper.serials == 1 else f"{mapper.serials} dates"
+        notes.append(f"{dates} of publication written as Excel serial day numbers (45107 is 2023-06-30)")
 
     def locate(index: int) -> int | None:
         return lines[index] if index < len(lines) else None
