@@ -119,6 +119,7 @@ def _saved_again(text: str, *, delimiter: str = ",", dates: str = "uk") -> str:
         ("cp1252", ",", "uk", "cp1252", b"", "read as Windows-1252 (cp1252)"),
         ("cp1252-after-a-bom", ",", "uk", "cp1252", b"\xef\xbb\xbf", "read as Windows-1252 (cp1252)"),
         ("utf-8-bom", ",", "uk", "utf-8", b"\xef\xbb\xbf", None),
+        ("utf-16", ",", "uk", "utf-16", b"", "UTF-16 text (its byte-order mark says so)"),  # the codec writes the BOM
     ],
 )
 def test_the_export_saved_again_by_a_spreadsheet_reads_the_same(

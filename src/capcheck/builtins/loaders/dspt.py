@@ -19,7 +19,8 @@ loader cannot read stops the run with the file, row and column.
 
 The export as a user's spreadsheet software saves it again is read too, each difference named in a note:
 semicolon- or tab-separated (Excel in a language with decimal commas), Windows-1252 text (Excel's "CSV"
-on Windows; a file that is not UTF-8 is read as cp1252 when every byte is one of its characters), ISO
+on Windows; a file that is not UTF-8 is read as cp1252 when every byte is one of its characters), UTF-16
+text with its byte-order mark (Excel's "Unicode Text", PowerShell's default), ISO
 dates (``2023-06-30``, a time of day after a date dropped) and Excel serial day numbers (``45107``, a
 date column saved unformatted).
 """
@@ -100,12 +101,23 @@ def claims_dspt(head: bytes) -> bool:
     """Whether a CSV file's first row is a DSPT status export's header (Code, Organisation Name, Status,
     Date Of Publication, separated by commas, semicolons, tabs or bars), and it has no ``id`` column (a
     capcheck register of the kind has one)."""
-    first = head.decode("utf-8-sig", errors="replace").split("\n", 1)[0].rstrip("\r")
-    return _delimiter(first) is not None
+    utf16 = head.startswith((b"\xff\xfe", b"\xfe\xff"))
+    text = (
+        head[: len(head) // 2 * 2].decode("utf-16", errors="replace") if utf16 else head.decode("utf-8-sig", "replace")
+    )
+    return _delimiter(text.split("\n", 1)[0].rstrip("\r")) is not None
 
 
 def _text(source: SourceFile) -> tuple[str, str | None]:
-    """The file's text and, when it is not UTF-8 but Windows-1252, the note saying so."""
+    """The file's text and, when it is not UTF-8 but Windows-1252 or UTF-16, the note saying so."""
+    if source.data.startswith((b"\xff\xfe", b"\xfe\xff")):  # Excel's "Unicode Text", PowerShell's default
+        try:
+            return source.data.decode("utf-16"), "UTF-16 text (its byte-order mark says so)"
+        except UnicodeDecodeError as exc:
+            line = source.data[: exc.start].decode("utf-16", "replace").count("\n") + 1
+            raise source.fail(
+                f"not UTF-16 text after its byte-order mark (byte offset {exc.start})", line=line
+            ) from None
     try:
         return decode_text(source), None
     except EvidenceError:
