@@ -167,3 +167,19 @@ def test_an_end_of_life_component_fails_infra_006_citing_the_snapshot(workdir: P
         "it must be after 2026-11-25"
     )
     assert (failure["evidence"]["pointer"], failure["evidence"]["line"]) == ("/components/0", 1)  # one-line JSON
+
+
+def test_a_bom_without_a_metadata_component_is_a_system_named_after_its_file(workdir: Path, run_cli) -> None:
+    """Some generators write no metadata component: the components are still one system's parts (INFRA-006 judges
+    them), named after the file, and a note says so."""
+    doc = bom({"type": "framework", "name": "django", "version": "3.2.25", "purl": "pkg:pypi/django@3.2.25"})
+    del doc["metadata"]
+    (workdir / "portal.cdx.json").write_text(json.dumps(doc, indent=1))
+    result = run_cli("check", "portal.cdx.json", "--as-of", "2026-11-25", "--select", "INFRA-006", "--format", "json")
+    assert result.exit_code == 1, result.stderr
+    out = json.loads(result.stdout)
+    [failed] = [f for f in out["findings"] if f["status"] == "fail"]
+    assert failed["evidence"]["record_id"] == "portal/pkg:pypi/django@3.2.25"
+    assert out["evidence"][0]["notes"][0] == (
+        "no metadata component names the system: the components are taken as parts of 'portal'"
+    )

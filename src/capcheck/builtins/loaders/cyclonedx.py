@@ -203,6 +203,9 @@ def load_cyclonedx(source: SourceFile, context: LoadContext) -> Sequence[Documen
     main_name = _text(main.get("name"))
     main_version = _text(main.get("version"))
     system = f"{main_name}@{main_version}" if main_name and main_version else main_name
+    unnamed = system is None
+    if unnamed:  # the components are still one system's parts: name it after the file, and say so
+        system = source.path.name.removesuffix(".json").removesuffix(".cdx").removesuffix(".bom") or source.path.name
     walk = _Walk(source, line_of, system)
     for component, path in walk.components(doc, ()):
         walk.add(component, path)
@@ -210,6 +213,8 @@ def load_cyclonedx(source: SourceFile, context: LoadContext) -> Sequence[Documen
         raise EvidenceError(walk.problems)
 
     notes = []
+    if unnamed:
+        notes.append(f"no metadata component names the system: the components are taken as parts of {system!r}")
     if walk.not_assets:
         counted = ", ".join(f"{n} {kind}" for kind, n in sorted(walk.not_assets.items()))
         notes.append(f"components that are not IT assets, not mapped: {counted}")
@@ -225,7 +230,7 @@ def load_cyclonedx(source: SourceFile, context: LoadContext) -> Sequence[Documen
         + ", ".join(sorted(NOT_PROVIDED))
     )
     timestamp = metadata.get("timestamp")
-    tool = f"CycloneDX {spec} SBOM" + (f" of {system}" if system else "")
+    tool = f"CycloneDX {spec} SBOM" + (f" of {system}" if not unnamed else "")
 
     def locate(index: int) -> int | None:
         return line_of(walk.paths[index]) if index < len(walk.paths) else None
