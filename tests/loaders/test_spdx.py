@@ -135,3 +135,23 @@ def test_a_real_looking_spdx_sbom_runs_with_pointer_and_line_per_package(workdir
         assert lines[line - 1].strip() == "{" and '"name"' in lines[line]  # the package object's own line
     (info,) = doc["evidence"]
     assert (info["format"], info["kind"], info["records"]) == ("spdx", "it-assets", 5)
+
+
+def test_the_described_package_is_the_system_by_a_describes_relationship() -> None:
+    """SPDX 2.3 deprecates documentDescribes: syft and GitHub say what the document describes by relationship."""
+    doc = load(json.loads(FIXTURE.read_text()))
+    app = next(r for r in doc.records if r["name"] == "referrals-portal")
+    assert app["asset_type"] == "application"
+    assert {r["system"] for r in doc.records} == {"referrals-portal@1.4.2"}
+
+
+def test_github_s_wrapped_sbom_reads_with_pointers_into_the_wrapper(workdir: Path) -> None:
+    """GitHub's dependency-graph API returns {"sbom": {...SPDX...}}: read as the document, pointed at inside it."""
+    plain = load(json.loads(FIXTURE.read_text()))
+    text = json.dumps({"sbom": json.loads(FIXTURE.read_text())}, indent=2)
+    source = SourceFile(path=Path("github-sbom.json"), display="github-sbom.json", data=text.encode())
+    [wrapped] = load_spdx(source, LoadContext(kinds={}))
+    assert [r["id"] for r in wrapped.records] == [r["id"] for r in plain.records]
+    assert wrapped.pointers[2] == "/sbom/packages/2" and wrapped.records[2]["sbom_pointer"] == "/sbom/packages/2"
+    line = wrapped.locate(2)
+    assert line is not None and '"SPDXID": "SPDXRef-Package-binary-python-3.8.18"' in text.splitlines()[line + 1]
