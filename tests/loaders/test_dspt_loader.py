@@ -156,7 +156,7 @@ def test_an_export_in_no_known_encoding_is_refused_with_its_location(workdir: Pa
     (workdir / "trusts.csv").write_bytes(HEADER.encode() + b"R0A,Trust \x81,22/23 Standards Met,30/06/2023,NHS Trust\n")
     result = run_cli("check", "trusts.csv", "--as-of", "2023-11-16")
     assert result.exit_code == 2
-    assert "trusts.csv:1: neither UTF-8 nor Windows-1252 (cp1252) text" in result.stderr
+    assert "trusts.csv:2: neither UTF-8 nor Windows-1252 (cp1252) text: byte 0x81 at offset 75" in result.stderr
     assert "Traceback" not in result.stderr
 
 

@@ -126,9 +126,11 @@ def _text(source: SourceFile) -> tuple[str, str | None]:
             raise  # not text at all: decode_text's located problem
         try:
             text = data.decode("cp1252")
-        except UnicodeDecodeError:
-            raise EvidenceError(
-                [source.problem("neither UTF-8 nor Windows-1252 (cp1252) text; save the file as UTF-8", line=1)]
+        except UnicodeDecodeError as exc:
+            raise source.fail(
+                f"neither UTF-8 nor Windows-1252 (cp1252) text: byte 0x{data[exc.start]:02x} at offset {exc.start}"
+                " is in neither; save the file as UTF-8",
+                line=data.count(b"\n", 0, exc.start) + 1,
             ) from None
         return text, "not UTF-8: read as Windows-1252 (cp1252), the encoding Excel saves CSV in on Windows"
 
