@@ -586,8 +586,9 @@ def suggest_mapping(result: Inspection, table: Table, kind: EvidenceKind) -> str
     status_text = _dspt_status_text(kind, table, field_of)
     if status_text is not None:  # "22/23 Standards Met": status and edition are read from the whole text
         field_of[status_text] = "status_text"
-    missing = [f for f in match.missing if f not in _DEFAULTS.get(kind.id, {})]
-    constants = {f: v for f, v in _DEFAULTS.get(kind.id, {}).items() if f in match.missing}
+    suggested = {f: _suggested_value(props, f) for f in match.missing}
+    missing = [f for f in match.missing if suggested[f] is None]
+    constants = {f: v for f, v in suggested.items() if v is not None}
     if constants:
         given = ", ".join(f"{_toml_key(f)} = {_toml_string(v)}" for f, v in constants.items())
         lines.append(f"set = {{ {given} }}  # not in the file: the same for every row (check it)")
@@ -669,9 +670,14 @@ def suggest_mapping(result: Inspection, table: Table, kind: EvidenceKind) -> str
 
 #: Words that name a column holding identifiers.
 _ID_WORDS = frozenset({"id", "code", "ref", "reference", "tag", "number", "no", "key"})
-#: Fields a kind requires that a register of it commonly leaves out, with the value its built-in adapter
-#: takes (a DSPT status list says nothing of whose assessments they are: the adapter takes partners).
-_DEFAULTS: Mapping[str, Mapping[str, str]] = {"dspt-assessments": {"relationship": "partner"}}
+
+
+def _suggested_value(props: Any, name: str) -> str | None:
+    """The value a kind's schema suggests for a required field registers commonly leave out
+    (``x-capcheck-suggested-value``: a DSPT status list says nothing of whose assessments they are)."""
+    spec = props.get(name) if isinstance(props, Mapping) else None
+    value = spec.get("x-capcheck-suggested-value") if isinstance(spec, Mapping) else None
+    return value if isinstance(value, str) else None
 
 
 def _dspt_status_text(kind: EvidenceKind, table: Table, field_of: Mapping[str, str]) -> str | None:
