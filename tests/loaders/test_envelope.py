@@ -111,3 +111,13 @@ def test_end_of_life_product_data_given_as_evidence_says_so(load, workdir: Path)
         " (capcheck bundles a dated snapshot and fills in assets' end of life from it;"
         " tools/refresh_endoflife.py refreshes it)"
     ]
+
+
+def test_a_json_schema_given_as_evidence_says_so(load, workdir: Path) -> None:
+    """OCDS publishes its schemas beside its data: one problem saying what the file is, not nine."""
+    schema = {"id": "https://standard.open-contracting.org/schema/1__1__5/release-package-schema.json"}
+    schema |= {"$schema": "http://json-schema.org/draft-04/schema#", "type": "object", "properties": {}}
+    (workdir / "release-package-schema.json").write_text(json.dumps(schema, indent=2))
+    assert load.problems("release-package-schema.json") == [
+        "release-package-schema.json:3: /: this is a JSON Schema, not evidence"
+    ]

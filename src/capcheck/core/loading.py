@@ -219,6 +219,7 @@ def from_envelope(
             ("area", "an areas file"),
             ("framework", "a framework file"),
             ("products", "end-of-life product data (endoflife.date)"),
+            ("$schema", "a JSON Schema"),
         ):
             if key in doc:
                 hints = {
