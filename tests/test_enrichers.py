@@ -14,11 +14,14 @@ FIXTURES = Path(__file__).parent / "fixtures" / "plugins"
 ASSET = {"id": "A-1", "name": "web", "product": "rhel", "environment": "production", "criticality": "high"}
 
 
-def test_the_built_in_end_of_life_enricher_is_registered() -> None:
+def test_the_built_in_enrichers_are_registered() -> None:
     registry: Registry = load_registry(Config())
-    assert [e.name for e in registry.enrichers] == ["endoflife"]
-    assert registry.enrichers[0].kinds == ("it-assets",)
+    assert {e.name: e.kinds for e in registry.enrichers} == {
+        "dspt-status-text": ("dspt-assessments",),
+        "endoflife": ("it-assets",),
+    }
     assert registry.owners[("enricher", "endoflife")] == "capcheck.builtins.lifecycle"
+    assert registry.owners[("enricher", "dspt-status-text")] == "capcheck.builtins.loaders.dspt"
 
 
 def test_a_plugin_enricher_fills_in_its_kind_and_says_so(workdir: Path) -> None:
@@ -38,7 +41,7 @@ def test_a_plugin_enricher_fills_in_its_kind_and_says_so(workdir: Path) -> None:
     ]
     (evidence / "supplier-contracts.json").write_text(json.dumps({"kind": "supplier-contracts", "records": contracts}))
     registry = load_registry(Config(), plugins=[str(FIXTURES / "enricher_plugin.py")])
-    assert [e.name for e in registry.enrichers] == ["endoflife", "team-leads"]  # registration order
+    assert [e.name for e in registry.enrichers] == ["dspt-status-text", "endoflife", "team-leads"]  # registration order
     loaded = load_evidence(
         [evidence], loaders=registry.loaders, kinds=registry.kinds, enrichers=registry.enrichers,
         options={"team_leads": {"platform": "platform-lead"}},

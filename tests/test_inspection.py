@@ -167,22 +167,35 @@ def test_the_real_dspt_icb_export(run_cli, copy_fixture: Callable[..., Path], lo
     """NHS DSPT status of 42 ICBs (nhsx/open-cyber, MIT; see tests/fixtures/mapping/README.md): an unnamed pandas
     index column, UK dates, "22/23 Standards Met" for standards-met."""
     path = copy_fixture("mapping/nhs-dspt-icb-status-2023-11-16.csv", "icb.csv")
+    # a mapping naming the file turns the DSPT adapter off (in check and in inspect): the table as written
+    Path("capcheck.toml").write_text('[[mapping]]\nfiles = "icb.csv"\n')
     [table] = inspect_json(run_cli, path)["tables"]
     assert (table["rows"], table["header_row"]) == (42, 1)
     best = table["kinds"][0]
     assert best["kind"] == "dspt-assessments" and best["missing_required"] == ["relationship"]
     mapping = tomllib.loads(table["suggested_mapping"])["mapping"][0]
     assert mapping["rename"][""] == "row"  # the index column, named so that the CSV loader takes it
-    assert mapping["rename"]["Status"] == "status" and mapping["rename"]["Date Of Publication"] == "published_on"
-    assert mapping["values"]["status"] == {
-        "22/23 Approaching Standards": "approaching-standards",
-        "22/23 Standards Exceeded": "standards-exceeded",
-        "22/23 Standards Met": "standards-met",
-    }
+    # the whole status text, so that the edition is kept: the DSPT enricher reads status and edition from it
+    assert mapping["rename"]["Status"] == "status_text" and mapping["rename"]["Date Of Publication"] == "published_on"
+    assert "status" not in mapping.get("values", {})
     assert mapping["dates"] == {"published_on": "%d/%m/%Y"}
-    # Loaded through it, each record is right but for the one field no column holds (a mapping cannot invent it).
-    problems = load.problems(path, mappings=compile_mappings([mapping], shown="capcheck.toml"))
-    assert len(problems) == 42 and all('"relationship" is a required property' in p for p in problems)
+    assert mapping["set"] == {"relationship": "partner"}  # no column holds it: what the DSPT adapter takes
+    assert mapping["id"] == "org_code"  # the id key names fields after rename
+    # Loaded through it, the records are what the DSPT adapter reads from the same file.
+    from capcheck.builtins.loaders import dspt
+
+    mappings = compile_mappings([mapping], shown="capcheck.toml")
+    evidence = load(path, mappings=mappings, enrichers=dspt.capcheck_enrichers())
+    records = evidence.records("dspt-assessments")
+    assert len(records) == 42
+    first = records[0]
+    assert (first["id"], first["status"], first["edition"], first["relationship"], first["published_on"]) == (
+        "QRV",
+        "standards-exceeded",
+        "22/23",
+        "partner",
+        "2023-06-26",
+    )
 
 
 def test_a_semicolon_separated_export_with_decimal_commas(run_cli, workdir: Path, load) -> None:
@@ -202,3 +215,45 @@ def test_a_semicolon_separated_export_with_decimal_commas(run_cli, workdir: Path
     first = evidence.get("supplier-contracts", "C-1")
     assert first is not None and (first["value"], first["start_date"], first["title"]) == (1234.5, "2024-03-01", "Café")
     assert "separator ';'" in run_cli("inspect", "contracts.csv").stdout
+
+
+def test_long_headers_are_cut_so_the_columns_stay_in_line(run_cli, copy_fixture: Callable[..., Path]) -> None:
+    """The real ICB export's headers ("Integrated Care Board (where available, from ODS)") are longer than the
+    name column: cut with an ellipsis, the type of every column starts at the same place."""
+    path = copy_fixture("mapping/nhs-dspt-icb-status-2023-11-16.csv", "icb.csv")
+    Path("capcheck.toml").write_text('[[mapping]]\nfiles = "icb.csv"\n')  # the table as written, not the adapter's
+    result = run_cli("inspect", str(path))
+    assert result.exit_code == 0, result.stderr
+    lines = result.stdout.splitlines()
+    start = next(i for i, line in enumerate(lines) if line.strip().startswith("column"))
+    header = lines[start]
+    end = next(i for i, line in enumerate(lines) if line.strip().startswith("closest kinds"))
+    rows = lines[start + 1 : end]
+    assert len(rows) == 10
+    assert any("…" in row for row in rows)  # a long header, cut
+    at = header.index("type")
+    types = {"text", "integer", "number", "boolean", "date", "empty"}
+    assert all(row[at - 1] == " " and row[at:].split()[0] in types for row in rows), rows
+
+
+@pytest.mark.parametrize(
+    ("name", "fmt", "kind", "records"),
+    [
+        ("nhs-dspt-trusts-status-2023-11-16.csv", "dspt", "dspt-assessments", 211),
+        ("contracts-finder-extract.ocds.json", "ocds", "supplier-contracts", None),
+        ("cyclonedx-laravel-7.12.0-bom.1.4.json", "cyclonedx", "it-assets", 62),
+    ],
+)
+def test_a_file_an_adapter_reads_is_shown_as_read_with_no_mapping_suggested(
+    run_cli, workdir: Path, name: str, fmt: str, kind: str, records: int | None
+) -> None:
+    """The real DSPT export, OCDS package and CycloneDX BOM need no mapping: inspect shows the adapter's records
+    (as check reads them), and suggests none (a mapping naming the file would turn the adapter off)."""
+    real = Path(__file__).resolve().parent / "data" / "real" / name
+    (workdir / name).write_bytes(real.read_bytes())
+    seen = inspect_json(run_cli, name)
+    assert (seen["format"], seen["kind"]) == (fmt, kind)
+    [table] = seen["tables"]
+    assert table["suggested_mapping"] == ""
+    assert records is None or table["rows"] == records
+    assert f"no mapping needed: capcheck reads it as {kind} as it is" in run_cli("inspect", name).stdout

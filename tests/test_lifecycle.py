@@ -60,6 +60,10 @@ def test_the_snapshot_is_dated_and_complete() -> None:
             {"product": "log4j-core", "purl": "pkg:maven/org.apache.logging.log4j/log4j-core@2.12.1?type=jar"},
             {"end_of_life": "2021-12-14"},
         ),
+        # OpenSSL's letter releases, as upstream and as Debian version them, are in their cycle
+        ({"product": "openssl", "version": "1.1.1k"}, {"end_of_life": "2023-09-11"}),
+        ({"product": "openssl", "version": "1.1.1n-0+deb11u5"}, {"end_of_life": "2023-09-11"}),
+        ({"product": "openssl", "version": "1.0.2zk"}, {"end_of_life": "2019-12-31"}),
         # no end of life announced is a state of its own, not unknown
         ({"product": "apache-http-server", "version": "2.4.62"}, {"end_of_life_announced": False}),
     ],
@@ -68,6 +72,11 @@ def test_assets_are_matched_by_product_or_purl(fields: dict[str, Any], expected:
     [record] = filled(asset(**fields)).records
     assert {k: record[k] for k in expected} == expected
     assert record["end_of_life_source"].startswith("endoflife.date snapshot of 2026-08-22: ")
+
+
+@pytest.mark.parametrize("version", ["1.1.10", "1.1.1x9", "1.1.1kb2", "1.1.1abc"])
+def test_a_version_that_only_shares_digits_with_a_cycle_is_not_in_it(version: str) -> None:
+    assert snapshot().cycle("openssl", version) is None
 
 
 def test_the_register_wins_and_unknown_stays_unknown() -> None:

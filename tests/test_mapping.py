@@ -69,6 +69,14 @@ def test_an_unknown_key_is_named_with_its_line_and_a_suggestion(tmp_path: Path) 
         ('files = "a.csv"\nvalues.ok = { "Y" = true, "y" = false }', "'y' is given twice"),
         ('sheet = "Assets"', "'files' is required"),
         ("trim = 1\nfiles = 'a.csv'", "'trim' must be true or false"),
+        (
+            'files = "a.csv"\nset = { owner = [1] }',
+            "set.owner: a value must be a non-empty string, a number or a boolean",
+        ),
+        ('files = "a.csv"\nset = { owner = " " }', "set.owner: a value must be a non-empty string"),
+        ('files = "a.csv"\nset = { id = "X" }', "set.id: every record needs its own id"),
+        ('files = "a.csv"\nset = { owner = "x" }\nrename = { Lead = "owner" }', "set.owner: column 'Lead' becomes"),
+        ('files = "a.csv"\nset = "partner"', "'set' must be a table of field -> value"),
     ],
 )
 def test_bad_mappings_are_config_errors(tmp_path: Path, table: str, expected: str) -> None:
@@ -592,3 +600,67 @@ def test_a_delimiter_on_a_json_file_is_refused(load, workdir: Path) -> None:
     (workdir / "x.json").write_text('{"kind": "it-assets", "records": []}')
     [problem] = load.problems("x.json", mappings=compile_mappings([{"files": "x.json", "delimiter": ";"}]))
     assert "'delimiter' applies to CSV files and spreadsheets" in problem
+
+
+# ---------------------------------------------------------------- set: fields the register does not say
+
+
+def test_set_gives_every_record_a_field_before_the_id_is_made(load, workdir: Path) -> None:
+    (workdir / "estate.csv").write_text("Tag,Host\nCI-1,web-01\nCI-2,db-01\n")
+    table = {
+        "files": "estate.csv",
+        "kind": "it-assets",
+        "id": "{environment}-{Tag}",
+        "rename": {"Host": "name"},
+        "set": {"environment": "production", "internet_facing": False, "product": "rhel", "criticality": "low"},
+    }
+    evidence = load("estate.csv", mappings=compile_mappings([table], shown="capcheck.toml"))
+    assert evidence.get("it-assets", "production-CI-2") == {
+        "Tag": "CI-2",
+        "name": "db-01",
+        "environment": "production",
+        "internet_facing": False,
+        "product": "rhel",
+        "criticality": "low",
+        "id": "production-CI-2",
+    }
+
+
+def test_set_on_a_field_the_register_has_is_named_never_overwritten(load, workdir: Path) -> None:
+    (workdir / "estate.csv").write_text("id,environment\nCI-1,test\n")
+    book = write_book(workdir / "estate.xlsx", {"It Assets": [["id", "environment"], ["CI-1", "test"]]})
+    (workdir / "estate.json").write_text('{"kind": "it-assets", "records": [{"id": "CI-1", "environment": "test"}]}')
+    table = {"files": "estate.*", "kind": "it-assets", "set": {"environment": "live"}}
+    mappings = compile_mappings([table], shown="capcheck.toml")
+    message = "capcheck.toml:[[mapping]] 1 set.environment: the file has a column 'environment' too (after rename)"
+    assert load.problems("estate.csv", mappings=mappings) == [f"estate.csv:1: {message}; set a field it lacks"]
+    assert load.problems(book.name, mappings=mappings) == [f"estate.xlsx!It Assets:1: {message}; set a field it lacks"]
+    [problem] = load.problems("estate.json", mappings=mappings)
+    assert problem.startswith("estate.json:1: /records/0: ") and message in problem
+
+
+def test_a_sheet_s_unnamed_index_column_is_named_by_rename(load, workdir: Path) -> None:
+    rows: list[list[Any]] = [
+        ["Register"],
+        [None, "id", "name", None],
+        [0, "CI-1", "web-01", None],
+        [1, "CI-2", "db", None],
+    ]
+    write_book(workdir / "it-assets.xlsx", {"It Assets": rows})
+    [problem, *_] = load.problems("it-assets.xlsx")
+    assert problem == "it-assets.xlsx!It Assets!A3: a value in a column with no name in the header row"
+    table = {"files": "*.xlsx", "header_row": 2, "rename": {"": "row"}, "set": {"product": "rhel"}}
+    mappings = compile_mappings([{**table, "set": {"product": "rhel", "environment": "test", "criticality": "low"}}])
+    evidence = load("it-assets.xlsx", mappings=mappings)
+    assert evidence.get("it-assets", "CI-2") == {
+        "row": "1",  # a field the kind does not name: text
+        "id": "CI-2",
+        "name": "db",
+        "product": "rhel",
+        "environment": "test",
+        "criticality": "low",
+    }
+    # a rename of "" with no unnamed column in the table is a misspelling like any other
+    write_book(workdir / "it-assets.xlsx", {"It Assets": [["id", "name"], ["CI-1", "web-01"]]})
+    [problem] = load.problems("it-assets.xlsx", mappings=mappings)
+    assert "rename: no column '' in the header" in problem

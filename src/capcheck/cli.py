@@ -1330,8 +1330,9 @@ def inspect_command(
     data = read_bounded(
         file, Named(shown, EvidenceError), what="file", limit=config.max_file_mb << 20, cap="(config max_file_mb)"
     )
-    result = inspect_file(file, shown, data, kinds=registry.kinds, loaders=registry.loaders)
     in_force = [m.source for m in config.mappings() if m.matches(file, m.sheet)]
+    content = () if in_force else registry.content_loaders  # a mapping wins over content recognition, as in check
+    result = inspect_file(file, shown, data, kinds=registry.kinds, loaders=registry.loaders, content_loaders=content)
     result.mapped_by = ", ".join(in_force) or None
     if fmt.lower() == "json":
         click.echo(json.dumps(result.as_dict(), indent=2, ensure_ascii=False))

@@ -213,7 +213,22 @@ def test_a_nul_character_in_a_cell_is_an_error_with_row_and_column(load, workdir
 def test_a_bad_byte_is_located_though_the_text_is_decoded_row_by_row(load, workdir: Path) -> None:
     (workdir / "it-assets.csv").write_bytes(b"id,name\n" + b"A-1,x\n" * 5000 + b"A-2,caf\xe9\n")
     [problem] = load.problems("it-assets.csv")
-    assert problem == "it-assets.csv:5002: not valid UTF-8 (byte 0xe9 at offset 30015); save the file as UTF-8"
+    assert problem == (
+        "it-assets.csv:5002: not valid UTF-8 (byte 0xe9 at offset 30015); save the file as UTF-8,"
+        ' or give its encoding in a [[mapping]] (encoding = "cp1252"; capcheck inspect FILE suggests one)'
+    )
+
+
+@pytest.mark.parametrize(("separator", "shown"), [(";", '";"'), ("\t", '"\\t"'), ("|", '"|"')])
+def test_a_header_another_separator_splits_says_which_mapping_reads_it(
+    load, workdir: Path, separator: str, shown: str
+) -> None:
+    """Excel in much of Europe saves "CSV" with semicolons: the one-column header says so, not only "no id"."""
+    (workdir / "it-assets.csv").write_text(separator.join(["id", "name"]) + "\r\nA-1" + separator + "web\r\n")
+    assert load.problems("it-assets.csv") == [
+        f"it-assets.csv:1: no 'id' column in the header row: the header is one column with {shown} in it;"
+        f" a [[mapping]] with delimiter = {shown} reads it"
+    ]
 
 
 @given(st.integers(min_value=0, max_value=10**15))

@@ -72,6 +72,13 @@ def test_components_that_are_not_assets_are_counted_not_mapped() -> None:
     assert doc.notes[0] == "components that are not IT assets, not mapped: 4 cryptographic-asset"
 
 
+def test_services_and_vulnerabilities_are_counted_as_not_read() -> None:
+    doc = load(
+        {**json.loads(LARAVEL.read_text()), "services": [{"name": "api"}, {"name": "db"}], "vulnerabilities": [{}]}
+    )
+    assert "not read: 2 services, 1 vulnerability" in doc.notes
+
+
 def test_nested_components_are_read_with_their_pointer() -> None:
     doc = load(
         bom(
@@ -160,3 +167,19 @@ def test_an_end_of_life_component_fails_infra_006_citing_the_snapshot(workdir: P
         "it must be after 2026-11-25"
     )
     assert (failure["evidence"]["pointer"], failure["evidence"]["line"]) == ("/components/0", 1)  # one-line JSON
+
+
+def test_a_bom_without_a_metadata_component_is_a_system_named_after_its_file(workdir: Path, run_cli) -> None:
+    """Some generators write no metadata component: the components are still one system's parts (INFRA-006 judges
+    them), named after the file, and a note says so."""
+    doc = bom({"type": "framework", "name": "django", "version": "3.2.25", "purl": "pkg:pypi/django@3.2.25"})
+    del doc["metadata"]
+    (workdir / "portal.cdx.json").write_text(json.dumps(doc, indent=1))
+    result = run_cli("check", "portal.cdx.json", "--as-of", "2026-11-25", "--select", "INFRA-006", "--format", "json")
+    assert result.exit_code == 1, result.stderr
+    out = json.loads(result.stdout)
+    [failed] = [f for f in out["findings"] if f["status"] == "fail"]
+    assert failed["evidence"]["record_id"] == "portal/pkg:pypi/django@3.2.25"
+    assert out["evidence"][0]["notes"][0] == (
+        "no metadata component names the system: the components are taken as parts of 'portal'"
+    )

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 import shutil
 from collections import Counter
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -90,6 +93,73 @@ def test_the_real_trusts_export_reads_as_one_record_per_trust(
     assert ref.row == 12
 
 
+def _saved_again(text: str, *, delimiter: str = ",", dates: str = "uk") -> str:
+    """The real export as a spreadsheet saves it again: another separator, ISO dates or Excel serial day
+    numbers, Windows line ends."""
+    rows = list(csv.reader(io.StringIO(text)))
+    column = rows[0].index("Date Of Publication")
+    for row in rows[1:]:
+        day, month, year = row[column].split("/")
+        if dates == "iso":
+            row[column] = f"{year}-{month}-{day} 00:00:00"
+        elif dates == "serial":
+            row[column] = str((date(int(year), int(month), int(day)) - date(1899, 12, 30)).days)
+    out = io.StringIO()
+    csv.writer(out, delimiter=delimiter, lineterminator="\r\n").writerows(rows)
+    return out.getvalue()
+
+
+@pytest.mark.parametrize(
+    ("name", "delimiter", "dates", "encoding", "bom", "note"),
+    [
+        ("semicolon", ";", "uk", "utf-8", b"", "semicolon-separated"),
+        ("tab", "\t", "uk", "utf-8", b"", "tab-separated"),
+        ("iso-dates", ",", "iso", "utf-8", b"", None),
+        ("excel-serials", ",", "serial", "utf-8", b"", "211 dates of publication written as Excel serial day numbers"),
+        ("cp1252", ",", "uk", "cp1252", b"", "read as Windows-1252 (cp1252)"),
+        ("cp1252-after-a-bom", ",", "uk", "cp1252", b"\xef\xbb\xbf", "read as Windows-1252 (cp1252)"),
+        ("utf-8-bom", ",", "uk", "utf-8", b"\xef\xbb\xbf", None),
+        ("utf-16", ",", "uk", "utf-16", b"", "UTF-16 text (its byte-order mark says so)"),  # the codec writes the BOM
+    ],
+)
+def test_the_export_saved_again_by_a_spreadsheet_reads_the_same(
+    tmp_path: Path,
+    kinds: dict[str, EvidenceKind],
+    loaders: dict[str, Loader],
+    name: str,
+    delimiter: str,
+    dates: str,
+    encoding: str,
+    bom: bytes,
+    note: str | None,
+) -> None:
+    # an en dash (0x96 in cp1252, a C1 control in Latin-1), an accent and a pound sign: read right, or not at all
+    renamed = "MANCHESTER UNIVERSITY NHS FOUNDATION TRUST \u2013 Café £"
+    text = TRUSTS.read_text(encoding="utf-8").replace("MANCHESTER UNIVERSITY NHS FOUNDATION TRUST,", renamed + ",", 1)
+    path = tmp_path / f"{name}.csv"
+    saved = _saved_again(text, delimiter=delimiter, dates=dates)
+    path.write_bytes(bom + saved.encode(encoding))
+    assert claims_dspt(path.read_bytes()[:4096])
+    evidence = _load(path, kinds, loaders)
+    records = evidence.records("dspt-assessments")
+    original = _load(TRUSTS, kinds, loaders).records("dspt-assessments")
+    assert len(records) == 211
+    assert records[0]["organisation"] == renamed
+    assert [dict(r) for r in records[1:]] == [dict(r) for r in original[1:]]
+    (info,) = evidence.files
+    extra = [n for n in info.notes if n not in _load(TRUSTS, kinds, loaders).files[0].notes]
+    assert [note in n for n in extra] == ([] if note is None else [True])  # each difference said, once
+
+
+def test_an_export_in_no_known_encoding_is_refused_with_its_location(workdir: Path, run_cli) -> None:
+    # 0x81 has no character in cp1252 either: refused, never read as something else
+    (workdir / "trusts.csv").write_bytes(HEADER.encode() + b"R0A,Trust \x81,22/23 Standards Met,30/06/2023,NHS Trust\n")
+    result = run_cli("check", "trusts.csv", "--as-of", "2023-11-16")
+    assert result.exit_code == 2
+    assert "trusts.csv:2: neither UTF-8 nor Windows-1252 (cp1252) text: byte 0x81 at offset 75" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
 def test_sectors_map_to_org_types(kinds: dict[str, EvidenceKind], loaders: dict[str, Loader]) -> None:
     icb = _load(REAL / "nhs-dspt-icb-status-2023-11-16.csv", kinds, loaders).records("dspt-assessments")
     csu = _load(REAL / "nhs-dspt-csu-status-2023-11-16.csv", kinds, loaders).records("dspt-assessments")
@@ -103,11 +173,15 @@ def test_sectors_map_to_org_types(kinds: dict[str, EvidenceKind], loaders: dict[
     [
         (
             "R0A,Trust A,22/23 Standards Met,31/02/2023,NHS Trust",
-            "'Date Of Publication': '31/02/2023' is not a date (dd/mm/yyyy)",
+            "'Date Of Publication': '31/02/2023' is not a date (dd/mm/yyyy or yyyy-mm-dd)",
         ),
         (
-            "R0A,Trust A,22/23 Standards Met,2023-06-30,NHS Trust",
-            "'Date Of Publication': '2023-06-30' is not a date (dd/mm/yyyy)",
+            "R0A,Trust A,22/23 Standards Met,2023-02-31,NHS Trust",
+            "'Date Of Publication': '2023-02-31' is not a date (dd/mm/yyyy or yyyy-mm-dd)",
+        ),
+        (  # a number that is no Excel serial day number of a plausible date
+            "R0A,Trust A,22/23 Standards Met,4510,NHS Trust",
+            "'Date Of Publication': '4510' is not a date (dd/mm/yyyy or yyyy-mm-dd)",
         ),
         ("R0A,Trust A,22/23 Mostly Fine,30/06/2023,NHS Trust", "'Status': '22/23 Mostly Fine' is not a DSPT status"),
         (",Trust A,22/23 Standards Met,30/06/2023,NHS Trust", "'Code': no ODS code"),
@@ -192,3 +266,72 @@ def test_a_mapping_that_names_the_export_wins_over_content_recognition(
     assert any("is a required property (kind 'dspt-assessments')" in str(p) for p in info.value.problems)
     recognised = load_evidence([Path("csu.csv")], loaders=loaders, kinds=kinds, content_loaders=dspt.capcheck_loaders())
     assert recognised.files[0].format == "dspt"
+
+
+def _workbook(path: Path) -> Path:
+    """The real export as a user keeps it in Excel: a merged title cell and a note above the header, the
+    publication dates as date cells, a hidden lookup sheet, empty rows after the table."""
+    import openpyxl
+
+    rows = list(csv.reader(io.StringIO(TRUSTS.read_text(encoding="utf-8"))))
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.title = "DSPT status"
+    sheet["A1"] = "NHS DSPT status of trusts, snapshot 16/11/2023"
+    sheet.merge_cells("A1:K1")
+    sheet["A2"] = "Source: DSPT portal"
+    sheet.append([])
+    sheet.append(rows[0])
+    published = rows[0].index("Date Of Publication")
+    for row in rows[1:]:
+        day, month, year = (int(part) for part in row[published].split("/"))
+        sheet.append([int(row[0]), *row[1:published], date(year, month, day), *row[published + 1 :]])
+    sheet.append([])
+    lists = book.create_sheet("Lookups")
+    lists.append(["Status"])
+    lists.append(["22/23 Standards Met"])
+    lists.sheet_state = "hidden"
+    book.save(path)
+    return path
+
+
+def test_a_workbook_made_from_the_export_runs_with_the_mapping_inspect_suggests(workdir: Path, run_cli) -> None:
+    _workbook(workdir / "dspt-trusts.xlsx")
+    shown = run_cli("inspect", "dspt-trusts.xlsx", "--format", "json")
+    assert shown.exit_code == 0, shown.stderr
+    (table,) = (t for t in json.loads(shown.stdout)["tables"] if t["sheet"] == "DSPT status")
+    (workdir / "capcheck.toml").write_text(table["suggested_mapping"])
+    assert 'set = { relationship = "partner" }' in table["suggested_mapping"]
+    assert 'Status = "status_text"' in table["suggested_mapping"]  # the edition is kept
+    result = run_cli("check", "dspt-trusts.xlsx", "--as-of", "2023-11-16", "--format", "json", "--select", "CYBER")
+    assert result.exit_code == 1, result.stderr
+    doc = json.loads(result.stdout)
+    failed = Counter(f["rule_id"] for f in doc["findings"] if f["status"] == "fail")
+    assert failed == {"CYBER-004": 58, "CYBER-007": 1}  # as the CSV export reads (above)
+    dorset = next(f for f in doc["findings"] if f["evidence"].get("record_id") == "R0D")
+    assert (dorset["evidence"]["file"], dorset["evidence"]["line"]) == ("dspt-trusts.xlsx!DSPT status", 7)
+    (info,) = doc["evidence"]
+    assert info["mapping"]["source"] == "capcheck.toml:[[mapping]] 1" and info["mapping"]["skipped_rows"] == 0
+    assert "status and edition read from status_text for 211 records" in info["notes"]
+
+
+def test_status_text_fills_status_and_edition_and_never_replaces_them(kinds: dict[str, EvidenceKind]) -> None:
+    from capcheck.core.loading import Document, LoadContext
+
+    records = [
+        {"status_text": "23/24 Approaching Standards"},
+        {"status_text": "Not Published"},
+        {"status_text": "22/23 Standards Met", "status": "standards-exceeded"},  # given: kept, edition too
+        {"status_text": "23/24 Standards Met", "edition": "22/23"},
+        {"status_text": "mostly fine"},  # not a DSPT status: left for validation to name
+    ]
+    doc = Document(kind="dspt-assessments", records=records, locate=lambda index: None)
+    dspt.fill_from_status_text(doc, LoadContext(kinds=kinds))
+    assert [(r.get("status"), r.get("edition")) for r in doc.records] == [
+        ("approaching-standards", "23/24"),
+        ("not-published", None),
+        ("standards-exceeded", None),
+        ("standards-met", "22/23"),
+        (None, None),
+    ]
+    assert doc.notes == ("status and edition read from status_text for 3 records",)

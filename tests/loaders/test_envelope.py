@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -98,3 +99,25 @@ def test_a_rule_file_given_as_evidence_says_so(load, tmp_path) -> None:
         for p in problems
     ), problems
     assert any("caf.toml:1: /: this is a framework file, not evidence" in p for p in problems), problems
+
+
+def test_end_of_life_product_data_given_as_evidence_says_so(load, workdir: Path) -> None:
+    """endoflife.date's product data (as research copies hold it) is reference data: one problem saying what it
+    is, not four about a missing envelope."""
+    products = {"source": {"name": "endoflife.date"}, "products": {"python": {"cycles": [{"releaseCycle": "3.8"}]}}}
+    (workdir / "endoflife-date-products.json").write_text(json.dumps(products, indent=1))
+    assert load.problems("endoflife-date-products.json") == [
+        "endoflife-date-products.json:5: /: this is end-of-life product data (endoflife.date), not evidence"
+        " (capcheck bundles a dated snapshot and fills in assets' end of life from it;"
+        " tools/refresh_endoflife.py refreshes it)"
+    ]
+
+
+def test_a_json_schema_given_as_evidence_says_so(load, workdir: Path) -> None:
+    """OCDS publishes its schemas beside its data: one problem saying what the file is, not nine."""
+    schema = {"id": "https://standard.open-contracting.org/schema/1__1__5/release-package-schema.json"}
+    schema |= {"$schema": "http://json-schema.org/draft-04/schema#", "type": "object", "properties": {}}
+    (workdir / "release-package-schema.json").write_text(json.dumps(schema, indent=2))
+    assert load.problems("release-package-schema.json") == [
+        "release-package-schema.json:3: /: this is a JSON Schema, not evidence"
+    ]

@@ -54,6 +54,16 @@ def test_latin1_bytes_are_a_clear_encoding_problem(load, copy_fixture: Callable[
     assert "save the file as UTF-8" in problem
 
 
+@pytest.mark.parametrize("codec", ["utf-16-le", "utf-16-be"])
+def test_utf16_text_says_so_not_that_it_is_no_text(load, workdir: Path, codec: str) -> None:
+    """PowerShell's `>` and Excel's "Unicode" write UTF-16 with a byte-order mark: its NUL bytes are no binary file."""
+    text = '{"kind": "it-assets", "records": []}'
+    (workdir / "assets.json").write_bytes("\ufeff".encode(codec) + text.encode(codec))
+    assert load.problems("assets.json") == [
+        "assets.json:1: UTF-16 text (its byte-order mark says so); save the file as UTF-8"
+    ]
+
+
 def test_latin1_bytes_on_a_later_line(load, workdir: Path) -> None:
     (workdir / "late.json").write_bytes(b'{\n  "kind": "it-assets",\n  "records": [{"id": "caf\xe9"}]\n}\n')
     [problem] = load.problems("late.json")

@@ -3,6 +3,7 @@ problems naming the file; a built-in loader never fails (which capcheck would re
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import tempfile
@@ -65,6 +66,7 @@ MAPPED = {
             "values": {"exit_plan": {"Y": True, "N": False}, "status": {"Active": "active"}},
             "dates": {"*": ["%d/%m/%Y", "excel", "iso"]}, "numbers": {"value": "1,234.5"},
             "skip_rows": [{"field": "Ref", "equals": "TOTAL"}, {"field": "title", "matches": "^x"}],
+            "set": {"owner": "head-of-commercial", "framework": "G-Cloud 14"},
         },
     ),
     "c.json": (
@@ -73,6 +75,7 @@ MAPPED = {
             "kind": "it-assets", "trim": True, "id": "{name}-{product}", "rename": {"criticality": "crit"},
             "values": {"environment": {"staging": "test"}}, "dates": {"end_of_life": ["%d/%m/%Y", "iso"]},
             "numbers": {"name": "1.234,5"}, "skip_rows": [{"field": "product", "empty": True}],
+            "set": {"hosting": "on-premises"},
         },
     ),
 }  # fmt: skip
@@ -95,6 +98,51 @@ def test_a_mapping_on_mutated_evidence_never_fails(load, scratch: Path, name: st
     path.write_bytes(data.draw(st.one_of(st.binary(max_size=300), mutated(seed))))
     try:
         load(path, mappings=mappings)
+    except EvidenceError as exc:
+        for problem in exc.problems:
+            assert problem.path is not None and problem.path.endswith(name), problem
+            assert "loader failed" not in problem.message, problem
+            assert len(problem.message) < 1000, problem.message[:200]
+
+
+REAL = Path(__file__).parent.parent / "data" / "real"
+
+
+def _cut(path: Path, key: str, count: int) -> bytes:
+    """The JSON document with the first ``count`` items of its ``key`` list only: a small valid seed."""
+    document = json.loads(path.read_text(encoding="utf-8"))
+    return json.dumps({**document, key: document[key][:count]}, indent=1).encode()
+
+
+#: Real files each built-in adapter recognises by content (the DSPT export, a CycloneDX SBOM and an OCDS package
+#: cut to a few items, the SPDX fixture), for mutation.
+ADAPTED = {
+    "dspt.csv": (REAL / "nhs-dspt-csu-status-2023-11-16.csv").read_bytes(),
+    "bom.json": _cut(REAL / "cyclonedx-laravel-7.12.0-bom.1.4.json", "components", 3),
+    "sbom.json": (Path(__file__).parent.parent / "fixtures" / "sbom" / "referrals-portal.spdx.json").read_bytes(),
+    "notices.json": _cut(REAL / "contracts-finder-extract.ocds.json", "releases", 2),
+}
+
+
+@settings(
+    max_examples=EXAMPLES,
+    deadline=None,
+    database=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(name=st.sampled_from(sorted(ADAPTED)), data=st.data())
+def test_the_content_adapters_never_fail_on_mutated_real_files(
+    load, scratch: Path, name: str, data: st.DataObject
+) -> None:
+    """Mutated real exports (bytes in other encodings, separators, truncation, duplicate lines) are read by their
+    adapter, or by the plain loader, or refused with problems naming the file; never a crash."""
+    from capcheck.builtins.loaders import cyclonedx, dspt, ocds, spdx
+
+    adapters = [loader for module in (dspt, ocds, cyclonedx, spdx) for loader in module.capcheck_loaders()]
+    path = scratch / name
+    path.write_bytes(data.draw(mutated(ADAPTED[name])))
+    try:
+        load(path, content_loaders=[a for a in adapters if a.claims is not None], enrichers=dspt.capcheck_enrichers())
     except EvidenceError as exc:
         for problem in exc.problems:
             assert problem.path is not None and problem.path.endswith(name), problem

@@ -319,6 +319,29 @@ def test_sme_from_the_first_suppliers_party_scale() -> None:
     assert "supplier_id" not in record  # the supplier has no Companies House identifier
 
 
+def test_a_record_package_of_embedded_releases_reads_as_its_release_package_does() -> None:
+    """OCDS records need not carry a compiledRelease: with the releases embedded, the latest release of each
+    award wins, as in a release package. The real extract, regrouped by ocid into records."""
+    package = json.loads(EXTRACT.read_text(encoding="utf-8"))
+    by_ocid: dict[str, list[Any]] = {}
+    for item in package["releases"]:
+        by_ocid.setdefault(item["ocid"], []).append(item)
+    records = [{"ocid": ocid, "releases": items} for ocid, items in by_ocid.items()]
+    as_releases = load(package)
+    as_records = load({"uri": package["uri"], "version": "1.1", "records": records})
+    assert len(as_records.records) == len(as_releases.records) > 5
+    strip = ("ocds_pointer",)
+    assert sorted(({k: v for k, v in r.items() if k not in strip} for r in as_records.records), key=str) == sorted(
+        ({k: v for k, v in r.items() if k not in strip} for r in as_releases.records), key=str
+    )
+    assert all(p.startswith("/records/") and "/releases/" in p and "/awards/" in p for p in as_records.pointers)
+    assert as_records.source.startswith("OCDS record package;")
+    linked = {"ocid": "x", "releases": [{"url": "https://example.org/r1.json", "date": "2025-01-01", "tag": ["award"]}]}
+    with pytest.raises(EvidenceError) as info:
+        load({"records": [linked]})
+    assert "/records/0: an OCDS record without 'compiledRelease' or embedded releases" in str(info.value.problems[0])
+
+
 def test_a_supplier_named_only_in_parties() -> None:
     parties = [{"id": "S1", "name": "Acme Ltd", "roles": ["supplier"], "details": {"scale": "large"}}]
     [record] = load({"releases": [release(award(suppliers=[{"id": "S1"}]), parties=parties)]}).records
@@ -471,3 +494,35 @@ def test_the_same_gaps_in_a_register_that_can_hold_them_fail(workdir: Path, run_
     assert found[("COMM-002", solirius)][0] == "fail"
     assert found[("COMM-004", solirius)][0] == "fail"
     assert found[("COMM-006", solirius)][0] == "fail"
+
+
+@pytest.mark.parametrize(
+    ("name", "original", "twice"),
+    [
+        ("contracts.ocds.json", '"tag": [', '"tag": "planning", "tag": ['),
+        ("bom.json", '"version": "dev-master"', '"version": "dev-master", "version": "1.0.0"'),
+        ("portal.spdx.json", '"versionInfo": "2.31.0",', '"versionInfo": "2.31.0", "versionInfo": "2.32.0",'),
+    ],
+)
+def test_a_key_given_twice_in_a_published_format_is_located_not_dropped(
+    workdir: Path, run_cli, name: str, original: str, twice: str
+) -> None:
+    """orjson keeps the last of two equal keys silently: each adapter refuses the file, naming the key."""
+    fixtures = Path(__file__).resolve().parent.parent
+    source = {
+        "contracts.ocds.json": fixtures / "data" / "real" / "contracts-finder-extract.ocds.json",
+        "bom.json": fixtures / "data" / "real" / "cyclonedx-laravel-7.12.0-bom.1.4.json",
+        "portal.spdx.json": fixtures / "fixtures" / "sbom" / "referrals-portal.spdx.json",
+    }[name]
+    text = source.read_text(encoding="utf-8")
+    assert original in text
+    (workdir / name).write_text(text.replace(original, twice, 1), encoding="utf-8")
+    result = run_cli("check", name, "--as-of", "2026-01-01")
+    assert result.exit_code == 2
+    key = twice.split('"')[1]
+    line = next(i for i, ln in enumerate(text.splitlines(), 1) if original in ln)
+    (problem,) = [ln.strip() for ln in result.stderr.splitlines() if "duplicate key" in ln]
+    # the line of the object holding the key, the key's pointer
+    assert problem.startswith(f"{name}:") and problem.endswith(f"/{key}: duplicate key {key!r}")
+    at = int(problem.split(":")[1])
+    assert at <= line and "{" in text.splitlines()[at - 1]

@@ -112,3 +112,46 @@ def test_an_spdx_sbom_gets_its_end_of_life_from_the_snapshot(workdir: Path, run_
     # log4j-core 2.14.1 is matched by its purl to log4j's cycle "2": no end of life announced
     notes = " ".join(entry["notes"])
     assert "end of life from the endoflife.date snapshot of 2026-08-22: 0 dated, 1 with none announced" in notes
+
+
+FIXTURE = Path(__file__).resolve().parent.parent / "fixtures" / "sbom" / "referrals-portal.spdx.json"
+
+
+def test_a_real_looking_spdx_sbom_runs_with_pointer_and_line_per_package(workdir: Path, run_cli) -> None:
+    import shutil
+
+    shutil.copyfile(FIXTURE, workdir / "referrals-portal.spdx.json")
+    result = run_cli(
+        "check", "referrals-portal.spdx.json", "--as-of", "2026-11-25", "--select", "INFRA-006", "--format", "json"
+    )
+    assert result.exit_code == 1, result.stderr
+    doc = json.loads(result.stdout)
+    failed = {f["evidence"]["pointer"]: f for f in doc["findings"] if f["status"] == "fail"}
+    # Django 3.2, Python 3.8 and Debian's OpenSSL 1.1.1n: past their end of life; requests publishes no lifecycle
+    assert sorted(failed) == ["/packages/1", "/packages/2", "/packages/4"]
+    lines = FIXTURE.read_text().splitlines()
+    for finding in failed.values():
+        line = finding["evidence"]["line"]
+        assert lines[line - 1].strip() == "{" and '"name"' in lines[line]  # the package object's own line
+    (info,) = doc["evidence"]
+    assert (info["format"], info["kind"], info["records"]) == ("spdx", "it-assets", 5)
+
+
+def test_the_described_package_is_the_system_by_a_describes_relationship() -> None:
+    """SPDX 2.3 deprecates documentDescribes: syft and GitHub say what the document describes by relationship."""
+    doc = load(json.loads(FIXTURE.read_text()))
+    app = next(r for r in doc.records if r["name"] == "referrals-portal")
+    assert app["asset_type"] == "application"
+    assert {r["system"] for r in doc.records} == {"referrals-portal@1.4.2"}
+
+
+def test_github_s_wrapped_sbom_reads_with_pointers_into_the_wrapper(workdir: Path) -> None:
+    """GitHub's dependency-graph API returns {"sbom": {...SPDX...}}: read as the document, pointed at inside it."""
+    plain = load(json.loads(FIXTURE.read_text()))
+    text = json.dumps({"sbom": json.loads(FIXTURE.read_text())}, indent=2)
+    source = SourceFile(path=Path("github-sbom.json"), display="github-sbom.json", data=text.encode())
+    [wrapped] = load_spdx(source, LoadContext(kinds={}))
+    assert [r["id"] for r in wrapped.records] == [r["id"] for r in plain.records]
+    assert wrapped.pointers[2] == "/sbom/packages/2" and wrapped.records[2]["sbom_pointer"] == "/sbom/packages/2"
+    line = wrapped.locate(2)
+    assert line is not None and '"SPDXID": "SPDXRef-Package-binary-python-3.8.18"' in text.splitlines()[line + 1]

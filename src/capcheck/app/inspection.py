@@ -171,13 +171,20 @@ def inspect_file(
     *,
     kinds: Mapping[str, EvidenceKind],
     loaders: Mapping[str, Loader],
+    content_loaders: Sequence[Loader] = (),
 ) -> Inspection:
     """Inspect one file's bytes (``shown`` is its name in messages and in the suggested ``files``).
+
+    A file a content loader claims (a DSPT export, an OCDS package, an SBOM: ``check`` reads it by its
+    content) is shown as that loader reads it; pass no ``content_loaders`` for a file a mapping names.
 
     :raises EvidenceError: a file capcheck cannot read at all (not a workbook, malformed CSV ...).
     """
     suffix = path.suffix.lower()
-    if suffix == ".csv":
+    claimant = _claimant(path, shown, data, content_loaders)
+    if claimant is not None:
+        result = _records_inspection(path, shown, data, kinds, {suffix: claimant})
+    elif suffix == ".csv":
         encoding, delimiter, rows = _csv_rows(shown, data)
         tables = [_table(None, True, rows)]
         result = Inspection(shown, "csv", tables, encoding=encoding, delimiter=delimiter)
@@ -189,9 +196,28 @@ def inspect_file(
         if not table.visible:
             continue  # never read as evidence: nothing to suggest
         table.kinds = rank_kinds(table.columns, kinds)
-        if table.kinds:
+        # an adapter's records need no mapping, and one naming the file would turn the adapter off
+        if table.kinds and claimant is None:
             table.mapping = suggest_mapping(result, table, kinds[table.kinds[0].kind])
     return result
+
+
+def _claimant(path: Path, shown: str, data: bytes, content_loaders: Sequence[Loader]) -> Loader | None:
+    """The content loader ``check`` would read the file with (the first that claims its first bytes), if any."""
+    from capcheck.core.evidence import loader_extension
+    from capcheck.core.loading import HEAD_BYTES
+
+    head = data[:HEAD_BYTES]
+    for candidate in content_loaders:
+        if candidate.claims is None or loader_extension(path, candidate.extensions) is None:
+            continue
+        try:
+            if candidate.claims(head):
+                return candidate
+        except Exception as exc:  # a loader plugin's own bug: name it, with the file it failed on
+            message = f"the {candidate.name!r} loader's content test failed: {type(exc).__name__}: {elide(str(exc))}"
+            raise EvidenceError(Problem(message, path=shown)) from None
+    return None
 
 
 # ---------------------------------------------------------------- reading raw rows
@@ -557,10 +583,31 @@ def suggest_mapping(result: Inspection, table: Table, kind: EvidenceKind) -> str
         lines.append(f"header_row = {table.header_row}")
     if any(c.padded for c in table.columns):
         lines.append("trim = true  # some values have leading or trailing spaces")
+    status_text = _dspt_status_text(kind, table, field_of)
+    if status_text is not None:  # "22/23 Standards Met": status and edition are read from the whole text
+        field_of[status_text] = "status_text"
+    suggested = {f: _suggested_value(props, f) for f in match.missing}
+    missing = [f for f in match.missing if suggested[f] is None]
+    constants = {f: v for f, v in suggested.items() if v is not None}
+    if constants:
+        given = ", ".join(f"{_toml_key(f)} = {_toml_string(v)}" for f, v in constants.items())
+        lines.append(f"set = {{ {given} }}  # not in the file: the same for every row (check it)")
+    for name in missing:
+        spec = props.get(name, {}) if isinstance(props, Mapping) else {}
+        enum = spec.get("enum") if isinstance(spec, Mapping) else None
+        if isinstance(enum, list) and enum:
+            shown = ", ".join(_toml_string(str(e)) for e in enum)
+            lines.append(f'# set = {{ {_toml_key(name)} = "..." }}  # required, not in the file: one of {shown}')
     if "id" not in field_of.values():
-        unique = next((c for c in table.columns if c.filled == table.rows and c.header and c.unique), None)
+        candidates = [c for c in table.columns if c.filled == table.rows and c.header and c.unique]
+        # one named like an identifier (Asset Tag, Code, Ref) before any other (a name, a census code)
+        unique = next((c for c in candidates if _ID_WORDS & set(_norm(c.header).split("_"))), None) or next(
+            iter(candidates), None
+        )
         if unique is not None:
-            lines.append(f'id = {_toml_string(unique.header)}  # or a template from columns: "{{a}}-{{b}}"')
+            # the id key names fields after rename: a renamed column by its field
+            named = field_of.get(unique.header, unique.header)
+            lines.append(f'id = {_toml_string(named)}  # or a template from columns: "{{a}}-{{b}}"')
         else:
             lines.append('# id = "{column_a}-{column_b}"  # no column holds a unique id: name one, or a template')
     if table.sparse:
@@ -572,9 +619,10 @@ def suggest_mapping(result: Inspection, table: Table, kind: EvidenceKind) -> str
             for f, v in skips.items()
         ]
         lines.append(f"skip_rows = [{', '.join(entries)}]  # {plural(len(table.sparse), 'row')} with few values")
-    renames = [(c, f) for c, f in match.matched if c != f]
+    renames = [(c, field_of[c]) for c, _ in match.matched if c != field_of[c]]
     unnamed = [c for c in table.columns if not c.header]
-    if len(unnamed) == 1 and table.name is None:  # an exported index (a CSV needs every column named)
+    # an exported index: a CSV needs every column named, a sheet every column with values
+    if len(unnamed) == 1 and (table.name is None or unnamed[0].filled):
         renames.insert(0, ("", "row"))
     if renames:
         lines.append("[mapping.rename]")
@@ -583,7 +631,8 @@ def suggest_mapping(result: Inspection, table: Table, kind: EvidenceKind) -> str
     dates: list[str] = []
     numbers: list[str] = []
     by_header = {c.header: c for c in table.columns}
-    for header, name in match.matched:
+    for header, _ in match.matched:
+        name = field_of[header]
         column = by_header[header]
         spec = props.get(name, {}) if isinstance(props, Mapping) else {}
         enum = spec.get("enum") if isinstance(spec, Mapping) else None
@@ -612,11 +661,40 @@ def suggest_mapping(result: Inspection, table: Table, kind: EvidenceKind) -> str
     unmatched = [c.header for c in table.columns if c.header and c.header not in field_of]
     if unmatched:
         lines.append("# not matched (kept as extra fields): " + ", ".join(_toml_string(u) for u in unmatched))
-    if match.missing:
-        lines.append(f"# required by {kind.id} and not found: " + ", ".join(match.missing))
+    if missing:
+        lines.append(f"# required by {kind.id} and not found: " + ", ".join(missing))
     if len(lines) == essential and "id" in field_of.values():
         return ""  # read as it is: nothing to map
     return "\n".join(lines) + "\n"
+
+
+#: Words that name a column holding identifiers.
+_ID_WORDS = frozenset({"id", "code", "ref", "reference", "tag", "number", "no", "key"})
+
+
+def _suggested_value(props: Any, name: str) -> str | None:
+    """The value a kind's schema suggests for a required field registers commonly leave out
+    (``x-capcheck-suggested-value``: a DSPT status list says nothing of whose assessments they are)."""
+    spec = props.get(name) if isinstance(props, Mapping) else None
+    value = spec.get("x-capcheck-suggested-value") if isinstance(spec, Mapping) else None
+    return value if isinstance(value, str) else None
+
+
+def _dspt_status_text(kind: EvidenceKind, table: Table, field_of: Mapping[str, str]) -> str | None:
+    """The column matched to a DSPT status whose values carry the edition ("22/23 Standards Met"), if any:
+    read as ``status_text``, the DSPT enricher gives the status and the edition, a value map only the status."""
+    from capcheck.builtins.loaders.dspt import KIND, parse_status
+
+    if kind.id != KIND:
+        return None
+    header = next((h for h, f in field_of.items() if f == "status"), None)
+    column = next((c for c in table.columns if c.header == header), None)
+    if column is None or not column.distinct:
+        return None
+    parsed = [parse_status(v) for v in column.distinct]
+    if all(p is not None for p in parsed) and any(p is not None and p[0] is not None for p in parsed):
+        return header
+    return None
 
 
 # ---------------------------------------------------------------- text
@@ -648,7 +726,9 @@ def render_text(result: Inspection) -> str:
         width = min(28, max(len(esc(c.header)) for c in table.columns) + 4)
         lines.append(f"  {'column':<{width}} {'type':<18} {'filled':>7}  samples")
         for column in table.columns:
-            name = (f"{column.letter} " if column.letter else "") + esc(column.header or "(no name)")
+            letter = f"{column.letter} " if column.letter else ""
+            # cut to the column's width, so that a long header does not push the type out of line
+            name = letter + esc(column.header or "(no name)", width - len(letter) - 1)
             kind = column.type + (f" {column.format}" if column.format else "")
             samples = ", ".join(repr(esc(s, 24)) for s in column.samples)
             padded = "  (spaces around values)" if column.padded else ""
@@ -660,7 +740,8 @@ def render_text(result: Inspection) -> str:
                 matched = plural(len(match.matched), "column")
                 lines.append(f"    {match.kind:<26} {matched} matched; required fields missing: {missing}")
             if not table.mapping:
-                lines.append(f"  no mapping needed: capcheck reads it as {table.kinds[0].kind} as it is")
+                read_as = result.kind or table.kinds[0].kind
+                lines.append(f"  no mapping needed: capcheck reads it as {read_as} as it is")
                 continue
             lines.append("  suggested mapping (paste into capcheck.toml, then check it):")
             lines.extend("    " + terminal(line) for line in table.mapping.splitlines())

@@ -36,6 +36,8 @@ KIND = "it-assets"
 #: The snapshot, under the bundled rules directory.
 SNAPSHOT_FILE = "reference-data/endoflife.json"
 _SEPARATORS = re.compile(r"[\s_]+")
+#: What follows a cycle in a letter release of it: OpenSSL's 1.1.1k (and a packager's suffix after it).
+_LETTER_RELEASE = re.compile(r"[a-z]{1,2}(?:[-+~.]|\Z)")
 
 
 @dataclass(frozen=True)
@@ -60,12 +62,15 @@ class Snapshot:
 
     def cycle(self, product: str, version: str) -> Cycle | None:
         """The release cycle ``version`` belongs to: the cycle it equals or starts with (``3.8.20`` is
-        in ``3.8``; ``2012 R2`` is ``2012-r2``), the longest such; None if none."""
+        in ``3.8``; ``2012 R2`` is ``2012-r2``; a letter release, ``1.1.1k`` or Debian's ``1.1.1n-0+deb11u5``,
+        is in ``1.1.1``), the longest such; None if none."""
         wanted = _norm_version(version)
         best: Cycle | None = None
         for cycle in self.products.get(product, ()):
             name = cycle.cycle.lower()
             fits = wanted == name or wanted.startswith((name + ".", name + "-"))
+            if not fits and name[-1:].isdigit() and wanted.startswith(name):
+                fits = _LETTER_RELEASE.match(wanted, len(name)) is not None
             if fits and (best is None or len(name) > len(best.cycle)):
                 best = cycle
         return best

@@ -218,9 +218,17 @@ def from_envelope(
             ("rule", "a declarative rule file"),
             ("area", "an areas file"),
             ("framework", "a framework file"),
+            ("products", "end-of-life product data (endoflife.date)"),
+            ("$schema", "a JSON Schema"),
         ):
             if key in doc:
-                hint = " (give rule files with --rules)" if key == "rule" else ""
+                hints = {
+                    "rule": " (give rule files with --rules)",
+                    # the research copy of endoflife.date: capcheck bundles its own dated snapshot
+                    "products": " (capcheck bundles a dated snapshot and fills in assets' end of life from it;"
+                    " tools/refresh_endoflife.py refreshes it)",
+                }
+                hint = hints.get(key, "")
                 raise source.fail(f"this is {what}, not evidence{hint}", line=key_line(key) or 1, pointer="")
     kind = doc.get("kind")
     records = doc.get("records")

@@ -66,6 +66,7 @@ MAPPING_KEYS = (
     "values",
     "dates",
     "numbers",
+    "set",
     "skip_rows",
 )
 #: The keys of one ``skip_rows`` entry: ``field`` and one test.
@@ -126,6 +127,8 @@ class FileMapping:
     dates: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     numbers: Mapping[str, str] = field(default_factory=dict)
     skip_rows: tuple[SkipRule, ...] = ()
+    #: Fields every record gets, with one value (``relationship = "partner"``): what the register does not say.
+    set: Mapping[str, Any] = field(default_factory=dict)
     #: SHA-256 of the table's canonical JSON (sorted keys): the manifest records it.
     sha256: str = ""
 
@@ -160,6 +163,27 @@ class FileMapping:
                     )
         return problems
 
+    def set_problems(self, fields: Sequence[str]) -> list[str]:
+        """The ``set`` fields a table (or record) already has a column (key) for, after rename: a value given
+        twice, which the mapping would otherwise silently overwrite or ignore."""
+        have = set(fields)
+        return [
+            f"{self.source} set.{name}: the file has a column {name!r} too (after rename); set a field it lacks"
+            for name in self.set
+            if name in have
+        ]
+
+    @property
+    def completes(self) -> bool:
+        """Whether records need :meth:`complete` (the mapping sets fields or makes the id)."""
+        return bool(self.set) or self.id is not None
+
+    def complete(self, record: dict[str, Any]) -> None:
+        """Give a converted record the ``set`` fields, then its ``id``; MappingValueError as :meth:`make_id`."""
+        record.update(self.set)
+        if self.id is not None:
+            record["id"] = self.make_id(record)
+
     def header_name(self, name: str) -> str:
         """The field a header (or a JSON key) becomes."""
         return self.rename.get(name, name)
@@ -169,11 +193,12 @@ class FileMapping:
         return FieldPlan(self, kind)
 
     def id_fields(self) -> tuple[str, ...]:
-        """The fields the ``id`` key reads (one column, or the names in a template)."""
+        """The columns the ``id`` key reads (one column, or the names in a template), after rename; a field
+        ``set`` gives is no column."""
         if self.id is None:
             return ()
-        names = _TEMPLATE.findall(self.id)
-        return tuple(names) if names else (self.id,)
+        names = _TEMPLATE.findall(self.id) or [self.id]
+        return tuple(n for n in names if n not in self.set)
 
     def make_id(self, record: Mapping[str, Any]) -> str:
         """The id of a converted record; MappingValueError when a field it needs is empty."""
@@ -466,6 +491,10 @@ def apply_to_document(
         if rule is not None:
             counter.add(rule)
             continue
+        problems.extend(
+            source.problem(elide(m), line=doc.locate(index), pointer=doc.pointer(index))
+            for m in mapping.set_problems(list(out))
+        )
         for name in list(out):
             convert = plan.converter(name)
             if convert is None or out[name] is None or out[name] == "":
@@ -485,9 +514,9 @@ def apply_to_document(
                 del out[name]
             else:
                 out[name] = converted
-        if mapping.id is not None:
+        if mapping.completes:
             try:
-                out["id"] = mapping.make_id(out)
+                mapping.complete(out)
             except MappingValueError as exc:
                 problems.append(source.problem(elide(str(exc)), line=doc.locate(index), pointer=doc.pointer(index)))
         records.append(out)

@@ -213,6 +213,20 @@ def _compile_table(table: Any, number: int, shown: str, base: Path | None, fail:
             )
             continue
         numbers[name] = style
+    constants: dict[str, Any] = {}
+    raw_set = table.get("set", {})
+    if not isinstance(raw_set, dict):
+        fail("'set' must be a table of field -> value (relationship = \"partner\")", "set")
+        raw_set = {}
+    for name, value in raw_set.items():
+        if not isinstance(value, str | bool | int | float) or (isinstance(value, str) and not value.strip()):
+            fail(f"set.{name}: a value must be a non-empty string, a number or a boolean, not {shorten(value)}", "set")
+        elif name in targets:
+            fail(f"set.{name}: column {shorten(targets[name])} becomes {shorten(name)} too (rename)", "set")
+        elif name == "id":
+            fail("set.id: every record needs its own id: name a column, or a template, with 'id'", "set")
+        else:
+            constants[name] = value
     skips: list[SkipRule] = []
     raw_skips = table.get("skip_rows", [])
     if not isinstance(raw_skips, list):
@@ -242,6 +256,7 @@ def _compile_table(table: Any, number: int, shown: str, base: Path | None, fail:
         dates=dates,
         numbers=numbers,
         skip_rows=tuple(skips),
+        set=constants,
         sha256=hashlib.sha256(canonical.encode()).hexdigest(),
     )
 

@@ -165,6 +165,8 @@ def decode_strict(data: bytes, named: Fails) -> str:
     """UTF-8 text (a leading BOM dropped); a bad byte or a raw NUL byte is a located problem."""
     if data.startswith(b"\xef\xbb\xbf"):
         data = data[3:]
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):  # PowerShell's and Excel's "Unicode": not "not text"
+        raise named.fail("UTF-16 text (its byte-order mark says so); save the file as UTF-8", line=1)
     nul = data.find(b"\x00")
     if nul >= 0:
         raise named.fail(f"a NUL byte at offset {nul}: not a text file", line=data.count(b"\n", 0, nul) + 1)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import re
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -140,7 +141,7 @@ def load_csv(source: SourceFile, context: LoadContext) -> Sequence[Document]:
     columns = [h.strip() for h in header]
     header = [mapping.header_name(h) for h in columns] if mapping is not None else columns
     if mapping is not None:
-        unmapped = mapping.header_problems(columns)
+        unmapped = mapping.header_problems(columns) + mapping.set_problems(header)
         if unmapped:
             raise EvidenceError([source.problem(elide(m), line=header_line) for m in unmapped])
     problems: list[Problem] = []
@@ -149,7 +150,8 @@ def load_csv(source: SourceFile, context: LoadContext) -> Sequence[Document]:
         if name not in header:
             raise source.fail(
                 f"no {name!r} column in the header row"
-                + (f" (named by {mapping.source} id {mapping.id!r})" if mapping is not None and mapping.id else ""),
+                + (f" (named by {mapping.source} id {mapping.id!r})" if mapping is not None and mapping.id else "")
+                + _separator_hint(columns, delimiter),
                 line=header_line,
             )
     seen: set[str] = set()
@@ -241,9 +243,9 @@ def load_csv(source: SourceFile, context: LoadContext) -> Sequence[Document]:
                     )
                 except ValueError as exc:
                     problems.append(source.problem(elide(str(exc)), line=row_line, pointer=f"/records/{index}/{name}"))
-            if mapping is not None and mapping.id:
+            if mapping is not None and mapping.completes:
                 try:
-                    record["id"] = mapping.make_id(record)
+                    mapping.complete(record)
                 except MappingValueError as exc:
                     problems.append(source.problem(elide(str(exc)), line=row_line, pointer=f"/records/{index}"))
             records.append(record)
@@ -268,10 +270,32 @@ def load_csv(source: SourceFile, context: LoadContext) -> Sequence[Document]:
     return [doc]
 
 
+def _separator_hint(columns: Sequence[str], delimiter: str) -> str:
+    """For a header read as one column that another separator splits (Excel's ";" in much of Europe), what
+    to say; else nothing."""
+    if len(columns) != 1:
+        return ""
+    for other in (",", ";", "\t", "|"):
+        if other != delimiter and other in columns[0]:
+            shown = json.dumps(other)
+            return f": the header is one column with {shown} in it; a [[mapping]] with delimiter = {shown} reads it"
+    return ""
+
+
 def _bad_encoding(source: SourceFile, encoding: str) -> None:
     """Raise the located problem of a file that is not text in ``encoding`` (UTF-8 by default)."""
     if encoding == "utf-8-sig":
-        decode_text(source)
+        try:
+            decode_text(source)
+        except EvidenceError as exc:
+            [problem] = exc.problems
+            if not problem.message.startswith("not valid UTF-8"):
+                raise  # a NUL byte: not text at all
+            raise source.fail(
+                problem.message + ', or give its encoding in a [[mapping]] (encoding = "cp1252";'
+                " capcheck inspect FILE suggests one)",
+                line=problem.line,
+            ) from None
         return
     try:
         source.data.decode(encoding)

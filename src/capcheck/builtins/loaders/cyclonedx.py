@@ -22,11 +22,12 @@ from typing import Any
 
 import orjson
 
-from capcheck.builtins.loaders.ocds import JsonPath, value_lines
+from capcheck.builtins.loaders.ocds import JsonPath, load_json_bytes, value_lines
 from capcheck.core.errors import EvidenceError, Problem
 from capcheck.core.hookspecs import hookimpl
-from capcheck.core.loading import Document, LoadContext, Loader, SourceFile, decode_text
+from capcheck.core.loading import Document, LoadContext, Loader, SourceFile
 from capcheck.core.side_inputs import shorten
+from capcheck.core.wording import plural
 
 __all__ = ["KIND", "NOT_PROVIDED", "claims_cyclonedx", "load_cyclonedx"]
 
@@ -177,13 +178,7 @@ def load_cyclonedx(source: SourceFile, context: LoadContext) -> Sequence[Documen
     :raises EvidenceError: not JSON, not a CycloneDX 1.x BOM, or a malformed component; each problem
         names the file, line and JSON pointer.
     """
-    data = source.data[3:] if source.data.startswith(b"\xef\xbb\xbf") else source.data
-    try:
-        doc = orjson.loads(data)
-    except orjson.JSONDecodeError as exc:
-        decode_text(source)  # bytes that are not UTF-8: say so, with the line
-        line = data.count(b"\n", 0, exc.pos) + 1 if exc.pos is not None else None
-        raise source.fail(f"malformed JSON: {str(exc.msg).split(': line ')[0]}", line=line) from None
+    data, doc = load_json_bytes(source)
     if not isinstance(doc, dict) or doc.get("bomFormat") != "CycloneDX":
         raise source.fail('not a CycloneDX BOM: the top level must be an object with "bomFormat": "CycloneDX"', line=1)
     spec = doc.get("specVersion")
@@ -208,6 +203,9 @@ def load_cyclonedx(source: SourceFile, context: LoadContext) -> Sequence[Documen
     main_name = _text(main.get("name"))
     main_version = _text(main.get("version"))
     system = f"{main_name}@{main_version}" if main_name and main_version else main_name
+    unnamed = system is None
+    if unnamed:  # the components are still one system's parts: name it after the file, and say so
+        system = source.path.name.removesuffix(".json").removesuffix(".cdx").removesuffix(".bom") or source.path.name
     walk = _Walk(source, line_of, system)
     for component, path in walk.components(doc, ()):
         walk.add(component, path)
@@ -215,18 +213,24 @@ def load_cyclonedx(source: SourceFile, context: LoadContext) -> Sequence[Documen
         raise EvidenceError(walk.problems)
 
     notes = []
+    if unnamed:
+        notes.append(f"no metadata component names the system: the components are taken as parts of {system!r}")
     if walk.not_assets:
         counted = ", ".join(f"{n} {kind}" for kind, n in sorted(walk.not_assets.items()))
         notes.append(f"components that are not IT assets, not mapped: {counted}")
-    unread = [key for key in ("services", "vulnerabilities") if doc.get(key)]
+    unread = [
+        plural(len(doc[key]), noun) if isinstance(doc[key], list) else key
+        for key, noun in (("services", "service"), ("vulnerabilities", "vulnerability"))
+        if doc.get(key)
+    ]
     if unread:
-        notes.append(f"not read: {', '.join(unread)}")
+        notes.append(f"not read: {', '.join(unread)}")  # counted: nothing is dropped without a number
     notes.append(
         "not provided by an SBOM (rules that need them report insufficient evidence): "
         + ", ".join(sorted(NOT_PROVIDED))
     )
     timestamp = metadata.get("timestamp")
-    tool = f"CycloneDX {spec} SBOM" + (f" of {system}" if system else "")
+    tool = f"CycloneDX {spec} SBOM" + (f" of {system}" if not unnamed else "")
 
     def locate(index: int) -> int | None:
         return line_of(walk.paths[index]) if index < len(walk.paths) else None

@@ -16,6 +16,13 @@ file by its header (whatever the file is called) and maps each row to one record
 
 Columns the kind has no field for (coordinates, regional codes) are not kept. A status or date the
 loader cannot read stops the run with the file, row and column.
+
+The export as a user's spreadsheet software saves it again is read too, each difference named in a note:
+semicolon- or tab-separated (Excel in a language with decimal commas), Windows-1252 text (Excel's "CSV"
+on Windows; a file that is not UTF-8 is read as cp1252 when every byte is one of its characters), UTF-16
+text with its byte-order mark (Excel's "Unicode Text", PowerShell's default), ISO
+dates (``2023-06-30``, a time of day after a date dropped) and Excel serial day numbers (``45107``, a
+date column saved unformatted).
 """
 
 from __future__ import annotations
@@ -24,15 +31,15 @@ import csv
 import io
 import re
 from collections.abc import Mapping, Sequence
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 from capcheck.core.errors import EvidenceError, Problem
 from capcheck.core.hookspecs import hookimpl
-from capcheck.core.loading import Document, LoadContext, Loader, SourceFile, decode_text
+from capcheck.core.loading import Document, Enricher, LoadContext, Loader, SourceFile, decode_text
 from capcheck.core.side_inputs import shorten
 
-__all__ = ["KIND", "claims_dspt", "load_dspt", "parse_status"]
+__all__ = ["KIND", "claims_dspt", "fill_from_status_text", "load_dspt", "parse_status"]
 
 #: The kind the records belong to.
 KIND = "dspt-assessments"
@@ -62,24 +69,70 @@ SECTORS: tuple[tuple[re.Pattern[str], str], ...] = tuple(
     )
 )
 _STATUS = re.compile(r"\s*(?:([0-9]{2})/([0-9]{2})\s+)?(.+?)\s*\Z")
-_DATE = re.compile(r"\s*([0-9]{1,2})/([0-9]{1,2})/([0-9]{4})\s*\Z")
+_DATE = re.compile(r"\s*([0-9]{1,2})/([0-9]{1,2})/([0-9]{4})(?:[ T][0-9]{1,2}:[0-9]{2}(?::[0-9]{2})?)?\s*\Z")
+_ISO_DATE = re.compile(r"\s*([0-9]{4})-([0-9]{2})-([0-9]{2})(?:[ T][0-9]{1,2}:[0-9]{2}(?::[0-9]{2})?)?\s*\Z")
+#: An Excel serial day number of a date from 1954 to 2119 (a five-digit whole number): a date column saved with
+#: the "General" format. Other numbers are not dates.
+_SERIAL = re.compile(r"\s*[2-7][0-9]{4}\s*\Z")
+_EXCEL_EPOCH = date(1899, 12, 30)
+#: The separators a saved-again export may use, in the order they are tried on the header line.
+DELIMITERS = (",", ";", "\t", "|")
+#: The names of the separators, for the note saying which one a file uses.
+_DELIMITER_NAMES = {";": "semicolon", "\t": "tab", "|": "vertical bar"}
 
 
-def _header(head: bytes) -> list[str] | None:
-    """The first row's column names (lower case, stripped), or None if the head is not CSV text."""
-    text = head.decode("utf-8-sig", errors="replace")
-    first = text.split("\n", 1)[0]
+def _split(first: str, delimiter: str) -> list[str] | None:
     try:
-        return [name.strip().lower() for name in next(csv.reader([first]))]
+        return [name.strip().lower() for name in next(csv.reader([first], delimiter=delimiter))]
     except (csv.Error, StopIteration):
         return None
 
 
+def _delimiter(first: str) -> str | None:
+    """The separator with which ``first`` (a header line) names every DSPT column, or None."""
+    for delimiter in DELIMITERS:
+        header = _split(first, delimiter)
+        if header is not None and "id" not in header and all(column in header for column in COLUMNS):
+            return delimiter
+    return None
+
+
 def claims_dspt(head: bytes) -> bool:
     """Whether a CSV file's first row is a DSPT status export's header (Code, Organisation Name, Status,
-    Date Of Publication), and it has no ``id`` column (a capcheck register of the kind has one)."""
-    header = _header(head)
-    return header is not None and "id" not in header and all(column in header for column in COLUMNS)
+    Date Of Publication, separated by commas, semicolons, tabs or bars), and it has no ``id`` column (a
+    capcheck register of the kind has one)."""
+    utf16 = head.startswith((b"\xff\xfe", b"\xfe\xff"))
+    text = (
+        head[: len(head) // 2 * 2].decode("utf-16", errors="replace") if utf16 else head.decode("utf-8-sig", "replace")
+    )
+    return _delimiter(text.split("\n", 1)[0].rstrip("\r")) is not None
+
+
+def _text(source: SourceFile) -> tuple[str, str | None]:
+    """The file's text and, when it is not UTF-8 but Windows-1252 or UTF-16, the note saying so."""
+    if source.data.startswith((b"\xff\xfe", b"\xfe\xff")):  # Excel's "Unicode Text", PowerShell's default
+        try:
+            return source.data.decode("utf-16"), "UTF-16 text (its byte-order mark says so)"
+        except UnicodeDecodeError as exc:
+            line = source.data[: exc.start].decode("utf-16", "replace").count("\n") + 1
+            raise source.fail(
+                f"not UTF-16 text after its byte-order mark (byte offset {exc.start})", line=line
+            ) from None
+    try:
+        return decode_text(source), None
+    except EvidenceError:
+        data = source.data.removeprefix(b"\xef\xbb\xbf")  # a BOM before cp1252 text: Excel's mix-ups
+        if b"\x00" in data:
+            raise  # not text at all: decode_text's located problem
+        try:
+            text = data.decode("cp1252")
+        except UnicodeDecodeError as exc:
+            raise source.fail(
+                f"neither UTF-8 nor Windows-1252 (cp1252) text: byte 0x{data[exc.start]:02x} at offset {exc.start}"
+                " is in neither; save the file as UTF-8",
+                line=data.count(b"\n", 0, exc.start) + 1,
+            ) from None
+        return text, "not UTF-8: read as Windows-1252 (cp1252), the encoding Excel saves CSV in on Windows"
 
 
 def parse_status(text: str) -> tuple[str | None, str] | None:
@@ -100,10 +153,16 @@ def parse_status(text: str) -> tuple[str | None, str] | None:
 
 
 def _date(text: str) -> str | None:
+    if _SERIAL.match(text):  # a date cell Excel wrote out unformatted: days since 1899-12-30
+        return (_EXCEL_EPOCH + timedelta(days=int(text))).isoformat()
     match = _DATE.match(text)
-    if match is None:
-        return None
-    day, month, year = (int(part) for part in match.groups())
+    if match is not None:
+        day, month, year = (int(part) for part in match.groups())
+    else:
+        match = _ISO_DATE.match(text)
+        if match is None:
+            return None
+        year, month, day = (int(part) for part in match.groups())
     try:
         return date(year, month, day).isoformat()
     except ValueError:
@@ -124,6 +183,8 @@ class _Row:
         self.source = source
         self.columns = columns
         self.problems = problems
+        #: How many dates were Excel serial day numbers (said in a note).
+        self.serials = 0
 
     def cell(self, row: Sequence[str], column: str) -> str | None:
         index = self.columns.get(column)
@@ -171,10 +232,15 @@ class _Row:
             iso = _date(published)
             if iso is None:
                 self.problem(
-                    f"{shorten(published)} is not a date (dd/mm/yyyy)", line, index, names["date of publication"]
+                    f"{shorten(published)} is not a date (dd/mm/yyyy or yyyy-mm-dd)",
+                    line,
+                    index,
+                    names["date of publication"],
                 )
             else:
                 record["published_on"] = iso
+                if _SERIAL.match(published):
+                    self.serials += 1
         sector = self.cell(row, "primary sector")
         if sector is not None:
             record["org_type"] = _org_type(sector)
@@ -188,10 +254,11 @@ def load_dspt(source: SourceFile, context: LoadContext) -> Sequence[Document]:
     """Read a DSPT status export: one ``dspt-assessments`` record per organisation (row).
 
     :raises EvidenceError: a row without a code, name or status, a status that is not a DSPT status, or
-        a date that is not dd/mm/yyyy; each problem names the file, line, record and column.
+        a date that is neither dd/mm/yyyy nor ISO; each problem names the file, line, record and column.
     """
-    text = decode_text(source)
-    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+    text, encoding_note = _text(source)
+    delimiter = _delimiter(text.split("\n", 1)[0].rstrip("\r")) or ","
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
     try:
         raw = next(reader)
     except (StopIteration, csv.Error) as exc:
@@ -235,6 +302,13 @@ def load_dspt(source: SourceFile, context: LoadContext) -> Sequence[Document]:
         notes.append(f"columns not kept (no field of {KIND}): {', '.join(dropped)}")
     if not header[0]:
         notes.append("the first, unnamed column (a row index) is not kept")
+    if delimiter != ",":
+        notes.append(f"{_DELIMITER_NAMES[delimiter]}-separated")
+    if encoding_note is not None:
+        notes.append(encoding_note)
+    if mapper.serials:
+        dates = "1 date" if mapper.serials == 1 else f"{mapper.serials} dates"
+        notes.append(f"{dates} of publication written as Excel serial day numbers (45107 is 2023-06-30)")
 
     def locate(index: int) -> int | None:
         return lines[index] if index < len(lines) else None
@@ -248,6 +322,41 @@ def load_dspt(source: SourceFile, context: LoadContext) -> Sequence[Document]:
             records_line=1,
             source=f"NHS DSPT status export; editions {', '.join(editions) or 'none'}",
             notes=tuple(notes),
+        )
+    ]
+
+
+def fill_from_status_text(doc: Document, context: LoadContext) -> None:
+    """Give ``dspt-assessments`` records that record only the published ``status_text`` ("22/23 Standards
+    Met") their ``status`` and ``edition`` from it, as the export's loader does: a workbook or register
+    mapped with ``Status = "status_text"`` keeps the edition a value map to ``status`` would lose. A value the
+    record gives is never replaced; a text that is not a DSPT status is left for validation to name."""
+    del context  # no options
+    filled = 0
+    for record in doc.records:
+        if type(record) is not dict or "status" in record or not isinstance(record.get("status_text"), str):
+            continue
+        parsed = parse_status(record["status_text"])
+        if parsed is None:
+            continue
+        edition, record["status"] = parsed
+        if edition is not None and "edition" not in record:
+            record["edition"] = edition
+        filled += 1
+    if filled:
+        records = "1 record" if filled == 1 else f"{filled} records"
+        doc.notes = (*doc.notes, f"status and edition read from status_text for {records}")
+
+
+@hookimpl
+def capcheck_enrichers() -> Sequence[Enricher]:
+    """The DSPT status-text enricher: status and edition from the published status text."""
+    return [
+        Enricher(
+            name="dspt-status-text",
+            enrich=fill_from_status_text,
+            kinds=(KIND,),
+            description="fills in dspt-assessments' status and edition from the published status_text",
         )
     ]
 

@@ -45,6 +45,7 @@ import orjson
 from capcheck.core.errors import EvidenceError, Problem
 from capcheck.core.hookspecs import hookimpl
 from capcheck.core.loading import Document, LoadContext, Loader, SourceFile, decode_text
+from capcheck.core.side_inputs import parse_json
 
 __all__ = [
     "KIND",
@@ -467,13 +468,23 @@ def _releases(
 
 
 def _compiled(source: SourceFile, records: list[Any]) -> Iterator[tuple[Any, JsonPath]]:
-    """A record package's compiled releases (each record's current state)."""
+    """A record package's compiled releases (each record's current state); for a record without one, its
+    embedded releases, read as a release package's are (a later release of an award supersedes an earlier)."""
     for i, record in enumerate(records):
         if isinstance(record, dict) and "compiledRelease" in record:
             yield record["compiledRelease"], ("records", i, "compiledRelease")
+            continue
+        releases = record.get("releases") if isinstance(record, dict) else None
+        if isinstance(releases, list) and releases and all(_embedded(r) for r in releases):
+            yield from ((r, ("records", i, "releases", j)) for j, r in enumerate(releases))
         else:
-            # Without compiledRelease the releases would have to be merged: not done here.
+            # Linked releases (a url each) would have to be fetched and merged: not done here.
             yield None, ("records", i)
+
+
+def _embedded(release: Any) -> bool:
+    """Whether a record's release is embedded (the release itself), not linked (a url, a date and a tag)."""
+    return isinstance(release, dict) and "ocid" in release and "id" in release
 
 
 def _scan(mapper: _Mapper, releases: Iterator[tuple[Any, JsonPath]]) -> _Scan:
@@ -483,7 +494,11 @@ def _scan(mapper: _Mapper, releases: Iterator[tuple[Any, JsonPath]]) -> _Scan:
         scan.releases += 1
         if release is None:
             scan.problems.append(
-                mapper.problem("an OCDS record without 'compiledRelease': publish compiled releases", path)
+                mapper.problem(
+                    "an OCDS record without 'compiledRelease' or embedded releases (linked releases are not"
+                    " fetched): publish compiled releases",
+                    path,
+                )
             )
             continue
         if not isinstance(release, dict):
@@ -540,14 +555,39 @@ def _newer(a: _Award, b: _Award) -> bool:
     return a.order > b.order
 
 
-def _load_bytes(source: SourceFile) -> tuple[bytes, Any]:
+#: A package or BOM nests at most this deep (orjson's own limit).
+_JSON_MAX_DEPTH = 1024
+
+
+def load_json_bytes(source: SourceFile) -> tuple[bytes, Any]:
+    """The file's bytes (a BOM dropped) and its JSON, for the adapters of published JSON formats (OCDS,
+    CycloneDX, SPDX): malformed JSON, bytes that are not UTF-8 and a key given twice in one object (which
+    the parser would keep the last of, silently) are located problems."""
     data = source.data[3:] if source.data.startswith(b"\xef\xbb\xbf") else source.data
     try:
-        return data, orjson.loads(data)
+        doc = orjson.loads(data)
     except orjson.JSONDecodeError as exc:
         decode_text(source)  # bytes that are not UTF-8: say so, with the line
         line = data.count(b"\n", 0, exc.pos) + 1 if exc.pos is not None else None
         raise source.fail(f"malformed JSON: {str(exc.msg).split(': line ')[0]}", line=line) from None
+    # Every colon separates a key from its value or sits in a string, and orjson writes strings' colons as
+    # they are: the file has more colons than its re-serialisation only when keys were dropped as
+    # duplicates (or it escapes a colon). Only then is it parsed again, strictly, to name the key.
+    if b"\\u003" not in data and data.count(b":") == orjson.dumps(doc).count(b":"):
+        return data, doc
+    try:
+        parse_json(decode_text(source), source, max_depth=_JSON_MAX_DEPTH)
+    except EvidenceError as exc:
+        [problem] = exc.problems
+        if problem.line is not None or not problem.pointer:
+            raise
+        parent = tuple(
+            int(token) if token.isdigit() else token.replace("~1", "/").replace("~0", "~")
+            for token in problem.pointer.split("/")[1:-1]
+        )
+        at = value_lines(data, lambda path: path == parent).get(parent)
+        raise source.fail(problem.message, line=at, pointer=problem.pointer) from None
+    return data, doc
 
 
 def load_ocds(source: SourceFile, context: LoadContext) -> Sequence[Document]:
@@ -556,7 +596,7 @@ def load_ocds(source: SourceFile, context: LoadContext) -> Sequence[Document]:
     :raises EvidenceError: the file is not an OCDS package, is malformed, or has awards none of which
         can be mapped; every problem carries the file, line and JSON pointer.
     """
-    data, doc = _load_bytes(source)
+    data, doc = load_json_bytes(source)
 
     @cache
     def all_lines() -> dict[JsonPath, int]:

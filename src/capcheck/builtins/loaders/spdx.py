@@ -16,13 +16,11 @@ from collections.abc import Mapping, Sequence
 from functools import cache
 from typing import Any
 
-import orjson
-
 from capcheck.builtins.loaders.cyclonedx import NOT_PROVIDED
-from capcheck.builtins.loaders.ocds import JsonPath, value_lines
+from capcheck.builtins.loaders.ocds import JsonPath, load_json_bytes, value_lines
 from capcheck.core.errors import EvidenceError, Problem
 from capcheck.core.hookspecs import hookimpl
-from capcheck.core.loading import Document, LoadContext, Loader, SourceFile, decode_text
+from capcheck.core.loading import Document, LoadContext, Loader, SourceFile
 
 __all__ = ["KIND", "claims_spdx", "load_spdx"]
 
@@ -64,13 +62,10 @@ def load_spdx(source: SourceFile, context: LoadContext) -> Sequence[Document]:
     :raises EvidenceError: not JSON, not SPDX 2.x, or a malformed package; each problem names the file,
         line and JSON pointer (``/packages/3``).
     """
-    data = source.data[3:] if source.data.startswith(b"\xef\xbb\xbf") else source.data
-    try:
-        doc = orjson.loads(data)
-    except orjson.JSONDecodeError as exc:
-        decode_text(source)
-        line = data.count(b"\n", 0, exc.pos) + 1 if exc.pos is not None else None
-        raise source.fail(f"malformed JSON: {str(exc.msg).split(': line ')[0]}", line=line) from None
+    data, doc = load_json_bytes(source)
+    prefix: JsonPath = ()
+    if isinstance(doc, dict) and list(doc) == ["sbom"] and isinstance(doc["sbom"], dict):
+        doc, prefix = doc["sbom"], ("sbom",)  # GitHub's dependency-graph SBOM API wraps the document
     version = doc.get("spdxVersion") if isinstance(doc, dict) else None
     if not isinstance(version, str) or not version.startswith("SPDX-2."):
         raise source.fail(
@@ -79,14 +74,23 @@ def load_spdx(source: SourceFile, context: LoadContext) -> Sequence[Document]:
 
     @cache
     def all_lines() -> dict[JsonPath, int]:
-        return value_lines(data, lambda path: len(path) <= 2 and bool(path) and path[0] == "packages")
+        depth = len(prefix)
+        return {
+            path[depth:]: line
+            for path, line in value_lines(
+                data,
+                lambda path: (
+                    path[:depth] == prefix and len(path) <= depth + 2 and path[depth : depth + 1] == ("packages",)
+                ),
+            ).items()
+        }
 
     def line_of(path: JsonPath) -> int | None:
         lines = all_lines()
         return lines.get(path) or lines.get(path[:1])
 
     def problem(message: str, path: JsonPath) -> Problem:
-        return source.problem(message, line=line_of(path), pointer="".join(f"/{p}" for p in path))
+        return source.problem(message, line=line_of(path), pointer="".join(f"/{p}" for p in (*prefix, *path)))
 
     packages = doc.get("packages", [])
     if not isinstance(packages, list):
@@ -103,7 +107,16 @@ def load_spdx(source: SourceFile, context: LoadContext) -> Sequence[Document]:
     if problems:
         raise EvidenceError(problems)
     described = doc.get("documentDescribes")
-    main = next((by_id[d] for d in described if d in by_id), None) if isinstance(described, list) else None
+    if not isinstance(described, list):  # SPDX 2.3 deprecates it for DESCRIBES relationships of the document
+        relationships = doc.get("relationships")
+        described = [
+            r.get("relatedSpdxElement")
+            for r in (relationships if isinstance(relationships, list) else [])
+            if isinstance(r, dict)
+            and r.get("relationshipType") == "DESCRIBES"
+            and r.get("spdxElementId") == doc.get("SPDXID")
+        ]
+    main = next((by_id[d] for d in described if isinstance(d, str) and d in by_id), None)
     if main is not None:
         main_version = _text(main.get("versionInfo"))
         system = f"{_text(main.get('name'))}@{main_version}" if main_version else _text(main.get("name"))
@@ -121,7 +134,7 @@ def load_spdx(source: SourceFile, context: LoadContext) -> Sequence[Document]:
             "name": name,
             "product": name,
             "asset_type": "application" if package is main else "other",
-            "sbom_pointer": f"/packages/{i}",
+            "sbom_pointer": "".join(f"/{p}" for p in (*prefix, "packages", i)),
         }
         licence = _text(package.get("licenseConcluded")) or _text(package.get("licenseDeclared"))
         optional = {
@@ -146,7 +159,7 @@ def load_spdx(source: SourceFile, context: LoadContext) -> Sequence[Document]:
             locate=locate,
             source=f"{version} SBOM" + (f" of {system}" if system else "") + f"; {len(records)} packages",
             collected_on=created[:10] if isinstance(created, str) and re.match(r"\d{4}-\d{2}-\d{2}", created) else None,
-            pointers=[f"/packages/{i}" for i in range(len(records))],
+            pointers=["".join(f"/{p}" for p in (*prefix, "packages", i)) for i in range(len(records))],
             notes=(
                 "not provided by an SBOM (rules that need them report insufficient evidence): "
                 + ", ".join(sorted(NOT_PROVIDED)),

@@ -172,19 +172,26 @@ def _load_sheet(
         raise EvidenceError([cell_problem("no header row with an 'id' column", 1)])
     header: list[str | None] = []
     seen: set[str] = set()
+    # A mapping's rename of "" names an unnamed column inside the table (an exported index in column A).
+    unnamed = mapping.rename.get("") if mapping is not None else None
+    last = max((c for c, cell in enumerate(rows[header_at]) if not _empty(cell)), default=-1)
     for column, cell in enumerate(rows[header_at]):
-        if _empty(cell):
+        if _empty(cell) and (unnamed is None or column > last):
             header.append(None)  # an unnamed column: its cells must stay empty (checked below)
             continue
-        name = (
-            cell.strip()
-            if isinstance(cell, str)
-            else _number_text(float(cell))
-            if isinstance(cell, float)
-            else str(cell)
-        )
-        if mapping is not None:
-            name = mapping.header_name(name)
+        if _empty(cell):
+            assert unnamed is not None
+            name = unnamed
+        else:
+            name = (
+                cell.strip()
+                if isinstance(cell, str)
+                else _number_text(float(cell))
+                if isinstance(cell, float)
+                else str(cell)
+            )
+            if mapping is not None:
+                name = mapping.header_name(name)
         if name in seen:
             raise EvidenceError(
                 [cell_problem(f"column {shorten(name)} appears twice in the header row", header_at + 1, column)]
@@ -197,7 +204,9 @@ def _load_sheet(
             for c in rows[header_at]
             if not _empty(c)
         ]
-        unmapped = mapping.header_problems(written)
+        if unnamed is not None and any(_empty(c) for c in rows[header_at][: last + 1]):
+            written.append("")  # the unnamed column "" renames is there
+        unmapped = mapping.header_problems(written) + mapping.set_problems([n for n in header if n is not None])
         if unmapped:
             raise EvidenceError([cell_problem(elide(m), header_at + 1) for m in unmapped])
     plan = mapping.plan(kind) if mapping is not None else None
@@ -287,9 +296,9 @@ def _load_sheet(
                     record[field] = value
             except ValueError as exc:  # a MappingValueError names the mapping key
                 problems.append(cell_problem(elide(str(exc)), row_no, column))
-        if mapping is not None and mapping.id:
+        if mapping is not None and mapping.completes:
             try:
-                record["id"] = mapping.make_id(record)
+                mapping.complete(record)
             except MappingValueError as exc:
                 problems.append(cell_problem(elide(str(exc)), row_no))
         records.append(record)
