@@ -130,7 +130,7 @@ class Template:
                 cells.append(_cell(name, noun, absent))
         text = "".join(pattern)
         # Rules fail hundreds of thousands of records on some registers: a message is one call per
-        # placeholder and one C-level formatting, no list built, for up to four placeholders.
+        # placeholder and one C-level formatting, no list built, for up to six placeholders.
         if not cells:
             constant = text % ()
             return lambda record: constant
@@ -146,6 +146,12 @@ class Template:
         if len(cells) == 4:
             a, b, c, d = cells
             return lambda record: text % (a(record), b(record), c(record), d(record))
+        if len(cells) == 5:
+            a, b, c, d, e = cells
+            return lambda record: text % (a(record), b(record), c(record), d(record), e(record))
+        if len(cells) == 6:
+            a, b, c, d, e, f = cells
+            return lambda record: text % (a(record), b(record), c(record), d(record), e(record), f(record))
         return lambda record: text % tuple([cell(record) for cell in cells])
 
 
