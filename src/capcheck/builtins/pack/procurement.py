@@ -12,7 +12,7 @@ from datetime import date, timedelta
 from functools import cache
 from typing import Any
 
-from capcheck.builtins.pack._dates import impossible, parse_date
+from capcheck.builtins.pack._dates import impossible_check, parse_date
 from capcheck.builtins.pack._money import money, no_rate_message
 from capcheck.core.models import Outcome
 from capcheck.core.resources import data_dir
@@ -152,14 +152,16 @@ def expiring_contracts_in_pipeline(evidence: Any, ctx: RuleContext) -> Iterator[
         replaced = item.get("replaces_contract")
         if isinstance(replaced, str):
             covering.setdefault(replaced, []).append(item)
+    rates = ctx.options["gbp_rates"]
+    impossible = impossible_check(CONTRACTS, ctx.as_of)  # the kind's date rules read once, not per contract
     for contract in evidence.records(CONTRACTS):
         end = parse_date(contract.get("end_date"))
-        value = _value(contract, ctx.options["gbp_rates"])  # None (kept in scope) when it cannot be converted
+        value = _value(contract, rates)  # None (kept in scope) when it cannot be converted
         if contract.get("status") != "active" or (end is not None and end > horizon):
             continue
         if value is not None and value < min_value:
             continue
-        if (problem := impossible(contract, CONTRACTS, ctx.as_of)) is not None:
+        if (problem := impossible(contract)) is not None:
             yield ctx.failed(contract, problem, kind=CONTRACTS)
             continue
         if end is None:  # nobody can plan the re-procurement of a contract whose end is not recorded
