@@ -7,8 +7,10 @@ from datetime import date
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from capcheck.core.dates import impossible_dates, is_date, parse_date
+from capcheck.core.dates import date_screen, impossible_dates, is_date, parse_date
 
 SCHEMAS = Path(__file__).parent.parent / "schemas" / "evidence"
 
@@ -91,3 +93,40 @@ def test_kinds_declare_date_orders_and_past_events_over_their_date_fields(path: 
     assert set(past) <= dates, past
     if dates:
         assert "x-capcheck-past-dates" in schema, f"{path.name}: say which date fields record past events"
+
+
+# Dates around the as-of day and around each other, as dates, date-times, near-misses and other values.
+_DAYS = st.dates(min_value=date(2026, 11, 20), max_value=date(2026, 11, 30))
+_DATE_VALUES = st.one_of(
+    _DAYS.map(date.isoformat),
+    _DAYS.map(date.isoformat),
+    _DAYS.map(lambda d: f"{d.isoformat()}T23:59:00Z"),
+    _DAYS.map(lambda d: f"{d.isoformat()} 00:00"),
+    st.sampled_from(["2026-11-31", "2026-11-2", "", "  ", "9999-99-99", "2026-11-25x"]),
+    st.none(),
+    st.integers(),
+    st.booleans(),
+)
+
+
+@settings(max_examples=400)
+@given(
+    st.fixed_dictionaries({"a": _DATE_VALUES, "b": _DATE_VALUES}, optional={"c": _DATE_VALUES}),
+    st.sampled_from([((), ("a",)), ((("a", "b"),), ()), ((("a", "b"), ("b", "c")), ("a", "c")), ((), ("a", "b"))]),
+)
+def test_the_date_screen_passes_every_record_with_impossible_dates(record: dict[str, object], rules: tuple) -> None:
+    order, past = rules
+    as_of = date(2026, 11, 25)
+    if impossible_dates(record, order, past, as_of):
+        assert date_screen(order, past, as_of)(record)
+
+
+def test_the_date_screen_clears_possible_dates_and_flags_each_kind_of_problem() -> None:
+    screen = date_screen([("start", "end")], ["start"], date(2026, 11, 25))
+    assert not screen({"start": "2026-11-25", "end": "2026-11-25"})  # the same day is allowed
+    assert not screen({"start": "2026-11-24", "end": None})
+    assert screen({"start": "2026-11-24", "end": "2026-11-23"})  # wrong order
+    assert screen({"start": "2026-11-26"})  # a past event after the as-of date
+    one = date_screen([], ["patched"], date(2026, 11, 25))
+    assert one({"patched": "2026-11-26"})
+    assert not one({"patched": "2026-11-25"}) and not one({"patched": 20261126})

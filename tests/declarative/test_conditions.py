@@ -9,6 +9,8 @@ from typing import Any
 
 import pytest
 from decl_helpers import AS_OF, case_env, operator_case_gaps, operator_cases
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from capcheck.builtins.declarative.conditions import (
     LOGICAL,
@@ -289,6 +291,38 @@ def _uses_exists(node: Any) -> bool:
 
 
 _VALUES = [None, "", " ", "x", "production", "dr", 0, 1, 1.0, True, False, [], ["x"], {}, "2024-12-31", "2025-01-01"]
+
+#: Record values of every shape a register holds: missing and blank, wrong types, dates, numbers, braces.
+_ANY_VALUE = st.one_of(
+    st.none(),
+    st.sampled_from(["", " ", "\t", "{x}", "{{", "retired", "production", "2024-12-31", "2025-01-01T08:00:00Z"]),
+    st.dates().map(lambda d: d.isoformat()),
+    st.text(max_size=12),
+    st.booleans(),
+    st.integers(min_value=-3, max_value=3),
+    st.floats(allow_nan=False, min_value=-3, max_value=3),
+    st.lists(st.sampled_from(["x", "production", 1, True]), max_size=2),
+    st.just({}),
+)
+_FAST_CASES = [
+    c
+    for c in CASES
+    if len(c["condition"]) == 2
+    and "." not in c["condition"]["field"]
+    and any(OPERATORS[k].fast is not None for k in c["condition"] if k != "field")
+]
+
+
+@settings(max_examples=300, suppress_health_check=[HealthCheck.too_slow])
+@given(case=st.sampled_from(_FAST_CASES), value=_ANY_VALUE, absent=st.booleans())
+def test_a_fast_path_agrees_with_the_general_path_on_any_value(case: dict[str, Any], value: Any, absent: bool) -> None:
+    # The general path (a dotted field never takes a fast path) is the reference for every fast path.
+    field = case["condition"]["field"]
+    options = case.get("options", {})
+    plain = compile_ok(case["condition"], options).bind(case_env(case))
+    general = compile_ok({**case["condition"], "field": "w." + field}, options).bind(case_env(case))
+    record = {} if absent else {field: value}
+    assert _outcome(plain, record) == _outcome(general, {"w": record})
 
 
 def _outcome(predicate: Any, record: dict[str, Any]) -> Any:

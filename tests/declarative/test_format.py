@@ -111,6 +111,15 @@ def test_template(text: str, record: dict[str, Any], fixed: dict[str, str], out:
     assert Template(text).bind(fixed)(record) == out
 
 
+@pytest.mark.parametrize("count", range(8))
+def test_a_template_with_any_number_of_placeholders_fills_each_in_its_place(count: int) -> None:
+    # The renderer is unrolled for up to six record values: each arity, and the general case beyond.
+    names = [f"f{i}" for i in range(count)]
+    text = "<" + "|".join(f"{{{name}}}" for name in names) + "> {as_of}"
+    record = {name: f"v{i}" for i, name in enumerate(names)}
+    assert Template(text).bind({"as_of": "A"})(record) == "<" + "|".join(record.values()) + "> A"
+
+
 def test_a_counted_or_defaulted_placeholder_still_names_its_field() -> None:
     assert Template("{a:day} {b|never} {c:hour|none} {d}").names == {"a", "b", "c", "d"}
 

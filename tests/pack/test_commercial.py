@@ -80,3 +80,10 @@ def test_money_shows_its_currency_and_converts_only_with_a_rate() -> None:
         assert money({"value": 10, "currency": "EUR"}, "value", {"EUR": rate}) == money(
             {"value": 10, "currency": "EUR"}, "value", {}
         )
+
+
+def test_money_reads_numbers_only_and_any_currency_as_text() -> None:
+    for value in (True, False, None, "10", [10]):  # a boolean is not an amount, whatever Python says
+        assert money({"value": value}, "value", {}) is None
+    assert money({"value": 1.5, "currency": ""}, "value", {}) == (1.5, "GBP", 1.5)  # blank: GBP
+    assert money({"value": 3, "currency": 978}, "value", {"978": 2}) == (3.0, "978", 6.0)  # a code as a number

@@ -9,11 +9,11 @@ day the exporting system recorded is the day that is judged.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import date, datetime
 from typing import Any
 
-__all__ = ["DATE_SHAPE", "impossible_dates", "is_date", "parse_date"]
+__all__ = ["DATE_SHAPE", "date_screen", "impossible_dates", "is_date", "parse_date"]
 
 #: The shape of an evidence date: ``YYYY-MM-DD``, optionally followed by ``T`` (or a space) and a
 #: time with an optional offset. :func:`is_date` also checks that the date and time exist.
@@ -81,3 +81,40 @@ def impossible_dates(
         if day is not None and day > as_of:
             problems.append(f"{name} {day} is after the as-of date {as_of}")
     return problems
+
+
+def date_screen(
+    order: Sequence[Sequence[str]], past: Sequence[str], as_of: date
+) -> Callable[[Mapping[str, Any]], bool]:
+    """A cheap test that is true for every record :func:`impossible_dates` finds a problem in (and for a few
+    it does not): rules that judge every record ask it first, and :func:`impossible_dates` only when it is true.
+
+    It compares the raw strings: an evidence date's first ten characters order as its date does, so a
+    pair in the wrong order has ``later < earlier`` as strings, and a date after ``as_of`` is greater
+    than ``as_of``'s ISO text (a date-time on that very day is too, and is then cleared by the full test).
+    """
+    pairs = tuple((str(a), str(b)) for a, b in order)
+    names = tuple(past)
+    day = as_of.isoformat()
+    if not pairs and len(names) == 1:
+        (name,) = names
+
+        def one_past(record: Mapping[str, Any]) -> bool:
+            value = record.get(name)
+            return type(value) is str and value > day
+
+        return one_past
+
+    def screen(record: Mapping[str, Any]) -> bool:
+        get = record.get
+        for earlier, later in pairs:
+            first, second = get(earlier), get(later)
+            if type(first) is str and type(second) is str and second < first:
+                return True
+        for name in names:
+            value = get(name)
+            if type(value) is str and value > day:
+                return True
+        return False
+
+    return screen

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from capcheck.builtins.declarative.conditions import Condition, Env, NotADate, Operand, format_value, make_getter
-from capcheck.core.dates import impossible_dates
+from capcheck.core.dates import date_screen, impossible_dates
 from capcheck.core.models import Outcome, PassedRecords, Status
 from capcheck.core.rules import RuleContext, undetermined_message
 from capcheck.core.wording import noun_for
@@ -130,7 +130,7 @@ class Template:
                 cells.append(_cell(name, noun, absent))
         text = "".join(pattern)
         # Rules fail hundreds of thousands of records on some registers: a message is one call per
-        # placeholder and one C-level formatting, no list built, for up to four placeholders.
+        # placeholder and one C-level formatting, no list built, for up to six placeholders.
         if not cells:
             constant = text % ()
             return lambda record: constant
@@ -146,6 +146,12 @@ class Template:
         if len(cells) == 4:
             a, b, c, d = cells
             return lambda record: text % (a(record), b(record), c(record), d(record))
+        if len(cells) == 5:
+            a, b, c, d, e = cells
+            return lambda record: text % (a(record), b(record), c(record), d(record), e(record))
+        if len(cells) == 6:
+            a, b, c, d, e, f = cells
+            return lambda record: text % (a(record), b(record), c(record), d(record), e(record), f(record))
         return lambda record: text % tuple([cell(record) for cell in cells])
 
 
@@ -209,7 +215,8 @@ class RecordCheck:
     def __call__(self, evidence: EvidenceSet, ctx: RuleContext) -> Iterator[Outcome | PassedRecords]:
         env = Env(ctx.as_of, ctx.options, evidence)
         order, past = self.dates
-        check_dates = bool(order or past)
+        # Asked of every passing record: impossible_dates only for those the cheap screen cannot clear.
+        screen = date_screen(order, past, ctx.as_of) if order or past else None
         where = self.where.bind(env) if self.where is not None else None
         require = self.require.bind(env)
         message = self._messages(env)
@@ -237,7 +244,11 @@ class RecordCheck:
                             yield skip or new(Outcome, (fail, kind, record["id"], why, (), None))
                         continue
                 if require(record):  # unknown (None) fails, like false
-                    if check_dates and (wrong := impossible_dates(record, order, past, as_of)):
+                    if (
+                        screen is not None
+                        and screen(record)
+                        and (wrong := impossible_dates(record, order, past, as_of))
+                    ):
                         why = f"impossible dates: {'; '.join(wrong)}"
                         yield new(Outcome, (fail, kind, record["id"], why, (), None))
                     else:
@@ -248,7 +259,7 @@ class RecordCheck:
             except NotADate as exc:
                 yield new(Outcome, (fail, kind, record["id"], str(exc), (), None))
         if passing:
-            yield ctx.passed_records(passing, kind=kind)
+            yield PassedRecords(kind, passing)  # ctx.passed_records, without its look at each id
 
     def fields_read(self) -> Iterator[tuple[str, str]]:
         """The ``(kind, field)`` pairs the rule's conditions read, for linting rule files."""

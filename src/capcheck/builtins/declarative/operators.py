@@ -36,6 +36,7 @@ from capcheck.builtins.declarative.predicates import (
     fast_eq,
     fast_exists,
     fast_in,
+    fast_ne,
     ordered,
     regex,
     scalar,
@@ -239,6 +240,7 @@ _DECLARED = (
         option_words="a string, number or boolean",
         convert=scalar,
         bind=_ne,
+        fast=fast_ne,
         describe=lambda field, x, as_of: f"{field} is not {_shown(x)}",
     ),
     _order(

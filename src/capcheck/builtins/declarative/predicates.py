@@ -31,6 +31,7 @@ __all__ = [
     "fast_eq",
     "fast_exists",
     "fast_in",
+    "fast_ne",
     "ordered",
     "regex",
     "scalar",
@@ -278,7 +279,19 @@ def bind_field_compare(name: str, other: str) -> Test:
 def fast_eq(field: str, x: Any, env: Env) -> Predicate | None:
     """``eq`` a string as one call: a string equals only a string, so the strictness of ``eq`` holds
     without its type checks; a value that is not equal is unknown only when missing
-    (rules.is_missing, inlined: this runs once per record)."""
+    (rules.is_missing, inlined: this runs once per record). ``eq`` a boolean likewise: only the same
+    boolean is equal (``v is x``)."""
+    if type(x) is bool:
+
+        def eq_flag(r: Record) -> bool | None:
+            v = r.get(field)
+            if v is x:
+                return True
+            if v is None or (type(v) is str and (v == "" or v.isspace())):
+                return None
+            return False
+
+        return eq_flag
     if type(x) is not str or is_missing(x):
         return None
 
@@ -293,9 +306,37 @@ def fast_eq(field: str, x: Any, env: Env) -> Predicate | None:
     return eq
 
 
+def fast_ne(field: str, x: Any, env: Env) -> Predicate | None:
+    """``ne`` a string or a boolean as one predicate: unknown when the value is missing, else whether it is
+    not ``eq`` (a string equals only an equal string; a boolean only itself)."""
+    if type(x) is bool:
+
+        def ne_flag(r: Record) -> bool | None:
+            v = r.get(field)
+            if v is None or (type(v) is str and (v == "" or v.isspace())):
+                return None
+            return v is not x
+
+        return ne_flag
+    if type(x) is not str or is_missing(x):
+        return None
+
+    def ne(r: Record) -> bool | None:
+        v = r.get(field)
+        if v == x:
+            return False
+        if v is None or (type(v) is str and (v == "" or v.isspace())):
+            return None
+        return True
+
+    return ne
+
+
 def fast_exists(field: str, x: Any, env: Env) -> Predicate | None:
-    """``exists = true`` as one predicate."""
-    return (lambda r: r.get(field) is not None) if x is True else None
+    """``exists`` as one predicate (present and not null, or for ``false`` absent or null)."""
+    if x is True:
+        return lambda r: r.get(field) is not None
+    return (lambda r: r.get(field) is None) if x is False else None
 
 
 def fast_in(field: str, x: Any, env: Env) -> Predicate | None:

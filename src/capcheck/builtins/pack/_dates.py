@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
 from functools import cache
 from typing import Any
 
-from capcheck.core.dates import impossible_dates, parse_date
+from capcheck.core.dates import date_screen, impossible_dates, parse_date
 from capcheck.core.resources import load_schema
 
-__all__ = ["days_before", "impossible", "parse_date"]
+__all__ = ["days_before", "impossible", "impossible_check", "parse_date"]
 
 
 def impossible(record: Any, kind: str, as_of: date) -> str | None:
@@ -18,6 +19,24 @@ def impossible(record: Any, kind: str, as_of: date) -> str | None:
     order, past = _date_rules(kind)
     problems = impossible_dates(record, order, past, as_of)
     return f"impossible dates: {'; '.join(problems)}" if problems else None
+
+
+def impossible_check(kind: str, as_of: date) -> Callable[[Any], str | None]:
+    """:func:`impossible` for one kind and as-of date, for a rule that asks it of every record: the kind's
+    date rules read once, and :func:`~capcheck.core.dates.impossible_dates` asked only of records that
+    the cheap :func:`~capcheck.core.dates.date_screen` cannot clear."""
+    order, past = _date_rules(kind)
+    if not order and not past:
+        return lambda record: None
+    screen = date_screen(order, past, as_of)
+
+    def check(record: Any) -> str | None:
+        if not screen(record):
+            return None
+        problems = impossible_dates(record, order, past, as_of)
+        return f"impossible dates: {'; '.join(problems)}" if problems else None
+
+    return check
 
 
 @cache

@@ -37,10 +37,13 @@ def money(record: Mapping[str, Any], field: str, rates: Mapping[str, Any]) -> Mo
     """The record's ``field`` with its currency (``currency``, GBP when absent), converted to GBP with
     ``rates`` (GBP per unit); None when the field is not a number. ``gbp`` is None when no rate is given."""
     value = record.get(field)
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        return None
-    currency = str(record.get("currency") or GBP)
-    amount = float(value)
+    kind = type(value)
+    if kind is not int and kind is not float and (kind is bool or not isinstance(value, int | float)):
+        return None  # exact types first: this runs once per record of a register
+    currency = record.get("currency") or GBP
+    if type(currency) is not str:
+        currency = str(currency)
+    amount = float(value)  # type: ignore[arg-type]  # an int or a float: checked above
     if currency == GBP:
         return _new(Money, (amount, currency, amount))
     rate = rates.get(currency)

@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from capcheck.builtins.pack._money import money, no_rate_message
+from capcheck.builtins.pack._money import GBP, money, no_rate_message
 from capcheck.core.joins import join_key, join_keys
-from capcheck.core.models import Outcome, PassedRecords
+from capcheck.core.models import Outcome, PassedRecords, Status
 from capcheck.core.rules import RuleContext, rule
 
 __all__ = ["RULES"]
@@ -47,25 +47,36 @@ def contract_owner_in_governance(evidence: Any, ctx: RuleContext) -> Iterator[Ou
     owners = join_keys(evidence.values("governance-register", "owner"))
     statuses = set(ctx.options["statuses"])
     kind = "supplier-contracts"
-    failed = ctx.failed
-    passing: list[str] = []  # yielded as one value (ctx.passed_records): passes are only counted
+    new, fail = tuple.__new__, Status.FAIL  # ctx.failed(contract, why, kind=kind), built as the tuple it is
+    passing: list[str] = []  # yielded as one value (PassedRecords): passes are only counted
     keep = passing.append
-    held: dict[str, bool] = {}  # owner as written -> holds a role: a register names few owners many times
+    # Owner as written -> why it fails (None: it holds a role): a register names few owners many times.
+    held: dict[str, str | None] = {}
     for contract in evidence.records(kind):
-        owner = contract.get("owner")
-        if contract.get("status") not in statuses or not owner:
+        get = contract.get
+        owner = get("owner")
+        if get("status") not in statuses or not owner:
             continue
-        found = held.get(owner) if type(owner) is str else None
-        if found is None:
-            found = join_key(owner) in owners
-            if type(owner) is str:
-                held[owner] = found
-        if found:
+        if type(owner) is str:
+            try:
+                why = held[owner]
+            except KeyError:
+                why = held[owner] = _no_role(owner, owners)
+        else:
+            why = _no_role(owner, owners)
+        if why is None:
             keep(contract["id"])
         else:
-            yield failed(contract, f"contract owner {owner!r} holds no role in the governance register", kind=kind)
+            yield new(Outcome, (fail, kind, contract["id"], why, (), None))
     if passing:
-        yield ctx.passed_records(passing, kind=kind)
+        yield PassedRecords(kind, passing)
+
+
+def _no_role(owner: Any, owners: frozenset[str]) -> str | None:
+    """Why a contract owner fails COMM-003 (None: a governance register owner)."""
+    if join_key(owner) in owners:
+        return None
+    return f"contract owner {owner!r} holds no role in the governance register"
 
 
 @rule(
@@ -97,27 +108,36 @@ def high_value_exit_plan(evidence: Any, ctx: RuleContext) -> Iterator[Outcome | 
     threshold = ctx.options["value_threshold"]
     statuses = set(ctx.options["statuses"])
     rates = ctx.options["gbp_rates"]
-    passing: list[str] = []  # yielded as one value (ctx.passed_records): passes are only counted
-    for contract in evidence.records("supplier-contracts"):
-        value = money(contract, "value", rates)
-        if contract.get("status") not in statuses or value is None:
+    kind = "supplier-contracts"
+    new, fail = tuple.__new__, Status.FAIL  # ctx.failed(contract, why), built as the tuple it is
+    lacking = evidence.declares_not_provided(kind)  # ctx.not_provided can only find a field lacking then
+    passing: list[str] = []  # yielded as one value (PassedRecords): passes are only counted
+    keep = passing.append
+    for contract in evidence.records(kind):
+        get = contract.get
+        if get("status") not in statuses:
+            continue
+        # money()'s commonest case inline: a number in GBP (no currency given, or GBP) under the threshold.
+        amount, currency = get("value"), get("currency")
+        gbp = (type(amount) is int or type(amount) is float) and (not currency or currency == GBP)
+        if gbp and float(amount) < threshold:
+            continue
+        if (value := money(contract, "value", rates)) is None:
             continue
         if value.gbp is None:
-            yield ctx.failed(contract, no_rate_message(value, "COMM-004"))
+            yield new(Outcome, (fail, kind, contract["id"], no_rate_message(value, "COMM-004"), (), None))
             continue
         if value.gbp < threshold:
             continue
-        if contract.get("exit_plan") is True:
-            passing.append(contract["id"])
-        elif (unknown := ctx.not_provided(contract, ["exit_plan"])) is not None:
+        if get("exit_plan") is True:
+            keep(contract["id"])
+        elif lacking and (unknown := ctx.not_provided(contract, ["exit_plan"])) is not None:
             yield unknown  # the source format (OCDS) cannot say: insufficient evidence, not a failure
         else:
-            yield ctx.failed(
-                contract,
-                f"contract worth {value} with {contract.get('supplier', 'its supplier')} has no exit plan",
-            )
+            why = f"contract worth {value} with {get('supplier', 'its supplier')} has no exit plan"
+            yield new(Outcome, (fail, kind, contract["id"], why, (), None))
     if passing:
-        yield ctx.passed_records(passing)
+        yield PassedRecords(kind, passing)
 
 
 RULES = (contract_owner_in_governance, high_value_exit_plan)

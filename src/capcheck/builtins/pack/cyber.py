@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from capcheck.builtins.pack._dates import impossible, parse_date
+from capcheck.builtins.pack._dates import impossible_check, parse_date
 from capcheck.builtins.pack._dspt import current_edition, edition_of, is_current, latest_per_organisation, own_codes
 from capcheck.core.models import Outcome
 from capcheck.core.rules import RuleContext, rule
@@ -60,10 +60,11 @@ def incidents_contained_in_time(evidence: Any, ctx: RuleContext) -> Iterator[Out
     """Days from detected_on to contained_on (or to the as-of date when not contained) against max_days."""
     severities = set(ctx.options["severities"])
     max_days = int(ctx.options["max_days"])
+    impossible = impossible_check(KIND, ctx.as_of)  # the kind's date rules read once, not per incident
     for incident in evidence.records(KIND):
         if incident.get("severity") not in severities:
             continue
-        if (problem := impossible(incident, KIND, ctx.as_of)) is not None:
+        if (problem := impossible(incident)) is not None:
             yield ctx.failed(incident, problem)
             continue
         detected = parse_date(incident.get("detected_on"))
@@ -132,6 +133,7 @@ def incidents_contained_in_time(evidence: Any, ctx: RuleContext) -> Iterator[Out
 def breaches_reported_to_ico(evidence: Any, ctx: RuleContext) -> Iterator[Outcome]:
     """Days from detected_on to ico_reported_on for reportable personal data breaches."""
     max_days = int(ctx.options["max_days"])
+    impossible = impossible_check(KIND, ctx.as_of)  # the kind's date rules read once, not per incident
     for incident in evidence.records(KIND):
         if incident.get("personal_data_breach") is False or incident.get("ico_reportable") is False:
             continue
@@ -139,7 +141,7 @@ def breaches_reported_to_ico(evidence: Any, ctx: RuleContext) -> Iterator[Outcom
         if gap:
             yield ctx.undetermined(incident, gap)
             continue
-        if (problem := impossible(incident, KIND, ctx.as_of)) is not None:
+        if (problem := impossible(incident)) is not None:
             yield ctx.failed(incident, problem)
             continue
         detected = parse_date(incident.get("detected_on"))

@@ -6,8 +6,8 @@ from collections.abc import Iterator
 from typing import Any
 
 from capcheck.builtins.pack._dspt import current_edition, edition_of, is_current, latest_per_organisation, own_codes
-from capcheck.core.models import Outcome, PassedRecords
-from capcheck.core.rules import RuleContext, is_missing, rule
+from capcheck.core.models import Outcome, PassedRecords, Status
+from capcheck.core.rules import RuleContext, rule
 
 __all__ = ["RULES"]
 
@@ -43,29 +43,30 @@ def high_risks_linked_to_controls(evidence: Any, ctx: RuleContext) -> Iterator[O
     kind = "governance-register"
     controls = {r["id"] for r in evidence.records(kind) if r.get("entry_type") == "control"}
     min_score = ctx.options["min_score"]
-    passing: list[str] = []  # yielded as one value (ctx.passed_records): passes are only counted
+    new, fail = tuple.__new__, Status.FAIL  # ctx.failed(entry, why), built as the tuple it is
+    passing: list[str] = []  # yielded as one value (PassedRecords): passes are only counted
+    keep = passing.append
     for entry in evidence.records(kind):
-        score = entry.get("risk_score")
-        if entry.get("entry_type") != "risk" or entry.get("status") == "closed":
+        get = entry.get
+        if get("entry_type") != "risk" or get("status") == "closed":
             continue
-        if is_missing(score):
+        score = get("risk_score")
+        if score is None or (type(score) is str and (score == "" or score.isspace())):  # is_missing, inlined
             yield ctx.undetermined(entry, ["risk_score"])  # an open risk with no score may be a high one
             continue
         if not isinstance(score, int) or score < min_score:
             continue
-        linked = entry.get("linked_controls") or []
+        linked = get("linked_controls") or []
         missing = [c for c in linked if c not in controls]
         if not linked:
-            yield ctx.failed(entry, f"risk scored {score} has no linked controls")
+            yield new(Outcome, (fail, kind, entry["id"], f"risk scored {score} has no linked controls", (), None))
         elif missing:
-            yield ctx.failed(
-                entry,
-                f"risk scored {score} links controls not in the register: {', '.join(missing)}",
-            )
+            why = f"risk scored {score} links controls not in the register: {', '.join(missing)}"
+            yield new(Outcome, (fail, kind, entry["id"], why, (), None))
         else:
-            passing.append(entry["id"])
+            keep(entry["id"])
     if passing:
-        yield ctx.passed_records(passing, kind=kind)
+        yield PassedRecords(kind, passing)
 
 
 @rule(

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import date
 from typing import Any
 
-from capcheck.builtins.pack._dates import days_before, impossible, parse_date
-from capcheck.core.models import Outcome, PassedRecords
+from capcheck.builtins.pack._dates import days_before, impossible_check, parse_date
+from capcheck.core.models import Outcome, PassedRecords, Status
 from capcheck.core.rules import RuleContext, is_missing, rule, undetermined_message
 
 __all__ = ["RULES"]
@@ -45,54 +46,60 @@ CAF_B4 = "https://www.ncsc.gov.uk/collection/cyber-assessment-framework/caf-obje
 def eol_share_per_environment(evidence: Any, ctx: RuleContext) -> Iterator[Outcome]:
     """Group in-service assets by environment; compare the end-of-life share with the limit."""
     kind = "it-assets"
-    groups: dict[str, list[Any]] = {}
+    exempt = set(ctx.options["exempt_hosting"])
+    as_of = ctx.as_of
+    # Per environment, in one pass: how many assets, those not known to be supported, and those with no
+    # status that may be in service and unsupported (counted against the limit, listed after the others,
+    # so that a missing column can never pass an environment).
+    groups: dict[str, tuple[list[int], list[Any], list[Any]]] = {}
+    # Whether each end_of_life value is on or before the as-of day (None: not a date), once per value.
+    ended: dict[Any, bool | None] = {}
     not_carried: list[str] = []  # assets whose source format cannot say their environment or status (an SBOM)
     lacking = evidence.declares_not_provided(kind)
     for asset in evidence.records(kind):
-        status = asset.get("status")
+        get = asset.get
+        status = get("status")
         if status != "in-service" and not is_missing(status):
-            continue  # a missing status is not a retired asset: it is counted, below, as undetermined
+            continue  # a missing status is not a retired asset: it is counted as undetermined
         if lacking and (skip := ctx.not_provided(asset, ["environment", "status"], kind=kind)) is not None:
             not_carried.append(skip.message)
             continue
-        environment = asset.get("environment", "unknown")
+        environment = get("environment", "unknown")
         group = groups.get(environment) if type(environment) is str else None
         if group is None:
-            group = groups.setdefault(str(environment), [])
-        group.append(asset)
+            group = groups.setdefault(str(environment), ([0], [], []))
+        group[0][0] += 1
+        # Not known to be supported on the as-of day (INFRA-001's judgement): its end of life is on or
+        # before that day, or it has no end-of-life date without stating that none is announced. An
+        # exempt hosting is supported by its supplier (as INFRA-001, which leaves it out of scope).
+        if get("hosting") in exempt:
+            unsupported = False
+        else:
+            end = get("end_of_life")
+            try:
+                over = ended[end]
+            except KeyError:
+                over = ended[end] = _ended(end, as_of)
+            except TypeError:  # an unhashable value (a list): not a date
+                over = None
+            unsupported = get("end_of_life_announced") is not False if over is None else over
+        if unsupported:
+            group[1].append(asset)
+        elif status != "in-service":  # missing (the only other status let through)
+            group[2].append(asset)
     if not_carried:
         count = f" ({len(not_carried)} assets)" if len(not_carried) > 1 else ""
         yield ctx.skipped(not_carried[0] + count, kind=kind, group="not provided by the source")
     limit = float(ctx.options["max_ratio"])
-    exempt = set(ctx.options["exempt_hosting"])
-    as_of = ctx.as_of
     for env in sorted(groups):
-        assets = groups[env]
-        if len(assets) < ctx.options["min_assets"]:
-            yield ctx.skipped(f"insufficient evidence: only {len(assets)} {env} assets", kind=kind, group=env)
+        (total,), past, unsure = groups[env]
+        if total < ctx.options["min_assets"]:
+            yield ctx.skipped(f"insufficient evidence: only {total} {env} assets", kind=kind, group=env)
             continue
-        past: list[Any] = []
-        # An asset with no status may be in service and unsupported: it counts against the limit, so that a
-        # missing column can never pass an environment. Listed after the unsupported ones.
-        unsure: list[Any] = []
-        for a in assets:
-            # Not known to be supported on the as-of day (INFRA-001's judgement): its end of life is on or
-            # before that day, or it has no end-of-life date without stating that none is announced. An
-            # exempt hosting is supported by its supplier (as INFRA-001, which leaves it out of scope).
-            if a.get("hosting") in exempt:
-                unsupported = False
-            elif (end := parse_date(a.get("end_of_life"))) is None:
-                unsupported = a.get("end_of_life_announced") is not False
-            else:
-                unsupported = end <= as_of
-            if unsupported:
-                past.append(a)
-            elif is_missing(a.get("status")):
-                unsure.append(a)
         past += unsure
-        ratio = len(past) / len(assets)
+        ratio = len(past) / total
         message = (
-            f"{len(past)} of {len(assets)} {env} assets ({ratio:.1%}) are past end of life or have no "
+            f"{len(past)} of {total} {env} assets ({ratio:.1%}) are past end of life or have no "
             f"end-of-life date; the limit is {limit:.1%}"
         )
         if unsure:
@@ -102,6 +109,12 @@ def eol_share_per_environment(evidence: Any, ctx: RuleContext) -> Iterator[Outco
             yield ctx.group_failed(kind, env, message, related=[(kind, a["id"]) for a in past[:20]])
         else:
             yield ctx.group_passed(kind, env, message)
+
+
+def _ended(value: Any, as_of: date) -> bool | None:
+    """Whether an end-of-life value is a date on or before ``as_of``; None when it is not a date."""
+    end = parse_date(value)
+    return None if end is None else end <= as_of
 
 
 @rule(
@@ -129,15 +142,22 @@ def eol_share_per_environment(evidence: Any, ctx: RuleContext) -> Iterator[Outco
 )
 def internet_facing_patched(evidence: Any, ctx: RuleContext) -> Iterator[Outcome | PassedRecords]:
     """Compare last_patched with the as-of date for internet-facing assets."""
+    kind = "it-assets"
     max_days = ctx.options["max_days"]
     exempt = set(ctx.options["exempt_hosting"])
     as_of = ctx.as_of
-    passing: list[str] = []  # yielded as one value (ctx.passed_records): passes are only counted
-    for asset in evidence.records("it-assets"):
-        facing, status = asset.get("internet_facing"), asset.get("status")
+    possible = impossible_check(kind, as_of)
+    # Days since each last_patched value, worked out once per value: registers repeat a few hundred dates.
+    ages: dict[Any, int | None] = {}
+    new, fail = tuple.__new__, Status.FAIL  # ctx.failed(asset, why), built as the tuple it is
+    passing: list[str] = []  # yielded as one value (PassedRecords): passes are only counted
+    keep = passing.append
+    for asset in evidence.records(kind):
+        get = asset.get
+        facing, status = get("internet_facing"), get("status")
         if facing is False or (status != "in-service" and not is_missing(status)):
             continue
-        if asset.get("hosting") in exempt:
+        if get("hosting") in exempt:
             continue
         if facing is not True or status != "in-service":  # both present is the common case: no gap
             gap = ctx.missing(asset, "internet_facing", "status")
@@ -145,22 +165,29 @@ def internet_facing_patched(evidence: Any, ctx: RuleContext) -> Iterator[Outcome
                 # an SBOM cannot say: insufficient evidence; a register that could: undetermined
                 yield ctx.not_provided(asset, gap) or ctx.undetermined(asset, gap)
                 continue
-        if (problem := impossible(asset, "it-assets", as_of)) is not None:
-            yield ctx.failed(asset, problem)
+        if (problem := possible(asset)) is not None:
+            yield new(Outcome, (fail, kind, asset["id"], problem, (), None))
             continue
-        age = days_before(asset.get("last_patched"), as_of)
+        patched = get("last_patched")
+        try:
+            age = ages[patched]
+        except KeyError:
+            age = ages[patched] = days_before(patched, as_of)
+        except TypeError:  # an unhashable value (a list): not a date
+            age = None
         if age is None:
-            yield ctx.failed(asset, f"internet-facing {asset.get('name', asset['id'])} has no last_patched date")
+            why = f"internet-facing {get('name', asset['id'])} has no last_patched date"
+            yield new(Outcome, (fail, kind, asset["id"], why, (), None))
         elif age > max_days:
-            yield ctx.failed(
-                asset,
-                f"internet-facing {asset.get('name', asset['id'])} last patched {age} days ago "
-                f"({asset['last_patched']}); the window is {max_days} days",
+            why = (
+                f"internet-facing {get('name', asset['id'])} last patched {age} days ago "
+                f"({asset['last_patched']}); the window is {max_days} days"
             )
+            yield new(Outcome, (fail, kind, asset["id"], why, (), None))
         else:
-            passing.append(asset["id"])
+            keep(asset["id"])
     if passing:
-        yield ctx.passed_records(passing)
+        yield PassedRecords(kind, passing)
 
 
 RULES = (eol_share_per_environment, internet_facing_patched)

@@ -12,11 +12,11 @@ from datetime import date, timedelta
 from functools import cache
 from typing import Any
 
-from capcheck.builtins.pack._dates import impossible, parse_date
+from capcheck.builtins.pack._dates import impossible_check, parse_date
 from capcheck.builtins.pack._money import money, no_rate_message
 from capcheck.core.models import Outcome
 from capcheck.core.resources import data_dir
-from capcheck.core.rules import RuleContext, rule
+from capcheck.core.rules import RuleContext, is_missing, rule
 
 __all__ = ["RULES"]
 
@@ -79,25 +79,39 @@ def direct_award_share(evidence: Any, ctx: RuleContext) -> Iterator[Outcome]:
     limit = float(ctx.options["max_ratio"])
     rates = ctx.options["gbp_rates"]
     scope = [c for c in evidence.records(CONTRACTS) if c.get("status") in statuses]
+    gbp: dict[int, float | None] = {}  # id(contract) -> _value(contract, rates), worked out once per contract
+
+    def value_of(contract: Any) -> float | None:
+        key = id(contract)
+        if key not in gbp:
+            gbp[key] = _value(contract, rates)
+        return gbp[key]
+
     if not by_count:
+        kept = []
         for contract in scope:
             value = money(contract, "value", rates)
-            if value is not None and value.gbp is None:
+            if value is None:
+                continue
+            if value.gbp is None:
                 yield ctx.failed(contract, no_rate_message(value, "COMM-005"), kind=CONTRACTS)
-        scope = [c for c in scope if _value(c, rates) is not None]
+                continue
+            gbp[id(contract)] = value.gbp
+            kept.append(contract)
+        scope = kept
     group = "all"
     if len(scope) < int(ctx.options["min_contracts"]):
         yield ctx.skipped(f"insufficient evidence: only {len(scope)} contracts in scope", group=group)
         return
     # A contract with no procurement_route may have been awarded directly: it counts as one (the worst case).
-    unsure = [c for c in scope if ctx.missing(c, "procurement_route")]
+    unsure = [c for c in scope if is_missing(c.get("procurement_route"))]
     direct = [c for c in scope if c.get("procurement_route") in routes] + unsure
     if by_count:
         part, total = float(len(direct)), float(len(scope))
         what = f"{len(direct)} of {len(scope)} contracts"
     else:
-        part = sum(_value(c, rates) or 0.0 for c in direct)
-        total = sum(_value(c, rates) or 0.0 for c in scope)
+        part = sum(value_of(c) or 0.0 for c in direct)
+        total = sum(value_of(c) or 0.0 for c in scope)
         what = f"GBP {part:,.0f} of GBP {total:,.0f} ({len(direct)} of {len(scope)} contracts)"
     if total <= 0:
         yield ctx.skipped("insufficient evidence: the contracts in scope have no value", group=group)
@@ -107,7 +121,7 @@ def direct_award_share(evidence: Any, ctx: RuleContext) -> Iterator[Outcome]:
     if unsure:
         message += f" ({len(unsure)} with no procurement_route counted as direct awards, e.g. {unsure[0]['id']})"
     if ratio > limit:
-        biggest = sorted(direct, key=lambda c: _value(c, rates) or 0.0, reverse=True)[:20]
+        biggest = sorted(direct, key=lambda c: value_of(c) or 0.0, reverse=True)[:20]
         yield ctx.group_failed(CONTRACTS, group, message, related=[(CONTRACTS, c["id"]) for c in biggest])
     else:
         yield ctx.group_passed(CONTRACTS, group, message)
@@ -152,14 +166,18 @@ def expiring_contracts_in_pipeline(evidence: Any, ctx: RuleContext) -> Iterator[
         replaced = item.get("replaces_contract")
         if isinstance(replaced, str):
             covering.setdefault(replaced, []).append(item)
+    rates = ctx.options["gbp_rates"]
+    impossible = impossible_check(CONTRACTS, ctx.as_of)  # the kind's date rules read once, not per contract
     for contract in evidence.records(CONTRACTS):
-        end = parse_date(contract.get("end_date"))
-        value = _value(contract, ctx.options["gbp_rates"])  # None (kept in scope) when it cannot be converted
-        if contract.get("status") != "active" or (end is not None and end > horizon):
+        if contract.get("status") != "active":
             continue
+        end = parse_date(contract.get("end_date"))
+        if end is not None and end > horizon:
+            continue
+        value = _value(contract, rates)  # None (kept in scope) when it cannot be converted
         if value is not None and value < min_value:
             continue
-        if (problem := impossible(contract, CONTRACTS, ctx.as_of)) is not None:
+        if (problem := impossible(contract)) is not None:
             yield ctx.failed(contract, problem, kind=CONTRACTS)
             continue
         if end is None:  # nobody can plan the re-procurement of a contract whose end is not recorded
@@ -306,24 +324,28 @@ def competitive_above_threshold(evidence: Any, ctx: RuleContext) -> Iterator[Out
         raise ValueError(f"option 'authority' must be one of {', '.join(AUTHORITIES)} (or empty), not {option!r}")
     authority, note = _authority(evidence, option)
     periods = procurement_thresholds()
+    # The thresholds in force on each start date, looked up once per date: registers repeat dates a lot.
+    in_force: dict[date, tuple[date, Mapping[str, Mapping[str, int]]]] = {}
     for contract in evidence.records(CONTRACTS):
-        value = money(contract, "value", rates)
-        if contract.get("status") not in statuses or value is None:
+        if contract.get("status") not in statuses or (value := money(contract, "value", rates)) is None:
             continue
         if value.gbp is None:
             yield ctx.failed(contract, no_rate_message(value, "COMM-008"), kind=CONTRACTS)
             continue
         contract_type = _TYPE_OF.get(str(contract.get("contract_type")), "goods-services")
         start = parse_date(contract.get("start_date")) or ctx.as_of
-        since, table = next(((f, t) for f, t in reversed(periods) if f <= start), periods[0])
-        if override > 0:
-            threshold, which = override, f"threshold of GBP {override:,.0f} (option value_threshold)"
-        else:
-            threshold = float(table[authority][contract_type])
-            which = f"{authority} {contract_type} threshold of GBP {threshold:,.0f} incl. VAT (from {since}){note}"
+        period = in_force.get(start)
+        if period is None:
+            period = in_force[start] = next(((f, t) for f, t in reversed(periods) if f <= start), periods[0])
+        since, table = period
+        threshold = override if override > 0 else float(table[authority][contract_type])
         gross = round(value.gbp * vat, 2)  # to the penny: an exact boundary must not hinge on float error
         if gross < threshold:
             continue
+        if override > 0:
+            which = f"threshold of GBP {override:,.0f} (option value_threshold)"
+        else:
+            which = f"{authority} {contract_type} threshold of GBP {threshold:,.0f} incl. VAT (from {since}){note}"
         if contract.get("procurement_route") in routes:
             yield ctx.passed(contract, kind=CONTRACTS)
             continue
