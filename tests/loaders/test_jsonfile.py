@@ -153,6 +153,48 @@ def test_the_layout_fast_path_agrees_with_the_bracket_scan() -> None:
     assert used_fast >= 3  # pretty-printed and one-record-per-line files take the fast path
 
 
+@pytest.mark.parametrize(
+    "records",
+    [
+        [{"id": f"R-{i}", "n": i, "ok": i % 2 == 0, "tags": ["a", "b"]} for i in range(30)],
+        [{"id": f"R-{i}", "s": "a\n[c] ] [", "none": None} for i in range(5)],
+        [{"id": "R-0"}],
+    ],
+    ids=["flat", "brackets-in-strings", "one"],
+)
+def test_the_flat_path_agrees_with_the_bracket_scan(records: list[dict[str, object]]) -> None:
+    from capcheck.builtins.loaders.jsonfile import record_lines_flat
+
+    layouts = _layouts(records)
+    # blank lines between records: the lines are not consecutive
+    layouts["gaps"] = layouts["one-record-per-line"].replace(b",\n", b",\n\n\n")
+    layouts["crlf"] = layouts["indent-2"].replace(b"\n", b"\r\n")
+    for name, data in layouts.items():
+        flat = record_lines_flat(data, records)
+        if name == "one-line":
+            assert flat is None  # the records share line 1: the bracket scan says so
+        else:
+            assert flat is not None, name
+            assert list(flat) == record_lines(data), name
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        b'{"kind":"k","records":[\n{"id":"A","n":{"x":1}},\n{"id":"B"}\n]}',  # a nested object
+        b'{"kind":"k","records":[\n{"id":"A","s":"{"},\n{"id":"B"}\n]}',  # a brace in a string
+        b'{"kind":"k","records":[\n{"id":"A"}, {"id":"B"}\n]}',  # two records on a line
+        b'{"kind":"k","records":[{"id":"A"},\n{"id":"B"}\n]}',  # the first shares the envelope's line
+    ],
+)
+def test_the_flat_path_declines_what_it_cannot_prove(data: bytes) -> None:
+    import orjson
+
+    from capcheck.builtins.loaders.jsonfile import record_lines_flat
+
+    assert record_lines_flat(data, orjson.loads(data)["records"]) is None
+
+
 def test_the_fast_path_declines_when_a_record_does_not_start_a_line() -> None:
     from capcheck.builtins.loaders.jsonfile import record_lines_by_layout
 
