@@ -1,4 +1,4 @@
-"""The built-in JSON evidence loader: orjson to parse, a lazy bracket scan for record lines."""
+"""The built-in JSON evidence loader: orjson to parse, record lines found at load (fast paths, else a bracket scan)."""
 
 from __future__ import annotations
 
@@ -30,7 +30,8 @@ def record_lines(data: bytes) -> list[int]:
     """The 1-based line of each object in the top-level ``records`` array, in order.
 
     One pass over the bytes at C speed per bracket, so it costs a few brackets per record;
-    capcheck runs it only for files whose records appear in the output.
+    capcheck runs it only for files that :func:`record_lines_flat` and :func:`record_lines_by_layout`
+    cannot place (records sharing lines with each other and with nested objects).
     """
     lines: list[int] = []
     depth = 0
@@ -131,46 +132,29 @@ def _match_end(match: re.Match[bytes]) -> int:
     return match.end()
 
 
-class _RecordLines:
-    """``locate`` of a JSON document: the line of each record, found on first use (one pass over the
-    file); the file's bytes are held only until then, so the evidence set does not keep a copy."""
-
-    __slots__ = ("_data", "_doc", "_table")
-
-    def __init__(self, data: bytes, doc: Any) -> None:
-        self._data: bytes | None = data
-        self._doc: Any = doc
-        #: The line of record i, 0 where it has none (a record that is not an object).
-        self._table: Sequence[int] | None = None
-
-    def __call__(self, index: int) -> int | None:
-        table = self._table
-        if table is None:
-            table = self._table = self.compute()
-        return (table[index] or None) if index < len(table) else None
-
-    def compute(self) -> Sequence[int]:
-        """The line table (computed once; the bytes are dropped)."""
-        if self._table is not None:
-            return self._table
-        data, doc = self._data, self._doc
-        assert data is not None
-        self._data = self._doc = None
-        records = doc.get("records") if isinstance(doc, dict) else None
-        if isinstance(records, list):
-            table = record_lines_flat(data, records)
-            if table is not None:
-                return table
-            fast = record_lines_by_layout(data, records)
-            if fast is not None:
-                return array("I", fast)
-        # The scan finds the records that are objects; a record that is not (a string, a list)
-        # has no line, and must not shift the lines of the records after it.
-        found = record_lines(data)
-        if isinstance(records, list) and any(type(r) is not dict for r in records):
-            objects = iter(found)
-            return array("I", [next(objects, 0) if type(r) is dict else 0 for r in records])
-        return array("I", found)
+def _line_table(data: bytes, doc: Any) -> Sequence[int]:
+    """The line of each record (0 for a record that is not an object, which has none), made while the
+    file is loaded so that its bytes are not kept: findings need the lines of most records anyway."""
+    records = doc.get("records") if isinstance(doc, dict) else None
+    if not isinstance(records, list):
+        return ()
+    envelope = data.find(b"{")
+    if data.find(b"\n", envelope, data.rfind(b"}")) < 0:  # one line: every record on it
+        line = data.count(b"\n", 0, envelope) + 1
+        return array("I", [line if type(r) is dict else 0 for r in records])
+    table = record_lines_flat(data, records)
+    if table is not None:
+        return table
+    fast = record_lines_by_layout(data, records)
+    if fast is not None:
+        return array("I", fast)
+    # The scan finds the records that are objects; a record that is not (a string, a list)
+    # has no line, and must not shift the lines of the records after it.
+    found = record_lines(data)
+    if any(type(r) is not dict for r in records):
+        objects = iter(found)
+        return array("I", [next(objects, 0) if type(r) is dict else 0 for r in records])
+    return array("I", found)
 
 
 def _lines_at(data: bytes, starts: list[int]) -> list[int]:
@@ -265,7 +249,11 @@ def load_json(source: SourceFile, context: LoadContext) -> Sequence[Document]:
         raise source.fail(f"malformed JSON: {cause}", line=line) from None
     _refuse_duplicate_keys(source, data, doc)
 
-    locate = _RecordLines(data, doc)
+    table = _line_table(data, doc)
+
+    def locate(index: int) -> int | None:
+        return (table[index] or None) if index < len(table) else None
+
     return [from_envelope(source, doc, locate, key_line=_key_lines(data))]
 
 
