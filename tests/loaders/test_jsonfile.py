@@ -337,6 +337,9 @@ def test_duplicate_keys_are_found_at_any_depth_and_only_there(
         '{"kind": "k", "records": [{"id": "R", "a": 1, "a": 2, "b": "x:y"}]}',
         # the same with the colon escaped: the re-serialisation has one colon more than the file
         '{"kind": "k", "records": [{"id": "R", "a": 1, "a": 2, "b": "x\\u003ay"}]}',
+        # the duplicate written with a space before its colon: that colon is a key's, not a string's
+        '{"kind":"k","records":[{"id":"R","a":1, "a" :2}]}',
+        '{"kind":"k","records":[{"id":"R","a":1,"a"\t:2,"t":"10:30"}]}',
         # a duplicate inside a nested object, records otherwise flat
         '{"kind": "k", "records": [{"id": "R", "n": {"a": 1, "a": 2}}]}',
     ],

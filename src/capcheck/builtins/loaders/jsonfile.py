@@ -119,17 +119,13 @@ def record_lines_flat(data: bytes, records: Sequence[Any]) -> Sequence[int] | No
     if data.count(b"{") != count + 1:
         return None  # nested objects, or braces in strings
     at_indent = re.compile(b"\n" + re.escape(data[line_start + 1 : first]) + b"\\{")
-    starts = list(map(_match_end, at_indent.finditer(data, line_start)))
+    starts = list(map(re.Match.end, at_indent.finditer(data, line_start)))
     if len(starts) != count:
         return None  # some records share a line
     line = data.count(b"\n", 0, first) + 1
     if data.count(b"\n", first, starts[-1]) == count - 1:
         return range(line, line + count)  # one record a line: the usual export
     return array("I", accumulate(map(data.count, repeat(b"\n"), starts, starts[1:]), initial=line))
-
-
-def _match_end(match: re.Match[bytes]) -> int:
-    return match.end()
 
 
 def _line_table(data: bytes, doc: Any) -> Sequence[int]:
@@ -179,6 +175,9 @@ def _key_lines(data: bytes) -> Callable[[str], int | None]:
     return find
 
 
+#: A colon after a character that is neither a quote nor whitespace: inside a string, never a key's.
+#: (The colon first, so that ``re`` looks for it at C speed and tests the character before only there.)
+_COLON_IN_STRING = re.compile(rb':(?<=[^"\s]:)')
 _RECORD_POINTER = re.compile(r"^/records/(\d+)(?:/|$)")
 #: Evidence nests at most this deep in JSON (orjson's own limit).
 _JSON_MAX_DEPTH = 1024
@@ -187,23 +186,26 @@ _JSON_MAX_DEPTH = 1024
 def _refuse_duplicate_keys(source: SourceFile, data: bytes, doc: Any) -> None:
     """Raise for a key that appears twice in one object (orjson keeps the last one silently).
 
-    Every member of an object in the file has exactly one colon outside strings, and a colon
-    anywhere else is inside a string; so ``colons in the file >= members in the file >= members
-    orjson kept``, the second equal only when no key was dropped as a duplicate. Two checks, each
-    at C speed, accept a file when the two ends meet:
+    Every member of an object in the file has exactly one colon outside strings, right after its
+    key's closing quote or after whitespace; every other colon is inside a string. So ``colons in the
+    file, less those that follow another character (inside a string for sure) >= members in the file
+    >= members orjson kept``, the second equal only when no key was dropped as a duplicate. Three
+    checks, at C speed, accept a file when the two ends meet:
 
-    * the members of the envelope and of records that are objects (``sum(map(len, records))``)
-      equal the colons: a lower bound of the members reaching the upper bound, so no key was
-      dropped (nor any nested object or string holds a colon: flat registers);
+    * the members of the envelope and of the records that are objects (``sum(map(len, records))``)
+      equal the colons: flat registers with no colon in a string (no nested object either);
+    * or they equal the colons less those after a character other than a quote or whitespace (a
+      title "Digital outcomes: beta", a time "10:30"): flat registers, any such colons in strings;
     * else the colons of orjson's re-serialisation of the parsed data equal the file's: orjson
       writes a string's colons as they are, so unless the file escapes one (``\\u003a``), both
       have as many colons in strings, and the file has more colons only when keys were dropped.
 
-    Only a file that passes neither (or escapes a colon) is parsed again, strictly, to name the
-    key and where it is.
+    Only a file that passes none (or escapes a colon) is parsed again, strictly, to name the key and
+    where it is.
     """
     colons = data.count(b":")
-    if colons == _members_lower_bound(doc):
+    members = _members_lower_bound(doc)
+    if colons == members or colons - len(_COLON_IN_STRING.findall(data)) == members:
         return
     if (b"\\" not in data or b"\\u003" not in data) and colons == orjson.dumps(doc).count(b":"):
         return
