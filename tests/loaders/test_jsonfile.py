@@ -350,3 +350,48 @@ def test_a_duplicate_hidden_by_a_colon_in_a_string_is_still_found(text: str) -> 
 
     with pytest.raises(EvidenceError, match="duplicate key 'a'"):
         load_json(SourceFile(path=Path("d.json"), display="d.json", data=text.encode()), LoadContext(kinds={}))
+
+
+_SEPARATORS = [",", ",\n", ", ", ",\n\n", "\n,\n  ", ",\n  ", ",\r\n\t"]
+#: Flat records with distinct keys: what the fast paths take.
+_FLAT_RECORDS = st.dictionaries(
+    st.sampled_from(["id", "a", "b", "c"]),
+    st.none() | st.booleans() | _NUMBERS | st.sampled_from(["x", "a: b", "10:30", "é\u2028"]) | _HOSTILE,
+).map(lambda d: _object(list(d.items())))
+
+
+@settings(max_examples=150, deadline=None, database=None)
+@given(
+    records=st.lists(_FLAT_RECORDS, min_size=1, max_size=6)
+    | st.lists(
+        _FLAT_RECORDS
+        | _VALUES.map(lambda v: v if isinstance(v, _Obj) else _object([("id", "R"), ("v", v)]))
+        | _SCALARS
+        | st.lists(_SCALARS, max_size=2),
+        max_size=6,
+    ),
+    separators=st.sampled_from(_SEPARATORS).map(lambda sep: [sep] * 6)  # one layout throughout
+    | st.lists(st.sampled_from([",\n", ",\n\n", ",\r\n"]), min_size=6, max_size=6)  # blank lines between some
+    | st.lists(st.sampled_from(_SEPARATORS), min_size=6, max_size=6),  # anything
+    opening=st.sampled_from(["[", "[\n", "[\n  ", "\n[\n\n"]),
+    style=st.builds(
+        _Style, colon=st.sampled_from([":", ": "]), comma=st.sampled_from([",", ", ", ",\n  "]), escape=st.just("plain")
+    ),
+)
+def test_the_line_table_agrees_with_the_bracket_scan(
+    records: list[object], separators: list[str], opening: str, style: _Style
+) -> None:
+    """Any layout of any records: the table made at load (whichever path makes it) is the bracket scan's."""
+    import orjson
+
+    from capcheck.builtins.loaders.jsonfile import _line_table
+
+    items = [_write(r, style) for r in records]
+    body = "".join(item + (separators[i] if i + 1 < len(items) else "") for i, item in enumerate(items))
+    data = ('{"kind": "k",\n"records": ' + opening + body + "\n]}\n").encode()
+    if any(isinstance(r, _Obj) and _has_duplicate(r) for r in records):
+        return  # not loadable: the duplicate-key check refuses it first
+    doc = orjson.loads(data)
+    found = iter(record_lines(data))
+    expected = [next(found) if type(r) is dict else 0 for r in doc["records"]]
+    assert list(_line_table(data, doc)) == expected
