@@ -300,7 +300,7 @@ def _has_duplicate(value: object) -> bool:
     return isinstance(value, list) and any(_has_duplicate(v) for v in value)
 
 
-@settings(max_examples=150, deadline=None, database=None)
+@settings(max_examples=100, deadline=None, database=None)
 @given(
     records=_RECORDS,
     kind_twice=st.booleans(),
@@ -360,7 +360,7 @@ _FLAT_RECORDS = st.dictionaries(
 ).map(lambda d: _object(list(d.items())))
 
 
-@settings(max_examples=150, deadline=None, database=None)
+@settings(max_examples=100, deadline=None, database=None)
 @given(
     records=st.lists(_FLAT_RECORDS, min_size=1, max_size=6)
     | st.lists(
