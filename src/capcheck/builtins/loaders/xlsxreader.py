@@ -95,17 +95,17 @@ def _unescape(text: str) -> str:
     return _ESCAPE.sub(lambda m: chr(int(m.group(1), 16)), text) if "_x" in text else text
 
 
-def _refuse_dtd(*_: Any) -> None:
-    raise WorkbookError("a part declares a DOCTYPE (refused: it could declare entities)")
+def _parser(part: str, *, namespaces: bool = True) -> Any:
+    """An expat parser for ``part``, text buffered, DTDs refused; with ``namespaces``, names are ``uri local``."""
 
+    def refuse(*_: Any) -> None:
+        raise WorkbookError(f"{part}: declares a DOCTYPE (refused: it could declare entities)")
 
-def _parser() -> Any:
-    """An expat parser with namespaces resolved (``uri local``), text buffered, and DTDs refused."""
-    parser = expat.ParserCreate(namespace_separator=" ")
+    parser = expat.ParserCreate(namespace_separator=" ") if namespaces else expat.ParserCreate()
     parser.buffer_text = True
     parser.buffer_size = _CHUNK
-    parser.StartDoctypeDeclHandler = _refuse_dtd
-    parser.EntityDeclHandler = _refuse_dtd
+    parser.StartDoctypeDeclHandler = refuse
+    parser.EntityDeclHandler = refuse
     return parser
 
 
@@ -153,7 +153,7 @@ class XlsxStream:
     def _parse(
         self, part: str, start: Callable[[str, dict[str, str]], None], end: Any = None, text: Any = None
     ) -> None:
-        parser = _parser()
+        parser = _parser(part)
         parser.StartElementHandler = start
         if end is not None:
             parser.EndElementHandler = end
@@ -246,43 +246,59 @@ class XlsxStream:
         return formats
 
     def _shared_strings(self) -> list[str]:
+        """The shared-strings table (read once, at the first sheet's rows)."""
         if self._strings is not None:
             return self._strings
         strings: list[str] = []
         self._strings = strings
-        if self._strings_part is None or self._strings_part not in self._names:
+        part = self._strings_part
+        if part is None or part not in self._names:
             return strings
         text: list[str] = []
-        state = {"t": False, "phonetic": False, "preserve": False}
         piece: list[str] = []
+        collect = phonetic = preserve = False
+        si = t = rph = ""
+
+        def root(tag: str, attrs: dict[str, str]) -> None:
+            nonlocal si, t, rph
+            prefix = _main_prefix(tag, attrs, "sst", part)
+            si, t, rph = prefix + "si", prefix + "t", prefix + "rPh"
+            parser.StartElementHandler = start
 
         def start(tag: str, attrs: dict[str, str]) -> None:
-            local = _local(tag)
-            if local == "t" and not state["phonetic"]:
-                state["t"] = True
-                state["preserve"] = attrs.get("http://www.w3.org/XML/1998/namespace space") == "preserve"
-                piece.clear()
-            elif local == "si":
+            nonlocal collect, phonetic, preserve
+            if tag == t:
+                if not phonetic:
+                    collect = True
+                    preserve = attrs.get("xml:space") == "preserve"
+                    piece.clear()
+            elif tag == si:
                 text.clear()
-            elif local == "rPh":
-                state["phonetic"] = True
+            elif tag == rph:
+                phonetic = True
 
         def end(tag: str) -> None:
-            local = _local(tag)
-            if local == "t" and state["t"]:
-                state["t"] = False
-                value = "".join(piece)
-                text.append(value if state["preserve"] else value.strip(" \t\r\n"))
-            elif local == "si":
+            nonlocal collect, phonetic
+            if tag == t:
+                if collect:
+                    collect = False
+                    value = "".join(piece)
+                    text.append(value if preserve else value.strip(" \t\r\n"))
+            elif tag == si:
                 strings.append(_unescape("".join(text)))
-            elif local == "rPh":
-                state["phonetic"] = False
+            elif tag == rph:
+                phonetic = False
 
         def data(chars: str) -> None:
-            if state["t"]:
+            if collect:
                 piece.append(chars)
 
-        self._parse(self._strings_part, start, end, data)
+        parser = _parser(part, namespaces=False)
+        parser.StartElementHandler = root
+        parser.EndElementHandler = end
+        parser.CharacterDataHandler = data
+        with self._open(part) as stream:
+            _feed(parser, stream, part)
         return strings
 
     def rows(self, sheet: SheetPart) -> Iterator[list[Any]]:
@@ -293,30 +309,31 @@ class XlsxStream:
         if not sheet.part:
             return
         strings = self._shared_strings()
-        formats = self._formats
+        dated = {str(style): form for style, form in enumerate(self._formats) if form}
         is_1904 = self.is_1904
         part = sheet.part
         done: list[list[Any]] = []
         row: list[Any] = []
         columns: dict[str, int] = {}
-        # The parse state, in closure cells (the handlers run once per element: this is the hot loop).
-        row_no = 0
-        column = 0
+        # The parse state, in closure cells: the handlers run once per element (this is the hot loop).
+        row_no = column = 0
         kind = "n"
-        style = 0
-        raw: str | None = None
+        style: str | None = None
+        raw = ""
         pieces: list[str] | None = None
-        collect = False
-        phonetic = False
-        text: list[str] = []
-        names: dict[str, str] = {}
+        collect = 0  # where text goes: 1 the <v> text, 2 the inline string's current piece, 0 nowhere
+        phonetic = keep = False
+        c = v = t = row_tag = is_tag = rph = ""
+
+        def root(tag: str, attrs: dict[str, str]) -> None:
+            nonlocal c, v, t, row_tag, is_tag, rph
+            prefix = _main_prefix(tag, attrs, "worksheet", part)
+            c, v, t, row_tag, is_tag, rph = (prefix + n for n in ("c", "v", "t", "row", "is", "rPh"))
+            parser.StartElementHandler = start
 
         def start(tag: str, attrs: dict[str, str]) -> None:
-            nonlocal row_no, column, kind, style, raw, pieces, collect, phonetic
-            local = names.get(tag)
-            if local is None:
-                local = names[tag] = _local(tag) if tag.rpartition(" ")[0] in _MAIN else ""
-            if local == "c":
+            nonlocal row_no, column, kind, style, raw, pieces, collect, phonetic, keep
+            if tag == c:
                 ref = attrs.get("r")
                 if ref is None:
                     column = len(row)
@@ -327,20 +344,13 @@ class XlsxStream:
                         found = columns[letters] = _column(letters, ref, part)
                     column = found
                 kind = attrs.get("t", "n")
-                s = attrs.get("s")
-                style = int(s) if s is not None and s.isdigit() else 0
-                raw = None
+                style = attrs.get("s")
+                raw = ""
                 pieces = None
-            elif local == "v":
-                collect = True
-                text.clear()
-            elif local == "t":
-                if not phonetic:
-                    collect = True
-                    if pieces is None:
-                        pieces = []
-                    text.clear()
-            elif local == "row":
+            elif tag == v:
+                collect = 1
+                raw = ""
+            elif tag == row_tag:
                 ref = attrs.get("r")
                 number = int(ref) if ref is not None and ref.isdigit() else row_no + 1
                 if number <= row_no:
@@ -349,52 +359,66 @@ class XlsxStream:
                     row_no += 1
                     done.append([])
                 row_no = number
-            elif local == "is":
+            elif tag == t:
+                if not phonetic:
+                    collect = 2
+                    keep = attrs.get("xml:space") == "preserve"
+                    if pieces is None:
+                        pieces = []
+                    pieces.append("")
+            elif tag == is_tag:
                 pieces = []
-            elif local == "rPh":
+            elif tag == rph:
                 phonetic = True
 
         def end(tag: str) -> None:
-            nonlocal raw, collect, phonetic
-            local = names[tag]
-            if local == "v":
-                collect = False
-                raw = "".join(text)
-            elif local == "c":
-                if kind == "s" and raw:
+            nonlocal collect, phonetic
+            if tag == c:
+                if kind == "s":
                     try:
-                        value: Any = strings[int(raw)]
+                        value: Any = strings[int(raw)] if raw else ""
                     except (ValueError, IndexError):
-                        raise WorkbookError(
-                            f"{part}: shared string {raw!r} is not in the shared-strings table"
-                        ) from None
+                        raise WorkbookError(f"{part}: shared string {raw!r} is not in the table") from None
+                elif kind == "n" and style not in dated:
+                    try:
+                        value = float(raw) if raw else ""
+                    except ValueError:
+                        raise WorkbookError(f"{part}: {raw!r} is not a number") from None
                 else:
-                    value = _value(kind, raw, pieces, style, formats, is_1904, part)
+                    value = _value(kind, raw, pieces, dated.get(style or "", 0), is_1904, part)
+                if value == "":
+                    return  # an empty cell (styled, or an error): the row is padded only up to a value
                 width = len(row)
                 if column == width:
                     row.append(value)
                 elif column > width:
                     row.extend([""] * (column - width))
                     row.append(value)
-                elif value != "":
+                else:
                     row[column] = value
-            elif local == "row":
+            elif tag == v:
+                collect = 0
+            elif tag == t:
+                if collect and not keep:
+                    assert pieces is not None
+                    pieces[-1] = pieces[-1].strip(" \t\r\n")  # as in the shared strings
+                collect = 0
+            elif tag == row_tag:
                 done.append(row.copy())
                 row.clear()
-            elif local == "t":
-                if collect:
-                    collect = False
-                    assert pieces is not None
-                    pieces.append("".join(text))
-            elif local == "rPh":
+            elif tag == rph:
                 phonetic = False
 
         def data(chars: str) -> None:
-            if collect:
-                text.append(chars)
+            nonlocal raw
+            if collect == 1:
+                raw += chars
+            elif collect:
+                assert pieces is not None
+                pieces[-1] += chars
 
-        parser = _parser()
-        parser.StartElementHandler = start
+        parser = _parser(part, namespaces=False)
+        parser.StartElementHandler = root
         parser.EndElementHandler = end
         parser.CharacterDataHandler = data
         with self._open(part) as stream:
@@ -412,6 +436,16 @@ class XlsxStream:
         yield from done
 
 
+def _main_prefix(tag: str, attrs: dict[str, str], expected: str, part: str) -> str:
+    """The prefix (``""`` or ``"x:"``) a part's root element gives SpreadsheetML's names, checking that the
+    root is ``expected`` in that namespace (parts are parsed without namespace processing: it is faster)."""
+    prefix, _, local = tag.rpartition(":")
+    namespace = attrs.get(f"xmlns:{prefix}" if prefix else "xmlns")
+    if local != expected or namespace not in _MAIN:
+        raise WorkbookError(f"{part}: the root element is {tag!r}, not a SpreadsheetML {expected}")
+    return f"{prefix}:" if prefix else ""
+
+
 def _column(letters: str, ref: str, part: str) -> int:
     """The 0-based column of a cell reference's letters (``AB`` is 27)."""
     if not letters or len(letters) > 3 or not letters.isascii() or not letters.isalpha():
@@ -424,10 +458,9 @@ def _column(letters: str, ref: str, part: str) -> int:
     return column - 1
 
 
-def _value(
-    kind: str, raw: str | None, pieces: list[str] | None, style: int, formats: list[int], is_1904: bool, part: str
-) -> Any:
-    """A cell's value from its type (``t``), its ``<v>`` text, its inline string and its style."""
+def _value(kind: str, raw: str, pieces: list[str] | None, form: int, is_1904: bool, part: str) -> Any:
+    """A cell's value from its type (``t``), its ``<v>`` text, its inline string's pieces and its number
+    format (a date, a duration or neither)."""
     if kind == "inlineStr":
         return _unescape("".join(pieces)) if pieces else ""
     if not raw:
@@ -437,7 +470,6 @@ def _value(
             number = float(raw)
         except ValueError:
             raise WorkbookError(f"{part}: {raw!r} is not a number") from None
-        form = formats[style] if style < len(formats) else 0
         return _as_date(number, form, is_1904) if form else number
     if kind == "b":
         return raw != "0"
