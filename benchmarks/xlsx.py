@@ -1,20 +1,25 @@
-"""Reading a spreadsheet register, measured beside the same records as CSV and JSON and beside the reader alone.
+"""Reading a spreadsheet register, measured beside the same records as CSV and JSON and beside the readers alone.
 
-One kind (``it-assets``), N records (default 100,000), from ``benchmarks/generate.py`` (seeded). The same
-records are written as JSON, CSV and an ``.xlsx`` workbook (typed cells: dates as date cells, booleans as
-booleans; written once with openpyxl, the test extra's writer, and kept under ``--data``). Each measure runs
-in a fresh process (its own peak RSS):
+One kind (``it-assets``), N records (default 100,000) of ten columns (:data:`COLUMNS`), from
+``benchmarks/generate.py`` (seeded). The same records are written as JSON, CSV and an ``.xlsx`` workbook laid
+out as Excel saves one (text in the shared-strings table, dates as serial numbers with a date format,
+booleans as booleans), kept under ``--data``. Each measure runs in a fresh process (its own peak RSS):
 
-* ``calamine`` - python-calamine alone: open the workbook and read the sheet's rows (what the loader starts from);
+* ``calamine`` - python-calamine alone: the sheet whole, then ``to_python`` (what the loader did until 2026-11);
+* ``calamine-iter`` - python-calamine's ``iter_rows`` (a row list at a time, over the sheet it read whole);
+* ``openpyxl`` - openpyxl's read-only mode (it streams the sheet's XML; pure Python over ElementTree);
+* ``stream`` - capcheck's streaming reader (:mod:`capcheck.builtins.loaders.xlsxreader`), what the loader uses;
 * ``xlsx``, ``csv``, ``json`` - capcheck's ``load_evidence`` on each file: read, parse, type, validate, index;
 * ``xlsx+mapping`` - the workbook through a ``[[mapping]]`` (trim, a value map, ``dates."*"``): the mapping's cost.
 
 Each measure is the best of ``--runs`` by CPU time (user + system: on a shared machine wall time counts the
-other processes too; both are reported). The figure to quote is the ratio ``xlsx / calamine`` (what capcheck
-adds to the reader), beside ``xlsx / csv`` and ``xlsx / json``. Usage::
+other processes too; both are reported). The figure to quote is the ratio ``xlsx / stream`` (what capcheck
+adds to its reader), beside ``xlsx / csv`` and ``xlsx / json``; peak RSS beside the records' own (the JSON
+load's). Usage::
 
-    python benchmarks/xlsx.py                 # N = 100,000 (writing the workbook takes about a minute, once)
-    python benchmarks/xlsx.py --records 2000  # quicker
+    python benchmarks/xlsx.py                      # N = 100,000 (the files are written once, in seconds)
+    python benchmarks/xlsx.py --records 1000000 --readers calamine,stream
+    python benchmarks/xlsx.py --records 2000       # quicker
 
 Figures are printed and written to ``benchmarks/out/xlsx.json`` (``--out``).
 """
@@ -68,8 +73,34 @@ book = CalamineWorkbook.from_path(str(path))
 rows = book.get_sheet_by_index(0).to_python(skip_empty_area=False)
 done(seconds=time.perf_counter() - t, cpu_seconds=c, records=len(rows) - 1)
 """,
+    "calamine-iter": _PRELUDE
+    + """
+from python_calamine import CalamineWorkbook
+t, c = time.perf_counter(), cpu()
+book = CalamineWorkbook.from_path(str(path))
+n = sum(1 for row in book.get_sheet_by_index(0).iter_rows())
+done(seconds=time.perf_counter() - t, cpu_seconds=c, records=n - 1)
+""",
+    "openpyxl": _PRELUDE
+    + """
+import openpyxl
+t, c = time.perf_counter(), cpu()
+book = openpyxl.load_workbook(path, read_only=True)
+n = sum(1 for row in book.worksheets[0].iter_rows(values_only=True))
+done(seconds=time.perf_counter() - t, cpu_seconds=c, records=n - 1)
+""",
+    "stream": _PRELUDE
+    + """
+from capcheck.builtins.loaders.xlsxreader import XlsxStream
+t, c = time.perf_counter(), cpu()
+book = XlsxStream(path.read_bytes())
+n = sum(1 for row in book.rows(book.sheets[0]))
+done(seconds=time.perf_counter() - t, cpu_seconds=c, records=n - 1)
+""",
     "load": _PRELUDE + _LOAD,
 }
+#: The readers measured alone: each reads every row of the sheet into Python values.
+READERS = ("calamine", "calamine-iter", "openpyxl", "stream")
 #: The mapping measured: every text cell trimmed, a value map on a column, every date field through formats.
 MAPPING = [
     {
@@ -253,15 +284,15 @@ def _phase(name: str, path: Path, *args: str) -> dict[str, Any]:
     return result
 
 
-def measure(paths: dict[str, Path], runs: int = 3) -> dict[str, Any]:
+def measure(paths: dict[str, Path], runs: int = 3, readers: tuple[str, ...] = READERS) -> dict[str, Any]:
     """Best of ``runs`` for each measure, and the ratios."""
 
     def best(name: str, path: Path, *args: str) -> dict[str, Any]:
         results = [_phase(name, path, *args) for _ in range(runs)]
         return min(results, key=lambda r: float(r["cpu_seconds"]))
 
-    rows = {
-        "calamine": best("calamine", paths["xlsx"]),
+    rows = {name: best(name, paths["xlsx"]) for name in readers}
+    rows |= {
         "xlsx": best("load", paths["xlsx"]),
         "xlsx+mapping": best("load", paths["xlsx"], json.dumps(MAPPING)),
         "csv": best("load", paths["csv"]),
@@ -272,15 +303,12 @@ def measure(paths: dict[str, Path], runs: int = 3) -> dict[str, Any]:
         raise SystemExit(f"the measures read different record counts: {rows}")
     # Ratios of CPU time (user + system): on a shared machine wall time also counts the other processes.
     seconds = {name: float(r["cpu_seconds"]) for name, r in rows.items()}
+    ratios = {f"xlsx/{name}": seconds["xlsx"] / seconds[name] for name in (*readers, "csv", "json")}
+    ratios["xlsx+mapping/xlsx"] = seconds["xlsx+mapping"] / seconds["xlsx"]
     return {
         "records": records.pop(),
         "measures": rows,
-        "ratios": {
-            "xlsx/calamine": seconds["xlsx"] / seconds["calamine"],
-            "xlsx/csv": seconds["xlsx"] / seconds["csv"],
-            "xlsx/json": seconds["xlsx"] / seconds["json"],
-            "xlsx+mapping/xlsx": seconds["xlsx+mapping"] / seconds["xlsx"],
-        },
+        "ratios": ratios,
         "bytes": {fmt: p.stat().st_size for fmt, p in paths.items()},
     }
 
@@ -291,13 +319,22 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--records", type=int, default=100_000, help="records (default 100000)")
     parser.add_argument("--seed", type=int, default=2017)
     parser.add_argument("--runs", type=int, default=3, help="runs per measure, the best kept (default 3)")
+    parser.add_argument(
+        "--readers",
+        default=",".join(READERS),
+        help=f"the readers measured alone, comma-separated (default {','.join(READERS)}; openpyxl is slow)",
+    )
     parser.add_argument("--out", type=Path, default=HERE / "out", help="results directory (default benchmarks/out)")
     parser.add_argument("--data", type=Path, default=HERE / "data", help="generated files (default benchmarks/data)")
     args = parser.parse_args(argv)
     t = time.perf_counter()
     paths = prepare(args.data, args.records, args.seed)
     prepared = time.perf_counter() - t
-    result = measure(paths, args.runs)
+    readers = tuple(r for r in args.readers.split(",") if r)
+    unknown = set(readers) - set(READERS)
+    if unknown:
+        parser.error(f"unknown readers: {', '.join(sorted(unknown))} (known: {', '.join(READERS)})")
+    result = measure(paths, args.runs, readers)
     result["prepare_seconds"] = prepared
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / "xlsx.json").write_text(json.dumps(result, indent=2) + "\n")
