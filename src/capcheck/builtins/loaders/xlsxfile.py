@@ -14,7 +14,9 @@ text (``1042``, not ``1042.0``), text cells are typed like CSV cells (:mod:`capc
 A record is located by sheet and row (``register.xlsx!Assets:6``), a bad cell by its reference
 (``register.xlsx!Assets!J6``).
 
-The reader is python-calamine (Rust): see docs/performance.md for its measurement against openpyxl.
+An ``.xlsx``/``.xlsm`` sheet is streamed a row at a time (:mod:`capcheck.builtins.loaders.xlsxreader`), so
+reading it takes memory for the records kept, not for the sheet's cell grid; ``.xls`` and ``.ods`` are read
+by python-calamine (Rust), a sheet whole. docs/performance.md has the measurements behind the choice.
 """
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ import zipfile
 from collections.abc import Callable, Iterator, Sequence
 from datetime import date, datetime, time, timedelta
 from functools import partial
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from python_calamine import CalamineError, CalamineWorkbook, SheetVisibleEnum
 
@@ -42,7 +44,7 @@ if TYPE_CHECKING:
     from capcheck.core.kinds import EvidenceKind
     from capcheck.core.mapping import FileMapping
 
-__all__ = ["check_expansion", "column_letters", "load_workbook", "sheet_kind"]
+__all__ = ["Workbook", "check_expansion", "column_letters", "load_workbook", "open_workbook", "sheet_kind"]
 
 
 def sheet_kind(name: str) -> str:
@@ -375,6 +377,17 @@ def check_expansion(source: SourceFile) -> None:
         )
 
 
+class Workbook(Protocol):
+    """A workbook as the loader reads it: its sheets in order, and a sheet's rows."""
+
+    #: (name, visible) of each sheet, in workbook order.
+    sheets: list[tuple[str, bool]]
+
+    def rows(self, name: str) -> Iterator[list[Any]]:
+        """The sheet's rows from row 1, a row ending at its last value (missing cells are empty)."""
+        ...  # pragma: no cover
+
+
 class _Book:
     """A workbook's sheets, read by python-calamine (``.xls``, ``.ods``): a sheet whole, then its rows."""
 
@@ -414,9 +427,11 @@ class _StreamedBook:
         return self._book.rows(self._parts[name])
 
 
-def _open_book(source: SourceFile) -> _Book | _StreamedBook:
-    """An Office Open XML workbook (a zip archive with a ``[Content_Types].xml``) is streamed; anything else
-    (``.xls``, ``.ods``) is read by python-calamine."""
+def open_workbook(source: SourceFile) -> Workbook:
+    """The workbook's sheets and their rows: an Office Open XML workbook (a zip archive with a
+    ``[Content_Types].xml``: ``.xlsx``, ``.xlsm``) streamed, anything else (``.xls``, ``.ods``) read by
+    python-calamine. A damaged workbook raises this file's :class:`EvidenceError`; a damaged sheet, found as
+    its rows are read, raises :class:`WorkbookError`."""
     if source.data.startswith(b"PK"):
         with zipfile.ZipFile(io.BytesIO(source.data)) as archive:  # readable: check_expansion opened it
             if "[Content_Types].xml" in archive.namelist() and "content.xml" not in archive.namelist():
@@ -427,7 +442,7 @@ def _open_book(source: SourceFile) -> _Book | _StreamedBook:
 def load_workbook(source: SourceFile, context: LoadContext) -> Sequence[Document]:
     """Read every visible sheet named like a kind (or the only sheet, kind from the file name)."""
     check_expansion(source)
-    book = _open_book(source)
+    book = open_workbook(source)
     names = [name for name, _ in book.sheets]
     visible = [name for name, shown in book.sheets if shown]
     hidden: list[str] = []
