@@ -35,6 +35,8 @@ _CHUNK = 1 << 16
 _BUILTIN_DATES = frozenset({14, 15, 16, 17, 18, 19, 20, 21, 22, 45, 47})
 _BUILTIN_DURATIONS = frozenset({46})
 _EPOCH = datetime(1899, 12, 30)
+#: Date cells remembered by their serial (cleared when full: a bound, however many distinct dates a sheet has).
+_SEEN_DATES = 1 << 16
 _ESCAPE = re.compile(r"_x([0-9A-Fa-f]{4})_")
 
 _DATE, _DURATION = 1, 2
@@ -315,6 +317,7 @@ class XlsxStream:
         done: list[list[Any]] = []
         row: list[Any] = []
         columns: dict[str, int] = {}
+        seen: dict[tuple[str | None, str], Any] = {}  # date cells' values by style and serial
         # The parse state, in closure cells: the handlers run once per element (this is the hot loop).
         row_no = column = 0
         kind = "n"
@@ -384,8 +387,14 @@ class XlsxStream:
                         value = float(raw) if raw else ""
                     except ValueError:
                         raise WorkbookError(f"{part}: {raw!r} is not a number") from None
+                elif kind == "n" and (value := seen.get((style, raw))) is not None:
+                    pass  # a date cell seen before (registers repeat their dates)
                 else:
                     value = _value(kind, raw, pieces, dated.get(style or "", 0), is_1904, part)
+                    if kind == "n":
+                        if len(seen) >= _SEEN_DATES:
+                            seen.clear()
+                        seen[style, raw] = value
                 if value == "":
                     return  # an empty cell (styled, or an error): the row is padded only up to a value
                 width = len(row)
