@@ -229,3 +229,12 @@ def test_a_doctype_in_a_sheet_is_a_located_problem_not_an_expansion(load, workdi
         "register.xlsx!Governance register: cannot read the sheet: xl/worksheets/sheet1.xml: declares a DOCTYPE"
         " (refused: it could declare entities)"
     ]
+
+
+def test_a_shared_strings_table_that_fails_fails_every_sheet_that_reads_it() -> None:
+    """Not half a table for the second sheet: the table is kept only once it was read whole."""
+    shared = f'<sst xmlns="{MAIN}"><si><t>id</t></si><si><t>cut'
+    book = XlsxStream(package(sheet_xml('<row r="1"><c r="A1" t="s"><v>0</v></c></row>'), shared=shared))
+    for _ in range(2):
+        with pytest.raises(WorkbookError, match="xl/sharedStrings.xml: not well-formed XML"):
+            list(book.rows(book.sheets[0]))

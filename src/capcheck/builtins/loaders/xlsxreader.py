@@ -7,7 +7,7 @@ memory holds the shared-strings table (the workbook's distinct texts, which reco
 the cell styles and one chunk. It gives the values python-calamine gives (``to_python(skip_empty_area=False)``):
 ``""`` for an empty or error cell, ``float`` for a number, ``bool``, ``str``, and for a number whose style is a
 date format a ``date`` (a whole day), ``datetime``, ``time`` (under one day) or ``timedelta`` (``[h]:mm``
-formats); rows are padded to the same width from column A.
+formats). A row is a list from column A to its last value (calamine pads every row to the sheet's width).
 
 Every part is parsed by expat with DOCTYPE declarations refused (so no entity can be declared, let alone
 expanded: what defusedxml's ``forbid_dtd`` does), and a member is read no further than its declared size.
@@ -252,9 +252,9 @@ class XlsxStream:
         if self._strings is not None:
             return self._strings
         strings: list[str] = []
-        self._strings = strings
         part = self._strings_part
         if part is None or part not in self._names:
+            self._strings = strings
             return strings
         text: list[str] = []
         piece: list[str] = []
@@ -300,7 +300,11 @@ class XlsxStream:
         parser.EndElementHandler = end
         parser.CharacterDataHandler = data
         with self._open(part) as stream:
-            _feed(parser, stream, part)
+            try:
+                _feed(parser, stream, part)
+            except (zipfile.BadZipFile, OSError, EOFError) as exc:  # a damaged or truncated member
+                raise WorkbookError(f"{part}: {exc}") from None
+        self._strings = strings  # only once whole: a table that failed fails every sheet that needs it
         return strings
 
     def rows(self, sheet: SheetPart) -> Iterator[list[Any]]:
