@@ -205,6 +205,7 @@ def test_a_cell_far_out_costs_its_row_not_a_grid() -> None:
         ("sheet", sheet_xml('<row r="1"><c r="A1"><v>one</v></c></row>'), "'one' is not a number"),
         ("sheet", sheet_xml('<row r="1"><c r="1A"><v>1</v></c></row>'), "'1A' is not a cell reference"),
         ("sheet", sheet_xml('<row r="2"/><row r="1"/>'), "row 1 comes after row 2"),
+        ("sheet", sheet_xml('<row r="99999999999"/>'), "row 99999999999 is beyond the last (1048576)"),
         ("sheet", f'<sheet xmlns="{MAIN}"/>', "the root element is 'sheet', not a SpreadsheetML worksheet"),
     ],
 )
@@ -236,5 +237,5 @@ def test_a_shared_strings_table_that_fails_fails_every_sheet_that_reads_it() -> 
     shared = f'<sst xmlns="{MAIN}"><si><t>id</t></si><si><t>cut'
     book = XlsxStream(package(sheet_xml('<row r="1"><c r="A1" t="s"><v>0</v></c></row>'), shared=shared))
     for _ in range(2):
-        with pytest.raises(WorkbookError, match="xl/sharedStrings.xml: not well-formed XML"):
+        with pytest.raises(WorkbookError, match=r"xl/sharedStrings\.xml: not well-formed XML"):
             list(book.rows(book.sheets[0]))

@@ -31,6 +31,8 @@ _MAIN = ("http://schemas.openxmlformats.org/spreadsheetml/2006/main", "http://pu
 _PACKAGE_RELS = "http://schemas.openxmlformats.org/package/2006/relationships"
 _OFFICE_DOCUMENT = "/officeDocument"
 _CHUNK = 1 << 16
+#: Excel's last row: a row number beyond it would make the reader produce that many blank rows before it.
+_LAST_ROW = 1_048_576
 #: Built-in number formats that are dates or times (ECMA-376 18.8.30), and the duration one (``[h]:mm:ss``).
 _BUILTIN_DATES = frozenset({14, 15, 16, 17, 18, 19, 20, 21, 22, 45, 47})
 _BUILTIN_DURATIONS = frozenset({46})
@@ -360,8 +362,9 @@ class XlsxStream:
             elif tag == row_tag:
                 ref = attrs.get("r")
                 number = int(ref) if ref is not None and ref.isdigit() else row_no + 1
-                if number <= row_no:
-                    raise WorkbookError(f"{part}: row {number} comes after row {row_no}")
+                if number <= row_no or number > _LAST_ROW:
+                    where = f"comes after row {row_no}" if number <= row_no else f"is beyond the last ({_LAST_ROW})"
+                    raise WorkbookError(f"{part}: row {number} {where}")
                 while row_no < number - 1:  # rows the sheet leaves out
                     row_no += 1
                     done.append([])
