@@ -320,7 +320,7 @@ class XlsxStream:
         dated = {str(style): form for style, form in enumerate(self._formats) if form}
         is_1904 = self.is_1904
         part = sheet.part
-        done: list[list[Any]] = []
+        done: list[list[Any] | int] = []  # rows parsed, not yet handed over (an int: that many blank rows)
         row: list[Any] = []
         columns: dict[str, int] = {}
         seen: dict[tuple[str | None, str], Any] = {}  # date cells' values by style and serial
@@ -365,9 +365,8 @@ class XlsxStream:
                 if number <= row_no or number > _LAST_ROW:
                     where = f"comes after row {row_no}" if number <= row_no else f"is beyond the last ({_LAST_ROW})"
                     raise WorkbookError(f"{part}: row {number} {where}")
-                while row_no < number - 1:  # rows the sheet leaves out
-                    row_no += 1
-                    done.append([])
+                if number > row_no + 1:  # rows the sheet leaves out: counted, made as they are handed over
+                    done.append(number - row_no - 1)
                 row_no = number
             elif tag == t:
                 if not phonetic:
@@ -442,14 +441,14 @@ class XlsxStream:
                 while chunk := stream.read(_CHUNK):
                     parser.Parse(chunk, False)
                     if done:
-                        yield from done
+                        yield from _rows(done)
                         done.clear()
                 parser.Parse(b"", True)
             except expat.ExpatError as exc:
                 raise WorkbookError(f"{part}: not well-formed XML ({exc})") from None
             except (zipfile.BadZipFile, OSError, EOFError) as exc:
                 raise WorkbookError(f"{part}: {exc}") from None
-        yield from done
+        yield from _rows(done)
 
 
 def _main_prefix(tag: str, attrs: dict[str, str], expected: str, part: str) -> str:
@@ -460,6 +459,15 @@ def _main_prefix(tag: str, attrs: dict[str, str], expected: str, part: str) -> s
     if local != expected or namespace not in _MAIN:
         raise WorkbookError(f"{part}: the root element is {tag!r}, not a SpreadsheetML {expected}")
     return f"{prefix}:" if prefix else ""
+
+
+def _rows(done: list[list[Any] | int]) -> Iterator[list[Any]]:
+    for item in done:
+        if type(item) is int:
+            for _ in range(item):
+                yield []  # a new list each time: the caller may extend a row
+        else:
+            yield item  # type: ignore[misc]  # not an int: a row
 
 
 def _column(letters: str, ref: str, part: str) -> int:
