@@ -9,6 +9,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from python_calamine import CalamineWorkbook
 
 from capcheck.builtins.loaders.xlsxreader import WorkbookError, XlsxStream, date_format
@@ -243,3 +246,95 @@ def test_a_shared_strings_table_that_fails_fails_every_sheet_that_reads_it() -> 
     for _ in range(2):
         with pytest.raises(WorkbookError, match=r"xl/sharedStrings\.xml: not well-formed XML"):
             list(book.rows(book.sheets[0]))
+
+
+_TEXT = st.one_of(
+    st.lists(
+        st.sampled_from([" ", "\t", "\n", "a", "&", "<", "\u00e9", "_x000D_", "\u00a0", "1", "."]), max_size=6
+    ).map("".join),
+    st.text(
+        st.characters(blacklist_categories=("Cs",), blacklist_characters="\x00\ufffe\uffff", max_codepoint=0x2FFF),
+        max_size=12,
+    ),
+).filter(lambda t: not ILLEGAL_CHARACTERS_RE.search(t))
+_CELLS = st.one_of(
+    st.none(),
+    _TEXT,
+    st.booleans(),
+    st.integers(-(2**40), 2**40),
+    st.floats(allow_nan=False, allow_infinity=False, width=32),
+    st.dates(min_value=date(1900, 3, 1), max_value=date(9999, 12, 31)),
+    st.datetimes(min_value=datetime(1900, 3, 1), max_value=datetime(9999, 12, 31)).map(
+        lambda d: d.replace(microsecond=d.microsecond // 1000 * 1000)
+    ),
+)
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.lists(st.lists(_CELLS, max_size=6), min_size=1, max_size=6))
+def test_any_workbook_openpyxl_writes_reads_as_calamine_reads_it(rows: list[list[Any]]) -> None:
+    """Generated sheets (text with spaces and symbols, numbers, booleans, dates, date-times, gaps), saved by
+    openpyxl (inline strings), read cell for cell as python-calamine reads them."""
+    import openpyxl
+
+    book = openpyxl.Workbook()
+    sheet = book.active
+    for number, row in enumerate(rows, start=1):
+        for column, value in enumerate(row, start=1):
+            if value is not None:
+                sheet.cell(number, column, value)
+    buffer = io.BytesIO()
+    book.save(buffer)
+    same_as_calamine(buffer.getvalue())
+
+
+#: A cell as Excel writes one: a shared or inline string (its text kept with xml:space="preserve" or not), a
+#: boolean, or a number in one of STYLES' formats (general, dates, a duration, a time, a quoted "d").
+_XML_CELLS = st.one_of(
+    st.none(),
+    st.tuples(st.sampled_from(["s", "inlineStr"]), _TEXT, st.booleans()),
+    st.tuples(st.just("b"), st.booleans(), st.just(False)),
+    st.tuples(
+        st.just("n"),
+        st.one_of(
+            st.integers(-100, 3_000_000),
+            st.floats(-1e6, 3e6, allow_nan=False),
+            st.floats(0, 1, allow_nan=False),
+        ),
+        st.integers(0, 6),
+    ),
+)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.lists(_XML_CELLS, max_size=6), min_size=1, max_size=6), st.booleans())
+def test_any_sheet_xml_reads_as_calamine_reads_it(rows: list[list[Any]], is_1904: bool) -> None:
+    """Generated sheet XML: shared and inline strings with and without xml:space="preserve", booleans,
+    numbers in date, time, duration and plain formats (out-of-range serials too), either date system."""
+    from xml.sax.saxutils import escape
+
+    shared: list[str] = []
+    xml = []
+    for number, row in enumerate(rows, start=1):
+        cells = []
+        for column, cell in enumerate(row):
+            if cell is None:
+                continue
+            ref = f"{chr(65 + column)}{number}"
+            kind, value, extra = cell
+            if kind in ("s", "inlineStr"):
+                space = ' xml:space="preserve"' if extra else ""
+                text = f"<t{space}>{escape(value)}</t>"
+                if kind == "s":
+                    shared.append(f"<si>{text}</si>")
+                    cells.append(f'<c r="{ref}" t="s"><v>{len(shared) - 1}</v></c>')
+                else:
+                    cells.append(f'<c r="{ref}" t="inlineStr"><is>{text}</is></c>')
+            elif kind == "b":
+                cells.append(f'<c r="{ref}" t="b"><v>{int(value)}</v></c>')
+            else:
+                cells.append(f'<c r="{ref}" s="{extra}"><v>{value!r}</v></c>')
+        xml.append(f'<row r="{number}">{"".join(cells)}</row>')
+    table = f'<sst xmlns="{MAIN}">{"".join(shared)}</sst>'
+    book_pr = '<workbookPr date1904="1"/>' if is_1904 else ""
+    same_as_calamine(package(sheet_xml("".join(xml)), shared=table, book_pr=book_pr))
