@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from python_calamine import CalamineWorkbook
@@ -308,6 +308,8 @@ _XML_CELLS = st.one_of(
 
 @settings(max_examples=60, deadline=None)
 @given(st.lists(st.lists(_XML_CELLS, max_size=6), min_size=1, max_size=6), st.booleans())
+@example([[("n", 1628906.3293617186, 1)]], False)  # a half millisecond: rounded away from zero, as Rust does
+@example([[("n", -693595.0, 1)]], False)  # before year 1: still a time of day
 def test_any_sheet_xml_reads_as_calamine_reads_it(rows: list[list[Any]], is_1904: bool) -> None:
     """Generated sheet XML: shared and inline strings with and without xml:space="preserve", booleans,
     numbers in date, time, duration and plain formats (out-of-range serials too), either date system."""

@@ -16,6 +16,7 @@ expanded: what defusedxml's ``forbid_dtd`` does), and a member is read no furthe
 from __future__ import annotations
 
 import io
+import math
 import posixpath
 import re
 import zipfile
@@ -504,21 +505,27 @@ def _value(kind: str, raw: str, pieces: list[str] | None, form: int, is_1904: bo
     return ""  # "e": an error cell (#N/A, #DIV/0!) reads as empty, as python-calamine reads it
 
 
+def _round(value: float) -> int:
+    """Half away from zero, as Rust's ``f64::round`` (Python's ``round`` goes half to even: a millisecond apart)."""
+    return int(math.copysign(math.floor(abs(value) + 0.5), value))
+
+
 def _as_date(number: float, form: int, is_1904: bool) -> Any:
     """A date-formatted number as python-calamine gives it (a plain float where it is out of range): to the
     millisecond, days counted from 1899-12-30 (1904-01-01 in the 1904 system), serials before 60 (Excel's
     phantom 1900-02-29) a day later."""
     try:
         if form == _DURATION:
-            return timedelta(milliseconds=round(number * 86_400_000))
+            return timedelta(milliseconds=_round(number * 86_400_000))
         shifted = number + 1462 if is_1904 else number
         if shifted < 60:
             shifted += 1
-        moment = _EPOCH + timedelta(milliseconds=round(shifted * 86_400_000))
+        ms = _round(shifted * 86_400_000)
+        if number < 1.0:  # a time of day, whatever day it falls on (before year 1 too)
+            return (_EPOCH + timedelta(milliseconds=ms % 86_400_000)).time()
+        moment = _EPOCH + timedelta(milliseconds=ms)
     except (OverflowError, ValueError):
         return number
-    if number < 1.0:
-        return moment.time()
     if number.is_integer():
         return moment.date()
     return moment
