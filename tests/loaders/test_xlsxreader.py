@@ -294,6 +294,13 @@ _XML_CELLS = st.one_of(
     st.none(),
     st.tuples(st.sampled_from(["s", "inlineStr"]), _TEXT, st.booleans()),
     st.tuples(st.just("b"), st.booleans(), st.just(False)),
+    st.tuples(st.just("str"), _TEXT, st.just(False)),  # a formula's cached text
+    st.tuples(st.just("e"), st.sampled_from(["#N/A", "#DIV/0!", "#REF!", "#VALUE!"]), st.just(False)),
+    st.tuples(
+        st.just("d"),
+        st.sampled_from(["2027-01-31", "2027-01-31T09:30:00", "09:30:00", "2027-02-30", "not a date"]),
+        st.just(False),
+    ),
     st.tuples(
         st.just("n"),
         st.one_of(
@@ -311,8 +318,9 @@ _XML_CELLS = st.one_of(
 @example([[("n", 1628906.3293617186, 1)]], False)  # a half millisecond: rounded away from zero, as Rust does
 @example([[("n", -693595.0, 1)]], False)  # before year 1: still a time of day
 def test_any_sheet_xml_reads_as_calamine_reads_it(rows: list[list[Any]], is_1904: bool) -> None:
-    """Generated sheet XML: shared and inline strings with and without xml:space="preserve", booleans,
-    numbers in date, time, duration and plain formats (out-of-range serials too), either date system."""
+    """Generated sheet XML: shared and inline strings with and without xml:space="preserve", booleans, formula
+    text, error cells, ISO date cells, numbers in date, time, duration and plain formats (out-of-range serials
+    too), either date system."""
     from xml.sax.saxutils import escape
 
     shared: list[str] = []
@@ -334,6 +342,8 @@ def test_any_sheet_xml_reads_as_calamine_reads_it(rows: list[list[Any]], is_1904
                     cells.append(f'<c r="{ref}" t="inlineStr"><is>{text}</is></c>')
             elif kind == "b":
                 cells.append(f'<c r="{ref}" t="b"><v>{int(value)}</v></c>')
+            elif kind in ("str", "e", "d"):
+                cells.append(f'<c r="{ref}" t="{kind}"><f>A1</f><v>{escape(value)}</v></c>')
             else:
                 cells.append(f'<c r="{ref}" s="{extra}"><v>{value!r}</v></c>')
         xml.append(f'<row r="{number}">{"".join(cells)}</row>')
