@@ -1,7 +1,7 @@
 """A streaming ``.xlsx``/``.xlsm`` reader (stdlib ``zipfile`` and expat): a worksheet's rows one at a time.
 
-python-calamine reads a whole sheet into memory before the first row can be had (its ``Range``, and a copy
-of it for ``to_python``), so a workbook's reading memory grows with its cell grid. This reader decompresses
+python-calamine reads a whole sheet into memory (its ``Range``, a dense grid) before the first row can be had,
+so a workbook's reading memory grows with its cell grid. This reader decompresses
 the sheet's XML a chunk at a time and hands each row over as it is parsed: beyond the rows a caller keeps,
 memory holds the shared-strings table (the workbook's distinct texts, which records share rather than copy),
 the cell styles and one chunk. It gives the values python-calamine gives (``to_python(skip_empty_area=False)``):
