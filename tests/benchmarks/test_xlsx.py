@@ -36,13 +36,14 @@ def results(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
 
 def test_every_measure_reads_every_record(results: dict[str, Any]) -> None:
     assert results["records"] == 150
-    assert set(results["measures"]) == {"calamine", "xlsx", "xlsx+mapping", "csv", "json"}
+    assert set(results["measures"]) == {*bench.READERS, "xlsx", "xlsx+mapping", "csv", "json"}
     assert all(m["records"] == 150 and m["seconds"] > 0 and m["cpu_seconds"] > 0 for m in results["measures"].values())
 
 
 def test_the_ratios_are_of_the_measures(results: dict[str, Any]) -> None:
     seconds = {name: m["cpu_seconds"] for name, m in results["measures"].items()}
     assert results["ratios"]["xlsx/calamine"] == pytest.approx(seconds["xlsx"] / seconds["calamine"])
+    assert results["ratios"]["xlsx/stream"] == pytest.approx(seconds["xlsx"] / seconds["stream"])
     assert results["ratios"]["xlsx/csv"] == pytest.approx(seconds["xlsx"] / seconds["csv"])
     assert results["ratios"]["xlsx/json"] == pytest.approx(seconds["xlsx"] / seconds["json"])
 

@@ -235,3 +235,24 @@ def test_sarif_points_at_the_workbook_and_names_the_sheet(run_cli: Any, workdir:
     physical = failed["locations"][0]["physicalLocation"]
     assert physical["artifactLocation"]["uri"] == "register.xlsx"
     assert physical["region"] == {"startLine": 2, "message": {"text": "sheet Governance register, row 2"}}
+
+
+def test_a_cell_far_out_is_a_located_problem_not_a_grid(load, workdir: Path) -> None:
+    """A value at XFD50000 below a small register: python-calamine would allocate the 16,384 x 50,000 grid
+    (26 GB: the process aborts); the streamed sheet costs one wide row, and the cell is named."""
+    path = workbook(workdir / "register.xlsx", {"Governance register": [HEADER, risk("RSK-1")]})
+    book = openpyxl.load_workbook(path)
+    book["Governance register"]["XFD50000"] = "stray"
+    book.save(path)
+    assert load.problems(path) == [
+        "register.xlsx!Governance register!XFD50000: a value in a column with no name in the header row"
+    ]
+
+
+def test_a_header_row_naming_only_id_is_found_after_reading_the_sheet_once_more(load, workdir: Path) -> None:
+    """No row names id and another field: the first row naming id is the header, found by reading the streamed
+    sheet again (the rows are not kept to look back)."""
+    rows = [["Risks"], ["id", "note"], ["RSK-1", "x"]]
+    path = workbook(workdir / "register.xlsx", {"Governance register": rows})
+    [problem, *_] = load.problems(path)
+    assert problem.startswith("register.xlsx!Governance register:3: ")  # located below the row-2 header

@@ -255,27 +255,25 @@ def _delimiter(text: str) -> str:
 
 
 def _workbook_tables(shown: str, data: bytes) -> list[Table]:
-    from python_calamine import CalamineWorkbook, SheetVisibleEnum
-
-    from capcheck.builtins.loaders.xlsxfile import check_expansion
+    from capcheck.builtins.loaders.xlsxfile import check_expansion, open_workbook
+    from capcheck.builtins.loaders.xlsxreader import WorkbookError
     from capcheck.core.loading import SourceFile
 
-    check_expansion(SourceFile(Path(shown), shown, data))
-    try:
-        book = CalamineWorkbook.from_filelike(io.BytesIO(data))
-    except Exception as exc:  # CalamineError or anything the native reader raises on a damaged file
-        raise EvidenceError(
-            Problem(f"not a readable workbook: {type(exc).__name__}: {elide(str(exc))}", path=shown)
-        ) from None
+    source = SourceFile(Path(shown), shown, data)
+    check_expansion(source)
+    book = open_workbook(source)  # what the loader reads: the same values, and .xlsx sheets streamed
     tables = []
-    for meta in book.sheets_metadata:
+    for name, visible in book.sheets:
         try:
-            rows = book.get_sheet_by_name(meta.name).to_python(skip_empty_area=False)
-        except Exception as exc:  # CalamineError, or anything the native reader raises on a damaged sheet
-            raise EvidenceError(
-                Problem(f"cannot read the sheet: {elide(str(exc))}", path=f"{shown}!{meta.name}")
-            ) from None
-        tables.append(_table(meta.name, meta.visible == SheetVisibleEnum.Visible, rows))
+            rows = list(book.rows(name))
+        except WorkbookError as exc:  # a damaged sheet
+            raise EvidenceError(Problem(f"cannot read the sheet: {elide(str(exc))}", path=f"{shown}!{name}")) from None
+        # A row ends at its last value: the rows the header is looked for in are padded to the sheet's width,
+        # so a column with values but no title is seen (the rest are not: a far-out cell must not cost a grid).
+        width = max((len(r) for r in rows), default=0)
+        for row in rows[:HEADER_SEARCH_ROWS]:
+            row.extend([""] * (width - len(row)))
+        tables.append(_table(name, visible, rows))
     return tables
 
 

@@ -14,7 +14,9 @@ text (``1042``, not ``1042.0``), text cells are typed like CSV cells (:mod:`capc
 A record is located by sheet and row (``register.xlsx!Assets:6``), a bad cell by its reference
 (``register.xlsx!Assets!J6``).
 
-The reader is python-calamine (Rust): see docs/performance.md for its measurement against openpyxl.
+An ``.xlsx``/``.xlsm`` sheet is streamed a row at a time (:mod:`capcheck.builtins.loaders.xlsxreader`), so
+reading it takes memory for the records kept, not for the sheet's cell grid; ``.xls`` and ``.ods`` are read
+by python-calamine (Rust), a sheet whole. docs/performance.md has the measurements behind the choice.
 """
 
 from __future__ import annotations
@@ -22,13 +24,13 @@ from __future__ import annotations
 import io
 import math
 import zipfile
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
 from datetime import date, datetime, time, timedelta
-from typing import TYPE_CHECKING, Any
-
-from python_calamine import CalamineError, CalamineWorkbook, SheetVisibleEnum
+from functools import partial
+from typing import TYPE_CHECKING, Any, Protocol
 
 from capcheck.builtins.loaders.csvfile import MAX_PROBLEMS, cell_converter
+from capcheck.builtins.loaders.xlsxreader import WorkbookError, XlsxStream
 from capcheck.core.dates import is_date
 from capcheck.core.errors import EvidenceError, Problem
 from capcheck.core.hookspecs import hookimpl
@@ -40,7 +42,7 @@ if TYPE_CHECKING:
     from capcheck.core.kinds import EvidenceKind
     from capcheck.core.mapping import FileMapping
 
-__all__ = ["check_expansion", "column_letters", "load_workbook", "sheet_kind"]
+__all__ = ["Workbook", "check_expansion", "column_letters", "load_workbook", "open_workbook", "sheet_kind"]
 
 
 def sheet_kind(name: str) -> str:
@@ -121,31 +123,66 @@ class _Cell:
         return self.text(cell)
 
 
-def _header_row(rows: list[list[Any]], kind: EvidenceKind, mapping: FileMapping | None = None) -> int | None:
-    """The first row naming ``id`` and another field of the kind (a title row may say "id" alone), else the
-    first row naming ``id``; None if no row does. With a mapping, names are read after its ``rename``, and
-    the columns its ``id`` names stand for ``id``."""
+def _is_header(row: list[Any], kind: EvidenceKind, mapping: FileMapping | None, needed: set[str]) -> int:
+    """2 if the row names the id columns and another field of the kind, 1 if it names the id columns only
+    (a title row may say "id" alone), else 0."""
+    names = {c.strip() for c in row if isinstance(c, str)}
+    if mapping is not None:
+        names = {mapping.header_name(n) for n in names}
+    if not needed <= names:
+        return 0
     fields = kind.declared_fields
-    first: int | None = None
+    others = names - needed - {"id", ""}
+    return 2 if others and (fields is None or others & fields) else 1
+
+
+def _header_row(
+    rows: Callable[[], Iterator[list[Any]]], kind: EvidenceKind, mapping: FileMapping | None = None
+) -> tuple[int, list[Any], Iterator[list[Any]]] | int:
+    """The first row naming ``id`` and another field of the kind, else the first row naming ``id``: its
+    index, its cells and the rows below it. With a mapping, names are read after its ``rename``, and the
+    columns its ``id`` names stand for ``id``. Without such a row, how many rows the sheet has (to its last
+    non-empty one).
+
+    ``rows`` gives the sheet's rows from the top: it is called again only when no row is a full header
+    (the sheet is read to its end first), so a streamed sheet is not held in memory to look back."""
     needed = set(mapping.id_fields()) if mapping is not None and mapping.id else {"id"}
-    for index, row in enumerate(rows):
-        names = {c.strip() for c in row if isinstance(c, str)}
-        if mapping is not None:
-            names = {mapping.header_name(n) for n in names}
-        if not needed <= names:
-            continue
-        others = names - needed - {"id", ""}
-        if others and (fields is None or others & fields):
-            return index
-        if first is None:
+    first: int | None = None
+    height = 0
+    stream = rows()
+    for index, row in enumerate(stream):
+        if not all(_empty(c) for c in row):
+            height = index + 1
+        found = _is_header(row, kind, mapping, needed)
+        if found == 2:
+            return index, row, stream
+        if found and first is None:
             first = index
-    return first
+    if first is None:
+        return height
+    stream = rows()
+    for index, row in enumerate(stream):
+        if index == first:
+            return index, row, stream
+    raise AssertionError("the sheet changed between two reads")  # pragma: no cover
+
+
+def _nth_row(rows: Callable[[], Iterator[list[Any]]], at: int) -> tuple[int, list[Any], Iterator[list[Any]]] | int:
+    """Row ``at`` (0-based), its cells and the rows below it; or how many rows the sheet has."""
+    height = 0
+    stream = rows()
+    for index, row in enumerate(stream):
+        if index == at:
+            return index, row, stream
+        if not all(_empty(c) for c in row):
+            height = index + 1
+    return height
 
 
 def _load_sheet(
     source: SourceFile,
     sheet_name: str,
-    rows: list[list[Any]],
+    rows: Callable[[], Iterator[list[Any]]],
     kind_id: str,
     kind: EvidenceKind,
     mapping: FileMapping | None = None,
@@ -157,25 +194,26 @@ def _load_sheet(
         return Problem(message, path=where, line=None if column is not None else row)
 
     if mapping is not None and mapping.header_row is not None:
-        header_at: int | None = mapping.header_row - 1
-        if mapping.header_row > len(rows):
+        found = _nth_row(rows, mapping.header_row - 1)
+        if isinstance(found, int):
             raise EvidenceError(
-                [cell_problem(f"no row {mapping.header_row} (the header_row of {mapping.source})", len(rows) or 1)]
+                [cell_problem(f"no row {mapping.header_row} (the header_row of {mapping.source})", found or 1)]
             )
     else:
-        header_at = _header_row(rows, kind, mapping)
-    if header_at is None:
+        found = _header_row(rows, kind, mapping)
+    if isinstance(found, int):
         if mapping is not None and mapping.id:
             raise EvidenceError(
                 [cell_problem(f"no header row with the columns {mapping.source} id {mapping.id!r} names", 1)]
             )
         raise EvidenceError([cell_problem("no header row with an 'id' column", 1)])
+    header_at, header_cells, below = found
     header: list[str | None] = []
     seen: set[str] = set()
     # A mapping's rename of "" names an unnamed column inside the table (an exported index in column A).
     unnamed = mapping.rename.get("") if mapping is not None else None
-    last = max((c for c, cell in enumerate(rows[header_at]) if not _empty(cell)), default=-1)
-    for column, cell in enumerate(rows[header_at]):
+    last = max((c for c, cell in enumerate(header_cells) if not _empty(cell)), default=-1)
+    for column, cell in enumerate(header_cells):
         if _empty(cell) and (unnamed is None or column > last):
             header.append(None)  # an unnamed column: its cells must stay empty (checked below)
             continue
@@ -201,10 +239,10 @@ def _load_sheet(
     if mapping is not None:
         written = [
             c.strip() if isinstance(c, str) else _number_text(float(c)) if isinstance(c, float) else str(c)
-            for c in rows[header_at]
+            for c in header_cells
             if not _empty(c)
         ]
-        if unnamed is not None and any(_empty(c) for c in rows[header_at][: last + 1]):
+        if unnamed is not None and any(_empty(c) for c in header_cells[: last + 1]):
             written.append("")  # the unnamed column "" renames is there
         unmapped = mapping.header_problems(written) + mapping.set_problems([n for n in header if n is not None])
         if unmapped:
@@ -253,8 +291,7 @@ def _load_sheet(
     records: list[dict[str, Any]] = []
     lines: list[int] = []
     problems: list[Problem] = []
-    for offset, row in enumerate(rows[header_at + 1 :]):
-        row_no = header_at + offset + 2
+    for row_no, row in enumerate(below, start=header_at + 2):
         if all(_empty(c) for c in row):
             continue  # a blank row (empty trailing rows, spacing)
         if skips:
@@ -338,32 +375,92 @@ def check_expansion(source: SourceFile) -> None:
         )
 
 
+class Workbook(Protocol):
+    """A workbook as the loader reads it: its sheets in order, and a sheet's rows."""
+
+    #: (name, visible) of each sheet, in workbook order.
+    sheets: list[tuple[str, bool]]
+
+    def rows(self, name: str) -> Iterator[list[Any]]:
+        """The sheet's rows from row 1, a row ending at its last value (missing cells are empty)."""
+        ...  # pragma: no cover
+
+
+class _Book:
+    """A workbook's sheets, read by python-calamine (``.xls``, ``.ods``): a sheet whole, then its rows."""
+
+    def __init__(self, source: SourceFile) -> None:
+        # Imported here: only .xls and .ods need it (about 1 ms of every start-up otherwise).
+        from python_calamine import CalamineError, CalamineWorkbook, SheetVisibleEnum
+
+        try:
+            self._book = CalamineWorkbook.from_filelike(io.BytesIO(source.data))
+        except CalamineError as exc:
+            raise source.fail(f"not a readable workbook: {elide(str(exc))}") from None
+        except Exception as exc:  # anything else the native reader raises on a damaged file: still this file's problem
+            raise source.fail(f"not a readable workbook: {type(exc).__name__}: {elide(str(exc))}") from None
+        self.sheets = [(m.name, m.visible == SheetVisibleEnum.Visible) for m in self._book.sheets_metadata]
+        self._rows: tuple[str, list[list[Any]]] | None = None
+
+    def rows(self, name: str) -> Iterator[list[Any]]:
+        """The sheet's rows from row 1 (read once, kept for a second look for the header)."""
+        if self._rows is None or self._rows[0] != name:
+            try:
+                self._rows = (name, self._book.get_sheet_by_name(name).to_python(skip_empty_area=False))
+            except Exception as exc:  # CalamineError, or anything else the native reader raises on a damaged sheet
+                raise WorkbookError(elide(str(exc))) from None
+        return iter(self._rows[1])
+
+
+class _StreamedBook:
+    """A ``.xlsx``/``.xlsm`` workbook's sheets, each streamed a row at a time (:mod:`.xlsxreader`)."""
+
+    def __init__(self, source: SourceFile) -> None:
+        try:
+            self._book = XlsxStream(source.data)
+        except WorkbookError as exc:
+            raise source.fail(f"not a readable workbook: {elide(str(exc))}") from None
+        self.sheets = [(s.name, s.visible) for s in self._book.sheets]
+        self._parts = {s.name: s for s in self._book.sheets}
+
+    def rows(self, name: str) -> Iterator[list[Any]]:
+        """The sheet's rows from row 1, parsed as they are asked for."""
+        return self._book.rows(self._parts[name])
+
+
+def open_workbook(source: SourceFile) -> Workbook:
+    """The workbook's sheets and their rows: an Office Open XML workbook (a zip archive with a
+    ``[Content_Types].xml``: ``.xlsx``, ``.xlsm``) streamed, anything else (``.xls``, ``.ods``) read by
+    python-calamine. A damaged workbook raises this file's :class:`EvidenceError`; a damaged sheet, found as
+    its rows are read, raises :class:`WorkbookError`."""
+    if source.data.startswith(b"PK"):
+        with zipfile.ZipFile(io.BytesIO(source.data)) as archive:  # readable: check_expansion opened it
+            if "[Content_Types].xml" in archive.namelist() and "content.xml" not in archive.namelist():
+                return _StreamedBook(source)
+    return _Book(source)
+
+
 def load_workbook(source: SourceFile, context: LoadContext) -> Sequence[Document]:
     """Read every visible sheet named like a kind (or the only sheet, kind from the file name)."""
     check_expansion(source)
-    try:
-        book = CalamineWorkbook.from_filelike(io.BytesIO(source.data))
-    except CalamineError as exc:
-        raise source.fail(f"not a readable workbook: {elide(str(exc))}") from None
-    except Exception as exc:  # anything else the native reader raises on a damaged file: still this file's problem
-        raise source.fail(f"not a readable workbook: {type(exc).__name__}: {elide(str(exc))}") from None
-    visible = [m.name for m in book.sheets_metadata if m.visible == SheetVisibleEnum.Visible]
+    book = open_workbook(source)
+    names = [name for name, _ in book.sheets]
+    visible = [name for name, shown in book.sheets if shown]
     hidden: list[str] = []
     chosen: list[tuple[str, str]] = []
     unnamed: list[str] = []
     problems: list[Problem] = []
-    folded = {m.name.strip().casefold() for m in book.sheets_metadata}
+    folded = {name.strip().casefold() for name in names}
     for m in context.mappings:  # a mapping naming a sheet the workbook lacks would do nothing, silently
         if m.sheet is not None and m.matches(source.path, m.sheet) and m.sheet.strip().casefold() not in folded:
-            listed = ", ".join(shorten(s.name) for s in book.sheets_metadata) or "none"
+            listed = ", ".join(shorten(name) for name in names) or "none"
             problems.append(
                 source.problem(f"{m.source} names the sheet {m.sheet!r}, which is not here (sheets: {listed})")
             )
-    for meta in book.sheets_metadata:
-        name = meta.name
+    for name, shown in book.sheets:
         mapping = context.mapping_for(source.path, name)
         named = mapping is not None and mapping.sheet is not None  # a mapping for this sheet: read, even if hidden
-        if meta.visible != SheetVisibleEnum.Visible and not named:
+        if not shown and not named:
             hidden.append(name)
             continue
         kind_id = mapping.kind if mapping is not None and mapping.kind else sheet_kind(name)
@@ -405,11 +502,6 @@ def load_workbook(source: SourceFile, context: LoadContext) -> Sequence[Document
     documents: list[Document] = []
     for name, kind_id in chosen:
         try:
-            rows = book.get_sheet_by_name(name).to_python(skip_empty_area=False)
-        except Exception as exc:  # CalamineError, or anything else the native reader raises on a damaged sheet
-            problems.append(Problem(f"cannot read the sheet: {elide(str(exc))}", path=f"{source.display}!{name}"))
-            continue
-        try:
             kind = context.kinds.get(kind_id)
             if kind is None:
                 mapping = context.mapping_for(source.path, name)
@@ -422,7 +514,12 @@ def load_workbook(source: SourceFile, context: LoadContext) -> Sequence[Document
                         )
                     ]
                 )
-            doc = _load_sheet(source, name, rows, kind_id, kind, context.mapping_for(source.path, name))
+            doc = _load_sheet(
+                source, name, partial(book.rows, name), kind_id, kind, context.mapping_for(source.path, name)
+            )
+        except WorkbookError as exc:  # a damaged sheet, found as it is read
+            problems.append(Problem(f"cannot read the sheet: {elide(str(exc))}", path=f"{source.display}!{name}"))
+            continue
         except EvidenceError as exc:
             problems.extend(exc.problems)
             continue
