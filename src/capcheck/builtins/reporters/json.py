@@ -19,16 +19,18 @@ import io
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from hashlib import sha256 as _sha256
 from itertools import islice
-from typing import Any
+from operator import itemgetter
+from typing import Any, cast
 
 import orjson
 
 from capcheck.core.escaping.json import json_safe, json_text
 from capcheck.core.evidence import EvidenceSet, RecordPlaces
 from capcheck.core.hookspecs import hookimpl
-from capcheck.core.models import Finding, RunResult
-from capcheck.core.outcomes import Findings, fingerprint_prefix, row_fingerprint
+from capcheck.core.models import Finding, Outcome, RunResult, Status
+from capcheck.core.outcomes import Findings, RuleOutcomes, fingerprint_prefix, row_fingerprint
 from capcheck.core.reporting import ByteStream, RenderOptions, Reporter
 
 __all__ = ["FINDINGS_SCHEMA_VERSION", "finding_forms", "render_json", "result_document", "write_json"]
@@ -171,66 +173,32 @@ def _token(value: str) -> str:
 
 def _row_items(findings: Findings) -> Iterator[list[str]]:
     """The rows as list items, written from a template per rule: byte for byte what :func:`_items` writes
-    for :meth:`Findings.json_forms` (a test holds them equal), without a dictionary per finding. A row
-    with related records or a waiver, of a kind spread over several files, or holding a lone surrogate
-    (orjson refuses it) takes the dictionary path.
+    for :meth:`Findings.json_forms` (a test holds them equal), without a dictionary per finding.
+
+    A rule's rows go a slice of :data:`_CHUNK` at a time. A slice whose rows are all plain (a record of
+    the evidence, of one kind in one file, no related records, no waiver) is written column by column
+    (:func:`_plain_items`): its messages and record ids encoded by one ``orjson.dumps`` each, its
+    fingerprints hashed in one pass, and every item filled from one template by ``str.__mod__``, so that
+    no Python code runs per row. Any other slice goes row by row (:func:`_row_item`); a row with related
+    records or a waiver, of a kind spread over several files, or holding a lone surrogate (orjson refuses
+    it) takes the dictionary path there.
     """
     evidence = findings.evidence
     places: dict[str, Any] = {}  # the json_form cache of EvidenceSet.place
     kinds: dict[str, _KindTemplate] = {}
     chunk: list[str] = []
-    dumps = orjson.dumps
     for block in findings.blocks:
-        head = (
-            f'\n    {{\n      "rule_id": {_token(block.rule_id)},\n      "rule_version": {_token(block.rule_version)},'
-            '\n      "status": "'
-        )
-        middle = (
-            f'",\n      "severity": "{block.severity._value_}",\n      "area": {_token(block.area)},'
-            f'\n      "title": {_token(block.title)},\n      "message": '
-        )
-        tail = f',\n      "remediation": {_token(block.remediation)},\n      "fingerprint": "'
-        title = block.title
-        waivers = block.waivers
-        prefixes: dict[str, str] = {}
-        for position, o in enumerate(block.rows):
-            kind = o.kind or block.default_kind
-            template = kinds.get(kind)
-            if template is None:
-                template = kinds[kind] = _KindTemplate.of(evidence, kind)
-            one = template.places
-            if o.related or (waivers and position in waivers) or template.spread:
-                chunk.append(_items([findings.json_form(block, position, places)]))
-            else:
-                prefix = prefixes.get(kind)
-                if prefix is None:
-                    prefix = prefixes[kind] = fingerprint_prefix(block.rule_id, kind)
-                status = o.status._value_
-                record_id = o.record_id
-                try:
-                    if record_id is None:
-                        ev = template.nowhere
-                    else:
-                        index = one.ids.get(record_id) if one is not None else None
-                        if index is None or one is None:  # not a record of the evidence
-                            ev = f"{template.record_head}{dumps(record_id).decode()}\n      }}"
-                        else:
-                            line = one.locate(index)
-                            pointer = _RECORDS_POINTER % index if one.pointers is None else _token(one.pointer(index))
-                            ev = (
-                                f"{template.record_head}{dumps(record_id).decode()}{template.file}"
-                                f"{'' if line is None else _LINE + str(line)}"
-                                f"{_ROW + str(index + 1) if one.rows else ''}{_POINTER}{pointer}\n      }}"
-                            )
-                    message = dumps(o.message or (title if status == "pass" else "")).decode()
-                    group = "" if o.group is None else f"{_GROUP}{dumps(o.group).decode()}"
-                except orjson.JSONEncodeError:  # a lone surrogate: the dictionary path makes it visible
-                    chunk.append(_items([findings.json_form(block, position, places)]))
-                else:
-                    chunk.append(
-                        f'{head}{status}{middle}{message},\n      "evidence": {ev}{group}'
-                        f'{tail}{row_fingerprint(prefix, o)}"\n    }}'
-                    )
+        rule = _RuleTemplate.of(block)
+        rows, waivers = block.rows, block.waivers
+        for start in range(0, len(rows), _CHUNK):
+            part = rows[start : start + _CHUNK]
+            items = _plain_items(block, rule, part, kinds, evidence) if not _has_waiver(waivers, start, part) else None
+            if items is None:
+                items = [
+                    _row_item(findings, block, rule, position, kinds, places)
+                    for position in range(start, start + len(part))
+                ]
+            chunk += items
             if len(chunk) >= _CHUNK:
                 yield chunk
                 chunk = []
@@ -238,6 +206,145 @@ def _row_items(findings: Findings) -> Iterator[list[str]]:
         yield chunk
 
 
+def _has_waiver(waivers: dict[int, Any], start: int, part: list[Outcome]) -> bool:
+    return bool(waivers) and any(start <= position < start + len(part) for position in waivers)
+
+
+def _kind_template(kinds: dict[str, _KindTemplate], evidence: EvidenceSet, kind: str) -> _KindTemplate:
+    template = kinds.get(kind)
+    if template is None:
+        template = kinds[kind] = _KindTemplate.of(evidence, kind)
+    return template
+
+
+def _encoded(values: list[str]) -> list[str] | None:
+    """Each string's JSON text between its quotes, by one ``orjson.dumps`` of them all; None when one holds
+    a lone surrogate. Within the text of a list of strings, ``","`` is only ever a separator: a quote
+    inside a string is escaped, so the quote after a comma there cannot be one."""
+    try:
+        text = orjson.dumps(values).decode()
+    except orjson.JSONEncodeError:
+        return None
+    return text[2:-2].split('","')
+
+
+def _plain_items(
+    block: RuleOutcomes,
+    rule: _RuleTemplate,
+    rows: list[Outcome],
+    kinds: dict[str, _KindTemplate],
+    evidence: EvidenceSet,
+) -> list[str] | None:
+    """The slice's items written column by column, or None when a row is not plain (see :func:`_row_items`)."""
+    default = block.default_kind
+    kind_set = set(map(_KIND, rows))
+    kind = default if kind_set <= {None, default} else kind_set.pop() if len(kind_set) == 1 else None
+    if kind is None or any(map(_RELATED, rows)):
+        return None
+    template = _kind_template(kinds, evidence, kind)
+    one = template.places
+    record_ids: list[str] = list(map(_RECORD_ID, rows))
+    if one is None or None in record_ids:
+        return None
+    found = list(map(one.ids.get, record_ids))
+    if None in found:  # not records of the evidence
+        return None
+    indices = cast(list[int], found)
+    lines = list(map(one.locate, indices))
+    has_lines = lines[0] is not None
+    if (None in lines) if has_lines else any(x is not None for x in lines):
+        return None  # some records with a line, some without: row by row
+    messages: list[str] = list(map(_MESSAGE, rows))
+    if "" in messages:  # a pass without a message says the rule's title
+        messages = [m or (block.title if o.status is _PASS else "") for m, o in zip(messages, rows, strict=True)]
+    groups: list[str | None] = list(map(_GROUP_OF, rows))
+    grouped = any(g is not None for g in groups)
+    if grouped and None in groups:
+        return None
+    ids_text = _encoded(record_ids)
+    messages_text = _encoded(messages)
+    groups_text = _encoded(groups) if grouped else []  # type: ignore[arg-type]  # none is None here
+    if ids_text is None or messages_text is None or groups_text is None:
+        return None
+    prefix = fingerprint_prefix(block.rule_id, kind)
+    if grouped:
+        keys = [f"{prefix}{r}\x1f{g}" for r, g in zip(record_ids, groups, strict=True)]
+    else:
+        keys = list(map((prefix.replace("%", "%%") + "%s\x1f").__mod__, record_ids))
+    try:
+        fingerprints = [_sha256(k.encode()).hexdigest() for k in keys]
+    except UnicodeEncodeError:  # pragma: no cover - orjson refused the surrogate first
+        return None
+    columns: list[Any] = [map(_STATUS, rows), messages_text, ids_text]
+    if has_lines:
+        columns.append(lines)
+    if one.rows:
+        columns.append(map(_NEXT, indices))
+    if one.pointers is None:
+        columns.append(indices)
+    else:
+        pointers = _encoded(list(map(one.pointer, indices)))
+        if pointers is None:
+            return None
+        columns.append(pointers)
+    if grouped:
+        columns.append(groups_text)
+    columns.append(fingerprints)
+    fill = rule.plain(template, has_lines, one.rows, one.pointers is None, grouped)
+    return list(map(fill.__mod__, zip(*columns, strict=True)))
+
+
+def _row_item(
+    findings: Findings,
+    block: RuleOutcomes,
+    rule: _RuleTemplate,
+    position: int,
+    kinds: dict[str, _KindTemplate],
+    places: dict[str, Any],
+) -> str:
+    """One row as a list item (the row-by-row path of :func:`_row_items`)."""
+    o = block.rows[position]
+    kind = o.kind or block.default_kind
+    template = _kind_template(kinds, findings.evidence, kind)
+    one = template.places
+    if o.related or (block.waivers and position in block.waivers) or template.spread:
+        return _items([findings.json_form(block, position, places)])
+    dumps = orjson.dumps
+    status = o.status._value_
+    record_id = o.record_id
+    try:
+        if record_id is None:
+            ev = template.nowhere
+        else:
+            index = one.ids.get(record_id) if one is not None else None
+            if index is None or one is None:  # not a record of the evidence
+                ev = f"{template.record_head}{dumps(record_id).decode()}\n      }}"
+            else:
+                line = one.locate(index)
+                pointer = _RECORDS_POINTER % index if one.pointers is None else _token(one.pointer(index))
+                ev = (
+                    f"{template.record_head}{dumps(record_id).decode()}{template.file}"
+                    f"{'' if line is None else _LINE + str(line)}"
+                    f"{_ROW + str(index + 1) if one.rows else ''}{_POINTER}{pointer}\n      }}"
+                )
+        message = dumps(o.message or (block.title if status == "pass" else "")).decode()
+        group = "" if o.group is None else f"{_GROUP}{dumps(o.group).decode()}"
+    except orjson.JSONEncodeError:  # a lone surrogate: the dictionary path makes it visible
+        return _items([findings.json_form(block, position, places)])
+    return (
+        f'{rule.head}{status}{rule.middle}{message},\n      "evidence": {ev}{group}'
+        f'{rule.tail}{row_fingerprint(fingerprint_prefix(block.rule_id, kind), o)}"\n    }}'
+    )
+
+
+_PASS = Status.PASS
+_STATUS = itemgetter(0)
+_KIND = itemgetter(1)
+_RECORD_ID = itemgetter(2)
+_MESSAGE = itemgetter(3)
+_RELATED = itemgetter(4)
+_GROUP_OF = itemgetter(5)
+_NEXT = (1).__add__
 _LINE = ',\n        "line": '
 _ROW = ',\n        "row": '
 _POINTER = ',\n        "pointer": '
@@ -272,6 +379,58 @@ class _KindTemplate:
             nowhere=where + ("\n      }" if first is None else f',\n        "file": {_token(first)}\n      }}'),
             record_head=f'{where},\n        "record_id": ',
             file="" if places is None else f',\n        "file": {_token(places.file)}',
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class _RuleTemplate:
+    """The parts of a finding that one rule fixes, encoded once: before the status, between the status and
+    the message, and from the remediation to the fingerprint."""
+
+    head: str
+    middle: str
+    tail: str
+
+    @classmethod
+    def of(cls, block: RuleOutcomes) -> _RuleTemplate:
+        return cls(
+            head=(
+                f'\n    {{\n      "rule_id": {_token(block.rule_id)},'
+                f'\n      "rule_version": {_token(block.rule_version)},\n      "status": "'
+            ),
+            middle=(
+                f'",\n      "severity": "{block.severity._value_}",\n      "area": {_token(block.area)},'
+                f'\n      "title": {_token(block.title)},\n      "message": '
+            ),
+            tail=f',\n      "remediation": {_token(block.remediation)},\n      "fingerprint": "',
+        )
+
+    def plain(self, kind: _KindTemplate, lines: bool, rows: bool, envelope: bool, grouped: bool) -> str:
+        """The ``%``-template of a plain row (:func:`_plain_items`), its columns in order: status, message,
+        record id (both between their quotes), line, row, pointer (the record's index in the envelope, or
+        the pointer between its quotes), group (between its quotes), fingerprint (the first 32 digits)."""
+
+        def lit(text: str) -> str:
+            return text.replace("%", "%%")
+
+        return "".join(
+            (
+                lit(self.head),
+                "%s",
+                lit(self.middle),
+                '"%s",\n      "evidence": ',
+                lit(kind.record_head),
+                '"%s"',
+                lit(kind.file),
+                _LINE + "%d" if lines else "",
+                _ROW + "%d" if rows else "",
+                _POINTER,
+                '"/records/%d"' if envelope else '"%s"',
+                "\n      }",
+                _GROUP + '"%s"' if grouped else "",
+                lit(self.tail),
+                '%.32s"\n    }',
+            )
         )
 
 
