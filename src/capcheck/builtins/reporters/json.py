@@ -16,11 +16,13 @@ written as its escape text (:func:`capcheck.core.escaping.json.json_safe`).
 from __future__ import annotations
 
 import io
-from collections.abc import Iterator, Sequence
+from bisect import bisect_left
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from functools import partial
 from hashlib import sha256 as _sha256
-from itertools import islice
+from itertools import chain, islice, repeat
 from operator import itemgetter
 from typing import Any, cast
 
@@ -175,39 +177,44 @@ def _row_items(findings: Findings) -> Iterator[list[str]]:
     """The rows as list items, written from a template per rule: byte for byte what :func:`_items` writes
     for :meth:`Findings.json_forms` (a test holds them equal), without a dictionary per finding.
 
-    A rule's rows go a slice of :data:`_CHUNK` at a time. A slice whose rows are all plain (a record of
-    the evidence, of one kind in one file, no related records, no waiver) is written column by column
-    (:func:`_plain_items`): its messages and record ids encoded by one ``orjson.dumps`` each, its
-    fingerprints hashed in one pass, and every item filled from one template by ``str.__mod__``, so that
-    no Python code runs per row. Any other slice goes row by row (:func:`_row_item`); a row with related
-    records or a waiver, of a kind spread over several files, or holding a lone surrogate (orjson refuses
-    it) takes the dictionary path there.
+    A rule's rows go a slice of :data:`_CHUNK` at a time, split around waived rows. A run of rows that
+    are all plain (records of the evidence, of one kind in one file, without related records) is written
+    column by column (:func:`_plain_items`): its messages and record ids encoded by one ``orjson.dumps``
+    each, its fingerprints hashed in one pass, and the items joined at once from the template's constant
+    parts and the columns, so that no Python function is called per row. A waived row, and every row of a
+    run that is not plain, go row by row (:func:`_row_item`); a row with related records or a waiver, of a
+    kind spread over several files, or holding a lone surrogate (orjson refuses it) takes the dictionary
+    path.
     """
     evidence = findings.evidence
     places: dict[str, Any] = {}  # the json_form cache of EvidenceSet.place
     kinds: dict[str, _KindTemplate] = {}
-    chunk: list[str] = []
+    chunk: list[str] = []  # each a row's item, or a run of rows' items joined by commas
+    count = 0  # the rows in chunk
     for block in findings.blocks:
         rule = _RuleTemplate.of(block)
-        rows, waivers = block.rows, block.waivers
+        rows = block.rows
+        waived = sorted(block.waivers)  # such rows take the dictionary path; the runs between them may not
+        item = partial(_row_item, findings, block, rule, kinds, places)  # position -> the row's item
         for start in range(0, len(rows), _CHUNK):
-            part = rows[start : start + _CHUNK]
-            items = _plain_items(block, rule, part, kinds, evidence) if not _has_waiver(waivers, start, part) else None
-            if items is None:
-                items = [
-                    _row_item(findings, block, rule, position, kinds, places)
-                    for position in range(start, start + len(part))
-                ]
-            chunk += items
-            if len(chunk) >= _CHUNK:
+            stop = min(start + _CHUNK, len(rows))
+            at = start
+            for special in (*waived[bisect_left(waived, start) : bisect_left(waived, stop)], stop):
+                if at < special:
+                    run = _plain_items(block, rule, rows[at:special], kinds, evidence)
+                    if run is not None:
+                        chunk.append(run)
+                    else:
+                        chunk += map(item, range(at, special))
+                if special < stop:
+                    chunk.append(item(special))
+                at = special + 1
+            count += stop - start
+            if count >= _CHUNK:
                 yield chunk
-                chunk = []
+                chunk, count = [], 0
     if chunk:
         yield chunk
-
-
-def _has_waiver(waivers: dict[int, Any], start: int, part: list[Outcome]) -> bool:
-    return bool(waivers) and any(start <= position < start + len(part) for position in waivers)
 
 
 def _kind_template(kinds: dict[str, _KindTemplate], evidence: EvidenceSet, kind: str) -> _KindTemplate:
@@ -234,8 +241,9 @@ def _plain_items(
     rows: list[Outcome],
     kinds: dict[str, _KindTemplate],
     evidence: EvidenceSet,
-) -> list[str] | None:
-    """The slice's items written column by column, or None when a row is not plain (see :func:`_row_items`)."""
+) -> str | None:
+    """The run's items, comma-separated, written column by column; None when a row is not plain (see
+    :func:`_row_items`)."""
     default = block.default_kind
     kind_set = set(map(_KIND, rows))
     kind = default if kind_set <= {None, default} else kind_set.pop() if len(kind_set) == 1 else None
@@ -266,41 +274,56 @@ def _plain_items(
     groups_text = _encoded(groups) if grouped else []  # type: ignore[arg-type]  # none is None here
     if ids_text is None or messages_text is None or groups_text is None:
         return None
-    prefix = fingerprint_prefix(block.rule_id, kind)
+    prefix = fingerprint_prefix(block.rule_id, kind).encode()
+    # The fingerprint's key (row_fingerprint) built as bytes: what hashing one encoded string gives.
     if grouped:
-        keys = [f"{prefix}{r}\x1f{g}" for r, g in zip(record_ids, groups, strict=True)]
+        fingerprints = [
+            _sha256(b"%b%b\x1f%b" % (prefix, r.encode(), g.encode())).hexdigest()[:32]  # type: ignore[union-attr]
+            for r, g in zip(record_ids, groups, strict=True)
+        ]
     else:
-        keys = list(map((prefix.replace("%", "%%") + "%s\x1f").__mod__, record_ids))
-    try:
-        fingerprints = [_sha256(k.encode()).hexdigest() for k in keys]
-    except UnicodeEncodeError:  # pragma: no cover - orjson refused the surrogate first
-        return None
-    columns: list[Any] = [map(_STATUS, rows), messages_text, ids_text]
+        fingerprints = [_sha256(prefix + r.encode() + b"\x1f").hexdigest()[:32] for r in record_ids]
+    # Each item is the constant parts of the template with the row's value of each column between them.
+    parts: list[tuple[str, Iterable[str]]] = [
+        ("," + rule.head, map(_STATUS, rows)),
+        (rule.middle + '"', messages_text),
+        (f'",\n      "evidence": {template.record_head}"', ids_text),
+    ]
+    after = '"' + template.file
     if has_lines:
-        columns.append(lines)
+        parts.append((after + _LINE, map(str, lines)))
+        after = ""
     if one.rows:
-        columns.append(map(_NEXT, indices))
+        parts.append((after + _ROW, map(str, map(_NEXT, indices))))
+        after = ""
     if one.pointers is None:
-        columns.append(indices)
+        parts.append((after + _POINTER + '"/records/', map(str, indices)))
     else:
         pointers = _encoded(list(map(one.pointer, indices)))
         if pointers is None:
             return None
-        columns.append(pointers)
+        parts.append((after + _POINTER + '"', pointers))
+    after = '"\n      }'
     if grouped:
-        columns.append(groups_text)
-    columns.append(fingerprints)
-    fill = rule.plain(template, has_lines, one.rows, one.pointers is None, grouped)
-    return list(map(fill.__mod__, zip(*columns, strict=True)))
+        parts.append((after + _GROUP + '"', groups_text))
+        after = '"'
+    parts.append((after + rule.tail, fingerprints))
+    columns: list[Iterable[str]] = []
+    for constant, column in parts:
+        columns += (repeat(constant), column)
+    columns.append(repeat('"\n    }'))
+    # Every column has a value per row and the constants repeat: zip stops with the rows.
+    items = "".join(chain.from_iterable(zip(*columns, strict=False)))
+    return items[1:]  # each item follows a comma: the first's is dropped
 
 
 def _row_item(
     findings: Findings,
     block: RuleOutcomes,
     rule: _RuleTemplate,
-    position: int,
     kinds: dict[str, _KindTemplate],
     places: dict[str, Any],
+    position: int,
 ) -> str:
     """One row as a list item (the row-by-row path of :func:`_row_items`)."""
     o = block.rows[position]
@@ -403,34 +426,6 @@ class _RuleTemplate:
                 f'\n      "title": {_token(block.title)},\n      "message": '
             ),
             tail=f',\n      "remediation": {_token(block.remediation)},\n      "fingerprint": "',
-        )
-
-    def plain(self, kind: _KindTemplate, lines: bool, rows: bool, envelope: bool, grouped: bool) -> str:
-        """The ``%``-template of a plain row (:func:`_plain_items`), its columns in order: status, message,
-        record id (both between their quotes), line, row, pointer (the record's index in the envelope, or
-        the pointer between its quotes), group (between its quotes), fingerprint (the first 32 digits)."""
-
-        def lit(text: str) -> str:
-            return text.replace("%", "%%")
-
-        return "".join(
-            (
-                lit(self.head),
-                "%s",
-                lit(self.middle),
-                '"%s",\n      "evidence": ',
-                lit(kind.record_head),
-                '"%s"',
-                lit(kind.file),
-                _LINE + "%d" if lines else "",
-                _ROW + "%d" if rows else "",
-                _POINTER,
-                '"/records/%d"' if envelope else '"%s"',
-                "\n      }",
-                _GROUP + '"%s"' if grouped else "",
-                lit(self.tail),
-                '%.32s"\n    }',
-            )
         )
 
 
