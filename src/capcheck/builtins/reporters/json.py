@@ -135,7 +135,7 @@ def write_json(result: RunResult, options: RenderOptions, stream: ByteStream) ->
     stream.write(b'\n  "findings": [')
     written = False
     for chunk in _finding_chunks(result.findings):
-        stream.write(b"," + chunk if written else chunk)
+        stream.write(chunk if written else chunk[1:])  # each chunk's items follow a comma, the first's dropped
         written = True
     stream.write(b"\n  ]" if written else b"]")
     stream.write(tail)
@@ -150,14 +150,15 @@ def render_json(result: RunResult, options: RenderOptions) -> str:
 
 
 def _finding_chunks(findings: Sequence[Finding]) -> Iterator[bytes]:
-    """The findings as the document's list items, ``\n    {...},\n    {...}``, a chunk at a time."""
+    """The findings as the document's list items, each after a comma, ``,\n    {...},\n    {...}``, a chunk
+    at a time (the first chunk's comma is the writer's to drop)."""
     if isinstance(findings, Findings):
         for chunk in _row_items(findings):
-            yield _escaped(",".join(chunk))
+            yield _escaped(chunk[0] if len(chunk) == 1 else "".join(chunk))  # one run alone: not copied
         return
     forms = (f.as_dict() for f in findings)
     while forms_chunk := list(islice(forms, _CHUNK)):
-        yield _escaped(_items(forms_chunk))
+        yield _escaped("," + _items(forms_chunk))
 
 
 def _items(forms: list[dict[str, Any]]) -> str:
@@ -189,7 +190,7 @@ def _row_items(findings: Findings) -> Iterator[list[str]]:
     evidence = findings.evidence
     places: dict[str, Any] = {}  # the json_form cache of EvidenceSet.place
     kinds: dict[str, _KindTemplate] = {}
-    chunk: list[str] = []  # each a row's item, or a run of rows' items joined by commas
+    chunk: list[str] = []  # a row's item or a run of rows' items, each item after a comma
     count = 0  # the rows in chunk
     for block in findings.blocks:
         rule = _RuleTemplate.of(block)
@@ -242,7 +243,7 @@ def _plain_items(
     kinds: dict[str, _KindTemplate],
     evidence: EvidenceSet,
 ) -> str | None:
-    """The run's items, comma-separated, written column by column; None when a row is not plain (see
+    """The run's items, each after a comma, written column by column; None when a row is not plain (see
     :func:`_row_items`)."""
     default = block.default_kind
     kind_set = set(map(_KIND, rows))
@@ -266,7 +267,7 @@ def _plain_items(
     if "" in messages:  # a pass without a message says the rule's title
         messages = [m or (block.title if o.status is _PASS else "") for m, o in zip(messages, rows, strict=True)]
     groups: list[str | None] = list(map(_GROUP_OF, rows))
-    grouped = any(g is not None for g in groups)
+    grouped = groups.count(None) != len(groups)
     if grouped and None in groups:
         return None
     ids_text = _encoded(record_ids)
@@ -313,8 +314,7 @@ def _plain_items(
         columns += (repeat(constant), column)
     columns.append(repeat('"\n    }'))
     # Every column has a value per row and the constants repeat: zip stops with the rows.
-    items = "".join(chain.from_iterable(zip(*columns, strict=False)))
-    return items[1:]  # each item follows a comma: the first's is dropped
+    return "".join(chain.from_iterable(zip(*columns, strict=False)))
 
 
 def _row_item(
@@ -325,13 +325,13 @@ def _row_item(
     places: dict[str, Any],
     position: int,
 ) -> str:
-    """One row as a list item (the row-by-row path of :func:`_row_items`)."""
+    """One row as a list item, after a comma (the row-by-row path of :func:`_row_items`)."""
     o = block.rows[position]
     kind = o.kind or block.default_kind
     template = _kind_template(kinds, findings.evidence, kind)
     one = template.places
     if o.related or (block.waivers and position in block.waivers) or template.spread:
-        return _items([findings.json_form(block, position, places)])
+        return "," + _items([findings.json_form(block, position, places)])
     dumps = orjson.dumps
     status = o.status._value_
     record_id = o.record_id
@@ -353,9 +353,9 @@ def _row_item(
         message = dumps(o.message or (block.title if status == "pass" else "")).decode()
         group = "" if o.group is None else f"{_GROUP}{dumps(o.group).decode()}"
     except orjson.JSONEncodeError:  # a lone surrogate: the dictionary path makes it visible
-        return _items([findings.json_form(block, position, places)])
+        return "," + _items([findings.json_form(block, position, places)])
     return (
-        f'{rule.head}{status}{rule.middle}{message},\n      "evidence": {ev}{group}'
+        f',{rule.head}{status}{rule.middle}{message},\n      "evidence": {ev}{group}'
         f'{rule.tail}{row_fingerprint(fingerprint_prefix(block.rule_id, kind), o)}"\n    }}'
     )
 
