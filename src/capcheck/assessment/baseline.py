@@ -138,23 +138,22 @@ def apply_baseline(
     seen: set[str] = set()
     waived: list[str] = []
     new = 0
+    fail, waived_status = Status.FAIL, Status.WAIVED
     for block in outcomes:
         moved = 0
-        for position, outcome in enumerate(block.rows):
-            status = outcome.status
-            if status is Status.FAIL:
-                fingerprint = block.fingerprint(outcome)
+        rows = block.rows
+        positions = [i for i, o in enumerate(rows) if o.status is fail or o.status is waived_status]
+        for position, fingerprint in zip(positions, block.fingerprints([rows[i] for i in positions]), strict=True):
+            if rows[position].status is fail:
                 if fingerprint in baseline:
                     seen.add(fingerprint)
                     block.set_status(position, Status.BASELINED)
                     moved += 1
                 else:
                     new += 1
-            elif status is Status.WAIVED:
-                fingerprint = block.fingerprint(outcome)
-                if fingerprint in baseline:
-                    seen.add(fingerprint)
-                    waived.append(fingerprint)
+            elif fingerprint in baseline:
+                seen.add(fingerprint)
+                waived.append(fingerprint)
         if moved:
             summary.move(block.rule_id, block.severity, block.area, Status.FAIL, Status.BASELINED, moved)
     fixed = [baseline[fp] for fp in sorted(baseline) if fp not in seen]

@@ -33,7 +33,7 @@ if TYPE_CHECKING:  # annotations only: these modules import models, which must n
     from capcheck.assessment.waivers import Waiver
     from capcheck.core.evidence import EvidenceSet
 
-__all__ = ["Findings", "RuleOutcomes", "fingerprint_prefix", "group_file", "row_fingerprint"]
+__all__ = ["Findings", "RuleOutcomes", "fingerprint_prefix", "group_file", "row_fingerprint", "row_fingerprints"]
 
 _PASS = Status.PASS
 _KIND = itemgetter(1)
@@ -73,7 +73,8 @@ class RuleOutcomes:
 
     def set_status(self, position: int, status: Status, waiver: Waiver | None = None) -> None:
         """Change one row's status (a failure waived or baselined); the summary is the caller's to recount."""
-        self.rows[position] = self.rows[position]._replace(status=status)
+        row = self.rows[position]
+        self.rows[position] = Outcome._make((status, *row[1:]))  # _replace runs Python code per field
         if waiver is not None:
             self.waivers[position] = waiver
         self.ordered = False
@@ -81,6 +82,10 @@ class RuleOutcomes:
     def fingerprint(self, outcome: Outcome) -> str:
         """The row's stable identity (:func:`capcheck.core.models.fingerprint`)."""
         return row_fingerprint(fingerprint_prefix(self.rule_id, self.kind_of(outcome)), outcome)
+
+    def fingerprints(self, rows: Sequence[Outcome]) -> list[str]:
+        """:meth:`fingerprint` of each of ``rows`` (rows of this block), in one pass (:func:`row_fingerprints`)."""
+        return row_fingerprints(self.rule_id, self.default_kind, rows)
 
     def sort(self) -> None:
         """Put the rows in the findings' order (stable: equal rows keep the order the rule gave)."""
@@ -167,6 +172,21 @@ def row_fingerprint(prefix: str, outcome: Outcome) -> str:
     """:func:`capcheck.core.models.fingerprint` of a row, its rule and kind given as :func:`fingerprint_prefix`."""
     key = f"{prefix}{outcome.record_id or ''}\x1f{outcome.group or ''}"
     return hashlib.sha256(key.encode("utf-8")).hexdigest()[:32]
+
+
+def row_fingerprints(rule_id: str, default_kind: str, rows: Sequence[Outcome]) -> list[str]:
+    """:func:`row_fingerprint` of each of a rule's rows (``default_kind`` for a row naming none), in one pass.
+
+    When the rows share a kind and name no group (what most rules yield), each key is built as bytes, the
+    prefix encoded once: hashing costs the hash alone, no Python call per row.
+    """
+    kinds = set(map(_KIND, rows))
+    kind = default_kind if kinds <= {None, default_kind} else next(iter(kinds)) if len(kinds) == 1 else None
+    if kind is not None and not any(map(_GROUP, rows)):
+        prefix = fingerprint_prefix(rule_id, kind).encode()
+        sha256 = hashlib.sha256
+        return [sha256(prefix + (r or "").encode() + b"\x1f").hexdigest()[:32] for r in map(_RECORD_ID, rows)]
+    return [row_fingerprint(fingerprint_prefix(rule_id, o.kind or default_kind), o) for o in rows]
 
 
 class Findings(Sequence[Finding]):

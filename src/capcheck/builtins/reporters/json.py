@@ -21,7 +21,6 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from functools import partial
-from hashlib import sha256 as _sha256
 from itertools import chain, islice, repeat
 from operator import itemgetter
 from typing import Any, cast
@@ -275,15 +274,7 @@ def _plain_items(
     groups_text = _encoded(groups) if grouped else []  # type: ignore[arg-type]  # none is None here
     if ids_text is None or messages_text is None or groups_text is None:
         return None
-    prefix = fingerprint_prefix(block.rule_id, kind).encode()
-    # The fingerprint's key (row_fingerprint) built as bytes: what hashing one encoded string gives.
-    if grouped:
-        fingerprints = [
-            _sha256(b"%b%b\x1f%b" % (prefix, r.encode(), g.encode())).hexdigest()[:32]  # type: ignore[union-attr]
-            for r, g in zip(record_ids, groups, strict=True)
-        ]
-    else:
-        fingerprints = [_sha256(prefix + r.encode() + b"\x1f").hexdigest()[:32] for r in record_ids]
+    fingerprints = block.fingerprints(rows)
     # Each item is the constant parts of the template with the row's value of each column between them.
     parts: list[tuple[str, Iterable[str]]] = [
         ("," + rule.head, map(_STATUS, rows)),
