@@ -27,7 +27,7 @@ from capcheck.builtins.reporters.json import _finding_chunks
 from capcheck.core.engine import evaluate
 from capcheck.core.evidence import EvidenceSet
 from capcheck.core.models import EvidenceRef, Finding, Outcome, PassedRecords, Status, fingerprint
-from capcheck.core.outcomes import Findings, fingerprint_prefix, row_fingerprint
+from capcheck.core.outcomes import Findings, fingerprint_prefix, row_fingerprint, row_fingerprints
 from capcheck.core.rules import Rule, rule
 
 AS_OF = date(2026, 11, 25)
@@ -206,3 +206,19 @@ def test_row_fingerprint_is_the_fingerprint(rule_id: str, kind: str, record_id: 
     assert row_fingerprint(fingerprint_prefix(rule_id, kind), Outcome(Status.FAIL, kind, record_id, "", (), group)) == (
         expected
     )
+
+
+@pytest.mark.parametrize(
+    "rows",
+    [
+        [Outcome(Status.FAIL, None, "C-1"), Outcome(Status.FAIL, "it-assets", "é-2"), Outcome(Status.SKIP, None, None)],
+        [Outcome(Status.FAIL, None, "C-1"), Outcome(Status.FAIL, "supplier-contracts", "C-1")],
+        [Outcome(Status.FAIL, None, "C-1", group="g"), Outcome(Status.ERROR, None, None, group="production")],
+        [Outcome(Status.FAIL, "k", "C-1"), Outcome(Status.FAIL, "k", "C-2")],
+        [],
+    ],
+)
+def test_row_fingerprints_are_each_rows_fingerprint(rows: list[Outcome]) -> None:
+    """The one-pass fingerprints (shared kind and no group: keys as bytes; else row by row) are the models'."""
+    expected = [fingerprint("INFRA-001", o.kind or "it-assets", o.record_id, o.group) for o in rows]
+    assert row_fingerprints("INFRA-001", "it-assets", rows) == expected

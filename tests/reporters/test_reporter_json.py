@@ -91,11 +91,14 @@ def test_hostile_values_are_escaped(hostile_result: RunResult) -> None:
     assert HOSTILE_CONTRACT_ID.replace('"', '\\"') in text
 
 
-def test_chunks_join_at_any_size(full_result: RunResult, monkeypatch: pytest.MonkeyPatch) -> None:
-    expected = reference(full_result)
-    for size in (1, 2, 7):
+@pytest.mark.parametrize("name", ["full_result", "governed_result", "hostile_result"])
+def test_chunks_join_at_any_size(name: str, request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Slices of any size, waived rows inside a slice, and rows the column path refuses in one with others."""
+    result: RunResult = request.getfixturevalue(name)
+    expected = reference(result)
+    for size in (1, 2, 7, 64):
         monkeypatch.setattr(json_reporter, "_CHUNK", size)
-        assert streamed(full_result) == expected
+        assert streamed(result) == expected
 
 
 class _Broken:

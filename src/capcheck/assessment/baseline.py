@@ -90,7 +90,7 @@ def load_baseline(path: Path) -> dict[str, dict[str, Any]]:
     :raises ConfigError: unreadable or malformed, not a baseline, or not valid against
         ``schemas/baseline.schema.json`` (every problem, each with its JSON pointer).
     """
-    import jsonschema
+    import jsonschema_rs
 
     from capcheck.core.resources import load_schema
 
@@ -100,11 +100,19 @@ def load_baseline(path: Path) -> dict[str, dict[str, Any]]:
         raise ConfigError(
             Problem("not a capcheck baseline (create one with 'capcheck baseline create')", path=shown, pointer="")
         )
-    validator = jsonschema.Draft202012Validator(load_schema("baseline"), format_checker=jsonschema.FormatChecker())
-    problems = [
-        Problem(elide(error.message), path=shown, pointer="".join(f"/{p}" for p in error.absolute_path))
-        for error in sorted(validator.iter_errors(doc), key=lambda e: [str(p) for p in e.absolute_path])
-    ]
+    schema = load_schema("baseline")
+    problems: list[Problem] = []
+    # The compiled validator checks a valid file in one call (a baseline of a large register lists
+    # hundreds of thousands of entries); only a file it refuses is walked again by `jsonschema`, whose
+    # messages are clearer and which is the judge (jsonschema-rs is no more lenient for this schema).
+    if not jsonschema_rs.validator_for(schema, validate_formats=True).is_valid(doc):
+        import jsonschema
+
+        validator = jsonschema.Draft202012Validator(schema, format_checker=jsonschema.FormatChecker())
+        problems = [
+            Problem(elide(error.message), path=shown, pointer="".join(f"/{p}" for p in error.absolute_path))
+            for error in sorted(validator.iter_errors(doc), key=lambda e: [str(p) for p in e.absolute_path])
+        ]
     if problems:
         raise ConfigError(problems[:_MAX_PROBLEMS])
     out: dict[str, dict[str, Any]] = {}
@@ -130,23 +138,22 @@ def apply_baseline(
     seen: set[str] = set()
     waived: list[str] = []
     new = 0
+    fail, waived_status = Status.FAIL, Status.WAIVED
     for block in outcomes:
         moved = 0
-        for position, outcome in enumerate(block.rows):
-            status = outcome.status
-            if status is Status.FAIL:
-                fingerprint = block.fingerprint(outcome)
+        rows = block.rows
+        positions = [i for i, o in enumerate(rows) if o.status is fail or o.status is waived_status]
+        for position, fingerprint in zip(positions, block.fingerprints([rows[i] for i in positions]), strict=True):
+            if rows[position].status is fail:
                 if fingerprint in baseline:
                     seen.add(fingerprint)
                     block.set_status(position, Status.BASELINED)
                     moved += 1
                 else:
                     new += 1
-            elif status is Status.WAIVED:
-                fingerprint = block.fingerprint(outcome)
-                if fingerprint in baseline:
-                    seen.add(fingerprint)
-                    waived.append(fingerprint)
+            elif fingerprint in baseline:
+                seen.add(fingerprint)
+                waived.append(fingerprint)
         if moved:
             summary.move(block.rule_id, block.severity, block.area, Status.FAIL, Status.BASELINED, moved)
     fixed = [baseline[fp] for fp in sorted(baseline) if fp not in seen]

@@ -23,7 +23,8 @@ import hashlib
 from bisect import bisect_right
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
-from operator import itemgetter
+from itertools import islice
+from operator import itemgetter, lt
 from typing import TYPE_CHECKING, Any, overload
 
 from capcheck.core.models import EvidenceRef, Finding, Outcome, Severity, Status
@@ -32,7 +33,7 @@ if TYPE_CHECKING:  # annotations only: these modules import models, which must n
     from capcheck.assessment.waivers import Waiver
     from capcheck.core.evidence import EvidenceSet
 
-__all__ = ["Findings", "RuleOutcomes", "fingerprint_prefix", "group_file", "row_fingerprint"]
+__all__ = ["Findings", "RuleOutcomes", "fingerprint_prefix", "group_file", "row_fingerprint", "row_fingerprints"]
 
 _PASS = Status.PASS
 _KIND = itemgetter(1)
@@ -72,7 +73,8 @@ class RuleOutcomes:
 
     def set_status(self, position: int, status: Status, waiver: Waiver | None = None) -> None:
         """Change one row's status (a failure waived or baselined); the summary is the caller's to recount."""
-        self.rows[position] = self.rows[position]._replace(status=status)
+        row = self.rows[position]
+        self.rows[position] = Outcome._make((status, *row[1:]))  # _replace runs Python code per field
         if waiver is not None:
             self.waivers[position] = waiver
         self.ordered = False
@@ -80,6 +82,10 @@ class RuleOutcomes:
     def fingerprint(self, outcome: Outcome) -> str:
         """The row's stable identity (:func:`capcheck.core.models.fingerprint`)."""
         return row_fingerprint(fingerprint_prefix(self.rule_id, self.kind_of(outcome)), outcome)
+
+    def fingerprints(self, rows: Sequence[Outcome]) -> list[str]:
+        """:meth:`fingerprint` of each of ``rows`` (rows of this block), in one pass (:func:`row_fingerprints`)."""
+        return row_fingerprints(self.rule_id, self.default_kind, rows)
 
     def sort(self) -> None:
         """Put the rows in the findings' order (stable: equal rows keep the order the rule gave)."""
@@ -91,12 +97,10 @@ class RuleOutcomes:
             return
         default, title = self.default_kind, self.title
         ids = list(map(_RECORD_ID, rows))
-        decides = (
-            None not in ids
-            and len({k or default for k in set(map(_KIND, rows))}) == 1
-            and not any(map(_GROUP, rows))
-            and len(set(ids)) == len(ids)
-        )
+        uniform = len({k or default for k in set(map(_KIND, rows))}) == 1 and not any(map(_GROUP, rows))
+        if uniform and _increasing(ids):
+            return  # in order already (rules mostly yield in file order, and files are often in id order)
+        decides = uniform and None not in ids and len(set(ids)) == len(ids)
         del ids
 
         def remainder(o: Outcome) -> tuple[str, str, str, str, str]:
@@ -112,6 +116,14 @@ class RuleOutcomes:
         self.rows = [rows[i] for i in order]
         moved = self.waivers  # a waiver is kept by its row's position: it moves with the row
         self.waivers = {new: moved[old] for new, old in enumerate(order) if old in moved}
+
+
+def _increasing(ids: list[str | None]) -> bool:
+    """Whether the record ids are strictly increasing (so distinct, none missing), compared at C speed."""
+    try:
+        return all(map(lt, ids, islice(ids, 1, None)))  # type: ignore[arg-type]  # a None raises: not increasing
+    except TypeError:
+        return False
 
 
 def group_file(evidence: EvidenceSet, kind: str, related: Sequence[EvidenceRef]) -> str | None:
@@ -160,6 +172,21 @@ def row_fingerprint(prefix: str, outcome: Outcome) -> str:
     """:func:`capcheck.core.models.fingerprint` of a row, its rule and kind given as :func:`fingerprint_prefix`."""
     key = f"{prefix}{outcome.record_id or ''}\x1f{outcome.group or ''}"
     return hashlib.sha256(key.encode("utf-8")).hexdigest()[:32]
+
+
+def row_fingerprints(rule_id: str, default_kind: str, rows: Sequence[Outcome]) -> list[str]:
+    """:func:`row_fingerprint` of each of a rule's rows (``default_kind`` for a row naming none), in one pass.
+
+    When the rows share a kind and name no group (what most rules yield), each key is built as bytes, the
+    prefix encoded once: hashing costs the hash alone, no Python call per row.
+    """
+    kinds = set(map(_KIND, rows))
+    kind = default_kind if kinds <= {None, default_kind} else next(iter(kinds)) if len(kinds) == 1 else None
+    if kind is not None and not any(map(_GROUP, rows)):
+        prefix = fingerprint_prefix(rule_id, kind).encode()
+        sha256 = hashlib.sha256
+        return [sha256(prefix + (r or "").encode() + b"\x1f").hexdigest()[:32] for r in map(_RECORD_ID, rows)]
+    return [row_fingerprint(fingerprint_prefix(rule_id, o.kind or default_kind), o) for o in rows]
 
 
 class Findings(Sequence[Finding]):

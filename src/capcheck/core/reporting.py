@@ -251,6 +251,10 @@ class _FileSink:
         self._size = 0
 
     def write(self, data: bytes, /) -> int:
+        if len(data) >= _FLUSH_BYTES:  # a big piece is written as it is, not copied into a join
+            self.flush()
+            _write_all(self._fd, data)
+            return len(data)
         self._parts.append(data)
         self._size += len(data)
         if self._size >= _FLUSH_BYTES:
@@ -258,12 +262,16 @@ class _FileSink:
         return len(data)
 
     def flush(self) -> None:
-        from capcheck.core.process import write_all
-
         if self._parts:
             data = b"".join(self._parts)
             self._parts, self._size = [], 0
-            write_all(self._fd, data)
+            _write_all(self._fd, data)
+
+
+def _write_all(fd: int, data: bytes) -> None:
+    from capcheck.core.process import write_all
+
+    write_all(fd, data)
 
 
 def write_atomic(path: Path, text: str) -> None:

@@ -16,19 +16,22 @@ written as its escape text (:func:`capcheck.core.escaping.json.json_safe`).
 from __future__ import annotations
 
 import io
-from collections.abc import Iterator, Sequence
+from bisect import bisect_left
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from itertools import islice
-from typing import Any
+from functools import partial
+from itertools import chain, islice, repeat
+from operator import itemgetter
+from typing import Any, cast
 
 import orjson
 
 from capcheck.core.escaping.json import json_safe, json_text
 from capcheck.core.evidence import EvidenceSet, RecordPlaces
 from capcheck.core.hookspecs import hookimpl
-from capcheck.core.models import Finding, RunResult
-from capcheck.core.outcomes import Findings, fingerprint_prefix, row_fingerprint
+from capcheck.core.models import Finding, Outcome, RunResult, Status
+from capcheck.core.outcomes import Findings, RuleOutcomes, fingerprint_prefix, row_fingerprint
 from capcheck.core.reporting import ByteStream, RenderOptions, Reporter
 
 __all__ = ["FINDINGS_SCHEMA_VERSION", "finding_forms", "render_json", "result_document", "write_json"]
@@ -131,7 +134,7 @@ def write_json(result: RunResult, options: RenderOptions, stream: ByteStream) ->
     stream.write(b'\n  "findings": [')
     written = False
     for chunk in _finding_chunks(result.findings):
-        stream.write(b"," + chunk if written else chunk)
+        stream.write(chunk if written else chunk[1:])  # each chunk's items follow a comma, the first's dropped
         written = True
     stream.write(b"\n  ]" if written else b"]")
     stream.write(tail)
@@ -146,14 +149,15 @@ def render_json(result: RunResult, options: RenderOptions) -> str:
 
 
 def _finding_chunks(findings: Sequence[Finding]) -> Iterator[bytes]:
-    """The findings as the document's list items, ``\n    {...},\n    {...}``, a chunk at a time."""
+    """The findings as the document's list items, each after a comma, ``,\n    {...},\n    {...}``, a chunk
+    at a time (the first chunk's comma is the writer's to drop)."""
     if isinstance(findings, Findings):
         for chunk in _row_items(findings):
-            yield _escaped(",".join(chunk))
+            yield _escaped(chunk[0] if len(chunk) == 1 else "".join(chunk))  # one run alone: not copied
         return
     forms = (f.as_dict() for f in findings)
     while forms_chunk := list(islice(forms, _CHUNK)):
-        yield _escaped(_items(forms_chunk))
+        yield _escaped("," + _items(forms_chunk))
 
 
 def _items(forms: list[dict[str, Any]]) -> str:
@@ -171,73 +175,190 @@ def _token(value: str) -> str:
 
 def _row_items(findings: Findings) -> Iterator[list[str]]:
     """The rows as list items, written from a template per rule: byte for byte what :func:`_items` writes
-    for :meth:`Findings.json_forms` (a test holds them equal), without a dictionary per finding. A row
-    with related records or a waiver, of a kind spread over several files, or holding a lone surrogate
-    (orjson refuses it) takes the dictionary path.
+    for :meth:`Findings.json_forms` (a test holds them equal), without a dictionary per finding.
+
+    A rule's rows go a slice of :data:`_CHUNK` at a time, split around waived rows. A run of rows that
+    are all plain (records of the evidence, of one kind in one file, without related records) is written
+    column by column (:func:`_plain_items`): its messages and record ids encoded by one ``orjson.dumps``
+    each, its fingerprints hashed in one pass, and the items joined at once from the template's constant
+    parts and the columns, so that no Python function is called per row. A waived row, and every row of a
+    run that is not plain, go row by row (:func:`_row_item`); a row with related records or a waiver, of a
+    kind spread over several files, or holding a lone surrogate (orjson refuses it) takes the dictionary
+    path.
     """
     evidence = findings.evidence
     places: dict[str, Any] = {}  # the json_form cache of EvidenceSet.place
     kinds: dict[str, _KindTemplate] = {}
-    chunk: list[str] = []
-    dumps = orjson.dumps
+    chunk: list[str] = []  # a row's item or a run of rows' items, each item after a comma
+    count = 0  # the rows in chunk
     for block in findings.blocks:
-        head = (
-            f'\n    {{\n      "rule_id": {_token(block.rule_id)},\n      "rule_version": {_token(block.rule_version)},'
-            '\n      "status": "'
-        )
-        middle = (
-            f'",\n      "severity": "{block.severity._value_}",\n      "area": {_token(block.area)},'
-            f'\n      "title": {_token(block.title)},\n      "message": '
-        )
-        tail = f',\n      "remediation": {_token(block.remediation)},\n      "fingerprint": "'
-        title = block.title
-        waivers = block.waivers
-        prefixes: dict[str, str] = {}
-        for position, o in enumerate(block.rows):
-            kind = o.kind or block.default_kind
-            template = kinds.get(kind)
-            if template is None:
-                template = kinds[kind] = _KindTemplate.of(evidence, kind)
-            one = template.places
-            if o.related or (waivers and position in waivers) or template.spread:
-                chunk.append(_items([findings.json_form(block, position, places)]))
-            else:
-                prefix = prefixes.get(kind)
-                if prefix is None:
-                    prefix = prefixes[kind] = fingerprint_prefix(block.rule_id, kind)
-                status = o.status._value_
-                record_id = o.record_id
-                try:
-                    if record_id is None:
-                        ev = template.nowhere
+        rule = _RuleTemplate.of(block)
+        rows = block.rows
+        waived = sorted(block.waivers)  # such rows take the dictionary path; the runs between them may not
+        item = partial(_row_item, findings, block, rule, kinds, places)  # position -> the row's item
+        for start in range(0, len(rows), _CHUNK):
+            stop = min(start + _CHUNK, len(rows))
+            at = start
+            for special in (*waived[bisect_left(waived, start) : bisect_left(waived, stop)], stop):
+                if at < special:
+                    run = _plain_items(block, rule, rows[at:special], kinds, evidence)
+                    if run is not None:
+                        chunk.append(run)
                     else:
-                        index = one.ids.get(record_id) if one is not None else None
-                        if index is None or one is None:  # not a record of the evidence
-                            ev = f"{template.record_head}{dumps(record_id).decode()}\n      }}"
-                        else:
-                            line = one.locate(index)
-                            pointer = _RECORDS_POINTER % index if one.pointers is None else _token(one.pointer(index))
-                            ev = (
-                                f"{template.record_head}{dumps(record_id).decode()}{template.file}"
-                                f"{'' if line is None else _LINE + str(line)}"
-                                f"{_ROW + str(index + 1) if one.rows else ''}{_POINTER}{pointer}\n      }}"
-                            )
-                    message = dumps(o.message or (title if status == "pass" else "")).decode()
-                    group = "" if o.group is None else f"{_GROUP}{dumps(o.group).decode()}"
-                except orjson.JSONEncodeError:  # a lone surrogate: the dictionary path makes it visible
-                    chunk.append(_items([findings.json_form(block, position, places)]))
-                else:
-                    chunk.append(
-                        f'{head}{status}{middle}{message},\n      "evidence": {ev}{group}'
-                        f'{tail}{row_fingerprint(prefix, o)}"\n    }}'
-                    )
-            if len(chunk) >= _CHUNK:
+                        chunk += map(item, range(at, special))
+                if special < stop:
+                    chunk.append(item(special))
+                at = special + 1
+            count += stop - start
+            if count >= _CHUNK:
                 yield chunk
-                chunk = []
+                chunk, count = [], 0
     if chunk:
         yield chunk
 
 
+def _kind_template(kinds: dict[str, _KindTemplate], evidence: EvidenceSet, kind: str) -> _KindTemplate:
+    template = kinds.get(kind)
+    if template is None:
+        template = kinds[kind] = _KindTemplate.of(evidence, kind)
+    return template
+
+
+def _encoded(values: list[str]) -> list[str] | None:
+    """Each string's JSON text between its quotes, by one ``orjson.dumps`` of them all; None when one holds
+    a lone surrogate. Within the text of a list of strings, ``","`` is only ever a separator: a quote
+    inside a string is escaped, so the quote after a comma there cannot be one."""
+    try:
+        text = orjson.dumps(values).decode()
+    except orjson.JSONEncodeError:
+        return None
+    return text[2:-2].split('","')
+
+
+def _plain_items(
+    block: RuleOutcomes,
+    rule: _RuleTemplate,
+    rows: list[Outcome],
+    kinds: dict[str, _KindTemplate],
+    evidence: EvidenceSet,
+) -> str | None:
+    """The run's items, each after a comma, written column by column; None when a row is not plain (see
+    :func:`_row_items`)."""
+    default = block.default_kind
+    kind_set = set(map(_KIND, rows))
+    kind = default if kind_set <= {None, default} else kind_set.pop() if len(kind_set) == 1 else None
+    if kind is None or any(map(_RELATED, rows)):
+        return None
+    template = _kind_template(kinds, evidence, kind)
+    one = template.places
+    record_ids: list[str] = list(map(_RECORD_ID, rows))
+    if one is None or None in record_ids:
+        return None
+    found = list(map(one.ids.get, record_ids))
+    if None in found:  # not records of the evidence
+        return None
+    indices = cast(list[int], found)
+    lines = list(map(one.locate, indices))
+    has_lines = lines[0] is not None
+    if (None in lines) if has_lines else any(x is not None for x in lines):
+        return None  # some records with a line, some without: row by row
+    messages: list[str] = list(map(_MESSAGE, rows))
+    if "" in messages:  # a pass without a message says the rule's title
+        messages = [m or (block.title if o.status is _PASS else "") for m, o in zip(messages, rows, strict=True)]
+    groups: list[str | None] = list(map(_GROUP_OF, rows))
+    grouped = groups.count(None) != len(groups)
+    if grouped and None in groups:
+        return None
+    ids_text = _encoded(record_ids)
+    messages_text = _encoded(messages)
+    groups_text = _encoded(groups) if grouped else []  # type: ignore[arg-type]  # none is None here
+    if ids_text is None or messages_text is None or groups_text is None:
+        return None
+    fingerprints = block.fingerprints(rows)
+    # Each item is the constant parts of the template with the row's value of each column between them.
+    parts: list[tuple[str, Iterable[str]]] = [
+        ("," + rule.head, map(_STATUS, rows)),
+        (rule.middle + '"', messages_text),
+        (f'",\n      "evidence": {template.record_head}"', ids_text),
+    ]
+    after = '"' + template.file
+    if has_lines:
+        parts.append((after + _LINE, map(str, lines)))
+        after = ""
+    if one.rows:
+        parts.append((after + _ROW, map(str, map(_NEXT, indices))))
+        after = ""
+    if one.pointers is None:
+        parts.append((after + _POINTER + '"/records/', map(str, indices)))
+    else:
+        pointers = _encoded(list(map(one.pointer, indices)))
+        if pointers is None:
+            return None
+        parts.append((after + _POINTER + '"', pointers))
+    after = '"\n      }'
+    if grouped:
+        parts.append((after + _GROUP + '"', groups_text))
+        after = '"'
+    parts.append((after + rule.tail, fingerprints))
+    columns: list[Iterable[str]] = []
+    for constant, column in parts:
+        columns += (repeat(constant), column)
+    columns.append(repeat('"\n    }'))
+    # Every column has a value per row and the constants repeat: zip stops with the rows.
+    return "".join(chain.from_iterable(zip(*columns, strict=False)))
+
+
+def _row_item(
+    findings: Findings,
+    block: RuleOutcomes,
+    rule: _RuleTemplate,
+    kinds: dict[str, _KindTemplate],
+    places: dict[str, Any],
+    position: int,
+) -> str:
+    """One row as a list item, after a comma (the row-by-row path of :func:`_row_items`)."""
+    o = block.rows[position]
+    kind = o.kind or block.default_kind
+    template = _kind_template(kinds, findings.evidence, kind)
+    one = template.places
+    if o.related or (block.waivers and position in block.waivers) or template.spread:
+        return "," + _items([findings.json_form(block, position, places)])
+    dumps = orjson.dumps
+    status = o.status._value_
+    record_id = o.record_id
+    try:
+        if record_id is None:
+            ev = template.nowhere
+        else:
+            index = one.ids.get(record_id) if one is not None else None
+            if index is None or one is None:  # not a record of the evidence
+                ev = f"{template.record_head}{dumps(record_id).decode()}\n      }}"
+            else:
+                line = one.locate(index)
+                pointer = _RECORDS_POINTER % index if one.pointers is None else _token(one.pointer(index))
+                ev = (
+                    f"{template.record_head}{dumps(record_id).decode()}{template.file}"
+                    f"{'' if line is None else _LINE + str(line)}"
+                    f"{_ROW + str(index + 1) if one.rows else ''}{_POINTER}{pointer}\n      }}"
+                )
+        message = dumps(o.message or (block.title if status == "pass" else "")).decode()
+        group = "" if o.group is None else f"{_GROUP}{dumps(o.group).decode()}"
+    except orjson.JSONEncodeError:  # a lone surrogate: the dictionary path makes it visible
+        return "," + _items([findings.json_form(block, position, places)])
+    return (
+        f',{rule.head}{status}{rule.middle}{message},\n      "evidence": {ev}{group}'
+        f'{rule.tail}{row_fingerprint(fingerprint_prefix(block.rule_id, kind), o)}"\n    }}'
+    )
+
+
+_PASS = Status.PASS
+_STATUS = itemgetter(0)
+_KIND = itemgetter(1)
+_RECORD_ID = itemgetter(2)
+_MESSAGE = itemgetter(3)
+_RELATED = itemgetter(4)
+_GROUP_OF = itemgetter(5)
+_NEXT = (1).__add__
 _LINE = ',\n        "line": '
 _ROW = ',\n        "row": '
 _POINTER = ',\n        "pointer": '
@@ -272,6 +393,30 @@ class _KindTemplate:
             nowhere=where + ("\n      }" if first is None else f',\n        "file": {_token(first)}\n      }}'),
             record_head=f'{where},\n        "record_id": ',
             file="" if places is None else f',\n        "file": {_token(places.file)}',
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class _RuleTemplate:
+    """The parts of a finding that one rule fixes, encoded once: before the status, between the status and
+    the message, and from the remediation to the fingerprint."""
+
+    head: str
+    middle: str
+    tail: str
+
+    @classmethod
+    def of(cls, block: RuleOutcomes) -> _RuleTemplate:
+        return cls(
+            head=(
+                f'\n    {{\n      "rule_id": {_token(block.rule_id)},'
+                f'\n      "rule_version": {_token(block.rule_version)},\n      "status": "'
+            ),
+            middle=(
+                f'",\n      "severity": "{block.severity._value_}",\n      "area": {_token(block.area)},'
+                f'\n      "title": {_token(block.title)},\n      "message": '
+            ),
+            tail=f',\n      "remediation": {_token(block.remediation)},\n      "fingerprint": "',
         )
 
 
