@@ -131,12 +131,7 @@ def _scorecard_properties(result: RunResult, area: str) -> list[tuple[str, str]]
 
 def _attribute(value: str) -> str:
     """An attribute value as ElementTree writes it: ``& < > "`` and CR, LF, tab as references."""
-    if "&" in value:
-        value = value.replace("&", "&amp;")
-    if "<" in value:
-        value = value.replace("<", "&lt;")
-    if ">" in value:
-        value = value.replace(">", "&gt;")
+    value = _text(value)
     if '"' in value:
         value = value.replace('"', "&quot;")
     if "\r" in value:
