@@ -1,4 +1,5 @@
-"""The streaming writers of SARIF, JUnit, text and Markdown: byte for byte what they rendered before.
+"""The streaming writers (SARIF, JUnit, text, Markdown, HTML, the CI formats): byte for byte what they
+rendered before.
 
 The oracle is each reporter as it was before it streamed (``oracles/``, kept verbatim): ``write`` (and
 ``render``, which writes into memory) must give its bytes for the example, the fixture runs, runs made
@@ -21,6 +22,10 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from oracles import azure as azure_oracle
+from oracles import github as github_oracle
+from oracles import gitlab as gitlab_oracle
+from oracles import html as html_oracle
 from oracles import junit as junit_oracle
 from oracles import markdown as markdown_oracle
 from oracles import sarif as sarif_oracle
@@ -30,7 +35,7 @@ from test_reporters_fuzz import values
 
 from capcheck.app.config import Config
 from capcheck.app.runner import CheckRequest, load_registry, load_request_evidence, run_check
-from capcheck.builtins.reporters import junit, markdown, sarif, text
+from capcheck.builtins.reporters import azure, github, gitlab, html, junit, markdown, sarif, text
 from capcheck.core.engine import evaluate
 from capcheck.core.models import Outcome, RunResult, Severity, Status
 from capcheck.core.outcomes import Findings
@@ -51,6 +56,10 @@ REPORTERS: list[tuple[str, Writer, Render]] = [
     ("junit", junit.write_junit, junit_oracle.render_junit),
     ("text", text.write_text, text_oracle.render_text),
     ("markdown", markdown.write_markdown, markdown_oracle.render_markdown),
+    ("html", html.write_html, html_oracle.render_html),
+    ("github", github.write_github, github_oracle.render_github),
+    ("azure-devops", azure.write_azure, azure_oracle.render_azure),
+    ("gitlab", gitlab.write_gitlab, gitlab_oracle.render_gitlab),
 ]
 IDS = [name for name, *_ in REPORTERS]
 
@@ -106,9 +115,16 @@ def test_the_example(name: str, write: Writer, oracle: Render, options: RenderOp
 
 @pytest.mark.parametrize(("name", "write", "oracle"), REPORTERS, ids=IDS)
 def test_render_is_the_written_text(name: str, write: Writer, oracle: Render, full_result: RunResult) -> None:
-    reporter = {"sarif": sarif.render_sarif, "junit": junit.render_junit, "text": text.render_text}.get(
-        name, markdown.render_markdown
-    )
+    reporter = {
+        "sarif": sarif.render_sarif,
+        "junit": junit.render_junit,
+        "text": text.render_text,
+        "markdown": markdown.render_markdown,
+        "html": html.render_html,
+        "github": github.render_github,
+        "azure-devops": azure.render_azure,
+        "gitlab": gitlab.render_gitlab,
+    }[name]
     options = RenderOptions()
     assert reporter(full_result, options).encode("utf-8") == written(write, full_result, options)
 
@@ -179,7 +195,10 @@ def test_lazy_findings_with_hostile_values(
 
 
 @pytest.mark.parametrize(("module", "write", "oracle"), [(sarif, *REPORTERS[0][1:]), (junit, *REPORTERS[1][1:]),
-                                                         (text, *REPORTERS[2][1:])], ids=IDS[:3])  # fmt: skip
+                                                         (text, *REPORTERS[2][1:]), (html, *REPORTERS[4][1:]),
+                                                         (github, *REPORTERS[5][1:]), (azure, *REPORTERS[6][1:]),
+                                                         (gitlab, *REPORTERS[7][1:])],
+                         ids=[*IDS[:3], *IDS[4:]])  # fmt: skip
 def test_chunks_join_at_any_size(
     module: Any, write: Writer, oracle: Render, full_result: RunResult, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -216,7 +235,7 @@ def test_a_write_that_fails_midway_leaves_the_previous_file(
     writes = io.BytesIO()
     counter = _Counting(writes)
     write(full_result, options, counter)
-    assert counter.writes >= (1 if name == "markdown" else 3)  # the streaming ones write in pieces
+    assert counter.writes >= (1 if name == "markdown" else 2)  # the streaming ones write in pieces
     for after in sorted({0, counter.writes // 2, counter.writes - 1}):
         with pytest.raises(OSError, match="No space"):
             stream_atomic(target, lambda stream, after=after: write(full_result, options, _Breaking(stream, after)))
