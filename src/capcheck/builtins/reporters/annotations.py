@@ -63,8 +63,12 @@ def log_line(f: Finding) -> str:
     """A finding as a plain log line: it starts with ``- ``, so no runner reads it as a command."""
     ev = f.evidence
     where = ev.location() if ev is not None else "-"
-    subject = defuse(finding_subject(f))
-    return f"- {defuse(where)}: {defuse(f.rule_id)} {f.severity.value} {subject}: {defuse(f.message)}"
+    subject = finding_subject(f)
+    line = f"- {where}: {f.rule_id} {f.severity.value} {subject}: {f.message}"
+    # Most lines have nothing to defuse: defusing is per character and `##` cannot span the separators.
+    if line.isprintable() and "##" not in line:
+        return line
+    return f"- {defuse(where)}: {defuse(f.rule_id)} {f.severity.value} {defuse(subject)}: {defuse(f.message)}"
 
 
 def closing_lines(result: RunResult) -> list[str]:
