@@ -32,17 +32,13 @@ MAX_PER_TYPE = 50
 _CHUNK = 1024
 
 
-def issue_type(f: Finding) -> str:
-    """``error`` (critical and high failures, rule errors) or ``warning``."""
-    return _issue_type(f.status, f.severity)
-
-
-def _issue_type(status: Status, severity: Severity) -> str:
+def issue_type(status: Status, severity: Severity) -> str:
+    """``error`` (critical and high failures, rule errors) or ``warning``, for a finding of this status and severity."""
     return "error" if status is Status.ERROR or severity.rank >= Severity.HIGH.rank else "warning"
 
 
 def _command(f: Finding) -> str:
-    properties = [f"type={issue_type(f)}"]
+    properties = [f"type={issue_type(f.status, f.severity)}"]
     at = place(f)
     if at.file is not None:
         properties.append(f"sourcepath={azure_property(at.file)}")
@@ -57,7 +53,7 @@ def write_azure(result: RunResult, options: RenderOptions, stream: ByteStream) -
     """Write the result as Azure Pipelines logging commands: issues, and the log grouped per area, each log
     line as its finding is made."""
     plan = Annotated(result)
-    kept = plan.capped(_issue_type, MAX_PER_TYPE)
+    kept = plan.capped(issue_type, MAX_PER_TYPE)
     left_out = plan.total - len(kept)
     lines = [f"capcheck {defuse(result.tool_version)} · as of {result.as_of.isoformat()}"]
     lines.extend(_command(f) for f in kept)

@@ -43,12 +43,8 @@ STEP_SUMMARY = "GITHUB_STEP_SUMMARY"
 _CHUNK = 1024
 
 
-def level(f: Finding) -> str:
-    """The workflow command for a finding: ``error``, ``warning`` or ``notice``."""
-    return _level(f.status, f.severity)
-
-
-def _level(status: Status, severity: Severity) -> str:
+def level(status: Status, severity: Severity) -> str:
+    """The workflow command for a finding of this status and severity: ``error``, ``warning`` or ``notice``."""
     if status is Status.ERROR or severity.rank >= Severity.HIGH.rank:
         return "error"
     return "warning" if severity is Severity.MEDIUM else "notice"
@@ -67,14 +63,14 @@ def _command(f: Finding) -> str:
         message_data = github_data(message) + "%0A" + github_data(f"Fix: {first_sentence(f.remediation)}")
     else:
         message_data = github_data(message)
-    return f"::{level(f)} {','.join(properties)}::{message_data}"
+    return f"::{level(f.status, f.severity)} {','.join(properties)}::{message_data}"
 
 
 def write_github(result: RunResult, options: RenderOptions, stream: ByteStream) -> None:
     """Write the result as GitHub Actions workflow commands: annotations, and the log grouped per area, each
     log line as its finding is made."""
     plan = Annotated(result)
-    kept = plan.capped(_level, MAX_PER_LEVEL)
+    kept = plan.capped(level, MAX_PER_LEVEL)
     left_out = plan.total - len(kept)
     lines = [f"capcheck {defuse(result.tool_version)} · as of {result.as_of.isoformat()}"]
     lines.extend(_command(f) for f in kept)
