@@ -326,3 +326,14 @@ def test_github_caps_annotations_per_level_and_appends_the_job_summary(tmp_path:
         module.append_step_summary(result, RenderOptions(), {github.STEP_SUMMARY: str(summary)})
     after, before = (tmp_path / f"{m.__name__}.md" for m in (github, github_oracle))
     assert after.read_text().startswith("# earlier step\n## ") and after.read_bytes() == before.read_bytes()
+
+
+@pytest.mark.parametrize(("name", "write", "oracle"), _CAPPED[1:], ids=[r[0] for r in _CAPPED[1:]])
+def test_a_rule_in_two_blocks_is_sorted(name: str, write: Writer, oracle: Render) -> None:
+    """A run whose findings hold one rule's block twice (its rows interleave in the findings' order): the CI
+    formats cannot order them by rule alone, and sort the findings as before."""
+    base = _lazy(_run((EVIDENCE,)), ["a", "b", "c", "d", "e", "f", "g", "h"], [0, 1, 2, 0, 1, 0])
+    findings = base.findings
+    assert isinstance(findings, Findings)
+    twice = Findings([*findings.blocks, findings.blocks[0]], findings.evidence, [a.id for a in base.areas])
+    same(write, oracle, dataclasses.replace(base, findings=twice), RenderOptions())
