@@ -98,7 +98,7 @@ class Segment:
     made: Callable[[int | None], Iterator[Finding]]
 
 
-def _run_segment(findings: Findings, start: int, positions: list[int], status: Status, run: FindingRun) -> Segment:
+def _run_segment(findings: Findings, start: int, positions: Sequence[int], status: Status, run: FindingRun) -> Segment:
     """A segment of a run's findings: those at ``positions`` (each of ``status``) in ``run``."""
 
     def made(n: int | None) -> Iterator[Finding]:
@@ -147,14 +147,18 @@ class Annotated:
         """The segments of a run's findings in order, or None when they cannot be ordered by rule alone."""
         if not isinstance(findings, Findings):
             return None
-        keyed: list[tuple[tuple[bool, int, tuple[int, str], str], list[int], Status, FindingRun]] = []
+        keyed: list[tuple[tuple[bool, int, tuple[int, str], str], Sequence[int], Status, FindingRun]] = []
         for run in finding_runs(findings):
-            errors = [i for i, s in enumerate(run.statuses) if s is Status.ERROR]
-            fails = [i for i, s in enumerate(run.statuses) if s is Status.FAIL]
-            for status, positions in ((Status.ERROR, errors), (Status.FAIL, fails)):
-                if positions:
-                    key = (status is not Status.ERROR, -run.severity.rank, self.area_key(run.area), run.rule_id)
-                    keyed.append((key, positions, status, run))
+            statuses = run.statuses
+            for status in (Status.ERROR, Status.FAIL):
+                found = statuses.count(status)  # at C speed; a rule's rows are mostly of one status
+                if not found:
+                    continue
+                positions: Sequence[int] = (
+                    range(found) if found == len(statuses) else [i for i, s in enumerate(statuses) if s is status]
+                )
+                key = (status is not Status.ERROR, -run.severity.rank, self.area_key(run.area), run.rule_id)
+                keyed.append((key, positions, status, run))
         keys = [k for k, *_ in keyed]
         if len(set(keys)) < len(keys):  # one rule in two blocks: its rows interleave, only a sort can tell
             return None
