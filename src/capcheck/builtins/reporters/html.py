@@ -15,7 +15,8 @@ At scale (20,000 findings) a table of every row takes seconds to lay out, so the
 as one JSON data block (``<script type="application/json">``, never run; ``< > &`` written as
 ``\\u`` escapes so no value can end it, hidden characters revealed as in the markup), and the script
 renders only the rows on show, with ``textContent``. Without a script the first :data:`PAGE` rows are
-there as markup.
+there as markup. The page is written as it is made (:func:`write_html`): only the listed findings are
+made, each once, and the data block goes out a chunk of rows at a time.
 """
 
 from __future__ import annotations
@@ -741,7 +742,6 @@ def _write_findings(result: RunResult, stream: ByteStream) -> None:
         ).encode("utf-8")
     )
     data = (_finding_data(f, baseline_file) for f in chain(page, listed))
-    del page
     written = False
     while chunk := list(islice(data, _CHUNK)):
         stream.write((("," if written else "") + _data(chunk)[1:-1]).encode("utf-8"))
