@@ -10,7 +10,7 @@ The data is the benchmark's (``benchmarks/run.py --sizes 100000 --scenarios high
 
 Usage::
 
-    python benchmarks/reporters.py [--data DIR] [--formats sarif,junit,text,compact,quiet,markdown]
+    python benchmarks/reporters.py [--data DIR] [--formats sarif,junit,text,compact,quiet,markdown,html,...]
                                    [--runs 3] [--src SRC] [--against OLD_SRC]
 
 ``--src`` measures another checkout's ``src`` (``rules/`` and ``schemas/`` beside it), run from source;
@@ -44,6 +44,10 @@ FORMATS: dict[str, tuple[str, ...]] = {
     "markdown": ("-f", "markdown"),
     "json": ("-f", "json"),
     "csv": ("-f", "csv"),
+    "html": ("-f", "html"),
+    "github": ("-f", "github"),
+    "azure-devops": ("-f", "azure-devops"),
+    "gitlab": ("-f", "gitlab"),
 }
 DEFAULT_FORMATS = ("sarif", "junit", "text", "compact", "quiet", "markdown")
 

@@ -192,6 +192,20 @@ def test_findings_index_slice_and_compare(load: Any, tmp_path: Path) -> None:
     assert first.evidence is not None and first.evidence.line == 2 and first.evidence.pointer == "/records/0"
 
 
+def test_findings_between_spans_rules(load: Any, tmp_path: Path) -> None:
+    """``between`` (a streaming reporter's one pass over a range) gives the slice's findings across rules'
+    blocks, empty and out-of-range bounds included; a slice, made through it, is the same."""
+    evidence = _evidence(load, tmp_path, IDS, spread=False)
+    rules = [_rule(f"INFRA-90{n}", [Outcome(Status.FAIL, None, i, f"m{n}{i}") for i in IDS[: n + 1]]) for n in range(3)]
+    findings = evaluate(rules, evidence, as_of=AS_OF).findings
+    assert isinstance(findings, Findings) and len(findings.blocks) == 3
+    every = list(findings)
+    for start in range(-1, len(every) + 2):
+        for stop in range(max(start, 0), len(every) + 2):
+            assert list(findings.between(start, stop)) == every[max(start, 0) : stop], (start, stop)
+            assert findings[max(start, 0) : stop] == tuple(every[max(start, 0) : stop])
+
+
 @pytest.mark.parametrize(
     ("rule_id", "kind", "record_id", "group"),
     [("COMM-001", "supplier-contracts", "C-1", None), ("INFRA-002", "it-assets", None, "production"),

@@ -1,4 +1,5 @@
-"""The streaming writers of SARIF, JUnit, text and Markdown: byte for byte what they rendered before.
+"""The streaming writers (SARIF, JUnit, text, Markdown, HTML, the CI formats): byte for byte what they
+rendered before.
 
 The oracle is each reporter as it was before it streamed (``oracles/``, kept verbatim): ``write`` (and
 ``render``, which writes into memory) must give its bytes for the example, the fixture runs, runs made
@@ -13,6 +14,7 @@ import functools
 import io
 import os
 import re
+from collections import Counter
 from collections.abc import Callable, Iterator
 from datetime import date
 from pathlib import Path
@@ -21,6 +23,10 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from oracles import azure as azure_oracle
+from oracles import github as github_oracle
+from oracles import gitlab as gitlab_oracle
+from oracles import html as html_oracle
 from oracles import junit as junit_oracle
 from oracles import markdown as markdown_oracle
 from oracles import sarif as sarif_oracle
@@ -30,7 +36,8 @@ from test_reporters_fuzz import values
 
 from capcheck.app.config import Config
 from capcheck.app.runner import CheckRequest, load_registry, load_request_evidence, run_check
-from capcheck.builtins.reporters import junit, markdown, sarif, text
+from capcheck.builtins.reporters import azure, github, gitlab, html, junit, markdown, sarif, text
+from capcheck.core import outcomes
 from capcheck.core.engine import evaluate
 from capcheck.core.models import Outcome, RunResult, Severity, Status
 from capcheck.core.outcomes import Findings
@@ -51,6 +58,10 @@ REPORTERS: list[tuple[str, Writer, Render]] = [
     ("junit", junit.write_junit, junit_oracle.render_junit),
     ("text", text.write_text, text_oracle.render_text),
     ("markdown", markdown.write_markdown, markdown_oracle.render_markdown),
+    ("html", html.write_html, html_oracle.render_html),
+    ("github", github.write_github, github_oracle.render_github),
+    ("azure-devops", azure.write_azure, azure_oracle.render_azure),
+    ("gitlab", gitlab.write_gitlab, gitlab_oracle.render_gitlab),
 ]
 IDS = [name for name, *_ in REPORTERS]
 
@@ -106,9 +117,16 @@ def test_the_example(name: str, write: Writer, oracle: Render, options: RenderOp
 
 @pytest.mark.parametrize(("name", "write", "oracle"), REPORTERS, ids=IDS)
 def test_render_is_the_written_text(name: str, write: Writer, oracle: Render, full_result: RunResult) -> None:
-    reporter = {"sarif": sarif.render_sarif, "junit": junit.render_junit, "text": text.render_text}.get(
-        name, markdown.render_markdown
-    )
+    reporter = {
+        "sarif": sarif.render_sarif,
+        "junit": junit.render_junit,
+        "text": text.render_text,
+        "markdown": markdown.render_markdown,
+        "html": html.render_html,
+        "github": github.render_github,
+        "azure-devops": azure.render_azure,
+        "gitlab": gitlab.render_gitlab,
+    }[name]
     options = RenderOptions()
     assert reporter(full_result, options).encode("utf-8") == written(write, full_result, options)
 
@@ -179,7 +197,10 @@ def test_lazy_findings_with_hostile_values(
 
 
 @pytest.mark.parametrize(("module", "write", "oracle"), [(sarif, *REPORTERS[0][1:]), (junit, *REPORTERS[1][1:]),
-                                                         (text, *REPORTERS[2][1:])], ids=IDS[:3])  # fmt: skip
+                                                         (text, *REPORTERS[2][1:]), (html, *REPORTERS[4][1:]),
+                                                         (github, *REPORTERS[5][1:]), (azure, *REPORTERS[6][1:]),
+                                                         (gitlab, *REPORTERS[7][1:])],
+                         ids=[*IDS[:3], *IDS[4:]])  # fmt: skip
 def test_chunks_join_at_any_size(
     module: Any, write: Writer, oracle: Render, full_result: RunResult, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -216,7 +237,7 @@ def test_a_write_that_fails_midway_leaves_the_previous_file(
     writes = io.BytesIO()
     counter = _Counting(writes)
     write(full_result, options, counter)
-    assert counter.writes >= (1 if name == "markdown" else 3)  # the streaming ones write in pieces
+    assert counter.writes >= (1 if name == "markdown" else 2)  # the streaming ones write in pieces
     for after in sorted({0, counter.writes // 2, counter.writes - 1}):
         with pytest.raises(OSError, match="No space"):
             stream_atomic(target, lambda stream, after=after: write(full_result, options, _Breaking(stream, after)))
@@ -234,3 +255,85 @@ class _Counting:
     def write(self, data: bytes) -> object:
         self.writes += 1
         return self.stream.write(data)
+
+
+# -- HTML's caps, the CI formats' caps and job summary, each finding made once ---------------------------
+
+#: The streaming writers of the formats that keep a few of many (the rows in a page, annotations per level).
+_CAPPED = [r for r in REPORTERS if r[0] in ("html", "github", "azure-devops", "gitlab")]
+
+
+@pytest.mark.parametrize(("rows", "page"), [(50, 7), (3, 200), (1, 1)])
+def test_html_caps_on_lazy_findings(rows: int, page: int, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The page's rows capped below the run's findings (MAX_ROWS) and the first page of markup (PAGE) at
+    other sizes, the data block split into chunks of 2: the same bytes as the renderer before it streamed."""
+    for module in (html, html_oracle):
+        monkeypatch.setattr(module, "MAX_ROWS", rows)
+        monkeypatch.setattr(module, "PAGE", page)
+    monkeypatch.setattr(html, "_CHUNK", 2)
+    result = _run((EXAMPLE,), include_passed=True)
+    assert len(result.findings) > rows
+    same(html.write_html, html_oracle.render_html, result, RenderOptions())
+
+
+def _made(monkeypatch: pytest.MonkeyPatch) -> Counter[tuple[str, str | None]]:
+    """Count the findings a run's lazy findings make from here on, by rule and fingerprint."""
+    made: Counter[tuple[str, str | None]] = Counter()
+    real = outcomes.Finding
+
+    def counting(*fields: Any) -> Any:
+        f = real(*fields)
+        made[(f.rule_id, f.fingerprint)] += 1
+        return f
+
+    monkeypatch.setattr(outcomes, "Finding", counting)
+    return made
+
+
+@pytest.mark.parametrize(("name", "write", "oracle"), _CAPPED, ids=[r[0] for r in _CAPPED])
+def test_each_finding_is_made_once(name: str, write: Writer, oracle: Render, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A run's findings are read once: HTML makes only the findings it lists (MAX_ROWS), a CI format the
+    failures and errors (the few annotated ones, at most the cap per level, are made twice)."""
+    result = _run((EXAMPLE,), include_passed=True)
+    assert isinstance(result.findings, Findings)
+    failing = Counter((f.rule_id, f.fingerprint) for f in result.findings if f.status in (Status.FAIL, Status.ERROR))
+    monkeypatch.setattr(html, "MAX_ROWS", 40)
+    made = _made(monkeypatch)
+    write(result, RenderOptions(), io.BytesIO())
+    if name == "html":
+        assert sum(made.values()) == 40
+        return
+    assert all(made[key] >= n for key, n in failing.items())  # every failure is in the log or report
+    twice = sum(made[key] - n for key, n in failing.items() if made[key] > n)  # the annotations, then the log
+    cap = {"github": 3 * github.MAX_PER_LEVEL, "azure-devops": 2 * azure.MAX_PER_TYPE, "gitlab": 0}[name]
+    assert twice == cap == 0 or 0 < twice <= cap
+    # A rule's failures mostly side by side are read in one pass, the few other rows between made and dropped.
+    others = sum(n for key, n in made.items() if key not in failing)
+    assert others <= sum(failing.values()) // 2
+
+
+def test_github_caps_annotations_per_level_and_appends_the_job_summary(tmp_path: Path) -> None:
+    """The example fails more than ten times at each level: ten of each are annotated, the most severe
+    first, as before; the job summary appended to ``$GITHUB_STEP_SUMMARY`` is the one before too."""
+    result = _run((EXAMPLE,))
+    text = github.render_github(result, RenderOptions())
+    for level in ("error", "warning"):
+        assert sum(line.startswith(f"::{level} ") for line in text.splitlines()) == github.MAX_PER_LEVEL
+    assert text == github_oracle.render_github(result, RenderOptions())
+    for module in (github, github_oracle):
+        summary = tmp_path / f"{module.__name__}.md"
+        summary.write_text("# earlier step\n")
+        module.append_step_summary(result, RenderOptions(), {github.STEP_SUMMARY: str(summary)})
+    after, before = (tmp_path / f"{m.__name__}.md" for m in (github, github_oracle))
+    assert after.read_text().startswith("# earlier step\n## ") and after.read_bytes() == before.read_bytes()
+
+
+@pytest.mark.parametrize(("name", "write", "oracle"), _CAPPED[1:], ids=[r[0] for r in _CAPPED[1:]])
+def test_a_rule_in_two_blocks_is_sorted(name: str, write: Writer, oracle: Render) -> None:
+    """A run whose findings hold one rule's block twice (its rows interleave in the findings' order): the CI
+    formats cannot order them by rule alone, and sort the findings as before."""
+    base = _lazy(_run((EVIDENCE,)), ["a", "b", "c", "d", "e", "f", "g", "h"], [0, 1, 2, 0, 1, 0])
+    findings = base.findings
+    assert isinstance(findings, Findings)
+    twice = Findings([*findings.blocks, findings.blocks[0]], findings.evidence, [a.id for a in base.areas])
+    same(write, oracle, dataclasses.replace(base, findings=twice), RenderOptions())

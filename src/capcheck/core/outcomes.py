@@ -239,7 +239,10 @@ class Findings(Sequence[Finding]):
 
     def __getitem__(self, index: int | slice) -> Finding | tuple[Finding, ...]:
         if isinstance(index, slice):
-            return tuple(self[i] for i in range(*index.indices(len(self))))
+            start, stop, step = index.indices(len(self))
+            if step == 1:
+                return tuple(self.between(start, stop))
+            return tuple(self[i] for i in range(start, stop, step))
         if index < 0:
             index += len(self)
         if not 0 <= index < len(self):
@@ -248,6 +251,21 @@ class Findings(Sequence[Finding]):
         block = self._blocks[b]
         position = index - self._starts[b]
         return next(self._block_findings(block, position, position + 1))
+
+    def between(self, start: int, stop: int) -> Iterator[Finding]:
+        """The findings ``start`` to ``stop`` (``self[start:stop]``), made as they are read: a streaming
+        reporter's one pass over a rule's findings, without a tuple of them or a look-up per finding."""
+        start, stop = max(start, 0), min(stop, len(self))
+        if start >= stop:
+            return
+        starts = self._starts
+        b = bisect_right(starts, start) - 1
+        while start < stop:
+            block, first = self._blocks[b], starts[b]
+            end = min(stop, starts[b + 1])
+            yield from self._block_findings(block, start - first, end - first)
+            start = end
+            b += 1
 
     def __eq__(self, other: object) -> bool:
         if isinstance(other, Findings | list | tuple):

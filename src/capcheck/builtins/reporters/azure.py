@@ -13,28 +13,32 @@ hold one, or end the command's properties early.
 
 from __future__ import annotations
 
+import io
 from collections.abc import Sequence
+from itertools import islice
 
-from capcheck.builtins.reporters.annotations import annotated, area_groups, capped, closing_lines, place
+from capcheck.builtins.reporters.annotations import Annotated, closing_lines, place
 from capcheck.core.escaping.ci import azure_data, azure_property, defuse
 from capcheck.core.hookspecs import hookimpl
 from capcheck.core.models import Finding, RunResult, Severity, Status
-from capcheck.core.reporting import RenderOptions, Reporter
+from capcheck.core.reporting import ByteStream, RenderOptions, Reporter
 from capcheck.core.wording import plural
 
-__all__ = ["MAX_PER_TYPE", "render_azure"]
+__all__ = ["MAX_PER_TYPE", "render_azure", "write_azure"]
 
 #: The most issues of each type (error, warning): the run summary lists every one, and 1,000 drown it.
 MAX_PER_TYPE = 50
+#: Log lines written at a time.
+_CHUNK = 1024
 
 
-def issue_type(f: Finding) -> str:
-    """``error`` (critical and high failures, rule errors) or ``warning``."""
-    return "error" if f.status is Status.ERROR or f.severity.rank >= Severity.HIGH.rank else "warning"
+def issue_type(status: Status, severity: Severity) -> str:
+    """``error`` (critical and high failures, rule errors) or ``warning``, for a finding of this status and severity."""
+    return "error" if status is Status.ERROR or severity.rank >= Severity.HIGH.rank else "warning"
 
 
 def _command(f: Finding) -> str:
-    properties = [f"type={issue_type(f)}"]
+    properties = [f"type={issue_type(f.status, f.severity)}"]
     at = place(f)
     if at.file is not None:
         properties.append(f"sourcepath={azure_property(at.file)}")
@@ -45,10 +49,12 @@ def _command(f: Finding) -> str:
     return f"##vso[task.logissue {';'.join(properties)}]{azure_data(message)}"
 
 
-def render_azure(result: RunResult, options: RenderOptions) -> str:
-    """Render the result as Azure Pipelines logging commands: issues, and the log grouped per area."""
-    findings = annotated(result)
-    kept, left_out = capped(findings, issue_type, MAX_PER_TYPE)
+def write_azure(result: RunResult, options: RenderOptions, stream: ByteStream) -> None:
+    """Write the result as Azure Pipelines logging commands: issues, and the log grouped per area, each log
+    line as its finding is made."""
+    plan = Annotated(result)
+    kept = plan.capped(issue_type, MAX_PER_TYPE)
+    left_out = plan.total - len(kept)
     lines = [f"capcheck {defuse(result.tool_version)} · as of {result.as_of.isoformat()}"]
     lines.extend(_command(f) for f in kept)
     if left_out:
@@ -56,10 +62,20 @@ def render_azure(result: RunResult, options: RenderOptions) -> str:
             f"capcheck: {plural(left_out, 'more failure')} not raised as issues (at most {MAX_PER_TYPE} of each "
             "type, the most severe above): every one is listed below"
         )
-    for title, group in area_groups(result, findings):
-        lines.extend([f"##[group]{defuse(title)}", *group, "##[endgroup]"])
-    lines.extend(closing_lines(result))
-    return "\n".join(lines) + "\n"
+    stream.write(("\n".join(lines) + "\n").encode("utf-8"))
+    for title, group in plan.area_groups():
+        stream.write(f"##[group]{defuse(title)}\n".encode())
+        while chunk := list(islice(group, _CHUNK)):
+            stream.write(("\n".join(chunk) + "\n").encode("utf-8"))
+        stream.write(b"##[endgroup]\n")
+    stream.write(("\n".join(closing_lines(result)) + "\n").encode("utf-8"))
+
+
+def render_azure(result: RunResult, options: RenderOptions) -> str:
+    """Render the result as Azure Pipelines logging commands (the text :func:`write_azure` writes)."""
+    out = io.BytesIO()
+    write_azure(result, options, out)
+    return out.getvalue().decode("utf-8")
 
 
 @hookimpl
@@ -69,6 +85,7 @@ def capcheck_reporters() -> Sequence[Reporter]:
         Reporter(
             name="azure-devops",
             render=render_azure,
+            write=write_azure,
             description="Azure Pipelines issues (the most severe) and the log grouped per area",
             extension=".log",
         )

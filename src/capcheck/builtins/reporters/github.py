@@ -6,7 +6,8 @@ errors, medium failures warnings, low and info failures notices) with ``file``, 
 naming the rule, and a message with the record, what is wrong and the fix. GitHub shows only 10 annotations
 of each level per step: the most important are written first, at most :data:`MAX_PER_LEVEL` of each level,
 and a line says how many were left out. Every failure is still in the log, grouped per area with
-``::group::`` (collapsed), one line each.
+``::group::`` (collapsed), one line each, written as its finding is made (:class:`Annotated`: the order
+and the cap worked out from the findings' statuses, each finding made once).
 
 When ``$GITHUB_STEP_SUMMARY`` is set, :func:`append_step_summary` appends the Markdown report (the
 ``markdown`` reporter's) to the job summary.
@@ -17,18 +18,20 @@ start a command of its own.
 
 from __future__ import annotations
 
+import io
 import os
 from collections.abc import Mapping, Sequence
+from itertools import islice
 from pathlib import Path
 
-from capcheck.builtins.reporters.annotations import annotated, area_groups, capped, closing_lines, place
+from capcheck.builtins.reporters.annotations import Annotated, closing_lines, place
 from capcheck.core.escaping.ci import defuse, github_data, github_property
 from capcheck.core.hookspecs import hookimpl
 from capcheck.core.models import Finding, RunResult, Severity, Status
-from capcheck.core.reporting import RenderOptions, Reporter, first_sentence
+from capcheck.core.reporting import ByteStream, RenderOptions, Reporter, first_sentence
 from capcheck.core.wording import plural
 
-__all__ = ["MAX_PER_LEVEL", "STEP_SUMMARY", "append_step_summary", "render_github"]
+__all__ = ["MAX_PER_LEVEL", "STEP_SUMMARY", "append_step_summary", "render_github", "write_github"]
 
 #: GitHub shows at most 10 error, 10 warning and 10 notice annotations per step: more are dropped unseen.
 MAX_PER_LEVEL = 10
@@ -36,11 +39,15 @@ MAX_PER_LEVEL = 10
 STEP_SUMMARY = "GITHUB_STEP_SUMMARY"
 
 
-def level(f: Finding) -> str:
-    """The workflow command for a finding: ``error``, ``warning`` or ``notice``."""
-    if f.status is Status.ERROR or f.severity.rank >= Severity.HIGH.rank:
+#: Log lines written at a time.
+_CHUNK = 1024
+
+
+def level(status: Status, severity: Severity) -> str:
+    """The workflow command for a finding of this status and severity: ``error``, ``warning`` or ``notice``."""
+    if status is Status.ERROR or severity.rank >= Severity.HIGH.rank:
         return "error"
-    return "warning" if f.severity is Severity.MEDIUM else "notice"
+    return "warning" if severity is Severity.MEDIUM else "notice"
 
 
 def _command(f: Finding) -> str:
@@ -56,13 +63,15 @@ def _command(f: Finding) -> str:
         message_data = github_data(message) + "%0A" + github_data(f"Fix: {first_sentence(f.remediation)}")
     else:
         message_data = github_data(message)
-    return f"::{level(f)} {','.join(properties)}::{message_data}"
+    return f"::{level(f.status, f.severity)} {','.join(properties)}::{message_data}"
 
 
-def render_github(result: RunResult, options: RenderOptions) -> str:
-    """Render the result as GitHub Actions workflow commands: annotations, and the log grouped per area."""
-    findings = annotated(result)
-    kept, left_out = capped(findings, level, MAX_PER_LEVEL)
+def write_github(result: RunResult, options: RenderOptions, stream: ByteStream) -> None:
+    """Write the result as GitHub Actions workflow commands: annotations, and the log grouped per area, each
+    log line as its finding is made."""
+    plan = Annotated(result)
+    kept = plan.capped(level, MAX_PER_LEVEL)
+    left_out = plan.total - len(kept)
     lines = [f"capcheck {defuse(result.tool_version)} · as of {result.as_of.isoformat()}"]
     lines.extend(_command(f) for f in kept)
     if left_out:
@@ -70,10 +79,20 @@ def render_github(result: RunResult, options: RenderOptions) -> str:
             f"capcheck: {plural(left_out, 'more failure')} not annotated (GitHub shows {MAX_PER_LEVEL} of each "
             "level per step; the most severe are above): every one is listed below and in the job summary"
         )
-    for title, group in area_groups(result, findings):
-        lines.extend([f"::group::{github_data(title)}", *group, "::endgroup::"])
-    lines.extend(closing_lines(result))
-    return "\n".join(lines) + "\n"
+    stream.write(("\n".join(lines) + "\n").encode("utf-8"))
+    for title, group in plan.area_groups():
+        stream.write(f"::group::{github_data(title)}\n".encode())
+        while chunk := list(islice(group, _CHUNK)):
+            stream.write(("\n".join(chunk) + "\n").encode("utf-8"))
+        stream.write(b"::endgroup::\n")
+    stream.write(("\n".join(closing_lines(result)) + "\n").encode("utf-8"))
+
+
+def render_github(result: RunResult, options: RenderOptions) -> str:
+    """Render the result as GitHub Actions workflow commands (the text :func:`write_github` writes)."""
+    out = io.BytesIO()
+    write_github(result, options, out)
+    return out.getvalue().decode("utf-8")
 
 
 def append_step_summary(result: RunResult, options: RenderOptions, environ: Mapping[str, str] | None = None) -> None:
@@ -102,6 +121,7 @@ def capcheck_reporters() -> Sequence[Reporter]:
         Reporter(
             name="github",
             render=render_github,
+            write=write_github,
             description="GitHub Actions annotations (the most severe), the log grouped per area, a job summary",
             extension=".log",
         )

@@ -14,23 +14,27 @@ or ``error`` finding, with
   and ``location.lines.begin`` (the record's line, 1 when unknown).
 
 Waived and baselined failures are accepted and left out, like skips and passes. Issues are in the order of the
-annotation formats (most important first); JSON escaping keeps every evidence value a string.
+annotation formats (most important first), written as their findings are made (:class:`Annotated`), a chunk
+at a time; JSON escaping keeps every evidence value a string.
 """
 
 from __future__ import annotations
 
 import hashlib
-import json
-from collections.abc import Sequence
+import io
+from collections.abc import Iterator, Sequence
+from itertools import islice
 from typing import Any
 
-from capcheck.builtins.reporters.annotations import annotated, place
+import orjson
+
+from capcheck.builtins.reporters.annotations import Annotated, Segment, place
 from capcheck.core.escaping.json import json_safe, json_text
 from capcheck.core.hookspecs import hookimpl
 from capcheck.core.models import Finding, RunResult, Severity, Status
-from capcheck.core.reporting import RenderOptions, Reporter
+from capcheck.core.reporting import ByteStream, RenderOptions, Reporter
 
-__all__ = ["GITLAB_SEVERITY", "render_gitlab"]
+__all__ = ["GITLAB_SEVERITY", "render_gitlab", "write_gitlab"]
 
 #: capcheck's severities as GitLab's.
 GITLAB_SEVERITY = {
@@ -54,20 +58,66 @@ def _issue(f: Finding, fingerprint: str) -> dict[str, Any]:
     }
 
 
+#: Issues encoded at a time.
+_CHUNK = 512
+
+
+def _issues(plan: Annotated) -> Iterator[dict[str, Any]]:
+    """Each annotated finding's issue, in order, its fingerprint made unique among its rule's issues."""
+
+    # A run's fingerprint names its rule (it hashes the rule id first), so two rules' never meet: a rule's
+    # set of used fingerprints is dropped once its last segment is written, not kept for the whole run.
+    # Findings built by hand may carry any fingerprint: one set for them all.
+    def scope(segment: Segment) -> str:
+        return segment.rule_id if plan.lazy else ""
+
+    left: dict[str, int] = {}
+    for segment in plan.segments:
+        left[scope(segment)] = left.get(scope(segment), 0) + 1
+    used_by_rule: dict[str, set[str]] = {}
+    for segment in plan.segments:
+        used = used_by_rule.setdefault(scope(segment), set())
+        for f in segment.made(None):
+            fingerprint = f.fingerprint or hashlib.sha256(f"{f.rule_id}\x1f{f.message}".encode()).hexdigest()[:32]
+            n = 1
+            unique = fingerprint
+            while unique in used:  # GitLab shows one issue per fingerprint: two errors of one rule stay two
+                n += 1
+                unique = hashlib.sha256(f"{fingerprint}\x1f{n}".encode()).hexdigest()[:32]
+            used.add(unique)
+            yield _issue(f, unique)
+        left[scope(segment)] -= 1
+        if not left[scope(segment)]:
+            del used_by_rule[scope(segment)]
+
+
+def _items(issues: list[dict[str, Any]]) -> str:
+    """Issues as ``json.dumps(issues, indent=2, ensure_ascii=False)`` writes them (orjson writes the same for
+    strings and integers, faster), a lone surrogate as its escape text (as :func:`json_text`)."""
+    try:
+        return orjson.dumps(issues, option=orjson.OPT_INDENT_2).decode("utf-8")
+    except orjson.JSONEncodeError:  # a lone surrogate
+        return orjson.dumps(json_safe(issues), option=orjson.OPT_INDENT_2).decode("utf-8")
+
+
+def write_gitlab(result: RunResult, options: RenderOptions, stream: ByteStream) -> None:
+    """Write the failures and errors as a GitLab Code Quality report (a JSON array), a chunk of issues at a
+    time as their findings are made."""
+    issues = _issues(Annotated(result))
+    written = False
+    while chunk := list(islice(issues, _CHUNK)):
+        # `[\n  {...},\n  {...}\n]` -> `\n  {...},\n  {...}`: the items, without the brackets.
+        items = json_text(_items(chunk)[1:-2])
+        stream.write((("," if written else "[") + items).encode("utf-8"))
+        written = True
+    stream.write(b"\n]\n" if written else b"[]\n")
+
+
 def render_gitlab(result: RunResult, options: RenderOptions) -> str:
-    """Render the failures and errors as a GitLab Code Quality report (a JSON array)."""
-    issues = []
-    used: set[str] = set()
-    for f in annotated(result):
-        fingerprint = f.fingerprint or hashlib.sha256(f"{f.rule_id}\x1f{f.message}".encode()).hexdigest()[:32]
-        n = 1
-        unique = fingerprint
-        while unique in used:  # GitLab shows one issue per fingerprint: two errors of one rule stay two
-            n += 1
-            unique = hashlib.sha256(f"{fingerprint}\x1f{n}".encode()).hexdigest()[:32]
-        used.add(unique)
-        issues.append(_issue(f, unique))
-    return json_text(json.dumps(json_safe(issues), indent=2, ensure_ascii=False)) + "\n"
+    """Render the failures and errors as a GitLab Code Quality report (the text :func:`write_gitlab` writes)."""
+    out = io.BytesIO()
+    write_gitlab(result, options, out)
+    return out.getvalue().decode("utf-8")
 
 
 @hookimpl
@@ -77,6 +127,7 @@ def capcheck_reporters() -> Sequence[Reporter]:
         Reporter(
             name="gitlab",
             render=render_gitlab,
+            write=write_gitlab,
             description="GitLab Code Quality report (merge request widget)",
             extension=".json",
         )

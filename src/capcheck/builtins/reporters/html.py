@@ -15,15 +15,18 @@ At scale (20,000 findings) a table of every row takes seconds to lay out, so the
 as one JSON data block (``<script type="application/json">``, never run; ``< > &`` written as
 ``\\u`` escapes so no value can end it, hidden characters revealed as in the markup), and the script
 renders only the rows on show, with ``textContent``. Without a script the first :data:`PAGE` rows are
-there as markup.
+there as markup. The page is written as it is made (:func:`write_html`): only the listed findings are
+made, each once, and the data block goes out a chunk of rows at a time.
 """
 
 from __future__ import annotations
 
 import base64
 import hashlib
+import io
 import re
 from collections.abc import Sequence
+from itertools import chain, islice
 from typing import TYPE_CHECKING, Any
 
 import orjson
@@ -33,12 +36,13 @@ from capcheck.core.escaping.html import esc
 from capcheck.core.escaping.json import json_safe
 from capcheck.core.hookspecs import hookimpl
 from capcheck.core.models import STATUS_ORDER, Finding, RuleInfo, RunResult, Severity, Status
-from capcheck.core.reporting import RenderOptions, Reporter, finding_subject, subject_label
+from capcheck.core.outcomes import Findings
+from capcheck.core.reporting import ByteStream, RenderOptions, Reporter, finding_runs, finding_subject, subject_label
 
 if TYPE_CHECKING:  # annotations only: the result carries these
     from capcheck.assessment.scorecard import AreaScore, Scorecard
 
-__all__ = ["MAX_FIXED", "MAX_ROWS", "PAGE", "render_html"]
+__all__ = ["MAX_FIXED", "MAX_ROWS", "PAGE", "render_html", "write_html"]
 
 #: The most findings put in the table; the rest are counted (use JSON or CSV for everything).
 MAX_ROWS = 20_000
@@ -622,25 +626,53 @@ def _finding_data(f: Finding, baseline_file: str) -> list[Any]:
     ]
 
 
-def _data_block(element_id: str, value: Any) -> str:
-    """A JSON data block (never executed): ``<``, ``>`` and ``&`` are escaped, so no value can end it."""
+def _data(value: Any) -> str:
+    """``value`` as the data block's JSON: compact, ``< > &`` as ``\\u`` escapes, a lone surrogate (an
+    undecodable byte in a file name) as its escape text. Each value is encoded alone, so the block's parts
+    (its head, a chunk of rows) encode to the pieces of the whole."""
     try:
         encoded = orjson.dumps(value)
-    except orjson.JSONEncodeError:  # a lone surrogate (an undecodable byte in a file name)
+    except orjson.JSONEncodeError:  # a lone surrogate
         encoded = orjson.dumps(json_safe(value))
-    text = encoded.decode("utf-8").replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
-    return f'<script type="application/json" id="{element_id}">{text}</script>'
+    return encoded.decode("utf-8").replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
 
 
-def _findings(result: RunResult) -> str:
-    findings = list(result.findings)
+#: Data rows encoded at a time.
+_CHUNK = 1024
+
+
+def _titles(findings: Sequence[Finding], n: int) -> dict[str, str | None]:
+    """Each rule's title among the first ``n`` findings (the last one given, as a dict fills), in the order
+    the rules first come: from a run's rule blocks, without making a finding."""
+    titles: dict[str, str | None] = {}
+    if isinstance(findings, Findings):
+        start = 0
+        for block in findings.blocks:
+            if start >= n:
+                break
+            titles[block.rule_id] = _text(block.title)
+            start += len(block.rows)
+        return titles
+    for f in islice(findings, n):
+        titles[f.rule_id] = _text(f.title)
+    return titles
+
+
+def _write_findings(result: RunResult, stream: ByteStream) -> None:
+    """The findings section: filters from the findings' statuses, the first :data:`PAGE` rows as markup and
+    the first :data:`MAX_ROWS` in the data block, the findings read once, each made as it is written."""
+    findings = result.findings
+    total = len(findings)
+    runs = list(finding_runs(findings))
     # Every status is offered, so a shared link (#status=waived) means the same in every report.
     statuses = list(STATUS_ORDER)
-    severities = [s for s in reversed(Severity) if any(f.severity is s for f in findings)]
+    present = {run.severity for run in runs}
+    severities = [s for s in reversed(Severity) if s in present]
     titles = {a.id: a.title for a in result.areas}
     review = {a.id: i for i, a in enumerate(result.areas)}
-    areas = sorted({f.area for f in findings}, key=lambda a: (review.get(a, len(review)), a))
-    rules = sorted({f.rule_id for f in findings})
+    areas = sorted({run.area for run in runs}, key=lambda a: (review.get(a, len(review)), a))
+    rules = sorted({run.rule_id for run in runs})
+    del runs
     filters = (
         '<form id="filters" class="filters" role="search" autocomplete="off">'
         + _select("status", "Status", [(s.value, s.value) for s in statuses])
@@ -650,27 +682,16 @@ def _findings(result: RunResult) -> str:
         + '<label>Search<input type="search" name="q" id="f-q" placeholder="record, message, file..."></label>'
         + '<button type="reset">Reset</button></form>'
     )
-    listed = findings[:MAX_ROWS]
+    count = min(total, MAX_ROWS)
+    listed = islice(findings, MAX_ROWS)
     baseline_file = result.baseline.file if result.baseline is not None else ""
     # Without a script the first page is there as markup; the script renders every page from the data block.
-    rows = "".join(_finding_row(f, baseline_file) for f in listed[:PAGE])
-    data = {
-        "columns": {name: i for i, name in enumerate(_COLUMNS)},
-        "rank": {
-            "status": {s.value: i for i, s in enumerate(STATUS_ORDER)},
-            "severity": {s.value: s.rank for s in Severity},
-            "area": {a: i for i, a in enumerate(areas)},
-        },
-        # A rule's title once, not on every row: the block is most of the page's bytes.
-        "titles": {f.rule_id: _text(f.title) for f in listed},
-        "rows": [_finding_data(f, baseline_file) for f in listed],
-        # The page size, defined once: the markup's first page and the script's pages are the same size.
-        "page": PAGE,
-    }
+    page = list(islice(listed, PAGE))
+    rows = "".join(_finding_row(f, baseline_file) for f in page)
     more = (
-        f'<p class="note">Only the first {MAX_ROWS} of {len(findings)} findings are in this page; '
+        f'<p class="note">Only the first {MAX_ROWS} of {total} findings are in this page; '
         "use the JSON or CSV report for all of them.</p>"
-        if len(findings) > MAX_ROWS
+        if total > MAX_ROWS
         else ""
     )
     passed_note = (
@@ -679,11 +700,11 @@ def _findings(result: RunResult) -> str:
         if not result.include_passed and result.summary.by_status["pass"]
         else ""
     )
-    first = min(PAGE, len(listed))
+    first = min(PAGE, count)
     shown = (
-        f"{len(listed)} of {len(listed)} findings shown"
-        if first == len(listed)
-        else f"{len(listed)} of {len(listed)} findings match; the first {first} are listed"
+        f"{count} of {count} findings shown"
+        if first == count
+        else f"{count} of {count} findings match; the first {first} are listed"
     )
     headers = "".join(
         f'<th data-sort="{key}" aria-sort="none"><button type="button" class="sort">{label}</button></th>'
@@ -697,14 +718,36 @@ def _findings(result: RunResult) -> str:
             ("message", "Message"),
         )
     )
-    return (
-        f'<section id="findings"><h2>Findings ({len(findings)})</h2>{filters}'
-        f'<p id="shown">{shown}</p>{more}{passed_note}'
-        f'<div class="scroll"><table id="findings-table"><thead><tr>{headers}</tr></thead>'
-        f"<tbody>{rows}</tbody></table></div>"
-        f'<button type="button" id="more" class="more"{"" if first < len(listed) else " hidden"}>'
-        f"Show {PAGE} more</button>" + _data_block("findings-data", data) + "</section>"
+    head = {
+        "columns": {name: i for i, name in enumerate(_COLUMNS)},
+        "rank": {
+            "status": {s.value: i for i, s in enumerate(STATUS_ORDER)},
+            "severity": {s.value: s.rank for s in Severity},
+            "area": {a: i for i, a in enumerate(areas)},
+        },
+        # A rule's title once, not on every row: the block is most of the page's bytes.
+        "titles": _titles(findings, count),
+    }
+    stream.write(
+        (
+            f'<section id="findings"><h2>Findings ({total})</h2>{filters}'
+            f'<p id="shown">{shown}</p>{more}{passed_note}'
+            f'<div class="scroll"><table id="findings-table"><thead><tr>{headers}</tr></thead>'
+            f"<tbody>{rows}</tbody></table></div>"
+            f'<button type="button" id="more" class="more"{"" if first < count else " hidden"}>'
+            f'Show {PAGE} more</button><script type="application/json" id="findings-data">'
+            # The data block's head is the dict without its closing brace; the rows follow a chunk at a time.
+            + _data(head)[:-1]
+            + ',"rows":['
+        ).encode("utf-8")
     )
+    data = (_finding_data(f, baseline_file) for f in chain(page, listed))
+    written = False
+    while chunk := list(islice(data, _CHUNK)):
+        stream.write((("," if written else "") + _data(chunk)[1:-1]).encode("utf-8"))
+        written = True
+    # The page size, defined once: the markup's first page and the script's pages are the same size.
+    stream.write(f'],"page":{PAGE}}}</script></section>'.encode())
 
 
 _STATE_ORDER = {"expired": 0, "expiring": 1, "unused": 2, "active": 3}
@@ -856,8 +899,8 @@ def _timestamp(value: Any) -> str:
     return str(value.isoformat(timespec="seconds").replace("+00:00", "Z"))
 
 
-def render_html(result: RunResult, options: RenderOptions) -> str:
-    """Render the result as one self-contained HTML page."""
+def write_html(result: RunResult, options: RenderOptions, stream: ByteStream) -> None:
+    """Write the result as one self-contained HTML page, the findings' data block a chunk at a time."""
     word, _ = _VERDICT[result.exit_code]
     head = (
         "<!DOCTYPE html>\n"
@@ -869,22 +912,32 @@ def render_html(result: RunResult, options: RenderOptions) -> str:
         f"<title>capcheck report: {word} (as of {result.as_of.isoformat()})</title>"
         f"<style>{_CSS}</style></head>"
     )
-    body = (
-        "<body><header><h1>capcheck report</h1>"
-        f'<p class="meta">As of <strong>{result.as_of.isoformat()}</strong> \u00b7 capcheck '
-        f"{esc(result.tool_version)} \u00b7 run {esc(_timestamp(result.started))} to "
-        f"{esc(_timestamp(result.finished))}</p></header><main>"
-        + _cards(result)
-        + _chart(result)
-        + _findings(result)
-        + _waivers(result)
-        + _baseline(result)
-        + _evidence(result)
-        + _rules(result)
-        + '</main><footer><p class="note">Generated by capcheck. This page loads nothing from the network.</p>'
-        f"</footer><script>{_JS}</script></body></html>\n"
+    stream.write(
+        (
+            head + "<body><header><h1>capcheck report</h1>"
+            f'<p class="meta">As of <strong>{result.as_of.isoformat()}</strong> \u00b7 capcheck '
+            f"{esc(result.tool_version)} \u00b7 run {esc(_timestamp(result.started))} to "
+            f"{esc(_timestamp(result.finished))}</p></header><main>" + _cards(result) + _chart(result)
+        ).encode("utf-8")
     )
-    return head + body
+    _write_findings(result, stream)
+    stream.write(
+        (
+            _waivers(result)
+            + _baseline(result)
+            + _evidence(result)
+            + _rules(result)
+            + '</main><footer><p class="note">Generated by capcheck. This page loads nothing from the network.</p>'
+            f"</footer><script>{_JS}</script></body></html>\n"
+        ).encode("utf-8")
+    )
+
+
+def render_html(result: RunResult, options: RenderOptions) -> str:
+    """Render the result as one self-contained HTML page (the text :func:`write_html` writes)."""
+    out = io.BytesIO()
+    write_html(result, options, out)
+    return out.getvalue().decode("utf-8")
 
 
 @hookimpl
@@ -894,6 +947,7 @@ def capcheck_reporters() -> Sequence[Reporter]:
         Reporter(
             name="html",
             render=render_html,
+            write=write_html,
             description="self-contained offline HTML report with filters and charts",
             extension=".html",
         )
