@@ -14,6 +14,8 @@ import traceback
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
+from itertools import chain
+from operator import itemgetter
 from typing import TYPE_CHECKING, Any, cast
 
 from capcheck.core.evidence import EvidenceSet
@@ -27,6 +29,7 @@ if TYPE_CHECKING:
 __all__ = ["Evaluation", "evaluate"]
 
 _PASS = Status.PASS
+_RELATED = itemgetter(4)
 
 
 @dataclass
@@ -83,7 +86,11 @@ def evaluate(
             remediation=meta.remediation,
             default_kind=meta.kinds[0],
         )
-        counts = _collect(_outcomes(r, evidence, ctx, debug), block.rows, include_passed)
+        try:
+            counts = _collect(_outcomes(r, evidence, ctx, debug), block.rows, include_passed)
+        except _Malformed as exc:  # the rule's outcomes cannot be reported as they are: one error says why
+            block.rows[:] = [Outcome(Status.ERROR, meta.kinds[0], None, str(exc))]
+            counts = {Status.ERROR.value: 1}
         if not sum(counts.values()):  # nothing was in the rule's scope
             block.rows.append(Outcome(Status.SKIP, meta.kinds[0], None, "no records in the rule's scope"))
             counts = {Status.SKIP.value: 1}
@@ -96,10 +103,30 @@ def evaluate(
     return result
 
 
+class _Malformed(Exception):
+    """A rule yielded an outcome whose values cannot be reported (the message says which and why)."""
+
+
+#: The statuses a rule may yield; ``waived`` and ``baselined`` are given by waivers and the baseline only.
+_YIELDABLE = frozenset(s.value for s in (Status.PASS, Status.FAIL, Status.SKIP, Status.ERROR))
+_NONE = type(None)
+_STR, _OPTIONAL_STR, _TUPLE = frozenset({str}), frozenset({str, _NONE}), frozenset({tuple})
+#: The fields of a listed outcome beside its status: (name, getter, the types allowed, what they are).
+_FIELDS = (
+    ("kind", itemgetter(1), _OPTIONAL_STR, "a str or None"),
+    ("record id", itemgetter(2), _OPTIONAL_STR, "a str or None"),
+    ("message", itemgetter(3), _STR, "a str"),
+    ("related", itemgetter(4), _TUPLE, "a tuple of (kind, record id) pairs of str"),
+    ("group", itemgetter(5), _OPTIONAL_STR, "a str or None"),
+)
+
+
 def _collect(outcomes: list[Outcome | PassedRecords], rows: list[Outcome], include_passed: bool) -> dict[str, int]:
     """Keep the rows to list (every non-pass; passes only with ``include_passed``) and count every status.
 
     Counts are keyed by the status's string: an Enum's ``__hash__`` is Python code, a str's is not.
+    Raises :class:`_Malformed` when an outcome's status is not one a rule yields, or a listed row holds
+    a value of the wrong type (:func:`_check_fields`).
     """
     counts: dict[str, int] = {}
     passes = 0
@@ -117,12 +144,45 @@ def _collect(outcomes: list[Outcome | PassedRecords], rows: list[Outcome], inclu
                 continue
         else:
             # `_value_` is a plain attribute; `.value` and hashing an Enum run Python code per call.
-            key = status._value_
+            try:
+                key = status._value_
+            except AttributeError:  # not a Status at all
+                raise _Malformed(_wrong("status", status, "a Status")) from None
             counts[key] = counts.get(key, 0) + 1
         rows.append(outcome)
+    if not counts.keys() <= _YIELDABLE:  # checked once per rule, not per outcome
+        bad = next(o.status for o in rows if type(o.status) is not Status or o.status._value_ not in _YIELDABLE)
+        wanted = "pass, fail, skip or error (waivers and the baseline give the others)"
+        raise _Malformed(_wrong("status", bad, wanted if type(bad) is Status else "a Status"))
+    _check_fields(rows)
     if passes:
         counts[_PASS._value_] = passes
     return counts
+
+
+def _check_fields(rows: list[Outcome]) -> None:
+    """Raise :class:`_Malformed` unless each listed row's fields have the types reporters rely on.
+
+    Column by column at C speed (a set of the types in each), so a rule's thousands of rows cost no
+    Python code each; only the rows listed are checked (a pass not listed is only counted, and shows
+    nothing). Exact types: a str subclass (an enum, a markup string) could change how a value prints.
+    """
+    for name, get, allowed, wanted in _FIELDS:
+        if not set(map(type, map(get, rows))) <= allowed:
+            bad = next(v for v in map(get, rows) if type(v) not in allowed)
+            raise _Malformed(_wrong(name, bad, wanted))
+    pairs = list(chain.from_iterable(filter(None, map(_RELATED, rows))))
+    if pairs and not (
+        set(map(type, pairs)) <= _TUPLE and set(map(len, pairs)) == {2} and set(map(type, chain(*pairs))) <= _STR
+    ):
+        bad = next(p for p in pairs if type(p) is not tuple or len(p) != 2 or {type(p[0]), type(p[1])} != {str})
+        raise _Malformed(_wrong("related record", bad, "a (kind, record id) pair of str"))
+
+
+def _wrong(name: str, value: object, wanted: str) -> str:
+    """The error finding's message for a value of the wrong type (its repr cut short: it may be huge)."""
+    shown = "None" if value is None else f"{type(value).__name__} {value!r:.60}"
+    return f"the rule yielded an outcome whose {name} is {shown}, not {wanted}"
 
 
 def _outcomes(r: Rule, evidence: EvidenceSet, ctx: RuleContext, debug: bool) -> list[Outcome | PassedRecords]:
