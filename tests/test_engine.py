@@ -320,6 +320,8 @@ def _with(index: int, value: Any) -> Outcome:
         (_with(4, (("it-assets", 1),)), "related record is tuple ('it-assets', 1), not a (kind, record id) pair"),
         (_with(4, (("it-assets", "A-1", "x"),)), "related record is tuple ('it-assets', 'A-1', 'x'), not a"),
         (_with(5, 7), "group is int 7, not a str or None"),
+        (_with(5, ["production"]), "group is list ['production'], not a str or None"),
+        (_with(4, (("it-assets", ["A-1"]),)), "related is tuple (('it-assets', ['A-1']),), not a tuple of"),
         (_with(2, "x" * 100_000 + "\ud800"), "record id is str 'xxxxxxxx"),  # a valid value: no error
     ],
 )

@@ -111,13 +111,14 @@ class _Malformed(Exception):
 _YIELDABLE = frozenset(s.value for s in (Status.PASS, Status.FAIL, Status.SKIP, Status.ERROR))
 _NONE = type(None)
 _STR, _OPTIONAL_STR, _TUPLE = frozenset({str}), frozenset({str, _NONE}), frozenset({tuple})
-#: The fields of a listed outcome beside its status: (name, getter, the types allowed, what they are).
+#: The fields of a listed outcome beside its status: (name, getter, the types allowed, what they are). The
+#: first two hold a value per row; the others few distinct values per rule, so their sets of values are checked.
 _FIELDS = (
-    ("kind", itemgetter(1), _OPTIONAL_STR, "a str or None"),
     ("record id", itemgetter(2), _OPTIONAL_STR, "a str or None"),
     ("message", itemgetter(3), _STR, "a str"),
-    ("related", itemgetter(4), _TUPLE, "a tuple of (kind, record id) pairs of str"),
+    ("kind", itemgetter(1), _OPTIONAL_STR, "a str or None"),
     ("group", itemgetter(5), _OPTIONAL_STR, "a str or None"),
+    ("related", _RELATED, _TUPLE, "a tuple of (kind, record id) pairs of str"),
 )
 
 
@@ -167,16 +168,30 @@ def _check_fields(rows: list[Outcome]) -> None:
     Python code each; only the rows listed are checked (a pass not listed is only counted, and shows
     nothing). Exact types: a str subclass (an enum, a markup string) could change how a value prints.
     """
-    for name, get, allowed, wanted in _FIELDS:
-        if not set(map(type, map(get, rows))) <= allowed:
-            bad = next(v for v in map(get, rows) if type(v) not in allowed)
+    values: Any = ()
+    for i, (name, get, allowed, wanted) in enumerate(_FIELDS):
+        try:
+            values = map(get, rows) if i < 2 else set(map(get, rows))
+            ok = set(map(type, values)) <= allowed
+        except Exception:  # an unhashable value (or a hash that raises: the rule's own code): not one allowed
+            ok = False
+        if not ok:
+            bad = next(v for v in map(get, rows) if type(v) not in allowed or not _hashable(v))
             raise _Malformed(_wrong(name, bad, wanted))
-    pairs = list(chain.from_iterable(filter(None, map(_RELATED, rows))))
+    pairs = list(chain.from_iterable(values))  # the set of the rows' distinct related tuples
     if pairs and not (
         set(map(type, pairs)) <= _TUPLE and set(map(len, pairs)) == {2} and set(map(type, chain(*pairs))) <= _STR
     ):
         bad = next(p for p in pairs if type(p) is not tuple or len(p) != 2 or {type(p[0]), type(p[1])} != {str})
         raise _Malformed(_wrong("related record", bad, "a (kind, record id) pair of str"))
+
+
+def _hashable(value: object) -> bool:
+    try:
+        hash(value)
+    except Exception:  # a hash that raises is the rule's own code: the value is refused all the same
+        return False
+    return True
 
 
 def _wrong(name: str, value: object, wanted: str) -> str:
