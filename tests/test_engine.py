@@ -12,7 +12,7 @@ import pytest
 
 from capcheck.core.engine import evaluate
 from capcheck.core.evidence import EvidenceSet
-from capcheck.core.models import Finding, Outcome, Severity, Status
+from capcheck.core.models import Finding, Outcome, PassedRecords, Severity, Status
 from capcheck.core.rules import Rule, RuleContext, rule
 
 AS_OF = date(2025, 4, 1)
@@ -357,3 +357,60 @@ def test_an_unlisted_pass_is_counted_and_not_checked(assets: EvidenceSet) -> Non
     assert evaluate([r], assets, as_of=AS_OF).summary.by_status["pass"] == 1
     [error] = evaluate([r], assets, as_of=AS_OF, include_passed=True).findings
     assert error.status is Status.ERROR and "record id is int 1" in error.message
+
+
+class _NoStr(Exception):
+    def __str__(self) -> str:
+        raise RuntimeError("the rule's own __str__ fails")
+
+
+class _NoRepr:
+    def __repr__(self) -> str:
+        raise RuntimeError("the rule's own __repr__ fails")
+
+    def __hash__(self) -> int:
+        raise ValueError("the rule's own __hash__ fails")
+
+
+def _raising(exc: BaseException) -> Callable[[Any, RuleContext], Iterator[Outcome]]:
+    def check(evidence: Any, ctx: RuleContext) -> Iterator[Outcome]:
+        yield ctx.passed(evidence.records("it-assets")[0])
+        raise exc
+
+    return check
+
+
+def _yielding(*outcomes: Any) -> Callable[[Any, RuleContext], Iterator[Outcome]]:
+    def check(evidence: Any, ctx: RuleContext) -> Iterator[Outcome]:
+        yield from outcomes
+
+    return check
+
+
+@pytest.mark.parametrize(
+    ("check", "said"),
+    [
+        (_raising(SystemExit(0)), "the rule raised SystemExit: 0"),  # was: the run ended, exit 0, no output
+        (_raising(_NoStr()), "the rule raised _NoStr: <str() raised RuntimeError>"),
+        (_yielding(_NoRepr()), "the rule yielded _NoRepr <repr() raised RuntimeError>, not an outcome"),
+        (_yielding(_with(2, _NoRepr())), "the rule yielded an outcome whose record id is _NoRepr <repr() raised"),
+        (_yielding(_with(5, _NoRepr())), "the rule yielded an outcome whose group is _NoRepr <repr() raised"),
+        (_yielding(PassedRecords("it-assets", 3)), "the rule yielded passed records whose record ids is int 3"),
+    ],
+)
+@pytest.mark.parametrize("debug", [False, True])
+def test_a_rule_s_own_hostile_code_is_an_error_finding(
+    assets: EvidenceSet, check: Callable[[Any, RuleContext], Iterator[Outcome]], said: str, debug: bool
+) -> None:
+    """What a rule's own code does when the engine reports on it (exit, __str__, __repr__, __hash__) is its error."""
+    evaluation = evaluate([make_rule("INFRA-964", check), make_rule("INFRA-965", owners_present)], assets,
+                          as_of=AS_OF, debug=debug)  # fmt: skip
+    [error] = [f for f in evaluation.findings if f.rule_id == "INFRA-964"]
+    assert error.status is Status.ERROR and error.message.startswith(said)
+    assert evaluation.summary.by_status["fail"] == 2  # the other rule still ran
+
+
+def test_keyboard_interrupt_in_a_rule_stops_the_run(assets: EvidenceSet) -> None:
+    """Ctrl-C is the user's: it is not a rule's error finding."""
+    with pytest.raises(KeyboardInterrupt):
+        evaluate([make_rule("INFRA-966", _raising(KeyboardInterrupt()))], assets, as_of=AS_OF)

@@ -11,7 +11,7 @@ them only when a reporter reads them (:class:`~capcheck.core.outcomes.Findings`)
 from __future__ import annotations
 
 import traceback
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from itertools import chain
@@ -133,6 +133,8 @@ def _collect(outcomes: list[Outcome | PassedRecords], rows: list[Outcome], inclu
     passes = 0
     for outcome in outcomes:
         if type(outcome) is PassedRecords:
+            if type(outcome.record_ids) is not list:  # made by hand (ctx.passed_records makes a list)
+                raise _Malformed(_wrong("record ids", outcome.record_ids, "a list of str", "passed records"))
             passes += len(outcome.record_ids)
             if include_passed:
                 rows.extend(Outcome(_PASS, outcome.kind, record_id) for record_id in outcome.record_ids)
@@ -194,10 +196,10 @@ def _hashable(value: object) -> bool:
     return True
 
 
-def _wrong(name: str, value: object, wanted: str) -> str:
+def _wrong(name: str, value: object, wanted: str, what: str = "an outcome") -> str:
     """The error finding's message for a value of the wrong type (its repr cut short: it may be huge)."""
-    shown = "None" if value is None else f"{type(value).__name__} {value!r:.60}"
-    return f"the rule yielded an outcome whose {name} is {shown}, not {wanted}"
+    shown = "None" if value is None else f"{type(value).__name__} {_shown(repr, value):.60}"
+    return f"the rule yielded {what} whose {name} is {shown}, not {wanted}"
 
 
 def _outcomes(r: Rule, evidence: EvidenceSet, ctx: RuleContext, debug: bool) -> list[Outcome | PassedRecords]:
@@ -211,16 +213,27 @@ def _outcomes(r: Rule, evidence: EvidenceSet, ctx: RuleContext, debug: bool) -> 
         return [Outcome(Status.SKIP, meta.any_of[0], None, f"insufficient evidence: no {wanted} evidence was given")]
     try:
         outcomes = list(r.check(evidence, ctx))
-    except Exception as exc:  # a rule's own failure must not stop the other rules
-        message = f"the rule raised {type(exc).__name__}: {exc}"
+    # A rule's own failure must not stop the other rules; nor may its sys.exit() end the run (exit 0, no
+    # output: a green build). KeyboardInterrupt is the user's, and still stops the run.
+    except (Exception, SystemExit) as exc:
+        message = f"the rule raised {type(exc).__name__}: {_shown(str, exc)}"
         if debug:
             message += "\n" + "".join(traceback.format_exception(exc))
         return [Outcome(Status.ERROR, meta.kinds[0], None, message)]
     for outcome in outcomes:
         if type(outcome) is not Outcome and type(outcome) is not PassedRecords:
             message = (
-                f"the rule yielded {type(outcome).__name__} {outcome!r:.60}, not an outcome "
+                f"the rule yielded {type(outcome).__name__} {_shown(repr, outcome):.60}, not an outcome "
                 "(make outcomes with ctx.passed, ctx.failed, ctx.skipped ...)"
             )
             return [Outcome(Status.ERROR, meta.kinds[0], None, message)]
     return outcomes
+
+
+def _shown(render: Callable[[object], str], value: object) -> str:
+    """``str`` or ``repr`` of a rule's value for an error message; a rule's ``__str__``/``__repr__`` that raises
+    (its own code) gives a fixed stand-in, so the error finding is still made and the same at every run."""
+    try:
+        return render(value)
+    except Exception as exc:
+        return f"<{render.__name__}() raised {type(exc).__name__}>"
