@@ -25,6 +25,7 @@ from hypothesis import strategies as st
 from jsonschema.validators import validator_for
 
 from capcheck.cli import cli
+from capcheck.core.models import fingerprint
 
 HERE = Path(__file__).parent
 PLUGIN = HERE.parent / "fixtures" / "plugins" / "hostile_outcomes_plugin.py"
@@ -132,3 +133,36 @@ def test_any_outcome_strings_through_every_reporter(tmp_path_factory: pytest.Tem
     stdout.encode("utf-8")
     assert re.search(r"^Result: (PASSED|FAILED|INCOMPLETE) ", stdout, re.MULTILINE)
     _check_documents(out, len(rows))
+
+
+def _check(spec: Path, *args: str) -> Any:
+    base = ["check", str(EVIDENCE), "--plugin", str(PLUGIN), "--select", RULE, "--no-progress"]
+    return CliRunner().invoke(cli, [*base, *args], env={"CAPCHECK_TEST_OUTCOMES": str(spec)})
+
+
+def test_a_lone_surrogate_is_shown_as_its_escape_text_and_baselined_by_its_fingerprint(tmp_path: Path) -> None:
+    """The documented rendering (docs/security.md): escape text in every format; the fingerprint hashes the value
+    itself, so ``baseline create`` then ``check --baseline`` accepts the same failure."""
+    spec = tmp_path / "outcomes.json"
+    spec.write_text(json.dumps([["fail", None, "C-\ud800", "lost \udcff", [], None]]), encoding="utf-8")
+    result = _check(spec, "-f", "json", "--report", f"junit={tmp_path / 'junit.xml'}", "--report",
+                    f"text={tmp_path / 'text.txt'}")  # fmt: skip
+    assert result.exit_code == 1, result.output
+    [finding] = [f for f in json.loads(result.stdout)["findings"] if f["rule_id"] == RULE]
+    assert finding["evidence"]["record_id"] == "C-\\ud800" and finding["message"] == "lost \\udcff"
+    assert finding["fingerprint"] == fingerprint(RULE, "supplier-contracts", "C-\ud800", None)
+    assert 'name="hostile.COMM-901 Outcomes come from a hostile plugin: C-\\ud800"' in (
+        tmp_path / "junit.xml"
+    ).read_text(encoding="utf-8")
+    assert "C-\\ud800  lost \\udcff" in (tmp_path / "text.txt").read_text(encoding="utf-8")
+    baseline = tmp_path / "baseline.json"
+    created = CliRunner().invoke(
+        cli,
+        ["baseline", "create", str(EVIDENCE), "--plugin", str(PLUGIN), "--select", RULE, "--output", str(baseline)],
+        env={"CAPCHECK_TEST_OUTCOMES": str(spec)},
+    )
+    assert created.exit_code == 0, created.output
+    assert json.loads(baseline.read_text(encoding="utf-8"))["findings"][0]["record_id"] == "C-\ud800"
+    again = _check(spec, "--baseline", str(baseline))
+    assert again.exit_code == 0, again.output
+    assert "1 baselined" in again.stdout
