@@ -372,6 +372,12 @@ class _NoRepr:
         raise ValueError("the rule's own __hash__ fails")
 
 
+class _Unhashable:
+    """Looks like a Status to a quick glance: it has a ``_value_``, but a list."""
+
+    _value_: list[str] = []  # a deliberately wrong value: never mutated
+
+
 def _raising(exc: BaseException) -> Callable[[Any, RuleContext], Iterator[Outcome]]:
     def check(evidence: Any, ctx: RuleContext) -> Iterator[Outcome]:
         yield ctx.passed(evidence.records("it-assets")[0])
@@ -396,6 +402,7 @@ def _yielding(*outcomes: Any) -> Callable[[Any, RuleContext], Iterator[Outcome]]
         (_yielding(_with(2, _NoRepr())), "the rule yielded an outcome whose record id is _NoRepr <repr() raised"),
         (_yielding(_with(5, _NoRepr())), "the rule yielded an outcome whose group is _NoRepr <repr() raised"),
         (_yielding(PassedRecords("it-assets", 3)), "the rule yielded passed records whose record ids is int 3"),
+        (_yielding(_with(0, _Unhashable())), "the rule yielded an outcome whose status is _Unhashable <"),
     ],
 )
 @pytest.mark.parametrize("debug", [False, True])

@@ -149,9 +149,9 @@ def _collect(outcomes: list[Outcome | PassedRecords], rows: list[Outcome], inclu
             # `_value_` is a plain attribute; `.value` and hashing an Enum run Python code per call.
             try:
                 key = status._value_
-            except AttributeError:  # not a Status at all
+                counts[key] = counts.get(key, 0) + 1
+            except Exception:  # not a Status at all (no `_value_`, or an unhashable one)
                 raise _Malformed(_wrong("status", status, "a Status")) from None
-            counts[key] = counts.get(key, 0) + 1
         rows.append(outcome)
     if not counts.keys() <= _YIELDABLE:  # checked once per rule, not per outcome
         bad = next(o.status for o in rows if type(o.status) is not Status or o.status._value_ not in _YIELDABLE)
