@@ -12,7 +12,10 @@ from __future__ import annotations
 import csv
 import io
 import json
+import os
 import re
+import subprocess
+import sys
 import xml.etree.ElementTree as ET
 from html.parser import HTMLParser
 from pathlib import Path
@@ -166,3 +169,17 @@ def test_a_lone_surrogate_is_shown_as_its_escape_text_and_baselined_by_its_finge
     again = _check(spec, "--baseline", str(baseline))
     assert again.exit_code == 0, again.output
     assert "1 baselined" in again.stdout
+
+
+@pytest.mark.parametrize("fmt", ["text", "json", "junit"])
+def test_a_real_process_writes_a_lone_surrogate_to_stdout(tmp_path: Path, fmt: str) -> None:
+    """The console's own stdout (strict UTF-8, or ASCII under a C locale) takes every format: nothing left to encode."""
+    spec = tmp_path / "outcomes.json"
+    spec.write_text(json.dumps([["fail", None, "C-\ud800", "\x1b[2J\u202e", [], "g\udcff"]]), encoding="utf-8")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CAPCHECK_")}
+    env.update(CAPCHECK_TEST_OUTCOMES=str(spec), LC_ALL="C", PYTHONIOENCODING="utf-8:strict")
+    argv = [sys.executable, "-m", "capcheck", "check", str(EVIDENCE), "--plugin", str(PLUGIN), "--select", RULE]
+    proc = subprocess.run([*argv, "-f", fmt], env=env, capture_output=True, timeout=60, check=False)
+    assert proc.returncode == 1, proc.stderr.decode("utf-8", "replace")
+    assert b"Traceback" not in proc.stderr
+    assert "\\ud800" in proc.stdout.decode("utf-8")  # shown as its escape text, and the output is UTF-8
