@@ -41,7 +41,8 @@ REPORTS = ("json", "sarif", "junit", "markdown", "csv", "html", "github", "azure
 LAYOUTS = ([], ["--compact"], ["--quiet"], ["--limit", "0"], ["--show", "fail,error,skip,pass"])
 
 _PIECES = ["\ud800", "\udfff", "\ud83d", "\ude00", "\x00", "\x1b[2J", "\r\n", "\x85", "\x9b", "\u202e", "\u2066",
-           "\u2028", "\ufffe", "</script>", "]]>", "&", "=1+1", "@team", "|", "`", "::", "##vso[", "%0A"]  # fmt: skip
+           "\u2028", "\ufffe", "</script>", "<img src=x onerror=alert(1)>", "]]>", "&", "=1+1", "@team", "|", "`",
+           "::", "##vso[", "%0A"]  # fmt: skip
 #: Any text, lone surrogates included (``st.characters()`` leaves them out).
 _TEXT = st.lists(st.sampled_from(_PIECES) | st.characters(), max_size=8).map("".join)
 #: Any text, now and then 100,000 characters long.
@@ -89,9 +90,11 @@ class _Tags(HTMLParser):
     def __init__(self) -> None:
         super().__init__(convert_charrefs=True)
         self.tags: list[str] = []
+        self.handlers: list[str] = []
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         self.tags.append(tag)
+        self.handlers += [name for name, _ in attrs if name.startswith("on")]
 
 
 def _check_documents(out: Path, listed: int) -> None:
@@ -116,6 +119,7 @@ def _check_documents(out: Path, listed: int) -> None:
     tags = _Tags()
     tags.feed(text["html"])
     assert tags.tags.count("script") == 2  # the page's own script and its data block: no value opened one
+    assert "img" not in tags.tags and tags.handlers == []  # no value made an element or an event handler
 
 
 @FEW
