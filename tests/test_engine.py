@@ -12,7 +12,7 @@ import pytest
 
 from capcheck.core.engine import evaluate
 from capcheck.core.evidence import EvidenceSet
-from capcheck.core.models import Finding, Outcome, Severity, Status
+from capcheck.core.models import Finding, Outcome, PassedRecords, Severity, Status
 from capcheck.core.rules import Rule, RuleContext, rule
 
 AS_OF = date(2025, 4, 1)
@@ -292,3 +292,132 @@ def test_a_rule_that_yields_something_else_is_an_error_finding(load, workdir: Pa
     [finding] = result.findings
     assert finding.status.value == "error"
     assert "the rule yielded str 'C-1 is fine', not an outcome" in finding.message
+
+
+_A2 = (Status.FAIL, "it-assets", "A-2", "db has no owner", (), None)
+
+
+def _with(index: int, value: Any) -> Outcome:
+    """A failure of A-2 with field ``index`` replaced (tuple.__new__: no type is checked on the way)."""
+    fields = list(_A2)
+    fields[index] = value
+    return tuple.__new__(Outcome, fields)
+
+
+@pytest.mark.parametrize(
+    ("outcome", "said"),
+    [
+        (_with(0, "fail"), "status is str 'fail', not a Status"),
+        (_with(0, Severity.HIGH), "status is Severity <Severity.HIGH: 'high'>, not a Status"),
+        (_with(0, None), "status is None, not a Status"),
+        (_with(0, Status.WAIVED), "status is Status <Status.WAIVED: 'waived'>, not pass, fail, skip or error"),
+        (_with(1, b"it-assets"), "kind is bytes b'it-assets', not a str or None"),
+        (_with(2, 2), "record id is int 2, not a str or None"),
+        (_with(3, None), "message is None, not a str"),
+        (_with(3, Status.FAIL), "message is Status <Status.FAIL: 'fail'>, not a str"),
+        (_with(4, [("it-assets", "A-1")]), "related is list [('it-assets', 'A-1')], not a tuple"),
+        (_with(4, ("ab",)), "related record is str 'ab', not a (kind, record id) pair of str"),
+        (_with(4, (("it-assets", 1),)), "related record is tuple ('it-assets', 1), not a (kind, record id) pair"),
+        (_with(4, (("it-assets", "A-1", "x"),)), "related record is tuple ('it-assets', 'A-1', 'x'), not a"),
+        (_with(5, 7), "group is int 7, not a str or None"),
+        (_with(5, ["production"]), "group is list ['production'], not a str or None"),
+        (_with(4, (("it-assets", ["A-1"]),)), "related is tuple (('it-assets', ['A-1']),), not a tuple of"),
+        (_with(2, "x" * 100_000 + "\ud800"), "record id is str 'xxxxxxxx"),  # a valid value: no error
+    ],
+)
+def test_an_outcome_of_the_wrong_types_is_an_error_finding(assets: EvidenceSet, outcome: Outcome, said: str) -> None:
+    """A plugin rule yielding a value reporters cannot render is an error naming the rule; the others still run."""
+
+    def sloppy(evidence: Any, ctx: RuleContext) -> Iterator[Outcome]:
+        yield ctx.failed(evidence.records("it-assets")[2], "app is fine, really")
+        yield outcome
+
+    evaluation = evaluate([make_rule("INFRA-961", sloppy), make_rule("INFRA-962", owners_present)], assets, as_of=AS_OF)
+    by_rule = {f.rule_id: f for f in evaluation.findings}
+    if "\ud800" in str(outcome.record_id):
+        assert by_rule["INFRA-961"].status is Status.FAIL and evaluation.summary.by_status["error"] == 0
+        return
+    error = by_rule["INFRA-961"]
+    assert error.status is Status.ERROR
+    assert error.message.startswith(f"the rule yielded an outcome whose {said}")
+    assert len(error.message) < 200  # the value's repr is cut short
+    assert [f.rule_id for f in evaluation.findings].count("INFRA-961") == 1  # its other outcome is not listed
+    assert by_rule["INFRA-962"].status is Status.FAIL  # the other rule still ran
+    assert evaluation.summary.by_status["error"] == 1
+    assert evaluation.summary.by_status["fail"] == 2  # INFRA-962 fails A-2 and A-3; none of INFRA-961 is counted
+
+
+def test_an_unlisted_pass_is_counted_and_not_checked(assets: EvidenceSet) -> None:
+    """Only listed rows must be renderable: a pass that is only counted shows nothing (listed, it is an error)."""
+
+    def odd_pass(evidence: Any, ctx: RuleContext) -> Iterator[Outcome]:
+        yield tuple.__new__(Outcome, (Status.PASS, "it-assets", 1, "", (), None))
+
+    r = make_rule("INFRA-963", odd_pass)
+    assert evaluate([r], assets, as_of=AS_OF).summary.by_status["pass"] == 1
+    [error] = evaluate([r], assets, as_of=AS_OF, include_passed=True).findings
+    assert error.status is Status.ERROR and "record id is int 1" in error.message
+
+
+class _NoStr(Exception):
+    def __str__(self) -> str:
+        raise RuntimeError("the rule's own __str__ fails")
+
+
+class _NoRepr:
+    def __repr__(self) -> str:
+        raise RuntimeError("the rule's own __repr__ fails")
+
+    def __hash__(self) -> int:
+        raise ValueError("the rule's own __hash__ fails")
+
+
+class _Unhashable:
+    """Looks like a Status to a quick glance: it has a ``_value_``, but a list."""
+
+    _value_: list[str] = []  # a deliberately wrong value: never mutated
+
+
+def _raising(exc: BaseException) -> Callable[[Any, RuleContext], Iterator[Outcome]]:
+    def check(evidence: Any, ctx: RuleContext) -> Iterator[Outcome]:
+        yield ctx.passed(evidence.records("it-assets")[0])
+        raise exc
+
+    return check
+
+
+def _yielding(*outcomes: Any) -> Callable[[Any, RuleContext], Iterator[Outcome]]:
+    def check(evidence: Any, ctx: RuleContext) -> Iterator[Outcome]:
+        yield from outcomes
+
+    return check
+
+
+@pytest.mark.parametrize(
+    ("check", "said"),
+    [
+        (_raising(SystemExit(0)), "the rule raised SystemExit: 0"),  # was: the run ended, exit 0, no output
+        (_raising(_NoStr()), "the rule raised _NoStr: <str() raised RuntimeError>"),
+        (_yielding(_NoRepr()), "the rule yielded _NoRepr <repr() raised RuntimeError>, not an outcome"),
+        (_yielding(_with(2, _NoRepr())), "the rule yielded an outcome whose record id is _NoRepr <repr() raised"),
+        (_yielding(_with(5, _NoRepr())), "the rule yielded an outcome whose group is _NoRepr <repr() raised"),
+        (_yielding(PassedRecords("it-assets", 3)), "the rule yielded passed records whose record ids is int 3"),
+        (_yielding(_with(0, _Unhashable())), "the rule yielded an outcome whose status is _Unhashable <"),
+    ],
+)
+@pytest.mark.parametrize("debug", [False, True])
+def test_a_rule_s_own_hostile_code_is_an_error_finding(
+    assets: EvidenceSet, check: Callable[[Any, RuleContext], Iterator[Outcome]], said: str, debug: bool
+) -> None:
+    """What a rule's own code does when the engine reports on it (exit, __str__, __repr__, __hash__) is its error."""
+    evaluation = evaluate([make_rule("INFRA-964", check), make_rule("INFRA-965", owners_present)], assets,
+                          as_of=AS_OF, debug=debug)  # fmt: skip
+    [error] = [f for f in evaluation.findings if f.rule_id == "INFRA-964"]
+    assert error.status is Status.ERROR and error.message.startswith(said)
+    assert evaluation.summary.by_status["fail"] == 2  # the other rule still ran
+
+
+def test_keyboard_interrupt_in_a_rule_stops_the_run(assets: EvidenceSet) -> None:
+    """Ctrl-C is the user's: it is not a rule's error finding."""
+    with pytest.raises(KeyboardInterrupt):
+        evaluate([make_rule("INFRA-966", _raising(KeyboardInterrupt()))], assets, as_of=AS_OF)

@@ -7,6 +7,7 @@ unescaping) and check that evidence values come back as text, never as a command
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import json
 import re
 from pathlib import Path
@@ -275,3 +276,19 @@ def test_a_sheets_findings_point_at_the_workbook(
     assert issue["location"] == {"path": str(workbook), "lines": {"begin": 1}}
     azure = render_azure(result, options)
     assert f"sourcepath={workbook};code=" in azure and "linenumber" not in azure
+
+
+def test_gitlab_fingerprint_of_a_finding_without_one_hashes_any_message(
+    default_result: RunResult, options: RenderOptions
+) -> None:
+    """A finding built by hand has no fingerprint: the one made from rule and message hashes a lone surrogate too."""
+    f = next(f for f in default_result.findings if f.status is Status.FAIL)
+    bare = dataclasses.replace(f, fingerprint="", message="lost \ud800")
+    [issue] = json.loads(render_gitlab(dataclasses.replace(default_result, findings=(bare,)), options))
+    assert len(issue["fingerprint"]) == 32 and "lost \\ud800" in issue["description"]
+    plain = dataclasses.replace(bare, message="lost")  # a message UTF-8 can encode: the value it always had
+    expected = hashlib.sha256(f"{f.rule_id}\x1flost".encode()).hexdigest()[:32]
+    assert (
+        json.loads(render_gitlab(dataclasses.replace(default_result, findings=(plain,)), options))[0]["fingerprint"]
+        == expected
+    )

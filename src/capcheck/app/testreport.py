@@ -22,6 +22,7 @@ from capcheck.app.harness import CaseFile, CaseResult, case_files, load_case_fil
 from capcheck.app.registry import Registry
 from capcheck.builtins.declarative.conditions import Condition, Env, Traced
 from capcheck.core.errors import CapcheckError, Problem, RuleFileError
+from capcheck.core.escaping.json import json_text
 from capcheck.core.models import Status
 from capcheck.core.rules import Rule
 from capcheck.core.wording import plural
@@ -345,8 +346,9 @@ def as_dict(run: TestRun) -> dict[str, Any]:
 
 
 def render_json(run: TestRun) -> str:
-    """:func:`as_dict` as indented JSON."""
-    return json.dumps(as_dict(run), indent=2, ensure_ascii=False) + "\n"
+    """:func:`as_dict` as indented JSON, escaped as the findings document is (:func:`json_text`: a plugin rule's
+    lone surrogate in a mismatch is written as its escape text, so the output is always UTF-8)."""
+    return json_text(json.dumps(as_dict(run), indent=2, ensure_ascii=False)) + "\n"
 
 
 def render_junit(run: TestRun) -> str:

@@ -11,9 +11,11 @@ them only when a reporter reads them (:class:`~capcheck.core.outcomes.Findings`)
 from __future__ import annotations
 
 import traceback
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
+from itertools import chain
+from operator import itemgetter
 from typing import TYPE_CHECKING, Any, cast
 
 from capcheck.core.evidence import EvidenceSet
@@ -27,6 +29,7 @@ if TYPE_CHECKING:
 __all__ = ["Evaluation", "evaluate"]
 
 _PASS = Status.PASS
+_RELATED = itemgetter(4)
 
 
 @dataclass
@@ -83,7 +86,11 @@ def evaluate(
             remediation=meta.remediation,
             default_kind=meta.kinds[0],
         )
-        counts = _collect(_outcomes(r, evidence, ctx, debug), block.rows, include_passed)
+        try:
+            counts = _collect(_outcomes(r, evidence, ctx, debug), block.rows, include_passed)
+        except _Malformed as exc:  # the rule's outcomes cannot be reported as they are: one error says why
+            block.rows[:] = [Outcome(Status.ERROR, meta.kinds[0], None, str(exc))]
+            counts = {Status.ERROR.value: 1}
         if not sum(counts.values()):  # nothing was in the rule's scope
             block.rows.append(Outcome(Status.SKIP, meta.kinds[0], None, "no records in the rule's scope"))
             counts = {Status.SKIP.value: 1}
@@ -96,15 +103,38 @@ def evaluate(
     return result
 
 
+class _Malformed(Exception):
+    """A rule yielded an outcome whose values cannot be reported (the message says which and why)."""
+
+
+#: The statuses a rule may yield; ``waived`` and ``baselined`` are given by waivers and the baseline only.
+_YIELDABLE = frozenset(s.value for s in (Status.PASS, Status.FAIL, Status.SKIP, Status.ERROR))
+_NONE = type(None)
+_STR, _OPTIONAL_STR, _TUPLE = frozenset({str}), frozenset({str, _NONE}), frozenset({tuple})
+#: The fields of a listed outcome beside its status: (name, getter, the types allowed, what they are). The
+#: first two hold a value per row; the others few distinct values per rule, so their sets of values are checked.
+_FIELDS = (
+    ("record id", itemgetter(2), _OPTIONAL_STR, "a str or None"),
+    ("message", itemgetter(3), _STR, "a str"),
+    ("kind", itemgetter(1), _OPTIONAL_STR, "a str or None"),
+    ("group", itemgetter(5), _OPTIONAL_STR, "a str or None"),
+    ("related", _RELATED, _TUPLE, "a tuple of (kind, record id) pairs of str"),
+)
+
+
 def _collect(outcomes: list[Outcome | PassedRecords], rows: list[Outcome], include_passed: bool) -> dict[str, int]:
     """Keep the rows to list (every non-pass; passes only with ``include_passed``) and count every status.
 
     Counts are keyed by the status's string: an Enum's ``__hash__`` is Python code, a str's is not.
+    Raises :class:`_Malformed` when an outcome's status is not one a rule yields, or a listed row holds
+    a value of the wrong type (:func:`_check_fields`).
     """
     counts: dict[str, int] = {}
     passes = 0
     for outcome in outcomes:
         if type(outcome) is PassedRecords:
+            if type(outcome.record_ids) is not list:  # made by hand (ctx.passed_records makes a list)
+                raise _Malformed(_wrong("record ids", outcome.record_ids, "a list of str", "passed records"))
             passes += len(outcome.record_ids)
             if include_passed:
                 rows.extend(Outcome(_PASS, outcome.kind, record_id) for record_id in outcome.record_ids)
@@ -117,12 +147,59 @@ def _collect(outcomes: list[Outcome | PassedRecords], rows: list[Outcome], inclu
                 continue
         else:
             # `_value_` is a plain attribute; `.value` and hashing an Enum run Python code per call.
-            key = status._value_
-            counts[key] = counts.get(key, 0) + 1
+            try:
+                key = status._value_
+                counts[key] = counts.get(key, 0) + 1
+            except Exception:  # not a Status at all (no `_value_`, or an unhashable one)
+                raise _Malformed(_wrong("status", status, "a Status")) from None
         rows.append(outcome)
+    if not counts.keys() <= _YIELDABLE:  # checked once per rule, not per outcome
+        bad = next(o.status for o in rows if type(o.status) is not Status or o.status._value_ not in _YIELDABLE)
+        wanted = "pass, fail, skip or error (waivers and the baseline give the others)"
+        raise _Malformed(_wrong("status", bad, wanted if type(bad) is Status else "a Status"))
+    _check_fields(rows)
     if passes:
         counts[_PASS._value_] = passes
     return counts
+
+
+def _check_fields(rows: list[Outcome]) -> None:
+    """Raise :class:`_Malformed` unless each listed row's fields have the types reporters rely on.
+
+    Column by column at C speed (a set of the types in each), so a rule's thousands of rows cost no
+    Python code each; only the rows listed are checked (a pass not listed is only counted, and shows
+    nothing). Exact types: a str subclass (an enum, a markup string) could change how a value prints.
+    """
+    values: Any = ()
+    for i, (name, get, allowed, wanted) in enumerate(_FIELDS):
+        try:
+            values = map(get, rows) if i < 2 else set(map(get, rows))
+            ok = set(map(type, values)) <= allowed
+        except Exception:  # an unhashable value (or a hash that raises: the rule's own code): not one allowed
+            ok = False
+        if not ok:
+            bad = next(v for v in map(get, rows) if type(v) not in allowed or not _hashable(v))
+            raise _Malformed(_wrong(name, bad, wanted))
+    pairs = list(chain.from_iterable(values))  # the set of the rows' distinct related tuples
+    if pairs and not (
+        set(map(type, pairs)) <= _TUPLE and set(map(len, pairs)) == {2} and set(map(type, chain(*pairs))) <= _STR
+    ):
+        bad = next(p for p in pairs if type(p) is not tuple or len(p) != 2 or {type(p[0]), type(p[1])} != {str})
+        raise _Malformed(_wrong("related record", bad, "a (kind, record id) pair of str"))
+
+
+def _hashable(value: object) -> bool:
+    try:
+        hash(value)
+    except Exception:  # a hash that raises is the rule's own code: the value is refused all the same
+        return False
+    return True
+
+
+def _wrong(name: str, value: object, wanted: str, what: str = "an outcome") -> str:
+    """The error finding's message for a value of the wrong type (its repr cut short: it may be huge)."""
+    shown = "None" if value is None else f"{type(value).__name__} {_shown(repr, value):.60}"
+    return f"the rule yielded {what} whose {name} is {shown}, not {wanted}"
 
 
 def _outcomes(r: Rule, evidence: EvidenceSet, ctx: RuleContext, debug: bool) -> list[Outcome | PassedRecords]:
@@ -136,16 +213,27 @@ def _outcomes(r: Rule, evidence: EvidenceSet, ctx: RuleContext, debug: bool) -> 
         return [Outcome(Status.SKIP, meta.any_of[0], None, f"insufficient evidence: no {wanted} evidence was given")]
     try:
         outcomes = list(r.check(evidence, ctx))
-    except Exception as exc:  # a rule's own failure must not stop the other rules
-        message = f"the rule raised {type(exc).__name__}: {exc}"
+    # A rule's own failure must not stop the other rules; nor may its sys.exit() end the run (exit 0, no
+    # output: a green build). KeyboardInterrupt is the user's, and still stops the run.
+    except (Exception, SystemExit) as exc:
+        message = f"the rule raised {type(exc).__name__}: {_shown(str, exc)}"
         if debug:
             message += "\n" + "".join(traceback.format_exception(exc))
         return [Outcome(Status.ERROR, meta.kinds[0], None, message)]
     for outcome in outcomes:
         if type(outcome) is not Outcome and type(outcome) is not PassedRecords:
             message = (
-                f"the rule yielded {type(outcome).__name__} {outcome!r:.60}, not an outcome "
+                f"the rule yielded {type(outcome).__name__} {_shown(repr, outcome):.60}, not an outcome "
                 "(make outcomes with ctx.passed, ctx.failed, ctx.skipped ...)"
             )
             return [Outcome(Status.ERROR, meta.kinds[0], None, message)]
     return outcomes
+
+
+def _shown(render: Callable[[object], str], value: object) -> str:
+    """``str`` or ``repr`` of a rule's value for an error message; a rule's ``__str__``/``__repr__`` that raises
+    (its own code) gives a fixed stand-in, so the error finding is still made and the same at every run."""
+    try:
+        return render(value)
+    except Exception as exc:
+        return f"<{render.__name__}() raised {type(exc).__name__}>"

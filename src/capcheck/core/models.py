@@ -344,7 +344,19 @@ def fingerprint(rule_id: str, kind: str | None, record_id: str | None, group: st
     position or message, so baselines and diffs survive re-ordering and unrelated edits.
     """
     key = "\x1f".join((rule_id, kind or "", record_id or "", group or ""))
-    return hashlib.sha256(key.encode("utf-8")).hexdigest()[:32]
+    return hashlib.sha256(fingerprint_bytes(key)).hexdigest()[:32]
+
+
+def fingerprint_bytes(key: str) -> bytes:
+    """The one encoding of a finding's identity for hashing: UTF-8, a lone surrogate as its three
+    ``surrogatepass`` bytes.
+
+    Evidence never holds a lone surrogate (the loaders refuse one), but a plugin rule's outcome may
+    name any string; plain UTF-8 would raise on it. For every string UTF-8 can encode the bytes are
+    plain UTF-8's, so no fingerprint made before changes (a test holds the old values), and the
+    encoding stays one-to-one (UTF-8 never has the bytes a surrogate gets), so ids cannot collide.
+    """
+    return key.encode("utf-8", "surrogatepass")
 
 
 @dataclass(frozen=True, slots=True)

@@ -27,7 +27,7 @@ from itertools import islice
 from operator import itemgetter, lt
 from typing import TYPE_CHECKING, Any, overload
 
-from capcheck.core.models import EvidenceRef, Finding, Outcome, Severity, Status
+from capcheck.core.models import EvidenceRef, Finding, Outcome, Severity, Status, fingerprint_bytes
 
 if TYPE_CHECKING:  # annotations only: these modules import models, which must not import them back
     from capcheck.assessment.waivers import Waiver
@@ -171,21 +171,26 @@ def fingerprint_prefix(rule_id: str, kind: str) -> str:
 def row_fingerprint(prefix: str, outcome: Outcome) -> str:
     """:func:`capcheck.core.models.fingerprint` of a row, its rule and kind given as :func:`fingerprint_prefix`."""
     key = f"{prefix}{outcome.record_id or ''}\x1f{outcome.group or ''}"
-    return hashlib.sha256(key.encode("utf-8")).hexdigest()[:32]
+    return hashlib.sha256(fingerprint_bytes(key)).hexdigest()[:32]
 
 
 def row_fingerprints(rule_id: str, default_kind: str, rows: Sequence[Outcome]) -> list[str]:
     """:func:`row_fingerprint` of each of a rule's rows (``default_kind`` for a row naming none), in one pass.
 
     When the rows share a kind and name no group (what most rules yield), each key is built as bytes, the
-    prefix encoded once: hashing costs the hash alone, no Python call per row.
+    prefix encoded once: hashing costs the hash alone, no Python call per row. A plain ``encode()`` is
+    :func:`~capcheck.core.models.fingerprint_bytes` for any id it can encode; an id it cannot (a lone
+    surrogate, from a plugin) sends the rule's rows row by row, through ``fingerprint_bytes``.
     """
     kinds = set(map(_KIND, rows))
     kind = default_kind if kinds <= {None, default_kind} else next(iter(kinds)) if len(kinds) == 1 else None
     if kind is not None and not any(map(_GROUP, rows)):
-        prefix = fingerprint_prefix(rule_id, kind).encode()
+        prefix = fingerprint_bytes(fingerprint_prefix(rule_id, kind))
         sha256 = hashlib.sha256
-        return [sha256(prefix + (r or "").encode() + b"\x1f").hexdigest()[:32] for r in map(_RECORD_ID, rows)]
+        try:
+            return [sha256(prefix + (r or "").encode() + b"\x1f").hexdigest()[:32] for r in map(_RECORD_ID, rows)]
+        except UnicodeEncodeError:
+            pass  # a lone surrogate: rare, and never from evidence
     return [row_fingerprint(fingerprint_prefix(rule_id, o.kind or default_kind), o) for o in rows]
 
 

@@ -31,7 +31,7 @@ import orjson
 from capcheck.builtins.reporters.annotations import Annotated, Segment, place
 from capcheck.core.escaping.json import json_safe, json_text
 from capcheck.core.hookspecs import hookimpl
-from capcheck.core.models import Finding, RunResult, Severity, Status
+from capcheck.core.models import Finding, RunResult, Severity, Status, fingerprint_bytes
 from capcheck.core.reporting import ByteStream, RenderOptions, Reporter
 
 __all__ = ["GITLAB_SEVERITY", "render_gitlab", "write_gitlab"]
@@ -78,7 +78,9 @@ def _issues(plan: Annotated) -> Iterator[dict[str, Any]]:
     for segment in plan.segments:
         used = used_by_rule.setdefault(scope(segment), set())
         for f in segment.made(None):
-            fingerprint = f.fingerprint or hashlib.sha256(f"{f.rule_id}\x1f{f.message}".encode()).hexdigest()[:32]
+            fingerprint = (
+                f.fingerprint or hashlib.sha256(fingerprint_bytes(f"{f.rule_id}\x1f{f.message}")).hexdigest()[:32]
+            )
             n = 1
             unique = fingerprint
             while unique in used:  # GitLab shows one issue per fingerprint: two errors of one rule stay two
