@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from capcheck.core.wording import did_you_mean, noun_for, plural
+from capcheck.core.wording import closest, did_you_mean, noun_for, plural, suggestion
 
 
 @pytest.mark.parametrize(
@@ -57,3 +57,23 @@ def test_one_of_each_through_the_cli(run_cli, copy_fixture, check_argv) -> None:
 )
 def test_did_you_mean_names_the_nearest_choice_or_nothing(word: str, hint: str) -> None:
     assert did_you_mean(word, ["COMM", "INFRA", "GOV"]) == hint
+
+
+def test_suggestion_names_the_closest_choice_in_any_case_or_says_what_else() -> None:
+    choices = ["status", "owner", "last_review"]
+    assert suggestion("stauts", choices, "allowed: ...") == "did you mean 'status'?"
+    assert suggestion("OWNER", choices, "allowed: ...") == "did you mean 'owner'?"  # any case
+    assert suggestion("budget", choices, "allowed: status, owner, last_review") == "allowed: status, owner, last_review"
+    # the cutoff: hook names want a closer match than keys do
+    assert closest("capcheck_rule", ["capcheck_rules"], cutoff=0.8) == "capcheck_rules"
+    assert closest("capcheck_xyz", ["capcheck_rules"], cutoff=0.8) is None
+    assert closest("capcheck_xyz", ["capcheck_rules"]) == "capcheck_rules"
+
+
+def test_an_unknown_mapping_key_in_the_wrong_case_gets_its_suggestion(tmp_path) -> None:
+    from capcheck.app.config import load_config
+    from capcheck.core.errors import CapcheckError
+
+    (tmp_path / "capcheck.toml").write_text('[[mapping]]\nfiles = "x.csv"\nKind = "it-assets"\n')
+    with pytest.raises(CapcheckError, match=r"unknown key 'Kind' \(did you mean 'kind'\?\)"):
+        load_config(tmp_path / "capcheck.toml")

@@ -4,7 +4,6 @@ problem located (file, line, JSON pointer), and finding them in a directory. Run
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
@@ -15,6 +14,7 @@ from capcheck.core.errors import EvidenceError, Problem, RuleFileError
 from capcheck.core.loading import SourceFile, normalise_values
 from capcheck.core.models import Severity, Status, display_path
 from capcheck.core.side_inputs import escape_token, read_document, shorten
+from capcheck.core.wording import suggestion
 
 __all__ = [
     "CASE_FILE_MAX_BYTES",
@@ -187,8 +187,7 @@ def _explain(error: Any) -> list[tuple[str, str]]:
         allowed = sorted(error.schema.get("properties", {}))
         out = []
         for key in sorted(set(error.instance) - set(allowed)):
-            close = difflib.get_close_matches(key, allowed, n=1)
-            hint = f"did you mean {close[0]!r}?" if close else f"keys: {', '.join(allowed)}"
+            hint = suggestion(key, allowed, f"keys: {', '.join(allowed)}")
             out.append((f"{pointer}/{escape_token(key)}", f"unknown key {shorten(key)} ({hint})"))
         return out
     if error.validator == "anyOf" and len(where) == 4 and where[2] == "expect":

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
@@ -27,6 +26,7 @@ from capcheck.core.evidence import EvidenceSet, evidence_from_records, load_evid
 from capcheck.core.models import Finding, Status
 from capcheck.core.rules import Rule
 from capcheck.core.side_inputs import escape_token, shorten
+from capcheck.core.wording import suggestion
 
 __all__ = [
     "CASE_FILE_MAX_BYTES",
@@ -120,11 +120,10 @@ def check_case_file(case_file: CaseFile, registry: Registry, cases: Sequence[Cas
     rule, an option the rule does not declare or of the wrong type, a fixture file that does not exist."""
     rule = registry.rules.get(case_file.rule)
     if rule is None:
-        close = difflib.get_close_matches(case_file.rule, sorted(registry.rules), n=1)
-        hint = (
-            f"did you mean {close[0]!r}?"
-            if close
-            else "name the plugin that defines it (--plugin MOD) or its rule files (--rules DIR)"
+        hint = suggestion(
+            case_file.rule,
+            sorted(registry.rules),
+            "name the plugin that defines it (--plugin MOD) or its rule files (--rules DIR)",
         )
         return [case_file.problem(f"unknown rule {shorten(case_file.rule)} ({hint})", "/rule")]
     problems: list[Problem] = []
@@ -133,8 +132,7 @@ def check_case_file(case_file: CaseFile, registry: Registry, cases: Sequence[Cas
         for name, value in case.options.items():
             pointer = f"{case.pointer}/options/{escape_token(name)}"
             if name not in declared:
-                close = difflib.get_close_matches(name, sorted(declared), n=1)
-                known = f"did you mean {close[0]!r}?" if close else f"options: {', '.join(sorted(declared)) or 'none'}"
+                known = suggestion(name, sorted(declared), f"options: {', '.join(sorted(declared)) or 'none'}")
                 problems.append(
                     case_file.problem(f"rule {rule.meta.id} has no option {shorten(name)} ({known})", pointer)
                 )

@@ -13,7 +13,6 @@ directory (``./my_rules/``), loaded from that path alone; no directory is ever a
 from __future__ import annotations
 
 import dataclasses
-import difflib
 import hashlib
 import importlib
 import importlib.util
@@ -33,6 +32,7 @@ import pluggy
 
 from capcheck.core import hookspecs
 from capcheck.core.errors import CapcheckError, PluginError, Problem
+from capcheck.core.wording import suggestion
 
 __all__ = [
     "DEFAULT_PLUGINS",
@@ -386,8 +386,7 @@ HOOK_PREFIX = f"{hookspecs.PROJECT_NAME}_"
 
 
 def _hook_hint(name: str, hooks: list[str]) -> str:
-    close = difflib.get_close_matches(name, hooks, n=1, cutoff=0.8)
-    return f"did you mean {close[0]!r}?" if close else f"hooks: {', '.join(hooks)}"
+    return suggestion(name, hooks, f"hooks: {', '.join(hooks)}", cutoff=0.8)
 
 
 def _where(function: object) -> dict[str, Any]:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import difflib
 import os
 from pathlib import Path
 
@@ -14,7 +13,7 @@ from capcheck.core.evidence import IGNORED_NAMES, load_evidence, loader_extensio
 from capcheck.core.models import display_path
 from capcheck.core.rules import Rule
 from capcheck.core.side_inputs import RULE_FILE_MAX_BYTES, Named, decode_strict, parse_toml, read_bounded
-from capcheck.core.wording import plural
+from capcheck.core.wording import did_you_mean, plural
 
 __all__ = ["validate_paths"]
 
@@ -80,8 +79,7 @@ def undeclared_fields(registry: Registry, rule: Rule) -> list[str]:
         top = field.split(".", 1)[0]
         if declared is None or top in declared:
             continue
-        close = difflib.get_close_matches(top, sorted(declared), n=1)
-        hint = f" (did you mean {close[0]!r}?)" if close else ""
+        hint = did_you_mean(top, sorted(declared))
         out.append(f"{rule.meta.id} reads field {field!r}, which kind {kind_id!r} does not declare{hint}")
     return out
 

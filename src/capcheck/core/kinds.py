@@ -6,7 +6,6 @@ The schema's ``title`` and ``description`` document the kind; its ``properties``
 
 from __future__ import annotations
 
-import difflib
 import json
 import re
 from collections.abc import Mapping, Sequence
@@ -22,6 +21,7 @@ from capcheck.core.dates import is_date
 from capcheck.core.errors import Problem
 from capcheck.core.hookspecs import hookimpl
 from capcheck.core.resources import data_dir
+from capcheck.core.wording import suggestion
 
 __all__ = [
     "CONFIG_OWNER",
@@ -221,8 +221,7 @@ def _schema_problems(schema: Mapping[str, Any], where: str, schema_file: str | N
         pointer = "".join("/" + part.replace("~", "~0").replace("/", "~1") for part in path)
         message = error.message
         if path and path[-1] == "type" and isinstance(error.instance, str):
-            close = difflib.get_close_matches(error.instance, _JSON_TYPES, n=1)
-            hint = f"did you mean {close[0]!r}?" if close else f"types: {', '.join(_JSON_TYPES)}"
+            hint = suggestion(error.instance, _JSON_TYPES, f"types: {', '.join(_JSON_TYPES)}")
             message = f"unknown type {error.instance!r} ({hint})"
         if schema_file is not None:  # a schema file: its path and the pointer locate the problem
             problems.append(
@@ -281,8 +280,7 @@ class KindExtension:
         allowed = ("$schema", "description", "extends", "properties", "required", "title")
         for key in doc:
             if key not in allowed:
-                close = difflib.get_close_matches(key, allowed, n=1)
-                hint = f"did you mean {close[0]!r}?" if close else f"keys: {', '.join(allowed)}"
+                hint = suggestion(key, allowed, f"keys: {', '.join(allowed)}")
                 raise bad(f"/{key}", f"unknown key {key!r} ({hint})")
         if not isinstance(doc.get("extends"), str):
             raise bad("/extends", "'extends' names the kind the fields are added to (e.g. \"it-assets\")")
@@ -320,8 +318,7 @@ def extend_kinds(
         where = f"{_who(owner)}: extension of evidence kind {ext.kind!r}"
         kind = out.get(ext.kind)
         if kind is None:
-            close = difflib.get_close_matches(str(ext.kind), list(out), n=1)
-            hint = f"did you mean {close[0]!r}?" if close else "see 'capcheck kinds'"
+            hint = suggestion(str(ext.kind), list(out), "see 'capcheck kinds'")
             problems.append(Problem(f"{where}: no such kind ({hint})"))
             continue
         if not isinstance(ext.fields, Mapping) or not ext.fields:

@@ -16,7 +16,6 @@ examples) is docs/bring-your-own-registers.md.
 from __future__ import annotations
 
 import contextlib
-import difflib
 import json
 import re
 from collections.abc import Callable, Mapping, Sequence
@@ -30,6 +29,7 @@ from typing import TYPE_CHECKING, Any
 from capcheck.core.dates import parse_date
 from capcheck.core.errors import EvidenceError, Problem
 from capcheck.core.side_inputs import elide, escape_token, shorten
+from capcheck.core.wording import did_you_mean
 
 if TYPE_CHECKING:
     from capcheck.core.kinds import EvidenceKind
@@ -543,5 +543,4 @@ def without_names(template: str) -> str:
 
 
 def _close(name: str, names: Sequence[str]) -> str:
-    close = difflib.get_close_matches(name, list(names), n=1, cutoff=0.6)
-    return f" (did you mean {close[0]!r}?)" if close else ""
+    return did_you_mean(name, names)

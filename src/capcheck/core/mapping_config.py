@@ -4,7 +4,6 @@ with the config's line and pointer) and compilation into :class:`capcheck.core.m
 from __future__ import annotations
 
 import codecs
-import difflib
 import hashlib
 import json
 import re
@@ -27,6 +26,7 @@ from capcheck.core.mapping import (
     without_names,
 )
 from capcheck.core.side_inputs import escape_token, shorten
+from capcheck.core.wording import suggestion
 
 __all__ = ["compile_mappings"]
 
@@ -109,8 +109,7 @@ def _key_line(text: str, start: int | None, end: int | None, key: str) -> int | 
 
 
 def _did_you_mean(key: str, allowed: Sequence[str]) -> str:
-    close = difflib.get_close_matches(key, allowed, n=1, cutoff=0.6)
-    return f"did you mean {close[0]!r}?" if close else f"allowed: {', '.join(allowed)}"
+    return suggestion(key, allowed, f"allowed: {', '.join(allowed)}")
 
 
 def _compile_table(table: Any, number: int, shown: str, base: Path | None, fail: _TableProblems) -> FileMapping | None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import difflib
 from collections.abc import Iterable
 
-__all__ = ["did_you_mean", "noun_for", "plural"]
+__all__ = ["closest", "did_you_mean", "noun_for", "plural", "suggestion"]
 
 #: Nouns whose plural is not made by adding -s/-es/-ies.
 _IRREGULAR = {"person": "people", "criterion": "criteria", "child": "children", "analysis": "analyses"}
@@ -39,8 +39,21 @@ def plural(count: float, noun: str) -> str:
     return f"{count} {noun_for(count, noun)}"
 
 
+def closest(word: str, choices: Iterable[str], cutoff: float = 0.6) -> str | None:
+    """The choice closest to ``word`` in any case (difflib's ratio at least ``cutoff``), or None."""
+    folded = {c.casefold(): c for c in choices}
+    close = difflib.get_close_matches(word.strip().casefold(), folded, n=1, cutoff=cutoff)
+    return folded[close[0]] if close else None
+
+
 def did_you_mean(word: str, choices: Iterable[str]) -> str:
     """`` (did you mean 'COMM'?)`` for the closest choice, in any case; empty when none is close."""
-    folded = {c.casefold(): c for c in choices}
-    close = difflib.get_close_matches(word.strip().casefold(), folded, n=1, cutoff=0.6)
-    return f" (did you mean {folded[close[0]]!r}?)" if close else ""
+    found = closest(word, choices)
+    return f" (did you mean {found!r}?)" if found is not None else ""
+
+
+def suggestion(word: str, choices: Iterable[str], otherwise: str, cutoff: float = 0.6) -> str:
+    """``did you mean 'status'?`` for the closest choice, else ``otherwise`` (the choices, or where to look):
+    the text inside the parentheses of ``unknown key 'stauts' (...)``."""
+    found = closest(word, choices, cutoff)
+    return f"did you mean {found!r}?" if found is not None else otherwise

@@ -14,7 +14,6 @@ one outcome per group of records); both live in :mod:`capcheck.builtins.declarat
 
 from __future__ import annotations
 
-import difflib
 import re
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from datetime import date, datetime, time
@@ -41,6 +40,7 @@ from capcheck.core.models import RuleMeta, RuleSource
 from capcheck.core.resources import data_dir, load_schema
 from capcheck.core.rules import CheckFunction, Rule
 from capcheck.core.side_inputs import RULE_FILE_MAX_BYTES, Named, decode_strict, elide, parse_toml, read_bounded
+from capcheck.core.wording import did_you_mean, suggestion
 
 if TYPE_CHECKING:
     import jsonschema
@@ -141,11 +141,10 @@ def _schema_problems(error: jsonschema.ValidationError) -> list[_SchemaFound]:
         for key in instance:
             if key in allowed:
                 continue
-            close = difflib.get_close_matches(str(key), allowed, n=1)
-            hint = (
-                f"did you mean {close[0]!r}?"
-                if close
-                else ("see 'capcheck schema rule'" if noun == "operator" else f"allowed: {', '.join(allowed)}")
+            hint = suggestion(
+                str(key),
+                allowed,
+                "see 'capcheck schema rule'" if noun == "operator" else f"allowed: {', '.join(allowed)}",
             )
             out.append((f"unknown {noun} {key!r} ({hint})", f"{pointer}/{_escape(key)}", True))
         return out
@@ -400,8 +399,7 @@ def _field_reads(node: Any, pointer: str, kind: str) -> Iterator[tuple[str, str,
 
 
 def _unknown(name: str, known: Iterable[str]) -> str:
-    close = difflib.get_close_matches(name, sorted(known), n=1)
-    return f" (did you mean {close[0]!r}?)" if close else ""
+    return did_you_mean(name, sorted(known))
 
 
 def _check_names(
