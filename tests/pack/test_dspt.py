@@ -52,3 +52,18 @@ def test_latest_row_per_organisation_keeps_file_order() -> None:
         {"id": "5", "org_code": "C", "relationship": "self", "published_on": "2026-01-01"},
     ]
     assert [r["id"] for r in latest_per_organisation(rows, ("partner",))] == ["2", "3"]
+
+
+@pytest.mark.parametrize(
+    ("organisation", "code", "shown"),
+    [
+        ("LEEDS TEACHING HOSPITALS NHS TRUST", "RR8", "partner LEEDS TEACHING HOSPITALS NHS TRUST (RR8)"),
+        ("NHS WEST YORKSHIRE ICB (X2C4Y)", "X2C4Y", "partner NHS WEST YORKSHIRE ICB (X2C4Y)"),  # named with its code
+        ("NHS WEST YORKSHIRE ICB (x2c4y) ", "X2C4Y", "partner NHS WEST YORKSHIRE ICB (x2c4y) "),  # in any case
+        ("ACME (R0B) SERVICES", "R0B", "partner ACME (R0B) SERVICES (R0B)"),  # the code only at the end counts
+    ],
+)
+def test_a_dspt_message_names_the_code_once(organisation: str, code: str, shown: str) -> None:
+    from capcheck.builtins.pack.cyber import _who
+
+    assert _who({"relationship": "partner", "organisation": organisation, "org_code": code}) == shown

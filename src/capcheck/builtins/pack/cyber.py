@@ -189,7 +189,13 @@ SUPPLY_CHAIN = ("partner", "supplier")
 
 
 def _who(record: Any) -> str:
-    return f"{record.get('relationship')} {record.get('organisation')} ({record.get('org_code')})"
+    """``partner LEEDS TEACHING HOSPITALS NHS TRUST (RR8)``: the code once, even where the published name
+    already ends with it (the DSPT exports name some organisations ``NAME (CODE)``)."""
+    name, code = str(record.get("organisation")), record.get("org_code")
+    shown = (
+        name if code is not None and name.rstrip().upper().endswith(f"({str(code).upper()})") else f"{name} ({code})"
+    )
+    return f"{record.get('relationship')} {shown}"
 
 
 def _status(record: Any) -> str:
@@ -226,7 +232,7 @@ def _status(record: Any) -> str:
     tags=["supply-chain", "dspt", "assurance"],
     criteria=["caf-4.0:A4.a", "ndg-2016:10"],
     options={"accepted_statuses": ["standards-met", "standards-exceeded"]},
-    version="1.2.0",
+    version="1.2.1",
 )
 def supply_chain_dspt_met(evidence: Any, ctx: RuleContext) -> Iterator[Outcome]:
     """The latest row per partner or supplier has an accepted status."""
@@ -270,7 +276,7 @@ def supply_chain_dspt_met(evidence: Any, ctx: RuleContext) -> Iterator[Outcome]:
     references=[DSPT, CAF_A4],
     tags=["supply-chain", "dspt", "assurance", "review"],
     criteria=["caf-4.0:A4.a", "ndg-2016:10"],
-    version="2.1.0",
+    version="2.1.1",
 )
 def supply_chain_dspt_current(evidence: Any, ctx: RuleContext) -> Iterator[Outcome]:
     """The latest row per partner or supplier is from the edition current at the as-of date."""
