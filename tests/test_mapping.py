@@ -395,6 +395,29 @@ def test_header_row_given_outright(load, workdir: Path) -> None:
     assert problem == "assets.xlsx!Sheet1:3: no row 9 (the header_row of c.toml:[[mapping]] 1)"
 
 
+def test_a_header_row_that_is_blank_is_an_error_not_an_empty_register(load, workdir: Path) -> None:
+    """A header_row on a blank row names no column: were it taken, the sheet would read as no records and a
+    check over it would pass. Past the data, a row that is only formatted (bold, borders) is such a row."""
+    import openpyxl
+    from openpyxl.styles import Font
+
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.title = "Sheet1"
+    for row in (["id", "name", "product", "environment", "criticality"], ["A-1", "x", "rhel", "test", "low"]):
+        sheet.append(row)
+    for column in "ABCDE":
+        sheet[f"{column}40"].font = Font(bold=True)  # formatted, never filled
+    book.save(workdir / "assets.xlsx")
+    table = {"files": "assets.xlsx", "kind": "it-assets", "header_row": 40}
+    [problem] = load.problems("assets.xlsx", mappings=compile_mappings([table], shown="c.toml"))
+    assert problem == "assets.xlsx!Sheet1:40: row 40 is empty (the header_row of c.toml:[[mapping]] 1)"
+    # The last data row taken for the header: no id column, and no rows under it to fail on their own.
+    inside = {**table, "header_row": 2}
+    [problem] = load.problems("assets.xlsx", mappings=compile_mappings([inside], shown="c.toml"))
+    assert problem == "assets.xlsx!Sheet1:2: no 'id' column in the header row"
+
+
 def test_a_json_envelope_maps_to_a_kind_with_renames_and_skips(load, workdir: Path) -> None:
     doc = {
         "kind": "cmdb-export",

@@ -199,6 +199,10 @@ def _load_sheet(
             raise EvidenceError(
                 [cell_problem(f"no row {mapping.header_row} (the header_row of {mapping.source})", found or 1)]
             )
+        if all(_empty(cell) for cell in found[1]):  # a blank (perhaps only styled) row names no column
+            raise EvidenceError(
+                [cell_problem(f"row {mapping.header_row} is empty (the header_row of {mapping.source})", found[0] + 1)]
+            )
     else:
         found = _header_row(rows, kind, mapping)
     if isinstance(found, int):
@@ -274,6 +278,9 @@ def _load_sheet(
                         )
                     ]
                 )
+    if "id" not in header and (mapping is None or (not mapping.id and "id" not in mapping.set)):
+        # Checked here, not only per record: a header without ids and no rows under it is not an empty register.
+        raise EvidenceError([cell_problem("no 'id' column in the header row", header_at + 1)])
     trim = plan is not None and plan.trim
     types = kind.field_types
     dates = date_fields(kind)
