@@ -197,14 +197,14 @@ def build_registry(
             if real in compiled:
                 continue
             compiled.add(real)
-            shown = display_path(rule_file)
+            shown = display_path(rule_file, real=real)
             try:  # bounded like every side input: a FIFO, a loop or a huge file is a problem, not a hang
                 data = read_bounded(rule_file, Named(shown, RuleFileError), what="rule file", limit=RULE_FILE_MAX_BYTES)
             except RuleFileError as exc:
                 problems.extend(exc.problems)
                 continue
             digest = hashlib.sha256(data).hexdigest()
-            for r in compile_rule_file(reg, rule_file, compile_context, problems):
+            for r in compile_rule_file(reg, rule_file, compile_context, problems, shown=shown):
                 if info is None:
                     source = RuleSource(type="file", name=shown, path=shown, sha256=digest)
                 else:
@@ -279,13 +279,16 @@ def namespace_warnings(reg: Registry, *, strict: bool = False) -> list[str]:
     return messages
 
 
-def compile_rule_file(reg: Registry, rule_file: Path, context: CompileContext, problems: list[Problem]) -> list[Rule]:
+def compile_rule_file(
+    reg: Registry, rule_file: Path, context: CompileContext, problems: list[Problem], *, shown: str | None = None
+) -> list[Rule]:
     """Compile one declarative rule file with the format registered for its extension.
 
     Problems (a broken file, invalid metadata) are added to ``problems``, not raised, so that every
-    file's problems can be reported together.
+    file's problems can be reported together. ``shown``: the file as named (its ``display_path``), when known.
     """
-    shown = display_path(rule_file)
+    if shown is None:
+        shown = display_path(rule_file)
     try:
         return list(reg.rule_formats[rule_file.suffix.lower()].compile(rule_file, shown, context))
     except RuleFileError as exc:

@@ -8,6 +8,7 @@ million times on large registers, and a dataclass costs a fraction of a validate
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import os
 import re
@@ -565,10 +566,27 @@ def _resolved_cwd(cwd: str) -> Path:
     return Path(cwd).resolve()
 
 
-def display_path(path: Path) -> str:
-    """A path as shown in findings: relative to the working directory when below it, POSIX style."""
+def _stat_for_loop(real: str) -> None:
+    """Raise for a symbolic link loop, as ``Path.resolve`` does after its ``realpath``; any other error is not one."""
     try:
-        resolved = path.resolve()
+        os.stat(real)
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            raise
+
+
+def display_path(path: Path, *, real: str | None = None) -> str:
+    """A path as shown in findings: relative to the working directory when below it, POSIX style.
+
+    ``real``: the path's ``os.path.realpath``, when the caller has it already (resolving is an ``lstat`` per
+    path component; ``Path.resolve`` is ``realpath`` and a ``stat`` to tell a symbolic link loop, kept here).
+    """
+    try:
+        if real is None:
+            resolved = path.resolve()
+        else:
+            resolved = Path(real)
+            _stat_for_loop(real)
     except (OSError, RuntimeError):  # a symbolic link loop (RuntimeError before Python 3.13): name it as given
         resolved = Path(os.path.abspath(path))
     try:
