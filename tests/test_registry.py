@@ -234,3 +234,30 @@ def test_only_a_built_in_may_register_in_the_reserved_namespace(origin: str) -> 
         return
     with pytest.raises(PluginError, match=r"'capcheck\.future-kind' from 'reserved': the 'capcheck' namespace"):
         build_registry(pm, infos)
+
+
+def test_rule_files_are_resolved_as_realpath_resolves_them(tmp_path: Path) -> None:
+    """The registry resolves each directory once (start-up, #11): the same real path as ``os.path.realpath``
+    through a linked directory, a linked file, a loop, ``..`` and a missing file, so a file named twice is
+    still compiled once."""
+    from capcheck.app.registry import _realpath
+
+    (tmp_path / "real").mkdir()
+    (tmp_path / "real" / "a.toml").write_text("")
+    (tmp_path / "real" / "alias.toml").symlink_to("a.toml")
+    (tmp_path / "linked").symlink_to(tmp_path / "real")
+    (tmp_path / "loop-a.toml").symlink_to("loop-b.toml")
+    (tmp_path / "loop-b.toml").symlink_to("loop-a.toml")
+    (tmp_path / "looped").symlink_to("looped")
+    paths = [
+        tmp_path / "real" / "a.toml",
+        tmp_path / "linked" / "a.toml",
+        tmp_path / "linked" / "alias.toml",
+        tmp_path / "linked" / ".." / "real" / "a.toml",
+        tmp_path / "loop-a.toml",
+        tmp_path / "looped" / "a.toml",
+        tmp_path / "real" / "missing.toml",
+    ]
+    resolved: dict[Path, str] = {}
+    assert [_realpath(p, resolved) for p in paths] == [os.path.realpath(p) for p in paths]
+    assert resolved  # directories were reused, not resolved per file
