@@ -374,6 +374,18 @@ def test_json_output_is_byte_identical_across_runs(run_cli, mixed: Path, check_a
     assert first.count('"-"') == 2  # only the two timestamps were masked
 
 
+def test_json_output_does_not_depend_on_the_order_or_repetition_of_the_paths(run_cli, mixed: Path, check_argv) -> None:
+    def run(*paths: str) -> str:
+        out: str = run_cli(*check_argv(*paths), "--format", "json", "--include-passed").stdout
+        return re.sub(r'"(started|finished)": "[^"]*"', r'"\1": "-"', out)
+
+    files = sorted(str(p.relative_to(mixed.parent)) for p in mixed.iterdir())
+    assert len(files) == 3
+    walked = run(str(mixed))
+    assert run(*reversed(files)) == walked
+    assert run(files[2], str(mixed), files[0]) == walked  # a file named twice is read once
+
+
 def test_json_findings_are_sorted_and_fingerprints_unique(run_cli, mixed: Path, check_argv) -> None:
     doc = json.loads(run_cli(*check_argv(mixed), "--format", "json", "--include-passed").stdout)
     prints = [f["fingerprint"] for f in doc["findings"]]
