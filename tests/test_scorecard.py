@@ -73,6 +73,7 @@ def _card(
     records: Mapping[str, Sequence[Mapping[str, Any]]],
     config: ScorecardConfig | None = None,
     available: Mapping[str, int] | None = None,
+    collected: Mapping[str, Sequence[tuple[str, str]]] | None = None,
 ) -> Scorecard:
     """rule id -> (severity, {status: n}); rule id -> criteria; kind -> records."""
     summary = Summary()
@@ -93,6 +94,7 @@ def _card(
         as_of=AS_OF,
         data=DATA,
         available=available,
+        collected=collected,
     )
 
 
@@ -519,6 +521,38 @@ def test_levels_above_2_need_a_minimum_sample_of_records(usable: int, level: int
     assert (row.cap is not None and "levels above 2 need at least 30" in row.cap) is (level == 2)
 
 
+@pytest.mark.parametrize(
+    ("days_before", "level"), [(0, 5), (365, 5), (366, 2), (-1, 2)], ids=["same-day", "365", "366", "after"]
+)
+def test_a_register_collected_long_before_the_as_of_date_or_after_it_caps_at_2(days_before: int, level: int) -> None:
+    # Evidence exported years ago (or dated after the day it is judged as of) cannot show today's estate:
+    # clean and complete as it is, it must not rate above basic.
+    day = (AS_OF - timedelta(days=days_before)).isoformat()
+    collected = {"supplier-contracts": [("old.json", day)], "it-assets": [("assets.json", "2001-01-01")]}
+    row = _row(_card({"COMM-001": ("high", {"pass": 100})}, {"COMM-001": ["caf-4.0:A4.a"]}, FULL, collected=collected))
+    assert row.level == level
+    if days_before > 0 and level == 2:
+        assert row.cap == (
+            f"supplier-contracts: old.json was collected on {day}, 366 days before the as-of date; "
+            "levels above 2 need evidence collected within 365 days"
+        )
+    elif level == 2:
+        assert row.cap == (
+            f"supplier-contracts: old.json was collected on {day}, after the as-of date 2026-11-25: "
+            "it cannot show the estate as it was then"
+        )
+    else:
+        assert row.cap is None and row.caps == ()  # another kind's old file (it-assets) is not COMM's
+
+
+def test_the_evidence_age_limit_is_configurable() -> None:
+    collected = {"supplier-contracts": [("old.json", (AS_OF - timedelta(days=700)).isoformat())]}
+    counts = {"COMM-001": ("high", {"pass": 100})}
+    config = ScorecardConfig(max_evidence_age_days=730)
+    assert _row(_card(counts, {"COMM-001": ["caf-4.0:A4.a"]}, FULL, config, collected=collected)).level == 5
+    assert _row(_card(counts, {"COMM-001": ["caf-4.0:A4.a"]}, FULL, collected=collected)).level == 2
+
+
 def test_the_minimum_sample_is_configurable() -> None:
     records = {"supplier-contracts": _records(10), "organisation": [_org(**{"supplier-contracts": 10})]}
     counts = {"COMM-001": ("high", {"pass": 10})}
@@ -580,6 +614,32 @@ def test_the_gate_and_the_scorecard_through_the_cli(run_cli: Any, copy_fixture: 
     assert bad.exit_code == 2 and "--min-level takes N or AREA=N" in bad.stderr
     unknown = run_cli(*args, "--min-level", "NOPE=2")
     assert unknown.exit_code == 2 and "unknown area 'NOPE'" in unknown.stderr
+
+
+@pytest.mark.parametrize(("collected_on", "capped"), [("2019-01-01", True), ("2026-11-20", False)])
+def test_an_old_export_caps_the_areas_reading_it_through_the_cli(
+    run_cli: Any, workdir: Path, collected_on: str, capped: bool
+) -> None:
+    (workdir / "ev").mkdir()
+    assets = [
+        {"id": f"A-{i}", "name": f"srv-{i}", "product": "postgresql", "version": "17", "environment": "production",
+         "criticality": "high", "status": "in-service", "end_of_life": "2030-11-08", "internet_facing": False,
+         "owner": "head-of-infrastructure", "deployment": "automated"}
+        for i in range(40)
+    ]  # fmt: skip
+    document = {"kind": "it-assets", "collected_on": collected_on, "records": assets}
+    (workdir / "ev" / "it-assets.json").write_text(json.dumps(document))
+    org = {"kind": "organisation", "records": [_org(**{"it-assets": 40}) | {"type": "supplier"}]}
+    (workdir / "ev" / "organisation.json").write_text(json.dumps(org))
+    result = run_cli("check", "ev", "--as-of", "2026-11-25", "--select", "INFRA", "-f", "json")
+    [row] = [r for r in json.loads(result.stdout)["scorecard"] if r["area"] == "INFRA"]
+    assert row["status"] == "scored"
+    reason = (
+        "it-assets: ev/it-assets.json was collected on 2019-01-01, 2885 days before the as-of date; "
+        "levels above 2 need evidence collected within 365 days"
+    )
+    assert ({"level": 2, "reason": reason} in row["caps"]) is capped
+    assert (row["level"] <= 2) if capped else (row["level"] > 2)
 
 
 def test_the_old_methods_config_keys_are_errors(run_cli: Any, copy_fixture: Callable[..., Path], workdir: Path) -> None:

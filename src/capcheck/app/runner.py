@@ -153,6 +153,15 @@ def load_request_evidence(registry: Registry, request: CheckRequest, progress: P
     )
 
 
+def _collected(evidence: EvidenceSet) -> dict[str, list[tuple[str, str]]]:
+    """Per kind, the files that say when they were collected: ``(path, collected_on)`` (the scorecard's age cap)."""
+    out: dict[str, list[tuple[str, str]]] = {}
+    for f in evidence.files:
+        if f.collected_on is not None:
+            out.setdefault(f.kind, []).append((f.path, f.collected_on))
+    return out
+
+
 def run_check(
     request: CheckRequest, registry: Registry | None = None, *, progress: Progress | None = None
 ) -> RunResult:
@@ -225,6 +234,7 @@ def _run_check(request: CheckRequest, registry: Registry | None, progress: Progr
         as_of=as_of,
         kinds=registry.kinds,
         available=Counter(r.meta.area for r in registry.rules.values()),
+        collected=_collected(evidence),
     )
     return RunResult(
         tool_version=__version__,

@@ -112,6 +112,13 @@ class ScorecardConfig(BaseModel):
     attestation_days: int = Field(
         default=365, ge=1, le=3660, description="Days an attestation without expires_on counts after assessed_on."
     )
+    max_evidence_age_days: int = Field(
+        default=365,
+        ge=1,
+        le=3660,
+        description="Levels above 2 need each register an area reads collected (collected_on) within this many "
+        "days before the as-of date, and not after it.",
+    )
     plausibility: dict[str, dict[str, Bound]] = Field(
         default_factory=dict,
         description="Per organisation type and kind, records per 1,000 staff {min, max}; over the bundled bounds.",
@@ -338,6 +345,7 @@ def compute_scorecard(
     data: ScorecardData | None = None,
     kinds: Collection[str] | None = None,
     available: Mapping[str, int] | None = None,
+    collected: Mapping[str, Sequence[tuple[str, str]]] | None = None,
 ) -> Scorecard:
     """The scorecard of one run.
 
@@ -346,6 +354,8 @@ def compute_scorecard(
     :param kinds: the registered evidence kinds (an estate naming another kind is flagged).
     :param available: per area, how many rules are registered (selected or not): an area judged on only some
         of its rules is capped at 2, so deselecting the rules that fail cannot raise a level.
+    :param collected: per kind, ``(file, collected_on)`` of each of its files that says when it was collected:
+        a register collected too long before the as-of date, or after it, caps the areas reading it at 2.
     """
     data = data or bundled_scorecard_data()
     org = read_organisation(records.get(ORGANISATION_KIND, ()), config.bounds(data.bounds), kinds, data.headcounts)
@@ -385,7 +395,8 @@ def compute_scorecard(
         for ref in needs.manual if in_area else ():
             if ref not in titles:
                 notes.append(f"area {area.id} lists manual criterion {ref!r}, which no framework defines")
-        row = _area_row(area, in_area, needs, verdicts, by_criterion, titles, org, config, cover)
+        dated = [reason for k in needs.kinds for reason in _dated(k, (collected or {}).get(k, ()), as_of, config)]
+        row = _area_row(area, in_area, needs, verdicts, by_criterion, titles, org, config, cover, dated)
         left_out = (available or {}).get(area.id, 0) - len(in_area)
         if in_area and left_out > 0:
             row = _partial_selection(row, left_out, left_out + len(in_area))
@@ -446,6 +457,7 @@ def _area_row(
     org: OrganisationReading,
     config: ScorecardConfig,
     cover: Callable[[str, tuple[str, ...]], KindCoverage],
+    dated: Sequence[str] = (),
 ) -> AreaScore:
     mine = [verdicts[r.id] for r in in_area]
     judged = sum(1 for v in mine if v.passed or v.failed)
@@ -498,7 +510,7 @@ def _area_row(
     if failing:  # name them: the reason a level 1 must be checkable
         shown = ", ".join(failing[:_NAMED])
         basis += f": {shown}" + (f" and {len(failing) - _NAMED} more" if len(failing) > _NAMED else "")
-    caps = _caps(coverage, criteria, needs, org, config)
+    caps = _caps(coverage, criteria, needs, org, config) + tuple((UNSHOWN_COVERAGE_CAP, d) for d in dated)
     applied = None
     lowest = min(caps, default=None)  # the lowest cap binds; ties go to the first reason in sort order
     if lowest is not None and lowest[0] < level:
@@ -527,6 +539,30 @@ def _insufficient(
     if judged == 0 or judged / rules < config.min_coverage:
         out.append(f"{judged} of {rules} rules judged any record, below {_pct(config.min_coverage)}")
     return tuple(out)
+
+
+def _dated(kind: str, files: Sequence[tuple[str, str]], as_of: date, config: ScorecardConfig) -> list[str]:
+    """Why ``kind``'s files cannot show the estate as of ``as_of``: collected more than
+    ``max_evidence_age_days`` before it (the registers are as they were then), or after it (the
+    evidence is judged as of a day before it existed). A date that is not one is left to validation."""
+    out: list[str] = []
+    for file, day in files:
+        try:
+            collected = date.fromisoformat(day)
+        except ValueError:
+            continue
+        age = (as_of - collected).days
+        if age > config.max_evidence_age_days:
+            out.append(
+                f"{kind}: {file} was collected on {day}, {age} days before the as-of date; levels above "
+                f"{UNSHOWN_COVERAGE_CAP} need evidence collected within {config.max_evidence_age_days} days"
+            )
+        elif age < 0:
+            out.append(
+                f"{kind}: {file} was collected on {day}, after the as-of date {as_of.isoformat()}: "
+                "it cannot show the estate as it was then"
+            )
+    return out
 
 
 def _caps(
