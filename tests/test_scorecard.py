@@ -663,6 +663,38 @@ def test_the_findings_document_shows_a_loosened_method_and_the_selection(
     assert settings["scorecard"]["min_records"] == ScorecardConfig().min_records
 
 
+def test_the_findings_document_shows_the_severities_and_options_the_config_changed(
+    run_cli: Any, copy_fixture: Callable[..., Path], workdir: Path
+) -> None:
+    """A critical rule made 'info', or a 14-day patch window made ten years, can lift a level 1 area to 5: the
+    document must say so, and must not list the pack's defaults as the values the rules ran with."""
+    evidence = copy_fixture("evidence/gaming")
+    (workdir / "capcheck.toml").write_text('[severity]\n"INFRA-001" = "info"\n[options.INFRA-004]\nmax_days = 3650\n')
+    result = run_cli("check", str(evidence), "--as-of", "2026-11-25", "-f", "json", "--select", "INFRA")
+    doc = json.loads(result.stdout)
+    assert doc["settings"]["severity"] == {"INFRA-001": "info"}
+    assert doc["settings"]["options"] == {"INFRA-004": {"max_days": 3650}}
+    rules = {r["id"]: r for r in doc["rules"]}
+    assert rules["INFRA-004"]["options"] == {"max_days": 3650, "exempt_hosting": ["saas"]}  # what it ran with
+    assert rules["INFRA-001"]["severity"] == "info"
+    (workdir / "plain.toml").write_text("")
+    args = (
+        "check",
+        str(evidence),
+        "--as-of",
+        "2026-11-25",
+        "-f",
+        "json",
+        "--select",
+        "INFRA",
+        "--config",
+        "plain.toml",
+    )
+    plain = json.loads(run_cli(*args).stdout)
+    assert (plain["settings"]["severity"], plain["settings"]["options"]) == ({}, {})
+    assert {r["id"]: r for r in plain["rules"]}["INFRA-004"]["options"]["max_days"] == 14
+
+
 def test_the_bundled_example_has_a_profile_attestations_and_a_schema_valid_scorecard(run_cli: Any) -> None:
     import jsonschema
 

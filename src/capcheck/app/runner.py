@@ -242,7 +242,7 @@ def _run_check(request: CheckRequest, registry: Registry | None, progress: Progr
         started=started,
         finished=datetime.now(UTC),
         evidence=evidence.files,
-        rules=tuple(rule_info(r, severities) for r in rules),
+        rules=tuple(rule_info(r, severities, options) for r in rules),
         areas=tuple(sorted(registry.areas.values(), key=lambda a: (a.order, a.id))),
         findings=findings,
         summary=evaluation.summary,
@@ -255,11 +255,18 @@ def _run_check(request: CheckRequest, registry: Registry | None, progress: Progr
         select=tuple(request.select),
         ignore=tuple(request.ignore),
         scorecard_method=request.config.scorecard,
+        severity_overrides=severities,
+        option_overrides=options,
     )
 
 
-def rule_info(r: Rule, severities: Mapping[str, Severity] | None = None) -> RuleInfo:
-    """A rule as listed in results and (its ``as_dict()``) in ``rules list --format json``."""
+def rule_info(
+    r: Rule,
+    severities: Mapping[str, Severity] | None = None,
+    options: Mapping[str, Mapping[str, Any]] | None = None,
+) -> RuleInfo:
+    """A rule as listed in results and (its ``as_dict()``) in ``rules list --format json``: the severity it
+    runs at and the option values in force (the config's ``severities`` and ``options`` over its own)."""
     meta = r.meta
     return RuleInfo(
         id=meta.id,
@@ -274,6 +281,6 @@ def rule_info(r: Rule, severities: Mapping[str, Severity] | None = None) -> Rule
         rationale=meta.rationale,
         remediation=meta.remediation,
         references=tuple(meta.references),
-        options=dict(meta.options),
+        options={**meta.options, **(options or {}).get(meta.id, {})},
         source=r.source,
     )
