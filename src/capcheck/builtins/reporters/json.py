@@ -37,7 +37,7 @@ from capcheck.core.reporting import ByteStream, RenderOptions, Reporter
 __all__ = ["FINDINGS_SCHEMA_VERSION", "finding_forms", "render_json", "result_document", "write_json"]
 
 #: The version of the findings document's shape (``schemas/findings.schema.json``).
-FINDINGS_SCHEMA_VERSION = "2.0"
+FINDINGS_SCHEMA_VERSION = "2.1"
 
 
 def _timestamp(value: datetime) -> str:
