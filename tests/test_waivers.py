@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from capcheck.assessment.waivers import load_waivers
+from capcheck.assessment.waivers import Waiver, load_waivers
 from capcheck.core.errors import ConfigError
 
 AS_OF = "2025-04-01"
@@ -339,3 +339,20 @@ def test_a_blank_reason_approver_ticket_or_record_is_refused(
     with pytest.raises(ConfigError) as info:
         load_waivers(path, as_of=date(2025, 4, 1))
     assert [str(p) for p in info.value.problems] == [expected]
+
+
+@pytest.mark.parametrize(
+    ("rule", "names", "does_not_name"),
+    [
+        ("INFRA", ["INFRA-001", "INFRA-1234"], ["INFRAX-001", "acme.INFRA-101", "INF-001"]),
+        ("INFRA-00", ["INFRA-001", "INFRA-009"], ["INFRA-010", "INFRAX-001"]),
+        ("INFRA-001", ["INFRA-001"], ["INFRA-002", "INFRAX-001"]),
+        ("acme.INFRA", ["acme.INFRA-101"], ["acme.INFRAX-101", "INFRA-101"]),
+    ],
+)
+def test_a_waiver_names_its_rule_area_or_id_prefix_as_select_does(
+    rule: str, names: list[str], does_not_name: list[str]
+) -> None:
+    # An area waiver ("INFRA") accepted the failures of a plugin's area "INFRAX" as well.
+    waiver = Waiver(0, rule, ("*",), "reason enough", "CTO", "T-1", date(2026, 1, 1), None, "w.yaml", 1)
+    assert [r for r in names + does_not_name if waiver.names_rule(r)] == names

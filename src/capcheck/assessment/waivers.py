@@ -69,8 +69,12 @@ class Waiver:
         return (self.approved_on is None or self.approved_on <= as_of) and as_of <= self.expires
 
     def names_rule(self, rule_id: str) -> bool:
-        """Whether this waiver names the rule (its id, or a prefix of it)."""
-        return rule_id == self.rule or rule_id.startswith(self.rule)
+        """Whether this waiver names the rule: its id, an id prefix with its hyphen (``INFRA-00``), or its
+        area (``INFRA``, ``acme.INFRA``: the rules ``INFRA-...``, never those of an area ``INFRAX``), as
+        ``--select`` reads them."""
+        if rule_id == self.rule:
+            return True
+        return rule_id.startswith(self.rule if "-" in self.rule else self.rule + "-")
 
     def names(self, key: str | None) -> bool:
         """Whether this waiver names a record id (or, for a finding without one, its group)."""
