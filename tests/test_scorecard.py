@@ -52,7 +52,8 @@ def _org(**estate: int) -> dict[str, Any]:
 
 
 def _records(n: int, kind: str = "supplier-contracts", owner: bool = True) -> list[dict[str, Any]]:
-    return [{"id": f"{kind}-{i}", **({"owner": "x"} if owner else {})} for i in range(n)]
+    """n distinct records (each its own title: records that differ only by id are copies, counted once)."""
+    return [{"id": f"{kind}-{i}", "title": f"{kind} {i}", **({"owner": "x"} if owner else {})} for i in range(n)]
 
 
 def _att(criterion: str, outcome: str = "achieved", assessed: date = AS_OF, **extra: str) -> dict[str, Any]:
@@ -543,6 +544,65 @@ def test_a_register_collected_long_before_the_as_of_date_or_after_it_caps_at_2(d
         )
     else:
         assert row.cap is None and row.caps == ()  # another kind's old file (it-assets) is not COMM's
+
+
+@pytest.mark.parametrize(
+    ("copies", "level", "cap"),
+    [
+        (0, 5, None),
+        (5, 5, None),  # 95 distinct of 100: still full coverage
+        (
+            6,
+            3,
+            "supplier-contracts: 6 of 100 usable records repeat another in every field but the id, "
+            "leaving 94 distinct of 100 declared (94%); levels 4-5 need 95%",
+        ),
+        (
+            60,
+            2,
+            "supplier-contracts: 60 of 100 usable records repeat another in every field but the id, "
+            "leaving 40 distinct of 100 declared (40%): coverage cannot be shown",
+        ),
+    ],
+)
+def test_records_that_repeat_another_but_for_the_id_are_counted_once(copies: int, level: int, cap: str | None) -> None:
+    # Padding a register with copies under new ids makes it look complete without covering more of the estate.
+    records = _records(100 - copies)
+    records += [{**records[0], "id": f"copy-{i}"} for i in range(copies)]
+    row = _row(
+        _card(
+            {"COMM-001": ("high", {"pass": 100})},
+            {"COMM-001": ["caf-4.0:A4.a"]},
+            {**FULL, "supplier-contracts": records},
+        )
+    )
+    assert (row.level, row.cap) == (level, cap)
+
+
+def test_copies_that_leave_too_few_distinct_records_cap_at_2() -> None:
+    records = _records(20) + [{**_records(1)[0], "id": f"copy-{i}"} for i in range(20)]
+    data = {"supplier-contracts": records, "organisation": [_org(**{"supplier-contracts": 40})]}
+    row = _row(_card({"COMM-001": ("high", {"pass": 40})}, {"COMM-001": ["caf-4.0:A4.a"]}, data))
+    assert row.level == 2
+    assert row.cap is not None and row.cap.startswith("only 20 distinct usable records in supplier-contracts")
+
+
+def test_copies_are_not_counted_when_the_level_is_2_or_less(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Counting copies walks every record: a level already at 2 or below does not pay for it.
+    import capcheck.assessment.scorecard as scorecard_module
+
+    walked: list[str] = []
+
+    def counting(records: Sequence[Mapping[str, Any]], fields: Sequence[str]) -> int:
+        walked.append("walked")
+        return 0
+
+    monkeypatch.setattr(scorecard_module, "repeated", counting)
+    data = {"supplier-contracts": _records(40), "organisation": [_org(**{"supplier-contracts": 40})]}
+    failing = _card({"COMM-001": ("high", {"pass": 39, "fail": 1})}, {"COMM-001": ["caf-4.0:A4.a"]}, data)
+    assert _row(failing).level == 1 and walked == []
+    _card({"COMM-001": ("high", {"pass": 40})}, {"COMM-001": ["caf-4.0:A4.a"]}, data)
+    assert walked == ["walked"]
 
 
 def test_the_evidence_age_limit_is_configurable() -> None:

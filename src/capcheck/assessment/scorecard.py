@@ -57,6 +57,7 @@ from capcheck.assessment.sufficiency import (
     bundled_scorecard_data,
     kind_coverage,
     read_organisation,
+    repeated,
 )
 from capcheck.core.models import Area, Framework, Severity, Summary
 
@@ -383,6 +384,10 @@ def compute_scorecard(
     def cover(kind: str, fields: tuple[str, ...]) -> KindCoverage:
         return kind_coverage(kind, records.get(kind), fields, estate.get(kind) if org.record is not None else None)
 
+    @functools.cache
+    def repeats(kind: str, fields: tuple[str, ...]) -> int:
+        return repeated(records.get(kind) or (), fields)
+
     rows: list[AreaScore] = []
     area_refs: dict[str, set[str]] = {}
     manual_refs: set[str] = set()
@@ -396,7 +401,7 @@ def compute_scorecard(
             if ref not in titles:
                 notes.append(f"area {area.id} lists manual criterion {ref!r}, which no framework defines")
         dated = [reason for k in needs.kinds for reason in _dated(k, (collected or {}).get(k, ()), as_of, config)]
-        row = _area_row(area, in_area, needs, verdicts, by_criterion, titles, org, config, cover, dated)
+        row = _area_row(area, in_area, needs, verdicts, by_criterion, titles, org, config, cover, dated, repeats)
         left_out = (available or {}).get(area.id, 0) - len(in_area)
         if in_area and left_out > 0:
             row = _partial_selection(row, left_out, left_out + len(in_area))
@@ -458,6 +463,7 @@ def _area_row(
     config: ScorecardConfig,
     cover: Callable[[str, tuple[str, ...]], KindCoverage],
     dated: Sequence[str] = (),
+    repeats: Callable[[str, tuple[str, ...]], int] | None = None,
 ) -> AreaScore:
     mine = [verdicts[r.id] for r in in_area]
     judged = sum(1 for v in mine if v.passed or v.failed)
@@ -511,6 +517,8 @@ def _area_row(
         shown = ", ".join(failing[:_NAMED])
         basis += f": {shown}" + (f" and {len(failing) - _NAMED} more" if len(failing) > _NAMED else "")
     caps = _caps(coverage, criteria, needs, org, config) + tuple((UNSHOWN_COVERAGE_CAP, d) for d in dated)
+    if repeats is not None and min((level, *(c for c, _ in caps))) > UNSHOWN_COVERAGE_CAP:
+        caps += _repeated_caps(coverage, needs, repeats, config)  # copies can only matter above level 2
     applied = None
     lowest = min(caps, default=None)  # the lowest cap binds; ties go to the first reason in sort order
     if lowest is not None and lowest[0] < level:
@@ -539,6 +547,45 @@ def _insufficient(
     if judged == 0 or judged / rules < config.min_coverage:
         out.append(f"{judged} of {rules} rules judged any record, below {_pct(config.min_coverage)}")
     return tuple(out)
+
+
+def _repeated_caps(
+    coverage: Sequence[KindCoverage],
+    needs: AreaNeeds,
+    repeats: Callable[[str, tuple[str, ...]], int],
+    config: ScorecardConfig,
+) -> tuple[tuple[int, str], ...]:
+    """The caps coverage gets when records that repeat another in every field but the id are counted once:
+    copies under new ids make a register look complete without covering more of the estate."""
+    caps: list[tuple[int, str]] = []
+    distinct_total = 0
+    copies = 0
+    for c in coverage:
+        n = repeats(c.kind, tuple(needs.fields.get(c.kind, ()))) if c.usable else 0
+        distinct = c.usable - n
+        distinct_total += distinct
+        copies += n
+        if not n or c.declared is None:
+            continue
+        share = 1.0 if c.declared == 0 else min(1.0, distinct / c.declared)
+        what = (
+            f"{c.kind}: {n} of {c.usable} usable records repeat another in every field but the id, "
+            f"leaving {distinct} distinct of {c.declared} declared ({_pct(share)})"
+        )
+        if share < config.min_estate_coverage:
+            caps.append((UNSHOWN_COVERAGE_CAP, f"{what}: coverage cannot be shown"))
+        elif share < config.full_estate_coverage:
+            caps.append((TOP_LEVELS_CAP, f"{what}; levels 4-5 need {_pct(config.full_estate_coverage)}"))
+    if copies and distinct_total < config.min_records:
+        caps.append(
+            (
+                UNSHOWN_COVERAGE_CAP,
+                f"only {distinct_total} distinct usable records in {', '.join(c.kind for c in coverage)} "
+                f"(the rest repeat another in every field but the id): levels above {UNSHOWN_COVERAGE_CAP} need "
+                f"at least {config.min_records}",
+            )
+        )
+    return tuple(caps)
 
 
 def _dated(kind: str, files: Sequence[tuple[str, str]], as_of: date, config: ScorecardConfig) -> list[str]:
