@@ -605,6 +605,23 @@ def test_copies_are_not_counted_when_the_level_is_2_or_less(monkeypatch: pytest.
     assert walked == ["walked"]
 
 
+def test_an_old_organisation_profile_caps_every_area_at_2() -> None:
+    # The declared estate is what every register's coverage is measured against: one declared years ago
+    # (a smaller organisation, perhaps) cannot show today's coverage.
+    collected = {"organisation": [("organisation.yaml", "2020-01-01")]}
+    records = {**FULL, "it-assets": _records(40, "it-assets")}
+    records["organisation"] = [_org(**{"supplier-contracts": 100, "it-assets": 40})]
+    records["attestations"] = [_att("capcheck-1:INFRA-M1")]
+    counts = {"COMM-001": ("high", {"pass": 100}), "INFRA-001": ("high", {"pass": 40})}
+    card = _card(counts, {"COMM-001": ["caf-4.0:A4.a"], "INFRA-001": ["caf-4.0:B4.d"]}, records, collected=collected)
+    for area in ("COMM", "INFRA"):
+        assert _row(card, area).level == 2
+        assert _row(card, area).cap == (
+            "organisation: organisation.yaml was collected on 2020-01-01, 2520 days before the as-of date; "
+            "levels above 2 need evidence collected within 365 days"
+        )
+
+
 def test_the_evidence_age_limit_is_configurable() -> None:
     collected = {"supplier-contracts": [("old.json", (AS_OF - timedelta(days=700)).isoformat())]}
     counts = {"COMM-001": ("high", {"pass": 100})}

@@ -356,7 +356,8 @@ def compute_scorecard(
     :param available: per area, how many rules are registered (selected or not): an area judged on only some
         of its rules is capped at 2, so deselecting the rules that fail cannot raise a level.
     :param collected: per kind, ``(file, collected_on)`` of each of its files that says when it was collected:
-        a register collected too long before the as-of date, or after it, caps the areas reading it at 2.
+        a register collected too long before the as-of date, or after it, caps the areas reading it at 2 (the
+        organisation profile: every area, as its declared estate is what coverage is measured against).
     """
     data = data or bundled_scorecard_data()
     org = read_organisation(records.get(ORGANISATION_KIND, ()), config.bounds(data.bounds), kinds, data.headcounts)
@@ -388,6 +389,7 @@ def compute_scorecard(
     def repeats(kind: str, fields: tuple[str, ...]) -> int:
         return repeated(records.get(kind) or (), fields)
 
+    profile_dated = _dated(ORGANISATION_KIND, (collected or {}).get(ORGANISATION_KIND, ()), as_of, config)
     rows: list[AreaScore] = []
     area_refs: dict[str, set[str]] = {}
     manual_refs: set[str] = set()
@@ -401,6 +403,7 @@ def compute_scorecard(
             if ref not in titles:
                 notes.append(f"area {area.id} lists manual criterion {ref!r}, which no framework defines")
         dated = [reason for k in needs.kinds for reason in _dated(k, (collected or {}).get(k, ()), as_of, config)]
+        dated += profile_dated  # the declared estate every area's coverage is measured against
         row = _area_row(area, in_area, needs, verdicts, by_criterion, titles, org, config, cover, dated, repeats)
         left_out = (available or {}).get(area.id, 0) - len(in_area)
         if in_area and left_out > 0:
