@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import os
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -364,6 +364,104 @@ def test_the_schema_check_is_real(run_cli, mixed: Path, check_argv) -> None:
     assert {e.json_path for e in errors} == {"$.findings[0].status", "$.as_of"}
 
 
+EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "northgate-health-digital" / "evidence"
+
+#: The members the findings schema lets a document leave out, by object (docs/findings.md): everything else
+#: is always written, so a missing one is a broken document.
+OPTIONAL_MEMBERS = {
+    "#": {"baseline", "waivers"},
+    "#/settings": {"scorecard"},
+    "#/evidence[]": {"schema_version", "source", "collected_on", "notes", "mapping"},
+    "#/findings[]": {"evidence", "related", "group", "waiver"},
+    "#/findings[]/evidence": {"record_id", "file", "line", "row", "pointer"},
+    "#/findings[]/related[]": {"record_id", "file", "line", "row", "pointer"},
+    "#/findings[]/waiver": {"approved_on"},
+    "#/rules[]/source": {"distribution", "version", "path", "sha256"},
+    "#/waivers[]": {"approved_on"},
+    "#/baseline/fixed[]": {"severity", "kind", "record_id", "group", "message"},
+}
+
+
+def _members(doc: Any, schema: dict[str, Any], node: dict[str, Any], where: str) -> Iterator[tuple[str, list[Any]]]:
+    """Each object of ``doc`` the schema gives a fixed set of members (``properties``): its place (as in
+    OPTIONAL_MEMBERS) and its path in the document."""
+
+    def walk(value: Any, node: dict[str, Any], where: str, path: list[Any]) -> Iterator[tuple[str, list[Any]]]:
+        if "oneOf" in node:  # an object or null: the object's schema
+            node = next(n for n in node["oneOf"] if n.get("type") != "null")
+        while "$ref" in node:
+            node = schema["$defs"][node["$ref"].rsplit("/", 1)[1]]
+        if isinstance(value, dict) and "properties" in node:
+            yield where, path
+            for key, item in value.items():
+                if key in node["properties"]:
+                    yield from walk(item, node["properties"][key], f"{where}/{key}", [*path, key])
+        elif isinstance(value, dict) and isinstance(node.get("additionalProperties"), dict):
+            for key, item in value.items():
+                yield from walk(item, node["additionalProperties"], f"{where}/*", [*path, key])
+        elif isinstance(value, list) and "items" in node:
+            for i, item in enumerate(value):
+                yield from walk(item, node["items"], f"{where}[]", [*path, i])
+
+    return walk(doc, node, where, [])
+
+
+def test_the_findings_schema_refuses_a_renamed_or_missing_member_anywhere(run_cli, workdir: Path) -> None:
+    # A document with every block: waivers (an applied one), a baseline (a matched and a fixed entry),
+    # attestations, passes listed. Each member of each fixed-shape object is renamed, then removed: the
+    # schema must refuse the renamed one always, and the removed one unless it is documented as optional.
+    (workdir / "waivers.yaml").write_text(
+        "waivers:\n  - rule: INFRA-001\n    records: [CI-0101]\n    reason: Upgrade booked for January\n"
+        "    approved_by: CTO\n    ticket: RISK-1\n    approved_on: 2026-11-01\n    expires: 2027-01-31\n"
+    )
+    args = ("check", EXAMPLE, "--as-of", "2026-11-25", "--select", "INFRA", "--select", "CYBER", "--include-passed")
+    created = run_cli("baseline", "create", *args[1:8], "--output", "baseline.json")
+    assert created.exit_code == 0, created.stderr
+    baseline = json.loads((workdir / "baseline.json").read_text())
+    gone = {"fingerprint": "0" * 32, "rule_id": "INFRA-001", "severity": "high", "kind": "it-assets"}
+    baseline["findings"].append({**gone, "record_id": "CI-GONE", "group": None, "message": "since fixed"})
+    (workdir / "baseline.json").write_text(json.dumps(baseline))
+    result = run_cli(*args, "--waivers", "waivers.yaml", "--baseline", "baseline.json", "-f", "json")
+    doc = json.loads(result.stdout)
+    validator = findings_schema_validator()
+    validator.validate(doc)
+    assert doc["baseline"]["fixed"] and doc["waivers"][0]["state"] == "active"
+    # One finding of each shape (and of each status) is enough to check, and keeps each validation quick.
+    shapes = {(tuple(f), tuple(f["evidence"]), f["status"]): f for f in reversed(doc["findings"])}
+    doc["findings"] = list(shapes.values())
+    doc["rules"] = doc["rules"][:2]
+    schema = validator.schema
+    checked: set[str] = set()
+    for where, path in _members(doc, schema, schema, "#"):
+        if where in checked:  # one object of each place is enough (and keeps the test quick)
+            continue
+        checked.add(where)
+        parent = doc
+        for step in path:
+            parent = parent[step]
+        for key in list(parent):
+            value = parent.pop(key)
+            missing_ok = not list(validator.iter_errors(doc))
+            parent[key + "_renamed"] = value
+            renamed_ok = not list(validator.iter_errors(doc))
+            del parent[key + "_renamed"]
+            parent[key] = value
+            assert not renamed_ok, f"{where}: {key} renamed is accepted"
+            assert missing_ok == (key in OPTIONAL_MEMBERS.get(where, set())), f"{where}: {key} missing"
+    assert {
+        "#",
+        "#/tool",
+        "#/run",
+        "#/settings",
+        "#/settings/scorecard",
+        "#/result",
+        "#/rules[]",
+        "#/rules[]/source",
+    } <= checked
+    assert {"#/summary", "#/summary/by_rule/*", "#/waivers[]", "#/baseline", "#/baseline/fixed[]"} <= checked
+    assert {"#/findings[]/waiver", "#/criteria[]/attestation", "#/scorecard[]/coverage[]"} <= checked
+
+
 def test_json_output_is_byte_identical_across_runs(run_cli, mixed: Path, check_argv) -> None:
     def run() -> str:
         out: str = run_cli(*check_argv(mixed), "--format", "json", "--include-passed").stdout
@@ -372,6 +470,18 @@ def test_json_output_is_byte_identical_across_runs(run_cli, mixed: Path, check_a
     first, second = run(), run()
     assert first == second
     assert first.count('"-"') == 2  # only the two timestamps were masked
+
+
+def test_json_output_does_not_depend_on_the_order_or_repetition_of_the_paths(run_cli, mixed: Path, check_argv) -> None:
+    def run(*paths: str) -> str:
+        out: str = run_cli(*check_argv(*paths), "--format", "json", "--include-passed").stdout
+        return re.sub(r'"(started|finished)": "[^"]*"', r'"\1": "-"', out)
+
+    files = sorted(str(p.relative_to(mixed.parent)) for p in mixed.iterdir())
+    assert len(files) == 3
+    walked = run(str(mixed))
+    assert run(*reversed(files)) == walked
+    assert run(files[2], str(mixed), files[0]) == walked  # a file named twice is read once
 
 
 def test_json_findings_are_sorted_and_fingerprints_unique(run_cli, mixed: Path, check_argv) -> None:

@@ -106,3 +106,28 @@ def test_every_mapping_key_is_in_the_mapping_reference_and_its_examples_are_vali
     for example in examples:
         tables = tomllib.loads(example)["mapping"]
         assert tables and compile_mappings(tables)
+
+
+def test_the_findings_document_in_the_findings_reference_is_valid() -> None:
+    # docs/findings.md shows an auditor the document field by field: it must be one the schema accepts
+    # (its "...": "..." members only say that more of the same follow).
+    import json
+
+    import jsonschema
+
+    from capcheck.core.resources import load_schema
+
+    text = (DOCS / "findings.md").read_text()
+    found = re.search(r"## The document\n\n```json\n(.*?)\n```", text, re.S)
+    assert found is not None
+
+    def elide(value: object) -> object:
+        if isinstance(value, dict):
+            return {k: elide(v) for k, v in value.items() if k != "..."}
+        if isinstance(value, list):
+            return [elide(v) for v in value]
+        return value
+
+    document = elide(json.loads(found.group(1)))
+    validator = jsonschema.Draft202012Validator(load_schema("findings"), format_checker=jsonschema.FormatChecker())
+    assert [f"{e.json_path}: {e.message}" for e in validator.iter_errors(document)] == []

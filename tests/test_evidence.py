@@ -36,6 +36,31 @@ def test_a_directory_is_walked_in_sorted_order(load, copy_fixture: Callable[...,
     assert evidence.kinds() == ["governance-register", "it-assets", "supplier-contracts"]
 
 
+def test_files_are_read_in_one_order_whatever_the_order_of_the_paths(load, workdir: Path) -> None:
+    # The order of the PATH arguments must not reach the findings: it decided which file an aggregate
+    # finding named, the order of its related records, and which of two clashing ids was "already used".
+    (workdir / "ev" / "sub").mkdir(parents=True)
+    (workdir / "ev" / "b.json").write_text(assets_json("B-1"))
+    (workdir / "ev" / "a.json").write_text(assets_json("A-1"))
+    (workdir / "ev" / "sub" / "c.json").write_text(assets_json("C-1"))
+    (workdir / "z.json").write_text(assets_json("Z-1"))
+    walked = ["z.json", "ev/a.json", "ev/b.json", "ev/sub/c.json"]  # as a walk of the working directory
+    for paths in (["ev", "z.json"], ["z.json", "ev"], ["z.json", "ev/sub", "ev/b.json", "ev/a.json"]):
+        evidence = load(*paths)
+        assert [f.path for f in evidence.files] == walked, paths
+        assert [r["id"] for r in evidence.records("it-assets")] == ["Z-1", "A-1", "B-1", "C-1"], paths
+    absolute = load(workdir / "z.json", "ev")
+    assert [f.path for f in absolute.files] == walked
+
+
+def test_a_file_named_twice_is_read_once(load, workdir: Path) -> None:
+    (workdir / "ev").mkdir()
+    (workdir / "ev" / "a.json").write_text(assets_json("A-1"))
+    evidence = load("ev", "ev/a.json", "./ev/../ev/a.json", workdir / "ev" / "a.json")
+    assert [f.path for f in evidence.files] == ["ev/a.json"]
+    assert [r["id"] for r in evidence.records("it-assets")] == ["A-1"]
+
+
 def test_hidden_files_config_files_and_other_types_are_skipped_in_a_directory(load, workdir: Path) -> None:
     (workdir / "ev" / ".git").mkdir(parents=True)
     (workdir / "ev" / ".git" / "x.json").write_text("not json")

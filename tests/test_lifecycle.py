@@ -97,7 +97,26 @@ def test_the_register_wins_and_unknown_stays_unknown() -> None:
     assert doc.notes == (
         "end of life from the endoflife.date snapshot of 2026-08-22: 1 dated, 0 with none announced, "
         "0 ended with no date; 3 not in the snapshot (unknown)",
+        "2 assets state a later end of life than the endoflife.date snapshot of 2026-08-22 (the register's is "
+        "used): A1 python 3.8: 2030-01-01, snapshot 2024-10-07; A2 python 3.8: none announced, snapshot 2024-10-07",
     )
+
+
+def test_a_register_claiming_support_the_vendor_ended_is_noted_not_believed_silently() -> None:
+    # 40 Windows Server 2008 hosts "supported until 2099" rated INFRA good, with nothing in the output to say
+    # that the vendor ended support in 2020. The register still wins; the note says it disagrees.
+    hosts = [asset(f"H{i}", product="windows-server", version="2008-sp2", end_of_life="2099-01-01") for i in range(40)]
+    same = asset("S1", product="windows-server", version="2008-sp2", end_of_life="2020-01-14")  # agrees: no note
+    earlier = asset("S2", product="python", version="3.8", end_of_life="2024-01-01")  # stricter: no note
+    unknown = asset("S3", product="no-such-product", version="1", end_of_life="2099-01-01")
+    doc = filled(*hosts, same, earlier, unknown)
+    assert [r["end_of_life"] for r in doc.records[:1]] == ["2099-01-01"]  # the register wins
+    assert doc.notes == (
+        "40 assets state a later end of life than the endoflife.date snapshot of 2026-08-22 (the register's is "
+        "used): H0 windows-server 2008-sp2: 2099-01-01, snapshot 2020-01-14; H1 windows-server 2008-sp2: "
+        "2099-01-01, snapshot 2020-01-14; H2 windows-server 2008-sp2: 2099-01-01, snapshot 2020-01-14 and 37 more",
+    )
+    assert filled(hosts[0]).notes[0].startswith("1 asset states a later end of life")
 
 
 def test_local_product_names_map_to_snapshot_ids() -> None:

@@ -5,6 +5,7 @@ Each broken plugin must stop the run with exit 2 and a message naming it, never 
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import re
@@ -48,6 +49,8 @@ def test_a_module_by_name_comes_from_the_python_path(
     assert _rule_source(run_cli, "--plugin", "sample_plugin", rule_id="COMM-901") == {
         "type": "module",
         "name": "sample_plugin",
+        "path": "site/sample_plugin.py",
+        "sha256": hashlib.sha256((workdir / "site" / "sample_plugin.py").read_bytes()).hexdigest(),
     }
 
 
@@ -76,9 +79,19 @@ def test_a_plugin_package_directory_is_loaded_by_path_with_its_own_modules(run_c
     (workdir / "ours" / "helpers.py").write_text('RULE_ID = "COMM-901"\n')
     before = list(sys.path)
     source = _rule_source(run_cli, "--plugin", "./ours/", rule_id="COMM-901")
-    assert source == {"type": "module", "name": "./ours/"}
+    # A package's code is all its modules: the digest is of their sha256sum-style listing, so a changed helper
+    # changes it (what `cd ours && sha256sum $(find . -name '*.py' | sort)` prints, paths without './').
+    listing = "".join(
+        f"{hashlib.sha256((workdir / 'ours' / name).read_bytes()).hexdigest()}  {name}\n"
+        for name in ("__init__.py", "helpers.py")
+    )
+    digest = hashlib.sha256(listing.encode()).hexdigest()
+    assert source == {"type": "module", "name": "./ours/", "path": "ours", "sha256": digest}
     assert sys.path == before
     assert "helpers" not in sys.modules
+    (workdir / "ours" / "helpers.py").write_text('RULE_ID = "COMM-901"  # changed\n')
+    sys.modules.pop("ours", None)
+    assert _rule_source(run_cli, "--plugin", "./ours/", rule_id="COMM-901")["sha256"] != digest
 
 
 def test_a_plugin_file_importing_a_module_beside_it_is_told_to_become_a_package(run_cli, workdir: Path) -> None:
@@ -106,7 +119,13 @@ def test_two_plugin_files_with_one_name_are_both_loaded(run_cli, copy_fixture: C
 def test_a_local_module_by_file(run_cli, copy_fixture: Callable[..., Path]) -> None:
     copy_fixture("plugins/sample_plugin.py", "my_rules/contract_rules.py")
     source = _rule_source(run_cli, "--plugin", "./my_rules/contract_rules.py", rule_id="COMM-901")
-    assert source == {"type": "module", "name": "./my_rules/contract_rules.py"}
+    digest = hashlib.sha256((FIXTURES / "plugins" / "sample_plugin.py").read_bytes()).hexdigest()
+    assert source == {
+        "type": "module",
+        "name": "./my_rules/contract_rules.py",
+        "path": "my_rules/contract_rules.py",
+        "sha256": digest,  # no distribution says which code ran: its hash does
+    }
 
 
 def test_a_local_plugin_rule_runs(run_cli, copy_fixture: Callable[..., Path]) -> None:

@@ -52,7 +52,8 @@ def _org(**estate: int) -> dict[str, Any]:
 
 
 def _records(n: int, kind: str = "supplier-contracts", owner: bool = True) -> list[dict[str, Any]]:
-    return [{"id": f"{kind}-{i}", **({"owner": "x"} if owner else {})} for i in range(n)]
+    """n distinct records (each its own title: records that differ only by id are copies, counted once)."""
+    return [{"id": f"{kind}-{i}", "title": f"{kind} {i}", **({"owner": "x"} if owner else {})} for i in range(n)]
 
 
 def _att(criterion: str, outcome: str = "achieved", assessed: date = AS_OF, **extra: str) -> dict[str, Any]:
@@ -73,6 +74,7 @@ def _card(
     records: Mapping[str, Sequence[Mapping[str, Any]]],
     config: ScorecardConfig | None = None,
     available: Mapping[str, int] | None = None,
+    collected: Mapping[str, Sequence[tuple[str, str]]] | None = None,
 ) -> Scorecard:
     """rule id -> (severity, {status: n}); rule id -> criteria; kind -> records."""
     summary = Summary()
@@ -93,6 +95,7 @@ def _card(
         as_of=AS_OF,
         data=DATA,
         available=available,
+        collected=collected,
     )
 
 
@@ -519,6 +522,114 @@ def test_levels_above_2_need_a_minimum_sample_of_records(usable: int, level: int
     assert (row.cap is not None and "levels above 2 need at least 30" in row.cap) is (level == 2)
 
 
+@pytest.mark.parametrize(
+    ("days_before", "level"), [(0, 5), (365, 5), (366, 2), (-1, 2)], ids=["same-day", "365", "366", "after"]
+)
+def test_a_register_collected_long_before_the_as_of_date_or_after_it_caps_at_2(days_before: int, level: int) -> None:
+    # Evidence exported years ago (or dated after the day it is judged as of) cannot show today's estate:
+    # clean and complete as it is, it must not rate above basic.
+    day = (AS_OF - timedelta(days=days_before)).isoformat()
+    collected = {"supplier-contracts": [("old.json", day)], "it-assets": [("assets.json", "2001-01-01")]}
+    row = _row(_card({"COMM-001": ("high", {"pass": 100})}, {"COMM-001": ["caf-4.0:A4.a"]}, FULL, collected=collected))
+    assert row.level == level
+    if days_before > 0 and level == 2:
+        assert row.cap == (
+            f"supplier-contracts: old.json was collected on {day}, 366 days before the as-of date; "
+            "levels above 2 need evidence collected within 365 days"
+        )
+    elif level == 2:
+        assert row.cap == (
+            f"supplier-contracts: old.json was collected on {day}, after the as-of date 2026-11-25: "
+            "it cannot show the estate as it was then"
+        )
+    else:
+        assert row.cap is None and row.caps == ()  # another kind's old file (it-assets) is not COMM's
+
+
+@pytest.mark.parametrize(
+    ("copies", "level", "cap"),
+    [
+        (0, 5, None),
+        (5, 5, None),  # 95 distinct of 100: still full coverage
+        (
+            6,
+            3,
+            "supplier-contracts: 6 of 100 usable records repeat another in every field but the id, "
+            "leaving 94 distinct of 100 declared (94%); levels 4-5 need 95%",
+        ),
+        (
+            60,
+            2,
+            "supplier-contracts: 60 of 100 usable records repeat another in every field but the id, "
+            "leaving 40 distinct of 100 declared (40%): coverage cannot be shown",
+        ),
+    ],
+)
+def test_records_that_repeat_another_but_for_the_id_are_counted_once(copies: int, level: int, cap: str | None) -> None:
+    # Padding a register with copies under new ids makes it look complete without covering more of the estate.
+    records = _records(100 - copies)
+    records += [{**records[0], "id": f"copy-{i}"} for i in range(copies)]
+    row = _row(
+        _card(
+            {"COMM-001": ("high", {"pass": 100})},
+            {"COMM-001": ["caf-4.0:A4.a"]},
+            {**FULL, "supplier-contracts": records},
+        )
+    )
+    assert (row.level, row.cap) == (level, cap)
+
+
+def test_copies_that_leave_too_few_distinct_records_cap_at_2() -> None:
+    records = _records(20) + [{**_records(1)[0], "id": f"copy-{i}"} for i in range(20)]
+    data = {"supplier-contracts": records, "organisation": [_org(**{"supplier-contracts": 40})]}
+    row = _row(_card({"COMM-001": ("high", {"pass": 40})}, {"COMM-001": ["caf-4.0:A4.a"]}, data))
+    assert row.level == 2
+    assert row.cap is not None and row.cap.startswith("only 20 distinct usable records in supplier-contracts")
+
+
+def test_copies_are_not_counted_when_the_level_is_2_or_less(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Counting copies walks every record: a level already at 2 or below does not pay for it.
+    import capcheck.assessment.scorecard as scorecard_module
+
+    walked: list[str] = []
+
+    def counting(records: Sequence[Mapping[str, Any]], fields: Sequence[str]) -> int:
+        walked.append("walked")
+        return 0
+
+    monkeypatch.setattr(scorecard_module, "repeated", counting)
+    data = {"supplier-contracts": _records(40), "organisation": [_org(**{"supplier-contracts": 40})]}
+    failing = _card({"COMM-001": ("high", {"pass": 39, "fail": 1})}, {"COMM-001": ["caf-4.0:A4.a"]}, data)
+    assert _row(failing).level == 1 and walked == []
+    _card({"COMM-001": ("high", {"pass": 40})}, {"COMM-001": ["caf-4.0:A4.a"]}, data)
+    assert walked == ["walked"]
+
+
+def test_an_old_organisation_profile_caps_every_area_at_2() -> None:
+    # The declared estate is what every register's coverage is measured against: one declared years ago
+    # (a smaller organisation, perhaps) cannot show today's coverage.
+    collected = {"organisation": [("organisation.yaml", "2020-01-01")]}
+    records = {**FULL, "it-assets": _records(40, "it-assets")}
+    records["organisation"] = [_org(**{"supplier-contracts": 100, "it-assets": 40})]
+    records["attestations"] = [_att("capcheck-1:INFRA-M1")]
+    counts = {"COMM-001": ("high", {"pass": 100}), "INFRA-001": ("high", {"pass": 40})}
+    card = _card(counts, {"COMM-001": ["caf-4.0:A4.a"], "INFRA-001": ["caf-4.0:B4.d"]}, records, collected=collected)
+    for area in ("COMM", "INFRA"):
+        assert _row(card, area).level == 2
+        assert _row(card, area).cap == (
+            "organisation: organisation.yaml was collected on 2020-01-01, 2520 days before the as-of date; "
+            "levels above 2 need evidence collected within 365 days"
+        )
+
+
+def test_the_evidence_age_limit_is_configurable() -> None:
+    collected = {"supplier-contracts": [("old.json", (AS_OF - timedelta(days=700)).isoformat())]}
+    counts = {"COMM-001": ("high", {"pass": 100})}
+    config = ScorecardConfig(max_evidence_age_days=730)
+    assert _row(_card(counts, {"COMM-001": ["caf-4.0:A4.a"]}, FULL, config, collected=collected)).level == 5
+    assert _row(_card(counts, {"COMM-001": ["caf-4.0:A4.a"]}, FULL, collected=collected)).level == 2
+
+
 def test_the_minimum_sample_is_configurable() -> None:
     records = {"supplier-contracts": _records(10), "organisation": [_org(**{"supplier-contracts": 10})]}
     counts = {"COMM-001": ("high", {"pass": 10})}
@@ -582,6 +693,32 @@ def test_the_gate_and_the_scorecard_through_the_cli(run_cli: Any, copy_fixture: 
     assert unknown.exit_code == 2 and "unknown area 'NOPE'" in unknown.stderr
 
 
+@pytest.mark.parametrize(("collected_on", "capped"), [("2019-01-01", True), ("2026-11-20", False)])
+def test_an_old_export_caps_the_areas_reading_it_through_the_cli(
+    run_cli: Any, workdir: Path, collected_on: str, capped: bool
+) -> None:
+    (workdir / "ev").mkdir()
+    assets = [
+        {"id": f"A-{i}", "name": f"srv-{i}", "product": "postgresql", "version": "17", "environment": "production",
+         "criticality": "high", "status": "in-service", "end_of_life": "2030-11-08", "internet_facing": False,
+         "owner": "head-of-infrastructure", "deployment": "automated"}
+        for i in range(40)
+    ]  # fmt: skip
+    document = {"kind": "it-assets", "collected_on": collected_on, "records": assets}
+    (workdir / "ev" / "it-assets.json").write_text(json.dumps(document))
+    org = {"kind": "organisation", "records": [_org(**{"it-assets": 40}) | {"type": "supplier"}]}
+    (workdir / "ev" / "organisation.json").write_text(json.dumps(org))
+    result = run_cli("check", "ev", "--as-of", "2026-11-25", "--select", "INFRA", "-f", "json")
+    [row] = [r for r in json.loads(result.stdout)["scorecard"] if r["area"] == "INFRA"]
+    assert row["status"] == "scored"
+    reason = (
+        "it-assets: ev/it-assets.json was collected on 2019-01-01, 2885 days before the as-of date; "
+        "levels above 2 need evidence collected within 365 days"
+    )
+    assert ({"level": 2, "reason": reason} in row["caps"]) is capped
+    assert (row["level"] <= 2) if capped else (row["level"] > 2)
+
+
 def test_the_old_methods_config_keys_are_errors(run_cli: Any, copy_fixture: Callable[..., Path], workdir: Path) -> None:
     evidence = copy_fixture("evidence/gaming")
     (workdir / "capcheck.toml").write_text("[scorecard]\nthresholds = [0.5, 0.7, 0.85, 0.95]\n")
@@ -603,6 +740,38 @@ def test_the_findings_document_shows_a_loosened_method_and_the_selection(
     assert settings["scorecard"]["min_records"] == ScorecardConfig().min_records
 
 
+def test_the_findings_document_shows_the_severities_and_options_the_config_changed(
+    run_cli: Any, copy_fixture: Callable[..., Path], workdir: Path
+) -> None:
+    """A critical rule made 'info', or a 14-day patch window made ten years, can lift a level 1 area to 5: the
+    document must say so, and must not list the pack's defaults as the values the rules ran with."""
+    evidence = copy_fixture("evidence/gaming")
+    (workdir / "capcheck.toml").write_text('[severity]\n"INFRA-001" = "info"\n[options.INFRA-004]\nmax_days = 3650\n')
+    result = run_cli("check", str(evidence), "--as-of", "2026-11-25", "-f", "json", "--select", "INFRA")
+    doc = json.loads(result.stdout)
+    assert doc["settings"]["severity"] == {"INFRA-001": "info"}
+    assert doc["settings"]["options"] == {"INFRA-004": {"max_days": 3650}}
+    rules = {r["id"]: r for r in doc["rules"]}
+    assert rules["INFRA-004"]["options"] == {"max_days": 3650, "exempt_hosting": ["saas"]}  # what it ran with
+    assert rules["INFRA-001"]["severity"] == "info"
+    (workdir / "plain.toml").write_text("")
+    args = (
+        "check",
+        str(evidence),
+        "--as-of",
+        "2026-11-25",
+        "-f",
+        "json",
+        "--select",
+        "INFRA",
+        "--config",
+        "plain.toml",
+    )
+    plain = json.loads(run_cli(*args).stdout)
+    assert (plain["settings"]["severity"], plain["settings"]["options"]) == ({}, {})
+    assert {r["id"]: r for r in plain["rules"]}["INFRA-004"]["options"]["max_days"] == 14
+
+
 def test_the_bundled_example_has_a_profile_attestations_and_a_schema_valid_scorecard(run_cli: Any) -> None:
     import jsonschema
 
@@ -614,7 +783,7 @@ def test_the_bundled_example_has_a_profile_attestations_and_a_schema_valid_score
     doc = json.loads(out)
     schema = json.loads(schema_path("findings").read_text())
     jsonschema.Draft202012Validator(schema, format_checker=jsonschema.FormatChecker()).validate(doc)
-    assert doc["schema_version"] == "2.0"
+    assert doc["schema_version"] == "2.1"
     assert doc["organisation"]["type"] == "national-body" and doc["organisation"]["flags"] == []
     rows = {r["area"]: r for r in doc["scorecard"]}
     infra = {c["kind"]: c for c in rows["INFRA"]["coverage"]}["it-assets"]

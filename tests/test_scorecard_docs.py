@@ -42,7 +42,7 @@ def test_each_worked_example_gives_the_level_it_states(area: str, example: dict[
         rules.append(ScoredRule(r["id"], area, r["id"], needs.kinds, tuple(r["criteria"])))
     fields = {k: {f: "x" for f in needs.fields.get(k, ())} for k in needs.kinds}
     records: dict[str, list[dict[str, Any]]] = {
-        kind: [{"id": f"{kind}-{i}", **fields.get(kind, {})} for i in range(n)]
+        kind: [{"id": f"{kind}-{i}", "name": f"{kind} {i}", **fields.get(kind, {})} for i in range(n)]  # distinct
         for kind, n in example["records"].items()
     }
     if "organisation" in example:

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from capcheck.assessment.waivers import load_waivers
+from capcheck.assessment.waivers import Waiver, load_waivers
 from capcheck.core.errors import ConfigError
 
 AS_OF = "2025-04-01"
@@ -260,3 +260,99 @@ def test_a_waiver_applies_on_its_expiry_day_and_not_the_day_after(
     assert statuses["AST-002"] == status
     state = {w["ticket"]: w["state"] for w in doc["waivers"]}["RISK-101"]
     assert state == ("expired" if status == "fail" else "expiring")
+
+
+# --- gaming the waivers -------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("as_of", "status", "state"),
+    [("2025-02-28", "fail", "future"), ("2025-03-01", "waived", "active"), ("2025-03-02", "waived", "active")],
+)
+def test_a_waiver_applies_from_its_approval_day_not_before(
+    run_cli, copy_fixture, check_argv: Callable[..., list[str]], workdir: Path, as_of: str, status: str, state: str
+) -> None:
+    # RISK-101 was approved on 2025-03-01. Before that day it was not in force: applying it would let a waiver
+    # "approved" next year hide today's failures, and run for waiver_max_days after that.
+    evidence = copy_fixture("evidence/mixed")
+    waivers = _write(workdir, "waivers.yaml", GOOD)
+    result = run_cli(*check_argv(evidence, rules=("INFRA-004",), as_of=as_of), "--waivers", waivers, "-f", "json")
+    doc = json.loads(result.stdout)
+    statuses = {f["evidence"]["record_id"]: f["status"] for f in doc["findings"] if f["status"] != "pass"}
+    assert statuses["AST-002"] == status
+    [risk101] = [w for w in doc["waivers"] if w["ticket"] == "RISK-101"]
+    assert (risk101["state"], risk101["matched"]) == (state, 0 if status == "fail" else 3)
+    assert result.exit_code == (1 if status == "fail" else 0)
+
+
+def test_a_waiver_approved_after_the_as_of_date_is_shown_as_not_yet_in_force(
+    run_cli, copy_fixture, check_argv: Callable[..., list[str]], workdir: Path
+) -> None:
+    evidence = copy_fixture("evidence/mixed")
+    waivers = _write(workdir, "waivers.yaml", GOOD)
+    args = (*check_argv(evidence, rules=("INFRA-004",), as_of="2025-02-01"), "--waivers", waivers)
+    text = run_cli(*args).stdout
+    assert "future   waivers.yaml:2 INFRA-004 RISK-101: approved on 2025-03-01: not in force yet" in text
+    markdown = run_cli(*args, "-f", "markdown").stdout
+    assert "| **future** | INFRA-004 | AST-00\\* | RISK-101 |" in markdown
+    html = run_cli(*args, "-f", "html").stdout
+    assert '<tr data-state="future"><td class="ws-future" title="approved after the as-of date' in html
+
+
+def test_a_waiver_expiring_before_its_approval_is_refused(workdir: Path) -> None:
+    path = _write(workdir, "waivers.yaml", GOOD.replace("    expires: 2025-04-20\n", "    expires: 2025-02-28\n"))
+    with pytest.raises(ConfigError) as info:
+        load_waivers(path, as_of=date(2025, 4, 1))
+    assert [str(p) for p in info.value.problems] == [
+        "waivers.yaml:2: /waivers/0/expires: the waiver expires on 2025-02-28, before it was approved (2025-03-01)"
+    ]
+
+
+@pytest.mark.parametrize(
+    ("change", "expected"),
+    [
+        (
+            (
+                '    reason: "Controls for this risk are being designed in the Q2 programme"\n',
+                '    reason: "          ."\n',
+            ),
+            "waivers.yaml:9: /waivers/1/reason: says too little: a reason needs at least 10 characters besides spaces",
+        ),
+        (
+            ("    approved_by: Head of Governance\n", '    approved_by: "   "\n'),
+            "waivers.yaml:9: /waivers/1/approved_by: names nobody: at least 2 characters besides spaces",
+        ),
+        (
+            ("    ticket: RISK-102\n", '    ticket: " "\n'),
+            "waivers.yaml:9: /waivers/1/ticket: is blank",
+        ),
+        (
+            ("    records: [RSK-002]\n", '    records: [RSK-002, "  "]\n'),
+            "waivers.yaml:9: /waivers/1/records/1: is blank",
+        ),
+    ],
+)
+def test_a_blank_reason_approver_ticket_or_record_is_refused(
+    workdir: Path, change: tuple[str, str], expected: str
+) -> None:
+    path = _write(workdir, "waivers.yaml", GOOD.replace(*change, 1))
+    with pytest.raises(ConfigError) as info:
+        load_waivers(path, as_of=date(2025, 4, 1))
+    assert [str(p) for p in info.value.problems] == [expected]
+
+
+@pytest.mark.parametrize(
+    ("rule", "names", "does_not_name"),
+    [
+        ("INFRA", ["INFRA-001", "INFRA-1234"], ["INFRAX-001", "acme.INFRA-101", "INF-001"]),
+        ("INFRA-00", ["INFRA-001", "INFRA-009"], ["INFRA-010", "INFRAX-001"]),
+        ("INFRA-001", ["INFRA-001"], ["INFRA-002", "INFRAX-001"]),
+        ("acme.INFRA", ["acme.INFRA-101"], ["acme.INFRAX-101", "INFRA-101"]),
+    ],
+)
+def test_a_waiver_names_its_rule_area_or_id_prefix_as_select_does(
+    rule: str, names: list[str], does_not_name: list[str]
+) -> None:
+    # An area waiver ("INFRA") accepted the failures of a plugin's area "INFRAX" as well.
+    waiver = Waiver(0, rule, ("*",), "reason enough", "CTO", "T-1", date(2026, 1, 1), None, "w.yaml", 1)
+    assert [r for r in names + does_not_name if waiver.names_rule(r)] == names

@@ -170,15 +170,22 @@ def build_registry(
     for owner, framework in _collect(pm, "capcheck_frameworks", Framework):
         _add(reg, reg.frameworks, "framework", framework.id, framework, owner)
 
+    code: dict[str, tuple[str | None, str | None]] = {}  # a local module's code, hashed once
     for owner, r in _collect(pm, "capcheck_rules", Rule):
         info = infos.get(owner)
+        kind = (
+            "builtin" if info and info.origin == "builtin" else ("plugin" if info and info.distribution else "module")
+        )
+        if kind == "module" and owner not in code:
+            code[owner] = module_code(info.location if info else None)
+        where, digest = code.get(owner, (None, None))
         source = RuleSource(
-            type="builtin"
-            if info and info.origin == "builtin"
-            else ("plugin" if info and info.distribution else "module"),
+            type=kind,
             name=owner,
             distribution=info.distribution if info else None,
             version=info.version if info else None,
+            path=where,
+            sha256=digest,
         )
         check_rule(reg, r, owner)
         if reserved := _claim_id(reg, "rule", r.meta.id, owner, info):
@@ -312,6 +319,29 @@ def compile_rule_file(
         fmt = reg.rule_formats[rule_file.suffix.lower()]
         problems.append(Problem(f"the {fmt.name!r} rule format failed: {type(exc).__name__}: {exc}", path=shown))
     return []
+
+
+def module_code(location: str | None) -> tuple[str | None, str | None]:
+    """A local plugin module's code, for its rules' source: its file (a package: its directory) and the
+    SHA-256 of the file (a package: of the ``sha256sum``-style listing, ``<sha256>  <path>`` a line, of its
+    ``.py`` files sorted by path relative to the directory). A local module has no distribution version to
+    say which code ran; this does. (None, None) when there is no file to read."""
+    if location is None:
+        return None, None
+    file = Path(location)
+    try:
+        if file.name != "__init__.py":
+            return display_path(file), hashlib.sha256(file.read_bytes()).hexdigest()
+        root = file.parent
+        files = sorted(
+            (p.relative_to(root).as_posix(), p)
+            for p in root.rglob("*.py")
+            if not any(part.startswith(".") or part == "__pycache__" for part in p.relative_to(root).parts)
+        )
+        listing = "".join(f"{hashlib.sha256(p.read_bytes()).hexdigest()}  {rel}\n" for rel, p in files)
+    except OSError:  # it was imported, so it was readable: gone since, nothing to vouch for
+        return None, None
+    return display_path(root), hashlib.sha256(listing.encode()).hexdigest()
 
 
 def _pack_relative(rule_file: Path, root: Path) -> str:

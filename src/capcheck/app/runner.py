@@ -153,6 +153,15 @@ def load_request_evidence(registry: Registry, request: CheckRequest, progress: P
     )
 
 
+def _collected(evidence: EvidenceSet) -> dict[str, list[tuple[str, str]]]:
+    """Per kind, the files that say when they were collected: ``(path, collected_on)`` (the scorecard's age cap)."""
+    out: dict[str, list[tuple[str, str]]] = {}
+    for f in evidence.files:
+        if f.collected_on is not None:
+            out.setdefault(f.kind, []).append((f.path, f.collected_on))
+    return out
+
+
 def run_check(
     request: CheckRequest, registry: Registry | None = None, *, progress: Progress | None = None
 ) -> RunResult:
@@ -225,6 +234,7 @@ def _run_check(request: CheckRequest, registry: Registry | None, progress: Progr
         as_of=as_of,
         kinds=registry.kinds,
         available=Counter(r.meta.area for r in registry.rules.values()),
+        collected=_collected(evidence),
     )
     return RunResult(
         tool_version=__version__,
@@ -232,7 +242,7 @@ def _run_check(request: CheckRequest, registry: Registry | None, progress: Progr
         started=started,
         finished=datetime.now(UTC),
         evidence=evidence.files,
-        rules=tuple(rule_info(r, severities) for r in rules),
+        rules=tuple(rule_info(r, severities, options) for r in rules),
         areas=tuple(sorted(registry.areas.values(), key=lambda a: (a.order, a.id))),
         findings=findings,
         summary=evaluation.summary,
@@ -245,11 +255,18 @@ def _run_check(request: CheckRequest, registry: Registry | None, progress: Progr
         select=tuple(request.select),
         ignore=tuple(request.ignore),
         scorecard_method=request.config.scorecard,
+        severity_overrides=severities,
+        option_overrides=options,
     )
 
 
-def rule_info(r: Rule, severities: Mapping[str, Severity] | None = None) -> RuleInfo:
-    """A rule as listed in results and (its ``as_dict()``) in ``rules list --format json``."""
+def rule_info(
+    r: Rule,
+    severities: Mapping[str, Severity] | None = None,
+    options: Mapping[str, Mapping[str, Any]] | None = None,
+) -> RuleInfo:
+    """A rule as listed in results and (its ``as_dict()``) in ``rules list --format json``: the severity it
+    runs at and the option values in force (the config's ``severities`` and ``options`` over its own)."""
     meta = r.meta
     return RuleInfo(
         id=meta.id,
@@ -264,6 +281,6 @@ def rule_info(r: Rule, severities: Mapping[str, Severity] | None = None) -> Rule
         rationale=meta.rationale,
         remediation=meta.remediation,
         references=tuple(meta.references),
-        options=dict(meta.options),
+        options={**meta.options, **(options or {}).get(meta.id, {})},
         source=r.source,
     )

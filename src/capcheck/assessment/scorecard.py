@@ -57,6 +57,7 @@ from capcheck.assessment.sufficiency import (
     bundled_scorecard_data,
     kind_coverage,
     read_organisation,
+    repeated,
 )
 from capcheck.core.models import Area, Framework, Severity, Summary
 
@@ -111,6 +112,13 @@ class ScorecardConfig(BaseModel):
     )
     attestation_days: int = Field(
         default=365, ge=1, le=3660, description="Days an attestation without expires_on counts after assessed_on."
+    )
+    max_evidence_age_days: int = Field(
+        default=365,
+        ge=1,
+        le=3660,
+        description="Levels above 2 need each register an area reads collected (collected_on) within this many "
+        "days before the as-of date, and not after it.",
     )
     plausibility: dict[str, dict[str, Bound]] = Field(
         default_factory=dict,
@@ -338,6 +346,7 @@ def compute_scorecard(
     data: ScorecardData | None = None,
     kinds: Collection[str] | None = None,
     available: Mapping[str, int] | None = None,
+    collected: Mapping[str, Sequence[tuple[str, str]]] | None = None,
 ) -> Scorecard:
     """The scorecard of one run.
 
@@ -346,6 +355,9 @@ def compute_scorecard(
     :param kinds: the registered evidence kinds (an estate naming another kind is flagged).
     :param available: per area, how many rules are registered (selected or not): an area judged on only some
         of its rules is capped at 2, so deselecting the rules that fail cannot raise a level.
+    :param collected: per kind, ``(file, collected_on)`` of each of its files that says when it was collected:
+        a register collected too long before the as-of date, or after it, caps the areas reading it at 2 (the
+        organisation profile: every area, as its declared estate is what coverage is measured against).
     """
     data = data or bundled_scorecard_data()
     org = read_organisation(records.get(ORGANISATION_KIND, ()), config.bounds(data.bounds), kinds, data.headcounts)
@@ -373,6 +385,11 @@ def compute_scorecard(
     def cover(kind: str, fields: tuple[str, ...]) -> KindCoverage:
         return kind_coverage(kind, records.get(kind), fields, estate.get(kind) if org.record is not None else None)
 
+    @functools.cache
+    def repeats(kind: str, fields: tuple[str, ...]) -> int:
+        return repeated(records.get(kind) or (), fields)
+
+    profile_dated = _dated(ORGANISATION_KIND, (collected or {}).get(ORGANISATION_KIND, ()), as_of, config)
     rows: list[AreaScore] = []
     area_refs: dict[str, set[str]] = {}
     manual_refs: set[str] = set()
@@ -385,7 +402,9 @@ def compute_scorecard(
         for ref in needs.manual if in_area else ():
             if ref not in titles:
                 notes.append(f"area {area.id} lists manual criterion {ref!r}, which no framework defines")
-        row = _area_row(area, in_area, needs, verdicts, by_criterion, titles, org, config, cover)
+        dated = [reason for k in needs.kinds for reason in _dated(k, (collected or {}).get(k, ()), as_of, config)]
+        dated += profile_dated  # the declared estate every area's coverage is measured against
+        row = _area_row(area, in_area, needs, verdicts, by_criterion, titles, org, config, cover, dated, repeats)
         left_out = (available or {}).get(area.id, 0) - len(in_area)
         if in_area and left_out > 0:
             row = _partial_selection(row, left_out, left_out + len(in_area))
@@ -446,6 +465,8 @@ def _area_row(
     org: OrganisationReading,
     config: ScorecardConfig,
     cover: Callable[[str, tuple[str, ...]], KindCoverage],
+    dated: Sequence[str] = (),
+    repeats: Callable[[str, tuple[str, ...]], int] | None = None,
 ) -> AreaScore:
     mine = [verdicts[r.id] for r in in_area]
     judged = sum(1 for v in mine if v.passed or v.failed)
@@ -498,7 +519,9 @@ def _area_row(
     if failing:  # name them: the reason a level 1 must be checkable
         shown = ", ".join(failing[:_NAMED])
         basis += f": {shown}" + (f" and {len(failing) - _NAMED} more" if len(failing) > _NAMED else "")
-    caps = _caps(coverage, criteria, needs, org, config)
+    caps = _caps(coverage, criteria, needs, org, config) + tuple((UNSHOWN_COVERAGE_CAP, d) for d in dated)
+    if repeats is not None and min((level, *(c for c, _ in caps))) > UNSHOWN_COVERAGE_CAP:
+        caps += _repeated_caps(coverage, needs, repeats, config)  # copies can only matter above level 2
     applied = None
     lowest = min(caps, default=None)  # the lowest cap binds; ties go to the first reason in sort order
     if lowest is not None and lowest[0] < level:
@@ -527,6 +550,69 @@ def _insufficient(
     if judged == 0 or judged / rules < config.min_coverage:
         out.append(f"{judged} of {rules} rules judged any record, below {_pct(config.min_coverage)}")
     return tuple(out)
+
+
+def _repeated_caps(
+    coverage: Sequence[KindCoverage],
+    needs: AreaNeeds,
+    repeats: Callable[[str, tuple[str, ...]], int],
+    config: ScorecardConfig,
+) -> tuple[tuple[int, str], ...]:
+    """The caps coverage gets when records that repeat another in every field but the id are counted once:
+    copies under new ids make a register look complete without covering more of the estate."""
+    caps: list[tuple[int, str]] = []
+    distinct_total = 0
+    copies = 0
+    for c in coverage:
+        n = repeats(c.kind, tuple(needs.fields.get(c.kind, ()))) if c.usable else 0
+        distinct = c.usable - n
+        distinct_total += distinct
+        copies += n
+        if not n or c.declared is None:
+            continue
+        share = 1.0 if c.declared == 0 else min(1.0, distinct / c.declared)
+        what = (
+            f"{c.kind}: {n} of {c.usable} usable records repeat another in every field but the id, "
+            f"leaving {distinct} distinct of {c.declared} declared ({_pct(share)})"
+        )
+        if share < config.min_estate_coverage:
+            caps.append((UNSHOWN_COVERAGE_CAP, f"{what}: coverage cannot be shown"))
+        elif share < config.full_estate_coverage:
+            caps.append((TOP_LEVELS_CAP, f"{what}; levels 4-5 need {_pct(config.full_estate_coverage)}"))
+    if copies and distinct_total < config.min_records:
+        caps.append(
+            (
+                UNSHOWN_COVERAGE_CAP,
+                f"only {distinct_total} distinct usable records in {', '.join(c.kind for c in coverage)} "
+                f"(the rest repeat another in every field but the id): levels above {UNSHOWN_COVERAGE_CAP} need "
+                f"at least {config.min_records}",
+            )
+        )
+    return tuple(caps)
+
+
+def _dated(kind: str, files: Sequence[tuple[str, str]], as_of: date, config: ScorecardConfig) -> list[str]:
+    """Why ``kind``'s files cannot show the estate as of ``as_of``: collected more than
+    ``max_evidence_age_days`` before it (the registers are as they were then), or after it (the
+    evidence is judged as of a day before it existed). A date that is not one is left to validation."""
+    out: list[str] = []
+    for file, day in files:
+        try:
+            collected = date.fromisoformat(day)
+        except ValueError:
+            continue
+        age = (as_of - collected).days
+        if age > config.max_evidence_age_days:
+            out.append(
+                f"{kind}: {file} was collected on {day}, {age} days before the as-of date; levels above "
+                f"{UNSHOWN_COVERAGE_CAP} need evidence collected within {config.max_evidence_age_days} days"
+            )
+        elif age < 0:
+            out.append(
+                f"{kind}: {file} was collected on {day}, after the as-of date {as_of.isoformat()}: "
+                "it cannot show the estate as it was then"
+            )
+    return out
 
 
 def _caps(

@@ -255,3 +255,21 @@ def kind_coverage(
             missing[f] = len(blank)
             unusable.update(blank)
     return KindCoverage(kind, True, len(records), len(records) - len(unusable), declared, missing)
+
+
+def repeated(records: Sequence[Mapping[str, Any]], fields: Sequence[str]) -> int:
+    """How many of the usable ``records`` (every one of ``fields`` present) repeat an earlier usable record
+    in every field but ``id``: copies under new ids, which pad a register without covering more of the estate."""
+    import orjson  # only when a level above 2 is at stake (see the scorecard): never on a plain check
+
+    seen: set[bytes] = set()
+    count = 0
+    for r in records:
+        if any(not (v := r.get(f)) and v is not False and v != 0 for f in fields):
+            continue
+        key = orjson.dumps({k: v for k, v in r.items() if k != "id"}, option=orjson.OPT_SORT_KEYS, default=str)
+        if key in seen:
+            count += 1
+        else:
+            seen.add(key)
+    return count

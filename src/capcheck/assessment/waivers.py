@@ -8,10 +8,15 @@ fails the run. Every waiver is reported with its state:
 * ``active``   - it applied to at least one failure;
 * ``expiring`` - active, and it expires within the warning window (``waiver_warn_days``);
 * ``unused``   - it matched no failure (the problem is fixed, or the waiver is wrong);
-* ``expired``  - its expiry date has passed: it no longer applies, the failures count again.
+* ``expired``  - its expiry date has passed: it no longer applies, the failures count again;
+* ``future``   - it was approved after the as-of date: it is not in force yet, the failures count.
 
-A waiver lasting longer than ``waiver_max_days`` (from ``approved_on``, or from the as-of date
-when it has none) is refused as invalid, like an incomplete one: exit 2 with file and pointer.
+A waiver applies from ``approved_on`` (when given) to ``expires``, both days included: one
+"approved" after the as-of date would otherwise hide today's failures and run ``waiver_max_days``
+past that date. A waiver lasting longer than ``waiver_max_days`` (from ``approved_on``, or from the
+as-of date when it has none), one that expires before it was approved, and one whose reason,
+approver, ticket or a record says nothing (blank) are refused as invalid, like an incomplete one:
+exit 2 with file and pointer.
 """
 
 from __future__ import annotations
@@ -59,9 +64,17 @@ class Waiver:
         key = finding.evidence.record_id if finding.evidence and finding.evidence.record_id else finding.group
         return self.names_rule(finding.rule_id) and self.names(key)
 
+    def in_force(self, as_of: date) -> bool:
+        """Whether the waiver applies on ``as_of``: from its approval (when dated) to its expiry, inclusive."""
+        return (self.approved_on is None or self.approved_on <= as_of) and as_of <= self.expires
+
     def names_rule(self, rule_id: str) -> bool:
-        """Whether this waiver names the rule (its id, or a prefix of it)."""
-        return rule_id == self.rule or rule_id.startswith(self.rule)
+        """Whether this waiver names the rule: its id, an id prefix with its hyphen (``INFRA-00``), or its
+        area (``INFRA``, ``acme.INFRA``: the rules ``INFRA-...``, never those of an area ``INFRAX``), as
+        ``--select`` reads them."""
+        if rule_id == self.rule:
+            return True
+        return rule_id.startswith(self.rule if "-" in self.rule else self.rule + "-")
 
     def names(self, key: str | None) -> bool:
         """Whether this waiver names a record id (or, for a finding without one, its group)."""
@@ -94,7 +107,7 @@ class WaiverState:
     """One waiver's line of the waiver report: its state this run and how many failures it accepted."""
 
     waiver: Waiver
-    state: str  # "active" | "expiring" | "unused" | "expired"
+    state: str  # "active" | "expiring" | "unused" | "expired" | "future"
     matched: int
     #: Days from the as-of date to the expiry (negative once expired).
     days_left: int
@@ -120,6 +133,22 @@ def _lines(document: SideDocument, suffix: str) -> list[int]:
             if key.value == "waivers" and isinstance(value, yaml.SequenceNode):
                 return [item.start_mark.line + 1 for item in value.value]
     return []
+
+
+#: What a blank field (spaces only, or too little besides them: the schema's patterns) is told.
+_BLANK = {
+    "reason": "says too little: a reason needs at least 10 characters besides spaces",
+    "approved_by": "names nobody: at least 2 characters besides spaces",
+    "ticket": "is blank",
+    "records": "is blank",
+}
+
+
+def _field(where: Sequence[str | int]) -> str | int | None:
+    """The waiver field an error is about (``records`` for one of its items)."""
+    if len(where) > 2 and where[2] == "records":
+        return "records"
+    return where[2] if len(where) > 2 else None
 
 
 def _iso(value: Any) -> str:
@@ -160,6 +189,8 @@ def load_waivers(path: Path, *, as_of: date, max_days: int = DEFAULT_MAX_DAYS) -
         message = elide(error.message)
         if error.validator == "required":
             message = f"incomplete waiver: {error.message}"
+        elif error.validator == "pattern" and (field := _field(where)) in _BLANK:
+            message = _BLANK[field]
         problems.append(
             Problem(
                 message,
@@ -176,6 +207,16 @@ def load_waivers(path: Path, *, as_of: date, max_days: int = DEFAULT_MAX_DAYS) -
         approved_on = date.fromisoformat(entry["approved_on"]) if "approved_on" in entry else None
         start = approved_on or as_of
         line = lines[index] if index < len(lines) else None
+        if approved_on is not None and expires < approved_on:
+            problems.append(
+                Problem(
+                    f"the waiver expires on {expires.isoformat()}, before it was approved ({approved_on.isoformat()})",
+                    path=shown,
+                    line=line,
+                    pointer=f"/waivers/{index}/expires",
+                )
+            )
+            continue
         if (expires - start).days > max_days:
             problems.append(
                 Problem(
@@ -220,7 +261,7 @@ def apply_waivers(
     naming its rule (the first in file order wins), and the summary is recounted. Returns the
     waiver report.
     """
-    live = [w for w in waivers if w.expires >= as_of]
+    live = [w for w in waivers if w.in_force(as_of)]
     matched = {w.index: 0 for w in waivers}
     for block in outcomes:
         candidates = [w for w in live if w.names_rule(block.rule_id)]
@@ -243,6 +284,8 @@ def apply_waivers(
         days_left = (w.expires - as_of).days
         if days_left < 0:
             state = "expired"
+        elif not w.in_force(as_of):
+            state = "future"
         elif not matched[w.index]:
             state = "unused"
         elif days_left <= warn_days:

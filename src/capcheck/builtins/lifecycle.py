@@ -11,6 +11,9 @@ name mapped by the config's ``endoflife_products``) and ``version``; a match fil
 date) or ``end_of_life_announced = false``, and ``end_of_life_source`` cites the snapshot and its date.
 Nothing else changes: what the register states always wins, an asset the snapshot does not know stays
 unknown (INFRA-001 fails it as before), and a document note counts what was filled and what was not.
+A register that states a later end of life than the snapshot (a date after the snapshot's, or none
+announced where the snapshot has one) still wins, but a second note counts those assets and names the
+first few, so that a register claiming support the vendor ended is seen, not silently believed.
 """
 
 from __future__ import annotations
@@ -142,10 +145,12 @@ def fill_end_of_life(doc: Document, names: Mapping[str, str] | None = None) -> N
         and "end_of_life" not in record
         and "end_of_life_announced" not in record
     ]
-    if not todo:
-        return
     data = snapshot()
     local = {k.strip().lower(): v for k, v in (names or {}).items()}
+    later = _later(doc, data, local)  # before filling in: only what the register itself states
+    if not todo:
+        doc.notes = (*doc.notes, *later)
+        return
     filled = unannounced = ended = unknown = 0
     for record in todo:
         cycle = _match(record, data, local)
@@ -170,6 +175,47 @@ def fill_end_of_life(doc: Document, names: Mapping[str, str] | None = None) -> N
             f"end of life from the endoflife.date snapshot of {data.date}: {filled} dated, {unannounced} with none "
             f"announced, {ended} ended with no date; {unknown} not in the snapshot (unknown)",
         )
+    doc.notes = (*doc.notes, *later)
+
+
+#: How many of the assets stating a later end of life than the snapshot its note names.
+_NAMED = 3
+
+
+def _later(doc: Document, data: Snapshot, names: Mapping[str, str]) -> tuple[str, ...]:
+    """The note counting the assets whose register states a later end of life than the snapshot (if any)."""
+    matched: dict[tuple[Any, Any, Any], Cycle | None] = {}  # most assets share a few products and versions
+    later: list[str] = []
+    count = 0
+    for record in doc.records:
+        if not (type(record) is dict or isinstance(record, MutableMapping)):
+            continue
+        stated, announced = record.get("end_of_life"), record.get("end_of_life_announced")
+        if stated is None and announced is not False:
+            continue
+        key = (record.get("product"), record.get("version"), record.get("purl"))
+        if key not in matched:
+            matched[key] = _match(record, data, names)
+        cycle = matched[key]
+        if cycle is None or cycle.eol is None or cycle.eol is False:
+            continue
+        ends = "ended" if cycle.eol is True else str(cycle.eol)
+        if isinstance(stated, str) and cycle.eol is not True and stated[:10] > ends:
+            says = stated[:10]
+        elif stated is None and announced is False:
+            says = "none announced"
+        else:
+            continue
+        count += 1
+        if len(later) < _NAMED:
+            later.append(f"{record.get('id')} {cycle.product} {cycle.cycle}: {says}, snapshot {ends}")
+    if not count:
+        return ()
+    more = f" and {count - len(later)} more" if count > len(later) else ""
+    return (
+        f"{count} asset{'s' if count > 1 else ''} state{'' if count > 1 else 's'} a later end of life than the "
+        f"endoflife.date snapshot of {data.date} (the register's is used): {'; '.join(later)}{more}",
+    )
 
 
 def _enrich(doc: Document, context: LoadContext) -> None:

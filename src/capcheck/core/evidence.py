@@ -121,7 +121,7 @@ class EvidenceSet:
 
     @property
     def files(self) -> tuple[EvidenceFileInfo, ...]:
-        """Every evidence file read, in the order read."""
+        """Every evidence file read, in the order read (the walk order, whatever the order of the paths)."""
         return tuple(f.info for f in self._files)
 
     def kinds(self) -> list[str]:
@@ -266,6 +266,12 @@ class EvidenceSet:
 def find_evidence_files(paths: Iterable[Path], extensions: Iterable[str]) -> tuple[list[Path], list[Problem]]:
     """Expand files and directories (walked in sorted order) into evidence files.
 
+    The files come in one order whatever the order of ``paths``: the order a walk of their common
+    directory would give (a directory's files, then its subdirectories, each sorted), and a file
+    named twice (by two arguments, or by a directory and a path inside it) comes once. The order of
+    the PATH arguments never reaches the findings: which file an aggregate finding names, the order
+    of its related records, which of two clashing ids is the duplicate.
+
     A missing path, a file type no loader reads, a pipe or device, or a directory holding no
     evidence file is a problem. Hidden files and directories are skipped while walking.
     """
@@ -301,7 +307,19 @@ def find_evidence_files(paths: Iterable[Path], extensions: Iterable[str]) -> tup
                 files.append(path)
         else:
             problems.append(Problem("not a regular file (a pipe, socket or device)", path=shown))
-    return files, problems
+    return _in_walk_order(files), problems
+
+
+def _in_walk_order(files: list[Path]) -> list[Path]:
+    """``files`` without repeats, in the order a sorted walk gives: in each directory its files (by
+    name), then its subdirectories (by name). Paths are compared as absolute, not resolved, paths:
+    a symbolic link is placed where it is, as the walk places it."""
+    keyed: dict[tuple[tuple[int, str], ...], Path] = {}
+    for path in files:
+        parts = Path(os.path.abspath(path)).parts
+        key = (*((1, part) for part in parts[:-1]), (0, parts[-1]))
+        keyed.setdefault(key, path)
+    return [keyed[key] for key in sorted(keyed)]
 
 
 def loader_extension(path: Path, extensions: Iterable[str]) -> str | None:

@@ -542,6 +542,10 @@ class RunResult:
     ignore: tuple[str, ...] = ()
     #: The scorecard method in force (config [scorecard] over the defaults): a loosened method is visible.
     scorecard_method: ScorecardConfig | None = None
+    #: The config's per-rule severities and option values in force (``[severity]``, ``[options]``): a rule
+    #: made milder or more lenient than its pack says is visible, not only in the config file.
+    severity_overrides: Mapping[str, Severity] = field(default_factory=dict)
+    option_overrides: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
 
     @property
     def exit_code(self) -> int:

@@ -340,7 +340,7 @@ def _accepted_card(result: RunResult, status: Status) -> str:
             applied = sum(1 for w in report if w.state in ("active", "expiring"))
             states = ", ".join(
                 f"{k} {state}"
-                for state in ("expiring", "unused", "expired")
+                for state in ("expiring", "unused", "expired", "future")
                 if (k := sum(1 for w in report if w.state == state))
             )
             note = f"{applied} of {len(report)} waivers applied" + (f"; {states}" if states else "")
@@ -750,12 +750,13 @@ def _write_findings(result: RunResult, stream: ByteStream) -> None:
     stream.write(f'],"page":{PAGE}}}</script></section>'.encode())
 
 
-_STATE_ORDER = {"expired": 0, "expiring": 1, "unused": 2, "active": 3}
+_STATE_ORDER = {"expired": 0, "future": 1, "expiring": 2, "unused": 3, "active": 4}
 _STATE_NOTE = {
     "active": "applied",
     "expiring": "applied; expires within the warning window: renew it, or fix the failure",
     "unused": "matched no failure: remove it, or correct its rule or records",
     "expired": "past its expiry: no longer applies, its failures count again",
+    "future": "approved after the as-of date: not in force yet, its failures count",
 }
 
 

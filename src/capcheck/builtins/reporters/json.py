@@ -37,7 +37,7 @@ from capcheck.core.reporting import ByteStream, RenderOptions, Reporter
 __all__ = ["FINDINGS_SCHEMA_VERSION", "finding_forms", "render_json", "result_document", "write_json"]
 
 #: The version of the findings document's shape (``schemas/findings.schema.json``).
-FINDINGS_SCHEMA_VERSION = "2.0"
+FINDINGS_SCHEMA_VERSION = "2.1"
 
 
 def _timestamp(value: datetime) -> str:
@@ -51,6 +51,8 @@ def _settings(result: RunResult) -> dict[str, Any]:
         "include_passed": result.include_passed,
         "select": list(result.select),
         "ignore": list(result.ignore),
+        "severity": {rule: result.severity_overrides[rule].value for rule in sorted(result.severity_overrides)},
+        "options": {rule: dict(result.option_overrides[rule]) for rule in sorted(result.option_overrides)},
     }
     if result.scorecard_method is not None:
         out["scorecard"] = result.scorecard_method.model_dump(mode="json")

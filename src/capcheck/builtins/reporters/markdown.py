@@ -245,6 +245,7 @@ _WAIVER_NOTE = {
     "expiring": "expires in {days_left} days: renew it through governance, or fix the failure",
     "unused": "matched no failure: remove it, or correct its rule or records",
     "expired": "expired {ago} days ago: it no longer applies, its failures count again",
+    "future": "approved after the as-of date: not in force yet, its failures count",
 }
 
 

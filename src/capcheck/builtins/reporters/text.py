@@ -610,6 +610,7 @@ _WAIVER_NOTE = {
     "expired": "expired on {expires}: it no longer applies",
     "unused": "matched no failure: remove it, or fix its rule or records",
     "expiring": "expires on {expires} ({days_left} days)",
+    "future": "approved on {approved_on}: not in force yet",
 }
 
 
@@ -622,10 +623,11 @@ def _waiver_lines(report: Sequence[WaiverState] | None, color: bool) -> list[str
     for w in report:
         note = _WAIVER_NOTE.get(w.state)
         if note:
-            label = _paint(f"{w.state:<8}", "33" if w.state != "expired" else "31", color)
+            label = _paint(f"{w.state:<8}", "31" if w.state in ("expired", "future") else "33", color)
             waiver = w.waiver
             where = f"{waiver.file}:{waiver.line}" if waiver.line else waiver.file
-            text = note.format(expires=waiver.expires.isoformat(), days_left=w.days_left)
+            approved_on = waiver.approved_on.isoformat() if waiver.approved_on else ""
+            text = note.format(expires=waiver.expires.isoformat(), days_left=w.days_left, approved_on=approved_on)
             out.append(
                 f"  {label} {terminal(where)} {terminal(waiver.rule)} {terminal(waiver.ticket)}: {terminal(text)}"
             )
