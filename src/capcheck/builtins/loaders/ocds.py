@@ -34,8 +34,8 @@ line of the award's ``{`` is the record's line. The pointer is also kept in the 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from functools import cache
 from typing import Any
@@ -53,6 +53,7 @@ __all__ = [
     "JsonPath",
     "claims_ocds",
     "load_ocds",
+    "load_ocds_lines",
     "procurement_route",
     "value_lines",
 ]
@@ -245,15 +246,22 @@ def _id(value: Any) -> str | None:
 class _Mapper:
     """Maps one award (with its release, and its contract if any) to a supplier-contracts record."""
 
-    def __init__(self, source: SourceFile, lines: Callable[[JsonPath], int | None]) -> None:
+    def __init__(
+        self,
+        source: SourceFile,
+        lines: Callable[[JsonPath], int | None],
+        pointer: Callable[[Sequence[str | int]], str] = _pointer,
+    ) -> None:
         self.source = source
         self.lines = lines
+        #: A path's JSON pointer as shown (in JSON Lines, within its line: the path's first item is the line).
+        self.pointer = pointer
 
     def error(self, message: str, path: Sequence[str | int]) -> EvidenceError:
         return EvidenceError([self.problem(message, path)])
 
     def problem(self, message: str, path: Sequence[str | int]) -> Problem:
-        return self.source.problem(message, line=self.lines(tuple(path)), pointer=_pointer(path))
+        return self.source.problem(message, line=self.lines(tuple(path)), pointer=self.pointer(path))
 
     def date(self, value: Any, path: Sequence[str | int]) -> str | None:
         """The date part of an OCDS date-time (as published: no time-zone shift), or None if absent."""
@@ -364,7 +372,7 @@ class _Mapper:
             "ocds_release_id": _id(release.get("id")),
             "ocds_method": _text(tender.get("procurementMethod")),
             "ocds_method_details": _text(tender.get("procurementMethodDetails")),
-            "ocds_pointer": _pointer(path),
+            "ocds_pointer": self.pointer(path),
         }
         record.update({k: v for k, v in optional.items() if v is not None})
         return record
@@ -429,20 +437,47 @@ def _notice_url(award: Mapping[str, Any]) -> str | None:
 # ---------------------------------------------------------------------------------------------
 
 
+def _unit_kind(doc: Mapping[str, Any]) -> str | None:
+    """What an OCDS JSON object is: a release or record package, a single record or a single release.
+
+    Publishers' APIs and bulk files serve single releases and records as often as packages (Moldova,
+    Colombia, Canada, Contracts Finder's own samples): an object with an ``ocid`` is a record when it holds
+    ``releases`` or a ``compiledRelease``, else a release. None: not OCDS.
+    """
+    if "ocid" in doc and "kind" not in doc:
+        return "record" if isinstance(doc.get("releases"), list) or "compiledRelease" in doc else "release"
+    if isinstance(doc.get("releases"), list):
+        return "release package"
+    if isinstance(doc.get("records"), list) and "kind" not in doc:
+        return "record package"
+    return None
+
+
+def _unit_releases(doc: Mapping[str, Any], unit: str, at: JsonPath) -> Iterator[tuple[Any, JsonPath]]:
+    """The releases of one OCDS object of kind ``unit`` (:func:`_unit_kind`) found at path ``at``."""
+    if unit == "release package":
+        return ((r, (*at, "releases", i)) for i, r in enumerate(doc["releases"]))
+    if unit == "record package":
+        return _compiled((record, (*at, "records", i)) for i, record in enumerate(doc["records"]))
+    if unit == "record":
+        return _compiled([(doc, at)])
+    return iter([(doc, at)])
+
+
 def _releases(
     source: SourceFile, doc: Any, key_line: Callable[[str], int | None]
 ) -> tuple[str, Iterator[tuple[Any, JsonPath]]]:
-    """What kind of package this is, and its releases with their paths; a located error if neither."""
+    """What kind of OCDS object this is, and its releases with their paths; a located error if neither."""
     if not isinstance(doc, dict):
         raise source.fail(
             "not an OCDS package: the top level must be an object with 'releases' (a release package) "
-            "or 'records' (a record package)",
+            "or 'records' (a record package), or a single release or record (with 'ocid')",
             line=1,
             pointer="",
         )
-    if isinstance(doc.get("releases"), list):
-        releases = doc["releases"]
-        return "release package", ((r, ("releases", i)) for i, r in enumerate(releases))
+    unit = _unit_kind(doc)
+    if unit is not None:
+        return unit, _unit_releases(doc, unit, ())
     if "releases" in doc:
         raise source.fail("'releases' must be a list of releases", line=key_line("releases"), pointer="/releases")
     if "kind" in doc:
@@ -451,35 +486,28 @@ def _releases(
             line=key_line("kind"),
             pointer="/kind",
         )
-    if isinstance(doc.get("records"), list):
-        return "record package", _compiled(source, doc["records"])
-    if "ocid" in doc:
-        raise source.fail(
-            'this is a single OCDS release: wrap it in a release package, {"releases": [ ... ]}',
-            line=1,
-            pointer="",
-        )
     raise source.fail(
         "not an OCDS package: expected 'releases' (a release package) or 'records' (a record package) "
-        f"at the top level; found {', '.join(repr(k) for k in list(doc)[:6]) or 'an empty object'}",
+        "at the top level, or the 'ocid' of a single release or record; "
+        f"found {', '.join(repr(k) for k in list(doc)[:6]) or 'an empty object'}",
         line=1,
         pointer="",
     )
 
 
-def _compiled(source: SourceFile, records: list[Any]) -> Iterator[tuple[Any, JsonPath]]:
-    """A record package's compiled releases (each record's current state); for a record without one, its
-    embedded releases, read as a release package's are (a later release of an award supersedes an earlier)."""
-    for i, record in enumerate(records):
+def _compiled(records: Iterable[tuple[Any, JsonPath]]) -> Iterator[tuple[Any, JsonPath]]:
+    """Records' compiled releases (each record's current state); for a record without one, its embedded
+    releases, read as a release package's are (a later release of an award supersedes an earlier)."""
+    for record, path in records:
         if isinstance(record, dict) and "compiledRelease" in record:
-            yield record["compiledRelease"], ("records", i, "compiledRelease")
+            yield record["compiledRelease"], (*path, "compiledRelease")
             continue
         releases = record.get("releases") if isinstance(record, dict) else None
         if isinstance(releases, list) and releases and all(_embedded(r) for r in releases):
-            yield from ((r, ("records", i, "releases", j)) for j, r in enumerate(releases))
+            yield from ((r, (*path, "releases", j)) for j, r in enumerate(releases))
         else:
             # Linked releases (a url each) would have to be fetched and merged: not done here.
-            yield None, ("records", i)
+            yield None, path
 
 
 def _embedded(release: Any) -> bool:
@@ -591,16 +619,17 @@ def load_json_bytes(source: SourceFile) -> tuple[bytes, Any]:
 
 
 def load_ocds(source: SourceFile, context: LoadContext) -> Sequence[Document]:
-    """Read an OCDS release or record package as one ``supplier-contracts`` document.
+    """Read an OCDS release or record package, or a single release or record, as one ``supplier-contracts``
+    document.
 
-    :raises EvidenceError: the file is not an OCDS package, is malformed, or has awards none of which
-        can be mapped; every problem carries the file, line and JSON pointer.
+    :raises EvidenceError: the file is not OCDS, is malformed, or has awards none of which can be mapped;
+        every problem carries the file, line and JSON pointer.
     """
     data, doc = load_json_bytes(source)
 
     @cache
     def all_lines() -> dict[JsonPath, int]:
-        return value_lines(data, lambda path: 2 <= len(path) <= 6 and path[0] in ("releases", "records"))
+        return value_lines(data, lambda path: 1 <= len(path) <= 6)
 
     def line_of(path: JsonPath) -> int | None:
         # The line of the value itself, else of the nearest enclosing object that was scanned.
@@ -608,7 +637,7 @@ def load_ocds(source: SourceFile, context: LoadContext) -> Sequence[Document]:
         for end in range(len(path), 0, -1):
             if path[:end] in lines:
                 return lines[path[:end]]
-        return None
+        return 1 if path[:1] in (("awards",), ("contracts",)) else None  # a single release: its own line
 
     def key_line(key: str) -> int | None:
         match = re.search(rb'"' + re.escape(key.encode()) + rb'"\s*:', data)
@@ -616,10 +645,93 @@ def load_ocds(source: SourceFile, context: LoadContext) -> Sequence[Document]:
 
     mapper = _Mapper(source, line_of)
     package, releases = _releases(source, doc, key_line)
-    scan = _scan(mapper, releases)
+    publisher = doc.get("publisher") if isinstance(doc.get("publisher"), dict) else {}
+    published = doc.get("publishedDate")
+    return _document(
+        mapper,
+        _scan(mapper, releases),
+        _pointer,
+        package=package,
+        publisher=_text(publisher.get("name")),
+        collected_on=published[:10] if isinstance(published, str) and _DATE.match(published) else None,
+        records_line=key_line("releases") or key_line("records"),
+    )
+
+
+def load_ocds_lines(source: SourceFile, context: LoadContext) -> Sequence[Document]:
+    """Read OCDS JSON Lines (``.jsonl``: one release package, record package, release or record per line,
+    as OCDS bulk downloads and Kingfisher Collect write them) as one ``supplier-contracts`` document.
+
+    The lines are read as one package: a later release of an award supersedes an earlier one, whichever
+    line it is on. A record's location is its line and the JSON pointer within that line's object.
+
+    :raises EvidenceError: a line that is not JSON or not an OCDS object, or no award that can be mapped;
+        each problem names the line.
+    """
+    problems: list[Problem] = []
+    kinds: dict[str, int] = {}
+    publishers: set[str] = set()
+
+    def lines() -> Iterator[tuple[Any, JsonPath]]:
+        data = source.data[3:] if source.data.startswith(b"\xef\xbb\xbf") else source.data
+        for number, raw in enumerate(data.split(b"\n"), 1):
+            if not raw.strip():
+                continue
+            try:
+                _, doc = load_json_bytes(SourceFile(path=source.path, display=source.display, data=raw))
+            except EvidenceError as exc:
+                problems.extend(replace(p, line=number) for p in exc.problems)
+                continue
+            unit = _unit_kind(doc) if isinstance(doc, dict) else None
+            if unit is None:
+                problems.append(
+                    source.problem(
+                        "not an OCDS release, record, release package or record package (each line of OCDS"
+                        " JSON Lines is one of these)",
+                        line=number,
+                        pointer="",
+                    )
+                )
+                continue
+            kinds[unit] = kinds.get(unit, 0) + 1
+            publisher = doc.get("publisher")
+            if isinstance(publisher, dict) and _text(publisher.get("name")):
+                publishers.add(str(_text(publisher.get("name"))))
+            yield from _unit_releases(doc, unit, (number,))
+
+    def line_of(path: JsonPath) -> int | None:
+        return path[0] if path and isinstance(path[0], int) else None
+
+    mapper = _Mapper(source, line_of, lambda path: _pointer(path[1:]))
+    scan = _scan(mapper, lines())
+    scan.problems[:0] = problems
+    if not kinds and not scan.problems:
+        raise source.fail("no OCDS releases, records or packages: the file has no lines of JSON", line=1)
+    package = "JSON Lines of " + ", ".join(_plural(n, unit) for unit, n in sorted(kinds.items()))
+    return _document(
+        mapper,
+        scan,
+        lambda path: f"line {path[0]} {_pointer(path[1:]) or '/'}",
+        package=package,
+        publisher=next(iter(publishers)) if len(publishers) == 1 else None,
+        collected_on=None,
+        records_line=None,
+    )
+
+
+def _document(
+    mapper: _Mapper,
+    scan: _Scan,
+    where: Callable[[Sequence[str | int]], str],
+    *,
+    package: str,
+    publisher: str | None,
+    collected_on: str | None,
+    records_line: int | None,
+) -> list[Document]:
+    """The ``supplier-contracts`` document of what :func:`_scan` found: one record per mappable award."""
     if scan.problems:
         raise EvidenceError(scan.problems)
-
     records: list[dict[str, Any]] = []
     paths: list[JsonPath] = []
     gaps: list[tuple[str, JsonPath]] = []
@@ -645,21 +757,19 @@ def load_ocds(source: SourceFile, context: LoadContext) -> Sequence[Document]:
         )
 
     def locate(index: int) -> int | None:
-        return line_of(paths[index]) if index < len(paths) else None
+        return mapper.lines(paths[index]) if index < len(paths) else None
 
-    publisher = doc.get("publisher") if isinstance(doc.get("publisher"), dict) else {}
-    published = doc.get("publishedDate")
     return [
         Document(
             kind=KIND,
             records=records,
             locate=locate,
-            source=_summary(package, _text(publisher.get("name")), scan, len(records)),
-            collected_on=published[:10] if isinstance(published, str) and _DATE.match(published) else None,
-            records_line=key_line("releases") or key_line("records"),
-            pointers=[_pointer(path) for path in paths],
+            source=_summary(package, publisher, scan, len(records)),
+            collected_on=collected_on,
+            records_line=records_line,
+            pointers=[mapper.pointer(path) for path in paths],
             notes=(
-                *_notes(scan, unsuccessful, gaps),
+                *_notes(scan, unsuccessful, gaps, where),
                 "not provided by OCDS (rules that need them report insufficient evidence): "
                 + ", ".join(sorted(NOT_PROVIDED)),
             ),
@@ -676,7 +786,12 @@ def _summary(package: str, publisher: str | None, scan: _Scan, mapped: int) -> s
     )
 
 
-def _notes(scan: _Scan, unsuccessful: int, gaps: Sequence[tuple[str, JsonPath]]) -> tuple[str, ...]:
+def _notes(
+    scan: _Scan,
+    unsuccessful: int,
+    gaps: Sequence[tuple[str, JsonPath]],
+    where: Callable[[Sequence[str | int]], str] = _pointer,
+) -> tuple[str, ...]:
     """The document's notes: everything read but not mapped, with counts, reasons and pointers."""
     parts: list[str] = []
     if scan.without_awards:
@@ -691,7 +806,7 @@ def _notes(scan: _Scan, unsuccessful: int, gaps: Sequence[tuple[str, JsonPath]])
         reasons: dict[str, int] = {}
         for why, _path in gaps:
             reasons[why] = reasons.get(why, 0) + 1
-        listed = ", ".join(_pointer(path) for _why, path in gaps[:MAX_LISTED_GAPS])
+        listed = ", ".join(where(path) for _why, path in gaps[:MAX_LISTED_GAPS])
         more = f" and {len(gaps) - MAX_LISTED_GAPS} more" if len(gaps) > MAX_LISTED_GAPS else ""
         why = "; ".join(f"{n} {reason}" for reason, n in sorted(reasons.items()))
         parts.append(f"{_plural(len(gaps), 'award')} not mapped ({why}): {listed}{more}")
@@ -704,19 +819,31 @@ def _plural(count: int, noun: str) -> str:
 
 _PACKAGE = re.compile(rb'"releases"\s*:\s*\[')
 _OCID = re.compile(rb'"ocid"\s*:')
+#: Keys only OCDS has: a release's required ``initiationType``, a record's ``compiledRelease`` and
+#: ``versionedRelease``.
+_OCDS_KEY = re.compile(rb'"(?:initiationType|compiledRelease|versionedRelease)"\s*:')
+#: A record's versioned or compiled release: it may come before the record's ``ocid`` and fill the first
+#: 64 KiB (CDMX's records open with a 190 KB versionedRelease), so it is enough on its own.
+_RECORD_KEY = re.compile(rb'"(?:compiledRelease|versionedRelease)"\s*:\s*\{')
 
 
 def claims_ocds(head: bytes) -> bool:
-    """Whether a JSON file's first bytes are an OCDS release or record package: an object with a
-    ``"releases": [`` list (a record package's records hold one too) and an ``"ocid"``."""
+    """Whether a JSON file's first bytes are OCDS: an object with an ``"ocid"`` and either a ``"releases": [``
+    list (a release or record package, or a record) or a key only OCDS has (a single release's
+    ``initiationType``, a record's ``compiledRelease``); or an object opening with a record's versioned or
+    compiled release."""
     start = head.lstrip(b"\xef\xbb\xbf \t\r\n")
-    return start[:1] == b"{" and _PACKAGE.search(head) is not None and _OCID.search(head) is not None
+    if start[:1] != b"{":
+        return False
+    if _OCID.search(head) is not None:
+        return _PACKAGE.search(head) is not None or _OCDS_KEY.search(head) is not None
+    return _RECORD_KEY.search(head) is not None
 
 
 @hookimpl
 def capcheck_loaders() -> Sequence[Loader]:
-    """The OCDS loader: ``*.ocds.json`` by name, and any ``.json`` file holding an OCDS package."""
-    description = "OCDS 1.1 release or record package: awards as supplier-contracts"
+    """The OCDS loaders: ``*.ocds.json`` by name, any ``.json`` file holding OCDS, and JSON Lines (``.jsonl``)."""
+    description = "OCDS 1.1 release or record package, or a single release or record: awards as supplier-contracts"
     return [
         Loader(name="ocds", extensions=(".ocds.json",), load=load_ocds, description=description),
         Loader(
@@ -725,5 +852,11 @@ def capcheck_loaders() -> Sequence[Loader]:
             load=load_ocds,
             description=description + ", recognised by its content",
             claims=claims_ocds,
+        ),
+        Loader(
+            name="ocds",
+            extensions=(".jsonl",),
+            load=load_ocds_lines,
+            description="OCDS JSON Lines (a release, record or package per line): awards as supplier-contracts",
         ),
     ]
