@@ -62,6 +62,8 @@ ASSET_TYPES: Mapping[str, str] = {
     "file": "other",
     "machine-learning-model": "other",
 }
+#: How many pointers of repeated components the note lists before it only counts.
+MAX_LISTED = 5
 _MARKER = re.compile(rb'"bomFormat"\s*:\s*"CycloneDX"')
 _VERSION = re.compile(r"1\.[0-9]\Z")
 
@@ -113,6 +115,9 @@ class _Walk:
         self.paths: list[JsonPath] = []
         self.problems: list[Problem] = []
         self.not_assets: dict[str, int] = {}
+        #: Record id -> the path it was first read at; then the paths of the same component listed again.
+        self.seen: dict[str, JsonPath] = {}
+        self.repeated: list[JsonPath] = []
 
     def problem(self, message: str, path: JsonPath) -> None:
         self.problems.append(self.source.problem(message, line=self.line_of(path), pointer=_pointer(path)))
@@ -152,8 +157,15 @@ class _Walk:
             return
         purl = _text(component.get("purl"))
         identity = purl or _text(component.get("bom-ref")) or f"{group + '/' if group else ''}{name}@{version or ''}"
+        record_id = f"{self.system}/{identity}" if self.system else identity
+        if record_id in self.seen:
+            # One package installed at several places in a dependency tree (npm's nested node_modules: the
+            # CycloneDX npm tools list it under each parent, with the same purl): one component of the system.
+            self.repeated.append(path)
+            return
+        self.seen[record_id] = path
         record: dict[str, Any] = {
-            "id": f"{self.system}/{identity}" if self.system else identity,
+            "id": record_id,
             "name": f"{group}/{name}" if group else name,
             "product": name,
             "asset_type": asset_type,
@@ -215,6 +227,13 @@ def load_cyclonedx(source: SourceFile, context: LoadContext) -> Sequence[Documen
     notes = []
     if unnamed:
         notes.append(f"no metadata component names the system: the components are taken as parts of {system!r}")
+    if walk.repeated:
+        listed = ", ".join(_pointer(path) for path in walk.repeated[:MAX_LISTED])
+        more = f" and {len(walk.repeated) - MAX_LISTED} more" if len(walk.repeated) > MAX_LISTED else ""
+        notes.append(
+            f"{plural(len(walk.repeated), 'component')} listed again (the same purl, bom-ref or name@version as"
+            f" one read before, e.g. a package nested under two others) read once: {listed}{more}"
+        )
     if walk.not_assets:
         counted = ", ".join(f"{n} {kind}" for kind, n in sorted(walk.not_assets.items()))
         notes.append(f"components that are not IT assets, not mapped: {counted}")
