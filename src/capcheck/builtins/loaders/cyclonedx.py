@@ -16,7 +16,7 @@ file, line and JSON pointer (``/components/3/components/0``), which is also each
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from functools import cache
 from typing import Any
 
@@ -29,7 +29,7 @@ from capcheck.core.loading import Document, LoadContext, Loader, SourceFile
 from capcheck.core.side_inputs import shorten
 from capcheck.core.wording import plural
 
-__all__ = ["KIND", "NOT_PROVIDED", "claims_cyclonedx", "load_cyclonedx"]
+__all__ = ["KIND", "NOT_PROVIDED", "bom_documents", "claims_cyclonedx", "load_cyclonedx"]
 
 #: The kind the records belong to.
 KIND = "it-assets"
@@ -203,6 +203,15 @@ def load_cyclonedx(source: SourceFile, context: LoadContext) -> Sequence[Documen
     def all_lines() -> dict[JsonPath, int]:
         return value_lines(data, lambda path: bool(path) and path[0] in ("components", "metadata"))
 
+    return bom_documents(source, doc, spec, all_lines)
+
+
+def bom_documents(
+    source: SourceFile, doc: Mapping[str, Any], spec: str, all_lines: Callable[[], Mapping[JsonPath, int]]
+) -> list[Document]:
+    """The ``it-assets`` document of a parsed CycloneDX BOM (JSON, or XML read into the same shape), whose
+    components' lines ``all_lines()`` gives by JSON path (called only when a line is needed)."""
+
     def line_of(path: JsonPath) -> int | None:
         lines = all_lines()
         for end in range(len(path), 0, -1):
@@ -270,9 +279,17 @@ def load_cyclonedx(source: SourceFile, context: LoadContext) -> Sequence[Documen
     ]
 
 
+def _load_xml(source: SourceFile, context: LoadContext) -> Sequence[Document]:
+    """The XML form, read by :mod:`capcheck.builtins.loaders.cyclonedx_xml` (imported when an XML file is read)."""
+    from capcheck.builtins.loaders.cyclonedx_xml import load_cyclonedx_xml
+
+    return load_cyclonedx_xml(source, context)
+
+
 @hookimpl
 def capcheck_loaders() -> Sequence[Loader]:
-    """The CycloneDX loader: ``*.cdx.json`` by name, and any ``.json`` file holding ``"bomFormat": "CycloneDX"``."""
+    """The CycloneDX loaders: ``*.cdx.json`` by name, any ``.json`` file holding ``"bomFormat": "CycloneDX"``,
+    and ``.xml`` files (CycloneDX XML, the only XML capcheck reads)."""
     description = "CycloneDX JSON SBOM: components as it-assets"
     return [
         Loader(name="cyclonedx", extensions=(".cdx.json",), load=load_cyclonedx, description=description),
@@ -282,5 +299,11 @@ def capcheck_loaders() -> Sequence[Loader]:
             load=load_cyclonedx,
             description=description + ", recognised by its content",
             claims=claims_cyclonedx,
+        ),
+        Loader(
+            name="cyclonedx",
+            extensions=(".xml",),
+            load=_load_xml,
+            description="CycloneDX XML SBOM: components as it-assets (the only XML read)",
         ),
     ]
