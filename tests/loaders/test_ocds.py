@@ -308,6 +308,55 @@ def test_a_contract_in_a_later_release_applies_and_keeps_the_award_value() -> No
     assert (record["status"], record["value"], record["start_date"]) == ("active", 1000, "2025-01-01")
 
 
+def test_an_award_implemented_by_several_contracts_is_a_record_per_contract() -> None:
+    """OCDS allows several contracts per award (Paraguay's DNCP publishes one contract per supplier of a
+    four-supplier award, each in its own release). Only the latest contract was kept, silently: the award
+    read as one contract of PYG 184 million instead of four totalling PYG 2,116 million."""
+    award_release = release(award("A1", value={"amount": 3000, "currency": "GBP"}, contractPeriod=None))
+
+    def contract(contract_id: str, amount: int, day: str) -> dict[str, Any]:
+        return release(
+            contracts=[
+                {
+                    "id": contract_id,
+                    "awardID": "A1",
+                    "status": "active",
+                    "value": {"amount": amount, "currency": "GBP"},
+                    "period": {"startDate": f"2025-0{day}-01T00:00:00Z"},
+                }
+            ],
+            date=f"2025-0{day}-15T00:00:00Z",
+        )
+
+    # The second contract is published again later (an update): it supersedes its earlier release.
+    updated = contract("C2", 2100, "4")
+    doc = load({"releases": [award_release, contract("C1", 900, "2"), contract("C2", 2000, "3"), updated]})
+    assert sorted(
+        (r["id"], r["value"], r["start_date"], r["ocds_contract_id"], r["ocds_pointer"]) for r in doc.records
+    ) == [
+        ("ocds-x-1/C1", 900, "2025-02-01", "C1", "/releases/1/contracts/0"),
+        ("ocds-x-1/C2", 2100, "2025-04-01", "C2", "/releases/3/contracts/0"),
+    ]
+    assert {r["ocds_award_id"] for r in doc.records} == {"A1"}
+    assert doc.source == "OCDS release package; 1 award mapped (as 2 contract records) from 4 releases"
+    assert (
+        "1 award implemented by several contracts: one record per contract (its id, value, period and status;"
+        " the award's suppliers, as OCDS 1.1 contracts name none)"
+    ) in doc.notes
+    # One contract of an award: the award's id, as before.
+    [record] = load({"releases": [award_release, contract("C1", 900, "2")]}).records
+    assert (record["id"], record["value"], record["ocds_pointer"]) == ("ocds-x-1/A1", 900, "/releases/0/awards/0")
+
+
+def test_a_contract_release_alone_says_to_give_its_award_too() -> None:
+    lone = release(contracts=[{"id": "C1", "awardID": "A1", "status": "active"}])
+    assert problems(lone) == [
+        "x.ocds.json:12: /contracts/0: this award cannot be read as a contract: a contract whose award is not in"
+        " this file (publishers serve a contract's release apart from its award's: give the releases of a process"
+        " together, in one package or as JSON Lines, one release per line)"
+    ]
+
+
 def test_sme_from_the_first_suppliers_party_scale() -> None:
     parties = [
         {"id": "S1", "name": "Acme Ltd", "roles": ["supplier"], "details": {"scale": "micro"}},

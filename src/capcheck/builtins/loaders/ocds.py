@@ -79,6 +79,12 @@ NOT_PROVIDED = frozenset(
 )
 #: ``tender.mainProcurementCategory`` -> the kind's ``contract_type``.
 CATEGORIES: Mapping[str, str] = {"goods": "goods", "services": "services", "works": "works"}
+#: The gap of a contract published without its award (APIs serve a process's award and contract releases apart).
+ORPHAN = "a contract whose award is not in this file"
+_ORPHAN_HINT = (
+    " (publishers serve a contract's release apart from its award's: give the releases of a process together,"
+    " in one package or as JSON Lines, one release per line)"
+)
 #: How many gap pointers the document's note on gaps lists before it only counts.
 MAX_LISTED_GAPS = 5
 
@@ -127,6 +133,7 @@ class _Gap(Exception):
 class _Award:
     """One award as found: where it is and the release it came in."""
 
+    #: (ocid, award id); for a contract, (ocid, the award id it implements).
     key: tuple[str, str]
     award: dict[str, Any]
     release: dict[str, Any]
@@ -140,7 +147,8 @@ class _Scan:
     """What walking the package found, before mapping."""
 
     awards: dict[tuple[str, str], _Award] = field(default_factory=dict)
-    contracts: dict[tuple[str, str], _Award] = field(default_factory=dict)
+    #: Contracts by (ocid, award id, contract id): an award may be implemented by several contracts.
+    contracts: dict[tuple[str, str, str | None], _Award] = field(default_factory=dict)
     releases: int = 0
     without_awards: int = 0
     superseded: int = 0
@@ -289,8 +297,9 @@ class _Mapper:
             raise self.error(f"currency {_show(currency)} is not an ISO 4217 code", [*path, "value", "currency"])
         return amount, currency
 
-    def record(self, found: _Award, contract: _Award | None) -> dict[str, Any]:
-        """The record of one award; raises _Gap for a gap and EvidenceError for malformed OCDS."""
+    def record(self, found: _Award, contract: _Award | None, *, one_of_several: bool = False) -> dict[str, Any]:
+        """The record of one award (or, ``one_of_several``, of one of the contracts implementing it); raises
+        _Gap for a gap and EvidenceError for malformed OCDS."""
         award, release, path = found.award, found.release, found.path
         tender: Mapping[str, Any] = release["tender"] if isinstance(release.get("tender"), dict) else {}
         parties = _parties(release)
@@ -341,10 +350,13 @@ class _Mapper:
             raise _Gap("no title")
 
         ocid, award_id = found.key
+        # One of several contracts of an award is a record of its own, named by the contract's id.
+        contract_id = _id(contract.award.get("id")) if contract is not None and one_of_several else None
+        own_id = contract_id or award_id
         record: dict[str, Any] = {
             # Contracts Finder award ids already start with the ocid (globally unique); others are
             # unique only within their ocid, so the ocid is prefixed.
-            "id": award_id if award_id.startswith(ocid) else f"{ocid}/{award_id}",
+            "id": own_id if own_id.startswith(ocid) else f"{ocid}/{own_id}",
             "title": title,
             "supplier": names[0],
             "suppliers": names,
@@ -369,10 +381,11 @@ class _Mapper:
             "buyer": _buyer(release, parties),
             "notice_url": _notice_url(award),
             "ocds_award_id": award_id,
+            "ocds_contract_id": contract_id,
             "ocds_release_id": _id(release.get("id")),
             "ocds_method": _text(tender.get("procurementMethod")),
             "ocds_method_details": _text(tender.get("procurementMethodDetails")),
-            "ocds_pointer": self.pointer(path),
+            "ocds_pointer": self.pointer(contract.path if contract is not None and one_of_several else path),
         }
         record.update({k: v for k, v in optional.items() if v is not None})
         return record
@@ -538,7 +551,8 @@ def _scan(mapper: _Mapper, releases: Iterator[tuple[Any, JsonPath]]) -> _Scan:
             continue
         released = _released(release)
         has_awards = False
-        for name, table in (("awards", scan.awards), ("contracts", scan.contracts)):
+        tables: tuple[tuple[str, dict[Any, _Award]], ...] = (("awards", scan.awards), ("contracts", scan.contracts))
+        for name, table in tables:
             items = release.get(name)
             if items is None:
                 continue
@@ -563,14 +577,15 @@ def _scan(mapper: _Mapper, releases: Iterator[tuple[Any, JsonPath]]) -> _Scan:
                 has_awards = True
                 order += 1
                 found = _Award((ocid, ref), item, release, item_path, order, released)
-                earlier = table.get(found.key)
+                key: Any = found.key if name == "awards" else (ocid, ref, _id(item.get("id")))
+                earlier = table.get(key)
                 if earlier is None:
-                    table[found.key] = found
+                    table[key] = found
                     continue
                 if name == "awards":
                     scan.superseded += 1
                 if _newer(found, earlier):
-                    table[found.key] = found
+                    table[key] = found
         if not has_awards:
             scan.without_awards += 1
     return scan
@@ -736,24 +751,36 @@ def _document(
     paths: list[JsonPath] = []
     gaps: list[tuple[str, JsonPath]] = []
     unsuccessful = 0
+    by_award: dict[tuple[str, str], list[_Award]] = {}
+    for implementing in sorted(scan.contracts.values(), key=lambda c: c.order):
+        by_award.setdefault(implementing.key, []).append(implementing)
+    several = 0  # awards implemented by more than one contract: a record per contract
     for found in sorted(scan.awards.values(), key=lambda a: a.order):
-        contract = scan.contracts.get(found.key)
-        if contract is None and found.award.get("status") == "unsuccessful":
+        contracts: list[_Award | None] = list(by_award.get(found.key, [])) or [None]
+        if contracts == [None] and found.award.get("status") == "unsuccessful":
             unsuccessful += 1
             continue
-        try:
-            record = mapper.record(found, contract)
-        except _Gap as gap:
-            gaps.append((str(gap), found.path))
-            continue
-        records.append(record)
-        paths.append(found.path)
-    orphans = [c for key, c in scan.contracts.items() if key not in scan.awards]
-    gaps.extend(("a contract whose award is not in this file", c.path) for c in orphans)
+        several += len(contracts) > 1
+        for contract in contracts:
+            at = contract.path if contract is not None and len(contracts) > 1 else found.path
+            try:
+                record = mapper.record(found, contract, one_of_several=len(contracts) > 1)
+            except _Gap as gap:
+                gaps.append((str(gap), at))
+                continue
+            records.append(record)
+            paths.append(at)
+    orphans = [c for key, cs in by_award.items() if key not in scan.awards for c in cs]
+    gaps.extend((ORPHAN, c.path) for c in orphans)
 
     if gaps and not records:
         raise EvidenceError(
-            [mapper.problem(f"this award cannot be read as a contract: {why}", path) for why, path in gaps]
+            [
+                mapper.problem(
+                    f"this award cannot be read as a contract: {why}{_ORPHAN_HINT if why == ORPHAN else ''}", path
+                )
+                for why, path in gaps
+            ]
         )
 
     def locate(index: int) -> int | None:
@@ -764,12 +791,22 @@ def _document(
             kind=KIND,
             records=records,
             locate=locate,
-            source=_summary(package, publisher, scan, len(records)),
+            source=_summary(
+                package, publisher, scan, len({(r["ocid"], r["ocds_award_id"]) for r in records}), len(records)
+            ),
             collected_on=collected_on,
             records_line=records_line,
             pointers=[mapper.pointer(path) for path in paths],
             notes=(
                 *_notes(scan, unsuccessful, gaps, where),
+                *(
+                    [
+                        f"{_plural(several, 'award')} implemented by several contracts: one record per contract"
+                        " (its id, value, period and status; the award's suppliers, as OCDS 1.1 contracts name none)"
+                    ]
+                    if several
+                    else []
+                ),
                 "not provided by OCDS (rules that need them report insufficient evidence): "
                 + ", ".join(sorted(NOT_PROVIDED)),
             ),
@@ -778,11 +815,12 @@ def _document(
     ]
 
 
-def _summary(package: str, publisher: str | None, scan: _Scan, mapped: int) -> str:
-    """The document's ``source``: what was read, and how many awards were mapped from it."""
+def _summary(package: str, publisher: str | None, scan: _Scan, awards: int, records: int) -> str:
+    """The document's ``source``: what was read, and how many awards (and records) were mapped from it."""
+    as_records = f" (as {_plural(records, 'contract record')})" if records != awards else ""
     return (
         f"OCDS {package}" + (f" ({publisher})" if publisher else "") + "; "
-        f"{_plural(mapped, 'award')} mapped from {_plural(scan.releases, 'release')}"
+        f"{_plural(awards, 'award')} mapped{as_records} from {_plural(scan.releases, 'release')}"
     )
 
 
