@@ -116,6 +116,12 @@ def test_bad_xml_is_located(data: bytes, expected: str) -> None:
     assert problems(data) == [expected]
 
 
+def test_absurd_nesting_is_located_not_a_recursion_error() -> None:
+    deep = "<components><component type='library'><name>x</name>" * 400 + "</component></components>" * 400
+    found = problems(_bom(deep))
+    assert found == ["bom.xml:3: elements nested more than 512 levels deep"]
+
+
 def test_an_xml_bom_runs_through_check_in_a_directory(workdir: Path, run_cli: Any) -> None:
     (workdir / "evidence").mkdir()
     (workdir / "evidence" / "bom.xml").write_bytes(LARAVEL_XML.read_bytes())

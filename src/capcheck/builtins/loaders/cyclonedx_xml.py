@@ -27,6 +27,8 @@ from capcheck.core.loading import Document, LoadContext, SourceFile
 __all__ = ["load_cyclonedx_xml"]
 
 _NAMESPACE = re.compile(r"http://cyclonedx\.org/schema/bom/(1\.[0-9])\Z")
+#: The deepest element nesting read (a BOM's components nest two elements a level; JSON BOMs stop at 1024).
+MAX_DEPTH = 512
 #: A component's child elements whose text is kept as it is, by the JSON key they are.
 _TEXT = ("name", "version", "group", "purl", "publisher", "author", "description")
 
@@ -63,6 +65,8 @@ def _parse(source: SourceFile) -> _Element:
         )
 
     def start(tag: str, attributes: dict[str, str]) -> None:
+        if len(stack) >= MAX_DEPTH:
+            raise source.fail(f"elements nested more than {MAX_DEPTH} levels deep", line=parser.CurrentLineNumber)
         namespace, _, name = tag.rpartition(" ")
         element = _Element(name, namespace, attributes, parser.CurrentLineNumber)
         (stack[-1].children if stack else root).append(element)
