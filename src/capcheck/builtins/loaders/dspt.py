@@ -54,7 +54,16 @@ STATUSES: Mapping[str, str] = {
     "approaching standards": "approaching-standards",
     "standards not met": "standards-not-met",
     "not published": "not-published",
+    # The 2018/19 and 2019/20 editions' lower bar, withdrawn on 1 March 2021 for Approaching Standards (which
+    # asks more): the standards were not met. Portal exports still list it for organisations that have not
+    # published since (1,191 of 64,201 rows in the real September 2022 export).
+    "entry level": "standards-not-met",
 }
+#: The note on records whose status text said "Entry Level" (read as standards-not-met).
+ENTRY_LEVEL_NOTE = (
+    "with the status 'Entry Level' (2018/19 and 2019/20 only, withdrawn on 1 March 2021, below Approaching"
+    " Standards) read as standards-not-met; status_text keeps the published text"
+)
 #: ``Primary Sector`` -> the kind's ``org_type``, first match (a word in the text) wins.
 SECTORS: tuple[tuple[re.Pattern[str], str], ...] = tuple(
     (re.compile(pattern, re.IGNORECASE), org_type)
@@ -306,6 +315,9 @@ def load_dspt(source: SourceFile, context: LoadContext) -> Sequence[Document]:
         notes.append(f"{_DELIMITER_NAMES[delimiter]}-separated")
     if encoding_note is not None:
         notes.append(encoding_note)
+    entry_level = _entry_level(records)
+    if entry_level:
+        notes.append(f"{entry_level} {ENTRY_LEVEL_NOTE}")
     if mapper.serials:
         dates = "1 date" if mapper.serials == 1 else f"{mapper.serials} dates"
         notes.append(f"{dates} of publication written as Excel serial day numbers (45107 is 2023-06-30)")
@@ -346,6 +358,22 @@ def fill_from_status_text(doc: Document, context: LoadContext) -> None:
     if filled:
         records = "1 record" if filled == 1 else f"{filled} records"
         doc.notes = (*doc.notes, f"status and edition read from status_text for {records}")
+    entry_level = _entry_level(doc.records)
+    if entry_level:
+        doc.notes = (*doc.notes, f"{entry_level} {ENTRY_LEVEL_NOTE}")
+
+
+def _entry_level(records: Sequence[Any]) -> str | None:
+    """How many records' status text was 'Entry Level' ("3 records"), or None."""
+    count = sum(
+        1
+        for r in records
+        if type(r) is dict
+        and r.get("status") == "standards-not-met"
+        and isinstance(r.get("status_text"), str)
+        and r["status_text"].lower().rstrip().endswith("entry level")
+    )
+    return None if not count else "1 record" if count == 1 else f"{count} records"
 
 
 @hookimpl
