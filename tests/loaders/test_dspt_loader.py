@@ -339,7 +339,7 @@ def test_status_text_fills_status_and_edition_and_never_replaces_them(kinds: dic
 
 
 def test_the_withdrawn_entry_level_status_of_real_exports_reads_as_not_met(
-    workdir: Path, kinds: dict[str, EvidenceKind], loaders: dict[str, Loader]
+    workdir: Path, run_cli, kinds: dict[str, EvidenceKind], loaders: dict[str, Loader]
 ) -> None:
     """The DSPT portal's export of September 2022 (64,201 rows, nhsx/open-cyber) still lists '18/19 Entry Level'
     and '19/20 Entry Level' for 1,191 organisations: the adapter refused the file ('not a DSPT status') and a
@@ -366,6 +366,12 @@ def test_the_withdrawn_entry_level_status_of_real_exports_reads_as_not_met(
         " Approaching Standards) read as standards-not-met; status_text keeps the published text"
     )
     assert note in loaded.notes
+    # Through check (the enricher runs on the adapter's records too): the note once, the row failing CYBER-004.
+    result = run_cli("check", "dspt.csv", "--as-of", "2022-09-09", "--select", "CYBER-004", "--format", "json")
+    assert result.exit_code == 1, result.stderr
+    document = json.loads(result.stdout)
+    assert document["evidence"][0]["notes"].count(note) == 1
+    assert [f["evidence"]["record_id"] for f in document["findings"] if f["status"] == "fail"] == ["A06K"]
     # The same through the enricher, for a mapped register or workbook.
     doc = Document(kind="dspt-assessments", records=[{"status_text": "18/19 Entry Level"}], locate=lambda index: None)
     dspt.fill_from_status_text(doc, LoadContext(kinds=kinds))

@@ -344,7 +344,7 @@ def fill_from_status_text(doc: Document, context: LoadContext) -> None:
     mapped with ``Status = "status_text"`` keeps the edition a value map to ``status`` would lose. A value the
     record gives is never replaced; a text that is not a DSPT status is left for validation to name."""
     del context  # no options
-    filled = 0
+    filled: list[dict[str, Any]] = []
     for record in doc.records:
         if type(record) is not dict or "status" in record or not isinstance(record.get("status_text"), str):
             continue
@@ -354,11 +354,11 @@ def fill_from_status_text(doc: Document, context: LoadContext) -> None:
         edition, record["status"] = parsed
         if edition is not None and "edition" not in record:
             record["edition"] = edition
-        filled += 1
+        filled.append(record)
     if filled:
-        records = "1 record" if filled == 1 else f"{filled} records"
+        records = "1 record" if len(filled) == 1 else f"{len(filled)} records"
         doc.notes = (*doc.notes, f"status and edition read from status_text for {records}")
-    entry_level = _entry_level(doc.records)
+    entry_level = _entry_level(filled)  # only those filled here: the export's loader notes its own
     if entry_level:
         doc.notes = (*doc.notes, f"{entry_level} {ENTRY_LEVEL_NOTE}")
 
