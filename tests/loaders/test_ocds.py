@@ -498,6 +498,8 @@ def test_an_ocds_package_named_json_is_recognised_by_its_content(tmp_path: Path)
         (b'{"ocid": "ocds-1", "id": "r1", "date": "2025-01-01", "tag": ["award"], "initiationType": "tender"', True),
         (b'{"publisher": {"name": "p"}, "versionedRelease": {"planning": {"budget": {"amount": [', True),
         (b'{"ocid": "ocds-1", "name": "a register that only mentions an ocid"}', False),
+        (b'{"ocid": "ocds-a1-mt-06", "id": "06", "tag": "award", "parties": [], "awards": [', True),  # Montreal
+        (b'{"kind": "supplier-contracts", "records": [{"id": "C-1", "ocid": "ocds-1", "tags": ["x"]}]}', False),
     ],
 )
 def test_the_content_test(head: bytes, claimed: bool) -> None:

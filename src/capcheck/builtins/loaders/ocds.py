@@ -860,6 +860,10 @@ _OCID = re.compile(rb'"ocid"\s*:')
 #: Keys only OCDS has: a release's required ``initiationType``, a record's ``compiledRelease`` and
 #: ``versionedRelease``.
 _OCDS_KEY = re.compile(rb'"(?:initiationType|compiledRelease|versionedRelease)"\s*:')
+#: A release's ``tag`` beside one of its blocks: publishers that leave out ``initiationType`` (Montreal) still
+#: tag their releases.
+_TAG = re.compile(rb'"tag"\s*:')
+_BLOCK = re.compile(rb'"(?:planning|tender|awards|contracts)"\s*:')
 #: A record's versioned or compiled release: it may come before the record's ``ocid`` and fill the first
 #: 64 KiB (CDMX's records open with a 190 KB versionedRelease), so it is enough on its own.
 _RECORD_KEY = re.compile(rb'"(?:compiledRelease|versionedRelease)"\s*:\s*\{')
@@ -867,14 +871,18 @@ _RECORD_KEY = re.compile(rb'"(?:compiledRelease|versionedRelease)"\s*:\s*\{')
 
 def claims_ocds(head: bytes) -> bool:
     """Whether a JSON file's first bytes are OCDS: an object with an ``"ocid"`` and either a ``"releases": [``
-    list (a release or record package, or a record) or a key only OCDS has (a single release's
-    ``initiationType``, a record's ``compiledRelease``); or an object opening with a record's versioned or
-    compiled release."""
+    list (a release or record package, or a record), a key only OCDS has (a single release's
+    ``initiationType``, a record's ``compiledRelease``) or a release's ``tag`` beside one of its blocks
+    (``tender``, ``awards`` ...); or an object opening with a record's versioned or compiled release."""
     start = head.lstrip(b"\xef\xbb\xbf \t\r\n")
     if start[:1] != b"{":
         return False
     if _OCID.search(head) is not None:
-        return _PACKAGE.search(head) is not None or _OCDS_KEY.search(head) is not None
+        return (
+            _PACKAGE.search(head) is not None
+            or _OCDS_KEY.search(head) is not None
+            or (_TAG.search(head) is not None and _BLOCK.search(head) is not None)
+        )
     return _RECORD_KEY.search(head) is not None
 
 
