@@ -500,6 +500,12 @@ def test_an_ocds_package_named_json_is_recognised_by_its_content(tmp_path: Path)
         (b'{"ocid": "ocds-1", "name": "a register that only mentions an ocid"}', False),
         (b'{"ocid": "ocds-a1-mt-06", "id": "06", "tag": "award", "parties": [], "awards": [', True),  # Montreal
         (b'{"kind": "supplier-contracts", "records": [{"id": "C-1", "ocid": "ocds-1", "tags": ["x"]}]}', False),
+        # OCDS's release schema names ocid, tag and initiationType as properties: a JSON Schema, not data
+        (
+            b'{"id": "release-schema.json", "$schema": "http://json-schema.org/draft-04/schema#", "properties":'
+            b' {"ocid": {"type": "string"}, "tag": {}, "initiationType": {}, "tender": {}}}',
+            False,
+        ),
     ],
 )
 def test_the_content_test(head: bytes, claimed: bool) -> None:

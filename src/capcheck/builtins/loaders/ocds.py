@@ -863,6 +863,8 @@ _OCDS_KEY = re.compile(rb'"(?:initiationType|compiledRelease|versionedRelease)"\
 #: A release's ``tag`` beside one of its blocks: publishers that leave out ``initiationType`` (Montreal) still
 #: tag their releases.
 _TAG = re.compile(rb'"tag"\s*:')
+_SCHEMA = re.compile(rb'"\$schema"\s*:')
+_PROPERTIES = re.compile(rb'"properties"\s*:\s*\{')
 _BLOCK = re.compile(rb'"(?:planning|tender|awards|contracts)"\s*:')
 #: A record's versioned or compiled release: it may come before the record's ``ocid`` and fill the first
 #: 64 KiB (CDMX's records open with a 190 KB versionedRelease), so it is enough on its own.
@@ -875,8 +877,8 @@ def claims_ocds(head: bytes) -> bool:
     ``initiationType``, a record's ``compiledRelease``) or a release's ``tag`` beside one of its blocks
     (``tender``, ``awards`` ...); or an object opening with a record's versioned or compiled release."""
     start = head.lstrip(b"\xef\xbb\xbf \t\r\n")
-    if start[:1] != b"{":
-        return False
+    if start[:1] != b"{" or (_SCHEMA.search(head) is not None and _PROPERTIES.search(head) is not None):
+        return False  # not data: OCDS's own schema (its properties are ocid, tag, initiationType ...)
     if _OCID.search(head) is not None:
         return (
             _PACKAGE.search(head) is not None
