@@ -341,11 +341,42 @@ def test_an_award_implemented_by_several_contracts_is_a_record_per_contract() ->
     assert doc.source == "OCDS release package; 1 award mapped (as 2 contract records) from 4 releases"
     assert (
         "1 award implemented by several contracts: one record per contract (its id, value, period and status;"
-        " the award's suppliers, as OCDS 1.1 contracts name none)"
+        " its suppliers where the contract names them, else the award's)"
     ) in doc.notes
     # One contract of an award: the award's id, as before.
     [record] = load({"releases": [award_release, contract("C1", 900, "2")]}).records
     assert (record["id"], record["value"], record["ocds_pointer"]) == ("ocds-x-1/A1", 900, "/releases/0/awards/0")
+
+
+def test_a_contract_that_names_its_supplier_is_with_that_supplier() -> None:
+    """An award of two suppliers, each signing its own contract, the contract naming its supplier (the Contract
+    suppliers extension as a list; Paraguay's DNCP writes one object): each record is with its own supplier,
+    not the award's first for all of them."""
+    two = award("A1", suppliers=[{"id": "S1", "name": "Acme Ltd"}, {"id": "S2", "name": "Beta plc"}])
+    parties = [{"id": "S2", "name": "Beta plc", "roles": ["supplier"], "details": {"scale": "sme"}}]
+
+    def signed(contract_id: str, suppliers: Any) -> dict[str, Any]:
+        return {"id": contract_id, "awardID": "A1", "status": "active", "suppliers": suppliers}
+
+    doc = load(
+        {
+            "releases": [
+                release(two),
+                release(
+                    contracts=[signed("C1", [{"id": "S1", "name": "Acme Ltd"}]), signed("C2", {"id": "S2"})],
+                    parties=parties,
+                    date="2025-02-01T00:00:00Z",
+                ),
+            ]
+        }
+    )
+    assert sorted((r["id"], r["supplier"], r["suppliers"], r.get("sme")) for r in doc.records) == [
+        ("ocds-x-1/C1", "Acme Ltd", ["Acme Ltd"], None),
+        ("ocds-x-1/C2", "Beta plc", ["Beta plc"], True),  # named through the contract release's parties
+    ]
+    # A contract that names no supplier keeps the award's.
+    [record] = load({"releases": [release(two, contracts=[signed("C1", None)])]}).records
+    assert record["suppliers"] == ["Acme Ltd", "Beta plc"]
 
 
 def test_a_contract_release_alone_says_to_give_its_award_too() -> None:

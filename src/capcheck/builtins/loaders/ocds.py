@@ -307,6 +307,18 @@ class _Mapper:
         if not isinstance(suppliers, list) or not all(isinstance(s, dict) for s in suppliers):
             raise self.error("'suppliers' must be a list of organisation references", [*path, "suppliers"])
         names = [n for n in (_text(s.get("name")) or _party_name(parties, s.get("id")) for s in suppliers) if n]
+        # A contract that names its suppliers (the Contract suppliers extension; Paraguay's DNCP gives one object)
+        # says who signed it: for an award of several suppliers and contracts, each contract's own supplier.
+        if contract is not None:
+            signed = contract.award.get("suppliers")
+            signed = [signed] if isinstance(signed, dict) else signed
+            if isinstance(signed, list) and signed and all(isinstance(s, dict) for s in signed):
+                contract_parties = _parties(contract.release) or parties
+                signed_names = [
+                    n for n in (_text(s.get("name")) or _party_name(contract_parties, s.get("id")) for s in signed) if n
+                ]
+                if signed_names:
+                    names, suppliers, parties = signed_names, signed, contract_parties
         if not names:
             raise _Gap("no supplier")
 
@@ -802,7 +814,8 @@ def _document(
                 *(
                     [
                         f"{_plural(several, 'award')} implemented by several contracts: one record per contract"
-                        " (its id, value, period and status; the award's suppliers, as OCDS 1.1 contracts name none)"
+                        " (its id, value, period and status; its suppliers where the contract names them, else the"
+                        " award's)"
                     ]
                     if several
                     else []
