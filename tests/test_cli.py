@@ -620,8 +620,8 @@ def test_hostile_paths_through_the_cli(run_cli, workdir: Path) -> None:
     assert result.stderr == (
         "capcheck: evidence error: 3 problems\n"
         "  pipe.json: not a regular file (a pipe, socket or device)\n"
-        "  empty-dir: no evidence files here (looked for .cdx.json, .csv, .json, .ocds.json, .ods, .spdx.json, "
-        ".toml, .xls, .xlsm, .xlsx, .yaml, .yml)\n"
+        "  empty-dir: no evidence files here (looked for .cdx.json, .csv, .json, .jsonl, .ocds.json, .ods, .spdx, "
+        ".spdx.json, .toml, .xls, .xlsm, .xlsx, .xml, .yaml, .yml)\n"
         "  missing.yaml: no such file or directory\n"
     )
 

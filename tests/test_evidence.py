@@ -286,6 +286,30 @@ def test_a_duplicate_in_a_later_file_keeps_the_first_use(load, workdir: Path) ->
     ]
 
 
+def test_a_second_export_of_the_same_register_is_one_problem_saying_what_to_do(load, workdir: Path) -> None:
+    """Two snapshots of the NHS DSPT status list (October and November) share every ODS code: each row was a
+    duplicate-id problem of its own (42 for the ICB list) and none said what to do. The first five are
+    listed; the rest are one problem naming both files and the two ways out."""
+    (workdir / "ev").mkdir()
+    ids = [f"A-{n}" for n in range(8)]
+    (workdir / "ev" / "a.json").write_text(assets_json(*ids))
+    (workdir / "ev" / "b.json").write_text(assets_json("B-1", *ids))
+    found = load.problems("ev")
+    assert found[:5] == [
+        f"ev/b.json:1: /records/{n + 1}/id: duplicate it-assets id 'A-{n}': already used at ev/a.json /records/{n}"
+        for n in range(5)
+    ]
+    assert found[5:] == [
+        "ev/b.json: ... 8 of the 9 it-assets records here have ids already used in ev/a.json (the first 5 are"
+        " listed above): if the two files are exports or snapshots of the same register, give only one of them"
+        " (the latest); if they are different records, make their ids differ (a [[mapping]] id template, such as"
+        ' "{org_code}-{edition}")'
+    ]
+    # Five repeats or fewer are listed one by one, as before.
+    (workdir / "ev" / "b.json").write_text(assets_json(*ids[:5]))
+    assert len(load.problems("ev")) == 5
+
+
 @pytest.mark.parametrize(
     "schema",
     [

@@ -198,6 +198,26 @@ def test_the_real_dspt_icb_export(run_cli, copy_fixture: Callable[..., Path], lo
     )
 
 
+def test_a_status_text_column_is_not_followed_by_a_status_to_set(run_cli, workdir: Path) -> None:
+    """The real DSPT portal export of September 2022 holds statuses of five editions (over twelve distinct
+    texts): the column was read as status_text by its name, and the suggestion then offered a commented
+    `set = { status = "..." }`, one status for every organisation, for a field the DSPT enricher fills in
+    from the text row by row."""
+    statuses = [
+        f"{y:02d}/{y + 1:02d} {s}"
+        for y in range(18, 23)
+        for s in ("Standards Met", "Standards Exceeded", "Approaching Standards")
+    ]
+    rows = "".join(f"C{i},Org {i},{status}\n" for i, status in enumerate(statuses))
+    (workdir / "statuses.csv").write_text("Code,Organisation Name,Status\n" + rows, encoding="utf-8")
+    [table] = inspect_json(run_cli, "statuses.csv")["tables"]
+    text = table["suggested_mapping"]
+    mapping = tomllib.loads(text)["mapping"][0]
+    assert mapping["kind"] == "dspt-assessments" and mapping["rename"]["Status"] == "status_text"
+    assert "status" not in mapping.get("set", {})
+    assert "status =" not in text and "not found: status" not in text, text
+
+
 def test_a_semicolon_separated_export_with_decimal_commas(run_cli, workdir: Path, load) -> None:
     (workdir / "contracts.csv").write_bytes(
         b"Vertragsregister\r\nRef;Title;Supplier;Annual Value;Start;Status\r\n"

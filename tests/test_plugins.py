@@ -147,7 +147,7 @@ def test_plugins_command_lists_what_each_registered(run_cli, copy_fixture: Calla
     [sample] = [line for line in lines if line.startswith("./sample_plugin.py ")]
     assert "module" in sample and "1 rule" in sample
     [ocds] = [line for line in lines if line.startswith("capcheck.builtins.loaders.ocds ")]
-    assert ocds.endswith("1 content loader, 1 loader extension")  # .json by content, .ocds.json by name
+    assert ocds.endswith("1 content loader, 2 loader extensions")  # .json by content, .ocds.json and .jsonl by name
 
 
 def test_two_content_loaders_of_one_name_stop_the_run() -> None:

@@ -34,7 +34,8 @@ def test_named_files_of_any_type_are_checked(registry: Registry, copy_fixture: C
         validate_paths(registry, [Path("notes.txt")], Config())
     assert [str(p) for p in info.value.problems] == [
         "notes.txt: cannot read .txt files as evidence "
-        "(readable: .cdx.json, .csv, .json, .ocds.json, .ods, .spdx.json, .toml, .xls, .xlsm, .xlsx, .yaml, .yml)"
+        "(readable: .cdx.json, .csv, .json, .jsonl, .ocds.json, .ods, .spdx, .spdx.json, .toml, .xls, .xlsm, .xlsx,"
+        " .xml, .yaml, .yml)"
     ]
 
 

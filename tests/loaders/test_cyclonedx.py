@@ -100,6 +100,44 @@ def test_nested_components_are_read_with_their_pointer() -> None:
     ]
 
 
+def test_a_package_nested_under_two_components_is_one_asset_counted_in_a_note() -> None:
+    """The CycloneDX npm tools list a package under every parent whose node_modules holds it (the same purl,
+    another bom-ref): the real juice-shop 'bare' SBOM lists 137 such repeats, and each was a duplicate-id
+    error that stopped the run. The package is one component of the system: read once, the repeats counted."""
+
+    def dep(parent: str, name: str) -> dict[str, Any]:
+        return {
+            "type": "library",
+            "name": name,
+            "version": "4.3.4",
+            "purl": f"pkg:npm/{name}@4.3.4",
+            "bom-ref": f"{parent}|{name}@4.3.4",
+        }
+
+    doc = load(
+        bom(
+            {"type": "library", "name": "agent-base", "version": "6.0.2", "components": [dep("agent-base", "debug")]},
+            {
+                "type": "library",
+                "name": "agentkeepalive",
+                "version": "4.2.1",
+                "components": [dep("agentkeepalive", "debug"), dep("agentkeepalive", "ms")],
+            },
+        )
+    )
+    assert [r["sbom_pointer"] for r in doc.records] == [
+        "/components/0",
+        "/components/0/components/0",
+        "/components/1",
+        "/components/1/components/1",
+    ]
+    assert [r["id"] for r in doc.records].count("Referrals@3.1/pkg:npm/debug@4.3.4") == 1
+    assert doc.notes[0] == (
+        "1 component listed again (the same purl, bom-ref or name@version as one read before, e.g. a package"
+        " nested under two others) read once: /components/1/components/0"
+    )
+
+
 @pytest.mark.parametrize(
     ("head", "claimed"),
     [
@@ -147,6 +185,9 @@ def test_an_sbom_runs_through_check_without_failing_on_what_it_cannot_say(workdi
     one = next(f for f in doc["findings"] if f["rule_id"] == "INFRA-004")
     assert one["message"].startswith("insufficient evidence: the cyclonedx source does not carry `")
     assert one["evidence"]["pointer"].startswith("/components/")
+    # INFRA-002 groups by environment, which an SBOM cannot carry: the group says so (it was "<missing>").
+    text = run_cli("check", "bom.json", "--as-of", "2026-11-25", "--select", "INFRA-002").stdout
+    assert "<missing>" not in text and "bom.json  not provided by the source  SKIP" in text, text
 
 
 def test_an_end_of_life_component_fails_infra_006_citing_the_snapshot(workdir: Path, run_cli: Any) -> None:

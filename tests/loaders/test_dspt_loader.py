@@ -37,6 +37,7 @@ def _load(path: Path, kinds: dict[str, EvidenceKind], loaders: dict[str, Loader]
         ("22/23 Standards Exceeded", ("22/23", "standards-exceeded")),
         ("24/25 Standards Not Met", ("24/25", "standards-not-met")),
         ("Not Published", (None, "not-published")),
+        ("19/20 Entry Level", ("19/20", "standards-not-met")),  # withdrawn 1 March 2021: not met
         ("99/00 Standards Met", ("99/00", "standards-met")),
         ("22/24 Standards Met", None),  # not one financial year
         ("22/23 Compliant", None),
@@ -335,3 +336,44 @@ def test_status_text_fills_status_and_edition_and_never_replaces_them(kinds: dic
         (None, None),
     ]
     assert doc.notes == ("status and edition read from status_text for 3 records",)
+
+
+def test_the_withdrawn_entry_level_status_of_real_exports_reads_as_not_met(
+    workdir: Path, run_cli, kinds: dict[str, EvidenceKind], loaders: dict[str, Loader]
+) -> None:
+    """The DSPT portal's export of September 2022 (64,201 rows, nhsx/open-cyber) still lists '18/19 Entry Level'
+    and '19/20 Entry Level' for 1,191 organisations: the adapter refused the file ('not a DSPT status') and a
+    workbook of it, mapped as inspect suggests, failed validation 51 times without naming the text."""
+    from capcheck.core.loading import Document, LoadContext
+
+    path = workdir / "dspt.csv"
+    path.write_text(
+        HEADER
+        + "RJ1,GUY'S AND ST THOMAS',21/22 Standards Met,30/06/2022,Trust\n"
+        + "A06K,BRITISH HOME,19/20 Entry Level,24/01/2020,Other (including charities)\n",
+        encoding="utf-8",
+    )
+    evidence = _load(path, kinds, loaders)
+    records = {r["id"]: r for r in evidence.records("dspt-assessments")}
+    assert (records["A06K"]["status"], records["A06K"]["edition"], records["A06K"]["status_text"]) == (
+        "standards-not-met",
+        "19/20",
+        "19/20 Entry Level",
+    )
+    [loaded] = evidence.files
+    note = (
+        "1 record with the status 'Entry Level' (2018/19 and 2019/20 only, withdrawn on 1 March 2021, below"
+        " Approaching Standards) read as standards-not-met; status_text keeps the published text"
+    )
+    assert note in loaded.notes
+    # Through check (the enricher runs on the adapter's records too): the note once, the row failing CYBER-004.
+    result = run_cli("check", "dspt.csv", "--as-of", "2022-09-09", "--select", "CYBER-004", "--format", "json")
+    assert result.exit_code == 1, result.stderr
+    document = json.loads(result.stdout)
+    assert document["evidence"][0]["notes"].count(note) == 1
+    assert [f["evidence"]["record_id"] for f in document["findings"] if f["status"] == "fail"] == ["A06K"]
+    # The same through the enricher, for a mapped register or workbook.
+    doc = Document(kind="dspt-assessments", records=[{"status_text": "18/19 Entry Level"}], locate=lambda index: None)
+    dspt.fill_from_status_text(doc, LoadContext(kinds=kinds))
+    assert (doc.records[0]["status"], doc.records[0]["edition"]) == ("standards-not-met", "18/19")
+    assert doc.notes[-1] == note

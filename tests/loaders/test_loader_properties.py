@@ -9,6 +9,7 @@ import shutil
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -121,6 +122,17 @@ ADAPTED = {
     "bom.json": _cut(REAL / "cyclonedx-laravel-7.12.0-bom.1.4.json", "components", 3),
     "sbom.json": (Path(__file__).parent.parent / "fixtures" / "sbom" / "referrals-portal.spdx.json").read_bytes(),
     "notices.json": _cut(REAL / "contracts-finder-extract.ocds.json", "releases", 2),
+    # The forms read into those adapters' shapes: OCDS JSON Lines and a single release, CycloneDX XML, SPDX tag-value.
+    "notices.jsonl": b"".join(
+        json.dumps(r).encode() + b"\n"
+        for r in json.loads(_cut(REAL / "contracts-finder-extract.ocds.json", "releases", 3))["releases"]
+    ),
+    "release.json": json.dumps(
+        json.loads(_cut(REAL / "contracts-finder-extract.ocds.json", "releases", 3))["releases"][2], indent=1
+    ).encode(),
+    "bom.xml": (REAL / "cyclonedx-laravel-7.12.0-bom.1.4.xml").read_bytes()[:6000].rsplit(b"</component>", 1)[0]
+    + b"</component></components></bom>\n",
+    "sbom.spdx": (REAL / "spdx-example6-lib.spdx").read_bytes(),
 }
 
 
@@ -132,17 +144,26 @@ ADAPTED = {
 )
 @given(name=st.sampled_from(sorted(ADAPTED)), data=st.data())
 def test_the_content_adapters_never_fail_on_mutated_real_files(
-    load, scratch: Path, name: str, data: st.DataObject
+    kinds: dict[str, Any], loaders: dict[str, Any], scratch: Path, name: str, data: st.DataObject
 ) -> None:
     """Mutated real exports (bytes in other encodings, separators, truncation, duplicate lines) are read by their
     adapter, or by the plain loader, or refused with problems naming the file; never a crash."""
     from capcheck.builtins.loaders import cyclonedx, dspt, ocds, spdx
+    from capcheck.core.evidence import load_evidence
 
     adapters = [loader for module in (dspt, ocds, cyclonedx, spdx) for loader in module.capcheck_loaders()]
+    # The adapters' own extensions (.jsonl, .xml, .spdx, .ocds.json ...) beside the plain loaders'.
+    by_extension = {**loaders, **{ext: a for a in adapters if a.claims is None for ext in a.extensions}}
     path = scratch / name
     path.write_bytes(data.draw(mutated(ADAPTED[name])))
     try:
-        load(path, content_loaders=[a for a in adapters if a.claims is not None], enrichers=dspt.capcheck_enrichers())
+        load_evidence(
+            [path],
+            loaders=by_extension,
+            kinds=kinds,
+            content_loaders=[a for a in adapters if a.claims is not None],
+            enrichers=dspt.capcheck_enrichers(),
+        )
     except EvidenceError as exc:
         for problem in exc.problems:
             assert problem.path is not None and problem.path.endswith(name), problem

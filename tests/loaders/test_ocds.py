@@ -308,6 +308,86 @@ def test_a_contract_in_a_later_release_applies_and_keeps_the_award_value() -> No
     assert (record["status"], record["value"], record["start_date"]) == ("active", 1000, "2025-01-01")
 
 
+def test_an_award_implemented_by_several_contracts_is_a_record_per_contract() -> None:
+    """OCDS allows several contracts per award (Paraguay's DNCP publishes one contract per supplier of a
+    four-supplier award, each in its own release). Only the latest contract was kept, silently: the award
+    read as one contract of PYG 184 million instead of four totalling PYG 2,116 million."""
+    award_release = release(award("A1", value={"amount": 3000, "currency": "GBP"}, contractPeriod=None))
+
+    def contract(contract_id: str, amount: int, day: str) -> dict[str, Any]:
+        return release(
+            contracts=[
+                {
+                    "id": contract_id,
+                    "awardID": "A1",
+                    "status": "active",
+                    "value": {"amount": amount, "currency": "GBP"},
+                    "period": {"startDate": f"2025-0{day}-01T00:00:00Z"},
+                }
+            ],
+            date=f"2025-0{day}-15T00:00:00Z",
+        )
+
+    # The second contract is published again later (an update): it supersedes its earlier release.
+    updated = contract("C2", 2100, "4")
+    doc = load({"releases": [award_release, contract("C1", 900, "2"), contract("C2", 2000, "3"), updated]})
+    assert sorted(
+        (r["id"], r["value"], r["start_date"], r["ocds_contract_id"], r["ocds_pointer"]) for r in doc.records
+    ) == [
+        ("ocds-x-1/C1", 900, "2025-02-01", "C1", "/releases/1/contracts/0"),
+        ("ocds-x-1/C2", 2100, "2025-04-01", "C2", "/releases/3/contracts/0"),
+    ]
+    assert {r["ocds_award_id"] for r in doc.records} == {"A1"}
+    assert doc.source == "OCDS release package; 1 award mapped (as 2 contract records) from 4 releases"
+    assert (
+        "1 award implemented by several contracts: one record per contract (its id, value, period and status;"
+        " its suppliers where the contract names them, else the award's)"
+    ) in doc.notes
+    # One contract of an award: the award's id, as before.
+    [record] = load({"releases": [award_release, contract("C1", 900, "2")]}).records
+    assert (record["id"], record["value"], record["ocds_pointer"]) == ("ocds-x-1/A1", 900, "/releases/0/awards/0")
+
+
+def test_a_contract_that_names_its_supplier_is_with_that_supplier() -> None:
+    """An award of two suppliers, each signing its own contract, the contract naming its supplier (the Contract
+    suppliers extension as a list; Paraguay's DNCP writes one object): each record is with its own supplier,
+    not the award's first for all of them."""
+    two = award("A1", suppliers=[{"id": "S1", "name": "Acme Ltd"}, {"id": "S2", "name": "Beta plc"}])
+    parties = [{"id": "S2", "name": "Beta plc", "roles": ["supplier"], "details": {"scale": "sme"}}]
+
+    def signed(contract_id: str, suppliers: Any) -> dict[str, Any]:
+        return {"id": contract_id, "awardID": "A1", "status": "active", "suppliers": suppliers}
+
+    doc = load(
+        {
+            "releases": [
+                release(two),
+                release(
+                    contracts=[signed("C1", [{"id": "S1", "name": "Acme Ltd"}]), signed("C2", {"id": "S2"})],
+                    parties=parties,
+                    date="2025-02-01T00:00:00Z",
+                ),
+            ]
+        }
+    )
+    assert sorted((r["id"], r["supplier"], r["suppliers"], r.get("sme")) for r in doc.records) == [
+        ("ocds-x-1/C1", "Acme Ltd", ["Acme Ltd"], None),
+        ("ocds-x-1/C2", "Beta plc", ["Beta plc"], True),  # named through the contract release's parties
+    ]
+    # A contract that names no supplier keeps the award's.
+    [record] = load({"releases": [release(two, contracts=[signed("C1", None)])]}).records
+    assert record["suppliers"] == ["Acme Ltd", "Beta plc"]
+
+
+def test_a_contract_release_alone_says_to_give_its_award_too() -> None:
+    lone = release(contracts=[{"id": "C1", "awardID": "A1", "status": "active"}])
+    assert problems(lone) == [
+        "x.ocds.json:12: /contracts/0: this award cannot be read as a contract: a contract whose award is not in"
+        " this file (publishers serve a contract's release apart from its award's: give the releases of a process"
+        " together, in one package or as JSON Lines, one release per line)"
+    ]
+
+
 def test_sme_from_the_first_suppliers_party_scale() -> None:
     parties = [
         {"id": "S1", "name": "Acme Ltd", "roles": ["supplier"], "details": {"scale": "micro"}},
@@ -394,8 +474,7 @@ def test_when_no_award_maps_the_gaps_are_errors() -> None:
         ({"name": "register"}, "x.ocds.json:1: /: not an OCDS package: expected 'releases' (a release package)"),
         ({"releases": {}}, "x.ocds.json:2: /releases: 'releases' must be a list of releases"),
         ({"kind": "supplier-contracts", "records": []}, "x.ocds.json:2: /kind: this is a capcheck evidence document"),
-        (release(award()), "x.ocds.json:1: /: this is a single OCDS release: wrap it in a release package"),
-        ({"releases": [1]}, "x.ocds.json: /releases/0: each release must be an object"),
+        ({"releases": [1]}, "x.ocds.json:2: /releases/0: each release must be an object"),
         ({"releases": [{"id": "r"}]}, "x.ocds.json:3: /releases/0/ocid: the release has no 'ocid'"),
         ({"releases": [release(awards={})]}, "/releases/0/awards: 'awards' must be a list"),
         ({"releases": [release("not an award")]}, "/releases/0/awards/0: each of 'awards' must be an object"),
@@ -447,10 +526,147 @@ def test_an_ocds_package_named_json_is_recognised_by_its_content(tmp_path: Path)
         (b'{"kind": "supplier-contracts", "records": [{"id": "C-1", "ocid": "ocds-1"}]}', False),
         (b'{"releases": []}', False),  # no ocid: not recognisably OCDS
         (b'[{"ocid": "ocds-1", "releases": []}]', False),
+        (b'{"ocid": "ocds-1", "id": "r1", "date": "2025-01-01", "tag": ["award"], "initiationType": "tender"', True),
+        (b'{"publisher": {"name": "p"}, "versionedRelease": {"planning": {"budget": {"amount": [', True),
+        (b'{"ocid": "ocds-1", "name": "a register that only mentions an ocid"}', False),
+        (b'{"ocid": "ocds-a1-mt-06", "id": "06", "tag": "award", "parties": [], "awards": [', True),  # Montreal
+        (b'{"kind": "supplier-contracts", "records": [{"id": "C-1", "ocid": "ocds-1", "tags": ["x"]}]}', False),
+        # OCDS's release schema names ocid, tag and initiationType as properties: a JSON Schema, not data
+        (
+            b'{"id": "release-schema.json", "$schema": "http://json-schema.org/draft-04/schema#", "properties":'
+            b' {"ocid": {"type": "string"}, "tag": {}, "initiationType": {}, "tender": {}}}',
+            False,
+        ),
     ],
 )
 def test_the_content_test(head: bytes, claimed: bool) -> None:
     assert ocds.claims_ocds(head) is claimed
+
+
+# ---------------------------------------------------------------------------------------------
+# Single releases and records, and JSON Lines: what publishers' APIs and bulk downloads serve
+# ---------------------------------------------------------------------------------------------
+
+
+def _strip(doc: Document) -> list[dict[str, Any]]:
+    """The records without their pointers, in a stable order (to compare two ways of packaging the same data)."""
+    return sorted(({k: v for k, v in r.items() if k != "ocds_pointer"} for r in doc.records), key=str)
+
+
+def test_a_single_release_is_read_as_a_package_of_one(tmp_path: Path) -> None:
+    """OCDS APIs serve one release per request (Contracts Finder's, Moldova's, Colombia's): 5 of the 17
+    publishers in open-contracting/sample-data's real examples publish only single releases and records.
+    A single release was refused ('wrap it in a release package'), and, named .json, was not recognised."""
+    package = json.loads(EXTRACT.read_text(encoding="utf-8"))
+    single = package["releases"][2]  # an award no later release supersedes
+    assert single["awards"] and "releases" not in single
+    doc = load(single)
+    [record] = doc.records
+    assert record["ocds_pointer"] == "/awards/0" and doc.pointers == ["/awards/0"]
+    assert doc.source == "OCDS release; 1 award mapped from 1 release"
+    assert doc.locate(0) is not None and doc.locate(0) > 1
+    assert [r for r in load(package).records if r["id"] == record["id"]] == [
+        {**record, "ocds_pointer": "/releases/2/awards/0"}
+    ]
+    # Named .json, it is recognised by its content, not read as a capcheck evidence document.
+    registry = load_registry(Config(), [], list(PLUGINS))
+    plain = tmp_path / "notice.json"
+    plain.write_text(json.dumps(single, indent=2), encoding="utf-8")
+    evidence = load_evidence(
+        [plain], loaders=registry.loaders, kinds=registry.kinds, content_loaders=registry.content_loaders
+    )
+    assert [(f.format, f.kind, f.records) for f in evidence.files] == [("ocds", "supplier-contracts", 1)]
+
+
+def test_a_single_record_is_read_through_its_compiled_release() -> None:
+    """A record served alone (not in a record package), with linked releases and its compiled release: the
+    compiled release is its current state (was: read as a release package, its linked releases refused)."""
+    linked = [{"url": "https://example.org/r1.json", "date": "2025-01-01T00:00:00Z", "tag": ["award"]}]
+    doc = load({"ocid": "ocds-x-1", "releases": linked, "compiledRelease": release(award())})
+    [record] = doc.records
+    assert record["ocds_pointer"] == "/compiledRelease/awards/0"
+    assert doc.source == "OCDS record; 1 award mapped from 1 release"
+    # A record of embedded releases alone: the latest release of the award wins, as in a package.
+    older, newer = release(award(title="old")), release(award(title="new"), date="2025-02-01T00:00:00Z")
+    [record] = load({"ocid": "ocds-x-1", "releases": [newer, older]}).records
+    assert (record["title"], record["ocds_pointer"]) == ("new", "/releases/0/awards/0")
+
+
+def _jsonl(*objects: Any) -> bytes:
+    return b"".join(json.dumps(o).encode() + b"\n" for o in objects)
+
+
+def load_lines(data: bytes) -> Document:
+    [doc] = ocds.load_ocds_lines(SourceFile(path=Path("x.jsonl"), display="x.jsonl", data=data), LoadContext(kinds={}))
+    return doc
+
+
+def test_json_lines_read_as_one_package_located_by_line() -> None:
+    """OCDS bulk downloads are JSON Lines (one release, record or package per line); capcheck could not read
+    .jsonl at all. The real extract as one release per line gives the same contracts as its package, each at
+    its line, and a later release of an award on any line supersedes an earlier one."""
+    package = json.loads(EXTRACT.read_text(encoding="utf-8"))
+    doc = load_lines(_jsonl(*package["releases"]))
+    assert _strip(doc) == _strip(load(package))
+    assert doc.source == "OCDS JSON Lines of 19 releases; 14 awards mapped from 19 releases"
+    assert doc.notes[:-1] == (
+        "2 releases without awards or contracts (planning, tender) not mapped",
+        "2 earlier award releases superseded by a later release of the award",
+        "1 award not mapped (1 no supplier): line 19 /awards/0",
+    )
+    for i, record in enumerate(doc.records):
+        line = doc.locate(i)
+        assert line is not None
+        assert json.loads(_jsonl(*package["releases"]).splitlines()[line - 1])["id"] == record["ocds_release_id"]
+        assert doc.pointer(i) == record["ocds_pointer"] and doc.pointer(i).startswith("/awards/")
+    # Packages and records mix on the lines; the latest release of an award wins across lines.
+    mixed = load_lines(
+        _jsonl(
+            {"releases": [release(award(title="old"))]}, {"ocid": "ocds-x-1", "compiledRelease": release(award("A2"))}
+        )
+        + b"\n"  # a blank line is skipped
+        + _jsonl(release(award(title="new"), date="2025-03-01T00:00:00Z"))
+    )
+    assert sorted((r["id"], r["title"], mixed.locate(i)) for i, r in enumerate(mixed.records)) == [
+        ("ocds-x-1/A1", "new", 4),
+        ("ocds-x-1/A2", "Hosting", 2),
+    ]
+    assert mixed.source.startswith("OCDS JSON Lines of 1 record, 1 release, 1 release package;")
+
+
+def test_a_bad_json_line_is_located_by_its_line() -> None:
+    data = (
+        _jsonl(release(award()))
+        + b'{"ocid": "x",\n'
+        + _jsonl({"name": "not OCDS"}, release(award("A1", value=None), ocid="y"))
+    )
+    with pytest.raises(EvidenceError) as info:
+        load_lines(data)
+    found = [str(p) for p in info.value.problems]
+    assert found[0].startswith("x.jsonl:2: malformed JSON")
+    assert found[1] == (
+        "x.jsonl:3: /: not an OCDS release, record, release package or record package"
+        " (each line of OCDS JSON Lines is one of these)"
+    )
+    with pytest.raises(EvidenceError) as info:
+        load_lines(_jsonl({"ocid": "x", "id": "r", "awards": [award(), award()]}))
+    assert [str(p) for p in info.value.problems] == [
+        "x.jsonl:1: /awards/1: award id 'A1' is used twice in this release"
+    ]
+    with pytest.raises(EvidenceError) as info:
+        load_lines(b"\n\n")
+    assert [str(p) for p in info.value.problems] == [
+        "x.jsonl:1: no OCDS releases, records or packages: the file has no lines of JSON"
+    ]
+
+
+def test_json_lines_through_the_cli(workdir: Path, run_cli: Any) -> None:
+    package = json.loads(EXTRACT.read_text(encoding="utf-8"))
+    (workdir / "notices.jsonl").write_bytes(_jsonl(*package["releases"]))
+    result = run_cli("check", "notices.jsonl", "--as-of", "2026-01-01", "--select", "COMM-008", "--format", "json")
+    assert result.exit_code in (0, 1), result.stderr
+    [entry] = json.loads(result.stdout)["evidence"]
+    assert (entry["format"], entry["kind"], entry["records"]) == ("ocds", "supplier-contracts", 14)
 
 
 #: Rules that need a field OCDS cannot carry (owner, last_review, exit_plan, framework).

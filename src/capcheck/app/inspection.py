@@ -584,8 +584,9 @@ def suggest_mapping(result: Inspection, table: Table, kind: EvidenceKind) -> str
     status_text = _dspt_status_text(kind, table, field_of)
     if status_text is not None:  # "22/23 Standards Met": status and edition are read from the whole text
         field_of[status_text] = "status_text"
-    suggested = {f: _suggested_value(props, f) for f in match.missing}
-    missing = [f for f in match.missing if suggested[f] is None]
+    derived = _dspt_derived(kind, field_of)
+    suggested = {f: _suggested_value(props, f) for f in match.missing if f not in derived}
+    missing = [f for f in suggested if suggested[f] is None]
     constants = {f: v for f, v in suggested.items() if v is not None}
     if constants:
         given = ", ".join(f"{_toml_key(f)} = {_toml_string(v)}" for f, v in constants.items())
@@ -676,6 +677,14 @@ def _suggested_value(props: Any, name: str) -> str | None:
     spec = props.get(name) if isinstance(props, Mapping) else None
     value = spec.get("x-capcheck-suggested-value") if isinstance(spec, Mapping) else None
     return value if isinstance(value, str) else None
+
+
+def _dspt_derived(kind: EvidenceKind, field_of: Mapping[str, str]) -> frozenset[str]:
+    """Required fields the DSPT enricher fills in from a column read as ``status_text``: not to be ``set`` (one
+    status for every row) nor reported missing."""
+    from capcheck.builtins.loaders.dspt import KIND
+
+    return frozenset({"status"}) if kind.id == KIND and "status_text" in field_of.values() else frozenset()
 
 
 def _dspt_status_text(kind: EvidenceKind, table: Table, field_of: Mapping[str, str]) -> str | None:

@@ -724,6 +724,10 @@ def _validate(source: SourceFile, doc: Document, kinds: Mapping[str, EvidenceKin
     return problems
 
 
+#: How many records repeating another file's ids are listed one by one before the rest are summed up.
+MAX_LISTED_REPEATS = 5
+
+
 def _index(table: _KindTable, doc: Document, file_no: int, files: Sequence[_LoadedFile]) -> list[Problem]:
     problems: list[Problem] = []
     start = len(table.records)
@@ -742,10 +746,14 @@ def _index(table: _KindTable, doc: Document, file_no: int, files: Sequence[_Load
         table.records.extend(records)
         return problems
     ids = table.ids
+    repeated: dict[int, int] = {}  # earlier file -> how many of this file's ids it already used
     for index, record in enumerate(records):
         record_id = record["id"]
         if record_id in ids:
             prev_file, prev_index = table.origin(ids[record_id])
+            repeated[prev_file] = repeated.get(prev_file, 0) + 1
+            if repeated[prev_file] > MAX_LISTED_REPEATS and prev_file != file_no:
+                continue  # counted in the summary below
             problems.append(
                 Problem(
                     f"duplicate {doc.kind} id {shorten(record_id)}: already used at "
@@ -757,5 +765,19 @@ def _index(table: _KindTable, doc: Document, file_no: int, files: Sequence[_Load
             )
             continue
         ids[record_id] = start + index
+    for prev_file, count in repeated.items():
+        if count > MAX_LISTED_REPEATS and prev_file != file_no:
+            # Two exports or snapshots of one register (the DSPT status list of October and of November):
+            # one summary, with what to do, instead of a duplicate for each of its rows.
+            problems.append(
+                Problem(
+                    f"... {count} of the {len(records)} {doc.kind} records here have ids already used in "
+                    f"{files[prev_file].info.path} (the first {MAX_LISTED_REPEATS} are listed above): if the two "
+                    "files are exports or snapshots of the same register, give only one of them (the latest); "
+                    "if they are different records, make their ids differ (a [[mapping]] id template, such as "
+                    '"{org_code}-{edition}")',
+                    path=files[file_no].info.path,
+                )
+            )
     table.records.extend(doc.records)
     return problems

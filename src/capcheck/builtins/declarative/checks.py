@@ -282,6 +282,10 @@ class RecordCheck:
         return default
 
 
+#: The group of records whose ``group_by`` field their source format cannot carry (Document.not_provided).
+NOT_PROVIDED_GROUP = "not provided by the source"
+
+
 def _group_name(value: Any) -> str:
     return "<missing>" if value is None or value == "" else format_value(value)
 
@@ -330,7 +334,16 @@ class AggregateCheck:
                 group = "all"
             else:  # _group_name, with a short non-empty string (the common case) as it is
                 value = group_of(record)
-                group = value if type(value) is str and value and len(value) <= limit else _group_name(value)
+                if type(value) is str and value and len(value) <= limit:
+                    group = value
+                elif (
+                    (value is None or value == "")
+                    and self.group_by
+                    and ctx.not_provided(record, [self.group_by], kind=self.kind) is not None
+                ):
+                    group = NOT_PROVIDED_GROUP  # an SBOM has no environment: not a group called "<missing>"
+                else:
+                    group = _group_name(value)
             try:
                 if where is not None:
                     in_scope = where(record)

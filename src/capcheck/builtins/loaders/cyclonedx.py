@@ -16,7 +16,7 @@ file, line and JSON pointer (``/components/3/components/0``), which is also each
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from functools import cache
 from typing import Any
 
@@ -29,7 +29,7 @@ from capcheck.core.loading import Document, LoadContext, Loader, SourceFile
 from capcheck.core.side_inputs import shorten
 from capcheck.core.wording import plural
 
-__all__ = ["KIND", "NOT_PROVIDED", "claims_cyclonedx", "load_cyclonedx"]
+__all__ = ["KIND", "NOT_PROVIDED", "bom_documents", "claims_cyclonedx", "load_cyclonedx"]
 
 #: The kind the records belong to.
 KIND = "it-assets"
@@ -62,6 +62,8 @@ ASSET_TYPES: Mapping[str, str] = {
     "file": "other",
     "machine-learning-model": "other",
 }
+#: How many pointers of repeated components the note lists before it only counts.
+MAX_LISTED = 5
 _MARKER = re.compile(rb'"bomFormat"\s*:\s*"CycloneDX"')
 _VERSION = re.compile(r"1\.[0-9]\Z")
 
@@ -113,6 +115,9 @@ class _Walk:
         self.paths: list[JsonPath] = []
         self.problems: list[Problem] = []
         self.not_assets: dict[str, int] = {}
+        #: Record id -> the path it was first read at; then the paths of the same component listed again.
+        self.seen: dict[str, JsonPath] = {}
+        self.repeated: list[JsonPath] = []
 
     def problem(self, message: str, path: JsonPath) -> None:
         self.problems.append(self.source.problem(message, line=self.line_of(path), pointer=_pointer(path)))
@@ -152,8 +157,15 @@ class _Walk:
             return
         purl = _text(component.get("purl"))
         identity = purl or _text(component.get("bom-ref")) or f"{group + '/' if group else ''}{name}@{version or ''}"
+        record_id = f"{self.system}/{identity}" if self.system else identity
+        if record_id in self.seen:
+            # One package installed at several places in a dependency tree (npm's nested node_modules: the
+            # CycloneDX npm tools list it under each parent, with the same purl): one component of the system.
+            self.repeated.append(path)
+            return
+        self.seen[record_id] = path
         record: dict[str, Any] = {
-            "id": f"{self.system}/{identity}" if self.system else identity,
+            "id": record_id,
             "name": f"{group}/{name}" if group else name,
             "product": name,
             "asset_type": asset_type,
@@ -191,6 +203,15 @@ def load_cyclonedx(source: SourceFile, context: LoadContext) -> Sequence[Documen
     def all_lines() -> dict[JsonPath, int]:
         return value_lines(data, lambda path: bool(path) and path[0] in ("components", "metadata"))
 
+    return bom_documents(source, doc, spec, all_lines)
+
+
+def bom_documents(
+    source: SourceFile, doc: Mapping[str, Any], spec: str, all_lines: Callable[[], Mapping[JsonPath, int]]
+) -> list[Document]:
+    """The ``it-assets`` document of a parsed CycloneDX BOM (JSON, or XML read into the same shape), whose
+    components' lines ``all_lines()`` gives by JSON path (called only when a line is needed)."""
+
     def line_of(path: JsonPath) -> int | None:
         lines = all_lines()
         for end in range(len(path), 0, -1):
@@ -215,6 +236,13 @@ def load_cyclonedx(source: SourceFile, context: LoadContext) -> Sequence[Documen
     notes = []
     if unnamed:
         notes.append(f"no metadata component names the system: the components are taken as parts of {system!r}")
+    if walk.repeated:
+        listed = ", ".join(_pointer(path) for path in walk.repeated[:MAX_LISTED])
+        more = f" and {len(walk.repeated) - MAX_LISTED} more" if len(walk.repeated) > MAX_LISTED else ""
+        notes.append(
+            f"{plural(len(walk.repeated), 'component')} listed again (the same purl, bom-ref or name@version as"
+            f" one read before, e.g. a package nested under two others) read once: {listed}{more}"
+        )
     if walk.not_assets:
         counted = ", ".join(f"{n} {kind}" for kind, n in sorted(walk.not_assets.items()))
         notes.append(f"components that are not IT assets, not mapped: {counted}")
@@ -251,9 +279,17 @@ def load_cyclonedx(source: SourceFile, context: LoadContext) -> Sequence[Documen
     ]
 
 
+def _load_xml(source: SourceFile, context: LoadContext) -> Sequence[Document]:
+    """The XML form, read by :mod:`capcheck.builtins.loaders.cyclonedx_xml` (imported when an XML file is read)."""
+    from capcheck.builtins.loaders.cyclonedx_xml import load_cyclonedx_xml
+
+    return load_cyclonedx_xml(source, context)
+
+
 @hookimpl
 def capcheck_loaders() -> Sequence[Loader]:
-    """The CycloneDX loader: ``*.cdx.json`` by name, and any ``.json`` file holding ``"bomFormat": "CycloneDX"``."""
+    """The CycloneDX loaders: ``*.cdx.json`` by name, any ``.json`` file holding ``"bomFormat": "CycloneDX"``,
+    and ``.xml`` files (CycloneDX XML, the only XML capcheck reads)."""
     description = "CycloneDX JSON SBOM: components as it-assets"
     return [
         Loader(name="cyclonedx", extensions=(".cdx.json",), load=load_cyclonedx, description=description),
@@ -263,5 +299,11 @@ def capcheck_loaders() -> Sequence[Loader]:
             load=load_cyclonedx,
             description=description + ", recognised by its content",
             claims=claims_cyclonedx,
+        ),
+        Loader(
+            name="cyclonedx",
+            extensions=(".xml",),
+            load=_load_xml,
+            description="CycloneDX XML SBOM: components as it-assets (the only XML read)",
         ),
     ]

@@ -54,7 +54,16 @@ STATUSES: Mapping[str, str] = {
     "approaching standards": "approaching-standards",
     "standards not met": "standards-not-met",
     "not published": "not-published",
+    # The 2018/19 and 2019/20 editions' lower bar, withdrawn on 1 March 2021 for Approaching Standards (which
+    # asks more): the standards were not met. Portal exports still list it for organisations that have not
+    # published since (1,191 of 64,201 rows in the real September 2022 export).
+    "entry level": "standards-not-met",
 }
+#: The note on records whose status text said "Entry Level" (read as standards-not-met).
+ENTRY_LEVEL_NOTE = (
+    "with the status 'Entry Level' (2018/19 and 2019/20 only, withdrawn on 1 March 2021, below Approaching"
+    " Standards) read as standards-not-met; status_text keeps the published text"
+)
 #: ``Primary Sector`` -> the kind's ``org_type``, first match (a word in the text) wins.
 SECTORS: tuple[tuple[re.Pattern[str], str], ...] = tuple(
     (re.compile(pattern, re.IGNORECASE), org_type)
@@ -306,6 +315,9 @@ def load_dspt(source: SourceFile, context: LoadContext) -> Sequence[Document]:
         notes.append(f"{_DELIMITER_NAMES[delimiter]}-separated")
     if encoding_note is not None:
         notes.append(encoding_note)
+    entry_level = _entry_level(records)
+    if entry_level:
+        notes.append(f"{entry_level} {ENTRY_LEVEL_NOTE}")
     if mapper.serials:
         dates = "1 date" if mapper.serials == 1 else f"{mapper.serials} dates"
         notes.append(f"{dates} of publication written as Excel serial day numbers (45107 is 2023-06-30)")
@@ -332,7 +344,7 @@ def fill_from_status_text(doc: Document, context: LoadContext) -> None:
     mapped with ``Status = "status_text"`` keeps the edition a value map to ``status`` would lose. A value the
     record gives is never replaced; a text that is not a DSPT status is left for validation to name."""
     del context  # no options
-    filled = 0
+    filled: list[dict[str, Any]] = []
     for record in doc.records:
         if type(record) is not dict or "status" in record or not isinstance(record.get("status_text"), str):
             continue
@@ -342,10 +354,26 @@ def fill_from_status_text(doc: Document, context: LoadContext) -> None:
         edition, record["status"] = parsed
         if edition is not None and "edition" not in record:
             record["edition"] = edition
-        filled += 1
+        filled.append(record)
     if filled:
-        records = "1 record" if filled == 1 else f"{filled} records"
+        records = "1 record" if len(filled) == 1 else f"{len(filled)} records"
         doc.notes = (*doc.notes, f"status and edition read from status_text for {records}")
+    entry_level = _entry_level(filled)  # only those filled here: the export's loader notes its own
+    if entry_level:
+        doc.notes = (*doc.notes, f"{entry_level} {ENTRY_LEVEL_NOTE}")
+
+
+def _entry_level(records: Sequence[Any]) -> str | None:
+    """How many records' status text was 'Entry Level' ("3 records"), or None."""
+    count = sum(
+        1
+        for r in records
+        if type(r) is dict
+        and r.get("status") == "standards-not-met"
+        and isinstance(r.get("status_text"), str)
+        and r["status_text"].lower().rstrip().endswith("entry level")
+    )
+    return None if not count else "1 record" if count == 1 else f"{count} records"
 
 
 @hookimpl

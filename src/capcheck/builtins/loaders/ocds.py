@@ -34,8 +34,8 @@ line of the award's ``{`` is the record's line. The pointer is also kept in the 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from functools import cache
 from typing import Any
@@ -53,6 +53,7 @@ __all__ = [
     "JsonPath",
     "claims_ocds",
     "load_ocds",
+    "load_ocds_lines",
     "procurement_route",
     "value_lines",
 ]
@@ -78,6 +79,12 @@ NOT_PROVIDED = frozenset(
 )
 #: ``tender.mainProcurementCategory`` -> the kind's ``contract_type``.
 CATEGORIES: Mapping[str, str] = {"goods": "goods", "services": "services", "works": "works"}
+#: The gap of a contract published without its award (APIs serve a process's award and contract releases apart).
+ORPHAN = "a contract whose award is not in this file"
+_ORPHAN_HINT = (
+    " (publishers serve a contract's release apart from its award's: give the releases of a process together,"
+    " in one package or as JSON Lines, one release per line)"
+)
 #: How many gap pointers the document's note on gaps lists before it only counts.
 MAX_LISTED_GAPS = 5
 
@@ -126,6 +133,7 @@ class _Gap(Exception):
 class _Award:
     """One award as found: where it is and the release it came in."""
 
+    #: (ocid, award id); for a contract, (ocid, the award id it implements).
     key: tuple[str, str]
     award: dict[str, Any]
     release: dict[str, Any]
@@ -139,7 +147,8 @@ class _Scan:
     """What walking the package found, before mapping."""
 
     awards: dict[tuple[str, str], _Award] = field(default_factory=dict)
-    contracts: dict[tuple[str, str], _Award] = field(default_factory=dict)
+    #: Contracts by (ocid, award id, contract id): an award may be implemented by several contracts.
+    contracts: dict[tuple[str, str, str | None], _Award] = field(default_factory=dict)
     releases: int = 0
     without_awards: int = 0
     superseded: int = 0
@@ -245,15 +254,22 @@ def _id(value: Any) -> str | None:
 class _Mapper:
     """Maps one award (with its release, and its contract if any) to a supplier-contracts record."""
 
-    def __init__(self, source: SourceFile, lines: Callable[[JsonPath], int | None]) -> None:
+    def __init__(
+        self,
+        source: SourceFile,
+        lines: Callable[[JsonPath], int | None],
+        pointer: Callable[[Sequence[str | int]], str] = _pointer,
+    ) -> None:
         self.source = source
         self.lines = lines
+        #: A path's JSON pointer as shown (in JSON Lines, within its line: the path's first item is the line).
+        self.pointer = pointer
 
     def error(self, message: str, path: Sequence[str | int]) -> EvidenceError:
         return EvidenceError([self.problem(message, path)])
 
     def problem(self, message: str, path: Sequence[str | int]) -> Problem:
-        return self.source.problem(message, line=self.lines(tuple(path)), pointer=_pointer(path))
+        return self.source.problem(message, line=self.lines(tuple(path)), pointer=self.pointer(path))
 
     def date(self, value: Any, path: Sequence[str | int]) -> str | None:
         """The date part of an OCDS date-time (as published: no time-zone shift), or None if absent."""
@@ -281,8 +297,9 @@ class _Mapper:
             raise self.error(f"currency {_show(currency)} is not an ISO 4217 code", [*path, "value", "currency"])
         return amount, currency
 
-    def record(self, found: _Award, contract: _Award | None) -> dict[str, Any]:
-        """The record of one award; raises _Gap for a gap and EvidenceError for malformed OCDS."""
+    def record(self, found: _Award, contract: _Award | None, *, one_of_several: bool = False) -> dict[str, Any]:
+        """The record of one award (or, ``one_of_several``, of one of the contracts implementing it); raises
+        _Gap for a gap and EvidenceError for malformed OCDS."""
         award, release, path = found.award, found.release, found.path
         tender: Mapping[str, Any] = release["tender"] if isinstance(release.get("tender"), dict) else {}
         parties = _parties(release)
@@ -290,6 +307,18 @@ class _Mapper:
         if not isinstance(suppliers, list) or not all(isinstance(s, dict) for s in suppliers):
             raise self.error("'suppliers' must be a list of organisation references", [*path, "suppliers"])
         names = [n for n in (_text(s.get("name")) or _party_name(parties, s.get("id")) for s in suppliers) if n]
+        # A contract that names its suppliers (the Contract suppliers extension; Paraguay's DNCP gives one object)
+        # says who signed it: for an award of several suppliers and contracts, each contract's own supplier.
+        if contract is not None:
+            signed = contract.award.get("suppliers")
+            signed = [signed] if isinstance(signed, dict) else signed
+            if isinstance(signed, list) and signed and all(isinstance(s, dict) for s in signed):
+                contract_parties = _parties(contract.release) or parties
+                signed_names = [
+                    n for n in (_text(s.get("name")) or _party_name(contract_parties, s.get("id")) for s in signed) if n
+                ]
+                if signed_names:
+                    names, suppliers, parties = signed_names, signed, contract_parties
         if not names:
             raise _Gap("no supplier")
 
@@ -333,10 +362,13 @@ class _Mapper:
             raise _Gap("no title")
 
         ocid, award_id = found.key
+        # One of several contracts of an award is a record of its own, named by the contract's id.
+        contract_id = _id(contract.award.get("id")) if contract is not None and one_of_several else None
+        own_id = contract_id or award_id
         record: dict[str, Any] = {
             # Contracts Finder award ids already start with the ocid (globally unique); others are
             # unique only within their ocid, so the ocid is prefixed.
-            "id": award_id if award_id.startswith(ocid) else f"{ocid}/{award_id}",
+            "id": own_id if own_id.startswith(ocid) else f"{ocid}/{own_id}",
             "title": title,
             "supplier": names[0],
             "suppliers": names,
@@ -361,10 +393,11 @@ class _Mapper:
             "buyer": _buyer(release, parties),
             "notice_url": _notice_url(award),
             "ocds_award_id": award_id,
+            "ocds_contract_id": contract_id,
             "ocds_release_id": _id(release.get("id")),
             "ocds_method": _text(tender.get("procurementMethod")),
             "ocds_method_details": _text(tender.get("procurementMethodDetails")),
-            "ocds_pointer": _pointer(path),
+            "ocds_pointer": self.pointer(contract.path if contract is not None and one_of_several else path),
         }
         record.update({k: v for k, v in optional.items() if v is not None})
         return record
@@ -429,20 +462,47 @@ def _notice_url(award: Mapping[str, Any]) -> str | None:
 # ---------------------------------------------------------------------------------------------
 
 
+def _unit_kind(doc: Mapping[str, Any]) -> str | None:
+    """What an OCDS JSON object is: a release or record package, a single record or a single release.
+
+    Publishers' APIs and bulk files serve single releases and records as often as packages (Moldova,
+    Colombia, Canada, Contracts Finder's own samples): an object with an ``ocid`` is a record when it holds
+    ``releases`` or a ``compiledRelease``, else a release. None: not OCDS.
+    """
+    if "ocid" in doc and "kind" not in doc:
+        return "record" if isinstance(doc.get("releases"), list) or "compiledRelease" in doc else "release"
+    if isinstance(doc.get("releases"), list):
+        return "release package"
+    if isinstance(doc.get("records"), list) and "kind" not in doc:
+        return "record package"
+    return None
+
+
+def _unit_releases(doc: Mapping[str, Any], unit: str, at: JsonPath) -> Iterator[tuple[Any, JsonPath]]:
+    """The releases of one OCDS object of kind ``unit`` (:func:`_unit_kind`) found at path ``at``."""
+    if unit == "release package":
+        return ((r, (*at, "releases", i)) for i, r in enumerate(doc["releases"]))
+    if unit == "record package":
+        return _compiled((record, (*at, "records", i)) for i, record in enumerate(doc["records"]))
+    if unit == "record":
+        return _compiled([(doc, at)])
+    return iter([(doc, at)])
+
+
 def _releases(
     source: SourceFile, doc: Any, key_line: Callable[[str], int | None]
 ) -> tuple[str, Iterator[tuple[Any, JsonPath]]]:
-    """What kind of package this is, and its releases with their paths; a located error if neither."""
+    """What kind of OCDS object this is, and its releases with their paths; a located error if neither."""
     if not isinstance(doc, dict):
         raise source.fail(
             "not an OCDS package: the top level must be an object with 'releases' (a release package) "
-            "or 'records' (a record package)",
+            "or 'records' (a record package), or a single release or record (with 'ocid')",
             line=1,
             pointer="",
         )
-    if isinstance(doc.get("releases"), list):
-        releases = doc["releases"]
-        return "release package", ((r, ("releases", i)) for i, r in enumerate(releases))
+    unit = _unit_kind(doc)
+    if unit is not None:
+        return unit, _unit_releases(doc, unit, ())
     if "releases" in doc:
         raise source.fail("'releases' must be a list of releases", line=key_line("releases"), pointer="/releases")
     if "kind" in doc:
@@ -451,35 +511,28 @@ def _releases(
             line=key_line("kind"),
             pointer="/kind",
         )
-    if isinstance(doc.get("records"), list):
-        return "record package", _compiled(source, doc["records"])
-    if "ocid" in doc:
-        raise source.fail(
-            'this is a single OCDS release: wrap it in a release package, {"releases": [ ... ]}',
-            line=1,
-            pointer="",
-        )
     raise source.fail(
         "not an OCDS package: expected 'releases' (a release package) or 'records' (a record package) "
-        f"at the top level; found {', '.join(repr(k) for k in list(doc)[:6]) or 'an empty object'}",
+        "at the top level, or the 'ocid' of a single release or record; "
+        f"found {', '.join(repr(k) for k in list(doc)[:6]) or 'an empty object'}",
         line=1,
         pointer="",
     )
 
 
-def _compiled(source: SourceFile, records: list[Any]) -> Iterator[tuple[Any, JsonPath]]:
-    """A record package's compiled releases (each record's current state); for a record without one, its
-    embedded releases, read as a release package's are (a later release of an award supersedes an earlier)."""
-    for i, record in enumerate(records):
+def _compiled(records: Iterable[tuple[Any, JsonPath]]) -> Iterator[tuple[Any, JsonPath]]:
+    """Records' compiled releases (each record's current state); for a record without one, its embedded
+    releases, read as a release package's are (a later release of an award supersedes an earlier)."""
+    for record, path in records:
         if isinstance(record, dict) and "compiledRelease" in record:
-            yield record["compiledRelease"], ("records", i, "compiledRelease")
+            yield record["compiledRelease"], (*path, "compiledRelease")
             continue
         releases = record.get("releases") if isinstance(record, dict) else None
         if isinstance(releases, list) and releases and all(_embedded(r) for r in releases):
-            yield from ((r, ("records", i, "releases", j)) for j, r in enumerate(releases))
+            yield from ((r, (*path, "releases", j)) for j, r in enumerate(releases))
         else:
             # Linked releases (a url each) would have to be fetched and merged: not done here.
-            yield None, ("records", i)
+            yield None, path
 
 
 def _embedded(release: Any) -> bool:
@@ -510,7 +563,8 @@ def _scan(mapper: _Mapper, releases: Iterator[tuple[Any, JsonPath]]) -> _Scan:
             continue
         released = _released(release)
         has_awards = False
-        for name, table in (("awards", scan.awards), ("contracts", scan.contracts)):
+        tables: tuple[tuple[str, dict[Any, _Award]], ...] = (("awards", scan.awards), ("contracts", scan.contracts))
+        for name, table in tables:
             items = release.get(name)
             if items is None:
                 continue
@@ -535,14 +589,15 @@ def _scan(mapper: _Mapper, releases: Iterator[tuple[Any, JsonPath]]) -> _Scan:
                 has_awards = True
                 order += 1
                 found = _Award((ocid, ref), item, release, item_path, order, released)
-                earlier = table.get(found.key)
+                key: Any = found.key if name == "awards" else (ocid, ref, _id(item.get("id")))
+                earlier = table.get(key)
                 if earlier is None:
-                    table[found.key] = found
+                    table[key] = found
                     continue
                 if name == "awards":
                     scan.superseded += 1
                 if _newer(found, earlier):
-                    table[found.key] = found
+                    table[key] = found
         if not has_awards:
             scan.without_awards += 1
     return scan
@@ -591,16 +646,17 @@ def load_json_bytes(source: SourceFile) -> tuple[bytes, Any]:
 
 
 def load_ocds(source: SourceFile, context: LoadContext) -> Sequence[Document]:
-    """Read an OCDS release or record package as one ``supplier-contracts`` document.
+    """Read an OCDS release or record package, or a single release or record, as one ``supplier-contracts``
+    document.
 
-    :raises EvidenceError: the file is not an OCDS package, is malformed, or has awards none of which
-        can be mapped; every problem carries the file, line and JSON pointer.
+    :raises EvidenceError: the file is not OCDS, is malformed, or has awards none of which can be mapped;
+        every problem carries the file, line and JSON pointer.
     """
     data, doc = load_json_bytes(source)
 
     @cache
     def all_lines() -> dict[JsonPath, int]:
-        return value_lines(data, lambda path: 2 <= len(path) <= 6 and path[0] in ("releases", "records"))
+        return value_lines(data, lambda path: 1 <= len(path) <= 6)
 
     def line_of(path: JsonPath) -> int | None:
         # The line of the value itself, else of the nearest enclosing object that was scanned.
@@ -608,7 +664,7 @@ def load_ocds(source: SourceFile, context: LoadContext) -> Sequence[Document]:
         for end in range(len(path), 0, -1):
             if path[:end] in lines:
                 return lines[path[:end]]
-        return None
+        return 1 if path[:1] in (("awards",), ("contracts",)) else None  # a single release: its own line
 
     def key_line(key: str) -> int | None:
         match = re.search(rb'"' + re.escape(key.encode()) + rb'"\s*:', data)
@@ -616,50 +672,154 @@ def load_ocds(source: SourceFile, context: LoadContext) -> Sequence[Document]:
 
     mapper = _Mapper(source, line_of)
     package, releases = _releases(source, doc, key_line)
-    scan = _scan(mapper, releases)
+    publisher = doc.get("publisher") if isinstance(doc.get("publisher"), dict) else {}
+    published = doc.get("publishedDate")
+    return _document(
+        mapper,
+        _scan(mapper, releases),
+        _pointer,
+        package=package,
+        publisher=_text(publisher.get("name")),
+        collected_on=published[:10] if isinstance(published, str) and _DATE.match(published) else None,
+        records_line=key_line("releases") or key_line("records"),
+    )
+
+
+def load_ocds_lines(source: SourceFile, context: LoadContext) -> Sequence[Document]:
+    """Read OCDS JSON Lines (``.jsonl``: one release package, record package, release or record per line,
+    as OCDS bulk downloads and Kingfisher Collect write them) as one ``supplier-contracts`` document.
+
+    The lines are read as one package: a later release of an award supersedes an earlier one, whichever
+    line it is on. A record's location is its line and the JSON pointer within that line's object.
+
+    :raises EvidenceError: a line that is not JSON or not an OCDS object, or no award that can be mapped;
+        each problem names the line.
+    """
+    problems: list[Problem] = []
+    kinds: dict[str, int] = {}
+    publishers: set[str] = set()
+
+    def lines() -> Iterator[tuple[Any, JsonPath]]:
+        data = source.data[3:] if source.data.startswith(b"\xef\xbb\xbf") else source.data
+        for number, raw in enumerate(data.split(b"\n"), 1):
+            if not raw.strip():
+                continue
+            try:
+                _, doc = load_json_bytes(SourceFile(path=source.path, display=source.display, data=raw))
+            except EvidenceError as exc:
+                problems.extend(replace(p, line=number) for p in exc.problems)
+                continue
+            unit = _unit_kind(doc) if isinstance(doc, dict) else None
+            if unit is None:
+                problems.append(
+                    source.problem(
+                        "not an OCDS release, record, release package or record package (each line of OCDS"
+                        " JSON Lines is one of these)",
+                        line=number,
+                        pointer="",
+                    )
+                )
+                continue
+            kinds[unit] = kinds.get(unit, 0) + 1
+            publisher = doc.get("publisher")
+            if isinstance(publisher, dict) and _text(publisher.get("name")):
+                publishers.add(str(_text(publisher.get("name"))))
+            yield from _unit_releases(doc, unit, (number,))
+
+    def line_of(path: JsonPath) -> int | None:
+        return path[0] if path and isinstance(path[0], int) else None
+
+    mapper = _Mapper(source, line_of, lambda path: _pointer(path[1:]))
+    scan = _scan(mapper, lines())
+    scan.problems[:0] = problems
+    if not kinds and not scan.problems:
+        raise source.fail("no OCDS releases, records or packages: the file has no lines of JSON", line=1)
+    package = "JSON Lines of " + ", ".join(_plural(n, unit) for unit, n in sorted(kinds.items()))
+    return _document(
+        mapper,
+        scan,
+        lambda path: f"line {path[0]} {_pointer(path[1:]) or '/'}",
+        package=package,
+        publisher=next(iter(publishers)) if len(publishers) == 1 else None,
+        collected_on=None,
+        records_line=None,
+    )
+
+
+def _document(
+    mapper: _Mapper,
+    scan: _Scan,
+    where: Callable[[Sequence[str | int]], str],
+    *,
+    package: str,
+    publisher: str | None,
+    collected_on: str | None,
+    records_line: int | None,
+) -> list[Document]:
+    """The ``supplier-contracts`` document of what :func:`_scan` found: one record per mappable award."""
     if scan.problems:
         raise EvidenceError(scan.problems)
-
     records: list[dict[str, Any]] = []
     paths: list[JsonPath] = []
     gaps: list[tuple[str, JsonPath]] = []
     unsuccessful = 0
+    by_award: dict[tuple[str, str], list[_Award]] = {}
+    for implementing in sorted(scan.contracts.values(), key=lambda c: c.order):
+        by_award.setdefault(implementing.key, []).append(implementing)
+    several = 0  # awards implemented by more than one contract: a record per contract
     for found in sorted(scan.awards.values(), key=lambda a: a.order):
-        contract = scan.contracts.get(found.key)
-        if contract is None and found.award.get("status") == "unsuccessful":
+        contracts: list[_Award | None] = list(by_award.get(found.key, [])) or [None]
+        if contracts == [None] and found.award.get("status") == "unsuccessful":
             unsuccessful += 1
             continue
-        try:
-            record = mapper.record(found, contract)
-        except _Gap as gap:
-            gaps.append((str(gap), found.path))
-            continue
-        records.append(record)
-        paths.append(found.path)
-    orphans = [c for key, c in scan.contracts.items() if key not in scan.awards]
-    gaps.extend(("a contract whose award is not in this file", c.path) for c in orphans)
+        several += len(contracts) > 1
+        for contract in contracts:
+            at = contract.path if contract is not None and len(contracts) > 1 else found.path
+            try:
+                record = mapper.record(found, contract, one_of_several=len(contracts) > 1)
+            except _Gap as gap:
+                gaps.append((str(gap), at))
+                continue
+            records.append(record)
+            paths.append(at)
+    orphans = [c for key, cs in by_award.items() if key not in scan.awards for c in cs]
+    gaps.extend((ORPHAN, c.path) for c in orphans)
 
     if gaps and not records:
         raise EvidenceError(
-            [mapper.problem(f"this award cannot be read as a contract: {why}", path) for why, path in gaps]
+            [
+                mapper.problem(
+                    f"this award cannot be read as a contract: {why}{_ORPHAN_HINT if why == ORPHAN else ''}", path
+                )
+                for why, path in gaps
+            ]
         )
 
     def locate(index: int) -> int | None:
-        return line_of(paths[index]) if index < len(paths) else None
+        return mapper.lines(paths[index]) if index < len(paths) else None
 
-    publisher = doc.get("publisher") if isinstance(doc.get("publisher"), dict) else {}
-    published = doc.get("publishedDate")
     return [
         Document(
             kind=KIND,
             records=records,
             locate=locate,
-            source=_summary(package, _text(publisher.get("name")), scan, len(records)),
-            collected_on=published[:10] if isinstance(published, str) and _DATE.match(published) else None,
-            records_line=key_line("releases") or key_line("records"),
-            pointers=[_pointer(path) for path in paths],
+            source=_summary(
+                package, publisher, scan, len({(r["ocid"], r["ocds_award_id"]) for r in records}), len(records)
+            ),
+            collected_on=collected_on,
+            records_line=records_line,
+            pointers=[mapper.pointer(path) for path in paths],
             notes=(
-                *_notes(scan, unsuccessful, gaps),
+                *_notes(scan, unsuccessful, gaps, where),
+                *(
+                    [
+                        f"{_plural(several, 'award')} implemented by several contracts: one record per contract"
+                        " (its id, value, period and status; its suppliers where the contract names them, else the"
+                        " award's)"
+                    ]
+                    if several
+                    else []
+                ),
                 "not provided by OCDS (rules that need them report insufficient evidence): "
                 + ", ".join(sorted(NOT_PROVIDED)),
             ),
@@ -668,15 +828,21 @@ def load_ocds(source: SourceFile, context: LoadContext) -> Sequence[Document]:
     ]
 
 
-def _summary(package: str, publisher: str | None, scan: _Scan, mapped: int) -> str:
-    """The document's ``source``: what was read, and how many awards were mapped from it."""
+def _summary(package: str, publisher: str | None, scan: _Scan, awards: int, records: int) -> str:
+    """The document's ``source``: what was read, and how many awards (and records) were mapped from it."""
+    as_records = f" (as {_plural(records, 'contract record')})" if records != awards else ""
     return (
         f"OCDS {package}" + (f" ({publisher})" if publisher else "") + "; "
-        f"{_plural(mapped, 'award')} mapped from {_plural(scan.releases, 'release')}"
+        f"{_plural(awards, 'award')} mapped{as_records} from {_plural(scan.releases, 'release')}"
     )
 
 
-def _notes(scan: _Scan, unsuccessful: int, gaps: Sequence[tuple[str, JsonPath]]) -> tuple[str, ...]:
+def _notes(
+    scan: _Scan,
+    unsuccessful: int,
+    gaps: Sequence[tuple[str, JsonPath]],
+    where: Callable[[Sequence[str | int]], str] = _pointer,
+) -> tuple[str, ...]:
     """The document's notes: everything read but not mapped, with counts, reasons and pointers."""
     parts: list[str] = []
     if scan.without_awards:
@@ -691,7 +857,7 @@ def _notes(scan: _Scan, unsuccessful: int, gaps: Sequence[tuple[str, JsonPath]])
         reasons: dict[str, int] = {}
         for why, _path in gaps:
             reasons[why] = reasons.get(why, 0) + 1
-        listed = ", ".join(_pointer(path) for _why, path in gaps[:MAX_LISTED_GAPS])
+        listed = ", ".join(where(path) for _why, path in gaps[:MAX_LISTED_GAPS])
         more = f" and {len(gaps) - MAX_LISTED_GAPS} more" if len(gaps) > MAX_LISTED_GAPS else ""
         why = "; ".join(f"{n} {reason}" for reason, n in sorted(reasons.items()))
         parts.append(f"{_plural(len(gaps), 'award')} not mapped ({why}): {listed}{more}")
@@ -704,19 +870,41 @@ def _plural(count: int, noun: str) -> str:
 
 _PACKAGE = re.compile(rb'"releases"\s*:\s*\[')
 _OCID = re.compile(rb'"ocid"\s*:')
+#: Keys only OCDS has: a release's required ``initiationType``, a record's ``compiledRelease`` and
+#: ``versionedRelease``.
+_OCDS_KEY = re.compile(rb'"(?:initiationType|compiledRelease|versionedRelease)"\s*:')
+#: A release's ``tag`` beside one of its blocks: publishers that leave out ``initiationType`` (Montreal) still
+#: tag their releases.
+_TAG = re.compile(rb'"tag"\s*:')
+_SCHEMA = re.compile(rb'"\$schema"\s*:')
+_PROPERTIES = re.compile(rb'"properties"\s*:\s*\{')
+_BLOCK = re.compile(rb'"(?:planning|tender|awards|contracts)"\s*:')
+#: A record's versioned or compiled release: it may come before the record's ``ocid`` and fill the first
+#: 64 KiB (CDMX's records open with a 190 KB versionedRelease), so it is enough on its own.
+_RECORD_KEY = re.compile(rb'"(?:compiledRelease|versionedRelease)"\s*:\s*\{')
 
 
 def claims_ocds(head: bytes) -> bool:
-    """Whether a JSON file's first bytes are an OCDS release or record package: an object with a
-    ``"releases": [`` list (a record package's records hold one too) and an ``"ocid"``."""
+    """Whether a JSON file's first bytes are OCDS: an object with an ``"ocid"`` and either a ``"releases": [``
+    list (a release or record package, or a record), a key only OCDS has (a single release's
+    ``initiationType``, a record's ``compiledRelease``) or a release's ``tag`` beside one of its blocks
+    (``tender``, ``awards`` ...); or an object opening with a record's versioned or compiled release."""
     start = head.lstrip(b"\xef\xbb\xbf \t\r\n")
-    return start[:1] == b"{" and _PACKAGE.search(head) is not None and _OCID.search(head) is not None
+    if start[:1] != b"{" or (_SCHEMA.search(head) is not None and _PROPERTIES.search(head) is not None):
+        return False  # not data: OCDS's own schema (its properties are ocid, tag, initiationType ...)
+    if _OCID.search(head) is not None:
+        return (
+            _PACKAGE.search(head) is not None
+            or _OCDS_KEY.search(head) is not None
+            or (_TAG.search(head) is not None and _BLOCK.search(head) is not None)
+        )
+    return _RECORD_KEY.search(head) is not None
 
 
 @hookimpl
 def capcheck_loaders() -> Sequence[Loader]:
-    """The OCDS loader: ``*.ocds.json`` by name, and any ``.json`` file holding an OCDS package."""
-    description = "OCDS 1.1 release or record package: awards as supplier-contracts"
+    """The OCDS loaders: ``*.ocds.json`` by name, any ``.json`` file holding OCDS, and JSON Lines (``.jsonl``)."""
+    description = "OCDS 1.1 release or record package, or a single release or record: awards as supplier-contracts"
     return [
         Loader(name="ocds", extensions=(".ocds.json",), load=load_ocds, description=description),
         Loader(
@@ -725,5 +913,11 @@ def capcheck_loaders() -> Sequence[Loader]:
             load=load_ocds,
             description=description + ", recognised by its content",
             claims=claims_ocds,
+        ),
+        Loader(
+            name="ocds",
+            extensions=(".jsonl",),
+            load=load_ocds_lines,
+            description="OCDS JSON Lines (a release, record or package per line): awards as supplier-contracts",
         ),
     ]

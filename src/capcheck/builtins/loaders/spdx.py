@@ -12,7 +12,7 @@ SBOM cannot say (environment, criticality, owner ...) is not provided by the sou
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from functools import cache
 from typing import Any
 
@@ -26,13 +26,15 @@ __all__ = ["KIND", "claims_spdx", "load_spdx"]
 
 #: The kind the records belong to.
 KIND = "it-assets"
-_MARKER = re.compile(rb'"spdxVersion"\s*:\s*"SPDX-2\.[0-9]"')
+_MARKER = re.compile(rb'"spdxVersion"\s*:\s*"SPDX-2\.[0-9]"|"@context"\s*:\s*"https?://spdx\.org/rdf/3')
+_SPDX3 = re.compile(r"spdx\.org/rdf/3")
 _PARTY = re.compile(r"\s*(?:Person|Organization|Tool)\s*:\s*(.*?)\s*(?:\([^()]*\))?\s*\Z", re.IGNORECASE)
 _SAYS_NOTHING = frozenset({"NOASSERTION", "NONE"})
 
 
 def claims_spdx(head: bytes) -> bool:
-    """Whether a JSON file's first bytes hold ``"spdxVersion": "SPDX-2.x"``."""
+    """Whether a JSON file's first bytes hold ``"spdxVersion": "SPDX-2.x"`` (or an SPDX 3 JSON-LD context, which
+    the loader refuses saying so rather than leaving it to the JSON loader's 'missing kind')."""
     return _MARKER.search(head) is not None
 
 
@@ -67,13 +69,20 @@ def load_spdx(source: SourceFile, context: LoadContext) -> Sequence[Document]:
     if isinstance(doc, dict) and list(doc) == ["sbom"] and isinstance(doc["sbom"], dict):
         doc, prefix = doc["sbom"], ("sbom",)  # GitHub's dependency-graph SBOM API wraps the document
     version = doc.get("spdxVersion") if isinstance(doc, dict) else None
+    if isinstance(doc, dict) and _SPDX3.search(str(doc.get("@context", ""))):
+        raise source.fail(
+            "an SPDX 3 document (JSON-LD) is not read: capcheck reads SPDX 2.x (JSON or tag-value) and CycloneDX;"
+            " export the SBOM as SPDX 2.3 JSON, or as CycloneDX, from the tool that made it",
+            line=1,
+            pointer="/@context",
+        )
     if not isinstance(version, str) or not version.startswith("SPDX-2."):
         raise source.fail(
             'not an SPDX 2.x document: the top level must be an object with "spdxVersion": "SPDX-2.x"', line=1
         )
 
     @cache
-    def all_lines() -> dict[JsonPath, int]:
+    def all_lines() -> Mapping[JsonPath, int]:
         depth = len(prefix)
         return {
             path[depth:]: line
@@ -84,6 +93,19 @@ def load_spdx(source: SourceFile, context: LoadContext) -> Sequence[Document]:
                 ),
             ).items()
         }
+
+    return spdx_documents(source, doc, version, all_lines, prefix)
+
+
+def spdx_documents(
+    source: SourceFile,
+    doc: Mapping[str, Any],
+    version: str,
+    all_lines: Callable[[], Mapping[JsonPath, int]],
+    prefix: JsonPath = (),
+) -> list[Document]:
+    """The ``it-assets`` document of a parsed SPDX 2.x document (JSON, or tag-value read into its shape), whose
+    packages' lines ``all_lines()`` gives by path (``("packages", 3)``), called only when a line is needed."""
 
     def line_of(path: JsonPath) -> int | None:
         lines = all_lines()
@@ -169,9 +191,17 @@ def load_spdx(source: SourceFile, context: LoadContext) -> Sequence[Document]:
     ]
 
 
+def _load_tag_value(source: SourceFile, context: LoadContext) -> Sequence[Document]:
+    """The tag-value form, read by :mod:`capcheck.builtins.loaders.spdx_tagvalue` (imported when one is read)."""
+    from capcheck.builtins.loaders.spdx_tagvalue import load_spdx_tag_value
+
+    return load_spdx_tag_value(source, context)
+
+
 @hookimpl
 def capcheck_loaders() -> Sequence[Loader]:
-    """The SPDX loader: ``*.spdx.json`` by name, and any ``.json`` file holding ``"spdxVersion": "SPDX-2.x"``."""
+    """The SPDX loaders: ``*.spdx.json`` by name, any ``.json`` file holding ``"spdxVersion": "SPDX-2.x"``, and
+    tag-value documents (``.spdx``)."""
     description = "SPDX 2.x JSON SBOM: packages as it-assets"
     return [
         Loader(name="spdx", extensions=(".spdx.json",), load=load_spdx, description=description),
@@ -181,5 +211,11 @@ def capcheck_loaders() -> Sequence[Loader]:
             load=load_spdx,
             description=description + ", recognised by its content",
             claims=claims_spdx,
+        ),
+        Loader(
+            name="spdx",
+            extensions=(".spdx",),
+            load=_load_tag_value,
+            description="SPDX 2.x tag-value SBOM: packages as it-assets",
         ),
     ]
