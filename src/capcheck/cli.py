@@ -57,6 +57,15 @@ def _print_error(exc: CapcheckError) -> None:
         click.echo(f"  ... and {len(problems) - MAX_PROBLEMS_SHOWN} more", file=err)
 
 
+#: Where a command keeps its result's exit code (click's context meta) before writing its output, so that a
+#: reader going away mid-output (:func:`handle_errors`) still exits with it.
+_RESULT_CODE = "capcheck.result_code"
+
+
+def _result_code(code: int) -> None:
+    click.get_current_context().meta[_RESULT_CODE] = code
+
+
 def handle_errors(func: F) -> F:
     """Turn capcheck errors into messages and exit 2; other exceptions too, unless ``--debug``."""
 
@@ -80,11 +89,13 @@ def handle_errors(func: F) -> F:
                 click.echo("capcheck: interrupted by SIGINT: nothing more was written", err=True)
             sys.exit(130)
         except BrokenPipeError:
-            # The reader went away (`capcheck rules list | head`): stop quietly, as other tools do.
+            # The reader went away (`capcheck rules list | head`): stop quietly, as other tools do, but with
+            # the result's code once there is one (`capcheck check | head` must not turn failures into 0).
             with contextlib.suppress(OSError):
                 devnull = os.open(os.devnull, os.O_WRONLY)
                 os.dup2(devnull, sys.stdout.fileno())
-            sys.exit(0)
+            ctx = click.get_current_context(silent=True)
+            sys.exit(ctx.meta.get(_RESULT_CODE, 0) if ctx is not None else 0)
         except Exception as exc:
             if debug:
                 raise
@@ -639,6 +650,7 @@ def check(
         result = run_check(request, registry, progress=progress)
     evidence = [Path(f.path) for f in result.evidence]
     refuse_overwriting_inputs(outputs, inputs_of(registry, settings.config, [*known, *evidence]))
+    _result_code(result.exit_code)
     sarif: dict[str, Any] = {"sarif_category": sarif_category or _sarif_default(request.paths)}
     if sarif_max_results is not None:
         sarif["sarif_max_results"] = sarif_max_results
@@ -859,6 +871,7 @@ def diff(old: Path, new: Path, fmt: str, markdown_limit: int | None, debug: bool
     from capcheck.core.escaping.markdown import DEFAULT_LIMIT
 
     result = diff_documents(load_findings_document(old), load_findings_document(new))
+    _result_code(1 if result["counts"]["new"] else 0)
     click.echo(render_diff(result, fmt, DEFAULT_LIMIT if markdown_limit is None else markdown_limit), nl=False)
     sys.exit(1 if result["counts"]["new"] else 0)
 
@@ -1745,6 +1758,7 @@ def test_rules(
         require_tests=require_tests,
     )
     text = RENDERERS[fmt](run)
+    _result_code(run.exit_code)
     if output is None:
         click.echo(text, nl=False)
         sys.stdout.flush()
