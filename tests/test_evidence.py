@@ -120,6 +120,34 @@ def test_a_dangling_symlink_inside_a_directory_is_a_problem(load, workdir: Path)
     assert load.problems("ev") == ["ev/gone.json: cannot read: No such file or directory"]
 
 
+def test_a_symlinked_directory_inside_the_root_is_walked_and_a_loop_read_once(load, workdir: Path) -> None:
+    """`current -> .exports/2026-11`: the link names what to read (the hidden folder alone is not walked)."""
+    (workdir / "ev" / ".exports" / "2026-11").mkdir(parents=True)
+    (workdir / "ev" / ".exports" / "2026-11" / "assets.json").write_text(assets_json("A-2"))
+    (workdir / "ev" / "real.json").write_text(assets_json("A-1"))
+    (workdir / "ev" / "current").symlink_to(workdir / "ev" / ".exports" / "2026-11", target_is_directory=True)
+    (workdir / "ev" / "again").symlink_to(workdir / "ev" / "current", target_is_directory=True)  # read once
+    (workdir / "ev" / ".exports" / "2026-11" / "loop").symlink_to(workdir / "ev", target_is_directory=True)
+    evidence = load("ev")
+    assert sorted(r["id"] for r in evidence.records("it-assets")) == ["A-1", "A-2"]
+    assert sorted(f.path for f in evidence.files) == ["ev/.exports/2026-11/assets.json", "ev/real.json"]
+
+
+def test_a_symlinked_directory_leading_outside_the_root_is_a_problem_never_walked(load, workdir: Path) -> None:
+    """Not skipped silently, and not crawled: `evidence/x -> /` would walk the whole machine."""
+    (workdir / "shared").mkdir()
+    (workdir / "shared" / "legacy.json").write_text(assets_json("A-2"))
+    (workdir / "ev").mkdir()
+    (workdir / "ev" / "real.json").write_text(assets_json("A-1"))
+    (workdir / "ev" / "legacy").symlink_to(workdir / "shared", target_is_directory=True)
+    (workdir / "ev" / "root").symlink_to("/", target_is_directory=True)
+    assert load.problems("ev") == [
+        "ev/legacy: a symbolic link to a directory outside ev: not walked (name it as a PATH to check it)",
+        "ev/root: a symbolic link to a directory outside ev: not walked (name it as a PATH to check it)",
+    ]
+    assert sorted(r["id"] for r in load("ev/real.json", "ev/legacy").records("it-assets")) == ["A-1", "A-2"]
+
+
 @pytest.mark.skipif(hasattr(os, "geteuid") and os.geteuid() == 0, reason="root can read a mode-000 file")
 def test_an_unreadable_file_by_permissions(load, workdir: Path) -> None:
     path = workdir / "secret.json"

@@ -273,7 +273,8 @@ def find_evidence_files(paths: Iterable[Path], extensions: Iterable[str]) -> tup
     of its related records, which of two clashing ids is the duplicate.
 
     A missing path, a file type no loader reads, a pipe or device, or a directory holding no
-    evidence file is a problem. Hidden files and directories are skipped while walking.
+    evidence file is a problem. Hidden files and directories are skipped while walking; symlinked
+    directories inside the path are walked (each directory once), one leading outside it is a problem.
     """
     exts = tuple(sorted(set(extensions)))
     files: list[Path] = []
@@ -339,8 +340,37 @@ def _walk(root: Path, exts: tuple[str, ...], problems: list[Problem]) -> list[Pa
         where = Path(exc.filename).as_posix() if exc.filename else root.as_posix()
         problems.append(Problem(f"cannot read directory: {exc.strerror or exc}", path=where))
 
-    for dirpath, dirnames, filenames in os.walk(root, onerror=unreadable):
-        dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
+    # A symlinked directory inside the root is walked (it was skipped silently, leaving its registers unjudged);
+    # one leading outside is a problem, never crawled (`evidence/x -> /` would walk the machine). Each directory
+    # is walked once, by device and inode, so a loop ends and a second link to one directory adds nothing.
+    inside = os.path.realpath(root)
+    visited: set[tuple[int, int]] = set()
+    for dirpath, dirnames, filenames in os.walk(root, onerror=unreadable, followlinks=True):
+        try:
+            here = os.stat(dirpath)
+        except OSError as exc:  # gone since it was listed
+            unreadable(exc)
+            dirnames[:] = []
+            continue
+        if (here.st_dev, here.st_ino) in visited:
+            dirnames[:] = []
+            continue
+        visited.add((here.st_dev, here.st_ino))
+        keep: list[str] = []
+        for name in sorted(d for d in dirnames if not d.startswith(".")):
+            link = os.path.join(dirpath, name)
+            target = os.path.realpath(link) if os.path.islink(link) else inside
+            if target == inside or target.startswith(inside.rstrip(os.sep) + os.sep):
+                keep.append(name)
+            else:
+                problems.append(
+                    Problem(
+                        f"a symbolic link to a directory outside {root.as_posix()}: not walked (name it as a PATH "
+                        "to check it)",
+                        path=Path(link).as_posix(),
+                    )
+                )
+        dirnames[:] = keep
         for name in sorted(filenames):
             if name.startswith(".") or name in IGNORED_NAMES:
                 continue
