@@ -918,7 +918,7 @@ def _write(
         write(result, options, stream)
     except (OSError, CapcheckError):
         raise
-    except Exception as exc:
+    except (Exception, SystemExit) as exc:  # sys.exit in a reporter is its error, not the result
         owner = registry.owners.get(("reporter", fmt), "?")
         raise PluginError(Problem(f"reporter {fmt!r} (plugin {owner!r}) failed: {type(exc).__name__}: {exc}")) from exc
     flush = getattr(stream, "flush", None)
@@ -983,7 +983,7 @@ def _render(registry: Registry, result: RunResult, fmt: str, options: Any) -> st
 
     try:
         return registry.reporters[fmt].render(result, options)
-    except Exception as exc:
+    except (Exception, SystemExit) as exc:  # sys.exit in a reporter is its error, not the result
         owner = registry.owners.get(("reporter", fmt), "?")
         raise PluginError(Problem(f"reporter {fmt!r} (plugin {owner!r}) failed: {type(exc).__name__}: {exc}")) from exc
 

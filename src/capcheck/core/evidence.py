@@ -472,7 +472,7 @@ def load_evidence(
             except (OSError, MemoryError, RecursionError) as exc:
                 problems.append(Problem(f"cannot read: {type(exc).__name__}: {exc}", path=shown))
                 continue
-            except Exception as exc:  # a loader plugin's own bug: name it, with the file it failed on
+            except (Exception, SystemExit) as exc:  # a loader plugin's own bug: name it, with the file it failed on
                 problems.append(Problem(f"the {loader.name!r} loader failed: {type(exc).__name__}: {exc}", path=shown))
                 continue
             try:
@@ -483,7 +483,7 @@ def load_evidence(
             except EvidenceError as exc:
                 problems.extend(exc.problems)
                 continue
-            except Exception as exc:  # an enricher plugin's own bug: name it, with the file it failed on
+            except (Exception, SystemExit) as exc:  # an enricher plugin's own bug: name it, with the file it failed on
                 problems.append(
                     Problem(f"the {enricher.name!r} enricher failed: {type(exc).__name__}: {exc}", path=shown)
                 )
@@ -509,7 +509,7 @@ def _loader_for(source: SourceFile, loaders: Mapping[str, Loader], content_loade
             continue
         try:
             claimed = claims(head)
-        except Exception as exc:  # a loader plugin's own bug: name it, with the file it failed on
+        except (Exception, SystemExit) as exc:  # a loader plugin's own bug: name it, with the file it failed on
             failure = f"the {candidate.name!r} loader's content test failed: {type(exc).__name__}: {exc}"
             raise source.fail(failure) from exc
         if claimed:
