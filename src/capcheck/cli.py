@@ -402,11 +402,20 @@ def cli(ctx: click.Context, no_plugin_autoload: bool) -> None:
         ctx.with_resource(no_autoload())  # until the command has finished
 
 
+class _EvidencePath(click.Path):
+    """An evidence PATH: never empty (``capcheck check "$EVIDENCE"`` with the variable unset checked ``.``)."""
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        if value == "":
+            self.fail("an empty PATH (an unset variable?); name a file or directory ('.' for this one)", param, ctx)
+        return super().convert(value, param, ctx)
+
+
 def selection_options(func: F) -> F:
     """The options that say what to check, shared by ``check`` and ``baseline create``."""
     for option in reversed(
         [
-            click.argument("paths", nargs=-1, type=click.Path(path_type=Path)),
+            click.argument("paths", nargs=-1, type=_EvidencePath(path_type=Path)),
             rules_plugins_options,
             config_option,
             click.option(
@@ -1643,7 +1652,7 @@ def _framework_status(
 
 
 @cli.command()
-@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.argument("paths", nargs=-1, required=True, type=_EvidencePath(path_type=Path))
 @rules_plugins_options
 @config_option
 @click.option("--strict", is_flag=True, help="Treat warnings (a rule reading an undeclared field) as errors.")
@@ -1696,7 +1705,7 @@ unless --autoload-plugins. Case files: docs/writing-rules.md#testing-rules."""
 
 
 @cli.command("test", epilog=TEST_EPILOG)
-@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.argument("paths", nargs=-1, required=True, type=_EvidencePath(path_type=Path))
 @rules_plugins_options
 @click.option(
     "--autoload-plugins", is_flag=True, help="Also load installed plugins (entry points), as other commands do."
