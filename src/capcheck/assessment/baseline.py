@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from capcheck.core.errors import ConfigError, Problem
 from capcheck.core.models import RunResult, Status, Summary, display_path
-from capcheck.core.side_inputs import BASELINE_MAX_BYTES, elide, read_json
+from capcheck.core.side_inputs import BASELINE_MAX_BYTES, elide, first_errors, read_json
 
 if TYPE_CHECKING:  # annotations only
     from capcheck.core.models import Outcome
@@ -110,9 +110,12 @@ def load_baseline(path: Path) -> dict[str, dict[str, Any]]:
         import jsonschema
 
         validator = jsonschema.Draft202012Validator(schema, format_checker=jsonschema.FormatChecker())
+        errors, _ = first_errors(
+            validator.iter_errors(doc), key=lambda e: [str(p) for p in e.absolute_path], limit=_MAX_PROBLEMS
+        )
         problems = [
             Problem(elide(error.message), path=shown, pointer="".join(f"/{p}" for p in error.absolute_path))
-            for error in sorted(validator.iter_errors(doc), key=lambda e: [str(p) for p in e.absolute_path])
+            for error in errors
         ]
     if problems:
         raise ConfigError(problems[:_MAX_PROBLEMS])

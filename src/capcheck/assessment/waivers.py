@@ -31,7 +31,7 @@ from typing import TYPE_CHECKING, Any
 
 from capcheck.core.errors import ConfigError, Problem
 from capcheck.core.models import Finding, Status, Summary
-from capcheck.core.side_inputs import WAIVERS_MAX_BYTES, SideDocument, elide, read_document
+from capcheck.core.side_inputs import WAIVERS_MAX_BYTES, SideDocument, elide, first_errors, read_document
 
 if TYPE_CHECKING:  # annotations only
     from capcheck.core.outcomes import RuleOutcomes
@@ -182,7 +182,8 @@ def load_waivers(path: Path, *, as_of: date, max_days: int = DEFAULT_MAX_DAYS) -
     lines = _lines(document, path.suffix.lower())
     validator = jsonschema.Draft202012Validator(load_schema("waivers"), format_checker=jsonschema.FormatChecker())
     problems: list[Problem] = []
-    for error in sorted(validator.iter_errors(doc), key=lambda e: [str(p) for p in e.absolute_path]):
+    errors, more = first_errors(validator.iter_errors(doc), key=lambda e: [str(p) for p in e.absolute_path])
+    for error in errors:
         where = list(error.absolute_path)
         index = where[1] if len(where) > 1 and where[0] == "waivers" and isinstance(where[1], int) else None
         pointer = "".join(f"/{p}" for p in where)
@@ -199,6 +200,8 @@ def load_waivers(path: Path, *, as_of: date, max_days: int = DEFAULT_MAX_DAYS) -
                 pointer=pointer,
             )
         )
+    if more:
+        problems.append(Problem(f"... and more problems: the first {len(errors)} are listed", path=shown))
     if problems:
         raise ConfigError(problems)
     waivers: list[Waiver] = []
