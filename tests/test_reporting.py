@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import shutil
 import stat
+import tempfile
 from datetime import date
 from pathlib import Path
 
@@ -93,3 +95,12 @@ def test_dev_and_proc_entries_are_streams_and_ordinary_paths_are_not(tmp_path: P
     assert is_stream_path(Path(os.devnull))
     if Path("/proc/self/fd").is_dir():  # /dev/stdout leads to fd 1, a regular file when redirected to one
         assert is_stream_path(Path("/proc/self/fd/1")) or not os.path.exists("/proc/self/fd/1")
+    if Path("/dev/shm").is_dir():  # a plain file there is replaced like any other (it was appended to)
+        shm = Path(tempfile.mkdtemp(dir="/dev/shm")) / "report.json"
+        try:
+            shm.write_text("old\n")
+            assert not is_stream_path(shm)
+            write_atomic(shm, "new\n")
+            assert shm.read_text() == "new\n"
+        finally:
+            shutil.rmtree(shm.parent)

@@ -283,7 +283,9 @@ _STREAM_DIRS = (Path("/dev"), Path("/proc"))
 
 def is_stream_path(path: Path) -> bool:
     """Whether ``path`` is written to as a stream rather than replaced: it exists and is not a regular file
-    or a directory (a device, a FIFO, a socket; symlinks followed), or it is in ``/dev`` or ``/proc``."""
+    or a directory (a device, a FIFO, a socket; symlinks followed), or it leads to a regular file through a
+    descriptor: a symlink in ``/dev`` (``/dev/stdout``) or an entry of ``/proc`` (``/dev/fd/3``). A plain file
+    in ``/dev/shm`` is replaced like any other."""
     try:
         mode = os.stat(path).st_mode
     except OSError:
@@ -293,7 +295,9 @@ def is_stream_path(path: Path) -> bool:
     if not stat.S_ISREG(mode):
         return True
     where = Path(os.path.realpath(path.parent if str(path.parent) else "."))
-    return any(where.is_relative_to(d) for d in _STREAM_DIRS)
+    if where.is_relative_to(_STREAM_DIRS[1]):
+        return True
+    return where.is_relative_to(_STREAM_DIRS[0]) and os.path.islink(path)
 
 
 def _stream_direct(path: Path, write: Callable[[ByteStream], object]) -> None:
