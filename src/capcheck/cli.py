@@ -1216,13 +1216,13 @@ def rules_docs(
 ) -> None:
     """Generate the rule reference (one Markdown page per rule, and an index) from rule metadata."""
     from capcheck.app.outputs import inputs_of, refuse_overwriting_inputs
-    from capcheck.app.ruledocs import rule_doc_files, rule_doc_targets, write_rule_docs
+    from capcheck.app.ruledocs import generated_pages, rule_doc_files, rule_doc_targets, write_rule_docs
 
     config = _load_config(config_path)
     registry = _registry(config, rule_paths, plugins)
     if check:
         files = rule_doc_files(registry)
-        present = {p.name for p in output.glob("*.md")} if output.is_dir() else set()
+        present = {p.name for p in generated_pages(output)}
         stale = sorted(
             name
             for name, text in files.items()
