@@ -403,8 +403,17 @@ class _Mapper:
         return record
 
 
+def json_text(value: Any) -> str:
+    """``value`` as compact JSON for a message; a value nested deeper than orjson writes (254 levels, the file
+    may nest 1024) is named by its type rather than raising (it stopped the run as "the loader failed")."""
+    try:
+        return orjson.dumps(value).decode()
+    except orjson.JSONEncodeError:
+        return f"{'an object' if isinstance(value, dict) else 'a list'} nested too deep to show"
+
+
 def _show(value: Any) -> str:
-    text = orjson.dumps(value).decode() if not isinstance(value, bytes) else repr(value)
+    text = json_text(value) if not isinstance(value, bytes) else repr(value)
     return text if len(text) <= 60 else text[:57] + "..."
 
 
