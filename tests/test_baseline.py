@@ -203,3 +203,23 @@ def test_a_baseline_against_its_schema_is_a_located_error(
     result = run_cli(*check_argv(evidence, as_of=AS_OF), "--baseline", "base.json")
     assert result.exit_code == 2, result.stdout
     assert expected in result.stderr and "internal error" not in result.stderr
+
+
+@pytest.mark.parametrize("keep", [("rule_id", "kind", "record_id", "group"), ("rule_id", "record_id"), ("rule_id",)])
+def test_an_entry_relabelled_to_hide_another_failure_is_refused(
+    run_cli, copy_fixture, check_argv: Callable[..., list[str]], workdir: Path, keep: tuple[str, ...]
+) -> None:
+    """One failure's fingerprint under another failure's rule and record: a reviewer reads the harmless labels,
+    capcheck matched the fingerprint, and the other failure passed unnamed."""
+    evidence = copy_fixture("evidence/mixed")
+    base = _baseline(run_cli, evidence, check_argv)
+    hidden, shown = next(
+        (a, b) for a in base["findings"] for b in base["findings"] if a["rule_id"] != b["rule_id"] and a["record_id"]
+    )
+    forged = {k: v for k, v in shown.items() if k in keep} | {"fingerprint": hidden["fingerprint"]}
+    base["findings"] = [forged]
+    (workdir / "base.json").write_text(json.dumps(base))
+    result = run_cli(*check_argv(evidence, as_of=AS_OF), "--baseline", "base.json")
+    assert result.exit_code == 2, result.stdout
+    assert f"base.json: fingerprint {hidden['fingerprint']} is that of {hidden['rule_id']} " in result.stderr
+    assert f"not of the finding the entry names ({shown['rule_id']} " in result.stderr

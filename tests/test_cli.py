@@ -1028,3 +1028,12 @@ def test_shell_completion_scripts_are_produced_as_documented() -> None:
         )
         assert script.returncode == 0, script.stderr
         assert "_CAPCHECK_COMPLETE" in script.stdout and "capcheck" in script.stdout
+
+
+@pytest.mark.parametrize("command", [["check"], ["baseline", "create"], ["validate"], ["test"]])
+def test_an_empty_path_is_a_usage_error_not_the_working_directory(run_cli, workdir: Path, command: list[str]) -> None:
+    """`capcheck check "$EVIDENCE"` with the variable unset checked the working directory, whatever it held."""
+    (workdir / "it-assets.json").write_text('{"kind": "it-assets", "records": []}')
+    result = run_cli(*command, "")
+    assert result.exit_code == 2
+    assert "an empty PATH (an unset variable?)" in result.stderr

@@ -351,3 +351,18 @@ def test_an_oversized_config_is_refused_before_reading(workdir: Path) -> None:
     assert config_problems(workdir / "capcheck.toml") == [
         "capcheck.toml: larger than the 1 MiB limit for a config file"
     ]
+
+
+@pytest.mark.parametrize("value", ["365", "-5d", "1e9d", "99999999999999999999999d", "365 days"])
+def test_an_option_that_is_a_duration_must_be_one(run_cli, copy_fixture: Callable[..., Path], value: str) -> None:
+    """A string, as the default '365d' is, but not a duration: the rule became an error finding at run time,
+    naming neither the config file nor the key."""
+    (Path("capcheck.toml")).write_text(f'[options."COMM-002"]\nreview_period = "{value}"\n')
+    copy_fixture("evidence/clean", "evidence")
+    result = run_cli("check", "evidence")
+    assert result.exit_code == 2
+    assert result.stderr.startswith("capcheck: config error: 1 problem")
+    assert (
+        "capcheck.toml: /options/COMM-002/review_period: option 'review_period' of COMM-002 must be a duration "
+        f"(Nd, Nw, Nm or Ny), like its default '365d', not '{value}'"
+    ) in result.stderr

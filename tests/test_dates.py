@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from capcheck.core.dates import date_screen, impossible_dates, is_date, parse_date
+from capcheck.core.dates import add_days, date_screen, impossible_dates, is_date, parse_date
 
 SCHEMAS = Path(__file__).parent.parent / "schemas" / "evidence"
 
@@ -130,3 +130,20 @@ def test_the_date_screen_clears_possible_dates_and_flags_each_kind_of_problem() 
     one = date_screen([], ["patched"], date(2026, 11, 25))
     assert one({"patched": "2026-11-26"})
     assert not one({"patched": "2026-11-25"}) and not one({"patched": 20261126})
+
+
+@pytest.mark.parametrize(
+    ("day", "days", "expected"),
+    [
+        (date(2026, 1, 31), 1, date(2026, 2, 1)),
+        (date(2026, 1, 1), -1, date(2025, 12, 31)),
+        (date(9999, 12, 30), 1, date.max),
+        (date.max, 1, date.max),  # "9999-12-31", a common "no end date", plus a window
+        (date.max, 365, date.max),
+        (date.min, -1, date.min),  # --as-of 0001-01-01 less a window
+        (date(2026, 1, 1), 10**12, date.max),  # more days than timedelta holds
+        (date(2026, 1, 1), -(10**12), date.min),
+    ],
+)
+def test_add_days_holds_at_the_ends_of_the_calendar(day: date, days: int, expected: date) -> None:
+    assert add_days(day, days) == expected

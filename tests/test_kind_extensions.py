@@ -233,3 +233,47 @@ def test_a_bad_extension_file_is_located(tmp_path: Path, content: str, where: st
     assert cause in problem.message
     if where:
         assert problem.pointer == where
+
+
+# --- references out of a schema: never fetched ------------------------------------------------------------
+
+
+def test_a_reference_out_of_an_extension_s_schema_is_refused_before_anything_is_fetched() -> None:
+    """A config's field `{ "$ref" = "file:///etc/passwd" }` was read by the validator (and an https one was
+    requested) when evidence of the kind was checked: a data file made capcheck open files and the network."""
+    _, problems = _extend(
+        ("acme", KindExtension("risks", {"site": {"$ref": "file:///etc/passwd"}, "ok": {"$ref": "#/$defs/x"}})),
+        ("beta", KindExtension("risks", {"owner": {"anyOf": [{"$dynamicRef": "https://169.254.169.254/x"}]}})),
+    )
+    assert problems == [
+        "plugin 'acme': extension of evidence kind 'risks': schema /properties/site/$ref: 'file:///etc/passwd' "
+        "is not a reference within the schema ('#/...'): capcheck fetches no file or URL",
+        "plugin 'beta': extension of evidence kind 'risks': schema /properties/owner/anyOf/0/$dynamicRef: "
+        "'https://169.254.169.254/x' is not a reference within the schema ('#/...'): capcheck fetches no file or URL",
+    ]
+
+
+def test_a_kind_s_validator_fetches_nothing_a_schema_refers_to(tmp_path: Path) -> None:
+    """Whatever got past the check above (a plugin's kind built in code): the compiled validator fetches nothing."""
+    target = tmp_path / "score.json"
+    target.write_text('{"type": "integer"}')
+    kind = EvidenceKind(
+        id="risks",
+        title="Risks",
+        schema={"type": "object", "properties": {"id": {"type": "string"}, "score": {"$ref": target.as_uri()}}},
+    )
+    with pytest.raises(Exception, match="fetches no file or URL"):
+        kind.records_validator.is_valid([{"id": "R-1", "score": "high"}])
+
+
+def test_a_config_field_referring_to_a_file_stops_the_run_naming_the_config(run_cli, workdir: Path) -> None:
+    (workdir / "secret.json").write_text('{"type": "string", "enum": ["hunter2"]}')
+    (workdir / "capcheck.toml").write_text(
+        f'[kinds.it-assets]\nfields = {{ site = {{ "$ref" = "{(workdir / "secret.json").as_uri()}" }} }}\n'
+    )
+    result = run_cli("kinds")
+    assert result.exit_code == 2
+    assert "config capcheck.toml: extension of evidence kind 'it-assets': schema /properties/site/$ref: " in (
+        result.stderr
+    )
+    assert "hunter2" not in result.stderr

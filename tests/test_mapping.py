@@ -57,6 +57,10 @@ def test_an_unknown_key_is_named_with_its_line_and_a_suggestion(tmp_path: Path) 
             "dates.end_of_life: '%d/%q/%Y': %q is not a date or time directive",
         ),
         ('files = "a.csv"\ndates.end_of_life = "dd/mm/yyyy"', "is not a date format"),
+        # strptime compiles a format to a regular expression with a group per directive: one given twice was
+        # "the 'csv' loader failed: error: redefinition of group name 'd'" on reading the first file
+        ('files = "a.csv"\ndates.end_of_life = "%d/%m/%Y %d"', "dates.end_of_life: '%d/%m/%Y %d': %d is given twice"),
+        ('files = "a.csv"\ndates."*" = ["iso", "%Y%Y"]', "dates.*: '%Y%Y': %Y is given twice"),
         ('files = "a.csv"\nnumbers.value = "1,234"', "numbers.value: '1,234' is not a number style"),
         ('files = "a.csv"\nencoding = "rot13"', "unknown text encoding 'rot13'"),
         ('files = "a.csv"\nencoding = "cp9999"', "unknown text encoding 'cp9999'"),

@@ -630,3 +630,35 @@ def test_a_kind_extending_another_declares_both_kinds_fields(
     assert (
         "typo.toml:11: /rule/0/where/field: unknown field 'sit': kind 'our-assets' does not declare it" in typo.stderr
     )
+
+
+_EXITS = {
+    "import": "import sys\nsys.exit(0)\n",
+    "hook": "import sys\nfrom capcheck import hookimpl\n\n\n@hookimpl\ndef capcheck_rules():\n    sys.exit(0)\n",
+    "reporter": (
+        "import sys\nfrom capcheck import hookimpl\nfrom capcheck.core.reporting import Reporter\n\n\n"
+        "def render(result, options):\n    sys.exit(0)\n\n\n"
+        "@hookimpl\ndef capcheck_reporters():\n    return [Reporter(name='quiet', render=render)]\n"
+    ),
+}
+
+
+@pytest.mark.parametrize(
+    ("where", "expected"),
+    [
+        ("import", "plugin module './exits.py' failed to import: SystemExit: 0"),
+        ("hook", "plugin './exits.py' failed in capcheck_rules(): SystemExit: 0"),
+        ("reporter", "reporter 'quiet' (plugin './exits.py') failed: SystemExit: 0"),
+    ],
+)
+def test_a_plugin_calling_sys_exit_is_its_error_not_the_run_s_result(
+    run_cli, copy_fixture: Callable[..., Path], workdir: Path, where: str, expected: str
+) -> None:
+    """`sys.exit(0)` in a plugin's module, hook or reporter ended `check` with exit 0 and no report: a failing
+    register passed CI (a rule doing so was already its error finding)."""
+    (workdir / "exits.py").write_text(_EXITS[where])
+    evidence = copy_fixture("evidence/mixed")
+    fmt = ["--format", "quiet"] if where == "reporter" else []
+    result = run_cli("check", evidence, "--as-of", "2025-04-01", "--plugin", "./exits.py", *fmt)
+    assert result.exit_code == 2, result.output
+    assert expected in result.stderr

@@ -4,6 +4,10 @@ first few of many."""
 from __future__ import annotations
 
 import dataclasses
+import os
+import shutil
+import stat
+import tempfile
 from datetime import date
 from pathlib import Path
 
@@ -13,7 +17,7 @@ from hypothesis import strategies as st
 from capcheck.app.runner import CheckRequest, run_check
 from capcheck.core.models import RunResult, Severity
 from capcheck.core.outcomes import Findings
-from capcheck.core.reporting import FirstFew, finding_runs
+from capcheck.core.reporting import FirstFew, finding_runs, is_stream_path, write_atomic
 
 EVIDENCE = Path(__file__).parent / "reporters" / "fixtures" / "evidence"
 WAIVERS = Path(__file__).parent / "reporters" / "fixtures" / "waivers.yaml"
@@ -53,3 +57,50 @@ def test_first_few_is_the_head_of_the_stable_sort(items: list[tuple[int, int]], 
     few.add((0, 0))  # added after being read: still in order
     again = sorted([*items, (0, 0)], key=lambda item: item[0])
     assert few.items() == (again if n is None else again[:n])
+
+
+# Outputs that are not files to replace: renaming a temporary file over them would put a regular file in their
+# place (run as root, `-o /dev/null` replaced the system's /dev/null). These tests use a FIFO and a symlink to
+# /dev/null in tmp_path, so that the code before the fix replaced only those, never a device.
+
+
+def test_a_fifo_output_is_written_to_not_replaced(tmp_path: Path) -> None:
+    fifo = tmp_path / "report.fifo"
+    os.mkfifo(fifo)
+    reader = os.open(fifo, os.O_RDONLY | os.O_NONBLOCK)  # a reader first, so the writer's open does not wait
+    try:
+        write_atomic(fifo, '{"a": 1}\n')
+        assert os.read(reader, 1024) == b'{"a": 1}\n'
+    finally:
+        os.close(reader)
+    assert stat.S_ISFIFO(os.lstat(fifo).st_mode)
+    assert [p.name for p in tmp_path.iterdir()] == ["report.fifo"]  # no temporary file left
+
+
+def test_a_symlink_to_a_device_is_written_through_and_kept(tmp_path: Path) -> None:
+    link = tmp_path / "null"
+    link.symlink_to(os.devnull)
+    write_atomic(link, "discarded\n")
+    assert os.path.islink(link) and os.readlink(link) == os.devnull
+    assert stat.S_ISCHR(os.stat(os.devnull).st_mode)
+
+
+def test_dev_and_proc_entries_are_streams_and_ordinary_paths_are_not(tmp_path: Path) -> None:
+    (tmp_path / "old.json").write_text("{}")
+    (tmp_path / "link.json").symlink_to(tmp_path / "old.json")
+    assert not is_stream_path(tmp_path / "old.json")
+    assert not is_stream_path(tmp_path / "link.json")  # a symlink to a file is replaced, never followed
+    assert not is_stream_path(tmp_path / "new.json")
+    assert not is_stream_path(tmp_path)
+    assert is_stream_path(Path(os.devnull))
+    if Path("/proc/self/fd").is_dir():  # /dev/stdout leads to fd 1, a regular file when redirected to one
+        assert is_stream_path(Path("/proc/self/fd/1")) or not os.path.exists("/proc/self/fd/1")
+    if Path("/dev/shm").is_dir():  # a plain file there is replaced like any other (it was appended to)
+        shm = Path(tempfile.mkdtemp(dir="/dev/shm")) / "report.json"
+        try:
+            shm.write_text("old\n")
+            assert not is_stream_path(shm)
+            write_atomic(shm, "new\n")
+            assert shm.read_text() == "new\n"
+        finally:
+            shutil.rmtree(shm.parent)

@@ -37,7 +37,8 @@ def test_check_mode_reports_stale_docs_and_write_mode_fixes_them(tmp_path: Path)
     assert stale.exit_code == 1
     written = runner.invoke(cli, ["rules", "docs", "--output", str(out)])
     assert written.exit_code == 0, written.output
-    (out / "ZZZ-999.md").write_text("a page for a rule that no longer exists\n")
+    header = (out / "index.md").read_text().splitlines(keepends=True)[0]  # a page the reference wrote
+    (out / "ZZZ-999.md").write_text(header + "a page for a rule that no longer exists\n")
     assert runner.invoke(cli, ["rules", "docs", "--output", str(out), "--check"]).exit_code == 1
     runner.invoke(cli, ["rules", "docs", "--output", str(out)])
     assert not (out / "ZZZ-999.md").exists()
@@ -58,3 +59,20 @@ def test_the_rule_reference_never_overwrites_an_input(tmp_path: Path, monkeypatc
     assert [p.name for p in out.iterdir()] == ["index.md"]  # nothing written
     (out / "index.md").unlink()
     assert CliRunner().invoke(cli, ["rules", "docs"]).exit_code == 0
+
+
+def test_only_pages_the_reference_wrote_are_removed_as_stale(tmp_path: Path) -> None:
+    """`rules docs --output docs` removed every .md there that was not a rule's page: the README, the user's notes."""
+    out = tmp_path / "docs"
+    out.mkdir()
+    (out / "README.md").write_text("# Our docs\n")
+    (out / "COMM-999.md").write_text("notes about a rule we plan\n")
+    header = rule_doc_files(load_registry(Config()))["index.md"].splitlines(keepends=True)[0]
+    (out / "OLD-001.md").write_text(header + "\n# OLD-001: a rule that no longer exists\n")
+    runner = CliRunner()
+    assert runner.invoke(cli, ["rules", "docs", "--output", str(out), "--check"]).exit_code == 1  # OLD-001 is stale
+    assert runner.invoke(cli, ["rules", "docs", "--output", str(out)]).exit_code == 0
+    assert (out / "README.md").read_text() == "# Our docs\n"
+    assert (out / "COMM-999.md").read_text() == "notes about a rule we plan\n"
+    assert not (out / "OLD-001.md").exists()
+    assert runner.invoke(cli, ["rules", "docs", "--output", str(out), "--check"]).exit_code == 0

@@ -256,6 +256,13 @@ def test_attestation_expiry_boundaries(assessed: date, expires: str | None, coun
     assert (att.state == "current") is counts
 
 
+def test_an_attestation_dated_at_the_end_of_the_calendar_is_from_the_future_not_a_crash() -> None:
+    [att] = read_attestations([_att("x:y", assessed=date.max)], AS_OF, 365)
+    assert (att.state, att.last_day) == ("future", date.max)
+    row = _infra([_att("capcheck-1:INFRA-M1", assessed=date.max)])
+    assert row.level != 5
+
+
 def test_the_latest_current_attestation_counts() -> None:
     older = {**_att("capcheck-1:INFRA-M1", "not-achieved", AS_OF - timedelta(days=30)), "id": "ATT-1"}
     newer = {**_att("capcheck-1:INFRA-M1", "achieved", AS_OF - timedelta(days=2)), "id": "ATT-2"}

@@ -294,3 +294,41 @@ def test_a_huge_rule_id_key_in_config_is_echoed_cut(scratch: Path) -> None:
         load_config(scratch / "capcheck.toml")
     [problem] = info.value.problems
     assert "is not a rule id" in problem.message and len(problem.message) < 300, problem.message[:300]
+
+
+# --- schema errors of a huge side input: listed from the first few, never all built ----------------------
+
+
+def test_a_waivers_file_of_many_bad_entries_lists_the_first_fifty(workdir: Path) -> None:
+    """Six errors per empty entry: sorting all of them to list a few took 22 GB and 80 s for a 7 MB file."""
+    (workdir / "waivers.yaml").write_text("waivers:\n" + "  - {}\n" * 200_000)
+    with pytest.raises(ConfigError) as info:
+        load_waivers(workdir / "waivers.yaml", as_of=date(2025, 4, 1))
+    problems = [str(p) for p in info.value.problems]
+    assert len(problems) == 51
+    assert problems[0].startswith("waivers.yaml:2: /waivers/0: incomplete waiver: ")
+    assert problems[-1] == "waivers.yaml: ... and more problems: the first 50 are listed"
+
+
+@pytest.mark.skipif(not Path("/proc/self/status").exists(), reason="reads VmHWM from /proc")
+def test_a_baseline_of_many_bad_entries_is_refused_in_the_memory_of_reading_it(workdir: Path) -> None:
+    import subprocess
+    import sys
+
+    entries = ", ".join(['{"fingerprint": "x"}'] * 200_000)
+    head = '{"capcheck_baseline": "1.0", "tool": {"name": "capcheck"}, "as_of": "2025-04-01"'
+    (workdir / "base.json").write_text(f'{head}, "findings": [{entries}]}}')
+    script = (
+        "from pathlib import Path\n"
+        "from capcheck.assessment.baseline import load_baseline\n"
+        "from capcheck.core.errors import ConfigError\n"
+        "try:\n"
+        "    load_baseline(Path('base.json'))\n"
+        "except ConfigError as exc:\n"
+        "    print(len(exc.problems))\n"
+        "print(next(line.split()[1] for line in open('/proc/self/status') if line.startswith('VmHWM:')))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", script], cwd=workdir, capture_output=True, text=True, timeout=120)
+    listed, peak_kib = map(int, done.stdout.split())
+    assert listed == 50
+    assert peak_kib < 400_000, f"peak {peak_kib // 1024} MiB"

@@ -70,6 +70,31 @@ def test_a_reader_that_has_gone_gets_no_error(workdir: Path) -> None:
     assert proc.returncode == 0
 
 
+@pytest.mark.parametrize(("fixture", "fmt", "code"), [("mixed", "text", 1), ("mixed", "json", 1), ("clean", "json", 0)])
+def test_a_reader_that_has_gone_leaves_the_result_code(
+    copy_fixture: Callable[..., Path],
+    check_argv: Callable[..., list[str]],
+    workdir: Path,
+    fixture: str,
+    fmt: str,
+    code: int,
+) -> None:
+    """`set -o pipefail; capcheck check evidence/ | head`: failures exit 1, never 0 because head stopped reading."""
+    copy_fixture(f"evidence/{fixture}", fixture)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "capcheck", *check_argv(fixture), "--format", fmt],
+        cwd=workdir,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    assert proc.stdout is not None and proc.stderr is not None
+    proc.stdout.close()
+    stderr = proc.stderr.read().decode()
+    proc.wait(timeout=60)
+    assert "internal error" not in stderr and "Traceback" not in stderr
+    assert proc.returncode == code
+
+
 # --- the trust boundary: nothing is imported from the working or config directory ---------------------
 
 #: Libraries capcheck imports lazily (and, for `python -m`, what the package imports first): a file of

@@ -6,8 +6,11 @@ import json
 from collections.abc import Callable
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from capcheck.assessment.waivers import Waiver, load_waivers
 from capcheck.core.errors import ConfigError
@@ -356,3 +359,39 @@ def test_a_waiver_names_its_rule_area_or_id_prefix_as_select_does(
     # An area waiver ("INFRA") accepted the failures of a plugin's area "INFRAX" as well.
     waiver = Waiver(0, rule, ("*",), "reason enough", "CTO", "T-1", date(2026, 1, 1), None, "w.yaml", 1)
     assert [r for r in names + does_not_name if waiver.names_rule(r)] == names
+
+
+def _waiver(index: int, *records: str) -> Any:
+    from capcheck.assessment.waivers import Waiver
+
+    return Waiver(index, "INFRA", records, "reason given", "CTO", "R-1", date(2026, 1, 1), None, "w.yaml", None)
+
+
+_PATTERNS = st.sampled_from(["A-1", "A-2", "B-1", "A-*", "?-1", "[AB]-2", "*", "B-[!1]", "A-1*", "a-1"])
+
+
+@given(
+    st.lists(st.lists(_PATTERNS, min_size=1, max_size=3), max_size=8),
+    st.sampled_from(["A-1", "A-2", "B-1", "B-2", "C-9", "a-1", None]),
+)
+def test_the_first_waiver_naming_a_record_is_the_first_in_file_order(patterns: list[list[str]], key: Any) -> None:
+    """Exact ids are looked up and globs tried in turn: the waiver found is the one trying each in order finds."""
+    from capcheck.assessment.waivers import first_waiver_naming
+
+    waivers = [_waiver(i, *records) for i, records in enumerate(patterns)]
+    expected = next((w for w in waivers if w.names(key)), None)
+    assert first_waiver_naming(waivers)(key) is expected
+
+
+def test_many_waivers_against_many_failures_take_linear_time() -> None:
+    """20,000 waivers of one area were each tried against each failure (4.6 s against 100 failures)."""
+    import time
+
+    from capcheck.assessment.waivers import first_waiver_naming
+
+    waivers = [_waiver(i, f"NO-{i}") for i in range(20_000)] + [_waiver(20_000, "CI-*")]
+    started = time.process_time()
+    first = first_waiver_naming(waivers)
+    found = [first(f"CI-{i}") for i in range(5_000)] + [first(f"NO-{i}") for i in range(5_000)]
+    assert time.process_time() - started < 2
+    assert found[0] is waivers[-1] and found[-1] is waivers[4_999]

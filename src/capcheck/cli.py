@@ -57,6 +57,15 @@ def _print_error(exc: CapcheckError) -> None:
         click.echo(f"  ... and {len(problems) - MAX_PROBLEMS_SHOWN} more", file=err)
 
 
+#: Where a command keeps its result's exit code (click's context meta) before writing its output, so that a
+#: reader going away mid-output (:func:`handle_errors`) still exits with it.
+_RESULT_CODE = "capcheck.result_code"
+
+
+def _result_code(code: int) -> None:
+    click.get_current_context().meta[_RESULT_CODE] = code
+
+
 def handle_errors(func: F) -> F:
     """Turn capcheck errors into messages and exit 2; other exceptions too, unless ``--debug``."""
 
@@ -80,11 +89,13 @@ def handle_errors(func: F) -> F:
                 click.echo("capcheck: interrupted by SIGINT: nothing more was written", err=True)
             sys.exit(130)
         except BrokenPipeError:
-            # The reader went away (`capcheck rules list | head`): stop quietly, as other tools do.
+            # The reader went away (`capcheck rules list | head`): stop quietly, as other tools do, but with
+            # the result's code once there is one (`capcheck check | head` must not turn failures into 0).
             with contextlib.suppress(OSError):
                 devnull = os.open(os.devnull, os.O_WRONLY)
                 os.dup2(devnull, sys.stdout.fileno())
-            sys.exit(0)
+            ctx = click.get_current_context(silent=True)
+            sys.exit(ctx.meta.get(_RESULT_CODE, 0) if ctx is not None else 0)
         except Exception as exc:
             if debug:
                 raise
@@ -391,11 +402,20 @@ def cli(ctx: click.Context, no_plugin_autoload: bool) -> None:
         ctx.with_resource(no_autoload())  # until the command has finished
 
 
+class _EvidencePath(click.Path):
+    """An evidence PATH: never empty (``capcheck check "$EVIDENCE"`` with the variable unset checked ``.``)."""
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        if value == "":
+            self.fail("an empty PATH (an unset variable?); name a file or directory ('.' for this one)", param, ctx)
+        return super().convert(value, param, ctx)
+
+
 def selection_options(func: F) -> F:
     """The options that say what to check, shared by ``check`` and ``baseline create``."""
     for option in reversed(
         [
-            click.argument("paths", nargs=-1, type=click.Path(path_type=Path)),
+            click.argument("paths", nargs=-1, type=_EvidencePath(path_type=Path)),
             rules_plugins_options,
             config_option,
             click.option(
@@ -639,6 +659,7 @@ def check(
         result = run_check(request, registry, progress=progress)
     evidence = [Path(f.path) for f in result.evidence]
     refuse_overwriting_inputs(outputs, inputs_of(registry, settings.config, [*known, *evidence]))
+    _result_code(result.exit_code)
     sarif: dict[str, Any] = {"sarif_category": sarif_category or _sarif_default(request.paths)}
     if sarif_max_results is not None:
         sarif["sarif_max_results"] = sarif_max_results
@@ -859,6 +880,7 @@ def diff(old: Path, new: Path, fmt: str, markdown_limit: int | None, debug: bool
     from capcheck.core.escaping.markdown import DEFAULT_LIMIT
 
     result = diff_documents(load_findings_document(old), load_findings_document(new))
+    _result_code(1 if result["counts"]["new"] else 0)
     click.echo(render_diff(result, fmt, DEFAULT_LIMIT if markdown_limit is None else markdown_limit), nl=False)
     sys.exit(1 if result["counts"]["new"] else 0)
 
@@ -905,7 +927,7 @@ def _write(
         write(result, options, stream)
     except (OSError, CapcheckError):
         raise
-    except Exception as exc:
+    except (Exception, SystemExit) as exc:  # sys.exit in a reporter is its error, not the result
         owner = registry.owners.get(("reporter", fmt), "?")
         raise PluginError(Problem(f"reporter {fmt!r} (plugin {owner!r}) failed: {type(exc).__name__}: {exc}")) from exc
     flush = getattr(stream, "flush", None)
@@ -970,7 +992,7 @@ def _render(registry: Registry, result: RunResult, fmt: str, options: Any) -> st
 
     try:
         return registry.reporters[fmt].render(result, options)
-    except Exception as exc:
+    except (Exception, SystemExit) as exc:  # sys.exit in a reporter is its error, not the result
         owner = registry.owners.get(("reporter", fmt), "?")
         raise PluginError(Problem(f"reporter {fmt!r} (plugin {owner!r}) failed: {type(exc).__name__}: {exc}")) from exc
 
@@ -1194,13 +1216,13 @@ def rules_docs(
 ) -> None:
     """Generate the rule reference (one Markdown page per rule, and an index) from rule metadata."""
     from capcheck.app.outputs import inputs_of, refuse_overwriting_inputs
-    from capcheck.app.ruledocs import rule_doc_files, rule_doc_targets, write_rule_docs
+    from capcheck.app.ruledocs import generated_pages, rule_doc_files, rule_doc_targets, write_rule_docs
 
     config = _load_config(config_path)
     registry = _registry(config, rule_paths, plugins)
     if check:
         files = rule_doc_files(registry)
-        present = {p.name for p in output.glob("*.md")} if output.is_dir() else set()
+        present = {p.name for p in generated_pages(output)}
         stale = sorted(
             name
             for name, text in files.items()
@@ -1630,7 +1652,7 @@ def _framework_status(
 
 
 @cli.command()
-@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.argument("paths", nargs=-1, required=True, type=_EvidencePath(path_type=Path))
 @rules_plugins_options
 @config_option
 @click.option("--strict", is_flag=True, help="Treat warnings (a rule reading an undeclared field) as errors.")
@@ -1683,7 +1705,7 @@ unless --autoload-plugins. Case files: docs/writing-rules.md#testing-rules."""
 
 
 @cli.command("test", epilog=TEST_EPILOG)
-@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.argument("paths", nargs=-1, required=True, type=_EvidencePath(path_type=Path))
 @rules_plugins_options
 @click.option(
     "--autoload-plugins", is_flag=True, help="Also load installed plugins (entry points), as other commands do."
@@ -1745,6 +1767,7 @@ def test_rules(
         require_tests=require_tests,
     )
     text = RENDERERS[fmt](run)
+    _result_code(run.exit_code)
     if output is None:
         click.echo(text, nl=False)
         sys.stdout.flush()

@@ -3,6 +3,7 @@ record rules, message templates, options, joins, aggregates and metadata."""
 
 from __future__ import annotations
 
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -10,6 +11,7 @@ from decl_helpers import by_record, compile_fixture, load_fixture_evidence, make
 
 from capcheck.builtins.declarative import CompileContext
 from capcheck.builtins.declarative.toml_format import compile_rule_file
+from capcheck.core.engine import evaluate
 from capcheck.core.evidence import EvidenceSet, evidence_from_records
 from capcheck.core.models import Severity, Status
 
@@ -231,3 +233,14 @@ def test_a_record_with_impossible_dates_among_the_fields_read_fails_instead_of_p
     }
     assert found["I-1"].message == "impossible dates: ico_reported_on 2024-01-29 is before detected_on 2024-03-10"
     assert found["I-3"].message == "impossible dates: ico_reported_on 2025-01-02 is after the as-of date 2025-01-01"
+
+
+@pytest.mark.parametrize("as_of", [date.min, date.max])
+def test_date_windows_reaching_past_the_calendar_are_judged_not_errors(
+    compile_context: CompileContext, evidence: EvidenceSet, as_of: date
+) -> None:
+    """``--as-of 0001-01-01`` less a window, or ``9999-12-31`` plus one, is the calendar's end, not OverflowError."""
+    rules = compile_fixture(compile_context, "assets.toml")
+    findings = evaluate(rules, evidence, as_of=as_of, include_passed=True).findings
+    assert [f.message for f in findings if f.status is Status.ERROR] == []
+    assert {f.rule_id for f in findings} >= {"INFRA-902"}

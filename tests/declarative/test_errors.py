@@ -72,3 +72,19 @@ def test_unknown_areas_and_kinds_are_checked_against_the_context(tmp_path: Path)
     messages = {p.message.split(" (")[0] for p in problems}
     assert messages >= {"unknown area 'GOV'", "unknown evidence kind 'supplier-contracts'"}
     assert "unknown area 'COMM'" not in messages
+
+
+def test_a_file_of_thousands_of_broken_rules_is_refused_in_linear_time(
+    tmp_path: Path, compile_context: CompileContext
+) -> None:
+    """Each rule's problems were found by scanning every problem of the file: 2,000 empty [[rule]] tables
+    (18 KB) took 40 s of CPU, a 100 KB file minutes. Now a few tenths of a second."""
+    import time
+
+    path = tmp_path / "many.toml"
+    path.write_text("[[rule]]\n" * 2000)
+    started = time.process_time()
+    problems = problems_of(path, compile_context)
+    assert time.process_time() - started < 5
+    assert len(problems) == 2000 * len({p.message for p in problems if p.pointer == "/rule/0"})
+    assert problems[-1].pointer == "/rule/1999" and problems[-1].line == 2000

@@ -224,3 +224,24 @@ def test_a_bom_without_a_metadata_component_is_a_system_named_after_its_file(wor
     assert out["evidence"][0]["notes"][0] == (
         "no metadata component names the system: the components are taken as parts of 'portal'"
     )
+
+
+def _nested_bom_bytes(depth: int, duplicate_at_leaf: bool = False) -> bytes:
+    """A BOM whose components nest ``depth`` deep, written as text (json.dumps recurses too deep to build it)."""
+    leaf = (
+        '{"type": "library", "name": "leaf", "version": "1"' + (', "name": "again"' if duplicate_at_leaf else "") + "}"
+    )
+    for i in range(depth):
+        leaf = f'{{"type": "library", "name": "c{i}", "version": "1", "components": [{leaf}]}}'
+    head = '{"bomFormat": "CycloneDX", "specVersion": "1.5", "metadata": {"component": {"name": "app"}}, '
+    return f'{head}"components": [{leaf}]}}'.encode()
+
+
+def test_components_nested_deeper_than_orjson_writes_are_read_and_their_duplicates_named() -> None:
+    """orjson reads 1024 levels but writes 254: the duplicate-key test re-serialised the document and a BOM
+    nested over 126 components deep stopped the run as "the 'cyclonedx' loader failed: TypeError"."""
+    doc = load(_nested_bom_bytes(300))
+    assert len(doc.records) == 301
+    assert any(r["name"] == "leaf" for r in doc.records)
+    [problem] = problems(_nested_bom_bytes(300, duplicate_at_leaf=True))
+    assert "duplicate key 'name'" in problem and problem.startswith("bom.json:1: /components/0/")

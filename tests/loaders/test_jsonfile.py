@@ -235,6 +235,18 @@ def test_a_duplicate_key_in_a_record_has_the_record_line(load, workdir: Path) ->
     assert load.problems("dup.json") == ["dup.json:3: /records/1/name: duplicate key 'name'"]
 
 
+def test_a_value_nested_deeper_than_orjson_writes_loads_and_its_duplicate_keys_are_named(load, workdir: Path) -> None:
+    """orjson reads 1024 levels but writes 254: the duplicate-key test re-serialised the document, and a
+    record with an object nested 300 deep stopped the run as "the 'json' loader failed: TypeError"."""
+    deep = '{"a": ' * 300 + "1" + "}" * 300
+    fields = '"id": "A-1", "name": "x", "product": "p", "environment": "production", "criticality": "low"'
+    record = f'{{{fields}, "notes": {deep}'
+    (workdir / "deep.json").write_text(f'{{"kind": "it-assets", "records": [\n{record}}}]}}')
+    assert load("deep.json").get("it-assets", "A-1")["name"] == "x"
+    (workdir / "dup.json").write_text(f'{{"kind": "it-assets", "records": [\n{record}, "name": "y"}}]}}')
+    assert load.problems("dup.json") == ["dup.json:2: /records/0/name: duplicate key 'name'"]
+
+
 # Duplicate keys, as properties: JSON written with any spacing and escaping, objects with repeated keys
 # at any depth (the envelope, a record, a nested object, an object in a list), and strings full of
 # what a raw count could mistake for structure (`":`, colons, quotes, backslashes, braces, escapes).

@@ -742,3 +742,12 @@ def test_a_key_given_twice_in_a_published_format_is_located_not_dropped(
     assert problem.startswith(f"{name}:") and problem.endswith(f"/{key}: duplicate key {key!r}")
     at = int(problem.split(":")[1])
     assert at <= line and "{" in text.splitlines()[at - 1]
+
+
+def test_a_bad_value_nested_deeper_than_orjson_writes_is_named_not_a_crash() -> None:
+    """A message quoting the value (orjson writes 254 levels; the file may nest 1024) stopped the run as
+    "the 'ocds' loader failed: TypeError: Recursion limit reached"."""
+    package = {"releases": [release(award(value={"amount": 1, "currency": "GBP"}))]}
+    text = json.dumps(package).replace('"amount": 1', '"amount": ' + '{"a": ' * 300 + "1" + "}" * 300, 1)
+    [problem] = problems(text.encode())
+    assert "value amount an object nested too deep to show is not a number" in problem

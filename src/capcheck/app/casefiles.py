@@ -13,7 +13,7 @@ from typing import Any
 from capcheck.core.errors import EvidenceError, Problem, RuleFileError
 from capcheck.core.loading import SourceFile, normalise_values
 from capcheck.core.models import Severity, Status, display_path
-from capcheck.core.side_inputs import escape_token, read_document, shorten
+from capcheck.core.side_inputs import escape_token, first_errors, read_document, shorten
 from capcheck.core.wording import suggestion
 
 __all__ = [
@@ -175,7 +175,8 @@ def _read(path: Path) -> tuple[dict[str, Any], dict[str, int], str]:
 
 def _schema_problems(validator: Any, doc: Any) -> set[tuple[str, str]]:
     """``(pointer, message)`` for each schema error, said for a person (allowed statuses, did you mean)."""
-    return {found for error in validator.iter_errors(doc) for found in _explain(error)}
+    errors, _ = first_errors(validator.iter_errors(doc), key=lambda e: [str(p) for p in e.absolute_path])
+    return {found for error in errors for found in _explain(error)}
 
 
 def _explain(error: Any) -> list[tuple[str, str]]:

@@ -214,7 +214,7 @@ def _claimant(path: Path, shown: str, data: bytes, content_loaders: Sequence[Loa
         try:
             if candidate.claims(head):
                 return candidate
-        except Exception as exc:  # a loader plugin's own bug: name it, with the file it failed on
+        except (Exception, SystemExit) as exc:  # a loader plugin's own bug: name it, with the file it failed on
             message = f"the {candidate.name!r} loader's content test failed: {type(exc).__name__}: {elide(str(exc))}"
             raise EvidenceError(Problem(message, path=shown)) from None
     return None

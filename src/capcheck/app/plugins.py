@@ -298,7 +298,7 @@ def build_plugin_manager(
                 plugin = ep.load()
             except CapcheckError:  # already located (e.g. a @rule with bad metadata): keep its file and line
                 raise
-            except Exception as exc:
+            except (Exception, SystemExit) as exc:  # sys.exit in a plugin is its error, not the run's result
                 raise PluginError(
                     Problem(
                         f"plugin {ep.name!r} (entry point {ep.value!r}"
@@ -326,7 +326,7 @@ def build_plugin_manager(
             module = _import(plugin)
         except CapcheckError:  # already located (e.g. a @rule with bad metadata): keep its file and line
             raise
-        except Exception as exc:
+        except (Exception, SystemExit) as exc:  # sys.exit in a plugin is its error, not the run's result
             raise PluginError(
                 Problem(f"plugin module {plugin.name!r} failed to import: {type(exc).__name__}: {exc}")
             ) from exc

@@ -82,7 +82,7 @@ def _collect(pm: pluggy.PluginManager, hook_name: str, expected: type | tuple[ty
             items = impl.function()
         except CapcheckError:  # already located (e.g. a plugin's framework file): keep its file and cause
             raise
-        except Exception as exc:
+        except (Exception, SystemExit) as exc:  # sys.exit in a hook is the plugin's error, not the result
             raise PluginError(
                 Problem(f"plugin {impl.plugin_name!r} failed in {hook_name}(): {type(exc).__name__}: {exc}")
             ) from exc
@@ -315,7 +315,7 @@ def compile_rule_file(
         problems.extend(exc.problems)
     except ValidationError as exc:
         problems.extend(Problem(f"{e['msg']}", path=shown) for e in exc.errors())
-    except Exception as exc:  # a rule format plugin's own bug: name it, with the file it failed on
+    except (Exception, SystemExit) as exc:  # a rule format plugin's own bug: name it, with the file it failed on
         fmt = reg.rule_formats[rule_file.suffix.lower()]
         problems.append(Problem(f"the {fmt.name!r} rule format failed: {type(exc).__name__}: {exc}", path=shown))
     return []

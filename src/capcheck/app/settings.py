@@ -598,7 +598,27 @@ def rule_setting_problems(registry: Registry, config: Config) -> list[Problem]:
                         pointer=pointer,
                     )
                 )
+            elif _is_duration(declared[name]) and not _is_duration(value):
+                # a string, as its default is, but not a duration: it made the rule an error finding at run time
+                problems.append(
+                    Problem(
+                        f"option {shorten(name)} of {rule_id} must be a duration (Nd, Nw, Nm or Ny), like its "
+                        f"default {declared[name]!r}, not {shorten(value)}",
+                        path=shown,
+                        pointer=pointer,
+                    )
+                )
     return problems
+
+
+def _is_duration(value: Any) -> bool:
+    from capcheck.builtins.declarative.values import parse_duration
+
+    try:
+        parse_duration(value)
+    except ValueError:
+        return False
+    return True
 
 
 def same_type(default: Any, value: Any) -> bool:

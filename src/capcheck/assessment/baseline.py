@@ -16,9 +16,10 @@ from typing import TYPE_CHECKING, Any
 
 from capcheck.core.errors import ConfigError, Problem
 from capcheck.core.models import RunResult, Status, Summary, display_path
-from capcheck.core.side_inputs import BASELINE_MAX_BYTES, elide, read_json
+from capcheck.core.side_inputs import BASELINE_MAX_BYTES, elide, first_errors, read_json
 
 if TYPE_CHECKING:  # annotations only
+    from capcheck.core.models import Outcome
     from capcheck.core.outcomes import RuleOutcomes
 
 __all__ = ["BASELINE_VERSION", "BaselineReport", "apply_baseline", "baseline_document", "load_baseline"]
@@ -109,9 +110,12 @@ def load_baseline(path: Path) -> dict[str, dict[str, Any]]:
         import jsonschema
 
         validator = jsonschema.Draft202012Validator(schema, format_checker=jsonschema.FormatChecker())
+        errors, _ = first_errors(
+            validator.iter_errors(doc), key=lambda e: [str(p) for p in e.absolute_path], limit=_MAX_PROBLEMS
+        )
         problems = [
             Problem(elide(error.message), path=shown, pointer="".join(f"/{p}" for p in error.absolute_path))
-            for error in sorted(validator.iter_errors(doc), key=lambda e: [str(p) for p in e.absolute_path])
+            for error in errors
         ]
     if problems:
         raise ConfigError(problems[:_MAX_PROBLEMS])
@@ -146,6 +150,7 @@ def apply_baseline(
         for position, fingerprint in zip(positions, block.fingerprints([rows[i] for i in positions]), strict=True):
             if rows[position].status is fail:
                 if fingerprint in baseline:
+                    _check_names(baseline[fingerprint], fingerprint, block, rows[position], file)
                     seen.add(fingerprint)
                     block.set_status(position, Status.BASELINED)
                     moved += 1
@@ -159,3 +164,20 @@ def apply_baseline(
     fixed = [baseline[fp] for fp in sorted(baseline) if fp not in seen]
     fixed.sort(key=lambda e: (str(e.get("rule_id")), str(e.get("fingerprint"))))
     return BaselineReport(file, len(baseline), len(seen), new, tuple(fixed), tuple(sorted(set(waived))))
+
+
+def _check_names(entry: Mapping[str, Any], matched: str, block: RuleOutcomes, row: Outcome, file: str) -> None:
+    """Refuse a baseline entry whose rule, kind, record or group (where it gives them) is not that of the failure
+    its fingerprint matched. People read an entry (a pull request's diff, the fixed list) and capcheck matches its
+    fingerprint alone: relabelled, a critical failure's fingerprint would be baselined under a harmless name."""
+    actual = (block.rule_id, row.kind or block.default_kind, row.record_id, row.group)
+    said = (entry.get("rule_id"), entry.get("kind"), entry.get("record_id"), entry.get("group"))
+    if all(given is None or given == real for given, real in zip(said, actual, strict=True)):
+        return
+    named, claimed = (f"{r} {k or '-'} {i or g or '-'}" for r, k, i, g in (actual, said))
+    raise ConfigError(
+        Problem(
+            f"fingerprint {matched} is that of {named}, not of the finding the entry names ({claimed})",
+            path=file,
+        )
+    )

@@ -21,10 +21,11 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date
 from enum import StrEnum
 from typing import Any
 
+from capcheck.core.dates import add_days
 from capcheck.core.models import Severity
 
 __all__ = [
@@ -147,7 +148,7 @@ def read_attestations(records: Iterable[Mapping[str, Any]], as_of: date, valid_d
     for record in records:
         assessed = date.fromisoformat(str(record["assessed_on"])[:10])
         expires = record.get("expires_on")
-        last_day = date.fromisoformat(str(expires)[:10]) if expires else assessed + timedelta(days=valid_days)
+        last_day = date.fromisoformat(str(expires)[:10]) if expires else add_days(assessed, valid_days)
         if assessed > as_of:
             state = "future"
         elif as_of > last_day:

@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
-__all__ = ["DATE_SHAPE", "date_screen", "impossible_dates", "is_date", "parse_date"]
+__all__ = ["DATE_SHAPE", "add_days", "date_screen", "impossible_dates", "is_date", "parse_date"]
 
 #: The shape of an evidence date: ``YYYY-MM-DD``, optionally followed by ``T`` (or a space) and a
 #: time with an optional offset. :func:`is_date` also checks that the date and time exist.
@@ -41,6 +41,19 @@ def is_date(value: Any) -> bool:
     except ValueError:
         return False
     return True
+
+
+def add_days(day: date, days: int) -> date:
+    """``day`` moved by ``days`` (back when negative), held at the first or last day a date can be.
+
+    Evidence may hold any real date (``9999-12-31`` is a common "no end date"), and ``--as-of`` too: a
+    window reaching past either end is every date on that side, so ``9999-12-31`` plus a year is
+    ``9999-12-31`` rather than an ``OverflowError`` that stopped the run or made a rule an error.
+    """
+    try:
+        return day + timedelta(days=days)
+    except OverflowError:
+        return date.max if days > 0 else date.min
 
 
 #: Parsed dates by their text: registers repeat a few thousand dates across millions of records, and

@@ -21,6 +21,7 @@ from capcheck.core.dates import is_date
 from capcheck.core.errors import Problem
 from capcheck.core.hookspecs import hookimpl
 from capcheck.core.resources import data_dir
+from capcheck.core.side_inputs import shorten
 from capcheck.core.wording import suggestion
 
 __all__ = [
@@ -83,9 +84,11 @@ class EvidenceKind:
             "type": "array",
             "items": item,
         }
-        strict = jsonschema_rs.validator_for(wrapper, validate_formats=True)
+        strict = jsonschema_rs.validator_for(wrapper, validate_formats=True, retriever=refuse_retrieval)
         # "date" also accepts a date-time (its date part is the date): one definition, capcheck.core.dates.
-        lenient = jsonschema_rs.validator_for(wrapper, validate_formats=True, formats={"date": is_date})
+        lenient = jsonschema_rs.validator_for(
+            wrapper, validate_formats=True, formats={"date": is_date}, retriever=refuse_retrieval
+        )
         return _RecordsValidator(strict, lenient)
 
     @cached_property
@@ -199,6 +202,45 @@ def kind_problems(kind: EvidenceKind, owner: str) -> list[Problem]:
 
 
 def _schema_problems(schema: Mapping[str, Any], where: str, schema_file: str | None) -> list[Problem]:
+    """The ways ``schema`` is not a draft 2020-12 JSON Schema, each after ``where``; and each reference out of
+    it, which the validator would have fetched (a config's ``$ref = "file:///..."`` or ``"https://..."``)."""
+    outside = [
+        Problem(
+            f"{where}: schema {pointer}: {shorten(target)} is not a reference within the schema ('#/...'): "
+            "capcheck fetches no file or URL",
+            path=schema_file,
+        )
+        for pointer, target in _outside_references(schema, "")
+    ]
+    return outside + _draft_problems(schema, where, schema_file)
+
+
+#: The keywords whose value is a URI reference another schema is fetched from.
+_REFERENCES = ("$ref", "$dynamicRef")
+
+
+def _outside_references(node: Any, pointer: str) -> list[tuple[str, str]]:
+    """(pointer, target) of every ``$ref``/``$dynamicRef`` in ``node`` that does not start with ``#``."""
+    found: list[tuple[str, str]] = []
+    if isinstance(node, Mapping):
+        for key, value in node.items():
+            here = f"{pointer}/{str(key).replace('~', '~0').replace('/', '~1')}"
+            if key in _REFERENCES and isinstance(value, str) and not value.startswith("#"):
+                found.append((here, value))
+            else:
+                found += _outside_references(value, here)
+    elif isinstance(node, list):
+        for index, value in enumerate(node):
+            found += _outside_references(value, f"{pointer}/{index}")
+    return found
+
+
+def refuse_retrieval(uri: str) -> Any:
+    """A schema retriever that fetches nothing: every reference a kind's schema makes is within it."""
+    raise ValueError(f"capcheck fetches no file or URL a schema refers to ({uri})")
+
+
+def _draft_problems(schema: Mapping[str, Any], where: str, schema_file: str | None) -> list[Problem]:
     """The ways ``schema`` is not a draft 2020-12 JSON Schema, each after ``where``."""
     import jsonschema_rs
 

@@ -287,6 +287,10 @@ def _date_format_problem(fmt: str) -> str | None:
     bad = [d for d in directives if d not in _DATE_DIRECTIVES]
     if bad:
         return f"{shorten(fmt)}: %{bad[0]} is not a date or time directive"
+    # strptime compiles the format to a regular expression with a named group per directive.
+    twice = [d for d in dict.fromkeys(directives) if d != "%" and directives.count(d) > 1]
+    if twice:
+        return f"{shorten(fmt)}: %{twice[0]} is given twice"
     if not {"d", "j"} & set(directives) and "Y" not in directives and "y" not in directives:
         return f"{shorten(fmt)} reads no day or year"
     return None

@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import os
 import re
+import stat
 import tempfile
 from bisect import bisect_right
 from collections.abc import Callable, Iterator, Sequence
@@ -37,6 +38,7 @@ __all__ = [
     "finding_runs",
     "finding_subject",
     "first_sentence",
+    "is_stream_path",
     "scorecard_rows",
     "stream_atomic",
     "subject_label",
@@ -274,6 +276,44 @@ def _write_all(fd: int, data: bytes) -> None:
     write_all(fd, data)
 
 
+#: Directories whose entries are devices and descriptors (``/dev/stdout``, ``/dev/fd/3``, ``/proc/self/fd/1``),
+#: never files to replace, even where the entry leads to a regular file (``-o /dev/stdout > out.json``).
+_STREAM_DIRS = (Path("/dev"), Path("/proc"))
+
+
+def is_stream_path(path: Path) -> bool:
+    """Whether ``path`` is written to as a stream rather than replaced: it exists and is not a regular file
+    or a directory (a device, a FIFO, a socket; symlinks followed), or it leads to a regular file through a
+    descriptor: a symlink in ``/dev`` (``/dev/stdout``) or an entry of ``/proc`` (``/dev/fd/3``). A plain file
+    in ``/dev/shm`` is replaced like any other."""
+    try:
+        mode = os.stat(path).st_mode
+    except OSError:
+        return False
+    if stat.S_ISDIR(mode):
+        return False
+    if not stat.S_ISREG(mode):
+        return True
+    where = Path(os.path.realpath(path.parent if str(path.parent) else "."))
+    if where.is_relative_to(_STREAM_DIRS[1]):
+        return True
+    return where.is_relative_to(_STREAM_DIRS[0]) and os.path.islink(path)
+
+
+def _stream_direct(path: Path, write: Callable[[ByteStream], object]) -> None:
+    """Write to an existing stream path in place: no temporary file, no rename (nothing to make atomic).
+
+    Appending, so that ``/dev/stdout`` redirected with ``>>`` keeps what the file held; a FIFO's open
+    waits for its reader, as any writer's does."""
+    fd = os.open(path, os.O_WRONLY | os.O_APPEND | getattr(os, "O_CLOEXEC", 0))
+    try:
+        sink = _FileSink(fd)
+        write(sink)
+        sink.flush()
+    finally:
+        os.close(fd)
+
+
 def write_atomic(path: Path, text: str) -> None:
     """Write ``text`` to ``path`` atomically: a temporary file in the same directory, then rename.
 
@@ -289,7 +329,14 @@ def stream_atomic(path: Path, write: Callable[[ByteStream], object]) -> None:
     """Like :func:`write_atomic`, the content written by ``write(stream)`` in pieces (a streaming reporter).
 
     Whatever ``write`` raises, the temporary file is removed and the previous file left intact.
+
+    A path that is not a file to replace (:func:`is_stream_path`: ``/dev/null``, ``/dev/stdout``,
+    ``/dev/fd/N`` from a shell's process substitution, a FIFO) is written to directly: renaming a
+    temporary file over it would put a regular file in its place (as root, over ``/dev/null``).
     """
+    if is_stream_path(path):
+        _stream_direct(path, write)
+        return
     directory = path.parent if str(path.parent) else Path(".")
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=directory)
     try:

@@ -19,7 +19,7 @@ from __future__ import annotations
 import operator
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date
 from typing import Any, Literal
 
 from capcheck.builtins.declarative.predicates import (
@@ -43,6 +43,7 @@ from capcheck.builtins.declarative.predicates import (
     scalar_list,
 )
 from capcheck.builtins.declarative.values import Env, Predicate, Test, format_value, parse_duration
+from capcheck.core.dates import add_days
 from capcheck.core.joins import join_keys
 
 __all__ = ["MAX_MATCH_CHARS", "OPERATORS", "Operator", "missing_words"]
@@ -137,11 +138,11 @@ def _found(negate: bool) -> Callable[[Any, str, Env], Test]:
 
 
 def _days_before(x: int, as_of: date) -> str:
-    return (as_of - timedelta(days=x)).isoformat()
+    return add_days(as_of, -x).isoformat()
 
 
 def _days_after(x: int, as_of: date) -> str:
-    return (as_of + timedelta(days=x)).isoformat()
+    return add_days(as_of, x).isoformat()
 
 
 def _shown(x: Any) -> str:

@@ -20,9 +20,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from functools import cache
 from typing import Any
 
-import orjson
-
-from capcheck.builtins.loaders.ocds import JsonPath, load_json_bytes, value_lines
+from capcheck.builtins.loaders.ocds import JsonPath, json_text, load_json_bytes, value_lines
 from capcheck.core.errors import EvidenceError, Problem
 from capcheck.core.hookspecs import hookimpl
 from capcheck.core.loading import Document, LoadContext, Loader, SourceFile
@@ -151,9 +149,7 @@ class _Walk:
         group = _text(component.get("group"))
         version = component.get("version")
         if version is not None and not isinstance(version, str):
-            self.problem(
-                f"'version' must be a string, not {shorten(orjson.dumps(version).decode())}", (*path, "version")
-            )
+            self.problem(f"'version' must be a string, not {shorten(json_text(version))}", (*path, "version"))
             return
         purl = _text(component.get("purl"))
         identity = purl or _text(component.get("bom-ref")) or f"{group + '/' if group else ''}{name}@{version or ''}"

@@ -207,7 +207,11 @@ def _refuse_duplicate_keys(source: SourceFile, data: bytes, doc: Any) -> None:
     members = _members_lower_bound(doc)
     if colons == members or colons - len(_COLON_IN_STRING.findall(data)) == members:
         return
-    if (b"\\" not in data or b"\\u003" not in data) and colons == orjson.dumps(doc).count(b":"):
+    try:
+        written = orjson.dumps(doc).count(b":")
+    except orjson.JSONEncodeError:  # nested deeper than orjson writes (254 levels; it reads 1024): parse strictly
+        written = -1
+    if (b"\\" not in data or b"\\u003" not in data) and colons == written:
         return
     try:
         parse_json(decode_text(source), source, max_depth=_JSON_MAX_DEPTH)

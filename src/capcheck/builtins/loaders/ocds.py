@@ -403,8 +403,17 @@ class _Mapper:
         return record
 
 
+def json_text(value: Any) -> str:
+    """``value`` as compact JSON for a message; a value nested deeper than orjson writes (254 levels, the file
+    may nest 1024) is named by its type rather than raising (it stopped the run as "the loader failed")."""
+    try:
+        return orjson.dumps(value).decode()
+    except orjson.JSONEncodeError:
+        return f"{'an object' if isinstance(value, dict) else 'a list'} nested too deep to show"
+
+
 def _show(value: Any) -> str:
-    text = orjson.dumps(value).decode() if not isinstance(value, bytes) else repr(value)
+    text = json_text(value) if not isinstance(value, bytes) else repr(value)
     return text if len(text) <= 60 else text[:57] + "..."
 
 
@@ -628,7 +637,11 @@ def load_json_bytes(source: SourceFile) -> tuple[bytes, Any]:
     # Every colon separates a key from its value or sits in a string, and orjson writes strings' colons as
     # they are: the file has more colons than its re-serialisation only when keys were dropped as
     # duplicates (or it escapes a colon). Only then is it parsed again, strictly, to name the key.
-    if b"\\u003" not in data and data.count(b":") == orjson.dumps(doc).count(b":"):
+    try:
+        colons = orjson.dumps(doc).count(b":")
+    except orjson.JSONEncodeError:  # nested deeper than orjson writes (254 levels; it reads 1024): parse strictly
+        colons = -1
+    if b"\\u003" not in data and data.count(b":") == colons:
         return data, doc
     try:
         parse_json(decode_text(source), source, max_depth=_JSON_MAX_DEPTH)

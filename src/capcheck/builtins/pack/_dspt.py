@@ -92,10 +92,13 @@ def _age(name: str | None) -> int:
 
 
 def is_current(name: str | None, current: Edition | None) -> bool:
-    """Whether an edition named ``name`` is the current one or later (true when none is due yet)."""
+    """Whether an edition named ``name`` ("25/26", or a status text starting with it) is the current one or the
+    next (true when none is due yet). Anything else is not current: a name that is not an edition's ("N/A",
+    which raised ValueError), a past one, or one no year has reached ("99/00" counted as later than 25/26)."""
     if current is None:
         return True
-    return name is not None and _age(name) >= _age(current.name)
+    match = _PREFIX.match(name) if name else None
+    return match is not None and (_age(match.group(1)) - _age(current.name)) % 100 in (0, 1)
 
 
 def own_codes(evidence: Any) -> frozenset[Any]:

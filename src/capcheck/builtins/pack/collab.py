@@ -112,7 +112,7 @@ def shared_personal_data_covered(evidence: Any, ctx: RuleContext) -> Iterator[Ou
     references=["https://www.dsptoolkit.nhs.uk/OrganisationSearch"],
     tags=["data-sharing", "dspt", "assurance"],
     criteria=["ndg-2016:1"],
-    version="2.0.0",
+    version="2.0.1",
 )
 def partner_dspt_current(evidence: Any, ctx: RuleContext) -> Iterator[Outcome]:
     """Active personal-data agreements: the partner's DSPT edition is the current one (by deadline)."""

@@ -276,7 +276,7 @@ def supply_chain_dspt_met(evidence: Any, ctx: RuleContext) -> Iterator[Outcome]:
     references=[DSPT, CAF_A4],
     tags=["supply-chain", "dspt", "assurance", "review"],
     criteria=["caf-4.0:A4.a", "ndg-2016:10"],
-    version="2.1.1",
+    version="2.1.2",
 )
 def supply_chain_dspt_current(evidence: Any, ctx: RuleContext) -> Iterator[Outcome]:
     """The latest row per partner or supplier is from the edition current at the as-of date."""

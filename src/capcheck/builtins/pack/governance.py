@@ -104,7 +104,7 @@ def high_risks_linked_to_controls(evidence: Any, ctx: RuleContext) -> Iterator[O
     tags=["assurance", "dspt"],
     criteria=["caf-4.0:A2.c"],
     options={"accepted_statuses": ["standards-met", "standards-exceeded"]},
-    version="2.1.0",
+    version="2.1.1",
 )
 def own_dspt_current_and_met(evidence: Any, ctx: RuleContext) -> Iterator[Outcome]:
     """The organisation's latest own row: an accepted status from the current edition."""

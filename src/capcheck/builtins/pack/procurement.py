@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import tomllib
 from collections.abc import Iterator, Mapping
-from datetime import date, timedelta
+from datetime import date
 from functools import cache
 from typing import Any
 
 from capcheck.builtins.pack._dates import impossible_check, parse_date
 from capcheck.builtins.pack._money import money, no_rate_message
+from capcheck.core.dates import add_days
 from capcheck.core.models import Outcome
 from capcheck.core.resources import data_dir
 from capcheck.core.rules import RuleContext, is_missing, rule
@@ -159,7 +160,7 @@ def direct_award_share(evidence: Any, ctx: RuleContext) -> Iterator[Outcome]:
 )
 def expiring_contracts_in_pipeline(evidence: Any, ctx: RuleContext) -> Iterator[Outcome]:
     """Join contracts ending within the horizon to procurement-pipeline.replaces_contract."""
-    horizon = ctx.as_of + timedelta(days=int(ctx.options["horizon_days"]))
+    horizon = add_days(ctx.as_of, int(ctx.options["horizon_days"]))
     min_value = float(ctx.options["min_value"])
     covering: dict[str, list[Any]] = {}
     for item in evidence.records(PIPELINE):
