@@ -825,6 +825,21 @@ def test_schema_unknown(run_cli) -> None:
     assert ", it-assets, " in result.stderr
 
 
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        (("kinds", "--show", "it-asset"), "unknown evidence kind 'it-asset' (did you mean 'it-assets'?) (kinds: "),
+        (("schema", "it-asset"), "unknown schema 'it-asset' (did you mean 'it-assets'?) (findings, rule, "),
+        (("schema", "finding"), "unknown schema 'finding' (did you mean 'findings'?) (findings, rule, "),
+        (("frameworks", "caff-4.0"), "unknown framework 'caff-4.0' (did you mean 'caf-4.0'?) (frameworks: "),
+    ],
+)
+def test_a_misspelt_kind_schema_or_framework_gets_a_did_you_mean(run_cli, args: tuple[str, ...], expected: str) -> None:
+    result = run_cli(*args)
+    assert result.exit_code == 2
+    assert expected in result.stderr
+
+
 def test_plugins(run_cli) -> None:
     result = run_cli("plugins")
     assert result.exit_code == 0

@@ -50,6 +50,13 @@ def test_unknown_area_or_kind(run_cli, workdir: Path) -> None:
     assert kind.exit_code == 2 and "unknown evidence kind 'risk-log'" in kind.stderr
 
 
+def test_a_misspelt_area_or_kind_gets_a_did_you_mean(run_cli) -> None:
+    area = run_cli("new", "rule", "--area", "INFRAS", "--kind", "it-assets")
+    assert area.exit_code == 2 and "unknown area 'INFRAS' (did you mean 'INFRA'?)" in area.stderr
+    kind = run_cli("new", "rule", "--area", "INFRA", "--kind", "it-asset")
+    assert kind.exit_code == 2 and "unknown evidence kind 'it-asset' (did you mean 'it-assets'?)" in kind.stderr
+
+
 def test_a_starter_rule_never_overwrites_an_input_even_with_force(run_cli, workdir: Path) -> None:
     """The plugin file named with --plugin is an input of the command: --force does not make it an output."""
     plugin = workdir / "rules" / "comm_200_rule.py"

@@ -1389,7 +1389,10 @@ def kinds(
             (k for i, k in registry.kinds.items() if i.casefold() == show.casefold()), None
         )
         if kind is None:
-            _usage(f"unknown evidence kind {show!r} (kinds: {', '.join(sorted(registry.kinds))})")
+            from capcheck.core.wording import did_you_mean
+
+            hint = did_you_mean(show, registry.kinds)
+            _usage(f"unknown evidence kind {show!r}{hint} (kinds: {', '.join(sorted(registry.kinds))})")
         owner = registry.owners.get(("evidence kind", kind.id), "?")
         click.echo("\n".join(terminal(line) for line in describe_kind(kind, owner)))
         return
@@ -1431,8 +1434,11 @@ def schema(
         (k for i, k in registry.kinds.items() if i.casefold() == name.casefold()), None
     )
     if kind is None:
+        from capcheck.core.wording import did_you_mean
+
         documents = ", ".join(_DOCUMENT_SCHEMAS)
-        _usage(f"unknown schema {name!r} ({documents}, or a kind: {', '.join(sorted(registry.kinds))})")
+        hint = did_you_mean(name, [*_DOCUMENT_SCHEMAS, *registry.kinds])
+        _usage(f"unknown schema {name!r}{hint} ({documents}, or a kind: {', '.join(sorted(registry.kinds))})")
     click.echo(json.dumps(kind.schema, indent=2))
 
 
@@ -1501,7 +1507,10 @@ def _framework_id(registry: Registry, name: str) -> str:
         return family[0]
     if len(family) > 1:
         _usage(f"framework {name!r} has several editions: name one of {', '.join(sorted(family))}")
-    _usage(f"unknown framework {name!r} (frameworks: {', '.join(sorted(registry.frameworks))})")
+    from capcheck.core.wording import did_you_mean
+
+    hint = did_you_mean(name, registry.frameworks)
+    _usage(f"unknown framework {name!r}{hint} (frameworks: {', '.join(sorted(registry.frameworks))})")
 
 
 @cli.command()

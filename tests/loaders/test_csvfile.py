@@ -164,8 +164,16 @@ def test_csv_kinds_maps_by_name_and_by_glob(load, workdir: Path) -> None:
 def test_unmapped_file_name_is_an_unknown_kind(load, workdir: Path) -> None:
     (workdir / "assets.csv").write_text("id\nA\n")
     [problem] = load.problems("assets.csv")
-    assert problem.startswith("assets.csv:1: unknown evidence kind 'assets' (from the file name;")
+    assert problem.startswith(
+        "assets.csv:1: unknown evidence kind 'assets' (did you mean 'it-assets'?) (from the file name;"
+    )
     assert "csv_kinds" in problem
+
+
+def test_a_file_named_like_a_kind_but_misspelt_gets_a_did_you_mean(load, workdir: Path) -> None:
+    (workdir / "it-asset.csv").write_text("id\nA\n")
+    [problem] = load.problems("it-asset.csv")
+    assert problem.startswith("it-asset.csv:1: unknown evidence kind 'it-asset' (did you mean 'it-assets'?) (from the")
 
 
 @pytest.mark.parametrize(

@@ -42,6 +42,12 @@ def test_an_unknown_kind_lists_the_known_ones(load, copy_fixture: Callable[..., 
     ]
 
 
+def test_a_misspelt_kind_gets_a_did_you_mean(load, workdir: Path) -> None:
+    (workdir / "assets.json").write_text('{"kind": "IT-Asset", "records": []}')
+    [problem] = load.problems("assets.json")
+    assert problem.startswith("assets.json: /kind: unknown evidence kind 'IT-Asset' (did you mean 'it-assets'?) (known")
+
+
 @pytest.mark.parametrize(
     ("fixture", "expected"),
     [

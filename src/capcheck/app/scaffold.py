@@ -18,6 +18,7 @@ from capcheck.app.registry import Registry
 from capcheck.core.errors import UsageError
 from capcheck.core.ids import NAMESPACE, local_id
 from capcheck.core.kinds import EvidenceKind
+from capcheck.core.wording import did_you_mean
 
 __all__ = ["Scaffold", "module_name", "next_rule_id", "refuse_builtin_pack", "scaffold_plugin", "scaffold_rule"]
 
@@ -137,10 +138,13 @@ def scaffold_rule(
     """
     area = area.upper()
     if area not in registry.areas:
-        raise UsageError(f"unknown area {area!r} (areas: {', '.join(sorted(registry.areas))})")
+        hint = did_you_mean(area, registry.areas)
+        raise UsageError(f"unknown area {area!r}{hint} (areas: {', '.join(sorted(registry.areas))})")
     kind = registry.kinds.get(kind_id)
     if kind is None:
-        raise UsageError(f"unknown evidence kind {kind_id!r} (see 'capcheck kinds')")
+        raise UsageError(
+            f"unknown evidence kind {kind_id!r}{did_you_mean(kind_id, registry.kinds)} (see 'capcheck kinds')"
+        )
     if namespace is not None and not re.fullmatch(NAMESPACE, namespace):
         raise UsageError(f"{namespace!r} is not a namespace (lowercase words joined by hyphens, e.g. acme)")
     if rule_id is None:

@@ -26,6 +26,7 @@ from capcheck.core.loading import HEAD_BYTES, Document, Enricher, LoadContext, L
 from capcheck.core.mapping import FileMapping, apply_to_document
 from capcheck.core.models import EvidenceFileInfo, EvidenceRef, display_path
 from capcheck.core.side_inputs import Named, elide, read_bounded, shorten
+from capcheck.core.wording import did_you_mean
 
 if TYPE_CHECKING:
     from capcheck.app.progress import Progress
@@ -677,7 +678,10 @@ def _validate(source: SourceFile, doc: Document, kinds: Mapping[str, EvidenceKin
     kind = kinds.get(doc.kind)
     if kind is None:
         known = ", ".join(sorted(kinds)) or "none"
-        return [source.problem(f"unknown evidence kind {shorten(doc.kind)} (known kinds: {known})", pointer="/kind")]
+        hint = did_you_mean(doc.kind, kinds) if isinstance(doc.kind, str) else ""
+        return [
+            source.problem(f"unknown evidence kind {shorten(doc.kind)}{hint} (known kinds: {known})", pointer="/kind")
+        ]
     records = doc.records
     pointers = doc.pointers
     if pointers is not None:
