@@ -131,3 +131,13 @@ def test_the_findings_document_in_the_findings_reference_is_valid() -> None:
     document = elide(json.loads(found.group(1)))
     validator = jsonschema.Draft202012Validator(load_schema("findings"), format_checker=jsonschema.FormatChecker())
     assert [f"{e.json_path}: {e.message}" for e in validator.iter_errors(document)] == []
+
+
+def test_the_plugin_guides_give_the_plugin_api_version_in_force() -> None:
+    version = hookspecs.PLUGIN_API_VERSION
+    plugins = (ROOT / "docs" / "plugins.md").read_text()
+    assert f"(`MAJOR.MINOR`, now `{version}`)" in plugins
+    assert f'CAPCHECK_PLUGIN_API = "{version}"' in plugins
+    assert f'`CAPCHECK_PLUGIN_API = "{version}"`' in (ROOT / "docs" / "writing-rules.md").read_text()
+    history = " ".join(Path(hookspecs.__file__).read_text().split("History:", 1)[1].split("PLUGIN_API_VERSION")[0].split())
+    assert f"; {version} " in history, "hookspecs.py's version history stops before the version in force"

@@ -64,9 +64,10 @@ PROJECT_NAME = "capcheck"
 #: The version of the plugin API (these hooks and the names in ``capcheck.__all__``), ``MAJOR.MINOR``:
 #: MINOR grows when something is added (a hook, a name, an optional argument), MAJOR when something a
 #: plugin may use changes or goes. A plugin declares the version it was written for as
-#: ``CAPCHECK_PLUGIN_API = "1.1"`` at its top level, and is refused, with its name, by a capcheck whose
+#: ``CAPCHECK_PLUGIN_API = "1.2"`` at its top level, and is refused, with its name, by a capcheck whose
 #: major differs or whose minor is lower. History: 1.0 the hooks and names before namespaces; 1.1
-#: namespaced ids, ``capcheck_kind_extensions``, ``any_of`` kinds and this version check.
+#: namespaced ids, ``capcheck_kind_extensions``, ``any_of`` kinds and this version check; 1.2
+#: ``capcheck_enrichers`` and ``Enricher``.
 PLUGIN_API_VERSION = "1.2"
 
 hookspec = pluggy.HookspecMarker(PROJECT_NAME)
