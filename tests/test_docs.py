@@ -139,5 +139,6 @@ def test_the_plugin_guides_give_the_plugin_api_version_in_force() -> None:
     assert f"(`MAJOR.MINOR`, now `{version}`)" in plugins
     assert f'CAPCHECK_PLUGIN_API = "{version}"' in plugins
     assert f'`CAPCHECK_PLUGIN_API = "{version}"`' in (ROOT / "docs" / "writing-rules.md").read_text()
-    history = " ".join(Path(hookspecs.__file__).read_text().split("History:", 1)[1].split("PLUGIN_API_VERSION")[0].split())
+    source = Path(hookspecs.__file__).read_text()
+    history = " ".join(source.split("History:", 1)[1].split("PLUGIN_API_VERSION")[0].split())
     assert f"; {version} " in history, "hookspecs.py's version history stops before the version in force"
