@@ -857,6 +857,9 @@ def test_plugins(run_cli) -> None:
         line for line in result.stdout.splitlines() if line.startswith("capcheck.builtins.declarative.toml_format ")
     ]
     assert " rules, " in pack_line  # the bundled TOML rule pack counts as the declarative plugin's
+    # The origin is one column, also after the longest name (capcheck.builtins.declarative.toml_format).
+    starts = {line.index(" builtin ") for line in result.stdout.splitlines()}
+    assert len(starts) == 1, result.stdout
 
 
 def test_validate_good_evidence(run_cli, mixed: Path) -> None:

@@ -1478,6 +1478,7 @@ def plugins(rule_paths: tuple[Path, ...], plugins: tuple[str, ...], config_path:
     for (what, _key), owner in registry.owners.items():
         counts.setdefault(owner, {}).setdefault(what, 0)
         counts[owner][what] += 1
+    width = max((len(info.name) for info in registry.plugins), default=0)  # one column, however long a name
     for info in registry.plugins:
         dist = f" ({info.distribution} {info.version})" if info.distribution else ""
         items = ", ".join(
@@ -1488,7 +1489,7 @@ def plugins(rule_paths: tuple[Path, ...], plugins: tuple[str, ...], config_path:
         origin += f"  [plugin API {info.api}]" if info.api else ""
         unnamespaced = registry.unnamespaced.get(info.name, [])
         origin += f"  [{plural(len(unnamespaced), 'id')} without a namespace]" if unnamespaced else ""
-        click.echo(f"{info.name:<36} {info.origin:<12}{dist}  {items}{origin}")
+        click.echo(f"{info.name:<{width}} {info.origin:<12}{dist}  {items}{origin}")
 
 
 #: A framework id's edition suffix: ``-4.0`` of ``caf-4.0``, ``-2024-25`` of ``dspt-2024-25``.
