@@ -212,6 +212,18 @@ def test_a_clean_check_exits_0(run_cli, clean: Path, check_argv) -> None:
     assert "Result: PASSED - no failures at or above 'low' (exit 0)" in result.stdout
 
 
+def test_fail_on_never_says_failures_are_only_reported(run_cli, mixed: Path, check_argv, tmp_path: Path) -> None:
+    # "no failures at or above 'never'" read as "no failures" beside a list of them.
+    result = run_cli(*check_argv(mixed), "--fail-on", "never", "--report", f"markdown={tmp_path / 'summary.md'}")
+    assert result.exit_code == 0, result.stderr
+    assert re.search(r"^Summary: [1-9]\d* failed", result.stdout, re.M)
+    assert "Result: PASSED - --fail-on never: failures are reported, none fails the run (exit 0)" in result.stdout
+    assert "at or above 'never'" not in result.stdout
+    summary = (tmp_path / "summary.md").read_text()
+    assert "**--fail-on never**: failures are reported, none fails the run" in summary
+    assert "**never**" not in summary
+
+
 @pytest.mark.parametrize(
     ("fail_on", "code"),
     [(None, 1), ("info", 1), ("low", 1), ("medium", 1), ("high", 0), ("critical", 0), ("never", 0)],

@@ -549,6 +549,10 @@ def verdict_line(result: RunResult, color: bool) -> str:
         verdict = _paint("FAILED", "31", color) + " - an area is below its minimum maturity level (exit 1)"
     elif code == 1:
         verdict = _paint("FAILED", "31", color) + f" - failures at or above '{threshold}' (exit 1)"
+    elif result.fail_on is None:
+        verdict = (
+            _paint("PASSED", "32", color) + " - --fail-on never: failures are reported, none fails the run (exit 0)"
+        )
     else:
         verdict = _paint("PASSED", "32", color) + f" - no failures at or above '{threshold}' (exit 0)"
     return f"Result: {verdict}"
