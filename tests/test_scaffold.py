@@ -196,6 +196,15 @@ def test_a_new_plugin_refuses_a_bad_name_and_an_existing_folder(run_cli, workdir
     assert taken.exit_code == 2 and "capcheck-acme exists" in taken.stderr
 
 
+def test_the_reserved_namespace_is_refused_before_anything_is_written(run_cli, workdir: Path) -> None:
+    # A plugin named 'capcheck' was written, and then refused at load: 'capcheck.' is capcheck's own.
+    plugin = run_cli("new", "plugin", "capcheck")
+    assert plugin.exit_code == 2 and "'capcheck' is reserved for capcheck's own ids" in plugin.stderr
+    rule = run_cli("new", "rule", "--area", "GOV", "--kind", "roles", "--namespace", "capcheck")
+    assert rule.exit_code == 2 and "'capcheck' is reserved for capcheck's own ids" in rule.stderr
+    assert list(workdir.iterdir()) == []
+
+
 def test_a_starter_on_a_plugins_kind_says_to_load_that_plugin_too(run_cli, workdir: Path, fixtures: Path) -> None:
     plugin = str(fixtures / "plugins" / "namespaced_plugin.py")
     made = run_cli(

@@ -16,7 +16,7 @@ from typing import Any
 
 from capcheck.app.registry import Registry
 from capcheck.core.errors import UsageError
-from capcheck.core.ids import NAMESPACE, local_id
+from capcheck.core.ids import NAMESPACE, RESERVED_NAMESPACE, local_id
 from capcheck.core.kinds import EvidenceKind
 from capcheck.core.wording import did_you_mean
 
@@ -147,6 +147,8 @@ def scaffold_rule(
         )
     if namespace is not None and not re.fullmatch(NAMESPACE, namespace):
         raise UsageError(f"{namespace!r} is not a namespace (lowercase words joined by hyphens, e.g. acme)")
+    if namespace == RESERVED_NAMESPACE:
+        raise UsageError(_RESERVED)
     if rule_id is None:
         rule_id = next_rule_id(registry, area, out, cases, namespace)
     else:
@@ -226,6 +228,12 @@ def scaffold_rule(
     )
 
 
+#: Why ``capcheck`` is neither a plugin name nor a namespace for a starter (the registry refuses such ids).
+_RESERVED = (
+    f"{RESERVED_NAMESPACE!r} is reserved for capcheck's own ids: use your publisher's name as the namespace "
+    "(e.g. acme; docs/plugins.md#namespaces)"
+)
+
 #: The plugin skeleton's files: ``string.Template`` text (``.tmpl``), with ``__name__`` tokens in their paths.
 PLUGIN_TEMPLATES = Path(__file__).resolve().parent / "templates" / "plugin"
 
@@ -246,6 +254,8 @@ def scaffold_plugin(registry: Registry, name: str, *, area: str = "GOV") -> dict
             f"{name!r} is not a plugin name: lowercase words joined by hyphens (e.g. acme, nhs-digital); it is "
             "also the namespace of the plugin's ids (acme.GOV-100)"
         )
+    if name == RESERVED_NAMESPACE:  # its ids would be refused at load
+        raise UsageError(_RESERVED)
     area = area.upper()
     if area not in registry.areas:
         raise UsageError(f"unknown area {area!r} (areas: {', '.join(sorted(registry.areas))})")
