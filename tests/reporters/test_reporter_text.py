@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import re
+import shutil
 from pathlib import Path
 from typing import Any
 
@@ -327,3 +328,25 @@ def test_a_rule_with_nothing_in_scope_of_a_given_kind_is_not_reported_as_missing
     # INFRA-006 judges SBOM components; the example's assets name no system: nothing in its scope
     assert "INFRA-006  Software components of a system are within vendor support  · 1 skipped" in result.stdout
     assert "Not checked" not in result.stdout  # it-assets was given: not "no evidence of 1 kind"
+
+
+def test_the_reporters_doc_excerpt_is_what_capcheck_prints(
+    run_cli: Any, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    doc = (ROOT / "docs" / "reporters.md").read_text()
+    block = re.search(r"## Text \(`text`\).*?```text\n(.*?)```", doc, re.S)
+    assert block, "docs/reporters.md lost its text excerpt"
+    full = run_cli("check", str(EXAMPLE), "--as-of", "2026-11-25").stdout
+    assert f"the example organisation's report is {len(full.splitlines())} lines" in doc
+    # The excerpt is of a run without the roles registers, to show the "Not checked" lines.
+    shutil.copytree(EXAMPLE, tmp_path / "evidence", ignore=shutil.ignore_patterns("roles.*"))
+    monkeypatch.chdir(tmp_path)
+    printed = run_cli("check", "evidence", "--as-of", "2026-11-25").stdout.splitlines()
+    missing = [
+        line
+        for line in block.group(1).splitlines()
+        if line != "…"
+        and not (line.endswith(" …") and any(p.startswith(line[:-1]) for p in printed))
+        and line not in printed
+    ]
+    assert not missing, f"docs/reporters.md lines capcheck no longer prints: {missing}"
