@@ -485,3 +485,16 @@ def test_the_config_display_table_shapes_the_text_report_and_the_flags_win(
     settings = json.loads(shown.stdout)["settings"]
     assert settings["show"] == {"value": ["skip"], "origin": "capcheck.toml: /display/show"}
     assert settings["limit"] == {"value": 3, "origin": "--limit"}
+
+
+def test_the_config_show_example_in_the_docs_is_what_it_prints(run_cli: Any, workdir: Path) -> None:
+    doc = (Path(__file__).resolve().parents[1] / "docs" / "configuration.md").read_text()
+    block = re.search(r"```\n\$ capcheck config show --ignore COMM-003\n(.*?)```", doc, re.S)
+    assert block, "docs/configuration.md lost its config show example"
+    (workdir / ".git").mkdir()  # the search stops at the repository's root
+    (workdir / "capcheck.toml").write_text('select = ["COMM"]\nfail_on = "high"\n')
+    result = run_cli("config", "show", "--ignore", "COMM-003")
+    assert result.exit_code == 0, result.stderr
+    printed = result.stdout.splitlines()
+    missing = [line for line in block.group(1).splitlines() if line != "..." and line not in printed]
+    assert not missing, f"docs/configuration.md lines config show does not print: {missing}"
