@@ -142,3 +142,23 @@ def test_the_plugin_guides_give_the_plugin_api_version_in_force() -> None:
     source = Path(hookspecs.__file__).read_text()
     history = " ".join(source.split("History:", 1)[1].split("PLUGIN_API_VERSION")[0].split())
     assert f"; {version} " in history, "hookspecs.py's version history stops before the version in force"
+
+
+def test_every_hook_example_can_be_copied_beside_the_built_ins() -> None:
+    # The reporter example registered 'csv' and the rule-format example '.toml': copied, each stopped the run
+    # as registered twice.
+    registry = load_registry(Config())
+    taken = {
+        "Reporter": (r'Reporter\(name="([^"]+)"', set(registry.reporters)),
+        "RuleFormat": (r"RuleFormat\([^)]*extensions=\(([^)]*)\)", set(registry.rule_formats)),
+        "Loader": (r"Loader\((?![^\n]*claims=)[^\n]*extensions=\(([^)]*)\)", set(registry.loaders)),
+        "Area": (r'Area\(id="([^"]+)"', set(registry.areas)),
+    }
+    clashes = []
+    for name, fn in inspect.getmembers(hookspecs, inspect.isfunction):
+        example = (inspect.getdoc(fn) or "").partition("Example::")[2]
+        for what, (pattern, names) in taken.items():
+            for found in re.findall(pattern, example):
+                keys = {k.strip().strip("\"'") for k in found.split(",")} - {""}
+                clashes += [f"{name}: {what} {k!r}" for k in keys & names]
+    assert not clashes, f"hook examples that clash with a built-in: {clashes}"

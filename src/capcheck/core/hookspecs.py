@@ -226,6 +226,7 @@ def capcheck_rule_formats() -> Sequence[RuleFormat]:
 
     Called once when the registry is built. A format compiles a rule file into rules once,
     before any evidence is evaluated; a broken file stops the run with file, pointer and cause.
+    Two formats for one extension stop the run naming both plugins (``.toml`` is the built-in's).
 
     :return: the formats this plugin adds.
 
@@ -233,7 +234,7 @@ def capcheck_rule_formats() -> Sequence[RuleFormat]:
 
         @hookimpl
         def capcheck_rule_formats():
-            return [RuleFormat(name="toml", extensions=(".toml",), compile=compile_toml_rules)]
+            return [RuleFormat(name="yaml", extensions=(".yaml", ".yml"), compile=compile_yaml_rules)]
     """
     raise NotImplementedError
 
@@ -272,7 +273,12 @@ def capcheck_frameworks() -> Sequence[Framework]:
 
         @hookimpl
         def capcheck_frameworks():
-            return [load_framework(Path(__file__).with_name("iso27001-2022.toml"))]
+            return [
+                Framework(
+                    id="iso27001-2022", title="ISO/IEC 27001:2022", edition="2022",
+                    criteria=(Criterion(id="A.5.1", title="Policies for information security"),),
+                )
+            ]
     """
     raise NotImplementedError
 
@@ -307,7 +313,7 @@ def capcheck_reporters() -> Sequence[Reporter]:
 
         @hookimpl
         def capcheck_reporters():
-            return [Reporter(name="csv", description="one row per finding", render=render_csv)]
+            return [Reporter(name="levels", description="each area's level", render=render_levels)]
 
         def render_levels(result: RunResult, options: RenderOptions) -> str:
             rows = result.scorecard.rows if result.scorecard else ()
