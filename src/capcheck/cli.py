@@ -1599,7 +1599,7 @@ def frameworks(
         }
         click.echo(json.dumps(doc, indent=2))
         return
-    click.echo(f"{fw.title}, edition {fw.edition} ({fw.url})")
+    click.echo(f"{fw.title}, edition {fw.edition}" + (f" ({fw.url})" if fw.url else ""))
     if fw.applies_to:
         click.echo(f"Applies to: {'; '.join(fw.applies_to)}")
     if not cov and fw.description:
