@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 
 from capcheck.assessment.scorecard import AreaScore
+from capcheck.assessment.sufficiency import KindCoverage
 from capcheck.builtins.reporters.text import render_text
 from capcheck.core.escaping.terminal import width
 from capcheck.core.models import RunResult, Severity, Status
@@ -209,6 +210,24 @@ def test_scorecard_shows_the_selected_areas_in_aligned_columns(
     assert "(no rule selected for ROLE)" in text
     assert "(nothing judged for WORK: no evidence their rules read)" in text  # one line, not a row of dashes
     assert not any(line.split()[:1] in (["ROLE"], ["WORK"]) for line in text.split("\nScorecard ", 1)[1].splitlines())
+
+
+def test_an_area_judged_nothing_says_why_given_evidence_or_an_error(
+    scorecard_result: RunResult, options: RenderOptions
+) -> None:
+    # An SBOM's INFRA rules and a raising rule's area were said to have "no evidence their rules read".
+    assert scorecard_result.scorecard is not None
+    given = KindCoverage(kind="it-assets", present=True, records=167, usable=0, declared=None)
+    rows = (
+        dataclasses.replace(_row("INFRA", "IT", None, 6, "", judged=0), coverage=(given,)),
+        dataclasses.replace(_row("GOV", "Governance", None, 1, "", judged=0), errors=1),
+        _row("WORK", "Workforce", None, 5, "no workforce-plan evidence was given", judged=0),
+    )
+    result = dataclasses.replace(scorecard_result, scorecard=dataclasses.replace(scorecard_result.scorecard, rows=rows))
+    text = render_text(result, options)
+    assert "(nothing judged for INFRA: the evidence given had no record their rules could judge)" in text
+    assert "(nothing judged for GOV: a rule raised an error)" in text
+    assert "(nothing judged for WORK: no evidence their rules read)" in text
 
 
 def test_the_criteria_view_is_shown_when_asked(scorecard_result: RunResult, options: RenderOptions) -> None:
