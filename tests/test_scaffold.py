@@ -188,6 +188,26 @@ def test_a_new_plugin_is_a_package_whose_tests_pass_straight_away(run_cli, workd
     assert "nhs-digital.CYBER-100" in listed.stdout and "nhs-digital.CYBER-101" in listed.stdout
 
 
+def test_the_new_plugins_readme_check_runs_on_its_sample_register(run_cli, workdir: Path) -> None:
+    # The README said `capcheck check nhs-digital.register.csv`, a file the skeleton did not have.
+    assert run_cli("new", "plugin", "nhs-digital").exit_code == 0
+    root = workdir / "capcheck-nhs-digital"
+    readme = (root / "README.md").read_text()
+    [command] = [line.split("  #")[0].split() for line in readme.splitlines() if line.startswith("capcheck check ")]
+    sys.path.insert(0, str(root / "src"))
+    try:
+        os.chdir(root)
+        result = run_cli(*command[1:], "--plugin", "capcheck_nhs_digital.plugin", "--compact")
+    finally:
+        os.chdir(workdir)
+        sys.path.remove(str(root / "src"))
+        for name in [m for m in sys.modules if m.startswith("capcheck_nhs_digital")]:
+            del sys.modules[name]
+    assert result.exit_code == 1, result.stderr
+    assert "Summary: 2 failed (2 medium), 0 errors, 0 skipped, 2 passed" in result.stdout
+    assert "examples/nhs-digital.register.csv:3: nhs-digital.GOV-100 medium E-2: " in result.stdout
+
+
 def test_a_new_plugin_refuses_a_bad_name_and_an_existing_folder(run_cli, workdir: Path) -> None:
     bad = run_cli("new", "plugin", "Acme_Corp")
     assert bad.exit_code == 2 and "'Acme_Corp' is not a plugin name" in bad.stderr
