@@ -127,3 +127,38 @@ def test_a_json_schema_given_as_evidence_says_so(load, workdir: Path) -> None:
     assert load.problems("release-package-schema.json") == [
         "release-package-schema.json:3: /: this is a JSON Schema, not evidence"
     ]
+
+
+@pytest.mark.parametrize(
+    ("name", "text", "expected"),
+    [
+        (
+            "waivers.yaml",
+            "waivers:\n  - rule: INFRA-001\n",
+            "waivers.yaml:1: /: this is a waivers file, not evidence (name it with --waivers or the config's"
+            " 'waivers', outside the evidence directory)",
+        ),
+        (
+            "baseline.json",
+            '{"capcheck_baseline": "1.0", "findings": []}',
+            "baseline.json:1: /: this is a capcheck baseline, not evidence (name it with --baseline or the config's"
+            " 'baseline', outside the evidence directory)",
+        ),
+        (
+            "findings.json",
+            '{"schema_version": "1.0", "tool": {}, "findings": []}',
+            "findings.json:1: /: this is a capcheck findings document (check --format json), not evidence",
+        ),
+        (
+            "COMM-002.yaml",
+            "rule: COMM-002\ncases: []\n",
+            "COMM-002.yaml:2: /: this is a rule case file, not evidence (run it with capcheck test)",
+        ),
+    ],
+)
+def test_capchecks_own_documents_given_as_evidence_say_what_they_are(
+    load, workdir: Path, name: str, text: str, expected: str
+) -> None:
+    # A waivers file kept in the evidence directory got three problems about a missing envelope.
+    (workdir / name).write_text(text)
+    assert load.problems(name) == [expected]
