@@ -124,6 +124,19 @@ def test_never_into_the_built_in_pack_in_capchecks_own_repository(
     assert not (root / "elsewhere").exists()
 
 
+def test_never_into_the_pack_of_another_checkout_of_capcheck(run_cli, workdir: Path) -> None:
+    # Run in a clone of capcheck with a capcheck installed elsewhere (pip install ., or another checkout's
+    # editable install), the starter went into that clone's ./rules: the pack its next install ships.
+    (workdir / "pyproject.toml").write_text('[project]\nname = "capcheck"\n')
+    (workdir / "rules").mkdir()
+    (workdir / "rules" / "areas.toml").write_text("")
+    result = run_cli("new", "rule", "--area", "GOV", "--kind", "it-assets")
+    assert result.exit_code == 2
+    assert "rules is capcheck's built-in rule pack: a new rule goes in a folder of your own" in result.stderr
+    assert sorted(p.name for p in (workdir / "rules").iterdir()) == ["areas.toml"]
+    assert not (workdir / "tests").exists()
+
+
 def test_the_python_starter_and_the_plugin_skeleton_pass_mypy_strict_and_ruff(run_cli, workdir: Path) -> None:
     assert run_cli("new", "rule", "--area", "INFRA", "--kind", "it-assets", "--python", "--out", "ours").exit_code == 0
     assert run_cli("new", "plugin", "acme").exit_code == 0

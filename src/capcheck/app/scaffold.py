@@ -61,14 +61,32 @@ def next_rule_id(registry: Registry, area: str, out: Path, cases: Path, namespac
     return f"{prefix}-{number:03d}"
 
 
+def _source_packs(target: Path) -> list[Path]:
+    """The rule packs of capcheck source trees that hold ``target``: a folder whose ``pyproject.toml`` names
+    the project ``capcheck`` and whose ``rules/`` has the pack's ``areas.toml`` (a clone of capcheck, whatever
+    capcheck is installed: its ``./rules`` is the pack its next install ships)."""
+    import tomllib
+
+    packs = []
+    for folder in (target, *target.parents):
+        if (folder / "rules" / "areas.toml").is_file() and (folder / "pyproject.toml").is_file():
+            try:
+                project = tomllib.loads((folder / "pyproject.toml").read_text(encoding="utf-8")).get("project")
+            except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+                continue
+            if isinstance(project, dict) and project.get("name") == "capcheck":
+                packs.append(folder / "rules")
+    return packs
+
+
 def refuse_builtin_pack(path: Path, option: str) -> None:
     """Refuse to write a starter into capcheck's own rule pack (or its case files): run in capcheck's
     repository, the default ``./rules`` *is* the pack, and a rule there would ship as a built-in."""
     from capcheck.core.resources import data_dir
 
-    pack = data_dir("rules").resolve()
     target = path.resolve()
-    for builtin in (pack, pack.parent / "tests" / "rule_cases"):
+    packs = {data_dir("rules").resolve(), *_source_packs(target)}
+    for builtin in (p for pack in packs for p in (pack, pack.parent / "tests" / "rule_cases")):
         if target == builtin or builtin in target.parents:
             raise UsageError(
                 f"{path.as_posix()} is capcheck's built-in rule pack: a new rule goes in a folder of your own "
