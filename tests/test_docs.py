@@ -162,3 +162,21 @@ def test_every_hook_example_can_be_copied_beside_the_built_ins() -> None:
                 keys = {k.strip().strip("\"'") for k in found.split(",")} - {""}
                 clashes += [f"{name}: {what} {k!r}" for k in keys & names]
     assert not clashes, f"hook examples that clash with a built-in: {clashes}"
+
+
+def test_the_readmes_first_rules_run_as_written(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # The two rules of "Writing a first rule", copied as they stand, run over the example organisation.
+    toml = re.search(r"```toml\n# our-rules/COMM-101.toml\n(.*?)```", README, re.S)
+    python = re.search(r"```python\n(# our_capcheck_rules.py\n.*?)```", README, re.S)
+    assert toml and python, "the README lost its first rules"
+    (tmp_path / "our-rules").mkdir()
+    (tmp_path / "our-rules" / "COMM-101.toml").write_text(toml.group(1))
+    (tmp_path / "our_capcheck_rules.py").write_text(python.group(1))
+    monkeypatch.chdir(tmp_path)
+    evidence = ROOT / "examples" / "northgate-health-digital" / "evidence"
+    argv = ["check", str(evidence), "--as-of", "2026-11-25", "--rules", "our-rules/"]
+    argv += ["--plugin", "./our_capcheck_rules.py", "--select", "COMM-101", "--select", "ours.", "--compact"]
+    result = CliRunner().invoke(cli, argv)
+    assert result.exit_code == 1, result.stderr
+    assert " ours.COMM-102 medium CON-2020-003: no owner\n" in result.stdout
+    assert re.search(r"^Summary: \d+ failed \(\d+ medium\), 0 errors, 0 skipped, \d+ passed", result.stdout, re.M)
