@@ -55,6 +55,8 @@ def test_a_misspelt_area_or_kind_gets_a_did_you_mean(run_cli) -> None:
     assert area.exit_code == 2 and "unknown area 'INFRAS' (did you mean 'INFRA'?)" in area.stderr
     kind = run_cli("new", "rule", "--area", "INFRA", "--kind", "it-asset")
     assert kind.exit_code == 2 and "unknown evidence kind 'it-asset' (did you mean 'it-assets'?)" in kind.stderr
+    plugin = run_cli("new", "plugin", "acme", "--area", "CYBR")
+    assert plugin.exit_code == 2 and "unknown area 'CYBR' (did you mean 'CYBER'?)" in plugin.stderr
 
 
 def test_a_starter_rule_never_overwrites_an_input_even_with_force(run_cli, workdir: Path) -> None:

@@ -276,7 +276,8 @@ def scaffold_plugin(registry: Registry, name: str, *, area: str = "GOV") -> dict
         raise UsageError(_RESERVED)
     area = area.upper()
     if area not in registry.areas:
-        raise UsageError(f"unknown area {area!r} (areas: {', '.join(sorted(registry.areas))})")
+        hint = did_you_mean(area, registry.areas)
+        raise UsageError(f"unknown area {area!r}{hint} (areas: {', '.join(sorted(registry.areas))})")
     package = "capcheck_" + name.replace("-", "_")
     values = {
         "ns": name,
