@@ -95,7 +95,9 @@ def test_an_invalid_case_file_exits_2_with_every_problem_located(run_cli, projec
     assert "cases/bad.yaml:4: /cases/0/expect/C-1: 'passed' is not a status: expect pass, fail, skip, error" in (
         result.stderr
     )
-    assert "cases/other.yaml:1: /rule: unknown rule 'COMM-905' (did you mean 'COMM-950'? If it is yours" in result.stderr
+    assert (
+        "cases/other.yaml:1: /rule: unknown rule 'COMM-905' (did you mean 'COMM-950'? If it is yours" in result.stderr
+    )
     assert "Traceback" not in result.stderr
 
 
