@@ -256,3 +256,15 @@ def test_a_comma_anywhere_but_a_thousands_boundary_is_refused(n: int, data: st.D
     cell = digits[:cut] + "," + digits[cut:]
     with pytest.raises(ValueError, match="ambiguous"):
         _number(cell)
+
+
+def test_a_value_outside_a_fields_choices_lists_every_choice(load, workdir: Path) -> None:
+    # jsonschema-rs said '"Very high" is not one of "low", "medium" or 2 other candidates': the two a
+    # register needed were hidden.
+    (workdir / "it-assets.csv").write_text("id,name,product,environment,criticality\nA-1,web,nginx,live,Very high\n")
+    assert sorted(load.problems("it-assets.csv")) == [
+        'it-assets.csv:2: /records/0/criticality: "Very high" is not one of "low", "medium", "high", "critical"'
+        " (kind 'it-assets')",
+        'it-assets.csv:2: /records/0/environment: "live" is not one of "production", "staging", "test", '
+        '"development", "dr" (kind \'it-assets\')',
+    ]

@@ -748,7 +748,7 @@ def _validate(source: SourceFile, doc: Document, kinds: Mapping[str, EvidenceKin
             pointer = None  # derived records: the list as a whole is not in the file
         problems.append(
             source.problem(
-                f"{elide(error.message)} (kind {shorten(doc.kind)})",
+                f"{elide(_schema_message(error))} (kind {shorten(doc.kind)})",
                 line=doc.locate(record_index) if record_index is not None else doc.records_line,
                 pointer=pointer,
             )
@@ -770,6 +770,25 @@ def _errors_by_batch(validator: Any, records: Sequence[Any]) -> Iterator[tuple[A
     for start in range(0, len(records), _ERROR_BATCH):
         for error in validator.iter_errors(records[start : start + _ERROR_BATCH]):
             yield error, start
+
+
+#: An enumeration's choices named in full up to this many (a plugin's kind may have long ones).
+_CHOICES_SHOWN = 12
+
+
+def _schema_message(error: Any) -> str:
+    """jsonschema-rs's message for a schema error, but an enumeration's choices in full: it names two and
+    counts the rest ("or 2 other candidates"), hiding the values a register has to use."""
+    import json
+
+    import jsonschema_rs
+
+    if isinstance(error.kind, jsonschema_rs.ValidationErrorKind.Enum):
+        options = list(error.kind.options)
+        shown = ", ".join(json.dumps(o, ensure_ascii=False) for o in options[:_CHOICES_SHOWN])
+        more = f" and {len(options) - _CHOICES_SHOWN} more" if len(options) > _CHOICES_SHOWN else ""
+        return f"{json.dumps(error.instance, ensure_ascii=False)} is not one of {shown}{more}"
+    return str(error.message)
 
 
 #: How many records repeating another file's ids are listed one by one before the rest are summed up.
