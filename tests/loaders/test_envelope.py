@@ -162,3 +162,12 @@ def test_capchecks_own_documents_given_as_evidence_say_what_they_are(
     # A waivers file kept in the evidence directory got three problems about a missing envelope.
     (workdir / name).write_text(text)
     assert load.problems(name) == [expected]
+
+
+def test_a_blank_text_value_is_said_to_be_blank(load, workdir: Path) -> None:
+    # The schemas refuse blank text with the pattern "\S", and the message quoted the regular expression.
+    record = {"id": "A-1", "name": "web", "product": "nginx", "environment": "production", "criticality": "high"}
+    (workdir / "assets.json").write_text(json.dumps({"kind": "it-assets", "records": [{**record, "owner": "  "}]}))
+    assert load.problems("assets.json") == [
+        "assets.json:1: /records/0/owner: \"  \" is blank: give a value, or leave the field out (kind 'it-assets')"
+    ]

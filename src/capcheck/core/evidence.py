@@ -777,8 +777,9 @@ _CHOICES_SHOWN = 12
 
 
 def _schema_message(error: Any) -> str:
-    """jsonschema-rs's message for a schema error, but an enumeration's choices in full: it names two and
-    counts the rest ("or 2 other candidates"), hiding the values a register has to use."""
+    """jsonschema-rs's message for a schema error, but an enumeration's choices in full (it names two and
+    counts the rest, "or 2 other candidates", hiding the values a register has to use) and a blank value
+    said to be blank (not that it "does not match \\S")."""
     import json
 
     import jsonschema_rs
@@ -788,6 +789,9 @@ def _schema_message(error: Any) -> str:
         shown = ", ".join(json.dumps(o, ensure_ascii=False) for o in options[:_CHOICES_SHOWN])
         more = f" and {len(options) - _CHOICES_SHOWN} more" if len(options) > _CHOICES_SHOWN else ""
         return f"{json.dumps(error.instance, ensure_ascii=False)} is not one of {shown}{more}"
+    if isinstance(error.kind, jsonschema_rs.ValidationErrorKind.Pattern) and error.kind.pattern == r"\S":
+        # the schemas' "not blank" (docs/evidence.md): say so rather than quote the regular expression
+        return f"{json.dumps(error.instance, ensure_ascii=False)} is blank: give a value, or leave the field out"
     return str(error.message)
 
 
