@@ -789,6 +789,12 @@ def _schema_message(error: Any) -> str:
         shown = ", ".join(json.dumps(o, ensure_ascii=False) for o in options[:_CHOICES_SHOWN])
         more = f" and {len(options) - _CHOICES_SHOWN} more" if len(options) > _CHOICES_SHOWN else ""
         return f"{json.dumps(error.instance, ensure_ascii=False)} is not one of {shown}{more}"
+    if isinstance(error.kind, jsonschema_rs.ValidationErrorKind.Format) and error.kind.format == "date":
+        # UK registers write 14/03/2026: say the form wanted and what converts the register's own
+        return (
+            f"{json.dumps(error.instance, ensure_ascii=False)} is not a date (YYYY-MM-DD; a [[mapping]] converts"
+            " other formats: capcheck inspect FILE)"
+        )
     if isinstance(error.kind, jsonschema_rs.ValidationErrorKind.Pattern) and error.kind.pattern == r"\S":
         # the schemas' "not blank" (docs/evidence.md): say so rather than quote the regular expression
         return f"{json.dumps(error.instance, ensure_ascii=False)} is blank: give a value, or leave the field out"
