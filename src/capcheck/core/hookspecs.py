@@ -175,7 +175,8 @@ def capcheck_enrichers() -> Sequence[Enricher]:
     every loaded document of its ``kinds`` (all kinds when empty), after the loader and any
     ``[[mapping]]``, before schema validation, in registration order. It fills in what the register
     left out and says so (a field naming its source, a note on the document); it must not overwrite
-    a value the register gives. ``context.options`` holds config values (``endoflife_products``).
+    a value the register gives (capcheck does not check this: an enricher is plugin code, trusted like
+    a rule). ``context.options`` holds config values (``endoflife_products``).
     An exception from it stops the run naming the enricher and the file; two enrichers with one
     name stop the run naming both plugins. The bundled end-of-life snapshot is one.
 
