@@ -1067,3 +1067,27 @@ def test_an_empty_path_is_a_usage_error_not_the_working_directory(run_cli, workd
     result = run_cli(*command, "")
     assert result.exit_code == 2
     assert "an empty PATH (an unset variable?)" in result.stderr
+
+
+def test_standard_output_redirected_into_the_evidence_directory_is_refused(mixed: Path, workdir: Path) -> None:
+    # `capcheck check evidence -f json > evidence/findings.json`: the shell empties the file first, and the
+    # check read it as evidence ("malformed JSON: Input is a zero-length, empty document").
+    import subprocess
+    import sys
+
+    with (workdir / "evidence" / "findings.json").open("wb") as out:
+        proc = subprocess.run(
+            [sys.executable, "-c", "from capcheck.cli import main; main()", "check", "evidence", "-f", "json"],
+            stdout=out,
+            stderr=subprocess.PIPE,
+            text=True,
+            check=False,
+            timeout=120,
+        )
+    assert proc.returncode == 2, proc.stderr
+    assert proc.stderr == (
+        "capcheck: output error: 1 problem\n  evidence/findings.json: standard output is redirected into the "
+        "evidence directory evidence: the check would read its own report as evidence; write it elsewhere, or "
+        "with --output outside it\n"
+    )
+    assert (workdir / "evidence" / "findings.json").read_bytes() == b""

@@ -633,7 +633,12 @@ def check(
     **options: Any,
 ) -> None:
     """Check evidence files or directories (PATH...) against the rules."""
-    from capcheck.app.outputs import inputs_of, refuse_outputs_read_as_evidence, refuse_overwriting_inputs
+    from capcheck.app.outputs import (
+        inputs_of,
+        refuse_outputs_read_as_evidence,
+        refuse_overwriting_inputs,
+        refuse_stdout_read_as_evidence,
+    )
     from capcheck.app.progress import progress_display
     from capcheck.app.runner import run_check
     from capcheck.app.settings import check_usage, format_name
@@ -655,6 +660,7 @@ def check(
     known = [*request.paths, *(p for p in (request.waivers, request.baseline) if p is not None)]
     refuse_overwriting_inputs(outputs, inputs_of(registry, settings.config, known))
     refuse_outputs_read_as_evidence(outputs, registry, list(request.paths))
+    refuse_stdout_read_as_evidence(registry, list(request.paths))
     with progress_display(settings.progress.value) as progress:
         result = run_check(request, registry, progress=progress)
     evidence = [Path(f.path) for f in result.evidence]
