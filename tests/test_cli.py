@@ -212,6 +212,18 @@ def test_a_clean_check_exits_0(run_cli, clean: Path, check_argv) -> None:
     assert "Result: PASSED - no failures at or above 'low' (exit 0)" in result.stdout
 
 
+def test_fail_on_never_says_failures_are_only_reported(run_cli, mixed: Path, check_argv, tmp_path: Path) -> None:
+    # "no failures at or above 'never'" read as "no failures" beside a list of them.
+    result = run_cli(*check_argv(mixed), "--fail-on", "never", "--report", f"markdown={tmp_path / 'summary.md'}")
+    assert result.exit_code == 0, result.stderr
+    assert re.search(r"^Summary: [1-9]\d* failed", result.stdout, re.M)
+    assert "Result: PASSED - --fail-on never: failures are reported, none fails the run (exit 0)" in result.stdout
+    assert "at or above 'never'" not in result.stdout
+    summary = (tmp_path / "summary.md").read_text()
+    assert "**--fail-on never**: failures are reported, none fails the run" in summary
+    assert "**never**" not in summary
+
+
 @pytest.mark.parametrize(
     ("fail_on", "code"),
     [(None, 1), ("info", 1), ("low", 1), ("medium", 1), ("high", 0), ("critical", 0), ("never", 0)],
@@ -825,6 +837,21 @@ def test_schema_unknown(run_cli) -> None:
     assert ", it-assets, " in result.stderr
 
 
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        (("kinds", "--show", "it-asset"), "unknown evidence kind 'it-asset' (did you mean 'it-assets'?) (kinds: "),
+        (("schema", "it-asset"), "unknown schema 'it-asset' (did you mean 'it-assets'?) (findings, rule, "),
+        (("schema", "finding"), "unknown schema 'finding' (did you mean 'findings'?) (findings, rule, "),
+        (("frameworks", "caff-4.0"), "unknown framework 'caff-4.0' (did you mean 'caf-4.0'?) (frameworks: "),
+    ],
+)
+def test_a_misspelt_kind_schema_or_framework_gets_a_did_you_mean(run_cli, args: tuple[str, ...], expected: str) -> None:
+    result = run_cli(*args)
+    assert result.exit_code == 2
+    assert expected in result.stderr
+
+
 def test_plugins(run_cli) -> None:
     result = run_cli("plugins")
     assert result.exit_code == 0
@@ -842,6 +869,9 @@ def test_plugins(run_cli) -> None:
         line for line in result.stdout.splitlines() if line.startswith("capcheck.builtins.declarative.toml_format ")
     ]
     assert " rules, " in pack_line  # the bundled TOML rule pack counts as the declarative plugin's
+    # The origin is one column, also after the longest name (capcheck.builtins.declarative.toml_format).
+    starts = {line.index(" builtin ") for line in result.stdout.splitlines()}
+    assert len(starts) == 1, result.stdout
 
 
 def test_validate_good_evidence(run_cli, mixed: Path) -> None:
@@ -1037,3 +1067,27 @@ def test_an_empty_path_is_a_usage_error_not_the_working_directory(run_cli, workd
     result = run_cli(*command, "")
     assert result.exit_code == 2
     assert "an empty PATH (an unset variable?)" in result.stderr
+
+
+def test_standard_output_redirected_into_the_evidence_directory_is_refused(mixed: Path, workdir: Path) -> None:
+    # `capcheck check evidence -f json > evidence/findings.json`: the shell empties the file first, and the
+    # check read it as evidence ("malformed JSON: Input is a zero-length, empty document").
+    import subprocess
+    import sys
+
+    with (workdir / "evidence" / "findings.json").open("wb") as out:
+        proc = subprocess.run(
+            [sys.executable, "-c", "from capcheck.cli import main; main()", "check", "evidence", "-f", "json"],
+            stdout=out,
+            stderr=subprocess.PIPE,
+            text=True,
+            check=False,
+            timeout=120,
+        )
+    assert proc.returncode == 2, proc.stderr
+    assert proc.stderr == (
+        "capcheck: output error: 1 problem\n  evidence/findings.json: standard output is redirected into the "
+        "evidence directory evidence: the check would read its own report as evidence; write it elsewhere, or "
+        "with --output outside it\n"
+    )
+    assert (workdir / "evidence" / "findings.json").read_bytes() == b""

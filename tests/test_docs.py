@@ -131,3 +131,52 @@ def test_the_findings_document_in_the_findings_reference_is_valid() -> None:
     document = elide(json.loads(found.group(1)))
     validator = jsonschema.Draft202012Validator(load_schema("findings"), format_checker=jsonschema.FormatChecker())
     assert [f"{e.json_path}: {e.message}" for e in validator.iter_errors(document)] == []
+
+
+def test_the_plugin_guides_give_the_plugin_api_version_in_force() -> None:
+    version = hookspecs.PLUGIN_API_VERSION
+    plugins = (ROOT / "docs" / "plugins.md").read_text()
+    assert f"(`MAJOR.MINOR`, now `{version}`)" in plugins
+    assert f'CAPCHECK_PLUGIN_API = "{version}"' in plugins
+    assert f'`CAPCHECK_PLUGIN_API = "{version}"`' in (ROOT / "docs" / "writing-rules.md").read_text()
+    source = Path(hookspecs.__file__).read_text()
+    history = " ".join(source.split("History:", 1)[1].split("PLUGIN_API_VERSION")[0].split())
+    assert f"; {version} " in history, "hookspecs.py's version history stops before the version in force"
+
+
+def test_every_hook_example_can_be_copied_beside_the_built_ins() -> None:
+    # The reporter example registered 'csv' and the rule-format example '.toml': copied, each stopped the run
+    # as registered twice.
+    registry = load_registry(Config())
+    taken = {
+        "Reporter": (r'Reporter\(name="([^"]+)"', set(registry.reporters)),
+        "RuleFormat": (r"RuleFormat\([^)]*extensions=\(([^)]*)\)", set(registry.rule_formats)),
+        "Loader": (r"Loader\((?![^\n]*claims=)[^\n]*extensions=\(([^)]*)\)", set(registry.loaders)),
+        "Area": (r'Area\(id="([^"]+)"', set(registry.areas)),
+    }
+    clashes = []
+    for name, fn in inspect.getmembers(hookspecs, inspect.isfunction):
+        example = (inspect.getdoc(fn) or "").partition("Example::")[2]
+        for what, (pattern, names) in taken.items():
+            for found in re.findall(pattern, example):
+                keys = {k.strip().strip("\"'") for k in found.split(",")} - {""}
+                clashes += [f"{name}: {what} {k!r}" for k in keys & names]
+    assert not clashes, f"hook examples that clash with a built-in: {clashes}"
+
+
+def test_the_readmes_first_rules_run_as_written(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # The two rules of "Writing a first rule", copied as they stand, run over the example organisation.
+    toml = re.search(r"```toml\n# our-rules/COMM-101.toml\n(.*?)```", README, re.S)
+    python = re.search(r"```python\n(# our_capcheck_rules.py\n.*?)```", README, re.S)
+    assert toml and python, "the README lost its first rules"
+    (tmp_path / "our-rules").mkdir()
+    (tmp_path / "our-rules" / "COMM-101.toml").write_text(toml.group(1))
+    (tmp_path / "our_capcheck_rules.py").write_text(python.group(1))
+    monkeypatch.chdir(tmp_path)
+    evidence = ROOT / "examples" / "northgate-health-digital" / "evidence"
+    argv = ["check", str(evidence), "--as-of", "2026-11-25", "--rules", "our-rules/"]
+    argv += ["--plugin", "./our_capcheck_rules.py", "--select", "COMM-101", "--select", "ours.", "--compact"]
+    result = CliRunner().invoke(cli, argv)
+    assert result.exit_code == 1, result.stderr
+    assert " ours.COMM-102 medium CON-2020-003: no owner\n" in result.stdout
+    assert re.search(r"^Summary: \d+ failed \(\d+ medium\), 0 errors, 0 skipped, \d+ passed", result.stdout, re.M)

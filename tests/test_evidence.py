@@ -256,7 +256,10 @@ def test_date_format_is_checked(load, workdir: Path) -> None:
     record = RECORD.format(id="A-1")[:-1] + ', "end_of_life": "2024-02-30"}'
     (workdir / "x.json").write_text('{"kind": "it-assets", "records": [' + record + "]}")
     [problem] = load.problems("x.json")
-    assert problem.startswith('x.json:1: /records/0/end_of_life: "2024-02-30" is not a "date"')
+    assert problem.startswith(
+        'x.json:1: /records/0/end_of_life: "2024-02-30" is not a date (YYYY-MM-DD; a [[mapping]] converts other'
+        " formats: capcheck inspect FILE)"
+    )
 
 
 def test_many_schema_problems_are_capped_per_file(load, workdir: Path) -> None:

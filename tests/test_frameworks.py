@@ -178,3 +178,14 @@ def test_frameworks_with_evidence_show_each_criterions_status(run_cli, copy_fixt
     assert no_id.exit_code == 2 and "--evidence needs a framework id" in no_id.stderr
     missing = run_cli("frameworks", "caf-4.0", "--evidence", "nope")
     assert missing.exit_code == 2 and "nope: no such file or directory" in missing.stderr
+
+
+def test_a_framework_without_a_url_shows_no_empty_brackets(run_cli, workdir: Path) -> None:
+    (workdir / "iso.py").write_text(
+        "from capcheck import Criterion, Framework, hookimpl\n\n\n@hookimpl\ndef capcheck_frameworks():\n"
+        "    return [Framework(id='iso27001-2022', title='ISO/IEC 27001:2022', edition='2022',\n"
+        "                      criteria=(Criterion(id='A.5.1', title='Policies for information security'),))]\n"
+    )
+    shown = run_cli("frameworks", "iso27001-2022", "--plugin", "./iso.py")
+    assert shown.exit_code == 0, shown.stderr
+    assert shown.stdout.splitlines()[0] == "ISO/IEC 27001:2022, edition 2022"

@@ -277,3 +277,11 @@ def test_a_config_field_referring_to_a_file_stops_the_run_naming_the_config(run_
         result.stderr
     )
     assert "hunter2" not in result.stderr
+
+
+def test_kinds_show_gives_date_fields_and_the_choices_a_register_must_use(run_cli) -> None:
+    # Mapping a register needs the values a field takes; they were only in the JSON Schema.
+    lines = run_cli("kinds", "--show", "it-assets").stdout.splitlines()
+    assert next(line.split() for line in lines if line.startswith("last_patched "))[:2] == ["last_patched", "date"]
+    assert "  environment  production, staging, test, development, dr" in lines
+    assert lines[lines.index("choices:") + 1].startswith("  asset_type   server, database, ")

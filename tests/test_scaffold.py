@@ -50,6 +50,15 @@ def test_unknown_area_or_kind(run_cli, workdir: Path) -> None:
     assert kind.exit_code == 2 and "unknown evidence kind 'risk-log'" in kind.stderr
 
 
+def test_a_misspelt_area_or_kind_gets_a_did_you_mean(run_cli) -> None:
+    area = run_cli("new", "rule", "--area", "INFRAS", "--kind", "it-assets")
+    assert area.exit_code == 2 and "unknown area 'INFRAS' (did you mean 'INFRA'?)" in area.stderr
+    kind = run_cli("new", "rule", "--area", "INFRA", "--kind", "it-asset")
+    assert kind.exit_code == 2 and "unknown evidence kind 'it-asset' (did you mean 'it-assets'?)" in kind.stderr
+    plugin = run_cli("new", "plugin", "acme", "--area", "CYBR")
+    assert plugin.exit_code == 2 and "unknown area 'CYBR' (did you mean 'CYBER'?)" in plugin.stderr
+
+
 def test_a_starter_rule_never_overwrites_an_input_even_with_force(run_cli, workdir: Path) -> None:
     """The plugin file named with --plugin is an input of the command: --force does not make it an output."""
     plugin = workdir / "rules" / "comm_200_rule.py"
@@ -117,6 +126,19 @@ def test_never_into_the_built_in_pack_in_capchecks_own_repository(
     assert not (root / "elsewhere").exists()
 
 
+def test_never_into_the_pack_of_another_checkout_of_capcheck(run_cli, workdir: Path) -> None:
+    # Run in a clone of capcheck with a capcheck installed elsewhere (pip install ., or another checkout's
+    # editable install), the starter went into that clone's ./rules: the pack its next install ships.
+    (workdir / "pyproject.toml").write_text('[project]\nname = "capcheck"\n')
+    (workdir / "rules").mkdir()
+    (workdir / "rules" / "areas.toml").write_text("")
+    result = run_cli("new", "rule", "--area", "GOV", "--kind", "it-assets")
+    assert result.exit_code == 2
+    assert "rules is capcheck's built-in rule pack: a new rule goes in a folder of your own" in result.stderr
+    assert sorted(p.name for p in (workdir / "rules").iterdir()) == ["areas.toml"]
+    assert not (workdir / "tests").exists()
+
+
 def test_the_python_starter_and_the_plugin_skeleton_pass_mypy_strict_and_ruff(run_cli, workdir: Path) -> None:
     assert run_cli("new", "rule", "--area", "INFRA", "--kind", "it-assets", "--python", "--out", "ours").exit_code == 0
     assert run_cli("new", "plugin", "acme").exit_code == 0
@@ -181,12 +203,41 @@ def test_a_new_plugin_is_a_package_whose_tests_pass_straight_away(run_cli, workd
     assert "nhs-digital.CYBER-100" in listed.stdout and "nhs-digital.CYBER-101" in listed.stdout
 
 
+def test_the_new_plugins_readme_check_runs_on_its_sample_register(run_cli, workdir: Path) -> None:
+    # The README said `capcheck check nhs-digital.register.csv`, a file the skeleton did not have.
+    assert run_cli("new", "plugin", "nhs-digital").exit_code == 0
+    root = workdir / "capcheck-nhs-digital"
+    readme = (root / "README.md").read_text()
+    [command] = [line.split("  #")[0].split() for line in readme.splitlines() if line.startswith("capcheck check ")]
+    sys.path.insert(0, str(root / "src"))
+    try:
+        os.chdir(root)
+        result = run_cli(*command[1:], "--plugin", "capcheck_nhs_digital.plugin", "--compact")
+    finally:
+        os.chdir(workdir)
+        sys.path.remove(str(root / "src"))
+        for name in [m for m in sys.modules if m.startswith("capcheck_nhs_digital")]:
+            del sys.modules[name]
+    assert result.exit_code == 1, result.stderr
+    assert "Summary: 2 failed (2 medium), 0 errors, 0 skipped, 2 passed" in result.stdout
+    assert "examples/nhs-digital.register.csv:3: nhs-digital.GOV-100 medium E-2: " in result.stdout
+
+
 def test_a_new_plugin_refuses_a_bad_name_and_an_existing_folder(run_cli, workdir: Path) -> None:
     bad = run_cli("new", "plugin", "Acme_Corp")
     assert bad.exit_code == 2 and "'Acme_Corp' is not a plugin name" in bad.stderr
     (workdir / "capcheck-acme").mkdir()
     taken = run_cli("new", "plugin", "acme")
     assert taken.exit_code == 2 and "capcheck-acme exists" in taken.stderr
+
+
+def test_the_reserved_namespace_is_refused_before_anything_is_written(run_cli, workdir: Path) -> None:
+    # A plugin named 'capcheck' was written, and then refused at load: 'capcheck.' is capcheck's own.
+    plugin = run_cli("new", "plugin", "capcheck")
+    assert plugin.exit_code == 2 and "'capcheck' is reserved for capcheck's own ids" in plugin.stderr
+    rule = run_cli("new", "rule", "--area", "GOV", "--kind", "roles", "--namespace", "capcheck")
+    assert rule.exit_code == 2 and "'capcheck' is reserved for capcheck's own ids" in rule.stderr
+    assert list(workdir.iterdir()) == []
 
 
 def test_a_starter_on_a_plugins_kind_says_to_load_that_plugin_too(run_cli, workdir: Path, fixtures: Path) -> None:

@@ -425,12 +425,15 @@ def test_layout_and_min_severity_precedence(workdir: Path) -> None:
 @pytest.mark.parametrize(
     ("text", "problem"),
     [
-        ('[display]\nshow = ["fail", "nope"]\n', "capcheck.toml: /display/show: Value error, 'nope' is not one of"),
-        ("[display]\nshow = []\n", "capcheck.toml: /display/show: Value error, nothing is not one of"),
+        ('[display]\nshow = ["fail", "nope"]\n', "capcheck.toml: /display/show: 'nope' is not one of"),
+        ("[display]\nshow = []\n", "capcheck.toml: /display/show: nothing is not one of"),
         ('[display]\nshow = "fail"\n', "capcheck.toml: /display/show: Input should be a valid array, not 'fail'"),
         ("[display]\nlimit = -1\n", "capcheck.toml: /display/limit: Input should be greater than or equal to 0"),
         ('[display]\nlimit = "3"\n', "capcheck.toml: /display/limit: Input should be a valid integer"),
-        ("[display]\nlimt = 3\n", "/display/limt: unknown key (allowed: layout, limit, min_severity, show)"),
+        (
+            "[display]\nlimt = 3\n",
+            "/display/limt: unknown key (did you mean 'limit'?) (allowed: layout, limit, min_severity, show)",
+        ),
         ('[display]\nlayout = "tiny"\n', "/display/layout: Input should be 'grouped', 'compact' or 'quiet'"),
         ('[display]\nmin_severity = "severe"\n', "/display/min_severity: Input should be 'info', 'low',"),
         ("[scorecard]\nfoo = 1\n", "capcheck.toml: /scorecard/foo: unknown key (allowed: achieved_shares,"),
@@ -485,3 +488,16 @@ def test_the_config_display_table_shapes_the_text_report_and_the_flags_win(
     settings = json.loads(shown.stdout)["settings"]
     assert settings["show"] == {"value": ["skip"], "origin": "capcheck.toml: /display/show"}
     assert settings["limit"] == {"value": 3, "origin": "--limit"}
+
+
+def test_the_config_show_example_in_the_docs_is_what_it_prints(run_cli: Any, workdir: Path) -> None:
+    doc = (Path(__file__).resolve().parents[1] / "docs" / "configuration.md").read_text()
+    block = re.search(r"```\n\$ capcheck config show --ignore COMM-003\n(.*?)```", doc, re.S)
+    assert block, "docs/configuration.md lost its config show example"
+    (workdir / ".git").mkdir()  # the search stops at the repository's root
+    (workdir / "capcheck.toml").write_text('select = ["COMM"]\nfail_on = "high"\n')
+    result = run_cli("config", "show", "--ignore", "COMM-003")
+    assert result.exit_code == 0, result.stderr
+    printed = result.stdout.splitlines()
+    missing = [line for line in block.group(1).splitlines() if line != "..." and line not in printed]
+    assert not missing, f"docs/configuration.md lines config show does not print: {missing}"

@@ -50,7 +50,7 @@ def test_case_options_are_checked_against_the_rules_options(tmp_path: Path, opti
 
 def test_an_unknown_rule_is_named_with_a_hint(tmp_path: Path) -> None:
     with pytest.raises(
-        RuleFileError, match=r"case.yaml:1: /rule: unknown rule 'COMM-02' \(did you mean 'COMM-002'\?\)"
+        RuleFileError, match=r"case.yaml:1: /rule: unknown rule 'COMM-02' \(did you mean 'COMM-002'\? If it is yours"
     ):
         run_case_file(_case_file(tmp_path, "    expect: {C-1: pass}\n", rule="COMM-02"))
 

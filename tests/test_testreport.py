@@ -95,7 +95,9 @@ def test_an_invalid_case_file_exits_2_with_every_problem_located(run_cli, projec
     assert "cases/bad.yaml:4: /cases/0/expect/C-1: 'passed' is not a status: expect pass, fail, skip, error" in (
         result.stderr
     )
-    assert "cases/other.yaml:1: /rule: unknown rule 'COMM-905' (did you mean 'COMM-950'?)" in result.stderr
+    assert (
+        "cases/other.yaml:1: /rule: unknown rule 'COMM-905' (did you mean 'COMM-950'? If it is yours" in result.stderr
+    )
     assert "Traceback" not in result.stderr
 
 
@@ -256,6 +258,20 @@ def test_a_rule_that_is_not_loaded_says_how_to_load_it(run_cli, project: Path) -
         "cases/COMM-950.yaml:1: /rule: unknown rule 'ACME-7' (name the plugin that defines it (--plugin MOD) or its "
         "rule files (--rules DIR))"
     ) in result.stderr
+
+
+def test_a_new_rule_not_loaded_is_told_how_to_load_it_beside_the_nearest_id(run_cli, project: Path) -> None:
+    # A starter's case file run without its plugin was told only "did you mean 'COMM-005'?", a built-in rule.
+    (project / "cases" / "COMM-950.yaml").write_text(
+        _cases(("x", [_record("C-1")], "{C-1: fail}")).replace("COMM-950", "COMM-100")
+    )
+    result = run_cli("test", "cases")
+    assert result.exit_code == 2
+    assert re.search(
+        r"cases/COMM-950.yaml:1: /rule: unknown rule 'COMM-100' \(did you mean 'COMM-0\d\d'\? If it is yours, name "
+        r"the plugin that defines it \(--plugin MOD\) or its rule files \(--rules DIR\)\)",
+        result.stderr,
+    ), result.stderr
 
 
 # --- hostile names and messages (a case name or a record id is anyone's text) ------------------------

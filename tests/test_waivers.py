@@ -107,7 +107,19 @@ def test_the_text_report_flags_unused_and_expired_waivers(
             ("    expires: 2025-12-31\n", "    expires: 31/12/2025\n"),
             "/waivers/1/expires: '31/12/2025' is not a 'date'",
         ),
-        (("  - rule: GOV\n", "  - rule: gov\n"), "/waivers/1/rule: 'gov' does not match"),
+        (
+            ("  - rule: GOV\n", "  - rule: gov\n"),
+            "waivers.yaml:9: /waivers/1/rule: 'gov' is not a rule id, id prefix or area (did you mean 'GOV'?): "
+            "write one as INFRA-001, INFRA-00 or INFRA (a plugin's after its namespace: acme.INFRA-101)",
+        ),
+        (
+            ("  - rule: GOV\n", "  - rule: GOV-0O1\n"),
+            "/waivers/1/rule: 'GOV-0O1' is not a rule id, id prefix or area: write one as INFRA-001",
+        ),
+        (
+            ("    approved_by: Head of Governance\n", "    aproved_by: Head of Governance\n"),
+            "waivers.yaml:9: /waivers/1/aproved_by: unknown key 'aproved_by' (did you mean 'approved_by'?)",
+        ),
         (("    records: [RSK-002]\n", "    records: []\n"), "/waivers/1/records: [] should be non-empty"),
     ],
 )

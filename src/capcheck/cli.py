@@ -633,7 +633,12 @@ def check(
     **options: Any,
 ) -> None:
     """Check evidence files or directories (PATH...) against the rules."""
-    from capcheck.app.outputs import inputs_of, refuse_outputs_read_as_evidence, refuse_overwriting_inputs
+    from capcheck.app.outputs import (
+        inputs_of,
+        refuse_outputs_read_as_evidence,
+        refuse_overwriting_inputs,
+        refuse_stdout_read_as_evidence,
+    )
     from capcheck.app.progress import progress_display
     from capcheck.app.runner import run_check
     from capcheck.app.settings import check_usage, format_name
@@ -655,6 +660,7 @@ def check(
     known = [*request.paths, *(p for p in (request.waivers, request.baseline) if p is not None)]
     refuse_overwriting_inputs(outputs, inputs_of(registry, settings.config, known))
     refuse_outputs_read_as_evidence(outputs, registry, list(request.paths))
+    refuse_stdout_read_as_evidence(registry, list(request.paths))
     with progress_display(settings.progress.value) as progress:
         result = run_check(request, registry, progress=progress)
     evidence = [Path(f.path) for f in result.evidence]
@@ -1389,7 +1395,10 @@ def kinds(
             (k for i, k in registry.kinds.items() if i.casefold() == show.casefold()), None
         )
         if kind is None:
-            _usage(f"unknown evidence kind {show!r} (kinds: {', '.join(sorted(registry.kinds))})")
+            from capcheck.core.wording import did_you_mean
+
+            hint = did_you_mean(show, registry.kinds)
+            _usage(f"unknown evidence kind {show!r}{hint} (kinds: {', '.join(sorted(registry.kinds))})")
         owner = registry.owners.get(("evidence kind", kind.id), "?")
         click.echo("\n".join(terminal(line) for line in describe_kind(kind, owner)))
         return
@@ -1431,8 +1440,11 @@ def schema(
         (k for i, k in registry.kinds.items() if i.casefold() == name.casefold()), None
     )
     if kind is None:
+        from capcheck.core.wording import did_you_mean
+
         documents = ", ".join(_DOCUMENT_SCHEMAS)
-        _usage(f"unknown schema {name!r} ({documents}, or a kind: {', '.join(sorted(registry.kinds))})")
+        hint = did_you_mean(name, [*_DOCUMENT_SCHEMAS, *registry.kinds])
+        _usage(f"unknown schema {name!r}{hint} ({documents}, or a kind: {', '.join(sorted(registry.kinds))})")
     click.echo(json.dumps(kind.schema, indent=2))
 
 
@@ -1472,6 +1484,7 @@ def plugins(rule_paths: tuple[Path, ...], plugins: tuple[str, ...], config_path:
     for (what, _key), owner in registry.owners.items():
         counts.setdefault(owner, {}).setdefault(what, 0)
         counts[owner][what] += 1
+    width = max((len(info.name) for info in registry.plugins), default=0)  # one column, however long a name
     for info in registry.plugins:
         dist = f" ({info.distribution} {info.version})" if info.distribution else ""
         items = ", ".join(
@@ -1482,7 +1495,7 @@ def plugins(rule_paths: tuple[Path, ...], plugins: tuple[str, ...], config_path:
         origin += f"  [plugin API {info.api}]" if info.api else ""
         unnamespaced = registry.unnamespaced.get(info.name, [])
         origin += f"  [{plural(len(unnamespaced), 'id')} without a namespace]" if unnamespaced else ""
-        click.echo(f"{info.name:<36} {info.origin:<12}{dist}  {items}{origin}")
+        click.echo(f"{info.name:<{width}} {info.origin:<12}{dist}  {items}{origin}")
 
 
 #: A framework id's edition suffix: ``-4.0`` of ``caf-4.0``, ``-2024-25`` of ``dspt-2024-25``.
@@ -1501,7 +1514,10 @@ def _framework_id(registry: Registry, name: str) -> str:
         return family[0]
     if len(family) > 1:
         _usage(f"framework {name!r} has several editions: name one of {', '.join(sorted(family))}")
-    _usage(f"unknown framework {name!r} (frameworks: {', '.join(sorted(registry.frameworks))})")
+    from capcheck.core.wording import did_you_mean
+
+    hint = did_you_mean(name, registry.frameworks)
+    _usage(f"unknown framework {name!r}{hint} (frameworks: {', '.join(sorted(registry.frameworks))})")
 
 
 @cli.command()
@@ -1589,7 +1605,7 @@ def frameworks(
         }
         click.echo(json.dumps(doc, indent=2))
         return
-    click.echo(f"{fw.title}, edition {fw.edition} ({fw.url})")
+    click.echo(f"{fw.title}, edition {fw.edition}" + (f" ({fw.url})" if fw.url else ""))
     if fw.applies_to:
         click.echo(f"Applies to: {'; '.join(fw.applies_to)}")
     if not cov and fw.description:

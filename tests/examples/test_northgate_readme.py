@@ -20,3 +20,19 @@ def test_the_criteria_excerpt_is_what_frameworks_evidence_prints(run_cli: Any) -
     printed = result.stdout.splitlines()
     missing = [line for line in shown if line not in printed]
     assert not missing, f"README lines capcheck no longer prints: {missing}"
+
+
+def test_the_scorecard_section_gives_the_counts_and_criteria_check_prints(run_cli: Any) -> None:
+    readme = (EXAMPLE / "README.md").read_text()
+    section = readme.split("## What the scorecard says", 1)[1].split("\n## ", 1)[0]
+    result = run_cli("check", str(EXAMPLE / "evidence"), "--as-of", "2026-11-25")
+    assert result.exit_code == 1, result.stderr
+    summary = re.search(r"^Summary: (\d+) failed .* (\d+) passed", result.stdout, re.M)
+    assert summary, result.stdout
+    failed, passed = (int(n) for n in summary.groups())
+    assert f"({failed:,} failing findings, {passed:,} passing)" in " ".join(section.split())
+    printed = dict(re.findall(r"^  ([A-Z]+) +#.* (\d+/\d+/\d+/\d+) +\d+/\d+ ", result.stdout, re.M))
+    rows = re.findall(r"^\| ([A-Z, ]+) \| ([\d/, ]+) \|", section, re.M)
+    assert len(rows) >= 9, "the README lost its table of criteria per area"
+    shown = {a: c for areas, counts in rows for a, c in zip(areas.split(", "), counts.split(", "), strict=True)}
+    assert shown == printed

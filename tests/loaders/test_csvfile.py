@@ -164,8 +164,16 @@ def test_csv_kinds_maps_by_name_and_by_glob(load, workdir: Path) -> None:
 def test_unmapped_file_name_is_an_unknown_kind(load, workdir: Path) -> None:
     (workdir / "assets.csv").write_text("id\nA\n")
     [problem] = load.problems("assets.csv")
-    assert problem.startswith("assets.csv:1: unknown evidence kind 'assets' (from the file name;")
+    assert problem.startswith(
+        "assets.csv:1: unknown evidence kind 'assets' (did you mean 'it-assets'?) (from the file name;"
+    )
     assert "csv_kinds" in problem
+
+
+def test_a_file_named_like_a_kind_but_misspelt_gets_a_did_you_mean(load, workdir: Path) -> None:
+    (workdir / "it-asset.csv").write_text("id\nA\n")
+    [problem] = load.problems("it-asset.csv")
+    assert problem.startswith("it-asset.csv:1: unknown evidence kind 'it-asset' (did you mean 'it-assets'?) (from the")
 
 
 @pytest.mark.parametrize(
@@ -248,3 +256,15 @@ def test_a_comma_anywhere_but_a_thousands_boundary_is_refused(n: int, data: st.D
     cell = digits[:cut] + "," + digits[cut:]
     with pytest.raises(ValueError, match="ambiguous"):
         _number(cell)
+
+
+def test_a_value_outside_a_fields_choices_lists_every_choice(load, workdir: Path) -> None:
+    # jsonschema-rs said '"Very high" is not one of "low", "medium" or 2 other candidates': the two a
+    # register needed were hidden.
+    (workdir / "it-assets.csv").write_text("id,name,product,environment,criticality\nA-1,web,nginx,live,Very high\n")
+    assert sorted(load.problems("it-assets.csv")) == [
+        'it-assets.csv:2: /records/0/criticality: "Very high" is not one of "low", "medium", "high", "critical"'
+        " (kind 'it-assets')",
+        'it-assets.csv:2: /records/0/environment: "live" is not one of "production", "staging", "test", '
+        '"development", "dr" (kind \'it-assets\')',
+    ]

@@ -42,6 +42,12 @@ def test_an_unknown_kind_lists_the_known_ones(load, copy_fixture: Callable[..., 
     ]
 
 
+def test_a_misspelt_kind_gets_a_did_you_mean(load, workdir: Path) -> None:
+    (workdir / "assets.json").write_text('{"kind": "IT-Asset", "records": []}')
+    [problem] = load.problems("assets.json")
+    assert problem.startswith("assets.json: /kind: unknown evidence kind 'IT-Asset' (did you mean 'it-assets'?) (known")
+
+
 @pytest.mark.parametrize(
     ("fixture", "expected"),
     [
@@ -120,4 +126,48 @@ def test_a_json_schema_given_as_evidence_says_so(load, workdir: Path) -> None:
     (workdir / "release-package-schema.json").write_text(json.dumps(schema, indent=2))
     assert load.problems("release-package-schema.json") == [
         "release-package-schema.json:3: /: this is a JSON Schema, not evidence"
+    ]
+
+
+@pytest.mark.parametrize(
+    ("name", "text", "expected"),
+    [
+        (
+            "waivers.yaml",
+            "waivers:\n  - rule: INFRA-001\n",
+            "waivers.yaml:1: /: this is a waivers file, not evidence (name it with --waivers or the config's"
+            " 'waivers', outside the evidence directory)",
+        ),
+        (
+            "baseline.json",
+            '{"capcheck_baseline": "1.0", "findings": []}',
+            "baseline.json:1: /: this is a capcheck baseline, not evidence (name it with --baseline or the config's"
+            " 'baseline', outside the evidence directory)",
+        ),
+        (
+            "findings.json",
+            '{"schema_version": "1.0", "tool": {}, "findings": []}',
+            "findings.json:1: /: this is a capcheck findings document (check --format json), not evidence",
+        ),
+        (
+            "COMM-002.yaml",
+            "rule: COMM-002\ncases: []\n",
+            "COMM-002.yaml:2: /: this is a rule case file, not evidence (run it with capcheck test)",
+        ),
+    ],
+)
+def test_capchecks_own_documents_given_as_evidence_say_what_they_are(
+    load, workdir: Path, name: str, text: str, expected: str
+) -> None:
+    # A waivers file kept in the evidence directory got three problems about a missing envelope.
+    (workdir / name).write_text(text)
+    assert load.problems(name) == [expected]
+
+
+def test_a_blank_text_value_is_said_to_be_blank(load, workdir: Path) -> None:
+    # The schemas refuse blank text with the pattern "\S", and the message quoted the regular expression.
+    record = {"id": "A-1", "name": "web", "product": "nginx", "environment": "production", "criticality": "high"}
+    (workdir / "assets.json").write_text(json.dumps({"kind": "it-assets", "records": [{**record, "owner": "  "}]}))
+    assert load.problems("assets.json") == [
+        "assets.json:1: /records/0/owner: \"  \" is blank: give a value, or leave the field out (kind 'it-assets')"
     ]

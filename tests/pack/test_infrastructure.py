@@ -6,7 +6,8 @@ from datetime import date
 
 from capcheck.builtins.pack import pack_rules
 from capcheck.core.engine import evaluate
-from capcheck.core.evidence import EvidenceSet
+from capcheck.core.evidence import EvidenceSet, evidence_from_records
+from capcheck.core.kinds import bundled_kinds
 
 
 def test_infra_003_judges_each_environment(judge, mixed: EvidenceSet) -> None:
@@ -61,3 +62,9 @@ def test_infra_004_max_days_option(judge, mixed: EvidenceSet) -> None:
 def test_infra_004_clean_estate(judge, load, copy_fixture) -> None:
     evidence = load(copy_fixture("evidence/clean/it-assets.toml"))
     assert {k: v[0] for k, v in judge("INFRA-004", evidence).items()} == {"AST-101": "pass"}
+
+
+def test_infra_003_counts_one_asset_in_the_singular(judge) -> None:
+    asset = {"id": "A-1", "name": "a", "product": "p", "environment": "dr", "criticality": "low"}
+    evidence = evidence_from_records({"it-assets": [asset]}, kinds={k.id: k for k in bundled_kinds()})
+    assert judge("INFRA-003", evidence)["dr"] == ("skip", "insufficient evidence: only 1 dr asset")

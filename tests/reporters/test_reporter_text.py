@@ -5,12 +5,14 @@ from __future__ import annotations
 import dataclasses
 import json
 import re
+import shutil
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from capcheck.assessment.scorecard import AreaScore
+from capcheck.assessment.sufficiency import KindCoverage
 from capcheck.builtins.reporters.text import render_text
 from capcheck.core.escaping.terminal import width
 from capcheck.core.models import RunResult, Severity, Status
@@ -210,6 +212,24 @@ def test_scorecard_shows_the_selected_areas_in_aligned_columns(
     assert not any(line.split()[:1] in (["ROLE"], ["WORK"]) for line in text.split("\nScorecard ", 1)[1].splitlines())
 
 
+def test_an_area_judged_nothing_says_why_given_evidence_or_an_error(
+    scorecard_result: RunResult, options: RenderOptions
+) -> None:
+    # An SBOM's INFRA rules and a raising rule's area were said to have "no evidence their rules read".
+    assert scorecard_result.scorecard is not None
+    given = KindCoverage(kind="it-assets", present=True, records=167, usable=0, declared=None)
+    rows = (
+        dataclasses.replace(_row("INFRA", "IT", None, 6, "", judged=0), coverage=(given,)),
+        dataclasses.replace(_row("GOV", "Governance", None, 1, "", judged=0), errors=1),
+        _row("WORK", "Workforce", None, 5, "no workforce-plan evidence was given", judged=0),
+    )
+    result = dataclasses.replace(scorecard_result, scorecard=dataclasses.replace(scorecard_result.scorecard, rows=rows))
+    text = render_text(result, options)
+    assert "(nothing judged for INFRA: the evidence given had no record their rules could judge)" in text
+    assert "(nothing judged for GOV: a rule raised an error)" in text
+    assert "(nothing judged for WORK: no evidence their rules read)" in text
+
+
 def test_the_criteria_view_is_shown_when_asked(scorecard_result: RunResult, options: RenderOptions) -> None:
     assert "\nCriteria (" not in render_text(scorecard_result, options)
     card = scorecard_result.scorecard
@@ -327,3 +347,25 @@ def test_a_rule_with_nothing_in_scope_of_a_given_kind_is_not_reported_as_missing
     # INFRA-006 judges SBOM components; the example's assets name no system: nothing in its scope
     assert "INFRA-006  Software components of a system are within vendor support  · 1 skipped" in result.stdout
     assert "Not checked" not in result.stdout  # it-assets was given: not "no evidence of 1 kind"
+
+
+def test_the_reporters_doc_excerpt_is_what_capcheck_prints(
+    run_cli: Any, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    doc = (ROOT / "docs" / "reporters.md").read_text()
+    block = re.search(r"## Text \(`text`\).*?```text\n(.*?)```", doc, re.S)
+    assert block, "docs/reporters.md lost its text excerpt"
+    full = run_cli("check", str(EXAMPLE), "--as-of", "2026-11-25").stdout
+    assert f"the example organisation's report is {len(full.splitlines())} lines" in doc
+    # The excerpt is of a run without the roles registers, to show the "Not checked" lines.
+    shutil.copytree(EXAMPLE, tmp_path / "evidence", ignore=shutil.ignore_patterns("roles.*"))
+    monkeypatch.chdir(tmp_path)
+    printed = run_cli("check", "evidence", "--as-of", "2026-11-25").stdout.splitlines()
+    missing = [
+        line
+        for line in block.group(1).splitlines()
+        if line != "…"
+        and not (line.endswith(" …") and any(p.startswith(line[:-1]) for p in printed))
+        and line not in printed
+    ]
+    assert not missing, f"docs/reporters.md lines capcheck no longer prints: {missing}"

@@ -291,13 +291,17 @@ def load_config(path: Path | None) -> Config:
         # JSON mode, strict: a TOML string is never taken for a boolean or a number for an integer.
         config = Config.model_validate_json(json.dumps(iso_dates(doc)), strict=True)
     except ValidationError as exc:
+        from capcheck.core.wording import did_you_mean
+
         problems = []
         for err in exc.errors():
             pointer = prefix + "".join(f"/{escape_token(p)}" for p in err["loc"])
-            message = elide(err["msg"])  # a validator's message may embed a huge key or value
+            # A validator's message may embed a huge key or value; our own validators' need no pydantic prefix.
+            message = elide(err["msg"].removeprefix("Value error, "))
             if err["type"] == "extra_forbidden":
-                allowed = ", ".join(sorted(k for k in _table_model(err["loc"][:-1]).model_fields if k != "source"))
-                message = f"unknown key (allowed: {allowed})"
+                keys = sorted(k for k in _table_model(err["loc"][:-1]).model_fields if k != "source")
+                hint = did_you_mean(str(err["loc"][-1]), keys)
+                message = f"unknown key{hint} (allowed: {', '.join(keys)})"
             elif "input" in err and not isinstance(err["input"], dict | list):
                 message = f"{message}, not {shorten(err['input'])}"
             problems.append(Problem(message, path=named.shown, pointer=pointer))

@@ -26,7 +26,7 @@ from capcheck.core.evidence import EvidenceSet, evidence_from_records, load_evid
 from capcheck.core.models import Finding, Status
 from capcheck.core.rules import Rule
 from capcheck.core.side_inputs import escape_token, shorten
-from capcheck.core.wording import suggestion
+from capcheck.core.wording import closest, suggestion
 
 __all__ = [
     "CASE_FILE_MAX_BYTES",
@@ -120,11 +120,10 @@ def check_case_file(case_file: CaseFile, registry: Registry, cases: Sequence[Cas
     rule, an option the rule does not declare or of the wrong type, a fixture file that does not exist."""
     rule = registry.rules.get(case_file.rule)
     if rule is None:
-        hint = suggestion(
-            case_file.rule,
-            sorted(registry.rules),
-            "name the plugin that defines it (--plugin MOD) or its rule files (--rules DIR)",
-        )
+        # The nearest id may be a built-in's while the rule meant is a new one whose plugin was not named.
+        load = "name the plugin that defines it (--plugin MOD) or its rule files (--rules DIR)"
+        found = closest(case_file.rule, sorted(registry.rules))
+        hint = f"did you mean {found!r}? If it is yours, {load}" if found is not None else load
         return [case_file.problem(f"unknown rule {shorten(case_file.rule)} ({hint})", "/rule")]
     problems: list[Problem] = []
     declared = rule.meta.options

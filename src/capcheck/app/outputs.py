@@ -21,7 +21,13 @@ if TYPE_CHECKING:
     from capcheck.app.config import Config
     from capcheck.app.registry import Registry
 
-__all__ = ["inputs_of", "refuse_outputs_read_as_evidence", "refuse_overwriting_inputs", "write_file"]
+__all__ = [
+    "inputs_of",
+    "refuse_outputs_read_as_evidence",
+    "refuse_overwriting_inputs",
+    "refuse_stdout_read_as_evidence",
+    "write_file",
+]
 
 #: An output as the user asked for it: the option that names it (``--output``, ``--report json``) and the path.
 Output = tuple[str, Path]
@@ -112,3 +118,42 @@ def refuse_outputs_read_as_evidence(outputs: Sequence[Output], registry: Registr
             break
     if problems:
         raise OutputError(problems)
+
+
+def refuse_stdout_read_as_evidence(registry: Registry, roots: Sequence[Path]) -> None:
+    """Raise :class:`OutputError` if standard output is redirected to a file this check reads as evidence
+    (``capcheck check evidence -f json > evidence/findings.json``): the shell has emptied it already, and
+    the check would read it, empty or half-written, as evidence. Looked for only when standard output is
+    a regular file; a directory is walked as evidence is (hidden names skipped), matching by inode."""
+    import stat
+
+    try:
+        out = os.fstat(1)
+    except OSError:
+        return
+    if not stat.S_ISREG(out.st_mode):
+        return
+    identity = (out.st_dev, out.st_ino)
+    for root in roots:
+        files = [root] if not root.is_dir() else _walked(root, registry)
+        for path in files:
+            if _identity(path) == identity:
+                where = f"the evidence directory {root.as_posix()}" if root.is_dir() else "an evidence file"
+                raise OutputError(
+                    Problem(
+                        f"standard output is redirected into {where}: the check would read its own report as "
+                        "evidence; write it elsewhere, or with --output outside it",
+                        path=path.as_posix(),
+                    )
+                )
+
+
+def _walked(root: Path, registry: Registry) -> list[Path]:
+    """The files of ``root`` a check would read: a loader's extension, no hidden name on the way."""
+    found = []
+    for folder, dirs, names in os.walk(root):
+        dirs[:] = [d for d in dirs if not d.startswith(".")]
+        found += [
+            Path(folder, n) for n in names if not n.startswith(".") and Path(n).suffix.lower() in registry.loaders
+        ]
+    return found

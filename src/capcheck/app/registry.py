@@ -30,7 +30,7 @@ from capcheck.core.models import Area, Framework, RuleSource, display_path
 from capcheck.core.reporting import Reporter
 from capcheck.core.rules import Rule
 from capcheck.core.side_inputs import RULE_FILE_MAX_BYTES, Named, read_bounded
-from capcheck.core.wording import plural
+from capcheck.core.wording import did_you_mean, plural
 
 __all__ = ["Registry", "build_registry", "namespace_warnings"]
 
@@ -374,7 +374,8 @@ def check_rule(reg: Registry, r: Rule, owner: str) -> None:
         if kind not in reg.kinds:
             raise PluginError(
                 Problem(
-                    f"rule {r.meta.id!r} from {owner!r} reads unknown evidence kind {kind!r} "
+                    f"rule {r.meta.id!r} from {owner!r} reads unknown evidence kind {kind!r}"
+                    f"{did_you_mean(kind, reg.kinds)} "
                     f"(kinds: {', '.join(sorted(reg.kinds))})"
                 )
             )

@@ -16,8 +16,9 @@ from typing import Any
 
 from capcheck.app.registry import Registry
 from capcheck.core.errors import UsageError
-from capcheck.core.ids import NAMESPACE, local_id
+from capcheck.core.ids import NAMESPACE, RESERVED_NAMESPACE, local_id
 from capcheck.core.kinds import EvidenceKind
+from capcheck.core.wording import did_you_mean
 
 __all__ = ["Scaffold", "module_name", "next_rule_id", "refuse_builtin_pack", "scaffold_plugin", "scaffold_rule"]
 
@@ -60,14 +61,32 @@ def next_rule_id(registry: Registry, area: str, out: Path, cases: Path, namespac
     return f"{prefix}-{number:03d}"
 
 
+def _source_packs(target: Path) -> list[Path]:
+    """The rule packs of capcheck source trees that hold ``target``: a folder whose ``pyproject.toml`` names
+    the project ``capcheck`` and whose ``rules/`` has the pack's ``areas.toml`` (a clone of capcheck, whatever
+    capcheck is installed: its ``./rules`` is the pack its next install ships)."""
+    import tomllib
+
+    packs = []
+    for folder in (target, *target.parents):
+        if (folder / "rules" / "areas.toml").is_file() and (folder / "pyproject.toml").is_file():
+            try:
+                project = tomllib.loads((folder / "pyproject.toml").read_text(encoding="utf-8")).get("project")
+            except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+                continue
+            if isinstance(project, dict) and project.get("name") == "capcheck":
+                packs.append(folder / "rules")
+    return packs
+
+
 def refuse_builtin_pack(path: Path, option: str) -> None:
     """Refuse to write a starter into capcheck's own rule pack (or its case files): run in capcheck's
     repository, the default ``./rules`` *is* the pack, and a rule there would ship as a built-in."""
     from capcheck.core.resources import data_dir
 
-    pack = data_dir("rules").resolve()
     target = path.resolve()
-    for builtin in (pack, pack.parent / "tests" / "rule_cases"):
+    packs = {data_dir("rules").resolve(), *_source_packs(target)}
+    for builtin in (p for pack in packs for p in (pack, pack.parent / "tests" / "rule_cases")):
         if target == builtin or builtin in target.parents:
             raise UsageError(
                 f"{path.as_posix()} is capcheck's built-in rule pack: a new rule goes in a folder of your own "
@@ -137,12 +156,17 @@ def scaffold_rule(
     """
     area = area.upper()
     if area not in registry.areas:
-        raise UsageError(f"unknown area {area!r} (areas: {', '.join(sorted(registry.areas))})")
+        hint = did_you_mean(area, registry.areas)
+        raise UsageError(f"unknown area {area!r}{hint} (areas: {', '.join(sorted(registry.areas))})")
     kind = registry.kinds.get(kind_id)
     if kind is None:
-        raise UsageError(f"unknown evidence kind {kind_id!r} (see 'capcheck kinds')")
+        raise UsageError(
+            f"unknown evidence kind {kind_id!r}{did_you_mean(kind_id, registry.kinds)} (see 'capcheck kinds')"
+        )
     if namespace is not None and not re.fullmatch(NAMESPACE, namespace):
         raise UsageError(f"{namespace!r} is not a namespace (lowercase words joined by hyphens, e.g. acme)")
+    if namespace == RESERVED_NAMESPACE:
+        raise UsageError(_RESERVED)
     if rule_id is None:
         rule_id = next_rule_id(registry, area, out, cases, namespace)
     else:
@@ -222,6 +246,12 @@ def scaffold_rule(
     )
 
 
+#: Why ``capcheck`` is neither a plugin name nor a namespace for a starter (the registry refuses such ids).
+_RESERVED = (
+    f"{RESERVED_NAMESPACE!r} is reserved for capcheck's own ids: use your publisher's name as the namespace "
+    "(e.g. acme; docs/plugins.md#namespaces)"
+)
+
 #: The plugin skeleton's files: ``string.Template`` text (``.tmpl``), with ``__name__`` tokens in their paths.
 PLUGIN_TEMPLATES = Path(__file__).resolve().parent / "templates" / "plugin"
 
@@ -242,9 +272,12 @@ def scaffold_plugin(registry: Registry, name: str, *, area: str = "GOV") -> dict
             f"{name!r} is not a plugin name: lowercase words joined by hyphens (e.g. acme, nhs-digital); it is "
             "also the namespace of the plugin's ids (acme.GOV-100)"
         )
+    if name == RESERVED_NAMESPACE:  # its ids would be refused at load
+        raise UsageError(_RESERVED)
     area = area.upper()
     if area not in registry.areas:
-        raise UsageError(f"unknown area {area!r} (areas: {', '.join(sorted(registry.areas))})")
+        hint = did_you_mean(area, registry.areas)
+        raise UsageError(f"unknown area {area!r}{hint} (areas: {', '.join(sorted(registry.areas))})")
     package = "capcheck_" + name.replace("-", "_")
     values = {
         "ns": name,

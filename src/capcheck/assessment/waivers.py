@@ -31,7 +31,8 @@ from typing import TYPE_CHECKING, Any
 
 from capcheck.core.errors import ConfigError, Problem
 from capcheck.core.models import Finding, Status, Summary
-from capcheck.core.side_inputs import WAIVERS_MAX_BYTES, SideDocument, elide, first_errors, read_document
+from capcheck.core.side_inputs import WAIVERS_MAX_BYTES, SideDocument, elide, first_errors, read_document, shorten
+from capcheck.core.wording import suggestion
 
 if TYPE_CHECKING:  # annotations only
     from capcheck.core.outcomes import RuleOutcomes
@@ -157,6 +158,38 @@ def _iso(value: Any) -> str:
     return value.isoformat() if isinstance(value, date) else value
 
 
+def _explain(error: Any, where: list[Any]) -> list[tuple[str, str]]:
+    """``(pointer, message)`` for one schema error, said for a person: an unknown key with the key meant, a
+    rule that is no rule id with how to write one (the schema's own words are a regular expression)."""
+    pointer = "".join(f"/{p}" for p in where)
+    if error.validator == "additionalProperties" and isinstance(error.instance, dict):
+        allowed = sorted(error.schema.get("properties", {}))
+        return [
+            (f"{pointer}/{key}", f"unknown key {shorten(key)} ({suggestion(str(key), allowed, ', '.join(allowed))})")
+            for key in sorted(set(map(str, error.instance)) - set(allowed))
+        ]
+    if error.validator == "pattern" and where[-1:] == ["rule"] and isinstance(error.instance, str):
+        namespace, dot, local = error.instance.rpartition(".")
+        meant = f"{namespace.lower()}{dot}{local.upper()}"
+        hint = (
+            f" (did you mean {meant!r}?)"
+            if meant != error.instance and re.fullmatch(error.validator_value, meant)
+            else ""
+        )
+        return [
+            (
+                pointer,
+                f"{shorten(error.instance)} is not a rule id, id prefix or area{hint}: write one as INFRA-001, "
+                "INFRA-00 or INFRA (a plugin's after its namespace: acme.INFRA-101)",
+            )
+        ]
+    if error.validator == "required":
+        return [(pointer, f"incomplete waiver: {error.message}")]
+    if error.validator == "pattern" and (field := _field(where)) in _BLANK:
+        return [(pointer, _BLANK[field])]
+    return [(pointer, elide(error.message))]
+
+
 def load_waivers(path: Path, *, as_of: date, max_days: int = DEFAULT_MAX_DAYS) -> list[Waiver]:
     """Read and validate a waivers file.
 
@@ -188,20 +221,15 @@ def load_waivers(path: Path, *, as_of: date, max_days: int = DEFAULT_MAX_DAYS) -
     for error in errors:
         where = list(error.absolute_path)
         index = where[1] if len(where) > 1 and where[0] == "waivers" and isinstance(where[1], int) else None
-        pointer = "".join(f"/{p}" for p in where)
-        message = elide(error.message)
-        if error.validator == "required":
-            message = f"incomplete waiver: {error.message}"
-        elif error.validator == "pattern" and (field := _field(where)) in _BLANK:
-            message = _BLANK[field]
-        problems.append(
-            Problem(
-                message,
-                path=shown,
-                line=lines[index] if index is not None and index < len(lines) else None,
-                pointer=pointer,
+        for pointer, message in _explain(error, where):
+            problems.append(
+                Problem(
+                    message,
+                    path=shown,
+                    line=lines[index] if index is not None and index < len(lines) else None,
+                    pointer=pointer,
+                )
             )
-        )
     if more:
         problems.append(Problem(f"... and more problems: the first {len(errors)} are listed", path=shown))
     if problems:

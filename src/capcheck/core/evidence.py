@@ -26,6 +26,7 @@ from capcheck.core.loading import HEAD_BYTES, Document, Enricher, LoadContext, L
 from capcheck.core.mapping import FileMapping, apply_to_document
 from capcheck.core.models import EvidenceFileInfo, EvidenceRef, display_path
 from capcheck.core.side_inputs import Named, elide, read_bounded, shorten
+from capcheck.core.wording import did_you_mean
 
 if TYPE_CHECKING:
     from capcheck.app.progress import Progress
@@ -677,7 +678,10 @@ def _validate(source: SourceFile, doc: Document, kinds: Mapping[str, EvidenceKin
     kind = kinds.get(doc.kind)
     if kind is None:
         known = ", ".join(sorted(kinds)) or "none"
-        return [source.problem(f"unknown evidence kind {shorten(doc.kind)} (known kinds: {known})", pointer="/kind")]
+        hint = did_you_mean(doc.kind, kinds) if isinstance(doc.kind, str) else ""
+        return [
+            source.problem(f"unknown evidence kind {shorten(doc.kind)}{hint} (known kinds: {known})", pointer="/kind")
+        ]
     records = doc.records
     pointers = doc.pointers
     if pointers is not None:
@@ -744,7 +748,7 @@ def _validate(source: SourceFile, doc: Document, kinds: Mapping[str, EvidenceKin
             pointer = None  # derived records: the list as a whole is not in the file
         problems.append(
             source.problem(
-                f"{elide(error.message)} (kind {shorten(doc.kind)})",
+                f"{elide(_schema_message(error))} (kind {shorten(doc.kind)})",
                 line=doc.locate(record_index) if record_index is not None else doc.records_line,
                 pointer=pointer,
             )
@@ -766,6 +770,35 @@ def _errors_by_batch(validator: Any, records: Sequence[Any]) -> Iterator[tuple[A
     for start in range(0, len(records), _ERROR_BATCH):
         for error in validator.iter_errors(records[start : start + _ERROR_BATCH]):
             yield error, start
+
+
+#: An enumeration's choices named in full up to this many (a plugin's kind may have long ones).
+_CHOICES_SHOWN = 12
+
+
+def _schema_message(error: Any) -> str:
+    """jsonschema-rs's message for a schema error, but an enumeration's choices in full (it names two and
+    counts the rest, "or 2 other candidates", hiding the values a register has to use) and a blank value
+    said to be blank (not that it "does not match \\S")."""
+    import json
+
+    import jsonschema_rs
+
+    if isinstance(error.kind, jsonschema_rs.ValidationErrorKind.Enum):
+        options = list(error.kind.options)
+        shown = ", ".join(json.dumps(o, ensure_ascii=False) for o in options[:_CHOICES_SHOWN])
+        more = f" and {len(options) - _CHOICES_SHOWN} more" if len(options) > _CHOICES_SHOWN else ""
+        return f"{json.dumps(error.instance, ensure_ascii=False)} is not one of {shown}{more}"
+    if isinstance(error.kind, jsonschema_rs.ValidationErrorKind.Format) and error.kind.format == "date":
+        # UK registers write 14/03/2026: say the form wanted and what converts the register's own
+        return (
+            f"{json.dumps(error.instance, ensure_ascii=False)} is not a date (YYYY-MM-DD; a [[mapping]] converts"
+            " other formats: capcheck inspect FILE)"
+        )
+    if isinstance(error.kind, jsonschema_rs.ValidationErrorKind.Pattern) and error.kind.pattern == r"\S":
+        # the schemas' "not blank" (docs/evidence.md): say so rather than quote the regular expression
+        return f"{json.dumps(error.instance, ensure_ascii=False)} is blank: give a value, or leave the field out"
+    return str(error.message)
 
 
 #: How many records repeating another file's ids are listed one by one before the rest are summed up.

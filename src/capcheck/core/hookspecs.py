@@ -64,9 +64,10 @@ PROJECT_NAME = "capcheck"
 #: The version of the plugin API (these hooks and the names in ``capcheck.__all__``), ``MAJOR.MINOR``:
 #: MINOR grows when something is added (a hook, a name, an optional argument), MAJOR when something a
 #: plugin may use changes or goes. A plugin declares the version it was written for as
-#: ``CAPCHECK_PLUGIN_API = "1.1"`` at its top level, and is refused, with its name, by a capcheck whose
+#: ``CAPCHECK_PLUGIN_API = "1.2"`` at its top level, and is refused, with its name, by a capcheck whose
 #: major differs or whose minor is lower. History: 1.0 the hooks and names before namespaces; 1.1
-#: namespaced ids, ``capcheck_kind_extensions``, ``any_of`` kinds and this version check.
+#: namespaced ids, ``capcheck_kind_extensions``, ``any_of`` kinds and this version check; 1.2
+#: ``capcheck_enrichers`` and ``Enricher``.
 PLUGIN_API_VERSION = "1.2"
 
 hookspec = pluggy.HookspecMarker(PROJECT_NAME)
@@ -174,7 +175,8 @@ def capcheck_enrichers() -> Sequence[Enricher]:
     every loaded document of its ``kinds`` (all kinds when empty), after the loader and any
     ``[[mapping]]``, before schema validation, in registration order. It fills in what the register
     left out and says so (a field naming its source, a note on the document); it must not overwrite
-    a value the register gives. ``context.options`` holds config values (``endoflife_products``).
+    a value the register gives (capcheck does not check this: an enricher is plugin code, trusted like
+    a rule). ``context.options`` holds config values (``endoflife_products``).
     An exception from it stops the run naming the enricher and the file; two enrichers with one
     name stop the run naming both plugins. The bundled end-of-life snapshot is one.
 
@@ -225,6 +227,7 @@ def capcheck_rule_formats() -> Sequence[RuleFormat]:
 
     Called once when the registry is built. A format compiles a rule file into rules once,
     before any evidence is evaluated; a broken file stops the run with file, pointer and cause.
+    Two formats for one extension stop the run naming both plugins (``.toml`` is the built-in's).
 
     :return: the formats this plugin adds.
 
@@ -232,7 +235,7 @@ def capcheck_rule_formats() -> Sequence[RuleFormat]:
 
         @hookimpl
         def capcheck_rule_formats():
-            return [RuleFormat(name="toml", extensions=(".toml",), compile=compile_toml_rules)]
+            return [RuleFormat(name="yaml", extensions=(".yaml", ".yml"), compile=compile_yaml_rules)]
     """
     raise NotImplementedError
 
@@ -271,7 +274,12 @@ def capcheck_frameworks() -> Sequence[Framework]:
 
         @hookimpl
         def capcheck_frameworks():
-            return [load_framework(Path(__file__).with_name("iso27001-2022.toml"))]
+            return [
+                Framework(
+                    id="iso27001-2022", title="ISO/IEC 27001:2022", edition="2022",
+                    criteria=(Criterion(id="A.5.1", title="Policies for information security"),),
+                )
+            ]
     """
     raise NotImplementedError
 
@@ -306,7 +314,7 @@ def capcheck_reporters() -> Sequence[Reporter]:
 
         @hookimpl
         def capcheck_reporters():
-            return [Reporter(name="csv", description="one row per finding", render=render_csv)]
+            return [Reporter(name="levels", description="each area's level", render=render_levels)]
 
         def render_levels(result: RunResult, options: RenderOptions) -> str:
             rows = result.scorecard.rows if result.scorecard else ()

@@ -468,11 +468,18 @@ def describe_kind(kind: EvidenceKind, owner: str) -> list[str]:
     lines.append("")
     props = kind.schema.get("properties", {})
     rows = [("field", "type", "required", "from")]
-    for name in props:
+    choices: list[tuple[str, str]] = []  # what a register must write in a field with a closed set of values
+    for name, spec in props.items():
+        shown = kind.field_types.get(name, "string")
+        if isinstance(spec, Mapping):
+            if shown == "string" and spec.get("format") == "date":
+                shown = "date"
+            if isinstance(spec.get("enum"), list):
+                choices.append((name, ", ".join(str(v) for v in spec["enum"])))
         rows.append(
             (
                 name,
-                kind.field_types.get(name, "string"),
+                shown,
                 "yes" if name in kind.required else "",
                 kind.extended_by.get(name, owner) + (" (extension)" if name in kind.extended_by else ""),
             )
@@ -482,6 +489,9 @@ def describe_kind(kind: EvidenceKind, owner: str) -> list[str]:
     undeclared = sorted((kind.declared_fields or frozenset()) - set(props))
     if undeclared:
         lines.append(f"declared by composed schemas: {', '.join(undeclared)}")
+    if choices:
+        width = max(len(name) for name, _ in choices)
+        lines += ["", "choices:", *(f"  {name:<{width}}  {values}" for name, values in choices)]
     lines.append("")
     lines.append(f"the merged JSON Schema: capcheck schema {kind.id}")
     return lines

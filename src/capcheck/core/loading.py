@@ -215,6 +215,11 @@ def from_envelope(
         )
     if "kind" not in doc and "records" not in doc:
         for key, what in (
+            # capcheck's own side inputs and outputs, which users keep beside their registers
+            ("waivers", "a waivers file"),
+            ("capcheck_baseline", "a capcheck baseline"),
+            ("findings", "a capcheck findings document (check --format json)"),
+            ("cases", "a rule case file"),
             ("rule", "a declarative rule file"),
             ("area", "an areas file"),
             ("framework", "a framework file"),
@@ -223,6 +228,10 @@ def from_envelope(
         ):
             if key in doc:
                 hints = {
+                    "waivers": " (name it with --waivers or the config's 'waivers', outside the evidence directory)",
+                    "capcheck_baseline": " (name it with --baseline or the config's 'baseline', outside the"
+                    " evidence directory)",
+                    "cases": " (run it with capcheck test)",
                     "rule": " (give rule files with --rules)",
                     # the research copy of endoflife.date: capcheck bundles its own dated snapshot
                     "products": " (capcheck bundles a dated snapshot and fills in assets' end of life from it;"

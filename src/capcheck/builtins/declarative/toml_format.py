@@ -351,11 +351,18 @@ def _compile_rule(
     kind = entry.get("kind")
     if isinstance(kind, str) and kind not in context.kinds:
         known = ", ".join(sorted(context.kinds)) or "none"
-        found.append((f"unknown evidence kind {kind!r} (known kinds: {known})", base + "/kind"))
+        found.append(
+            (
+                f"unknown evidence kind {kind!r}{did_you_mean(kind, context.kinds)} (known kinds: {known})",
+                base + "/kind",
+            )
+        )
     area = entry.get("area")
     if isinstance(area, str) and area not in context.areas:
         known = ", ".join(sorted(context.areas)) or "none"
-        found.append((f"unknown area {area!r} (known areas: {known})", base + "/area"))
+        found.append(
+            (f"unknown area {area!r}{did_you_mean(area, context.areas)} (known areas: {known})", base + "/area")
+        )
 
     def condition(node: Any, pointer: str) -> Condition | None:
         return compile_condition(node, pointer, options=options, known_kinds=context.kinds.__contains__, problems=found)

@@ -22,6 +22,7 @@ from capcheck.core.hookspecs import hookimpl
 from capcheck.core.loading import Document, LoadContext, Loader, SourceFile, decode_text
 from capcheck.core.mapping import MappingValueError, SkipCounter
 from capcheck.core.side_inputs import elide, shorten
+from capcheck.core.wording import did_you_mean
 
 __all__ = ["ARRAY_SEPARATOR", "cell_converter", "load_csv"]
 
@@ -105,11 +106,12 @@ def load_csv(source: SourceFile, context: LoadContext) -> Sequence[Document]:
     kind = context.kinds.get(kind_id)
     if kind is None:
         known = ", ".join(sorted(context.kinds)) or "none"
+        hint = did_you_mean(kind_id, context.kinds)
         raise source.fail(
-            f"unknown evidence kind {kind_id!r} (from the file name; known kinds: {known}); "
+            f"unknown evidence kind {kind_id!r}{hint} (from the file name; known kinds: {known}); "
             "rename the file, or map it in the config (csv_kinds, or a [[mapping]]: capcheck inspect FILE suggests one)"
             if mapping is None or not mapping.kind
-            else f"unknown evidence kind {kind_id!r} (from {mapping.source}; known kinds: {known})",
+            else f"unknown evidence kind {kind_id!r}{hint} (from {mapping.source}; known kinds: {known})",
             line=1,
         )
     encoding = mapping.encoding if mapping is not None and mapping.encoding else "utf-8-sig"

@@ -37,6 +37,7 @@ from capcheck.core.hookspecs import hookimpl
 from capcheck.core.loading import Document, LoadContext, Loader, SourceFile
 from capcheck.core.mapping import MappingValueError, SkipCounter, date_fields
 from capcheck.core.side_inputs import elide, shorten
+from capcheck.core.wording import did_you_mean
 
 if TYPE_CHECKING:
     from capcheck.core.kinds import EvidenceKind
@@ -489,7 +490,8 @@ def load_workbook(source: SourceFile, context: LoadContext) -> Sequence[Document
         if kind_id not in context.kinds:
             known = ", ".join(sorted(context.kinds)) or "none"
             raise source.fail(
-                f"unknown evidence kind {kind_id!r} (from the file name; its one sheet {shorten(visible[0])} "
+                f"unknown evidence kind {kind_id!r}{did_you_mean(kind_id, context.kinds)} (from the file name; "
+                f"its one sheet {shorten(visible[0])} "
                 f"is not named like a kind either; known kinds: {known}); rename the sheet or the file, "
                 "or map it in the config (csv_kinds, or a [[mapping]]: capcheck inspect FILE suggests one)"
             )
@@ -515,7 +517,8 @@ def load_workbook(source: SourceFile, context: LoadContext) -> Sequence[Document
                 raise EvidenceError(
                     [
                         Problem(
-                            f"unknown evidence kind {kind_id!r} (from {mapping.source if mapping else 'the sheet'};"
+                            f"unknown evidence kind {kind_id!r}{did_you_mean(kind_id, context.kinds)}"
+                            f" (from {mapping.source if mapping else 'the sheet'};"
                             f" known kinds: {', '.join(sorted(context.kinds)) or 'none'})",
                             path=f"{source.display}!{name}",
                         )

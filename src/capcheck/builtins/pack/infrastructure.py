@@ -9,6 +9,7 @@ from typing import Any
 from capcheck.builtins.pack._dates import days_before, impossible_check, parse_date
 from capcheck.core.models import Outcome, PassedRecords, Status
 from capcheck.core.rules import RuleContext, is_missing, rule, undetermined_message
+from capcheck.core.wording import plural
 
 __all__ = ["RULES"]
 
@@ -41,7 +42,7 @@ CAF_B4 = "https://www.ncsc.gov.uk/collection/cyber-assessment-framework/caf-obje
     tags=["lifecycle", "aggregate"],
     criteria=["caf-4.0:B4.d", "ndg-2016:8", "govs-topics-1:005-technology-lifecycle"],
     options={"max_ratio": 0.1, "min_assets": 3, "exempt_hosting": ["saas"]},
-    version="1.3.0",
+    version="1.3.1",
 )
 def eol_share_per_environment(evidence: Any, ctx: RuleContext) -> Iterator[Outcome]:
     """Group in-service assets by environment; compare the end-of-life share with the limit."""
@@ -94,7 +95,7 @@ def eol_share_per_environment(evidence: Any, ctx: RuleContext) -> Iterator[Outco
     for env in sorted(groups):
         (total,), past, unsure = groups[env]
         if total < ctx.options["min_assets"]:
-            yield ctx.skipped(f"insufficient evidence: only {total} {env} assets", kind=kind, group=env)
+            yield ctx.skipped(f"insufficient evidence: only {plural(total, f'{env} asset')}", kind=kind, group=env)
             continue
         past += unsure
         ratio = len(past) / total

@@ -18,6 +18,7 @@ from capcheck.core.dates import add_days
 from capcheck.core.models import Outcome
 from capcheck.core.resources import data_dir
 from capcheck.core.rules import RuleContext, is_missing, rule
+from capcheck.core.wording import plural
 
 __all__ = ["RULES"]
 
@@ -70,7 +71,7 @@ def _value(record: Any, rates: Mapping[str, Any]) -> float | None:
         "min_contracts": 5,
         "gbp_rates": {},
     },
-    version="1.2.0",
+    version="1.2.1",
 )
 def direct_award_share(evidence: Any, ctx: RuleContext) -> Iterator[Outcome]:
     """Share of value (or count) procured by the routes in ``routes`` among contracts in scope."""
@@ -102,7 +103,7 @@ def direct_award_share(evidence: Any, ctx: RuleContext) -> Iterator[Outcome]:
         scope = kept
     group = "all"
     if len(scope) < int(ctx.options["min_contracts"]):
-        yield ctx.skipped(f"insufficient evidence: only {len(scope)} contracts in scope", group=group)
+        yield ctx.skipped(f"insufficient evidence: only {plural(len(scope), 'contract')} in scope", group=group)
         return
     # A contract with no procurement_route may have been awarded directly: it counts as one (the worst case).
     unsure = [c for c in scope if is_missing(c.get("procurement_route"))]

@@ -71,6 +71,8 @@ def _headline(result: RunResult) -> list[str]:
         why = "an area is below its minimum maturity level"
     elif code == 1:
         why = f"failures at or above **{threshold}**"
+    elif result.fail_on is None:
+        why = "**--fail-on never**: failures are reported, none fails the run"
     else:
         why = f"no failures at or above **{threshold}**"
     accepted = [f"{s[k]} {k}" for k in ("waived", "baselined") if s.get(k)]

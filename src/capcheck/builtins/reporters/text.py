@@ -526,6 +526,23 @@ def _wrap(items: Iterable[str], first: str, rest: str, columns: int) -> list[str
     return lines
 
 
+def _unjudged_reasons(card: Scorecard, unjudged: list[str]) -> dict[str, list[str]]:
+    """Why each area no rule judged got no level, grouped: a rule raised, the evidence given held nothing its
+    rules could judge (an SBOM's assets for INFRA's rules, which need an environment), or no evidence at all."""
+    reasons: dict[str, list[str]] = {}
+    for row in card.rows:
+        if row.area not in unjudged:
+            continue
+        if row.errors:
+            why = "a rule raised an error"
+        elif any(c.present for c in row.coverage):
+            why = "the evidence given had no record their rules could judge"
+        else:
+            why = "no evidence their rules read"
+        reasons.setdefault(why, []).append(row.area)
+    return reasons
+
+
 def _scorecard_lines(card: Scorecard, color: bool) -> list[str]:
     """The selected areas' rows in aligned columns; areas no selected rule judges are named in one line."""
     rows = [row for row in card.rows if row.rules_judged or row.level is not None]
@@ -555,8 +572,8 @@ def _scorecard_lines(card: Scorecard, color: bool) -> list[str]:
     for (area, label, crit, judged, note), level in zip(table, levels, strict=True):
         painted = _paint(pad(label, widths[1]), _LEVEL_COLOUR.get(level, "2") if level is not None else "2", color)
         out.append(f"  {pad(area, widths[0])}  {painted}  {crit:>{widths[2]}}  {judged:>{widths[3]}}  {note}".rstrip())
-    if unjudged:
-        out.append(f"  (nothing judged for {', '.join(terminal(a) for a in unjudged)}: no evidence their rules read)")
+    for why, areas in _unjudged_reasons(card, unjudged).items():
+        out.append(f"  (nothing judged for {', '.join(terminal(a) for a in areas)}: {why})")
     if unselected:
         out.append(f"  (no rule selected for {', '.join(terminal(a) for a in unselected)})")
     for flag in card.organisation.flags:
@@ -659,6 +676,10 @@ def verdict_line(result: RunResult, color: bool) -> str:
         verdict = _paint("FAILED", "31", color) + " - an area is below its minimum maturity level (exit 1)"
     elif code == 1:
         verdict = _paint("FAILED", "31", color) + f" - failures at or above '{threshold}' (exit 1)"
+    elif result.fail_on is None:
+        verdict = (
+            _paint("PASSED", "32", color) + " - --fail-on never: failures are reported, none fails the run (exit 0)"
+        )
     else:
         verdict = _paint("PASSED", "32", color) + f" - no failures at or above '{threshold}' (exit 0)"
     return f"Result: {verdict}"
