@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 from capcheck.app.runner import CheckRequest, run_check
 from capcheck.core.models import RunResult, Severity
 from capcheck.core.outcomes import Findings
-from capcheck.core.reporting import FirstFew, finding_runs, is_stream_path, write_atomic
+from capcheck.core.reporting import FirstFew, RenderOptions, finding_runs, is_stream_path, verdict_word, write_atomic
 
 EVIDENCE = Path(__file__).parent / "reporters" / "fixtures" / "evidence"
 WAIVERS = Path(__file__).parent / "reporters" / "fixtures" / "waivers.yaml"
@@ -104,3 +104,30 @@ def test_dev_and_proc_entries_are_streams_and_ordinary_paths_are_not(tmp_path: P
             assert shm.read_text() == "new\n"
         finally:
             shutil.rmtree(shm.parent)
+
+
+def _check(paths: list[Path], **changes: object) -> RunResult:
+    request = CheckRequest(paths=paths, as_of=date(2026, 11, 25), fail_on=Severity.LOW)
+    return run_check(dataclasses.replace(request, **changes))
+
+
+def test_a_run_that_judged_nothing_is_not_judged_not_passed(tmp_path: Path) -> None:
+    """Registers holding no record: every rule skips, the run exits 0, and no report calls that a pass."""
+    (tmp_path / "it-assets.json").write_text('{"kind": "it-assets", "records": []}\n', encoding="utf-8")
+    result = _check([tmp_path])
+    assert result.exit_code == 0 and result.summary.by_status["skip"] > 0
+    assert verdict_word(result) == "NOT JUDGED"
+    from capcheck.builtins.reporters.markdown import render_markdown
+    from capcheck.builtins.reporters.text import verdict_line
+
+    assert verdict_line(result, color=False).startswith("Result: NOT JUDGED - no rule judged any record (")
+    assert "NOT JUDGED" in render_markdown(result, RenderOptions()).splitlines()[0]
+
+
+def test_judged_records_make_it_a_pass_and_failures_still_fail() -> None:
+    # --fail-on never over a rule that judged two records (one failing): exit 0, a pass, not "not judged"
+    judged = _check([EVIDENCE], select=["GOV-001"], fail_on=None)
+    assert judged.exit_code == 0 and judged.summary.by_status["pass"] == 1
+    assert verdict_word(judged) == "PASSED"
+    failing = _check([EVIDENCE])  # 24 failures at or above low, beside 62 skips
+    assert failing.exit_code == 1 and verdict_word(failing) == "FAILED"

@@ -118,7 +118,7 @@ def test_failures_are_capped(default_result: RunResult, options: RenderOptions) 
 
 def test_empty(empty_result: RunResult, options: RenderOptions) -> None:
     text = render_markdown(empty_result, options)
-    assert "PASSED" in text.splitlines()[0]
+    assert "NOT JUDGED" in text.splitlines()[0]
     assert "### Failures" not in text
 
 

@@ -42,6 +42,7 @@ __all__ = [
     "scorecard_rows",
     "stream_atomic",
     "subject_label",
+    "verdict_word",
     "write_atomic",
 ]
 
@@ -108,6 +109,24 @@ def subject_label(kind: str | None, record_id: str | None, group: str | None) ->
     if group is not None:
         return group
     return f"{kind} evidence" if kind else "evidence"
+
+
+#: The statuses of a record some rule judged (a waived or baselined failure was judged, then accepted).
+_JUDGED = ("pass", "fail", "waived", "baselined")
+
+
+def verdict_word(result: RunResult) -> str:
+    """The run's verdict in one word, the same in every report: ``FAILED`` (exit 1), ``INCOMPLETE``
+    (exit 2), ``PASSED``, or ``NOT JUDGED`` for an exit 0 run in which no rule judged any record (every
+    rule lacked the evidence it reads: "passed" would claim what nobody checked; gate on it with
+    ``--min-level``)."""
+    code = result.exit_code
+    if code == 1:
+        return "FAILED"
+    if code == 2:
+        return "INCOMPLETE"
+    by_status = result.summary.by_status
+    return "PASSED" if any(by_status.get(status) for status in _JUDGED) else "NOT JUDGED"
 
 
 def scorecard_rows(result: RunResult) -> tuple[AreaScore, ...]:

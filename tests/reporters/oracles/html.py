@@ -36,7 +36,7 @@ from capcheck.core.escaping.controls import reveal
 from capcheck.core.escaping.html import esc
 from capcheck.core.escaping.json import json_safe
 from capcheck.core.models import STATUS_ORDER, Finding, RuleInfo, RunResult, Severity, Status
-from capcheck.core.reporting import RenderOptions, finding_subject, subject_label
+from capcheck.core.reporting import RenderOptions, finding_subject, subject_label, verdict_word
 
 if TYPE_CHECKING:  # annotations only: the result carries these
     from capcheck.assessment.scorecard import AreaScore, Scorecard
@@ -326,7 +326,12 @@ CONTENT_SECURITY_POLICY = (
     "base-uri 'none'; form-action 'none'"
 )
 
-_VERDICT = {0: ("PASSED", "r-passed"), 1: ("FAILED", "r-failed"), 2: ("INCOMPLETE", "r-incomplete")}
+_VERDICT_CLASS = {
+    "PASSED": "r-passed",
+    "FAILED": "r-failed",
+    "INCOMPLETE": "r-incomplete",
+    "NOT JUDGED": "r-incomplete",
+}
 
 
 def _accepted_card(result: RunResult, status: Status) -> str:
@@ -357,7 +362,8 @@ def _accepted_card(result: RunResult, status: Status) -> str:
 
 def _cards(result: RunResult) -> str:
     code = result.exit_code
-    word, cls = _VERDICT[code]
+    word = verdict_word(result)
+    cls = _VERDICT_CLASS[word]
     threshold = result.fail_on.value if result.fail_on else "never"
     s = result.summary.by_status
     sev = result.summary.by_severity
@@ -861,7 +867,7 @@ def _timestamp(value: Any) -> str:
 
 def render_html(result: RunResult, options: RenderOptions) -> str:
     """Render the result as one self-contained HTML page."""
-    word, _ = _VERDICT[result.exit_code]
+    word = verdict_word(result)
     head = (
         "<!DOCTYPE html>\n"
         '<html lang="en"><head><meta charset="utf-8">'

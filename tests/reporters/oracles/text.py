@@ -30,7 +30,7 @@ from typing import TYPE_CHECKING
 
 from capcheck.core.escaping.terminal import clip, pad, terminal, width
 from capcheck.core.models import STATUS_ORDER, Finding, RunResult, Severity, Status
-from capcheck.core.reporting import RenderOptions, finding_subject, first_sentence
+from capcheck.core.reporting import RenderOptions, finding_subject, first_sentence, verdict_word
 from capcheck.core.wording import plural
 
 if TYPE_CHECKING:  # annotations only: the result carries these
@@ -557,7 +557,7 @@ def summary_line(result: RunResult) -> str:
 
 
 def verdict_line(result: RunResult, color: bool) -> str:
-    """``Result: PASSED|FAILED|INCOMPLETE - why (exit N)``."""
+    """``Result: PASSED|FAILED|INCOMPLETE|NOT JUDGED - why (exit N)``."""
     code = result.exit_code
     threshold = result.fail_on.value if result.fail_on else "never"
     if code == 2:
@@ -566,6 +566,12 @@ def verdict_line(result: RunResult, color: bool) -> str:
         verdict = _paint("FAILED", "31", color) + " - an area is below its minimum maturity level (exit 1)"
     elif code == 1:
         verdict = _paint("FAILED", "31", color) + f" - failures at or above '{threshold}' (exit 1)"
+    elif verdict_word(result) == "NOT JUDGED":
+        skipped = result.summary.by_status["skip"]
+        verdict = (
+            _paint("NOT JUDGED", "33", color)
+            + f" - no rule judged any record ({skipped} skipped: no evidence they could judge) (exit 0)"
+        )
     elif result.fail_on is None:
         verdict = (
             _paint("PASSED", "32", color) + " - --fail-on never: failures are reported, none fails the run (exit 0)"

@@ -37,7 +37,15 @@ from capcheck.core.escaping.json import json_safe
 from capcheck.core.hookspecs import hookimpl
 from capcheck.core.models import STATUS_ORDER, Finding, RuleInfo, RunResult, Severity, Status
 from capcheck.core.outcomes import Findings
-from capcheck.core.reporting import ByteStream, RenderOptions, Reporter, finding_runs, finding_subject, subject_label
+from capcheck.core.reporting import (
+    ByteStream,
+    RenderOptions,
+    Reporter,
+    finding_runs,
+    finding_subject,
+    subject_label,
+    verdict_word,
+)
 
 if TYPE_CHECKING:  # annotations only: the result carries these
     from capcheck.assessment.scorecard import AreaScore, Scorecard
@@ -327,7 +335,14 @@ CONTENT_SECURITY_POLICY = (
     "base-uri 'none'; form-action 'none'"
 )
 
-_VERDICT = {0: ("PASSED", "r-passed"), 1: ("FAILED", "r-failed"), 2: ("INCOMPLETE", "r-incomplete")}
+#: The verdict's card style, by :func:`~capcheck.core.reporting.verdict_word` (nothing judged is no pass: the
+#: incomplete run's colour).
+_VERDICT_CLASS = {
+    "PASSED": "r-passed",
+    "FAILED": "r-failed",
+    "INCOMPLETE": "r-incomplete",
+    "NOT JUDGED": "r-incomplete",
+}
 
 
 def _accepted_card(result: RunResult, status: Status) -> str:
@@ -358,7 +373,8 @@ def _accepted_card(result: RunResult, status: Status) -> str:
 
 def _cards(result: RunResult) -> str:
     code = result.exit_code
-    word, cls = _VERDICT[code]
+    word = verdict_word(result)
+    cls = _VERDICT_CLASS[word]
     threshold = result.fail_on.value if result.fail_on else "never"
     s = result.summary.by_status
     sev = result.summary.by_severity
@@ -902,7 +918,7 @@ def _timestamp(value: Any) -> str:
 
 def write_html(result: RunResult, options: RenderOptions, stream: ByteStream) -> None:
     """Write the result as one self-contained HTML page, the findings' data block a chunk at a time."""
-    word, _ = _VERDICT[result.exit_code]
+    word = verdict_word(result)
     head = (
         "<!DOCTYPE html>\n"
         '<html lang="en"><head><meta charset="utf-8">'

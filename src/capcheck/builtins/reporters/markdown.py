@@ -35,6 +35,7 @@ from capcheck.core.reporting import (
     finding_subject,
     scorecard_rows,
     subject_label,
+    verdict_word,
 )
 from capcheck.core.wording import plural
 
@@ -53,16 +54,14 @@ def _code(value: str) -> str:
     return f"`{value}`"
 
 
-_VERDICT = {
-    0: ("\u2705", "PASSED"),
-    1: ("\u274c", "FAILED"),
-    2: ("\u26a0\ufe0f", "INCOMPLETE"),
-}
+#: The verdict's icon, by :func:`~capcheck.core.reporting.verdict_word`.
+_ICON = {"PASSED": "\u2705", "FAILED": "\u274c", "INCOMPLETE": "\u26a0\ufe0f", "NOT JUDGED": "\u2754"}
 
 
 def _headline(result: RunResult) -> list[str]:
     code = result.exit_code
-    icon, word = _VERDICT[code]
+    word = verdict_word(result)
+    icon = _ICON[word]
     threshold = result.fail_on.value if result.fail_on else "never"
     s = result.summary.by_status
     if code == 2:
@@ -71,6 +70,8 @@ def _headline(result: RunResult) -> list[str]:
         why = "an area is below its minimum maturity level"
     elif code == 1:
         why = f"failures at or above **{threshold}**"
+    elif word == "NOT JUDGED":
+        why = f"no rule judged any record ({s['skip']} skipped: no evidence they could judge)"
     elif result.fail_on is None:
         why = "**--fail-on never**: failures are reported, none fails the run"
     else:
