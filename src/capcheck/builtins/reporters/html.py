@@ -3,7 +3,8 @@
 No external scripts, fonts, stylesheets or images: the CSS and a small vanilla script are inline,
 and a Content-Security-Policy allows exactly those two (by hash) and nothing remote. The page has
 summary cards, a per-area chart (the scorecard when one was computed, else counts by status as
-inline SVG), a findings table filterable by status, severity, area and rule plus a free-text search,
+inline SVG), a findings table listing the most important first (:data:`~capcheck.core.reporting.ATTENTION`,
+then severity, then the findings' order), filterable by status, severity, area and rule plus a free-text search,
 sortable by column (filters and sort live in the URL fragment, e.g. ``report.html#status=fail&area=COMM``,
 so a view can be bookmarked or shared), the governed waivers with their states and the baseline summary
 (when the run used them), the evidence manifest and the rules that ran. A waived finding's row
@@ -15,8 +16,9 @@ At scale (20,000 findings) a table of every row takes seconds to lay out, so the
 as one JSON data block (``<script type="application/json">``, never run; ``< > &`` written as
 ``\\u`` escapes so no value can end it, hidden characters revealed as in the markup), and the script
 renders only the rows on show, with ``textContent``. Without a script the first :data:`PAGE` rows are
-there as markup. The page is written as it is made (:func:`write_html`): only the listed findings are
-made, each once, and the data block goes out a chunk of rows at a time.
+there as markup. The page is written as it is made (:func:`write_html`): the table's order comes from the
+findings' statuses, only the listed findings are made, each once, and the data block goes out a chunk of
+rows at a time.
 """
 
 from __future__ import annotations
@@ -57,7 +59,8 @@ if TYPE_CHECKING:  # annotations only: the result carries these
 
 __all__ = ["MAX_FIXED", "MAX_ROWS", "PAGE", "render_html", "write_html"]
 
-#: The most findings put in the table; the rest are counted (use JSON or CSV for everything).
+#: The most findings put in the table, the most important; the rest are counted by status and severity (use
+#: JSON or CSV for everything).
 MAX_ROWS = 20_000
 #: The most fixed baseline entries listed; the rest are counted.
 MAX_FIXED = 500
