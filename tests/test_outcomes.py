@@ -207,6 +207,22 @@ def test_findings_between_spans_rules(load: Any, tmp_path: Path) -> None:
             assert findings[max(start, 0) : stop] == tuple(every[max(start, 0) : stop])
 
 
+def test_findings_picked_in_any_order(load: Any, tmp_path: Path) -> None:
+    """``picked`` (a reporter listing some findings in its own order) gives ``findings[i]`` for each index in
+    the order given, across and back into rules' blocks; an index out of range is an IndexError."""
+    evidence = _evidence(load, tmp_path, IDS, spread=False)
+    rules = [_rule(f"INFRA-90{n}", [Outcome(Status.FAIL, None, i, f"m{n}{i}") for i in IDS[: n + 1]]) for n in range(3)]
+    findings = evaluate(rules, evidence, as_of=AS_OF).findings
+    assert isinstance(findings, Findings) and len(findings.blocks) == 3
+    every = list(findings)
+    n = len(every)
+    for indices in ([], [0], [n - 1, 0], [3, 5, 4, 0, 1, 5], list(range(n))[::-1], [2, 2]):
+        assert list(findings.picked(indices)) == [every[i] for i in indices], indices
+    for bad in ([n], [-1], [0, n]):
+        with pytest.raises(IndexError):
+            list(findings.picked(bad))
+
+
 @pytest.mark.parametrize(
     ("rule_id", "kind", "record_id", "group"),
     [("COMM-001", "supplier-contracts", "C-1", None), ("INFRA-002", "it-assets", None, "production"),

@@ -2,9 +2,9 @@
 
 The example's evidence fails rules in every area. Each format is rendered from one run and the
 areas of its findings are read back in the order the format lists them: the archival formats
-(JSON, CSV, SARIF, HTML, JUnit, Markdown) list them area by area in the review's order; the
-terminal (and the CI annotations, capped per step) put the most severe first and, within a severity,
-the review's order.
+(JSON, CSV, SARIF, JUnit, Markdown) list them area by area in the review's order; the views a person
+reads from the top (the terminal, the HTML report's table, and the CI annotations, capped per step) put
+the most severe first and, within a severity, the review's order.
 """
 
 from __future__ import annotations
@@ -74,7 +74,6 @@ def test_archival_formats_list_areas_in_the_review_order(reports: dict[str, str]
         "json": [f["area"] for f in json.loads(reports["json"])["findings"]],
         "csv": [row["area"] for row in csv.DictReader(io.StringIO(reports["csv"]))],
         "sarif": [_area_of(r["ruleId"]) for r in json.loads(reports["sarif"])["runs"][0]["results"]],
-        "html": [row[2] for row in _html_rows(reports["html"])],
         "junit": [s.get("name", "").split()[0] for s in ET.fromstring(reports["junit"]).iter("testsuite")],
         "markdown": [_area_of(m) for m in re.findall(r"\| `([A-Z][\w.]*-\d{3})` \|", _markdown(reports["markdown"]))],
     }
@@ -92,6 +91,21 @@ def test_the_terminal_puts_the_most_severe_first_then_the_review_order(
     assert len(text) >= 3
     keys = [(-RANK[sev.lower()], review[area]) for sev, area in text]
     assert keys == sorted(keys), text
+
+
+def test_the_html_report_puts_the_most_important_first_then_the_review_order(
+    reports: dict[str, str], review: dict[str, int]
+) -> None:
+    """The page's first rows are what a reader must see (the example's 18 critical failures come late in
+    the review's order, beyond the first page): errors, failures most severe first, then accepted failures,
+    skips; within one status class and severity, the review's order."""
+    attention = {"error": 0, "fail": 1, "waived": 2, "baselined": 2, "skip": 3, "pass": 4}
+    rows = _html_rows(reports["html"])
+    keys = [(attention[str(r[0])], -RANK[str(r[1])], review[str(r[2])]) for r in rows]
+    assert keys == sorted(keys)
+    critical = [r for r in rows if r[:2] == ["fail", "critical"]]
+    assert critical and rows[: len(critical)] == critical
+    assert len({r[2] for r in critical}) >= 2, "the review's order is held within a severity"
 
 
 def _html_rows(page: str) -> list[list[object]]:

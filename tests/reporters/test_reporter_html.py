@@ -9,6 +9,7 @@ import json
 import re
 import shutil
 import subprocess
+from collections.abc import Sequence
 from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
@@ -18,8 +19,16 @@ import pytest
 from capcheck.builtins.reporters.html import MAX_ROWS, render_html
 from capcheck.core.escaping.controls import reveal
 from capcheck.core.escaping.html import esc
-from capcheck.core.models import RunResult
+from capcheck.core.models import Finding, RunResult
 from capcheck.core.reporting import RenderOptions
+
+#: The table's order, written out here: errors, new failures, accepted failures, skips, passes, the most
+#: severe first within each, then the findings' own order.
+_ATTENTION = {"error": 0, "fail": 1, "waived": 2, "baselined": 2, "skip": 3, "pass": 4}
+
+
+def _in_table_order(findings: Sequence[Finding]) -> list[Finding]:
+    return sorted(findings, key=lambda f: (_ATTENTION[f.status.value], -f.severity.rank))
 
 
 class _Page(HTMLParser):
@@ -169,7 +178,8 @@ def test_sections_and_rows(full_result: RunResult, options: RenderOptions) -> No
     assert len(rows) == len(full_result.findings)  # fewer than a page: all of them are markup too
     assert {r["data-status"] for r in rows} == {"fail", "error", "skip", "pass"}
     data_rows = _data_rows(page)
-    for finding, row, data in zip(full_result.findings, rows, data_rows, strict=True):
+    assert _in_table_order(full_result.findings) != list(full_result.findings), "the orders must differ to test"
+    for finding, row, data in zip(_in_table_order(full_result.findings), rows, data_rows, strict=True):
         assert row["data-rule"] == finding.rule_id == data["rule"]
         assert row["data-fingerprint"] == finding.fingerprint == data["fingerprint"]
         assert data["status"] == finding.status.value
@@ -224,14 +234,46 @@ def test_scorecard_chart(scorecard_result: RunResult, options: RenderOptions) ->
 
 
 def test_row_cap(default_result: RunResult, options: RenderOptions, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The cap keeps the most important findings, wherever they come in the findings' order, and says what
+    it left out, by status and severity."""
     import capcheck.builtins.reporters.html as module
 
+    findings = list(default_result.findings)
+    ranked = _in_table_order(findings)
+    assert ranked[:2] != findings[:2], "the most important must not come first in the findings' order for this test"
     monkeypatch.setattr(module, "MAX_ROWS", 2)
     page = _parse(module.render_html(default_result, options))
-    assert len(_rows(page)) == 2
-    assert len(_data_rows(page)) == 2
-    assert "Only the first 2 of" in "".join(page.text)
+    assert [r["data-fingerprint"] for r in _rows(page)] == [f.fingerprint for f in ranked[:2]]
+    assert [r["fingerprint"] for r in _data_rows(page)] == [f.fingerprint for f in ranked[:2]]
+    [note] = [t for t in page.text if t.startswith("Only the ")]
+    assert note.startswith(f"Only the 2 most important of {len(findings)} findings are in this page; left out: ")
+    left: dict[tuple[str, str], int] = {}
+    for f in ranked[2:]:
+        left[(f.severity.value, f.status.value)] = left.get((f.severity.value, f.status.value), 0) + 1
+    said = re.findall(r"(\d+) (critical|high|medium|low|info) (failures?|skips?|errors?)", note)
+    assert {(sev, noun.rstrip("s").replace("failure", "fail")): int(n) for n, sev, noun in said} == left
+    assert "The JSON and CSV reports list every finding" in note
     assert MAX_ROWS >= 10_000
+
+
+def test_the_most_severe_failures_come_first(
+    default_result: RunResult, options: RenderOptions, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A reader opening the page sees the errors and the most severe failures first, in the markup (no script)
+    and in the data block the script pages through; within a severity the findings keep their order."""
+    import capcheck.builtins.reporters.html as module
+
+    monkeypatch.setattr(module, "PAGE", 3)
+    page = _parse(module.render_html(default_result, options))
+    rank = {"critical": 4, "high": 3, "medium": 2, "low": 1, "info": 0}
+    keys = [(_ATTENTION[r["status"]], -rank[r["severity"]]) for r in _data_rows(page)]
+    assert keys == sorted(keys) and len(set(keys)) >= 3
+    most = max(f.severity.rank for f in default_result.findings if f.status.value == "fail")
+    first = [f for f in default_result.findings if f.status.value == "fail" and f.severity.rank == most]
+    n = min(3, len(first))
+    assert [r["data-fingerprint"] for r in _rows(page)][:n] == [f.fingerprint for f in first[:n]]
+    assert list(default_result.findings).index(first[0]) >= 3, "the most severe must not come first anyway"
+    assert "Most important first: errors, then failures from critical to info" in "".join(page.text)
 
 
 def test_markup_holds_the_first_page_and_the_data_block_every_row(
@@ -247,8 +289,9 @@ def test_markup_holds_the_first_page_and_the_data_block_every_row(
     monkeypatch.setattr(module, "PAGE", 3)
     text = module.render_html(default_result, options)
     page = _parse(text)
-    assert [r["data-fingerprint"] for r in _rows(page)] == [f.fingerprint for f in default_result.findings[:3]]
-    assert [r["fingerprint"] for r in _data_rows(page)] == [f.fingerprint for f in default_result.findings]
+    ranked = _in_table_order(default_result.findings)
+    assert [r["data-fingerprint"] for r in _rows(page)] == [f.fingerprint for f in ranked[:3]]
+    assert [r["fingerprint"] for r in _data_rows(page)] == [f.fingerprint for f in ranked]
     n = len(default_result.findings)
     assert f"{n} of {n} findings match; the first 3 are listed" in "".join(page.text)
     [more] = [a for t, a in page.tags if t == "button" and a.get("id") == "more"]
@@ -370,7 +413,9 @@ def test_filters_from_url_fragment_in_chromium(full_result: RunResult, options: 
     total = len(full_result.findings)
 
     page = _dump(tmp_path, report, "")
-    assert [r["data-fingerprint"] for r in _rows(page)] == [f.fingerprint for f in full_result.findings]
+    assert [r["data-fingerprint"] for r in _rows(page)] == [
+        f.fingerprint for f in _in_table_order(full_result.findings)
+    ]
     markup = _parse(report.read_text(encoding="utf-8"))
     assert _cells(page) == _cells(markup), "the script renders a row exactly as the markup does"
 

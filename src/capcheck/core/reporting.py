@@ -27,6 +27,7 @@ if TYPE_CHECKING:  # annotations only: the scorecard is imported when a run comp
     from capcheck.assessment.scorecard import AreaScore
 
 __all__ = [
+    "ATTENTION",
     "DEFAULT_SARIF_MAX_RESULTS",
     "DEFAULT_TEXT_LIMIT",
     "ByteStream",
@@ -52,6 +53,17 @@ DEFAULT_SARIF_MAX_RESULTS = 5000
 #: The most failing rules the text report details by default (each with a few records): the example's
 #: 66 failing rules would otherwise fill 400 lines; the rest are named, one line per severity.
 DEFAULT_TEXT_LIMIT = 7
+#: How much a finding's status asks of its reader, most first: errors (the check is incomplete) and new
+#: failures, then accepted failures (waived, baselined), skips, passes. With severity, most severe first
+#: within each, the order a report that shows a few of many puts first (HTML's table) or keeps (SARIF's cap).
+ATTENTION: dict[Status, int] = {
+    Status.ERROR: 0,
+    Status.FAIL: 1,
+    Status.WAIVED: 2,
+    Status.BASELINED: 2,
+    Status.SKIP: 3,
+    Status.PASS: 4,
+}
 #: The end of a sentence or clause in a remediation.
 _SENTENCE_END = re.compile(r"(?<=[.;])\s")
 _ABBREVIATIONS = ("e.g.", "i.e.", "etc.", "vs.", "cf.")

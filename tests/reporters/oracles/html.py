@@ -1,6 +1,9 @@
 """The oracle: the html reporter as it rendered before it streamed (main at b9f0b91), kept verbatim.
 
-The streaming writer is held byte-identical to it (tests/reporters/test_streaming.py).
+The streaming writer is held byte-identical to it (tests/reporters/test_streaming.py). Changed since, as the
+writer was: the table lists the findings most important first (sorted by status class and severity, stable
+over the findings' order), the cap keeps the most important and its note says what it left out, and a note
+says the order (branch htmlorder).
 
 The built-in HTML reporter: one self-contained page that works offline.
 
@@ -27,6 +30,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import re
+from collections import Counter
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -659,7 +663,8 @@ def _findings(result: RunResult) -> str:
         + '<label>Search<input type="search" name="q" id="f-q" placeholder="record, message, file..."></label>'
         + '<button type="reset">Reset</button></form>'
     )
-    listed = findings[:MAX_ROWS]
+    ordered = sorted(findings, key=lambda f: (_ATTENTION[f.status.value], -f.severity.rank))
+    listed = ordered[:MAX_ROWS]
     baseline_file = result.baseline.file if result.baseline is not None else ""
     # Without a script the first page is there as markup; the script renders every page from the data block.
     rows = "".join(_finding_row(f, baseline_file) for f in listed[:PAGE])
@@ -676,11 +681,24 @@ def _findings(result: RunResult) -> str:
         # The page size, defined once: the markup's first page and the script's pages are the same size.
         "page": PAGE,
     }
+    left = Counter((f.status, f.severity) for f in ordered[MAX_ROWS:])
+    left_out = ", ".join(
+        f"{n} {sev.value} {_NOUN[s.value]}" + ("" if n == 1 else ("es" if s is Status.PASS else "s"))
+        for (s, sev), n in sorted(
+            left.items(), key=lambda x: (_ATTENTION[x[0][0].value], -x[0][1].rank, STATUS_ORDER.index(x[0][0]))
+        )
+    )
     more = (
-        f'<p class="note">Only the first {MAX_ROWS} of {len(findings)} findings are in this page; '
-        "use the JSON or CSV report for all of them.</p>"
+        f'<p class="note" id="left-out">Only the {len(listed)} most important of {len(findings)} findings are in '
+        f"this page; left out: {left_out}. The JSON and CSV reports list every finding (--format json, --format "
+        "csv).</p>"
         if len(findings) > MAX_ROWS
         else ""
+    )
+    order = (
+        '<p class="note" id="order">Most important first: errors, then failures from critical to info, then '
+        "waived and baselined failures, skips and passes, each most severe first and then by area in the "
+        "review's order. Click a column's header to sort by it.</p>"
     )
     passed_note = (
         f'<p class="note">{result.summary.by_status["pass"]} passing findings are counted, not listed '
@@ -708,13 +726,24 @@ def _findings(result: RunResult) -> str:
     )
     return (
         f'<section id="findings"><h2>Findings ({len(findings)})</h2>{filters}'
-        f'<p id="shown">{shown}</p>{more}{passed_note}'
+        f'<p id="shown">{shown}</p>{more}{passed_note}{order}'
         f'<div class="scroll"><table id="findings-table"><thead><tr>{headers}</tr></thead>'
         f"<tbody>{rows}</tbody></table></div>"
         f'<button type="button" id="more" class="more"{"" if first < len(listed) else " hidden"}>'
         f"Show {PAGE} more</button>" + _data_block("findings-data", data) + "</section>"
     )
 
+
+#: The order the table lists statuses in (errors and new failures, accepted failures, skips, passes).
+_ATTENTION = {"error": 0, "fail": 1, "waived": 2, "baselined": 2, "skip": 3, "pass": 4}
+_NOUN = {
+    "error": "error",
+    "fail": "failure",
+    "waived": "waived failure",
+    "baselined": "baselined failure",
+    "skip": "skip",
+    "pass": "pass",
+}
 
 _STATE_ORDER = {"expired": 0, "expiring": 1, "unused": 2, "active": 3}
 _STATE_NOTE = {

@@ -3,7 +3,8 @@
 No external scripts, fonts, stylesheets or images: the CSS and a small vanilla script are inline,
 and a Content-Security-Policy allows exactly those two (by hash) and nothing remote. The page has
 summary cards, a per-area chart (the scorecard when one was computed, else counts by status as
-inline SVG), a findings table filterable by status, severity, area and rule plus a free-text search,
+inline SVG), a findings table listing the most important first (:data:`~capcheck.core.reporting.ATTENTION`,
+then severity, then the findings' order), filterable by status, severity, area and rule plus a free-text search,
 sortable by column (filters and sort live in the URL fragment, e.g. ``report.html#status=fail&area=COMM``,
 so a view can be bookmarked or shared), the governed waivers with their states and the baseline summary
 (when the run used them), the evidence manifest and the rules that ran. A waived finding's row
@@ -15,8 +16,9 @@ At scale (20,000 findings) a table of every row takes seconds to lay out, so the
 as one JSON data block (``<script type="application/json">``, never run; ``< > &`` written as
 ``\\u`` escapes so no value can end it, hidden characters revealed as in the markup), and the script
 renders only the rows on show, with ``textContent``. Without a script the first :data:`PAGE` rows are
-there as markup. The page is written as it is made (:func:`write_html`): only the listed findings are
-made, each once, and the data block goes out a chunk of rows at a time.
+there as markup. The page is written as it is made (:func:`write_html`): the table's order comes from the
+findings' statuses, only the listed findings are made, each once, and the data block goes out a chunk of
+rows at a time.
 """
 
 from __future__ import annotations
@@ -25,7 +27,9 @@ import base64
 import hashlib
 import io
 import re
-from collections.abc import Sequence
+from collections import Counter
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 from itertools import chain, islice
 from typing import TYPE_CHECKING, Any
 
@@ -38,7 +42,9 @@ from capcheck.core.hookspecs import hookimpl
 from capcheck.core.models import STATUS_ORDER, Finding, RuleInfo, RunResult, Severity, Status
 from capcheck.core.outcomes import Findings
 from capcheck.core.reporting import (
+    ATTENTION,
     ByteStream,
+    FindingRun,
     RenderOptions,
     Reporter,
     finding_runs,
@@ -46,13 +52,15 @@ from capcheck.core.reporting import (
     subject_label,
     verdict_word,
 )
+from capcheck.core.wording import plural
 
 if TYPE_CHECKING:  # annotations only: the result carries these
     from capcheck.assessment.scorecard import AreaScore, Scorecard
 
 __all__ = ["MAX_FIXED", "MAX_ROWS", "PAGE", "render_html", "write_html"]
 
-#: The most findings put in the table; the rest are counted (use JSON or CSV for everything).
+#: The most findings put in the table, the most important; the rest are counted by status and severity (use
+#: JSON or CSV for everything).
 MAX_ROWS = 20_000
 #: The most fixed baseline entries listed; the rest are counted.
 MAX_FIXED = 500
@@ -657,21 +665,71 @@ def _data(value: Any) -> str:
 _CHUNK = 1024
 
 
-def _titles(findings: Sequence[Finding], n: int) -> dict[str, str | None]:
-    """Each rule's title among the first ``n`` findings (the last one given, as a dict fills), in the order
-    the rules first come: from a run's rule blocks, without making a finding."""
+@dataclass(frozen=True, slots=True)
+class _Listed:
+    """The findings the page lists, most important first (:data:`ATTENTION`, then severity, then the
+    findings' order), worked out from their statuses: each is made once, when it is written."""
+
+    #: How many are listed (at most :data:`MAX_ROWS`).
+    count: int
+    #: Each listed rule's title, in the order the rules first come (the last one given, as a dict fills).
+    titles: dict[str, str | None]
+    #: What was left out: (status, severity, how many), the most important first.
+    left_out: list[tuple[Status, Severity, int]]
+    #: The listed findings, in order, made as they are read.
+    findings: Iterator[Finding]
+
+
+def _listed(findings: Sequence[Finding], runs: Sequence[FindingRun], cap: int) -> _Listed:
+    """The first ``cap`` findings most important first: a run's findings of one attention class are one
+    segment, already in the findings' order, so sorting the segments (stable, by run) sorts the findings."""
+    keyed: list[tuple[int, int, int, FindingRun, Sequence[int]]] = []
+    for n, run in enumerate(runs):
+        statuses = run.statuses
+        classes = sorted({ATTENTION[s] for s in set(statuses)})
+        for c in classes:
+            positions: Sequence[int] = (
+                range(len(statuses)) if len(classes) == 1 else [i for i, s in enumerate(statuses) if ATTENTION[s] == c]
+            )
+            keyed.append((c, -run.severity.rank, n, run, positions))
+    keyed.sort(key=lambda k: k[:3])
+    lazy = isinstance(findings, Findings)
+    blocks = findings.blocks if isinstance(findings, Findings) else ()
+    room = cap
+    chosen: list[tuple[FindingRun, Sequence[int]]] = []
     titles: dict[str, str | None] = {}
-    if isinstance(findings, Findings):
-        start = 0
-        for block in findings.blocks:
-            if start >= n:
-                break
-            titles[block.rule_id] = _text(block.title)
-            start += len(block.rows)
-        return titles
-    for f in islice(findings, n):
-        titles[f.rule_id] = _text(f.title)
-    return titles
+    for _, _, n, run, positions in keyed:
+        if room <= 0:
+            break
+        taken = positions[:room]
+        room -= len(taken)
+        chosen.append((run, taken))
+        titles[run.rule_id] = _text(blocks[n].title if lazy else findings[run.start].title)
+    left: Counter[tuple[Status, Severity]] = Counter()
+    if room <= 0:
+        for run in runs:
+            for s, k in Counter(run.statuses).items():  # at C speed: a rule's rows are mostly of one status
+                left[(s, run.severity)] += k
+        for run, taken in chosen:
+            left.subtract((run.statuses[i], run.severity) for i in taken)
+    left_out = sorted(
+        ((s, sev, k) for (s, sev), k in left.items() if k > 0),
+        key=lambda x: (ATTENTION[x[0]], -x[1].rank, STATUS_ORDER.index(x[0])),
+    )
+    indices = (run.start + i for run, taken in chosen for i in taken)
+    made = findings.picked(indices) if isinstance(findings, Findings) else (findings[i] for i in indices)
+    return _Listed(cap - max(room, 0), titles, left_out, made)
+
+
+#: What a finding of each status is called in the page's note of what was left out.
+_NOUN = {
+    Status.ERROR: "error",
+    Status.FAIL: "failure",
+    Status.WAIVED: "waived failure",
+    Status.BASELINED: "baselined failure",
+    Status.SKIP: "skip",
+    Status.PASS: "pass",
+}
 
 
 def _write_findings(result: RunResult, stream: ByteStream) -> None:
@@ -688,7 +746,6 @@ def _write_findings(result: RunResult, stream: ByteStream) -> None:
     review = {a.id: i for i, a in enumerate(result.areas)}
     areas = sorted({run.area for run in runs}, key=lambda a: (review.get(a, len(review)), a))
     rules = sorted({run.rule_id for run in runs})
-    del runs
     filters = (
         '<form id="filters" class="filters" role="search" autocomplete="off">'
         + _select("status", "Status", [(s.value, s.value) for s in statuses])
@@ -698,17 +755,25 @@ def _write_findings(result: RunResult, stream: ByteStream) -> None:
         + '<label>Search<input type="search" name="q" id="f-q" placeholder="record, message, file..."></label>'
         + '<button type="reset">Reset</button></form>'
     )
-    count = min(total, MAX_ROWS)
-    listed = islice(findings, MAX_ROWS)
+    plan = _listed(findings, runs, MAX_ROWS)
+    del runs
+    count = plan.count
+    listed = plan.findings
     baseline_file = result.baseline.file if result.baseline is not None else ""
     # Without a script the first page is there as markup; the script renders every page from the data block.
     page = list(islice(listed, PAGE))
     rows = "".join(_finding_row(f, baseline_file) for f in page)
+    left_out = ", ".join(plural(k, f"{sev.value} {_NOUN[s]}") for s, sev, k in plan.left_out)
     more = (
-        f'<p class="note">Only the first {MAX_ROWS} of {total} findings are in this page; '
-        "use the JSON or CSV report for all of them.</p>"
-        if total > MAX_ROWS
+        f'<p class="note" id="left-out">Only the {count} most important of {total} findings are in this page; '
+        f"left out: {left_out}. The JSON and CSV reports list every finding (--format json, --format csv).</p>"
+        if left_out
         else ""
+    )
+    order = (
+        '<p class="note" id="order">Most important first: errors, then failures from critical to info, then '
+        "waived and baselined failures, skips and passes, each most severe first and then by area in the "
+        "review's order. Click a column's header to sort by it.</p>"
     )
     passed_note = (
         f'<p class="note">{result.summary.by_status["pass"]} passing findings are counted, not listed '
@@ -742,12 +807,12 @@ def _write_findings(result: RunResult, stream: ByteStream) -> None:
             "area": {a: i for i, a in enumerate(areas)},
         },
         # A rule's title once, not on every row: the block is most of the page's bytes.
-        "titles": _titles(findings, count),
+        "titles": plan.titles,
     }
     stream.write(
         (
             f'<section id="findings"><h2>Findings ({total})</h2>{filters}'
-            f'<p id="shown">{shown}</p>{more}{passed_note}'
+            f'<p id="shown">{shown}</p>{more}{passed_note}{order}'
             f'<div class="scroll"><table id="findings-table"><thead><tr>{headers}</tr></thead>'
             f"<tbody>{rows}</tbody></table></div>"
             f'<button type="button" id="more" class="more"{"" if first < count else " hidden"}>'

@@ -45,6 +45,7 @@ from capcheck.core.escaping.json import json_safe, json_text
 from capcheck.core.hookspecs import hookimpl
 from capcheck.core.models import EvidenceRef, Finding, RuleInfo, RunResult, Severity, Status
 from capcheck.core.reporting import (
+    ATTENTION,
     ByteStream,
     FindingRun,
     RenderOptions,
@@ -93,15 +94,6 @@ MAX_DESCRIPTION = 1024
 MAX_RELATED = 10
 #: The ``automationDetails.id`` when no category is given (GitHub: ``category/run-id``).
 DEFAULT_CATEGORY = "capcheck/"
-#: Which results a cap keeps first: errors and new failures, then accepted failures, skips, passes.
-_KEEP_ORDER: Mapping[Status, int] = {
-    Status.ERROR: 0,
-    Status.FAIL: 1,
-    Status.WAIVED: 2,
-    Status.BASELINED: 2,
-    Status.SKIP: 3,
-    Status.PASS: 4,
-}
 
 _FINGERPRINT_KEY = "capcheckFingerprint/v1"
 _SEMVER = re.compile(r"^\d+\.\d+\.\d+(?:-[0-9A-Za-z.-]+)?(?:\+[0-9A-Za-z.-]+)?$")
@@ -509,7 +501,7 @@ def _plan(runs: Sequence[FindingRun], include_passed: bool, limit: int) -> tuple
                 errors.extend(run.start + k for k, s in enumerate(run.statuses) if s is status)
             if status is Status.PASS and not include_passed:
                 continue
-            key = (_KEEP_ORDER[status], rank)
+            key = (ATTENTION[status], rank)
             counts[key] = counts.get(key, 0) + n
             listed += n
     errors.sort()
@@ -528,7 +520,7 @@ def _plan(runs: Sequence[FindingRun], include_passed: bool, limit: int) -> tuple
         for k, status in enumerate(run.statuses):
             if status is Status.PASS and not include_passed:
                 continue
-            key = (_KEEP_ORDER[status], rank)
+            key = (ATTENTION[status], rank)
             if key in whole:
                 chosen.append(run.start + k)
             elif key == part and room:
