@@ -10,6 +10,9 @@ Every *side input* (the config file, waivers, baselines, rule files, the finding
 * malformed, nested deeper than a limit, holding a duplicate key, a YAML alias, an integer of
   more than :data:`MAX_INT_DIGITS` digits, a non-finite number or an impossible date.
 
+A document capcheck wrote (a findings document, a baseline) and an evidence envelope carry a version, judged
+by :func:`version_problem`; fingerprints listed twice are found by :func:`duplicate_fingerprints`.
+
 Each problem is raised as the caller's :class:`~capcheck.core.errors.CapcheckError` subclass with the
 file and a line or JSON pointer; values echoed in messages are shortened (:func:`shorten`).
 """
