@@ -184,12 +184,18 @@ def test_a_created_baseline_follows_its_published_schema(
             "base.json: /findings/1/fingerprint: 'not-hex' does not match",
         ),
         (lambda d: d["findings"][0].update(owner="x"), "base.json: /findings/0: Additional properties are not allowed"),
-        (lambda d: d.update(capcheck_baseline="2.0"), "base.json: /capcheck_baseline: '2.0' does not match"),
-        (lambda d: d.update(as_of="2025-02-30"), "base.json: /as_of: '2025-02-30' is not a 'date'"),
         (
-            lambda d: d["findings"].append(dict(d["findings"][0])),
-            "is listed twice",
+            lambda d: d.update(capcheck_baseline="2.0"),
+            "base.json: /capcheck_baseline: version 2.0 of the baseline format is newer than this capcheck reads "
+            "(1.x, current 1.0): use the capcheck that wrote it, or a newer one",
         ),
+        (
+            lambda d: d.update(capcheck_baseline="0.9"),
+            "base.json: /capcheck_baseline: version 0.9 of the baseline format is older than this capcheck reads (1.x)",
+        ),
+        (lambda d: d.update(capcheck_baseline="1.x"), "base.json: /capcheck_baseline: not a version of the baseline"),
+        (lambda d: d.update(capcheck_baseline="1.0.1"), "base.json: /capcheck_baseline: '1.0.1' does not match"),
+        (lambda d: d.update(as_of="2025-02-30"), "base.json: /as_of: '2025-02-30' is not a 'date'"),
     ],
 )
 def test_a_baseline_against_its_schema_is_a_located_error(
@@ -203,6 +209,59 @@ def test_a_baseline_against_its_schema_is_a_located_error(
     result = run_cli(*check_argv(evidence, as_of=AS_OF), "--baseline", "base.json")
     assert result.exit_code == 2, result.stdout
     assert expected in result.stderr and "internal error" not in result.stderr
+
+
+def test_a_baseline_listing_a_fingerprint_twice_names_both_entries(
+    run_cli, copy_fixture, check_argv: Callable[..., list[str]], workdir: Path
+) -> None:
+    evidence = copy_fixture("evidence/mixed")
+    base = _baseline(run_cli, evidence, check_argv)
+    first = base["findings"][0]
+    base["findings"].insert(2, {**first, "message": "the same failure, said again"})
+    (workdir / "base.json").write_text(json.dumps(base))
+    result = run_cli(*check_argv(evidence, as_of=AS_OF), "--baseline", "base.json")
+    assert result.exit_code == 2
+    assert (
+        f"base.json: /findings/2: fingerprint {first['fingerprint']!r} is also that of /findings/0: "
+        "one entry per fingerprint" in result.stderr
+    )
+
+
+def test_baseline_create_writes_a_fingerprint_once_when_a_rule_reports_a_record_twice(
+    run_cli, copy_fixture, check_argv: Callable[..., list[str]], workdir: Path
+) -> None:
+    """A plugin rule may report one record twice (two failures, one fingerprint): the baseline written once
+    had both entries, and the next `check --baseline` refused the file capcheck had just written."""
+    evidence = copy_fixture("evidence/mixed")
+    (workdir / "twice.py").write_text(TWICE_PLUGIN)
+    argv = [*check_argv(evidence, rules=["acme."], as_of=AS_OF), "--plugin", "./twice.py"]
+    created = run_cli("baseline", "create", *argv[1:], "-o", "base.json")
+    assert created.exit_code == 0, created.stderr
+    assert "1 failure recorded in base.json" in created.stdout
+    [entry] = json.loads((workdir / "base.json").read_text())["findings"]
+    assert entry["rule_id"] == "acme.COMM-901"
+    result = run_cli(*argv, "--baseline", "base.json")
+    assert result.exit_code == 0, result.stderr
+    assert "2 baselined" in result.stdout
+
+
+TWICE_PLUGIN = """
+from capcheck import hookimpl, rule
+
+
+@rule(id="acme.COMM-901", title="Contracts are reported twice", area="COMM", severity="high",
+      kinds=["supplier-contracts"], description="Reports the first contract twice.",
+      rationale="To test one fingerprint.", remediation="None needed.")
+def twice(evidence, ctx):
+    first = evidence.records("supplier-contracts")[0]
+    yield ctx.failed(first, "one")
+    yield ctx.failed(first, "two")
+
+
+@hookimpl
+def capcheck_rules():
+    return [twice]
+"""
 
 
 @pytest.mark.parametrize("keep", [("rule_id", "kind", "record_id", "group"), ("rule_id", "record_id"), ("rule_id",)])

@@ -75,7 +75,7 @@ def test_diff_refuses_what_is_not_a_findings_document(run_cli, workdir: Path) ->
     result = run_cli("diff", "a.json", "b.json")
     assert result.exit_code == 2
     assert "a.json: not a capcheck findings document" in result.stderr
-    (workdir / "a.json").write_text('{"tool": {}, "findings": []}')
+    (workdir / "a.json").write_text('{"schema_version": "2.1", "tool": {}, "findings": []}')
     result = run_cli("diff", "a.json", "b.json")
     assert result.exit_code == 2 and "b.json:1: malformed JSON" in result.stderr
 
@@ -113,8 +113,8 @@ def test_diff_text_neutralises_control_characters(run_cli, workdir: Path) -> Non
         "fingerprint": "f" * 32,
         "evidence": {"kind": "supplier-contracts", "record_id": "C-\x1b[31m1"},
     }
-    (workdir / "old.json").write_text(json.dumps({"tool": {}, "findings": []}))
-    (workdir / "new.json").write_text(json.dumps({"tool": {}, "findings": [finding]}))
+    (workdir / "old.json").write_text(json.dumps({"schema_version": "2.1", "tool": {}, "findings": []}))
+    (workdir / "new.json").write_text(json.dumps({"schema_version": "2.1", "tool": {}, "findings": [finding]}))
     out = run_cli("diff", "old.json", "new.json").stdout
     assert "\x1b" not in out and "\x07" not in out
     assert "owner \u241b[2Jcleared\u2407" in out
@@ -133,8 +133,8 @@ def _hostile_diff(workdir: Path, n: int = 1, message: str = "x") -> None:
         }
         for i in range(n)
     ]
-    (workdir / "old.json").write_text(json.dumps({"tool": {}, "findings": []}))
-    (workdir / "new.json").write_text(json.dumps({"tool": {}, "findings": findings}))
+    (workdir / "old.json").write_text(json.dumps({"schema_version": "2.1", "tool": {}, "findings": []}))
+    (workdir / "new.json").write_text(json.dumps({"schema_version": "2.1", "tool": {}, "findings": findings}))
 
 
 def test_diff_markdown_neutralises_mentions_lines_and_controls(run_cli, workdir: Path) -> None:
@@ -173,37 +173,43 @@ def _finding(**changes: object) -> dict:
     ("content", "expected"),
     [
         (
-            json.dumps({"tool": {}, "findings": [_finding(rule_id=None)]}),
+            json.dumps({"schema_version": "2.1", "tool": {}, "findings": [_finding(rule_id=None)]}),
             "new.json: /findings/0/rule_id: 'rule_id' is missing",
         ),
         (
-            json.dumps({"tool": {}, "findings": [_finding(severity=3)]}),
+            json.dumps({"schema_version": "2.1", "tool": {}, "findings": [_finding(severity=3)]}),
             "new.json: /findings/0/severity: 'severity' is not a string: 3",
         ),
         (
-            json.dumps({"tool": {}, "findings": [_finding(message=["x"])]}),
+            json.dumps({"schema_version": "2.1", "tool": {}, "findings": [_finding(message=["x"])]}),
             "new.json: /findings/0/message: 'message' must be",
         ),
         (
-            json.dumps({"tool": {}, "findings": [_finding(evidence={"line": "x"})]}),
+            json.dumps({"schema_version": "2.1", "tool": {}, "findings": [_finding(evidence={"line": "x"})]}),
             "new.json: /findings/0/evidence/line: 'line' must be an integer or null, not 'x'",
         ),
-        (json.dumps({"tool": {}, "findings": [7]}), "new.json: /findings/0: each finding must be an object"),
         (
-            json.dumps({"tool": {}, "findings": [_finding(severity="urgent")]}),
+            json.dumps({"schema_version": "2.1", "tool": {}, "findings": [7]}),
+            "new.json: /findings/0: each finding must be an object",
+        ),
+        (
+            json.dumps({"schema_version": "2.1", "tool": {}, "findings": [_finding(severity="urgent")]}),
             "new.json: /findings/0/severity: 'severity' is 'urgent', not one of info, low, medium, high, critical",
         ),
-        ('{"tool": {}, "tool": {}, "findings": []}', "new.json: /tool: duplicate key 'tool'"),
-        ('{"tool": {}, "findings": [' + "9" * 5000 + "]}", "new.json:1: an integer of 5000 digits (at most 4300)"),
+        ('{"schema_version": "2.1", "tool": {}, "tool": {}, "findings": []}', "new.json: /tool: duplicate key 'tool'"),
         (
-            '{"tool": {}, "findings": ' + "[" * 100_000 + "]" * 100_000 + "}",
+            '{"schema_version": "2.1", "tool": {}, "findings": [' + "9" * 5000 + "]}",
+            "new.json:1: an integer of 5000 digits (at most 4300)",
+        ),
+        (
+            '{"schema_version": "2.1", "tool": {}, "findings": ' + "[" * 100_000 + "]" * 100_000 + "}",
             "new.json: nested more than 64 levels deep",
         ),
-        ('{"tool": {}, "findings": [NaN]}', "new.json:1: 'NaN' is not an allowed number"),
+        ('{"schema_version": "2.1", "tool": {}, "findings": [NaN]}', "new.json:1: 'NaN' is not an allowed number"),
     ],
 )
 def test_a_malformed_findings_document_is_a_located_error(run_cli, workdir: Path, content: str, expected: str) -> None:
-    (workdir / "old.json").write_text(json.dumps({"tool": {}, "findings": []}))
+    (workdir / "old.json").write_text(json.dumps({"schema_version": "2.1", "tool": {}, "findings": []}))
     (workdir / "new.json").write_text(content)
     result = run_cli("diff", "old.json", "new.json")
     assert result.exit_code == 2
@@ -212,8 +218,74 @@ def test_a_malformed_findings_document_is_a_located_error(run_cli, workdir: Path
 
 @pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="no FIFOs on this platform")
 def test_a_fifo_findings_document_is_refused_without_blocking(run_cli, workdir: Path) -> None:
-    (workdir / "old.json").write_text(json.dumps({"tool": {}, "findings": []}))
+    (workdir / "old.json").write_text(json.dumps({"schema_version": "2.1", "tool": {}, "findings": []}))
     os.mkfifo(workdir / "new.json")
     result = run_cli("diff", "old.json", "new.json")
     assert result.exit_code == 2
     assert "new.json: not a regular file (a pipe, socket or device), not a findings file" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("version", "expected"),
+    [
+        (
+            "3.0",
+            "new.json: /schema_version: version 3.0 of the findings document format is newer than this capcheck "
+            "reads (1.x to 2.x, current 2.1): use the capcheck that wrote it, or a newer one",
+        ),
+        ("0.9", "new.json: /schema_version: version 0.9 of the findings document format is older than this capcheck"),
+        (None, "new.json: /schema_version: missing: the version of the findings document format (1.x to 2.x"),
+        (2.1, "new.json: /schema_version: not a version of the findings document format (1.x to 2.x, e.g. '2.1'): 2.1"),
+    ],
+)
+def test_a_findings_document_of_a_format_diff_does_not_read_is_refused(
+    run_cli, workdir: Path, version: object, expected: str
+) -> None:
+    """A future document's findings may mean something else: diffing it as 2.1 reported a diff that meant nothing."""
+    (workdir / "old.json").write_text(json.dumps({"schema_version": "2.1", "tool": {}, "findings": []}))
+    doc: dict[str, object] = {"tool": {}, "findings": [_finding()]}
+    if version is not None:
+        doc["schema_version"] = version
+    (workdir / "new.json").write_text(json.dumps(doc))
+    result = run_cli("diff", "old.json", "new.json")
+    assert result.exit_code == 2 and result.stdout == ""
+    assert expected in result.stderr
+
+
+@pytest.mark.parametrize("version", ["1.0", "2.0", "2.1", "2.7"])
+def test_older_and_newer_minor_findings_documents_are_read(run_cli, workdir: Path, version: str) -> None:
+    (workdir / "old.json").write_text(json.dumps({"schema_version": version, "tool": {}, "findings": []}))
+    (workdir / "new.json").write_text(json.dumps({"schema_version": "2.1", "tool": {}, "findings": [_finding()]}))
+    result = run_cli("diff", "old.json", "new.json")
+    assert result.exit_code == 1, result.stderr
+    assert result.stdout.startswith("1 new failure, 0 fixed")
+
+
+@pytest.mark.parametrize(
+    "change", [{"status": "pass"}, {"severity": "low"}, {"rule_id": "COMM-002"}, {"status": "waived"}]
+)
+def test_one_fingerprint_twice_with_different_findings_is_refused_naming_both(
+    run_cli, workdir: Path, change: dict[str, str]
+) -> None:
+    """Keyed by fingerprint, the second finding silently replaced the first: a failure listed again as passing
+    (or at a lower severity) was reported fixed (or its severity changed) from one and the same document."""
+    findings = [_finding(fingerprint="a" * 32), _finding(), _finding(**change)]
+    (workdir / "old.json").write_text(json.dumps({"schema_version": "2.1", "tool": {}, "findings": [_finding()]}))
+    (workdir / "new.json").write_text(json.dumps({"schema_version": "2.1", "tool": {}, "findings": findings}))
+    result = run_cli("diff", "old.json", "new.json")
+    assert result.exit_code == 2 and result.stdout == ""
+    assert (
+        f"new.json: /findings/2: fingerprint '{'f' * 32}' is also that of /findings/1: the two disagree"
+        in result.stderr
+    )
+
+
+def test_one_fingerprint_twice_from_a_rule_reporting_a_record_twice_is_read_as_one(run_cli, workdir: Path) -> None:
+    # What capcheck itself writes when a plugin rule yields two failures for one record: same rule, status and
+    # severity, another message. The diff reads them as the one finding their fingerprint names.
+    findings = [_finding(message="no owner"), _finding(message="no exit plan")]
+    (workdir / "old.json").write_text(json.dumps({"schema_version": "2.1", "tool": {}, "findings": findings}))
+    (workdir / "new.json").write_text(json.dumps({"schema_version": "2.1", "tool": {}, "findings": findings[:1]}))
+    result = run_cli("diff", "old.json", "new.json")
+    assert result.exit_code == 0, result.stderr
+    assert result.stdout.startswith("0 new failures, 0 fixed, 0 changed severity, 0 newly waived, 1 persisting")

@@ -86,6 +86,7 @@ BASELINE = json.dumps(
 ).encode()
 FINDINGS = json.dumps(
     {
+        "schema_version": "2.1",
         "tool": {"name": "capcheck"},
         "as_of": "2025-04-01",
         "findings": [

@@ -171,3 +171,51 @@ def test_a_blank_text_value_is_said_to_be_blank(load, workdir: Path) -> None:
     assert load.problems("assets.json") == [
         "assets.json:1: /records/0/owner: \"  \" is blank: give a value, or leave the field out (kind 'it-assets')"
     ]
+
+
+_ASSET = {"id": "AST-1", "name": "web-01", "product": "nginx", "environment": "production", "criticality": "high"}
+
+
+@pytest.mark.parametrize(
+    ("version", "expected"),
+    [
+        (
+            "2.0",
+            "x.json: /schema_version: version 2.0 of the it-assets schema is newer than this capcheck reads (1.x, "
+            "current 1.0): export the register as version 1.x, or use a capcheck (or plugin) that has its schema",
+        ),
+        ("0.3", "x.json: /schema_version: version 0.3 of the it-assets schema is older than this capcheck reads (1.x)"),
+        ("v1", "x.json: /schema_version: not a version of the it-assets schema (1.x, e.g. '1.0'): 'v1'"),
+    ],
+)
+def test_a_schema_version_the_kind_does_not_have_is_refused(load, workdir: Path, version: str, expected: str) -> None:
+    """The envelope's schema_version was read and never checked: records of another schema were judged as 1.0's."""
+    (workdir / "x.json").write_text(json.dumps({"kind": "it-assets", "schema_version": version, "records": [_ASSET]}))
+    assert load.problems("x.json") == [expected]
+
+
+@pytest.mark.parametrize(("version", "noted"), [("1.0", False), ("1", False), ("1.0.3", False), ("1.2", True)])
+def test_a_newer_minor_schema_version_is_read_with_a_note(load, workdir: Path, version: str, noted: bool) -> None:
+    (workdir / "x.yaml").write_text(
+        f"kind: it-assets\nschema_version: '{version}'\nrecords:\n  - {json.dumps(_ASSET)}\n"
+    )
+    [info] = load("x.yaml").files
+    assert info.schema_version == version
+    expected = (
+        f"follows version {version} of the it-assets schema; this capcheck has 1.0: fields added since are read, "
+        "and no rule judges them"
+    )
+    assert info.notes == ((expected,) if noted else ())
+
+
+def test_a_kind_declares_its_schema_version(kinds: dict[str, Any], workdir: Path, load) -> None:
+    from capcheck.core.kinds import EvidenceKind, kind_problems
+
+    assert {kind.schema_version for kind in kinds.values()} == {"1.0"}
+    schema = {"type": "object", "x-capcheck-schema-version": "2.1", "properties": {"id": {"type": "string"}}}
+    kind = EvidenceKind(id="acme.roster", title="Roster", schema=schema)
+    assert kind.schema_version == "2.1" and kind_problems(kind, "acme") == []
+    bad = EvidenceKind(id="acme.roster", title="Roster", schema={**schema, "x-capcheck-schema-version": 2})
+    assert [str(p) for p in kind_problems(bad, "acme")] == [
+        "plugin 'acme': evidence kind 'acme.roster': x-capcheck-schema-version must be a version such as \"1.0\", not 2"
+    ]

@@ -6,11 +6,12 @@ import json
 from pathlib import Path
 from typing import Any
 
+from capcheck.builtins.reporters.json import FINDINGS_SCHEMA_VERSION
 from capcheck.core.errors import Problem, UsageError
 from capcheck.core.escaping.markdown import DEFAULT_LIMIT, fit_comment, md_escape, truncated_line
 from capcheck.core.escaping.terminal import terminal
 from capcheck.core.models import Severity, display_path
-from capcheck.core.side_inputs import FINDINGS_MAX_BYTES, read_json, shorten
+from capcheck.core.side_inputs import FINDINGS_MAX_BYTES, duplicate_fingerprints, read_json, shorten, version_problem
 from capcheck.core.wording import plural
 
 __all__ = ["diff_documents", "load_findings_document", "render_diff"]
@@ -28,6 +29,9 @@ _EVIDENCE: dict[str, tuple[type, str]] = {
     "line": (int, "an integer"),
 }
 _SEVERITIES = tuple(s.value for s in Severity)
+#: The oldest findings document format diff reads: a finding's fingerprint, rule, status, severity and evidence
+#: have had the same meaning (and fingerprints the same values) since 1.0.
+OLDEST_FINDINGS_MAJOR = 1
 #: The most problems one findings document reports.
 _MAX_PROBLEMS = 50
 
@@ -59,6 +63,14 @@ def load_findings_document(path: Path) -> dict[str, Any]:
         )
     if not isinstance(doc, dict) or not isinstance(doc.get("findings"), list) or "tool" not in doc:
         raise UsageError(Problem("not a capcheck findings document (capcheck check --format json)", path=shown))
+    wrong_version = version_problem(
+        doc.get("schema_version"),
+        current=FINDINGS_SCHEMA_VERSION,
+        oldest_major=OLDEST_FINDINGS_MAJOR,
+        what="findings document format",
+    )
+    if wrong_version is not None:
+        raise UsageError(Problem(wrong_version, path=shown, pointer="/schema_version"))
     problems: list[Problem] = []
     for index, finding in enumerate(doc["findings"]):
         if not isinstance(finding, dict):
@@ -104,9 +116,19 @@ def load_findings_document(path: Path) -> dict[str, Any]:
                     )
         if len(problems) >= _MAX_PROBLEMS:
             break
+    if not problems:
+        # A rule that reports one record twice gives both findings one fingerprint: a diff reads them as one
+        # as long as they agree on what it compares; two that disagree (a hand-made or merged document)
+        # would be classified by whichever came last.
+        problems = duplicate_fingerprints(doc["findings"], shown, same=_compared)
     if problems:
-        raise UsageError(problems)
+        raise UsageError(problems[:_MAX_PROBLEMS])
     return doc
+
+
+def _compared(f: dict[str, Any]) -> tuple[Any, ...]:
+    """What a diff compares of a finding, besides its fingerprint (its message aside)."""
+    return (f["rule_id"], f["status"] in _FAILING and f["status"], f["severity"])
 
 
 def _entry(f: dict[str, Any]) -> dict[str, Any]:

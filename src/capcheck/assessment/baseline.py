@@ -16,7 +16,14 @@ from typing import TYPE_CHECKING, Any
 
 from capcheck.core.errors import ConfigError, Problem
 from capcheck.core.models import RunResult, Status, Summary, display_path
-from capcheck.core.side_inputs import BASELINE_MAX_BYTES, elide, first_errors, read_json
+from capcheck.core.side_inputs import (
+    BASELINE_MAX_BYTES,
+    duplicate_fingerprints,
+    elide,
+    first_errors,
+    read_json,
+    version_problem,
+)
 
 if TYPE_CHECKING:  # annotations only
     from capcheck.core.models import Outcome
@@ -59,11 +66,17 @@ class BaselineReport:
 
 
 def baseline_document(result: RunResult) -> dict[str, Any]:
-    """The baseline file's content: every current failure, keyed by fingerprint, sorted."""
+    """The baseline file's content: every current failure, keyed by fingerprint, sorted.
+
+    One entry per fingerprint: a rule that reports one record twice gives both failures one fingerprint,
+    which one entry baselines (a second would make the file one :func:`load_baseline` refuses).
+    """
     entries = []
+    written: set[str] = set()
     for f in result.findings:
-        if f.status is not Status.FAIL:
+        if f.status is not Status.FAIL or f.fingerprint in written:
             continue
+        written.add(f.fingerprint)
         ev = f.evidence
         entries.append(
             {
@@ -101,6 +114,11 @@ def load_baseline(path: Path) -> dict[str, dict[str, Any]]:
         raise ConfigError(
             Problem("not a capcheck baseline (create one with 'capcheck baseline create')", path=shown, pointer="")
         )
+    wrong_version = version_problem(
+        doc["capcheck_baseline"], current=BASELINE_VERSION, oldest_major=1, what="baseline format"
+    )
+    if wrong_version is not None:
+        raise ConfigError(Problem(wrong_version, path=shown, pointer="/capcheck_baseline"))
     schema = load_schema("baseline")
     problems: list[Problem] = []
     # The compiled validator checks a valid file in one call (a baseline of a large register lists
@@ -119,16 +137,10 @@ def load_baseline(path: Path) -> dict[str, dict[str, Any]]:
         ]
     if problems:
         raise ConfigError(problems[:_MAX_PROBLEMS])
-    out: dict[str, dict[str, Any]] = {}
-    for i, entry in enumerate(doc["findings"]):
-        if entry["fingerprint"] in out:
-            problems.append(
-                Problem(f"fingerprint {entry['fingerprint']} is listed twice", path=shown, pointer=f"/findings/{i}")
-            )
-        out[entry["fingerprint"]] = entry
+    problems = duplicate_fingerprints(doc["findings"], shown)
     if problems:
         raise ConfigError(problems[:_MAX_PROBLEMS])
-    return out
+    return {entry["fingerprint"]: entry for entry in doc["findings"]}
 
 
 def apply_baseline(

@@ -25,7 +25,7 @@ from capcheck.core.kinds import EvidenceKind
 from capcheck.core.loading import HEAD_BYTES, Document, Enricher, LoadContext, Loader, SourceFile
 from capcheck.core.mapping import FileMapping, apply_to_document
 from capcheck.core.models import EvidenceFileInfo, EvidenceRef, display_path
-from capcheck.core.side_inputs import Named, elide, read_bounded, shorten
+from capcheck.core.side_inputs import Named, elide, read_bounded, shorten, version_problem
 from capcheck.core.wording import did_you_mean
 
 if TYPE_CHECKING:
@@ -682,6 +682,10 @@ def _validate(source: SourceFile, doc: Document, kinds: Mapping[str, EvidenceKin
         return [
             source.problem(f"unknown evidence kind {shorten(doc.kind)}{hint} (known kinds: {known})", pointer="/kind")
         ]
+    if doc.schema_version is not None and doc.schema_version != kind.schema_version:
+        wrong = _check_version(doc, kind)
+        if wrong is not None:
+            return [source.problem(wrong, pointer="/schema_version")]
     records = doc.records
     pointers = doc.pointers
     if pointers is not None:
@@ -756,6 +760,40 @@ def _validate(source: SourceFile, doc: Document, kinds: Mapping[str, EvidenceKin
     if count > MAX_ERRORS_PER_FILE:
         problems.append(source.problem(f"... and {count - MAX_ERRORS_PER_FILE} more schema errors in this file"))
     return problems
+
+
+def _check_version(doc: Document, kind: EvidenceKind) -> str | None:
+    """Why the document's ``schema_version`` is not one the kind's schema judges, or None.
+
+    Another major is refused (its records follow a schema capcheck does not have, so they would be judged
+    against the wrong one); a newer minor is read, with a note that fields it added are not judged.
+    """
+    version = doc.schema_version
+    current = kind.schema_version
+    major = current.split(".", 1)[0]
+    wrong = version_problem(
+        version,
+        current=current,
+        oldest_major=int(major),
+        what=f"{kind.id} schema",
+        newer=f"export the register as version {major}.x, or use a capcheck (or plugin) that has its schema",
+    )
+    if wrong is not None:
+        return wrong
+    assert version is not None
+    if _minor(version) > _minor(current):
+        doc.notes = (
+            *doc.notes,
+            f"follows version {version} of the {kind.id} schema; this capcheck has {current}: "
+            "fields added since are read, and no rule judges them",
+        )
+    return None
+
+
+def _minor(version: str) -> int:
+    """The minor of a version (0 where it gives none); a patch adds no field."""
+    parts = version.split(".")
+    return int(parts[1]) if len(parts) > 1 else 0
 
 
 #: Records validated per call when a file's schema errors are listed (see :func:`_errors_by_batch`).

@@ -21,11 +21,12 @@ from capcheck.core.dates import is_date
 from capcheck.core.errors import Problem
 from capcheck.core.hookspecs import hookimpl
 from capcheck.core.resources import data_dir
-from capcheck.core.side_inputs import shorten
+from capcheck.core.side_inputs import is_version, shorten
 from capcheck.core.wording import suggestion
 
 __all__ = [
     "CONFIG_OWNER",
+    "DEFAULT_KIND_VERSION",
     "KIND_ID",
     "EvidenceKind",
     "FieldType",
@@ -35,6 +36,9 @@ __all__ = [
     "extend_kinds",
     "kind_problems",
 ]
+
+#: The version of a kind's schema that declares none (every built-in kind's).
+DEFAULT_KIND_VERSION = "1.0"
 
 #: How a CSV cell is typed: one of these, from the schema property's ``type``.
 FieldType = str  # "string" | "integer" | "number" | "boolean" | "array:<item type>"
@@ -149,6 +153,14 @@ class EvidenceKind:
         return tuple(str(f) for f in self.schema.get("x-capcheck-past-dates", ()))
 
     @property
+    def schema_version(self) -> str:
+        """The version of the kind's schema (schema ``x-capcheck-schema-version``; ``"1.0"`` when it says none).
+
+        An evidence file's ``schema_version`` of another major is refused: it follows a schema this one is not.
+        """
+        return str(self.schema.get("x-capcheck-schema-version", DEFAULT_KIND_VERSION))
+
+    @property
     def required(self) -> Sequence[str]:
         """The fields every record must have."""
         return tuple(self.schema.get("required", ()))
@@ -197,6 +209,16 @@ def kind_problems(kind: EvidenceKind, owner: str) -> list[Problem]:
         )
     if not isinstance(kind.schema, Mapping):
         problems.append(Problem(f"{where}: the schema must be a JSON object, not {type(kind.schema).__name__}"))
+        return problems
+    declared = kind.schema.get("x-capcheck-schema-version", DEFAULT_KIND_VERSION)
+    if not is_version(declared):
+        problems.append(
+            Problem(
+                f'{where}: x-capcheck-schema-version must be a version such as "1.0", not {shorten(declared)}',
+                path=kind.schema_file,
+                pointer="/x-capcheck-schema-version" if kind.schema_file is not None else None,
+            )
+        )
         return problems
     return problems + _schema_problems(kind.schema, where, kind.schema_file)
 

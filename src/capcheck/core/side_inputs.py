@@ -10,6 +10,9 @@ Every *side input* (the config file, waivers, baselines, rule files, the finding
 * malformed, nested deeper than a limit, holding a duplicate key, a YAML alias, an integer of
   more than :data:`MAX_INT_DIGITS` digits, a non-finite number or an impossible date.
 
+A document capcheck wrote (a findings document, a baseline) and an evidence envelope carry a version, judged
+by :func:`version_problem`; fingerprints listed twice are found by :func:`duplicate_fingerprints`.
+
 Each problem is raised as the caller's :class:`~capcheck.core.errors.CapcheckError` subclass with the
 file and a line or JSON pointer; values echoed in messages are shortened (:func:`shorten`).
 """
@@ -45,9 +48,11 @@ __all__ = [
     "SideDocument",
     "check_tree",
     "decode_strict",
+    "duplicate_fingerprints",
     "elide",
     "escape_token",
     "first_errors",
+    "is_version",
     "parse_json",
     "parse_toml",
     "parse_yaml",
@@ -55,6 +60,7 @@ __all__ = [
     "read_document",
     "read_json",
     "shorten",
+    "version_problem",
 ]
 
 _MIB = 1 << 20
@@ -515,3 +521,82 @@ def iso_dates(value: Any) -> Any:
     if isinstance(value, datetime | date | time):
         return value.isoformat()
     return value
+
+
+# ---------------------------------------------------------------------------------------------
+# Versions and identities of what capcheck wrote (findings documents, baselines) and of evidence
+# ---------------------------------------------------------------------------------------------
+
+_VERSION = re.compile(r"(0|[1-9][0-9]{0,5})(?:\.[0-9]{1,6}){0,2}")
+
+
+def is_version(value: object) -> bool:
+    """Whether ``value`` is a version string: ``MAJOR[.MINOR[.PATCH]]`` (``"2.1"``)."""
+    return isinstance(value, str) and _VERSION.fullmatch(value) is not None
+
+
+def version_problem(
+    value: object,
+    *,
+    current: str,
+    oldest_major: int,
+    what: str,
+    newer: str = "use the capcheck that wrote it, or a newer one",
+) -> str | None:
+    """Why ``value`` is not a version this capcheck reads, or None when it is one.
+
+    A version is ``MAJOR[.MINOR[.PATCH]]`` (``"2.1"``); only its major counts: a major from
+    ``oldest_major`` to that of ``current`` is read (a newer minor only adds members), one newer than
+    ``current``'s is of a format this capcheck does not know, and one older than ``oldest_major`` is no
+    longer read. Both would be judged against the wrong shape, so the caller refuses them.
+
+    :param what: what the version is of, for messages ("findings document format").
+    :param newer: what to do about a newer major, for messages.
+    """
+    newest = int(current.split(".", 1)[0])
+    readable = f"{oldest_major}.x" if oldest_major == newest else f"{oldest_major}.x to {newest}.x"
+    if value is None:
+        return f"missing: the version of the {what} ({readable}, e.g. {current!r})"
+    if not isinstance(value, str) or not is_version(value):
+        return f"not a version of the {what} ({readable}, e.g. {current!r}): {shorten(value)}"
+    major = int(value.split(".", 1)[0])
+    if major > newest:
+        return (
+            f"version {value} of the {what} is newer than this capcheck reads ({readable}, current {current}): " + newer
+        )
+    if major < oldest_major:
+        return f"version {value} of the {what} is older than this capcheck reads ({readable})"
+    return None
+
+
+def duplicate_fingerprints(
+    entries: Iterable[Any], path: str, *, at: str = "/findings", same: Callable[[dict[str, Any]], Any] | None = None
+) -> list[Problem]:
+    """A problem for each entry of ``entries`` (objects with a ``fingerprint``) whose fingerprint an earlier
+    entry has: fingerprints key baselines and diffs, so a second entry would silently replace the first.
+    Each problem is at the later entry's pointer and names the earlier one's (``at`` is the list's pointer).
+
+    :param same: when given, a repeat is allowed if ``same`` gives the same value for both entries (what the
+        caller reads of them agrees, so either may stand for both); only a disagreeing repeat is a problem.
+    """
+    first: dict[Any, tuple[int, dict[str, Any]]] = {}
+    problems: list[Problem] = []
+    for index, entry in enumerate(entries):
+        fingerprint = entry.get("fingerprint") if isinstance(entry, dict) else None
+        if not isinstance(fingerprint, str):
+            continue
+        earlier, kept = first.setdefault(fingerprint, (index, entry))
+        if earlier == index or (same is not None and same(kept) == same(entry)):
+            continue
+        cause = "one entry per fingerprint" if same is None else "the two disagree, and a fingerprint names one finding"
+        problems.append(
+            Problem(
+                f"fingerprint {shorten(fingerprint)} is also that of {at}/{earlier}: {cause} "
+                "(a hash of its rule, kind, record id and group)",
+                path=path,
+                pointer=f"{at}/{index}",
+            )
+        )
+        if len(problems) >= MAX_SCHEMA_PROBLEMS:
+            break
+    return problems
