@@ -74,6 +74,11 @@ def test_wrong_shapes(load, copy_fixture: Callable[..., Path], fixture: str, exp
         ('{"kind": "it-assets", "records": "AST-1"}', "x.json:1: /records: 'records' must be a list, not a string"),
         ('{"kind": "it-assets", "records": [], "source": 1}', "x.json:1: /source: 'source' must be a string"),
         (
+            '{"kind": "it-assets", "records": [], "schema_version": 1.0}',
+            "x.json:1: /schema_version: 'schema_version'"
+            " must be a string: quote it (YAML and TOML read 1.0 unquoted as a number)",
+        ),
+        (
             '{"kind": "it-assets", "records": [],\n "collected_on": "last tuesday"}',
             "x.json:2: /collected_on: 'collected_on' must be an ISO date (YYYY-MM-DD), not 'last tuesday'",
         ),

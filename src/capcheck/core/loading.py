@@ -278,7 +278,9 @@ def from_envelope(
         if key == "collected_on" and isinstance(value, date | datetime):
             value = value.isoformat()[:10]
         if not isinstance(value, str):
-            problems.append(source.problem(f"'{key}' must be a string", line=key_line(key), pointer=f"/{key}"))
+            # An unquoted 1.10 is the number 1.1 by the time it is here: say to quote it, never guess the text.
+            hint = ": quote it (YAML and TOML read 1.0 unquoted as a number)" if type(value) in (int, float) else ""
+            problems.append(source.problem(f"'{key}' must be a string{hint}", line=key_line(key), pointer=f"/{key}"))
             continue
         if key == "collected_on":
             try:
