@@ -187,3 +187,29 @@ def test_run_rule_gives_typed_findings_of_one_rule() -> None:
         Status.FAIL,
         "C-1",
     )
+
+
+def test_a_rule_failing_one_record_twice_fails_its_case() -> None:
+    """Two failures of one record share a fingerprint, which waivers, baselines and diff tell failures apart
+    by: the harness says so, so that a plugin's own tests catch it before a user's baseline does."""
+    from capcheck import rule
+    from capcheck.app.harness import compare
+
+    @rule(id="acme.COMM-902", title="Contracts are reported twice", area="COMM", severity="high",
+          kinds=["supplier-contracts"], description="Reports each contract twice.",
+          rationale="To test one fingerprint.", remediation="None needed.")  # fmt: skip
+    def twice(evidence, ctx):  # type: ignore[no-untyped-def]  # a test rule, as a plugin author writes one
+        for contract in evidence.records("supplier-contracts"):
+            yield ctx.failed(contract, "no owner")
+            yield ctx.failed(contract, "no review")
+
+    records = {
+        "supplier-contracts": [
+            {"id": "C-1", "title": "A", "supplier": "S", "value": 1, "start_date": "2020-01-01", "status": "active"}
+        ]
+    }
+    findings = run_rule(twice, records, as_of=date(2026, 11, 25))
+    assert [f.status for f in findings] == [Status.FAIL, Status.FAIL]
+    assert not [line for line in compare({}, findings[:1]) if "twice" in line]  # one failure: only unexpected
+    [line] = [line for line in compare({}, findings) if "twice" in line]
+    assert line.startswith("C-1: failed twice ('no owner', then 'no review'): a rule gives one outcome per record")

@@ -187,9 +187,18 @@ def compare(expect: Mapping[str, Expectation], findings: Sequence[Finding]) -> l
     different expected finding, and an unexpected ``fail``/``error`` (or a rule-wide skip)."""
     mismatches: list[str] = []
     seen: set[str] = set()
+    failed: dict[str, Finding] = {}  # by fingerprint: what waivers, baselines and diff tell failures apart by
     for f in findings:
         key = _key(f)
         seen.add(key)
+        if f.status is Status.FAIL:
+            first = failed.setdefault(f.fingerprint, f)
+            if first is not f:
+                mismatches.append(
+                    f"{key}: failed twice ({first.message!r}, then {f.message!r}): a rule gives one outcome per"
+                    " record (and group), its problems in one message; a waiver or baseline entry names a failure"
+                    " by its fingerprint, which two failures of one record share"
+                )
         wanted = expect.get(key)
         got = f"{f.status.value}: {f.message}"
         if wanted is None:
