@@ -4,8 +4,8 @@ GitHub-flavoured Markdown: a headline result, a status-by-severity table, a per-
 scorecard (when a scorecard has been computed), the waivers that need attention (expiring, unused,
 expired) and the baseline's matched / new / fixed counts, then the failures and errors most important
 first (errors, then failures from critical to info, each by area in the review's order), capped at
-:data:`MAX_LISTED` with what was left out counted by severity. Waived and baselined failures are counted, and listed apart
-(collapsed), never among the failures to fix.
+:data:`MAX_LISTED` with what was left out counted by severity. Waived and baselined failures are
+counted, and listed apart (collapsed), never among the failures to fix.
 
 Evidence values (record ids, groups, messages) are untrusted:
 :func:`capcheck.core.escaping.markdown.md_escape` neutralises Markdown and HTML in them, keeps them on
@@ -414,7 +414,8 @@ class _Few:
 @dataclass(frozen=True)
 class _Listed:
     """What the report lists of the findings, gathered once: counts by (status, severity), the failures and
-    errors (most important first: errors, then failures critical to info), the accepted failures (area by area) and the skips (in order)."""
+    errors (most important first: errors, then failures critical to info), the accepted failures (area by
+    area) and the skips (in order)."""
 
     counts: dict[tuple[str, str], int]
     bad: _Few
