@@ -2,9 +2,9 @@
 
 The example's evidence fails rules in every area. Each format is rendered from one run and the
 areas of its findings are read back in the order the format lists them: the archival formats
-(JSON, CSV, SARIF, JUnit, Markdown) list them area by area in the review's order; the views a person
-reads from the top (the terminal, the HTML report's table, and the CI annotations, capped per step) put
-the most severe first and, within a severity, the review's order.
+(JSON, CSV, SARIF, JUnit) list them area by area in the review's order; the views a person reads from
+the top (the terminal, the HTML report's table, the Markdown report's failures, and the CI annotations,
+capped per step) put the most severe first and, within a severity, the review's order.
 """
 
 from __future__ import annotations
@@ -75,11 +75,9 @@ def test_archival_formats_list_areas_in_the_review_order(reports: dict[str, str]
         "csv": [row["area"] for row in csv.DictReader(io.StringIO(reports["csv"]))],
         "sarif": [_area_of(r["ruleId"]) for r in json.loads(reports["sarif"])["runs"][0]["results"]],
         "junit": [s.get("name", "").split()[0] for s in ET.fromstring(reports["junit"]).iter("testsuite")],
-        "markdown": [_area_of(m) for m in re.findall(r"\| `([A-Z][\w.]*-\d{3})` \|", _markdown(reports["markdown"]))],
     }
-    for name, areas in orders.items():
-        # The Markdown report is cut to fit a pull-request comment: it reaches fewer areas.
-        _in_review_order(areas, review, at_least=3 if name == "markdown" else len(review))
+    for areas in orders.values():
+        _in_review_order(areas, review, at_least=len(review))
     summary = list(json.loads(reports["json"])["summary"]["by_area"])
     assert summary == sorted(summary, key=review.__getitem__)
 
@@ -106,6 +104,28 @@ def test_the_html_report_puts_the_most_important_first_then_the_review_order(
     critical = [r for r in rows if r[:2] == ["fail", "critical"]]
     assert critical and rows[: len(critical)] == critical
     assert len({r[2] for r in critical}) >= 2, "the review's order is held within a severity"
+
+
+def test_the_markdown_report_lists_the_most_important_failures_first_then_the_review_order(
+    reports: dict[str, str], review: dict[str, int]
+) -> None:
+    """A pull-request comment lists 50 of the example's 1,199 failures: they were the first 50 area by area (all
+    ROLE, none of the 18 critical failures); now errors, then failures most severe first, each severity in the
+    review's order of areas, and the note says by severity what the cap left out."""
+    failures = _markdown(reports["markdown"])
+    rows = re.findall(r"^\| (\*\*error\*\*|fail) \| (\w+) \| `([A-Z]+)-\d{3}` \|", failures, re.M)
+    keys = [(status == "fail", -RANK[sev], review[area]) for status, sev, area in rows]
+    assert keys == sorted(keys), rows
+    summary = json.loads(reports["json"])["summary"]
+    assert len(rows) == 50 < summary["by_status"]["fail"]
+    critical = [r for r in rows if r[1] == "critical"]
+    assert len(critical) == 18 and rows[:18] == critical
+    assert len({r[2] for r in critical}) >= 2, "the review's order is held within a severity"
+    assert "#### Critical failures (18)" in failures
+    left_out = re.search(r"truncated: (\d+) more findings.*Left out: (.*)\.$", failures, re.M)
+    assert left_out, failures[-600:]
+    named = dict((m[2], int(m[1])) for m in re.finditer(r"(\d+) (\w+) failures?", left_out[2]))
+    assert "critical" not in named and sum(named.values()) == int(left_out[1])
 
 
 def _html_rows(page: str) -> list[list[object]]:

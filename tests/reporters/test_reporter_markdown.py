@@ -116,6 +116,36 @@ def test_failures_are_capped(default_result: RunResult, options: RenderOptions) 
     assert len(listed) == MAX_LISTED
 
 
+def test_failures_are_listed_most_important_first_and_the_cap_counts_what_it_left_out(
+    default_result: RunResult, options: RenderOptions
+) -> None:
+    """An error and a critical failure in areas late in the review's order (DELIV, INFRA: after COMM) are
+    listed before the high failures; what the cap leaves out is counted by status and severity."""
+    high = _failures(MAX_LISTED + 2)
+    low = tuple(dataclasses.replace(f, severity=Severity.LOW, fingerprint="l" + f.fingerprint) for f in high[:3])
+    late = dataclasses.replace(high[0], area="INFRA", rule_id="INFRA-001", fingerprint="c" * 32)
+    findings = (
+        *high,
+        *low,
+        dataclasses.replace(late, severity=Severity.CRITICAL),
+        dataclasses.replace(
+            late, area="DELIV", rule_id="DELIV-001", status=Status.ERROR, severity=Severity.MEDIUM, fingerprint="e" * 32
+        ),
+    )
+    text = render_markdown(dataclasses.replace(default_result, findings=findings), options)
+    rows = [r.split(" | ")[:3] for r in _table_rows(text) if r.startswith(("| fail |", "| **error** |"))]
+    assert rows[:3] == [
+        ["| **error**", "medium", "`DELIV-001`"],
+        ["| fail", "critical", "`INFRA-001`"],
+        ["| fail", "high", "`COMM-004`"],
+    ]
+    assert len(rows) == MAX_LISTED
+    headings = re.findall(r"^#### (.*)$", text, re.M)
+    assert headings == ["Errors in medium rules (1)", "Critical failures (1)", f"High failures ({MAX_LISTED + 2})"]
+    assert "truncated: 7 more findings, see the full report (`--format json`, `html` or `csv`). " in text
+    assert "Left out: 4 high failures, 3 low failures." in text
+
+
 def test_empty(empty_result: RunResult, options: RenderOptions) -> None:
     text = render_markdown(empty_result, options)
     assert "NOT JUDGED" in text.splitlines()[0]

@@ -1,6 +1,9 @@
 """The oracle: the markdown reporter as it rendered before it streamed (main at 372a027), kept verbatim.
 
-The streaming writer is held byte-identical to it (tests/reporters/test_streaming.py).
+The streaming writer is held byte-identical to it (tests/reporters/test_streaming.py). Changed since, as the
+writer was: the failures and errors are listed most important first (errors, then failures critical to info;
+within one, by area in the review's order), headed by status and severity, and the cap's note counts what it
+left out by severity (branch mdorder).
 
 The built-in Markdown reporter: a pull-request comment or GitHub job summary.
 
@@ -19,6 +22,8 @@ whole report stays under ``RenderOptions.markdown_limit`` characters (``--markdo
 """
 
 from __future__ import annotations
+
+from collections import Counter
 
 from capcheck.core.escaping.markdown import fit_comment, md_escape, truncated_line
 from capcheck.core.models import Finding, RunResult, Severity, Status
@@ -209,21 +214,42 @@ def _where(f: Finding) -> str:
     return " \u00b7 ".join(parts)
 
 
+_ATTENTION = {"error": 0, "fail": 1}
+_NOUN = {"error": "error", "fail": "failure"}
+
+
 def _failures(result: RunResult, most: int) -> list[str]:
-    titles = {a.id: a.title for a in result.areas}
     order = {a.id: (a.order, a.id) for a in result.areas}
     bad = [f for f in result.findings if f.status in (Status.FAIL, Status.ERROR)]
     if not bad:
         return []
-    bad.sort(key=lambda f: (order.get(f.area, (1000, f.area)), f.status is not Status.ERROR, f.sort_key()))
-    lines = [f"### Failures and errors ({len(bad)})"]
+    bad.sort(
+        key=lambda f: (
+            _ATTENTION[f.status.value],
+            -f.severity.rank,
+            order.get(f.area, (1000, f.area)),
+            f.sort_key(),
+        )
+    )
+    groups = Counter((f.status.value, f.severity.value) for f in bad)
+    lines = [
+        f"### Failures and errors ({len(bad)})",
+        "",
+        "_Most important first: errors, then failures from critical to info, each by area in the review's order._",
+    ]
     current = None
     for f in bad[:most]:
-        if f.area != current:
-            current = f.area
+        group = (f.status.value, f.severity.value)
+        if group != current:
+            current = group
+            heading = (
+                f"Errors in {f.severity.value} rules"
+                if f.status is Status.ERROR
+                else f"{f.severity.value.capitalize()} failures"
+            )
             lines += [
                 "",
-                f"#### {_code(f.area)} {md_escape(titles.get(f.area, ''))}".rstrip(),
+                f"#### {heading} ({groups[group]})",
                 "",
                 "| Status | Severity | Rule | Location | Message |",
                 "|---|---|---|---|---|",
@@ -232,7 +258,12 @@ def _failures(result: RunResult, most: int) -> list[str]:
         message = md_escape(f.message, MAX_MESSAGE)
         lines.append(f"| {status} | {f.severity.value} | {_code(f.rule_id)} | {_where(f)} | {message} |")
     if len(bad) > most:
-        lines += ["", truncated_line(len(bad) - most)]
+        left = Counter((f.status.value, f.severity.value) for f in bad[most:])
+        named = ", ".join(
+            f"{n} {sev} {_NOUN[st]}{'' if n == 1 else 's'}"
+            for (st, sev), n in sorted(left.items(), key=lambda x: (_ATTENTION[x[0][0]], -Severity(x[0][1]).rank))
+        )
+        lines += ["", f"{truncated_line(len(bad) - most)} Left out: {named}."]
     return lines
 
 

@@ -2,9 +2,10 @@
 
 GitHub-flavoured Markdown: a headline result, a status-by-severity table, a per-area table, the
 scorecard (when a scorecard has been computed), the waivers that need attention (expiring, unused,
-expired) and the baseline's matched / new / fixed counts, then the failures and errors grouped by
-area, capped at :data:`MAX_LISTED`. Waived and baselined failures are counted, and listed apart
-(collapsed), never among the failures to fix.
+expired) and the baseline's matched / new / fixed counts, then the failures and errors most important
+first (errors, then failures from critical to info, each by area in the review's order), capped at
+:data:`MAX_LISTED` with what was left out counted by severity. Waived and baselined failures are
+counted, and listed apart (collapsed), never among the failures to fix.
 
 Evidence values (record ids, groups, messages) are untrusted:
 :func:`capcheck.core.escaping.markdown.md_escape` neutralises Markdown and HTML in them, keeps them on
@@ -19,13 +20,14 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
-from itertools import pairwise
+from itertools import chain, islice, pairwise
 
 from capcheck.core.escaping.markdown import fit_comment, md_escape, truncated_line
 from capcheck.core.hookspecs import hookimpl
 from capcheck.core.models import Finding, RunResult, Severity, Status
 from capcheck.core.outcomes import Findings
 from capcheck.core.reporting import (
+    ATTENTION,
     ByteStream,
     FindingRun,
     FirstFew,
@@ -220,18 +222,39 @@ def _where(f: Finding) -> str:
     return " \u00b7 ".join(parts)
 
 
-def _failures(result: RunResult, bad: _Few, most: int) -> list[str]:
-    titles = {a.id: a.title for a in result.areas}
+#: What the findings of each status are called in the failures' headings and in the note of what was left out.
+_NOUN = {Status.ERROR: "error", Status.FAIL: "failure"}
+
+
+def _heading(status: Status, severity: Severity) -> str:
+    """A group of the failures section: ``Critical failures``, ``Errors in high rules``."""
+    if status is Status.ERROR:
+        return f"Errors in {severity.value} rules"
+    return f"{severity.value.capitalize()} failures"
+
+
+def _failures(bad: _Few, counts: dict[tuple[str, str], int], most: int) -> list[str]:
+    """The failures and errors, most important first (:data:`~capcheck.core.reporting.ATTENTION`, then
+    severity; within one, the review's order of areas): a heading per status and severity, and what the cap
+    left out counted by status and severity."""
     if not bad.count:
         return []
-    lines = [f"### Failures and errors ({bad.count})"]
+    lines = [
+        f"### Failures and errors ({bad.count})",
+        "",
+        "_Most important first: errors, then failures from critical to info, each by area in the review's order._",
+    ]
     current = None
+    shown: Counter[tuple[Status, Severity]] = Counter()
     for f in bad.items[:most]:
-        if f.area != current:
-            current = f.area
+        group = (f.status, f.severity)
+        shown[group] += 1
+        if group != current:
+            current = group
+            n = counts.get((f.status.value, f.severity.value), 0)
             lines += [
                 "",
-                f"#### {_code(f.area)} {md_escape(titles.get(f.area, ''))}".rstrip(),
+                f"#### {_heading(f.status, f.severity)} ({n})",
                 "",
                 "| Status | Severity | Rule | Location | Message |",
                 "|---|---|---|---|---|",
@@ -240,7 +263,13 @@ def _failures(result: RunResult, bad: _Few, most: int) -> list[str]:
         message = md_escape(f.message, MAX_MESSAGE)
         lines.append(f"| {status} | {f.severity.value} | {_code(f.rule_id)} | {_where(f)} | {message} |")
     if bad.count > most:
-        lines += ["", truncated_line(bad.count - most)]
+        left = [
+            plural(n - shown[(status, sev)], f"{sev.value} {_NOUN[status]}")
+            for status in (Status.ERROR, Status.FAIL)
+            for sev in reversed(Severity)
+            if (n := counts.get((status.value, sev.value), 0)) > shown[(status, sev)]
+        ]
+        lines += ["", f"{truncated_line(bad.count - most)} Left out: {', '.join(left)}."]
     return lines
 
 
@@ -385,7 +414,8 @@ class _Few:
 @dataclass(frozen=True)
 class _Listed:
     """What the report lists of the findings, gathered once: counts by (status, severity), the failures and
-    errors (area by area, errors first), the accepted failures (area by area) and the skips (in order)."""
+    errors (most important first: errors, then failures critical to info), the accepted failures (area by
+    area) and the skips (in order)."""
 
     counts: dict[tuple[str, str], int]
     bad: _Few
@@ -412,7 +442,9 @@ def _gather(result: RunResult) -> _Listed:
     def area(f: Finding) -> tuple[int, str]:
         return order.get(f.area, (1000, f.area))
 
-    bad: FirstFew[Finding] = FirstFew(MAX_LISTED, lambda f: (area(f), f.status is not Status.ERROR, f.sort_key()))
+    bad: FirstFew[Finding] = FirstFew(
+        MAX_LISTED, lambda f: (ATTENTION[f.status], -f.severity.rank, area(f), f.sort_key())
+    )
     accepted: FirstFew[Finding] = FirstFew(MAX_LISTED, lambda f: (area(f), f.sort_key()))
     skips: FirstFew[Finding] = FirstFew(MAX_LISTED, lambda f: 0)  # the same key: in the findings' order
     for f in findings:
@@ -432,16 +464,18 @@ _ACCEPTED = (Status.WAIVED, Status.BASELINED)
 def _from_statuses(findings: Findings, runs: Sequence[FindingRun], counts: dict[tuple[str, str], int]) -> _Listed:
     """:func:`_gather` for a run's findings: the indices of the first of each list from the statuses."""
     most = MAX_LISTED
-    bad: list[int] = []
     accepted: list[int] = []
     skips: list[int] = []
-    errors: list[int] = []  # of the area being read: they come before its failures
-    failures: list[int] = []
-    for run, following in zip(runs, [*runs[1:], None], strict=True):
+    # A run's failures (or errors) are one segment in the findings' order, and the runs come area by area:
+    # sorting the segments (stable) by status and severity lists the failures most important first.
+    segments: list[tuple[int, int, int, list[int]]] = []
+    for n, run in enumerate(runs):
         start = run.start
+        failures: list[int] = []
+        errors: list[int] = []
         for k, status in enumerate(run.statuses):
             if status is Status.FAIL:
-                if len(failures) < most:
+                if len(failures) < most:  # no more of one segment can be listed
                     failures.append(start + k)
             elif status is Status.ERROR:
                 if len(errors) < most:
@@ -451,19 +485,19 @@ def _from_statuses(findings: Findings, runs: Sequence[FindingRun], counts: dict[
                     accepted.append(start + k)
             elif status is Status.SKIP and len(skips) < most:
                 skips.append(start + k)
-        if following is None or following.area != run.area:
-            bad.extend((errors + failures)[: most - len(bad)])
-            errors.clear()
-            failures.clear()
+        rank = -run.severity.rank
+        segments += [(ATTENTION[s], rank, n, ix) for s, ix in ((Status.ERROR, errors), (Status.FAIL, failures)) if ix]
+    segments.sort(key=lambda seg: seg[:3])
+    bad = list(islice(chain.from_iterable(ix for *_, ix in segments), most))
 
     def total(*statuses: Status) -> int:
         return sum(n for (status, _), n in counts.items() if status in {s.value for s in statuses})
 
     return _Listed(
         counts,
-        _Few([findings[i] for i in bad], total(Status.FAIL, Status.ERROR)),
-        _Few([findings[i] for i in accepted], total(*_ACCEPTED)),
-        _Few([findings[i] for i in skips], total(Status.SKIP)),
+        _Few(list(findings.picked(bad)), total(Status.FAIL, Status.ERROR)),
+        _Few(list(findings.picked(accepted)), total(*_ACCEPTED)),
+        _Few(list(findings.picked(skips)), total(Status.SKIP)),
     )
 
 
@@ -500,7 +534,7 @@ def _render(result: RunResult, listed: _Listed, most: int) -> str:
     baseline = _baseline(result, min(most, MAX_FIXED))
     if baseline:
         lines += ["", *baseline]
-    failures = _failures(result, listed.bad, most)
+    failures = _failures(listed.bad, listed.counts, most)
     if failures:
         lines += ["", *failures]
     accepted = _accepted(listed.accepted, most)
