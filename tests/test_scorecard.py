@@ -245,7 +245,9 @@ def test_an_attested_not_achieved_manual_criterion_makes_level_1() -> None:
         (AS_OF - timedelta(days=366), None, False),
         (AS_OF - timedelta(days=10), AS_OF.isoformat(), True),  # expires_on is the last day it counts
         (AS_OF - timedelta(days=10), (AS_OF - timedelta(days=1)).isoformat(), False),
-        (AS_OF - timedelta(days=400), (AS_OF + timedelta(days=1)).isoformat(), True),  # expires_on wins
+        (AS_OF - timedelta(days=400), (AS_OF + timedelta(days=1)).isoformat(), False),  # at most a year counts
+        (AS_OF - timedelta(days=365), "2999-12-31", True),  # a later expires_on is cut to a year after assessed_on
+        (AS_OF - timedelta(days=366), "2999-12-31", False),
     ],
 )
 def test_attestation_expiry_boundaries(assessed: date, expires: str | None, counts: bool) -> None:
@@ -254,6 +256,30 @@ def test_attestation_expiry_boundaries(assessed: date, expires: str | None, coun
     assert (row.level == 5) is counts
     [att] = read_attestations([_att("x:y", assessed=assessed, **extra)], AS_OF, 365)
     assert (att.state == "current") is counts
+
+
+def test_an_attestation_counts_for_at_most_attestation_days_and_a_later_expiry_is_noted() -> None:
+    # An expires_on in 2999 would make one assessment, made years ago, count for ever.
+    old = _att("capcheck-1:INFRA-M1", assessed=date(2019, 1, 1), expires_on="2999-12-31")
+    records = {
+        "it-assets": _records(40, "it-assets"),
+        "organisation": [_org(**{"it-assets": 40})],
+        "attestations": [old],
+    }
+    card = _card({"INFRA-001": ("high", {"pass": 40})}, {"INFRA-001": ["caf-4.0:B4.d"]}, records)
+    assert _row(card, "INFRA").level == 3  # 5 with the attestation counting
+    assert card.notes == (
+        "attestation ATT-capcheck-1:INFRA-M1 expires on 2999-12-31, more than 365 days (attestation_days) after "
+        "it was assessed on 2019-01-01: it counts until 2020-01-01",
+    )
+    [att] = read_attestations([old], AS_OF, 3660)  # the config may allow longer, up to ten years
+    assert (att.state, att.last_day, att.cut_from) == (
+        "current",
+        date(2019, 1, 1) + timedelta(days=3660),
+        date(2999, 12, 31),
+    )
+    [att] = read_attestations([_att("x:y", expires_on="2027-01-01")], AS_OF, 365)
+    assert att.cut_from is None and att.last_day == date(2027, 1, 1)
 
 
 def test_an_attestation_dated_at_the_end_of_the_calendar_is_from_the_future_not_a_crash() -> None:

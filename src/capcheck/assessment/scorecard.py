@@ -111,7 +111,10 @@ class ScorecardConfig(BaseModel):
         description="Levels above 2 need at least this many usable records in the registers an area needs.",
     )
     attestation_days: int = Field(
-        default=365, ge=1, le=3660, description="Days an attestation without expires_on counts after assessed_on."
+        default=365,
+        ge=1,
+        le=3660,
+        description="The longest an attestation counts after assessed_on, in days (an earlier expires_on: sooner).",
     )
     max_evidence_age_days: int = Field(
         default=365,
@@ -372,6 +375,13 @@ def compute_scorecard(
         f"attestation {a.id} names {a.criterion!r}, which no framework defines"
         for a in attestations
         if a.criterion not in titles
+    ]
+    notes += [
+        f"attestation {a.id} expires on {a.cut_from.isoformat()}, more than {config.attestation_days} days "
+        f"(attestation_days) after it was assessed on {a.assessed_on.isoformat()}: it counts until "
+        f"{a.last_day.isoformat()}"
+        for a in attestations
+        if a.cut_from is not None
     ]
     if profile is not None:
         notes += [
