@@ -535,8 +535,8 @@ def test_a_few_clean_records_per_register_never_rate_above_2(
         assert any(r["level"] == 2 for r in rows)
 
 
-@pytest.mark.parametrize(("available", "level"), [(None, 5), (1, 5), (2, 2)])
-def test_an_area_judged_on_only_some_of_its_rules_is_capped_at_2(available: int | None, level: int) -> None:
+@pytest.mark.parametrize(("available", "level"), [(None, 5), (1, 5), (2, None)])
+def test_an_area_judged_on_only_some_of_its_rules_has_no_level(available: int | None, level: int | None) -> None:
     """Deselecting the rules that fail (--select/--ignore) must not raise an area's level."""
     counts = {"COMM-001": ("high", {"pass": 100})}
     card = _card(
@@ -544,7 +544,29 @@ def test_an_area_judged_on_only_some_of_its_rules_is_capped_at_2(available: int 
     )
     row = _row(card)
     assert row.level == level
-    assert (row.cap is not None and "1 of 2 rules of the area not selected" in row.cap) is (level == 2)
+    assert (row.status, row.basis.startswith("1 of 2 rules of the area not selected (--select/--ignore)")) == (
+        ("scored", False) if level else ("incomplete", True)
+    )
+    assert gate_failures([row], {"*": 1}) == (
+        [] if level else ["COMM: incomplete, so it cannot meet the minimum level 1"]
+    )
+
+
+def test_deselecting_the_failing_rule_of_a_level_1_area_does_not_lift_it() -> None:
+    # A cap at 2 let `--ignore COMM-002` turn "below expectations" into "basic": the rule left out did not run.
+    both = {"COMM-001": ("high", {"pass": 100}), "COMM-002": ("high", {"pass": 99, "fail": 1})}
+    criteria = {"COMM-001": ["caf-4.0:A4.a"], "COMM-002": ["caf-4.0:A2.a"]}
+    assert _row(_card(both, criteria, FULL, available={"COMM": 2})).level == 1
+    row = _row(_card({"COMM-001": both["COMM-001"]}, criteria, FULL, available={"COMM": 2}))
+    assert (row.level, row.status, row.name) == (None, "incomplete", "incomplete")
+
+
+def test_a_partial_selection_of_an_area_without_enough_evidence_says_both() -> None:
+    records = {"supplier-contracts": _records(3), "organisation": [_org(**{"supplier-contracts": 100})]}
+    row = _row(_card({"COMM-001": ("high", {"pass": 3})}, {}, records, available={"COMM": 3}))
+    assert (row.status, row.level) == ("incomplete", None)
+    assert row.basis.startswith("2 of 3 rules of the area not selected")
+    assert row.basis.endswith("; supplier-contracts: 3 usable records of 100 declared (3%), below 50%")
 
 
 @pytest.mark.parametrize(("usable", "level"), [(29, 2), (30, 5)])

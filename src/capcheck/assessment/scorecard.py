@@ -5,7 +5,8 @@ The method (docs/scorecard.md has worked examples), each threshold configurable 
 1. **Sufficiency first.** An area whose registers (``rules/scorecard/areas.toml``) are absent, cover
    less than ``min_estate_coverage`` of the estate the organisation profile declares, or where fewer
    than ``min_coverage`` of its rules judged anything, gets no level: *insufficient evidence*, with
-   the figures. A rule that raised makes it *incomplete*.
+   the figures. A rule that raised, or an area judged on only some of its rules (``--select``/``--ignore``),
+   makes it *incomplete*.
 2. **Criteria.** Each criterion the area's rules name, and each manual criterion it lists, is rolled
    up CAF-style (:mod:`capcheck.assessment.criteria`): achieved, partially achieved, not achieved, not assessed.
 3. **Level** (compliance bands, not CMMI): 1 *below expectations* if any criterion is not achieved;
@@ -454,15 +455,15 @@ def _global_criteria(
 
 
 def _partial_selection(row: AreaScore, left_out: int, total: int) -> AreaScore:
-    """``row`` capped at 2: the area was judged on only some of its rules."""
+    """``row`` without a level: the area was judged on only some of its rules. The rules left out did not run, so
+    nothing says they would have passed: a cap would still let deselecting the one failing rule lift a level 1."""
     reason = (
-        f"{left_out} of {total} rules of the area not selected (--select/--ignore): "
-        f"a partial selection cannot rate above {UNSHOWN_COVERAGE_CAP}"
+        f"{left_out} of {total} rules of the area not selected (--select/--ignore): an area is rated on all its "
+        "rules (one that does not apply is waived, not deselected)"
     )
-    caps = (*row.caps, (UNSHOWN_COVERAGE_CAP, reason))
-    if row.level is None or row.level <= UNSHOWN_COVERAGE_CAP:
-        return dataclasses.replace(row, caps=caps)
-    return dataclasses.replace(row, level=UNSHOWN_COVERAGE_CAP, cap=reason, caps=caps)
+    if row.status in ("insufficient-evidence", "incomplete"):  # no level already: say both
+        return dataclasses.replace(row, status="incomplete", basis=f"{reason}; {row.basis}")
+    return dataclasses.replace(row, level=None, status="incomplete", basis=reason, cap=None)
 
 
 def _area_row(
