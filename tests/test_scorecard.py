@@ -21,6 +21,7 @@ from capcheck.assessment.scorecard import (
     base_level,
     compute_scorecard,
     gate_failures,
+    method_loosened,
 )
 from capcheck.assessment.sufficiency import (
     AreaNeeds,
@@ -827,6 +828,66 @@ def test_the_findings_document_shows_the_severities_and_options_the_config_chang
     assert {r["id"]: r for r in plain["rules"]}["INFRA-004"]["options"]["max_days"] == 14
 
 
+def test_the_scorecard_says_which_config_changes_its_areas_were_judged_with(
+    run_cli: Any, copy_fixture: Callable[..., Path], workdir: Path
+) -> None:
+    """Lowered severities, changed options and a looser method can each lift a level: the scorecard itself (text and
+    JSON) says which, beside the levels, not only the settings block an auditor may not connect with them."""
+    evidence = copy_fixture("evidence/gaming")
+    (workdir / "capcheck.toml").write_text(
+        '[severity]\n"INFRA-001" = "info"\n"INFRA-002" = "critical"\n'  # lowered (said), raised (stricter: not said)
+        "[options.INFRA-004]\nmax_days = 3650\nexempt_hosting = ['saas']\n"  # changed (said), its default (not said)
+        '[scorecard]\nnot_achieved_at = "critical"\nmin_records = 0\nmax_evidence_age_days = 30\n'
+    )
+    infra = (
+        "INFRA is judged with the config's changes to its rules: INFRA-001 ran at info (its own severity: high); "
+        "INFRA-004 with max_days = 3650 (its default: 14)"
+    )
+    method = (
+        "the scorecard method is the config's, looser than capcheck's defaults: min_records = 0 (default 30); "
+        "not_achieved_at = critical (default high)"
+    )
+    doc = json.loads(run_cli("check", str(evidence), "--as-of", "2026-11-25", "-f", "json").stdout)
+    assert [n for n in doc["organisation"]["notes"] if "config" in n] == [infra, method]
+    text = run_cli("check", str(evidence), "--as-of", "2026-11-25").stdout
+    assert f"  Note: {infra}\n" in text and f"  Note: {method}\n" in text
+    (workdir / "capcheck.toml").write_text('[severity]\n"INFRA-001" = "critical"\n[scorecard]\nmin_records = 40\n')
+    doc = json.loads(run_cli("check", str(evidence), "--as-of", "2026-11-25", "-f", "json").stdout)
+    assert [n for n in doc["organisation"]["notes"] if "config" in n] == []  # stricter: nothing to say
+
+
+@pytest.mark.parametrize(
+    ("table", "said"),
+    [
+        ({}, []),
+        ({"min_coverage": 0.4}, ["min_coverage = 0.4 (default 0.5)"]),
+        ({"min_coverage": 0.6, "full_estate_coverage": 0.99, "attestation_days": 90}, []),
+        ({"min_estate_coverage": 0.1}, ["min_estate_coverage = 0.1 (default 0.5)"]),
+        ({"full_estate_coverage": 0.5}, ["full_estate_coverage = 0.5 (default 0.95)"]),
+        ({"achieved_shares": [0.5, 0.6]}, ["achieved_shares = [0.5, 0.6] (default [0.5, 0.75])"]),
+        ({"not_achieved_at": "medium"}, []),
+        ({"attestation_days": 366}, ["attestation_days = 366 (default 365)"]),
+        ({"max_evidence_age_days": 3000}, ["max_evidence_age_days = 3000 (default 365)"]),
+        ({"plausibility": {"trust": {"it-assets": {"min": 50, "max": 5000}}}}, []),  # narrower than 20-10000
+        (
+            {"plausibility": {"trust": {"it-assets": {"min": 1}}}},
+            ["plausibility.trust.it-assets = 1- per 1,000 staff (bundled: 20-10000)"],
+        ),
+        (
+            {"plausibility": {"other": {"roles": {"min": 0}}}},
+            ["plausibility.other.roles = 0- per 1,000 staff (bundled: none)"],
+        ),
+        (
+            {"profiles": {"trust": {"default": "partially-achieved"}}},
+            ["profiles.trust: the config's expectations replace the bundled trust profile"],
+        ),
+        ({"profiles": {"icb": {"default": "partially-achieved"}}}, []),  # not the organisation's type
+    ],
+)
+def test_a_method_looser_than_the_defaults_is_said_key_by_key(table: dict[str, Any], said: list[str]) -> None:
+    assert list(method_loosened(ScorecardConfig(**table), DATA, "trust")) == said
+
+
 def test_the_bundled_example_has_a_profile_attestations_and_a_schema_valid_scorecard(run_cli: Any) -> None:
     import jsonschema
 
@@ -933,7 +994,11 @@ def test_a_profile_expecting_an_unknown_criterion_is_noted() -> None:
     mine = Profile(expect={"caf:Z9.z": CS.ACHIEVED, "caf-4.0:B4.d": CS.ACHIEVED})
     records = {**FULL, "organisation": [_org(**{"supplier-contracts": 100})]}
     card = _card({"COMM-001": ("high", {"pass": 100})}, {}, records, ScorecardConfig(profiles={"trust": mine}))
-    assert card.notes == ("the trust profile expects 'caf:Z9.z', which no framework defines",)
+    assert card.notes == (
+        "the scorecard method is the config's, looser than capcheck's defaults: profiles.trust: the config's "
+        "expectations replace the bundled trust profile",
+        "the trust profile expects 'caf:Z9.z', which no framework defines",
+    )
 
 
 def test_the_markdown_criteria_table_shrinks_to_fit_the_comment_limit(run_cli: Any) -> None:

@@ -60,7 +60,7 @@ from capcheck.assessment.sufficiency import (
     read_organisation,
     repeated,
 )
-from capcheck.core.models import Area, Framework, Severity, Summary
+from capcheck.core.models import Area, Framework, RuleMeta, Severity, Summary
 
 __all__ = [
     "LEVEL_NAMES",
@@ -71,6 +71,8 @@ __all__ = [
     "base_level",
     "compute_scorecard",
     "gate_failures",
+    "method_loosened",
+    "rule_changes",
 ]
 
 #: What each level measures: how fully the area's criteria are achieved on evidence shown to cover the estate.
@@ -176,6 +178,8 @@ class ScoredRule:
     title: str
     kinds: tuple[str, ...]
     criteria: tuple[str, ...]
+    #: What the config changed that can lift its criteria (:func:`rule_changes`), said beside the scorecard.
+    changes: tuple[str, ...] = ()
 
     @property
     def refs(self) -> tuple[str, ...]:
@@ -314,6 +318,62 @@ class Scorecard:
         }
 
 
+def _shown(value: Any) -> str:
+    """An option value as a note shows it: short, one line."""
+    text = repr(value) if isinstance(value, str) else str(value)
+    return text if len(text) <= 40 else text[:37] + "..."
+
+
+def rule_changes(meta: RuleMeta, severity: Severity | None, options: Mapping[str, Any] | None) -> tuple[str, ...]:
+    """What the config (``[severity]``, ``[options]``) changed in a rule that can lift the criteria it names: a
+    severity below its own (a failure at ``info`` no longer makes a criterion not achieved), and every option
+    set to another value than its default (whether a value is looser is the rule's to say, not the scorecard's:
+    a patch window of ten years passes every asset)."""
+    out: list[str] = []
+    if severity is not None and severity.rank < meta.severity.rank:
+        out.append(f"{meta.id} ran at {severity.value} (its own severity: {meta.severity.value})")
+    for key, value in sorted((options or {}).items()):
+        default = meta.options.get(key)
+        if value != default:
+            out.append(f"{meta.id} with {key} = {_shown(value)} (its default: {_shown(default)})")
+    return tuple(out)
+
+
+def method_loosened(config: ScorecardConfig, data: ScorecardData, org_type: str | None = None) -> tuple[str, ...]:
+    """Each way the config's ``[scorecard]`` judges more leniently than capcheck's defaults (and, with the
+    organisation's type, a profile the config replaces): the method is the config's, so the scorecard says so."""
+    default = ScorecardConfig()
+    out: list[str] = []
+    lower = ("min_coverage", "min_estate_coverage", "full_estate_coverage", "min_records")
+    for key in lower:
+        if getattr(config, key) < getattr(default, key):
+            out.append(f"{key} = {getattr(config, key)} (default {getattr(default, key)})")
+    if any(a < b for a, b in zip(config.achieved_shares, default.achieved_shares, strict=True)):
+        out.append(f"achieved_shares = {config.achieved_shares} (default {default.achieved_shares})")
+    if config.not_achieved_at.rank > default.not_achieved_at.rank:
+        out.append(f"not_achieved_at = {config.not_achieved_at.value} (default {default.not_achieved_at.value})")
+    for key in ("attestation_days", "max_evidence_age_days"):
+        if getattr(config, key) > getattr(default, key):
+            out.append(f"{key} = {getattr(config, key)} (default {getattr(default, key)})")
+    for org_type, kinds in sorted(config.plausibility.items()):
+        for kind, bound in sorted(kinds.items()):
+            bundled = data.bounds.get(org_type, {}).get(kind)
+            wider_max = bound.max is None or (
+                bundled is not None and bundled.max is not None and bound.max > bundled.max
+            )
+            if bundled is None or bound.min < bundled.min or (wider_max and bundled.max is not None):
+                was = (
+                    "none"
+                    if bundled is None
+                    else f"{bundled.min:g}-" + ("" if bundled.max is None else f"{bundled.max:g}")
+                )
+                now = f"{bound.min:g}-" + ("" if bound.max is None else f"{bound.max:g}")
+                out.append(f"plausibility.{org_type}.{kind} = {now} per 1,000 staff (bundled: {was})")
+    if org_type is not None and org_type in config.profiles:
+        out.append(f"profiles.{org_type}: the config's expectations replace the bundled {org_type} profile")
+    return tuple(out)
+
+
 def base_level(statuses: Sequence[CriterionStatus], achieved_shares: Sequence[float]) -> tuple[int, str]:
     """The level the criteria alone give, and why (before caps)."""
     n = len(statuses)
@@ -390,6 +450,9 @@ def compute_scorecard(
             for ref in profile.expect
             if ref not in titles
         ]
+    loosened = method_loosened(config, data, org.type)
+    if loosened:
+        notes.append(f"the scorecard method is the config's, looser than capcheck's defaults: {'; '.join(loosened)}")
     estate = org.estate if org.record is not None else {}
 
     @functools.cache  # a register two areas need (it-assets: CYBER and INFRA) is walked once
@@ -410,6 +473,9 @@ def compute_scorecard(
         if in_area:
             area_refs[area.id] = {ref for r in in_area for ref in r.refs} | set(needs.manual)
             manual_refs.update(needs.manual)
+        changed = [c for r in in_area for c in r.changes]
+        if changed:
+            notes.append(f"{area.id} is judged with the config's changes to its rules: {'; '.join(changed)}")
         for ref in needs.manual if in_area else ():
             if ref not in titles:
                 notes.append(f"area {area.id} lists manual criterion {ref!r}, which no framework defines")
