@@ -30,6 +30,7 @@ from capcheck.assessment.sufficiency import (
     ScorecardData,
     bundled_scorecard_data,
     read_organisation,
+    repeated,
 )
 from capcheck.builtins.frameworks import bundled_frameworks
 from capcheck.core.models import Area, Severity, Status, Summary
@@ -633,6 +634,45 @@ def test_records_that_repeat_another_but_for_the_id_are_counted_once(copies: int
         )
     )
     assert (row.level, row.cap) == (level, cap)
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        lambda t: t.upper(),  # case
+        lambda t: f"  {t} ",  # spaces at either end
+        lambda t: t.replace(" ", "   "),  # runs of spaces
+        lambda t: t + "\n",  # a trailing line break
+        lambda t: t.replace("s", "\uff53", 1),  # a full-width letter
+        lambda t: t.replace("c", "\u00e7", 1),  # an accent
+    ],
+    ids=["case", "ends", "runs", "newline", "full-width", "accent"],
+)
+def test_copies_changed_only_in_case_spacing_or_letter_forms_are_still_copies(change: Callable[[str], str]) -> None:
+    # Each copy changed a little differently made 60 copies of one record 60 distinct ones: level 5, not 2.
+    records = _records(40)
+    variants = [change, str.lower, str.title, lambda t: t + " ", lambda t: " " + t.upper()]
+    records += [{**records[0], "id": f"copy-{i}", "title": variants[i % 5](records[0]["title"])} for i in range(60)]
+    row = _row(
+        _card(
+            {"COMM-001": ("high", {"pass": 100})},
+            {"COMM-001": ["caf-4.0:A4.a"]},
+            {**FULL, "supplier-contracts": records},
+        )
+    )
+    assert row.level == 2
+    assert row.cap == (
+        "supplier-contracts: 60 of 100 usable records repeat another in every field but the id, "
+        "leaving 40 distinct of 100 declared (40%): coverage cannot be shown"
+    )
+
+
+def test_records_that_differ_in_a_word_or_a_value_are_not_copies() -> None:
+    records = _records(40)
+    records += [{**records[0], "id": "other-1", "title": records[0]["title"] + " 2"}]
+    records += [{**records[0], "id": "other-2", "title": records[0]["title"].replace(" ", "")}]
+    records += [{**records[0], "id": "other-3", "value": 1}]
+    assert repeated(records, ("owner",)) == 0
 
 
 def test_copies_that_leave_too_few_distinct_records_cap_at_2() -> None:

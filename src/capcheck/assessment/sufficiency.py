@@ -11,7 +11,9 @@ override the bounds (``[scorecard.plausibility]``).
 
 from __future__ import annotations
 
+import re
 import tomllib
+import unicodedata
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -257,17 +259,36 @@ def kind_coverage(
     return KindCoverage(kind, True, len(records), len(records) - len(unusable), declared, missing)
 
 
-def repeated(records: Sequence[Mapping[str, Any]], fields: Sequence[str]) -> int:
-    """How many of the usable ``records`` (every one of ``fields`` present) repeat an earlier usable record
-    in every field but ``id``: copies under new ids, which pad a register without covering more of the estate."""
+#: Combining marks (after NFKD: the accents of accented letters), left out of a copy's key.
+_MARKS = re.compile(r"[\u0300-\u036f]")
+
+
+def _copy_key(record: Mapping[str, Any]) -> str:
+    """A record's fields but ``id``, as compared for copies: compact sorted JSON, compatibility-normalised (NFKD:
+    full-width and ligature forms as their plain letters, accents dropped), case-folded, with runs of spaces as one
+    and spaces at either end of a value dropped, so that changing a copy's case or spacing does not make it new."""
     import orjson  # only when a level above 2 is at stake (see the scorecard): never on a plain check
 
-    seen: set[bytes] = set()
+    text = orjson.dumps(
+        {k: v for k, v in record.items() if k != "id"}, option=orjson.OPT_SORT_KEYS, default=str
+    ).decode()
+    if not text.isascii():
+        text = _MARKS.sub("", unicodedata.normalize("NFKD", text))
+    # str methods, not regular expressions: this walks every record of a register (they took 0.3 CPU s per 100k)
+    spaced = " ".join(text.casefold().replace("\\n", " ").replace("\\r", " ").replace("\\t", " ").split())
+    return spaced.replace(' "', '"').replace('" ', '"')  # the compact JSON has no space next to a quote of its own
+
+
+def repeated(records: Sequence[Mapping[str, Any]], fields: Sequence[str]) -> int:
+    """How many of the usable ``records`` (every one of ``fields`` present) repeat an earlier usable record
+    in every field but ``id``, up to case, spacing and compatibility forms (:func:`_copy_key`): copies under new
+    ids, which pad a register without covering more of the estate."""
+    seen: set[str] = set()
     count = 0
     for r in records:
         if any(not (v := r.get(f)) and v is not False and v != 0 for f in fields):
             continue
-        key = orjson.dumps({k: v for k, v in r.items() if k != "id"}, option=orjson.OPT_SORT_KEYS, default=str)
+        key = _copy_key(r)
         if key in seen:
             count += 1
         else:
