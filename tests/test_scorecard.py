@@ -336,6 +336,20 @@ def test_the_top_levels_need_full_coverage(usable: int, level: int) -> None:
         assert row.cap == "supplier-contracts: 94 usable records of 100 declared (94%); levels 4-5 need 95%"
 
 
+@pytest.mark.parametrize(
+    ("usable", "declared", "shown"),
+    [(301, 317, "94.95%"), (95, 100, "95%"), (189, 200, "94.5%"), (9999, 10000, "99.99%"), (200, 300, "66.7%")],
+)
+def test_a_share_under_a_bar_is_never_shown_as_the_bar(usable: int, declared: int, shown: str) -> None:
+    # "301 usable records of 317 declared (95%); levels 4-5 need 95%" read as a contradiction: 94.95% was rounded up.
+    records = {"supplier-contracts": _records(usable), "organisation": [_org(**{"supplier-contracts": declared})]}
+    config = ScorecardConfig(full_estate_coverage=1.0)
+    row = _row(_card({"COMM-001": ("high", {"pass": usable})}, {"COMM-001": ["caf-4.0:A4.a"]}, records, config))
+    assert (
+        row.cap == f"supplier-contracts: {usable} usable records of {declared} declared ({shown}); levels 4-5 need 100%"
+    )
+
+
 def test_records_without_a_needed_field_do_not_count_towards_coverage() -> None:
     records = {
         "supplier-contracts": _records(60) + _records(40, "other", owner=False),

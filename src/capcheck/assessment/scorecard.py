@@ -29,6 +29,7 @@ from __future__ import annotations
 import dataclasses
 import functools
 import itertools
+import math
 from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -607,8 +608,15 @@ def _area_row(
 
 
 def _pct(value: float) -> str:
-    """A share as a percentage with one decimal when it has one (94.5%, not a rounded 95% under a 95% bar)."""
-    return f"{value * 100:.1f}".removesuffix(".0") + "%"
+    """A share as a percentage with one decimal when it has one (94.5%, not a rounded 95% under a 95% bar). A whole
+    percentage is shown only when exact: 301 of 317 is 94.95%, not "95%; levels 4-5 need 95%"."""
+    exact = value * 100
+    text = f"{exact:.1f}"
+    if not text.endswith(".0"):
+        return text + "%"
+    if round(exact, 9) == float(text):
+        return text.removesuffix(".0") + "%"
+    return f"{math.floor(round(exact * 100, 6)) / 100:.2f}%"  # cut, never rounded up to the bar
 
 
 def _insufficient(
