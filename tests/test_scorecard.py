@@ -942,6 +942,48 @@ def test_a_method_looser_than_the_defaults_is_said_key_by_key(table: dict[str, A
     assert list(method_loosened(ScorecardConfig(**table), DATA, "trust")) == said
 
 
+_OWN_RULE = """
+[[rule]]
+id = "ngh.CULT-10{n}"
+title = "Skills have an id ({n})"
+area = "CULT"
+severity = "low"
+version = "1.0.0"
+kind = "skills-matrix"
+description = "Every skill has an id."
+rationale = "Our own check."
+remediation = "Give it an id."
+references = []
+{criteria}
+message = "skill {{id}}"
+require = {{ field = "id", missing = false }}
+"""
+
+
+def test_criteria_only_the_organisations_own_rules_judge_are_named(
+    run_cli: Any, copy_fixture: Callable[..., Path], workdir: Path
+) -> None:
+    """Rules that ask nothing (each requires an id) lift an area's share of criteria achieved when each stands for a
+    criterion of its own, or names one the pack's rules do not: the scorecard names those criteria and the file."""
+    evidence = copy_fixture("evidence/gaming")
+    (workdir / "ours").mkdir()
+    (workdir / "ours" / "cult.toml").write_text(
+        _OWN_RULE.format(n=1, criteria="")  # a criterion of its own: rule:ngh.CULT-101
+        + _OWN_RULE.format(n=2, criteria='criteria = ["caf-4.0:A1.a"]')  # one no CULT rule of the pack names
+        + _OWN_RULE.format(n=3, criteria='criteria = ["govs-topics-1:005-workforce"]')  # one the pack judges too
+    )
+    args = ("check", str(evidence), "--as-of", "2026-11-25", "--rules", "ours")
+    doc = json.loads(run_cli(*args, "-f", "json").stdout)
+    note = (
+        "CULT counts 2 criteria that only rules from outside capcheck's pack judge: caf-4.0:A1.a, rule:ngh.CULT-101 "
+        f"(from the rule file {Path('ours', 'cult.toml')})"
+    )
+    assert [n for n in doc["organisation"]["notes"] if "outside" in n] == [note]
+    assert f"  Note: {note}\n" in run_cli(*args).stdout
+    plain = json.loads(run_cli("check", str(evidence), "--as-of", "2026-11-25", "-f", "json").stdout)
+    assert [n for n in plain["organisation"]["notes"] if "outside" in n] == []
+
+
 def test_the_bundled_example_has_a_profile_attestations_and_a_schema_valid_scorecard(run_cli: Any) -> None:
     import jsonschema
 

@@ -61,7 +61,7 @@ from capcheck.assessment.sufficiency import (
     read_organisation,
     repeated,
 )
-from capcheck.core.models import Area, Framework, RuleMeta, Severity, Summary
+from capcheck.core.models import Area, Framework, RuleMeta, RuleSource, Severity, Summary
 
 __all__ = [
     "LEVEL_NAMES",
@@ -74,6 +74,7 @@ __all__ = [
     "gate_failures",
     "method_loosened",
     "rule_changes",
+    "rule_origin",
 ]
 
 #: What each level measures: how fully the area's criteria are achieved on evidence shown to cover the estate.
@@ -181,6 +182,8 @@ class ScoredRule:
     criteria: tuple[str, ...]
     #: What the config changed that can lift its criteria (:func:`rule_changes`), said beside the scorecard.
     changes: tuple[str, ...] = ()
+    #: Where it comes from when not from capcheck's own pack (:func:`rule_origin`); None: the pack.
+    origin: str | None = None
 
     @property
     def refs(self) -> tuple[str, ...]:
@@ -323,6 +326,15 @@ def _shown(value: Any) -> str:
     """An option value as a note shows it: short, one line."""
     text = repr(value) if isinstance(value, str) else str(value)
     return text if len(text) <= 40 else text[:37] + "..."
+
+
+def rule_origin(source: RuleSource) -> str | None:
+    """Where a rule outside capcheck's own pack comes from (``the rule file rules/ours.toml``, ``the plugin acme``),
+    or None for the pack's: the scorecard names the criteria only such rules judge."""
+    if source.type == "builtin":
+        return None
+    what = {"file": "the rule file", "module": "the local module", "plugin": "the plugin"}.get(source.type, source.type)
+    return f"{what} {source.name}"
 
 
 def rule_changes(meta: RuleMeta, severity: Severity | None, options: Mapping[str, Any] | None) -> tuple[str, ...]:
@@ -477,6 +489,7 @@ def compute_scorecard(
         changed = [c for r in in_area for c in r.changes]
         if changed:
             notes.append(f"{area.id} is judged with the config's changes to its rules: {'; '.join(changed)}")
+        notes.extend(_outside_pack(area.id, in_area))
         for ref in needs.manual if in_area else ():
             if ref not in titles:
                 notes.append(f"area {area.id} lists manual criterion {ref!r}, which no framework defines")
@@ -489,6 +502,22 @@ def compute_scorecard(
         rows.append(row)
     criteria = _global_criteria(rules, verdicts, by_criterion, titles, area_refs, manual_refs, profile)
     return Scorecard(tuple(rows), criteria, org, tuple(attestations), tuple(sorted(set(notes))))
+
+
+def _outside_pack(area: str, rules: Sequence[ScoredRule]) -> list[str]:
+    """A note naming the area's criteria that only rules from outside capcheck's pack judge: each counts towards the
+    share of criteria achieved, so rules the organisation writes for itself can lift a level however little they
+    ask (six rules that each require an id took CULT from 3 to 4)."""
+    pack = {ref for r in rules if r.origin is None for ref in r.refs}
+    own = sorted({ref for r in rules if r.origin is not None for ref in r.refs} - pack)
+    if not own:
+        return []
+    origins = sorted({r.origin for r in rules if r.origin is not None and set(r.refs) - pack})
+    shown = ", ".join(own[:_NAMED]) + (f" and {len(own) - _NAMED} more" if len(own) > _NAMED else "")
+    return [
+        f"{area} counts {len(own)} {'criterion' if len(own) == 1 else 'criteria'} that only rules from outside "
+        f"capcheck's pack judge: {shown} (from {', '.join(o for o in origins if o)})"
+    ]
 
 
 def _global_criteria(
