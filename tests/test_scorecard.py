@@ -659,8 +659,10 @@ def test_records_that_repeat_another_but_for_the_id_are_counted_once(copies: int
         lambda t: t + "\n",  # a trailing line break
         lambda t: t.replace("s", "\uff53", 1),  # a full-width letter
         lambda t: t.replace("c", "\u00e7", 1),  # an accent
+        lambda t: t.replace("p", "\u0440").replace("o", "\u043e"),  # Cyrillic look-alikes
+        lambda t: t.upper().replace("O", "\u039f"),  # a Greek capital omicron
     ],
-    ids=["case", "ends", "runs", "newline", "full-width", "accent"],
+    ids=["case", "ends", "runs", "newline", "full-width", "accent", "cyrillic", "greek"],
 )
 def test_copies_changed_only_in_case_spacing_or_letter_forms_are_still_copies(change: Callable[[str], str]) -> None:
     # Each copy changed a little differently made 60 copies of one record 60 distinct ones: level 5, not 2.
