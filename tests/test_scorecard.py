@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
 from collections.abc import Callable, Mapping, Sequence
@@ -77,6 +78,7 @@ def _card(
     config: ScorecardConfig | None = None,
     available: Mapping[str, int] | None = None,
     collected: Mapping[str, Sequence[tuple[str, str]]] | None = None,
+    data: ScorecardData = DATA,
 ) -> Scorecard:
     """rule id -> (severity, {status: n}); rule id -> criteria; kind -> records."""
     summary = Summary()
@@ -95,7 +97,7 @@ def _card(
         records=records,
         frameworks=FRAMEWORKS,
         as_of=AS_OF,
-        data=DATA,
+        data=data,
         available=available,
         collected=collected,
     )
@@ -705,7 +707,7 @@ def test_copies_are_not_counted_when_the_level_is_2_or_less(monkeypatch: pytest.
 
     walked: list[str] = []
 
-    def counting(records: Sequence[Mapping[str, Any]], fields: Sequence[str]) -> int:
+    def counting(records: Sequence[Mapping[str, Any]], fields: Sequence[str], placeholders: Any = ()) -> int:
         walked.append("walked")
         return 0
 
@@ -1059,6 +1061,35 @@ def test_a_field_is_missing_when_absent_null_or_empty_but_false_and_0_are_values
     assert (cov.records, cov.usable, dict(cov.missing_fields), cov.share) == (7, 3, {"f": 4}, 0.3)
     both = kind_coverage("k", [{"id": "a"}, {"id": "b", "f": 1}, {"id": "c", "g": 1}], ("f", "g"), None)
     assert (both.usable, dict(both.missing_fields), both.share) == (0, {"f": 2, "g": 2}, None)
+
+
+@pytest.mark.parametrize(
+    ("owner", "usable"),
+    [
+        *[("TBC", False), (" tbc ", False), ("N/A", False), ("-", False), ("Unknown", False)],
+        ("To be confirmed", False),
+        *[("head-of-infrastructure", True), ("tbc-team", True), ("Tbc Consulting Ltd", True), ("x" * 17, True)],
+    ],
+)
+def test_a_placeholder_in_a_needed_field_makes_the_record_unusable(owner: str, usable: bool) -> None:
+    placeholders = bundled_scorecard_data().placeholders
+    from capcheck.assessment.sufficiency import kind_coverage
+
+    cov = kind_coverage("k", [{"id": "a", "owner": owner}], ("owner",), 1, placeholders)
+    assert (cov.usable, dict(cov.missing_fields)) == ((1, {}) if usable else (0, {"owner": 1}))
+
+
+def test_filling_blank_owners_with_tbc_does_not_make_a_register_covered() -> None:
+    # 60 contracts' owners made "TBC" instead of left blank: the rules that want an owner pass them, but the
+    # register covers no more of the estate than it did.
+    records = _records(100)
+    records[:60] = [{**r, "owner": "TBC"} for r in records[:60]]
+    data = dataclasses.replace(DATA, placeholders=bundled_scorecard_data().placeholders)
+    counts = {"COMM-001": ("high", {"pass": 100})}
+    row = _row(_card(counts, {"COMM-001": ["caf-4.0:A4.a"]}, {**FULL, "supplier-contracts": records}, data=data))
+    assert (row.level, row.status) == (None, "insufficient-evidence")
+    assert row.basis == "supplier-contracts: 40 usable records of 100 declared (40%), below 50%"
+    assert dict(row.coverage[0].missing_fields) == {"owner": 60}
 
 
 def test_a_level_1_names_its_criteria_not_achieved() -> None:

@@ -470,11 +470,12 @@ def compute_scorecard(
 
     @functools.cache  # a register two areas need (it-assets: CYBER and INFRA) is walked once
     def cover(kind: str, fields: tuple[str, ...]) -> KindCoverage:
-        return kind_coverage(kind, records.get(kind), fields, estate.get(kind) if org.record is not None else None)
+        declared = estate.get(kind) if org.record is not None else None
+        return kind_coverage(kind, records.get(kind), fields, declared, data.placeholders)
 
     @functools.cache
     def repeats(kind: str, fields: tuple[str, ...]) -> int:
-        return repeated(records.get(kind) or (), fields)
+        return repeated(records.get(kind) or (), fields, data.placeholders)
 
     profile_dated = _dated(ORGANISATION_KIND, (collected or {}).get(ORGANISATION_KIND, ()), as_of, config)
     rows: list[AreaScore] = []

@@ -97,6 +97,8 @@ class ScorecardData:
     #: Per organisation type, the plausible headcount (staff, not per 1,000): a "national body of 20 staff"
     #: would otherwise make a handful of records a plausible, fully covered estate.
     headcounts: Mapping[str, Bound] = field(default_factory=dict)
+    #: Values that fill a needed field without saying anything ("TBC"), case-folded: such a field is missing.
+    placeholders: frozenset[str] = frozenset()
 
 
 def _load(name: str) -> dict[str, Any]:
@@ -107,14 +109,18 @@ def _load(name: str) -> dict[str, Any]:
 def bundled_scorecard_data() -> ScorecardData:
     """The bundled ``rules/scorecard/*.toml`` (areas' needs, plausibility bounds, profiles)."""
     try:
-        needs = {a: AreaNeeds(**v) for a, v in _load("areas.toml").get("area", {}).items()}
+        areas = _load("areas.toml")
+        needs = {a: AreaNeeds(**v) for a, v in areas.get("area", {}).items()}
+        placeholders = frozenset(str(p).strip().casefold() for p in areas.get("placeholders", ()))
         plausibility = _load("plausibility.toml")
         headcounts = {t: Bound(**b) for t, b in plausibility.pop("headcount", {}).items()}
         bounds = {t: {k: Bound(**b) for k, b in v.items()} for t, v in plausibility.items()}
         profiles = {t: Profile(**v) for t, v in _load("profiles.toml").items()}
     except (ValidationError, TypeError) as exc:  # a broken bundled data file is a packaging fault: say which
         raise ConfigError(Problem(f"bundled scorecard data is invalid: {exc}", path="rules/scorecard")) from exc
-    return ScorecardData(needs=needs, bounds=bounds, profiles=profiles, headcounts=headcounts)
+    return ScorecardData(
+        needs=needs, bounds=bounds, profiles=profiles, headcounts=headcounts, placeholders=placeholders
+    )
 
 
 @dataclass(frozen=True)
@@ -239,20 +245,35 @@ class KindCoverage:
         }
 
 
+#: Longer values are never placeholders: most values are skipped on their length alone.
+_PLACEHOLDER_LEN = 16
+
+
 def kind_coverage(
-    kind: str, records: Sequence[Mapping[str, Any]] | None, fields: Sequence[str], declared: int | None
+    kind: str,
+    records: Sequence[Mapping[str, Any]] | None,
+    fields: Sequence[str],
+    declared: int | None,
+    placeholders: Collection[str] = (),
 ) -> KindCoverage:
     """Coverage of one register: ``records`` None means the kind was not given at all.
 
-    A field is missing when absent, null or empty (``""``, ``[]``, ``{}``); ``false`` and ``0`` are values.
+    A field is missing when absent, null or empty (``""``, ``[]``, ``{}``), or a text that is one of
+    ``placeholders`` (case-folded, spaces around it aside: ``"TBC"``); ``false`` and ``0`` are values.
     """
     if records is None:
         return KindCoverage(kind, False, 0, 0, declared)
     unusable: set[int] = set()
     missing: dict[str, int] = {}
+    held = frozenset(placeholders)
     for f in fields:
         # One comprehension per field: this walks every record of large registers, so no call per record.
-        blank = [i for i, r in enumerate(records) if not (v := r.get(f)) and v is not False and v != 0]
+        blank = [
+            i
+            for i, r in enumerate(records)
+            if (not (v := r.get(f)) and v is not False and v != 0)
+            or (type(v) is str and len(v) <= _PLACEHOLDER_LEN and v.strip().casefold() in held)
+        ]
         if blank:
             missing[f] = len(blank)
             unusable.update(blank)
@@ -288,14 +309,19 @@ def _copy_key(record: Mapping[str, Any]) -> str:
     return spaced.replace(' "', '"').replace('" ', '"')  # the compact JSON has no space next to a quote of its own
 
 
-def repeated(records: Sequence[Mapping[str, Any]], fields: Sequence[str]) -> int:
-    """How many of the usable ``records`` (every one of ``fields`` present) repeat an earlier usable record
-    in every field but ``id``, up to case, spacing and compatibility forms (:func:`_copy_key`): copies under new
-    ids, which pad a register without covering more of the estate."""
+def repeated(records: Sequence[Mapping[str, Any]], fields: Sequence[str], placeholders: Collection[str] = ()) -> int:
+    """How many of the usable ``records`` (every one of ``fields`` present, none a placeholder) repeat an earlier
+    usable record in every field but ``id``, up to case, spacing and letter forms (:func:`_copy_key`): copies under
+    new ids, which pad a register without covering more of the estate."""
     seen: set[str] = set()
     count = 0
+    held = frozenset(placeholders)
     for r in records:
-        if any(not (v := r.get(f)) and v is not False and v != 0 for f in fields):
+        if any(
+            (not (v := r.get(f)) and v is not False and v != 0)
+            or (type(v) is str and len(v) <= _PLACEHOLDER_LEN and v.strip().casefold() in held)
+            for f in fields
+        ):
             continue
         key = _copy_key(r)
         if key in seen:
