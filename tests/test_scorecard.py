@@ -776,6 +776,18 @@ def test_each_rules_judged_population_is_shown_against_the_declared_estate() -> 
     assert row.status == "insufficient-evidence"  # the register: 100 of 400
 
 
+@pytest.mark.parametrize(("declared", "noted"), [(0, True), (99, True), (100, False), (500, False)])
+def test_a_register_larger_than_its_declared_estate_is_noted(declared: int, noted: bool) -> None:
+    # Declaring 0 contracts while giving 100 made the register "100% covered" with nothing said.
+    records = {**FULL, "organisation": [_org(**{"supplier-contracts": declared})]}
+    card = _card({"COMM-001": ("high", {"pass": 100})}, {"COMM-001": ["caf-4.0:A4.a"]}, records)
+    note = (
+        f"supplier-contracts: 100 records given, more than the {declared} the organisation profile declares: "
+        "the declared estate understates the register"
+    )
+    assert card.notes == ((note,) if noted else ())
+
+
 def test_an_estate_naming_no_kind_is_flagged() -> None:
     org = _org(**{"it-asset": 500})
     assert read_organisation([org], {}, kinds={"it-assets"}).flags == (

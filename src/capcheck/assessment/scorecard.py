@@ -467,6 +467,12 @@ def compute_scorecard(
     if loosened:
         notes.append(f"the scorecard method is the config's, looser than capcheck's defaults: {'; '.join(loosened)}")
     estate = org.estate if org.record is not None else {}
+    notes += [  # a register larger than its declared size shows the declaration is not the estate it measures
+        f"{kind}: {given} records given, more than the {declared} the organisation profile declares: "
+        "the declared estate understates the register"
+        for kind, declared in sorted(estate.items())
+        if (given := len(records.get(kind) or ())) > declared
+    ]
 
     @functools.cache  # a register two areas need (it-assets: CYBER and INFRA) is walked once
     def cover(kind: str, fields: tuple[str, ...]) -> KindCoverage:
