@@ -3,9 +3,10 @@
 The method (docs/scorecard.md has worked examples), each threshold configurable under ``[scorecard]``:
 
 1. **Sufficiency first.** An area whose registers (``rules/scorecard/areas.toml``) are absent, cover
-   less than ``min_estate_coverage`` of the estate the organisation profile declares, or where fewer
-   than ``min_coverage`` of its rules judged anything, gets no level: *insufficient evidence*, with
-   the figures. A rule that raised, or an area judged on only some of its rules (``--select``/``--ignore``),
+   less than ``min_estate_coverage`` of the estate the organisation profile declares (counting records
+   whose needed fields hold a value, not a placeholder such as ``TBC``), or where fewer than
+   ``min_coverage`` of its rules judged anything, gets no level: *insufficient evidence*, with the
+   figures. A rule that raised, or an area judged on only some of its rules (``--select``/``--ignore``),
    makes it *incomplete*.
 2. **Criteria.** Each criterion the area's rules name, and each manual criterion it lists, is rolled
    up CAF-style (:mod:`capcheck.assessment.criteria`): achieved, partially achieved, not achieved, not assessed.
@@ -19,6 +20,11 @@ The method (docs/scorecard.md has worked examples), each threshold configurable 
    attestation, caps at 3: the top levels need coverage shown and every manual criterion attested.
 5. **Profile.** Criteria are judged against the expected-achievement profile of the organisation's
    type (``rules/scorecard/profiles.toml``); the gaps are the improvement plan's starting point.
+
+What can lift a level without the evidence improving is said in the scorecard's notes: the config's lowered
+severities and changed options (:func:`rule_changes`), a method looser than the defaults
+(:func:`method_loosened`), criteria only rules from outside the pack judge, attestations cut to the longest
+validity, and registers larger than their declared estate.
 
 A **gate** (``[scorecard] min_level = {"*" = 2, COMM = 3}`` or ``--min-level``) fails the run
 (exit 1) when an area's level is below its minimum; an area with no level never meets a gate.
