@@ -943,9 +943,10 @@ def test_the_scorecard_says_which_config_changes_its_areas_were_judged_with(
             {"plausibility": {"trust": {"it-assets": {"min": 1}}}},
             ["plausibility.trust.it-assets = 1- per 1,000 staff (bundled: 20-10000)"],
         ),
+        ({"plausibility": {"other": {"roles": {"min": 0}}}}, []),  # a bound where there was none: a check more
         (
-            {"plausibility": {"other": {"roles": {"min": 0}}}},
-            ["plausibility.other.roles = 0- per 1,000 staff (bundled: none)"],
+            {"plausibility": {"trust": {"it-assets": {"min": 20, "max": 20000}}}},
+            ["plausibility.trust.it-assets = 20-20000 per 1,000 staff (bundled: 20-10000)"],
         ),
         (
             {"profiles": {"trust": {"default": "partially-achieved"}}},

@@ -377,15 +377,11 @@ def method_loosened(config: ScorecardConfig, data: ScorecardData, org_type: str 
     for org_type, kinds in sorted(config.plausibility.items()):
         for kind, bound in sorted(kinds.items()):
             bundled = data.bounds.get(org_type, {}).get(kind)
-            wider_max = bound.max is None or (
-                bundled is not None and bundled.max is not None and bound.max > bundled.max
-            )
-            if bundled is None or bound.min < bundled.min or (wider_max and bundled.max is not None):
-                was = (
-                    "none"
-                    if bundled is None
-                    else f"{bundled.min:g}-" + ("" if bundled.max is None else f"{bundled.max:g}")
-                )
+            if bundled is None:  # a bound where capcheck has none only adds a check
+                continue
+            wider_max = bundled.max is not None and (bound.max is None or bound.max > bundled.max)
+            if bound.min < bundled.min or wider_max:
+                was = f"{bundled.min:g}-" + ("" if bundled.max is None else f"{bundled.max:g}")
                 now = f"{bound.min:g}-" + ("" if bound.max is None else f"{bound.max:g}")
                 out.append(f"plausibility.{org_type}.{kind} = {now} per 1,000 staff (bundled: {was})")
     if org_type is not None and org_type in config.profiles:
