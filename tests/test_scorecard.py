@@ -950,8 +950,9 @@ def test_the_scorecard_says_which_config_changes_its_areas_were_judged_with(
         ),
         (
             {"profiles": {"trust": {"default": "partially-achieved"}}},
-            ["profiles.trust: the config's expectations replace the bundled trust profile"],
+            ["profiles.trust expects partially-achieved where the bundled profile expects achieved: caf-4.0:B4.d"],
         ),
+        ({"profiles": {"trust": {"expect": {"caf-4.0:B4.d": "achieved", "caf-4.0:A1.a": "achieved"}}}}, []),  # more
         ({"profiles": {"icb": {"default": "partially-achieved"}}}, []),  # not the organisation's type
     ],
 )
@@ -1136,11 +1137,7 @@ def test_a_profile_expecting_an_unknown_criterion_is_noted() -> None:
     mine = Profile(expect={"caf:Z9.z": CS.ACHIEVED, "caf-4.0:B4.d": CS.ACHIEVED})
     records = {**FULL, "organisation": [_org(**{"supplier-contracts": 100})]}
     card = _card({"COMM-001": ("high", {"pass": 100})}, {}, records, ScorecardConfig(profiles={"trust": mine}))
-    assert card.notes == (
-        "the scorecard method is the config's, looser than capcheck's defaults: profiles.trust: the config's "
-        "expectations replace the bundled trust profile",
-        "the trust profile expects 'caf:Z9.z', which no framework defines",
-    )
+    assert card.notes == ("the trust profile expects 'caf:Z9.z', which no framework defines",)  # as strict as DATA's
 
 
 def test_the_markdown_criteria_table_shrinks_to_fit_the_comment_limit(run_cli: Any) -> None:

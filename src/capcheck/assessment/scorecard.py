@@ -384,8 +384,23 @@ def method_loosened(config: ScorecardConfig, data: ScorecardData, org_type: str 
                 was = f"{bundled.min:g}-" + ("" if bundled.max is None else f"{bundled.max:g}")
                 now = f"{bound.min:g}-" + ("" if bound.max is None else f"{bound.max:g}")
                 out.append(f"plausibility.{org_type}.{kind} = {now} per 1,000 staff (bundled: {was})")
-    if org_type is not None and org_type in config.profiles:
-        out.append(f"profiles.{org_type}: the config's expectations replace the bundled {org_type} profile")
+    mine, bundled_profile = config.profiles.get(org_type or ""), data.profiles.get(org_type or "")
+    if mine is not None and bundled_profile is not None:  # a profile where capcheck has none only adds expectations
+        achieved = CriterionStatus.ACHIEVED
+        lowered = sorted(
+            ref
+            for ref in set(mine.expect) | set(bundled_profile.expect)
+            if bundled_profile.expected(ref) is achieved and mine.expected(ref) is not achieved
+        )
+        if bundled_profile.default is achieved and mine.default is not achieved:
+            lowered.insert(0, "default")
+        if lowered:
+            shown = ", ".join(lowered[:_NAMED]) + (
+                f" and {len(lowered) - _NAMED} more" if len(lowered) > _NAMED else ""
+            )
+            out.append(
+                f"profiles.{org_type} expects partially-achieved where the bundled profile expects achieved: {shown}"
+            )
     return tuple(out)
 
 
