@@ -360,7 +360,8 @@ def rule_changes(meta: RuleMeta, severity: Severity | None, options: Mapping[str
 
 def method_loosened(config: ScorecardConfig, data: ScorecardData, org_type: str | None = None) -> tuple[str, ...]:
     """Each way the config's ``[scorecard]`` judges more leniently than capcheck's defaults (and, with the
-    organisation's type, a profile the config replaces): the method is the config's, so the scorecard says so."""
+    organisation's type, a profile that expects less than the bundled one): the method is the config's, so the
+    scorecard says so."""
     default = ScorecardConfig()
     out: list[str] = []
     lower = ("min_coverage", "min_estate_coverage", "full_estate_coverage", "min_records")
