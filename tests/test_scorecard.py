@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
 from collections.abc import Callable, Mapping, Sequence
@@ -21,6 +22,7 @@ from capcheck.assessment.scorecard import (
     base_level,
     compute_scorecard,
     gate_failures,
+    method_loosened,
 )
 from capcheck.assessment.sufficiency import (
     AreaNeeds,
@@ -29,6 +31,7 @@ from capcheck.assessment.sufficiency import (
     ScorecardData,
     bundled_scorecard_data,
     read_organisation,
+    repeated,
 )
 from capcheck.builtins.frameworks import bundled_frameworks
 from capcheck.core.models import Area, Severity, Status, Summary
@@ -75,6 +78,7 @@ def _card(
     config: ScorecardConfig | None = None,
     available: Mapping[str, int] | None = None,
     collected: Mapping[str, Sequence[tuple[str, str]]] | None = None,
+    data: ScorecardData = DATA,
 ) -> Scorecard:
     """rule id -> (severity, {status: n}); rule id -> criteria; kind -> records."""
     summary = Summary()
@@ -93,7 +97,7 @@ def _card(
         records=records,
         frameworks=FRAMEWORKS,
         as_of=AS_OF,
-        data=DATA,
+        data=data,
         available=available,
         collected=collected,
     )
@@ -245,7 +249,9 @@ def test_an_attested_not_achieved_manual_criterion_makes_level_1() -> None:
         (AS_OF - timedelta(days=366), None, False),
         (AS_OF - timedelta(days=10), AS_OF.isoformat(), True),  # expires_on is the last day it counts
         (AS_OF - timedelta(days=10), (AS_OF - timedelta(days=1)).isoformat(), False),
-        (AS_OF - timedelta(days=400), (AS_OF + timedelta(days=1)).isoformat(), True),  # expires_on wins
+        (AS_OF - timedelta(days=400), (AS_OF + timedelta(days=1)).isoformat(), False),  # at most a year counts
+        (AS_OF - timedelta(days=365), "2999-12-31", True),  # a later expires_on is cut to a year after assessed_on
+        (AS_OF - timedelta(days=366), "2999-12-31", False),
     ],
 )
 def test_attestation_expiry_boundaries(assessed: date, expires: str | None, counts: bool) -> None:
@@ -254,6 +260,30 @@ def test_attestation_expiry_boundaries(assessed: date, expires: str | None, coun
     assert (row.level == 5) is counts
     [att] = read_attestations([_att("x:y", assessed=assessed, **extra)], AS_OF, 365)
     assert (att.state == "current") is counts
+
+
+def test_an_attestation_counts_for_at_most_attestation_days_and_a_later_expiry_is_noted() -> None:
+    # An expires_on in 2999 would make one assessment, made years ago, count for ever.
+    old = _att("capcheck-1:INFRA-M1", assessed=date(2019, 1, 1), expires_on="2999-12-31")
+    records = {
+        "it-assets": _records(40, "it-assets"),
+        "organisation": [_org(**{"it-assets": 40})],
+        "attestations": [old],
+    }
+    card = _card({"INFRA-001": ("high", {"pass": 40})}, {"INFRA-001": ["caf-4.0:B4.d"]}, records)
+    assert _row(card, "INFRA").level == 3  # 5 with the attestation counting
+    assert card.notes == (
+        "attestation ATT-capcheck-1:INFRA-M1 expires on 2999-12-31, more than 365 days (attestation_days) after "
+        "it was assessed on 2019-01-01: it counts until 2020-01-01",
+    )
+    [att] = read_attestations([old], AS_OF, 3660)  # the config may allow longer, up to ten years
+    assert (att.state, att.last_day, att.cut_from) == (
+        "current",
+        date(2019, 1, 1) + timedelta(days=3660),
+        date(2999, 12, 31),
+    )
+    [att] = read_attestations([_att("x:y", expires_on="2027-01-01")], AS_OF, 365)
+    assert att.cut_from is None and att.last_day == date(2027, 1, 1)
 
 
 def test_an_attestation_dated_at_the_end_of_the_calendar_is_from_the_future_not_a_crash() -> None:
@@ -306,6 +336,20 @@ def test_the_top_levels_need_full_coverage(usable: int, level: int) -> None:
     assert row.level == level
     if level == 3:
         assert row.cap == "supplier-contracts: 94 usable records of 100 declared (94%); levels 4-5 need 95%"
+
+
+@pytest.mark.parametrize(
+    ("usable", "declared", "shown"),
+    [(301, 317, "94.95%"), (95, 100, "95%"), (189, 200, "94.5%"), (9999, 10000, "99.99%"), (200, 300, "66.7%")],
+)
+def test_a_share_under_a_bar_is_never_shown_as_the_bar(usable: int, declared: int, shown: str) -> None:
+    # "301 usable records of 317 declared (95%); levels 4-5 need 95%" read as a contradiction: 94.95% was rounded up.
+    records = {"supplier-contracts": _records(usable), "organisation": [_org(**{"supplier-contracts": declared})]}
+    config = ScorecardConfig(full_estate_coverage=1.0)
+    row = _row(_card({"COMM-001": ("high", {"pass": usable})}, {"COMM-001": ["caf-4.0:A4.a"]}, records, config))
+    assert (
+        row.cap == f"supplier-contracts: {usable} usable records of {declared} declared ({shown}); levels 4-5 need 100%"
+    )
 
 
 def test_records_without_a_needed_field_do_not_count_towards_coverage() -> None:
@@ -509,8 +553,8 @@ def test_a_few_clean_records_per_register_never_rate_above_2(
         assert any(r["level"] == 2 for r in rows)
 
 
-@pytest.mark.parametrize(("available", "level"), [(None, 5), (1, 5), (2, 2)])
-def test_an_area_judged_on_only_some_of_its_rules_is_capped_at_2(available: int | None, level: int) -> None:
+@pytest.mark.parametrize(("available", "level"), [(None, 5), (1, 5), (2, None)])
+def test_an_area_judged_on_only_some_of_its_rules_has_no_level(available: int | None, level: int | None) -> None:
     """Deselecting the rules that fail (--select/--ignore) must not raise an area's level."""
     counts = {"COMM-001": ("high", {"pass": 100})}
     card = _card(
@@ -518,7 +562,29 @@ def test_an_area_judged_on_only_some_of_its_rules_is_capped_at_2(available: int 
     )
     row = _row(card)
     assert row.level == level
-    assert (row.cap is not None and "1 of 2 rules of the area not selected" in row.cap) is (level == 2)
+    assert (row.status, row.basis.startswith("1 of 2 rules of the area not selected (--select/--ignore)")) == (
+        ("scored", False) if level else ("incomplete", True)
+    )
+    assert gate_failures([row], {"*": 1}) == (
+        [] if level else ["COMM: incomplete, so it cannot meet the minimum level 1"]
+    )
+
+
+def test_deselecting_the_failing_rule_of_a_level_1_area_does_not_lift_it() -> None:
+    # A cap at 2 let `--ignore COMM-002` turn "below expectations" into "basic": the rule left out did not run.
+    both = {"COMM-001": ("high", {"pass": 100}), "COMM-002": ("high", {"pass": 99, "fail": 1})}
+    criteria = {"COMM-001": ["caf-4.0:A4.a"], "COMM-002": ["caf-4.0:A2.a"]}
+    assert _row(_card(both, criteria, FULL, available={"COMM": 2})).level == 1
+    row = _row(_card({"COMM-001": both["COMM-001"]}, criteria, FULL, available={"COMM": 2}))
+    assert (row.level, row.status, row.name) == (None, "incomplete", "incomplete")
+
+
+def test_a_partial_selection_of_an_area_without_enough_evidence_says_both() -> None:
+    records = {"supplier-contracts": _records(3), "organisation": [_org(**{"supplier-contracts": 100})]}
+    row = _row(_card({"COMM-001": ("high", {"pass": 3})}, {}, records, available={"COMM": 3}))
+    assert (row.status, row.level) == ("incomplete", None)
+    assert row.basis.startswith("2 of 3 rules of the area not selected")
+    assert row.basis.endswith("; supplier-contracts: 3 usable records of 100 declared (3%), below 50%")
 
 
 @pytest.mark.parametrize(("usable", "level"), [(29, 2), (30, 5)])
@@ -586,6 +652,47 @@ def test_records_that_repeat_another_but_for_the_id_are_counted_once(copies: int
     assert (row.level, row.cap) == (level, cap)
 
 
+@pytest.mark.parametrize(
+    "change",
+    [
+        lambda t: t.upper(),  # case
+        lambda t: f"  {t} ",  # spaces at either end
+        lambda t: t.replace(" ", "   "),  # runs of spaces
+        lambda t: t + "\n",  # a trailing line break
+        lambda t: t.replace("s", "\uff53", 1),  # a full-width letter
+        lambda t: t.replace("c", "\u00e7", 1),  # an accent
+        lambda t: t.replace("p", "\u0440").replace("o", "\u043e"),  # Cyrillic look-alikes
+        lambda t: t.upper().replace("O", "\u039f"),  # a Greek capital omicron
+    ],
+    ids=["case", "ends", "runs", "newline", "full-width", "accent", "cyrillic", "greek"],
+)
+def test_copies_changed_only_in_case_spacing_or_letter_forms_are_still_copies(change: Callable[[str], str]) -> None:
+    # Each copy changed a little differently made 60 copies of one record 60 distinct ones: level 5, not 2.
+    records = _records(40)
+    variants = [change, str.lower, str.title, lambda t: t + " ", lambda t: " " + t.upper()]
+    records += [{**records[0], "id": f"copy-{i}", "title": variants[i % 5](records[0]["title"])} for i in range(60)]
+    row = _row(
+        _card(
+            {"COMM-001": ("high", {"pass": 100})},
+            {"COMM-001": ["caf-4.0:A4.a"]},
+            {**FULL, "supplier-contracts": records},
+        )
+    )
+    assert row.level == 2
+    assert row.cap == (
+        "supplier-contracts: 60 of 100 usable records repeat another in every field but the id, "
+        "leaving 40 distinct of 100 declared (40%): coverage cannot be shown"
+    )
+
+
+def test_records_that_differ_in_a_word_or_a_value_are_not_copies() -> None:
+    records = _records(40)
+    records += [{**records[0], "id": "other-1", "title": records[0]["title"] + " 2"}]
+    records += [{**records[0], "id": "other-2", "title": records[0]["title"].replace(" ", "")}]
+    records += [{**records[0], "id": "other-3", "value": 1}]
+    assert repeated(records, ("owner",)) == 0
+
+
 def test_copies_that_leave_too_few_distinct_records_cap_at_2() -> None:
     records = _records(20) + [{**_records(1)[0], "id": f"copy-{i}"} for i in range(20)]
     data = {"supplier-contracts": records, "organisation": [_org(**{"supplier-contracts": 40})]}
@@ -600,7 +707,7 @@ def test_copies_are_not_counted_when_the_level_is_2_or_less(monkeypatch: pytest.
 
     walked: list[str] = []
 
-    def counting(records: Sequence[Mapping[str, Any]], fields: Sequence[str]) -> int:
+    def counting(records: Sequence[Mapping[str, Any]], fields: Sequence[str], placeholders: Any = ()) -> int:
         walked.append("walked")
         return 0
 
@@ -667,6 +774,18 @@ def test_each_rules_judged_population_is_shown_against_the_declared_estate() -> 
         {"rule": "COMM-001", "kind": "supplier-contracts", "judged": 40, "declared": 400, "share": 0.1}
     ]
     assert row.status == "insufficient-evidence"  # the register: 100 of 400
+
+
+@pytest.mark.parametrize(("declared", "noted"), [(0, True), (99, True), (100, False), (500, False)])
+def test_a_register_larger_than_its_declared_estate_is_noted(declared: int, noted: bool) -> None:
+    # Declaring 0 contracts while giving 100 made the register "100% covered" with nothing said.
+    records = {**FULL, "organisation": [_org(**{"supplier-contracts": declared})]}
+    card = _card({"COMM-001": ("high", {"pass": 100})}, {"COMM-001": ["caf-4.0:A4.a"]}, records)
+    note = (
+        f"supplier-contracts: 100 records given, more than the {declared} the organisation profile declares: "
+        "the declared estate understates the register"
+    )
+    assert card.notes == ((note,) if noted else ())
 
 
 def test_an_estate_naming_no_kind_is_flagged() -> None:
@@ -779,6 +898,110 @@ def test_the_findings_document_shows_the_severities_and_options_the_config_chang
     assert {r["id"]: r for r in plain["rules"]}["INFRA-004"]["options"]["max_days"] == 14
 
 
+def test_the_scorecard_says_which_config_changes_its_areas_were_judged_with(
+    run_cli: Any, copy_fixture: Callable[..., Path], workdir: Path
+) -> None:
+    """Lowered severities, changed options and a looser method can each lift a level: the scorecard itself (text and
+    JSON) says which, beside the levels, not only the settings block an auditor may not connect with them."""
+    evidence = copy_fixture("evidence/gaming")
+    (workdir / "capcheck.toml").write_text(
+        '[severity]\n"INFRA-001" = "info"\n"INFRA-002" = "critical"\n'  # lowered (said), raised (stricter: not said)
+        "[options.INFRA-004]\nmax_days = 3650\nexempt_hosting = ['saas']\n"  # changed (said), its default (not said)
+        '[scorecard]\nnot_achieved_at = "critical"\nmin_records = 0\nmax_evidence_age_days = 30\n'
+    )
+    infra = (
+        "INFRA is judged with the config's changes to its rules: INFRA-001 ran at info (its own severity: high); "
+        "INFRA-004 with max_days = 3650 (its default: 14)"
+    )
+    method = (
+        "the scorecard method is the config's, looser than capcheck's defaults: min_records = 0 (default 30); "
+        "not_achieved_at = critical (default high)"
+    )
+    doc = json.loads(run_cli("check", str(evidence), "--as-of", "2026-11-25", "-f", "json").stdout)
+    assert [n for n in doc["organisation"]["notes"] if "config" in n] == [infra, method]
+    text = run_cli("check", str(evidence), "--as-of", "2026-11-25").stdout
+    assert f"  Note: {infra}\n" in text and f"  Note: {method}\n" in text
+    (workdir / "capcheck.toml").write_text('[severity]\n"INFRA-001" = "critical"\n[scorecard]\nmin_records = 40\n')
+    doc = json.loads(run_cli("check", str(evidence), "--as-of", "2026-11-25", "-f", "json").stdout)
+    assert [n for n in doc["organisation"]["notes"] if "config" in n] == []  # stricter: nothing to say
+
+
+@pytest.mark.parametrize(
+    ("table", "said"),
+    [
+        ({}, []),
+        ({"min_coverage": 0.4}, ["min_coverage = 0.4 (default 0.5)"]),
+        ({"min_coverage": 0.6, "full_estate_coverage": 0.99, "attestation_days": 90}, []),
+        ({"min_estate_coverage": 0.1}, ["min_estate_coverage = 0.1 (default 0.5)"]),
+        ({"full_estate_coverage": 0.5}, ["full_estate_coverage = 0.5 (default 0.95)"]),
+        ({"achieved_shares": [0.5, 0.6]}, ["achieved_shares = [0.5, 0.6] (default [0.5, 0.75])"]),
+        ({"not_achieved_at": "medium"}, []),
+        ({"attestation_days": 366}, ["attestation_days = 366 (default 365)"]),
+        ({"max_evidence_age_days": 3000}, ["max_evidence_age_days = 3000 (default 365)"]),
+        ({"plausibility": {"trust": {"it-assets": {"min": 50, "max": 5000}}}}, []),  # narrower than 20-10000
+        (
+            {"plausibility": {"trust": {"it-assets": {"min": 1}}}},
+            ["plausibility.trust.it-assets = 1- per 1,000 staff (bundled: 20-10000)"],
+        ),
+        ({"plausibility": {"other": {"roles": {"min": 0}}}}, []),  # a bound where there was none: a check more
+        (
+            {"plausibility": {"trust": {"it-assets": {"min": 20, "max": 20000}}}},
+            ["plausibility.trust.it-assets = 20-20000 per 1,000 staff (bundled: 20-10000)"],
+        ),
+        (
+            {"profiles": {"trust": {"default": "partially-achieved"}}},
+            ["profiles.trust expects partially-achieved where the bundled profile expects achieved: caf-4.0:B4.d"],
+        ),
+        ({"profiles": {"trust": {"expect": {"caf-4.0:B4.d": "achieved", "caf-4.0:A1.a": "achieved"}}}}, []),  # more
+        ({"profiles": {"icb": {"default": "partially-achieved"}}}, []),  # not the organisation's type
+    ],
+)
+def test_a_method_looser_than_the_defaults_is_said_key_by_key(table: dict[str, Any], said: list[str]) -> None:
+    assert list(method_loosened(ScorecardConfig(**table), DATA, "trust")) == said
+
+
+_OWN_RULE = """
+[[rule]]
+id = "ngh.CULT-10{n}"
+title = "Skills have an id ({n})"
+area = "CULT"
+severity = "low"
+version = "1.0.0"
+kind = "skills-matrix"
+description = "Every skill has an id."
+rationale = "Our own check."
+remediation = "Give it an id."
+references = []
+{criteria}
+message = "skill {{id}}"
+require = {{ field = "id", missing = false }}
+"""
+
+
+def test_criteria_only_the_organisations_own_rules_judge_are_named(
+    run_cli: Any, copy_fixture: Callable[..., Path], workdir: Path
+) -> None:
+    """Rules that ask nothing (each requires an id) lift an area's share of criteria achieved when each stands for a
+    criterion of its own, or names one the pack's rules do not: the scorecard names those criteria and the file."""
+    evidence = copy_fixture("evidence/gaming")
+    (workdir / "ours").mkdir()
+    (workdir / "ours" / "cult.toml").write_text(
+        _OWN_RULE.format(n=1, criteria="")  # a criterion of its own: rule:ngh.CULT-101
+        + _OWN_RULE.format(n=2, criteria='criteria = ["caf-4.0:A1.a"]')  # one no CULT rule of the pack names
+        + _OWN_RULE.format(n=3, criteria='criteria = ["govs-topics-1:005-workforce"]')  # one the pack judges too
+    )
+    args = ("check", str(evidence), "--as-of", "2026-11-25", "--rules", "ours")
+    doc = json.loads(run_cli(*args, "-f", "json").stdout)
+    note = (
+        "CULT counts 2 criteria that only rules from outside capcheck's pack judge: caf-4.0:A1.a, rule:ngh.CULT-101 "
+        f"(from the rule file {Path('ours', 'cult.toml')})"
+    )
+    assert [n for n in doc["organisation"]["notes"] if "outside" in n] == [note]
+    assert f"  Note: {note}\n" in run_cli(*args).stdout
+    plain = json.loads(run_cli("check", str(evidence), "--as-of", "2026-11-25", "-f", "json").stdout)
+    assert [n for n in plain["organisation"]["notes"] if "outside" in n] == []
+
+
 def test_the_bundled_example_has_a_profile_attestations_and_a_schema_valid_scorecard(run_cli: Any) -> None:
     import jsonschema
 
@@ -854,6 +1077,35 @@ def test_a_field_is_missing_when_absent_null_or_empty_but_false_and_0_are_values
     assert (both.usable, dict(both.missing_fields), both.share) == (0, {"f": 2, "g": 2}, None)
 
 
+@pytest.mark.parametrize(
+    ("owner", "usable"),
+    [
+        *[("TBC", False), (" tbc ", False), ("N/A", False), ("-", False), ("Unknown", False)],
+        ("To be confirmed", False),
+        *[("head-of-infrastructure", True), ("tbc-team", True), ("Tbc Consulting Ltd", True), ("x" * 17, True)],
+    ],
+)
+def test_a_placeholder_in_a_needed_field_makes_the_record_unusable(owner: str, usable: bool) -> None:
+    placeholders = bundled_scorecard_data().placeholders
+    from capcheck.assessment.sufficiency import kind_coverage
+
+    cov = kind_coverage("k", [{"id": "a", "owner": owner}], ("owner",), 1, placeholders)
+    assert (cov.usable, dict(cov.missing_fields)) == ((1, {}) if usable else (0, {"owner": 1}))
+
+
+def test_filling_blank_owners_with_tbc_does_not_make_a_register_covered() -> None:
+    # 60 contracts' owners made "TBC" instead of left blank: the rules that want an owner pass them, but the
+    # register covers no more of the estate than it did.
+    records = _records(100)
+    records[:60] = [{**r, "owner": "TBC"} for r in records[:60]]
+    data = dataclasses.replace(DATA, placeholders=bundled_scorecard_data().placeholders)
+    counts = {"COMM-001": ("high", {"pass": 100})}
+    row = _row(_card(counts, {"COMM-001": ["caf-4.0:A4.a"]}, {**FULL, "supplier-contracts": records}, data=data))
+    assert (row.level, row.status) == (None, "insufficient-evidence")
+    assert row.basis == "supplier-contracts: 40 usable records of 100 declared (40%), below 50%"
+    assert dict(row.coverage[0].missing_fields) == {"owner": 60}
+
+
 def test_a_level_1_names_its_criteria_not_achieved() -> None:
     criteria = {
         "COMM-001": ["caf-4.0:A1.a"],
@@ -885,7 +1137,7 @@ def test_a_profile_expecting_an_unknown_criterion_is_noted() -> None:
     mine = Profile(expect={"caf:Z9.z": CS.ACHIEVED, "caf-4.0:B4.d": CS.ACHIEVED})
     records = {**FULL, "organisation": [_org(**{"supplier-contracts": 100})]}
     card = _card({"COMM-001": ("high", {"pass": 100})}, {}, records, ScorecardConfig(profiles={"trust": mine}))
-    assert card.notes == ("the trust profile expects 'caf:Z9.z', which no framework defines",)
+    assert card.notes == ("the trust profile expects 'caf:Z9.z', which no framework defines",)  # as strict as DATA's
 
 
 def test_the_markdown_criteria_table_shrinks_to_fit_the_comment_limit(run_cli: Any) -> None:

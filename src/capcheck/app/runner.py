@@ -30,7 +30,7 @@ from capcheck.app.settings import (
     rule_setting_problems,
 )
 from capcheck.assessment.baseline import BaselineReport, apply_baseline, load_baseline
-from capcheck.assessment.scorecard import ScoredRule, compute_scorecard, gate_failures
+from capcheck.assessment.scorecard import ScoredRule, compute_scorecard, gate_failures, rule_changes, rule_origin
 from capcheck.assessment.waivers import WaiverState, apply_waivers, load_waivers
 from capcheck.core.engine import evaluate
 from capcheck.core.errors import ConfigError, PluginError, Problem
@@ -227,7 +227,18 @@ def _run_check(request: CheckRequest, registry: Registry | None, progress: Progr
     scorecard = compute_scorecard(
         evaluation.summary,
         list(registry.areas.values()),
-        [ScoredRule(r.meta.id, r.meta.area, r.meta.title, r.meta.kinds, r.meta.criteria) for r in rules],
+        [
+            ScoredRule(
+                r.meta.id,
+                r.meta.area,
+                r.meta.title,
+                r.meta.kinds,
+                r.meta.criteria,
+                rule_changes(r.meta, severities.get(r.meta.id), options.get(r.meta.id)),
+                rule_origin(r.source),
+            )
+            for r in rules
+        ],
         request.config.scorecard,
         records={kind: evidence.records(kind) for kind in evidence.kinds()},
         frameworks=registry.frameworks,

@@ -9,7 +9,9 @@ something for it, and a current attestation:
   only passes is *achieved*; a rule that raised counts as *not assessed*; a rule that judged
   nothing (only skips) is no part at all;
 * an attestation counts from ``assessed_on`` (not after the as-of date) to ``expires_on``
-  inclusive, or, without one, ``valid_days`` after ``assessed_on`` inclusive; its outcome is a part.
+  inclusive, but never more than ``valid_days`` after ``assessed_on`` (the day itself included; the
+  same without ``expires_on``): an ``expires_on`` in 2999 must not make one assessment count for
+  ever. Its outcome is a part.
 
 The criterion takes its worst part: not achieved, then not assessed, then partially achieved, then
 achieved. Strengths never offset a weakness. With no part it is *not assessed*; a manual
@@ -127,6 +129,8 @@ class Attestation:
     evidence_ref: str
     #: "current", "expired" (after last_day) or "future" (assessed after the as-of date).
     state: str
+    #: The ``expires_on`` the record gives, when it is later than ``last_day`` (cut to the longest validity).
+    cut_from: date | None = None
 
     def as_dict(self) -> dict[str, Any]:
         """The JSON form."""
@@ -143,12 +147,17 @@ class Attestation:
 
 
 def read_attestations(records: Iterable[Mapping[str, Any]], as_of: date, valid_days: int) -> list[Attestation]:
-    """The attestation records (schema-valid), each with its state on ``as_of``, sorted by id."""
+    """The attestation records (schema-valid), each with its state on ``as_of``, sorted by id.
+
+    Each counts up to its ``expires_on``, and at most ``valid_days`` after ``assessed_on``: a later
+    ``expires_on`` is cut to that day (``cut_from`` keeps it, so that the cut can be said)."""
     out: list[Attestation] = []
     for record in records:
         assessed = date.fromisoformat(str(record["assessed_on"])[:10])
         expires = record.get("expires_on")
-        last_day = date.fromisoformat(str(expires)[:10]) if expires else add_days(assessed, valid_days)
+        longest = add_days(assessed, valid_days)
+        given = date.fromisoformat(str(expires)[:10]) if expires else None
+        last_day = longest if given is None or given > longest else given
         if assessed > as_of:
             state = "future"
         elif as_of > last_day:
@@ -165,6 +174,7 @@ def read_attestations(records: Iterable[Mapping[str, Any]], as_of: date, valid_d
                 last_day=last_day,
                 evidence_ref=str(record["evidence_ref"]),
                 state=state,
+                cut_from=given if given is not None and given > last_day else None,
             )
         )
     out.sort(key=lambda a: a.id)

@@ -3,9 +3,11 @@
 The method (docs/scorecard.md has worked examples), each threshold configurable under ``[scorecard]``:
 
 1. **Sufficiency first.** An area whose registers (``rules/scorecard/areas.toml``) are absent, cover
-   less than ``min_estate_coverage`` of the estate the organisation profile declares, or where fewer
-   than ``min_coverage`` of its rules judged anything, gets no level: *insufficient evidence*, with
-   the figures. A rule that raised makes it *incomplete*.
+   less than ``min_estate_coverage`` of the estate the organisation profile declares (counting records
+   whose needed fields hold a value, not a placeholder such as ``TBC``), or where fewer than
+   ``min_coverage`` of its rules judged anything, gets no level: *insufficient evidence*, with the
+   figures. A rule that raised, or an area judged on only some of its rules (``--select``/``--ignore``),
+   makes it *incomplete*.
 2. **Criteria.** Each criterion the area's rules name, and each manual criterion it lists, is rolled
    up CAF-style (:mod:`capcheck.assessment.criteria`): achieved, partially achieved, not achieved, not assessed.
 3. **Level** (compliance bands, not CMMI): 1 *below expectations* if any criterion is not achieved;
@@ -19,6 +21,11 @@ The method (docs/scorecard.md has worked examples), each threshold configurable 
 5. **Profile.** Criteria are judged against the expected-achievement profile of the organisation's
    type (``rules/scorecard/profiles.toml``); the gaps are the improvement plan's starting point.
 
+What can lift a level without the evidence improving is said in the scorecard's notes: the config's lowered
+severities and changed options (:func:`rule_changes`), a method looser than the defaults
+(:func:`method_loosened`), criteria only rules from outside the pack judge, attestations cut to the longest
+validity, and registers larger than their declared estate.
+
 A **gate** (``[scorecard] min_level = {"*" = 2, COMM = 3}`` or ``--min-level``) fails the run
 (exit 1) when an area's level is below its minimum; an area with no level never meets a gate.
 """
@@ -28,6 +35,7 @@ from __future__ import annotations
 import dataclasses
 import functools
 import itertools
+import math
 from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -59,7 +67,7 @@ from capcheck.assessment.sufficiency import (
     read_organisation,
     repeated,
 )
-from capcheck.core.models import Area, Framework, Severity, Summary
+from capcheck.core.models import Area, Framework, RuleMeta, RuleSource, Severity, Summary
 
 __all__ = [
     "LEVEL_NAMES",
@@ -70,6 +78,9 @@ __all__ = [
     "base_level",
     "compute_scorecard",
     "gate_failures",
+    "method_loosened",
+    "rule_changes",
+    "rule_origin",
 ]
 
 #: What each level measures: how fully the area's criteria are achieved on evidence shown to cover the estate.
@@ -111,7 +122,10 @@ class ScorecardConfig(BaseModel):
         description="Levels above 2 need at least this many usable records in the registers an area needs.",
     )
     attestation_days: int = Field(
-        default=365, ge=1, le=3660, description="Days an attestation without expires_on counts after assessed_on."
+        default=365,
+        ge=1,
+        le=3660,
+        description="The longest an attestation counts after assessed_on, in days (an earlier expires_on: sooner).",
     )
     max_evidence_age_days: int = Field(
         default=365,
@@ -172,6 +186,10 @@ class ScoredRule:
     title: str
     kinds: tuple[str, ...]
     criteria: tuple[str, ...]
+    #: What the config changed that can lift its criteria (:func:`rule_changes`), said beside the scorecard.
+    changes: tuple[str, ...] = ()
+    #: Where it comes from when not from capcheck's own pack (:func:`rule_origin`); None: the pack.
+    origin: str | None = None
 
     @property
     def refs(self) -> tuple[str, ...]:
@@ -310,6 +328,83 @@ class Scorecard:
         }
 
 
+def _shown(value: Any) -> str:
+    """An option value as a note shows it: short, one line."""
+    text = repr(value) if isinstance(value, str) else str(value)
+    return text if len(text) <= 40 else text[:37] + "..."
+
+
+def rule_origin(source: RuleSource) -> str | None:
+    """Where a rule outside capcheck's own pack comes from (``the rule file rules/ours.toml``, ``the plugin acme``),
+    or None for the pack's: the scorecard names the criteria only such rules judge."""
+    if source.type == "builtin":
+        return None
+    what = {"file": "the rule file", "module": "the local module", "plugin": "the plugin"}.get(source.type, source.type)
+    return f"{what} {source.name}"
+
+
+def rule_changes(meta: RuleMeta, severity: Severity | None, options: Mapping[str, Any] | None) -> tuple[str, ...]:
+    """What the config (``[severity]``, ``[options]``) changed in a rule that can lift the criteria it names: a
+    severity below its own (a failure at ``info`` no longer makes a criterion not achieved), and every option
+    set to another value than its default (whether a value is looser is the rule's to say, not the scorecard's:
+    a patch window of ten years passes every asset)."""
+    out: list[str] = []
+    if severity is not None and severity.rank < meta.severity.rank:
+        out.append(f"{meta.id} ran at {severity.value} (its own severity: {meta.severity.value})")
+    for key, value in sorted((options or {}).items()):
+        default = meta.options.get(key)
+        if value != default:
+            out.append(f"{meta.id} with {key} = {_shown(value)} (its default: {_shown(default)})")
+    return tuple(out)
+
+
+def method_loosened(config: ScorecardConfig, data: ScorecardData, org_type: str | None = None) -> tuple[str, ...]:
+    """Each way the config's ``[scorecard]`` judges more leniently than capcheck's defaults (and, with the
+    organisation's type, a profile that expects less than the bundled one): the method is the config's, so the
+    scorecard says so."""
+    default = ScorecardConfig()
+    out: list[str] = []
+    lower = ("min_coverage", "min_estate_coverage", "full_estate_coverage", "min_records")
+    for key in lower:
+        if getattr(config, key) < getattr(default, key):
+            out.append(f"{key} = {getattr(config, key)} (default {getattr(default, key)})")
+    if any(a < b for a, b in zip(config.achieved_shares, default.achieved_shares, strict=True)):
+        out.append(f"achieved_shares = {config.achieved_shares} (default {default.achieved_shares})")
+    if config.not_achieved_at.rank > default.not_achieved_at.rank:
+        out.append(f"not_achieved_at = {config.not_achieved_at.value} (default {default.not_achieved_at.value})")
+    for key in ("attestation_days", "max_evidence_age_days"):
+        if getattr(config, key) > getattr(default, key):
+            out.append(f"{key} = {getattr(config, key)} (default {getattr(default, key)})")
+    for org_type, kinds in sorted(config.plausibility.items()):
+        for kind, bound in sorted(kinds.items()):
+            bundled = data.bounds.get(org_type, {}).get(kind)
+            if bundled is None:  # a bound where capcheck has none only adds a check
+                continue
+            wider_max = bundled.max is not None and (bound.max is None or bound.max > bundled.max)
+            if bound.min < bundled.min or wider_max:
+                was = f"{bundled.min:g}-" + ("" if bundled.max is None else f"{bundled.max:g}")
+                now = f"{bound.min:g}-" + ("" if bound.max is None else f"{bound.max:g}")
+                out.append(f"plausibility.{org_type}.{kind} = {now} per 1,000 staff (bundled: {was})")
+    mine, bundled_profile = config.profiles.get(org_type or ""), data.profiles.get(org_type or "")
+    if mine is not None and bundled_profile is not None:  # a profile where capcheck has none only adds expectations
+        achieved = CriterionStatus.ACHIEVED
+        lowered = sorted(
+            ref
+            for ref in set(mine.expect) | set(bundled_profile.expect)
+            if bundled_profile.expected(ref) is achieved and mine.expected(ref) is not achieved
+        )
+        if bundled_profile.default is achieved and mine.default is not achieved:
+            lowered.insert(0, "default")
+        if lowered:
+            shown = ", ".join(lowered[:_NAMED]) + (
+                f" and {len(lowered) - _NAMED} more" if len(lowered) > _NAMED else ""
+            )
+            out.append(
+                f"profiles.{org_type} expects partially-achieved where the bundled profile expects achieved: {shown}"
+            )
+    return tuple(out)
+
+
 def base_level(statuses: Sequence[CriterionStatus], achieved_shares: Sequence[float]) -> tuple[int, str]:
     """The level the criteria alone give, and why (before caps)."""
     n = len(statuses)
@@ -373,21 +468,38 @@ def compute_scorecard(
         for a in attestations
         if a.criterion not in titles
     ]
+    notes += [
+        f"attestation {a.id} expires on {a.cut_from.isoformat()}, more than {config.attestation_days} days "
+        f"(attestation_days) after it was assessed on {a.assessed_on.isoformat()}: it counts until "
+        f"{a.last_day.isoformat()}"
+        for a in attestations
+        if a.cut_from is not None
+    ]
     if profile is not None:
         notes += [
             f"the {org.type} profile expects {ref!r}, which no framework defines"
             for ref in profile.expect
             if ref not in titles
         ]
+    loosened = method_loosened(config, data, org.type)
+    if loosened:
+        notes.append(f"the scorecard method is the config's, looser than capcheck's defaults: {'; '.join(loosened)}")
     estate = org.estate if org.record is not None else {}
+    notes += [  # a register larger than its declared size shows the declaration is not the estate it measures
+        f"{kind}: {given} records given, more than the {declared} the organisation profile declares: "
+        "the declared estate understates the register"
+        for kind, declared in sorted(estate.items())
+        if (given := len(records.get(kind) or ())) > declared
+    ]
 
     @functools.cache  # a register two areas need (it-assets: CYBER and INFRA) is walked once
     def cover(kind: str, fields: tuple[str, ...]) -> KindCoverage:
-        return kind_coverage(kind, records.get(kind), fields, estate.get(kind) if org.record is not None else None)
+        declared = estate.get(kind) if org.record is not None else None
+        return kind_coverage(kind, records.get(kind), fields, declared, data.placeholders)
 
     @functools.cache
     def repeats(kind: str, fields: tuple[str, ...]) -> int:
-        return repeated(records.get(kind) or (), fields)
+        return repeated(records.get(kind) or (), fields, data.placeholders)
 
     profile_dated = _dated(ORGANISATION_KIND, (collected or {}).get(ORGANISATION_KIND, ()), as_of, config)
     rows: list[AreaScore] = []
@@ -399,6 +511,10 @@ def compute_scorecard(
         if in_area:
             area_refs[area.id] = {ref for r in in_area for ref in r.refs} | set(needs.manual)
             manual_refs.update(needs.manual)
+        changed = [c for r in in_area for c in r.changes]
+        if changed:
+            notes.append(f"{area.id} is judged with the config's changes to its rules: {'; '.join(changed)}")
+        notes.extend(_outside_pack(area.id, in_area))
         for ref in needs.manual if in_area else ():
             if ref not in titles:
                 notes.append(f"area {area.id} lists manual criterion {ref!r}, which no framework defines")
@@ -411,6 +527,22 @@ def compute_scorecard(
         rows.append(row)
     criteria = _global_criteria(rules, verdicts, by_criterion, titles, area_refs, manual_refs, profile)
     return Scorecard(tuple(rows), criteria, org, tuple(attestations), tuple(sorted(set(notes))))
+
+
+def _outside_pack(area: str, rules: Sequence[ScoredRule]) -> list[str]:
+    """A note naming the area's criteria that only rules from outside capcheck's pack judge: each counts towards the
+    share of criteria achieved, so rules the organisation writes for itself can lift a level however little they
+    ask (six rules that each require an id took CULT from 3 to 4)."""
+    pack = {ref for r in rules if r.origin is None for ref in r.refs}
+    own = sorted({ref for r in rules if r.origin is not None for ref in r.refs} - pack)
+    if not own:
+        return []
+    origins = sorted({r.origin for r in rules if r.origin is not None and set(r.refs) - pack})
+    shown = ", ".join(own[:_NAMED]) + (f" and {len(own) - _NAMED} more" if len(own) > _NAMED else "")
+    return [
+        f"{area} counts {len(own)} {'criterion' if len(own) == 1 else 'criteria'} that only rules from outside "
+        f"capcheck's pack judge: {shown} (from {', '.join(o for o in origins if o)})"
+    ]
 
 
 def _global_criteria(
@@ -444,15 +576,15 @@ def _global_criteria(
 
 
 def _partial_selection(row: AreaScore, left_out: int, total: int) -> AreaScore:
-    """``row`` capped at 2: the area was judged on only some of its rules."""
+    """``row`` without a level: the area was judged on only some of its rules. The rules left out did not run, so
+    nothing says they would have passed: a cap would still let deselecting the one failing rule lift a level 1."""
     reason = (
-        f"{left_out} of {total} rules of the area not selected (--select/--ignore): "
-        f"a partial selection cannot rate above {UNSHOWN_COVERAGE_CAP}"
+        f"{left_out} of {total} rules of the area not selected (--select/--ignore): an area is rated on all its "
+        "rules (one that does not apply is waived, not deselected)"
     )
-    caps = (*row.caps, (UNSHOWN_COVERAGE_CAP, reason))
-    if row.level is None or row.level <= UNSHOWN_COVERAGE_CAP:
-        return dataclasses.replace(row, caps=caps)
-    return dataclasses.replace(row, level=UNSHOWN_COVERAGE_CAP, cap=reason, caps=caps)
+    if row.status in ("insufficient-evidence", "incomplete"):  # no level already: say both
+        return dataclasses.replace(row, status="incomplete", basis=f"{reason}; {row.basis}")
+    return dataclasses.replace(row, level=None, status="incomplete", basis=reason, cap=None)
 
 
 def _area_row(
@@ -530,8 +662,15 @@ def _area_row(
 
 
 def _pct(value: float) -> str:
-    """A share as a percentage with one decimal when it has one (94.5%, not a rounded 95% under a 95% bar)."""
-    return f"{value * 100:.1f}".removesuffix(".0") + "%"
+    """A share as a percentage with one decimal when it has one (94.5%, not a rounded 95% under a 95% bar). A whole
+    percentage is shown only when exact: 301 of 317 is 94.95%, not "95%; levels 4-5 need 95%"."""
+    exact = value * 100
+    text = f"{exact:.1f}"
+    if not text.endswith(".0"):
+        return text + "%"
+    if round(exact, 9) == float(text):
+        return text.removesuffix(".0") + "%"
+    return f"{math.floor(round(exact * 100, 6)) / 100:.2f}%"  # cut, never rounded up to the bar
 
 
 def _insufficient(
