@@ -313,7 +313,13 @@ _JS = """
   form.addEventListener("input", changed);
   form.addEventListener("change", changed);
   form.addEventListener("submit", function (e) { e.preventDefault(); });
-  form.addEventListener("reset", function () { window.setTimeout(changed, 0); });
+  // Reset shows the table as it opened: no filter, no search and no column's sort (the findings' own order).
+  // The form's controls are put back after this event, so the table follows once they are.
+  form.addEventListener("reset", function () {
+    sortColumn = "";
+    sortDirection = 1;
+    window.setTimeout(changed, 0);
+  });
   window.addEventListener("hashchange", function () { readHash(); apply(); });
   more.addEventListener("click", function () { limit += PAGE; render(); });
   table.tHead.addEventListener("click", function (e) {
