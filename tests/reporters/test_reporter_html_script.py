@@ -64,3 +64,25 @@ def test_reset_clears_a_sort_read_from_the_url(full_result: RunResult, options: 
     opened, reset = _run(page, ["reset"], "#sort=-message&q=web")
     assert opened["aria"]["message"] == "descending" and opened["values"]["q"] == "web"
     assert reset == start
+
+
+def _located(location: str) -> tuple[str, int]:
+    """A location as a reader orders it: by file, then by line as a number (none first)."""
+    file, _, line = location.rpartition(":")
+    return (file, int(line)) if file and line.isdigit() else (location, 0)
+
+
+@needs_node
+def test_sorting_by_location_orders_lines_as_numbers(full_result: RunResult, options: RenderOptions) -> None:
+    """`governance-register.yaml:25` came before `governance-register.yaml:6`: locations were compared as text."""
+    page = render_html(full_result, options)
+    [data] = re.findall(r'<script type="application/json" id="findings-data">(.*?)</script>', page, re.S)
+    block = json.loads(data)
+    column = block["columns"]["location"]
+    by_fingerprint = {r[block["columns"]["fingerprint"]]: r for r in block["rows"]}
+    _, ascending, descending = _run(page, ["sort:location", "sort:location"])
+    for state, reverse in ((ascending, False), (descending, True)):
+        located = [_located(by_fingerprint[f][column]) for f in state["rows"]]
+        assert located == sorted(located, reverse=reverse)
+    lines = {line for _, line in located}
+    assert {6, 16, 25} <= lines, "the fixture must have lines of one and two digits in one file"

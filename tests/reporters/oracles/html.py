@@ -175,7 +175,12 @@ _JS = """
     area: function (r) { return rank.area[r[C.area]]; },
     rule: function (r) { return r[C.rule]; },
     record: function (r) { return r[C.record] || r[C.subject] || r[C.kind]; },
-    location: function (r) { return r[C.location]; },
+    // By file, then by line as a number ("x.yaml:25" after "x.yaml:6"); a file's location without a line first.
+    location: function (r) {
+      var s = r[C.location] || "";
+      var m = /^(.*):([0-9]+)$/.exec(s);
+      return m ? m[1] + "\\u0000" + ("0000000000" + m[2]).slice(-10) : s + "\\u0000";
+    },
     message: function (r) { return r[C.message]; }
   };
   function sortKey(column) {
