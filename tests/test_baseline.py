@@ -227,22 +227,22 @@ def test_a_baseline_listing_a_fingerprint_twice_names_both_entries(
     )
 
 
-def test_baseline_create_writes_a_fingerprint_once_when_a_rule_reports_a_record_twice(
+def test_baseline_create_refuses_a_rule_that_reports_a_record_twice(
     run_cli, copy_fixture, check_argv: Callable[..., list[str]], workdir: Path
 ) -> None:
     """A plugin rule may report one record twice (two failures, one fingerprint): the baseline written once
-    had both entries, and the next `check --baseline` refused the file capcheck had just written."""
+    had both entries, and the next `check --baseline` refused the file capcheck had just written. The engine
+    now makes such a rule one error naming the record, and no baseline is written over an error."""
     evidence = copy_fixture("evidence/mixed")
     (workdir / "twice.py").write_text(TWICE_PLUGIN)
     argv = [*check_argv(evidence, rules=["acme."], as_of=AS_OF), "--plugin", "./twice.py"]
     created = run_cli("baseline", "create", *argv[1:], "-o", "base.json")
-    assert created.exit_code == 0, created.stderr
-    assert "1 failure recorded in base.json" in created.stdout
-    [entry] = json.loads((workdir / "base.json").read_text())["findings"]
-    assert entry["rule_id"] == "acme.COMM-901"
-    result = run_cli(*argv, "--baseline", "base.json")
-    assert result.exit_code == 0, result.stderr
-    assert "2 baselined" in result.stdout
+    assert created.exit_code == 2
+    assert "a rule raised an error, so the check is incomplete: no baseline written" in created.stderr
+    assert not (workdir / "base.json").exists()
+    result = run_cli(*argv)
+    assert result.exit_code == 2
+    assert "the rule yielded two outcomes for record" in result.stdout
 
 
 TWICE_PLUGIN = """

@@ -421,3 +421,80 @@ def test_keyboard_interrupt_in_a_rule_stops_the_run(assets: EvidenceSet) -> None
     """Ctrl-C is the user's: it is not a rule's error finding."""
     with pytest.raises(KeyboardInterrupt):
         evaluate([make_rule("INFRA-966", _raising(KeyboardInterrupt()))], assets, as_of=AS_OF)
+
+
+def _yields(*picks: tuple[str, str | None, str | None, str | None]) -> Callable[[Any, RuleContext], Iterator[Outcome]]:
+    """A rule yielding, per pick (status, kind, record id, group), that outcome with a message of its own."""
+    status = {"pass": Status.PASS, "fail": Status.FAIL, "skip": Status.SKIP}
+
+    def check(evidence: Any, ctx: RuleContext) -> Iterator[Outcome]:
+        for n, (said, kind, record_id, group) in enumerate(picks):
+            yield Outcome(status[said], kind, record_id, f"problem {n}", group=group)
+
+    return check
+
+
+@pytest.mark.parametrize(
+    ("picks", "named"),
+    [
+        ((("fail", "it-assets", "A-2", None), ("fail", "it-assets", "A-2", None)), "record 'A-2' of 'it-assets'"),
+        ((("fail", "it-assets", "A-3", None), ("skip", "it-assets", "A-3", None)), "record 'A-3' of 'it-assets'"),
+        # out of order, so not asked by the in-order shortcut
+        (
+            (
+                ("fail", "it-assets", "A-3", None),
+                ("fail", "it-assets", "A-1", None),
+                ("fail", "it-assets", "A-3", None),
+            ),
+            "record 'A-3' of 'it-assets'",
+        ),
+        # an outcome naming no kind is of the rule's first kind: the same fingerprint
+        ((("fail", None, "A-2", None), ("fail", "it-assets", "A-2", None)), "record 'A-2' of 'it-assets'"),
+        ((("fail", "it-assets", None, "prod"), ("fail", "it-assets", None, "prod")), "group 'prod' of 'it-assets'"),
+        ((("fail", "it-assets", None, None), ("skip", "it-assets", None, None)), "'it-assets' as a whole"),
+    ],
+)
+def test_two_outcomes_for_one_record_are_an_error_naming_it(
+    assets: EvidenceSet, picks: tuple[tuple[str, str | None, str | None, str | None], ...], named: str
+) -> None:
+    """Waivers, baselines and diff tell findings apart by fingerprint (rule, kind, record, group): a rule that
+    reported one record twice had two findings with one fingerprint; only the test harness refused it."""
+    for include_passed in (False, True):
+        evaluation = evaluate(
+            [make_rule("INFRA-964", _yields(*picks)), make_rule("INFRA-965", owners_present)],
+            assets,
+            as_of=AS_OF,
+            include_passed=include_passed,
+        )
+        [error] = [f for f in evaluation.findings if f.rule_id == "INFRA-964"]
+        assert error.status is Status.ERROR
+        assert error.message.startswith(f"the rule yielded two outcomes for {named} (")
+        assert "'problem 0'" in error.message and "a rule gives one outcome per record" in error.message
+        assert evaluation.summary.by_status["error"] == 1
+        assert [f.status for f in evaluation.findings if f.rule_id == "INFRA-965"] == (
+            [Status.PASS, Status.FAIL, Status.FAIL] if include_passed else [Status.FAIL, Status.FAIL]
+        )  # the other rule still ran
+
+
+@pytest.mark.parametrize(
+    "picks",
+    [
+        (("fail", "it-assets", "A-3", None), ("fail", "it-assets", "A-1", None), ("skip", "it-assets", "A-2", None)),
+        (("fail", "it-assets", None, "prod"), ("fail", "it-assets", None, "test"), ("skip", "it-assets", None, None)),
+        (("fail", "it-assets", "A-1", None), ("fail", "governance-register", "A-1", None)),
+        # a pass is only counted (or listed beside): a rule may pass a record as a whole and fail it in a group
+        (("pass", "it-assets", "A-1", None), ("fail", "it-assets", "A-1", None)),
+        (("fail", "it-assets", "A-1", None), ("fail", "it-assets", "A-1", "prod")),
+    ],
+)
+def test_one_outcome_per_record_group_and_kind_is_not_refused(
+    assets: EvidenceSet, picks: tuple[tuple[str, str | None, str | None, str | None], ...]
+) -> None:
+    two_kinds = any(k == "governance-register" for _, k, _, _ in picks)
+    meta = {"kinds": [], "any_of": ["it-assets", "governance-register"]} if two_kinds else {}
+    for include_passed in (False, True):
+        r = make_rule("INFRA-966", _yields(*picks), **meta)
+        findings = evaluate([r], assets, as_of=AS_OF, include_passed=include_passed).findings
+        assert Status.ERROR not in [f.status for f in findings], [f.message for f in findings]
+        listed = [p for p in picks if include_passed or p[0] != "pass"]
+        assert len(findings) == len(listed)

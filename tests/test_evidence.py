@@ -148,6 +148,35 @@ def test_a_symlinked_directory_leading_outside_the_root_is_a_problem_never_walke
     assert sorted(r["id"] for r in load("ev/real.json", "ev/legacy").records("it-assets")) == ["A-1", "A-2"]
 
 
+def test_a_symlinked_file_leading_outside_the_root_is_a_problem_never_read(load, workdir: Path) -> None:
+    """As a symlinked directory is: `ev/creds.json -> ~/.aws/credentials.json` in a pull request would put a
+    file from outside the evidence directory into the report (its records, or its text quoted in an error)."""
+    (workdir / "shared").mkdir()
+    (workdir / "shared" / "legacy.json").write_text(assets_json("A-2"))
+    (workdir / "ev" / "sub").mkdir(parents=True)
+    (workdir / "ev" / ".exports").mkdir()
+    (workdir / "ev" / ".exports" / "assets.json").write_text(assets_json("A-3"))
+    (workdir / "ev" / "real.json").write_text(assets_json("A-1"))
+    (workdir / "ev" / "sub" / "current.json").symlink_to(workdir / "ev" / ".exports" / "assets.json")  # inside
+    (workdir / "ev" / "legacy.json").symlink_to(workdir / "shared" / "legacy.json")
+    (workdir / "ev" / "sub" / "up.json").symlink_to(Path("..") / ".." / "shared" / "legacy.json")
+    assert load.problems("ev") == [
+        "ev/legacy.json: a symbolic link to a file outside ev: not read (name it as a PATH to check it)",
+        "ev/sub/up.json: a symbolic link to a file outside ev: not read (name it as a PATH to check it)",
+    ]
+    (workdir / "ev" / "legacy.json").unlink()
+    (workdir / "ev" / "sub" / "up.json").unlink()
+    evidence = load("ev")  # a link inside the root is read
+    assert sorted(r["id"] for r in evidence.records("it-assets")) == ["A-1", "A-3"]
+    assert sorted(f.path for f in evidence.files) == ["ev/.exports/assets.json", "ev/real.json"]  # shown where it is
+    assert load.problems("ev/sub") == [  # its own root is ev/sub
+        "ev/sub/current.json: a symbolic link to a file outside ev/sub: not read (name it as a PATH to check it)"
+    ]
+    (workdir / "elsewhere.json").symlink_to(workdir / "shared" / "legacy.json")
+    evidence = load("ev/real.json", "elsewhere.json")  # a file named as a PATH is read wherever it leads
+    assert sorted(r["id"] for r in evidence.records("it-assets")) == ["A-1", "A-2"]
+
+
 @pytest.mark.skipif(hasattr(os, "geteuid") and os.geteuid() == 0, reason="root can read a mode-000 file")
 def test_an_unreadable_file_by_permissions(load, workdir: Path) -> None:
     path = workdir / "secret.json"

@@ -1,12 +1,13 @@
 """The SPDX adapter: packages as it-assets, recognised by content, located by pointer and line.
 
 The documents here are synthetic, written for these tests in the shape of SPDX 2.3 JSON (the
-specification's own examples are not copied into the repository).
+specification's own examples are not copied into the repository): tests/fixtures/sbom/.
 """
 
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 from typing import Any
 
@@ -16,31 +17,10 @@ from capcheck.builtins.loaders.spdx import claims_spdx, load_spdx
 from capcheck.core.errors import EvidenceError
 from capcheck.core.loading import Document, LoadContext, SourceFile
 
-DOCUMENT: dict[str, Any] = {
-    "spdxVersion": "SPDX-2.3",
-    "SPDXID": "SPDXRef-DOCUMENT",
-    "name": "referrals-sbom",
-    "creationInfo": {"created": "2026-09-01T10:00:00Z", "creators": ["Tool: example"]},
-    "documentDescribes": ["SPDXRef-app"],
-    "packages": [
-        {"SPDXID": "SPDXRef-app", "name": "referrals", "versionInfo": "3.1", "supplier": "Organization: Trust IT"},
-        {
-            "SPDXID": "SPDXRef-log4j",
-            "name": "log4j-core",
-            "versionInfo": "2.14.1",
-            "supplier": "Organization: Apache Software Foundation (info@apache.org)",
-            "licenseConcluded": "Apache-2.0",
-            "externalRefs": [
-                {
-                    "referenceCategory": "PACKAGE-MANAGER",
-                    "referenceType": "purl",
-                    "referenceLocator": "pkg:maven/org.apache.logging.log4j/log4j-core@2.14.1",
-                }
-            ],
-        },
-        {"SPDXID": "SPDXRef-x", "name": "x", "licenseConcluded": "NOASSERTION", "supplier": "NOASSERTION"},
-    ],
-}
+SBOMS = Path(__file__).resolve().parent.parent / "fixtures" / "sbom"
+#: Three packages (an application described by the document, a library with a purl, a bare one saying
+#: NOASSERTION); tests/loaders/test_spdx_tagvalue.py reads the same written as tag-value (referrals.spdx).
+DOCUMENT: dict[str, Any] = json.loads((SBOMS / "referrals.spdx.json").read_text(encoding="utf-8"))
 
 
 def load(data: dict[str, Any]) -> Document:
@@ -102,7 +82,7 @@ def test_bad_packages_are_located(packages: list[Any], expected: str) -> None:
 
 
 def test_an_spdx_sbom_gets_its_end_of_life_from_the_snapshot(workdir: Path, run_cli: Any) -> None:
-    (workdir / "sbom.json").write_text(json.dumps(DOCUMENT))
+    shutil.copyfile(SBOMS / "referrals.spdx.json", workdir / "sbom.json")
     result = run_cli("check", "sbom.json", "--as-of", "2026-11-25", "--select", "INFRA", "--format", "json")
     assert result.exit_code == 0, result.stderr  # nothing fails on what an SBOM cannot say
     doc = json.loads(result.stdout)
@@ -114,12 +94,10 @@ def test_an_spdx_sbom_gets_its_end_of_life_from_the_snapshot(workdir: Path, run_
     assert "end of life from the endoflife.date snapshot of 2026-08-22: 0 dated, 1 with none announced" in notes
 
 
-FIXTURE = Path(__file__).resolve().parent.parent / "fixtures" / "sbom" / "referrals-portal.spdx.json"
+FIXTURE = SBOMS / "referrals-portal.spdx.json"
 
 
 def test_a_real_looking_spdx_sbom_runs_with_pointer_and_line_per_package(workdir: Path, run_cli) -> None:
-    import shutil
-
     shutil.copyfile(FIXTURE, workdir / "referrals-portal.spdx.json")
     result = run_cli(
         "check", "referrals-portal.spdx.json", "--as-of", "2026-11-25", "--select", "INFRA-006", "--format", "json"

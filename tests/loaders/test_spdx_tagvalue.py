@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 from typing import Any
 
@@ -16,60 +17,11 @@ from capcheck.core.loading import Document, LoadContext, SourceFile
 #: A real SPDX 2.2 tag-value document (spdx/spdx-examples; its DataLicense is CC0-1.0: tests/data/real/README.md).
 REAL = Path(__file__).resolve().parent.parent / "data" / "real" / "spdx-example6-lib.spdx"
 
-#: An SPDX 2.3 JSON document of two packages (the shape of tests/loaders/test_spdx.py's DOCUMENT) ...
-AS_JSON: dict[str, Any] = {
-    "spdxVersion": "SPDX-2.3",
-    "SPDXID": "SPDXRef-DOCUMENT",
-    "name": "referrals-sbom",
-    "creationInfo": {"created": "2026-09-01T10:00:00Z"},
-    "documentDescribes": ["SPDXRef-app"],
-    "packages": [
-        {"SPDXID": "SPDXRef-app", "name": "referrals", "versionInfo": "3.1", "supplier": "Organization: Trust IT"},
-        {
-            "SPDXID": "SPDXRef-log4j",
-            "name": "log4j-core",
-            "versionInfo": "2.14.1",
-            "supplier": "Organization: Apache Software Foundation (info@apache.org)",
-            "licenseConcluded": "Apache-2.0",
-            "externalRefs": [
-                {
-                    "referenceCategory": "PACKAGE-MANAGER",
-                    "referenceType": "purl",
-                    "referenceLocator": "pkg:maven/org.apache.logging.log4j/log4j-core@2.14.1",
-                }
-            ],
-        },
-    ],
-}
-#: ... and the same written as tag-value, with a file section and a multi-line text between the packages.
-TAG_VALUE = """\
-SPDXVersion: SPDX-2.3
-DataLicense: CC0-1.0
-SPDXID: SPDXRef-DOCUMENT
-DocumentName: referrals-sbom
-Created: 2026-09-01T10:00:00Z
-# the described package
-Relationship: SPDXRef-DOCUMENT DESCRIBES SPDXRef-app
-
-PackageName: referrals
-SPDXID: SPDXRef-app
-PackageVersion: 3.1
-PackageSupplier: Organization: Trust IT
-PackageComment: <text>Built by the
-trust's own team: PackageVersion: 9 here is text, not a tag
-</text>
-
-FileName: ./main.py
-SPDXID: SPDXRef-main
-LicenseConcluded: GPL-3.0-only
-
-PackageName: log4j-core
-SPDXID: SPDXRef-log4j
-PackageVersion: 2.14.1
-PackageSupplier: Organization: Apache Software Foundation (info@apache.org)
-PackageLicenseConcluded: Apache-2.0
-ExternalRef: PACKAGE-MANAGER purl pkg:maven/org.apache.logging.log4j/log4j-core@2.14.1
-"""
+SBOMS = Path(__file__).resolve().parent.parent / "fixtures" / "sbom"
+#: The SPDX 2.3 JSON document of tests/loaders/test_spdx.py (three packages) and the same written as tag-value,
+#: with a creator, a file section and a multi-line text between the packages.
+AS_JSON = SBOMS / "referrals.spdx.json"
+TAG_VALUE = SBOMS / "referrals.spdx"
 
 
 def load(data: bytes, name: str = "sbom.spdx") -> Document:
@@ -81,17 +33,21 @@ def test_tag_value_reads_as_its_json_form() -> None:
     """capcheck read SPDX only as JSON: a tag-value document (SPDX's own text form) was 'cannot read .spdx
     files', and skipped unread in a directory."""
     [from_json] = load_spdx(
-        SourceFile(path=Path("s.spdx.json"), display="s.spdx.json", data=json.dumps(AS_JSON).encode()),
-        LoadContext(kinds={}),
+        SourceFile(path=Path("s.spdx.json"), display="s.spdx.json", data=AS_JSON.read_bytes()), LoadContext(kinds={})
     )
-    doc = load(TAG_VALUE.encode())
+    doc = load(TAG_VALUE.read_bytes())
     assert doc.records == from_json.records
-    assert doc.pointers == from_json.pointers == ["/packages/0", "/packages/1"]
-    assert [doc.locate(0), doc.locate(1)] == [9, 21]
+    assert doc.pointers == from_json.pointers == ["/packages/0", "/packages/1", "/packages/2"]
+    lines = TAG_VALUE.read_text(encoding="utf-8").splitlines()
+    assert [lines[(doc.locate(i) or 0) - 1] for i in range(3)] == [  # each package's PackageName line
+        "PackageName: referrals",
+        "PackageName: log4j-core",
+        "PackageName: x",
+    ]
     assert doc.records[0]["version"] == "3.1"  # the text block's "PackageVersion: 9" is text
     assert "licences" not in doc.records[0]  # the file's licence is the file's, not the package's
     assert doc.collected_on == "2026-09-01"
-    assert doc.source == "SPDX-2.3 (tag-value) SBOM of referrals@3.1; 2 packages"
+    assert doc.source == "SPDX-2.3 (tag-value) SBOM of referrals@3.1; 3 packages"
 
 
 def test_the_real_tag_value_document() -> None:
@@ -128,11 +84,11 @@ def test_spdx_3_is_refused_saying_what_is_read(workdir: Path, run_cli: Any) -> N
     (workdir / "sbom.spdx3.json").write_text(
         json.dumps({"@context": "https://spdx.org/rdf/3.0.1/spdx-context.jsonld", "@graph": []}), encoding="utf-8"
     )
-    (workdir / "app.spdx").write_text(TAG_VALUE, encoding="utf-8")
+    shutil.copyfile(TAG_VALUE, workdir / "app.spdx")
     result = run_cli("check", "sbom.spdx3.json", "--select", "INFRA-006")
     assert result.exit_code == 2
     assert "sbom.spdx3.json:1: /@context: an SPDX 3 document (JSON-LD) is not read" in result.stderr
     result = run_cli("check", "app.spdx", "--select", "INFRA-006", "--as-of", "2026-01-01", "--format", "json")
     assert result.exit_code in (0, 1), result.stderr
     [entry] = json.loads(result.stdout)["evidence"]
-    assert (entry["format"], entry["records"]) == ("spdx", 2)
+    assert (entry["format"], entry["records"]) == ("spdx", 3)

@@ -104,6 +104,21 @@ def test_passes_not_listed_are_counted_in_properties(default_result: RunResult, 
     assert props["capcheck.passed_not_listed"] == str(default_result.summary.by_area["COMM"]["pass"])
 
 
+def test_property_names_are_the_documented_ones(scorecard_result: RunResult, options: RenderOptions) -> None:
+    """The layering refactor's search and replace renamed two of them after modules (`capcheck.core.rules`,
+    `capcheck.assessment.scorecard.level`): a dashboard reading `capcheck.scorecard.level` found nothing."""
+    root = ET.fromstring(render_junit(scorecard_result, options))
+    comm = root.find("testsuite[@package='capcheck.COMM']")
+    assert comm is not None
+    props = {p.get("name"): p.get("value") for p in comm.iter("property")}
+    assert props["capcheck.rules"] == " ".join(sorted(r.id for r in scorecard_result.rules if r.area == "COMM"))
+    assert props["capcheck.scorecard.level"] and props["capcheck.scorecard.status"]
+    documented = {"version", "as_of", "fail_on", "area", "rules", "passed", "passed_not_listed", "waived", "baselined"}
+    scorecard = {"level", "name", "status", "basis", "cap"}
+    for name in props:
+        assert name.removeprefix("capcheck.") in documented or name.removeprefix("capcheck.scorecard.") in scorecard
+
+
 def test_hostile_values(
     full_result: RunResult, options: RenderOptions, hostile_contract_id: str, hostile_asset_id: str
 ) -> None:

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any, cast
 
 from capcheck.core.evidence import EvidenceSet
 from capcheck.core.models import Outcome, PassedRecords, Severity, Status, Summary
-from capcheck.core.outcomes import Findings, RuleOutcomes
+from capcheck.core.outcomes import Findings, RuleOutcomes, in_order
 from capcheck.core.rules import Rule, RuleContext
 
 if TYPE_CHECKING:
@@ -29,6 +29,7 @@ if TYPE_CHECKING:
 __all__ = ["Evaluation", "evaluate"]
 
 _PASS = Status.PASS
+_RECORD_ID = itemgetter(2)
 _RELATED = itemgetter(4)
 
 
@@ -87,7 +88,7 @@ def evaluate(
             default_kind=meta.kinds[0],
         )
         try:
-            counts = _collect(_outcomes(r, evidence, ctx, debug), block.rows, include_passed)
+            counts = _collect(_outcomes(r, evidence, ctx, debug), block, include_passed)
         except _Malformed as exc:  # the rule's outcomes cannot be reported as they are: one error says why
             block.rows[:] = [Outcome(Status.ERROR, meta.kinds[0], None, str(exc))]
             counts = {Status.ERROR.value: 1}
@@ -122,13 +123,16 @@ _FIELDS = (
 )
 
 
-def _collect(outcomes: list[Outcome | PassedRecords], rows: list[Outcome], include_passed: bool) -> dict[str, int]:
-    """Keep the rows to list (every non-pass; passes only with ``include_passed``) and count every status.
+def _collect(outcomes: list[Outcome | PassedRecords], block: RuleOutcomes, include_passed: bool) -> dict[str, int]:
+    """Keep in ``block`` the rows to list (every non-pass; passes only with ``include_passed``) and count every
+    status; mark the block ordered when its rows are in the findings' order as they are (:func:`in_order`).
 
     Counts are keyed by the status's string: an Enum's ``__hash__`` is Python code, a str's is not.
-    Raises :class:`_Malformed` when an outcome's status is not one a rule yields, or a listed row holds
-    a value of the wrong type (:func:`_check_fields`).
+    Raises :class:`_Malformed` when an outcome's status is not one a rule yields, a listed row holds
+    a value of the wrong type (:func:`_check_fields`), or two listed non-passes are for one record
+    (:func:`_check_one_per_record`).
     """
+    rows = block.rows
     counts: dict[str, int] = {}
     passes = 0
     for outcome in outcomes:
@@ -157,23 +161,33 @@ def _collect(outcomes: list[Outcome | PassedRecords], rows: list[Outcome], inclu
         bad = next(o.status for o in rows if type(o.status) is not Status or o.status._value_ not in _YIELDABLE)
         wanted = "pass, fail, skip or error (waivers and the baseline give the others)"
         raise _Malformed(_wrong("status", bad, wanted if type(bad) is Status else "a Status"))
-    _check_fields(rows)
+    ids = _check_fields(rows)
+    # Rows in order are for distinct records, so asking costs nothing: the block's sort would ask the same.
+    if in_order(rows, block.default_kind, ids):
+        block.ordered = True
+    elif include_passed and passes:
+        judged = [o for o in rows if o.status is not _PASS]
+        _check_one_per_record(judged, list(map(_RECORD_ID, judged)), block.default_kind)
+    else:
+        _check_one_per_record(rows, ids, block.default_kind)
     if passes:
         counts[_PASS._value_] = passes
     return counts
 
 
-def _check_fields(rows: list[Outcome]) -> None:
-    """Raise :class:`_Malformed` unless each listed row's fields have the types reporters rely on.
+def _check_fields(rows: list[Outcome]) -> list[Any]:
+    """Raise :class:`_Malformed` unless each listed row's fields have the types reporters rely on; return
+    the rows' record ids (the first column checked: :func:`_check_one_per_record` reads them again).
 
     Column by column at C speed (a set of the types in each), so a rule's thousands of rows cost no
     Python code each; only the rows listed are checked (a pass not listed is only counted, and shows
     nothing). Exact types: a str subclass (an enum, a markup string) could change how a value prints.
     """
+    ids = list(map(_RECORD_ID, rows))
     values: Any = ()
     for i, (name, get, allowed, wanted) in enumerate(_FIELDS):
         try:
-            values = map(get, rows) if i < 2 else set(map(get, rows))
+            values = ids if i == 0 else map(get, rows) if i < 2 else set(map(get, rows))
             ok = set(map(type, values)) <= allowed
         except Exception:  # an unhashable value (or a hash that raises: the rule's own code): not one allowed
             ok = False
@@ -186,6 +200,45 @@ def _check_fields(rows: list[Outcome]) -> None:
     ):
         bad = next(p for p in pairs if type(p) is not tuple or len(p) != 2 or {type(p[0]), type(p[1])} != {str})
         raise _Malformed(_wrong("related record", bad, "a (kind, record id) pair of str"))
+    return ids
+
+
+#: What tells one listed outcome from another beside the rule: kind, record id and group (a finding's fingerprint).
+_IDENTITY = itemgetter(1, 2, 5)
+_KIND = itemgetter(1)
+
+
+def _check_one_per_record(rows: list[Outcome], ids: list[Any], default_kind: str) -> None:
+    """Raise :class:`_Malformed` when two of ``rows`` are for one record (or one group, or the kind as a whole).
+
+    A rule gives one outcome per record, its problems in one message (docs/plugins.md): waivers, baselines
+    and ``capcheck diff`` tell findings apart by their fingerprint (rule, kind, record id, group), which two
+    outcomes of one record share. Only the listed non-passes are checked (a pass is only counted unless
+    listed). ``ids`` are the rows' record ids, their types checked (:func:`_check_fields`): when they are
+    distinct one set of them is the whole cost; else (groups, rule-wide outcomes, a rule reading several
+    kinds) a set of the rows' identities decides. (Rows in the findings' order are not asked: see _collect.)
+    """
+    if len(set(ids)) == len(ids):
+        return
+    kinds = set(map(_KIND, rows))
+    if len(set(map(_IDENTITY, rows))) == len(rows) and not (None in kinds and default_kind in kinds):
+        return  # distinct, and no row leaves its kind to the rule's first (which another row names)
+    seen: dict[tuple[str | None, str | None, str | None], Outcome] = {}
+    for o in rows:
+        first = seen.setdefault((o.kind or default_kind, o.record_id, o.group), o)
+        if first is not o:
+            kind = o.kind or default_kind
+            if o.record_id is not None:
+                what = f"record {_shown(repr, o.record_id):.80} of {kind!r}"
+            elif o.group is not None:
+                what = f"group {_shown(repr, o.group):.80} of {kind!r}"
+            else:
+                what = f"{kind!r} as a whole"
+            raise _Malformed(
+                f"the rule yielded two outcomes for {what} ({first.status._value_}: {first.message!r:.60}, then "
+                f"{o.status._value_}: {o.message!r:.60}); a rule gives one outcome per record (and group), its "
+                "problems in one message"
+            )
 
 
 def _hashable(value: object) -> bool:

@@ -275,7 +275,8 @@ def find_evidence_files(paths: Iterable[Path], extensions: Iterable[str]) -> tup
 
     A missing path, a file type no loader reads, a pipe or device, or a directory holding no
     evidence file is a problem. Hidden files and directories are skipped while walking; symlinked
-    directories inside the path are walked (each directory once), one leading outside it is a problem.
+    directories inside the path are walked (each directory once), symlinked files inside it are read, and
+    a symbolic link (to a directory or a file) leading outside it is a problem.
     """
     exts = tuple(sorted(set(extensions)))
     files: list[Path] = []
@@ -344,7 +345,15 @@ def _walk(root: Path, exts: tuple[str, ...], problems: list[Problem]) -> list[Pa
     # A symlinked directory inside the root is walked (it was skipped silently, leaving its registers unjudged);
     # one leading outside is a problem, never crawled (`evidence/x -> /` would walk the machine). Each directory
     # is walked once, by device and inode, so a loop ends and a second link to one directory adds nothing.
+    # A symlinked file is read when it leads inside the root too, and one leading outside is a problem, not
+    # read: the walk reads only what is in the directory named (a file elsewhere is read when named itself).
     inside = os.path.realpath(root)
+    prefix = inside.rstrip(os.sep) + os.sep
+
+    def outside(link: str) -> bool:
+        target = os.path.realpath(link)
+        return target != inside and not target.startswith(prefix)
+
     visited: set[tuple[int, int]] = set()
     for dirpath, dirnames, filenames in os.walk(root, onerror=unreadable, followlinks=True):
         try:
@@ -360,8 +369,7 @@ def _walk(root: Path, exts: tuple[str, ...], problems: list[Problem]) -> list[Pa
         keep: list[str] = []
         for name in sorted(d for d in dirnames if not d.startswith(".")):
             link = os.path.join(dirpath, name)
-            target = os.path.realpath(link) if os.path.islink(link) else inside
-            if target == inside or target.startswith(inside.rstrip(os.sep) + os.sep):
+            if not (os.path.islink(link) and outside(link)):
                 keep.append(name)
             else:
                 problems.append(
@@ -384,6 +392,15 @@ def _walk(root: Path, exts: tuple[str, ...], problems: list[Problem]) -> list[Pa
                 problems.append(Problem(f"cannot read: {exc.strerror}", path=candidate.as_posix()))
                 continue
             if stat.S_ISREG(mode):
+                if os.path.islink(candidate) and outside(str(candidate)):
+                    problems.append(
+                        Problem(
+                            f"a symbolic link to a file outside {root.as_posix()}: not read (name it as a PATH to "
+                            "check it)",
+                            path=candidate.as_posix(),
+                        )
+                    )
+                    continue
                 found.append(candidate)
             elif not stat.S_ISDIR(mode):  # named like evidence but never read: say so, never skip it silently
                 problems.append(Problem("not a regular file (a pipe, socket or device)", path=candidate.as_posix()))

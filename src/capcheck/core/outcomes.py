@@ -33,7 +33,15 @@ if TYPE_CHECKING:  # annotations only: these modules import models, which must n
     from capcheck.assessment.waivers import Waiver
     from capcheck.core.evidence import EvidenceSet
 
-__all__ = ["Findings", "RuleOutcomes", "fingerprint_prefix", "group_file", "row_fingerprint", "row_fingerprints"]
+__all__ = [
+    "Findings",
+    "RuleOutcomes",
+    "fingerprint_prefix",
+    "group_file",
+    "in_order",
+    "row_fingerprint",
+    "row_fingerprints",
+]
 
 _PASS = Status.PASS
 _KIND = itemgetter(1)
@@ -97,7 +105,7 @@ class RuleOutcomes:
             return
         default, title = self.default_kind, self.title
         ids = list(map(_RECORD_ID, rows))
-        uniform = len({k or default for k in set(map(_KIND, rows))}) == 1 and not any(map(_GROUP, rows))
+        uniform = _uniform(rows, default)
         if uniform and _increasing(ids):
             return  # in order already (rules mostly yield in file order, and files are often in id order)
         decides = uniform and None not in ids and len(set(ids)) == len(ids)
@@ -116,6 +124,18 @@ class RuleOutcomes:
         self.rows = [rows[i] for i in order]
         moved = self.waivers  # a waiver is kept by its row's position: it moves with the row
         self.waivers = {new: moved[old] for new, old in enumerate(order) if old in moved}
+
+
+def in_order(rows: Sequence[Outcome], default_kind: str, ids: list[str | None]) -> bool:
+    """Whether a block's ``rows`` (their record ids ``ids``) are in the findings' order as they are: one kind,
+    no groups, ids strictly increasing. The engine asks as it keeps a rule's rows (ids increasing are distinct:
+    one outcome per record) and marks such a block :attr:`RuleOutcomes.ordered`, so its sort asks no more."""
+    return _uniform(rows, default_kind) and _increasing(ids)
+
+
+def _uniform(rows: Sequence[Outcome], default_kind: str) -> bool:
+    """Whether every row is of one kind (an outcome naming none is of ``default_kind``) and none is a group's."""
+    return len({k or default_kind for k in set(map(_KIND, rows))}) == 1 and not any(map(_GROUP, rows))
 
 
 def _increasing(ids: list[str | None]) -> bool:

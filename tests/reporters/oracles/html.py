@@ -175,7 +175,12 @@ _JS = """
     area: function (r) { return rank.area[r[C.area]]; },
     rule: function (r) { return r[C.rule]; },
     record: function (r) { return r[C.record] || r[C.subject] || r[C.kind]; },
-    location: function (r) { return r[C.location]; },
+    // By file, then by line as a number ("x.yaml:25" after "x.yaml:6"); a file's location without a line first.
+    location: function (r) {
+      var s = r[C.location] || "";
+      var m = /^(.*):([0-9]+)$/.exec(s);
+      return m ? m[1] + "\\u0000" + ("0000000000" + m[2]).slice(-10) : s + "\\u0000";
+    },
     message: function (r) { return r[C.message]; }
   };
   function sortKey(column) {
@@ -300,7 +305,13 @@ _JS = """
   form.addEventListener("input", changed);
   form.addEventListener("change", changed);
   form.addEventListener("submit", function (e) { e.preventDefault(); });
-  form.addEventListener("reset", function () { window.setTimeout(changed, 0); });
+  // Reset shows the table as it opened: no filter, no search and no column's sort (the findings' own order).
+  // The form's controls are put back after this event, so the table follows once they are.
+  form.addEventListener("reset", function () {
+    sortColumn = "";
+    sortDirection = 1;
+    window.setTimeout(changed, 0);
+  });
   window.addEventListener("hashchange", function () { readHash(); apply(); });
   more.addEventListener("click", function () { limit += PAGE; render(); });
   table.tHead.addEventListener("click", function (e) {

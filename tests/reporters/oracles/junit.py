@@ -112,7 +112,7 @@ def _scorecard_properties(result: RunResult, area: str) -> list[tuple[str, str]]
     if row is None:
         return []
     fields = {"level": row.level, "name": row.name, "status": row.status, "basis": row.basis, "cap": row.cap}
-    return [(f"capcheck.assessment.scorecard.{key}", str(value)) for key, value in fields.items() if value is not None]
+    return [(f"capcheck.scorecard.{key}", str(value)) for key, value in fields.items() if value is not None]
 
 
 def _property(parent: ET.Element, name: str, value: str) -> None:
@@ -155,7 +155,7 @@ def render_junit(result: RunResult, options: RenderOptions) -> str:
         _property(props, "capcheck.as_of", result.as_of.isoformat())
         _property(props, "capcheck.fail_on", result.fail_on.value if result.fail_on else "never")
         _property(props, "capcheck.area", area)
-        _property(props, "capcheck.core.rules", " ".join(sorted(r.id for r in result.rules if r.area == area)))
+        _property(props, "capcheck.rules", " ".join(sorted(r.id for r in result.rules if r.area == area)))
         by_area = result.summary.by_area.get(area, {})
         passed_total = by_area.get(Status.PASS.value, 0)
         _property(props, "capcheck.passed", str(passed_total))

@@ -22,6 +22,7 @@ from xml.parsers import expat
 
 from capcheck.builtins.loaders.cyclonedx import bom_documents
 from capcheck.builtins.loaders.ocds import JsonPath
+from capcheck.builtins.loaders.xmlparse import guarded_parser
 from capcheck.core.loading import Document, LoadContext, SourceFile
 
 __all__ = ["load_cyclonedx_xml"]
@@ -54,15 +55,15 @@ class _Element:
 
 def _parse(source: SourceFile) -> _Element:
     """The document's root element; a located problem for malformed XML or a document type declaration."""
-    parser = expat.ParserCreate(namespace_separator=" ")
     stack: list[_Element] = []
     root: list[_Element] = []
 
-    def refuse(*_args: Any) -> NoReturn:
+    def refuse(line: int) -> NoReturn:
         raise source.fail(
-            "a document type declaration (DOCTYPE or ENTITY) is not allowed in a CycloneDX BOM",
-            line=parser.CurrentLineNumber,
+            "a document type declaration (DOCTYPE or ENTITY) is not allowed in a CycloneDX BOM", line=line
         )
+
+    parser = guarded_parser(refuse)
 
     def start(tag: str, attributes: dict[str, str]) -> None:
         if len(stack) >= MAX_DEPTH:
@@ -79,12 +80,9 @@ def _parse(source: SourceFile) -> _Element:
         if stack:
             stack[-1].text.append(data)
 
-    parser.StartDoctypeDeclHandler = refuse
-    parser.EntityDeclHandler = refuse
     parser.StartElementHandler = start
     parser.EndElementHandler = end
     parser.CharacterDataHandler = text
-    parser.buffer_text = True
     try:
         parser.Parse(source.data, True)
     except expat.ExpatError as exc:

@@ -9,8 +9,9 @@ the cell styles and one chunk. It gives the values python-calamine gives (``to_p
 date format a ``date`` (a whole day), ``datetime``, ``time`` (under one day) or ``timedelta`` (``[h]:mm``
 formats). A row is a list from column A to its last value (calamine pads every row to the sheet's width).
 
-Every part is parsed by expat with DOCTYPE declarations refused (so no entity can be declared, let alone
-expanded: what defusedxml's ``forbid_dtd`` does), and a member is read no further than its declared size.
+Every part is parsed by expat with DOCTYPE declarations refused (:mod:`~capcheck.builtins.loaders.xmlparse`:
+so no entity can be declared, let alone expanded: what defusedxml's ``forbid_dtd`` does), and a member is
+read no further than its declared size.
 """
 
 from __future__ import annotations
@@ -23,8 +24,10 @@ import zipfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import Any
+from typing import Any, NoReturn
 from xml.parsers import expat
+
+from capcheck.builtins.loaders.xmlparse import guarded_parser
 
 __all__ = ["SheetPart", "WorkbookError", "XlsxStream", "date_format"]
 
@@ -103,15 +106,10 @@ def _unescape(text: str) -> str:
 def _parser(part: str, *, namespaces: bool = True) -> Any:
     """An expat parser for ``part``, text buffered, DTDs refused; with ``namespaces``, names are ``uri local``."""
 
-    def refuse(*_: Any) -> None:
+    def refuse(_line: int) -> NoReturn:
         raise WorkbookError(f"{part}: declares a DOCTYPE (refused: it could declare entities)")
 
-    parser = expat.ParserCreate(namespace_separator=" ") if namespaces else expat.ParserCreate()
-    parser.buffer_text = True
-    parser.buffer_size = _CHUNK
-    parser.StartDoctypeDeclHandler = refuse
-    parser.EntityDeclHandler = refuse
-    return parser
+    return guarded_parser(refuse, namespaces=namespaces, buffer_size=_CHUNK)
 
 
 def _feed(parser: Any, stream: Any, part: str) -> None:

@@ -126,7 +126,7 @@ def _scorecard_properties(result: RunResult, area: str) -> list[tuple[str, str]]
     if row is None:
         return []
     fields = {"level": row.level, "name": row.name, "status": row.status, "basis": row.basis, "cap": row.cap}
-    return [(f"capcheck.assessment.scorecard.{key}", str(value)) for key, value in fields.items() if value is not None]
+    return [(f"capcheck.scorecard.{key}", str(value)) for key, value in fields.items() if value is not None]
 
 
 def _attribute(value: str) -> str:
@@ -318,7 +318,7 @@ def _properties(result: RunResult, area: str) -> list[str]:
         _property("capcheck.as_of", result.as_of.isoformat()),
         _property("capcheck.fail_on", result.fail_on.value if result.fail_on else "never"),
         _property("capcheck.area", area),
-        _property("capcheck.core.rules", " ".join(sorted(r.id for r in result.rules if r.area == area))),
+        _property("capcheck.rules", " ".join(sorted(r.id for r in result.rules if r.area == area))),
     ]
     by_area = result.summary.by_area.get(area, {})
     passed_total = by_area.get(Status.PASS.value, 0)
