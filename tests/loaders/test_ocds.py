@@ -394,9 +394,9 @@ def test_a_contract_that_names_its_supplier_is_with_that_supplier() -> None:
 def test_a_contract_release_alone_says_to_give_its_award_too() -> None:
     lone = release(contracts=[{"id": "C1", "awardID": "A1", "status": "active"}])
     assert problems(lone) == [
-        "x.ocds.json:12: /contracts/0: this award cannot be read as a contract: a contract whose award is not in"
-        " this file (publishers serve a contract's release apart from its award's: give the releases of a process"
-        " together, in one package or as JSON Lines, one release per line)"
+        "x.ocds.json:12: /contracts/0: this award cannot be read as a contract: a contract whose award is in no"
+        " release given (publishers serve a contract's release apart from its award's: give the award's release"
+        " too, in this file or in another OCDS file checked with it)"
     ]
 
 

@@ -80,10 +80,10 @@ NOT_PROVIDED = frozenset(
 #: ``tender.mainProcurementCategory`` -> the kind's ``contract_type``.
 CATEGORIES: Mapping[str, str] = {"goods": "goods", "services": "services", "works": "works"}
 #: The gap of a contract published without its award (APIs serve a process's award and contract releases apart).
-ORPHAN = "a contract whose award is not in this file"
+ORPHAN = "a contract whose award is in no release given"
 _ORPHAN_HINT = (
-    " (publishers serve a contract's release apart from its award's: give the releases of a process together,"
-    " in one package or as JSON Lines, one release per line)"
+    " (publishers serve a contract's release apart from its award's: give the award's release too, in this file"
+    " or in another OCDS file checked with it)"
 )
 #: How many gap pointers the document's note on gaps lists before it only counts.
 MAX_LISTED_GAPS = 5
