@@ -11,7 +11,7 @@ import pytest
 
 from capcheck.app.config import Config
 from capcheck.app.runner import Registry, load_registry
-from capcheck.builtins.loaders.ocds import merge_release
+from capcheck.builtins.loaders.ocds import Compiler
 from capcheck.core.errors import EvidenceError
 from capcheck.core.evidence import EvidenceSet, load_evidence
 from capcheck.core.models import display_path
@@ -169,31 +169,30 @@ def test_a_combining_loaders_problems_stay_in_the_order_of_the_files(registry: R
     assert [Path(p.path or "").name for p in info.value.problems] == ["a.ocds.json", "b.json"]
 
 
-def test_merge_release_follows_the_ocds_merge_routine() -> None:
-    compiled: dict[str, Any] = {}
-    merge_release(
-        compiled,
-        {
-            "id": "r1",
-            "date": "2025-01-01T00:00:00Z",
-            "tag": ["award"],
-            "ocid": "o",
-            "tender": {"title": "T", "value": {"amount": 1, "currency": "GBP"}, "submissionMethod": ["electronic"]},
-            "parties": [{"id": 1, "name": "A", "additionalIdentifiers": [{"id": "x"}, {"id": "y"}]}],
-            "awards": [{"id": "A1", "status": "pending", "title": "old"}, {"title": "no id"}],
-        },
-    )
-    into = merge_release(
-        compiled,
-        {
-            "id": "r2",
-            "tag": ["awardUpdate"],
-            "tender": {"value": {"amount": 2}, "submissionMethod": ["written"]},
-            "parties": [{"id": "1", "additionalIdentifiers": [{"id": "z"}]}, {"id": 2, "name": "B"}],
-            "awards": [{"id": "A1", "status": "active", "title": None}, {"title": "no id"}],
-            "contracts": [],
-        },
-    )
+def test_the_compiler_follows_the_ocds_merge_routine_and_changes_no_release() -> None:
+    first: dict[str, Any] = {
+        "id": "r1",
+        "date": "2025-01-01T00:00:00Z",
+        "tag": ["award"],
+        "ocid": "o",
+        "tender": {"title": "T", "value": {"amount": 1, "currency": "GBP"}, "submissionMethod": ["electronic"]},
+        "parties": [{"id": 1, "name": "A", "additionalIdentifiers": [{"id": "x"}, {"id": "y"}]}],
+        "awards": [{"id": "A1", "status": "pending", "title": "old"}, {"title": "no id"}],
+    }
+    second: dict[str, Any] = {
+        "id": "r2",
+        "tag": ["awardUpdate"],
+        "tender": {"value": {"amount": 2}, "submissionMethod": ["written"]},
+        "parties": [{"id": "1", "additionalIdentifiers": [{"id": "z"}]}, {"id": 2, "name": "B"}],
+        "awards": [{"id": "A1", "status": "active", "title": None}, {"title": "no id"}],
+        "contracts": [],
+    }
+    as_given = json.dumps([first, second])
+    compiler = Compiler()
+    compiler.add(first)
+    into = compiler.add(second)
+    compiled = compiler.compiled
+    assert json.dumps([first, second]) == as_given  # values are shared with the releases, copied before a change
     assert "id" not in compiled and "tag" not in compiled and "date" not in compiled  # omitted when merged
     assert compiled["tender"] == {
         "title": "T",

@@ -50,11 +50,15 @@ from capcheck.core.side_inputs import parse_json
 __all__ = [
     "KIND",
     "NOT_PROVIDED",
+    "Compiler",
     "JsonPath",
+    "block_lines",
     "claims_ocds",
+    "combine_ocds",
     "load_ocds",
     "load_ocds_lines",
     "procurement_route",
+    "release_blocks",
     "value_lines",
 ]
 
@@ -148,8 +152,10 @@ class _File:
     #: Releases read, those with problems too.
     count: int = 0
     without_awards: int = 0
-    #: Whether every release has been read (only then are awards' lines found from the releases).
+    #: Whether every release has been read (only then are awards' lines found from ``blocks``).
     done: bool = False
+    #: Each release's awards and contracts keys, with their sizes (:func:`release_blocks`), in file order.
+    blocks: list[tuple[JsonPath, str, int]] = field(default_factory=list)
 
 
 @dataclass(eq=False)
@@ -271,36 +277,33 @@ def _pointer(path: Sequence[str | int]) -> str:
 # ---------------------------------------------------------------------------------------------
 
 
-_ITEMS_KEY = re.compile(rb'"(awards|contracts)"\s*:\s*')
+#: An ``"awards"`` or ``"contracts"`` key (each pattern starts with its literal, which the regex engine finds fast).
+_ITEMS_KEYS = (re.compile(rb'"awards"\s*:\s*'), re.compile(rb'"contracts"\s*:\s*'))
 
 
-def block_lines(data: bytes, releases: Sequence[tuple[JsonPath, Mapping[str, Any]]]) -> dict[JsonPath, int]:
-    """The line of each award and contract of ``releases`` (their paths and parsed values, in file order), found
-    from where their ``"awards"`` and ``"contracts"`` keys are in the text, at C speed: a 148 MB package's
-    awards without walking its tokens (what :func:`value_lines` does). Only an array of several items is walked,
-    to find where each starts. Empty (the caller then scans every token) unless the keys in the text are
-    exactly the releases' own, one for one: a key of that name nested anywhere else is never mistaken for one.
+def block_lines(data: bytes, blocks: Sequence[tuple[JsonPath, str, int]]) -> dict[JsonPath, int]:
+    """The line of each award and contract of the releases whose ``blocks`` are given (:func:`release_blocks`, in
+    file order), found from where their ``"awards"`` and ``"contracts"`` keys are in the text, at C speed: a 148 MB
+    package's awards without walking its tokens (what :func:`value_lines` does). Only an array of several items
+    is walked, to find where each starts. Empty (the caller then scans every token) unless the keys in the text
+    are exactly the releases' own, one for one: a key of that name nested anywhere else is never mistaken for one.
     """
-    expected: list[tuple[JsonPath, str, Any]] = []
-    for path, release in releases:
-        has_awards, has_contracts = "awards" in release, "contracts" in release
-        if has_awards and has_contracts:
-            keys = [key for key in release if key in ("awards", "contracts")]
-            expected.extend((path, key, release[key]) for key in keys)
-        elif has_awards or has_contracts:
-            key = "awards" if has_awards else "contracts"
-            expected.append((path, key, release[key]))
-    places = [m for m in _ITEMS_KEY.finditer(data) if not _escaped(data, m.start())]
-    if len(places) != len(expected):
+    places = sorted(
+        (m.start(), name, m.end())
+        for name, pattern in zip(("awards", "contracts"), _ITEMS_KEYS, strict=True)
+        for m in pattern.finditer(data)
+        if not _escaped(data, m.start())
+    )
+    if len(places) != len(blocks):
         return {}
     offsets: list[tuple[int, JsonPath]] = []
-    for (path, name, items), match in zip(expected, places, strict=True):
-        if match.group(1).decode() != name or data[match.end() : match.end() + 1] != b"[":
+    for (path, name, items), (_start, key, end) in zip(blocks, places, strict=True):
+        if key != name:
             return {}
-        if not isinstance(items, list) or not items:
+        if items <= 0:  # empty, or not a list
             continue
-        starts = _item_starts(data, match.end(), len(items))
-        if len(starts) != len(items):
+        starts = _item_starts(data, end, items) if data[end : end + 1] == b"[" else []
+        if len(starts) != items:
             return {}
         offsets.extend((start, (*path, name, j)) for j, start in enumerate(starts))
     found: dict[JsonPath, int] = {}
@@ -310,6 +313,19 @@ def block_lines(data: bytes, releases: Sequence[tuple[JsonPath, Mapping[str, Any
         last = offset
         found[path] = line
     return found
+
+
+def release_blocks(path: JsonPath, release: Mapping[str, Any]) -> list[tuple[JsonPath, str, int]]:
+    """A release's ``awards`` and ``contracts`` keys, in its order, each with how many items it holds (-1: not a
+    list): what :func:`block_lines` needs of a release, so that the release itself need not be kept."""
+    has_awards, has_contracts = "awards" in release, "contracts" in release
+    if not (has_awards or has_contracts):
+        return []
+    if has_awards and has_contracts:
+        keys = [key for key in release if key in ("awards", "contracts")]
+    else:
+        keys = ["awards" if has_awards else "contracts"]
+    return [(path, key, len(v) if isinstance(v := release[key], list) else -1) for key in keys]
 
 
 def _escaped(data: bytes, quote: int) -> bool:
@@ -666,12 +682,12 @@ def _embedded(release: Any) -> bool:
 def _gather(file: _File, releases: Iterator[tuple[Any, JsonPath]], problems: list[Problem]) -> None:
     """Read a file's releases into ``file.releases``, each checked on its own (an object with an ocid, its
     awards and contracts lists of objects, each award with an id, once); a problem skips the release."""
+
+    def problem(message: str, at: Sequence[str | int]) -> None:
+        problems.append(file.source.problem(message, line=file.lines(tuple(at)), pointer=file.pointer(at)))
+
     for release, path in releases:
         file.count += 1
-
-        def problem(message: str, at: Sequence[str | int]) -> None:
-            problems.append(file.source.problem(message, line=file.lines(tuple(at)), pointer=file.pointer(at)))
-
         if release is None:
             problem(
                 "an OCDS record without 'compiledRelease' or embedded releases (linked releases are not"
@@ -682,32 +698,31 @@ def _gather(file: _File, releases: Iterator[tuple[Any, JsonPath]], problems: lis
         if not isinstance(release, dict):
             problem("each release must be an object", path)
             continue
+        blocks = release_blocks(path, release)
+        file.blocks.extend(blocks)
         ocid = _id(release.get("ocid"))
         if ocid is None:
             problem("the release has no 'ocid' (required by OCDS)", [*path, "ocid"])
             continue
         before = len(problems)
         has_awards = False
-        for name in ("awards", "contracts"):
-            items = release.get(name)
+        for _path, name, count in blocks:
+            items = release[name]
             if items is None:
                 continue
-            if not isinstance(items, list):
+            if count < 0:
                 problem(f"'{name}' must be a list", [*path, name])
                 continue
             seen: set[str] = set()
             for j, item in enumerate(items):
-                item_path = (*path, name, j)
-                if not isinstance(item, dict):
-                    problem(f"each of '{name}' must be an object", item_path)
+                if type(item) is not dict:
+                    problem(f"each of '{name}' must be an object", (*path, name, j))
                     continue
                 if name == "awards":
                     ref = _id(item.get("id"))
-                    if ref is None:
-                        problem("needs an 'id'", item_path)
-                        continue
-                    if ref in seen:
-                        problem(f"award id {ref!r} is used twice in this release", item_path)
+                    if ref is None or ref in seen:
+                        why = "needs an 'id'" if ref is None else f"award id {ref!r} is used twice in this release"
+                        problem(why, (*path, name, j))
                         continue
                     seen.add(ref)
                 has_awards = True
@@ -743,62 +758,101 @@ WHOLE_LIST_MERGE = frozenset(
 _NO_DATE = datetime.min.replace(tzinfo=UTC)
 
 
-def merge_release(compiled: dict[str, Any], release: Mapping[str, Any]) -> dict[str, list[dict[str, Any]]]:
-    """Merge one release into a compiled release, in place, by the OCDS merge routine: each field's latest value
-    wins; ``null`` removes a field; objects merge field by field; arrays of objects merge item by item by ``id``
-    (an item without one is added); other arrays, and the whole-list ones, are replaced. Returns, for ``awards``
-    and ``contracts``, the compiled item each of the release's items went into."""
-    into: dict[str, list[dict[str, Any]]] = {}
-    for key, value in release.items():
-        if key in OMIT_WHEN_MERGED:
-            continue
-        targets = _merge_field(compiled, key, value)
-        if key in ("awards", "contracts") and targets is not None:
-            into[key] = targets
-    return into
+def _distinct_ids(items: Any) -> bool:
+    """Whether no two objects of a list share an ``id`` (so merging the list into nothing leaves it as it is)."""
+    if not isinstance(items, list) or len(items) < 2:
+        return True
+    ids = [str(i["id"]) for i in items if isinstance(i, dict) and i.get("id") is not None]
+    return len(set(ids)) == len(ids)
 
 
-def _merge_object(out: dict[str, Any], given: Mapping[str, Any]) -> None:
-    for key, value in given.items():
-        _merge_field(out, key, value)
+class Compiler:
+    """A contracting process's compiled release, built by merging its releases in order (the OCDS merge routine):
+    each field's latest value wins; ``null`` removes a field; objects merge field by field; arrays of objects merge
+    item by item by ``id`` (an item without one is added); other arrays, and the whole-list ones, are replaced.
 
+    The releases are never changed: a value is shared with the release that gave it until a later release
+    changes it, and only then copied (one level at a time), so compiling costs what the later releases hold, not
+    a copy of every release.
+    """
 
-def _merge_field(out: dict[str, Any], key: str, value: Any) -> list[dict[str, Any]] | None:
-    if value is None:
-        out.pop(key, None)
-    elif isinstance(value, dict):
-        if value:
+    def __init__(self) -> None:
+        self.compiled: dict[str, Any] = {}
+        #: The containers made here (by identity; each is held by the compiled release, so its id stays unique).
+        self._owned: set[int] = {id(self.compiled)}
+
+    def add(self, release: Mapping[str, Any]) -> dict[str, list[dict[str, Any]]]:
+        """Merge one release; returns, for its ``awards`` and ``contracts``, the compiled item each went into."""
+        if len(self.compiled) == 0 and _distinct_ids(release.get("awards")) and _distinct_ids(release.get("contracts")):
+            # The first release (most processes have one or two): its own values, shared, are the compiled release.
+            self.compiled.update((k, v) for k, v in release.items() if v is not None and k not in OMIT_WHEN_MERGED)
+            return {
+                key: items
+                for key in ("awards", "contracts")
+                if isinstance(items := self.compiled.get(key), list) and items and all(type(i) is dict for i in items)
+            }
+        into: dict[str, list[dict[str, Any]]] = {}
+        for key, value in release.items():
+            if key in OMIT_WHEN_MERGED:
+                continue
+            targets = self._field(self.compiled, key, value)
+            if key in ("awards", "contracts") and targets is not None:
+                into[key] = targets
+        return into
+
+    def _own(self, value: Any) -> Any:
+        """A copy of a shared dict or list, made here, or the value itself if it was made here."""
+        if id(value) in self._owned:
+            return value
+        copy = dict(value) if isinstance(value, dict) else list(value)
+        self._owned.add(id(copy))
+        return copy
+
+    def _field(self, out: dict[str, Any], key: str, value: Any) -> list[dict[str, Any]] | None:
+        if value is None:
+            out.pop(key, None)
+        elif isinstance(value, dict):
             held = out.get(key)
             if not isinstance(held, dict):
-                held = out[key] = {}
-            _merge_object(held, value)
-    elif isinstance(value, list) and key not in WHOLE_LIST_MERGE and all(isinstance(v, dict) for v in value):
-        if value:
+                if value:
+                    out[key] = value  # shared until a later release changes it
+            elif value:
+                held = out[key] = self._own(held)
+                for inner, given in value.items():
+                    self._field(held, inner, given)
+        elif isinstance(value, list) and key not in WHOLE_LIST_MERGE and all(isinstance(v, dict) for v in value):
+            if not value:
+                return None
             held = out.get(key)
             if not isinstance(held, list) or not all(isinstance(v, dict) for v in held):
-                held = out[key] = []
-            return _merge_items(held, value)
-    else:
-        out[key] = value  # a literal, or an array replaced whole: never changed in place afterwards
-    return None
+                out[key] = held = []
+                self._owned.add(id(held))
+            else:
+                held = out[key] = self._own(held)
+            return self._items(held, value)
+        else:
+            out[key] = value  # a literal, or an array replaced whole
+        return None
 
-
-def _merge_items(held: list[dict[str, Any]], given: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Identifier merge: each item into the held item with the same ``id`` (compared as text: ``1`` is ``"1"``),
-    else appended; the held item each went into."""
-    by_id = {str(item["id"]): item for item in held if item.get("id") is not None}
-    targets: list[dict[str, Any]] = []
-    for item in given:
-        ident = item.get("id")
-        target = by_id.get(str(ident)) if ident is not None else None
-        if target is None:
-            target = {}
-            held.append(target)
-            if ident is not None:
-                by_id[str(ident)] = target
-        _merge_object(target, item)
-        targets.append(target)
-    return targets
+    def _items(self, held: list[dict[str, Any]], given: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
+        """Identifier merge into ``held`` (made here): each item into the held item with the same ``id`` (compared
+        as text: ``1`` is ``"1"``), else appended; the held item each went into."""
+        where = {str(item["id"]): i for i, item in enumerate(held) if item.get("id") is not None}
+        targets: list[dict[str, Any]] = []
+        for item in given:
+            ident = item.get("id")
+            at = where.get(str(ident)) if ident is not None else None
+            if at is None:
+                if ident is not None:
+                    where[str(ident)] = len(held)
+                held.append(item)  # shared until a later release changes it
+                targets.append(item)
+                continue
+            target = held[at] = self._own(held[at])
+            for inner, value in item.items():
+                self._field(target, inner, value)
+            targets.append(target)
+        return targets
 
 
 @dataclass
@@ -825,6 +879,38 @@ def _merge_order(release: _Release) -> tuple[bool, datetime, str, int]:
     return (released is not None, released or _NO_DATE, release.file.source.display, release.order)
 
 
+def _distinct_releases(ocid: str, releases: list[_Release], out: _Compiled) -> list[_Release]:
+    """A process's releases in merge order, each once: a release given again the same is counted in
+    ``out.repeated``; given again with other content it is a problem in ``out.problems``."""
+    releases.sort(key=lambda r: (r.file.source.display, r.order))
+    kept: list[_Release] = []
+    by_release_id: dict[str, _Release] = {}
+    for release in releases:
+        rid = release.release_id
+        first = by_release_id.get(rid) if rid is not None else None
+        if first is None:
+            if rid is not None:
+                by_release_id[rid] = release
+            kept.append(release)
+        elif first.data == release.data:
+            if first.file is not release.file:  # the same release in two packages: read once
+                counts = out.repeated.setdefault(release.file, {})
+                counts[first.file] = counts.get(first.file, 0) + 1
+        else:
+            line = release.file.lines(release.path)
+            out.problems.append(
+                release.file.source.problem(
+                    f"release {rid!r} of {ocid!r} is also at {first.shown()}, with different content: a release"
+                    " is published once and never changed (a change is a new release, with its own id); give"
+                    " one of the two",
+                    line=line,
+                    pointer=release.file.pointer(release.path),
+                )
+            )
+    kept.sort(key=_merge_order)
+    return kept
+
+
 def _compile(files: Sequence[_File]) -> _Compiled:
     """Each contracting process's releases, from all ``files``, compiled: its awards and contracts."""
     out = _Compiled()
@@ -833,56 +919,46 @@ def _compile(files: Sequence[_File]) -> _Compiled:
         for release in file.releases:
             by_ocid.setdefault(release.ocid, []).append(release)
     for ocid, releases in by_ocid.items():
-        releases.sort(key=lambda r: (r.file.source.display, r.order))
-        kept: list[_Release] = []
-        by_release_id: dict[str, _Release] = {}
-        for release in releases:
-            rid = release.release_id
-            first = by_release_id.get(rid) if rid is not None else None
-            if first is None:
-                if rid is not None:
-                    by_release_id[rid] = release
-                kept.append(release)
-            elif first.data == release.data:
-                if first.file is not release.file:  # the same release in two packages: read once
-                    counts = out.repeated.setdefault(release.file, {})
-                    counts[first.file] = counts.get(first.file, 0) + 1
-            else:
-                line = release.file.lines(release.path)
-                out.problems.append(
-                    release.file.source.problem(
-                        f"release {rid!r} of {ocid!r} is also at {first.shown()}, with different content: a release"
-                        " is published once and never changed (a change is a new release, with its own id); give"
-                        " one of the two",
-                        line=line,
-                        pointer=release.file.pointer(release.path),
-                    )
-                )
-        kept.sort(key=_merge_order)
+        kept = releases if len(releases) == 1 else _distinct_releases(ocid, releases, out)
         out.releases[ocid] = kept
+        only = kept[0] if len(kept) == 1 else None
+        if only is not None and _distinct_ids(only.data.get("contracts")):
+            # One release (most processes of a package): it is its own compiled release, shared, not copied.
+            for name, found in (("awards", out.awards), ("contracts", out.contracts)):
+                for j, item in enumerate(only.data.get(name) or ()):
+                    ref = _id(item.get("id" if name == "awards" else "awardID"))
+                    single = _Award((ocid, ref or ""), item, only.data, [(only, (*only.path, name, j), item)])
+                    if ref is None:
+                        out.problems.append(_Mapper().problem("needs an 'awardID' (the award it implements)", single))
+                        continue
+                    found.append(single)
+            continue
         files_here = {r.file for r in kept}
         if len(files_here) > 1:
             for release in kept:
                 count, others = out.shared.get(release.file, (0, set()))
                 out.shared[release.file] = (count + 1, others | (files_here - {release.file}))
-        compiled: dict[str, Any] = {}
-        awards: dict[int, _Award] = {}
-        contracts: dict[int, _Award] = {}
+        compiler = Compiler()
+        awards: dict[Any, _Award] = {}
+        contracts: dict[Any, _Award] = {}
         for release in kept:
-            into = merge_release(compiled, release.data)
+            into = compiler.add(release.data)
             for name, table in (("awards", awards), ("contracts", contracts)):
                 for j, target in enumerate(into.get(name, ())):
-                    entry = table.get(id(target))
+                    ident = target.get("id")
+                    entry = table.get(key := str(ident) if ident is not None else id(target))
                     if entry is None:
-                        entry = table[id(target)] = _Award(("", ""), target, compiled)
+                        entry = table[key] = _Award(("", ""), target, compiler.compiled)
+                    entry.award = target  # a later release's change is made in a copy
                     entry.versions.append((release, (*release.path, name, j), release.data[name][j]))
+        compiled = compiler.compiled
         # An award or contract a later release removed (set to null) is no longer in the compiled release.
         for name, table, found in (("awards", awards, out.awards), ("contracts", contracts, out.contracts)):
             present = {id(item) for item in compiled.get(name) or () if isinstance(item, dict)}
-            for key, entry in table.items():
-                if key not in present:
+            for entry in table.values():
+                if id(entry.award) not in present:
                     continue
-                for release, _path, _given in entry.versions[:-1]:
+                for release, _path, _given in entry.versions[:-1] if name == "awards" else ():
                     out.merged[release.file] = out.merged.get(release.file, 0) + 1
                 ref = _id(entry.award.get("id" if name == "awards" else "awardID"))
                 if ref is None:
@@ -952,7 +1028,7 @@ def load_ocds(source: SourceFile, context: LoadContext) -> Sequence[Document]:
 
     @cache
     def item_lines() -> dict[JsonPath, int]:
-        return block_lines(data, [(r.path, r.data) for r in file.releases] if file is not None else [])
+        return block_lines(data, file.blocks if file is not None else [])
 
     def line_of(path: JsonPath) -> int | None:
         # An award's or a contract's line, found without a scan of every token where the text allows.
@@ -1178,7 +1254,7 @@ def _documents(files: Sequence[_File]) -> list[list[Document]]:
                     source=_summary(file, len({(r["ocid"], r["ocds_award_id"]) for r in records}), len(records)),
                     collected_on=file.collected_on,
                     records_line=file.records_line,
-                    pointers=[file.pointer(path) for path in paths],
+                    pointers=[record["ocds_pointer"] for record in records],
                     notes=tuple(notes),
                     not_provided=NOT_PROVIDED,
                 )
@@ -1186,6 +1262,10 @@ def _documents(files: Sequence[_File]) -> list[list[Document]]:
         )
     if problems:
         raise EvidenceError(problems)
+    for file in files:
+        # The parsed releases are no longer needed (a record's line needs only file.blocks): free them now, not
+        # at the end of the run, where a collection would walk every object of a 148 MB package.
+        file.releases = []
     return out
 
 
