@@ -11,7 +11,7 @@ import pytest
 
 from capcheck.app.config import Config
 from capcheck.app.runner import Registry, load_registry
-from capcheck.builtins.loaders.ocds import Compiler
+from capcheck.builtins.loaders.ocds import Compiler, block_lines, release_blocks, value_lines
 from capcheck.core.errors import EvidenceError
 from capcheck.core.evidence import EvidenceSet, load_evidence
 from capcheck.core.models import display_path
@@ -208,3 +208,55 @@ def test_the_compiler_follows_the_ocds_merge_routine_and_changes_no_release() ->
     assert compiled["awards"] == [{"id": "A1", "status": "active"}, {"title": "no id"}, {"title": "no id"}]
     assert into["awards"][0] is compiled["awards"][0] and into["awards"][1] is compiled["awards"][2]
     assert "contracts" not in compiled  # an empty array of objects changes nothing
+
+
+# ---------------------------------------------------------------------------------------------
+# Lines of awards in a large package, from where the keys are
+# ---------------------------------------------------------------------------------------------
+
+
+def _items(path: tuple[str | int, ...]) -> bool:
+    return len(path) >= 2 and path[-2] in ("awards", "contracts") and isinstance(path[-1], int)
+
+
+def _blocks(doc: dict[str, Any]) -> list[tuple[Any, str, int]]:
+    return [b for i, r in enumerate(doc["releases"]) for b in release_blocks(("releases", i), r)]
+
+
+@pytest.mark.parametrize("indent", [None, 1, 4])
+def test_award_lines_from_the_keys_agree_with_the_token_scan(indent: int | None) -> None:
+    whole = json.loads(EXTRACT.read_text(encoding="utf-8"))
+    # Several awards in one release, and contracts before awards in another.
+    whole["releases"][2]["awards"].append({**whole["releases"][2]["awards"][0], "id": "second"})
+    whole["releases"][3] = {"contracts": [{"id": "C", "awardID": "x"}], **whole["releases"][3]}
+    data = json.dumps(whole, indent=indent).encode()
+    fast = block_lines(data, _blocks(whole))
+    assert fast == value_lines(data, _items)
+    assert len(fast) >= 17
+
+
+def test_a_key_of_that_name_elsewhere_is_never_taken_for_a_release_key() -> None:
+    """A nested "awards" key (an extension's) makes the keys outnumber the releases' own: no fast answer (the
+    loader then scans every token); a key merely containing the name (escaped quotes) is not one."""
+    whole = json.loads(EXTRACT.read_text(encoding="utf-8"))
+    whole["releases"][1]["planning"] = {"awards": [{"id": "not an award"}]}
+    assert block_lines(json.dumps(whole, indent=1).encode(), _blocks(whole)) == {}
+    del whole["releases"][1]["planning"]
+    whole["releases"][1]['x"awards'] = ["not a key of awards"]
+    data = json.dumps(whole, indent=1).encode()
+    assert b'\\"awards"' in data
+    assert block_lines(data, _blocks(whole)) == value_lines(data, _items) != {}
+
+
+def test_a_finding_on_a_nested_awards_key_file_is_still_located(registry: Registry, tmp_path: Path) -> None:
+    whole = json.loads(EXTRACT.read_text(encoding="utf-8"))
+    whole["releases"][0]["planning"] = {"awards": [{"id": "not an award"}]}
+    path = tmp_path / "p.ocds.json"
+    path.write_text(json.dumps(whole, indent=1))
+    found = evidence(registry, path)
+    data = path.read_bytes()
+    lines = value_lines(data, _items)
+    for record in found.records(KIND):
+        ref = found.ref(KIND, record["id"])
+        steps = tuple(int(p) if p.isdigit() else p for p in (ref.pointer or "").split("/")[1:])
+        assert ref.line == lines[steps]
