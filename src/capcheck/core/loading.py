@@ -234,6 +234,7 @@ def from_envelope(
             ("area", "an areas file"),
             ("framework", "a framework file"),
             ("products", "end-of-life product data (endoflife.date)"),
+            ("assessment-rules", "a cyber assessment framework's structure (the NCSC CAF's objectives and outcomes)"),
             ("$schema", "a JSON Schema"),
         ):
             if key in doc:
@@ -246,6 +247,9 @@ def from_envelope(
                     # the research copy of endoflife.date: capcheck bundles its own dated snapshot
                     "products": " (capcheck bundles a dated snapshot and fills in assets' end of life from it;"
                     " tools/refresh_endoflife.py refreshes it)",
+                    # WebCAF's CAF (YAML, or the JSON research copies hold): criteria, which capcheck bundles
+                    "assessment-rules": " (capcheck bundles CAF 4.0 as the framework caf-4.0, its outcomes cited by"
+                    " the rules: capcheck frameworks caf-4.0)",
                 }
                 hint = hints.get(key, "")
                 raise source.fail(f"this is {what}, not evidence{hint}", line=key_line(key) or 1, pointer="")
