@@ -453,9 +453,6 @@ def load_evidence(
     builder = _Builder(kinds, problems)
     max_bytes = max_file_mb << 20
     shown_names = [display_path(path) for path in files]
-    # Reading a file and hashing it release the GIL: a worker thread reads the next file and hashes
-    # the current one while this thread parses and validates it (GIL-holding work), so on two cores
-    # both cost next to nothing. Only one file is read ahead: at most one more file's bytes are held.
     together = replace(context, together=True)
     # A file read by a loader that combines its files (Loader.combine) waits for the others it reads, and so does
     # every file after the first such, so that files and their problems stay in walk order.
@@ -509,7 +506,10 @@ def load_evidence(
                 file = _load_file(source, loaders, content_loaders, context, together, kinds, found)
                 if file is not None:
                     file.sha256 = digest.result()
-            if waiting or (file is not None and file.loader is not None and file.loader.combine is not None):
+            combines = file is not None and file.loader is not None and file.loader.combine is not None
+            if waiting or combines:
+                if file is not None and not combines:  # its loader is done with the bytes: do not hold them
+                    file.source = replace(file.source, data=b"")
                 waiting.append(file or _Waiting(problems=found))
             else:
                 problems.extend(found)
