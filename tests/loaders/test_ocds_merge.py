@@ -14,6 +14,7 @@ from capcheck.app.runner import Registry, load_registry
 from capcheck.builtins.loaders.ocds import Compiler, block_lines, release_blocks, value_lines
 from capcheck.core.errors import EvidenceError
 from capcheck.core.evidence import EvidenceSet, load_evidence
+from capcheck.core.mapping_config import compile_mappings
 from capcheck.core.models import display_path
 
 DATA = Path(__file__).resolve().parent.parent / "data"
@@ -260,3 +261,29 @@ def test_a_finding_on_a_nested_awards_key_file_is_still_located(registry: Regist
         ref = found.ref(KIND, record["id"])
         steps = tuple(int(p) if p.isdigit() else p for p in (ref.pointer or "").split("/")[1:])
         assert ref.line == lines[steps]
+
+
+def test_a_mapping_naming_an_ocds_file_applies_to_its_combined_records(registry: Registry, tmp_path: Path) -> None:
+    """A mapping named file is read by its extension's loader (no content recognition); for OCDS the mapping
+    applies once the files are combined, to the records each file ends up holding."""
+    for source in SPLIT.iterdir():
+        shutil.copy(source, tmp_path / source.name)
+    table = {
+        "files": "b-award.ocds.json",
+        "kind": KIND,
+        "values": {"status": {"active": "active", "pipeline": "pipeline"}},
+    }
+    table["rename"] = {"ocds_award_id": "award_ref"}
+    found = load_evidence(
+        [tmp_path],
+        loaders=registry.loaders,
+        kinds=registry.kinds,
+        content_loaders=registry.content_loaders,
+        mappings=compile_mappings([table], shown="capcheck.toml"),
+    )
+    [mapped] = [f for f in found.files if f.path.endswith("b-award.ocds.json")]
+    assert mapped.mapping is not None and mapped.records == 1
+    b_record, c_record = found.get(KIND, "ocds-m-2/7"), found.get(KIND, "ocds-m-1/A1")
+    assert b_record is not None and c_record is not None
+    assert (b_record["award_ref"], "ocds_award_id" in b_record) == ("7", False)  # b's record, mapped
+    assert (c_record["ocds_award_id"], "award_ref" in c_record) == ("A1", False)  # c's record, not
