@@ -287,3 +287,19 @@ def test_a_mapping_naming_an_ocds_file_applies_to_its_combined_records(registry:
     assert b_record is not None and c_record is not None
     assert (b_record["award_ref"], "ocds_award_id" in b_record) == ("7", False)  # b's record, mapped
     assert (c_record["ocds_award_id"], "award_ref" in c_record) == ("A1", False)  # c's record, not
+
+
+def test_two_record_packages_of_one_process_give_its_latest_state(registry: Registry, tmp_path: Path) -> None:
+    """A record's compiled release is the process's state at a time, often under one id from month to month:
+    two record packages holding it are two states, merged by date, not a release given twice."""
+    whole = json.loads(EXTRACT.read_text(encoding="utf-8"))
+    earlier = json.loads(json.dumps(whole["releases"][2]))
+    later = json.loads(json.dumps(earlier))
+    earlier["id"] = later["id"] = f"{earlier['ocid']}-compiled"
+    later["date"] = "2030-01-01T00:00:00Z"
+    later["awards"][0]["value"]["amount"] = 1
+    for name, compiled in (("a.ocds.json", later), ("b.ocds.json", earlier)):
+        records = [{"ocid": compiled["ocid"], "compiledRelease": compiled}]
+        (tmp_path / name).write_text(json.dumps({"uri": "x", "version": "1.1", "records": records}))
+    [record] = evidence(registry, tmp_path).records(KIND)
+    assert record["value"] == 1

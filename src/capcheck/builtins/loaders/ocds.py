@@ -886,7 +886,9 @@ def _distinct_releases(ocid: str, releases: list[_Release], out: _Compiled) -> l
     kept: list[_Release] = []
     by_release_id: dict[str, _Release] = {}
     for release in releases:
-        rid = release.release_id
+        # A record's compiled release is a state at a time, not a release: two record packages of one process
+        # (this month's and last month's) hold two states under one id, merged by date like any releases.
+        rid = release.release_id if "compiledRelease" not in release.path else None
         first = by_release_id.get(rid) if rid is not None else None
         if first is None:
             if rid is not None:
