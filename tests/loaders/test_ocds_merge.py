@@ -98,7 +98,7 @@ def test_a_process_in_three_files_is_compiled_field_by_field(registry: Registry)
     assert a1["ocds_releases"] == [
         f"{a} /releases/0 (m1-tender)",
         f"{b} /releases/0 (m1-award)",
-        f"{c} line 1 / (m1-update)",
+        f"{c} line 1 (m1-update)",
     ]
     ref = found.ref(KIND, "ocds-m-1/A1")
     assert (ref.file, ref.line, ref.pointer) == (c, 1, "/awards/0")

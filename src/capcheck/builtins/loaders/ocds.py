@@ -1113,7 +1113,7 @@ def load_ocds_lines(source: SourceFile, context: LoadContext) -> Sequence[Docume
         source,
         line_of,
         lambda path: _pointer(path[1:]),
-        lambda path: f"line {path[0]} {_pointer(path[1:]) or '/'}",
+        lambda path: f"line {path[0]}" + (f" {_pointer(path[1:])}" if len(path) > 1 else ""),
         package="",
         publisher=None,
         collected_on=None,
