@@ -18,17 +18,23 @@ What counts as what:
   (``Document.notes``, shown in every report's evidence list) says how many were left out, why,
   and where (the first few pointers). If *no* award of a file can be mapped, the gaps become
   errors: a file that yields no contracts must not pass as evidence.
-* Releases without awards (planning, tender) are counted, not mapped. An award released again
-  (``awardUpdate``) supersedes the earlier release of the same award: the latest release wins.
-  ``unsuccessful`` awards are not contracts and are counted, not mapped. Both counts are notes too.
+* The releases of one contracting process (one ``ocid``), in whichever OCDS files of the evidence set,
+  are compiled by the OCDS merge routine (:class:`Compiler`; the loaders' ``combine`` is
+  :func:`combine_ocds`): an award released again (``awardUpdate``) updates the fields it gives, a tender
+  release gives the title and route of an award released later. A release given twice the same is read
+  once; with other content it is an error naming both places.
+* Releases without awards (planning, tender) are counted, not mapped. ``unsuccessful`` awards are not
+  contracts and are counted, not mapped. Both counts are notes too.
 * **Fields OCDS cannot carry** (a contract owner, a review date, an exit plan: :data:`NOT_PROVIDED`)
   are declared on the document (``Document.not_provided``): rules that need them report
   insufficient evidence for these records, not failures (docs/findings.md).
 
-Each record keeps where it came from: the award's JSON pointer (``/releases/17/awards/0``) is the
-record's pointer (``Document.pointers``), so findings and schema errors point at the award, and the
-line of the award's ``{`` is the record's line. The pointer is also kept in the record's
-``ocds_pointer`` field, for rules and anyone reading the records.
+Each record keeps where it came from: it is in the file of its award's latest release, the award's JSON
+pointer there (``/releases/17/awards/0``) is the record's pointer (``Document.pointers``), so findings and
+schema errors point at the award, and the line of the award's ``{`` is the record's line (found from where
+the text's ``awards`` keys are: :func:`block_lines`). The pointer is also kept in the record's
+``ocds_pointer`` field, and ``ocds_releases`` lists every release of the process, file and pointer, in the
+order merged.
 """
 
 from __future__ import annotations
