@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 
 FORMATS = ["formats/pretty.json", "formats/oneline.json", "formats/records.yaml", "formats/records.toml"]
 
@@ -122,6 +123,23 @@ def test_end_of_life_product_data_given_as_evidence_says_so(load, workdir: Path)
         " (capcheck bundles a dated snapshot and fills in assets' end of life from it;"
         " tools/refresh_endoflife.py refreshes it)"
     ]
+
+
+@pytest.mark.parametrize("name", ["ncsc-caf-v4.0.json", "cyber-assessment-framework-v4.0.yaml"])
+def test_the_ncsc_caf_given_as_evidence_says_so(load, workdir: Path, name: str) -> None:
+    """The CAF as WebCAF publishes it (YAML; research copies hold it as JSON with a 'source' object) is the
+    criteria, not evidence: it gave four envelope problems ('missing records', 'source must be a string' ...)."""
+    caf = {"source": {"repo": "co-cddo/domains-webcaf"}, "assessment-rules": {"1": ["achieved", "all"]}}
+    caf["objectives"] = {"A": {"title": "Managing security risk", "principles": {}}}
+    text = json.dumps(caf, indent=1) if name.endswith(".json") else yaml.safe_dump(caf, sort_keys=False)
+    (workdir / name).write_text(text)
+    [problem] = load.problems(name)
+    assert problem.startswith(f"{name}:")
+    assert problem.endswith(
+        "/: this is a cyber assessment framework's structure (the NCSC CAF's objectives and outcomes), not evidence"
+        " (capcheck bundles CAF 4.0 as the framework caf-4.0, its outcomes cited by the rules: capcheck frameworks"
+        " caf-4.0)"
+    )
 
 
 def test_a_json_schema_given_as_evidence_says_so(load, workdir: Path) -> None:

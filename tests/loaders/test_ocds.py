@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 from pathlib import Path
 from typing import Any
@@ -21,6 +22,11 @@ EXTRACT = Path(__file__).resolve().parent.parent / "data" / "real" / "contracts-
 PLUGINS: tuple[str, ...] = ()
 
 CF = "ocds-b5fd17-"
+#: Each release made here has an id of its own (OCDS: one id per release of a process; a second release with the
+#: same id and other content is a conflict).
+RELEASE_IDS = itertools.count(1)
+#: The record fields that say where in the file(s) the record's data are.
+PLACES = ("ocds_pointer", "ocds_releases")
 
 
 def load(data: bytes | dict[str, Any] | list[Any], name: str = "x.ocds.json") -> Document:
@@ -54,7 +60,7 @@ def release(
     *awards: dict[str, Any], ocid: str = "ocds-x-1", date: str = "2025-01-01T00:00:00Z", **fields: Any
 ) -> dict[str, Any]:
     """A minimal release of ``awards`` with a tender title."""
-    out: dict[str, Any] = {"ocid": ocid, "id": f"{ocid}-r", "date": date, "tag": ["award"]}
+    out: dict[str, Any] = {"ocid": ocid, "id": f"{ocid}-r{next(RELEASE_IDS)}", "date": date, "tag": ["award"]}
     out["tender"] = {"title": "Hosting"}
     if awards:
         out["awards"] = list(awards)
@@ -102,7 +108,8 @@ def test_the_extract_maps_every_current_award_and_says_what_it_left_out(extract:
     assert extract.source.endswith("; 14 awards mapped from 19 releases")
     assert extract.notes[:-1] == (
         "2 releases without awards or contracts (planning, tender) not mapped",
-        "2 earlier award releases superseded by a later release of the award",
+        "2 earlier award releases merged with a later release of the award"
+        " (OCDS merging: each field's latest value wins)",
         "1 award not mapped (1 no supplier): /releases/18/awards/0",
     )
 
@@ -204,16 +211,18 @@ def test_the_records_are_valid_supplier_contracts(tmp_path: Path) -> None:
     assert ref.pointer == "/releases/13/awards/0"  # the award itself, not /records/<i>
 
 
-def test_a_contract_published_twice_is_a_duplicate_located_at_both_awards(tmp_path: Path) -> None:
+def test_a_package_given_twice_is_read_once(tmp_path: Path) -> None:
+    """The same releases in two packages (a monthly package and the cumulative one) are the same releases:
+    read once, each contract in the first file by name, and the second file says so. They were duplicate ids."""
     registry = load_registry(Config(), [], list(PLUGINS))
     first, second = tmp_path / "a.ocds.json", tmp_path / "b.ocds.json"
     for path in (first, second):
         path.write_bytes(EXTRACT.read_bytes())
-    with pytest.raises(EvidenceError) as info:
-        load_evidence([first, second], loaders=registry.loaders, kinds=registry.kinds)
-    problem = info.value.problems[0]
-    assert (problem.path, problem.pointer) == (second.as_posix(), "/releases/0/awards/0/id")
-    assert problem.message.endswith(f"already used at {first.as_posix()} /releases/0/awards/0")
+    evidence = load_evidence([second, first], loaders=registry.loaders, kinds=registry.kinds)
+    assert evidence.count("supplier-contracts") == 14
+    a, b = evidence.files
+    assert (a.path, a.records, b.path, b.records) == (first.as_posix(), 14, second.as_posix(), 0)
+    assert f"19 releases also in {first.as_posix()}, the same: read once" in b.notes
 
 
 # ---------------------------------------------------------------------------------------------
@@ -285,7 +294,10 @@ def test_a_later_release_supersedes_by_date_not_file_order() -> None:
     assert [r["value"] for r in doc.records] == [2]
     assert doc.records[0]["ocds_pointer"] == "/releases/0/awards/0"
     assert doc.pointers == ["/releases/0/awards/0"]
-    assert doc.notes[:-1] == ("1 earlier award release superseded by a later release of the award",)
+    assert doc.notes[:-1] == (
+        "1 earlier award release merged with a later release of the award"
+        " (OCDS merging: each field's latest value wins)",
+    )
 
 
 def test_a_contract_overrides_the_award_it_implements() -> None:
@@ -382,9 +394,9 @@ def test_a_contract_that_names_its_supplier_is_with_that_supplier() -> None:
 def test_a_contract_release_alone_says_to_give_its_award_too() -> None:
     lone = release(contracts=[{"id": "C1", "awardID": "A1", "status": "active"}])
     assert problems(lone) == [
-        "x.ocds.json:12: /contracts/0: this award cannot be read as a contract: a contract whose award is not in"
-        " this file (publishers serve a contract's release apart from its award's: give the releases of a process"
-        " together, in one package or as JSON Lines, one release per line)"
+        "x.ocds.json:12: /contracts/0: this award cannot be read as a contract: a contract whose award is in no"
+        " release given (publishers serve a contract's release apart from its award's: give the award's release"
+        " too, in this file or in another OCDS file checked with it)"
     ]
 
 
@@ -410,7 +422,7 @@ def test_a_record_package_of_embedded_releases_reads_as_its_release_package_does
     as_releases = load(package)
     as_records = load({"uri": package["uri"], "version": "1.1", "records": records})
     assert len(as_records.records) == len(as_releases.records) > 5
-    strip = ("ocds_pointer",)
+    strip = PLACES
     assert sorted(({k: v for k, v in r.items() if k not in strip} for r in as_records.records), key=str) == sorted(
         ({k: v for k, v in r.items() if k not in strip} for r in as_releases.records), key=str
     )
@@ -550,7 +562,7 @@ def test_the_content_test(head: bytes, claimed: bool) -> None:
 
 def _strip(doc: Document) -> list[dict[str, Any]]:
     """The records without their pointers, in a stable order (to compare two ways of packaging the same data)."""
-    return sorted(({k: v for k, v in r.items() if k != "ocds_pointer"} for r in doc.records), key=str)
+    return sorted(({k: v for k, v in r.items() if k not in PLACES} for r in doc.records), key=str)
 
 
 def test_a_single_release_is_read_as_a_package_of_one(tmp_path: Path) -> None:
@@ -611,7 +623,8 @@ def test_json_lines_read_as_one_package_located_by_line() -> None:
     assert doc.source == "OCDS JSON Lines of 19 releases; 14 awards mapped from 19 releases"
     assert doc.notes[:-1] == (
         "2 releases without awards or contracts (planning, tender) not mapped",
-        "2 earlier award releases superseded by a later release of the award",
+        "2 earlier award releases merged with a later release of the award"
+        " (OCDS merging: each field's latest value wins)",
         "1 award not mapped (1 no supplier): line 19 /awards/0",
     )
     for i, record in enumerate(doc.records):

@@ -14,7 +14,7 @@ import stat
 from bisect import bisect_right
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from functools import cache
 from operator import itemgetter, methodcaller
 from pathlib import Path
@@ -453,68 +453,168 @@ def load_evidence(
     builder = _Builder(kinds, problems)
     max_bytes = max_file_mb << 20
     shown_names = [display_path(path) for path in files]
+    together = replace(context, together=True)
+    # A file read by a loader that combines its files (Loader.combine) waits for the others it reads, and so does
+    # every file after the first such, so that files and their problems stay in walk order.
+    waiting: list[_Waiting] = []
+
+    def settle(file: _Waiting) -> None:
+        """Enrich a file's loaded documents and index them."""
+        source, documents = file.source, file.documents
+        try:
+            for doc in documents:
+                for enricher in enrichers:
+                    if not enricher.kinds or doc.kind in enricher.kinds:
+                        enricher.enrich(doc, context)
+        except EvidenceError as exc:
+            problems.extend(exc.problems)
+            return
+        except (Exception, SystemExit) as exc:  # an enricher plugin's own bug: name it, with the file it failed on
+            problems.append(
+                Problem(f"the {enricher.name!r} enricher failed: {type(exc).__name__}: {exc}", path=source.display)
+            )
+            return
+        name = file.loader.name if file.loader is not None else "?"
+        for doc in documents:
+            builder.add(source, doc, name, file.sha256)
+        if progress is not None:
+            progress.file_loaded(sum(len(doc.records) for doc in documents))
+
     # Reading a file and hashing it release the GIL: a worker thread reads the next file and hashes
     # the current one while this thread parses and validates it (GIL-holding work), so on two cores
     # both cost next to nothing. Only one file is read ahead: at most one more file's bytes are held.
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="capcheck-read") as pool:
         reading = pool.submit(_read, files[0], shown_names[0], max_bytes) if files else None
-        for i, path in enumerate(files):
+        for i in range(len(files)):
             shown = shown_names[i]
             this_read, reading = reading, None
             assert this_read is not None
+            found: list[Problem] = []
             try:
                 source = this_read.result()
             except EvidenceError as exc:
-                problems.extend(exc.problems)
+                found.extend(exc.problems)
                 source = None
             except (OSError, MemoryError) as exc:
-                problems.append(Problem(f"cannot read: {type(exc).__name__}: {exc}", path=shown))
+                found.append(Problem(f"cannot read: {type(exc).__name__}: {exc}", path=shown))
                 source = None
             digest = pool.submit(_sha256, source.data) if source is not None else None
             if i + 1 < len(files):
                 reading = pool.submit(_read, files[i + 1], shown_names[i + 1], max_bytes)
-            if source is None or digest is None:
-                continue
-            try:
-                # A file a [[mapping]] names is read as the user mapped it, not recognised by content.
-                loader = _loader_for(source, loaders, () if context.mapping_for(path) else content_loaders)
-                documents = loader.load(source, context)
-                mapping = None if loader.applies_mapping else context.mapping_for(path)
-                if mapping is not None:  # a loader reading whole records: the mapping applies to them
-                    for doc in documents:
-                        apply_to_document(source, doc, mapping, kinds)
-                sha256 = digest.result()
-            except EvidenceError as exc:
-                problems.extend(exc.problems)
-                continue
-            except (OSError, MemoryError, RecursionError) as exc:
-                problems.append(Problem(f"cannot read: {type(exc).__name__}: {exc}", path=shown))
-                continue
-            except (Exception, SystemExit) as exc:  # a loader plugin's own bug: name it, with the file it failed on
-                problems.append(Problem(f"the {loader.name!r} loader failed: {type(exc).__name__}: {exc}", path=shown))
-                continue
-            try:
-                for doc in documents:
-                    for enricher in enrichers:
-                        if not enricher.kinds or doc.kind in enricher.kinds:
-                            enricher.enrich(doc, context)
-            except EvidenceError as exc:
-                problems.extend(exc.problems)
-                continue
-            except (Exception, SystemExit) as exc:  # an enricher plugin's own bug: name it, with the file it failed on
-                problems.append(
-                    Problem(f"the {enricher.name!r} enricher failed: {type(exc).__name__}: {exc}", path=shown)
-                )
-                continue
-            for doc in documents:
-                builder.add(source, doc, loader.name, sha256)
-            if progress is not None:
-                progress.file_loaded(sum(len(doc.records) for doc in documents))
+            file: _Waiting | None = None
+            if source is not None and digest is not None:
+                file = _load_file(source, loaders, content_loaders, context, together, kinds, found)
+                if file is not None:
+                    file.sha256 = digest.result()
+            combines = file is not None and file.loader is not None and file.loader.combine is not None
+            if waiting or combines:
+                if file is not None and not combines:  # its loader is done with the bytes: do not hold them
+                    file.source = replace(file.source, data=b"")
+                waiting.append(file or _Waiting(problems=found))
+            else:
+                problems.extend(found)
+                if file is not None:
+                    settle(file)
+    _combine(waiting, together, kinds)
+    for file in waiting:
+        problems.extend(file.problems)
+        if file.loader is not None:
+            settle(file)
     return builder.finish()
 
 
 def _sha256(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
+
+
+#: The source of a file that could not be read.
+_NO_SOURCE = SourceFile(Path(), "", b"")
+
+
+@dataclass
+class _Waiting:
+    """A file as its loader read it, its problems, and what indexing it needs."""
+
+    source: SourceFile = _NO_SOURCE
+    loader: Loader | None = None
+    documents: Sequence[Document] = ()
+    sha256: str = ""
+    #: A mapping to apply once the loader's ``combine`` has made the file's final documents.
+    mapping: FileMapping | None = None
+    problems: list[Problem] = field(default_factory=list)
+
+
+def _load_file(
+    source: SourceFile,
+    loaders: Mapping[str, Loader],
+    content_loaders: Sequence[Loader],
+    context: LoadContext,
+    together: LoadContext,
+    kinds: Mapping[str, EvidenceKind],
+    problems: list[Problem],
+) -> _Waiting | None:
+    """Read one file with its loader (and its mapping, unless the loader combines its files); None on a problem."""
+    path, shown = source.path, source.display
+    loader: Loader | None = None
+    try:
+        # A file a [[mapping]] names is read as the user mapped it, not recognised by content.
+        loader = _loader_for(source, loaders, () if context.mapping_for(path) else content_loaders)
+        combines = loader.combine is not None
+        documents = loader.load(source, together if combines else context)
+        mapping = None if loader.applies_mapping else context.mapping_for(path)
+        if mapping is not None and not combines:  # a loader reading whole records: the mapping applies to them
+            for doc in documents:
+                apply_to_document(source, doc, mapping, kinds)
+            mapping = None
+    except EvidenceError as exc:
+        problems.extend(exc.problems)
+        return None
+    except (OSError, MemoryError, RecursionError) as exc:
+        problems.append(Problem(f"cannot read: {type(exc).__name__}: {exc}", path=shown))
+        return None
+    except (Exception, SystemExit) as exc:  # a loader plugin's own bug: name it, with the file it failed on
+        name = loader.name if loader is not None else "?"
+        problems.append(Problem(f"the {name!r} loader failed: {type(exc).__name__}: {exc}", path=shown))
+        return None
+    return _Waiting(source, loader, documents, "", mapping, problems)
+
+
+def _combine(waiting: Sequence[_Waiting], together: LoadContext, kinds: Mapping[str, EvidenceKind]) -> None:
+    """Hand the files of each combining loader (``Loader.combine``) to it together; its problems go to the files'
+    own, and a file whose group failed is not indexed."""
+    groups: dict[Any, list[_Waiting]] = {}
+    for file in waiting:
+        if file.loader is not None and file.loader.combine is not None:
+            groups.setdefault(file.loader.combine, []).append(file)
+    for combine, group in groups.items():
+        try:
+            combined = combine([(file.source, file.documents) for file in group], together)
+            if len(combined) != len(group):
+                raise ValueError(f"gave documents for {len(combined)} files, not {len(group)}")
+        except EvidenceError as exc:
+            by_file = {file.source.display: file for file in group}
+            for problem in exc.problems:
+                by_file.get(problem.path or "", group[-1]).problems.append(problem)
+            combined = [() for _file in group]
+            for file in group:
+                file.loader = None
+        except (Exception, SystemExit) as exc:  # a loader plugin's own bug: name it
+            name = group[0].loader.name if group[0].loader is not None else "?"
+            group[-1].problems.append(
+                Problem(f"the {name!r} loader failed to combine its files: {type(exc).__name__}: {exc}")
+            )
+            combined = [() for _file in group]
+            for file in group:
+                file.loader = None
+        for file, documents in zip(group, combined, strict=True):
+            file.documents = documents
+            if file.mapping is not None and file.loader is not None:
+                try:
+                    for doc in documents:
+                        apply_to_document(file.source, doc, file.mapping, kinds)
+                except EvidenceError as exc:
+                    file.problems.extend(exc.problems)
+                    file.loader = None
 
 
 def _loader_for(source: SourceFile, loaders: Mapping[str, Loader], content_loaders: Sequence[Loader]) -> Loader:

@@ -151,7 +151,8 @@ def capcheck_loaders() -> Sequence[Loader]:
     (kind, records, per-record line numbers); capcheck then validates and indexes the records.
     Two loaders claiming one extension stop the run naming both plugins. A loader with ``claims``
     (a test of the file's first bytes) recognises its files by content instead: it is asked before
-    the extension's loader and takes no extension from it (the DSPT, OCDS and CycloneDX adapters).
+    the extension's loader and takes no extension from it (the DSPT, OCDS and CycloneDX adapters). A loader
+    with ``combine`` reads its files together, once all are loaded (OCDS: a process's releases across files).
 
     :return: the loaders this plugin adds.
 

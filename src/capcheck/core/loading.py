@@ -72,6 +72,9 @@ class LoadContext:
     mappings: Sequence[FileMapping] = ()
     #: Config values for loaders and enrichers, by config key (``endoflife_products`` ...).
     options: Mapping[str, Any] = field(default_factory=dict)
+    #: True when the loader's ``combine`` will be given this file's documents with those of the other files
+    #: it reads (:class:`Loader`): the loader may then leave to ``combine`` what other files may settle.
+    together: bool = False
 
     def mapping_for(self, path: Path, sheet: str | None = None) -> FileMapping | None:
         """The first mapping for this file (and sheet: one naming the sheet, else one for the whole file)."""
@@ -142,6 +145,8 @@ class Document:
 
 
 LoadFunction = Callable[[SourceFile, LoadContext], Sequence[Document]]
+#: Every file's documents, as loaded, to each file's final documents (one sequence per file, in order).
+CombineFunction = Callable[[Sequence[tuple[SourceFile, Sequence[Document]]], LoadContext], Sequence[Sequence[Document]]]
 
 
 #: How many leading bytes of a file a loader's ``claims`` test sees.
@@ -167,6 +172,11 @@ class Loader:
     applies_mapping: bool = False
     #: Content recognition: whether the file (its first bytes) is this loader's format. None: by extension only.
     claims: Callable[[bytes], bool] | None = None
+    #: For a format whose units span files (one OCDS contracting process's releases, published in several
+    #: packages): called once, after every file is loaded (with ``LoadContext.together``), with the documents of
+    #: all the files read by loaders sharing this function, in walk order; returns each file's documents, or
+    #: raises :class:`EvidenceError` with located problems. None: each file is complete on its own.
+    combine: CombineFunction | None = None
 
 
 #: What an enricher does to one loaded document, in place (records, notes).
@@ -224,6 +234,7 @@ def from_envelope(
             ("area", "an areas file"),
             ("framework", "a framework file"),
             ("products", "end-of-life product data (endoflife.date)"),
+            ("assessment-rules", "a cyber assessment framework's structure (the NCSC CAF's objectives and outcomes)"),
             ("$schema", "a JSON Schema"),
         ):
             if key in doc:
@@ -236,6 +247,9 @@ def from_envelope(
                     # the research copy of endoflife.date: capcheck bundles its own dated snapshot
                     "products": " (capcheck bundles a dated snapshot and fills in assets' end of life from it;"
                     " tools/refresh_endoflife.py refreshes it)",
+                    # WebCAF's CAF (YAML, or the JSON research copies hold): criteria, which capcheck bundles
+                    "assessment-rules": " (capcheck bundles CAF 4.0 as the framework caf-4.0, its outcomes cited by"
+                    " the rules: capcheck frameworks caf-4.0)",
                 }
                 hint = hints.get(key, "")
                 raise source.fail(f"this is {what}, not evidence{hint}", line=key_line(key) or 1, pointer="")

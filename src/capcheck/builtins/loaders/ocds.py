@@ -18,17 +18,23 @@ What counts as what:
   (``Document.notes``, shown in every report's evidence list) says how many were left out, why,
   and where (the first few pointers). If *no* award of a file can be mapped, the gaps become
   errors: a file that yields no contracts must not pass as evidence.
-* Releases without awards (planning, tender) are counted, not mapped. An award released again
-  (``awardUpdate``) supersedes the earlier release of the same award: the latest release wins.
-  ``unsuccessful`` awards are not contracts and are counted, not mapped. Both counts are notes too.
+* The releases of one contracting process (one ``ocid``), in whichever OCDS files of the evidence set,
+  are compiled by the OCDS merge routine (:class:`Compiler`; the loaders' ``combine`` is
+  :func:`combine_ocds`): an award released again (``awardUpdate``) updates the fields it gives, a tender
+  release gives the title and route of an award released later. A release given twice the same is read
+  once; with other content it is an error naming both places.
+* Releases without awards (planning, tender) are counted, not mapped. ``unsuccessful`` awards are not
+  contracts and are counted, not mapped. Both counts are notes too.
 * **Fields OCDS cannot carry** (a contract owner, a review date, an exit plan: :data:`NOT_PROVIDED`)
   are declared on the document (``Document.not_provided``): rules that need them report
   insufficient evidence for these records, not failures (docs/findings.md).
 
-Each record keeps where it came from: the award's JSON pointer (``/releases/17/awards/0``) is the
-record's pointer (``Document.pointers``), so findings and schema errors point at the award, and the
-line of the award's ``{`` is the record's line. The pointer is also kept in the record's
-``ocds_pointer`` field, for rules and anyone reading the records.
+Each record keeps where it came from: it is in the file of its award's latest release, the award's JSON
+pointer there (``/releases/17/awards/0``) is the record's pointer (``Document.pointers``), so findings and
+schema errors point at the award, and the line of the award's ``{`` is the record's line (found from where
+the text's ``awards`` keys are: :func:`block_lines`). The pointer is also kept in the record's
+``ocds_pointer`` field, and ``ocds_releases`` lists every release of the process, file and pointer, in the
+order merged.
 """
 
 from __future__ import annotations
@@ -36,7 +42,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import datetime
+from datetime import UTC, datetime
 from functools import cache
 from typing import Any
 
@@ -50,11 +56,15 @@ from capcheck.core.side_inputs import parse_json
 __all__ = [
     "KIND",
     "NOT_PROVIDED",
+    "Compiler",
     "JsonPath",
+    "block_lines",
     "claims_ocds",
+    "combine_ocds",
     "load_ocds",
     "load_ocds_lines",
     "procurement_route",
+    "release_blocks",
     "value_lines",
 ]
 
@@ -80,10 +90,10 @@ NOT_PROVIDED = frozenset(
 #: ``tender.mainProcurementCategory`` -> the kind's ``contract_type``.
 CATEGORIES: Mapping[str, str] = {"goods": "goods", "services": "services", "works": "works"}
 #: The gap of a contract published without its award (APIs serve a process's award and contract releases apart).
-ORPHAN = "a contract whose award is not in this file"
+ORPHAN = "a contract whose award is in no release given"
 _ORPHAN_HINT = (
-    " (publishers serve a contract's release apart from its award's: give the releases of a process together,"
-    " in one package or as JSON Lines, one release per line)"
+    " (publishers serve a contract's release apart from its award's: give the award's release too, in this file"
+    " or in another OCDS file checked with it)"
 )
 #: How many gap pointers the document's note on gaps lists before it only counts.
 MAX_LISTED_GAPS = 5
@@ -129,30 +139,95 @@ class _Gap(Exception):
     """An award that is valid OCDS but cannot become a contract record (says why)."""
 
 
-@dataclass
+@dataclass(eq=False)
+class _File:
+    """One OCDS file as read: its releases, where each is, and how its places are shown."""
+
+    source: SourceFile
+    #: The line of a path (lazily: a token scan on the first call).
+    lines: Callable[[JsonPath], int | None]
+    #: A path's JSON pointer as shown (in JSON Lines, within its line: the path's first item is the line).
+    pointer: Callable[[Sequence[str | int]], str]
+    #: A path as a note lists it (``/releases/3/awards/0``; in JSON Lines ``line 4 /awards/0``).
+    where: Callable[[Sequence[str | int]], str]
+    package: str
+    publisher: str | None
+    collected_on: str | None
+    records_line: int | None
+    releases: list[_Release] = field(default_factory=list)
+    #: Releases read, those with problems too.
+    count: int = 0
+    without_awards: int = 0
+    #: Whether every release has been read (only then are awards' lines found from ``blocks``).
+    done: bool = False
+    #: Each release's awards and contracts keys, with their sizes (:func:`release_blocks`), in file order.
+    blocks: list[tuple[JsonPath, str, int]] = field(default_factory=list)
+
+
+@dataclass(eq=False)
+class _Release:
+    """One release as read, with where it is."""
+
+    data: dict[str, Any]
+    path: JsonPath
+    file: _File
+    #: Its place among its file's releases.
+    order: int
+    ocid: str
+    release_id: str | None
+    released: datetime | None
+
+    def shown(self) -> str:
+        """Where the release is, for a message: ``b.json:12 /releases/3``."""
+        line = self.file.lines(self.path)
+        return f"{self.file.source.display}{f':{line}' if line else ''} {self.file.where(self.path)}"
+
+
+@dataclass(eq=False)
 class _Award:
-    """One award as found: where it is and the release it came in."""
+    """One award (or contract) of a contracting process, compiled from every release that gave it."""
 
     #: (ocid, award id); for a contract, (ocid, the award id it implements).
     key: tuple[str, str]
+    #: The compiled award (or contract): each field's latest value (OCDS merging).
     award: dict[str, Any]
+    #: The process's compiled release.
     release: dict[str, Any]
-    path: JsonPath
-    order: int
-    released: datetime | None
+    #: The award as each release gave it, with the release and its path there, oldest first.
+    versions: list[tuple[_Release, JsonPath, dict[str, Any]]] = field(default_factory=list)
+
+    @property
+    def latest(self) -> _Release:
+        """The latest release that gave the award: the record is located there."""
+        return self.versions[-1][0]
+
+    @property
+    def file(self) -> _File:
+        return self.versions[-1][0].file
+
+    @property
+    def path(self) -> JsonPath:
+        return self.versions[-1][1]
+
+    def at(self, *sub: str | int) -> tuple[_File, JsonPath]:
+        """Where ``sub`` (a path within the award) was given: in the latest release whose award has it,
+        else where the award itself is."""
+        if sub:
+            for release, path, given in reversed(self.versions):
+                if _has(given, sub):
+                    return release.file, (*path, *sub)
+        return self.file, (*self.path, *sub)
 
 
-@dataclass
-class _Scan:
-    """What walking the package found, before mapping."""
-
-    awards: dict[tuple[str, str], _Award] = field(default_factory=dict)
-    #: Contracts by (ocid, award id, contract id): an award may be implemented by several contracts.
-    contracts: dict[tuple[str, str, str | None], _Award] = field(default_factory=dict)
-    releases: int = 0
-    without_awards: int = 0
-    superseded: int = 0
-    problems: list[Problem] = field(default_factory=list)
+def _has(value: Any, sub: Sequence[str | int]) -> bool:
+    """Whether ``value`` holds a value at the path ``sub``."""
+    for part in sub:
+        held = isinstance(value, dict) and part in value
+        held = held or (isinstance(part, int) and isinstance(value, list) and 0 <= part < len(value))
+        if not held:
+            return False
+        value = value[part]
+    return True
 
 
 # ---------------------------------------------------------------------------------------------
@@ -208,6 +283,88 @@ def _pointer(path: Sequence[str | int]) -> str:
 # ---------------------------------------------------------------------------------------------
 
 
+#: An ``"awards"`` or ``"contracts"`` key (each pattern starts with its literal, which the regex engine finds fast).
+_ITEMS_KEYS = (re.compile(rb'"awards"\s*:\s*'), re.compile(rb'"contracts"\s*:\s*'))
+
+
+def block_lines(data: bytes, blocks: Sequence[tuple[JsonPath, str, int]]) -> dict[JsonPath, int]:
+    """The line of each award and contract of the releases whose ``blocks`` are given (:func:`release_blocks`, in
+    file order), found from where their ``"awards"`` and ``"contracts"`` keys are in the text, at C speed: a 148 MB
+    package's awards without walking its tokens (what :func:`value_lines` does). Only an array of several items
+    is walked, to find where each starts. Empty (the caller then scans every token) unless the keys in the text
+    are exactly the releases' own, one for one: a key of that name nested anywhere else is never mistaken for one.
+    """
+    places = sorted(
+        (m.start(), name, m.end())
+        for name, pattern in zip(("awards", "contracts"), _ITEMS_KEYS, strict=True)
+        for m in pattern.finditer(data)
+        if not _escaped(data, m.start())
+    )
+    if len(places) != len(blocks):
+        return {}
+    offsets: list[tuple[int, JsonPath]] = []
+    for (path, name, items), (_start, key, end) in zip(blocks, places, strict=True):
+        if key != name:
+            return {}
+        if items <= 0:  # empty, or not a list
+            continue
+        starts = _item_starts(data, end, items) if data[end : end + 1] == b"[" else []
+        if len(starts) != items:
+            return {}
+        offsets.extend((start, (*path, name, j)) for j, start in enumerate(starts))
+    found: dict[JsonPath, int] = {}
+    line, last = 1, 0
+    for offset, path in sorted(offsets):
+        line += data.count(b"\n", last, offset)
+        last = offset
+        found[path] = line
+    return found
+
+
+def release_blocks(path: JsonPath, release: Mapping[str, Any]) -> list[tuple[JsonPath, str, int]]:
+    """A release's ``awards`` and ``contracts`` keys, in its order, each with how many items it holds (-1: not a
+    list): what :func:`block_lines` needs of a release, so that the release itself need not be kept."""
+    has_awards, has_contracts = "awards" in release, "contracts" in release
+    if not (has_awards or has_contracts):
+        return []
+    if has_awards and has_contracts:
+        keys = [key for key in release if key in ("awards", "contracts")]
+    else:
+        keys = ["awards" if has_awards else "contracts"]
+    return [(path, key, len(v) if isinstance(v := release[key], list) else -1) for key in keys]
+
+
+def _escaped(data: bytes, quote: int) -> bool:
+    """Whether the quote at ``quote`` is escaped (an odd run of backslashes before it): inside a key, not one."""
+    start = quote
+    while start > 0 and data[start - 1] == 0x5C:
+        start -= 1
+    return (quote - start) % 2 == 1
+
+
+_NOT_SPACE = re.compile(rb"[^ \t\r\n]")
+
+
+def _item_starts(data: bytes, at: int, count: int) -> list[int]:
+    """Where each item of the array opening at ``at`` starts; one item needs no walk."""
+    if count == 1:
+        match = _NOT_SPACE.search(data, at + 1)
+        return [match.start()] if match is not None and data[match.start()] == 0x7B else []
+    starts: list[int] = []
+    depth = 0
+    for match in _TOKEN.finditer(data, at):
+        first = data[match.start()]
+        if first in b"{[":
+            if depth == 1:
+                starts.append(match.start())
+            depth += 1
+        elif first in b"}]":
+            depth -= 1
+            if depth == 0:
+                break
+    return starts
+
+
 def procurement_route(method: Any, details: Any) -> str | None:
     """The kind's ``procurement_route`` from ``tender.procurementMethod`` and ``procurementMethodDetails``.
 
@@ -252,60 +409,50 @@ def _id(value: Any) -> str | None:
 
 
 class _Mapper:
-    """Maps one award (with its release, and its contract if any) to a supplier-contracts record."""
+    """Maps one compiled award (with its release, and its contract if any) to a supplier-contracts record."""
 
-    def __init__(
-        self,
-        source: SourceFile,
-        lines: Callable[[JsonPath], int | None],
-        pointer: Callable[[Sequence[str | int]], str] = _pointer,
-    ) -> None:
-        self.source = source
-        self.lines = lines
-        #: A path's JSON pointer as shown (in JSON Lines, within its line: the path's first item is the line).
-        self.pointer = pointer
+    def error(self, message: str, found: _Award, *sub: str | int) -> EvidenceError:
+        return EvidenceError([self.problem(message, found, *sub)])
 
-    def error(self, message: str, path: Sequence[str | int]) -> EvidenceError:
-        return EvidenceError([self.problem(message, path)])
+    def problem(self, message: str, found: _Award, *sub: str | int) -> Problem:
+        file, path = found.at(*sub)
+        return file.source.problem(message, line=file.lines(path), pointer=file.pointer(path))
 
-    def problem(self, message: str, path: Sequence[str | int]) -> Problem:
-        return self.source.problem(message, line=self.lines(tuple(path)), pointer=self.pointer(path))
-
-    def date(self, value: Any, path: Sequence[str | int]) -> str | None:
+    def date(self, value: Any, found: _Award, *sub: str | int) -> str | None:
         """The date part of an OCDS date-time (as published: no time-zone shift), or None if absent."""
         if value is None:
             return None
         if not isinstance(value, str) or not _DATE.match(value):
-            raise self.error(f"{_show(value)} is not an OCDS date-time (YYYY-MM-DDThh:mm:ssZ)", path)
+            raise self.error(f"{_show(value)} is not an OCDS date-time (YYYY-MM-DDThh:mm:ssZ)", found, *sub)
         return value[:10]
 
-    def value(self, holder: Mapping[str, Any], path: Sequence[str | int]) -> tuple[float | int, str | None]:
-        value = holder.get("value")
+    def value(self, found: _Award) -> tuple[float | int, str | None]:
+        value = found.award.get("value")
         if value is None:
             raise _Gap("no value")
         if not isinstance(value, dict):
-            raise self.error("'value' must be an object with 'amount' and 'currency'", [*path, "value"])
+            raise self.error("'value' must be an object with 'amount' and 'currency'", found, "value")
         amount = value.get("amount")
         if amount is None:
             raise _Gap("no value amount")
         if isinstance(amount, bool) or not isinstance(amount, int | float):
-            raise self.error(f"value amount {_show(amount)} is not a number", [*path, "value", "amount"])
+            raise self.error(f"value amount {_show(amount)} is not a number", found, "value", "amount")
         if amount < 0:
             raise _Gap(f"negative value {amount}")
         currency = value.get("currency")
         if currency is not None and not (isinstance(currency, str) and re.fullmatch(r"[A-Z]{3}", currency)):
-            raise self.error(f"currency {_show(currency)} is not an ISO 4217 code", [*path, "value", "currency"])
+            raise self.error(f"currency {_show(currency)} is not an ISO 4217 code", found, "value", "currency")
         return amount, currency
 
     def record(self, found: _Award, contract: _Award | None, *, one_of_several: bool = False) -> dict[str, Any]:
         """The record of one award (or, ``one_of_several``, of one of the contracts implementing it); raises
         _Gap for a gap and EvidenceError for malformed OCDS."""
-        award, release, path = found.award, found.release, found.path
+        award, release = found.award, found.release
         tender: Mapping[str, Any] = release["tender"] if isinstance(release.get("tender"), dict) else {}
         parties = _parties(release)
         suppliers = award.get("suppliers") or []
         if not isinstance(suppliers, list) or not all(isinstance(s, dict) for s in suppliers):
-            raise self.error("'suppliers' must be a list of organisation references", [*path, "suppliers"])
+            raise self.error("'suppliers' must be a list of organisation references", found, "suppliers")
         names = [n for n in (_text(s.get("name")) or _party_name(parties, s.get("id")) for s in suppliers) if n]
         # A contract that names its suppliers (the Contract suppliers extension; Paraguay's DNCP gives one object)
         # says who signed it: for an award of several suppliers and contracts, each contract's own supplier.
@@ -313,51 +460,39 @@ class _Mapper:
             signed = contract.award.get("suppliers")
             signed = [signed] if isinstance(signed, dict) else signed
             if isinstance(signed, list) and signed and all(isinstance(s, dict) for s in signed):
-                contract_parties = _parties(contract.release) or parties
                 signed_names = [
-                    n for n in (_text(s.get("name")) or _party_name(contract_parties, s.get("id")) for s in signed) if n
+                    n for n in (_text(s.get("name")) or _party_name(parties, s.get("id")) for s in signed) if n
                 ]
                 if signed_names:
-                    names, suppliers, parties = signed_names, signed, contract_parties
+                    names, suppliers = signed_names, signed
         if not names:
             raise _Gap("no supplier")
 
         # The contract, when there is one, is the signed state: its status, value and period win.
-        held: Mapping[str, Any] = award
-        held_path: Sequence[str | int] = path
+        held = found
         status_map, status_from = AWARD_STATUS, "award"
         period_key = "contractPeriod"
         if contract is not None:
-            held, held_path, status_map, status_from, period_key = (
-                contract.award,
-                contract.path,
-                CONTRACT_STATUS,
-                "contract",
-                "period",
-            )
-        status = held.get("status")
+            held, status_map, status_from, period_key = contract, CONTRACT_STATUS, "contract", "period"
+        status = held.award.get("status")
         if status is None:
             raise _Gap(f"no {status_from} status")
         if status not in status_map:
             raise _Gap(f"{status_from} status {_show(status)}")
         # A contract that does not repeat the value or period keeps the award's.
-        if held.get("value") is not None:
-            amount, currency = self.value(held, held_path)
-        else:
-            amount, currency = self.value(award, path)
-        period_path: list[str | int] = [*held_path, period_key]
-        period = held.get(period_key)
+        amount, currency = self.value(held if held.award.get("value") is not None else found)
+        period_of, period = held, held.award.get(period_key)
         if period is None and contract is not None:
-            period, period_path = award.get("contractPeriod"), [*path, "contractPeriod"]
+            period_of, period_key, period = found, "contractPeriod", award.get("contractPeriod")
         if period is None:
             raise _Gap("no contract period")
         if not isinstance(period, dict):
-            raise self.error(f"'{period_path[-1]}' must be an object", period_path)
-        start = self.date(period.get("startDate"), [*period_path, "startDate"])
-        end = self.date(period.get("endDate"), [*period_path, "endDate"])
+            raise self.error(f"'{period_key}' must be an object", period_of, period_key)
+        start = self.date(period.get("startDate"), period_of, period_key, "startDate")
+        end = self.date(period.get("endDate"), period_of, period_key, "endDate")
         if start is None:
             raise _Gap("no contract start date")
-        title = _text(award.get("title")) or _text(held.get("title")) or _text(tender.get("title"))
+        title = _text(award.get("title")) or _text(held.award.get("title")) or _text(tender.get("title"))
         if title is None:
             raise _Gap("no title")
 
@@ -365,6 +500,7 @@ class _Mapper:
         # One of several contracts of an award is a record of its own, named by the contract's id.
         contract_id = _id(contract.award.get("id")) if contract is not None and one_of_several else None
         own_id = contract_id or award_id
+        located = contract if contract is not None and one_of_several else found
         record: dict[str, Any] = {
             # Contracts Finder award ids already start with the ocid (globally unique); others are
             # unique only within their ocid, so the ocid is prefixed.
@@ -394,10 +530,10 @@ class _Mapper:
             "notice_url": _notice_url(award),
             "ocds_award_id": award_id,
             "ocds_contract_id": contract_id,
-            "ocds_release_id": _id(release.get("id")),
+            "ocds_release_id": located.latest.release_id,
             "ocds_method": _text(tender.get("procurementMethod")),
             "ocds_method_details": _text(tender.get("procurementMethodDetails")),
-            "ocds_pointer": self.pointer(contract.path if contract is not None and one_of_several else path),
+            "ocds_pointer": located.file.pointer(located.path),
         }
         record.update({k: v for k, v in optional.items() if v is not None})
         return record
@@ -549,74 +685,297 @@ def _embedded(release: Any) -> bool:
     return isinstance(release, dict) and "ocid" in release and "id" in release
 
 
-def _scan(mapper: _Mapper, releases: Iterator[tuple[Any, JsonPath]]) -> _Scan:
-    scan = _Scan()
-    order = 0
+def _gather(file: _File, releases: Iterator[tuple[Any, JsonPath]], problems: list[Problem]) -> None:
+    """Read a file's releases into ``file.releases``, each checked on its own (an object with an ocid, its
+    awards and contracts lists of objects, each award with an id, once); a problem skips the release."""
+
+    def problem(message: str, at: Sequence[str | int]) -> None:
+        problems.append(file.source.problem(message, line=file.lines(tuple(at)), pointer=file.pointer(at)))
+
     for release, path in releases:
-        scan.releases += 1
+        file.count += 1
         if release is None:
-            scan.problems.append(
-                mapper.problem(
-                    "an OCDS record without 'compiledRelease' or embedded releases (linked releases are not"
-                    " fetched): publish compiled releases",
-                    path,
-                )
+            problem(
+                "an OCDS record without 'compiledRelease' or embedded releases (linked releases are not"
+                " fetched): publish compiled releases",
+                path,
             )
             continue
         if not isinstance(release, dict):
-            scan.problems.append(mapper.problem("each release must be an object", path))
+            problem("each release must be an object", path)
             continue
+        blocks = release_blocks(path, release)
+        file.blocks.extend(blocks)
         ocid = _id(release.get("ocid"))
         if ocid is None:
-            scan.problems.append(mapper.problem("the release has no 'ocid' (required by OCDS)", [*path, "ocid"]))
+            problem("the release has no 'ocid' (required by OCDS)", [*path, "ocid"])
             continue
-        released = _released(release)
+        before = len(problems)
         has_awards = False
-        tables: tuple[tuple[str, dict[Any, _Award]], ...] = (("awards", scan.awards), ("contracts", scan.contracts))
-        for name, table in tables:
-            items = release.get(name)
+        for _path, name, count in blocks:
+            items = release[name]
             if items is None:
                 continue
-            if not isinstance(items, list):
-                scan.problems.append(mapper.problem(f"'{name}' must be a list", [*path, name]))
+            if count < 0:
+                problem(f"'{name}' must be a list", [*path, name])
                 continue
             seen: set[str] = set()
             for j, item in enumerate(items):
-                item_path = (*path, name, j)
-                if not isinstance(item, dict):
-                    scan.problems.append(mapper.problem(f"each of '{name}' must be an object", item_path))
-                    continue
-                ref = _id(item.get("id" if name == "awards" else "awardID"))
-                if ref is None:
-                    what = "an 'id'" if name == "awards" else "an 'awardID' (the award it implements)"
-                    scan.problems.append(mapper.problem(f"needs {what}", item_path))
-                    continue
-                if name == "awards" and ref in seen:
-                    scan.problems.append(mapper.problem(f"award id {ref!r} is used twice in this release", item_path))
-                    continue
-                seen.add(ref)
-                has_awards = True
-                order += 1
-                found = _Award((ocid, ref), item, release, item_path, order, released)
-                key: Any = found.key if name == "awards" else (ocid, ref, _id(item.get("id")))
-                earlier = table.get(key)
-                if earlier is None:
-                    table[key] = found
+                if type(item) is not dict:
+                    problem(f"each of '{name}' must be an object", (*path, name, j))
                     continue
                 if name == "awards":
-                    scan.superseded += 1
-                if _newer(found, earlier):
-                    table[key] = found
+                    ref = _id(item.get("id"))
+                    if ref is None or ref in seen:
+                        why = "needs an 'id'" if ref is None else f"award id {ref!r} is used twice in this release"
+                        problem(why, (*path, name, j))
+                        continue
+                    seen.add(ref)
+                has_awards = True
+        if len(problems) > before:
+            continue
         if not has_awards:
-            scan.without_awards += 1
-    return scan
+            file.without_awards += 1
+        file.releases.append(
+            _Release(release, path, file, len(file.releases), ocid, _id(release.get("id")), _released(release))
+        )
 
 
-def _newer(a: _Award, b: _Award) -> bool:
-    """Whether ``a`` is a later release of the same award than ``b`` (release date, then file order)."""
-    if a.released is not None and b.released is not None and a.released != b.released:
-        return a.released > b.released
-    return a.order > b.order
+# ---------------------------------------------------------------------------------------------
+# Merging: a contracting process's releases, in whichever files, compiled as OCDS tools compile them
+# ---------------------------------------------------------------------------------------------
+
+#: A release's fields that are not merged (``omitWhenMerged`` in the OCDS 1.1 release schema).
+OMIT_WHEN_MERGED = frozenset({"id", "date", "tag", "publisher", "links"})
+#: Arrays of objects merged as one value, not item by item (``wholeListMerge`` in the OCDS 1.1.5 release schema,
+#: and the ``changes`` of an amendment, whose items have no ``id``): a later release's list replaces the earlier.
+WHOLE_LIST_MERGE = frozenset(
+    {
+        "identifiers",
+        "additionalIdentifiers",
+        "classifications",
+        "additionalClassifications",
+        "locations",
+        "deliveryLocations",
+        "deliveryAddresses",
+        "changes",
+    }
+)
+_NO_DATE = datetime.min.replace(tzinfo=UTC)
+
+
+def _distinct_ids(items: Any) -> bool:
+    """Whether no two objects of a list share an ``id`` (so merging the list into nothing leaves it as it is)."""
+    if not isinstance(items, list) or len(items) < 2:
+        return True
+    ids = [str(i["id"]) for i in items if isinstance(i, dict) and i.get("id") is not None]
+    return len(set(ids)) == len(ids)
+
+
+class Compiler:
+    """A contracting process's compiled release, built by merging its releases in order (the OCDS merge routine):
+    each field's latest value wins; ``null`` removes a field; objects merge field by field; arrays of objects merge
+    item by item by ``id`` (an item without one is added); other arrays, and the whole-list ones, are replaced.
+
+    The releases are never changed: a value is shared with the release that gave it until a later release
+    changes it, and only then copied (one level at a time), so compiling costs what the later releases hold, not
+    a copy of every release.
+    """
+
+    def __init__(self) -> None:
+        self.compiled: dict[str, Any] = {}
+        #: The containers made here (by identity; each is held by the compiled release, so its id stays unique).
+        self._owned: set[int] = {id(self.compiled)}
+
+    def add(self, release: Mapping[str, Any]) -> dict[str, list[dict[str, Any]]]:
+        """Merge one release; returns, for its ``awards`` and ``contracts``, the compiled item each went into."""
+        if len(self.compiled) == 0 and _distinct_ids(release.get("awards")) and _distinct_ids(release.get("contracts")):
+            # The first release (most processes have one or two): its own values, shared, are the compiled release.
+            self.compiled.update((k, v) for k, v in release.items() if v is not None and k not in OMIT_WHEN_MERGED)
+            return {
+                key: items
+                for key in ("awards", "contracts")
+                if isinstance(items := self.compiled.get(key), list) and items and all(type(i) is dict for i in items)
+            }
+        into: dict[str, list[dict[str, Any]]] = {}
+        for key, value in release.items():
+            if key in OMIT_WHEN_MERGED:
+                continue
+            targets = self._field(self.compiled, key, value)
+            if key in ("awards", "contracts") and targets is not None:
+                into[key] = targets
+        return into
+
+    def _own(self, value: Any) -> Any:
+        """A copy of a shared dict or list, made here, or the value itself if it was made here."""
+        if id(value) in self._owned:
+            return value
+        copy = dict(value) if isinstance(value, dict) else list(value)
+        self._owned.add(id(copy))
+        return copy
+
+    def _field(self, out: dict[str, Any], key: str, value: Any) -> list[dict[str, Any]] | None:
+        if value is None:
+            out.pop(key, None)
+        elif isinstance(value, dict):
+            held = out.get(key)
+            if not isinstance(held, dict):
+                if value:
+                    out[key] = value  # shared until a later release changes it
+            elif value:
+                held = out[key] = self._own(held)
+                for inner, given in value.items():
+                    self._field(held, inner, given)
+        elif isinstance(value, list) and key not in WHOLE_LIST_MERGE and all(isinstance(v, dict) for v in value):
+            if not value:
+                return None
+            held = out.get(key)
+            if not isinstance(held, list) or not all(isinstance(v, dict) for v in held):
+                out[key] = held = []
+                self._owned.add(id(held))
+            else:
+                held = out[key] = self._own(held)
+            return self._items(held, value)
+        else:
+            out[key] = value  # a literal, or an array replaced whole
+        return None
+
+    def _items(self, held: list[dict[str, Any]], given: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
+        """Identifier merge into ``held`` (made here): each item into the held item with the same ``id`` (compared
+        as text: ``1`` is ``"1"``), else appended; the held item each went into."""
+        where = {str(item["id"]): i for i, item in enumerate(held) if item.get("id") is not None}
+        targets: list[dict[str, Any]] = []
+        for item in given:
+            ident = item.get("id")
+            at = where.get(str(ident)) if ident is not None else None
+            if at is None:
+                if ident is not None:
+                    where[str(ident)] = len(held)
+                held.append(item)  # shared until a later release changes it
+                targets.append(item)
+                continue
+            target = held[at] = self._own(held[at])
+            for inner, value in item.items():
+                self._field(target, inner, value)
+            targets.append(target)
+        return targets
+
+
+@dataclass
+class _Compiled:
+    """What compiling a group of files found, before mapping."""
+
+    awards: list[_Award] = field(default_factory=list)
+    contracts: list[_Award] = field(default_factory=list)
+    #: Per file: the releases also given, the same, in another file (read once), by that file.
+    repeated: dict[_File, dict[_File, int]] = field(default_factory=dict)
+    #: Per file: its releases compiled with releases of the same process in other files, and those files.
+    shared: dict[_File, tuple[int, set[_File]]] = field(default_factory=dict)
+    #: Per file: its award (and contract) releases that a later release of the award continues.
+    merged: dict[_File, int] = field(default_factory=dict)
+    problems: list[Problem] = field(default_factory=list)
+    #: Per ocid, its releases in merge order.
+    releases: dict[str, list[_Release]] = field(default_factory=dict)
+
+
+def _merge_order(release: _Release) -> tuple[bool, datetime, str, int]:
+    """Releases merge by date (one without a usable date first); a tie by file name, then place in the file: the
+    same whatever the order the files were given in."""
+    released = release.released
+    return (released is not None, released or _NO_DATE, release.file.source.display, release.order)
+
+
+def _distinct_releases(ocid: str, releases: list[_Release], out: _Compiled) -> list[_Release]:
+    """A process's releases in merge order, each once: a release given again the same is counted in
+    ``out.repeated``; given again with other content it is a problem in ``out.problems``."""
+    releases.sort(key=lambda r: (r.file.source.display, r.order))
+    kept: list[_Release] = []
+    by_release_id: dict[str, _Release] = {}
+    for release in releases:
+        # A record's compiled release is a state at a time, not a release: two record packages of one process
+        # (this month's and last month's) hold two states under one id, merged by date like any releases.
+        rid = release.release_id if "compiledRelease" not in release.path else None
+        first = by_release_id.get(rid) if rid is not None else None
+        if first is None:
+            if rid is not None:
+                by_release_id[rid] = release
+            kept.append(release)
+        elif first.data == release.data:
+            if first.file is not release.file:  # the same release in two packages: read once
+                counts = out.repeated.setdefault(release.file, {})
+                counts[first.file] = counts.get(first.file, 0) + 1
+        else:
+            line = release.file.lines(release.path)
+            out.problems.append(
+                release.file.source.problem(
+                    f"release {rid!r} of {ocid!r} is also at {first.shown()}, with different content: a release"
+                    " is published once and never changed (a change is a new release, with its own id); give"
+                    " one of the two",
+                    line=line,
+                    pointer=release.file.pointer(release.path),
+                )
+            )
+    kept.sort(key=_merge_order)
+    return kept
+
+
+def _compile(files: Sequence[_File]) -> _Compiled:
+    """Each contracting process's releases, from all ``files``, compiled: its awards and contracts."""
+    out = _Compiled()
+    by_ocid: dict[str, list[_Release]] = {}
+    for file in files:
+        for release in file.releases:
+            by_ocid.setdefault(release.ocid, []).append(release)
+    for ocid, releases in by_ocid.items():
+        kept = releases if len(releases) == 1 else _distinct_releases(ocid, releases, out)
+        out.releases[ocid] = kept
+        only = kept[0] if len(kept) == 1 else None
+        if only is not None and _distinct_ids(only.data.get("contracts")):
+            # One release (most processes of a package): it is its own compiled release, shared, not copied.
+            for name, found in (("awards", out.awards), ("contracts", out.contracts)):
+                for j, item in enumerate(only.data.get(name) or ()):
+                    ref = _id(item.get("id" if name == "awards" else "awardID"))
+                    single = _Award((ocid, ref or ""), item, only.data, [(only, (*only.path, name, j), item)])
+                    if ref is None:
+                        out.problems.append(_Mapper().problem("needs an 'awardID' (the award it implements)", single))
+                        continue
+                    found.append(single)
+            continue
+        files_here = {r.file for r in kept}
+        if len(files_here) > 1:
+            for release in kept:
+                count, others = out.shared.get(release.file, (0, set()))
+                out.shared[release.file] = (count + 1, others | (files_here - {release.file}))
+        compiler = Compiler()
+        awards: dict[Any, _Award] = {}
+        contracts: dict[Any, _Award] = {}
+        for release in kept:
+            into = compiler.add(release.data)
+            for name, table in (("awards", awards), ("contracts", contracts)):
+                for j, target in enumerate(into.get(name, ())):
+                    ident = target.get("id")
+                    entry = table.get(key := str(ident) if ident is not None else id(target))
+                    if entry is None:
+                        entry = table[key] = _Award(("", ""), target, compiler.compiled)
+                    entry.award = target  # a later release's change is made in a copy
+                    entry.versions.append((release, (*release.path, name, j), release.data[name][j]))
+        compiled = compiler.compiled
+        # An award or contract a later release removed (set to null) is no longer in the compiled release.
+        for name, table, found in (("awards", awards, out.awards), ("contracts", contracts, out.contracts)):
+            present = {id(item) for item in compiled.get(name) or () if isinstance(item, dict)}
+            for entry in table.values():
+                if id(entry.award) not in present:
+                    continue
+                for release, _path, _given in entry.versions[:-1] if name == "awards" else ():
+                    out.merged[release.file] = out.merged.get(release.file, 0) + 1
+                ref = _id(entry.award.get("id" if name == "awards" else "awardID"))
+                if ref is None:
+                    what = "an 'id'" if name == "awards" else "an 'awardID' (the award it implements)"
+                    out.problems.append(_Mapper().problem(f"needs {what}", entry))
+                    continue
+                entry.key = (ocid, ref)
+                found.append(entry)
+    return out
 
 
 #: A package or BOM nests at most this deep (orjson's own limit).
@@ -662,16 +1021,29 @@ def load_ocds(source: SourceFile, context: LoadContext) -> Sequence[Document]:
     """Read an OCDS release or record package, or a single release or record, as one ``supplier-contracts``
     document.
 
+    With ``context.together`` the file's releases are only read and checked: :func:`combine_ocds` compiles them
+    with the other OCDS files' and maps the awards.
+
     :raises EvidenceError: the file is not OCDS, is malformed, or has awards none of which can be mapped;
         every problem carries the file, line and JSON pointer.
     """
     data, doc = load_json_bytes(source)
+    file: _File | None = None
 
     @cache
     def all_lines() -> dict[JsonPath, int]:
         return value_lines(data, lambda path: 1 <= len(path) <= 6)
 
+    @cache
+    def item_lines() -> dict[JsonPath, int]:
+        return block_lines(data, file.blocks if file is not None else [])
+
     def line_of(path: JsonPath) -> int | None:
+        # An award's or a contract's line, found without a scan of every token where the text allows.
+        if len(path) >= 2 and path[-2] in ("awards", "contracts") and file is not None and file.done:
+            found = item_lines().get(path)
+            if found is not None:
+                return found
         # The line of the value itself, else of the nearest enclosing object that was scanned.
         lines = all_lines()
         for end in range(len(path), 0, -1):
@@ -683,27 +1055,28 @@ def load_ocds(source: SourceFile, context: LoadContext) -> Sequence[Document]:
         match = re.search(rb'"' + re.escape(key.encode()) + rb'"\s*:', data)
         return data.count(b"\n", 0, match.start()) + 1 if match else None
 
-    mapper = _Mapper(source, line_of)
     package, releases = _releases(source, doc, key_line)
     publisher = doc.get("publisher") if isinstance(doc.get("publisher"), dict) else {}
     published = doc.get("publishedDate")
-    return _document(
-        mapper,
-        _scan(mapper, releases),
+    file = _File(
+        source,
+        line_of,
+        _pointer,
         _pointer,
         package=package,
         publisher=_text(publisher.get("name")),
         collected_on=published[:10] if isinstance(published, str) and _DATE.match(published) else None,
         records_line=key_line("releases") or key_line("records"),
     )
+    return _read(file, releases, context)
 
 
 def load_ocds_lines(source: SourceFile, context: LoadContext) -> Sequence[Document]:
     """Read OCDS JSON Lines (``.jsonl``: one release package, record package, release or record per line,
     as OCDS bulk downloads and Kingfisher Collect write them) as one ``supplier-contracts`` document.
 
-    The lines are read as one package: a later release of an award supersedes an earlier one, whichever
-    line it is on. A record's location is its line and the JSON pointer within that line's object.
+    The lines are read as one package: the releases of a contracting process are compiled, whichever line
+    each is on. A record's location is its line and the JSON pointer within that line's object.
 
     :raises EvidenceError: a line that is not JSON or not an OCDS object, or no award that can be mapped;
         each problem names the line.
@@ -742,135 +1115,208 @@ def load_ocds_lines(source: SourceFile, context: LoadContext) -> Sequence[Docume
     def line_of(path: JsonPath) -> int | None:
         return path[0] if path and isinstance(path[0], int) else None
 
-    mapper = _Mapper(source, line_of, lambda path: _pointer(path[1:]))
-    scan = _scan(mapper, lines())
-    scan.problems[:0] = problems
-    if not kinds and not scan.problems:
-        raise source.fail("no OCDS releases, records or packages: the file has no lines of JSON", line=1)
-    package = "JSON Lines of " + ", ".join(_plural(n, unit) for unit, n in sorted(kinds.items()))
-    return _document(
-        mapper,
-        scan,
-        lambda path: f"line {path[0]} {_pointer(path[1:]) or '/'}",
-        package=package,
-        publisher=next(iter(publishers)) if len(publishers) == 1 else None,
+    file = _File(
+        source,
+        line_of,
+        lambda path: _pointer(path[1:]),
+        lambda path: f"line {path[0]}" + (f" {_pointer(path[1:])}" if len(path) > 1 else ""),
+        package="",
+        publisher=None,
         collected_on=None,
         records_line=None,
     )
+    _gather(file, lines(), problems)
+    if not kinds and not problems:
+        raise source.fail("no OCDS releases, records or packages: the file has no lines of JSON", line=1)
+    file.package = "JSON Lines of " + ", ".join(_plural(n, unit) for unit, n in sorted(kinds.items()))
+    file.publisher = next(iter(publishers)) if len(publishers) == 1 else None
+    return _read(file, iter(()), context, problems)
 
 
-def _document(
-    mapper: _Mapper,
-    scan: _Scan,
-    where: Callable[[Sequence[str | int]], str],
-    *,
-    package: str,
-    publisher: str | None,
-    collected_on: str | None,
-    records_line: int | None,
+def _read(
+    file: _File, releases: Iterator[tuple[Any, JsonPath]], context: LoadContext, problems: list[Problem] | None = None
 ) -> list[Document]:
-    """The ``supplier-contracts`` document of what :func:`_scan` found: one record per mappable award."""
-    if scan.problems:
-        raise EvidenceError(scan.problems)
-    records: list[dict[str, Any]] = []
-    paths: list[JsonPath] = []
-    gaps: list[tuple[str, JsonPath]] = []
-    unsuccessful = 0
+    """Gather the file's releases; on its own, compile and map them; ``together``, leave that to combine_ocds."""
+    problems = [] if problems is None else problems
+    _gather(file, releases, problems)
+    file.done = True
+    if problems:
+        raise EvidenceError(problems)
+    if context.together:
+        return [_Gathered(kind=KIND, records=[], locate=lambda index: None, file=file)]
+    return _documents([file])[0]
+
+
+@dataclass
+class _Gathered(Document):
+    """A file's releases, read and checked, waiting for :func:`combine_ocds`."""
+
+    file: _File | None = None
+
+
+def combine_ocds(
+    loaded: Sequence[tuple[SourceFile, Sequence[Document]]], context: LoadContext
+) -> Sequence[Sequence[Document]]:
+    """The OCDS files of an evidence set read together (``Loader.combine``): the releases of each contracting
+    process (one ``ocid``), in whichever files, compiled by the OCDS merge routine, then mapped; each record is
+    in the file of its award's latest release.
+
+    :raises EvidenceError: a release given twice with different content, or a file none of whose awards can
+        be mapped; each problem located in its file.
+    """
+    files: list[_File] = []
+    for _source, documents in loaded:
+        [gathered] = documents
+        assert isinstance(gathered, _Gathered) and gathered.file is not None
+        files.append(gathered.file)
+    return _documents(files)
+
+
+def _documents(files: Sequence[_File]) -> list[list[Document]]:
+    """The ``supplier-contracts`` document of each file: one record per mappable award of the compiled processes,
+    in the file of the award's latest release."""
+    compiled = _compile(files)
+    if compiled.problems:
+        raise EvidenceError(compiled.problems)
+    mapper = _Mapper()
+    problems: list[Problem] = []
+    placed: dict[_File, list[tuple[tuple[int, ...], dict[str, Any], _Award]]] = {f: [] for f in files}
+    gaps: dict[_File, list[tuple[tuple[int, int, int], str, _Award]]] = {f: [] for f in files}
+    unsuccessful: dict[_File, int] = {}
+    several: dict[_File, int] = {}
     by_award: dict[tuple[str, str], list[_Award]] = {}
-    for implementing in sorted(scan.contracts.values(), key=lambda c: c.order):
+    for implementing in compiled.contracts:
         by_award.setdefault(implementing.key, []).append(implementing)
-    several = 0  # awards implemented by more than one contract: a record per contract
-    for found in sorted(scan.awards.values(), key=lambda a: a.order):
-        contracts: list[_Award | None] = list(by_award.get(found.key, [])) or [None]
+
+    def order(found: _Award) -> tuple[int, int, int]:
+        return (found.latest.order, found.path[-2] == "contracts", int(found.path[-1]))
+
+    awards = {found.key for found in compiled.awards}
+    for found in compiled.awards:
+        contracts: list[_Award | None] = [*sorted(by_award.get(found.key, []), key=order)] or [None]
         if contracts == [None] and found.award.get("status") == "unsuccessful":
-            unsuccessful += 1
+            unsuccessful[found.file] = unsuccessful.get(found.file, 0) + 1
             continue
-        several += len(contracts) > 1
+        if len(contracts) > 1:
+            several[found.file] = several.get(found.file, 0) + 1
         for contract in contracts:
-            at = contract.path if contract is not None and len(contracts) > 1 else found.path
+            located = contract if contract is not None and len(contracts) > 1 else found
             try:
                 record = mapper.record(found, contract, one_of_several=len(contracts) > 1)
             except _Gap as gap:
-                gaps.append((str(gap), at))
+                gaps[located.file].append((order(located), str(gap), located))
                 continue
-            records.append(record)
-            paths.append(at)
-    orphans = [c for key, cs in by_award.items() if key not in scan.awards for c in cs]
-    gaps.extend((ORPHAN, c.path) for c in orphans)
-
-    if gaps and not records:
-        raise EvidenceError(
-            [
+            except EvidenceError as exc:
+                problems.extend(exc.problems)
+                continue
+            history = compiled.releases[found.key[0]]
+            if len(history) > 1:
+                # Where the record's values came from: every release of the process, in the order merged.
+                record["ocds_releases"] = [
+                    f"{r.file.source.display} {r.file.where(r.path)}" + (f" ({r.release_id})" if r.release_id else "")
+                    for r in history
+                ]
+            placed[located.file].append(((*order(found), *order(contract or found)), record, located))
+    for contract in compiled.contracts:
+        if contract.key not in awards:
+            gaps[contract.file].append((order(contract), ORPHAN, contract))
+    out: list[list[Document]] = []
+    for file in files:
+        here = sorted(placed[file], key=lambda item: item[0])
+        file_gaps = [(why, found) for _order, why, found in sorted(gaps[file], key=lambda item: item[0])]
+        if file_gaps and not here:  # a file that yields no contracts must not pass as evidence
+            problems.extend(
                 mapper.problem(
-                    f"this award cannot be read as a contract: {why}{_ORPHAN_HINT if why == ORPHAN else ''}", path
+                    f"this award cannot be read as a contract: {why}{_ORPHAN_HINT if why == ORPHAN else ''}", found
                 )
-                for why, path in gaps
+                for why, found in file_gaps
+            )
+        records = [record for _order, record, _found in here]
+        paths = [found.path for _order, _record, found in here]
+
+        def locate(index: int, paths: list[JsonPath] = paths, file: _File = file) -> int | None:
+            return file.lines(paths[index]) if index < len(paths) else None
+
+        notes = [
+            *_notes(file, compiled, unsuccessful.get(file, 0), [(why, found.path) for why, found in file_gaps]),
+            *(
+                [
+                    f"{_plural(several[file], 'award')} implemented by several contracts: one record per contract"
+                    " (its id, value, period and status; its suppliers where the contract names them, else the"
+                    " award's)"
+                ]
+                if several.get(file)
+                else []
+            ),
+            "not provided by OCDS (rules that need them report insufficient evidence): "
+            + ", ".join(sorted(NOT_PROVIDED)),
+        ]
+        if problems:
+            continue
+        out.append(
+            [
+                Document(
+                    kind=KIND,
+                    records=records,
+                    locate=locate,
+                    source=_summary(file, len({(r["ocid"], r["ocds_award_id"]) for r in records}), len(records)),
+                    collected_on=file.collected_on,
+                    records_line=file.records_line,
+                    pointers=[record["ocds_pointer"] for record in records],
+                    notes=tuple(notes),
+                    not_provided=NOT_PROVIDED,
+                )
             ]
         )
-
-    def locate(index: int) -> int | None:
-        return mapper.lines(paths[index]) if index < len(paths) else None
-
-    return [
-        Document(
-            kind=KIND,
-            records=records,
-            locate=locate,
-            source=_summary(
-                package, publisher, scan, len({(r["ocid"], r["ocds_award_id"]) for r in records}), len(records)
-            ),
-            collected_on=collected_on,
-            records_line=records_line,
-            pointers=[mapper.pointer(path) for path in paths],
-            notes=(
-                *_notes(scan, unsuccessful, gaps, where),
-                *(
-                    [
-                        f"{_plural(several, 'award')} implemented by several contracts: one record per contract"
-                        " (its id, value, period and status; its suppliers where the contract names them, else the"
-                        " award's)"
-                    ]
-                    if several
-                    else []
-                ),
-                "not provided by OCDS (rules that need them report insufficient evidence): "
-                + ", ".join(sorted(NOT_PROVIDED)),
-            ),
-            not_provided=NOT_PROVIDED,
-        )
-    ]
+    if problems:
+        raise EvidenceError(problems)
+    for file in files:
+        # The parsed releases are no longer needed (a record's line needs only file.blocks): free them now, not
+        # at the end of the run, where a collection would walk every object of a 148 MB package.
+        file.releases = []
+    return out
 
 
-def _summary(package: str, publisher: str | None, scan: _Scan, awards: int, records: int) -> str:
+def _summary(file: _File, awards: int, records: int) -> str:
     """The document's ``source``: what was read, and how many awards (and records) were mapped from it."""
     as_records = f" (as {_plural(records, 'contract record')})" if records != awards else ""
     return (
-        f"OCDS {package}" + (f" ({publisher})" if publisher else "") + "; "
-        f"{_plural(awards, 'award')} mapped{as_records} from {_plural(scan.releases, 'release')}"
+        f"OCDS {file.package}" + (f" ({file.publisher})" if file.publisher else "") + "; "
+        f"{_plural(awards, 'award')} mapped{as_records} from {_plural(file.count, 'release')}"
     )
 
 
 def _notes(
-    scan: _Scan,
-    unsuccessful: int,
-    gaps: Sequence[tuple[str, JsonPath]],
-    where: Callable[[Sequence[str | int]], str] = _pointer,
+    file: _File, compiled: _Compiled, unsuccessful: int, gaps: Sequence[tuple[str, JsonPath]]
 ) -> tuple[str, ...]:
-    """The document's notes: everything read but not mapped, with counts, reasons and pointers."""
+    """The document's notes: everything read but not mapped, and what was compiled with other files."""
     parts: list[str] = []
-    if scan.without_awards:
+    if file.without_awards:
         parts.append(
-            f"{_plural(scan.without_awards, 'release')} without awards or contracts (planning, tender) not mapped"
+            f"{_plural(file.without_awards, 'release')} without awards or contracts (planning, tender) not mapped"
         )
-    if scan.superseded:
-        parts.append(f"{_plural(scan.superseded, 'earlier award release')} superseded by a later release of the award")
+    if compiled.merged.get(file):
+        parts.append(
+            f"{_plural(compiled.merged[file], 'earlier award release')} merged with a later release of the award"
+            " (OCDS merging: each field's latest value wins)"
+        )
+    shared = compiled.shared.get(file)
+    if shared is not None:
+        count, others = shared
+        names = ", ".join(sorted(other.source.display for other in others))
+        parts.append(
+            f"{_plural(count, 'release')} compiled with releases of the same contracting processes (ocid) in {names}:"
+            " each record is in the file of its award's latest release, and lists the releases in 'ocds_releases'"
+        )
+    for other, count in sorted(compiled.repeated.get(file, {}).items(), key=lambda item: item[0].source.display):
+        parts.append(f"{_plural(count, 'release')} also in {other.source.display}, the same: read once")
     if unsuccessful:
         parts.append(f"{_plural(unsuccessful, 'unsuccessful award')} not mapped (not contracts)")
     if gaps:
         reasons: dict[str, int] = {}
         for why, _path in gaps:
             reasons[why] = reasons.get(why, 0) + 1
-        listed = ", ".join(where(path) for _why, path in gaps[:MAX_LISTED_GAPS])
+        listed = ", ".join(file.where(path) for _why, path in gaps[:MAX_LISTED_GAPS])
         more = f" and {len(gaps) - MAX_LISTED_GAPS} more" if len(gaps) > MAX_LISTED_GAPS else ""
         why = "; ".join(f"{n} {reason}" for reason, n in sorted(reasons.items()))
         parts.append(f"{_plural(len(gaps), 'award')} not mapped ({why}): {listed}{more}")
@@ -919,18 +1365,20 @@ def capcheck_loaders() -> Sequence[Loader]:
     """The OCDS loaders: ``*.ocds.json`` by name, any ``.json`` file holding OCDS, and JSON Lines (``.jsonl``)."""
     description = "OCDS 1.1 release or record package, or a single release or record: awards as supplier-contracts"
     return [
-        Loader(name="ocds", extensions=(".ocds.json",), load=load_ocds, description=description),
+        Loader(name="ocds", extensions=(".ocds.json",), load=load_ocds, description=description, combine=combine_ocds),
         Loader(
             name="ocds",
             extensions=(".json",),
             load=load_ocds,
             description=description + ", recognised by its content",
             claims=claims_ocds,
+            combine=combine_ocds,
         ),
         Loader(
             name="ocds",
             extensions=(".jsonl",),
             load=load_ocds_lines,
             description="OCDS JSON Lines (a release, record or package per line): awards as supplier-contracts",
+            combine=combine_ocds,
         ),
     ]
