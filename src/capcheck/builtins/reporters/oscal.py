@@ -279,7 +279,12 @@ class _Document:
         what = f"{ev.kind} record {ev.record_id}" if ev.record_id is not None else f"{ev.kind} evidence"
         if ev.record_id is None and group is not None:
             what = f"{ev.kind} group {group}"
-        description = f"{what} in {where}" if ev.file is not None else f"{what} (no {ev.kind} evidence was given)"
+        if ev.file is not None:
+            description = f"{what} in {where}"
+        elif ev.record_id is None and group is None:
+            description = f"no {ev.kind} evidence was given"
+        else:
+            description = what
         out: dict[str, Any] = {}
         if ev.file is not None and ev.file in self.resources:
             out["href"] = "#" + self.resources[ev.file]
