@@ -309,8 +309,8 @@ def test_unknown_format(run_cli, clean: Path) -> None:
     result = run_cli("check", clean, "--format", "yaml")
     assert result.exit_code == 2
     assert (
-        "  --format: unknown format 'yaml' (formats: azure-devops, csv, github, gitlab, html, json, junit, markdown, oscal, "
-        "sarif, text)\n" in result.stderr
+        "  --format: unknown format 'yaml' (formats: azure-devops, csv, github, gitlab, html, json, junit, markdown, "
+        "oscal, sarif, text)\n" in result.stderr
     )
 
 

@@ -436,7 +436,19 @@ def selection_options(func: F) -> F:
 
 
 #: The formats capcheck's own reporters write; plugins may add more (``capcheck plugins``).
-BUILTIN_FORMATS = ("text", "json", "sarif", "junit", "markdown", "csv", "html", "github", "azure-devops", "gitlab", "oscal")
+BUILTIN_FORMATS = (
+    "text",
+    "json",
+    "sarif",
+    "junit",
+    "markdown",
+    "csv",
+    "html",
+    "github",
+    "azure-devops",
+    "gitlab",
+    "oscal",
+)
 _INTERRUPTED = "130 interrupted by SIGINT (Ctrl-C); 143 by SIGTERM (a CI job cancelled)."
 
 CHECK_EPILOG = f"""\b

@@ -201,7 +201,12 @@ def test_observations_trace_to_the_evidence_record(full_result: RunResult) -> No
             assert _prop(evidence, "record-id") == ev.record_id
         if ev.line is not None:
             assert _prop(evidence, "line") == str(ev.line)
-    related = [r["observation-uuid"] for f in res["findings"] if _props(f, "rule-id") for r in f.get("related-observations", [])]
+    related = [
+        r["observation-uuid"]
+        for f in res["findings"]
+        if _props(f, "rule-id")
+        for r in f.get("related-observations", [])
+    ]
     assert sorted(related) == sorted(by_uuid)
     plan = doc["assessment-results"]["import-ap"]["href"]
     assert plan.removeprefix("#") in resources  # the placeholder plan resolves in the document
@@ -247,9 +252,7 @@ def test_streamed_text_is_the_document(full_result: RunResult, governed_result: 
         assert text.endswith("}\n")
 
 
-def test_the_cap_keeps_failures_before_passes_and_says_what_it_left_out(
-    full_result: RunResult, validator: Any
-) -> None:
+def test_the_cap_keeps_failures_before_passes_and_says_what_it_left_out(full_result: RunResult, validator: Any) -> None:
     assert MAX_OBSERVATIONS_PER_RULE >= 1000
     doc = _doc(full_result, limit=1)
     _valid(validator, doc)

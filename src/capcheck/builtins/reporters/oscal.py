@@ -366,7 +366,9 @@ class _Document:
         state = "not-satisfied" if failing else "satisfied"
         reason = "pass" if not failing else "fail" if any(v.reason == "fail" for v in verdicts) else "other"
         remarks = (
-            f"Not satisfied: {', '.join(failing)}." if failing else f"Every one of its {len(rules)} rule(s) is satisfied."
+            f"Not satisfied: {', '.join(failing)}."
+            if failing
+            else f"Every one of its {len(rules)} rule(s) is satisfied."
         )
         props = [_prop("area", area), _prop("rules", len(rules))]
         props += [_prop("rule-not-satisfied", r) for r in failing]
@@ -376,7 +378,11 @@ class _Document:
                     props.append(_prop("maturity", row.name))
                     if row.level is not None:
                         props.append(_prop("maturity-level", row.level))
-        related = [{"observation-uuid": self.observation_uuid(i)} for r in rules for i in self.plans.get(r.id, _RulePlan()).kept]
+        related = [
+            {"observation-uuid": self.observation_uuid(i)}
+            for r in rules
+            for i in self.plans.get(r.id, _RulePlan()).kept
+        ]
         out: dict[str, Any] = {
             "uuid": self._uuid(f"finding/area/{area}"),
             "title": md_escape(f"{area}: {titles.get(area, area)}"),
