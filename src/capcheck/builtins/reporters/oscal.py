@@ -48,6 +48,7 @@ from capcheck.core.escaping.json import json_safe, json_text
 from capcheck.core.escaping.markdown import md_escape
 from capcheck.core.hookspecs import hookimpl
 from capcheck.core.models import EvidenceRef, Finding, RuleInfo, RunResult, Status
+from capcheck.core.outcomes import Findings
 from capcheck.core.reporting import (
     ByteStream,
     RenderOptions,
@@ -169,25 +170,33 @@ class _RulePlan:
 
 def _plan(result: RunResult, limit: int) -> dict[str, _RulePlan]:
     """Per rule, from the findings' statuses (no finding is made): the indices of the findings listed as
-    observations, at most ``limit`` (0: all), failures, errors and skips before passes, in order."""
+    observations, at most ``limit`` (0: all), failures, errors and skips before passes, in order. No more
+    than ``limit`` indices of each are held, however many findings there are."""
     include_passed = result.include_passed
-    listed: dict[str, list[int]] = {}
+    cap = limit if limit > 0 else None
+    firsts: dict[str, list[int]] = {}  # per rule: the first non-passes, then the first passes
     passes: dict[str, list[int]] = {}
+    totals: dict[str, int] = {}
     for run in finding_runs(result.findings):
+        first, then = firsts.setdefault(run.rule_id, []), passes.setdefault(run.rule_id, [])
+        listed = 0
         for k, status in enumerate(run.statuses):
             if status in _NOT_PASS:
-                listed.setdefault(run.rule_id, []).append(run.start + k)
+                listed += 1
+                if cap is None or len(first) < cap:
+                    first.append(run.start + k)
             elif include_passed:
-                passes.setdefault(run.rule_id, []).append(run.start + k)
+                listed += 1
+                if cap is None or len(then) < cap:
+                    then.append(run.start + k)
+        totals[run.rule_id] = totals.get(run.rule_id, 0) + listed
     plans: dict[str, _RulePlan] = {}
-    for rule_id in listed.keys() | passes.keys():
-        first, then = listed.get(rule_id, []), passes.get(rule_id, [])
-        total = len(first) + len(then)
-        if limit > 0 and total > limit:
-            kept = sorted(first[:limit] + then[: max(0, limit - len(first))])
-        else:
-            kept = sorted(first + then)
-        plans[rule_id] = _RulePlan(kept, total - len(kept))
+    for rule_id, total in totals.items():
+        if not total:
+            continue
+        first, then = firsts[rule_id], passes[rule_id]
+        kept = first + then if cap is None else first[:cap] + then[: max(0, cap - len(first))]
+        plans[rule_id] = _RulePlan(sorted(kept), total - len(kept))
     return plans
 
 
@@ -213,6 +222,7 @@ class _Document:
         self.limit = limit
         self.doc_uuid = _document_uuid(result)
         self.plans = _plan(result, limit)
+        self._observation_uuids: dict[int, str] = {}  # each made once: a finding's and its area's relate it
         self.resources: dict[str, str] = {}  # evidence path -> resource UUID
         for ev in result.evidence:
             self.resources.setdefault(ev.path, self._uuid(f"resource/evidence/{ev.path}"))
@@ -225,7 +235,10 @@ class _Document:
 
     def observation_uuid(self, index: int) -> str:
         """The UUID of the observation of the finding at ``index`` (the findings' order is deterministic)."""
-        return self._uuid(f"observation/{index}")
+        made = self._observation_uuids.get(index)
+        if made is None:
+            made = self._observation_uuids[index] = self._uuid(f"observation/{index}")
+        return made
 
     def kept(self) -> Iterator[int]:
         """The indices of the findings listed as observations, in the findings' order."""
@@ -538,8 +551,17 @@ def oscal_document(
 ) -> dict[str, Any]:
     """The assessment-results document as plain data (what ``--format oscal`` writes)."""
     doc = _Document(result, limit)
-    findings = result.findings
-    return doc.document([doc.observation(i, findings[i]) for i in doc.kept()])
+    indices = list(doc.kept())
+    return doc.document(
+        [doc.observation(i, f) for i, f in zip(indices, _picked(result.findings, indices), strict=True)]
+    )
+
+
+def _picked(findings: Sequence[Finding], indices: list[int]) -> Iterator[Finding]:
+    """The findings at ``indices`` (ascending), a run's lazy findings made a block at a time."""
+    if isinstance(findings, Findings):
+        return findings.picked(indices)
+    return (findings[i] for i in indices)
 
 
 def write_oscal(
@@ -554,10 +576,9 @@ def write_oscal(
     head, tail = _encode(doc.document(None)).split(_OBSERVATIONS_SLOT)
     stream.write(head.encode("utf-8"))
     stream.write(b'\n        "observations": [')
-    findings = result.findings
-    kept = iter(indices)
+    kept = zip(indices, _picked(result.findings, indices), strict=True)
     written = False
-    while chunk := [doc.observation(i, findings[i]) for i in islice(kept, _CHUNK)]:
+    while chunk := [doc.observation(i, f) for i, f in islice(kept, _CHUNK)]:
         # `[\n  {...},\n  {...}\n]` -> `\n          {...},\n          {...}`: five levels deeper, no brackets.
         items = _items(chunk)[1:-2].replace("\n", "\n        ")
         stream.write(("," if written else "").encode("utf-8") + json_text(items).encode("utf-8"))
@@ -569,11 +590,12 @@ def write_oscal(
 
 def _encode(document: dict[str, Any]) -> str:
     """The document's text: indented JSON with what encoders leave raw escaped (:func:`json_text`)."""
-    return json_text(json.dumps(json_safe(document), indent=2, ensure_ascii=False))
+    return json_text(_items(document))
 
 
-def _items(items: list[dict[str, Any]]) -> str:
-    """Items as ``json.dumps(items, indent=2, ensure_ascii=False)`` writes them (orjson, faster)."""
+def _items(items: list[dict[str, Any]] | dict[str, Any]) -> str:
+    """Data as ``json.dumps(data, indent=2, ensure_ascii=False)`` writes it (orjson writes the same for strings,
+    integers and lists, faster), a lone surrogate as its escape text (as :func:`json_text`)."""
     try:
         return orjson.dumps(items, option=orjson.OPT_INDENT_2).decode("utf-8")
     except orjson.JSONEncodeError:  # a lone surrogate
