@@ -14,6 +14,8 @@ from typing import Any
 
 import jsonschema_rs
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from capcheck.app.runner import CheckRequest, run_check
 from capcheck.builtins.reporters.oscal import (
@@ -24,6 +26,7 @@ from capcheck.builtins.reporters.oscal import (
     rule_verdict,
     write_oscal,
 )
+from capcheck.core.escaping.controls import reveal
 from capcheck.core.models import EvidenceRef, Finding, RunResult, Severity, Status
 from capcheck.core.reporting import RenderOptions
 
@@ -253,7 +256,8 @@ def test_streamed_text_is_the_document(full_result: RunResult, governed_result: 
 
 
 def test_the_cap_keeps_failures_before_passes_and_says_what_it_left_out(full_result: RunResult, validator: Any) -> None:
-    assert MAX_OBSERVATIONS_PER_RULE >= 1000
+    docs = (Path(__file__).parents[2] / "docs" / "reporters.md").read_text(encoding="utf-8")
+    assert f"A rule lists at most **{MAX_OBSERVATIONS_PER_RULE:,}** observations" in docs
     doc = _doc(full_result, limit=1)
     _valid(validator, doc)
     res = _result(doc)
@@ -337,3 +341,36 @@ def test_the_cli_writes_it(run_cli: Any, validator: Any, tmp_path: Path) -> None
     _valid(validator, doc)
     started = datetime.fromisoformat(_result(doc)["start"])
     assert started.tzinfo is not None and abs(started - datetime.now(UTC)) < timedelta(hours=1)
+
+
+#: Pieces hostile values are made of: controls, separators, bidi, surrogates, blanks, markup, quotes.
+_PIECES = st.sampled_from(
+    [
+        *("\x1b[2J", "\r\n", "\n", "\t", "\x00", "\x7f", "\x85", "\u2028", "\u202e", "\udcff", "\ufeff", " "),
+        *("\u3000", "<b>", "**", "[x](y)", "@team", "`", '"', "\\", "#", "=1+1", "CON-1", "é"),
+    ]
+)
+_HOSTILE = st.lists(_PIECES | st.text(max_size=5), max_size=6).map("".join)
+
+
+@settings(
+    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture]
+)
+@given(record_id=_HOSTILE, message=_HOSTILE, group=_HOSTILE, pointer=_HOSTILE)
+def test_any_values_give_a_valid_document(
+    default_result: RunResult, validator: Any, record_id: str, message: str, group: str, pointer: str
+) -> None:
+    base = _hostile_result(default_result)
+    (first, *_) = base.findings
+    ev = dataclasses.replace(first.evidence, record_id=record_id, pointer=pointer)  # type: ignore[arg-type]
+    finding = dataclasses.replace(first, evidence=ev, message=message, group=group or None)
+    result = dataclasses.replace(base, findings=(finding,))
+    text = render_oscal(result, RenderOptions())
+    doc = json.loads(text)
+    _valid(validator, doc)
+    (o,) = _result(doc)["observations"]
+    shown = _prop(o["relevant-evidence"][0], "record-id")
+    if record_id.isprintable() and record_id.strip() == record_id and record_id and record_id[0] != "\ufeff":
+        assert shown == record_id  # a plain value is written as it is
+    else:  # shown, nothing hidden in it, never blank at an edge
+        assert shown and reveal(shown) == shown and shown.strip() == shown
