@@ -215,7 +215,11 @@ def test_observations_trace_to_the_evidence_record(full_result: RunResult) -> No
     assert plan.removeprefix("#") in resources  # the placeholder plan resolves in the document
 
 
-def test_same_run_content_gives_the_same_bytes_apart_from_timestamps(default_result: RunResult) -> None:
+@pytest.mark.parametrize("which", ["default_result", "governed_result"])
+def test_same_run_content_gives_the_same_bytes_apart_from_timestamps(
+    which: str, request: pytest.FixtureRequest
+) -> None:
+    default_result: RunResult = request.getfixturevalue(which)
     later = dataclasses.replace(
         default_result,
         started=default_result.started + timedelta(days=3),

@@ -209,8 +209,10 @@ def _document_uuid(result: RunResult) -> uuid.UUID:
         "rules": [(r.id, r.version, r.severity.value) for r in result.rules],
         "include_passed": result.include_passed,
         "summary": result.summary.as_dict(),
+        "waivers": None if result.waivers is None else [w.as_dict() for w in result.waivers],
+        "baseline": None if result.baseline is None else result.baseline.as_dict(),
     }
-    return uuid.uuid5(_NAMESPACE, json.dumps(json_safe(key), sort_keys=True, ensure_ascii=True))
+    return uuid.uuid5(_NAMESPACE, json.dumps(json_safe(key), sort_keys=True, ensure_ascii=True, default=str))
 
 
 class _Document:
@@ -228,7 +230,6 @@ class _Document:
             self.resources.setdefault(ev.path, self._uuid(f"resource/evidence/{ev.path}"))
         self.rules_resource = self._uuid("resource/rule-set")
         self.started = _timestamp(result.started)
-        self.waived_in_baseline = frozenset(result.baseline.waived_matched) if result.baseline is not None else None
 
     def _uuid(self, name: str) -> str:
         return str(uuid.uuid5(self.doc_uuid, json_safe(name)))
