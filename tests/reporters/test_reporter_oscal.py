@@ -19,7 +19,6 @@ from hypothesis import strategies as st
 
 from capcheck.app.runner import CheckRequest, run_check
 from capcheck.builtins.reporters.oscal import (
-    MAX_OBSERVATIONS_PER_RULE,
     OSCAL_VERSION,
     oscal_document,
     render_oscal,
@@ -28,7 +27,7 @@ from capcheck.builtins.reporters.oscal import (
 )
 from capcheck.core.escaping.controls import reveal
 from capcheck.core.models import EvidenceRef, Finding, RunResult, Severity, Status
-from capcheck.core.reporting import RenderOptions
+from capcheck.core.reporting import DEFAULT_OSCAL_MAX_OBSERVATIONS, RenderOptions
 
 EXAMPLE = Path(__file__).parents[2] / "examples" / "northgate-health-digital" / "evidence"
 AS_OF = datetime(2026, 11, 25).date()
@@ -45,9 +44,9 @@ def validator(schemas: Path) -> Any:
     return jsonschema_rs.Draft7Validator(schema)
 
 
-def _doc(result: RunResult, **kwargs: Any) -> dict[str, Any]:
+def _doc(result: RunResult, **options: Any) -> dict[str, Any]:
     out = io.BytesIO()
-    write_oscal(result, RenderOptions(), out, **kwargs)
+    write_oscal(result, RenderOptions(**options), out)
     doc: dict[str, Any] = json.loads(out.getvalue())
     return doc
 
@@ -261,8 +260,9 @@ def test_streamed_text_is_the_document(full_result: RunResult, governed_result: 
 
 def test_the_cap_keeps_failures_before_passes_and_says_what_it_left_out(full_result: RunResult, validator: Any) -> None:
     docs = (Path(__file__).parents[2] / "docs" / "reporters.md").read_text(encoding="utf-8")
-    assert f"A rule lists at most **{MAX_OBSERVATIONS_PER_RULE:,}** observations" in docs
-    doc = _doc(full_result, limit=1)
+    assert RenderOptions().oscal_max_observations == DEFAULT_OSCAL_MAX_OBSERVATIONS
+    assert f"default **{DEFAULT_OSCAL_MAX_OBSERVATIONS:,}**" in docs
+    doc = _doc(full_result, oscal_max_observations=1)
     _valid(validator, doc)
     res = _result(doc)
     per_rule: dict[str, list[str]] = {}
@@ -279,6 +279,7 @@ def test_the_cap_keeps_failures_before_passes_and_says_what_it_left_out(full_res
         assert omitted == ([str(listed - 1)] if listed > 1 else [])
         left += listed - 1
     assert left and f"{left} more left out: at most 1 per rule" in res["remarks"]
+    assert len(_result(_doc(full_result, oscal_max_observations=0))["observations"]) == len(full_result.findings)
 
 
 def _hostile_result(base: RunResult) -> RunResult:
@@ -345,6 +346,16 @@ def test_the_cli_writes_it(run_cli: Any, validator: Any, tmp_path: Path) -> None
     _valid(validator, doc)
     started = datetime.fromisoformat(_result(doc)["start"])
     assert started.tzinfo is not None and abs(started - datetime.now(UTC)) < timedelta(hours=1)
+    counts: dict[str, int] = {}
+    for o in _result(doc)["observations"]:
+        counts[_prop(o, "rule-id")] = counts.get(_prop(o, "rule-id"), 0) + 1
+    assert max(counts.values()) > 1
+    capped = run_cli("check", fixtures, "--as-of", "2026-11-25", "-f", "oscal", "--oscal-max-observations", "1")
+    assert capped.exit_code == 1, capped.stderr
+    observations = _result(json.loads(capped.stdout))["observations"]
+    assert sorted(_prop(o, "rule-id") for o in observations) == sorted(counts)  # one per rule
+    refused = run_cli("check", fixtures, "-f", "oscal", "--oscal-max-observations", "-1")
+    assert refused.exit_code == 2 and "--oscal-max-observations" in refused.stderr
 
 
 #: Pieces hostile values are made of: controls, separators, bidi, surrogates, blanks, markup, quotes.

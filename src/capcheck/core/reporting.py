@@ -28,6 +28,7 @@ if TYPE_CHECKING:  # annotations only: the scorecard is imported when a run comp
 
 __all__ = [
     "ATTENTION",
+    "DEFAULT_OSCAL_MAX_OBSERVATIONS",
     "DEFAULT_SARIF_MAX_RESULTS",
     "DEFAULT_TEXT_LIMIT",
     "ByteStream",
@@ -50,6 +51,9 @@ __all__ = [
 #: The most SARIF results by default: GitHub code scanning stores and shows only the 5,000 most severe
 #: results of a run (and rejects a run of more than 25,000), so more only makes the upload bigger.
 DEFAULT_SARIF_MAX_RESULTS = 5000
+#: The most OSCAL observations a rule lists by default: each rule's finding counts every record, and OSCAL
+#: tools load a document whole (compliance-trestle holds 18,000 observations in 431 MB).
+DEFAULT_OSCAL_MAX_OBSERVATIONS = 1000
 #: The most failing rules the text report details by default (each with a few records): the example's
 #: 66 failing rules would otherwise fill 400 lines; the rest are named, one line per severity.
 DEFAULT_TEXT_LIMIT = 7
@@ -225,7 +229,8 @@ class RenderOptions:
     """How to render: ``color`` only for a terminal; ``base_dir`` for relative URIs; ``markdown_limit``
     the longest Markdown output in characters (``--markdown-limit``; 0 for no limit); ``sarif_max_results``
     the most SARIF results (``--sarif-max-results``; 0 for no limit); ``sarif_category`` the SARIF run's
-    ``automationDetails.id`` category (``--sarif-category``; None: ``capcheck/``).
+    ``automationDetails.id`` category (``--sarif-category``; None: ``capcheck/``); ``oscal_max_observations`` the
+    most OSCAL observations per rule (``--oscal-max-observations``; 0 for no limit).
 
     The display options change what the text report *shows*, never the result, the exit code or another
     format: ``layout`` ``grouped`` (by rule, the default), ``compact`` (one line per finding, ``--compact``)
@@ -241,6 +246,7 @@ class RenderOptions:
     markdown_limit: int = DEFAULT_MARKDOWN_LIMIT
     sarif_max_results: int = DEFAULT_SARIF_MAX_RESULTS
     sarif_category: str | None = None
+    oscal_max_observations: int = DEFAULT_OSCAL_MAX_OBSERVATIONS
     layout: str = "grouped"
     show: frozenset[str] | None = None
     min_severity: Severity | None = None

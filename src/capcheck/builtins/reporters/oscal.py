@@ -14,9 +14,10 @@ every judged record passed. An error (the rule raised), a failure, an accepted f
 baselined) and a skip (insufficient evidence) all make it ``not-satisfied``, each saying which in the
 status's ``reason`` (``fail`` or ``other``), its remarks and the ``capcheck-verdict`` property.
 
-A rule lists at most :data:`MAX_OBSERVATIONS_PER_RULE` observations (the first in the findings' order,
-failures, errors and skips before passes); its finding still counts every record, and says how many
-observations were left out (``observations-omitted``, and the result's remarks).
+A rule lists at most ``RenderOptions.oscal_max_observations`` observations (``--oscal-max-observations``,
+default 1,000; the first in the findings' order, failures, errors and skips before passes); its finding
+still counts every record, and says how many observations were left out (``observations-omitted``, and
+the result's remarks).
 
 OSCAL requires a reference to an assessment plan (``import-ap``); capcheck has none, so ``href`` points
 at a back-matter resource describing the rule set that ran (``#UUID``), and its remarks say so. Link a
@@ -60,7 +61,6 @@ from capcheck.core.reporting import (
 )
 
 __all__ = [
-    "MAX_OBSERVATIONS_PER_RULE",
     "OSCAL_VERSION",
     "PROP_NS",
     "oscal_document",
@@ -73,8 +73,6 @@ __all__ = [
 OSCAL_VERSION = "1.0.6"
 #: The namespace of capcheck's own properties (``props[].ns``).
 PROP_NS = "https://github.com/capcheck/capcheck/ns/oscal"
-#: The most observations a rule lists; its finding counts every record all the same.
-MAX_OBSERVATIONS_PER_RULE = 1000
 #: Every UUID is a version 5 UUID under this namespace (the document's) or under the document's UUID.
 _NAMESPACE = uuid.uuid5(uuid.NAMESPACE_URL, PROP_NS)
 #: The tool, as the origin of every finding: the same UUID in every document.
@@ -490,8 +488,8 @@ class _Document:
         remarks = [f"{listed} observation(s) listed"]
         if omitted:
             remarks.append(
-                f"{omitted} more left out: at most {self.limit} per rule (each rule's finding counts every record; "
-                "the full set is in the JSON report, --report json=FILE)"
+                f"{omitted} more left out: at most {self.limit} per rule (--oscal-max-observations; each rule's "
+                "finding counts every record; the full set is in the JSON report, --report json=FILE)"
             )
         res["remarks"] = "; ".join(remarks) + "."
 
@@ -547,11 +545,9 @@ class _Document:
         return {"assessment-results": ar}
 
 
-def oscal_document(
-    result: RunResult, options: RenderOptions | None = None, *, limit: int = MAX_OBSERVATIONS_PER_RULE
-) -> dict[str, Any]:
+def oscal_document(result: RunResult, options: RenderOptions | None = None) -> dict[str, Any]:
     """The assessment-results document as plain data (what ``--format oscal`` writes)."""
-    doc = _Document(result, limit)
+    doc = _Document(result, (options or RenderOptions()).oscal_max_observations)
     indices = list(doc.kept())
     return doc.document(
         [doc.observation(i, f) for i, f in zip(indices, _picked(result.findings, indices), strict=True)]
@@ -565,11 +561,9 @@ def _picked(findings: Sequence[Finding], indices: list[int]) -> Iterator[Finding
     return (findings[i] for i in indices)
 
 
-def write_oscal(
-    result: RunResult, options: RenderOptions, stream: ByteStream, *, limit: int = MAX_OBSERVATIONS_PER_RULE
-) -> None:
+def write_oscal(result: RunResult, options: RenderOptions, stream: ByteStream) -> None:
     """Write the document as indented JSON, its observations a chunk at a time as they are made."""
-    doc = _Document(result, limit)
+    doc = _Document(result, options.oscal_max_observations)
     indices = list(doc.kept())
     if not indices:
         stream.write(_encode(doc.document([])).encode("utf-8") + b"\n")
