@@ -210,6 +210,11 @@ def test_observations_trace_to_the_evidence_record(full_result: RunResult) -> No
         for r in f.get("related-observations", [])
     ]
     assert sorted(related) == sorted(by_uuid)
+    for ev_file in full_result.evidence:
+        (resource,) = [r for r in resources.values() if r.get("rlinks", [{}])[0].get("href") == ev_file.path]
+        assert _props(resource, "collected-on") == ([ev_file.collected_on] if ev_file.collected_on else [])
+        assert _prop(resource, "records") == str(ev_file.records)
+    assert any(_props(r, "collected-on") for r in resources.values())
     plan = doc["assessment-results"]["import-ap"]["href"]
     assert plan.removeprefix("#") in resources  # the placeholder plan resolves in the document
 

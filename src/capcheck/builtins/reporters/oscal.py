@@ -513,6 +513,13 @@ class _Document:
             props = [_prop("kind", ev.kind), _prop("format", ev.format), _prop("records", ev.records)]
             if part is not None:
                 props.append(_prop("part", part))
+            for name, value in (
+                ("schema-version", ev.schema_version),
+                ("source", ev.source),
+                ("collected-on", ev.collected_on),
+            ):
+                if value is not None:  # what the file's envelope says of it: when and where it was collected
+                    props.append(_prop(name, value))
             resources.append(
                 {
                     "uuid": self.resources[ev.path],
