@@ -163,6 +163,14 @@ def test_statuses_in_the_document(full_result: RunResult, governed_result: RunRe
             assert (area_finding["target"]["status"]["state"] == "satisfied") is satisfied
 
 
+def test_an_areas_finding_gives_its_scorecard_level_and_criteria(scorecard_result: RunResult) -> None:
+    res = _result(_doc(scorecard_result))
+    areas = {f["target"]["target-id"]: f for f in res["findings"] if not _props(f, "rule-id")}
+    assert _props(areas["INFRA"], "maturity-level") == ["1"]
+    assert _props(areas["INFRA"], "criterion") == ["x:1 not-achieved", "x:2 not-achieved"]
+    assert _props(areas["GOV"], "maturity-level") == ["3"]
+
+
 def test_accepted_failures_are_stated_never_satisfied(governed_result: RunResult) -> None:
     doc = _doc(governed_result)
     for o in _result(doc)["observations"]:

@@ -390,6 +390,8 @@ class _Document:
                     props.append(_prop("maturity", row.name))
                     if row.level is not None:
                         props.append(_prop("maturity-level", row.level))
+                    # The scorecard's criteria (public frameworks' refs hold a colon: no OSCAL control id).
+                    props += [_prop("criterion", f"{c.ref} {c.status.value}") for c in row.criteria]
         related = [
             {"observation-uuid": self.observation_uuid(i)}
             for r in rules
