@@ -307,6 +307,7 @@ def _hostile_result(base: RunResult) -> RunResult:
         "lone \udcff surrogate",
         "\u202eevil bidi",
         "x" * 200_000,
+        '"  padded  "',
     ]
     findings = tuple(
         Finding(
@@ -345,6 +346,7 @@ def test_hostile_values_are_data_never_markup(default_result: RunResult, validat
     assert ids[3] == "␛[2J␇␀ bell"
     assert ids[4] == result.findings[4].evidence.record_id  # type: ignore[union-attr]  # a value, kept as it is
     assert ids[8] == "x" * 200_000  # whole: a value is never cut
+    assert ids[9] == '"\\"  padded  \\""'  # a value starting with a quote is quoted too: never taken for ids[1]
     assert "&lt;script&gt;" in obs[4]["description"] and "\\*\\*bold\\*\\*" in obs[4]["description"]
     assert "\\[x\\](javascript:alert(1))" in obs[4]["title"]
     assert "\\udcff" in ids[6]
@@ -398,7 +400,7 @@ def test_any_values_give_a_valid_document(
     _valid(validator, doc)
     (o,) = _result(doc)["observations"]
     shown = _prop(o["relevant-evidence"][0], "record-id")
-    if record_id.isprintable() and record_id.strip() == record_id and record_id and record_id[0] != "\ufeff":
+    if record_id.isprintable() and record_id.strip() == record_id and record_id and record_id[0] not in '"\ufeff':
         assert shown == record_id  # a plain value is written as it is
     else:  # shown, nothing hidden in it, never blank at an edge
         assert shown and reveal(shown) == shown and shown.strip() == shown

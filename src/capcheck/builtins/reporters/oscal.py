@@ -134,9 +134,10 @@ def _timestamp(value: datetime) -> str:
 
 def _value(text: object) -> str:
     """A property value: hidden characters made visible; a value OSCAL's string type refuses (empty, or
-    starting or ending with white space) written as its JSON string literal, quotes included."""
+    starting or ending with white space) written as its JSON string literal, quotes included, and so is one
+    starting with a quote: a value shown starting with ``"`` is always such a literal, never ambiguous."""
     value = reveal(str(text))
-    if not value or _edge_space(value[0]) or _edge_space(value[-1]):
+    if not value or _edge_space(value[0]) or _edge_space(value[-1]) or value[0] == '"':
         return json.dumps(value, ensure_ascii=False)
     return value
 
