@@ -18,6 +18,7 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar
+from urllib.parse import quote
 
 from capcheck.core.escaping.markdown import DEFAULT_LIMIT as DEFAULT_MARKDOWN_LIMIT
 from capcheck.core.models import Finding, RunResult, Severity, Status
@@ -44,6 +45,7 @@ __all__ = [
     "scorecard_rows",
     "stream_atomic",
     "subject_label",
+    "uri_path",
     "verdict_word",
     "write_atomic",
 ]
@@ -86,6 +88,16 @@ def document_file(path: str) -> tuple[str, str | None]:
     except ValueError:  # a NUL in the name: not a path on disk
         pass
     return path, None
+
+
+def uri_path(path: str) -> str:
+    """A relative URI for a path (what SARIF and OSCAL point at an evidence file with); an undecodable byte in
+    a file name (``\\udcff``) becomes ``%FF``."""
+    try:
+        raw = path.encode("utf-8", "surrogateescape")
+    except UnicodeEncodeError:  # a surrogate that stands for no byte: percent-encode its code units
+        raw = path.encode("utf-8", "surrogatepass")
+    return quote(raw, safe="/")
 
 
 def first_sentence(text: str) -> str:

@@ -40,7 +40,6 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from itertools import islice
 from typing import Any
-from urllib.parse import quote
 
 import orjson
 
@@ -57,6 +56,7 @@ from capcheck.core.reporting import (
     document_file,
     finding_runs,
     finding_subject,
+    uri_path,
     verdict_word,
 )
 
@@ -148,15 +148,6 @@ def _edge_space(ch: str) -> bool:
 
 def _prop(name: str, value: object) -> dict[str, Any]:
     return {"name": name, "ns": PROP_NS, "value": _value(value)}
-
-
-def _uri(path: str) -> str:
-    """A relative URI reference for an evidence path; an undecodable byte in a file name becomes ``%FF``."""
-    try:
-        raw = path.encode("utf-8", "surrogateescape")
-    except UnicodeEncodeError:  # a surrogate that stands for no byte: percent-encode its code units
-        raw = path.encode("utf-8", "surrogatepass")
-    return quote(raw, safe="/")
 
 
 @dataclass
@@ -529,7 +520,7 @@ class _Document:
                     "title": md_escape(ev.path),
                     "description": md_escape(f"Evidence file: {ev.records} {ev.kind} record(s) ({ev.format})."),
                     "props": props,
-                    "rlinks": [{"href": _uri(disk), "hashes": [{"algorithm": "SHA-256", "value": ev.sha256}]}],
+                    "rlinks": [{"href": uri_path(disk), "hashes": [{"algorithm": "SHA-256", "value": ev.sha256}]}],
                 }
             )
         metadata: dict[str, Any] = {
