@@ -310,7 +310,7 @@ def test_unknown_format(run_cli, clean: Path) -> None:
     assert result.exit_code == 2
     assert (
         "  --format: unknown format 'yaml' (formats: azure-devops, csv, github, gitlab, html, json, junit, markdown, "
-        "sarif, text)\n" in result.stderr
+        "oscal, sarif, text)\n" in result.stderr
     )
 
 

@@ -127,6 +127,7 @@ def test_csv_cells_that_must_be_quoted(value: str) -> None:
         ("\x1b[2J bell\x07", "\u241b\\[2J bell\u2407"),
         ("$\\color{red}x$", "\\$\\\\color{red}x\\$"),
         ("a\tb", "a b"),
+        ("~~x~~ ![i](u) a&b@c", "\\~\\~x\\~\\~ \\!\\[i\\](u) a&amp;b@\u200bc"),
     ],
 )
 def test_md_escape(raw: str, escaped: str) -> None:

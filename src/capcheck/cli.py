@@ -148,7 +148,15 @@ def _sarif_category(ctx: click.Context, param: click.Parameter, value: str | Non
 
 
 def sarif_options(func: F) -> F:
-    """``--sarif-max-results N`` and ``--sarif-category NAME`` for the SARIF report."""
+    """``--sarif-max-results N`` and ``--sarif-category NAME`` for the SARIF report, and
+    ``--oscal-max-observations N`` for the OSCAL one (the other capped archival format)."""
+    func = click.option(
+        "--oscal-max-observations",
+        type=click.IntRange(min=0),
+        metavar="N",
+        help="Most OSCAL observations per rule, failures first (default 1000; every rule's finding counts all "
+        "of its records; 0 for no limit).",
+    )(func)
     func = click.option(
         "--sarif-category",
         metavar="NAME",
@@ -436,7 +444,19 @@ def selection_options(func: F) -> F:
 
 
 #: The formats capcheck's own reporters write; plugins may add more (``capcheck plugins``).
-BUILTIN_FORMATS = ("text", "json", "sarif", "junit", "markdown", "csv", "html", "github", "azure-devops", "gitlab")
+BUILTIN_FORMATS = (
+    "text",
+    "json",
+    "sarif",
+    "junit",
+    "markdown",
+    "csv",
+    "html",
+    "github",
+    "azure-devops",
+    "gitlab",
+    "oscal",
+)
 _INTERRUPTED = "130 interrupted by SIGINT (Ctrl-C); 143 by SIGTERM (a CI job cancelled)."
 
 CHECK_EPILOG = f"""\b
@@ -629,6 +649,7 @@ def check(
     markdown_limit: int | None,
     sarif_max_results: int | None,
     sarif_category: str | None,
+    oscal_max_observations: int | None,
     debug: bool,
     **options: Any,
 ) -> None:
@@ -669,6 +690,8 @@ def check(
     sarif: dict[str, Any] = {"sarif_category": sarif_category or _sarif_default(request.paths)}
     if sarif_max_results is not None:
         sarif["sarif_max_results"] = sarif_max_results
+    if oscal_max_observations is not None:
+        sarif["oscal_max_observations"] = oscal_max_observations
     _emit(registry, result, fmt, output, markdown_limit, sarif, settings)
     for name, path in targets:
         _emit(registry, result, name, path, markdown_limit, sarif, settings)

@@ -103,6 +103,7 @@ OPTIONAL_PLUGINS: tuple[str, ...] = (
     "capcheck.builtins.reporters.github",
     "capcheck.builtins.reporters.azure",
     "capcheck.builtins.reporters.gitlab",
+    "capcheck.builtins.reporters.oscal",
 )
 
 

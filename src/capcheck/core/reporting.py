@@ -18,6 +18,7 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar
+from urllib.parse import quote
 
 from capcheck.core.escaping.markdown import DEFAULT_LIMIT as DEFAULT_MARKDOWN_LIMIT
 from capcheck.core.models import Finding, RunResult, Severity, Status
@@ -28,6 +29,7 @@ if TYPE_CHECKING:  # annotations only: the scorecard is imported when a run comp
 
 __all__ = [
     "ATTENTION",
+    "DEFAULT_OSCAL_MAX_OBSERVATIONS",
     "DEFAULT_SARIF_MAX_RESULTS",
     "DEFAULT_TEXT_LIMIT",
     "ByteStream",
@@ -43,6 +45,7 @@ __all__ = [
     "scorecard_rows",
     "stream_atomic",
     "subject_label",
+    "uri_path",
     "verdict_word",
     "write_atomic",
 ]
@@ -50,6 +53,9 @@ __all__ = [
 #: The most SARIF results by default: GitHub code scanning stores and shows only the 5,000 most severe
 #: results of a run (and rejects a run of more than 25,000), so more only makes the upload bigger.
 DEFAULT_SARIF_MAX_RESULTS = 5000
+#: The most OSCAL observations a rule lists by default: each rule's finding counts every record, and OSCAL
+#: tools load a document whole (compliance-trestle holds 18,000 observations in 431 MB).
+DEFAULT_OSCAL_MAX_OBSERVATIONS = 1000
 #: The most failing rules the text report details by default (each with a few records): the example's
 #: 66 failing rules would otherwise fill 400 lines; the rest are named, one line per severity.
 DEFAULT_TEXT_LIMIT = 7
@@ -82,6 +88,16 @@ def document_file(path: str) -> tuple[str, str | None]:
     except ValueError:  # a NUL in the name: not a path on disk
         pass
     return path, None
+
+
+def uri_path(path: str) -> str:
+    """A relative URI for a path (what SARIF and OSCAL point at an evidence file with); an undecodable byte in
+    a file name (``\\udcff``) becomes ``%FF``."""
+    try:
+        raw = path.encode("utf-8", "surrogateescape")
+    except UnicodeEncodeError:  # a surrogate that stands for no byte: percent-encode its code units
+        raw = path.encode("utf-8", "surrogatepass")
+    return quote(raw, safe="/")
 
 
 def first_sentence(text: str) -> str:
@@ -225,7 +241,8 @@ class RenderOptions:
     """How to render: ``color`` only for a terminal; ``base_dir`` for relative URIs; ``markdown_limit``
     the longest Markdown output in characters (``--markdown-limit``; 0 for no limit); ``sarif_max_results``
     the most SARIF results (``--sarif-max-results``; 0 for no limit); ``sarif_category`` the SARIF run's
-    ``automationDetails.id`` category (``--sarif-category``; None: ``capcheck/``).
+    ``automationDetails.id`` category (``--sarif-category``; None: ``capcheck/``); ``oscal_max_observations`` the
+    most OSCAL observations per rule (``--oscal-max-observations``; 0 for no limit).
 
     The display options change what the text report *shows*, never the result, the exit code or another
     format: ``layout`` ``grouped`` (by rule, the default), ``compact`` (one line per finding, ``--compact``)
@@ -241,6 +258,7 @@ class RenderOptions:
     markdown_limit: int = DEFAULT_MARKDOWN_LIMIT
     sarif_max_results: int = DEFAULT_SARIF_MAX_RESULTS
     sarif_category: str | None = None
+    oscal_max_observations: int = DEFAULT_OSCAL_MAX_OBSERVATIONS
     layout: str = "grouped"
     show: frozenset[str] | None = None
     min_severity: Severity | None = None

@@ -37,7 +37,6 @@ from collections.abc import Iterator, Mapping, Sequence
 from itertools import islice
 from pathlib import Path, PurePosixPath
 from typing import Any
-from urllib.parse import quote
 
 import orjson
 
@@ -53,6 +52,7 @@ from capcheck.core.reporting import (
     document_file,
     finding_runs,
     finding_subject,
+    uri_path,
 )
 
 __all__ = [
@@ -118,15 +118,6 @@ def _rule_name(title: str) -> str:
     return "".join(w[:1].upper() + w[1:] for w in words)[:255] or "Rule"
 
 
-def _uri_path(path: str) -> str:
-    """A relative URI for a path; an undecodable byte in a file name (``\\udcff``) becomes ``%FF``."""
-    try:
-        raw = path.encode("utf-8", "surrogateescape")
-    except UnicodeEncodeError:  # a surrogate that stands for no byte: percent-encode its code units
-        raw = path.encode("utf-8", "surrogatepass")
-    return quote(raw, safe="/")
-
-
 class _Locator:
     """Turns evidence file paths (as shown in findings) into SARIF artifact locations."""
 
@@ -160,12 +151,12 @@ class _Locator:
                 absolute = (p if p.is_absolute() else self.cwd / p).resolve()
                 if not absolute.is_relative_to(self.base):
                     return {"uri": absolute.as_uri()}
-                return {"uri": _uri_path(absolute.relative_to(self.base).as_posix()), "uriBaseId": SRCROOT}
+                return {"uri": uri_path(absolute.relative_to(self.base).as_posix()), "uriBaseId": SRCROOT}
             if p.is_absolute():
                 return {"uri": p.as_uri()}
         except ValueError:  # a NUL or a surrogate no file system can encode: a name, not a file to resolve
             pass
-        return {"uri": _uri_path(PurePosixPath(p.as_posix()).as_posix().lstrip("/")), "uriBaseId": SRCROOT}
+        return {"uri": uri_path(PurePosixPath(p.as_posix()).as_posix().lstrip("/")), "uriBaseId": SRCROOT}
 
     def artifact(self, path: str) -> dict[str, Any]:
         """An artifact location that also points at the run's ``artifacts`` entry, if there is one (the
