@@ -153,8 +153,8 @@ def _line_table(data: bytes, doc: Any, objects: bool | None = None) -> Sequence[
     # has no line, and must not shift the lines of the records after it.
     found = record_lines(data)
     if any(type(r) is not dict for r in records):
-        objects = iter(found)
-        return array("I", [next(objects, 0) if type(r) is dict else 0 for r in records])
+        lines = iter(found)
+        return array("I", [next(lines, 0) if type(r) is dict else 0 for r in records])
     return array("I", found)
 
 
@@ -239,10 +239,8 @@ def _members_lower_bound(doc: Any, objects: bool | None = None) -> int:
     if type(doc) is not dict:
         return -1
     members = len(doc)
-    records = doc.get("records")
-    if objects is None:
-        objects = _all_objects(records)
-    if objects:
+    records: Any = doc.get("records")
+    if objects if objects is not None else _all_objects(records):
         members += sum(map(len, records))
     return members
 
