@@ -119,7 +119,8 @@ def record_lines_flat(data: bytes, records: Sequence[Any], *, objects: bool | No
         return None  # the first record does not start its line
     if data.count(b"{") != count + 1:
         return None  # nested objects, or braces in strings
-    at_indent = re.compile(b"\n" + re.escape(data[line_start + 1 : first]) + b"\\{")
+    # (The empty group: findall then lists the one empty bytes object, not a new 2-byte object per record.)
+    at_indent = re.compile(b"\n" + re.escape(data[line_start + 1 : first]) + b"\\{()")
     line = data.count(b"\n", 0, first) + 1
     last = data.rfind(b"{")  # the last record's: the envelope's is the first
     # One record a line (the usual export): as many newlines from the first record to the last as
