@@ -178,6 +178,26 @@ def test_the_flat_path_agrees_with_the_bracket_scan(records: list[dict[str, obje
             assert list(flat) == record_lines(data), name
 
 
+def test_one_record_a_line_is_a_range_and_anything_else_a_table() -> None:
+    """The usual export costs no memory per record (a ``range``); records on lines that are not consecutive
+    (a blank line, a record over two lines) get a table of their lines, never a ``range`` that would be wrong."""
+    import orjson
+
+    from capcheck.builtins.loaders.jsonfile import record_lines_flat
+
+    records: list[dict[str, object]] = [{"id": f"R-{i}", "n": i} for i in range(5)]
+    per_line = _layouts(records)["one-record-per-line"]
+    flat = record_lines_flat(per_line, records)
+    assert isinstance(flat, range) and list(flat) == record_lines(per_line) == [2, 3, 4, 5, 6]
+    for data in (
+        per_line.replace(b'{"id":"R-3"', b'\n{"id":"R-3"'),  # a blank line before the fourth record
+        per_line.replace(b'"n":2}', b'\n"n":2}'),  # the third record over two lines: as many newlines, one less brace
+    ):
+        lines = record_lines_flat(data, orjson.loads(data)["records"], objects=True)
+        assert lines is not None and not isinstance(lines, range)
+        assert list(lines) == record_lines(data)
+
+
 @pytest.mark.parametrize(
     "data",
     [

@@ -100,16 +100,17 @@ def _id_token(record_id: str) -> bytes:
     return orjson.dumps(record_id)
 
 
-def record_lines_flat(data: bytes, records: Sequence[Any]) -> Sequence[int] | None:
+def record_lines_flat(data: bytes, records: Sequence[Any], *, objects: bool | None = None) -> Sequence[int] | None:
     """The fastest path: the lines of the records when they are flat objects each starting its own line.
 
     When the file holds as many ``{`` as the envelope and the records (every record an object), no
     other object exists and no string holds a brace, so every ``{`` at the start of a line (after
     the first record's indent) is a record's, in order: no record needs to be found by its id. Each
     step runs at C speed; anything else returns None and :func:`record_lines_by_layout` decides.
+    ``objects`` says whether every record is a ``dict`` when the caller knows (None: find out).
     """
     count = len(records)
-    if not count or countOf(map(type, records), dict) != count:
+    if not count or not (countOf(map(type, records), dict) == count if objects is None else objects):
         return None
     envelope = data.find(b"{")
     first = data.find(b"{", envelope + 1)
@@ -118,19 +119,24 @@ def record_lines_flat(data: bytes, records: Sequence[Any]) -> Sequence[int] | No
         return None  # the first record does not start its line
     if data.count(b"{") != count + 1:
         return None  # nested objects, or braces in strings
-    at_indent = re.compile(b"\n" + re.escape(data[line_start + 1 : first]) + b"\\{")
+    # (The empty group: findall then lists the one empty bytes object, not a new 2-byte object per record.)
+    at_indent = re.compile(b"\n" + re.escape(data[line_start + 1 : first]) + b"\\{()")
+    line = data.count(b"\n", 0, first) + 1
+    last = data.rfind(b"{")  # the last record's: the envelope's is the first
+    # One record a line (the usual export): as many newlines from the first record to the last as
+    # records after the first, each followed by a record's brace. Counted, no position kept.
+    if data.count(b"\n", first, last) == count - 1 and len(at_indent.findall(data, first, last + 1)) == count - 1:
+        return range(line, line + count)
     starts = list(map(re.Match.end, at_indent.finditer(data, line_start)))
     if len(starts) != count:
         return None  # some records share a line
-    line = data.count(b"\n", 0, first) + 1
-    if data.count(b"\n", first, starts[-1]) == count - 1:
-        return range(line, line + count)  # one record a line: the usual export
     return array("I", accumulate(map(data.count, repeat(b"\n"), starts, starts[1:]), initial=line))
 
 
-def _line_table(data: bytes, doc: Any) -> Sequence[int]:
+def _line_table(data: bytes, doc: Any, objects: bool | None = None) -> Sequence[int]:
     """The line of each record (0 for a record that is not an object, which has none), made while the
-    file is loaded so that its bytes are not kept: findings need the lines of most records anyway."""
+    file is loaded so that its bytes are not kept: findings need the lines of most records anyway.
+    ``objects``: whether every record is a ``dict``, when the caller knows."""
     records = doc.get("records") if isinstance(doc, dict) else None
     if not isinstance(records, list):
         return ()
@@ -138,7 +144,7 @@ def _line_table(data: bytes, doc: Any) -> Sequence[int]:
     if data.find(b"\n", envelope, data.rfind(b"}")) < 0:  # one line: every record on it
         line = data.count(b"\n", 0, envelope) + 1
         return array("I", [line if type(r) is dict else 0 for r in records])
-    table = record_lines_flat(data, records)
+    table = record_lines_flat(data, records, objects=objects)
     if table is not None:
         return table
     fast = record_lines_by_layout(data, records)
@@ -148,8 +154,8 @@ def _line_table(data: bytes, doc: Any) -> Sequence[int]:
     # has no line, and must not shift the lines of the records after it.
     found = record_lines(data)
     if any(type(r) is not dict for r in records):
-        objects = iter(found)
-        return array("I", [next(objects, 0) if type(r) is dict else 0 for r in records])
+        lines = iter(found)
+        return array("I", [next(lines, 0) if type(r) is dict else 0 for r in records])
     return array("I", found)
 
 
@@ -183,7 +189,7 @@ _RECORD_POINTER = re.compile(r"^/records/(\d+)(?:/|$)")
 _JSON_MAX_DEPTH = 1024
 
 
-def _refuse_duplicate_keys(source: SourceFile, data: bytes, doc: Any) -> None:
+def _refuse_duplicate_keys(source: SourceFile, data: bytes, doc: Any, objects: bool | None = None) -> None:
     """Raise for a key that appears twice in one object (orjson keeps the last one silently).
 
     Every member of an object in the file has exactly one colon outside strings, right after its
@@ -204,7 +210,7 @@ def _refuse_duplicate_keys(source: SourceFile, data: bytes, doc: Any) -> None:
     where it is.
     """
     colons = data.count(b":")
-    members = _members_lower_bound(doc)
+    members = _members_lower_bound(doc, objects)
     if colons == members or colons - len(_COLON_IN_STRING.findall(data)) == members:
         return
     try:
@@ -227,16 +233,22 @@ def _refuse_duplicate_keys(source: SourceFile, data: bytes, doc: Any) -> None:
         raise
 
 
-def _members_lower_bound(doc: Any) -> int:
+def _members_lower_bound(doc: Any, objects: bool | None = None) -> int:
     """A lower bound of the members of the parsed document: its top level's and its records' (when
-    every record is an object), at C speed; objects nested deeper are not counted (-1: not an object)."""
+    every record is an object: ``objects``, found out when None), at C speed; objects nested deeper are
+    not counted (-1: not an object)."""
     if type(doc) is not dict:
         return -1
     members = len(doc)
-    records = doc.get("records")
-    if type(records) is list and countOf(map(type, records), dict) == len(records):
+    records: Any = doc.get("records")
+    if objects if objects is not None else _all_objects(records):
         members += sum(map(len, records))
     return members
+
+
+def _all_objects(records: Any) -> bool:
+    """Whether ``records`` is a list of ``dict`` only (at C speed; asked once per file)."""
+    return type(records) is list and countOf(map(type, records), dict) == len(records)
 
 
 def load_json(source: SourceFile, context: LoadContext) -> Sequence[Document]:
@@ -253,9 +265,10 @@ def load_json(source: SourceFile, context: LoadContext) -> Sequence[Document]:
         line = data.count(b"\n", 0, exc.pos) + 1 if exc.pos is not None else None
         cause = str(exc.msg).split(": line ")[0]
         raise source.fail(f"malformed JSON: {cause}", line=line) from None
-    _refuse_duplicate_keys(source, data, doc)
+    objects = _all_objects(doc.get("records")) if type(doc) is dict else False
+    _refuse_duplicate_keys(source, data, doc, objects)
 
-    table = _line_table(data, doc)
+    table = _line_table(data, doc, objects)
 
     def locate(index: int) -> int | None:
         return (table[index] or None) if index < len(table) else None
