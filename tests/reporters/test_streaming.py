@@ -155,7 +155,8 @@ def _evidence() -> Any:
 def _lazy(base: RunResult, v: list[str], statuses: list[int]) -> RunResult:
     """``base`` with the findings of three generated rules (three areas, three severities): their
     messages, record ids and groups are ``v``'s hostile values, their statuses ``statuses`` (their
-    titles and fixes are hostile too, but fixed: rule metadata refuses a lone surrogate)."""
+    titles and fixes are hostile too, but fixed: rule metadata refuses a lone surrogate; a title's
+    colon, comma, semicolon and bracket end a CI property unless escaped)."""
     evidence = _evidence()
     records = [r["id"] for r in evidence.records("supplier-contracts")]
     # A lone surrogate names no finding: the fingerprint (UTF-8) refuses one in a record id or group.
@@ -172,7 +173,7 @@ def _lazy(base: RunResult, v: list[str], statuses: list[int]) -> RunResult:
         return outcomes
 
     rules = [
-        rule(id=f"{area}-99{n}", area=area, title=f"Generated <b>|{n}`\x1b[2J", severity=severity,
+        rule(id=f"{area}-99{n}", area=area, title=f"Generated <b>|{n}`\x1b[2J: a, b; c]", severity=severity,
              kinds=["supplier-contracts"], description="d", rationale="r", remediation="fix &amp; \u202e it. Then")(
             check(n))
         for n, (area, severity) in enumerate([("COMM", "high"), ("GOV", "low"), ("INFRA", "critical")])
