@@ -111,10 +111,11 @@ def _scorecard(request: pytest.FixtureRequest) -> RunResult:
 
 
 def _empty(request: pytest.FixtureRequest) -> RunResult:
-    """No findings, rules or evidence at all: ``empty_result``."""
+    """No findings, rules or evidence at all (``empty_result``), under the scorecard of the fixture evidence
+    over every rule: areas scored from their criteria (a selection of rules would leave them incomplete)."""
     from capcheck.core.models import Summary
 
-    return dataclasses.replace(_fixture(), findings=(), summary=Summary(), rules=(), evidence=())
+    return dataclasses.replace(_fixture(()), findings=(), summary=Summary(), rules=(), evidence=())
 
 
 #: Eight values holding every hostile piece the property tests mix (terminal, CI, Markdown, HTML, XML,
@@ -201,7 +202,7 @@ CASES = [
     Case("governed", _governed),
     Case("governed-compact", _governed, COMPACT, _READ),
     Case("governed-debug", _governed, DEBUG, _READ),
-    Case("scorecard", _scorecard, formats=("text", "markdown", "html", "json", "sarif")),
+    Case("scorecard", _scorecard, formats=("text", "markdown", "html", "json", "sarif", "junit")),
     Case("scorecard-debug", _scorecard, DEBUG, ("text",)),
     Case("empty", _empty),
     Case("hostile", _hostile),
