@@ -136,9 +136,10 @@ def _lazy(base: RunResult, v: list[str], statuses: list[int]) -> RunResult:
 
     def check(n: int) -> Callable[[Any, Any], Iterator[Outcome]]:
         def outcomes(evidence: Any, ctx: Any) -> Iterator[Outcome]:
+            # One outcome per record or group (the engine makes a second one an error): numbered apart.
             for i, pick in enumerate(statuses):
-                record = records[i % len(records)] if (i + n) % 3 else names[i % len(v)]
-                group = names[(i + 1) % len(v)] if (i + n) % 4 == 0 else None
+                record = records[i] if (i + n) % 3 and i < len(records) else f"{names[i % len(v)]} #{i}"
+                group = f"{names[(i + 1) % len(v)]} #{i}" if (i + n) % 4 == 0 else None
                 status = _STATUSES[(pick + n) % len(_STATUSES)]
                 yield Outcome(status, "supplier-contracts", None if group else record, v[(i + n) % len(v)], group=group)
 
