@@ -153,3 +153,12 @@ def check_args(*paths: str | Path, rules: Sequence[str] = PY_RULES, as_of: str =
 def check_argv() -> Callable[..., list[str]]:
     """:func:`check_args` as a fixture."""
     return check_args
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    """``--update-golden``: rewrite ``tests/reporters/golden/`` from the reporters' output (then review the diff)."""
+    parser.addoption(
+        "--update-golden",
+        action="store_true",
+        help="rewrite the reporters' golden files (tests/reporters/golden/) from their output; review the diff",
+    )

@@ -173,6 +173,13 @@ def test_fit_comment_cuts_lines_and_closes_details_as_a_last_resort() -> None:
     assert "truncated: the report is longer than 2000 characters" in text
 
 
+def test_fit_comment_cuts_by_utf16_units() -> None:
+    """Characters beyond the BMP count twice (GitHub counts UTF-16 units): the cut keeps fewer of them."""
+    text = fit_comment(lambda n: "| \U0001f600 |\n" * 5000, 10, 2000)
+    assert comment_length(text) <= 2000  # 2,055 if cut by code points
+    assert text.endswith("see the full report (`--format json`, `html` or `csv`)._\n")
+
+
 # --- HTML, XML, JSON ------------------------------------------------------------------------------
 
 

@@ -6,8 +6,8 @@ characters, formula prefixes, mentions, headings, fences, ``</script>``, entitie
 them everywhere evidence reaches a report: messages, record ids, groups, file names, pointers,
 waiver fields, loader notes, the baseline, gate messages; for ``diff``, every field of both
 findings documents. Each output must parse in its format, carry no raw control character beyond its
-own line breaks and tabs, hold no live formula cell or ``@mention``, and keep every value on its line
-(the output has exactly as many lines as the same result with harmless values).
+own line breaks and tabs, hold no live formula cell, ``@mention`` or CI command (``##``), and keep every
+value on its line (the output has exactly as many lines as the same result with harmless values).
 """
 
 from __future__ import annotations
@@ -33,7 +33,10 @@ from capcheck.app.diff import diff_documents, render_diff
 from capcheck.app.runner import CheckRequest, run_check
 from capcheck.assessment.baseline import BaselineReport
 from capcheck.assessment.waivers import Waiver, WaiverState
+from capcheck.builtins.reporters.azure import render_azure
 from capcheck.builtins.reporters.csv import COLUMNS, render_csv
+from capcheck.builtins.reporters.github import render_github
+from capcheck.builtins.reporters.gitlab import render_gitlab
 from capcheck.builtins.reporters.html import render_html
 from capcheck.builtins.reporters.json import render_json
 from capcheck.builtins.reporters.junit import render_junit
@@ -290,6 +293,27 @@ def test_html(v: list[str]) -> None:
     assert parser.tags.count("script") == 2 and "img" not in parser.tags and "details" in parser.tags
     assert parser.handlers == []
     text.encode("utf-8")
+
+
+@FUZZ
+@given(v=values)
+def test_ci_logs(v: list[str]) -> None:
+    for render in (render_github, render_azure):
+        text, lines = _same_lines(render, v)
+        assert not _controls(text)
+        assert text.count("\n") == lines  # no value started a line (a command) of its own
+        assert text.count("##") == render(_result(["x"] * 8), OPTIONS).count("##")  # a command anywhere in a line
+
+
+@FUZZ
+@given(v=values)
+def test_gitlab(v: list[str]) -> None:
+    result = _result(v)
+    text = render_gitlab(result, OPTIONS)
+    assert not _controls(text)
+    issues = json.loads(text)
+    assert len(issues) == sum(f.status in (Status.FAIL, Status.ERROR) for f in result.findings)
+    assert len({i["fingerprint"] for i in issues}) == len(issues)
 
 
 # --- diff ---------------------------------------------------------------------------------------
