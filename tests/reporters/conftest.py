@@ -43,7 +43,13 @@ def _not_achieved(ref: str) -> CriterionResult:
     return CriterionResult(ref, "", CriterionStatus.NOT_ACHIEVED, manual=False, rules=(), attestation=None)
 
 
-#: A hand-built scorecard with a hostile title and cap: three scored areas.
+#: A note with every kind of hostile content: markup, a table pipe, Markdown, a mention, control characters
+#: and a spreadsheet formula.
+HOSTILE_NOTE = (
+    '</script><script>alert(1)</script> | *bold* [link](http://evil.example) @org/team \x1b[31m\x07 =HYPERLINK("x")'
+)
+
+#: A hand-built scorecard with a hostile title, cap and note: three scored areas.
 SCORECARD = Scorecard(
     rows=(
         AreaScore("COMM", "Commercial capability", 2, "scored", 0, 0, 0, 0, 0, 0, basis="1 of 4 criteria achieved"),
@@ -64,6 +70,7 @@ SCORECARD = Scorecard(
     ),
     criteria=(),
     organisation=OrganisationReading(record=None),
+    notes=(HOSTILE_NOTE, "the scorecard method is the config's, looser than capcheck's defaults: attestation_days 400"),
 )
 
 
@@ -124,3 +131,9 @@ def hostile_contract_id() -> str:
 def hostile_asset_id() -> str:
     """The hostile asset id (a CSV formula) in the fixture evidence."""
     return HOSTILE_ASSET_ID
+
+
+@pytest.fixture(scope="session")
+def hostile_note() -> str:
+    """The hostile note of the hand-built scorecard (:data:`SCORECARD`)."""
+    return HOSTILE_NOTE

@@ -42,6 +42,9 @@ ROOT = HERE.parents[1]
 GOLDEN = HERE / "golden"
 FIXTURES = HERE / "fixtures"
 EXAMPLE = ROOT / "examples" / "northgate-health-digital" / "evidence"
+#: The fixtures' rule module, relative to the repository root (where the cases run): its path is in the reports
+#: (a rule's source, the scorecard's note on rules from outside the pack), the same in every checkout.
+PLUGIN = (FIXTURES / "raising_rules.py").relative_to(ROOT)
 AS_OF = date(2026, 11, 25)
 
 #: What a golden file shows for capcheck's version (the tool's, and a built-in rule's source).
@@ -90,13 +93,13 @@ def _fixture(select: tuple[str, ...] = FIXTURE_RULES, **kwargs: Any) -> RunResul
 
 def _full(request: pytest.FixtureRequest) -> RunResult:
     """Every status (error, fail, skip, pass), passes listed: the ``full_result`` fixture."""
-    plugin = str(FIXTURES / "raising_rules.py")
+    plugin = str(PLUGIN)
     return _fixture((*FIXTURE_RULES, "DATA-901"), plugins=(plugin,), include_passed=True)
 
 
 def _full_every_rule(request: pytest.FixtureRequest) -> RunResult:
     """:func:`_full` with every rule, as the ``full_result`` fixture: most skip, for want of their evidence."""
-    return _fixture((), plugins=(str(FIXTURES / "raising_rules.py"),), include_passed=True)
+    return _fixture((), plugins=(str(PLUGIN),), include_passed=True)
 
 
 def _governed(request: pytest.FixtureRequest) -> RunResult:
@@ -322,6 +325,14 @@ def test_every_golden_file_belongs_to_a_case(request: pytest.FixtureRequest) -> 
             d.rmdir()
         return
     assert not stale, f"golden files no case writes (delete them with --update-golden): {stale}"
+
+
+def test_no_golden_file_holds_the_checkout_path() -> None:
+    """A golden file holds no absolute path of the checkout it was written in: it would differ in every other."""
+    held = sorted(
+        str(p.relative_to(ROOT)) for p in GOLDEN.rglob("*") if p.is_file() and str(ROOT).encode() in p.read_bytes()
+    )
+    assert not held, f"golden files holding {ROOT}: {held}"
 
 
 def test_every_reporter_has_a_golden_file() -> None:

@@ -17,6 +17,7 @@ from typing import Any
 import pytest
 
 from capcheck.builtins.reporters.html import MAX_ROWS, render_html
+from capcheck.builtins.reporters.text import render_text
 from capcheck.core.escaping.controls import reveal
 from capcheck.core.escaping.html import esc
 from capcheck.core.models import Finding, RunResult
@@ -231,6 +232,29 @@ def test_scorecard_chart(scorecard_result: RunResult, options: RenderOptions) ->
     page = _parse(text)
     bars = [a for t, a in page.tags if t == "rect" and a.get("class") == "b-level"]
     assert len(bars) == 3
+
+
+def test_scorecard_notes_are_shown_escaped_in_the_text_reports_order(
+    scorecard_result: RunResult, options: RenderOptions, hostile_note: str
+) -> None:
+    assert scorecard_result.scorecard is not None
+    notes = ("the second note, shown first", *scorecard_result.scorecard.notes, "a note shown last")
+    assert hostile_note in notes
+    result = dataclasses.replace(
+        scorecard_result, scorecard=dataclasses.replace(scorecard_result.scorecard, notes=notes)
+    )
+    text = render_html(result, options)
+    assert f'<p class="note">Note: {esc(hostile_note)}</p>' in text
+    assert "<script>alert(1)" not in text and "</script><script>" not in text
+    assert text.count("<script") == 2 and text.count("</script>") == 2  # the code and the data block
+    assert "\x07" not in text and "\x1b" not in text
+    page = _parse(text)
+    shown = [t.removeprefix("Note: ") for t in page.text if t.startswith("Note: ")]
+    assert shown == [reveal(n, keep="\t\n") for n in notes]  # the text a reader sees: each note, in order
+    said = [line.removeprefix("  Note: ") for line in render_text(result, options).splitlines() if "Note: " in line]
+    assert said == shown  # the text report's wording and order
+    section = text[text.index('<section id="chart">') :]
+    assert section.index("Note: ") < section.index("</section>")  # in the scorecard's section
 
 
 def test_row_cap(default_result: RunResult, options: RenderOptions, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -1,4 +1,4 @@
-"""The Markdown reporter: headline, tables, scorecard, capped failures, escaped evidence."""
+"""The Markdown reporter: headline, tables, scorecard and its notes, capped failures, escaped evidence."""
 
 from __future__ import annotations
 
@@ -8,7 +8,9 @@ import re
 import pytest
 
 from capcheck.builtins.reporters.markdown import MAX_FIXED, MAX_LISTED, render_markdown
-from capcheck.core.escaping.markdown import COMMENT_LIMIT
+from capcheck.builtins.reporters.text import render_text
+from capcheck.core.escaping.markdown import COMMENT_LIMIT, md_escape
+from capcheck.core.escaping.terminal import terminal
 from capcheck.core.models import EvidenceRef, Finding, RunResult, Severity, Status, Summary
 from capcheck.core.reporting import RenderOptions
 
@@ -254,3 +256,55 @@ def test_report_stays_under_the_markdown_limit(default_result: RunResult, option
     assert f"truncated: {MAX_LISTED - listed} more findings, see the full report" in text
     small = render_markdown(result, dataclasses.replace(options, markdown_limit=20_000))
     assert len(small) <= 20_000 and "truncated: " in small
+
+
+def _notes_listed(text: str) -> list[str]:
+    """The items of the Markdown report's "Notes" list."""
+    lines = text.splitlines()
+    start = lines.index("**Notes:**") + 2
+    end = lines.index("", start)
+    return [line.removeprefix("- ") for line in lines[start:end]]
+
+
+def test_scorecard_notes_are_listed_escaped_in_the_text_reports_order(
+    scorecard_result: RunResult, options: RenderOptions, hostile_note: str
+) -> None:
+    assert scorecard_result.scorecard is not None
+    notes = ("the second note, listed first", *scorecard_result.scorecard.notes, "a note listed last")
+    result = dataclasses.replace(
+        scorecard_result, scorecard=dataclasses.replace(scorecard_result.scorecard, notes=notes)
+    )
+    text = render_markdown(result, options)
+    assert _notes_listed(text) == [md_escape(n) for n in notes]
+    said = [line.removeprefix("  Note: ") for line in render_text(result, options).splitlines() if "Note: " in line]
+    assert said == [terminal(n) for n in notes]  # the text report's wording and order
+    assert text.index("| INFRA IT infrastructure") < text.index("**Notes:**")  # under the scorecard table
+    assert hostile_note in notes
+    hostile = md_escape(hostile_note)
+    assert "&lt;/script&gt;&lt;script&gt;" in hostile and "\\*bold\\*" in hostile and "\\[link\\]" in hostile
+    assert "@\u200borg" in hostile and not _UNESCAPED_PIPE.search(hostile)
+    assert "<script" not in text and "\x1b" not in text and "\x07" not in text and "\u241b" in text
+
+
+def test_scorecard_notes_count_toward_the_limit_and_what_is_cut_is_said(
+    scorecard_result: RunResult, options: RenderOptions
+) -> None:
+    assert scorecard_result.scorecard is not None
+    notes = tuple(
+        f"note {i:03}: " + "the declared estate understates the register " * 8 for i in range(MAX_LISTED + 10)
+    )
+    result = dataclasses.replace(
+        scorecard_result, scorecard=dataclasses.replace(scorecard_result.scorecard, notes=notes)
+    )
+    unlimited = render_markdown(result, dataclasses.replace(options, markdown_limit=0))
+    listed = _notes_listed(unlimited)
+    assert listed[:-1] == [md_escape(n) for n in notes[:MAX_LISTED]]
+    assert listed[-1].startswith("\u2026 truncated: 10 more notes, see the full report")
+    limit = 10_000
+    assert len(unlimited) > limit
+    text = render_markdown(result, dataclasses.replace(options, markdown_limit=limit))
+    assert len(text) <= limit
+    listed = _notes_listed(text)
+    shown = len(listed) - 1
+    assert 0 < shown < MAX_LISTED and listed[:-1] == [md_escape(n) for n in notes[:shown]]
+    assert listed[-1].startswith(f"\u2026 truncated: {len(notes) - shown} more notes, see the full report")

@@ -2,9 +2,10 @@
 
 No external scripts, fonts, stylesheets or images: the CSS and a small vanilla script are inline,
 and a Content-Security-Policy allows exactly those two (by hash) and nothing remote. The page has
-summary cards, a per-area chart (the scorecard when one was computed, else counts by status as
-inline SVG), a findings table listing the most important first (:data:`~capcheck.core.reporting.ATTENTION`,
-then severity, then the findings' order), filterable by status, severity, area and rule plus a free-text search,
+summary cards, a per-area chart (the scorecard when one was computed, with why each level and the
+scorecard's notes, else counts by status as inline SVG), a findings table listing the most important
+first (:data:`~capcheck.core.reporting.ATTENTION`, then severity, then the findings' order), filterable
+by status, severity, area and rule plus a free-text search,
 sortable by column (filters and sort live in the URL fragment, e.g. ``report.html#status=fail&area=COMM``,
 so a view can be bookmarked or shared), the governed waivers with their states and the baseline summary
 (when the run used them), the evidence manifest and the rules that ran. A waived finding's row
@@ -501,7 +502,8 @@ def _area_chart(result: RunResult) -> str:
 
 
 def _scorecard_why(card: Scorecard) -> str:
-    """Why each area has its level (binding cap or basis), organisation flags and the profile's gaps."""
+    """Why each area has its level (binding cap or basis), organisation flags, the scorecard's notes (as the
+    text report words and orders them) and the profile's gaps."""
     items = "".join(
         f"<li><strong>{esc(r.area)}</strong> {esc(r.name)}: {esc(r.cap or r.basis)}</li>"
         for r in card.rows
@@ -510,6 +512,7 @@ def _scorecard_why(card: Scorecard) -> str:
     out = f'<ul class="why">{items}</ul>'
     flags = card.organisation.flags
     out += "".join(f'<p class="note">Organisation: {esc(f)} (caps every area at 2)</p>' for f in flags)
+    out += "".join(f'<p class="note">Note: {esc(n)}</p>' for n in card.notes)
     org_type = card.organisation.type
     if org_type:
         gaps = card.gaps

@@ -1,7 +1,7 @@
 """The built-in Markdown reporter: a pull-request comment or GitHub job summary.
 
 GitHub-flavoured Markdown: a headline result, a status-by-severity table, a per-area table, the
-scorecard (when a scorecard has been computed), the waivers that need attention (expiring, unused,
+scorecard (when a scorecard has been computed) with its notes, the waivers that need attention (expiring, unused,
 expired) and the baseline's matched / new / fixed counts, then the failures and errors most important
 first (errors, then failures from critical to info, each by area in the review's order), capped at
 :data:`MAX_LISTED` with what was left out counted by severity. Waived and baselined failures are
@@ -12,7 +12,7 @@ Evidence values (record ids, groups, messages) are untrusted:
 one line (so they cannot break a table), reveals control characters and stops ``@mentions``. The
 whole report stays under ``RenderOptions.markdown_limit`` characters (``--markdown-limit``, default
 65,000 against GitHub's 65,536): lists are shortened until it fits, each ending with a
-"truncated: N more findings, see the full report" line.
+"truncated: N more findings, see the full report" line (the scorecard's notes: "N more notes").
 """
 
 from __future__ import annotations
@@ -142,7 +142,9 @@ def _area_table(result: RunResult) -> list[str]:
 _CRITERIA_KEYS = ("achieved", "partially-achieved", "not-achieved", "not-assessed")
 
 
-def _scorecard(result: RunResult) -> list[str]:
+def _scorecard(result: RunResult, most: int) -> list[str]:
+    """The scorecard table, then the organisation's flags, the scorecard's notes (at most ``most``, as the
+    text report words and orders them) and the profile's verdict and gaps."""
     rows = scorecard_rows(result)
     if not rows:
         return []
@@ -174,6 +176,7 @@ def _scorecard(result: RunResult) -> list[str]:
     lines += [""] + [
         f"- **Organisation:** {md_escape(f, MAX_MESSAGE)} (caps every area at 2)" for f in card.organisation.flags
     ]
+    lines += _notes(card.notes, most, blank=bool(lines[-1]))
     org_type = card.organisation.type
     if org_type:
         gaps = card.gaps
@@ -187,6 +190,20 @@ def _scorecard(result: RunResult) -> list[str]:
                     f"| {md_escape(g.ref, 60)} | {md_escape(g.title, 120)} | {md_escape(expected, 30)} "
                     f"| {md_escape(g.status.value, 30)} | {md_escape(', '.join(g.areas), 120)} |"
                 )
+    return lines
+
+
+def _notes(notes: Sequence[str], most: int, blank: bool) -> list[str]:
+    """The scorecard's notes (what an auditor must see beside the levels) as a list of at most ``most``,
+    what was left out counted; ``blank`` puts a blank line before it."""
+    if not notes:
+        return []
+    lines = [*([""] if blank else []), "**Notes:**", "", *(f"- {md_escape(n)}" for n in notes[:most])]
+    if len(notes) > most:
+        lines.append(
+            f"- \u2026 truncated: {plural(len(notes) - most, 'more note')}, see the full report (`--format json`, "
+            "`text` or `html`)."
+        )
     return lines
 
 
@@ -522,7 +539,7 @@ def _render(result: RunResult, listed: _Listed, most: int) -> str:
     areas = _area_table(result)
     if areas:
         lines += ["", "### By capability area", "", *areas]
-    card = _scorecard(result)
+    card = _scorecard(result, most)
     if card:
         lines += ["", "### Scorecard", "", *card]
     criteria = _criteria(result, most)
