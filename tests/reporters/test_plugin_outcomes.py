@@ -122,8 +122,12 @@ def _check_documents(out: Path, listed: int) -> None:
     assert "img" not in tags.tags and tags.handlers == []  # no value made an element or an event handler
 
 
+#: One outcome per record, group or kind as a whole, as a rule gives (two are one error finding: tests/test_engine.py).
+_ROWS = st.lists(_ROW, min_size=1, max_size=4, unique_by=lambda row: (row[1] or "supplier-contracts", row[2], row[5]))
+
+
 @FEW
-@given(rows=st.lists(_ROW, min_size=1, max_size=4), layout=st.sampled_from(LAYOUTS))
+@given(rows=_ROWS, layout=st.sampled_from(LAYOUTS))
 def test_any_outcome_strings_through_every_reporter(tmp_path_factory: pytest.TempPathFactory, rows: list[Any],
                                                     layout: list[str]) -> None:  # fmt: skip
     out = tmp_path_factory.mktemp("out")
