@@ -189,7 +189,9 @@ def test_a_plugin_that_fails_to_import(run_cli, copy_fixture: Callable[..., Path
     [
         (
             "dup_rule_plugin",
-            "rule 'COMM-004' is registered twice: by 'capcheck.builtins.pack' and again by './dup_rule_plugin.py'",
+            "dup_rule_plugin.py:11: rule 'COMM-004' is registered twice: by 'capcheck.builtins.pack' and again by "
+            "'./dup_rule_plugin.py': the id is one of capcheck's built-in rules; put the plugin's namespace first, "
+            "e.g. 'dup-rule-plugin.COMM-004' (docs/plugins.md#namespaces)",
         ),
         (
             "dup_kind_plugin",
@@ -234,12 +236,74 @@ def test_a_hook_returning_the_wrong_type(run_cli, workdir: Path) -> None:
 
 
 def test_a_hook_with_a_misspelt_argument_is_refused(run_cli, workdir: Path) -> None:
+    """Located at the hook, saying what to write (pluggy's own message named no line, and its newlines
+    showed as ␊ on one line)."""
     (workdir / "bad_signature.py").write_text(
         "from capcheck import hookimpl\n\n@hookimpl\ndef capcheck_rules(config):\n    return []\n"
+        "\n@hookimpl\ndef capcheck_kinds(registry, flavour=None):\n    return []\n"
     )
     result = run_cli("kinds", "--plugin", "./bad_signature.py")
     assert result.exit_code == 2
-    assert "plugin './bad_signature.py' cannot be registered" in result.stderr
+    assert result.stderr.endswith(
+        "capcheck: plugin error: 2 problems\n"
+        "  bad_signature.py:7: plugin './bad_signature.py': capcheck_kinds(registry) takes 1 argument, but capcheck "
+        "calls every hook with none: define it as capcheck_kinds() (docs/hooks.md)\n"
+        "  bad_signature.py:3: plugin './bad_signature.py': capcheck_rules(config) takes 1 argument, but capcheck "
+        "calls every hook with none: define it as capcheck_rules() (docs/hooks.md)\n"
+    )
+
+
+def test_a_hook_returning_none_is_refused(run_cli, workdir: Path) -> None:
+    """A hook that forgot its ``return`` registered nothing, silently (pluggy drops None): a reporter plugin
+    whose ``--format`` then was not there, or rules that never ran."""
+    (workdir / "no_return.py").write_text(
+        "from capcheck import Reporter, hookimpl\n\n\n@hookimpl\ndef capcheck_reporters():\n"
+        "    [Reporter(name='ours', render=lambda result, options: '')]\n"
+    )
+    result = run_cli("kinds", "--plugin", "./no_return.py")
+    assert result.exit_code == 2
+    assert (
+        "no_return.py:4: plugin './no_return.py': capcheck_reporters() returned None: return a list (an empty one "
+        "registers nothing); is its `return` missing?"
+    ) in result.stderr
+
+
+def test_a_plugin_taking_an_id_of_the_declarative_pack_is_named_and_located(run_cli, workdir: Path) -> None:
+    """A plugin's Python rules are registered before the declarative pack, so the clash was reported as a problem
+    of the pack's own rule file, "again by" the pack; now it names the plugin's rule and a namespace to use."""
+    (workdir / "takes_comm_001.py").write_text(
+        "from capcheck import hookimpl, rule\n\n\n"
+        "@rule(id='COMM-001', title='Taken id here', area='COMM', severity='low', kinds=['supplier-contracts'],\n"
+        "      description='d', rationale='r', remediation='m')\n"
+        "def taken(evidence, ctx):\n    return iter(())\n\n\n"
+        "@hookimpl\ndef capcheck_rules():\n    return [taken]\n"
+    )
+    result = run_cli("rules", "list", "--plugin", "./takes_comm_001.py")
+    assert result.exit_code == 2
+    assert (
+        "  takes_comm_001.py:4: rule 'COMM-001' is registered twice: by 'capcheck.builtins.declarative.toml_format' "
+        "and again by './takes_comm_001.py': the id is one of capcheck's built-in rules; put the plugin's namespace "
+        "first, e.g. 'takes-comm-001.COMM-001' (docs/plugins.md#namespaces)\n"
+    ) in result.stderr
+    assert "COMM-001.toml" not in result.stderr
+
+
+def test_a_plugin_rule_folder_taking_a_built_in_id_is_located_at_its_file(run_cli, workdir: Path) -> None:
+    pack = workdir / "ours" / "rules"
+    pack.mkdir(parents=True)
+    (workdir / "ours" / "__init__.py").write_text(
+        "from pathlib import Path\n\nfrom capcheck import hookimpl\n\n\n@hookimpl\ndef capcheck_rule_paths():\n"
+        "    return [Path(__file__).with_name('rules')]\n"
+    )
+    builtin = Path(__file__).parent.parent / "rules" / "COMM" / "COMM-001.toml"
+    (pack / "COMM-001.toml").write_bytes(builtin.read_bytes())
+    result = run_cli("rules", "list", "--plugin", "./ours/")
+    assert result.exit_code == 2
+    assert (
+        "  ours/rules/COMM-001.toml: rule 'COMM-001' is registered twice: by "
+        "'capcheck.builtins.declarative.toml_format' and again by './ours/': the id is one of capcheck's built-in "
+        "rules; put the plugin's namespace first, e.g. 'ours.COMM-001' (docs/plugins.md#namespaces)\n"
+    ) in result.stderr
 
 
 def test_a_plugin_listed_in_the_config(run_cli, copy_fixture: Callable[..., Path], workdir: Path) -> None:
