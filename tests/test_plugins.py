@@ -545,15 +545,61 @@ def test_a_loader_that_raises_is_named_with_the_file(run_cli, copy_fixture: Call
     assert "internal error" not in result.stderr
 
 
-def test_a_kind_whose_schema_does_not_compile_is_a_plugin_error(
+def test_a_loader_returning_something_else_is_named_not_the_enricher_after_it(
     run_cli, copy_fixture: Callable[..., Path], workdir: Path
 ) -> None:
+    """A loader returning a dict was iterated as its keys, and the first enricher failed on a str: the built-in
+    'dspt-status-text' enricher was named for the plugin's bug."""
     copy_fixture("plugins/buggy_loader_plugin.py")
-    (workdir / "risk-log.json").write_text('{"kind": "risk-log", "records": [{"id": "R-1"}]}')
-    result = run_cli("check", "risk-log.json", "--plugin", "./buggy_loader_plugin.py")
+    (workdir / "assets.ledger").write_text("anything")
+    result = run_cli("check", "assets.ledger", "--plugin", "./buggy_loader_plugin.py")
     assert result.exit_code == 2
-    assert "plugin error" in result.stderr
-    assert "the schema of evidence kind 'risk-log' does not compile" in result.stderr
+    assert ("  assets.ledger: the 'ledger' loader returned a dict, not a list of Document values\n") in result.stderr
+    assert "enricher" not in result.stderr
+
+
+def test_a_kind_whose_schema_does_not_compile_is_refused_by_every_command(
+    run_cli, copy_fixture: Callable[..., Path], workdir: Path
+) -> None:
+    """Refused when registered, located at the pattern; it was refused only when evidence of the kind was checked,
+    with the validator's multi-line message on one line and no pointer."""
+    copy_fixture("plugins/uncompiled_kind_plugin.py")
+    (workdir / "risk-log.json").write_text('{"kind": "risk-log", "records": [{"id": "R-1"}]}')
+    for args in (["check", "risk-log.json"], ["kinds"], ["rules", "list"]):
+        result = run_cli(*args, "--plugin", "./uncompiled_kind_plugin.py")
+        assert result.exit_code == 2, args
+        assert result.stderr.endswith(
+            "capcheck: plugin error: 1 problem\n  plugin './uncompiled_kind_plugin.py': evidence kind 'risk-log': "
+            'schema /properties/id/pattern: does not compile: "(" is not a "regex"\n'
+        ), args
+
+
+def test_a_config_field_whose_schema_does_not_compile_names_the_config(run_cli, workdir: Path) -> None:
+    (workdir / "capcheck.toml").write_text(
+        '[kinds.it-assets]\nfields = { site = { type = "string", pattern = "a(" } }\n'
+    )
+    result = run_cli("kinds")
+    assert result.exit_code == 2
+    assert (
+        "  config capcheck.toml: extension of evidence kind 'it-assets': field 'site': "
+        'schema /properties/site/pattern: does not compile: "a(" is not a "regex"\n'
+    ) in result.stderr
+
+
+def test_a_kind_schema_file_that_is_not_json_is_named_with_its_line(run_cli, workdir: Path) -> None:
+    """It was the hook's exception: 'failed in capcheck_kinds(): JSONDecodeError: ... line 2 column 13', no file."""
+    (workdir / "ours" / "kinds").mkdir(parents=True)
+    (workdir / "ours" / "kinds" / "ours.log.schema.json").write_text('{"type": "object",\n "properties": {,}}\n')
+    (workdir / "ours" / "__init__.py").write_text(
+        "from pathlib import Path\n\nfrom capcheck import EvidenceKind, hookimpl\n\n\n@hookimpl\n"
+        "def capcheck_kinds():\n    return [EvidenceKind.from_file(p) for p in Path(__file__).parent.glob('kinds/*')]\n"
+    )
+    result = run_cli("kinds", "--plugin", "./ours/")
+    assert result.exit_code == 2
+    assert result.stderr.endswith(
+        "  ours/kinds/ours.log.schema.json:2: evidence kind 'ours.log': not JSON: Expecting property name enclosed "
+        "in double quotes (column 17)\n"
+    )
 
 
 def test_a_rule_format_that_raises_is_named_with_the_file(run_cli, workdir: Path) -> None:

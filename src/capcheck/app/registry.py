@@ -24,7 +24,7 @@ from capcheck.app.plugins import PluginInfo, where_defined
 from capcheck.builtins.declarative import CompileContext, RuleFormat
 from capcheck.core.errors import CapcheckError, PluginError, Problem, RuleFileError
 from capcheck.core.ids import RESERVED_NAMESPACE, namespace_of, suggest_namespace
-from capcheck.core.kinds import EvidenceKind, KindExtension, extend_kinds, kind_problems
+from capcheck.core.kinds import EvidenceKind, KindExtension, compile_problems, extend_kinds, kind_problems
 from capcheck.core.loading import Enricher, Loader
 from capcheck.core.models import Area, Framework, RuleSource, display_path
 from capcheck.core.reporting import Reporter
@@ -184,6 +184,12 @@ def build_registry(
         for kind in reg.kinds.values():
             for name, owner in kind.extended_by.items():
                 reg.owners[("kind field", f"{kind.id}.{name}")] = owner
+    for kind in reg.kinds.values():  # a third party's schema, or one it extended, must compile
+        owner = reg.owners[("evidence kind", kind.id)]
+        if kind.extended_by or (owner in infos and infos[owner].origin != "builtin"):
+            kind_errors.extend(compile_problems(kind, owner))
+    if kind_errors:
+        raise PluginError(kind_errors)
     content: dict[str, Loader] = {}
     for owner, loader in _collect(pm, "capcheck_loaders", Loader):
         if loader.claims is not None:  # by content: it shares its extensions with their own loaders

@@ -58,14 +58,31 @@ class EvidenceKind:
 
     @classmethod
     def from_file(cls, path: Path) -> EvidenceKind:
-        """Read a kind from ``<kind-id>.schema.json`` (the id is the file name's first part)."""
-        with path.open("rb") as fh:
-            schema = json.load(fh)
+        """Read a kind from ``<kind-id>.schema.json`` (the id is the file name's first part).
+
+        :raises PluginError: the file cannot be read or is not JSON (its path, and the line where it breaks).
+        """
+        try:
+            with path.open("rb") as fh:
+                schema = json.load(fh)
+        except (OSError, ValueError) as exc:  # a plugin's schema file: named here, not as its hook's exception
+            from capcheck.core.errors import PluginError
+            from capcheck.core.models import display_path
+
+            line = getattr(exc, "lineno", None)
+            what = f"evidence kind {path.name.removesuffix('.schema.json')!r}: "
+            cause = what + (
+                f"not JSON: {exc.msg} (column {exc.colno})"
+                if isinstance(exc, json.JSONDecodeError)
+                else f"cannot read its schema: {type(exc).__name__}: {getattr(exc, 'strerror', None) or exc}"
+            )
+            raise PluginError(Problem(cause, path=display_path(path), line=line)) from None
         kind_id = path.name.removesuffix(".schema.json")
+        described = schema if isinstance(schema, dict) else {}  # not an object: kind_problems says so
         return cls(
             id=kind_id,
-            title=str(schema.get("title", kind_id)),
-            description=str(schema.get("description", "")),
+            title=str(described.get("title", kind_id)),
+            description=str(described.get("description", "")),
             schema=schema,
             schema_file=str(path),
         )
@@ -221,6 +238,30 @@ def kind_problems(kind: EvidenceKind, owner: str) -> list[Problem]:
         )
         return problems
     return problems + _schema_problems(kind.schema, where, kind.schema_file)
+
+
+def compile_problems(kind: EvidenceKind, owner: str) -> list[Problem]:
+    """Whether a kind's schema compiles: one can pass the meta-schema and still not compile (a ``pattern``
+    that is no regular expression). Checked when a plugin or a config registers or extends a kind, so every
+    command says so, not only the first check of its evidence; the compiled validator is kept for that check.
+    A problem in a field an extension added names the extension's owner, else the kind's (``owner``)."""
+    try:
+        kind.records_validator  # noqa: B018  (compiled for its errors; cached on the kind for validation)
+    except Exception as exc:  # jsonschema-rs's ValidationError, or anything a plugin's odd schema raises
+        parts = [str(p) for p in getattr(exc, "instance_path", None) or ()]
+        parts = parts[1:] if parts[:1] == ["items"] else parts  # the validator wraps the kind's schema in items
+        pointer = "".join("/" + part.replace("~", "~0").replace("/", "~1") for part in parts)
+        message = getattr(exc, "message", None)
+        cause = (message if isinstance(message, str) else f"{type(exc).__name__}: {exc}").splitlines()[0]
+        added_by = kind.extended_by.get(parts[1]) if parts[:1] == ["properties"] and len(parts) > 1 else None
+        if added_by is not None:
+            where = f"{_who(added_by)}: extension of evidence kind {kind.id!r}: field {parts[1]!r}"
+            return [Problem(f"{where}: schema {pointer}: does not compile: {cause}")]
+        where = f"{_who(owner)}: evidence kind {kind.id!r}"
+        if kind.schema_file is not None:
+            return [Problem(f"{where}: the schema does not compile: {cause}", path=kind.schema_file, pointer=pointer)]
+        return [Problem(f"{where}: schema {pointer or '/'}: does not compile: {cause}")]
+    return []
 
 
 def _schema_problems(schema: Mapping[str, Any], where: str, schema_file: str | None) -> list[Problem]:
