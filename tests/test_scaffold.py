@@ -190,7 +190,7 @@ def test_a_new_plugin_is_a_package_whose_tests_pass_straight_away(run_cli, workd
         timeout=300,
     )
     assert tests.returncode == 0, tests.stdout[-3000:] + tests.stderr[-2000:]
-    assert "3 passed" in tests.stdout
+    assert "4 passed" in tests.stdout  # the cases, the every-rule-has-cases test, and capcheck_run on the rule
     # the plugin loads by its module name and registers its namespaced kind and rules
     sys.path.insert(0, str(root / "src"))
     try:
