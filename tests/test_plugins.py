@@ -466,7 +466,8 @@ def test_an_entry_point_that_fails_to_import_names_its_distribution(run_cli, ins
     assert result.exit_code == 2
     assert (
         "plugin 'testplugin' (entry point 'capcheck_testplugin' from capcheck-testplugin 0.1) failed to import: "
-        "ImportError: needs libfoo"
+        "ImportError: needs libfoo (every command loads installed plugins: fix or uninstall capcheck-testplugin, or "
+        "run 'capcheck --no-plugin-autoload COMMAND' to load none)\n"
     ) in result.stderr
     assert "Traceback" not in result.stderr
 

@@ -307,7 +307,9 @@ def build_plugin_manager(
                     Problem(
                         f"plugin {ep.name!r} (entry point {ep.value!r}"
                         f"{f' from {dist.name} {dist.version}' if dist else ''}) failed to import: "
-                        f"{type(exc).__name__}: {exc}"
+                        f"{type(exc).__name__}: {exc} (every command loads installed plugins: fix or uninstall "
+                        f"{dist.name if dist else 'its distribution'}, or run 'capcheck --no-plugin-autoload "
+                        "COMMAND' to load none)"
                     )
                 ) from exc
             register(
