@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 from capcheck.core.errors import PluginError, UsageError
+from capcheck.core.evidence import EvidenceSet
 from capcheck.core.models import Outcome, Severity, display_path
 from capcheck.core.rules import Rule, RuleContext, rule, select_rules
 
@@ -202,7 +203,7 @@ def test_missing_and_undetermined_name_the_fields_a_record_lacks() -> None:
     from capcheck.core.models import Status
 
     meta = make("INFRA-004", severity="critical").meta
-    ctx = RuleContext(meta, evidence=None, as_of=date(2026, 11, 25), options={})  # type: ignore[arg-type]
+    ctx = RuleContext(meta, evidence=EvidenceSet([], {}), as_of=date(2026, 11, 25), options={})  # records of no file
     record = {"id": "A-1", "status": " ", "internet_facing": False, "contact": {"email": ""}}
     assert ctx.missing(record, "status", "internet_facing", "hosting", "contact.email", "contact.phone") == [
         "status",
@@ -224,7 +225,7 @@ def test_outcome_constructors_build_whole_outcomes() -> None:
     from capcheck.core.models import Status
 
     meta = make("INFRA-004", severity="critical").meta
-    ctx = RuleContext(meta, evidence=None, as_of=date(2026, 11, 25), options={})  # type: ignore[arg-type]
+    ctx = RuleContext(meta, evidence=EvidenceSet([], {}), as_of=date(2026, 11, 25), options={})  # records of no file
     record = {"id": "A-1"}
     assert ctx.passed(record) == Outcome(Status.PASS, "it-assets", "A-1")
     assert ctx.passed(record, kind="other") == Outcome(Status.PASS, "other", "A-1")

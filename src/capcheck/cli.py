@@ -1019,11 +1019,14 @@ def _render(registry: Registry, result: RunResult, fmt: str, options: Any) -> st
     """Render with the reporter plugin for ``fmt``; a reporter that raises is the plugin's error, named."""
     from capcheck.core.errors import PluginError, Problem
 
+    owner = registry.owners.get(("reporter", fmt), "?")
     try:
-        return registry.reporters[fmt].render(result, options)
+        text = registry.reporters[fmt].render(result, options)
     except (Exception, SystemExit) as exc:  # sys.exit in a reporter is its error, not the result
-        owner = registry.owners.get(("reporter", fmt), "?")
         raise PluginError(Problem(f"reporter {fmt!r} (plugin {owner!r}) failed: {type(exc).__name__}: {exc}")) from exc
+    if not isinstance(text, str):  # None was an internal error with --output, and nothing at all on stdout
+        raise PluginError(Problem(f"reporter {fmt!r} (plugin {owner!r}) returned {type(text).__name__}, not str"))
+    return text
 
 
 @cli.group()
