@@ -1113,3 +1113,22 @@ def test_standard_output_redirected_into_the_evidence_directory_is_refused(mixed
         "with --output outside it\n"
     )
     assert (workdir / "evidence" / "findings.json").read_bytes() == b""
+
+
+def test_a_profiled_check_ends_normally_so_the_profiler_reports(mixed: Path, workdir: Path) -> None:
+    """The console script skips the interpreter's teardown (os._exit); under ``python -m cProfile -m capcheck``,
+    how a plugin author finds a slow rule, that lost the profile: nothing was printed."""
+    import subprocess
+    import sys
+
+    proc = subprocess.run(
+        [sys.executable, "-m", "cProfile", "-s", "tottime", "-m", "capcheck", "check", "evidence", "--as-of",
+         "2026-11-25", "--quiet", "--no-progress"],
+        cwd=workdir,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=120,
+    )  # fmt: skip
+    assert "Result: FAILED" in proc.stdout, proc.stderr  # (cProfile itself exits 0 whatever the code)
+    assert re.search(r"\d+ function calls \(\d+ primitive calls\) in [\d.]+ seconds", proc.stdout), proc.stdout[-500:]
