@@ -557,6 +557,13 @@ def test_a_loader_returning_something_else_is_named_not_the_enricher_after_it(
     assert result.exit_code == 2
     assert ("  assets.ledger: the 'ledger' loader returned a dict, not a list of Document values\n") in result.stderr
     assert "enricher" not in result.stderr
+    (workdir / "assets.tally").write_text("anything")
+    result = run_cli("check", "assets.tally", "--plugin", "./buggy_loader_plugin.py")
+    assert result.exit_code == 2  # it was an internal error: 'NoneType' object is not callable, when a line was wanted
+    assert result.stderr.endswith(
+        "  assets.tally: the 'tally' loader gave a Document whose locate is not a function (record index -> line, or "
+        "None where the format cannot say: lambda i: None)\n"
+    )
 
 
 def test_a_kind_whose_schema_does_not_compile_is_refused_by_every_command(

@@ -571,6 +571,11 @@ def _load_file(
         documents = loader.load(source, together if combines else context)
         if not isinstance(documents, list | tuple) or not all(isinstance(d, Document) for d in documents):
             raise source.fail(f"the {loader.name!r} loader returned {_returned(documents)}")
+        if any(not callable(d.locate) for d in documents):  # called lazily, by a reporter: fail here
+            raise source.fail(
+                f"the {loader.name!r} loader gave a Document whose locate is not a function "
+                "(record index -> line, or None where the format cannot say: lambda i: None)"
+            )
         mapping = None if loader.applies_mapping else context.mapping_for(path)
         if mapping is not None and not combines:  # a loader reading whole records: the mapping applies to them
             for doc in documents:
