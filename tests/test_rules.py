@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterator
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -54,6 +55,8 @@ def test_the_decorator_makes_a_rule_with_validated_metadata() -> None:
         "2.1",
     )
     assert r.meta.options == {"value_threshold": 1}
+    toml_values = {"s": "30d", "b": True, "n": 1.5, "d": date(2026, 1, 1), "l": ["a"], "t": {"k": [1, 2]}}
+    assert make("COMM-004", options=toml_values).meta.options == toml_values
 
 
 @pytest.mark.parametrize(
@@ -66,6 +69,13 @@ def test_the_decorator_makes_a_rule_with_validated_metadata() -> None:
         ({"title": "ok"}, "at least 3 characters"),
         ({"version": "one"}, "String should match pattern"),
         ({"remediation": ""}, "at least 1 character"),
+        # An option default is what a config can override it with: a tuple's override (a list) was refused as "must
+        # be tuple"; an object or a set broke the JSON reports, blamed on the built-in reporter.
+        ({"options": {"levels": ("high",)}}, "options: option 'levels': a tuple is not a value a config file can give"),
+        ({"options": {"levels": {"high"}}}, "option 'levels': a set is not a value"),
+        ({"options": {"when": object()}}, "option 'when': an object is not a value"),
+        ({"options": {"age": [1, None]}}, "option 'age': None is not a value"),
+        ({"options": {"map": {1: "a"}}}, "option 'map': a table with a key that is not a string is not a value"),
     ],
 )
 def test_bad_metadata_is_refused_at_definition(changes: dict[str, Any], cause: str) -> None:
