@@ -627,6 +627,26 @@ def test_a_rule_format_that_raises_is_named_with_the_file(run_cli, workdir: Path
     assert "ours/mine.rules: the 'yaml-rules' rule format failed: ValueError: indentation is hard" in result.stderr
 
 
+def test_a_rule_format_returning_something_else_is_named_with_the_file(run_cli, workdir: Path) -> None:
+    """It was an internal error: AttributeError: 'dict' object has no attribute 'with_source'."""
+    (workdir / "dict_rules_plugin.py").write_text(
+        "from capcheck import RuleFormat, hookimpl\n\n"
+        "def compile_rules(path, display, context):\n"
+        "    return [{'id': 'ours.GOV-100'}]\n\n"
+        "@hookimpl\n"
+        "def capcheck_rule_formats():\n"
+        "    return [RuleFormat(name='dict-rules', extensions=('.rules',), compile=compile_rules)]\n"
+    )
+    (workdir / "ours").mkdir()
+    (workdir / "ours" / "mine.rules").write_text("rule: nothing\n")
+    result = run_cli("rules", "list", "--plugin", "./dict_rules_plugin.py", "--rules", "ours")
+    assert result.exit_code == 2
+    assert result.stderr.endswith(
+        "capcheck: rule file error: 1 problem\n  ours/mine.rules: the 'dict-rules' rule format returned a dict, not a "
+        "Rule\n"
+    )
+
+
 def test_a_misspelt_hook_is_refused_naming_the_plugin_and_the_hook_meant(
     run_cli, copy_fixture: Callable[..., Path]
 ) -> None:

@@ -349,14 +349,21 @@ def compile_rule_file(
     """
     if shown is None:
         shown = display_path(rule_file)
+    fmt = reg.rule_formats[rule_file.suffix.lower()]
     try:
-        return list(reg.rule_formats[rule_file.suffix.lower()].compile(rule_file, shown, context))
+        rules = list(fmt.compile(rule_file, shown, context))
+        odd = next((r for r in rules if not isinstance(r, Rule)), None)
+        if odd is not None:  # a rule format plugin's bug: it failed later, as an internal error
+            problems.append(
+                Problem(f"the {fmt.name!r} rule format returned a {type(odd).__name__}, not a Rule", path=shown)
+            )
+            return []
+        return rules
     except RuleFileError as exc:
         problems.extend(exc.problems)
     except ValidationError as exc:
         problems.extend(Problem(f"{e['msg']}", path=shown) for e in exc.errors())
     except (Exception, SystemExit) as exc:  # a rule format plugin's own bug: name it, with the file it failed on
-        fmt = reg.rule_formats[rule_file.suffix.lower()]
         problems.append(Problem(f"the {fmt.name!r} rule format failed: {type(exc).__name__}: {exc}", path=shown))
     return []
 
