@@ -22,7 +22,7 @@ from capcheck.core.errors import Problem
 from capcheck.core.hookspecs import hookimpl
 from capcheck.core.resources import data_dir
 from capcheck.core.side_inputs import is_version, shorten
-from capcheck.core.wording import suggestion
+from capcheck.core.wording import did_you_mean, suggestion
 
 __all__ = [
     "CONFIG_OWNER",
@@ -237,7 +237,44 @@ def kind_problems(kind: EvidenceKind, owner: str) -> list[Problem]:
             )
         )
         return problems
-    return problems + _schema_problems(kind.schema, where, kind.schema_file)
+    return problems + _schema_problems(kind.schema, where, kind.schema_file) + _date_field_problems(kind, where)
+
+
+def _date_field_problems(kind: EvidenceKind, where: str) -> list[Problem]:
+    """``x-capcheck-date-order`` is a list of ``[earlier, later]`` pairs and ``x-capcheck-past-dates`` a list of
+    fields, each a field the kind declares: a misspelt one was ignored, so its impossible dates passed."""
+    declared = kind.declared_fields
+    problems: list[Problem] = []
+
+    def problem(pointer: str, cause: str) -> None:
+        if kind.schema_file is not None:
+            problems.append(Problem(f"{where}: {cause}", path=kind.schema_file, pointer=pointer))
+        else:
+            problems.append(Problem(f"{where}: schema {pointer}: {cause}"))
+
+    def check_field(pointer: str, name: Any) -> None:
+        if not isinstance(name, str):
+            problem(pointer, f"a field name, not {shorten(name)}")
+        elif declared is not None and name not in declared:
+            problem(pointer, f"unknown field {name!r}: the kind does not declare it{did_you_mean(name, declared)}")
+
+    order = kind.schema.get("x-capcheck-date-order", [])
+    if not isinstance(order, list):
+        problem("/x-capcheck-date-order", "a list of [earlier, later] pairs of date fields")
+    else:
+        for i, pair in enumerate(order):
+            if not isinstance(pair, list) or len(pair) != 2:
+                problem(f"/x-capcheck-date-order/{i}", f"an [earlier, later] pair of date fields, not {shorten(pair)}")
+                continue
+            for j, name in enumerate(pair):
+                check_field(f"/x-capcheck-date-order/{i}/{j}", name)
+    past = kind.schema.get("x-capcheck-past-dates", [])
+    if not isinstance(past, list):
+        problem("/x-capcheck-past-dates", "a list of date fields")
+    else:
+        for i, name in enumerate(past):
+            check_field(f"/x-capcheck-past-dates/{i}", name)
+    return problems
 
 
 def compile_problems(kind: EvidenceKind, owner: str) -> list[Problem]:
