@@ -558,6 +558,28 @@ def test_a_failed_render_leaves_the_previous_output(
     assert sorted(p.name for p in workdir.iterdir() if p.is_file()) == ["failing_reporter_plugin.py", "report.txt"]
 
 
+@pytest.mark.parametrize(("returned", "shown"), [("None", "NoneType"), ("b'report'", "bytes")])
+@pytest.mark.parametrize("to_file", [True, False])
+def test_a_reporter_returning_no_text_is_named(
+    run_cli, mixed: Path, check_argv, workdir: Path, returned: str, shown: str, to_file: bool
+) -> None:
+    """A render returning None was an internal error with --output ('NoneType' object is not callable) and
+    printed nothing on standard output, exit 1; bytes were written to standard output as they were."""
+    (workdir / "odd.py").write_text(
+        "from capcheck import Reporter, hookimpl\n\n\n@hookimpl\ndef capcheck_reporters():\n"
+        f"    return [Reporter(name='odd', render=lambda result, options: {returned})]\n"
+    )
+    (workdir / "report.txt").write_text("yesterday's report\n")
+    output = ["--output", "report.txt"] if to_file else []
+    result = run_cli(*check_argv(mixed), "--plugin", "./odd.py", "--format", "odd", *output)
+    assert result.exit_code == 2
+    assert result.stderr.endswith(
+        f"capcheck: plugin error: 1 problem\n  reporter 'odd' (plugin './odd.py') returned {shown}, not str\n"
+    )
+    assert result.stdout == ""
+    assert (workdir / "report.txt").read_text() == "yesterday's report\n"
+
+
 def test_extra_reports(run_cli, mixed: Path, check_argv, workdir: Path) -> None:
     result = run_cli(*check_argv(mixed), "--report", "json=findings.json", "--report", "text=findings.txt")
     assert result.exit_code == 1
@@ -1091,3 +1113,22 @@ def test_standard_output_redirected_into_the_evidence_directory_is_refused(mixed
         "with --output outside it\n"
     )
     assert (workdir / "evidence" / "findings.json").read_bytes() == b""
+
+
+def test_a_profiled_check_ends_normally_so_the_profiler_reports(mixed: Path, workdir: Path) -> None:
+    """The console script skips the interpreter's teardown (os._exit); under ``python -m cProfile -m capcheck``,
+    how a plugin author finds a slow rule, that lost the profile: nothing was printed."""
+    import subprocess
+    import sys
+
+    proc = subprocess.run(
+        [sys.executable, "-m", "cProfile", "-s", "tottime", "-m", "capcheck", "check", "evidence", "--as-of",
+         "2026-11-25", "--quiet", "--no-progress"],
+        cwd=workdir,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=120,
+    )  # fmt: skip
+    assert "Result: FAILED" in proc.stdout, proc.stderr  # (cProfile itself exits 0 whatever the code)
+    assert re.search(r"\d+ function calls \(\d+ primitive calls\) in [\d.]+ seconds", proc.stdout), proc.stdout[-500:]

@@ -232,6 +232,55 @@ def test_a_multi_kind_rule_must_name_the_kind_of_an_ambiguous_record(load, copy_
     assert "cannot tell which kind record 'CON-001' is: pass kind=" in finding.message
 
 
+def _reads_contracts(how: str) -> Callable[[Any, RuleContext], Iterator[Outcome]]:
+    """A rule declaring it-assets that fails a supplier contract: implicitly, by kind=, or as a group."""
+
+    def check(evidence: Any, ctx: RuleContext) -> Iterator[Outcome]:
+        yield ctx.passed(evidence.records("it-assets")[0])
+        contract = evidence.records("supplier-contracts")[0]
+        if how == "failed":
+            yield ctx.failed(contract, "no owner")
+        elif how == "undetermined":
+            yield ctx.undetermined(contract, ["status"])
+        elif how == "kind=":
+            yield ctx.failed(contract, "no owner", kind="supplier-contracts")
+        else:
+            yield ctx.group_failed("supplier-contracts", "all", "too few owners")
+
+    return check
+
+
+@pytest.mark.parametrize("how", ["failed", "undetermined", "kind=", "group"])
+def test_an_outcome_for_a_kind_the_rule_does_not_declare_is_an_error_finding(
+    load, copy_fixture: Callable[..., Path], how: str
+) -> None:
+    """A rule reading a kind its kinds= leave out was never skipped without it, and its failure was reported as a
+    record of its declared kind (the wrong kind, no file or line, a fingerprint over the wrong kind)."""
+    copy_fixture("evidence/mixed", "ev")
+    evidence = load("ev")
+    evaluation = evaluate([make_rule("INFRA-966", _reads_contracts(how)), make_rule("INFRA-965", owners_present)],
+                          evidence, as_of=AS_OF)  # fmt: skip
+    [error] = [f for f in evaluation.findings if f.rule_id == "INFRA-966"]
+    assert error.status is Status.ERROR
+    assert error.message == (
+        "the rule yielded an outcome for kind 'supplier-contracts', which it does not declare (kinds: it-assets): "
+        "name every kind a rule reads in kinds= or any_of="
+    )
+    assert any(f.rule_id == "INFRA-965" and f.status is Status.FAIL for f in evaluation.findings)
+
+
+def test_a_copy_of_a_record_keeps_the_rule_s_one_kind(assets: EvidenceSet) -> None:
+    """A record the rule made itself (a copy, a derived record) is of the rule's one kind, as before."""
+
+    def copies(evidence: Any, ctx: RuleContext) -> Iterator[Outcome]:
+        for asset in evidence.records("it-assets"):
+            yield ctx.failed({**asset}, "a copy")
+
+    findings = evaluate([make_rule("INFRA-967", copies)], assets, as_of=AS_OF).findings
+    assert [(f.status, f.evidence.kind if f.evidence else None, f.evidence.line if f.evidence else None)
+            for f in findings] == [(Status.FAIL, "it-assets", line) for line in (4, 6, 7)]  # fmt: skip
+
+
 # --- fingerprints ---------------------------------------------------------------------------------
 
 

@@ -336,3 +336,31 @@ def test_a_kind_schema_file_that_is_no_json_schema_is_located_in_its_file(tmp_pa
 
 def test_every_bundled_kind_is_a_json_schema_with_a_valid_id() -> None:
     assert [p for k in bundled_kinds() for p in kind_problems(k, "capcheck.core.kinds")] == []
+
+
+def test_date_order_and_past_dates_name_declared_fields_in_pairs(tmp_path: Path) -> None:
+    """A misspelt field there was ignored, so its impossible dates passed; a pair of three was an unpacking error
+    when a rule first read the order."""
+    path = tmp_path / "acme.training.schema.json"
+    schema = {
+        "type": "object",
+        "properties": {"id": {"type": "string"}, "start": {"format": "date"}, "end": {"format": "date"}},
+        "x-capcheck-date-order": [["start", "ened"], ["start", "end", "later"]],
+        "x-capcheck-past-dates": "start",
+    }
+    path.write_text(json.dumps(schema))
+    problems = kind_problems(EvidenceKind.from_file(path), "acme")
+    where = "plugin 'acme': evidence kind 'acme.training'"
+    assert [(p.pointer, p.message) for p in problems] == [
+        (
+            "/x-capcheck-date-order/0/1",
+            f"{where}: unknown field 'ened': the kind does not declare it (did you mean 'end'?)",
+        ),
+        (
+            "/x-capcheck-date-order/1",
+            f"{where}: an [earlier, later] pair of date fields, not ['start', 'end', 'later']",
+        ),
+        ("/x-capcheck-past-dates", f"{where}: a list of date fields"),
+    ]
+    schema.update({"x-capcheck-date-order": [["start", "end"]], "x-capcheck-past-dates": ["start"]})
+    assert kind_problems(EvidenceKind(id="acme.training", title="T", schema=schema), "acme") == []

@@ -189,7 +189,9 @@ def test_a_plugin_that_fails_to_import(run_cli, copy_fixture: Callable[..., Path
     [
         (
             "dup_rule_plugin",
-            "rule 'COMM-004' is registered twice: by 'capcheck.builtins.pack' and again by './dup_rule_plugin.py'",
+            "dup_rule_plugin.py:11: rule 'COMM-004' is registered twice: by 'capcheck.builtins.pack' and again by "
+            "'./dup_rule_plugin.py': the id is one of capcheck's built-in rules; put the plugin's namespace first, "
+            "e.g. 'dup-rule-plugin.COMM-004' (docs/plugins.md#namespaces)",
         ),
         (
             "dup_kind_plugin",
@@ -234,12 +236,74 @@ def test_a_hook_returning_the_wrong_type(run_cli, workdir: Path) -> None:
 
 
 def test_a_hook_with_a_misspelt_argument_is_refused(run_cli, workdir: Path) -> None:
+    """Located at the hook, saying what to write (pluggy's own message named no line, and its newlines
+    showed as ␊ on one line)."""
     (workdir / "bad_signature.py").write_text(
         "from capcheck import hookimpl\n\n@hookimpl\ndef capcheck_rules(config):\n    return []\n"
+        "\n@hookimpl\ndef capcheck_kinds(registry, flavour=None):\n    return []\n"
     )
     result = run_cli("kinds", "--plugin", "./bad_signature.py")
     assert result.exit_code == 2
-    assert "plugin './bad_signature.py' cannot be registered" in result.stderr
+    assert result.stderr.endswith(
+        "capcheck: plugin error: 2 problems\n"
+        "  bad_signature.py:7: plugin './bad_signature.py': capcheck_kinds(registry) takes 1 argument, but capcheck "
+        "calls every hook with none: define it as capcheck_kinds() (docs/hooks.md)\n"
+        "  bad_signature.py:3: plugin './bad_signature.py': capcheck_rules(config) takes 1 argument, but capcheck "
+        "calls every hook with none: define it as capcheck_rules() (docs/hooks.md)\n"
+    )
+
+
+def test_a_hook_returning_none_is_refused(run_cli, workdir: Path) -> None:
+    """A hook that forgot its ``return`` registered nothing, silently (pluggy drops None): a reporter plugin
+    whose ``--format`` then was not there, or rules that never ran."""
+    (workdir / "no_return.py").write_text(
+        "from capcheck import Reporter, hookimpl\n\n\n@hookimpl\ndef capcheck_reporters():\n"
+        "    [Reporter(name='ours', render=lambda result, options: '')]\n"
+    )
+    result = run_cli("kinds", "--plugin", "./no_return.py")
+    assert result.exit_code == 2
+    assert (
+        "no_return.py:4: plugin './no_return.py': capcheck_reporters() returned None: return a list (an empty one "
+        "registers nothing); is its `return` missing?"
+    ) in result.stderr
+
+
+def test_a_plugin_taking_an_id_of_the_declarative_pack_is_named_and_located(run_cli, workdir: Path) -> None:
+    """A plugin's Python rules are registered before the declarative pack, so the clash was reported as a problem
+    of the pack's own rule file, "again by" the pack; now it names the plugin's rule and a namespace to use."""
+    (workdir / "takes_comm_001.py").write_text(
+        "from capcheck import hookimpl, rule\n\n\n"
+        "@rule(id='COMM-001', title='Taken id here', area='COMM', severity='low', kinds=['supplier-contracts'],\n"
+        "      description='d', rationale='r', remediation='m')\n"
+        "def taken(evidence, ctx):\n    return iter(())\n\n\n"
+        "@hookimpl\ndef capcheck_rules():\n    return [taken]\n"
+    )
+    result = run_cli("rules", "list", "--plugin", "./takes_comm_001.py")
+    assert result.exit_code == 2
+    assert (
+        "  takes_comm_001.py:4: rule 'COMM-001' is registered twice: by 'capcheck.builtins.declarative.toml_format' "
+        "and again by './takes_comm_001.py': the id is one of capcheck's built-in rules; put the plugin's namespace "
+        "first, e.g. 'takes-comm-001.COMM-001' (docs/plugins.md#namespaces)\n"
+    ) in result.stderr
+    assert "COMM-001.toml" not in result.stderr
+
+
+def test_a_plugin_rule_folder_taking_a_built_in_id_is_located_at_its_file(run_cli, workdir: Path) -> None:
+    pack = workdir / "ours" / "rules"
+    pack.mkdir(parents=True)
+    (workdir / "ours" / "__init__.py").write_text(
+        "from pathlib import Path\n\nfrom capcheck import hookimpl\n\n\n@hookimpl\ndef capcheck_rule_paths():\n"
+        "    return [Path(__file__).with_name('rules')]\n"
+    )
+    builtin = Path(__file__).parent.parent / "rules" / "COMM" / "COMM-001.toml"
+    (pack / "COMM-001.toml").write_bytes(builtin.read_bytes())
+    result = run_cli("rules", "list", "--plugin", "./ours/")
+    assert result.exit_code == 2
+    assert (
+        "  ours/rules/COMM-001.toml: rule 'COMM-001' is registered twice: by "
+        "'capcheck.builtins.declarative.toml_format' and again by './ours/': the id is one of capcheck's built-in "
+        "rules; put the plugin's namespace first, e.g. 'ours.COMM-001' (docs/plugins.md#namespaces)\n"
+    ) in result.stderr
 
 
 def test_a_plugin_listed_in_the_config(run_cli, copy_fixture: Callable[..., Path], workdir: Path) -> None:
@@ -402,7 +466,8 @@ def test_an_entry_point_that_fails_to_import_names_its_distribution(run_cli, ins
     assert result.exit_code == 2
     assert (
         "plugin 'testplugin' (entry point 'capcheck_testplugin' from capcheck-testplugin 0.1) failed to import: "
-        "ImportError: needs libfoo"
+        "ImportError: needs libfoo (every command loads installed plugins: fix or uninstall capcheck-testplugin, or "
+        "run 'capcheck --no-plugin-autoload COMMAND' to load none)\n"
     ) in result.stderr
     assert "Traceback" not in result.stderr
 
@@ -481,15 +546,68 @@ def test_a_loader_that_raises_is_named_with_the_file(run_cli, copy_fixture: Call
     assert "internal error" not in result.stderr
 
 
-def test_a_kind_whose_schema_does_not_compile_is_a_plugin_error(
+def test_a_loader_returning_something_else_is_named_not_the_enricher_after_it(
     run_cli, copy_fixture: Callable[..., Path], workdir: Path
 ) -> None:
+    """A loader returning a dict was iterated as its keys, and the first enricher failed on a str: the built-in
+    'dspt-status-text' enricher was named for the plugin's bug."""
     copy_fixture("plugins/buggy_loader_plugin.py")
-    (workdir / "risk-log.json").write_text('{"kind": "risk-log", "records": [{"id": "R-1"}]}')
-    result = run_cli("check", "risk-log.json", "--plugin", "./buggy_loader_plugin.py")
+    (workdir / "assets.ledger").write_text("anything")
+    result = run_cli("check", "assets.ledger", "--plugin", "./buggy_loader_plugin.py")
     assert result.exit_code == 2
-    assert "plugin error" in result.stderr
-    assert "the schema of evidence kind 'risk-log' does not compile" in result.stderr
+    assert ("  assets.ledger: the 'ledger' loader returned a dict, not a list of Document values\n") in result.stderr
+    assert "enricher" not in result.stderr
+    (workdir / "assets.tally").write_text("anything")
+    result = run_cli("check", "assets.tally", "--plugin", "./buggy_loader_plugin.py")
+    assert result.exit_code == 2  # it was an internal error: 'NoneType' object is not callable, when a line was wanted
+    assert result.stderr.endswith(
+        "  assets.tally: the 'tally' loader gave a Document whose locate is not a function (record index -> line, or "
+        "None where the format cannot say: lambda i: None)\n"
+    )
+
+
+def test_a_kind_whose_schema_does_not_compile_is_refused_by_every_command(
+    run_cli, copy_fixture: Callable[..., Path], workdir: Path
+) -> None:
+    """Refused when registered, located at the pattern; it was refused only when evidence of the kind was checked,
+    with the validator's multi-line message on one line and no pointer."""
+    copy_fixture("plugins/uncompiled_kind_plugin.py")
+    (workdir / "risk-log.json").write_text('{"kind": "risk-log", "records": [{"id": "R-1"}]}')
+    for args in (["check", "risk-log.json"], ["kinds"], ["rules", "list"]):
+        result = run_cli(*args, "--plugin", "./uncompiled_kind_plugin.py")
+        assert result.exit_code == 2, args
+        assert result.stderr.endswith(
+            "capcheck: plugin error: 1 problem\n  plugin './uncompiled_kind_plugin.py': evidence kind 'risk-log': "
+            'schema /properties/id/pattern: does not compile: "(" is not a "regex"\n'
+        ), args
+
+
+def test_a_config_field_whose_schema_does_not_compile_names_the_config(run_cli, workdir: Path) -> None:
+    (workdir / "capcheck.toml").write_text(
+        '[kinds.it-assets]\nfields = { site = { type = "string", pattern = "a(" } }\n'
+    )
+    result = run_cli("kinds")
+    assert result.exit_code == 2
+    assert (
+        "  config capcheck.toml: extension of evidence kind 'it-assets': field 'site': "
+        'schema /properties/site/pattern: does not compile: "a(" is not a "regex"\n'
+    ) in result.stderr
+
+
+def test_a_kind_schema_file_that_is_not_json_is_named_with_its_line(run_cli, workdir: Path) -> None:
+    """It was the hook's exception: 'failed in capcheck_kinds(): JSONDecodeError: ... line 2 column 13', no file."""
+    (workdir / "ours" / "kinds").mkdir(parents=True)
+    (workdir / "ours" / "kinds" / "ours.log.schema.json").write_text('{"type": "object",\n "properties": {,}}\n')
+    (workdir / "ours" / "__init__.py").write_text(
+        "from pathlib import Path\n\nfrom capcheck import EvidenceKind, hookimpl\n\n\n@hookimpl\n"
+        "def capcheck_kinds():\n    return [EvidenceKind.from_file(p) for p in Path(__file__).parent.glob('kinds/*')]\n"
+    )
+    result = run_cli("kinds", "--plugin", "./ours/")
+    assert result.exit_code == 2
+    assert result.stderr.endswith(
+        "  ours/kinds/ours.log.schema.json:2: evidence kind 'ours.log': not JSON: Expecting property name enclosed "
+        "in double quotes (column 17)\n"
+    )
 
 
 def test_a_rule_format_that_raises_is_named_with_the_file(run_cli, workdir: Path) -> None:
@@ -507,6 +625,26 @@ def test_a_rule_format_that_raises_is_named_with_the_file(run_cli, workdir: Path
     result = run_cli("rules", "list", "--plugin", "./yaml_rules_plugin.py", "--rules", "ours")
     assert result.exit_code == 2
     assert "ours/mine.rules: the 'yaml-rules' rule format failed: ValueError: indentation is hard" in result.stderr
+
+
+def test_a_rule_format_returning_something_else_is_named_with_the_file(run_cli, workdir: Path) -> None:
+    """It was an internal error: AttributeError: 'dict' object has no attribute 'with_source'."""
+    (workdir / "dict_rules_plugin.py").write_text(
+        "from capcheck import RuleFormat, hookimpl\n\n"
+        "def compile_rules(path, display, context):\n"
+        "    return [{'id': 'ours.GOV-100'}]\n\n"
+        "@hookimpl\n"
+        "def capcheck_rule_formats():\n"
+        "    return [RuleFormat(name='dict-rules', extensions=('.rules',), compile=compile_rules)]\n"
+    )
+    (workdir / "ours").mkdir()
+    (workdir / "ours" / "mine.rules").write_text("rule: nothing\n")
+    result = run_cli("rules", "list", "--plugin", "./dict_rules_plugin.py", "--rules", "ours")
+    assert result.exit_code == 2
+    assert result.stderr.endswith(
+        "capcheck: rule file error: 1 problem\n  ours/mine.rules: the 'dict-rules' rule format returned a dict, not a "
+        "Rule\n"
+    )
 
 
 def test_a_misspelt_hook_is_refused_naming_the_plugin_and_the_hook_meant(

@@ -172,3 +172,16 @@ def test_coverage_is_reported_after_the_run_and_gates_it(pytester: pytest.Pytest
     gated.assert_outcomes(passed=1)
     assert gated.ret == pytest.ExitCode.TESTS_FAILED
     gated.stdout.fnmatch_lines(["gate failed: coverage 80.0% is below --capcheck-min-coverage 90%"])
+
+
+def test_coverage_without_a_collected_case_says_so_and_fails_its_gate(pytester: pytest.Pytester) -> None:
+    """A new plugin's cases live in tests/cases and run through run_case_file, which the coverage does not count:
+    --capcheck-coverage printed nothing, and --capcheck-min-coverage 90 passed with nothing measured."""
+    pytester.makepyfile(test_something="def test_it():\n    assert True\n")
+    reported = pytester.runpytest(*PLUGIN_ARGS, "-p", "no:cacheprovider", "--capcheck-coverage")
+    assert reported.ret == pytest.ExitCode.OK
+    reported.stdout.fnmatch_lines(["*capcheck rule coverage*", "no rule case was collected: *rule_cases*"])
+    gated = pytester.runpytest(*PLUGIN_ARGS, "-p", "no:cacheprovider", "--capcheck-min-coverage", "90")
+    gated.assert_outcomes(passed=1)
+    assert gated.ret == pytest.ExitCode.TESTS_FAILED
+    gated.stdout.fnmatch_lines(["gate failed: no coverage was measured, so none reaches --capcheck-min-coverage 90%"])

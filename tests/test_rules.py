@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterator
+from datetime import date
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from capcheck.core.errors import PluginError, UsageError
+from capcheck.core.evidence import EvidenceSet
 from capcheck.core.models import Outcome, Severity, display_path
 from capcheck.core.rules import Rule, RuleContext, rule, select_rules
 
@@ -53,6 +55,8 @@ def test_the_decorator_makes_a_rule_with_validated_metadata() -> None:
         "2.1",
     )
     assert r.meta.options == {"value_threshold": 1}
+    toml_values = {"s": "30d", "b": True, "n": 1.5, "d": date(2026, 1, 1), "l": ["a"], "t": {"k": [1, 2]}}
+    assert make("COMM-004", options=toml_values).meta.options == toml_values
 
 
 @pytest.mark.parametrize(
@@ -65,6 +69,13 @@ def test_the_decorator_makes_a_rule_with_validated_metadata() -> None:
         ({"title": "ok"}, "at least 3 characters"),
         ({"version": "one"}, "String should match pattern"),
         ({"remediation": ""}, "at least 1 character"),
+        # An option default is what a config can override it with: a tuple's override (a list) was refused as "must
+        # be tuple"; an object or a set broke the JSON reports, blamed on the built-in reporter.
+        ({"options": {"levels": ("high",)}}, "options: option 'levels': a tuple is not a value a config file can give"),
+        ({"options": {"levels": {"high"}}}, "option 'levels': a set is not a value"),
+        ({"options": {"when": object()}}, "option 'when': an object is not a value"),
+        ({"options": {"age": [1, None]}}, "option 'age': None is not a value"),
+        ({"options": {"map": {1: "a"}}}, "option 'map': a table with a key that is not a string is not a value"),
     ],
 )
 def test_bad_metadata_is_refused_at_definition(changes: dict[str, Any], cause: str) -> None:
@@ -202,7 +213,7 @@ def test_missing_and_undetermined_name_the_fields_a_record_lacks() -> None:
     from capcheck.core.models import Status
 
     meta = make("INFRA-004", severity="critical").meta
-    ctx = RuleContext(meta, evidence=None, as_of=date(2026, 11, 25), options={})  # type: ignore[arg-type]
+    ctx = RuleContext(meta, evidence=EvidenceSet([], {}), as_of=date(2026, 11, 25), options={})  # records of no file
     record = {"id": "A-1", "status": " ", "internet_facing": False, "contact": {"email": ""}}
     assert ctx.missing(record, "status", "internet_facing", "hosting", "contact.email", "contact.phone") == [
         "status",
@@ -224,7 +235,7 @@ def test_outcome_constructors_build_whole_outcomes() -> None:
     from capcheck.core.models import Status
 
     meta = make("INFRA-004", severity="critical").meta
-    ctx = RuleContext(meta, evidence=None, as_of=date(2026, 11, 25), options={})  # type: ignore[arg-type]
+    ctx = RuleContext(meta, evidence=EvidenceSet([], {}), as_of=date(2026, 11, 25), options={})  # records of no file
     record = {"id": "A-1"}
     assert ctx.passed(record) == Outcome(Status.PASS, "it-assets", "A-1")
     assert ctx.passed(record, kind="other") == Outcome(Status.PASS, "other", "A-1")

@@ -24,6 +24,20 @@ def test_a_toml_starter_rule_validates_and_its_cases_pass(run_cli, workdir: Path
     assert sorted(f.status.value for f in case.findings) == ["fail", "pass"]
 
 
+@pytest.mark.parametrize(
+    ("kind", "title"),
+    [
+        ("it-assets", "IT asset inventory records name their owner"),
+        ("training-records", "Training records name their"),  # was "Training records (learning ...) records name"
+        ("skills-matrix", "Skills matrix records name their"),
+    ],
+)
+def test_a_starter_rule_s_title_reads_as_a_sentence(run_cli, workdir: Path, kind: str, title: str) -> None:
+    assert run_cli("new", "rule", "--area", "WORK", "--kind", kind).exit_code == 0
+    [written] = Path("rules").glob("*.toml")
+    assert tomllib.loads(written.read_text())["rule"][0]["title"].startswith(title)
+
+
 def test_a_python_starter_rule_loads_as_a_plugin_and_its_cases_pass(run_cli, workdir: Path) -> None:
     result = run_cli("new", "rule", "--area", "INFRA", "--kind", "it-assets", "--python", "--out", "ours")
     assert result.exit_code == 0, result.stderr
@@ -190,7 +204,7 @@ def test_a_new_plugin_is_a_package_whose_tests_pass_straight_away(run_cli, workd
         timeout=300,
     )
     assert tests.returncode == 0, tests.stdout[-3000:] + tests.stderr[-2000:]
-    assert "3 passed" in tests.stdout
+    assert "4 passed" in tests.stdout  # the cases, the every-rule-has-cases test, and capcheck_run on the rule
     # the plugin loads by its module name and registers its namespaced kind and rules
     sys.path.insert(0, str(root / "src"))
     try:

@@ -221,3 +221,23 @@ def test_a_rule_failing_one_record_twice_fails_its_case() -> None:
     [line] = [line for line in compare({}, findings) if "twice" in line]
     assert line.startswith("C-1: failed twice (")
     assert "then 'no review'): a rule gives one outcome per record" in line
+
+
+def test_run_rule_on_a_plugin_rule_whose_plugin_is_not_loaded_says_how_to_load_it() -> None:
+    """It said only "unknown evidence kind 'acme.training'" (with a did-you-mean to a built-in kind), to an author
+    whose plugin does register it, in a new plugin's pytest run without ``capcheck_plugins``."""
+    from capcheck import rule
+    from capcheck.core.errors import UsageError
+
+    @rule(id="acme.WORK-901", title="Training is in date", area="WORK", severity="high", kinds=["acme.training"],
+          description="d", rationale="r", remediation="m")  # fmt: skip
+    def in_date(evidence, ctx):  # type: ignore[no-untyped-def]  # a test rule, as a plugin author writes one
+        return iter(())
+
+    with pytest.raises(UsageError) as raised:
+        run_rule(in_date, {"acme.training": [{"id": "T-1"}]}, as_of=date(2026, 11, 25))
+    assert str(raised.value.problems[0]) == (
+        "rule 'acme.WORK-901' reads evidence kind 'acme.training', which no loaded plugin registers: load the "
+        'plugin that does (pytest: capcheck_plugins = ["acme.plugin"] in the pytest configuration, or '
+        '--capcheck-plugin; in code: run_rule(..., registry=harness_registry(plugins=["acme.plugin"])))'
+    )

@@ -1019,11 +1019,14 @@ def _render(registry: Registry, result: RunResult, fmt: str, options: Any) -> st
     """Render with the reporter plugin for ``fmt``; a reporter that raises is the plugin's error, named."""
     from capcheck.core.errors import PluginError, Problem
 
+    owner = registry.owners.get(("reporter", fmt), "?")
     try:
-        return registry.reporters[fmt].render(result, options)
+        text = registry.reporters[fmt].render(result, options)
     except (Exception, SystemExit) as exc:  # sys.exit in a reporter is its error, not the result
-        owner = registry.owners.get(("reporter", fmt), "?")
         raise PluginError(Problem(f"reporter {fmt!r} (plugin {owner!r}) failed: {type(exc).__name__}: {exc}")) from exc
+    if not isinstance(text, str):  # None was an internal error with --output, and nothing at all on stdout
+        raise PluginError(Problem(f"reporter {fmt!r} (plugin {owner!r}) returned {type(text).__name__}, not str"))
+    return text
 
 
 @cli.group()
@@ -1818,8 +1821,10 @@ def test_rules(
 def _finish(code: int) -> NoReturn:
     """Exit with ``code``. As the console script, skip the interpreter's teardown: freeing millions
     of evidence objects one by one takes a third of a second on large registers, for nothing.
-    Output is complete by now (files are written atomically and synced); streams are flushed."""
-    if _STANDALONE:
+    Output is complete by now (files are written atomically and synced); streams are flushed. Under a
+    profiler or tracer (``python -m cProfile -m capcheck``, coverage) the interpreter ends normally, so that
+    it writes its report: skipping teardown lost it."""
+    if _STANDALONE and not _observed():
         # The reader went away (`capcheck check ... | head`): nothing to report.
         with contextlib.suppress(BrokenPipeError):
             sys.stdout.flush()
@@ -1827,6 +1832,15 @@ def _finish(code: int) -> NoReturn:
             sys.stderr.flush()
         os._exit(code)
     sys.exit(code)
+
+
+def _observed() -> bool:
+    """Whether a profiler or tracer watches this process (``sys.setprofile``/``settrace``, or a
+    ``sys.monitoring`` tool from Python 3.12): it reports at the interpreter's normal end."""
+    if sys.getprofile() is not None or sys.gettrace() is not None:
+        return True
+    monitoring = getattr(sys, "monitoring", None)
+    return monitoring is not None and any(monitoring.get_tool(tool) is not None for tool in range(6))
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -177,7 +177,20 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     rules, else the built-ins) from the cases that ran; below ``--capcheck-min-coverage`` the run fails."""
     config = session.config
     results = config.stash.get(_RESULTS_KEY, None)
-    if not _coverage_wanted(config) or results is None:
+    if not _coverage_wanted(config):
+        return
+    if results is None:  # nothing measured: say so, and never let a gate pass on it
+        lines = [
+            f"no rule case was collected: this plugin collects *.yaml and *.yml files in folders named {CASES_DIR} "
+            "(cases run through capcheck.testing in a test function are not counted; 'capcheck test DIR "
+            "--coverage' measures any folder)"
+        ]
+        minimum = config.getoption("capcheck_min_coverage")
+        if minimum is not None:
+            lines.append(f"gate failed: no coverage was measured, so none reaches --capcheck-min-coverage {minimum:g}%")
+            if session.exitstatus == pytest.ExitCode.OK:
+                session.exitstatus = pytest.ExitCode.TESTS_FAILED
+        config.stash[_COVERAGE_KEY] = lines
         return
     from capcheck.app.testreport import FileResult, compute_coverage, coverage_lines, gate_failures
 

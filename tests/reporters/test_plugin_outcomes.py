@@ -47,7 +47,9 @@ _PIECES = ["\ud800", "\udfff", "\ud83d", "\ude00", "\x00", "\x1b[2J", "\r\n", "\
 _TEXT = st.lists(st.sampled_from(_PIECES) | st.characters(), max_size=8).map("".join)
 #: Any text, now and then 100,000 characters long.
 _VALUE = _TEXT | _TEXT.filter(bool).map(lambda s: (s * (100_000 // len(s) + 1))[:100_000])
-_KIND = st.none() | st.just("supplier-contracts") | _TEXT
+#: An outcome's own kind is one the rule declares (another is an error finding: tests/test_engine.py); the
+#: related records' kinds are any text.
+_KIND = st.none() | st.just("supplier-contracts")
 _ROW = st.tuples(
     st.sampled_from(["pass", "fail", "fail", "skip", "error"]),
     _KIND,

@@ -21,7 +21,7 @@ from capcheck.app.config import Config
 from capcheck.app.registry import Registry
 from capcheck.app.runner import load_registry
 from capcheck.core.engine import evaluate
-from capcheck.core.errors import EvidenceError, Problem, RuleFileError
+from capcheck.core.errors import EvidenceError, Problem, RuleFileError, UsageError
 from capcheck.core.evidence import EvidenceSet, evidence_from_records, load_evidence
 from capcheck.core.models import Finding, Status
 from capcheck.core.rules import Rule
@@ -327,10 +327,18 @@ def run_rule(
     :param rule: a :class:`Rule` (a ``@rule`` function) or a rule id in ``registry``.
     :param registry: the kinds to validate against and the rules to look ids up in (default: the built-ins).
     :raises EvidenceError: a record does not validate against its kind.
+    :raises UsageError: the rule reads a kind ``registry`` lacks (its plugin is not loaded).
     :raises KeyError: an unknown rule id.
     """
     registry = registry if registry is not None else harness_registry()
     resolved = registry.rules[rule] if isinstance(rule, str) else rule
+    unknown = [k for k in resolved.meta.kinds if k not in registry.kinds]
+    if unknown:  # a plugin's rule given as a function, its plugin not loaded: say how, not only "unknown kind"
+        raise UsageError(
+            f"rule {resolved.meta.id!r} reads evidence kind {unknown[0]!r}, which no loaded plugin registers: load "
+            'the plugin that does (pytest: capcheck_plugins = ["acme.plugin"] in the pytest configuration, or '
+            '--capcheck-plugin; in code: run_rule(..., registry=harness_registry(plugins=["acme.plugin"])))'
+        )
     evidence = evidence_from_records(records, kinds=registry.kinds, name=f"run_rule:{resolved.meta.id}")
     evaluation = evaluate(
         [resolved],

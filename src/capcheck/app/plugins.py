@@ -32,7 +32,7 @@ import pluggy
 
 from capcheck.core import hookspecs
 from capcheck.core.errors import CapcheckError, PluginError, Problem
-from capcheck.core.wording import suggestion
+from capcheck.core.wording import plural, suggestion
 
 __all__ = [
     "DEFAULT_PLUGINS",
@@ -45,6 +45,7 @@ __all__ = [
     "check_hooks",
     "is_plugin_path",
     "no_autoload",
+    "where_defined",
 ]
 
 #: Set (to 1) to load no installed plugin through its entry point, for any command (like pytest's
@@ -274,7 +275,9 @@ def build_plugin_manager(
         check_api_version(module, name, info)
         try:
             pm.register(module, name=name)
-        except (ValueError, pluggy.PluginValidationError) as exc:
+        except pluggy.PluginValidationError as exc:
+            raise PluginError(_invalid_hooks(module, name) or f"plugin {name!r} cannot be registered: {exc}") from None
+        except ValueError as exc:
             raise PluginError(Problem(f"plugin {name!r} cannot be registered: {exc}")) from None
         api = getattr(module, API_ATTRIBUTE, None)
         infos.append(dataclasses.replace(info, api=api) if isinstance(api, str) else info)
@@ -304,7 +307,9 @@ def build_plugin_manager(
                     Problem(
                         f"plugin {ep.name!r} (entry point {ep.value!r}"
                         f"{f' from {dist.name} {dist.version}' if dist else ''}) failed to import: "
-                        f"{type(exc).__name__}: {exc}"
+                        f"{type(exc).__name__}: {exc} (every command loads installed plugins: fix or uninstall "
+                        f"{dist.name if dist else 'its distribution'}, or run 'capcheck --no-plugin-autoload "
+                        "COMMAND' to load none)"
                     )
                 ) from exc
             register(
@@ -390,7 +395,7 @@ def _hook_hint(name: str, hooks: list[str]) -> str:
     return suggestion(name, hooks, f"hooks: {', '.join(hooks)}", cutoff=0.8)
 
 
-def _where(function: object) -> dict[str, Any]:
+def where_defined(function: object) -> dict[str, Any]:
     """``path`` and ``line`` of a function's definition, for a Problem (empty when unknown)."""
     from capcheck.core.models import display_path  # lazily: pydantic is not needed to import this module
 
@@ -398,6 +403,32 @@ def _where(function: object) -> dict[str, Any]:
     if code is None:
         return {}
     return {"path": display_path(Path(code.co_filename)), "line": code.co_firstlineno}
+
+
+def _invalid_hooks(plugin: object, name: str) -> list[Problem]:
+    """Why pluggy refused a plugin's hooks, located at each: a capcheck hook takes no arguments, so a
+    ``@hookimpl`` that asks for one (``capcheck_rules(config)``) would never be called as written."""
+    marker = f"{hookspecs.PROJECT_NAME}_impl"  # the attribute pluggy's HookimplMarker sets
+    problems = []
+    for attr, value in sorted(vars(plugin).items()) if hasattr(plugin, "__dict__") else ():
+        if not attr.startswith(HOOK_PREFIX) or not callable(value) or not hasattr(value, marker):
+            continue
+        try:
+            params = inspect.signature(value).parameters.values()
+        except (TypeError, ValueError):  # no signature to read: pluggy's own message stands
+            continue
+        wanted = [
+            p.name for p in params if p.default is p.empty and p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)
+        ]
+        if wanted:
+            problems.append(
+                Problem(
+                    f"plugin {name!r}: {attr}({', '.join(wanted)}) takes {plural(len(wanted), 'argument')}, but "
+                    f"capcheck calls every hook with none: define it as {attr}() (docs/hooks.md)",
+                    **where_defined(value),
+                )
+            )
+    return problems
 
 
 def check_hooks(pm: pluggy.PluginManager, names: Sequence[str]) -> None:
@@ -423,7 +454,7 @@ def check_hooks(pm: pluggy.PluginManager, names: Sequence[str]) -> None:
                     Problem(
                         f"plugin {impl.plugin_name!r}: {hook_name}() is marked @hookimpl but is not a capcheck hook "
                         f"({_hook_hint(hook_name, hooks)})",
-                        **_where(impl.function),
+                        **where_defined(impl.function),
                     )
                 )
     marker = f"{hookspecs.PROJECT_NAME}_impl"  # the attribute pluggy's HookimplMarker sets
@@ -438,6 +469,6 @@ def check_hooks(pm: pluggy.PluginManager, names: Sequence[str]) -> None:
                 if attr in hooks
                 else f"is not a capcheck hook ({_hook_hint(attr, hooks)}); the {HOOK_PREFIX} prefix is kept for hooks"
             )
-            problems.append(Problem(f"plugin {name!r}: {attr}() {what}", **_where(value)))
+            problems.append(Problem(f"plugin {name!r}: {attr}() {what}", **where_defined(value)))
     if problems:
         raise PluginError(problems)

@@ -20,11 +20,11 @@ from typing import Any, TypeVar
 import pluggy
 from pydantic import ValidationError
 
-from capcheck.app.plugins import PluginInfo
+from capcheck.app.plugins import PluginInfo, where_defined
 from capcheck.builtins.declarative import CompileContext, RuleFormat
 from capcheck.core.errors import CapcheckError, PluginError, Problem, RuleFileError
 from capcheck.core.ids import RESERVED_NAMESPACE, namespace_of, suggest_namespace
-from capcheck.core.kinds import EvidenceKind, KindExtension, extend_kinds, kind_problems
+from capcheck.core.kinds import EvidenceKind, KindExtension, compile_problems, extend_kinds, kind_problems
 from capcheck.core.loading import Enricher, Loader
 from capcheck.core.models import Area, Framework, RuleSource, display_path
 from capcheck.core.reporting import Reporter
@@ -86,8 +86,14 @@ def _collect(pm: pluggy.PluginManager, hook_name: str, expected: type | tuple[ty
             raise PluginError(
                 Problem(f"plugin {impl.plugin_name!r} failed in {hook_name}(): {type(exc).__name__}: {exc}")
             ) from exc
-        if items is None:
-            continue
+        if items is None:  # pluggy drops None, so a hook that forgot its `return` registered nothing, silently
+            raise PluginError(
+                Problem(
+                    f"plugin {impl.plugin_name!r}: {hook_name}() returned None: return a list (an empty one "
+                    "registers nothing); is its `return` missing?",
+                    **where_defined(impl.function),
+                )
+            )
         if not isinstance(items, Sequence | tuple | list) or isinstance(items, str):
             raise PluginError(
                 Problem(f"plugin {impl.plugin_name!r}: {hook_name}() must return a list, not {type(items).__name__}")
@@ -101,6 +107,34 @@ def _collect(pm: pluggy.PluginManager, hook_name: str, expected: type | tuple[ty
                     )
                 )
             yield impl.plugin_name, item
+
+
+def _add_rule(reg: Registry, r: Rule, owner: str, *, python: bool) -> None:
+    """Register a rule; an id a third party shares with a built-in rule is refused naming the third party,
+    located at its rule (a Python rule's function; else the caller's rule file) and with a namespace to use,
+    whichever of the two was registered first. ``python``: ``r`` is a Python rule (they are all registered
+    before any declarative one, so a rule registered before a declarative one is a Python rule too)."""
+    rule_id = r.meta.id
+    first = reg.owners.get(("rule", rule_id))
+    infos = {p.name: p for p in reg.plugins}
+    builtin = [o for o in (first, owner) if o is not None and (i := infos.get(o)) is not None and i.origin == "builtin"]
+    if first is not None and len(builtin) == 1:
+        other = first if builtin[0] == owner else owner
+        info = infos.get(other)
+        fix = (
+            f"put the plugin's namespace first, e.g. '{suggest_namespace(_plugin_name(info))}.{rule_id}'"
+            if info is not None
+            else f"give the rule an id of its own, e.g. with a namespace ('acme.{rule_id}')"
+        )
+        theirs, theirs_python = (reg.rules[rule_id], True) if other == first else (r, python)
+        raise PluginError(
+            Problem(
+                f"rule {rule_id!r} is registered twice: by {builtin[0]!r} and again by {other!r}: the id is one of "
+                f"capcheck's built-in rules; {fix} (docs/plugins.md#namespaces)",
+                **(where_defined(theirs.check) if info is not None and theirs_python else {}),
+            )
+        )
+    _add(reg, reg.rules, "rule", rule_id, r, owner)
 
 
 def _add(registry: Registry, table: dict[str, T], what: str, key: str, item: T, owner: str) -> None:
@@ -150,6 +184,12 @@ def build_registry(
         for kind in reg.kinds.values():
             for name, owner in kind.extended_by.items():
                 reg.owners[("kind field", f"{kind.id}.{name}")] = owner
+    for kind in reg.kinds.values():  # a third party's schema, or one it extended, must compile
+        owner = reg.owners[("evidence kind", kind.id)]
+        if kind.extended_by or (owner in infos and infos[owner].origin != "builtin"):
+            kind_errors.extend(compile_problems(kind, owner))
+    if kind_errors:
+        raise PluginError(kind_errors)
     content: dict[str, Loader] = {}
     for owner, loader in _collect(pm, "capcheck_loaders", Loader):
         if loader.claims is not None:  # by content: it shares its extensions with their own loaders
@@ -190,7 +230,7 @@ def build_registry(
         check_rule(reg, r, owner)
         if reserved := _claim_id(reg, "rule", r.meta.id, owner, info):
             raise PluginError(reserved)
-        _add(reg, reg.rules, "rule", r.meta.id, r.with_source(source), owner)
+        _add_rule(reg, r.with_source(source), owner, python=True)
 
     compile_context = CompileContext(areas=frozenset(reg.areas), kinds=reg.kinds)
     pack_paths = [(owner, Path(p)) for owner, p in _collect(pm, "capcheck_rule_paths", (Path, str))]
@@ -231,9 +271,9 @@ def build_registry(
                     # files as themselves (the organisation's own: never warned about, but not in capcheck.).
                     if reserved := _claim_id(reg, "rule", r.meta.id, owner if info is not None else shown, info):
                         raise PluginError(reserved)
-                    _add(reg, reg.rules, "rule", r.meta.id, r, owner if info is not None else shown)
-                except PluginError as exc:
-                    problems.extend(Problem(p.message, path=shown) for p in exc.problems)
+                    _add_rule(reg, r, owner if info is not None else shown, python=False)
+                except PluginError as exc:  # located at this file, unless located at the other rule already
+                    problems.extend(p if p.path is not None else Problem(p.message, path=shown) for p in exc.problems)
     if problems:
         raise RuleFileError(problems)
     if strict_namespaces and reg.unnamespaced:
@@ -309,14 +349,21 @@ def compile_rule_file(
     """
     if shown is None:
         shown = display_path(rule_file)
+    fmt = reg.rule_formats[rule_file.suffix.lower()]
     try:
-        return list(reg.rule_formats[rule_file.suffix.lower()].compile(rule_file, shown, context))
+        rules = list(fmt.compile(rule_file, shown, context))
+        odd = next((r for r in rules if not isinstance(r, Rule)), None)
+        if odd is not None:  # a rule format plugin's bug: it failed later, as an internal error
+            problems.append(
+                Problem(f"the {fmt.name!r} rule format returned a {type(odd).__name__}, not a Rule", path=shown)
+            )
+            return []
+        return rules
     except RuleFileError as exc:
         problems.extend(exc.problems)
     except ValidationError as exc:
         problems.extend(Problem(f"{e['msg']}", path=shown) for e in exc.errors())
     except (Exception, SystemExit) as exc:  # a rule format plugin's own bug: name it, with the file it failed on
-        fmt = reg.rule_formats[rule_file.suffix.lower()]
         problems.append(Problem(f"the {fmt.name!r} rule format failed: {type(exc).__name__}: {exc}", path=shown))
     return []
 

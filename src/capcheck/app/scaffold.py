@@ -175,7 +175,9 @@ def scaffold_rule(
             like = f"{namespace}.{area}-100" if namespace else f"{area}-100"
             raise UsageError(f"{rule_id!r} is not a free id of area {area} (like {like})")
     field = _checked_field(kind)
-    title = f"{kind.title} records name their {field.replace('_', ' ')}"
+    subject = re.sub(r"\s*\([^)]*\)$", "", kind.title)  # "Training records (learning management system)"
+    subject = subject if subject.lower().endswith("records") else f"{subject} records"
+    title = f"{subject} name their {field.replace('_', ' ')}"
     prefix = local_id(rule_id).split("-")[1]
     passing = _record(kind, f"{prefix}-PASS", field)
     failing = _record(kind, f"{prefix}-FAIL", None)

@@ -31,6 +31,7 @@ __all__ = ["Evaluation", "evaluate"]
 _PASS = Status.PASS
 _RECORD_ID = itemgetter(2)
 _RELATED = itemgetter(4)
+_JUDGED = (Status.PASS, Status.FAIL)
 
 
 @dataclass
@@ -89,6 +90,7 @@ def evaluate(
         )
         try:
             counts = _collect(_outcomes(r, evidence, ctx, debug), block, include_passed)
+            _check_kinds(block.rows, meta.kinds)
         except _Malformed as exc:  # the rule's outcomes cannot be reported as they are: one error says why
             block.rows[:] = [Outcome(Status.ERROR, meta.kinds[0], None, str(exc))]
             counts = {Status.ERROR.value: 1}
@@ -239,6 +241,20 @@ def _check_one_per_record(rows: list[Outcome], ids: list[Any], default_kind: str
                 f"{o.status._value_}: {o.message!r:.60}); a rule gives one outcome per record (and group), its "
                 "problems in one message"
             )
+
+
+def _check_kinds(rows: list[Outcome], declared: Sequence[str]) -> None:
+    """Raise :class:`_Malformed` when a listed pass or fail judges a record or group of a kind the rule does not
+    declare: it read evidence its ``kinds`` do not name, so it was not skipped without it, and its finding would
+    have named the wrong kind. (A skip or an error may name any kind: it judges nothing.)"""
+    undeclared = set(map(_KIND, rows)).difference(declared, (None,))  # at C speed: nearly always empty
+    judged = {o[1] for o in rows if o[1] in undeclared and o[0] in _JUDGED} if undeclared else ()
+    if judged:
+        kind = min(judged, key=str)  # the same one named at every run
+        raise _Malformed(
+            f"the rule yielded an outcome for kind {_shown(repr, kind):.80}, which it does not declare "
+            f"(kinds: {', '.join(declared)}): name every kind a rule reads in kinds= or any_of="
+        )
 
 
 def _hashable(value: object) -> bool:

@@ -523,6 +523,14 @@ def load_evidence(
     return builder.finish()
 
 
+def _returned(documents: object) -> str:
+    """What a loader returned instead of a list of documents, for its error."""
+    if isinstance(documents, list | tuple):
+        odd = next(d for d in documents if not isinstance(d, Document))
+        return f"a {type(documents).__name__} holding a {type(odd).__name__}, not only Document values"
+    return f"a {type(documents).__name__}, not a list of Document values"
+
+
 def _sha256(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
@@ -561,6 +569,13 @@ def _load_file(
         loader = _loader_for(source, loaders, () if context.mapping_for(path) else content_loaders)
         combines = loader.combine is not None
         documents = loader.load(source, together if combines else context)
+        if not isinstance(documents, list | tuple) or not all(isinstance(d, Document) for d in documents):
+            raise source.fail(f"the {loader.name!r} loader returned {_returned(documents)}")
+        if any(not callable(d.locate) for d in documents):  # called lazily, by a reporter: fail here
+            raise source.fail(
+                f"the {loader.name!r} loader gave a Document whose locate is not a function "
+                "(record index -> line, or None where the format cannot say: lambda i: None)"
+            )
         mapping = None if loader.applies_mapping else context.mapping_for(path)
         if mapping is not None and not combines:  # a loader reading whole records: the mapping applies to them
             for doc in documents:

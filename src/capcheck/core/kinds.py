@@ -22,7 +22,7 @@ from capcheck.core.errors import Problem
 from capcheck.core.hookspecs import hookimpl
 from capcheck.core.resources import data_dir
 from capcheck.core.side_inputs import is_version, shorten
-from capcheck.core.wording import suggestion
+from capcheck.core.wording import did_you_mean, suggestion
 
 __all__ = [
     "CONFIG_OWNER",
@@ -58,14 +58,31 @@ class EvidenceKind:
 
     @classmethod
     def from_file(cls, path: Path) -> EvidenceKind:
-        """Read a kind from ``<kind-id>.schema.json`` (the id is the file name's first part)."""
-        with path.open("rb") as fh:
-            schema = json.load(fh)
+        """Read a kind from ``<kind-id>.schema.json`` (the id is the file name's first part).
+
+        :raises PluginError: the file cannot be read or is not JSON (its path, and the line where it breaks).
+        """
+        try:
+            with path.open("rb") as fh:
+                schema = json.load(fh)
+        except (OSError, ValueError) as exc:  # a plugin's schema file: named here, not as its hook's exception
+            from capcheck.core.errors import PluginError
+            from capcheck.core.models import display_path
+
+            line = getattr(exc, "lineno", None)
+            what = f"evidence kind {path.name.removesuffix('.schema.json')!r}: "
+            cause = what + (
+                f"not JSON: {exc.msg} (column {exc.colno})"
+                if isinstance(exc, json.JSONDecodeError)
+                else f"cannot read its schema: {type(exc).__name__}: {getattr(exc, 'strerror', None) or exc}"
+            )
+            raise PluginError(Problem(cause, path=display_path(path), line=line)) from None
         kind_id = path.name.removesuffix(".schema.json")
+        described = schema if isinstance(schema, dict) else {}  # not an object: kind_problems says so
         return cls(
             id=kind_id,
-            title=str(schema.get("title", kind_id)),
-            description=str(schema.get("description", "")),
+            title=str(described.get("title", kind_id)),
+            description=str(described.get("description", "")),
             schema=schema,
             schema_file=str(path),
         )
@@ -220,7 +237,68 @@ def kind_problems(kind: EvidenceKind, owner: str) -> list[Problem]:
             )
         )
         return problems
-    return problems + _schema_problems(kind.schema, where, kind.schema_file)
+    return problems + _schema_problems(kind.schema, where, kind.schema_file) + _date_field_problems(kind, where)
+
+
+def _date_field_problems(kind: EvidenceKind, where: str) -> list[Problem]:
+    """``x-capcheck-date-order`` is a list of ``[earlier, later]`` pairs and ``x-capcheck-past-dates`` a list of
+    fields, each a field the kind declares: a misspelt one was ignored, so its impossible dates passed."""
+    declared = kind.declared_fields
+    problems: list[Problem] = []
+
+    def problem(pointer: str, cause: str) -> None:
+        if kind.schema_file is not None:
+            problems.append(Problem(f"{where}: {cause}", path=kind.schema_file, pointer=pointer))
+        else:
+            problems.append(Problem(f"{where}: schema {pointer}: {cause}"))
+
+    def check_field(pointer: str, name: Any) -> None:
+        if not isinstance(name, str):
+            problem(pointer, f"a field name, not {shorten(name)}")
+        elif declared is not None and name not in declared:
+            problem(pointer, f"unknown field {name!r}: the kind does not declare it{did_you_mean(name, declared)}")
+
+    order = kind.schema.get("x-capcheck-date-order", [])
+    if not isinstance(order, list):
+        problem("/x-capcheck-date-order", "a list of [earlier, later] pairs of date fields")
+    else:
+        for i, pair in enumerate(order):
+            if not isinstance(pair, list) or len(pair) != 2:
+                problem(f"/x-capcheck-date-order/{i}", f"an [earlier, later] pair of date fields, not {shorten(pair)}")
+                continue
+            for j, name in enumerate(pair):
+                check_field(f"/x-capcheck-date-order/{i}/{j}", name)
+    past = kind.schema.get("x-capcheck-past-dates", [])
+    if not isinstance(past, list):
+        problem("/x-capcheck-past-dates", "a list of date fields")
+    else:
+        for i, name in enumerate(past):
+            check_field(f"/x-capcheck-past-dates/{i}", name)
+    return problems
+
+
+def compile_problems(kind: EvidenceKind, owner: str) -> list[Problem]:
+    """Whether a kind's schema compiles: one can pass the meta-schema and still not compile (a ``pattern``
+    that is no regular expression). Checked when a plugin or a config registers or extends a kind, so every
+    command says so, not only the first check of its evidence; the compiled validator is kept for that check.
+    A problem in a field an extension added names the extension's owner, else the kind's (``owner``)."""
+    try:
+        kind.records_validator  # noqa: B018  (compiled for its errors; cached on the kind for validation)
+    except Exception as exc:  # jsonschema-rs's ValidationError, or anything a plugin's odd schema raises
+        parts = [str(p) for p in getattr(exc, "instance_path", None) or ()]
+        parts = parts[1:] if parts[:1] == ["items"] else parts  # the validator wraps the kind's schema in items
+        pointer = "".join("/" + part.replace("~", "~0").replace("/", "~1") for part in parts)
+        message = getattr(exc, "message", None)
+        cause = (message if isinstance(message, str) else f"{type(exc).__name__}: {exc}").splitlines()[0]
+        added_by = kind.extended_by.get(parts[1]) if parts[:1] == ["properties"] and len(parts) > 1 else None
+        if added_by is not None:
+            where = f"{_who(added_by)}: extension of evidence kind {kind.id!r}: field {parts[1]!r}"
+            return [Problem(f"{where}: schema {pointer}: does not compile: {cause}")]
+        where = f"{_who(owner)}: evidence kind {kind.id!r}"
+        if kind.schema_file is not None:
+            return [Problem(f"{where}: the schema does not compile: {cause}", path=kind.schema_file, pointer=pointer)]
+        return [Problem(f"{where}: schema {pointer or '/'}: does not compile: {cause}")]
+    return []
 
 
 def _schema_problems(schema: Mapping[str, Any], where: str, schema_file: str | None) -> list[Problem]:

@@ -14,7 +14,7 @@ import os
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, time
 from enum import StrEnum
 from functools import lru_cache
 from pathlib import Path
@@ -111,6 +111,20 @@ class Area(BaseModel):
     order: int = 100
 
 
+def _not_toml(value: Any) -> str | None:
+    """None when ``value`` is a TOML value (what a config file can give), else the type that is not one."""
+    if isinstance(value, str | bool | int | float | date | datetime | time):
+        return None
+    if isinstance(value, list):
+        return next((bad for item in value if (bad := _not_toml(item)) is not None), None)
+    if isinstance(value, dict):
+        if not all(isinstance(key, str) for key in value):
+            return "a table with a key that is not a string"
+        return next((bad for item in value.values() if (bad := _not_toml(item)) is not None), None)
+    name = type(value).__name__
+    return "None" if value is None else f"{'an' if name[:1] in 'aeiou' else 'a'} {name}"
+
+
 class RuleMeta(BaseModel):
     """A rule's metadata, complete at definition: validated when the rule is loaded."""
 
@@ -137,6 +151,20 @@ class RuleMeta(BaseModel):
         default=(), description="Those of ``kinds`` of which one is enough: the others are all required."
     )
     options: dict[str, Any] = Field(default_factory=dict, description="Options and their defaults.")
+
+    @field_validator("options")
+    @classmethod
+    def _option_values(cls, options: dict[str, Any]) -> dict[str, Any]:
+        """Each default is a value a config file can override it with (TOML's): a tuple's override, a list,
+        was refused as "must be tuple", and an object broke the JSON reports, blamed on their reporter."""
+        for name, value in options.items():
+            bad = _not_toml(value)
+            if bad is not None:
+                raise ValueError(
+                    f"option {name!r}: {bad} is not a value a config file can give (a string, number, boolean, "
+                    "date, or a list or table of them): write a list for a tuple or set, '30d' for a duration"
+                )
+        return options
 
     @field_validator("kinds")
     @classmethod

@@ -191,7 +191,36 @@ class RuleContext:
         for candidate in self.meta.kinds:
             if isinstance(record_id, str) and self.evidence.get(candidate, record_id) is record:
                 return candidate
+        # A record of a kind the rule does not declare: its own kind, which the engine refuses by name.
+        foreign = self._undeclared_kind(record)
+        if foreign is not None:
+            return foreign
         raise ValueError(f"cannot tell which kind record {record_id!r} is: pass kind=")
+
+    def _failed_kind(self, record: Record) -> str:
+        """The kind of a record the rule fails. With one declared kind that is it, unless the record is
+        another kind's (the rule read a kind it does not declare): then that kind, so that the engine
+        refuses the outcome by name rather than report it against the wrong record. One lookup per
+        failure; passes are not checked (they are only counted unless listed)."""
+        single = self._single_kind
+        if single is None:
+            return self._kind_of(record, None)
+        record_id = record.get("id")
+        if isinstance(record_id, str) and self.evidence.get(single, record_id) is not record:
+            return self._undeclared_kind(record) or single
+        return single
+
+    def _undeclared_kind(self, record: Record) -> str | None:
+        """The kind, not among the rule's, whose evidence holds this very record; None if none does (a
+        record the rule made itself keeps the rule's kind)."""
+        record_id = record.get("id")
+        if not isinstance(record_id, str):
+            return None
+        declared = self.meta.kinds
+        for kind in self.evidence.kinds():
+            if kind not in declared and self.evidence.get(kind, record_id) is record:
+                return kind
+        return None
 
     def passed(self, record: Record, *, kind: str | None = None) -> Outcome:
         """The record meets the rule."""
@@ -222,7 +251,7 @@ class RuleContext:
         ``related`` names other records the verdict rests on, as ``(kind, id)`` pairs.
         """
         if kind is None:
-            kind = self._single_kind or self._kind_of(record, None)
+            kind = self._failed_kind(record)
         return _new(Outcome, (_FAIL, kind, record["id"], message, tuple(related), None))
 
     def missing(self, record: Record, *fields: str) -> list[str]:
@@ -262,7 +291,7 @@ class RuleContext:
         """
         message = undetermined_message(record, fields, what)
         if kind is None:
-            kind = self._single_kind or self._kind_of(record, None)
+            kind = self._failed_kind(record)
         return _new(Outcome, (_FAIL, kind, record["id"], message, tuple(related), None))
 
     def not_provided(self, record: Record, fields: Iterable[str], *, kind: str | None = None) -> Outcome | None:

@@ -414,6 +414,73 @@ def _field_reads(node: Any, pointer: str, kind: str) -> Iterator[tuple[str, str,
                 yield other, other_field, f"{pointer}/{name}/field"
 
 
+#: Operators whose literal operand is compared with the field's value, strictly by type (``eq``: ``true`` never
+#: equals ``"true"``), and for each JSON Schema type the literals its values can be compared with.
+_COMPARED = ("eq", "ne", "in", "not_in", "lt", "le", "gt", "ge")
+_COMPARABLE: dict[str, tuple[type, ...]] = {
+    "boolean": (bool,),
+    "string": (str, date, datetime, time),  # a TOML date is compared as its ISO text
+    "integer": (int, float),
+    "number": (int, float),
+}
+_A_TYPE = {"boolean": "a boolean", "string": "a string", "integer": "an integer", "number": "a number"}
+_A_LITERAL = {bool: "a boolean", str: "a string", int: "an integer", float: "a number"}
+
+
+def _literal_tests(node: Any, pointer: str) -> Iterator[tuple[str, str, Any, str]]:
+    """``(field, operator, literal, pointer)`` for each literal a (well-formed) condition compares a field with."""
+    if not isinstance(node, dict):
+        return
+    for op in LOGICAL:
+        if op in node:
+            items = node[op]
+            if op == "not":
+                yield from _literal_tests(items, f"{pointer}/not")
+            elif isinstance(items, list):
+                for i, item in enumerate(items):
+                    yield from _literal_tests(item, f"{pointer}/{op}/{i}")
+            return
+    field = node.get("field")
+    if not isinstance(field, str) or "." in field:
+        return
+    for op in _COMPARED:
+        value = node.get(op)
+        listed = [(f"{pointer}/{op}/{i}", v) for i, v in enumerate(value)] if isinstance(value, list) else []
+        for where, literal in listed or [(f"{pointer}/{op}", value)]:
+            if literal is not None and not isinstance(literal, dict):  # {option = ...} is typed by the option
+                yield field, op, literal, where
+
+
+def _type_mismatches(node: Any, pointer: str, kind: Any) -> Iterator[_Found]:
+    """A literal of a type the field's values never have (``eq = "true"`` on a boolean field): the test never
+    holds (or, for ``ne``, always does), which no evidence would show; a load error like an unknown field."""
+    properties = kind.schema.get("properties") if isinstance(kind.schema, Mapping) else None
+    if not isinstance(properties, Mapping):
+        return
+    for field, op, literal, where in _literal_tests(node, pointer):
+        spec = properties.get(field)
+        declared = spec.get("type") if isinstance(spec, Mapping) else None
+        if isinstance(declared, list):  # ["string", "null"]: the value's type when present
+            declared = declared[0] if len(declared := [t for t in declared if t != "null"]) == 1 else None
+        if not isinstance(declared, str) or declared not in _COMPARABLE:
+            continue
+        allowed = _COMPARABLE[declared]
+        if isinstance(literal, allowed) and (bool in allowed or not isinstance(literal, bool)):
+            continue
+        hint = (
+            " (true and false are written without quotes)"
+            if declared == "boolean" and literal in ("true", "false")
+            else ""
+        )
+        shown = str(literal).lower() if isinstance(literal, bool) else repr(literal)  # as TOML writes a boolean
+        what = _A_LITERAL.get(type(literal), type(literal).__name__)
+        yield (
+            f"{op} {shown} is {what}, but field {field!r} of kind {kind.id!r} is {_A_TYPE[declared]}: "
+            f"they never compare{hint}",
+            where,
+        )
+
+
 def _unknown(name: str, known: Iterable[str]) -> str:
     return did_you_mean(name, sorted(known))
 
@@ -441,6 +508,11 @@ def _check_names(
         reads.extend(_field_reads(aggregate.get("count"), f"{base}/aggregate/count", kind))
         if isinstance(aggregate.get("group_by"), str):
             reads.append((kind, aggregate["group_by"], f"{base}/aggregate/group_by"))
+    for key in ("where", "require"):
+        if key in entry:
+            found.extend(_type_mismatches(entry[key], f"{base}/{key}", context.kinds[kind]))
+    if isinstance(aggregate, dict):
+        found.extend(_type_mismatches(aggregate.get("count"), f"{base}/aggregate/count", context.kinds[kind]))
     for read_kind, field, pointer in reads:
         evidence_kind = context.kinds.get(read_kind)
         declared = evidence_kind.declared_fields if evidence_kind is not None else None
