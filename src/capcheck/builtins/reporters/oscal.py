@@ -41,10 +41,8 @@ from datetime import datetime
 from itertools import islice
 from typing import Any
 
-import orjson
-
 from capcheck.core.escaping.controls import reveal
-from capcheck.core.escaping.json import json_safe, json_text
+from capcheck.core.escaping.json import indented, json_safe, json_text
 from capcheck.core.escaping.markdown import md_escape
 from capcheck.core.hookspecs import hookimpl
 from capcheck.core.models import EvidenceRef, Finding, RuleInfo, RunResult, Status
@@ -576,7 +574,7 @@ def write_oscal(result: RunResult, options: RenderOptions, stream: ByteStream) -
     written = False
     while chunk := [doc.observation(i, f) for i, f in islice(kept, _CHUNK)]:
         # `[\n  {...},\n  {...}\n]` -> `\n          {...},\n          {...}`: five levels deeper, no brackets.
-        items = _items(chunk)[1:-2].replace("\n", "\n        ")
+        items = indented(chunk)[1:-2].replace("\n", "\n        ")
         stream.write(("," if written else "").encode("utf-8") + json_text(items).encode("utf-8"))
         written = True
     stream.write(b"\n        ]")
@@ -586,16 +584,7 @@ def write_oscal(result: RunResult, options: RenderOptions, stream: ByteStream) -
 
 def _encode(document: dict[str, Any]) -> str:
     """The document's text: indented JSON with what encoders leave raw escaped (:func:`json_text`)."""
-    return json_text(_items(document))
-
-
-def _items(items: list[dict[str, Any]] | dict[str, Any]) -> str:
-    """Data as ``json.dumps(data, indent=2, ensure_ascii=False)`` writes it (orjson writes the same for strings,
-    integers and lists, faster), a lone surrogate as its escape text (as :func:`json_text`)."""
-    try:
-        return orjson.dumps(items, option=orjson.OPT_INDENT_2).decode("utf-8")
-    except orjson.JSONEncodeError:  # a lone surrogate
-        return orjson.dumps(json_safe(items), option=orjson.OPT_INDENT_2).decode("utf-8")
+    return json_text(indented(document))
 
 
 def render_oscal(result: RunResult, options: RenderOptions) -> str:

@@ -38,9 +38,7 @@ from itertools import islice
 from pathlib import Path, PurePosixPath
 from typing import Any
 
-import orjson
-
-from capcheck.core.escaping.json import json_safe, json_text
+from capcheck.core.escaping.json import indented, json_text
 from capcheck.core.hookspecs import hookimpl
 from capcheck.core.models import EvidenceRef, Finding, RuleInfo, RunResult, Severity, Status
 from capcheck.core.reporting import (
@@ -549,7 +547,7 @@ def write_sarif(result: RunResult, options: RenderOptions, stream: ByteStream) -
     kept = log.kept()
     while chunk := [log.result(f) for f in islice(kept, _CHUNK)]:
         # `[\n  {...},\n  {...}\n]` -> `\n        {...},\n        {...}`: three levels deeper, no brackets.
-        items = _items(chunk)[1:-2].replace("\n", "\n      ")
+        items = indented(chunk)[1:-2].replace("\n", "\n      ")
         stream.write(("," if written else "").encode("utf-8") + json_text(items).encode("utf-8"))
         written = True
     stream.write(b"\n      ]" if written else b"]")
@@ -560,15 +558,6 @@ def write_sarif(result: RunResult, options: RenderOptions, stream: ByteStream) -
 def _encode(document: dict[str, Any]) -> str:
     """The log's text: indented JSON with what encoders leave raw escaped (:func:`json_text`)."""
     return json_text(json.dumps(document, indent=2, ensure_ascii=False, sort_keys=False))
-
-
-def _items(results: list[dict[str, Any]]) -> str:
-    """Results as ``json.dumps(results, indent=2, ensure_ascii=False)`` writes them (orjson writes the same
-    for strings, integers and booleans, faster), a lone surrogate as its escape text (as :func:`json_text`)."""
-    try:
-        return orjson.dumps(results, option=orjson.OPT_INDENT_2).decode("utf-8")
-    except orjson.JSONEncodeError:  # a lone surrogate
-        return orjson.dumps(json_safe(results), option=orjson.OPT_INDENT_2).decode("utf-8")
 
 
 def render_sarif(result: RunResult, options: RenderOptions) -> str:

@@ -16,7 +16,7 @@ from typing import Any
 
 from capcheck.core.escaping.controls import visible
 
-__all__ = ["json_safe", "json_text"]
+__all__ = ["indented", "json_safe", "json_text"]
 
 _SURROGATE = re.compile("[\ud800-\udfff]")
 _RAW = re.compile("[\x7f-\x9f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069\ud800-\udfff\ufffe\uffff]")
@@ -45,3 +45,15 @@ def json_safe(data: Any) -> Any:
     if isinstance(data, list | tuple):
         return [json_safe(v) for v in data]
     return data
+
+
+def indented(data: list[Any] | dict[str, Any]) -> str:
+    """``data`` as ``json.dumps(data, indent=2, ensure_ascii=False)`` writes it (orjson writes the same for
+    strings, integers, booleans, lists and dicts, faster), a lone surrogate as its escape text (:func:`json_safe`).
+    The streaming reporters (SARIF, OSCAL) encode their items in chunks with it."""
+    import orjson  # only when a reporter writes: never on start-up
+
+    try:
+        return orjson.dumps(data, option=orjson.OPT_INDENT_2).decode("utf-8")
+    except orjson.JSONEncodeError:  # a lone surrogate
+        return orjson.dumps(json_safe(data), option=orjson.OPT_INDENT_2).decode("utf-8")
