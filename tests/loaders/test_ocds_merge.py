@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import time
 from pathlib import Path
 from typing import Any
 
@@ -303,3 +304,34 @@ def test_two_record_packages_of_one_process_give_its_latest_state(registry: Regi
         (tmp_path / name).write_text(json.dumps({"uri": "x", "version": "1.1", "records": records}))
     [record] = evidence(registry, tmp_path).records(KIND)
     assert record["value"] == 1
+
+
+def test_a_process_of_many_award_releases_costs_in_proportion(registry: Registry, tmp_path: Path) -> None:
+    """A hostile (or a framework's) process: n releases of one ocid, each awarding once. Each release rebuilt the
+    compiler's index of award ids, and each of the n records wrote the n releases' places anew: 4,000 releases
+    took 11 CPU s and 1.7 GB. Eight times the releases must cost about eight times the CPU, not 64."""
+    award = json.loads((SPLIT / "b-award.ocds.json").read_text(encoding="utf-8"))
+    template, release = {k: v for k, v in award.items() if k != "releases"}, award["releases"][0]
+
+    def cpu(n: int) -> float:
+        folder = tmp_path / str(n)
+        folder.mkdir(exist_ok=True)
+        releases = [
+            {
+                **release,
+                "id": f"r{i}",
+                "tender": {"id": "t", "title": "Hosting"},
+                "awards": [{**release["awards"][0], "id": f"A{i}"}],
+            }
+            for i in range(n)
+        ]
+        (folder / "p.ocds.json").write_bytes(package(releases, template))
+        started = time.process_time()
+        found = evidence(registry, folder)
+        spent = time.process_time() - started
+        records = found.records(KIND)
+        assert len(records) == n and all(len(r["ocds_releases"]) == n for r in records)
+        return spent
+
+    small = min(cpu(250) for _ in range(3))
+    assert cpu(2000) < 24 * max(small, 0.01)

@@ -786,6 +786,8 @@ class Compiler:
         self.compiled: dict[str, Any] = {}
         #: The containers made here (by identity; each is held by the compiled release, so its id stays unique).
         self._owned: set[int] = {id(self.compiled)}
+        #: Per array merged by id (made here; held so its id stays its own): the array and its items' places by id.
+        self._indexes: dict[int, tuple[list[dict[str, Any]], dict[str, int]]] = {}
 
     def add(self, release: Mapping[str, Any]) -> dict[str, list[dict[str, Any]]]:
         """Merge one release; returns, for its ``awards`` and ``contracts``, the compiled item each went into."""
@@ -843,7 +845,15 @@ class Compiler:
     def _items(self, held: list[dict[str, Any]], given: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
         """Identifier merge into ``held`` (made here): each item into the held item with the same ``id`` (compared
         as text: ``1`` is ``"1"``), else appended; the held item each went into."""
-        where = {str(item["id"]): i for i, item in enumerate(held) if item.get("id") is not None}
+        # The index of ids lives as long as ``held`` (made here, changed only here): rebuilding it for each release
+        # made a process of n releases adding an award each cost n^2 / 2.
+        indexed = self._indexes.get(id(held))
+        if indexed is None or indexed[0] is not held:
+            indexed = self._indexes[id(held)] = (
+                held,
+                {str(item["id"]): i for i, item in enumerate(held) if item.get("id") is not None},
+            )
+        where = indexed[1]
         targets: list[dict[str, Any]] = []
         for item in given:
             ident = item.get("id")
@@ -1185,6 +1195,7 @@ def _documents(files: Sequence[_File]) -> list[list[Document]]:
     unsuccessful: dict[_File, int] = {}
     several: dict[_File, int] = {}
     by_award: dict[tuple[str, str], list[_Award]] = {}
+    histories: dict[str, tuple[str, ...]] = {}
     for implementing in compiled.contracts:
         by_award.setdefault(implementing.key, []).append(implementing)
 
@@ -1211,11 +1222,16 @@ def _documents(files: Sequence[_File]) -> list[list[Document]]:
                 continue
             history = compiled.releases[found.key[0]]
             if len(history) > 1:
-                # Where the record's values came from: every release of the process, in the order merged.
-                record["ocds_releases"] = [
-                    f"{r.file.source.display} {r.file.where(r.path)}" + (f" ({r.release_id})" if r.release_id else "")
-                    for r in history
-                ]
+                # Where the record's values came from: every release of the process, in the order merged. Shown
+                # once per process (a process of n awards gave n records, each making n strings: quadratic).
+                shown = histories.get(found.key[0])
+                if shown is None:
+                    shown = histories[found.key[0]] = tuple(
+                        f"{r.file.source.display} {r.file.where(r.path)}"
+                        + (f" ({r.release_id})" if r.release_id else "")
+                        for r in history
+                    )
+                record["ocds_releases"] = list(shown)
             placed[located.file].append(((*order(found), *order(contract or found)), record, located))
     for contract in compiled.contracts:
         if contract.key not in awards:
