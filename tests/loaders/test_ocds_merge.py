@@ -335,3 +335,21 @@ def test_a_process_of_many_award_releases_costs_in_proportion(registry: Registry
 
     small = min(cpu(250) for _ in range(3))
     assert cpu(2000) < 24 * max(small, 0.01)
+
+
+def test_a_note_names_a_few_of_the_files_a_process_shares(registry: Registry, tmp_path: Path) -> None:
+    """n files of one release each of one process: each file's note named the n - 1 others (and each file held a
+    set of them): 20,000 such files ran out of 4 GB. A note names five and counts the rest."""
+    award = json.loads((SPLIT / "b-award.ocds.json").read_text(encoding="utf-8"))
+    template, release = {k: v for k, v in award.items() if k != "releases"}, award["releases"][0]
+    for i in range(12):
+        given = {**release, "id": f"r{i}", "tender": {"id": "t", "title": "Hosting"}}
+        given["awards"] = [{**release["awards"][0], "id": f"A{i}"}]
+        (tmp_path / f"p{i:02}.ocds.json").write_bytes(package([given], template))
+    found = evidence(registry, tmp_path)
+    [note] = [n for n in found.files[0].notes if "compiled with releases" in n]
+    others = ", ".join(display_path(tmp_path / f"p{i:02}.ocds.json") for i in range(1, 6))
+    assert f"(ocid) in {others} and 6 more files: each record" in note
+    [note] = [n for n in found.files[5].notes if "compiled with releases" in n]
+    others = ", ".join(display_path(tmp_path / f"p{i:02}.ocds.json") for i in (0, 1, 2, 3, 4))
+    assert f"(ocid) in {others} and 6 more files: each record" in note

@@ -39,6 +39,7 @@ order merged.
 
 from __future__ import annotations
 
+import heapq
 import re
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
@@ -880,7 +881,9 @@ class _Compiled:
     #: Per file: the releases also given, the same, in another file (read once), by that file.
     repeated: dict[_File, dict[_File, int]] = field(default_factory=dict)
     #: Per file: its releases compiled with releases of the same process in other files, and those files.
-    shared: dict[_File, tuple[int, set[_File]]] = field(default_factory=dict)
+    #: The files of each process are one tuple sorted by name, shared by its files (by identity): a set of the
+    #: other files per file cost n^2 when n files each gave one release of a process.
+    shared: dict[_File, tuple[int, dict[int, tuple[_File, ...]]]] = field(default_factory=dict)
     #: Per file: its award (and contract) releases that a later release of the award continues.
     merged: dict[_File, int] = field(default_factory=dict)
     problems: list[Problem] = field(default_factory=list)
@@ -953,9 +956,11 @@ def _compile(files: Sequence[_File]) -> _Compiled:
             continue
         files_here = {r.file for r in kept}
         if len(files_here) > 1:
+            group = tuple(sorted(files_here, key=lambda f: f.source.display))
             for release in kept:
-                count, others = out.shared.get(release.file, (0, set()))
-                out.shared[release.file] = (count + 1, others | (files_here - {release.file}))
+                count, groups = out.shared.get(release.file, (0, {}))
+                groups[id(group)] = group
+                out.shared[release.file] = (count + 1, groups)
         compiler = Compiler()
         awards: dict[Any, _Award] = {}
         contracts: dict[Any, _Award] = {}
@@ -1182,6 +1187,27 @@ def combine_ocds(
     return _documents(files)
 
 
+def _other_files(file: _File, groups: list[tuple[_File, ...]]) -> str:
+    """The files ``file`` shares processes with, as a note names them: the first :data:`MAX_LISTED_GAPS` by name,
+    then how many more (read from the groups, sorted by name, without making their union)."""
+    listed: list[str] = []
+    last: _File | None = None
+    more = False
+    for other in heapq.merge(*groups, key=lambda f: f.source.display):
+        if other is file or other is last:
+            continue
+        last = other
+        if len(listed) == MAX_LISTED_GAPS:
+            more = True
+            break
+        listed.append(other.source.display)
+    if not more:
+        return ", ".join(listed)
+    if len(groups) == 1:
+        return f"{', '.join(listed)} and {len(groups[0]) - 1 - len(listed)} more files"
+    return f"{', '.join(listed)} and more files"
+
+
 def _documents(files: Sequence[_File]) -> list[list[Document]]:
     """The ``supplier-contracts`` document of each file: one record per mappable award of the compiled processes,
     in the file of the award's latest release."""
@@ -1318,8 +1344,8 @@ def _notes(
         )
     shared = compiled.shared.get(file)
     if shared is not None:
-        count, others = shared
-        names = ", ".join(sorted(other.source.display for other in others))
+        count, groups = shared
+        names = _other_files(file, list(groups.values()))
         parts.append(
             f"{_plural(count, 'release')} compiled with releases of the same contracting processes (ocid) in {names}:"
             " each record is in the file of its award's latest release, and lists the releases in 'ocds_releases'"
