@@ -833,7 +833,10 @@ class Compiler:
             if not value:
                 return None
             held = out.get(key)
-            if not isinstance(held, list) or not all(isinstance(v, dict) for v in held):
+            # A list made here holds only objects (asking again walked it for each release: n^2 / 2).
+            if not isinstance(held, list) or (
+                id(held) not in self._owned and not all(isinstance(v, dict) for v in held)
+            ):
                 out[key] = held = []
                 self._owned.add(id(held))
             else:
