@@ -282,7 +282,7 @@ def find_evidence_files(paths: Iterable[Path], extensions: Iterable[str]) -> tup
     files: list[Path] = []
     problems: list[Problem] = []
     #: Each file's device and inode (from the stat that found it), so one file reached by two paths comes once.
-    identities: dict[Path, tuple[int, int]] = {}
+    identities: list[tuple[int, int]] = []
     for path in paths:
         shown = path.as_posix()
         try:
@@ -311,34 +311,33 @@ def find_evidence_files(paths: Iterable[Path], extensions: Iterable[str]) -> tup
                 )
             else:
                 files.append(path)
-                identities[path] = (info.st_dev, info.st_ino)
+                identities.append((info.st_dev, info.st_ino))
         else:
             problems.append(Problem("not a regular file (a pipe, socket or device)", path=shown))
     return _in_walk_order(files, identities), problems
 
 
-def _in_walk_order(files: list[Path], identities: Mapping[Path, tuple[int, int]]) -> list[Path]:
+def _in_walk_order(files: list[Path], identities: list[tuple[int, int]]) -> list[Path]:
     """``files`` without repeats, in the order a sorted walk gives: in each directory its files (by
     name), then its subdirectories (by name). Paths are compared as absolute, not resolved, paths:
     a symbolic link is placed where it is, as the walk places it. A file reached again by another path (a
     symbolic link to a file also walked or named, a hard link, ``dir/link/x.json``) comes once, first where
     the walk order places it: read twice, its records clashed with themselves, under one shown name."""
-    keyed: dict[tuple[tuple[int, str], ...], Path] = {}
-    for path in files:
+    keyed: dict[tuple[tuple[int, str], ...], int] = {}
+    for i, path in enumerate(files):
         parts = Path(os.path.abspath(path)).parts
         key = (*((1, part) for part in parts[:-1]), (0, parts[-1]))
-        keyed.setdefault(key, path)
+        keyed.setdefault(key, i)
+    ordered = [keyed[key] for key in sorted(keyed)]
+    if len(set(identities)) == len(identities):  # no file reached twice (the usual case): asked once
+        return [files[i] for i in ordered]
     seen: set[tuple[int, int]] = set()
-    ordered: list[Path] = []
-    for key in sorted(keyed):
-        path = keyed[key]
-        identity = identities.get(path)
-        if identity is not None:
-            if identity in seen:
-                continue
-            seen.add(identity)
-        ordered.append(path)
-    return ordered
+    unique: list[Path] = []
+    for i in ordered:
+        if identities[i] not in seen:
+            seen.add(identities[i])
+            unique.append(files[i])
+    return unique
 
 
 def loader_extension(path: Path, extensions: Iterable[str]) -> str | None:
@@ -351,9 +350,8 @@ def loader_extension(path: Path, extensions: Iterable[str]) -> str | None:
     return None
 
 
-def _walk(
-    root: Path, exts: tuple[str, ...], problems: list[Problem], identities: dict[Path, tuple[int, int]]
-) -> list[Path]:
+def _walk(root: Path, exts: tuple[str, ...], problems: list[Problem], identities: list[tuple[int, int]]) -> list[Path]:
+    """The evidence files under ``root`` in walk order; each one's device and inode appended to ``identities``."""
     found: list[Path] = []
 
     def unreadable(exc: OSError) -> None:  # a directory that cannot be listed is never skipped silently
@@ -421,7 +419,7 @@ def _walk(
                     )
                     continue
                 found.append(candidate)
-                identities[candidate] = (info.st_dev, info.st_ino)
+                identities.append((info.st_dev, info.st_ino))
             elif not stat.S_ISDIR(mode):  # named like evidence but never read: say so, never skip it silently
                 problems.append(Problem("not a regular file (a pipe, socket or device)", path=candidate.as_posix()))
     return found
