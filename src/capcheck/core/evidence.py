@@ -334,8 +334,10 @@ def _in_walk_order(files: list[Path], identities: list[tuple[int, int]]) -> list
     seen: set[tuple[int, int]] = set()
     unique: list[Path] = []
     for i in ordered:
-        if identities[i] not in seen:
-            seen.add(identities[i])
+        identity = identities[i]
+        if identity not in seen:
+            if identity[1]:  # inode 0: a file system without file ids (some on Windows) tells nothing apart
+                seen.add(identity)
             unique.append(files[i])
     return unique
 
