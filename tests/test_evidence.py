@@ -192,6 +192,15 @@ def test_one_file_reached_by_two_paths_is_read_once(load, workdir: Path) -> None
         assert [f.path for f in evidence.files] == ["ev/a.json"], paths
 
 
+def test_an_inode_of_zero_never_makes_two_files_one() -> None:
+    """Some file systems have no file ids (os.stat gives inode 0 on each file): files are then told apart by path."""
+    from capcheck.core.evidence import _in_walk_order
+
+    files = [Path("ev/b.json"), Path("ev/a.json"), Path("ev/c.json")]
+    assert _in_walk_order(files, [(1, 0), (1, 0), (1, 0)]) == [Path("ev/a.json"), Path("ev/b.json"), Path("ev/c.json")]
+    assert _in_walk_order(files, [(1, 5), (1, 5), (1, 6)]) == [Path("ev/a.json"), Path("ev/c.json")]
+
+
 @pytest.mark.skipif(hasattr(os, "geteuid") and os.geteuid() == 0, reason="root can read a mode-000 file")
 def test_an_unreadable_file_by_permissions(load, workdir: Path) -> None:
     path = workdir / "secret.json"
