@@ -177,6 +177,30 @@ def test_a_symlinked_file_leading_outside_the_root_is_a_problem_never_read(load,
     assert sorted(r["id"] for r in evidence.records("it-assets")) == ["A-1", "A-2"]
 
 
+def test_one_file_reached_by_two_paths_is_read_once(load, workdir: Path) -> None:
+    """A link to a file also walked (or named, or reached through a linked directory, or hard-linked) is that
+    file: it was read twice, and its records were duplicates of themselves under one shown name (`ev/a.json:
+    duplicate it-assets id 'A-1': already used at ev/a.json`, exit 2)."""
+    (workdir / "ev" / "sub").mkdir(parents=True)
+    (workdir / "ev" / "a.json").write_text(assets_json("A-1"))
+    (workdir / "ev" / "sub" / "link.json").symlink_to(Path("..") / "a.json")
+    (workdir / "ev" / "sub" / "up").symlink_to(Path(".."), target_is_directory=True)
+    os.link(workdir / "ev" / "a.json", workdir / "ev" / "sub" / "hard.json")
+    for paths in (["ev"], ["ev/sub/link.json", "ev"], ["ev/sub/up/a.json", "ev/sub/hard.json", "ev/a.json"]):
+        evidence = load(*paths)
+        assert [r["id"] for r in evidence.records("it-assets")] == ["A-1"], paths
+        assert [f.path for f in evidence.files] == ["ev/a.json"], paths
+
+
+def test_an_inode_of_zero_never_makes_two_files_one() -> None:
+    """Some file systems have no file ids (os.stat gives inode 0 on each file): files are then told apart by path."""
+    from capcheck.core.evidence import _in_walk_order
+
+    files = [Path("ev/b.json"), Path("ev/a.json"), Path("ev/c.json")]
+    assert _in_walk_order(files, [(1, 0), (1, 0), (1, 0)]) == [Path("ev/a.json"), Path("ev/b.json"), Path("ev/c.json")]
+    assert _in_walk_order(files, [(1, 5), (1, 5), (1, 6)]) == [Path("ev/a.json"), Path("ev/c.json")]
+
+
 @pytest.mark.skipif(hasattr(os, "geteuid") and os.geteuid() == 0, reason="root can read a mode-000 file")
 def test_an_unreadable_file_by_permissions(load, workdir: Path) -> None:
     path = workdir / "secret.json"

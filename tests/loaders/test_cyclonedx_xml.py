@@ -94,6 +94,23 @@ def test_nested_components_licences_and_supplier() -> None:
     ("data", "expected"),
     [
         (b"<bom><components>", "bom.xml:1: malformed XML: no element found"),
+        # An encoding expat leaves to Python's codecs, which have none by that name, or not one expat can use
+        # (the loader-properties test found it: "the 'cyclonedx' loader failed: LookupError").
+        (
+            b'<?xml version="1.0" encoding="U9TF-8"?>\n<bom/>',
+            "bom.xml:1: malformed XML: its declared encoding cannot be read (unknown encoding: U9TF-8): save it as"
+            " UTF-8",
+        ),
+        (
+            b'<?xml version="1.0" encoding="rot13"?>\n<bom/>',
+            "bom.xml:1: malformed XML: its declared encoding cannot be read ('rot13' is not a text encoding; use"
+            " codecs.decode() to handle arbitrary codecs): save it as UTF-8",
+        ),
+        (
+            b'<?xml version="1.0" encoding="shift_jis"?>\n<bom/>',
+            "bom.xml:1: malformed XML: its declared encoding cannot be read (multi-byte encodings are not supported):"
+            " save it as UTF-8",
+        ),
         (
             b'<?xml version="1.0"?>\n<project xmlns="http://maven.apache.org/POM/4.0.0"/>',
             "bom.xml:2: not a CycloneDX BOM: the root element must be <bom> in the namespace"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import time
 from pathlib import Path
 from typing import Any
 
@@ -303,3 +304,65 @@ def test_two_record_packages_of_one_process_give_its_latest_state(registry: Regi
         (tmp_path / name).write_text(json.dumps({"uri": "x", "version": "1.1", "records": records}))
     [record] = evidence(registry, tmp_path).records(KIND)
     assert record["value"] == 1
+
+
+def test_a_process_of_many_award_releases_costs_in_proportion(registry: Registry, tmp_path: Path) -> None:
+    """A hostile (or a framework's) process: n releases of one ocid, each awarding once. Each release rebuilt the
+    compiler's index of award ids, and each of the n records wrote the n releases' places anew: 4,000 releases
+    took 11 CPU s and 1.7 GB. Eight times the releases must cost about eight times the compiling, not 64, and
+    the records share the places' text."""
+    award = json.loads((SPLIT / "b-award.ocds.json").read_text(encoding="utf-8"))
+    template, release = {k: v for k, v in award.items() if k != "releases"}, award["releases"][0]
+
+    def releases(n: int) -> list[dict[str, Any]]:
+        return [
+            {**release, "id": f"r{i}", "tender": {"id": "t", "title": "Hosting"}, "awards": [{"id": f"A{i}", "v": i}]}
+            for i in range(n)
+        ]
+
+    def cpu(n: int) -> float:
+        given = releases(n)
+        started = time.process_time()
+        compiler = Compiler()
+        for one in given:
+            compiler.add(one)
+        spent = time.process_time() - started
+        assert [a["id"] for a in compiler.compiled["awards"]] == [f"A{i}" for i in range(n)]
+        return spent
+
+    small = min(cpu(500) for _ in range(3))
+    assert min(cpu(4000) for _ in range(2)) < 24 * max(small, 0.002)
+
+    (tmp_path / "p.ocds.json").write_bytes(package(releases(40), template))
+    for one in (tmp_path / "p.ocds.json",):
+        text = one.read_text(encoding="utf-8").replace('"v": ', '"status": "active", "v": ')
+        one.write_text(
+            text.replace(
+                '"v": ',
+                '"value": {"amount": 1, "currency": "GBP"}, "suppliers": [{"id": "S1",'
+                ' "name": "Acme"}], "contractPeriod": {"startDate": "2025-03-01T00:00:00Z"},'
+                ' "v": ',
+            ),
+            encoding="utf-8",
+        )
+    first, *others = evidence(registry, tmp_path).records(KIND)
+    assert len(others) == 39 and len(first["ocds_releases"]) == 40
+    assert all(a is b for other in others for a, b in zip(other["ocds_releases"], first["ocds_releases"], strict=True))
+
+
+def test_a_note_names_a_few_of_the_files_a_process_shares(registry: Registry, tmp_path: Path) -> None:
+    """n files of one release each of one process: each file's note named the n - 1 others (and each file held a
+    set of them): 20,000 such files ran out of 4 GB. A note names five and counts the rest."""
+    award = json.loads((SPLIT / "b-award.ocds.json").read_text(encoding="utf-8"))
+    template, release = {k: v for k, v in award.items() if k != "releases"}, award["releases"][0]
+    for i in range(12):
+        given = {**release, "id": f"r{i}", "tender": {"id": "t", "title": "Hosting"}}
+        given["awards"] = [{**release["awards"][0], "id": f"A{i}"}]
+        (tmp_path / f"p{i:02}.ocds.json").write_bytes(package([given], template))
+    found = evidence(registry, tmp_path)
+    [note] = [n for n in found.files[0].notes if "compiled with releases" in n]
+    others = ", ".join(display_path(tmp_path / f"p{i:02}.ocds.json") for i in range(1, 6))
+    assert f"(ocid) in {others} and 6 more files: each record" in note
+    [note] = [n for n in found.files[5].notes if "compiled with releases" in n]
+    others = ", ".join(display_path(tmp_path / f"p{i:02}.ocds.json") for i in (0, 1, 2, 3, 4))
+    assert f"(ocid) in {others} and 6 more files: each record" in note

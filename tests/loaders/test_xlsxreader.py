@@ -208,6 +208,16 @@ def test_a_cell_far_out_costs_its_row_not_a_grid() -> None:
             "xl/sharedStrings.xml: declares a DOCTYPE",
         ),
         ("sheet", sheet_xml('<row r="1"><c r="A1"><v>1</v></c>'), "xl/worksheets/sheet1.xml: not well-formed XML"),
+        (
+            "sheet",
+            f'<?xml version="1.0" encoding="BOGUS"?><worksheet xmlns="{MAIN}"/>',
+            "xl/worksheets/sheet1.xml: not well-formed XML (its declared encoding cannot be read: unknown encoding",
+        ),
+        (
+            "shared",
+            f'<?xml version="1.0" encoding="rot13"?><sst xmlns="{MAIN}"><si><t>x</t></si></sst>',
+            "xl/sharedStrings.xml: not well-formed XML (its declared encoding cannot be read: 'rot13' is not a text",
+        ),
         ("sheet", sheet_xml('<row r="1"><c r="A1" t="s"><v>99</v></c></row>'), "shared string '99' is not in"),
         ("sheet", sheet_xml('<row r="1"><c r="A1"><v>one</v></c></row>'), "'one' is not a number"),
         ("sheet", sheet_xml('<row r="1"><c r="1A"><v>1</v></c></row>'), "'1A' is not a cell reference"),

@@ -281,10 +281,13 @@ def find_evidence_files(paths: Iterable[Path], extensions: Iterable[str]) -> tup
     exts = tuple(sorted(set(extensions)))
     files: list[Path] = []
     problems: list[Problem] = []
+    #: Each file's device and inode (from the stat that found it), so one file reached by two paths comes once.
+    identities: list[tuple[int, int]] = []
     for path in paths:
         shown = path.as_posix()
         try:
-            mode = path.stat().st_mode
+            info = path.stat()
+            mode = info.st_mode
         except FileNotFoundError:
             problems.append(Problem("no such file or directory", path=shown))
             continue
@@ -293,7 +296,7 @@ def find_evidence_files(paths: Iterable[Path], extensions: Iterable[str]) -> tup
             continue
         if stat.S_ISDIR(mode):
             before = len(problems)
-            found = _walk(path, exts, problems)
+            found = _walk(path, exts, problems, identities)
             if not found and len(problems) == before:
                 problems.append(Problem(f"no evidence files here (looked for {', '.join(exts)})", path=shown))
             files.extend(found)
@@ -308,21 +311,35 @@ def find_evidence_files(paths: Iterable[Path], extensions: Iterable[str]) -> tup
                 )
             else:
                 files.append(path)
+                identities.append((info.st_dev, info.st_ino))
         else:
             problems.append(Problem("not a regular file (a pipe, socket or device)", path=shown))
-    return _in_walk_order(files), problems
+    return _in_walk_order(files, identities), problems
 
 
-def _in_walk_order(files: list[Path]) -> list[Path]:
+def _in_walk_order(files: list[Path], identities: list[tuple[int, int]]) -> list[Path]:
     """``files`` without repeats, in the order a sorted walk gives: in each directory its files (by
     name), then its subdirectories (by name). Paths are compared as absolute, not resolved, paths:
-    a symbolic link is placed where it is, as the walk places it."""
-    keyed: dict[tuple[tuple[int, str], ...], Path] = {}
-    for path in files:
+    a symbolic link is placed where it is, as the walk places it. A file reached again by another path (a
+    symbolic link to a file also walked or named, a hard link, ``dir/link/x.json``) comes once, first where
+    the walk order places it: read twice, its records clashed with themselves, under one shown name."""
+    keyed: dict[tuple[tuple[int, str], ...], int] = {}
+    for i, path in enumerate(files):
         parts = Path(os.path.abspath(path)).parts
         key = (*((1, part) for part in parts[:-1]), (0, parts[-1]))
-        keyed.setdefault(key, path)
-    return [keyed[key] for key in sorted(keyed)]
+        keyed.setdefault(key, i)
+    ordered = [keyed[key] for key in sorted(keyed)]
+    if len(set(identities)) == len(identities):  # no file reached twice (the usual case): asked once
+        return [files[i] for i in ordered]
+    seen: set[tuple[int, int]] = set()
+    unique: list[Path] = []
+    for i in ordered:
+        identity = identities[i]
+        if identity not in seen:
+            if identity[1]:  # inode 0: a file system without file ids (some on Windows) tells nothing apart
+                seen.add(identity)
+            unique.append(files[i])
+    return unique
 
 
 def loader_extension(path: Path, extensions: Iterable[str]) -> str | None:
@@ -335,7 +352,8 @@ def loader_extension(path: Path, extensions: Iterable[str]) -> str | None:
     return None
 
 
-def _walk(root: Path, exts: tuple[str, ...], problems: list[Problem]) -> list[Path]:
+def _walk(root: Path, exts: tuple[str, ...], problems: list[Problem], identities: list[tuple[int, int]]) -> list[Path]:
+    """The evidence files under ``root`` in walk order; each one's device and inode appended to ``identities``."""
     found: list[Path] = []
 
     def unreadable(exc: OSError) -> None:  # a directory that cannot be listed is never skipped silently
@@ -387,7 +405,8 @@ def _walk(root: Path, exts: tuple[str, ...], problems: list[Problem]) -> list[Pa
             if loader_extension(candidate, exts) is None:
                 continue
             try:
-                mode = candidate.stat().st_mode
+                info = candidate.stat()
+                mode = info.st_mode
             except OSError as exc:  # a dangling symbolic link, or a file that went away
                 problems.append(Problem(f"cannot read: {exc.strerror}", path=candidate.as_posix()))
                 continue
@@ -402,6 +421,7 @@ def _walk(root: Path, exts: tuple[str, ...], problems: list[Problem]) -> list[Pa
                     )
                     continue
                 found.append(candidate)
+                identities.append((info.st_dev, info.st_ino))
             elif not stat.S_ISDIR(mode):  # named like evidence but never read: say so, never skip it silently
                 problems.append(Problem("not a regular file (a pipe, socket or device)", path=candidate.as_posix()))
     return found

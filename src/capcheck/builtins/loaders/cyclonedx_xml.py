@@ -87,6 +87,10 @@ def _parse(source: SourceFile) -> _Element:
         parser.Parse(source.data, True)
     except expat.ExpatError as exc:
         raise source.fail(f"malformed XML: {expat.ErrorString(exc.code)}", line=exc.lineno) from None
+    except (LookupError, ValueError) as exc:  # an encoding declared that expat hands Python, which cannot read it
+        raise source.fail(
+            f"malformed XML: its declared encoding cannot be read ({exc}): save it as UTF-8", line=1
+        ) from None
     return root[0]
 
 

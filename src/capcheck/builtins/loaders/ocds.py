@@ -39,6 +39,7 @@ order merged.
 
 from __future__ import annotations
 
+import heapq
 import re
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
@@ -786,6 +787,8 @@ class Compiler:
         self.compiled: dict[str, Any] = {}
         #: The containers made here (by identity; each is held by the compiled release, so its id stays unique).
         self._owned: set[int] = {id(self.compiled)}
+        #: Per array merged by id (made here; held so its id stays its own): the array and its items' places by id.
+        self._indexes: dict[int, tuple[list[dict[str, Any]], dict[str, int]]] = {}
 
     def add(self, release: Mapping[str, Any]) -> dict[str, list[dict[str, Any]]]:
         """Merge one release; returns, for its ``awards`` and ``contracts``, the compiled item each went into."""
@@ -830,7 +833,10 @@ class Compiler:
             if not value:
                 return None
             held = out.get(key)
-            if not isinstance(held, list) or not all(isinstance(v, dict) for v in held):
+            # A list made here holds only objects (asking again walked it for each release: n^2 / 2).
+            if not isinstance(held, list) or (
+                id(held) not in self._owned and not all(isinstance(v, dict) for v in held)
+            ):
                 out[key] = held = []
                 self._owned.add(id(held))
             else:
@@ -843,7 +849,15 @@ class Compiler:
     def _items(self, held: list[dict[str, Any]], given: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
         """Identifier merge into ``held`` (made here): each item into the held item with the same ``id`` (compared
         as text: ``1`` is ``"1"``), else appended; the held item each went into."""
-        where = {str(item["id"]): i for i, item in enumerate(held) if item.get("id") is not None}
+        # The index of ids lives as long as ``held`` (made here, changed only here): rebuilding it for each release
+        # made a process of n releases adding an award each cost n^2 / 2.
+        indexed = self._indexes.get(id(held))
+        if indexed is None or indexed[0] is not held:
+            indexed = self._indexes[id(held)] = (
+                held,
+                {str(item["id"]): i for i, item in enumerate(held) if item.get("id") is not None},
+            )
+        where = indexed[1]
         targets: list[dict[str, Any]] = []
         for item in given:
             ident = item.get("id")
@@ -870,7 +884,9 @@ class _Compiled:
     #: Per file: the releases also given, the same, in another file (read once), by that file.
     repeated: dict[_File, dict[_File, int]] = field(default_factory=dict)
     #: Per file: its releases compiled with releases of the same process in other files, and those files.
-    shared: dict[_File, tuple[int, set[_File]]] = field(default_factory=dict)
+    #: The files of each process are one tuple sorted by name, shared by its files (by identity): a set of the
+    #: other files per file cost n^2 when n files each gave one release of a process.
+    shared: dict[_File, tuple[int, dict[int, tuple[_File, ...]]]] = field(default_factory=dict)
     #: Per file: its award (and contract) releases that a later release of the award continues.
     merged: dict[_File, int] = field(default_factory=dict)
     problems: list[Problem] = field(default_factory=list)
@@ -943,9 +959,11 @@ def _compile(files: Sequence[_File]) -> _Compiled:
             continue
         files_here = {r.file for r in kept}
         if len(files_here) > 1:
+            group = tuple(sorted(files_here, key=lambda f: f.source.display))
             for release in kept:
-                count, others = out.shared.get(release.file, (0, set()))
-                out.shared[release.file] = (count + 1, others | (files_here - {release.file}))
+                count, groups = out.shared.get(release.file, (0, {}))
+                groups[id(group)] = group
+                out.shared[release.file] = (count + 1, groups)
         compiler = Compiler()
         awards: dict[Any, _Award] = {}
         contracts: dict[Any, _Award] = {}
@@ -1172,6 +1190,27 @@ def combine_ocds(
     return _documents(files)
 
 
+def _other_files(file: _File, groups: list[tuple[_File, ...]]) -> str:
+    """The files ``file`` shares processes with, as a note names them: the first :data:`MAX_LISTED_GAPS` by name,
+    then how many more (read from the groups, sorted by name, without making their union)."""
+    listed: list[str] = []
+    last: _File | None = None
+    more = False
+    for other in heapq.merge(*groups, key=lambda f: f.source.display):
+        if other is file or other is last:
+            continue
+        last = other
+        if len(listed) == MAX_LISTED_GAPS:
+            more = True
+            break
+        listed.append(other.source.display)
+    if not more:
+        return ", ".join(listed)
+    if len(groups) == 1:
+        return f"{', '.join(listed)} and {len(groups[0]) - 1 - len(listed)} more files"
+    return f"{', '.join(listed)} and more files"
+
+
 def _documents(files: Sequence[_File]) -> list[list[Document]]:
     """The ``supplier-contracts`` document of each file: one record per mappable award of the compiled processes,
     in the file of the award's latest release."""
@@ -1185,6 +1224,7 @@ def _documents(files: Sequence[_File]) -> list[list[Document]]:
     unsuccessful: dict[_File, int] = {}
     several: dict[_File, int] = {}
     by_award: dict[tuple[str, str], list[_Award]] = {}
+    histories: dict[str, tuple[str, ...]] = {}
     for implementing in compiled.contracts:
         by_award.setdefault(implementing.key, []).append(implementing)
 
@@ -1211,11 +1251,16 @@ def _documents(files: Sequence[_File]) -> list[list[Document]]:
                 continue
             history = compiled.releases[found.key[0]]
             if len(history) > 1:
-                # Where the record's values came from: every release of the process, in the order merged.
-                record["ocds_releases"] = [
-                    f"{r.file.source.display} {r.file.where(r.path)}" + (f" ({r.release_id})" if r.release_id else "")
-                    for r in history
-                ]
+                # Where the record's values came from: every release of the process, in the order merged. Shown
+                # once per process (a process of n awards gave n records, each making n strings: quadratic).
+                shown = histories.get(found.key[0])
+                if shown is None:
+                    shown = histories[found.key[0]] = tuple(
+                        f"{r.file.source.display} {r.file.where(r.path)}"
+                        + (f" ({r.release_id})" if r.release_id else "")
+                        for r in history
+                    )
+                record["ocds_releases"] = list(shown)
             placed[located.file].append(((*order(found), *order(contract or found)), record, located))
     for contract in compiled.contracts:
         if contract.key not in awards:
@@ -1302,8 +1347,8 @@ def _notes(
         )
     shared = compiled.shared.get(file)
     if shared is not None:
-        count, others = shared
-        names = ", ".join(sorted(other.source.display for other in others))
+        count, groups = shared
+        names = _other_files(file, list(groups.values()))
         parts.append(
             f"{_plural(count, 'release')} compiled with releases of the same contracting processes (ocid) in {names}:"
             " each record is in the file of its award's latest release, and lists the releases in 'ocds_releases'"

@@ -119,6 +119,8 @@ def _feed(parser: Any, stream: Any, part: str) -> None:
         parser.Parse(b"", True)
     except expat.ExpatError as exc:
         raise WorkbookError(f"{part}: not well-formed XML ({exc})") from None
+    except (LookupError, ValueError) as exc:  # an encoding declared that expat hands Python, which cannot read it
+        raise WorkbookError(f"{part}: not well-formed XML (its declared encoding cannot be read: {exc})") from None
 
 
 def _local(name: str) -> str:
@@ -445,6 +447,10 @@ class XlsxStream:
                 parser.Parse(b"", True)
             except expat.ExpatError as exc:
                 raise WorkbookError(f"{part}: not well-formed XML ({exc})") from None
+            except (LookupError, ValueError) as exc:  # as in _feed: an encoding declared that Python cannot read
+                raise WorkbookError(
+                    f"{part}: not well-formed XML (its declared encoding cannot be read: {exc})"
+                ) from None
             except (zipfile.BadZipFile, OSError, EOFError) as exc:
                 raise WorkbookError(f"{part}: {exc}") from None
         yield from _rows(done)
