@@ -699,7 +699,9 @@ def check(
         from capcheck.builtins.reporters.github import append_step_summary
 
         append_step_summary(result, _render_options(output, markdown_limit, sarif, settings))
-    if output is not None:  # the report went to a file: still say how the run went
+    # The report went to a file: still say how the run went, unless standard output was closed (`>&-`): a
+    # courtesy line is not worth failing a run whose report was written (docs/ci.md).
+    if output is not None and sys.__stdout__ is not None:
         from capcheck.builtins.reporters.text import render_summary_line
 
         color = _color(True)
