@@ -824,7 +824,16 @@ def baseline_create(
     with progress_display(settings.progress.value) as progress:
         result = run_check(request, registry, progress=progress)
     if result.exit_code == 2:
-        _usage("a rule raised an error, so the check is incomplete: no baseline written (see --debug)")
+        # Worded from the error finding: a rule that raised, or one whose outcomes the engine refused (two for
+        # one record, an undeclared kind, wrong types), which no --debug traceback would explain.
+        from capcheck.core.models import Status
+
+        errors = [f for f in result.findings if f.status is Status.ERROR]
+        more = f" (and {plural(len(errors) - 1, 'more error finding')})" if len(errors) > 1 else ""
+        _usage(
+            f"a rule gave an error finding: {errors[0].rule_id}: {errors[0].message.splitlines()[0]}{more}; "
+            "the check is incomplete: no baseline written"
+        )
     # The baseline file itself is what this command rewrites; every other input is protected.
     read = [Path(f.path) for f in result.evidence] + ([request.waivers] if request.waivers else [])
     refuse_overwriting_inputs([("--output", output)], inputs_of(registry, config, read))
