@@ -719,7 +719,8 @@ def check(
                 raise
             unwritten.append(option)
             named = path.as_posix() if path is not None else STDOUT
-            failed.extend(Problem(f"{option}: {p.message}", path=p.path or named) for p in exc.problems)
+            label = f"{option}: " if option.startswith("-") else ""  # the job summary's file says what it is
+            failed.extend(Problem(f"{label}{p.message}", path=p.path or named) for p in exc.problems)
 
     for option, name, path in files:
         attempt(option, path, functools.partial(_emit, registry, result, name, path, markdown_limit, sarif, settings))
