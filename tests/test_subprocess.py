@@ -95,6 +95,26 @@ def test_a_reader_that_has_gone_leaves_the_result_code(
     assert proc.returncode == code
 
 
+def test_a_reader_that_has_gone_still_hears_of_a_report_not_written(
+    copy_fixture: Callable[..., Path], check_argv: Callable[..., list[str]], workdir: Path
+) -> None:
+    """`capcheck check evidence --report sarif=missing/x.sarif | head`: the failed report is named, exit 2."""
+    copy_fixture("evidence/mixed", "mixed")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "capcheck", *check_argv("mixed"), "--report", "sarif=missing/x.sarif"],
+        cwd=workdir,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    assert proc.stdout is not None and proc.stderr is not None
+    proc.stdout.close()
+    stderr = proc.stderr.read().decode()
+    proc.wait(timeout=60)
+    assert "  missing/x.sarif: --report sarif: cannot write: No such file or directory\n" in stderr
+    assert "Traceback" not in stderr
+    assert proc.returncode == 2
+
+
 def _closed(fd: int, argv: list[str], cwd: Path) -> subprocess.CompletedProcess[str]:
     """Run ``python -m capcheck ARGV`` with descriptor ``fd`` closed, as ``>&-`` (1) or ``2>&-`` (2) does."""
     return subprocess.run(
