@@ -558,6 +558,49 @@ def test_a_failed_render_leaves_the_previous_output(
     assert sorted(p.name for p in workdir.iterdir() if p.is_file()) == ["failing_reporter_plugin.py", "report.txt"]
 
 
+@pytest.mark.parametrize("to_file", [False, True], ids=["stdout", "--output"])
+def test_a_failing_report_costs_no_other_and_the_exit_is_2_as_said(
+    run_cli, mixed: Path, check_argv, workdir: Path, copy_fixture: Callable[..., Path], to_file: bool
+) -> None:
+    """Several reports, one reporter failing and one path unwritable: before, the reports after the failure
+    were not written and standard output said "(exit 1)" of a run exiting 2 with no word of why it changed."""
+    copy_fixture("plugins/failing_reporter_plugin.py")
+    (workdir / "boom.txt").write_text("yesterday's report\n")
+    main = ["--format", "json", "--output", "main.json"] if to_file else []
+    result = run_cli(
+        *check_argv(mixed),
+        "--plugin",
+        "./failing_reporter_plugin.py",
+        *main,
+        "--report",
+        "boom=boom.txt",
+        "--report",
+        "sarif=missing/dir.sarif",
+        "--report",
+        "csv=after.csv",
+    )
+    assert result.exit_code == 2
+    # Every other report is written, whole, and the failing one's previous file is kept.
+    assert (workdir / "after.csv").read_text().startswith("rule_id,")
+    assert (workdir / "boom.txt").read_text() == "yesterday's report\n"
+    assert not (workdir / "missing").exists()
+    if to_file:
+        assert json.loads((workdir / "main.json").read_text())["summary"]["by_status"]["fail"] == 7
+        assert result.stdout == ""  # the summary line would say exit 1
+    else:
+        assert "Result: FAILED - failures at or above 'low' (exit 1)" in result.stdout
+    assert result.stderr.endswith(
+        "capcheck: output error: 2 problems\n"
+        "  boom.txt: --report boom: reporter 'boom' (plugin './failing_reporter_plugin.py') failed: "
+        "RuntimeError: the printer is on fire\n"
+        "  missing/dir.sarif: --report sarif: cannot write: No such file or directory\n"
+        "capcheck: INCOMPLETE - 2 outputs of 4 not written (the others were written whole): exit 2, "
+        "not the exit 1 the report gives\n"
+    )
+    assert "Traceback" not in result.stderr
+    assert sorted(p.name for p in workdir.iterdir() if p.is_file() and p.name.startswith(".")) == []
+
+
 @pytest.mark.parametrize(("returned", "shown"), [("None", "NoneType"), ("b'report'", "bytes")])
 @pytest.mark.parametrize("to_file", [True, False])
 def test_a_reporter_returning_no_text_is_named(

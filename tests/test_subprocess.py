@@ -95,6 +95,81 @@ def test_a_reader_that_has_gone_leaves_the_result_code(
     assert proc.returncode == code
 
 
+def test_a_reader_that_has_gone_still_hears_of_a_report_not_written(
+    copy_fixture: Callable[..., Path], check_argv: Callable[..., list[str]], workdir: Path
+) -> None:
+    """`capcheck check evidence --report sarif=missing/x.sarif | head`: the failed report is named, exit 2."""
+    copy_fixture("evidence/mixed", "mixed")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "capcheck", *check_argv("mixed"), "--report", "sarif=missing/x.sarif"],
+        cwd=workdir,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    assert proc.stdout is not None and proc.stderr is not None
+    proc.stdout.close()
+    stderr = proc.stderr.read().decode()
+    proc.wait(timeout=60)
+    assert "  missing/x.sarif: --report sarif: cannot write: No such file or directory\n" in stderr
+    assert "Traceback" not in stderr
+    assert proc.returncode == 2
+
+
+def _closed(fd: int, argv: list[str], cwd: Path) -> subprocess.CompletedProcess[str]:
+    """Run ``python -m capcheck ARGV`` with descriptor ``fd`` closed, as ``>&-`` (1) or ``2>&-`` (2) does."""
+    return subprocess.run(
+        [sys.executable, "-m", "capcheck", *argv],
+        cwd=cwd,
+        stdout=subprocess.PIPE if fd != 1 else None,
+        stderr=subprocess.PIPE if fd != 2 else None,
+        text=True,
+        timeout=60,
+        check=False,
+        preexec_fn=lambda: os.close(fd),  # in the child, before capcheck starts
+    )
+
+
+@pytest.mark.parametrize("command", [["check", "mixed"], ["rules", "list"], ["--version"]], ids=lambda a: a[0])
+def test_a_closed_stdout_is_exit_2_naming_stdout(
+    workdir: Path, copy_fixture: Callable[..., Path], check_argv, command: list[str]
+) -> None:
+    """`capcheck check evidence >&-`: the report cannot go anywhere. Before, an internal error
+    (AttributeError on the missing stream); `--version` exited 0 having written nothing."""
+    copy_fixture("evidence/mixed", "mixed")
+    argv = check_argv("mixed") if command[0] == "check" else command
+    result = _closed(1, argv, workdir)
+    assert (result.returncode, result.stderr) == (
+        2,
+        "capcheck: output error: 1 problem\n  <stdout>: cannot write: Bad file descriptor\n",
+    )
+
+
+def test_a_closed_stdout_is_not_needed_with_output(
+    workdir: Path, copy_fixture: Callable[..., Path], check_argv
+) -> None:
+    """`capcheck check evidence -o report.json >&-`: the report is written, the run's own code, and the
+    summary line standard output would get is left out; no file opened later takes descriptor 1."""
+    copy_fixture("evidence/mixed", "mixed")
+    result = _closed(1, [*check_argv("mixed"), "--format", "json", "-o", "report.json"], workdir)
+    assert (result.returncode, result.stderr) == (1, "")
+    assert json.loads((workdir / "report.json").read_text())["summary"]["by_status"]["fail"] == 7
+
+
+def test_a_closed_stderr_drops_messages_and_keeps_the_result(
+    workdir: Path, copy_fixture: Callable[..., Path], check_argv
+) -> None:
+    """`capcheck check evidence 2>&-`: the report on stdout and the result's code, as Unix tools drop what
+    they cannot say on a closed stderr. Before, exit 2 and nothing at all (the missing stream's AttributeError,
+    reported to nowhere)."""
+    copy_fixture("evidence/mixed", "mixed")
+    copy_fixture("evidence/bad/schema-invalid.json")
+    result = _closed(2, [*check_argv("mixed"), "--format", "json"], workdir)
+    assert result.returncode == 1
+    assert json.loads(result.stdout)["summary"]["by_status"]["fail"] == 7
+    bad = _closed(2, ["check", "schema-invalid.json"], workdir)
+    assert (bad.returncode, bad.stdout) == (2, "")
+
+
 # --- the trust boundary: nothing is imported from the working or config directory ---------------------
 
 #: Libraries capcheck imports lazily (and, for `python -m`, what the package imports first): a file of

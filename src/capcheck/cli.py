@@ -663,6 +663,8 @@ def check(
     from capcheck.app.progress import progress_display
     from capcheck.app.runner import run_check
     from capcheck.app.settings import check_usage, format_name
+    from capcheck.core.errors import CapcheckError, OutputError, Problem
+    from capcheck.core.process import STDOUT
 
     settings = _settings(
         config_path, _cli_options(paths, rule_paths, plugins, select, ignore, as_of, waivers_path, debug, **options)
@@ -692,19 +694,62 @@ def check(
         sarif["sarif_max_results"] = sarif_max_results
     if oscal_max_observations is not None:
         sarif["oscal_max_observations"] = oscal_max_observations
-    _emit(registry, result, fmt, output, markdown_limit, sarif, settings)
-    for name, path in targets:
-        _emit(registry, result, name, path, markdown_limit, sarif, settings)
+    # Every output is written, each whole or not at all, even when another fails: one failing reporter or
+    # unwritable path must not cost the others. Files first, so that standard output, last, is written
+    # knowing the exit code; the failures are named after it, and the run exits 2 (docs/ci.md).
+    failed: list[Problem] = []
+    tried: list[str] = []
+    unwritten: list[str] = []
+    files = [(f"--report {name}", name, path) for name, path in targets]
+    if output is not None:
+        files.insert(0, ("--output", fmt, output))
+    step_summary = False
     if "github" in (fmt, *(name for name, _ in targets)):
-        from capcheck.builtins.reporters.github import append_step_summary
+        from capcheck.builtins.reporters.github import STEP_SUMMARY, append_step_summary
 
-        append_step_summary(result, _render_options(output, markdown_limit, sarif, settings))
-    if output is not None:  # the report went to a file: still say how the run went
-        from capcheck.builtins.reporters.text import render_summary_line
+        step_summary = bool(os.environ.get(STEP_SUMMARY))
+    alone = len(files) + (output is None) + step_summary == 1
 
-        color = _color(True)
-        click.echo(render_summary_line(result, color), nl=False, color=color or None)
-    _finish(result.exit_code)
+    def attempt(option: str, path: Path | None, write: Callable[[], object]) -> None:
+        tried.append(option)
+        try:
+            write()
+        except CapcheckError as exc:
+            if alone:  # the one output: its failure is the run's error, as it stands
+                raise
+            unwritten.append(option)
+            named = path.as_posix() if path is not None else STDOUT
+            label = f"{option}: " if option.startswith("-") else ""  # the job summary's file says what it is
+            failed.extend(Problem(f"{label}{p.message}", path=p.path or named) for p in exc.problems)
+
+    for option, name, path in files:
+        attempt(option, path, functools.partial(_emit, registry, result, name, path, markdown_limit, sarif, settings))
+    if step_summary:
+        summary = _render_options(output, markdown_limit, sarif, settings)
+        attempt("the job summary", None, functools.partial(append_step_summary, result, summary))
+    code = 2 if failed else result.exit_code
+    _result_code(code)
+    try:
+        if output is None:
+            emit = functools.partial(_emit, registry, result, fmt, None, markdown_limit, sarif, settings)
+            attempt(f"--format {fmt}", None, emit)
+        elif sys.__stdout__ is not None and not failed:
+            # The report went to a file: still say how the run went, unless standard output was closed
+            # (`>&-`): a courtesy line is not worth failing a run whose report was written (docs/ci.md).
+            from capcheck.builtins.reporters.text import render_summary_line
+
+            color = _color(True)
+            click.echo(render_summary_line(result, color), nl=False, color=color or None)
+    finally:  # also when the reader of standard output has gone: the failed files are still named
+        if failed:
+            _print_error(OutputError(failed))
+            said = f", not the exit {result.exit_code} the report gives" if result.exit_code != 2 else ""
+            click.echo(
+                f"capcheck: INCOMPLETE - {plural(len(unwritten), 'output')} of {len(tried)} not written "
+                f"(the others were written whole): exit 2{said}",
+                err=True,
+            )
+    _finish(code)
 
 
 def _sarif_default(paths: Sequence[Path]) -> str:
@@ -780,7 +825,16 @@ def baseline_create(
     with progress_display(settings.progress.value) as progress:
         result = run_check(request, registry, progress=progress)
     if result.exit_code == 2:
-        _usage("a rule raised an error, so the check is incomplete: no baseline written (see --debug)")
+        # Worded from the error finding: a rule that raised, or one whose outcomes the engine refused (two for
+        # one record, an undeclared kind, wrong types), which no --debug traceback would explain.
+        from capcheck.core.models import Status
+
+        errors = [f for f in result.findings if f.status is Status.ERROR]
+        more = f" (and {plural(len(errors) - 1, 'more error finding')})" if len(errors) > 1 else ""
+        _usage(
+            f"a rule gave an error finding: {errors[0].rule_id}: {errors[0].message.splitlines()[0]}{more}; "
+            "the check is incomplete: no baseline written"
+        )
     # The baseline file itself is what this command rewrites; every other input is protected.
     read = [Path(f.path) for f in result.evidence] + ([request.waivers] if request.waivers else [])
     refuse_overwriting_inputs([("--output", output)], inputs_of(registry, config, read))

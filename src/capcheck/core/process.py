@@ -12,6 +12,10 @@ never touch process-wide state.
   :class:`~capcheck.core.errors.OutputError` naming ``<stderr>`` (exit 2: the run could not report, not
   a result), and every later write to it is dropped, so that saying so cannot fail again and no
   traceback follows.
+* A standard output or error closed when the process started (``>&-``, ``2>&-``) is held with
+  ``/dev/null`` (see :func:`_hold_closed`): writes to standard output fail as on the closed descriptor
+  (exit 2 naming ``<stdout>``), messages to standard error are dropped, and no file opened later gets
+  descriptor 1 or 2 and what is written there.
 * SIGINT and SIGTERM raise :class:`Interrupted` in the main thread, so that ``finally`` blocks and
   the atomic writer's clean-up run on the way out (no temporary file is left behind); the command
   then exits 130 or 143 (128 + the signal number), never a result code. Further signals are
@@ -121,27 +125,52 @@ class _CheckedWriter(io.RawIOBase):
         self.flush()
 
 
+def _hold_closed(fd: int) -> int | None:
+    """Hold the number of a standard descriptor the process started without (``capcheck ... >&-``) with
+    ``/dev/null``, so that no file opened later (an output's temporary file) takes it and receives what
+    is written to standard output or error. Standard output is held read-only, as gnulib's ``stdopen``
+    does: a write fails with EBADF, as on the closed descriptor, and is reported naming ``<stdout>``.
+    Standard error is held write-only: the user closed it, so messages are dropped, as Unix tools drop
+    them, and do not change the exit code. None if something holds the number already (not ours)."""
+    try:
+        os.fstat(fd)
+    except OSError:
+        pass
+    else:
+        return None
+    null = os.open(os.devnull, os.O_WRONLY if fd == 2 else os.O_RDONLY)
+    if null != fd:  # a lower descriptor was free too
+        os.dup2(null, fd)
+        os.close(null)
+    return fd
+
+
 @contextmanager
 def _checked(name: str) -> Iterator[None]:
     """Replace ``sys.<name>`` (stdout or stderr) with a checked, write-through stream on the same file
     descriptor (when it is the process's own stream with a descriptor; otherwise leave it alone)."""
     original = getattr(sys, name)
-    try:
-        fd = original.fileno() if original is getattr(sys, f"__{name}__") and original is not None else None
-    except (AttributeError, OSError, ValueError):
-        fd = None
-    if fd is None or original is None:
+    stderr = name == "stderr"
+    if original is None and getattr(sys, f"__{name}__") is None:  # the process started with it closed
+        fd = _hold_closed(2 if stderr else 1)
+    else:
+        try:
+            fd = original.fileno() if original is getattr(sys, f"__{name}__") else None
+        except (AttributeError, OSError, ValueError):
+            fd = None
+    if fd is None:
         yield
         return
     with contextlib.suppress(OSError):  # a stream already failing fails again, checked, on its next write
-        original.flush()
-    stderr = name == "stderr"
+        if original is not None:
+            original.flush()
     # A raw stream that never writes short is all TextIOWrapper needs (its typing asks for a buffered one).
     raw: Any = _CheckedWriter(fd, STDERR if stderr else STDOUT, drop_after_failure=stderr)
     stream = io.TextIOWrapper(
         raw,
-        encoding=original.encoding,
-        errors=original.errors,
+        # A closed stream has no encoding: its writes fail or are dropped, so any encoding does.
+        encoding=original.encoding if original is not None else "utf-8",
+        errors=original.errors if original is not None else "backslashreplace",
         write_through=True,
     )
     setattr(sys, name, stream)
