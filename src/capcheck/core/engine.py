@@ -261,7 +261,8 @@ def _check_passes_apart(
     ``batches`` (each PassedRecords') and of the ``lone`` pass outcomes among ``outcomes``. Record ids apart
     decide; ids shared send the rule to :func:`_first_passed_twice`, which compares kind and group as well.
     """
-    passed: Iterable[Any] = chain.from_iterable(batches)
+    # One PassedRecords and nothing else (a declarative rule): its list as it is, without a chain's call per id.
+    passed: Iterable[Any] = batches[0] if len(batches) == 1 and not lone else chain.from_iterable(batches)
     if lone:  # pass outcomes (ctx.passed) among the rest; a PassedRecords' first field is its kind, never a status
         pass_rows = compress(outcomes, map(is_, map(_STATUS, outcomes), repeat(_PASS)))
         passed = chain(passed, map(_RECORD_ID, pass_rows))
