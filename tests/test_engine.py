@@ -504,8 +504,10 @@ def _yields(*picks: tuple[str, str | None, str | None, str | None]) -> Callable[
         # a record both passed and failed was counted twice ("1 failed, 1 passed"), judged twice by the scorecard
         ((("pass", "it-assets", "A-1", None), ("fail", "it-assets", "A-1", None)), "record 'A-1' of 'it-assets'"),
         ((("fail", None, "A-1", None), ("pass", "it-assets", "A-1", None)), "record 'A-1' of 'it-assets'"),
-        ((("skip", "it-assets", "A-1", None), ("pass", "it-assets", "A-2", None), ("pass", None, "A-1", None)),
-         "record 'A-1' of 'it-assets'"),  # fmt: skip
+        (
+            (("skip", "it-assets", "A-1", None), ("pass", "it-assets", "A-2", None), ("pass", None, "A-1", None)),
+            "record 'A-1' of 'it-assets'",
+        ),
         ((("pass", "it-assets", None, "prod"), ("fail", "it-assets", None, "prod")), "group 'prod' of 'it-assets'"),
     ],
 )

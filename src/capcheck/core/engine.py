@@ -225,9 +225,10 @@ def _check_one_per_record(rows: list[Outcome], ids: list[Any], default_kind: str
     A rule gives one outcome per record, its problems in one message (docs/plugins.md): waivers, baselines
     and ``capcheck diff`` tell findings apart by their fingerprint (rule, kind, record id, group), which two
     outcomes of one record share. Only the listed non-passes are checked here (a pass beside one of them is
-    :func:`_check_passes_apart`'s to find). ``ids`` are the rows' record ids, their types checked (:func:`_check_fields`): when they are
-    distinct one set of them is the whole cost; else (groups, rule-wide outcomes, a rule reading several
-    kinds) a set of the rows' identities decides. (Rows in the findings' order are not asked: see _collect.)
+    :func:`_check_passes_apart`'s to find). ``ids`` are the rows' record ids, their types checked
+    (:func:`_check_fields`): when they are distinct one set of them is the whole cost; else (groups, rule-wide
+    outcomes, a rule reading several kinds) a set of the rows' identities decides. (Rows in the findings'
+    order are not asked: see _collect.)
     """
     if len(set(ids)) == len(ids):
         return
