@@ -501,6 +501,14 @@ def _yields(*picks: tuple[str, str | None, str | None, str | None]) -> Callable[
         ((("fail", None, "A-2", None), ("fail", "it-assets", "A-2", None)), "record 'A-2' of 'it-assets'"),
         ((("fail", "it-assets", None, "prod"), ("fail", "it-assets", None, "prod")), "group 'prod' of 'it-assets'"),
         ((("fail", "it-assets", None, None), ("skip", "it-assets", None, None)), "'it-assets' as a whole"),
+        # a record both passed and failed was counted twice ("1 failed, 1 passed"), judged twice by the scorecard
+        ((("pass", "it-assets", "A-1", None), ("fail", "it-assets", "A-1", None)), "record 'A-1' of 'it-assets'"),
+        ((("fail", None, "A-1", None), ("pass", "it-assets", "A-1", None)), "record 'A-1' of 'it-assets'"),
+        (
+            (("skip", "it-assets", "A-1", None), ("pass", "it-assets", "A-2", None), ("pass", None, "A-1", None)),
+            "record 'A-1' of 'it-assets'",
+        ),
+        ((("pass", "it-assets", None, "prod"), ("fail", "it-assets", None, "prod")), "group 'prod' of 'it-assets'"),
     ],
 )
 def test_two_outcomes_for_one_record_are_an_error_naming_it(
@@ -531,8 +539,10 @@ def test_two_outcomes_for_one_record_are_an_error_naming_it(
         (("fail", "it-assets", "A-3", None), ("fail", "it-assets", "A-1", None), ("skip", "it-assets", "A-2", None)),
         (("fail", "it-assets", None, "prod"), ("fail", "it-assets", None, "test"), ("skip", "it-assets", None, None)),
         (("fail", "it-assets", "A-1", None), ("fail", "governance-register", "A-1", None)),
-        # a pass is only counted (or listed beside): a rule may pass a record as a whole and fail it in a group
-        (("pass", "it-assets", "A-1", None), ("fail", "it-assets", "A-1", None)),
+        # a rule may pass a record as a whole and fail it in a group (two fingerprints), or pass it in two kinds
+        (("pass", "it-assets", "A-1", None), ("fail", "it-assets", "A-1", "prod")),
+        (("pass", "it-assets", "A-1", None), ("fail", "governance-register", "A-1", None)),
+        (("pass", "it-assets", "A-2", None), ("fail", "it-assets", "A-1", None), ("pass", "it-assets", "A-3", None)),
         (("fail", "it-assets", "A-1", None), ("fail", "it-assets", "A-1", "prod")),
     ],
 )
@@ -547,3 +557,46 @@ def test_one_outcome_per_record_group_and_kind_is_not_refused(
         assert Status.ERROR not in [f.status for f in findings], [f.message for f in findings]
         listed = [p for p in picks if include_passed or p[0] != "pass"]
         assert len(findings) == len(listed)
+
+
+def _passes_and_fails(passed: list[Any], failed: list[str]) -> Callable[[Any, RuleContext], Iterator[Any]]:
+    """A rule failing the records ``failed`` and passing ``passed`` in one PassedRecords (as declarative rules do)."""
+
+    def check(evidence: Any, ctx: RuleContext) -> Iterator[Any]:
+        for record_id in failed:
+            yield ctx.failed({"id": record_id}, f"{record_id} is wrong")
+        yield PassedRecords("it-assets", passed)
+
+    return check
+
+
+@pytest.mark.parametrize(
+    ("passed", "failed"),
+    [
+        (["A-2"], ["A-1", "A-2"]),  # fewer passes than failures: the set is of the passes
+        (["A-3", "A-1", "A-2"], ["A-2"]),  # more passes: the set is of the failures
+        (["A-9", "A-1"], ["A-1"]),  # failures in order are marked ordered: the passes are still asked
+    ],
+)
+def test_a_record_passed_in_passed_records_and_failed_is_an_error_naming_it(
+    assets: EvidenceSet, passed: list[str], failed: list[str]
+) -> None:
+    """The summary said "1 failed, 1 passed" for one record, and with --include-passed two findings shared a
+    fingerprint; with or without listing passes, the rule's result is one error naming the record."""
+    twice = sorted(set(passed) & set(failed))[0]
+    for include_passed in (False, True):
+        evaluation = evaluate([make_rule("INFRA-964", _passes_and_fails(passed, failed))], assets, as_of=AS_OF,
+                              include_passed=include_passed)  # fmt: skip
+        [error] = evaluation.findings
+        assert error.status is Status.ERROR
+        assert error.message.startswith(f"the rule yielded two outcomes for record {twice!r} of 'it-assets' (fail: ")
+        assert {status: n for status, n in evaluation.summary.by_status.items() if n} == {"error": 1}
+
+
+@pytest.mark.parametrize("passed", [["A-3", "A-4"], [["A-1"]], [["A-1"]] * 5])
+def test_passed_records_apart_from_the_failures_are_counted(assets: EvidenceSet, passed: list[Any]) -> None:
+    """Passes of other records are counted as before; an unhashable pass id (only counted, never type-checked)
+    does not crash the check (nor is it taken for the failed record whose id it holds)."""
+    evaluation = evaluate([make_rule("INFRA-964", _passes_and_fails(passed, ["A-1", "A-2"]))], assets, as_of=AS_OF)
+    assert [f.status for f in evaluation.findings] == [Status.FAIL, Status.FAIL]
+    assert evaluation.summary.by_status["pass"] == len(passed)

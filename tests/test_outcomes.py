@@ -134,16 +134,22 @@ _outcomes = st.lists(_outcome | st.builds(PassedRecords, st.just("it-assets"), s
 
 
 def _one_per_record(outcomes: list[Outcome | PassedRecords]) -> list[Outcome | PassedRecords]:
-    """The outcomes but a second non-pass for one kind, record and group (the engine makes that rule an error:
-    tests/test_engine.py)."""
+    """The outcomes but a second non-pass for one kind, record and group, or a pass and a non-pass for one (the
+    engine makes that rule an error: tests/test_engine.py)."""
     seen: set[tuple[str, str | None, str | None]] = set()
+    passed: set[tuple[str, str | None, str | None]] = set()
     kept: list[Outcome | PassedRecords] = []
     for o in outcomes:
-        if isinstance(o, Outcome) and o.status is not Status.PASS:
-            key = (o.kind or "it-assets", o.record_id, o.group)
-            if key in seen:
+        if isinstance(o, PassedRecords):
+            keys = {(o.kind, i, None) for i in o.record_ids}
+            if keys & seen:
                 continue
-            seen.add(key)
+            passed |= keys
+        else:
+            key = (o.kind or "it-assets", o.record_id, o.group)
+            if key in seen or (o.status is not Status.PASS and key in passed):
+                continue
+            (passed if o.status is Status.PASS else seen).add(key)
         kept.append(o)
     return kept
 

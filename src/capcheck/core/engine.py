@@ -11,11 +11,11 @@ them only when a reporter reads them (:class:`~capcheck.core.outcomes.Findings`)
 from __future__ import annotations
 
 import traceback
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
-from itertools import chain
-from operator import itemgetter
+from itertools import chain, compress, repeat
+from operator import is_, itemgetter
 from typing import TYPE_CHECKING, Any, cast
 
 from capcheck.core.evidence import EvidenceSet
@@ -29,6 +29,7 @@ if TYPE_CHECKING:
 __all__ = ["Evaluation", "evaluate"]
 
 _PASS = Status.PASS
+_STATUS = itemgetter(0)
 _RECORD_ID = itemgetter(2)
 _RELATED = itemgetter(4)
 _JUDGED = (Status.PASS, Status.FAIL)
@@ -131,16 +132,18 @@ def _collect(outcomes: list[Outcome | PassedRecords], block: RuleOutcomes, inclu
 
     Counts are keyed by the status's string: an Enum's ``__hash__`` is Python code, a str's is not.
     Raises :class:`_Malformed` when an outcome's status is not one a rule yields, a listed row holds
-    a value of the wrong type (:func:`_check_fields`), or two listed non-passes are for one record
-    (:func:`_check_one_per_record`).
+    a value of the wrong type (:func:`_check_fields`), two listed non-passes are for one record
+    (:func:`_check_one_per_record`), or a record is both passed and listed otherwise (:func:`_check_passes_apart`).
     """
     rows = block.rows
     counts: dict[str, int] = {}
     passes = 0
+    batches: list[list[str]] = []  # the record ids of each PassedRecords: few per rule
     for outcome in outcomes:
         if type(outcome) is PassedRecords:
             if type(outcome.record_ids) is not list:  # made by hand (ctx.passed_records makes a list)
                 raise _Malformed(_wrong("record ids", outcome.record_ids, "a list of str", "passed records"))
+            batches.append(outcome.record_ids)
             passes += len(outcome.record_ids)
             if include_passed:
                 rows.extend(Outcome(_PASS, outcome.kind, record_id) for record_id in outcome.record_ids)
@@ -164,14 +167,20 @@ def _collect(outcomes: list[Outcome | PassedRecords], block: RuleOutcomes, inclu
         wanted = "pass, fail, skip or error (waivers and the baseline give the others)"
         raise _Malformed(_wrong("status", bad, wanted if type(bad) is Status else "a Status"))
     ids = _check_fields(rows)
+    judged, judged_ids = rows, ids  # the listed non-passes and their record ids
     # Rows in order are for distinct records, so asking costs nothing: the block's sort would ask the same.
     if in_order(rows, block.default_kind, ids):
         block.ordered = True
+        if include_passed:
+            judged = []  # the passes are among the rows, every record once: none is also failed
     elif include_passed and passes:
         judged = [o for o in rows if o.status is not _PASS]
-        _check_one_per_record(judged, list(map(_RECORD_ID, judged)), block.default_kind)
+        judged_ids = list(map(_RECORD_ID, judged))
+        _check_one_per_record(judged, judged_ids, block.default_kind)
     else:
         _check_one_per_record(rows, ids, block.default_kind)
+    if passes and judged:
+        _check_passes_apart(outcomes, batches, passes - sum(map(len, batches)), judged_ids, block.default_kind)
     if passes:
         counts[_PASS._value_] = passes
     return counts
@@ -215,10 +224,11 @@ def _check_one_per_record(rows: list[Outcome], ids: list[Any], default_kind: str
 
     A rule gives one outcome per record, its problems in one message (docs/plugins.md): waivers, baselines
     and ``capcheck diff`` tell findings apart by their fingerprint (rule, kind, record id, group), which two
-    outcomes of one record share. Only the listed non-passes are checked (a pass is only counted unless
-    listed). ``ids`` are the rows' record ids, their types checked (:func:`_check_fields`): when they are
-    distinct one set of them is the whole cost; else (groups, rule-wide outcomes, a rule reading several
-    kinds) a set of the rows' identities decides. (Rows in the findings' order are not asked: see _collect.)
+    outcomes of one record share. Only the listed non-passes are checked here (a pass beside one of them is
+    :func:`_check_passes_apart`'s to find). ``ids`` are the rows' record ids, their types checked
+    (:func:`_check_fields`): when they are distinct one set of them is the whole cost; else (groups, rule-wide
+    outcomes, a rule reading several kinds) a set of the rows' identities decides. (Rows in the findings'
+    order are not asked: see _collect.)
     """
     if len(set(ids)) == len(ids):
         return
@@ -229,18 +239,79 @@ def _check_one_per_record(rows: list[Outcome], ids: list[Any], default_kind: str
     for o in rows:
         first = seen.setdefault((o.kind or default_kind, o.record_id, o.group), o)
         if first is not o:
-            kind = o.kind or default_kind
-            if o.record_id is not None:
-                what = f"record {_shown(repr, o.record_id):.80} of {kind!r}"
-            elif o.group is not None:
-                what = f"group {_shown(repr, o.group):.80} of {kind!r}"
-            else:
-                what = f"{kind!r} as a whole"
+            what = _what((o.kind or default_kind, o.record_id, o.group))
             raise _Malformed(
                 f"the rule yielded two outcomes for {what} ({first.status._value_}: {first.message!r:.60}, then "
                 f"{o.status._value_}: {o.message!r:.60}); a rule gives one outcome per record (and group), its "
                 "problems in one message"
             )
+
+
+def _check_passes_apart(
+    outcomes: list[Outcome | PassedRecords],
+    batches: list[list[str]],
+    lone: int,
+    judged_ids: list[Any],
+    default_kind: str,
+) -> None:
+    """Raise :class:`_Malformed` when a record the rule passed it also failed (or skipped, or errored): the summary
+    would count it twice, the scorecard judge it twice, and with ``--include-passed`` two findings share a fingerprint.
+
+    Asked only of a rule that yields both passes and listed non-passes (``judged_ids``, their record ids), at C
+    speed: a set of the smaller side, the other tested against it with ``isdisjoint``. The passes are the ids of
+    ``batches`` (each PassedRecords') and of the ``lone`` pass outcomes among ``outcomes``. Record ids apart
+    decide; ids shared send the rule to :func:`_first_passed_twice`, which compares kind and group as well.
+    """
+    # One PassedRecords and nothing else (a declarative rule): its list as it is, without a chain's call per id.
+    passed: Iterable[Any] = batches[0] if len(batches) == 1 and not lone else chain.from_iterable(batches)
+    if lone:  # pass outcomes (ctx.passed) among the rest; a PassedRecords' first field is its kind, never a status
+        pass_rows = compress(outcomes, map(is_, map(_STATUS, outcomes), repeat(_PASS)))
+        passed = chain(passed, map(_RECORD_ID, pass_rows))
+    try:
+        if lone + sum(map(len, batches)) < len(judged_ids):
+            apart = set(passed).isdisjoint(judged_ids)
+        else:
+            apart = set(judged_ids).isdisjoint(passed)
+    except Exception:  # an unhashable id among the passes (only counted, so never type-checked): ask one by one
+        apart = False
+    if not apart:
+        _first_passed_twice(outcomes, default_kind)
+
+
+def _first_passed_twice(outcomes: list[Outcome | PassedRecords], default_kind: str) -> None:
+    """Raise :class:`_Malformed` naming the first record (or group) the rule both passed and listed otherwise,
+    in the order it yielded them; return when record ids were shared but kinds or groups differ."""
+    judged: dict[tuple[str, Any, Any], Outcome] = {}
+    passed: dict[tuple[str, Any, Any], Outcome] = {}
+    for outcome in outcomes:
+        if type(outcome) is PassedRecords:
+            rows: Iterable[Outcome] = (Outcome(_PASS, outcome.kind, record_id) for record_id in outcome.record_ids)
+        else:
+            rows = (cast(Outcome, outcome),)
+        for o in rows:
+            mine, other = (passed, judged) if o.status is _PASS else (judged, passed)
+            try:
+                key = (o.kind or default_kind, o.record_id, o.group)
+                first = other.get(key)
+                mine.setdefault(key, o)
+            except Exception:  # an unhashable pass id (never type-checked): it is no listed record's
+                continue
+            if first is not None:
+                raise _Malformed(
+                    f"the rule yielded two outcomes for {_what(key)} ({first.status._value_}: "
+                    f"{first.message!r:.60}, then {o.status._value_}: {o.message!r:.60}); a rule gives one outcome "
+                    "per record (and group), passed or not"
+                )
+
+
+def _what(key: tuple[str, Any, Any]) -> str:
+    """How an error message names an outcome's (kind, record id, group): a record, a group or a kind as a whole."""
+    kind, record_id, group = key
+    if record_id is not None:
+        return f"record {_shown(repr, record_id):.80} of {kind!r}"
+    if group is not None:
+        return f"group {_shown(repr, group):.80} of {kind!r}"
+    return f"{kind!r} as a whole"
 
 
 def _check_kinds(rows: list[Outcome], declared: Sequence[str]) -> None:
