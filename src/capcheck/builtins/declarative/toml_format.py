@@ -388,30 +388,36 @@ def _compile_rule(
     return meta, check
 
 
-def _field_reads(node: Any, pointer: str, kind: str) -> Iterator[tuple[str, str, str]]:
-    """``(kind, field, pointer)`` for each record field a (compiled, so well-formed) condition reads."""
+def _tests(node: Any, pointer: str) -> Iterator[tuple[dict[str, Any], str]]:
+    """Each test of a (compiled, so well-formed) condition, with its pointer: ``all``/``any``/``not`` walked through."""
     if not isinstance(node, dict):
         return
     for op in LOGICAL:
         if op in node:
             items = node[op]
             if op == "not":
-                yield from _field_reads(items, f"{pointer}/not", kind)
+                yield from _tests(items, f"{pointer}/not")
             elif isinstance(items, list):
                 for i, item in enumerate(items):
-                    yield from _field_reads(item, f"{pointer}/{op}/{i}", kind)
+                    yield from _tests(item, f"{pointer}/{op}/{i}")
             return
-    field = node.get("field")
-    if isinstance(field, str):
-        yield kind, field, f"{pointer}/field"
-    for name, value in node.items():
-        reads = OPERATORS[name].reads if name in OPERATORS else None
-        if reads == "field" and isinstance(value, str):
-            yield kind, value, f"{pointer}/{name}"
-        elif reads == "join" and isinstance(value, dict):
-            other, other_field = value.get("kind"), value.get("field")
-            if isinstance(other, str) and isinstance(other_field, str):
-                yield other, other_field, f"{pointer}/{name}/field"
+    yield node, pointer
+
+
+def _field_reads(node: Any, pointer: str, kind: str) -> Iterator[tuple[str, str, str]]:
+    """``(kind, field, pointer)`` for each record field a (compiled, so well-formed) condition reads."""
+    for test, where in _tests(node, pointer):
+        field = test.get("field")
+        if isinstance(field, str):
+            yield kind, field, f"{where}/field"
+        for name, value in test.items():
+            reads = OPERATORS[name].reads if name in OPERATORS else None
+            if reads == "field" and isinstance(value, str):
+                yield kind, value, f"{where}/{name}"
+            elif reads == "join" and isinstance(value, dict):
+                other, other_field = value.get("kind"), value.get("field")
+                if isinstance(other, str) and isinstance(other_field, str):
+                    yield other, other_field, f"{where}/{name}/field"
 
 
 #: Operators whose literal operand is compared with the field's value, strictly by type (``eq``: ``true`` never
@@ -429,26 +435,16 @@ _A_LITERAL = {bool: "a boolean", str: "a string", int: "an integer", float: "a n
 
 def _literal_tests(node: Any, pointer: str) -> Iterator[tuple[str, str, Any, str]]:
     """``(field, operator, literal, pointer)`` for each literal a (well-formed) condition compares a field with."""
-    if not isinstance(node, dict):
-        return
-    for op in LOGICAL:
-        if op in node:
-            items = node[op]
-            if op == "not":
-                yield from _literal_tests(items, f"{pointer}/not")
-            elif isinstance(items, list):
-                for i, item in enumerate(items):
-                    yield from _literal_tests(item, f"{pointer}/{op}/{i}")
-            return
-    field = node.get("field")
-    if not isinstance(field, str) or "." in field:
-        return
-    for op in _COMPARED:
-        value = node.get(op)
-        listed = [(f"{pointer}/{op}/{i}", v) for i, v in enumerate(value)] if isinstance(value, list) else []
-        for where, literal in listed or [(f"{pointer}/{op}", value)]:
-            if literal is not None and not isinstance(literal, dict):  # {option = ...} is typed by the option
-                yield field, op, literal, where
+    for test, at in _tests(node, pointer):
+        field = test.get("field")
+        if not isinstance(field, str) or "." in field:
+            continue
+        for op in _COMPARED:
+            value = test.get(op)
+            listed = [(f"{at}/{op}/{i}", v) for i, v in enumerate(value)] if isinstance(value, list) else []
+            for where, literal in listed or [(f"{at}/{op}", value)]:
+                if literal is not None and not isinstance(literal, dict):  # {option = ...} is typed by the option
+                    yield field, op, literal, where
 
 
 def _type_mismatches(node: Any, pointer: str, kind: Any) -> Iterator[_Found]:
