@@ -29,6 +29,7 @@ __all__ = [
     "MAX_DEPTH",
     "Document",
     "Enricher",
+    "LineTable",
     "LoadContext",
     "Loader",
     "SourceFile",
@@ -142,6 +143,23 @@ class Document:
         if pointers is not None and 0 <= index < len(pointers):
             return pointers[index]
         return f"/records/{index}"
+
+
+class LineTable:
+    """A ``Document.locate`` from a table of each record's line (0 where it has none): plain data, so a
+    document's places can be sent to another process (:meth:`capcheck.core.evidence.EvidenceSet.without_records`)."""
+
+    __slots__ = ("lines",)
+
+    def __init__(self, lines: Sequence[int]) -> None:
+        self.lines = lines
+
+    def __call__(self, index: int) -> int | None:
+        lines = self.lines
+        return (lines[index] or None) if 0 <= index < len(lines) else None
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (LineTable, (self.lines,))
 
 
 LoadFunction = Callable[[SourceFile, LoadContext], Sequence[Document]]
