@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from capcheck._version import __version__
+from capcheck.app import parallel
 from capcheck.app.config import Config
 from capcheck.app.plugins import LocalPlugin, build_plugin_manager
 from capcheck.app.registry import Registry, build_registry
@@ -32,12 +33,19 @@ from capcheck.app.settings import (
 from capcheck.assessment.baseline import BaselineReport, apply_baseline, load_baseline
 from capcheck.assessment.scorecard import ScoredRule, compute_scorecard, gate_failures, rule_changes, rule_origin
 from capcheck.assessment.waivers import WaiverState, apply_waivers, load_waivers
-from capcheck.core.engine import evaluate
-from capcheck.core.errors import ConfigError, PluginError, Problem
-from capcheck.core.evidence import EvidenceSet, load_evidence
+from capcheck.core.engine import Evaluation, StatusCounts, add_rule, evaluate, evaluate_rule
+from capcheck.core.errors import ConfigError, EvidenceError, PluginError, Problem
+from capcheck.core.evidence import (
+    EvidenceSet,
+    evidence_extensions,
+    find_evidence_files,
+    load_evidence,
+    load_evidence_files,
+)
 from capcheck.core.kinds import CONFIG_OWNER
+from capcheck.core.loading import LoadContext
 from capcheck.core.models import RuleInfo, RunResult, Severity, display_path
-from capcheck.core.outcomes import Findings
+from capcheck.core.outcomes import Findings, RuleOutcomes
 from capcheck.core.rules import Rule, select_rules
 
 if TYPE_CHECKING:
@@ -69,6 +77,9 @@ class CheckRequest:
     #: Governed waivers file, and baseline file (see capcheck.assessment.waivers and capcheck.assessment.baseline).
     waivers: Path | None = None
     baseline: Path | None = None
+    #: How many processes may load and judge the evidence; None: as many as there are usable cores, where the
+    #: evidence is large enough and its registers divide (:mod:`capcheck.app.parallel`). The result is the same.
+    jobs: int | None = None
 
 
 def config_plugins_disabled() -> bool:
@@ -198,19 +209,25 @@ def _run_check(request: CheckRequest, registry: Registry | None, progress: Progr
     if request.waivers is not None:
         waivers = load_waivers(request.waivers, as_of=as_of, max_days=request.config.waiver_max_days)
     baseline = load_baseline(request.baseline) if request.baseline is not None else None
-    evidence = load_request_evidence(registry, request, progress)
-    if progress is not None:
-        progress.rules_found(len(rules))
-    evaluation = evaluate(
-        rules,
-        evidence,
-        as_of=as_of,
-        options=options,
-        severities=severities,
-        include_passed=request.include_passed,
-        debug=request.debug,
-        progress=progress,
-    )
+    judge = _Judge(rules, as_of, options, severities, request.include_passed, request.debug)
+    split = _split(registry, request, judge, progress)
+    if split is not None:
+        evidence, evaluation, records = split
+    else:
+        evidence = load_request_evidence(registry, request, progress)
+        if progress is not None:
+            progress.rules_found(len(rules))
+        evaluation = evaluate(
+            rules,
+            evidence,
+            as_of=as_of,
+            options=options,
+            severities=severities,
+            include_passed=request.include_passed,
+            debug=request.debug,
+            progress=progress,
+        )
+        records = {kind: evidence.records(kind) for kind in evidence.kinds()}
     outcomes = evaluation.outcomes
     waiver_report: tuple[WaiverState, ...] | None = None
     baseline_report: BaselineReport | None = None
@@ -240,7 +257,7 @@ def _run_check(request: CheckRequest, registry: Registry | None, progress: Progr
             for r in rules
         ],
         request.config.scorecard,
-        records={kind: evidence.records(kind) for kind in evidence.kinds()},
+        records=records,
         frameworks=registry.frameworks,
         as_of=as_of,
         kinds=registry.kinds,
@@ -269,6 +286,102 @@ def _run_check(request: CheckRequest, registry: Registry | None, progress: Progr
         severity_overrides=severities,
         option_overrides=options,
     )
+
+
+@dataclass(frozen=True)
+class _Judge:
+    """How the selected rules are judged: the same in every process of a split check."""
+
+    rules: Sequence[Rule]
+    as_of: date
+    options: Mapping[str, Mapping[str, Any]]
+    severities: Mapping[str, Severity]
+    include_passed: bool
+    debug: bool
+
+    def rule(self, j: int, evidence: EvidenceSet) -> tuple[RuleOutcomes, StatusCounts]:
+        return evaluate_rule(
+            self.rules[j],
+            evidence,
+            as_of=self.as_of,
+            options=self.options,
+            severities=self.severities,
+            include_passed=self.include_passed,
+            debug=self.debug,
+        )
+
+
+def _split(
+    registry: Registry, request: CheckRequest, judge: _Judge, progress: Progress | None
+) -> tuple[EvidenceSet, Evaluation, Mapping[str, Sequence[Mapping[str, Any]]]] | None:
+    """Load and judge the evidence in several processes (:mod:`capcheck.app.parallel`), or None where the check
+    is not split (one core or job, fork unavailable, small evidence, a file whose kinds cannot be told first,
+    or registers every rule reads together): the caller then does it in this process."""
+    jobs = request.jobs if request.jobs is not None else parallel.usable_cores()
+    if jobs < 2 or not parallel.can_fork():
+        return None
+    files, walk_problems = find_evidence_files(
+        request.paths, evidence_extensions(registry.loaders, registry.content_loaders)
+    )
+    try:
+        sizes = [path.stat().st_size for path in files]
+    except OSError:
+        return None  # the load says what is wrong with it
+    if request.jobs is None and sum(sizes) < parallel.MIN_SPLIT_BYTES:
+        return None
+    context = LoadContext(
+        kinds=registry.kinds, kind_map=dict(request.config.csv_kinds), mappings=request.config.mappings()
+    )
+    kinds_of: list[frozenset[str]] = []
+    for path in files:
+        kinds = parallel.file_kinds(path, registry.loaders, registry.content_loaders, context)
+        if kinds is None:
+            return None
+        kinds_of.append(kinds)
+    parts = parallel.plan(judge.rules, kinds_of, sizes, jobs)
+    if parts is None:
+        return None
+    if progress is not None:
+        progress.files_found(len(files))
+    parent = os.getpid()
+
+    def work(part: parallel.Part) -> parallel.PartResult:
+        here = progress if os.getpid() == parent else None  # children draw nothing on the terminal
+        try:
+            evidence = load_evidence_files(
+                [files[i] for i in part.files],
+                [],
+                loaders=registry.loaders,
+                content_loaders=registry.content_loaders,
+                kinds=registry.kinds,
+                kind_map=request.config.csv_kinds,
+                enrichers=registry.enrichers,
+                options={"endoflife_products": request.config.endoflife_products},
+                max_file_mb=request.config.max_file_mb,
+                mappings=request.config.mappings(),
+                progress=here,
+            )
+        except EvidenceError as exc:
+            return parallel.PartResult(problems=list(exc.problems))
+        judged = [(j, *judge.rule(j, evidence)) for j in part.rules]
+        records = {kind: list(evidence.records(kind)) for kind in evidence.kinds()}
+        return parallel.PartResult(evidence.without_records(part.files), judged, records)
+
+    results = parallel.run_parts(parts, work)
+    parallel.raise_problems(parallel.merge_problems(files, results, walk_problems))
+    evidence = EvidenceSet.merged(r.evidence for r in results if r.evidence is not None)
+    evaluation = Evaluation(evidence)
+    judged = parallel.judged_in_order(results)
+    if progress is not None:
+        progress.rules_found(len(judge.rules))
+    for j in range(len(judge.rules)):
+        # A rule no part judged cannot run for want of evidence: its skip needs no records.
+        block, counts = judged[j] if j in judged else judge.rule(j, evidence)
+        add_rule(evaluation, block, counts)
+        if progress is not None:
+            progress.rule_done(sum(counts.values()))
+    records = {kind: rows for r in results for kind, rows in r.facts.items()}
+    return evidence, evaluation, records
 
 
 def rule_info(
