@@ -271,13 +271,11 @@ class EvidenceSet:
 
     def only(self, kinds: Iterable[str]) -> EvidenceSet:
         """This evidence as a rule declaring ``kinds`` sees it: the same records of those kinds, and
-        :class:`UndeclaredKind` raised on asking of another kind that was given. The view shares the
-        records (nothing is copied)."""
-        wanted = set(kinds)
-        hidden = frozenset(k for k in self._tables if k not in wanted)
-        if not hidden:
-            return self
-        return _Only(self._files, {k: t for k, t in self._tables.items() if k in wanted}, hidden)
+        :class:`UndeclaredKind` raised on asking of any other kind, given or not: what a rule does may not
+        depend on evidence it does not declare (a check split over processes gives each only its kinds).
+        ``kinds()`` and iteration give the declared kinds that were given. Nothing is copied."""
+        wanted = frozenset(kinds)
+        return _Only(self._files, {k: t for k, t in self._tables.items() if k in wanted}, wanted)
 
     def without_records(self, origins: Sequence[int] | None = None) -> EvidenceSet:
         """Where this evidence is, without its records: files, record ids, lines and pointers, small and
@@ -334,15 +332,15 @@ class UndeclaredKind(LookupError):
 
 
 class _Only(EvidenceSet):
-    """An evidence set restricted to some kinds: asking of another kind that is present raises
-    :class:`UndeclaredKind`, and one that is absent is absent, as in the whole set."""
+    """An evidence set as a rule declaring some kinds sees it: asking of another kind, given or not, raises
+    :class:`UndeclaredKind` (whether it was given must not change what the rule does)."""
 
-    def __init__(self, files: Sequence[_LoadedFile], tables: Mapping[str, _KindTable], hidden: frozenset[str]) -> None:
+    def __init__(self, files: Sequence[_LoadedFile], tables: Mapping[str, _KindTable], seen: frozenset[str]) -> None:
         super().__init__(files, tables)
-        self._hidden = hidden
+        self._declared = seen
 
     def _seen(self, kind: str) -> None:
-        if kind in self._hidden:
+        if kind not in self._declared:
             raise UndeclaredKind(kind)
 
     def has(self, kind: str) -> bool:
@@ -366,7 +364,9 @@ class _Only(EvidenceSet):
         return super().values(kind, field)
 
     def __iter__(self) -> Iterator[tuple[str, Record]]:
-        raise UndeclaredKind(", ".join(sorted(self._hidden)) or "every kind")
+        for kind in self.kinds():
+            for record in self.records(kind):
+                yield kind, record
 
 
 class RecordsElsewhere(RuntimeError):
