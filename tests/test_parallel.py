@@ -204,6 +204,47 @@ def test_a_split_check_writes_the_same_bytes_in_every_reporter(
         assert reports[name] == expected[name], f"{name} differs when the check is split"
 
 
+@pytest.mark.parametrize("governed", [False, True])
+def test_the_parts_write_their_rules_json_and_it_is_the_same_bytes(
+    registers: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, governed: bool
+) -> None:
+    """With ``formats=("json",)`` each child writes its rules' findings (``Reporter.segment``), after applying the
+    waivers and the baseline as the parent does: the document is the same, and so is every other reporter."""
+    governance: dict[str, Any] = {}
+    if governed:
+        whole = run_check(CheckRequest(paths=[registers], as_of=AS_OF, jobs=1))
+        failing = [f for f in whole.findings if f.status.value == "fail" and f.evidence and f.evidence.record_id]
+        by_rule: dict[str, list[str]] = {}
+        for f in failing:
+            by_rule.setdefault(f.rule_id, []).append(f.evidence.record_id)  # type: ignore[union-attr]
+        waivers = tmp_path / "waivers.yaml"
+        waivers.write_text(
+            "waivers:\n"
+            + "".join(
+                f"  - rule: {rule_id}\n    records: {json.dumps(ids[:3] + [ids[-1][:5] + '*'])}\n"
+                "    reason: Accepted while the register is cleaned.\n    approved_by: Head of Assurance\n"
+                "    ticket: RISK-1\n    expires: 2027-01-31\n"
+                for rule_id, ids in sorted(by_rule.items())
+            )
+        )
+        from capcheck.assessment.baseline import baseline_document
+
+        baseline = tmp_path / "baseline.json"
+        half = dataclasses.replace(whole, findings=tuple(failing[::2]))
+        baseline.write_text(json.dumps(baseline_document(half)))
+        governance = {"waivers": waivers, "baseline": baseline}
+    whole, split, parts = _split_and_whole(monkeypatch, paths=[registers], formats=("json",), **governance)
+    assert parts == 2
+    if governed:
+        assert whole.summary.by_status["waived"] > 0 and whole.summary.by_status["baselined"] > 0
+        assert split.waivers == whole.waivers and split.baseline == whole.baseline
+    made = [b.rule_id for b in split.findings.blocks if "json" in b.segments]  # type: ignore[attr-defined]
+    assert made and len(made) < len(split.rules)  # the child's rules written there, the parent's left to the writer
+    reports, expected = _reports(split), _reports(whole)
+    for name in expected:
+        assert reports[name] == expected[name], f"{name} differs when the check is split"
+
+
 def test_load_problems_of_both_parts_come_in_the_order_of_one_process(
     registers: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

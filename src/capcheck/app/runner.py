@@ -8,10 +8,11 @@ precedence: what the request says is what runs.
 
 from __future__ import annotations
 
+import dataclasses
 import gc
 import os
 from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -44,7 +45,7 @@ from capcheck.core.evidence import (
 )
 from capcheck.core.kinds import CONFIG_OWNER
 from capcheck.core.loading import LoadContext
-from capcheck.core.models import RuleInfo, RunResult, Severity, display_path
+from capcheck.core.models import RuleInfo, RunResult, Severity, Summary, display_path
 from capcheck.core.outcomes import Findings, RuleOutcomes
 from capcheck.core.rules import Rule, select_rules
 
@@ -80,6 +81,12 @@ class CheckRequest:
     #: How many processes may load and judge the evidence; None: as many as there are usable cores, where the
     #: evidence is large enough and its registers divide (:mod:`capcheck.app.parallel`). The result is the same.
     jobs: int | None = None
+    #: The reporters the caller will write the result with: in a split check, each process makes their text for
+    #: its rules (``Reporter.segment``), so the writing is shared too. Only a hint: any reporter can write the result.
+    formats: Sequence[str] = ()
+
+
+_WaiverReport = tuple[WaiverState, ...] | None
 
 
 def config_plugins_disabled() -> bool:
@@ -210,7 +217,27 @@ def _run_check(request: CheckRequest, registry: Registry | None, progress: Progr
         waivers = load_waivers(request.waivers, as_of=as_of, max_days=request.config.waiver_max_days)
     baseline = load_baseline(request.baseline) if request.baseline is not None else None
     judge = _Judge(rules, as_of, options, severities, request.include_passed, request.debug)
-    split = _split(registry, request, judge, progress)
+    review_order = tuple(a.id for a in sorted(registry.areas.values(), key=lambda a: (a.order, a.id)))
+
+    def settle(
+        blocks: list[RuleOutcomes], summary: Summary
+    ) -> tuple[tuple[WaiverState, ...] | None, BaselineReport | None]:
+        """Apply the waivers and the baseline to ``blocks`` (in place) and ``summary``: their reports."""
+        waiver_report = baseline_report = None
+        if request.waivers is not None and waivers is not None:
+            waiver_report = apply_waivers(
+                blocks, summary, waivers, as_of=as_of, warn_days=request.config.waiver_warn_days
+            )
+        if request.baseline is not None and baseline is not None:
+            baseline_report = apply_baseline(blocks, summary, baseline, file=display_path(request.baseline))
+        return waiver_report, baseline_report
+
+    segments = [
+        (name, r.segment)
+        for name in dict.fromkeys(request.formats)
+        if (r := registry.reporters.get(name)) and r.segment
+    ]
+    split = _split(registry, request, judge, progress, _Segments(segments, settle, review_order))
     if split is not None:
         evidence, evaluation, records = split
     else:
@@ -229,16 +256,8 @@ def _run_check(request: CheckRequest, registry: Registry | None, progress: Progr
         )
         records = {kind: evidence.records(kind) for kind in evidence.kinds()}
     outcomes = evaluation.outcomes
-    waiver_report: tuple[WaiverState, ...] | None = None
-    baseline_report: BaselineReport | None = None
-    if request.waivers is not None and waivers is not None:
-        waiver_report = apply_waivers(
-            outcomes, evaluation.summary, waivers, as_of=as_of, warn_days=request.config.waiver_warn_days
-        )
-    if request.baseline is not None and baseline is not None:
-        baseline_report = apply_baseline(outcomes, evaluation.summary, baseline, file=display_path(request.baseline))
+    waiver_report, baseline_report = settle(outcomes, evaluation.summary)
     # Compact until output: the findings are made (in order) only as a reporter reads them.
-    review_order = tuple(a.id for a in sorted(registry.areas.values(), key=lambda a: (a.order, a.id)))
     evaluation.summary.area_order = review_order
     findings = Findings(outcomes, evidence, review_order)
     scorecard = compute_scorecard(
@@ -311,8 +330,33 @@ class _Judge:
         )
 
 
+@dataclass(frozen=True)
+class _Segments:
+    """What a process of a split check needs to make reporters' text for its rules: the reporters (name, segment),
+    how waivers and the baseline are applied (as the parent will), and the areas' order."""
+
+    reporters: Sequence[tuple[str, Callable[[Findings, RuleOutcomes], str]]]
+    settle: Callable[[list[RuleOutcomes], Summary], object]
+    area_order: tuple[str, ...]
+
+    def make(self, evidence: EvidenceSet, judged: Sequence[tuple[int, RuleOutcomes, StatusCounts]]) -> None:
+        """Give each judged block its reporters' text, made from a copy settled as the parent will settle the block
+        (which gets it unsettled, so that waivers and the baseline are counted once, there)."""
+        if not self.reporters or not judged:
+            return
+        copies = Evaluation(evidence)
+        for _, block, counts in judged:
+            add_rule(copies, dataclasses.replace(block, rows=list(block.rows), waivers=dict(block.waivers)), counts)
+        self.settle(copies.outcomes, copies.summary)
+        findings = Findings(copies.outcomes, evidence, self.area_order)
+        made = {copy.rule_id: copy for copy in findings.blocks}
+        for _, block, _ in judged:
+            for name, segment in self.reporters:
+                block.segments[name] = segment(findings, made[block.rule_id])
+
+
 def _split(
-    registry: Registry, request: CheckRequest, judge: _Judge, progress: Progress | None
+    registry: Registry, request: CheckRequest, judge: _Judge, progress: Progress | None, segments: _Segments
 ) -> tuple[EvidenceSet, Evaluation, Mapping[str, Sequence[Mapping[str, Any]]]] | None:
     """Load and judge the evidence in several processes (:mod:`capcheck.app.parallel`), or None where the check
     is not split (one core or job, fork unavailable, small evidence, a file whose kinds cannot be told first,
@@ -364,6 +408,8 @@ def _split(
         except EvidenceError as exc:
             return parallel.PartResult(problems=list(exc.problems))
         judged = [(j, *judge.rule(j, evidence)) for j in part.rules]
+        if os.getpid() != parent:  # this process's blocks are written here (the parent's, by the reporter there)
+            segments.make(evidence, judged)
         records = {kind: list(evidence.records(kind)) for kind in evidence.kinds()}
         return parallel.PartResult(evidence.without_records(part.files), judged, records)
 

@@ -188,6 +188,7 @@ class Settings:
             waivers=self.waivers.value,
             baseline=self.baseline.value,
             jobs=self.jobs.value,
+            formats=(self.format.value, *(fmt for fmt, _ in (v.value for v in self.reports))),
         )
 
     def require_paths(self) -> None:
