@@ -221,7 +221,7 @@ def test_the_parts_write_their_rules_json_and_it_is_the_same_bytes(
         waivers.write_text(
             "waivers:\n"
             + "".join(
-                f"  - rule: {rule_id}\n    records: {json.dumps(ids[:3] + [ids[-1][:5] + '*'])}\n"
+                f"  - rule: {rule_id}\n    records: {json.dumps([*ids[:3], ids[-1][:5] + '*'])}\n"
                 "    reason: Accepted while the register is cleaned.\n    approved_by: Head of Assurance\n"
                 "    ticket: RISK-1\n    expires: 2027-01-31\n"
                 for rule_id, ids in sorted(by_rule.items())
