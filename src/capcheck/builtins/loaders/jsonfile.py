@@ -364,15 +364,21 @@ def _skip_value(head: bytes, pos: int) -> int | None:
     if first not in (b"{", b"["):
         scalar = _SCALAR.match(head, pos)
         return scalar.end() if scalar is not None else None
-    depth = 0
+    closers: list[bytes] = []
     while True:
         # Anchored at each step: a string cut off by the head's end stops the walk (never a bracket inside it).
         step = _NEXT_BRACKET.match(head, pos)
         if step is None:
             return None
         pos = step.end()
-        depth += 1 if step.group(1) in (b"{", b"[") else -1
-        if depth == 0:
+        bracket = step.group(1)
+        if bracket == b"{":
+            closers.append(b"}")
+        elif bracket == b"[":
+            closers.append(b"]")
+        elif closers.pop() != bracket:
+            return None  # "[1}": malformed
+        if not closers:
             return pos
 
 
