@@ -204,7 +204,8 @@ class Enricher:
     Called on every document of its ``kinds`` (all kinds when empty), after the loader and any
     mapping, before schema validation and indexing: the bundled end-of-life snapshot fills in an
     asset's end of life this way. It must leave a value the register gives untouched, say what it
-    filled in (a field naming its source, a note on the document), and never open a path evidence names.
+    filled in (a field naming its source, a note on the document), never open a path evidence names, and
+    never change a document's ``kind`` (files are placed by the kinds :func:`peek_kinds` says they hold).
     """
 
     name: str
