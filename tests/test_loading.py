@@ -5,6 +5,7 @@ content recognition and workbooks; and the loader is chosen as loading chooses i
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -21,6 +22,7 @@ import pytest
 from capcheck.app.config import Config
 from capcheck.app.registry import Registry
 from capcheck.app.runner import load_registry
+from capcheck.builtins.loaders.xlsxfile import kinds_of_workbook
 from capcheck.core.errors import EvidenceError
 from capcheck.core.evidence import find_evidence_files, load_evidence
 from capcheck.core.loading import (
@@ -309,3 +311,11 @@ def test_the_loader_is_chosen_as_loading_chooses_it(workdir: Path) -> None:
     assert str(info.value.problems[0]) == (
         "shown/x.dat: the 'plugin' loader's content test failed: ZeroDivisionError: division by zero"
     )
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="no named pipes here")
+def test_a_pipe_swapped_in_for_a_file_peeks_none_without_waiting_for_a_writer(workdir: Path) -> None:
+    os.mkfifo(workdir / "it-assets.json")
+    assert peek([Path("it-assets.json")]) == {Path("it-assets.json"): None}
+    os.mkfifo(workdir / "book.xlsx")  # the workbook's peek opens the file again: a pipe there is refused too
+    assert kinds_of_workbook(Path("book.xlsx"), b"PK\x03\x04", LoadContext(kinds=registry().kinds)) is None

@@ -10,12 +10,14 @@ located problems.
 from __future__ import annotations
 
 import math
+import os
+import stat
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from fnmatch import fnmatch
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, BinaryIO
 
 from capcheck.core.errors import EvidenceError, Problem
 from capcheck.core.side_inputs import decode_strict, shorten
@@ -38,6 +40,7 @@ __all__ = [
     "from_envelope",
     "loader_extension",
     "normalise_values",
+    "open_regular",
     "peek_kinds",
 ]
 
@@ -286,13 +289,27 @@ def peek_kinds(
     out: dict[Path, frozenset[str] | None] = {}
     for path in files:
         try:
-            with path.open("rb") as stream:
+            with open_regular(path) as stream:
                 head = stream.read(HEAD_BYTES)
         except (OSError, ValueError):
             out[path] = None
             continue
         out[path] = _peek_one(path, head, loaders, content_loaders, context)
     return out
+
+
+def open_regular(path: Path) -> BinaryIO:
+    """The file open for reading (binary, buffered), if it is a regular file: opened without waiting (a FIFO swapped
+    in for the file after the walk would wait for a writer) and refused (``OSError``) unless regular."""
+    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0) | getattr(os, "O_CLOEXEC", 0)
+    fd = os.open(path, flags)
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise OSError(f"not a regular file: {path}")
+        return os.fdopen(fd, "rb")
+    except BaseException:
+        os.close(fd)
+        raise
 
 
 def _peek_one(

@@ -35,7 +35,7 @@ from capcheck.builtins.loaders.xlsxreader import WorkbookError, XlsxStream
 from capcheck.core.dates import is_date
 from capcheck.core.errors import EvidenceError, Problem
 from capcheck.core.hookspecs import hookimpl
-from capcheck.core.loading import Document, LoadContext, Loader, SourceFile
+from capcheck.core.loading import Document, LoadContext, Loader, SourceFile, open_regular
 from capcheck.core.mapping import MappingValueError, SkipCounter, date_fields
 from capcheck.core.side_inputs import elide, shorten
 from capcheck.core.wording import did_you_mean
@@ -563,7 +563,7 @@ def kinds_of_workbook(path: Path, head: bytes, context: LoadContext) -> frozense
     if not head.startswith(b"PK"):
         return None  # an .xls (OLE) file, or not a workbook
     try:
-        with path.open("rb") as stream:
+        with open_regular(path) as stream:
             with zipfile.ZipFile(stream) as archive:  # closing it leaves the stream open
                 names = set(archive.namelist())
             if "[Content_Types].xml" not in names or "content.xml" in names:
