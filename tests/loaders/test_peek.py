@@ -4,6 +4,7 @@ bytes is the kind the loader gives the file, or None; never another kind, howeve
 from __future__ import annotations
 
 import json
+import time
 from pathlib import Path
 from typing import Any
 
@@ -263,3 +264,27 @@ def test_toml_heads(text: str, expected: str | None) -> None:
 def test_a_toml_head_cut_anywhere_gives_the_kind_or_none(cut: int) -> None:
     data = b'source = """\nkind = "risks"\n"""\nkind = "it-assets"\n[[records]]\nid = "a"\n'
     assert tomlfile.envelope_kind(data[:cut], False) in (None, "it-assets")
+
+
+# ---------------------------------------------------------------- cost: a hostile head is read in one pass
+
+
+HOSTILE_HEADS = {
+    "yaml": b"source: a" + b" " * 65000 + b": x\nkind: a\n",
+    "yaml-comment": b"source: a" + b" #" * 32000 + b"\nkind: a\n",
+    "yaml-quoted": b'source: "' + b'\\"' * 32000 + b"\nkind: a\n",
+    "json-nesting": b'{"a":' + b"[" * 65000,
+    "json-escapes": b'{"a":"' + b"\\\\" * 32000 + b'","kind":"x"}',
+    "toml": b"a = 1\n" * 10000 + b'kind = "x"\n',
+}
+
+
+@pytest.mark.parametrize("name", sorted(HOSTILE_HEADS))
+def test_a_hostile_head_costs_one_pass_not_a_backtracking_search(name: str) -> None:
+    head = HOSTILE_HEADS[name][:HEAD_BYTES]
+    start = time.process_time()
+    for module in (jsonfile, yamlfile, tomlfile):
+        module.envelope_kind(head, False)
+    # A quadratic regular expression took 8 s of CPU here; one pass is a few milliseconds (CPU time: the machine
+    # is shared, so wall time would measure the neighbours).
+    assert time.process_time() - start < 1.0

@@ -372,6 +372,8 @@ def _skip_value(head: bytes, pos: int) -> int | None:
             return None
         pos = step.end()
         bracket = step.group(1)
+        if len(closers) > _JSON_MAX_DEPTH:
+            return None  # deeper than the loader reads
         if bracket == b"{":
             closers.append(b"}")
         elif bracket == b"[":

@@ -59,11 +59,8 @@ def load_yaml(source: SourceFile, context: LoadContext) -> Sequence[Document]:
 
 #: A top-level ``key: value`` line of a block mapping (a plain key at column 0; the value to the line's end).
 _MEMBER = re.compile(r"([A-Za-z_][A-Za-z0-9_]*):(?: +(.*))?")
-#: A value wholly on its line: a plain scalar not opening anything (no indicator first, no " #" or ": " in it,
-#: which would make a comment or an error), or a quoted one closed on the line; then an optional comment.
-_ONE_LINE_VALUE = re.compile(
-    r"""(?:[A-Za-z0-9_./(](?:[^#:]|:(?! )|(?<! )#)*?|"(?:[^"\\]|\\.)*"|'(?:[^']|'')*')(?: +#.*)? *"""
-)
+#: A quoted value closed on its line (possessive: a long line is scanned once).
+_QUOTED = re.compile(r""""(?:[^"\\]++|\\.)*+"|'(?:[^']++|'')*+'""")
 #: The ``kind`` value the peek accepts: a plain or simply quoted name (no escape to interpret).
 _KIND_VALUE = re.compile(r"""(?:([A-Za-z][A-Za-z0-9_.-]*)|"([^"\\]*)"|'([^']*)')(?: +#.*)? *""")
 #: Plain scalars YAML 1.1 (PyYAML) reads as a boolean or null, not a string.
@@ -110,7 +107,7 @@ def envelope_kind(head: bytes, whole: bool) -> str | None:
             return None
         key, value = member.group(1), member.group(2) or ""
         if key != "kind":
-            if _ONE_LINE_VALUE.fullmatch(value) is None:
+            if not _one_line(value):
                 return None
             continue
         found = _KIND_VALUE.fullmatch(value)
@@ -124,6 +121,23 @@ def envelope_kind(head: bytes, whole: bool) -> str | None:
             return None
         return kind or None
     return None
+
+
+def _one_line(value: str) -> bool:
+    """Whether a member's value is wholly on its line: a quoted scalar closed on it, or a plain one that opens
+    nothing (its first character no indicator: not a flow collection, block scalar, anchor, alias or tag), each
+    perhaps followed by a comment. A plain value holding ": " is an error the parser reports: refused too."""
+    if value[:1] in ('"', "'"):
+        quoted = _QUOTED.match(value)
+        if quoted is None:
+            return False
+        rest = value[quoted.end() :]
+        return not rest.strip(" ") or (rest[:1] == " " and rest.lstrip(" ")[:1] == "#")
+    if not value[:1].isascii() or not (value[:1].isalnum() or value[:1] in "_./("):
+        return False
+    comment = value.find(" #")
+    plain = (value if comment < 0 else value[:comment]).rstrip(" ")
+    return ": " not in plain and not plain.endswith(":")
 
 
 def kinds_of_yaml(path: Path, head: bytes, context: LoadContext) -> frozenset[str] | None:
