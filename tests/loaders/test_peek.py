@@ -177,6 +177,7 @@ def test_a_json_peek_reads_only_the_head_and_keeps_the_kind_when_records_are_cut
         ),
         ("\ufeffkind: it-assets\r\nrecords: []\r\n", "it-assets"),
         ("kind: it-assets", "it-assets"),  # the whole file, no newline at its end
+        ("source:\ncollected_on: # none\nkind: it-assets\nrecords: []\n", "it-assets"),  # null values
         ("kind: it-assets\n  more\nrecords: []\n", None),  # the plain value goes on: "it-assets more"
         ("kind: it-assets\n\n  more\nrecords: []\n", None),
         ("kind: it-assets\n# note\n  more\nrecords: []\n", None),

@@ -126,14 +126,17 @@ def envelope_kind(head: bytes, whole: bool) -> str | None:
 def _one_line(value: str) -> bool:
     """Whether a member's value is wholly on its line: a quoted scalar closed on it, or a plain one that opens
     nothing (its first character no indicator: not a flow collection, block scalar, anchor, alias or tag), each
-    perhaps followed by a comment. A plain value holding ": " is an error the parser reports: refused too."""
+    perhaps followed by a comment. A plain value holding ": " is an error the parser reports: refused too. No value
+    (null, or a nested block: its lines are indented, or open with "- ", and the peek stops there) is on its line."""
+    if not value or value.startswith("#"):
+        return True
     if value[:1] in ('"', "'"):
         quoted = _QUOTED.match(value)
         if quoted is None:
             return False
         rest = value[quoted.end() :]
         return not rest.strip(" ") or (rest[:1] == " " and rest.lstrip(" ")[:1] == "#")
-    if not value[:1].isascii() or not (value[:1].isalnum() or value[:1] in "_./("):
+    if not value[0].isascii() or not (value[0].isalnum() or value[0] in "_./("):
         return False
     comment = value.find(" #")
     plain = (value if comment < 0 else value[:comment]).rstrip(" ")
