@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import time
+import tomllib
 from pathlib import Path
 from typing import Any
 
@@ -85,9 +86,31 @@ _VALUE = st.recursive(
 _KIND = st.one_of(st.sampled_from(["it-assets", "risks", "a.b", 'ki"nd', "é\\/"]), _TEXT, _VALUE)
 
 
+_SPACE = st.text(alphabet=" \t\n\r", max_size=3)
+
+
+def dumped(draw: st.DrawFn, value: Any, ascii_only: bool) -> str:
+    """``value`` as JSON with any white space JSON allows between its tokens (and none inside them)."""
+    if isinstance(value, dict):
+        items = [
+            dumped(draw, k, ascii_only) + draw(_SPACE) + ":" + draw(_SPACE) + dumped(draw, v, ascii_only)
+            for k, v in value.items()
+        ]
+        return "{" + draw(_SPACE) + ("," + draw(_SPACE)).join(items) + draw(_SPACE) + "}"
+    if isinstance(value, list):
+        return (
+            "["
+            + draw(_SPACE)
+            + ("," + draw(_SPACE)).join(dumped(draw, v, ascii_only) for v in value)
+            + draw(_SPACE)
+            + "]"
+        )
+    return json.dumps(value, ensure_ascii=ascii_only)
+
+
 @st.composite
 def envelopes(draw: st.DrawFn) -> tuple[bytes, Any]:
-    """A JSON document of any member order, nesting, escapes and layout, and its parsed value."""
+    """A JSON document of any member order, nesting, escapes and layout, and its members."""
     members: list[tuple[str, Any]] = []
     for key in draw(st.permutations(["kind", "records", "source", "extra", "schema_version"])):
         if key == "kind" and draw(st.integers(0, 9)):  # now and then no kind
@@ -98,13 +121,12 @@ def envelopes(draw: st.DrawFn) -> tuple[bytes, Any]:
             members.append((key, draw(_VALUE)))
     if draw(st.integers(0, 9)) == 0 and members:
         members.append(draw(st.sampled_from(members)))  # a key twice
-    indent = draw(st.sampled_from([None, 0, 2]))
     ascii_only = draw(st.booleans())
     parts = [
-        json.dumps(k, ensure_ascii=ascii_only) + ":" + json.dumps(v, ensure_ascii=ascii_only, indent=indent)
+        dumped(draw, k, ascii_only) + draw(_SPACE) + ":" + draw(_SPACE) + dumped(draw, v, ascii_only)
         for k, v in members
     ]
-    text = "{" + draw(st.sampled_from([",", ", ", ",\n  "])).join(parts) + "}"
+    text = draw(_SPACE) + "{" + draw(_SPACE) + ("," + draw(_SPACE)).join(parts) + draw(_SPACE) + "}" + draw(_SPACE)
     if draw(st.booleans()):
         text = text.replace('"kind"', '"\\u006bind"', draw(st.integers(0, 2)))
     data = text.encode()
@@ -289,3 +311,39 @@ def test_a_hostile_head_costs_one_pass_not_a_backtracking_search(name: str) -> N
     # A quadratic regular expression took 8 s of CPU here; one pass is a few milliseconds (CPU time: the machine
     # is shared, so wall time would measure the neighbours).
     assert time.process_time() - start < 1.0
+
+
+_TOML_LINES = [
+    'kind = "it-assets"',
+    'kind = "risks"',
+    "kind = 'it-assets'",
+    '"kind" = "services"',
+    'a.kind = "z"',
+    'x = { kind = "w" }',
+    'source = """',
+    "source = '''",
+    '"""',
+    "'''",
+    "tags = [",
+    "]",
+    '  ["a"],',
+    "[[records]]",
+    "[meta]",
+    'id = "a"',
+    "# kind = 'no'",
+    "",
+]
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(st.sampled_from(_TOML_LINES), min_size=1, max_size=10), st.integers(0, 200))
+def test_a_toml_peek_is_the_parsed_kind_or_none(lines: list[str], cut: int) -> None:
+    text = "\n".join(lines) + "\n"
+    try:
+        parsed = tomllib.loads(text)
+    except tomllib.TOMLDecodeError:
+        return  # the loader refuses the file: the peek may say anything
+    kind = parsed.get("kind")
+    data = text.encode()
+    assert tomlfile.envelope_kind(data, True) in (None, kind)
+    assert tomlfile.envelope_kind(data[:cut], False) in (None, kind)
