@@ -284,7 +284,9 @@ def peek_kinds(
     ``context`` the one loading gets. The loader is chosen as loading chooses it (:func:`choose_loader`); a
     ``[[mapping]]`` that names a kind sets it for every document of a loader that leaves mappings to capcheck.
     Anything that goes wrong (an unreadable file, a content test or a peek that raises) is None here: loading
-    reports it. Enrichers are not consulted: they complete records and never change a document's kind.
+    reports it. Enrichers are not consulted: they complete records and never change a document's kind. Kinds are
+    not all that binds files: the files of a loader with ``combine`` (OCDS) are read together, whatever their kinds
+    (:func:`choose_loader` says which loader reads a file), and a file is read whole by one loader.
     """
     out: dict[Path, frozenset[str] | None] = {}
     for path in files:
