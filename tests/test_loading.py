@@ -187,6 +187,17 @@ def test_sboms_and_ocds_peek_the_kind_their_format_fixes() -> None:
     assert len([p for p in files if peeked[p] is not None]) >= 3
 
 
+def test_an_adapter_s_file_with_no_records_still_holds_its_kind(workdir: Path) -> None:
+    # A planning-only OCDS package maps no award, an SBOM may list no component: each is still a document of its
+    # kind (has(kind) is true, a rule about the kind as a whole runs), so the fixed peek is right for them too.
+    release = {"ocid": "ocds-1", "id": "1", "date": "2020-01-01T00:00:00Z", "tag": ["planning"]}
+    (workdir / "plan.ocds.json").write_text(json.dumps({"uri": "x", "releases": [release]}))
+    (workdir / "empty.cdx.json").write_text(json.dumps({"bomFormat": "CycloneDX", "specVersion": "1.5"}))
+    files = [Path("plan.ocds.json"), Path("empty.cdx.json")]
+    assert peek(files) == {Path("plan.ocds.json"): {"supplier-contracts"}, Path("empty.cdx.json"): {"it-assets"}}
+    assert [loaded_kinds(path) for path in files] == [{"supplier-contracts"}, {"it-assets"}]
+
+
 # ---------------------------------------------------------------- workbooks
 
 
