@@ -21,11 +21,9 @@ from typing import Any
 import pytest
 
 from capcheck.app import parallel
-from capcheck.app.config import Config
-from capcheck.app.runner import CheckRequest, load_registry, run_check
+from capcheck.app.runner import CheckRequest, run_check
 from capcheck.builtins import reporters as builtin_reporters
 from capcheck.core.errors import EvidenceError
-from capcheck.core.loading import LoadContext
 from capcheck.core.models import RunResult, Severity
 from capcheck.core.reporting import RenderOptions, Reporter
 from capcheck.core.rules import Rule, rule
@@ -116,37 +114,15 @@ def test_the_parts_never_exceed_the_jobs() -> None:
     assert [p.size for p in parts] == [10, 9, 9]
 
 
-# -- the kinds told from the head ----------------------------------------------------------------------------
+def test_files_read_together_are_one_part_whatever_their_kinds() -> None:
+    kinds_of = [frozenset({"supplier-contracts"}), frozenset({"it-assets"}), frozenset({"roles"})]
+    parts = parallel.plan([], kinds_of, [10, 10, 10], jobs=3, together=[[0, 1]])
+    assert parts is not None and sorted(p.files for p in parts) == [(0, 1), (2,)]
 
 
-@pytest.mark.parametrize(
-    ("head", "kinds"),
-    [
-        (b'{"kind":"it-assets","records":[]}', {"it-assets"}),
-        (b'\xef\xbb\xbf \n{ "kind" : "it-assets" }', {"it-assets"}),
-        (b'{"schema_version":"1.0","kind":"it-assets"}', None),  # not first: the head cannot say for sure
-        (b'{"kind":"it-\\u0061ssets"}', None),  # an escape: left to the loader
-        (b'[{"kind":"it-assets"}]', None),
-        (b'{"kind": 5}', None),
-    ],
-)
-def test_a_json_file_s_kind_is_told_only_when_certain(tmp_path: Path, head: bytes, kinds: set[str] | None) -> None:
-    registry = load_registry(Config())
-    path = tmp_path / "x.json"
-    path.write_bytes(head)
-    found = parallel.file_kinds(path, registry.loaders, registry.content_loaders, LoadContext(kinds=registry.kinds))
-    assert found == (frozenset(kinds) if kinds is not None else None)
-
-
-def test_a_file_a_content_loader_claims_or_another_format_is_not_told(tmp_path: Path) -> None:
-    registry = load_registry(Config())
-    context = LoadContext(kinds=registry.kinds)
-    sbom = tmp_path / "sbom.json"
-    sbom.write_text('{"kind": "it-assets", "bomFormat": "CycloneDX", "specVersion": "1.5", "components": []}')
-    csv = tmp_path / "it-assets.csv"
-    csv.write_text("id,name\nA,a\n")
-    assert parallel.file_kinds(sbom, registry.loaders, registry.content_loaders, context) is None
-    assert parallel.file_kinds(csv, registry.loaders, registry.content_loaders, context) is None
+def test_a_file_of_no_kind_is_a_group_of_its_own() -> None:
+    parts = parallel.plan([], [frozenset(), frozenset({"roles"})], [3, 5], jobs=2)
+    assert parts == [parallel.Part(files=(1,), rules=(), size=5), parallel.Part(files=(0,), rules=(), size=3)]
 
 
 # -- the same result -------------------------------------------------------------------------------------------
@@ -243,6 +219,51 @@ def test_the_parts_write_their_rules_json_and_it_is_the_same_bytes(
     reports, expected = _reports(split), _reports(whole)
     for name in expected:
         assert reports[name] == expected[name], f"{name} differs when the check is split"
+
+
+GOLDEN_FIXTURES = ROOT / "tests" / "reporters" / "fixtures"
+
+
+@pytest.mark.parametrize(
+    "request_kwargs",
+    [
+        {"paths": [GOLDEN_FIXTURES / "evidence"], "include_passed": True},
+        {"paths": [GOLDEN_FIXTURES / "evidence"], "waivers": GOLDEN_FIXTURES / "waivers.yaml",
+         "baseline": GOLDEN_FIXTURES / "baseline.json", "formats": ("json", "sarif")},
+        {"paths": [ROOT / "examples" / "northgate-health-digital" / "evidence"], "formats": ("json",)},
+    ],
+    ids=["fixtures", "governed", "example"],
+)  # fmt: skip
+def test_the_reporter_fixtures_and_the_example_split_give_the_same_bytes(
+    monkeypatch: pytest.MonkeyPatch, request_kwargs: dict[str, Any]
+) -> None:
+    """JSON, YAML and CSV registers, every rule (rules that raise, skip, join and count), waivers and a baseline,
+    and the bundled example (DSPT exports, workbooks, an organisation profile read by rules that declare it)."""
+    monkeypatch.chdir(ROOT)
+    whole, split, parts = _split_and_whole(monkeypatch, **request_kwargs)
+    assert parts == 2
+    reports, expected = _reports(split), _reports(whole)
+    for name in expected:
+        assert reports[name] == expected[name], f"{name} differs when the check is split"
+
+
+def test_a_file_that_changed_kind_since_it_was_peeked_is_a_located_problem(
+    registers: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from capcheck.app import runner
+
+    real = runner.peek_kinds
+
+    def lying(files: Any, **kwargs: Any) -> dict[Path, frozenset[str] | None]:
+        found = real(files, **kwargs)
+        return {p: frozenset({"roles"}) if p.name == "it-assets.json" else k for p, k in found.items()}
+
+    monkeypatch.setattr(runner, "peek_kinds", lying)
+    with pytest.raises(EvidenceError) as raised:
+        run_check(CheckRequest(paths=[registers], as_of=AS_OF, jobs=2))
+    [problem] = raised.value.problems
+    assert problem.path is not None and problem.path.endswith("it-assets.json")
+    assert "holds 'it-assets' evidence, but before it was read it was seen to hold 'roles'" in problem.message
 
 
 def test_load_problems_of_both_parts_come_in_the_order_of_one_process(

@@ -18,7 +18,7 @@ goes on as a check in one process does: waivers, baseline, scorecard, reports.
 
 A check is split only where that is safe and worth it: on a platform with ``fork`` (Linux), with more
 than one core, evidence of at least :data:`MIN_SPLIT_BYTES`, every file's kinds known before it is read
-(:func:`file_kinds`), and at least two groups. Otherwise it runs in one process, as before.
+(:func:`~capcheck.core.loading.peek_kinds`), and at least two groups. Otherwise it runs in one process, as before.
 """
 
 from __future__ import annotations
@@ -26,7 +26,6 @@ from __future__ import annotations
 import contextlib
 import os
 import pickle
-import re
 import signal
 import sys
 import traceback
@@ -38,12 +37,11 @@ from typing import Any
 from capcheck.core.engine import StatusCounts
 from capcheck.core.errors import CapcheckError, EvidenceError, Problem
 from capcheck.core.evidence import EvidenceSet
-from capcheck.core.loading import HEAD_BYTES, LoadContext, Loader
 from capcheck.core.models import display_path
 from capcheck.core.outcomes import RuleOutcomes
 from capcheck.core.rules import Rule
 
-__all__ = ["MIN_SPLIT_BYTES", "Part", "PartResult", "WorkerFailed", "file_kinds", "plan", "run_parts", "usable_cores"]
+__all__ = ["MIN_SPLIT_BYTES", "Part", "PartResult", "WorkerFailed", "can_fork", "plan", "run_parts", "usable_cores"]
 
 #: Evidence smaller than this is checked in one process: forking and merging would cost more than they save.
 MIN_SPLIT_BYTES = 8 << 20
@@ -78,11 +76,13 @@ def plan(
     kinds_of: Sequence[frozenset[str]],
     sizes: Sequence[int],
     jobs: int,
+    together: Iterable[Iterable[int]] = (),
 ) -> list[Part] | None:
     """Divide a check into at most ``jobs`` parts, or None when it cannot be divided (one group, or one job).
 
-    :param kinds_of: the kinds each evidence file holds (:func:`file_kinds`), by the files' positions.
+    :param kinds_of: the kinds each evidence file holds (:func:`~capcheck.core.loading.peek_kinds`), by position.
     :param sizes: each file's size in bytes.
+    :param together: files that must be read in one process whatever their kinds (a combining loader's: OCDS).
 
     A rule that cannot run for want of evidence (a required kind absent, or every kind of its ``any_of``) is in
     no part: the parent gives its ``skip`` after the merge, as the engine does, without records.
@@ -103,8 +103,10 @@ def plan(
             group_of[other] = roots[0]
 
     present = set().union(*kinds_of) if kinds_of else set()
-    for kinds in kinds_of:
-        union(kinds)  # a workbook's sheets, or a file whose documents are of several kinds
+    for i, kinds in enumerate(kinds_of):
+        union([_file_key(i), *kinds])  # a workbook's sheets, or a file whose documents are of several kinds
+    for files in together:
+        union([_file_key(i) for i in files])
     runnable: list[tuple[int, list[str]]] = []
     for j, r in enumerate(rules):
         meta = r.meta
@@ -116,9 +118,8 @@ def plan(
         union(seen)
         runnable.append((j, seen))
     groups: dict[str, tuple[list[int], list[int], list[int]]] = {}  # group -> (files, rules, [bytes])
-    for i, kinds in enumerate(kinds_of):
-        key = find(min(kinds)) if kinds else ""  # a file of no kind (an empty workbook) is a group of its own
-        files, _, size = groups.setdefault(key, ([], [], [0]))
+    for i in range(len(kinds_of)):
+        files, _, size = groups.setdefault(find(_file_key(i)), ([], [], [0]))
         files.append(i)
         size[0] += sizes[i]
     for j, seen in runnable:  # its seen kinds are present, so in a group with files
@@ -138,36 +139,10 @@ def plan(
     )
 
 
-_JSON_KIND = re.compile(rb'\A(?:\xef\xbb\xbf)?[ \t\r\n]*\{[ \t\r\n]*"kind"[ \t\r\n]*:[ \t\r\n]*"([a-z0-9.-]{1,100})"')
-
-
-def file_kinds(
-    path: Path, loaders: Mapping[str, Loader], content_loaders: Sequence[Loader], context: LoadContext
-) -> frozenset[str] | None:
-    """The kinds a file's documents will have once loaded, from its first bytes, or None when that cannot be
-    told without loading it.
-
-    Only what is certain is answered: a JSON evidence document read by the plain ``json`` loader (no
-    ``[[mapping]]`` names it, no content loader claims it) whose first key is ``kind`` with a plain kind id
-    (a repeated ``kind`` key is refused by the loader, so the first one is the one).
-    """
-    loader = loaders.get(path.suffix.lower())
-    if loader is None or loader.name != "json" or context.mapping_for(path) is not None:
-        return None
-    try:
-        with path.open("rb") as f:
-            head = f.read(HEAD_BYTES)
-    except OSError:
-        return None
-    for other in content_loaders:
-        if other.claims is not None and path.suffix.lower() in other.extensions:
-            try:
-                if other.claims(head):
-                    return None
-            except Exception:
-                return None
-    found = _JSON_KIND.match(head)
-    return frozenset({found.group(1).decode()}) if found else None
+def _file_key(i: int) -> str:
+    """A file's own member of the union of kinds (no kind id starts with a NUL), so that a file of no kind, or
+    files bound by their loader, are grouped like kinds."""
+    return f"\0{i}"
 
 
 @dataclass

@@ -12,7 +12,7 @@ import dataclasses
 import gc
 import os
 from collections import Counter
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -44,7 +44,7 @@ from capcheck.core.evidence import (
     load_evidence_files,
 )
 from capcheck.core.kinds import CONFIG_OWNER
-from capcheck.core.loading import LoadContext
+from capcheck.core.loading import HEAD_BYTES, LoadContext, choose_loader, open_regular, peek_kinds
 from capcheck.core.models import RuleInfo, RunResult, Severity, Summary, display_path
 from capcheck.core.outcomes import Findings, RuleOutcomes
 from capcheck.core.rules import Rule, select_rules
@@ -87,6 +87,10 @@ class CheckRequest:
 
 
 _WaiverReport = tuple[WaiverState, ...] | None
+
+
+def _kinds(kinds: Iterable[str]) -> str:
+    return " and ".join(repr(k) for k in sorted(kinds)) or "no"
 
 
 def config_plugins_disabled() -> bool:
@@ -349,10 +353,11 @@ class _Segments:
             add_rule(copies, dataclasses.replace(block, rows=list(block.rows), waivers=dict(block.waivers)), counts)
         self.settle(copies.outcomes, copies.summary)
         findings = Findings(copies.outcomes, evidence, self.area_order)
-        made = {copy.rule_id: copy for copy in findings.blocks}
+        made = {copy.rule_id: copy for copy in findings.blocks}  # a block listing nothing is not among them
         for _, block, _ in judged:
-            for name, segment in self.reporters:
-                block.segments[name] = segment(findings, made[block.rule_id])
+            copy = made.get(block.rule_id)
+            for name, segment in self.reporters if copy is not None else ():
+                block.segments[name] = segment(findings, copy)
 
 
 def _split(
@@ -373,16 +378,27 @@ def _split(
         return None  # the load says what is wrong with it
     if request.jobs is None and sum(sizes) < parallel.MIN_SPLIT_BYTES:
         return None
-    context = LoadContext(
-        kinds=registry.kinds, kind_map=dict(request.config.csv_kinds), mappings=request.config.mappings()
-    )
+    config = request.config
+    context = LoadContext(kinds=registry.kinds, kind_map=dict(config.csv_kinds), mappings=config.mappings())
+    loaders, content_loaders = registry.loaders, registry.content_loaders
+    peeked = peek_kinds(files, loaders=loaders, content_loaders=content_loaders, context=context)
     kinds_of: list[frozenset[str]] = []
     for path in files:
-        kinds = parallel.file_kinds(path, registry.loaders, registry.content_loaders, context)
+        kinds = peeked[path]
         if kinds is None:
             return None
         kinds_of.append(kinds)
-    parts = parallel.plan(judge.rules, kinds_of, sizes, jobs)
+    together: dict[int, list[int]] = {}  # a combining loader's files are read in one process (OCDS)
+    for i, path in enumerate(files):
+        try:
+            with open_regular(path) as stream:
+                head = stream.read(HEAD_BYTES)
+            loader = choose_loader(path, path.as_posix(), head, loaders, content_loaders, context)
+        except (Exception, SystemExit):  # as in the peek: loading says what is wrong
+            return None
+        if loader.combine is not None:
+            together.setdefault(id(loader.combine), []).append(i)
+    parts = parallel.plan(judge.rules, kinds_of, sizes, jobs, together.values())
     if parts is None:
         return None
     if progress is not None:
@@ -407,6 +423,19 @@ def _split(
             )
         except EvidenceError as exc:
             return parallel.PartResult(problems=list(exc.problems))
+        loaded = evidence.kinds_by_file()
+        changed = [
+            Problem(
+                f"holds {_kinds(loaded.get(n, set()))} evidence, but before it was read it was seen to hold "
+                f"{_kinds(kinds_of[i])} (the file changed during the check, or its loader's kinds_of is wrong): "
+                "check it again, or with --jobs 1",
+                path=display_path(files[i]),
+            )
+            for n, i in enumerate(part.files)
+            if loaded.get(n, set()) != kinds_of[i]
+        ]
+        if changed:
+            return parallel.PartResult(problems=changed)
         judged = [(j, *judge.rule(j, evidence)) for j in part.rules]
         if os.getpid() != parent:  # this process's blocks are written here (the parent's, by the reporter there)
             segments.make(evidence, judged)

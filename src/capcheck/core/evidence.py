@@ -22,7 +22,17 @@ from typing import TYPE_CHECKING, Any
 
 from capcheck.core.errors import EvidenceError, PluginError, Problem
 from capcheck.core.kinds import EvidenceKind
-from capcheck.core.loading import HEAD_BYTES, Document, Enricher, LineTable, LoadContext, Loader, SourceFile
+from capcheck.core.loading import (
+    HEAD_BYTES,
+    Document,
+    Enricher,
+    LineTable,
+    LoadContext,
+    Loader,
+    SourceFile,
+    choose_loader,
+    loader_extension,
+)
 from capcheck.core.mapping import FileMapping, apply_to_document
 from capcheck.core.models import EvidenceFileInfo, EvidenceRef, display_path
 from capcheck.core.side_inputs import Named, elide, read_bounded, shorten, version_problem
@@ -277,6 +287,14 @@ class EvidenceSet:
         wanted = frozenset(kinds)
         return _Only(self._files, {k: t for k, t in self._tables.items() if k in wanted}, wanted)
 
+    def kinds_by_file(self) -> dict[int, set[str]]:
+        """The kinds each loaded file's documents have, by the file's position among the files loaded (a file
+        that gave no document is absent)."""
+        out: dict[int, set[str]] = {}
+        for f in self._files:
+            out.setdefault(f.origin, set()).add(f.info.kind)
+        return out
+
     def without_records(self, origins: Sequence[int] | None = None) -> EvidenceSet:
         """Where this evidence is, without its records: files, record ids, lines and pointers, small and
         picklable, for a process that writes findings about records another process holds
@@ -478,16 +496,6 @@ def _in_walk_order(files: list[Path], identities: list[tuple[int, int]]) -> list
                 seen.add(identity)
             unique.append(files[i])
     return unique
-
-
-def loader_extension(path: Path, extensions: Iterable[str]) -> str | None:
-    """The registered extension a file name ends with, the longest first (``.ocds.json`` before
-    ``.json``), so a plugin can claim a compound extension; None if no loader reads it."""
-    name = path.name.lower()
-    for ext in sorted(extensions, key=len, reverse=True):
-        if name.endswith(ext) and len(name) > len(ext):
-            return ext
-    return None
 
 
 def _walk(root: Path, exts: tuple[str, ...], problems: list[Problem], identities: list[tuple[int, int]]) -> list[Path]:
@@ -760,8 +768,7 @@ def _load_file(
     path, shown = source.path, source.display
     loader: Loader | None = None
     try:
-        # A file a [[mapping]] names is read as the user mapped it, not recognised by content.
-        loader = _loader_for(source, loaders, () if context.mapping_for(path) else content_loaders)
+        loader = choose_loader(path, shown, source.data[:HEAD_BYTES], loaders, content_loaders, context)
         combines = loader.combine is not None
         documents = loader.load(source, together if combines else context)
         if not isinstance(documents, list | tuple) or not all(isinstance(d, Document) for d in documents):
@@ -825,24 +832,6 @@ def _combine(waiting: Sequence[_Waiting], together: LoadContext, kinds: Mapping[
                 except EvidenceError as exc:
                     file.problems.extend(exc.problems)
                     file.loader = None
-
-
-def _loader_for(source: SourceFile, loaders: Mapping[str, Loader], content_loaders: Sequence[Loader]) -> Loader:
-    """The first content loader that claims the file (by its first bytes), else the extension's loader."""
-    path = source.path
-    head = source.data[:HEAD_BYTES]
-    for candidate in content_loaders:
-        claims = candidate.claims
-        if claims is None or loader_extension(path, candidate.extensions) is None:
-            continue
-        try:
-            claimed = claims(head)
-        except (Exception, SystemExit) as exc:  # a loader plugin's own bug: name it, with the file it failed on
-            failure = f"the {candidate.name!r} loader's content test failed: {type(exc).__name__}: {exc}"
-            raise source.fail(failure) from exc
-        if claimed:
-            return candidate
-    return loaders[loader_extension(path, loaders) or path.suffix.lower()]
 
 
 def evidence_from_records(

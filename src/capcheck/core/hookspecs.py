@@ -154,6 +154,8 @@ def capcheck_loaders() -> Sequence[Loader]:
     (a test of the file's first bytes) recognises its files by content instead: it is asked before
     the extension's loader and takes no extension from it (the DSPT, OCDS and CycloneDX adapters). A loader
     with ``combine`` reads its files together, once all are loaded (OCDS: a process's releases across files).
+    A loader may say a file's kinds before it is loaded, with ``kinds_of(path, head, context)``: the exact set
+    of kinds its documents will have, or None when that cannot be told cheaply and for certain (never a guess).
 
     :return: the loaders this plugin adds.
 
@@ -162,7 +164,7 @@ def capcheck_loaders() -> Sequence[Loader]:
         @hookimpl
         def capcheck_loaders():
             return [
-                Loader(name="parquet", extensions=(".parquet",), load=load_parquet),
+                Loader(name="parquet", extensions=(".parquet",), load=load_parquet, kinds_of=parquet_kinds),
                 Loader(name="cmdb", extensions=(".csv",), load=load_cmdb, claims=lambda h: h.startswith(b"CI_ID,")),
             ]
     """
@@ -177,8 +179,8 @@ def capcheck_enrichers() -> Sequence[Enricher]:
     every loaded document of its ``kinds`` (all kinds when empty), after the loader and any
     ``[[mapping]]``, before schema validation, in registration order. It fills in what the register
     left out and says so (a field naming its source, a note on the document); it must not overwrite
-    a value the register gives (capcheck does not check this: an enricher is plugin code, trusted like
-    a rule). ``context.options`` holds config values (``endoflife_products``).
+    a value the register gives, nor change the document's ``kind`` (capcheck does not check this: an
+    enricher is plugin code, trusted like a rule). ``context.options`` holds config values (``endoflife_products``).
     An exception from it stops the run naming the enricher and the file; two enrichers with one
     name stop the run naming both plugins. The bundled end-of-life snapshot is one.
 

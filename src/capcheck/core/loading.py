@@ -10,12 +10,14 @@ located problems.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Mapping, Sequence
+import os
+import stat
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from fnmatch import fnmatch
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, BinaryIO
 
 from capcheck.core.errors import EvidenceError, Problem
 from capcheck.core.side_inputs import decode_strict, shorten
@@ -33,9 +35,14 @@ __all__ = [
     "LoadContext",
     "Loader",
     "SourceFile",
+    "choose_loader",
     "decode_text",
+    "fixed_kinds",
     "from_envelope",
+    "loader_extension",
     "normalise_values",
+    "open_regular",
+    "peek_kinds",
 ]
 
 #: The deepest nesting of objects and arrays accepted in evidence (records are shallow).
@@ -163,6 +170,9 @@ class LineTable:
 
 
 LoadFunction = Callable[[SourceFile, LoadContext], Sequence[Document]]
+#: A cheap look at a file before it is loaded: its path, its first :data:`HEAD_BYTES` bytes (the whole file when
+#: shorter) and the load context, to the exact set of kinds its documents will have, or None (see ``Loader.kinds_of``).
+KindsFunction = Callable[[Path, bytes, LoadContext], frozenset[str] | None]
 #: Every file's documents, as loaded, to each file's final documents (one sequence per file, in order).
 CombineFunction = Callable[[Sequence[tuple[SourceFile, Sequence[Document]]], LoadContext], Sequence[Sequence[Document]]]
 
@@ -195,6 +205,13 @@ class Loader:
     #: all the files read by loaders sharing this function, in walk order; returns each file's documents, or
     #: raises :class:`EvidenceError` with located problems. None: each file is complete on its own.
     combine: CombineFunction | None = None
+    #: A cheap peek (:func:`peek_kinds`): given the file's path, first :data:`HEAD_BYTES` bytes (all of them when the
+    #: file is shorter) and the load context, the exact set of kinds the file's documents will have once loaded
+    #: (before any ``[[mapping]]`` sets another, which :func:`peek_kinds` applies for a loader without
+    #: ``applies_mapping``), or None when that cannot be told cheaply and for certain. Never a guess: a wrong set
+    #: would place the file with the wrong rules. Only a file that loads without a problem is held to it (a file
+    #: that cannot be loaded stops the run wherever it is read). None (the field): every file is "cannot tell".
+    kinds_of: KindsFunction | None = None
 
 
 #: What an enricher does to one loaded document, in place (records, notes).
@@ -208,13 +225,129 @@ class Enricher:
     Called on every document of its ``kinds`` (all kinds when empty), after the loader and any
     mapping, before schema validation and indexing: the bundled end-of-life snapshot fills in an
     asset's end of life this way. It must leave a value the register gives untouched, say what it
-    filled in (a field naming its source, a note on the document), and never open a path evidence names.
+    filled in (a field naming its source, a note on the document), never open a path evidence names, and
+    never change a document's ``kind`` (files are placed by the kinds :func:`peek_kinds` says they hold).
     """
 
     name: str
     enrich: EnrichFunction
     kinds: tuple[str, ...] = ()
     description: str = ""
+
+
+def loader_extension(path: Path, extensions: Iterable[str]) -> str | None:
+    """The registered extension a file name ends with, the longest first (``.ocds.json`` before
+    ``.json``), so a plugin can claim a compound extension; None if no loader reads it."""
+    name = path.name.lower()
+    for ext in sorted(extensions, key=len, reverse=True):
+        if name.endswith(ext) and len(name) > len(ext):
+            return ext
+    return None
+
+
+def choose_loader(
+    path: Path,
+    shown: str,
+    head: bytes,
+    loaders: Mapping[str, Loader],
+    content_loaders: Sequence[Loader],
+    context: LoadContext,
+) -> Loader:
+    """The loader that reads the file: the first content loader whose ``claims`` takes its first bytes (``head``,
+    :data:`HEAD_BYTES` of them), else the loader for its extension. A file a ``[[mapping]]`` names is read as the user
+    mapped it, by extension, not recognised by content. Loading and :func:`peek_kinds` both choose with this.
+
+    :raises EvidenceError: a content test raised (a plugin's bug), located in the file (``shown``), naming the loader.
+    :raises KeyError: no loader reads the extension.
+    """
+    if context.mapping_for(path) is None:
+        for candidate in content_loaders:
+            claims = candidate.claims
+            if claims is None or loader_extension(path, candidate.extensions) is None:
+                continue
+            try:
+                claimed = claims(head)
+            except (Exception, SystemExit) as exc:  # a loader plugin's own bug: name it, with the file it failed on
+                failure = f"the {candidate.name!r} loader's content test failed: {type(exc).__name__}: {exc}"
+                raise EvidenceError([Problem(failure, path=shown)]) from exc
+            if claimed:
+                return candidate
+    return loaders[loader_extension(path, loaders) or path.suffix.lower()]
+
+
+def fixed_kinds(*kinds: str) -> KindsFunction:
+    """The peek (``Loader.kinds_of``) of a loader whose every file it loads gives one document of each of ``kinds``,
+    whatever its content (an adapter whose format fixes them: an SBOM's components are ``it-assets``)."""
+    answer = frozenset(kinds)
+
+    def kinds_of(path: Path, head: bytes, context: LoadContext) -> frozenset[str]:
+        return answer
+
+    return kinds_of
+
+
+def peek_kinds(
+    files: Iterable[Path],
+    *,
+    loaders: Mapping[str, Loader],
+    content_loaders: Sequence[Loader] = (),
+    context: LoadContext,
+) -> dict[Path, frozenset[str] | None]:
+    """Each file's kinds before it is loaded: the exact set of kinds its documents will have once loaded (and mapped),
+    or None where its loader cannot tell cheaply (no ``Loader.kinds_of``, or it says None).
+
+    Only the first :data:`HEAD_BYTES` bytes of each file are read (a loader's peek may look further into the file
+    itself, as the workbook one does). ``files`` are the paths :func:`capcheck.core.evidence.find_evidence_files`
+    gives, as they are given to the loaders (a mapping or ``kind_map`` may match the path as written), and
+    ``context`` the one loading gets. The loader is chosen as loading chooses it (:func:`choose_loader`); a
+    ``[[mapping]]`` that names a kind sets it for every document of a loader that leaves mappings to capcheck.
+    Anything that goes wrong (an unreadable file, a content test or a peek that raises) is None here: loading
+    reports it. Enrichers are not consulted: they complete records and never change a document's kind. Kinds are
+    not all that binds files: the files of a loader with ``combine`` (OCDS) are read together, whatever their kinds
+    (:func:`choose_loader` says which loader reads a file), and a file is read whole by one loader.
+    """
+    out: dict[Path, frozenset[str] | None] = {}
+    for path in files:
+        try:
+            with open_regular(path) as stream:
+                head = stream.read(HEAD_BYTES)
+        except (OSError, ValueError):
+            out[path] = None
+            continue
+        out[path] = _peek_one(path, head, loaders, content_loaders, context)
+    return out
+
+
+def open_regular(path: Path) -> BinaryIO:
+    """The file open for reading (binary, buffered), if it is a regular file: opened without waiting (a FIFO swapped
+    in for the file after the walk would wait for a writer) and refused (``OSError``) unless regular."""
+    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0) | getattr(os, "O_CLOEXEC", 0)
+    fd = os.open(path, flags)
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise OSError(f"not a regular file: {path}")
+        return os.fdopen(fd, "rb")
+    except BaseException:
+        os.close(fd)
+        raise
+
+
+def _peek_one(
+    path: Path, head: bytes, loaders: Mapping[str, Loader], content_loaders: Sequence[Loader], context: LoadContext
+) -> frozenset[str] | None:
+    """One file's :func:`peek_kinds` answer, from its first bytes."""
+    try:
+        loader = choose_loader(path, path.as_posix(), head, loaders, content_loaders, context)
+        kinds_of = loader.kinds_of
+        found = kinds_of(path, head, context) if kinds_of is not None else None
+    except (Exception, SystemExit):  # a plugin's bug, or no loader: loading says which, with the file
+        return None
+    if type(found) is not frozenset or not all(type(kind) is str for kind in found):
+        return None  # None, or not what the contract asks for: cannot tell
+    mapping = None if loader.applies_mapping else context.mapping_for(path)
+    if mapping is not None and mapping.kind is not None and found:
+        return frozenset({mapping.kind})  # apply_to_document sets it on every document
+    return found
 
 
 def decode_text(source: SourceFile) -> str:

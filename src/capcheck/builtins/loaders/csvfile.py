@@ -15,6 +15,7 @@ import io
 import json
 import re
 from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import Any
 
 from capcheck.core.errors import EvidenceError, Problem
@@ -95,6 +96,17 @@ def cell_converter(field_type: str) -> Callable[[str], Any]:
     return _SCALARS.get(field_type, _SCALARS["string"])
 
 
+def csv_kind(path: Path, context: LoadContext) -> str:
+    """The kind a CSV file holds: its ``[[mapping]]``'s, else the ``csv_kinds`` mapping's, else the file's stem."""
+    mapping = context.mapping_for(path)
+    return mapping.kind if mapping is not None and mapping.kind else context.kind_for_file(path)
+
+
+def kinds_of_csv(path: Path, head: bytes, context: LoadContext) -> frozenset[str]:
+    """The CSV loader's peek (``Loader.kinds_of``): one document, of the kind the file's name or mapping says."""
+    return frozenset({csv_kind(path, context)})
+
+
 def load_csv(source: SourceFile, context: LoadContext) -> Sequence[Document]:
     """Parse a CSV evidence file: header row, an ``id`` column, one record per row.
 
@@ -102,7 +114,7 @@ def load_csv(source: SourceFile, context: LoadContext) -> Sequence[Document]:
     row, renames, value conversions, the id and rows to skip; it is applied here, cell by cell.
     """
     mapping = context.mapping_for(source.path)
-    kind_id = mapping.kind if mapping is not None and mapping.kind else context.kind_for_file(source.path)
+    kind_id = csv_kind(source.path, context)
     kind = context.kinds.get(kind_id)
     if kind is None:
         known = ", ".join(sorted(context.kinds)) or "none"
@@ -319,5 +331,6 @@ def capcheck_loaders() -> Sequence[Loader]:
             load=load_csv,
             description="CSV register, one record a row",
             applies_mapping=True,
+            kinds_of=kinds_of_csv,
         )
     ]

@@ -23,7 +23,7 @@ from typing import Any
 from capcheck.builtins.loaders.ocds import JsonPath, json_text, load_json_bytes, value_lines
 from capcheck.core.errors import EvidenceError, Problem
 from capcheck.core.hookspecs import hookimpl
-from capcheck.core.loading import Document, LoadContext, Loader, SourceFile
+from capcheck.core.loading import Document, LoadContext, Loader, SourceFile, fixed_kinds
 from capcheck.core.side_inputs import shorten
 from capcheck.core.wording import plural
 
@@ -288,18 +288,26 @@ def capcheck_loaders() -> Sequence[Loader]:
     and ``.xml`` files (CycloneDX XML, the only XML capcheck reads)."""
     description = "CycloneDX JSON SBOM: components as it-assets"
     return [
-        Loader(name="cyclonedx", extensions=(".cdx.json",), load=load_cyclonedx, description=description),
+        Loader(
+            name="cyclonedx",
+            extensions=(".cdx.json",),
+            load=load_cyclonedx,
+            description=description,
+            kinds_of=fixed_kinds(KIND),
+        ),
         Loader(
             name="cyclonedx",
             extensions=(".json",),
             load=load_cyclonedx,
             description=description + ", recognised by its content",
             claims=claims_cyclonedx,
+            kinds_of=fixed_kinds(KIND),
         ),
         Loader(
             name="cyclonedx",
             extensions=(".xml",),
             load=_load_xml,
             description="CycloneDX XML SBOM: components as it-assets (the only XML read)",
+            kinds_of=fixed_kinds(KIND),
         ),
     ]

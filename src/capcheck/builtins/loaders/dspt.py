@@ -36,7 +36,7 @@ from typing import Any
 
 from capcheck.core.errors import EvidenceError, Problem
 from capcheck.core.hookspecs import hookimpl
-from capcheck.core.loading import Document, Enricher, LoadContext, Loader, SourceFile, decode_text
+from capcheck.core.loading import Document, Enricher, LoadContext, Loader, SourceFile, decode_text, fixed_kinds
 from capcheck.core.side_inputs import shorten
 
 __all__ = ["KIND", "claims_dspt", "fill_from_status_text", "load_dspt", "parse_status"]
@@ -399,5 +399,6 @@ def capcheck_loaders() -> Sequence[Loader]:
             load=load_dspt,
             description="NHS DSPT published status export (CSV), recognised by its header",
             claims=claims_dspt,
+            kinds_of=fixed_kinds(KIND),
         )
     ]

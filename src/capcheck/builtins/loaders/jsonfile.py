@@ -7,16 +7,26 @@ from array import array
 from collections.abc import Callable, Sequence
 from itertools import accumulate, repeat
 from operator import countOf
+from pathlib import Path
 from typing import Any
 
 import orjson
 
 from capcheck.core.errors import EvidenceError
 from capcheck.core.hookspecs import hookimpl
-from capcheck.core.loading import Document, LineTable, LoadContext, Loader, SourceFile, decode_text, from_envelope
+from capcheck.core.loading import (
+    HEAD_BYTES,
+    Document,
+    LineTable,
+    LoadContext,
+    Loader,
+    SourceFile,
+    decode_text,
+    from_envelope,
+)
 from capcheck.core.side_inputs import parse_json
 
-__all__ = ["load_json", "record_lines", "record_lines_by_layout", "record_lines_flat"]
+__all__ = ["envelope_kind", "load_json", "record_lines", "record_lines_by_layout", "record_lines_flat"]
 
 # One step of the scan: skip (possessively, so no backtracking) any run of non-bracket text and
 # whole strings (the "unrolled loop" form, fastest in `re`), then capture the next structural
@@ -272,7 +282,128 @@ def load_json(source: SourceFile, context: LoadContext) -> Sequence[Document]:
     return [from_envelope(source, doc, locate, key_line=_key_lines(data))]
 
 
+# ---------------------------------------------------------------- the peek: the kind, from the first bytes
+
+_WHITESPACE = re.compile(rb"[ \t\n\r]*+")
+#: A whole JSON string token (no raw control character: orjson refuses those); an escape is checked when decoded.
+_STRING = re.compile(rb'"[^"\\\x00-\x1f]*+(?:\\.[^"\\\x00-\x1f]*+)*+"', re.S)
+#: A number or literal, up to the first byte that cannot continue it (which the caller checks is there).
+_SCALAR = re.compile(rb"(?:-?(?:0|[1-9][0-9]*+)(?:\.[0-9]++)?(?:[eE][+-]?[0-9]++)?|true|false|null)(?=[ \t\n\r,}\]])")
+
+
+def envelope_kind(head: bytes, whole: bool) -> str | None:
+    """The ``kind`` at the top level of a JSON evidence document, read from its first bytes (``whole``: all of
+    them), or None when they do not say it for certain.
+
+    A small scanner, not a parser of the whole head: it walks the top-level object member by member, skipping
+    each value (a nested object's own ``kind`` key, strings holding brackets or quotes), decodes keys and the
+    value as JSON does (``"\\u006bind"`` is ``kind``), and gives None for a top level that is not an object, a
+    ``kind`` that is not a non-empty string, two top-level ``kind`` keys, anything malformed, and a head that ends
+    before the ``kind`` member is whole (records first, in a long file). Past the ``kind``, a head that ends (or
+    a file the loader refuses, which stops the run wherever it is read) keeps the kind found.
+    """
+    pos = _space(head, 3 if head.startswith(b"\xef\xbb\xbf") else 0)  # the loader drops one BOM
+    if head[pos : pos + 1] != b"{":
+        return None
+    kind: str | None = None
+    pos += 1
+    # Wherever the bytes stop making sense: a whole file is malformed (None), a head may be cut off (the kind so far).
+    while True:
+        token = _STRING.match(head, _space(head, pos))
+        if token is None:  # "}" (after no member, or a comma: malformed), the head's end, or not JSON
+            return None if whole else kind
+        pos = _space(head, token.end())
+        if head[pos : pos + 1] != b":":
+            return None if whole else kind
+        pos = _space(head, pos + 1)
+        key = _decoded(token.group())
+        if key == "kind":
+            value = _STRING.match(head, pos)
+            found = _decoded(value.group()) if value is not None else None
+            if value is None or kind is not None or type(found) is not str or not found:
+                return None  # not a non-empty string (or cut off), or a second kind (the loader refuses the file)
+            kind, after = found, value.end()
+            if head.find(b"kind", after) < 0 and head.find(b"\\u", after) < 0:
+                return kind  # no second kind key can follow in the head (spelt plainly or escaped): skip the scan
+        elif key is None:
+            return None
+        else:
+            skipped = _skip_value(head, pos)
+            if skipped is None:
+                return None if whole else kind
+            after = skipped
+        pos = _space(head, after)
+        following = head[pos : pos + 1]
+        if following == b"}":  # the top level's end: only white space may follow
+            return kind if not whole or not head[pos + 1 :].strip(b" \t\n\r") else None
+        if following != b",":
+            return None if whole else kind
+        pos += 1
+
+
+def _space(head: bytes, pos: int) -> int:
+    """Where the JSON white space at ``pos`` ends."""
+    match = _WHITESPACE.match(head, pos)
+    return match.end() if match is not None else pos
+
+
+def _decoded(token: bytes) -> Any:
+    """A JSON string token's value (None if it does not decode, as orjson would refuse it)."""
+    if b"\\" not in token:
+        try:
+            return token[1:-1].decode("utf-8")
+        except UnicodeDecodeError:
+            return None
+    try:
+        return orjson.loads(token)
+    except orjson.JSONDecodeError:
+        return None
+
+
+def _skip_value(head: bytes, pos: int) -> int | None:
+    """Where the JSON value at ``pos`` ends, or None when it is not whole in ``head`` (or is malformed)."""
+    first = head[pos : pos + 1]
+    if first == b'"':
+        token = _STRING.match(head, pos)
+        return token.end() if token is not None else None
+    if first not in (b"{", b"["):
+        scalar = _SCALAR.match(head, pos)
+        return scalar.end() if scalar is not None else None
+    closers: list[bytes] = []
+    while True:
+        # Anchored at each step: a string cut off by the head's end stops the walk (never a bracket inside it).
+        step = _NEXT_BRACKET.match(head, pos)
+        if step is None:
+            return None
+        pos = step.end()
+        bracket = step.group(1)
+        if len(closers) > _JSON_MAX_DEPTH:
+            return None  # deeper than the loader reads
+        if bracket == b"{":
+            closers.append(b"}")
+        elif bracket == b"[":
+            closers.append(b"]")
+        elif closers.pop() != bracket:
+            return None  # "[1}": malformed
+        if not closers:
+            return pos
+
+
+def kinds_of_json(path: Path, head: bytes, context: LoadContext) -> frozenset[str] | None:
+    """The JSON loader's peek (``Loader.kinds_of``): the envelope's ``kind``, when its first bytes say it."""
+    kind = envelope_kind(head, whole=len(head) < HEAD_BYTES)
+    return frozenset({kind}) if kind is not None else None
+
+
 @hookimpl
 def capcheck_loaders() -> Sequence[Loader]:
     """The JSON loader."""
-    return [Loader(name="json", extensions=(".json",), load=load_json, description="JSON evidence document")]
+    return [
+        Loader(
+            name="json",
+            extensions=(".json",),
+            load=load_json,
+            description="JSON evidence document",
+            kinds_of=kinds_of_json,
+        )
+    ]

@@ -51,7 +51,7 @@ import orjson
 
 from capcheck.core.errors import EvidenceError, Problem
 from capcheck.core.hookspecs import hookimpl
-from capcheck.core.loading import Document, LoadContext, Loader, SourceFile, decode_text
+from capcheck.core.loading import Document, LoadContext, Loader, SourceFile, decode_text, fixed_kinds
 from capcheck.core.side_inputs import parse_json
 
 __all__ = [
@@ -1410,7 +1410,14 @@ def capcheck_loaders() -> Sequence[Loader]:
     """The OCDS loaders: ``*.ocds.json`` by name, any ``.json`` file holding OCDS, and JSON Lines (``.jsonl``)."""
     description = "OCDS 1.1 release or record package, or a single release or record: awards as supplier-contracts"
     return [
-        Loader(name="ocds", extensions=(".ocds.json",), load=load_ocds, description=description, combine=combine_ocds),
+        Loader(
+            name="ocds",
+            extensions=(".ocds.json",),
+            load=load_ocds,
+            description=description,
+            combine=combine_ocds,
+            kinds_of=fixed_kinds(KIND),
+        ),
         Loader(
             name="ocds",
             extensions=(".json",),
@@ -1418,6 +1425,7 @@ def capcheck_loaders() -> Sequence[Loader]:
             description=description + ", recognised by its content",
             claims=claims_ocds,
             combine=combine_ocds,
+            kinds_of=fixed_kinds(KIND),
         ),
         Loader(
             name="ocds",
@@ -1425,5 +1433,6 @@ def capcheck_loaders() -> Sequence[Loader]:
             load=load_ocds_lines,
             description="OCDS JSON Lines (a release, record or package per line): awards as supplier-contracts",
             combine=combine_ocds,
+            kinds_of=fixed_kinds(KIND),
         ),
     ]

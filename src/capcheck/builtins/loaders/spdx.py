@@ -20,7 +20,7 @@ from capcheck.builtins.loaders.cyclonedx import NOT_PROVIDED
 from capcheck.builtins.loaders.ocds import JsonPath, load_json_bytes, value_lines
 from capcheck.core.errors import EvidenceError, Problem
 from capcheck.core.hookspecs import hookimpl
-from capcheck.core.loading import Document, LoadContext, Loader, SourceFile
+from capcheck.core.loading import Document, LoadContext, Loader, SourceFile, fixed_kinds
 
 __all__ = ["KIND", "claims_spdx", "load_spdx"]
 
@@ -204,18 +204,26 @@ def capcheck_loaders() -> Sequence[Loader]:
     tag-value documents (``.spdx``)."""
     description = "SPDX 2.x JSON SBOM: packages as it-assets"
     return [
-        Loader(name="spdx", extensions=(".spdx.json",), load=load_spdx, description=description),
+        Loader(
+            name="spdx",
+            extensions=(".spdx.json",),
+            load=load_spdx,
+            description=description,
+            kinds_of=fixed_kinds(KIND),
+        ),
         Loader(
             name="spdx",
             extensions=(".json",),
             load=load_spdx,
             description=description + ", recognised by its content",
             claims=claims_spdx,
+            kinds_of=fixed_kinds(KIND),
         ),
         Loader(
             name="spdx",
             extensions=(".spdx",),
             load=_load_tag_value,
             description="SPDX 2.x tag-value SBOM: packages as it-assets",
+            kinds_of=fixed_kinds(KIND),
         ),
     ]

@@ -27,6 +27,7 @@ import zipfile
 from collections.abc import Callable, Iterator, Sequence
 from datetime import date, datetime, time, timedelta
 from functools import partial
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
 from capcheck.builtins.loaders.csvfile import MAX_PROBLEMS, cell_converter
@@ -34,7 +35,7 @@ from capcheck.builtins.loaders.xlsxreader import WorkbookError, XlsxStream
 from capcheck.core.dates import is_date
 from capcheck.core.errors import EvidenceError, Problem
 from capcheck.core.hookspecs import hookimpl
-from capcheck.core.loading import Document, LoadContext, Loader, SourceFile
+from capcheck.core.loading import Document, LoadContext, Loader, SourceFile, open_regular
 from capcheck.core.mapping import MappingValueError, SkipCounter, date_fields
 from capcheck.core.side_inputs import elide, shorten
 from capcheck.core.wording import did_you_mean
@@ -448,12 +449,17 @@ def open_workbook(source: SourceFile) -> Workbook:
     return _Book(source)
 
 
-def load_workbook(source: SourceFile, context: LoadContext) -> Sequence[Document]:
-    """Read every visible sheet named like a kind (or the only sheet, kind from the file name)."""
-    check_expansion(source)
-    book = open_workbook(source)
-    names = [name for name, _ in book.sheets]
-    visible = [name for name, shown in book.sheets if shown]
+def _choose_sheets(
+    source: SourceFile, sheets: Sequence[tuple[str, bool]], context: LoadContext
+) -> tuple[list[tuple[str, str]], list[str], list[str]]:
+    """Which sheets a workbook's documents come from, with their kinds, from its (name, visible) sheets: the chosen
+    (name, kind) pairs, the visible sheets not named like a kind and the hidden sheets (both left out, in notes).
+    Loading and the peek (:func:`kinds_of_workbook`) both choose with this.
+
+    :raises EvidenceError: a mapping naming a sheet that is not there or not named like a kind, or no sheet to read.
+    """
+    names = [name for name, _ in sheets]
+    visible = [name for name, shown in sheets if shown]
     hidden: list[str] = []
     chosen: list[tuple[str, str]] = []
     unnamed: list[str] = []
@@ -465,7 +471,7 @@ def load_workbook(source: SourceFile, context: LoadContext) -> Sequence[Document
             problems.append(
                 source.problem(f"{m.source} names the sheet {m.sheet!r}, which is not here (sheets: {listed})")
             )
-    for name, shown in book.sheets:
+    for name, shown in sheets:
         mapping = context.mapping_for(source.path, name)
         named = mapping is not None and mapping.sheet is not None  # a mapping for this sheet: read, even if hidden
         if not shown and not named:
@@ -503,6 +509,15 @@ def load_workbook(source: SourceFile, context: LoadContext) -> Sequence[Document
             f"no visible sheet is named like an evidence kind (sheets: {listed}; known kinds: {known}); "
             "name a sheet in a [[mapping]] of the config (capcheck inspect FILE suggests one)"
         )
+    return chosen, unnamed, hidden
+
+
+def load_workbook(source: SourceFile, context: LoadContext) -> Sequence[Document]:
+    """Read every visible sheet named like a kind (or the only sheet, kind from the file name)."""
+    check_expansion(source)
+    book = open_workbook(source)
+    chosen, unnamed, hidden = _choose_sheets(source, book.sheets, context)
+    problems: list[Problem] = []
     notes: list[str] = []
     if unnamed:
         notes.append("sheets not named like an evidence kind, not read: " + ", ".join(shorten(n) for n in unnamed))
@@ -540,6 +555,26 @@ def load_workbook(source: SourceFile, context: LoadContext) -> Sequence[Document
     return documents
 
 
+def kinds_of_workbook(path: Path, head: bytes, context: LoadContext) -> frozenset[str] | None:
+    """The spreadsheet loader's peek (``Loader.kinds_of``): for an ``.xlsx``/``.xlsm`` workbook, the kinds of the
+    sheets it will read, chosen as loading chooses them from the sheet list (the archive's directory and its
+    workbook part are read from the file, not its sheets); None for ``.xls`` and ``.ods`` (python-calamine reads
+    them whole) and for a workbook loading would refuse."""
+    if not head.startswith(b"PK"):
+        return None  # an .xls (OLE) file, or not a workbook
+    try:
+        with open_regular(path) as stream:
+            with zipfile.ZipFile(stream) as archive:  # closing it leaves the stream open
+                names = set(archive.namelist())
+            if "[Content_Types].xml" not in names or "content.xml" in names:
+                return None  # an OpenDocument spreadsheet (or another archive): python-calamine's
+            sheets = [(sheet.name, sheet.visible) for sheet in XlsxStream(stream).sheets]
+        chosen, _unnamed, _hidden = _choose_sheets(SourceFile(path, path.as_posix(), b""), sheets, context)
+    except (EvidenceError, WorkbookError, zipfile.BadZipFile, ValueError, OSError):
+        return None  # loading says what is wrong
+    return frozenset(kind for _name, kind in chosen)
+
+
 @hookimpl
 def capcheck_loaders() -> Sequence[Loader]:
     """The spreadsheet loader."""
@@ -550,5 +585,6 @@ def capcheck_loaders() -> Sequence[Loader]:
             load=load_workbook,
             description="spreadsheet workbook (xlsx, xlsm, xls, ods), one register a sheet",
             applies_mapping=True,
+            kinds_of=kinds_of_workbook,
         )
     ]

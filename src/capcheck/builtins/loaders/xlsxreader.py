@@ -24,7 +24,7 @@ import zipfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import Any, NoReturn
+from typing import IO, Any, NoReturn
 from xml.parsers import expat
 
 from capcheck.builtins.loaders.xmlparse import guarded_parser
@@ -130,9 +130,10 @@ def _local(name: str) -> str:
 class XlsxStream:
     """An open ``.xlsx``/``.xlsm`` archive: its worksheets, and each one's rows as a stream."""
 
-    def __init__(self, data: bytes) -> None:
+    def __init__(self, data: bytes | IO[bytes]) -> None:
+        """Open the archive: its bytes, or a file open for reading (the workbook's sheet list, read alone)."""
         try:
-            self._zip = zipfile.ZipFile(io.BytesIO(data))
+            self._zip = zipfile.ZipFile(io.BytesIO(data) if isinstance(data, bytes) else data)
         except (zipfile.BadZipFile, ValueError, OSError) as exc:
             raise WorkbookError(str(exc)) from None
         self._names = {info.filename for info in self._zip.infolist()}
