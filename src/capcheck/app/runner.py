@@ -356,8 +356,9 @@ class _Segments:
         made = {copy.rule_id: copy for copy in findings.blocks}  # a block listing nothing is not among them
         for _, block, _ in judged:
             copy = made.get(block.rule_id)
-            for name, segment in self.reporters if copy is not None else ():
-                block.segments[name] = segment(findings, copy)
+            if copy is not None:
+                for name, segment in self.reporters:
+                    block.segments[name] = segment(findings, copy)
 
 
 def _split(
