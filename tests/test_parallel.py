@@ -356,16 +356,47 @@ def test_a_bug_in_a_child_comes_back_with_its_traceback(registers: Path, monkeyp
 def test_small_evidence_is_not_split_unless_jobs_are_asked_for(
     registers: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    calls: list[int] = []
-    monkeypatch.setattr(parallel, "run_parts", lambda plan, work: calls.append(1) or [])
+    class Taken(Exception):
+        pass
+
+    def taken(plan: Any, work: Any) -> Any:
+        raise Taken
+
+    monkeypatch.setattr(parallel, "run_parts", taken)
     monkeypatch.setattr(parallel, "usable_cores", lambda: 2)
-    result = run_check(CheckRequest(paths=[registers], as_of=AS_OF, select=("COMM-001", "INFRA-001")))
-    assert calls == [] and result.summary.by_status["fail"] > 0
+    request = CheckRequest(paths=[registers], as_of=AS_OF, select=("COMM-001", "INFRA-001"))
+    assert run_check(request).summary.by_status["fail"] > 0  # 0.3 MB of evidence: one process
     monkeypatch.setattr(parallel, "MIN_SPLIT_BYTES", 1)
-    run_check(CheckRequest(paths=[registers], as_of=AS_OF, select=("COMM-001", "INFRA-001")))
-    assert calls == [1]
+    with pytest.raises(Taken):
+        run_check(request)
+    monkeypatch.setattr(parallel, "usable_cores", lambda: 1)
+    assert run_check(request).summary.by_status["fail"] > 0  # one core: one process
 
 
 def test_the_findings_document_says_nothing_of_the_split(registers: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     whole, split, _ = _split_and_whole(monkeypatch, paths=[registers], select=("COMM-001", "INFRA-001"))
     assert json.loads(_reports(split)["json"]) == json.loads(_reports(whole)["json"])
+
+
+def test_parts_answer_questions_where_their_records_are_until_closed() -> None:
+    def work(part: parallel.Part) -> tuple[parallel.PartResult, Any]:
+        def answer(question: Any) -> Any:
+            if question == "boom":
+                raise ValueError("no such kind")
+            return (os.getpid(), part.files, question * 2)
+
+        return parallel.PartResult(), answer
+
+    plan = [parallel.Part((0,), (), 9), parallel.Part((1, 2), (), 5)]
+    with parallel.run_parts(plan, work) as parts:
+        assert len(parts.results) == 2
+        here, files, doubled = parts.ask(0, 21)
+        assert (here, files, doubled) == (os.getpid(), (0,), 42)
+        there, files, doubled = parts.ask(1, "ab")
+        assert there != os.getpid() and files == (1, 2) and doubled == "abab"
+        with pytest.raises(parallel.WorkerFailed, match="ValueError: no such kind"):
+            parts.ask(1, "boom")
+        assert parts.ask(1, 1)[2] == 2  # still answering after a question that raised
+        child = there
+    with pytest.raises(ProcessLookupError):  # closed: the child has ended and been reaped
+        os.kill(child, 0)

@@ -27,6 +27,7 @@ import contextlib
 import os
 import pickle
 import signal
+import struct
 import sys
 import traceback
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -41,7 +42,17 @@ from capcheck.core.models import display_path
 from capcheck.core.outcomes import RuleOutcomes
 from capcheck.core.rules import Rule
 
-__all__ = ["MIN_SPLIT_BYTES", "Part", "PartResult", "WorkerFailed", "can_fork", "plan", "run_parts", "usable_cores"]
+__all__ = [
+    "MIN_SPLIT_BYTES",
+    "Part",
+    "PartResult",
+    "Parts",
+    "WorkerFailed",
+    "can_fork",
+    "plan",
+    "run_parts",
+    "usable_cores",
+]
 
 #: Evidence smaller than this is checked in one process: forking and merging would cost more than they save.
 MIN_SPLIT_BYTES = 8 << 20
@@ -162,80 +173,182 @@ class WorkerFailed(CapcheckError):
     kind = "internal error"
 
 
-Work = Callable[[Part], PartResult]
+#: A part's work: its result, and how it answers the parent's questions afterwards (None: it answers none).
+Work = Callable[[Part], tuple[PartResult, "Callable[[Any], Any] | None"]]
 
 
-def run_parts(parts: Sequence[Part], work: Work) -> list[PartResult]:
-    """Run ``work`` on each part: the first in this process, the others in children forked now; return their
-    results in the parts' order. A child that raised is re-raised here (a :class:`CapcheckError` as itself, any
-    other exception as :class:`WorkerFailed` with its traceback); one that died says how."""
-    children: list[tuple[int, int]] = []  # (pid, read end of its pipe)
+class Parts:
+    """The parts of a split check once judged: their results in the parts' order, and each part still able to
+    answer questions about the records it holds (:meth:`ask`) until :meth:`close` (the children then end)."""
+
+    def __init__(self, results: list[PartResult], answer: Callable[[Any], Any] | None, children: list[_Child]) -> None:
+        self.results = results
+        self._answer = answer
+        self._children = children
+
+    def ask(self, index: int, question: Any) -> Any:
+        """What part ``index`` answers to ``question`` (its ``Work``'s answerer, run where its records are)."""
+        if index == 0:
+            if self._answer is None:
+                raise WorkerFailed([Problem("the part judged here answers no questions")])
+            return self._answer(question)
+        child = self._children[index - 1]
+        _send(child.ask, ("ask", question))
+        payload = _receive(child)
+        if payload[0] == "answer":
+            return payload[1]
+        raise _failure(payload)
+
+    def close(self) -> None:
+        """End the children (each exits when its question pipe closes) and reap them."""
+        children, self._children = self._children, []
+        for child in children:
+            with contextlib.suppress(OSError):
+                os.close(child.ask)
+            with contextlib.suppress(OSError):
+                os.close(child.tell)
+        for child in children:
+            with contextlib.suppress(ChildProcessError):
+                os.waitpid(child.pid, 0)
+
+    def __enter__(self) -> Parts:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+@dataclass(frozen=True)
+class _Child:
+    pid: int
+    tell: int  # the child's messages to the parent (read end)
+    ask: int  # the parent's questions to the child (write end)
+
+
+def run_parts(parts: Sequence[Part], work: Work) -> Parts:
+    """Run ``work`` on each part: the first in this process, the others in children forked now. A child that
+    raised is re-raised here (a :class:`CapcheckError` as itself, any other exception as :class:`WorkerFailed`
+    with its traceback); one that died says how. Close what is returned (it is a context manager)."""
+    children: list[_Child] = []
     try:
         for part in parts[1:]:
             children.append(_fork(part, work))
-        results = [work(parts[0])]
-        for pid, fd in children:
-            results.append(_collect(pid, fd))
-        children.clear()
-        return results
+        result, answer = work(parts[0])
+        results = [result]
+        for child in children:
+            payload = _receive(child)
+            if payload[0] != "done":
+                raise _failure(payload)
+            results.append(payload[1])
+        done = Parts(results, answer, children)
+        children = []
+        return done
     finally:
-        for pid, fd in children:  # stopped early (an error here, Ctrl-C): no child is left running
-            _stop(pid, fd)
+        for child in children:  # stopped early (an error here, Ctrl-C): no child is left running
+            _stop(child)
 
 
-def _fork(part: Part, work: Work) -> tuple[int, int]:
-    read, write = os.pipe()
+def _fork(part: Part, work: Work) -> _Child:
+    tell_read, tell_write = os.pipe()
+    ask_read, ask_write = os.pipe()
     pid = os.fork()
-    if pid == 0:  # the child: judge the part, send the result, and end without running the parent's clean-up
+    if pid == 0:  # the child: judge the part, send the result, answer questions, and end without the parent's clean-up
         code = 0
         try:
-            os.close(read)
+            os.close(tell_read)
+            os.close(ask_write)
+            answer: Callable[[Any], Any] | None = None
             try:
-                payload: Any = ("done", work(part))
-            except CapcheckError as exc:
-                payload = ("raised", exc)
+                result, answer = work(part)
+                payload: Any = ("done", result)
             except BaseException as exc:
-                payload = ("failed", f"{type(exc).__name__}: {exc}", "".join(traceback.format_exception(exc)))
-            try:
-                data = pickle.dumps(payload, protocol=pickle.HIGHEST_PROTOCOL)
-            except Exception as exc:
-                data = pickle.dumps(("failed", f"cannot send the result: {type(exc).__name__}: {exc}", ""))
-            with os.fdopen(write, "wb") as out:
-                out.write(data)
+                payload = _raised(exc)
+            _send(tell_write, payload)
+            while (question := _read_message(ask_read)) is not None:
+                try:
+                    if answer is None:
+                        raise RuntimeError("this part answers no questions")
+                    payload = ("answer", answer(question[1]))
+                except BaseException as exc:
+                    payload = _raised(exc)
+                _send(tell_write, payload)
         except BaseException:
             code = 1
         finally:
             os._exit(code)
-    os.close(write)
-    return pid, read
+    os.close(tell_write)
+    os.close(ask_read)
+    return _Child(pid, tell_read, ask_write)
 
 
-def _collect(pid: int, fd: int) -> PartResult:
-    with os.fdopen(fd, "rb") as pipe:
-        data = pipe.read()
-    _, status = os.waitpid(pid, 0)
-    if not data:
-        if os.WIFSIGNALED(status):
-            signal_no = os.WTERMSIG(status)
-            why = f"was killed by signal {signal_no}" + (" (out of memory?)" if signal_no == 9 else "")
-        else:
-            why = f"exited with status {os.waitstatus_to_exitcode(status)}"
-        raise WorkerFailed([Problem(f"a process judging part of the check {why}; run with --jobs 1")])
-    payload = pickle.loads(data)
-    if payload[0] == "done":
-        result: PartResult = payload[1]
-        return result
+def _raised(exc: BaseException) -> tuple[Any, ...]:
+    if isinstance(exc, CapcheckError):
+        return ("raised", exc)
+    return ("failed", f"{type(exc).__name__}: {exc}", "".join(traceback.format_exception(exc)))
+
+
+def _failure(payload: tuple[Any, ...]) -> BaseException:
     if payload[0] == "raised":
-        raise payload[1]
-    raise WorkerFailed([Problem(f"a process judging part of the check failed: {payload[1]}\n{payload[2]}".rstrip())])
+        raised: BaseException = payload[1]
+        return raised
+    return WorkerFailed([Problem(f"a process judging part of the check failed: {payload[1]}\n{payload[2]}".rstrip())])
 
 
-def _stop(pid: int, fd: int) -> None:
-    with contextlib.suppress(OSError):
-        os.close(fd)
+_LENGTH = struct.Struct("<Q")
+
+
+def _send(fd: int, payload: Any) -> None:
+    """One message: its length, then the pickled payload (a payload that cannot be pickled is sent as a failure)."""
     try:
-        os.kill(pid, signal.SIGKILL)
-        os.waitpid(pid, 0)
+        data = pickle.dumps(payload, protocol=pickle.HIGHEST_PROTOCOL)
+    except Exception as exc:
+        data = pickle.dumps(("failed", f"cannot send the result: {type(exc).__name__}: {exc}", ""))
+    view = memoryview(_LENGTH.pack(len(data)) + data)
+    while view:
+        view = view[os.write(fd, view) :]
+
+
+def _read_message(fd: int) -> Any | None:
+    """The next message on ``fd``, or None at its end (the other side closed it, or died)."""
+    head = _read_exactly(fd, _LENGTH.size)
+    if head is None:
+        return None
+    body = _read_exactly(fd, _LENGTH.unpack(head)[0])
+    return None if body is None else pickle.loads(body)
+
+
+def _read_exactly(fd: int, n: int) -> bytes | None:
+    chunks: list[bytes] = []
+    while n:
+        chunk = os.read(fd, min(n, 1 << 24))
+        if not chunk:
+            return None
+        chunks.append(chunk)
+        n -= len(chunk)
+    return b"".join(chunks)
+
+
+def _receive(child: _Child) -> tuple[Any, ...]:
+    """The child's next message; its death, said, if it ends without one."""
+    payload = _read_message(child.tell)
+    if payload is not None:
+        return tuple(payload)
+    _, status = os.waitpid(child.pid, 0)
+    if os.WIFSIGNALED(status):
+        signal_no = os.WTERMSIG(status)
+        why = f"was killed by signal {signal_no}" + (" (out of memory?)" if signal_no == signal.SIGKILL else "")
+    else:
+        why = f"exited with status {os.waitstatus_to_exitcode(status)}"
+    raise WorkerFailed([Problem(f"a process judging part of the check {why}; run with --jobs 1")])
+
+
+def _stop(child: _Child) -> None:
+    for fd in (child.tell, child.ask):
+        with contextlib.suppress(OSError):
+            os.close(fd)
+    try:
+        os.kill(child.pid, signal.SIGKILL)
+        os.waitpid(child.pid, 0)
     except (ProcessLookupError, ChildProcessError):
         pass
 

@@ -8,6 +8,7 @@ precedence: what the request says is what runs.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import gc
 import os
@@ -242,8 +243,9 @@ def _run_check(request: CheckRequest, registry: Registry | None, progress: Progr
         if (r := registry.reporters.get(name)) and r.segment
     ]
     split = _split(registry, request, judge, progress, _Segments(segments, settle, review_order))
+    parts: contextlib.AbstractContextManager[object] = contextlib.nullcontext()
     if split is not None:
-        evidence, evaluation, records = split
+        evidence, evaluation, records, parts = split
     else:
         evidence = load_request_evidence(registry, request, progress)
         if progress is not None:
@@ -259,34 +261,35 @@ def _run_check(request: CheckRequest, registry: Registry | None, progress: Progr
             progress=progress,
         )
         records = {kind: evidence.records(kind) for kind in evidence.kinds()}
-    outcomes = evaluation.outcomes
-    waiver_report, baseline_report = settle(outcomes, evaluation.summary)
-    # Compact until output: the findings are made (in order) only as a reporter reads them.
-    evaluation.summary.area_order = review_order
-    findings = Findings(outcomes, evidence, review_order)
-    scorecard = compute_scorecard(
-        evaluation.summary,
-        list(registry.areas.values()),
-        [
-            ScoredRule(
-                r.meta.id,
-                r.meta.area,
-                r.meta.title,
-                r.meta.kinds,
-                r.meta.criteria,
-                rule_changes(r.meta, severities.get(r.meta.id), options.get(r.meta.id)),
-                rule_origin(r.source),
-            )
-            for r in rules
-        ],
-        request.config.scorecard,
-        records=records,
-        frameworks=registry.frameworks,
-        as_of=as_of,
-        kinds=registry.kinds,
-        available=Counter(r.meta.area for r in registry.rules.values()),
-        collected=_collected(evidence),
-    )
+    with parts:  # a split check's parts answer the scorecard's questions about their records until it is made
+        outcomes = evaluation.outcomes
+        waiver_report, baseline_report = settle(outcomes, evaluation.summary)
+        # Compact until output: the findings are made (in order) only as a reporter reads them.
+        evaluation.summary.area_order = review_order
+        findings = Findings(outcomes, evidence, review_order)
+        scorecard = compute_scorecard(
+            evaluation.summary,
+            list(registry.areas.values()),
+            [
+                ScoredRule(
+                    r.meta.id,
+                    r.meta.area,
+                    r.meta.title,
+                    r.meta.kinds,
+                    r.meta.criteria,
+                    rule_changes(r.meta, severities.get(r.meta.id), options.get(r.meta.id)),
+                    rule_origin(r.source),
+                )
+                for r in rules
+            ],
+            request.config.scorecard,
+            records=records,
+            frameworks=registry.frameworks,
+            as_of=as_of,
+            kinds=registry.kinds,
+            available=Counter(r.meta.area for r in registry.rules.values()),
+            collected=_collected(evidence),
+        )
     return RunResult(
         tool_version=__version__,
         as_of=as_of,
@@ -363,7 +366,7 @@ class _Segments:
 
 def _split(
     registry: Registry, request: CheckRequest, judge: _Judge, progress: Progress | None, segments: _Segments
-) -> tuple[EvidenceSet, Evaluation, Mapping[str, Sequence[Mapping[str, Any]]]] | None:
+) -> tuple[EvidenceSet, Evaluation, Mapping[str, Sequence[Mapping[str, Any]]], parallel.Parts] | None:
     """Load and judge the evidence in several processes (:mod:`capcheck.app.parallel`), or None where the check
     is not split (one core or job, fork unavailable, small evidence, a file whose kinds cannot be told first,
     or registers every rule reads together): the caller then does it in this process."""
@@ -406,7 +409,7 @@ def _split(
         progress.files_found(len(files))
     parent = os.getpid()
 
-    def work(part: parallel.Part) -> parallel.PartResult:
+    def work(part: parallel.Part) -> tuple[parallel.PartResult, Callable[[Any], Any] | None]:
         here = progress if os.getpid() == parent else None  # children draw nothing on the terminal
         try:
             evidence = load_evidence_files(
@@ -423,7 +426,7 @@ def _split(
                 progress=here,
             )
         except EvidenceError as exc:
-            return parallel.PartResult(problems=list(exc.problems))
+            return parallel.PartResult(problems=list(exc.problems)), None
         loaded = evidence.kinds_by_file()
         changed = [
             Problem(
@@ -436,15 +439,20 @@ def _split(
             if loaded.get(n, set()) != kinds_of[i]
         ]
         if changed:
-            return parallel.PartResult(problems=changed)
+            return parallel.PartResult(problems=changed), None
         judged = [(j, *judge.rule(j, evidence)) for j in part.rules]
         if os.getpid() != parent:  # this process's blocks are written here (the parent's, by the reporter there)
             segments.make(evidence, judged)
         records = {kind: list(evidence.records(kind)) for kind in evidence.kinds()}
-        return parallel.PartResult(evidence.without_records(part.files), judged, records)
+        return parallel.PartResult(evidence.without_records(part.files), judged, records), None
 
-    results = parallel.run_parts(parts, work)
-    parallel.raise_problems(parallel.merge_problems(files, results, walk_problems))
+    done = parallel.run_parts(parts, work)
+    try:
+        results = done.results
+        parallel.raise_problems(parallel.merge_problems(files, results, walk_problems))
+    except BaseException:
+        done.close()
+        raise
     evidence = EvidenceSet.merged(r.evidence for r in results if r.evidence is not None)
     evaluation = Evaluation(evidence)
     judged = parallel.judged_in_order(results)
@@ -457,7 +465,7 @@ def _split(
         if progress is not None:
             progress.rule_done(sum(counts.values()))
     records = {kind: rows for r in results for kind, rows in r.facts.items()}
-    return evidence, evaluation, records
+    return evidence, evaluation, records, done
 
 
 def rule_info(
