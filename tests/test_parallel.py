@@ -252,13 +252,13 @@ def test_a_file_that_changed_kind_since_it_was_peeked_is_a_located_problem(
 ) -> None:
     from capcheck.app import runner
 
-    real = runner.peek_kinds
+    real = runner.peek_file
 
-    def lying(files: Any, **kwargs: Any) -> dict[Path, frozenset[str] | None]:
-        found = real(files, **kwargs)
-        return {p: frozenset({"roles"}) if p.name == "it-assets.json" else k for p, k in found.items()}
+    def lying(path: Path, *args: Any) -> Any:
+        loader, kinds = real(path, *args)
+        return loader, frozenset({"roles"}) if path.name == "it-assets.json" else kinds
 
-    monkeypatch.setattr(runner, "peek_kinds", lying)
+    monkeypatch.setattr(runner, "peek_file", lying)
     with pytest.raises(EvidenceError) as raised:
         run_check(CheckRequest(paths=[registers], as_of=AS_OF, jobs=2))
     [problem] = raised.value.problems
@@ -367,6 +367,8 @@ def test_small_evidence_is_not_split_unless_jobs_are_asked_for(
     request = CheckRequest(paths=[registers], as_of=AS_OF, select=("COMM-001", "INFRA-001"))
     assert run_check(request).summary.by_status["fail"] > 0  # 0.3 MB of evidence: one process
     monkeypatch.setattr(parallel, "MIN_SPLIT_BYTES", 1)
+    assert run_check(request).summary.by_status["fail"] > 0  # files of 100 KB on average: one process
+    monkeypatch.setattr(parallel, "MIN_SPLIT_FILE_BYTES", 1)
     with pytest.raises(Taken):
         run_check(request)
     monkeypatch.setattr(parallel, "usable_cores", lambda: 1)

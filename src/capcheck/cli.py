@@ -594,8 +594,8 @@ def run_options(func: F) -> F:
                 envvar="CAPCHECK_JOBS",
                 metavar="N|auto",
                 help="Processes to load and judge the evidence in (also CAPCHECK_JOBS). Default auto: the usable "
-                "cores, for evidence of 8 MiB or more whose registers the rules read apart (docs/performance.md). "
-                "The findings are the same whatever N.",
+                "cores, for 8 MiB of evidence or more (256 KiB a file on average) whose registers the rules read "
+                "apart (docs/performance.md). The findings are the same whatever N.",
             ),
         ]
     ):

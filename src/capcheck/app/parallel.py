@@ -52,10 +52,21 @@ __all__ = [
     "plan",
     "run_parts",
     "usable_cores",
+    "worth_splitting",
 ]
 
 #: Evidence smaller than this is checked in one process: forking and merging would cost more than they save.
 MIN_SPLIT_BYTES = 8 << 20
+#: Evidence in files this small on average is checked in one process: each file's first bytes are read before
+#: the split (about 0.3 ms a file), which many small files would not repay.
+MIN_SPLIT_FILE_BYTES = 256 << 10
+
+
+def worth_splitting(sizes: Sequence[int]) -> bool:
+    """Whether evidence of files of these sizes is worth splitting (with ``--jobs auto``): at least
+    :data:`MIN_SPLIT_BYTES` in all, in files of :data:`MIN_SPLIT_FILE_BYTES` or more on average."""
+    total = sum(sizes)
+    return total >= MIN_SPLIT_BYTES and total >= MIN_SPLIT_FILE_BYTES * len(sizes)
 
 
 def usable_cores() -> int:

@@ -45,7 +45,7 @@ from capcheck.core.evidence import (
     load_evidence_files,
 )
 from capcheck.core.kinds import CONFIG_OWNER
-from capcheck.core.loading import HEAD_BYTES, LoadContext, choose_loader, open_regular, peek_kinds
+from capcheck.core.loading import HEAD_BYTES, LoadContext, open_regular, peek_file
 from capcheck.core.models import RuleInfo, RunResult, Severity, Summary, display_path
 from capcheck.core.outcomes import Findings, RuleOutcomes
 from capcheck.core.rules import Rule, select_rules
@@ -380,26 +380,23 @@ def _split(
         sizes = [path.stat().st_size for path in files]
     except OSError:
         return None  # the load says what is wrong with it
-    if request.jobs is None and sum(sizes) < parallel.MIN_SPLIT_BYTES:
+    if request.jobs is None and not parallel.worth_splitting(sizes):
         return None
     config = request.config
     context = LoadContext(kinds=registry.kinds, kind_map=dict(config.csv_kinds), mappings=config.mappings())
     loaders, content_loaders = registry.loaders, registry.content_loaders
-    peeked = peek_kinds(files, loaders=loaders, content_loaders=content_loaders, context=context)
     kinds_of: list[frozenset[str]] = []
-    for path in files:
-        kinds = peeked[path]
-        if kinds is None:
-            return None
-        kinds_of.append(kinds)
     together: dict[int, list[int]] = {}  # a combining loader's files are read in one process (OCDS)
     for i, path in enumerate(files):
         try:
             with open_regular(path) as stream:
                 head = stream.read(HEAD_BYTES)
-            loader = choose_loader(path, path.as_posix(), head, loaders, content_loaders, context)
-        except (Exception, SystemExit):  # as in the peek: loading says what is wrong
+        except (OSError, ValueError):  # loading says what is wrong with it
             return None
+        loader, kinds = peek_file(path, head, loaders, content_loaders, context)
+        if loader is None or kinds is None:
+            return None
+        kinds_of.append(kinds)
         if loader.combine is not None:
             together.setdefault(id(loader.combine), []).append(i)
     parts = parallel.plan(judge.rules, kinds_of, sizes, jobs, together.values())
