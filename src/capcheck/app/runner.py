@@ -454,6 +454,10 @@ def _split(
     evaluation = Evaluation(evidence)
     judged = parallel.judged_in_order(results)
     if progress is not None:
+        for part, result in zip(parts[1:], results[1:], strict=True):  # the children's files, loaded meanwhile
+            held = result.evidence.records_by_file() if result.evidence is not None else {}
+            for i in part.files:
+                progress.file_loaded(held.get(i, 0))
         progress.rules_found(len(judge.rules))
     for j in range(len(judge.rules)):
         # A rule no part judged cannot run for want of evidence: its skip needs no records.

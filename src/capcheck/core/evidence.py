@@ -287,6 +287,13 @@ class EvidenceSet:
         wanted = frozenset(kinds)
         return _Only(self._files, {k: t for k, t in self._tables.items() if k in wanted}, wanted)
 
+    def records_by_file(self) -> dict[int, int]:
+        """How many records each loaded file holds, by its position (its origin: :meth:`without_records`)."""
+        out: dict[int, int] = {}
+        for f in self._files:
+            out[f.origin] = out.get(f.origin, 0) + f.info.records
+        return out
+
     def kinds_by_file(self) -> dict[int, set[str]]:
         """The kinds each loaded file's documents have, by the file's position among the files loaded (a file
         that gave no document is absent)."""
