@@ -123,7 +123,9 @@ def test_what_is_asked_is_exactly_what_the_scorecard_reads(select: str) -> None:
         rules = [r for r in rules if r.id.startswith(select.split("-")[0])]
     asked = facts_asked(areas, rules, data)
     kinds = set(asked.kinds) | {"unasked-kind"}
-    records = {k: [{"id": "1", "owner": "x", "sponsor": "x", "end_date": "2026-01-01"}] for k in kinds}
+    records: dict[str, list[dict[str, Any]]] = {
+        k: [{"id": "1", "owner": "x", "sponsor": "x", "end_date": "2026-01-01"}] for k in kinds
+    }
     records[ORGANISATION_KIND] = [{"id": "O", "name": "n", "type": "trust", "headcount": 1000, "estate": {}}]
     records[ATTESTATIONS_KIND] = []
     _Reading.read = set()
@@ -149,7 +151,7 @@ def test_copies_the_facts_lack_are_asked_of_the_callback_or_refused() -> None:
     area = next(a for a in bundled_areas() if a.id == "GOV")
     rules = [ScoredRule("GOV-001", "GOV", "t", ("governance-register",), ())]
     asked = facts_asked([area], rules, data)
-    records = {
+    records: dict[str, list[dict[str, Any]]] = {
         "governance-register": [{"id": f"g{i}", "owner": f"o{i}"} for i in range(100)],
         ORGANISATION_KIND: [
             {"id": "O", "name": "n", "type": "trust", "headcount": 1000, "estate": {"governance-register": 100}}
@@ -176,3 +178,47 @@ def test_copies_the_facts_lack_are_asked_of_the_callback_or_refused() -> None:
         card()
     [row] = card(copies=lambda kind, fields: 60).rows
     assert row.level == 2 and row.cap is not None and "60 of 100 usable records repeat another" in row.cap
+
+
+def test_the_examples_facts_cross_a_process_boundary_and_score_as_the_run_does() -> None:
+    # The facts of every kind of the example, made by the real loaders (YAML dates, CSV cells, TOML), pickled as a
+    # worker process would send them, give the scorecard the run gives from its own evidence.
+    from collections import Counter
+    from pathlib import Path
+
+    from capcheck.app.config import Config
+    from capcheck.app.runner import CheckRequest, load_registry, load_request_evidence, run_check, selected_rules
+
+    example = Path(__file__).resolve().parents[1] / "examples" / "northgate-health-digital" / "evidence"
+    as_of = date(2026, 11, 25)
+    registry = load_registry(Config())
+    request = CheckRequest(paths=[example], as_of=as_of)
+    result = run_check(request, registry)
+    assert result.scorecard is not None
+    evidence = load_request_evidence(registry, request)
+    areas = list(registry.areas.values())
+    scored = [
+        ScoredRule(r.meta.id, r.meta.area, r.meta.title, r.meta.kinds, r.meta.criteria)
+        for r in selected_rules(registry, request)
+    ]
+    asked = facts_asked(areas, scored)
+    made = {k: kind_facts(k, evidence.records(k), asked, copies=asked.of(k).fields) for k in evidence.kinds()}
+    collected: dict[str, list[tuple[str, str]]] = {}
+    for f in evidence.files:
+        if f.collected_on is not None:
+            collected.setdefault(f.kind, []).append((f.path, f.collected_on))
+    sent = pickle.loads(pickle.dumps(made))
+    assert sent == made
+    card = compute_scorecard(
+        result.summary,
+        areas,
+        scored,
+        ScorecardConfig(),
+        facts=sent,
+        frameworks=registry.frameworks,
+        as_of=as_of,
+        kinds=registry.kinds,
+        available=Counter(r.meta.area for r in registry.rules.values()),
+        collected=collected,
+    )
+    assert card.blocks() == result.scorecard.blocks()
