@@ -84,6 +84,7 @@ def test_facts_survive_pickling_and_say_what_they_were_not_asked() -> None:
     records = [{"id": "1", "a": "x", "b": "y"}, {"id": "2", "a": "X ", "b": " Y"}, {"id": "3", "a": "x", "b": "TBC"}]
     facts = kind_facts("k", records, ASKED, copies=[("a",)])
     assert pickle.loads(pickle.dumps(facts)) == facts
+    assert pickle.loads(pickle.dumps(ASKED)) == ASKED  # what is asked goes to a worker too
     assert (facts.coverage(("a", "b")).usable, facts.repeats(("a",)), facts.repeats(("a", "b"))) == (2, 1, None)
     with pytest.raises(LookupError, match="not asked for the fields"):
         facts.coverage(("c",))
