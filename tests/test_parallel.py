@@ -402,3 +402,33 @@ def test_parts_answer_questions_where_their_records_are_until_closed() -> None:
         child = there
     with pytest.raises(ProcessLookupError):  # closed: the child has ended and been reaped
         os.kill(child, 0)
+
+
+def test_the_scorecard_s_copies_are_counted_where_the_records_are(
+    registers: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Copies are counted only for an area that could rate above 2 (rarely on failing data): asked here of every
+    kind, through the check's own callback, the split check answers as one process does (the parent's part
+    in the parent, a child's by a question to the child, a kind not given with none)."""
+    from capcheck.app import runner
+
+    evidence = tmp_path / "ev"
+    evidence.mkdir()
+    for kind in KINDS:
+        lines = (registers / f"{kind}.json").read_text().splitlines()
+        first = json.loads(lines[1].rstrip(","))
+        copies = [json.dumps({**first, "id": f"{first['id']}-copy-{n}"}) + "," for n in range(7)]
+        (evidence / f"{kind}.json").write_text("\n".join([lines[0], *copies, *lines[1:]]))
+    asked: list[list[tuple[str, int]]] = []  # the run in one process first, then the split one
+    real = runner.compute_scorecard
+
+    def asking(*args: Any, **kwargs: Any) -> Any:
+        asked.append([(kind, kwargs["copies"](kind, ("title",))) for kind in (*KINDS, "roles")])
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(runner, "compute_scorecard", asking)
+    whole, split, parts = _split_and_whole(monkeypatch, paths=[evidence], select=("COMM-001", "INFRA-001", "GOV-001"))
+    assert parts == 2 and split.scorecard == whole.scorecard
+    [serial, divided] = asked
+    assert divided == serial
+    assert dict(serial)["supplier-contracts"] >= 7 and dict(serial)["roles"] == 0

@@ -35,6 +35,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from capcheck.assessment.facts import KindFacts
 from capcheck.core.engine import StatusCounts
 from capcheck.core.errors import CapcheckError, EvidenceError, Problem
 from capcheck.core.evidence import EvidenceSet
@@ -174,7 +175,7 @@ class PartResult:
 
     evidence: EvidenceSet | None = None
     judged: list[tuple[int, RuleOutcomes, StatusCounts]] = field(default_factory=list)
-    facts: dict[str, Any] = field(default_factory=dict)
+    facts: dict[str, KindFacts] = field(default_factory=dict)
     problems: list[Problem] = field(default_factory=list)
 
 

@@ -33,7 +33,15 @@ from capcheck.app.settings import (
     rule_setting_problems,
 )
 from capcheck.assessment.baseline import BaselineReport, apply_baseline, load_baseline
-from capcheck.assessment.scorecard import ScoredRule, compute_scorecard, gate_failures, rule_changes, rule_origin
+from capcheck.assessment.facts import FactsAsked, Fields, KindFacts, count_copies, kind_facts
+from capcheck.assessment.scorecard import (
+    ScoredRule,
+    compute_scorecard,
+    facts_asked,
+    gate_failures,
+    rule_changes,
+    rule_origin,
+)
 from capcheck.assessment.waivers import WaiverState, apply_waivers, load_waivers
 from capcheck.core.engine import Evaluation, StatusCounts, add_rule, evaluate, evaluate_rule
 from capcheck.core.errors import ConfigError, EvidenceError, PluginError, Problem
@@ -237,15 +245,28 @@ def _run_check(request: CheckRequest, registry: Registry | None, progress: Progr
             baseline_report = apply_baseline(blocks, summary, baseline, file=display_path(request.baseline))
         return waiver_report, baseline_report
 
+    scored = [
+        ScoredRule(
+            r.meta.id,
+            r.meta.area,
+            r.meta.title,
+            r.meta.kinds,
+            r.meta.criteria,
+            rule_changes(r.meta, severities.get(r.meta.id), options.get(r.meta.id)),
+            rule_origin(r.source),
+        )
+        for r in rules
+    ]
+    asked = facts_asked(list(registry.areas.values()), scored)  # the scorecard reads facts, not records
     segments = [
         (name, r.segment)
         for name in dict.fromkeys(request.formats)
         if (r := registry.reporters.get(name)) and r.segment
     ]
-    split = _split(registry, request, judge, progress, _Segments(segments, settle, review_order))
+    split = _split(registry, request, judge, progress, _Segments(segments, settle, review_order), asked)
     parts: contextlib.AbstractContextManager[object] = contextlib.nullcontext()
     if split is not None:
-        evidence, evaluation, records, parts = split
+        evidence, evaluation, facts, copies, parts = split
     else:
         evidence = load_request_evidence(registry, request, progress)
         if progress is not None:
@@ -260,7 +281,12 @@ def _run_check(request: CheckRequest, registry: Registry | None, progress: Progr
             debug=request.debug,
             progress=progress,
         )
-        records = {kind: evidence.records(kind) for kind in evidence.kinds()}
+        facts = {kind: kind_facts(kind, evidence.records(kind), asked) for kind in evidence.kinds()}
+        held = evidence
+
+        def copies(kind: str, fields: tuple[str, ...]) -> int:
+            return count_copies(held.records(kind), fields, asked.placeholders)
+
     with parts:  # a split check's parts answer the scorecard's questions about their records until it is made
         outcomes = evaluation.outcomes
         waiver_report, baseline_report = settle(outcomes, evaluation.summary)
@@ -270,20 +296,10 @@ def _run_check(request: CheckRequest, registry: Registry | None, progress: Progr
         scorecard = compute_scorecard(
             evaluation.summary,
             list(registry.areas.values()),
-            [
-                ScoredRule(
-                    r.meta.id,
-                    r.meta.area,
-                    r.meta.title,
-                    r.meta.kinds,
-                    r.meta.criteria,
-                    rule_changes(r.meta, severities.get(r.meta.id), options.get(r.meta.id)),
-                    rule_origin(r.source),
-                )
-                for r in rules
-            ],
+            scored,
             request.config.scorecard,
-            records=records,
+            facts=facts,
+            copies=copies,
             frameworks=registry.frameworks,
             as_of=as_of,
             kinds=registry.kinds,
@@ -365,8 +381,13 @@ class _Segments:
 
 
 def _split(
-    registry: Registry, request: CheckRequest, judge: _Judge, progress: Progress | None, segments: _Segments
-) -> tuple[EvidenceSet, Evaluation, Mapping[str, Sequence[Mapping[str, Any]]], parallel.Parts] | None:
+    registry: Registry,
+    request: CheckRequest,
+    judge: _Judge,
+    progress: Progress | None,
+    segments: _Segments,
+    asked: FactsAsked,
+) -> tuple[EvidenceSet, Evaluation, Mapping[str, KindFacts], Callable[[str, Fields], int], parallel.Parts] | None:
     """Load and judge the evidence in several processes (:mod:`capcheck.app.parallel`), or None where the check
     is not split (one core or job, fork unavailable, small evidence, a file whose kinds cannot be told first,
     or registers every rule reads together): the caller then does it in this process."""
@@ -440,8 +461,14 @@ def _split(
         judged = [(j, *judge.rule(j, evidence)) for j in part.rules]
         if os.getpid() != parent:  # this process's blocks are written here (the parent's, by the reporter there)
             segments.make(evidence, judged)
-        records = {kind: list(evidence.records(kind)) for kind in evidence.kinds()}
-        return parallel.PartResult(evidence.without_records(part.files), judged, records), None
+        facts = {kind: kind_facts(kind, evidence.records(kind), asked) for kind in evidence.kinds()}
+
+        def answer(question: tuple[str, str, Fields]) -> int:
+            """The scorecard's question about this part's records: how many copies a kind holds."""
+            _, kind, fields = question
+            return count_copies(evidence.records(kind), fields, asked.placeholders)
+
+        return parallel.PartResult(evidence.without_records(part.files), judged, facts), answer
 
     done = parallel.run_parts(parts, work)
     try:
@@ -465,8 +492,17 @@ def _split(
         add_rule(evaluation, block, counts)
         if progress is not None:
             progress.rule_done(sum(counts.values()))
-    records = {kind: rows for r in results for kind, rows in r.facts.items()}
-    return evidence, evaluation, records, done
+    facts = {kind: f for r in results for kind, f in r.facts.items()}
+    holder = {kind: i for i, r in enumerate(results) for kind in r.facts}
+
+    def copies(kind: str, fields: Fields) -> int:
+        """Asked of the part holding the kind's records (none holds a kind not given: no copies)."""
+        if kind not in holder:
+            return count_copies((), fields, asked.placeholders)
+        count: int = done.ask(holder[kind], ("copies", kind, fields))
+        return count
+
+    return evidence, evaluation, facts, copies, done
 
 
 def rule_info(
