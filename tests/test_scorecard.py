@@ -15,12 +15,14 @@ from pydantic import ValidationError
 
 from capcheck.assessment.criteria import CriterionStatus as CS
 from capcheck.assessment.criteria import combine, read_attestations, rule_verdict
+from capcheck.assessment.facts import FactsAsked, KindAsk, count_copies, kind_facts
 from capcheck.assessment.scorecard import (
     Scorecard,
     ScorecardConfig,
     ScoredRule,
     base_level,
     compute_scorecard,
+    facts_asked,
     gate_failures,
     method_loosened,
 )
@@ -30,8 +32,8 @@ from capcheck.assessment.sufficiency import (
     Profile,
     ScorecardData,
     bundled_scorecard_data,
+    kind_coverage,
     read_organisation,
-    repeated,
 )
 from capcheck.builtins.frameworks import bundled_frameworks
 from capcheck.core.models import Area, Severity, Status, Summary
@@ -79,8 +81,10 @@ def _card(
     available: Mapping[str, int] | None = None,
     collected: Mapping[str, Sequence[tuple[str, str]]] | None = None,
     data: ScorecardData = DATA,
+    copies: Callable[[str, tuple[str, ...]], int] | None = None,
 ) -> Scorecard:
-    """rule id -> (severity, {status: n}); rule id -> criteria; kind -> records."""
+    """rule id -> (severity, {status: n}); rule id -> criteria; kind -> records (made into the facts the scorecard
+    asks for, as a run makes them; copies counted from the records when asked, unless ``copies`` says)."""
     summary = Summary()
     rules = []
     for rule_id, (severity, by_status) in counts.items():
@@ -89,12 +93,14 @@ def _card(
             summary.add(Status(status), Severity(severity), area, n, rule_id=rule_id)
         kind = "supplier-contracts" if area == "COMM" else "it-assets"
         rules.append(ScoredRule(rule_id, area, f"{rule_id} title", (kind,), tuple(criteria.get(rule_id, ()))))
+    asked = facts_asked(AREAS, rules, data)
     return compute_scorecard(
         summary,
         AREAS,
         rules,
         config or ScorecardConfig(),
-        records=records,
+        facts={kind: kind_facts(kind, recs, asked) for kind, recs in records.items()},
+        copies=copies or (lambda kind, fields: count_copies(records[kind], fields, data.placeholders)),
         frameworks=FRAMEWORKS,
         as_of=AS_OF,
         data=data,
@@ -690,7 +696,7 @@ def test_records_that_differ_in_a_word_or_a_value_are_not_copies() -> None:
     records += [{**records[0], "id": "other-1", "title": records[0]["title"] + " 2"}]
     records += [{**records[0], "id": "other-2", "title": records[0]["title"].replace(" ", "")}]
     records += [{**records[0], "id": "other-3", "value": 1}]
-    assert repeated(records, ("owner",)) == 0
+    assert count_copies(records, ("owner",)) == 0
 
 
 def test_copies_that_leave_too_few_distinct_records_cap_at_2() -> None:
@@ -701,22 +707,21 @@ def test_copies_that_leave_too_few_distinct_records_cap_at_2() -> None:
     assert row.cap is not None and row.cap.startswith("only 20 distinct usable records in supplier-contracts")
 
 
-def test_copies_are_not_counted_when_the_level_is_2_or_less(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_copies_are_not_counted_when_the_level_is_2_or_less() -> None:
     # Counting copies walks every record: a level already at 2 or below does not pay for it.
-    import capcheck.assessment.scorecard as scorecard_module
+    walked: list[tuple[str, tuple[str, ...]]] = []
 
-    walked: list[str] = []
-
-    def counting(records: Sequence[Mapping[str, Any]], fields: Sequence[str], placeholders: Any = ()) -> int:
-        walked.append("walked")
+    def counting(kind: str, fields: tuple[str, ...]) -> int:
+        walked.append((kind, fields))
         return 0
 
-    monkeypatch.setattr(scorecard_module, "repeated", counting)
     data = {"supplier-contracts": _records(40), "organisation": [_org(**{"supplier-contracts": 40})]}
-    failing = _card({"COMM-001": ("high", {"pass": 39, "fail": 1})}, {"COMM-001": ["caf-4.0:A4.a"]}, data)
+    failing = _card(
+        {"COMM-001": ("high", {"pass": 39, "fail": 1})}, {"COMM-001": ["caf-4.0:A4.a"]}, data, copies=counting
+    )
     assert _row(failing).level == 1 and walked == []
-    _card({"COMM-001": ("high", {"pass": 40})}, {"COMM-001": ["caf-4.0:A4.a"]}, data)
-    assert walked == ["walked"]
+    _card({"COMM-001": ("high", {"pass": 40})}, {"COMM-001": ["caf-4.0:A4.a"]}, data, copies=counting)
+    assert walked == [("supplier-contracts", ("owner",))]
 
 
 def test_an_old_organisation_profile_caps_every_area_at_2() -> None:
@@ -1059,9 +1064,14 @@ def test_min_coverage_is_inclusive() -> None:
     assert _row(_card(counts, {}, FULL, ScorecardConfig(min_coverage=0.51))).status == "insufficient-evidence"
 
 
-def test_a_field_is_missing_when_absent_null_or_empty_but_false_and_0_are_values() -> None:
-    from capcheck.assessment.sufficiency import kind_coverage
+def _coverage(
+    records: Sequence[Mapping[str, Any]], fields: tuple[str, ...], declared: int | None, held: Any = ()
+) -> Any:
+    asked = FactsAsked({"k": KindAsk((fields,))}, frozenset(held))
+    return kind_coverage("k", kind_facts("k", records, asked), fields, declared)
 
+
+def test_a_field_is_missing_when_absent_null_or_empty_but_false_and_0_are_values() -> None:
     records = [
         {"id": "a", "f": False},
         {"id": "b", "f": 0},
@@ -1071,9 +1081,9 @@ def test_a_field_is_missing_when_absent_null_or_empty_but_false_and_0_are_values
         {"id": "g", "f": []},
         {"id": "h"},
     ]
-    cov = kind_coverage("k", records, ("f",), 10)
+    cov = _coverage(records, ("f",), 10)
     assert (cov.records, cov.usable, dict(cov.missing_fields), cov.share) == (7, 3, {"f": 4}, 0.3)
-    both = kind_coverage("k", [{"id": "a"}, {"id": "b", "f": 1}, {"id": "c", "g": 1}], ("f", "g"), None)
+    both = _coverage([{"id": "a"}, {"id": "b", "f": 1}, {"id": "c", "g": 1}], ("f", "g"), None)
     assert (both.usable, dict(both.missing_fields), both.share) == (0, {"f": 2, "g": 2}, None)
 
 
@@ -1087,9 +1097,7 @@ def test_a_field_is_missing_when_absent_null_or_empty_but_false_and_0_are_values
 )
 def test_a_placeholder_in_a_needed_field_makes_the_record_unusable(owner: str, usable: bool) -> None:
     placeholders = bundled_scorecard_data().placeholders
-    from capcheck.assessment.sufficiency import kind_coverage
-
-    cov = kind_coverage("k", [{"id": "a", "owner": owner}], ("owner",), 1, placeholders)
+    cov = _coverage([{"id": "a", "owner": owner}], ("owner",), 1, placeholders)
     assert (cov.usable, dict(cov.missing_fields)) == ((1, {}) if usable else (0, {"owner": 1}))
 
 

@@ -10,7 +10,8 @@ from typing import Any
 
 import pytest
 
-from capcheck.assessment.scorecard import ScorecardConfig, ScoredRule, compute_scorecard
+from capcheck.assessment.facts import kind_facts
+from capcheck.assessment.scorecard import ScorecardConfig, ScoredRule, compute_scorecard, facts_asked
 from capcheck.assessment.sufficiency import bundled_scorecard_data
 from capcheck.builtins.areas import bundled_areas
 from capcheck.builtins.frameworks import bundled_frameworks
@@ -51,12 +52,14 @@ def test_each_worked_example_gives_the_level_it_states(area: str, example: dict[
         {"id": f"ATT-{i}", "assessor": "audit", "evidence_ref": "doc", **a}
         for i, a in enumerate(example.get("attestations", ()))
     ]
+    areas = [a for a in bundled_areas() if a.id == area]
+    asked = facts_asked(areas, rules)
     card = compute_scorecard(
         summary,
-        [a for a in bundled_areas() if a.id == area],
+        areas,
         rules,
         ScorecardConfig(),
-        records=records,
+        facts={kind: kind_facts(kind, recs, asked, copies=asked.of(kind).fields) for kind, recs in records.items()},
         frameworks={fw.id: fw for fw in bundled_frameworks()},
         as_of=AS_OF,
     )

@@ -30,7 +30,15 @@ from capcheck.app.settings import (
     rule_setting_problems,
 )
 from capcheck.assessment.baseline import BaselineReport, apply_baseline, load_baseline
-from capcheck.assessment.scorecard import ScoredRule, compute_scorecard, gate_failures, rule_changes, rule_origin
+from capcheck.assessment.facts import count_copies, kind_facts
+from capcheck.assessment.scorecard import (
+    ScoredRule,
+    compute_scorecard,
+    facts_asked,
+    gate_failures,
+    rule_changes,
+    rule_origin,
+)
 from capcheck.assessment.waivers import WaiverState, apply_waivers, load_waivers
 from capcheck.core.engine import evaluate
 from capcheck.core.errors import ConfigError, PluginError, Problem
@@ -224,23 +232,26 @@ def _run_check(request: CheckRequest, registry: Registry | None, progress: Progr
     review_order = tuple(a.id for a in sorted(registry.areas.values(), key=lambda a: (a.order, a.id)))
     evaluation.summary.area_order = review_order
     findings = Findings(outcomes, evidence, review_order)
+    scored = [
+        ScoredRule(
+            r.meta.id,
+            r.meta.area,
+            r.meta.title,
+            r.meta.kinds,
+            r.meta.criteria,
+            rule_changes(r.meta, severities.get(r.meta.id), options.get(r.meta.id)),
+            rule_origin(r.source),
+        )
+        for r in rules
+    ]
+    asked = facts_asked(list(registry.areas.values()), scored)  # the scorecard reads facts, not records
     scorecard = compute_scorecard(
         evaluation.summary,
         list(registry.areas.values()),
-        [
-            ScoredRule(
-                r.meta.id,
-                r.meta.area,
-                r.meta.title,
-                r.meta.kinds,
-                r.meta.criteria,
-                rule_changes(r.meta, severities.get(r.meta.id), options.get(r.meta.id)),
-                rule_origin(r.source),
-            )
-            for r in rules
-        ],
+        scored,
         request.config.scorecard,
-        records={kind: evidence.records(kind) for kind in evidence.kinds()},
+        facts={kind: kind_facts(kind, evidence.records(kind), asked) for kind in evidence.kinds()},
+        copies=lambda kind, fields: count_copies(evidence.records(kind), fields, asked.placeholders),
         frameworks=registry.frameworks,
         as_of=as_of,
         kinds=registry.kinds,

@@ -52,6 +52,7 @@ from capcheck.assessment.criteria import (
     roll_up,
     rule_verdict,
 )
+from capcheck.assessment.facts import FactsAsked, Fields, KindAsk, KindFacts
 from capcheck.assessment.sufficiency import (
     ATTESTATIONS_KIND,
     ORGANISATION_KIND,
@@ -65,7 +66,6 @@ from capcheck.assessment.sufficiency import (
     bundled_scorecard_data,
     kind_coverage,
     read_organisation,
-    repeated,
 )
 from capcheck.core.models import Area, Framework, RuleMeta, RuleSource, Severity, Summary
 
@@ -77,6 +77,7 @@ __all__ = [
     "ScoredRule",
     "base_level",
     "compute_scorecard",
+    "facts_asked",
     "gate_failures",
     "method_loosened",
     "rule_changes",
@@ -429,23 +430,56 @@ def _titles(frameworks: Mapping[str, Framework], rules: Sequence[ScoredRule]) ->
     return titles
 
 
+def _needs(area: str, in_area: Sequence[ScoredRule], data: ScorecardData) -> AreaNeeds:
+    """What an area with rules needs: the data's, or (an area the data does not list: a plugin's) the kinds its
+    selected rules read."""
+    return data.needs.get(area) or AreaNeeds(kinds=tuple(sorted({k for r in in_area for k in r.kinds})))
+
+
+def facts_asked(areas: Sequence[Area], rules: Sequence[ScoredRule], data: ScorecardData | None = None) -> FactsAsked:
+    """What :func:`compute_scorecard` will ask of each kind's records in a run with these ``areas`` and selected
+    ``rules``, known before any record is read: every kind's count; for each kind an area with selected rules
+    needs, the usable records for the fields that area needs of it (exactly the fields tuples the scorecard reads);
+    the organisation profile's and the attestations' records, whole. Copies are not asked here: the scorecard
+    needs them only for an area that could rate above 2 (:func:`compute_scorecard`'s ``copies``), for a subset of
+    the same fields tuples. The config plays no part: no ``[scorecard]`` setting changes what is read."""
+    data = data or bundled_scorecard_data()
+    asked: dict[str, set[Fields]] = {}
+    for area in areas:
+        in_area = [r for r in rules if r.area == area.id]
+        if not in_area:
+            continue  # an area without selected rules has no coverage (its row says "no rules")
+        needs = _needs(area.id, in_area, data)
+        for kind in needs.kinds:
+            asked.setdefault(kind, set()).add(tuple(needs.fields.get(kind, ())))
+    kinds = {kind: KindAsk(tuple(sorted(fields))) for kind, fields in asked.items()}
+    for whole in (ORGANISATION_KIND, ATTESTATIONS_KIND):
+        kinds[whole] = KindAsk(kinds.get(whole, KindAsk()).fields, whole=True)
+    return FactsAsked(kinds, data.placeholders)
+
+
 def compute_scorecard(
     summary: Summary,
     areas: Sequence[Area],
     rules: Sequence[ScoredRule],
     config: ScorecardConfig,
     *,
-    records: Mapping[str, Sequence[Mapping[str, Any]]],
+    facts: Mapping[str, KindFacts],
     frameworks: Mapping[str, Framework],
     as_of: date,
     data: ScorecardData | None = None,
     kinds: Collection[str] | None = None,
     available: Mapping[str, int] | None = None,
     collected: Mapping[str, Sequence[tuple[str, str]]] | None = None,
+    copies: Callable[[str, Fields], int] | None = None,
 ) -> Scorecard:
     """The scorecard of one run.
 
-    :param records: the evidence records by kind (a kind absent from the mapping was not given).
+    :param facts: per kind given, what the scorecard reads of its records (:func:`facts_asked`, then
+        :func:`capcheck.assessment.facts.kind_facts`); a kind absent from the mapping was not given.
+    :param copies: how many usable records of a kind (for a fields tuple) repeat another in every field but the id
+        (:func:`capcheck.assessment.facts.count_copies`), asked only for an area that could rate above 2 and only
+        when ``facts`` did not count them; without it, facts lacking copies the scorecard needs are a LookupError.
     :param data: the scorecard data files (default: the bundled ones).
     :param kinds: the registered evidence kinds (an estate naming another kind is flagged).
     :param available: per area, how many rules are registered (selected or not): an area judged on only some
@@ -455,8 +489,10 @@ def compute_scorecard(
         organisation profile: every area, as its declared estate is what coverage is measured against).
     """
     data = data or bundled_scorecard_data()
-    org = read_organisation(records.get(ORGANISATION_KIND, ()), config.bounds(data.bounds), kinds, data.headcounts)
-    attestations = read_attestations(records.get(ATTESTATIONS_KIND, ()), as_of, config.attestation_days)
+    profiles = facts[ORGANISATION_KIND].whole() if ORGANISATION_KIND in facts else ()
+    org = read_organisation(profiles, config.bounds(data.bounds), kinds, data.headcounts)
+    attested = facts[ATTESTATIONS_KIND].whole() if ATTESTATIONS_KIND in facts else ()
+    attestations = read_attestations(attested, as_of, config.attestation_days)
     by_criterion: dict[str, list[Attestation]] = {}
     for a in attestations:
         by_criterion.setdefault(a.criterion, []).append(a)
@@ -489,17 +525,23 @@ def compute_scorecard(
         f"{kind}: {given} records given, more than the {declared} the organisation profile declares: "
         "the declared estate understates the register"
         for kind, declared in sorted(estate.items())
-        if (given := len(records.get(kind) or ())) > declared
+        if (given := facts[kind].count if kind in facts else 0) > declared
     ]
 
-    @functools.cache  # a register two areas need (it-assets: CYBER and INFRA) is walked once
-    def cover(kind: str, fields: tuple[str, ...]) -> KindCoverage:
+    def cover(kind: str, fields: Fields) -> KindCoverage:
         declared = estate.get(kind) if org.record is not None else None
-        return kind_coverage(kind, records.get(kind), fields, declared, data.placeholders)
+        return kind_coverage(kind, facts.get(kind), fields, declared)
 
-    @functools.cache
-    def repeats(kind: str, fields: tuple[str, ...]) -> int:
-        return repeated(records.get(kind) or (), fields, data.placeholders)
+    @functools.cache  # a register two areas need (it-assets: CYBER and INFRA) is walked once
+    def repeats(kind: str, fields: Fields) -> int:
+        found = facts[kind].repeats(fields) if kind in facts else 0
+        if found is not None:
+            return found
+        if copies is None:
+            raise LookupError(
+                f"the facts of {kind} did not count copies for the fields {fields!r}, and no copies given"
+            )
+        return copies(kind, fields)
 
     profile_dated = _dated(ORGANISATION_KIND, (collected or {}).get(ORGANISATION_KIND, ()), as_of, config)
     rows: list[AreaScore] = []
@@ -507,7 +549,7 @@ def compute_scorecard(
     manual_refs: set[str] = set()
     for area in sorted(areas, key=lambda a: (a.order, a.id)):
         in_area = sorted((r for r in rules if r.area == area.id), key=lambda r: r.id)
-        needs = data.needs.get(area.id) or AreaNeeds(kinds=tuple(sorted({k for r in in_area for k in r.kinds})))
+        needs = _needs(area.id, in_area, data)
         if in_area:
             area_refs[area.id] = {ref for r in in_area for ref in r.refs} | set(needs.manual)
             manual_refs.update(needs.manual)
@@ -596,9 +638,9 @@ def _area_row(
     titles: Mapping[str, str],
     org: OrganisationReading,
     config: ScorecardConfig,
-    cover: Callable[[str, tuple[str, ...]], KindCoverage],
+    cover: Callable[[str, Fields], KindCoverage],
     dated: Sequence[str] = (),
-    repeats: Callable[[str, tuple[str, ...]], int] | None = None,
+    repeats: Callable[[str, Fields], int] | None = None,
 ) -> AreaScore:
     mine = [verdicts[r.id] for r in in_area]
     judged = sum(1 for v in mine if v.passed or v.failed)
@@ -694,7 +736,7 @@ def _insufficient(
 def _repeated_caps(
     coverage: Sequence[KindCoverage],
     needs: AreaNeeds,
-    repeats: Callable[[str, tuple[str, ...]], int],
+    repeats: Callable[[str, Fields], int],
     config: ScorecardConfig,
 ) -> tuple[tuple[int, str], ...]:
     """The caps coverage gets when records that repeat another in every field but the id are counted once:

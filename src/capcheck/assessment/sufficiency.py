@@ -11,9 +11,8 @@ override the bounds (``[scorecard.plausibility]``).
 
 from __future__ import annotations
 
-import re
+import functools
 import tomllib
-import unicodedata
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -21,6 +20,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from capcheck.assessment.criteria import CriterionStatus
+from capcheck.assessment.facts import Fields, KindFacts
 from capcheck.core.errors import ConfigError, Problem
 from capcheck.core.resources import data_dir
 
@@ -106,6 +106,7 @@ def _load(name: str) -> dict[str, Any]:
         return tomllib.load(fh)
 
 
+@functools.cache  # read once a process: the scorecard and what it asks of the evidence (facts_asked) both need it
 def bundled_scorecard_data() -> ScorecardData:
     """The bundled ``rules/scorecard/*.toml`` (areas' needs, plausibility bounds, profiles)."""
     try:
@@ -245,87 +246,10 @@ class KindCoverage:
         }
 
 
-#: Longer values are never placeholders: most values are skipped on their length alone.
-_PLACEHOLDER_LEN = 16
-
-
-def kind_coverage(
-    kind: str,
-    records: Sequence[Mapping[str, Any]] | None,
-    fields: Sequence[str],
-    declared: int | None,
-    placeholders: Collection[str] = (),
-) -> KindCoverage:
-    """Coverage of one register: ``records`` None means the kind was not given at all.
-
-    A field is missing when absent, null or empty (``""``, ``[]``, ``{}``), or a text that is one of
-    ``placeholders`` (case-folded, spaces around it aside: ``"TBC"``); ``false`` and ``0`` are values.
-    """
-    if records is None:
+def kind_coverage(kind: str, facts: KindFacts | None, fields: Fields, declared: int | None) -> KindCoverage:
+    """Coverage of one register from its facts (:mod:`capcheck.assessment.facts`, which say what a usable record
+    is): ``facts`` None means the kind was not given at all."""
+    if facts is None:
         return KindCoverage(kind, False, 0, 0, declared)
-    unusable: set[int] = set()
-    missing: dict[str, int] = {}
-    held = frozenset(placeholders)
-    for f in fields:
-        # One comprehension per field: this walks every record of large registers, so no call per record.
-        blank = [
-            i
-            for i, r in enumerate(records)
-            if (not (v := r.get(f)) and v is not False and v != 0)
-            or (type(v) is str and len(v) <= _PLACEHOLDER_LEN and v.strip().casefold() in held)
-        ]
-        if blank:
-            missing[f] = len(blank)
-            unusable.update(blank)
-    return KindCoverage(kind, True, len(records), len(records) - len(unusable), declared, missing)
-
-
-#: Combining marks (after NFKD: the accents of accented letters), left out of a copy's key.
-_MARKS = re.compile(r"[\u0300-\u036f]")
-#: Cyrillic and Greek letters drawn like Latin ones (Unicode's confusables.txt, the letters NFKD leaves alone),
-#: read as those in a copy's key: a Cyrillic a (U+0430) in a copied name must not make the copy a record of its own.
-_LOOKALIKES = str.maketrans(
-    "\u0430\u0435\u043e\u0440\u0441\u0443\u0445\u0456\u0458\u0455\u0501\u04bb\u051b\u051d\u04cf"
-    "\u0410\u0412\u0415\u041a\u041c\u041d\u041e\u0420\u0421\u0422\u0425\u0406\u0408\u0405\u04ae"
-    "\u0391\u0392\u0395\u0396\u0397\u0399\u039a\u039c\u039d\u039f\u03a1\u03a4\u03a5\u03a7\u03bf\u03bd",
-    "aeopcyxijsdhqwlABEKMHOPCTXIJSYABEZHIKMNOPTYXov",
-)
-
-
-def _copy_key(record: Mapping[str, Any]) -> str:
-    """A record's fields but ``id``, as compared for copies: compact sorted JSON, compatibility-normalised (NFKD:
-    full-width and ligature forms as their plain letters, accents dropped; Cyrillic and Greek look-alikes as the
-    Latin letters they look like), case-folded, with runs of spaces as one and spaces at either end of a value
-    dropped, so that changing a copy's case, spacing or letter forms does not make it new."""
-    import orjson  # only when a level above 2 is at stake (see the scorecard): never on a plain check
-
-    text = orjson.dumps(
-        {k: v for k, v in record.items() if k != "id"}, option=orjson.OPT_SORT_KEYS, default=str
-    ).decode()
-    if not text.isascii():
-        text = _MARKS.sub("", unicodedata.normalize("NFKD", text)).translate(_LOOKALIKES)
-    # str methods, not regular expressions: this walks every record of a register (they took 0.3 CPU s per 100k)
-    spaced = " ".join(text.casefold().replace("\\n", " ").replace("\\r", " ").replace("\\t", " ").split())
-    return spaced.replace(' "', '"').replace('" ', '"')  # the compact JSON has no space next to a quote of its own
-
-
-def repeated(records: Sequence[Mapping[str, Any]], fields: Sequence[str], placeholders: Collection[str] = ()) -> int:
-    """How many of the usable ``records`` (every one of ``fields`` present, none a placeholder) repeat an earlier
-    usable record in every field but ``id``, up to case, spacing and letter forms (:func:`_copy_key`): copies under
-    new ids, which pad a register without covering more of the estate."""
-    seen: set[str] = set()
-    count = 0
-    held = frozenset(placeholders)
-    for r in records:
-        if any(
-            (not (v := r.get(f)) and v is not False and v != 0)
-            or (type(v) is str and len(v) <= _PLACEHOLDER_LEN and v.strip().casefold() in held)
-            for f in fields
-        ):
-            continue
-        key = _copy_key(r)
-        if key in seen:
-            count += 1
-        else:
-            seen.add(key)
-    return count
+    found = facts.coverage(fields)
+    return KindCoverage(kind, True, facts.count, found.usable, declared, dict(found.missing))
