@@ -432,3 +432,25 @@ def test_the_scorecard_s_copies_are_counted_where_the_records_are(
     [serial, divided] = asked
     assert divided == serial
     assert dict(serial)["supplier-contracts"] >= 7 and dict(serial)["roles"] == 0
+
+
+@pytest.mark.parametrize(
+    ("files", "quota"),
+    [
+        ({"cpu.max": "150000 100000\n"}, 1.5),
+        ({"cpu.max": "max 100000\n"}, None),
+        ({"cpu/cpu.cfs_quota_us": "100000\n", "cpu/cpu.cfs_period_us": "100000\n"}, 1.0),
+        ({"cpu/cpu.cfs_quota_us": "-1\n", "cpu/cpu.cfs_period_us": "100000\n"}, None),
+        ({}, None),
+    ],
+)
+def test_a_container_s_cpu_quota_bounds_the_processes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, files: dict[str, str], quota: float | None
+) -> None:
+    for name, text in files.items():
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text(text)
+    assert parallel.cpu_quota(tmp_path) == quota
+    monkeypatch.setattr(parallel, "CGROUP", tmp_path)
+    monkeypatch.setattr(os, "sched_getaffinity", lambda pid: {0, 1, 2, 3})
+    assert parallel.usable_cores() == (4 if quota is None else max(1, int(quota)))

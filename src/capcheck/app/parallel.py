@@ -71,11 +71,38 @@ def worth_splitting(sizes: Sequence[int]) -> bool:
 
 
 def usable_cores() -> int:
-    """The cores this process may run on (its CPU affinity where the platform says, else the machine's)."""
+    """The cores this process may use: its CPU affinity where the platform says (else the machine's), less where a
+    container's CPU quota allows fewer (cgroup v2 ``cpu.max``, v1 ``cpu.cfs_quota_us``: ``docker --cpus 1``)."""
     try:
-        return len(os.sched_getaffinity(0))
+        cores = len(os.sched_getaffinity(0))
     except (AttributeError, OSError):  # not Linux
-        return os.cpu_count() or 1
+        cores = os.cpu_count() or 1
+    quota = cpu_quota()
+    return max(1, min(cores, int(quota))) if quota is not None else cores
+
+
+#: Where a container's CPU quota is read (the cgroup file system as a container sees its own).
+CGROUP = Path("/sys/fs/cgroup")
+
+
+def cpu_quota(root: Path | None = None) -> float | None:
+    """The CPUs a cgroup quota allows this process (``1.5`` for ``docker --cpus 1.5``), or None when unlimited or
+    unknown."""
+    root = CGROUP if root is None else root
+    try:
+        text = (root / "cpu.max").read_text().split()  # cgroup v2: "<quota> <period>" or "max <period>"
+        quota, period = text[0], text[1]
+    except (OSError, IndexError):
+        try:  # cgroup v1
+            quota = (root / "cpu" / "cpu.cfs_quota_us").read_text().strip()
+            period = (root / "cpu" / "cpu.cfs_period_us").read_text().strip()
+        except OSError:
+            return None
+    try:
+        q, p = int(quota), int(period)
+    except ValueError:  # "max": no quota
+        return None
+    return q / p if q > 0 and p > 0 else None
 
 
 def can_fork() -> bool:
