@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 from capcheck.builtins.declarative.conditions import Condition, Env, NotADate, Operand, format_value, make_getter
 from capcheck.core.dates import date_screen, impossible_dates
 from capcheck.core.models import Outcome, PassedRecords, Status
-from capcheck.core.rules import RuleContext, undetermined_message
+from capcheck.core.rules import RuleContext, is_placeholder, missing_words, undetermined_message
 from capcheck.core.wording import noun_for
 
 if TYPE_CHECKING:
@@ -219,7 +219,7 @@ class RecordCheck:
         screen = date_screen(order, past, ctx.as_of) if order or past else None
         where = self.where.bind(env) if self.where is not None else None
         require = self.require.bind(env)
-        message = self._messages(env)
+        message = self._said_placeholders(self._messages(env))
         kind = self.kind
         as_of = ctx.as_of
         # A failure is ctx.failed(record, why, kind=kind), built here as the tuple it is (once per
@@ -266,6 +266,19 @@ class RecordCheck:
         for condition in (self.where, self.require):
             if condition is not None:
                 yield from ((self.kind, f) for f in condition.fields())
+
+    def _said_placeholders(self, message: Callable[[Record], str]) -> Callable[[Record], str]:
+        """``message``, followed by the fields ``require`` reads that hold a placeholder, so that the register's
+        owner knows what to fix: ``contract C-1 has no owner (`owner` "TBC" is a placeholder)``."""
+        getters = [(f, make_getter(f)) for f in dict.fromkeys(self.require.fields())]
+        placeholder = is_placeholder
+
+        def said(record: Record) -> str:
+            text = message(record)
+            held = [missing_words(f, v) for f, get in getters if placeholder(v := get(record))]
+            return f"{text} ({', '.join(held)})" if held else text
+
+        return said
 
     def _messages(self, env: Env) -> Callable[[Record], str]:
         if self.template is not None:

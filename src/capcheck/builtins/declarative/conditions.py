@@ -8,9 +8,10 @@ as-of date and the option values and returns a plain ``Callable[[Mapping], bool]
 it does a dict lookup and a comparison. Nothing is ever ``eval``-ed. Each operator is declared once,
 in :mod:`capcheck.builtins.declarative.operators`; this module dispatches through those declarations.
 
-Missing values and three-valued logic: a field that is absent, null, or a string that is empty
-or only whitespace is *missing* (:func:`capcheck.core.rules.is_missing`), and a comparison on it is
-*unknown* (``None``), neither true nor false. ``exists`` and ``missing`` test for exactly that, so
+Missing values and three-valued logic: a field that is absent, null, a string that is empty
+or only whitespace, or a placeholder (``"TBC"``) is *missing* (:func:`capcheck.core.rules.is_missing`),
+and a comparison on it is *unknown* (``None``), neither true nor false; a placeholder a test names
+(``eq = "unknown"``) is a value for that test. ``exists`` and ``missing`` test for exactly that, so
 they are never unknown. ``all``/``any``/``not`` combine Kleene-style: ``all`` is false if any part
 is false, else unknown if any part is unknown; ``any`` is true if any part is true, else unknown if
 any part is unknown; ``not`` of unknown is unknown. A bound predicate returns True, False or None;
@@ -40,7 +41,7 @@ from capcheck.builtins.declarative.values import (
     make_getter,
     parse_duration,
 )
-from capcheck.core.rules import is_missing
+from capcheck.core.rules import is_missing, is_placeholder
 
 __all__ = [
     "LOGICAL",
@@ -65,6 +66,8 @@ LOGICAL = ("all", "any", "not")
 #: The deepest nesting of conditions accepted.
 MAX_DEPTH = 32
 _MISSING = object()
+#: The operators that compare a field with values they name: a placeholder named so is a value (``eq = "unknown"``).
+_NAMING = frozenset({"eq", "ne", "in", "not_in"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -148,7 +151,7 @@ class Condition:
         raise NotImplementedError
 
     def missing_fields(self, record: Record) -> list[str]:
-        """The compared fields this record lacks (absent, null or blank), each once, in order."""
+        """The compared fields this record lacks (absent, null, blank or a placeholder), each once, in order."""
         return [f for f in dict.fromkeys(self.compared_fields()) if is_missing(make_getter(f)(record))]
 
     def join_kinds(self) -> Iterator[str]:
@@ -174,6 +177,8 @@ class _FieldTest(Condition):
                     return fast
         get = make_getter(f)
         tests = [(op.bind(operand.resolve(env.options), f, env), op.presence) for op, operand in self.ops]
+        named = self._named(env)  # a placeholder the test compares with is a value here
+        missing = _missing_but(named) if named else is_missing
         if len(tests) == 1:
             test, presence = tests[0]
             if "." not in f:
@@ -182,14 +187,11 @@ class _FieldTest(Condition):
 
                 def one_key(r: Record) -> bool | None:
                     v = r.get(f)
-                    if v is None or (type(v) is str and (v == "" or v.isspace())):  # rules.is_missing, inlined
-                        return None
-                    return test(v, r)
+                    return None if missing(v) else test(v, r)
 
                 return one_key
             if presence:
                 return lambda r: test(get(r), r)
-            missing = is_missing
 
             def one(r: Record) -> bool | None:
                 v = get(r)
@@ -199,7 +201,7 @@ class _FieldTest(Condition):
 
         def all_hold(r: Record) -> bool | None:
             v = get(r)
-            lacking = is_missing(v)
+            lacking = missing(v)
             unknown = False
             for t, presence in tests:
                 if lacking and not presence:
@@ -213,6 +215,16 @@ class _FieldTest(Condition):
             return None if unknown else True
 
         return all_hold
+
+    def _named(self, env: Env) -> frozenset[str]:
+        """The placeholders (``"unknown"``) this test compares the field with by name (``eq``, ``ne``,
+        ``in``, ``not_in``): the rule says such a word is a value of the field, so it is not missing here."""
+        named: set[str] = set()
+        for op, operand in self.ops:
+            if op.name in _NAMING:
+                x = operand.resolve(env.options)
+                named.update(v for v in (x if type(x) is tuple else (x,)) if is_placeholder(v))
+        return frozenset(named)
 
     def describe(self, env: Env) -> str:
         return " and ".join(
@@ -236,6 +248,15 @@ class _FieldTest(Condition):
         for op, operand in self.ops:
             if op.reads == "join":
                 yield operand.value["kind"]
+
+
+def _missing_but(named: frozenset[str]) -> Callable[[Any], bool]:
+    """:func:`is_missing`, except for the placeholders ``named``, which a field test compares with as values."""
+
+    def missing(v: Any) -> bool:
+        return is_missing(v) and not (type(v) is str and v in named)
+
+    return missing
 
 
 def _kleene_not(p: Predicate) -> Predicate:

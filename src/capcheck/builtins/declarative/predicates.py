@@ -144,7 +144,7 @@ def bind_contains(x: Any) -> Test:
 
 
 def bind_missing(flag: bool) -> Test:
-    """``missing``: absent, null, blank or ``[]`` (``flag`` false: the opposite)."""
+    """``missing``: absent, null, blank, a placeholder or ``[]`` (``flag`` false: the opposite, ``exists``)."""
     if flag:
         return lambda v, r: is_missing(v) or v == []
     return lambda v, r: not is_missing(v) and v != []
@@ -196,6 +196,8 @@ def bind_dates(
     # What a missing value compares as: something outside the bounds, so that the test is false.
     miss = "" if low is not None else "\uffff"
 
+    missing = is_missing
+
     def date_of(v: Any) -> str:
         if v is None or v == "":
             return miss
@@ -213,7 +215,7 @@ def bind_dates(
         if type(v) is str:
             d = get(v)
             if d is None:
-                if v == "" or v.isspace():  # rules.is_missing, inlined
+                if missing(v):  # not a date seen before: blank or a placeholder ("n/a") is unknown
                     return None
                 d = date_of(v)
             return lo <= d < hi
@@ -281,27 +283,24 @@ def fast_eq(field: str, x: Any, env: Env) -> Predicate | None:
     without its type checks; a value that is not equal is unknown only when missing
     (rules.is_missing, inlined: this runs once per record). ``eq`` a boolean likewise: only the same
     boolean is equal (``v is x``)."""
+    missing = is_missing
     if type(x) is bool:
 
         def eq_flag(r: Record) -> bool | None:
             v = r.get(field)
             if v is x:
                 return True
-            if v is None or (type(v) is str and (v == "" or v.isspace())):
-                return None
-            return False
+            return None if missing(v) else False
 
         return eq_flag
-    if type(x) is not str or is_missing(x):
+    if type(x) is not str or x == "" or x.isspace():
         return None
 
     def eq(r: Record) -> bool | None:
         v = r.get(field)
-        if v == x:
+        if v == x:  # first: a placeholder the rule names ("unknown") is a value
             return True
-        if v is None or (type(v) is str and (v == "" or v.isspace())):
-            return None
-        return False
+        return None if missing(v) else False
 
     return eq
 
@@ -309,48 +308,47 @@ def fast_eq(field: str, x: Any, env: Env) -> Predicate | None:
 def fast_ne(field: str, x: Any, env: Env) -> Predicate | None:
     """``ne`` a string or a boolean as one predicate: unknown when the value is missing, else whether it is
     not ``eq`` (a string equals only an equal string; a boolean only itself)."""
+    missing = is_missing
     if type(x) is bool:
 
         def ne_flag(r: Record) -> bool | None:
             v = r.get(field)
-            if v is None or (type(v) is str and (v == "" or v.isspace())):
-                return None
-            return v is not x
+            return None if missing(v) else v is not x
 
         return ne_flag
-    if type(x) is not str or is_missing(x):
+    if type(x) is not str or x == "" or x.isspace():
         return None
 
     def ne(r: Record) -> bool | None:
         v = r.get(field)
-        if v == x:
+        if v == x:  # first: a placeholder the rule names ("unknown") is a value
             return False
-        if v is None or (type(v) is str and (v == "" or v.isspace())):
-            return None
-        return True
+        return None if missing(v) else True
 
     return ne
 
 
 def fast_exists(field: str, x: Any, env: Env) -> Predicate | None:
-    """``exists`` as one predicate (present and not null, or for ``false`` absent or null)."""
-    if x is True:
-        return lambda r: r.get(field) is not None
-    return (lambda r: r.get(field) is None) if x is False else None
+    """``exists`` as one predicate: has a value (for ``false``: missing or ``[]``), as ``missing`` says."""
+    if type(x) is not bool:
+        return None
+    test = bind_missing(not x)
+    return lambda r: test(r.get(field), r)
 
 
 def fast_in(field: str, x: Any, env: Env) -> Predicate | None:
     """``in`` strings as one predicate: only a string is among them; unknown when the value is missing."""
-    if not all(type(i) is str and not is_missing(i) for i in x):
+    missing = is_missing
+    if not all(type(i) is str and i != "" and not i.isspace() for i in x):
         return None
     strings = frozenset(x)
 
     def among(r: Record) -> bool | None:  # `in` strings: only a string is among them
         v = r.get(field)
         if type(v) is str:
-            if v in strings:
+            if v in strings:  # first: a placeholder the rule names ("unknown") is a value
                 return True
-            return None if v == "" or v.isspace() else False
+            return None if missing(v) else False
         return None if v is None else False
 
     return among

@@ -8,7 +8,7 @@ from typing import Any
 from capcheck.builtins.pack._money import GBP, money, no_rate_message
 from capcheck.core.joins import join_key, join_keys
 from capcheck.core.models import Outcome, PassedRecords, Status
-from capcheck.core.rules import RuleContext, rule
+from capcheck.core.rules import RuleContext, is_missing, rule
 
 __all__ = ["RULES"]
 
@@ -55,7 +55,7 @@ def contract_owner_in_governance(evidence: Any, ctx: RuleContext) -> Iterator[Ou
     for contract in evidence.records(kind):
         get = contract.get
         owner = get("owner")
-        if get("status") not in statuses or not owner:
+        if get("status") not in statuses or is_missing(owner):  # no owner, or "TBC": COMM-001's finding
             continue
         if type(owner) is str:
             try:

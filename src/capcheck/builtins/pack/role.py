@@ -22,8 +22,9 @@ NOT_IN_FORCE = frozenset({"vacant", "ended"})
 
 
 def in_force(assignment: Mapping[str, Any]) -> bool:
-    """Whether a roles record is in force: not vacant or ended, and with a holder."""
-    return assignment.get("status") not in NOT_IN_FORCE and bool(assignment.get("holder"))
+    """Whether a roles record is in force: not vacant or ended, and with a holder (not "TBC": a placeholder
+    holds nobody to account)."""
+    return assignment.get("status") not in NOT_IN_FORCE and not is_missing(assignment.get("holder"))
 
 
 def accountable_by_subject(evidence: Any) -> dict[str, list[Mapping[str, Any]]]:
