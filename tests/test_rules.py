@@ -199,12 +199,54 @@ def test_an_area_selector_is_not_a_prefix_of_a_longer_area() -> None:
 
 @pytest.mark.parametrize(
     ("value", "missing"),
-    [(None, True), ("", True), ("  \t\n", True), ("x", False), (" x ", False), (0, False), (False, False), ([], False)],
+    [
+        *[(None, True), ("", True), ("  \t\n", True), ("x", False), (" x ", False), (0, False), (False, False)],
+        ([], False),
+        # placeholders: any case, spaces around them aside, however many; never a word inside a value
+        *[("TBC", True), (" n/a ", True), ("Unknown", True), ("-", True), ("To Be Confirmed", True)],
+        *[(" " * 30 + "tbd", True), ("tbd" + "\t" * 30, True), ("TBC Smith", False), ("tbc-team", False)],
+        *[("unknownx", False), ("x" * 40, False), ("n / a", False)],
+    ],
 )
 def test_is_missing(value: Any, missing: bool) -> None:
-    from capcheck.core.rules import is_missing
+    from capcheck.core.rules import is_missing, is_placeholder
 
     assert is_missing(value) is missing
+    # a placeholder is a missing value that is not absent or blank
+    assert is_placeholder(value) is (missing and value is not None and str(value).strip() != "")
+
+
+def test_the_placeholders_are_one_list_the_scorecard_reads_too() -> None:
+    import tomllib
+
+    from capcheck.assessment.sufficiency import bundled_scorecard_data
+    from capcheck.core.resources import data_dir
+    from capcheck.core.rules import PLACEHOLDERS, PLACEHOLDERS_FILE
+
+    with (data_dir("rules") / PLACEHOLDERS_FILE).open("rb") as fh:
+        listed = tomllib.load(fh)["values"]
+    assert {v.strip().casefold() for v in listed} == PLACEHOLDERS
+    assert {"tbc", "n/a", "unknown", "-"} <= PLACEHOLDERS
+    assert bundled_scorecard_data().placeholders == PLACEHOLDERS
+    with (data_dir("rules") / "scorecard" / "areas.toml").open("rb") as fh:
+        assert "placeholders" not in tomllib.load(fh)  # no second list to drift
+
+
+def test_missing_and_undetermined_say_which_field_holds_a_placeholder() -> None:
+    from capcheck.core.models import Status
+
+    meta = make("INFRA-004", severity="critical").meta
+    ctx = RuleContext(meta, evidence=EvidenceSet([], {}), as_of=date(2026, 11, 25), options={})  # records of no file
+    record = {"id": "A-1", "status": "TBC", "owner": " n/a ", "hosting": "", "contact": {"email": "Unknown"}}
+    gap = ctx.missing(record, "status", "owner", "hosting", "contact.email", "id")
+    assert gap == ["status", "owner", "hosting", "contact.email"]
+    assert ctx.undetermined(record, gap) == Outcome(
+        Status.FAIL,
+        "it-assets",
+        "A-1",
+        'cannot tell whether in scope: `status` "TBC" is a placeholder, `owner` " n/a " is a placeholder, '
+        '`hosting` blank, `contact.email` "Unknown" is a placeholder',
+    )
 
 
 def test_missing_and_undetermined_name_the_fields_a_record_lacks() -> None:
