@@ -29,6 +29,7 @@ if TYPE_CHECKING:
     from capcheck.core.evidence import EvidenceSet
 
 __all__ = [
+    "LONGEST_PLACEHOLDER",
     "PLACEHOLDERS",
     "PLACEHOLDERS_FILE",
     "CheckFunction",
@@ -65,7 +66,7 @@ def _load_placeholders() -> frozenset[str]:
 #: missing, for the rules and for the scorecard alike (``rules/reference-data/placeholders.toml``).
 PLACEHOLDERS: frozenset[str] = _load_placeholders()
 #: Longer values (spaces around them aside) are never placeholders: most values are cleared on their length.
-_LONGEST = max(map(len, PLACEHOLDERS))
+LONGEST_PLACEHOLDER = _LONGEST = max(map(len, PLACEHOLDERS))
 
 
 def is_placeholder(value: Any) -> bool:

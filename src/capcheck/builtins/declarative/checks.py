@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 from capcheck.builtins.declarative.conditions import Condition, Env, NotADate, Operand, format_value, make_getter
 from capcheck.core.dates import date_screen, impossible_dates
 from capcheck.core.models import Outcome, PassedRecords, Status
-from capcheck.core.rules import RuleContext, is_placeholder, missing_words, undetermined_message
+from capcheck.core.rules import LONGEST_PLACEHOLDER, RuleContext, is_placeholder, missing_words, undetermined_message
 from capcheck.core.wording import noun_for
 
 if TYPE_CHECKING:
@@ -271,11 +271,18 @@ class RecordCheck:
         """``message``, followed by the fields ``require`` reads that hold a placeholder, so that the register's
         owner knows what to fix: ``contract C-1 has no owner (`owner` "TBC" is a placeholder)``."""
         getters = [(f, make_getter(f)) for f in dict.fromkeys(self.require.fields())]
-        placeholder = is_placeholder
+        placeholder, longest = is_placeholder, LONGEST_PLACEHOLDER
 
         def said(record: Record) -> str:
             text = message(record)
-            held = [missing_words(f, v) for f, get in getters if placeholder(v := get(record))]
+            # Once per failing record: most values are cleared by their type or length, without a call.
+            held = [
+                missing_words(f, v)
+                for f, get in getters
+                if type(v := get(record)) is str
+                and (len(v) <= longest or v[0].isspace() or v[-1].isspace())
+                and placeholder(v)
+            ]
             return f"{text} ({', '.join(held)})" if held else text
 
         return said

@@ -15,7 +15,7 @@ import re2
 from capcheck.builtins.declarative.values import Env, NotADate, Predicate, Record, Test, format_value, make_getter
 from capcheck.core.dates import DATE_SHAPE
 from capcheck.core.joins import join_key
-from capcheck.core.rules import is_missing
+from capcheck.core.rules import LONGEST_PLACEHOLDER, PLACEHOLDERS, is_missing
 
 __all__ = [
     "MAX_MATCH_CHARS",
@@ -278,19 +278,27 @@ def bind_field_compare(name: str, other: str) -> Test:
 # ---------------------------------------------------------------------------------------------
 
 
+# The fast paths inline rules.is_missing (they run once per record): a value is missing when None, or a string
+# no longer than the longest placeholder (or with spaces around it) that is blank or a placeholder once trimmed.
+
+
 def fast_eq(field: str, x: Any, env: Env) -> Predicate | None:
     """``eq`` a string as one call: a string equals only a string, so the strictness of ``eq`` holds
-    without its type checks; a value that is not equal is unknown only when missing
-    (rules.is_missing, inlined: this runs once per record). ``eq`` a boolean likewise: only the same
-    boolean is equal (``v is x``)."""
-    missing = is_missing
+    without its type checks; a value that is not equal is unknown only when missing (a placeholder the test
+    names, ``eq = "unknown"``, is equal first). ``eq`` a boolean likewise: only the same boolean is equal
+    (``v is x``)."""
+    held, longest = PLACEHOLDERS, LONGEST_PLACEHOLDER
     if type(x) is bool:
 
         def eq_flag(r: Record) -> bool | None:
             v = r.get(field)
             if v is x:
                 return True
-            return None if missing(v) else False
+            if type(v) is str:
+                if len(v) > longest and not (v[0].isspace() or v[-1].isspace()):
+                    return False
+                return None if not (s := v.strip()) or s.casefold() in held else False
+            return None if v is None else False
 
         return eq_flag
     if type(x) is not str or x == "" or x.isspace():
@@ -298,22 +306,31 @@ def fast_eq(field: str, x: Any, env: Env) -> Predicate | None:
 
     def eq(r: Record) -> bool | None:
         v = r.get(field)
-        if v == x:  # first: a placeholder the rule names ("unknown") is a value
+        if v == x:
             return True
-        return None if missing(v) else False
+        if type(v) is str:
+            if len(v) > longest and not (v[0].isspace() or v[-1].isspace()):
+                return False
+            return None if not (s := v.strip()) or s.casefold() in held else False
+        return None if v is None else False
 
     return eq
 
 
 def fast_ne(field: str, x: Any, env: Env) -> Predicate | None:
     """``ne`` a string or a boolean as one predicate: unknown when the value is missing, else whether it is
-    not ``eq`` (a string equals only an equal string; a boolean only itself)."""
-    missing = is_missing
+    not ``eq`` (a string equals only an equal string; a boolean only itself; a placeholder the test names,
+    ``ne = "unknown"``, is compared first)."""
+    held, longest = PLACEHOLDERS, LONGEST_PLACEHOLDER
     if type(x) is bool:
 
         def ne_flag(r: Record) -> bool | None:
             v = r.get(field)
-            return None if missing(v) else v is not x
+            if type(v) is str:
+                if len(v) > longest and not (v[0].isspace() or v[-1].isspace()):
+                    return True
+                return None if not (s := v.strip()) or s.casefold() in held else True
+            return None if v is None else v is not x
 
         return ne_flag
     if type(x) is not str or x == "" or x.isspace():
@@ -321,9 +338,13 @@ def fast_ne(field: str, x: Any, env: Env) -> Predicate | None:
 
     def ne(r: Record) -> bool | None:
         v = r.get(field)
-        if v == x:  # first: a placeholder the rule names ("unknown") is a value
+        if v == x:
             return False
-        return None if missing(v) else True
+        if type(v) is str:
+            if len(v) > longest and not (v[0].isspace() or v[-1].isspace()):
+                return True
+            return None if not (s := v.strip()) or s.casefold() in held else True
+        return None if v is None else True
 
     return ne
 
@@ -332,23 +353,37 @@ def fast_exists(field: str, x: Any, env: Env) -> Predicate | None:
     """``exists`` as one predicate: has a value (for ``false``: missing or ``[]``), as ``missing`` says."""
     if type(x) is not bool:
         return None
-    test = bind_missing(not x)
-    return lambda r: test(r.get(field), r)
+    held, longest = PLACEHOLDERS, LONGEST_PLACEHOLDER
+
+    def has(r: Record) -> bool:
+        v = r.get(field)
+        if type(v) is str:
+            if len(v) > longest and not (v[0].isspace() or v[-1].isspace()):
+                return True
+            return bool(s := v.strip()) and s.casefold() not in held
+        return v is not None and v != []
+
+    if x:
+        return has
+    return lambda r: not has(r)
 
 
 def fast_in(field: str, x: Any, env: Env) -> Predicate | None:
-    """``in`` strings as one predicate: only a string is among them; unknown when the value is missing."""
-    missing = is_missing
+    """``in`` strings as one predicate: only a string is among them (a placeholder the test names first);
+    unknown when the value is missing."""
     if not all(type(i) is str and i != "" and not i.isspace() for i in x):
         return None
     strings = frozenset(x)
+    held, longest = PLACEHOLDERS, LONGEST_PLACEHOLDER
 
     def among(r: Record) -> bool | None:  # `in` strings: only a string is among them
         v = r.get(field)
         if type(v) is str:
-            if v in strings:  # first: a placeholder the rule names ("unknown") is a value
+            if v in strings:
                 return True
-            return None if missing(v) else False
+            if len(v) > longest and not (v[0].isspace() or v[-1].isspace()):
+                return False
+            return None if not (s := v.strip()) or s.casefold() in held else False
         return None if v is None else False
 
     return among
