@@ -284,3 +284,24 @@ def test_outcome_constructors_build_whole_outcomes() -> None:
     failed = ctx.failed(record, "why", related=iter([("k", "B-2")]))
     assert failed == Outcome(Status.FAIL, "it-assets", "A-1", "why", (("k", "B-2"),))
     assert type(failed) is Outcome and failed.group is None and failed.related == (("k", "B-2"),)
+
+
+def test_is_missing_is_blank_or_a_placeholder_once_trimmed_and_case_folded_for_any_text() -> None:
+    # the first-character screen (VALUE_STARTS) must never clear a missing value: checked against the definition
+    from hypothesis import given
+    from hypothesis import strategies as st
+
+    from capcheck.core.rules import PLACEHOLDERS, is_missing
+
+    padded = st.builds(
+        lambda pad, word, case: pad + (word.upper() if case else word) + pad,
+        st.sampled_from(["", " ", "\t", "\u00a0", "  \n"]),
+        st.sampled_from(sorted(PLACEHOLDERS)),
+        st.booleans(),
+    )
+
+    @given(st.one_of(st.text(max_size=20), padded))
+    def agrees(text: str) -> None:
+        assert is_missing(text) is (text.strip().casefold() in PLACEHOLDERS or not text.strip())
+
+    agrees()

@@ -29,9 +29,9 @@ if TYPE_CHECKING:
     from capcheck.core.evidence import EvidenceSet
 
 __all__ = [
-    "LONGEST_PLACEHOLDER",
     "PLACEHOLDERS",
     "PLACEHOLDERS_FILE",
+    "VALUE_STARTS",
     "CheckFunction",
     "Record",
     "Rule",
@@ -65,14 +65,18 @@ def _load_placeholders() -> frozenset[str]:
 #: Values that fill a field without saying anything (``"TBC"``), trimmed and case-folded: such a field is
 #: missing, for the rules and for the scorecard alike (``rules/reference-data/placeholders.toml``).
 PLACEHOLDERS: frozenset[str] = _load_placeholders()
-#: Longer values (spaces around them aside) are never placeholders: most values are cleared on their length.
-LONGEST_PLACEHOLDER = _LONGEST = max(map(len, PLACEHOLDERS))
+#: The one-character starts (``value[:1]``) of a string that is surely a value: the ASCII characters that are not
+#: space and start no placeholder in any case (an ASCII character case-folds to its lower case alone). Most
+#: values are cleared by this one set lookup: ``"2024-01-01"``, ``"active"``, ``"alice"``.
+VALUE_STARTS: frozenset[str] = frozenset(
+    c for c in map(chr, range(128)) if not c.isspace() and c.casefold() not in {p[0] for p in PLACEHOLDERS}
+)
 
 
 def is_placeholder(value: Any) -> bool:
     """Whether a value is a text that is one of :data:`PLACEHOLDERS` (``"TBC"``, ``" n/a "``): any case,
     spaces around it aside. Blank and non-text values are not placeholders (see :func:`is_missing`)."""
-    if type(value) is not str or (len(value) > _LONGEST and not (value[0].isspace() or value[-1].isspace())):
+    if type(value) is not str or value[:1] in VALUE_STARTS:
         return False
     return value.strip().casefold() in PLACEHOLDERS
 
@@ -83,7 +87,7 @@ def is_missing(value: Any) -> bool:
     *unknown*, never false (docs/writing-rules.md)."""
     if type(value) is not str:
         return value is None
-    if len(value) > _LONGEST and not (value[0].isspace() or value[-1].isspace()):
+    if value[:1] in VALUE_STARTS:
         return False
     stripped = value.strip()
     return not stripped or stripped.casefold() in PLACEHOLDERS

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 from capcheck.builtins.declarative.conditions import Condition, Env, NotADate, Operand, format_value, make_getter
 from capcheck.core.dates import date_screen, impossible_dates
 from capcheck.core.models import Outcome, PassedRecords, Status
-from capcheck.core.rules import LONGEST_PLACEHOLDER, RuleContext, is_placeholder, missing_words, undetermined_message
+from capcheck.core.rules import VALUE_STARTS, RuleContext, is_placeholder, missing_words, undetermined_message
 from capcheck.core.wording import noun_for
 
 if TYPE_CHECKING:
@@ -271,17 +271,15 @@ class RecordCheck:
         """``message``, followed by the fields ``require`` reads that hold a placeholder, so that the register's
         owner knows what to fix: ``contract C-1 has no owner (`owner` "TBC" is a placeholder)``."""
         getters = [(f, make_getter(f)) for f in dict.fromkeys(self.require.fields())]
-        placeholder, longest = is_placeholder, LONGEST_PLACEHOLDER
+        placeholder, starts = is_placeholder, VALUE_STARTS
 
         def said(record: Record) -> str:
             text = message(record)
-            # Once per failing record: most values are cleared by their type or length, without a call.
+            # Once per failing record: most values are cleared by their type or first character, without a call.
             held = [
                 missing_words(f, v)
                 for f, get in getters
-                if type(v := get(record)) is str
-                and (len(v) <= longest or v[0].isspace() or v[-1].isspace())
-                and placeholder(v)
+                if type(v := get(record)) is str and v[:1] not in starts and placeholder(v)
             ]
             return f"{text} ({', '.join(held)})" if held else text
 

@@ -15,7 +15,7 @@ import re2
 from capcheck.builtins.declarative.values import Env, NotADate, Predicate, Record, Test, format_value, make_getter
 from capcheck.core.dates import DATE_SHAPE
 from capcheck.core.joins import join_key
-from capcheck.core.rules import LONGEST_PLACEHOLDER, PLACEHOLDERS, is_missing
+from capcheck.core.rules import PLACEHOLDERS, VALUE_STARTS, is_missing
 
 __all__ = [
     "MAX_MATCH_CHARS",
@@ -279,7 +279,7 @@ def bind_field_compare(name: str, other: str) -> Test:
 
 
 # The fast paths inline rules.is_missing (they run once per record): a value is missing when None, or a string
-# no longer than the longest placeholder (or with spaces around it) that is blank or a placeholder once trimmed.
+# that is blank or a placeholder once trimmed; a string whose first character is in VALUE_STARTS is surely not.
 
 
 def fast_eq(field: str, x: Any, env: Env) -> Predicate | None:
@@ -287,7 +287,7 @@ def fast_eq(field: str, x: Any, env: Env) -> Predicate | None:
     without its type checks; a value that is not equal is unknown only when missing (a placeholder the test
     names, ``eq = "unknown"``, is equal first). ``eq`` a boolean likewise: only the same boolean is equal
     (``v is x``)."""
-    held, longest = PLACEHOLDERS, LONGEST_PLACEHOLDER
+    held, starts = PLACEHOLDERS, VALUE_STARTS
     if type(x) is bool:
 
         def eq_flag(r: Record) -> bool | None:
@@ -295,7 +295,7 @@ def fast_eq(field: str, x: Any, env: Env) -> Predicate | None:
             if v is x:
                 return True
             if type(v) is str:
-                if len(v) > longest and not (v[0].isspace() or v[-1].isspace()):
+                if v[:1] in starts:
                     return False
                 return None if not (s := v.strip()) or s.casefold() in held else False
             return None if v is None else False
@@ -309,7 +309,7 @@ def fast_eq(field: str, x: Any, env: Env) -> Predicate | None:
         if v == x:
             return True
         if type(v) is str:
-            if len(v) > longest and not (v[0].isspace() or v[-1].isspace()):
+            if v[:1] in starts:
                 return False
             return None if not (s := v.strip()) or s.casefold() in held else False
         return None if v is None else False
@@ -321,13 +321,13 @@ def fast_ne(field: str, x: Any, env: Env) -> Predicate | None:
     """``ne`` a string or a boolean as one predicate: unknown when the value is missing, else whether it is
     not ``eq`` (a string equals only an equal string; a boolean only itself; a placeholder the test names,
     ``ne = "unknown"``, is compared first)."""
-    held, longest = PLACEHOLDERS, LONGEST_PLACEHOLDER
+    held, starts = PLACEHOLDERS, VALUE_STARTS
     if type(x) is bool:
 
         def ne_flag(r: Record) -> bool | None:
             v = r.get(field)
             if type(v) is str:
-                if len(v) > longest and not (v[0].isspace() or v[-1].isspace()):
+                if v[:1] in starts:
                     return True
                 return None if not (s := v.strip()) or s.casefold() in held else True
             return None if v is None else v is not x
@@ -341,7 +341,7 @@ def fast_ne(field: str, x: Any, env: Env) -> Predicate | None:
         if v == x:
             return False
         if type(v) is str:
-            if len(v) > longest and not (v[0].isspace() or v[-1].isspace()):
+            if v[:1] in starts:
                 return True
             return None if not (s := v.strip()) or s.casefold() in held else True
         return None if v is None else True
@@ -353,12 +353,12 @@ def fast_exists(field: str, x: Any, env: Env) -> Predicate | None:
     """``exists`` as one predicate: has a value (for ``false``: missing or ``[]``), as ``missing`` says."""
     if type(x) is not bool:
         return None
-    held, longest = PLACEHOLDERS, LONGEST_PLACEHOLDER
+    held, starts = PLACEHOLDERS, VALUE_STARTS
 
     def has(r: Record) -> bool:
         v = r.get(field)
         if type(v) is str:
-            if len(v) > longest and not (v[0].isspace() or v[-1].isspace()):
+            if v[:1] in starts:
                 return True
             return bool(s := v.strip()) and s.casefold() not in held
         return v is not None and v != []
@@ -374,14 +374,14 @@ def fast_in(field: str, x: Any, env: Env) -> Predicate | None:
     if not all(type(i) is str and i != "" and not i.isspace() for i in x):
         return None
     strings = frozenset(x)
-    held, longest = PLACEHOLDERS, LONGEST_PLACEHOLDER
+    held, starts = PLACEHOLDERS, VALUE_STARTS
 
     def among(r: Record) -> bool | None:  # `in` strings: only a string is among them
         v = r.get(field)
         if type(v) is str:
             if v in strings:
                 return True
-            if len(v) > longest and not (v[0].isspace() or v[-1].isspace()):
+            if v[:1] in starts:
                 return False
             return None if not (s := v.strip()) or s.casefold() in held else False
         return None if v is None else False
