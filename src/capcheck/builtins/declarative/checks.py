@@ -219,7 +219,11 @@ class RecordCheck:
         screen = date_screen(order, past, ctx.as_of) if order or past else None
         where = self.where.bind(env) if self.where is not None else None
         require = self.require.bind(env)
-        message = self._said_placeholders(self._messages(env))
+        message = self._messages(env)
+        # The fields require reads, for a failing record's placeholder note (see _placeholder_note).
+        keys = tuple(f for f in dict.fromkeys(self.require.fields()) if "." not in f)
+        dotted = len(keys) != len(tuple(dict.fromkeys(self.require.fields())))
+        starts = VALUE_STARTS
         kind = self.kind
         as_of = ctx.as_of
         # A failure is ctx.failed(record, why, kind=kind), built here as the tuple it is (once per
@@ -255,7 +259,19 @@ class RecordCheck:
                         keep(record["id"])
                 else:  # a field the source format cannot carry is insufficient evidence, not a failure
                     skip = not_provided(record, required, kind=kind) if not_provided is not None else None
-                    yield skip or new(Outcome, (fail, kind, record["id"], message(record), (), None))
+                    if skip is not None:
+                        yield skip
+                        continue
+                    why = message(record)
+                    # Most values are cleared by their type or first character here, without a call.
+                    suspect = dotted
+                    for k in keys:
+                        if type(v := record.get(k)) is str and v[:1] not in starts:
+                            suspect = True
+                            break
+                    if suspect:
+                        why = self._placeholder_note(why, record)
+                    yield new(Outcome, (fail, kind, record["id"], why, (), None))
             except NotADate as exc:
                 yield new(Outcome, (fail, kind, record["id"], str(exc), (), None))
         if passing:
@@ -267,23 +283,12 @@ class RecordCheck:
             if condition is not None:
                 yield from ((self.kind, f) for f in condition.fields())
 
-    def _said_placeholders(self, message: Callable[[Record], str]) -> Callable[[Record], str]:
+    def _placeholder_note(self, message: str, record: Record) -> str:
         """``message``, followed by the fields ``require`` reads that hold a placeholder, so that the register's
         owner knows what to fix: ``contract C-1 has no owner (`owner` "TBC" is a placeholder)``."""
-        getters = [(f, make_getter(f)) for f in dict.fromkeys(self.require.fields())]
-        placeholder, starts = is_placeholder, VALUE_STARTS
-
-        def said(record: Record) -> str:
-            text = message(record)
-            # Once per failing record: most values are cleared by their type or first character, without a call.
-            held = [
-                missing_words(f, v)
-                for f, get in getters
-                if type(v := get(record)) is str and v[:1] not in starts and placeholder(v)
-            ]
-            return f"{text} ({', '.join(held)})" if held else text
-
-        return said
+        fields = dict.fromkeys(self.require.fields())
+        held = [missing_words(f, v) for f in fields if is_placeholder(v := make_getter(f)(record))]
+        return f"{message} ({', '.join(held)})" if held else message
 
     def _messages(self, env: Env) -> Callable[[Record], str]:
         if self.template is not None:
