@@ -305,3 +305,31 @@ def test_is_missing_is_blank_or_a_placeholder_once_trimmed_and_case_folded_for_a
         assert is_missing(text) is (text.strip().casefold() in PLACEHOLDERS or not text.strip())
 
     agrees()
+
+
+def test_the_rules_and_the_scorecard_agree_on_which_owners_are_missing(tmp_path: Path) -> None:
+    # One check of a register with blank-looking owners: every record COMM-001 fails for its owner is one the
+    # scorecard's coverage counts as missing an owner, and no other.
+    from click.testing import CliRunner
+
+    from capcheck.cli import cli
+
+    owners = ["alice", "TBC", " n/a ", "Unknown", "-", "tbc-team", "To Be Confirmed", "bob"]
+    records = [
+        {"id": f"C-{i}", "title": "t", "supplier": "s", "value": 1, "start_date": "2024-01-01", "status": "active"}
+        | {"owner": owner}
+        for i, owner in enumerate(owners)
+    ]
+    (tmp_path / "supplier-contracts.json").write_text(
+        json.dumps({"kind": "supplier-contracts", "records": records}), encoding="utf-8"
+    )
+    result = CliRunner().invoke(
+        cli, ["check", str(tmp_path), "--as-of", "2026-11-25", "--select", "COMM-001", "-f", "json"]
+    )
+    doc = json.loads(result.stdout)
+    fails = [f for f in doc["findings"] if f["rule_id"] == "COMM-001" and f["status"] == "fail"]
+    assert sorted(f["evidence"]["record_id"] for f in fails) == ["C-1", "C-2", "C-3", "C-4", "C-6"]
+    assert all("is a placeholder" in f["message"] for f in fails)
+    (comm,) = [a for a in doc["scorecard"] if a["area"] == "COMM"]
+    (contracts,) = [c for c in comm["coverage"] if c["kind"] == "supplier-contracts"]
+    assert contracts["missing_fields"]["owner"] == len(fails)
