@@ -250,3 +250,19 @@ def test_an_aggregate_counts_a_placeholder_against_the_limit(tmp_path: Path, com
         "1 of 2 it-assets records match: site is 'leeds'; the limit is at most 0 (1 record undetermined, "
         'counted against the limit: P2: cannot tell whether counted: `site` "?" is a placeholder)'
     )
+
+
+def test_an_undetermined_message_does_not_blame_a_placeholder_the_rule_names(
+    tmp_path: Path, compile_context: CompileContext
+) -> None:
+    # site "unknown" is compared by name (ne: false); only the missing owner leaves the scope unknown
+    rules = NAMED.replace(
+        'where = { field = "site", not_in = ["closed", "unknown"] }',
+        'where = { any = [{ field = "site", ne = "unknown" }, { field = "owner", eq = "estates" }] }',
+    )
+    assert rules != NAMED
+    records = [base("P1", site="unknown"), base("P2", site="unknown", owner="estates"), base("P3", site="TBC")]
+    findings = by_record(run_rules(tmp_path, compile_context, records, rules), "INFRA-925")
+    assert findings["P1"].message == "cannot tell whether in scope: `owner` missing"
+    assert findings["P2"].status is Status.PASS
+    assert findings["P3"].message == 'cannot tell whether in scope: `site` "TBC" is a placeholder, `owner` missing'

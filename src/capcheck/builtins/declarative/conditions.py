@@ -151,8 +151,13 @@ class Condition:
         raise NotImplementedError
 
     def missing_fields(self, record: Record) -> list[str]:
-        """The compared fields this record lacks (absent, null, blank or a placeholder), each once, in order."""
-        return [f for f in dict.fromkeys(self.compared_fields()) if is_missing(make_getter(f)(record))]
+        """The compared fields this record lacks (absent, null, blank or a placeholder the test comparing it does
+        not name), each once, in order."""
+        return list(dict.fromkeys(self.unknown_fields(record)))
+
+    def unknown_fields(self, record: Record) -> Iterator[str]:
+        """The compared fields whose value a test of this condition cannot compare (in order, repeats possible)."""
+        return (f for f in self.compared_fields() if is_missing(make_getter(f)(record)))
 
     def join_kinds(self) -> Iterator[str]:
         """The other evidence kinds the condition reads (``found_in``)."""
@@ -177,7 +182,7 @@ class _FieldTest(Condition):
                     return fast
         get = make_getter(f)
         tests = [(op.bind(operand.resolve(env.options), f, env), op.presence) for op, operand in self.ops]
-        named = self._named(env)  # a placeholder the test compares with is a value here
+        named = self._named(env.options)  # a placeholder the test compares with is a value here
         missing = _missing_but(named) if named else is_missing
         if len(tests) == 1:
             test, presence = tests[0]
@@ -216,13 +221,14 @@ class _FieldTest(Condition):
 
         return all_hold
 
-    def _named(self, env: Env) -> frozenset[str]:
+    def _named(self, options: Mapping[str, Any] | None) -> frozenset[str]:
         """The placeholders (``"unknown"``) this test compares the field with by name (``eq``, ``ne``,
-        ``in``, ``not_in``): the rule says such a word is a value of the field, so it is not missing here."""
+        ``in``, ``not_in``): the rule says such a word is a value of the field, so it is not missing here.
+        ``options`` None: the options' defaults (for a message, where the run's values are not at hand)."""
         named: set[str] = set()
         for op, operand in self.ops:
             if op.name in _NAMING:
-                x = operand.resolve(env.options)
+                x = operand.value if options is None else operand.resolve(options)
                 named.update(v for v in (x if type(x) is tuple else (x,)) if is_placeholder(v))
         return frozenset(named)
 
@@ -242,6 +248,15 @@ class _FieldTest(Condition):
             yield self.field
         for op, operand in self.ops:
             if op.reads == "field":
+                yield operand.value
+
+    def unknown_fields(self, record: Record) -> Iterator[str]:
+        if any(not op.presence for op, _ in self.ops):
+            v = make_getter(self.field)(record)
+            if is_missing(v) and not (type(v) is str and v in self._named(None)):
+                yield self.field
+        for op, operand in self.ops:
+            if op.reads == "field" and is_missing(make_getter(operand.value)(record)):
                 yield operand.value
 
     def join_kinds(self) -> Iterator[str]:
@@ -378,6 +393,10 @@ class _Logical(Condition):
         for c in self.children:
             yield from c.compared_fields()
 
+    def unknown_fields(self, record: Record) -> Iterator[str]:
+        for c in self.children:
+            yield from c.unknown_fields(record)
+
     def join_kinds(self) -> Iterator[str]:
         for c in self.children:
             yield from c.join_kinds()
@@ -413,6 +432,9 @@ class Traced(Condition):
 
     def compared_fields(self) -> Iterator[str]:
         return self.inner.compared_fields()
+
+    def unknown_fields(self, record: Record) -> Iterator[str]:
+        return self.inner.unknown_fields(record)
 
     def join_kinds(self) -> Iterator[str]:
         return self.inner.join_kinds()
