@@ -40,7 +40,7 @@ CONTRACT_MGMT = "https://www.gov.uk/government/publications/the-sourcing-and-con
     tags=["supplier-management", "join"],
     criteria=["govs-topics-1:008-supplier-management", "govs-topics-1:005-governance"],
     options={"statuses": ["active", "pipeline"]},
-    version="1.1.0",
+    version="1.2.0",
 )
 def contract_owner_in_governance(evidence: Any, ctx: RuleContext) -> Iterator[Outcome | PassedRecords]:
     """Join supplier-contracts.owner against governance-register.owner."""

@@ -44,7 +44,7 @@ DQ_FRAMEWORK = "https://www.gov.uk/government/publications/the-government-data-q
     tags=["data", "ownership", "raci", "join"],
     criteria=["caf-4.0:A3.a", "caf-4.0:A1.b", "govs-topics-1:005-data"],
     options={"statuses": ["live"]},
-    version="1.1.0",
+    version="1.2.0",
 )
 def data_owner_in_roles(evidence: Any, ctx: RuleContext) -> Iterator[Outcome]:
     """Join data-products (id, owner) to accountable roles assignments on the product."""

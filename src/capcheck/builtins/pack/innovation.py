@@ -113,6 +113,7 @@ def stage_gates(evidence: Any, ctx: RuleContext) -> Iterator[Outcome]:
     tags=["innovation", "adoption", "join"],
     criteria=["gds-ss-2019:14", "govs-topics-1:005-governance"],
     options={"stages": ["live", "adopted"]},
+    version="1.1.0",
 )
 def adopted_into_live_service(evidence: Any, ctx: RuleContext) -> Iterator[Outcome]:
     """Join innovation-pipeline.target_service to live service-catalogue records."""
