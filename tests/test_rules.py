@@ -333,3 +333,28 @@ def test_the_rules_and_the_scorecard_agree_on_which_owners_are_missing(tmp_path:
     (comm,) = [a for a in doc["scorecard"] if a["area"] == "COMM"]
     (contracts,) = [c for c in comm["coverage"] if c["kind"] == "supplier-contracts"]
     assert contracts["missing_fields"]["owner"] == len(fails)
+
+
+def test_a_registers_own_placeholder_word_joins_the_list_through_a_mapping_value_map(tmp_path: Path) -> None:
+    # docs/writing-rules.md#placeholders: the natural place for an organisation's own words is a [[mapping]]
+    from click.testing import CliRunner
+
+    from capcheck.cli import cli
+
+    record = {"id": "C-1", "title": "A", "supplier": "S", "value": 1, "start_date": "2024-01-01", "status": "active"}
+    (tmp_path / "supplier-contracts.json").write_text(
+        json.dumps({"kind": "supplier-contracts", "records": [record | {"owner": "Awaiting appointment"}]}),
+        encoding="utf-8",
+    )
+    args = ["check", str(tmp_path), "--as-of", "2026-11-25", "--select", "COMM-001", "-f", "json"]
+    before = json.loads(CliRunner().invoke(cli, args).stdout)
+    assert [f["status"] for f in before["findings"]] == []  # a word capcheck does not know is a name
+    (tmp_path / "capcheck.toml").write_text(
+        '[[mapping]]\nfiles = "supplier-contracts.json"\nkind = "supplier-contracts"\n'
+        'values.owner = { "awaiting appointment" = "TBC" }\n',
+        encoding="utf-8",
+    )
+    after = json.loads(CliRunner().invoke(cli, [*args, "--config", str(tmp_path / "capcheck.toml")]).stdout)
+    assert [(f["status"], f["message"]) for f in after["findings"]] == [
+        ("fail", 'contract C-1 (A) with S has no owner (`owner` "TBC" is a placeholder)')
+    ]
