@@ -9,6 +9,7 @@ standard output, so that a large report is never held whole. Reporters are plugi
 from __future__ import annotations
 
 import contextlib
+import io
 import os
 import re
 import stat
@@ -42,6 +43,7 @@ __all__ = [
     "finding_subject",
     "first_sentence",
     "is_stream_path",
+    "render_by",
     "scorecard_rows",
     "stream_atomic",
     "subject_label",
@@ -274,6 +276,10 @@ class ByteStream(Protocol):
         """Write every byte of ``data`` (or raise ``OSError``)."""
 
 
+#: What a streaming reporter's ``write`` is.
+Writer = Callable[[RunResult, RenderOptions, ByteStream], None]
+
+
 @dataclass(frozen=True)
 class Reporter:
     """An output format, chosen with ``--format NAME`` or ``--report NAME=PATH``."""
@@ -286,7 +292,29 @@ class Reporter:
     #: Optional: write the same output as ``render`` returns, UTF-8 encoded, to a byte stream in
     #: pieces (the findings one chunk at a time), so that a large report is never held whole. When
     #: set, the CLI streams the output with it; ``render`` must still work (tests and callers use it).
-    write: Callable[[RunResult, RenderOptions, ByteStream], None] | None = None
+    write: Writer | None = None
+
+
+def render_by(write: Writer) -> Callable[[RunResult, RenderOptions], str]:
+    """The ``render`` of a streaming reporter: what its ``write`` writes, as a string.
+
+    ``render_csv = render_by(write_csv)``; ``Reporter(name=..., render=render_by(write_x), write=write_x)``.
+    The bytes are decoded strictly: a ``write`` that writes anything but UTF-8 fails here, as it would fail
+    every reader of its file."""
+
+    def render(result: RunResult, options: RenderOptions) -> str:
+        out = io.BytesIO()
+        write(result, options, out)
+        return out.getvalue().decode("utf-8")
+
+    # Named as the module binds it (``render_csv = render_by(write_csv)``): importable by that name, so
+    # picklable, and so named in a traceback.
+    name = "render_" + write.__name__.removeprefix("write_")
+    render.__name__ = name
+    render.__qualname__ = name
+    render.__module__ = write.__module__
+    render.__doc__ = f"What :func:`{write.__name__}` writes, as a string (:func:`capcheck.core.reporting.render_by`)."
+    return render
 
 
 #: Bytes gathered before each write to the temporary file.

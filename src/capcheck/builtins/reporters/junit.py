@@ -26,7 +26,6 @@ Evidence values are untrusted: :func:`capcheck.core.escaping.xml.xml_text` revea
 
 from __future__ import annotations
 
-import io
 import re
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -43,6 +42,7 @@ from capcheck.core.reporting import (
     Reporter,
     finding_runs,
     finding_subject,
+    render_by,
     scorecard_rows,
 )
 
@@ -342,11 +342,8 @@ def _system_out(result: RunResult, area: str) -> str:
     )
 
 
-def render_junit(result: RunResult, options: RenderOptions) -> str:
-    """Render the result as JUnit XML (the text :func:`write_junit` writes)."""
-    out = io.BytesIO()
-    write_junit(result, options, out)
-    return out.getvalue().decode("utf-8")
+#: Render the result as JUnit XML (the text :func:`write_junit` writes).
+render_junit = render_by(write_junit)
 
 
 @hookimpl

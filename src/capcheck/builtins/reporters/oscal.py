@@ -32,7 +32,6 @@ hidden characters visibly (:func:`capcheck.core.escaping.controls.reveal`).
 
 from __future__ import annotations
 
-import io
 import json
 import uuid
 from collections.abc import Iterator, Mapping, Sequence
@@ -54,6 +53,7 @@ from capcheck.core.reporting import (
     document_file,
     finding_runs,
     finding_subject,
+    render_by,
     uri_path,
     verdict_word,
 )
@@ -587,11 +587,8 @@ def _encode(document: dict[str, Any]) -> str:
     return json_text(indented(document))
 
 
-def render_oscal(result: RunResult, options: RenderOptions) -> str:
-    """Render the assessment-results document as indented JSON (the text :func:`write_oscal` writes)."""
-    out = io.BytesIO()
-    write_oscal(result, options, out)
-    return out.getvalue().decode("utf-8")
+#: Render the assessment-results document as indented JSON (the text :func:`write_oscal` writes).
+render_oscal = render_by(write_oscal)
 
 
 @hookimpl

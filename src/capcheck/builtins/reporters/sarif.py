@@ -29,7 +29,6 @@ and a lone surrogate (an undecodable byte in a file name) is written as its esca
 
 from __future__ import annotations
 
-import io
 import json
 import re
 from collections import Counter
@@ -50,6 +49,7 @@ from capcheck.core.reporting import (
     document_file,
     finding_runs,
     finding_subject,
+    render_by,
     uri_path,
 )
 
@@ -560,11 +560,8 @@ def _encode(document: dict[str, Any]) -> str:
     return json_text(json.dumps(document, indent=2, ensure_ascii=False, sort_keys=False))
 
 
-def render_sarif(result: RunResult, options: RenderOptions) -> str:
-    """Render the SARIF 2.1.0 log as indented JSON (the text :func:`write_sarif` writes)."""
-    out = io.BytesIO()
-    write_sarif(result, options, out)
-    return out.getvalue().decode("utf-8")
+#: Render the SARIF 2.1.0 log as indented JSON (the text :func:`write_sarif` writes).
+render_sarif = render_by(write_sarif)
 
 
 @hookimpl

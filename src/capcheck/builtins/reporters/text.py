@@ -19,7 +19,6 @@ finding stays on one line; columns are measured with :func:`~capcheck.core.escap
 
 from __future__ import annotations
 
-import io
 import os
 from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
@@ -39,6 +38,7 @@ from capcheck.core.reporting import (
     finding_runs,
     finding_subject,
     first_sentence,
+    render_by,
     verdict_word,
 )
 from capcheck.core.wording import plural
@@ -740,11 +740,8 @@ def write_text(result: RunResult, options: RenderOptions, stream: ByteStream) ->
     put(text.summary())
 
 
-def render_text(result: RunResult, options: RenderOptions) -> str:
-    """Render the report for people (the text :func:`write_text` writes)."""
-    out = io.BytesIO()
-    write_text(result, options, out)
-    return out.getvalue().decode("utf-8")
+#: Render the report for people (the text :func:`write_text` writes).
+render_text = render_by(write_text)
 
 
 @hookimpl
