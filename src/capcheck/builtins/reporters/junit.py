@@ -16,6 +16,8 @@ Valid against both the lenient Jenkins xUnit ``junit-10.xsd`` and the strict Apa
   (TICKET, approved by WHO, expires DATE)">``, ``baselined`` -> ``<skipped message="baselined:
   known failure recorded in FILE">``; the body still says what fails and how to fix it;
 * a failed scorecard gate (``--min-level``) adds a failing testcase ``capcheck.AREA.gate``;
+* the scorecard's notes (what can lift a level without the evidence improving) are in every suite, as
+  ``capcheck.scorecard.note`` properties and ``Note:`` lines of its ``<system-out>``;
 * suite counts (``tests``, ``failures``, ``errors``, ``skipped``) count the testcases written
   (``skipped`` includes the waived and baselined ones; properties ``capcheck.waived`` and
   ``capcheck.baselined`` count those apart).
@@ -31,6 +33,7 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from itertools import islice, pairwise
 
+from capcheck.core.escaping.controls import reveal
 from capcheck.core.escaping.xml import xml_text
 from capcheck.core.hookspecs import hookimpl
 from capcheck.core.models import Finding, RunResult, Status
@@ -329,7 +332,14 @@ def _properties(result: RunResult, area: str) -> list[str]:
         if by_area.get(accepted.value):
             props.append(_property(f"capcheck.{accepted.value}", str(by_area[accepted.value])))
     props.extend(_property(name, value) for name, value in _scorecard_properties(result, area))
+    props.extend(_property("capcheck.scorecard.note", note) for note in _notes(result))
     return props
+
+
+def _notes(result: RunResult) -> tuple[str, ...]:
+    """The scorecard's notes (none without a scorecard): the run's, so every suite carries them, as it
+    carries the run's version and as-of date."""
+    return result.scorecard.notes if result.scorecard is not None else ()
 
 
 def _system_out(result: RunResult, area: str) -> str:
@@ -339,6 +349,8 @@ def _system_out(result: RunResult, area: str) -> str:
         + ", ".join(f"{by_area.get(s.value, 0)} {s.value}" for s in (Status.FAIL, Status.ERROR, Status.SKIP))
         + "".join(f", {by_area[s.value]} {s.value}" for s in _ACCEPTED if by_area.get(s.value))
         + f", {by_area.get(Status.PASS.value, 0)} pass"
+        # The text report's words, a note's own line breaks shown: no note starts a line of its own.
+        + "".join(f"\nNote: {reveal(note)}" for note in _notes(result))
     )
 
 
