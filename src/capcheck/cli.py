@@ -730,8 +730,9 @@ def check(
     code = 2 if failed else result.exit_code
     _result_code(code)
     try:
-        if output is None:
-            emit = functools.partial(_emit, registry, result, fmt, None, markdown_limit, sarif, settings)
+        if output is None:  # written last: its verdict line gives the exit 2 of outputs not written
+            last = {**sarif, "unwritten": tuple(unwritten)} if unwritten else sarif
+            emit = functools.partial(_emit, registry, result, fmt, None, markdown_limit, last, settings)
             attempt(f"--format {fmt}", None, emit)
         elif sys.__stdout__ is not None and not failed:
             # The report went to a file: still say how the run went, unless standard output was closed
@@ -743,7 +744,7 @@ def check(
     finally:  # also when the reader of standard output has gone: the failed files are still named
         if failed:
             _print_error(OutputError(failed))
-            said = f", not the exit {result.exit_code} the report gives" if result.exit_code != 2 else ""
+            said = f", not the checks' exit {result.exit_code}" if result.exit_code != 2 else ""
             click.echo(
                 f"capcheck: INCOMPLETE - {plural(len(unwritten), 'output')} of {len(tried)} not written "
                 f"(the others were written whole): exit 2{said}",

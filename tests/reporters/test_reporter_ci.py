@@ -292,3 +292,18 @@ def test_gitlab_fingerprint_of_a_finding_without_one_hashes_any_message(
         json.loads(render_gitlab(dataclasses.replace(default_result, findings=(plain,)), options))[0]["fingerprint"]
         == expected
     )
+
+
+@pytest.mark.parametrize("fmt", ["github", "azure-devops"])
+def test_the_ci_logs_verdict_gives_the_exit_2_of_outputs_not_written(
+    fmt: str, default_result: RunResult, options: RenderOptions
+) -> None:
+    """A CI log written to standard output after a --report file failed said "(exit 1)" of a run exiting 2."""
+    from capcheck.app.config import Config
+    from capcheck.app.runner import load_registry
+
+    render = load_registry(Config()).reporters[fmt].render
+    assert render(default_result, options).splitlines()[-1].endswith("(exit 1)")
+    last = render(default_result, dataclasses.replace(options, unwritten=("--report sarif",))).splitlines()[-1]
+    assert last.startswith("Result: INCOMPLETE - 1 output not written (--report sarif); the checks: FAILED")
+    assert last.endswith("(exit 2)")

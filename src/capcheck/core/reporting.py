@@ -253,7 +253,12 @@ class RenderOptions:
     (``--min-severity``; errors are always listed); ``limit`` the most failing rules detailed (``--limit``;
     0 for every rule and record); ``width`` the terminal's columns; ``debug`` is ``--debug``: the grouped
     layout then shows a rule error's traceback line by line, each line escaped (without it a newline in a
-    message is shown as a visible character, so that no value can start a line of its own)."""
+    message is shown as a visible character, so that no value can start a line of its own).
+
+    ``unwritten`` names the outputs of the run that could not be written before this one (``--report sarif``;
+    standard output is written last, knowing them): the run exits 2 whatever the checks found, and the reports
+    for people (text, the CI logs) say so in their verdict line. Nothing else reads it: a data format's
+    ``exit_code`` is the checks' own, as in the reports written before the failure."""
 
     color: bool = False
     base_dir: Path | None = None
@@ -267,6 +272,7 @@ class RenderOptions:
     limit: int = DEFAULT_TEXT_LIMIT
     width: int = 100
     debug: bool = False
+    unwritten: tuple[str, ...] = ()
 
 
 class ByteStream(Protocol):

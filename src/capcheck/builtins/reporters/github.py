@@ -84,7 +84,7 @@ def write_github(result: RunResult, options: RenderOptions, stream: ByteStream) 
         while chunk := list(islice(group, _CHUNK)):
             stream.write(("\n".join(chunk) + "\n").encode("utf-8"))
         stream.write(b"::endgroup::\n")
-    stream.write(("\n".join(closing_lines(result)) + "\n").encode("utf-8"))
+    stream.write(("\n".join(closing_lines(result, options.unwritten)) + "\n").encode("utf-8"))
 
 
 #: Render the result as GitHub Actions workflow commands (the text :func:`write_github` writes).
