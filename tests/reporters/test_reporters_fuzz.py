@@ -43,6 +43,7 @@ from capcheck.builtins.reporters.junit import render_junit
 from capcheck.builtins.reporters.markdown import render_markdown
 from capcheck.builtins.reporters.sarif import render_sarif
 from capcheck.builtins.reporters.text import render_text
+from capcheck.core.escaping.controls import INVISIBLE
 from capcheck.core.escaping.csv import FORMULA_START, csv_cell
 from capcheck.core.models import EvidenceFileInfo, EvidenceRef, Finding, RunResult, Severity, Status
 from capcheck.core.reporting import RenderOptions
@@ -67,6 +68,9 @@ _PIECES = [
     "\u202e",
     "\u2028",
     "\u200d",
+    "\u200b",
+    "\ufeff",
+    "\U000e0041",
     "\ud800",
     "\udcff",
     "\ufffe",
@@ -180,12 +184,19 @@ def _result(v: list[str]) -> RunResult:
 
 
 _BIDI = "\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"
+_INVISIBLE = re.compile(f"[{INVISIBLE}]")
 
 
 def _controls(text: str, allowed: str = "\n") -> set[str]:
-    """The raw control, surrogate, separator and bidi characters in ``text`` other than ``allowed``."""
+    """The raw control, surrogate, separator, bidi and invisible characters in ``text`` other than ``allowed``
+    (Markdown's own zero width space after ``@``, which keeps a mention from notifying, is not a value's)."""
     hidden = ("Cc", "Cs", "Zl", "Zp")
-    return {ch for ch in text if ch not in allowed and (unicodedata.category(ch) in hidden or ch in _BIDI)}
+    text = text.replace("@\u200b", "@")
+    return {
+        ch
+        for ch in text
+        if ch not in allowed and (unicodedata.category(ch) in hidden or ch in _BIDI or _INVISIBLE.match(ch))
+    }
 
 
 def _same_lines(render: Callable[[RunResult, RenderOptions], str], v: list[str]) -> tuple[str, int]:
