@@ -68,9 +68,6 @@ _PIECES = [
     "\u202e",
     "\u2028",
     "\u200d",
-    "\u200b",
-    "\ufeff",
-    "\U000e0041",
     "\ud800",
     "\udcff",
     "\ufffe",
@@ -104,6 +101,9 @@ _PIECES = [
     "東京",
     "\U0001f600",
 ]
+#: Invisible characters that disguise a value (a list of its own: the golden files' hostile values take these
+#: after the others, so adding them changed no earlier piece).
+_INVISIBLE_PIECES = ["\u200b", "\ufeff", "\U000e0041"]
 FIXTURES = Path(__file__).parent / "fixtures"
 OPTIONS = RenderOptions(base_dir=Path.cwd())
 
@@ -122,7 +122,9 @@ def _governed() -> RunResult:
     return run_check(request)
 
 
-hostile = st.lists(st.one_of(st.sampled_from(_PIECES), st.characters()), min_size=1, max_size=10).map("".join)
+hostile = st.lists(
+    st.one_of(st.sampled_from([*_PIECES, *_INVISIBLE_PIECES]), st.characters()), min_size=1, max_size=10
+).map("".join)
 values = st.lists(hostile, min_size=8, max_size=8)
 
 
