@@ -260,3 +260,34 @@ def test_a_note_with_a_line_break_starts_no_line(default_result: RunResult, opti
     assert suite is not None
     out = (suite.findtext("system-out") or "").split("\n")
     assert len(out) == 2 and out[1].startswith("Note: first") and "all areas are fine" in out[1]
+
+
+def test_a_10_mb_value_leaves_the_report_readable_by_libxml2(
+    default_result: RunResult, options: RenderOptions, schemas: Path
+) -> None:
+    """libxml2 (lxml; Nokogiri, GitLab's reader) refuses a whole report with one text node or attribute over
+    10,000,000 bytes: one record's 10 MB title in a message left the CI's test view empty. Each value is cut at
+    MAX_VALUE characters, saying how many more; the rest of the body (fingerprint) and the report stay whole;
+    an aggregate finding lists at most MAX_RELATED related records."""
+    from capcheck.builtins.reporters.junit import MAX_RELATED, MAX_VALUE
+
+    etree = pytest.importorskip("lxml.etree", reason="lxml is a test dependency")
+    first = next(f for f in default_result.findings if f.status is Status.FAIL and f.evidence is not None)
+    assert first.evidence is not None
+    big = "A" * (10 * 1024 * 1024)
+    finding = dataclasses.replace(
+        first, message=f"contract ({big}) has no owner", related=(first.evidence,) * (MAX_RELATED + 5)
+    )
+    text = render_junit(dataclasses.replace(default_result, findings=(finding,)), options)
+    doc = etree.fromstring(text.encode("utf-8"))  # no XML_PARSE_HUGE
+    for xsd in ("junit-10.xsd", "JUnit.xsd"):
+        etree.XMLSchema(etree.parse(str(schemas / xsd))).assertValid(doc)
+    (failure,) = doc.iter("failure")
+    more = len(finding.message) - MAX_VALUE
+    cut = f"{finding.message[:MAX_VALUE]}\u2026 ({more:,} more characters: the JSON report has it whole)"
+    assert failure.get("message") == cut
+    body = failure.text.split("\n")
+    assert cut in body and body[-1] == f"Fingerprint: {finding.fingerprint}"
+    related = [line for line in body if line.startswith("Related: ")]
+    assert len(related) == MAX_RELATED + 1 and related[-1] == "Related: 5 more (the JSON report lists them all)"
+    assert len(text) < 2 * 1024 * 1024

@@ -22,6 +22,10 @@ Valid against both the lenient Jenkins xUnit ``junit-10.xsd`` and the strict Apa
   (``skipped`` includes the waived and baselined ones; properties ``capcheck.waived`` and
   ``capcheck.baselined`` count those apart).
 
+Each value (an attribute, a line of a body) is at most ``MAX_VALUE`` characters, cut saying how many more the
+JSON report has, and a body lists at most ``MAX_RELATED`` related records: libxml2, which lxml and Nokogiri
+(GitLab) read with, refuses a whole report holding one text node over 10,000,000 bytes.
+
 Evidence values are untrusted: :func:`capcheck.core.escaping.xml.xml_text` reveals the characters XML
 1.0 cannot carry or discourages (``\\x1b`` -> ``␛``, ``\\r`` -> ``␍``), and ElementTree escapes the rest.
 """
@@ -49,7 +53,7 @@ from capcheck.core.reporting import (
     scorecard_rows,
 )
 
-__all__ = ["render_junit", "write_junit"]
+__all__ = ["MAX_RELATED", "MAX_VALUE", "render_junit", "write_junit"]
 
 _WHITESPACE = re.compile(r"\s+")
 
@@ -86,8 +90,10 @@ def _details(f: Finding) -> str:
             lines.append(f"Pointer: {ev.pointer}")
     if f.group is not None:
         lines.append(f"Group: {f.group}")
-    for rel in f.related:
+    for rel in f.related[:MAX_RELATED]:
         lines.append(f"Related: {rel.kind} {rel.record_id or ''} {rel.location() if rel.file else ''}".rstrip())
+    if len(f.related) > MAX_RELATED:
+        lines.append(f"Related: {len(f.related) - MAX_RELATED:,} more (the JSON report lists them all)")
     if f.status in _ACCEPTED or f.status is Status.FAIL:
         lines.append(f"Remediation: {f.remediation}")
     w = f.waiver
@@ -146,8 +152,26 @@ def _attribute(value: str) -> str:
     return value
 
 
+#: The most characters of one value in the XML (an attribute, a line of a body): libxml2 (lxml, and Nokogiri,
+#: which GitLab's test reports and many CI plugins read with) refuses a whole report holding one text node or
+#: attribute over 10,000,000 bytes ("try XML_PARSE_HUGE"): a single 10 MB message left the dashboard empty.
+#: 100,000 characters escape to at most about 1 MB.
+MAX_VALUE = 100_000
+#: The most related records a finding's body lists (an aggregate rule can relate a whole register).
+MAX_RELATED = 100
+
+
+def _bounded(value: str) -> str:
+    """``value`` cut to :data:`MAX_VALUE` characters, saying how many more the JSON report has."""
+    more = len(value) - MAX_VALUE
+    return value if more <= 0 else f"{value[:MAX_VALUE]}\u2026 ({more:,} more characters: the JSON report has it whole)"
+
+
 def _text(value: str) -> str:
-    """Character data as ElementTree writes it: ``& < >`` as references."""
+    """Character data as ElementTree writes it: ``& < >`` as references; each line at most :data:`MAX_VALUE`
+    characters."""
+    if len(value) > MAX_VALUE:  # rare: one length check for the usual value
+        value = "\n".join(_bounded(line) for line in value.split("\n"))
     if "&" in value:
         value = value.replace("&", "&amp;")
     if "<" in value:
