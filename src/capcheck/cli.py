@@ -725,7 +725,7 @@ def check(
     for option, name, path in files:
         attempt(option, path, functools.partial(_emit, registry, result, name, path, markdown_limit, sarif, settings))
     if step_summary:
-        summary = _render_options(output, markdown_limit, sarif, settings)
+        summary = _render_options(output, markdown_limit, {**sarif, "unwritten": tuple(unwritten)}, settings)
         attempt("the job summary", None, functools.partial(append_step_summary, result, summary))
     code = 2 if failed else result.exit_code
     _result_code(code)
