@@ -43,6 +43,38 @@ def test_reveal_keeps_what_it_is_told_and_ordinary_text() -> None:
     assert reveal("Zoë 東京 \u00a0 ✓") == "Zoë 東京 \u00a0 ✓"
 
 
+#: Invisible characters that disguise a value: a record id ``CON-\ufeff001`` looked like ``CON-001`` in the HTML,
+#: Markdown, CSV, XML and JSON reports (the terminal showed it).
+_DISGUISE = ["\u180e", "\u200b", "\u2060", "\u2064", "\u206a", "\u206f", "\ufeff", "\ufff9", "\U000e0001", "\U000e0041"]
+#: Format characters that are text: joiners some scripts and emoji need, the soft hyphen, a variation selector.
+_TEXT = ["\u200c", "\u200d", "\u00ad", "\ufe0f"]
+
+
+@pytest.mark.parametrize("ch", _DISGUISE)
+def test_invisible_characters_are_shown_in_every_format(ch: str) -> None:
+    import json
+
+    from capcheck.core.escaping.json import json_text
+
+    value = f"CON-{ch}001"
+    shown = f"CON-{visible(ch)}001"
+    assert reveal(value) == shown
+    assert esc(value) == shown
+    assert xml_text(value) == shown
+    assert csv_cell(value) == shown
+    assert md_escape(value) == shown.replace("\\", "\\\\")
+    assert terminal(value) == shown  # the terminal always showed them: now every format agrees
+    encoded = json_text(json.dumps({"id": value}, ensure_ascii=False))
+    assert encoded.isascii()  # nothing raw
+    assert json.loads(encoded) == {"id": value}  # the same data: an astral one as its surrogate pair
+
+
+@pytest.mark.parametrize("ch", _TEXT)
+def test_format_characters_that_are_text_are_kept(ch: str) -> None:
+    value = f"a{ch}b"
+    assert reveal(value) == value and esc(value) == value and xml_text(value) == value
+
+
 # --- terminal -------------------------------------------------------------------------------------
 
 

@@ -223,3 +223,16 @@ def test_the_examples_facts_cross_a_process_boundary_and_score_as_the_run_does()
         collected=collected,
     )
     assert card.blocks() == result.scorecard.blocks()
+
+
+@pytest.mark.parametrize(
+    "value", ["   to be confirmed   ", "  ", "\t", " TBC ", "n/a", "TBC Smith", "alice", "", 0, False]
+)
+def test_a_field_is_missing_for_the_scorecard_exactly_when_it_is_for_the_rules(value: object) -> None:
+    """One definition of missing (core.rules.is_missing): a padded placeholder or blank text was usable here."""
+    from capcheck.core.rules import PLACEHOLDERS, is_missing
+
+    records = [{"id": "R1", "owner": value}]
+    asked = FactsAsked({"roles": KindAsk(fields=(("owner",),))}, placeholders=PLACEHOLDERS)
+    usable = kind_facts("roles", records, asked).coverage(("owner",)).usable
+    assert usable == (0 if is_missing(value) or value == "" else 1)

@@ -131,3 +131,51 @@ def test_judged_records_make_it_a_pass_and_failures_still_fail() -> None:
     assert verdict_word(judged) == "PASSED"
     failing = _check([EVIDENCE])  # 24 failures at or above low, beside 62 skips
     assert failing.exit_code == 1 and verdict_word(failing) == "FAILED"
+
+
+def test_render_by_is_what_write_writes_named_as_bound() -> None:
+    """One helper for every streaming reporter's ``render`` (each built-in reporter repeated a BytesIO wrapper):
+    the text is the written bytes decoded, the function is importable by the name its module binds (so it
+    pickles, as a worker process's result would need), and bytes that are not UTF-8 fail, not pass."""
+    import importlib
+    import pickle
+
+    from capcheck.app.config import Config
+    from capcheck.app.runner import load_registry
+    from capcheck.core.reporting import ByteStream, render_by
+
+    result = _governed()
+    options = RenderOptions()
+    streaming = [r for r in load_registry(Config()).reporters.values() if r.write is not None]
+    assert len(streaming) >= 10
+    for reporter in streaming:
+        assert reporter.write is not None
+        out: list[bytes] = []
+        reporter.write(result, options, _Collect(out))
+        assert reporter.render(result, options) == b"".join(out).decode("utf-8"), reporter.name
+        module = importlib.import_module(reporter.render.__module__)
+        assert getattr(module, reporter.render.__qualname__) is reporter.render, reporter.name
+    from capcheck.builtins.reporters.csv import render_csv
+
+    assert pickle.loads(pickle.dumps(render_csv)) is render_csv
+
+    def write_latin1(result: RunResult, options: RenderOptions, stream: ByteStream) -> None:
+        stream.write("caf\u00e9".encode("latin-1"))
+
+    render = render_by(write_latin1)
+    assert render.__name__ == "render_latin1"
+    try:
+        render(result, options)
+    except UnicodeDecodeError:
+        pass
+    else:  # pragma: no cover - the assertion's message
+        raise AssertionError("a write of Latin-1 bytes was rendered")
+
+
+class _Collect:
+    def __init__(self, parts: list[bytes]) -> None:
+        self.parts = parts
+
+    def write(self, data: bytes, /) -> int:
+        self.parts.append(data)
+        return len(data)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 
 from capcheck.app.config import Config
@@ -76,3 +77,47 @@ def test_only_pages_the_reference_wrote_are_removed_as_stale(tmp_path: Path) -> 
     assert (out / "COMM-999.md").read_text() == "notes about a rule we plan\n"
     assert not (out / "OLD-001.md").exists()
     assert runner.invoke(cli, ["rules", "docs", "--output", str(out), "--check"]).exit_code == 0
+
+
+def test_select_and_ignore_document_only_the_chosen_rules(tmp_path: Path) -> None:
+    """`rules docs` had no --select/--ignore (every other rule command takes a selection): a plugin author could
+    not generate the reference of their own rules alone. The chosen rules' pages and an index of them (saying
+    what chose them) are written; --check compares the same selection; a page of a rule left out is kept."""
+    registry = load_registry(Config())
+    comm = sorted(rid for rid, r in registry.rules.items() if r.meta.area == "COMM")
+    assert len(comm) > 2
+    runner = CliRunner()
+    out = tmp_path / "rules"
+    argv = ["rules", "docs", "--output", str(out), "--select", "COMM", "--ignore", comm[0]]
+    result = runner.invoke(cli, argv)
+    assert result.exit_code == 0, result.output
+    assert sorted(p.name for p in out.iterdir()) == sorted(["index.md", *(f"{rid}.md" for rid in comm[1:])])
+    index = (out / "index.md").read_text()
+    assert (
+        f"{len(comm) - 1} rules in 1 capability area. The rules chosen by `--select COMM --ignore {comm[0]}`" in index
+    )
+    assert "## COMM: " in index and "## INFRA: " not in index and f"[{comm[0]}]" not in index
+    assert (out / f"{comm[1]}.md").read_text() == render_rule(registry.rules[comm[1]], registry)
+    assert runner.invoke(cli, [*argv, "--check"]).exit_code == 0
+    assert runner.invoke(cli, ["rules", "docs", "--output", str(out), "--check"]).exit_code == 1  # the whole set
+    # Every page, then a selection: the pages of the rules left out are kept, never removed as stale.
+    assert runner.invoke(cli, ["rules", "docs", "--output", str(out)]).exit_code == 0
+    assert runner.invoke(cli, [*argv]).exit_code == 0
+    assert len(list(out.glob("*.md"))) == len(registry.rules) + 1
+    assert runner.invoke(cli, [*argv, "--check"]).exit_code == 0
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["--select", "COMX"], "--select: unknown rule id, area or tag 'COMX' (did you mean 'COMM'?)"),
+        (["--ignore", "INFRA-999"], "--ignore: unknown rule id, area or tag 'INFRA-999'"),
+        (["--select", "COMM", "--ignore", "COMM"], "no rules left to run"),
+    ],
+)
+def test_a_bad_selection_is_a_usage_error_and_writes_nothing(tmp_path: Path, argv: list[str], message: str) -> None:
+    out = tmp_path / "rules"
+    result = CliRunner().invoke(cli, ["rules", "docs", "--output", str(out), *argv])
+    assert result.exit_code == 2
+    assert message in result.output
+    assert not out.exists()

@@ -199,12 +199,54 @@ def test_an_area_selector_is_not_a_prefix_of_a_longer_area() -> None:
 
 @pytest.mark.parametrize(
     ("value", "missing"),
-    [(None, True), ("", True), ("  \t\n", True), ("x", False), (" x ", False), (0, False), (False, False), ([], False)],
+    [
+        *[(None, True), ("", True), ("  \t\n", True), ("x", False), (" x ", False), (0, False), (False, False)],
+        ([], False),
+        # placeholders: any case, spaces around them aside, however many; never a word inside a value
+        *[("TBC", True), (" n/a ", True), ("Unknown", True), ("-", True), ("To Be Confirmed", True)],
+        *[(" " * 30 + "tbd", True), ("tbd" + "\t" * 30, True), ("TBC Smith", False), ("tbc-team", False)],
+        *[("unknownx", False), ("x" * 40, False), ("n / a", False)],
+    ],
 )
 def test_is_missing(value: Any, missing: bool) -> None:
-    from capcheck.core.rules import is_missing
+    from capcheck.core.rules import is_missing, is_placeholder
 
     assert is_missing(value) is missing
+    # a placeholder is a missing value that is not absent or blank
+    assert is_placeholder(value) is (missing and value is not None and str(value).strip() != "")
+
+
+def test_the_placeholders_are_one_list_the_scorecard_reads_too() -> None:
+    import tomllib
+
+    from capcheck.assessment.sufficiency import bundled_scorecard_data
+    from capcheck.core.resources import data_dir
+    from capcheck.core.rules import PLACEHOLDERS, PLACEHOLDERS_FILE
+
+    with (data_dir("rules") / PLACEHOLDERS_FILE).open("rb") as fh:
+        listed = tomllib.load(fh)["values"]
+    assert {v.strip().casefold() for v in listed} == PLACEHOLDERS
+    assert {"tbc", "n/a", "unknown", "-"} <= PLACEHOLDERS
+    assert bundled_scorecard_data().placeholders == PLACEHOLDERS
+    with (data_dir("rules") / "scorecard" / "areas.toml").open("rb") as fh:
+        assert "placeholders" not in tomllib.load(fh)  # no second list to drift
+
+
+def test_missing_and_undetermined_say_which_field_holds_a_placeholder() -> None:
+    from capcheck.core.models import Status
+
+    meta = make("INFRA-004", severity="critical").meta
+    ctx = RuleContext(meta, evidence=EvidenceSet([], {}), as_of=date(2026, 11, 25), options={})  # records of no file
+    record = {"id": "A-1", "status": "TBC", "owner": " n/a ", "hosting": "", "contact": {"email": "Unknown"}}
+    gap = ctx.missing(record, "status", "owner", "hosting", "contact.email", "id")
+    assert gap == ["status", "owner", "hosting", "contact.email"]
+    assert ctx.undetermined(record, gap) == Outcome(
+        Status.FAIL,
+        "it-assets",
+        "A-1",
+        'cannot tell whether in scope: `status` "TBC" is a placeholder, `owner` " n/a " is a placeholder, '
+        '`hosting` blank, `contact.email` "Unknown" is a placeholder',
+    )
 
 
 def test_missing_and_undetermined_name_the_fields_a_record_lacks() -> None:
@@ -242,3 +284,77 @@ def test_outcome_constructors_build_whole_outcomes() -> None:
     failed = ctx.failed(record, "why", related=iter([("k", "B-2")]))
     assert failed == Outcome(Status.FAIL, "it-assets", "A-1", "why", (("k", "B-2"),))
     assert type(failed) is Outcome and failed.group is None and failed.related == (("k", "B-2"),)
+
+
+def test_is_missing_is_blank_or_a_placeholder_once_trimmed_and_case_folded_for_any_text() -> None:
+    # the first-character screen (VALUE_STARTS) must never clear a missing value: checked against the definition
+    from hypothesis import given
+    from hypothesis import strategies as st
+
+    from capcheck.core.rules import PLACEHOLDERS, is_missing
+
+    padded = st.builds(
+        lambda pad, word, case: pad + (word.upper() if case else word) + pad,
+        st.sampled_from(["", " ", "\t", "\u00a0", "  \n"]),
+        st.sampled_from(sorted(PLACEHOLDERS)),
+        st.booleans(),
+    )
+
+    @given(st.one_of(st.text(max_size=20), padded))
+    def agrees(text: str) -> None:
+        assert is_missing(text) is (text.strip().casefold() in PLACEHOLDERS or not text.strip())
+
+    agrees()
+
+
+def test_the_rules_and_the_scorecard_agree_on_which_owners_are_missing(tmp_path: Path) -> None:
+    # One check of a register with blank-looking owners: every record COMM-001 fails for its owner is one the
+    # scorecard's coverage counts as missing an owner, and no other.
+    from click.testing import CliRunner
+
+    from capcheck.cli import cli
+
+    owners = ["alice", "TBC", " n/a ", "Unknown", "-", "tbc-team", "To Be Confirmed", "bob"]
+    records = [
+        {"id": f"C-{i}", "title": "t", "supplier": "s", "value": 1, "start_date": "2024-01-01", "status": "active"}
+        | {"owner": owner}
+        for i, owner in enumerate(owners)
+    ]
+    (tmp_path / "supplier-contracts.json").write_text(
+        json.dumps({"kind": "supplier-contracts", "records": records}), encoding="utf-8"
+    )
+    result = CliRunner().invoke(
+        cli, ["check", str(tmp_path), "--as-of", "2026-11-25", "--select", "COMM-001", "-f", "json"]
+    )
+    doc = json.loads(result.stdout)
+    fails = [f for f in doc["findings"] if f["rule_id"] == "COMM-001" and f["status"] == "fail"]
+    assert sorted(f["evidence"]["record_id"] for f in fails) == ["C-1", "C-2", "C-3", "C-4", "C-6"]
+    assert all("is a placeholder" in f["message"] for f in fails)
+    (comm,) = [a for a in doc["scorecard"] if a["area"] == "COMM"]
+    (contracts,) = [c for c in comm["coverage"] if c["kind"] == "supplier-contracts"]
+    assert contracts["missing_fields"]["owner"] == len(fails)
+
+
+def test_a_registers_own_placeholder_word_joins_the_list_through_a_mapping_value_map(tmp_path: Path) -> None:
+    # docs/writing-rules.md#placeholders: the natural place for an organisation's own words is a [[mapping]]
+    from click.testing import CliRunner
+
+    from capcheck.cli import cli
+
+    record = {"id": "C-1", "title": "A", "supplier": "S", "value": 1, "start_date": "2024-01-01", "status": "active"}
+    (tmp_path / "supplier-contracts.json").write_text(
+        json.dumps({"kind": "supplier-contracts", "records": [record | {"owner": "Awaiting appointment"}]}),
+        encoding="utf-8",
+    )
+    args = ["check", str(tmp_path), "--as-of", "2026-11-25", "--select", "COMM-001", "-f", "json"]
+    before = json.loads(CliRunner().invoke(cli, args).stdout)
+    assert [f["status"] for f in before["findings"]] == []  # a word capcheck does not know is a name
+    (tmp_path / "capcheck.toml").write_text(
+        '[[mapping]]\nfiles = "supplier-contracts.json"\nkind = "supplier-contracts"\n'
+        'values.owner = { "awaiting appointment" = "TBC" }\n',
+        encoding="utf-8",
+    )
+    after = json.loads(CliRunner().invoke(cli, [*args, "--config", str(tmp_path / "capcheck.toml")]).stdout)
+    assert [(f["status"], f["message"]) for f in after["findings"]] == [
+        ("fail", 'contract C-1 (A) with S has no owner (`owner` "TBC" is a placeholder)')
+    ]

@@ -128,6 +128,9 @@ FULL = {"supplier-contracts": _records(100), "organisation": [_org(**{"supplier-
         ("medium", {"pass": 99, "fail": 1}, CS.PARTIALLY_ACHIEVED),
         ("low", {"baselined": 1}, CS.PARTIALLY_ACHIEVED),
         ("high", {"pass": 3}, CS.ACHIEVED),
+        # a group or record it could not judge beside the passes: met for part of what it covers only
+        ("medium", {"pass": 9, "skip": 1}, CS.PARTIALLY_ACHIEVED),
+        ("high", {"pass": 9, "skip": 1, "fail": 1}, CS.NOT_ACHIEVED),
         ("high", {"pass": 3, "error": 1}, CS.NOT_ASSESSED),
         ("high", {"skip": 2}, None),
     ],

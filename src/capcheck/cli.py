@@ -752,13 +752,14 @@ def check(
     for option, name, path in files:
         attempt(option, path, functools.partial(_emit, registry, result, name, path, markdown_limit, sarif, settings))
     if step_summary:
-        summary = _render_options(output, markdown_limit, sarif, settings)
+        summary = _render_options(output, markdown_limit, {**sarif, "unwritten": tuple(unwritten)}, settings)
         attempt("the job summary", None, functools.partial(append_step_summary, result, summary))
     code = 2 if failed else result.exit_code
     _result_code(code)
     try:
-        if output is None:
-            emit = functools.partial(_emit, registry, result, fmt, None, markdown_limit, sarif, settings)
+        if output is None:  # written last: its verdict line gives the exit 2 of outputs not written
+            last = {**sarif, "unwritten": tuple(unwritten)} if unwritten else sarif
+            emit = functools.partial(_emit, registry, result, fmt, None, markdown_limit, last, settings)
             attempt(f"--format {fmt}", None, emit)
         elif sys.__stdout__ is not None and not failed:
             # The report went to a file: still say how the run went, unless standard output was closed
@@ -770,7 +771,7 @@ def check(
     finally:  # also when the reader of standard output has gone: the failed files are still named
         if failed:
             _print_error(OutputError(failed))
-            said = f", not the exit {result.exit_code} the report gives" if result.exit_code != 2 else ""
+            said = f", not the checks' exit {result.exit_code}" if result.exit_code != 2 else ""
             click.echo(
                 f"capcheck: INCOMPLETE - {plural(len(unwritten), 'output')} of {len(tried)} not written "
                 f"(the others were written whole): exit 2{said}",
@@ -1315,6 +1316,8 @@ def rules_list(
     help="The directory to write the rule reference into.",
 )
 @click.option("--check", is_flag=True, help="Write nothing; exit 1 if the docs there are stale.")
+@click.option("--select", multiple=True, metavar="X", help="Document only these rule ids, prefixes, areas or tags.")
+@click.option("--ignore", multiple=True, metavar="X", help="Leave out these rule ids, prefixes, areas or tags.")
 @rules_plugins_options
 @config_option
 @debug_option
@@ -1322,6 +1325,8 @@ def rules_list(
 def rules_docs(
     output: Path,
     check: bool,
+    select: tuple[str, ...],
+    ignore: tuple[str, ...],
     rule_paths: tuple[Path, ...],
     plugins: tuple[str, ...],
     config_path: Path | None,
@@ -1329,27 +1334,20 @@ def rules_docs(
 ) -> None:
     """Generate the rule reference (one Markdown page per rule, and an index) from rule metadata."""
     from capcheck.app.outputs import inputs_of, refuse_overwriting_inputs
-    from capcheck.app.ruledocs import generated_pages, rule_doc_files, rule_doc_targets, write_rule_docs
+    from capcheck.app.ruledocs import chosen_rules, rule_doc_files, rule_doc_targets, stale_pages, write_rule_docs
 
     config = _load_config(config_path)
     registry = _registry(config, rule_paths, plugins)
+    files = rule_doc_files(registry, *chosen_rules(registry, select, ignore))
     if check:
-        files = rule_doc_files(registry)
-        present = {p.name for p in generated_pages(output)}
-        stale = sorted(
-            name
-            for name, text in files.items()
-            if not (output / name).is_file() or (output / name).read_text(encoding="utf-8") != text
-        )
-        stale += sorted(present - set(files))
+        stale = stale_pages(registry, output, files)
         if stale:
             click.echo(f"{plural(len(stale), 'stale rule doc file')} in {output}: {', '.join(stale[:10])}", err=True)
             click.echo("run 'capcheck rules docs' and commit the result", err=True)
             sys.exit(1)
         click.echo(f"rule docs in {output} are up to date ({plural(len(files), 'file')})")
         return
-    files = rule_doc_files(registry)
-    targets = [("--output", path) for path in rule_doc_targets(files, output)]
+    targets = [("--output", path) for path in rule_doc_targets(registry, files, output)]
     refuse_overwriting_inputs(targets, inputs_of(registry, config, []))
     try:
         changed = write_rule_docs(registry, output, files)
@@ -1357,7 +1355,7 @@ def rules_docs(
         from capcheck.core.process import output_error
 
         raise output_error(Path(exc.filename).as_posix() if exc.filename else output.as_posix(), exc) from None
-    click.echo(f"wrote {plural(len(changed), 'changed file')} to {output} ({plural(len(registry.rules), 'rule')})")
+    click.echo(f"wrote {plural(len(changed), 'changed file')} to {output} ({plural(len(files) - 1, 'rule')})")
 
 
 def _wrap(text: str) -> str:

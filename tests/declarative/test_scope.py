@@ -184,3 +184,85 @@ def test_with_every_scope_field_present_nothing_is_undetermined(compile_context:
     evidence = load_fixture_evidence(compile_context)
     findings = run(compile_fixture(compile_context, "assets.toml"), evidence)
     assert not [f for f in findings if f.message.startswith("cannot tell")]
+
+
+# ---------------------------------------------------------------------------------------------
+# Placeholders ("TBC", "n/a", "unknown" ...: rules/reference-data/placeholders.toml) are missing values
+# ---------------------------------------------------------------------------------------------
+
+NAMED = """
+[[rule]]
+id = "INFRA-925"
+title = "Assets at an open site are named"
+area = "INFRA"
+severity = "medium"
+kind = "it-assets"
+description = "d"
+rationale = "r"
+remediation = "m"
+where = { field = "site", not_in = ["closed", "unknown"] }
+require = { field = "name", exists = true }
+"""
+
+
+def test_a_placeholder_in_a_scope_field_is_undetermined_and_named(
+    tmp_path: Path, compile_context: CompileContext
+) -> None:
+    records = [base("P1", site="TBC"), base("P2", site=" N/A "), base("P3", site="tbc-annex")]
+    findings = by_record(run_rules(tmp_path, compile_context, records), "INFRA-924")
+    assert findings["P1"].message == 'cannot tell whether in scope: `site` "TBC" is a placeholder'
+    assert findings["P2"].message == 'cannot tell whether in scope: `site` " N/A " is a placeholder'
+    assert findings["P3"].status is Status.PASS  # a value holding a placeholder word is a value
+
+
+def test_a_placeholder_the_rule_names_is_a_value_of_the_field(tmp_path: Path, compile_context: CompileContext) -> None:
+    # "unknown" is a site state this rule names: such a site is decidedly out of scope; "TBC" is still unknown
+    records = [base("P1", site="unknown"), base("P2", site="TBC"), base("P3", site="leeds")]
+    findings = by_record(run_rules(tmp_path, compile_context, records, NAMED), "INFRA-925")
+    assert "P1" not in findings
+    assert findings["P2"].message == 'cannot tell whether in scope: `site` "TBC" is a placeholder'
+    assert findings["P3"].status is Status.PASS
+
+
+def test_a_required_field_holding_a_placeholder_fails_saying_so(
+    tmp_path: Path, compile_context: CompileContext
+) -> None:
+    # INFRA-922 requires an owner (exists = true): "TBC" is none, and the default message says it is a placeholder
+    records = [
+        base("P1", status="in-service", end_of_life="2030-01-01", owner="TBC"),
+        base("P2", status="in-service", end_of_life="2030-01-01", owner="Tbc Ltd"),
+    ]
+    findings = by_record(run_rules(tmp_path, compile_context, records), "INFRA-922")
+    assert findings["P1"].status is Status.FAIL
+    assert findings["P1"].message == (
+        "requirement not met: owner is present (found owner: 'TBC') (`owner` \"TBC\" is a placeholder)"
+    )
+    assert findings["P2"].status is Status.PASS
+
+
+def test_an_aggregate_counts_a_placeholder_against_the_limit(tmp_path: Path, compile_context: CompileContext) -> None:
+    # deployment is an enum the schema checks: a placeholder in it never loads, so count on a free field
+    rules = RULES.replace('count = { field = "deployment", eq = "manual" }', 'count = { field = "site", eq = "leeds" }')
+    records = [base("P1", status="in-service", site="york"), base("P2", status="in-service", site="?")]
+    findings = by_record(run_rules(tmp_path, compile_context, records, rules), "INFRA-923")
+    assert findings["all"].status is Status.FAIL
+    assert findings["all"].message == (
+        "1 of 2 it-assets records match: site is 'leeds'; the limit is at most 0 (1 record undetermined, "
+        'counted against the limit: P2: cannot tell whether counted: `site` "?" is a placeholder)'
+    )
+
+
+def test_an_undetermined_message_does_not_blame_a_placeholder_the_rule_names(
+    tmp_path: Path, compile_context: CompileContext
+) -> None:
+    # site "unknown" is compared by name (ne: false); only the missing owner leaves the scope unknown
+    rules = NAMED.replace(
+        'where = { field = "site", not_in = ["closed", "unknown"] }',
+        'where = { any = [{ field = "site", ne = "unknown" }, { field = "owner", eq = "estates" }] }',
+    )
+    assert rules != NAMED
+    records = [base("P1", site="unknown"), base("P2", site="unknown", owner="estates"), base("P3", site="TBC")]
+    findings = by_record(run_rules(tmp_path, compile_context, records, rules), "INFRA-925")
+    assert findings["P1"].message == "cannot tell whether in scope: `owner` missing"
+    assert findings["P2"].status is Status.PASS
+    assert findings["P3"].message == 'cannot tell whether in scope: `site` "TBC" is a placeholder, `owner` missing'

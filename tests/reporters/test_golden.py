@@ -26,6 +26,7 @@ from typing import Any
 
 import pytest
 from test_reporter_ci import _PIECES as CI_PIECES
+from test_reporters_fuzz import _INVISIBLE_PIECES as INVISIBLE_PIECES
 from test_reporters_fuzz import _PIECES as FUZZ_PIECES
 from test_reporters_fuzz import _result as hostile_result
 from test_streaming import _lazy
@@ -122,9 +123,10 @@ def _empty(request: pytest.FixtureRequest) -> RunResult:
 
 
 #: Eight values holding every hostile piece the property tests mix (terminal, CI, Markdown, HTML, XML,
-#: CSV, bidi, lone surrogates), a few of each per value, in a fixed order; the second (a finding's file, a
-#: loader note, a fixed baseline entry's record) has the NUL and the lone surrogate no file system takes.
-_PIECES = [*FUZZ_PIECES, *CI_PIECES]
+#: CSV, bidi, invisible characters, lone surrogates), a few of each per value, in a fixed order; the second (a
+#: finding's file, a loader note, a fixed baseline entry's record) has the NUL and the lone surrogate no file
+#: system takes.
+_PIECES = [*FUZZ_PIECES, *CI_PIECES, *INVISIBLE_PIECES]
 HOSTILE = ["".join(_PIECES[(i + 6) % 8 :: 8]) for i in range(8)]
 
 

@@ -292,3 +292,35 @@ def test_gitlab_fingerprint_of_a_finding_without_one_hashes_any_message(
         json.loads(render_gitlab(dataclasses.replace(default_result, findings=(plain,)), options))[0]["fingerprint"]
         == expected
     )
+
+
+@pytest.mark.parametrize("fmt", ["github", "azure-devops"])
+def test_the_ci_logs_verdict_gives_the_exit_2_of_outputs_not_written(
+    fmt: str, default_result: RunResult, options: RenderOptions
+) -> None:
+    """A CI log written to standard output after a --report file failed said "(exit 1)" of a run exiting 2."""
+    from capcheck.app.config import Config
+    from capcheck.app.runner import load_registry
+
+    render = load_registry(Config()).reporters[fmt].render
+    assert render(default_result, options).splitlines()[-1].endswith("(exit 1)")
+    last = render(default_result, dataclasses.replace(options, unwritten=("--report sarif",))).splitlines()[-1]
+    assert last.startswith("Result: INCOMPLETE - 1 output not written (--report sarif); the checks: FAILED")
+    assert last.endswith("(exit 2)")
+
+
+def test_a_report_not_written_makes_the_job_summary_and_log_say_exit_2(run_cli: Any, workdir: Path) -> None:
+    """The job summary and the log, written after the --report files, said "FAILED ... (exit 1)" of a run that
+    exits 2 because a report could not be written; they now give the run's exit, the checks' verdict after it."""
+    evidence = Path(__file__).parent / "fixtures" / "evidence"
+    env = {"GITHUB_STEP_SUMMARY": str(workdir / "summary.md")}
+    argv = ["check", str(evidence), "--as-of", "2026-11-25", "-f", "github", "--report", "sarif=missing/x.sarif"]
+    result = run_cli(*argv, env=env)
+    assert result.exit_code == 2
+    summary = (workdir / "summary.md").read_text().splitlines()
+    assert summary[0] == "## \u26a0\ufe0f capcheck: INCOMPLETE"
+    assert summary[2].startswith(
+        "1 output not written (--report sarif); the checks: FAILED, failures at or above **low** (exit 2)."
+    )
+    assert result.stdout.splitlines()[-1].startswith("Result: INCOMPLETE - 1 output not written (--report sarif)")
+    assert "(exit 1)" not in result.stdout

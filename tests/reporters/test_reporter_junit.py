@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from capcheck.builtins.reporters.junit import render_junit
+from capcheck.core.escaping.controls import reveal
 from capcheck.core.models import RunResult, Status
 from capcheck.core.reporting import RenderOptions
 
@@ -17,7 +18,9 @@ xmlschema = pytest.importorskip("xmlschema", reason="xmlschema is a test depende
 
 
 @pytest.mark.parametrize("xsd", ["junit-10.xsd", "JUnit.xsd"])
-@pytest.mark.parametrize("which", ["full_result", "default_result", "empty_result", "governed_result"])
+@pytest.mark.parametrize(
+    "which", ["full_result", "default_result", "empty_result", "governed_result", "scorecard_result"]
+)
 def test_valid_against_both_schemas(
     xsd: str, which: str, request: pytest.FixtureRequest, options: RenderOptions, schemas: Path
 ) -> None:
@@ -114,7 +117,7 @@ def test_property_names_are_the_documented_ones(scorecard_result: RunResult, opt
     assert props["capcheck.rules"] == " ".join(sorted(r.id for r in scorecard_result.rules if r.area == "COMM"))
     assert props["capcheck.scorecard.level"] and props["capcheck.scorecard.status"]
     documented = {"version", "as_of", "fail_on", "area", "rules", "passed", "passed_not_listed", "waived", "baselined"}
-    scorecard = {"level", "name", "status", "basis", "cap"}
+    scorecard = {"level", "name", "status", "basis", "cap", "note"}
     for name in props:
         assert name.removeprefix("capcheck.") in documented or name.removeprefix("capcheck.scorecard.") in scorecard
 
@@ -227,3 +230,64 @@ def test_test_names_read_on_their_own_and_groups_are_named_by_their_label(
         assert name.startswith(f"{rule_id} {titles.get(rule_id, '')}: "), name
     assert f"{whole.rule_id} {whole.title}: all {whole.evidence.kind} records" in names
     assert not any(name.endswith(": all") for name in names)
+
+
+def test_every_suite_carries_the_scorecards_notes(
+    scorecard_result: RunResult, options: RenderOptions, schemas: Path
+) -> None:
+    """A CI dashboard showing only the JUnit report missed the scorecard's notes (what can lift a level without
+    the evidence improving): every suite carries them, as it carries the run's version, as properties and as
+    ``Note:`` lines of its output in the text report's words, hidden characters shown, never a line of their own."""
+    assert scorecard_result.scorecard is not None
+    notes = scorecard_result.scorecard.notes
+    text = render_junit(scorecard_result, options)
+    for xsd in ("junit-10.xsd", "JUnit.xsd"):
+        xmlschema.XMLSchema(str(schemas / xsd)).validate(text)
+    suites = ET.fromstring(text).findall("testsuite")
+    assert suites
+    for suite in suites:
+        said = [p.get("value") for p in suite.iter("property") if p.get("name") == "capcheck.scorecard.note"]
+        assert said == [reveal(n) for n in notes]
+        out = (suite.findtext("system-out") or "").split("\n")
+        assert out[1:] == [f"Note: {reveal(n)}" for n in notes]
+    assert "\x1b" not in text and "<script>" not in text
+
+
+def test_a_note_with_a_line_break_starts_no_line(default_result: RunResult, options: RenderOptions) -> None:
+    assert default_result.scorecard is not None
+    card = dataclasses.replace(default_result.scorecard, notes=("first\nNote: all areas are fine",))
+    suite = ET.fromstring(render_junit(dataclasses.replace(default_result, scorecard=card), options)).find("testsuite")
+    assert suite is not None
+    out = (suite.findtext("system-out") or "").split("\n")
+    assert len(out) == 2 and out[1].startswith("Note: first") and "all areas are fine" in out[1]
+
+
+def test_a_10_mb_value_leaves_the_report_readable_by_libxml2(
+    default_result: RunResult, options: RenderOptions, schemas: Path
+) -> None:
+    """libxml2 (lxml; Nokogiri, GitLab's reader) refuses a whole report with one text node or attribute over
+    10,000,000 bytes: one record's 10 MB title in a message left the CI's test view empty. Each value is cut at
+    MAX_VALUE characters, saying how many more; the rest of the body (fingerprint) and the report stay whole;
+    an aggregate finding lists at most MAX_RELATED related records."""
+    from capcheck.builtins.reporters.junit import MAX_RELATED, MAX_VALUE
+
+    etree = pytest.importorskip("lxml.etree", reason="lxml is a test dependency")
+    first = next(f for f in default_result.findings if f.status is Status.FAIL and f.evidence is not None)
+    assert first.evidence is not None
+    big = "A" * (10 * 1024 * 1024)
+    finding = dataclasses.replace(
+        first, message=f"contract ({big}) has no owner", related=(first.evidence,) * (MAX_RELATED + 5)
+    )
+    text = render_junit(dataclasses.replace(default_result, findings=(finding,)), options)
+    doc = etree.fromstring(text.encode("utf-8"))  # no XML_PARSE_HUGE
+    for xsd in ("junit-10.xsd", "JUnit.xsd"):
+        etree.XMLSchema(etree.parse(str(schemas / xsd))).assertValid(doc)
+    (failure,) = doc.iter("failure")
+    more = len(finding.message) - MAX_VALUE
+    cut = f"{finding.message[:MAX_VALUE]}\u2026 ({more:,} more characters: the JSON report has it whole)"
+    assert failure.get("message") == cut
+    body = failure.text.split("\n")
+    assert cut in body and body[-1] == f"Fingerprint: {finding.fingerprint}"
+    related = [line for line in body if line.startswith("Related: ")]
+    assert len(related) == MAX_RELATED + 1 and related[-1] == "Related: 5 more (the JSON report lists them all)"
+    assert len(text) < 2 * 1024 * 1024

@@ -308,3 +308,12 @@ def test_scorecard_notes_count_toward_the_limit_and_what_is_cut_is_said(
     shown = len(listed) - 1
     assert 0 < shown < MAX_LISTED and listed[:-1] == [md_escape(n) for n in notes[:shown]]
     assert listed[-1].startswith(f"\u2026 truncated: {len(notes) - shown} more notes, see the full report")
+
+
+def test_outputs_not_written_make_the_headline_incomplete(default_result: RunResult, options: RenderOptions) -> None:
+    before = render_markdown(default_result, options).splitlines()
+    assert before[0] == "## \u274c capcheck: FAILED" and "(exit 1)." in before[2]
+    after = render_markdown(default_result, dataclasses.replace(options, unwritten=("--report sarif",))).splitlines()
+    assert after[0] == "## \u26a0\ufe0f capcheck: INCOMPLETE"
+    assert after[2].startswith("1 output not written (--report sarif); the checks: FAILED, failures at or above")
+    assert "(exit 2)." in after[2] and after[3:] == before[3:]

@@ -26,6 +26,7 @@ from capcheck.builtins.reporters.oscal import (
     write_oscal,
 )
 from capcheck.core.escaping.controls import reveal
+from capcheck.core.escaping.markdown import md_escape
 from capcheck.core.models import EvidenceRef, Finding, RunResult, Severity, Status
 from capcheck.core.reporting import DEFAULT_OSCAL_MAX_OBSERVATIONS, RenderOptions
 
@@ -404,3 +405,23 @@ def test_any_values_give_a_valid_document(
         assert shown == record_id  # a plain value is written as it is
     else:  # shown, nothing hidden in it, never blank at an edge
         assert shown and reveal(shown) == shown and shown.strip() == shown
+
+
+def test_the_scorecards_notes_are_the_results_properties_and_remarks(
+    scorecard_result: RunResult, validator: Any
+) -> None:
+    """An auditor importing only the OSCAL document into a GRC tool missed the scorecard's notes (what can lift
+    a level without the evidence improving): each is a ``scorecard-note`` property of the result and a list item
+    of its remarks, in order, escaped as data."""
+    assert scorecard_result.scorecard is not None
+    notes = scorecard_result.scorecard.notes
+    doc = _doc(scorecard_result)
+    _valid(validator, doc)
+    res = _result(doc)
+    assert _props(res, "scorecard-note") == [reveal(n) for n in notes]
+    head, _, listed = res["remarks"].partition("\n\nScorecard notes:\n\n")
+    assert head.endswith("observation(s) listed.")
+    assert listed.split("\n") == [f"- {md_escape(n)}" for n in notes]
+    assert "<script>" not in res["remarks"] and "\x1b" not in res["remarks"]
+    none = _result(_doc(dataclasses.replace(scorecard_result, scorecard=None)))
+    assert not _props(none, "scorecard-note") and "Scorecard notes" not in none["remarks"]

@@ -33,7 +33,9 @@ def _validate(schema: dict[str, Any], log: dict[str, Any]) -> None:
     assert not errors, "\n".join(f"{list(e.path)}: {e.message}" for e in errors[:10])
 
 
-@pytest.mark.parametrize("which", ["full_result", "default_result", "empty_result", "governed_result"])
+@pytest.mark.parametrize(
+    "which", ["full_result", "default_result", "empty_result", "governed_result", "scorecard_result"]
+)
 def test_valid_against_the_oasis_schema(
     which: str, request: pytest.FixtureRequest, sarif_schema: dict[str, Any], options: RenderOptions
 ) -> None:
@@ -157,7 +159,7 @@ def test_status_mapping(full_result: RunResult, options: RenderOptions) -> None:
     assert full_result.exit_code == 2
     assert invocation["executionSuccessful"] is False
     assert invocation["exitCode"] == 2
-    notes = invocation["toolExecutionNotifications"]
+    notes = [n for n in invocation["toolExecutionNotifications"] if n["level"] != "note"]  # not the scorecard's
     assert [n["associatedRule"]["id"] for n in notes] == ["DATA-901"]
 
 
@@ -303,7 +305,7 @@ def test_results_are_capped_most_severe_first(
     # Kept results stay in the usual finding order.
     assert [r["partialFingerprints"]["capcheckFingerprint/v1"] for r in results] == [f.fingerprint for f in kept]
     invocation = log["runs"][0]["invocations"][0]
-    note = invocation["toolExecutionNotifications"][-1]
+    note = [n for n in invocation["toolExecutionNotifications"] if n["level"] != "note"][-1]
     assert note["level"] == "warning"
     assert note["properties"] == {
         "omittedResults": len(listed) - limit,
@@ -335,3 +337,28 @@ def test_automation_details_id(full_result: RunResult, options: RenderOptions) -
     for category, expected in (("capcheck/prod", "capcheck/prod/"), ("estate/", "estate/")):
         log = _log(full_result, dataclasses.replace(options, sarif_category=category))
         assert log["runs"][0]["automationDetails"]["id"] == expected
+
+
+def test_the_scorecards_notes_are_notifications_and_properties(
+    scorecard_result: RunResult, options: RenderOptions, sarif_schema: dict[str, Any]
+) -> None:
+    """An auditor reading only the SARIF log in code scanning missed what can lift a level without the evidence
+    improving (the text, JSON, Markdown and HTML reports say it): each note is a notification of level ``note``
+    and the invocation's ``scorecardNotes``, in order, as data (a link in a note cannot be forged)."""
+    assert scorecard_result.scorecard is not None
+    notes = scorecard_result.scorecard.notes
+    log = _log(scorecard_result, options)
+    _validate(sarif_schema, log)
+    (invocation,) = log["runs"][0]["invocations"]
+    assert invocation["properties"]["scorecardNotes"] == list(notes)
+    said = [n for n in invocation["toolExecutionNotifications"] if n["level"] == "note"]
+    assert [n["message"]["text"] for n in said] == [
+        "Scorecard note: " + note.replace("[", "\\[").replace("]", "\\]") for note in notes
+    ]
+    assert invocation["executionSuccessful"] is True  # a note is no failure of the run
+
+
+def test_no_scorecard_no_notes(default_result: RunResult, options: RenderOptions) -> None:
+    invocation = _log(dataclasses.replace(default_result, scorecard=None), options)["runs"][0]["invocations"][0]
+    assert "scorecardNotes" not in invocation["properties"]
+    assert not [n for n in invocation.get("toolExecutionNotifications", []) if n["level"] == "note"]

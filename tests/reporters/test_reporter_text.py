@@ -369,3 +369,23 @@ def test_the_reporters_doc_excerpt_is_what_capcheck_prints(
         and line not in printed
     ]
     assert not missing, f"docs/reporters.md lines capcheck no longer prints: {missing}"
+
+
+@pytest.mark.parametrize("layout", ["grouped", "compact", "quiet"])
+@pytest.mark.parametrize("which", ["default_result", "full_result"])
+def test_outputs_not_written_make_the_verdict_exit_2(
+    which: str, layout: str, request: pytest.FixtureRequest, options: RenderOptions
+) -> None:
+    """The report written last to standard output knows the outputs that could not be written: its last line
+    said "(exit 1)" above the closing INCOMPLETE line of a run exiting 2. It now gives the run's exit, the checks'
+    own verdict after it; without failed outputs it is the checks' verdict, as before."""
+    result: RunResult = request.getfixturevalue(which)
+    options = dataclasses.replace(options, layout=layout)
+    before = render_text(result, options).splitlines()[-1]
+    assert before.endswith(f"(exit {result.exit_code})")
+    unwritten = ("--report sarif", "--report junit")
+    last = render_text(result, dataclasses.replace(options, unwritten=unwritten)).splitlines()[-1]
+    checks = before.removeprefix("Result: ").removesuffix(f" (exit {result.exit_code})")
+    assert last == (
+        f"Result: INCOMPLETE - 2 outputs not written (--report sarif, --report junit); the checks: {checks} (exit 2)"
+    )

@@ -6,8 +6,9 @@ something for it, and a current attestation:
 
 * a rule with a failing finding of ``high`` severity or above (``not_achieved_at``) is
   *not achieved*; a rule with only lower-severity failures is *partially achieved*; a rule with
-  only passes is *achieved*; a rule that raised counts as *not assessed*; a rule that judged
-  nothing (only skips) is no part at all;
+  only passes is *achieved*; a rule with passes and skips (records or groups it could not judge:
+  insufficient evidence) is *partially achieved*, shown met for only part of what it covers; a rule
+  that raised counts as *not assessed*; a rule that judged nothing (only skips) is no part at all;
 * an attestation counts from ``assessed_on`` (not after the as-of date) to ``expires_on``
   inclusive, but never more than ``valid_days`` after ``assessed_on`` (the day itself included; the
   same without ``expires_on``): an ``expires_on`` in 2999 must not make one assessment count for
@@ -82,6 +83,12 @@ class RuleVerdict:
     errors: int
     status: CriterionStatus | None
 
+    def in_part(self) -> str:
+        """`` (judged in part: 1 skipped)`` when skips beside passes alone made the verdict partial, else ``""``."""
+        if self.status is CriterionStatus.PARTIALLY_ACHIEVED and not self.failed and self.skipped:
+            return f" (judged in part: {self.skipped} skipped)"
+        return ""
+
     def as_dict(self) -> dict[str, Any]:
         """The JSON form."""
         return {
@@ -103,6 +110,7 @@ def rule_verdict(rule_id: str, area: str, counts: Mapping[str, Any] | None, not_
     failed = int(counts.get("fail", 0)) + int(counts.get("waived", 0)) + int(counts.get("baselined", 0))
     passed = int(counts.get("pass", 0))
     errors = int(counts.get("error", 0))
+    skipped = int(counts.get("skip", 0))
     status: CriterionStatus | None
     if errors:
         status = CriterionStatus.NOT_ASSESSED
@@ -110,10 +118,12 @@ def rule_verdict(rule_id: str, area: str, counts: Mapping[str, Any] | None, not_
         high = severity.rank >= not_achieved_at.rank
         status = CriterionStatus.NOT_ACHIEVED if high else CriterionStatus.PARTIALLY_ACHIEVED
     elif passed:
-        status = CriterionStatus.ACHIEVED
+        # Skips beside the passes: part of what the rule covers could not be judged (a group too small, a field
+        # the source cannot carry), so the criterion is shown met for only part of it, never achieved.
+        status = CriterionStatus.PARTIALLY_ACHIEVED if skipped else CriterionStatus.ACHIEVED
     else:
         status = None
-    return RuleVerdict(rule_id, area, severity, passed, failed, int(counts.get("skip", 0)), errors, status)
+    return RuleVerdict(rule_id, area, severity, passed, failed, skipped, errors, status)
 
 
 @dataclass(frozen=True)
@@ -201,7 +211,7 @@ class CriterionResult:
     def behind(self) -> tuple[str, ...]:
         """What decided the status, for every output: each rule's verdict, rules that judged nothing, and the
         attestation that counted (or that a manual criterion has none)."""
-        out = [f"{r.rule_id} {r.status.value}" for r in self.rules if r.status]
+        out = [f"{r.rule_id} {r.status.value}{r.in_part()}" for r in self.rules if r.status]
         idle = sum(1 for r in self.rules if not r.status)
         if idle:
             out.append(f"{idle} rule{'s' if idle > 1 else ''} judged nothing")

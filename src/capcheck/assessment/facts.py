@@ -19,6 +19,7 @@ record's copy key, so that a copy whose original is in the other range is still 
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import re
 import unicodedata
@@ -40,8 +41,6 @@ __all__ = [
 #: The fields a record needs to count for an area (``rules/scorecard/areas.toml``), in the data's order.
 Fields = tuple[str, ...]
 
-#: Longer values are never placeholders: most values are skipped on their length alone.
-_PLACEHOLDER_LEN = 16
 #: The size of a copy key's digest (blake2b): two distinct keys share one with a chance of about n² / 2¹²⁹.
 DIGEST_SIZE = 16
 
@@ -184,17 +183,27 @@ def count_copies(records: Sequence[Mapping[str, Any]], fields: Fields, placehold
 
 
 def _lacking(records: Sequence[Mapping[str, Any]], name: str, held: Collection[str]) -> list[int]:
-    """The positions of the records lacking the field ``name``: absent, null or empty (``""``, ``[]``, ``{}``), or a
-    text that is one of the placeholders ``held`` (case-folded, spaces around it aside: ``"TBC"``); ``false`` and
-    ``0`` are values."""
+    """The positions of the records lacking the field ``name``: absent, null or empty (``""``, ``[]``, ``{}``), blank
+    text, or a text that is one of the placeholders ``held`` (case-folded, spaces around it aside: ``"TBC"``), as
+    :func:`capcheck.core.rules.is_missing` has it for the rules; ``false`` and ``0`` are values."""
     # One comprehension, no call per record: this walks every record of large registers, and reading the records
-    # is most of its cost (a list of the values, then a set of them, cost twice as much).
+    # is most of its cost (a list of the values, then a set of them, cost twice as much). Most texts are cleared
+    # by their first character alone (:func:`_value_starts`).
+    starts = _value_starts(frozenset(held))
     return [
         i
         for i, r in enumerate(records)
         if (not (v := r.get(name)) and v is not False and v != 0)
-        or (type(v) is str and len(v) <= _PLACEHOLDER_LEN and v.strip().casefold() in held)
+        or (type(v) is str and v[:1] not in starts and (not (t := v.strip()) or t.casefold() in held))
     ]
+
+
+@functools.cache
+def _value_starts(held: frozenset[str]) -> frozenset[str]:
+    """The first characters of a text that is surely neither blank nor one of ``held``: the ASCII characters that are
+    not white space and start no placeholder in any case (:data:`capcheck.core.rules.VALUE_STARTS` for the list)."""
+    firsts = {p[:1] for p in held}
+    return frozenset(c for c in map(chr, range(128)) if not c.isspace() and c.casefold() not in firsts)
 
 
 def _unusable(

@@ -23,6 +23,7 @@ from capcheck.assessment.criteria import CriterionStatus
 from capcheck.assessment.facts import Fields, KindFacts
 from capcheck.core.errors import ConfigError, Problem
 from capcheck.core.resources import data_dir
+from capcheck.core.rules import PLACEHOLDERS
 
 __all__ = [
     "AreaNeeds",
@@ -112,7 +113,7 @@ def bundled_scorecard_data() -> ScorecardData:
     try:
         areas = _load("areas.toml")
         needs = {a: AreaNeeds(**v) for a, v in areas.get("area", {}).items()}
-        placeholders = frozenset(str(p).strip().casefold() for p in areas.get("placeholders", ()))
+        placeholders = PLACEHOLDERS  # the rules' list (rules/reference-data/placeholders.toml): one definition
         plausibility = _load("plausibility.toml")
         headcounts = {t: Bound(**b) for t, b in plausibility.pop("headcount", {}).items()}
         bounds = {t: {k: Bound(**b) for k, b in v.items()} for t, v in plausibility.items()}

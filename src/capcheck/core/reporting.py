@@ -9,6 +9,7 @@ standard output, so that a large report is never held whole. Reporters are plugi
 from __future__ import annotations
 
 import contextlib
+import io
 import os
 import re
 import stat
@@ -42,6 +43,7 @@ __all__ = [
     "finding_subject",
     "first_sentence",
     "is_stream_path",
+    "render_by",
     "scorecard_rows",
     "stream_atomic",
     "subject_label",
@@ -251,7 +253,12 @@ class RenderOptions:
     (``--min-severity``; errors are always listed); ``limit`` the most failing rules detailed (``--limit``;
     0 for every rule and record); ``width`` the terminal's columns; ``debug`` is ``--debug``: the grouped
     layout then shows a rule error's traceback line by line, each line escaped (without it a newline in a
-    message is shown as a visible character, so that no value can start a line of its own)."""
+    message is shown as a visible character, so that no value can start a line of its own).
+
+    ``unwritten`` names the outputs of the run that could not be written before this one (``--report sarif``;
+    standard output is written last, knowing them): the run exits 2 whatever the checks found, and the reports
+    for people (text, the CI logs) say so in their verdict line. Nothing else reads it: a data format's
+    ``exit_code`` is the checks' own, as in the reports written before the failure."""
 
     color: bool = False
     base_dir: Path | None = None
@@ -265,6 +272,7 @@ class RenderOptions:
     limit: int = DEFAULT_TEXT_LIMIT
     width: int = 100
     debug: bool = False
+    unwritten: tuple[str, ...] = ()
 
 
 class ByteStream(Protocol):
@@ -272,6 +280,10 @@ class ByteStream(Protocol):
 
     def write(self, data: bytes, /) -> object:
         """Write every byte of ``data`` (or raise ``OSError``)."""
+
+
+#: What a streaming reporter's ``write`` is.
+Writer = Callable[[RunResult, RenderOptions, ByteStream], None]
 
 
 @dataclass(frozen=True)
@@ -286,12 +298,34 @@ class Reporter:
     #: Optional: write the same output as ``render`` returns, UTF-8 encoded, to a byte stream in
     #: pieces (the findings one chunk at a time), so that a large report is never held whole. When
     #: set, the CLI streams the output with it; ``render`` must still work (tests and callers use it).
-    write: Callable[[RunResult, RenderOptions, ByteStream], None] | None = None
+    write: Writer | None = None
     #: Optional: what ``write`` writes for one rule's findings, made apart from the rest, so that a check split
     #: over processes (:mod:`capcheck.app.parallel`) has it made where the rule's records are. ``write`` then
     #: uses ``block.segments[name]`` when the block has it. The text must be what ``write`` would write for the
     #: block, whatever the other blocks (a test holds the JSON reporter's so).
     segment: Callable[[Findings, RuleOutcomes], str] | None = None
+
+
+def render_by(write: Writer) -> Callable[[RunResult, RenderOptions], str]:
+    """The ``render`` of a streaming reporter: what its ``write`` writes, as a string.
+
+    ``render_csv = render_by(write_csv)``; ``Reporter(name=..., render=render_by(write_x), write=write_x)``.
+    The bytes are decoded strictly: a ``write`` that writes anything but UTF-8 fails here, as it would fail
+    every reader of its file."""
+
+    def render(result: RunResult, options: RenderOptions) -> str:
+        out = io.BytesIO()
+        write(result, options, out)
+        return out.getvalue().decode("utf-8")
+
+    # Named as the module binds it (``render_csv = render_by(write_csv)``): importable by that name, so
+    # picklable, and so named in a traceback.
+    name = "render_" + write.__name__.removeprefix("write_")
+    render.__name__ = name
+    render.__qualname__ = name
+    render.__module__ = write.__module__
+    render.__doc__ = f"What :func:`{write.__name__}` writes, as a string (:func:`capcheck.core.reporting.render_by`)."
+    return render
 
 
 #: Bytes gathered before each write to the temporary file.

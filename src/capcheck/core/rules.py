@@ -9,7 +9,9 @@ the whole :class:`~capcheck.core.evidence.EvidenceSet` and a :class:`RuleContext
 
 from __future__ import annotations
 
+import json
 import sys
+import tomllib
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date
@@ -19,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 from capcheck.core.errors import PluginError, Problem, UsageError
 from capcheck.core.ids import namespace_of, normalise_rule_id
 from capcheck.core.models import Outcome, PassedRecords, RuleMeta, RuleSource, Severity, Status, display_path
+from capcheck.core.resources import data_dir
 from capcheck.core.side_inputs import shorten
 from capcheck.core.wording import did_you_mean
 
@@ -26,11 +29,16 @@ if TYPE_CHECKING:
     from capcheck.core.evidence import EvidenceSet
 
 __all__ = [
+    "PLACEHOLDERS",
+    "PLACEHOLDERS_FILE",
+    "VALUE_STARTS",
     "CheckFunction",
     "Record",
     "Rule",
     "RuleContext",
     "is_missing",
+    "is_placeholder",
+    "missing_words",
     "rule",
     "select_rules",
     "undetermined_message",
@@ -41,10 +49,48 @@ Record = Mapping[str, Any]
 CheckFunction = Callable[["EvidenceSet", "RuleContext"], Iterable[Outcome | PassedRecords]]
 
 
+#: The placeholders file, under the bundled ``rules/`` directory (one list for rules and scorecard).
+PLACEHOLDERS_FILE = "reference-data/placeholders.toml"
+
+
+def _load_placeholders() -> frozenset[str]:
+    path = data_dir("rules") / PLACEHOLDERS_FILE
+    with path.open("rb") as fh:
+        values = tomllib.load(fh).get("values")
+    if not isinstance(values, list) or not all(type(v) is str and v.strip() for v in values):
+        raise ValueError(f"{display_path(path)}: values: a list of non-blank strings")  # a packaging fault
+    return frozenset(v.strip().casefold() for v in values)
+
+
+#: Values that fill a field without saying anything (``"TBC"``), trimmed and case-folded: such a field is
+#: missing, for the rules and for the scorecard alike (``rules/reference-data/placeholders.toml``).
+PLACEHOLDERS: frozenset[str] = _load_placeholders()
+#: The one-character starts (``value[:1]``) of a string that is surely a value: the ASCII characters that are not
+#: space and start no placeholder in any case (an ASCII character case-folds to its lower case alone). Most
+#: values are cleared by this one set lookup: ``"2024-01-01"``, ``"active"``, ``"alice"``.
+VALUE_STARTS: frozenset[str] = frozenset(
+    c for c in map(chr, range(128)) if not c.isspace() and c.casefold() not in {p[0] for p in PLACEHOLDERS}
+)
+
+
+def is_placeholder(value: Any) -> bool:
+    """Whether a value is a text that is one of :data:`PLACEHOLDERS` (``"TBC"``, ``" n/a "``): any case,
+    spaces around it aside. Blank and non-text values are not placeholders (see :func:`is_missing`)."""
+    if type(value) is not str or value[:1] in VALUE_STARTS:
+        return False
+    return value.strip().casefold() in PLACEHOLDERS
+
+
 def is_missing(value: Any) -> bool:
-    """Whether a value cannot decide anything: absent (None), or a string that is empty or only
-    whitespace. A scope test on such a value is *unknown*, never false (docs/writing-rules.md)."""
-    return value is None or (type(value) is str and (value == "" or value.isspace()))
+    """Whether a value cannot decide anything: absent (None), a string that is empty or only whitespace,
+    or a placeholder such as ``"TBC"`` (:func:`is_placeholder`). A scope test on such a value is
+    *unknown*, never false (docs/writing-rules.md)."""
+    if type(value) is not str:
+        return value is None
+    if value[:1] in VALUE_STARTS:
+        return False
+    stripped = value.strip()
+    return not stripped or stripped.casefold() in PLACEHOLDERS
 
 
 def _field_value(record: Record, path: str) -> Any:
@@ -56,13 +102,23 @@ def _field_value(record: Record, path: str) -> Any:
     return value
 
 
+def missing_words(field: str, value: Any) -> str:
+    """Why ``field`` holding ``value`` decides nothing, for a message: ```owner` missing`` (absent or null),
+    ```owner` blank`` (an empty or whitespace string) or ```owner` "TBC" is a placeholder``."""
+    if value is None:
+        return f"`{field}` missing"
+    if is_placeholder(value):
+        return f"`{field}` {json.dumps(value, ensure_ascii=False)} is a placeholder"
+    return f"`{field}` blank"
+
+
 def undetermined_message(record: Record, fields: Iterable[str], what: str = "in scope") -> str:
     """The message of an undetermined finding: ``cannot tell whether in scope: `status` missing``.
 
-    ``fields`` are the (dotted) fields the decision needed; each is named as ``missing`` (absent or
-    null) or ``blank`` (an empty or whitespace string).
+    ``fields`` are the (dotted) fields the decision needed; each is named as :func:`missing_words` says
+    (``missing``, ``blank``, or ``"TBC" is a placeholder``).
     """
-    parts = [f"`{f}` {'missing' if _field_value(record, f) is None else 'blank'}" for f in fields]
+    parts = [missing_words(f, _field_value(record, f)) for f in fields]
     return f"cannot tell whether {what}: {', '.join(parts) or 'a field it needs is missing'}"
 
 
@@ -261,19 +317,15 @@ class RuleContext:
         return _new(Outcome, (_FAIL, kind, record["id"], message, tuple(related), None))
 
     def missing(self, record: Record, *fields: str) -> list[str]:
-        """Those of ``fields`` (dotted allowed) the record lacks: absent, null or blank (:func:`is_missing`).
+        """Those of ``fields`` (dotted allowed) the record lacks: absent, null, blank or a placeholder
+        (:func:`is_missing`).
 
         A Python rule checks the fields its scope depends on with this, and yields
         :meth:`undetermined` for a record whose scope it cannot decide, instead of dropping it.
         """
         get = record.get
-        # A plain field name (nearly all) is one lookup; is_missing inlined: this runs per record.
-        return [
-            f
-            for f in fields
-            if ((v := get(f)) if "." not in f else (v := _field_value(record, f))) is None
-            or (type(v) is str and (v == "" or v.isspace()))
-        ]
+        missing = is_missing
+        return [f for f in fields if missing(get(f) if "." not in f else _field_value(record, f))]
 
     def undetermined(
         self,

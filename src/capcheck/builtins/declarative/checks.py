@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 from capcheck.builtins.declarative.conditions import Condition, Env, NotADate, Operand, format_value, make_getter
 from capcheck.core.dates import date_screen, impossible_dates
 from capcheck.core.models import Outcome, PassedRecords, Status
-from capcheck.core.rules import RuleContext, undetermined_message
+from capcheck.core.rules import VALUE_STARTS, RuleContext, is_placeholder, missing_words, undetermined_message
 from capcheck.core.wording import noun_for
 
 if TYPE_CHECKING:
@@ -220,6 +220,10 @@ class RecordCheck:
         where = self.where.bind(env) if self.where is not None else None
         require = self.require.bind(env)
         message = self._messages(env)
+        # The fields require reads, for a failing record's placeholder note (see _placeholder_note).
+        keys = tuple(f for f in dict.fromkeys(self.require.fields()) if "." not in f)
+        dotted = len(keys) != len(tuple(dict.fromkeys(self.require.fields())))
+        starts = VALUE_STARTS
         kind = self.kind
         as_of = ctx.as_of
         # A failure is ctx.failed(record, why, kind=kind), built here as the tuple it is (once per
@@ -255,7 +259,19 @@ class RecordCheck:
                         keep(record["id"])
                 else:  # a field the source format cannot carry is insufficient evidence, not a failure
                     skip = not_provided(record, required, kind=kind) if not_provided is not None else None
-                    yield skip or new(Outcome, (fail, kind, record["id"], message(record), (), None))
+                    if skip is not None:
+                        yield skip
+                        continue
+                    why = message(record)
+                    # Most values are cleared by their type or first character here, without a call.
+                    suspect = dotted
+                    for k in keys:
+                        if type(v := record.get(k)) is str and v[:1] not in starts:
+                            suspect = True
+                            break
+                    if suspect:
+                        why = self._placeholder_note(why, record)
+                    yield new(Outcome, (fail, kind, record["id"], why, (), None))
             except NotADate as exc:
                 yield new(Outcome, (fail, kind, record["id"], str(exc), (), None))
         if passing:
@@ -266,6 +282,13 @@ class RecordCheck:
         for condition in (self.where, self.require):
             if condition is not None:
                 yield from ((self.kind, f) for f in condition.fields())
+
+    def _placeholder_note(self, message: str, record: Record) -> str:
+        """``message``, followed by the fields ``require`` reads that hold a placeholder, so that the register's
+        owner knows what to fix: ``contract C-1 has no owner (`owner` "TBC" is a placeholder)``."""
+        fields = dict.fromkeys(self.require.fields())
+        held = [missing_words(f, v) for f in fields if is_placeholder(v := make_getter(f)(record))]
+        return f"{message} ({', '.join(held)})" if held else message
 
     def _messages(self, env: Env) -> Callable[[Record], str]:
         if self.template is not None:

@@ -8,9 +8,10 @@ as-of date and the option values and returns a plain ``Callable[[Mapping], bool]
 it does a dict lookup and a comparison. Nothing is ever ``eval``-ed. Each operator is declared once,
 in :mod:`capcheck.builtins.declarative.operators`; this module dispatches through those declarations.
 
-Missing values and three-valued logic: a field that is absent, null, or a string that is empty
-or only whitespace is *missing* (:func:`capcheck.core.rules.is_missing`), and a comparison on it is
-*unknown* (``None``), neither true nor false. ``exists`` and ``missing`` test for exactly that, so
+Missing values and three-valued logic: a field that is absent, null, a string that is empty
+or only whitespace, or a placeholder (``"TBC"``) is *missing* (:func:`capcheck.core.rules.is_missing`),
+and a comparison on it is *unknown* (``None``), neither true nor false; a placeholder a test names
+(``eq = "unknown"``) is a value for that test. ``exists`` and ``missing`` test for exactly that, so
 they are never unknown. ``all``/``any``/``not`` combine Kleene-style: ``all`` is false if any part
 is false, else unknown if any part is unknown; ``any`` is true if any part is true, else unknown if
 any part is unknown; ``not`` of unknown is unknown. A bound predicate returns True, False or None;
@@ -40,7 +41,7 @@ from capcheck.builtins.declarative.values import (
     make_getter,
     parse_duration,
 )
-from capcheck.core.rules import is_missing
+from capcheck.core.rules import is_missing, is_placeholder
 
 __all__ = [
     "LOGICAL",
@@ -65,6 +66,8 @@ LOGICAL = ("all", "any", "not")
 #: The deepest nesting of conditions accepted.
 MAX_DEPTH = 32
 _MISSING = object()
+#: The operators that compare a field with values they name: a placeholder named so is a value (``eq = "unknown"``).
+_NAMING = frozenset({"eq", "ne", "in", "not_in"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -148,8 +151,13 @@ class Condition:
         raise NotImplementedError
 
     def missing_fields(self, record: Record) -> list[str]:
-        """The compared fields this record lacks (absent, null or blank), each once, in order."""
-        return [f for f in dict.fromkeys(self.compared_fields()) if is_missing(make_getter(f)(record))]
+        """The compared fields this record lacks (absent, null, blank or a placeholder the test comparing it does
+        not name), each once, in order."""
+        return list(dict.fromkeys(self.unknown_fields(record)))
+
+    def unknown_fields(self, record: Record) -> Iterator[str]:
+        """The compared fields whose value a test of this condition cannot compare (in order, repeats possible)."""
+        return (f for f in self.compared_fields() if is_missing(make_getter(f)(record)))
 
     def join_kinds(self) -> Iterator[str]:
         """The other evidence kinds the condition reads (``found_in``)."""
@@ -174,6 +182,8 @@ class _FieldTest(Condition):
                     return fast
         get = make_getter(f)
         tests = [(op.bind(operand.resolve(env.options), f, env), op.presence) for op, operand in self.ops]
+        named = self._named(env.options)  # a placeholder the test compares with is a value here
+        missing = _missing_but(named) if named else is_missing
         if len(tests) == 1:
             test, presence = tests[0]
             if "." not in f:
@@ -182,14 +192,11 @@ class _FieldTest(Condition):
 
                 def one_key(r: Record) -> bool | None:
                     v = r.get(f)
-                    if v is None or (type(v) is str and (v == "" or v.isspace())):  # rules.is_missing, inlined
-                        return None
-                    return test(v, r)
+                    return None if missing(v) else test(v, r)
 
                 return one_key
             if presence:
                 return lambda r: test(get(r), r)
-            missing = is_missing
 
             def one(r: Record) -> bool | None:
                 v = get(r)
@@ -199,7 +206,7 @@ class _FieldTest(Condition):
 
         def all_hold(r: Record) -> bool | None:
             v = get(r)
-            lacking = is_missing(v)
+            lacking = missing(v)
             unknown = False
             for t, presence in tests:
                 if lacking and not presence:
@@ -213,6 +220,17 @@ class _FieldTest(Condition):
             return None if unknown else True
 
         return all_hold
+
+    def _named(self, options: Mapping[str, Any] | None) -> frozenset[str]:
+        """The placeholders (``"unknown"``) this test compares the field with by name (``eq``, ``ne``,
+        ``in``, ``not_in``): the rule says such a word is a value of the field, so it is not missing here.
+        ``options`` None: the options' defaults (for a message, where the run's values are not at hand)."""
+        named: set[str] = set()
+        for op, operand in self.ops:
+            if op.name in _NAMING:
+                x = operand.value if options is None else operand.resolve(options)
+                named.update(v for v in (x if type(x) is tuple else (x,)) if is_placeholder(v))
+        return frozenset(named)
 
     def describe(self, env: Env) -> str:
         return " and ".join(
@@ -232,10 +250,28 @@ class _FieldTest(Condition):
             if op.reads == "field":
                 yield operand.value
 
+    def unknown_fields(self, record: Record) -> Iterator[str]:
+        if any(not op.presence for op, _ in self.ops):
+            v = make_getter(self.field)(record)
+            if is_missing(v) and not (type(v) is str and v in self._named(None)):
+                yield self.field
+        for op, operand in self.ops:
+            if op.reads == "field" and is_missing(make_getter(operand.value)(record)):
+                yield operand.value
+
     def join_kinds(self) -> Iterator[str]:
         for op, operand in self.ops:
             if op.reads == "join":
                 yield operand.value["kind"]
+
+
+def _missing_but(named: frozenset[str]) -> Callable[[Any], bool]:
+    """:func:`is_missing`, except for the placeholders ``named``, which a field test compares with as values."""
+
+    def missing(v: Any) -> bool:
+        return is_missing(v) and not (type(v) is str and v in named)
+
+    return missing
 
 
 def _kleene_not(p: Predicate) -> Predicate:
@@ -357,6 +393,10 @@ class _Logical(Condition):
         for c in self.children:
             yield from c.compared_fields()
 
+    def unknown_fields(self, record: Record) -> Iterator[str]:
+        for c in self.children:
+            yield from c.unknown_fields(record)
+
     def join_kinds(self) -> Iterator[str]:
         for c in self.children:
             yield from c.join_kinds()
@@ -392,6 +432,9 @@ class Traced(Condition):
 
     def compared_fields(self) -> Iterator[str]:
         return self.inner.compared_fields()
+
+    def unknown_fields(self, record: Record) -> Iterator[str]:
+        return self.inner.unknown_fields(record)
 
     def join_kinds(self) -> Iterator[str]:
         return self.inner.join_kinds()

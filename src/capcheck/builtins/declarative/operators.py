@@ -126,7 +126,7 @@ def _ne(x: Any, field: str, env: Env) -> Test:
 
 
 def _exists(x: Any, field: str, env: Env) -> Test:
-    return (lambda v, r: v is not None) if x else (lambda v, r: v is None)
+    return bind_missing(not x)  # one definition: `exists = true` is `missing = false`
 
 
 def _found(negate: bool) -> Callable[[Any, str, Env], Test]:
@@ -315,8 +315,11 @@ _DECLARED = (
     ),
     Operator(
         name="exists",
-        summary="is present and not null (`exists = true`; `false`: absent or null)",
-        description="true: the field is present and not null; false: the field is absent or null.",
+        summary="has a value (`exists = true`; `false`: absent, null, blank, a placeholder or `[]`)",
+        description=(
+            "true: the field has a value; false: it is missing (absent, null, blank, a placeholder such as "
+            "`TBC`, or `[]`). The same test as `missing`, the other way round."
+        ),
         example='{ field = "owner", exists = true }',
         operand=_FLAG,
         shape=_is_flag,
@@ -327,9 +330,10 @@ _DECLARED = (
     ),
     Operator(
         name="missing",
-        summary="is absent, null, blank or `[]` (`missing = true`; `false`: has a value)",
+        summary="is absent, null, blank, a placeholder or `[]` (`missing = true`; `false`: has a value)",
         description=(
-            "true: the field is absent, null, an empty string or an empty list; false: it has a non-empty value."
+            "true: the field is absent, null, an empty string, a placeholder such as `TBC` "
+            "(rules/reference-data/placeholders.toml) or an empty list; false: it has a value."
         ),
         example='{ field = "decommissioned_on", missing = true }',
         operand=_FLAG,

@@ -15,7 +15,7 @@ import re2
 from capcheck.builtins.declarative.values import Env, NotADate, Predicate, Record, Test, format_value, make_getter
 from capcheck.core.dates import DATE_SHAPE
 from capcheck.core.joins import join_key
-from capcheck.core.rules import is_missing
+from capcheck.core.rules import PLACEHOLDERS, VALUE_STARTS, is_missing
 
 __all__ = [
     "MAX_MATCH_CHARS",
@@ -144,7 +144,7 @@ def bind_contains(x: Any) -> Test:
 
 
 def bind_missing(flag: bool) -> Test:
-    """``missing``: absent, null, blank or ``[]`` (``flag`` false: the opposite)."""
+    """``missing``: absent, null, blank, a placeholder or ``[]`` (``flag`` false: the opposite, ``exists``)."""
     if flag:
         return lambda v, r: is_missing(v) or v == []
     return lambda v, r: not is_missing(v) and v != []
@@ -196,6 +196,8 @@ def bind_dates(
     # What a missing value compares as: something outside the bounds, so that the test is false.
     miss = "" if low is not None else "\uffff"
 
+    missing = is_missing
+
     def date_of(v: Any) -> str:
         if v is None or v == "":
             return miss
@@ -213,7 +215,7 @@ def bind_dates(
         if type(v) is str:
             d = get(v)
             if d is None:
-                if v == "" or v.isspace():  # rules.is_missing, inlined
+                if missing(v):  # not a date seen before: blank or a placeholder ("n/a") is unknown
                     return None
                 d = date_of(v)
             return lo <= d < hi
@@ -276,81 +278,112 @@ def bind_field_compare(name: str, other: str) -> Test:
 # ---------------------------------------------------------------------------------------------
 
 
+# The fast paths inline rules.is_missing (they run once per record): a value is missing when None, or a string
+# that is blank or a placeholder once trimmed; a string whose first character is in VALUE_STARTS is surely not.
+
+
 def fast_eq(field: str, x: Any, env: Env) -> Predicate | None:
     """``eq`` a string as one call: a string equals only a string, so the strictness of ``eq`` holds
-    without its type checks; a value that is not equal is unknown only when missing
-    (rules.is_missing, inlined: this runs once per record). ``eq`` a boolean likewise: only the same
-    boolean is equal (``v is x``)."""
+    without its type checks; a value that is not equal is unknown only when missing (a placeholder the test
+    names, ``eq = "unknown"``, is equal first). ``eq`` a boolean likewise: only the same boolean is equal
+    (``v is x``)."""
+    held, starts = PLACEHOLDERS, VALUE_STARTS
     if type(x) is bool:
 
         def eq_flag(r: Record) -> bool | None:
             v = r.get(field)
             if v is x:
                 return True
-            if v is None or (type(v) is str and (v == "" or v.isspace())):
-                return None
-            return False
+            if type(v) is str:
+                if v[:1] in starts:
+                    return False
+                return None if not (s := v.strip()) or s.casefold() in held else False
+            return None if v is None else False
 
         return eq_flag
-    if type(x) is not str or is_missing(x):
+    if type(x) is not str or x == "" or x.isspace():
         return None
 
     def eq(r: Record) -> bool | None:
         v = r.get(field)
         if v == x:
             return True
-        if v is None or (type(v) is str and (v == "" or v.isspace())):
-            return None
-        return False
+        if type(v) is str:
+            if v[:1] in starts:
+                return False
+            return None if not (s := v.strip()) or s.casefold() in held else False
+        return None if v is None else False
 
     return eq
 
 
 def fast_ne(field: str, x: Any, env: Env) -> Predicate | None:
     """``ne`` a string or a boolean as one predicate: unknown when the value is missing, else whether it is
-    not ``eq`` (a string equals only an equal string; a boolean only itself)."""
+    not ``eq`` (a string equals only an equal string; a boolean only itself; a placeholder the test names,
+    ``ne = "unknown"``, is compared first)."""
+    held, starts = PLACEHOLDERS, VALUE_STARTS
     if type(x) is bool:
 
         def ne_flag(r: Record) -> bool | None:
             v = r.get(field)
-            if v is None or (type(v) is str and (v == "" or v.isspace())):
-                return None
-            return v is not x
+            if type(v) is str:
+                if v[:1] in starts:
+                    return True
+                return None if not (s := v.strip()) or s.casefold() in held else True
+            return None if v is None else v is not x
 
         return ne_flag
-    if type(x) is not str or is_missing(x):
+    if type(x) is not str or x == "" or x.isspace():
         return None
 
     def ne(r: Record) -> bool | None:
         v = r.get(field)
         if v == x:
             return False
-        if v is None or (type(v) is str and (v == "" or v.isspace())):
-            return None
-        return True
+        if type(v) is str:
+            if v[:1] in starts:
+                return True
+            return None if not (s := v.strip()) or s.casefold() in held else True
+        return None if v is None else True
 
     return ne
 
 
 def fast_exists(field: str, x: Any, env: Env) -> Predicate | None:
-    """``exists`` as one predicate (present and not null, or for ``false`` absent or null)."""
-    if x is True:
-        return lambda r: r.get(field) is not None
-    return (lambda r: r.get(field) is None) if x is False else None
+    """``exists`` as one predicate: has a value (for ``false``: missing or ``[]``), as ``missing`` says."""
+    if type(x) is not bool:
+        return None
+    held, starts = PLACEHOLDERS, VALUE_STARTS
+
+    def has(r: Record) -> bool:
+        v = r.get(field)
+        if type(v) is str:
+            if v[:1] in starts:
+                return True
+            return bool(s := v.strip()) and s.casefold() not in held
+        return v is not None and v != []
+
+    if x:
+        return has
+    return lambda r: not has(r)
 
 
 def fast_in(field: str, x: Any, env: Env) -> Predicate | None:
-    """``in`` strings as one predicate: only a string is among them; unknown when the value is missing."""
-    if not all(type(i) is str and not is_missing(i) for i in x):
+    """``in`` strings as one predicate: only a string is among them (a placeholder the test names first);
+    unknown when the value is missing."""
+    if not all(type(i) is str and i != "" and not i.isspace() for i in x):
         return None
     strings = frozenset(x)
+    held, starts = PLACEHOLDERS, VALUE_STARTS
 
     def among(r: Record) -> bool | None:  # `in` strings: only a string is among them
         v = r.get(field)
         if type(v) is str:
             if v in strings:
                 return True
-            return None if v == "" or v.isspace() else False
+            if v[:1] in starts:
+                return False
+            return None if not (s := v.strip()) or s.casefold() in held else False
         return None if v is None else False
 
     return among

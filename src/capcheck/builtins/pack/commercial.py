@@ -8,7 +8,7 @@ from typing import Any
 from capcheck.builtins.pack._money import GBP, money, no_rate_message
 from capcheck.core.joins import join_key, join_keys
 from capcheck.core.models import Outcome, PassedRecords, Status
-from capcheck.core.rules import RuleContext, rule
+from capcheck.core.rules import RuleContext, is_missing, rule
 
 __all__ = ["RULES"]
 
@@ -40,7 +40,7 @@ CONTRACT_MGMT = "https://www.gov.uk/government/publications/the-sourcing-and-con
     tags=["supplier-management", "join"],
     criteria=["govs-topics-1:008-supplier-management", "govs-topics-1:005-governance"],
     options={"statuses": ["active", "pipeline"]},
-    version="1.1.0",
+    version="1.2.0",
 )
 def contract_owner_in_governance(evidence: Any, ctx: RuleContext) -> Iterator[Outcome | PassedRecords]:
     """Join supplier-contracts.owner against governance-register.owner."""
@@ -55,7 +55,7 @@ def contract_owner_in_governance(evidence: Any, ctx: RuleContext) -> Iterator[Ou
     for contract in evidence.records(kind):
         get = contract.get
         owner = get("owner")
-        if get("status") not in statuses or not owner:
+        if get("status") not in statuses or is_missing(owner):  # no owner, or "TBC": COMM-001's finding
             continue
         if type(owner) is str:
             try:

@@ -7,7 +7,7 @@ from typing import Any
 
 from capcheck.core.joins import join_key, join_keys
 from capcheck.core.models import Outcome
-from capcheck.core.rules import RuleContext, rule
+from capcheck.core.rules import RuleContext, is_missing, rule
 
 __all__ = ["RULES"]
 
@@ -44,7 +44,7 @@ DQ_FRAMEWORK = "https://www.gov.uk/government/publications/the-government-data-q
     tags=["data", "ownership", "raci", "join"],
     criteria=["caf-4.0:A3.a", "caf-4.0:A1.b", "govs-topics-1:005-data"],
     options={"statuses": ["live"]},
-    version="1.1.0",
+    version="1.2.0",
 )
 def data_owner_in_roles(evidence: Any, ctx: RuleContext) -> Iterator[Outcome]:
     """Join data-products (id, owner) to accountable roles assignments on the product."""
@@ -52,12 +52,16 @@ def data_owner_in_roles(evidence: Any, ctx: RuleContext) -> Iterator[Outcome]:
     statuses = set(ctx.options["statuses"])
     holders: dict[str, dict[str, str]] = {}
     for a in evidence.records("roles"):
-        if a.get("raci") == "accountable" and a.get("status") not in {"vacant", "ended"} and a.get("holder"):
+        if (
+            a.get("raci") == "accountable"
+            and a.get("status") not in {"vacant", "ended"}
+            and not is_missing(a.get("holder"))
+        ):
             holders.setdefault(str(a.get("subject")), {})[str(a["holder"])] = str(a["id"])
     keys = {subject: join_keys(held) for subject, held in holders.items()}
     for product in evidence.records(kind):
         owner = product.get("owner")
-        if product.get("status") not in statuses or not owner:
+        if product.get("status") not in statuses or is_missing(owner):  # no owner, or "TBC": DATA-001's finding
             continue
         held = holders.get(product["id"], {})
         if join_key(owner) in keys.get(product["id"], ()):

@@ -7,7 +7,7 @@ from typing import Any
 
 from capcheck.builtins.pack._dspt import current_edition, edition_of, is_current, latest_per_organisation, own_codes
 from capcheck.core.models import Outcome, PassedRecords, Status
-from capcheck.core.rules import RuleContext, rule
+from capcheck.core.rules import RuleContext, is_missing, rule
 
 __all__ = ["RULES"]
 
@@ -51,7 +51,7 @@ def high_risks_linked_to_controls(evidence: Any, ctx: RuleContext) -> Iterator[O
         if get("entry_type") != "risk" or get("status") == "closed":
             continue
         score = get("risk_score")
-        if score is None or (type(score) is str and (score == "" or score.isspace())):  # is_missing, inlined
+        if is_missing(score):
             yield ctx.undetermined(entry, ["risk_score"])  # an open risk with no score may be a high one
             continue
         if not isinstance(score, int) or score < min_score:

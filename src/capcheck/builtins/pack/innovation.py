@@ -6,7 +6,7 @@ from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
 from capcheck.core.models import Outcome
-from capcheck.core.rules import RuleContext, rule
+from capcheck.core.rules import RuleContext, is_missing, is_placeholder, missing_words, rule
 
 __all__ = ["RULES"]
 
@@ -113,6 +113,7 @@ def stage_gates(evidence: Any, ctx: RuleContext) -> Iterator[Outcome]:
     tags=["innovation", "adoption", "join"],
     criteria=["gds-ss-2019:14", "govs-topics-1:005-governance"],
     options={"stages": ["live", "adopted"]},
+    version="1.1.0",
 )
 def adopted_into_live_service(evidence: Any, ctx: RuleContext) -> Iterator[Outcome]:
     """Join innovation-pipeline.target_service to live service-catalogue records."""
@@ -123,12 +124,13 @@ def adopted_into_live_service(evidence: Any, ctx: RuleContext) -> Iterator[Outco
             continue
         problems: list[str] = []
         related: list[tuple[str, str]] = []
-        if not item.get("adoption_owner"):
-            problems.append("no adoption owner")
+        owner = item.get("adoption_owner")
+        if is_missing(owner):
+            problems.append("no adoption owner" + _placeholder("adoption_owner", owner))
         target = item.get("target_service")
         service = evidence.get("service-catalogue", target) if isinstance(target, str) else None
-        if not target:
-            problems.append("no target service")
+        if is_missing(target):
+            problems.append("no target service" + _placeholder("target_service", target))
         elif service is None:
             problems.append(f"target service {target} is not in the service catalogue")
         else:
@@ -139,6 +141,11 @@ def adopted_into_live_service(evidence: Any, ctx: RuleContext) -> Iterator[Outco
             yield ctx.failed(item, f"{item['stage']} item: {'; '.join(problems)}", kind=kind, related=related)
         else:
             yield ctx.passed(item, kind=kind)
+
+
+def _placeholder(field: str, value: Any) -> str:
+    """`` (`field` "TBC" is a placeholder)`` when ``value`` is one, so the register's owner knows what to fix."""
+    return f" ({missing_words(field, value)})" if is_placeholder(value) else ""
 
 
 RULES = (stage_gates, adopted_into_live_service)

@@ -22,8 +22,9 @@ NOT_IN_FORCE = frozenset({"vacant", "ended"})
 
 
 def in_force(assignment: Mapping[str, Any]) -> bool:
-    """Whether a roles record is in force: not vacant or ended, and with a holder."""
-    return assignment.get("status") not in NOT_IN_FORCE and bool(assignment.get("holder"))
+    """Whether a roles record is in force: not vacant or ended, and with a holder (not "TBC": a placeholder
+    holds nobody to account)."""
+    return assignment.get("status") not in NOT_IN_FORCE and not is_missing(assignment.get("holder"))
 
 
 def accountable_by_subject(evidence: Any) -> dict[str, list[Mapping[str, Any]]]:
@@ -40,7 +41,7 @@ def accountable_by_subject(evidence: Any) -> dict[str, list[Mapping[str, Any]]]:
     title="Every live service has exactly one accountable role, held by its owner",
     area="ROLE",
     severity="high",
-    version="1.1.0",
+    version="1.2.0",
     kinds=["service-catalogue", "roles"],
     description=(
         "Every service whose status is in statuses (default live) has exactly one accountable assignment "
@@ -127,6 +128,7 @@ def one_accountable_per_service(evidence: Any, ctx: RuleContext) -> Iterator[Out
     tags=["ownership", "key-person", "aggregate", "join"],
     criteria=["caf-4.0:A1.b", "govs-topics-1:005-workforce"],
     options={"max_services": 3, "tiers": ["critical"]},
+    version="1.1.0",
 )
 def key_person_concentration(evidence: Any, ctx: RuleContext) -> Iterator[Outcome]:
     """Count each holder's accountable assignments on live services of the configured tiers."""

@@ -71,12 +71,13 @@ def log_line(f: Finding) -> str:
     return f"- {defuse(where)}: {defuse(f.rule_id)} {f.severity.value} {defuse(subject)}: {defuse(f.message)}"
 
 
-def closing_lines(result: RunResult) -> list[str]:
-    """The end of a CI log: the counts, the gate failures and the verdict, as the text report ends."""
+def closing_lines(result: RunResult, unwritten: Sequence[str] = ()) -> list[str]:
+    """The end of a CI log: the counts, the gate failures and the verdict, as the text report ends (``unwritten``:
+    the outputs this run could not write, ``RenderOptions.unwritten``)."""
     return [
         defuse(summary_line(result)),
         *(f"Gate: {defuse(message)}" for message in result.gate_failures),
-        verdict_line(result, color=False),
+        verdict_line(result, color=False, unwritten=unwritten),
     ]
 
 

@@ -13,7 +13,6 @@ hold one, or end the command's properties early.
 
 from __future__ import annotations
 
-import io
 from collections.abc import Sequence
 from itertools import islice
 
@@ -21,7 +20,7 @@ from capcheck.builtins.reporters.annotations import Annotated, closing_lines, pl
 from capcheck.core.escaping.ci import azure_data, azure_property, defuse
 from capcheck.core.hookspecs import hookimpl
 from capcheck.core.models import Finding, RunResult, Severity, Status
-from capcheck.core.reporting import ByteStream, RenderOptions, Reporter
+from capcheck.core.reporting import ByteStream, RenderOptions, Reporter, render_by
 from capcheck.core.wording import plural
 
 __all__ = ["MAX_PER_TYPE", "render_azure", "write_azure"]
@@ -68,14 +67,11 @@ def write_azure(result: RunResult, options: RenderOptions, stream: ByteStream) -
         while chunk := list(islice(group, _CHUNK)):
             stream.write(("\n".join(chunk) + "\n").encode("utf-8"))
         stream.write(b"##[endgroup]\n")
-    stream.write(("\n".join(closing_lines(result)) + "\n").encode("utf-8"))
+    stream.write(("\n".join(closing_lines(result, options.unwritten)) + "\n").encode("utf-8"))
 
 
-def render_azure(result: RunResult, options: RenderOptions) -> str:
-    """Render the result as Azure Pipelines logging commands (the text :func:`write_azure` writes)."""
-    out = io.BytesIO()
-    write_azure(result, options, out)
-    return out.getvalue().decode("utf-8")
+#: Render the result as Azure Pipelines logging commands (the text :func:`write_azure` writes).
+render_azure = render_by(write_azure)
 
 
 @hookimpl

@@ -14,14 +14,13 @@ the file is UTF-8 without a BOM.
 
 from __future__ import annotations
 
-import io
 from collections.abc import Sequence
 from itertools import islice
 
 from capcheck.core.escaping.csv import csv_line
 from capcheck.core.hookspecs import hookimpl
 from capcheck.core.models import Finding, RunResult, Status
-from capcheck.core.reporting import ByteStream, RenderOptions, Reporter
+from capcheck.core.reporting import ByteStream, RenderOptions, Reporter, render_by
 
 __all__ = ["COLUMNS", "render_csv", "write_csv"]
 
@@ -87,11 +86,8 @@ def write_csv(result: RunResult, options: RenderOptions, stream: ByteStream) -> 
         stream.write("".join(csv_line(_row(f)) for f in chunk).encode("utf-8"))
 
 
-def render_csv(result: RunResult, options: RenderOptions) -> str:
-    """Render one CSV row per finding (in the findings' order), after a header row (what :func:`write_csv` writes)."""
-    out = io.BytesIO()
-    write_csv(result, options, out)
-    return out.getvalue().decode("utf-8")
+#: Render one CSV row per finding (in the findings' order), after a header row (what :func:`write_csv` writes).
+render_csv = render_by(write_csv)
 
 
 @hookimpl

@@ -18,7 +18,6 @@ start a command of its own.
 
 from __future__ import annotations
 
-import io
 import os
 from collections.abc import Mapping, Sequence
 from itertools import islice
@@ -28,7 +27,7 @@ from capcheck.builtins.reporters.annotations import Annotated, closing_lines, pl
 from capcheck.core.escaping.ci import defuse, github_data, github_property
 from capcheck.core.hookspecs import hookimpl
 from capcheck.core.models import Finding, RunResult, Severity, Status
-from capcheck.core.reporting import ByteStream, RenderOptions, Reporter, first_sentence
+from capcheck.core.reporting import ByteStream, RenderOptions, Reporter, first_sentence, render_by
 from capcheck.core.wording import plural
 
 __all__ = ["MAX_PER_LEVEL", "STEP_SUMMARY", "append_step_summary", "render_github", "write_github"]
@@ -85,14 +84,11 @@ def write_github(result: RunResult, options: RenderOptions, stream: ByteStream) 
         while chunk := list(islice(group, _CHUNK)):
             stream.write(("\n".join(chunk) + "\n").encode("utf-8"))
         stream.write(b"::endgroup::\n")
-    stream.write(("\n".join(closing_lines(result)) + "\n").encode("utf-8"))
+    stream.write(("\n".join(closing_lines(result, options.unwritten)) + "\n").encode("utf-8"))
 
 
-def render_github(result: RunResult, options: RenderOptions) -> str:
-    """Render the result as GitHub Actions workflow commands (the text :func:`write_github` writes)."""
-    out = io.BytesIO()
-    write_github(result, options, out)
-    return out.getvalue().decode("utf-8")
+#: Render the result as GitHub Actions workflow commands (the text :func:`write_github` writes).
+render_github = render_by(write_github)
 
 
 def append_step_summary(result: RunResult, options: RenderOptions, environ: Mapping[str, str] | None = None) -> None:

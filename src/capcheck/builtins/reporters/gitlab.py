@@ -21,7 +21,6 @@ at a time; JSON escaping keeps every evidence value a string.
 from __future__ import annotations
 
 import hashlib
-import io
 from collections.abc import Iterator, Sequence
 from itertools import islice
 from typing import Any
@@ -32,7 +31,7 @@ from capcheck.builtins.reporters.annotations import Annotated, Segment, place
 from capcheck.core.escaping.json import json_safe, json_text
 from capcheck.core.hookspecs import hookimpl
 from capcheck.core.models import Finding, RunResult, Severity, Status, fingerprint_bytes
-from capcheck.core.reporting import ByteStream, RenderOptions, Reporter
+from capcheck.core.reporting import ByteStream, RenderOptions, Reporter, render_by
 
 __all__ = ["GITLAB_SEVERITY", "render_gitlab", "write_gitlab"]
 
@@ -115,11 +114,8 @@ def write_gitlab(result: RunResult, options: RenderOptions, stream: ByteStream) 
     stream.write(b"\n]\n" if written else b"[]\n")
 
 
-def render_gitlab(result: RunResult, options: RenderOptions) -> str:
-    """Render the failures and errors as a GitLab Code Quality report (the text :func:`write_gitlab` writes)."""
-    out = io.BytesIO()
-    write_gitlab(result, options, out)
-    return out.getvalue().decode("utf-8")
+#: Render the failures and errors as a GitLab Code Quality report (the text :func:`write_gitlab` writes).
+render_gitlab = render_by(write_gitlab)
 
 
 @hookimpl

@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import io
 import re
 from collections import Counter
 from collections.abc import Iterator, Sequence
@@ -50,6 +49,7 @@ from capcheck.core.reporting import (
     Reporter,
     finding_runs,
     finding_subject,
+    render_by,
     subject_label,
     verdict_word,
 )
@@ -1029,11 +1029,8 @@ def write_html(result: RunResult, options: RenderOptions, stream: ByteStream) ->
     )
 
 
-def render_html(result: RunResult, options: RenderOptions) -> str:
-    """Render the result as one self-contained HTML page (the text :func:`write_html` writes)."""
-    out = io.BytesIO()
-    write_html(result, options, out)
-    return out.getvalue().decode("utf-8")
+#: Render the result as one self-contained HTML page (the text :func:`write_html` writes).
+render_html = render_by(write_html)
 
 
 @hookimpl

@@ -15,7 +15,6 @@ written as its escape text (:func:`capcheck.core.escaping.json.json_safe`).
 
 from __future__ import annotations
 
-import io
 from bisect import bisect_left
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
@@ -32,7 +31,7 @@ from capcheck.core.evidence import EvidenceSet, RecordPlaces
 from capcheck.core.hookspecs import hookimpl
 from capcheck.core.models import Finding, Outcome, RunResult, Status
 from capcheck.core.outcomes import Findings, RuleOutcomes, fingerprint_prefix, row_fingerprint
-from capcheck.core.reporting import ByteStream, RenderOptions, Reporter
+from capcheck.core.reporting import ByteStream, RenderOptions, Reporter, render_by
 
 __all__ = ["FINDINGS_SCHEMA_VERSION", "finding_forms", "render_json", "result_document", "write_json"]
 
@@ -145,11 +144,8 @@ def write_json(result: RunResult, options: RenderOptions, stream: ByteStream) ->
     stream.write(b"\n")
 
 
-def render_json(result: RunResult, options: RenderOptions) -> str:
-    """Render the findings document as indented JSON (the text :func:`write_json` writes)."""
-    out = io.BytesIO()
-    write_json(result, options, out)
-    return out.getvalue().decode("utf-8")
+#: Render the findings document as indented JSON (the text :func:`write_json` writes).
+render_json = render_by(write_json)
 
 
 def _finding_chunks(findings: Sequence[Finding]) -> Iterator[bytes]:

@@ -16,9 +16,15 @@ Valid against both the lenient Jenkins xUnit ``junit-10.xsd`` and the strict Apa
   (TICKET, approved by WHO, expires DATE)">``, ``baselined`` -> ``<skipped message="baselined:
   known failure recorded in FILE">``; the body still says what fails and how to fix it;
 * a failed scorecard gate (``--min-level``) adds a failing testcase ``capcheck.AREA.gate``;
+* the scorecard's notes (what can lift a level without the evidence improving) are in every suite, as
+  ``capcheck.scorecard.note`` properties and ``Note:`` lines of its ``<system-out>``;
 * suite counts (``tests``, ``failures``, ``errors``, ``skipped``) count the testcases written
   (``skipped`` includes the waived and baselined ones; properties ``capcheck.waived`` and
   ``capcheck.baselined`` count those apart).
+
+Each value (an attribute, a line of a body) is at most ``MAX_VALUE`` characters, cut saying how many more the
+JSON report has, and a body lists at most ``MAX_RELATED`` related records: libxml2, which lxml and Nokogiri
+(GitLab) read with, refuses a whole report holding one text node over 10,000,000 bytes.
 
 Evidence values are untrusted: :func:`capcheck.core.escaping.xml.xml_text` reveals the characters XML
 1.0 cannot carry or discourages (``\\x1b`` -> ``␛``, ``\\r`` -> ``␍``), and ElementTree escapes the rest.
@@ -26,12 +32,12 @@ Evidence values are untrusted: :func:`capcheck.core.escaping.xml.xml_text` revea
 
 from __future__ import annotations
 
-import io
 import re
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from itertools import islice, pairwise
 
+from capcheck.core.escaping.controls import reveal
 from capcheck.core.escaping.xml import xml_text
 from capcheck.core.hookspecs import hookimpl
 from capcheck.core.models import Finding, RunResult, Status
@@ -43,10 +49,11 @@ from capcheck.core.reporting import (
     Reporter,
     finding_runs,
     finding_subject,
+    render_by,
     scorecard_rows,
 )
 
-__all__ = ["render_junit", "write_junit"]
+__all__ = ["MAX_RELATED", "MAX_VALUE", "render_junit", "write_junit"]
 
 _WHITESPACE = re.compile(r"\s+")
 
@@ -83,8 +90,10 @@ def _details(f: Finding) -> str:
             lines.append(f"Pointer: {ev.pointer}")
     if f.group is not None:
         lines.append(f"Group: {f.group}")
-    for rel in f.related:
+    for rel in f.related[:MAX_RELATED]:
         lines.append(f"Related: {rel.kind} {rel.record_id or ''} {rel.location() if rel.file else ''}".rstrip())
+    if len(f.related) > MAX_RELATED:
+        lines.append(f"Related: {len(f.related) - MAX_RELATED:,} more (the JSON report lists them all)")
     if f.status in _ACCEPTED or f.status is Status.FAIL:
         lines.append(f"Remediation: {f.remediation}")
     w = f.waiver
@@ -143,8 +152,26 @@ def _attribute(value: str) -> str:
     return value
 
 
+#: The most characters of one value in the XML (an attribute, a line of a body): libxml2 (lxml, and Nokogiri,
+#: which GitLab's test reports and many CI plugins read with) refuses a whole report holding one text node or
+#: attribute over 10,000,000 bytes ("try XML_PARSE_HUGE"): a single 10 MB message left the dashboard empty.
+#: 100,000 characters escape to at most about 1 MB.
+MAX_VALUE = 100_000
+#: The most related records a finding's body lists (an aggregate rule can relate a whole register).
+MAX_RELATED = 100
+
+
+def _bounded(value: str) -> str:
+    """``value`` cut to :data:`MAX_VALUE` characters, saying how many more the JSON report has."""
+    more = len(value) - MAX_VALUE
+    return value if more <= 0 else f"{value[:MAX_VALUE]}\u2026 ({more:,} more characters: the JSON report has it whole)"
+
+
 def _text(value: str) -> str:
-    """Character data as ElementTree writes it: ``& < >`` as references."""
+    """Character data as ElementTree writes it: ``& < >`` as references; each line at most :data:`MAX_VALUE`
+    characters."""
+    if len(value) > MAX_VALUE:  # rare: one length check for the usual value
+        value = "\n".join(_bounded(line) for line in value.split("\n"))
     if "&" in value:
         value = value.replace("&", "&amp;")
     if "<" in value:
@@ -329,7 +356,14 @@ def _properties(result: RunResult, area: str) -> list[str]:
         if by_area.get(accepted.value):
             props.append(_property(f"capcheck.{accepted.value}", str(by_area[accepted.value])))
     props.extend(_property(name, value) for name, value in _scorecard_properties(result, area))
+    props.extend(_property("capcheck.scorecard.note", note) for note in _notes(result))
     return props
+
+
+def _notes(result: RunResult) -> tuple[str, ...]:
+    """The scorecard's notes (none without a scorecard): the run's, so every suite carries them, as it
+    carries the run's version and as-of date."""
+    return result.scorecard.notes if result.scorecard is not None else ()
 
 
 def _system_out(result: RunResult, area: str) -> str:
@@ -339,14 +373,13 @@ def _system_out(result: RunResult, area: str) -> str:
         + ", ".join(f"{by_area.get(s.value, 0)} {s.value}" for s in (Status.FAIL, Status.ERROR, Status.SKIP))
         + "".join(f", {by_area[s.value]} {s.value}" for s in _ACCEPTED if by_area.get(s.value))
         + f", {by_area.get(Status.PASS.value, 0)} pass"
+        # The text report's words, a note's own line breaks shown: no note starts a line of its own.
+        + "".join(f"\nNote: {reveal(note)}" for note in _notes(result))
     )
 
 
-def render_junit(result: RunResult, options: RenderOptions) -> str:
-    """Render the result as JUnit XML (the text :func:`write_junit` writes)."""
-    out = io.BytesIO()
-    write_junit(result, options, out)
-    return out.getvalue().decode("utf-8")
+#: Render the result as JUnit XML (the text :func:`write_junit` writes).
+render_junit = render_by(write_junit)
 
 
 @hookimpl

@@ -60,7 +60,9 @@ def _code(value: str) -> str:
 _ICON = {"PASSED": "\u2705", "FAILED": "\u274c", "INCOMPLETE": "\u26a0\ufe0f", "NOT JUDGED": "\u2754"}
 
 
-def _headline(result: RunResult) -> list[str]:
+def _headline(result: RunResult, unwritten: Sequence[str] = ()) -> list[str]:
+    """The verdict and what it rests on; ``unwritten`` (``RenderOptions.unwritten``): the outputs the run could
+    not write, which make it exit 2 whatever the checks found (the checks' verdict is said after them)."""
     code = result.exit_code
     word = verdict_word(result)
     icon = _ICON[word]
@@ -81,6 +83,10 @@ def _headline(result: RunResult) -> list[str]:
     accepted = [f"{s[k]} {k}" for k in ("waived", "baselined") if s.get(k)]
     if accepted:
         why += f"; {' and '.join(accepted)} accepted"
+    if unwritten:
+        names = ", ".join(md_escape(option) for option in unwritten)
+        why = f"{plural(len(unwritten), 'output')} not written ({names}); the checks: {word}, {why}"
+        code, word, icon = 2, "INCOMPLETE", _ICON["INCOMPLETE"]
     records = sum(e.records for e in result.evidence)
     return [
         f"## {icon} capcheck: {word}",
@@ -521,7 +527,8 @@ def _from_statuses(findings: Findings, runs: Sequence[FindingRun], counts: dict[
 def render_markdown(result: RunResult, options: RenderOptions) -> str:
     """Render the result as a GitHub-flavoured Markdown report, under ``options.markdown_limit`` characters."""
     listed = _gather(result)
-    return fit_comment(lambda most: _render(result, listed, most), MAX_LISTED, options.markdown_limit)
+    unwritten = options.unwritten
+    return fit_comment(lambda most: _render(result, listed, most, unwritten), MAX_LISTED, options.markdown_limit)
 
 
 def write_markdown(result: RunResult, options: RenderOptions, stream: ByteStream) -> None:
@@ -530,9 +537,9 @@ def write_markdown(result: RunResult, options: RenderOptions, stream: ByteStream
     stream.write(render_markdown(result, options).encode("utf-8"))
 
 
-def _render(result: RunResult, listed: _Listed, most: int) -> str:
+def _render(result: RunResult, listed: _Listed, most: int, unwritten: Sequence[str] = ()) -> str:
     """The report listing at most ``most`` items per list (fixed baseline entries: at most :data:`MAX_FIXED`)."""
-    lines = _headline(result)
+    lines = _headline(result, unwritten)
     if result.gate_failures:
         lines += ["", *(f"- **Gate:** {md_escape(m, MAX_MESSAGE)}" for m in result.gate_failures)]
     lines += ["", "### Findings by severity", "", *_counts_table(result, listed.counts)]

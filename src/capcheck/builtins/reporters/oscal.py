@@ -19,6 +19,9 @@ default 1,000; the first in the findings' order, failures, errors and skips befo
 still counts every record, and says how many observations were left out (``observations-omitted``, and
 the result's remarks).
 
+The scorecard's notes (what can lift a level without the evidence improving) are the result's
+``scorecard-note`` properties and a list in its remarks.
+
 OSCAL requires a reference to an assessment plan (``import-ap``); capcheck has none, so ``href`` points
 at a back-matter resource describing the rule set that ran (``#UUID``), and its remarks say so. Link a
 real plan by replacing ``import-ap.href`` (docs/reporters.md).
@@ -32,7 +35,6 @@ hidden characters visibly (:func:`capcheck.core.escaping.controls.reveal`).
 
 from __future__ import annotations
 
-import io
 import json
 import uuid
 from collections.abc import Iterator, Mapping, Sequence
@@ -54,6 +56,7 @@ from capcheck.core.reporting import (
     document_file,
     finding_runs,
     finding_subject,
+    render_by,
     uri_path,
     verdict_word,
 )
@@ -453,6 +456,8 @@ class _Document:
         run_props += [_prop("select", s) for s in result.select]
         run_props += [_prop("ignore", s) for s in result.ignore]
         run_props += [_prop("gate-failure", g) for g in result.gate_failures]
+        notes = result.scorecard.notes if result.scorecard is not None else ()
+        run_props += [_prop("scorecard-note", n) for n in notes]
         res: dict[str, Any] = {
             "uuid": self._uuid("result"),
             "title": "capcheck check",
@@ -484,6 +489,8 @@ class _Document:
                 "finding counts every record; the full set is in the JSON report, --report json=FILE)"
             )
         res["remarks"] = "; ".join(remarks) + "."
+        if notes:  # what can lift a level without the evidence improving, in the text report's words
+            res["remarks"] += "\n\nScorecard notes:\n\n" + "\n".join(f"- {md_escape(n)}" for n in notes)
 
         resources: list[dict[str, Any]] = [
             {
@@ -587,11 +594,8 @@ def _encode(document: dict[str, Any]) -> str:
     return json_text(indented(document))
 
 
-def render_oscal(result: RunResult, options: RenderOptions) -> str:
-    """Render the assessment-results document as indented JSON (the text :func:`write_oscal` writes)."""
-    out = io.BytesIO()
-    write_oscal(result, options, out)
-    return out.getvalue().decode("utf-8")
+#: Render the assessment-results document as indented JSON (the text :func:`write_oscal` writes).
+render_oscal = render_by(write_oscal)
 
 
 @hookimpl

@@ -16,6 +16,10 @@ Status mapping (SARIF ``result.kind`` / ``result.level``):
   there is a problem", which is what a skip (insufficient evidence) means; never a pass;
 * ``pass``  -> ``kind: "pass"``, ``level: "none"`` (only when passes are listed).
 
+The scorecard's notes (what can lift a level without the evidence improving) are the invocation's
+``toolExecutionNotifications`` of level ``note`` (``Scorecard note: ...``) and its
+``properties.scorecardNotes``, beside the scorecard's rows.
+
 A run lists at most ``RenderOptions.sarif_max_results`` results (``--sarif-max-results``, default
 5,000: GitHub keeps only the 5,000 most severe of a run): the most important are kept, and a
 ``toolExecutionNotification`` says how many were left out. ``automationDetails.id`` is the category
@@ -29,7 +33,6 @@ and a lone surrogate (an undecodable byte in a file name) is written as its esca
 
 from __future__ import annotations
 
-import io
 import json
 import re
 from collections import Counter
@@ -50,6 +53,7 @@ from capcheck.core.reporting import (
     document_file,
     finding_runs,
     finding_subject,
+    render_by,
     uri_path,
 )
 
@@ -443,6 +447,11 @@ class _Log:
                     "properties": {"omittedResults": omitted, "totalResults": self.listed, "maxResults": kept},
                 }
             )
+        card = result.scorecard
+        notes = card.notes if card is not None else ()
+        notifications += [  # what can lift a level without the evidence improving: a viewer shows the run's notes
+            {"level": "note", "message": {"text": _message_text(f"Scorecard note: {note}")}} for note in notes
+        ]
         if notifications:
             invocation["toolExecutionNotifications"] = notifications
         invocation["properties"] = {
@@ -453,8 +462,9 @@ class _Log:
         }
         if result.gate_failures:
             invocation["properties"]["gateFailures"] = list(result.gate_failures)
-        if result.scorecard is not None:
-            invocation["properties"]["scorecard"] = [row.as_dict() for row in result.scorecard.rows]
+        if card is not None:
+            invocation["properties"]["scorecard"] = [row.as_dict() for row in card.rows]
+            invocation["properties"]["scorecardNotes"] = list(notes)
 
         run: dict[str, Any] = {
             "tool": {"driver": driver},
@@ -560,11 +570,8 @@ def _encode(document: dict[str, Any]) -> str:
     return json_text(json.dumps(document, indent=2, ensure_ascii=False, sort_keys=False))
 
 
-def render_sarif(result: RunResult, options: RenderOptions) -> str:
-    """Render the SARIF 2.1.0 log as indented JSON (the text :func:`write_sarif` writes)."""
-    out = io.BytesIO()
-    write_sarif(result, options, out)
-    return out.getvalue().decode("utf-8")
+#: Render the SARIF 2.1.0 log as indented JSON (the text :func:`write_sarif` writes).
+render_sarif = render_by(write_sarif)
 
 
 @hookimpl

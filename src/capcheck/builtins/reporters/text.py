@@ -19,7 +19,6 @@ finding stays on one line; columns are measured with :func:`~capcheck.core.escap
 
 from __future__ import annotations
 
-import io
 import os
 from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
@@ -39,6 +38,7 @@ from capcheck.core.reporting import (
     finding_runs,
     finding_subject,
     first_sentence,
+    render_by,
     verdict_word,
 )
 from capcheck.core.wording import plural
@@ -479,7 +479,7 @@ class _Text:
                 f"{baseline.new_failures} new, {len(baseline.fixed)} fixed since the baseline"
             )
         lines.extend(f"Gate: {terminal(message)}" for message in r.gate_failures)
-        lines.append(verdict_line(r, self.color))
+        lines.append(verdict_line(r, self.color, self.options.unwritten))
         return lines
 
     def display_note(self) -> list[str]:
@@ -667,29 +667,34 @@ def summary_line(result: RunResult) -> str:
     )
 
 
-def verdict_line(result: RunResult, color: bool) -> str:
-    """``Result: PASSED|FAILED|INCOMPLETE|NOT JUDGED - why (exit N)``."""
+def verdict_line(result: RunResult, color: bool, unwritten: Sequence[str] = ()) -> str:
+    """``Result: PASSED|FAILED|INCOMPLETE|NOT JUDGED - why (exit N)``.
+
+    ``unwritten`` names the outputs this run could not write (``RenderOptions.unwritten``): the run then
+    exits 2 whatever the checks found, and the line says so, the checks' own verdict after it."""
     code = result.exit_code
     threshold = result.fail_on.value if result.fail_on else "never"
     if code == 2:
-        verdict = _paint("INCOMPLETE", "35", color) + " - a rule raised an error; the check is incomplete (exit 2)"
+        verdict = _paint("INCOMPLETE", "35", color) + " - a rule raised an error; the check is incomplete"
     elif code == 1 and result.gate_failures:
-        verdict = _paint("FAILED", "31", color) + " - an area is below its minimum maturity level (exit 1)"
+        verdict = _paint("FAILED", "31", color) + " - an area is below its minimum maturity level"
     elif code == 1:
-        verdict = _paint("FAILED", "31", color) + f" - failures at or above '{threshold}' (exit 1)"
+        verdict = _paint("FAILED", "31", color) + f" - failures at or above '{threshold}'"
     elif verdict_word(result) == "NOT JUDGED":
         skipped = result.summary.by_status["skip"]
         verdict = (
             _paint("NOT JUDGED", "33", color)
-            + f" - no rule judged any record ({skipped} skipped: no evidence they could judge) (exit 0)"
+            + f" - no rule judged any record ({skipped} skipped: no evidence they could judge)"
         )
     elif result.fail_on is None:
-        verdict = (
-            _paint("PASSED", "32", color) + " - --fail-on never: failures are reported, none fails the run (exit 0)"
-        )
+        verdict = _paint("PASSED", "32", color) + " - --fail-on never: failures are reported, none fails the run"
     else:
-        verdict = _paint("PASSED", "32", color) + f" - no failures at or above '{threshold}' (exit 0)"
-    return f"Result: {verdict}"
+        verdict = _paint("PASSED", "32", color) + f" - no failures at or above '{threshold}'"
+    if unwritten:
+        names = ", ".join(terminal(option) for option in unwritten)
+        incomplete = _paint("INCOMPLETE", "35", color) + f" - {plural(len(unwritten), 'output')} not written"
+        return f"Result: {incomplete} ({names}); the checks: {verdict} (exit 2)"
+    return f"Result: {verdict} (exit {code})"
 
 
 def render_summary_line(result: RunResult, color: bool = False) -> str:
@@ -740,11 +745,8 @@ def write_text(result: RunResult, options: RenderOptions, stream: ByteStream) ->
     put(text.summary())
 
 
-def render_text(result: RunResult, options: RenderOptions) -> str:
-    """Render the report for people (the text :func:`write_text` writes)."""
-    out = io.BytesIO()
-    write_text(result, options, out)
-    return out.getvalue().decode("utf-8")
+#: Render the report for people (the text :func:`write_text` writes).
+render_text = render_by(write_text)
 
 
 @hookimpl

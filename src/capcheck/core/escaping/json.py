@@ -14,18 +14,25 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from capcheck.core.escaping.controls import visible
+from capcheck.core.escaping.controls import INVISIBLE, visible
 
 __all__ = ["indented", "json_safe", "json_text"]
 
 _SURROGATE = re.compile("[\ud800-\udfff]")
-_RAW = re.compile("[\x7f-\x9f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069\ud800-\udfff\ufffe\uffff]")
+_RAW = re.compile(
+    "[\x7f-\x9f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069\ud800-\udfff\ufffe\uffff" + INVISIBLE + "]"
+)
 
 
 def _escaped(match: re.Match[str]) -> str:
     code = ord(match.group())
     # A surrogate cannot be written at all: the string gets its escape text, as json_safe gives it.
-    return f"\\\\u{code:04x}" if 0xD800 <= code <= 0xDFFF else f"\\u{code:04x}"
+    if 0xD800 <= code <= 0xDFFF:
+        return f"\\\\u{code:04x}"
+    if code > 0xFFFF:  # a tag character: JSON escapes it as its UTF-16 surrogate pair
+        code -= 0x10000
+        return f"\\u{0xD800 + (code >> 10):04x}\\u{0xDC00 + (code & 0x3FF):04x}"
+    return f"\\u{code:04x}"
 
 
 def json_text(encoded: str) -> str:
