@@ -454,3 +454,21 @@ def test_a_container_s_cpu_quota_bounds_the_processes(
     monkeypatch.setattr(parallel, "CGROUP", tmp_path)
     monkeypatch.setattr(os, "sched_getaffinity", lambda pid: {0, 1, 2, 3})
     assert parallel.usable_cores() == (4 if quota is None else max(1, int(quota)))
+
+
+def test_a_check_that_cannot_fork_runs_in_one_process(registers: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A process limit (ulimit -u) or no memory for another process: the check runs as one, with the same result."""
+    whole = run_check(CheckRequest(paths=[registers], as_of=AS_OF, jobs=1, select=("COMM-001", "INFRA-001")))
+
+    def refused() -> int:
+        raise BlockingIOError(11, "Resource temporarily unavailable")
+
+    monkeypatch.setattr(os, "fork", refused)
+    split = run_check(CheckRequest(paths=[registers], as_of=AS_OF, jobs=2, select=("COMM-001", "INFRA-001")))
+    assert _reports(split) == _reports(whole)
+
+
+def test_the_parts_are_bounded_whatever_the_jobs() -> None:
+    kinds_of = [frozenset({f"kind-{i}"}) for i in range(100)]
+    parts = parallel.plan([], kinds_of, [1] * 100, jobs=1000)
+    assert parts is not None and len(parts) == parallel.MAX_PARTS

@@ -44,7 +44,9 @@ from capcheck.core.outcomes import RuleOutcomes
 from capcheck.core.rules import Rule
 
 __all__ = [
+    "MAX_PARTS",
     "MIN_SPLIT_BYTES",
+    "CannotSplit",
     "Part",
     "PartResult",
     "Parts",
@@ -56,6 +58,8 @@ __all__ = [
     "worth_splitting",
 ]
 
+#: The most processes a check is split into, whatever ``--jobs`` asks (each holds its registers' records).
+MAX_PARTS = 64
 #: Evidence smaller than this is checked in one process: forking and merging would cost more than they save.
 MIN_SPLIT_BYTES = 8 << 20
 #: Evidence in files this small on average is checked in one process: each file's first bytes are read before
@@ -174,7 +178,7 @@ def plan(
         size[0] += sizes[i]
     for j, seen in runnable:  # its seen kinds are present, so in a group with files
         groups[find(seen[0])][1].append(j)
-    n = min(jobs, len(groups))
+    n = min(jobs, len(groups), MAX_PARTS)
     if n < 2:
         return None
     # The largest group first, each to the part with the least bytes so far (ties: the earlier part).
@@ -204,6 +208,10 @@ class PartResult:
     judged: list[tuple[int, RuleOutcomes, StatusCounts]] = field(default_factory=list)
     facts: dict[str, KindFacts] = field(default_factory=dict)
     problems: list[Problem] = field(default_factory=list)
+
+
+class CannotSplit(Exception):
+    """The children of a split check could not be started (raised before any part is judged)."""
 
 
 class WorkerFailed(CapcheckError):
@@ -271,7 +279,10 @@ def run_parts(parts: Sequence[Part], work: Work) -> Parts:
     children: list[_Child] = []
     try:
         for part in parts[1:]:
-            children.append(_fork(part, work))
+            try:
+                children.append(_fork(part, work))
+            except OSError as exc:  # no process or pipe to be had (a process or memory limit): one process will do
+                raise CannotSplit(f"{type(exc).__name__}: {exc}") from exc
         result, answer = work(parts[0])
         results = [result]
         for child in children:

@@ -470,7 +470,10 @@ def _split(
 
         return parallel.PartResult(evidence.without_records(part.files), judged, facts), answer
 
-    done = parallel.run_parts(parts, work)
+    try:
+        done = parallel.run_parts(parts, work)
+    except parallel.CannotSplit:
+        return None  # as if not split: this process loads and judges everything
     try:
         results = done.results
         parallel.raise_problems(parallel.merge_problems(files, results, walk_problems))
