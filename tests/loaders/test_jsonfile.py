@@ -267,6 +267,16 @@ def test_a_value_nested_deeper_than_orjson_writes_loads_and_its_duplicate_keys_a
     assert load.problems("dup.json") == ["dup.json:2: /records/0/name: duplicate key 'name'"]
 
 
+def test_a_duplicate_key_1000_levels_deep_is_named_not_refused_as_too_deep(load, workdir: Path) -> None:
+    """orjson reads 1024 levels; the strict parse that names a duplicate key hit Python's recursion limit at
+    996 and called the file "nested more than 1024 levels deep"."""
+    deep = "[" * 995 + '{"a": 1, "a": 2}' + "]" * 995
+    (workdir / "deep.json").write_text(f'{{"kind": "it-assets", "records": [{deep}]}}')
+    [problem] = load.problems("deep.json")
+    assert problem.startswith(("deep.json: /records/0/0/0/", "deep.json:1: /records/0/0/0/"))
+    assert problem.endswith("/0/a: duplicate key 'a'")
+
+
 # Duplicate keys, as properties: JSON written with any spacing and escaping, objects with repeated keys
 # at any depth (the envelope, a record, a nested object, an object in a list), and strings full of
 # what a raw count could mistake for structure (`":`, colons, quotes, backslashes, braces, escapes).
