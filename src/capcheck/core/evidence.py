@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from capcheck.core.errors import EvidenceError, PluginError, Problem
+from capcheck.core.joins import join_key
 from capcheck.core.kinds import EvidenceKind
 from capcheck.core.loading import (
     HEAD_BYTES,
@@ -762,6 +763,8 @@ class _Builder:
 
     def finish(self) -> EvidenceSet:
         """The evidence set, or an EvidenceError with every problem found."""
+        for kind in sorted(self.tables):
+            self.problems.extend(_same_ids(kind, self.tables[kind], self.loaded))
         if self.problems:
             raise EvidenceError(self.problems)
         return EvidenceSet(self.loaded, self.tables)
@@ -1026,6 +1029,71 @@ def _schema_message(error: Any) -> str:
 
 #: How many records repeating another file's ids are listed one by one before the rest are summed up.
 MAX_LISTED_REPEATS = 5
+
+#: White space that ``str.split`` splits ASCII text at, other than the space itself.
+_ASCII_SPACES = ("\t", "\n", "\v", "\f", "\r", "\x1c", "\x1d", "\x1e", "\x1f")
+
+
+def _may_be_one(ids: Iterable[str]) -> bool:
+    """Whether two of ``ids`` (distinct strings) may be one id up to case and spacing (:func:`join_key`);
+    False proves they are not, at C speed (5 ms for 300,000 ids), for the usual ids: ASCII without
+    spacing to normalise, and no two letters' cases mixed across them (``AST-001``, ``ocds-b5fd17-1``)."""
+    joined = "\x00".join(ids)
+    if not joined.isascii() or any(c in joined for c in _ASCII_SPACES):
+        return True
+    if " " in joined and (
+        "  " in joined or "\x00 " in joined or " \x00" in joined or joined[:1] == " " or joined[-1:] == " "
+    ):
+        return True
+    # Each id is its own spacing's normal form; with no lower-case letter (or no upper-case one) in any,
+    # two distinct ids fold to two distinct keys.
+    return joined != joined.upper() and joined != joined.lower()
+
+
+def _same_ids(kind: str, table: _KindTable, files: Sequence[_LoadedFile]) -> list[Problem]:
+    """A problem for each record whose id is another's but for case or spacing (``SVC-1``, ``svc-1``,
+    ``SVC-1 ``): joins (:func:`join_key`) take them for one, so one of the two would be found where either
+    is named, and a register's count would hold one item twice. Each is at the later record, naming the
+    first spelling and where it is; the first ``MAX_ERRORS_PER_FILE`` are listed."""
+    if not _may_be_one(table.ids) or len(set(map(join_key, table.ids))) == len(table.ids):
+        return []
+    first: dict[str, tuple[str, int]] = {}
+    problems: list[Problem] = []
+    same = 0
+    for record_id, position in table.ids.items():
+        earlier = first.setdefault(join_key(record_id), (record_id, position))
+        if earlier[1] == position:
+            continue
+        same += 1
+        if same > MAX_ERRORS_PER_FILE:
+            continue
+        file_no, index = table.origin(position)
+        prev_file, prev_index = table.origin(earlier[1])
+        doc = files[file_no].document
+        try:
+            line = doc.locate(index)
+        except PluginError as exc:
+            problems.extend(exc.problems)
+            line = None
+        problems.append(
+            Problem(
+                f"duplicate {kind} id {shorten(record_id)}: {shorten(earlier[0])} at "
+                f"{files[prev_file].info.path} {files[prev_file].document.pointer(prev_index)} differs only in "
+                "case or spacing, and ids are matched as text is across registers (case and spacing ignored): "
+                "give the record one id",
+                path=files[file_no].info.path,
+                line=line,
+                pointer=doc.pointer(index) + "/id",
+            )
+        )
+    if same > MAX_ERRORS_PER_FILE:
+        problems.append(
+            Problem(
+                f"... {same} {kind} ids in all differ from another only in case or spacing (the first "
+                f"{MAX_ERRORS_PER_FILE} are listed)"
+            )
+        )
+    return problems
 
 
 def _index(table: _KindTable, doc: Document, file_no: int, files: Sequence[_LoadedFile]) -> list[Problem]:
