@@ -1224,7 +1224,7 @@ def _documents(files: Sequence[_File]) -> list[list[Document]]:
     unsuccessful: dict[_File, int] = {}
     several: dict[_File, int] = {}
     by_award: dict[tuple[str, str], list[_Award]] = {}
-    histories: dict[str, tuple[str, ...]] = {}
+    histories: dict[str, list[str]] = {}
     for implementing in compiled.contracts:
         by_award.setdefault(implementing.key, []).append(implementing)
 
@@ -1251,16 +1251,18 @@ def _documents(files: Sequence[_File]) -> list[list[Document]]:
                 continue
             history = compiled.releases[found.key[0]]
             if len(history) > 1:
-                # Where the record's values came from: every release of the process, in the order merged. Shown
-                # once per process (a process of n awards gave n records, each making n strings: quadratic).
+                # Where the record's values came from: every release of the process, in the order merged. One
+                # list per process, shared by its records (a process of n awards gave n records, each making n
+                # strings, then each its own list of the n: quadratic, 8 bytes a release a record). Records are
+                # read-only to rules.
                 shown = histories.get(found.key[0])
                 if shown is None:
-                    shown = histories[found.key[0]] = tuple(
+                    shown = histories[found.key[0]] = [
                         f"{r.file.source.display} {r.file.where(r.path)}"
                         + (f" ({r.release_id})" if r.release_id else "")
                         for r in history
-                    )
-                record["ocds_releases"] = list(shown)
+                    ]
+                record["ocds_releases"] = shown
             placed[located.file].append(((*order(found), *order(contract or found)), record, located))
     for contract in compiled.contracts:
         if contract.key not in awards:
