@@ -495,6 +495,9 @@ def _check_events(events: Iterable[Any], named: Fails, max_depth: int, holds: st
         line = None if event.start_mark is None else event.start_mark.line + 1
         if isinstance(event, yaml.AliasEvent):
             raise named.fail(f"YAML aliases (*name) are not allowed in {holds}: write the values out", line=line)
+        if isinstance(event, yaml.ScalarEvent) and event.value == "<<" and event.implicit[0]:
+            # A plain << is a merge key: "could not determine a constructor for the tag ...merge" said nothing useful
+            raise named.fail(f"YAML merge keys (<<) are not allowed in {holds}: write the values out", line=line)
         if isinstance(event, yaml.CollectionStartEvent):
             depth += 1
             if depth > max_depth:
