@@ -96,8 +96,19 @@ def test_absurd_nesting_is_refused_quickly(load, workdir: Path) -> None:
     started = time.perf_counter()
     [problem] = load.problems("deep.json")
     assert time.perf_counter() - started < 5
-    assert problem.startswith("deep.json:1: malformed JSON")
-    assert "depth" in problem
+    assert problem == "deep.json:1: nested more than 1024 levels deep"  # was "malformed JSON: depth limit exceeded"
+
+
+@pytest.mark.parametrize(("levels", "loads"), [(1024, True), (1025, False)])
+def test_json_evidence_nests_1024_levels_and_no_more(load, workdir: Path, levels: int, loads: bool) -> None:
+    """The envelope and the records list are two levels; the record's field holds the rest."""
+    fields = '"id": "A-1", "name": "x", "product": "p", "environment": "production", "criticality": "low"'
+    deep = "[" * (levels - 3) + "]" * (levels - 3)
+    (workdir / "deep.json").write_text(f'{{"kind": "it-assets", "records": [{{{fields}, "notes":\n{deep}}}]}}')
+    if loads:
+        assert load("deep.json").get("it-assets", "A-1") is not None
+    else:
+        assert load.problems("deep.json") == ["deep.json:2: nested more than 1024 levels deep"]
 
 
 @pytest.mark.parametrize(

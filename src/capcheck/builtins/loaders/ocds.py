@@ -1010,7 +1010,10 @@ def load_json_bytes(source: SourceFile) -> tuple[bytes, Any]:
     except orjson.JSONDecodeError as exc:
         decode_text(source)  # bytes that are not UTF-8: say so, with the line
         line = data.count(b"\n", 0, exc.pos) + 1 if exc.pos is not None else None
-        raise source.fail(f"malformed JSON: {str(exc.msg).split(': line ')[0]}", line=line) from None
+        cause = str(exc.msg).split(": line ")[0]
+        if cause == "depth limit exceeded":  # well-formed, but deeper than orjson reads (the strict parse's bound)
+            raise source.fail(f"nested more than {_JSON_MAX_DEPTH} levels deep", line=line) from None
+        raise source.fail(f"malformed JSON: {cause}", line=line) from None
     # Every colon separates a key from its value or sits in a string, and orjson writes strings' colons as
     # they are: the file has more colons than its re-serialisation only when keys were dropped as
     # duplicates (or it escapes a colon). Only then is it parsed again, strictly, to name the key.
