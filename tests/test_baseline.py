@@ -134,7 +134,7 @@ def test_a_configured_baseline_not_yet_created_is_empty_with_a_note(
             "base.json: /capcheck_baseline: duplicate key",
         ),
         (b'{"capcheck_baseline": "1.0", "findings": [' + b"1" * 5000 + b"]}", "base.json:1: an integer of 5000 digits"),
-        (b'{"findings": ' + b"[" * 100_000 + b"]" * 100_000 + b"}", "base.json: nested more than 64 levels deep"),
+        (b'{"findings": ' + b"[" * 100_000 + b"]" * 100_000 + b"}", "base.json:1: nested more than 64 levels deep"),
         (b'{"capcheck_baseline": "caf\xe9"}', "base.json:1: not valid UTF-8 (byte 0xe9 at offset 26)"),
     ],
 )

@@ -203,7 +203,7 @@ def _finding(**changes: object) -> dict:
         ),
         (
             '{"schema_version": "2.1", "tool": {}, "findings": ' + "[" * 100_000 + "]" * 100_000 + "}",
-            "new.json: nested more than 64 levels deep",
+            "new.json:1: nested more than 64 levels deep",
         ),
         ('{"schema_version": "2.1", "tool": {}, "findings": [NaN]}', "new.json:1: 'NaN' is not an allowed number"),
     ],

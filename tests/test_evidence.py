@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import time
 from collections.abc import Callable
@@ -11,6 +12,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from capcheck.core.errors import EvidenceError
 from capcheck.core.loading import Document, LoadContext, Loader, SourceFile
@@ -392,6 +395,79 @@ def test_a_second_export_of_the_same_register_is_one_problem_saying_what_to_do(l
     # Five repeats or fewer are listed one by one, as before.
     (workdir / "ev" / "b.json").write_text(assets_json(*ids[:5]))
     assert len(load.problems("ev")) == 5
+
+
+# --- ids that differ only in case or spacing ------------------------------------------------------------
+
+
+def _assets(*ids: str) -> str:
+    """``assets_json`` with any id (escaped as JSON)."""
+    return assets_json(*(json.dumps(i)[1:-1] for i in ids))
+
+
+def test_ids_differing_only_in_case_are_one_id(load, workdir: Path) -> None:
+    """Joins fold case and spacing (core.joins): SVC-1 and svc-1 loaded as two records, one to every join."""
+    (workdir / "a.json").write_text(_assets("SVC-1", "SVC-2", "svc-1"))
+    assert load.problems("a.json") == [
+        "a.json:1: /records/2/id: duplicate it-assets id 'svc-1': 'SVC-1' at a.json /records/0 differs only in "
+        "case or spacing, and ids are matched as text is across registers (case and spacing ignored): give the "
+        "record one id"
+    ]
+
+
+@pytest.mark.parametrize(
+    ("first", "later"),
+    [("SVC-1", "SVC-1 "), ("SVC 1", " SVC  1"), ("SVC 1", "SVC\t1"), ("Straße-1", "STRASSE-1"), ("K-1", "\u212a-1")],
+    ids=["trailing-space", "spaces", "tab", "casefold", "kelvin-sign"],
+)
+def test_ids_differing_only_in_spacing_or_folded_case_are_one_id_across_files(
+    load, workdir: Path, first: str, later: str
+) -> None:
+    (workdir / "ev").mkdir()
+    (workdir / "ev" / "a.json").write_text(_assets("A-0", first))
+    (workdir / "ev" / "b.json").write_text(_assets(later))
+    [problem] = load.problems("ev")
+    assert problem.startswith(f"ev/b.json:1: /records/0/id: duplicate it-assets id {later!r}: {first!r} at ev/a.json")
+    assert " /records/1 differs only in case or spacing" in problem
+
+
+@pytest.mark.parametrize(
+    "ids",
+    [
+        ["AST-1", "AST-2", "B 1"],  # one case, single inner spaces: the C-speed proof
+        ["ocds-b5fd17-1", "ocds-b5fd17-2"],
+        ["Svc-1", "svc-2", "SVC-3", "Straße", "Strasse-2", "a b", "a\tc"],  # mixed: compared key by key
+        ["SVC-1 "],  # alone in its spelling: kept as written
+    ],
+)
+def test_ids_that_stay_distinct_when_folded_load(load, workdir: Path, ids: list[str]) -> None:
+    (workdir / "a.json").write_text(_assets(*ids))
+    evidence = load("a.json")
+    assert [r["id"] for r in evidence.records("it-assets")] == ids
+    assert evidence.get("it-assets", ids[-1]) is not None
+
+
+def test_many_ids_differing_only_in_case_list_the_first_fifty(load, workdir: Path) -> None:
+    (workdir / "a.json").write_text(_assets(*(f"A-{n}" for n in range(60)), *(f"a-{n}" for n in range(60))))
+    found = load.problems("a.json")
+    assert len(found) == 51
+    assert found[0].startswith("a.json:1: /records/60/id: duplicate it-assets id 'a-0': 'A-0' at a.json /records/0")
+    assert (
+        found[-1] == "... 60 it-assets ids in all differ from another only in case or spacing (the first 50 are listed)"
+    )
+
+
+_ID_TEXT = st.text(alphabet="aAbB-1 \t\n\x1f\x00\xa0ßSK\u212a", max_size=5)
+
+
+@given(st.lists(_ID_TEXT, unique=True, max_size=8))
+def test_the_quick_proof_of_distinct_ids_agrees_with_join_key(ids: list[str]) -> None:
+    """``_may_be_one`` false must prove the ids' join keys distinct (it is a C-speed shortcut, not the rule)."""
+    from capcheck.core.evidence import _may_be_one
+    from capcheck.core.joins import join_key
+
+    if not _may_be_one(ids):
+        assert len({join_key(i) for i in ids}) == len(ids)
 
 
 @pytest.mark.parametrize(

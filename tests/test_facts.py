@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import json
 import pickle
 from collections.abc import Mapping, Sequence
 from datetime import date
@@ -236,3 +237,59 @@ def test_a_field_is_missing_for_the_scorecard_exactly_when_it_is_for_the_rules(v
     asked = FactsAsked({"roles": KindAsk(fields=(("owner",),))}, placeholders=PLACEHOLDERS)
     usable = kind_facts("roles", records, asked).coverage(("owner",)).usable
     assert usable == (0 if is_missing(value) or value == "" else 1)
+
+
+# --- the copy key: bounded on any text, the whole-text NFKD key wherever that is bounded -------------------
+
+
+def _reference_copy_key(record: Mapping[str, Any]) -> str:
+    """The copy key as it was defined first, NFKD over the whole text: the bounded one must agree with it."""
+    import unicodedata
+
+    import orjson
+
+    from capcheck.assessment.facts import _LOOKALIKES, _MARKS
+
+    text = orjson.dumps({k: v for k, v in record.items() if k != "id"}, option=orjson.OPT_SORT_KEYS).decode()
+    text = _MARKS.sub("", unicodedata.normalize("NFKD", text)).translate(_LOOKALIKES)
+    spaced = " ".join(text.casefold().replace("\\n", " ").replace("\\r", " ").replace("\\t", " ").split())
+    return spaced.replace(' "', '"').replace('" ', '"')
+
+
+#: Text of every sort a register holds or a copier would try: accents (composed and not), combining marks of
+#: other scripts in either order, full-width and ligature forms, Cyrillic and Greek look-alikes, Hangul, the
+#: four-letter compatibility forms (the longest kept expanded), spaces of every kind.
+_KEY_TEXT = st.text(
+    alphabet=st.sampled_from(
+        list("aAbBsSoOpP 1-'\"\\")
+        + list("\u00e9\u00e7\u0301\u0327\u05b0\u0591\u1dc0\u0316\u0430\u043e\u0440\u039f")
+        + list("\uff53\ufb01\u2474\u3250\uac00\u1100\u00a0\u2003\t\n\u00df\u0130\u212a")
+    ),
+    max_size=12,
+)
+
+
+@given(_KEY_TEXT)
+def test_the_bounded_copy_key_is_the_whole_text_nfkd_key(title: str) -> None:
+    """Character by character (bounded) and NFKD of the whole text agree wherever no sign is longer than four
+    letters: the same copies are found as before."""
+    record = {"id": "x", "title": title, "owner": "o"}
+    assert _copy_key(record) == _reference_copy_key(record)
+
+
+@pytest.mark.parametrize("sign", ["\ufdfa", "\ufdfb", "\u3300", "\u321d"])
+def test_a_copy_key_grows_at_most_fourfold(sign: str) -> None:
+    """3,000 x U+FDFA (NFKD: 18 letters each) made a 54,000-character key, 230 times an ASCII record's time."""
+    record = {"id": "x", "title": sign * 3000, "owner": "o"}
+    assert len(_copy_key(record)) <= 4 * len(json.dumps(record, ensure_ascii=False))
+    copy = {**record, "id": "y", "title": (sign * 3000).upper() + " "}
+    assert count_copies([record, copy], ("owner",)) == 1
+
+
+def test_copies_whose_combining_marks_are_in_another_order_are_still_copies() -> None:
+    """NFKD puts combining marks in their canonical order; character by character, NFD does it."""
+    records = [
+        {"id": "a", "title": "x\u0591\u05b0y", "owner": "o"},
+        {"id": "b", "title": "x\u05b0\u0591y", "owner": "o"},
+    ]
+    assert count_copies(records, ("owner",)) == 1

@@ -566,6 +566,55 @@ def test_a_loader_returning_something_else_is_named_not_the_enricher_after_it(
     )
 
 
+@pytest.mark.parametrize(
+    ("evidence", "cause"),
+    [
+        (
+            "A-1,web\nA-2,db\n",
+            "the 'roster' loader failed to give the line of record 0: IndexError: no line table for record 0",
+        ),
+        (
+            "A-1\nA-2,db\n",
+            "the 'roster' loader failed to give the line of record 0: IndexError: no line table for record 0",
+        ),
+        (
+            "A-1,web\nA-1,db\n",
+            "the 'roster' loader failed to give the line of record 1: IndexError: no line table for record 1",
+        ),
+    ],
+    ids=["placing-a-finding", "placing-a-schema-problem", "placing-a-duplicate-id"],
+)
+@pytest.mark.parametrize("fmt", ["json", "text"])
+def test_a_loader_whose_locate_raises_is_named_with_the_file(
+    run_cli, copy_fixture: Callable[..., Path], workdir: Path, evidence: str, cause: str, fmt: str
+) -> None:
+    """locate is called lazily (as a problem or a finding is placed): it was "internal error: IndexError", or
+    "reporter 'text' failed", blaming the built-in reporter, after part of the report was written."""
+    copy_fixture("plugins/raising_locate_plugin.py")
+    (workdir / "assets.roster").write_text(evidence)
+    result = run_cli("check", "assets.roster", "--plugin", "./raising_locate_plugin.py", "--format", fmt, "-o", "out")
+    assert result.exit_code == 2
+    assert result.stderr.endswith(f"  assets.roster: {cause}\n")
+    assert "internal error" not in result.stderr
+    assert "reporter" not in result.stderr
+    assert not (workdir / "out").exists()
+
+
+def test_a_loader_whose_locate_gives_no_line_number_is_named_not_written_into_reports(
+    run_cli, copy_fixture: Callable[..., Path], workdir: Path
+) -> None:
+    """A line "line 1" went into every report as it was: text said "assets.notes:line 1", and the findings
+    document held ``"line": line 1``, which is not JSON."""
+    copy_fixture("plugins/raising_locate_plugin.py")
+    (workdir / "assets.notes").write_text("A-1,web\n")
+    result = run_cli("check", "assets.notes", "--plugin", "./raising_locate_plugin.py", "--format", "json")
+    assert result.exit_code == 2
+    assert result.stderr.endswith(
+        "  assets.notes: the 'notes' loader gave 'line 1' as the line of record 0: a line is a whole number "
+        "from 1, or None where the format cannot say\n"
+    )
+
+
 def test_a_kind_whose_schema_does_not_compile_is_refused_by_every_command(
     run_cli, copy_fixture: Callable[..., Path], workdir: Path
 ) -> None:

@@ -23,7 +23,7 @@ from capcheck.assessment.waivers import load_waivers
 from capcheck.builtins.declarative import CompileContext
 from capcheck.builtins.declarative.toml_format import compile_rule_file
 from capcheck.core.errors import CapcheckError, ConfigError, RuleFileError, UsageError
-from capcheck.core.side_inputs import Named, elide, read_bounded, shorten
+from capcheck.core.side_inputs import Named, elide, parse_json, parse_toml, read_bounded, shorten
 from hostile import mutated
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -333,3 +333,64 @@ def test_a_baseline_of_many_bad_entries_is_refused_in_the_memory_of_reading_it(w
     listed, peak_kib = map(int, done.stdout.split())
     assert listed == 50
     assert peak_kib < 400_000, f"peak {peak_kib // 1024} MiB"
+
+
+# --- nesting: the bound a message names is the bound enforced ------------------------------------------
+
+
+def _nested_json(levels: int) -> str:
+    """``levels`` arrays one in another, on two lines (the innermost on the second)."""
+    return "[" * (levels - 1) + "\n[]" + "]" * (levels - 1)
+
+
+def _nested_toml(levels: int) -> str:
+    """Inline tables ``levels`` deep (tomllib's deepest recursion per level: three calls)."""
+    return "x = " + "{a = " * (levels - 1) + "1" + "}" * (levels - 1) + "\n"
+
+
+def _called_from_depth(frames: int, call: Callable[[], Any]) -> Any:
+    """``call()`` made under ``frames`` more frames: the parsers' room counts the stack already used."""
+    return call() if frames <= 0 else _called_from_depth(frames - 1, call)
+
+
+@pytest.mark.parametrize("frames", [0, 300])
+def test_json_is_read_to_its_bound_and_refused_one_level_past_it(frames: int) -> None:
+    """Python's recursion limit (1,000) was hit first: a file 996 deep was refused as "more than 1024"."""
+    named = Named("deep.json", ConfigError)
+    value = _called_from_depth(frames, lambda: parse_json(_nested_json(1024), named, max_depth=1024))
+    depth = 0
+    while value:
+        value, depth = value[0], depth + 1
+    assert depth == 1023  # and the innermost, empty
+    with pytest.raises(ConfigError) as info:
+        _called_from_depth(frames, lambda: parse_json(_nested_json(1025), named, max_depth=1024))
+    assert str(info.value).startswith("deep.json:")
+    assert str(info.value).endswith(": nested more than 1024 levels deep")
+
+
+def test_json_far_past_its_bound_names_the_line_where_it_passed_it() -> None:
+    text = '{"a": "[[[[",\n "b":\n' + "[" * 100 + "\n" + "[" * 100_000 + "]" * 100_100 + "}"
+    with pytest.raises(ConfigError) as info:
+        parse_json(text, Named("w.json", ConfigError), max_depth=64)
+    assert str(info.value) == "w.json:3: nested more than 64 levels deep"
+
+
+def test_the_recursion_limit_is_put_back_after_a_parse() -> None:
+    import sys
+
+    before = sys.getrecursionlimit()
+    parse_json(_nested_json(1000), Named("d.json", ConfigError), max_depth=1024)
+    with pytest.raises(ConfigError):
+        parse_json(_nested_json(5000), Named("d.json", ConfigError), max_depth=1024)
+    assert sys.getrecursionlimit() == before
+
+
+@pytest.mark.parametrize("frames", [0, 300])
+def test_toml_is_read_to_its_bound_and_refused_past_it(frames: int) -> None:
+    """tomllib recurses three calls per inline table: 330 levels were all a 1,000-frame stack held."""
+    named = Named("deep.toml", ConfigError)
+    assert _called_from_depth(frames, lambda: parse_toml(_nested_toml(400), named, max_depth=401))
+    with pytest.raises(ConfigError) as info:
+        _called_from_depth(frames, lambda: parse_toml(_nested_toml(402), named, max_depth=401))
+    assert str(info.value).startswith("deep.toml: /x/a/a")
+    assert str(info.value).endswith(": nested more than 401 levels deep")

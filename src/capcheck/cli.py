@@ -1099,11 +1099,13 @@ def _display_settings(to_terminal: bool, effective: Settings | None = None) -> d
 
 def _render(registry: Registry, result: RunResult, fmt: str, options: Any) -> str:
     """Render with the reporter plugin for ``fmt``; a reporter that raises is the plugin's error, named."""
-    from capcheck.core.errors import PluginError, Problem
+    from capcheck.core.errors import CapcheckError, PluginError, Problem
 
     owner = registry.owners.get(("reporter", fmt), "?")
     try:
         text = registry.reporters[fmt].render(result, options)
+    except CapcheckError:  # located already (a loader's locate failing as a finding is placed): not the reporter's
+        raise
     except (Exception, SystemExit) as exc:  # sys.exit in a reporter is its error, not the result
         raise PluginError(Problem(f"reporter {fmt!r} (plugin {owner!r}) failed: {type(exc).__name__}: {exc}")) from exc
     if not isinstance(text, str):  # None was an internal error with --output, and nothing at all on stdout

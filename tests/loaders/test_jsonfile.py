@@ -96,8 +96,19 @@ def test_absurd_nesting_is_refused_quickly(load, workdir: Path) -> None:
     started = time.perf_counter()
     [problem] = load.problems("deep.json")
     assert time.perf_counter() - started < 5
-    assert problem.startswith("deep.json:1: malformed JSON")
-    assert "depth" in problem
+    assert problem == "deep.json:1: nested more than 1024 levels deep"  # was "malformed JSON: depth limit exceeded"
+
+
+@pytest.mark.parametrize(("levels", "loads"), [(1024, True), (1025, False)])
+def test_json_evidence_nests_1024_levels_and_no_more(load, workdir: Path, levels: int, loads: bool) -> None:
+    """The envelope and the records list are two levels; the record's field holds the rest."""
+    fields = '"id": "A-1", "name": "x", "product": "p", "environment": "production", "criticality": "low"'
+    deep = "[" * (levels - 3) + "]" * (levels - 3)
+    (workdir / "deep.json").write_text(f'{{"kind": "it-assets", "records": [{{{fields}, "notes":\n{deep}}}]}}')
+    if loads:
+        assert load("deep.json").get("it-assets", "A-1") is not None
+    else:
+        assert load.problems("deep.json") == ["deep.json:2: nested more than 1024 levels deep"]
 
 
 @pytest.mark.parametrize(
@@ -265,6 +276,16 @@ def test_a_value_nested_deeper_than_orjson_writes_loads_and_its_duplicate_keys_a
     assert load("deep.json").get("it-assets", "A-1")["name"] == "x"
     (workdir / "dup.json").write_text(f'{{"kind": "it-assets", "records": [\n{record}, "name": "y"}}]}}')
     assert load.problems("dup.json") == ["dup.json:2: /records/0/name: duplicate key 'name'"]
+
+
+def test_a_duplicate_key_1000_levels_deep_is_named_not_refused_as_too_deep(load, workdir: Path) -> None:
+    """orjson reads 1024 levels; the strict parse that names a duplicate key hit Python's recursion limit at
+    996 and called the file "nested more than 1024 levels deep"."""
+    deep = "[" * 995 + '{"a": 1, "a": 2}' + "]" * 995
+    (workdir / "deep.json").write_text(f'{{"kind": "it-assets", "records": [{deep}]}}')
+    [problem] = load.problems("deep.json")
+    assert problem.startswith(("deep.json: /records/0/0/0/", "deep.json:1: /records/0/0/0/"))
+    assert problem.endswith("/0/a: duplicate key 'a'")
 
 
 # Duplicate keys, as properties: JSON written with any spacing and escaping, objects with repeated keys

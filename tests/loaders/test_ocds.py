@@ -764,3 +764,10 @@ def test_a_bad_value_nested_deeper_than_orjson_writes_is_named_not_a_crash() -> 
     text = json.dumps(package).replace('"amount": 1', '"amount": ' + '{"a": ' * 300 + "1" + "}" * 300, 1)
     [problem] = problems(text.encode())
     assert "value amount an object nested too deep to show is not a number" in problem
+
+
+def test_a_package_nested_past_1024_levels_says_so_not_malformed() -> None:
+    """orjson reads 1024 levels: past them it was "malformed JSON: depth limit exceeded" (well-formed JSON)."""
+    package = {"releases": [release(award(value={"amount": 1, "currency": "GBP"}))]}
+    text = json.dumps(package).replace('"amount": 1', '"amount":\n' + "[" * 1100 + "]" * 1100, 1)
+    assert problems(text.encode()) == ["x.ocds.json:2: nested more than 1024 levels deep"]

@@ -347,7 +347,9 @@ def test_a_process_of_many_award_releases_costs_in_proportion(registry: Registry
         )
     first, *others = evidence(registry, tmp_path).records(KIND)
     assert len(others) == 39 and len(first["ocds_releases"]) == 40
-    assert all(a is b for other in others for a, b in zip(other["ocds_releases"], first["ocds_releases"], strict=True))
+    # One list for the process: a list of the n places per record was 8 bytes a release a record (8,000
+    # releases: 598 MiB peak, 1.2 CPU s to load; shared, 113 MiB and 0.4 s).
+    assert all(other["ocds_releases"] is first["ocds_releases"] for other in others)
 
 
 def test_a_note_names_a_few_of_the_files_a_process_shares(registry: Registry, tmp_path: Path) -> None:

@@ -249,6 +249,36 @@ def test_a_doctype_in_a_sheet_is_a_located_problem_not_an_expansion(load, workdi
     ]
 
 
+def _listing(data: bytes, *names: str) -> bytes:
+    """The package with its workbook listing a sheet of each name, every one the package's one sheet part."""
+    sheets = "".join(f'<sheet name="{n}" sheetId="{i + 1}" r:id="rId1"/>' for i, n in enumerate(names))
+    out = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(data)) as given, zipfile.ZipFile(out, "w") as archive:
+        for info in given.infolist():
+            body = given.read(info)
+            if info.filename == "xl/workbook.xml":
+                body = f'<workbook xmlns="{MAIN}" xmlns:r="{DOC}"><sheets>{sheets}</sheets></workbook>'.encode()
+            archive.writestr(info, body)
+    return out.getvalue()
+
+
+@pytest.mark.parametrize(
+    ("names", "expected"),
+    [
+        (("it-assets", "it-assets"), "two sheets are named 'it-assets': each sheet has a name of its own"),
+        (("Assets", "ASSETS"), "sheets 'Assets' and 'ASSETS' have one name (Excel ignores case): each has its own"),
+        (("a", "b"), "sheets 'a' and 'b' are one part (xl/worksheets/sheet1.xml): each has its own"),
+    ],
+)
+def test_a_workbook_listing_a_sheet_twice_is_refused(names: tuple[str, str], expected: str) -> None:
+    """A 46 KB workbook listing one 0.5 MB sheet 2,000 times as 'it-assets' was read 2,000 times (the
+    expanded-size cap counts a part once): 56 CPU s and 2.2 GB, to report 12,000 duplicate ids."""
+    data = _listing(package(sheet_xml('<row r="1"><c r="A1" t="s"><v>0</v></c></row>')), *names)
+    with pytest.raises(WorkbookError) as caught:
+        XlsxStream(data)
+    assert str(caught.value) == expected
+
+
 def test_a_shared_strings_table_that_fails_fails_every_sheet_that_reads_it() -> None:
     """Not half a table for the second sheet: the table is kept only once it was read whole."""
     shared = f'<sst xmlns="{MAIN}"><si><t>id</t></si><si><t>cut'

@@ -45,6 +45,19 @@ def test_a_single_alias_is_refused_too(load, workdir: Path) -> None:
     assert problem.startswith("alias.yaml:4: YAML aliases")
 
 
+@pytest.mark.parametrize("merge", ["<<: {status: retired}", "<<: [{status: retired}]"])
+def test_a_merge_key_is_refused_by_name_and_a_quoted_one_is_text(load, workdir: Path, merge: str) -> None:
+    """A merge key (<<) was "malformed YAML: could not determine a constructor for the tag
+    'tag:yaml.org,2002:merge'"."""
+    head = "kind: it-assets\nrecords:\n  - id: A-1\n    name: n\n    product: p\n    environment: production\n"
+    (workdir / "merge.yaml").write_text(f"{head}    criticality: low\n    {merge}\n")
+    assert load.problems("merge.yaml") == [
+        "merge.yaml:8: YAML merge keys (<<) are not allowed in evidence: write the values out"
+    ]
+    (workdir / "quoted.yaml").write_text(f"{head}    criticality: low\n    notes: '<<'\n")
+    assert load("quoted.yaml").get("it-assets", "A-1")["notes"] == "<<"
+
+
 def test_python_tags_never_run_code(load, copy_fixture: Callable[..., Path], workdir: Path) -> None:
     [problem] = load.problems(copy_fixture("evidence/bad/python-object.yaml"))
     assert problem.startswith("python-object.yaml:4: malformed YAML: ")

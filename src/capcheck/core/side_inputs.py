@@ -25,8 +25,10 @@ import math
 import os
 import re
 import stat
+import sys
 import tomllib
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime, time
 from pathlib import Path
@@ -276,18 +278,73 @@ def _line_of(text: str, token: str) -> int | None:
     return text.count("\n", 0, at) + 1 if at >= 0 else None
 
 
-def parse_json(text: str, named: Fails, *, max_depth: int = SIDE_INPUT_MAX_DEPTH) -> Any:
-    """Strict JSON: no duplicate keys, no NaN/Infinity, integers of at most MAX_INT_DIGITS digits."""
+#: Calls on the stack beyond the nesting itself while a parser recurses (its hooks, our own frames).
+_RECURSION_MARGIN = 64
+
+
+def _stack_depth() -> int:
+    frame = sys._getframe(1)  # CPython's way to count frames (inspect.stack builds a record per frame)
+    depth = 0
+    while frame is not None:
+        depth += 1
+        frame = frame.f_back  # type: ignore[assignment]  # f_back is None at the bottom
+    return depth
+
+
+@contextmanager
+def _recursion_room(calls: int) -> Iterator[None]:
+    """Room on the stack for ``calls`` nested calls more than are made now.
+
+    Python's JSON parser and tomllib recurse once (TOML: up to three times) per level of nesting and count
+    against the recursion limit (1,000), so a JSON file 996 levels deep was refused as "more than 1024
+    levels deep". The limit is raised for the parse (by what the bound needs, a few hundred C frames of
+    some hundred bytes each) and put back after.
+    """
+    limit = sys.getrecursionlimit()
+    needed = _stack_depth() + calls + _RECURSION_MARGIN
+    if needed <= limit:
+        yield
+        return
+    sys.setrecursionlimit(needed)
     try:
-        doc = json.loads(
-            text, object_pairs_hook=_object, parse_int=_int, parse_float=_float, parse_constant=_refuse_constant
-        )
+        yield
+    finally:
+        sys.setrecursionlimit(limit)
+
+
+_JSON_TOKEN = re.compile(r'"(?:[^"\\]|\\.)*"|[\[\]{}]')
+
+
+def _too_deep(named: Fails, text: str, max_depth: int) -> CapcheckError:
+    """The problem of a JSON text the parser recursed too deep in: where it first nests deeper than
+    ``max_depth`` (found by a scan of its brackets outside strings; this is the error path only)."""
+    depth = 0
+    for match in _JSON_TOKEN.finditer(text):
+        token = match.group()
+        if token in "[{":
+            depth += 1
+            if depth > max_depth:
+                line = text.count("\n", 0, match.start()) + 1
+                return named.fail(f"nested more than {max_depth} levels deep", line=line)
+        elif token in "]}":
+            depth -= 1
+    return named.fail(f"nested deeper than this Python parses (at most {max_depth} levels are allowed)")
+
+
+def parse_json(text: str, named: Fails, *, max_depth: int = SIDE_INPUT_MAX_DEPTH) -> Any:
+    """Strict JSON: no duplicate keys, no NaN/Infinity, integers of at most MAX_INT_DIGITS digits,
+    nesting of at most ``max_depth`` levels."""
+    try:
+        with _recursion_room(max_depth):
+            doc = json.loads(
+                text, object_pairs_hook=_object, parse_int=_int, parse_float=_float, parse_constant=_refuse_constant
+            )
     except json.JSONDecodeError as exc:
         raise named.fail(f"malformed JSON: {exc.msg}", line=exc.lineno) from None
     except _HugeInt as exc:
         raise named.fail(_number_problem(str(exc)), line=_line_of(text, str(exc))) from None
     except RecursionError:
-        raise named.fail(f"nested more than {max_depth} levels deep") from None
+        raise _too_deep(named, text, max_depth) from None
     _find_duplicates(named, doc, max_depth)
     check_tree(named, doc, max_depth=max_depth)
     return doc
@@ -317,13 +374,16 @@ def _find_duplicates(named: Fails, doc: Any, max_depth: int) -> None:
 
 _TOML_AT = re.compile(r"\s*\(at line (\d+), column \d+\)\s*$")
 _TOML_AT_END = re.compile(r"\s*\(at end of document\)\s*$")
+#: tomllib recurses three calls per level of inline tables (table, key/value pair, value).
+_TOML_CALLS_PER_LEVEL = 3
 _LONG_INT = re.compile(rf"[+-]?[0-9_]{{{MAX_INT_DIGITS + 1},}}")
 
 
 def parse_toml(text: str, named: Fails, *, max_depth: int = SIDE_INPUT_MAX_DEPTH, label: str = "malformed TOML") -> Any:
     """TOML (duplicate keys and impossible dates are errors in TOML itself), with bounded nesting and integers."""
     try:
-        doc = tomllib.loads(text)
+        with _recursion_room(_TOML_CALLS_PER_LEVEL * max_depth):
+            doc = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         message = str(exc)
         match = _TOML_AT.search(message)
@@ -435,6 +495,9 @@ def _check_events(events: Iterable[Any], named: Fails, max_depth: int, holds: st
         line = None if event.start_mark is None else event.start_mark.line + 1
         if isinstance(event, yaml.AliasEvent):
             raise named.fail(f"YAML aliases (*name) are not allowed in {holds}: write the values out", line=line)
+        if isinstance(event, yaml.ScalarEvent) and event.value == "<<" and event.implicit[0]:
+            # A plain << is a merge key: "could not determine a constructor for the tag ...merge" said nothing useful
+            raise named.fail(f"YAML merge keys (<<) are not allowed in {holds}: write the values out", line=line)
         if isinstance(event, yaml.CollectionStartEvent):
             depth += 1
             if depth > max_depth:

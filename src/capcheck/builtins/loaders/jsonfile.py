@@ -274,6 +274,8 @@ def load_json(source: SourceFile, context: LoadContext) -> Sequence[Document]:
         decode_text(source)  # bytes that are not UTF-8: say so (with the line), not orjson's message
         line = data.count(b"\n", 0, exc.pos) + 1 if exc.pos is not None else None
         cause = str(exc.msg).split(": line ")[0]
+        if cause == "depth limit exceeded":  # well-formed, but deeper than orjson reads (the strict parse's bound)
+            raise source.fail(f"nested more than {_JSON_MAX_DEPTH} levels deep", line=line) from None
         raise source.fail(f"malformed JSON: {cause}", line=line) from None
     objects = _all_objects(doc.get("records")) if type(doc) is dict else False
     _refuse_duplicate_keys(source, data, doc, objects)

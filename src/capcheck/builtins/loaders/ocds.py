@@ -1010,7 +1010,10 @@ def load_json_bytes(source: SourceFile) -> tuple[bytes, Any]:
     except orjson.JSONDecodeError as exc:
         decode_text(source)  # bytes that are not UTF-8: say so, with the line
         line = data.count(b"\n", 0, exc.pos) + 1 if exc.pos is not None else None
-        raise source.fail(f"malformed JSON: {str(exc.msg).split(': line ')[0]}", line=line) from None
+        cause = str(exc.msg).split(": line ")[0]
+        if cause == "depth limit exceeded":  # well-formed, but deeper than orjson reads (the strict parse's bound)
+            raise source.fail(f"nested more than {_JSON_MAX_DEPTH} levels deep", line=line) from None
+        raise source.fail(f"malformed JSON: {cause}", line=line) from None
     # Every colon separates a key from its value or sits in a string, and orjson writes strings' colons as
     # they are: the file has more colons than its re-serialisation only when keys were dropped as
     # duplicates (or it escapes a colon). Only then is it parsed again, strictly, to name the key.
@@ -1224,7 +1227,7 @@ def _documents(files: Sequence[_File]) -> list[list[Document]]:
     unsuccessful: dict[_File, int] = {}
     several: dict[_File, int] = {}
     by_award: dict[tuple[str, str], list[_Award]] = {}
-    histories: dict[str, tuple[str, ...]] = {}
+    histories: dict[str, list[str]] = {}
     for implementing in compiled.contracts:
         by_award.setdefault(implementing.key, []).append(implementing)
 
@@ -1251,16 +1254,18 @@ def _documents(files: Sequence[_File]) -> list[list[Document]]:
                 continue
             history = compiled.releases[found.key[0]]
             if len(history) > 1:
-                # Where the record's values came from: every release of the process, in the order merged. Shown
-                # once per process (a process of n awards gave n records, each making n strings: quadratic).
+                # Where the record's values came from: every release of the process, in the order merged. One
+                # list per process, shared by its records (a process of n awards gave n records, each making n
+                # strings, then each its own list of the n: quadratic, 8 bytes a release a record). Records are
+                # read-only to rules.
                 shown = histories.get(found.key[0])
                 if shown is None:
-                    shown = histories[found.key[0]] = tuple(
+                    shown = histories[found.key[0]] = [
                         f"{r.file.source.display} {r.file.where(r.path)}"
                         + (f" ({r.release_id})" if r.release_id else "")
                         for r in history
-                    )
-                record["ocds_releases"] = list(shown)
+                    ]
+                record["ocds_releases"] = shown
             placed[located.file].append(((*order(found), *order(contract or found)), record, located))
     for contract in compiled.contracts:
         if contract.key not in awards:
