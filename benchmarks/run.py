@@ -38,6 +38,7 @@ import os
 import resource
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 from typing import Any
@@ -118,7 +119,9 @@ def timed_evaluate(rules, evidence, **kwargs):
     return result
 runner.load_request_evidence, runner.evaluate = timed_load, timed_evaluate
 select = [s for s in sys.argv[3].split(',') if s]
-request = runner.CheckRequest(paths=[d], as_of=date.fromisoformat('AS_OF'), select=select)
+# The phases of one process (--jobs 1); a capcheck from before --jobs has no such field.
+one = {'jobs': 1} if 'jobs' in getattr(runner.CheckRequest, '__dataclass_fields__', {}) else {}
+request = runner.CheckRequest(paths=[d], as_of=date.fromisoformat('AS_OF'), select=select, **one)
 t, c = time.perf_counter(), cpu()
 result = runner.run_check(request, registry)
 check, check_cpu = time.perf_counter() - t, cpu() - c
@@ -265,23 +268,61 @@ def _children_cpu() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
-def _cli(directory: Path, out: Path, select: tuple[str, ...] = (), runs: int = 2) -> tuple[float, float, int]:
-    """Wall time and CPU time (user + system) of the real command line, each the best of ``runs``, JSON
-    findings written to a file."""
+def _tree_rss_kb(root: int) -> int:
+    """The resident memory of process ``root`` and its descendants now, summed (KiB; Linux ``/proc``, else 0).
+    Pages a forked child still shares with its parent count twice: a sum that can only overstate."""
+    proc = Path("/proc")
+    parents: dict[int, int] = {}
+    rss: dict[int, int] = {}
+    for entry in proc.iterdir() if proc.is_dir() else ():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+            status = (entry / "status").read_text()
+        except OSError:  # gone meanwhile
+            continue
+        pid = int(entry.name)
+        parents[pid] = int(stat.rsplit(")", 1)[1].split()[1])
+        rss[pid] = next((int(line.split()[1]) for line in status.splitlines() if line.startswith("VmRSS:")), 0)
+    tree, frontier = {root}, [root]
+    while frontier:
+        parent = frontier.pop()
+        for pid, ppid in parents.items():
+            if ppid == parent and pid not in tree:
+                tree.add(pid)
+                frontier.append(pid)
+    return sum(rss.get(pid, 0) for pid in tree)
+
+
+def _cli(
+    directory: Path, out: Path, select: tuple[str, ...] = (), runs: int = 2, jobs: str = "auto"
+) -> tuple[float, float, int, float]:
+    """Wall time and CPU time (user + system, the children's included) of the real command line, each the best of
+    ``runs``, JSON findings written to a file; and the peak of the memory its processes hold together (MB, sampled
+    every 20 ms: ``--jobs auto`` splits a large check over processes, whose memory adds up)."""
     cmd = [*_capcheck_command(), "check", str(directory), "--as-of", AS_OF, "-f", "json", "-o", str(out)]
+    cmd += ["--jobs", jobs]
     for rule_id in select:
         cmd += ["--select", rule_id]
     best = best_cpu = float("inf")
+    peak = 0
     code = 0
     for _ in range(runs):
         t, c = time.perf_counter(), _children_cpu()
-        proc = subprocess.run(cmd, capture_output=True, text=True, check=False)
+        with tempfile.TemporaryFile() as errors:  # not a pipe: a full one would stall the check being measured
+            proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=errors)
+            while proc.poll() is None:
+                peak = max(peak, _tree_rss_kb(proc.pid))
+                time.sleep(0.02)
+            errors.seek(0)
+            stderr = errors.read().decode("utf-8", "replace")
         best = min(best, time.perf_counter() - t)
         best_cpu = min(best_cpu, _children_cpu() - c)
         code = proc.returncode
         if code not in (0, 1):
-            raise SystemExit(f"capcheck check failed ({code}):\n{proc.stderr}")
-    return best, best_cpu, code
+            raise SystemExit(f"capcheck check failed ({code}):\n{stderr}")
+    return best, best_cpu, code, peak / 1024
 
 
 def _generate(data: Path, scenario: str, n: int, seed: int) -> Path:
@@ -337,8 +378,9 @@ def _measure(
     fast = _phase("orjson.loads", directory)
     ids_file = out / f"failing-ids-{tag}-capcheck.json"
     cc = _phase("capcheck", directory, str(ids_file), ",".join(TYPICAL), str(out / f"findings-{tag}-inprocess.json"))
-    typical, typical_cpu, code = _cli(directory, out / f"findings-{tag}-typical.json", TYPICAL, runs)
-    everything, everything_cpu, _ = _cli(directory, out / f"findings-{tag}.json", runs=runs)
+    typical, typical_cpu, code, typical_rss = _cli(directory, out / f"findings-{tag}-typical.json", TYPICAL, runs)
+    one, one_cpu, _, one_rss = _cli(directory, out / f"findings-{tag}-typical-one.json", TYPICAL, runs, jobs="1")
+    everything, everything_cpu, _, _ = _cli(directory, out / f"findings-{tag}.json", runs=runs)
     peers = _phase("peers", directory)
     records = cc["records"]
     in_process = cc["load"] + cc["evaluate"] + cc["materialise"] + cc["write"]
@@ -379,6 +421,11 @@ def _measure(
         "check_exit": code,
         "ratio_typical_to_json_loads": typical / stdlib["seconds"],
         "check_typical_cpu_s": typical_cpu,
+        "check_typical_tree_rss_mb": typical_rss,
+        "check_typical_one_process_s": one,
+        "check_typical_one_process_cpu_s": one_cpu,
+        "check_typical_one_process_rss_mb": one_rss,
+        "ratio_typical_one_process_to_json_loads": one / stdlib["seconds"],
         "ratio_typical_cpu_to_json_loads_cpu": typical_cpu / max(stdlib["cpu"], 1e-9),
         "check_all_wall_s": everything,
         "ratio_all_to_json_loads": everything / stdlib["seconds"],
@@ -425,6 +472,10 @@ def _print(row: dict[str, Any]) -> None:
         f"\n  capcheck check, 10 typical rules (CLI) {s['check_typical_wall_s']:6.2f} s = "
         f"{s['ratio_typical_to_json_loads']:.2f} x json.loads; {s['check_typical_cpu_s']:.2f} cpu = "
         f"{s['ratio_typical_cpu_to_json_loads_cpu']:.2f} x its cpu"
+        f"; peak {s['check_typical_tree_rss_mb']:.0f} MB (all its processes)"
+        f"\n  the same, --jobs 1 (one process)       {s['check_typical_one_process_s']:6.2f} s = "
+        f"{s['ratio_typical_one_process_to_json_loads']:.2f} x json.loads; "
+        f"{s['check_typical_one_process_cpu_s']:.2f} cpu; peak {s['check_typical_one_process_rss_mb']:.0f} MB"
         f"\n  capcheck check, all rules (CLI)        {s['check_all_wall_s']:6.2f} s = "
         f"{s['ratio_all_to_json_loads']:.2f} x json.loads; {s['check_all_cpu_s']:.2f} cpu"
     )

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from capcheck.core.engine import evaluate
-from capcheck.core.evidence import EvidenceSet
+from capcheck.core.evidence import EvidenceSet, evidence_from_records
 from capcheck.core.models import Finding, Outcome, PassedRecords, Severity, Status
 from capcheck.core.rules import Rule, RuleContext, rule
 
@@ -251,11 +251,12 @@ def _reads_contracts(how: str) -> Callable[[Any, RuleContext], Iterator[Outcome]
 
 
 @pytest.mark.parametrize("how", ["failed", "undetermined", "kind=", "group"])
-def test_an_outcome_for_a_kind_the_rule_does_not_declare_is_an_error_finding(
+def test_reading_a_kind_the_rule_does_not_declare_is_an_error_finding(
     load, copy_fixture: Callable[..., Path], how: str
 ) -> None:
-    """A rule reading a kind its kinds= leave out was never skipped without it, and its failure was reported as a
-    record of its declared kind (the wrong kind, no file or line, a fingerprint over the wrong kind)."""
+    """A rule reading a kind its kinds= leave out was never skipped without it, its failure was reported as a
+    record of its declared kind, and (run in several processes) it would see the kind only where it happened to
+    be loaded: the evidence a rule is given holds only the kinds it declares, and reading another is one error."""
     copy_fixture("evidence/mixed", "ev")
     evidence = load("ev")
     evaluation = evaluate([make_rule("INFRA-966", _reads_contracts(how)), make_rule("INFRA-965", owners_present)],
@@ -263,10 +264,52 @@ def test_an_outcome_for_a_kind_the_rule_does_not_declare_is_an_error_finding(
     [error] = [f for f in evaluation.findings if f.rule_id == "INFRA-966"]
     assert error.status is Status.ERROR
     assert error.message == (
+        "the rule read 'supplier-contracts' evidence, which it does not declare (it declares 'it-assets'): "
+        "add the kind to its kinds, or to its reads if the rule can run without it"
+    )
+    assert any(f.rule_id == "INFRA-965" and f.status is Status.FAIL for f in evaluation.findings)
+
+
+def test_a_kind_in_reads_is_seen_when_given_and_not_needed(load, copy_fixture: Callable[..., Path]) -> None:
+    """``reads`` lets a rule see a kind without needing it: it runs with or without it."""
+    copy_fixture("evidence/mixed", "ev")
+    evidence = load("ev")
+
+    def counts(evidence: Any, ctx: RuleContext) -> Iterator[Outcome]:
+        n = len(evidence.records("supplier-contracts")) + len(evidence.records("roles"))
+        for asset in evidence.records("it-assets"):
+            yield ctx.failed(asset, f"{n} contracts") if n else ctx.passed(asset)
+
+    meta = {**TEXT, "id": "INFRA-967", "title": "Reads contracts", "area": "INFRA", "severity": "low"}
+    reading = rule(**meta, kinds=["it-assets"], reads=["supplier-contracts", "roles"])(counts)
+    [judged] = [f for f in evaluate([reading], evidence, as_of=AS_OF).findings][:1]
+    assert judged.status is Status.FAIL and judged.message == f"{evidence.count('supplier-contracts')} contracts"
+    from capcheck.core.kinds import bundled_kinds
+
+    # The contracts and roles not given at all: the rule still runs.
+    alone = evidence_from_records(
+        {"it-assets": evidence.records("it-assets")}, kinds={k.id: k for k in bundled_kinds()}
+    )
+    assert all(f.status is Status.PASS for f in evaluate([reading], alone, as_of=AS_OF, include_passed=True).findings)
+
+
+@pytest.mark.parametrize("how", ["kind=", "group"])
+def test_an_outcome_for_a_kind_the_rule_does_not_declare_is_an_error_finding(how: str, assets: EvidenceSet) -> None:
+    """An outcome naming a kind the rule does not declare (without reading it) is reported as one error."""
+
+    def check(evidence: Any, ctx: RuleContext) -> Iterator[Outcome]:
+        if how == "kind=":
+            yield ctx.failed({"id": "CON-1"}, "no owner", kind="supplier-contracts")
+        else:
+            yield ctx.group_failed("supplier-contracts", "all", "too few owners")
+
+    evaluation = evaluate([make_rule("INFRA-966", check)], assets, as_of=AS_OF)
+    [error] = list(evaluation.findings)
+    assert error.status is Status.ERROR
+    assert error.message == (
         "the rule yielded an outcome for kind 'supplier-contracts', which it does not declare (kinds: it-assets): "
         "name every kind a rule reads in kinds= or any_of="
     )
-    assert any(f.rule_id == "INFRA-965" and f.status is Status.FAIL for f in evaluation.findings)
 
 
 def test_a_copy_of_a_record_keeps_the_rule_s_one_kind(assets: EvidenceSet) -> None:

@@ -546,6 +546,22 @@ def no_progress_option(func: F) -> F:
     )(func)
 
 
+class _Jobs(click.ParamType):  # type: ignore[type-arg]  # generic only in click's stubs, not at run time
+    """``--jobs``: a whole number of processes, at least 1, or ``auto``."""
+
+    name = "jobs"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> int | None:
+        if value is None or isinstance(value, int):
+            return value
+        text = str(value).strip().lower()
+        if text == "auto":
+            return None
+        if text.isdigit() and int(text) >= 1:
+            return int(text)
+        self.fail(f"{value!r} is not a number of processes (1, 2 ...) or 'auto'", param, ctx)
+
+
 def run_options(func: F) -> F:
     """The options that say how a check judges, shared by ``check`` and ``config show``."""
     for option in reversed(
@@ -572,6 +588,15 @@ def run_options(func: F) -> F:
             ),
             click.option("--no-baseline", is_flag=True, help="Ignore the baseline the config names."),
             no_progress_option,
+            click.option(
+                "--jobs",
+                type=_Jobs(),
+                envvar="CAPCHECK_JOBS",
+                metavar="N|auto",
+                help="Processes to load and judge the evidence in (also CAPCHECK_JOBS). Default auto: the usable "
+                "cores, for 8 MiB of evidence or more (256 KiB a file on average) whose registers the rules read "
+                "apart (docs/performance.md). The findings are the same whatever N.",
+            ),
         ]
     ):
         func = option(func)
@@ -596,6 +621,7 @@ def _cli_options(
     baseline_path: Path | None = None,
     no_baseline: bool = False,
     no_progress: bool = False,
+    jobs: int | None = None,
 ) -> CliOptions:
     """The parsed options of ``check`` (and the commands sharing them), handed to :mod:`capcheck.app.settings`."""
     from capcheck.app.settings import CliOptions
@@ -618,6 +644,7 @@ def _cli_options(
         no_baseline=no_baseline,
         debug=debug,
         no_progress=no_progress,
+        jobs=jobs,
     )
 
 

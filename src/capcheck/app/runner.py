@@ -8,16 +8,19 @@ precedence: what the request says is what runs.
 
 from __future__ import annotations
 
+import contextlib
+import dataclasses
 import gc
 import os
 from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from capcheck._version import __version__
+from capcheck.app import parallel
 from capcheck.app.config import Config
 from capcheck.app.plugins import LocalPlugin, build_plugin_manager
 from capcheck.app.registry import Registry, build_registry
@@ -30,7 +33,7 @@ from capcheck.app.settings import (
     rule_setting_problems,
 )
 from capcheck.assessment.baseline import BaselineReport, apply_baseline, load_baseline
-from capcheck.assessment.facts import count_copies, kind_facts
+from capcheck.assessment.facts import FactsAsked, Fields, KindFacts, count_copies, kind_facts
 from capcheck.assessment.scorecard import (
     ScoredRule,
     compute_scorecard,
@@ -40,12 +43,19 @@ from capcheck.assessment.scorecard import (
     rule_origin,
 )
 from capcheck.assessment.waivers import WaiverState, apply_waivers, load_waivers
-from capcheck.core.engine import evaluate
-from capcheck.core.errors import ConfigError, PluginError, Problem
-from capcheck.core.evidence import EvidenceSet, load_evidence
+from capcheck.core.engine import Evaluation, StatusCounts, add_rule, evaluate, evaluate_rule
+from capcheck.core.errors import ConfigError, EvidenceError, PluginError, Problem
+from capcheck.core.evidence import (
+    EvidenceSet,
+    evidence_extensions,
+    find_evidence_files,
+    load_evidence,
+    load_evidence_files,
+)
 from capcheck.core.kinds import CONFIG_OWNER
-from capcheck.core.models import RuleInfo, RunResult, Severity, display_path
-from capcheck.core.outcomes import Findings
+from capcheck.core.loading import HEAD_BYTES, LoadContext, open_regular, peek_file
+from capcheck.core.models import RuleInfo, RunResult, Severity, Summary, display_path
+from capcheck.core.outcomes import Findings, RuleOutcomes
 from capcheck.core.rules import Rule, select_rules
 
 if TYPE_CHECKING:
@@ -77,6 +87,19 @@ class CheckRequest:
     #: Governed waivers file, and baseline file (see capcheck.assessment.waivers and capcheck.assessment.baseline).
     waivers: Path | None = None
     baseline: Path | None = None
+    #: How many processes may load and judge the evidence; None: as many as there are usable cores, where the
+    #: evidence is large enough and its registers divide (:mod:`capcheck.app.parallel`). The result is the same.
+    jobs: int | None = None
+    #: The reporters the caller will write the result with: in a split check, each process makes their text for
+    #: its rules (``Reporter.segment``), so the writing is shared too. Only a hint: any reporter can write the result.
+    formats: Sequence[str] = ()
+
+
+_WaiverReport = tuple[WaiverState, ...] | None
+
+
+def _kinds(kinds: Iterable[str]) -> str:
+    return " and ".join(repr(k) for k in sorted(kinds)) or "no"
 
 
 def config_plugins_disabled() -> bool:
@@ -206,32 +229,22 @@ def _run_check(request: CheckRequest, registry: Registry | None, progress: Progr
     if request.waivers is not None:
         waivers = load_waivers(request.waivers, as_of=as_of, max_days=request.config.waiver_max_days)
     baseline = load_baseline(request.baseline) if request.baseline is not None else None
-    evidence = load_request_evidence(registry, request, progress)
-    if progress is not None:
-        progress.rules_found(len(rules))
-    evaluation = evaluate(
-        rules,
-        evidence,
-        as_of=as_of,
-        options=options,
-        severities=severities,
-        include_passed=request.include_passed,
-        debug=request.debug,
-        progress=progress,
-    )
-    outcomes = evaluation.outcomes
-    waiver_report: tuple[WaiverState, ...] | None = None
-    baseline_report: BaselineReport | None = None
-    if request.waivers is not None and waivers is not None:
-        waiver_report = apply_waivers(
-            outcomes, evaluation.summary, waivers, as_of=as_of, warn_days=request.config.waiver_warn_days
-        )
-    if request.baseline is not None and baseline is not None:
-        baseline_report = apply_baseline(outcomes, evaluation.summary, baseline, file=display_path(request.baseline))
-    # Compact until output: the findings are made (in order) only as a reporter reads them.
+    judge = _Judge(rules, as_of, options, severities, request.include_passed, request.debug)
     review_order = tuple(a.id for a in sorted(registry.areas.values(), key=lambda a: (a.order, a.id)))
-    evaluation.summary.area_order = review_order
-    findings = Findings(outcomes, evidence, review_order)
+
+    def settle(
+        blocks: list[RuleOutcomes], summary: Summary
+    ) -> tuple[tuple[WaiverState, ...] | None, BaselineReport | None]:
+        """Apply the waivers and the baseline to ``blocks`` (in place) and ``summary``: their reports."""
+        waiver_report = baseline_report = None
+        if request.waivers is not None and waivers is not None:
+            waiver_report = apply_waivers(
+                blocks, summary, waivers, as_of=as_of, warn_days=request.config.waiver_warn_days
+            )
+        if request.baseline is not None and baseline is not None:
+            baseline_report = apply_baseline(blocks, summary, baseline, file=display_path(request.baseline))
+        return waiver_report, baseline_report
+
     scored = [
         ScoredRule(
             r.meta.id,
@@ -245,19 +258,54 @@ def _run_check(request: CheckRequest, registry: Registry | None, progress: Progr
         for r in rules
     ]
     asked = facts_asked(list(registry.areas.values()), scored)  # the scorecard reads facts, not records
-    scorecard = compute_scorecard(
-        evaluation.summary,
-        list(registry.areas.values()),
-        scored,
-        request.config.scorecard,
-        facts={kind: kind_facts(kind, evidence.records(kind), asked) for kind in evidence.kinds()},
-        copies=lambda kind, fields: count_copies(evidence.records(kind), fields, asked.placeholders),
-        frameworks=registry.frameworks,
-        as_of=as_of,
-        kinds=registry.kinds,
-        available=Counter(r.meta.area for r in registry.rules.values()),
-        collected=_collected(evidence),
-    )
+    segments = [
+        (name, r.segment)
+        for name in dict.fromkeys(request.formats)
+        if (r := registry.reporters.get(name)) and r.segment
+    ]
+    split = _split(registry, request, judge, progress, _Segments(segments, settle, review_order), asked)
+    parts: contextlib.AbstractContextManager[object] = contextlib.nullcontext()
+    if split is not None:
+        evidence, evaluation, facts, copies, parts = split
+    else:
+        evidence = load_request_evidence(registry, request, progress)
+        if progress is not None:
+            progress.rules_found(len(rules))
+        evaluation = evaluate(
+            rules,
+            evidence,
+            as_of=as_of,
+            options=options,
+            severities=severities,
+            include_passed=request.include_passed,
+            debug=request.debug,
+            progress=progress,
+        )
+        facts = {kind: kind_facts(kind, evidence.records(kind), asked) for kind in evidence.kinds()}
+        held = evidence
+
+        def copies(kind: str, fields: tuple[str, ...]) -> int:
+            return count_copies(held.records(kind), fields, asked.placeholders)
+
+    with parts:  # a split check's parts answer the scorecard's questions about their records until it is made
+        outcomes = evaluation.outcomes
+        waiver_report, baseline_report = settle(outcomes, evaluation.summary)
+        # Compact until output: the findings are made (in order) only as a reporter reads them.
+        evaluation.summary.area_order = review_order
+        findings = Findings(outcomes, evidence, review_order)
+        scorecard = compute_scorecard(
+            evaluation.summary,
+            list(registry.areas.values()),
+            scored,
+            request.config.scorecard,
+            facts=facts,
+            copies=copies,
+            frameworks=registry.frameworks,
+            as_of=as_of,
+            kinds=registry.kinds,
+            available=Counter(r.meta.area for r in registry.rules.values()),
+            collected=_collected(evidence),
+        )
     return RunResult(
         tool_version=__version__,
         as_of=as_of,
@@ -280,6 +328,184 @@ def _run_check(request: CheckRequest, registry: Registry | None, progress: Progr
         severity_overrides=severities,
         option_overrides=options,
     )
+
+
+@dataclass(frozen=True)
+class _Judge:
+    """How the selected rules are judged: the same in every process of a split check."""
+
+    rules: Sequence[Rule]
+    as_of: date
+    options: Mapping[str, Mapping[str, Any]]
+    severities: Mapping[str, Severity]
+    include_passed: bool
+    debug: bool
+
+    def rule(self, j: int, evidence: EvidenceSet) -> tuple[RuleOutcomes, StatusCounts]:
+        return evaluate_rule(
+            self.rules[j],
+            evidence,
+            as_of=self.as_of,
+            options=self.options,
+            severities=self.severities,
+            include_passed=self.include_passed,
+            debug=self.debug,
+        )
+
+
+@dataclass(frozen=True)
+class _Segments:
+    """What a process of a split check needs to make reporters' text for its rules: the reporters (name, segment),
+    how waivers and the baseline are applied (as the parent will), and the areas' order."""
+
+    reporters: Sequence[tuple[str, Callable[[Findings, RuleOutcomes], str]]]
+    settle: Callable[[list[RuleOutcomes], Summary], object]
+    area_order: tuple[str, ...]
+
+    def make(self, evidence: EvidenceSet, judged: Sequence[tuple[int, RuleOutcomes, StatusCounts]]) -> None:
+        """Give each judged block its reporters' text, made from a copy settled as the parent will settle the block
+        (which gets it unsettled, so that waivers and the baseline are counted once, there)."""
+        if not self.reporters or not judged:
+            return
+        copies = Evaluation(evidence)
+        for _, block, counts in judged:
+            add_rule(copies, dataclasses.replace(block, rows=list(block.rows), waivers=dict(block.waivers)), counts)
+        self.settle(copies.outcomes, copies.summary)
+        findings = Findings(copies.outcomes, evidence, self.area_order)
+        made = {copy.rule_id: copy for copy in findings.blocks}  # a block listing nothing is not among them
+        for _, block, _ in judged:
+            copy = made.get(block.rule_id)
+            if copy is not None:
+                for name, segment in self.reporters:
+                    block.segments[name] = segment(findings, copy)
+
+
+def _split(
+    registry: Registry,
+    request: CheckRequest,
+    judge: _Judge,
+    progress: Progress | None,
+    segments: _Segments,
+    asked: FactsAsked,
+) -> tuple[EvidenceSet, Evaluation, Mapping[str, KindFacts], Callable[[str, Fields], int], parallel.Parts] | None:
+    """Load and judge the evidence in several processes (:mod:`capcheck.app.parallel`), or None where the check
+    is not split (one core or job, fork unavailable, small evidence, a file whose kinds cannot be told first,
+    or registers every rule reads together): the caller then does it in this process."""
+    jobs = request.jobs if request.jobs is not None else parallel.usable_cores()
+    if jobs < 2 or not parallel.can_fork():
+        return None
+    files, walk_problems = find_evidence_files(
+        request.paths, evidence_extensions(registry.loaders, registry.content_loaders)
+    )
+    try:
+        sizes = [path.stat().st_size for path in files]
+    except OSError:
+        return None  # the load says what is wrong with it
+    if request.jobs is None and not parallel.worth_splitting(sizes):
+        return None
+    config = request.config
+    context = LoadContext(kinds=registry.kinds, kind_map=dict(config.csv_kinds), mappings=config.mappings())
+    loaders, content_loaders = registry.loaders, registry.content_loaders
+    kinds_of: list[frozenset[str]] = []
+    together: dict[int, list[int]] = {}  # a combining loader's files are read in one process (OCDS)
+    for i, path in enumerate(files):
+        try:
+            with open_regular(path) as stream:
+                head = stream.read(HEAD_BYTES)
+        except (OSError, ValueError):  # loading says what is wrong with it
+            return None
+        loader, kinds = peek_file(path, head, loaders, content_loaders, context)
+        if loader is None or kinds is None:
+            return None
+        kinds_of.append(kinds)
+        if loader.combine is not None:
+            together.setdefault(id(loader.combine), []).append(i)
+    parts = parallel.plan(judge.rules, kinds_of, sizes, jobs, together.values())
+    if parts is None:
+        return None
+    if progress is not None:
+        progress.files_found(len(files))
+    parent = os.getpid()
+
+    def work(part: parallel.Part) -> tuple[parallel.PartResult, Callable[[Any], Any] | None]:
+        here = progress if os.getpid() == parent else None  # children draw nothing on the terminal
+        try:
+            evidence = load_evidence_files(
+                [files[i] for i in part.files],
+                [],
+                loaders=registry.loaders,
+                content_loaders=registry.content_loaders,
+                kinds=registry.kinds,
+                kind_map=request.config.csv_kinds,
+                enrichers=registry.enrichers,
+                options={"endoflife_products": request.config.endoflife_products},
+                max_file_mb=request.config.max_file_mb,
+                mappings=request.config.mappings(),
+                progress=here,
+            )
+        except EvidenceError as exc:
+            return parallel.PartResult(problems=list(exc.problems)), None
+        loaded = evidence.kinds_by_file()
+        changed = [
+            Problem(
+                f"holds {_kinds(loaded.get(n, set()))} evidence, but before it was read it was seen to hold "
+                f"{_kinds(kinds_of[i])} (the file changed during the check, or its loader's kinds_of is wrong): "
+                "check it again, or with --jobs 1",
+                path=display_path(files[i]),
+            )
+            for n, i in enumerate(part.files)
+            if loaded.get(n, set()) != kinds_of[i]
+        ]
+        if changed:
+            return parallel.PartResult(problems=changed), None
+        judged = [(j, *judge.rule(j, evidence)) for j in part.rules]
+        if os.getpid() != parent:  # this process's blocks are written here (the parent's, by the reporter there)
+            segments.make(evidence, judged)
+        facts = {kind: kind_facts(kind, evidence.records(kind), asked) for kind in evidence.kinds()}
+
+        def answer(question: tuple[str, str, Fields]) -> int:
+            """The scorecard's question about this part's records: how many copies a kind holds."""
+            _, kind, fields = question
+            return count_copies(evidence.records(kind), fields, asked.placeholders)
+
+        return parallel.PartResult(evidence.without_records(part.files), judged, facts), answer
+
+    try:
+        done = parallel.run_parts(parts, work)
+    except parallel.CannotSplit:
+        return None  # as if not split: this process loads and judges everything
+    try:
+        results = done.results
+        parallel.raise_problems(parallel.merge_problems(files, results, walk_problems))
+    except BaseException:
+        done.close()
+        raise
+    evidence = EvidenceSet.merged(r.evidence for r in results if r.evidence is not None)
+    evaluation = Evaluation(evidence)
+    judged = parallel.judged_in_order(results)
+    if progress is not None:
+        for part, result in zip(parts[1:], results[1:], strict=True):  # the children's files, loaded meanwhile
+            held = result.evidence.records_by_file() if result.evidence is not None else {}
+            for i in part.files:
+                progress.file_loaded(held.get(i, 0))
+        progress.rules_found(len(judge.rules))
+    for j in range(len(judge.rules)):
+        # A rule no part judged cannot run for want of evidence: its skip needs no records.
+        block, counts = judged[j] if j in judged else judge.rule(j, evidence)
+        add_rule(evaluation, block, counts)
+        if progress is not None:
+            progress.rule_done(sum(counts.values()))
+    facts = {kind: f for r in results for kind, f in r.facts.items()}
+    holder = {kind: i for i, r in enumerate(results) for kind in r.facts}
+
+    def copies(kind: str, fields: Fields) -> int:
+        """Asked of the part holding the kind's records (none holds a kind not given: no copies)."""
+        if kind not in holder:
+            return count_copies((), fields, asked.placeholders)
+        count: int = done.ask(holder[kind], ("copies", kind, fields))
+        return count
+
+    return evidence, evaluation, facts, copies, done
 
 
 def rule_info(

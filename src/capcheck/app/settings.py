@@ -125,6 +125,8 @@ class CliOptions:
     #: ``--compact`` (``quiet`` above is ``--quiet``) and ``--min-severity``.
     compact: bool = False
     min_severity: Severity | None = None
+    #: ``--jobs`` (or ``CAPCHECK_JOBS``): None for auto.
+    jobs: int | None = None
 
 
 @dataclass(frozen=True)
@@ -160,6 +162,8 @@ class Settings:
     #: lists (``--min-severity``, ``[display] min_severity``). Display only, as ``show`` and ``limit``.
     layout: Value[str] = Value("grouped")
     min_severity: Value[Severity | None] = Value(None, Origin("default", "every severity"))
+    #: How many processes load and judge the evidence (``--jobs``); None: auto (:mod:`capcheck.app.parallel`).
+    jobs: Value[int | None] = Value(None, Origin("default", "auto"))
     #: Things worth saying on stderr before the run (a configured baseline that does not exist yet).
     notes: tuple[str, ...] = ()
     #: Config values with no command-line twin, each with its origin (for ``config show``).
@@ -183,6 +187,8 @@ class Settings:
             min_level={area: v.value for area, v in self.gate.items()},
             waivers=self.waivers.value,
             baseline=self.baseline.value,
+            jobs=self.jobs.value,
+            formats=(self.format.value, *(fmt for fmt, _ in (v.value for v in self.reports))),
         )
 
     def require_paths(self) -> None:
@@ -226,6 +232,7 @@ class Settings:
             one("limit", self.limit),
             one("layout", self.layout),
             one("min_severity", self.min_severity),
+            one("jobs", self.jobs),
         ]
         out += [one(name, v) for name, v in self.file_only.items()]
         return out
@@ -461,6 +468,7 @@ def resolve_settings(
         limit=limit,
         layout=layout,
         min_severity=min_severity,
+        jobs=Value(cli.jobs, flag("--jobs")) if cli.jobs is not None else Value(None, Origin("default", "auto")),
         notes=tuple(notes),
         file_only=MappingProxyType(file_only),
     )

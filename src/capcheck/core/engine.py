@@ -18,7 +18,7 @@ from itertools import chain, compress, repeat
 from operator import is_, itemgetter
 from typing import TYPE_CHECKING, Any, cast
 
-from capcheck.core.evidence import EvidenceSet
+from capcheck.core.evidence import EvidenceSet, UndeclaredKind
 from capcheck.core.models import Outcome, PassedRecords, Severity, Status, Summary
 from capcheck.core.outcomes import Findings, RuleOutcomes, in_order
 from capcheck.core.rules import Rule, RuleContext
@@ -26,7 +26,7 @@ from capcheck.core.rules import Rule, RuleContext
 if TYPE_CHECKING:
     from capcheck.app.progress import Progress
 
-__all__ = ["Evaluation", "evaluate"]
+__all__ = ["Evaluation", "StatusCounts", "add_rule", "evaluate", "evaluate_rule"]
 
 _PASS = Status.PASS
 _STATUS = itemgetter(0)
@@ -76,35 +76,65 @@ def evaluate(
     severities = severities or {}
     result = Evaluation(evidence)
     for r in rules:
-        meta = r.meta
-        merged = {**meta.options, **options.get(meta.id, {})}
-        ctx = RuleContext(meta, evidence, as_of, merged)
-        severity = severities.get(meta.id, meta.severity)
-        block = RuleOutcomes(
-            rule_id=meta.id,
-            rule_version=meta.version,
-            severity=severity,
-            area=meta.area,
-            title=meta.title,
-            remediation=meta.remediation,
-            default_kind=meta.kinds[0],
+        block, counts = evaluate_rule(
+            r, evidence, as_of=as_of, options=options, severities=severities, include_passed=include_passed, debug=debug
         )
-        try:
-            counts = _collect(_outcomes(r, evidence, ctx, debug), block, include_passed)
-            _check_kinds(block.rows, meta.kinds)
-        except _Malformed as exc:  # the rule's outcomes cannot be reported as they are: one error says why
-            block.rows[:] = [Outcome(Status.ERROR, meta.kinds[0], None, str(exc))]
-            counts = {Status.ERROR.value: 1}
-        if not sum(counts.values()):  # nothing was in the rule's scope
-            block.rows.append(Outcome(Status.SKIP, meta.kinds[0], None, "no records in the rule's scope"))
-            counts = {Status.SKIP.value: 1}
-        for status, n in counts.items():
-            if n:
-                result.summary.add(Status(status), severity, meta.area, n, rule_id=meta.id)
-        result.outcomes.append(block)
+        add_rule(result, block, counts)
         if progress is not None:
             progress.rule_done(sum(counts.values()))
     return result
+
+
+#: A rule's outcomes counted by status value (``"fail"`` -> 3), passes included.
+StatusCounts = dict[str, int]
+
+
+def evaluate_rule(
+    r: Rule,
+    evidence: EvidenceSet,
+    *,
+    as_of: date,
+    options: Mapping[str, Mapping[str, Any]],
+    severities: Mapping[str, Severity],
+    include_passed: bool = False,
+    debug: bool = False,
+) -> tuple[RuleOutcomes, StatusCounts]:
+    """Evaluate one rule: its block of listed outcomes and its counts by status (what :func:`add_rule` records).
+
+    A rule is judged on its own, so rules may be evaluated apart (in other processes: :mod:`capcheck.app.parallel`)
+    and their blocks added to one :class:`Evaluation` in the rules' order, with the same result.
+    """
+    meta = r.meta
+    merged = {**meta.options, **options.get(meta.id, {})}
+    evidence = evidence.only(meta.seen_kinds)  # what the rule declares, and nothing else, in every process
+    ctx = RuleContext(meta, evidence, as_of, merged)
+    block = RuleOutcomes(
+        rule_id=meta.id,
+        rule_version=meta.version,
+        severity=severities.get(meta.id, meta.severity),
+        area=meta.area,
+        title=meta.title,
+        remediation=meta.remediation,
+        default_kind=meta.kinds[0],
+    )
+    try:
+        counts = _collect(_outcomes(r, evidence, ctx, debug), block, include_passed)
+        _check_kinds(block.rows, meta.kinds)
+    except _Malformed as exc:  # the rule's outcomes cannot be reported as they are: one error says why
+        block.rows[:] = [Outcome(Status.ERROR, meta.kinds[0], None, str(exc))]
+        counts = {Status.ERROR.value: 1}
+    if not sum(counts.values()):  # nothing was in the rule's scope
+        block.rows.append(Outcome(Status.SKIP, meta.kinds[0], None, "no records in the rule's scope"))
+        counts = {Status.SKIP.value: 1}
+    return block, counts
+
+
+def add_rule(result: Evaluation, block: RuleOutcomes, counts: StatusCounts) -> None:
+    """Add one rule's block and counts to ``result`` (rules are added in the order they were selected)."""
+    for status, n in counts.items():
+        if n:
+            result.summary.add(Status(status), block.severity, block.area, n, rule_id=block.rule_id)
+    result.outcomes.append(block)
 
 
 class _Malformed(Exception):
@@ -353,6 +383,17 @@ def _outcomes(r: Rule, evidence: EvidenceSet, ctx: RuleContext, debug: bool) -> 
         return [Outcome(Status.SKIP, meta.any_of[0], None, f"insufficient evidence: no {wanted} evidence was given")]
     try:
         outcomes = list(r.check(evidence, ctx))
+    except UndeclaredKind as exc:  # the same outcome whichever kinds the process running the rule holds
+        declared = ", ".join(repr(k) for k in meta.seen_kinds)
+        return [
+            Outcome(
+                Status.ERROR,
+                meta.kinds[0],
+                None,
+                f"the rule read {exc.kind!r} evidence, which it does not declare (it declares {declared}): "
+                "add the kind to its kinds, or to its reads if the rule can run without it",
+            )
+        ]
     # A rule's own failure must not stop the other rules; nor may its sys.exit() end the run (exit 0, no
     # output: a green build). KeyboardInterrupt is the user's, and still stops the run.
     except (Exception, SystemExit) as exc:

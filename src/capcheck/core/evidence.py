@@ -27,6 +27,7 @@ from capcheck.core.loading import (
     HEAD_BYTES,
     Document,
     Enricher,
+    LineTable,
     LoadContext,
     Loader,
     SourceFile,
@@ -44,9 +45,13 @@ if TYPE_CHECKING:
 __all__ = [
     "EvidenceSet",
     "RecordPlaces",
+    "RecordsElsewhere",
+    "UndeclaredKind",
+    "evidence_extensions",
     "evidence_from_records",
     "find_evidence_files",
     "load_evidence",
+    "load_evidence_files",
     "loader_extension",
 ]
 
@@ -64,6 +69,8 @@ Record = Mapping[str, Any]
 class _LoadedFile:
     info: EvidenceFileInfo
     document: Document
+    #: The position of the file it came from among the files loaded (a workbook gives several documents).
+    origin: int = 0
 
 
 class _KindTable:
@@ -273,6 +280,153 @@ class EvidenceSet:
                 return loaded.info.path
         return None
 
+    def only(self, kinds: Iterable[str]) -> EvidenceSet:
+        """This evidence as a rule declaring ``kinds`` sees it: the same records of those kinds, and
+        :class:`UndeclaredKind` raised on asking of any other kind, given or not: what a rule does may not
+        depend on evidence it does not declare (a check split over processes gives each only its kinds).
+        ``kinds()`` and iteration give the declared kinds that were given. Nothing is copied."""
+        wanted = frozenset(kinds)
+        return _Only(self._files, {k: t for k, t in self._tables.items() if k in wanted}, wanted)
+
+    def records_by_file(self) -> dict[int, int]:
+        """How many records each loaded file holds, by its position (its origin: :meth:`without_records`)."""
+        out: dict[int, int] = {}
+        for f in self._files:
+            out[f.origin] = out.get(f.origin, 0) + f.info.records
+        return out
+
+    def kinds_by_file(self) -> dict[int, set[str]]:
+        """The kinds each loaded file's documents have, by the file's position among the files loaded (a file
+        that gave no document is absent)."""
+        out: dict[int, set[str]] = {}
+        for f in self._files:
+            out.setdefault(f.origin, set()).add(f.info.kind)
+        return out
+
+    def without_records(self, origins: Sequence[int] | None = None) -> EvidenceSet:
+        """Where this evidence is, without its records: files, record ids, lines and pointers, small and
+        picklable, for a process that writes findings about records another process holds
+        (:mod:`capcheck.app.parallel`). Everything but ``records``, ``get`` and ``values`` answers as here;
+        those raise :class:`RecordsElsewhere`.
+
+        :param origins: each loaded file's position in a larger list of files (by its position in the files
+            this set loaded), so that :meth:`merged` can put the files of several sets in one order.
+        """
+        files = [
+            _LoadedFile(f.info, _placed(f.document), f.origin if origins is None else origins[f.origin])
+            for f in self._files
+        ]
+        tables: dict[str, _KindTable] = {}
+        for kind, table in self._tables.items():
+            placed = tables[kind] = _KindTable()
+            placed.records = _Elsewhere(kind, len(table.records))  # type: ignore[assignment]  # len() only
+            placed.ids = table.ids
+            placed.segment_starts = table.segment_starts
+            placed.segment_files = table.segment_files
+        return EvidenceSet(files, tables)
+
+    @classmethod
+    def merged(cls, parts: Iterable[EvidenceSet]) -> EvidenceSet:
+        """One evidence set from sets that each loaded different files, whose kinds they do not share
+        (from :meth:`without_records`, with ``origins``): files in the order of their origins, as one
+        load of them all would have put them."""
+        parts = list(parts)
+        order = sorted(
+            ((f.origin, p, n) for p, part in enumerate(parts) for n, f in enumerate(part._files)),
+        )
+        new_no = {(p, n): i for i, (_, p, n) in enumerate(order)}
+        files = [parts[p]._files[n] for _, p, n in order]
+        tables: dict[str, _KindTable] = {}
+        for p, part in enumerate(parts):
+            for kind, table in part._tables.items():
+                if kind in tables:
+                    raise ValueError(f"evidence sets to merge share the kind {kind!r}")
+                moved = tables[kind] = _KindTable()
+                moved.records = table.records
+                moved.ids = table.ids
+                moved.segment_starts = table.segment_starts
+                moved.segment_files = [new_no[p, n] for n in table.segment_files]
+        return cls(files, dict(sorted(tables.items())))
+
+
+class UndeclaredKind(LookupError):
+    """A rule read a kind of evidence it does not declare (:meth:`EvidenceSet.only`)."""
+
+    def __init__(self, kind: str) -> None:
+        super().__init__(kind)
+        self.kind = kind
+
+
+class _Only(EvidenceSet):
+    """An evidence set as a rule declaring some kinds sees it: asking of another kind, given or not, raises
+    :class:`UndeclaredKind` (whether it was given must not change what the rule does)."""
+
+    def __init__(self, files: Sequence[_LoadedFile], tables: Mapping[str, _KindTable], seen: frozenset[str]) -> None:
+        super().__init__(files, tables)
+        self._declared = seen
+
+    def _seen(self, kind: str) -> None:
+        if kind not in self._declared:
+            raise UndeclaredKind(kind)
+
+    def has(self, kind: str) -> bool:
+        self._seen(kind)
+        return super().has(kind)
+
+    def records(self, kind: str) -> Sequence[Record]:
+        self._seen(kind)
+        return super().records(kind)
+
+    def count(self, kind: str) -> int:
+        self._seen(kind)
+        return super().count(kind)
+
+    def get(self, kind: str, record_id: str) -> Record | None:
+        self._seen(kind)
+        return super().get(kind, record_id)
+
+    def values(self, kind: str, field: str) -> frozenset[Any]:
+        self._seen(kind)
+        return super().values(kind, field)
+
+    def __iter__(self) -> Iterator[tuple[str, Record]]:
+        for kind in self.kinds():
+            for record in self.records(kind):
+                yield kind, record
+
+
+class RecordsElsewhere(RuntimeError):
+    """Records were asked of an evidence set that only says where they are (:meth:`EvidenceSet.without_records`)."""
+
+
+class _Elsewhere(Sequence[Record]):
+    """The records of a kind held by another process: their number, and nothing else."""
+
+    __slots__ = ("kind", "n")
+
+    def __init__(self, kind: str, n: int) -> None:
+        self.kind, self.n = kind, n
+
+    def __len__(self) -> int:
+        return self.n
+
+    def __getitem__(self, index: Any) -> Any:
+        raise RecordsElsewhere(f"the records of {self.kind!r} are held by another process")
+
+    def __iter__(self) -> Iterator[Record]:
+        raise RecordsElsewhere(f"the records of {self.kind!r} are held by another process")
+
+
+def _placed(doc: Document) -> Document:
+    """``doc`` without its records, its lines a table (:class:`~capcheck.core.loading.LineTable`), its
+    pointers a list: plain data that another process can be sent."""
+    n = len(doc.records)
+    locate = doc.locate
+    if not isinstance(locate, LineTable):
+        locate = LineTable([locate(i) or 0 for i in range(n)])
+    pointers = doc.pointers if doc.pointers is None or type(doc.pointers) is list else list(doc.pointers)
+    return replace(doc, records=[], locate=locate, pointers=pointers)
+
 
 def find_evidence_files(paths: Iterable[Path], extensions: Iterable[str]) -> tuple[list[Path], list[Problem]]:
     """Expand files and directories (walked in sorted order) into evidence files.
@@ -462,11 +616,45 @@ def load_evidence(
     :param mappings: the config's ``[[mapping]]`` tables (:mod:`capcheck.core.mapping`), first match wins.
     :param progress: told how many files there are and when each is loaded.
     """
-    files, problems = find_evidence_files(
-        paths, {*loaders, *(ext.lower() for c in content_loaders for ext in c.extensions)}
-    )
+    files, problems = find_evidence_files(paths, evidence_extensions(loaders, content_loaders))
     if progress is not None:
         progress.files_found(len(files))
+    return load_evidence_files(
+        files,
+        problems,
+        loaders=loaders,
+        kinds=kinds,
+        kind_map=kind_map,
+        max_file_mb=max_file_mb,
+        mappings=mappings,
+        content_loaders=content_loaders,
+        enrichers=enrichers,
+        options=options,
+        progress=progress,
+    )
+
+
+def evidence_extensions(loaders: Mapping[str, Loader], content_loaders: Sequence[Loader] = ()) -> set[str]:
+    """The file extensions some loader reads (what :func:`find_evidence_files` looks for)."""
+    return {*loaders, *(ext.lower() for c in content_loaders for ext in c.extensions)}
+
+
+def load_evidence_files(
+    files: Sequence[Path],
+    problems: list[Problem],
+    *,
+    loaders: Mapping[str, Loader],
+    kinds: Mapping[str, EvidenceKind],
+    kind_map: Mapping[str, str] | None = None,
+    max_file_mb: int = DEFAULT_MAX_FILE_MB,
+    mappings: Sequence[FileMapping] = (),
+    content_loaders: Sequence[Loader] = (),
+    enrichers: Sequence[Enricher] = (),
+    options: Mapping[str, Any] | None = None,
+    progress: Progress | None = None,
+) -> EvidenceSet:
+    """Read, validate and index ``files`` (found by :func:`find_evidence_files`, in its order), as
+    :func:`load_evidence` does; ``problems`` (the walk's) come first in the error raised."""
     context = LoadContext(
         kinds=kinds, kind_map=dict(kind_map or {}), mappings=tuple(mappings), options=dict(options or {})
     )
@@ -496,7 +684,7 @@ def load_evidence(
             return
         name = file.loader.name if file.loader is not None else "?"
         for doc in documents:
-            builder.add(source, doc, name, file.sha256)
+            builder.add(source, doc, name, file.sha256, file.index)
         if progress is not None:
             progress.file_loaded(sum(len(doc.records) for doc in documents))
 
@@ -526,6 +714,7 @@ def load_evidence(
                 file = _load_file(source, loaders, content_loaders, context, together, kinds, found)
                 if file is not None:
                     file.sha256 = digest.result()
+                    file.index = i
             combines = file is not None and file.loader is not None and file.loader.combine is not None
             if waiting or combines:
                 if file is not None and not combines:  # its loader is done with the bytes: do not hold them
@@ -570,6 +759,8 @@ class _Waiting:
     #: A mapping to apply once the loader's ``combine`` has made the file's final documents.
     mapping: FileMapping | None = None
     problems: list[Problem] = field(default_factory=list)
+    #: The file's position among the files loaded.
+    index: int = 0
 
 
 def _load_file(
@@ -728,7 +919,7 @@ class _Builder:
         #: Shared with the caller, so that problems stay in the order of the files.
         self.problems = problems
 
-    def add(self, source: SourceFile, doc: Document, fmt: str, digest: str) -> None:
+    def add(self, source: SourceFile, doc: Document, fmt: str, digest: str, origin: int = 0) -> None:
         """Validate one document; index its records if it is valid."""
         if doc.display is not None:  # one of several documents in the file (a workbook's sheet)
             source = replace(source, display=doc.display)
@@ -752,7 +943,7 @@ class _Builder:
             notes=tuple(doc.notes),
             mapping=doc.mapping,
         )
-        self.loaded.append(_LoadedFile(info=info, document=doc))
+        self.loaded.append(_LoadedFile(info=info, document=doc, origin=origin))
         table = self.tables.get(doc.kind)
         if table is None:
             table = self.tables[doc.kind] = _KindTable()

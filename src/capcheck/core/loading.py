@@ -31,6 +31,7 @@ __all__ = [
     "MAX_DEPTH",
     "Document",
     "Enricher",
+    "LineTable",
     "LoadContext",
     "Loader",
     "SourceFile",
@@ -41,6 +42,7 @@ __all__ = [
     "loader_extension",
     "normalise_values",
     "open_regular",
+    "peek_file",
     "peek_kinds",
 ]
 
@@ -149,6 +151,23 @@ class Document:
         if pointers is not None and 0 <= index < len(pointers):
             return pointers[index]
         return f"/records/{index}"
+
+
+class LineTable:
+    """A ``Document.locate`` from a table of each record's line (0 where it has none): plain data, so a
+    document's places can be sent to another process (:meth:`capcheck.core.evidence.EvidenceSet.without_records`)."""
+
+    __slots__ = ("lines",)
+
+    def __init__(self, lines: Sequence[int]) -> None:
+        self.lines = lines
+
+    def __call__(self, index: int) -> int | None:
+        lines = self.lines
+        return (lines[index] or None) if 0 <= index < len(lines) else None
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (LineTable, (self.lines,))
 
 
 LoadFunction = Callable[[SourceFile, LoadContext], Sequence[Document]]
@@ -318,18 +337,29 @@ def _peek_one(
     path: Path, head: bytes, loaders: Mapping[str, Loader], content_loaders: Sequence[Loader], context: LoadContext
 ) -> frozenset[str] | None:
     """One file's :func:`peek_kinds` answer, from its first bytes."""
+    return peek_file(path, head, loaders, content_loaders, context)[1]
+
+
+def peek_file(
+    path: Path, head: bytes, loaders: Mapping[str, Loader], content_loaders: Sequence[Loader], context: LoadContext
+) -> tuple[Loader | None, frozenset[str] | None]:
+    """One file's loader (None where none can be chosen: loading says why) and its :func:`peek_kinds` answer, from
+    its first bytes (``head``, :data:`HEAD_BYTES` of them)."""
     try:
         loader = choose_loader(path, path.as_posix(), head, loaders, content_loaders, context)
+    except (Exception, SystemExit):  # a plugin's bug, or no loader: loading says which, with the file
+        return None, None
+    try:
         kinds_of = loader.kinds_of
         found = kinds_of(path, head, context) if kinds_of is not None else None
-    except (Exception, SystemExit):  # a plugin's bug, or no loader: loading says which, with the file
-        return None
+    except (Exception, SystemExit):  # a plugin's bug: loading says which, with the file
+        return loader, None
     if type(found) is not frozenset or not all(type(kind) is str for kind in found):
-        return None  # None, or not what the contract asks for: cannot tell
+        return loader, None  # None, or not what the contract asks for: cannot tell
     mapping = None if loader.applies_mapping else context.mapping_for(path)
     if mapping is not None and mapping.kind is not None and found:
-        return frozenset({mapping.kind})  # apply_to_document sets it on every document
-    return found
+        return loader, frozenset({mapping.kind})  # apply_to_document sets it on every document
+    return loader, found
 
 
 def decode_text(source: SourceFile) -> str:

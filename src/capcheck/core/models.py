@@ -150,6 +150,13 @@ class RuleMeta(BaseModel):
     any_of: tuple[str, ...] = Field(
         default=(), description="Those of ``kinds`` of which one is enough: the others are all required."
     )
+    reads: tuple[str, ...] = Field(
+        default=(),
+        description=(
+            "Kinds the rule also reads when they are given, without needing them (context such as the organisation "
+            "profile). A rule sees only the kinds it declares, in ``kinds`` or here."
+        ),
+    )
     options: dict[str, Any] = Field(default_factory=dict, description="Options and their defaults.")
 
     @field_validator("options")
@@ -176,6 +183,27 @@ class RuleMeta(BaseModel):
         if twice:
             raise ValueError(f"{', '.join(map(repr, twice))} named twice (a kind is in kinds or in any_of, not both)")
         return kinds
+
+    @field_validator("reads")
+    @classmethod
+    def _read_ids(cls, reads: tuple[str, ...]) -> tuple[str, ...]:
+        for k in reads:
+            if not re.match(_KIND_ID, k):
+                raise ValueError(f"{k!r} is not a kind id (lower-case words joined by '-', optionally namespace.kind)")
+        return tuple(dict.fromkeys(reads))
+
+    @model_validator(mode="after")
+    def _reads_apart(self) -> RuleMeta:
+        """A kind the rule needs is in ``kinds``; ``reads`` names only the others."""
+        both = [k for k in self.reads if k in self.kinds]
+        if both:
+            raise ValueError(f"reads names kinds already in kinds: {', '.join(both)}")
+        return self
+
+    @property
+    def seen_kinds(self) -> tuple[str, ...]:
+        """Every kind the rule may read: ``kinds`` then ``reads`` (the evidence it is given holds no other)."""
+        return (*self.kinds, *self.reads)
 
     @model_validator(mode="after")
     def _any_of_in_kinds(self) -> RuleMeta:

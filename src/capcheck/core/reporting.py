@@ -23,7 +23,7 @@ from urllib.parse import quote
 
 from capcheck.core.escaping.markdown import DEFAULT_LIMIT as DEFAULT_MARKDOWN_LIMIT
 from capcheck.core.models import Finding, RunResult, Severity, Status
-from capcheck.core.outcomes import Findings
+from capcheck.core.outcomes import Findings, RuleOutcomes
 
 if TYPE_CHECKING:  # annotations only: the scorecard is imported when a run computes one
     from capcheck.assessment.scorecard import AreaScore
@@ -299,6 +299,11 @@ class Reporter:
     #: pieces (the findings one chunk at a time), so that a large report is never held whole. When
     #: set, the CLI streams the output with it; ``render`` must still work (tests and callers use it).
     write: Writer | None = None
+    #: Optional: what ``write`` writes for one rule's findings, made apart from the rest, so that a check split
+    #: over processes (:mod:`capcheck.app.parallel`) has it made where the rule's records are. ``write`` then
+    #: uses ``block.segments[name]`` when the block has it. The text must be what ``write`` would write for the
+    #: block, whatever the other blocks (a test holds the JSON reporter's so).
+    segment: Callable[[Findings, RuleOutcomes], str] | None = None
 
 
 def render_by(write: Writer) -> Callable[[RunResult, RenderOptions], str]:

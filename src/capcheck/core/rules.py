@@ -148,6 +148,7 @@ def rule(
     severity: str | Severity,
     kinds: Sequence[str] = (),
     any_of: Sequence[str] = (),
+    reads: Sequence[str] = (),
     description: str,
     rationale: str,
     remediation: str,
@@ -170,6 +171,10 @@ def rule(
     is skipped (insufficient evidence) when a kind of ``kinds`` is absent, or every kind of
     ``any_of`` is; otherwise it runs, and reads ``evidence.has(kind)`` to see which were given.
     ``meta.kinds`` lists both (the required first); ``meta.required_kinds`` the required alone.
+    ``reads`` names kinds the rule also reads when they are given but can run without (the
+    ``organisation`` profile, for its own codes). The evidence a check receives holds only the kinds
+    it declares: reading another is an error finding that says to declare it, so that the rule gives
+    the same outcomes however the check is run (in one process or several: docs/performance.md).
 
     Example::
 
@@ -192,6 +197,7 @@ def rule(
                 "severity": severity,
                 "kinds": (*kinds, *any_of),
                 "any_of": tuple(any_of),
+                "reads": tuple(reads),
                 "description": description,
                 "rationale": rationale,
                 "remediation": remediation,

@@ -14,7 +14,16 @@ import orjson
 
 from capcheck.core.errors import EvidenceError
 from capcheck.core.hookspecs import hookimpl
-from capcheck.core.loading import HEAD_BYTES, Document, LoadContext, Loader, SourceFile, decode_text, from_envelope
+from capcheck.core.loading import (
+    HEAD_BYTES,
+    Document,
+    LineTable,
+    LoadContext,
+    Loader,
+    SourceFile,
+    decode_text,
+    from_envelope,
+)
 from capcheck.core.side_inputs import parse_json
 
 __all__ = ["envelope_kind", "load_json", "record_lines", "record_lines_by_layout", "record_lines_flat"]
@@ -271,11 +280,7 @@ def load_json(source: SourceFile, context: LoadContext) -> Sequence[Document]:
     objects = _all_objects(doc.get("records")) if type(doc) is dict else False
     _refuse_duplicate_keys(source, data, doc, objects)
 
-    table = _line_table(data, doc, objects)
-
-    def locate(index: int) -> int | None:
-        return (table[index] or None) if index < len(table) else None
-
+    locate = LineTable(_line_table(data, doc, objects))
     return [from_envelope(source, doc, locate, key_line=_key_lines(data))]
 
 

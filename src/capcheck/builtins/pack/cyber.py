@@ -208,6 +208,7 @@ def _status(record: Any) -> str:
     area="CYBER",
     severity="high",
     kinds=[DSPT_KIND],
+    reads=["organisation"],
     description=(
         "Every partner NHS body and supplier in the DSPT register (relationship partner or supplier) has "
         "a published status of Standards Met or Standards Exceeded (the accepted statuses are an option) "
@@ -254,6 +255,7 @@ def supply_chain_dspt_met(evidence: Any, ctx: RuleContext) -> Iterator[Outcome]:
     area="CYBER",
     severity="medium",
     kinds=[DSPT_KIND],
+    reads=["organisation"],
     description=(
         "Every partner and supplier in the DSPT register has, in its latest row, a status from the "
         "current DSPT edition: from an edition's publication deadline (30 June after its financial year; "

@@ -75,6 +75,7 @@ def high_risks_linked_to_controls(evidence: Any, ctx: RuleContext) -> Iterator[O
     area="GOV",
     severity="high",
     kinds=["dspt-assessments"],
+    reads=["organisation"],
     description=(
         "The organisation's own Data Security and Protection Toolkit record (relationship = self; the "
         "latest row per organisation when the register keeps history) has a status of Standards Met or "

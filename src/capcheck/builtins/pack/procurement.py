@@ -266,6 +266,7 @@ def _authority(evidence: Any, option: str) -> tuple[str, str]:
     area="COMM",
     severity="high",
     kinds=[CONTRACTS],
+    reads=["organisation"],
     description=(
         "Every contract with a status in scope (default active and pipeline) whose value, with VAT at "
         "vat_rate (default 0.2; values are recorded without VAT, the thresholds include it), is at or above "

@@ -107,6 +107,8 @@ def _outcome(code: int) -> str:
     return {0: "passed", 1: "failed", 2: "incomplete"}[code]
 
 
+#: The reporter's name, under which a rule's block keeps its findings made elsewhere (``RuleOutcomes.segments``).
+SEGMENT = "json"
 #: Where the findings go in the document encoded with none: at the top level, the one raw newline
 #: followed by exactly two spaces and this key (a string's newline is escaped; nested keys are indented more).
 _FINDINGS_SLOT = b'\n  "findings": []'
@@ -184,35 +186,56 @@ def _row_items(findings: Findings) -> Iterator[list[str]]:
     kind spread over several files, or holding a lone surrogate (orjson refuses it) takes the dictionary
     path.
     """
-    evidence = findings.evidence
     places: dict[str, Any] = {}  # the json_form cache of EvidenceSet.place
     kinds: dict[str, _KindTemplate] = {}
     chunk: list[str] = []  # a row's item or a run of rows' items, each item after a comma
     count = 0  # the rows in chunk
     for block in findings.blocks:
-        rule = _RuleTemplate.of(block)
-        rows = block.rows
-        waived = sorted(block.waivers)  # such rows take the dictionary path; the runs between them may not
-        item = partial(_row_item, findings, block, rule, kinds, places)  # position -> the row's item
-        for start in range(0, len(rows), _CHUNK):
-            stop = min(start + _CHUNK, len(rows))
-            at = start
-            for special in (*waived[bisect_left(waived, start) : bisect_left(waived, stop)], stop):
-                if at < special:
-                    run = _plain_items(block, rule, rows[at:special], kinds, evidence)
-                    if run is not None:
-                        chunk.append(run)
-                    else:
-                        chunk += map(item, range(at, special))
-                if special < stop:
-                    chunk.append(item(special))
-                at = special + 1
-            count += stop - start
+        made = block.segments.get(SEGMENT)
+        if made is not None:  # written where the block's records are (capcheck.app.parallel)
+            if chunk:
+                yield chunk
+                chunk, count = [], 0
+            yield [made]
+            continue
+        for items, n in _block_items(findings, block, kinds, places):
+            chunk.append(items)
+            count += n
             if count >= _CHUNK:
                 yield chunk
                 chunk, count = [], 0
     if chunk:
         yield chunk
+
+
+def _block_items(
+    findings: Findings, block: RuleOutcomes, kinds: dict[str, _KindTemplate], places: dict[str, Any]
+) -> Iterator[tuple[str, int]]:
+    """One rule's rows as list items: runs of items (each item after a comma) and how many rows each holds."""
+    evidence = findings.evidence
+    rule = _RuleTemplate.of(block)
+    rows = block.rows
+    waived = sorted(block.waivers)  # such rows take the dictionary path; the runs between them may not
+    item = partial(_row_item, findings, block, rule, kinds, places)  # position -> the row's item
+    for start in range(0, len(rows), _CHUNK):
+        stop = min(start + _CHUNK, len(rows))
+        at = start
+        for special in (*waived[bisect_left(waived, start) : bisect_left(waived, stop)], stop):
+            if at < special:
+                run = _plain_items(block, rule, rows[at:special], kinds, evidence)
+                if run is not None:
+                    yield run, special - at
+                else:
+                    yield "".join(map(item, range(at, special))), special - at
+            if special < stop:
+                yield item(special), 1
+            at = special + 1
+
+
+def json_segment(findings: Findings, block: RuleOutcomes) -> str:
+    """One rule's findings as the findings document lists them (each item after a comma), before escaping:
+    what :func:`write_json` writes for the block, made apart (:attr:`Reporter.segment`)."""
+    return "".join(items for items, _ in _block_items(findings, block, {}, {}))
 
 
 def _kind_template(kinds: dict[str, _KindTemplate], evidence: EvidenceSet, kind: str) -> _KindTemplate:
@@ -426,6 +449,7 @@ def capcheck_reporters() -> Sequence[Reporter]:
             name="json",
             render=render_json,
             write=write_json,
+            segment=json_segment,
             description="findings document for auditors (schemas/findings.schema.json)",
             extension=".json",
         )

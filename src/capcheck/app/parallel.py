@@ -1,0 +1,430 @@
+"""A check split over processes: each loads some registers and judges the rules that read them.
+
+A check's work is loading (parsing, validating and indexing each evidence file) and judging (running
+each rule over the records of the kinds it declares). Neither releases Python's global lock, so one
+process uses one core, however many the machine has (docs/performance.md, "Where it stands").
+
+Here the work is divided by *kinds*: a rule sees only the kinds it declares (``kinds``, ``any_of``,
+``reads``: :meth:`~capcheck.core.evidence.EvidenceSet.only`), so kinds that no rule reads together
+can be loaded and judged in different processes with the same outcomes as in one. The kinds are
+grouped (two kinds one rule reads, or one file holds, are in one group), the groups are given to
+``jobs`` parts by size (the largest first, each to the part with least to do), and each part but the
+first runs in a child forked after start-up: it loads its files, judges its rules, and sends back what
+the parent needs to write the findings: the rules' compact outcomes and counts, where each record is
+(:meth:`~capcheck.core.evidence.EvidenceSet.without_records`) and the scorecard's facts about each kind
+— never the records themselves. The parent judges the first part itself, merges the parts in the order
+one process would have made them (files in walk order, rules in selection order, problems by file), and
+goes on as a check in one process does: waivers, baseline, scorecard, reports.
+
+A check is split only where that is safe and worth it: on a platform with ``fork`` (Linux), with more
+than one core, evidence of at least :data:`MIN_SPLIT_BYTES`, every file's kinds known before it is read
+(:func:`~capcheck.core.loading.peek_kinds`), and at least two groups. Otherwise it runs in one process, as before.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import pickle
+import signal
+import struct
+import sys
+import traceback
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from capcheck.assessment.facts import KindFacts
+from capcheck.core.engine import StatusCounts
+from capcheck.core.errors import CapcheckError, EvidenceError, Problem
+from capcheck.core.evidence import EvidenceSet
+from capcheck.core.models import display_path
+from capcheck.core.outcomes import RuleOutcomes
+from capcheck.core.rules import Rule
+
+__all__ = [
+    "MAX_PARTS",
+    "MIN_SPLIT_BYTES",
+    "CannotSplit",
+    "Part",
+    "PartResult",
+    "Parts",
+    "WorkerFailed",
+    "can_fork",
+    "plan",
+    "run_parts",
+    "usable_cores",
+    "worth_splitting",
+]
+
+#: The most processes a check is split into, whatever ``--jobs`` asks (each holds its registers' records).
+MAX_PARTS = 64
+#: Evidence smaller than this is checked in one process: forking and merging would cost more than they save.
+MIN_SPLIT_BYTES = 8 << 20
+#: Evidence in files this small on average is checked in one process: each file's first bytes are read before
+#: the split (about 0.3 ms a file), which many small files would not repay.
+MIN_SPLIT_FILE_BYTES = 256 << 10
+
+
+def worth_splitting(sizes: Sequence[int]) -> bool:
+    """Whether evidence of files of these sizes is worth splitting (with ``--jobs auto``): at least
+    :data:`MIN_SPLIT_BYTES` in all, in files of :data:`MIN_SPLIT_FILE_BYTES` or more on average."""
+    total = sum(sizes)
+    return total >= MIN_SPLIT_BYTES and total >= MIN_SPLIT_FILE_BYTES * len(sizes)
+
+
+def usable_cores() -> int:
+    """The cores this process may use: its CPU affinity where the platform says (else the machine's), less where a
+    container's CPU quota allows fewer (cgroup v2 ``cpu.max``, v1 ``cpu.cfs_quota_us``: ``docker --cpus 1``)."""
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):  # not Linux
+        cores = os.cpu_count() or 1
+    quota = cpu_quota()
+    return max(1, min(cores, int(quota))) if quota is not None else cores
+
+
+#: Where a container's CPU quota is read (the cgroup file system as a container sees its own).
+CGROUP = Path("/sys/fs/cgroup")
+
+
+def cpu_quota(root: Path | None = None) -> float | None:
+    """The CPUs a cgroup quota allows this process (``1.5`` for ``docker --cpus 1.5``), or None when unlimited or
+    unknown."""
+    root = CGROUP if root is None else root
+    try:
+        text = (root / "cpu.max").read_text().split()  # cgroup v2: "<quota> <period>" or "max <period>"
+        quota, period = text[0], text[1]
+    except (OSError, IndexError):
+        try:  # cgroup v1
+            quota = (root / "cpu" / "cpu.cfs_quota_us").read_text().strip()
+            period = (root / "cpu" / "cpu.cfs_period_us").read_text().strip()
+        except OSError:
+            return None
+    try:
+        q, p = int(quota), int(period)
+    except ValueError:  # "max": no quota
+        return None
+    return q / p if q > 0 and p > 0 else None
+
+
+def can_fork() -> bool:
+    """Whether checks may be split over forked processes here: Linux only (macOS's frameworks are not
+    safe to use after ``fork``; Windows has none)."""
+    return sys.platform.startswith("linux") and hasattr(os, "fork")
+
+
+@dataclass(frozen=True)
+class Part:
+    """One process's share of a check: the files it loads and the rules it judges (positions in the
+    walked files and in the selected rules), and the bytes it reads."""
+
+    files: tuple[int, ...]
+    rules: tuple[int, ...]
+    size: int
+
+
+def plan(
+    rules: Sequence[Rule],
+    kinds_of: Sequence[frozenset[str]],
+    sizes: Sequence[int],
+    jobs: int,
+    together: Iterable[Iterable[int]] = (),
+) -> list[Part] | None:
+    """Divide a check into at most ``jobs`` parts, or None when it cannot be divided (one group, or one job).
+
+    :param kinds_of: the kinds each evidence file holds (:func:`~capcheck.core.loading.peek_kinds`), by position.
+    :param sizes: each file's size in bytes.
+    :param together: files that must be read in one process whatever their kinds (a combining loader's: OCDS).
+
+    A rule that cannot run for want of evidence (a required kind absent, or every kind of its ``any_of``) is in
+    no part: the parent gives its ``skip`` after the merge, as the engine does, without records.
+    """
+    group_of: dict[str, str] = {}  # union-find over kinds: kind -> a kind standing for its group
+
+    def find(kind: str) -> str:
+        root = kind
+        while group_of.setdefault(root, root) != root:
+            root = group_of[root]
+        while group_of[kind] != root:  # path compression
+            group_of[kind], kind = root, group_of[kind]
+        return root
+
+    def union(kinds: Iterable[str]) -> None:
+        roots = sorted({find(k) for k in kinds})
+        for other in roots[1:]:
+            group_of[other] = roots[0]
+
+    present = set().union(*kinds_of) if kinds_of else set()
+    for i, kinds in enumerate(kinds_of):
+        union([_file_key(i), *kinds])  # a workbook's sheets, or a file whose documents are of several kinds
+    for files in together:
+        union([_file_key(i) for i in files])
+    runnable: list[tuple[int, list[str]]] = []
+    for j, r in enumerate(rules):
+        meta = r.meta
+        if any(k not in present for k in meta.required_kinds):
+            continue
+        if meta.any_of and not any(k in present for k in meta.any_of):
+            continue
+        seen = [k for k in meta.seen_kinds if k in present]
+        union(seen)
+        runnable.append((j, seen))
+    groups: dict[str, tuple[list[int], list[int], list[int]]] = {}  # group -> (files, rules, [bytes])
+    for i in range(len(kinds_of)):
+        files, _, size = groups.setdefault(find(_file_key(i)), ([], [], [0]))
+        files.append(i)
+        size[0] += sizes[i]
+    for j, seen in runnable:  # its seen kinds are present, so in a group with files
+        groups[find(seen[0])][1].append(j)
+    n = min(jobs, len(groups), MAX_PARTS)
+    if n < 2:
+        return None
+    # The largest group first, each to the part with the least bytes so far (ties: the earlier part).
+    order = sorted(groups.values(), key=lambda g: (-g[2][0], g[0][:1]))
+    parts: list[tuple[list[int], list[int], int]] = [([], [], 0) for _ in range(n)]
+    for files, judged, size in order:
+        at = min(range(n), key=lambda p: (parts[p][2], p))
+        parts[at] = (parts[at][0] + files, parts[at][1] + judged, parts[at][2] + size[0])
+    return sorted(
+        (Part(tuple(sorted(f)), tuple(sorted(r)), s) for f, r, s in parts if f or r),
+        key=lambda p: -p.size,
+    )
+
+
+def _file_key(i: int) -> str:
+    """A file's own member of the union of kinds (no kind id starts with a NUL), so that a file of no kind, or
+    files bound by their loader, are grouped like kinds."""
+    return f"\0{i}"
+
+
+@dataclass
+class PartResult:
+    """What one part sends back: the places of its evidence (no records), each judged rule's compact outcomes
+    and counts (by the rule's position), the scorecard's reading of its kinds, or its load problems."""
+
+    evidence: EvidenceSet | None = None
+    judged: list[tuple[int, RuleOutcomes, StatusCounts]] = field(default_factory=list)
+    facts: dict[str, KindFacts] = field(default_factory=dict)
+    problems: list[Problem] = field(default_factory=list)
+
+
+class CannotSplit(Exception):
+    """The children of a split check could not be started (raised before any part is judged)."""
+
+
+class WorkerFailed(CapcheckError):
+    """A process judging part of the check failed without a report: killed (out of memory), or a bug."""
+
+    kind = "internal error"
+
+
+#: A part's work: its result, and how it answers the parent's questions afterwards (None: it answers none).
+Work = Callable[[Part], tuple[PartResult, "Callable[[Any], Any] | None"]]
+
+
+class Parts:
+    """The parts of a split check once judged: their results in the parts' order, and each part still able to
+    answer questions about the records it holds (:meth:`ask`) until :meth:`close` (the children then end)."""
+
+    def __init__(self, results: list[PartResult], answer: Callable[[Any], Any] | None, children: list[_Child]) -> None:
+        self.results = results
+        self._answer = answer
+        self._children = children
+
+    def ask(self, index: int, question: Any) -> Any:
+        """What part ``index`` answers to ``question`` (its ``Work``'s answerer, run where its records are)."""
+        if index == 0:
+            if self._answer is None:
+                raise WorkerFailed([Problem("the part judged here answers no questions")])
+            return self._answer(question)
+        child = self._children[index - 1]
+        _send(child.ask, ("ask", question))
+        payload = _receive(child)
+        if payload[0] == "answer":
+            return payload[1]
+        raise _failure(payload)
+
+    def close(self) -> None:
+        """End the children (each exits when its question pipe closes) and reap them."""
+        children, self._children = self._children, []
+        for child in children:
+            with contextlib.suppress(OSError):
+                os.close(child.ask)
+            with contextlib.suppress(OSError):
+                os.close(child.tell)
+        for child in children:
+            with contextlib.suppress(ChildProcessError):
+                os.waitpid(child.pid, 0)
+
+    def __enter__(self) -> Parts:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+@dataclass(frozen=True)
+class _Child:
+    pid: int
+    tell: int  # the child's messages to the parent (read end)
+    ask: int  # the parent's questions to the child (write end)
+
+
+def run_parts(parts: Sequence[Part], work: Work) -> Parts:
+    """Run ``work`` on each part: the first in this process, the others in children forked now. A child that
+    raised is re-raised here (a :class:`CapcheckError` as itself, any other exception as :class:`WorkerFailed`
+    with its traceback); one that died says how. Close what is returned (it is a context manager)."""
+    children: list[_Child] = []
+    try:
+        for part in parts[1:]:
+            try:
+                children.append(_fork(part, work))
+            except OSError as exc:  # no process or pipe to be had (a process or memory limit): one process will do
+                raise CannotSplit(f"{type(exc).__name__}: {exc}") from exc
+        result, answer = work(parts[0])
+        results = [result]
+        for child in children:
+            payload = _receive(child)
+            if payload[0] != "done":
+                raise _failure(payload)
+            results.append(payload[1])
+        done = Parts(results, answer, children)
+        children = []
+        return done
+    finally:
+        for child in children:  # stopped early (an error here, Ctrl-C): no child is left running
+            _stop(child)
+
+
+def _fork(part: Part, work: Work) -> _Child:
+    tell_read, tell_write = os.pipe()
+    ask_read, ask_write = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child: judge the part, send the result, answer questions, and end without the parent's clean-up
+        code = 0
+        try:
+            os.close(tell_read)
+            os.close(ask_write)
+            answer: Callable[[Any], Any] | None = None
+            try:
+                result, answer = work(part)
+                payload: Any = ("done", result)
+            except BaseException as exc:
+                payload = _raised(exc)
+            _send(tell_write, payload)
+            while (question := _read_message(ask_read)) is not None:
+                try:
+                    if answer is None:
+                        raise RuntimeError("this part answers no questions")
+                    payload = ("answer", answer(question[1]))
+                except BaseException as exc:
+                    payload = _raised(exc)
+                _send(tell_write, payload)
+        except BaseException:
+            code = 1
+        finally:
+            os._exit(code)
+    os.close(tell_write)
+    os.close(ask_read)
+    return _Child(pid, tell_read, ask_write)
+
+
+def _raised(exc: BaseException) -> tuple[Any, ...]:
+    if isinstance(exc, CapcheckError):
+        return ("raised", exc)
+    return ("failed", f"{type(exc).__name__}: {exc}", "".join(traceback.format_exception(exc)))
+
+
+def _failure(payload: tuple[Any, ...]) -> BaseException:
+    if payload[0] == "raised":
+        raised: BaseException = payload[1]
+        return raised
+    return WorkerFailed([Problem(f"a process judging part of the check failed: {payload[1]}\n{payload[2]}".rstrip())])
+
+
+_LENGTH = struct.Struct("<Q")
+
+
+def _send(fd: int, payload: Any) -> None:
+    """One message: its length, then the pickled payload (a payload that cannot be pickled is sent as a failure)."""
+    try:
+        data = pickle.dumps(payload, protocol=pickle.HIGHEST_PROTOCOL)
+    except Exception as exc:
+        data = pickle.dumps(("failed", f"cannot send the result: {type(exc).__name__}: {exc}", ""))
+    view = memoryview(_LENGTH.pack(len(data)) + data)
+    while view:
+        view = view[os.write(fd, view) :]
+
+
+def _read_message(fd: int) -> Any | None:
+    """The next message on ``fd``, or None at its end (the other side closed it, or died)."""
+    head = _read_exactly(fd, _LENGTH.size)
+    if head is None:
+        return None
+    body = _read_exactly(fd, _LENGTH.unpack(head)[0])
+    return None if body is None else pickle.loads(body)
+
+
+def _read_exactly(fd: int, n: int) -> bytes | None:
+    chunks: list[bytes] = []
+    while n:
+        chunk = os.read(fd, min(n, 1 << 24))
+        if not chunk:
+            return None
+        chunks.append(chunk)
+        n -= len(chunk)
+    return b"".join(chunks)
+
+
+def _receive(child: _Child) -> tuple[Any, ...]:
+    """The child's next message; its death, said, if it ends without one."""
+    payload = _read_message(child.tell)
+    if payload is not None:
+        return tuple(payload)
+    _, status = os.waitpid(child.pid, 0)
+    if os.WIFSIGNALED(status):
+        signal_no = os.WTERMSIG(status)
+        why = f"was killed by signal {signal_no}" + (" (out of memory?)" if signal_no == signal.SIGKILL else "")
+    else:
+        why = f"exited with status {os.waitstatus_to_exitcode(status)}"
+    raise WorkerFailed([Problem(f"a process judging part of the check {why}; run with --jobs 1")])
+
+
+def _stop(child: _Child) -> None:
+    for fd in (child.tell, child.ask):
+        with contextlib.suppress(OSError):
+            os.close(fd)
+    try:
+        os.kill(child.pid, signal.SIGKILL)
+        os.waitpid(child.pid, 0)
+    except (ProcessLookupError, ChildProcessError):
+        pass
+
+
+def merge_problems(walked: Sequence[Path], results: Sequence[PartResult], first: Sequence[Problem]) -> list[Problem]:
+    """Every part's load problems in the order one process gives them: the walk's first, then by file."""
+    position = {display_path(path): i for i, path in enumerate(walked)}
+
+    def file_of(problem: Problem) -> int:
+        if problem.path is None:
+            return len(walked)
+        found = position.get(problem.path)
+        if found is None:  # a workbook's sheet, shown as book.xlsx!Sheet
+            found = position.get(problem.path.split("!", 1)[0], len(walked))
+        return found
+
+    problems = [p for result in results for p in result.problems]
+    return [*first, *sorted(problems, key=file_of)]
+
+
+def judged_in_order(results: Sequence[PartResult]) -> Mapping[int, tuple[RuleOutcomes, StatusCounts]]:
+    """Each judged rule's block and counts, by the rule's position."""
+    return {j: (block, counts) for result in results for j, block, counts in result.judged}
+
+
+def raise_problems(problems: Sequence[Problem]) -> None:
+    """Raise the merged load problems as one :class:`EvidenceError`, as one process would have."""
+    if problems:
+        raise EvidenceError(list(problems))

@@ -1,0 +1,474 @@
+"""A check split over processes (capcheck.app.parallel): the plan, the kinds told from a file's head, and the
+same result, byte for byte in every reporter, as in one process."""
+
+from __future__ import annotations
+
+import dataclasses
+import importlib
+import importlib.util
+import io
+import json
+import os
+import pkgutil
+import signal
+import sys
+from collections.abc import Iterator
+from datetime import UTC, date, datetime
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+import pytest
+
+from capcheck.app import parallel
+from capcheck.app.runner import CheckRequest, run_check
+from capcheck.builtins import reporters as builtin_reporters
+from capcheck.core.errors import EvidenceError
+from capcheck.core.models import RunResult, Severity
+from capcheck.core.reporting import RenderOptions, Reporter
+from capcheck.core.rules import Rule, rule
+
+ROOT = Path(__file__).resolve().parents[1]
+AS_OF = date(2026, 11, 25)
+TEXT = {"description": "What it checks.", "rationale": "Why it matters.", "remediation": "How to fix it."}
+KINDS = ("supplier-contracts", "it-assets", "governance-register")
+
+pytestmark = pytest.mark.skipif(not parallel.can_fork(), reason="checks are split only where fork is safe (Linux)")
+
+
+def _generator() -> ModuleType:
+    spec = importlib.util.spec_from_file_location("capcheck_benchmark_generate", ROOT / "benchmarks" / "generate.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.fixture(scope="module")
+def registers(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The benchmark generator's three registers at high failure, 300 records each, one record a line."""
+    generate = _generator()
+    out = tmp_path_factory.mktemp("registers")
+    for kind in KINDS:
+        records = generate.generate_records(kind, 300, 2017, "high-failure")
+        generate.write_json(out / f"{kind}.json", kind, records, 2017)
+    return out
+
+
+def _rule(rule_id: str, kinds: list[str], **meta: Any) -> Rule:
+    def check(evidence: Any, ctx: Any) -> Iterator[Any]:
+        for record in evidence.records(kinds[0]):
+            yield ctx.passed(record)
+
+    area = rule_id.split("-")[0]
+    return rule(id=rule_id, title="A test rule", area=area, severity="low", kinds=kinds, **TEXT, **meta)(check)
+
+
+# -- the plan ------------------------------------------------------------------------------------------------
+
+
+def test_kinds_one_rule_reads_together_are_one_part_and_the_largest_parts_are_filled_first() -> None:
+    rules = [
+        _rule("COMM-901", ["supplier-contracts", "governance-register"]),
+        _rule("INFRA-901", ["it-assets"]),
+        _rule("GOV-901", ["governance-register"]),
+        _rule("DATA-901", ["data-assets"]),  # not given: judged by no part (its skip needs no records)
+    ]
+    kinds_of = [frozenset({k}) for k in ("governance-register", "it-assets", "supplier-contracts", "roles")]
+    parts = parallel.plan(rules, kinds_of, [30, 40, 50, 5], jobs=2)
+    assert parts == [
+        parallel.Part(files=(0, 2), rules=(0, 2), size=80),
+        parallel.Part(files=(1, 3), rules=(1,), size=45),
+    ]
+
+
+def test_reads_and_any_of_join_kinds_and_a_file_of_several_kinds_joins_them() -> None:
+    rules = [
+        _rule("CYBER-901", ["it-assets"], reads=["organisation"]),
+        _rule("ROLE-901", ["roles"], any_of=["governance-register", "service-catalogue"]),
+    ]
+    kinds_of = [
+        frozenset({"it-assets"}),
+        frozenset({"organisation", "supplier-contracts"}),  # a workbook of two sheets
+        frozenset({"roles"}),
+        frozenset({"service-catalogue"}),
+    ]
+    parts = parallel.plan(rules, kinds_of, [10, 10, 10, 10], jobs=2)
+    assert parts is not None
+    assert sorted(p.files for p in parts) == [(0, 1), (2, 3)]
+
+
+def test_a_check_is_not_split_into_fewer_than_two_parts() -> None:
+    rules = [_rule("COMM-901", ["supplier-contracts", "it-assets"])]
+    kinds_of = [frozenset({"supplier-contracts"}), frozenset({"it-assets"})]
+    assert parallel.plan(rules, kinds_of, [1, 1], jobs=2) is None  # one rule reads both
+    assert parallel.plan([], kinds_of, [1, 1], jobs=1) is None  # one job
+
+
+def test_the_parts_never_exceed_the_jobs() -> None:
+    kinds_of = [frozenset({f"kind-{i}"}) for i in range(7)]
+    parts = parallel.plan([], kinds_of, [7, 6, 5, 4, 3, 2, 1], jobs=3)
+    assert parts is not None and len(parts) == 3
+    assert sorted(i for p in parts for i in p.files) == list(range(7))
+    assert [p.size for p in parts] == [10, 9, 9]
+
+
+def test_files_read_together_are_one_part_whatever_their_kinds() -> None:
+    kinds_of = [frozenset({"supplier-contracts"}), frozenset({"it-assets"}), frozenset({"roles"})]
+    parts = parallel.plan([], kinds_of, [10, 10, 10], jobs=3, together=[[0, 1]])
+    assert parts is not None and sorted(p.files for p in parts) == [(0, 1), (2,)]
+
+
+def test_a_file_of_no_kind_is_a_group_of_its_own() -> None:
+    parts = parallel.plan([], [frozenset(), frozenset({"roles"})], [3, 5], jobs=2)
+    assert parts == [parallel.Part(files=(1,), rules=(), size=5), parallel.Part(files=(0,), rules=(), size=3)]
+
+
+# -- the same result -------------------------------------------------------------------------------------------
+
+
+def _reporters() -> dict[str, Reporter]:
+    found: dict[str, Reporter] = {}
+    for info in pkgutil.iter_modules(builtin_reporters.__path__):
+        module = importlib.import_module(f"{builtin_reporters.__name__}.{info.name}")
+        for reporter in module.capcheck_reporters() if hasattr(module, "capcheck_reporters") else ():
+            found[reporter.name] = reporter
+    return found
+
+
+def _reports(result: RunResult) -> dict[str, bytes]:
+    """Every built-in reporter's bytes for ``result``, its times fixed."""
+    fixed = datetime(2026, 11, 25, 9, 30, tzinfo=UTC)
+    result = dataclasses.replace(result, started=fixed, finished=fixed)
+    out: dict[str, bytes] = {}
+    for name, reporter in _reporters().items():
+        assert reporter.write is not None
+        buffer = io.BytesIO()
+        reporter.write(result, RenderOptions(), buffer)
+        out[name] = buffer.getvalue()
+    return out
+
+
+def _split_and_whole(monkeypatch: pytest.MonkeyPatch, **request: Any) -> tuple[RunResult, RunResult, int]:
+    """The same check run with ``jobs=1`` and ``jobs=2``, and how many parts the second was split into."""
+    parts: list[int] = []
+    run_parts = parallel.run_parts
+
+    def counted(plan: Any, work: Any) -> Any:
+        parts.append(len(plan))
+        return run_parts(plan, work)
+
+    monkeypatch.setattr(parallel, "run_parts", counted)
+    whole = run_check(CheckRequest(as_of=AS_OF, fail_on=Severity.LOW, jobs=1, **request))
+    assert parts == []
+    split = run_check(CheckRequest(as_of=AS_OF, fail_on=Severity.LOW, jobs=2, **request))
+    return whole, split, parts[0] if parts else 0
+
+
+@pytest.mark.parametrize("include_passed", [False, True])
+def test_a_split_check_writes_the_same_bytes_in_every_reporter(
+    registers: Path, monkeypatch: pytest.MonkeyPatch, include_passed: bool
+) -> None:
+    """Every rule over the three registers (joins, aggregates, skips for want of other kinds), in two processes."""
+    whole, split, parts = _split_and_whole(monkeypatch, paths=[registers], include_passed=include_passed)
+    assert parts == 2
+    assert whole.summary.by_status["fail"] > 300  # a check that fails a lot, not an empty one
+    assert [f.path for f in split.evidence] == [f.path for f in whole.evidence]
+    reports, expected = _reports(split), _reports(whole)
+    for name in expected:
+        assert reports[name] == expected[name], f"{name} differs when the check is split"
+
+
+@pytest.mark.parametrize("governed", [False, True])
+def test_the_parts_write_their_rules_json_and_it_is_the_same_bytes(
+    registers: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, governed: bool
+) -> None:
+    """With ``formats=("json",)`` each child writes its rules' findings (``Reporter.segment``), after applying the
+    waivers and the baseline as the parent does: the document is the same, and so is every other reporter."""
+    governance: dict[str, Any] = {}
+    if governed:
+        whole = run_check(CheckRequest(paths=[registers], as_of=AS_OF, jobs=1))
+        failing = [f for f in whole.findings if f.status.value == "fail" and f.evidence and f.evidence.record_id]
+        by_rule: dict[str, list[str]] = {}
+        for f in failing:
+            by_rule.setdefault(f.rule_id, []).append(f.evidence.record_id)  # type: ignore[union-attr]
+        waivers = tmp_path / "waivers.yaml"
+        waivers.write_text(
+            "waivers:\n"
+            + "".join(
+                f"  - rule: {rule_id}\n    records: {json.dumps([*ids[:3], ids[-1][:5] + '*'])}\n"
+                "    reason: Accepted while the register is cleaned.\n    approved_by: Head of Assurance\n"
+                "    ticket: RISK-1\n    expires: 2027-01-31\n"
+                for rule_id, ids in sorted(by_rule.items())
+            )
+        )
+        from capcheck.assessment.baseline import baseline_document
+
+        baseline = tmp_path / "baseline.json"
+        half = dataclasses.replace(whole, findings=tuple(failing[::2]))
+        baseline.write_text(json.dumps(baseline_document(half)))
+        governance = {"waivers": waivers, "baseline": baseline}
+    whole, split, parts = _split_and_whole(monkeypatch, paths=[registers], formats=("json",), **governance)
+    assert parts == 2
+    if governed:
+        assert whole.summary.by_status["waived"] > 0 and whole.summary.by_status["baselined"] > 0
+        assert split.waivers == whole.waivers and split.baseline == whole.baseline
+    made = [b.rule_id for b in split.findings.blocks if "json" in b.segments]  # type: ignore[attr-defined]
+    assert made and len(made) < len(split.rules)  # the child's rules written there, the parent's left to the writer
+    reports, expected = _reports(split), _reports(whole)
+    for name in expected:
+        assert reports[name] == expected[name], f"{name} differs when the check is split"
+
+
+GOLDEN_FIXTURES = ROOT / "tests" / "reporters" / "fixtures"
+
+
+@pytest.mark.parametrize(
+    "request_kwargs",
+    [
+        {"paths": [GOLDEN_FIXTURES / "evidence"], "include_passed": True},
+        {"paths": [GOLDEN_FIXTURES / "evidence"], "waivers": GOLDEN_FIXTURES / "waivers.yaml",
+         "baseline": GOLDEN_FIXTURES / "baseline.json", "formats": ("json", "sarif")},
+        {"paths": [ROOT / "examples" / "northgate-health-digital" / "evidence"], "formats": ("json",)},
+    ],
+    ids=["fixtures", "governed", "example"],
+)  # fmt: skip
+def test_the_reporter_fixtures_and_the_example_split_give_the_same_bytes(
+    monkeypatch: pytest.MonkeyPatch, request_kwargs: dict[str, Any]
+) -> None:
+    """JSON, YAML and CSV registers, every rule (rules that raise, skip, join and count), waivers and a baseline,
+    and the bundled example (DSPT exports, workbooks, an organisation profile read by rules that declare it)."""
+    monkeypatch.chdir(ROOT)
+    whole, split, parts = _split_and_whole(monkeypatch, **request_kwargs)
+    assert parts == 2
+    reports, expected = _reports(split), _reports(whole)
+    for name in expected:
+        assert reports[name] == expected[name], f"{name} differs when the check is split"
+
+
+def test_a_file_that_changed_kind_since_it_was_peeked_is_a_located_problem(
+    registers: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from capcheck.app import runner
+
+    real = runner.peek_file
+
+    def lying(path: Path, *args: Any) -> Any:
+        loader, kinds = real(path, *args)
+        return loader, frozenset({"roles"}) if path.name == "it-assets.json" else kinds
+
+    monkeypatch.setattr(runner, "peek_file", lying)
+    with pytest.raises(EvidenceError) as raised:
+        run_check(CheckRequest(paths=[registers], as_of=AS_OF, jobs=2))
+    [problem] = raised.value.problems
+    assert problem.path is not None and problem.path.endswith("it-assets.json")
+    assert "holds 'it-assets' evidence, but before it was read it was seen to hold 'roles'" in problem.message
+
+
+def test_load_problems_of_both_parts_come_in_the_order_of_one_process(
+    registers: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    evidence = tmp_path / "ev"
+    evidence.mkdir()
+    for kind in KINDS:
+        lines = (registers / f"{kind}.json").read_text().splitlines()
+        lines[3] = lines[3].replace('"id":', '"id":5,"x":', 1)  # a record whose id is not a string, then a dup key
+        (evidence / f"{kind}.json").write_text("\n".join(lines))
+    (evidence / "roles.json").write_text('{"kind": "roles", "records": [{"id": "R1"}]}')
+    messages = []
+    for jobs in (1, 2):
+        with pytest.raises(EvidenceError) as raised:
+            run_check(CheckRequest(paths=[evidence], as_of=AS_OF, jobs=jobs))
+        messages.append([str(p) for p in raised.value.problems])
+    assert len(messages[0]) >= 4
+    assert messages[1] == messages[0]
+
+
+def test_a_rule_reading_an_undeclared_kind_errs_the_same_split_or_not(
+    registers: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    plugin = tmp_path / "sneaky.py"
+    plugin.write_text(
+        "from capcheck import hookimpl, rule\n"
+        f"@rule(id='INFRA-990', title='Reads contracts unannounced', area='INFRA', severity='low', kinds=['it-assets'],"
+        f" **{TEXT!r})\n"
+        "def sneaky(evidence, ctx):\n"
+        "    n = len(evidence.records('supplier-contracts'))\n"
+        "    for a in evidence.records('it-assets'):\n"
+        "        yield ctx.failed(a, str(n))\n"
+        "@hookimpl\n"
+        "def capcheck_rules():\n"
+        "    return [sneaky]\n"
+    )
+    whole, split, parts = _split_and_whole(
+        monkeypatch, paths=[registers], plugins=(str(plugin),), select=("INFRA-990", "COMM-001")
+    )
+    assert parts == 2
+    assert _reports(split) == _reports(whole)
+    [error] = [f for f in whole.findings if f.rule_id == "INFRA-990"]
+    assert "does not declare" in error.message
+
+
+def test_a_part_that_dies_stops_the_check_with_a_message(registers: Path, tmp_path: Path) -> None:
+    """A child killed (out of memory, say) is an internal error naming what happened, never a partial result."""
+    plugin = tmp_path / "dies.py"
+    plugin.write_text(
+        "import os, signal\n"
+        "from capcheck import hookimpl, rule\n"
+        "def dies(evidence, ctx):\n"
+        f"    if os.getpid() != {os.getpid()}:\n"
+        "        os.kill(os.getpid(), signal.SIGKILL)\n"
+        "    yield from ()\n"
+        f"TEXT = {TEXT!r}\n"
+        "meta = dict(title='Dies in a child', severity='low', **TEXT)\n"
+        "rules = [rule(id=f'{area}-991', area=area, kinds=[kind], **meta)(dies)\n"
+        "         for area, kind in (('INFRA', 'it-assets'), ('COMM', 'supplier-contracts'))]\n"
+        "@hookimpl\n"
+        "def capcheck_rules():\n"
+        "    return rules\n"
+    )
+    # Whichever of the two registers is judged in the child, a rule kills it there.
+    request = CheckRequest(paths=[registers], as_of=AS_OF, jobs=2, plugins=(str(plugin),),
+                           select=("INFRA-991", "COMM-991"))  # fmt: skip
+    with pytest.raises(parallel.WorkerFailed) as raised:
+        run_check(request)
+    assert f"killed by signal {int(signal.SIGKILL)}" in str(raised.value)
+    assert "--jobs 1" in str(raised.value)
+
+
+def test_a_bug_in_a_child_comes_back_with_its_traceback(registers: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    parent = os.getpid()
+    real = parallel.PartResult
+
+    def broken(*args: Any, **kwargs: Any) -> Any:
+        if os.getpid() != parent:
+            raise KeyError("a bug")
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(parallel, "PartResult", broken)
+    with pytest.raises(parallel.WorkerFailed) as raised:
+        run_check(CheckRequest(paths=[registers], as_of=AS_OF, jobs=2, select=("COMM-001", "INFRA-001")))
+    assert "KeyError: 'a bug'" in str(raised.value)
+    assert "Traceback" in str(raised.value)
+
+
+def test_small_evidence_is_not_split_unless_jobs_are_asked_for(
+    registers: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    class Taken(Exception):
+        pass
+
+    def taken(plan: Any, work: Any) -> Any:
+        raise Taken
+
+    monkeypatch.setattr(parallel, "run_parts", taken)
+    monkeypatch.setattr(parallel, "usable_cores", lambda: 2)
+    request = CheckRequest(paths=[registers], as_of=AS_OF, select=("COMM-001", "INFRA-001"))
+    assert run_check(request).summary.by_status["fail"] > 0  # 0.3 MB of evidence: one process
+    monkeypatch.setattr(parallel, "MIN_SPLIT_BYTES", 1)
+    assert run_check(request).summary.by_status["fail"] > 0  # files of 100 KB on average: one process
+    monkeypatch.setattr(parallel, "MIN_SPLIT_FILE_BYTES", 1)
+    with pytest.raises(Taken):
+        run_check(request)
+    monkeypatch.setattr(parallel, "usable_cores", lambda: 1)
+    assert run_check(request).summary.by_status["fail"] > 0  # one core: one process
+
+
+def test_the_findings_document_says_nothing_of_the_split(registers: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    whole, split, _ = _split_and_whole(monkeypatch, paths=[registers], select=("COMM-001", "INFRA-001"))
+    assert json.loads(_reports(split)["json"]) == json.loads(_reports(whole)["json"])
+
+
+def test_parts_answer_questions_where_their_records_are_until_closed() -> None:
+    def work(part: parallel.Part) -> tuple[parallel.PartResult, Any]:
+        def answer(question: Any) -> Any:
+            if question == "boom":
+                raise ValueError("no such kind")
+            return (os.getpid(), part.files, question * 2)
+
+        return parallel.PartResult(), answer
+
+    plan = [parallel.Part((0,), (), 9), parallel.Part((1, 2), (), 5)]
+    with parallel.run_parts(plan, work) as parts:
+        assert len(parts.results) == 2
+        here, files, doubled = parts.ask(0, 21)
+        assert (here, files, doubled) == (os.getpid(), (0,), 42)
+        there, files, doubled = parts.ask(1, "ab")
+        assert there != os.getpid() and files == (1, 2) and doubled == "abab"
+        with pytest.raises(parallel.WorkerFailed, match="ValueError: no such kind"):
+            parts.ask(1, "boom")
+        assert parts.ask(1, 1)[2] == 2  # still answering after a question that raised
+        child = there
+    with pytest.raises(ProcessLookupError):  # closed: the child has ended and been reaped
+        os.kill(child, 0)
+
+
+def test_the_scorecard_s_copies_are_counted_where_the_records_are(
+    registers: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Copies are counted only for an area that could rate above 2 (rarely on failing data): asked here of every
+    kind, through the check's own callback, the split check answers as one process does (the parent's part
+    in the parent, a child's by a question to the child, a kind not given with none)."""
+    from capcheck.app import runner
+
+    evidence = tmp_path / "ev"
+    evidence.mkdir()
+    for kind in KINDS:
+        lines = (registers / f"{kind}.json").read_text().splitlines()
+        first = json.loads(lines[1].rstrip(","))
+        copies = [json.dumps({**first, "id": f"{first['id']}-copy-{n}"}) + "," for n in range(7)]
+        (evidence / f"{kind}.json").write_text("\n".join([lines[0], *copies, *lines[1:]]))
+    asked: list[list[tuple[str, int]]] = []  # the run in one process first, then the split one
+    real = runner.compute_scorecard
+
+    def asking(*args: Any, **kwargs: Any) -> Any:
+        asked.append([(kind, kwargs["copies"](kind, ("title",))) for kind in (*KINDS, "roles")])
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(runner, "compute_scorecard", asking)
+    whole, split, parts = _split_and_whole(monkeypatch, paths=[evidence], select=("COMM-001", "INFRA-001", "GOV-001"))
+    assert parts == 2 and split.scorecard == whole.scorecard
+    [serial, divided] = asked
+    assert divided == serial
+    assert dict(serial)["supplier-contracts"] >= 7 and dict(serial)["roles"] == 0
+
+
+@pytest.mark.parametrize(
+    ("files", "quota"),
+    [
+        ({"cpu.max": "150000 100000\n"}, 1.5),
+        ({"cpu.max": "max 100000\n"}, None),
+        ({"cpu/cpu.cfs_quota_us": "100000\n", "cpu/cpu.cfs_period_us": "100000\n"}, 1.0),
+        ({"cpu/cpu.cfs_quota_us": "-1\n", "cpu/cpu.cfs_period_us": "100000\n"}, None),
+        ({}, None),
+    ],
+)
+def test_a_container_s_cpu_quota_bounds_the_processes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, files: dict[str, str], quota: float | None
+) -> None:
+    for name, text in files.items():
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text(text)
+    assert parallel.cpu_quota(tmp_path) == quota
+    monkeypatch.setattr(parallel, "CGROUP", tmp_path)
+    monkeypatch.setattr(os, "sched_getaffinity", lambda pid: {0, 1, 2, 3})
+    assert parallel.usable_cores() == (4 if quota is None else max(1, int(quota)))
+
+
+def test_a_check_that_cannot_fork_runs_in_one_process(registers: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A process limit (ulimit -u) or no memory for another process: the check runs as one, with the same result."""
+    whole = run_check(CheckRequest(paths=[registers], as_of=AS_OF, jobs=1, select=("COMM-001", "INFRA-001")))
+
+    def refused() -> int:
+        raise BlockingIOError(11, "Resource temporarily unavailable")
+
+    monkeypatch.setattr(os, "fork", refused)
+    split = run_check(CheckRequest(paths=[registers], as_of=AS_OF, jobs=2, select=("COMM-001", "INFRA-001")))
+    assert _reports(split) == _reports(whole)
+
+
+def test_the_parts_are_bounded_whatever_the_jobs() -> None:
+    kinds_of = [frozenset({f"kind-{i}"}) for i in range(100)]
+    parts = parallel.plan([], kinds_of, [1] * 100, jobs=1000)
+    assert parts is not None and len(parts) == parallel.MAX_PARTS
