@@ -24,6 +24,7 @@ than one core, evidence of at least :data:`MIN_SPLIT_BYTES`, every file's kinds 
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import os
 import pickle
 import signal
@@ -33,15 +34,18 @@ import traceback
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from capcheck.assessment.facts import KindFacts
-from capcheck.core.engine import StatusCounts
+from capcheck.assessment.facts import Fields, KindFacts
+from capcheck.core.engine import Evaluation, StatusCounts, add_rule
 from capcheck.core.errors import CapcheckError, EvidenceError, Problem
 from capcheck.core.evidence import EvidenceSet
-from capcheck.core.models import display_path
-from capcheck.core.outcomes import RuleOutcomes
+from capcheck.core.models import Summary, display_path
+from capcheck.core.outcomes import Findings, RuleOutcomes
 from capcheck.core.rules import Rule
+
+if TYPE_CHECKING:
+    from capcheck.app.progress import Progress
 
 __all__ = [
     "MAX_PARTS",
@@ -50,10 +54,14 @@ __all__ = [
     "Part",
     "PartResult",
     "Parts",
+    "Segments",
+    "Split",
+    "Work",
     "WorkerFailed",
     "can_fork",
     "plan",
     "run_parts",
+    "split_check",
     "usable_cores",
     "worth_splitting",
 ]
@@ -220,8 +228,8 @@ class WorkerFailed(CapcheckError):
     kind = "internal error"
 
 
-#: A part's work: its result, and how it answers the parent's questions afterwards (None: it answers none).
-Work = Callable[[Part], tuple[PartResult, "Callable[[Any], Any] | None"]]
+#: What a part does: its result, and how it answers the parent's questions afterwards (None: it answers none).
+Run = Callable[[Part], tuple[PartResult, "Callable[[Any], Any] | None"]]
 
 
 class Parts:
@@ -272,7 +280,7 @@ class _Child:
     ask: int  # the parent's questions to the child (write end)
 
 
-def run_parts(parts: Sequence[Part], work: Work) -> Parts:
+def run_parts(parts: Sequence[Part], work: Run) -> Parts:
     """Run ``work`` on each part: the first in this process, the others in children forked now. A child that
     raised is re-raised here (a :class:`CapcheckError` as itself, any other exception as :class:`WorkerFailed`
     with its traceback); one that died says how. Close what is returned (it is a context manager)."""
@@ -298,7 +306,7 @@ def run_parts(parts: Sequence[Part], work: Work) -> Parts:
             _stop(child)
 
 
-def _fork(part: Part, work: Work) -> _Child:
+def _fork(part: Part, work: Run) -> _Child:
     tell_read, tell_write = os.pipe()
     ask_read, ask_write = os.pipe()
     pid = os.fork()
@@ -401,6 +409,155 @@ def _stop(child: _Child) -> None:
         os.waitpid(child.pid, 0)
     except (ProcessLookupError, ChildProcessError):
         pass
+
+
+@dataclass(frozen=True)
+class Segments:
+    """What a process of a split check needs to make reporters' text for its rules: the reporters (name, segment),
+    how waivers and the baseline are applied (as the parent will), and the areas' order."""
+
+    reporters: Sequence[tuple[str, Callable[[Findings, RuleOutcomes], str]]]
+    settle: Callable[[list[RuleOutcomes], Summary], object]
+    area_order: tuple[str, ...]
+
+    def make(self, evidence: EvidenceSet, judged: Sequence[tuple[int, RuleOutcomes, StatusCounts]]) -> None:
+        """Give each judged block its reporters' text, made from a copy settled as the parent will settle the block
+        (which gets it unsettled, so that waivers and the baseline are counted once, there)."""
+        if not self.reporters or not judged:
+            return
+        copies = Evaluation(evidence)
+        for _, block, counts in judged:
+            add_rule(copies, dataclasses.replace(block, rows=list(block.rows), waivers=dict(block.waivers)), counts)
+        self.settle(copies.outcomes, copies.summary)
+        findings = Findings(copies.outcomes, evidence, self.area_order)
+        made = {copy.rule_id: copy for copy in findings.blocks}  # a block listing nothing is not among them
+        for _, block, _ in judged:
+            copy = made.get(block.rule_id)
+            if copy is not None:
+                for name, segment in self.reporters:
+                    block.segments[name] = segment(findings, copy)
+
+
+@dataclass(frozen=True)
+class Work:
+    """What every part of a split check does, the same in each process: load its files, judge its rules, make
+    its kinds' scorecard facts and its rules' reporter text, and count copies when asked."""
+
+    #: The evidence files, walked; and the kinds each was seen to hold before it was read.
+    files: Sequence[Path]
+    kinds_of: Sequence[frozenset[str]]
+    #: Load some of the files (told of each, when given a progress display).
+    load: Callable[[Sequence[Path], Progress | None], EvidenceSet]
+    #: Judge the rule at a position over an evidence set: its block and counts.
+    judge: Callable[[int, EvidenceSet], tuple[RuleOutcomes, StatusCounts]]
+    #: How many rules are selected.
+    rules: int
+    facts: Callable[[EvidenceSet], dict[str, KindFacts]]
+    copies: Callable[[Sequence[Mapping[str, Any]], Fields], int]
+    segments: Segments
+
+
+@dataclass
+class Split:
+    """A check loaded and judged in parts: the merged evidence (places only), evaluation and scorecard facts, the
+    scorecard's copies asked of the part holding the records, and the parts themselves, to close once the
+    scorecard is made (a context manager)."""
+
+    evidence: EvidenceSet
+    evaluation: Evaluation
+    facts: dict[str, KindFacts]
+    parts: Parts
+    holder: dict[str, int]
+    work: Work
+
+    def copies(self, kind: str, fields: Fields) -> int:
+        """How many copies a kind holds, asked of the part holding its records (none, for a kind not given)."""
+        if kind not in self.holder:
+            return self.work.copies((), fields)
+        count: int = self.parts.ask(self.holder[kind], ("copies", kind, fields))
+        return count
+
+    def __enter__(self) -> Split:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.parts.close()
+
+
+def split_check(
+    parts: Sequence[Part], work: Work, walk_problems: Sequence[Problem], progress: Progress | None
+) -> Split | None:
+    """Load and judge ``parts`` (from :func:`plan`), the first here, the others in children; merge them as one
+    process would have made them. None when the children cannot be started: the caller then does it all here.
+
+    :raises EvidenceError: the load problems of every part (and the walk's), in one process's order.
+    """
+    parent = os.getpid()
+    if progress is not None:
+        progress.files_found(len(work.files))
+
+    def run(part: Part) -> tuple[PartResult, Callable[[Any], Any] | None]:
+        here = progress if os.getpid() == parent else None  # children draw nothing on the terminal
+        try:
+            evidence = work.load([work.files[i] for i in part.files], here)
+        except EvidenceError as exc:
+            return PartResult(problems=list(exc.problems)), None
+        loaded = evidence.kinds_by_file()
+        changed = [
+            Problem(
+                f"holds {_kinds(loaded.get(n, set()))} evidence, but before it was read it was seen to hold "
+                f"{_kinds(work.kinds_of[i])} (the file changed during the check, or its loader's kinds_of is "
+                "wrong): check it again, or with --jobs 1",
+                path=display_path(work.files[i]),
+            )
+            for n, i in enumerate(part.files)
+            if loaded.get(n, set()) != work.kinds_of[i]
+        ]
+        if changed:
+            return PartResult(problems=changed), None
+        judged = [(j, *work.judge(j, evidence)) for j in part.rules]
+        if os.getpid() != parent:  # a child's blocks are written here (the parent's, by the reporter there)
+            work.segments.make(evidence, judged)
+
+        def answer(question: tuple[str, str, Fields]) -> int:
+            """The scorecard's question about this part's records: how many copies a kind holds."""
+            _, kind, fields = question
+            return work.copies(evidence.records(kind), fields)
+
+        return PartResult(evidence.without_records(part.files), judged, work.facts(evidence)), answer
+
+    try:
+        done = run_parts(parts, run)
+    except CannotSplit:
+        return None
+    try:
+        results = done.results
+        raise_problems(merge_problems(work.files, results, walk_problems))
+    except BaseException:
+        done.close()
+        raise
+    evidence = EvidenceSet.merged(r.evidence for r in results if r.evidence is not None)
+    evaluation = Evaluation(evidence)
+    judged = judged_in_order(results)
+    if progress is not None:
+        for part, result in zip(parts[1:], results[1:], strict=True):  # the children's files, loaded meanwhile
+            held = result.evidence.records_by_file() if result.evidence is not None else {}
+            for i in part.files:
+                progress.file_loaded(held.get(i, 0))
+        progress.rules_found(work.rules)
+    for j in range(work.rules):
+        # A rule no part judged cannot run for want of evidence: its skip needs no records.
+        block, counts = judged[j] if j in judged else work.judge(j, evidence)
+        add_rule(evaluation, block, counts)
+        if progress is not None:
+            progress.rule_done(sum(counts.values()))
+    facts = {kind: f for r in results for kind, f in r.facts.items()}
+    holder = {kind: i for i, r in enumerate(results) for kind in r.facts}
+    return Split(evidence, evaluation, facts, done, holder, work)
+
+
+def _kinds(kinds: Iterable[str]) -> str:
+    return " and ".join(repr(k) for k in sorted(kinds)) or "no"
 
 
 def merge_problems(walked: Sequence[Path], results: Sequence[PartResult], first: Sequence[Problem]) -> list[Problem]:
