@@ -7,10 +7,13 @@ Fixture *files* live under ``tests/fixtures/``: ``evidence/`` (good, bad and per
 
 from __future__ import annotations
 
+import io
+import json
 import os
 import shutil
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +26,7 @@ from capcheck.core.errors import EvidenceError
 from capcheck.core.evidence import EvidenceSet, load_evidence
 from capcheck.core.kinds import EvidenceKind, bundled_kinds
 from capcheck.core.loading import Loader
+from capcheck.core.resources import load_schema
 
 # CI runs the property tests derandomised (the same examples on every run), so whether a submission lands is
 # never decided by chance; a run without CI set explores new examples each time, and what it finds becomes a
@@ -47,6 +51,40 @@ def _clean_environment(monkeypatch: pytest.MonkeyPatch) -> None:
         "NO_COLOR",
     ):
         monkeypatch.delenv(name, raising=False)
+
+
+@cache
+def _findings_validator() -> Any:
+    import jsonschema_rs
+
+    return jsonschema_rs.validator_for(load_schema("findings"), validate_formats=True)
+
+
+@pytest.fixture(autouse=True)
+def _findings_documents_follow_the_schema(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every findings document the JSON reporter writes in any test (``--format json``, ``--report json=``,
+    ``render_json``) validates against schemas/findings.schema.json: the published contract is checked on
+    every shape the suite makes, not only on the few documents a test validates by name."""
+    from capcheck.builtins.reporters import json as json_reporter
+
+    write_json = json_reporter.write_json
+
+    def validated(result: Any, options: Any, stream: Any) -> None:
+        copy = io.BytesIO()
+
+        class Tee:
+            def write(self, data: bytes, /) -> object:
+                copy.write(data)
+                return stream.write(data)
+
+        write_json(result, options, Tee())  # a write that raises is not validated: it left no document
+        errors = [
+            f"{'/'.join(map(str, e.instance_path)) or '(document)'}: {e.message}"
+            for e in _findings_validator().iter_errors(json.loads(copy.getvalue()))
+        ]
+        assert not errors, "the JSON reporter wrote a document the findings schema refuses:\n" + "\n".join(errors[:10])
+
+    monkeypatch.setattr(json_reporter, "write_json", validated)
 
 
 @pytest.fixture(scope="session")
