@@ -190,3 +190,38 @@ def test_the_order_a_file_system_lists_files_in_changes_nothing(
     _reversed_listing(monkeypatch)
     assert os.listdir(workdir / "project" / "evidence")[0] == "workforce-plan.csv"  # the patch took
     assert run()[0] == listed
+
+
+def test_a_fingerprint_is_not_of_the_file_the_line_the_position_or_the_message(run_cli: Any, workdir: Path) -> None:
+    """docs/findings.md "Fingerprints": moving a register to another file, re-sorting it and editing a field the
+    rules do not judge (one the messages quote) changes each finding's file, line and message, never its
+    status or fingerprint."""
+    _copy_tree(EXAMPLE, workdir / "evidence", reverse=False)
+    args = ["check", "evidence", "--as-of", "2026-11-25", "--include-passed", "-f", "json", "--select", "INFRA"]
+
+    def findings() -> dict[tuple[str, ...], dict[str, Any]]:
+        doc = json.loads(run_cli(*args).stdout)
+        keyed = {
+            (f["rule_id"], f["evidence"]["kind"], f["evidence"].get("record_id", ""), f.get("group", "")): f
+            for f in doc["findings"]
+        }
+        assert len(keyed) == len(doc["findings"])
+        return keyed
+
+    before = findings()
+    source = workdir / "evidence" / "it-assets.csv"
+    header, *rows = source.read_text(encoding="utf-8").splitlines()
+    assert header.split(",")[1] == "name"
+    renamed = [",".join([c[0], f"{c[1]} (renamed)", *c[2:]]) for c in (r.split(",") for r in rows)]
+    source.unlink()
+    (workdir / "evidence" / "moved").mkdir()
+    (workdir / "evidence" / "moved" / "it-assets.csv").write_text("\n".join([header, *renamed[::-1]]) + "\n")
+    after = findings()
+    assert after.keys() == before.keys()
+    moved = [k for k, f in before.items() if f["evidence"].get("file") == "evidence/it-assets.csv" and k[2]]
+    assert len(moved) > 50
+    assert sum(before[k]["message"] != after[k]["message"] for k in moved) > 10  # the messages quote the name
+    for key in moved:
+        assert after[key]["evidence"]["file"] == "evidence/moved/it-assets.csv"
+        assert (after[key]["status"], after[key]["fingerprint"]) == (before[key]["status"], before[key]["fingerprint"])
+    assert any(after[k]["evidence"]["line"] != before[k]["evidence"]["line"] for k in moved)
