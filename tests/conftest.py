@@ -54,22 +54,33 @@ def _clean_environment(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 @cache
-def _findings_validator() -> Any:
+def _validator(schema: str) -> Any:
     import jsonschema_rs
 
-    return jsonschema_rs.validator_for(load_schema("findings"), validate_formats=True)
+    return jsonschema_rs.validator_for(load_schema(schema), validate_formats=True)
+
+
+def _assert_valid(schema: str, doc: Any, what: str) -> None:
+    errors = [
+        f"{'/'.join(map(str, e.instance_path)) or '(document)'}: {e.message}"
+        for e in _validator(schema).iter_errors(doc)
+    ]
+    assert not errors, f"{what} wrote a document schemas/{schema}.schema.json refuses:\n" + "\n".join(errors[:10])
 
 
 @pytest.fixture(autouse=True)
-def _findings_documents_follow_the_schema(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Every findings document the JSON reporter writes in any test (``--format json``, ``--report json=``,
-    ``render_json``) validates against schemas/findings.schema.json: the published contract is checked on
-    every shape the suite makes, not only on the few documents a test validates by name."""
+def _documents_follow_their_schemas(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every JSON document capcheck writes in any test follows its published schema: each findings document
+    (``--format json``, ``--report json=``, ``render_json``), each ``diff --format json`` and each baseline
+    (``baseline create``). The contracts are checked on every shape the suite makes, not only on the few
+    documents a test validates by name."""
+    from capcheck.app import diff
+    from capcheck.assessment import baseline
     from capcheck.builtins.reporters import json as json_reporter
 
-    write_json = json_reporter.write_json
+    write_json, render_diff, baseline_document = json_reporter.write_json, diff.render_diff, baseline.baseline_document
 
-    def validated(result: Any, options: Any, stream: Any) -> None:
+    def validated_json(result: Any, options: Any, stream: Any) -> None:
         copy = io.BytesIO()
 
         class Tee:
@@ -78,13 +89,22 @@ def _findings_documents_follow_the_schema(monkeypatch: pytest.MonkeyPatch) -> No
                 return stream.write(data)
 
         write_json(result, options, Tee())  # a write that raises is not validated: it left no document
-        errors = [
-            f"{'/'.join(map(str, e.instance_path)) or '(document)'}: {e.message}"
-            for e in _findings_validator().iter_errors(json.loads(copy.getvalue()))
-        ]
-        assert not errors, "the JSON reporter wrote a document the findings schema refuses:\n" + "\n".join(errors[:10])
+        _assert_valid("findings", json.loads(copy.getvalue()), "the JSON reporter")
 
-    monkeypatch.setattr(json_reporter, "write_json", validated)
+    def validated_diff(result: dict[str, Any], fmt: str, *args: Any, **kwargs: Any) -> str:
+        text: str = render_diff(result, fmt, *args, **kwargs)
+        if fmt == "json":
+            _assert_valid("diff", json.loads(text), "capcheck diff --format json")
+        return text
+
+    def validated_baseline(result: Any) -> dict[str, Any]:
+        doc: dict[str, Any] = baseline_document(result)
+        _assert_valid("baseline", json.loads(json.dumps(doc)), "capcheck baseline create")
+        return doc
+
+    monkeypatch.setattr(json_reporter, "write_json", validated_json)
+    monkeypatch.setattr(diff, "render_diff", validated_diff)
+    monkeypatch.setattr(baseline, "baseline_document", validated_baseline)
 
 
 @pytest.fixture(scope="session")
