@@ -225,3 +225,29 @@ def test_a_fingerprint_is_not_of_the_file_the_line_the_position_or_the_message(r
         assert after[key]["evidence"]["file"] == "evidence/moved/it-assets.csv"
         assert (after[key]["status"], after[key]["fingerprint"]) == (before[key]["status"], before[key]["fingerprint"])
     assert any(after[k]["evidence"]["line"] != before[k]["evidence"]["line"] for k in moved)
+
+
+def test_run_from_elsewhere_only_the_shown_paths_change(
+    run_cli: Any, workdir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """docs/findings.md "Reproducibility": paths are shown relative to the working directory when the file is
+    below it, else as given; running from another directory, or naming the evidence by an absolute path from
+    outside, changes ``file`` and ``path`` (only those)."""
+    _copy_tree(EXAMPLE, workdir / "project" / "evidence", reverse=False)
+    (workdir / "elsewhere").mkdir()
+
+    def run(where: Path, evidence: str) -> str:
+        monkeypatch.chdir(where)
+        result = run_cli("check", evidence, "--as-of", "2026-11-25", "--include-passed", "-f", "json")
+        assert result.exit_code == 1, result.stderr
+        doc = json.loads(result.stdout)
+        return _masked(result.stdout.encode(), [doc["run"]["started"], doc["run"]["finished"]]).decode()
+
+    inside = run(workdir / "project", "evidence")
+    assert '"path": "evidence/it-assets.csv"' in inside and '"file": "evidence/it-assets.csv"' in inside
+    for given in ["../project/evidence", str(workdir / "project" / "evidence")]:
+        outside = run(workdir / "elsewhere", given)
+        assert f'"path": "{given}/it-assets.csv"' in outside and f'"file": "{given}/it-assets.csv"' in outside
+        assert outside.replace(f'": "{given}/', '": "evidence/') == inside
+    # Named by an absolute path from inside the project, the file is below the working directory: relative.
+    assert run(workdir / "project", str(workdir / "project" / "evidence")) == inside
