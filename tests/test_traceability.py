@@ -1,6 +1,7 @@
-"""An auditor follows each finding back to its source: real public evidence (tests/data/real), the JSON findings
-document, and for every finding the file, line, row and JSON pointer it names, opened and read the way an auditor
-would, with a reader of the format's own (never capcheck's locator): the place must hold that record.
+"""An auditor follows each finding back to its source: real public evidence (tests/data/real) and the bundled
+example, the JSON findings document, and for every finding the file, line, row and JSON pointer it names, opened
+and read the way an auditor would, with a reader of the format's own (never capcheck's locator): the place must
+hold that record.
 
 The claims (README "Findings", docs/findings.md "Traceability"): every finding names its rule and rule version,
 and its evidence by file, kind, record id, line (CSV: also row) and pointer (for derived records, where the record
@@ -229,3 +230,55 @@ def test_a_cyclonedx_xml_finding_leads_to_its_component(run_cli: Any, workdir: P
     for ref in refs:
         assert ref["line"] == places[ref["pointer"]], ref
         assert ref["record_id"].endswith("/" + purls[ref["pointer"]]), ref
+
+
+def test_every_finding_on_the_example_leads_to_its_record(run_cli: Any, workdir: Path) -> None:
+    """The bundled example's registers in JSON, YAML, TOML and CSV: each reference's pointer resolves, in the
+    file parsed by the format's own library, to the record of that id, and its line is where that record
+    begins (CSV: the row of that number)."""
+    import tomllib
+
+    import yaml
+
+    example = Path(__file__).resolve().parents[1] / "examples" / "northgate-health-digital" / "evidence"
+    shutil.copytree(example, workdir / "evidence")
+    result = run_cli("check", "evidence", "--as-of", "2026-11-25", "--include-passed", "-f", "json")
+    doc = json.loads(result.stdout)
+    _files_and_rules_are_traceable(doc, workdir)
+    checked: Counter[str] = Counter()
+    for entry in doc["evidence"]:
+        path = entry["path"]
+        text = (workdir / path).read_text(encoding="utf-8")
+        suffix = Path(path).suffix
+        starts: list[int] = []  # the line each record begins on, by position
+        if suffix == ".json":
+            data = json.loads(text)
+        elif suffix == ".yaml":
+            data = yaml.safe_load(text)
+            root = yaml.compose(text)
+            records = next(v for k, v in root.value if k.value == "records")
+            starts = [node.start_mark.line + 1 for node in records.value]
+        elif suffix == ".toml":
+            data = tomllib.loads(text)
+            starts = [i for i, ln in enumerate(text.splitlines(), 1) if ln.strip() == "[[records]]"]
+        else:
+            assert suffix == ".csv", path
+            reader = csv.DictReader(io.StringIO(text, newline=""))
+            rows, line = [], reader.line_num + 2
+            for row in reader:
+                rows.append((line, row))
+                line = reader.line_num + 1
+            data = {"records": [row for _, row in rows]}
+            starts = [first for first, _ in rows]
+        for ref in _references(doc, path):
+            record = _resolve(data, ref["pointer"])
+            assert record["id"] == ref["record_id"], ref
+            index = int(ref["pointer"].removeprefix("/records/"))
+            if suffix == ".json":
+                assert record in _object_at_line(text, ref["line"]), ref
+            else:
+                assert ref["line"] == starts[index], ref
+            if suffix == ".csv":
+                assert ref["row"] == index + 1, ref
+            checked[suffix] += 1
+    assert set(checked) == {".json", ".yaml", ".toml", ".csv"} and min(checked.values()) > 50, checked
