@@ -251,3 +251,23 @@ def test_run_from_elsewhere_only_the_shown_paths_change(
         assert outside.replace(f'": "{given}/', '": "evidence/') == inside
     # Named by an absolute path from inside the project, the file is below the working directory: relative.
     assert run(workdir / "project", str(workdir / "project" / "evidence")) == inside
+
+
+def test_a_selection_written_another_way_differs_only_in_the_settings(run_cli: Any, workdir: Path) -> None:
+    """docs/findings.md "Reproducibility": the selectors are recorded as given; the same selection in another
+    order or case selects the same rules and gives the same findings, the document differing only there."""
+    _copy_tree(EXAMPLE, workdir / "evidence", reverse=False)
+
+    def run(*selection: str) -> dict[str, Any]:
+        args = ["check", "evidence", "--as-of", "2026-11-25", "--include-passed", "-f", "json"]
+        for selector in selection:
+            args += ["--select", selector]
+        doc: dict[str, Any] = json.loads(run_cli(*args).stdout)
+        del doc["run"]
+        return doc
+
+    first, second = run("INFRA", "COMM"), run("comm", "infra", "COMM")
+    assert (first["settings"]["select"], second["settings"]["select"]) == (["INFRA", "COMM"], ["comm", "infra", "COMM"])
+    del first["settings"]["select"], second["settings"]["select"]
+    assert first == second
+    assert {r["area"] for r in first["rules"]} == {"COMM", "INFRA"}
