@@ -271,3 +271,29 @@ def test_a_selection_written_another_way_differs_only_in_the_settings(run_cli: A
     del first["settings"]["select"], second["settings"]["select"]
     assert first == second
     assert {r["area"] for r in first["rules"]} == {"COMM", "INFRA"}
+
+
+def test_without_as_of_the_date_is_the_local_one(run_cli: Any, workdir: Path) -> None:
+    """README: ``--as-of`` defaults to today, the local date where capcheck runs (so two machines in other time
+    zones can judge on different days; ``--as-of`` makes the result independent of the clock). The run's times
+    stay UTC."""
+    import time
+    from zoneinfo import ZoneInfo
+
+    _copy_tree(FIXTURES / "evidence" / "clean", workdir / "evidence", reverse=False)
+    seen = {}
+    for zone in ("Etc/GMT-14", "Etc/GMT+12"):  # UTC+14 and UTC-12: 26 hours apart, never the same date
+        with pytest.MonkeyPatch.context() as patch:
+            patch.setenv("TZ", zone)
+            time.tzset()
+            try:
+                result = run_cli("check", "evidence", "--select", "INFRA-004", "-f", "json")
+            finally:
+                patch.undo()
+                time.tzset()
+        assert result.exit_code in (0, 1), result.stderr
+        doc = json.loads(result.stdout)
+        started = datetime.fromisoformat(doc["run"]["started"])
+        assert doc["as_of"] == started.astimezone(ZoneInfo(zone)).date().isoformat(), zone
+        seen[zone] = doc["as_of"]
+    assert seen["Etc/GMT-14"] != seen["Etc/GMT+12"]
