@@ -83,7 +83,8 @@ def _files_and_rules_are_traceable(doc: dict[str, Any], workdir: Path) -> None:
     """Each evidence file's SHA-256 is the file's; each finding's rule version is its rule's, and a built-in
     declarative rule's source file and SHA-256 are the packaged rule file's."""
     for entry in doc["evidence"]:
-        assert entry["sha256"] == hashlib.sha256((workdir / entry["path"]).read_bytes()).hexdigest(), entry["path"]
+        stored = workdir / entry["path"].split("!")[0]  # a workbook's sheet: the workbook's SHA-256
+        assert entry["sha256"] == hashlib.sha256(stored.read_bytes()).hexdigest(), entry["path"]
     rules = {r["id"]: r for r in doc["rules"]}
     assert {f["rule_id"] for f in doc["findings"]} <= set(rules)
     for finding in doc["findings"]:
@@ -282,3 +283,39 @@ def test_every_finding_on_the_example_leads_to_its_record(run_cli: Any, workdir:
                 assert ref["row"] == index + 1, ref
             checked[suffix] += 1
     assert set(checked) == {".json", ".yaml", ".toml", ".csv"} and min(checked.values()) > 50, checked
+
+
+def test_a_spreadsheet_finding_leads_to_its_sheet_and_row(run_cli: Any, workdir: Path) -> None:
+    """docs/evidence.md: a record in a workbook is located by its sheet and row (``register.xlsx!IT Assets``, the
+    line the sheet's row number), and its evidence entry carries the workbook's SHA-256."""
+    import openpyxl
+
+    header = ["id", "name", "product", "criticality", "environment", "status", "internet_facing", "last_patched"]
+    book = openpyxl.Workbook()
+    readme = book.active
+    readme.title = "Read me"
+    readme.append(["Exported from the CMDB"])
+    sheet = book.create_sheet("IT Assets")
+    sheet.append(["IT asset register"])
+    sheet.append([])
+    sheet.append(header)
+    for i, patched in enumerate(["2020-01-01", "2026-11-20", "2019-06-30", None]):
+        sheet.append([f"A{i}", f"host-{i}", "nginx", "high", "production", "in-service", True, patched])
+    sheet.append([])
+    (workdir / "evidence").mkdir()
+    book.save(workdir / "evidence" / "register.xlsx")
+    result = run_cli("check", "evidence", "--as-of", "2026-11-25", "--include-passed", "-f", "json")
+    doc = json.loads(result.stdout)
+    _files_and_rules_are_traceable(doc, workdir)
+    assert [e["path"] for e in doc["evidence"]] == ["evidence/register.xlsx!IT Assets"]
+    rows = {
+        row[0].value: row[0].row
+        for row in openpyxl.load_workbook(workdir / "evidence" / "register.xlsx")["IT Assets"].iter_rows()
+        if row[0].value
+    }
+    refs = _references(doc, "evidence/register.xlsx!IT Assets")
+    assert {r["record_id"] for r in refs} == {"A0", "A1", "A2", "A3"}
+    assert {r["_finding"]["status"] for r in refs} >= {"pass", "fail"}
+    for ref in refs:
+        assert ref["line"] == rows[ref["record_id"]], ref
+        assert ref["pointer"] == f"/records/{int(ref['record_id'][1:])}"
