@@ -201,3 +201,14 @@ def test_the_readmes_example_output_is_what_capcheck_prints(monkeypatch: pytest.
             continue
         assert line in printed[at:], f"the README shows a line capcheck no longer prints: {line!r}"
         at = printed.index(line, at) + 1
+
+
+def test_the_readmes_pack_figures_are_the_packs() -> None:
+    # "The built-in pack has rules in all 11 areas ..., reading 15 evidence kinds."
+    stated = re.search(r"The built-in pack has rules in all (\d+) areas .*?reading (\d+) evidence kinds", README, re.S)
+    assert stated, "the README lost its pack figures"
+    registry = load_registry(Config())
+    rules = list(registry.rules.values())
+    assert all(r.source.type == "builtin" for r in rules)
+    assert len({r.meta.area for r in rules}) == len(registry.areas) == int(stated.group(1))
+    assert len({k for r in rules for k in r.meta.kinds}) == int(stated.group(2))
