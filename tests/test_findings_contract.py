@@ -126,6 +126,7 @@ def test_every_reference_is_to_a_listed_rule_and_file(governed: tuple[dict[str, 
     doc, _, _ = governed
     rules = {r["id"]: r for r in doc["rules"]}
     files = {e["path"]: e for e in doc["evidence"]}
+    assert all("evidence" in f for f in doc["findings"])  # every finding of a run names at least its kind
     for finding in doc["findings"]:
         rule = rules[finding["rule_id"]]
         assert (finding["rule_version"], finding["area"], finding["title"]) == (
