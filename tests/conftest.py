@@ -77,6 +77,7 @@ def _documents_follow_their_schemas(monkeypatch: pytest.MonkeyPatch) -> None:
     from capcheck.app import diff
     from capcheck.assessment import baseline
     from capcheck.builtins.reporters import json as json_reporter
+    from capcheck.core.reporting import render_by
 
     write_json, render_diff, baseline_document = json_reporter.write_json, diff.render_diff, baseline.baseline_document
 
@@ -103,6 +104,7 @@ def _documents_follow_their_schemas(monkeypatch: pytest.MonkeyPatch) -> None:
         return doc
 
     monkeypatch.setattr(json_reporter, "write_json", validated_json)
+    monkeypatch.setattr(json_reporter, "render_json", render_by(validated_json))  # it binds write_json at import
     monkeypatch.setattr(diff, "render_diff", validated_diff)
     monkeypatch.setattr(baseline, "baseline_document", validated_baseline)
 

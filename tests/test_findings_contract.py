@@ -143,3 +143,18 @@ def test_every_reference_is_to_a_listed_rule_and_file(governed: tuple[dict[str, 
         f["evidence"]["kind"] for f in doc["findings"] if "file" in f["evidence"]
     }
     assert sum(e["records"] for e in doc["evidence"]) == 4776
+
+
+GOLDEN = Path(__file__).parent / "reporters" / "golden"
+
+
+@pytest.mark.parametrize("path", sorted(GOLDEN.glob("*/json.json")), ids=lambda p: p.parent.name)
+def test_every_golden_findings_document_follows_the_schema(path: Path) -> None:
+    # The golden files pin the JSON reporter's bytes for hand-built results too (hostile values, no scorecard):
+    # each is a document the published schema accepts.
+    schema = load_schema("findings")
+    errors = [
+        f"{e.instance_path}: {e.message}"
+        for e in jsonschema_rs.validator_for(schema, validate_formats=True).iter_errors(json.loads(path.read_bytes()))
+    ]
+    assert not errors, errors[:5]
