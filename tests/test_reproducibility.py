@@ -4,8 +4,9 @@ The claim (README, docs/findings.md "Reproducibility", docs/reporters.md): the J
 byte-identical apart from ``run.started`` and ``run.finished``, and every other report apart from the run's
 times. tests/test_cli.py checks two runs in one process and the order of the PATH arguments; these check what
 differs between two machines or two CI jobs: the checkout's directory, the order files were created in (and the
-order the file system lists them in), ``PYTHONHASHSEED``, ``TZ``, ``LANG``/``LC_ALL``, ``PYTHONIOENCODING`` and
-the umask, in real processes; and that the run's times are UTC whatever ``TZ`` says.
+order the file system lists them in), ``PYTHONHASHSEED``, ``TZ``, ``LANG``/``LC_ALL``, ``PYTHONIOENCODING``, the
+processes asked for (``CAPCHECK_JOBS``) and the umask, in real processes; and that the run's times are UTC
+whatever ``TZ`` says.
 """
 
 from __future__ import annotations
@@ -101,7 +102,11 @@ def test_two_machines_give_the_same_bytes(tmp_path: Path) -> None:
     second = _checkout(tmp_path / "home dir" / "équipe" / "a" / "much deeper checkout", reverse=True)
     runs = []
     for checkout, env, umask in [
-        (first, {"PYTHONHASHSEED": "0", "TZ": "UTC", "LANG": "C.UTF-8", "LC_ALL": "C.UTF-8"}, 0o022),
+        (
+            first,
+            {"PYTHONHASHSEED": "0", "TZ": "UTC", "LANG": "C.UTF-8", "LC_ALL": "C.UTF-8", "CAPCHECK_JOBS": "1"},
+            0o022,
+        ),
         (
             second,
             {
@@ -110,6 +115,7 @@ def test_two_machines_give_the_same_bytes(tmp_path: Path) -> None:
                 "LANG": "C",
                 "LC_ALL": "C",
                 "PYTHONIOENCODING": "latin-1",
+                "CAPCHECK_JOBS": "2",  # a machine with more cores
             },
             0o077,
         ),
