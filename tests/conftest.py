@@ -7,6 +7,9 @@ Fixture *files* live under ``tests/fixtures/``: ``evidence/`` (good, bad and per
 
 from __future__ import annotations
 
+import functools
+import io
+import json
 import os
 import shutil
 from collections.abc import Callable, Sequence
@@ -23,6 +26,7 @@ from capcheck.core.errors import EvidenceError
 from capcheck.core.evidence import EvidenceSet, load_evidence
 from capcheck.core.kinds import EvidenceKind, bundled_kinds
 from capcheck.core.loading import Loader
+from capcheck.core.resources import load_schema
 
 # CI runs the property tests derandomised (the same examples on every run), so whether a submission lands is
 # never decided by chance; a run without CI set explores new examples each time, and what it finds becomes a
@@ -47,6 +51,63 @@ def _clean_environment(monkeypatch: pytest.MonkeyPatch) -> None:
         "NO_COLOR",
     ):
         monkeypatch.delenv(name, raising=False)
+
+
+@functools.cache
+def _validator(schema: str) -> Any:
+    import jsonschema_rs
+
+    return jsonschema_rs.validator_for(load_schema(schema), validate_formats=True)
+
+
+def _assert_valid(schema: str, doc: Any, what: str) -> None:
+    errors = [
+        f"{'/'.join(map(str, e.instance_path)) or '(document)'}: {e.message}"
+        for e in _validator(schema).iter_errors(doc)
+    ]
+    assert not errors, f"{what} wrote a document schemas/{schema}.schema.json refuses:\n" + "\n".join(errors[:10])
+
+
+@pytest.fixture(autouse=True)
+def _documents_follow_their_schemas(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every JSON document capcheck writes in any test follows its published schema: each findings document
+    (``--format json``, ``--report json=``, ``render_json``), each ``diff --format json`` and each baseline
+    (``baseline create``). The contracts are checked on every shape the suite makes, not only on the few
+    documents a test validates by name."""
+    from capcheck.app import diff
+    from capcheck.assessment import baseline
+    from capcheck.builtins.reporters import json as json_reporter
+    from capcheck.core.reporting import render_by
+
+    write_json, render_diff, baseline_document = json_reporter.write_json, diff.render_diff, baseline.baseline_document
+
+    @functools.wraps(write_json)  # named as the original: tests look reporters' functions up by name
+    def validated_json(result: Any, options: Any, stream: Any) -> None:
+        copy = io.BytesIO()
+
+        class Tee:
+            def write(self, data: bytes, /) -> object:
+                copy.write(data)
+                return stream.write(data)
+
+        write_json(result, options, Tee())  # a write that raises is not validated: it left no document
+        _assert_valid("findings", json.loads(copy.getvalue()), "the JSON reporter")
+
+    def validated_diff(result: dict[str, Any], fmt: str, *args: Any, **kwargs: Any) -> str:
+        text: str = render_diff(result, fmt, *args, **kwargs)
+        if fmt == "json":
+            _assert_valid("diff", json.loads(text), "capcheck diff --format json")
+        return text
+
+    def validated_baseline(result: Any) -> dict[str, Any]:
+        doc: dict[str, Any] = baseline_document(result)
+        _assert_valid("baseline", json.loads(json.dumps(doc)), "capcheck baseline create")
+        return doc
+
+    monkeypatch.setattr(json_reporter, "write_json", validated_json)
+    monkeypatch.setattr(json_reporter, "render_json", render_by(validated_json))  # it binds write_json at import
+    monkeypatch.setattr(diff, "render_diff", validated_diff)
+    monkeypatch.setattr(baseline, "baseline_document", validated_baseline)
 
 
 @pytest.fixture(scope="session")

@@ -288,3 +288,30 @@ def test_an_entry_relabelled_to_hide_another_failure_is_refused(
     assert result.exit_code == 2, result.stdout
     assert f"base.json: fingerprint {hidden['fingerprint']} is that of {hidden['rule_id']} " in result.stderr
     assert f"not of the finding the entry names ({shown['rule_id']} " in result.stderr
+
+
+def test_waived_failures_are_left_out_of_a_new_baseline_and_fail_when_the_waiver_expires(
+    run_cli, copy_fixture, check_argv: Callable[..., list[str]], workdir: Path
+) -> None:
+    # docs/ci.md: "Waived failures are left out of a new baseline: a waiver governs them, and when it expires
+    # they fail again." AST-002 fails INFRA-004; the waiver accepts it until 2025-04-20.
+    evidence = copy_fixture("evidence/mixed")
+    (workdir / "waivers.yaml").write_text(
+        "waivers:\n  - rule: INFRA-004\n    records: [AST-002]\n    reason: Behind the WAF until the April patch\n"
+        "    approved_by: CISO\n    ticket: RISK-1\n    approved_on: 2025-03-01\n    expires: 2025-04-20\n"
+    )
+    args = check_argv(evidence, as_of=AS_OF)
+    args[0:1] = ["baseline", "create"]
+    assert run_cli(*args, "--waivers", "waivers.yaml", "--output", "base.json").exit_code == 0
+    entries = {(e["rule_id"], e["record_id"]) for e in json.loads((workdir / "base.json").read_text())["findings"]}
+    assert ("INFRA-004", "AST-002") not in entries and ("INFRA-004", "AST-003") in entries
+    assert len(entries) == 6  # the seven failures less the waived one
+
+    def status(as_of: str) -> str:
+        check = [*check_argv(evidence, as_of=as_of), "--waivers", "waivers.yaml", "--baseline", "base.json"]
+        result = run_cli(*check, "-f", "json")
+        [finding] = [f for f in json.loads(result.stdout)["findings"] if f["evidence"].get("record_id") == "AST-002"]
+        return str(finding["status"])
+
+    assert status("2025-04-20") == "waived"  # the waiver's last day
+    assert status("2025-04-21") == "fail"  # expired: not hidden by the baseline either (a new failure)

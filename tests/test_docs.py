@@ -180,3 +180,35 @@ def test_the_readmes_first_rules_run_as_written(tmp_path: Path, monkeypatch: pyt
     assert result.exit_code == 1, result.stderr
     assert " ours.COMM-102 medium CON-2020-003: no owner\n" in result.stdout
     assert re.search(r"^Summary: \d+ failed \(\d+ medium\), 0 errors, 0 skipped, \d+ passed", result.stdout, re.M)
+
+
+def test_the_readmes_example_output_is_what_capcheck_prints(monkeypatch: pytest.MonkeyPatch) -> None:
+    # "Two commands": the first command's output, as the README quotes it (its line count, and each line it
+    # shows, in order; `...` marks lines left out), is what that command prints today, with the exit code it says.
+    command = re.search(r"\.venv/bin/capcheck (check examples/\S+ --as-of \d{4}-\d\d-\d\d)\n", README)
+    stated = re.search(r"What it prints \((\d+) lines;", README)
+    excerpt = re.search(r"```text\n(capcheck \d.*?)```", README, re.S)
+    assert command and stated and excerpt, "the README lost its first command or its output"
+    assert "The first command exits with code 1" in README
+    monkeypatch.chdir(ROOT)
+    result = CliRunner().invoke(cli, command.group(1).split())
+    assert result.exit_code == 1, result.stderr
+    printed = result.stdout.splitlines()
+    assert len(printed) == int(stated.group(1))
+    at = 0
+    for line in excerpt.group(1).splitlines():
+        if line == "...":
+            continue
+        assert line in printed[at:], f"the README shows a line capcheck no longer prints: {line!r}"
+        at = printed.index(line, at) + 1
+
+
+def test_the_readmes_pack_figures_are_the_packs() -> None:
+    # "The built-in pack has rules in all 11 areas ..., reading 15 evidence kinds."
+    stated = re.search(r"The built-in pack has rules in all (\d+) areas .*?reading (\d+) evidence kinds", README, re.S)
+    assert stated, "the README lost its pack figures"
+    registry = load_registry(Config())
+    rules = list(registry.rules.values())
+    assert all(r.source.type == "builtin" for r in rules)
+    assert len({r.meta.area for r in rules}) == len(registry.areas) == int(stated.group(1))
+    assert len({k for r in rules for k in r.meta.kinds}) == int(stated.group(2))

@@ -407,3 +407,35 @@ def test_many_waivers_against_many_failures_take_linear_time() -> None:
     found = [first(f"CI-{i}") for i in range(5_000)] + [first(f"NO-{i}") for i in range(5_000)]
     assert time.process_time() - started < 2
     assert found[0] is waivers[-1] and found[-1] is waivers[4_999]
+
+
+# --- the documented limits, pinned at their boundaries (docs/ci.md, docs/configuration.md) ---------------------
+
+
+@pytest.mark.parametrize(("as_of", "state"), [("2025-03-20", "active"), ("2025-03-21", "expiring")])
+def test_a_waiver_is_expiring_within_30_days_of_its_end_by_default(
+    run_cli, copy_fixture, check_argv: Callable[..., list[str]], workdir: Path, as_of: str, state: str
+) -> None:
+    # RISK-101 expires on 2025-04-20: 31 days left is active, 30 (waiver_warn_days' default) is expiring.
+    evidence = copy_fixture("evidence/mixed")
+    waivers = _write(workdir, "waivers.yaml", GOOD)
+    result = run_cli(*check_argv(evidence, rules=("INFRA-004",), as_of=as_of), "--waivers", waivers, "-f", "json")
+    [risk101] = [w for w in json.loads(result.stdout)["waivers"] if w["ticket"] == "RISK-101"]
+    assert (risk101["state"], risk101["matched"]) == (state, 3)
+
+
+@pytest.mark.parametrize(("expires", "refused"), [("2026-01-02", False), ("2026-01-03", True)])
+def test_a_waiver_may_run_366_days_by_default_and_not_367(workdir: Path, expires: str, refused: bool) -> None:
+    text = GOOD.replace(
+        "approved_on: 2025-03-01\n    expires: 2025-04-20", f"approved_on: 2025-01-01\n    expires: {expires}"
+    )
+    path = _write(workdir, "waivers.yaml", text)
+    if not refused:
+        assert load_waivers(path, as_of=date(2025, 4, 1))[0].expires == date.fromisoformat(expires)
+        return
+    with pytest.raises(ConfigError) as info:
+        load_waivers(path, as_of=date(2025, 4, 1))
+    assert [str(p) for p in info.value.problems] == [
+        "waivers.yaml:2: /waivers/0/expires: the waiver runs 367 days from 2025-01-01; "
+        "the longest allowed is 366 (config waiver_max_days)"
+    ]
