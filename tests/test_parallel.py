@@ -21,7 +21,8 @@ from typing import Any
 import pytest
 
 from capcheck.app import parallel
-from capcheck.app.runner import CheckRequest, run_check
+from capcheck.app.config import Config
+from capcheck.app.runner import CheckRequest, load_registry, run_check
 from capcheck.builtins import reporters as builtin_reporters
 from capcheck.core.errors import EvidenceError
 from capcheck.core.models import RunResult, Severity
@@ -569,3 +570,28 @@ def test_a_part_that_cannot_load_still_lets_the_other_finish(
             run_check(CheckRequest(paths=[evidence], as_of=AS_OF, jobs=jobs, plugins=(str(plugin),), select=select))
         messages.append([str(p) for p in raised.value.problems])
     assert messages[1] == messages[0] and broken in messages[0][0]
+
+
+def test_a_declarative_join_declares_its_column_and_is_judged_apart_the_same(
+    registers: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    rules = tmp_path / "rules"
+    rules.mkdir()
+    (rules / "COMM-980.toml").write_text(
+        "[[rule]]\n"
+        'id = "COMM-980"\ntitle = "Contract owners own a risk"\narea = "COMM"\nseverity = "low"\n'
+        'kind = "supplier-contracts"\n'
+        'description = "d"\nrationale = "r"\nremediation = "m"\n'
+        'message = "contract {id}: owner {owner|none} owns no governance entry"\n'
+        'where = { field = "status", in = ["active", "pipeline"] }\n'
+        'require = { field = "owner", found_in = { kind = "governance-register", field = "owner" } }\n'
+    )
+    registry = load_registry(Config(), rule_paths=[rules])
+    meta = registry.rules["COMM-980"].meta
+    assert meta.columns == ("governance-register.owner",)
+    assert meta.record_kinds == ("supplier-contracts",)
+    whole, split, parts = _split_and_whole(
+        monkeypatch, paths=[registers], rule_paths=[rules], select=("COMM-980", "INFRA-001")
+    )
+    assert parts == 2 and whole.summary.by_rule["COMM-980"]["fail"] > 0
+    assert _reports(split) == _reports(whole)
