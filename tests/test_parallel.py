@@ -21,7 +21,8 @@ from typing import Any
 import pytest
 
 from capcheck.app import parallel
-from capcheck.app.runner import CheckRequest, run_check
+from capcheck.app.config import Config
+from capcheck.app.runner import CheckRequest, load_registry, run_check
 from capcheck.builtins import reporters as builtin_reporters
 from capcheck.core.errors import EvidenceError
 from capcheck.core.models import RunResult, Severity
@@ -472,3 +473,125 @@ def test_the_parts_are_bounded_whatever_the_jobs() -> None:
     kinds_of = [frozenset({f"kind-{i}"}) for i in range(100)]
     parts = parallel.plan([], kinds_of, [1] * 100, jobs=1000)
     assert parts is not None and len(parts) == parallel.MAX_PARTS
+
+
+# -- columns: a join on a column does not tie two registers to one process -----------------------------------
+
+
+def test_a_column_a_rule_reads_does_not_tie_its_kind_to_the_rule_s_part() -> None:
+    rules = [
+        _rule("COMM-901", ["supplier-contracts", "governance-register"], columns=["governance-register.owner"]),
+        _rule("GOV-901", ["governance-register"]),
+    ]
+    kinds_of = [frozenset({"governance-register"}), frozenset({"supplier-contracts"})]
+    parts = parallel.plan(rules, kinds_of, [30, 50], jobs=2)
+    assert parts == [
+        parallel.Part(files=(1,), rules=(0,), size=50, receives=(1,)),
+        parallel.Part(files=(0,), rules=(1,), size=30, sends=((0, (("governance-register", "owner"),)),)),
+    ]
+
+
+def test_two_children_that_would_exchange_a_column_are_one_part() -> None:
+    """Columns pass between the parent's part and a child's only (nothing relays them between children)."""
+    rules = [_rule("COMM-901", ["supplier-contracts", "governance-register"], columns=["governance-register.owner"])]
+    kinds_of = [frozenset({"roles"}), frozenset({"governance-register"}), frozenset({"supplier-contracts"})]
+    parts = parallel.plan(rules, kinds_of, [100, 30, 50], jobs=3)
+    assert parts is not None and [p.files for p in parts] == [(0,), (1, 2)]
+    assert all(not p.sends and not p.receives for p in parts)
+
+
+def _columns_rule(tmp_path: Path, body: str) -> Path:
+    plugin = tmp_path / "joins.py"
+    plugin.write_text(
+        "from capcheck import hookimpl, rule\n"
+        f"@rule(id='COMM-990', title='Owners in governance', area='COMM', severity='low',"
+        " kinds=['supplier-contracts', 'governance-register'], columns=['governance-register.owner'],"
+        f" **{TEXT!r})\n"
+        "def joins(evidence, ctx):\n" + body + "\n"
+        "@hookimpl\n"
+        "def capcheck_rules():\n"
+        "    return [joins]\n"
+    )
+    return plugin
+
+
+@pytest.mark.parametrize("select", [("COMM-990",), ("COMM-990", "INFRA-001")], ids=["child-sends", "parent-sends"])
+def test_a_column_read_in_another_process_gives_the_same_findings(
+    registers: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, select: tuple[str, ...]
+) -> None:
+    """Without INFRA-001 the contracts' part is the larger (the parent's) and the governance register's child sends
+    it the column; with it, the parent holds governance and it-assets and sends the column to the contracts' child."""
+    plugin = _columns_rule(
+        tmp_path,
+        "    owners = evidence.values('governance-register', 'owner')\n"
+        "    assert evidence.has('governance-register')\n"
+        "    for c in evidence.records('supplier-contracts'):\n"
+        "        yield ctx.passed(c) if c.get('owner') in owners else ctx.failed(c, 'no role')",
+    )
+    whole, split, parts = _split_and_whole(monkeypatch, paths=[registers], plugins=(str(plugin),), select=select)
+    assert parts == 2
+    assert whole.summary.by_rule["COMM-990"]["fail"] > 0 and whole.summary.by_rule["COMM-990"]["pass"] > 0
+    assert _reports(split) == _reports(whole)
+
+
+def test_reading_records_of_a_kind_declared_only_by_a_column_is_an_error_split_or_not(
+    registers: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    plugin = _columns_rule(
+        tmp_path,
+        "    n = len(evidence.records('governance-register'))\n"
+        "    for c in evidence.records('supplier-contracts'):\n"
+        "        yield ctx.failed(c, str(n))",
+    )
+    whole, split, _ = _split_and_whole(monkeypatch, paths=[registers], plugins=(str(plugin),), select=("COMM-990",))
+    [error] = [f for f in whole.findings if f.rule_id == "COMM-990"]
+    assert "beyond the columns it declares of it (governance-register.owner)" in error.message
+    assert _reports(split) == _reports(whole)
+
+
+@pytest.mark.parametrize("broken", ["governance-register", "supplier-contracts"])
+@pytest.mark.parametrize("select", [("COMM-990",), ("COMM-990", "INFRA-001")], ids=["child-sends", "parent-sends"])
+def test_a_part_that_cannot_load_still_lets_the_other_finish(
+    registers: Path, tmp_path: Path, broken: str, select: tuple[str, ...]
+) -> None:
+    """A part owing a column that stops on a load problem sends none (and nobody waits for it in vain): the check
+    stops on the problem, as in one process."""
+    evidence = tmp_path / "ev"
+    evidence.mkdir()
+    for kind in KINDS:
+        text = (registers / f"{kind}.json").read_text()
+        if kind == broken:
+            text = text.replace('"id":', '"id":7,"x":', 1)
+        (evidence / f"{kind}.json").write_text(text)
+    plugin = _columns_rule(tmp_path, "    yield from ()")
+    messages = []
+    for jobs in (1, 2):
+        with pytest.raises(EvidenceError) as raised:
+            run_check(CheckRequest(paths=[evidence], as_of=AS_OF, jobs=jobs, plugins=(str(plugin),), select=select))
+        messages.append([str(p) for p in raised.value.problems])
+    assert messages[1] == messages[0] and broken in messages[0][0]
+
+
+def test_a_declarative_join_declares_its_column_and_is_judged_apart_the_same(
+    registers: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    rules = tmp_path / "rules"
+    rules.mkdir()
+    (rules / "COMM-980.toml").write_text(
+        "[[rule]]\n"
+        'id = "COMM-980"\ntitle = "Contract owners own a risk"\narea = "COMM"\nseverity = "low"\n'
+        'kind = "supplier-contracts"\n'
+        'description = "d"\nrationale = "r"\nremediation = "m"\n'
+        'message = "contract {id}: owner {owner|none} owns no governance entry"\n'
+        'where = { field = "status", in = ["active", "pipeline"] }\n'
+        'require = { field = "owner", found_in = { kind = "governance-register", field = "owner" } }\n'
+    )
+    registry = load_registry(Config(), rule_paths=[rules])
+    meta = registry.rules["COMM-980"].meta
+    assert meta.columns == ("governance-register.owner",)
+    assert meta.record_kinds == ("supplier-contracts",)
+    whole, split, parts = _split_and_whole(
+        monkeypatch, paths=[registers], rule_paths=[rules], select=("COMM-980", "INFRA-001")
+    )
+    assert parts == 2 and whole.summary.by_rule["COMM-980"]["fail"] > 0
+    assert _reports(split) == _reports(whole)

@@ -24,24 +24,29 @@ than one core, evidence of at least :data:`MIN_SPLIT_BYTES`, every file's kinds 
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import os
 import pickle
 import signal
 import struct
 import sys
+import threading
 import traceback
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from capcheck.assessment.facts import KindFacts
-from capcheck.core.engine import StatusCounts
+from capcheck.assessment.facts import Fields, KindFacts
+from capcheck.core.engine import Evaluation, StatusCounts, add_rule
 from capcheck.core.errors import CapcheckError, EvidenceError, Problem
 from capcheck.core.evidence import EvidenceSet
-from capcheck.core.models import display_path
-from capcheck.core.outcomes import RuleOutcomes
+from capcheck.core.models import Summary, display_path
+from capcheck.core.outcomes import Findings, RuleOutcomes
 from capcheck.core.rules import Rule
+
+if TYPE_CHECKING:
+    from capcheck.app.progress import Progress
 
 __all__ = [
     "MAX_PARTS",
@@ -50,10 +55,14 @@ __all__ = [
     "Part",
     "PartResult",
     "Parts",
+    "Segments",
+    "Split",
+    "Work",
     "WorkerFailed",
     "can_fork",
     "plan",
     "run_parts",
+    "split_check",
     "usable_cores",
     "worth_splitting",
 ]
@@ -123,6 +132,10 @@ class Part:
     files: tuple[int, ...]
     rules: tuple[int, ...]
     size: int
+    #: The columns it sends, once its files are loaded: (to which part, ((kind, field), ...)).
+    sends: tuple[tuple[int, tuple[tuple[str, str], ...]], ...] = ()
+    #: The parts it receives columns from.
+    receives: tuple[int, ...] = ()
 
 
 def plan(
@@ -161,24 +174,69 @@ def plan(
         union([_file_key(i), *kinds])  # a workbook's sheets, or a file whose documents are of several kinds
     for files in together:
         union([_file_key(i) for i in files])
-    runnable: list[tuple[int, list[str]]] = []
+    runnable: list[tuple[int, list[str], list[tuple[str, str]]]] = []
     for j, r in enumerate(rules):
         meta = r.meta
         if any(k not in present for k in meta.required_kinds):
             continue
         if meta.any_of and not any(k in present for k in meta.any_of):
             continue
-        seen = [k for k in meta.seen_kinds if k in present]
+        seen = [k for k in meta.record_kinds if k in present]
+        columns = [(k, f) for k, f in meta.column_pairs if k in present]
+        if not seen:  # it reads no records of a kind given: it is judged where its columns are
+            seen, columns = sorted({k for k, _ in columns}), []
         union(seen)
-        runnable.append((j, seen))
+        runnable.append((j, seen, columns))
+    while True:
+        parts = _assign(kinds_of, sizes, runnable, find, min(jobs, MAX_PARTS))
+        if parts is None:
+            return None
+        part_of = {find(_file_key(i)): p for p, part in enumerate(parts) for i in part.files}
+        # Columns go between the parent (the first part) and a child; two children that would need to exchange
+        # columns are joined instead (a column is relayed by no one).
+        apart = [
+            (seen[0], kind)
+            for _, seen, columns in runnable
+            for kind, _ in columns
+            if part_of[find(seen[0])] != part_of[find(kind)] and 0 not in (part_of[find(seen[0])], part_of[find(kind)])
+        ]
+        if not apart:
+            break
+        for pair in apart:
+            union(pair)
+    sends: dict[int, dict[int, set[tuple[str, str]]]] = {}
+    for _, seen, columns in runnable:
+        for kind, name in columns:
+            to, source = part_of[find(seen[0])], part_of[find(kind)]
+            if to != source:
+                sends.setdefault(source, {}).setdefault(to, set()).add((kind, name))
+    return [
+        dataclasses.replace(
+            part,
+            sends=tuple((to, tuple(sorted(cols))) for to, cols in sorted(sends.get(p, {}).items())),
+            receives=tuple(sorted(source for source, out in sends.items() if p in out)),
+        )
+        for p, part in enumerate(parts)
+    ]
+
+
+def _assign(
+    kinds_of: Sequence[frozenset[str]],
+    sizes: Sequence[int],
+    runnable: Sequence[tuple[int, list[str], list[tuple[str, str]]]],
+    find: Callable[[str], str],
+    jobs: int,
+) -> list[Part] | None:
+    """The groups (of files, and the rules reading them) given to at most ``jobs`` parts by size, the largest part
+    first; None for fewer than two parts."""
     groups: dict[str, tuple[list[int], list[int], list[int]]] = {}  # group -> (files, rules, [bytes])
     for i in range(len(kinds_of)):
         files, _, size = groups.setdefault(find(_file_key(i)), ([], [], [0]))
         files.append(i)
         size[0] += sizes[i]
-    for j, seen in runnable:  # its seen kinds are present, so in a group with files
+    for j, seen, _ in runnable:  # its kinds are present, so in a group with files
         groups[find(seen[0])][1].append(j)
-    n = min(jobs, len(groups), MAX_PARTS)
+    n = min(jobs, len(groups))
     if n < 2:
         return None
     # The largest group first, each to the part with the least bytes so far (ties: the earlier part).
@@ -220,8 +278,8 @@ class WorkerFailed(CapcheckError):
     kind = "internal error"
 
 
-#: A part's work: its result, and how it answers the parent's questions afterwards (None: it answers none).
-Work = Callable[[Part], tuple[PartResult, "Callable[[Any], Any] | None"]]
+#: What a part does: its result, and how it answers the parent's questions afterwards (None: it answers none).
+Run = Callable[[Part], tuple[PartResult, "Callable[[Any], Any] | None"]]
 
 
 class Parts:
@@ -270,9 +328,67 @@ class _Child:
     pid: int
     tell: int  # the child's messages to the parent (read end)
     ask: int  # the parent's questions to the child (write end)
+    #: A message read while waiting for the child's columns, for :func:`_receive` to give next.
+    stash: list[Any] = field(default_factory=list)
 
 
-def run_parts(parts: Sequence[Part], work: Work) -> Parts:
+class _Channel:
+    """How the parts of a split check send each other columns (:attr:`Part.sends`): one message on the pipe between
+    the parent and a child, written by a thread (so that two parts sending each other never wait on each other)."""
+
+    def __init__(
+        self, outgoing: Mapping[int, int], incoming: Mapping[int, int], children: Mapping[int, _Child]
+    ) -> None:
+        self._out, self._in, self._children = outgoing, incoming, children
+        self._got: dict[int, dict[tuple[str, str], frozenset[Any]]] = {}
+        self._threads: list[threading.Thread] = []
+
+    def send(self, to: int, columns: dict[tuple[str, str], frozenset[Any]]) -> None:
+        thread = threading.Thread(target=_send, args=(self._out[to], ("columns", columns)), daemon=True)
+        thread.start()
+        self._threads.append(thread)
+
+    def received(self, source: int) -> dict[tuple[str, str], frozenset[Any]]:
+        """The columns part ``source`` sent; none when it stopped before sending them (the check then stops on
+        what stopped it, and what was judged without them is never reported)."""
+        if source not in self._got:
+            payload = _read_message(self._in[source])
+            if payload is not None and payload[0] == "columns":
+                self._got[source] = payload[1]
+            else:
+                if payload is not None and source in self._children:
+                    self._children[source].stash.append(payload)
+                self._got[source] = {}
+        return self._got[source]
+
+    def finish(self) -> None:
+        """Wait until every column sent is written (before the part's result, on the same pipe)."""
+        for thread in self._threads:
+            thread.join()
+
+
+#: The channel of the part being judged in this process (set for the parent's part and in each child).
+_channel = _Channel({}, {}, {})
+
+
+class _Elsewhere:
+    """The kinds a part does not hold, as its rules see them: given or not (by their files' kinds), and the columns
+    its rules declare of them, received from the part holding them."""
+
+    def __init__(self, present: frozenset[str], sources: Mapping[tuple[str, str], int], channel: _Channel) -> None:
+        self._present, self._sources, self._channel = present, sources, channel
+
+    def has(self, kind: str) -> bool:
+        return kind in self._present
+
+    def values(self, kind: str, field: str) -> frozenset[Any]:
+        source = self._sources.get((kind, field))
+        if source is None:  # not a column the plan sends here: the engine lets a rule ask only its declared ones
+            return frozenset()
+        return self._channel.received(source).get((kind, field), frozenset())
+
+
+def run_parts(parts: Sequence[Part], work: Run) -> Parts:
     """Run ``work`` on each part: the first in this process, the others in children forked now. A child that
     raised is re-raised here (a :class:`CapcheckError` as itself, any other exception as :class:`WorkerFailed`
     with its traceback); one that died says how. Close what is returned (it is a context manager)."""
@@ -283,7 +399,14 @@ def run_parts(parts: Sequence[Part], work: Work) -> Parts:
                 children.append(_fork(part, work))
             except OSError as exc:  # no process or pipe to be had (a process or memory limit): one process will do
                 raise CannotSplit(f"{type(exc).__name__}: {exc}") from exc
+        global _channel
+        _channel = _Channel(
+            {i + 1: c.ask for i, c in enumerate(children)},
+            {i + 1: c.tell for i, c in enumerate(children)},
+            {i + 1: c for i, c in enumerate(children)},
+        )
         result, answer = work(parts[0])
+        _channel.finish()
         results = [result]
         for child in children:
             payload = _receive(child)
@@ -298,7 +421,7 @@ def run_parts(parts: Sequence[Part], work: Work) -> Parts:
             _stop(child)
 
 
-def _fork(part: Part, work: Work) -> _Child:
+def _fork(part: Part, work: Run) -> _Child:
     tell_read, tell_write = os.pipe()
     ask_read, ask_write = os.pipe()
     pid = os.fork()
@@ -307,14 +430,19 @@ def _fork(part: Part, work: Work) -> _Child:
         try:
             os.close(tell_read)
             os.close(ask_write)
+            global _channel
+            _channel = _Channel({0: tell_write}, {0: ask_read}, {})
             answer: Callable[[Any], Any] | None = None
             try:
                 result, answer = work(part)
                 payload: Any = ("done", result)
             except BaseException as exc:
                 payload = _raised(exc)
+            _channel.finish()
             _send(tell_write, payload)
             while (question := _read_message(ask_read)) is not None:
+                if question[0] == "columns":  # sent for a rule that did not read them
+                    continue
                 try:
                     if answer is None:
                         raise RuntimeError("this part answers no questions")
@@ -379,8 +507,10 @@ def _read_exactly(fd: int, n: int) -> bytes | None:
 
 
 def _receive(child: _Child) -> tuple[Any, ...]:
-    """The child's next message; its death, said, if it ends without one."""
-    payload = _read_message(child.tell)
+    """The child's next message (columns no rule here read aside); its death, said, if it ends without one."""
+    payload = child.stash.pop(0) if child.stash else _read_message(child.tell)
+    while payload is not None and payload[0] == "columns":
+        payload = _read_message(child.tell)
     if payload is not None:
         return tuple(payload)
     _, status = os.waitpid(child.pid, 0)
@@ -401,6 +531,177 @@ def _stop(child: _Child) -> None:
         os.waitpid(child.pid, 0)
     except (ProcessLookupError, ChildProcessError):
         pass
+
+
+@dataclass(frozen=True)
+class Segments:
+    """What a process of a split check needs to make reporters' text for its rules: the reporters (name, segment),
+    how waivers and the baseline are applied (as the parent will), and the areas' order."""
+
+    reporters: Sequence[tuple[str, Callable[[Findings, RuleOutcomes], str]]]
+    settle: Callable[[list[RuleOutcomes], Summary], object]
+    area_order: tuple[str, ...]
+
+    def make(self, evidence: EvidenceSet, judged: Sequence[tuple[int, RuleOutcomes, StatusCounts]]) -> None:
+        """Give each judged block its reporters' text, made from a copy settled as the parent will settle the block
+        (which gets it unsettled, so that waivers and the baseline are counted once, there)."""
+        if not self.reporters or not judged:
+            return
+        copies = Evaluation(evidence)
+        for _, block, counts in judged:
+            add_rule(copies, dataclasses.replace(block, rows=list(block.rows), waivers=dict(block.waivers)), counts)
+        self.settle(copies.outcomes, copies.summary)
+        findings = Findings(copies.outcomes, evidence, self.area_order)
+        made = {copy.rule_id: copy for copy in findings.blocks}  # a block listing nothing is not among them
+        for _, block, _ in judged:
+            copy = made.get(block.rule_id)
+            if copy is not None:
+                for name, segment in self.reporters:
+                    block.segments[name] = segment(findings, copy)
+
+
+@dataclass(frozen=True)
+class Work:
+    """What every part of a split check does, the same in each process: load its files, judge its rules, make
+    its kinds' scorecard facts and its rules' reporter text, and count copies when asked."""
+
+    #: The evidence files, walked; and the kinds each was seen to hold before it was read.
+    files: Sequence[Path]
+    kinds_of: Sequence[frozenset[str]]
+    #: Load some of the files (told of each, when given a progress display).
+    load: Callable[[Sequence[Path], Progress | None], EvidenceSet]
+    #: Judge the rule at a position over an evidence set: its block and counts.
+    judge: Callable[[int, EvidenceSet], tuple[RuleOutcomes, StatusCounts]]
+    #: How many rules are selected.
+    rules: int
+    facts: Callable[[EvidenceSet], dict[str, KindFacts]]
+    copies: Callable[[Sequence[Mapping[str, Any]], Fields], int]
+    segments: Segments
+
+
+@dataclass
+class Split:
+    """A check loaded and judged in parts: the merged evidence (places only), evaluation and scorecard facts, the
+    scorecard's copies asked of the part holding the records, and the parts themselves, to close once the
+    scorecard is made (a context manager)."""
+
+    evidence: EvidenceSet
+    evaluation: Evaluation
+    facts: dict[str, KindFacts]
+    parts: Parts
+    holder: dict[str, int]
+    work: Work
+
+    def copies(self, kind: str, fields: Fields) -> int:
+        """How many copies a kind holds, asked of the part holding its records (none, for a kind not given)."""
+        if kind not in self.holder:
+            return self.work.copies((), fields)
+        count: int = self.parts.ask(self.holder[kind], ("copies", kind, fields))
+        return count
+
+    def __enter__(self) -> Split:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.parts.close()
+
+
+def split_check(
+    parts: Sequence[Part], work: Work, walk_problems: Sequence[Problem], progress: Progress | None
+) -> Split | None:
+    """Load and judge ``parts`` (from :func:`plan`), the first here, the others in children; merge them as one
+    process would have made them. None when the children cannot be started: the caller then does it all here.
+
+    :raises EvidenceError: the load problems of every part (and the walk's), in one process's order.
+    """
+    parent = os.getpid()
+    if progress is not None:
+        progress.files_found(len(work.files))
+
+    present = frozenset().union(*work.kinds_of) if work.kinds_of else frozenset()
+    sources = {
+        index: {column: source for source, other in enumerate(parts) for to, cols in other.sends if to == index
+                for column in cols}
+        for index in range(len(parts))
+    }  # fmt: skip
+
+    def stopped(part: Part) -> None:
+        """A part that stops before judging still sends the columns it owes (empty): none waits for it in vain."""
+        for to, _ in part.sends:
+            _channel.send(to, {})
+
+    def run(part: Part) -> tuple[PartResult, Callable[[Any], Any] | None]:
+        here = progress if os.getpid() == parent else None  # children draw nothing on the terminal
+        index = parts.index(part)
+        try:
+            evidence = work.load([work.files[i] for i in part.files], here)
+        except EvidenceError as exc:
+            stopped(part)
+            return PartResult(problems=list(exc.problems)), None
+        except BaseException:
+            stopped(part)
+            raise
+        loaded = evidence.kinds_by_file()
+        changed = [
+            Problem(
+                f"holds {_kinds(loaded.get(n, set()))} evidence, but before it was read it was seen to hold "
+                f"{_kinds(work.kinds_of[i])} (the file changed during the check, or its loader's kinds_of is "
+                "wrong): check it again, or with --jobs 1",
+                path=display_path(work.files[i]),
+            )
+            for n, i in enumerate(part.files)
+            if loaded.get(n, set()) != work.kinds_of[i]
+        ]
+        if changed:
+            stopped(part)
+            return PartResult(problems=changed), None
+        for to, columns in part.sends:  # before judging: the parts judging rules that read them wait for them
+            _channel.send(to, {(kind, name): evidence.values(kind, name) for kind, name in columns})
+        if part.receives:
+            evidence.elsewhere = _Elsewhere(present, sources[index], _channel)
+        judged = [(j, *work.judge(j, evidence)) for j in part.rules]
+        if os.getpid() != parent:  # a child's blocks are written here (the parent's, by the reporter there)
+            work.segments.make(evidence, judged)
+
+        def answer(question: tuple[str, str, Fields]) -> int:
+            """The scorecard's question about this part's records: how many copies a kind holds."""
+            _, kind, fields = question
+            return work.copies(evidence.records(kind), fields)
+
+        return PartResult(evidence.without_records(part.files), judged, work.facts(evidence)), answer
+
+    try:
+        done = run_parts(parts, run)
+    except CannotSplit:
+        return None
+    try:
+        results = done.results
+        raise_problems(merge_problems(work.files, results, walk_problems))
+    except BaseException:
+        done.close()
+        raise
+    evidence = EvidenceSet.merged(r.evidence for r in results if r.evidence is not None)
+    evaluation = Evaluation(evidence)
+    judged = judged_in_order(results)
+    if progress is not None:
+        for part, result in zip(parts[1:], results[1:], strict=True):  # the children's files, loaded meanwhile
+            held = result.evidence.records_by_file() if result.evidence is not None else {}
+            for i in part.files:
+                progress.file_loaded(held.get(i, 0))
+        progress.rules_found(work.rules)
+    for j in range(work.rules):
+        # A rule no part judged cannot run for want of evidence: its skip needs no records.
+        block, counts = judged[j] if j in judged else work.judge(j, evidence)
+        add_rule(evaluation, block, counts)
+        if progress is not None:
+            progress.rule_done(sum(counts.values()))
+    facts = {kind: f for r in results for kind, f in r.facts.items()}
+    holder = {kind: i for i, r in enumerate(results) for kind in r.facts}
+    return Split(evidence, evaluation, facts, done, holder, work)
+
+
+def _kinds(kinds: Iterable[str]) -> str:
+    return " and ".join(repr(k) for k in sorted(kinds)) or "no"
 
 
 def merge_problems(walked: Sequence[Path], results: Sequence[PartResult], first: Sequence[Problem]) -> list[Problem]:

@@ -9,11 +9,10 @@ precedence: what the request says is what runs.
 from __future__ import annotations
 
 import contextlib
-import dataclasses
 import gc
 import os
 from collections import Counter
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -33,7 +32,7 @@ from capcheck.app.settings import (
     rule_setting_problems,
 )
 from capcheck.assessment.baseline import BaselineReport, apply_baseline, load_baseline
-from capcheck.assessment.facts import FactsAsked, Fields, KindFacts, count_copies, kind_facts
+from capcheck.assessment.facts import FactsAsked, count_copies, kind_facts
 from capcheck.assessment.scorecard import (
     ScoredRule,
     compute_scorecard,
@@ -43,8 +42,8 @@ from capcheck.assessment.scorecard import (
     rule_origin,
 )
 from capcheck.assessment.waivers import WaiverState, apply_waivers, load_waivers
-from capcheck.core.engine import Evaluation, StatusCounts, add_rule, evaluate, evaluate_rule
-from capcheck.core.errors import ConfigError, EvidenceError, PluginError, Problem
+from capcheck.core.engine import StatusCounts, evaluate, evaluate_rule
+from capcheck.core.errors import ConfigError, PluginError, Problem
 from capcheck.core.evidence import (
     EvidenceSet,
     evidence_extensions,
@@ -96,10 +95,6 @@ class CheckRequest:
 
 
 _WaiverReport = tuple[WaiverState, ...] | None
-
-
-def _kinds(kinds: Iterable[str]) -> str:
-    return " and ".join(repr(k) for k in sorted(kinds)) or "no"
 
 
 def config_plugins_disabled() -> bool:
@@ -263,10 +258,10 @@ def _run_check(request: CheckRequest, registry: Registry | None, progress: Progr
         for name in dict.fromkeys(request.formats)
         if (r := registry.reporters.get(name)) and r.segment
     ]
-    split = _split(registry, request, judge, progress, _Segments(segments, settle, review_order), asked)
+    split = _split(registry, request, judge, progress, parallel.Segments(segments, settle, review_order), asked)
     parts: contextlib.AbstractContextManager[object] = contextlib.nullcontext()
     if split is not None:
-        evidence, evaluation, facts, copies, parts = split
+        evidence, evaluation, facts, copies, parts = split.evidence, split.evaluation, split.facts, split.copies, split
     else:
         evidence = load_request_evidence(registry, request, progress)
         if progress is not None:
@@ -353,50 +348,22 @@ class _Judge:
         )
 
 
-@dataclass(frozen=True)
-class _Segments:
-    """What a process of a split check needs to make reporters' text for its rules: the reporters (name, segment),
-    how waivers and the baseline are applied (as the parent will), and the areas' order."""
-
-    reporters: Sequence[tuple[str, Callable[[Findings, RuleOutcomes], str]]]
-    settle: Callable[[list[RuleOutcomes], Summary], object]
-    area_order: tuple[str, ...]
-
-    def make(self, evidence: EvidenceSet, judged: Sequence[tuple[int, RuleOutcomes, StatusCounts]]) -> None:
-        """Give each judged block its reporters' text, made from a copy settled as the parent will settle the block
-        (which gets it unsettled, so that waivers and the baseline are counted once, there)."""
-        if not self.reporters or not judged:
-            return
-        copies = Evaluation(evidence)
-        for _, block, counts in judged:
-            add_rule(copies, dataclasses.replace(block, rows=list(block.rows), waivers=dict(block.waivers)), counts)
-        self.settle(copies.outcomes, copies.summary)
-        findings = Findings(copies.outcomes, evidence, self.area_order)
-        made = {copy.rule_id: copy for copy in findings.blocks}  # a block listing nothing is not among them
-        for _, block, _ in judged:
-            copy = made.get(block.rule_id)
-            if copy is not None:
-                for name, segment in self.reporters:
-                    block.segments[name] = segment(findings, copy)
-
-
 def _split(
     registry: Registry,
     request: CheckRequest,
     judge: _Judge,
     progress: Progress | None,
-    segments: _Segments,
+    segments: parallel.Segments,
     asked: FactsAsked,
-) -> tuple[EvidenceSet, Evaluation, Mapping[str, KindFacts], Callable[[str, Fields], int], parallel.Parts] | None:
+) -> parallel.Split | None:
     """Load and judge the evidence in several processes (:mod:`capcheck.app.parallel`), or None where the check
     is not split (one core or job, fork unavailable, small evidence, a file whose kinds cannot be told first,
     or registers every rule reads together): the caller then does it in this process."""
     jobs = request.jobs if request.jobs is not None else parallel.usable_cores()
     if jobs < 2 or not parallel.can_fork():
         return None
-    files, walk_problems = find_evidence_files(
-        request.paths, evidence_extensions(registry.loaders, registry.content_loaders)
-    )
+    loaders, content_loaders = registry.loaders, registry.content_loaders
+    files, walk_problems = find_evidence_files(request.paths, evidence_extensions(loaders, content_loaders))
     try:
         sizes = [path.stat().st_size for path in files]
     except OSError:
@@ -405,7 +372,6 @@ def _split(
         return None
     config = request.config
     context = LoadContext(kinds=registry.kinds, kind_map=dict(config.csv_kinds), mappings=config.mappings())
-    loaders, content_loaders = registry.loaders, registry.content_loaders
     kinds_of: list[frozenset[str]] = []
     together: dict[int, list[int]] = {}  # a combining loader's files are read in one process (OCDS)
     for i, path in enumerate(files):
@@ -423,89 +389,33 @@ def _split(
     parts = parallel.plan(judge.rules, kinds_of, sizes, jobs, together.values())
     if parts is None:
         return None
-    if progress is not None:
-        progress.files_found(len(files))
-    parent = os.getpid()
 
-    def work(part: parallel.Part) -> tuple[parallel.PartResult, Callable[[Any], Any] | None]:
-        here = progress if os.getpid() == parent else None  # children draw nothing on the terminal
-        try:
-            evidence = load_evidence_files(
-                [files[i] for i in part.files],
-                [],
-                loaders=registry.loaders,
-                content_loaders=registry.content_loaders,
-                kinds=registry.kinds,
-                kind_map=request.config.csv_kinds,
-                enrichers=registry.enrichers,
-                options={"endoflife_products": request.config.endoflife_products},
-                max_file_mb=request.config.max_file_mb,
-                mappings=request.config.mappings(),
-                progress=here,
-            )
-        except EvidenceError as exc:
-            return parallel.PartResult(problems=list(exc.problems)), None
-        loaded = evidence.kinds_by_file()
-        changed = [
-            Problem(
-                f"holds {_kinds(loaded.get(n, set()))} evidence, but before it was read it was seen to hold "
-                f"{_kinds(kinds_of[i])} (the file changed during the check, or its loader's kinds_of is wrong): "
-                "check it again, or with --jobs 1",
-                path=display_path(files[i]),
-            )
-            for n, i in enumerate(part.files)
-            if loaded.get(n, set()) != kinds_of[i]
-        ]
-        if changed:
-            return parallel.PartResult(problems=changed), None
-        judged = [(j, *judge.rule(j, evidence)) for j in part.rules]
-        if os.getpid() != parent:  # this process's blocks are written here (the parent's, by the reporter there)
-            segments.make(evidence, judged)
-        facts = {kind: kind_facts(kind, evidence.records(kind), asked) for kind in evidence.kinds()}
+    def load(paths: Sequence[Path], told: Progress | None) -> EvidenceSet:
+        return load_evidence_files(
+            paths,
+            [],
+            loaders=loaders,
+            content_loaders=content_loaders,
+            kinds=registry.kinds,
+            kind_map=config.csv_kinds,
+            enrichers=registry.enrichers,
+            options={"endoflife_products": config.endoflife_products},
+            max_file_mb=config.max_file_mb,
+            mappings=config.mappings(),
+            progress=told,
+        )
 
-        def answer(question: tuple[str, str, Fields]) -> int:
-            """The scorecard's question about this part's records: how many copies a kind holds."""
-            _, kind, fields = question
-            return count_copies(evidence.records(kind), fields, asked.placeholders)
-
-        return parallel.PartResult(evidence.without_records(part.files), judged, facts), answer
-
-    try:
-        done = parallel.run_parts(parts, work)
-    except parallel.CannotSplit:
-        return None  # as if not split: this process loads and judges everything
-    try:
-        results = done.results
-        parallel.raise_problems(parallel.merge_problems(files, results, walk_problems))
-    except BaseException:
-        done.close()
-        raise
-    evidence = EvidenceSet.merged(r.evidence for r in results if r.evidence is not None)
-    evaluation = Evaluation(evidence)
-    judged = parallel.judged_in_order(results)
-    if progress is not None:
-        for part, result in zip(parts[1:], results[1:], strict=True):  # the children's files, loaded meanwhile
-            held = result.evidence.records_by_file() if result.evidence is not None else {}
-            for i in part.files:
-                progress.file_loaded(held.get(i, 0))
-        progress.rules_found(len(judge.rules))
-    for j in range(len(judge.rules)):
-        # A rule no part judged cannot run for want of evidence: its skip needs no records.
-        block, counts = judged[j] if j in judged else judge.rule(j, evidence)
-        add_rule(evaluation, block, counts)
-        if progress is not None:
-            progress.rule_done(sum(counts.values()))
-    facts = {kind: f for r in results for kind, f in r.facts.items()}
-    holder = {kind: i for i, r in enumerate(results) for kind in r.facts}
-
-    def copies(kind: str, fields: Fields) -> int:
-        """Asked of the part holding the kind's records (none holds a kind not given: no copies)."""
-        if kind not in holder:
-            return count_copies((), fields, asked.placeholders)
-        count: int = done.ask(holder[kind], ("copies", kind, fields))
-        return count
-
-    return evidence, evaluation, facts, copies, done
+    work = parallel.Work(
+        files=files,
+        kinds_of=kinds_of,
+        load=load,
+        judge=judge.rule,
+        rules=len(judge.rules),
+        facts=lambda evidence: {kind: kind_facts(kind, evidence.records(kind), asked) for kind in evidence.kinds()},
+        copies=lambda records, fields: count_copies(records, fields, asked.placeholders),
+        segments=segments,
+    )
+    return parallel.split_check(parts, work, walk_problems, progress)
 
 
 def rule_info(

@@ -106,7 +106,7 @@ def evaluate_rule(
     """
     meta = r.meta
     merged = {**meta.options, **options.get(meta.id, {})}
-    evidence = evidence.only(meta.seen_kinds)  # what the rule declares, and nothing else, in every process
+    evidence = evidence.only(meta.record_kinds, meta.column_pairs)  # what the rule declares, and nothing else
     ctx = RuleContext(meta, evidence, as_of, merged)
     block = RuleOutcomes(
         rule_id=meta.id,
@@ -384,16 +384,18 @@ def _outcomes(r: Rule, evidence: EvidenceSet, ctx: RuleContext, debug: bool) -> 
     try:
         outcomes = list(r.check(evidence, ctx))
     except UndeclaredKind as exc:  # the same outcome whichever kinds the process running the rule holds
-        declared = ", ".join(repr(k) for k in meta.seen_kinds)
-        return [
-            Outcome(
-                Status.ERROR,
-                meta.kinds[0],
-                None,
-                f"the rule read {exc.kind!r} evidence, which it does not declare (it declares {declared}): "
-                "add the kind to its kinds, or to its reads if the rule can run without it",
+        if exc.columns:
+            message = (
+                f"the rule read {exc.kind!r} evidence beyond the columns it declares of it ({', '.join(exc.columns)}):"
+                " declare the columns it reads, or drop them from its columns to read the kind's records"
             )
-        ]
+        else:
+            declared = ", ".join(repr(k) for k in meta.seen_kinds)
+            message = (
+                f"the rule read {exc.kind!r} evidence, which it does not declare (it declares {declared}): "
+                "add the kind to its kinds, or to its reads if the rule can run without it"
+            )
+        return [Outcome(Status.ERROR, meta.kinds[0], None, message)]
     # A rule's own failure must not stop the other rules; nor may its sys.exit() end the run (exit 0, no
     # output: a green build). KeyboardInterrupt is the user's, and still stops the run.
     except (Exception, SystemExit) as exc:

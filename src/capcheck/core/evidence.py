@@ -18,7 +18,7 @@ from dataclasses import dataclass, field, replace
 from functools import cache
 from operator import itemgetter, methodcaller
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from capcheck.core.errors import EvidenceError, PluginError, Problem
 from capcheck.core.joins import join_key
@@ -43,6 +43,7 @@ if TYPE_CHECKING:
     from capcheck.app.progress import Progress
 
 __all__ = [
+    "ColumnSource",
     "EvidenceSet",
     "RecordPlaces",
     "RecordsElsewhere",
@@ -136,6 +137,9 @@ class EvidenceSet:
     def __init__(self, files: Sequence[_LoadedFile], tables: Mapping[str, _KindTable]) -> None:
         self._files = list(files)
         self._tables = dict(tables)
+        #: Where the kinds this set does not hold are, in a check split over processes (their presence and the
+        #: columns rules declare of them); None: this set holds every kind given.
+        self.elsewhere: ColumnSource | None = None
 
     @property
     def files(self) -> tuple[EvidenceFileInfo, ...]:
@@ -145,10 +149,6 @@ class EvidenceSet:
     def kinds(self) -> list[str]:
         """The kinds present, sorted."""
         return sorted(self._tables)
-
-    def has(self, kind: str) -> bool:
-        """Whether any evidence of ``kind`` was given (even a file with no records)."""
-        return kind in self._tables
 
     def records(self, kind: str) -> Sequence[Record]:
         """The records of ``kind`` in file order (empty if none were given)."""
@@ -167,11 +167,6 @@ class EvidenceSet:
             return None
         position = table.ids.get(record_id)
         return None if position is None else table.records[position]
-
-    def values(self, kind: str, field: str) -> frozenset[Any]:
-        """Every value of ``field`` across the records of ``kind`` (list items flattened); cached."""
-        table = self._tables.get(kind)
-        return table.values(field) if table else frozenset()
 
     def __iter__(self) -> Iterator[tuple[str, Record]]:
         for kind in self.kinds():
@@ -280,13 +275,25 @@ class EvidenceSet:
                 return loaded.info.path
         return None
 
-    def only(self, kinds: Iterable[str]) -> EvidenceSet:
-        """This evidence as a rule declaring ``kinds`` sees it: the same records of those kinds, and
-        :class:`UndeclaredKind` raised on asking of any other kind, given or not: what a rule does may not
-        depend on evidence it does not declare (a check split over processes gives each only its kinds).
+    def only(self, kinds: Iterable[str], columns: Iterable[tuple[str, str]] = ()) -> EvidenceSet:
+        """This evidence as a rule declaring ``kinds`` (whose records it reads) and ``columns`` (``(kind, field)``
+        of kinds it reads only as whole columns) sees it: the same records of those kinds, those columns
+        (from :attr:`elsewhere` when their kind is held by another process), and :class:`UndeclaredKind` raised
+        on asking anything else, given or not: what a rule does may not depend on evidence it does not declare.
         ``kinds()`` and iteration give the declared kinds that were given. Nothing is copied."""
-        wanted = frozenset(kinds)
-        return _Only(self._files, {k: t for k, t in self._tables.items() if k in wanted}, wanted)
+        return _Only(self, frozenset(kinds), frozenset(columns))
+
+    def has(self, kind: str) -> bool:
+        """Whether any evidence of ``kind`` was given (even a file with no records; held elsewhere included)."""
+        return kind in self._tables or (self.elsewhere is not None and self.elsewhere.has(kind))
+
+    def values(self, kind: str, field: str) -> frozenset[Any]:
+        """Every value of ``field`` across the records of ``kind`` (list items flattened); cached. A kind held by
+        another process (:attr:`elsewhere`) is asked of it."""
+        table = self._tables.get(kind)
+        if table is not None:
+            return table.values(field)
+        return self.elsewhere.values(kind, field) if self.elsewhere is not None else frozenset()
 
     def records_by_file(self) -> dict[int, int]:
         """How many records each loaded file holds, by its position (its origin: :meth:`without_records`)."""
@@ -350,26 +357,51 @@ class EvidenceSet:
 
 
 class UndeclaredKind(LookupError):
-    """A rule read a kind of evidence it does not declare (:meth:`EvidenceSet.only`)."""
+    """A rule read a kind of evidence it does not declare (:meth:`EvidenceSet.only`); ``columns`` names the columns
+    it declares of that kind when it read more of it than those."""
 
-    def __init__(self, kind: str) -> None:
+    def __init__(self, kind: str, columns: tuple[str, ...] = ()) -> None:
         super().__init__(kind)
         self.kind = kind
+        self.columns = columns
+
+
+class ColumnSource(Protocol):
+    """Where a rule's declared columns of kinds held elsewhere are read (another process: capcheck.app.parallel)."""
+
+    def has(self, kind: str) -> bool:
+        """Whether evidence of ``kind`` was given (wherever it is)."""
+        ...
+
+    def values(self, kind: str, field: str) -> frozenset[Any]:
+        """``EvidenceSet.values(kind, field)`` of the evidence holding ``kind``."""
+        ...
 
 
 class _Only(EvidenceSet):
-    """An evidence set as a rule declaring some kinds sees it: asking of another kind, given or not, raises
-    :class:`UndeclaredKind` (whether it was given must not change what the rule does)."""
+    """An evidence set as a rule sees it: the records of the kinds it declares, the columns it declares of the
+    kinds it reads only as columns, and :class:`UndeclaredKind` raised on asking anything else (whether another
+    kind was given must not change what the rule does)."""
 
-    def __init__(self, files: Sequence[_LoadedFile], tables: Mapping[str, _KindTable], seen: frozenset[str]) -> None:
-        super().__init__(files, tables)
+    def __init__(
+        self,
+        whole: EvidenceSet,
+        seen: frozenset[str],
+        columns: frozenset[tuple[str, str]],
+    ) -> None:
+        super().__init__(whole._files, {k: t for k, t in whole._tables.items() if k in seen})
+        self._whole = whole
         self._declared = seen
+        self._columns = columns
+        self._column_kinds = frozenset(k for k, _ in columns)
 
     def _seen(self, kind: str) -> None:
         if kind not in self._declared:
-            raise UndeclaredKind(kind)
+            raise UndeclaredKind(kind, tuple(sorted(f"{k}.{f}" for k, f in self._columns if k == kind)))
 
     def has(self, kind: str) -> bool:
+        if kind in self._column_kinds and kind not in self._declared:
+            return self._whole.has(kind)
         self._seen(kind)
         return super().has(kind)
 
@@ -386,6 +418,8 @@ class _Only(EvidenceSet):
         return super().get(kind, record_id)
 
     def values(self, kind: str, field: str) -> frozenset[Any]:
+        if (kind, field) in self._columns and kind not in self._declared:
+            return self._whole.values(kind, field)
         self._seen(kind)
         return super().values(kind, field)
 

@@ -157,6 +157,13 @@ class RuleMeta(BaseModel):
             "profile). A rule sees only the kinds it declares, in ``kinds`` or here."
         ),
     )
+    columns: tuple[str, ...] = Field(
+        default=(),
+        description=(
+            "Fields of other kinds the rule reads only as whole columns (``evidence.values(kind, field)``), as "
+            "``kind.field``: it reads no record of those kinds. The kind stays in ``kinds``, ``any_of`` or ``reads``."
+        ),
+    )
     options: dict[str, Any] = Field(default_factory=dict, description="Options and their defaults.")
 
     @field_validator("options")
@@ -204,6 +211,28 @@ class RuleMeta(BaseModel):
     def seen_kinds(self) -> tuple[str, ...]:
         """Every kind the rule may read: ``kinds`` then ``reads`` (the evidence it is given holds no other)."""
         return (*self.kinds, *self.reads)
+
+    @property
+    def column_pairs(self) -> tuple[tuple[str, str], ...]:
+        """``columns`` as (kind, field) pairs."""
+        return tuple((c.split(".", 1)[0], c.split(".", 1)[1]) for c in self.columns)
+
+    @property
+    def record_kinds(self) -> tuple[str, ...]:
+        """The kinds whose records the rule reads: :attr:`seen_kinds` less those it reads only as columns."""
+        column_kinds = {kind for kind, _ in self.column_pairs}
+        return tuple(k for k in self.seen_kinds if k not in column_kinds)
+
+    @model_validator(mode="after")
+    def _columns_of_seen_kinds(self) -> RuleMeta:
+        """Each column is ``kind.field`` of a kind the rule declares (in ``kinds``, ``any_of`` or ``reads``)."""
+        for column in self.columns:
+            kind, dot, name = column.partition(".")
+            if not dot or not name or not re.match(_KIND_ID, kind):
+                raise ValueError(f"column {column!r} is not kind.field (governance-register.owner)")
+            if kind not in self.seen_kinds:
+                raise ValueError(f"column {column!r} is of a kind the rule does not declare in kinds, any_of or reads")
+        return self
 
     @model_validator(mode="after")
     def _any_of_in_kinds(self) -> RuleMeta:

@@ -149,6 +149,7 @@ def rule(
     kinds: Sequence[str] = (),
     any_of: Sequence[str] = (),
     reads: Sequence[str] = (),
+    columns: Sequence[str] = (),
     description: str,
     rationale: str,
     remediation: str,
@@ -175,6 +176,9 @@ def rule(
     ``organisation`` profile, for its own codes). The evidence a check receives holds only the kinds
     it declares: reading another is an error finding that says to declare it, so that the rule gives
     the same outcomes however the check is run (in one process or several: docs/performance.md).
+    ``columns`` (``["governance-register.owner"]``) names fields of declared kinds the rule reads only
+    whole, with ``evidence.values(kind, field)``, never their records: such a kind may then be loaded in
+    another process than the rule's own records (a join on a column).
 
     Example::
 
@@ -198,6 +202,7 @@ def rule(
                 "kinds": (*kinds, *any_of),
                 "any_of": tuple(any_of),
                 "reads": tuple(reads),
+                "columns": tuple(columns),
                 "description": description,
                 "rationale": rationale,
                 "remediation": remediation,

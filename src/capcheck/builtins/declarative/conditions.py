@@ -163,6 +163,11 @@ class Condition:
         """The other evidence kinds the condition reads (``found_in``)."""
         raise NotImplementedError
 
+    def join_columns(self) -> Iterator[tuple[str, str]]:
+        """The columns of other kinds the condition reads (``found_in``), as (kind, field): it reads no other of
+        their records (the rule declares them as ``columns``, so their kind may be held by another process)."""
+        raise NotImplementedError
+
 
 class _FieldTest(Condition):
     __slots__ = ("field", "ops")
@@ -263,6 +268,11 @@ class _FieldTest(Condition):
         for op, operand in self.ops:
             if op.reads == "join":
                 yield operand.value["kind"]
+
+    def join_columns(self) -> Iterator[tuple[str, str]]:
+        for op, operand in self.ops:
+            if op.reads == "join":
+                yield operand.value["kind"], operand.value["field"]
 
 
 def _missing_but(named: frozenset[str]) -> Callable[[Any], bool]:
@@ -401,6 +411,10 @@ class _Logical(Condition):
         for c in self.children:
             yield from c.join_kinds()
 
+    def join_columns(self) -> Iterator[tuple[str, str]]:
+        for c in self.children:
+            yield from c.join_columns()
+
 
 class Traced(Condition):
     """A node compiled under :func:`tracing`: its predicate records each outcome (True, False, None)
@@ -438,6 +452,9 @@ class Traced(Condition):
 
     def join_kinds(self) -> Iterator[str]:
         return self.inner.join_kinds()
+
+    def join_columns(self) -> Iterator[tuple[str, str]]:
+        return self.inner.join_columns()
 
 
 def _untraced(c: Condition) -> Condition:

@@ -382,7 +382,9 @@ def _compile_rule(
     if isinstance(kind, str) and kind in context.kinds and None not in conditions:
         _check_names(entry, base, context, kind, template, options, found)
     join_kinds = sorted({k for c in conditions if c is not None for k in c.join_kinds()} - {kind})
-    meta = _meta(entry, base, (kind, *join_kinds), options, found) if meta_clean else None
+    # A join reads another kind's column only (found_in): declared as such, it does not tie the two kinds' records.
+    columns = sorted({f"{k}.{f}" for c in conditions if c is not None for k, f in c.join_columns() if k != kind})
+    meta = _meta(entry, base, (kind, *join_kinds), options, found, tuple(columns)) if meta_clean else None
     if len(found) > before or meta is None or check is None or None in conditions:
         return None
     return meta, check
@@ -539,7 +541,12 @@ _META_KEYS = ("id", "title", "area", "severity", "description", "rationale", "re
 
 
 def _meta(
-    entry: Mapping[str, Any], base: str, kinds: tuple[Any, ...], options: dict[str, Any], found: list[_Found]
+    entry: Mapping[str, Any],
+    base: str,
+    kinds: tuple[Any, ...],
+    options: dict[str, Any],
+    found: list[_Found],
+    columns: tuple[str, ...] = (),
 ) -> RuleMeta | None:
     """The rule's validated metadata; pydantic's objections become located problems."""
     if any(key not in entry for key in _META_KEYS):
@@ -558,6 +565,7 @@ def _meta(
             criteria=tuple(entry.get("criteria", ())),
             version=entry.get("version", "1.0.0"),
             kinds=kinds,
+            columns=columns,
             options=options,
         )
     except ValidationError as exc:

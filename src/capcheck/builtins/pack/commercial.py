@@ -22,6 +22,7 @@ CONTRACT_MGMT = "https://www.gov.uk/government/publications/the-sourcing-and-con
     area="COMM",
     severity="medium",
     kinds=["supplier-contracts", "governance-register"],
+    columns=["governance-register.owner"],
     description=(
         "Every live contract's owner (contract manager) appears as an owner in the governance "
         "register, so that the person managing the supplier is visible to the governance that "
