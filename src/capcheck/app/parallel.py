@@ -27,6 +27,7 @@ import contextlib
 import dataclasses
 import os
 import pickle
+import select
 import signal
 import struct
 import sys
@@ -361,6 +362,15 @@ class _Channel:
                 self._got[source] = {}
         return self._got[source]
 
+    def others_busy(self) -> bool:
+        """Whether a child has sent nothing yet that this process has not read (it is still working): what this
+        process does meanwhile costs no time. False in a child."""
+        waiting = [fd for i, fd in self._in.items() if i in self._children and not self._children[i].stash]
+        if not waiting:
+            return False
+        ready, _, _ = select.select(waiting, [], [], 0)
+        return len(ready) < len(waiting)
+
     def finish(self) -> None:
         """Wait until every column sent is written (before the part's result, on the same pipe)."""
         for thread in self._threads:
@@ -538,7 +548,7 @@ class Segments:
     """What a process of a split check needs to make reporters' text for its rules: the reporters (name, segment),
     how waivers and the baseline are applied (as the parent will), and the areas' order."""
 
-    reporters: Sequence[tuple[str, Callable[[Findings, RuleOutcomes], str]]]
+    reporters: Sequence[tuple[str, Callable[[Findings, RuleOutcomes], bytes]]]
     settle: Callable[[list[RuleOutcomes], Summary], object]
     area_order: tuple[str, ...]
 
@@ -660,7 +670,9 @@ def split_check(
         if part.receives:
             evidence.elsewhere = _Elsewhere(present, sources[index], _channel)
         judged = [(j, *work.judge(j, evidence)) for j in part.rules]
-        if os.getpid() != parent:  # a child's blocks are written here (the parent's, by the reporter there)
+        # A child's blocks are written there; the parent's too while a child is still at work (else by the
+        # reporter, streamed: the same work, without holding the text).
+        if os.getpid() != parent or _channel.others_busy():
             work.segments.make(evidence, judged)
 
         def answer(question: tuple[str, str, Fields]) -> int:

@@ -73,7 +73,7 @@ class RuleOutcomes:
     #: A reporter's text for this block, made in the process that held its records (by reporter name; see
     #: ``Reporter.segment`` and :mod:`capcheck.app.parallel`). What the reporter would write for the block as it
     #: is once waivers and the baseline are applied; never read for a block changed otherwise.
-    segments: dict[str, str] = field(default_factory=dict)
+    segments: dict[str, bytes] = field(default_factory=dict)
 
     def block_key(self) -> tuple[str, int, str]:
         """The part of :meth:`Finding.sort_key` every row of the block shares."""

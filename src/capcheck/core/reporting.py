@@ -301,9 +301,9 @@ class Reporter:
     write: Writer | None = None
     #: Optional: what ``write`` writes for one rule's findings, made apart from the rest, so that a check split
     #: over processes (:mod:`capcheck.app.parallel`) has it made where the rule's records are. ``write`` then
-    #: uses ``block.segments[name]`` when the block has it. The text must be what ``write`` would write for the
+    #: uses ``block.segments[name]`` when the block has it. The bytes must be what ``write`` would write for the
     #: block, whatever the other blocks (a test holds the JSON reporter's so).
-    segment: Callable[[Findings, RuleOutcomes], str] | None = None
+    segment: Callable[[Findings, RuleOutcomes], bytes] | None = None
 
 
 def render_by(write: Writer) -> Callable[[RunResult, RenderOptions], str]:

@@ -153,7 +153,10 @@ def _finding_chunks(findings: Sequence[Finding]) -> Iterator[bytes]:
     at a time (the first chunk's comma is the writer's to drop)."""
     if isinstance(findings, Findings):
         for chunk in _row_items(findings):
-            yield _escaped(chunk[0] if len(chunk) == 1 else "".join(chunk))  # one run alone: not copied
+            if isinstance(chunk, bytes):  # a block's findings made and encoded where its records are
+                yield chunk
+            else:
+                yield _escaped(chunk[0] if len(chunk) == 1 else "".join(chunk))  # one run alone: not copied
         return
     forms = (f.as_dict() for f in findings)
     while forms_chunk := list(islice(forms, _CHUNK)):
@@ -173,9 +176,10 @@ def _token(value: str) -> str:
         return orjson.dumps(json_safe(value)).decode("utf-8")
 
 
-def _row_items(findings: Findings) -> Iterator[list[str]]:
+def _row_items(findings: Findings) -> Iterator[list[str] | bytes]:
     """The rows as list items, written from a template per rule: byte for byte what :func:`_items` writes
-    for :meth:`Findings.json_forms` (a test holds them equal), without a dictionary per finding.
+    for :meth:`Findings.json_forms` (a test holds them equal), without a dictionary per finding. A block whose
+    findings were made where its records are (``RuleOutcomes.segments``) comes as those bytes.
 
     A rule's rows go a slice of :data:`_CHUNK` at a time, split around waived rows. A run of rows that
     are all plain (records of the evidence, of one kind in one file, without related records) is written
@@ -196,7 +200,7 @@ def _row_items(findings: Findings) -> Iterator[list[str]]:
             if chunk:
                 yield chunk
                 chunk, count = [], 0
-            yield [made]
+            yield made
             continue
         for items, n in _block_items(findings, block, kinds, places):
             chunk.append(items)
@@ -232,10 +236,10 @@ def _block_items(
             at = special + 1
 
 
-def json_segment(findings: Findings, block: RuleOutcomes) -> str:
-    """One rule's findings as the findings document lists them (each item after a comma), before escaping:
-    what :func:`write_json` writes for the block, made apart (:attr:`Reporter.segment`)."""
-    return "".join(items for items, _ in _block_items(findings, block, {}, {}))
+def json_segment(findings: Findings, block: RuleOutcomes) -> bytes:
+    """One rule's findings as the findings document lists them (each item after a comma), escaped and encoded:
+    the bytes :func:`write_json` writes for the block, made apart (:attr:`Reporter.segment`)."""
+    return _escaped("".join(items for items, _ in _block_items(findings, block, {}, {})))
 
 
 def _kind_template(kinds: dict[str, _KindTemplate], evidence: EvidenceSet, kind: str) -> _KindTemplate:
