@@ -38,6 +38,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+try:
+    import fcntl
+except ImportError:  # not on Windows, where nothing is split anyway
+    fcntl = None  # type: ignore[assignment]
+
 from capcheck.assessment.facts import Fields, KindFacts
 from capcheck.core.engine import Evaluation, StatusCounts, add_rule
 from capcheck.core.errors import CapcheckError, EvidenceError, Problem
@@ -432,8 +437,8 @@ def run_parts(parts: Sequence[Part], work: Run) -> Parts:
 
 
 def _fork(part: Part, work: Run) -> _Child:
-    tell_read, tell_write = os.pipe()
-    ask_read, ask_write = os.pipe()
+    tell_read, tell_write = _wide(*os.pipe())
+    ask_read, ask_write = _wide(*os.pipe())
     pid = os.fork()
     if pid == 0:  # the child: judge the part, send the result, answer questions, and end without the parent's clean-up
         code = 0
@@ -489,11 +494,12 @@ def _send(fd: int, payload: Any) -> None:
     """One message: its length, then the pickled payload (a payload that cannot be pickled is sent as a failure)."""
     try:
         data = pickle.dumps(payload, protocol=pickle.HIGHEST_PROTOCOL)
-    except Exception as exc:
+    except Exception as exc:  # an unpicklable value in the result (a plugin's)
         data = pickle.dumps(("failed", f"cannot send the result: {type(exc).__name__}: {exc}", ""))
-    view = memoryview(_LENGTH.pack(len(data)) + data)
-    while view:
-        view = view[os.write(fd, view) :]
+    for piece in (_LENGTH.pack(len(data)), data):  # apart: not a copy of the whole message
+        view = memoryview(piece)
+        while view:
+            view = view[os.write(fd, view) :]
 
 
 def _read_message(fd: int) -> Any | None:
@@ -505,15 +511,26 @@ def _read_message(fd: int) -> Any | None:
     return None if body is None else pickle.loads(body)
 
 
-def _read_exactly(fd: int, n: int) -> bytes | None:
-    chunks: list[bytes] = []
-    while n:
-        chunk = os.read(fd, min(n, 1 << 24))
-        if not chunk:
+def _read_exactly(fd: int, n: int) -> bytearray | None:
+    """``n`` bytes read from ``fd`` into one buffer (no pieces to join), or None at its end."""
+    out = bytearray(n)
+    view = memoryview(out)
+    while view:
+        got = os.readv(fd, [view])
+        if not got:
             return None
-        chunks.append(chunk)
-        n -= len(chunk)
-    return b"".join(chunks)
+        view = view[got:]
+    return out
+
+
+def _wide(read: int, write: int) -> tuple[int, int]:
+    """A pipe made as wide as the system lets a process make it (Linux: up to 1 MiB), so that a large message
+    crosses it in fewer writes and reads; as it is elsewhere."""
+    setsize = getattr(fcntl, "F_SETPIPE_SZ", None) if fcntl is not None else None
+    if setsize is not None:
+        with contextlib.suppress(OSError):
+            fcntl.fcntl(write, setsize, 1 << 20)
+    return read, write
 
 
 def _receive(child: _Child) -> tuple[Any, ...]:
