@@ -595,3 +595,27 @@ def test_a_declarative_join_declares_its_column_and_is_judged_apart_the_same(
     )
     assert parts == 2 and whole.summary.by_rule["COMM-980"]["fail"] > 0
     assert _reports(split) == _reports(whole)
+
+
+def test_segments_live_in_unlinked_files_and_none_is_left_behind(
+    registers: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A part's reporter text goes to a temporary file (not memory) that the parent opens and unlinks at once; a
+    check that stops on a load problem unlinks them too."""
+    import tempfile
+
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    split = run_check(CheckRequest(paths=[registers], as_of=AS_OF, jobs=2, formats=("json",)))
+    spans = [s for b in split.findings.blocks for s in b.segments.values()]  # type: ignore[attr-defined]
+    assert spans and all(s.file is not None for s in spans)
+    assert not list(tmp_path.glob("capcheck-segments-*"))  # unlinked, still readable
+    whole = run_check(CheckRequest(paths=[registers], as_of=AS_OF, jobs=1))
+    assert _reports(split)["json"] == _reports(whole)["json"]
+    evidence = tmp_path / "ev"
+    evidence.mkdir()
+    for kind in KINDS:
+        text = (registers / f"{kind}.json").read_text()
+        (evidence / f"{kind}.json").write_text(text.replace('"id":', '"id":7,"x":', 1) if kind == KINDS[0] else text)
+    with pytest.raises(EvidenceError):
+        run_check(CheckRequest(paths=[evidence], as_of=AS_OF, jobs=2, formats=("json",)))
+    assert not list(tmp_path.glob("capcheck-segments-*"))

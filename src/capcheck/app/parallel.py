@@ -31,12 +31,13 @@ import select
 import signal
 import struct
 import sys
+import tempfile
 import threading
 import traceback
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, BinaryIO
 
 try:
     import fcntl
@@ -48,7 +49,7 @@ from capcheck.core.engine import Evaluation, StatusCounts, add_rule
 from capcheck.core.errors import CapcheckError, EvidenceError, Problem
 from capcheck.core.evidence import EvidenceSet
 from capcheck.core.models import Summary, display_path
-from capcheck.core.outcomes import Findings, RuleOutcomes
+from capcheck.core.outcomes import Findings, RuleOutcomes, Span
 from capcheck.core.rules import Rule
 
 if TYPE_CHECKING:
@@ -580,11 +581,16 @@ class Segments:
         self.settle(copies.outcomes, copies.summary)
         findings = Findings(copies.outcomes, evidence, self.area_order)
         made = {copy.rule_id: copy for copy in findings.blocks}  # a block listing nothing is not among them
-        for _, block, _ in judged:
-            copy = made.get(block.rule_id)
-            if copy is not None:
-                for name, segment in self.reporters:
-                    block.segments[name] = segment(findings, copy)
+        # Kept in a temporary file, not in memory (a report of millions of findings is gigabytes): the process
+        # writing the report opens it and unlinks it (:func:`open_segments`).
+        with tempfile.NamedTemporaryFile(prefix="capcheck-segments-", delete=False) as out:
+            for _, block, _ in judged:
+                copy = made.get(block.rule_id)
+                if copy is not None:
+                    for name, segment in self.reporters:
+                        data = segment(findings, copy)
+                        block.segments[name] = Span(out.name, out.tell(), len(data))
+                        out.write(data)
 
 
 @dataclass(frozen=True)
@@ -706,7 +712,9 @@ def split_check(
     try:
         results = done.results
         raise_problems(merge_problems(work.files, results, walk_problems))
+        open_segments(results)
     except BaseException:
+        discard_segments(done.results)
         done.close()
         raise
     evidence = EvidenceSet.merged(r.evidence for r in results if r.evidence is not None)
@@ -727,6 +735,35 @@ def split_check(
     facts = {kind: f for r in results for kind, f in r.facts.items()}
     holder = {kind: i for i, r in enumerate(results) for kind in r.facts}
     return Split(evidence, evaluation, facts, done, holder, work)
+
+
+def open_segments(results: Sequence[PartResult]) -> None:
+    """Open each segment file the parts wrote and unlink it (it goes when its last reader closes); a block whose
+    file is gone loses its segment (the reporter then writes it from its rows)."""
+    opened: dict[str, BinaryIO | None] = {}
+    for result in results:
+        for _, block, _ in result.judged:
+            for name, made in list(block.segments.items()):
+                if not isinstance(made, Span):
+                    continue
+                if made.path not in opened:
+                    try:
+                        opened[made.path] = open(made.path, "rb")  # noqa: SIM115 - kept open for the report
+                        os.unlink(made.path)
+                    except OSError:
+                        opened[made.path] = None
+                file = opened[made.path]
+                if file is None:
+                    del block.segments[name]
+                else:
+                    made.attach(file)
+
+
+def discard_segments(results: Sequence[PartResult]) -> None:
+    """Unlink the segment files of a split check that stops before writing a report."""
+    for path in {m.path for r in results for _, b, _ in r.judged for m in b.segments.values() if isinstance(m, Span)}:
+        with contextlib.suppress(OSError):
+            os.unlink(path)
 
 
 def _kinds(kinds: Iterable[str]) -> str:

@@ -20,12 +20,13 @@ distinct), else by the whole remainder.
 from __future__ import annotations
 
 import hashlib
+import os
 from bisect import bisect_right
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from itertools import islice
 from operator import itemgetter, lt
-from typing import TYPE_CHECKING, Any, overload
+from typing import TYPE_CHECKING, Any, BinaryIO, overload
 
 from capcheck.core.models import EvidenceRef, Finding, Outcome, Severity, Status, fingerprint_bytes
 
@@ -36,6 +37,7 @@ if TYPE_CHECKING:  # annotations only: these modules import models, which must n
 __all__ = [
     "Findings",
     "RuleOutcomes",
+    "Span",
     "fingerprint_prefix",
     "group_file",
     "in_order",
@@ -47,6 +49,41 @@ _PASS = Status.PASS
 _KIND = itemgetter(1)
 _RECORD_ID = itemgetter(2)
 _GROUP = itemgetter(5)
+
+
+class Span:
+    """A reporter's bytes for one block, kept in a file rather than in memory: ``length`` bytes at ``offset`` of
+    the file at ``path`` (a process of a split check wrote them there: :mod:`capcheck.app.parallel`). Pickled
+    without the open file; :meth:`attach` gives it one, after which the path may be unlinked."""
+
+    __slots__ = ("file", "length", "offset", "path")
+
+    def __init__(self, path: str, offset: int, length: int) -> None:
+        self.path, self.offset, self.length = path, offset, length
+        self.file: BinaryIO | None = None
+
+    def __getstate__(self) -> tuple[str, int, int]:
+        return (self.path, self.offset, self.length)
+
+    def __setstate__(self, state: tuple[str, int, int]) -> None:
+        self.path, self.offset, self.length = state
+        self.file = None
+
+    def attach(self, file: BinaryIO) -> None:
+        """Read from ``file`` (the file at :attr:`path`, opened)."""
+        self.file = file
+
+    def chunks(self, size: int = 1 << 20) -> Iterator[bytes]:
+        """The bytes, ``size`` at a time."""
+        if self.file is None:
+            raise RuntimeError(f"the segment in {self.path} was never opened")
+        fd, at, end = self.file.fileno(), self.offset, self.offset + self.length
+        while at < end:
+            data = os.pread(fd, min(size, end - at), at)
+            if not data:
+                raise OSError(f"{self.path}: {end - at} bytes missing")
+            at += len(data)
+            yield data
 
 
 @dataclass(eq=False)
@@ -73,7 +110,7 @@ class RuleOutcomes:
     #: A reporter's text for this block, made in the process that held its records (by reporter name; see
     #: ``Reporter.segment`` and :mod:`capcheck.app.parallel`). What the reporter would write for the block as it
     #: is once waivers and the baseline are applied; never read for a block changed otherwise.
-    segments: dict[str, bytes] = field(default_factory=dict)
+    segments: dict[str, bytes | Span] = field(default_factory=dict)
 
     def __getstate__(self) -> dict[str, Any]:
         """Pickled with its rows as plain tuples (a process of a split check sends blocks to another): a named

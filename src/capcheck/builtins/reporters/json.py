@@ -30,7 +30,7 @@ from capcheck.core.escaping.json import json_safe, json_text
 from capcheck.core.evidence import EvidenceSet, RecordPlaces
 from capcheck.core.hookspecs import hookimpl
 from capcheck.core.models import Finding, Outcome, RunResult, Status
-from capcheck.core.outcomes import Findings, RuleOutcomes, fingerprint_prefix, row_fingerprint
+from capcheck.core.outcomes import Findings, RuleOutcomes, Span, fingerprint_prefix, row_fingerprint
 from capcheck.core.reporting import ByteStream, RenderOptions, Reporter, render_by
 
 __all__ = ["FINDINGS_SCHEMA_VERSION", "finding_forms", "render_json", "result_document", "write_json"]
@@ -200,7 +200,10 @@ def _row_items(findings: Findings) -> Iterator[list[str] | bytes]:
             if chunk:
                 yield chunk
                 chunk, count = [], 0
-            yield made
+            if isinstance(made, Span):
+                yield from made.chunks()
+            else:
+                yield made
             continue
         for items, n in _block_items(findings, block, kinds, places):
             chunk.append(items)
