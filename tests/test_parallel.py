@@ -11,11 +11,9 @@ import json
 import os
 import pkgutil
 import signal
-import sys
 from collections.abc import Iterator
 from datetime import UTC, date, datetime
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 import pytest
@@ -28,6 +26,7 @@ from capcheck.core.errors import EvidenceError
 from capcheck.core.models import RunResult, Severity
 from capcheck.core.reporting import RenderOptions, Reporter
 from capcheck.core.rules import Rule, rule
+from generator import load_generator
 
 ROOT = Path(__file__).resolve().parents[1]
 AS_OF = date(2026, 11, 25)
@@ -37,19 +36,10 @@ KINDS = ("supplier-contracts", "it-assets", "governance-register")
 pytestmark = pytest.mark.skipif(not parallel.can_fork(), reason="checks are split only where fork is safe (Linux)")
 
 
-def _generator() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("capcheck_benchmark_generate", ROOT / "benchmarks" / "generate.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
-
-
 @pytest.fixture(scope="module")
 def registers(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The benchmark generator's three registers at high failure, 300 records each, one record a line."""
-    generate = _generator()
+    generate = load_generator()
     out = tmp_path_factory.mktemp("registers")
     for kind in KINDS:
         records = generate.generate_records(kind, 300, 2017, "high-failure")

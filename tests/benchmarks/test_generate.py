@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
-import sys
 from collections import Counter
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 import jsonschema
@@ -16,22 +13,14 @@ import pytest
 from capcheck.builtins.loaders.csvfile import load_csv
 from capcheck.core.kinds import bundled_kinds
 from capcheck.core.loading import LoadContext, SourceFile
+from generator import load_generator
 
 ROOT = Path(__file__).resolve().parents[2]
 SCHEMAS = ROOT / "schemas" / "evidence"
 N = 400  # more than the core owner pool (160), so the governance register names every core owner
 
 
-def _load_generator() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("capcheck_benchmark_generate", ROOT / "benchmarks" / "generate.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
-
-
-gen = _load_generator()
+gen = load_generator()
 
 
 @pytest.fixture(scope="module")
