@@ -48,6 +48,7 @@ def _clean_environment(monkeypatch: pytest.MonkeyPatch) -> None:
         "CAPCHECK_TRACE_HOOKS",
         "CAPCHECK_NO_CONFIG_PLUGINS",
         "CAPCHECK_DISABLE_PLUGIN_AUTOLOAD",
+        "CAPCHECK_JOBS",
         "NO_COLOR",
     ):
         monkeypatch.delenv(name, raising=False)

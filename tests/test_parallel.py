@@ -609,3 +609,43 @@ def test_segments_live_in_unlinked_files_and_none_is_left_behind(
     with pytest.raises(EvidenceError):
         run_check(CheckRequest(paths=[evidence], as_of=AS_OF, jobs=2, formats=("json",)))
     assert not list(tmp_path.glob("capcheck-segments-*"))
+
+
+def test_ctrl_c_in_a_child_is_the_user_s_interrupt(registers: Path, tmp_path: Path) -> None:
+    """A rule raising KeyboardInterrupt stops one process with it (exit 130 at the CLI); in a child, too."""
+    plugin = tmp_path / "interrupts.py"
+    plugin.write_text(
+        "import os\n"
+        "from capcheck import hookimpl, rule\n"
+        "def stop(evidence, ctx):\n"
+        f"    if os.getpid() != {os.getpid()}:\n"
+        "        raise KeyboardInterrupt\n"
+        "    yield from ()\n"
+        f"TEXT = {TEXT!r}\n"
+        "meta = dict(title='Interrupted in a child', severity='low', **TEXT)\n"
+        "rules = [rule(id=f'{area}-992', area=area, kinds=[kind], **meta)(stop)\n"
+        "         for area, kind in (('INFRA', 'it-assets'), ('COMM', 'supplier-contracts'))]\n"
+        "@hookimpl\n"
+        "def capcheck_rules():\n"
+        "    return rules\n"
+    )
+    request = CheckRequest(paths=[registers], as_of=AS_OF, jobs=2, plugins=(str(plugin),),
+                           select=("INFRA-992", "COMM-992"))  # fmt: skip
+    with pytest.raises(KeyboardInterrupt):
+        run_check(request)
+
+
+def test_segments_that_cannot_be_written_are_left_to_the_reporter(
+    registers: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A full disk or a file size limit on the temporary files costs the head start, not the check."""
+    import tempfile
+
+    def refused(*args: Any, **kwargs: Any) -> Any:
+        raise OSError(27, "File too large")
+
+    monkeypatch.setattr(tempfile, "NamedTemporaryFile", refused)
+    whole, split, parts = _split_and_whole(monkeypatch, paths=[registers], formats=("json",))
+    assert parts == 2
+    assert not any(b.segments for b in split.findings.blocks)  # type: ignore[attr-defined]
+    assert _reports(split) == _reports(whole)

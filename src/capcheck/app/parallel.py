@@ -476,12 +476,16 @@ def _fork(part: Part, work: Run) -> _Child:
 
 
 def _raised(exc: BaseException) -> tuple[Any, ...]:
+    if isinstance(exc, KeyboardInterrupt):  # Ctrl-C (or a rule raising it): the user's, as in one process
+        return ("interrupted",)
     if isinstance(exc, CapcheckError):
         return ("raised", exc)
     return ("failed", f"{type(exc).__name__}: {exc}", "".join(traceback.format_exception(exc)))
 
 
 def _failure(payload: tuple[Any, ...]) -> BaseException:
+    if payload[0] == "interrupted":
+        return KeyboardInterrupt()
     if payload[0] == "raised":
         raised: BaseException = payload[1]
         return raised
@@ -582,15 +586,25 @@ class Segments:
         findings = Findings(copies.outcomes, evidence, self.area_order)
         made = {copy.rule_id: copy for copy in findings.blocks}  # a block listing nothing is not among them
         # Kept in a temporary file, not in memory (a report of millions of findings is gigabytes): the process
-        # writing the report opens it and unlinks it (:func:`open_segments`).
-        with tempfile.NamedTemporaryFile(prefix="capcheck-segments-", delete=False) as out:
+        # writing the report opens it and unlinks it (:func:`open_segments`). A file that cannot be written (a
+        # full disk, a file size limit) costs only the head start: the reporter writes those blocks itself.
+        path = None
+        try:
+            with tempfile.NamedTemporaryFile(prefix="capcheck-segments-", delete=False) as out:
+                path = out.name
+                for _, block, _ in judged:
+                    copy = made.get(block.rule_id)
+                    if copy is not None:
+                        for name, segment in self.reporters:
+                            data = segment(findings, copy)
+                            block.segments[name] = Span(out.name, out.tell(), len(data))
+                            out.write(data)
+        except OSError:
             for _, block, _ in judged:
-                copy = made.get(block.rule_id)
-                if copy is not None:
-                    for name, segment in self.reporters:
-                        data = segment(findings, copy)
-                        block.segments[name] = Span(out.name, out.tell(), len(data))
-                        out.write(data)
+                block.segments.clear()
+            if path is not None:
+                with contextlib.suppress(OSError):
+                    os.unlink(path)
 
 
 @dataclass(frozen=True)
