@@ -5,20 +5,26 @@ each rule over the records of the kinds it declares). Neither releases Python's 
 process uses one core, however many the machine has (docs/performance.md, "Where it stands").
 
 Here the work is divided by *kinds*: a rule sees only the kinds it declares (``kinds``, ``any_of``,
-``reads``: :meth:`~capcheck.core.evidence.EvidenceSet.only`), so kinds that no rule reads together
-can be loaded and judged in different processes with the same outcomes as in one. The kinds are
-grouped (two kinds one rule reads, or one file holds, are in one group), the groups are given to
-``jobs`` parts by size (the largest first, each to the part with least to do), and each part but the
-first runs in a child forked after start-up: it loads its files, judges its rules, and sends back what
-the parent needs to write the findings: the rules' compact outcomes and counts, where each record is
-(:meth:`~capcheck.core.evidence.EvidenceSet.without_records`) and the scorecard's facts about each kind
-— never the records themselves. The parent judges the first part itself, merges the parts in the order
-one process would have made them (files in walk order, rules in selection order, problems by file), and
-goes on as a check in one process does: waivers, baseline, scorecard, reports.
+``reads``, and ``columns`` it reads whole: :meth:`~capcheck.core.evidence.EvidenceSet.only`), so kinds
+whose records no rule reads together can be loaded and judged in different processes with the same
+outcomes as in one. The kinds are grouped (kinds whose records one rule reads, or one file holds, are in
+one group; a column read joins no groups, it is sent), the groups are given to ``jobs`` parts by size
+(the largest first, each to the part with least to do), and each part but the first runs in a child forked
+after start-up: it loads its files, sends the columns other parts' rules read, judges its rules, writes
+the JSON reporter's bytes for them to a temporary file, and sends back what the parent needs to write the
+findings: the rules' compact outcomes and counts, where each record is
+(:meth:`~capcheck.core.evidence.EvidenceSet.without_records`) and the scorecard's facts about each kind —
+never the records themselves. The parent judges the first part itself, merges the parts in the order one
+process would have made them (files in walk order, rules in selection order, problems by file), and goes
+on as a check in one process does: waivers, baseline, scorecard, reports. The children stay until the
+scorecard is made, to count copies in their registers if it asks (:class:`Parts`).
 
 A check is split only where that is safe and worth it: on a platform with ``fork`` (Linux), with more
-than one core, evidence of at least :data:`MIN_SPLIT_BYTES`, every file's kinds known before it is read
-(:func:`~capcheck.core.loading.peek_kinds`), and at least two groups. Otherwise it runs in one process, as before.
+than one usable core (a container's CPU quota counted), evidence of at least :data:`MIN_SPLIT_BYTES` in
+files of :data:`MIN_SPLIT_FILE_BYTES` on average (unless ``--jobs`` asks), every file's kinds known before it
+is read (:func:`~capcheck.core.loading.peek_kinds`), at least two groups, and children that can be started.
+Otherwise it runs in one process, as before. docs/performance.md ("Split over processes") has the design and
+its measurements.
 """
 
 from __future__ import annotations
