@@ -321,9 +321,14 @@ def test_a_part_that_dies_stops_the_check_with_a_message(registers: Path, tmp_pa
     )
     # Whichever of the two registers is judged in the child, a rule kills it there.
     request = CheckRequest(paths=[registers], as_of=AS_OF, jobs=2, plugins=(str(plugin),),
-                           select=("INFRA-991", "COMM-991"))  # fmt: skip
-    with pytest.raises(parallel.WorkerFailed) as raised:
-        run_check(request)
+                           select=("INFRA-991", "COMM-991", "COMM-001", "INFRA-001"), formats=("json",))  # fmt: skip
+    import tempfile
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(tempfile, "tempdir", str(tmp_path))
+        with pytest.raises(parallel.WorkerFailed) as raised:
+            run_check(request)
+    assert not list(tmp_path.glob("capcheck-segments-*"))  # the parent's own, made meanwhile, unlinked too
     assert f"killed by signal {int(signal.SIGKILL)}" in str(raised.value)
     assert "--jobs 1" in str(raised.value)
 
@@ -649,3 +654,23 @@ def test_segments_that_cannot_be_written_are_left_to_the_reporter(
     assert parts == 2
     assert not any(b.segments for b in split.findings.blocks)  # type: ignore[attr-defined]
     assert _reports(split) == _reports(whole)
+
+
+def test_a_check_run_from_a_threaded_program_is_not_split(registers: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A lock another thread holds at a fork stays held in the child: with other threads running, one process."""
+    import threading
+
+    calls: list[int] = []
+    real = parallel.run_parts
+    monkeypatch.setattr(parallel, "run_parts", lambda plan, work: calls.append(1) or real(plan, work))
+    stop = threading.Event()
+    other = threading.Thread(target=stop.wait)
+    other.start()
+    try:
+        result = run_check(CheckRequest(paths=[registers], as_of=AS_OF, jobs=2, select=("COMM-001", "INFRA-001")))
+    finally:
+        stop.set()
+        other.join()
+    assert calls == [] and result.summary.by_status["fail"] > 0
+    run_check(CheckRequest(paths=[registers], as_of=AS_OF, jobs=2, select=("COMM-001", "INFRA-001")))
+    assert calls == [1]

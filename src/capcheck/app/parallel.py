@@ -133,8 +133,10 @@ def cpu_quota(root: Path | None = None) -> float | None:
 
 def can_fork() -> bool:
     """Whether checks may be split over forked processes here: Linux only (macOS's frameworks are not
-    safe to use after ``fork``; Windows has none)."""
-    return sys.platform.startswith("linux") and hasattr(os, "fork")
+    safe to use after ``fork``; Windows has none), and only from a process running one thread (a lock
+    another thread holds at the fork stays held in the child: a program that runs checks from threads runs
+    each in its own one process)."""
+    return sys.platform.startswith("linux") and hasattr(os, "fork") and threading.active_count() == 1
 
 
 @dataclass(frozen=True)
@@ -415,6 +417,7 @@ def run_parts(parts: Sequence[Part], work: Run) -> Parts:
     raised is re-raised here (a :class:`CapcheckError` as itself, any other exception as :class:`WorkerFailed`
     with its traceback); one that died says how. Close what is returned (it is a context manager)."""
     children: list[_Child] = []
+    results: list[PartResult] = []
     try:
         for part in parts[1:]:
             try:
@@ -429,7 +432,7 @@ def run_parts(parts: Sequence[Part], work: Run) -> Parts:
         )
         result, answer = work(parts[0])
         _channel.finish()
-        results = [result]
+        results.append(result)
         for child in children:
             payload = _receive(child)
             if payload[0] != "done":
@@ -438,6 +441,9 @@ def run_parts(parts: Sequence[Part], work: Run) -> Parts:
         done = Parts(results, answer, children)
         children = []
         return done
+    except BaseException:
+        discard_segments(results)  # the parts that had finished leave no file behind
+        raise
     finally:
         for child in children:  # stopped early (an error here, Ctrl-C): no child is left running
             _stop(child)
