@@ -67,8 +67,8 @@ PROJECT_NAME = "capcheck"
 #: ``CAPCHECK_PLUGIN_API = "1.2"`` at its top level, and is refused, with its name, by a capcheck whose
 #: major differs or whose minor is lower. History: 1.0 the hooks and names before namespaces; 1.1
 #: namespaced ids, ``capcheck_kind_extensions``, ``any_of`` kinds and this version check; 1.2
-#: ``capcheck_enrichers`` and ``Enricher``; 1.3 ``reads`` kinds of a rule (the evidence a rule is given holds
-#: only the kinds it declares).
+#: ``capcheck_enrichers`` and ``Enricher``; 1.3 a rule's ``reads`` kinds and ``columns``, ``Loader.kinds_of`` and
+#: ``Reporter.segment`` (the evidence a rule is given holds only the kinds it declares).
 PLUGIN_API_VERSION = "1.3"
 
 hookspec = pluggy.HookspecMarker(PROJECT_NAME)
