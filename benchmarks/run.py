@@ -268,6 +268,16 @@ def _children_cpu() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
+def _usable_cores() -> int | None:
+    """The cores the check may use, as ``--jobs auto`` counts them on an idle machine; None for a capcheck from
+    before ``--jobs`` (run as it is)."""
+    try:
+        from capcheck.app.parallel import usable_cores
+    except ImportError:
+        return None
+    return usable_cores()
+
+
 def _tree_rss_kb(root: int) -> int:
     """The resident memory of process ``root`` and its descendants now, summed (KiB; Linux ``/proc``, else 0).
     Pages a forked child still shares with its parent count twice: a sum that can only overstate."""
@@ -296,13 +306,14 @@ def _tree_rss_kb(root: int) -> int:
 
 
 def _cli(
-    directory: Path, out: Path, select: tuple[str, ...] = (), runs: int = 2, jobs: str = "auto"
+    directory: Path, out: Path, select: tuple[str, ...] = (), runs: int = 2, jobs: str | None = "auto"
 ) -> tuple[float, float, int, float]:
     """Wall time and CPU time (user + system, the children's included) of the real command line, each the best of
     ``runs``, JSON findings written to a file; and the peak of the memory its processes hold together (MB, sampled
     every 20 ms: ``--jobs auto`` splits a large check over processes, whose memory adds up)."""
     cmd = [*_capcheck_command(), "check", str(directory), "--as-of", AS_OF, "-f", "json", "-o", str(out)]
-    cmd += ["--jobs", jobs]
+    if jobs is not None:  # None: a capcheck from before --jobs
+        cmd += ["--jobs", jobs]
     for rule_id in select:
         cmd += ["--select", rule_id]
     best = best_cpu = float("inf")
@@ -378,9 +389,17 @@ def _measure(
     fast = _phase("orjson.loads", directory)
     ids_file = out / f"failing-ids-{tag}-capcheck.json"
     cc = _phase("capcheck", directory, str(ids_file), ",".join(TYPICAL), str(out / f"findings-{tag}-inprocess.json"))
-    typical, typical_cpu, code, typical_rss = _cli(directory, out / f"findings-{tag}-typical.json", TYPICAL, runs)
-    one, one_cpu, _, one_rss = _cli(directory, out / f"findings-{tag}-typical-one.json", TYPICAL, runs, jobs="1")
-    everything, everything_cpu, _, _ = _cli(directory, out / f"findings-{tag}.json", runs=runs)
+    # What --jobs auto chooses on an idle machine (the usable cores): named, so that the load the benchmark's own
+    # earlier steps leave (polars uses every core) cannot make auto choose one process unseen.
+    cores = _usable_cores()
+    jobs = str(cores) if cores is not None else None
+    typical, typical_cpu, code, typical_rss = _cli(
+        directory, out / f"findings-{tag}-typical.json", TYPICAL, runs, jobs=jobs
+    )
+    one, one_cpu, _, one_rss = _cli(
+        directory, out / f"findings-{tag}-typical-one.json", TYPICAL, runs, jobs="1" if jobs is not None else None
+    )
+    everything, everything_cpu, _, _ = _cli(directory, out / f"findings-{tag}.json", runs=runs, jobs=jobs)
     peers = _phase("peers", directory)
     records = cc["records"]
     in_process = cc["load"] + cc["evaluate"] + cc["materialise"] + cc["write"]
@@ -420,6 +439,7 @@ def _measure(
         "check_typical_wall_s": typical,
         "check_exit": code,
         "ratio_typical_to_json_loads": typical / stdlib["seconds"],
+        "check_jobs": jobs or "auto",
         "check_typical_cpu_s": typical_cpu,
         "check_typical_tree_rss_mb": typical_rss,
         "check_typical_one_process_s": one,
@@ -469,6 +489,7 @@ def _print(row: dict[str, Any]) -> None:
         f"   peak {s['rss_after_materialise_mb']:7.0f} MB   (in the engine {s['materialise_in_engine_s']:.2f} s)"
         f"\n  capcheck write JSON      {s['write_s']:8.2f} s {s['write_cpu_s']:6.2f} cpu"
         f"   peak {s['capcheck_rss_mb']:7.0f} MB"
+        f"\n  (the command line with --jobs {s['check_jobs']}: what --jobs auto chooses on an idle machine)"
         f"\n  capcheck check, 10 typical rules (CLI) {s['check_typical_wall_s']:6.2f} s = "
         f"{s['ratio_typical_to_json_loads']:.2f} x json.loads; {s['check_typical_cpu_s']:.2f} cpu = "
         f"{s['ratio_typical_cpu_to_json_loads_cpu']:.2f} x its cpu"

@@ -360,6 +360,7 @@ def test_small_evidence_is_not_split_unless_jobs_are_asked_for(
 
     monkeypatch.setattr(parallel, "run_parts", taken)
     monkeypatch.setattr(parallel, "usable_cores", lambda: 2)
+    monkeypatch.setattr(os, "getloadavg", lambda: (0.2, 0.2, 0.2))
     request = CheckRequest(paths=[registers], as_of=AS_OF, select=("COMM-001", "INFRA-001"))
     assert run_check(request).summary.by_status["fail"] > 0  # 0.3 MB of evidence: one process
     monkeypatch.setattr(parallel, "MIN_SPLIT_BYTES", 1)
@@ -674,3 +675,15 @@ def test_a_check_run_from_a_threaded_program_is_not_split(registers: Path, monke
     assert calls == [] and result.summary.by_status["fail"] > 0
     run_check(CheckRequest(paths=[registers], as_of=AS_OF, jobs=2, select=("COMM-001", "INFRA-001")))
     assert calls == [1]
+
+
+@pytest.mark.parametrize(
+    ("cores", "load", "jobs"), [(2, 0.2, 2), (2, 1.4, 2), (2, 1.6, 1), (2, 2.5, 1), (8, 3.0, 8), (1, 0.0, 1)]
+)
+def test_auto_splits_only_while_a_core_is_free(
+    monkeypatch: pytest.MonkeyPatch, cores: int, load: float, jobs: int
+) -> None:
+    """On a machine already busy a second process only waits for a core (as make --load-average reasons)."""
+    monkeypatch.setattr(parallel, "usable_cores", lambda: cores)
+    monkeypatch.setattr(os, "getloadavg", lambda: (load, load, load))
+    assert parallel.auto_jobs() == jobs

@@ -595,7 +595,8 @@ def run_options(func: F) -> F:
                 metavar="N|auto",
                 help="Processes to load and judge the evidence in (also CAPCHECK_JOBS). Default auto: the usable "
                 "cores, for 8 MiB of evidence or more (256 KiB a file on average) whose registers the rules read "
-                "apart (docs/performance.md). The findings are the same whatever N.",
+                "apart, while the load average leaves a core free (docs/performance.md). The findings are the same "
+                "whatever N.",
             ),
         ]
     ):

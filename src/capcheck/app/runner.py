@@ -359,7 +359,7 @@ def _split(
     """Load and judge the evidence in several processes (:mod:`capcheck.app.parallel`), or None where the check
     is not split (one core or job, fork unavailable, small evidence, a file whose kinds cannot be told first,
     or registers every rule reads together): the caller then does it in this process."""
-    jobs = request.jobs if request.jobs is not None else parallel.usable_cores()
+    jobs = request.jobs if request.jobs is not None else parallel.auto_jobs()
     if jobs < 2 or not parallel.can_fork():
         return None
     loaders, content_loaders = registry.loaders, registry.content_loaders
