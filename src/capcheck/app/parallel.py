@@ -110,8 +110,8 @@ def usable_cores() -> int:
 
 #: How much of a core the other processes must leave free (the 1-minute load average below the usable cores by at
 #: least this much) for ``--jobs auto`` to split a check: on a machine already busy, a second process only waits
-#: for a core, and the split's extra work makes the check slower (measured: 4.2 s against 3.6 s in one process at
-#: a load of 2.5 on two cores).
+#: for a core, and the split's extra work makes the check slower (measured: 4.0-4.3 s against 3.5-3.7 s in one
+#: process at a load of 2.4 on two cores, high failure 3x100k).
 IDLE_CORE = 0.5
 
 
