@@ -146,9 +146,9 @@ def _split_and_whole(monkeypatch: pytest.MonkeyPatch, **request: Any) -> tuple[R
     parts: list[int] = []
     run_parts = parallel.run_parts
 
-    def counted(plan: Any, work: Any) -> Any:
+    def counted(plan: Any, work: Any, debug: bool = False) -> Any:
         parts.append(len(plan))
-        return run_parts(plan, work)
+        return run_parts(plan, work, debug)
 
     monkeypatch.setattr(parallel, "run_parts", counted)
     whole = run_check(CheckRequest(as_of=AS_OF, fail_on=Severity.LOW, jobs=1, **request))
@@ -333,7 +333,11 @@ def test_a_part_that_dies_stops_the_check_with_a_message(registers: Path, tmp_pa
     assert "--jobs 1" in str(raised.value)
 
 
-def test_a_bug_in_a_child_comes_back_with_its_traceback(registers: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.mark.parametrize("debug", [False, True])
+def test_a_bug_in_a_child_comes_back_with_its_traceback_under_debug(
+    registers: Path, monkeypatch: pytest.MonkeyPatch, debug: bool
+) -> None:
+    """As a bug in one process: named, with the hint; its traceback only with --debug."""
     parent = os.getpid()
     real = parallel.PartResult
 
@@ -344,9 +348,10 @@ def test_a_bug_in_a_child_comes_back_with_its_traceback(registers: Path, monkeyp
 
     monkeypatch.setattr(parallel, "PartResult", broken)
     with pytest.raises(parallel.WorkerFailed) as raised:
-        run_check(CheckRequest(paths=[registers], as_of=AS_OF, jobs=2, select=("COMM-001", "INFRA-001")))
+        run_check(CheckRequest(paths=[registers], as_of=AS_OF, jobs=2, select=("COMM-001", "INFRA-001"), debug=debug))
     assert "KeyError: 'a bug'" in str(raised.value)
-    assert "Traceback" in str(raised.value)
+    assert ("Traceback" in str(raised.value)) is debug
+    assert ("--debug" in str(raised.value)) is not debug
 
 
 def test_small_evidence_is_not_split_unless_jobs_are_asked_for(
@@ -355,7 +360,7 @@ def test_small_evidence_is_not_split_unless_jobs_are_asked_for(
     class Taken(Exception):
         pass
 
-    def taken(plan: Any, work: Any) -> Any:
+    def taken(plan: Any, work: Any, debug: bool = False) -> Any:
         raise Taken
 
     monkeypatch.setattr(parallel, "run_parts", taken)
@@ -663,7 +668,9 @@ def test_a_check_run_from_a_threaded_program_is_not_split(registers: Path, monke
 
     calls: list[int] = []
     real = parallel.run_parts
-    monkeypatch.setattr(parallel, "run_parts", lambda plan, work: calls.append(1) or real(plan, work))
+    monkeypatch.setattr(
+        parallel, "run_parts", lambda plan, work, debug=False: calls.append(1) or real(plan, work, debug)
+    )
     stop = threading.Event()
     other = threading.Thread(target=stop.wait)
     other.start()
@@ -687,3 +694,17 @@ def test_auto_splits_only_while_a_core_is_free(
     monkeypatch.setattr(parallel, "usable_cores", lambda: cores)
     monkeypatch.setattr(os, "getloadavg", lambda: (load, load, load))
     assert parallel.auto_jobs() == jobs
+
+
+@pytest.mark.parametrize(
+    ("sizes", "worth"),
+    [
+        ([parallel.MIN_SPLIT_BYTES], True),
+        ([parallel.MIN_SPLIT_BYTES - 1], False),
+        ([parallel.MIN_SPLIT_BYTES // 2] * 2, True),
+        ([parallel.MIN_SPLIT_BYTES, *[0] * 31], True),  # 8 MiB in 32 files: 256 KiB a file on average, the bound
+        ([parallel.MIN_SPLIT_BYTES, *[0] * 32], False),  # the same in 33 files: below it
+    ],
+)
+def test_auto_splits_from_the_bounds_on(sizes: list[int], worth: bool) -> None:
+    assert parallel.worth_splitting(sizes) is worth

@@ -320,10 +320,17 @@ class Parts:
     """The parts of a split check once judged: their results in the parts' order, and each part still able to
     answer questions about the records it holds (:meth:`ask`) until :meth:`close` (the children then end)."""
 
-    def __init__(self, results: list[PartResult], answer: Callable[[Any], Any] | None, children: list[_Child]) -> None:
+    def __init__(
+        self,
+        results: list[PartResult],
+        answer: Callable[[Any], Any] | None,
+        children: list[_Child],
+        debug: bool = False,
+    ) -> None:
         self.results = results
         self._answer = answer
         self._children = children
+        self._debug = debug
 
     def ask(self, index: int, question: Any) -> Any:
         """What part ``index`` answers to ``question`` (its ``Work``'s answerer, run where its records are)."""
@@ -336,7 +343,7 @@ class Parts:
         payload = _receive(child)
         if payload[0] == "answer":
             return payload[1]
-        raise _failure(payload)
+        raise _failure(payload, self._debug)
 
     def close(self) -> None:
         """End the children (each exits when its question pipe closes) and reap them."""
@@ -431,7 +438,7 @@ class _Elsewhere:
         return self._channel.received(source).get((kind, field), frozenset())
 
 
-def run_parts(parts: Sequence[Part], work: Run) -> Parts:
+def run_parts(parts: Sequence[Part], work: Run, debug: bool = False) -> Parts:
     """Run ``work`` on each part: the first in this process, the others in children forked now. A child that
     raised is re-raised here (a :class:`CapcheckError` as itself, any other exception as :class:`WorkerFailed`
     with its traceback); one that died says how. Close what is returned (it is a context manager)."""
@@ -455,9 +462,9 @@ def run_parts(parts: Sequence[Part], work: Run) -> Parts:
         for child in children:
             payload = _receive(child)
             if payload[0] != "done":
-                raise _failure(payload)
+                raise _failure(payload, debug)
             results.append(payload[1])
-        done = Parts(results, answer, children)
+        done = Parts(results, answer, children, debug)
         children = []
         return done
     except BaseException:
@@ -514,13 +521,26 @@ def _raised(exc: BaseException) -> tuple[Any, ...]:
     return ("failed", f"{type(exc).__name__}: {exc}", "".join(traceback.format_exception(exc)))
 
 
-def _failure(payload: tuple[Any, ...]) -> BaseException:
+def _failure(payload: tuple[Any, ...], debug: bool = False) -> BaseException:
+    """What a child's failure message raises here: Ctrl-C as Ctrl-C, capcheck's errors as themselves, a bug as
+    :class:`WorkerFailed`, its traceback shown only with ``debug`` (``--debug``), as for a bug in one process."""
     if payload[0] == "interrupted":
         return KeyboardInterrupt()
     if payload[0] == "raised":
         raised: BaseException = payload[1]
         return raised
-    return WorkerFailed([Problem(f"a process judging part of the check failed: {payload[1]}\n{payload[2]}".rstrip())])
+    if debug and payload[2]:
+        return WorkerFailed(
+            [Problem(f"a process judging part of the check failed: {payload[1]}\n{payload[2]}".rstrip())]
+        )
+    return WorkerFailed(
+        [
+            Problem(
+                f"a process judging part of the check failed: {payload[1]} "
+                "(run again with --debug for its traceback, and please report it; --jobs 1 checks in one process)"
+            )
+        ]
+    )
 
 
 _LENGTH = struct.Struct("<Q")
@@ -655,6 +675,8 @@ class Work:
     facts: Callable[[EvidenceSet], dict[str, KindFacts]]
     copies: Callable[[Sequence[Mapping[str, Any]], Fields], int]
     segments: Segments
+    #: ``--debug``: a child's bug is shown with its traceback.
+    debug: bool = False
 
 
 @dataclass
@@ -751,7 +773,7 @@ def split_check(
         return PartResult(evidence.without_records(part.files), judged, work.facts(evidence)), answer
 
     try:
-        done = run_parts(parts, run)
+        done = run_parts(parts, run, work.debug)
     except CannotSplit:
         return None
     try:

@@ -414,6 +414,7 @@ def _split(
         facts=lambda evidence: {kind: kind_facts(kind, evidence.records(kind), asked) for kind in evidence.kinds()},
         copies=lambda records, fields: count_copies(records, fields, asked.placeholders),
         segments=segments,
+        debug=request.debug,
     )
     return parallel.split_check(parts, work, walk_problems, progress)
 
