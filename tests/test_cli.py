@@ -1179,3 +1179,35 @@ def test_a_profiled_check_ends_normally_so_the_profiler_reports(mixed: Path, wor
     )  # fmt: skip
     assert "Result: FAILED" in proc.stdout, proc.stderr  # (cProfile itself exits 0 whatever the code)
     assert re.search(r"\d+ function calls \(\d+ primitive calls\) in [\d.]+ seconds", proc.stdout), proc.stdout[-500:]
+
+
+@pytest.mark.parametrize("standalone", [False, True])
+def test_the_console_script_leaves_the_collector_paused_after_the_check(
+    monkeypatch: pytest.MonkeyPatch, standalone: bool
+) -> None:
+    """As the console script (which ends with os._exit), the collector stays paused once the check is made: its
+    first pass would walk every object the check made, for nothing. Called as a library, it is resumed."""
+    import gc
+
+    from capcheck import cli
+    from capcheck.app import runner
+
+    def run_check(request: Any, registry: Any, progress: Any = None) -> Any:
+        was_enabled = gc.isenabled()  # as run_check does: paused for the run, resumed if it was running
+        gc.disable()
+        try:
+            return "result"
+        finally:
+            if was_enabled:
+                gc.enable()
+
+    monkeypatch.setattr(cli, "_STANDALONE", standalone)
+    monkeypatch.setattr(runner, "run_check", run_check)
+    was = gc.isenabled()
+    gc.enable()
+    try:
+        assert cli._run_to_the_end(None, None, None) == "result"  # type: ignore[arg-type]
+        assert gc.isenabled() is (not standalone)
+    finally:
+        if was:
+            gc.enable()

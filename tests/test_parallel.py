@@ -708,3 +708,19 @@ def test_auto_splits_only_while_a_core_is_free(
 )
 def test_auto_splits_from_the_bounds_on(sizes: list[int], worth: bool) -> None:
     assert parallel.worth_splitting(sizes) is worth
+
+
+def test_the_parts_are_kept_to_the_end_of_a_process_that_ends_without_teardown(
+    registers: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The parent's own records are in no result (only their places are): where the process ends with os._exit
+    they are kept, not freed one by one when the check returns."""
+    from capcheck.app import runner
+
+    kept: list[object] = []
+    monkeypatch.setattr(runner, "keep_to_the_end", kept.append)
+    _split_and_whole(monkeypatch, paths=[registers])
+    assert len(kept) == 2  # one process, then split
+    assert isinstance(kept[1], parallel.Split)
+    held = kept[1].parts._answer  # what answers about the parent's records holds them
+    assert held is not None

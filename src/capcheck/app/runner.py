@@ -55,6 +55,7 @@ from capcheck.core.kinds import CONFIG_OWNER
 from capcheck.core.loading import HEAD_BYTES, LoadContext, open_regular, peek_file
 from capcheck.core.models import RuleInfo, RunResult, Severity, Summary, display_path
 from capcheck.core.outcomes import Findings, RuleOutcomes
+from capcheck.core.process import keep_to_the_end
 from capcheck.core.rules import Rule, select_rules
 
 if TYPE_CHECKING:
@@ -282,6 +283,9 @@ def _run_check(request: CheckRequest, registry: Registry | None, progress: Progr
         def copies(kind: str, fields: tuple[str, ...]) -> int:
             return count_copies(held.records(kind), fields, asked.placeholders)
 
+    # The records this process loaded, split or not, are freed with the result (the findings hold them), or never
+    # where the process ends without teardown (the console script): a split check's are not in the result.
+    keep_to_the_end(parts)
     with parts:  # a split check's parts answer the scorecard's questions about their records until it is made
         outcomes = evaluation.outcomes
         waiver_report, baseline_report = settle(outcomes, evaluation.summary)

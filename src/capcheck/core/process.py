@@ -21,6 +21,10 @@ never touch process-wide state.
   then exits 130 or 143 (128 + the signal number), never a result code. Further signals are
   ignored from then on: a second Ctrl-C during the clean-up must not cut it short and leave a
   temporary file behind (the clean-up is short; SIGKILL still ends the process).
+* A process that ends without the interpreter's teardown (the console script: ``os._exit`` once its
+  output is written; :func:`ends_without_teardown`) need not free what it made one object at a time:
+  :func:`keep_to_the_end` keeps such objects (a split check's own records) referenced until then. In
+  any other process it keeps nothing.
 """
 
 from __future__ import annotations
@@ -45,7 +49,9 @@ __all__ = [
     "Interrupted",
     "checked_stderr",
     "checked_stdout",
+    "ends_without_teardown",
     "interrupts",
+    "keep_to_the_end",
     "output_error",
     "write_all",
 ]
@@ -55,6 +61,26 @@ __all__ = [
 STDOUT = "<stdout>"
 #: How standard error is named in messages.
 STDERR = "<stderr>"
+
+
+#: What :func:`keep_to_the_end` keeps (once :func:`ends_without_teardown` is called).
+_KEPT: list[object] | None = None
+
+
+def ends_without_teardown() -> None:
+    """Say that this process ends with ``os._exit`` (the console script, :func:`capcheck.cli.main`): from now on
+    :func:`keep_to_the_end` keeps what it is given, never to be freed. Freeing a check's records one object at a
+    time costs as much as a thirtieth of the check (0.08 s of 2.6 s on 300,000 records)."""
+    global _KEPT
+    if _KEPT is None:
+        _KEPT = []
+
+
+def keep_to_the_end(value: object) -> None:
+    """Keep ``value`` referenced until the process ends, if it ends without teardown (:func:`ends_without_teardown`);
+    otherwise do nothing (a library caller frees it as usual)."""
+    if _KEPT is not None:
+        _KEPT.append(value)
 
 
 def output_error(target: str, exc: OSError) -> OutputError:
