@@ -363,7 +363,7 @@ def _collect(
         bad = next(o.status for o in rows if type(o.status) is not Status or o.status._value_ not in _YIELDABLE)
         wanted = "pass, fail, skip or error (waivers and the baseline give the others)"
         raise _Malformed(_wrong("status", bad, wanted if type(bad) is Status else "a Status"), _STATUSES)
-    ids = _check_fields(rows)
+    ids, kinds, groups = _check_fields(rows)
     judged, judged_ids = rows, ids  # the listed non-passes and their record ids
     # Rows in order are for distinct records, so asking costs nothing: the block's sort would ask the same.
     if in_order(rows, block.default_kind, ids):
@@ -380,15 +380,16 @@ def _collect(
         _check_passes_apart(outcomes, batches, passes - sum(map(len, batches)), judged_ids, block.default_kind)
     if per_record is not None:
         lone = None if include_passed else passes - sum(map(len, batches))
-        _check_per_record(outcomes, rows, ids, batch_kinds, per_record, lone)
+        _check_per_record(outcomes, ids, kinds, groups, batch_kinds, per_record, lone)
     if passes:
         counts[_PASS._value_] = passes
     return counts
 
 
-def _check_fields(rows: list[Outcome]) -> list[Any]:
+def _check_fields(rows: list[Outcome]) -> tuple[list[Any], set[Any], set[Any]]:
     """Raise :class:`_Malformed` unless each listed row's fields have the types reporters rely on; return
-    the rows' record ids (the first column checked: :func:`_check_one_per_record` reads them again).
+    the rows' record ids (the first column checked: :func:`_check_one_per_record` reads them again), and the
+    sets of their kinds and groups (:func:`_check_per_record` reads them).
 
     Column by column at C speed (a set of the types in each), so a rule's thousands of rows cost no
     Python code each; only the rows listed are checked (a pass not listed is only counted, and shows
@@ -396,9 +397,12 @@ def _check_fields(rows: list[Outcome]) -> list[Any]:
     """
     ids = list(map(_RECORD_ID, rows))
     values: Any = ()
+    sets: list[set[Any]] = []  # of the kinds and the groups
     for i, (name, get, allowed, wanted) in enumerate(_FIELDS):
         try:
             values = ids if i == 0 else map(get, rows) if i < 2 else set(map(get, rows))
+            if i in (2, 3):
+                sets.append(values)
             ok = set(map(type, values)) <= allowed
         except Exception:  # an unhashable value (or a hash that raises: the rule's own code): not one allowed
             ok = False
@@ -411,7 +415,7 @@ def _check_fields(rows: list[Outcome]) -> list[Any]:
     ):
         bad = next(p for p in pairs if type(p) is not tuple or len(p) != 2 or {type(p[0]), type(p[1])} != {str})
         raise _Malformed(_wrong("related record", bad, "a (kind, record id) pair of str"), _FIELD_TYPES + len(_FIELDS))
-    return ids
+    return ids, sets[0], sets[1]
 
 
 #: What tells one listed outcome from another beside the rule: kind, record id and group (a finding's fingerprint).
@@ -508,8 +512,9 @@ def _first_passed_twice(outcomes: list[Outcome | PassedRecords], default_kind: s
 
 def _check_per_record(
     outcomes: list[Outcome | PassedRecords],
-    rows: list[Outcome],
     ids: list[Any],
+    kinds: set[Any],
+    groups: set[Any],
     batch_kinds: list[Any],
     kind: str,
     lone: int | None,
@@ -518,19 +523,15 @@ def _check_per_record(
     record of its kind: a group's, another kind's, or one naming no record (a skip for the kind as a whole). Such
     an outcome depends on more than one record, so judging the kind's records in ranges would change it.
 
-    ``rows`` are the listed rows (``ids`` their record ids), ``batch_kinds`` each ``PassedRecords``' kind;
+    ``ids``, ``kinds`` and ``groups`` are the listed rows' record ids and sets of kinds and groups (from
+    :func:`_check_fields`), ``batch_kinds`` each ``PassedRecords``' kind;
     ``lone``, when passes are not listed, how many pass outcomes (``ctx.passed``) are among ``outcomes``, None
     when they are. Asked at C speed of the rows, the passes that are only counted and the kinds; the outcomes
     are read one by one only when something is wrong, to name the first the rule yielded (the one the range
     holding it would name).
     """
     try:
-        fine = (
-            set(map(_KIND, rows)) <= {None, kind}
-            and not any(map(_GROUP, rows))
-            and None not in ids
-            and all(k == kind for k in batch_kinds)
-        )
+        fine = kinds <= {None, kind} and groups <= {None} and None not in ids and all(k == kind for k in batch_kinds)
         if fine and lone:
             passes = list(compress(outcomes, map(is_, map(_STATUS, outcomes), repeat(_PASS))))
             fine = (
