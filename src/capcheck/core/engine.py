@@ -6,6 +6,10 @@ evidence"), never a pass. Passing findings are counted always and kept only when
 (``include_passed``): on large registers they are most of the outcomes. What is kept is each
 rule's ``Outcome`` tuples (:class:`~capcheck.core.outcomes.RuleOutcomes`); findings are made from
 them only when a reporter reads them (:class:`~capcheck.core.outcomes.Findings`).
+
+A rule declared per record (``RuleMeta.per_record``) is held to it: an outcome that is not about one record of its
+first kind is one ``error``. Such a rule may be judged over ranges of its records apart (:func:`evaluate_range`)
+and the results merged (:func:`merge_blocks`) into what one evaluation of them all gives.
 """
 
 from __future__ import annotations
