@@ -266,3 +266,57 @@ def test_the_merge_refuses_settled_blocks_segments_and_other_rules() -> None:
     parts[1].block.segments["json"] = b"[]"
     with pytest.raises(ValueError, match="without segments"):
         merge_blocks(parts)
+
+
+# ---------------------------------------------------------------------------------------------
+# Any per-record rule: each record's verdict drawn at random, raising and malformed ones among them
+# ---------------------------------------------------------------------------------------------
+
+VERDICTS = ("pass", "fail", "skip", "out of scope", "raise", "message not a str", "related not pairs", "group")
+
+
+def verdicts_rule(verdicts: dict[str, str], batched: bool) -> Rule:
+    """Judges each asset as ``verdicts`` says; passes one by one or (``batched``) in one PassedRecords."""
+
+    def check(evidence: Any, ctx: RuleContext) -> Iterator[Any]:
+        passing = []
+        for asset in evidence.records("it-assets"):
+            verdict = verdicts[asset["id"]]
+            if verdict == "pass":
+                passing.append(asset) if batched else (yield ctx.passed(asset))
+            elif verdict == "fail":
+                yield ctx.failed(asset, f"{asset['id']} is not fine")
+            elif verdict == "skip":
+                yield ctx.skipped("cannot tell", record=asset)
+            elif verdict == "raise":
+                raise ValueError(f"cannot judge {asset['id']}")
+            elif verdict == "message not a str":
+                yield Outcome(Status.FAIL, "it-assets", asset["id"], 5)  # type: ignore[arg-type]  # on purpose
+            elif verdict == "related not pairs":
+                yield Outcome(Status.FAIL, "it-assets", asset["id"], "x", (("it-assets",),))  # type: ignore[arg-type]
+            elif verdict == "group":
+                yield ctx.group_failed("it-assets", asset["id"], "a group")
+        if passing:
+            yield ctx.passed_records(passing)
+
+    return make(check)
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    verdicts=st.lists(st.sampled_from(VERDICTS), min_size=1, max_size=10),
+    data=st.data(),
+    batched=st.booleans(),
+    include_passed=st.booleans(),
+)
+def test_any_per_record_rule_judged_in_ranges_merges_to_the_whole(
+    verdicts: list[str], data: Any, batched: bool, include_passed: bool
+) -> None:
+    assets = [{**ASSETS[0], "id": f"A-{i:02d}"} for i in range(len(verdicts))]
+    r = verdicts_rule({a["id"]: v for a, v in zip(assets, verdicts, strict=True)}, batched)
+    records = {"it-assets": assets}
+    cuts = data.draw(cuts_of(len(assets)), label="cuts")
+    whole = judge_whole(r, records, kinds(), AS_OF, {}, include_passed)
+    assert_same(
+        whole, merge_blocks(judge_ranges(r, records, kinds(), cuts, AS_OF, {}, include_passed)), records, kinds()
+    )
