@@ -218,8 +218,7 @@ def merge_blocks(parts: Sequence[Judged]) -> tuple[RuleOutcomes, StatusCounts]:
     (``RuleMeta.per_record``); for any other the merge is not what one evaluation gives (INFRA-003's share per
     environment: each range's groups, not the register's).
 
-    - The rows are joined in range order and the counts added (passes counted last, as one evaluation counts
-      them). The same rows, as one evaluation lists them in the findings' order; the rule's own order may differ
+    - The rows are joined in range order and the counts added. The same rows, as one evaluation lists them in the findings' order; the rule's own order may differ
       where it yields passes after failures. The block is ``ordered`` exactly when the joined rows are in the
       findings' order (:func:`~capcheck.core.outcomes.in_order`).
     - Nothing in the rule's scope in any range: the one skip "no records in the rule's scope".
@@ -271,8 +270,6 @@ def merge_blocks(parts: Sequence[Judged]) -> tuple[RuleOutcomes, StatusCounts]:
         last = block.rows[-1]
         rows.extend(block.rows)
     merged.ordered = ordered and last is not None  # no rows: not in order (in_order of nothing is false)
-    if _PASS._value_ in counts:
-        counts[_PASS._value_] = counts.pop(_PASS._value_)
     return _finish(merged, counts)
 
 
