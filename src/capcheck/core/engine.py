@@ -218,9 +218,9 @@ def merge_blocks(parts: Sequence[Judged]) -> tuple[RuleOutcomes, StatusCounts]:
     (``RuleMeta.per_record``); for any other the merge is not what one evaluation gives (INFRA-003's share per
     environment: each range's groups, not the register's).
 
-    - The rows are joined in range order and the counts added. The same rows, as one evaluation lists them in the findings' order; the rule's own order may differ
-      where it yields passes after failures. The block is ``ordered`` exactly when the joined rows are in the
-      findings' order (:func:`~capcheck.core.outcomes.in_order`).
+    - The rows are joined in range order and the counts added: the rows one evaluation gives, the same in the
+      findings' order (the rule's own order may differ where it yields its passes after its failures). The block
+      is ``ordered`` exactly when the joined rows are in the findings' order (:func:`~capcheck.core.outcomes.in_order`).
     - Nothing in the rule's scope in any range: the one skip "no records in the rule's scope".
     - An error in any range: one evaluation stops at the first problem it meets and keeps nothing else, so the
       result is the error of the lowest :attr:`Judged.stop`, of the earliest range at it, with counts {error: 1}.
