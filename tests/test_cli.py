@@ -795,6 +795,8 @@ def test_rules_list_json_and_area_filter(run_cli) -> None:
     assert {"INFRA-003", "INFRA-004"} <= {r["id"] for r in infra}
     [rule] = [r for r in everything if r["id"] == "INFRA-004"]
     assert rule["options"] == {"max_days": 14, "exempt_hosting": ["saas"]} and rule["severity"] == "critical"
+    assert rule["per_record"] is True
+    assert {r["id"]: r["per_record"] for r in infra}["INFRA-003"] is False
     assert rule["source"] == {
         "type": "builtin",
         "name": "capcheck.builtins.pack",
@@ -832,6 +834,8 @@ def test_rules_show(run_cli) -> None:
     out = result.stdout
     assert out.startswith("INFRA-003  Each environment keeps end-of-life assets below the limit\n")
     assert "severity: high" in out and "evidence kinds: it-assets" in out and "source: capcheck.builtins.pack" in out
+    assert "\nper record: no\n" in out  # an aggregate: its share per environment needs every asset
+    assert "\nper record: yes (each record judged alone)\n" in run_cli("rules", "show", "INFRA-004").stdout
     for heading in (
         "What it checks",
         "Why it matters",

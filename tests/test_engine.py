@@ -643,3 +643,72 @@ def test_passed_records_apart_from_the_failures_are_counted(assets: EvidenceSet,
     evaluation = evaluate([make_rule("INFRA-964", _passes_and_fails(passed, ["A-1", "A-2"]))], assets, as_of=AS_OF)
     assert [f.status for f in evaluation.findings] == [Status.FAIL, Status.FAIL]
     assert evaluation.summary.by_status["pass"] == len(passed)
+
+
+# --- per-record rules ---------------------------------------------------------------------------------
+
+
+def _per_record(how: str) -> Callable[[Any, RuleContext], Iterator[Any]]:
+    """Fails A-2 and passes the other assets, and yields one outcome a per-record rule may not (``how``)."""
+
+    def check(evidence: Any, ctx: RuleContext) -> Iterator[Any]:
+        assets = evidence.records("it-assets")
+        yield ctx.failed(assets[1], "no owner")
+        if how == "passed":
+            yield ctx.passed(assets[0])
+            yield ctx.passed(assets[2])
+        else:
+            yield ctx.passed_records([assets[0], assets[2]])
+        if how == "group":
+            yield ctx.group_failed("it-assets", "production", "too many without an owner")
+        elif how == "whole":
+            yield ctx.skipped("too few assets to judge")
+        elif how == "other kind":
+            yield ctx.passed({"id": "ORG"}, kind="organisation")
+        elif how == "other kind, counted":
+            yield PassedRecords("organisation", ["ORG"])
+
+    return check
+
+
+@pytest.mark.parametrize(
+    ("how", "said"),
+    [
+        ("group", "a fail for group 'production' of 'it-assets'"),
+        ("whole", "a skip naming no record ('too few assets to judge')"),
+        ("other kind", "a pass for a record of kind 'organisation'"),
+        ("other kind, counted", "passed records of kind 'organisation'"),
+    ],
+)
+@pytest.mark.parametrize("include_passed", [False, True])
+def test_a_per_record_rule_yielding_what_the_declaration_forbids_is_an_error_finding(
+    assets: EvidenceSet, how: str, said: str, include_passed: bool
+) -> None:
+    """Such an outcome depends on more than one record (or on another kind's): judged over ranges of the records it
+    would change, so the rule cannot be per_record. Passes only counted are held to it too."""
+    check = _per_record(how)
+    meta = {"reads": ["organisation"]}
+    evaluation = evaluate([make_rule("INFRA-970", check, per_record=True, **meta)], assets, as_of=AS_OF,
+                          include_passed=include_passed)  # fmt: skip
+    [error] = list(evaluation.findings)
+    assert error.status is Status.ERROR and error.evidence is not None and error.evidence.record_id is None
+    assert error.message == (
+        f"the rule yielded {said}, but it is declared per_record: a per-record rule yields one outcome per record of "
+        "'it-assets', each about that record alone (no group, no other kind, no outcome naming no record); drop "
+        "per_record=True, or judge each record on its own"
+    )
+    # The same rule not declared per record is judged as before (a listed pass of a kind it only reads is refused
+    # as it always was: _check_kinds).
+    allowed = evaluate([make_rule("INFRA-971", check, **meta)], assets, as_of=AS_OF, include_passed=include_passed)
+    assert not any("per_record" in f.message for f in allowed.findings)
+    if how in ("group", "whole"):
+        assert allowed.summary.by_status["error"] == 0 and allowed.summary.by_status["fail"] >= 1
+
+
+@pytest.mark.parametrize("how", ["passed", "passed records"])
+def test_a_per_record_rule_judging_each_record_is_judged_as_any_rule(assets: EvidenceSet, how: str) -> None:
+    evaluation = evaluate([make_rule("INFRA-972", _per_record(how), per_record=True)], assets, as_of=AS_OF,
+                          include_passed=True)  # fmt: skip
+    assert statuses(evaluation.findings) == [
+        ("INFRA-972", "pass", "A-1"), ("INFRA-972", "fail", "A-2"), ("INFRA-972", "pass", "A-3")
+    ]  # fmt: skip

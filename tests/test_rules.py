@@ -92,6 +92,48 @@ def test_bad_metadata_is_refused_at_definition(changes: dict[str, Any], cause: s
     assert cause in problem.message
 
 
+@pytest.mark.parametrize(
+    ("kinds", "cause"),
+    [
+        (
+            {"kinds": ["x", "y"]},
+            "per_record: a per-record rule judges the records of one kind ('x'); it also reads records of 'y': "
+            "declare only columns of those (columns=['kind.field']), or drop per_record",
+        ),
+        (
+            {"kinds": ["x"], "any_of": ["y", "z"], "columns": ["y.owner"]},
+            "it also reads records of 'z'",
+        ),
+        (
+            {"kinds": [], "any_of": ["y", "z"], "columns": ["y.owner"]},
+            "per_record: the rule's first kind, 'y', must be the one whose records it judges (it declares only "
+            "columns of it)",
+        ),
+        ({"kinds": ["x"], "per_record": "yes"}, "per_record: Input should be a valid boolean"),
+        ({"kinds": ["x"], "per_record": 1}, "per_record: Input should be a valid boolean"),
+    ],
+)
+def test_per_record_is_refused_for_a_rule_reading_records_of_a_second_kind(kinds: dict[str, Any], cause: str) -> None:
+    with pytest.raises(PluginError) as info:
+        make("COMM-001", **{"per_record": True, **kinds})
+    (problem,) = info.value.problems
+    assert problem.message.startswith("rule 'COMM-001': ") and cause in problem.message
+
+
+@pytest.mark.parametrize(
+    "kinds",
+    [
+        {"kinds": ["x"]},
+        {"kinds": ["x", "y"], "columns": ["y.owner"]},  # COMM-003: the other kind only as a column
+        {"kinds": ["x"], "any_of": ["y", "z"], "columns": ["y.owner", "z.owner"]},
+        {"kinds": ["x"], "reads": ["organisation"]},  # a kind read when given is given whole: allowed
+    ],
+)
+def test_per_record_is_declared_for_a_rule_judging_the_records_of_one_kind(kinds: dict[str, Any]) -> None:
+    assert make("COMM-001", per_record=True, **kinds).meta.per_record
+    assert not make("COMM-001", **kinds).meta.per_record  # the default: nothing promised
+
+
 def test_an_unknown_severity_is_refused_naming_the_field() -> None:
     with pytest.raises(PluginError) as info:
         make("COMM-001", severity="urgent")

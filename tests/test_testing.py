@@ -241,3 +241,28 @@ def test_run_rule_on_a_plugin_rule_whose_plugin_is_not_loaded_says_how_to_load_i
         'plugin that does (pytest: capcheck_plugins = ["acme.plugin"] in the pytest configuration, or '
         '--capcheck-plugin; in code: run_rule(..., registry=harness_registry(plugins=["acme.plugin"])))'
     )
+
+
+# --- per-record rules: judged split as well -------------------------------------------------------
+
+
+def test_a_rule_declared_per_record_that_is_not_fails_its_case_saying_so(tmp_path: Path, fixtures: Path) -> None:
+    """COMM-904 fails a contract whose supplier holds another: judged without C-1, C-2 passes."""
+    path = tmp_path / "COMM-904.yaml"
+    contract = "{{id: {}, title: A, supplier: {}, value: 1, start_date: 2020-01-01, status: active}}"
+    records = "".join(f"        - {contract.format(i, s)}\n" for i, s in (("C-1", "S"), ("C-2", "S"), ("C-3", "T")))
+    path.write_text(
+        "rule: COMM-904\nas_of: 2026-11-25\ncases:\n  - name: shared supplier\n    evidence:\n"
+        f"      supplier-contracts:\n{records}    expect: {{C-1: fail, C-2: fail, C-3: pass}}\n"
+    )
+    plugin = str(fixtures / "plugins" / "misdeclared_per_record_plugin.py")
+    with pytest.raises(AssertionError) as info:
+        run_case_file(path, plugins=[plugin])
+    [line] = str(info.value).splitlines()[1:]
+    assert line == (
+        f"  {path.as_posix()}:4: shared supplier: the rule is declared per_record, but its records of "
+        "supplier-contracts judged in two ranges (1-1 and 2-3), each alone, give record C-1 'pass: Each supplier "
+        "holds one contract', where judged together 'fail: S holds 2 contracts': a per-record rule's outcome for a "
+        "record depends on that record alone (docs/plugins.md, per-record rules): drop per_record=True, or judge "
+        "each record on its own"
+    )

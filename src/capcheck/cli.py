@@ -1300,7 +1300,8 @@ def rules_list(
     if fmt == "json":
         import json
 
-        click.echo(json.dumps([rule_info(r).as_dict() for r in chosen], indent=2))
+        # per_record is how a check may run the rule, not what a result says about it: listed here, not in RuleInfo.
+        click.echo(json.dumps([{**rule_info(r).as_dict(), "per_record": r.meta.per_record} for r in chosen], indent=2))
         return
     width = max([10, *(len(r.meta.id) for r in chosen)])  # a namespaced id (acme.CULT-101) is longer
     for r in sorted(chosen, key=lambda r: (registry.area_order(r.meta.area), r.meta.id)):
@@ -1402,6 +1403,7 @@ def rules_show(
         f"area: {m.area} ({area.title})    severity: {m.severity.value}    version: {m.version}",
         f"evidence kinds: {', '.join(m.required_kinds) or '-'}"
         + (f"; and any one of: {', '.join(m.any_of)}" if m.any_of else ""),
+        f"per record: {'yes (each record judged alone)' if m.per_record else 'no'}",
         f"tags: {', '.join(m.tags) or '-'}",
         f"source: {r.source.name}" + (f" ({r.source.path})" if r.source.path else ""),
         "",

@@ -20,7 +20,9 @@ each record id (or aggregate group)::
 
 A case fails when an expected finding is missing or different, and when the rule reports a
 ``fail`` or ``error`` (or skips as a whole) where nothing was expected; passes of records the
-case does not name are allowed. ``expect_skip: true`` expects a rule-wide skip.
+case does not name are allowed. ``expect_skip: true`` expects a rule-wide skip. A case of a rule declared
+``per_record`` is also judged with its records split in two (at each point), and fails when the split's outcomes
+differ from the whole's: the rule's outcome for a record depends on another record (docs/plugins.md).
 
 The harness loads the built-ins and the plugins it is given, and no installed plugin unless
 ``autoload=True``: another plugin in the environment cannot break a plugin's tests. Use it

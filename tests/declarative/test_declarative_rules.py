@@ -7,13 +7,16 @@ from datetime import date
 from pathlib import Path
 
 import pytest
-from decl_helpers import by_record, compile_fixture, load_fixture_evidence, make_context, run
+from decl_helpers import AS_OF, by_record, compile_fixture, load_fixture_evidence, make_context, run
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from capcheck.builtins.declarative import CompileContext
 from capcheck.builtins.declarative.toml_format import compile_rule_file
-from capcheck.core.engine import evaluate
+from capcheck.core.engine import evaluate, merge_blocks
 from capcheck.core.evidence import EvidenceSet, evidence_from_records
 from capcheck.core.models import Severity, Status
+from ranges import assert_same, cuts_of, judge_ranges, judge_whole
 
 PASS, FAIL, SKIP = Status.PASS, Status.FAIL, Status.SKIP
 
@@ -244,3 +247,56 @@ def test_date_windows_reaching_past_the_calendar_are_judged_not_errors(
     findings = evaluate(rules, evidence, as_of=as_of, include_passed=True).findings
     assert [f.message for f in findings if f.status is Status.ERROR] == []
     assert {f.rule_id for f in findings} >= {"INFRA-902"}
+
+
+def test_a_require_rule_is_per_record_and_an_aggregate_or_a_join_of_its_own_kind_is_not(
+    compile_context: CompileContext,
+) -> None:
+    rules = {
+        r.id: r.meta
+        for name in ("assets.toml", "contracts.toml", "aggregates.toml")
+        for r in compile_fixture(compile_context, name)
+    }
+    per_record = {rule_id for rule_id, meta in rules.items() if meta.per_record}
+    # INFRA-904 and COMM-901/903 join other kinds' columns (found_in, not_found_in): still each record alone
+    assert per_record == {f"INFRA-90{i}" for i in range(1, 7)} | {"COMM-901", "COMM-902", "COMM-903"}
+    assert rules["COMM-901"].columns == ("governance-register.owner",)
+    assert {m.per_record for i, m in rules.items() if i.startswith("INFRA-91")} == {False}  # aggregates
+    assert not rules["GOV-901"].per_record  # linked_controls found_in the register's own ids: every record's
+
+
+def _fixture_records(context: CompileContext) -> dict[str, list[dict[str, object]]]:
+    loaded = load_fixture_evidence(context)
+    return {k: [dict(r) for r in loaded.records(k)] for k in loaded.kinds()}
+
+
+@settings(max_examples=40, deadline=None)
+@given(data=st.data(), include_passed=st.booleans())
+def test_a_per_record_rule_judged_in_ranges_merges_to_the_whole(
+    compile_context: CompileContext, data: st.DataObject, include_passed: bool
+) -> None:
+    rules = [
+        r
+        for name in ("assets.toml", "contracts.toml")
+        for r in compile_fixture(compile_context, name)
+        if r.meta.per_record
+    ]
+    r = data.draw(st.sampled_from(rules), label="rule")
+    records = _fixture_records(compile_context)
+    cuts = data.draw(cuts_of(len(records[r.meta.kinds[0]])), label="cuts")
+    kinds = compile_context.kinds
+    whole = judge_whole(r, records, kinds, AS_OF, include_passed=include_passed)
+    merged = merge_blocks(judge_ranges(r, records, kinds, cuts, AS_OF, include_passed=include_passed))
+    assert_same(whole, merged, records, kinds)
+
+
+def test_a_join_of_its_own_kind_judged_in_ranges_differs(compile_context: CompileContext) -> None:
+    """GOV-901 finds G1's linked G2 among the register's ids; in a range without G2 it does not: not per record."""
+    (r,) = [r for r in compile_fixture(compile_context, "contracts.toml") if r.id == "GOV-901"]
+    records = _fixture_records(compile_context)
+    kinds = compile_context.kinds
+    whole = judge_whole(r, records, kinds, AS_OF)
+    merged = merge_blocks(judge_ranges(r, records, kinds, [1], AS_OF))
+    assert whole[1] != merged[1]
+    with pytest.raises(AssertionError):
+        assert_same(whole, merged, records, kinds)

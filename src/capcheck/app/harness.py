@@ -20,10 +20,11 @@ from capcheck.app.casefiles import (
 from capcheck.app.config import Config
 from capcheck.app.registry import Registry
 from capcheck.app.runner import load_registry
-from capcheck.core.engine import evaluate
+from capcheck.core.engine import StatusCounts, evaluate, evaluate_range, merge_blocks
 from capcheck.core.errors import EvidenceError, Problem, RuleFileError, UsageError
 from capcheck.core.evidence import EvidenceSet, evidence_from_records, load_evidence
-from capcheck.core.models import Finding, Status
+from capcheck.core.models import Finding, Outcome, Status
+from capcheck.core.outcomes import RuleOutcomes
 from capcheck.core.rules import Rule
 from capcheck.core.side_inputs import escape_token, shorten
 from capcheck.core.wording import closest, suggestion
@@ -243,10 +244,81 @@ def _run(rule: Rule, case_file: CaseFile, case: Case, registry: Registry) -> Cas
     return CaseResult(
         name=case.name,
         findings=list(evaluation.findings),
-        mismatches=compare(expect, evaluation.findings),
+        mismatches=compare(expect, evaluation.findings) + split_mismatches(rule, case, evidence, registry),
         location=location,
         expected=frozenset(e.status for e in expect.values()),
         as_of=case.as_of,
+    )
+
+
+#: A case of up to this many records of the rule's kind is split at every point; a larger one in the middle.
+SPLIT_EVERYWHERE = 16
+
+
+def split_mismatches(rule: Rule, case: Case, evidence: EvidenceSet, registry: Registry) -> list[str]:
+    """For a per-record rule (``RuleMeta.per_record``): the case's records of its first kind judged in two
+    ranges, each alone (the other kinds whole), and merged (:func:`~capcheck.core.engine.merge_blocks`), against
+    them judged at once; the first difference, said as a mismatch, so that a plugin author whose rule is
+    declared per record but is not (its outcome for a record depends on another record) is told. Every split
+    point of a case of up to :data:`SPLIT_EVERYWHERE` records, else the middle one. Both sides are judged from
+    copies of the records (so loaded files' locations do not differ), passes listed."""
+    meta = rule.meta
+    kind = meta.kinds[0]
+    if not meta.per_record or not evidence.has(kind) or evidence.count(kind) < 2:
+        return []
+    records = {k: [dict(r) for r in evidence.records(k)] for k in evidence.kinds()}
+    own = records[kind]
+    options = {meta.id: dict(case.options)}
+
+    def judged(*ranges: list[dict[str, Any]]) -> tuple[RuleOutcomes, StatusCounts]:
+        parts = [
+            evaluate_range(
+                rule,
+                evidence_from_records({**records, kind: part}, kinds=registry.kinds, name="<split>"),
+                as_of=case.as_of,
+                options=options,
+                severities={},
+                include_passed=True,
+            )
+            for part in ranges
+        ]
+        return merge_blocks(parts)
+
+    try:
+        whole = judged(own)
+        cuts = range(1, len(own)) if len(own) <= SPLIT_EVERYWHERE else (len(own) // 2,)
+        for cut in cuts:
+            split = judged(own[:cut], own[cut:])
+            if split[1] != whole[1] or sorted(map(_shown_row, split[0].rows)) != sorted(map(_shown_row, whole[0].rows)):
+                return [_split_difference(kind, whole[0], split[0], cut, len(own))]
+    except EvidenceError:  # records a loader gave that do not validate as written (none known): not the rule's
+        return []
+    return []
+
+
+def _shown_row(o: Outcome) -> tuple[str, ...]:
+    return (o.kind or "", o.record_id or "", o.group or "", o.status.value, o.message)
+
+
+def _split_difference(kind: str, whole: RuleOutcomes, split: RuleOutcomes, cut: int, n: int) -> str:
+    """The first outcome (by record, in the kind's order of the rows) that differs between the two, as a mismatch."""
+
+    def outcomes(block: RuleOutcomes) -> dict[tuple[str, str, str], str]:
+        out: dict[tuple[str, str, str], str] = {}
+        for o in block.rows:
+            key = (o.kind or block.default_kind, o.record_id or "", o.group or "")
+            out[key] = f"{o.status.value}: {o.message or block.title}"
+        return out
+
+    at_once, apart = outcomes(whole), outcomes(split)
+    differ = [key for key in {**at_once, **apart} if at_once.get(key) != apart.get(key)]
+    key = differ[0] if differ else next(iter(at_once))
+    what = f"record {key[1]}" if key[1] else f"group {key[2]}" if key[2] else f"{key[0]} as a whole"
+    return (
+        f"the rule is declared per_record, but its records of {kind} judged in two ranges (1-{cut} and "
+        f"{cut + 1}-{n}), each alone, give {what} {apart.get(key, 'no outcome')!r}, where judged together "
+        f"{at_once.get(key, 'no outcome')!r}: a per-record rule's outcome for a record depends on that record alone "
+        "(docs/plugins.md, per-record rules): drop per_record=True, or judge each record on its own"
     )
 
 

@@ -6,6 +6,10 @@ evidence"), never a pass. Passing findings are counted always and kept only when
 (``include_passed``): on large registers they are most of the outcomes. What is kept is each
 rule's ``Outcome`` tuples (:class:`~capcheck.core.outcomes.RuleOutcomes`); findings are made from
 them only when a reporter reads them (:class:`~capcheck.core.outcomes.Findings`).
+
+A rule declared per record (``RuleMeta.per_record``) is held to it: an outcome that is not about one record of its
+first kind is one ``error``. Such a rule may be judged over ranges of its records apart (:func:`evaluate_range`)
+and the results merged (:func:`merge_blocks`) into what one evaluation of them all gives.
 """
 
 from __future__ import annotations
@@ -16,7 +20,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from itertools import chain, compress, repeat
 from operator import is_, itemgetter
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any, NamedTuple, cast
 
 from capcheck.core.evidence import EvidenceSet, UndeclaredKind
 from capcheck.core.models import Outcome, PassedRecords, Severity, Status, Summary
@@ -26,12 +30,24 @@ from capcheck.core.rules import Rule, RuleContext
 if TYPE_CHECKING:
     from capcheck.app.progress import Progress
 
-__all__ = ["Evaluation", "StatusCounts", "add_rule", "evaluate", "evaluate_rule"]
+__all__ = [
+    "JUDGED",
+    "UNJUDGED",
+    "Evaluation",
+    "Judged",
+    "StatusCounts",
+    "add_rule",
+    "evaluate",
+    "evaluate_range",
+    "evaluate_rule",
+    "merge_blocks",
+]
 
 _PASS = Status.PASS
 _STATUS = itemgetter(0)
 _RECORD_ID = itemgetter(2)
 _RELATED = itemgetter(4)
+_GROUP = itemgetter(5)
 _JUDGED = (Status.PASS, Status.FAIL)
 
 
@@ -102,7 +118,62 @@ def evaluate_rule(
     """Evaluate one rule: its block of listed outcomes and its counts by status (what :func:`add_rule` records).
 
     A rule is judged on its own, so rules may be evaluated apart (in other processes: :mod:`capcheck.app.parallel`)
-    and their blocks added to one :class:`Evaluation` in the rules' order, with the same result.
+    and their blocks added to one :class:`Evaluation` in the rules' order, with the same result. A rule whose
+    outcomes nothing was in the scope of gives one ``skip``: "no records in the rule's scope".
+    """
+    judged = evaluate_range(
+        r, evidence, as_of=as_of, options=options, severities=severities, include_passed=include_passed, debug=debug
+    )
+    return _finish(judged.block, judged.counts)
+
+
+#: :attr:`Judged.stop` of a rule's own outcomes, kept.
+JUDGED = 0
+#: :attr:`Judged.stop` of a rule not called for want of a kind it needs (its skips name what is missing): the
+#: same over any range of its records, since the kinds given do not depend on the range.
+UNJUDGED = 1
+# Why the engine replaced a rule's outcomes by one error (the other stops), in the order one evaluation meets
+# them: it stops at the first, so merging ranges keeps the lowest stop, of the earliest range at that stop.
+_RAISED = 10  # the rule raised (or read a kind it does not declare) as it ran
+_YIELDED = 11  # it yielded something not an outcome
+_LOOP = 12  # an outcome _collect cannot count (a status not a Status, a PassedRecords' ids not a list)
+_STATUSES = 13  # a status a rule may not yield
+_FIELD_TYPES = 14  # a listed row's field of the wrong type (this + the field's position in _FIELDS, then related)
+_ONE = 20  # two listed outcomes for one record (or group)
+_APART = 21  # a record both passed and listed otherwise
+_PER_RECORD = 22  # an outcome a per-record rule may not yield (a group's, another kind's, naming no record)
+_KINDS = 23  # a pass or fail of a kind the rule does not declare
+
+
+class Judged(NamedTuple):
+    """One rule judged over some records (:func:`evaluate_range`), not finalised: what :func:`merge_blocks` joins.
+
+    ``counts`` is empty when nothing was in the rule's scope (:func:`evaluate_rule` then adds the skip saying
+    so). ``stop`` is :data:`JUDGED` for the rule's own outcomes, :data:`UNJUDGED` when a kind it needs was not
+    given, and higher when the engine replaced its outcomes by one ``error`` (a raising rule, a malformed
+    outcome): which check stopped it, in the order one evaluation meets them.
+    """
+
+    block: RuleOutcomes
+    counts: StatusCounts
+    stop: int = JUDGED
+
+
+def evaluate_range(
+    r: Rule,
+    evidence: EvidenceSet,
+    *,
+    as_of: date,
+    options: Mapping[str, Mapping[str, Any]],
+    severities: Mapping[str, Severity],
+    include_passed: bool = False,
+    debug: bool = False,
+) -> Judged:
+    """:func:`evaluate_rule` without its last step: nothing in the rule's scope is an empty ``counts``, no skip.
+
+    For a per-record rule (``RuleMeta.per_record``) judged over ranges of its records, each range's evidence
+    holding one range of its first kind's records (and its columns and ``reads`` kinds whole): the ranges'
+    results, in range order, give :func:`merge_blocks` what :func:`evaluate_rule` gives over all the records.
     """
     meta = r.meta
     merged = {**meta.options, **options.get(meta.id, {})}
@@ -117,16 +188,102 @@ def evaluate_rule(
         remediation=meta.remediation,
         default_kind=meta.kinds[0],
     )
+    outcomes, stop = _outcomes(r, evidence, ctx, debug)
     try:
-        counts = _collect(_outcomes(r, evidence, ctx, debug), block, include_passed)
+        per_record = meta.kinds[0] if meta.per_record and stop == JUDGED else None  # the engine's own rows are not
+        counts = _collect(outcomes, block, include_passed, per_record)
         _check_kinds(block.rows, meta.kinds)
     except _Malformed as exc:  # the rule's outcomes cannot be reported as they are: one error says why
         block.rows[:] = [Outcome(Status.ERROR, meta.kinds[0], None, str(exc))]
+        block.ordered = True  # one row: in order, however the rows it replaced were
         counts = {Status.ERROR.value: 1}
+        stop = exc.stop
+    return Judged(block, counts, stop)
+
+
+def _finish(block: RuleOutcomes, counts: StatusCounts) -> tuple[RuleOutcomes, StatusCounts]:
+    """The block and counts as :func:`evaluate_rule` gives them: a rule with nothing in its scope skipped."""
     if not sum(counts.values()):  # nothing was in the rule's scope
-        block.rows.append(Outcome(Status.SKIP, meta.kinds[0], None, "no records in the rule's scope"))
+        block.rows.append(Outcome(Status.SKIP, block.default_kind, None, "no records in the rule's scope"))
         counts = {Status.SKIP.value: 1}
     return block, counts
+
+
+_UNSETTLED = frozenset({Status.WAIVED, Status.BASELINED})
+
+
+def merge_blocks(parts: Sequence[Judged]) -> tuple[RuleOutcomes, StatusCounts]:
+    """One rule's results over consecutive ranges of its records (:func:`evaluate_range`, in range order) as
+    :func:`evaluate_rule` gives them over all the records at once. Only a per-record rule's results merge so
+    (``RuleMeta.per_record``); for any other the merge is not what one evaluation gives (INFRA-003's share per
+    environment: each range's groups, not the register's).
+
+    - The rows are joined in range order and the counts added: the rows one evaluation gives, the same in the
+      findings' order (the rule's own order may differ where it yields its passes after its failures). The block
+      is ``ordered`` exactly when the joined rows are in the findings' order (:func:`~capcheck.core.outcomes.in_order`).
+    - Nothing in the rule's scope in any range: the one skip "no records in the rule's scope".
+    - An error in any range: one evaluation stops at the first problem it meets and keeps nothing else, so the
+      result is the error of the lowest :attr:`Judged.stop`, of the earliest range at it, with counts {error: 1}.
+    - A kind it needs not given (:data:`UNJUDGED`, so in every range): the first range's skips.
+
+    The blocks must be as the engine made them: unsettled (no waivers, no ``waived`` or ``baselined`` rows), no
+    reporter segments, all of one rule; else :class:`ValueError`. The result may be one of the given blocks.
+    """
+    if not parts:
+        raise ValueError("merge_blocks: no blocks to merge")
+    first = parts[0].block
+    constants = _constants(first)
+    for part in parts:
+        block = part.block
+        if _constants(block) != constants:
+            raise ValueError(f"merge_blocks: blocks of different rules ({first.rule_id}, {block.rule_id})")
+        if block.waivers or block.segments or not _UNSETTLED.isdisjoint(map(_STATUS, block.rows)):
+            raise ValueError(f"merge_blocks: {block.rule_id}'s blocks must be unsettled, without segments")
+    unjudged = [part.stop == UNJUDGED for part in parts]
+    if any(unjudged):
+        if not all(unjudged):
+            raise ValueError(f"merge_blocks: {first.rule_id} was given its kinds in some ranges only")
+        return first, dict(parts[0].counts)
+    stopped = [(part.stop, i) for i, part in enumerate(parts) if part.stop != JUDGED]
+    if stopped:
+        part = parts[min(stopped)[1]]
+        return part.block, dict(part.counts)
+    merged = RuleOutcomes(*constants)
+    rows = merged.rows
+    counts: StatusCounts = {}
+    ordered, last = True, None  # the findings' order holds across the joins (last: the previous rows' last)
+    for part in parts:
+        for status, n in part.counts.items():
+            counts[status] = counts.get(status, 0) + n
+        block = part.block
+        if not block.rows:
+            continue
+        head = block.rows[0]
+        if ordered:  # both blocks in order: their rows are of one kind each, with str ids
+            ordered = block.ordered and (
+                last is None
+                or (
+                    (last.kind or first.default_kind) == (head.kind or first.default_kind)
+                    and cast(str, last.record_id) < cast(str, head.record_id)
+                )
+            )
+        last = block.rows[-1]
+        rows.extend(block.rows)
+    merged.ordered = ordered and last is not None  # no rows: not in order (in_order of nothing is false)
+    return _finish(merged, counts)
+
+
+def _constants(block: RuleOutcomes) -> tuple[str, str, Severity, str, str, str, str]:
+    """A block's fields every block of its rule shares, in :class:`RuleOutcomes`' order."""
+    return (
+        block.rule_id,
+        block.rule_version,
+        block.severity,
+        block.area,
+        block.title,
+        block.remediation,
+        block.default_kind,
+    )
 
 
 def add_rule(result: Evaluation, block: RuleOutcomes, counts: StatusCounts) -> None:
@@ -138,7 +295,12 @@ def add_rule(result: Evaluation, block: RuleOutcomes, counts: StatusCounts) -> N
 
 
 class _Malformed(Exception):
-    """A rule yielded an outcome whose values cannot be reported (the message says which and why)."""
+    """A rule yielded an outcome whose values cannot be reported (the message says which and why); ``stop``
+    says which check found it (:class:`Judged`)."""
+
+    def __init__(self, message: str, stop: int) -> None:
+        super().__init__(message)
+        self.stop = stop
 
 
 #: The statuses a rule may yield; ``waived`` and ``baselined`` are given by waivers and the baseline only.
@@ -156,24 +318,30 @@ _FIELDS = (
 )
 
 
-def _collect(outcomes: list[Outcome | PassedRecords], block: RuleOutcomes, include_passed: bool) -> dict[str, int]:
+def _collect(
+    outcomes: list[Outcome | PassedRecords], block: RuleOutcomes, include_passed: bool, per_record: str | None = None
+) -> dict[str, int]:
     """Keep in ``block`` the rows to list (every non-pass; passes only with ``include_passed``) and count every
     status; mark the block ordered when its rows are in the findings' order as they are (:func:`in_order`).
 
     Counts are keyed by the status's string: an Enum's ``__hash__`` is Python code, a str's is not.
     Raises :class:`_Malformed` when an outcome's status is not one a rule yields, a listed row holds
     a value of the wrong type (:func:`_check_fields`), two listed non-passes are for one record
-    (:func:`_check_one_per_record`), or a record is both passed and listed otherwise (:func:`_check_passes_apart`).
+    (:func:`_check_one_per_record`), a record is both passed and listed otherwise (:func:`_check_passes_apart`),
+    or, for a per-record rule (``per_record``: its kind), an outcome is not about one record of that kind
+    (:func:`_check_per_record`), passes that are only counted included.
     """
     rows = block.rows
     counts: dict[str, int] = {}
     passes = 0
     batches: list[list[str]] = []  # the record ids of each PassedRecords: few per rule
+    batch_kinds: list[Any] = []  # and the kind of each
     for outcome in outcomes:
         if type(outcome) is PassedRecords:
             if type(outcome.record_ids) is not list:  # made by hand (ctx.passed_records makes a list)
-                raise _Malformed(_wrong("record ids", outcome.record_ids, "a list of str", "passed records"))
+                raise _Malformed(_wrong("record ids", outcome.record_ids, "a list of str", "passed records"), _LOOP)
             batches.append(outcome.record_ids)
+            batch_kinds.append(outcome.kind)
             passes += len(outcome.record_ids)
             if include_passed:
                 rows.extend(Outcome(_PASS, outcome.kind, record_id) for record_id in outcome.record_ids)
@@ -190,13 +358,13 @@ def _collect(outcomes: list[Outcome | PassedRecords], block: RuleOutcomes, inclu
                 key = status._value_
                 counts[key] = counts.get(key, 0) + 1
             except Exception:  # not a Status at all (no `_value_`, or an unhashable one)
-                raise _Malformed(_wrong("status", status, "a Status")) from None
+                raise _Malformed(_wrong("status", status, "a Status"), _LOOP) from None
         rows.append(outcome)
     if not counts.keys() <= _YIELDABLE:  # checked once per rule, not per outcome
         bad = next(o.status for o in rows if type(o.status) is not Status or o.status._value_ not in _YIELDABLE)
         wanted = "pass, fail, skip or error (waivers and the baseline give the others)"
-        raise _Malformed(_wrong("status", bad, wanted if type(bad) is Status else "a Status"))
-    ids = _check_fields(rows)
+        raise _Malformed(_wrong("status", bad, wanted if type(bad) is Status else "a Status"), _STATUSES)
+    ids, kinds, groups = _check_fields(rows)
     judged, judged_ids = rows, ids  # the listed non-passes and their record ids
     # Rows in order are for distinct records, so asking costs nothing: the block's sort would ask the same.
     if in_order(rows, block.default_kind, ids):
@@ -211,14 +379,18 @@ def _collect(outcomes: list[Outcome | PassedRecords], block: RuleOutcomes, inclu
         _check_one_per_record(rows, ids, block.default_kind)
     if passes and judged:
         _check_passes_apart(outcomes, batches, passes - sum(map(len, batches)), judged_ids, block.default_kind)
+    if per_record is not None:
+        lone = None if include_passed else passes - sum(map(len, batches))
+        _check_per_record(outcomes, ids, kinds, groups, batch_kinds, per_record, lone)
     if passes:
         counts[_PASS._value_] = passes
     return counts
 
 
-def _check_fields(rows: list[Outcome]) -> list[Any]:
+def _check_fields(rows: list[Outcome]) -> tuple[list[Any], set[Any], set[Any]]:
     """Raise :class:`_Malformed` unless each listed row's fields have the types reporters rely on; return
-    the rows' record ids (the first column checked: :func:`_check_one_per_record` reads them again).
+    the rows' record ids (the first column checked: :func:`_check_one_per_record` reads them again), and the
+    sets of their kinds and groups (:func:`_check_per_record` reads them).
 
     Column by column at C speed (a set of the types in each), so a rule's thousands of rows cost no
     Python code each; only the rows listed are checked (a pass not listed is only counted, and shows
@@ -226,22 +398,25 @@ def _check_fields(rows: list[Outcome]) -> list[Any]:
     """
     ids = list(map(_RECORD_ID, rows))
     values: Any = ()
+    sets: list[set[Any]] = []  # of the kinds and the groups
     for i, (name, get, allowed, wanted) in enumerate(_FIELDS):
         try:
             values = ids if i == 0 else map(get, rows) if i < 2 else set(map(get, rows))
+            if i in (2, 3):
+                sets.append(values)
             ok = set(map(type, values)) <= allowed
         except Exception:  # an unhashable value (or a hash that raises: the rule's own code): not one allowed
             ok = False
         if not ok:
             bad = next(v for v in map(get, rows) if type(v) not in allowed or not _hashable(v))
-            raise _Malformed(_wrong(name, bad, wanted))
+            raise _Malformed(_wrong(name, bad, wanted), _FIELD_TYPES + i)
     pairs = list(chain.from_iterable(values))  # the set of the rows' distinct related tuples
     if pairs and not (
         set(map(type, pairs)) <= _TUPLE and set(map(len, pairs)) == {2} and set(map(type, chain(*pairs))) <= _STR
     ):
         bad = next(p for p in pairs if type(p) is not tuple or len(p) != 2 or {type(p[0]), type(p[1])} != {str})
-        raise _Malformed(_wrong("related record", bad, "a (kind, record id) pair of str"))
-    return ids
+        raise _Malformed(_wrong("related record", bad, "a (kind, record id) pair of str"), _FIELD_TYPES + len(_FIELDS))
+    return ids, sets[0], sets[1]
 
 
 #: What tells one listed outcome from another beside the rule: kind, record id and group (a finding's fingerprint).
@@ -273,7 +448,8 @@ def _check_one_per_record(rows: list[Outcome], ids: list[Any], default_kind: str
             raise _Malformed(
                 f"the rule yielded two outcomes for {what} ({first.status._value_}: {first.message!r:.60}, then "
                 f"{o.status._value_}: {o.message!r:.60}); a rule gives one outcome per record (and group), its "
-                "problems in one message"
+                "problems in one message",
+                _ONE,
             )
 
 
@@ -330,8 +506,69 @@ def _first_passed_twice(outcomes: list[Outcome | PassedRecords], default_kind: s
                 raise _Malformed(
                     f"the rule yielded two outcomes for {_what(key)} ({first.status._value_}: "
                     f"{first.message!r:.60}, then {o.status._value_}: {o.message!r:.60}); a rule gives one outcome "
-                    "per record (and group), passed or not"
+                    "per record (and group), passed or not",
+                    _APART,
                 )
+
+
+def _check_per_record(
+    outcomes: list[Outcome | PassedRecords],
+    ids: list[Any],
+    kinds: set[Any],
+    groups: set[Any],
+    batch_kinds: list[Any],
+    kind: str,
+    lone: int | None,
+) -> None:
+    """Raise :class:`_Malformed` when a per-record rule (of ``kind``) yielded an outcome that is not about one
+    record of its kind: a group's, another kind's, or one naming no record (a skip for the kind as a whole). Such
+    an outcome depends on more than one record, so judging the kind's records in ranges would change it.
+
+    ``ids``, ``kinds`` and ``groups`` are the listed rows' record ids and sets of kinds and groups (from
+    :func:`_check_fields`), ``batch_kinds`` each ``PassedRecords``' kind;
+    ``lone``, when passes are not listed, how many pass outcomes (``ctx.passed``) are among ``outcomes``, None
+    when they are. Asked at C speed of the rows, the passes that are only counted and the kinds; the outcomes
+    are read one by one only when something is wrong, to name the first the rule yielded (the one the range
+    holding it would name).
+    """
+    try:
+        fine = kinds <= {None, kind} and groups <= {None} and None not in ids and all(k == kind for k in batch_kinds)
+        if fine and lone:
+            passes = list(compress(outcomes, map(is_, map(_STATUS, outcomes), repeat(_PASS))))
+            fine = (
+                set(map(_KIND, passes)) <= {None, kind}
+                and not any(map(_GROUP, passes))
+                and None not in map(_RECORD_ID, passes)
+            )
+    except Exception:  # a value whose hash or comparison raises (the rule's own code): looked at one by one
+        fine = False
+    if fine:
+        return
+    for o in outcomes:
+        why = _not_per_record(o, kind)
+        if why is not None:
+            raise _Malformed(
+                f"the rule yielded {why}, but it is declared per_record: a per-record rule yields one outcome per "
+                f"record of {kind!r}, each about that record alone (no group, no other kind, no outcome naming no "
+                "record); drop per_record=True, or judge each record on its own",
+                _PER_RECORD,
+            )
+
+
+def _not_per_record(outcome: Outcome | PassedRecords, kind: str) -> str | None:
+    """What, in ``outcome``, a per-record rule of ``kind`` may not yield (as the error names it), or None."""
+    if type(outcome) is PassedRecords:
+        return None if outcome.kind == kind else f"passed records of kind {_shown(repr, outcome.kind):.80}"
+    o = cast(Outcome, outcome)
+    status, found, record_id, group = o.status, o.kind, o.record_id, o.group
+    shown = _shown(str, getattr(status, "_value_", status))
+    if group is not None:
+        return f"a {shown} for group {_shown(repr, group):.80} of {_shown(repr, found or kind):.80}"
+    if found is not None and found != kind:
+        return f"a {shown} for a record of kind {_shown(repr, found):.80}"
+    if record_id is None:
+        return f"a {shown} naming no record ({_shown(repr, o.message):.60})"
+    return None
 
 
 def _what(key: tuple[str, Any, Any]) -> str:
@@ -354,7 +591,8 @@ def _check_kinds(rows: list[Outcome], declared: Sequence[str]) -> None:
         kind = min(judged, key=str)  # the same one named at every run
         raise _Malformed(
             f"the rule yielded an outcome for kind {_shown(repr, kind):.80}, which it does not declare "
-            f"(kinds: {', '.join(declared)}): name every kind a rule reads in kinds= or any_of="
+            f"(kinds: {', '.join(declared)}): name every kind a rule reads in kinds= or any_of=",
+            _KINDS,
         )
 
 
@@ -372,15 +610,20 @@ def _wrong(name: str, value: object, wanted: str, what: str = "an outcome") -> s
     return f"the rule yielded {what} whose {name} is {shown}, not {wanted}"
 
 
-def _outcomes(r: Rule, evidence: EvidenceSet, ctx: RuleContext, debug: bool) -> list[Outcome | PassedRecords]:
-    """Run one rule, isolated: absent evidence is a skip, an exception an error, nothing a skip."""
+def _outcomes(
+    r: Rule, evidence: EvidenceSet, ctx: RuleContext, debug: bool
+) -> tuple[list[Outcome | PassedRecords], int]:
+    """Run one rule, isolated: absent evidence is a skip, an exception an error (nothing is the caller's to skip).
+    Also returns whose outcomes they are: the rule's (:data:`JUDGED`), else why the engine made them."""
     meta = r.meta
     missing = [k for k in meta.required_kinds if not evidence.has(k)]
     if missing:
-        return [Outcome(Status.SKIP, k, None, f"insufficient evidence: no {k!r} evidence was given") for k in missing]
+        skips = [Outcome(Status.SKIP, k, None, f"insufficient evidence: no {k!r} evidence was given") for k in missing]
+        return skips, UNJUDGED  # type: ignore[return-value]  # a list of Outcome is one of Outcome | PassedRecords
     if meta.any_of and not any(evidence.has(k) for k in meta.any_of):
         wanted = " or ".join(repr(k) for k in meta.any_of)
-        return [Outcome(Status.SKIP, meta.any_of[0], None, f"insufficient evidence: no {wanted} evidence was given")]
+        why = f"insufficient evidence: no {wanted} evidence was given"
+        return [Outcome(Status.SKIP, meta.any_of[0], None, why)], UNJUDGED
     try:
         outcomes = list(r.check(evidence, ctx))
     except UndeclaredKind as exc:  # the same outcome whichever kinds the process running the rule holds
@@ -395,22 +638,22 @@ def _outcomes(r: Rule, evidence: EvidenceSet, ctx: RuleContext, debug: bool) -> 
                 f"the rule read {exc.kind!r} evidence, which it does not declare (it declares {declared}): "
                 "add the kind to its kinds, or to its reads if the rule can run without it"
             )
-        return [Outcome(Status.ERROR, meta.kinds[0], None, message)]
+        return [Outcome(Status.ERROR, meta.kinds[0], None, message)], _RAISED
     # A rule's own failure must not stop the other rules; nor may its sys.exit() end the run (exit 0, no
     # output: a green build). KeyboardInterrupt is the user's, and still stops the run.
     except (Exception, SystemExit) as exc:
         message = f"the rule raised {type(exc).__name__}: {_shown(str, exc)}"
         if debug:
             message += "\n" + "".join(traceback.format_exception(exc))
-        return [Outcome(Status.ERROR, meta.kinds[0], None, message)]
+        return [Outcome(Status.ERROR, meta.kinds[0], None, message)], _RAISED
     for outcome in outcomes:
         if type(outcome) is not Outcome and type(outcome) is not PassedRecords:
             message = (
                 f"the rule yielded {type(outcome).__name__} {_shown(repr, outcome):.60}, not an outcome "
                 "(make outcomes with ctx.passed, ctx.failed, ctx.skipped ...)"
             )
-            return [Outcome(Status.ERROR, meta.kinds[0], None, message)]
-    return outcomes
+            return [Outcome(Status.ERROR, meta.kinds[0], None, message)], _YIELDED
+    return outcomes, JUDGED
 
 
 def _shown(render: Callable[[object], str], value: object) -> str:

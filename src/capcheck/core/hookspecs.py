@@ -68,8 +68,9 @@ PROJECT_NAME = "capcheck"
 #: major differs or whose minor is lower. History: 1.0 the hooks and names before namespaces; 1.1
 #: namespaced ids, ``capcheck_kind_extensions``, ``any_of`` kinds and this version check; 1.2
 #: ``capcheck_enrichers`` and ``Enricher``; 1.3 a rule's ``reads`` kinds and ``columns``, ``Loader.kinds_of`` and
-#: ``Reporter.segment`` (the evidence a rule is given holds only the kinds it declares).
-PLUGIN_API_VERSION = "1.3"
+#: ``Reporter.segment`` (the evidence a rule is given holds only the kinds it declares); 1.4 a rule's ``per_record``
+#: declaration (``@rule(per_record=True)``, ``RuleMeta.per_record``).
+PLUGIN_API_VERSION = "1.4"
 
 hookspec = pluggy.HookspecMarker(PROJECT_NAME)
 #: Mark a plugin function as an implementation of the hook of the same name.

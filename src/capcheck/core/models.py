@@ -165,6 +165,15 @@ class RuleMeta(BaseModel):
         ),
     )
     options: dict[str, Any] = Field(default_factory=dict, description="Options and their defaults.")
+    per_record: bool = Field(
+        default=False,
+        strict=True,  # a flag that changes how a check may be divided: True or False, never "yes" or 1
+        description=(
+            "Whether the rule judges each record of its first kind alone (docs/plugins.md, 'Per-record rules'): "
+            "its outcomes over the kind's records are the union of its outcomes over any division of them into "
+            "consecutive ranges, each judged alone, so a check may divide the register between processes."
+        ),
+    )
 
     @field_validator("options")
     @classmethod
@@ -243,6 +252,26 @@ class RuleMeta(BaseModel):
             outside = [k for k in self.any_of if k not in self.kinds]
             if outside:
                 raise ValueError(f"any_of names kinds the rule does not read: {', '.join(outside)}")
+        return self
+
+    @model_validator(mode="after")
+    def _per_record_one_kind(self) -> RuleMeta:
+        """A per-record rule reads the records of one kind, its first: any other of ``kinds`` (``any_of``
+        included) it reads only as columns. (``reads`` kinds are given whole, and may be read as they are.)"""
+        if self.per_record:
+            column_kinds = {kind for kind, _ in self.column_pairs}
+            if self.kinds[0] in column_kinds:
+                raise ValueError(
+                    f"per_record: the rule's first kind, {self.kinds[0]!r}, must be the one whose records it judges "
+                    "(it declares only columns of it)"
+                )
+            others = [k for k in self.kinds[1:] if k not in column_kinds]
+            if others:
+                raise ValueError(
+                    f"per_record: a per-record rule judges the records of one kind ({self.kinds[0]!r}); it also reads "
+                    f"records of {', '.join(map(repr, others))}: declare only columns of those (columns=['kind.field'])"
+                    ", or drop per_record"
+                )
         return self
 
     @property

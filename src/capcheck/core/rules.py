@@ -158,6 +158,7 @@ def rule(
     criteria: Sequence[str] = (),
     version: str = "1.0.0",
     options: Mapping[str, Any] | None = None,
+    per_record: bool = False,
 ) -> Callable[[CheckFunction], Rule]:
     """Make a Python rule from a check function; the metadata is validated here, at import.
 
@@ -179,6 +180,11 @@ def rule(
     ``columns`` (``["governance-register.owner"]``) names fields of declared kinds the rule reads only
     whole, with ``evidence.values(kind, field)``, never their records: such a kind may then be loaded in
     another process than the rule's own records (a join on a column).
+    ``per_record=True`` says the rule judges each record of its first kind alone (its outcome for a record
+    depends on that record, its options, the as-of date, its ``columns`` and its ``reads`` kinds, nothing else),
+    so a check may divide the kind's records between processes; it reads the records of no other kind
+    (each other kind of ``kinds`` only as ``columns``), and yields only outcomes about records of its first
+    kind: no group, no outcome naming no record, no state across records (docs/plugins.md).
 
     Example::
 
@@ -211,6 +217,7 @@ def rule(
                 "criteria": tuple(criteria),
                 "version": version,
                 "options": dict(options or {}),
+                "per_record": per_record,
             }
         )
     except ValidationError as exc:

@@ -384,7 +384,12 @@ def _compile_rule(
     join_kinds = sorted({k for c in conditions if c is not None for k in c.join_kinds()} - {kind})
     # A join reads another kind's column only (found_in): declared as such, it does not tie the two kinds' records.
     columns = sorted({f"{k}.{f}" for c in conditions if c is not None for k, f in c.join_columns() if k != kind})
-    meta = _meta(entry, base, (kind, *join_kinds), options, found, tuple(columns)) if meta_clean else None
+    # A require rule judges each record alone (where and require read that record, options, the as-of date and
+    # other kinds' columns), unless it joins its own kind: a column of its own records is the records' whole set,
+    # which a range of them does not hold. An aggregate judges groups of records.
+    own_join = any(k == kind for c in conditions if c is not None for k, _ in c.join_columns())
+    per_record = "require" in entry and "aggregate" not in entry and not own_join
+    meta = _meta(entry, base, (kind, *join_kinds), options, found, tuple(columns), per_record) if meta_clean else None
     if len(found) > before or meta is None or check is None or None in conditions:
         return None
     return meta, check
@@ -547,6 +552,7 @@ def _meta(
     options: dict[str, Any],
     found: list[_Found],
     columns: tuple[str, ...] = (),
+    per_record: bool = False,
 ) -> RuleMeta | None:
     """The rule's validated metadata; pydantic's objections become located problems."""
     if any(key not in entry for key in _META_KEYS):
@@ -567,6 +573,7 @@ def _meta(
             kinds=kinds,
             columns=columns,
             options=options,
+            per_record=per_record,
         )
     except ValidationError as exc:
         for err in exc.errors():

@@ -90,6 +90,7 @@ def shared_personal_data_covered(evidence: Any, ctx: RuleContext) -> Iterator[Ou
     area="COLLAB",
     severity="medium",
     kinds=["data-sharing-agreements"],
+    per_record=True,
     description=(
         "For every active agreement that shares personal data, the partner's DSPT status on record "
         "(partner_dspt_edition) is from the current DSPT edition: from an edition's publication deadline "

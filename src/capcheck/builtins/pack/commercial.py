@@ -22,6 +22,7 @@ CONTRACT_MGMT = "https://www.gov.uk/government/publications/the-sourcing-and-con
     area="COMM",
     severity="medium",
     kinds=["supplier-contracts", "governance-register"],
+    per_record=True,
     columns=["governance-register.owner"],
     description=(
         "Every live contract's owner (contract manager) appears as an owner in the governance "
@@ -86,6 +87,7 @@ def _no_role(owner: Any, owners: frozenset[str]) -> str | None:
     area="COMM",
     severity="high",
     kinds=["supplier-contracts"],
+    per_record=True,
     description=(
         "Active or pipeline contracts worth at least the threshold (default GBP 1,000,000) record "
         "an exit plan (exit_plan = true). A value in another currency (the record's currency) is converted "

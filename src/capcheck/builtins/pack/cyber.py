@@ -33,6 +33,7 @@ GOVS_007 = "https://www.gov.uk/government/publications/government-functional-sta
     area="CYBER",
     severity="high",
     kinds=[KIND],
+    per_record=True,
     description=(
         "Every incident of a severity in scope (default high and critical) was contained no more "
         "than max_days (default 2) days after it was detected (contained_on - detected_on). An "
@@ -104,6 +105,7 @@ def incidents_contained_in_time(evidence: Any, ctx: RuleContext) -> Iterator[Out
     area="CYBER",
     severity="critical",
     kinds=[KIND],
+    per_record=True,
     description=(
         "Every personal data breach (personal_data_breach = true) not assessed as unreportable "
         "(ico_reportable is not false) was reported to the ICO no more than max_days (default 3: "

@@ -124,6 +124,7 @@ def _ended(value: Any, as_of: date) -> bool | None:
     area="INFRA",
     severity="critical",
     kinds=["it-assets"],
+    per_record=True,
     description=(
         "In-service assets with internet_facing = true were last patched no more than max_days "
         "(default 14) before the as-of date. An internet-facing asset with no last_patched date fails. "

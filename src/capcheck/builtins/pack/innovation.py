@@ -30,6 +30,7 @@ def stage_index(stage: Any) -> int | None:
     area="INNOV",
     severity="high",
     kinds=["innovation-pipeline"],
+    per_record=True,
     description=(
         "Stage gates, by the stage an item has reached: from benefits_from (default alpha) it has a "
         "benefits case (benefits_case = true); from assessed_from (default beta) its last service "

@@ -266,6 +266,7 @@ def _authority(evidence: Any, option: str) -> tuple[str, str]:
     area="COMM",
     severity="high",
     kinds=[CONTRACTS],
+    per_record=True,
     reads=["organisation"],
     description=(
         "Every contract with a status in scope (default active and pipeline) whose value, with VAT at "

@@ -42,6 +42,7 @@ def _name(level: int) -> str:
     area="CULT",
     severity="medium",
     kinds=["skills-matrix"],
+    per_record=True,
     description=(
         "For every skill in the matrix, the gap between the level needed (target_level) and the level held "
         "(current_level), on the DDaT framework's 0-4 scale, is at most `max_gap` (default 1). A skill held "
