@@ -14,7 +14,7 @@ import traceback
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
-from itertools import chain, compress, repeat
+from itertools import chain, compress, pairwise, repeat
 from operator import is_, itemgetter
 from typing import TYPE_CHECKING, Any, cast
 
@@ -26,7 +26,7 @@ from capcheck.core.rules import Rule, RuleContext
 if TYPE_CHECKING:
     from capcheck.app.progress import Progress
 
-__all__ = ["Evaluation", "StatusCounts", "add_rule", "evaluate", "evaluate_rule"]
+__all__ = ["Evaluation", "StatusCounts", "add_rule", "evaluate", "evaluate_rule", "merge_blocks"]
 
 _PASS = Status.PASS
 _STATUS = itemgetter(0)
@@ -124,9 +124,62 @@ def evaluate_rule(
         block.rows[:] = [Outcome(Status.ERROR, meta.kinds[0], None, str(exc))]
         counts = {Status.ERROR.value: 1}
     if not sum(counts.values()):  # nothing was in the rule's scope
-        block.rows.append(Outcome(Status.SKIP, meta.kinds[0], None, "no records in the rule's scope"))
+        block.rows.append(Outcome(Status.SKIP, meta.kinds[0], None, NOTHING_IN_SCOPE))
         counts = {Status.SKIP.value: 1}
     return block, counts
+
+
+#: The message of the engine's skip for a rule that had nothing in its scope.
+NOTHING_IN_SCOPE = "no records in the rule's scope"
+
+
+def merge_blocks(blocks: Sequence[tuple[RuleOutcomes, StatusCounts]]) -> tuple[RuleOutcomes, StatusCounts]:
+    """One rule's blocks judged over consecutive ranges of its records (``per_record`` rules: a check split over
+    processes), in the ranges' order, as one block over all the records: rows joined and counts added; the skip
+    for nothing in scope only when no range had anything; a rule that raised: the earliest range's error alone,
+    as one process stops at the first raising record. The blocks are unsettled (no waivers yet)."""
+    raised = [(b, c) for b, c in blocks if _raised(b, c)]
+    if raised:
+        return raised[0]
+    judged = [(b, c) for b, c in blocks if not _nothing(b, c)]
+    if not judged:
+        return blocks[0]
+    first = judged[0][0]
+    rows = [row for b, _ in judged for row in b.rows]
+    counts: dict[str, int] = {}
+    for _, c in judged:
+        for status, n in c.items():
+            counts[status] = counts.get(status, 0) + n
+    listed = [b for b, _ in judged if b.rows]
+    ordered = all(b.ordered for b in listed) and all(
+        _before(a.rows[-1].record_id, b.rows[0].record_id) for a, b in pairwise(listed)
+    )
+    merged = RuleOutcomes(
+        rule_id=first.rule_id,
+        rule_version=first.rule_version,
+        severity=first.severity,
+        area=first.area,
+        title=first.title,
+        remediation=first.remediation,
+        default_kind=first.default_kind,
+    )
+    merged.rows.extend(rows)
+    merged.ordered = ordered
+    return merged, counts
+
+
+def _raised(block: RuleOutcomes, counts: StatusCounts) -> bool:
+    rows = block.rows
+    return counts == {Status.ERROR.value: 1} and len(rows) == 1 and rows[0].record_id is None
+
+
+def _nothing(block: RuleOutcomes, counts: StatusCounts) -> bool:
+    rows = block.rows
+    return counts == {Status.SKIP.value: 1} and len(rows) == 1 and rows[0].message == NOTHING_IN_SCOPE
+
+
+def _before(a: str | None, b: str | None) -> bool:
+    return a is not None and b is not None and a < b
 
 
 def add_rule(result: Evaluation, block: RuleOutcomes, counts: StatusCounts) -> None:
