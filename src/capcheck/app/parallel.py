@@ -357,10 +357,11 @@ def _assign(
         loads = sorted(parts[p][2] for p in range(n))
         level = _level(loads, poured)
         at = 0
-        for p in sorted(range(n), key=lambda p: (parts[p][2], p)):
+        for k, p in enumerate(sorted(range(n), key=lambda p: (parts[p][2], p))):
             room = level - parts[p][2]
             taken: list[tuple[str, int, int, int]] = []
-            while at < len(runs) and (room > (runs[at][3] - runs[at][2]) / 2 or (p == n - 1 and at < len(runs))):
+            last = k == n - 1  # the fullest part takes what is left
+            while at < len(runs) and (last or room > (runs[at][3] - runs[at][2]) / 2):
                 taken.append(runs[at])
                 room -= runs[at][3] - runs[at][2]
                 at += 1

@@ -381,9 +381,15 @@ class EvidenceSet:
                 joined.append([f])
             new_no[p, n] = len(joined) - 1
         files = [_joined(group) if len(group) > 1 else group[0] for group in joined]
-        tables: dict[str, _KindTable] = {}
+        held: dict[str, list[tuple[int, int, _KindTable]]] = {}  # kind -> (its first record's place, part, table)
         for p, part in enumerate(parts):
             for kind, table in part._tables.items():
+                n = table.segment_files[0] if table.segment_files else 0
+                held.setdefault(kind, []).append((offsets.get((p, n), 0), p, table))
+        tables: dict[str, _KindTable] = {}
+        for kind, found in held.items():
+            found.sort(key=lambda t: t[0])  # a divided register's ranges in their order in the file
+            for offset, p, table in found:
                 moved = _KindTable()
                 moved.records = table.records
                 moved.ids = table.ids
@@ -393,7 +399,7 @@ class EvidenceSet:
                     earlier = tables[kind]
                     if earlier.segment_files != moved.segment_files or len(moved.segment_files) != 1:
                         raise ValueError(f"evidence sets to merge share the kind {kind!r}")
-                    moved = _join_ranges(kind, earlier, moved, offsets[p, table.segment_files[0]])
+                    moved = _join_ranges(kind, earlier, moved, offset)
                 tables[kind] = moved
         return cls(files, dict(sorted(tables.items())))
 
@@ -850,10 +856,11 @@ def load_evidence_files(
             if i + 1 < len(files):
                 reading = pool.submit(read, i + 1)
             file: _Waiting | None = None
-            if source is not None and digest is not None and span is not None:
-                file = _load_range(source, span[:2], loaders, content_loaders, context, found)
-            elif source is not None and digest is not None:
-                file = _load_file(source, loaders, content_loaders, context, together, kinds, found)
+            if source is not None and digest is not None:
+                if span is not None:
+                    file = _load_range(source, span[:2], loaders, content_loaders, context, found)
+                else:
+                    file = _load_file(source, loaders, content_loaders, context, together, kinds, found)
                 if file is not None:
                     file.sha256 = digest.result()
                     file.index = i
