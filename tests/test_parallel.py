@@ -653,9 +653,9 @@ def test_segments_that_cannot_be_written_are_left_to_the_reporter(
     import tempfile
 
     def refused(*args: Any, **kwargs: Any) -> Any:
-        raise OSError(27, "File too large")
+        raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr(tempfile, "NamedTemporaryFile", refused)
+    monkeypatch.setattr(tempfile, "mkstemp", refused)
     whole, split, parts = _split_and_whole(monkeypatch, paths=[registers], formats=("json",))
     assert parts == 2
     assert not any(b.segments for b in split.findings.blocks)  # type: ignore[attr-defined]
@@ -724,3 +724,25 @@ def test_the_parts_are_kept_to_the_end_of_a_process_that_ends_without_teardown(
     assert isinstance(kept[1], parallel.Split)
     held = kept[1].parts._answer  # what answers about the parent's records holds them
     assert held is not None
+
+
+def test_a_part_killed_after_writing_its_text_leaves_no_file_behind(
+    registers: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The segment files are made and unlinked by the parent before the children are forked: a child killed once it
+    has written its text (out of memory, say) leaves nothing in the temporary directory, nor does the parent."""
+    import tempfile
+
+    parent = os.getpid()
+    real = parallel.Segments.make
+
+    def make_then_die(self: parallel.Segments, *args: Any) -> None:
+        real(self, *args)
+        if os.getpid() != parent:
+            os.kill(os.getpid(), signal.SIGKILL)
+
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    monkeypatch.setattr(parallel.Segments, "make", make_then_die)
+    with pytest.raises(parallel.WorkerFailed):
+        run_check(CheckRequest(paths=[registers], as_of=AS_OF, jobs=2, formats=("json",)))
+    assert not list(tmp_path.iterdir())

@@ -43,7 +43,7 @@ import traceback
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, BinaryIO
+from typing import TYPE_CHECKING, Any
 
 try:
     import fcntl
@@ -70,6 +70,7 @@ __all__ = [
     "PartResult",
     "Parts",
     "Piece",
+    "SegmentFile",
     "Segments",
     "Split",
     "Work",
@@ -592,9 +593,6 @@ def run_parts(parts: Sequence[Part], work: Run, debug: bool = False) -> Parts:
         done = Parts(results, answer, children, debug)
         children = []
         return done
-    except BaseException:
-        discard_segments(results)  # the parts that had finished leave no file behind
-        raise
     finally:
         for child in children:  # stopped early (an error here, Ctrl-C): no child is left running
             _stop(child)
@@ -750,10 +748,15 @@ class Segments:
     settle: Callable[[list[RuleOutcomes], Summary], object]
     area_order: tuple[str, ...]
 
-    def make(self, evidence: EvidenceSet, judged: Sequence[tuple[int, RuleOutcomes, StatusCounts]]) -> None:
+    def make(
+        self,
+        evidence: EvidenceSet,
+        judged: Sequence[tuple[int, RuleOutcomes, StatusCounts]],
+        out: SegmentFile | None,
+    ) -> None:
         """Give each judged block its reporters' text, made from a copy settled as the parent will settle the block
-        (which gets it unsettled, so that waivers and the baseline are counted once, there)."""
-        if not self.reporters or not judged:
+        (which gets it unsettled, so that waivers and the baseline are counted once, there), written to ``out``."""
+        if not self.reporters or not judged or out is None:
             return
         copies = Evaluation(evidence)
         for _, block, counts in judged:
@@ -761,26 +764,45 @@ class Segments:
         self.settle(copies.outcomes, copies.summary)
         findings = Findings(copies.outcomes, evidence, self.area_order)
         made = {copy.rule_id: copy for copy in findings.blocks}  # a block listing nothing is not among them
-        # Kept in a temporary file, not in memory (a report of millions of findings is gigabytes): the process
-        # writing the report opens it and unlinks it (:func:`open_segments`). A file that cannot be written (a
-        # full disk, a file size limit) costs only the head start: the reporter writes those blocks itself.
-        path = None
+        # Kept in a file, not in memory (a report of millions of findings is gigabytes). A file that cannot be
+        # written (a full disk, a file size limit) costs only the head start: the reporter writes those blocks itself.
         try:
-            with tempfile.NamedTemporaryFile(prefix="capcheck-segments-", delete=False) as out:
-                path = out.name
+            with os.fdopen(out.fd, "wb", closefd=False) as stream:
                 for _, block, _ in judged:
                     copy = made.get(block.rule_id)
                     if copy is not None:
                         for name, segment in self.reporters:
                             data = segment(findings, copy)
-                            block.segments[name] = Span(out.name, out.tell(), len(data))
-                            out.write(data)
+                            block.segments[name] = Span(out.name, stream.tell(), len(data))
+                            stream.write(data)
         except OSError:
             for _, block, _ in judged:
                 block.segments.clear()
-            if path is not None:
-                with contextlib.suppress(OSError):
-                    os.unlink(path)
+
+
+@dataclass(frozen=True)
+class SegmentFile:
+    """Where a part writes its reporters' text: a temporary file the parent made and unlinked before forking the
+    children (which inherit it open), so that none is ever left behind, whatever ends a process."""
+
+    fd: int
+    #: Its name when it was made (for messages: it is unlinked at once).
+    name: str
+
+    @classmethod
+    def make(cls) -> SegmentFile | None:
+        """A new one, or None where none can be made (a full or read-only temporary directory: no head start)."""
+        try:
+            fd, name = tempfile.mkstemp(prefix="capcheck-segments-")
+        except OSError:
+            return None
+        with contextlib.suppress(OSError):
+            os.unlink(name)
+        return cls(fd, name)
+
+    def close(self) -> None:
+        with contextlib.suppress(OSError):
+            os.close(self.fd)
 
 
 @dataclass(frozen=True)
@@ -914,7 +936,7 @@ def split_check(
         # reporter, streamed: the same work, without holding the text), or when a rule's block here is one range
         # of its findings: the reporter copies the text of every range, or writes none of them.
         if os.getpid() != parent or part.ranged or _channel.others_busy():
-            work.segments.make(evidence, judged)
+            work.segments.make(evidence, judged, segment_files[index])
 
         def answer(question: tuple[str, str, Fields]) -> Any:
             """The scorecard's question about this part's records: how many copies a kind holds (or, of a kind
@@ -927,10 +949,15 @@ def split_check(
         starts = {piece.file: piece.start for piece in part.pieces}
         return PartResult(evidence.without_records(part.files, starts), judged, work.facts(evidence)), answer
 
+    # Made and unlinked here, before the children are forked: each inherits its own open (docs: SegmentFile).
+    segment_files = [SegmentFile.make() if work.segments.reporters else None for _ in parts]
     try:
         done = run_parts(parts, run, work.debug)
-    except CannotSplit:
-        return None
+    except BaseException as exc:
+        discard_segments(segment_files)
+        if isinstance(exc, CannotSplit):
+            return None
+        raise
     try:
         results = done.results
         redo = next((r.redo for r in results if r.redo is not None), None)
@@ -942,12 +969,12 @@ def split_check(
             except IdsRepeated as exc:  # one process names each repeated id, where it is
                 redo = str(exc)
         if evidence is None:
-            discard_segments(results)
+            discard_segments(segment_files)
             done.close()
             return None
-        open_segments(results)
+        open_segments(results, segment_files)
     except BaseException:
-        discard_segments(done.results)
+        discard_segments(segment_files)
         done.close()
         raise
     evaluation = Evaluation(evidence)
@@ -979,33 +1006,25 @@ def _in_piece_order(parts: Sequence[Part]) -> list[int]:
     return sorted(range(len(parts)), key=lambda p: min((pc.start for pc in parts[p].pieces), default=-1))
 
 
-def open_segments(results: Sequence[PartResult]) -> None:
-    """Open each segment file the parts wrote and unlink it (it goes when its last reader closes); a block whose
-    file is gone loses its segment (the reporter then writes it from its rows)."""
-    opened: dict[str, BinaryIO | None] = {}
+def open_segments(results: Sequence[PartResult], files: Sequence[SegmentFile | None]) -> None:
+    """Give each segment the file it is in, opened (its part's :class:`SegmentFile`, by its name)."""
+    opened = {f.name: os.fdopen(f.fd, "rb") for f in files if f is not None}
     for result in results:
         for _, block, _ in result.judged:
             for name, made in list(block.segments.items()):
-                if not isinstance(made, Span):
-                    continue
-                if made.path not in opened:
-                    try:
-                        opened[made.path] = open(made.path, "rb")  # noqa: SIM115 - kept open for the report
-                        os.unlink(made.path)
-                    except OSError:
-                        opened[made.path] = None
-                file = opened[made.path]
-                if file is None:
-                    del block.segments[name]
-                else:
-                    made.attach(file)
+                if isinstance(made, Span):
+                    file = opened.get(made.path)
+                    if file is None:  # not one of the parts' files: the reporter writes the block from its rows
+                        del block.segments[name]
+                    else:
+                        made.attach(file)
 
 
-def discard_segments(results: Sequence[PartResult]) -> None:
-    """Unlink the segment files of a split check that stops before writing a report."""
-    for path in {m.path for r in results for _, b, _ in r.judged for m in b.segments.values() if isinstance(m, Span)}:
-        with contextlib.suppress(OSError):
-            os.unlink(path)
+def discard_segments(files: Sequence[SegmentFile | None]) -> None:
+    """Close the segment files of a split check that stops before writing a report (they are unlinked already)."""
+    for file in files:
+        if file is not None:
+            file.close()
 
 
 def _kinds(kinds: Iterable[str]) -> str:
