@@ -492,13 +492,31 @@ def test_a_column_a_rule_reads_does_not_tie_its_kind_to_the_rule_s_part() -> Non
     ]
 
 
-def test_two_children_that_would_exchange_a_column_are_one_part() -> None:
-    """Columns pass between the parent's part and a child's only (nothing relays them between children)."""
+def test_the_part_every_column_passes_through_is_the_parent() -> None:
+    """Columns pass between the parent's part and a child's only (nothing relays them between children): the part
+    that every exchange involves is made the parent, even when it is not the largest."""
     rules = [_rule("COMM-901", ["supplier-contracts", "governance-register"], columns=["governance-register.owner"])]
     kinds_of = [frozenset({"roles"}), frozenset({"governance-register"}), frozenset({"supplier-contracts"})]
     parts = parallel.plan(rules, kinds_of, [100, 30, 50], jobs=3)
-    assert parts is not None and [p.files for p in parts] == [(0,), (1, 2)]
-    assert all(not p.sends and not p.receives for p in parts)
+    assert parts is not None and sorted(p.files for p in parts) == [(0,), (1,), (2,)]
+    assert parts[0].files in ((1,), (2,))  # the governance register's part or the contracts', not the largest
+    exchanged = [(p, to) for p, part in enumerate(parts) for to, _ in part.sends]
+    assert exchanged and all(0 in pair for pair in exchanged)
+
+
+def test_two_children_that_would_exchange_a_column_are_one_part() -> None:
+    """When no one part is in every exchange, two children that would exchange a column are joined instead."""
+    rules = [
+        _rule("COMM-901", ["supplier-contracts", "governance-register"], columns=["governance-register.owner"]),
+        _rule("INFRA-901", ["it-assets", "roles"], columns=["roles.name"]),
+    ]
+    kinds_of = [frozenset({"roles"}), frozenset({"governance-register"}), frozenset({"supplier-contracts"}),
+                frozenset({"it-assets"})]  # fmt: skip
+    parts = parallel.plan(rules, kinds_of, [100, 30, 50, 90], jobs=4)
+    assert parts is not None
+    for p, part in enumerate(parts):
+        for to, _ in part.sends:
+            assert 0 in (p, to)
 
 
 def _columns_rule(tmp_path: Path, body: str) -> Path:

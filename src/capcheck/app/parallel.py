@@ -276,21 +276,20 @@ def plan(
         parts = _assign(kinds_of, sizes, runnable, find, min(jobs, MAX_PARTS), ranges)
         if parts is None:
             return None
-        holders: dict[str, list[int]] = {}  # group -> the parts holding its files (several: a divided register)
-        for p, part in enumerate(parts):
-            for i in part.files:
-                holders.setdefault(find(_file_key(i)), []).append(p)
-        # Columns go between the parent (the first part) and a child; two children that would need to exchange
-        # columns are joined instead (a column is relayed by no one), and a register divided among children whose
-        # column another child reads is kept whole.
-        apart = [
-            (seen[0], kind)
-            for _, seen, columns in runnable
-            for kind, _ in columns
-            for to in holders[find(seen[0])]
-            for source in holders[find(kind)]
-            if to != source and 0 not in (to, source)
-        ]
+        holders = _holders(parts, find)
+        exchanges = _exchanges(runnable, holders, find)
+        # Columns go between the parent (the first part) and a child: the part every exchange involves, if one does,
+        # is made the parent (a divided register's ranges in every part, reading a column one part holds).
+        if exchanges:
+            common = set.intersection(*({to, source} for _, _, to, source in exchanges))
+            if common and 0 not in common:
+                hub = min(common)
+                parts = [parts[hub], *parts[:hub], *parts[hub + 1 :]]
+                holders = _holders(parts, find)
+                exchanges = _exchanges(runnable, holders, find)
+        # Two children that would still need to exchange columns are joined instead (a column is relayed by no one),
+        # and a register divided among children whose column another child reads is kept whole.
+        apart = [(kind, other) for kind, other, to, source in exchanges if 0 not in (to, source)]
         if not apart:
             break
         for pair in apart:
@@ -314,6 +313,31 @@ def plan(
             receives=tuple(sorted(source for source, out in sends.items() if p in out)),
         )
         for p, part in enumerate(parts)
+    ]
+
+
+def _holders(parts: Sequence[Part], find: Callable[[str], str]) -> dict[str, list[int]]:
+    """Each group's parts (several: a divided register's), by the group's standing kind."""
+    holders: dict[str, list[int]] = {}
+    for p, part in enumerate(parts):
+        for i in part.files:
+            holders.setdefault(find(_file_key(i)), []).append(p)
+    return holders
+
+
+def _exchanges(
+    runnable: Sequence[tuple[int, list[str], list[tuple[str, str]]]],
+    holders: Mapping[str, list[int]],
+    find: Callable[[str], str],
+) -> list[tuple[str, str, int, int]]:
+    """The columns that pass between parts: (the reading rule's kind, the column's kind, to which part, from which)."""
+    return [
+        (seen[0], kind, to, source)
+        for _, seen, columns in runnable
+        for kind, _ in columns
+        for to in holders[find(seen[0])]
+        for source in holders[find(kind)]
+        if to != source
     ]
 
 
