@@ -32,7 +32,7 @@ from capcheck.app.settings import (
     rule_setting_problems,
 )
 from capcheck.assessment.baseline import BaselineReport, apply_baseline, load_baseline
-from capcheck.assessment.facts import FactsAsked, count_copies, kind_facts
+from capcheck.assessment.facts import FactsAsked, copy_keys, count_copies, kind_facts
 from capcheck.assessment.scorecard import (
     ScoredRule,
     compute_scorecard,
@@ -52,7 +52,7 @@ from capcheck.core.evidence import (
     load_evidence_files,
 )
 from capcheck.core.kinds import CONFIG_OWNER
-from capcheck.core.loading import HEAD_BYTES, LoadContext, open_regular, peek_file
+from capcheck.core.loading import HEAD_BYTES, LoadContext, Loader, open_regular, peek_file
 from capcheck.core.models import RuleInfo, RunResult, Severity, Summary, display_path
 from capcheck.core.outcomes import Findings, RuleOutcomes
 from capcheck.core.process import keep_to_the_end
@@ -377,6 +377,7 @@ def _split(
     config = request.config
     context = LoadContext(kinds=registry.kinds, kind_map=dict(config.csv_kinds), mappings=config.mappings())
     kinds_of: list[frozenset[str]] = []
+    loaders_of: list[Loader] = []
     together: dict[int, list[int]] = {}  # a combining loader's files are read in one process (OCDS)
     for i, path in enumerate(files):
         try:
@@ -388,13 +389,30 @@ def _split(
         if loader is None or kinds is None:
             return None
         kinds_of.append(kinds)
+        loaders_of.append(loader)
         if loader.combine is not None:
             together.setdefault(id(loader.combine), []).append(i)
-    parts = parallel.plan(judge.rules, kinds_of, sizes, jobs, together.values())
+    enriched = {kind for enricher in registry.enrichers for kind in (enricher.kinds or registry.kinds)}
+    max_bytes = config.max_file_mb << 20
+
+    def divide(i: int) -> Sequence[tuple[int, int]] | None:
+        """Where a register may be cut into ranges of records its parts load alone: by its loader, unless an
+        enricher completes its records (it may read them all), a mapping renames them, or it is too large to load."""
+        loader = loaders_of[i]
+        if loader.divide is None or loader.load_range is None or kinds_of[i] & enriched or sizes[i] > max_bytes:
+            return None
+        if not loader.applies_mapping and context.mapping_for(files[i]) is not None:
+            return None
+        try:
+            return loader.divide(files[i], sizes[i], parallel.FINE_RANGES)
+        except (OSError, ValueError):  # loading says what is wrong with it
+            return None
+
+    parts = parallel.plan(judge.rules, kinds_of, sizes, jobs, together.values(), divide)
     if parts is None:
         return None
 
-    def load(paths: Sequence[Path], told: Progress | None) -> EvidenceSet:
+    def load(paths: Sequence[Path], told: Progress | None, ranges: Mapping[Path, tuple[int, int, bool]]) -> EvidenceSet:
         return load_evidence_files(
             paths,
             [],
@@ -407,6 +425,7 @@ def _split(
             max_file_mb=config.max_file_mb,
             mappings=config.mappings(),
             progress=told,
+            ranges=ranges,
         )
 
     work = parallel.Work(
@@ -417,6 +436,7 @@ def _split(
         rules=len(judge.rules),
         facts=lambda evidence: {kind: kind_facts(kind, evidence.records(kind), asked) for kind in evidence.kinds()},
         copies=lambda records, fields: count_copies(records, fields, asked.placeholders),
+        copy_keys=lambda records, fields: copy_keys(records, fields, asked.placeholders),
         segments=segments,
         debug=request.debug,
     )

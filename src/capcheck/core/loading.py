@@ -34,6 +34,7 @@ __all__ = [
     "LineTable",
     "LoadContext",
     "Loader",
+    "RangeError",
     "SourceFile",
     "choose_loader",
     "decode_text",
@@ -144,13 +145,22 @@ class Document:
     #: instead of failing them, and the kind's schema does not require them here. A field missing from a
     #: register that could have held it stays an undetermined ``fail``.
     not_provided: frozenset[str] = frozenset()
+    #: The position of the document's first record among the file's records: a loader's ``load_range`` gives a
+    #: range of them (``/records/{first + i}``, CSV data row ``first + i + 1``); 0 for a whole file.
+    first: int = 0
 
     def pointer(self, index: int) -> str:
-        """The JSON Pointer of record ``index``: from ``pointers``, else ``/records/{index}``."""
+        """The JSON Pointer of record ``index``: from ``pointers``, else ``/records/{first + index}``."""
         pointers = self.pointers
         if pointers is not None and 0 <= index < len(pointers):
             return pointers[index]
-        return f"/records/{index}"
+        return f"/records/{self.first + index}"
+
+
+class RangeError(Exception):
+    """A range of a file's records does not load alone (``Loader.load_range``): its bytes are not whole records in
+    the layout the loader cut them in (the file changed, or its layout is not the one its head suggested). Not a
+    problem in the file: the caller loads the file whole, which reports any."""
 
 
 class LineTable:
@@ -213,6 +223,16 @@ class Loader:
     #: would place the file with the wrong rules. Only a file that loads without a problem is held to it (a file
     #: that cannot be loaded stops the run wherever it is read). None (the field): every file is "cannot tell".
     kinds_of: KindsFunction | None = None
+    #: Where a file may be cut into ranges of whole records, each loaded alone (a check split over processes divides
+    #: a large register among them): given its path, size and a number of ranges, that many byte ranges ``(start,
+    #: end)`` covering its records in order (found by reading around each cut, never the whole file), or None when
+    #: its layout does not allow it. None (the field): never.
+    divide: Callable[[Path, int, int], Sequence[tuple[int, int]] | None] | None = None
+    #: Load one range :attr:`divide` gave (or several consecutive ones: from the first's start to the last's end):
+    #: the documents whose records are the range's, each with ``first`` (the position of its first record in the
+    #: file), lines and pointers as the whole file's load gives them. Raises :class:`RangeError` when the bytes are
+    #: not whole records in that layout. None: ranges are not loaded alone.
+    load_range: Callable[[Path, tuple[int, int], LoadContext], list[Document]] | None = None
 
 
 #: What an enricher does to one loaded document, in place (records, notes).
