@@ -51,7 +51,7 @@ except ImportError:  # not on Windows, where nothing is split anyway
     fcntl = None  # type: ignore[assignment]
 
 from capcheck.assessment.facts import Copies, Fields, KindFacts
-from capcheck.core.engine import Evaluation, StatusCounts, add_rule, merge_blocks
+from capcheck.core.engine import Evaluation, Judged, StatusCounts, add_rule, merge_blocks
 from capcheck.core.errors import CapcheckError, EvidenceError, Problem
 from capcheck.core.evidence import EvidenceSet, IdsRepeated
 from capcheck.core.loading import RangeError
@@ -433,6 +433,8 @@ class PartResult:
     judged: list[tuple[int, RuleOutcomes, StatusCounts]] = field(default_factory=list)
     facts: dict[str, KindFacts] = field(default_factory=dict)
     problems: list[Problem] = field(default_factory=list)
+    #: Of the rules judged over a range of their records, how each stopped (:attr:`Judged.stop`), by position.
+    stops: dict[int, int] = field(default_factory=dict)
     #: Why the check must be made again in one process (a divided register that does not load as ranges, or has
     #: problems one process words and counts per file), or None.
     redo: str | None = None
@@ -842,6 +844,9 @@ class Work:
     load: Callable[[Sequence[Path], Progress | None, Mapping[Path, tuple[int, int, bool]]], EvidenceSet]
     #: Judge the rule at a position over an evidence set: its block and counts.
     judge: Callable[[int, EvidenceSet], tuple[RuleOutcomes, StatusCounts]]
+    #: Judge the rule at a position over a range of its records (a divided register's: :attr:`Part.ranged`), not
+    #: finalised (:func:`~capcheck.core.engine.evaluate_range`): the ranges' results merge into the whole's.
+    judge_range: Callable[[int, EvidenceSet], Judged]
     #: How many rules are selected.
     rules: int
     facts: Callable[[EvidenceSet], dict[str, KindFacts]]
@@ -955,7 +960,16 @@ def split_check(
             _channel.send(to, {(kind, name): evidence.values(kind, name) for kind, name in columns})
         if part.receives:
             evidence.elsewhere = _Elsewhere(present, sources[index], _channel, shared[index])
-        judged = [(j, *work.judge(j, evidence)) for j in part.rules]
+        ranged = dict(part.ranged)
+        judged: list[tuple[int, RuleOutcomes, StatusCounts]] = []
+        stops: dict[int, int] = {}
+        for j in part.rules:
+            if j in ranged:  # over this part's range of its records: merged with the other ranges' by the parent
+                done = work.judge_range(j, evidence)
+                judged.append((j, done.block, done.counts))
+                stops[j] = done.stop
+            else:
+                judged.append((j, *work.judge(j, evidence)))
         # A child's blocks are written there; the parent's too while a child is still at work (else by the
         # reporter, streamed: the same work, without holding the text), or when a rule's block here is one range
         # of its findings: the reporter copies the text of every range, or writes none of them.
@@ -971,7 +985,9 @@ def split_check(
             return work.copies(evidence.records(kind), fields)
 
         starts = {piece.file: piece.start for piece in part.pieces}
-        return PartResult(evidence.without_records(part.files, starts), judged, work.facts(evidence)), answer
+        return PartResult(
+            evidence.without_records(part.files, starts), judged, work.facts(evidence), stops=stops
+        ), answer
 
     # Made and unlinked here, before the children are forked: each inherits its own open (docs: SegmentFile).
     segment_files = [SegmentFile.make() if work.segments.reporters else None for _ in parts]
@@ -1078,26 +1094,27 @@ def judged_in_order(
     register (:attr:`Part.ranged`) is judged in several parts: their blocks are merged in the order of the ranges,
     into the block one process gives over all the records (:func:`~capcheck.core.engine.merge_blocks`)."""
     out: dict[int, tuple[RuleOutcomes, StatusCounts]] = {}
-    ranged: dict[int, list[tuple[int, RuleOutcomes, StatusCounts]]] = {}
+    ranged: dict[int, list[tuple[int, Judged]]] = {}
     for part, result in zip(parts, results, strict=True):
         over = dict(part.ranged)
         starts = {piece.file: piece.start for piece in part.pieces}
         for j, block, counts in result.judged:
             if j in over:
-                ranged.setdefault(j, []).append((starts[over[j]], block, counts))
+                ranged.setdefault(j, []).append((starts[over[j]], Judged(block, counts, result.stops[j])))
             else:
                 out[j] = (block, counts)
     for j, blocks in ranged.items():
         blocks.sort(key=lambda b: b[0])
-        out[j] = _merged_block([(block, counts) for _, block, counts in blocks])
+        out[j] = _merged_block([judged for _, judged in blocks])
     return out
 
 
-def _merged_block(blocks: Sequence[tuple[RuleOutcomes, StatusCounts]]) -> tuple[RuleOutcomes, StatusCounts]:
+def _merged_block(judged: Sequence[Judged]) -> tuple[RuleOutcomes, StatusCounts]:
     """One rule's blocks over consecutive ranges as one block; the text the parts made for them joined, where the
     merged block's findings come in the ranges' order (ordered rows: each range's, then the next's), else dropped
     (the reporter then writes them from the rows)."""
-    block, counts = merge_blocks([(dataclasses.replace(b, segments={}), c) for b, c in blocks])
+    blocks = [(j.block, j.counts) for j in judged]
+    block, counts = merge_blocks([j._replace(block=dataclasses.replace(j.block, segments={})) for j in judged])
     names = set.intersection(*(set(b.segments) for b, _ in blocks)) if blocks else set()
     if len(block.rows) == sum(len(b.rows) for b, _ in blocks) and (block.ordered or len(blocks) == 1):
         # The merge dropped no row (a range's skip for nothing in scope, or the rows beside an error), and the rows

@@ -42,7 +42,7 @@ from capcheck.assessment.scorecard import (
     rule_origin,
 )
 from capcheck.assessment.waivers import WaiverState, apply_waivers, load_waivers
-from capcheck.core.engine import StatusCounts, evaluate, evaluate_rule
+from capcheck.core.engine import Judged, StatusCounts, evaluate, evaluate_range, evaluate_rule
 from capcheck.core.errors import ConfigError, PluginError, Problem
 from capcheck.core.evidence import (
     EvidenceSet,
@@ -340,6 +340,17 @@ class _Judge:
     include_passed: bool
     debug: bool
 
+    def range(self, j: int, evidence: EvidenceSet) -> Judged:
+        return evaluate_range(
+            self.rules[j],
+            evidence,
+            as_of=self.as_of,
+            options=self.options,
+            severities=self.severities,
+            include_passed=self.include_passed,
+            debug=self.debug,
+        )
+
     def rule(self, j: int, evidence: EvidenceSet) -> tuple[RuleOutcomes, StatusCounts]:
         return evaluate_rule(
             self.rules[j],
@@ -433,6 +444,7 @@ def _split(
         kinds_of=kinds_of,
         load=load,
         judge=judge.rule,
+        judge_range=judge.range,
         rules=len(judge.rules),
         facts=lambda evidence: {kind: kind_facts(kind, evidence.records(kind), asked) for kind in evidence.kinds()},
         copies=lambda records, fields: count_copies(records, fields, asked.placeholders),
