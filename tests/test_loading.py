@@ -2,7 +2,7 @@
 set of kinds ``load_evidence`` gives it, for every evidence file in the repository, through mappings and ``csv_kinds``,
 content recognition and workbooks; and the loader is chosen as loading chooses it. Reading one range of a file
 (``read_range``) and numbering a range's records (``Document.first``); the built-in loaders' ranges are tested in
-``tests/loaders/test_ranges.py``."""
+``tests/loaders/test_loader_ranges.py``."""
 
 from __future__ import annotations
 
