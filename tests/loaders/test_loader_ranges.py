@@ -322,6 +322,28 @@ def test_layouts_divide_refuses(tmp_path: Path, layout: str, text: str) -> None:
     assert _divide(path, 2) is None
 
 
+def test_a_second_records_key_is_refused_even_in_one_range(tmp_path: Path) -> None:
+    path = tmp_path / "it-assets.json"
+    path.write_text('{"kind":"it-assets","records":[\n{"id":"a"},\n{"id":"b"}\n],"records":[\n{"id":"c"}\n]}')
+    with pytest.raises(EvidenceError, match="records"):
+        _whole(path)
+    ranges = _divide(path, 1)
+    assert ranges is not None and _by_ranges(path, ranges) is None
+
+
+def test_a_bom_character_past_the_start_of_a_csv_range_is_kept(tmp_path: Path) -> None:
+    text = HEADER + "\n" + _rows(10) + "\ufeffA-x,h,nginx,production,high\n" + _rows(10, start=10)
+    path = _csv(tmp_path / "it-assets.csv", text)
+    table = {"files": "it-assets.csv", "encoding": "UTF-8-SIG"}
+    context = LoadContext(kinds=KINDS, mappings=_mapping(table))
+    whole = _whole(path, context)
+    assert whole[0].records[10]["id"] == "\ufeffA-x"
+    for n in range(1, 9):
+        ranged = _by_ranges(path, _divide(path, n, context) or [], context)
+        assert ranged is not None
+        assert _places(ranged) == _places(whole)
+
+
 def test_records_before_the_head_ends_are_needed(tmp_path: Path) -> None:
     path = tmp_path / "it-assets.json"
     path.write_text('{"kind":"it-assets","source":"' + "x" * HEAD_BYTES + '","records":[\n{"id":"a"},\n{"id":"b"}\n]}')

@@ -451,7 +451,8 @@ def load_csv_range(path: Path, span: ByteRange, context: LoadContext) -> Sequenc
     if span.start < data_start or (not last and not data.endswith(b"\n")):
         raise RangeError("not a range of whole lines")
     source = SourceFile(path, path.as_posix(), data)
-    encoding = "utf-8" if head.encoding == "utf-8-sig" else head.encoding  # a BOM only starts the file
+    # A BOM only starts the file: a range decodes one as the character it is, as a whole load does past the start.
+    encoding = "utf-8" if codecs.lookup(head.encoding).name == "utf-8-sig" else head.encoding
     reader = _reader(data, encoding, head.delimiter)
     counter = SkipCounter(head.mapping) if head.mapping is not None else None
     try:
