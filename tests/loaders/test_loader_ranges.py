@@ -322,6 +322,28 @@ def test_layouts_divide_refuses(tmp_path: Path, layout: str, text: str) -> None:
     assert _divide(path, 2) is None
 
 
+@pytest.mark.parametrize(
+    ("problem", "record"),
+    [
+        ("a key twice", '{"id":"a5","name":"x","name":"y"}'),
+        ("a NUL byte", '{"id":"a5","name":"x\x00y"}'),
+        ("bytes not UTF-8", '{"id":"a5","name":"x\udcff"}'),
+        ("malformed", '{"id":"a5","name":}'),
+    ],
+)
+def test_a_record_the_loader_refuses_is_left_to_the_whole_load(tmp_path: Path, problem: str, record: str) -> None:
+    lines = [record if i == 5 else f'{{"id":"a{i}"}}' for i in range(12)]
+    path = tmp_path / "it-assets.json"
+    path.write_bytes(
+        ('{"kind":"it-assets","records":[\n' + ",\n".join(lines) + "\n]}").encode("utf-8", "surrogateescape")
+    )
+    with pytest.raises(EvidenceError):
+        _whole(path)
+    for n in range(1, 9):
+        ranges = _divide(path, n)
+        assert ranges is not None and _by_ranges(path, ranges) is None
+
+
 def test_a_second_records_key_is_refused_even_in_one_range(tmp_path: Path) -> None:
     path = tmp_path / "it-assets.json"
     path.write_text('{"kind":"it-assets","records":[\n{"id":"a"},\n{"id":"b"}\n],"records":[\n{"id":"c"}\n]}')
@@ -413,8 +435,7 @@ def test_cuts_anywhere_give_the_whole_files_records_or_a_refusal(generated: dict
 def test_cuts_at_any_record_line_load_as_the_whole(generated: dict[str, Path], data: st.DataObject) -> None:
     for key in ("high-failure/supplier-contracts.json", "high-failure/supplier-contracts.csv"):
         path = generated[key]
-        [span] = _divide(path, 1) or [None]
-        assert span is not None
+        [span] = _divide(path, 1) or []
         raw = path.read_bytes()
         starts = [i + 1 for i in range(span.start, span.end - 1) if raw[i] == 0x0A]
         cuts = data.draw(st.lists(st.sampled_from(starts), max_size=7, unique=True).map(sorted))
