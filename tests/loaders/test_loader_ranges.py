@@ -570,6 +570,24 @@ def test_csv_layouts_refused_never_loaded_wrong(tmp_path: Path, layout: str, tex
         _cuts_anywhere(path, [cut * 7, cut * 13, cut * 29])
 
 
+@pytest.mark.parametrize("problem", ["schema errors", "a duplicate id"])
+def test_csv_problems_in_several_ranges_are_placed_as_in_the_whole_file(tmp_path: Path, problem: str) -> None:
+    rows = _rows(60).splitlines(keepends=True)
+    if problem == "schema errors":
+        for index in (2, 25, 26, 58):
+            rows[index] = rows[index].replace(",high", ",extreme")
+        expected = ["it-assets.csv:4: /records/2/criticality: ", "it-assets.csv:60: /records/58/criticality: "]
+    else:
+        rows[50] = rows[50].replace("A-50,", "A-7,")
+        expected = [
+            "it-assets.csv:52: /records/50/id: duplicate it-assets id 'A-7': already used at it-assets.csv /records/7"
+        ]
+    path = _csv(tmp_path / "it-assets.csv", HEADER + "\n" + "".join(rows))
+    problems, _ = _evidence(path, _whole(path))
+    assert problems[0].startswith(expected[0]) and problems[-1].startswith(expected[-1])
+    _assert_divides(path)
+
+
 def test_csv_header_problems_and_empty_files_are_left_to_the_whole_load(tmp_path: Path) -> None:
     assert _divide(_csv(tmp_path / "it-assets.csv", "name,product\n" + "a,b\n" * 10), 2) is None
     assert _divide(_csv(tmp_path / "it-assets.csv", HEADER + "\n"), 2) is None
