@@ -124,7 +124,7 @@ def _assert_refused(path: Path, parts: Sequence[int] = range(2, 9)) -> None:
     """No division into ``parts`` loads: None from divide, else RangeError from some range."""
     for n in parts:
         ranges = _divide(path, n)
-        assert ranges is None or len(ranges) < 2 or _by_ranges(path, ranges) is None, f"{path.name} in {n} parts"
+        assert ranges is None or (len(ranges) >= 2 and _by_ranges(path, ranges) is None), f"{path.name} in {n} parts"
 
 
 def _cuts_anywhere(path: Path, cuts: Sequence[int], context: LoadContext = CONTEXT) -> None:
