@@ -192,7 +192,7 @@ class EvidenceSet:
             record_id=record_id,
             file=loaded.info.path,
             line=doc.locate(index),
-            row=index + 1 if doc.rows else None,
+            row=doc.first + index + 1 if doc.rows else None,
             pointer=doc.pointer(index),
         )
 
@@ -218,6 +218,8 @@ class EvidenceSet:
             return None
         loaded = self._files[table.segment_files[0]]
         doc = loaded.document
+        if doc.first:  # a range of a file (Loader.load_range): its writers place by ref, which counts from first
+            return None
         return RecordPlaces(kind, loaded.info.path, table.ids, doc.locate, doc.pointer, doc.rows, doc.pointers)
 
     def place(self, kind: str) -> Callable[[str | None], dict[str, Any]]:
