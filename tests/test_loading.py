@@ -1,6 +1,8 @@
 """Peeking at evidence files before loading (``peek_kinds``, ``Loader.kinds_of``): a file's peek is None or the exact
 set of kinds ``load_evidence`` gives it, for every evidence file in the repository, through mappings and ``csv_kinds``,
-content recognition and workbooks; and the loader is chosen as loading chooses it."""
+content recognition and workbooks; and the loader is chosen as loading chooses it. Reading one range of a file
+(``read_range``) and numbering a range's records (``Document.first``); the built-in loaders' ranges are tested in
+``tests/loaders/test_loader_ranges.py``."""
 
 from __future__ import annotations
 
@@ -26,13 +28,17 @@ from capcheck.builtins.loaders.xlsxfile import kinds_of_workbook
 from capcheck.core.errors import EvidenceError
 from capcheck.core.evidence import find_evidence_files, load_evidence
 from capcheck.core.loading import (
+    HEAD_BYTES,
+    ByteRange,
     Document,
     LoadContext,
     Loader,
+    RangeError,
     SourceFile,
     choose_loader,
     fixed_kinds,
     peek_kinds,
+    read_range,
 )
 from capcheck.core.mapping import FileMapping
 from capcheck.core.mapping_config import compile_mappings
@@ -330,3 +336,29 @@ def test_a_pipe_swapped_in_for_a_file_peeks_none_without_waiting_for_a_writer(wo
     assert peek([Path("it-assets.json")]) == {Path("it-assets.json"): None}
     os.mkfifo(workdir / "book.xlsx")  # the workbook's peek opens the file again: a pipe there is refused too
     assert kinds_of_workbook(Path("book.xlsx"), b"PK\x03\x04", LoadContext(kinds=registry().kinds)) is None
+
+
+# ---------------------------------------------------------------- ranges (Loader.divide, Loader.load_range)
+
+
+def test_a_range_reads_its_bytes_and_counts_the_newlines_before_it_block_by_block(tmp_path: Path) -> None:
+    path = tmp_path / "lines.txt"
+    lines = [b"x" * (i % 97) + b"\n" for i in range(60_000)]  # about 2.9 MB: several counting blocks
+    data = b"".join(lines)
+    path.write_bytes(data)
+    info = path.stat()
+    for start in (0, 10, HEAD_BYTES - 1, HEAD_BYTES, HEAD_BYTES + 1, (1 << 20) + 5, len(data) - 50):
+        read = read_range(path, ByteRange(start, start + 40, info.st_size, info.st_mtime_ns), tail=7)
+        assert read.newlines == data.count(b"\n", 0, start)
+        assert (read.data, read.tail, read.head) == (data[start : start + 40], data[-7:], data[:HEAD_BYTES])
+    with pytest.raises(RangeError, match="not within"):
+        read_range(path, ByteRange(5, len(data) + 1, info.st_size, info.st_mtime_ns))
+    with pytest.raises(RangeError, match="changed since it was divided"):
+        read_range(path, ByteRange(0, 5, info.st_size - 1, info.st_mtime_ns))
+
+
+def test_a_documents_first_record_numbers_its_pointers() -> None:
+    doc = Document(kind="k", records=[{}, {}], locate=lambda i: None, first=10)
+    assert [doc.pointer(0), doc.pointer(1)] == ["/records/10", "/records/11"]
+    derived = Document(kind="k", records=[{}], locate=lambda i: None, first=10, pointers=["/releases/3"])
+    assert derived.pointer(0) == "/releases/3"  # a loader's own pointers are the file's already

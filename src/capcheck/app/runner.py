@@ -52,7 +52,7 @@ from capcheck.core.evidence import (
     load_evidence_files,
 )
 from capcheck.core.kinds import CONFIG_OWNER
-from capcheck.core.loading import HEAD_BYTES, LoadContext, Loader, open_regular, peek_file
+from capcheck.core.loading import HEAD_BYTES, ByteRange, LoadContext, Loader, open_regular, peek_file
 from capcheck.core.models import RuleInfo, RunResult, Severity, Summary, display_path
 from capcheck.core.outcomes import Findings, RuleOutcomes
 from capcheck.core.process import keep_to_the_end
@@ -403,6 +403,7 @@ def _split(
         loaders_of.append(loader)
         if loader.combine is not None:
             together.setdefault(id(loader.combine), []).append(i)
+    versions: dict[Path, tuple[int, int]] = {}  # a divided file's size and modification time (Loader.divide)
     enriched = {kind for enricher in registry.enrichers for kind in (enricher.kinds or registry.kinds)}
     max_bytes = config.max_file_mb << 20
 
@@ -415,15 +416,20 @@ def _split(
         if not loader.applies_mapping and context.mapping_for(files[i]) is not None:
             return None
         try:
-            return loader.divide(files[i], sizes[i], parallel.FINE_RANGES)
+            cuts = loader.divide(files[i], sizes[i], parallel.FINE_RANGES, context)
         except (OSError, ValueError):  # loading says what is wrong with it
             return None
+        if not cuts:
+            return None
+        versions[files[i]] = (cuts[0].size, cuts[0].mtime_ns)  # each range is read from this version of the file
+        return [(cut.start, cut.end) for cut in cuts]
 
     parts = parallel.plan(judge.rules, kinds_of, sizes, jobs, together.values(), divide)
     if parts is None:
         return None
 
-    def load(paths: Sequence[Path], told: Progress | None, ranges: Mapping[Path, tuple[int, int, bool]]) -> EvidenceSet:
+    def load(paths: Sequence[Path], told: Progress | None, pieces: Mapping[Path, tuple[int, int, bool]]) -> EvidenceSet:
+        ranges = {path: (ByteRange(start, end, *versions[path]), whole) for path, (start, end, whole) in pieces.items()}
         return load_evidence_files(
             paths,
             [],

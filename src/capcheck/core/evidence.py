@@ -26,6 +26,7 @@ from capcheck.core.joins import join_key
 from capcheck.core.kinds import EvidenceKind
 from capcheck.core.loading import (
     HEAD_BYTES,
+    ByteRange,
     Document,
     Enricher,
     LineTable,
@@ -777,7 +778,7 @@ def load_evidence_files(
     enrichers: Sequence[Enricher] = (),
     options: Mapping[str, Any] | None = None,
     progress: Progress | None = None,
-    ranges: Mapping[Path, tuple[int, int, bool]] | None = None,
+    ranges: Mapping[Path, tuple[ByteRange, bool]] | None = None,
 ) -> EvidenceSet:
     """Read, validate and index ``files`` (found by :func:`find_evidence_files`, in its order), as
     :func:`load_evidence` does; ``problems`` (the walk's) come first in the error raised.
@@ -852,13 +853,13 @@ def load_evidence_files(
                 if span is None:
                     digest = pool.submit(_sha256, source.data)
                 else:  # one range's process hashes the whole file; the others leave it to that one
-                    digest = pool.submit(_sha256_file, source.path) if span[2] else pool.submit(str)
+                    digest = pool.submit(_sha256_file, source.path) if span[1] else pool.submit(str)
             if i + 1 < len(files):
                 reading = pool.submit(read, i + 1)
             file: _Waiting | None = None
             if source is not None and digest is not None:
                 if span is not None:
-                    file = _load_range(source, span[:2], loaders, content_loaders, context, found)
+                    file = _load_range(source, span[0], loaders, content_loaders, context, found)
                 else:
                     file = _load_file(source, loaders, content_loaders, context, together, kinds, found)
                 if file is not None:
@@ -909,7 +910,7 @@ def _read_head(path: Path, shown: str) -> SourceFile:
 
 def _load_range(
     source: SourceFile,
-    span: tuple[int, int],
+    span: ByteRange,
     loaders: Mapping[str, Loader],
     content_loaders: Sequence[Loader],
     context: LoadContext,

@@ -69,7 +69,8 @@ PROJECT_NAME = "capcheck"
 #: namespaced ids, ``capcheck_kind_extensions``, ``any_of`` kinds and this version check; 1.2
 #: ``capcheck_enrichers`` and ``Enricher``; 1.3 a rule's ``reads`` kinds and ``columns``, ``Loader.kinds_of`` and
 #: ``Reporter.segment`` (the evidence a rule is given holds only the kinds it declares); 1.4 a rule's ``per_record``
-#: declaration (``@rule(per_record=True)``, ``RuleMeta.per_record``).
+#: declaration (``@rule(per_record=True)``, ``RuleMeta.per_record``), and ``Loader.divide`` and ``Loader.load_range``
+#: (``Document.first``).
 PLUGIN_API_VERSION = "1.4"
 
 hookspec = pluggy.HookspecMarker(PROJECT_NAME)

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from fnmatch import fnmatch
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, BinaryIO
+from typing import TYPE_CHECKING, Any, BinaryIO, NamedTuple
 
 from capcheck.core.errors import EvidenceError, Problem
 from capcheck.core.side_inputs import decode_strict, shorten
@@ -29,15 +29,18 @@ if TYPE_CHECKING:
 __all__ = [
     "HEAD_BYTES",
     "MAX_DEPTH",
+    "ByteRange",
     "Document",
     "Enricher",
     "LineTable",
     "LoadContext",
     "Loader",
+    "RangeBytes",
     "RangeError",
     "SourceFile",
     "choose_loader",
     "decode_text",
+    "file_stamp",
     "fixed_kinds",
     "from_envelope",
     "loader_extension",
@@ -45,6 +48,7 @@ __all__ = [
     "open_regular",
     "peek_file",
     "peek_kinds",
+    "read_range",
 ]
 
 #: The deepest nesting of objects and arrays accepted in evidence (records are shallow).
@@ -145,8 +149,10 @@ class Document:
     #: instead of failing them, and the kind's schema does not require them here. A field missing from a
     #: register that could have held it stays an undetermined ``fail``.
     not_provided: frozenset[str] = frozenset()
-    #: The position of the document's first record among the file's records: a loader's ``load_range`` gives a
-    #: range of them (``/records/{first + i}``, CSV data row ``first + i + 1``); 0 for a whole file.
+    #: The index in the file's records of this document's first record: non-zero for a document loaded from a range
+    #: of the file (``Loader.load_range``). Record ``i`` is the file's record ``first + i``: at ``/records/{first + i}``
+    #: (``pointers``, when given, are the file's own already), CSV data row ``first + i + 1``; ``locate(i)`` gives
+    #: the line in the file.
     first: int = 0
 
     def pointer(self, index: int) -> str:
@@ -155,12 +161,6 @@ class Document:
         if pointers is not None and 0 <= index < len(pointers):
             return pointers[index]
         return f"/records/{self.first + index}"
-
-
-class RangeError(Exception):
-    """A range of a file's records does not load alone (``Loader.load_range``): its bytes are not whole records in
-    the layout the loader cut them in (the file changed, or its layout is not the one its head suggested). Not a
-    problem in the file: the caller loads the file whole, which reports any."""
 
 
 class LineTable:
@@ -180,12 +180,96 @@ class LineTable:
         return (LineTable, (self.lines,))
 
 
+class ByteRange(NamedTuple):
+    """Bytes ``start`` to ``end`` of a file, holding whole records (``Loader.divide``), and the file's size and
+    modification time (ns) when it was divided: a range read from a file that no longer has both raises
+    :class:`RangeError`, so that ranges loaded in different processes all come from one version of the file."""
+
+    start: int
+    end: int
+    size: int
+    mtime_ns: int
+
+
+class RangeError(Exception):
+    """A range of a file cannot be loaded alone (``Loader.load_range``): it is not whole records in the layout its
+    loader assumed (a record cut in two, records sharing a line, a quoted line break in a CSV cell), the file changed
+    since it was divided, or the range holds a problem that only a load of the whole file locates as one process
+    does. Not a located problem: the caller loads the file whole, which reports the real problem, if any."""
+
+
+@dataclass(frozen=True)
+class RangeBytes:
+    """What :func:`read_range` read of a file for one range."""
+
+    #: The first :data:`HEAD_BYTES` bytes (all of them when the file is shorter).
+    head: bytes
+    #: The range's own bytes.
+    data: bytes
+    #: The last bytes of the file, as many as asked (its envelope's end).
+    tail: bytes
+    #: How many newlines (``\n``) come before the range: its first line is ``newlines + 1``.
+    newlines: int
+
+
+#: How many bytes of a file are read at a time to count the newlines before a range.
+_COUNT_BLOCK = 1 << 20
+
+
+def read_range(path: Path, span: ByteRange, *, tail: int = 0) -> RangeBytes:
+    """Read what loading one range of a file alone needs (``Loader.load_range``): the file's first bytes, the
+    range's bytes, its last ``tail`` bytes, and the newlines before the range, counted block by block at C speed
+    (no other process's help is needed to number lines).
+
+    :raises RangeError: the file is not as it was divided (its size or modification time differ, before or after
+        reading), or the range is not within it.
+    :raises OSError: the file cannot be read.
+    """
+    start, end, size, mtime_ns = span
+    with open_regular(path) as stream:
+        if file_stamp(stream) != (size, mtime_ns):
+            raise RangeError(f"{path.as_posix()} changed since it was divided")
+        if not 0 <= start <= end <= size:
+            raise RangeError(f"bytes {start} to {end} are not within the file's {size}")
+        head = stream.read(HEAD_BYTES)
+        newlines = head.count(b"\n", 0, start)
+        if start > len(head):
+            stream.seek(len(head))
+            left = start - len(head)
+            while left > 0:
+                block = stream.read(min(left, _COUNT_BLOCK))
+                if not block:
+                    raise RangeError(f"{path.as_posix()} ended before byte {start}")
+                newlines += block.count(b"\n")
+                left -= len(block)
+        stream.seek(start)
+        data = stream.read(end - start)
+        last = b""
+        if tail:
+            stream.seek(max(0, size - tail))
+            last = stream.read(tail)
+        if len(data) != end - start or file_stamp(stream) != (size, mtime_ns):
+            raise RangeError(f"{path.as_posix()} changed while it was read")
+    return RangeBytes(head, data, last, newlines)
+
+
+def file_stamp(stream: BinaryIO) -> tuple[int, int]:
+    """An open file's size and modification time in nanoseconds: what a :class:`ByteRange` records of it."""
+    info = os.fstat(stream.fileno())
+    return info.st_size, info.st_mtime_ns
+
+
 LoadFunction = Callable[[SourceFile, LoadContext], Sequence[Document]]
 #: A cheap look at a file before it is loaded: its path, its first :data:`HEAD_BYTES` bytes (the whole file when
 #: shorter) and the load context, to the exact set of kinds its documents will have, or None (see ``Loader.kinds_of``).
 KindsFunction = Callable[[Path, bytes, LoadContext], frozenset[str] | None]
 #: Every file's documents, as loaded, to each file's final documents (one sequence per file, in order).
 CombineFunction = Callable[[Sequence[tuple[SourceFile, Sequence[Document]]], LoadContext], Sequence[Sequence[Document]]]
+#: Where a file can be cut: its path, its size, how many parts are wanted and the load context, to byte ranges of
+#: whole records (see ``Loader.divide``), or None.
+DivideFunction = Callable[[Path, int, int, LoadContext], list[ByteRange] | None]
+#: One range of a file loaded alone: its path, the range (from ``Loader.divide``) and the load context, to documents.
+LoadRangeFunction = Callable[[Path, ByteRange, LoadContext], Sequence[Document]]
 
 
 #: How many leading bytes of a file a loader's ``claims`` test sees.
@@ -223,16 +307,19 @@ class Loader:
     #: would place the file with the wrong rules. Only a file that loads without a problem is held to it (a file
     #: that cannot be loaded stops the run wherever it is read). None (the field): every file is "cannot tell".
     kinds_of: KindsFunction | None = None
-    #: Where a file may be cut into ranges of whole records, each loaded alone (a check split over processes divides
-    #: a large register among them): given its path, size and a number of ranges, that many byte ranges ``(start,
-    #: end)`` covering its records in order (found by reading around each cut, never the whole file), or None when
-    #: its layout does not allow it. None (the field): never.
-    divide: Callable[[Path, int, int], Sequence[tuple[int, int]] | None] | None = None
-    #: Load one range :attr:`divide` gave (or several consecutive ones: from the first's start to the last's end):
-    #: the documents whose records are the range's, each with ``first`` (the position of its first record in the
-    #: file), lines and pointers as the whole file's load gives them. Raises :class:`RangeError` when the bytes are
-    #: not whole records in that layout. None: ranges are not loaded alone.
-    load_range: Callable[[Path, tuple[int, int], LoadContext], list[Document]] | None = None
+    #: Where a file of this format can be cut for :attr:`load_range` (a check dividing one register over processes):
+    #: given the file's path, its size, a number of parts (1 or more) and the load context, at most that many byte
+    #: ranges (:class:`ByteRange`) that cover every record of the file in order, each of whole records, found by
+    #: reading the file's first and last bytes and a small window at each cut (never the whole file); or None when
+    #: the file's layout or its mapping does not allow it. None (the field): files are always loaded whole.
+    divide: DivideFunction | None = None
+    #: Load one range from :attr:`divide` alone (in any process, in any order): the documents ``load`` gives, but
+    #: holding only the range's records, with ``Document.first`` their index in the file and ``locate`` the file's
+    #: own lines, so that the documents of every range of one division, taken in order, give exactly the records,
+    #: lines, pointers and rows ``load`` gives, and the same problems once validated. Raises :class:`RangeError`
+    #: when it cannot (then the caller loads the file whole); the guarantee holds only when every range of the
+    #: division was loaded without one.
+    load_range: LoadRangeFunction | None = None
 
 
 #: What an enricher does to one loaded document, in place (records, notes).

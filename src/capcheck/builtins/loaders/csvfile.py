@@ -10,22 +10,37 @@ else: ``2,5`` or ``1,2,3`` is refused as ambiguous. Columns the schema does not 
 
 from __future__ import annotations
 
+import codecs
 import csv
 import io
 import json
 import re
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from capcheck.core.errors import EvidenceError, Problem
 from capcheck.core.hookspecs import hookimpl
-from capcheck.core.loading import Document, LoadContext, Loader, SourceFile, decode_text
-from capcheck.core.mapping import MappingValueError, SkipCounter
+from capcheck.core.loading import (
+    HEAD_BYTES,
+    ByteRange,
+    Document,
+    LineTable,
+    LoadContext,
+    Loader,
+    RangeError,
+    SourceFile,
+    decode_text,
+    file_stamp,
+    open_regular,
+    read_range,
+)
+from capcheck.core.mapping import FileMapping, MappingValueError, SkipCounter
 from capcheck.core.side_inputs import elide, shorten
 from capcheck.core.wording import did_you_mean
 
-__all__ = ["ARRAY_SEPARATOR", "cell_converter", "load_csv"]
+__all__ = ["ARRAY_SEPARATOR", "cell_converter", "divide_csv", "load_csv", "load_csv_range"]
 
 #: The separator of list items inside one CSV cell.
 ARRAY_SEPARATOR = ";"
@@ -107,11 +122,36 @@ def kinds_of_csv(path: Path, head: bytes, context: LoadContext) -> frozenset[str
     return frozenset({csv_kind(path, context)})
 
 
-def load_csv(source: SourceFile, context: LoadContext) -> Sequence[Document]:
-    """Parse a CSV evidence file: header row, an ``id`` column, one record per row.
+@dataclass(frozen=True)
+class _Header:
+    """A CSV file's header, read: what typing its rows needs."""
 
-    A config mapping for the file (:mod:`capcheck.core.mapping`) may name the kind, the encoding, the header
-    row, renames, value conversions, the id and rows to skip; it is applied here, cell by cell.
+    kind_id: str
+    mapping: FileMapping | None
+    encoding: str
+    delimiter: str
+    #: The line of the header row (its last line, should a title or the header hold a quoted line break).
+    line: int
+    header: list[str]
+    #: (field, typing, the mapping's conversion or None, the column as the file names it), one per column.
+    converters: list[tuple[str, Callable[[str], Any], Callable[[Any], Any] | None, str]]
+    lists: frozenset[str]
+    skips: list[tuple[int, int]]
+    trim: bool
+
+
+def _reader(data: bytes, encoding: str, delimiter: str) -> Any:
+    """A strict ``csv.reader`` over ``data``, decoded line by line as it is read (not held whole: a str of a large
+    file costs up to four times its bytes); a bad byte raises ``UnicodeDecodeError`` as it is met."""
+    stream = io.TextIOWrapper(io.BytesIO(data), encoding=encoding, errors="strict", newline="")
+    return csv.reader(stream, strict=True, delimiter=delimiter)
+
+
+def _read_header(source: SourceFile, context: LoadContext, data: bytes) -> tuple[_Header, Any]:
+    """Read the header of a CSV file whose first bytes are ``data`` (all of them, or its first bytes for a range):
+    the header and the reader, positioned at the first data row.
+
+    :raises EvidenceError: the kind is unknown, or the header (or its mapping) is wrong, located.
     """
     mapping = context.mapping_for(source.path)
     kind_id = csv_kind(source.path, context)
@@ -127,19 +167,15 @@ def load_csv(source: SourceFile, context: LoadContext) -> Sequence[Document]:
             line=1,
         )
     encoding = mapping.encoding if mapping is not None and mapping.encoding else "utf-8-sig"
-    # The text is decoded line by line as the reader asks for it (not held whole: a str of a large
-    # file costs up to four times its bytes); a bad byte is then located by decoding it all once.
-    stream = io.TextIOWrapper(io.BytesIO(source.data), encoding=encoding, errors="strict", newline="")
     delimiter = mapping.delimiter if mapping is not None and mapping.delimiter else ","
-    reader = csv.reader(stream, strict=True, delimiter=delimiter)
-    nul = b"\x00" in source.data
+    reader = _reader(data, encoding, delimiter)
     try:
         header = next(reader)
         if mapping is not None and mapping.header_row:
             for _ in range(mapping.header_row - 1):  # title rows above the header
                 header = next(reader)
     except StopIteration:
-        if mapping is not None and mapping.header_row and source.data.strip():
+        if mapping is not None and mapping.header_row and data.strip():
             raise source.fail(
                 f"no row {mapping.header_row} (the header_row of {mapping.source})", line=reader.line_num
             ) from None
@@ -150,7 +186,7 @@ def load_csv(source: SourceFile, context: LoadContext) -> Sequence[Document]:
         _bad_encoding(source, encoding)
         raise
     header_line = reader.line_num
-    if nul and any("\x00" in name for name in header):
+    if b"\x00" in data and any("\x00" in name for name in header):
         raise source.fail("a NUL character in the header row", line=header_line)
     columns = [h.strip() for h in header]
     header = [mapping.header_name(h) for h in columns] if mapping is not None else columns
@@ -158,7 +194,6 @@ def load_csv(source: SourceFile, context: LoadContext) -> Sequence[Document]:
         unmapped = mapping.header_problems(columns) + mapping.set_problems(header)
         if unmapped:
             raise EvidenceError([source.problem(elide(m), line=header_line) for m in unmapped])
-    problems: list[Problem] = []
     needed = mapping.id_fields() if mapping is not None and mapping.id else ("id",)
     for name in needed:
         if name not in header:
@@ -177,7 +212,6 @@ def load_csv(source: SourceFile, context: LoadContext) -> Sequence[Document]:
         seen.add(name)
     plan = mapping.plan(kind) if mapping is not None else None
     skips: list[tuple[int, int]] = []
-    counter = SkipCounter(mapping) if mapping is not None else None
     if mapping is not None:
         for number, rule in enumerate(mapping.skip_rows):
             if rule.field not in header:
@@ -186,7 +220,6 @@ def load_csv(source: SourceFile, context: LoadContext) -> Sequence[Document]:
                     line=header_line,
                 )
             skips.append((number, header.index(rule.field)))
-    trim = plan is not None and plan.trim
     types = kind.field_types
     converters = [
         (name, cell_converter(types.get(name, "string")), plan.converter(name) if plan is not None else None, column)
@@ -195,14 +228,26 @@ def load_csv(source: SourceFile, context: LoadContext) -> Sequence[Document]:
     # An empty cell of a list column is the empty list: a CSV cell cannot say "no items" otherwise, and a
     # column left out of the file (the field absent) must stay distinguishable from it.
     lists = frozenset(name for name in header if types.get(name, "string").startswith("array:"))
-    width = len(header)
+    trim = plan is not None and plan.trim
+    found = _Header(kind_id, mapping, encoding, delimiter, header_line, header, converters, lists, skips, trim)
+    return found, reader
+
+
+def _read_rows(
+    source: SourceFile, head: _Header, reader: Any, offset: int, counter: SkipCounter | None
+) -> tuple[list[dict[str, Any]], list[int], list[Problem]]:
+    """Type the rows ``reader`` gives: the records, each one's line (the reader's line and ``offset``), and the
+    problems found (at most :data:`MAX_PROBLEMS`). A bad byte raises ``UnicodeDecodeError``."""
+    mapping, skips, trim, lists, nul = head.mapping, head.skips, head.trim, head.lists, b"\x00" in source.data
+    converters, width = head.converters, len(head.header)
+    problems: list[Problem] = []
     records: list[dict[str, Any]] = []
     lines: list[int] = []
-    line = reader.line_num + 1
+    line = reader.line_num + 1 + offset
     try:
         for row in reader:
             row_line = line
-            line = reader.line_num + 1
+            line = reader.line_num + 1 + offset
             if not row:
                 continue  # a blank line
             if skips:
@@ -267,17 +312,27 @@ def load_csv(source: SourceFile, context: LoadContext) -> Sequence[Document]:
             if len(problems) >= MAX_PROBLEMS:
                 break
     except csv.Error as exc:
-        problems.append(source.problem(f"malformed CSV: {exc}", line=reader.line_num))
+        problems.append(source.problem(f"malformed CSV: {exc}", line=reader.line_num + offset))
+    return records, lines, problems
+
+
+def load_csv(source: SourceFile, context: LoadContext) -> Sequence[Document]:
+    """Parse a CSV evidence file: header row, an ``id`` column, one record per row.
+
+    A config mapping for the file (:mod:`capcheck.core.mapping`) may name the kind, the encoding, the header
+    row, renames, value conversions, the id and rows to skip; it is applied here, cell by cell.
+    """
+    head, reader = _read_header(source, context, source.data)
+    mapping = head.mapping
+    counter = SkipCounter(mapping) if mapping is not None else None
+    try:
+        records, lines, problems = _read_rows(source, head, reader, 0, counter)
     except UnicodeDecodeError:
-        _bad_encoding(source, encoding)  # raises the located problem
+        _bad_encoding(source, head.encoding)  # raises the located problem
         raise
     if problems:
         raise EvidenceError(problems)
-
-    def locate(index: int) -> int | None:
-        return lines[index] if index < len(lines) else None
-
-    doc = Document(kind=kind_id, records=records, locate=locate, rows=True, records_line=header_line)
+    doc = Document(kind=head.kind_id, records=records, locate=LineTable(lines), rows=True, records_line=head.line)
     if mapping is not None and counter is not None:
         doc.notes = counter.notes()
         doc.mapping = mapping.manifest(counter.total)
@@ -321,6 +376,107 @@ def _bad_encoding(source: SourceFile, encoding: str) -> None:
         ) from None
 
 
+# ---------------------------------------------------------------- ranges: one register divided over processes
+
+#: Encodings in which a newline byte is always a newline (never part of another character), by codec name.
+_CUTTABLE = frozenset({"utf-8", "utf-8-sig", "ascii", "iso8859-1", "iso8859-15", "cp1252"})
+#: How many bytes are read at each cut point to find the next line.
+_WINDOW = 1 << 16
+
+
+def _data_start(path: Path, head_bytes: bytes, context: LoadContext) -> tuple[_Header, int] | None:
+    """From a CSV file's first bytes: its header and the byte where its data rows start, or None when ranges
+    cannot be cut in it (a header problem, which a whole load reports; a header not whole in those bytes; a
+    mapping that skips rows, whose counts are the file's; an encoding in which a newline byte may be part of
+    another character; a carriage return alone ending a header line, which the reader counts as a line)."""
+    mapping = context.mapping_for(path)
+    if mapping is not None and mapping.skip_rows:
+        return None
+    encoding = mapping.encoding if mapping is not None and mapping.encoding else "utf-8-sig"
+    try:
+        if codecs.lookup(encoding).name not in _CUTTABLE:
+            return None
+        head, _reader_at = _read_header(SourceFile(path, path.as_posix(), head_bytes), context, head_bytes)
+    except (EvidenceError, LookupError, UnicodeDecodeError):
+        return None
+    start = 0
+    for _ in range(head.line):
+        start = head_bytes.find(b"\n", start) + 1
+        if not start:
+            return None  # the header's last line does not end within the first bytes
+    if head_bytes.count(b"\r", 0, start) != head_bytes.count(b"\r\n", 0, start):
+        return None
+    return head, start
+
+
+def divide_csv(path: Path, size: int, parts: int, context: LoadContext) -> list[ByteRange] | None:
+    """Where a CSV register can be cut (``Loader.divide``): at line starts after its header, near ``size / parts``
+    apart; None when :func:`_data_start` says ranges cannot be cut in it, or it has no data row. A line break
+    inside a quoted cell is found when the ranges are loaded (:func:`load_csv_range`)."""
+    if parts < 1:
+        return None
+    with open_regular(path) as stream:
+        stamp = file_stamp(stream)
+        if stamp[0] != size:
+            return None
+        found = _data_start(path, stream.read(HEAD_BYTES), context)
+        if found is None or found[1] >= size:
+            return None
+        starts = [found[1]]
+        for part in range(1, parts):
+            target = starts[0] + (size - starts[0]) * part // parts
+            if target < starts[-1]:
+                continue
+            stream.seek(target)
+            cut = stream.read(_WINDOW).find(b"\n")
+            if cut >= 0 and starts[-1] < target + cut + 1 < size:
+                starts.append(target + cut + 1)
+    ends = [*starts[1:], size]
+    return [ByteRange(start, end, *stamp) for start, end in zip(starts, ends, strict=True)]
+
+
+def load_csv_range(path: Path, span: ByteRange, context: LoadContext) -> Sequence[Document]:
+    """Load one range of a CSV register (``Loader.load_range``), from :func:`divide_csv`: its header read from the
+    file's first bytes, its rows typed as :func:`load_csv` types them, its lines the file's (the newlines before
+    it counted), its first record's index the count of lines since the header's, which holds because every range
+    but the last must have one record a line (no blank line, no quoted line break, no carriage return alone).
+    Raises :class:`RangeError` when it does not, and for any problem a whole load reports."""
+    read = read_range(path, span)
+    found = _data_start(path, read.head, context)
+    if found is None:
+        raise RangeError("the header is not as divided")
+    head, data_start = found
+    data = read.data
+    last = span.end == span.size
+    if span.start < data_start or (not last and not data.endswith(b"\n")):
+        raise RangeError("not a range of whole lines")
+    source = SourceFile(path, path.as_posix(), data)
+    # A BOM only starts the file: a range decodes one as the character it is, as a whole load does past the start.
+    encoding = "utf-8" if codecs.lookup(head.encoding).name == "utf-8-sig" else head.encoding
+    reader = _reader(data, encoding, head.delimiter)
+    counter = SkipCounter(head.mapping) if head.mapping is not None else None
+    try:
+        records, lines, problems = _read_rows(source, head, reader, read.newlines, counter)
+    except UnicodeDecodeError:
+        raise RangeError("a byte is not text in the file's encoding") from None
+    if problems:
+        raise RangeError("the range holds a problem a whole load locates")
+    if not last and (reader.line_num != len(records) or data.count(b"\n") != len(records)):
+        raise RangeError("the rows do not each hold one line")
+    doc = Document(
+        kind=head.kind_id,
+        records=records,
+        locate=LineTable(lines),
+        rows=True,
+        records_line=head.line,
+        first=read.newlines - head.line,
+    )
+    if head.mapping is not None and counter is not None:
+        doc.notes = counter.notes()
+        doc.mapping = head.mapping.manifest(counter.total)
+    return [doc]
+
+
 @hookimpl
 def capcheck_loaders() -> Sequence[Loader]:
     """The CSV loader."""
@@ -332,5 +488,7 @@ def capcheck_loaders() -> Sequence[Loader]:
             description="CSV register, one record a row",
             applies_mapping=True,
             kinds_of=kinds_of_csv,
+            divide=divide_csv,
+            load_range=load_csv_range,
         )
     ]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from array import array
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from itertools import accumulate, repeat
 from operator import countOf
 from pathlib import Path
@@ -16,17 +17,30 @@ from capcheck.core.errors import EvidenceError
 from capcheck.core.hookspecs import hookimpl
 from capcheck.core.loading import (
     HEAD_BYTES,
+    ByteRange,
     Document,
     LineTable,
     LoadContext,
     Loader,
+    RangeError,
     SourceFile,
     decode_text,
+    file_stamp,
     from_envelope,
+    open_regular,
+    read_range,
 )
 from capcheck.core.side_inputs import parse_json
 
-__all__ = ["envelope_kind", "load_json", "record_lines", "record_lines_by_layout", "record_lines_flat"]
+__all__ = [
+    "divide_json",
+    "envelope_kind",
+    "load_json",
+    "load_json_range",
+    "record_lines",
+    "record_lines_by_layout",
+    "record_lines_flat",
+]
 
 # One step of the scan: skip (possessively, so no backtracking) any run of non-bracket text and
 # whole strings (the "unrolled loop" form, fastest in `re`), then capture the next structural
@@ -219,15 +233,7 @@ def _refuse_duplicate_keys(source: SourceFile, data: bytes, doc: Any, objects: b
     Only a file that passes none (or escapes a colon) is parsed again, strictly, to name the key and
     where it is.
     """
-    colons = data.count(b":")
-    members = _members_lower_bound(doc, objects)
-    if colons == members or colons - len(_COLON_IN_STRING.findall(data)) == members:
-        return
-    try:
-        written = orjson.dumps(doc).count(b":")
-    except orjson.JSONEncodeError:  # nested deeper than orjson writes (254 levels; it reads 1024): parse strictly
-        written = -1
-    if (b"\\" not in data or b"\\u003" not in data) and colons == written:
+    if _keys_unique(data, doc, objects):
         return
     try:
         parse_json(decode_text(source), source, max_depth=_JSON_MAX_DEPTH)
@@ -241,6 +247,20 @@ def _refuse_duplicate_keys(source: SourceFile, data: bytes, doc: Any, objects: b
             if index < len(lines):
                 raise source.fail(problem.message, line=lines[index], pointer=problem.pointer) from None
         raise
+
+
+def _keys_unique(data: bytes, doc: Any, objects: bool | None = None) -> bool:
+    """Whether the parsed ``doc`` kept every key of ``data`` (no object repeats a key), when the three checks of
+    :func:`_refuse_duplicate_keys` tell at C speed; False when they cannot (a duplicate, or an escaped colon)."""
+    colons = data.count(b":")
+    members = _members_lower_bound(doc, objects)
+    if colons == members or colons - len(_COLON_IN_STRING.findall(data)) == members:
+        return True
+    try:
+        written = orjson.dumps(doc).count(b":")
+    except orjson.JSONEncodeError:  # nested deeper than orjson writes (254 levels; it reads 1024): parse strictly
+        return False
+    return (b"\\" not in data or b"\\u003" not in data) and colons == written
 
 
 def _members_lower_bound(doc: Any, objects: bool | None = None) -> int:
@@ -397,6 +417,186 @@ def kinds_of_json(path: Path, head: bytes, context: LoadContext) -> frozenset[st
     return frozenset({kind}) if kind is not None else None
 
 
+# ---------------------------------------------------------------- ranges: one register divided over processes
+
+#: The envelope's first bytes (the BOM the loader drops).
+_BOM = b"\xef\xbb\xbf"
+
+
+@dataclass(frozen=True)
+class _Layout:
+    """Where a JSON evidence document's records are, in the layout ranges support: the envelope (any members, the
+    ``records`` member anywhere among them) with each record starting its own line at one indent."""
+
+    #: The byte after the records list's ``[``, and the start of the first record's line.
+    opened: int
+    first_line: int
+    #: The records' indent (the bytes before each record's ``{`` on its line).
+    indent: bytes
+    #: The records list's ``]``: the last range ends there.
+    closed: int
+    #: The envelope with an empty records list, parsed, and its bytes.
+    envelope: dict[str, Any]
+    envelope_bytes: bytes
+
+
+def _records_opening(head: bytes) -> tuple[int, int, bytes] | None:
+    """From a file's first bytes: the position after the envelope's ``records`` list's ``[``, the start of the line
+    of its first record, and the records' indent; None unless the first record is an object starting its own line
+    within the head (a head cut off before, anything malformed, an empty or one-line list)."""
+    pos = _space(head, len(_BOM) if head.startswith(_BOM) else 0)
+    if head[pos : pos + 1] != b"{":
+        return None
+    pos += 1
+    while True:
+        token = _STRING.match(head, _space(head, pos))
+        if token is None:
+            return None
+        pos = _space(head, token.end())
+        if head[pos : pos + 1] != b":":
+            return None
+        pos = _space(head, pos + 1)
+        if _decoded(token.group()) == "records":
+            if head[pos : pos + 1] != b"[":
+                return None
+            opened = pos + 1
+            first = _space(head, opened)
+            line_start = head.rfind(b"\n", 0, first) + 1
+            indent = head[line_start:first]
+            if head[first : first + 1] != b"{" or line_start <= opened - 1 or indent.strip(b" \t"):
+                return None  # not an object, on the list's own line, or after a line of only a carriage return
+            return opened, line_start, indent
+        skipped = _skip_value(head, pos)
+        if skipped is None:
+            return None
+        pos = _space(head, skipped)
+        if head[pos : pos + 1] != b",":
+            return None
+        pos += 1
+
+
+def _layout(path: Path, head: bytes, tail: bytes, size: int) -> _Layout | None:
+    """The records' layout from a file's first and last bytes (``tail``: the file's last ``len(tail)`` bytes), or
+    None when ranges cannot be cut in it: the records list does not close on the line of its last record's end, or
+    the envelope (the file less its records) is not one ``load_json`` takes as it is."""
+    opening = _records_opening(head)
+    if opening is None:
+        return None
+    opened, first_line, indent = opening
+    offset = size - len(tail)
+    # The last record starts the last line at the records' indent (JSON has no raw newline inside a string).
+    last = tail.rfind(b"\n" + indent + b"{")
+    if last < 0 or offset + last + 1 < first_line:
+        return None
+    end = _skip_value(tail, last + 1 + len(indent))
+    if end is None:
+        return None
+    closed = _space(tail, end)
+    if tail[closed : closed + 1] != b"]":
+        return None
+    closed += offset
+    skip = len(_BOM) if head.startswith(_BOM) else 0
+    envelope_bytes = head[skip:opened] + tail[closed - offset :]
+    try:
+        envelope = orjson.loads(envelope_bytes)
+    except orjson.JSONDecodeError:
+        return None
+    if type(envelope) is not dict or envelope.get("records") != [] or not _keys_unique(envelope_bytes, envelope):
+        return None
+    try:
+        from_envelope(SourceFile(path, path.as_posix(), envelope_bytes), envelope, lambda i: None)
+    except EvidenceError:
+        return None  # a load of the whole file says what is wrong
+    return _Layout(opened, first_line, indent, closed, envelope, envelope_bytes)
+
+
+#: How many bytes are read at each cut point to find the next record's line.
+_WINDOW = 1 << 16
+
+
+def divide_json(path: Path, size: int, parts: int, context: LoadContext) -> list[ByteRange] | None:
+    """Where a JSON evidence document can be cut (``Loader.divide``): at the starts of lines holding a record's
+    ``{`` at the records' indent, near ``size / parts`` apart; None unless the records list is in the supported
+    layout (:func:`_layout`), or when a ``[[mapping]]`` that skips rows names the file (its counts are the file's)."""
+    mapping = context.mapping_for(path)
+    if parts < 1 or (mapping is not None and mapping.skip_rows):
+        return None
+    with open_regular(path) as stream:
+        stamp = file_stamp(stream)
+        if stamp[0] != size:
+            return None
+        head = stream.read(HEAD_BYTES)
+        stream.seek(max(0, size - HEAD_BYTES))
+        layout = _layout(path, head, stream.read(HEAD_BYTES), size)
+        if layout is None:
+            return None
+        marker = b"\n" + layout.indent + b"{"
+        starts = [layout.first_line]
+        for part in range(1, parts):
+            target = layout.first_line + (layout.closed - layout.first_line) * part // parts
+            if target < starts[-1]:
+                continue
+            stream.seek(target)
+            found = stream.read(_WINDOW).find(marker)
+            if found >= 0 and starts[-1] < target + found + 1 < layout.closed:
+                starts.append(target + found + 1)
+    ends = [*starts[1:], layout.closed]
+    return [ByteRange(start, end, *stamp) for start, end in zip(starts, ends, strict=True)]
+
+
+def load_json_range(path: Path, span: ByteRange, context: LoadContext) -> Sequence[Document]:
+    """Load one range of a JSON evidence document (``Loader.load_range``), from :func:`divide_json`.
+
+    The range's records are parsed as a list; its lines are the file's (the newlines before it counted); its
+    first record's index is the count of lines since the first record's, which holds because every range but the
+    last must hold as many newlines as records: one record a line. Raises :class:`RangeError` when the range is not
+    whole records in that layout, when the envelope is not as divided, or for any problem a whole load reports.
+    """
+    read = read_range(path, span, tail=HEAD_BYTES)
+    layout = _layout(path, read.head, read.tail, span.size)
+    if layout is None:
+        raise RangeError("the records are not in the layout divided")
+    data = read.data
+    last = span.end == layout.closed
+    if span.start < layout.first_line or span.end > layout.closed or not data.startswith(layout.indent + b"{"):
+        raise RangeError("not a range of whole records")
+    end = len(data)
+    if not last:
+        while end and data[end - 1] in b" \t\r\n":
+            end -= 1
+        if not end or data[end - 1] != 0x2C:  # a comma
+            raise RangeError("the range does not end after a record")
+        end -= 1
+    # The range as the records of a small envelope, their first line its second: the loader's own line tables apply.
+    whole = b"".join((b'{"records":[\n', memoryview(data)[:end], b"\n]}"))  # one copy of the range, not three
+    try:
+        doc = orjson.loads(whole)
+    except orjson.JSONDecodeError:
+        raise RangeError("the range is not whole records") from None
+    records = doc["records"]
+    if not last and read.data.count(b"\n") != len(records):
+        raise RangeError("the records do not each start a line of their own")
+    objects = _all_objects(records)
+    if not _keys_unique(whole, doc, objects):
+        raise RangeError("a key may repeat in a record")
+    table = _line_table(whole, doc, objects)
+    shift = read.newlines + 1 - 2  # the range's first line is the file's newlines + 1, the envelope's line 2
+    lines: Sequence[int]
+    if type(table) is range:
+        lines = range(table.start + shift, table.stop + shift)
+    else:
+        lines = array("I", [line + shift if line else 0 for line in table])
+    envelope = layout.envelope
+    source = SourceFile(path, path.as_posix(), layout.envelope_bytes)
+    try:
+        document = from_envelope(source, envelope, LineTable(lines), key_line=_key_lines(layout.envelope_bytes))
+    except EvidenceError:
+        raise RangeError("the envelope is not valid") from None
+    document.records = records
+    document.first = read.newlines - read.head.count(b"\n", 0, layout.first_line)
+    return [document]
+
+
 @hookimpl
 def capcheck_loaders() -> Sequence[Loader]:
     """The JSON loader."""
@@ -407,5 +607,7 @@ def capcheck_loaders() -> Sequence[Loader]:
             load=load_json,
             description="JSON evidence document",
             kinds_of=kinds_of_json,
+            divide=divide_json,
+            load_range=load_json_range,
         )
     ]
