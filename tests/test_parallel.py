@@ -492,13 +492,31 @@ def test_a_column_a_rule_reads_does_not_tie_its_kind_to_the_rule_s_part() -> Non
     ]
 
 
-def test_two_children_that_would_exchange_a_column_are_one_part() -> None:
-    """Columns pass between the parent's part and a child's only (nothing relays them between children)."""
+def test_the_part_every_column_passes_through_is_the_parent() -> None:
+    """Columns pass between the parent's part and a child's only (nothing relays them between children): the part
+    that every exchange involves is made the parent, even when it is not the largest."""
     rules = [_rule("COMM-901", ["supplier-contracts", "governance-register"], columns=["governance-register.owner"])]
     kinds_of = [frozenset({"roles"}), frozenset({"governance-register"}), frozenset({"supplier-contracts"})]
     parts = parallel.plan(rules, kinds_of, [100, 30, 50], jobs=3)
-    assert parts is not None and [p.files for p in parts] == [(0,), (1, 2)]
-    assert all(not p.sends and not p.receives for p in parts)
+    assert parts is not None and sorted(p.files for p in parts) == [(0,), (1,), (2,)]
+    assert parts[0].files in ((1,), (2,))  # the governance register's part or the contracts', not the largest
+    exchanged = [(p, to) for p, part in enumerate(parts) for to, _ in part.sends]
+    assert exchanged and all(0 in pair for pair in exchanged)
+
+
+def test_two_children_that_would_exchange_a_column_are_one_part() -> None:
+    """When no one part is in every exchange, two children that would exchange a column are joined instead."""
+    rules = [
+        _rule("COMM-901", ["supplier-contracts", "governance-register"], columns=["governance-register.owner"]),
+        _rule("INFRA-901", ["it-assets", "roles"], columns=["roles.name"]),
+    ]
+    kinds_of = [frozenset({"roles"}), frozenset({"governance-register"}), frozenset({"supplier-contracts"}),
+                frozenset({"it-assets"})]  # fmt: skip
+    parts = parallel.plan(rules, kinds_of, [100, 30, 50, 90], jobs=4)
+    assert parts is not None
+    for p, part in enumerate(parts):
+        for to, _ in part.sends:
+            assert 0 in (p, to)
 
 
 def _columns_rule(tmp_path: Path, body: str) -> Path:
@@ -653,9 +671,9 @@ def test_segments_that_cannot_be_written_are_left_to_the_reporter(
     import tempfile
 
     def refused(*args: Any, **kwargs: Any) -> Any:
-        raise OSError(27, "File too large")
+        raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr(tempfile, "NamedTemporaryFile", refused)
+    monkeypatch.setattr(tempfile, "mkstemp", refused)
     whole, split, parts = _split_and_whole(monkeypatch, paths=[registers], formats=("json",))
     assert parts == 2
     assert not any(b.segments for b in split.findings.blocks)  # type: ignore[attr-defined]
@@ -724,3 +742,25 @@ def test_the_parts_are_kept_to_the_end_of_a_process_that_ends_without_teardown(
     assert isinstance(kept[1], parallel.Split)
     held = kept[1].parts._answer  # what answers about the parent's records holds them
     assert held is not None
+
+
+def test_a_part_killed_after_writing_its_text_leaves_no_file_behind(
+    registers: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The segment files are made and unlinked by the parent before the children are forked: a child killed once it
+    has written its text (out of memory, say) leaves nothing in the temporary directory, nor does the parent."""
+    import tempfile
+
+    parent = os.getpid()
+    real = parallel.Segments.make
+
+    def make_then_die(self: parallel.Segments, *args: Any) -> None:
+        real(self, *args)
+        if os.getpid() != parent:
+            os.kill(os.getpid(), signal.SIGKILL)
+
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    monkeypatch.setattr(parallel.Segments, "make", make_then_die)
+    with pytest.raises(parallel.WorkerFailed):
+        run_check(CheckRequest(paths=[registers], as_of=AS_OF, jobs=2, formats=("json",)))
+    assert not list(tmp_path.iterdir())

@@ -43,19 +43,20 @@ import traceback
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, BinaryIO
+from typing import TYPE_CHECKING, Any
 
 try:
     import fcntl
 except ImportError:  # not on Windows, where nothing is split anyway
     fcntl = None  # type: ignore[assignment]
 
-from capcheck.assessment.facts import Fields, KindFacts
-from capcheck.core.engine import Evaluation, StatusCounts, add_rule
+from capcheck.assessment.facts import Copies, Fields, KindFacts
+from capcheck.core.engine import Evaluation, Judged, StatusCounts, add_rule, merge_blocks
 from capcheck.core.errors import CapcheckError, EvidenceError, Problem
-from capcheck.core.evidence import EvidenceSet
+from capcheck.core.evidence import EvidenceSet, IdsRepeated
+from capcheck.core.loading import RangeError
 from capcheck.core.models import Summary, display_path
-from capcheck.core.outcomes import Findings, RuleOutcomes, Span
+from capcheck.core.outcomes import Findings, RuleOutcomes, Span, Spans
 from capcheck.core.rules import Rule
 
 if TYPE_CHECKING:
@@ -68,6 +69,8 @@ __all__ = [
     "Part",
     "PartResult",
     "Parts",
+    "Piece",
+    "SegmentFile",
     "Segments",
     "Split",
     "Work",
@@ -159,6 +162,16 @@ def can_fork() -> bool:
 
 
 @dataclass(frozen=True)
+class Piece:
+    """A range of one register file's records that a part loads alone (``Loader.load_range``): the file's position
+    among the walked files, and the bytes ``start`` to ``end`` (whole records, cut by ``Loader.divide``)."""
+
+    file: int
+    start: int
+    end: int
+
+
+@dataclass(frozen=True)
 class Part:
     """One process's share of a check: the files it loads and the rules it judges (positions in the
     walked files and in the selected rules), and the bytes it reads."""
@@ -170,6 +183,17 @@ class Part:
     sends: tuple[tuple[int, tuple[tuple[str, str], ...]], ...] = ()
     #: The parts it receives columns from.
     receives: tuple[int, ...] = ()
+    #: The files of :attr:`files` it loads a range of, not whole (at most one range of each).
+    pieces: tuple[Piece, ...] = ()
+    #: The rules of :attr:`rules` it judges over a range of records only (those of a piece's file): (rule, file).
+    ranged: tuple[tuple[int, int], ...] = ()
+
+
+#: Into how many ranges a register that may be divided is first cut (``Loader.divide``); each part then loads a run
+#: of them. Finer cuts balance the parts better and cost a small read around each cut.
+FINE_RANGES = 32
+#: A range smaller than this is not given to a part of its own: loading and merging it would cost more than it saves.
+MIN_PIECE_BYTES = 1 << 20
 
 
 def plan(
@@ -178,12 +202,16 @@ def plan(
     sizes: Sequence[int],
     jobs: int,
     together: Iterable[Iterable[int]] = (),
+    divide: Callable[[int], Sequence[tuple[int, int]] | None] | None = None,
 ) -> list[Part] | None:
     """Divide a check into at most ``jobs`` parts, or None when it cannot be divided (one group, or one job).
 
     :param kinds_of: the kinds each evidence file holds (:func:`~capcheck.core.loading.peek_kinds`), by position.
     :param sizes: each file's size in bytes.
     :param together: files that must be read in one process whatever their kinds (a combining loader's: OCDS).
+    :param divide: the ranges of whole records a file may be loaded as (``Loader.divide``), or None where it may
+        not; asked only of a file that is a group of its own, of one kind, read only by rules that judge each
+        record alone (``per_record``).
 
     A rule that cannot run for want of evidence (a required kind absent, or every kind of its ``any_of``) is in
     no part: the parent gives its ``skip`` after the merge, as the engine does, without records.
@@ -206,7 +234,10 @@ def plan(
     present = set().union(*kinds_of) if kinds_of else set()
     for i, kinds in enumerate(kinds_of):
         union([_file_key(i), *kinds])  # a workbook's sheets, or a file whose documents are of several kinds
+    bound: set[int] = set()
     for files in together:
+        files = list(files)
+        bound.update(files)
         union([_file_key(i) for i in files])
     runnable: list[tuple[int, list[str], list[tuple[str, str]]]] = []
     for j, r in enumerate(rules):
@@ -221,29 +252,60 @@ def plan(
             seen, columns = sorted({k for k, _ in columns}), []
         union(seen)
         runnable.append((j, seen, columns))
+    # Registers that may be loaded and judged as ranges of records: a file that is a group of its own, of one kind,
+    # whose rules all judge each record alone and read no other kind's records (their columns are sent).
+    ranges: dict[str, tuple[int, Sequence[tuple[int, int]]]] = {}
+    if divide is not None:
+        members: dict[str, list[int]] = {}
+        for i in range(len(kinds_of)):
+            members.setdefault(find(_file_key(i)), []).append(i)
+        alone = {g: files[0] for g, files in members.items() if len(files) == 1 and len(kinds_of[files[0]]) == 1}
+        per_record: dict[str, bool] = {}
+        for j, seen, _ in runnable:
+            group = find(seen[0])
+            per_record[group] = per_record.get(group, True) and bool(
+                getattr(rules[j].meta, "per_record", False) and len(seen) == 1
+            )
+        for group, i in alone.items():
+            if i in bound or not per_record.get(group, True) or sizes[i] < 2 * MIN_PIECE_BYTES:
+                continue
+            cuts = divide(i)
+            if cuts is not None and len(cuts) > 1:
+                ranges[group] = (i, cuts)
     while True:
-        parts = _assign(kinds_of, sizes, runnable, find, min(jobs, MAX_PARTS))
+        parts = _assign(kinds_of, sizes, runnable, find, min(jobs, MAX_PARTS), ranges)
         if parts is None:
             return None
-        part_of = {find(_file_key(i)): p for p, part in enumerate(parts) for i in part.files}
-        # Columns go between the parent (the first part) and a child; two children that would need to exchange
-        # columns are joined instead (a column is relayed by no one).
-        apart = [
-            (seen[0], kind)
-            for _, seen, columns in runnable
-            for kind, _ in columns
-            if part_of[find(seen[0])] != part_of[find(kind)] and 0 not in (part_of[find(seen[0])], part_of[find(kind)])
-        ]
+        holders = _holders(parts, find)
+        exchanges = _exchanges(runnable, holders, find)
+        # Columns go between the parent (the first part) and a child: the part every exchange involves, if one does,
+        # is made the parent (a divided register's ranges in every part, reading a column one part holds).
+        if exchanges:
+            common = set.intersection(*({to, source} for _, _, to, source in exchanges))
+            if common and 0 not in common:
+                hub = min(common)
+                parts = [parts[hub], *parts[:hub], *parts[hub + 1 :]]
+                holders = _holders(parts, find)
+                exchanges = _exchanges(runnable, holders, find)
+        # Two children that would still need to exchange columns are joined instead (a column is relayed by no one),
+        # and a register divided among children whose column another child reads is kept whole.
+        apart = [(kind, other) for kind, other, to, source in exchanges if 0 not in (to, source)]
         if not apart:
             break
         for pair in apart:
-            union(pair)
+            divided = [find(k) for k in pair if find(k) in ranges]
+            if divided:
+                for group in divided:
+                    del ranges[group]
+            else:
+                union(pair)
     sends: dict[int, dict[int, set[tuple[str, str]]]] = {}
     for _, seen, columns in runnable:
         for kind, name in columns:
-            to, source = part_of[find(seen[0])], part_of[find(kind)]
-            if to != source:
-                sends.setdefault(source, {}).setdefault(to, set()).add((kind, name))
+            for to in holders[find(seen[0])]:
+                for source in holders[find(kind)]:
+                    if to != source:
+                        sends.setdefault(source, {}).setdefault(to, set()).add((kind, name))
     return [
         dataclasses.replace(
             part,
@@ -254,15 +316,46 @@ def plan(
     ]
 
 
+def _holders(parts: Sequence[Part], find: Callable[[str], str]) -> dict[str, list[int]]:
+    """Each group's parts (several: a divided register's), by the group's standing kind."""
+    holders: dict[str, list[int]] = {}
+    for p, part in enumerate(parts):
+        for i in part.files:
+            holders.setdefault(find(_file_key(i)), []).append(p)
+    return holders
+
+
+def _exchanges(
+    runnable: Sequence[tuple[int, list[str], list[tuple[str, str]]]],
+    holders: Mapping[str, list[int]],
+    find: Callable[[str], str],
+) -> list[tuple[str, str, int, int]]:
+    """The columns that pass between parts: (the reading rule's kind, the column's kind, to which part, from which)."""
+    return [
+        (seen[0], kind, to, source)
+        for _, seen, columns in runnable
+        for kind, _ in columns
+        for to in holders[find(seen[0])]
+        for source in holders[find(kind)]
+        if to != source
+    ]
+
+
 def _assign(
     kinds_of: Sequence[frozenset[str]],
     sizes: Sequence[int],
     runnable: Sequence[tuple[int, list[str], list[tuple[str, str]]]],
     find: Callable[[str], str],
     jobs: int,
+    ranges: Mapping[str, tuple[int, Sequence[tuple[int, int]]]] = {},
 ) -> list[Part] | None:
     """The groups (of files, and the rules reading them) given to at most ``jobs`` parts by size, the largest part
-    first; None for fewer than two parts."""
+    first; None for fewer than two parts.
+
+    Whole groups go first, the largest first, each to the part with the least bytes so far. The registers that may be
+    divided (``ranges``: a group's one file and its fine ranges) then fill the parts up to one level, as water would:
+    each part below it takes a run of ranges (whole ones: at most one range's bytes off), the least filled first.
+    """
     groups: dict[str, tuple[list[int], list[int], list[int]]] = {}  # group -> (files, rules, [bytes])
     for i in range(len(kinds_of)):
         files, _, size = groups.setdefault(find(_file_key(i)), ([], [], [0]))
@@ -270,19 +363,59 @@ def _assign(
         size[0] += sizes[i]
     for j, seen, _ in runnable:  # its kinds are present, so in a group with files
         groups[find(seen[0])][1].append(j)
-    n = min(jobs, len(groups))
+    whole = {g: v for g, v in groups.items() if g not in ranges}
+    fine = sum(len(cuts) for _, cuts in ranges.values())
+    n = min(jobs, len(whole) + fine)
     if n < 2:
         return None
     # The largest group first, each to the part with the least bytes so far (ties: the earlier part).
-    order = sorted(groups.values(), key=lambda g: (-g[2][0], g[0][:1]))
+    order = sorted(whole.values(), key=lambda g: (-g[2][0], g[0][:1]))
     parts: list[tuple[list[int], list[int], int]] = [([], [], 0) for _ in range(n)]
     for files, judged, size in order:
         at = min(range(n), key=lambda p: (parts[p][2], p))
         parts[at] = (parts[at][0] + files, parts[at][1] + judged, parts[at][2] + size[0])
-    return sorted(
-        (Part(tuple(sorted(f)), tuple(sorted(r)), s) for f, r, s in parts if f or r),
-        key=lambda p: -p.size,
-    )
+    pieces: list[list[Piece]] = [[] for _ in range(n)]
+    ranged: list[list[tuple[int, int]]] = [[] for _ in range(n)]
+    if ranges:
+        runs = [(g, i, start, end) for g, (i, cuts) in sorted(ranges.items()) for start, end in cuts]
+        poured = sum(end - start for _, _, start, end in runs)
+        loads = sorted(parts[p][2] for p in range(n))
+        level = _level(loads, poured)
+        at = 0
+        for k, p in enumerate(sorted(range(n), key=lambda p: (parts[p][2], p))):
+            room = level - parts[p][2]
+            taken: list[tuple[str, int, int, int]] = []
+            last = k == n - 1  # the fullest part takes what is left
+            while at < len(runs) and (last or room > (runs[at][3] - runs[at][2]) / 2):
+                taken.append(runs[at])
+                room -= runs[at][3] - runs[at][2]
+                at += 1
+            for group, i in dict.fromkeys((g, i) for g, i, _, _ in taken):
+                mine = [(start, end) for g, _, start, end in taken if g == group]
+                piece = Piece(i, mine[0][0], mine[-1][1])
+                pieces[p].append(piece)
+                held, judged, load = parts[p]
+                rules = groups[group][1]
+                parts[p] = ([*held, i], judged + rules, load + sum(e - s for s, e in mine))
+                ranged[p].extend((j, i) for j in rules)
+    made = [
+        Part(tuple(sorted(f)), tuple(sorted(r)), s, pieces=tuple(pieces[p]), ranged=tuple(sorted(ranged[p])))
+        for p, (f, r, s) in enumerate(parts)
+        if f or r
+    ]
+    return sorted(made, key=lambda p: -p.size) if len(made) > 1 else None
+
+
+def _level(loads: Sequence[int], poured: int) -> float:
+    """The level ``poured`` bytes fill parts already holding ``loads`` (sorted) up to, as water would."""
+    total = poured
+    for k, load in enumerate(loads):
+        above = loads[k + 1] if k + 1 < len(loads) else None
+        total += load
+        level = total / (k + 1)
+        if above is None or level <= above:
+            return level
+    return total / len(loads)  # pragma: no cover - the loop returns at its last step
 
 
 def _file_key(i: int) -> str:
@@ -300,6 +433,11 @@ class PartResult:
     judged: list[tuple[int, RuleOutcomes, StatusCounts]] = field(default_factory=list)
     facts: dict[str, KindFacts] = field(default_factory=dict)
     problems: list[Problem] = field(default_factory=list)
+    #: Of the rules judged over a range of their records, how each stopped (:attr:`Judged.stop`), by position.
+    stops: dict[int, int] = field(default_factory=dict)
+    #: Why the check must be made again in one process (a divided register that does not load as ranges, or has
+    #: problems one process words and counts per file), or None.
+    redo: str | None = None
 
 
 class CannotSplit(Exception):
@@ -423,19 +561,33 @@ _channel = _Channel({}, {}, {})
 
 class _Elsewhere:
     """The kinds a part does not hold, as its rules see them: given or not (by their files' kinds), and the columns
-    its rules declare of them, received from the part holding them."""
+    its rules declare of them, received from the parts holding them; and, of a register divided among parts
+    (:attr:`Part.pieces`), the values the other parts' ranges hold."""
 
-    def __init__(self, present: frozenset[str], sources: Mapping[tuple[str, str], int], channel: _Channel) -> None:
-        self._present, self._sources, self._channel = present, sources, channel
+    def __init__(
+        self,
+        present: frozenset[str],
+        sources: Mapping[tuple[str, str], Sequence[int]],
+        channel: _Channel,
+        shared: frozenset[str] = frozenset(),
+    ) -> None:
+        self._present, self._sources, self._channel, self._shared = present, sources, channel, shared
+        self._values: dict[tuple[str, str], frozenset[Any]] = {}
 
     def has(self, kind: str) -> bool:
         return kind in self._present
 
+    def shares(self, kind: str) -> bool:
+        return kind in self._shared
+
     def values(self, kind: str, field: str) -> frozenset[Any]:
-        source = self._sources.get((kind, field))
-        if source is None:  # not a column the plan sends here: the engine lets a rule ask only its declared ones
-            return frozenset()
-        return self._channel.received(source).get((kind, field), frozenset())
+        got = self._values.get((kind, field))
+        if got is None:
+            # Not a column the plan sends here: none (the engine lets a rule ask only its declared ones).
+            sources = self._sources.get((kind, field), ())
+            got = frozenset().union(*(self._channel.received(s).get((kind, field), frozenset()) for s in sources))
+            self._values[kind, field] = got
+        return got
 
 
 def run_parts(parts: Sequence[Part], work: Run, debug: bool = False) -> Parts:
@@ -467,9 +619,6 @@ def run_parts(parts: Sequence[Part], work: Run, debug: bool = False) -> Parts:
         done = Parts(results, answer, children, debug)
         children = []
         return done
-    except BaseException:
-        discard_segments(results)  # the parts that had finished leave no file behind
-        raise
     finally:
         for child in children:  # stopped early (an error here, Ctrl-C): no child is left running
             _stop(child)
@@ -625,10 +774,15 @@ class Segments:
     settle: Callable[[list[RuleOutcomes], Summary], object]
     area_order: tuple[str, ...]
 
-    def make(self, evidence: EvidenceSet, judged: Sequence[tuple[int, RuleOutcomes, StatusCounts]]) -> None:
+    def make(
+        self,
+        evidence: EvidenceSet,
+        judged: Sequence[tuple[int, RuleOutcomes, StatusCounts]],
+        out: SegmentFile | None,
+    ) -> None:
         """Give each judged block its reporters' text, made from a copy settled as the parent will settle the block
-        (which gets it unsettled, so that waivers and the baseline are counted once, there)."""
-        if not self.reporters or not judged:
+        (which gets it unsettled, so that waivers and the baseline are counted once, there), written to ``out``."""
+        if not self.reporters or not judged or out is None:
             return
         copies = Evaluation(evidence)
         for _, block, counts in judged:
@@ -636,26 +790,45 @@ class Segments:
         self.settle(copies.outcomes, copies.summary)
         findings = Findings(copies.outcomes, evidence, self.area_order)
         made = {copy.rule_id: copy for copy in findings.blocks}  # a block listing nothing is not among them
-        # Kept in a temporary file, not in memory (a report of millions of findings is gigabytes): the process
-        # writing the report opens it and unlinks it (:func:`open_segments`). A file that cannot be written (a
-        # full disk, a file size limit) costs only the head start: the reporter writes those blocks itself.
-        path = None
+        # Kept in a file, not in memory (a report of millions of findings is gigabytes). A file that cannot be
+        # written (a full disk, a file size limit) costs only the head start: the reporter writes those blocks itself.
         try:
-            with tempfile.NamedTemporaryFile(prefix="capcheck-segments-", delete=False) as out:
-                path = out.name
+            with os.fdopen(out.fd, "wb", closefd=False) as stream:
                 for _, block, _ in judged:
                     copy = made.get(block.rule_id)
                     if copy is not None:
                         for name, segment in self.reporters:
                             data = segment(findings, copy)
-                            block.segments[name] = Span(out.name, out.tell(), len(data))
-                            out.write(data)
+                            block.segments[name] = Span(out.name, stream.tell(), len(data))
+                            stream.write(data)
         except OSError:
             for _, block, _ in judged:
                 block.segments.clear()
-            if path is not None:
-                with contextlib.suppress(OSError):
-                    os.unlink(path)
+
+
+@dataclass(frozen=True)
+class SegmentFile:
+    """Where a part writes its reporters' text: a temporary file the parent made and unlinked before forking the
+    children (which inherit it open), so that none is ever left behind, whatever ends a process."""
+
+    fd: int
+    #: Its name when it was made (for messages: it is unlinked at once).
+    name: str
+
+    @classmethod
+    def make(cls) -> SegmentFile | None:
+        """A new one, or None where none can be made (a full or read-only temporary directory: no head start)."""
+        try:
+            fd, name = tempfile.mkstemp(prefix="capcheck-segments-")
+        except OSError:
+            return None
+        with contextlib.suppress(OSError):
+            os.unlink(name)
+        return cls(fd, name)
+
+    def close(self) -> None:
+        with contextlib.suppress(OSError):
+            os.close(self.fd)
 
 
 @dataclass(frozen=True)
@@ -666,14 +839,21 @@ class Work:
     #: The evidence files, walked; and the kinds each was seen to hold before it was read.
     files: Sequence[Path]
     kinds_of: Sequence[frozenset[str]]
-    #: Load some of the files (told of each, when given a progress display).
-    load: Callable[[Sequence[Path], Progress | None], EvidenceSet]
+    #: Load some of the files (told of each, when given a progress display), some of them only a range of their
+    #: records (by path: the bytes from start to end, ``Loader.load_range``, and whether to hash the whole file).
+    load: Callable[[Sequence[Path], Progress | None, Mapping[Path, tuple[int, int, bool]]], EvidenceSet]
     #: Judge the rule at a position over an evidence set: its block and counts.
     judge: Callable[[int, EvidenceSet], tuple[RuleOutcomes, StatusCounts]]
+    #: Judge the rule at a position over a range of its records (a divided register's: :attr:`Part.ranged`), not
+    #: finalised (:func:`~capcheck.core.engine.evaluate_range`): the ranges' results merge into the whole's.
+    judge_range: Callable[[int, EvidenceSet], Judged]
     #: How many rules are selected.
     rules: int
     facts: Callable[[EvidenceSet], dict[str, KindFacts]]
     copies: Callable[[Sequence[Mapping[str, Any]], Fields], int]
+    #: The copy keys of some records (:func:`~capcheck.assessment.facts.copy_keys`): put together over the ranges of
+    #: a divided register, they count its copies as :attr:`copies` counts them over all its records.
+    copy_keys: Callable[[Sequence[Mapping[str, Any]], Fields], Copies]
     segments: Segments
     #: ``--debug``: a child's bug is shown with its traceback.
     debug: bool = False
@@ -689,15 +869,21 @@ class Split:
     evaluation: Evaluation
     facts: dict[str, KindFacts]
     parts: Parts
-    holder: dict[str, int]
+    #: The parts holding each kind's records (several: a register divided among them, in the order of its ranges).
+    holders: dict[str, list[int]]
     work: Work
 
     def copies(self, kind: str, fields: Fields) -> int:
-        """How many copies a kind holds, asked of the part holding its records (none, for a kind not given)."""
-        if kind not in self.holder:
+        """How many copies a kind holds, asked of the part holding its records (none, for a kind not given); of a
+        register divided among parts, their records' copy keys put together (a copy may be in another range)."""
+        holders = self.holders.get(kind)
+        if not holders:
             return self.work.copies((), fields)
-        count: int = self.parts.ask(self.holder[kind], ("copies", kind, fields))
-        return count
+        if len(holders) == 1:
+            count: int = self.parts.ask(holders[0], ("copies", kind, fields))
+            return count
+        found: list[Copies] = [self.parts.ask(h, ("copy keys", kind, fields)) for h in holders]
+        return sum(c.usable for c in found) - len(frozenset().union(*(c.digests for c in found)))
 
     def __enter__(self) -> Split:
         return self
@@ -719,11 +905,20 @@ def split_check(
         progress.files_found(len(work.files))
 
     present = frozenset().union(*work.kinds_of) if work.kinds_of else frozenset()
-    sources = {
-        index: {column: source for source, other in enumerate(parts) for to, cols in other.sends if to == index
-                for column in cols}
-        for index in range(len(parts))
-    }  # fmt: skip
+    sources: dict[int, dict[tuple[str, str], list[int]]] = {index: {} for index in range(len(parts))}
+    for source, other in enumerate(parts):
+        for to, columns in other.sends:
+            for column in columns:
+                sources[to].setdefault(column, []).append(source)
+    # The first range of each divided register: its part hashes the whole file, as one process would.
+    firsts: dict[int, int] = {}
+    for part in parts:
+        for pc in part.pieces:
+            firsts[pc.file] = min(pc.start, firsts.get(pc.file, pc.start))
+    # The kinds of the registers divided among parts, by part (each holds a range of their records).
+    shared = {
+        index: frozenset(k for pc in part.pieces for k in work.kinds_of[pc.file]) for index, part in enumerate(parts)
+    }
 
     def stopped(part: Part) -> None:
         """A part that stops before judging still sends the columns it owes (empty): none waits for it in vain."""
@@ -733,11 +928,17 @@ def split_check(
     def run(part: Part) -> tuple[PartResult, Callable[[Any], Any] | None]:
         here = progress if os.getpid() == parent else None  # children draw nothing on the terminal
         index = parts.index(part)
+        pieces = {work.files[pc.file]: (pc.start, pc.end, pc.start == firsts[pc.file]) for pc in part.pieces}
         try:
-            evidence = work.load([work.files[i] for i in part.files], here)
+            evidence = work.load([work.files[i] for i in part.files], here, pieces)
         except EvidenceError as exc:
             stopped(part)
+            if pieces:  # one process says what is wrong, in its words and order (a file's problems counted once)
+                return PartResult(redo="a divided register's part has load problems"), None
             return PartResult(problems=list(exc.problems)), None
+        except RangeError as exc:
+            stopped(part)
+            return PartResult(redo=f"a range of records does not load alone: {exc}"), None
         except BaseException:
             stopped(part)
             raise
@@ -758,35 +959,66 @@ def split_check(
         for to, columns in part.sends:  # before judging: the parts judging rules that read them wait for them
             _channel.send(to, {(kind, name): evidence.values(kind, name) for kind, name in columns})
         if part.receives:
-            evidence.elsewhere = _Elsewhere(present, sources[index], _channel)
-        judged = [(j, *work.judge(j, evidence)) for j in part.rules]
+            evidence.elsewhere = _Elsewhere(present, sources[index], _channel, shared[index])
+        ranged = dict(part.ranged)
+        judged: list[tuple[int, RuleOutcomes, StatusCounts]] = []
+        stops: dict[int, int] = {}
+        for j in part.rules:
+            if j in ranged:  # over this part's range of its records: merged with the other ranges' by the parent
+                done = work.judge_range(j, evidence)
+                judged.append((j, done.block, done.counts))
+                stops[j] = done.stop
+            else:
+                judged.append((j, *work.judge(j, evidence)))
         # A child's blocks are written there; the parent's too while a child is still at work (else by the
-        # reporter, streamed: the same work, without holding the text).
-        if os.getpid() != parent or _channel.others_busy():
-            work.segments.make(evidence, judged)
+        # reporter, streamed: the same work, without holding the text), or when a rule's block here is one range
+        # of its findings: the reporter copies the text of every range, or writes none of them.
+        if os.getpid() != parent or part.ranged or _channel.others_busy():
+            work.segments.make(evidence, judged, segment_files[index])
 
-        def answer(question: tuple[str, str, Fields]) -> int:
-            """The scorecard's question about this part's records: how many copies a kind holds."""
-            _, kind, fields = question
+        def answer(question: tuple[str, str, Fields]) -> Any:
+            """The scorecard's question about this part's records: how many copies a kind holds (or, of a kind
+            divided among parts, its records' copy keys, to be put together with the other parts')."""
+            asked, kind, fields = question
+            if asked == "copy keys":
+                return work.copy_keys(evidence.records(kind), fields)
             return work.copies(evidence.records(kind), fields)
 
-        return PartResult(evidence.without_records(part.files), judged, work.facts(evidence)), answer
+        starts = {piece.file: piece.start for piece in part.pieces}
+        return PartResult(
+            evidence.without_records(part.files, starts), judged, work.facts(evidence), stops=stops
+        ), answer
 
+    # Made and unlinked here, before the children are forked: each inherits its own open (docs: SegmentFile).
+    segment_files = [SegmentFile.make() if work.segments.reporters else None for _ in parts]
     try:
         done = run_parts(parts, run, work.debug)
-    except CannotSplit:
-        return None
+    except BaseException as exc:
+        discard_segments(segment_files)
+        if isinstance(exc, CannotSplit):
+            return None
+        raise
     try:
         results = done.results
-        raise_problems(merge_problems(work.files, results, walk_problems))
-        open_segments(results)
+        redo = next((r.redo for r in results if r.redo is not None), None)
+        evidence = None
+        if redo is None:
+            raise_problems(merge_problems(work.files, results, walk_problems))
+            try:
+                evidence = EvidenceSet.merged(r.evidence for r in results if r.evidence is not None)
+            except IdsRepeated as exc:  # one process names each repeated id, where it is
+                redo = str(exc)
+        if evidence is None:
+            discard_segments(segment_files)
+            done.close()
+            return None
+        open_segments(results, segment_files)
     except BaseException:
-        discard_segments(done.results)
+        discard_segments(segment_files)
         done.close()
         raise
-    evidence = EvidenceSet.merged(r.evidence for r in results if r.evidence is not None)
     evaluation = Evaluation(evidence)
-    judged = judged_in_order(results)
+    judged = judged_in_order(parts, results)
     if progress is not None:
         for part, result in zip(parts[1:], results[1:], strict=True):  # the children's files, loaded meanwhile
             held = result.evidence.records_by_file() if result.evidence is not None else {}
@@ -799,38 +1031,40 @@ def split_check(
         add_rule(evaluation, block, counts)
         if progress is not None:
             progress.rule_done(sum(counts.values()))
-    facts = {kind: f for r in results for kind, f in r.facts.items()}
-    holder = {kind: i for i, r in enumerate(results) for kind in r.facts}
-    return Split(evidence, evaluation, facts, done, holder, work)
+    facts: dict[str, KindFacts] = {}
+    holders: dict[str, list[int]] = {}
+    for i in _in_piece_order(parts):  # a divided register's facts combine over its ranges, in their order
+        for kind, found in results[i].facts.items():
+            facts[kind] = facts[kind].combine(found) if kind in facts else found
+            holders.setdefault(kind, []).append(i)
+    return Split(evidence, evaluation, facts, done, holders, work)
 
 
-def open_segments(results: Sequence[PartResult]) -> None:
-    """Open each segment file the parts wrote and unlink it (it goes when its last reader closes); a block whose
-    file is gone loses its segment (the reporter then writes it from its rows)."""
-    opened: dict[str, BinaryIO | None] = {}
+def _in_piece_order(parts: Sequence[Part]) -> list[int]:
+    """The parts' positions, those holding ranges of a register in the order of their ranges (the others as they
+    are: only a divided register's kinds are in several parts)."""
+    return sorted(range(len(parts)), key=lambda p: min((pc.start for pc in parts[p].pieces), default=-1))
+
+
+def open_segments(results: Sequence[PartResult], files: Sequence[SegmentFile | None]) -> None:
+    """Give each segment the file it is in, opened (its part's :class:`SegmentFile`, by its name)."""
+    opened = {f.name: os.fdopen(f.fd, "rb") for f in files if f is not None}
     for result in results:
         for _, block, _ in result.judged:
             for name, made in list(block.segments.items()):
-                if not isinstance(made, Span):
-                    continue
-                if made.path not in opened:
-                    try:
-                        opened[made.path] = open(made.path, "rb")  # noqa: SIM115 - kept open for the report
-                        os.unlink(made.path)
-                    except OSError:
-                        opened[made.path] = None
-                file = opened[made.path]
-                if file is None:
-                    del block.segments[name]
-                else:
-                    made.attach(file)
+                if isinstance(made, Span):
+                    file = opened.get(made.path)
+                    if file is None:  # not one of the parts' files: the reporter writes the block from its rows
+                        del block.segments[name]
+                    else:
+                        made.attach(file)
 
 
-def discard_segments(results: Sequence[PartResult]) -> None:
-    """Unlink the segment files of a split check that stops before writing a report."""
-    for path in {m.path for r in results for _, b, _ in r.judged for m in b.segments.values() if isinstance(m, Span)}:
-        with contextlib.suppress(OSError):
-            os.unlink(path)
+def discard_segments(files: Sequence[SegmentFile | None]) -> None:
+    """Close the segment files of a split check that stops before writing a report (they are unlinked already)."""
+    for file in files:
+        if file is not None:
+            file.close()
 
 
 def _kinds(kinds: Iterable[str]) -> str:
@@ -853,9 +1087,44 @@ def merge_problems(walked: Sequence[Path], results: Sequence[PartResult], first:
     return [*first, *sorted(problems, key=file_of)]
 
 
-def judged_in_order(results: Sequence[PartResult]) -> Mapping[int, tuple[RuleOutcomes, StatusCounts]]:
-    """Each judged rule's block and counts, by the rule's position."""
-    return {j: (block, counts) for result in results for j, block, counts in result.judged}
+def judged_in_order(
+    parts: Sequence[Part], results: Sequence[PartResult]
+) -> Mapping[int, tuple[RuleOutcomes, StatusCounts]]:
+    """Each judged rule's block and counts, by the rule's position. A rule judged over the ranges of a divided
+    register (:attr:`Part.ranged`) is judged in several parts: their blocks are merged in the order of the ranges,
+    into the block one process gives over all the records (:func:`~capcheck.core.engine.merge_blocks`)."""
+    out: dict[int, tuple[RuleOutcomes, StatusCounts]] = {}
+    ranged: dict[int, list[tuple[int, Judged]]] = {}
+    for part, result in zip(parts, results, strict=True):
+        over = dict(part.ranged)
+        starts = {piece.file: piece.start for piece in part.pieces}
+        for j, block, counts in result.judged:
+            if j in over:
+                ranged.setdefault(j, []).append((starts[over[j]], Judged(block, counts, result.stops[j])))
+            else:
+                out[j] = (block, counts)
+    for j, blocks in ranged.items():
+        blocks.sort(key=lambda b: b[0])
+        out[j] = _merged_block([judged for _, judged in blocks])
+    return out
+
+
+def _merged_block(judged: Sequence[Judged]) -> tuple[RuleOutcomes, StatusCounts]:
+    """One rule's blocks over consecutive ranges as one block; the text the parts made for them joined, where the
+    merged block's findings come in the ranges' order (ordered rows: each range's, then the next's), else dropped
+    (the reporter then writes them from the rows)."""
+    blocks = [(j.block, j.counts) for j in judged]
+    block, counts = merge_blocks([j._replace(block=dataclasses.replace(j.block, segments={})) for j in judged])
+    names = set.intersection(*(set(b.segments) for b, _ in blocks)) if blocks else set()
+    if len(block.rows) == sum(len(b.rows) for b, _ in blocks) and (block.ordered or len(blocks) == 1):
+        # The merge dropped no row (a range's skip for nothing in scope, or the rows beside an error), and the rows
+        # come in the ranges' order: the ranges' text, one after the other, is the block's.
+        for name in names:
+            made = [b.segments[name] for b, _ in blocks]
+            spans = [m for m in made if isinstance(m, Span)]
+            if len(spans) == len(made):
+                block.segments[name] = Spans(spans)
+    return block, counts
 
 
 def raise_problems(problems: Sequence[Problem]) -> None:

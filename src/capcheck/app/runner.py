@@ -32,7 +32,7 @@ from capcheck.app.settings import (
     rule_setting_problems,
 )
 from capcheck.assessment.baseline import BaselineReport, apply_baseline, load_baseline
-from capcheck.assessment.facts import FactsAsked, count_copies, kind_facts
+from capcheck.assessment.facts import FactsAsked, copy_keys, count_copies, kind_facts
 from capcheck.assessment.scorecard import (
     ScoredRule,
     compute_scorecard,
@@ -42,7 +42,7 @@ from capcheck.assessment.scorecard import (
     rule_origin,
 )
 from capcheck.assessment.waivers import WaiverState, apply_waivers, load_waivers
-from capcheck.core.engine import StatusCounts, evaluate, evaluate_rule
+from capcheck.core.engine import Judged, StatusCounts, evaluate, evaluate_range, evaluate_rule
 from capcheck.core.errors import ConfigError, PluginError, Problem
 from capcheck.core.evidence import (
     EvidenceSet,
@@ -52,7 +52,7 @@ from capcheck.core.evidence import (
     load_evidence_files,
 )
 from capcheck.core.kinds import CONFIG_OWNER
-from capcheck.core.loading import HEAD_BYTES, LoadContext, open_regular, peek_file
+from capcheck.core.loading import HEAD_BYTES, ByteRange, LoadContext, Loader, open_regular, peek_file
 from capcheck.core.models import RuleInfo, RunResult, Severity, Summary, display_path
 from capcheck.core.outcomes import Findings, RuleOutcomes
 from capcheck.core.process import keep_to_the_end
@@ -340,6 +340,17 @@ class _Judge:
     include_passed: bool
     debug: bool
 
+    def range(self, j: int, evidence: EvidenceSet) -> Judged:
+        return evaluate_range(
+            self.rules[j],
+            evidence,
+            as_of=self.as_of,
+            options=self.options,
+            severities=self.severities,
+            include_passed=self.include_passed,
+            debug=self.debug,
+        )
+
     def rule(self, j: int, evidence: EvidenceSet) -> tuple[RuleOutcomes, StatusCounts]:
         return evaluate_rule(
             self.rules[j],
@@ -377,6 +388,7 @@ def _split(
     config = request.config
     context = LoadContext(kinds=registry.kinds, kind_map=dict(config.csv_kinds), mappings=config.mappings())
     kinds_of: list[frozenset[str]] = []
+    loaders_of: list[Loader] = []
     together: dict[int, list[int]] = {}  # a combining loader's files are read in one process (OCDS)
     for i, path in enumerate(files):
         try:
@@ -388,13 +400,36 @@ def _split(
         if loader is None or kinds is None:
             return None
         kinds_of.append(kinds)
+        loaders_of.append(loader)
         if loader.combine is not None:
             together.setdefault(id(loader.combine), []).append(i)
-    parts = parallel.plan(judge.rules, kinds_of, sizes, jobs, together.values())
+    versions: dict[Path, tuple[int, int]] = {}  # a divided file's size and modification time (Loader.divide)
+    enriched = {kind for enricher in registry.enrichers for kind in (enricher.kinds or registry.kinds)}
+    max_bytes = config.max_file_mb << 20
+
+    def divide(i: int) -> Sequence[tuple[int, int]] | None:
+        """Where a register may be cut into ranges of records its parts load alone: by its loader, unless an
+        enricher completes its records (it may read them all), a mapping renames them, or it is too large to load."""
+        loader = loaders_of[i]
+        if loader.divide is None or loader.load_range is None or kinds_of[i] & enriched or sizes[i] > max_bytes:
+            return None
+        if not loader.applies_mapping and context.mapping_for(files[i]) is not None:
+            return None
+        try:
+            cuts = loader.divide(files[i], sizes[i], parallel.FINE_RANGES, context)
+        except (OSError, ValueError):  # loading says what is wrong with it
+            return None
+        if not cuts:
+            return None
+        versions[files[i]] = (cuts[0].size, cuts[0].mtime_ns)  # each range is read from this version of the file
+        return [(cut.start, cut.end) for cut in cuts]
+
+    parts = parallel.plan(judge.rules, kinds_of, sizes, jobs, together.values(), divide)
     if parts is None:
         return None
 
-    def load(paths: Sequence[Path], told: Progress | None) -> EvidenceSet:
+    def load(paths: Sequence[Path], told: Progress | None, pieces: Mapping[Path, tuple[int, int, bool]]) -> EvidenceSet:
+        ranges = {path: (ByteRange(start, end, *versions[path]), whole) for path, (start, end, whole) in pieces.items()}
         return load_evidence_files(
             paths,
             [],
@@ -407,6 +442,7 @@ def _split(
             max_file_mb=config.max_file_mb,
             mappings=config.mappings(),
             progress=told,
+            ranges=ranges,
         )
 
     work = parallel.Work(
@@ -414,9 +450,11 @@ def _split(
         kinds_of=kinds_of,
         load=load,
         judge=judge.rule,
+        judge_range=judge.range,
         rules=len(judge.rules),
         facts=lambda evidence: {kind: kind_facts(kind, evidence.records(kind), asked) for kind in evidence.kinds()},
         copies=lambda records, fields: count_copies(records, fields, asked.placeholders),
+        copy_keys=lambda records, fields: copy_keys(records, fields, asked.placeholders),
         segments=segments,
         debug=request.debug,
     )

@@ -34,6 +34,7 @@ __all__ = [
     "KindAsk",
     "KindFacts",
     "Usable",
+    "copy_keys",
     "count_copies",
     "kind_facts",
 ]
@@ -180,6 +181,12 @@ def count_copies(records: Sequence[Mapping[str, Any]], fields: Fields, placehold
     usable record in every field but ``id``, up to case, spacing and letter forms (:func:`_copy_key`): copies under
     new ids, which pad a register without covering more of the estate."""
     return _copies(records, fields, frozenset(placeholders)).repeats
+
+
+def copy_keys(records: Sequence[Mapping[str, Any]], fields: Fields, placeholders: Collection[str] = ()) -> Copies:
+    """The usable ``records`` and their distinct copy keys (:class:`Copies`), as :func:`count_copies` compares them:
+    the keys of ranges of one register put together (``usable`` added, ``digests`` joined) count its copies."""
+    return _copies(records, fields, frozenset(placeholders))
 
 
 def _lacking(records: Sequence[Mapping[str, Any]], name: str, held: Collection[str]) -> list[int]:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import os
 import stat
+from array import array
 from bisect import bisect_right
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -25,14 +26,17 @@ from capcheck.core.joins import join_key
 from capcheck.core.kinds import EvidenceKind
 from capcheck.core.loading import (
     HEAD_BYTES,
+    ByteRange,
     Document,
     Enricher,
     LineTable,
     LoadContext,
     Loader,
+    RangeError,
     SourceFile,
     choose_loader,
     loader_extension,
+    open_regular,
 )
 from capcheck.core.mapping import FileMapping, apply_to_document
 from capcheck.core.models import EvidenceFileInfo, EvidenceRef, display_path
@@ -45,6 +49,7 @@ if TYPE_CHECKING:
 __all__ = [
     "ColumnSource",
     "EvidenceSet",
+    "IdsRepeated",
     "RecordPlaces",
     "RecordsElsewhere",
     "UndeclaredKind",
@@ -72,6 +77,8 @@ class _LoadedFile:
     document: Document
     #: The position of the file it came from among the files loaded (a workbook gives several documents).
     origin: int = 0
+    #: For a range of a register's records loaded alone (a check split over processes), the byte the range starts at.
+    piece: int | None = None
 
 
 class _KindTable:
@@ -125,6 +132,9 @@ class RecordPlaces:
     pointer: Callable[[int], str]
     rows: bool
     pointers: Sequence[str] | None = None
+    #: The position of the first record among its file's (a range of them loaded alone: ``Document.first``): record
+    #: ``i`` is the file's ``first + i``, its data row ``first + i + 1``, its pointer ``/records/{first + i}``.
+    first: int = 0
 
 
 class EvidenceSet:
@@ -218,9 +228,9 @@ class EvidenceSet:
             return None
         loaded = self._files[table.segment_files[0]]
         doc = loaded.document
-        if doc.first:  # a range of a file (Loader.load_range): its writers place by ref, which counts from first
-            return None
-        return RecordPlaces(kind, loaded.info.path, table.ids, doc.locate, doc.pointer, doc.rows, doc.pointers)
+        return RecordPlaces(
+            kind, loaded.info.path, table.ids, doc.locate, doc.pointer, doc.rows, doc.pointers, doc.first
+        )
 
     def place(self, kind: str) -> Callable[[str | None], dict[str, Any]]:
         """For one kind, a function from a record id to the JSON form of where it is.
@@ -247,7 +257,7 @@ class EvidenceSet:
                 return self.ref(kind, record_id).as_dict()
 
             return any_file
-        path, ids, locate, pointer, rows = one.file, one.ids, one.locate, one.pointer, one.rows
+        path, ids, locate, pointer, rows, first = one.file, one.ids, one.locate, one.pointer, one.rows, one.first
 
         def one_file(record_id: str | None) -> dict[str, Any]:
             position = ids.get(record_id) if record_id is not None else None
@@ -258,7 +268,7 @@ class EvidenceSet:
             if line is not None:
                 out["line"] = line
             if rows:
-                out["row"] = position + 1
+                out["row"] = first + position + 1
             out["pointer"] = pointer(position)
             return out
 
@@ -293,9 +303,12 @@ class EvidenceSet:
         """Every value of ``field`` across the records of ``kind`` (list items flattened); cached. A kind held by
         another process (:attr:`elsewhere`) is asked of it."""
         table = self._tables.get(kind)
+        elsewhere = self.elsewhere
         if table is not None:
+            if elsewhere is not None and elsewhere.shares(kind):  # a register whose other ranges are elsewhere
+                return table.values(field) | elsewhere.values(kind, field)
             return table.values(field)
-        return self.elsewhere.values(kind, field) if self.elsewhere is not None else frozenset()
+        return elsewhere.values(kind, field) if elsewhere is not None else frozenset()
 
     def records_by_file(self) -> dict[int, int]:
         """How many records each loaded file holds, by its position (its origin: :meth:`without_records`)."""
@@ -312,7 +325,9 @@ class EvidenceSet:
             out.setdefault(f.origin, set()).add(f.info.kind)
         return out
 
-    def without_records(self, origins: Sequence[int] | None = None) -> EvidenceSet:
+    def without_records(
+        self, origins: Sequence[int] | None = None, pieces: Mapping[int, int] | None = None
+    ) -> EvidenceSet:
         """Where this evidence is, without its records: files, record ids, lines and pointers, small and
         picklable, for a process that writes findings about records another process holds
         (:mod:`capcheck.app.parallel`). Everything but ``records``, ``get`` and ``values`` answers as here;
@@ -320,11 +335,14 @@ class EvidenceSet:
 
         :param origins: each loaded file's position in a larger list of files (by its position in the files
             this set loaded), so that :meth:`merged` can put the files of several sets in one order.
+        :param pieces: of the files loaded as a range of their records, the byte each range starts at (by the
+            file's position in the larger list), so that :meth:`merged` joins the ranges of a file in their order.
         """
-        files = [
-            _LoadedFile(f.info, _placed(f.document), f.origin if origins is None else origins[f.origin])
-            for f in self._files
-        ]
+        files = []
+        for f in self._files:
+            origin = f.origin if origins is None else origins[f.origin]
+            piece = pieces.get(origin) if pieces is not None else None
+            files.append(_LoadedFile(f.info, _placed(f.document), origin, piece))
         tables: dict[str, _KindTable] = {}
         for kind, table in self._tables.items():
             placed = tables[kind] = _KindTable()
@@ -338,24 +356,91 @@ class EvidenceSet:
     def merged(cls, parts: Iterable[EvidenceSet]) -> EvidenceSet:
         """One evidence set from sets that each loaded different files, whose kinds they do not share
         (from :meth:`without_records`, with ``origins``): files in the order of their origins, as one
-        load of them all would have put them."""
+        load of them all would have put them. Ranges of one register's records loaded apart (``pieces``) are
+        joined, in the order of their bytes, into the file one load would have made of them.
+
+        :raises IdsRepeated: a record id of a joined register is in two of its ranges (or two ids differ only in
+            case or spacing): one load of the file names each, where it is.
+        """
         parts = list(parts)
         order = sorted(
-            ((f.origin, p, n) for p, part in enumerate(parts) for n, f in enumerate(part._files)),
+            (f.origin, -1 if f.piece is None else f.piece, p, n)
+            for p, part in enumerate(parts)
+            for n, f in enumerate(part._files)
         )
-        new_no = {(p, n): i for i, (_, p, n) in enumerate(order)}
-        files = [parts[p]._files[n] for _, p, n in order]
-        tables: dict[str, _KindTable] = {}
+        new_no: dict[tuple[int, int], int] = {}
+        files: list[_LoadedFile] = []
+        offsets: dict[tuple[int, int], int] = {}  # a range's file -> how many of the file's records come before it
+        joined: list[list[_LoadedFile]] = []
+        for origin, _start, p, n in order:
+            f = parts[p]._files[n]
+            if f.piece is not None and joined and joined[-1][0].origin == origin and joined[-1][0].piece is not None:
+                offsets[p, n] = sum(g.info.records for g in joined[-1])
+                joined[-1].append(f)
+            else:
+                offsets[p, n] = 0
+                joined.append([f])
+            new_no[p, n] = len(joined) - 1
+        files = [_joined(group) if len(group) > 1 else group[0] for group in joined]
+        held: dict[str, list[tuple[int, int, _KindTable]]] = {}  # kind -> (its first record's place, part, table)
         for p, part in enumerate(parts):
             for kind, table in part._tables.items():
-                if kind in tables:
-                    raise ValueError(f"evidence sets to merge share the kind {kind!r}")
-                moved = tables[kind] = _KindTable()
+                n = table.segment_files[0] if table.segment_files else 0
+                held.setdefault(kind, []).append((offsets.get((p, n), 0), p, table))
+        tables: dict[str, _KindTable] = {}
+        for kind, found in held.items():
+            found.sort(key=lambda t: t[0])  # a divided register's ranges in their order in the file
+            for offset, p, table in found:
+                moved = _KindTable()
                 moved.records = table.records
                 moved.ids = table.ids
                 moved.segment_starts = table.segment_starts
                 moved.segment_files = [new_no[p, n] for n in table.segment_files]
+                if kind in tables:
+                    earlier = tables[kind]
+                    if earlier.segment_files != moved.segment_files or len(moved.segment_files) != 1:
+                        raise ValueError(f"evidence sets to merge share the kind {kind!r}")
+                    moved = _join_ranges(kind, earlier, moved, offset)
+                tables[kind] = moved
         return cls(files, dict(sorted(tables.items())))
+
+
+class IdsRepeated(ValueError):
+    """Ranges of one register's records, loaded apart, share a record id (or two of their ids differ only in case
+    or spacing): :meth:`EvidenceSet.merged` cannot join them, and one load of the file says where each is."""
+
+
+def _joined(pieces: Sequence[_LoadedFile]) -> _LoadedFile:
+    """The ranges of one file's records (placed: :func:`_placed`), in order, as the one file they are."""
+    first = pieces[0]
+    docs = [f.document for f in pieces]
+    lines = array("I")
+    for doc in docs:
+        table = doc.locate
+        lines.extend(table.lines if isinstance(table, LineTable) else (table(i) or 0 for i in range(len(doc.records))))
+    if all(doc.pointers is None for doc in docs):
+        pointers: list[str] | None = None
+    else:
+        pointers = [doc.pointer(i) for doc, f in zip(docs, pieces, strict=True) for i in range(f.info.records)]
+    digest = next((f.info.sha256 for f in pieces if f.info.sha256), "")
+    info = replace(first.info, records=sum(f.info.records for f in pieces), sha256=digest)
+    return _LoadedFile(info, replace(first.document, locate=LineTable(lines), pointers=pointers, first=0), first.origin)
+
+
+def _join_ranges(kind: str, earlier: _KindTable, later: _KindTable, offset: int) -> _KindTable:
+    """The kind's table of a register joined from two ranges of its records (``later`` the next range, its records'
+    positions moved by ``offset``: how many come before it)."""
+    ids = dict(earlier.ids)
+    before = len(ids)
+    ids.update(zip(later.ids, (position + offset for position in later.ids.values()), strict=True))
+    if len(ids) != before + len(later.ids) or (_may_be_one(ids) and len(set(map(join_key, ids))) != len(ids)):
+        raise IdsRepeated(f"a {kind} record id is in two ranges of the register (or differs only in case or spacing)")
+    out = _KindTable()
+    out.records = _Elsewhere(kind, len(earlier.records) + len(later.records))  # type: ignore[assignment]  # len() only
+    out.ids = ids
+    out.segment_starts = earlier.segment_starts
+    out.segment_files = earlier.segment_files
+    return out
 
 
 class UndeclaredKind(LookupError):
@@ -376,7 +461,12 @@ class ColumnSource(Protocol):
         ...
 
     def values(self, kind: str, field: str) -> frozenset[Any]:
-        """``EvidenceSet.values(kind, field)`` of the evidence holding ``kind``."""
+        """``EvidenceSet.values(kind, field)`` of the evidence holding ``kind`` (of a register divided by ranges of
+        records, of the ranges held elsewhere)."""
+        ...
+
+    def shares(self, kind: str) -> bool:
+        """Whether other ranges of the records of ``kind``, which this evidence also holds, are elsewhere."""
         ...
 
 
@@ -688,9 +778,18 @@ def load_evidence_files(
     enrichers: Sequence[Enricher] = (),
     options: Mapping[str, Any] | None = None,
     progress: Progress | None = None,
+    ranges: Mapping[Path, tuple[ByteRange, bool]] | None = None,
 ) -> EvidenceSet:
     """Read, validate and index ``files`` (found by :func:`find_evidence_files`, in its order), as
-    :func:`load_evidence` does; ``problems`` (the walk's) come first in the error raised."""
+    :func:`load_evidence` does; ``problems`` (the walk's) come first in the error raised.
+
+    :param ranges: files of which only a range of records is loaded (a check split over processes: its parts
+        load ranges of one register), by path: the range's first and last byte (``Loader.divide``), and whether
+        this process hashes the whole file (one range's does). Each is loaded by its loader's ``load_range``.
+    :raises RangeError: a file's range does not load alone (its loader has no ``load_range``, a mapping applies to
+        it, or its bytes are not whole records in the layout its loader cut them in): the caller loads it whole.
+    """
+    ranges = ranges or {}
     context = LoadContext(
         kinds=kinds, kind_map=dict(kind_map or {}), mappings=tuple(mappings), options=dict(options or {})
     )
@@ -727,8 +826,14 @@ def load_evidence_files(
     # Reading a file and hashing it release the GIL: a worker thread reads the next file and hashes
     # the current one while this thread parses and validates it (GIL-holding work), so on two cores
     # both cost next to nothing. Only one file is read ahead: at most one more file's bytes are held.
+    def read(i: int) -> SourceFile:
+        """A file's bytes; of a file loaded as a range, its head only (its loader reads the range)."""
+        if files[i] in ranges:
+            return _read_head(files[i], shown_names[i])
+        return _read(files[i], shown_names[i], max_bytes)
+
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="capcheck-read") as pool:
-        reading = pool.submit(_read, files[0], shown_names[0], max_bytes) if files else None
+        reading = pool.submit(read, 0) if files else None
         for i in range(len(files)):
             shown = shown_names[i]
             this_read, reading = reading, None
@@ -742,12 +847,21 @@ def load_evidence_files(
             except (OSError, MemoryError) as exc:
                 found.append(Problem(f"cannot read: {type(exc).__name__}: {exc}", path=shown))
                 source = None
-            digest = pool.submit(_sha256, source.data) if source is not None else None
+            span = ranges.get(files[i])
+            digest = None
+            if source is not None:
+                if span is None:
+                    digest = pool.submit(_sha256, source.data)
+                else:  # one range's process hashes the whole file; the others leave it to that one
+                    digest = pool.submit(_sha256_file, source.path) if span[1] else pool.submit(str)
             if i + 1 < len(files):
-                reading = pool.submit(_read, files[i + 1], shown_names[i + 1], max_bytes)
+                reading = pool.submit(read, i + 1)
             file: _Waiting | None = None
             if source is not None and digest is not None:
-                file = _load_file(source, loaders, content_loaders, context, together, kinds, found)
+                if span is not None:
+                    file = _load_range(source, span[0], loaders, content_loaders, context, found)
+                else:
+                    file = _load_file(source, loaders, content_loaders, context, together, kinds, found)
                 if file is not None:
                     file.sha256 = digest.result()
                     file.index = i
@@ -778,6 +892,61 @@ def _returned(documents: object) -> str:
 
 def _sha256(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
+
+
+def _sha256_file(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open_regular(path) as stream:
+        while chunk := stream.read(1 << 20):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def _read_head(path: Path, shown: str) -> SourceFile:
+    """A file's first :data:`HEAD_BYTES` (what chooses its loader), for a file loaded as a range of its records."""
+    with open_regular(path) as stream:
+        return SourceFile(path=path, display=shown, data=stream.read(HEAD_BYTES))
+
+
+def _load_range(
+    source: SourceFile,
+    span: ByteRange,
+    loaders: Mapping[str, Loader],
+    content_loaders: Sequence[Loader],
+    context: LoadContext,
+    problems: list[Problem],
+) -> _Waiting | None:
+    """Load a range of one file's records (``source`` holds its head only) with its loader's ``load_range``.
+
+    :raises RangeError: the range does not load alone (see :func:`load_evidence_files`).
+    """
+    path, shown = source.path, source.display
+    loader: Loader | None = None
+    try:
+        loader = choose_loader(path, shown, source.data, loaders, content_loaders, context)
+        if loader.load_range is None or loader.combine is not None:
+            raise RangeError(f"the {loader.name!r} loader loads no range of a file's records")
+        if not loader.applies_mapping and context.mapping_for(path) is not None:
+            raise RangeError("a mapping applies to the file: it is mapped whole")
+        documents = loader.load_range(path, span, context)
+        if not isinstance(documents, list | tuple) or not all(isinstance(d, Document) for d in documents):
+            raise source.fail(f"the {loader.name!r} loader returned {_returned(documents)}")
+        if any(not callable(d.locate) for d in documents):
+            raise source.fail(f"the {loader.name!r} loader gave a Document whose locate is not a function")
+        _guard_locates(documents, loader.name, shown)
+    except RangeError:
+        raise
+    except (EvidenceError, PluginError) as exc:
+        problems.extend(exc.problems)
+        return None
+    except (OSError, MemoryError, RecursionError) as exc:
+        problems.append(Problem(f"cannot read: {type(exc).__name__}: {exc}", path=shown))
+        return None
+    except (Exception, SystemExit) as exc:  # a loader plugin's own bug: name it, with the file it failed on
+        name = loader.name if loader is not None else "?"
+        problems.append(Problem(f"the {name!r} loader failed: {type(exc).__name__}: {exc}", path=shown))
+        return None
+    return _Waiting(source, loader, documents, "", None, problems)
 
 
 #: The source of a file that could not be read.

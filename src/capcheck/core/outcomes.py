@@ -38,6 +38,7 @@ __all__ = [
     "Findings",
     "RuleOutcomes",
     "Span",
+    "Spans",
     "fingerprint_prefix",
     "group_file",
     "in_order",
@@ -84,6 +85,21 @@ class Span:
                 raise OSError(f"{self.path}: {end - at} bytes missing")
             at += len(data)
             yield data
+
+
+class Spans(Span):
+    """A reporter's bytes for one block written in several places, one after another: the blocks of one rule judged
+    over ranges of a register in several processes, each :class:`Span` already opened (:meth:`Span.attach`)."""
+
+    __slots__ = ("spans",)
+
+    def __init__(self, spans: Sequence[Span]) -> None:
+        super().__init__(spans[0].path if spans else "", 0, sum(span.length for span in spans))
+        self.spans = list(spans)
+
+    def chunks(self, size: int = 1 << 20) -> Iterator[bytes]:
+        for span in self.spans:
+            yield from span.chunks(size)
 
 
 @dataclass(eq=False)
@@ -226,7 +242,8 @@ def _locator(evidence: EvidenceSet, kind: str) -> Callable[[str | None], Evidenc
         index = ids.get(record_id)
         if index is None:
             return EvidenceRef(kind, record_id)
-        return EvidenceRef(kind, record_id, one.file, locate(index), index + 1 if rows else None, pointer(index))
+        row = one.first + index + 1 if rows else None  # (first: a range of the file's records loaded alone)
+        return EvidenceRef(kind, record_id, one.file, locate(index), row, pointer(index))
 
     return ref
 

@@ -313,6 +313,8 @@ def _plain_items(
     if has_lines:
         parts.append((after + _LINE, map(str, lines)))
         after = ""
+    if one.first:  # a range of the file's records (a split check's part): their positions in the file
+        indices = [index + one.first for index in indices]
     if one.rows:
         parts.append((after + _ROW, map(str, map(_NEXT, indices))))
         after = ""
@@ -363,11 +365,12 @@ def _row_item(
                 ev = f"{template.record_head}{dumps(record_id).decode()}\n      }}"
             else:
                 line = one.locate(index)
-                pointer = _RECORDS_POINTER % index if one.pointers is None else _token(one.pointer(index))
+                at = index + one.first  # its position in the file (a range of it loaded alone: first > 0)
+                pointer = _RECORDS_POINTER % at if one.pointers is None else _token(one.pointer(index))
                 ev = (
                     f"{template.record_head}{dumps(record_id).decode()}{template.file}"
                     f"{'' if line is None else _LINE + str(line)}"
-                    f"{_ROW + str(index + 1) if one.rows else ''}{_POINTER}{pointer}\n      }}"
+                    f"{_ROW + str(at + 1) if one.rows else ''}{_POINTER}{pointer}\n      }}"
                 )
         message = dumps(o.message or (block.title if status == "pass" else "")).decode()
         group = "" if o.group is None else f"{_GROUP}{dumps(o.group).decode()}"

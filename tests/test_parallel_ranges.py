@@ -1,0 +1,339 @@
+"""Split checks, stage 2: one register divided into ranges of records, loaded and judged in several processes
+(app/parallel.py ``plan(divide=...)``, ``Loader.divide``/``load_range``, ``merge_blocks``, ``EvidenceSet.merged``).
+Whatever the division, every reporter's bytes are those of one process."""
+
+from __future__ import annotations
+
+import io
+import json
+import re
+import shutil
+from collections.abc import Iterator
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import orjson
+import pytest
+
+from capcheck.app import parallel
+from capcheck.app.config import Config
+from capcheck.app.registry import Registry
+from capcheck.app.runner import CheckRequest, load_registry, run_check
+from capcheck.core.errors import EvidenceError
+from capcheck.core.models import RunResult, Severity
+from capcheck.core.outcomes import Spans
+from capcheck.core.reporting import RenderOptions
+from capcheck.core.rules import Rule, rule
+from generator import load_generator
+
+ROOT = Path(__file__).resolve().parents[1]
+LINES = ROOT / "tests" / "fixtures" / "plugins" / "lines_loader_plugin.py"
+AS_OF = date(2026, 11, 25)
+TEXT = {"description": "What it checks.", "rationale": "Why it matters.", "remediation": "How to fix it."}
+COMM = ("COMM-001", "COMM-002", "COMM-003", "COMM-004")
+TYPICAL = (*COMM, "GOV-001", "GOV-002", "INFRA-001", "INFRA-002", "INFRA-003", "INFRA-004")
+#: The reporters asked for: those that make their text in the parts (``Reporter.segment``).
+FORMATS = ("json", "sarif", "junit", "csv")
+#: Records per register: enough for ranges of a few fine cuts each above parallel.MIN_PIECE_BYTES (lowered below).
+N = 600
+
+pytestmark = pytest.mark.skipif(not parallel.can_fork(), reason="checks are split only where fork is safe (Linux)")
+
+
+@pytest.fixture(autouse=True)
+def _small_pieces(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Registers of a few hundred records divide as large ones do (the bound is for speed, not correctness)."""
+    monkeypatch.setattr(parallel, "MIN_PIECE_BYTES", 1 << 10)
+
+
+@pytest.fixture(scope="module")
+def registers(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The benchmark generator's three registers at high failure: the contracts one record a line (``.lines``, a
+    loader that divides), the governance register and the assets as JSON envelopes."""
+    generate = load_generator()
+    out = tmp_path_factory.mktemp("ranges")
+    for kind in ("governance-register", "it-assets"):
+        generate.write_json(out / f"{kind}.json", kind, generate.generate_records(kind, N, 2017, "high-failure"), 2017)
+    contracts = generate.generate_records("supplier-contracts", N, 2017, "high-failure")
+    (out / "supplier-contracts.lines").write_bytes(b"".join(orjson.dumps(r) + b"\n" for r in contracts))
+    return out
+
+
+def _registry(plugins: tuple[str, ...] = ()) -> Registry:
+    registry = load_registry(Config(), [], [str(LINES), *plugins])
+    assert all(registry.rules[r].meta.per_record for r in COMM)  # the pack's contract rules judge each record alone
+    return registry
+
+
+def _reports(result: RunResult, registry: Registry) -> dict[str, bytes]:
+    out = {}
+    for name, reporter in registry.reporters.items():
+        if reporter.write is None:
+            continue
+        buffer = io.BytesIO()
+        reporter.write(result, RenderOptions(), buffer)
+        out[name] = re.sub(rb"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|[+-]\d\d:?\d\d)?", b"<time>", buffer.getvalue())
+    return out
+
+
+def _plans(monkeypatch: pytest.MonkeyPatch) -> list[list[parallel.Part]]:
+    seen: list[list[parallel.Part]] = []
+    real = parallel.run_parts
+
+    def recorded(plan: Any, work: Any, debug: bool = False) -> Any:
+        seen.append(list(plan))
+        return real(plan, work, debug)
+
+    monkeypatch.setattr(parallel, "run_parts", recorded)
+    return seen
+
+
+def _checks(registry: Registry, jobs: tuple[int, ...] = (1, 2), **request: Any) -> dict[int, RunResult]:
+    return {
+        n: run_check(CheckRequest(as_of=AS_OF, fail_on=Severity.LOW, jobs=n, formats=FORMATS, **request), registry)
+        for n in jobs
+    }
+
+
+# -- the plan ------------------------------------------------------------------------------------------------
+
+
+def _rule(rule_id: str, kinds: list[str], per_record: bool = True, **meta: Any) -> Rule:
+    def check(evidence: Any, ctx: Any) -> Iterator[Any]:
+        for record in evidence.records(kinds[0]):
+            yield ctx.passed(record)
+
+    area = rule_id.split("-")[0]
+    return rule(
+        id=rule_id, title="A test rule", area=area, severity="low", kinds=kinds, per_record=per_record, **TEXT, **meta
+    )(check)
+
+
+def _cuts(size: int, n: int = 8) -> list[tuple[int, int]]:
+    step = size // n
+    return [(k * step, (k + 1) * step - 1) for k in range(n)]
+
+
+def test_one_register_read_by_rules_judging_each_record_alone_is_divided_among_the_parts() -> None:
+    rules = [_rule("INFRA-901", ["it-assets"]), _rule("INFRA-902", ["it-assets"])]
+    parts = parallel.plan(rules, [frozenset({"it-assets"})], [8 << 20], 2, divide=lambda i: _cuts(8 << 20))
+    assert parts is not None and len(parts) == 2
+    pieces = sorted((pc for p in parts for pc in p.pieces), key=lambda pc: pc.start)
+    assert [(pc.start, pc.end) for pc in pieces] == [(0, (4 << 20) - 1), (4 << 20, (8 << 20) - 1)]
+    assert all(p.rules == (0, 1) and p.ranged == ((0, 0), (1, 0)) for p in parts)
+
+
+def test_without_a_division_one_register_is_not_split() -> None:
+    rules = [_rule("INFRA-901", ["it-assets"])]
+    assert parallel.plan(rules, [frozenset({"it-assets"})], [8 << 20], 2) is None
+    assert parallel.plan(rules, [frozenset({"it-assets"})], [8 << 20], 2, divide=lambda i: None) is None
+
+
+@pytest.mark.parametrize(
+    "rules",
+    [
+        [_rule("INFRA-901", ["it-assets"]), _rule("INFRA-903", ["it-assets"], per_record=False)],  # an aggregate
+        [_rule("INFRA-904", ["it-assets", "roles"], per_record=False)],  # records of two kinds (never per record)
+    ],
+    ids=["an aggregate", "two record kinds"],
+)
+def test_a_register_a_rule_reads_whole_is_not_divided(rules: list[Rule]) -> None:
+    kinds = [frozenset({"it-assets"}), frozenset({"roles"})]
+    parts = parallel.plan(rules, kinds, [8 << 20, 1 << 20], 2, divide=lambda i: _cuts(8 << 20) if i == 0 else None)
+    assert parts is None or not any(p.pieces for p in parts)
+
+
+def test_the_divided_register_fills_the_parts_up_to_one_level() -> None:
+    """Whole registers first (largest first), then the divisible one poured: 40 + 33 + 51 MB is 62 + 62."""
+    rules = [
+        _rule("COMM-901", ["supplier-contracts"]),
+        _rule("INFRA-901", ["it-assets"], per_record=False),
+        _rule("GOV-901", ["governance-register"], per_record=False),
+    ]
+    mb = 1 << 20
+    sizes = [51 * mb, 40 * mb, 33 * mb]
+    kinds = [frozenset({"supplier-contracts"}), frozenset({"it-assets"}), frozenset({"governance-register"})]
+    parts = parallel.plan(rules, kinds, sizes, 2, divide=lambda i: _cuts(sizes[i], 51) if i == 0 else None)
+    assert parts is not None
+    assert all(abs(p.size - 62 * mb) <= mb for p in parts)  # a fine range (1 MB) off at most
+    assert sorted(len(p.pieces) for p in parts) == [1, 1]
+
+
+def test_a_column_of_a_divided_register_read_in_two_children_keeps_it_whole() -> None:
+    """Columns pass only between the parent and a child: a register divided among children whose column another
+    child reads is loaded whole instead (the check is still split by kinds)."""
+    rules = [
+        _rule("COMM-901", ["supplier-contracts"]),
+        _rule("INFRA-901", ["it-assets", "supplier-contracts"], columns=["supplier-contracts.id"], per_record=False),
+        _rule("GOV-901", ["governance-register"], per_record=False),
+    ]
+    mb = 1 << 20
+    sizes = [60 * mb, 20 * mb, 20 * mb]
+    kinds = [frozenset({"supplier-contracts"}), frozenset({"it-assets"}), frozenset({"governance-register"})]
+    parts = parallel.plan(rules, kinds, sizes, 4, divide=lambda i: _cuts(sizes[i], 60) if i == 0 else None)
+    assert parts is not None
+    for p, part in enumerate(parts):
+        for to, _ in part.sends:
+            assert 0 in (p, to)
+
+
+# -- the check, end to end -----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("include_passed", [False, True])
+def test_a_divided_register_gives_every_reporter_the_bytes_of_one_process(
+    registers: Path, monkeypatch: pytest.MonkeyPatch, include_passed: bool
+) -> None:
+    plans = _plans(monkeypatch)
+    registry = _registry()
+    results = _checks(registry, (1, 2, 3), paths=[registers], select=TYPICAL, include_passed=include_passed)
+    assert results[1].summary.by_status["fail"] > N  # a check that fails a lot
+    two = plans[0]
+    assert len(two) == 2 and all(p.pieces for p in two)  # the contracts divided between both processes
+    # The ranges' JSON text is joined where each range's rows are in the findings' order (without the passes, which
+    # a rule yields apart, at its end).
+    joined = any(isinstance(s, Spans) for b in results[2].findings.blocks for s in b.segments.values())
+    assert joined is not include_passed
+    expected = _reports(results[1], registry)
+    for jobs in (2, 3):
+        reports = _reports(results[jobs], registry)
+        for name in expected:
+            assert reports[name] == expected[name], f"{name} differs with --jobs {jobs}"
+
+
+def test_waivers_and_a_baseline_settle_a_divided_register_as_one_process(
+    registers: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from capcheck.assessment.baseline import baseline_document
+
+    registry = _registry()
+    whole = _checks(registry, (1,), paths=[registers], select=COMM)[1]
+    failing = [f for f in whole.findings if f.status.value == "fail" and f.evidence and f.evidence.record_id]
+    ids = sorted({f.evidence.record_id for f in failing if f.rule_id == "COMM-001"})  # type: ignore[union-attr]
+    waivers = tmp_path / "waivers.yaml"
+    waivers.write_text(
+        "waivers:\n  - rule: COMM-001\n"
+        f"    records: {json.dumps([ids[0], ids[len(ids) // 2], ids[-1]])}\n"  # in the first and the last range
+        "    reason: Accepted while the register is cleaned.\n    approved_by: Head of Assurance\n"
+        "    ticket: RISK-1\n    expires: 2027-01-31\n"
+    )
+    baseline = tmp_path / "baseline.json"
+    baseline.write_text(
+        json.dumps(baseline_document(whole.__class__(**{**whole.__dict__, "findings": tuple(failing[::3])})))
+    )
+    plans = _plans(monkeypatch)
+    results = _checks(registry, paths=[registers], select=COMM, waivers=waivers, baseline=baseline)
+    assert plans and all(p.pieces for p in plans[0])
+    assert results[1].summary.by_status["waived"] == 3 and results[1].summary.by_status["baselined"] > 0
+    assert results[2].waivers == results[1].waivers and results[2].baseline == results[1].baseline
+    assert _reports(results[2], registry) == _reports(results[1], registry)
+
+
+def _edited(registers: Path, tmp_path: Path, edit: Any) -> Path:
+    out = tmp_path / "edited"
+    shutil.copytree(registers, out)
+    path = out / "supplier-contracts.lines"
+    lines = path.read_bytes().split(b"\n")
+    edit(lines)
+    path.write_bytes(b"\n".join(lines))
+    return out
+
+
+@pytest.mark.parametrize(
+    "edit",
+    [
+        lambda lines: lines.__setitem__(-3, lines[10]),  # an id of the first range again in the last
+        lambda lines: lines.__setitem__(-3, lines[-3].replace(b'"id":', b'"id":5,"x":', 1)),  # a schema error
+        lambda lines: lines.__setitem__(-3, lines[10].replace(b"CON-", b"con-", 1)),  # an id but for case
+    ],
+    ids=["repeated id", "schema error", "id but for case"],
+)
+def test_a_problem_in_a_range_is_said_as_one_process_says_it(
+    registers: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, edit: Any
+) -> None:
+    evidence = _edited(registers, tmp_path, edit)
+    registry = _registry()
+    messages = []
+    for jobs in (1, 2):
+        with pytest.raises(EvidenceError) as raised:
+            run_check(CheckRequest(paths=[evidence], as_of=AS_OF, jobs=jobs, select=COMM), registry)
+        messages.append([str(p) for p in raised.value.problems])
+    assert messages[0] and messages[1] == messages[0]
+
+
+def test_a_range_that_does_not_load_alone_makes_the_check_in_one_process(
+    registers: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    evidence = _edited(registers, tmp_path, lambda lines: lines.insert(len(lines) - 5, b"RANGE-ERROR"))
+    plans = _plans(monkeypatch)
+    registry = _registry()
+    results = _checks(registry, paths=[evidence], select=COMM)
+    assert plans and all(p.pieces for p in plans[0])  # it was divided, then made again in one process
+    assert _reports(results[2], registry) == _reports(results[1], registry)
+
+
+def test_a_rule_raising_in_a_later_range_errs_as_in_one_process(
+    registers: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    plugin = tmp_path / "late.py"
+    plugin.write_text(
+        "from capcheck import hookimpl, rule\n"
+        "@rule(id='COMM-990', title='Fails late', area='COMM', severity='low', kinds=['supplier-contracts'],"
+        f" per_record=True, **{TEXT!r})\n"
+        "def late(evidence, ctx):\n"
+        "    for c in evidence.records('supplier-contracts'):\n"
+        f"        if c['id'] >= 'CON-{N // 4 * 3:08d}':\n"
+        "            raise ValueError('no value for ' + c['id'])\n"
+        "        yield ctx.failed(c, 'seen')\n"
+        "@hookimpl\n"
+        "def capcheck_rules():\n"
+        "    return [late]\n"
+    )
+    registry = _registry(plugins=(str(plugin),))
+    plans = _plans(monkeypatch)
+    results = _checks(registry, paths=[registers], select=(*COMM, "COMM-990"))
+    assert plans and all(p.pieces for p in plans[0])
+    [error] = [f for f in results[1].findings if f.rule_id == "COMM-990"]
+    assert error.status.value == "error" and "no value for" in error.message
+    assert _reports(results[2], registry) == _reports(results[1], registry)
+
+
+@pytest.mark.parametrize("cut", [1, 150, 299])
+def test_copy_keys_of_two_ranges_count_the_copies_of_the_whole(cut: int) -> None:
+    """The scorecard's copies of a divided register: each range's copy keys, put together (Split.copies)."""
+    from capcheck.assessment.facts import copy_keys, count_copies
+
+    generate = load_generator()
+    records = generate.generate_records("it-assets", 300, 2017, "high-failure")
+    for n in (5, 160, 290):  # copies under new ids, one across the cut at least
+        records[n] = {**records[n - 3], "id": f"COPY-{n}"}
+    fields = ("owner", "environment", "product")
+    whole = count_copies(records, fields)
+    a, b = copy_keys(records[:cut], fields), copy_keys(records[cut:], fields)
+    assert whole >= 3
+    assert a.usable + b.usable - len(a.digests | b.digests) == whole
+
+
+@pytest.fixture(scope="module")
+def envelopes(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The three registers as the benchmark writes them: JSON envelopes, one record a line."""
+    generate = load_generator()
+    out = tmp_path_factory.mktemp("envelopes")
+    for kind in ("supplier-contracts", "governance-register", "it-assets"):
+        generate.write_json(out / f"{kind}.json", kind, generate.generate_records(kind, N, 2017, "high-failure"), 2017)
+    return out
+
+
+@pytest.mark.parametrize("jobs", [2, 3])
+def test_the_json_loader_divides_the_benchmark_s_registers_and_the_bytes_are_one_process_s(
+    envelopes: Path, monkeypatch: pytest.MonkeyPatch, jobs: int
+) -> None:
+    """The built-in JSON loader's ranges (Loader.divide, load_range) in a split check of the ten typical rules."""
+    plans = _plans(monkeypatch)
+    registry = load_registry(Config(), [], [])
+    results = _checks(registry, (1, jobs), paths=[envelopes], select=TYPICAL)
+    # The contracts divided among the processes; with three, the governance register's part is the parent, which
+    # sends COMM-003 its owners column in each child (columns pass between the parent and a child only).
+    assert any(p.pieces for p in plans[0])
+    assert _reports(results[jobs], registry) == _reports(results[1], registry)
