@@ -337,3 +337,20 @@ def test_the_json_loader_divides_the_benchmark_s_registers_and_the_bytes_are_one
     # sends COMM-003 its owners column in each child (columns pass between the parent and a child only).
     assert any(p.pieces for p in plans[0])
     assert _reports(results[jobs], registry) == _reports(results[1], registry)
+
+
+def test_a_loader_s_notes_on_each_range_make_the_check_in_one_process(
+    registers: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A loader's note counts what it did to the file ("600 records read"); each range's would count its own: the
+    check is made again in one process, which words the note for the file."""
+    evidence = tmp_path / "noted"
+    shutil.copytree(registers, evidence)
+    (evidence / "supplier-contracts.lines").rename(evidence / "supplier-contracts.noted.lines")
+    plans = _plans(monkeypatch)
+    registry = _registry()
+    results = _checks(registry, paths=[evidence], select=COMM)
+    assert plans and all(p.pieces for p in plans[0])
+    [info] = [f for f in results[2].evidence if f.kind == "supplier-contracts"]
+    assert info.notes == (f"{N} records read",)
+    assert _reports(results[2], registry) == _reports(results[1], registry)

@@ -53,7 +53,7 @@ except ImportError:  # not on Windows, where nothing is split anyway
 from capcheck.assessment.facts import Copies, Fields, KindFacts
 from capcheck.core.engine import Evaluation, Judged, StatusCounts, add_rule, merge_blocks
 from capcheck.core.errors import CapcheckError, EvidenceError, Problem
-from capcheck.core.evidence import EvidenceSet, IdsRepeated
+from capcheck.core.evidence import CannotJoin, EvidenceSet
 from capcheck.core.loading import RangeError
 from capcheck.core.models import Summary, display_path
 from capcheck.core.outcomes import Findings, RuleOutcomes, Span, Spans
@@ -1006,7 +1006,7 @@ def split_check(
             raise_problems(merge_problems(work.files, results, walk_problems))
             try:
                 evidence = EvidenceSet.merged(r.evidence for r in results if r.evidence is not None)
-            except IdsRepeated as exc:  # one process names each repeated id, where it is
+            except CannotJoin as exc:  # one process names each repeated id, where it is, and words the notes
                 redo = str(exc)
         if evidence is None:
             discard_segments(segment_files)

@@ -361,6 +361,7 @@ class EvidenceSet:
 
         :raises IdsRepeated: a record id of a joined register is in two of its ranges (or two ids differ only in
             case or spacing): one load of the file names each, where it is.
+        :raises CannotJoin: the ranges carry loader notes (or mappings) of their own.
         """
         parts = list(parts)
         order = sorted(
@@ -405,7 +406,12 @@ class EvidenceSet:
         return cls(files, dict(sorted(tables.items())))
 
 
-class IdsRepeated(ValueError):
+class CannotJoin(ValueError):
+    """Ranges of one register's records, loaded apart, cannot be joined into what one load of the file gives
+    (:meth:`EvidenceSet.merged`): the caller loads the file whole."""
+
+
+class IdsRepeated(CannotJoin):
     """Ranges of one register's records, loaded apart, share a record id (or two of their ids differ only in case
     or spacing): :meth:`EvidenceSet.merged` cannot join them, and one load of the file says where each is."""
 
@@ -414,6 +420,11 @@ def _joined(pieces: Sequence[_LoadedFile]) -> _LoadedFile:
     """The ranges of one file's records (placed: :func:`_placed`), in order, as the one file they are."""
     first = pieces[0]
     docs = [f.document for f in pieces]
+    if any(f.info.notes or f.document.notes for f in pieces) or any(
+        f.info.mapping != first.info.mapping for f in pieces
+    ):
+        # A loader's notes count what it did to a file ("3 rows skipped"): a range's say so of the range alone.
+        raise CannotJoin(f"the ranges of {first.info.path} carry notes of their own, which one load words for the file")
     lines = array("I")
     for doc in docs:
         table = doc.locate
