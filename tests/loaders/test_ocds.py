@@ -172,7 +172,7 @@ def test_the_latest_release_of_an_award_wins(by_id: dict[str, dict[str, Any]]) -
         ("3cded792-703e-4049-9ec4-5d7bcd4790ff-1", "framework-call-off"),
         ("71b2b17c-1e8c-4a47-a886-0dd552b773a9-1", "framework-call-off"),  # Other - Direct Award from a Framework
         ("2308e41d-9971-41d3-a88d-7b0023aab0eb-1", "dynamic-purchasing-system"),
-        ("c51f6270-417a-4270-9446-61267aa2b22f-1", "below-threshold"),  # Single tender action (below threshold)
+        ("c51f6270-417a-4270-9446-61267aa2b22f-1", "direct-award"),  # Single tender action (below threshold)
         ("194ee8dc-3539-4ac1-bdd6-8b36b014f525-1", "direct-award"),  # negotiated without prior publication
         ("92b3f797-6cf1-4acf-bf68-efcb8c78590d-1", "direct-award"),
         ("70dbee0a-df23-4911-b197-09b248426f52-1", "restricted"),
@@ -238,7 +238,8 @@ def test_a_package_given_twice_is_read_once(tmp_path: Path) -> None:
         ("selective", "Call-off from a dynamic purchasing system", "dynamic-purchasing-system"),
         ("selective", "Competitive dialogue", "competitive-dialogue"),
         ("selective", "Competitive procedure with negotiation (above threshold)", "competitive-flexible"),
-        ("direct", "Single tender action (below threshold)", "below-threshold"),
+        ("direct", "Single tender action (below threshold)", "direct-award"),  # no competition, whatever the value
+        (None, "Other - Direct award below threshold", "direct-award"),
         ("limited", "Competitive quotation (below threshold)", "below-threshold"),
         (None, "Other - Request for Quotation", "below-threshold"),
         ("direct", "Direct award", "direct-award"),
@@ -680,6 +681,19 @@ def test_json_lines_through_the_cli(workdir: Path, run_cli: Any) -> None:
     assert result.exit_code in (0, 1), result.stderr
     [entry] = json.loads(result.stdout)["evidence"]
     assert (entry["format"], entry["kind"], entry["records"]) == ("ocds", "supplier-contracts", 14)
+
+
+def test_a_single_tender_action_below_threshold_counts_as_a_direct_award(workdir: Path, run_cli: Any) -> None:
+    """The Ministry of Defence's GBP 39.2m "Single tender action (below threshold)" skipped competition: COMM-005's
+    share of direct awards counts it (it was read as a below-threshold purchase, and the share was 0.9%)."""
+    (workdir / "notices.json").write_bytes(EXTRACT.read_bytes())
+    result = run_cli("check", "notices.json", "--as-of", "2026-01-01", "--select", "COMM-005", "--format", "json")
+    assert result.exit_code == 1, result.stderr
+    [finding] = json.loads(result.stdout)["findings"]
+    assert finding["status"] == "fail"
+    assert finding["message"].startswith("GBP 40,161,681 of GBP 110,782,964 (4 of 14 contracts), 36.3%")
+    bliss = CF + "c51f6270-417a-4270-9446-61267aa2b22f-1"
+    assert (finding["related"][0]["record_id"], finding["related"][0]["pointer"]) == (bliss, "/releases/6/awards/0")
 
 
 #: Rules that need a field OCDS cannot carry (owner, last_review, exit_plan, framework).

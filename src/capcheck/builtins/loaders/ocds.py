@@ -124,7 +124,8 @@ DETAIL_ROUTES: tuple[tuple[re.Pattern[str], str], ...] = tuple(
         (r"dynamic purchasing", "dynamic-purchasing-system"),
         (r"competitive dialogue", "competitive-dialogue"),
         (r"competitive (?:procedure with negotiation|flexible)", "competitive-flexible"),
-        (r"(?:single tender|direct award|without prior publication).*below threshold", "below-threshold"),
+        # A single tender action is a direct award whatever its value ("(below threshold)" says which rules
+        # applied, not that suppliers competed): COMM-005 counts it as one, COMM-008 judges the value.
         (r"single tender|direct award|without prior publication", "direct-award"),
         (r"quotation", "below-threshold"),
         (r"\brestricted\b", "restricted"),
