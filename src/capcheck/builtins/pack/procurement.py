@@ -357,7 +357,7 @@ def competitive_above_threshold(evidence: Any, ctx: RuleContext) -> Iterator[Out
         yield ctx.failed(
             contract,
             f"contract {contract['id']} ({contract.get('title')}) with {contract.get('supplier')}, worth {worth} "
-            f"before VAT, is at or above the {which} but was procured by "
+            f"before VAT, GBP {gross:,.0f} with VAT, is at or above the {which} but was procured by "
             f"{contract.get('procurement_route', 'an unrecorded route')}, not a competitive route",
             kind=CONTRACTS,
         )
