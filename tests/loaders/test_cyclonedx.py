@@ -17,6 +17,7 @@ from capcheck.core.loading import Document, LoadContext, SourceFile
 REAL = Path(__file__).resolve().parent.parent / "data" / "real"
 LARAVEL = REAL / "cyclonedx-laravel-7.12.0-bom.1.4.json"
 CBOM = REAL / "cyclonedx-CBOM_Certificate-bom.json"
+SAASBOM = REAL / "cyclonedx-SaaSBOM_apigateway-microservices-datastores-bom.json"
 SYSTEM = "cyclonedx-php-composer-demo@dev-master"
 
 
@@ -77,6 +78,16 @@ def test_services_and_vulnerabilities_are_counted_as_not_read() -> None:
         {**json.loads(LARAVEL.read_text()), "services": [{"name": "api"}, {"name": "db"}], "vulnerabilities": [{}]}
     )
     assert "not read: 2 services, 1 vulnerability" in doc.notes
+
+
+def test_services_nested_in_a_service_are_counted_too() -> None:
+    """The real SaaSBOM lists one API gateway made of five services (microservices, Postgres, S3) in its own
+    `services`: six services not read, not one."""
+    doc = load(SAASBOM.read_bytes())
+    assert doc.records == []
+    listed = json.loads(SAASBOM.read_text())["services"]
+    assert (len(listed), len(listed[0]["services"])) == (1, 5)
+    assert doc.notes[0] == "not read: 6 services"
 
 
 def test_nested_components_are_read_with_their_pointer() -> None:

@@ -90,6 +90,19 @@ def test_nested_components_licences_and_supplier() -> None:
     assert doc.notes[:-1] == ("components that are not IT assets, not mapped: 1 data", "not read: 1 service")
 
 
+def test_services_nested_in_a_service_are_counted_as_not_read() -> None:
+    """As in the JSON form (the real SaaSBOM): a service's own <services> are services too."""
+    doc = load(
+        _bom(
+            """<components><component type="library"><name>lib</name><version>1</version></component></components>
+<services><service><name>gateway</name><services><service><name>api</name></service>
+<service><name>db</name><services><service><name>replica</name></service></services></service></services></service>
+<service><name>s3</name></service></services>"""
+        )
+    )
+    assert "not read: 5 services" in doc.notes
+
+
 @pytest.mark.parametrize(
     ("data", "expected"),
     [

@@ -172,7 +172,7 @@ def test_the_latest_release_of_an_award_wins(by_id: dict[str, dict[str, Any]]) -
         ("3cded792-703e-4049-9ec4-5d7bcd4790ff-1", "framework-call-off"),
         ("71b2b17c-1e8c-4a47-a886-0dd552b773a9-1", "framework-call-off"),  # Other - Direct Award from a Framework
         ("2308e41d-9971-41d3-a88d-7b0023aab0eb-1", "dynamic-purchasing-system"),
-        ("c51f6270-417a-4270-9446-61267aa2b22f-1", "below-threshold"),  # Single tender action (below threshold)
+        ("c51f6270-417a-4270-9446-61267aa2b22f-1", "direct-award"),  # Single tender action (below threshold)
         ("194ee8dc-3539-4ac1-bdd6-8b36b014f525-1", "direct-award"),  # negotiated without prior publication
         ("92b3f797-6cf1-4acf-bf68-efcb8c78590d-1", "direct-award"),
         ("70dbee0a-df23-4911-b197-09b248426f52-1", "restricted"),
@@ -238,7 +238,8 @@ def test_a_package_given_twice_is_read_once(tmp_path: Path) -> None:
         ("selective", "Call-off from a dynamic purchasing system", "dynamic-purchasing-system"),
         ("selective", "Competitive dialogue", "competitive-dialogue"),
         ("selective", "Competitive procedure with negotiation (above threshold)", "competitive-flexible"),
-        ("direct", "Single tender action (below threshold)", "below-threshold"),
+        ("direct", "Single tender action (below threshold)", "direct-award"),  # no competition, whatever the value
+        (None, "Other - Direct award below threshold", "direct-award"),
         ("limited", "Competitive quotation (below threshold)", "below-threshold"),
         (None, "Other - Request for Quotation", "below-threshold"),
         ("direct", "Direct award", "direct-award"),
@@ -682,6 +683,19 @@ def test_json_lines_through_the_cli(workdir: Path, run_cli: Any) -> None:
     assert (entry["format"], entry["kind"], entry["records"]) == ("ocds", "supplier-contracts", 14)
 
 
+def test_a_single_tender_action_below_threshold_counts_as_a_direct_award(workdir: Path, run_cli: Any) -> None:
+    """The Ministry of Defence's GBP 39.2m "Single tender action (below threshold)" skipped competition: COMM-005's
+    share of direct awards counts it (it was read as a below-threshold purchase, and the share was 0.9%)."""
+    (workdir / "notices.json").write_bytes(EXTRACT.read_bytes())
+    result = run_cli("check", "notices.json", "--as-of", "2026-01-01", "--select", "COMM-005", "--format", "json")
+    assert result.exit_code == 1, result.stderr
+    [finding] = json.loads(result.stdout)["findings"]
+    assert finding["status"] == "fail"
+    assert finding["message"].startswith("GBP 40,161,681 of GBP 110,782,964 (4 of 14 contracts), 36.3%")
+    bliss = CF + "c51f6270-417a-4270-9446-61267aa2b22f-1"
+    assert (finding["related"][0]["record_id"], finding["related"][0]["pointer"]) == (bliss, "/releases/6/awards/0")
+
+
 #: Rules that need a field OCDS cannot carry (owner, last_review, exit_plan, framework).
 NEEDS_NOT_PROVIDED = ("COMM-001", "COMM-002", "COMM-004", "COMM-006")
 
@@ -707,9 +721,12 @@ def test_fields_ocds_cannot_carry_are_insufficient_evidence_not_failures(workdir
         )
     assert found[("COMM-006", solirius)][0] == "skip"  # OCDS 1.1 has no structured framework field
     assert {status for status, _ in found.values()} <= {"skip", "fail"}
-    # A route the publisher left unstated is a gap in data OCDS can carry: still an undetermined failure.
-    unstated = [m for (rule, _), (s, m) in found.items() if rule == "COMM-006" and s == "fail"]
-    assert unstated and all(m == "cannot tell whether in scope: `procurement_route` missing" for m in unstated)
+    # A route the publisher left unstated is a gap in data OCDS can carry, but COMM-006 could never fail the
+    # award whatever its route (in scope, it needs `framework`, which OCDS cannot carry): insufficient evidence,
+    # not "cannot tell whether in scope" (10 real awards failed so). COMM-005 and COMM-008 judge the gap.
+    unstated = found[("COMM-006", CF + "fa17348a-cbe3-4779-8ee6-21a661ea80e6-1")]  # 'Not specified'
+    assert unstated == ("skip", "insufficient evidence: the ocds source does not carry `framework`")
+    assert all(s == "skip" for (rule, _), (s, _) in found.items() if rule == "COMM-006")
 
 
 def test_the_same_gaps_in_a_register_that_can_hold_them_fail(workdir: Path, run_cli: Any) -> None:
@@ -723,6 +740,11 @@ def test_the_same_gaps_in_a_register_that_can_hold_them_fail(workdir: Path, run_
     assert found[("COMM-002", solirius)][0] == "fail"
     assert found[("COMM-004", solirius)][0] == "fail"
     assert found[("COMM-006", solirius)][0] == "fail"
+    # and a register that leaves the route out cannot tell whether the contract is a call-off: undetermined
+    assert found[("COMM-006", CF + "fa17348a-cbe3-4779-8ee6-21a661ea80e6-1")] == (
+        "fail",
+        "cannot tell whether in scope: `procurement_route` missing",
+    )
 
 
 @pytest.mark.parametrize(

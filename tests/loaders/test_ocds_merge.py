@@ -171,6 +171,32 @@ def test_a_combining_loaders_problems_stay_in_the_order_of_the_files(registry: R
     assert [Path(p.path or "").name for p in info.value.problems] == ["a.ocds.json", "b.json"]
 
 
+def test_a_release_file_whose_only_award_has_a_gap_is_a_note_beside_the_others(
+    registry: Registry, tmp_path: Path
+) -> None:
+    """Publishers' APIs serve a release a file. The real extract's award with no supplier (/releases/18) in a file
+    of its own stopped the check ('this award cannot be read as a contract: no supplier'); in the package it is a
+    note. Given together, the files are one evidence: the same 14 contracts, the gap a note on its file."""
+    whole = json.loads(EXTRACT.read_text(encoding="utf-8"))
+    template = {k: v for k, v in whole.items() if k != "releases"}
+    releases = whole["releases"]
+    assert releases[18]["awards"][0]["suppliers"] == [{"id": "GB-CFS-173", "name": None}]  # named nowhere
+    (tmp_path / "notices.json").write_bytes(package(releases[:18], template))
+    (tmp_path / "notice-19.json").write_bytes(package(releases[18:], template))
+    found = evidence(registry, tmp_path)
+    assert contents(found) == contents(evidence(registry, EXTRACT))
+    assert len(found.records(KIND)) == 14
+    [alone] = [f for f in found.files if Path(f.path).name == "notice-19.json"]
+    assert alone.records == 0
+    assert "1 award not mapped (1 no supplier): /releases/0/awards/0" in alone.notes
+    # that file alone still yields no contract: its gap is an error
+    with pytest.raises(EvidenceError) as info:
+        evidence(registry, tmp_path / "notice-19.json")
+    assert [(p.pointer, p.message) for p in info.value.problems] == [
+        ("/releases/0/awards/0", "this award cannot be read as a contract: no supplier")
+    ]
+
+
 def test_the_compiler_follows_the_ocds_merge_routine_and_changes_no_release() -> None:
     first: dict[str, Any] = {
         "id": "r1",

@@ -244,7 +244,13 @@ class RecordCheck:
                         if in_scope is None and scope is not None:  # unknown: never silently out of scope
                             gap = scope.missing_fields(record)
                             why = undetermined_message(record, gap)
-                            skip = not_provided(record, gap, kind=kind) if not_provided is not None else None
+                            skip = None
+                            if not_provided is not None:
+                                # In scope, a record failing require for a field its source cannot carry
+                                # would be a skip: the rule can never fail it, whatever the scope says.
+                                skip = not_provided(record, gap, kind=kind) or (
+                                    None if require(record) else not_provided(record, required, kind=kind)
+                                )
                             yield skip or new(Outcome, (fail, kind, record["id"], why, (), None))
                         continue
                 if require(record):  # unknown (None) fails, like false

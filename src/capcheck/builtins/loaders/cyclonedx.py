@@ -180,6 +180,18 @@ class _Walk:
         self.paths.append(path)
 
 
+def _counted(items: list[Any], key: str) -> int:
+    """How many items a list holds with those nested under ``key`` in them (a SaaSBOM's service lists the
+    services it is made of in its own ``services``): each is one not read."""
+    count, stack = 0, [items]
+    while stack:
+        for item in stack.pop():
+            count += 1
+            if isinstance(item, dict) and isinstance(inner := item.get(key), list):
+                stack.append(inner)
+    return count
+
+
 def load_cyclonedx(source: SourceFile, context: LoadContext) -> Sequence[Document]:
     """Read a CycloneDX JSON BOM: one ``it-assets`` record per software component.
 
@@ -243,7 +255,7 @@ def bom_documents(
         counted = ", ".join(f"{n} {kind}" for kind, n in sorted(walk.not_assets.items()))
         notes.append(f"components that are not IT assets, not mapped: {counted}")
     unread = [
-        plural(len(doc[key]), noun) if isinstance(doc[key], list) else key
+        plural(_counted(doc[key], key), noun) if isinstance(doc[key], list) else key
         for key, noun in (("services", "service"), ("vulnerabilities", "vulnerability"))
         if doc.get(key)
     ]

@@ -157,8 +157,17 @@ class _Reader:
             ]
         for key, item in (("services", "service"), ("vulnerabilities", "vulnerability")):
             for holder in self.children(root, key)[:1]:
-                doc[key] = [{} for _ in self.children(holder, item)]  # counted in a note, not read
+                doc[key] = self.unread(holder, key, item)  # counted in a note, not read
         return doc
+
+    def unread(self, holder: _Element, key: str, item: str) -> list[dict[str, Any]]:
+        """An empty object for each ``item`` of ``holder``, holding those nested in it (a service's own
+        ``<services>``), for the note that counts them as not read."""
+        out: list[dict[str, Any]] = []
+        for child in self.children(holder, item):
+            inner = self.children(child, key)[:1]
+            out.append({key: self.unread(inner[0], key, item)} if inner else {})
+        return out
 
 
 def load_cyclonedx_xml(source: SourceFile, context: LoadContext) -> Sequence[Document]:

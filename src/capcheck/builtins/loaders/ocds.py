@@ -16,8 +16,8 @@ What counts as what:
 * **Gaps** are valid OCDS that lacks what a contract record needs (no value, no contract start
   date, no supplier, no title). The award is not mapped, and a note of the document
   (``Document.notes``, shown in every report's evidence list) says how many were left out, why,
-  and where (the first few pointers). If *no* award of a file can be mapped, the gaps become
-  errors: a file that yields no contracts must not pass as evidence.
+  and where (the first few pointers). If *no* award of the OCDS files given together can be mapped,
+  the gaps become errors: evidence that yields no contracts must not pass as evidence.
 * The releases of one contracting process (one ``ocid``), in whichever OCDS files of the evidence set,
   are compiled by the OCDS merge routine (:class:`Compiler`; the loaders' ``combine`` is
   :func:`combine_ocds`): an award released again (``awardUpdate``) updates the fields it gives, a tender
@@ -124,7 +124,8 @@ DETAIL_ROUTES: tuple[tuple[re.Pattern[str], str], ...] = tuple(
         (r"dynamic purchasing", "dynamic-purchasing-system"),
         (r"competitive dialogue", "competitive-dialogue"),
         (r"competitive (?:procedure with negotiation|flexible)", "competitive-flexible"),
-        (r"(?:single tender|direct award|without prior publication).*below threshold", "below-threshold"),
+        # A single tender action is a direct award whatever its value ("(below threshold)" says which rules
+        # applied, not that suppliers competed): COMM-005 counts it as one, COMM-008 judges the value.
         (r"single tender|direct award|without prior publication", "direct-award"),
         (r"quotation", "below-threshold"),
         (r"\brestricted\b", "restricted"),
@@ -1271,10 +1272,14 @@ def _documents(files: Sequence[_File]) -> list[list[Document]]:
         if contract.key not in awards:
             gaps[contract.file].append((order(contract), ORPHAN, contract))
     out: list[list[Document]] = []
+    # OCDS files given together are one evidence of contracts (their processes compiled across them): a file
+    # of one release whose award has a gap (publishers serve a release a file) is a note beside the others'
+    # contracts, as it would be in a package; only files that yield no contract at all must not pass as evidence.
+    mapped = any(placed.values())
     for file in files:
         here = sorted(placed[file], key=lambda item: item[0])
         file_gaps = [(why, found) for _order, why, found in sorted(gaps[file], key=lambda item: item[0])]
-        if file_gaps and not here:  # a file that yields no contracts must not pass as evidence
+        if file_gaps and not mapped:
             problems.extend(
                 mapper.problem(
                     f"this award cannot be read as a contract: {why}{_ORPHAN_HINT if why == ORPHAN else ''}", found

@@ -29,6 +29,7 @@ __all__ = [
     "is_current",
     "latest_per_organisation",
     "own_codes",
+    "publication",
 ]
 
 #: The editions data file, under the bundled rules directory.
@@ -125,3 +126,13 @@ def latest_per_organisation(
         if org not in latest or key > latest[org][0]:
             latest[org] = (key, record)
     return [record for _, record in sorted(latest.values(), key=lambda kv: kv[0][1])]
+
+
+def publication(record: Mapping[str, Any]) -> str:
+    """When the row's status was published, as a finding says it: ``published 2023-06-30``; ``last published
+    2022-06-28`` for a Not Published row (the portal keeps the date of the organisation's last publication);
+    ``publication date not recorded`` when the row has none."""
+    published = record.get("published_on")
+    if not published:
+        return "publication date not recorded"
+    return f"{'last ' if record.get('status') == 'not-published' else ''}published {published}"

@@ -11,7 +11,14 @@ from collections.abc import Iterator
 from typing import Any
 
 from capcheck.builtins.pack._dates import impossible_check, parse_date
-from capcheck.builtins.pack._dspt import current_edition, edition_of, is_current, latest_per_organisation, own_codes
+from capcheck.builtins.pack._dspt import (
+    current_edition,
+    edition_of,
+    is_current,
+    latest_per_organisation,
+    own_codes,
+    publication,
+)
 from capcheck.core.models import Outcome
 from capcheck.core.rules import RuleContext, rule
 
@@ -246,7 +253,7 @@ def supply_chain_dspt_met(evidence: Any, ctx: RuleContext) -> Iterator[Outcome]:
         else:
             yield ctx.failed(
                 record,
-                f"{_who(record)} has DSPT status '{_status(record)}' (published {record.get('published_on')})",
+                f"{_who(record)} has DSPT status '{_status(record)}' ({publication(record)})",
                 kind=DSPT_KIND,
             )
 
@@ -291,10 +298,10 @@ def supply_chain_dspt_current(evidence: Any, ctx: RuleContext) -> Iterator[Outco
             yield ctx.passed(record, kind=DSPT_KIND)
             continue
         assert current is not None  # is_current is true when no edition is due yet
-        shown = f"edition {edition}" if edition else "no edition"
+        shown = f"is from edition {edition}" if edition else f"names no edition ({publication(record)})"
         yield ctx.failed(
             record,
-            f"{_who(record)}: the latest DSPT status on record, '{_status(record)}', is from {shown}; "
+            f"{_who(record)}: the latest DSPT status on record, '{_status(record)}', {shown}; "
             f"since {current.deadline} the current edition is {current.name}",
             kind=DSPT_KIND,
         )

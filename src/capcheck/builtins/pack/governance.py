@@ -5,7 +5,14 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from capcheck.builtins.pack._dspt import current_edition, edition_of, is_current, latest_per_organisation, own_codes
+from capcheck.builtins.pack._dspt import (
+    current_edition,
+    edition_of,
+    is_current,
+    latest_per_organisation,
+    own_codes,
+    publication,
+)
 from capcheck.core.models import Outcome, PassedRecords, Status
 from capcheck.core.rules import RuleContext, is_missing, rule
 
@@ -124,8 +131,7 @@ def own_dspt_current_and_met(evidence: Any, ctx: RuleContext) -> Iterator[Outcom
             yield ctx.passed(record, kind=kind)
             continue
         status = record.get("status_text") or record.get("status")
-        published = record.get("published_on")
-        when = f"published {published}" if published else "publication date not recorded"
+        when = publication(record)
         yield ctx.failed(
             record,
             f"own DSPT assessment {record.get('org_code')}: '{status}' (edition {edition or 'none'}, {when}): "

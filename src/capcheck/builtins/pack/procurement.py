@@ -277,7 +277,8 @@ def _authority(evidence: Any, option: str) -> tuple[str, str]:
         "government, or sub-central such as NHS trusts, ICBs and CSUs: from the organisation record's type, "
         "or the authority option; with neither, central government is assumed and the finding says so), on "
         "the contract_type (goods and services, works, light-touch services; goods or services when absent) "
-        "and on the period in force at the contract's start_date; the figures are data "
+        "and on the period in force at the contract's start_date (before the first period, the first period's, "
+        "which the finding says); the figures are data "
         "(rules/reference-data/procurement-thresholds.toml). value_threshold, when above 0, replaces them "
         "for every contract. A value in another currency is converted with gbp_rates; without a rate the "
         "contract fails as not judgeable. Direct awards, below-threshold purchases and unknown routes fail."
@@ -337,7 +338,8 @@ def competitive_above_threshold(evidence: Any, ctx: RuleContext) -> Iterator[Out
             yield ctx.failed(contract, no_rate_message(value, "COMM-008"), kind=CONTRACTS)
             continue
         contract_type = _TYPE_OF.get(str(contract.get("contract_type")), "goods-services")
-        start = parse_date(contract.get("start_date")) or ctx.as_of
+        started = parse_date(contract.get("start_date"))
+        start = started or ctx.as_of
         period = in_force.get(start)
         if period is None:
             period = in_force[start] = next(((f, t) for f, t in reversed(periods) if f <= start), periods[0])
@@ -349,7 +351,12 @@ def competitive_above_threshold(evidence: Any, ctx: RuleContext) -> Iterator[Out
         if override > 0:
             which = f"threshold of GBP {override:,.0f} (option value_threshold)"
         else:
-            which = f"{authority} {contract_type} threshold of GBP {threshold:,.0f} incl. VAT (from {since}){note}"
+            # A start before the first period is judged on its figures, which were not in force then: say so.
+            early = started is not None and started < since
+            first = f", the earliest capcheck holds: the contract started {started}" if early else ""
+            which = (
+                f"{authority} {contract_type} threshold of GBP {threshold:,.0f} incl. VAT (from {since}{first}){note}"
+            )
         if contract.get("procurement_route") in routes:
             yield ctx.passed(contract, kind=CONTRACTS)
             continue
@@ -357,7 +364,7 @@ def competitive_above_threshold(evidence: Any, ctx: RuleContext) -> Iterator[Out
         yield ctx.failed(
             contract,
             f"contract {contract['id']} ({contract.get('title')}) with {contract.get('supplier')}, worth {worth} "
-            f"before VAT, is at or above the {which} but was procured by "
+            f"before VAT, GBP {gross:,.0f} with VAT, is at or above the {which} but was procured by "
             f"{contract.get('procurement_route', 'an unrecorded route')}, not a competitive route",
             kind=CONTRACTS,
         )
