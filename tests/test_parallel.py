@@ -764,3 +764,31 @@ def test_a_part_killed_after_writing_its_text_leaves_no_file_behind(
     with pytest.raises(parallel.WorkerFailed):
         run_check(CheckRequest(paths=[registers], as_of=AS_OF, jobs=2, formats=("json",)))
     assert not list(tmp_path.iterdir())
+
+
+def test_the_children_are_not_waited_for_but_reaped_once_ended(
+    registers: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A child's end (its memory given back) is not waited for when the check is made: the check returns while a child
+    is still ending, and reap() (the next split check's start, or the interpreter's end) collects it then."""
+    import time
+
+    parent = os.getpid()
+    marker = tmp_path / "may-end"
+    real_exit = os._exit
+
+    def slow_exit(code: int) -> None:  # in a child: it ends only once the test says so (or after a minute)
+        if os.getpid() != parent:
+            for _ in range(600):
+                if marker.exists():
+                    break
+                time.sleep(0.1)
+        real_exit(code)
+
+    monkeypatch.setattr(os, "_exit", slow_exit)
+    result = run_check(CheckRequest(paths=[registers], as_of=AS_OF, jobs=2, select=("COMM-001", "INFRA-001")))
+    assert result.summary.by_status["fail"] > 0
+    assert parallel._ending  # returned while the child is still ending: close() did not wait for it
+    marker.touch()
+    parallel.reap()
+    assert parallel._ending == []

@@ -29,6 +29,7 @@ its measurements.
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import dataclasses
 import os
@@ -484,22 +485,42 @@ class Parts:
         raise _failure(payload, self._debug)
 
     def close(self) -> None:
-        """End the children (each exits when its question pipe closes) and reap them."""
+        """End the children (each exits when its question pipe closes). Each is reaped when it has ended, not waited
+        for here: a child's end (its memory given back) took 0.07 s of a 2.6 s check (:func:`reap`)."""
         children, self._children = self._children, []
         for child in children:
             with contextlib.suppress(OSError):
                 os.close(child.ask)
             with contextlib.suppress(OSError):
                 os.close(child.tell)
-        for child in children:
-            with contextlib.suppress(ChildProcessError):
-                os.waitpid(child.pid, 0)
+        _ending.extend(child.pid for child in children)
+        reap(wait=False)
 
     def __enter__(self) -> Parts:
         return self
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+#: Children told to end and not reaped yet (:meth:`Parts.close`).
+_ending: list[int] = []
+
+
+def reap(wait: bool = True) -> None:
+    """Reap the children of earlier split checks that have ended (all of them, waiting, with ``wait``): the next split
+    check reaps those of the last, and the interpreter's end the rest, so that none is left a zombie in a program
+    that runs many checks. (The console script ends with ``os._exit``: its children are then reaped by the system.)"""
+    for pid in list(_ending):
+        try:
+            done, _ = os.waitpid(pid, 0 if wait else os.WNOHANG)
+        except ChildProcessError:  # reaped already (a SIGCHLD handler of the program's own)
+            done = pid
+        if done:
+            _ending.remove(pid)
+
+
+atexit.register(reap)
 
 
 @dataclass(frozen=True)
@@ -594,6 +615,7 @@ def run_parts(parts: Sequence[Part], work: Run, debug: bool = False) -> Parts:
     """Run ``work`` on each part: the first in this process, the others in children forked now. A child that
     raised is re-raised here (a :class:`CapcheckError` as itself, any other exception as :class:`WorkerFailed`
     with its traceback); one that died says how. Close what is returned (it is a context manager)."""
+    reap(wait=False)
     children: list[_Child] = []
     results: list[PartResult] = []
     try:
