@@ -402,7 +402,8 @@ def test_parts_answer_questions_where_their_records_are_until_closed() -> None:
             parts.ask(1, "boom")
         assert parts.ask(1, 1)[2] == 2  # still answering after a question that raised
         child = there
-    with pytest.raises(ProcessLookupError):  # closed: the child has ended and been reaped
+    parallel.reap()  # closed: the child ends (not waited for by close), and is reaped once it has
+    with pytest.raises(ProcessLookupError):
         os.kill(child, 0)
 
 
