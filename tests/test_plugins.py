@@ -202,10 +202,14 @@ def test_a_plugin_that_fails_to_import(run_cli, copy_fixture: Callable[..., Path
             "raising_hook_plugin",
             "plugin './raising_hook_plugin.py' failed in capcheck_rules(): RuntimeError: rule catalogue unavailable",
         ),
-        ("unknown_area_plugin", "rule 'ZZZ-001' from './unknown_area_plugin.py' names unknown area 'ZZZ' (areas: "),
+        (  # located at the @rule(...) to fix, as bad metadata is
+            "unknown_area_plugin",
+            "unknown_area_plugin.py:11: rule 'ZZZ-001' from './unknown_area_plugin.py' names unknown area 'ZZZ' (areas: ",
+        ),
         (
             "unknown_kind_plugin",
-            "rule 'GOV-901' from './unknown_kind_plugin.py' reads unknown evidence kind 'risk-log' (kinds: ",
+            "unknown_kind_plugin.py:11: rule 'GOV-901' from './unknown_kind_plugin.py' reads unknown evidence kind "
+            "'risk-log' (kinds: ",
         ),
     ],
 )
