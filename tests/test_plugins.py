@@ -204,7 +204,8 @@ def test_a_plugin_that_fails_to_import(run_cli, copy_fixture: Callable[..., Path
         ),
         (  # located at the @rule(...) to fix, as bad metadata is
             "unknown_area_plugin",
-            "unknown_area_plugin.py:11: rule 'ZZZ-001' from './unknown_area_plugin.py' names unknown area 'ZZZ' (areas: ",
+            "unknown_area_plugin.py:11: rule 'ZZZ-001' from './unknown_area_plugin.py' names unknown area 'ZZZ' "
+            "(areas: ",
         ),
         (
             "unknown_kind_plugin",
