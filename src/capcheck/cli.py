@@ -17,7 +17,7 @@ import re
 import sys
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
+from typing import TYPE_CHECKING, Any, Literal, NoReturn, TypeVar
 
 import click
 
@@ -553,15 +553,16 @@ class _Jobs(click.ParamType):  # type: ignore[type-arg]  # generic only in click
 
     name = "jobs"
 
-    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> int | None:
-        if value is None or isinstance(value, int):
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> int | str | None:
+        from capcheck.app.settings import parse_jobs
+
+        if isinstance(value, int):
             return value
-        text = str(value).strip().lower()
-        if text == "auto":
-            return None
-        if text.isdigit() and int(text) >= 1:
-            return int(text)
-        self.fail(f"{value!r} is not a number of processes (1, 2 ...) or 'auto'", param, ctx)
+        try:
+            jobs = parse_jobs(str(value))
+        except ValueError as exc:
+            self.fail(str(exc), param, ctx)
+        return "auto" if jobs is None else jobs  # "auto" as given: it wins over CAPCHECK_JOBS
 
 
 def run_options(func: F) -> F:
@@ -593,7 +594,6 @@ def run_options(func: F) -> F:
             click.option(
                 "--jobs",
                 type=_Jobs(),
-                envvar="CAPCHECK_JOBS",
                 metavar="N|auto",
                 help="Processes to load and judge the evidence in (also CAPCHECK_JOBS). Default auto: the usable "
                 "cores, for 8 MiB of evidence or more (256 KiB a file on average) whose registers the rules read "
@@ -624,7 +624,7 @@ def _cli_options(
     baseline_path: Path | None = None,
     no_baseline: bool = False,
     no_progress: bool = False,
-    jobs: int | None = None,
+    jobs: int | Literal["auto"] | None = None,
 ) -> CliOptions:
     """The parsed options of ``check`` (and the commands sharing them), handed to :mod:`capcheck.app.settings`."""
     from capcheck.app.settings import CliOptions
