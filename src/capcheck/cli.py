@@ -1402,7 +1402,8 @@ def rules_show(
         f"{m.id}  {m.title}",
         f"area: {m.area} ({area.title})    severity: {m.severity.value}    version: {m.version}",
         f"evidence kinds: {', '.join(m.required_kinds) or '-'}"
-        + (f"; and any one of: {', '.join(m.any_of)}" if m.any_of else ""),
+        + (f"; and any one of: {', '.join(m.any_of)}" if m.any_of else "")
+        + (f"; and, when given: {', '.join(m.reads)}" if m.reads else ""),
         f"per record: {'yes (each record judged alone)' if m.per_record else 'no'}",
         f"tags: {', '.join(m.tags) or '-'}",
         f"source: {r.source.name}" + (f" ({r.source.path})" if r.source.path else ""),
@@ -1516,11 +1517,15 @@ def kinds(
     for kind_id in sorted(registry.kinds):
         kind = registry.kinds[kind_id]
         readers = sorted(r.meta.id for r in registry.rules.values() if kind_id in r.meta.kinds)
+        given = sorted(r.meta.id for r in registry.rules.values() if kind_id in r.meta.reads)
         click.echo(terminal(f"{kind_id:<24} {kind.title}"))
         click.echo(terminal(f"{indent}required: {', '.join(kind.required) or '-'}"))
         if kind.extended_by:
             click.echo(terminal(f"{indent}extended by: {', '.join(sorted(set(kind.extended_by.values())))}"))
-        listed = f"{plural(len(readers), 'rule')}: {', '.join(readers)}" if readers else "no rule reads it"
+        listed = f"{plural(len(readers), 'rule')}: {', '.join(readers)}" if readers else ""
+        if given:  # a rule's reads: its outcomes change with the kind, though it runs without it
+            listed += f"{'; ' if listed else ''}{plural(len(given), 'rule')} read it when given: {', '.join(given)}"
+        listed = listed or "no rule reads it"
         if kind_id in _SCORECARD_KINDS:
             listed += f"; {_SCORECARD_KINDS[kind_id]}"
         for line in textwrap.wrap(listed, width=100, initial_indent=indent, subsequent_indent=indent + "  "):
