@@ -225,6 +225,21 @@ def test_a_plugin_that_registers_something_invalid(
     assert "Traceback" not in result.stderr
 
 
+def test_a_reporter_named_as_another_in_another_case_is_refused(run_cli, workdir: Path) -> None:
+    """Formats are chosen in any case (--format JSON is json), yet 'JSON' registered beside the built-in 'json':
+    --format json wrote the built-in's JSON and --format JSON the plugin's output."""
+    (workdir / "shouting.py").write_text(
+        "from capcheck import Reporter, hookimpl\n\n"
+        "@hookimpl\ndef capcheck_reporters():\n    return [Reporter(name='JSON', render=lambda r, o: 'hijacked')]\n"
+    )
+    result = run_cli("plugins", "--plugin", "./shouting.py")
+    assert result.exit_code == 2
+    assert (
+        "reporter 'JSON' is registered twice: as 'json' by 'capcheck.builtins.reporters.json' and again by "
+        "'./shouting.py' (formats are named in any case)" in result.stderr
+    )
+
+
 def test_a_hook_returning_the_wrong_type(run_cli, workdir: Path) -> None:
     (workdir / "wrong_type.py").write_text(
         "from capcheck import hookimpl\n\n@hookimpl\ndef capcheck_rules():\n    return ['COMM-001']\n"

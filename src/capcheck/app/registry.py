@@ -206,6 +206,16 @@ def build_registry(
         for ext in fmt.extensions:
             _add(reg, reg.rule_formats, "rule format for", ext.lower(), fmt, owner)
     for owner, reporter in _collect(pm, "capcheck_reporters", Reporter):
+        # --format and --report take a name in any case, so 'JSON' beside 'json' would be two answers to one name
+        twin = next((n for n in reg.reporters if n != reporter.name and n.casefold() == reporter.name.casefold()), None)
+        if twin is not None:
+            first = reg.owners.get(("reporter", twin), "?")
+            raise PluginError(
+                Problem(
+                    f"reporter {reporter.name!r} is registered twice: as {twin!r} by {first!r} and again by {owner!r} "
+                    "(formats are named in any case)"
+                )
+            )
         _add(reg, reg.reporters, "reporter", reporter.name, reporter, owner)
     for owner, framework in _collect(pm, "capcheck_frameworks", Framework):
         _add(reg, reg.frameworks, "framework", framework.id, framework, owner)
