@@ -621,10 +621,19 @@ def test_a_join_on_a_plugin_s_namespaced_kind_is_judged_apart_the_same(
     registers: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A plugin's kind holds a dot (``acme.owners``): its column, declared by a Python rule's ``columns`` and by a
-    declarative ``found_in``, is that kind's field (both rules were refused, the column split at the first dot)."""
+    declarative ``found_in``, is that kind's field (both rules were refused, the column split at the first dot).
+    The register is read by the plugin's own loader, which says its kind before it is read (``kinds_of``)."""
     plugin = tmp_path / "acme.py"
     plugin.write_text(
-        "from capcheck import EvidenceKind, hookimpl, rule\n"
+        "from capcheck import Document, EvidenceKind, Loader, hookimpl, rule\n"
+        "from capcheck.core.loading import fixed_kinds\n"
+        "def load(source, context):\n"
+        "    rows = [line.split('|') for line in source.path.read_text().splitlines()[1:]]\n"
+        "    return [Document(kind='acme.owners', records=[{'id': i, 'owner': o} for i, o in rows],"
+        " locate=lambda i: i + 2)]\n"
+        "@hookimpl\n"
+        "def capcheck_loaders():\n"
+        "    return [Loader(name='owners', extensions=('.owners',), load=load, kinds_of=fixed_kinds('acme.owners'))]\n"
         "SCHEMA = {'type': 'object', 'required': ['id'], 'properties': {'id': {'type': 'string'},"
         " 'owner': {'type': 'string'}}}\n"
         "@rule(id='acme.COMM-991', title='Owners are registered', area='COMM', severity='low',"
@@ -657,8 +666,7 @@ def test_a_join_on_a_plugin_s_namespaced_kind_is_judged_apart_the_same(
     evidence = tmp_path / "ev"
     evidence.mkdir()
     (evidence / "supplier-contracts.json").write_text((registers / "supplier-contracts.json").read_text())
-    records = [{"id": f"O-{i}", "owner": o} for i, o in enumerate(owners)]
-    (evidence / "acme.owners.json").write_text(json.dumps({"kind": "acme.owners", "records": records}))
+    (evidence / "register.owners").write_text("id|owner\n" + "".join(f"O-{i}|{o}\n" for i, o in enumerate(owners)))
     registry = load_registry(Config(), plugins=(str(plugin),))
     for rule_id in ("acme.COMM-991", "acme.COMM-992"):
         assert registry.rules[rule_id].meta.column_pairs == (("acme.owners", "owner"),)
