@@ -1746,7 +1746,7 @@ def _framework_status(
     """``frameworks ID --evidence PATH``: each criterion of ``fw`` as judged on the evidence."""
     from capcheck.app.progress import progress_display
     from capcheck.app.settings import check_usage
-    from capcheck.core.escaping.terminal import terminal
+    from capcheck.core.escaping.terminal import clip, pad, terminal
 
     options = _cli_options(evidence_paths, rule_paths, plugins, (), (), as_of, None, debug, no_baseline=True)
     settings = _settings(config_path, options)
@@ -1776,7 +1776,8 @@ def _framework_status(
         judged_by = results.get(row["id"])
         behind = judged_by.behind() if judged_by is not None else ("no current attestation",)
         shown = terminal("; ".join(behind) or "nothing judged")
-        click.echo(f"  {row['id']:<28} {row['status']:<19} {str(row['title'])[:50]:<50} {shown}".rstrip())
+        title = pad(clip(terminal(str(row["title"])), 50), 50)  # cut with an ellipsis, never silently mid-word
+        click.echo(f"  {row['id']:<28} {row['status']:<19} {title} {shown}".rstrip())
     order = ("achieved", "partially-achieved", "not-achieved", "not-assessed")
     click.echo(", ".join(f"{counts.get(s, 0)} {s}" for s in order))
 
