@@ -176,7 +176,8 @@ def fill_end_of_life(doc: Document, names: Mapping[str, str] | None = None) -> N
             f"end of life from the endoflife.date snapshot of {data.date}: {filled} dated, {unannounced} with none "
             f"announced, {ended} ended with no date; {unknown} not in the snapshot (unknown)",
         )
-    else:  # said too: else an SBOM's rules judge none of its components, and nothing says why
+    elif any(isinstance(r.get("purl"), str) for r in todo):
+        # An SBOM's components, none of them listed: said, else INFRA-006 judges none of them and nothing says why.
         doc.notes = (
             *doc.notes,
             f"end of life: {plural(unknown, 'asset')} without one, none in the endoflife.date snapshot of {data.date} "
