@@ -174,6 +174,8 @@ def test_frameworks_with_evidence_show_each_criterions_status(run_cli, copy_fixt
     text = run_cli("frameworks", "caf-4.0", "--evidence", evidence, "--as-of", "2025-04-01").stdout
     assert "caf-4.0:A1.a" in text and "attested ATT-1 (partially-achieved, until 2026-03-01)" in text
     assert text.rstrip().splitlines()[-1].endswith("not-assessed")
+    # a title longer than its column is cut with an ellipsis ("... and Authoris" ended mid-word, unmarked)
+    assert " Identity Verification, Authentication and Authori\u2026 no current attestation" in text
     no_id = run_cli("frameworks", "--evidence", evidence)
     assert no_id.exit_code == 2 and "--evidence needs a framework id" in no_id.stderr
     missing = run_cli("frameworks", "caf-4.0", "--evidence", "nope")

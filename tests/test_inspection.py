@@ -127,6 +127,24 @@ def test_a_json_evidence_file_shows_its_keys(run_cli, workdir: Path) -> None:
     assert 'kind = "supplier-contracts"' in table["suggested_mapping"]
 
 
+def test_a_json_record_s_lists_and_objects_are_shown_as_written(run_cli, workdir: Path) -> None:
+    """A list was a text column of Python reprs (``['CTL-001']``), matched to text fields like any string."""
+    records = [
+        {"id": "R-1", "title": "x", "linked_controls": ["CTL-001", "CTL-004"], "extra": {"a": "é"}},
+        {"id": "R-2", "title": "y", "linked_controls": ["CTL-002"], "extra": {"b": 1}},
+    ]
+    (workdir / "risks.json").write_text(json.dumps({"kind": "risks-export", "records": records}))
+    [table] = inspect_json(run_cli, "risks.json")["tables"]
+    columns = {c["header"]: c for c in table["columns"]}
+    assert (columns["linked_controls"]["type"], columns["linked_controls"]["samples"]) == (
+        "list",
+        ['["CTL-001", "CTL-004"]', '["CTL-002"]'],
+    )
+    assert (columns["extra"]["type"], columns["extra"]["samples"][0]) == ("object", '{"a": "é"}')
+    text = run_cli("inspect", "risks.json").stdout
+    assert "['CTL-001'" not in text and "linked_controls     list" in text
+
+
 @pytest.mark.parametrize(
     ("name", "data", "expected"),
     [

@@ -102,6 +102,19 @@ def test_the_register_wins_and_unknown_stays_unknown() -> None:
     )
 
 
+def test_assets_none_of_which_is_in_the_snapshot_are_noted_too() -> None:
+    """A 2019 Java SBOM (dropwizard's 167 components, each with a purl) matched nothing and got no note: INFRA-006
+    then judged none of its components with nothing to say why. A register's assets by product alone are noted
+    once one of them matches (the counts above)."""
+    jackson = "pkg:maven/com.fasterxml.jackson.core/jackson-databind@2.9.10?type=jar"
+    doc = filled(asset("J1", product="jackson-databind", purl=jackson), asset("J2", product="python"))
+    assert doc.notes == (
+        "end of life: 2 assets without one, none in the endoflife.date snapshot of 2026-08-22 (matched by purl, or "
+        "product and version; endoflife_products in the config maps local product names): unknown",
+    )
+    assert filled(asset("J3", product="jackson-databind", version="2.9.10")).notes == ()  # a register's, not an SBOM's
+
+
 def test_a_register_claiming_support_the_vendor_ended_is_noted_not_believed_silently() -> None:
     # 40 Windows Server 2008 hosts "supported until 2099" rated INFRA good, with nothing in the output to say
     # that the vendor ended support in 2020. The register still wins; the note says it disagrees.

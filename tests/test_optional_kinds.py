@@ -99,6 +99,20 @@ def test_rules_show_tells_required_from_any_of(run_cli, workdir: Path) -> None:
     assert "evidence kinds: supplier-contracts; and any one of: governance-register, it-assets" in result.stdout
 
 
+def test_kinds_read_when_given_are_shown_as_such(run_cli) -> None:
+    """A rule's reads change its outcomes (CYBER-004 leaves out the organisation's own row): ``kinds`` said of the
+    organisation profile "no rule reads it", and ``rules show`` and the rule docs did not name it."""
+    listing = run_cli("kinds").stdout
+    profile = " ".join(listing.split("\norganisation ", 1)[1].split("\nprocurement-pipeline", 1)[0].split())
+    assert (
+        "no rule reads it" not in profile and "read it when given: COMM-008, CYBER-004, CYBER-007, GOV-006" in profile
+    )
+    shown = run_cli("rules", "show", "CYBER-004").stdout
+    assert "evidence kinds: dspt-assessments; and, when given: organisation" in shown
+    page = (Path(__file__).parents[1] / "docs" / "rules" / "CYBER-004.md").read_text(encoding="utf-8")
+    assert "- **Evidence kinds:** `dspt-assessments`; and, when given, `organisation`" in page
+
+
 def _by_group(evidence: Any, ctx: RuleContext) -> Iterator[Outcome]:
     late = [a for a in evidence.records("it-assets") if a["environment"] == "test"]
     yield ctx.group_failed("it-assets", "test", "late", related=[("it-assets", a["id"]) for a in late])

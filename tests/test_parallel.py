@@ -617,6 +617,66 @@ def test_a_declarative_join_declares_its_column_and_is_judged_apart_the_same(
     assert _reports(split) == _reports(whole)
 
 
+def test_a_join_on_a_plugin_s_namespaced_kind_is_judged_apart_the_same(
+    registers: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A plugin's kind holds a dot (``acme.owners``): its column, declared by a Python rule's ``columns`` and by a
+    declarative ``found_in``, is that kind's field (both rules were refused, the column split at the first dot).
+    The register is read by the plugin's own loader, which says its kind before it is read (``kinds_of``)."""
+    plugin = tmp_path / "acme.py"
+    plugin.write_text(
+        "from capcheck import Document, EvidenceKind, Loader, hookimpl, rule\n"
+        "from capcheck.core.loading import fixed_kinds\n"
+        "def load(source, context):\n"
+        "    rows = [line.split('|') for line in source.path.read_text().splitlines()[1:]]\n"
+        "    return [Document(kind='acme.owners', records=[{'id': i, 'owner': o} for i, o in rows],"
+        " locate=lambda i: i + 2)]\n"
+        "@hookimpl\n"
+        "def capcheck_loaders():\n"
+        "    return [Loader(name='owners', extensions=('.owners',), load=load, kinds_of=fixed_kinds('acme.owners'))]\n"
+        "SCHEMA = {'type': 'object', 'required': ['id'], 'properties': {'id': {'type': 'string'},"
+        " 'owner': {'type': 'string'}}}\n"
+        "@rule(id='acme.COMM-991', title='Owners are registered', area='COMM', severity='low',"
+        " kinds=['supplier-contracts', 'acme.owners'], columns=['acme.owners.owner'],"
+        f" **{TEXT!r})\n"
+        "def joins(evidence, ctx):\n"
+        "    owners = evidence.values('acme.owners', 'owner')\n"
+        "    for c in evidence.records('supplier-contracts'):\n"
+        "        yield ctx.passed(c) if c.get('owner') in owners else ctx.failed(c, 'not registered')\n"
+        "@hookimpl\n"
+        "def capcheck_kinds():\n"
+        "    return [EvidenceKind(id='acme.owners', title='Owners', schema=SCHEMA)]\n"
+        "@hookimpl\n"
+        "def capcheck_rules():\n"
+        "    return [joins]\n"
+        "@hookimpl\n"
+        "def capcheck_rule_paths():\n"
+        f"    return [{str(tmp_path / 'rules')!r}]\n"
+    )
+    (tmp_path / "rules").mkdir()
+    (tmp_path / "rules" / "acme.COMM-992.toml").write_text(
+        "[[rule]]\n"
+        'id = "acme.COMM-992"\ntitle = "Owners are registered"\narea = "COMM"\nseverity = "low"\n'
+        'kind = "supplier-contracts"\ndescription = "d"\nrationale = "r"\nremediation = "m"\n'
+        'message = "contract {id}: owner {owner|none} is not registered"\n'
+        'require = { field = "owner", found_in = { kind = "acme.owners", field = "owner" } }\n'
+    )
+    contracts = json.loads((registers / "supplier-contracts.json").read_text())["records"]
+    owners = sorted({c["owner"] for c in contracts if "owner" in c})[::2]
+    evidence = tmp_path / "ev"
+    evidence.mkdir()
+    (evidence / "supplier-contracts.json").write_text((registers / "supplier-contracts.json").read_text())
+    (evidence / "register.owners").write_text("id|owner\n" + "".join(f"O-{i}|{o}\n" for i, o in enumerate(owners)))
+    registry = load_registry(Config(), plugins=(str(plugin),))
+    for rule_id in ("acme.COMM-991", "acme.COMM-992"):
+        assert registry.rules[rule_id].meta.column_pairs == (("acme.owners", "owner"),)
+    whole, split, parts = _split_and_whole(monkeypatch, paths=[evidence], plugins=(str(plugin),), select=("acme.",))
+    assert parts == 2
+    for rule_id in ("acme.COMM-991", "acme.COMM-992"):
+        assert whole.summary.by_rule[rule_id]["fail"] > 0 and whole.summary.by_rule[rule_id]["pass"] > 0
+    assert _reports(split) == _reports(whole)
+
+
 def test_segments_live_in_unlinked_files_and_none_is_left_behind(
     registers: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

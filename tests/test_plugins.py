@@ -202,10 +202,15 @@ def test_a_plugin_that_fails_to_import(run_cli, copy_fixture: Callable[..., Path
             "raising_hook_plugin",
             "plugin './raising_hook_plugin.py' failed in capcheck_rules(): RuntimeError: rule catalogue unavailable",
         ),
-        ("unknown_area_plugin", "rule 'ZZZ-001' from './unknown_area_plugin.py' names unknown area 'ZZZ' (areas: "),
+        (  # located at the @rule(...) to fix, as bad metadata is
+            "unknown_area_plugin",
+            "unknown_area_plugin.py:11: rule 'ZZZ-001' from './unknown_area_plugin.py' names unknown area 'ZZZ' "
+            "(areas: ",
+        ),
         (
             "unknown_kind_plugin",
-            "rule 'GOV-901' from './unknown_kind_plugin.py' reads unknown evidence kind 'risk-log' (kinds: ",
+            "unknown_kind_plugin.py:11: rule 'GOV-901' from './unknown_kind_plugin.py' reads unknown evidence kind "
+            "'risk-log' (kinds: ",
         ),
     ],
 )
@@ -218,6 +223,21 @@ def test_a_plugin_that_registers_something_invalid(
     assert result.stderr.startswith("capcheck: plugin error: 1 problem\n")
     assert expected in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_a_reporter_named_as_another_in_another_case_is_refused(run_cli, workdir: Path) -> None:
+    """Formats are chosen in any case (--format JSON is json), yet 'JSON' registered beside the built-in 'json':
+    --format json wrote the built-in's JSON and --format JSON the plugin's output."""
+    (workdir / "shouting.py").write_text(
+        "from capcheck import Reporter, hookimpl\n\n"
+        "@hookimpl\ndef capcheck_reporters():\n    return [Reporter(name='JSON', render=lambda r, o: 'hijacked')]\n"
+    )
+    result = run_cli("plugins", "--plugin", "./shouting.py")
+    assert result.exit_code == 2
+    assert (
+        "reporter 'JSON' is registered twice: as 'json' by 'capcheck.builtins.reporters.json' and again by "
+        "'./shouting.py' (formats are named in any case)" in result.stderr
+    )
 
 
 def test_a_hook_returning_the_wrong_type(run_cli, workdir: Path) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -45,6 +46,34 @@ def test_a_python_starter_rule_loads_as_a_plugin_and_its_cases_pass(run_cli, wor
     assert shown.exit_code == 0 and "IT asset inventory records name their owner" in shown.stdout
     [case] = run_case_file(Path("tests/rule_cases/INFRA-100.yaml"), plugins=["./ours/infra_100_rule.py"])
     assert sorted(f.status.value for f in case.findings) == ["fail", "pass"]
+
+
+def test_the_python_and_toml_starters_judge_a_blank_or_placeholder_alike(run_cli, workdir: Path) -> None:
+    """The Python starter passed any value but null ('TBC' too, and a blank where a kind allows one), where its
+    TOML twin's exists = true fails them: a rule written from it would let a placeholder pass."""
+    assert run_cli("new", "rule", "--area", "INFRA", "--kind", "it-assets", "--id", "INFRA-100").exit_code == 0
+    argv = ["new", "rule", "--area", "INFRA", "--kind", "it-assets", "--python", "--out", "ours", "--id", "INFRA-101"]
+    assert run_cli(*argv).exit_code == 0
+    asset = {"name": "web", "product": "nginx", "environment": "production", "criticality": "high"}
+    owners = {"A-1": "head-of-it", "A-2": "TBC", "A-3": "n/a", "A-4": None}  # the kind refuses a blank itself
+    records = [{"id": i, **asset, **({"owner": o} if o is not None else {})} for i, o in owners.items()]
+    expected = {"A-1": "pass", **{i: "fail" for i in owners if i != "A-1"}}
+    cases = workdir / "blank.yaml"
+    for rule_id, where in (
+        ("INFRA-100", {"rule_paths": [Path("rules")]}),
+        ("INFRA-101", {"plugins": ["./ours/infra_101_rule.py"]}),
+    ):
+        cases.write_text(
+            json.dumps(
+                {
+                    "rule": rule_id,
+                    "as_of": "2026-11-25",
+                    "cases": [{"name": "blank", "evidence": {"it-assets": records}, "expect": expected}],
+                }
+            )
+        )
+        [case] = run_case_file(cases, **where)
+        assert {f.evidence.record_id: f.status.value for f in case.findings} == expected, rule_id
 
 
 def test_ids_do_not_collide_and_files_are_not_clobbered(run_cli, workdir: Path) -> None:

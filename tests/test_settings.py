@@ -126,6 +126,43 @@ def test_the_environment_sits_between_the_command_line_and_the_default() -> None
 
 
 @pytest.mark.parametrize(
+    ("cli", "env", "jobs", "origin"),
+    [
+        (CliOptions(), {}, None, "default (auto)"),
+        (CliOptions(), {"CAPCHECK_JOBS": "2"}, 2, "CAPCHECK_JOBS"),  # was named '--jobs' by config show
+        (CliOptions(), {"CAPCHECK_JOBS": " Auto "}, None, "CAPCHECK_JOBS"),
+        (CliOptions(), {"CAPCHECK_JOBS": ""}, None, "default (auto)"),
+        (CliOptions(jobs=3), {"CAPCHECK_JOBS": "2"}, 3, "--jobs"),
+        (CliOptions(jobs="auto"), {"CAPCHECK_JOBS": "2"}, None, "--jobs"),  # --jobs auto beats the variable
+    ],
+)
+def test_the_processes_setting(cli: CliOptions, env: dict[str, str], jobs: int | None, origin: str) -> None:
+    settings = resolve_settings(cli, Config(), environ=env)
+    assert (settings.jobs.value, str(settings.jobs.origin)) == (jobs, origin)
+    assert settings.request().jobs == jobs
+
+
+@pytest.mark.parametrize("value", ["abc", "0", "-1", "1.5", "\u0662"])
+def test_a_bad_jobs_variable_is_a_usage_error_naming_the_variable(value: str) -> None:
+    """It was click's "Invalid value for '--jobs'", naming an option nobody gave."""
+    with pytest.raises(UsageError) as raised:
+        resolve_settings(CliOptions(), Config(), environ={"CAPCHECK_JOBS": value})
+    assert [str(p) for p in raised.value.problems] == [
+        f"CAPCHECK_JOBS: {value!r} is not a number of processes (1, 2 ...) or 'auto'"
+    ]
+
+
+def test_config_show_names_the_jobs_variable_and_check_refuses_a_bad_one(run_cli, workdir: Path) -> None:
+    shown = run_cli("config", "show", "--format", "json", env={"CAPCHECK_JOBS": "2"})
+    assert json.loads(shown.stdout)["settings"]["jobs"] == {"value": 2, "origin": "CAPCHECK_JOBS"}
+    refused = run_cli("check", "nothing/", env={"CAPCHECK_JOBS": "two"})
+    assert refused.exit_code == 2 and "--jobs" not in refused.stderr
+    assert refused.stderr == (
+        "capcheck: usage error: 1 problem\n  CAPCHECK_JOBS: 'two' is not a number of processes (1, 2 ...) or 'auto'\n"
+    )
+
+
+@pytest.mark.parametrize(
     ("cli", "env", "tty", "on", "origin"),
     [
         (CliOptions(), {}, True, True, "default (standard error is a terminal)"),

@@ -17,7 +17,7 @@ import re
 import sys
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
+from typing import TYPE_CHECKING, Any, Literal, NoReturn, TypeVar
 
 import click
 
@@ -553,15 +553,16 @@ class _Jobs(click.ParamType):  # type: ignore[type-arg]  # generic only in click
 
     name = "jobs"
 
-    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> int | None:
-        if value is None or isinstance(value, int):
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> int | str | None:
+        from capcheck.app.settings import parse_jobs
+
+        if isinstance(value, int):
             return value
-        text = str(value).strip().lower()
-        if text == "auto":
-            return None
-        if text.isdigit() and int(text) >= 1:
-            return int(text)
-        self.fail(f"{value!r} is not a number of processes (1, 2 ...) or 'auto'", param, ctx)
+        try:
+            jobs = parse_jobs(str(value))
+        except ValueError as exc:
+            self.fail(str(exc), param, ctx)
+        return "auto" if jobs is None else jobs  # "auto" as given: it wins over CAPCHECK_JOBS
 
 
 def run_options(func: F) -> F:
@@ -593,7 +594,6 @@ def run_options(func: F) -> F:
             click.option(
                 "--jobs",
                 type=_Jobs(),
-                envvar="CAPCHECK_JOBS",
                 metavar="N|auto",
                 help="Processes to load and judge the evidence in (also CAPCHECK_JOBS). Default auto: the usable "
                 "cores, for 8 MiB of evidence or more (256 KiB a file on average) whose registers the rules read "
@@ -624,7 +624,7 @@ def _cli_options(
     baseline_path: Path | None = None,
     no_baseline: bool = False,
     no_progress: bool = False,
-    jobs: int | None = None,
+    jobs: int | Literal["auto"] | None = None,
 ) -> CliOptions:
     """The parsed options of ``check`` (and the commands sharing them), handed to :mod:`capcheck.app.settings`."""
     from capcheck.app.settings import CliOptions
@@ -1402,7 +1402,8 @@ def rules_show(
         f"{m.id}  {m.title}",
         f"area: {m.area} ({area.title})    severity: {m.severity.value}    version: {m.version}",
         f"evidence kinds: {', '.join(m.required_kinds) or '-'}"
-        + (f"; and any one of: {', '.join(m.any_of)}" if m.any_of else ""),
+        + (f"; and any one of: {', '.join(m.any_of)}" if m.any_of else "")
+        + (f"; and, when given: {', '.join(m.reads)}" if m.reads else ""),
         f"per record: {'yes (each record judged alone)' if m.per_record else 'no'}",
         f"tags: {', '.join(m.tags) or '-'}",
         f"source: {r.source.name}" + (f" ({r.source.path})" if r.source.path else ""),
@@ -1516,11 +1517,15 @@ def kinds(
     for kind_id in sorted(registry.kinds):
         kind = registry.kinds[kind_id]
         readers = sorted(r.meta.id for r in registry.rules.values() if kind_id in r.meta.kinds)
+        given = sorted(r.meta.id for r in registry.rules.values() if kind_id in r.meta.reads)
         click.echo(terminal(f"{kind_id:<24} {kind.title}"))
         click.echo(terminal(f"{indent}required: {', '.join(kind.required) or '-'}"))
         if kind.extended_by:
             click.echo(terminal(f"{indent}extended by: {', '.join(sorted(set(kind.extended_by.values())))}"))
-        listed = f"{plural(len(readers), 'rule')}: {', '.join(readers)}" if readers else "no rule reads it"
+        listed = f"{plural(len(readers), 'rule')}: {', '.join(readers)}" if readers else ""
+        if given:  # a rule's reads: its outcomes change with the kind, though it runs without it
+            listed += f"{'; ' if listed else ''}{plural(len(given), 'rule')} read it when given: {', '.join(given)}"
+        listed = listed or "no rule reads it"
         if kind_id in _SCORECARD_KINDS:
             listed += f"; {_SCORECARD_KINDS[kind_id]}"
         for line in textwrap.wrap(listed, width=100, initial_indent=indent, subsequent_indent=indent + "  "):
@@ -1741,7 +1746,7 @@ def _framework_status(
     """``frameworks ID --evidence PATH``: each criterion of ``fw`` as judged on the evidence."""
     from capcheck.app.progress import progress_display
     from capcheck.app.settings import check_usage
-    from capcheck.core.escaping.terminal import terminal
+    from capcheck.core.escaping.terminal import clip, pad, terminal
 
     options = _cli_options(evidence_paths, rule_paths, plugins, (), (), as_of, None, debug, no_baseline=True)
     settings = _settings(config_path, options)
@@ -1771,7 +1776,8 @@ def _framework_status(
         judged_by = results.get(row["id"])
         behind = judged_by.behind() if judged_by is not None else ("no current attestation",)
         shown = terminal("; ".join(behind) or "nothing judged")
-        click.echo(f"  {row['id']:<28} {row['status']:<19} {str(row['title'])[:50]:<50} {shown}".rstrip())
+        title = pad(clip(terminal(str(row["title"])), 50), 50)  # cut with an ellipsis, never silently mid-word
+        click.echo(f"  {row['id']:<28} {row['status']:<19} {title} {shown}".rstrip())
     order = ("achieved", "partially-achieved", "not-achieved", "not-assessed")
     click.echo(", ".join(f"{counts.get(s, 0)} {s}" for s in order))
 

@@ -109,6 +109,19 @@ def test_records_sit_beneath_their_rule_with_paths_relative_to_the_evidence_root
     assert f"{root}/governance-register.yaml" not in text
 
 
+def test_evidence_sharing_only_the_file_system_s_root_is_shown_whole(
+    default_result: RunResult, options: RenderOptions
+) -> None:
+    """Files under /work and /tmp were "2 evidence files in // (...)" in the header."""
+    moved = [
+        dataclasses.replace(info, path=f"/{top}/{Path(info.path).name}")
+        for top, info in zip(("srv", "tmp", "work"), default_result.evidence, strict=False)
+    ]
+    text = render_text(dataclasses.replace(default_result, evidence=tuple(moved)), options)
+    header = text.splitlines()[0]
+    assert f"· {len(moved)} evidence files (" in header and "//" not in header
+
+
 def test_the_limit_details_the_most_severe_rules_and_names_the_rest(
     default_result: RunResult, options: RenderOptions
 ) -> None:

@@ -390,6 +390,10 @@ def _infer(column: Column, values: list[Any]) -> None:
         column.type = "integer" if all("." not in t for t in texts) else "number"
     elif len(texts) == len(values) and any(not _PLAIN_NUMBER.match(t) for t in texts) and (style := _style(texts)):
         column.type, column.format = "number", style
+    elif all(isinstance(v, list | tuple) for v in values):  # a JSON, YAML or TOML record's list
+        column.type = "list"
+    elif all(isinstance(v, dict) for v in values):
+        column.type = "object"
     else:
         column.type = "text"
 
@@ -444,6 +448,8 @@ def _display(value: Any) -> str:
         return value.isoformat(sep=" ") if value.time() != time(0) else value.date().isoformat()
     if isinstance(value, date | time | timedelta):
         return str(value)
+    if isinstance(value, list | tuple | dict):  # as the file writes it, not Python's repr (['CTL-001'])
+        return json.dumps(value, ensure_ascii=False, default=str)
     return str(value)
 
 
@@ -477,6 +483,8 @@ def _fits(column: Column, field_type: str, is_date: bool, enum: Any = None) -> b
         return column.type in ("integer", "number")
     if field_type == "boolean":
         return column.type == "boolean"
+    if column.type in ("list", "object"):
+        return field_type.startswith("array") if column.type == "list" else field_type == "object"
     return column.type != "boolean" or field_type.startswith("array")
 
 

@@ -206,6 +206,16 @@ def build_registry(
         for ext in fmt.extensions:
             _add(reg, reg.rule_formats, "rule format for", ext.lower(), fmt, owner)
     for owner, reporter in _collect(pm, "capcheck_reporters", Reporter):
+        # --format and --report take a name in any case, so 'JSON' beside 'json' would be two answers to one name
+        twin = next((n for n in reg.reporters if n != reporter.name and n.casefold() == reporter.name.casefold()), None)
+        if twin is not None:
+            first = reg.owners.get(("reporter", twin), "?")
+            raise PluginError(
+                Problem(
+                    f"reporter {reporter.name!r} is registered twice: as {twin!r} by {first!r} and again by {owner!r} "
+                    "(formats are named in any case)"
+                )
+            )
         _add(reg, reg.reporters, "reporter", reporter.name, reporter, owner)
     for owner, framework in _collect(pm, "capcheck_frameworks", Framework):
         _add(reg, reg.frameworks, "framework", framework.id, framework, owner)
@@ -227,7 +237,7 @@ def build_registry(
             path=where,
             sha256=digest,
         )
-        check_rule(reg, r, owner)
+        check_rule(reg, r, owner, **where_defined(r.check))  # located at the @rule(...) to fix
         if reserved := _claim_id(reg, "rule", r.meta.id, owner, info):
             raise PluginError(reserved)
         _add_rule(reg, r.with_source(source), owner, python=True)
@@ -398,13 +408,15 @@ def _pack_relative(rule_file: Path, root: Path) -> str:
         return rule_file.name
 
 
-def check_rule(reg: Registry, r: Rule, owner: str) -> None:
-    """Refuse a rule whose area, evidence kinds or framework criteria are not registered."""
+def check_rule(reg: Registry, r: Rule, owner: str, **where: Any) -> None:
+    """Refuse a rule whose area, evidence kinds or framework criteria are not registered (each problem located
+    at ``where``: ``path`` and ``line``, when given)."""
     if r.meta.area not in reg.areas:
         raise PluginError(
             Problem(
                 f"rule {r.meta.id!r} from {owner!r} names unknown area {r.meta.area!r} "
-                f"(areas: {', '.join(sorted(reg.areas))})"
+                f"(areas: {', '.join(sorted(reg.areas))})",
+                **where,
             )
         )
     for ref in r.meta.criteria:
@@ -414,7 +426,8 @@ def check_rule(reg: Registry, r: Rule, owner: str) -> None:
             raise PluginError(
                 Problem(
                     f"rule {r.meta.id!r} from {owner!r} names unknown criterion {ref!r} "
-                    f"(frameworks: {', '.join(sorted(reg.frameworks))}; see 'capcheck frameworks')"
+                    f"(frameworks: {', '.join(sorted(reg.frameworks))}; see 'capcheck frameworks')",
+                    **where,
                 )
             )
     for kind in r.meta.kinds:
@@ -423,7 +436,8 @@ def check_rule(reg: Registry, r: Rule, owner: str) -> None:
                 Problem(
                     f"rule {r.meta.id!r} from {owner!r} reads unknown evidence kind {kind!r}"
                     f"{did_you_mean(kind, reg.kinds)} "
-                    f"(kinds: {', '.join(sorted(reg.kinds))})"
+                    f"(kinds: {', '.join(sorted(reg.kinds))})",
+                    **where,
                 )
             )
 

@@ -43,7 +43,8 @@ def render_rule(r: Rule, registry: Registry) -> str:
         f"- **Severity:** {m.severity.value}",
         f"- **Version:** {m.version}",
         f"- **Evidence kinds:** {', '.join(f'`{k}`' for k in m.required_kinds) or '-'}"
-        + (f"; and any one of {', '.join(f'`{k}`' for k in m.any_of)}" if m.any_of else ""),
+        + (f"; and any one of {', '.join(f'`{k}`' for k in m.any_of)}" if m.any_of else "")
+        + (f"; and, when given, {', '.join(f'`{k}`' for k in m.reads)}" if m.reads else ""),
         f"- **Tags:** {', '.join(f'`{t}`' for t in m.tags) or '-'}",
         f"- **Source:** {r.source.name}" + (f" (`{r.source.path}`)" if r.source.path else ""),
         "",

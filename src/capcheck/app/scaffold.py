@@ -215,12 +215,12 @@ def scaffold_rule(
             "    references=[],  # TODO: the public criteria it encodes (URLs)\n"
             ")\n"
             f"def {function}(evidence: EvidenceSet, ctx: RuleContext) -> Iterator[Outcome]:\n"
-            f'    """Pass the records that state {field}; fail the others."""\n'
+            f'    """Pass the records that state {field}; fail the others (absent, null, blank or a placeholder)."""\n'
             f"    for record in evidence.records({json.dumps(kind.id)}):\n"
-            f"        if record.get({json.dumps(field)}) is not None:\n"
-            "            yield ctx.passed(record)\n"
+            f"        if ctx.missing(record, {json.dumps(field)}):  # as the TOML starter's exists = true\n"
+            f"            yield ctx.failed(record, f\"record {{record['id']}} has no {field}\")\n"
             "        else:\n"
-            f"            yield ctx.failed(record, f\"record {{record['id']}} has no {field}\")\n\n\n"
+            "            yield ctx.passed(record)\n\n\n"
             "@hookimpl\n"
             "def capcheck_rules() -> Sequence[Rule]:\n"
             '    """The rules of this plugin module."""\n'

@@ -35,6 +35,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "DEBUG_ENV",
+    "JOBS_ENV",
     "NO_CONFIG_PLUGINS_ENV",
     "NO_PROGRESS_ENV",
     "CliOptions",
@@ -43,6 +44,7 @@ __all__ = [
     "Value",
     "check_usage",
     "env_switch",
+    "parse_jobs",
     "resolve_settings",
     "rule_setting_problems",
     "same_type",
@@ -56,6 +58,8 @@ NO_CONFIG_PLUGINS_ENV = "CAPCHECK_NO_CONFIG_PLUGINS"
 DEBUG_ENV = "CAPCHECK_DEBUG"
 #: Set to turn the progress display off, as ``--no-progress``.
 NO_PROGRESS_ENV = "CAPCHECK_NO_PROGRESS"
+#: How many processes a check uses, as ``--jobs``.
+JOBS_ENV = "CAPCHECK_JOBS"
 
 _OFF = ("", "0", "false", "no", "off")
 
@@ -125,8 +129,8 @@ class CliOptions:
     #: ``--compact`` (``quiet`` above is ``--quiet``) and ``--min-severity``.
     compact: bool = False
     min_severity: Severity | None = None
-    #: ``--jobs`` (or ``CAPCHECK_JOBS``): None for auto.
-    jobs: int | None = None
+    #: ``--jobs`` as given: a number, ``"auto"``, or None when not given (then ``CAPCHECK_JOBS``, else auto).
+    jobs: int | Literal["auto"] | None = None
 
 
 @dataclass(frozen=True)
@@ -254,6 +258,19 @@ def _jsonable(value: Any) -> Any:
     if hasattr(value, "model_dump"):
         return value.model_dump(mode="json")
     return value
+
+
+def parse_jobs(text: str) -> int | None:
+    """``--jobs`` or ``CAPCHECK_JOBS``: a whole number of processes, at least 1, or ``auto`` (None).
+
+    :raises ValueError: anything else, saying what is expected.
+    """
+    word = text.strip().lower()
+    if word == "auto":
+        return None
+    if word.isascii() and word.isdigit() and int(word) >= 1:
+        return int(word)
+    raise ValueError(f"{text!r} is not a number of processes (1, 2 ...) or 'auto'")
 
 
 def env_switch(environ: Mapping[str, str], name: str) -> bool:
@@ -427,6 +444,15 @@ def resolve_settings(
     elif config.display.min_severity is not None:
         min_severity = Value(Severity(config.display.min_severity), key("display/min_severity"))
 
+    jobs: Value[int | None] = Settings.jobs
+    if cli.jobs is not None:
+        jobs = Value(None if cli.jobs == "auto" else cli.jobs, flag("--jobs"))
+    elif env.get(JOBS_ENV, "").strip():
+        try:  # read here, not by click, so that config show names the variable and a bad value says whose it is
+            jobs = Value(parse_jobs(env[JOBS_ENV]), Origin("environment", JOBS_ENV))
+        except ValueError as exc:
+            problems.append(Origin("environment", JOBS_ENV).problem(str(exc)))
+
     if problems:
         raise UsageError(problems)
 
@@ -468,7 +494,7 @@ def resolve_settings(
         limit=limit,
         layout=layout,
         min_severity=min_severity,
-        jobs=Value(cli.jobs, flag("--jobs")) if cli.jobs is not None else Value(None, Origin("default", "auto")),
+        jobs=jobs,
         notes=tuple(notes),
         file_only=MappingProxyType(file_only),
     )

@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING, Any
 from capcheck.core.hookspecs import hookimpl
 from capcheck.core.loading import Enricher
 from capcheck.core.resources import data_dir
+from capcheck.core.wording import plural
 
 if TYPE_CHECKING:
     from capcheck.core.loading import Document, LoadContext
@@ -174,6 +175,14 @@ def fill_end_of_life(doc: Document, names: Mapping[str, str] | None = None) -> N
             *doc.notes,
             f"end of life from the endoflife.date snapshot of {data.date}: {filled} dated, {unannounced} with none "
             f"announced, {ended} ended with no date; {unknown} not in the snapshot (unknown)",
+        )
+    elif any(isinstance(r.get("purl"), str) for r in todo):
+        # An SBOM's components, none of them listed: said, else INFRA-006 judges none of them and nothing says why.
+        doc.notes = (
+            *doc.notes,
+            f"end of life: {plural(unknown, 'asset')} without one, none in the endoflife.date snapshot of {data.date} "
+            "(matched by purl, or product and version; endoflife_products in the config maps local product names): "
+            "unknown",
         )
     doc.notes = (*doc.notes, *later)
 

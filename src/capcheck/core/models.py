@@ -224,7 +224,16 @@ class RuleMeta(BaseModel):
     @property
     def column_pairs(self) -> tuple[tuple[str, str], ...]:
         """``columns`` as (kind, field) pairs."""
-        return tuple((c.split(".", 1)[0], c.split(".", 1)[1]) for c in self.columns)
+        return tuple(pair for c in self.columns if (pair := self._column_pair(c)) is not None)
+
+    def _column_pair(self, column: str) -> tuple[str, str] | None:
+        """``kind.field`` split after the longest declared kind it starts with: a namespaced kind holds a dot
+        itself (``acme.register.owner`` is ``owner`` of ``acme.register``), and a field may be dotted too."""
+        for kind in sorted(self.seen_kinds, key=len, reverse=True):
+            name = column.removeprefix(f"{kind}.")
+            if name != column and name:
+                return kind, name
+        return None
 
     @property
     def record_kinds(self) -> tuple[str, ...]:
@@ -239,7 +248,7 @@ class RuleMeta(BaseModel):
             kind, dot, name = column.partition(".")
             if not dot or not name or not re.match(_KIND_ID, kind):
                 raise ValueError(f"column {column!r} is not kind.field (governance-register.owner)")
-            if kind not in self.seen_kinds:
+            if self._column_pair(column) is None:
                 raise ValueError(f"column {column!r} is of a kind the rule does not declare in kinds, any_of or reads")
         return self
 

@@ -139,7 +139,8 @@ def _evidence_root(result: RunResult) -> str:
         root = os.path.commonpath(dirs)
     except ValueError:  # absolute and relative paths, or different drives
         return ""
-    return "" if root in (".", "") else root.replace(os.sep, "/")
+    # The file system's root is no common directory to speak of ("2 evidence files in //"): paths stay whole.
+    return "" if root in (".", "") or os.path.dirname(root) == root else root.replace(os.sep, "/")
 
 
 def _relative(path: str, root: str) -> str:
