@@ -868,3 +868,34 @@ def test_the_children_are_not_waited_for_but_reaped_once_ended(
     marker.touch()
     parallel.reap()
     assert parallel._ending == []
+
+
+@pytest.mark.parametrize(
+    ("cap", "made"),
+    [((), ("json", "junit", "csv")), (("--sarif-max-results", "0"), ("json", "sarif", "junit", "csv"))],
+    ids=["capped", "uncapped"],
+)
+def test_a_capped_sarif_log_s_results_are_not_made_in_the_parts(
+    registers: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, cap: tuple[str, ...], made: tuple[str, ...]
+) -> None:
+    """A SARIF log capped (the default: 5,000 results) keeps the most severe of every rule's results, so no part makes
+    a rule's alone: it would not be copied. Uncapped, it is made with the other formats asked for."""
+    from click.testing import CliRunner
+
+    from capcheck import cli
+    from capcheck.app import runner
+
+    asked: list[tuple[str, ...]] = []
+    run = runner.run_check
+
+    def recorded(request: CheckRequest, *args: Any, **kwargs: Any) -> RunResult:
+        asked.append(tuple(request.formats))
+        return run(request, *args, **kwargs)
+
+    monkeypatch.setattr(runner, "run_check", recorded)
+    reports = [f"{name}={tmp_path / name}" for name in ("sarif", "junit", "csv")]
+    args = ["check", str(registers), "--as-of", "2026-11-25", "--jobs", "2", "-f", "json", "-o", str(tmp_path / "j")]
+    result = CliRunner().invoke(cli.cli, [*args, *(a for r in reports for a in ("--report", r)), *cap])
+    assert result.exit_code == 1, result.output
+    assert asked == [made]
+    assert json.loads((tmp_path / "sarif").read_text())["runs"][0]["results"]
