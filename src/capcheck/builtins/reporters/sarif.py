@@ -587,7 +587,7 @@ def _result_items(log: _Log) -> Iterator[bytes]:
     filled, where every result is listed (no cap) and so are its passes, if it has any."""
     findings = log.run.findings
     if log.chosen is not None or not isinstance(findings, Findings):
-        yield from _items_of(log.kept(), log.result)
+        yield from _encoded(_items_of(log.kept(), log.result))
         return
     include_passed = log.run.include_passed
     fill = _Fill(log)
@@ -599,14 +599,18 @@ def _result_items(log: _Log) -> Iterator[bytes]:
         listed: Iterable[Finding] = findings.between(run.start, run.start + len(run.statuses))
         if not include_passed:
             listed = (f for f in listed if f.status is not Status.PASS)
-        yield from _items_of(listed, log.result)
+        yield from _encoded(_items_of(listed, log.result))
 
 
-def _items_of(findings: Iterable[Finding], result: Callable[[Finding], dict[str, Any]]) -> Iterator[bytes]:
+def _items_of(findings: Iterable[Finding], result: Callable[[Finding], dict[str, Any]]) -> Iterator[str]:
     """The findings' results as list items, each after a comma, :data:`_CHUNK` at a time."""
     listed = iter(findings)
     while chunk := [result(f) for f in islice(listed, _CHUNK)]:
-        yield _items(chunk).encode("utf-8")
+        yield _items(chunk)
+
+
+def _encoded(texts: Iterable[str]) -> Iterator[bytes]:
+    return (text.encode("utf-8") for text in texts)
 
 
 def _items(results: list[dict[str, Any]]) -> str:
@@ -656,9 +660,8 @@ def sarif_segment(findings: Findings, block: RuleOutcomes) -> bytes:
     the text depends on the run (``Reporter.segment``); every row of the block is a result."""
     locator = _Holes()
     result = partial(_result, rule_index=_hole("R", block.rule_id), locator=locator, baseline_state=_state_hole)
-    text = "".join(data.decode("utf-8") for data in _items_of(block_findings(findings, block), result))
-    text = _VALUE_HOLE.sub("\\1\x00\\2\x00", text)
-    return _STATE_HOLE.sub("\x00\\1\x00", text).encode("utf-8")
+    chunks = _items_of(block_findings(findings, block), result)  # whole results: no marker spans two
+    return b"".join(_STATE_HOLE.sub("\x00\\1\x00", _VALUE_HOLE.sub("\\1\x00\\2\x00", t)).encode() for t in chunks)
 
 
 class _Fill(dict[bytes, bytes]):
