@@ -575,8 +575,9 @@ def write_sarif(result: RunResult, options: RenderOptions, stream: ByteStream) -
     stream.write(b'\n      "results": [')
     written = False
     for data in _result_items(log):
-        stream.write(data if written else data[1:])  # each item follows a comma: the first's is dropped
-        written = True
+        if data:
+            stream.write(data if written else data[1:])  # each item follows a comma: the first's is dropped
+            written = True
     stream.write(b"\n      ]" if written else b"]")
     stream.write(tail.encode("utf-8"))
     stream.write(b"\n")
