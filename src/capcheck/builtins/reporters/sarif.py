@@ -623,46 +623,66 @@ def _items(results: list[dict[str, Any]]) -> str:
 SEGMENT = "sarif"
 #: The indentation of an artifact location's closing brace in a result (its members are two spaces deeper).
 _LOCATION_INDENT = "\n" + " " * 16
-#: A hole in a segment's text, as the JSON string its marker value is encoded as (``\x00`` + what it stands for:
-#: ``R`` a rule's index, ``F`` an artifact's location, then the rule id or path as UTF-8 in hex), and a
-#: ``baselineState`` hole (``N`` a failure's, ``W`` a waived failure's, then its fingerprint in hex) with its line.
-#: Only the keys are matched: no evidence value is ever a key, and a string value's quotes are escaped.
-_VALUE_HOLE = re.compile(r'("ruleIndex": |"artifactLocation": )"\\u0000([RF][0-9a-f]*)"')
-_STATE_HOLE = re.compile(r'\n *"baselineState": "\\u0000([NW][0-9a-f]*)",')
+#: A segment's holes are made from marker values (:func:`_hole`: a NUL, then ``R`` a rule's index, ``F`` an artifact's
+#: location, ``N`` a failure's ``baselineState``, ``W`` a waived failure's, then the rule id, path or fingerprint as
+#: UTF-8 in hex), encoded as JSON strings (``"\\u0000R..."``) and then matched each with its key: no evidence value is
+#: ever a key, and a string value's quotes are escaped, so no value can be taken for one.
+_STATE = '\n          "baselineState": "\\u0000{}",'
+_WAIVED_STATE = re.compile(r'\n {10}"baselineState": "\\u0000(W[0-9a-f]*)",')
 
 
 def _hole(kind: str, value: str) -> str:
-    """The marker value of a hole (encoded in the text as ``"\\u0000KIND..."``, then made a hole)."""
+    """The marker value of a hole (a NUL, its kind and ``value`` in hex); ``marker + NUL`` is the hole."""
     return "\x00" + kind + value.encode("utf-8", "surrogatepass").hex()
 
 
 class _Holes(_Locator):
     """A segment's locator: every artifact location a hole (the base directory and the run's artifacts are the
-    writer's)."""
+    writer's), each path's marker kept."""
 
     def __init__(self) -> None:
         super().__init__(None)
+        self.markers: dict[str, str] = {}
 
     def artifact(self, path: str) -> str:
-        return _hole("F", path)
+        marker = self.markers.get(path)
+        if marker is None:
+            marker = self.markers[path] = _hole("F", path)
+        return marker
 
 
 def _state_hole(f: Finding) -> str | None:
     """A segment's ``baselineState``: a hole where it depends on the run's baseline."""
     if f.status is Status.FAIL:
-        return _hole("N", "")
+        return _NEW
     if f.status is Status.WAIVED:
         return _hole("W", f.fingerprint)
     return "unchanged" if f.status is Status.BASELINED else None
+
+
+_NEW = _hole("N", "")
+
+
+def _with_holes(text: str, rule: str, locator: _Holes) -> str:
+    """A chunk of a segment's results with its marker values made holes (each matched with its key: fixed text, the
+    waived failures' states aside, which are few)."""
+    text = text.replace(f'"ruleIndex": "\\u0000{rule[1:]}"', f'"ruleIndex": {rule}\x00')
+    for marker in locator.markers.values():
+        text = text.replace(f'"artifactLocation": "\\u0000{marker[1:]}"', f'"artifactLocation": {marker}\x00')
+    text = text.replace(_STATE.format(_NEW[1:]), _NEW + "\x00")
+    if '"baselineState": "\\u0000W' in text:
+        text = _WAIVED_STATE.sub(lambda m: f"\x00{m[1]}\x00", text)
+    return text
 
 
 def sarif_segment(findings: Findings, block: RuleOutcomes) -> bytes:
     """One rule's results, as :func:`write_sarif` writes them (each after a comma), made apart, with holes where
     the text depends on the run (``Reporter.segment``); every row of the block is a result."""
     locator = _Holes()
-    result = partial(_result, rule_index=_hole("R", block.rule_id), locator=locator, baseline_state=_state_hole)
+    rule = _hole("R", block.rule_id)
+    result = partial(_result, rule_index=rule, locator=locator, baseline_state=_state_hole)
     chunks = _items_of(block_findings(findings, block), result)  # whole results: no marker spans two
-    return b"".join(_STATE_HOLE.sub("\x00\\1\x00", _VALUE_HOLE.sub("\\1\x00\\2\x00", t)).encode() for t in chunks)
+    return b"".join(_with_holes(text, rule, locator).encode("utf-8") for text in chunks)
 
 
 class _Fill(dict[bytes, bytes]):
@@ -689,6 +709,9 @@ class _Fill(dict[bytes, bytes]):
 
 def _filled(made: bytes | Span, fill: _Fill) -> Iterator[bytes]:
     """A segment's bytes with its holes filled, a piece at a time (cut after a line: no hole spans lines)."""
+    if isinstance(made, bytes):
+        yield _fill_holes(made, fill)
+        return
     carry = b""
     for data in segment_chunks(made):
         data = carry + data
