@@ -128,7 +128,7 @@ def _reporters() -> dict[str, Reporter]:
     return found
 
 
-def _reports(result: RunResult) -> dict[str, bytes]:
+def _reports(result: RunResult, options: RenderOptions | None = None) -> dict[str, bytes]:
     """Every built-in reporter's bytes for ``result``, its times fixed."""
     fixed = datetime(2026, 11, 25, 9, 30, tzinfo=UTC)
     result = dataclasses.replace(result, started=fixed, finished=fixed)
@@ -136,9 +136,13 @@ def _reports(result: RunResult) -> dict[str, bytes]:
     for name, reporter in _reporters().items():
         assert reporter.write is not None
         buffer = io.BytesIO()
-        reporter.write(result, RenderOptions(), buffer)
+        reporter.write(result, options or RenderOptions(), buffer)
         out[name] = buffer.getvalue()
     return out
+
+
+#: The reporters that make a rule's text where its records are (``Reporter.segment``).
+SEGMENTED = ("json", "sarif", "junit", "csv")
 
 
 def _split_and_whole(monkeypatch: pytest.MonkeyPatch, **request: Any) -> tuple[RunResult, RunResult, int]:
@@ -171,12 +175,14 @@ def test_a_split_check_writes_the_same_bytes_in_every_reporter(
         assert reports[name] == expected[name], f"{name} differs when the check is split"
 
 
+@pytest.mark.parametrize("formats", [("json",), ("sarif",), ("junit",), ("csv",), SEGMENTED], ids="+".join)
 @pytest.mark.parametrize("governed", [False, True])
-def test_the_parts_write_their_rules_json_and_it_is_the_same_bytes(
-    registers: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, governed: bool
+def test_the_parts_write_their_rules_text_and_it_is_the_same_bytes(
+    registers: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, governed: bool, formats: tuple[str, ...]
 ) -> None:
-    """With ``formats=("json",)`` each child writes its rules' findings (``Reporter.segment``), after applying the
-    waivers and the baseline as the parent does: the document is the same, and so is every other reporter."""
+    """With ``formats`` each child writes its rules' findings in those formats (``Reporter.segment``), after applying
+    the waivers and the baseline as the parent does: each report is the same, and so is every other reporter's, with
+    the SARIF log's paths relative to a base directory or not, and capped (its segments then unused) or not."""
     governance: dict[str, Any] = {}
     if governed:
         whole = run_check(CheckRequest(paths=[registers], as_of=AS_OF, jobs=1))
@@ -200,16 +206,24 @@ def test_the_parts_write_their_rules_json_and_it_is_the_same_bytes(
         half = dataclasses.replace(whole, findings=tuple(failing[::2]))
         baseline.write_text(json.dumps(baseline_document(half)))
         governance = {"waivers": waivers, "baseline": baseline}
-    whole, split, parts = _split_and_whole(monkeypatch, paths=[registers], formats=("json",), **governance)
+    whole, split, parts = _split_and_whole(monkeypatch, paths=[registers], formats=formats, **governance)
     assert parts == 2
     if governed:
         assert whole.summary.by_status["waived"] > 0 and whole.summary.by_status["baselined"] > 0
         assert split.waivers == whole.waivers and split.baseline == whole.baseline
-    made = [b.rule_id for b in split.findings.blocks if "json" in b.segments]  # type: ignore[attr-defined]
-    assert made and len(made) < len(split.rules)  # the child's rules written there, the parent's left to the writer
-    reports, expected = _reports(split), _reports(whole)
-    for name in expected:
-        assert reports[name] == expected[name], f"{name} differs when the check is split"
+    blocks = split.findings.blocks  # type: ignore[attr-defined]
+    for name in formats:
+        made = [b.rule_id for b in blocks if name in b.segments]
+        assert made and len(made) < len(split.rules)  # the child's rules written there, the parent's by the writer
+    assert all(set(b.segments) <= set(formats) for b in blocks)
+    for options in (RenderOptions(), RenderOptions(base_dir=ROOT, sarif_max_results=0), _CAPPED):
+        reports, expected = _reports(split, options), _reports(whole, options)
+        for name in expected:
+            assert reports[name] == expected[name], f"{name} differs when the check is split ({options})"
+
+
+#: A SARIF log that lists only some results: a rule's segment, made before the cap was known, is not copied.
+_CAPPED = RenderOptions(sarif_max_results=50)
 
 
 GOLDEN_FIXTURES = ROOT / "tests" / "reporters" / "fixtures"
@@ -218,10 +232,10 @@ GOLDEN_FIXTURES = ROOT / "tests" / "reporters" / "fixtures"
 @pytest.mark.parametrize(
     "request_kwargs",
     [
-        {"paths": [GOLDEN_FIXTURES / "evidence"], "include_passed": True},
+        {"paths": [GOLDEN_FIXTURES / "evidence"], "include_passed": True, "formats": SEGMENTED},
         {"paths": [GOLDEN_FIXTURES / "evidence"], "waivers": GOLDEN_FIXTURES / "waivers.yaml",
-         "baseline": GOLDEN_FIXTURES / "baseline.json", "formats": ("json", "sarif")},
-        {"paths": [ROOT / "examples" / "northgate-health-digital" / "evidence"], "formats": ("json",)},
+         "baseline": GOLDEN_FIXTURES / "baseline.json", "formats": SEGMENTED},
+        {"paths": [ROOT / "examples" / "northgate-health-digital" / "evidence"], "formats": SEGMENTED},
     ],
     ids=["fixtures", "governed", "example"],
 )  # fmt: skip
@@ -233,9 +247,10 @@ def test_the_reporter_fixtures_and_the_example_split_give_the_same_bytes(
     monkeypatch.chdir(ROOT)
     whole, split, parts = _split_and_whole(monkeypatch, **request_kwargs)
     assert parts == 2
-    reports, expected = _reports(split), _reports(whole)
-    for name in expected:
-        assert reports[name] == expected[name], f"{name} differs when the check is split"
+    for options in (RenderOptions(), RenderOptions(base_dir=ROOT, sarif_max_results=0)):
+        reports, expected = _reports(split, options), _reports(whole, options)
+        for name in expected:
+            assert reports[name] == expected[name], f"{name} differs when the check is split ({options})"
 
 
 def test_a_file_that_changed_kind_since_it_was_peeked_is_a_located_problem(
@@ -853,3 +868,34 @@ def test_the_children_are_not_waited_for_but_reaped_once_ended(
     marker.touch()
     parallel.reap()
     assert parallel._ending == []
+
+
+@pytest.mark.parametrize(
+    ("cap", "made"),
+    [((), ("json", "junit", "csv")), (("--sarif-max-results", "0"), ("json", "sarif", "junit", "csv"))],
+    ids=["capped", "uncapped"],
+)
+def test_a_capped_sarif_log_s_results_are_not_made_in_the_parts(
+    registers: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, cap: tuple[str, ...], made: tuple[str, ...]
+) -> None:
+    """A SARIF log capped (the default: 5,000 results) keeps the most severe of every rule's results, so no part makes
+    a rule's alone: it would not be copied. Uncapped, it is made with the other formats asked for."""
+    from click.testing import CliRunner
+
+    from capcheck import cli
+    from capcheck.app import runner
+
+    asked: list[tuple[str, ...]] = []
+    run = runner.run_check
+
+    def recorded(request: CheckRequest, *args: Any, **kwargs: Any) -> RunResult:
+        asked.append(tuple(request.formats))
+        return run(request, *args, **kwargs)
+
+    monkeypatch.setattr(runner, "run_check", recorded)
+    reports = [f"{name}={tmp_path / name}" for name in ("sarif", "junit", "csv")]
+    args = ["check", str(registers), "--as-of", "2026-11-25", "--jobs", "2", "-f", "json", "-o", str(tmp_path / "j")]
+    result = CliRunner().invoke(cli.cli, [*args, *(a for r in reports for a in ("--report", r)), *cap])
+    assert result.exit_code == 1, result.output
+    assert asked == [made]
+    assert json.loads((tmp_path / "sarif").read_text())["runs"][0]["results"]

@@ -15,7 +15,7 @@ import re
 import stat
 import tempfile
 from bisect import bisect_right
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar
@@ -23,7 +23,7 @@ from urllib.parse import quote
 
 from capcheck.core.escaping.markdown import DEFAULT_LIMIT as DEFAULT_MARKDOWN_LIMIT
 from capcheck.core.models import Finding, RunResult, Severity, Status
-from capcheck.core.outcomes import Findings, RuleOutcomes
+from capcheck.core.outcomes import Findings, RuleOutcomes, Span
 
 if TYPE_CHECKING:  # annotations only: the scorecard is imported when a run computes one
     from capcheck.assessment.scorecard import AreaScore
@@ -38,6 +38,7 @@ __all__ = [
     "FirstFew",
     "RenderOptions",
     "Reporter",
+    "block_findings",
     "document_file",
     "finding_runs",
     "finding_subject",
@@ -45,6 +46,7 @@ __all__ = [
     "is_stream_path",
     "render_by",
     "scorecard_rows",
+    "segment_chunks",
     "stream_atomic",
     "subject_label",
     "uri_path",
@@ -191,6 +193,22 @@ def finding_runs(findings: Sequence[Finding]) -> Iterator[FindingRun]:
         return
     for i, f in enumerate(findings):
         yield FindingRun(f.rule_id, f.area, f.severity, (f.status,), i)
+
+
+def block_findings(findings: Findings, block: RuleOutcomes) -> Iterator[Finding]:
+    """The findings of one of ``findings.blocks`` (one rule's), made as they are read: what a reporter's
+    ``segment`` writes from (:attr:`Reporter.segment`)."""
+    start = 0
+    for other in findings.blocks:
+        if other is block:
+            return findings.between(start, start + len(block.rows))
+        start += len(other.rows)
+    raise ValueError(f"the block of {block.rule_id} is not one of these findings'")
+
+
+def segment_chunks(made: bytes | Span) -> Iterable[bytes]:
+    """A block's segment (``RuleOutcomes.segments``) as the bytes to copy: itself, or its file's, a piece at a time."""
+    return made.chunks() if isinstance(made, Span) else (made,)
 
 
 _T = TypeVar("_T")

@@ -10,19 +10,26 @@ cell a spreadsheet would run as a formula (``=``, ``+``, ``-``, ``@``, also afte
 quotes, or starting with a tab or carriage return) gets a leading ``'`` and is shown as text, and a
 cell with a comma, quote, carriage return or line feed is quoted (RFC 4180). Lines end with ``\\n``;
 the file is UTF-8 without a BOM.
+
+A row depends on its finding alone, so one rule's rows can be written apart (:func:`csv_segment`, made by the
+process of a split check that holds the rule's records) and copied into the file in their place.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from itertools import islice
 
 from capcheck.core.escaping.csv import csv_line
 from capcheck.core.hookspecs import hookimpl
 from capcheck.core.models import Finding, RunResult, Status
-from capcheck.core.reporting import ByteStream, RenderOptions, Reporter, render_by
+from capcheck.core.outcomes import Findings, RuleOutcomes
+from capcheck.core.reporting import ByteStream, RenderOptions, Reporter, block_findings, render_by, segment_chunks
 
-__all__ = ["COLUMNS", "render_csv", "write_csv"]
+__all__ = ["COLUMNS", "csv_segment", "render_csv", "write_csv"]
+
+#: The reporter's name, under which a rule's block keeps its rows made elsewhere (``RuleOutcomes.segments``).
+SEGMENT = "csv"
 
 #: Rows encoded and written at a time: a run's findings are made as they are read, so the file is
 #: written without holding them all (or their text) at once.
@@ -79,11 +86,38 @@ def _row(f: Finding) -> list[object]:
 
 
 def write_csv(result: RunResult, options: RenderOptions, stream: ByteStream) -> None:
-    """Write the header row, then one row per finding in the findings' order, a chunk at a time."""
+    """Write the header row, then one row per finding in the findings' order, a chunk at a time; a rule's rows
+    made where its records are (``RuleOutcomes.segments``) are copied."""
     stream.write(csv_line(COLUMNS).encode("utf-8"))
-    findings = iter(result.findings)
-    while chunk := list(islice(findings, _CHUNK)):
-        stream.write("".join(csv_line(_row(f)) for f in chunk).encode("utf-8"))
+    findings = result.findings
+    if not isinstance(findings, Findings):
+        _write_rows(findings, stream)
+        return
+    start = 0
+    for block in findings.blocks:
+        stop = start + len(block.rows)
+        made = block.segments.get(SEGMENT)
+        if made is None:
+            _write_rows(findings.between(start, stop), stream)
+        else:
+            for data in segment_chunks(made):
+                stream.write(data)
+        start = stop
+
+
+def _write_rows(findings: Iterable[Finding], stream: ByteStream) -> None:
+    rows = iter(findings)
+    while chunk := list(islice(rows, _CHUNK)):
+        stream.write(_rows(chunk))
+
+
+def _rows(findings: Iterable[Finding]) -> bytes:
+    return "".join(csv_line(_row(f)) for f in findings).encode("utf-8")
+
+
+def csv_segment(findings: Findings, block: RuleOutcomes) -> bytes:
+    """One rule's rows, as :func:`write_csv` writes them in the file, made apart (``Reporter.segment``)."""
+    return _rows(block_findings(findings, block))
 
 
 #: Render one CSV row per finding (in the findings' order), after a header row (what :func:`write_csv` writes).
@@ -98,6 +132,7 @@ def capcheck_reporters() -> Sequence[Reporter]:
             name="csv",
             render=render_csv,
             write=write_csv,
+            segment=csv_segment,
             description="one row per finding for spreadsheets (formula injection neutralised)",
             extension=".csv",
         )

@@ -28,32 +28,44 @@ JSON report has, and a body lists at most ``MAX_RELATED`` related records: libxm
 
 Evidence values are untrusted: :func:`capcheck.core.escaping.xml.xml_text` reveals the characters XML
 1.0 cannot carry or discourages (``\\x1b`` -> ``␛``, ``\\r`` -> ``␍``), and ElementTree escapes the rest.
+
+A rule's test cases can be written apart (:func:`junit_segment`, made by the process of a split check that holds
+the rule's records) and copied into their suite, whose counts come from the statuses alone. One thing in them
+depends on the run, not the rule: the baseline's file, in a baselined case's message; a segment holds a NUL (which
+XML cannot carry, so no other text of the report holds one) in its place, and the writer puts the file there.
 """
 
 from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator, Sequence
-from itertools import islice, pairwise
+from collections.abc import Iterable, Iterator, Sequence
+from itertools import chain, groupby, islice, pairwise
 
 from capcheck.core.escaping.controls import reveal
 from capcheck.core.escaping.xml import xml_text
 from capcheck.core.hookspecs import hookimpl
 from capcheck.core.models import Finding, RunResult, Status
-from capcheck.core.outcomes import Findings
+from capcheck.core.outcomes import Findings, RuleOutcomes
 from capcheck.core.reporting import (
     ByteStream,
     FindingRun,
     RenderOptions,
     Reporter,
+    block_findings,
     finding_runs,
     finding_subject,
     render_by,
     scorecard_rows,
+    segment_chunks,
 )
 
-__all__ = ["MAX_RELATED", "MAX_VALUE", "render_junit", "write_junit"]
+__all__ = ["MAX_RELATED", "MAX_VALUE", "junit_segment", "render_junit", "write_junit"]
+
+#: The reporter's name, under which a rule's block keeps its test cases made elsewhere (``RuleOutcomes.segments``).
+SEGMENT = "junit"
+#: Where a segment's baselined case names the baseline's file (the run's, unknown where the segment is made).
+_BASELINE_HOLE = "\x00"
 
 _WHITESPACE = re.compile(r"\s+")
 
@@ -125,8 +137,12 @@ def _skip_message(f: Finding, baseline_file: str) -> str:
     if f.status is Status.WAIVED:
         return "waived"
     if f.status is Status.BASELINED:
-        return xml_text(f"baselined: known failure recorded in {baseline_file or 'the baseline'}")
+        return _baselined(baseline_file)
     return xml_text(f.message or f.title)
+
+
+def _baselined(baseline_file: str) -> str:
+    return xml_text(f"baselined: known failure recorded in {baseline_file or 'the baseline'}")
 
 
 def _scorecard_properties(result: RunResult, area: str) -> list[tuple[str, str]]:
@@ -219,7 +235,8 @@ def write_junit(result: RunResult, options: RenderOptions, stream: ByteStream) -
         stream.write(b"<testsuites />\n")
         return
     stream.write(b"<testsuites>")
-    by_area, by_rule = _in_area_order(result, runs, areas)
+    findings = result.findings
+    blocks = _area_blocks(findings, runs, areas) if isinstance(findings, Findings) else None
     timestamp = _timestamp(result)
     baseline_file = result.baseline.file if result.baseline is not None else ""
     for suite_id, area in enumerate(areas):
@@ -243,9 +260,10 @@ def write_junit(result: RunResult, options: RenderOptions, stream: ByteStream) -
         stream.write(f"{_INDENT[1]}{suite[:-3]}>{_INDENT[2]}<properties>".encode())
         stream.write("".join(_INDENT[3] + p for p in _properties(result, area)).encode("utf-8"))
         stream.write(f"{_INDENT[2]}</properties>".encode())
-        cases = _cases(by_area(area), baseline_file, by_rule)
-        while chunk := "".join(islice(cases, _CHUNK)):
-            stream.write(chunk.encode("utf-8"))
+        if blocks is None or not isinstance(findings, Findings):
+            _write_cases(_sorted_area(result, area), baseline_file, False, stream)
+        else:
+            _write_blocks(findings, result.include_passed, blocks.get(area, ()), baseline_file, stream)
         parts = []
         for i, message in enumerate(gates, start=1):
             name = "minimum maturity level" + (f" ({i})" if i > 1 else "")
@@ -258,49 +276,74 @@ def write_junit(result: RunResult, options: RenderOptions, stream: ByteStream) -
     stream.write(b"\n</testsuites>\n")
 
 
-def _in_area_order(
-    result: RunResult, runs: Sequence[FindingRun], areas: Sequence[str]
-) -> tuple[Callable[[str], Iterable[Finding]], bool]:
-    """For each area in turn, its listed findings in :meth:`Finding.sort_key` order; and whether they
-    come rule after rule (a rule's findings together).
+def _area_blocks(
+    findings: Findings, runs: Sequence[FindingRun], areas: Sequence[str]
+) -> dict[str, list[tuple[RuleOutcomes, FindingRun]]] | None:
+    """Each area's rules' blocks (and their runs) in order, when a run's findings come area by area in the suites'
+    order (then each suite's cases are its blocks' findings, rule after rule); else None.
 
-    A run's findings are already in that order, area after area, rule after rule: when their areas come
-    in the suites' order, one pass over them serves every suite. Otherwise each area's findings are
-    gathered and sorted (a rule given two severities by hand would come in two places).
+    A run's findings are in that order: area after area, rule after rule, each area's in :meth:`Finding.sort_key`
+    order. Otherwise (a result built by hand) each area's findings are gathered and sorted (:func:`_sorted_area`).
     """
-    findings = result.findings
-    include_passed = result.include_passed
     rank = {area: i for i, area in enumerate(areas)}
     seen = [rank[run.area] for run in runs]
-    if isinstance(findings, Findings) and all(a <= b for a, b in pairwise(seen)):
-        stream = iter(findings)
-        ahead: list[Finding] = []  # the first finding of the next area, once read
-
-        def next_area(area: str) -> Iterator[Finding]:
-            while True:
-                if not ahead:
-                    f = next(stream, None)
-                    if f is None:
-                        return
-                    ahead.append(f)
-                if ahead[0].area != area:
-                    return
-                f = ahead.pop()
-                if f.status is not Status.PASS or include_passed:
-                    yield f
-
-        return next_area, True
-
-    def sorted_area(area: str) -> Iterable[Finding]:
-        chosen = sorted((f for f in findings if f.area == area), key=Finding.sort_key)
-        return [f for f in chosen if f.status is not Status.PASS or include_passed]
-
-    return sorted_area, False
+    if not all(a <= b for a, b in pairwise(seen)):
+        return None
+    out: dict[str, list[tuple[RuleOutcomes, FindingRun]]] = {}
+    for block, run in zip(findings.blocks, runs, strict=True):
+        out.setdefault(run.area, []).append((block, run))
+    return out
 
 
-def _cases(findings: Iterable[Finding], baseline_file: str, by_rule: bool) -> Iterator[str]:
+def _sorted_area(result: RunResult, area: str) -> list[Finding]:
+    """An area's listed findings in :meth:`Finding.sort_key` order, gathered from the findings in any order."""
+    chosen = sorted((f for f in result.findings if f.area == area), key=Finding.sort_key)
+    return [f for f in chosen if f.status is not Status.PASS or result.include_passed]
+
+
+def _write_blocks(
+    findings: Findings,
+    include_passed: bool,
+    blocks: Sequence[tuple[RuleOutcomes, FindingRun]],
+    baseline_file: str,
+    stream: ByteStream,
+) -> None:
+    """A suite's cases, rule after rule: a rule's made where its records are (``RuleOutcomes.segments``) copied,
+    the baseline's file put in its place, unless its passes are not listed here; the others made now."""
+    hole = _attribute(_baselined(baseline_file)).encode("utf-8")
+    # A rule's cases are named apart from its other cases (names made unique): blocks of one rule side by side (a
+    # result built by hand) are written as one, from their findings.
+    for _, group in groupby(blocks, key=lambda pair: pair[0].rule_id):
+        rule_blocks = list(group)
+        block, run = rule_blocks[0]
+        made = block.segments.get(SEGMENT)
+        if len(rule_blocks) == 1 and made is not None and (include_passed or Status.PASS not in run.statuses):
+            for data in segment_chunks(made):
+                stream.write(data.replace(b"\x00", hole))
+            continue
+        spans = [(r.start, r.start + len(r.statuses)) for _, r in rule_blocks]
+        listed: Iterable[Finding] = chain.from_iterable(findings.between(*span) for span in spans)
+        if not include_passed:
+            listed = (f for f in listed if f.status is not Status.PASS)
+        _write_cases(listed, baseline_file, True, stream)
+
+
+def _write_cases(findings: Iterable[Finding], baseline_file: str, by_rule: bool, stream: ByteStream) -> None:
+    cases = _cases(findings, baseline_file, by_rule)
+    while chunk := "".join(islice(cases, _CHUNK)):
+        stream.write(chunk.encode("utf-8"))
+
+
+def junit_segment(findings: Findings, block: RuleOutcomes) -> bytes:
+    """One rule's test cases, as :func:`write_junit` writes them in their suite, made apart (``Reporter.segment``);
+    a baselined case's message is a NUL, for the writer to give the run's baseline file."""
+    return "".join(_cases(block_findings(findings, block), None, True)).encode("utf-8")
+
+
+def _cases(findings: Iterable[Finding], baseline_file: str | None, by_rule: bool) -> Iterator[str]:
     """Each finding's ``<testcase>``, indented, its name made unique within its rule (``by_rule``: the
-    findings come rule after rule, so only the current rule's names are remembered)."""
+    findings come rule after rule, so only the current rule's names are remembered). ``baseline_file`` None: a
+    segment's, a baselined case's message left to the writer (:data:`_BASELINE_HOLE`)."""
     used: set[tuple[str, str]] = set()
     current = ""
     for f in findings:
@@ -326,8 +369,10 @@ def _cases(findings: Iterable[Finding], baseline_file: str, by_rule: bool) -> It
             )
         elif status is Status.ERROR:
             tag, attributes = "error", f' message="{_attribute(_safe(f.message or f.title))}" type="error"'
+        elif status is Status.BASELINED and baseline_file is None:
+            tag, attributes = "skipped", f' message="{_BASELINE_HOLE}"'
         else:  # a skip, or an accepted failure
-            tag, attributes = "skipped", f' message="{_attribute(_skip_message(f, baseline_file))}"'
+            tag, attributes = "skipped", f' message="{_attribute(_skip_message(f, baseline_file or ""))}"'
         details = _details(f)
         inner = f"<{tag}{attributes}>{_text(details)}</{tag}>" if details else f"<{tag}{attributes} />"
         yield f"{case}>{_INDENT[3]}{inner}{_INDENT[2]}</testcase>"
@@ -390,6 +435,7 @@ def capcheck_reporters() -> Sequence[Reporter]:
             name="junit",
             render=render_junit,
             write=write_junit,
+            segment=junit_segment,
             description="JUnit XML test report for CI dashboards (one suite per area)",
             extension=".xml",
         )

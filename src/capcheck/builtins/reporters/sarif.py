@@ -25,6 +25,13 @@ A run lists at most ``RenderOptions.sarif_max_results`` results (``--sarif-max-r
 ``toolExecutionNotification`` says how many were left out. ``automationDetails.id`` is the category
 (``--sarif-category``) followed by ``/``.
 
+A rule's results can be written apart (:func:`sarif_segment`, made by the process of a split check that holds the
+rule's records) and copied into the log, when every listed result is (no cap leaves some out). Three things in a
+result depend on the run, not the rule: the rule's index among the run's rules, an artifact's location (relative to
+the base directory, and its index among the run's artifacts), and, with a baseline, a failure's ``baselineState``. A
+segment holds a hole for each, a NUL-delimited key (JSON text holds no raw NUL, so nothing else can be taken for one),
+which the writer fills.
+
 Output is deterministic for the same evidence, rules and as-of date, apart from the invocation's
 start and end times. Control characters, DEL, C1, separators and bidi controls are ``\\u``-escaped,
 and a lone surrogate (an undecodable byte in a file name) is written as its escape text ``\\udcff``
@@ -36,7 +43,8 @@ from __future__ import annotations
 import json
 import re
 from collections import Counter
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from functools import partial
 from itertools import islice
 from pathlib import Path, PurePosixPath
 from typing import Any
@@ -44,16 +52,19 @@ from typing import Any
 from capcheck.core.escaping.json import indented, json_text
 from capcheck.core.hookspecs import hookimpl
 from capcheck.core.models import EvidenceRef, Finding, RuleInfo, RunResult, Severity, Status
+from capcheck.core.outcomes import Findings, RuleOutcomes, Span
 from capcheck.core.reporting import (
     ATTENTION,
     ByteStream,
     FindingRun,
     RenderOptions,
     Reporter,
+    block_findings,
     document_file,
     finding_runs,
     finding_subject,
     render_by,
+    segment_chunks,
     uri_path,
 )
 
@@ -65,6 +76,7 @@ __all__ = [
     "automation_id",
     "render_sarif",
     "sarif_document",
+    "sarif_segment",
     "write_sarif",
 ]
 
@@ -160,7 +172,11 @@ class _Locator:
             pass
         return {"uri": uri_path(PurePosixPath(p.as_posix()).as_posix().lstrip("/")), "uriBaseId": SRCROOT}
 
-    def artifact(self, path: str) -> dict[str, Any]:
+    def artifact(self, path: str) -> dict[str, Any] | str:
+        """A result's artifact location (:meth:`artifact_location`); a segment's is a hole (:class:`_Holes`)."""
+        return self.artifact_location(path)
+
+    def artifact_location(self, path: str) -> dict[str, Any]:
         """An artifact location that also points at the run's ``artifacts`` entry, if there is one (the
         entries are all known before the first result is made)."""
         loc = self._located.get(path)
@@ -278,7 +294,9 @@ def _baseline_state(f: Finding, waived_known: frozenset[str] | None) -> str | No
     return None
 
 
-def _result(f: Finding, rule_index: int, locator: _Locator, waived_known: frozenset[str] | None) -> dict[str, Any]:
+def _result(
+    f: Finding, rule_index: int | str, locator: _Locator, baseline_state: Callable[[Finding], str | None]
+) -> dict[str, Any]:
     if f.status in (Status.FAIL, Status.WAIVED, Status.BASELINED):
         kind, level = "fail", LEVEL[f.severity]
     elif f.status is Status.ERROR:
@@ -345,7 +363,7 @@ def _result(f: Finding, rule_index: int, locator: _Locator, waived_known: frozen
                 ),
             }
         ]
-    state = _baseline_state(f, waived_known)
+    state = baseline_state(f)
     if state is not None:
         out["baselineState"] = state
     if f.fingerprint:
@@ -371,10 +389,11 @@ class _Log:
         self.run = result
         self.options = options
         self.locator = _Locator(options.base_dir)
-        runs = list(finding_runs(result.findings))
+        self.runs = runs = list(finding_runs(result.findings))
         self.infos = _rule_infos(result, runs)
         self.rule_index = {info.id: i for i, info in enumerate(self.infos)}
         self.waived_known = None if result.baseline is None else frozenset(result.baseline.waived_matched)
+        self.baseline_state = partial(_baseline_state, waived_known=self.waived_known)
         self.listed, self.chosen, self.errors = _plan(runs, result.include_passed, options.sarif_max_results)
         self.artifacts = []  # before any result: a result's location points at its file's entry
         for i, ev in enumerate(result.evidence):
@@ -402,7 +421,7 @@ class _Log:
 
     def result(self, f: Finding) -> dict[str, Any]:
         """The SARIF result of a finding."""
-        return _result(f, self.rule_index[f.rule_id], self.locator, self.waived_known)
+        return _result(f, self.rule_index[f.rule_id], self.locator, self.baseline_state)
 
     def document(self, results: list[dict[str, Any]]) -> dict[str, Any]:
         """The log with these results (none: the document :func:`write_sarif` writes them into)."""
@@ -548,21 +567,166 @@ _CHUNK = 512
 
 
 def write_sarif(result: RunResult, options: RenderOptions, stream: ByteStream) -> None:
-    """Write the SARIF 2.1.0 log as indented JSON, its results a chunk at a time as they are made."""
+    """Write the SARIF 2.1.0 log as indented JSON, its results a chunk at a time as they are made (or copied, a
+    rule's made where its records are: ``RuleOutcomes.segments``)."""
     log = _Log(result, options)
     head, tail = _encode(log.document([])).split(_RESULTS_SLOT)
     stream.write(head.encode("utf-8"))
     stream.write(b'\n      "results": [')
     written = False
-    kept = log.kept()
-    while chunk := [log.result(f) for f in islice(kept, _CHUNK)]:
-        # `[\n  {...},\n  {...}\n]` -> `\n        {...},\n        {...}`: three levels deeper, no brackets.
-        items = indented(chunk)[1:-2].replace("\n", "\n      ")
-        stream.write(("," if written else "").encode("utf-8") + json_text(items).encode("utf-8"))
-        written = True
+    for data in _result_items(log):
+        if data:
+            stream.write(data if written else data[1:])  # each item follows a comma: the first's is dropped
+            written = True
     stream.write(b"\n      ]" if written else b"]")
     stream.write(tail.encode("utf-8"))
     stream.write(b"\n")
+
+
+def _result_items(log: _Log) -> Iterator[bytes]:
+    """The log's results as list items, each after a comma, a chunk at a time: a rule's segment copied, its holes
+    filled, where every result is listed (no cap) and so are its passes, if it has any."""
+    findings = log.run.findings
+    if log.chosen is not None or not isinstance(findings, Findings):
+        yield from _encoded(_items_of(log.kept(), log.result))
+        return
+    include_passed = log.run.include_passed
+    fill = _Fill(log)
+    for block, run in zip(findings.blocks, log.runs, strict=True):
+        made = block.segments.get(SEGMENT)
+        if made is not None and (include_passed or Status.PASS not in run.statuses):
+            yield from _filled(made, fill)
+            continue
+        listed: Iterable[Finding] = findings.between(run.start, run.start + len(run.statuses))
+        if not include_passed:
+            listed = (f for f in listed if f.status is not Status.PASS)
+        yield from _encoded(_items_of(listed, log.result))
+
+
+def _items_of(findings: Iterable[Finding], result: Callable[[Finding], dict[str, Any]]) -> Iterator[str]:
+    """The findings' results as list items, each after a comma, :data:`_CHUNK` at a time."""
+    listed = iter(findings)
+    while chunk := [result(f) for f in islice(listed, _CHUNK)]:
+        yield _items(chunk)
+
+
+def _encoded(texts: Iterable[str]) -> Iterator[bytes]:
+    return (text.encode("utf-8") for text in texts)
+
+
+def _items(results: list[dict[str, Any]]) -> str:
+    # `[\n  {...},\n  {...}\n]` -> `,\n        {...},\n        {...}`: three levels deeper, no brackets, after a comma.
+    return "," + json_text(indented(results)[1:-2].replace("\n", "\n      "))
+
+
+#: The reporter's name, under which a rule's block keeps its results made elsewhere (``RuleOutcomes.segments``).
+SEGMENT = "sarif"
+#: The indentation of an artifact location's closing brace in a result (its members are two spaces deeper).
+_LOCATION_INDENT = "\n" + " " * 16
+#: A segment's holes are made from marker values (:func:`_hole`: a NUL, then ``R`` a rule's index, ``F`` an artifact's
+#: location, ``N`` a failure's ``baselineState``, ``W`` a waived failure's, then the rule id, path or fingerprint as
+#: UTF-8 in hex), encoded as JSON strings (``"\\u0000R..."``) and then matched each with its key: no evidence value is
+#: ever a key, and a string value's quotes are escaped, so no value can be taken for one.
+_STATE = '\n          "baselineState": "\\u0000{}",'
+_WAIVED_STATE = re.compile(r'\n {10}"baselineState": "\\u0000(W[0-9a-f]*)",')
+
+
+def _hole(kind: str, value: str) -> str:
+    """The marker value of a hole (a NUL, its kind and ``value`` in hex); ``marker + NUL`` is the hole."""
+    return "\x00" + kind + value.encode("utf-8", "surrogatepass").hex()
+
+
+class _Holes(_Locator):
+    """A segment's locator: every artifact location a hole (the base directory and the run's artifacts are the
+    writer's), each path's marker kept."""
+
+    def __init__(self) -> None:
+        super().__init__(None)
+        self.markers: dict[str, str] = {}
+
+    def artifact(self, path: str) -> str:
+        marker = self.markers.get(path)
+        if marker is None:
+            marker = self.markers[path] = _hole("F", path)
+        return marker
+
+
+def _state_hole(f: Finding) -> str | None:
+    """A segment's ``baselineState``: a hole where it depends on the run's baseline."""
+    if f.status is Status.FAIL:
+        return _NEW
+    if f.status is Status.WAIVED:
+        return _hole("W", f.fingerprint)
+    return "unchanged" if f.status is Status.BASELINED else None
+
+
+_NEW = _hole("N", "")
+
+
+def _with_holes(text: str, rule: str, locator: _Holes) -> str:
+    """A chunk of a segment's results with its marker values made holes (each matched with its key: fixed text, the
+    waived failures' states aside, which are few)."""
+    text = text.replace(f'"ruleIndex": "\\u0000{rule[1:]}"', f'"ruleIndex": {rule}\x00')
+    for marker in locator.markers.values():
+        text = text.replace(f'"artifactLocation": "\\u0000{marker[1:]}"', f'"artifactLocation": {marker}\x00')
+    text = text.replace(_STATE.format(_NEW[1:]), _NEW + "\x00")
+    if '"baselineState": "\\u0000W' in text:
+        text = _WAIVED_STATE.sub(lambda m: f"\x00{m[1]}\x00", text)
+    return text
+
+
+def sarif_segment(findings: Findings, block: RuleOutcomes) -> bytes:
+    """One rule's results, as :func:`write_sarif` writes them (each after a comma), made apart, with holes where
+    the text depends on the run (``Reporter.segment``); every row of the block is a result."""
+    locator = _Holes()
+    rule = _hole("R", block.rule_id)
+    result = partial(_result, rule_index=rule, locator=locator, baseline_state=_state_hole)
+    chunks = _items_of(block_findings(findings, block), result)  # whole results: no marker spans two
+    return b"".join(_with_holes(text, rule, locator).encode("utf-8") for text in chunks)
+
+
+class _Fill(dict[bytes, bytes]):
+    """A segment's holes, filled from the run (each hole's text worked out once)."""
+
+    def __init__(self, log: _Log) -> None:
+        super().__init__()
+        self.log = log
+
+    def __missing__(self, key: bytes) -> bytes:
+        kind, value = key[:1], bytes.fromhex(key[1:].decode("ascii")).decode("utf-8", "surrogatepass")
+        log = self.log
+        if kind == b"R":
+            text = str(log.rule_index[value])
+        elif kind == b"F":
+            text = json_text(indented(log.locator.artifact_location(value)).replace("\n", _LOCATION_INDENT))
+        else:
+            known = log.waived_known
+            state = None if known is None else "new" if kind == b"N" or value not in known else "unchanged"
+            text = "" if state is None else f'\n          "baselineState": "{state}",'
+        self[key] = filled = text.encode("utf-8")
+        return filled
+
+
+def _filled(made: bytes | Span, fill: _Fill) -> Iterator[bytes]:
+    """A segment's bytes with its holes filled, a piece at a time (cut after a line: no hole spans lines)."""
+    if isinstance(made, bytes):
+        yield _fill_holes(made, fill)
+        return
+    carry = b""
+    for data in segment_chunks(made):
+        data = carry + data
+        cut = data.rfind(b"\n") + 1
+        carry = data[cut:]
+        if cut:
+            yield _fill_holes(data[:cut], fill)
+    if carry:
+        yield _fill_holes(carry, fill)
+
+
+def _fill_holes(data: bytes, fill: _Fill) -> bytes:
+    pieces = data.split(b"\x00")
+    pieces[1::2] = map(fill.__getitem__, pieces[1::2])
+    return b"".join(pieces)
 
 
 def _encode(document: dict[str, Any]) -> str:
@@ -582,6 +746,7 @@ def capcheck_reporters() -> Sequence[Reporter]:
             name="sarif",
             render=render_sarif,
             write=write_sarif,
+            segment=sarif_segment,
             description="SARIF 2.1.0 log for GitHub code scanning and other SARIF viewers",
             extension=".sarif",
         )
