@@ -677,7 +677,20 @@ def test_records_that_repeat_another_but_for_the_id_are_counted_once(copies: int
         lambda t: "\u200e" + t + "\u2060",  # a direction mark, a word joiner
         lambda t: t + "\U000e0041\ufe0f",  # a tag character, a variation selector
     ],
-    ids=["case", "ends", "runs", "newline", "full-width", "accent", "cyrillic", "greek", "zwsp", "shy", "marks", "tags"],
+    ids=[
+        "case",
+        "ends",
+        "runs",
+        "newline",
+        "full-width",
+        "accent",
+        "cyrillic",
+        "greek",
+        "zwsp",
+        "shy",
+        "marks",
+        "tags",
+    ],
 )
 def test_copies_changed_only_in_case_spacing_or_letter_forms_are_still_copies(change: Callable[[str], str]) -> None:
     # Each copy changed a little differently made 60 copies of one record 60 distinct ones: level 5, not 2.
