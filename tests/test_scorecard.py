@@ -302,6 +302,32 @@ def test_an_attestation_dated_at_the_end_of_the_calendar_is_from_the_future_not_
     assert row.level != 5
 
 
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [("assessor", "TBC"), ("assessor", " unknown "), ("evidence_ref", "n/a"), ("evidence_ref", "\u0422\u0412\u0421")],
+)
+def test_an_attestation_by_nobody_or_on_no_evidence_does_not_count(field: str, value: str) -> None:
+    # A placeholder as the assessor or the evidence relied on lifted a manual criterion (and its area, 3 to 5)
+    # as a named assessment did: placeholders are missing for the scorecard as for the rules.
+    att = _att("capcheck-1:INFRA-M1", **{field: value})
+    records = {
+        "it-assets": _records(40, "it-assets"),
+        "organisation": [_org(**{"it-assets": 40})],
+        "attestations": [att, {**_att("capcheck-1:INFRA-M1"), "id": "ATT-0", "assessed_on": "2020-01-01"}],
+    }
+    card = _card({"INFRA-001": ("high", {"pass": 40})}, {"INFRA-001": ["caf-4.0:B4.d"]}, records)
+    row = _row(card, "INFRA")
+    crit = {c.ref: c for c in row.criteria}["capcheck-1:INFRA-M1"]
+    assert row.level == 3 and crit.status is CS.NOT_ASSESSED  # 5 with the attestation counting
+    assert crit.attestation is None and [(a.id, a.state) for a in crit.ignored] == [
+        ("ATT-0", "expired"),
+        ("ATT-capcheck-1:INFRA-M1", "incomplete"),
+    ]
+    shown = json.dumps(value, ensure_ascii=False)
+    assert card.notes == (f"attestation ATT-capcheck-1:INFRA-M1 does not count: `{field}` {shown} is a placeholder",)
+    assert _infra([_att("capcheck-1:INFRA-M1", **{field: "TBC Smith"})]).level == 5  # a value holding the word
+
+
 def test_the_latest_current_attestation_counts() -> None:
     older = {**_att("capcheck-1:INFRA-M1", "not-achieved", AS_OF - timedelta(days=30)), "id": "ATT-1"}
     newer = {**_att("capcheck-1:INFRA-M1", "achieved", AS_OF - timedelta(days=2)), "id": "ATT-2"}

@@ -504,6 +504,7 @@ def compute_scorecard(
         for a in attestations
         if a.criterion not in titles
     ]
+    notes += [f"attestation {a.id} does not count: {', '.join(a.lacking)}" for a in attestations if a.lacking]
     notes += [
         f"attestation {a.id} expires on {a.cut_from.isoformat()}, more than {config.attestation_days} days "
         f"(attestation_days) after it was assessed on {a.assessed_on.isoformat()}: it counts until "
