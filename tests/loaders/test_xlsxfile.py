@@ -196,6 +196,30 @@ def test_a_workbook_expanding_more_than_a_hundred_times_is_refused_when_its_part
     assert problem.endswith("KB stored, 6.0 MB expanded), more than 100 times: a zip bomb? (not read)")
 
 
+def test_the_peek_reads_no_styles_and_no_part_of_a_workbook_loading_refuses(
+    workdir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The peek (a workbook's kinds before loading, for a split check) parsed the styles part, and a bomb's: 200 MB
+    # of <xf/> stored in 300 KB took 32 CPU s and 382 MB before loading refused the workbook.
+    from capcheck.app.config import Config
+    from capcheck.app.runner import load_registry
+    from capcheck.builtins.loaders.xlsxreader import XlsxStream
+    from capcheck.core.loading import LoadContext
+
+    context = LoadContext(kinds=load_registry(Config()).kinds)
+    path = workbook(workdir / "register.xlsx", {"Governance register": [HEADER, risk("RSK-1")]})
+
+    def unread(*_args: Any) -> Any:
+        raise AssertionError("read by the peek")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(XlsxStream, "_read_styles", unread)
+        assert xlsxfile.kinds_of_workbook(path, path.read_bytes()[:4], context) == {"governance-register"}
+    _padded(path, chunk=1600)
+    monkeypatch.setattr(XlsxStream, "__init__", unread)
+    assert xlsxfile.kinds_of_workbook(path, path.read_bytes()[:4], context) is None
+
+
 def test_the_header_is_the_first_row_naming_id_and_another_field(load, workdir: Path) -> None:
     rows = [["id", "see the notes sheet"], HEADER, risk("RSK-1")]
     evidence = load(workbook(workdir / "r.xlsx", {"Governance register": rows}))
