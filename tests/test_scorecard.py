@@ -520,6 +520,20 @@ def test_the_gate_names_each_area_below_its_minimum() -> None:
     assert gate_failures(card.rows, {"COMM": 1}) == []
 
 
+def test_an_area_the_gate_names_cannot_pass_it_with_all_its_rules_left_out() -> None:
+    # --min-level CYBER=3 --ignore CYBER passed (an area with no selected rule was not gated), while ignoring one
+    # of CYBER's rules failed it (incomplete). Without the gate naming it, a run of other areas gates only those.
+    card = _card({"COMM-001": ("high", {"pass": 100})}, {"COMM-001": ["caf-4.0:A4.a"]}, FULL)
+    assert _row(card, "INFRA").status == "no-rules"
+    assert gate_failures(card.rows, {"INFRA": 3}) == [
+        "INFRA: no selected rule belongs to it, so it cannot meet the minimum level 3"
+    ]
+    assert gate_failures(card.rows, {"*": 1}) == []
+    assert gate_failures(card.rows, {"*": 1, "INFRA": 1}) == [
+        "INFRA: no selected rule belongs to it, so it cannot meet the minimum level 1"
+    ]
+
+
 # --- end to end: gaming by omission -----------------------------------------------------------------
 
 #: A realistic estate for a 6,000-staff trust (within every bundled plausibility bound).
