@@ -302,6 +302,32 @@ def test_an_attestation_dated_at_the_end_of_the_calendar_is_from_the_future_not_
     assert row.level != 5
 
 
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [("assessor", "TBC"), ("assessor", " unknown "), ("evidence_ref", "n/a"), ("evidence_ref", "\u0422\u0412\u0421")],
+)
+def test_an_attestation_by_nobody_or_on_no_evidence_does_not_count(field: str, value: str) -> None:
+    # A placeholder as the assessor or the evidence relied on lifted a manual criterion (and its area, 3 to 5)
+    # as a named assessment did: placeholders are missing for the scorecard as for the rules.
+    att = _att("capcheck-1:INFRA-M1", **{field: value})
+    records = {
+        "it-assets": _records(40, "it-assets"),
+        "organisation": [_org(**{"it-assets": 40})],
+        "attestations": [att, {**_att("capcheck-1:INFRA-M1"), "id": "ATT-0", "assessed_on": "2020-01-01"}],
+    }
+    card = _card({"INFRA-001": ("high", {"pass": 40})}, {"INFRA-001": ["caf-4.0:B4.d"]}, records)
+    row = _row(card, "INFRA")
+    crit = {c.ref: c for c in row.criteria}["capcheck-1:INFRA-M1"]
+    assert row.level == 3 and crit.status is CS.NOT_ASSESSED  # 5 with the attestation counting
+    assert crit.attestation is None and [(a.id, a.state) for a in crit.ignored] == [
+        ("ATT-0", "expired"),
+        ("ATT-capcheck-1:INFRA-M1", "incomplete"),
+    ]
+    shown = json.dumps(value, ensure_ascii=False)
+    assert card.notes == (f"attestation ATT-capcheck-1:INFRA-M1 does not count: `{field}` {shown} is a placeholder",)
+    assert _infra([_att("capcheck-1:INFRA-M1", **{field: "TBC Smith"})]).level == 5  # a value holding the word
+
+
 def test_the_latest_current_attestation_counts() -> None:
     older = {**_att("capcheck-1:INFRA-M1", "not-achieved", AS_OF - timedelta(days=30)), "id": "ATT-1"}
     newer = {**_att("capcheck-1:INFRA-M1", "achieved", AS_OF - timedelta(days=2)), "id": "ATT-2"}
@@ -494,6 +520,20 @@ def test_the_gate_names_each_area_below_its_minimum() -> None:
     assert gate_failures(card.rows, {"COMM": 1}) == []
 
 
+def test_an_area_the_gate_names_cannot_pass_it_with_all_its_rules_left_out() -> None:
+    # --min-level CYBER=3 --ignore CYBER passed (an area with no selected rule was not gated), while ignoring one
+    # of CYBER's rules failed it (incomplete). Without the gate naming it, a run of other areas gates only those.
+    card = _card({"COMM-001": ("high", {"pass": 100})}, {"COMM-001": ["caf-4.0:A4.a"]}, FULL)
+    assert _row(card, "INFRA").status == "no-rules"
+    assert gate_failures(card.rows, {"INFRA": 3}) == [
+        "INFRA: no selected rule belongs to it, so it cannot meet the minimum level 3"
+    ]
+    assert gate_failures(card.rows, {"*": 1}) == []
+    assert gate_failures(card.rows, {"*": 1, "INFRA": 1}) == [
+        "INFRA: no selected rule belongs to it, so it cannot meet the minimum level 1"
+    ]
+
+
 # --- end to end: gaming by omission -----------------------------------------------------------------
 
 #: A realistic estate for a 6,000-staff trust (within every bundled plausibility bound).
@@ -672,8 +712,25 @@ def test_records_that_repeat_another_but_for_the_id_are_counted_once(copies: int
         lambda t: t.replace("c", "\u00e7", 1),  # an accent
         lambda t: t.replace("p", "\u0440").replace("o", "\u043e"),  # Cyrillic look-alikes
         lambda t: t.upper().replace("O", "\u039f"),  # a Greek capital omicron
+        lambda t: t.replace(" ", " \u200b", 1),  # a zero width space
+        lambda t: t.replace("t", "\u00adt", 1),  # a soft hyphen
+        lambda t: "\u200e" + t + "\u2060",  # a direction mark, a word joiner
+        lambda t: t + "\U000e0041\ufe0f",  # a tag character, a variation selector
     ],
-    ids=["case", "ends", "runs", "newline", "full-width", "accent", "cyrillic", "greek"],
+    ids=[
+        "case",
+        "ends",
+        "runs",
+        "newline",
+        "full-width",
+        "accent",
+        "cyrillic",
+        "greek",
+        "zwsp",
+        "shy",
+        "marks",
+        "tags",
+    ],
 )
 def test_copies_changed_only_in_case_spacing_or_letter_forms_are_still_copies(change: Callable[[str], str]) -> None:
     # Each copy changed a little differently made 60 copies of one record 60 distinct ones: level 5, not 2.

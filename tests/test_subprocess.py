@@ -344,9 +344,11 @@ def test_a_full_disk_on_stderr_is_exit_2_not_a_traceback_nor_a_result(
 
 
 #: Runs capcheck with os.fsync slowed down, so that a signal reliably arrives while the atomic
-#: writer's temporary file exists; "ready" appears when it does.
+#: writer's temporary file exists; "ready" appears when it does. SIGINT is set back to its default first: a
+#: suite run as a background job starts its processes with SIGINT ignored, which capcheck keeps (as nohup asks).
 SLOW_WRITE = """
-import os, sys, time
+import os, signal, sys, time
+signal.signal(signal.SIGINT, signal.SIG_DFL)
 def slow_fsync(fd):
     open("ready", "w").close()
     time.sleep(30)

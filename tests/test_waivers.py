@@ -357,6 +357,44 @@ def test_a_blank_reason_approver_ticket_or_record_is_refused(
 
 
 @pytest.mark.parametrize(
+    ("change", "expected"),
+    [
+        (
+            ("    approved_by: Head of Governance\n", "    approved_by: TBC\n"),
+            'waivers.yaml:9: /waivers/1/approved_by: `approved_by` "TBC" is a placeholder: a waiver says who approved '
+            "the exception",
+        ),
+        (
+            ("    ticket: RISK-102\n", "    ticket: n/a\n"),
+            'waivers.yaml:9: /waivers/1/ticket: `ticket` "n/a" is a placeholder: a waiver says which record governs it',
+        ),
+        (
+            (
+                '    reason: "Controls for this risk are being designed in the Q2 programme"\n',
+                '    reason: "To be confirmed"\n',
+            ),
+            'waivers.yaml:9: /waivers/1/reason: `reason` "To be confirmed" is a placeholder: a waiver says why the '
+            "failure is accepted",
+        ),
+        (
+            ("    approved_by: Head of Governance\n", '    approved_by: "\\u0422\\u0412\\u0421"\n'),
+            'waivers.yaml:9: /waivers/1/approved_by: `approved_by` "\u0422\u0412\u0421" is a placeholder: '
+            "a waiver says who approved the exception",
+        ),
+    ],
+)
+def test_a_placeholder_as_approver_ticket_or_reason_is_refused(
+    workdir: Path, change: tuple[str, str], expected: str
+) -> None:
+    # An exception approved by "TBC" under ticket "n/a" is one nobody approved: placeholders are missing here
+    # as for the rules (a waiver's own schema only asked for a few characters).
+    path = _write(workdir, "waivers.yaml", GOOD.replace(*change, 1))
+    with pytest.raises(ConfigError) as info:
+        load_waivers(path, as_of=date(2025, 4, 1))
+    assert [str(p) for p in info.value.problems] == [expected]
+
+
+@pytest.mark.parametrize(
     ("rule", "names", "does_not_name"),
     [
         ("INFRA", ["INFRA-001", "INFRA-1234"], ["INFRAX-001", "acme.INFRA-101", "INF-001"]),

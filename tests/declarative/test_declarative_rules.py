@@ -300,3 +300,45 @@ def test_a_join_of_its_own_kind_judged_in_ranges_differs(compile_context: Compil
     assert whole[1] != merged[1]
     with pytest.raises(AssertionError):
         assert_same(whole, merged, records, kinds)
+
+
+def test_aggregate_groups_are_values_up_to_case_and_spacing_and_a_placeholder_is_missing(
+    compile_context: CompileContext, tmp_path: Path
+) -> None:
+    # A group split by how its value is written (ALICE, 'alice ', Alice) or a placeholder in any of its words
+    # (TBC, tbc, n/a) kept each piece under min_records: every group was skipped as too small, and the rule
+    # judged nothing. A group is one value as joins compare them (core.joins.join_key), named as first written;
+    # a placeholder is missing, as blank is (core.rules.is_missing).
+    rule_file = tmp_path / "r.toml"
+    rule_file.write_text(
+        """[[rule]]
+id = "INFRA-990"
+title = "Few of each owner's assets are deployed by hand"
+area = "INFRA"
+severity = "medium"
+kind = "it-assets"
+description = "d"
+rationale = "r"
+remediation = "m"
+[rule.aggregate]
+group_by = "owner"
+count = { field = "deployment", eq = "manual" }
+measure = "ratio"
+max = 0.5
+min_records = 3
+""",
+        encoding="utf-8",
+    )
+    rules = list(compile_rule_file(rule_file, "r.toml", compile_context))
+    owners = ["Alice", "ALICE", " alice  ", "TBC", "tbc", "n/a", None, " - ", "Bob", "Bob", "Bob"]
+    base = {"name": "n", "product": "p", "environment": "production", "criticality": "low", "status": "in-service"}
+    records = [
+        {"id": f"A{i}", **base, "deployment": "automated" if owner == "Bob" else "manual"}
+        | ({"owner": owner} if owner is not None else {})
+        for i, owner in enumerate(owners)
+    ]
+    evidence = evidence_from_records({"it-assets": records}, kinds=compile_context.kinds)
+    findings = by_record(run(rules, evidence), "INFRA-990")
+    assert statuses(findings) == {"Alice": FAIL, "<missing>": FAIL, "Bob": PASS}
+    assert findings["Alice"].message.startswith("3 of 3 it-assets records with owner 'Alice' (100.0%) match")
+    assert [r.record_id for r in findings["<missing>"].related] == ["A3", "A4", "A5", "A6", "A7"]

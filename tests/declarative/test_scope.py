@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+import pytest
 from decl_helpers import AS_OF, by_record, load_fixture_evidence
 
 from capcheck.builtins.declarative import CompileContext
@@ -213,6 +214,23 @@ def test_a_placeholder_in_a_scope_field_is_undetermined_and_named(
     assert findings["P1"].message == 'cannot tell whether in scope: `site` "TBC" is a placeholder'
     assert findings["P2"].message == 'cannot tell whether in scope: `site` " N/A " is a placeholder'
     assert findings["P3"].status is Status.PASS  # a value holding a placeholder word is a value
+
+
+@pytest.mark.parametrize(
+    "site",
+    ["\u0422\u0412\u0421", "\uff34\uff22\uff23", "TBC\u200b", "T\u00adBC", "n/\u0430", "\u200b\u2060"],
+    ids=["cyrillic", "full-width", "zwsp", "soft-hyphen", "cyrillic-a", "invisible"],
+)
+def test_a_placeholder_written_to_look_like_one_is_one(
+    tmp_path: Path, compile_context: CompileContext, site: str
+) -> None:
+    # "TBC" in Cyrillic or full-width letters, or with a character drawn as nothing, read as a value: a scope
+    # decided, an owner present (the fast predicates, eq/ne/in/exists, and is_missing alike).
+    records = [base("P1", site=site), base("P2", site="\u0141\u00f3d\u017a")]  # and a real non-ASCII site
+    findings = by_record(run_rules(tmp_path, compile_context, records), "INFRA-924")
+    assert findings["P1"].status is Status.FAIL
+    assert findings["P1"].message.startswith("cannot tell whether in scope: `site` ")
+    assert findings["P2"].status is Status.PASS
 
 
 def test_a_placeholder_the_rule_names_is_a_value_of_the_field(tmp_path: Path, compile_context: CompileContext) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 import zipfile
 from datetime import date, datetime
 from pathlib import Path
@@ -137,12 +138,86 @@ def test_a_damaged_workbook_is_a_located_problem(load, workdir: Path) -> None:
 
 def test_a_workbook_that_expands_too_far_is_refused_unread(load, workdir: Path) -> None:
     path = workbook(workdir / "register.xlsx", {"Governance register": [HEADER, risk("RSK-1")]})
-    with zipfile.ZipFile(path, "a") as archive:  # 2 MB of zeros, declared as what they expand to
-        archive.writestr("xl/padding.bin", bytes(2 << 20), compress_type=zipfile.ZIP_DEFLATED)
+    with zipfile.ZipFile(path, "a") as archive:  # 2 MB that do not compress, declared as what they expand to
+        archive.writestr("xl/padding.bin", random.Random(0).randbytes(2 << 20), compress_type=zipfile.ZIP_DEFLATED)
     assert load(path).get("governance-register", "RSK-1") is not None
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(xlsxfile, "MAX_EXPANDED_BYTES", 1 << 20)
         assert load.problems(path) == ["register.xlsx: the workbook expands to 2 MB, more than 1 MB (not read)"]
+
+
+def _padded(path: Path, *, chunk: int) -> Path:
+    """``path``'s workbook with a 2 MB part of text that repeats but for six random hex digits every ``chunk``
+    bytes (400 compress about 64 times, 1,600 about 195 times)."""
+    noise = random.Random(0)
+    text = b"".join(b"x" * (chunk - 6) + noise.randbytes(3).hex().encode() for _ in range((2 << 20) // chunk))
+    with zipfile.ZipFile(path, "a") as archive:
+        archive.writestr("xl/padding.xml", text, compress_type=zipfile.ZIP_DEFLATED)
+    return path
+
+
+@pytest.mark.parametrize("chunk", [400, 1600])
+def test_a_part_expanding_more_than_a_hundred_times_is_refused_unread(load, workdir: Path, chunk: int) -> None:
+    # The zip bombs: 1 GB of empty cells (<c/>) stored in 1 MB took 86 CPU s to parse, of tiny shared strings in
+    # 2.5 MB 53 s. Real workbooks compress 4 to 13 times; Apache POI refuses parts beyond 100 times.
+    path = _padded(workbook(workdir / "register.xlsx", {"Governance register": [HEADER, risk("RSK-1")]}), chunk=chunk)
+    with zipfile.ZipFile(path) as archive:
+        info = archive.getinfo("xl/padding.xml")
+    ratio = info.file_size / info.compress_size
+    if chunk == 400:
+        assert 50 < ratio < 100
+        assert load(path).get("governance-register", "RSK-1") is not None
+        return
+    assert ratio > 150
+    [problem] = load.problems(path)
+    assert problem == (
+        f"register.xlsx: its part xl/padding.xml expands {int(ratio)} times over ({info.compress_size / 1024:.1f} KB "
+        "stored, 2.0 MB expanded), more than 100 times: a zip bomb? (not read)"
+    )
+
+
+def test_a_workbook_expanding_more_than_a_hundred_times_is_refused_when_its_parts_overlap(load, workdir: Path) -> None:
+    # Parts may share their stored bytes (each directory entry pointing at one part's data): then no part looks
+    # compressed more than 100 times, but the whole does (Fifield's overlapping zip bomb).
+    path = _padded(workbook(workdir / "register.xlsx", {"Governance register": [HEADER, risk("RSK-1")]}), chunk=400)
+    with zipfile.ZipFile(path, "a") as archive:
+        shared = archive.getinfo("xl/padding.xml")
+        for copy in ("xl/padding2.xml", "xl/padding3.xml"):
+            entry = zipfile.ZipInfo(copy, shared.date_time)
+            for slot in ("compress_type", "file_size", "compress_size", "CRC", "header_offset", "flag_bits"):
+                setattr(entry, slot, getattr(shared, slot))
+            archive.filelist.append(entry)
+            archive.NameToInfo[copy] = entry
+        archive.writestr("docProps/custom.xml", "<Properties/>")  # a write, so the directory is written again
+    with zipfile.ZipFile(path) as archive:
+        assert all(info.file_size < 100 * info.compress_size for info in archive.infolist())
+    [problem] = load.problems(path)
+    assert problem.startswith("register.xlsx: the workbook expands ")
+    assert problem.endswith("KB stored, 6.0 MB expanded), more than 100 times: a zip bomb? (not read)")
+
+
+def test_the_peek_reads_no_styles_and_no_part_of_a_workbook_loading_refuses(
+    workdir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The peek (a workbook's kinds before loading, for a split check) parsed the styles part, and a bomb's: 200 MB
+    # of <xf/> stored in 300 KB took 32 CPU s and 382 MB before loading refused the workbook.
+    from capcheck.app.config import Config
+    from capcheck.app.runner import load_registry
+    from capcheck.builtins.loaders.xlsxreader import XlsxStream
+    from capcheck.core.loading import LoadContext
+
+    context = LoadContext(kinds=load_registry(Config()).kinds)
+    path = workbook(workdir / "register.xlsx", {"Governance register": [HEADER, risk("RSK-1")]})
+
+    def unread(*_args: Any) -> Any:
+        raise AssertionError("read by the peek")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(XlsxStream, "_read_styles", unread)
+        assert xlsxfile.kinds_of_workbook(path, path.read_bytes()[:4], context) == {"governance-register"}
+    _padded(path, chunk=1600)
+    monkeypatch.setattr(XlsxStream, "__init__", unread)
+    assert xlsxfile.kinds_of_workbook(path, path.read_bytes()[:4], context) is None
 
 
 def test_the_header_is_the_first_row_naming_id_and_another_field(load, workdir: Path) -> None:

@@ -199,3 +199,28 @@ def test_a_fixed_baseline_entry_about_a_whole_register_is_named_like_a_finding(
 )
 def test_subject_label(kind: str | None, record_id: str | None, group: str | None, label: str) -> None:
     assert subject_label(kind, record_id, group) == label
+
+
+@pytest.mark.parametrize("fmt", ["text", "compact", "github", "azure"])
+def test_a_10_mb_value_makes_no_10_mb_line_in_a_log(default_result: RunResult, fmt: str) -> None:
+    """A log is read by people (the text report, the GitHub and Azure logs): a record id and a message of 10 MB
+    each made the text report three 10 MB lines and the GitHub log 63 MB. Each value is cut at MAX_LOG_VALUE
+    characters, saying how many more the JSON report has."""
+    from capcheck.builtins.reporters.azure import render_azure
+    from capcheck.builtins.reporters.github import render_github
+    from capcheck.core.reporting import MAX_LOG_VALUE
+
+    first = next(f for f in default_result.findings if f.status is Status.FAIL and f.evidence is not None)
+    assert first.evidence is not None
+    big_id, big_message = "I" * (10 << 20), "M" * (10 << 20)
+    evidence = dataclasses.replace(first.evidence, record_id=big_id)
+    finding = dataclasses.replace(first, evidence=evidence, message=big_message)
+    result = dataclasses.replace(default_result, findings=(finding,))
+    options = RenderOptions(color=False, layout="compact" if fmt == "compact" else "grouped", limit=0)
+    render = {"github": render_github, "azure": render_azure}.get(fmt, render_text)
+    text = render(result, options)
+    assert max(len(line) for line in text.splitlines()) < 3 * MAX_LOG_VALUE
+    more = f"\u2026 ({(10 << 20) - MAX_LOG_VALUE:,} more characters: the JSON report has it whole)"
+    assert "I" * MAX_LOG_VALUE + more in text and "I" * (MAX_LOG_VALUE + 1) not in text
+    assert "M" * MAX_LOG_VALUE + more in text and "M" * (MAX_LOG_VALUE + 1) not in text
+    assert len(text) < 100_000

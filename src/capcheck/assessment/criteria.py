@@ -30,6 +30,7 @@ from typing import Any
 
 from capcheck.core.dates import add_days
 from capcheck.core.models import Severity
+from capcheck.core.rules import is_missing, missing_words
 
 __all__ = [
     "Attestation",
@@ -137,10 +138,13 @@ class Attestation:
     assessed_on: date
     last_day: date
     evidence_ref: str
-    #: "current", "expired" (after last_day) or "future" (assessed after the as-of date).
+    #: "current", "expired" (after last_day), "future" (assessed after the as-of date) or "incomplete" (it names
+    #: no assessor or no evidence: a placeholder, ``TBC``, where one should be; it never counts).
     state: str
     #: The ``expires_on`` the record gives, when it is later than ``last_day`` (cut to the longest validity).
     cut_from: date | None = None
+    #: Why an incomplete attestation does not count (``missing_words``: `` `assessor` "TBC" is a placeholder``).
+    lacking: tuple[str, ...] = ()
 
     def as_dict(self) -> dict[str, Any]:
         """The JSON form."""
@@ -168,7 +172,14 @@ def read_attestations(records: Iterable[Mapping[str, Any]], as_of: date, valid_d
         longest = add_days(assessed, valid_days)
         given = date.fromisoformat(str(expires)[:10]) if expires else None
         last_day = longest if given is None or given > longest else given
-        if assessed > as_of:
+        # An assessment by nobody, on no evidence, is none: "TBC" as the assessor lifted a manual criterion as a
+        # named one did (the placeholders are missing here as for the rules: core.rules.is_missing).
+        lacking = tuple(
+            missing_words(f, record.get(f)) for f in ("assessor", "evidence_ref") if is_missing(record.get(f))
+        )
+        if lacking:
+            state = "incomplete"
+        elif assessed > as_of:
             state = "future"
         elif as_of > last_day:
             state = "expired"
@@ -185,6 +196,7 @@ def read_attestations(records: Iterable[Mapping[str, Any]], as_of: date, valid_d
                 evidence_ref=str(record["evidence_ref"]),
                 state=state,
                 cut_from=given if given is not None and given > last_day else None,
+                lacking=lacking,
             )
         )
     out.sort(key=lambda a: a.id)

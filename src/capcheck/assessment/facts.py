@@ -27,6 +27,8 @@ from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from capcheck.core.lookalikes import LOOKALIKES, is_ignorable, plain_form
+
 __all__ = [
     "Copies",
     "FactsAsked",
@@ -201,8 +203,19 @@ def _lacking(records: Sequence[Mapping[str, Any]], name: str, held: Collection[s
         i
         for i, r in enumerate(records)
         if (not (v := r.get(name)) and v is not False and v != 0)
-        or (type(v) is str and v[:1] not in starts and (not (t := v.strip()) or t.casefold() in held))
+        or (
+            type(v) is str
+            and v[:1] not in starts
+            and (not (t := v.strip()) or t.casefold() in held or (not t.isascii() and _reads_missing(t, held)))
+        )
     ]
+
+
+def _reads_missing(text: str, held: Collection[str]) -> bool:
+    """Whether a non-ASCII text reads as blank or one of ``held`` (``"TBC"`` in Cyrillic letters, or with a zero
+    width space), as :func:`capcheck.core.rules.looks_missing` has it for the rules."""
+    plain = plain_form(text)
+    return plain == "" or plain in held
 
 
 @functools.cache
@@ -240,14 +253,6 @@ def _copies(records: Sequence[Mapping[str, Any]], fields: Fields, held: Collecti
 
 #: Combining marks (after NFKD: the accents of accented letters), left out of a copy's key.
 _MARKS = re.compile(r"[\u0300-\u036f]")
-#: Cyrillic and Greek letters drawn like Latin ones (Unicode's confusables.txt, the letters NFKD leaves alone),
-#: read as those in a copy's key: a Cyrillic a (U+0430) in a copied name must not make the copy a record of its own.
-_LOOKALIKES = str.maketrans(
-    "\u0430\u0435\u043e\u0440\u0441\u0443\u0445\u0456\u0458\u0455\u0501\u04bb\u051b\u051d\u04cf"
-    "\u0410\u0412\u0415\u041a\u041c\u041d\u041e\u0420\u0421\u0422\u0425\u0406\u0408\u0405\u04ae"
-    "\u0391\u0392\u0395\u0396\u0397\u0399\u039a\u039c\u039d\u039f\u03a1\u03a4\u03a5\u03a7\u03bf\u03bd",
-    "aeopcyxijsdhqwlABEKMHOPCTXIJSYABEZHIKMNOPTYXov",
-)
 #: The most characters one character becomes in a copy's key. NFKD makes at most 8 of any but one: U+FDFA, an
 #: Arabic phrase written as one sign, is 18, and 3,000 of them made a key cost 230 times an ASCII one's.
 _MAX_FORM = 4
@@ -256,16 +261,20 @@ _FORMS_KEPT = 1 << 16
 
 
 class _KeyForms(dict[int, str]):
-    """Each character's form in a copy's key, found once (``str.translate`` reads it per character): NFKD,
-    combining accents dropped, look-alikes as the Latin letters they look like. The 33 characters whose
+    """Each character's form in a copy's key, found once (``str.translate`` reads it per character): nothing for
+    a character drawn as nothing (:func:`~capcheck.core.lookalikes.is_ignorable`), else NFKD, combining accents
+    dropped, look-alikes as the Latin letters they look like. The 33 characters whose
     compatibility form is longer than ``_MAX_FORM`` (a phrase or a word written as one sign: U+FDFA, U+3300) are
     kept as they are, so that no text grows more than ``_MAX_FORM``-fold (a copy writing one of them out in
     letters is then not taken for a copy)."""
 
     def __missing__(self, code: int) -> str:
         char = chr(code)
-        form = unicodedata.normalize("NFKD", char)
-        form = char if len(form) > _MAX_FORM else _MARKS.sub("", form).translate(_LOOKALIKES)
+        if is_ignorable(code):
+            form = ""
+        else:
+            form = unicodedata.normalize("NFKD", char)
+            form = char if len(form) > _MAX_FORM else _MARKS.sub("", form).translate(LOOKALIKES)
         if len(self) < _FORMS_KEPT:
             self[code] = form
         return form

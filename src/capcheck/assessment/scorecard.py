@@ -504,6 +504,7 @@ def compute_scorecard(
         for a in attestations
         if a.criterion not in titles
     ]
+    notes += [f"attestation {a.id} does not count: {', '.join(a.lacking)}" for a in attestations if a.lacking]
     notes += [
         f"attestation {a.id} expires on {a.cut_from.isoformat()}, more than {config.attestation_days} days "
         f"(attestation_days) after it was assessed on {a.assessed_on.isoformat()}: it counts until "
@@ -832,14 +833,18 @@ def _caps(
 
 
 def gate_failures(rows: Sequence[AreaScore], min_level: Mapping[str, int]) -> list[str]:
-    """Messages for each area below its minimum level (``"*"`` is the default minimum)."""
+    """Messages for each area below its minimum level (``"*"`` is the default minimum). An area no selected rule
+    belongs to is gated only when the gate names it: ``--min-level CYBER=3 --ignore CYBER`` passed, while ignoring
+    one of CYBER's rules failed (an area judged on some of its rules is incomplete)."""
     failures: list[str] = []
     default = min_level.get("*")
     for row in rows:
         wanted = min_level.get(row.area, default)
-        if wanted is None or row.status == "no-rules":
+        if wanted is None or (row.status == "no-rules" and row.area not in min_level):
             continue
-        if row.level is None:
+        if row.status == "no-rules":
+            failures.append(f"{row.area}: no selected rule belongs to it, so it cannot meet the minimum level {wanted}")
+        elif row.level is None:
             failures.append(f"{row.area}: {row.name}, so it cannot meet the minimum level {wanted}")
         elif row.level < wanted:
             failures.append(f"{row.area}: level {row.level} ({row.name}) is below the minimum level {wanted}")

@@ -31,6 +31,7 @@ from typing import TYPE_CHECKING, Any
 
 from capcheck.core.errors import ConfigError, Problem
 from capcheck.core.models import Finding, Status, Summary
+from capcheck.core.rules import is_missing, missing_words
 from capcheck.core.side_inputs import WAIVERS_MAX_BYTES, SideDocument, elide, first_errors, read_document, shorten
 from capcheck.core.wording import suggestion
 
@@ -43,6 +44,12 @@ __all__ = ["Waiver", "WaiverState", "apply_waivers", "first_waiver_naming", "loa
 _GLOB = re.compile(r"[*?\[]")
 #: Default longest waiver, in days.
 DEFAULT_MAX_DAYS = 366
+#: What a waiver must say for real, each field: a placeholder (TBC, n/a) there says nothing.
+_SAYS = {
+    "approved_by": "who approved the exception",
+    "ticket": "which record governs it",
+    "reason": "why the failure is accepted",
+}
 #: Default warning window before expiry, in days.
 DEFAULT_WARN_DAYS = 30
 
@@ -240,6 +247,16 @@ def load_waivers(path: Path, *, as_of: date, max_days: int = DEFAULT_MAX_DAYS) -
         approved_on = date.fromisoformat(entry["approved_on"]) if "approved_on" in entry else None
         start = approved_on or as_of
         line = lines[index] if index < len(lines) else None
+        # Who approved it, under which record and why, as the rules read a value: "TBC" as the approver is an
+        # exception nobody approved (core.rules.is_missing: placeholders, look-alikes of them, blanks).
+        unsaid = [
+            Problem(f"{missing_words(name, entry[name])}: a waiver says {says}", path=shown, line=line, pointer=at)
+            for name, says in _SAYS.items()
+            if is_missing(entry[name]) and (at := f"/waivers/{index}/{name}")
+        ]
+        if unsaid:
+            problems.extend(unsaid)
+            continue
         if approved_on is not None and expires < approved_on:
             problems.append(
                 Problem(

@@ -33,12 +33,14 @@ __all__ = [
     "DEFAULT_OSCAL_MAX_OBSERVATIONS",
     "DEFAULT_SARIF_MAX_RESULTS",
     "DEFAULT_TEXT_LIMIT",
+    "MAX_LOG_VALUE",
     "ByteStream",
     "FindingRun",
     "FirstFew",
     "RenderOptions",
     "Reporter",
     "block_findings",
+    "cut_value",
     "document_file",
     "finding_runs",
     "finding_subject",
@@ -74,6 +76,10 @@ ATTENTION: dict[Status, int] = {
     Status.SKIP: 3,
     Status.PASS: 4,
 }
+#: The most characters of one value from the evidence (a record id, a finding's message) on a line of a log read
+#: by people: the text report and the GitHub and Azure logs. GitHub shows at most 4,096 characters of an
+#: annotation; a record id of 10 MB made the text report three 10 MB lines, and the GitHub log 63 MB.
+MAX_LOG_VALUE = 1000
 #: The end of a sentence or clause in a remediation.
 _SENTENCE_END = re.compile(r"(?<=[.;])\s")
 _ABBREVIATIONS = ("e.g.", "i.e.", "etc.", "vs.", "cf.")
@@ -118,6 +124,12 @@ def first_sentence(text: str) -> str:
             break
     first = first.rstrip(";")
     return first if first.endswith((".", "!", "?")) else first + "."
+
+
+def cut_value(value: str, limit: int = MAX_LOG_VALUE) -> str:
+    """``value`` cut to ``limit`` characters (:data:`MAX_LOG_VALUE`), saying how many more the JSON report has."""
+    more = len(value) - limit
+    return value if more <= 0 else f"{value[:limit]}\u2026 ({more:,} more characters: the JSON report has it whole)"
 
 
 def finding_subject(finding: Finding) -> str:

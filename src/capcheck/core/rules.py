@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 from capcheck.core.errors import PluginError, Problem, UsageError
 from capcheck.core.ids import namespace_of, normalise_rule_id
+from capcheck.core.lookalikes import plain_form
 from capcheck.core.models import Outcome, PassedRecords, RuleMeta, RuleSource, Severity, Status, display_path
 from capcheck.core.resources import data_dir
 from capcheck.core.side_inputs import shorten
@@ -38,6 +39,7 @@ __all__ = [
     "RuleContext",
     "is_missing",
     "is_placeholder",
+    "looks_missing",
     "missing_words",
     "rule",
     "select_rules",
@@ -75,10 +77,20 @@ VALUE_STARTS: frozenset[str] = frozenset(
 
 def is_placeholder(value: Any) -> bool:
     """Whether a value is a text that is one of :data:`PLACEHOLDERS` (``"TBC"``, ``" n/a "``): any case,
-    spaces around it aside. Blank and non-text values are not placeholders (see :func:`is_missing`)."""
+    spaces around it aside, and as it reads (:func:`looks_missing`). Blank and non-text values are not
+    placeholders (see :func:`is_missing`)."""
     if type(value) is not str or value[:1] in VALUE_STARTS:
         return False
-    return value.strip().casefold() in PLACEHOLDERS
+    stripped = value.strip()
+    return stripped.casefold() in PLACEHOLDERS or (not stripped.isascii() and plain_form(stripped) in PLACEHOLDERS)
+
+
+def looks_missing(text: str) -> bool:
+    """Whether a text that is neither blank nor a placeholder as written reads as one: with the characters drawn
+    as nothing dropped and letters drawn like Latin ones read as those (:func:`capcheck.core.lookalikes.plain_form`):
+    "TBC" in Cyrillic or full-width letters, or with a zero width space, filled owners that passed the rules and
+    counted as covered. Only a non-ASCII text can; the fast paths test ``text.isascii()`` before calling."""
+    return not text.isascii() and ((plain := plain_form(text)) == "" or plain in PLACEHOLDERS)
 
 
 def is_missing(value: Any) -> bool:
@@ -90,7 +102,7 @@ def is_missing(value: Any) -> bool:
     if value[:1] in VALUE_STARTS:
         return False
     stripped = value.strip()
-    return not stripped or stripped.casefold() in PLACEHOLDERS
+    return not stripped or stripped.casefold() in PLACEHOLDERS or looks_missing(stripped)
 
 
 def _field_value(record: Record, path: str) -> Any:

@@ -14,8 +14,16 @@ from typing import TYPE_CHECKING, Any
 
 from capcheck.builtins.declarative.conditions import Condition, Env, NotADate, Operand, format_value, make_getter
 from capcheck.core.dates import date_screen, impossible_dates
+from capcheck.core.joins import join_key
 from capcheck.core.models import Outcome, PassedRecords, Status
-from capcheck.core.rules import VALUE_STARTS, RuleContext, is_placeholder, missing_words, undetermined_message
+from capcheck.core.rules import (
+    VALUE_STARTS,
+    RuleContext,
+    is_missing,
+    is_placeholder,
+    missing_words,
+    undetermined_message,
+)
 from capcheck.core.wording import noun_for
 
 if TYPE_CHECKING:
@@ -315,8 +323,12 @@ class RecordCheck:
 NOT_PROVIDED_GROUP = "not provided by the source"
 
 
+#: The group of records whose ``group_by`` field is missing (absent, blank or a placeholder).
+MISSING_GROUP = "<missing>"
+
+
 def _group_name(value: Any) -> str:
-    return "<missing>" if value is None or value == "" else format_value(value)
+    return MISSING_GROUP if value is None or value == "" else format_value(value)
 
 
 @dataclass(frozen=True)
@@ -358,19 +370,27 @@ class AggregateCheck:
         #: Per group, why records could not be judged: a field they need is one their source cannot carry
         #: (Document.not_provided). They are left out of the count; a group of only such records is a skip.
         not_carried: dict[str, list[str]] = {}
+        # A group is a value as joins compare them (join_key: case and spacing aside), named as first written,
+        # and a placeholder ("TBC") is missing, as blank is: else writing a group's value several ways kept each
+        # piece under min_records, and the rule judged none of them.
+        groups_of: dict[str, str] = {}  # a text value -> its group
+        named: dict[Any, str] = {}  # a join key -> its group
         for record in evidence.records(self.kind):
             if group_of is None:
                 group = "all"
-            else:  # _group_name, with a short non-empty string (the common case) as it is
+            else:
                 value = group_of(record)
-                if type(value) is str and value and len(value) <= limit:
-                    group = value
-                elif (
-                    (value is None or value == "")
-                    and self.group_by
-                    and ctx.not_provided(record, [self.group_by], kind=self.kind) is not None
-                ):
-                    group = NOT_PROVIDED_GROUP  # an SBOM has no environment: not a group called "<missing>"
+                if type(value) is str and (known := groups_of.get(value)) is not None:
+                    group = known
+                elif is_missing(value):
+                    if self.group_by and ctx.not_provided(record, [self.group_by], kind=self.kind) is not None:
+                        group = NOT_PROVIDED_GROUP  # an SBOM has no environment: not a group called "<missing>"
+                    else:
+                        group = MISSING_GROUP
+                elif type(value) is str:  # _group_name, with a short string (the common case) as it is
+                    group = groups_of[value] = named.setdefault(
+                        join_key(value), value if len(value) <= limit else _group_name(value)
+                    )
                 else:
                     group = _group_name(value)
             try:

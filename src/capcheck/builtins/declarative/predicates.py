@@ -15,7 +15,7 @@ import re2
 from capcheck.builtins.declarative.values import Env, NotADate, Predicate, Record, Test, format_value, make_getter
 from capcheck.core.dates import DATE_SHAPE
 from capcheck.core.joins import join_key
-from capcheck.core.rules import PLACEHOLDERS, VALUE_STARTS, is_missing
+from capcheck.core.rules import PLACEHOLDERS, VALUE_STARTS, is_missing, looks_missing
 
 __all__ = [
     "MAX_MATCH_CHARS",
@@ -297,7 +297,11 @@ def fast_eq(field: str, x: Any, env: Env) -> Predicate | None:
             if type(v) is str:
                 if v[:1] in starts:
                     return False
-                return None if not (s := v.strip()) or s.casefold() in held else False
+                return (
+                    None
+                    if not (s := v.strip()) or s.casefold() in held or (not s.isascii() and looks_missing(s))
+                    else False
+                )
             return None if v is None else False
 
         return eq_flag
@@ -311,7 +315,11 @@ def fast_eq(field: str, x: Any, env: Env) -> Predicate | None:
         if type(v) is str:
             if v[:1] in starts:
                 return False
-            return None if not (s := v.strip()) or s.casefold() in held else False
+            return (
+                None
+                if not (s := v.strip()) or s.casefold() in held or (not s.isascii() and looks_missing(s))
+                else False
+            )
         return None if v is None else False
 
     return eq
@@ -329,7 +337,11 @@ def fast_ne(field: str, x: Any, env: Env) -> Predicate | None:
             if type(v) is str:
                 if v[:1] in starts:
                     return True
-                return None if not (s := v.strip()) or s.casefold() in held else True
+                return (
+                    None
+                    if not (s := v.strip()) or s.casefold() in held or (not s.isascii() and looks_missing(s))
+                    else True
+                )
             return None if v is None else v is not x
 
         return ne_flag
@@ -343,7 +355,9 @@ def fast_ne(field: str, x: Any, env: Env) -> Predicate | None:
         if type(v) is str:
             if v[:1] in starts:
                 return True
-            return None if not (s := v.strip()) or s.casefold() in held else True
+            return (
+                None if not (s := v.strip()) or s.casefold() in held or (not s.isascii() and looks_missing(s)) else True
+            )
         return None if v is None else True
 
     return ne
@@ -360,7 +374,7 @@ def fast_exists(field: str, x: Any, env: Env) -> Predicate | None:
         if type(v) is str:
             if v[:1] in starts:
                 return True
-            return bool(s := v.strip()) and s.casefold() not in held
+            return bool(s := v.strip()) and s.casefold() not in held and (s.isascii() or not looks_missing(s))
         return v is not None and v != []
 
     if x:
@@ -383,7 +397,11 @@ def fast_in(field: str, x: Any, env: Env) -> Predicate | None:
                 return True
             if v[:1] in starts:
                 return False
-            return None if not (s := v.strip()) or s.casefold() in held else False
+            return (
+                None
+                if not (s := v.strip()) or s.casefold() in held or (not s.isascii() and looks_missing(s))
+                else False
+            )
         return None if v is None else False
 
     return among

@@ -146,7 +146,8 @@ class XlsxStream:
         styles = next((t for t, kind in rels.values() if kind.endswith("/styles")), None)
         self._strings_part = strings
         self._strings: list[str] | None = None
-        self._formats = self._read_styles(styles) if styles is not None else []
+        self._styles_part = styles
+        self._formats: list[int] | None = None  # read with the first sheet's rows: the sheet list needs none
 
     def _open(self, part: str) -> Any:
         if part not in self._names:
@@ -339,6 +340,8 @@ class XlsxStream:
         if not sheet.part:
             return
         strings = self._shared_strings()
+        if self._formats is None:
+            self._formats = self._read_styles(self._styles_part) if self._styles_part is not None else []
         dated = {str(style): form for style, form in enumerate(self._formats) if form}
         is_1904 = self.is_1904
         part = sheet.part

@@ -21,7 +21,7 @@ from capcheck.builtins.reporters.text import summary_line, verdict_line
 from capcheck.core.escaping.ci import defuse
 from capcheck.core.models import Finding, RunResult, Severity, Status
 from capcheck.core.outcomes import Findings
-from capcheck.core.reporting import FindingRun, document_file, finding_runs, finding_subject
+from capcheck.core.reporting import FindingRun, cut_value, document_file, finding_runs, finding_subject
 from capcheck.core.wording import plural
 
 __all__ = ["Annotated", "Place", "Segment", "annotated", "closing_lines", "log_line", "place"]
@@ -50,7 +50,7 @@ def place(f: Finding) -> Place:
     """Where a finding's annotation points. A spreadsheet's sheet (``register.xlsx!Assets``) is the workbook,
     a file the CI system can open, with the sheet and row named in the message instead of a line."""
     ev = f.evidence
-    subject = finding_subject(f)
+    subject = cut_value(finding_subject(f))
     if ev is None or ev.file is None:
         return Place(None, None, subject)
     path, part = document_file(ev.file)
@@ -63,12 +63,12 @@ def log_line(f: Finding) -> str:
     """A finding as a plain log line: it starts with ``- ``, so no runner reads it as a command."""
     ev = f.evidence
     where = ev.location() if ev is not None else "-"
-    subject = finding_subject(f)
-    line = f"- {where}: {f.rule_id} {f.severity.value} {subject}: {f.message}"
+    subject, message = cut_value(finding_subject(f)), cut_value(f.message)
+    line = f"- {where}: {f.rule_id} {f.severity.value} {subject}: {message}"
     # Most lines have nothing to defuse: defusing is per character and `##` cannot span the separators.
     if line.isprintable() and "##" not in line:
         return line
-    return f"- {defuse(where)}: {defuse(f.rule_id)} {f.severity.value} {defuse(subject)}: {defuse(f.message)}"
+    return f"- {defuse(where)}: {defuse(f.rule_id)} {f.severity.value} {defuse(subject)}: {defuse(message)}"
 
 
 def closing_lines(result: RunResult, unwritten: Sequence[str] = ()) -> list[str]:

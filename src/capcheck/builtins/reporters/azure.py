@@ -20,7 +20,7 @@ from capcheck.builtins.reporters.annotations import Annotated, closing_lines, pl
 from capcheck.core.escaping.ci import azure_data, azure_property, defuse
 from capcheck.core.hookspecs import hookimpl
 from capcheck.core.models import Finding, RunResult, Severity, Status
-from capcheck.core.reporting import ByteStream, RenderOptions, Reporter, render_by
+from capcheck.core.reporting import ByteStream, RenderOptions, Reporter, cut_value, render_by
 from capcheck.core.wording import plural
 
 __all__ = ["MAX_PER_TYPE", "render_azure", "write_azure"]
@@ -44,7 +44,7 @@ def _command(f: Finding) -> str:
     if at.line is not None:
         properties.append(f"linenumber={at.line}")
     properties.append(f"code={azure_property(f.rule_id)}")
-    message = f"{f.rule_id} {f.title}: {at.subject}: {f.message}"
+    message = f"{f.rule_id} {f.title}: {at.subject}: {cut_value(f.message)}"
     return f"##vso[task.logissue {';'.join(properties)}]{azure_data(message)}"
 
 

@@ -27,7 +27,7 @@ from capcheck.builtins.reporters.annotations import Annotated, closing_lines, pl
 from capcheck.core.escaping.ci import defuse, github_data, github_property
 from capcheck.core.hookspecs import hookimpl
 from capcheck.core.models import Finding, RunResult, Severity, Status
-from capcheck.core.reporting import ByteStream, RenderOptions, Reporter, first_sentence, render_by
+from capcheck.core.reporting import ByteStream, RenderOptions, Reporter, cut_value, first_sentence, render_by
 from capcheck.core.wording import plural
 
 __all__ = ["MAX_PER_LEVEL", "STEP_SUMMARY", "append_step_summary", "render_github", "write_github"]
@@ -57,7 +57,7 @@ def _command(f: Finding) -> str:
     if at.line is not None:
         properties.append(f"line={at.line}")
     properties.append(f"title={github_property(f'{f.rule_id} {f.title}')}")
-    message = f"{at.subject}: {f.message}"
+    message = f"{at.subject}: {cut_value(f.message)}"
     if f.status is Status.FAIL:
         message_data = github_data(message) + "%0A" + github_data(f"Fix: {first_sentence(f.remediation)}")
     else:

@@ -35,6 +35,7 @@ from capcheck.core.reporting import (
     FirstFew,
     RenderOptions,
     Reporter,
+    cut_value,
     finding_runs,
     finding_subject,
     first_sentence,
@@ -325,7 +326,8 @@ class _Text:
                 label = f"{f.status.value.upper():<{label_w}}"
                 status = _paint(label, _STATUS_COLOUR.get(f.status, "0"), self.color) + " "
             message, *traceback = f.message.rstrip("\n").split("\n") if self._traceback(f) else [f.message]
-            rows.append((self._where(f, self.root), terminal(finding_subject(f)), status, terminal(message), traceback))
+            subject = terminal(cut_value(finding_subject(f)))
+            rows.append((self._where(f, self.root), subject, status, terminal(cut_value(message)), traceback))
         where_w = min(_MAX_COLUMN, max((width(w) for w, *_ in rows), default=0))
         subject_w = min(_MAX_COLUMN, max((width(s) for _, s, *_ in rows), default=0))
         lines = []
@@ -396,7 +398,8 @@ class _Text:
             where = self._where(f, "")
             status = "" if f.status is Status.FAIL else f" {f.status.value}"
             sev = _paint(f.severity.value, _SEVERITY_COLOUR[f.severity], self.color)
-            yield f"{where}: {terminal(f.rule_id)} {sev}{status} {terminal(finding_subject(f))}: {terminal(f.message)}"
+            subject, message = terminal(cut_value(finding_subject(f))), terminal(cut_value(f.message))
+            yield f"{where}: {terminal(f.rule_id)} {sev}{status} {subject}: {message}"
 
     def _by_severity(self) -> Iterable[Finding]:
         """The findings most severe first, then by area, then in the one order of findings.

@@ -1,0 +1,66 @@
+"""Text as people read it: characters drawn as nothing, and letters drawn like Latin ones.
+
+Two judges compare values as they look, not as they are encoded: the scorecard's copy key (a copy of a record
+changed only in such characters is still a copy: :mod:`capcheck.assessment.facts`) and the placeholders (an
+owner written "TBC" in Cyrillic letters (U+0422 U+0412 U+0421), in full-width ones or with a zero width space is
+still "TBC": :func:`capcheck.core.rules.is_missing`). One definition of each table for both.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+__all__ = ["IGNORABLE", "LOOKALIKES", "is_ignorable", "plain_form"]
+
+#: The characters drawn as nothing (Unicode's Default_Ignorable_Code_Point: the soft hyphen, zero width spaces and
+#: joiners, direction marks and overrides, invisible operators, variation selectors, Hangul fillers, tag
+#: characters), as ranges of code points. The reports show them (:mod:`capcheck.core.escaping.controls`), but
+#: nobody reads every record for them.
+IGNORABLE = (
+    (0x00AD, 0x00AD),
+    (0x034F, 0x034F),
+    (0x061C, 0x061C),
+    (0x115F, 0x1160),
+    (0x17B4, 0x17B5),
+    (0x180B, 0x180F),
+    (0x200B, 0x200F),
+    (0x202A, 0x202E),
+    (0x2060, 0x206F),
+    (0x3164, 0x3164),
+    (0xFE00, 0xFE0F),
+    (0xFEFF, 0xFEFF),
+    (0xFFA0, 0xFFA0),
+    (0xFFF0, 0xFFF8),
+    (0x1BCA0, 0x1BCA3),
+    (0x1D173, 0x1D17A),
+    (0xE0000, 0xE0FFF),
+)
+#: Cyrillic and Greek letters drawn like Latin ones (Unicode's confusables.txt, the letters NFKD and NFKC leave
+#: alone), as a ``str.translate`` table to the Latin letters they look like.
+LOOKALIKES = str.maketrans(
+    "\u0430\u0435\u043e\u0440\u0441\u0443\u0445\u0456\u0458\u0455\u0501\u04bb\u051b\u051d\u04cf"
+    "\u0410\u0412\u0415\u041a\u041c\u041d\u041e\u0420\u0421\u0422\u0425\u0406\u0408\u0405\u04ae"
+    "\u0391\u0392\u0395\u0396\u0397\u0399\u039a\u039c\u039d\u039f\u03a1\u03a4\u03a5\u03a7\u03bf\u03bd",
+    "aeopcyxijsdhqwlABEKMHOPCTXIJSYABEZHIKMNOPTYXov",
+)
+
+
+#: :data:`IGNORABLE` as one character class: removing them from a text is one C pass, not a call per character.
+_IGNORED = re.compile("[" + "".join(f"{chr(low)}-{chr(high)}" for low, high in IGNORABLE) + "]")
+
+
+def is_ignorable(code: int) -> bool:
+    """Whether the character of code point ``code`` is drawn as nothing (:data:`IGNORABLE`)."""
+    return any(low <= code <= high for low, high in IGNORABLE)
+
+
+def plain_form(text: str) -> str:
+    """``text`` as it reads, to compare with plain words: characters drawn as nothing dropped, compatibility
+    forms as their plain letters (NFKC: a full-width T, U+FF34, is ``T``), look-alike letters as Latin ones, spaces at
+    either end dropped, case-folded. An ASCII text is only trimmed and case-folded; callers that meet mostly
+    ASCII text test ``text.isascii()`` first."""
+    if not text.isascii():
+        # C-speed passes only: a megabyte of text costs milliseconds (a loop per character took 0.6 s)
+        text = unicodedata.normalize("NFKC", _IGNORED.sub("", text)).translate(LOOKALIKES)
+    return text.strip().casefold()
