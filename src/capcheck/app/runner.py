@@ -341,26 +341,21 @@ class _Judge:
     debug: bool
 
     def range(self, j: int, evidence: EvidenceSet) -> Judged:
-        return evaluate_range(
-            self.rules[j],
-            evidence,
-            as_of=self.as_of,
-            options=self.options,
-            severities=self.severities,
-            include_passed=self.include_passed,
-            debug=self.debug,
-        )
+        """The rule at position ``j`` over a range of its records (a divided register's), not finalised."""
+        return evaluate_range(self.rules[j], evidence, **self._settings())
 
     def rule(self, j: int, evidence: EvidenceSet) -> tuple[RuleOutcomes, StatusCounts]:
-        return evaluate_rule(
-            self.rules[j],
-            evidence,
-            as_of=self.as_of,
-            options=self.options,
-            severities=self.severities,
-            include_passed=self.include_passed,
-            debug=self.debug,
-        )
+        """The rule at position ``j`` over the evidence: its block and counts."""
+        return evaluate_rule(self.rules[j], evidence, **self._settings())
+
+    def _settings(self) -> dict[str, Any]:
+        return {
+            "as_of": self.as_of,
+            "options": self.options,
+            "severities": self.severities,
+            "include_passed": self.include_passed,
+            "debug": self.debug,
+        }
 
 
 def _split(

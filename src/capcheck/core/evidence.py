@@ -947,15 +947,8 @@ def _load_range(
         _guard_locates(documents, loader.name, shown)
     except RangeError:
         raise
-    except (EvidenceError, PluginError) as exc:
-        problems.extend(exc.problems)
-        return None
-    except (OSError, MemoryError, RecursionError) as exc:
-        problems.append(Problem(f"cannot read: {type(exc).__name__}: {exc}", path=shown))
-        return None
-    except (Exception, SystemExit) as exc:  # a loader plugin's own bug: name it, with the file it failed on
-        name = loader.name if loader is not None else "?"
-        problems.append(Problem(f"the {name!r} loader failed: {type(exc).__name__}: {exc}", path=shown))
+    except (Exception, SystemExit) as exc:
+        problems.extend(_load_problems(exc, loader, shown))
         return None
     return _Waiting(source, loader, documents, "", None, problems)
 
@@ -1008,17 +1001,22 @@ def _load_file(
             for doc in documents:
                 apply_to_document(source, doc, mapping, kinds)
             mapping = None
-    except (EvidenceError, PluginError) as exc:  # PluginError: a locate function failed (_guard_locates)
-        problems.extend(exc.problems)
-        return None
-    except (OSError, MemoryError, RecursionError) as exc:
-        problems.append(Problem(f"cannot read: {type(exc).__name__}: {exc}", path=shown))
-        return None
-    except (Exception, SystemExit) as exc:  # a loader plugin's own bug: name it, with the file it failed on
-        name = loader.name if loader is not None else "?"
-        problems.append(Problem(f"the {name!r} loader failed: {type(exc).__name__}: {exc}", path=shown))
+    except (Exception, SystemExit) as exc:
+        problems.extend(_load_problems(exc, loader, shown))
         return None
     return _Waiting(source, loader, documents, "", mapping, problems)
+
+
+def _load_problems(exc: BaseException, loader: Loader | None, shown: str) -> list[Problem]:
+    """What a file's load that raised says: the file's own located problems (a locate function that failed is the
+    loader's: :func:`_guard_locates`), a file that could not be read, or a loader plugin's own bug, named with the
+    file it failed on."""
+    if isinstance(exc, EvidenceError | PluginError):
+        return list(exc.problems)
+    if isinstance(exc, OSError | MemoryError | RecursionError):
+        return [Problem(f"cannot read: {type(exc).__name__}: {exc}", path=shown)]
+    name = loader.name if loader is not None else "?"
+    return [Problem(f"the {name!r} loader failed: {type(exc).__name__}: {exc}", path=shown)]
 
 
 def _guard_locates(documents: Sequence[Document], loader: str, shown: str) -> None:
