@@ -123,3 +123,29 @@ def test_bad_options_are_refused(capsys: pytest.CaptureFixture[str]) -> None:
         bench.main(["--scenarios", "typical,nightmare"])
     assert exc.value.code == 2
     assert "unknown nightmare" in capsys.readouterr().err
+
+
+@pytest.mark.skipif(not Path("/proc/self/task").is_dir(), reason="the process tree is sampled from Linux's /proc")
+def test_the_tree_counts_a_child_its_parent_never_waits_for() -> None:
+    """A split check's children end unwaited for (the console script leaves with os._exit): their CPU is not in the
+    parent's accounting, so the sampler keeps each child's as last seen; the memory of all of them is summed."""
+    import subprocess
+    import time
+
+    code = (
+        "import os, time\n"
+        "if os.fork() == 0:\n"
+        "    end = time.process_time() + 0.3\n"
+        "    while time.process_time() < end: pass\n"
+        "    os._exit(0)\n"
+        "time.sleep(0.6)\n"
+        "os._exit(0)\n"
+    )
+    proc = subprocess.Popen([sys.executable, "-c", code])
+    tree = bench._Tree(proc.pid)
+    while proc.poll() is None:
+        tree.sample()
+        time.sleep(0.02)
+    assert tree.peak_kb > 0
+    assert tree.cpu  # the child was seen
+    assert 0.2 <= tree.unreaped_cpu <= 0.6
