@@ -354,3 +354,16 @@ def test_a_loader_s_notes_on_each_range_make_the_check_in_one_process(
     [info] = [f for f in results[2].evidence if f.kind == "supplier-contracts"]
     assert info.notes == (f"{N} records read",)
     assert _reports(results[2], registry) == _reports(results[1], registry)
+
+
+def test_the_progress_counts_a_divided_register_once(envelopes: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The progress line counts files and records: a register loaded in ranges by two processes is one file, and its
+    records are all counted."""
+    from capcheck.app.progress import Progress
+
+    plans = _plans(monkeypatch)
+    progress = Progress(io.StringIO(), clock=lambda: 0.0)
+    registry = load_registry(Config(), [], [])
+    run_check(CheckRequest(paths=[envelopes], as_of=AS_OF, jobs=2, select=TYPICAL), registry, progress=progress)
+    assert any(p.pieces for p in plans[0])
+    assert (progress.files, progress.files_total, progress.records) == (3, 3, 3 * N)

@@ -1042,10 +1042,15 @@ def split_check(
     evaluation = Evaluation(evidence)
     judged = judged_in_order(parts, results)
     if progress is not None:
+        counted = set(parts[0].files)  # a divided register's file is one file, wherever its ranges were loaded
         for part, result in zip(parts[1:], results[1:], strict=True):  # the children's files, loaded meanwhile
             held = result.evidence.records_by_file() if result.evidence is not None else {}
             for i in part.files:
-                progress.file_loaded(held.get(i, 0))
+                if i in counted:
+                    progress.records_loaded(held.get(i, 0))
+                else:
+                    progress.file_loaded(held.get(i, 0))
+                    counted.add(i)
         progress.rules_found(work.rules)
     for j in range(work.rules):
         # A rule no part judged cannot run for want of evidence: its skip needs no records.

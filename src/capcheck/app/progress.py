@@ -72,6 +72,11 @@ class Progress:
         self.records += records
         self._tick()
 
+    def records_loaded(self, records: int) -> None:
+        """More records of a file already counted (a register divided among the processes of a split check)."""
+        self.records += records
+        self._tick()
+
     def rules_found(self, total: int) -> None:
         """The engine is about to evaluate ``total`` rules."""
         self.rules_total = total
