@@ -328,6 +328,28 @@ def test_check_usage_against_the_registry_directly() -> None:
         check_usage(registry, resolve_settings(CliOptions(), Config(select=["QQ"], source=Path("c.toml")), environ={}))
 
 
+@pytest.mark.parametrize(
+    ("cli", "config", "where"),
+    [
+        (CliOptions(select=("CYBER-001",)), Config(ignore=["CYBER"], source=Path("c.toml")), ("c.toml", "/ignore/0")),
+        (CliOptions(select=("CYBER-001",), ignore=("CYBER-00",)), Config(source=Path("c.toml")), (None, None)),
+    ],
+    ids=["the config's ignore", "the command line's"],
+)
+def test_ignores_that_leave_no_rule_are_named_where_they_are(
+    cli: CliOptions, config: Config, where: tuple[str | None, str | None]
+) -> None:
+    """A config's ignore can empty a selection the command line makes: the message says which ignore, and where."""
+    registry = load_registry(Config())
+    with pytest.raises((ConfigError, UsageError)) as raised:
+        check_usage(registry, resolve_settings(cli, config, environ={}))
+    [problem] = raised.value.problems
+    assert (problem.path, problem.pointer) == where
+    assert "no rules left to run" in problem.message and "'CYBER-001'" in problem.message
+    if where[0] is None:
+        assert problem.message.startswith("--ignore: ")
+
+
 # --- config show ------------------------------------------------------------------------------------------------
 
 

@@ -548,6 +548,29 @@ def selector_problems(registry: Registry, selectors: Iterable[Value[str]]) -> li
     return problems
 
 
+def emptied_problems(registry: Registry, select: Sequence[Value[str]], ignore: Sequence[Value[str]]) -> list[Problem]:
+    """When the ignores leave no rule of the selection to run, a problem at each ignore that removes some of them (a
+    config's ``ignore`` can empty a selection the command line makes: the message must say where to look)."""
+    from capcheck.core.rules import select_rules
+
+    selected = {r.meta.id for r in select_rules(registry.rules, [v.value for v in select])}
+    if not selected or not ignore:
+        return []
+    try:
+        select_rules(registry.rules, [v.value for v in select], [v.value for v in ignore])
+    except UsageError:
+        chose = ", ".join(repr(v.value) for v in select) if select else "every rule"
+        return [
+            v.origin.problem(
+                f"no rules left to run: ignoring {v.value!r} here, with the other ignores, removes every rule"
+                f" selected ({chose})"
+            )
+            for v in ignore
+            if selected & {r.meta.id for r in select_rules(registry.rules, [v.value])}
+        ]
+    return []
+
+
 def gate_problems(registry: Registry, gate: Mapping[str, Value[int]]) -> list[Problem]:
     """A problem for each gate entry naming an area that does not exist."""
     areas = sorted(registry.areas)
@@ -686,6 +709,8 @@ def check_usage(registry: Registry, settings: Settings) -> None:
     prefix = settings.config.pointer_prefix
     replaced_values = [Value(s, Origin("config", f"{prefix}/select/{i}", shown)) for i, s in enumerate(replaced)]
     problems = selector_problems(registry, [*replaced_values, *settings.select, *settings.ignore])
+    if not problems:
+        problems += emptied_problems(registry, settings.select, settings.ignore)
     problems += gate_problems(registry, settings.gate)
     problems += rule_setting_problems(registry, settings.config)
     problems += format_problems(registry, settings)
