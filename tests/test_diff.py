@@ -231,11 +231,11 @@ def test_a_fifo_findings_document_is_refused_without_blocking(run_cli, workdir: 
         (
             "3.0",
             "new.json: /schema_version: version 3.0 of the findings document format is newer than this capcheck "
-            "reads (1.x to 2.x, current 2.1): use the capcheck that wrote it, or a newer one",
+            "reads (1.x to 2.x, current 2.2): use the capcheck that wrote it, or a newer one",
         ),
         ("0.9", "new.json: /schema_version: version 0.9 of the findings document format is older than this capcheck"),
         (None, "new.json: /schema_version: missing: the version of the findings document format (1.x to 2.x"),
-        (2.1, "new.json: /schema_version: not a version of the findings document format (1.x to 2.x, e.g. '2.1'): 2.1"),
+        (2.1, "new.json: /schema_version: not a version of the findings document format (1.x to 2.x, e.g. '2.2'): 2.1"),
     ],
 )
 def test_a_findings_document_of_a_format_diff_does_not_read_is_refused(

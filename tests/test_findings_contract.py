@@ -158,3 +158,23 @@ def test_every_golden_findings_document_follows_the_schema(path: Path) -> None:
         for e in jsonschema_rs.validator_for(schema, validate_formats=True).iter_errors(json.loads(path.read_bytes()))
     ]
     assert not errors, errors[:5]
+
+
+def test_each_rule_lists_what_else_it_read(governed: tuple[dict[str, Any], dict[str, Any], int]) -> None:
+    """An auditor sees every evidence a rule depended on: the kinds it reads when given (``reads``: CYBER-004 and
+    the organisation profile) and the columns it reads of other kinds (``columns``: COMM-003's owners), as its
+    metadata declares them; neither key for a rule that declares none."""
+    from capcheck.app.config import Config
+    from capcheck.app.runner import load_registry
+
+    registry = load_registry(Config())
+    rules = {r["id"]: r for r in governed[0]["rules"]}
+    assert rules["CYBER-004"]["reads"] == ["organisation"]
+    assert rules["COMM-003"]["columns"] == ["governance-register.owner"]
+    for rule_id, entry in rules.items():
+        meta = registry.rules[rule_id].meta if rule_id in registry.rules else None
+        if meta is None:
+            continue  # the raising plugin's rule
+        assert entry.get("reads", []) == list(meta.reads)
+        assert entry.get("columns", []) == list(meta.columns)
+        assert "reads" not in entry or entry["reads"]  # present only when there are some

@@ -1078,7 +1078,7 @@ def test_the_bundled_example_has_a_profile_attestations_and_a_schema_valid_score
     doc = json.loads(out)
     schema = json.loads(schema_path("findings").read_text())
     jsonschema.Draft202012Validator(schema, format_checker=jsonschema.FormatChecker()).validate(doc)
-    assert doc["schema_version"] == "2.1"
+    assert doc["schema_version"] == "2.2"
     assert doc["organisation"]["type"] == "national-body" and doc["organisation"]["flags"] == []
     rows = {r["area"]: r for r in doc["scorecard"]}
     infra = {c["kind"]: c for c in rows["INFRA"]["coverage"]}["it-assets"]

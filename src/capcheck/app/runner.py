@@ -479,4 +479,6 @@ def rule_info(
         references=tuple(meta.references),
         options={**meta.options, **(options or {}).get(meta.id, {})},
         source=r.source,
+        reads=tuple(meta.reads),
+        columns=tuple(meta.columns),
     )

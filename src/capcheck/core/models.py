@@ -386,9 +386,19 @@ class RuleInfo:
     options: Mapping[str, Any] = field(default_factory=dict)
     #: Where it came from (None for a rule known only from its findings).
     source: RuleSource | None = None
+    #: Kinds it reads when they are given, without needing them (``RuleMeta.reads``): its outcomes may change with them.
+    reads: tuple[str, ...] = ()
+    #: Fields of other kinds it reads only as whole columns (``RuleMeta.columns``: ``kind.field``).
+    columns: tuple[str, ...] = ()
 
     def as_dict(self) -> dict[str, Any]:
-        """The JSON form (an entry of ``rules`` in the findings document and ``rules list --format json``)."""
+        """The JSON form (an entry of ``rules`` in the findings document and ``rules list --format json``); ``reads``
+        and ``columns`` only when the rule declares any, so that an auditor sees every evidence it depended on."""
+        extra: dict[str, Any] = {}
+        if self.reads:
+            extra["reads"] = list(self.reads)
+        if self.columns:
+            extra["columns"] = list(self.columns)
         return {
             "id": self.id,
             "version": self.version,
@@ -404,6 +414,7 @@ class RuleInfo:
             "references": list(self.references),
             "options": dict(self.options),
             "source": None if self.source is None else self.source.as_dict(),
+            **extra,
         }
 
 

@@ -36,7 +36,7 @@ from capcheck.core.reporting import ByteStream, RenderOptions, Reporter, render_
 __all__ = ["FINDINGS_SCHEMA_VERSION", "finding_forms", "render_json", "result_document", "write_json"]
 
 #: The version of the findings document's shape (``schemas/findings.schema.json``).
-FINDINGS_SCHEMA_VERSION = "2.1"
+FINDINGS_SCHEMA_VERSION = "2.2"
 
 
 def _timestamp(value: datetime) -> str:
