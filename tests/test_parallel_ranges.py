@@ -367,3 +367,35 @@ def test_the_progress_counts_a_divided_register_once(envelopes: Path, monkeypatc
     run_check(CheckRequest(paths=[envelopes], as_of=AS_OF, jobs=2, select=TYPICAL), registry, progress=progress)
     assert any(p.pieces for p in plans[0])
     assert (progress.files, progress.files_total, progress.records) == (3, 3, 3 * N)
+
+
+@pytest.mark.parametrize(("size", "divided"), [(2 << 20, True), ((2 << 20) - 1, False)])
+def test_a_register_is_divided_from_twice_the_smallest_range(
+    monkeypatch: pytest.MonkeyPatch, size: int, divided: bool
+) -> None:
+    """A range smaller than MIN_PIECE_BYTES is not worth a part: a register is divided from twice that size."""
+    monkeypatch.setattr(parallel, "MIN_PIECE_BYTES", 1 << 20)
+    rules = [_rule("INFRA-901", ["it-assets"])]
+    parts = parallel.plan(rules, [frozenset({"it-assets"})], [size], 2, divide=lambda i: _cuts(size))
+    assert (parts is not None) is divided
+
+
+def test_a_register_over_max_file_mb_is_refused_as_in_one_process(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A file above the config's max_file_mb is never loaded in ranges (which read only their bytes): split or not, it
+    is refused with the same message."""
+    generate = load_generator()
+    contracts = generate.generate_records("supplier-contracts", 4000, 2017, "high-failure")
+    generate.write_json(tmp_path / "supplier-contracts.json", "supplier-contracts", contracts, 2017)
+    assert (tmp_path / "supplier-contracts.json").stat().st_size > 1 << 20
+    plans = _plans(monkeypatch)
+    registry = load_registry(Config(), [], [])
+    messages = []
+    for jobs in (1, 2):
+        request = CheckRequest(paths=[tmp_path], as_of=AS_OF, jobs=jobs, select=COMM, config=Config(max_file_mb=1))
+        with pytest.raises(EvidenceError) as raised:
+            run_check(request, registry)
+        messages.append([str(p) for p in raised.value.problems])
+    assert not any(p.pieces for plan in plans for p in plan)
+    assert messages[1] == messages[0] and "max_file_mb" in messages[0][0]
