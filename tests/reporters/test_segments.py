@@ -6,6 +6,7 @@ from __future__ import annotations
 import dataclasses
 import io
 from collections.abc import Callable, Iterator
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -13,7 +14,7 @@ import pytest
 from capcheck.builtins.reporters import csv, json, junit, sarif
 from capcheck.core.models import RunResult, Status
 from capcheck.core.outcomes import Findings, Span
-from capcheck.core.reporting import RenderOptions, Reporter
+from capcheck.core.reporting import RenderOptions, Reporter, made_chunks
 
 ROOT = Path(__file__).resolve().parents[2]
 REPORTERS = {r.name: r for module in (json, sarif, junit, csv) for r in module.capcheck_reporters()}
@@ -53,7 +54,7 @@ def _segmented(
     segment = REPORTERS[name].segment
     assert segment is not None
     result, findings = _apart(result)
-    made = {block.rule_id: change(segment(findings, block)) for block in findings.blocks}
+    made = {block.rule_id: change(b"".join(made_chunks(segment(findings, block)))) for block in findings.blocks}
     if tmp_path is None:
         for block in findings.blocks:
             block.segments[name] = made[block.rule_id]
@@ -136,11 +137,53 @@ def test_holes_are_filled_from_the_run(governed_result: RunResult) -> None:
     findings = governed_result.findings
     assert isinstance(findings, Findings)
     baselined = next(b for b in findings.blocks if any(o.status is Status.BASELINED for o in b.rows))
-    xml = junit.junit_segment(findings, baselined)
+    xml = b"".join(junit.junit_segment(findings, baselined))
     assert b'<skipped message="\x00">' in xml and xml.count(b"\x00") == sum(
         o.status is Status.BASELINED for o in baselined.rows
     )
-    holes = [h for b in findings.blocks for h in sarif.sarif_segment(findings, b).split(b"\x00")[1::2]]
+    holes = [h for b in findings.blocks for h in b"".join(sarif.sarif_segment(findings, b)).split(b"\x00")[1::2]]
     assert {hole[:1] for hole in holes} == {b"R", b"F", b"N", b"W"}  # rule, file, failure's and waived's state
     assert bytes.fromhex(holes[0][1:].decode()).decode() == findings.blocks[0].rule_id
-    assert b'"baselineState": "unchanged"' in sarif.sarif_segment(findings, baselined)  # the same in any run
+    assert b'"baselineState": "unchanged"' in b"".join(sarif.sarif_segment(findings, baselined))  # the same in any run
+
+
+@pytest.fixture(scope="module")
+def large_result(tmp_path_factory: pytest.TempPathFactory) -> RunResult:
+    """INFRA-001 over 7,000 assets at high failure: a block of more findings than any built-in segment's chunk."""
+    from capcheck.app.runner import CheckRequest, run_check
+    from capcheck.core.models import Severity
+    from generator import load_generator
+
+    generate = load_generator()
+    out = tmp_path_factory.mktemp("large")
+    records = generate.generate_records("it-assets", 7000, 2017, "high-failure")
+    generate.write_json(out / "it-assets.json", "it-assets", records, 2017)
+    return run_check(
+        CheckRequest(paths=[out], as_of=date(2026, 11, 25), fail_on=Severity.LOW, jobs=1, select=["INFRA-001"])
+    )
+
+
+@pytest.mark.parametrize("name", list(REPORTERS))
+def test_a_large_block_s_segment_comes_in_chunks(name: str, large_result: RunResult) -> None:
+    """A block of thousands of findings is made a chunk at a time, never joined whole (in a split check at 1M records
+    a register, one rule's text was hundreds of megabytes, three copies of it in fresh memory); the chunks are the
+    bytes the writer writes for the block."""
+    segment = REPORTERS[name].segment
+    assert segment is not None
+    result, findings = _apart(large_result)
+    (block,) = findings.blocks
+    assert len(block.rows) > 2048  # the largest chunk of rows (JSON's, CSV's)
+    chunks = list(made_chunks(segment(findings, block)))
+    assert len(chunks) >= 2
+    assert all(chunks)  # none empty
+    block.segments[name] = b"".join(chunks)
+    assert _written(REPORTERS[name], result, RenderOptions(sarif_max_results=0)) == _written(
+        REPORTERS[name], large_result, RenderOptions(sarif_max_results=0)
+    )
+
+
+def test_a_segment_given_whole_is_written_as_one_chunk() -> None:
+    """A plugin reporter's ``segment`` written before plugin API 1.5 returns bytes: they are one chunk, not bytes
+    iterated one at a time."""
+    assert list(made_chunks(b"abc")) == [b"abc"]
+    assert list(made_chunks(iter([b"a", b"bc"]))) == [b"a", b"bc"]

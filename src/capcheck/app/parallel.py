@@ -58,6 +58,7 @@ from capcheck.core.evidence import CannotJoin, EvidenceSet
 from capcheck.core.loading import RangeError
 from capcheck.core.models import Summary, display_path
 from capcheck.core.outcomes import Findings, RuleOutcomes, Span, Spans
+from capcheck.core.reporting import made_chunks
 from capcheck.core.rules import Rule
 
 if TYPE_CHECKING:
@@ -792,7 +793,7 @@ class Segments:
     """What a process of a split check needs to make reporters' text for its rules: the reporters (name, segment),
     how waivers and the baseline are applied (as the parent will), and the areas' order."""
 
-    reporters: Sequence[tuple[str, Callable[[Findings, RuleOutcomes], bytes]]]
+    reporters: Sequence[tuple[str, Callable[[Findings, RuleOutcomes], bytes | Iterable[bytes]]]]
     settle: Callable[[list[RuleOutcomes], Summary], object]
     area_order: tuple[str, ...]
 
@@ -820,9 +821,10 @@ class Segments:
                     copy = made.get(block.rule_id)
                     if copy is not None:
                         for name, segment in self.reporters:
-                            data = segment(findings, copy)
-                            block.segments[name] = Span(out.name, stream.tell(), len(data))
-                            stream.write(data)
+                            start = stream.tell()
+                            for data in made_chunks(segment(findings, copy)):  # a chunk at a time: none held whole
+                                stream.write(data)
+                            block.segments[name] = Span(out.name, start, stream.tell() - start)
         except OSError:
             for _, block, _ in judged:
                 block.segments.clear()

@@ -46,6 +46,7 @@ __all__ = [
     "finding_subject",
     "first_sentence",
     "is_stream_path",
+    "made_chunks",
     "render_by",
     "scorecard_rows",
     "segment_chunks",
@@ -218,6 +219,12 @@ def block_findings(findings: Findings, block: RuleOutcomes) -> Iterator[Finding]
     raise ValueError(f"the block of {block.rule_id} is not one of these findings'")
 
 
+def made_chunks(made: bytes | Iterable[bytes]) -> Iterable[bytes]:
+    """What a reporter's ``segment`` returned (:attr:`Reporter.segment`) as the chunks to write, in order: the bytes
+    alone, or each chunk of an iterable of them."""
+    return (made,) if isinstance(made, bytes) else made
+
+
 def segment_chunks(made: bytes | Span) -> Iterable[bytes]:
     """A block's segment (``RuleOutcomes.segments``) as the bytes to copy: itself, or its file's, a piece at a time."""
     return made.chunks() if isinstance(made, Span) else (made,)
@@ -332,8 +339,10 @@ class Reporter:
     #: Optional: what ``write`` writes for one rule's findings, made apart from the rest, so that a check split
     #: over processes (:mod:`capcheck.app.parallel`) has it made where the rule's records are. ``write`` then
     #: uses ``block.segments[name]`` when the block has it. The bytes must be what ``write`` would write for the
-    #: block, whatever the other blocks (a test holds the JSON reporter's so).
-    segment: Callable[[Findings, RuleOutcomes], bytes] | None = None
+    #: block, whatever the other blocks (a test holds the JSON reporter's so). It returns them whole, or (plugin
+    #: API 1.5) as an iterable of chunks written one after another (a generator: a block of a million findings is
+    #: then never held whole, nor copied to be joined; :func:`made_chunks`).
+    segment: Callable[[Findings, RuleOutcomes], bytes | Iterable[bytes]] | None = None
 
 
 def render_by(write: Writer) -> Callable[[RunResult, RenderOptions], str]:

@@ -17,7 +17,7 @@ process of a split check that holds the rule's records) and copied into the file
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from itertools import islice
 
 from capcheck.core.escaping.csv import csv_line
@@ -115,9 +115,12 @@ def _rows(findings: Iterable[Finding]) -> bytes:
     return "".join(csv_line(_row(f)) for f in findings).encode("utf-8")
 
 
-def csv_segment(findings: Findings, block: RuleOutcomes) -> bytes:
-    """One rule's rows, as :func:`write_csv` writes them in the file, made apart (``Reporter.segment``)."""
-    return _rows(block_findings(findings, block))
+def csv_segment(findings: Findings, block: RuleOutcomes) -> Iterator[bytes]:
+    """One rule's rows, as :func:`write_csv` writes them in the file, made apart (``Reporter.segment``), a chunk of
+    rows at a time."""
+    rows = block_findings(findings, block)
+    while chunk := list(islice(rows, _CHUNK)):
+        yield _rows(chunk)
 
 
 #: Render one CSV row per finding (in the findings' order), after a header row (what :func:`write_csv` writes).

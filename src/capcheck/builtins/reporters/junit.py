@@ -334,10 +334,13 @@ def _write_cases(findings: Iterable[Finding], baseline_file: str, by_rule: bool,
         stream.write(chunk.encode("utf-8"))
 
 
-def junit_segment(findings: Findings, block: RuleOutcomes) -> bytes:
-    """One rule's test cases, as :func:`write_junit` writes them in their suite, made apart (``Reporter.segment``);
-    a baselined case's message is a NUL, for the writer to give the run's baseline file."""
-    return "".join(_cases(block_findings(findings, block), None, True)).encode("utf-8")
+def junit_segment(findings: Findings, block: RuleOutcomes) -> Iterator[bytes]:
+    """One rule's test cases, as :func:`write_junit` writes them in their suite, made apart (``Reporter.segment``),
+    :data:`_CHUNK` cases at a time; a baselined case's message is a NUL, for the writer to give the run's baseline
+    file."""
+    cases = _cases(block_findings(findings, block), None, True)
+    while chunk := "".join(islice(cases, _CHUNK)):
+        yield chunk.encode("utf-8")
 
 
 def _cases(findings: Iterable[Finding], baseline_file: str | None, by_rule: bool) -> Iterator[str]:

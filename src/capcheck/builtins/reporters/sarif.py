@@ -675,14 +675,15 @@ def _with_holes(text: str, rule: str, locator: _Holes) -> str:
     return text
 
 
-def sarif_segment(findings: Findings, block: RuleOutcomes) -> bytes:
+def sarif_segment(findings: Findings, block: RuleOutcomes) -> Iterator[bytes]:
     """One rule's results, as :func:`write_sarif` writes them (each after a comma), made apart, with holes where
-    the text depends on the run (``Reporter.segment``); every row of the block is a result."""
+    the text depends on the run (``Reporter.segment``); every row of the block is a result. A chunk of results
+    at a time (never the block whole)."""
     locator = _Holes()
     rule = _hole("R", block.rule_id)
     result = partial(_result, rule_index=rule, locator=locator, baseline_state=_state_hole)
-    chunks = _items_of(block_findings(findings, block), result)  # whole results: no marker spans two
-    return b"".join(_with_holes(text, rule, locator).encode("utf-8") for text in chunks)
+    for text in _items_of(block_findings(findings, block), result):  # whole results: no marker spans two
+        yield _with_holes(text, rule, locator).encode("utf-8")
 
 
 class _Fill(dict[bytes, bytes]):
