@@ -231,6 +231,7 @@ def test_the_examples_facts_cross_a_process_boundary_and_score_as_the_run_does()
     [
         *["   to be confirmed   ", "  ", "\t", " TBC ", "n/a", "TBC Smith", "alice", "", 0, False],
         *["\u0422\u0412\u0421", "TBC\u200b", "\u200b", "Jos\u00e9", "\u00c9lodie"],  # as it reads
+        *["\u2800", "\x00", "T\x00BC", "\x00alice"],  # a Braille blank, controls
     ],
 )
 def test_a_field_is_missing_for_the_scorecard_exactly_when_it_is_for_the_rules(value: object) -> None:
