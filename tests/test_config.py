@@ -143,6 +143,19 @@ def test_unknown_keys_are_named_with_the_allowed_ones() -> None:
     assert allowed == sorted(allowed) and "fail-on" not in allowed and "source" not in allowed
 
 
+def test_pyproject_s_table_written_in_capcheck_toml_says_where_it_belongs(tmp_path: Path) -> None:
+    # A new user copying the README's [tool.capcheck] example into capcheck.toml got only the list of allowed keys
+    (tmp_path / "capcheck.toml").write_text('[tool.capcheck]\nfail_on = "high"\n')
+    [problem] = config_problems(tmp_path / "capcheck.toml")
+    assert (
+        problem.endswith("; [tool.capcheck] belongs in pyproject.toml: here, write its keys at the top level")
+        and ": /tool: unknown key (allowed: " in problem
+    )
+    (tmp_path / "capcheck.toml").write_text("[tools]\nx = 1\n")
+    [other] = config_problems(tmp_path / "capcheck.toml")
+    assert "belongs in" not in other
+
+
 def test_bad_values_are_each_located() -> None:
     problems = config_problems(CONFIG / "bad-values.toml")
     pointers = sorted(p.split(": ")[1] for p in problems)

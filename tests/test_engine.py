@@ -142,6 +142,24 @@ def test_a_rule_with_no_records_in_scope_is_skipped(assets: EvidenceSet) -> None
     assert finding.evidence is not None and finding.evidence.file == "assets.json"
 
 
+def test_the_rules_skipped_whole_are_told_from_those_that_skipped_records(assets: EvidenceSet) -> None:
+    # The scorecard counts a skipped record as missing evidence, and a rule skipped whole as no part of its criteria
+    from capcheck.core.engine import judged_nothing
+
+    def skip_each(evidence: EvidenceSet, ctx: RuleContext) -> Iterator[Outcome]:
+        for record in evidence.records("it-assets"):
+            yield ctx.skipped("the source does not carry `owner`", record=record)
+
+    rules = [
+        make_rule("INFRA-902", nothing),
+        make_rule("INFRA-903", skip_each),
+        make_rule("COMM-901", owners_present, kinds=["supplier-contracts"]),
+        make_rule("INFRA-901", owners_present),
+    ]
+    result = evaluate(rules, assets, as_of=AS_OF)
+    assert judged_nothing(result.outcomes) == {"INFRA-902", "COMM-901"}
+
+
 def test_an_empty_file_of_the_kind_is_evidence_but_gives_a_skip(load, workdir: Path) -> None:
     (workdir / "none.json").write_text('{"kind": "it-assets", "records": []}')
     result = evaluate([make_rule("INFRA-901", owners_present)], load("none.json"), as_of=AS_OF)

@@ -190,6 +190,7 @@ def test_the_examples_facts_cross_a_process_boundary_and_score_as_the_run_does()
 
     from capcheck.app.config import Config
     from capcheck.app.runner import CheckRequest, load_registry, load_request_evidence, run_check, selected_rules
+    from capcheck.core.engine import judged_nothing
 
     example = Path(__file__).resolve().parents[1] / "examples" / "northgate-health-digital" / "evidence"
     as_of = date(2026, 11, 25)
@@ -222,6 +223,7 @@ def test_the_examples_facts_cross_a_process_boundary_and_score_as_the_run_does()
         kinds=registry.kinds,
         available=Counter(r.meta.area for r in registry.rules.values()),
         collected=collected,
+        judged_nothing=judged_nothing(result.findings.blocks),  # type: ignore[attr-defined]  # a run's Findings
     )
     assert card.blocks() == result.scorecard.blocks()
 
@@ -231,6 +233,7 @@ def test_the_examples_facts_cross_a_process_boundary_and_score_as_the_run_does()
     [
         *["   to be confirmed   ", "  ", "\t", " TBC ", "n/a", "TBC Smith", "alice", "", 0, False],
         *["\u0422\u0412\u0421", "TBC\u200b", "\u200b", "Jos\u00e9", "\u00c9lodie"],  # as it reads
+        *["\u2800", "\x00", "T\x00BC", "\x00alice"],  # a Braille blank, controls
     ],
 )
 def test_a_field_is_missing_for_the_scorecard_exactly_when_it_is_for_the_rules(value: object) -> None:

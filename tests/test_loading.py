@@ -297,6 +297,26 @@ def test_a_plugin_loader_s_peek_is_taken_only_as_the_contract_says(workdir: Path
     assert peek_kinds([Path("x.dat")], loaders=loaders, context=context) == {Path("x.dat"): expected}
 
 
+@pytest.mark.parametrize(
+    ("kinds_of", "why"),
+    [
+        (None, None),
+        (fixed_kinds("it-assets"), None),
+        (lambda path, head, context: None, None),  # cannot tell: not a failure
+        (lambda path, head, context: 1 / 0, "raised ZeroDivisionError: division by zero"),
+        (lambda path, head, context: {"it-assets"}, "returned {'it-assets'}, not None or a frozenset of kind names"),
+    ],
+)
+def test_a_failing_peek_says_why(kinds_of: Any, why: str | None) -> None:
+    # peek_kinds takes a failure as None, silently (a check then is not split): peek_failure says why, for validate
+    from capcheck.core.loading import peek_failure
+
+    reg = registry()
+    loaders = {**reg.loaders, ".dat": _plugin_loader(kinds_of=kinds_of)}
+    said = peek_failure(Path("x.dat"), b"data", loaders, (), LoadContext(kinds=reg.kinds))
+    assert said == (None if why is None else f"the 'plugin' loader's kinds_of {why}")
+
+
 def test_a_missing_file_or_a_failing_content_test_peeks_none(workdir: Path) -> None:
     (workdir / "x.dat").write_bytes(b"data")
     reg = registry()

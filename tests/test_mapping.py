@@ -257,7 +257,7 @@ def test_a_cp1252_csv_with_title_rows_reads_through_its_mapping(load, mapped: Pa
     assert record is not None and (record["start_date"], record["end_date"]) == ("2024-03-01", "2028-03-01")
     [info] = evidence.files
     assert info.records == 2
-    assert info.notes == ('1 row skipped by capcheck.toml:[[mapping]] 1 skip_rows 1 (Ref equals "TOTAL")',)
+    assert info.notes == ('1 row skipped by capcheck.toml:[[mapping]] 1 skip_rows 1 (Ref equals "TOTAL"): line 6',)
     assert info.mapping is not None and info.mapping["skipped_rows"] == 1
     assert evidence.ref("supplier-contracts", "C-2").line == 5
 
@@ -368,7 +368,7 @@ def test_an_excel_export_reads_through_a_sheet_mapping(load, workdir: Path) -> N
     assert info.path == "assets.xlsx!Export" and info.records == 3
     assert info.notes == (
         "sheets not named like an evidence kind, not read: 'Lists'",
-        '1 row skipped by capcheck.toml:[[mapping]] 1 skip_rows 1 (Asset Tag matches "^Retired")',
+        '1 row skipped by capcheck.toml:[[mapping]] 1 skip_rows 1 (Asset Tag matches "^Retired"): row 8',
     )
     assert info.mapping is not None and info.mapping["skipped_rows"] == 1
     assert evidence.ref("it-assets", "CI-2").line == 6
@@ -447,6 +447,22 @@ def test_a_json_envelope_maps_to_a_kind_with_renames_and_skips(load, workdir: Pa
     assert (ref.pointer, ref.line) == ("/records/2", 14)  # its own place in the file, after the skipped record
     [info] = evidence.files
     assert info.kind == "it-assets" and info.mapping is not None and info.mapping["skipped_rows"] == 1
+    assert info.notes == ('1 row skipped by c.toml:[[mapping]] 1 skip_rows 1 (id equals "TOTAL"): line 11',)
+
+
+def test_a_skipped_row_is_named_by_its_line_never_dropped_unsaid(load, workdir: Path) -> None:
+    # skip_rows = { field = "owner", empty = true } dropped the contracts COMM-001 would fail, with only a count
+    # in a note: the note names where each skipped row was (the first ten, then how many more)
+    rows = [f"C-{n},t,s,1,2024-01-01,active,{'' if n % 2 else 'alice'}" for n in range(1, 31)]
+    (workdir / "contracts.csv").write_text("id,title,supplier,value,start_date,status,owner\n" + "\n".join(rows))
+    table = {"files": "contracts.csv", "kind": "supplier-contracts", "skip_rows": [{"field": "owner", "empty": True}]}
+    evidence = load("contracts.csv", mappings=compile_mappings([table], shown="c.toml"))
+    [info] = evidence.files
+    assert info.records == 15
+    assert info.notes == (
+        "15 rows skipped by c.toml:[[mapping]] 1 skip_rows 1 (owner empty):"
+        " lines 2, 4, 6, 8, 10, 12, 14, 16, 18, 20 and 5 more",
+    )
 
 
 def test_a_yaml_value_the_mapping_cannot_convert_is_located(load, workdir: Path) -> None:

@@ -566,6 +566,25 @@ def test_a_loader_that_raises_is_named_with_the_file(run_cli, copy_fixture: Call
     assert "internal error" not in result.stderr
 
 
+def test_a_loader_whose_peek_raises_is_named_by_validate(
+    run_cli, copy_fixture: Callable[..., Path], workdir: Path
+) -> None:
+    """A peek (Loader.kinds_of) that raises is taken as "cannot tell": a check loads the file well and is not split
+    over processes, and nothing said why; validate says it, and --strict refuses it."""
+    copy_fixture("plugins/buggy_loader_plugin.py")
+    (workdir / "assets.peeky").write_text("anything")
+    result = run_cli("validate", "assets.peeky", "--plugin", "./buggy_loader_plugin.py")
+    assert result.exit_code == 0, result.stderr
+    assert result.stderr.endswith(
+        "\nwarning: assets.peeky: the 'peeky' loader's kinds_of raised IndexError: list index out of range: a check"
+        " cannot place the file before loading it, and runs in one process\n"
+    )
+    strict = run_cli("validate", "assets.peeky", "--plugin", "./buggy_loader_plugin.py", "--strict")
+    assert strict.exit_code == 2 and "kinds_of raised IndexError" in strict.stderr
+    check = run_cli("check", "assets.peeky", "--plugin", "./buggy_loader_plugin.py", "--jobs", "2")
+    assert check.exit_code in (0, 1), check.stderr  # the check itself loads and judges the file
+
+
 def test_a_loader_returning_something_else_is_named_not_the_enricher_after_it(
     run_cli, copy_fixture: Callable[..., Path], workdir: Path
 ) -> None:

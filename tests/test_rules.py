@@ -267,6 +267,10 @@ def test_is_missing(value: Any, missing: bool) -> None:
         (" T\u00adB\u00adC ", True),  # soft hyphens
         ("N/\u0410", True),  # a Cyrillic A
         ("\u200b\ufeff", False),  # nothing drawn at all: blank
+        *[("\u2800\u2800 ", False), ("\U0001d159", False), ("\U00016fe4", False)],  # blank glyphs: Braille, notehead
+        *[("\x00", False), ("\x7f\x9b", False), ("T\x00B\x1bC", True)],  # controls (not white space)
+        *[("\ufff9TBC\ufffb", True), ("\U00013430", False)],  # format controls without a glyph
+        *[("\u06001", None), ("\u2801", None), ("\x00alice", None)],  # a mark drawn with its digit; a Braille dot
         *[("Jos\u00e9", None), ("\u041d\u0430\u0442\u0430\u043b\u044c\u044f", None), ("T\u00e9BC", None)],
     ],
 )
@@ -277,6 +281,35 @@ def test_a_placeholder_or_a_blank_written_to_look_like_one_is_missing(value: str
 
     assert is_missing(value) is (placeholder is not None)
     assert is_placeholder(value) is bool(placeholder)
+
+
+def _drawn_as_nothing() -> list[str]:
+    """Every character of the categories that hold characters drawn as nothing: the controls (Cc) that are not
+    white space, the format characters (Cf) but the prepended concatenation marks (drawn with the digits after
+    them), and Unicode's Default_Ignorable_Code_Point characters of other categories (the Hangul fillers, Lo)."""
+    import unicodedata
+
+    prepended = {0x0600, 0x0601, 0x0602, 0x0603, 0x0604, 0x0605, 0x06DD, 0x070F, 0x0890, 0x0891, 0x08E2}
+    prepended |= {0x110BD, 0x110CD}
+    chars = [
+        c
+        for c in map(chr, range(0x110000))
+        if (unicodedata.category(c) == "Cc" and not c.isspace())
+        or (unicodedata.category(c) == "Cf" and ord(c) not in prepended)
+    ]
+    return [*chars, "\u115f", "\u1160", "\u3164", "\uffa0", "\u034f", "\u17b4"]
+
+
+def test_every_character_of_the_categories_drawn_as_nothing_is_nothing() -> None:
+    # Checked by category, not by the examples people think of: U+2800 and the controls read as owners.
+    from capcheck.core.lookalikes import plain_form
+    from capcheck.core.rules import is_missing, is_placeholder
+
+    chars = _drawn_as_nothing()
+    assert len(chars) > 150
+    assert [hex(ord(c)) for c in chars if plain_form(c) != ""] == []
+    assert [hex(ord(c)) for c in chars if not is_placeholder(f"T{c}B{c}C")] == []
+    assert is_missing("".join(chars))
 
 
 def test_reading_a_long_text_as_it_reads_costs_c_speed_passes_only() -> None:
@@ -367,6 +400,7 @@ def test_is_missing_is_blank_or_a_placeholder_once_trimmed_and_case_folded_for_a
     from hypothesis import given
     from hypothesis import strategies as st
 
+    from capcheck.core.lookalikes import plain_form
     from capcheck.core.rules import PLACEHOLDERS, is_missing
 
     padded = st.builds(
@@ -378,7 +412,8 @@ def test_is_missing_is_blank_or_a_placeholder_once_trimmed_and_case_folded_for_a
 
     @given(st.one_of(st.text(max_size=20), padded))
     def agrees(text: str) -> None:
-        assert is_missing(text) is (text.strip().casefold() in PLACEHOLDERS or not text.strip())
+        # as it reads: a control or a character drawn as nothing anywhere in it is not there (plain_form)
+        assert is_missing(text) is ((plain := plain_form(text)) in PLACEHOLDERS or not plain)
 
     agrees()
 

@@ -132,7 +132,9 @@ FULL = {"supplier-contracts": _records(100), "organisation": [_org(**{"supplier-
         ("medium", {"pass": 9, "skip": 1}, CS.PARTIALLY_ACHIEVED),
         ("high", {"pass": 9, "skip": 1, "fail": 1}, CS.NOT_ACHIEVED),
         ("high", {"pass": 3, "error": 1}, CS.NOT_ASSESSED),
-        ("high", {"skip": 2}, None),
+        # records or groups in scope it could not judge, and nothing else: missing evidence, never no part
+        ("high", {"skip": 2}, CS.NOT_ASSESSED),
+        ("low", {"skip": 1}, CS.NOT_ASSESSED),
     ],
 )
 def test_a_rules_verdict(severity: str, counts: dict[str, int], expected: CS | None) -> None:
@@ -140,6 +142,46 @@ def test_a_rules_verdict(severity: str, counts: dict[str, int], expected: CS | N
     for status, n in counts.items():
         summary.add(Status(status), Severity(severity), "COMM", n, rule_id="COMM-001")
     assert rule_verdict("COMM-001", "COMM", summary.by_rule["COMM-001"], Severity.HIGH).status is expected
+    # skipped whole (a kind it needs not given, nothing in its scope): it judged nothing, and is no part
+    whole = rule_verdict("COMM-001", "COMM", summary.by_rule["COMM-001"], Severity.HIGH, ran=False)
+    assert whole.status is (None if set(counts) == {"skip"} else expected)
+
+
+def test_a_register_whose_records_a_rule_cannot_judge_does_not_leave_its_criterion_to_the_others() -> None:
+    # Contracts given as OCDS releases (which cannot carry an owner): COMM-001 skipped every one, and, no part of
+    # the criterion, left it achieved by the rules that passed (COMM level 5); given in a register with the owners
+    # missing, COMM-001 fails them and the area is below expectations. Missing evidence counts as missing.
+    criteria = {"COMM-001": ["caf-4.0:A4.a"], "COMM-002": ["caf-4.0:A4.a"]}
+    skipped = {"COMM-001": ("high", {"skip": 100}), "COMM-002": ("medium", {"pass": 100})}
+    card = _card(skipped, criteria, FULL)
+    crit = {c.ref: c for c in card.criteria}["caf-4.0:A4.a"]
+    assert crit.status is CS.NOT_ASSESSED
+    assert [(r.rule_id, r.status, r.in_part()) for r in crit.rules] == [
+        ("COMM-001", CS.NOT_ASSESSED, " (nothing judged: 100 skipped)"),
+        ("COMM-002", CS.ACHIEVED, ""),
+    ]
+    assert _row(card).level < 5
+    failing = {"COMM-001": ("high", {"fail": 100}), "COMM-002": ("medium", {"pass": 100})}
+    assert _row(_card(failing, criteria, FULL)).level == 1
+    # a rule the engine skipped whole (nothing in its scope) is still no part: the others decide
+    rules = [ScoredRule(r, "COMM", r, ("supplier-contracts",), ("caf-4.0:A4.a",)) for r in ("COMM-001", "COMM-002")]
+    summary = Summary()
+    summary.add(Status.SKIP, Severity.HIGH, "COMM", 1, rule_id="COMM-001")
+    summary.add(Status.PASS, Severity.MEDIUM, "COMM", 100, rule_id="COMM-002")
+    asked = facts_asked(AREAS, rules, DATA)
+    whole = compute_scorecard(
+        summary,
+        AREAS,
+        rules,
+        ScorecardConfig(),
+        facts={kind: kind_facts(kind, recs, asked) for kind, recs in FULL.items()},
+        copies=lambda kind, fields: count_copies(FULL[kind], fields, DATA.placeholders),
+        frameworks=FRAMEWORKS,
+        as_of=AS_OF,
+        data=DATA,
+        judged_nothing={"COMM-001"},
+    )
+    assert {c.ref: c for c in whole.criteria}["caf-4.0:A4.a"].status is CS.ACHIEVED
 
 
 def test_not_achieved_at_is_the_boundary_severity() -> None:

@@ -1788,7 +1788,11 @@ def _framework_status(
 @click.argument("paths", nargs=-1, required=True, type=_EvidencePath(path_type=Path))
 @rules_plugins_options
 @config_option
-@click.option("--strict", is_flag=True, help="Treat warnings (a rule reading an undeclared field) as errors.")
+@click.option(
+    "--strict",
+    is_flag=True,
+    help="Treat warnings (a rule reading an undeclared field, a loader whose peek at a file fails) as errors.",
+)
 @debug_option
 @handle_errors
 def validate(

@@ -342,3 +342,10 @@ min_records = 3
     assert statuses(findings) == {"Alice": FAIL, "<missing>": FAIL, "Bob": PASS}
     assert findings["Alice"].message.startswith("3 of 3 it-assets records with owner 'Alice' (100.0%) match")
     assert [r.record_id for r in findings["<missing>"].related] == ["A3", "A4", "A5", "A6", "A7"]
+    # the group's name is its identity (fingerprints, baselines); its message says what is missing in words
+    assert findings["<missing>"].message.startswith("5 of 5 it-assets records with no owner recorded (100.0%) match")
+    templated = rule_file.read_text().replace('remediation = "m"', 'remediation = "m"\nmessage = "{count} of {group}"')
+    rule_file.write_text(templated)
+    rules = list(compile_rule_file(rule_file, "r.toml", compile_context))
+    findings = by_record(run(rules, evidence), "INFRA-990")
+    assert (findings["<missing>"].message, findings["Alice"].message) == ("5 of (owner not recorded)", "3 of Alice")

@@ -218,8 +218,14 @@ def test_a_placeholder_in_a_scope_field_is_undetermined_and_named(
 
 @pytest.mark.parametrize(
     "site",
-    ["\u0422\u0412\u0421", "\uff34\uff22\uff23", "TBC\u200b", "T\u00adBC", "n/\u0430", "\u200b\u2060"],
-    ids=["cyrillic", "full-width", "zwsp", "soft-hyphen", "cyrillic-a", "invisible"],
+    [
+        *["\u0422\u0412\u0421", "\uff34\uff22\uff23", "TBC\u200b", "T\u00adBC", "n/\u0430", "\u200b\u2060"],
+        *["\u2800\u2800", "\x00", "T\x00BC", "\U0001d159", "\x80 "],
+    ],
+    ids=[
+        *["cyrillic", "full-width", "zwsp", "soft-hyphen", "cyrillic-a", "invisible"],
+        *["braille-blank", "nul", "nul-inside", "null-notehead", "c1-control"],
+    ],
 )
 def test_a_placeholder_written_to_look_like_one_is_one(
     tmp_path: Path, compile_context: CompileContext, site: str

@@ -302,6 +302,8 @@ def load_config(path: Path | None) -> Config:
                 keys = sorted(k for k in _table_model(err["loc"][:-1]).model_fields if k != "source")
                 hint = did_you_mean(str(err["loc"][-1]), keys)
                 message = f"unknown key{hint} (allowed: {', '.join(keys)})"
+                if err["loc"] == ("tool",) and not prefix:  # pyproject's table written in capcheck.toml
+                    message += "; [tool.capcheck] belongs in pyproject.toml: here, write its keys at the top level"
             elif "input" in err and not isinstance(err["input"], dict | list):
                 message = f"{message}, not {shorten(err['input'])}"
             problems.append(Problem(message, path=named.shown, pointer=pointer))

@@ -42,7 +42,7 @@ from capcheck.assessment.scorecard import (
     rule_origin,
 )
 from capcheck.assessment.waivers import WaiverState, apply_waivers, load_waivers
-from capcheck.core.engine import Judged, StatusCounts, evaluate, evaluate_range, evaluate_rule
+from capcheck.core.engine import Judged, StatusCounts, evaluate, evaluate_range, evaluate_rule, judged_nothing
 from capcheck.core.errors import ConfigError, PluginError, Problem
 from capcheck.core.evidence import (
     EvidenceSet,
@@ -304,6 +304,7 @@ def _run_check(request: CheckRequest, registry: Registry | None, progress: Progr
             kinds=registry.kinds,
             available=Counter(r.meta.area for r in registry.rules.values()),
             collected=_collected(evidence),
+            judged_nothing=judged_nothing(outcomes),
         )
     return RunResult(
         tool_version=__version__,

@@ -9,7 +9,14 @@ from capcheck.app.config import Config
 from capcheck.app.registry import NOT_RULE_DIRS, NOT_RULE_FILES, Registry, check_rule, compile_rule_file
 from capcheck.builtins.declarative import CompileContext
 from capcheck.core.errors import EvidenceError, PluginError, Problem, RuleFileError
-from capcheck.core.evidence import IGNORED_NAMES, load_evidence, loader_extension
+from capcheck.core.evidence import (
+    IGNORED_NAMES,
+    evidence_extensions,
+    find_evidence_files,
+    load_evidence,
+    loader_extension,
+)
+from capcheck.core.loading import HEAD_BYTES, LoadContext, open_regular, peek_failure
 from capcheck.core.models import display_path
 from capcheck.core.rules import Rule
 from capcheck.core.side_inputs import RULE_FILE_MAX_BYTES, Named, decode_strict, parse_toml, read_bounded
@@ -125,6 +132,8 @@ def validate_paths(registry: Registry, paths: list[Path], config: Config, warnin
             skipped = sum(f.mapping["skipped_rows"] for f in evidence.files if f.mapping is not None)
         except EvidenceError as exc:
             evidence_problems.extend(exc.problems)
+        if warnings is not None:
+            warnings.extend(_peek_failures(registry, evidence_paths, config))
     if evidence_problems:
         raise EvidenceError([*rule_problems, *evidence_problems])
     if rule_problems:
@@ -135,3 +144,27 @@ def validate_paths(registry: Registry, paths: list[Path], config: Config, warnin
         + "), "
         f"{plural(len(rule_files), 'rule file')} ({plural(rule_count, 'rule')})"
     )
+
+
+def _peek_failures(registry: Registry, paths: list[Path], config: Config) -> list[Problem]:
+    """A warning per file whose loader's peek (``Loader.kinds_of``) failed: a check takes it as "cannot tell" and
+    is not split over processes, silently; a plugin author sees it here (and ``--strict`` makes it an error)."""
+    loaders, content_loaders = registry.loaders, registry.content_loaders
+    files, _problems = find_evidence_files(paths, evidence_extensions(loaders, content_loaders))  # loading says them
+    context = LoadContext(kinds=registry.kinds, kind_map=dict(config.csv_kinds), mappings=config.mappings())
+    out: list[Problem] = []
+    for path in files:
+        try:
+            with open_regular(path) as stream:
+                head = stream.read(HEAD_BYTES)
+        except (OSError, ValueError):  # loading says what is wrong with it
+            continue
+        why = peek_failure(path, head, loaders, content_loaders, context)
+        if why is not None:
+            out.append(
+                Problem(
+                    f"{why}: a check cannot place the file before loading it, and runs in one process",
+                    path=display_path(path),
+                )
+            )
+    return out

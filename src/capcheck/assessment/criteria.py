@@ -85,10 +85,15 @@ class RuleVerdict:
     status: CriterionStatus | None
 
     def in_part(self) -> str:
-        """`` (judged in part: 1 skipped)`` when skips beside passes alone made the verdict partial, else ``""``."""
-        if self.status is CriterionStatus.PARTIALLY_ACHIEVED and not self.failed and self.skipped:
-            return f" (judged in part: {self.skipped} skipped)"
-        return ""
+        """Why a verdict with no failure is not achieved: `` (judged in part: 1 skipped)`` beside passes, `` (nothing
+        judged: 3 skipped)`` with none; ``""`` when failures (or nothing but passes) decide it."""
+        if self.status is None or self.failed or self.errors or not self.skipped:
+            return ""
+        return (
+            f" (judged in part: {self.skipped} skipped)"
+            if self.passed
+            else f" (nothing judged: {self.skipped} skipped)"
+        )
 
     def as_dict(self) -> dict[str, Any]:
         """The JSON form."""
@@ -104,8 +109,24 @@ class RuleVerdict:
         }
 
 
-def rule_verdict(rule_id: str, area: str, counts: Mapping[str, Any] | None, not_achieved_at: Severity) -> RuleVerdict:
-    """A rule's verdict from its counts in ``Summary.by_rule`` (None counts: it did not run)."""
+def rule_verdict(
+    rule_id: str,
+    area: str,
+    counts: Mapping[str, Any] | None,
+    not_achieved_at: Severity,
+    *,
+    ran: bool = True,
+) -> RuleVerdict:
+    """A rule's verdict from its counts in ``Summary.by_rule`` (None counts: it did not run).
+
+    Records or groups the rule could not judge (skips: insufficient evidence) are missing evidence, and missing
+    evidence never helps: beside passes the criterion is met for only part of what the rule covers (partially
+    achieved); with nothing else, the rule could show nothing, and its criterion is not assessed, which counts
+    against the area's share as a criterion with no evidence does. It was no part at all: a register given as OCDS
+    releases (which cannot carry a contract's owner) had every contract skipped by COMM-001, and the criterion was
+    left to the rules that passed. ``ran`` False: the rule could not run at all (a kind it needs was not given: the
+    engine's skip, for the whole rule); it then judged nothing and is no part, and the area's sufficiency counts
+    the register it lacks."""
     counts = counts or {}
     severity = Severity(counts.get("severity", Severity.INFO.value))
     failed = int(counts.get("fail", 0)) + int(counts.get("waived", 0)) + int(counts.get("baselined", 0))
@@ -122,6 +143,8 @@ def rule_verdict(rule_id: str, area: str, counts: Mapping[str, Any] | None, not_
         # Skips beside the passes: part of what the rule covers could not be judged (a group too small, a field
         # the source cannot carry), so the criterion is shown met for only part of it, never achieved.
         status = CriterionStatus.PARTIALLY_ACHIEVED if skipped else CriterionStatus.ACHIEVED
+    elif skipped and ran:
+        status = CriterionStatus.NOT_ASSESSED  # it ran, and every record or group in scope lacked evidence
     else:
         status = None
     return RuleVerdict(rule_id, area, severity, passed, failed, skipped, errors, status)

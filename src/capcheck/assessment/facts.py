@@ -206,7 +206,11 @@ def _lacking(records: Sequence[Mapping[str, Any]], name: str, held: Collection[s
         or (
             type(v) is str
             and v[:1] not in starts
-            and (not (t := v.strip()) or t.casefold() in held or (not t.isascii() and _reads_missing(t, held)))
+            and (
+                not (t := v.strip())
+                or t.casefold() in held
+                or (not (t.isascii() and t.isprintable()) and _reads_missing(t, held))
+            )
         )
     ]
 
@@ -221,9 +225,10 @@ def _reads_missing(text: str, held: Collection[str]) -> bool:
 @functools.cache
 def _value_starts(held: frozenset[str]) -> frozenset[str]:
     """The first characters of a text that is surely neither blank nor one of ``held``: the ASCII characters that are
-    not white space and start no placeholder in any case (:data:`capcheck.core.rules.VALUE_STARTS` for the list)."""
+    printable, not white space and start no placeholder in any case (:data:`capcheck.core.rules.VALUE_STARTS` for the
+    list)."""
     firsts = {p[:1] for p in held}
-    return frozenset(c for c in map(chr, range(128)) if not c.isspace() and c.casefold() not in firsts)
+    return frozenset(c for c in map(chr, range(32, 127)) if c != " " and c.casefold() not in firsts)
 
 
 def _unusable(

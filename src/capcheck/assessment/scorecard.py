@@ -472,6 +472,7 @@ def compute_scorecard(
     available: Mapping[str, int] | None = None,
     collected: Mapping[str, Sequence[tuple[str, str]]] | None = None,
     copies: Callable[[str, Fields], int] | None = None,
+    judged_nothing: Collection[str] = (),
 ) -> Scorecard:
     """The scorecard of one run.
 
@@ -480,6 +481,9 @@ def compute_scorecard(
     :param copies: how many usable records of a kind (for a fields tuple) repeat another in every field but the id
         (:func:`capcheck.assessment.facts.count_copies`), asked only for an area that could rate above 2 and only
         when ``facts`` did not count them; without it, facts lacking copies the scorecard needs are a LookupError.
+    :param judged_nothing: the rules skipped whole, for no record or group (a kind they need was not given, or
+        nothing was in their scope: :func:`capcheck.core.engine.judged_nothing`); any other rule's skips are records
+        or groups it could not judge, missing evidence that counts against its criteria.
     :param data: the scorecard data files (default: the bundled ones).
     :param kinds: the registered evidence kinds (an estate naming another kind is flagged).
     :param available: per area, how many rules are registered (selected or not): an area judged on only some
@@ -498,7 +502,14 @@ def compute_scorecard(
         by_criterion.setdefault(a.criterion, []).append(a)
     titles = _titles(frameworks, rules)
     profile = (config.profiles.get(org.type) or data.profiles.get(org.type)) if org.type else None
-    verdicts = {r.id: rule_verdict(r.id, r.area, summary.by_rule.get(r.id), config.not_achieved_at) for r in rules}
+    # A rule skipped whole (a kind it needs not given, nothing in its scope) judged nothing; else its skips are
+    # records or groups it could not judge, which count against its criteria (criteria.rule_verdict).
+    verdicts = {
+        r.id: rule_verdict(
+            r.id, r.area, summary.by_rule.get(r.id), config.not_achieved_at, ran=r.id not in judged_nothing
+        )
+        for r in rules
+    }
     notes = [
         f"attestation {a.id} names {a.criterion!r}, which no framework defines"
         for a in attestations

@@ -19,7 +19,7 @@ from fnmatch import fnmatch
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, BinaryIO, NamedTuple
 
-from capcheck.core.errors import EvidenceError, Problem
+from capcheck.core.errors import EvidenceError, Problem, elide
 from capcheck.core.side_inputs import decode_strict, shorten
 
 if TYPE_CHECKING:
@@ -46,6 +46,7 @@ __all__ = [
     "loader_extension",
     "normalise_values",
     "open_regular",
+    "peek_failure",
     "peek_file",
     "peek_kinds",
     "read_range",
@@ -456,17 +457,47 @@ def peek_file(
         loader = choose_loader(path, path.as_posix(), head, loaders, content_loaders, context)
     except (Exception, SystemExit):  # a plugin's bug, or no loader: loading says which, with the file
         return None, None
-    try:
-        kinds_of = loader.kinds_of
-        found = kinds_of(path, head, context) if kinds_of is not None else None
-    except (Exception, SystemExit):  # a plugin's bug: loading says which, with the file
+    found, _why = _ask_peek(loader, path, head, context)
+    if found is None:
         return loader, None
-    if type(found) is not frozenset or not all(type(kind) is str for kind in found):
-        return loader, None  # None, or not what the contract asks for: cannot tell
     mapping = None if loader.applies_mapping else context.mapping_for(path)
     if mapping is not None and mapping.kind is not None and found:
         return loader, frozenset({mapping.kind})  # apply_to_document sets it on every document
     return loader, found
+
+
+def _ask_peek(
+    loader: Loader, path: Path, head: bytes, context: LoadContext
+) -> tuple[frozenset[str] | None, str | None]:
+    """The loader's ``kinds_of`` answer for a file, and why there is none when its peek failed (it raised, or
+    returned what the contract does not allow): None and None when it has no peek or says None."""
+    kinds_of = loader.kinds_of
+    if kinds_of is None:
+        return None, None
+    try:
+        found = kinds_of(path, head, context)
+    except (Exception, SystemExit) as exc:  # a plugin's bug: peek_failure says it, loading reports the file
+        return None, f"raised {type(exc).__name__}: {elide(str(exc))}"
+    if found is None:
+        return None, None
+    if type(found) is not frozenset or not all(type(kind) is str for kind in found):
+        return None, f"returned {elide(repr(found))}, not None or a frozenset of kind names"
+    return found, None
+
+
+def peek_failure(
+    path: Path, head: bytes, loaders: Mapping[str, Loader], content_loaders: Sequence[Loader], context: LoadContext
+) -> str | None:
+    """Why the peek of the file's loader (``Loader.kinds_of``) failed, for a message: ``the 'parquet' loader's
+    kinds_of raised KeyError: 'kind'``; None when it answered, or said None (it cannot tell: not a failure), or the
+    file has no loader (loading says so). :func:`peek_kinds` takes a failure as None, silently: a split check then
+    runs in one process, and ``capcheck validate`` says why (docs/plugins.md)."""
+    try:
+        loader = choose_loader(path, path.as_posix(), head, loaders, content_loaders, context)
+    except (Exception, SystemExit):  # a plugin's bug, or no loader: loading says which, with the file
+        return None
+    _found, why = _ask_peek(loader, path, head, context)
+    return None if why is None else f"the {loader.name!r} loader's kinds_of {why}"
 
 
 def decode_text(source: SourceFile) -> str:

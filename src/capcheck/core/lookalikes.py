@@ -11,13 +11,22 @@ from __future__ import annotations
 import re
 import unicodedata
 
-__all__ = ["IGNORABLE", "LOOKALIKES", "is_ignorable", "plain_form"]
+__all__ = ["IGNORABLE", "LOOKALIKES", "is_ignorable", "is_plain_ascii", "plain_form"]
 
-#: The characters drawn as nothing (Unicode's Default_Ignorable_Code_Point: the soft hyphen, zero width spaces and
-#: joiners, direction marks and overrides, invisible operators, variation selectors, Hangul fillers, tag
-#: characters), as ranges of code points. The reports show them (:mod:`capcheck.core.escaping.controls`), but
-#: nobody reads every record for them.
+#: The characters drawn as nothing, as ranges of code points: Unicode's Default_Ignorable_Code_Point (the soft
+#: hyphen, zero width spaces and joiners, direction marks and overrides, invisible operators, variation selectors,
+#: Hangul fillers, tag characters); the controls (category Cc) that are not white space (``str.strip`` removes
+#: those: tab, line breaks, U+001C-U+001F, U+0085); the format characters (category Cf) that are not ignorable by
+#: that property yet have no glyph (the interlinear annotation controls, the Egyptian hieroglyph format controls;
+#: the prepended concatenation marks, U+0600-U+0605 and the like, are drawn with the digits they precede and are
+#: kept); and the symbols and letters whose glyph is empty (U+2800 BRAILLE PATTERN BLANK, U+1D159 MUSICAL SYMBOL
+#: NULL NOTEHEAD, U+16FE4 KHITAN SMALL SCRIPT FILLER): an owner of three Braille blanks was an owner. The reports
+#: show most of them (:mod:`capcheck.core.escaping.controls`), but nobody reads every record for them.
 IGNORABLE = (
+    (0x0000, 0x0008),
+    (0x000E, 0x001B),
+    (0x007F, 0x0084),
+    (0x0086, 0x009F),
     (0x00AD, 0x00AD),
     (0x034F, 0x034F),
     (0x061C, 0x061C),
@@ -27,12 +36,16 @@ IGNORABLE = (
     (0x200B, 0x200F),
     (0x202A, 0x202E),
     (0x2060, 0x206F),
+    (0x2800, 0x2800),
     (0x3164, 0x3164),
     (0xFE00, 0xFE0F),
     (0xFEFF, 0xFEFF),
     (0xFFA0, 0xFFA0),
-    (0xFFF0, 0xFFF8),
+    (0xFFF0, 0xFFFB),
+    (0x13430, 0x1343F),
+    (0x16FE4, 0x16FE4),
     (0x1BCA0, 0x1BCA3),
+    (0x1D159, 0x1D159),
     (0x1D173, 0x1D17A),
     (0xE0000, 0xE0FFF),
 )
@@ -47,7 +60,7 @@ LOOKALIKES = str.maketrans(
 
 
 #: :data:`IGNORABLE` as one character class: removing them from a text is one C pass, not a call per character.
-_IGNORED = re.compile("[" + "".join(f"{chr(low)}-{chr(high)}" for low, high in IGNORABLE) + "]")
+_IGNORED = re.compile("[" + "".join(f"{re.escape(chr(low))}-{re.escape(chr(high))}" for low, high in IGNORABLE) + "]")
 
 
 def is_ignorable(code: int) -> bool:
@@ -55,12 +68,18 @@ def is_ignorable(code: int) -> bool:
     return any(low <= code <= high for low, high in IGNORABLE)
 
 
+def is_plain_ascii(text: str) -> bool:
+    """Whether ``text`` is printable ASCII (a tab or a line break is not): it reads as it is written, and
+    :func:`plain_form` only trims and case-folds it. The ASCII controls (``\\x00``) are drawn as nothing."""
+    return text.isascii() and text.isprintable()
+
+
 def plain_form(text: str) -> str:
     """``text`` as it reads, to compare with plain words: characters drawn as nothing dropped, compatibility
     forms as their plain letters (NFKC: a full-width T, U+FF34, is ``T``), look-alike letters as Latin ones, spaces at
-    either end dropped, case-folded. An ASCII text is only trimmed and case-folded; callers that meet mostly
-    ASCII text test ``text.isascii()`` first."""
-    if not text.isascii():
+    either end dropped, case-folded. A printable ASCII text is only trimmed and case-folded; callers that meet
+    mostly such text test it first (:func:`is_plain_ascii`)."""
+    if not (text.isascii() and text.isprintable()):
         # C-speed passes only: a megabyte of text costs milliseconds (a loop per character took 0.6 s)
         text = unicodedata.normalize("NFKC", _IGNORED.sub("", text)).translate(LOOKALIKES)
     return text.strip().casefold()

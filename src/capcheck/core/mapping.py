@@ -272,15 +272,24 @@ class FieldPlan:
 
 
 class SkipCounter:
-    """Counts skipped rows per ``skip_rows`` entry, for the notes and the manifest."""
+    """Counts skipped rows per ``skip_rows`` entry, and where they were, for the notes and the manifest: a row a
+    mapping drops is evidence nobody judges, so the note names it (``unit`` is what the file's places are: a CSV
+    file's or a JSON register's ``line``, a sheet's ``row``)."""
 
-    def __init__(self, mapping: FileMapping) -> None:
+    #: How many places of skipped rows a note names per entry (then how many more there are).
+    SHOWN = 10
+
+    def __init__(self, mapping: FileMapping, unit: str = "line") -> None:
         self.mapping = mapping
+        self.unit = unit
         self.counts = [0] * len(mapping.skip_rows)
+        self.places: list[list[int]] = [[] for _ in mapping.skip_rows]
 
-    def add(self, index: int) -> None:
-        """Count one row skipped by entry ``index``."""
+    def add(self, index: int, place: int | None = None) -> None:
+        """Count one row skipped by entry ``index``, at line or row ``place`` (None: the file has no lines)."""
         self.counts[index] += 1
+        if place is not None and len(shown := self.places[index]) < self.SHOWN:
+            shown.append(place)
 
     @property
     def total(self) -> int:
@@ -288,13 +297,20 @@ class SkipCounter:
         return sum(self.counts)
 
     def notes(self) -> tuple[str, ...]:
-        """One note per entry that skipped rows: ``3 rows skipped by ... skip_rows 1 (status equals ...)``."""
+        """One note per entry that skipped rows, with where they were: ``3 rows skipped by ... skip_rows 1 (status
+        equals ...): lines 4, 9, 12``."""
         out = []
         for index, count in enumerate(self.counts):
             if count:
                 rows = "1 row" if count == 1 else f"{count} rows"
                 rule = self.mapping.skip_rows[index]
-                out.append(f"{rows} skipped by {self.mapping.source} skip_rows {index + 1} ({rule.shown})")
+                places = self.places[index]
+                where = ""
+                if places:
+                    more = count - len(places)
+                    where = f": {self.unit}{'s' if count > 1 else ''} " + ", ".join(map(str, places))
+                    where += f" and {more} more" if more else ""
+                out.append(f"{rows} skipped by {self.mapping.source} skip_rows {index + 1} ({rule.shown}){where}")
         return tuple(out)
 
 
@@ -489,7 +505,7 @@ def apply_to_document(
             out[name] = value
         rule = plan.skip(out)
         if rule is not None:
-            counter.add(rule)
+            counter.add(rule, doc.locate(index))
             continue
         problems.extend(
             source.problem(elide(m), line=doc.locate(index), pointer=doc.pointer(index))

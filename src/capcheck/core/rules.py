@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 from capcheck.core.errors import PluginError, Problem, UsageError
 from capcheck.core.ids import namespace_of, normalise_rule_id
-from capcheck.core.lookalikes import plain_form
+from capcheck.core.lookalikes import is_plain_ascii, plain_form
 from capcheck.core.models import Outcome, PassedRecords, RuleMeta, RuleSource, Severity, Status, display_path
 from capcheck.core.resources import data_dir
 from capcheck.core.side_inputs import shorten
@@ -67,11 +67,12 @@ def _load_placeholders() -> frozenset[str]:
 #: Values that fill a field without saying anything (``"TBC"``), trimmed and case-folded: such a field is
 #: missing, for the rules and for the scorecard alike (``rules/reference-data/placeholders.toml``).
 PLACEHOLDERS: frozenset[str] = _load_placeholders()
-#: The one-character starts (``value[:1]``) of a string that is surely a value: the ASCII characters that are not
-#: space and start no placeholder in any case (an ASCII character case-folds to its lower case alone). Most
-#: values are cleared by this one set lookup: ``"2024-01-01"``, ``"active"``, ``"alice"``.
+#: The one-character starts (``value[:1]``) of a string that is surely a value: the printable ASCII characters
+#: but space that start no placeholder in any case (an ASCII character case-folds to its lower case alone; a
+#: control is drawn as nothing: :data:`capcheck.core.lookalikes.IGNORABLE`). Most values are cleared by this one
+#: set lookup: ``"2024-01-01"``, ``"active"``, ``"alice"``.
 VALUE_STARTS: frozenset[str] = frozenset(
-    c for c in map(chr, range(128)) if not c.isspace() and c.casefold() not in {p[0] for p in PLACEHOLDERS}
+    c for c in map(chr, range(32, 127)) if c != " " and c.casefold() not in {p[0] for p in PLACEHOLDERS}
 )
 
 
@@ -82,15 +83,18 @@ def is_placeholder(value: Any) -> bool:
     if type(value) is not str or value[:1] in VALUE_STARTS:
         return False
     stripped = value.strip()
-    return stripped.casefold() in PLACEHOLDERS or (not stripped.isascii() and plain_form(stripped) in PLACEHOLDERS)
+    return stripped.casefold() in PLACEHOLDERS or (
+        not is_plain_ascii(stripped) and plain_form(stripped) in PLACEHOLDERS
+    )
 
 
 def looks_missing(text: str) -> bool:
     """Whether a text that is neither blank nor a placeholder as written reads as one: with the characters drawn
     as nothing dropped and letters drawn like Latin ones read as those (:func:`capcheck.core.lookalikes.plain_form`):
     "TBC" in Cyrillic or full-width letters, or with a zero width space, filled owners that passed the rules and
-    counted as covered. Only a non-ASCII text can; the fast paths test ``text.isascii()`` before calling."""
-    return not text.isascii() and ((plain := plain_form(text)) == "" or plain in PLACEHOLDERS)
+    counted as covered; so does one of controls or Braille blanks (:data:`capcheck.core.lookalikes.IGNORABLE`). Only
+    a text that is not printable ASCII can; the fast paths test that (``s.isascii() and s.isprintable()``) first."""
+    return not is_plain_ascii(text) and ((plain := plain_form(text)) == "" or plain in PLACEHOLDERS)
 
 
 def is_missing(value: Any) -> bool:

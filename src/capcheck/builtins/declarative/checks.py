@@ -488,10 +488,13 @@ class AggregateCheck:
         limits = [f"at most {show(high)}"] if high is not None else []
         limits += [f"at least {show(low)}"] if low is not None else []
         limit_text = " and ".join(limits)
+        # The group of records with no value is named "<missing>" (its identity: fingerprints, baselines); a
+        # message says it in words ("3 of 5 (environment not recorded) assets ...")
+        unrecorded = group == MISSING_GROUP and bool(self.group_by)
         if self.template is not None:
             violated = high if too_high else low if too_low else high if high is not None else low
             extra = {
-                "group": group,
+                "group": f"({self.group_by} not recorded)" if unrecorded else group,
                 "group_by": self.group_by or "",
                 "count": str(shown_n),
                 "total": str(total),
@@ -502,6 +505,7 @@ class AggregateCheck:
             message = self.template.bind(_fixed_names(env, self.options, extra))({})
         else:
             scope = f" with {self.group_by} {format_value(group, quote=True)}" if self.group_by else ""
+            scope = f" with no {self.group_by} recorded" if unrecorded else scope
             share = f" ({ratio * 100:.1f}%)" if self.measure == "ratio" else ""
             head = f"{shown_n} of {total} {kind} records{scope}{share} match: {description}"
             tail = f"the limit is {limit_text}" if too_high or too_low else f"within the limit ({limit_text})"

@@ -299,7 +299,9 @@ def fast_eq(field: str, x: Any, env: Env) -> Predicate | None:
                     return False
                 return (
                     None
-                    if not (s := v.strip()) or s.casefold() in held or (not s.isascii() and looks_missing(s))
+                    if not (s := v.strip())
+                    or s.casefold() in held
+                    or (not (s.isascii() and s.isprintable()) and looks_missing(s))
                     else False
                 )
             return None if v is None else False
@@ -317,7 +319,9 @@ def fast_eq(field: str, x: Any, env: Env) -> Predicate | None:
                 return False
             return (
                 None
-                if not (s := v.strip()) or s.casefold() in held or (not s.isascii() and looks_missing(s))
+                if not (s := v.strip())
+                or s.casefold() in held
+                or (not (s.isascii() and s.isprintable()) and looks_missing(s))
                 else False
             )
         return None if v is None else False
@@ -339,7 +343,9 @@ def fast_ne(field: str, x: Any, env: Env) -> Predicate | None:
                     return True
                 return (
                     None
-                    if not (s := v.strip()) or s.casefold() in held or (not s.isascii() and looks_missing(s))
+                    if not (s := v.strip())
+                    or s.casefold() in held
+                    or (not (s.isascii() and s.isprintable()) and looks_missing(s))
                     else True
                 )
             return None if v is None else v is not x
@@ -356,7 +362,11 @@ def fast_ne(field: str, x: Any, env: Env) -> Predicate | None:
             if v[:1] in starts:
                 return True
             return (
-                None if not (s := v.strip()) or s.casefold() in held or (not s.isascii() and looks_missing(s)) else True
+                None
+                if not (s := v.strip())
+                or s.casefold() in held
+                or (not (s.isascii() and s.isprintable()) and looks_missing(s))
+                else True
             )
         return None if v is None else True
 
@@ -374,7 +384,11 @@ def fast_exists(field: str, x: Any, env: Env) -> Predicate | None:
         if type(v) is str:
             if v[:1] in starts:
                 return True
-            return bool(s := v.strip()) and s.casefold() not in held and (s.isascii() or not looks_missing(s))
+            return (
+                bool(s := v.strip())
+                and s.casefold() not in held
+                and ((s.isascii() and s.isprintable()) or not looks_missing(s))
+            )
         return v is not None and v != []
 
     if x:
@@ -399,7 +413,9 @@ def fast_in(field: str, x: Any, env: Env) -> Predicate | None:
                 return False
             return (
                 None
-                if not (s := v.strip()) or s.casefold() in held or (not s.isascii() and looks_missing(s))
+                if not (s := v.strip())
+                or s.casefold() in held
+                or (not (s.isascii() and s.isprintable()) and looks_missing(s))
                 else False
             )
         return None if v is None else False

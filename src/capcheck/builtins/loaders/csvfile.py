@@ -254,7 +254,7 @@ def _read_rows(
                 assert mapping is not None and counter is not None
                 skipped = next((n for n, c in skips if mapping.skip_rows[n](row[c] if c < len(row) else "")), None)
                 if skipped is not None:
-                    counter.add(skipped)
+                    counter.add(skipped, row_line)
                     continue
             index = len(records)
             if len(row) != width:

@@ -254,7 +254,7 @@ def _load_sheet(
         if unmapped:
             raise EvidenceError([cell_problem(elide(m), header_at + 1) for m in unmapped])
     plan = mapping.plan(kind) if mapping is not None else None
-    counter = SkipCounter(mapping) if mapping is not None else None
+    counter = SkipCounter(mapping, "row") if mapping is not None else None
     skips: list[tuple[int, int]] = []
     if mapping is not None:
         for number, rule in enumerate(mapping.skip_rows):
@@ -307,7 +307,7 @@ def _load_sheet(
             assert mapping is not None and counter is not None
             skipped = next((n for n, c in skips if mapping.skip_rows[n](row[c] if c < len(row) else None)), None)
             if skipped is not None:
-                counter.add(skipped)
+                counter.add(skipped, row_no)
                 continue
         record: dict[str, Any] = {}
         for column, cell in enumerate(row):
