@@ -132,12 +132,16 @@ def load_registry(
     named_by = display_path(config.source) if config.source is not None else "the config"
     if config.plugins and not config_plugins:
         raise PluginError(
-            Problem(
-                f"config plugins are turned off (--no-config-plugins or {NO_CONFIG_PLUGINS_ENV}), and this "
-                f"config names {', '.join(repr(m) for m in config.plugins)}: Python code that would run. "
-                "Run without the switch if you trust this checkout, or name a trusted config with --config",
-                path=named_by if config.source is not None else None,
-                pointer=f"{config.pointer_prefix}/plugins",
+            config.locate(
+                [
+                    Problem(
+                        f"config plugins are turned off (--no-config-plugins or {NO_CONFIG_PLUGINS_ENV}), and this "
+                        f"config names {', '.join(repr(m) for m in config.plugins)}: Python code that would run. "
+                        "Run without the switch if you trust this checkout, or name a trusted config with --config",
+                        path=named_by if config.source is not None else None,
+                        pointer=f"{config.pointer_prefix}/plugins",
+                    )
+                ]
             )
         )
     base = config.source.parent if config.source is not None else None
@@ -155,7 +159,7 @@ def load_registry(
 def _rule_settings(registry: Registry, config: Config) -> tuple[dict[str, dict[str, Any]], dict[str, Severity]]:
     problems = rule_setting_problems(registry, config)
     if problems:
-        raise ConfigError(problems)
+        raise ConfigError(config.locate(problems))
     return {rule_id: dict(values) for rule_id, values in config.options.items()}, dict(config.severity)
 
 

@@ -687,11 +687,13 @@ def same_type(default: Any, value: Any) -> bool:
     return type(default) is type(value)
 
 
-def raise_problems(problems: Sequence[Problem]) -> None:
+def raise_problems(problems: Sequence[Problem], config: Config | None = None) -> None:
     """Raise the problems as one error: a :class:`ConfigError` when every one is in the config file,
-    else a :class:`UsageError`."""
+    else a :class:`UsageError`. Those in ``config``'s file are given their line there."""
     if not problems:
         return
+    if config is not None:
+        problems = config.locate(problems)
     if all(p.path is not None for p in problems):
         raise ConfigError(problems)
     raise UsageError(problems)
@@ -714,7 +716,7 @@ def check_usage(registry: Registry, settings: Settings) -> None:
     problems += gate_problems(registry, settings.gate)
     problems += rule_setting_problems(registry, settings.config)
     problems += format_problems(registry, settings)
-    raise_problems(problems)
+    raise_problems(problems, settings.config)
 
 
 def _shown(config: Config) -> str | None:
