@@ -32,6 +32,7 @@ from capcheck.core.wording import did_you_mean
 if TYPE_CHECKING:
     from capcheck.app.registry import Registry
     from capcheck.app.runner import CheckRequest
+    from capcheck.core.rules import Rule
 
 __all__ = [
     "DEBUG_ENV",
@@ -44,6 +45,7 @@ __all__ = [
     "Value",
     "check_usage",
     "env_switch",
+    "option_problem",
     "parse_jobs",
     "resolve_settings",
     "rule_setting_problems",
@@ -633,39 +635,64 @@ def rule_setting_problems(registry: Registry, config: Config) -> list[Problem]:
         r = registry.rules.get(rule_id)
         if r is None:
             continue
-        declared = r.meta.options
         for name, value in values.items():
             pointer = f"{prefix}/options/{rule_id}/{escape_token(name)}"
-            if name not in declared:
-                allowed = ", ".join(sorted(declared)) or "none"
-                hint = did_you_mean(name, declared)
-                problems.append(
-                    Problem(
-                        f"rule {rule_id} has no option {shorten(name)}{hint} (options: {allowed})",
-                        path=shown,
-                        pointer=pointer,
-                    )
-                )
-            elif not same_type(declared[name], value):
-                problems.append(
-                    Problem(
-                        f"option {shorten(name)} of {rule_id} must be {type(declared[name]).__name__}, "
-                        f"like its default {declared[name]!r}",
-                        path=shown,
-                        pointer=pointer,
-                    )
-                )
-            elif _is_duration(declared[name]) and not _is_duration(value):
-                # a string, as its default is, but not a duration: it made the rule an error finding at run time
-                problems.append(
-                    Problem(
-                        f"option {shorten(name)} of {rule_id} must be a duration (Nd, Nw, Nm or Ny), like its "
-                        f"default {declared[name]!r}, not {shorten(value)}",
-                        path=shown,
-                        pointer=pointer,
-                    )
-                )
+            cause = option_problem(r, name, value)
+            if cause is not None:
+                problems.append(Problem(cause, path=shown, pointer=pointer))
     return problems
+
+
+def option_problem(r: Rule, name: str, value: Any) -> str | None:
+    """Why ``value`` cannot be the option ``name`` of rule ``r``, or None when it can: an option the rule does
+    not declare, a value of another type than its default (items of another type than the default's), or one
+    the rule's own checks refuse (a declarative rule's operators'; a Python rule's ``option_checks``)."""
+    declared = r.meta.options
+    rule_id = r.meta.id
+    if name not in declared:
+        allowed = ", ".join(sorted(declared)) or "none"
+        return f"rule {rule_id} has no option {shorten(name)}{did_you_mean(name, declared)} (options: {allowed})"
+    default = declared[name]
+    if not same_type(default, value):
+        return f"option {shorten(name)} of {rule_id} must be {_type_words(default)}, like its default {default!r}"
+    item = _item_problem(default, value)
+    if item is not None:
+        return f"option {shorten(name)} of {rule_id}: {item}, like its default {default!r}"
+    refused = r.option_problems(name, value)
+    if refused:
+        return f"option {shorten(name)} of {rule_id}: {'; '.join(refused)}"
+    if name not in r.option_checks and _is_duration(default) and not _is_duration(value):
+        # a string, as its default is, but not a duration: it made the rule an error finding at run time
+        return (
+            f"option {shorten(name)} of {rule_id} must be a duration (Nd, Nw, Nm or Ny), like its "
+            f"default {default!r}, not {shorten(value)}"
+        )
+    return None
+
+
+def _type_words(default: Any) -> str:
+    """The JSON type of an option's default, in words: ``int``, ``float``, ``str``, ``list`` ..."""
+    return type(default).__name__
+
+
+def _item_problem(default: Any, value: Any) -> str | None:
+    """When a list (or table) default's items are all of one type, an item of ``value`` of another: why."""
+    if isinstance(default, list) and isinstance(value, list):
+        items = [(str(n), v) for n, v in enumerate(value)]
+        kinds = list(default)
+        what = "item"
+    elif isinstance(default, dict) and isinstance(value, dict):
+        items = [(repr(k), v) for k, v in value.items()]
+        kinds = list(default.values())
+        what = "value"
+    else:
+        return None
+    if not kinds or not all(same_type(kinds[0], k) and same_type(k, kinds[0]) for k in kinds):
+        return None  # an empty default, or one of mixed types: nothing to go by
+    for at, v in items:
+        if not same_type(kinds[0], v):
+            return f"{what} {at} must be {_type_words(kinds[0])}, not {shorten(v)}"
+    return None
 
 
 def _is_duration(value: Any) -> bool:
@@ -679,7 +706,8 @@ def _is_duration(value: Any) -> bool:
 
 
 def same_type(default: Any, value: Any) -> bool:
-    """Whether ``value`` may replace a rule option's ``default``: the same JSON type (an int for a float too)."""
+    """Whether ``value`` may replace a rule option's ``default``: the same JSON type (any number for a number:
+    a money threshold of 0 may be 2500.50; a whole number is the rule's own check, as ``max_days``')."""
     if isinstance(default, bool) or isinstance(value, bool):
         return isinstance(default, bool) and isinstance(value, bool)
     if isinstance(default, int | float):

@@ -12,6 +12,7 @@ gets None (the problem is still named by its pointer).
 from __future__ import annotations
 
 import bisect
+import contextlib
 import re
 import tomllib
 from collections.abc import Mapping
@@ -31,10 +32,8 @@ def key_lines(text: str) -> dict[str, int]:
     The document must be TOML (parse it first); on text that is not, what was found before the scanner
     lost its way is returned."""
     scanner = _Scanner(text)
-    try:
+    with contextlib.suppress(IndexError, ValueError, tomllib.TOMLDecodeError):  # not TOML: keep what was placed
         scanner.document()
-    except (IndexError, ValueError, tomllib.TOMLDecodeError):
-        pass  # not TOML after all: keep what was placed
     return scanner.lines
 
 
