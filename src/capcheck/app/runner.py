@@ -29,6 +29,7 @@ from capcheck.app.settings import (
     env_switch,
     gate_problems,
     raise_problems,
+    reference_problems,
     rule_setting_problems,
 )
 from capcheck.assessment.baseline import BaselineReport, apply_baseline, load_baseline
@@ -157,7 +158,7 @@ def load_registry(
 
 
 def _rule_settings(registry: Registry, config: Config) -> tuple[dict[str, dict[str, Any]], dict[str, Severity]]:
-    problems = rule_setting_problems(registry, config)
+    problems = rule_setting_problems(registry, config) + reference_problems(registry, config)
     if problems:
         raise ConfigError(config.locate(problems))
     return {rule_id: dict(values) for rule_id, values in config.options.items()}, dict(config.severity)

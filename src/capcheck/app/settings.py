@@ -47,6 +47,7 @@ __all__ = [
     "env_switch",
     "option_problem",
     "parse_jobs",
+    "reference_problems",
     "resolve_settings",
     "rule_setting_problems",
     "same_type",
@@ -695,6 +696,64 @@ def _item_problem(default: Any, value: Any) -> str | None:
     return None
 
 
+def reference_problems(registry: Registry, config: Config) -> list[Problem]:
+    """A problem for each name the config gives that nothing registered or bundled answers to, which would
+    otherwise be found only when evidence is read (an unknown ``csv_kinds`` or ``[[mapping]]`` kind) or never
+    (the scorecard's plausibility bounds of an unknown kind, a profile's expectation of an unknown criterion,
+    an ``endoflife_products`` id the bundled snapshot does not have: each silently matched nothing)."""
+    shown = display_path(config.source) if config.source else None
+    prefix = config.pointer_prefix
+    problems: list[Problem] = []
+
+    def at(message: str, *keys: str | int) -> None:
+        pointer = prefix + "".join(f"/{escape_token(k)}" for k in keys)
+        problems.append(Problem(message, path=shown, pointer=pointer))
+
+    kinds = sorted(registry.kinds)
+
+    def kind_problem(kind: str) -> str:
+        return f"unknown evidence kind {shorten(kind)}{did_you_mean(kind, kinds)} (see 'capcheck kinds')"
+
+    for pattern, kind in config.csv_kinds.items():
+        if kind not in registry.kinds:
+            at(kind_problem(kind), "csv_kinds", pattern)
+    for n, table in enumerate(config.mapping):  # compiled when the file was loaded: a table with a string kind
+        mapped = table.get("kind")
+        if isinstance(mapped, str) and mapped not in registry.kinds:
+            at(kind_problem(mapped), "mapping", n, "kind")
+    for org_type, bounds in config.scorecard.plausibility.items():
+        for kind in bounds:
+            if kind not in registry.kinds:
+                at(kind_problem(kind), "scorecard", "plausibility", org_type, kind)
+    criteria = {f"{f.id}:{c.id}" for f in registry.frameworks.values() for c in f.criteria}
+    for org_type, profile in config.scorecard.profiles.items():
+        for ref in profile.expect:
+            if ref not in criteria:
+                hint = did_you_mean(ref, sorted(criteria))
+                at(
+                    f"unknown criterion {shorten(ref)}{hint} (as framework:criterion; see 'capcheck frameworks')",
+                    "scorecard",
+                    "profiles",
+                    org_type,
+                    "expect",
+                    ref,
+                )
+    if config.endoflife_products:
+        from capcheck.builtins.lifecycle import snapshot
+
+        data = snapshot()
+        for name, product in config.endoflife_products.items():
+            if product not in data.products:
+                hint = did_you_mean(product, sorted(data.products))
+                at(
+                    f"{shorten(product)} is not a product of the bundled endoflife.date snapshot of {data.date}"
+                    f"{hint}: assets named {shorten(name)} would match nothing",
+                    "endoflife_products",
+                    name,
+                )
+    return problems
+
+
 def _is_duration(value: Any) -> bool:
     from capcheck.builtins.declarative.values import parse_duration
 
@@ -743,6 +802,7 @@ def check_usage(registry: Registry, settings: Settings) -> None:
         problems += emptied_problems(registry, settings.select, settings.ignore)
     problems += gate_problems(registry, settings.gate)
     problems += rule_setting_problems(registry, settings.config)
+    problems += reference_problems(registry, settings.config)
     problems += format_problems(registry, settings)
     raise_problems(problems, settings.config)
 
