@@ -390,7 +390,7 @@ def test_config_plugins_are_refused_when_turned_off(
     assert result.stdout == ""
     assert result.stderr == (
         "capcheck: plugin error: 1 problem\n"
-        "  capcheck.toml: /plugins: config plugins are turned off (--no-config-plugins or "
+        "  capcheck.toml:1: /plugins: config plugins are turned off (--no-config-plugins or "
         "CAPCHECK_NO_CONFIG_PLUGINS), and this config names './evil.py': Python code that would run. Run without "
         "the switch if you trust this checkout, or name a trusted config with --config\n"
     )

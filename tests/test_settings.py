@@ -252,11 +252,11 @@ def test_a_good_check_reads_the_evidence(run_cli, evidence: Path, evidence_reads
         (
             'select = ["GOVV"]\n',
             [],
-            "capcheck.toml: /select/0: unknown rule id, area or tag 'GOVV' (did you mean 'GOV'?)",
+            "capcheck.toml:1: /select/0: unknown rule id, area or tag 'GOVV' (did you mean 'GOV'?)",
         ),
-        ('ignore = ["x", "COMM"]\n', [], "capcheck.toml: /ignore/0: unknown rule id, area or tag 'x'"),
+        ('ignore = ["x", "COMM"]\n', [], "capcheck.toml:1: /ignore/0: unknown rule id, area or tag 'x'"),
         # a config selection the command line replaces is still checked: the file is wrong either way
-        ('select = ["GOVV"]\n', ["--select", "GOV"], "capcheck.toml: /select/0: unknown rule id, area or tag 'GOVV'"),
+        ('select = ["GOVV"]\n', ["--select", "GOV"], "capcheck.toml:1: /select/0: unknown rule id, area or tag 'GOVV'"),
         (
             "",
             ["--min-level", "COMS=2"],
@@ -265,16 +265,16 @@ def test_a_good_check_reads_the_evidence(run_cli, evidence: Path, evidence_reads
         (
             "[scorecard]\nmin_level = { NOPE = 2 }\n",
             [],
-            "capcheck.toml: /scorecard/min_level/NOPE: unknown area 'NOPE' in the scorecard gate (areas: ",
+            "capcheck.toml:2: /scorecard/min_level/NOPE: unknown area 'NOPE' in the scorecard gate (areas: ",
         ),
-        ('[options."COMM-999"]\nx = 1\n', [], "capcheck.toml: /options/COMM-999: unknown rule 'COMM-999'"),
+        ('[options."COMM-999"]\nx = 1\n', [], "capcheck.toml:1: /options/COMM-999: unknown rule 'COMM-999'"),
         (
             '[options."INFRA-004"]\nmax_dayz = 1\n',
             [],
             "rule INFRA-004 has no option 'max_dayz' (did you mean 'max_days'?)",
         ),
         ("", ["--format", "jsn"], "--format: unknown format 'jsn' (did you mean 'json'?)"),
-        ('format = "yaml"\n', [], "capcheck.toml: /format: unknown format 'yaml'"),
+        ('format = "yaml"\n', [], "capcheck.toml:1: /format: unknown format 'yaml'"),
         ("", ["--report", "sarf=x.sarif"], "--report: unknown report format 'sarf' (did you mean 'sarif'?)"),
         ("", ["--as-of", "2025-13-01"], "--as-of must be a date as YYYY-MM-DD"),
         ("", ["-o", "evidence/out.json"], "--output is inside the evidence directory evidence"),
@@ -418,8 +418,8 @@ def test_pyproject_problems_name_the_tool_table(
     )
     result = run_cli("check", evidence)
     assert result.exit_code == 2 and result.stderr.startswith("capcheck: config error: 2 problems\n")
-    assert "pyproject.toml: /tool/capcheck/select/0: unknown rule id, area or tag 'GOVV'" in result.stderr
-    assert "pyproject.toml: /tool/capcheck/scorecard/min_level/X: unknown area 'X'" in result.stderr
+    assert "pyproject.toml:2: /tool/capcheck/select/0: unknown rule id, area or tag 'GOVV'" in result.stderr
+    assert "pyproject.toml:4: /tool/capcheck/scorecard/min_level/X: unknown area 'X'" in result.stderr
     assert evidence_reads == []
 
 
@@ -484,18 +484,18 @@ def test_layout_and_min_severity_precedence(workdir: Path) -> None:
 @pytest.mark.parametrize(
     ("text", "problem"),
     [
-        ('[display]\nshow = ["fail", "nope"]\n', "capcheck.toml: /display/show: 'nope' is not one of"),
-        ("[display]\nshow = []\n", "capcheck.toml: /display/show: nothing is not one of"),
-        ('[display]\nshow = "fail"\n', "capcheck.toml: /display/show: Input should be a valid array, not 'fail'"),
-        ("[display]\nlimit = -1\n", "capcheck.toml: /display/limit: Input should be greater than or equal to 0"),
-        ('[display]\nlimit = "3"\n', "capcheck.toml: /display/limit: Input should be a valid integer"),
+        ('[display]\nshow = ["fail", "nope"]\n', "capcheck.toml:2: /display/show: 'nope' is not one of"),
+        ("[display]\nshow = []\n", "capcheck.toml:2: /display/show: nothing is not one of"),
+        ('[display]\nshow = "fail"\n', "capcheck.toml:2: /display/show: Input should be a valid array, not 'fail'"),
+        ("[display]\nlimit = -1\n", "capcheck.toml:2: /display/limit: Input should be greater than or equal to 0"),
+        ('[display]\nlimit = "3"\n', "capcheck.toml:2: /display/limit: Input should be a valid integer"),
         (
             "[display]\nlimt = 3\n",
             "/display/limt: unknown key (did you mean 'limit'?) (allowed: layout, limit, min_severity, show)",
         ),
         ('[display]\nlayout = "tiny"\n', "/display/layout: Input should be 'grouped', 'compact' or 'quiet'"),
         ('[display]\nmin_severity = "severe"\n', "/display/min_severity: Input should be 'info', 'low',"),
-        ("[scorecard]\nfoo = 1\n", "capcheck.toml: /scorecard/foo: unknown key (allowed: achieved_shares,"),
+        ("[scorecard]\nfoo = 1\n", "capcheck.toml:2: /scorecard/foo: unknown key (allowed: achieved_shares,"),
     ],
 )
 def test_a_bad_display_table_is_a_config_error(run_cli, workdir: Path, evidence: Path, text: str, problem: str) -> None:
