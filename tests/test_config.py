@@ -156,6 +156,25 @@ def test_pyproject_s_table_written_in_capcheck_toml_says_where_it_belongs(tmp_pa
     assert "belongs in" not in other
 
 
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (
+            '[kinds.site-visits]\nfields = { a = { type = "string" } }\nrequird = ["a"]\n',
+            "/kinds/site-visits/requird: unknown key (did you mean 'required'?) (allowed: fields, required)",
+        ),
+        (
+            "[scorecard.plausibility.trust.it-assets]\nmni = 1\n",
+            "/scorecard/plausibility/trust/it-assets/mni: unknown key (did you mean 'min'?) (allowed: max, min)",
+        ),
+    ],
+)
+def test_an_unknown_key_in_a_table_of_tables_lists_that_tables_keys(workdir: Path, text: str, expected: str) -> None:
+    (workdir / "capcheck.toml").write_text(text)
+    problems = config_problems(workdir / "capcheck.toml")
+    assert f"capcheck.toml:{text.count(chr(10))}: {expected}" in problems
+
+
 def test_bad_values_are_each_located() -> None:
     problems = config_problems(CONFIG / "bad-values.toml")
     pointers = sorted(p.split(": ")[1] for p in problems)
@@ -238,13 +257,16 @@ def test_an_explicit_config_file(run_cli, copy_fixture: Callable[..., Path], wor
 @pytest.mark.parametrize(
     ("fixture", "expected"),
     [
-        ("unknown-rule.toml", [":2: /severity/COMM-999: unknown rule 'COMM-999'", ":4: /options/INFRA-999: unknown rule"]),
+        (
+            "unknown-rule.toml",
+            [":2: /severity/COMM-999: unknown rule 'COMM-999'", ":4: /options/INFRA-999: unknown rule"],
+        ),
         (
             "unknown-option.toml",
             [
                 (
-                    ":2: /options/INFRA-004/max_dayz: rule INFRA-004 has no option 'max_dayz' (did you mean 'max_days'?) "
-                    "(options: exempt_hosting, max_days)"
+                    ":2: /options/INFRA-004/max_dayz: rule INFRA-004 has no option 'max_dayz' "
+                    "(did you mean 'max_days'?) (options: exempt_hosting, max_days)"
                 )
             ],
         ),

@@ -296,6 +296,115 @@ def test_usage_errors_stop_the_run_before_evidence_is_read(
     assert evidence_reads == []
 
 
+@pytest.mark.parametrize(
+    ("config", "expected"),
+    [
+        # a Python rule's declared option checks (the pack's), and a number where a whole one is meant
+        (
+            '[options."INFRA-004"]\nmax_days = -1\n',
+            "capcheck.toml:2: /options/INFRA-004/max_days: option 'max_days' of INFRA-004: must be at least 0, not -1",
+        ),
+        (
+            '\n[options."INFRA-004"]\nmax_days = 2.5\n',
+            "capcheck.toml:3: /options/INFRA-004/max_days: option 'max_days' of INFRA-004: must be a whole number, "
+            "not 2.5",
+        ),
+        (
+            '[options."INFRA-003"]\nmin_assets = 3\nmax_ratio = 1.0001\n',
+            "capcheck.toml:3: /options/INFRA-003/max_ratio: option 'max_ratio' of INFRA-003: must be from 0 to 1, "
+            "not 1.0001",
+        ),
+        (
+            '[options."COMM-004"]\ngbp_rates = { USD = 0.79, EUR = "0.85" }\n',
+            "capcheck.toml:2: /options/COMM-004/gbp_rates: option 'gbp_rates' of COMM-004: the rate of 'EUR' must "
+            "be a number above 0 (GBP per EUR), not '0.85'",
+        ),
+        (
+            '[options."CYBER-001"]\nseverities = ["high", "crit"]\n',
+            "capcheck.toml:2: /options/CYBER-001/severities: option 'severities' of CYBER-001: 'crit' is not one "
+            "of low, medium, high, critical",
+        ),
+        # a list's items keep the type of the default's items
+        (
+            '[options."COMM-004"]\nstatuses = ["active", 3]\n',
+            "capcheck.toml:2: /options/COMM-004/statuses: option 'statuses' of COMM-004: item 1 must be str, not 3, "
+            "like its default ['active', 'pipeline']",
+        ),
+        # a declarative rule's value passes its operators' own conversion (an aggregate ratio limit here)
+        (
+            '[options."INFRA-002"]\nmax_ratio = 1.5\n',
+            "capcheck.toml:2: /options/INFRA-002/max_ratio: option 'max_ratio' of INFRA-002: a ratio limit is "
+            "between 0 and 1 (0.1 is 10%), not 1.5",
+        ),
+        # names nothing registered or bundled answers to
+        (
+            'paths = ["x"]\ncsv_kinds = { "cmdb-*.csv" = "it-asset" }\n',
+            "capcheck.toml:2: /csv_kinds/cmdb-*.csv: unknown evidence kind 'it-asset' (did you mean 'it-assets'?) "
+            "(see 'capcheck kinds')",
+        ),
+        (
+            '[[mapping]]\nfiles = "*.xlsx"\nkind = "it-asset"\nid = "Ref"\n',
+            "capcheck.toml:3: /mapping/0/kind: unknown evidence kind 'it-asset' (did you mean 'it-assets'?) "
+            "(see 'capcheck kinds')",
+        ),
+        (
+            "[scorecard.plausibility.trust]\nit-asets = { min = 50 }\n",
+            "capcheck.toml:2: /scorecard/plausibility/trust/it-asets: unknown evidence kind 'it-asets' (did you "
+            "mean 'it-assets'?) (see 'capcheck kinds')",
+        ),
+        (
+            '[scorecard.profiles.trust]\nexpect = { "caf-4.0:A1.a" = "achieved", "caf-4:B4.d" = "achieved" }\n',
+            "capcheck.toml:2: /scorecard/profiles/trust/expect/caf-4:B4.d: unknown criterion 'caf-4:B4.d' (did you "
+            "mean 'caf-4.0:B4.d'?) (as framework:criterion; see 'capcheck frameworks')",
+        ),
+        (
+            '[endoflife_products]\n"Windows 2019 Std" = "windows-server"\n"Ubuntu LTS" = "ubunt"\n',
+            "capcheck.toml:3: /endoflife_products/Ubuntu LTS: 'ubunt' is not a product of the bundled endoflife.date "
+            "snapshot of ",
+        ),
+    ],
+)
+def test_late_config_values_stop_the_run_before_evidence_is_read(
+    run_cli, workdir: Path, evidence: Path, evidence_reads: list[str], config: str, expected: str
+) -> None:
+    """Each of these was found only when evidence was read (an unknown csv_kinds or mapping kind), when the rule
+    ran, or never (a value that silently matched nothing): now a config error with its line, before any read."""
+    (workdir / "capcheck.toml").write_text(config)
+    result = run_cli("check", evidence, "--as-of", "2025-04-01")
+    assert result.exit_code == 2
+    assert result.stderr.startswith("capcheck: config error: 1 problem\n  " + expected), result.stderr
+    assert evidence_reads == []
+
+
+def test_option_values_on_their_bounds_are_accepted(run_cli, workdir: Path, evidence: Path) -> None:
+    """The other side of each bound above: the same keys with values the rules can use run the check."""
+    (workdir / "capcheck.toml").write_text(
+        'csv_kinds = { "cmdb-*.csv" = "it-assets" }\n'
+        '[options."INFRA-004"]\nmax_days = 0\n[options."INFRA-003"]\nmax_ratio = 1\n'
+        '[options."INFRA-002"]\nmax_ratio = 1.0\n[options."COMM-004"]\ngbp_rates = { USD = 0.79 }\n'
+        'statuses = ["active"]\n[options."CYBER-001"]\nseverities = ["low", "critical"]\n'
+        '[endoflife_products]\n"Windows 2019 Std" = "windows-server"\n'
+        '[scorecard.profiles.trust]\nexpect = { "caf-4.0:B4.d" = "achieved" }\n'
+        "[scorecard.plausibility.trust]\nit-assets = { min = 50 }\n"
+    )
+    result = run_cli("check", evidence, "--as-of", "2025-04-01", "--fail-on", "never")
+    assert result.exit_code == 0, result.stderr
+
+
+def test_the_api_refuses_an_option_value_before_evidence_is_read(evidence: Path, evidence_reads: list[str]) -> None:
+    """run_check (the library's entry, without the CLI's check_usage) refuses the same values, located."""
+    from capcheck.app.runner import CheckRequest, run_check
+
+    path = Path("capcheck.toml")
+    path.write_text('fail_on = "high"\n\n[options."INFRA-004"]\nmax_days = -3\n')
+    with pytest.raises(ConfigError) as info:
+        run_check(CheckRequest(paths=(evidence,), config=load_config(path)))
+    assert [str(p) for p in info.value.problems] == [
+        "capcheck.toml:4: /options/INFRA-004/max_days: option 'max_days' of INFRA-004: must be at least 0, not -3"
+    ]
+    assert evidence_reads == []
+
+
 def test_every_usage_problem_is_reported_at_once(
     run_cli, workdir: Path, evidence: Path, evidence_reads: list[str]
 ) -> None:

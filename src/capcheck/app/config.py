@@ -219,9 +219,9 @@ def _table_model(loc: tuple[int | str, ...]) -> type[BaseModel]:
         else:
             field = model.model_fields.get(str(part))
             annotation = field.annotation if field is not None else None
-            if get_origin(annotation) is dict:
-                keyed = get_args(annotation)[1]
-                continue
+        if get_origin(annotation) is dict:  # (a table of tables of tables: [scorecard.plausibility.<type>.<kind>])
+            keyed = get_args(annotation)[1]
+            continue
         if not (isinstance(annotation, type) and issubclass(annotation, BaseModel)):
             return Config
         model = annotation
