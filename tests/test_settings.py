@@ -376,6 +376,19 @@ def test_late_config_values_stop_the_run_before_evidence_is_read(
     assert evidence_reads == []
 
 
+def test_a_config_rule_path_that_does_not_exist_is_located_in_the_config(
+    run_cli, workdir: Path, evidence: Path, evidence_reads: list[str]
+) -> None:
+    (workdir / "capcheck.toml").write_text('rules = [\n  "rules",\n  "missing/dir",\n]\n')
+    (workdir / "rules").mkdir()
+    result = run_cli("check", evidence)
+    assert result.exit_code == 2
+    assert result.stderr == (
+        "capcheck: config error: 1 problem\n  capcheck.toml:3: /rules/1: no such rule file or directory: missing/dir\n"
+    )
+    assert evidence_reads == []
+
+
 def test_option_values_on_their_bounds_are_accepted(run_cli, workdir: Path, evidence: Path) -> None:
     """The other side of each bound above: the same keys with values the rules can use run the check."""
     (workdir / "capcheck.toml").write_text(

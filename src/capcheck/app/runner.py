@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import gc
 import os
+import re
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -58,6 +59,7 @@ from capcheck.core.models import RuleInfo, RunResult, Severity, Summary, display
 from capcheck.core.outcomes import Findings, RuleOutcomes
 from capcheck.core.process import keep_to_the_end
 from capcheck.core.rules import Rule, select_rules
+from capcheck.core.side_inputs import escape_token
 
 if TYPE_CHECKING:
     from capcheck.app.progress import Progress
@@ -149,12 +151,50 @@ def load_registry(
     modules = [LocalPlugin(m, named_by=named_by, base=base) for m in config.plugins]
     modules += [LocalPlugin(m) for m in plugins]
     pm, infos = build_plugin_manager(modules, entry_points=entry_points)
+    missing = [
+        Problem(
+            f"no such rule file or directory: {display_path(config.resolve(p))}",
+            path=config.shown,
+            pointer=f"{config.pointer_prefix}/rules/{n}",
+        )
+        for n, p in enumerate(config.rules)
+        if not os.path.lexists(config.resolve(p))
+    ]
+    if missing and config.source is not None:  # located at the config's words, not at a path it resolved to
+        raise ConfigError(config.locate(missing))
     paths = [config.resolve(p) for p in config.rules] + list(rule_paths)
     owner = f"{CONFIG_OWNER}{named_by}"  # the config's [kinds.<id>] tables extend kinds after the plugins
     extensions = [(owner, fields.extension(kind)) for kind, fields in config.kinds.items()]
-    return build_registry(
-        pm, infos, rule_paths=paths, kind_extensions=extensions, strict_namespaces=config.strict_namespaces
-    )
+    try:
+        return build_registry(
+            pm, infos, rule_paths=paths, kind_extensions=extensions, strict_namespaces=config.strict_namespaces
+        )
+    except PluginError as exc:
+        if config.source is None or not config.kinds:
+            raise
+        located = _config_kinds_located(exc.problems, config, owner)
+        if all(p.path == config.shown for p in located):
+            raise ConfigError(located) from None
+        raise PluginError(located) from None
+
+
+#: A kind extension's problem as :func:`capcheck.core.kinds.extend_kinds` words it: the owner, then the kind.
+_EXTENSION_PROBLEM = re.compile(r"extension of evidence kind '([^']+)': (.*)", re.S)
+
+
+def _config_kinds_located(problems: Sequence[Problem], config: Config, owner: str) -> list[Problem]:
+    """The problems of the config's ``[kinds.<id>]`` tables placed at their table (file, line, pointer);
+    the others (a plugin's) as they are."""
+    out = []
+    for p in problems:
+        match = _EXTENSION_PROBLEM.fullmatch(p.message.removeprefix(f"{owner}: ")) if p.path is None else None
+        if match is None or not p.message.startswith(f"{owner}: "):
+            out.append(p)
+            continue
+        kind, cause = match.groups()
+        pointer = f"{config.pointer_prefix}/kinds/{escape_token(kind)}"
+        out.append(Problem(f"extension of evidence kind {kind!r}: {cause}", path=config.shown, pointer=pointer))
+    return config.locate(out)
 
 
 def _rule_settings(registry: Registry, config: Config) -> tuple[dict[str, dict[str, Any]], dict[str, Severity]]:
