@@ -43,7 +43,7 @@ from capcheck.assessment.scorecard import (
     rule_changes,
     rule_origin,
 )
-from capcheck.assessment.waivers import WaiverState, apply_waivers, load_waivers
+from capcheck.assessment.waivers import WaiverState, apply_waivers, load_waivers, unknown_rule_problems
 from capcheck.core.engine import Judged, StatusCounts, evaluate, evaluate_range, evaluate_rule, judged_nothing
 from capcheck.core.errors import ConfigError, PluginError, Problem
 from capcheck.core.evidence import (
@@ -269,6 +269,8 @@ def _run_check(request: CheckRequest, registry: Registry | None, progress: Progr
     waivers = None
     if request.waivers is not None:
         waivers = load_waivers(request.waivers, as_of=as_of, max_days=request.config.waiver_max_days)
+        if problems := unknown_rule_problems(waivers, registry.rules, as_of=as_of):
+            raise ConfigError(problems)
     baseline = load_baseline(request.baseline) if request.baseline is not None else None
     judge = _Judge(rules, as_of, options, severities, request.include_passed, request.debug)
     review_order = tuple(a.id for a in sorted(registry.areas.values(), key=lambda a: (a.order, a.id)))
