@@ -324,6 +324,11 @@ def test_usage_errors_stop_the_run_before_evidence_is_read(
             "capcheck.toml:2: /options/CYBER-001/severities: option 'severities' of CYBER-001: 'crit' is not one "
             "of low, medium, high, critical",
         ),
+        (  # was an error finding when the rule ran (and a rule case expecting one: now refused before)
+            '[options."INNOV-003"]\nfunded_from = "production"\n',
+            "capcheck.toml:2: /options/INNOV-003/funded_from: option 'funded_from' of INNOV-003: must be one of idea, "
+            "discovery, alpha, beta, live, adopted, not 'production'",
+        ),
         # a list's items keep the type of the default's items
         (
             '[options."COMM-004"]\nstatuses = ["active", 3]\n',

@@ -725,8 +725,9 @@ def reference_problems(registry: Registry, config: Config) -> list[Problem]:
         for kind in bounds:
             if kind not in registry.kinds:
                 at(kind_problem(kind), "scorecard", "plausibility", org_type, kind)
-    criteria = {f"{f.id}:{c.id}" for f in registry.frameworks.values() for c in f.criteria}
-    for org_type, profile in config.scorecard.profiles.items():
+    profiles = config.scorecard.profiles
+    criteria = {f"{f.id}:{c.id}" for f in registry.frameworks.values() for c in f.criteria} if profiles else set()
+    for org_type, profile in profiles.items():
         for ref in profile.expect:
             if ref not in criteria:
                 hint = did_you_mean(ref, sorted(criteria))
