@@ -677,7 +677,7 @@ def test_a_config_field_whose_schema_does_not_compile_names_the_config(run_cli, 
     result = run_cli("kinds")
     assert result.exit_code == 2
     assert (
-        "  config capcheck.toml: extension of evidence kind 'it-assets': field 'site': "
+        "  capcheck.toml:1: /kinds/it-assets: extension of evidence kind 'it-assets': field 'site': "
         'schema /properties/site/pattern: does not compile: "a(" is not a "regex"\n'
     ) in result.stderr
 

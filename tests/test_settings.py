@@ -329,6 +329,11 @@ def test_usage_errors_stop_the_run_before_evidence_is_read(
             "capcheck.toml:2: /options/INNOV-003/funded_from: option 'funded_from' of INNOV-003: must be one of idea, "
             "discovery, alpha, beta, live, adopted, not 'production'",
         ),
+        (
+            '[options."CULT-004"]\ncourse_pattern = "(?i)data (security"\n',
+            "capcheck.toml:2: /options/CULT-004/course_pattern: option 'course_pattern' of CULT-004: '(?i)data "
+            "(security' is not a regular expression RE2 compiles: missing ): (?i)data (security",
+        ),
         # a list's items keep the type of the default's items
         (
             '[options."COMM-004"]\nstatuses = ["active", 3]\n',

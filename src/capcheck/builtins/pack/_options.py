@@ -8,7 +8,9 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any
 
-__all__ = ["each_of", "number", "one_of", "whole"]
+import re2
+
+__all__ = ["each_of", "number", "one_of", "re2_pattern", "whole"]
 
 
 def whole(low: int = 0) -> Callable[[Any], None]:
@@ -53,3 +55,16 @@ def each_of(choices: Sequence[str]) -> Callable[[Any], None]:
             raise ValueError(f"{wrong[0]!r} is not one of {', '.join(choices)}")
 
     return check
+
+
+_QUIET = re2.Options()
+_QUIET.log_errors = False  # the reason is raised, not logged to standard error
+
+
+def re2_pattern(value: Any) -> None:
+    """A regular expression the rule can compile with RE2 (linear time: no backreferences or lookaround)."""
+    try:
+        re2.compile(value, _QUIET)
+    except re2.error as exc:
+        cause = exc.args[0].decode("utf-8", "replace") if exc.args and isinstance(exc.args[0], bytes) else exc
+        raise ValueError(f"{value!r} is not a regular expression RE2 compiles: {cause}") from None

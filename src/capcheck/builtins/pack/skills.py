@@ -8,9 +8,8 @@ from typing import Any
 
 import re2
 
-from capcheck.builtins.declarative.predicates import regex
 from capcheck.builtins.pack._dates import days_before, impossible
-from capcheck.builtins.pack._options import whole
+from capcheck.builtins.pack._options import re2_pattern, whole
 from capcheck.core.models import Outcome
 from capcheck.core.rules import RuleContext, rule
 
@@ -140,7 +139,7 @@ def training_in_date(record: Any, as_of: date, period: int) -> bool:
         "courses": [],
         "course_pattern": "(?i)data security|information governance|cyber security|\\bIG\\b",
     },
-    option_checks={"period_days": whole(1), "min_people": whole(0), "course_pattern": regex},
+    option_checks={"period_days": whole(1), "min_people": whole(0), "course_pattern": re2_pattern},
     version="2.0.0",
 )
 def staff_ig_training(evidence: Any, ctx: RuleContext) -> Iterator[Outcome]:
