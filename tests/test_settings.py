@@ -386,15 +386,17 @@ def test_late_config_values_stop_the_run_before_evidence_is_read(
     assert evidence_reads == []
 
 
-def test_a_config_rule_path_that_does_not_exist_is_located_in_the_config(
+def test_a_config_plugin_or_rule_path_that_does_not_exist_is_located_in_the_config(
     run_cli, workdir: Path, evidence: Path, evidence_reads: list[str]
 ) -> None:
-    (workdir / "capcheck.toml").write_text('rules = [\n  "rules",\n  "missing/dir",\n]\n')
+    (workdir / "capcheck.toml").write_text('plugins = ["./gone.py"]\nrules = [\n  "rules",\n  "missing/dir",\n]\n')
     (workdir / "rules").mkdir()
     result = run_cli("check", evidence)
     assert result.exit_code == 2
     assert result.stderr == (
-        "capcheck: config error: 1 problem\n  capcheck.toml:3: /rules/1: no such rule file or directory: missing/dir\n"
+        "capcheck: config error: 2 problems\n"
+        "  capcheck.toml:1: /plugins/0: no such plugin file or directory: gone.py\n"
+        "  capcheck.toml:4: /rules/1: no such rule file or directory: missing/dir\n"
     )
     assert evidence_reads == []
 

@@ -149,19 +149,22 @@ def load_registry(
         )
     base = config.source.parent if config.source is not None else None
     modules = [LocalPlugin(m, named_by=named_by, base=base) for m in config.plugins]
+    # The config's paths that lead nowhere, located at its words (not at a path it resolved to), before any code runs.
+    missing: list[Problem] = []
+    for n, m in enumerate(modules):
+        if m.path is not None and not os.path.lexists(m.path):
+            where = f"{config.pointer_prefix}/plugins/{n}"
+            text = f"no such plugin file or directory: {display_path(m.path)}"
+            missing.append(Problem(text, path=config.shown, pointer=where))
+    for n, p in enumerate(config.rules):
+        if not os.path.lexists(config.resolve(p)):
+            where = f"{config.pointer_prefix}/rules/{n}"
+            text = f"no such rule file or directory: {display_path(config.resolve(p))}"
+            missing.append(Problem(text, path=config.shown, pointer=where))
+    if missing and config.source is not None:
+        raise ConfigError(config.locate(missing))
     modules += [LocalPlugin(m) for m in plugins]
     pm, infos = build_plugin_manager(modules, entry_points=entry_points)
-    missing = [
-        Problem(
-            f"no such rule file or directory: {display_path(config.resolve(p))}",
-            path=config.shown,
-            pointer=f"{config.pointer_prefix}/rules/{n}",
-        )
-        for n, p in enumerate(config.rules)
-        if not os.path.lexists(config.resolve(p))
-    ]
-    if missing and config.source is not None:  # located at the config's words, not at a path it resolved to
-        raise ConfigError(config.locate(missing))
     paths = [config.resolve(p) for p in config.rules] + list(rule_paths)
     owner = f"{CONFIG_OWNER}{named_by}"  # the config's [kinds.<id>] tables extend kinds after the plugins
     extensions = [(owner, fields.extension(kind)) for kind, fields in config.kinds.items()]
