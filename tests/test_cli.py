@@ -317,8 +317,8 @@ def test_unknown_format(run_cli, clean: Path) -> None:
 @pytest.mark.parametrize(
     ("name", "text", "where"),
     [
-        ("capcheck.toml", 'format = "yaml"\n', "capcheck.toml: /format"),
-        ("pyproject.toml", '[tool.capcheck]\nformat = "yaml"\n', "pyproject.toml: /tool/capcheck/format"),
+        ("capcheck.toml", 'format = "yaml"\n', "capcheck.toml:1: /format"),
+        ("pyproject.toml", '[tool.capcheck]\nformat = "yaml"\n', "pyproject.toml:2: /tool/capcheck/format"),
     ],
 )
 def test_an_unknown_format_from_the_config_names_the_file_and_key(

@@ -137,7 +137,7 @@ def test_a_broken_pyproject_that_may_configure_capcheck_is_an_error_naming_it(
 def test_unknown_keys_are_named_with_the_allowed_ones() -> None:
     path = display_path(CONFIG / "unknown-key.toml")
     [problem] = config_problems(CONFIG / "unknown-key.toml")
-    assert problem.startswith(f"{path}: /fail-on: unknown key (did you mean 'fail_on'?) (allowed: ")
+    assert problem.startswith(f"{path}:2: /fail-on: unknown key (did you mean 'fail_on'?) (allowed: ")
     allowed = problem.split("(allowed: ")[1].rstrip(")").split(", ")
     assert {"csv_kinds", "fail_on", "options", "paths", "plugins", "rules", "select", "severity"} <= set(allowed)
     assert allowed == sorted(allowed) and "fail-on" not in allowed and "source" not in allowed
@@ -154,6 +154,25 @@ def test_pyproject_s_table_written_in_capcheck_toml_says_where_it_belongs(tmp_pa
     (tmp_path / "capcheck.toml").write_text("[tools]\nx = 1\n")
     [other] = config_problems(tmp_path / "capcheck.toml")
     assert "belongs in" not in other
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (
+            '[kinds.site-visits]\nfields = { a = { type = "string" } }\nrequird = ["a"]\n',
+            "/kinds/site-visits/requird: unknown key (did you mean 'required'?) (allowed: fields, required)",
+        ),
+        (
+            "[scorecard.plausibility.trust.it-assets]\nmni = 1\n",
+            "/scorecard/plausibility/trust/it-assets/mni: unknown key (did you mean 'min'?) (allowed: max, min)",
+        ),
+    ],
+)
+def test_an_unknown_key_in_a_table_of_tables_lists_that_tables_keys(workdir: Path, text: str, expected: str) -> None:
+    (workdir / "capcheck.toml").write_text(text)
+    problems = config_problems(workdir / "capcheck.toml")
+    assert f"capcheck.toml:{text.count(chr(10))}: {expected}" in problems
 
 
 def test_bad_values_are_each_located() -> None:
@@ -238,24 +257,27 @@ def test_an_explicit_config_file(run_cli, copy_fixture: Callable[..., Path], wor
 @pytest.mark.parametrize(
     ("fixture", "expected"),
     [
-        ("unknown-rule.toml", [": /severity/COMM-999: unknown rule 'COMM-999'", ": /options/INFRA-999: unknown rule"]),
+        (
+            "unknown-rule.toml",
+            [":2: /severity/COMM-999: unknown rule 'COMM-999'", ":4: /options/INFRA-999: unknown rule"],
+        ),
         (
             "unknown-option.toml",
             [
                 (
-                    ": /options/INFRA-004/max_dayz: rule INFRA-004 has no option 'max_dayz' (did you mean 'max_days'?) "
-                    "(options: exempt_hosting, max_days)"
+                    ":2: /options/INFRA-004/max_dayz: rule INFRA-004 has no option 'max_dayz' "
+                    "(did you mean 'max_days'?) (options: exempt_hosting, max_days)"
                 )
             ],
         ),
         (
             "wrong-option-type.toml",
             [
-                ": /options/INFRA-004/max_days: option 'max_days' of INFRA-004 must be int, like its default 14",
-                ": /options/COMM-004/statuses: option 'statuses' of COMM-004 must be list",
+                ":2: /options/INFRA-004/max_days: option 'max_days' of INFRA-004 must be int, like its default 14",
+                ":5: /options/COMM-004/statuses: option 'statuses' of COMM-004 must be list",
             ],
         ),
-        ("unknown-key.toml", [": /fail-on: unknown key"]),
+        ("unknown-key.toml", [":2: /fail-on: unknown key"]),
         ("malformed.toml", [":3: malformed TOML: "]),
     ],
 )
@@ -278,8 +300,8 @@ def test_rule_errors_in_pyproject_point_into_tool_capcheck(run_cli, copy_fixture
     copy_fixture("evidence/clean", "evidence")
     result = run_cli("check", "evidence")
     assert result.exit_code == 2
-    assert "pyproject.toml: /tool/capcheck/severity/GOV-999: unknown rule 'GOV-999'" in result.stderr
-    assert "pyproject.toml: /tool/capcheck/options/GOV-002/min_scor: rule GOV-002 has no option 'min_scor'" in (
+    assert "pyproject.toml:5: /tool/capcheck/severity/GOV-999: unknown rule 'GOV-999'" in result.stderr
+    assert "pyproject.toml:8: /tool/capcheck/options/GOV-002/min_scor: rule GOV-002 has no option 'min_scor'" in (
         result.stderr
     )
 
@@ -293,7 +315,7 @@ def test_a_huge_or_slashed_option_name_is_cut_and_escaped_in_the_message(
     result = run_cli("check", "evidence")
     assert result.exit_code == 2
     [line] = [ln for ln in result.stderr.splitlines() if "has no option" in ln]
-    assert line.startswith("  capcheck.toml: /options/COMM-001/a~1zzz")
+    assert line.startswith("  capcheck.toml:2: /options/COMM-001/a~1zzz")
     assert "…" in line.split(": rule ")[0] and "…" in line.split(": rule ")[1]
     assert len(line) < 400
 
@@ -323,7 +345,7 @@ def test_a_huge_or_slashed_option_name_is_cut_and_escaped_in_the_message(
 def test_values_are_not_coerced_and_the_bad_value_is_echoed(workdir: Path, line: str, expected: str) -> None:
     (workdir / "capcheck.toml").write_text(line + "\n")
     [problem] = config_problems(workdir / "capcheck.toml")
-    assert problem.startswith("capcheck.toml: " + expected)
+    assert problem.startswith(f"capcheck.toml:{line.count(chr(10)) + 1}: " + expected)  # the line of the key
     assert len(problem) < 200  # a long value is cut
 
 
@@ -374,6 +396,6 @@ def test_an_option_that_is_a_duration_must_be_one(run_cli, copy_fixture: Callabl
     assert result.exit_code == 2
     assert result.stderr.startswith("capcheck: config error: 1 problem")
     assert (
-        "capcheck.toml: /options/COMM-002/review_period: option 'review_period' of COMM-002 must be a duration "
-        f"(Nd, Nw, Nm or Ny), like its default '365d', not '{value}'"
+        f"capcheck.toml:2: /options/COMM-002/review_period: option 'review_period' of COMM-002: '{value}' is not a "
+        "duration (e.g. 90d, 12w, 6m, 2y)"
     ) in result.stderr

@@ -193,15 +193,17 @@ def test_a_config_extension_that_clashes_names_the_config_file(run_cli, workdir:
     (workdir / "capcheck.toml").write_text("[kinds.it-assets]\nfields = { end_of_life = { type = 'integer' } }\n")
     result = run_cli("kinds")
     assert result.exit_code == 2
+    assert result.stderr.startswith("capcheck: config error: 1 problem\n")  # the config's table, located
     assert (
-        "config capcheck.toml: extension of evidence kind 'it-assets': field 'end_of_life' is defined twice: "
-        'as {"type": "integer"} by config capcheck.toml' in result.stderr
+        "  capcheck.toml:1: /kinds/it-assets: extension of evidence kind 'it-assets': field 'end_of_life' is defined "
+        'twice: as {"type": "integer"} by config capcheck.toml' in result.stderr
     )
-    (workdir / "capcheck.toml").write_text("[kinds.it-asset]\nfields = { site = { type = 'string' } }\n")
+    (workdir / "capcheck.toml").write_text("\n[kinds.it-asset]\nfields = { site = { type = 'string' } }\n")
     typo = run_cli("kinds")
     assert typo.exit_code == 2
-    assert "config capcheck.toml: extension of evidence kind 'it-asset': no such kind (did you mean 'it-assets'?)" in (
-        typo.stderr
+    assert (
+        "  capcheck.toml:2: /kinds/it-asset: extension of evidence kind 'it-asset': no such kind (did you mean "
+        "'it-assets'?)" in typo.stderr
     )
 
 
@@ -273,8 +275,9 @@ def test_a_config_field_referring_to_a_file_stops_the_run_naming_the_config(run_
     )
     result = run_cli("kinds")
     assert result.exit_code == 2
-    assert "config capcheck.toml: extension of evidence kind 'it-assets': schema /properties/site/$ref: " in (
-        result.stderr
+    assert (
+        "capcheck.toml:1: /kinds/it-assets: extension of evidence kind 'it-assets': schema /properties/site/$ref: "
+        in (result.stderr)
     )
     assert "hunter2" not in result.stderr
 

@@ -390,7 +390,7 @@ def test_config_plugins_are_refused_when_turned_off(
     assert result.stdout == ""
     assert result.stderr == (
         "capcheck: plugin error: 1 problem\n"
-        "  capcheck.toml: /plugins: config plugins are turned off (--no-config-plugins or "
+        "  capcheck.toml:1: /plugins: config plugins are turned off (--no-config-plugins or "
         "CAPCHECK_NO_CONFIG_PLUGINS), and this config names './evil.py': Python code that would run. Run without "
         "the switch if you trust this checkout, or name a trusted config with --config\n"
     )
@@ -677,7 +677,7 @@ def test_a_config_field_whose_schema_does_not_compile_names_the_config(run_cli, 
     result = run_cli("kinds")
     assert result.exit_code == 2
     assert (
-        "  config capcheck.toml: extension of evidence kind 'it-assets': field 'site': "
+        "  capcheck.toml:1: /kinds/it-assets: extension of evidence kind 'it-assets': field 'site': "
         'schema /properties/site/pattern: does not compile: "a(" is not a "regex"\n'
     ) in result.stderr
 

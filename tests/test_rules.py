@@ -469,3 +469,48 @@ def test_a_registers_own_placeholder_word_joins_the_list_through_a_mapping_value
     assert [(f["status"], f["message"]) for f in after["findings"]] == [
         ("fail", 'contract C-1 (A) with S has no owner (`owner` "TBC" is a placeholder)')
     ]
+
+
+# --- option checks -------------------------------------------------------------------------------------------
+
+
+def _whole_days(value: Any) -> None:
+    if value < 0:
+        raise ValueError(f"must be at least 0, not {value!r}")
+
+
+def test_an_option_check_refuses_a_value_with_its_reason() -> None:
+    r = make("INFRA-101", options={"max_days": 14}, option_checks={"max_days": _whole_days})
+    assert r.option_problems("max_days", -1) == ["must be at least 0, not -1"]
+    assert r.option_problems("max_days", 0) == []
+    assert make("INFRA-102", options={"max_days": 14}).option_problems("max_days", -1) == []  # none declared
+
+
+@pytest.mark.parametrize(
+    ("options", "checks", "expected"),
+    [
+        ({"max_days": 14}, {"max_dayz": _whole_days}, "option_checks: 'max_dayz' is not one of its options (max_days)"),
+        ({"max_days": -1}, {"max_days": _whole_days}, "option_checks: 'max_days' refuses its own default -1: must be"),
+    ],
+)
+def test_an_option_check_that_fits_no_option_or_refuses_the_default_is_a_plugin_error(
+    options: dict[str, Any], checks: dict[str, Any], expected: str
+) -> None:
+    with pytest.raises(PluginError) as info:
+        make("INFRA-103", options=options, option_checks=checks)
+    [problem] = info.value.problems
+    assert problem.message.startswith(f"rule 'INFRA-103': {expected}")
+    assert problem.path is not None and problem.path.endswith("test_rules.py")  # where make() wrote @rule(...)
+
+
+def test_every_bundled_option_default_passes_its_rules_checks() -> None:
+    """The pack's checks are made at import and refuse a default there; this pins that each check is reached."""
+    from capcheck.app.config import Config
+    from capcheck.app.runner import load_registry
+
+    checked = 0
+    for r in load_registry(Config()).rules.values():
+        for name, default in r.meta.options.items():
+            assert r.option_problems(name, default) == [], (r.id, name)
+            checked += bool(r.option_checks.get(name))
+    assert checked >= 20  # the pack's Python checks and the declarative rules' conversions

@@ -252,11 +252,11 @@ def test_a_good_check_reads_the_evidence(run_cli, evidence: Path, evidence_reads
         (
             'select = ["GOVV"]\n',
             [],
-            "capcheck.toml: /select/0: unknown rule id, area or tag 'GOVV' (did you mean 'GOV'?)",
+            "capcheck.toml:1: /select/0: unknown rule id, area or tag 'GOVV' (did you mean 'GOV'?)",
         ),
-        ('ignore = ["x", "COMM"]\n', [], "capcheck.toml: /ignore/0: unknown rule id, area or tag 'x'"),
+        ('ignore = ["x", "COMM"]\n', [], "capcheck.toml:1: /ignore/0: unknown rule id, area or tag 'x'"),
         # a config selection the command line replaces is still checked: the file is wrong either way
-        ('select = ["GOVV"]\n', ["--select", "GOV"], "capcheck.toml: /select/0: unknown rule id, area or tag 'GOVV'"),
+        ('select = ["GOVV"]\n', ["--select", "GOV"], "capcheck.toml:1: /select/0: unknown rule id, area or tag 'GOVV'"),
         (
             "",
             ["--min-level", "COMS=2"],
@@ -265,16 +265,16 @@ def test_a_good_check_reads_the_evidence(run_cli, evidence: Path, evidence_reads
         (
             "[scorecard]\nmin_level = { NOPE = 2 }\n",
             [],
-            "capcheck.toml: /scorecard/min_level/NOPE: unknown area 'NOPE' in the scorecard gate (areas: ",
+            "capcheck.toml:2: /scorecard/min_level/NOPE: unknown area 'NOPE' in the scorecard gate (areas: ",
         ),
-        ('[options."COMM-999"]\nx = 1\n', [], "capcheck.toml: /options/COMM-999: unknown rule 'COMM-999'"),
+        ('[options."COMM-999"]\nx = 1\n', [], "capcheck.toml:1: /options/COMM-999: unknown rule 'COMM-999'"),
         (
             '[options."INFRA-004"]\nmax_dayz = 1\n',
             [],
             "rule INFRA-004 has no option 'max_dayz' (did you mean 'max_days'?)",
         ),
         ("", ["--format", "jsn"], "--format: unknown format 'jsn' (did you mean 'json'?)"),
-        ('format = "yaml"\n', [], "capcheck.toml: /format: unknown format 'yaml'"),
+        ('format = "yaml"\n', [], "capcheck.toml:1: /format: unknown format 'yaml'"),
         ("", ["--report", "sarf=x.sarif"], "--report: unknown report format 'sarf' (did you mean 'sarif'?)"),
         ("", ["--as-of", "2025-13-01"], "--as-of must be a date as YYYY-MM-DD"),
         ("", ["-o", "evidence/out.json"], "--output is inside the evidence directory evidence"),
@@ -293,6 +293,140 @@ def test_usage_errors_stop_the_run_before_evidence_is_read(
     assert result.exit_code == 2
     assert expected in result.stderr, result.stderr
     assert "internal error" not in result.stderr
+    assert evidence_reads == []
+
+
+@pytest.mark.parametrize(
+    ("config", "expected"),
+    [
+        # a Python rule's declared option checks (the pack's), and a number where a whole one is meant
+        (
+            '[options."INFRA-004"]\nmax_days = -1\n',
+            "capcheck.toml:2: /options/INFRA-004/max_days: option 'max_days' of INFRA-004: must be at least 0, not -1",
+        ),
+        (
+            '\n[options."INFRA-004"]\nmax_days = 2.5\n',
+            "capcheck.toml:3: /options/INFRA-004/max_days: option 'max_days' of INFRA-004: must be a whole number, "
+            "not 2.5",
+        ),
+        (
+            '[options."INFRA-003"]\nmin_assets = 3\nmax_ratio = 1.0001\n',
+            "capcheck.toml:3: /options/INFRA-003/max_ratio: option 'max_ratio' of INFRA-003: must be from 0 to 1, "
+            "not 1.0001",
+        ),
+        (
+            '[options."COMM-004"]\ngbp_rates = { USD = 0.79, EUR = "0.85" }\n',
+            "capcheck.toml:2: /options/COMM-004/gbp_rates: option 'gbp_rates' of COMM-004: the rate of 'EUR' must "
+            "be a number above 0 (GBP per EUR), not '0.85'",
+        ),
+        (
+            '[options."CYBER-001"]\nseverities = ["high", "crit"]\n',
+            "capcheck.toml:2: /options/CYBER-001/severities: option 'severities' of CYBER-001: 'crit' is not one "
+            "of low, medium, high, critical",
+        ),
+        (  # was an error finding when the rule ran (and a rule case expecting one: now refused before)
+            '[options."INNOV-003"]\nfunded_from = "production"\n',
+            "capcheck.toml:2: /options/INNOV-003/funded_from: option 'funded_from' of INNOV-003: must be one of idea, "
+            "discovery, alpha, beta, live, adopted, not 'production'",
+        ),
+        (
+            '[options."CULT-004"]\ncourse_pattern = "(?i)data (security"\n',
+            "capcheck.toml:2: /options/CULT-004/course_pattern: option 'course_pattern' of CULT-004: '(?i)data "
+            "(security' is not a regular expression RE2 compiles: missing ): (?i)data (security",
+        ),
+        # a list's items keep the type of the default's items
+        (
+            '[options."COMM-004"]\nstatuses = ["active", 3]\n',
+            "capcheck.toml:2: /options/COMM-004/statuses: option 'statuses' of COMM-004: item 1 must be str, not 3, "
+            "like its default ['active', 'pipeline']",
+        ),
+        # a declarative rule's value passes its operators' own conversion (an aggregate ratio limit here)
+        (
+            '[options."INFRA-002"]\nmax_ratio = 1.5\n',
+            "capcheck.toml:2: /options/INFRA-002/max_ratio: option 'max_ratio' of INFRA-002: a ratio limit is "
+            "between 0 and 1 (0.1 is 10%), not 1.5",
+        ),
+        # names nothing registered or bundled answers to
+        (
+            'paths = ["x"]\ncsv_kinds = { "cmdb-*.csv" = "it-asset" }\n',
+            "capcheck.toml:2: /csv_kinds/cmdb-*.csv: unknown evidence kind 'it-asset' (did you mean 'it-assets'?) "
+            "(see 'capcheck kinds')",
+        ),
+        (
+            '[[mapping]]\nfiles = "*.xlsx"\nkind = "it-asset"\nid = "Ref"\n',
+            "capcheck.toml:3: /mapping/0/kind: unknown evidence kind 'it-asset' (did you mean 'it-assets'?) "
+            "(see 'capcheck kinds')",
+        ),
+        (
+            "[scorecard.plausibility.trust]\nit-asets = { min = 50 }\n",
+            "capcheck.toml:2: /scorecard/plausibility/trust/it-asets: unknown evidence kind 'it-asets' (did you "
+            "mean 'it-assets'?) (see 'capcheck kinds')",
+        ),
+        (
+            '[scorecard.profiles.trust]\nexpect = { "caf-4.0:A1.a" = "achieved", "caf-4:B4.d" = "achieved" }\n',
+            "capcheck.toml:2: /scorecard/profiles/trust/expect/caf-4:B4.d: unknown criterion 'caf-4:B4.d' (did you "
+            "mean 'caf-4.0:B4.d'?) (as framework:criterion; see 'capcheck frameworks')",
+        ),
+        (
+            '[endoflife_products]\n"Windows 2019 Std" = "windows-server"\n"Ubuntu LTS" = "ubunt"\n',
+            "capcheck.toml:3: /endoflife_products/Ubuntu LTS: 'ubunt' is not a product of the bundled endoflife.date "
+            "snapshot of ",
+        ),
+    ],
+)
+def test_late_config_values_stop_the_run_before_evidence_is_read(
+    run_cli, workdir: Path, evidence: Path, evidence_reads: list[str], config: str, expected: str
+) -> None:
+    """Each of these was found only when evidence was read (an unknown csv_kinds or mapping kind), when the rule
+    ran, or never (a value that silently matched nothing): now a config error with its line, before any read."""
+    (workdir / "capcheck.toml").write_text(config)
+    result = run_cli("check", evidence, "--as-of", "2025-04-01")
+    assert result.exit_code == 2
+    assert result.stderr.startswith("capcheck: config error: 1 problem\n  " + expected), result.stderr
+    assert evidence_reads == []
+
+
+def test_a_config_plugin_or_rule_path_that_does_not_exist_is_located_in_the_config(
+    run_cli, workdir: Path, evidence: Path, evidence_reads: list[str]
+) -> None:
+    (workdir / "capcheck.toml").write_text('plugins = ["./gone.py"]\nrules = [\n  "rules",\n  "missing/dir",\n]\n')
+    (workdir / "rules").mkdir()
+    result = run_cli("check", evidence)
+    assert result.exit_code == 2
+    assert result.stderr == (
+        "capcheck: config error: 2 problems\n"
+        "  capcheck.toml:1: /plugins/0: no such plugin file or directory: gone.py\n"
+        "  capcheck.toml:4: /rules/1: no such rule file or directory: missing/dir\n"
+    )
+    assert evidence_reads == []
+
+
+def test_option_values_on_their_bounds_are_accepted(run_cli, workdir: Path, evidence: Path) -> None:
+    """The other side of each bound above: the same keys with values the rules can use run the check."""
+    (workdir / "capcheck.toml").write_text(
+        'csv_kinds = { "cmdb-*.csv" = "it-assets" }\n'
+        '[options."INFRA-004"]\nmax_days = 0\n[options."INFRA-003"]\nmax_ratio = 1\n'
+        '[options."INFRA-002"]\nmax_ratio = 1.0\n[options."COMM-004"]\ngbp_rates = { USD = 0.79 }\n'
+        'statuses = ["active"]\n[options."CYBER-001"]\nseverities = ["low", "critical"]\n'
+        '[endoflife_products]\n"Windows 2019 Std" = "windows-server"\n'
+        '[scorecard.profiles.trust]\nexpect = { "caf-4.0:B4.d" = "achieved" }\n'
+        "[scorecard.plausibility.trust]\nit-assets = { min = 50 }\n"
+    )
+    result = run_cli("check", evidence, "--as-of", "2025-04-01", "--fail-on", "never")
+    assert result.exit_code == 0, result.stderr
+
+
+def test_the_api_refuses_an_option_value_before_evidence_is_read(evidence: Path, evidence_reads: list[str]) -> None:
+    """run_check (the library's entry, without the CLI's check_usage) refuses the same values, located."""
+    from capcheck.app.runner import CheckRequest, run_check
+
+    path = Path("capcheck.toml")
+    path.write_text('fail_on = "high"\n\n[options."INFRA-004"]\nmax_days = -3\n')
+    with pytest.raises(ConfigError) as info:
+        run_check(CheckRequest(paths=(evidence,), config=load_config(path)))
+    assert [str(p) for p in info.value.problems] == [
+        "capcheck.toml:4: /options/INFRA-004/max_days: option 'max_days' of INFRA-004: must be at least 0, not -3"
+    ]
     assert evidence_reads == []
 
 
@@ -418,8 +552,8 @@ def test_pyproject_problems_name_the_tool_table(
     )
     result = run_cli("check", evidence)
     assert result.exit_code == 2 and result.stderr.startswith("capcheck: config error: 2 problems\n")
-    assert "pyproject.toml: /tool/capcheck/select/0: unknown rule id, area or tag 'GOVV'" in result.stderr
-    assert "pyproject.toml: /tool/capcheck/scorecard/min_level/X: unknown area 'X'" in result.stderr
+    assert "pyproject.toml:2: /tool/capcheck/select/0: unknown rule id, area or tag 'GOVV'" in result.stderr
+    assert "pyproject.toml:4: /tool/capcheck/scorecard/min_level/X: unknown area 'X'" in result.stderr
     assert evidence_reads == []
 
 
@@ -484,18 +618,18 @@ def test_layout_and_min_severity_precedence(workdir: Path) -> None:
 @pytest.mark.parametrize(
     ("text", "problem"),
     [
-        ('[display]\nshow = ["fail", "nope"]\n', "capcheck.toml: /display/show: 'nope' is not one of"),
-        ("[display]\nshow = []\n", "capcheck.toml: /display/show: nothing is not one of"),
-        ('[display]\nshow = "fail"\n', "capcheck.toml: /display/show: Input should be a valid array, not 'fail'"),
-        ("[display]\nlimit = -1\n", "capcheck.toml: /display/limit: Input should be greater than or equal to 0"),
-        ('[display]\nlimit = "3"\n', "capcheck.toml: /display/limit: Input should be a valid integer"),
+        ('[display]\nshow = ["fail", "nope"]\n', "capcheck.toml:2: /display/show: 'nope' is not one of"),
+        ("[display]\nshow = []\n", "capcheck.toml:2: /display/show: nothing is not one of"),
+        ('[display]\nshow = "fail"\n', "capcheck.toml:2: /display/show: Input should be a valid array, not 'fail'"),
+        ("[display]\nlimit = -1\n", "capcheck.toml:2: /display/limit: Input should be greater than or equal to 0"),
+        ('[display]\nlimit = "3"\n', "capcheck.toml:2: /display/limit: Input should be a valid integer"),
         (
             "[display]\nlimt = 3\n",
             "/display/limt: unknown key (did you mean 'limit'?) (allowed: layout, limit, min_severity, show)",
         ),
         ('[display]\nlayout = "tiny"\n', "/display/layout: Input should be 'grouped', 'compact' or 'quiet'"),
         ('[display]\nmin_severity = "severe"\n', "/display/min_severity: Input should be 'info', 'low',"),
-        ("[scorecard]\nfoo = 1\n", "capcheck.toml: /scorecard/foo: unknown key (allowed: achieved_shares,"),
+        ("[scorecard]\nfoo = 1\n", "capcheck.toml:2: /scorecard/foo: unknown key (allowed: achieved_shares,"),
     ],
 )
 def test_a_bad_display_table_is_a_config_error(run_cli, workdir: Path, evidence: Path, text: str, problem: str) -> None:

@@ -40,6 +40,11 @@ def _case_file(tmp_path: Path, case: str, *, rule: str = "COMM-002", name: str =
             "{review_period: 30}",
             "/cases/0/options/review_period: option 'review_period' of COMM-002 must be str, like its default '365d'",
         ),
+        (  # the rule's own conversion, as a config's value meets it: one definition of a usable value
+            "{review_period: 30 days}",
+            "/cases/0/options/review_period: option 'review_period' of COMM-002: '30 days' is not a duration "
+            "(e.g. 90d, 12w, 6m, 2y)",
+        ),
     ],
 )
 def test_case_options_are_checked_against_the_rules_options(tmp_path: Path, options: str, expected: str) -> None:

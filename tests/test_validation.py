@@ -48,6 +48,20 @@ def test_a_walked_directory_skips_files_capcheck_does_not_read(
     assert validate_paths(registry, [Path("ev")], Config()).startswith("ok: 3 evidence files (7 records)")
 
 
+def test_a_csv_kind_nothing_registers_is_a_config_error_before_any_file_is_read(
+    run_cli, workdir: Path, copy_fixture: Callable[..., Path]
+) -> None:
+    copy_fixture("evidence/mixed", "ev")
+    (workdir / "ev" / "broken.json").write_text("{")  # read, it would be an evidence error
+    (workdir / "capcheck.toml").write_text('[csv_kinds]\n"cmdb.csv" = "it-asset"\n')
+    result = run_cli("validate", "ev")
+    assert result.exit_code == 2
+    assert result.stderr == (
+        "capcheck: config error: 1 problem\n  capcheck.toml:2: /csv_kinds/cmdb.csv: unknown evidence kind 'it-asset' "
+        "(did you mean 'it-assets'?) (see 'capcheck kinds')\n"
+    )
+
+
 def test_csv_kinds_from_the_config_apply(registry: Registry, copy_fixture: Callable[..., Path]) -> None:
     copy_fixture("evidence/mixed/it-assets.csv", "cmdb.csv")
     config = Config(csv_kinds={"cmdb.csv": "it-assets"})

@@ -477,3 +477,29 @@ def test_a_waiver_may_run_366_days_by_default_and_not_367(workdir: Path, expires
         "waivers.yaml:2: /waivers/0/expires: the waiver runs 367 days from 2025-01-01; "
         "the longest allowed is 366 (config waiver_max_days)"
     ]
+
+
+# --- a waiver naming no rule -----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("as_of", "refused"), [("2025-12-31", True), ("2026-01-01", False)])
+def test_a_waiver_naming_no_rule_is_refused_before_evidence_until_it_expires(
+    run_cli, copy_fixture, check_argv: Callable[..., list[str]], workdir: Path, as_of: str, refused: bool
+) -> None:
+    """A typo in a waiver's rule could accept nothing: it was found only as 'unused', once the evidence had been
+    judged. It is a config error at its line, before any evidence is read, while in force (the expiry day included:
+    pinned); once expired it is left to the report, as the record of a rule since retired may be."""
+    evidence = copy_fixture("evidence/mixed")
+    broken = evidence / "zz-broken.json"
+    broken.write_text("{")  # read, it would fail the run as evidence error
+    text = GOOD.replace("  - rule: COMM-004\n", "  - rule: COMM-0004\n")  # waiver 3, expiring 2025-12-31
+    waivers = _write(workdir, "waivers.yaml", text)
+    result = run_cli(*check_argv(evidence, rules=("INFRA-004",), as_of=as_of), "--waivers", waivers)
+    assert result.exit_code == 2
+    if refused:
+        assert result.stderr == (
+            "capcheck: config error: 1 problem\n  waivers.yaml:15: /waivers/2/rule: waiver 3: rule 'COMM-0004' names "
+            "no rule of this run (did you mean 'COMM-004'?): it could accept nothing (see 'capcheck rules list')\n"
+        )
+    else:
+        assert "evidence error" in result.stderr and "zz-broken.json" in result.stderr

@@ -11,11 +11,12 @@ from __future__ import annotations
 import json
 import os
 import re
-from dataclasses import dataclass
+from collections.abc import Iterable
+from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, get_args, get_origin
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, field_validator
 
 from capcheck.assessment.scorecard import ScorecardConfig
 from capcheck.core.errors import ConfigError, Problem
@@ -129,6 +130,9 @@ class Config(BaseModel):
 
     #: The file this came from (None when no file was found).
     source: Path | None = Field(default=None, exclude=True)
+    #: The file's text (to place a problem on its line) and, once asked, the line of each key.
+    _text: str = PrivateAttr(default="")
+    _lines: dict[str, int] | None = PrivateAttr(default=None)
 
     @field_validator("fail_on", mode="before")
     @classmethod
@@ -158,6 +162,34 @@ class Config(BaseModel):
         """Where the settings sit in their file: ``/tool/capcheck`` in ``pyproject.toml``, else the top."""
         return "/tool/capcheck" if self.source is not None and self.source.name == "pyproject.toml" else ""
 
+    @property
+    def shown(self) -> str | None:
+        """The config file as messages name it (None when no file was found)."""
+        return display_path(self.source) if self.source is not None else None
+
+    def line_of(self, pointer: str) -> int | None:
+        """The line of the file where the key at ``pointer`` (``/options/COMM-001/max_days``) is written, or the
+        nearest enclosing key that is; None without a file."""
+        if not self._text:
+            return None
+        if self._lines is None:
+            from capcheck.core.toml_lines import key_lines
+
+            self._lines = key_lines(self._text)  # scanned only when a problem needs a line
+        from capcheck.core.toml_lines import line_of
+
+        return line_of(self._lines, pointer)
+
+    def locate(self, problems: Iterable[Problem]) -> list[Problem]:
+        """The problems, each in this file and at a key given its line (``capcheck.toml:12: /options/...``)."""
+        shown = self.shown
+        return [
+            replace(p, line=self.line_of(p.pointer))
+            if shown is not None and p.path == shown and p.line is None and p.pointer is not None
+            else p
+            for p in problems
+        ]
+
     def mappings(self) -> tuple[FileMapping, ...]:
         """The ``[[mapping]]`` tables compiled (already validated when the file was loaded)."""
         if not self.mapping:
@@ -180,9 +212,16 @@ def _table_model(loc: tuple[int | str, ...]) -> type[BaseModel]:
     """The model of the table at ``loc`` (``[display]``'s for ``("display",)``), for its allowed keys;
     the top level's when the table is not a model of its own."""
     model: type[BaseModel] = Config
+    keyed: Any = None  # a table of tables (``[kinds.<id>]``): the next part is a key, then its model
     for part in loc:
-        field = model.model_fields.get(str(part))
-        annotation = field.annotation if field is not None else None
+        if keyed is not None:
+            annotation, keyed = keyed, None
+        else:
+            field = model.model_fields.get(str(part))
+            annotation = field.annotation if field is not None else None
+        if get_origin(annotation) is dict:  # (a table of tables of tables: [scorecard.plausibility.<type>.<kind>])
+            keyed = get_args(annotation)[1]
+            continue
         if not (isinstance(annotation, type) and issubclass(annotation, BaseModel)):
             return Config
         model = annotation
@@ -307,9 +346,13 @@ def load_config(path: Path | None) -> Config:
             elif "input" in err and not isinstance(err["input"], dict | list):
                 message = f"{message}, not {shorten(err['input'])}"
             problems.append(Problem(message, path=named.shown, pointer=pointer))
-        raise ConfigError(problems) from None
+        placed = Config(source=path)
+        placed._text = document.text
+        raise ConfigError(placed.locate(problems)) from None
     if config.mapping:  # checked here, so that a mistake in one is a config error with its line
         from capcheck.core.mapping_config import compile_mappings
 
         compile_mappings(config.mapping, shown=named.shown, text=document.text, prefix=prefix)
-    return config.model_copy(update={"source": path})
+    config = config.model_copy(update={"source": path})
+    config._text = document.text
+    return config

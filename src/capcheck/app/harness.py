@@ -20,6 +20,7 @@ from capcheck.app.casefiles import (
 from capcheck.app.config import Config
 from capcheck.app.registry import Registry
 from capcheck.app.runner import load_registry
+from capcheck.app.settings import option_problem
 from capcheck.core.engine import StatusCounts, evaluate, evaluate_range, merge_blocks
 from capcheck.core.errors import EvidenceError, Problem, RuleFileError, UsageError
 from capcheck.core.evidence import EvidenceSet, evidence_from_records, load_evidence
@@ -110,12 +111,6 @@ class CaseResult:
         return not self.mismatches
 
 
-def _same_type(default: Any, value: Any) -> bool:
-    from capcheck.app.settings import same_type as same  # one definition of "an option value of its default's type"
-
-    return same(default, value)
-
-
 def check_case_file(case_file: CaseFile, registry: Registry, cases: Sequence[Case] | None = None) -> list[Problem]:
     """What makes a case file (or some of its ``cases``) unrunnable against ``registry``: an unknown
     rule, an option the rule does not declare or of the wrong type, a fixture file that does not exist."""
@@ -136,14 +131,8 @@ def check_case_file(case_file: CaseFile, registry: Registry, cases: Sequence[Cas
                 problems.append(
                     case_file.problem(f"rule {rule.meta.id} has no option {shorten(name)} ({known})", pointer)
                 )
-            elif not _same_type(declared[name], value):
-                problems.append(
-                    case_file.problem(
-                        f"option {shorten(name)} of {rule.meta.id} must be {type(declared[name]).__name__}, "
-                        f"like its default {declared[name]!r}",
-                        pointer,
-                    )
-                )
+            elif (cause := option_problem(rule, name, value)) is not None:
+                problems.append(case_file.problem(cause, pointer))
         for i, fixture in enumerate(case.evidence_files):
             if not fixture.exists():
                 problems.append(

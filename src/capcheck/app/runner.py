@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import gc
 import os
+import re
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -29,6 +30,7 @@ from capcheck.app.settings import (
     env_switch,
     gate_problems,
     raise_problems,
+    reference_problems,
     rule_setting_problems,
 )
 from capcheck.assessment.baseline import BaselineReport, apply_baseline, load_baseline
@@ -41,7 +43,7 @@ from capcheck.assessment.scorecard import (
     rule_changes,
     rule_origin,
 )
-from capcheck.assessment.waivers import WaiverState, apply_waivers, load_waivers
+from capcheck.assessment.waivers import WaiverState, apply_waivers, load_waivers, unknown_rule_problems
 from capcheck.core.engine import Judged, StatusCounts, evaluate, evaluate_range, evaluate_rule, judged_nothing
 from capcheck.core.errors import ConfigError, PluginError, Problem
 from capcheck.core.evidence import (
@@ -57,6 +59,7 @@ from capcheck.core.models import RuleInfo, RunResult, Severity, Summary, display
 from capcheck.core.outcomes import Findings, RuleOutcomes
 from capcheck.core.process import keep_to_the_end
 from capcheck.core.rules import Rule, select_rules
+from capcheck.core.side_inputs import escape_token
 
 if TYPE_CHECKING:
     from capcheck.app.progress import Progress
@@ -132,30 +135,75 @@ def load_registry(
     named_by = display_path(config.source) if config.source is not None else "the config"
     if config.plugins and not config_plugins:
         raise PluginError(
-            Problem(
-                f"config plugins are turned off (--no-config-plugins or {NO_CONFIG_PLUGINS_ENV}), and this "
-                f"config names {', '.join(repr(m) for m in config.plugins)}: Python code that would run. "
-                "Run without the switch if you trust this checkout, or name a trusted config with --config",
-                path=named_by if config.source is not None else None,
-                pointer=f"{config.pointer_prefix}/plugins",
+            config.locate(
+                [
+                    Problem(
+                        f"config plugins are turned off (--no-config-plugins or {NO_CONFIG_PLUGINS_ENV}), and this "
+                        f"config names {', '.join(repr(m) for m in config.plugins)}: Python code that would run. "
+                        "Run without the switch if you trust this checkout, or name a trusted config with --config",
+                        path=named_by if config.source is not None else None,
+                        pointer=f"{config.pointer_prefix}/plugins",
+                    )
+                ]
             )
         )
     base = config.source.parent if config.source is not None else None
     modules = [LocalPlugin(m, named_by=named_by, base=base) for m in config.plugins]
+    # The config's paths that lead nowhere, located at its words (not at a path it resolved to), before any code runs.
+    missing: list[Problem] = []
+    for n, m in enumerate(modules):
+        if m.path is not None and not os.path.lexists(m.path):
+            where = f"{config.pointer_prefix}/plugins/{n}"
+            text = f"no such plugin file or directory: {display_path(m.path)}"
+            missing.append(Problem(text, path=config.shown, pointer=where))
+    for n, p in enumerate(config.rules):
+        if not os.path.lexists(config.resolve(p)):
+            where = f"{config.pointer_prefix}/rules/{n}"
+            text = f"no such rule file or directory: {display_path(config.resolve(p))}"
+            missing.append(Problem(text, path=config.shown, pointer=where))
+    if missing and config.source is not None:
+        raise ConfigError(config.locate(missing))
     modules += [LocalPlugin(m) for m in plugins]
     pm, infos = build_plugin_manager(modules, entry_points=entry_points)
     paths = [config.resolve(p) for p in config.rules] + list(rule_paths)
     owner = f"{CONFIG_OWNER}{named_by}"  # the config's [kinds.<id>] tables extend kinds after the plugins
     extensions = [(owner, fields.extension(kind)) for kind, fields in config.kinds.items()]
-    return build_registry(
-        pm, infos, rule_paths=paths, kind_extensions=extensions, strict_namespaces=config.strict_namespaces
-    )
+    try:
+        return build_registry(
+            pm, infos, rule_paths=paths, kind_extensions=extensions, strict_namespaces=config.strict_namespaces
+        )
+    except PluginError as exc:
+        if config.source is None or not config.kinds:
+            raise
+        located = _config_kinds_located(exc.problems, config, owner)
+        if all(p.path == config.shown for p in located):
+            raise ConfigError(located) from None
+        raise PluginError(located) from None
+
+
+#: A kind extension's problem as :func:`capcheck.core.kinds.extend_kinds` words it: the owner, then the kind.
+_EXTENSION_PROBLEM = re.compile(r"extension of evidence kind '([^']+)': (.*)", re.S)
+
+
+def _config_kinds_located(problems: Sequence[Problem], config: Config, owner: str) -> list[Problem]:
+    """The problems of the config's ``[kinds.<id>]`` tables placed at their table (file, line, pointer);
+    the others (a plugin's) as they are."""
+    out = []
+    for p in problems:
+        match = _EXTENSION_PROBLEM.fullmatch(p.message.removeprefix(f"{owner}: ")) if p.path is None else None
+        if match is None or not p.message.startswith(f"{owner}: "):
+            out.append(p)
+            continue
+        kind, cause = match.groups()
+        pointer = f"{config.pointer_prefix}/kinds/{escape_token(kind)}"
+        out.append(Problem(f"extension of evidence kind {kind!r}: {cause}", path=config.shown, pointer=pointer))
+    return config.locate(out)
 
 
 def _rule_settings(registry: Registry, config: Config) -> tuple[dict[str, dict[str, Any]], dict[str, Severity]]:
-    problems = rule_setting_problems(registry, config)
+    problems = rule_setting_problems(registry, config) + reference_problems(registry, config)
     if problems:
-        raise ConfigError(problems)
+        raise ConfigError(config.locate(problems))
     return {rule_id: dict(values) for rule_id, values in config.options.items()}, dict(config.severity)
 
 
@@ -224,6 +272,8 @@ def _run_check(request: CheckRequest, registry: Registry | None, progress: Progr
     waivers = None
     if request.waivers is not None:
         waivers = load_waivers(request.waivers, as_of=as_of, max_days=request.config.waiver_max_days)
+        if problems := unknown_rule_problems(waivers, registry.rules, as_of=as_of):
+            raise ConfigError(problems)
     baseline = load_baseline(request.baseline) if request.baseline is not None else None
     judge = _Judge(rules, as_of, options, severities, request.include_passed, request.debug)
     review_order = tuple(a.id for a in sorted(registry.areas.values(), key=lambda a: (a.order, a.id)))

@@ -32,6 +32,7 @@ from capcheck.core.wording import did_you_mean
 if TYPE_CHECKING:
     from capcheck.app.registry import Registry
     from capcheck.app.runner import CheckRequest
+    from capcheck.core.rules import Rule
 
 __all__ = [
     "DEBUG_ENV",
@@ -44,7 +45,9 @@ __all__ = [
     "Value",
     "check_usage",
     "env_switch",
+    "option_problem",
     "parse_jobs",
+    "reference_problems",
     "resolve_settings",
     "rule_setting_problems",
     "same_type",
@@ -633,37 +636,121 @@ def rule_setting_problems(registry: Registry, config: Config) -> list[Problem]:
         r = registry.rules.get(rule_id)
         if r is None:
             continue
-        declared = r.meta.options
         for name, value in values.items():
             pointer = f"{prefix}/options/{rule_id}/{escape_token(name)}"
-            if name not in declared:
-                allowed = ", ".join(sorted(declared)) or "none"
-                hint = did_you_mean(name, declared)
-                problems.append(
-                    Problem(
-                        f"rule {rule_id} has no option {shorten(name)}{hint} (options: {allowed})",
-                        path=shown,
-                        pointer=pointer,
-                    )
+            cause = option_problem(r, name, value)
+            if cause is not None:
+                problems.append(Problem(cause, path=shown, pointer=pointer))
+    return problems
+
+
+def option_problem(r: Rule, name: str, value: Any) -> str | None:
+    """Why ``value`` cannot be the option ``name`` of rule ``r``, or None when it can: an option the rule does
+    not declare, a value of another type than its default (items of another type than the default's), or one
+    the rule's own checks refuse (a declarative rule's operators'; a Python rule's ``option_checks``)."""
+    declared = r.meta.options
+    rule_id = r.meta.id
+    if name not in declared:
+        allowed = ", ".join(sorted(declared)) or "none"
+        return f"rule {rule_id} has no option {shorten(name)}{did_you_mean(name, declared)} (options: {allowed})"
+    default = declared[name]
+    if not same_type(default, value):
+        return f"option {shorten(name)} of {rule_id} must be {_type_words(default)}, like its default {default!r}"
+    item = _item_problem(default, value)
+    if item is not None:
+        return f"option {shorten(name)} of {rule_id}: {item}, like its default {default!r}"
+    refused = r.option_problems(name, value)
+    if refused:
+        return f"option {shorten(name)} of {rule_id}: {'; '.join(refused)}"
+    if name not in r.option_checks and _is_duration(default) and not _is_duration(value):
+        # a string, as its default is, but not a duration: it made the rule an error finding at run time
+        return (
+            f"option {shorten(name)} of {rule_id} must be a duration (Nd, Nw, Nm or Ny), like its "
+            f"default {default!r}, not {shorten(value)}"
+        )
+    return None
+
+
+def _type_words(default: Any) -> str:
+    """The JSON type of an option's default, in words: ``int``, ``float``, ``str``, ``list`` ..."""
+    return type(default).__name__
+
+
+def _item_problem(default: Any, value: Any) -> str | None:
+    """When a list (or table) default's items are all of one type, an item of ``value`` of another: why."""
+    if isinstance(default, list) and isinstance(value, list):
+        items = [(str(n), v) for n, v in enumerate(value)]
+        kinds = list(default)
+        what = "item"
+    elif isinstance(default, dict) and isinstance(value, dict):
+        items = [(repr(k), v) for k, v in value.items()]
+        kinds = list(default.values())
+        what = "value"
+    else:
+        return None
+    if not kinds or not all(same_type(kinds[0], k) and same_type(k, kinds[0]) for k in kinds):
+        return None  # an empty default, or one of mixed types: nothing to go by
+    for at, v in items:
+        if not same_type(kinds[0], v):
+            return f"{what} {at} must be {_type_words(kinds[0])}, not {shorten(v)}"
+    return None
+
+
+def reference_problems(registry: Registry, config: Config) -> list[Problem]:
+    """A problem for each name the config gives that nothing registered or bundled answers to, which would
+    otherwise be found only when evidence is read (an unknown ``csv_kinds`` or ``[[mapping]]`` kind) or never
+    (the scorecard's plausibility bounds of an unknown kind, a profile's expectation of an unknown criterion,
+    an ``endoflife_products`` id the bundled snapshot does not have: each silently matched nothing)."""
+    shown = display_path(config.source) if config.source else None
+    prefix = config.pointer_prefix
+    problems: list[Problem] = []
+
+    def at(message: str, *keys: str | int) -> None:
+        pointer = prefix + "".join(f"/{escape_token(k)}" for k in keys)
+        problems.append(Problem(message, path=shown, pointer=pointer))
+
+    kinds = sorted(registry.kinds)
+
+    def kind_problem(kind: str) -> str:
+        return f"unknown evidence kind {shorten(kind)}{did_you_mean(kind, kinds)} (see 'capcheck kinds')"
+
+    for pattern, kind in config.csv_kinds.items():
+        if kind not in registry.kinds:
+            at(kind_problem(kind), "csv_kinds", pattern)
+    for n, table in enumerate(config.mapping):  # compiled when the file was loaded: a table with a string kind
+        mapped = table.get("kind")
+        if isinstance(mapped, str) and mapped not in registry.kinds:
+            at(kind_problem(mapped), "mapping", n, "kind")
+    for org_type, bounds in config.scorecard.plausibility.items():
+        for kind in bounds:
+            if kind not in registry.kinds:
+                at(kind_problem(kind), "scorecard", "plausibility", org_type, kind)
+    profiles = config.scorecard.profiles
+    criteria = {f"{f.id}:{c.id}" for f in registry.frameworks.values() for c in f.criteria} if profiles else set()
+    for org_type, profile in profiles.items():
+        for ref in profile.expect:
+            if ref not in criteria:
+                hint = did_you_mean(ref, sorted(criteria))
+                at(
+                    f"unknown criterion {shorten(ref)}{hint} (as framework:criterion; see 'capcheck frameworks')",
+                    "scorecard",
+                    "profiles",
+                    org_type,
+                    "expect",
+                    ref,
                 )
-            elif not same_type(declared[name], value):
-                problems.append(
-                    Problem(
-                        f"option {shorten(name)} of {rule_id} must be {type(declared[name]).__name__}, "
-                        f"like its default {declared[name]!r}",
-                        path=shown,
-                        pointer=pointer,
-                    )
-                )
-            elif _is_duration(declared[name]) and not _is_duration(value):
-                # a string, as its default is, but not a duration: it made the rule an error finding at run time
-                problems.append(
-                    Problem(
-                        f"option {shorten(name)} of {rule_id} must be a duration (Nd, Nw, Nm or Ny), like its "
-                        f"default {declared[name]!r}, not {shorten(value)}",
-                        path=shown,
-                        pointer=pointer,
-                    )
+    if config.endoflife_products:
+        from capcheck.builtins.lifecycle import snapshot
+
+        data = snapshot()
+        for name, product in config.endoflife_products.items():
+            if product not in data.products:
+                hint = did_you_mean(product, sorted(data.products))
+                at(
+                    f"{shorten(product)} is not a product of the bundled endoflife.date snapshot of {data.date}"
+                    f"{hint}: assets named {shorten(name)} would match nothing",
+                    "endoflife_products",
+                    name,
                 )
     return problems
 
@@ -679,7 +766,8 @@ def _is_duration(value: Any) -> bool:
 
 
 def same_type(default: Any, value: Any) -> bool:
-    """Whether ``value`` may replace a rule option's ``default``: the same JSON type (an int for a float too)."""
+    """Whether ``value`` may replace a rule option's ``default``: the same JSON type (any number for a number:
+    a money threshold of 0 may be 2500.50; a whole number is the rule's own check, as ``max_days``')."""
     if isinstance(default, bool) or isinstance(value, bool):
         return isinstance(default, bool) and isinstance(value, bool)
     if isinstance(default, int | float):
@@ -687,11 +775,13 @@ def same_type(default: Any, value: Any) -> bool:
     return type(default) is type(value)
 
 
-def raise_problems(problems: Sequence[Problem]) -> None:
+def raise_problems(problems: Sequence[Problem], config: Config | None = None) -> None:
     """Raise the problems as one error: a :class:`ConfigError` when every one is in the config file,
-    else a :class:`UsageError`."""
+    else a :class:`UsageError`. Those in ``config``'s file are given their line there."""
     if not problems:
         return
+    if config is not None:
+        problems = config.locate(problems)
     if all(p.path is not None for p in problems):
         raise ConfigError(problems)
     raise UsageError(problems)
@@ -713,8 +803,9 @@ def check_usage(registry: Registry, settings: Settings) -> None:
         problems += emptied_problems(registry, settings.select, settings.ignore)
     problems += gate_problems(registry, settings.gate)
     problems += rule_setting_problems(registry, settings.config)
+    problems += reference_problems(registry, settings.config)
     problems += format_problems(registry, settings)
-    raise_problems(problems)
+    raise_problems(problems, settings.config)
 
 
 def _shown(config: Config) -> str | None:

@@ -8,7 +8,7 @@ from pathlib import Path
 from capcheck.app.config import Config
 from capcheck.app.registry import NOT_RULE_DIRS, NOT_RULE_FILES, Registry, check_rule, compile_rule_file
 from capcheck.builtins.declarative import CompileContext
-from capcheck.core.errors import EvidenceError, PluginError, Problem, RuleFileError
+from capcheck.core.errors import ConfigError, EvidenceError, PluginError, Problem, RuleFileError
 from capcheck.core.evidence import (
     IGNORED_NAMES,
     evidence_extensions,
@@ -95,7 +95,13 @@ def validate_paths(registry: Registry, paths: list[Path], config: Config, warnin
     """Validate the files under ``paths``; return a summary or raise with every problem.
 
     :param warnings: collects what is suspicious but valid (a rule reading an undeclared field).
+    :raises ConfigError: before any file is read, a name the config gives that nothing registered answers to
+        (a ``csv_kinds`` or ``[[mapping]]`` kind, an ``endoflife_products`` id ...), located in the config.
     """
+    from capcheck.app.settings import reference_problems
+
+    if problems := reference_problems(registry, config):
+        raise ConfigError(config.locate(problems))
     evidence_problems: list[Problem] = []
     rule_files, evidence_paths = _split(paths, registry, evidence_problems)
     rule_problems: list[Problem] = []

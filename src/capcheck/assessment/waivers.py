@@ -22,7 +22,7 @@ exit 2 with file and pointer.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from datetime import date
 from fnmatch import fnmatchcase
@@ -38,7 +38,7 @@ from capcheck.core.wording import suggestion
 if TYPE_CHECKING:  # annotations only
     from capcheck.core.outcomes import RuleOutcomes
 
-__all__ = ["Waiver", "WaiverState", "apply_waivers", "first_waiver_naming", "load_waivers"]
+__all__ = ["Waiver", "WaiverState", "apply_waivers", "first_waiver_naming", "load_waivers", "unknown_rule_problems"]
 
 #: A record pattern with a glob character (fnmatch: ``*``, ``?``, ``[``); any other names one id exactly.
 _GLOB = re.compile(r"[*?\[]")
@@ -318,6 +318,31 @@ def first_waiver_naming(waivers: Sequence[Waiver]) -> Callable[[str | None], Wai
         return next((w for w in globbed if (named is None or w.index < named.index) and w.names(key)), named)
 
     return first
+
+
+def unknown_rule_problems(waivers: Sequence[Waiver], rule_ids: Collection[str], *, as_of: date) -> list[Problem]:
+    """A problem for each waiver not yet expired whose ``rule`` names no rule of ``rule_ids`` (as an id, an id
+    prefix or an area): it could accept nothing, and was reported ``unused`` only once the evidence had been
+    judged. An expired waiver is left to the report (a record of a rule since retired, say)."""
+    from capcheck.core.wording import did_you_mean
+
+    areas = sorted({r.rsplit("-", 1)[0] for r in rule_ids})
+    known = sorted(rule_ids)
+    problems = []
+    for w in waivers:
+        if as_of > w.expires or any(w.names_rule(r) for r in rule_ids):
+            continue
+        hint = did_you_mean(w.rule, [*known, *areas])
+        problems.append(
+            Problem(
+                f"waiver {w.index + 1}: rule {shorten(w.rule)} names no rule of this run{hint}: it could accept "
+                "nothing (see 'capcheck rules list')",
+                path=w.file,
+                line=w.line,
+                pointer=f"{w.pointer}/rule",
+            )
+        )
+    return problems
 
 
 def apply_waivers(

@@ -34,6 +34,7 @@ __all__ = [
     "PLACEHOLDERS_FILE",
     "VALUE_STARTS",
     "CheckFunction",
+    "OptionCheck",
     "Record",
     "Rule",
     "RuleContext",
@@ -49,6 +50,8 @@ __all__ = [
 #: One evidence record as a rule reads it: a read-only mapping of field names to JSON values.
 Record = Mapping[str, Any]
 CheckFunction = Callable[["EvidenceSet", "RuleContext"], Iterable[Outcome | PassedRecords]]
+#: A check of one option's value: raises ``ValueError`` saying why the value is refused (its return is ignored).
+OptionCheck = Callable[[Any], object]
 
 
 #: The placeholders file, under the bundled ``rules/`` directory (one list for rules and scorecard).
@@ -145,6 +148,14 @@ class Rule:
     meta: RuleMeta
     check: CheckFunction = field(repr=False)
     source: RuleSource = field(default=RuleSource(type="builtin", name="capcheck"))
+    #: Per option, the checks a value a config gives it must pass, beyond having its default's type: each
+    #: raises ``ValueError`` saying why a value is refused (a declarative rule's: its operators' own, so that
+    #: a value they would refuse when the rule runs is refused before any evidence is read).
+    option_checks: Mapping[str, tuple[OptionCheck, ...]] = field(default_factory=dict, repr=False, compare=False)
+
+    def option_problems(self, name: str, value: Any) -> list[str]:
+        """Why ``value`` cannot be the option ``name`` of this rule (the declared checks' reasons); empty if it can."""
+        return _refusals(self.option_checks.get(name, ()), value)
 
     @property
     def id(self) -> str:
@@ -154,6 +165,17 @@ class Rule:
     def with_source(self, source: RuleSource) -> Rule:
         """The same rule, attributed to ``source``."""
         return replace(self, source=source)
+
+
+def _refusals(checks: Iterable[OptionCheck], value: Any) -> list[str]:
+    """The reasons the checks give for refusing ``value`` (each check's ``ValueError``)."""
+    reasons = []
+    for check in checks:
+        try:
+            check(value)
+        except ValueError as exc:
+            reasons.append(str(exc))
+    return reasons
 
 
 def rule(
@@ -174,6 +196,7 @@ def rule(
     criteria: Sequence[str] = (),
     version: str = "1.0.0",
     options: Mapping[str, Any] | None = None,
+    option_checks: Mapping[str, OptionCheck] | None = None,
     per_record: bool = False,
 ) -> Callable[[CheckFunction], Rule]:
     """Make a Python rule from a check function; the metadata is validated here, at import.
@@ -182,7 +205,11 @@ def rule(
     call (``my_rules.py:12: rule 'INFRA-101': severity: Input should be ...``).
 
     The check receives ``(evidence, ctx)`` and yields outcomes. Options are declared with their
-    defaults; users override them per rule in the config; the check reads ``ctx.options``.
+    defaults; users override them per rule in the config; the check reads ``ctx.options``. A config's
+    value must have its default's type (an integer for an integer, a list of strings for a list of
+    strings ...), checked before any evidence is read; ``option_checks`` adds, per option, a function
+    that raises ``ValueError`` saying why a value is refused (``max_days`` below 0, say): it runs then
+    too, and on the default when the rule is made (a default its own check refuses is a plugin error).
 
     ``kinds`` are the evidence kinds the rule needs, all of them; ``any_of`` names two or more kinds
     of which one is enough (a join over "the governance register *or* the asset register"). The rule
@@ -246,8 +273,24 @@ def rule(
             problems.append(Problem(f"rule {id!r}: {field}: {cause}", path=path, line=line))
         raise PluginError(problems) from None
 
+    checks = {name: (check,) for name, check in (option_checks or {}).items()}
+    wrong = []
+    for name in checks:
+        if name not in meta.options:
+            declared = ", ".join(sorted(meta.options)) or "none"
+            wrong.append(f"option_checks: {name!r} is not one of its options ({declared})")
+        else:
+            wrong += [
+                f"option_checks: {name!r} refuses its own default {meta.options[name]!r}: {p}"
+                for p in _refusals(checks[name], meta.options[name])
+            ]
+    if wrong:
+        caller = sys._getframe(1)  # as above: the @rule(...) call is where to fix it
+        path, line = display_path(Path(caller.f_code.co_filename)), caller.f_lineno
+        raise PluginError([Problem(f"rule {id!r}: {w}", path=path, line=line) for w in wrong])
+
     def decorate(check: CheckFunction) -> Rule:
-        return Rule(meta=meta, check=check)
+        return Rule(meta=meta, check=check, option_checks=checks)
 
     return decorate
 

@@ -168,6 +168,10 @@ class Condition:
         their records (the rule declares them as ``columns``, so their kind may be held by another process)."""
         raise NotImplementedError
 
+    def operands(self) -> Iterator[Operand]:
+        """Every operand of the condition's tests (those naming an option are checked against a config's values)."""
+        raise NotImplementedError
+
 
 class _FieldTest(Condition):
     __slots__ = ("field", "ops")
@@ -273,6 +277,10 @@ class _FieldTest(Condition):
         for op, operand in self.ops:
             if op.reads == "join":
                 yield operand.value["kind"], operand.value["field"]
+
+    def operands(self) -> Iterator[Operand]:
+        for _, operand in self.ops:
+            yield operand
 
 
 def _missing_but(named: frozenset[str]) -> Callable[[Any], bool]:
@@ -415,6 +423,10 @@ class _Logical(Condition):
         for c in self.children:
             yield from c.join_columns()
 
+    def operands(self) -> Iterator[Operand]:
+        for c in self.children:
+            yield from c.operands()
+
 
 class Traced(Condition):
     """A node compiled under :func:`tracing`: its predicate records each outcome (True, False, None)
@@ -455,6 +467,9 @@ class Traced(Condition):
 
     def join_columns(self) -> Iterator[tuple[str, str]]:
         return self.inner.join_columns()
+
+    def operands(self) -> Iterator[Operand]:
+        return self.inner.operands()
 
 
 def _untraced(c: Condition) -> Condition:

@@ -38,7 +38,7 @@ from capcheck.core.errors import Problem, RuleFileError
 from capcheck.core.hookspecs import hookimpl
 from capcheck.core.models import RuleMeta, RuleSource
 from capcheck.core.resources import data_dir, load_schema
-from capcheck.core.rules import CheckFunction, Rule
+from capcheck.core.rules import CheckFunction, OptionCheck, Rule
 from capcheck.core.side_inputs import RULE_FILE_MAX_BYTES, Named, decode_strict, elide, parse_toml, read_bounded
 from capcheck.core.wording import did_you_mean, suggestion
 
@@ -314,8 +314,9 @@ def compile_rule_file(path: Path, display: str, context: CompileContext) -> list
         meta_clean = not any((str(index), key) in flagged for key in meta_keys)
         compiled = _compile_rule(entry, base, context, found, meta_clean=meta_clean)
         if compiled is not None:
-            meta, check = compiled
-            rules.append(Rule(meta=meta, check=check, source=RuleSource(type="file", name=display, path=display)))
+            meta, check, checks = compiled
+            source = RuleSource(type="file", name=display, path=display)
+            rules.append(Rule(meta=meta, check=check, source=source, option_checks=checks))
     if found:
         raise RuleFileError(_locate(found, schema_found, lines, display))
     return rules
@@ -343,8 +344,9 @@ def _locate(found: list[_Found], schema_found: list[_SchemaFound], lines: _Lines
 
 def _compile_rule(
     entry: Mapping[str, Any], base: str, context: CompileContext, found: list[_Found], *, meta_clean: bool
-) -> tuple[RuleMeta, CheckFunction] | None:
-    """Check and compile one rule table; None when it has problems (they are in ``found``)."""
+) -> tuple[RuleMeta, CheckFunction, dict[str, tuple[OptionCheck, ...]]] | None:
+    """Check and compile one rule table; None when it has problems (they are in ``found``). With the rule,
+    per option its operands' conversions: the checks a config's value must pass."""
     before = len(found)
     raw_options = entry.get("options")
     options: dict[str, Any] = dict(raw_options) if isinstance(raw_options, dict) else {}
@@ -392,7 +394,14 @@ def _compile_rule(
     meta = _meta(entry, base, (kind, *join_kinds), options, found, tuple(columns), per_record) if meta_clean else None
     if len(found) > before or meta is None or check is None or None in conditions:
         return None
-    return meta, check
+    operands = [o for c in conditions if c is not None for o in c.operands()]
+    if isinstance(check, AggregateCheck):
+        operands += [o for o in (check.max, check.min) if o is not None]
+    uses: dict[str, dict[OptionCheck, None]] = {}
+    for operand in operands:
+        if operand.option is not None:
+            uses.setdefault(operand.option, {})[operand.convert] = None
+    return meta, check, {name: tuple(converts) for name, converts in uses.items()}
 
 
 def _tests(node: Any, pointer: str) -> Iterator[tuple[dict[str, Any], str]]:

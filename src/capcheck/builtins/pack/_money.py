@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, NamedTuple
 
-__all__ = ["GBP", "Money", "money", "no_rate_message", "shown"]
+__all__ = ["GBP", "Money", "check_rates", "money", "no_rate_message", "shown"]
 
 GBP = "GBP"
 
@@ -61,3 +61,14 @@ def no_rate_message(value: Money, rule_id: str) -> str:
         f"cannot judge a {value.currency} value ({value}) against a GBP threshold: set "
         f'gbp_rates = {{ {value.currency} = <GBP per {value.currency}> }} in [options."{rule_id}"]'
     )
+
+
+def check_rates(rates: Any) -> None:
+    """The ``gbp_rates`` option (a table, as its default): each rate a number above 0, GBP per unit of its currency.
+    A rate that is not would leave that currency's values unjudged, each finding blaming the missing rate.
+
+    :raises ValueError: the first rate that is not.
+    """
+    for currency, rate in rates.items():
+        if isinstance(rate, bool) or not isinstance(rate, int | float) or rate <= 0:
+            raise ValueError(f"the rate of {currency!r} must be a number above 0 (GBP per {currency}), not {rate!r}")

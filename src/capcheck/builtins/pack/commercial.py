@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from capcheck.builtins.pack._money import GBP, money, no_rate_message
+from capcheck.builtins.pack._money import GBP, check_rates, money, no_rate_message
+from capcheck.builtins.pack._options import number
 from capcheck.core.joins import join_key, join_keys
 from capcheck.core.models import Outcome, PassedRecords, Status
 from capcheck.core.rules import RuleContext, is_missing, rule
@@ -104,6 +105,7 @@ def _no_role(owner: Any, owners: frozenset[str]) -> str | None:
     tags=["supplier-management", "lock-in"],
     criteria=["govs-topics-1:008-exit", "tcop-2021-11:11"],
     options={"value_threshold": 1_000_000, "statuses": ["active", "pipeline"], "gbp_rates": {}},
+    option_checks={"value_threshold": number(0), "gbp_rates": check_rates},
     version="1.2.0",
 )
 def high_value_exit_plan(evidence: Any, ctx: RuleContext) -> Iterator[Outcome | PassedRecords]:

@@ -19,6 +19,7 @@ from capcheck.builtins.pack._dspt import (
     own_codes,
     publication,
 )
+from capcheck.builtins.pack._options import each_of, whole
 from capcheck.core.models import Outcome
 from capcheck.core.rules import RuleContext, rule
 
@@ -62,6 +63,7 @@ GOVS_007 = "https://www.gov.uk/government/publications/government-functional-sta
     tags=["incident-management", "response"],
     criteria=["caf-4.0:D1.a", "caf-4.0:D1.b", "ndg-2016:6", "govs-topics-1:007-incidents"],
     options={"severities": ["high", "critical"], "max_days": 2},
+    option_checks={"severities": each_of(("low", "medium", "high", "critical")), "max_days": whole(0)},
     version="1.1.0",
 )
 def incidents_contained_in_time(evidence: Any, ctx: RuleContext) -> Iterator[Outcome]:
@@ -137,6 +139,7 @@ def incidents_contained_in_time(evidence: Any, ctx: RuleContext) -> Iterator[Out
     tags=["incident-management", "data-protection", "legal"],
     criteria=["ndg-2016:6", "caf-4.0:D1.a", "govs-topics-1:007-incidents"],
     options={"max_days": 3},
+    option_checks={"max_days": whole(0)},
     version="1.2.0",
 )
 def breaches_reported_to_ico(evidence: Any, ctx: RuleContext) -> Iterator[Outcome]:

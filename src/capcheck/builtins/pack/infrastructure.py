@@ -7,6 +7,7 @@ from datetime import date
 from typing import Any
 
 from capcheck.builtins.pack._dates import days_before, impossible_check, parse_date
+from capcheck.builtins.pack._options import number, whole
 from capcheck.core.models import Outcome, PassedRecords, Status
 from capcheck.core.rules import RuleContext, is_missing, rule, undetermined_message
 from capcheck.core.wording import plural
@@ -42,6 +43,7 @@ CAF_B4 = "https://www.ncsc.gov.uk/collection/cyber-assessment-framework/caf-obje
     tags=["lifecycle", "aggregate"],
     criteria=["caf-4.0:B4.d", "ndg-2016:8", "govs-topics-1:005-technology-lifecycle"],
     options={"max_ratio": 0.1, "min_assets": 3, "exempt_hosting": ["saas"]},
+    option_checks={"max_ratio": number(0, 1), "min_assets": whole(0)},
     version="1.3.1",
 )
 def eol_share_per_environment(evidence: Any, ctx: RuleContext) -> Iterator[Outcome]:
@@ -140,6 +142,7 @@ def _ended(value: Any, as_of: date) -> bool | None:
     tags=["patching", "cyber"],
     criteria=["caf-4.0:B4.d", "ndg-2016:9"],
     options={"max_days": 14, "exempt_hosting": ["saas"]},
+    option_checks={"max_days": whole(0)},
     version="1.4.0",
 )
 def internet_facing_patched(evidence: Any, ctx: RuleContext) -> Iterator[Outcome | PassedRecords]:

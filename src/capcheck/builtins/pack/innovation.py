@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
+from capcheck.builtins.pack._options import one_of
 from capcheck.core.models import Outcome
 from capcheck.core.rules import RuleContext, is_missing, is_placeholder, missing_words, rule
 
@@ -53,6 +54,7 @@ def stage_index(stage: Any) -> int | None:
     tags=["innovation", "stage-gate"],
     criteria=["gds-ss-2019:10", "tcop-2021-11:13"],
     options={"benefits_from": "alpha", "assessed_from": "beta", "funded_from": "live"},
+    option_checks={name: one_of(STAGES) for name in ("benefits_from", "assessed_from", "funded_from")},
 )
 def stage_gates(evidence: Any, ctx: RuleContext) -> Iterator[Outcome]:
     """Check each gate the item's stage has reached."""

@@ -13,7 +13,8 @@ from functools import cache
 from typing import Any
 
 from capcheck.builtins.pack._dates import impossible_check, parse_date
-from capcheck.builtins.pack._money import money, no_rate_message
+from capcheck.builtins.pack._money import check_rates, money, no_rate_message
+from capcheck.builtins.pack._options import number, one_of, whole
 from capcheck.core.dates import add_days
 from capcheck.core.models import Outcome
 from capcheck.core.resources import data_dir
@@ -70,6 +71,12 @@ def _value(record: Any, rates: Mapping[str, Any]) -> float | None:
         "measure": "value",
         "min_contracts": 5,
         "gbp_rates": {},
+    },
+    option_checks={
+        "max_ratio": number(0, 1),
+        "measure": one_of(("count", "value")),
+        "min_contracts": whole(0),
+        "gbp_rates": check_rates,
     },
     version="1.2.1",
 )
@@ -157,6 +164,7 @@ def direct_award_share(evidence: Any, ctx: RuleContext) -> Iterator[Outcome]:
     tags=["procurement", "pipeline", "contract-expiry", "join"],
     criteria=["govs-topics-1:008-procurement", "govs-topics-1:008-supplier-management", "tcop-2021-11:11"],
     options={"horizon_days": 180, "min_value": 0, "gbp_rates": {}},
+    option_checks={"horizon_days": whole(0), "min_value": number(0), "gbp_rates": check_rates},
     version="1.1.0",
 )
 def expiring_contracts_in_pipeline(evidence: Any, ctx: RuleContext) -> Iterator[Outcome]:
@@ -314,6 +322,12 @@ def _authority(evidence: Any, option: str) -> tuple[str, str]:
             "framework-call-off",
             "dynamic-purchasing-system",
         ],
+    },
+    option_checks={
+        "value_threshold": number(0),
+        "authority": one_of(("", *AUTHORITIES)),
+        "vat_rate": number(0, 1),
+        "gbp_rates": check_rates,
     },
     version="2.0.0",
 )

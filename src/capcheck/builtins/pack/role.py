@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from typing import Any
 
+from capcheck.builtins.pack._options import whole
 from capcheck.core.models import Outcome
 from capcheck.core.rules import RuleContext, is_missing, rule
 
@@ -128,6 +129,7 @@ def one_accountable_per_service(evidence: Any, ctx: RuleContext) -> Iterator[Out
     tags=["ownership", "key-person", "aggregate", "join"],
     criteria=["caf-4.0:A1.b", "govs-topics-1:005-workforce"],
     options={"max_services": 3, "tiers": ["critical"]},
+    option_checks={"max_services": whole(0)},
     version="1.1.0",
 )
 def key_person_concentration(evidence: Any, ctx: RuleContext) -> Iterator[Outcome]:

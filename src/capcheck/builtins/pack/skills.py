@@ -9,6 +9,7 @@ from typing import Any
 import re2
 
 from capcheck.builtins.pack._dates import days_before, impossible
+from capcheck.builtins.pack._options import re2_pattern, whole
 from capcheck.core.models import Outcome
 from capcheck.core.rules import RuleContext, rule
 
@@ -61,6 +62,7 @@ def _name(level: int) -> str:
     tags=["skills-gap"],
     criteria=["govs-topics-1:005-workforce"],
     options={"max_gap": 1},
+    option_checks={"max_gap": whole(0)},
 )
 def skill_gaps_small(evidence: Any, ctx: RuleContext) -> Iterator[Outcome]:
     """Compare target_level - current_level with the allowed gap, per skill."""
@@ -137,6 +139,7 @@ def training_in_date(record: Any, as_of: date, period: int) -> bool:
         "courses": [],
         "course_pattern": "(?i)data security|information governance|cyber security|\\bIG\\b",
     },
+    option_checks={"period_days": whole(1), "min_people": whole(0), "course_pattern": re2_pattern},
     version="2.0.0",
 )
 def staff_ig_training(evidence: Any, ctx: RuleContext) -> Iterator[Outcome]:

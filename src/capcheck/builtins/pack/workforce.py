@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
+from capcheck.builtins.pack._options import number, whole
 from capcheck.core.models import Outcome
 from capcheck.core.rules import RuleContext, rule
 
@@ -49,6 +50,7 @@ def _fte(value: Any) -> float | None:
     tags=["capacity", "aggregate"],
     criteria=["govs-topics-1:005-workforce"],
     options={"tolerance": 0.1, "min_posts": 3},
+    option_checks={"tolerance": number(0), "min_posts": whole(0)},
 )
 def team_capacity_within_plan(evidence: Any, ctx: RuleContext) -> Iterator[Outcome]:
     """Sum planned and actual FTE per team; compare their ratio with 1 +/- tolerance."""
