@@ -14,7 +14,6 @@ one outcome per group of records); both live in :mod:`capcheck.builtins.declarat
 
 from __future__ import annotations
 
-import hashlib
 import re
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from datetime import date, datetime, time
@@ -22,7 +21,6 @@ from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import orjson
 from pydantic import ValidationError
 
 from capcheck.builtins.declarative import CompileContext, RuleFormat
@@ -39,7 +37,7 @@ from capcheck.builtins.declarative.conditions import (
 from capcheck.core.errors import Problem, RuleFileError
 from capcheck.core.hookspecs import hookimpl
 from capcheck.core.models import RuleMeta, RuleSource
-from capcheck.core.resources import data_dir, load_schema
+from capcheck.core.resources import data_dir, load_schema, parsed_toml
 from capcheck.core.rules import CheckFunction, OptionCheck, Rule
 from capcheck.core.side_inputs import RULE_FILE_MAX_BYTES, Named, decode_strict, elide, parse_toml, read_bounded
 from capcheck.core.wording import did_you_mean, suggestion
@@ -49,14 +47,12 @@ if TYPE_CHECKING:
 
 
 __all__ = [
-    "PARSED_PACK_FILE",
     "AggregateCheck",
     "RecordCheck",
     "Template",
     "capcheck_rule_formats",
     "capcheck_rule_paths",
     "compile_rule_file",
-    "parsed_pack",
 ]
 
 Record = Mapping[str, Any]
@@ -264,85 +260,16 @@ class _Lines:
 
 
 def _parse(path: Path, display: str, *, pack: bool = True) -> tuple[str, Any]:
-    """The file's text and its document (dates as ISO strings); from the parsed pack when it holds the file's
-    bytes and ``pack``, else parsed."""
+    """The file's text and its document (dates as ISO strings): parsed ahead when it is a bundled rule file's bytes
+    (:func:`~capcheck.core.resources.parsed_toml`, a document with no date to write as text) and ``pack``, else
+    parsed."""
     named = Named(display, RuleFileError)
     data = read_bounded(path, named, what="rule file", limit=MAX_RULE_FILE_BYTES)
     text = decode_strict(data, named)
-    parsed = _parsed(hashlib.sha256(data).hexdigest()) if pack else None
+    parsed = parsed_toml(data) if pack else None
     if parsed is not None:
         return text, parsed
     return text, _normalise(parse_toml(text, named, max_depth=MAX_NESTING, label="invalid TOML"))
-
-
-# ---------------------------------------------------------------------------------------------
-# The bundled rule files, parsed ahead (the parse-free pack)
-# ---------------------------------------------------------------------------------------------
-
-#: The bundled rule files' documents as :func:`_parse` makes them, one JSON line per file, in ``rules/``: written
-#: by ``tools/refresh_parsed_pack.py`` (:func:`parsed_pack`), kept in step with the TOML files by a test. Parsing
-#: the pack with :mod:`tomllib` (pure Python) was about 7% of a check's start-up (docs/performance.md).
-PARSED_PACK_FILE = "parsed-pack.jsonl"
-#: How each line of :data:`PARSED_PACK_FILE` starts: the SHA-256 of the file's bytes (64 hex digits) follows.
-_PARSED_LINE_HEAD = b'{"sha256":"'
-_PARSED_KEY = slice(len(_PARSED_LINE_HEAD), len(_PARSED_LINE_HEAD) + 64)
-
-
-@cache
-def _parsed_lines() -> dict[bytes, bytes]:
-    """The lines of :data:`PARSED_PACK_FILE` by the SHA-256 they hold; none if the file cannot be read.
-
-    An entry is found by the hash of the bytes it was made from, so it stands for those bytes wherever they
-    are read (the pack's own file, or a copy of it); a rule file that differs in one byte is parsed. The file
-    is as trusted as the code beside it (both are installed together); a line that is not what the tool
-    writes is passed over, never an error: the TOML file is parsed instead."""
-    try:
-        data = (data_dir("rules") / PARSED_PACK_FILE).read_bytes()
-    except OSError:
-        return {}
-    return {line[_PARSED_KEY]: line for line in data.splitlines() if line.startswith(_PARSED_LINE_HEAD)}
-
-
-def _parsed(sha256: str) -> dict[str, Any] | None:
-    """The document of the bundled rule file whose bytes hash to ``sha256``, as :func:`_parse` makes it (a new
-    one at each call: compiling a file may keep parts of it); None when the pack has none, or a broken one."""
-    line = _parsed_lines().get(sha256.encode())
-    if line is None:
-        return None
-    try:
-        entry = orjson.loads(line)
-    except orjson.JSONDecodeError:
-        return None
-    document = entry.get("document") if isinstance(entry, dict) else None
-    return document if isinstance(document, dict) and entry.get("sha256") == sha256 else None
-
-
-def parsed_pack(root: Path) -> bytes:
-    """The text of :data:`PARSED_PACK_FILE` for the rule files under ``root`` (``tools/refresh_parsed_pack.py``).
-
-    A line per file holding ``[[rule]]`` tables, in path order: its SHA-256, its path under ``root`` (for
-    people), and its document as :func:`_parse` makes it. A file that does not parse is left out, and so is one
-    whose document JSON cannot carry exactly (a float ``nan`` or ``inf``, an integer beyond 64 bits): both are
-    parsed at each start, as any rule file is, with their problems reported where they are."""
-    lines: list[bytes] = []
-    for path in sorted(root.rglob("*.toml")):
-        relative = path.relative_to(root).as_posix()
-        try:
-            _, document = _parse(path, relative, pack=False)
-        except RuleFileError:
-            continue
-        if not isinstance(document, dict) or "rule" not in document:
-            continue
-        try:
-            encoded = orjson.dumps(document)
-        except orjson.JSONEncodeError:
-            continue
-        if orjson.loads(encoded) != document:  # orjson keeps int and float apart; nan and inf come back as None
-            continue
-        sha256 = hashlib.sha256(path.read_bytes()).hexdigest()
-        head = b'%s%s","path":%s' % (_PARSED_LINE_HEAD, sha256.encode(), orjson.dumps(relative))
-        lines.append(b'%s,"document":%s}\n' % (head, encoded))
-    return b"".join(lines)
 
 
 def _date_rules(
