@@ -6,7 +6,11 @@ Each measure runs the console script's entry point (``capcheck.cli:main``) in a 
 * ``--version`` and ``check --help``: the whole process (``resource.getrusage`` of the child);
 * ``check`` start-up: the process's CPU time when it first opens a file of the evidence directory (an audit
   hook on ``open`` notes ``time.process_time()`` and ends the process): interpreter start, imports, config,
-  plugin discovery, registry build, rule-pack compile and the usage checks, nothing of the evidence;
+  plugin discovery, registry build, rule-pack compile and the usage checks, nothing of the evidence; and its
+  phases, from marks the probe notes: the interpreter, importing ``capcheck.cli`` (click), importing what a check
+  imports next (``capcheck.app.settings`` and ``runner``: pydantic, the models, the scorecard), building the
+  registry (``runner.load_registry``: plugins, the rule pack), and the rest (options, settings, usage checks);
+  each phase is its own best of the runs;
 * ``check``, whole: the same command to the end, on the tiny evidence given (by default the test suite's
   ``tests/fixtures/evidence/clean``: three registers, a few records each), JSON to a temporary file.
 
@@ -44,17 +48,32 @@ AS_OF = "2026-11-25"
 #: Run in the child before the entry point: the first open of an evidence file ends the process.
 _PROBE = """
 import os, sys, time
+marks = [('interpreter', time.process_time())]
 evidence = sys.argv[1] + os.sep  # absolute: the command is given the same path
 def hook(event, args):
     if event == 'open' and isinstance(args[0], (str, bytes, os.PathLike)):
         if os.fsdecode(args[0]).startswith(evidence):
             t = time.process_time()
-            sys.stderr.write(f'STARTUP {t:.6f} {len(sys.modules)}\\n')
+            marks.append(('first read', t))
+            shown = ' '.join(f"{name.replace(' ', '_')}={at:.6f}" for name, at in marks)
+            sys.stderr.write(f'STARTUP {t:.6f} {len(sys.modules)} {shown}\\n')
             sys.stderr.flush()
             os._exit(0)
 sys.addaudithook(hook)
 sys.argv = ['capcheck', *sys.argv[2:]]
 from capcheck.cli import main
+marks.append(('cli', time.process_time()))
+# What a check imports next (settings, config, runner: pydantic and the models), imported here to time it apart.
+from capcheck.app import runner, settings
+marks.append(('app', time.process_time()))
+load_registry = runner.load_registry
+def timed(*args, **kwargs):
+    marks.append(('registry start', time.process_time()))
+    try:
+        return load_registry(*args, **kwargs)
+    finally:
+        marks.append(('registry', time.process_time()))
+runner.load_registry = timed
 main()
 """
 
@@ -76,7 +95,28 @@ def _child_cpu(args: list[str], env: dict[str, str]) -> float:
     return (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
 
 
-def _startup_cpu(src: Path, evidence: Path, out: Path) -> tuple[float, int]:
+#: The phases of ``check`` to its first evidence read, each the CPU seconds between two of the probe's marks.
+PHASES = {
+    "phase_interpreter": "  the interpreter",
+    "phase_cli": "  import capcheck.cli (click)",
+    "phase_app": "  import app: pydantic, models",
+    "phase_registry": "  registry: plugins, rule pack",
+    "phase_rest": "  options, settings, usage",
+}
+
+
+def _phases(marks: dict[str, float]) -> dict[str, float]:
+    registry = marks["registry"] - marks["registry start"]
+    return {
+        "phase_interpreter": marks["interpreter"],
+        "phase_cli": marks["cli"] - marks["interpreter"],
+        "phase_app": marks["app"] - marks["cli"],
+        "phase_registry": registry,
+        "phase_rest": marks["first read"] - marks["app"] - registry,
+    }
+
+
+def _startup_cpu(src: Path, evidence: Path, out: Path) -> tuple[float, int, dict[str, float]]:
     proc = subprocess.run(
         [sys.executable, "-c", _PROBE, str(evidence), *_check_args(evidence, out)],
         env=_env(src),
@@ -86,8 +126,9 @@ def _startup_cpu(src: Path, evidence: Path, out: Path) -> tuple[float, int]:
     )
     for line in proc.stderr.splitlines():
         if line.startswith("STARTUP "):
-            _, seconds, modules = line.split()
-            return float(seconds), int(modules)
+            _, seconds, modules, *marks = line.split()
+            at = {name.replace("_", " "): float(t) for name, t in (m.split("=") for m in marks)}
+            return float(seconds), int(modules), _phases(at)
     raise SystemExit(f"the probe never opened an evidence file:\n{proc.stderr}")
 
 
@@ -96,15 +137,16 @@ def _check_args(evidence: Path, out: Path) -> list[str]:
 
 
 #: The measures, in the order printed.
-MEASURES = ("version", "check_help", "check_startup", "check_whole")
+MEASURES = ("version", "check_help", "check_startup", *PHASES, "check_whole")
 
 
 def _once(src: Path, evidence: Path, out: Path) -> dict[str, Any]:
     """Each measure once, for the source tree ``src``."""
     env = _env(src)
     py = sys.executable
-    startup, modules = _startup_cpu(src, evidence, out)
+    startup, modules, phases = _startup_cpu(src, evidence, out)
     return {
+        **phases,
         "version": _child_cpu([py, "-c", _MAIN, "--version"], env),
         "check_help": _child_cpu([py, "-c", _MAIN, "check", "--help"], env),
         "check_startup": startup,
@@ -186,6 +228,7 @@ def main(argv: list[str] | None = None) -> int:
         "version": "--version",
         "check_help": "check --help",
         "check_startup": "check, to first evidence read",
+        **PHASES,
         "check_whole": "check, whole (tiny evidence)",
     }
     for key, row in rows.items():

@@ -888,3 +888,48 @@ def test_a_plugin_calling_sys_exit_is_its_error_not_the_run_s_result(
     result = run_cli("check", evidence, "--as-of", "2025-04-01", "--plugin", "./exits.py", *fmt)
     assert result.exit_code == 2, result.output
     assert expected in result.stderr
+
+
+def test_the_fast_attribute_scan_finds_what_pluggys_own_finds() -> None:
+    """The manager's shortcut over a module's attributes (docs/performance.md) skips only what pluggy would:
+    the same hook implementations, with the same options, for every built-in and for a module holding the
+    cases the shortcut decides (a marked function, one marked under another name, an unmarked one, a
+    staticmethod, a class, a plain value)."""
+    import importlib
+    import types
+
+    import pluggy
+
+    from capcheck.app.plugins import OPTIONAL_PLUGINS
+
+    crafted = types.ModuleType("crafted_plugin")
+
+    @hookimpl
+    def capcheck_rules() -> list[object]:
+        return []
+
+    @hookimpl(specname="capcheck_areas")
+    def areas_under_another_name() -> list[object]:
+        return []
+
+    def capcheck_kinds() -> list[object]:  # a hook's name, unmarked: not an implementation
+        return []
+
+    crafted.capcheck_rules = capcheck_rules  # type: ignore[attr-defined]  # a module built by hand
+    crafted.areas = areas_under_another_name  # type: ignore[attr-defined]
+    crafted.capcheck_kinds = capcheck_kinds  # type: ignore[attr-defined]
+    crafted.wrapped = staticmethod(capcheck_rules)  # type: ignore[attr-defined]
+    crafted.Thing = type("Thing", (), {})  # type: ignore[attr-defined]
+    crafted.value = 3  # type: ignore[attr-defined]
+    pm, _ = build_plugin_manager(entry_points=False)
+    plain = pluggy.PluginManager("capcheck")
+    modules = [importlib.import_module(name) for name in (*DEFAULT_PLUGINS, *OPTIONAL_PLUGINS)]
+    found_any = 0
+    for module in (*modules, crafted):
+        ours = {n: pm.parse_hookimpl_opts(module, n) for n in dir(module)}
+        theirs = {n: plain.parse_hookimpl_opts(module, n) for n in dir(module)}
+        assert ours == theirs, module.__name__
+        found_any += sum(opts is not None for opts in ours.values())
+    crafted_found = {n for n in dir(crafted) if pm.parse_hookimpl_opts(crafted, n) is not None}
+    assert crafted_found == {"capcheck_rules", "areas", "wrapped"}
+    assert found_any > len(modules)

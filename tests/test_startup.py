@@ -61,8 +61,9 @@ NOT_FOR_VERSION_OR_HELP = (
     "capcheck.app.runner",
 )
 #: Never imported by a check of valid JSON evidence: the YAML loader's parser, the messages of invalid
-#: files (``jsonschema``), the benchmark's vectorised peer.
-NOT_FOR_A_JSON_CHECK = ("yaml", "jsonschema", "polars")
+#: files (``jsonschema``), the benchmark's vectorised peer; nor, without ``--waivers`` and ``--baseline``, their
+#: modules.
+NOT_FOR_A_JSON_CHECK = ("yaml", "jsonschema", "polars", "capcheck.assessment.waivers", "capcheck.assessment.baseline")
 
 
 def _probe(workdir: Path, *argv: str, evidence: Path | None = None) -> dict[str, Any]:

@@ -28,14 +28,16 @@ from capcheck.core.kinds import EvidenceKind, KindExtension, compile_problems, e
 from capcheck.core.loading import Enricher, Loader
 from capcheck.core.models import Area, Framework, RuleSource, display_path
 from capcheck.core.reporting import Reporter
+from capcheck.core.resources import PARSED_TOML_FILE
 from capcheck.core.rules import Rule
 from capcheck.core.side_inputs import RULE_FILE_MAX_BYTES, Named, read_bounded
 from capcheck.core.wording import did_you_mean, plural
 
 __all__ = ["Registry", "build_registry", "namespace_warnings"]
 
-#: File names in rule directories that are not rule files.
-NOT_RULE_FILES = frozenset({"areas.toml"})
+#: File names in rule directories that are not rule files (nor evidence, to ``validate``): the areas, and the pack's
+#: TOML files parsed ahead (JSON Lines, which the OCDS loader would otherwise take for evidence).
+NOT_RULE_FILES = frozenset({"areas.toml", PARSED_TOML_FILE})
 #: Directories in rule directories that hold data, not rules (framework criteria; reference data such as
 #: the DSPT editions; scorecard data).
 NOT_RULE_DIRS = frozenset({"frameworks", "reference-data", "scorecard"})

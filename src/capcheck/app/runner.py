@@ -33,7 +33,6 @@ from capcheck.app.settings import (
     reference_problems,
     rule_setting_problems,
 )
-from capcheck.assessment.baseline import BaselineReport, apply_baseline, load_baseline
 from capcheck.assessment.facts import FactsAsked, copy_keys, count_copies, kind_facts
 from capcheck.assessment.scorecard import (
     ScoredRule,
@@ -43,7 +42,6 @@ from capcheck.assessment.scorecard import (
     rule_changes,
     rule_origin,
 )
-from capcheck.assessment.waivers import WaiverState, apply_waivers, load_waivers, unknown_rule_problems
 from capcheck.core.engine import Judged, StatusCounts, evaluate, evaluate_range, evaluate_rule, judged_nothing
 from capcheck.core.errors import ConfigError, PluginError, Problem
 from capcheck.core.evidence import (
@@ -63,6 +61,8 @@ from capcheck.core.side_inputs import escape_token
 
 if TYPE_CHECKING:
     from capcheck.app.progress import Progress
+    from capcheck.assessment.baseline import BaselineReport
+    from capcheck.assessment.waivers import WaiverState
 
 __all__ = ["NO_CONFIG_PLUGINS_ENV", "CheckRequest", "config_plugins_disabled", "load_registry", "run_check"]
 
@@ -98,7 +98,7 @@ class CheckRequest:
     formats: Sequence[str] = ()
 
 
-_WaiverReport = tuple[WaiverState, ...] | None
+_WaiverReport = tuple["WaiverState", ...] | None
 
 
 def config_plugins_disabled() -> bool:
@@ -271,10 +271,18 @@ def _run_check(request: CheckRequest, registry: Registry | None, progress: Progr
     as_of = request.as_of or date.today()
     waivers = None
     if request.waivers is not None:
+        # Imported only with --waivers (and the baseline's module only with --baseline): a check without them
+        # need not pay for their modules at every start-up (docs/performance.md).
+        from capcheck.assessment.waivers import load_waivers, unknown_rule_problems
+
         waivers = load_waivers(request.waivers, as_of=as_of, max_days=request.config.waiver_max_days)
         if problems := unknown_rule_problems(waivers, registry.rules, as_of=as_of):
             raise ConfigError(problems)
-    baseline = load_baseline(request.baseline) if request.baseline is not None else None
+    baseline = None
+    if request.baseline is not None:
+        from capcheck.assessment.baseline import load_baseline
+
+        baseline = load_baseline(request.baseline)
     judge = _Judge(rules, as_of, options, severities, request.include_passed, request.debug)
     review_order = tuple(a.id for a in sorted(registry.areas.values(), key=lambda a: (a.order, a.id)))
 
@@ -284,10 +292,14 @@ def _run_check(request: CheckRequest, registry: Registry | None, progress: Progr
         """Apply the waivers and the baseline to ``blocks`` (in place) and ``summary``: their reports."""
         waiver_report = baseline_report = None
         if request.waivers is not None and waivers is not None:
+            from capcheck.assessment.waivers import apply_waivers  # imported above with --waivers
+
             waiver_report = apply_waivers(
                 blocks, summary, waivers, as_of=as_of, warn_days=request.config.waiver_warn_days
             )
         if request.baseline is not None and baseline is not None:
+            from capcheck.assessment.baseline import apply_baseline  # imported above with --baseline
+
             baseline_report = apply_baseline(blocks, summary, baseline, file=display_path(request.baseline))
         return waiver_report, baseline_report
 

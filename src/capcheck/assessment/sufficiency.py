@@ -12,7 +12,6 @@ override the bounds (``[scorecard.plausibility]``).
 from __future__ import annotations
 
 import functools
-import tomllib
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -22,7 +21,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 from capcheck.assessment.criteria import CriterionStatus
 from capcheck.assessment.facts import Fields, KindFacts
 from capcheck.core.errors import ConfigError, Problem
-from capcheck.core.resources import data_dir
+from capcheck.core.resources import bundled_toml, data_dir
 from capcheck.core.rules import PLACEHOLDERS
 
 __all__ = [
@@ -103,8 +102,7 @@ class ScorecardData:
 
 
 def _load(name: str) -> dict[str, Any]:
-    with (data_dir("rules") / "scorecard" / name).open("rb") as fh:
-        return tomllib.load(fh)
+    return bundled_toml(data_dir("rules") / "scorecard" / name)
 
 
 @functools.cache  # read once a process: the scorecard and what it asks of the evidence (facts_asked) both need it

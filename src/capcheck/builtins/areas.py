@@ -2,20 +2,18 @@
 
 from __future__ import annotations
 
-import tomllib
 from collections.abc import Sequence
 
 from capcheck.core.hookspecs import hookimpl
 from capcheck.core.models import Area
-from capcheck.core.resources import data_dir
+from capcheck.core.resources import bundled_toml, data_dir
 
 __all__ = ["bundled_areas"]
 
 
 def bundled_areas() -> list[Area]:
     """The areas in ``rules/areas.toml``, in review order."""
-    with (data_dir("rules") / "areas.toml").open("rb") as fh:
-        doc = tomllib.load(fh)
+    doc = bundled_toml(data_dir("rules") / "areas.toml")
     return [Area(**entry) for entry in doc["area"]]
 
 

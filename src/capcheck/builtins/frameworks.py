@@ -20,7 +20,7 @@ from pydantic import ValidationError
 from capcheck.core.errors import PluginError, Problem
 from capcheck.core.hookspecs import hookimpl
 from capcheck.core.models import Framework, display_path
-from capcheck.core.resources import data_dir
+from capcheck.core.resources import bundled_toml, data_dir
 
 __all__ = ["CriterionCoverage", "bundled_frameworks", "coverage", "load_framework"]
 
@@ -32,8 +32,7 @@ def load_framework(path: Path) -> Framework:
     """
     where = display_path(path)
     try:
-        with path.open("rb") as fh:
-            doc = tomllib.load(fh)
+        doc = bundled_toml(path)  # parsed ahead when it is one of capcheck's own files
     except (OSError, tomllib.TOMLDecodeError) as exc:
         raise PluginError(Problem(f"cannot read framework file: {exc}", path=where)) from exc
     head = doc.get("framework")

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 import sys
-import tomllib
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date
@@ -22,7 +21,7 @@ from capcheck.core.errors import PluginError, Problem, UsageError
 from capcheck.core.ids import namespace_of, normalise_rule_id
 from capcheck.core.lookalikes import is_plain_ascii, plain_form
 from capcheck.core.models import Outcome, PassedRecords, RuleMeta, RuleSource, Severity, Status, display_path
-from capcheck.core.resources import data_dir
+from capcheck.core.resources import bundled_toml, data_dir
 from capcheck.core.side_inputs import shorten
 from capcheck.core.wording import did_you_mean
 
@@ -60,8 +59,7 @@ PLACEHOLDERS_FILE = "reference-data/placeholders.toml"
 
 def _load_placeholders() -> frozenset[str]:
     path = data_dir("rules") / PLACEHOLDERS_FILE
-    with path.open("rb") as fh:
-        values = tomllib.load(fh).get("values")
+    values = bundled_toml(path).get("values")
     if not isinstance(values, list) or not all(type(v) is str and v.strip() for v in values):
         raise ValueError(f"{display_path(path)}: values: a list of non-blank strings")  # a packaging fault
     return frozenset(v.strip().casefold() for v in values)

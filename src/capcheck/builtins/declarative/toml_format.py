@@ -37,7 +37,7 @@ from capcheck.builtins.declarative.conditions import (
 from capcheck.core.errors import Problem, RuleFileError
 from capcheck.core.hookspecs import hookimpl
 from capcheck.core.models import RuleMeta, RuleSource
-from capcheck.core.resources import data_dir, load_schema
+from capcheck.core.resources import data_dir, load_schema, parsed_toml
 from capcheck.core.rules import CheckFunction, OptionCheck, Rule
 from capcheck.core.side_inputs import RULE_FILE_MAX_BYTES, Named, decode_strict, elide, parse_toml, read_bounded
 from capcheck.core.wording import did_you_mean, suggestion
@@ -259,9 +259,16 @@ class _Lines:
         return None
 
 
-def _parse(path: Path, display: str) -> tuple[str, Any]:
+def _parse(path: Path, display: str, *, pack: bool = True) -> tuple[str, Any]:
+    """The file's text and its document (dates as ISO strings): parsed ahead when it is a bundled rule file's bytes
+    (:func:`~capcheck.core.resources.parsed_toml`, a document with no date to write as text) and ``pack``, else
+    parsed."""
     named = Named(display, RuleFileError)
-    text = decode_strict(read_bounded(path, named, what="rule file", limit=MAX_RULE_FILE_BYTES), named)
+    data = read_bounded(path, named, what="rule file", limit=MAX_RULE_FILE_BYTES)
+    text = decode_strict(data, named)
+    parsed = parsed_toml(data) if pack else None
+    if parsed is not None:
+        return text, parsed
     return text, _normalise(parse_toml(text, named, max_depth=MAX_NESTING, label="invalid TOML"))
 
 
