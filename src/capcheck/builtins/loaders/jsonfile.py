@@ -33,6 +33,7 @@ from capcheck.core.loading import (
 from capcheck.core.side_inputs import parse_json
 
 __all__ = [
+    "Tally",
     "divide_json",
     "envelope_kind",
     "load_json",
@@ -40,6 +41,7 @@ __all__ = [
     "record_lines",
     "record_lines_by_layout",
     "record_lines_flat",
+    "tally",
 ]
 
 # One step of the scan: skip (possessively, so no backtracking) any run of non-bracket text and
