@@ -472,3 +472,11 @@ def test_the_line_table_agrees_with_the_bracket_scan(
     expected = [next(found) if type(r) is dict else 0 for r in doc["records"]]
     assert list(_line_table(data, doc)) == expected
     assert list(_line_table(data, doc, tally=tally(data))) == expected  # as the loader makes it
+
+
+@given(st.binary(max_size=300) | st.text(alphabet=':{}\n "\\ab', max_size=300).map(str.encode))
+def test_the_tally_counts_as_bytes_count_does(data: bytes) -> None:
+    """One pass gives what three counts gave, and the braces and newlines in their order."""
+    counted = tally(data)
+    assert (counted.colons, counted.braces, counted.newlines) == (data.count(b":"), data.count(b"{"), data.count(b"\n"))
+    assert counted.shape == bytes(c for c in data if c in b"{\n")
