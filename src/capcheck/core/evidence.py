@@ -1508,7 +1508,8 @@ def _positions(ids: Iterable[str], positions: range) -> dict[str, int]:
     The dict starts with a key that is not a string, removed at once: CPython then keeps each key's hash in the
     table, where a dict of strings alone reads it from the key itself every time the table grows. Growing to a
     million ids read each id again (scattered in memory) at each doubling: 0.52-0.67 CPU s against 0.38-0.42
-    (supplier-contracts, 1M records). The dict is the same otherwise: same keys, values and order.
+    (supplier-contracts, 1M records). The dict is the same otherwise (same keys, values and order), 8 bytes an id
+    larger: the hash kept.
     """
     table: dict[Any, int] = {0: 0}
     table.update(zip(ids, positions, strict=True))
