@@ -5,10 +5,11 @@ times each piece of what ``capcheck`` does with them, over all the files, best o
 (``time.process_time``; the garbage collector paused, as a check runs):
 
 * ``orjson.loads`` — the parse (the yardstick: everything else is what capcheck adds to it);
+* the byte tally (``jsonfile.tally``: one pass counting the colons, braces and newlines the next two read);
 * the duplicate-key check (``jsonfile._refuse_duplicate_keys``: colon counts against the members kept);
 * the record line tables (``jsonfile._line_table``);
 * the schema validation (``jsonschema-rs``: each file's records against its kind, one compiled call);
-* the id index (``dict(zip(ids, positions))``, as ``evidence._index`` makes it for a kind's first file; the ids'
+* the id index (``evidence._positions``, as ``evidence._index`` makes it for a kind's first file; the ids'
   hashes are cached after the first run, so a little under what a load pays);
 * the enrichers (the end-of-life fill of ``it-assets``), on a fresh parse each run (they change records).
 
@@ -62,7 +63,17 @@ def _measure(directory: Path, runs: int) -> int:
     from capcheck.app.config import Config
     from capcheck.app.runner import load_registry
     from capcheck.builtins.loaders import jsonfile
+    from capcheck.core import evidence
     from capcheck.core.loading import Document, LoadContext, SourceFile
+
+    positions = getattr(evidence, "_positions", None)
+
+    def index(ids: Any, records: list[Any]) -> dict[str, int]:
+        """A file's id index as its tree makes it (before ``_positions``: the plain dict)."""
+        if positions is not None:
+            made: dict[str, int] = positions(ids, range(len(records)))
+            return made
+        return dict(zip(ids, range(len(records)), strict=True))
 
     registry = load_registry(Config())
     files = sorted(directory.glob("*.json"))
@@ -82,21 +93,24 @@ def _measure(directory: Path, runs: int) -> int:
         return [Document(kind=d["kind"], records=orjson.loads(s.data)["records"], locate=lambda i: None)
                 for s, d in zip(sources, docs, strict=True)]  # fmt: skip
 
+    # A tree from before the tally counted the bytes in each check: measured as it loads, with no tally piece.
+    tally = getattr(jsonfile, "tally", None)
+    tallies = [tally(data) if tally is not None else None for data in datas]
+    counted = {"tally": tallies} if tally is not None else {}
+    objects = [jsonfile._all_objects(d.get("records")) for d in docs]
     pieces = {
         "orjson.loads": _best(runs, lambda _: [orjson.loads(s.data) for s in sources]),
-        "duplicate-key check": _best(runs, lambda _: [*map(jsonfile._refuse_duplicate_keys, sources, datas, docs)]),
+        "byte tally": _best(runs, lambda _: [*map(tally, datas)]) if tally is not None else 0.0,
+        "duplicate-key check": _best(
+            runs, lambda _: [*map(jsonfile._refuse_duplicate_keys, sources, datas, docs, objects, *counted.values())]
+        ),
         "record line tables": _best(
-            runs, lambda _: [jsonfile._line_table(s.data, d) for s, d in zip(sources, docs, strict=True)]
+            runs, lambda _: [*map(jsonfile._line_table, datas, docs, objects, *counted.values())]
         ),
         "schema validation (jsonschema-rs)": _best(
             runs, lambda _: [k.records_validator.is_valid(d["records"]) for k, d in zip(kinds, docs, strict=True)]
         ),
-        "id index": _best(
-            runs,
-            lambda _: [
-                dict(zip(map(itemgetter("id"), d["records"]), range(len(d["records"])), strict=True)) for d in docs
-            ],
-        ),
+        "id index": _best(runs, lambda _: [index(map(itemgetter("id"), d["records"]), d["records"]) for d in docs]),
         "enrichers": _best(runs, enrich, fresh_documents),
     }
     parse = pieces["orjson.loads"]

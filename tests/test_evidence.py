@@ -656,3 +656,15 @@ def test_listing_a_file_s_schema_errors_takes_the_memory_of_a_batch_not_of_every
     peak_kib = int(done.stdout.strip().splitlines()[-1])
     assert "evidence error: 51 problems" in done.stderr and "exit 2" in done.stderr
     assert peak_kib < 250_000, f"peak {peak_kib // 1024} MiB"
+
+
+@given(ids=st.lists(st.text(min_size=1, max_size=4), max_size=40), start=st.integers(0, 1000))
+def test_the_id_index_is_each_ids_position_in_file_order(ids: list[str], start: int) -> None:
+    """The index of a file's ids (made with a placeholder key for speed) is the plain dict of ids to positions:
+    same keys in file order, same positions, a repeated id at its last use (the caller counts the difference)."""
+    from capcheck.core.evidence import _positions
+
+    index = _positions(iter(ids), range(start, start + len(ids)))
+    plain = dict(zip(ids, range(start, start + len(ids)), strict=True))
+    assert index == plain and list(index) == list(plain)
+    assert 0 not in index  # the placeholder is gone

@@ -132,6 +132,27 @@ def test_a_register_claiming_support_the_vendor_ended_is_noted_not_believed_sile
     assert filled(hosts[0]).notes[0].startswith("1 asset states a later end of life")
 
 
+def test_a_later_end_of_life_is_judged_on_its_date_alone() -> None:
+    """The note compares a statement's first ten characters (its date) with the snapshot's end: a date-time on the
+    snapshot's day is not later, the day after is; a cycle that ended with no date published has no date to compare a
+    stated one with, but is later than none announced (a null statement is none)."""
+    doc = filled(
+        asset("S1", product="python", version="3.8", end_of_life="2024-10-07T23:59:59Z"),  # the snapshot's day
+        asset("S2", product="python", version="3.8", end_of_life="2024-10-07"),
+        asset("L1", product="python", version="3.8", end_of_life="2024-10-08"),  # a day later
+        asset("E1", product="nodejs", version="3", end_of_life="2099-01-01"),  # ended, no date: nothing to compare
+        asset("E2", product="nodejs", version="3", end_of_life_announced=False),
+        asset("N1", product="nodejs", version="3", end_of_life=None, end_of_life_announced=False),
+        asset("T1", product="python", version="3.8", end_of_life_announced=True),
+    )
+    assert doc.notes == (
+        "3 assets state a later end of life than the endoflife.date snapshot of 2026-08-22 (the register's is "
+        "used): L1 python 3.8: 2024-10-08, snapshot 2024-10-07; E2 nodejs 3: none announced, snapshot ended; "
+        "N1 nodejs 3: none announced, snapshot ended",
+    )
+    assert all("end_of_life_source" not in r for r in doc.records)  # each states one: none is filled in
+
+
 def test_local_product_names_map_to_snapshot_ids() -> None:
     [record] = filled(asset(product="Win Srv", version="2019"), names={"win srv": "windows-server"}).records
     assert record["end_of_life"] == "2029-01-09"

@@ -12,7 +12,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from capcheck.builtins.loaders.jsonfile import record_lines
+from capcheck.builtins.loaders.jsonfile import record_lines, tally
 from capcheck.core.errors import EvidenceError
 
 
@@ -181,12 +181,13 @@ def test_the_flat_path_agrees_with_the_bracket_scan(records: list[dict[str, obje
     layouts["gaps"] = layouts["one-record-per-line"].replace(b",\n", b",\n\n\n")
     layouts["crlf"] = layouts["indent-2"].replace(b"\n", b"\r\n")
     for name, data in layouts.items():
-        flat = record_lines_flat(data, records)
-        if name == "one-line":
-            assert flat is None  # the records share line 1: the bracket scan says so
-        else:
-            assert flat is not None, name
-            assert list(flat) == record_lines(data), name
+        for counted in (None, tally(data)):  # the bytes counted here, or the loader's tally of them
+            flat = record_lines_flat(data, records, tally=counted)
+            if name == "one-line":
+                assert flat is None  # the records share line 1: the bracket scan says so
+            else:
+                assert flat is not None, name
+                assert list(flat) == record_lines(data), name
 
 
 def test_one_record_a_line_is_a_range_and_anything_else_a_table() -> None:
@@ -200,13 +201,34 @@ def test_one_record_a_line_is_a_range_and_anything_else_a_table() -> None:
     per_line = _layouts(records)["one-record-per-line"]
     flat = record_lines_flat(per_line, records)
     assert isinstance(flat, range) and list(flat) == record_lines(per_line) == [2, 3, 4, 5, 6]
+    assert record_lines_flat(per_line, records, tally=tally(per_line)) == flat
     for data in (
         per_line.replace(b'{"id":"R-3"', b'\n{"id":"R-3"'),  # a blank line before the fourth record
         per_line.replace(b'"n":2}', b'\n"n":2}'),  # the third record over two lines: as many newlines, one less brace
     ):
-        lines = record_lines_flat(data, orjson.loads(data)["records"], objects=True)
-        assert lines is not None and not isinstance(lines, range)
-        assert list(lines) == record_lines(data)
+        for counted in (None, tally(data)):
+            lines = record_lines_flat(data, orjson.loads(data)["records"], objects=True, tally=counted)
+            assert lines is not None and not isinstance(lines, range)
+            assert list(lines) == record_lines(data)
+
+
+def test_the_tally_takes_lines_for_consecutive_only_when_one_newline_parts_each_two_records() -> None:
+    """As many braces and newlines as one record a line, placed otherwise: the second record over two lines and the
+    fourth sharing the third's line. Counting them cannot tell (lines 2-6 would be wrong from the third record on);
+    the order of the braces and newlines does. A newline inside a record still parts two records' braces once."""
+    import orjson
+
+    from capcheck.builtins.loaders.jsonfile import record_lines_flat
+
+    records: list[dict[str, object]] = [{"id": f"R-{i}", "n": i} for i in range(5)]
+    per_line = _layouts(records)["one-record-per-line"]
+    moved = per_line.replace(b'"n":1}', b'\n"n":1}').replace(b'},\n{"id":"R-3"', b'},{"id":"R-3"')
+    assert moved.count(b"\n") == per_line.count(b"\n") and moved.count(b"{") == per_line.count(b"{")
+    assert record_lines(moved) == [2, 3, 5, 5, 6]
+    assert record_lines_flat(moved, orjson.loads(moved)["records"], tally=tally(moved)) is None
+    split = per_line.replace(b'"n":1}', b'\n"n":1}').replace(b'},\n{"id":"R-2"', b'},{"id":"R-2"')
+    assert record_lines(split) == [2, 3, 4, 5, 6]
+    assert record_lines_flat(split, records, tally=tally(split)) == range(2, 7)
 
 
 @pytest.mark.parametrize(
@@ -224,6 +246,7 @@ def test_the_flat_path_declines_what_it_cannot_prove(data: bytes) -> None:
     from capcheck.builtins.loaders.jsonfile import record_lines_flat
 
     assert record_lines_flat(data, orjson.loads(data)["records"]) is None
+    assert record_lines_flat(data, orjson.loads(data)["records"], tally=tally(data)) is None
 
 
 def test_the_fast_path_declines_when_a_record_does_not_start_a_line() -> None:
@@ -448,3 +471,12 @@ def test_the_line_table_agrees_with_the_bracket_scan(
     found = iter(record_lines(data))
     expected = [next(found) if type(r) is dict else 0 for r in doc["records"]]
     assert list(_line_table(data, doc)) == expected
+    assert list(_line_table(data, doc, tally=tally(data))) == expected  # as the loader makes it
+
+
+@given(st.binary(max_size=300) | st.text(alphabet=':{}\n "\\ab', max_size=300).map(str.encode))
+def test_the_tally_counts_as_bytes_count_does(data: bytes) -> None:
+    """One pass gives what three counts gave, and the braces and newlines in their order."""
+    counted = tally(data)
+    assert (counted.colons, counted.braces, counted.newlines) == (data.count(b":"), data.count(b"{"), data.count(b"\n"))
+    assert counted.shape == bytes(c for c in data if c in b"{\n")

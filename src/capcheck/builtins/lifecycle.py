@@ -137,18 +137,12 @@ def fill_end_of_life(doc: Document, names: Mapping[str, str] | None = None) -> N
     """
     if doc.kind != KIND or not doc.records:
         return
-    # Only the assets that record neither field are matched. The exact type test first: an ABC
-    # isinstance per record cost more than the rest of the fill-in (0.09 s of 0.12 s at 100k assets).
-    todo = [
-        record
-        for record in doc.records
-        if (type(record) is dict or isinstance(record, MutableMapping))
-        and "end_of_life" not in record
-        and "end_of_life_announced" not in record
-    ]
     data = snapshot()
     local = {k.strip().lower(): v for k, v in (names or {}).items()}
-    later = _later(doc, data, local)  # before filling in: only what the register itself states
+    # One pass over the assets (a register's records are touched once: at a million assets each pass
+    # cost 0.1-0.2 s of memory traffic alone): those recording neither field, to match, and the note on
+    # those stating a later end of life than the snapshot, made before any is filled in.
+    todo, later = _scan(doc.records, data, local)
     if not todo:
         doc.notes = (*doc.notes, *later)
         return
@@ -191,40 +185,62 @@ def fill_end_of_life(doc: Document, names: Mapping[str, str] | None = None) -> N
 _NAMED = 3
 
 
-def _later(doc: Document, data: Snapshot, names: Mapping[str, str]) -> tuple[str, ...]:
-    """The note counting the assets whose register states a later end of life than the snapshot (if any)."""
-    matched: dict[tuple[Any, Any, Any], Cycle | None] = {}  # most assets share a few products and versions
+def _scan(records: Sequence[Any], data: Snapshot, names: Mapping[str, str]) -> tuple[list[Any], tuple[str, ...]]:
+    """The assets recording neither ``end_of_life`` nor ``end_of_life_announced`` (to be matched), and the note
+    counting the assets whose register states a later end of life than the snapshot (if any)."""
+    todo: list[Any] = []
+    # Each (product, version, purl) matched once (most assets share a few): its cycle and when it ended, or
+    # None when no statement can be later than the snapshot's (unknown, or no end of life announced).
+    ends: dict[tuple[Any, Any, Any], tuple[Cycle, str] | None] = {}
     later: list[str] = []
     count = 0
-    for record in doc.records:
-        if not (type(record) is dict or isinstance(record, MutableMapping)):
+    for record in records:
+        # The exact type test first: an ABC isinstance per record cost more than the rest of the fill-in.
+        if type(record) is not dict and not isinstance(record, MutableMapping):
             continue
-        stated, announced = record.get("end_of_life"), record.get("end_of_life_announced")
-        if stated is None and announced is not False:
-            continue
+        stated = record.get("end_of_life")
+        if stated is None:
+            announced = record.get("end_of_life_announced")
+            if announced is not False:
+                if announced is None and "end_of_life" not in record and "end_of_life_announced" not in record:
+                    todo.append(record)
+                continue
         key = (record.get("product"), record.get("version"), record.get("purl"))
-        if key not in matched:
-            matched[key] = _match(record, data, names)
-        cycle = matched[key]
-        if cycle is None or cycle.eol is None or cycle.eol is False:
+        known = ends.get(key, _UNSEEN)
+        if known is _UNSEEN:
+            known = ends[key] = _ended(_match(record, data, names))
+        if known is None:
             continue
-        ends = "ended" if cycle.eol is True else str(cycle.eol)
-        if isinstance(stated, str) and cycle.eol is not True and stated[:10] > ends:
-            says = stated[:10]
-        elif stated is None and announced is False:
+        cycle, ended = known
+        if stated is None:  # none announced, where the snapshot has an end
             says = "none announced"
+        # (A date first compared whole: a text is never less than its first ten characters, so the usual
+        # earlier date is passed over without cutting them.)
+        elif isinstance(stated, str) and stated > ended and cycle.eol is not True and stated[:10] > ended:
+            says = stated[:10]
         else:
             continue
         count += 1
         if len(later) < _NAMED:
-            later.append(f"{record.get('id')} {cycle.product} {cycle.cycle}: {says}, snapshot {ends}")
+            later.append(f"{record.get('id')} {cycle.product} {cycle.cycle}: {says}, snapshot {ended}")
     if not count:
-        return ()
+        return todo, ()
     more = f" and {count - len(later)} more" if count > len(later) else ""
-    return (
+    return todo, (
         f"{count} asset{'s' if count > 1 else ''} state{'' if count > 1 else 's'} a later end of life than the "
         f"endoflife.date snapshot of {data.date} (the register's is used): {'; '.join(later)}{more}",
     )
+
+
+#: Not yet matched (None is a match's answer: nothing to compare).
+_UNSEEN: Any = object()
+
+
+def _ended(cycle: Cycle | None) -> tuple[Cycle, str] | None:
+    """A matched cycle and when it ended (a date, or "ended"), or None when it has no end to compare with."""
+    if cycle is None or cycle.eol is None or cycle.eol is False:
+        return None
+    return cycle, "ended" if cycle.eol is True else str(cycle.eol)
 
 
 def _enrich(doc: Document, context: LoadContext) -> None:

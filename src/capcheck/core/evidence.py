@@ -1502,6 +1502,21 @@ def _same_ids(kind: str, table: _KindTable, files: Sequence[_LoadedFile]) -> lis
     return problems
 
 
+def _positions(ids: Iterable[str], positions: range) -> dict[str, int]:
+    """Each id's position (a later use of an id keeps the later: the caller compares lengths).
+
+    The dict starts with a key that is not a string, removed at once: CPython then keeps each key's hash in the
+    table, where a dict of strings alone reads it from the key itself every time the table grows. Growing to a
+    million ids read each id again (scattered in memory) at each doubling: 0.52-0.67 CPU s against 0.38-0.42
+    (supplier-contracts, 1M records). The dict is the same otherwise (same keys, values and order), 8 bytes an id
+    larger: the hash kept.
+    """
+    table: dict[Any, int] = {0: 0}
+    table.update(zip(ids, positions, strict=True))
+    del table[0]
+    return table
+
+
 def _index(table: _KindTable, doc: Document, file_no: int, files: Sequence[_LoadedFile]) -> list[Problem]:
     problems: list[Problem] = []
     start = len(table.records)
@@ -1510,7 +1525,7 @@ def _index(table: _KindTable, doc: Document, file_no: int, files: Sequence[_Load
     records = doc.records
     # The common case at C speed: ids unique in the file and new to the kind. Only when that fails is
     # the file walked record by record, to name each duplicate (the first use of an id keeps it).
-    fresh = dict(zip(map(itemgetter("id"), records), range(start, start + len(records)), strict=True))
+    fresh = _positions(map(itemgetter("id"), records), range(start, start + len(records)))
     # (Views on both sides: isdisjoint then walks the smaller, not all of ``fresh``.)
     if len(fresh) == len(records) and (not table.ids or table.ids.keys().isdisjoint(fresh.keys())):
         if table.ids:
