@@ -371,6 +371,10 @@ def test_a_range_reads_its_bytes_and_counts_the_newlines_before_it_block_by_bloc
         read = read_range(path, ByteRange(start, start + 40, info.st_size, info.st_mtime_ns), tail=7)
         assert read.newlines == data.count(b"\n", 0, start)
         assert (read.data, read.tail, read.head) == (data[start : start + 40], data[-7:], data[:HEAD_BYTES])
+        assert read.framed is None
+        framed = read_range(path, ByteRange(start, start + 40, info.st_size, info.st_mtime_ns), frame=(b"[", b"]!"))
+        assert (framed.data, framed.newlines) == (b"", read.newlines)
+        assert framed.framed == b"[" + data[start : start + 40] + b"]!"  # the range read into its frame
     with pytest.raises(RangeError, match="not within"):
         read_range(path, ByteRange(5, len(data) + 1, info.st_size, info.st_mtime_ns))
     with pytest.raises(RangeError, match="changed since it was divided"):

@@ -205,22 +205,28 @@ class RangeBytes:
 
     #: The first :data:`HEAD_BYTES` bytes (all of them when the file is shorter).
     head: bytes
-    #: The range's own bytes.
+    #: The range's own bytes (empty when a ``frame`` was asked for: see :attr:`framed`).
     data: bytes
     #: The last bytes of the file, as many as asked (its envelope's end).
     tail: bytes
     #: How many newlines (``\n``) come before the range: its first line is ``newlines + 1``.
     newlines: int
+    #: With a ``frame``: its first bytes, the range's, and its last bytes, in one buffer the range was read into.
+    framed: bytearray | None = None
 
 
 #: How many bytes of a file are read at a time to count the newlines before a range.
 _COUNT_BLOCK = 1 << 20
 
 
-def read_range(path: Path, span: ByteRange, *, tail: int = 0) -> RangeBytes:
+def read_range(path: Path, span: ByteRange, *, tail: int = 0, frame: tuple[bytes, bytes] | None = None) -> RangeBytes:
     """Read what loading one range of a file alone needs (``Loader.load_range``): the file's first bytes, the
     range's bytes, its last ``tail`` bytes, and the newlines before the range, counted block by block at C speed
     (no other process's help is needed to number lines).
+
+    :param frame: bytes to put before and after the range's (a parser's envelope around them): ``framed`` then holds
+        the three, the range read straight into it (``data`` is empty), so that a range of hundreds of megabytes is
+        not copied once more (into fresh memory, which is what costs) to be framed.
 
     :raises RangeError: the file is not as it was divided (its size or modification time differ, before or after
         reading), or the range is not within it.
@@ -237,21 +243,40 @@ def read_range(path: Path, span: ByteRange, *, tail: int = 0) -> RangeBytes:
         if start > len(head):
             stream.seek(len(head))
             left = start - len(head)
+            block = bytearray(_COUNT_BLOCK)  # one buffer, read into again and again: no fresh pages a block
             while left > 0:
-                block = stream.read(min(left, _COUNT_BLOCK))
-                if not block:
+                got = _read_into(stream, memoryview(block)[: min(left, _COUNT_BLOCK)])
+                if not got:
                     raise RangeError(f"{path.as_posix()} ended before byte {start}")
-                newlines += block.count(b"\n")
-                left -= len(block)
+                newlines += block.count(b"\n", 0, got)
+                left -= got
         stream.seek(start)
-        data = stream.read(end - start)
+        data, framed = b"", None
+        if frame is None:
+            data = stream.read(end - start)
+            got = len(data)
+        else:
+            before, after = frame
+            framed = bytearray(len(before) + end - start + len(after))
+            framed[: len(before)] = before
+            with memoryview(framed)[len(before) : len(before) + end - start] as view:
+                got = 0
+                while got < len(view) and (n := _read_into(stream, view[got:])):
+                    got += n
+            framed[len(framed) - len(after) :] = after
         last = b""
         if tail:
             stream.seek(max(0, size - tail))
             last = stream.read(tail)
-        if len(data) != end - start or file_stamp(stream) != (size, mtime_ns):
+        if got != end - start or file_stamp(stream) != (size, mtime_ns):
             raise RangeError(f"{path.as_posix()} changed while it was read")
-    return RangeBytes(head, data, last, newlines)
+    return RangeBytes(head, data, last, newlines, framed)
+
+
+def _read_into(stream: BinaryIO, view: memoryview) -> int:
+    """Read into ``view`` what the stream gives at once (``readinto``; a ``BinaryIO`` opened by :func:`open_regular`
+    is a buffered reader, which has it); how many bytes."""
+    return int(stream.readinto(view))  # type: ignore[attr-defined]  # BinaryIO does not declare readinto
 
 
 def file_stamp(stream: BinaryIO) -> tuple[int, int]:

@@ -52,7 +52,7 @@ _RECORDS_KEY = re.compile(rb'"records"\s*:\s*$')
 _KEY = re.compile(rb'"((?:[^"\\]|\\.)*)"\s*:')
 
 
-def record_lines(data: bytes) -> list[int]:
+def record_lines(data: bytes | bytearray) -> list[int]:
     """The 1-based line of each object in the top-level ``records`` array, in order.
 
     One pass over the bytes at C speed per bracket, so it costs a few brackets per record;
@@ -85,7 +85,7 @@ def record_lines(data: bytes) -> list[int]:
 _LINE_START_OBJECT = re.compile(rb"\n([ \t]*)\{")
 
 
-def record_lines_by_layout(data: bytes, records: Sequence[Any]) -> list[int] | None:
+def record_lines_by_layout(data: bytes | bytearray, records: Sequence[Any]) -> list[int] | None:
     """The fast path: the lines of the records when each record starts its own line, else None.
 
     Exports usually write one record per line, or pretty-print with every record's ``{`` on a line
@@ -141,7 +141,7 @@ class Tally:
 _NOT_TALLIED = bytes(sorted(set(range(256)) - set(b":{\n")))
 
 
-def tally(data: bytes) -> Tally:
+def tally(data: bytes | bytearray) -> Tally:
     """The colons, ``{`` and newlines of ``data``, in one pass over its bytes: the loader's checks count all
     three, and each ``bytes.count`` was a pass of its own (0.15-0.2 CPU s each over a 500 MB register), as was
     the search for a record's brace after each newline that the shape now answers (:func:`record_lines_flat`).
@@ -149,11 +149,11 @@ def tally(data: bytes) -> Tally:
     kept = data.translate(None, _NOT_TALLIED)
     shape = kept.translate(None, b":")
     braces = shape.count(b"{")
-    return Tally(len(kept) - len(shape), braces, len(shape) - braces, shape)
+    return Tally(len(kept) - len(shape), braces, len(shape) - braces, bytes(shape))
 
 
 def record_lines_flat(
-    data: bytes, records: Sequence[Any], *, objects: bool | None = None, tally: Tally | None = None
+    data: bytes | bytearray, records: Sequence[Any], *, objects: bool | None = None, tally: Tally | None = None
 ) -> Sequence[int] | None:
     """The fastest path: the lines of the records when they are flat objects each starting its own line.
 
@@ -175,7 +175,7 @@ def record_lines_flat(
     if (data.count(b"{") if tally is None else tally.braces) != count + 1:
         return None  # nested objects, or braces in strings
     # (The empty group: findall then lists the one empty bytes object, not a new 2-byte object per record.)
-    at_indent = re.compile(b"\n" + re.escape(data[line_start + 1 : first]) + b"\\{()")
+    at_indent = re.compile(b"\n" + re.escape(bytes(data[line_start + 1 : first])) + b"\\{()")
     line = data.count(b"\n", 0, first) + 1
     last = data.rfind(b"{")  # the last record's: the envelope's is the first
     # One record a line (the usual export). Every brace but the envelope's is a record's, so record i is on
@@ -197,7 +197,9 @@ def record_lines_flat(
     return array("I", accumulate(map(data.count, repeat(b"\n"), starts, starts[1:]), initial=line))
 
 
-def _line_table(data: bytes, doc: Any, objects: bool | None = None, tally: Tally | None = None) -> Sequence[int]:
+def _line_table(
+    data: bytes | bytearray, doc: Any, objects: bool | None = None, tally: Tally | None = None
+) -> Sequence[int]:
     """The line of each record (0 for a record that is not an object, which has none), made while the
     file is loaded so that its bytes are not kept: findings need the lines of most records anyway.
     ``objects``: whether every record is a ``dict``, when the caller knows; ``tally``: :func:`tally` of
@@ -224,7 +226,7 @@ def _line_table(data: bytes, doc: Any, objects: bool | None = None, tally: Tally
     return array("I", found)
 
 
-def _lines_at(data: bytes, starts: list[int]) -> list[int]:
+def _lines_at(data: bytes | bytearray, starts: list[int]) -> list[int]:
     lines: list[int] = []
     line, last = 1, 0
     for start in starts:
@@ -292,7 +294,7 @@ def _refuse_duplicate_keys(
         raise
 
 
-def _keys_unique(data: bytes, doc: Any, objects: bool | None = None, tally: Tally | None = None) -> bool:
+def _keys_unique(data: bytes | bytearray, doc: Any, objects: bool | None = None, tally: Tally | None = None) -> bool:
     """Whether the parsed ``doc`` kept every key of ``data`` (no object repeats a key), when the three checks of
     :func:`_refuse_duplicate_keys` tell at C speed; False when they cannot (a duplicate, or an escaped colon).
     ``tally``: :func:`tally` of ``data``, when the caller made it."""
@@ -555,6 +557,9 @@ def _layout(path: Path, head: bytes, tail: bytes, size: int) -> _Layout | None:
     return _Layout(opened, first_line, indent, closed, envelope, envelope_bytes)
 
 
+#: The envelope a range's records are parsed in (:func:`load_json_range`): their first line is its second.
+_RANGE_OPEN = b'{"records":[\n'
+_RANGE_CLOSE = b"\n]}"
 #: How many bytes are read at each cut point to find the next record's line.
 _WINDOW = 1 << 16
 
@@ -597,23 +602,29 @@ def load_json_range(path: Path, span: ByteRange, context: LoadContext) -> Sequen
     last must hold as many newlines as records: one record a line. Raises :class:`RangeError` when the range is not
     whole records in that layout, when the envelope is not as divided, or for any problem a whole load reports.
     """
-    read = read_range(path, span, tail=HEAD_BYTES)
+    # The range as the records of a small envelope, their first line its second: the loader's own line tables apply.
+    # The range is read into the envelope's bytes (no copy of hundreds of megabytes to frame it).
+    read = read_range(path, span, tail=HEAD_BYTES, frame=(_RANGE_OPEN, _RANGE_CLOSE))
     layout = _layout(path, read.head, read.tail, span.size)
     if layout is None:
         raise RangeError("the records are not in the layout divided")
-    data = read.data
+    whole = read.framed
+    assert whole is not None  # asked for
+    opened = len(_RANGE_OPEN)
+    stop = len(whole) - len(_RANGE_CLOSE)  # the range's end in the envelope
     last = span.end == layout.closed
-    if span.start < layout.first_line or span.end > layout.closed or not data.startswith(layout.indent + b"{"):
+    if span.start < layout.first_line or span.end > layout.closed or not whole.startswith(layout.indent + b"{", opened):
         raise RangeError("not a range of whole records")
-    end = len(data)
+    end = stop
     if not last:
-        while end and data[end - 1] in b" \t\r\n":
+        while end > opened and whole[end - 1] in b" \t\r\n":
             end -= 1
-        if not end or data[end - 1] != 0x2C:  # a comma
+        if end == opened or whole[end - 1] != 0x2C:  # a comma
             raise RangeError("the range does not end after a record")
         end -= 1
-    # The range as the records of a small envelope, their first line its second: the loader's own line tables apply.
-    whole = b"".join((b'{"records":[\n', memoryview(data)[:end], b"\n]}"))  # one copy of the range, not three
+    trailing = whole.count(b"\n", end, stop)  # the newlines after the last record's comma
+    if end < stop:
+        whole[end:] = _RANGE_CLOSE  # the comma and what follows it dropped
     try:
         doc = orjson.loads(whole)
     except orjson.JSONDecodeError:
@@ -621,7 +632,7 @@ def load_json_range(path: Path, span: ByteRange, context: LoadContext) -> Sequen
     records = doc["records"]
     counted = tally(whole)
     # The range's newlines: the joined bytes' less the two added, and those after the last record's comma.
-    if not last and counted.newlines - 2 + data.count(b"\n", end) != len(records):
+    if not last and counted.newlines - 2 + trailing != len(records):
         raise RangeError("the records do not each start a line of their own")
     objects = _all_objects(records)
     if not _keys_unique(whole, doc, objects, counted):
