@@ -1026,9 +1026,7 @@ def split_check(
             return work.copies(evidence.records(kind), fields)
 
         starts = {piece.file: piece.start for piece in part.pieces}
-        return PartResult(
-            evidence.without_records(part.files, starts), sent, work.facts(evidence), stops=stops
-        ), answer
+        return PartResult(evidence.without_records(part.files, starts), sent, work.facts(evidence), stops=stops), answer
 
     # Made and unlinked here, before the children are forked: each inherits its own open (docs: SegmentFile).
     segment_files = [SegmentFile.make() if work.segments.reporters else None for _ in parts]
@@ -1220,9 +1218,7 @@ def _joined_elsewhere(judged: Sequence[Judged]) -> tuple[RuleOutcomes, StatusCou
     return OutcomesElsewhere.joined(listed, segments), counts
 
 
-def _with_rows(
-    judged: Judged, part: int, j: int, rows: Callable[[int, int], list[tuple[Any, ...]]] | None
-) -> Judged:
+def _with_rows(judged: Judged, part: int, j: int, rows: Callable[[int, int], list[tuple[Any, ...]]] | None) -> Judged:
     """A range's block with its rows: asked of the part that kept them, for a block sent without them."""
     block = judged.block
     if not isinstance(block, OutcomesElsewhere):

@@ -265,7 +265,9 @@ class OutcomesElsewhere(RuleOutcomes):
         order and the ranges in it too: the caller checks), as one block whose rows are elsewhere, with ``segments``.
         """
         joined = cls(blocks[0], ())
-        joined.codes = b"".join(b.codes if isinstance(b, OutcomesElsewhere) else cls(b, b.statuses()).codes for b in blocks)
+        joined.codes = b"".join(
+            b.codes if isinstance(b, OutcomesElsewhere) else cls(b, b.statuses()).codes for b in blocks
+        )
         joined.segments = segments
         return joined
 
