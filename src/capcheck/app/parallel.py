@@ -11,13 +11,41 @@ outcomes as in one. The kinds are grouped (kinds whose records one rule reads, o
 one group; a column read joins no groups, it is sent), the groups are given to ``jobs`` parts by size
 (the largest first, each to the part with least to do), and each part but the first runs in a child forked
 after start-up: it loads its files, sends the columns other parts' rules read, judges its rules, writes
-the JSON reporter's bytes for them to a temporary file, and sends back what the parent needs to write the
-findings: the rules' compact outcomes and counts, where each record is
+the reporters' bytes for them to a temporary file, and sends back what the parent needs (below): the rules'
+compact outcomes and counts (without their rows when the parent reads none), where each record is
 (:meth:`~capcheck.core.evidence.EvidenceSet.without_records`) and the scorecard's facts about each kind —
 never the records themselves. The parent judges the first part itself, merges the parts in the order one
 process would have made them (files in walk order, rules in selection order, problems by file), and goes
 on as a check in one process does: waivers, baseline, scorecard, reports. The children stay until the
 scorecard is made, to count copies in their registers if it asks (:class:`Parts`).
+
+What the parent reads of a part after the merge, and so what a part must send for it:
+
+- the summary, ``--fail-on`` and the exit code, the console's summary line, the scorecard and its gate: each
+  rule's counts by status (and the rule's severity and area, its block's constant fields), and the facts of each
+  kind (:class:`~capcheck.assessment.facts.KindFacts`; copies are asked of the part holding the records);
+- the evidence list of every report, the scorecard's age cap, the progress line: the files (path, kind, format,
+  records, hash, collected on, notes);
+- a divided register's merge (repeated ids, the ranges joined): its ids, each range's;
+- the order of the findings (``Findings``: blocks by area, severity and rule) and the reports' counts and ranks
+  before their first byte (:func:`~capcheck.core.reporting.finding_runs`: JUnit's suites, SARIF's rules, errors
+  and cap): each block's rows' statuses, in the findings' order;
+- a reporter that made a block's text in the part (``Reporter.segment``: JSON, SARIF uncapped, JUnit, CSV): that
+  text, in the part's segment file (:class:`SegmentFile`); a range of a divided register, joined with the others'
+  only when their rows come in the ranges' order: the range's first and last row;
+- everything else reads the rows themselves and the places of the records they name (ids, lines, pointers): a
+  reporter that makes no text in the parts (text, Markdown, HTML, the CI formats, OSCAL), a capped SARIF log
+  (it ranks every rule's rows), the error notifications of a SARIF log (an error row's message), waivers and a
+  baseline (applied to the rows here, then reported), and a caller reading the findings (``run_check``'s result).
+
+So a child sends its blocks' rows only when the parent reads them: :attr:`Segments.send_rows` (decided before the
+parts are forked: ``CheckRequest.reports_only`` and every output's reporter making text in the parts, no waivers
+and no baseline) is false, a block every reporter made text for and holding no error row is sent as an
+:class:`~capcheck.core.outcomes.OutcomesElsewhere`: its statuses (one byte a row) and its text, which is all the
+list above asks; reading its rows raises. Should a divided register's ranges, some sent so, not come in order
+after all, the parent asks each child for its range's rows (the children answer questions until the scorecard
+is made) and merges them as it does any others'. The places of the records are sent in every case (a row the
+parent writes may name a record of another part's kind: a skip, a related record).
 
 A check is split only where that is safe and worth it: on a platform with ``fork`` (Linux), with more
 than one usable core (a container's CPU quota counted), evidence of at least :data:`MIN_SPLIT_BYTES` in
