@@ -668,3 +668,40 @@ def test_the_id_index_is_each_ids_position_in_file_order(ids: list[str], start: 
     plain = dict(zip(ids, range(start, start + len(ids)), strict=True))
     assert index == plain and list(index) == list(plain)
     assert 0 not in index  # the placeholder is gone
+
+
+# --- where the records are, sent to another process ------------------------------------------------------------
+
+
+def test_the_places_of_records_sent_to_another_process_keep_every_id(load, workdir: Path) -> None:
+    """A split check's part sends where its records are (``without_records``), pickled, its ids as one JSON array (a
+    dictionary of a million is slow to pickle and to read back): the receiver finds every record as the sender did,
+    and merged with other parts' places, a kind it never looks up is never unpacked."""
+    import pickle
+
+    from capcheck.core.evidence import EvidenceSet
+
+    (workdir / "ev").mkdir()
+    ids = ("A-2", "A-1", "é-3", 'q\\"\\\\-1')  # as the file holds them (JSON escapes)
+    (workdir / "ev" / "it-assets.json").write_text(assets_json(*ids))
+    here = load("ev")
+    sent = pickle.loads(pickle.dumps(here.without_records([0]), protocol=pickle.HIGHEST_PROTOCOL))
+    merged = EvidenceSet.merged([sent])
+    assert merged._tables["it-assets"]._packed is not None  # not unpacked by the merge
+    for record_id in [json.loads(f'"{i}"') for i in ids]:
+        assert merged.ref("it-assets", record_id) == here.ref("it-assets", record_id)
+        assert merged.ref("it-assets", record_id).line is not None
+    assert merged._tables["it-assets"]._packed is None  # unpacked once an id was looked up
+
+
+def test_ids_json_cannot_hold_are_sent_as_they_are(load, workdir: Path) -> None:
+    """An id JSON cannot write (a lone surrogate, from a plugin's loader) sends the kind's ids as a dictionary."""
+    import pickle
+
+    (workdir / "ev").mkdir()
+    (workdir / "ev" / "it-assets.json").write_text(assets_json("A-1", "A-2"))
+    placed = load("ev").without_records([0])
+    table = placed._tables["it-assets"]
+    table.ids = {**table.ids, "B-\ud800": 2}
+    back = pickle.loads(pickle.dumps(placed))._tables["it-assets"]
+    assert back._packed is None and back.ids == {"A-1": 0, "A-2": 1, "B-\ud800": 2}
