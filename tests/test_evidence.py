@@ -695,7 +695,8 @@ def test_the_places_of_records_sent_to_another_process_keep_every_id(load, workd
 
 
 def test_ids_json_cannot_hold_are_sent_as_they_are(load, workdir: Path) -> None:
-    """An id JSON cannot write (a lone surrogate, from a plugin's loader) sends the kind's ids as a dictionary."""
+    """An id JSON cannot write (a lone surrogate, from a plugin's loader) sends the kind's ids as a dictionary; ids
+    whose positions are not their own order send the positions too."""
     import pickle
 
     (workdir / "ev").mkdir()
@@ -705,3 +706,6 @@ def test_ids_json_cannot_hold_are_sent_as_they_are(load, workdir: Path) -> None:
     table.ids = {**table.ids, "B-\ud800": 2}
     back = pickle.loads(pickle.dumps(placed))._tables["it-assets"]
     assert back._packed is None and back.ids == {"A-1": 0, "A-2": 1, "B-\ud800": 2}
+    table.ids = {"A-2": 1, "A-1": 0, "B-1": 7}  # positions not the ids' own order: sent with them
+    back = pickle.loads(pickle.dumps(placed))._tables["it-assets"]
+    assert back._packed is not None and list(back.ids.items()) == [("A-2", 1), ("A-1", 0), ("B-1", 7)]
