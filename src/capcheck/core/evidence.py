@@ -9,6 +9,7 @@ an :class:`EvidenceSet`. Every problem is collected and raised together as one
 from __future__ import annotations
 
 import hashlib
+import itertools
 import os
 import stat
 from array import array
@@ -17,7 +18,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from functools import cache
-from operator import itemgetter, methodcaller
+from operator import eq, itemgetter, methodcaller
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -122,9 +123,8 @@ class _KindTable:
             import orjson
 
             try:
-                positions = list(ids.values())
-                own = positions == list(range(len(positions)))
-                packed = (orjson.dumps(list(ids)), None if own else array("q", positions))
+                own = all(map(eq, ids.values(), itertools.count()))  # at C speed, and no list of them
+                packed = (orjson.dumps(list(ids)), None if own else array("q", ids.values()))
             except (orjson.JSONEncodeError, OverflowError):  # an id JSON cannot hold (a plugin's): the dictionary
                 packed = None
         return (
