@@ -218,7 +218,7 @@ class RowsElsewhere(RuntimeError):
 
 #: The statuses a row of an :class:`OutcomesElsewhere` may have, by their code (one byte a row).
 _CODES = tuple(Status)
-_CODE = {status: bytes([code]) for code, status in enumerate(_CODES)}
+_CODE = {status: code for code, status in enumerate(_CODES)}
 
 
 class OutcomesElsewhere(RuleOutcomes):
@@ -255,7 +255,7 @@ class OutcomesElsewhere(RuleOutcomes):
             segments=block.segments,
         )
         #: Each row's status, one byte a row (its position in ``Status``), in the findings' order.
-        self.codes = b"".join(map(_CODE.__getitem__, statuses))
+        self.codes = bytes(map(_CODE.__getitem__, statuses))
         #: The first and last row, where the rows were in the findings' order as the rule gave them; else None.
         self.ends = ends
 
