@@ -709,3 +709,27 @@ def test_ids_json_cannot_hold_are_sent_as_they_are(load, workdir: Path) -> None:
     table.ids = {"A-2": 1, "A-1": 0, "B-1": 7}  # positions not the ids' own order: sent with them
     back = pickle.loads(pickle.dumps(placed))._tables["it-assets"]
     assert back._packed is not None and list(back.ids.items()) == [("A-2", 1), ("A-1", 0), ("B-1", 7)]
+
+
+@pytest.mark.parametrize(("second", "repeated"), [(("A-3", "A-4"), False), (("A-3", "A-1"), True)])
+def test_ranges_sent_by_another_process_are_joined_from_their_ids_as_sent(
+    load, workdir: Path, second: tuple[str, ...], repeated: bool
+) -> None:
+    """A divided register's ranges, sent pickled (their ids packed), join into the places of one file, each record
+    where one load puts it; an id in both ranges is refused (the check is then made in one process)."""
+    import pickle
+
+    from capcheck.core.evidence import EvidenceSet, IdsRepeated
+
+    (workdir / "a").mkdir()
+    (workdir / "b").mkdir()
+    (workdir / "a" / "it-assets.json").write_text(assets_json("A-1", "A-2"))
+    (workdir / "b" / "it-assets.json").write_text(assets_json(*second))
+    ranges = [load(d).without_records([0], {0: start}) for d, start in (("a", 0), ("b", 100))]
+    sent = [pickle.loads(pickle.dumps(r, protocol=pickle.HIGHEST_PROTOCOL)) for r in ranges]
+    if repeated:
+        with pytest.raises(IdsRepeated):
+            EvidenceSet.merged(sent)
+        return
+    joined = EvidenceSet.merged(sent)._tables["it-assets"]
+    assert joined.ids == {"A-1": 0, "A-2": 1, "A-3": 2, "A-4": 3}

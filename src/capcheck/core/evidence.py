@@ -14,7 +14,7 @@ import os
 import stat
 from array import array
 from bisect import bisect_right
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from functools import cache
@@ -111,6 +111,16 @@ class _KindTable:
     @ids.setter
     def ids(self, ids: dict[str, int]) -> None:
         self._ids, self._packed = ids, None
+
+    def id_items(self) -> tuple[Collection[str], Iterable[int]]:
+        """The ids and their positions, in order, without making the dictionary of ids another process sent."""
+        if self._packed is None:
+            return self._ids.keys(), self._ids.values()
+        import orjson
+
+        keys, positions = self._packed
+        ids: list[str] = orjson.loads(keys)
+        return ids, range(len(ids)) if positions is None else positions
 
     def __getstate__(self) -> tuple[Any, ...]:
         """Pickled (a process of a split check sends where its records are) with its ids as one JSON array and their
@@ -489,8 +499,9 @@ def _join_ranges(kind: str, earlier: _KindTable, later: _KindTable, offset: int)
     positions moved by ``offset``: how many come before it)."""
     ids = dict(earlier.ids)
     before = len(ids)
-    ids.update(zip(later.ids, (position + offset for position in later.ids.values()), strict=True))
-    if len(ids) != before + len(later.ids) or (_may_be_one(ids) and len(set(map(join_key, ids))) != len(ids)):
+    keys, positions = later.id_items()  # (a range another process sent: no dictionary of its own made)
+    ids.update(zip(keys, map(offset.__add__, positions), strict=True))
+    if len(ids) != before + len(keys) or (_may_be_one(ids) and len(set(map(join_key, ids))) != len(ids)):
         raise IdsRepeated(f"a {kind} record id is in two ranges of the register (or differs only in case or spacing)")
     out = _KindTable()
     out.records = _Elsewhere(kind, len(earlier.records) + len(later.records))  # type: ignore[assignment]  # len() only
