@@ -344,3 +344,10 @@ def test_a_block_whose_rows_are_elsewhere_counts_and_says_its_statuses_but_reads
     for read in reads:
         with pytest.raises(RowsElsewhere, match="INFRA-901"):
             read()
+    # Whether the rule judged nothing (the scorecard asks) is told where the rows are, and sent with the statuses.
+    from capcheck.core.engine import judged_nothing
+
+    skip = [Outcome(Status.SKIP, None, None, "no records in the rule's scope")]
+    skipped = OutcomesElsewhere(RuleOutcomes(*dataclasses.astuple(block)[:7], skip), [Status.SKIP])
+    assert judged_nothing([pickle.loads(pickle.dumps(skipped)), sent]) == {"INFRA-901"} and not sent.skipped_whole()
+    assert skipped.skipped_whole() and OutcomesElsewhere.joined([skipped, skipped], {}).skipped_whole()

@@ -474,3 +474,35 @@ def test_ranges_sent_without_rows_that_do_not_join_in_order_are_asked_for_them(
     assert all(p.pieces for p in plans[0])
     assert asked  # rows asked for, of the rules judged over the ranges
     assert _written(results[3], registry) == _written(results[1], registry)
+
+
+@pytest.mark.parametrize("at", ["first", "last"])
+def test_an_error_row_in_one_range_keeps_the_rows_its_sarif_notification_reads(
+    registers: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, at: str
+) -> None:
+    """A rule's error outcome for one record (in the parent's range or the child's): a SARIF log words each error
+    from its row, so the ranges are not joined without their rows, and every report is one process's bytes."""
+    lines = [line for line in (registers / "supplier-contracts.lines").read_bytes().split(b"\n") if line]
+    odd = orjson.loads(lines[0 if at == "first" else -1])["id"]
+    plugin = tmp_path / "errs.py"
+    plugin.write_text(
+        "from capcheck import Outcome, Status, hookimpl, rule\n"
+        "@rule(id='COMM-991', title='Errs once', area='COMM', severity='low', kinds=['supplier-contracts'],"
+        f" per_record=True, **{TEXT!r})\n"
+        "def errs(evidence, ctx):\n"
+        "    for c in evidence.records('supplier-contracts'):\n"
+        f"        if c['id'] == {odd!r}:\n"
+        "            yield Outcome(Status.ERROR, None, c['id'], 'cannot judge ' + c['id'])\n"
+        "        else:\n"
+        "            yield ctx.failed(c, 'seen')\n"
+        "@hookimpl\n"
+        "def capcheck_rules():\n"
+        "    return [errs]\n"
+    )
+    registry = _registry(plugins=(str(plugin),))
+    plans = _plans(monkeypatch)
+    results = _checks(registry, paths=[registers], select=(*COMM, "COMM-991"), reports_only=True)
+    assert plans and all(p.pieces for p in plans[0])
+    [error] = [f for f in results[1].findings if f.status.value == "error"]
+    assert error.rule_id == "COMM-991"
+    assert _written(results[2], registry) == _written(results[1], registry)

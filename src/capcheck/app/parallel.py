@@ -1216,16 +1216,21 @@ def _to_send(block: RuleOutcomes, made: RuleOutcomes | None, reporters: int, sto
 def _joined_elsewhere(judged: Sequence[Judged]) -> tuple[RuleOutcomes, StatusCounts] | None:
     """One rule's blocks over consecutive ranges, some sent without their rows, joined without them: where each
     range was judged (no error, no kind missing), each listing range's rows are in the findings' order as are the
-    ranges' (the last row of one before the first of the next, of one kind) and each has the same reporters' text;
-    what :func:`~capcheck.core.engine.merge_blocks` gives then. None where they cannot be (nothing is sent without
-    rows, or the merge needs the rows)."""
+    ranges' (the last row of one before the first of the next, of one kind), none is an error, and each has the same
+    reporters' text; what :func:`~capcheck.core.engine.merge_blocks` gives then. None where they cannot be (nothing
+    is sent without rows, or the merge needs the rows)."""
     if not any(isinstance(j.block, OutcomesElsewhere) for j in judged) or any(j.stop != JUDGED for j in judged):
         return None
     listed = [j.block for j in judged if j.block.size]
     names = set(listed[0].segments)
     last: Outcome | None = None
     for block in listed:
-        ends = block.ends if isinstance(block, OutcomesElsewhere) else (block.rows[0], block.rows[-1])
+        if isinstance(block, OutcomesElsewhere):
+            ends = block.ends
+        elif Status.ERROR in block.statuses():  # a SARIF log words each error apart, from its row
+            return None
+        else:
+            ends = (block.rows[0], block.rows[-1])
         if ends is None or not block.ordered or set(block.segments) != names:
             return None
         if not all(isinstance(block.segments[name], Span) for name in names):

@@ -54,6 +54,7 @@ __all__ = [
 ]
 
 _PASS = Status.PASS
+_SKIP = Status.SKIP
 _KIND = itemgetter(1)
 _RECORD_ID = itemgetter(2)
 _GROUP = itemgetter(5)
@@ -155,6 +156,12 @@ class RuleOutcomes:
     def statuses(self) -> list[Status]:
         """Each row's status, in the rows' order (also of a block whose rows are elsewhere)."""
         return [o.status for o in self.rows]
+
+    def skipped_whole(self) -> bool:
+        """Whether the rule judged nothing: it lists rows, each a skip of no record and no group (also of a block whose
+        rows are elsewhere; :func:`~capcheck.core.engine.judged_nothing`)."""
+        rows = self.rows
+        return bool(rows) and all(o.status is _SKIP and o.record_id is None and o.group is None for o in rows)
 
     def block_key(self) -> tuple[str, int, str]:
         """The part of :meth:`Finding.sort_key` every row of the block shares."""
@@ -258,6 +265,7 @@ class OutcomesElsewhere(RuleOutcomes):
         self.codes = bytes(map(_CODE.__getitem__, statuses))
         #: The first and last row, where the rows were in the findings' order as the rule gave them; else None.
         self.ends = ends
+        self.skipped = block.skipped_whole()
 
     @classmethod
     def joined(cls, blocks: Sequence[RuleOutcomes], segments: dict[str, bytes | Span]) -> OutcomesElsewhere:
@@ -269,6 +277,7 @@ class OutcomesElsewhere(RuleOutcomes):
             b.codes if isinstance(b, OutcomesElsewhere) else cls(b, b.statuses()).codes for b in blocks
         )
         joined.segments = segments
+        joined.skipped = all(b.skipped_whole() for b in blocks)
         return joined
 
     @property
@@ -288,6 +297,9 @@ class OutcomesElsewhere(RuleOutcomes):
     def statuses(self) -> list[Status]:
         codes = _CODES
         return [codes[c] for c in self.codes]
+
+    def skipped_whole(self) -> bool:
+        return self.skipped
 
     def sort(self) -> None:
         """Nothing to do: its statuses came in the findings' order."""
