@@ -22,8 +22,9 @@ scorecard is made, to count copies in their registers if it asks (:class:`Parts`
 What the parent reads of a part after the merge, and so what a part must send for it:
 
 - the summary, ``--fail-on`` and the exit code, the console's summary line, the scorecard and its gate: each
-  rule's counts by status (and the rule's severity and area, its block's constant fields), and the facts of each
-  kind (:class:`~capcheck.assessment.facts.KindFacts`; copies are asked of the part holding the records);
+  rule's counts by status (and the rule's severity and area, its block's constant fields), whether it judged
+  nothing (every row a skip of no record: ``RuleOutcomes.skipped_whole``), and the facts of each kind
+  (:class:`~capcheck.assessment.facts.KindFacts`; copies are asked of the part holding the records);
 - the evidence list of every report, the scorecard's age cap, the progress line: the files (path, kind, format,
   records, hash, collected on, notes);
 - a divided register's merge (repeated ids, the ranges joined): its ids, each range's;
