@@ -668,3 +668,68 @@ def test_the_id_index_is_each_ids_position_in_file_order(ids: list[str], start: 
     plain = dict(zip(ids, range(start, start + len(ids)), strict=True))
     assert index == plain and list(index) == list(plain)
     assert 0 not in index  # the placeholder is gone
+
+
+# --- where the records are, sent to another process ------------------------------------------------------------
+
+
+def test_the_places_of_records_sent_to_another_process_keep_every_id(load, workdir: Path) -> None:
+    """A split check's part sends where its records are (``without_records``), pickled, its ids as one JSON array (a
+    dictionary of a million is slow to pickle and to read back): the receiver finds every record as the sender did,
+    and merged with other parts' places, a kind it never looks up is never unpacked."""
+    import pickle
+
+    from capcheck.core.evidence import EvidenceSet
+
+    (workdir / "ev").mkdir()
+    ids = ("A-2", "A-1", "é-3", 'q\\"\\\\-1')  # as the file holds them (JSON escapes)
+    (workdir / "ev" / "it-assets.json").write_text(assets_json(*ids))
+    here = load("ev")
+    sent = pickle.loads(pickle.dumps(here.without_records([0]), protocol=pickle.HIGHEST_PROTOCOL))
+    merged = EvidenceSet.merged([sent])
+    assert merged._tables["it-assets"]._packed is not None  # not unpacked by the merge
+    for record_id in [json.loads(f'"{i}"') for i in ids]:
+        assert merged.ref("it-assets", record_id) == here.ref("it-assets", record_id)
+        assert merged.ref("it-assets", record_id).line is not None
+    assert merged._tables["it-assets"]._packed is None  # unpacked once an id was looked up
+
+
+def test_ids_json_cannot_hold_are_sent_as_they_are(load, workdir: Path) -> None:
+    """An id JSON cannot write (a lone surrogate, from a plugin's loader) sends the kind's ids as a dictionary; ids
+    whose positions are not their own order send the positions too."""
+    import pickle
+
+    (workdir / "ev").mkdir()
+    (workdir / "ev" / "it-assets.json").write_text(assets_json("A-1", "A-2"))
+    placed = load("ev").without_records([0])
+    table = placed._tables["it-assets"]
+    table.ids = {**table.ids, "B-\ud800": 2}
+    back = pickle.loads(pickle.dumps(placed))._tables["it-assets"]
+    assert back._packed is None and back.ids == {"A-1": 0, "A-2": 1, "B-\ud800": 2}
+    table.ids = {"A-2": 1, "A-1": 0, "B-1": 7}  # positions not the ids' own order: sent with them
+    back = pickle.loads(pickle.dumps(placed))._tables["it-assets"]
+    assert back._packed is not None and list(back.ids.items()) == [("A-2", 1), ("A-1", 0), ("B-1", 7)]
+
+
+@pytest.mark.parametrize(("second", "repeated"), [(("A-3", "A-4"), False), (("A-3", "A-1"), True)])
+def test_ranges_sent_by_another_process_are_joined_from_their_ids_as_sent(
+    load, workdir: Path, second: tuple[str, ...], repeated: bool
+) -> None:
+    """A divided register's ranges, sent pickled (their ids packed), join into the places of one file, each record
+    where one load puts it; an id in both ranges is refused (the check is then made in one process)."""
+    import pickle
+
+    from capcheck.core.evidence import EvidenceSet, IdsRepeated
+
+    (workdir / "a").mkdir()
+    (workdir / "b").mkdir()
+    (workdir / "a" / "it-assets.json").write_text(assets_json("A-1", "A-2"))
+    (workdir / "b" / "it-assets.json").write_text(assets_json(*second))
+    ranges = [load(d).without_records([0], {0: start}) for d, start in (("a", 0), ("b", 100))]
+    sent = [pickle.loads(pickle.dumps(r, protocol=pickle.HIGHEST_PROTOCOL)) for r in ranges]
+    if repeated:
+        with pytest.raises(IdsRepeated):
+            EvidenceSet.merged(sent)
+        return
+    joined = EvidenceSet.merged(sent)._tables["it-assets"]
+    assert joined.ids == {"A-1": 0, "A-2": 1, "A-3": 2, "A-4": 3}

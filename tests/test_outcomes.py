@@ -27,7 +27,7 @@ from capcheck.assessment.waivers import Waiver, apply_waivers
 from capcheck.builtins.reporters.json import _finding_chunks
 from capcheck.core.engine import evaluate
 from capcheck.core.evidence import EvidenceSet
-from capcheck.core.models import EvidenceRef, Finding, Outcome, PassedRecords, Status, fingerprint
+from capcheck.core.models import EvidenceRef, Finding, Outcome, PassedRecords, Severity, Status, fingerprint
 from capcheck.core.outcomes import Findings, fingerprint_prefix, row_fingerprint, row_fingerprints
 from capcheck.core.rules import Rule, rule
 
@@ -321,3 +321,33 @@ def test_row_fingerprints_are_each_rows_fingerprint(rows: list[Outcome]) -> None
     """The one-pass fingerprints (shared kind and no group: keys as bytes; else row by row) are the models'."""
     expected = [fingerprint("INFRA-001", o.kind or "it-assets", o.record_id, o.group) for o in rows]
     assert row_fingerprints("INFRA-001", "it-assets", rows) == expected
+
+
+def test_a_block_whose_rows_are_elsewhere_counts_and_says_its_statuses_but_reads_no_row() -> None:
+    """A split check's block sent without its rows (``OutcomesElsewhere``): its size and statuses, in order, survive
+    pickling (it crosses a pipe), the findings count it and rank it by its statuses (``finding_runs``), and anything
+    that reads a row (a finding, a fingerprint, a waiver) raises rather than giving nothing."""
+    import pickle
+
+    from capcheck.core.outcomes import OutcomesElsewhere, RowsElsewhere, RuleOutcomes
+    from capcheck.core.reporting import finding_runs
+
+    rows = [Outcome(Status.FAIL, None, "A-1", "no owner"), Outcome(Status.PASS, None, "A-2"), Outcome(Status.SKIP)]
+    block = RuleOutcomes("INFRA-901", "1", Severity.HIGH, "INFRA", "Assets are owned", "Own it.", "it-assets", rows)
+    statuses = [Status.FAIL, Status.PASS, Status.SKIP]
+    sent = pickle.loads(pickle.dumps(OutcomesElsewhere(block, statuses, (rows[0], rows[-1]))))
+    assert (sent.size, sent.statuses(), sent.ends, sent.rule_id) == (3, statuses, (rows[0], rows[-1]), "INFRA-901")
+    findings = Findings([sent], EvidenceSet([], {}))
+    assert len(findings) == 3 and findings.blocks == (sent,)
+    assert [list(run.statuses) for run in finding_runs(findings)] == [statuses]
+    reads = (lambda: sent.rows, lambda: list(findings), lambda: findings[0], lambda: sent.set_status(0, Status.WAIVED))
+    for read in reads:
+        with pytest.raises(RowsElsewhere, match="INFRA-901"):
+            read()
+    # Whether the rule judged nothing (the scorecard asks) is told where the rows are, and sent with the statuses.
+    from capcheck.core.engine import judged_nothing
+
+    skip = [Outcome(Status.SKIP, None, None, "no records in the rule's scope")]
+    skipped = OutcomesElsewhere(RuleOutcomes(*dataclasses.astuple(block)[:7], skip), [Status.SKIP])
+    assert judged_nothing([pickle.loads(pickle.dumps(skipped)), sent]) == {"INFRA-901"} and not sent.skipped_whole()
+    assert skipped.skipped_whole() and OutcomesElsewhere.joined([skipped, skipped], {}).skipped_whole()

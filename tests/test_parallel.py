@@ -10,6 +10,7 @@ import io
 import json
 import os
 import pkgutil
+import re
 import signal
 from collections.abc import Iterator
 from datetime import UTC, date, datetime
@@ -899,3 +900,113 @@ def test_a_capped_sarif_log_s_results_are_not_made_in_the_parts(
     assert result.exit_code == 1, result.output
     assert asked == [made]
     assert json.loads((tmp_path / "sarif").read_text())["runs"][0]["results"]
+
+
+# -- a child sends only what the parent reads ------------------------------------------------------------------
+
+
+def _elsewhere(result: RunResult) -> list[str]:
+    """The rules whose blocks came without their rows (their text made in a child)."""
+    from capcheck.core.outcomes import OutcomesElsewhere
+
+    return [b.rule_id for b in result.findings.blocks if isinstance(b, OutcomesElsewhere)]  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize("formats", [("json",), ("junit", "csv"), SEGMENTED], ids="+".join)
+@pytest.mark.parametrize("include_passed", [False, True])
+def test_a_child_sends_no_rows_when_only_its_reporters_read_them(
+    registers: Path, monkeypatch: pytest.MonkeyPatch, include_passed: bool, formats: tuple[str, ...]
+) -> None:
+    """``reports_only`` (``capcheck check``): every output is one of ``formats`` and each makes its text in the parts,
+    so the child sends its blocks' statuses and text, not their rows; each report is the bytes of one process, and
+    a reporter the run did not foresee fails loudly rather than write a report without the child's findings."""
+    from capcheck.core.outcomes import RowsElsewhere
+
+    request = {"paths": [registers], "include_passed": include_passed, "formats": formats, "reports_only": True}
+    whole, split, parts = _split_and_whole(monkeypatch, **request)
+    assert parts == 2
+    sent = _elsewhere(split)
+    assert sent and len(sent) < len(split.rules)  # the child's rules (the parent's keep their rows, here)
+    assert split.summary == whole.summary and split.scorecard == whole.scorecard
+    uncapped = RenderOptions(sarif_max_results=0)
+    reporters = _reporters()
+    for name in formats:
+        got, expected = io.BytesIO(), io.BytesIO()
+        for result, out in ((split, got), (whole, expected)):
+            write = reporters[name].write
+            assert write is not None
+            write(dataclasses.replace(result, started=AS_NOW, finished=AS_NOW), uncapped, out)
+        assert got.getvalue() == expected.getvalue(), f"{name} differs when the check is split"
+    with pytest.raises(RowsElsewhere, match="stayed in the process that judged them"):
+        _reports(split)  # the text reporter reads every row
+    with pytest.raises(RowsElsewhere):
+        list(split.findings)
+
+
+AS_NOW = datetime(2026, 11, 25, 9, 30, tzinfo=UTC)
+
+
+@pytest.mark.parametrize("other", ["text", "waivers", "baseline", "not reports only"])
+def test_a_child_sends_its_rows_when_the_parent_reads_them(
+    registers: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, other: str
+) -> None:
+    """A reporter that makes no text in the parts (text), waivers and a baseline (applied to the rows in the parent)
+    and a caller that reads the findings itself all need the rows: the child sends them, and every reporter's bytes
+    are one process's."""
+    request: dict[str, Any] = {"paths": [registers], "formats": SEGMENTED, "reports_only": other != "not reports only"}
+    if other == "text":
+        request["formats"] = ("json", "text")
+    elif other == "waivers":
+        waivers = tmp_path / "waivers.yaml"
+        waivers.write_text(
+            "waivers:\n  - rule: COMM-001\n    records: ['CON-*']\n    reason: Accepted while the register is cleaned."
+            "\n    approved_by: Head of Assurance\n    ticket: RISK-1\n    expires: 2027-01-31\n"
+        )
+        request["waivers"] = waivers
+    elif other == "baseline":
+        from capcheck.assessment.baseline import baseline_document
+
+        first = run_check(CheckRequest(paths=[registers], as_of=AS_OF, jobs=1))
+        baseline = tmp_path / "baseline.json"
+        baseline.write_text(json.dumps(baseline_document(first)))
+        request["baseline"] = baseline
+    whole, split, parts = _split_and_whole(monkeypatch, **request)
+    assert parts == 2
+    assert _elsewhere(split) == []
+    assert _reports(split) == _reports(whole)
+
+
+@pytest.mark.parametrize(("cap", "only"), [((), False), (("--sarif-max-results", "0"), True)], ids=["capped", "not"])
+def test_capcheck_check_sends_no_rows_unless_a_capped_sarif_log_reads_them(
+    registers: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, cap: tuple[str, ...], only: bool
+) -> None:
+    """``capcheck check`` reads the result only through its outputs: the children keep their rows, unless a capped
+    SARIF log (which ranks every rule's rows in the parent) is among them. Each file is the bytes of one process."""
+    from click.testing import CliRunner
+
+    from capcheck import cli
+    from capcheck.app import runner
+
+    asked: list[bool] = []
+    run = runner.run_check
+
+    def recorded(request: CheckRequest, *args: Any, **kwargs: Any) -> RunResult:
+        asked.append(request.reports_only)
+        return run(request, *args, **kwargs)
+
+    monkeypatch.setattr(runner, "run_check", recorded)
+    written = {}
+    for jobs in ("1", "2"):
+        out = tmp_path / jobs
+        out.mkdir()
+        reports = [a for name in ("sarif", "junit", "csv") for a in ("--report", f"{name}={out / name}")]
+        args = ["check", str(registers), "--as-of", "2026-11-25", "--jobs", jobs, "-f", "json", "-o", str(out / "json")]
+        result = CliRunner().invoke(cli.cli, [*args, *reports, *cap])
+        assert result.exit_code == 1, result.output
+        written[jobs] = {
+            name: re.sub(rb'"(start|end)TimeUtc": "[^"]*"|"(started|finished)": "[^"]*"|timestamp="[^"]*"', b"", data)
+            for name in ("json", "sarif", "junit", "csv")
+            if (data := (out / name).read_bytes())
+        }
+    assert asked == [only, only]
+    assert written["2"] == written["1"]

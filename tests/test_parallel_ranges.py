@@ -399,3 +399,110 @@ def test_a_register_over_max_file_mb_is_refused_as_in_one_process(
         messages.append([str(p) for p in raised.value.problems])
     assert not any(p.pieces for plan in plans for p in plan)
     assert messages[1] == messages[0] and "max_file_mb" in messages[0][0]
+
+
+# -- a divided register's ranges sent without their rows -------------------------------------------------------
+
+
+def _asked_rows(monkeypatch: pytest.MonkeyPatch) -> list[Any]:
+    """The rows the parent asks a part for (a range's block sent without them that it could not join so)."""
+    asked: list[Any] = []
+    real = parallel.Parts.ask
+
+    def ask(self: parallel.Parts, index: int, question: Any) -> Any:
+        if question[0] == "rows":
+            asked.append(question[1])
+        return real(self, index, question)
+
+    monkeypatch.setattr(parallel.Parts, "ask", ask)
+    return asked
+
+
+def _written(result: RunResult, registry: Registry) -> dict[str, bytes]:
+    """The bytes of the reporters the check was asked for (``FORMATS``), a SARIF log uncapped."""
+    out = {}
+    for name in FORMATS:
+        write = registry.reporters[name].write
+        assert write is not None
+        buffer = io.BytesIO()
+        write(result, RenderOptions(sarif_max_results=0), buffer)
+        out[name] = re.sub(rb"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|[+-]\d\d:?\d\d)?", b"<time>", buffer.getvalue())
+    return out
+
+
+@pytest.mark.parametrize("include_passed", [False, True])
+def test_the_ranges_of_a_divided_register_are_joined_without_their_rows(
+    registers: Path, monkeypatch: pytest.MonkeyPatch, include_passed: bool
+) -> None:
+    """With ``reports_only``, each child sends a range's statuses and text, its first and last row: the parent joins
+    the ranges' text where the rows come in the ranges' order (asking for no row), and the bytes are one process's."""
+    from capcheck.core.outcomes import OutcomesElsewhere
+
+    plans, asked = _plans(monkeypatch), _asked_rows(monkeypatch)
+    registry = _registry()
+    request = {"paths": [registers], "select": TYPICAL, "include_passed": include_passed, "reports_only": True}
+    results = _checks(registry, (1, 2, 3), **request)
+    assert all(p.pieces for p in plans[0])
+    expected = _written(results[1], registry)
+    for jobs in (2, 3):
+        blocks = {b.rule_id: b for b in results[jobs].findings.blocks}  # type: ignore[attr-defined]
+        joined = [r for r in COMM if isinstance(blocks[r], OutcomesElsewhere)]
+        # Without the passes (yielded apart, after the failures) each range's rows are in order, and so are the
+        # ranges': joined as they came. With them, a range is out of order: it comes with its rows.
+        assert bool(joined) is not include_passed
+        assert _written(results[jobs], registry) == expected, f"differs with --jobs {jobs}"
+    if not include_passed:  # (with them, a range in order beside one that is not is asked for its rows)
+        assert asked == []
+
+
+def test_ranges_sent_without_rows_that_do_not_join_in_order_are_asked_for_them(
+    registers: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A register whose records are in id order within each range but not across them (its second half first): the
+    ranges sent without their rows cannot be joined as they are, so the parent asks each child for its rows, merges
+    them as one process's, and the bytes are one process's."""
+
+    def rotated(lines: list[bytes]) -> None:
+        records = [line for line in lines if line]
+        half = len(records) // 2
+        lines[:] = [*records[half:], *records[:half], b""]
+
+    evidence = _edited(registers, tmp_path, rotated)
+    plans, asked = _plans(monkeypatch), _asked_rows(monkeypatch)
+    registry = _registry()
+    results = _checks(registry, (1, 3), paths=[evidence], select=COMM, reports_only=True)
+    assert all(p.pieces for p in plans[0])
+    assert asked  # rows asked for, of the rules judged over the ranges
+    assert _written(results[3], registry) == _written(results[1], registry)
+
+
+@pytest.mark.parametrize("at", ["first", "last"])
+def test_an_error_row_in_one_range_keeps_the_rows_its_sarif_notification_reads(
+    registers: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, at: str
+) -> None:
+    """A rule's error outcome for one record (in the parent's range or the child's): a SARIF log words each error
+    from its row, so the ranges are not joined without their rows, and every report is one process's bytes."""
+    lines = [line for line in (registers / "supplier-contracts.lines").read_bytes().split(b"\n") if line]
+    odd = orjson.loads(lines[0 if at == "first" else -1])["id"]
+    plugin = tmp_path / "errs.py"
+    plugin.write_text(
+        "from capcheck import Outcome, Status, hookimpl, rule\n"
+        "@rule(id='COMM-991', title='Errs once', area='COMM', severity='low', kinds=['supplier-contracts'],"
+        f" per_record=True, **{TEXT!r})\n"
+        "def errs(evidence, ctx):\n"
+        "    for c in evidence.records('supplier-contracts'):\n"
+        f"        if c['id'] == {odd!r}:\n"
+        "            yield Outcome(Status.ERROR, None, c['id'], 'cannot judge ' + c['id'])\n"
+        "        else:\n"
+        "            yield ctx.failed(c, 'seen')\n"
+        "@hookimpl\n"
+        "def capcheck_rules():\n"
+        "    return [errs]\n"
+    )
+    registry = _registry(plugins=(str(plugin),))
+    plans = _plans(monkeypatch)
+    results = _checks(registry, paths=[registers], select=(*COMM, "COMM-991"), reports_only=True)
+    assert plans and all(p.pieces for p in plans[0])
+    [error] = [f for f in results[1].findings if f.status.value == "error"]
+    assert error.rule_id == "COMM-991"
+    assert _written(results[2], registry) == _written(results[1], registry)

@@ -708,8 +708,11 @@ def check(
     output = settings.output.value
     outputs = ([("--output", output)] if output is not None else []) + [(f"--report {n}", p) for n, p in targets]
     request = settings.request()
-    if sarif_max_results != 0:  # a capped SARIF log keeps the most severe of all rules' results: none made apart
+    if sarif_max_results != 0 and "sarif" in request.formats:
+        # A capped SARIF log keeps the most severe of all rules' results: none made apart, and the rows read here.
         request = dataclasses.replace(request, formats=tuple(f for f in request.formats if f != "sarif"))
+    else:  # every output is one of the formats (the job summary is github's): only they read the findings
+        request = dataclasses.replace(request, reports_only=True)
     # Before the run, what is known: the named files; after it, every evidence file read as well.
     known = [*request.paths, *(p for p in (request.waivers, request.baseline) if p is not None)]
     refuse_overwriting_inputs(outputs, inputs_of(registry, settings.config, known))

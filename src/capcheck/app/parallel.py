@@ -11,13 +11,42 @@ outcomes as in one. The kinds are grouped (kinds whose records one rule reads, o
 one group; a column read joins no groups, it is sent), the groups are given to ``jobs`` parts by size
 (the largest first, each to the part with least to do), and each part but the first runs in a child forked
 after start-up: it loads its files, sends the columns other parts' rules read, judges its rules, writes
-the JSON reporter's bytes for them to a temporary file, and sends back what the parent needs to write the
-findings: the rules' compact outcomes and counts, where each record is
+the reporters' bytes for them to a temporary file, and sends back what the parent needs (below): the rules'
+compact outcomes and counts (without their rows when the parent reads none), where each record is
 (:meth:`~capcheck.core.evidence.EvidenceSet.without_records`) and the scorecard's facts about each kind —
 never the records themselves. The parent judges the first part itself, merges the parts in the order one
 process would have made them (files in walk order, rules in selection order, problems by file), and goes
 on as a check in one process does: waivers, baseline, scorecard, reports. The children stay until the
 scorecard is made, to count copies in their registers if it asks (:class:`Parts`).
+
+What the parent reads of a part after the merge, and so what a part must send for it:
+
+- the summary, ``--fail-on`` and the exit code, the console's summary line, the scorecard and its gate: each
+  rule's counts by status (and the rule's severity and area, its block's constant fields), whether it judged
+  nothing (every row a skip of no record: ``RuleOutcomes.skipped_whole``), and the facts of each kind
+  (:class:`~capcheck.assessment.facts.KindFacts`; copies are asked of the part holding the records);
+- the evidence list of every report, the scorecard's age cap, the progress line: the files (path, kind, format,
+  records, hash, collected on, notes);
+- a divided register's merge (repeated ids, the ranges joined): its ids, each range's;
+- the order of the findings (``Findings``: blocks by area, severity and rule) and the reports' counts and ranks
+  before their first byte (:func:`~capcheck.core.reporting.finding_runs`: JUnit's suites, SARIF's rules, errors
+  and cap): each block's rows' statuses, in the findings' order;
+- a reporter that made a block's text in the part (``Reporter.segment``: JSON, SARIF uncapped, JUnit, CSV): that
+  text, in the part's segment file (:class:`SegmentFile`); a range of a divided register, joined with the others'
+  only when their rows come in the ranges' order: the range's first and last row;
+- everything else reads the rows themselves and the places of the records they name (ids, lines, pointers): a
+  reporter that makes no text in the parts (text, Markdown, HTML, the CI formats, OSCAL), a capped SARIF log
+  (it ranks every rule's rows), the error notifications of a SARIF log (an error row's message), waivers and a
+  baseline (applied to the rows here, then reported), and a caller reading the findings (``run_check``'s result).
+
+So a child sends its blocks' rows only when the parent reads them: :attr:`Segments.send_rows` (decided before the
+parts are forked: ``CheckRequest.reports_only`` and every output's reporter making text in the parts, no waivers
+and no baseline) is false, a block every reporter made text for and holding no error row is sent as an
+:class:`~capcheck.core.outcomes.OutcomesElsewhere`: its statuses (one byte a row) and its text, which is all the
+list above asks; reading its rows raises. Should a divided register's ranges, some sent so, not come in order
+after all, the parent asks each child for its range's rows (the children answer questions until the scorecard
+is made) and merges them as it does any others'. The places of the records are sent in every case (a row the
+parent writes may name a record of another part's kind: a skip, a related record).
 
 A check is split only where that is safe and worth it: on a platform with ``fork`` (Linux), with more
 than one usable core (a container's CPU quota counted), evidence of at least :data:`MIN_SPLIT_BYTES` in
@@ -44,7 +73,7 @@ import traceback
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 try:
     import fcntl
@@ -52,12 +81,12 @@ except ImportError:  # not on Windows, where nothing is split anyway
     fcntl = None  # type: ignore[assignment]
 
 from capcheck.assessment.facts import Copies, Fields, KindFacts
-from capcheck.core.engine import Evaluation, Judged, StatusCounts, add_rule, merge_blocks
+from capcheck.core.engine import JUDGED, Evaluation, Judged, StatusCounts, add_rule, merge_blocks
 from capcheck.core.errors import CapcheckError, EvidenceError, Problem
 from capcheck.core.evidence import CannotJoin, EvidenceSet
 from capcheck.core.loading import RangeError
-from capcheck.core.models import Summary, display_path
-from capcheck.core.outcomes import Findings, RuleOutcomes, Span, Spans
+from capcheck.core.models import Outcome, Status, Summary, display_path
+from capcheck.core.outcomes import Findings, OutcomesElsewhere, RowsElsewhere, RuleOutcomes, Span, Spans
 from capcheck.core.reporting import made_chunks
 from capcheck.core.rules import Rule
 
@@ -796,17 +825,22 @@ class Segments:
     reporters: Sequence[tuple[str, Callable[[Findings, RuleOutcomes], bytes | Iterable[bytes]]]]
     settle: Callable[[list[RuleOutcomes], Summary], object]
     area_order: tuple[str, ...]
+    #: Whether the parent reads the rows of blocks whose text is made (a reporter that makes none, waivers, a
+    #: baseline, a caller reading the findings: the module's docstring). When it does not, a child sends such a block
+    #: without its rows (:class:`~capcheck.core.outcomes.OutcomesElsewhere`).
+    send_rows: bool = True
 
     def make(
         self,
         evidence: EvidenceSet,
         judged: Sequence[tuple[int, RuleOutcomes, StatusCounts]],
         out: SegmentFile | None,
-    ) -> None:
+    ) -> dict[str, RuleOutcomes]:
         """Give each judged block its reporters' text, made from a copy settled as the parent will settle the block
-        (which gets it unsettled, so that waivers and the baseline are counted once, there), written to ``out``."""
+        (which gets it unsettled, so that waivers and the baseline are counted once, there), written to ``out``.
+        Returns the copies the text was made from (by rule id; those of blocks listing something), in order."""
         if not self.reporters or not judged or out is None:
-            return
+            return {}
         copies = Evaluation(evidence)
         for _, block, counts in judged:
             add_rule(copies, dataclasses.replace(block, rows=list(block.rows), waivers=dict(block.waivers)), counts)
@@ -828,6 +862,7 @@ class Segments:
         except OSError:
             for _, block, _ in judged:
                 block.segments.clear()
+        return made
 
 
 @dataclass(frozen=True)
@@ -997,21 +1032,30 @@ def split_check(
         # A child's blocks are written there; the parent's too while a child is still at work (else by the
         # reporter, streamed: the same work, without holding the text), or when a rule's block here is one range
         # of its findings: the reporter copies the text of every range, or writes none of them.
+        sent = judged
         if os.getpid() != parent or part.ranged or _channel.others_busy():
-            work.segments.make(evidence, judged, segment_files[index])
+            made = work.segments.make(evidence, judged, segment_files[index])
+            if os.getpid() != parent and not work.segments.send_rows:  # the parent reads the text alone
+                reporters = len(work.segments.reporters)
+                sent = [
+                    (j, _to_send(block, made.get(block.rule_id), reporters, stops.get(j)), counts)
+                    for j, block, counts in judged
+                ]
+        rows = {j: block.rows for j, block, _ in judged}
 
-        def answer(question: tuple[str, str, Fields]) -> Any:
-            """The scorecard's question about this part's records: how many copies a kind holds (or, of a kind
-            divided among parts, its records' copy keys, to be put together with the other parts')."""
+        def answer(question: tuple[str, Any, Fields]) -> Any:
+            """The parent's question about this part's records: how many copies a kind holds (or, of a kind divided
+            among parts, its records' copy keys, to be put together with the other parts'), for the scorecard; or
+            the rows of a rule's block it was sent without (:func:`_merged_block`), as plain tuples."""
             asked, kind, fields = question
+            if asked == "rows":
+                return [tuple(row) for row in rows[kind]]
             if asked == "copy keys":
                 return work.copy_keys(evidence.records(kind), fields)
             return work.copies(evidence.records(kind), fields)
 
         starts = {piece.file: piece.start for piece in part.pieces}
-        return PartResult(
-            evidence.without_records(part.files, starts), judged, work.facts(evidence), stops=stops
-        ), answer
+        return PartResult(evidence.without_records(part.files, starts), sent, work.facts(evidence), stops=stops), answer
 
     # Made and unlinked here, before the children are forked: each inherits its own open (docs: SegmentFile).
     segment_files = [SegmentFile.make() if work.segments.reporters else None for _ in parts]
@@ -1042,7 +1086,7 @@ def split_check(
         done.close()
         raise
     evaluation = Evaluation(evidence)
-    judged = judged_in_order(parts, results)
+    judged = judged_in_order(parts, results, lambda p, j: done.ask(p, ("rows", j, ())))
     if progress is not None:
         counted = set(parts[0].files)  # a divided register's file is one file, wherever its ranges were loaded
         for part, result in zip(parts[1:], results[1:], strict=True):  # the children's files, loaded meanwhile
@@ -1084,6 +1128,8 @@ def open_segments(results: Sequence[PartResult], files: Sequence[SegmentFile | N
                 if isinstance(made, Span):
                     file = opened.get(made.path)
                     if file is None:  # not one of the parts' files: the reporter writes the block from its rows
+                        if isinstance(block, OutcomesElsewhere):
+                            raise RowsElsewhere(f"{block.rule_id}'s text is in {made.path}, not a part's file")
                         del block.segments[name]
                     else:
                         made.attach(file)
@@ -1117,25 +1163,116 @@ def merge_problems(walked: Sequence[Path], results: Sequence[PartResult], first:
 
 
 def judged_in_order(
-    parts: Sequence[Part], results: Sequence[PartResult]
+    parts: Sequence[Part],
+    results: Sequence[PartResult],
+    rows: Callable[[int, int], list[tuple[Any, ...]]] | None = None,
 ) -> Mapping[int, tuple[RuleOutcomes, StatusCounts]]:
     """Each judged rule's block and counts, by the rule's position. A rule judged over the ranges of a divided
     register (:attr:`Part.ranged`) is judged in several parts: their blocks are merged in the order of the ranges,
-    into the block one process gives over all the records (:func:`~capcheck.core.engine.merge_blocks`)."""
+    into the block one process gives over all the records (:func:`~capcheck.core.engine.merge_blocks`).
+
+    :param rows: the rows of rule ``j``'s block in part ``p`` (asked of the part), for a block sent without them
+        (:class:`~capcheck.core.outcomes.OutcomesElsewhere`) whose ranges cannot be joined without them.
+    """
     out: dict[int, tuple[RuleOutcomes, StatusCounts]] = {}
-    ranged: dict[int, list[tuple[int, Judged]]] = {}
-    for part, result in zip(parts, results, strict=True):
+    ranged: dict[int, list[tuple[int, int, Judged]]] = {}
+    for p, (part, result) in enumerate(zip(parts, results, strict=True)):
         over = dict(part.ranged)
         starts = {piece.file: piece.start for piece in part.pieces}
         for j, block, counts in result.judged:
             if j in over:
-                ranged.setdefault(j, []).append((starts[over[j]], Judged(block, counts, result.stops[j])))
+                ranged.setdefault(j, []).append((starts[over[j]], p, Judged(block, counts, result.stops[j])))
             else:
                 out[j] = (block, counts)
     for j, blocks in ranged.items():
         blocks.sort(key=lambda b: b[0])
-        out[j] = _merged_block([judged for _, judged in blocks])
+        joined = _joined_elsewhere([judged for _, _, judged in blocks])
+        if joined is None:
+            out[j] = _merged_block([_with_rows(judged, p, j, rows) for _, p, judged in blocks])
+        else:
+            out[j] = joined
     return out
+
+
+def _to_send(block: RuleOutcomes, made: RuleOutcomes | None, reporters: int, stop: int | None) -> RuleOutcomes:
+    """What a child sends of a block it made its reporters' text for (``made``: the copy the text was made from, in
+    the findings' order), when the parent reads nothing else of it (:attr:`Segments.send_rows` false): the block
+    without its rows (:class:`~capcheck.core.outcomes.OutcomesElsewhere`) when every reporter's text is made and
+    no row is an error (a SARIF log words each error apart); the block itself otherwise. A block over a range of a
+    divided register (``stop``: how its rule stopped there) goes without its rows only where the rule was judged and
+    its rows are in the findings' order as the rule gave them (the ranges' text is then joined:
+    :func:`_joined_elsewhere`)."""
+    if made is None or not block.rows or len(block.segments) < reporters:
+        return block
+    statuses = made.statuses()
+    if Status.ERROR in statuses or not all(isinstance(m, Span) for m in block.segments.values()):
+        return block
+    if stop is None:
+        return OutcomesElsewhere(block, statuses)
+    if stop != JUDGED or not block.ordered:
+        return block
+    return OutcomesElsewhere(block, statuses, (block.rows[0], block.rows[-1]))
+
+
+def _joined_elsewhere(judged: Sequence[Judged]) -> tuple[RuleOutcomes, StatusCounts] | None:
+    """One rule's blocks over consecutive ranges, some sent without their rows, joined without them: where each
+    range was judged (no error, no kind missing), each listing range's rows are in the findings' order as are the
+    ranges' (the last row of one before the first of the next, of one kind), none is an error, and each has the same
+    reporters' text; what :func:`~capcheck.core.engine.merge_blocks` gives then. None where they cannot be (nothing
+    is sent without rows, or the merge needs the rows)."""
+    if not any(isinstance(j.block, OutcomesElsewhere) for j in judged) or any(j.stop != JUDGED for j in judged):
+        return None
+    listed = [j.block for j in judged if j.block.size]
+    names = set(listed[0].segments)
+    last: Outcome | None = None
+    for block in listed:
+        if isinstance(block, OutcomesElsewhere):
+            ends = block.ends
+        elif Status.ERROR in block.statuses():  # a SARIF log words each error apart, from its row
+            return None
+        else:
+            ends = (block.rows[0], block.rows[-1])
+        if ends is None or not block.ordered or set(block.segments) != names:
+            return None
+        if not all(isinstance(block.segments[name], Span) for name in names):
+            return None
+        head, default = ends[0], block.default_kind
+        if last is not None and not (
+            (last.kind or default) == (head.kind or default) and str(last.record_id) < str(head.record_id)
+        ):
+            return None
+        last = ends[1]
+    counts: StatusCounts = {}
+    for j in judged:
+        for status, n in j.counts.items():
+            counts[status] = counts.get(status, 0) + n
+    segments: dict[str, bytes | Span] = {
+        name: Spans([cast(Span, block.segments[name]) for block in listed]) for name in names
+    }
+    return OutcomesElsewhere.joined(listed, segments), counts
+
+
+def _with_rows(judged: Judged, part: int, j: int, rows: Callable[[int, int], list[tuple[Any, ...]]] | None) -> Judged:
+    """A range's block with its rows: asked of the part that kept them, for a block sent without them."""
+    block = judged.block
+    if not isinstance(block, OutcomesElsewhere):
+        return judged
+    if rows is None:
+        raise RowsElsewhere(f"the rows of {block.rule_id} are needed to join its ranges, and none can be asked")
+    new = tuple.__new__
+    whole = RuleOutcomes(
+        block.rule_id,
+        block.rule_version,
+        block.severity,
+        block.area,
+        block.title,
+        block.remediation,
+        block.default_kind,
+        [new(Outcome, row) for row in rows(part, j)],
+        ordered=True,  # sent without its rows only when they were in order (_to_send)
+        segments=block.segments,
+    )
+    return judged._replace(block=whole)
 
 
 def _merged_block(judged: Sequence[Judged]) -> tuple[RuleOutcomes, StatusCounts]:

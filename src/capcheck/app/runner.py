@@ -94,8 +94,15 @@ class CheckRequest:
     #: evidence is large enough and its registers divide (:mod:`capcheck.app.parallel`). The result is the same.
     jobs: int | None = None
     #: The reporters the caller will write the result with: in a split check, each process makes their text for
-    #: its rules (``Reporter.segment``), so the writing is shared too. Only a hint: any reporter can write the result.
+    #: its rules (``Reporter.segment``), so the writing is shared too. Only a hint (any reporter can write the
+    #: result), unless :attr:`reports_only` says it is the whole list.
     formats: Sequence[str] = ()
+    #: The caller reads the result only through the reporters of :attr:`formats` and its counts (summary, scorecard,
+    #: exit code), as ``capcheck check`` does: a split check's children then send the parent no rows of the blocks
+    #: they made every reporter's text for, when every reporter makes such text and no waivers or baseline are
+    #: applied (:mod:`capcheck.app.parallel`). Reading such a block's rows (another reporter, the findings one by
+    #: one) raises :class:`~capcheck.core.outcomes.RowsElsewhere`.
+    reports_only: bool = False
 
 
 _WaiverReport = tuple["WaiverState", ...] | None
@@ -321,7 +328,16 @@ def _run_check(request: CheckRequest, registry: Registry | None, progress: Progr
         for name in dict.fromkeys(request.formats)
         if (r := registry.reporters.get(name)) and r.segment
     ]
-    split = _split(registry, request, judge, progress, parallel.Segments(segments, settle, review_order), asked)
+    # The parent reads the rows of a block whose text a part made only for what it cannot do from the text.
+    send_rows = (
+        not request.reports_only
+        or request.waivers is not None
+        or request.baseline is not None
+        or not segments
+        or len(segments) < len(dict.fromkeys(request.formats))
+    )
+    made = parallel.Segments(segments, settle, review_order, send_rows)
+    split = _split(registry, request, judge, progress, made, asked)
     parts: contextlib.AbstractContextManager[object] = contextlib.nullcontext()
     if split is not None:
         evidence, evaluation, facts, copies, parts = split.evidence, split.evaluation, split.facts, split.copies, split

@@ -206,12 +206,7 @@ def judged_nothing(blocks: Iterable[RuleOutcomes]) -> set[str]:
     """The ids of the rules skipped whole: every row a skip of no record and no group (the engine's for a kind not
     given or nothing in scope, or the rule's own for all it reads). A skip of a record or a group is something in
     the rule's scope it could not judge (the scorecard counts it as missing evidence: not the same)."""
-    return {
-        block.rule_id
-        for block in blocks
-        if block.rows
-        and all(row.status is Status.SKIP and row.record_id is None and row.group is None for row in block.rows)
-    }
+    return {block.rule_id for block in blocks if block.skipped_whole()}
 
 
 def _finish(block: RuleOutcomes, counts: StatusCounts) -> tuple[RuleOutcomes, StatusCounts]:

@@ -71,8 +71,9 @@ PROJECT_NAME = "capcheck"
 #: ``Reporter.segment`` (the evidence a rule is given holds only the kinds it declares); 1.4 a rule's ``per_record``
 #: declaration (``@rule(per_record=True)``, ``RuleMeta.per_record``), and ``Loader.divide`` and ``Loader.load_range``
 #: (``Document.first``); 1.5 a reporter's ``segment`` may return its bytes as an iterable of chunks; 1.6 a Python
-#: rule's ``option_checks`` (``@rule(option_checks={...})``).
-PLUGIN_API_VERSION = "1.6"
+#: rule's ``option_checks`` (``@rule(option_checks={...})``); 1.7 a block's ``size`` and ``statuses()``, and a block
+#: a split check's part sent without its rows (``OutcomesElsewhere``) given to a reporter whose text it holds.
+PLUGIN_API_VERSION = "1.7"
 
 hookspec = pluggy.HookspecMarker(PROJECT_NAME)
 #: Mark a plugin function as an implementation of the hook of the same name.

@@ -15,6 +15,11 @@ The one order of findings (areas in the review's order, then
 status, message) is kept by sorting the blocks by their constant prefix (area, severity, rule)
 and each block's rows by the rest: by record id alone when it decides (one kind, no groups, ids
 distinct), else by the whole remainder.
+
+A process of a split check that has made every requested reporter's text for a block sends the parent an
+:class:`OutcomesElsewhere` instead (:mod:`capcheck.app.parallel`): the block's constant fields, how many rows it
+has and their statuses in the findings' order, and that text; its rows stay where they were made. Anything
+that reads its rows raises :class:`RowsElsewhere`, so a reader the parent did not foresee fails loudly.
 """
 
 from __future__ import annotations
@@ -36,6 +41,8 @@ if TYPE_CHECKING:  # annotations only: these modules import models, which must n
 
 __all__ = [
     "Findings",
+    "OutcomesElsewhere",
+    "RowsElsewhere",
     "RuleOutcomes",
     "Span",
     "Spans",
@@ -47,6 +54,7 @@ __all__ = [
 ]
 
 _PASS = Status.PASS
+_SKIP = Status.SKIP
 _KIND = itemgetter(1)
 _RECORD_ID = itemgetter(2)
 _GROUP = itemgetter(5)
@@ -140,6 +148,21 @@ class RuleOutcomes:
         state["rows"] = [new(Outcome, row) for row in state["rows"]]
         self.__dict__.update(state)
 
+    @property
+    def size(self) -> int:
+        """How many rows the block lists (also of a block whose rows are elsewhere: :class:`OutcomesElsewhere`)."""
+        return len(self.rows)
+
+    def statuses(self) -> list[Status]:
+        """Each row's status, in the rows' order (also of a block whose rows are elsewhere)."""
+        return [o.status for o in self.rows]
+
+    def skipped_whole(self) -> bool:
+        """Whether the rule judged nothing: it lists rows, each a skip of no record and no group (also of a block whose
+        rows are elsewhere; :func:`~capcheck.core.engine.judged_nothing`)."""
+        rows = self.rows
+        return bool(rows) and all(o.status is _SKIP and o.record_id is None and o.group is None for o in rows)
+
     def block_key(self) -> tuple[str, int, str]:
         """The part of :meth:`Finding.sort_key` every row of the block shares."""
         return (self.area, -self.severity.rank, self.rule_id)
@@ -193,6 +216,105 @@ class RuleOutcomes:
         self.rows = [rows[i] for i in order]
         moved = self.waivers  # a waiver is kept by its row's position: it moves with the row
         self.waivers = {new: moved[old] for new, old in enumerate(order) if old in moved}
+
+
+class RowsElsewhere(RuntimeError):
+    """The rows of a block were read where they are not (:class:`OutcomesElsewhere`): a reader of the result that
+    the process which kept them did not foresee (it decides before the check which readers there are)."""
+
+
+#: The statuses a row of an :class:`OutcomesElsewhere` may have, by their code (one byte a row).
+_CODES = tuple(Status)
+_CODE = {status: code for code, status in enumerate(_CODES)}
+
+
+class OutcomesElsewhere(RuleOutcomes):
+    """A rule's block whose rows stayed in the process that judged them (a split check's child:
+    :mod:`capcheck.app.parallel`), sent because every reporter the run writes has made its text for them there
+    (:attr:`segments`) and nothing else in the run reads them: its constant fields, :attr:`size`, the rows'
+    statuses in the findings' order (:meth:`statuses`, one byte a row) and, when its rows were in the findings'
+    order as the rule gave them (:attr:`ordered`), its first and last row (:attr:`ends`), so that the ranges of a
+    divided register can be joined. It is never settled (no waivers or baseline) nor sorted (its rows are in order).
+
+    Reading :attr:`rows` (or anything made from them: a finding, a fingerprint) raises :class:`RowsElsewhere`.
+    """
+
+    def __init__(
+        self,
+        block: RuleOutcomes,
+        statuses: Sequence[Status],
+        ends: tuple[Outcome, Outcome] | None = None,
+    ) -> None:
+        """``block``'s constant fields and segments, and ``statuses``: its rows' in the findings' order.
+
+        :param ends: its first and last row, given where ``block`` was in the findings' order as the rule gave it.
+        """
+        self.__dict__.update(
+            rule_id=block.rule_id,
+            rule_version=block.rule_version,
+            severity=block.severity,
+            area=block.area,
+            title=block.title,
+            remediation=block.remediation,
+            default_kind=block.default_kind,
+            waivers={},
+            ordered=True,
+            segments=block.segments,
+        )
+        #: Each row's status, one byte a row (its position in ``Status``), in the findings' order.
+        self.codes = bytes(map(_CODE.__getitem__, statuses))
+        #: The first and last row, where the rows were in the findings' order as the rule gave them; else None.
+        self.ends = ends
+        self.skipped = block.skipped_whole()
+
+    @classmethod
+    def joined(cls, blocks: Sequence[RuleOutcomes], segments: dict[str, bytes | Span]) -> OutcomesElsewhere:
+        """One rule's blocks over consecutive ranges of its records (some here, some elsewhere, each in the findings'
+        order and the ranges in it too: the caller checks), as one block whose rows are elsewhere, with ``segments``.
+        """
+        joined = cls(blocks[0], ())
+        joined.codes = b"".join(
+            b.codes if isinstance(b, OutcomesElsewhere) else cls(b, b.statuses()).codes for b in blocks
+        )
+        joined.segments = segments
+        joined.skipped = all(b.skipped_whole() for b in blocks)
+        return joined
+
+    @property
+    def rows(self) -> list[Outcome]:
+        raise RowsElsewhere(
+            f"the rows of {self.rule_id} stayed in the process that judged them (only its reporters' text was sent)"
+        )
+
+    @rows.setter
+    def rows(self, rows: list[Outcome]) -> None:
+        raise RowsElsewhere(f"the rows of {self.rule_id} stayed in the process that judged them: none can be set")
+
+    @property
+    def size(self) -> int:
+        return len(self.codes)
+
+    def statuses(self) -> list[Status]:
+        codes = _CODES
+        return [codes[c] for c in self.codes]
+
+    def skipped_whole(self) -> bool:
+        return self.skipped
+
+    def sort(self) -> None:
+        """Nothing to do: its statuses came in the findings' order."""
+
+    def set_status(self, position: int, status: Status, waiver: Waiver | None = None) -> None:
+        raise RowsElsewhere(f"the rows of {self.rule_id} stayed in the process that judged them: none can be settled")
+
+    def __getstate__(self) -> dict[str, Any]:
+        return dict(self.__dict__)
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+
+    def __repr__(self) -> str:
+        return f"<OutcomesElsewhere {self.rule_id}: {self.size} rows>"
 
 
 def in_order(rows: Sequence[Outcome], default_kind: str, ids: list[str | None]) -> bool:
@@ -300,12 +422,12 @@ class Findings(Sequence[Finding]):
             block.sort()
         rank = {area: i for i, area in enumerate(area_order)}
         last = len(rank)
-        self._blocks = sorted((b for b in blocks if b.rows), key=lambda b: (rank.get(b.area, last), *b.block_key()))
+        self._blocks = sorted((b for b in blocks if b.size), key=lambda b: (rank.get(b.area, last), *b.block_key()))
         self._evidence = evidence
         starts, total = [], 0
         for block in self._blocks:
             starts.append(total)
-            total += len(block.rows)
+            total += block.size
         starts.append(total)
         self._starts = starts
 

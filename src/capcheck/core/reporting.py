@@ -200,7 +200,7 @@ def finding_runs(findings: Sequence[Finding]) -> Iterator[FindingRun]:
     if isinstance(findings, Findings):
         start = 0
         for block in findings.blocks:
-            statuses = [o.status for o in block.rows]
+            statuses = block.statuses()
             yield FindingRun(block.rule_id, block.area, block.severity, statuses, start)
             start += len(statuses)
         return
@@ -214,8 +214,8 @@ def block_findings(findings: Findings, block: RuleOutcomes) -> Iterator[Finding]
     start = 0
     for other in findings.blocks:
         if other is block:
-            return findings.between(start, start + len(block.rows))
-        start += len(other.rows)
+            return findings.between(start, start + block.size)
+        start += other.size
     raise ValueError(f"the block of {block.rule_id} is not one of these findings'")
 
 

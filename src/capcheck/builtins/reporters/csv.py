@@ -95,7 +95,7 @@ def write_csv(result: RunResult, options: RenderOptions, stream: ByteStream) -> 
         return
     start = 0
     for block in findings.blocks:
-        stop = start + len(block.rows)
+        stop = start + block.size
         made = block.segments.get(SEGMENT)
         if made is None:
             _write_rows(findings.between(start, stop), stream)
