@@ -7,12 +7,13 @@ process uses one core, however many the machine has (docs/performance.md, "Where
 Here the work is divided by *kinds*: a rule sees only the kinds it declares (``kinds``, ``any_of``,
 ``reads``, and ``columns`` it reads whole: :meth:`~capcheck.core.evidence.EvidenceSet.only`), so kinds
 whose records no rule reads together can be loaded and judged in different processes with the same
-outcomes as in one. The kinds are grouped (kinds whose records one rule reads, or one file holds, are in
-one group; a column read joins no groups, it is sent), the groups are given to ``jobs`` parts by cost (their
-bytes weighed by the rules reading them: :data:`RULE_COST`; the costliest first, each to the part with least to do), and each part but the first runs in a child forked
-after start-up: it loads its files, sends the columns other parts' rules read, judges its rules, writes
-the reporters' bytes for them to a temporary file, and sends back what the parent needs (below): the rules'
-compact outcomes and counts (without their rows when the parent reads none), where each record is
+outcomes as in one. The kinds are grouped (kinds whose records one rule reads, or one file holds, are in one
+group; a column read joins no groups, it is sent), the groups are given to ``jobs`` parts by cost (their bytes
+weighed by the rules reading them: :data:`RULE_COST`; the costliest first, each to the part with least to do),
+and each part but the first runs in a child forked after start-up: it loads its files, sends the columns other
+parts' rules read, judges its rules, writes the reporters' bytes for them to a temporary file, and sends back
+what the parent needs (below): the rules' compact outcomes and counts (without their rows when the parent
+reads none), where each record is
 (:meth:`~capcheck.core.evidence.EvidenceSet.without_records`) and the scorecard's facts about each kind —
 never the records themselves. The parent judges the first part itself, merges the parts in the order one
 process would have made them (files in walk order, rules in selection order, problems by file), and goes
