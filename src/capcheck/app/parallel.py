@@ -7,12 +7,13 @@ process uses one core, however many the machine has (docs/performance.md, "Where
 Here the work is divided by *kinds*: a rule sees only the kinds it declares (``kinds``, ``any_of``,
 ``reads``, and ``columns`` it reads whole: :meth:`~capcheck.core.evidence.EvidenceSet.only`), so kinds
 whose records no rule reads together can be loaded and judged in different processes with the same
-outcomes as in one. The kinds are grouped (kinds whose records one rule reads, or one file holds, are in
-one group; a column read joins no groups, it is sent), the groups are given to ``jobs`` parts by size
-(the largest first, each to the part with least to do), and each part but the first runs in a child forked
-after start-up: it loads its files, sends the columns other parts' rules read, judges its rules, writes
-the reporters' bytes for them to a temporary file, and sends back what the parent needs (below): the rules'
-compact outcomes and counts (without their rows when the parent reads none), where each record is
+outcomes as in one. The kinds are grouped (kinds whose records one rule reads, or one file holds, are in one
+group; a column read joins no groups, it is sent), the groups are given to ``jobs`` parts by cost (their bytes
+weighed by the rules reading them: :data:`RULE_COST`; the costliest first, each to the part with least to do),
+and each part but the first runs in a child forked after start-up: it loads its files, sends the columns other
+parts' rules read, judges its rules, writes the reporters' bytes for them to a temporary file, and sends back
+what the parent needs (below): the rules' compact outcomes and counts (without their rows when the parent
+reads none), where each record is
 (:meth:`~capcheck.core.evidence.EvidenceSet.without_records`) and the scorecard's facts about each kind —
 never the records themselves. The parent judges the first part itself, merges the parts in the order one
 process would have made them (files in walk order, rules in selection order, problems by file), and goes
@@ -218,11 +219,19 @@ class Part:
     pieces: tuple[Piece, ...] = ()
     #: The rules of :attr:`rules` it judges over a range of records only (those of a piece's file): (rule, file).
     ranged: tuple[tuple[int, int], ...] = ()
+    #: What it is placed by: its bytes weighed by the rules reading them (:data:`RULE_COST`).
+    cost: float = field(default=0.0, compare=False)
 
 
 #: Into how many ranges a register that may be divided is first cut (``Loader.divide``); each part then loads a run
 #: of them. Finer cuts balance the parts better and cost a small read around each cut.
 FINE_RANGES = 32
+#: What judging a register's records with one rule costs, as a share of loading them: the parts are placed by their
+#: bytes weighed by the rules reading them (a register four rules read weighs 1.8 times its bytes). The benchmark's
+#: high-failure registers measured about 11 ms a MB to load and 2.3 ms a MB for each rule judging and writing their
+#: findings (one process, 3x100k); placed by bytes alone, the part holding the asset register (four rules) took 8-10%
+#: more CPU than the other (governance, two rules), and one more on a split check's part is paid by the whole check.
+RULE_COST = 0.2
 #: A range smaller than this is not given to a part of its own: loading and merging it would cost more than it saves.
 MIN_PIECE_BYTES = 1 << 20
 
@@ -380,12 +389,13 @@ def _assign(
     jobs: int,
     ranges: Mapping[str, tuple[int, Sequence[tuple[int, int]]]] = {},
 ) -> list[Part] | None:
-    """The groups (of files, and the rules reading them) given to at most ``jobs`` parts by size, the largest part
+    """The groups (of files, and the rules reading them) given to at most ``jobs`` parts by cost, the costliest part
     first; None for fewer than two parts.
 
-    Whole groups go first, the largest first, each to the part with the least bytes so far. The registers that may be
-    divided (``ranges``: a group's one file and its fine ranges) then fill the parts up to one level, as water would:
-    each part below it takes a run of ranges (whole ones: at most one range's bytes off), the least filled first.
+    A group's cost is its bytes weighed by the rules that read them (:data:`RULE_COST`). Whole groups go first, the
+    costliest first, each to the part with the least cost so far. The registers that may be divided (``ranges``: a
+    group's one file and its fine ranges) then fill the parts up to one level, as water would: each part below it
+    takes a run of ranges (whole ones: at most one range's cost off), the least filled first.
     """
     groups: dict[str, tuple[list[int], list[int], list[int]]] = {}  # group -> (files, rules, [bytes])
     for i in range(len(kinds_of)):
@@ -394,51 +404,53 @@ def _assign(
         size[0] += sizes[i]
     for j, seen, _ in runnable:  # its kinds are present, so in a group with files
         groups[find(seen[0])][1].append(j)
+    weight = {g: 1 + RULE_COST * len(rules) for g, (_, rules, _) in groups.items()}
     whole = {g: v for g, v in groups.items() if g not in ranges}
     fine = sum(len(cuts) for _, cuts in ranges.values())
     n = min(jobs, len(whole) + fine)
     if n < 2:
         return None
-    # The largest group first, each to the part with the least bytes so far (ties: the earlier part).
-    order = sorted(whole.values(), key=lambda g: (-g[2][0], g[0][:1]))
-    parts: list[tuple[list[int], list[int], int]] = [([], [], 0) for _ in range(n)]
-    for files, judged, size in order:
-        at = min(range(n), key=lambda p: (parts[p][2], p))
-        parts[at] = (parts[at][0] + files, parts[at][1] + judged, parts[at][2] + size[0])
+    # The costliest group first, each to the part with the least cost so far (ties: the earlier part).
+    order = sorted(whole, key=lambda g: (-whole[g][2][0] * weight[g], whole[g][0][:1]))
+    parts: list[tuple[list[int], list[int], int, float]] = [([], [], 0, 0.0) for _ in range(n)]  # + bytes, cost
+    for group in order:
+        files, judged, size = whole[group]
+        at = min(range(n), key=lambda p: (parts[p][3], p))
+        held, rules, load, cost = parts[at]
+        parts[at] = (held + files, rules + judged, load + size[0], cost + size[0] * weight[group])
     pieces: list[list[Piece]] = [[] for _ in range(n)]
     ranged: list[list[tuple[int, int]]] = [[] for _ in range(n)]
     if ranges:
         runs = [(g, i, start, end) for g, (i, cuts) in sorted(ranges.items()) for start, end in cuts]
-        poured = sum(end - start for _, _, start, end in runs)
-        loads = sorted(parts[p][2] for p in range(n))
-        level = _level(loads, poured)
+        poured = sum((end - start) * weight[g] for g, _, start, end in runs)
+        level = _level(sorted(parts[p][3] for p in range(n)), poured)
         at = 0
-        for k, p in enumerate(sorted(range(n), key=lambda p: (parts[p][2], p))):
-            room = level - parts[p][2]
+        for k, p in enumerate(sorted(range(n), key=lambda p: (parts[p][3], p))):
+            room = level - parts[p][3]
             taken: list[tuple[str, int, int, int]] = []
             last = k == n - 1  # the fullest part takes what is left
-            while at < len(runs) and (last or room > (runs[at][3] - runs[at][2]) / 2):
+            while at < len(runs) and (last or room > (runs[at][3] - runs[at][2]) * weight[runs[at][0]] / 2):
                 taken.append(runs[at])
-                room -= runs[at][3] - runs[at][2]
+                room -= (runs[at][3] - runs[at][2]) * weight[runs[at][0]]
                 at += 1
             for group, i in dict.fromkeys((g, i) for g, i, _, _ in taken):
                 mine = [(start, end) for g, _, start, end in taken if g == group]
-                piece = Piece(i, mine[0][0], mine[-1][1])
-                pieces[p].append(piece)
-                held, judged, load = parts[p]
+                pieces[p].append(Piece(i, mine[0][0], mine[-1][1]))
+                held, judged, load, cost = parts[p]
                 rules = groups[group][1]
-                parts[p] = ([*held, i], judged + rules, load + sum(e - s for s, e in mine))
+                taken_bytes = sum(e - s for s, e in mine)
+                parts[p] = ([*held, i], judged + rules, load + taken_bytes, cost + taken_bytes * weight[group])
                 ranged[p].extend((j, i) for j in rules)
     made = [
-        Part(tuple(sorted(f)), tuple(sorted(r)), s, pieces=tuple(pieces[p]), ranged=tuple(sorted(ranged[p])))
-        for p, (f, r, s) in enumerate(parts)
+        Part(tuple(sorted(f)), tuple(sorted(r)), s, pieces=tuple(pieces[p]), ranged=tuple(sorted(ranged[p])), cost=c)
+        for p, (f, r, s, c) in enumerate(parts)
         if f or r
     ]
-    return sorted(made, key=lambda p: -p.size) if len(made) > 1 else None
+    return sorted(made, key=lambda p: -p.cost) if len(made) > 1 else None
 
 
-def _level(loads: Sequence[int], poured: int) -> float:
-    """The level ``poured`` bytes fill parts already holding ``loads`` (sorted) up to, as water would."""
+def _level(loads: Sequence[float], poured: float) -> float:
+    """The level ``poured`` (cost) fills parts already holding ``loads`` (sorted) up to, as water would."""
     total = poured
     for k, load in enumerate(loads):
         above = loads[k + 1] if k + 1 < len(loads) else None
