@@ -21,6 +21,13 @@ never touch process-wide state.
   then exits 130 or 143 (128 + the signal number), never a result code. Further signals are
   ignored from then on: a second Ctrl-C during the clean-up must not cut it short and leave a
   temporary file behind (the clean-up is short; SIGKILL still ends the process).
+* The process the user waits for does not make them wait for the end of the one that did the work
+  (:func:`hand_off`, as the mold linker does): a check forks a worker before it loads any evidence, and exits
+  with the worker's code as soon as the worker says its outputs are written and synced
+  (:func:`say_done`); the worker then gives its memory back to the system in the background (0.66 s for
+  a check of 3 million records). A worker that ends without saying so is waited for: its exit code, or
+  exit 2 saying what killed it. SIGINT and SIGTERM sent to the waiting process are passed on to the worker,
+  which cleans up as above; the worker ends with SIGTERM if the waiting process is killed.
 * A process that ends without the interpreter's teardown (the console script: ``os._exit`` once its
   output is written; :func:`ends_without_teardown`) need not free what it made one object at a time:
   :func:`keep_to_the_end` keeps such objects (a split check's own records) referenced until then. In
@@ -50,9 +57,13 @@ __all__ = [
     "checked_stderr",
     "checked_stdout",
     "ends_without_teardown",
+    "hand_off",
+    "handed_off",
     "interrupts",
     "keep_to_the_end",
+    "let_go_of_std_streams",
     "output_error",
+    "say_done",
     "write_all",
 ]
 
@@ -244,3 +255,149 @@ def interrupts() -> Iterator[None]:
     finally:
         for number, old in previous.items():
             signal.signal(number, old)  # type: ignore[arg-type]  # what getsignal returned
+
+
+# ---------------------------------------------------------------------------------------------
+# Handing the end of a process off to a worker
+# ---------------------------------------------------------------------------------------------
+
+
+class _Worker:
+    """In the worker of :func:`hand_off`: how to tell the waiting process the exit code, and the C library (for
+    ``prctl``) where it is at hand."""
+
+    def __init__(self, tell: int, libc: Any) -> None:
+        self.tell = tell
+        self.libc = libc
+
+
+#: Set in the worker of :func:`hand_off` (None elsewhere, its own children included).
+_WORKER: _Worker | None = None
+#: Linux's ``prctl`` options: the signal a process gets when its parent ends.
+_PR_SET_PDEATHSIG = 1
+
+
+def hand_off() -> None:
+    """Fork a worker that does the rest of the command and return in it; this process waits, then exits with the
+    worker's code as soon as the worker says it is done (:func:`say_done`), never returning. So that a user (a shell,
+    a CI job, ``benchmarks/run.py``) waits for the outputs, not for the system to take back the worker's memory.
+
+    For the console script only (it ends with ``os._exit``), on Linux from a process running one thread (see
+    :func:`capcheck.app.parallel.can_fork`), and once: elsewhere it does nothing and the command runs here.
+    Called before the command loads anything large, so that this process stays small (its end costs little)."""
+    global _WORKER
+    if _WORKER is not None or not sys.platform.startswith("linux") or threading.active_count() != 1:
+        return
+    for stream in (sys.stdout, sys.stderr):  # nothing written before the fork is written twice
+        with contextlib.suppress(OSError, ValueError, AttributeError):
+            stream.flush()
+    try:
+        told, tell = os.pipe()
+        pid = os.fork()
+    except OSError:  # no process or pipe to be had: the command runs here
+        return
+    if pid == 0:
+        os.close(told)
+        _WORKER = _Worker(tell, _end_with_parent(os.getppid()))
+        os.register_at_fork(after_in_child=_not_a_worker)
+        return
+    os.close(tell)
+    os._exit(_await(pid, told))
+
+
+def handed_off() -> bool:
+    """Whether this process is the worker of :func:`hand_off`, its exit code not said yet (:func:`say_done`)."""
+    return _WORKER is not None
+
+
+def _not_a_worker() -> None:
+    """In a child of the worker (a split check's part): it does not speak for the command, nor hold its pipe open."""
+    global _WORKER
+    if _WORKER is not None:
+        with contextlib.suppress(OSError):
+            os.close(_WORKER.tell)
+        _WORKER = None
+
+
+def _end_with_parent(parent: int) -> Any:
+    """Ask the system to send SIGTERM to this process when ``parent`` (the waiting process) ends: a worker whose
+    user has gone (``kill -9`` of the command) stops and cleans up, as the command would have. The C library, or
+    None where it cannot be had."""
+    try:
+        import ctypes  # here only: 1.5 ms of import, in the worker alone
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGTERM, 0, 0, 0)
+    except (ImportError, OSError, AttributeError):  # no prctl: the worker outlives a killed parent, as a job does
+        return None
+    if os.getppid() != parent:  # it ended before it was asked
+        os.kill(os.getpid(), signal.SIGTERM)
+    return libc
+
+
+def say_done(code: int) -> None:
+    """In the worker of :func:`hand_off`, once the command is done (its outputs written and synced, standard
+    output and error flushed): let the waiting process exit with ``code`` now, and give up standard output and
+    error, so that a reader of either sees their end when it exits. Elsewhere, nothing. The worker must then end
+    (``os._exit``), as no signal reaches it any more."""
+    global _WORKER
+    worker, _WORKER = _WORKER, None
+    if worker is None:
+        return
+    for signum in (signal.SIGINT, signal.SIGTERM):  # done: a late Ctrl-C has nothing left to stop
+        signal.signal(signum, signal.SIG_IGN)
+    if worker.libc is not None:  # the waiting process is about to end: that is no reason to stop
+        worker.libc.prctl(_PR_SET_PDEATHSIG, 0, 0, 0, 0)
+    let_go_of_std_streams()
+    with contextlib.suppress(OSError):  # the waiting process is gone (killed): nobody to tell
+        os.write(worker.tell, bytes([code & 0xFF]))
+    with contextlib.suppress(OSError):
+        os.close(worker.tell)
+
+
+def let_go_of_std_streams() -> None:
+    """Before a process that has nothing more to say ends with ``os._exit``: flush standard output and error, and
+    close them (``/dev/null`` in their place), so that a reader of either (a pipe: a CI job's log, ``$(...)``)
+    sees their end now, not once the system has taken back this process's memory, which it does first."""
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(OSError, ValueError, AttributeError, OutputError):
+            stream.flush()
+    with contextlib.suppress(OSError):
+        null = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(null, 1)
+        os.dup2(null, 2)
+        os.close(null)
+
+
+def _await(pid: int, told: int) -> int:
+    """In the waiting process: the worker's exit code, once it says it (or ends without saying: its own code, or 2
+    saying what ended it). SIGINT and SIGTERM are passed on to the worker meanwhile (unless ignored, as they are
+    in a background job: the worker ignores them too)."""
+
+    def forward(signum: int, _frame: FrameType | None) -> None:
+        with contextlib.suppress(OSError):
+            os.kill(pid, signum)
+
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        if signal.getsignal(signum) is not signal.SIG_IGN:
+            signal.signal(signum, forward)
+    said = os.read(told, 1)  # retried after a signal's handler (PEP 475)
+    if said:
+        return said[0]
+    try:
+        _, status = os.waitpid(pid, 0)
+    except ChildProcessError:  # pragma: no cover - nothing else in this process reaps it
+        return 2
+    if os.WIFEXITED(status):
+        return os.WEXITSTATUS(status)
+    killed = os.WTERMSIG(status)
+    if killed in (signal.SIGINT, signal.SIGTERM):  # interrupted, as asked (the interpreter's own end of Ctrl-C)
+        return 128 + killed
+    try:
+        why = signal.Signals(killed).name
+    except ValueError:  # pragma: no cover - a real-time signal
+        why = f"signal {killed}"
+    hint = " (out of memory?)" if killed == signal.SIGKILL else ""
+    with contextlib.suppress(OSError):
+        write_all(2, f"capcheck: the process doing the check was killed by {why}{hint} before it finished\n".encode())
+    return 2
