@@ -3,6 +3,7 @@ first few of many."""
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import errno
 import io
@@ -331,3 +332,33 @@ def test_the_atomic_stream_copies_segments_in_the_kernel(tmp_path: Path, monkeyp
         file.close()
     assert (tmp_path / "report").read_bytes() == b"head" + DATA + b"tail"
     assert sum(copied) == len(DATA)
+
+
+def _holding(name: Path) -> list[int]:
+    """This process's descriptors open on the deleted file once at ``name``."""
+    held = []
+    for fd in os.listdir("/proc/self/fd"):
+        with contextlib.suppress(OSError):
+            if os.readlink(f"/proc/self/fd/{fd}") == f"{name} (deleted)":
+                held.append(int(fd))
+    return held
+
+
+@pytest.mark.skipif(not Path("/proc/self/fd").is_dir(), reason="reads /proc/self/fd (Linux)")
+@pytest.mark.parametrize("teardown", [True, False])
+def test_a_replaced_output_is_freed_at_the_end_of_a_process_without_teardown(
+    teardown: bool, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The console script leaves the old report's blocks and pages to be freed when it ends (in the background, once
+    handed off); a library caller frees them at once, as the rename did."""
+    from capcheck.core import process
+
+    monkeypatch.setattr(process, "_KEPT", None if teardown else [])
+    target = tmp_path / "report.json"
+    target.write_bytes(b"old" * 1000)
+    stream_atomic(target, lambda stream: stream.write(b"new"))
+    held = _holding(target)
+    for fd in held:
+        os.close(fd)
+    assert target.read_bytes() == b"new"
+    assert len(held) == (0 if teardown else 1)

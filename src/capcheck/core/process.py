@@ -56,6 +56,7 @@ __all__ = [
     "Interrupted",
     "checked_stderr",
     "checked_stdout",
+    "close_at_the_end",
     "ends_without_teardown",
     "hand_off",
     "handed_off",
@@ -92,6 +93,14 @@ def keep_to_the_end(value: object) -> None:
     otherwise do nothing (a library caller frees it as usual)."""
     if _KEPT is not None:
         _KEPT.append(value)
+
+
+def close_at_the_end(fd: int) -> None:
+    """Close ``fd`` when the process ends if it ends without teardown (:func:`ends_without_teardown`: the system then
+    closes it, in the background once the check is handed off, :func:`hand_off`), else now. For a replaced output:
+    the last close of a file frees its blocks and cached pages (0.43 s for a 2 GB report)."""
+    if _KEPT is None:
+        os.close(fd)
 
 
 def output_error(target: str, exc: OSError) -> OutputError:

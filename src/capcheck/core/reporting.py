@@ -541,6 +541,24 @@ def write_atomic(path: Path, text: str) -> None:
     stream_atomic(path, lambda stream: stream.write(data))
 
 
+def _held(path: Path) -> int | None:
+    """The file a rename over ``path`` replaces, opened (not followed if a link), or None: held open, its blocks and
+    cached pages are freed when it is closed, not by the rename (0.43 s for a 2 GB report replaced). POSIX only: on
+    Windows a file held open cannot be replaced."""
+    if os.name != "posix":
+        return None
+    try:
+        return os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0) | os.O_NONBLOCK)
+    except OSError:  # none, a link, or unreadable: the rename frees it, as before
+        return None
+
+
+def _close_at_the_end(fd: int) -> None:
+    from capcheck.core.process import close_at_the_end
+
+    close_at_the_end(fd)
+
+
 def stream_atomic(path: Path, write: Callable[[ByteStream], object]) -> None:
     """Like :func:`write_atomic`, the content written by ``write(stream)`` in pieces (a streaming reporter).
 
@@ -571,7 +589,10 @@ def stream_atomic(path: Path, write: Callable[[ByteStream], object]) -> None:
             os.fsync(fd)
         finally:
             os.close(fd)
+        old = _held(path)
         os.replace(tmp, path)
+        if old is not None:
+            _close_at_the_end(old)
     except BaseException:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp)
