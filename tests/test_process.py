@@ -197,6 +197,19 @@ def test_the_command_exits_with_the_worker_s_code(
 
 
 @linux_only
+@pytest.mark.parametrize(("value", "handed"), [("1", False), ("yes", False), ("0", True), ("off", True)])
+def test_the_hand_off_can_be_turned_off(
+    value: str, handed: bool, workdir: Path, copy_fixture: Callable[..., Path], check_argv: Callable[..., list[str]]
+) -> None:
+    """CAPCHECK_NO_HAND_OFF=1: the check runs in the process started (what /usr/bin/time and strace follow)."""
+    copy_fixture("evidence/mixed", "mixed")
+    proc = _hooked(workdir, check_argv("mixed"), CAPCHECK_NO_HAND_OFF=value)
+    stdout, stderr = proc.communicate(timeout=60)
+    assert proc.returncode == 1, stdout + stderr
+    assert (_checked_in(workdir) != [proc.pid]) is handed
+
+
+@linux_only
 @pytest.mark.parametrize(
     ("does", "code", "said"),
     [

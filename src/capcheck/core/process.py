@@ -51,6 +51,7 @@ from typing import Any
 from capcheck.core.errors import OutputError, Problem
 
 __all__ = [
+    "NO_HAND_OFF_ENV",
     "STDERR",
     "STDOUT",
     "Interrupted",
@@ -280,6 +281,9 @@ class _Worker:
         self.libc = libc
 
 
+#: Set (to 1) to run a check in the process the user started, not handed off: for ``/usr/bin/time``, ``strace``
+#: and debuggers, which follow the process they started (the worker's CPU and memory are not counted there).
+NO_HAND_OFF_ENV = "CAPCHECK_NO_HAND_OFF"
 #: Set in the worker of :func:`hand_off` (None elsewhere, its own children included).
 _WORKER: _Worker | None = None
 #: Linux's ``prctl`` options: the signal a process gets when its parent ends.
@@ -292,10 +296,13 @@ def hand_off() -> None:
     a CI job, ``benchmarks/run.py``) waits for the outputs, not for the system to take back the worker's memory.
 
     For the console script only (it ends with ``os._exit``), on Linux from a process running one thread (see
-    :func:`capcheck.app.parallel.can_fork`), and once: elsewhere it does nothing and the command runs here.
+    :func:`capcheck.app.parallel.can_fork`), once, and unless :data:`NO_HAND_OFF_ENV` is set: elsewhere it does
+    nothing and the command runs here.
     Called before the command loads anything large, so that this process stays small (its end costs little)."""
     global _WORKER
     if _WORKER is not None or not sys.platform.startswith("linux") or threading.active_count() != 1:
+        return
+    if os.environ.get(NO_HAND_OFF_ENV, "").strip().lower() not in ("", "0", "false", "no", "off"):
         return
     for stream in (sys.stdout, sys.stderr):  # nothing written before the fork is written twice
         with contextlib.suppress(OSError, ValueError, AttributeError):
