@@ -162,10 +162,10 @@ def test_the_command_exits_when_its_report_is_durable_not_when_its_worker_ends(
         report = json.loads((workdir / "findings.json").read_text() if to == "file" else stdout)
         [worker] = _checked_in(workdir)
         assert worker != proc.pid  # the check ran in the worker
-        assert (workdir / f"ending-{worker}").exists()  # which was still ending
-        deadline = time.monotonic() + 10  # the part let go of the pipe just before it said it was ending
+        deadline = time.monotonic() + 10  # each says it is ending just after it has let go of the pipes
         while len(list(workdir.glob("ending-*"))) < int(jobs) and time.monotonic() < deadline:
             time.sleep(0.02)
+        assert (workdir / f"ending-{worker}").exists()  # the worker was still ending (sleeping 30 s)
         assert len(list(workdir.glob("ending-*"))) == int(jobs)  # and so was the part
     finally:
         _end(workdir, "ending-*")

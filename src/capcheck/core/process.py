@@ -307,18 +307,24 @@ def hand_off() -> None:
     for stream in (sys.stdout, sys.stderr):  # nothing written before the fork is written twice
         with contextlib.suppress(OSError, ValueError, AttributeError):
             stream.flush()
+    # Held from the fork until each process is ready for them: a Ctrl-C then interrupts the worker, never the
+    # waiting process alone (which would exit 130 while the worker went on).
+    interrupts = {signal.SIGINT, signal.SIGTERM}
+    held = signal.pthread_sigmask(signal.SIG_BLOCK, interrupts)
     try:
         told, tell = os.pipe()
         pid = os.fork()
     except OSError:  # no process or pipe to be had: the command runs here
+        signal.pthread_sigmask(signal.SIG_SETMASK, held)
         return
     if pid == 0:
         os.close(told)
         _WORKER = _Worker(tell, _end_with_parent(os.getppid()))
         os.register_at_fork(after_in_child=_not_a_worker)
+        signal.pthread_sigmask(signal.SIG_SETMASK, held)
         return
     os.close(tell)
-    os._exit(_await(pid, told))
+    os._exit(_await(pid, told, held))
 
 
 def handed_off() -> bool:
@@ -385,10 +391,10 @@ def let_go_of_std_streams() -> None:
         os.close(null)
 
 
-def _await(pid: int, told: int) -> int:
+def _await(pid: int, told: int, held: set[int | signal.Signals]) -> int:
     """In the waiting process: the worker's exit code, once it says it (or ends without saying: its own code, or 2
     saying what ended it). SIGINT and SIGTERM are passed on to the worker meanwhile (unless ignored, as they are
-    in a background job: the worker ignores them too)."""
+    in a background job: the worker ignores them too), from when the signal mask ``held`` is set back."""
 
     def forward(signum: int, _frame: FrameType | None) -> None:
         with contextlib.suppress(OSError):
@@ -397,6 +403,7 @@ def _await(pid: int, told: int) -> int:
     for signum in (signal.SIGINT, signal.SIGTERM):
         if signal.getsignal(signum) is not signal.SIG_IGN:
             signal.signal(signum, forward)
+    signal.pthread_sigmask(signal.SIG_SETMASK, held)
     said = os.read(told, 1)  # retried after a signal's handler (PEP 475)
     if said:
         return said[0]
