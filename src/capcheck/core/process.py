@@ -120,7 +120,7 @@ class Interrupted(BaseException):
         self.exit_code = 128 + signum
 
 
-def write_all(fd: int, data: bytes) -> None:
+def write_all(fd: int, data: bytes | memoryview) -> None:
     """Write every byte of ``data`` to ``fd``, or raise: ``os.write`` may write less than asked (a
     file size limit, a signal), and the rest must be written or reported, never dropped."""
     view = memoryview(data)
