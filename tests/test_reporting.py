@@ -19,6 +19,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from capcheck.app.runner import CheckRequest, run_check
+from capcheck.core import reporting
 from capcheck.core.models import RunResult, Severity
 from capcheck.core.outcomes import Findings, Span, Spans
 from capcheck.core.reporting import (
@@ -229,6 +230,7 @@ def test_copy_range_copies_the_range_whatever_way_the_system_allows(
 ) -> None:
     """Each way the kernel refuses as not supported here falls to the next, down to reading and writing; the bytes
     are the range asked for, written at the output's position, and the source's position is not moved."""
+    monkeypatch.setattr(reporting, "KERNEL_COPY_BYTES", 0)
     _, fd = _segment_file(tmp_path, DATA)
     calls: list[str] = []
     for name in ("copy_file_range", "sendfile"):
@@ -251,6 +253,7 @@ def test_copy_range_copies_the_range_whatever_way_the_system_allows(
 
 def test_copy_range_raises_what_is_not_a_missing_way(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """A full disk is the output's error, never taken for a way the system lacks (nothing else is tried)."""
+    monkeypatch.setattr(reporting, "KERNEL_COPY_BYTES", 0)
     _, fd = _segment_file(tmp_path, DATA)
 
     def full(*_: object) -> int:
@@ -270,6 +273,7 @@ def test_copy_range_raises_what_is_not_a_missing_way(tmp_path: Path, monkeypatch
 def test_copy_range_says_when_the_source_is_short(
     refused: int, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    monkeypatch.setattr(reporting, "KERNEL_COPY_BYTES", 0)
     _, fd = _segment_file(tmp_path, b"0123456789")
     for name in ("copy_file_range", "sendfile")[:refused]:
         monkeypatch.setattr(os, name, lambda *_: (_ for _ in ()).throw(OSError(errno.ENOSYS, "no")))
@@ -306,7 +310,8 @@ def test_write_segment_writes_the_spans_less_their_first_bytes(skip: int, into: 
 
 def test_the_atomic_stream_copies_segments_in_the_kernel(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """An output file takes a segment kept in a file without reading it into the process, after what was written
-    before it; a stream that is not one (a FIFO, standard output) reads and writes it."""
+    before it, once it is :data:`KERNEL_COPY_BYTES` long (a shorter one is read and written, which costs less)."""
+    monkeypatch.setattr(reporting, "KERNEL_COPY_BYTES", len(DATA))
     path, fd = _segment_file(tmp_path, DATA)
     file = os.fdopen(fd, "rb")
     span = Span(str(path), 0, len(DATA))
@@ -362,3 +367,17 @@ def test_a_replaced_output_is_freed_at_the_end_of_a_process_without_teardown(
         os.close(fd)
     assert target.read_bytes() == b"new"
     assert len(held) == (0 if teardown else 1)
+
+
+def test_a_range_shorter_than_the_kernel_copy_bound_is_read_and_written(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """One byte short of :data:`KERNEL_COPY_BYTES`: read and written through the process, never copy_file_range."""
+    monkeypatch.setattr(reporting, "KERNEL_COPY_BYTES", len(DATA) - 999)
+    monkeypatch.setattr(os, "copy_file_range", lambda *_: pytest.fail("copied in the kernel"))
+    monkeypatch.setattr(os, "sendfile", lambda *_: pytest.fail("copied in the kernel"))
+    _, fd = _segment_file(tmp_path, DATA)
+    try:
+        assert _copied(tmp_path, fd, 999, len(DATA) - 1000) == b"<" + DATA[999:-1] + b">"
+    finally:
+        os.close(fd)
