@@ -1205,13 +1205,18 @@ def test_the_console_script_leaves_the_collector_paused_after_the_check(
             if was_enabled:
                 gc.enable()
 
+    from capcheck.core import process
+
+    handed: list[bool] = []
     monkeypatch.setattr(cli, "_STANDALONE", standalone)
     monkeypatch.setattr(runner, "run_check", run_check)
+    monkeypatch.setattr(process, "hand_off", lambda: handed.append(True))  # never fork the test runner
     was = gc.isenabled()
     gc.enable()
     try:
         assert cli._run_to_the_end(None, None, None) == "result"  # type: ignore[arg-type]
         assert gc.isenabled() is (not standalone)
+        assert handed == ([True] if standalone else [])  # the check is handed off by the console script alone
     finally:
         if was:
             gc.enable()

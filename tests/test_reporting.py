@@ -3,7 +3,10 @@ first few of many."""
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
+import errno
+import io
 import os
 import shutil
 import stat
@@ -11,13 +14,26 @@ import tempfile
 from datetime import date
 from pathlib import Path
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
 from capcheck.app.runner import CheckRequest, run_check
+from capcheck.core import reporting
 from capcheck.core.models import RunResult, Severity
-from capcheck.core.outcomes import Findings
-from capcheck.core.reporting import FirstFew, RenderOptions, finding_runs, is_stream_path, verdict_word, write_atomic
+from capcheck.core.outcomes import Findings, Span, Spans
+from capcheck.core.reporting import (
+    ByteStream,
+    FirstFew,
+    RenderOptions,
+    copy_range,
+    finding_runs,
+    is_stream_path,
+    stream_atomic,
+    verdict_word,
+    write_atomic,
+    write_segment,
+)
 
 EVIDENCE = Path(__file__).parent / "reporters" / "fixtures" / "evidence"
 WAIVERS = Path(__file__).parent / "reporters" / "fixtures" / "waivers.yaml"
@@ -142,7 +158,7 @@ def test_render_by_is_what_write_writes_named_as_bound() -> None:
 
     from capcheck.app.config import Config
     from capcheck.app.runner import load_registry
-    from capcheck.core.reporting import ByteStream, render_by
+    from capcheck.core.reporting import render_by
 
     result = _governed()
     options = RenderOptions()
@@ -179,3 +195,189 @@ class _Collect:
     def write(self, data: bytes, /) -> int:
         self.parts.append(data)
         return len(data)
+
+
+# --- Segments copied file to file ---------------------------------------------------------------------------------
+
+
+def _segment_file(tmp_path: Path, data: bytes) -> tuple[Path, int]:
+    path = tmp_path / "segments"
+    path.write_bytes(data)
+    return path, os.open(path, os.O_RDONLY)
+
+
+def _copied(tmp_path: Path, fd: int, offset: int, length: int) -> bytes:
+    out = tmp_path / "out"
+    with out.open("wb") as dst:
+        dst.write(b"<")
+        dst.flush()
+        copy_range(fd, offset, length, dst.fileno())
+        dst.write(b">")
+    return out.read_bytes()
+
+
+DATA = bytes(range(256)) * 4099  # a little over a megabyte: more than one read of the last way
+
+
+@pytest.mark.parametrize(
+    "refused",
+    [(), ("copy_file_range",), ("copy_file_range", "sendfile")],
+    ids=["copy_file_range", "sendfile", "read-write"],
+)
+@pytest.mark.parametrize("code", [errno.EXDEV, errno.EINVAL, errno.ENOSYS, errno.EOPNOTSUPP])
+def test_copy_range_copies_the_range_whatever_way_the_system_allows(
+    refused: tuple[str, ...], code: int, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each way the kernel refuses as not supported here falls to the next, down to reading and writing; the bytes
+    are the range asked for, written at the output's position, and the source's position is not moved."""
+    monkeypatch.setattr(reporting, "KERNEL_COPY_BYTES", 0)
+    _, fd = _segment_file(tmp_path, DATA)
+    calls: list[str] = []
+    for name in ("copy_file_range", "sendfile"):
+        real = getattr(os, name)
+
+        def way(*args: object, _name: str = name, _real: object = real) -> int:
+            calls.append(_name)
+            if _name in refused:
+                raise OSError(code, os.strerror(code))
+            return _real(*args)  # type: ignore[operator, no-any-return]  # the real os function
+
+        monkeypatch.setattr(os, name, way)
+    try:
+        assert _copied(tmp_path, fd, 1000, len(DATA) - 2000) == b"<" + DATA[1000:-1000] + b">"
+        assert os.lseek(fd, 0, os.SEEK_CUR) == 0
+    finally:
+        os.close(fd)
+    assert calls[: len(refused) + 1] == ["copy_file_range", "sendfile"][: len(refused) + 1]
+
+
+def test_copy_range_raises_what_is_not_a_missing_way(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A full disk is the output's error, never taken for a way the system lacks (nothing else is tried)."""
+    monkeypatch.setattr(reporting, "KERNEL_COPY_BYTES", 0)
+    _, fd = _segment_file(tmp_path, DATA)
+
+    def full(*_: object) -> int:
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+    monkeypatch.setattr(os, "copy_file_range", full)
+    monkeypatch.setattr(os, "sendfile", lambda *_: pytest.fail("tried after a full disk"))
+    try:
+        with pytest.raises(OSError) as raised:
+            _copied(tmp_path, fd, 0, 10)
+        assert raised.value.errno == errno.ENOSPC
+    finally:
+        os.close(fd)
+
+
+@pytest.mark.parametrize("refused", [0, 1, 2])
+def test_copy_range_says_when_the_source_is_short(
+    refused: int, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(reporting, "KERNEL_COPY_BYTES", 0)
+    _, fd = _segment_file(tmp_path, b"0123456789")
+    for name in ("copy_file_range", "sendfile")[:refused]:
+        monkeypatch.setattr(os, name, lambda *_: (_ for _ in ()).throw(OSError(errno.ENOSYS, "no")))
+    try:
+        with pytest.raises(OSError, match="5 bytes missing"):
+            _copied(tmp_path, fd, 5, 10)
+    finally:
+        os.close(fd)
+
+
+@pytest.mark.parametrize("skip", [0, 1, 3, 4, 9])
+@pytest.mark.parametrize("into", ["file", "memory"])
+def test_write_segment_writes_the_spans_less_their_first_bytes(skip: int, into: str, tmp_path: Path) -> None:
+    """A segment in one span or several, into an output file (copied in the kernel) or any other stream (read and
+    written): the same bytes, the first ``skip`` left out even where they span two files' ranges."""
+    path, fd = _segment_file(tmp_path, b"abcdefghij")
+    file = os.fdopen(fd, "rb")
+    first, second = Span(str(path), 1, 3), Span(str(path), 6, 4)  # "bcd", "ghij"
+    for span in (first, second):
+        span.attach(file)
+    try:
+        for made, text in ((first, b"bcd"), (Spans([first, second]), b"bcdghij"), (b"xyz", b"xyz")):
+            if into == "memory":
+                out = io.BytesIO()
+                assert write_segment(out, made, skip) == len(text[skip:])
+                assert out.getvalue() == text[skip:]
+            else:
+                target = tmp_path / "report"
+                stream_atomic(target, lambda stream, made=made: write_segment(stream, made, skip))  # type: ignore[misc]
+                assert target.read_bytes() == text[skip:]
+    finally:
+        file.close()
+
+
+def test_the_atomic_stream_copies_segments_in_the_kernel(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """An output file takes a segment kept in a file without reading it into the process, after what was written
+    before it, once it is :data:`KERNEL_COPY_BYTES` long (a shorter one is read and written, which costs less)."""
+    monkeypatch.setattr(reporting, "KERNEL_COPY_BYTES", len(DATA))
+    path, fd = _segment_file(tmp_path, DATA)
+    file = os.fdopen(fd, "rb")
+    span = Span(str(path), 0, len(DATA))
+    span.attach(file)
+    copied: list[int] = []
+    real = os.copy_file_range
+
+    def counted(src: int, dst: int, count: int, *args: int) -> int:
+        copied.append(count)
+        return real(src, dst, count, *args)
+
+    monkeypatch.setattr(os, "copy_file_range", counted)
+    monkeypatch.setattr(os, "pread", lambda *_: pytest.fail("read into the process"))
+
+    def write(stream: ByteStream) -> None:
+        stream.write(b"head")
+        write_segment(stream, span)
+        stream.write(b"tail")
+
+    try:
+        stream_atomic(tmp_path / "report", write)
+    finally:
+        file.close()
+    assert (tmp_path / "report").read_bytes() == b"head" + DATA + b"tail"
+    assert sum(copied) == len(DATA)
+
+
+def _holding(name: Path) -> list[int]:
+    """This process's descriptors open on the deleted file once at ``name``."""
+    held = []
+    for fd in os.listdir("/proc/self/fd"):
+        with contextlib.suppress(OSError):
+            if os.readlink(f"/proc/self/fd/{fd}") == f"{name} (deleted)":
+                held.append(int(fd))
+    return held
+
+
+@pytest.mark.skipif(not Path("/proc/self/fd").is_dir(), reason="reads /proc/self/fd (Linux)")
+@pytest.mark.parametrize("teardown", [True, False])
+def test_a_replaced_output_is_freed_at_the_end_of_a_process_without_teardown(
+    teardown: bool, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The console script leaves the old report's blocks and pages to be freed when it ends (in the background, once
+    handed off); a library caller frees them at once, as the rename did."""
+    from capcheck.core import process
+
+    monkeypatch.setattr(process, "_KEPT", None if teardown else [])
+    target = tmp_path / "report.json"
+    target.write_bytes(b"old" * 1000)
+    stream_atomic(target, lambda stream: stream.write(b"new"))
+    held = _holding(target)
+    for fd in held:
+        os.close(fd)
+    assert target.read_bytes() == b"new"
+    assert len(held) == (0 if teardown else 1)
+
+
+def test_a_range_shorter_than_the_kernel_copy_bound_is_read_and_written(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """One byte short of :data:`KERNEL_COPY_BYTES`: read and written through the process, never copy_file_range."""
+    monkeypatch.setattr(reporting, "KERNEL_COPY_BYTES", len(DATA) - 999)
+    monkeypatch.setattr(os, "copy_file_range", lambda *_: pytest.fail("copied in the kernel"))
+    monkeypatch.setattr(os, "sendfile", lambda *_: pytest.fail("copied in the kernel"))
+    _, fd = _segment_file(tmp_path, DATA)
+    try:
+        assert _copied(tmp_path, fd, 999, len(DATA) - 1000) == b"<" + DATA[999:-1] + b">"
+    finally:
+        os.close(fd)

@@ -69,6 +69,7 @@ NOT_FOR_A_JSON_CHECK = ("yaml", "jsonschema", "polars", "capcheck.assessment.wai
 def _probe(workdir: Path, *argv: str, evidence: Path | None = None) -> dict[str, Any]:
     out = workdir / "probe.json"
     env = {k: v for k, v in os.environ.items() if not k.startswith("CAPCHECK_")}
+    env["CAPCHECK_NO_HAND_OFF"] = "1"  # one process: the dump at os._exit is the check's (not a waiting process's)
     shown = str(evidence.resolve()) if evidence is not None else ""
     proc = subprocess.run(
         [sys.executable, "-c", _PROBE, str(out), shown, *argv],

@@ -1827,11 +1827,18 @@ def _run_to_the_end(request: CheckRequest, registry: Registry, progress: Progres
     """Run the check for a command that then writes its result and ends. As the console script, the cyclic
     collector stays paused after the check (run_check would resume it): the process ends with ``os._exit``,
     so nothing the collector could free matters, and its first pass would walk every object the check made
-    (0.06 s of 2.6 s on 300,000 records failing a lot)."""
+    (0.06 s of 2.6 s on 300,000 records failing a lot). And the check is handed off to a worker process
+    (:func:`capcheck.core.process.hand_off`), so that the command's end does not wait for that process's."""
     from capcheck.app.runner import run_check
 
     if _STANDALONE:
         gc.disable()
+        if not _observed():
+            from capcheck.core.process import hand_off
+
+            # The check runs in a worker; this process exits as soon as the worker's outputs are durable, and the
+            # worker's memory is given back meanwhile (docs/performance.md, "The tail of a check").
+            hand_off()
     return run_check(request, registry, progress=progress)
 
 
@@ -1934,12 +1941,15 @@ def _finish(code: int) -> NoReturn:
     Output is complete by now (files are written atomically and synced); streams are flushed. Under a
     profiler or tracer (``python -m cProfile -m capcheck``, coverage) the interpreter ends normally, so that
     it writes its report: skipping teardown lost it."""
+    from capcheck.core.process import say_done
+
     if _STANDALONE and not _observed():
         # The reader went away (`capcheck check ... | head`): nothing to report.
         with contextlib.suppress(BrokenPipeError):
             sys.stdout.flush()
         with contextlib.suppress(OSError):
             sys.stderr.flush()
+        say_done(code)  # a worker: the waiting process exits now, this one when its memory is given back
         os._exit(code)
     sys.exit(code)
 
@@ -1957,7 +1967,14 @@ def main(argv: list[str] | None = None) -> None:
     """The console script's entry point: a checked standard output, and interrupts as exit codes
     (130 for SIGINT, 143 for SIGTERM; see :mod:`capcheck.core.process`)."""
     from capcheck.core.errors import CapcheckError
-    from capcheck.core.process import Interrupted, checked_stderr, checked_stdout, ends_without_teardown, interrupts
+    from capcheck.core.process import (
+        Interrupted,
+        checked_stderr,
+        checked_stdout,
+        ends_without_teardown,
+        handed_off,
+        interrupts,
+    )
 
     global _STANDALONE, _GC_PAUSED
     _STANDALONE = argv is None
@@ -1980,3 +1997,20 @@ def main(argv: list[str] | None = None) -> None:
         except CapcheckError as exc:  # an output failure outside a command (--help, --version, a usage error)
             _print_error(exc)
             _finish(2)
+        except SystemExit as exc:  # click's end of a command, and handle_errors' exit 2
+            if not handed_off():
+                raise
+            code = exc.code
+            if code is not None and not isinstance(code, int):  # sys.exit("message"): said, exit 1
+                with contextlib.suppress(OSError, CapcheckError):
+                    click.echo(str(code), err=True)
+                code = 1
+            _finish(code or 0)
+        except BaseException:  # a bug, with --debug: its traceback and the interpreter's code, said at once
+            if not handed_off():
+                raise
+            import traceback
+
+            with contextlib.suppress(OSError, CapcheckError):
+                traceback.print_exc()
+            _finish(1)

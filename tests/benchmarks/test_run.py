@@ -148,4 +148,32 @@ def test_the_tree_counts_a_child_its_parent_never_waits_for() -> None:
         time.sleep(0.02)
     assert tree.peak_kb > 0
     assert tree.cpu  # the child was seen
+    tree.follow()  # on a busy machine the child may not have had its 0.3 s of CPU before the parent's end
     assert 0.2 <= tree.unreaped_cpu <= 0.6
+
+
+@pytest.mark.skipif(not Path("/proc/self/task").is_dir(), reason="the process tree is sampled from Linux's /proc")
+def test_the_tree_follows_a_worker_that_outlives_the_command() -> None:
+    """A check hands its end to a worker that ends after the command: the sampler follows it to its end, so that the
+    CPU it spends after the command has exited is counted (and the next run starts once it has ended)."""
+    import subprocess
+    import time
+
+    code = (
+        "import os, time\n"
+        "if os.fork() == 0:\n"
+        "    end = time.process_time() + 0.5\n"
+        "    while time.process_time() < end: pass\n"
+        "    os._exit(0)\n"
+        "time.sleep(0.2)\n"
+        "os._exit(0)\n"
+    )
+    proc = subprocess.Popen([sys.executable, "-c", code])
+    tree = bench._Tree(proc.pid)
+    while proc.poll() is None:
+        tree.sample()
+        time.sleep(0.02)
+    assert tree.cpu  # the worker was seen
+    assert tree.unreaped_cpu < 0.4  # while the command ran: the worker had work left
+    tree.follow()
+    assert 0.45 <= tree.unreaped_cpu <= 1.0

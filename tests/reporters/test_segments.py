@@ -7,6 +7,7 @@ import dataclasses
 import io
 from collections.abc import Callable, Iterator
 from datetime import date
+from functools import partial
 from pathlib import Path
 
 import pytest
@@ -14,7 +15,7 @@ import pytest
 from capcheck.builtins.reporters import csv, json, junit, sarif
 from capcheck.core.models import RunResult, Status
 from capcheck.core.outcomes import Findings, Span
-from capcheck.core.reporting import RenderOptions, Reporter, made_chunks
+from capcheck.core.reporting import RenderOptions, Reporter, made_chunks, stream_atomic
 
 ROOT = Path(__file__).resolve().parents[2]
 REPORTERS = {r.name: r for module in (json, sarif, junit, csv) for r in module.capcheck_reporters()}
@@ -85,6 +86,21 @@ def test_each_rule_s_segment_copied_by_the_writer_is_what_it_writes(
     reporter = REPORTERS[name]
     segmented, _ = _segmented(result, name, tmp_path if in_file else None)
     assert _written(reporter, segmented, options) == _written(reporter, result, options)
+
+
+@pytest.mark.parametrize("name", ["json", "csv"])
+@pytest.mark.parametrize("which", RESULTS)
+def test_segments_copied_into_an_output_file_are_what_it_writes(
+    name: str, which: str, request: pytest.FixtureRequest, tmp_path: Path
+) -> None:
+    """Into an output file (the atomic writer's), a segment kept in a file is copied by the kernel
+    (``write_segment``), the JSON document's first without its comma: the file holds what the writer writes."""
+    result: RunResult = request.getfixturevalue(which)
+    reporter = REPORTERS[name]
+    assert reporter.write is not None
+    segmented, _ = _segmented(result, name, tmp_path)
+    stream_atomic(tmp_path / "report", partial(reporter.write, segmented, RenderOptions()))
+    assert (tmp_path / "report").read_bytes() == _written(reporter, result, RenderOptions())
 
 
 @pytest.mark.parametrize("name", list(REPORTERS))

@@ -88,6 +88,7 @@ from capcheck.core.evidence import CannotJoin, EvidenceSet
 from capcheck.core.loading import RangeError
 from capcheck.core.models import Outcome, Status, Summary, display_path
 from capcheck.core.outcomes import Findings, OutcomesElsewhere, RowsElsewhere, RuleOutcomes, Span, Spans
+from capcheck.core.process import let_go_of_std_streams
 from capcheck.core.reporting import made_chunks
 from capcheck.core.rules import Rule
 
@@ -720,7 +721,10 @@ def _fork(part: Part, work: Run) -> _Child:
         except BaseException:
             code = 1
         finally:
-            os._exit(code)
+            try:
+                let_go_of_std_streams()  # a reader of the command's output need not wait for this process's end
+            finally:
+                os._exit(code)
     os.close(tell_write)
     os.close(ask_read)
     return _Child(pid, tell_read, ask_write)

@@ -24,7 +24,7 @@ from capcheck.core.escaping.csv import csv_line
 from capcheck.core.hookspecs import hookimpl
 from capcheck.core.models import Finding, RunResult, Status
 from capcheck.core.outcomes import Findings, RuleOutcomes
-from capcheck.core.reporting import ByteStream, RenderOptions, Reporter, block_findings, render_by, segment_chunks
+from capcheck.core.reporting import ByteStream, RenderOptions, Reporter, block_findings, render_by, write_segment
 
 __all__ = ["COLUMNS", "csv_segment", "render_csv", "write_csv"]
 
@@ -87,7 +87,7 @@ def _row(f: Finding) -> list[object]:
 
 def write_csv(result: RunResult, options: RenderOptions, stream: ByteStream) -> None:
     """Write the header row, then one row per finding in the findings' order, a chunk at a time; a rule's rows
-    made where its records are (``RuleOutcomes.segments``) are copied."""
+    made where its records are (``RuleOutcomes.segments``) are copied (in the kernel, into an output file)."""
     stream.write(csv_line(COLUMNS).encode("utf-8"))
     findings = result.findings
     if not isinstance(findings, Findings):
@@ -100,8 +100,7 @@ def write_csv(result: RunResult, options: RenderOptions, stream: ByteStream) -> 
         if made is None:
             _write_rows(findings.between(start, stop), stream)
         else:
-            for data in segment_chunks(made):
-                stream.write(data)
+            write_segment(stream, made)
         start = stop
 
 

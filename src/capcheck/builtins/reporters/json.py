@@ -31,7 +31,7 @@ from capcheck.core.evidence import EvidenceSet, RecordPlaces
 from capcheck.core.hookspecs import hookimpl
 from capcheck.core.models import Finding, Outcome, RunResult, Status
 from capcheck.core.outcomes import Findings, RuleOutcomes, Span, fingerprint_prefix, row_fingerprint
-from capcheck.core.reporting import ByteStream, RenderOptions, Reporter, render_by
+from capcheck.core.reporting import ByteStream, RenderOptions, Reporter, render_by, write_segment
 
 __all__ = ["FINDINGS_SCHEMA_VERSION", "finding_forms", "render_json", "result_document", "write_json"]
 
@@ -137,8 +137,10 @@ def write_json(result: RunResult, options: RenderOptions, stream: ByteStream) ->
     stream.write(b'\n  "findings": [')
     written = False
     for chunk in _finding_chunks(result.findings):
-        stream.write(chunk if written else chunk[1:])  # each chunk's items follow a comma, the first's dropped
-        written = True
+        # Each chunk's items follow a comma, the first's dropped. A block made where its records are is copied from
+        # its part's file as it is (in the kernel, into an output file: write_segment).
+        if write_segment(stream, chunk, 0 if written else 1) or isinstance(chunk, bytes):
+            written = True
     stream.write(b"\n  ]" if written else b"]")
     stream.write(tail)
     stream.write(b"\n")
@@ -148,12 +150,13 @@ def write_json(result: RunResult, options: RenderOptions, stream: ByteStream) ->
 render_json = render_by(write_json)
 
 
-def _finding_chunks(findings: Sequence[Finding]) -> Iterator[bytes]:
+def _finding_chunks(findings: Sequence[Finding]) -> Iterator[bytes | Span]:
     """The findings as the document's list items, each after a comma, ``,\n    {...},\n    {...}``, a chunk
-    at a time (the first chunk's comma is the writer's to drop)."""
+    at a time (the first chunk's comma is the writer's to drop); a block made where its records are as its
+    segment, bytes or where they are kept in a file."""
     if isinstance(findings, Findings):
         for chunk in _row_items(findings):
-            if isinstance(chunk, bytes):  # a block's findings made and encoded where its records are
+            if isinstance(chunk, bytes | Span):  # a block's findings made and encoded where its records are
                 yield chunk
             else:
                 yield _escaped(chunk[0] if len(chunk) == 1 else "".join(chunk))  # one run alone: not copied
@@ -176,7 +179,7 @@ def _token(value: str) -> str:
         return orjson.dumps(json_safe(value)).decode("utf-8")
 
 
-def _row_items(findings: Findings) -> Iterator[list[str] | bytes]:
+def _row_items(findings: Findings) -> Iterator[list[str] | bytes | Span]:
     """The rows as list items, written from a template per rule: byte for byte what :func:`_items` writes
     for :meth:`Findings.json_forms` (a test holds them equal), without a dictionary per finding. A block whose
     findings were made where its records are (``RuleOutcomes.segments``) comes as those bytes.
@@ -200,10 +203,7 @@ def _row_items(findings: Findings) -> Iterator[list[str] | bytes]:
             if chunk:
                 yield chunk
                 chunk, count = [], 0
-            if isinstance(made, Span):
-                yield from made.chunks()
-            else:
-                yield made
+            yield made
             continue
         for items, n in _block_items(findings, block, kinds, places):
             chunk.append(items)
