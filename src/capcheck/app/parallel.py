@@ -228,11 +228,12 @@ class Part:
 #: of them. Finer cuts balance the parts better and cost a small read around each cut.
 FINE_RANGES = 32
 #: What judging a register's records with one rule costs, as a share of loading them: the parts are placed by their
-#: bytes weighed by the rules reading them (a register four rules read weighs 1.8 times its bytes). The benchmark's
-#: high-failure registers measured about 11 ms a MB to load and 2.3 ms a MB for each rule judging and writing their
-#: findings (one process, 3x100k); placed by bytes alone, the part holding the asset register (four rules) took 8-10%
-#: more CPU than the other (governance, two rules), and one more on a split check's part is paid by the whole check.
-RULE_COST = 0.2
+#: bytes weighed by the rules reading them (a register four rules read weighs 1.4 times its bytes). A rule's cost
+#: depends on how many findings it makes, which no one knows before judging: on the benchmark's high-failure
+#: registers (3x1M, ten rules) placed by bytes alone the part holding the asset register (four rules) ended 2.3 s
+#: after the other, weighed by 0.1 within 0.01 s, by 0.2 1.2 s the other way; on its typical registers (fewer
+#: findings) 0.2 made the governance part the slower by 0.1-0.15 s CPU at 3x100k, 0.1 by about 0.1 s.
+RULE_COST = 0.1
 #: A range smaller than this is not given to a part of its own: loading and merging it would cost more than it saves.
 MIN_PIECE_BYTES = 1 << 20
 
