@@ -415,6 +415,17 @@ def test_ids_differing_only_in_case_are_one_id(load, workdir: Path) -> None:
     ]
 
 
+@pytest.mark.parametrize("blank", ["\u200b", "\u2800\u2800", "\x00", "\u200d \ufeff", "\U000e0041"])
+def test_an_id_that_shows_nothing_is_refused_where_it_is(load, workdir: Path, blank: str) -> None:
+    """The schemas' "not blank" (a character that is not white space) let an id of zero width spaces or Braille
+    blanks through: no reader can tell it from an empty id. Refused at its record, its characters shown."""
+    (workdir / "a.json").write_text(_assets("SVC-1", blank, "SVC-\u200b2", "\u00e9-3"))  # the last two: visible
+    assert load.problems("a.json") == [
+        f"a.json:1: /records/1/id: it-assets id {blank!a} shows nothing (only characters drawn as nothing, such "
+        "as zero width spaces or Braille blanks): give the record an id people can read"
+    ]
+
+
 @pytest.mark.parametrize(
     ("first", "later"),
     [("SVC-1", "SVC-1 "), ("SVC 1", " SVC  1"), ("SVC 1", "SVC\t1"), ("Straße-1", "STRASSE-1"), ("K-1", "\u212a-1")],

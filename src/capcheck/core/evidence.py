@@ -39,6 +39,7 @@ from capcheck.core.loading import (
     loader_extension,
     open_regular,
 )
+from capcheck.core.lookalikes import drawn_as_nothing, is_plain_ascii
 from capcheck.core.mapping import FileMapping, apply_to_document
 from capcheck.core.models import EvidenceFileInfo, EvidenceRef, display_path
 from capcheck.core.side_inputs import Named, elide, read_bounded, shorten, version_problem
@@ -1226,6 +1227,7 @@ class _Builder:
     def finish(self) -> EvidenceSet:
         """The evidence set, or an EvidenceError with every problem found."""
         for kind in sorted(self.tables):
+            self.problems.extend(_invisible_ids(kind, self.tables[kind], self.loaded))
             self.problems.extend(_same_ids(kind, self.tables[kind], self.loaded))
         if self.problems:
             raise EvidenceError(self.problems)
@@ -1511,6 +1513,46 @@ def _may_be_one(ids: Iterable[str]) -> bool:
     # Each id is its own spacing's normal form; with no lower-case letter (or no upper-case one) in any,
     # two distinct ids fold to two distinct keys.
     return joined != joined.upper() and joined != joined.lower()
+
+
+def _invisible_ids(kind: str, table: _KindTable, files: Sequence[_LoadedFile]) -> list[Problem]:
+    """A problem for each record whose id shows nothing (:func:`~capcheck.core.lookalikes.drawn_as_nothing`: zero
+    width spaces, Braille blanks, controls): the schemas' "not blank" (a character that is not white space) lets
+    it through, yet no reader can tell it from an empty id, nor one such record from another. Printable ASCII ids
+    (nearly all) are cleared by one C-speed test of them all; the first ``MAX_ERRORS_PER_FILE`` are listed."""
+    ids = table.ids
+    joined = "".join(ids)
+    if joined.isascii() and joined.isprintable():  # each id holds a character that is not white space (schema)
+        return []
+    problems: list[Problem] = []
+    blank = 0
+    for record_id, position in ids.items():
+        if is_plain_ascii(record_id) or not drawn_as_nothing(record_id):
+            continue
+        blank += 1
+        if blank > MAX_ERRORS_PER_FILE:
+            continue
+        file_no, index = table.origin(position)
+        doc = files[file_no].document
+        try:
+            line = doc.locate(index)
+        except PluginError as exc:
+            problems.extend(exc.problems)
+            line = None
+        problems.append(
+            Problem(
+                f"{kind} id {elide(ascii(record_id))} shows nothing (only characters drawn as nothing, such as zero "
+                "width spaces or Braille blanks): give the record an id people can read",
+                path=files[file_no].info.path,
+                line=line,
+                pointer=doc.pointer(index) + "/id",
+            )
+        )
+    if blank > MAX_ERRORS_PER_FILE:
+        problems.append(
+            Problem(f"... {blank} {kind} ids in all show nothing (the first {MAX_ERRORS_PER_FILE} are listed)")
+        )
+    return problems
 
 
 def _same_ids(kind: str, table: _KindTable, files: Sequence[_LoadedFile]) -> list[Problem]:

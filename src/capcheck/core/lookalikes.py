@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 import unicodedata
 
-__all__ = ["IGNORABLE", "LOOKALIKES", "is_ignorable", "is_plain_ascii", "plain_form"]
+__all__ = ["IGNORABLE", "LOOKALIKES", "drawn_as_nothing", "is_ignorable", "is_plain_ascii", "plain_form"]
 
 #: The characters drawn as nothing, as ranges of code points: Unicode's Default_Ignorable_Code_Point (the soft
 #: hyphen, zero width spaces and joiners, direction marks and overrides, invisible operators, variation selectors,
@@ -66,6 +66,12 @@ _IGNORED = re.compile("[" + "".join(f"{re.escape(chr(low))}-{re.escape(chr(high)
 def is_ignorable(code: int) -> bool:
     """Whether the character of code point ``code`` is drawn as nothing (:data:`IGNORABLE`)."""
     return any(low <= code <= high for low, high in IGNORABLE)
+
+
+def drawn_as_nothing(text: str) -> bool:
+    """Whether ``text`` shows nothing: empty once the characters drawn as nothing (:data:`IGNORABLE`) and white
+    space are dropped (``"\u200b\u2800"``, ``"\x00"``; not ``"A\u200b"``)."""
+    return not _IGNORED.sub("", text).strip()
 
 
 def is_plain_ascii(text: str) -> bool:
