@@ -1515,6 +1515,21 @@ def _may_be_one(ids: Iterable[str]) -> bool:
     return joined != joined.upper() and joined != joined.lower()
 
 
+def _at_id(table: _KindTable, files: Sequence[_LoadedFile], position: int, message: str) -> list[Problem]:
+    """``message`` as a problem at the id of the record at ``position`` of a kind's table (its file, line and
+    pointer), after any problem its loader's ``locate`` raised placing it."""
+    file_no, index = table.origin(position)
+    doc = files[file_no].document
+    found: list[Problem] = []
+    try:
+        line = doc.locate(index)
+    except PluginError as exc:
+        found.extend(exc.problems)
+        line = None
+    found.append(Problem(message, path=files[file_no].info.path, line=line, pointer=doc.pointer(index) + "/id"))
+    return found
+
+
 def _invisible_ids(kind: str, table: _KindTable, files: Sequence[_LoadedFile]) -> list[Problem]:
     """A problem for each record whose id shows nothing (:func:`~capcheck.core.lookalikes.drawn_as_nothing`: zero
     width spaces, Braille blanks, controls): the schemas' "not blank" (a character that is not white space) lets
@@ -1532,21 +1547,12 @@ def _invisible_ids(kind: str, table: _KindTable, files: Sequence[_LoadedFile]) -
         blank += 1
         if blank > MAX_ERRORS_PER_FILE:
             continue
-        file_no, index = table.origin(position)
-        doc = files[file_no].document
-        try:
-            line = doc.locate(index)
-        except PluginError as exc:
-            problems.extend(exc.problems)
-            line = None
-        problems.append(
-            Problem(
-                f"{kind} id {elide(ascii(record_id))} shows nothing (only characters drawn as nothing, such as zero "
-                "width spaces or Braille blanks): give the record an id people can read",
-                path=files[file_no].info.path,
-                line=line,
-                pointer=doc.pointer(index) + "/id",
-            )
+        problems += _at_id(
+            table,
+            files,
+            position,
+            f"{kind} id {elide(ascii(record_id))} shows nothing (only characters drawn as nothing, such as zero "
+            "width spaces or Braille blanks): give the record an id people can read",
         )
     if blank > MAX_ERRORS_PER_FILE:
         problems.append(
@@ -1572,24 +1578,15 @@ def _same_ids(kind: str, table: _KindTable, files: Sequence[_LoadedFile]) -> lis
         same += 1
         if same > MAX_ERRORS_PER_FILE:
             continue
-        file_no, index = table.origin(position)
         prev_file, prev_index = table.origin(earlier[1])
-        doc = files[file_no].document
-        try:
-            line = doc.locate(index)
-        except PluginError as exc:
-            problems.extend(exc.problems)
-            line = None
-        problems.append(
-            Problem(
-                f"duplicate {kind} id {shorten(record_id)}: {shorten(earlier[0])} at "
-                f"{files[prev_file].info.path} {files[prev_file].document.pointer(prev_index)} differs only in "
-                "case or spacing, and ids are matched as text is across registers (case and spacing ignored): "
-                "give the record one id",
-                path=files[file_no].info.path,
-                line=line,
-                pointer=doc.pointer(index) + "/id",
-            )
+        problems += _at_id(
+            table,
+            files,
+            position,
+            f"duplicate {kind} id {shorten(record_id)}: {shorten(earlier[0])} at "
+            f"{files[prev_file].info.path} {files[prev_file].document.pointer(prev_index)} differs only in "
+            "case or spacing, and ids are matched as text is across registers (case and spacing ignored): "
+            "give the record one id",
         )
     if same > MAX_ERRORS_PER_FILE:
         problems.append(
